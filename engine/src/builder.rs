@@ -1,0 +1,236 @@
+//! `Builder`: validated configuration, limits and start-up.
+
+use crate::clock::Clock;
+use crate::direct::Direct;
+use crate::error::BuildError;
+use crate::io::{BackendKind, IoBackendInfo};
+use crate::level::Level;
+use crate::logger::Logger;
+use crate::policy::{Backend, Mode, Policy};
+use crate::shared::Shared;
+use crate::shutdown::WriterGuard;
+use crate::sink::Sink;
+use crate::writer::sinks::{SinkSet, SinkSlot};
+use crate::writer::{self, WriterConfig};
+use std::sync::Arc;
+
+/// Smallest ring accepted: room for a header, a target and a short message.
+pub const MIN_RING_CAPACITY: usize = 256;
+/// Largest ring accepted (per producer thread).
+pub const MAX_RING_CAPACITY: usize = 1 << 30;
+/// Largest `batch_size` accepted.
+pub const MAX_BATCH_SIZE: usize = 1 << 20;
+/// Smallest `batch_bytes` accepted.
+pub const MIN_BATCH_BYTES: usize = 4 * 1024;
+/// Largest `batch_bytes` accepted.
+pub const MAX_BATCH_BYTES: usize = 64 << 20;
+const _: () = assert!(MIN_RING_CAPACITY > crate::record::HEADER_LEN * 4);
+const _: () = assert!(MIN_BATCH_BYTES <= MAX_BATCH_BYTES && MIN_RING_CAPACITY <= MAX_RING_CAPACITY);
+
+/// Configures and starts a logger.
+///
+/// | setting | default | meaning |
+/// |---|---|---|
+/// | [`sink`](Builder::sink) | none (required) | where records go; call again to fan out |
+/// | [`level`](Builder::level) | `Info` | minimum level accepted |
+/// | [`policy`](Builder::policy) | `Block` | what a call does when its ring is full |
+/// | [`mode`](Builder::mode) | `Async` | writer thread, or write in the caller |
+/// | [`backend`](Builder::backend) | `Auto` | io_uring or pwrite |
+/// | [`ring_capacity`](Builder::ring_capacity) | 256 KiB | bytes per producer ring (256 B ..= 1 GiB) |
+/// | [`batch_size`](Builder::batch_size) | 1024 | records per batch (1 ..= 1,048,576) |
+/// | [`batch_bytes`](Builder::batch_bytes) | 256 KiB | bytes that close a batch early (4 KiB ..= 64 MiB) |
+/// | [`clock`](Builder::clock) | `Realtime` | timestamp source |
+///
+/// A record larger than the ring (header + target + message) is dropped and
+/// counted in `Stats::dropped` and `Stats::oversized`: it is never split.
+#[must_use = "a builder does nothing until .build()"]
+pub struct Builder {
+    sinks: Vec<(Box<dyn Sink>, Option<Level>)>,
+    level: Level,
+    policy: Policy,
+    mode: Mode,
+    backend: Backend,
+    ring_capacity: usize,
+    batch_size: usize,
+    batch_bytes: usize,
+    clock: Clock,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            sinks: Vec::new(),
+            level: Level::Info,
+            policy: Policy::Block,
+            mode: Mode::Async,
+            backend: Backend::Auto,
+            ring_capacity: 256 * 1024,
+            batch_size: 1024,
+            batch_bytes: 256 * 1024,
+            clock: Clock::Realtime,
+        }
+    }
+}
+
+impl Builder {
+    /// Adds a sink that takes every record the logger accepts.
+    pub fn sink(mut self, sink: impl Sink) -> Self {
+        self.sinks.push((Box::new(sink), None));
+        self
+    }
+
+    /// Adds a sink that takes only records at `min_level` or above.
+    pub fn sink_with_level(mut self, sink: impl Sink, min_level: Level) -> Self {
+        self.sinks.push((Box::new(sink), Some(min_level)));
+        self
+    }
+
+    /// The minimum level accepted.
+    pub fn level(mut self, level: Level) -> Self {
+        self.level = level;
+        self
+    }
+
+    /// What a call does when its thread's ring is full.
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Async (writer thread) or sync (the caller writes).
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// The I/O backend.
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// Bytes in each producer's ring.
+    pub fn ring_capacity(mut self, bytes: usize) -> Self {
+        self.ring_capacity = bytes;
+        self
+    }
+
+    /// Records gathered before a batch is written.
+    pub fn batch_size(mut self, records: usize) -> Self {
+        self.batch_size = records;
+        self
+    }
+
+    /// Bytes that close a batch before `batch_size` records are gathered.
+    pub fn batch_bytes(mut self, bytes: usize) -> Self {
+        self.batch_bytes = bytes;
+        self
+    }
+
+    /// The timestamp source.
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    fn validate(&self) -> Result<(), BuildError> {
+        if self.sinks.is_empty() {
+            return Err(BuildError::NoSink);
+        }
+        check_range(
+            "ring_capacity",
+            self.ring_capacity,
+            MIN_RING_CAPACITY,
+            MAX_RING_CAPACITY,
+            "bytes",
+        )?;
+        check_range("batch_size", self.batch_size, 1, MAX_BATCH_SIZE, "records")?;
+        check_range(
+            "batch_bytes",
+            self.batch_bytes,
+            MIN_BATCH_BYTES,
+            MAX_BATCH_BYTES,
+            "bytes",
+        )?;
+        if self.policy == Policy::DropOldest {
+            return Err(BuildError::Unsupported {
+                what: "Policy::DropOldest".to_owned(),
+                reason: "the overwriting ring is not in this build; use Block or DropNewest"
+                    .to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Validates the configuration and starts the logger.
+    ///
+    /// In async mode this spawns the writer thread and returns once its I/O
+    /// backend is open. Errors name the setting or the cause.
+    pub fn build(self) -> Result<(Logger, WriterGuard), BuildError> {
+        self.validate()?;
+        let min_sink = self
+            .sinks
+            .iter()
+            .map(|(_, l)| l.unwrap_or(Level::Trace))
+            .min();
+        let level = self.level.max(min_sink.unwrap_or(Level::Trace));
+        let slots = self
+            .sinks
+            .into_iter()
+            .map(|(s, l)| SinkSlot::new(s, l.unwrap_or(Level::Trace)))
+            .collect();
+        let sinks = SinkSet::new(slots, self.batch_bytes);
+        let (direct, sinks) = match self.mode {
+            Mode::Sync => (Some(Direct::new(sinks)), None),
+            _ => (None, Some(sinks)),
+        };
+        let shared = Arc::new(Shared::new(
+            level,
+            self.policy,
+            self.mode,
+            self.ring_capacity,
+            self.clock,
+            direct,
+        ));
+        let logger = Logger {
+            shared: shared.clone(),
+        };
+        let Some(sinks) = sinks else {
+            let _ = shared.backend.set(IoBackendInfo {
+                kind: BackendKind::Pwrite,
+                reason: "sync mode: the caller writes each record with pwrite".to_owned(),
+            });
+            return Ok((logger, WriterGuard::new(shared, None)));
+        };
+        let cfg = WriterConfig {
+            backend: self.backend,
+            batch_size: self.batch_size as u64,
+        };
+        let writer = writer::spawn(shared.clone(), sinks, cfg)?;
+        Ok((logger, WriterGuard::new(shared, Some(writer))))
+    }
+}
+
+fn check_range(
+    setting: &'static str,
+    v: usize,
+    min: usize,
+    max: usize,
+    unit: &str,
+) -> Result<(), BuildError> {
+    if v < min || v > max {
+        let why = if v == 0 {
+            format!("must be at least {min} {unit}")
+        } else if v < min {
+            format!("too small: one record needs room; the minimum is {min} {unit}")
+        } else {
+            format!("too large: the maximum is {max} {unit}")
+        };
+        return Err(BuildError::InvalidValue {
+            setting,
+            value: v as u64,
+            reason: why,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,144 @@
+//! One small error type per operation.
+
+use std::fmt;
+use std::io;
+
+/// Why [`crate::Builder::build`] refused a configuration.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// No sink was given.
+    NoSink,
+    /// A numeric setting is out of range.
+    InvalidValue {
+        /// The builder method, e.g. `"ring_capacity"`.
+        setting: &'static str,
+        /// The value given.
+        value: u64,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The policy is not available with this configuration.
+    Unsupported {
+        /// What was asked for.
+        what: String,
+        /// Why it cannot be had.
+        reason: String,
+    },
+    /// `Backend::IoUring` was forced but io_uring cannot be used.
+    IoUringUnavailable {
+        /// What failed, with the errno and its likely cause.
+        reason: String,
+    },
+    /// The writer thread could not be started.
+    SpawnWriter(io::Error),
+    /// A global logger is already installed behind the `log` facade.
+    GlobalAlreadySet,
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::NoSink => write!(f, "no sink configured: call .sink(..) before .build()"),
+            BuildError::InvalidValue {
+                setting,
+                value,
+                reason,
+            } => write!(f, "invalid {setting} {value}: {reason}"),
+            BuildError::Unsupported { what, reason } => {
+                write!(f, "{what} is not supported: {reason}")
+            }
+            BuildError::IoUringUnavailable { reason } => {
+                write!(f, "io_uring backend requested but unavailable: {reason}")
+            }
+            BuildError::SpawnWriter(e) => write!(f, "cannot start the writer thread: {e}"),
+            BuildError::GlobalAlreadySet => {
+                write!(f, "a logger is already installed behind the log facade")
+            }
+        }
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BuildError::SpawnWriter(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Why [`crate::Logger::flush`] could not confirm the barrier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FlushError {
+    /// The writer has shut down; records logged now are counted dropped.
+    ShutDown,
+    /// The writer did not reach the barrier within the timeout.
+    Timeout {
+        /// The timeout that expired, in milliseconds.
+        timeout_ms: u64,
+    },
+    /// Records before the barrier could not be written (I/O errors); they
+    /// are counted in `Stats::dropped` and `Stats::errors`.
+    Io {
+        /// Batches that failed since the previous flush.
+        failed_batches: u64,
+        /// The last error seen.
+        last: String,
+    },
+}
+
+impl fmt::Display for FlushError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FlushError::ShutDown => write!(f, "logger is shut down"),
+            FlushError::Timeout { timeout_ms } => {
+                write!(f, "flush did not complete within {timeout_ms} ms")
+            }
+            FlushError::Io {
+                failed_batches,
+                last,
+            } => write!(
+                f,
+                "{failed_batches} batch(es) failed before the barrier: {last}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for FlushError {}
+
+/// Why [`crate::WriterGuard::shutdown`] did not finish cleanly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ShutdownError {
+    /// The writer did not finish draining within the timeout; it keeps
+    /// going in the background. The counters as they stood then.
+    Timeout {
+        /// The timeout that expired, in milliseconds.
+        timeout_ms: u64,
+        /// Counters at the time of the timeout.
+        stats: crate::Stats,
+    },
+    /// The writer thread panicked (a bug); counters as they stand.
+    WriterPanicked {
+        /// Counters after the panic.
+        stats: crate::Stats,
+    },
+}
+
+impl fmt::Display for ShutdownError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ShutdownError::Timeout { timeout_ms, stats } => write!(
+                f,
+                "writer still draining after {timeout_ms} ms ({} records pending)",
+                stats.pending()
+            ),
+            ShutdownError::WriterPanicked { .. } => write!(f, "writer thread panicked"),
+        }
+    }
+}
+
+impl std::error::Error for ShutdownError {}

@@ -1,0 +1,82 @@
+//! uringlog: an asynchronous logging engine for latency-sensitive Linux services.
+//!
+//! A log call serializes its record into the calling thread's own wait-free
+//! ring and returns; one writer thread drains every ring, formats and batches
+//! the records and hands them to the kernel (pwrite, or io_uring).
+//!
+//! # Guarantees
+//!
+//! - **Hot path**: no allocation (once the thread's format buffer has grown),
+//!   no lock, no syscall — except parking when `Policy::Block` waits for room
+//!   and waking a writer that has slept through half a ring.
+//! - **Order**: records from one thread (or one [`Producer`]) reach a sink in
+//!   the order they were logged. Across threads, drain order.
+//! - **Accounting**: `enqueued` counts every call that passed the level
+//!   filter; after shutdown `written + dropped == enqueued` exactly. `Block`
+//!   drops nothing before shutdown.
+//! - **No silent loss**: records refused by a policy, larger than the ring,
+//!   logged after shutdown or lost to an I/O error are counted in
+//!   [`Stats::dropped`]; I/O errors in [`Stats::errors`] and
+//!   [`Logger::recent_errors`]. The writer never panics on I/O errors.
+//! - **Bounded memory**: one ring of `ring_capacity` bytes per producer
+//!   thread, batch buffers bounded by `batch_bytes` plus one record.
+//!
+//! # Example
+//!
+//! ```
+//! use std::time::Duration;
+//! use uringlog::{Level, Logger, MemorySink, Policy};
+//!
+//! let (sink, output) = MemorySink::new();
+//! let (logger, guard) = Logger::builder()
+//!     .sink(sink)
+//!     .policy(Policy::Block)
+//!     .level(Level::Info)
+//!     .build()?;
+//!
+//! uringlog::info!(logger, "request id={} user={}", 42, "alice");
+//! uringlog::debug!(logger, "not shown: below the level");
+//! logger.flush()?;
+//! assert!(output.text().ends_with("INFO  rust_out: request id=42 user=alice\n"));
+//!
+//! let stats = guard.shutdown(Duration::from_secs(5))?;
+//! assert_eq!((stats.enqueued, stats.written, stats.dropped), (1, 1, 0));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![warn(missing_docs)]
+
+mod builder;
+mod clock;
+mod direct;
+mod error;
+mod facade;
+mod format;
+mod io;
+mod level;
+mod logger;
+mod macros;
+mod policy;
+mod producer;
+mod record;
+mod ring;
+mod shared;
+mod shutdown;
+mod sink;
+mod stats;
+mod sync;
+mod writer;
+
+pub use builder::{
+    Builder, MAX_BATCH_BYTES, MAX_BATCH_SIZE, MAX_RING_CAPACITY, MIN_BATCH_BYTES, MIN_RING_CAPACITY,
+};
+pub use clock::{Clock, ManualClock};
+pub use error::{BuildError, FlushError, ShutdownError};
+pub use io::{BackendKind, IoBackendInfo};
+pub use level::Level;
+pub use logger::Logger;
+pub use policy::{Backend, Mode, Policy};
+pub use producer::Producer;
+pub use shutdown::{WriterGuard, DROP_SHUTDOWN_TIMEOUT};
+pub use sink::{MemoryHandle, MemorySink, SharedFd, Sink, Target, WriteOutcome};
+pub use stats::Stats;

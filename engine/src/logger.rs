@@ -1,0 +1,215 @@
+//! `Logger`: the cheap, cloneable handle every log call goes through.
+//!
+//! A call finds the calling thread's [`Producer`] for this logger in a
+//! thread-local list (registering a new ring on the thread's first call) and
+//! logs through it. Several loggers may coexist; each thread holds one
+//! producer per logger it has used. When the thread exits, its producers are
+//! dropped, the writer drains what they left and releases their rings.
+
+use crate::builder::Builder;
+use crate::error::FlushError;
+use crate::io::IoBackendInfo;
+use crate::level::Level;
+use crate::producer::Producer;
+use crate::shared::{lock, Shared};
+use crate::stats::Stats;
+use crate::sync::Ordering;
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+thread_local! {
+    /// This thread's producers, one per logger it has logged through.
+    static LOCAL: RefCell<Vec<Producer>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A handle to a logger: `Clone + Send + Sync`, cheap to clone.
+///
+/// Log with the macros: `uringlog::info!(logger, "id={}", 42)`.
+#[derive(Clone)]
+pub struct Logger {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Logger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Logger")
+            .field("level", &self.level())
+            .field("policy", &self.shared.policy)
+            .field("mode", &self.shared.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Logger {
+    /// A builder with the defaults listed on [`Builder`].
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// Whether a record at `level` would be accepted (one relaxed load).
+    #[inline]
+    pub fn enabled(&self, level: Level) -> bool {
+        self.shared.enabled(level)
+    }
+
+    /// The minimum level accepted.
+    pub fn level(&self) -> Level {
+        Level::from_u8(self.shared.hot.level.load(Ordering::Relaxed)).unwrap_or(Level::Error)
+    }
+
+    /// Changes the minimum level accepted, for every handle of this logger.
+    pub fn set_level(&self, level: Level) {
+        self.shared.hot.level.store(level as u8, Ordering::Relaxed);
+    }
+
+    /// Logs one record through the calling thread's producer.
+    #[inline]
+    pub fn log(&self, level: Level, target: &str, args: fmt::Arguments<'_>) {
+        if !self.shared.enabled(level) {
+            return;
+        }
+        let logged = LOCAL
+            .try_with(|cell| {
+                let Ok(mut list) = cell.try_borrow_mut() else {
+                    return false;
+                };
+                let p = match list
+                    .iter()
+                    .position(|p| Arc::ptr_eq(&p.shared, &self.shared))
+                {
+                    Some(i) => &mut list[i],
+                    None => self.register_local(&mut list),
+                };
+                p.log_enabled(level, target, args);
+                true
+            })
+            .unwrap_or(false);
+        if !logged {
+            self.count_unroutable();
+        }
+    }
+
+    #[cold]
+    fn register_local<'a>(&self, list: &'a mut Vec<Producer>) -> &'a mut Producer {
+        // Release the rings of loggers that have shut down.
+        list.retain(|p| !p.shared.is_closed());
+        list.push(Producer::register(&self.shared));
+        list.last_mut().expect("just pushed")
+    }
+
+    /// A call made while this thread's producers are unavailable (logging
+    /// from inside a `Display` impl being logged, or from a thread-local
+    /// destructor): counted as enqueued and dropped.
+    #[cold]
+    fn count_unroutable(&self) {
+        self.shared.misc.enqueued.fetch_add(1, Ordering::Relaxed);
+        self.shared.misc.dropped.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// An explicit producer with its own ring, for hot loops that want no
+    /// thread-local lookup. Records from it keep their order.
+    pub fn producer(&self) -> Producer {
+        Producer::register(&self.shared)
+    }
+
+    /// Waits until every record logged before the call, from any thread, has
+    /// been handed to the kernel (or counted dropped).
+    ///
+    /// Returns [`FlushError::Io`] when batches failed since the previous
+    /// flush returned, and [`FlushError::ShutDown`] after shutdown.
+    pub fn flush(&self) -> Result<(), FlushError> {
+        self.flush_inner(None)
+    }
+
+    /// [`Logger::flush`] that gives up after `timeout`.
+    pub fn flush_timeout(&self, timeout: Duration) -> Result<(), FlushError> {
+        self.flush_inner(Some(timeout))
+    }
+
+    fn flush_inner(&self, timeout: Option<Duration>) -> Result<(), FlushError> {
+        let sh = &self.shared;
+        if sh.direct.is_some() {
+            return if sh.is_closed() {
+                Err(FlushError::ShutDown)
+            } else {
+                self.io_result()
+            };
+        }
+        if sh.writer_done.load(Ordering::Acquire) {
+            return Err(FlushError::ShutDown);
+        }
+        // SeqCst: pairs with the writer's Acquire load in `control`; every
+        // record this thread (or any thread that synchronised with it)
+        // committed before is visible to the writer's next read.
+        let ticket = sh.flush.requested.fetch_add(1, Ordering::SeqCst) + 1;
+        sh.kick_writer();
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut g = lock(&sh.flush.lock);
+        while sh.flush.done.load(Ordering::Acquire) < ticket {
+            if sh.writer_done.load(Ordering::Acquire) {
+                return Err(FlushError::ShutDown);
+            }
+            let wait = match deadline {
+                Some(d) => match d.checked_duration_since(Instant::now()) {
+                    Some(left) => left.min(Duration::from_millis(10)),
+                    None => {
+                        return Err(FlushError::Timeout {
+                            timeout_ms: timeout.unwrap_or_default().as_millis() as u64,
+                        })
+                    }
+                },
+                None => Duration::from_millis(10),
+            };
+            g = sh
+                .flush
+                .cv
+                .wait_timeout(g, wait)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+            sh.kick_writer();
+        }
+        drop(g);
+        self.io_result()
+    }
+
+    /// `Err(Io)` when batches failed since the previous flush returned.
+    fn io_result(&self) -> Result<(), FlushError> {
+        let sh = &self.shared;
+        let now = sh.counters.errors.load(Ordering::Relaxed);
+        let before = sh.flush.errors_seen.swap(now, Ordering::Relaxed);
+        if now > before {
+            let last = lock(&sh.recent_errors).back().cloned().unwrap_or_default();
+            return Err(FlushError::Io {
+                failed_batches: now - before,
+                last,
+            });
+        }
+        Ok(())
+    }
+
+    /// The counters now. Once the writer has shut down and every log call
+    /// has returned, `written + dropped == enqueued` exactly.
+    pub fn stats(&self) -> Stats {
+        self.shared.stats()
+    }
+
+    /// The I/O backend in use and why it was chosen.
+    pub fn io_backend(&self) -> IoBackendInfo {
+        self.shared.backend.get().cloned().unwrap_or(IoBackendInfo {
+            kind: crate::io::BackendKind::Pwrite,
+            reason: "not started".to_owned(),
+        })
+    }
+
+    /// The most recent I/O error descriptions (oldest first, at most 32).
+    pub fn recent_errors(&self) -> Vec<String> {
+        lock(&self.shared.recent_errors).iter().cloned().collect()
+    }
+
+    /// Whether shutdown has begun; records logged now are counted dropped.
+    pub fn is_shut_down(&self) -> bool {
+        self.shared.is_closed()
+    }
+}

@@ -1,0 +1,215 @@
+//! `Producer`: one thread's writing end of its logger.
+//!
+//! A log call: level check (one relaxed load), the raw clock, the message
+//! formatted by `core::fmt` into a reused buffer (or taken as is when it has
+//! no arguments), then one reserve/copy/commit into the ring. No allocation
+//! once the buffer has grown to the message size, no lock, no syscall —
+//! except waking a parked writer, and parking when `Block` finds the ring full.
+
+use crate::level::Level;
+use crate::policy::Policy;
+use crate::record::{truncate_str, Header, MAX_TARGET_LEN};
+use crate::ring::{byte_ring, ByteProducer};
+use crate::shared::{lock, RingHandoff, RingShared, Shared};
+use crate::stats::bump;
+use crate::sync::{fence, Ordering};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Spins before a blocked producer starts yielding.
+const BLOCK_SPINS: u32 = 64;
+/// Yields before a blocked producer parks.
+const BLOCK_YIELDS: u32 = 64;
+/// Longest a blocked producer parks before looking again (bounds a lost wakeup).
+const BLOCK_PARK: Duration = Duration::from_millis(1);
+const _: () = assert!(BLOCK_SPINS > 0 && BLOCK_YIELDS > 0);
+
+/// A thread's own handle for logging without the thread-local lookup.
+///
+/// Get one with [`crate::Logger::producer`] and keep it in a hot loop. Each
+/// `Producer` owns a ring; records from one `Producer` reach the sinks in the
+/// order they were logged. It may move between threads but is not shared.
+pub struct Producer {
+    /// `None` in sync mode: the call writes directly.
+    ring: Option<ByteProducer>,
+    ring_shared: Arc<RingShared>,
+    pub(crate) shared: Arc<Shared>,
+    /// Reused formatting buffer; grows to the largest message seen.
+    scratch: Vec<u8>,
+    /// Bytes pushed since this producer last saw the writer parked and
+    /// woke it; in `0 .. ring capacity / 2`.
+    parked_bytes: usize,
+}
+
+impl fmt::Debug for Producer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Producer")
+            .field("ring_capacity", &self.shared.ring_capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Producer {
+    /// Registers a new ring with the writer (or a direct writer in sync mode).
+    pub(crate) fn register(shared: &Arc<Shared>) -> Producer {
+        let ring_shared = Arc::new(RingShared::new());
+        let mut reg = lock(&shared.registry);
+        reg.live.push(ring_shared.clone());
+        let ring = if shared.direct.is_some() {
+            None
+        } else {
+            let (p, c) = byte_ring(shared.ring_capacity);
+            reg.pending.push(RingHandoff {
+                consumer: c,
+                shared: ring_shared.clone(),
+            });
+            // Release: the writer's acquire load of `new_rings` then sees the
+            // pushed ring (the mutex orders it too; this makes the flag exact).
+            shared.new_rings.store(true, Ordering::Release);
+            Some(p)
+        };
+        Producer {
+            ring,
+            ring_shared,
+            shared: shared.clone(),
+            scratch: Vec::new(),
+            parked_bytes: 0,
+        }
+    }
+
+    /// Whether a record at `level` would be accepted.
+    #[inline]
+    pub fn enabled(&self, level: Level) -> bool {
+        self.shared.enabled(level)
+    }
+
+    /// Logs one record (the macros call this after checking `enabled`).
+    #[inline]
+    pub fn log(&mut self, level: Level, target: &str, args: fmt::Arguments<'_>) {
+        if self.shared.enabled(level) {
+            self.log_enabled(level, target, args);
+        }
+    }
+
+    /// Logs a record that already passed the level filter.
+    #[inline]
+    pub(crate) fn log_enabled(&mut self, level: Level, target: &str, args: fmt::Arguments<'_>) {
+        let counters = &self.ring_shared.counters;
+        bump(&counters.enqueued);
+        if self.shared.is_closed() {
+            bump(&counters.dropped);
+            return;
+        }
+        let clock = self.shared.clock.now_raw();
+        let msg: &[u8] = match args.as_str() {
+            Some(s) => s.as_bytes(),
+            None => {
+                self.scratch.clear();
+                let _ = fmt::write(&mut VecWriter(&mut self.scratch), args);
+                &self.scratch
+            }
+        };
+        let target = truncate_str(target, MAX_TARGET_LEN);
+        let Some(ring) = self.ring.as_mut() else {
+            crate::direct::write(&self.shared, counters, clock, level, target, msg);
+            return;
+        };
+        let header = Header::text(level, clock, target.len(), msg.len());
+        if header.len as usize > ring.capacity() {
+            bump(&counters.dropped);
+            bump(&counters.oversized);
+            return;
+        }
+        let parts = [&header.encode()[..], target.as_bytes(), msg];
+        if ring.try_push(&parts) {
+            if self.shared.signal.parked.load(Ordering::Relaxed) {
+                self.wake_lazily(header.len as usize);
+            }
+            return;
+        }
+        let pushed = match self.shared.policy {
+            Policy::Block => push_blocking(ring, &self.ring_shared, &self.shared, &parts),
+            _ => false,
+        };
+        if !pushed {
+            bump(&counters.dropped);
+        }
+    }
+}
+
+impl Producer {
+    /// The writer sleeps: wake it once half a ring has piled up, so a burst
+    /// costs no wake-up syscall; its park timeout bounds a trickle's wait.
+    #[cold]
+    fn wake_lazily(&mut self, len: usize) {
+        self.parked_bytes += len;
+        if self.parked_bytes >= self.shared.ring_capacity / 2 {
+            self.parked_bytes = 0;
+            self.shared.wake_writer();
+        }
+    }
+}
+
+/// The `Block` slow path: spin, yield, then park until the writer frees
+/// room. Returns false only when the logger shut down meanwhile.
+#[cold]
+#[inline(never)]
+fn push_blocking(
+    ring: &mut ByteProducer,
+    rs: &RingShared,
+    shared: &Shared,
+    parts: &[&[u8]; 3],
+) -> bool {
+    let need: usize = parts.iter().map(|p| p.len()).sum();
+    let mut round = 0u32;
+    loop {
+        if shared.is_closed() {
+            return false;
+        }
+        shared.wake_writer();
+        if round < BLOCK_SPINS {
+            std::hint::spin_loop();
+        } else if round < BLOCK_SPINS + BLOCK_YIELDS {
+            std::thread::yield_now();
+        } else {
+            park_until_room(ring, rs, need);
+        }
+        round = round.saturating_add(1);
+        if ring.try_push(parts) {
+            return true;
+        }
+        if ring.is_abandoned() {
+            return false;
+        }
+    }
+}
+
+fn park_until_room(ring: &ByteProducer, rs: &RingShared, need: usize) {
+    {
+        let mut t = lock(&rs.thread);
+        let me = std::thread::current();
+        if t.id() != me.id() {
+            *t = me;
+        }
+    }
+    rs.waiting.store(true, Ordering::Relaxed);
+    // SeqCst fence: pairs with the one in `RingShared::wake_if_waiting`, so
+    // either we see the room the writer released or it sees `waiting`.
+    fence(Ordering::SeqCst);
+    if ring.free() < need {
+        std::thread::park_timeout(BLOCK_PARK);
+    }
+    rs.waiting.store(false, Ordering::Relaxed);
+}
+
+/// `fmt::Write` into a byte vector.
+struct VecWriter<'a>(&'a mut Vec<u8>);
+
+impl fmt::Write for VecWriter<'_> {
+    #[inline]
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}

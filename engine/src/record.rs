@@ -1,0 +1,315 @@
+//! Record framing: how one log call is laid out in a producer's byte ring.
+//!
+//! A record is a fixed 16-byte header followed by the target bytes and the
+//! payload. All integers are little-endian.
+//!
+//! ```text
+//! offset  size  field
+//! 0       4     len         total record length, header included (HEADER_LEN ..= MAX_RECORD_LEN)
+//! 4       1     kind        RecordKind: how to read the payload
+//! 5       1     level       Level as u8
+//! 6       2     target_len  bytes of target that follow the header
+//! 8       8     clock       raw clock value; the writer converts it (see `clock`)
+//! 16      ..    target      UTF-8, target_len bytes
+//! ..      ..    payload     len - 16 - target_len bytes, interpreted by kind
+//! ```
+//!
+//! `kind` leaves room for payloads other than a pre-formatted message (binary
+//! arguments formatted on the writer, structured fields) without changing the
+//! header. A record is written into the ring in one reserve/commit, so the
+//! consumer only ever sees whole records; it may straddle the ring's wrap
+//! point, which is why decoding works on a pair of slices.
+
+use crate::level::Level;
+
+/// Bytes in a record header.
+pub(crate) const HEADER_LEN: usize = 16;
+/// Longest target kept; longer targets are cut at a character boundary.
+pub(crate) const MAX_TARGET_LEN: usize = u16::MAX as usize;
+
+/// How a record's payload is encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum RecordKind {
+    /// The payload is the message, already formatted by the caller (UTF-8).
+    Text = 1,
+}
+
+impl RecordKind {
+    fn from_u8(v: u8) -> Option<RecordKind> {
+        match v {
+            1 => Some(RecordKind::Text),
+            _ => None,
+        }
+    }
+}
+
+/// A decoded record header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Header {
+    /// Total record length, header included.
+    pub len: u32,
+    pub kind: RecordKind,
+    pub level: Level,
+    pub target_len: u16,
+    pub clock: u64,
+}
+
+/// Why bytes in a ring did not decode as a record (a bug, never user input).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FrameError {
+    /// Fewer bytes than the header claims.
+    Truncated,
+    /// A header field out of range.
+    Corrupt,
+}
+
+impl Header {
+    /// The header of a text record for `target` and a message of `msg_len` bytes.
+    pub(crate) fn text(level: Level, clock: u64, target_len: usize, msg_len: usize) -> Header {
+        debug_assert!(target_len <= MAX_TARGET_LEN);
+        Header {
+            len: (HEADER_LEN + target_len + msg_len) as u32,
+            kind: RecordKind::Text,
+            level,
+            target_len: target_len as u16,
+            clock,
+        }
+    }
+
+    pub(crate) fn encode(&self) -> [u8; HEADER_LEN] {
+        let mut h = [0u8; HEADER_LEN];
+        h[0..4].copy_from_slice(&self.len.to_le_bytes());
+        h[4] = self.kind as u8;
+        h[5] = self.level as u8;
+        h[6..8].copy_from_slice(&self.target_len.to_le_bytes());
+        h[8..16].copy_from_slice(&self.clock.to_le_bytes());
+        h
+    }
+
+    pub(crate) fn decode(h: &[u8; HEADER_LEN]) -> Result<Header, FrameError> {
+        let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
+        let kind = RecordKind::from_u8(h[4]).ok_or(FrameError::Corrupt)?;
+        let level = Level::from_u8(h[5]).ok_or(FrameError::Corrupt)?;
+        let target_len = u16::from_le_bytes([h[6], h[7]]);
+        let mut c = [0u8; 8];
+        c.copy_from_slice(&h[8..16]);
+        let clock = u64::from_le_bytes(c);
+        if (len as usize) < HEADER_LEN + target_len as usize {
+            return Err(FrameError::Corrupt);
+        }
+        Ok(Header {
+            len,
+            kind,
+            level,
+            target_len,
+            clock,
+        })
+    }
+
+    /// Bytes of payload after the target.
+    pub(crate) fn payload_len(&self) -> usize {
+        self.len as usize - HEADER_LEN - self.target_len as usize
+    }
+}
+
+/// Cuts `s` to at most `max` bytes at a character boundary.
+pub(crate) fn truncate_str(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// Bytes that may straddle the ring's wrap point: `first` then `second`.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Split<'a> {
+    pub first: &'a [u8],
+    pub second: &'a [u8],
+}
+
+impl<'a> Split<'a> {
+    pub(crate) fn len(&self) -> usize {
+        self.first.len() + self.second.len()
+    }
+
+    /// The sub-range `start .. start + len`.
+    pub(crate) fn slice(&self, start: usize, len: usize) -> Split<'a> {
+        debug_assert!(start + len <= self.len());
+        let f = self.first.len();
+        if start >= f {
+            let s = start - f;
+            Split {
+                first: &self.second[s..s + len],
+                second: &[],
+            }
+        } else if start + len <= f {
+            Split {
+                first: &self.first[start..start + len],
+                second: &[],
+            }
+        } else {
+            Split {
+                first: &self.first[start..],
+                second: &self.second[..start + len - f],
+            }
+        }
+    }
+
+    pub(crate) fn copy_to(&self, out: &mut [u8]) {
+        let f = self.first.len();
+        out[..f].copy_from_slice(self.first);
+        out[f..].copy_from_slice(self.second);
+    }
+
+    pub(crate) fn extend_into(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.first);
+        out.extend_from_slice(self.second);
+    }
+}
+
+/// One decoded record, borrowing the ring's bytes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Frame<'a> {
+    pub header: Header,
+    pub target: Split<'a>,
+    pub payload: Split<'a>,
+}
+
+/// Iterates the whole records in `bytes`, front to back.
+pub(crate) struct Frames<'a> {
+    bytes: Split<'a>,
+    pos: usize,
+}
+
+impl<'a> Frames<'a> {
+    pub(crate) fn new(bytes: Split<'a>) -> Frames<'a> {
+        Frames { bytes, pos: 0 }
+    }
+
+    /// Bytes consumed by the records returned so far.
+    pub(crate) fn consumed(&self) -> usize {
+        self.pos
+    }
+
+    /// The next record, `None` when the bytes are used up.
+    pub(crate) fn next_frame(&mut self) -> Option<Result<Frame<'a>, FrameError>> {
+        let rest = self.bytes.len() - self.pos;
+        if rest == 0 {
+            return None;
+        }
+        if rest < HEADER_LEN {
+            return Some(Err(FrameError::Truncated));
+        }
+        let mut h = [0u8; HEADER_LEN];
+        self.bytes.slice(self.pos, HEADER_LEN).copy_to(&mut h);
+        let header = match Header::decode(&h) {
+            Ok(h) => h,
+            Err(e) => return Some(Err(e)),
+        };
+        if header.len as usize > rest {
+            return Some(Err(FrameError::Truncated));
+        }
+        let tstart = self.pos + HEADER_LEN;
+        let target = self.bytes.slice(tstart, header.target_len as usize);
+        let payload = self
+            .bytes
+            .slice(tstart + header.target_len as usize, header.payload_len());
+        self.pos += header.len as usize;
+        Some(Ok(Frame {
+            header,
+            target,
+            payload,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn encode(level: Level, clock: u64, target: &str, msg: &str) -> Vec<u8> {
+        let h = Header::text(level, clock, target.len(), msg.len());
+        let mut v = h.encode().to_vec();
+        v.extend_from_slice(target.as_bytes());
+        v.extend_from_slice(msg.as_bytes());
+        v
+    }
+
+    #[test]
+    fn header_round_trips() {
+        let h = Header::text(Level::Warn, 0x0102_0304_0506_0708, 7, 100);
+        assert_eq!(Header::decode(&h.encode()), Ok(h));
+        assert_eq!(h.len, 123);
+        assert_eq!(h.payload_len(), 100);
+    }
+
+    #[test]
+    fn corrupt_headers_are_refused() {
+        let mut h = Header::text(Level::Info, 1, 3, 4).encode();
+        h[4] = 99;
+        assert_eq!(Header::decode(&h), Err(FrameError::Corrupt));
+        let mut h = Header::text(Level::Info, 1, 3, 4).encode();
+        h[5] = 9;
+        assert_eq!(Header::decode(&h), Err(FrameError::Corrupt));
+        let mut h = Header::text(Level::Info, 1, 3, 4).encode();
+        h[0..4].copy_from_slice(&10u32.to_le_bytes());
+        assert_eq!(Header::decode(&h), Err(FrameError::Corrupt));
+    }
+
+    #[test]
+    fn truncated_bytes_are_reported() {
+        let v = encode(Level::Info, 5, "t", "hello");
+        let mut f = Frames::new(Split {
+            first: &v[..v.len() - 1],
+            second: &[],
+        });
+        assert_eq!(f.next_frame().unwrap().unwrap_err(), FrameError::Truncated);
+        let mut f = Frames::new(Split {
+            first: &v[..5],
+            second: &[],
+        });
+        assert_eq!(f.next_frame().unwrap().unwrap_err(), FrameError::Truncated);
+    }
+
+    #[test]
+    fn truncate_str_keeps_char_boundaries() {
+        assert_eq!(truncate_str("héllo", 2), "h");
+        assert_eq!(truncate_str("héllo", 3), "hé");
+        assert_eq!(truncate_str("abc", 10), "abc");
+    }
+
+    proptest! {
+        /// Records decode identically wherever the wrap point splits them.
+        #[test]
+        fn frames_decode_across_any_split(
+            recs in proptest::collection::vec(("[a-z:]{0,12}", ".{0,40}", 0u8..5, any::<u64>()), 1..8),
+            cut_frac in 0.0f64..1.0,
+        ) {
+            let mut bytes = Vec::new();
+            for (t, m, l, c) in &recs {
+                bytes.extend(encode(Level::from_u8(*l).unwrap(), *c, t, m));
+            }
+            let cut = ((bytes.len() as f64) * cut_frac) as usize;
+            let mut frames = Frames::new(Split { first: &bytes[..cut], second: &bytes[cut..] });
+            for (t, m, l, c) in &recs {
+                let f = frames.next_frame().unwrap().unwrap();
+                let mut tv = Vec::new();
+                f.target.extend_into(&mut tv);
+                let mut mv = Vec::new();
+                f.payload.extend_into(&mut mv);
+                prop_assert_eq!(tv, t.as_bytes());
+                prop_assert_eq!(mv, m.as_bytes());
+                prop_assert_eq!(f.header.level as u8, *l);
+                prop_assert_eq!(f.header.clock, *c);
+            }
+            prop_assert!(frames.next_frame().is_none());
+            prop_assert_eq!(frames.consumed(), bytes.len());
+        }
+    }
+}

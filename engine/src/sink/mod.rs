@@ -1,0 +1,120 @@
+//! The `Sink` trait: where a logger's bytes go.
+//!
+//! A sink says *where* bytes go; the engine owns the batch memory and the
+//! I/O backend and does the writing. That keeps the io_uring buffer-lifetime
+//! contract in one place: a sink never sees a buffer that is still in flight.
+//!
+//! Before each batch the writer calls [`Sink::target`] with the batch length.
+//! A file sink answers with its file and the offset to write at (reserving
+//! that range); a stream (pipe, terminal) answers with its descriptor; a sink
+//! that wants the bytes itself (memory, network client, test double) answers
+//! [`Target::Inline`] and receives them in [`Sink::write_inline`]. After the
+//! write completes, [`Sink::on_write`] tells the sink how it went.
+
+mod memory;
+
+pub use memory::{MemoryHandle, MemorySink};
+
+use std::fmt;
+use std::io;
+use std::os::fd::AsFd;
+use std::sync::Arc;
+
+/// A descriptor the engine may write to from the writer thread. It stays
+/// open for as long as any write to it is in flight (the engine holds a clone).
+pub type SharedFd = Arc<dyn AsFd + Send + Sync>;
+
+/// Where one batch goes.
+#[non_exhaustive]
+pub enum Target {
+    /// A regular file, written at the explicit `offset` (never `O_APPEND`).
+    File {
+        /// The open file.
+        fd: SharedFd,
+        /// Where the batch starts.
+        offset: u64,
+    },
+    /// A pipe, terminal or socket, written in order. Short writes are
+    /// continued; `EAGAIN` waits for the descriptor to become writable.
+    Stream {
+        /// The open descriptor.
+        fd: SharedFd,
+    },
+    /// The sink takes the bytes itself in [`Sink::write_inline`].
+    Inline,
+}
+
+impl fmt::Debug for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::File { fd, offset } => write!(f, "File(fd {:?}, offset {offset})", fd.as_fd()),
+            Target::Stream { fd } => write!(f, "Stream(fd {:?})", fd.as_fd()),
+            Target::Inline => write!(f, "Inline"),
+        }
+    }
+}
+
+/// How one write of a batch went, as told to [`Sink::on_write`].
+#[derive(Debug)]
+pub struct WriteOutcome<'a> {
+    /// The file offset the batch was written at (`None` for streams and inline).
+    pub offset: Option<u64>,
+    /// Bytes in the batch.
+    pub requested: usize,
+    /// Bytes the kernel (or the sink) accepted; `requested` on success.
+    pub written: usize,
+    /// The error that stopped the write, if any.
+    pub error: Option<&'a io::Error>,
+}
+
+/// A destination for formatted records. Runs on the writer thread only.
+///
+/// Implementations must not block for long in any method: the writer serves
+/// every producer. See the module docs for the protocol.
+pub trait Sink: Send + 'static {
+    /// A short description for errors and reports, e.g. the file path.
+    fn describe(&self) -> String;
+
+    /// Where the next batch of `len` bytes goes. A file sink reserves
+    /// `offset .. offset + len` and advances its own offset.
+    fn target(&mut self, len: usize) -> io::Result<Target>;
+
+    /// Receives a whole batch when [`Sink::target`] answered [`Target::Inline`].
+    fn write_inline(&mut self, batch: &[u8]) -> io::Result<()> {
+        let _ = batch;
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!("{} does not take inline writes", self.describe()),
+        ))
+    }
+
+    /// Told the outcome of each batch written for this sink, in submission
+    /// order. A file sink rewinds its offset to `outcome.offset` on error so
+    /// the next batch does not leave a hole.
+    fn on_write(&mut self, outcome: &WriteOutcome<'_>) {
+        let _ = outcome;
+    }
+
+    /// Called once when the writer stops, after the last batch completed.
+    fn close(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Sink for Box<dyn Sink> {
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
+    fn target(&mut self, len: usize) -> io::Result<Target> {
+        (**self).target(len)
+    }
+    fn write_inline(&mut self, batch: &[u8]) -> io::Result<()> {
+        (**self).write_inline(batch)
+    }
+    fn on_write(&mut self, outcome: &WriteOutcome<'_>) {
+        (**self).on_write(outcome)
+    }
+    fn close(&mut self) -> io::Result<()> {
+        (**self).close()
+    }
+}

@@ -1,0 +1,90 @@
+//! Counters: what was logged, written, dropped, and what it cost.
+
+use crate::sync::{AtomicU64, Ordering};
+
+/// A snapshot of a logger's counters.
+///
+/// `enqueued` counts every log call that passed the level filter. Once every
+/// log call has returned and the writer has shut down,
+/// `written + dropped == enqueued` exactly, whatever the policy or fault.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Log calls that passed the level filter.
+    pub enqueued: u64,
+    /// Records that will never be written: refused by `DropNewest`,
+    /// overwritten by `DropOldest`, larger than the ring, logged after
+    /// shutdown, or lost to an I/O error.
+    pub dropped: u64,
+    /// Records the kernel accepted.
+    pub written: u64,
+    /// Bytes the kernel accepted.
+    pub bytes_written: u64,
+    /// Batches written.
+    pub batches: u64,
+    /// Write submissions made to the kernel (write syscalls or io_uring enters).
+    pub io_submits: u64,
+    /// I/O errors seen by the writer (each failed batch counts once).
+    pub errors: u64,
+    /// Of `dropped`: records larger than the ring could ever hold.
+    pub oversized: u64,
+}
+
+impl Stats {
+    /// Records accepted but neither written nor dropped yet.
+    pub fn pending(&self) -> u64 {
+        self.enqueued
+            .saturating_sub(self.written)
+            .saturating_sub(self.dropped)
+    }
+}
+
+/// Counters owned by one producer; only its thread writes them.
+#[derive(Debug, Default)]
+pub(crate) struct ProducerCounters {
+    pub enqueued: AtomicU64,
+    pub dropped: AtomicU64,
+    pub oversized: AtomicU64,
+}
+
+/// Adds one to a counter that only the calling thread writes: a plain load
+/// and store, no read-modify-write. Relaxed: readers only sum snapshots.
+#[inline]
+pub(crate) fn bump(c: &AtomicU64) {
+    c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+}
+
+/// Counters owned by the writer (or, in sync mode, updated under its mutex).
+#[derive(Debug, Default)]
+pub(crate) struct WriterCounters {
+    pub written: AtomicU64,
+    pub bytes_written: AtomicU64,
+    pub batches: AtomicU64,
+    pub io_submits: AtomicU64,
+    pub errors: AtomicU64,
+    /// Records lost to I/O errors or left behind at shutdown.
+    pub dropped: AtomicU64,
+}
+
+impl WriterCounters {
+    pub(crate) fn add(c: &AtomicU64, n: u64) {
+        c.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(crate) fn fill(&self, s: &mut Stats) {
+        s.written += self.written.load(Ordering::Relaxed);
+        s.bytes_written += self.bytes_written.load(Ordering::Relaxed);
+        s.batches += self.batches.load(Ordering::Relaxed);
+        s.io_submits += self.io_submits.load(Ordering::Relaxed);
+        s.errors += self.errors.load(Ordering::Relaxed);
+        s.dropped += self.dropped.load(Ordering::Relaxed);
+    }
+}
+
+impl ProducerCounters {
+    pub(crate) fn fill(&self, s: &mut Stats) {
+        s.enqueued += self.enqueued.load(Ordering::Relaxed);
+        s.dropped += self.dropped.load(Ordering::Relaxed);
+        s.oversized += self.oversized.load(Ordering::Relaxed);
+    }
+}

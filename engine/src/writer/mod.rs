@@ -1,0 +1,353 @@
+//! The writer thread: drains every ring, formats, batches, submits.
+//!
+//! An explicit state machine, one step per loop turn:
+//!
+//! | state      | does                                                        | next |
+//! |------------|-------------------------------------------------------------|------|
+//! | `Drain`    | adopt new rings, read every ring, submit full batches       | `Drain` if it read records, else `Dry` |
+//! | `Dry`      | submit the partial batch                                    | `Idle` |
+//! | `Idle(n)`  | spin, then yield, a bounded number of turns                 | `Drain` |
+//! | `Park`     | sleep up to `PARK_TIMEOUT` unless work showed up            | `Drain` |
+//! | `Flush(t)` | read every ring once, submit, wait for all I/O, ack ticket  | `Drain` |
+//! | `Close`    | stop producers, drain until dry, wait for I/O, close sinks  | exit |
+//!
+//! Shutdown and flush requests are checked at the top of every turn.
+//!
+//! Producers wake a parked writer only after pushing half a ring while it
+//! sleeps (see `Producer`), so a burst does not pay a wake-up syscall; the
+//! park timeout bounds how long a trickle of records waits.
+
+mod rings;
+pub(crate) mod sinks;
+
+use crate::clock::Clock;
+use crate::error::BuildError;
+use crate::format::LineFormat;
+use crate::io::{IoBackend, IoBackendInfo};
+use crate::policy::Backend;
+use crate::record::{FrameError, Frames, RecordKind};
+use crate::ring::ByteConsumer;
+use crate::shared::{lock, Shared};
+use crate::stats::WriterCounters;
+use crate::sync::Ordering;
+use rings::RingSet;
+use sinks::SinkSet;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Idle turns spent spinning before yielding.
+const IDLE_SPINS: u32 = 64;
+/// Idle turns spent yielding before parking.
+const IDLE_YIELDS: u32 = 32;
+/// Longest the writer sleeps before looking at the rings again.
+pub(crate) const PARK_TIMEOUT: Duration = Duration::from_millis(1);
+const _: () = assert!(IDLE_SPINS > 0 && IDLE_YIELDS > 0);
+
+/// The writer's settings from the builder.
+pub(crate) struct WriterConfig {
+    pub backend: Backend,
+    /// Records per batch.
+    pub batch_size: u64,
+}
+
+/// Starts the writer thread; returns once its I/O backend is open.
+pub(crate) fn spawn(
+    shared: Arc<Shared>,
+    sinks: SinkSet,
+    cfg: WriterConfig,
+) -> Result<(JoinHandle<()>, mpsc::Receiver<()>), BuildError> {
+    let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<IoBackendInfo, BuildError>>(1);
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let sh = shared.clone();
+    let handle = std::thread::Builder::new()
+        .name("uringlog-writer".to_owned())
+        .spawn(move || {
+            let _done = DoneOnExit(sh.clone(), done_tx);
+            let (io, info) = match crate::io::open(cfg.backend) {
+                Ok(x) => x,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                    return;
+                }
+            };
+            let _ = ready_tx.send(Ok(info));
+            Writer::new(sh, sinks, io, cfg.batch_size).run();
+        })
+        .map_err(BuildError::SpawnWriter)?;
+    let _ = shared.signal.thread.set(handle.thread().clone());
+    match ready_rx.recv() {
+        Ok(Ok(info)) => {
+            let _ = shared.backend.set(info);
+            Ok((handle, done_rx))
+        }
+        Ok(Err(e)) => {
+            let _ = handle.join();
+            Err(e)
+        }
+        Err(_) => {
+            let _ = handle.join();
+            Err(BuildError::SpawnWriter(std::io::Error::other(
+                "writer thread exited during start-up",
+            )))
+        }
+    }
+}
+
+/// Marks the writer finished however it exits, and wakes flush waiters.
+struct DoneOnExit(Arc<Shared>, mpsc::Sender<()>);
+
+impl Drop for DoneOnExit {
+    fn drop(&mut self) {
+        // Release: pairs with the Acquire loads in `stats()` and `flush()`.
+        self.0.writer_done.store(true, Ordering::Release);
+        let _g = lock(&self.0.flush.lock);
+        self.0.flush.cv.notify_all();
+        let _ = self.1.send(());
+    }
+}
+
+/// What the loop does next; see the module docs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Drain,
+    Dry,
+    Idle(u32),
+    Park,
+    Flush(u64),
+    Close,
+}
+
+struct Writer {
+    shared: Arc<Shared>,
+    rings: RingSet,
+    sinks: SinkSet,
+    io: Box<dyn IoBackend>,
+    fmt: LineFormat,
+    clock: Clock,
+    batch_size: u64,
+    /// Highest flush ticket completed.
+    flush_done: u64,
+}
+
+impl Writer {
+    fn new(shared: Arc<Shared>, sinks: SinkSet, io: Box<dyn IoBackend>, batch_size: u64) -> Writer {
+        let clock = shared.clock.clone();
+        Writer {
+            shared,
+            rings: RingSet::default(),
+            sinks,
+            io,
+            fmt: LineFormat::default(),
+            clock,
+            batch_size,
+            flush_done: 0,
+        }
+    }
+
+    fn run(mut self) {
+        let mut state = State::Drain;
+        loop {
+            state = self.control().unwrap_or(state);
+            state = match state {
+                State::Drain => {
+                    self.rings.adopt(&self.shared, false);
+                    if self.drain_pass() > 0 {
+                        State::Drain
+                    } else {
+                        State::Dry
+                    }
+                }
+                State::Dry => {
+                    if self.sinks.pending_records() > 0 {
+                        self.sinks.submit_all(self.io.as_mut(), &self.shared);
+                    }
+                    State::Idle(0)
+                }
+                State::Idle(n) => self.idle(n),
+                State::Park => {
+                    self.park();
+                    State::Drain
+                }
+                State::Flush(ticket) => {
+                    self.flush(ticket);
+                    State::Drain
+                }
+                State::Close => {
+                    self.close();
+                    return;
+                }
+            };
+        }
+    }
+
+    /// A shutdown or flush request overrides the current state.
+    fn control(&self) -> Option<State> {
+        if self.shared.is_closed() {
+            return Some(State::Close);
+        }
+        // Acquire: pairs with the flusher's fetch_add, so every record
+        // committed before the flush call is visible to the next read.
+        let req = self.shared.flush.requested.load(Ordering::Acquire);
+        (req > self.flush_done).then_some(State::Flush(req))
+    }
+
+    fn idle(&mut self, n: u32) -> State {
+        if n < IDLE_SPINS {
+            std::hint::spin_loop();
+        } else if n < IDLE_SPINS + IDLE_YIELDS {
+            std::thread::yield_now();
+        } else {
+            return State::Park;
+        }
+        if self.rings.any_readable() || self.shared.new_rings.load(Ordering::Relaxed) {
+            State::Drain
+        } else {
+            State::Idle(n + 1)
+        }
+    }
+
+    fn park(&mut self) {
+        let sig = &self.shared.signal;
+        // SeqCst: producers read `parked` after committing; a producer that
+        // misses this store is caught by the timeout below.
+        sig.parked.store(true, Ordering::SeqCst);
+        let busy = self.rings.any_readable()
+            || self.shared.new_rings.load(Ordering::SeqCst)
+            || self.control().is_some();
+        if !busy {
+            std::thread::park_timeout(PARK_TIMEOUT);
+        }
+        sig.parked.store(false, Ordering::Relaxed);
+    }
+
+    /// Reads every ring once; returns the records taken.
+    fn drain_pass(&mut self) -> u64 {
+        let mut total = 0;
+        let mut i = 0;
+        while i < self.rings.rings.len() {
+            let abandoned = self.rings.is_abandoned(i);
+            total += self.drain_ring(i);
+            if abandoned && self.rings.rings[i].consumer.available() == 0 {
+                self.rings.retire(i, &self.shared);
+                continue;
+            }
+            i += 1;
+        }
+        total
+    }
+
+    /// Takes everything readable from ring `i`, submitting batches as they fill.
+    fn drain_ring(&mut self, i: usize) -> u64 {
+        let mut taken = 0;
+        loop {
+            if self.sinks.is_full(self.batch_size) {
+                self.sinks.submit_all(self.io.as_mut(), &self.shared);
+            }
+            let ring = &mut self.rings.rings[i];
+            let (sinks, fmt, clock) = (&mut self.sinks, &mut self.fmt, &self.clock);
+            let batch_size = self.batch_size;
+            let mut full = false;
+            let mut corrupt = None;
+            let used = ring.consumer.read_with(|bytes| {
+                let mut frames = Frames::new(bytes);
+                while !sinks.is_full(batch_size) {
+                    match frames.next_frame() {
+                        None => break,
+                        Some(Ok(f)) => match f.header.kind {
+                            RecordKind::Text => {
+                                let nanos = clock.to_unix_nanos(f.header.clock);
+                                sinks.push_text(fmt, nanos, f.header.level, f.target, f.payload);
+                                taken += 1;
+                            }
+                        },
+                        Some(Err(e)) => {
+                            corrupt = Some(e);
+                            return bytes.len();
+                        }
+                    }
+                }
+                full = sinks.is_full(batch_size);
+                frames.consumed()
+            });
+            if used > 0 {
+                ring.shared.wake_if_waiting();
+            }
+            if let Some(e) = corrupt {
+                self.report_corrupt(e);
+            }
+            if !full || used == 0 {
+                return taken;
+            }
+        }
+    }
+
+    fn report_corrupt(&self, e: FrameError) {
+        WriterCounters::add(&self.shared.counters.errors, 1);
+        self.shared.report_error(format!(
+            "corrupt record in a producer ring ({e:?}); its remaining bytes were skipped"
+        ));
+    }
+
+    /// Completes flush `ticket`: everything committed before it is written.
+    fn flush(&mut self, ticket: u64) {
+        self.rings.adopt(&self.shared, true);
+        self.drain_pass();
+        self.sinks.submit_all(self.io.as_mut(), &self.shared);
+        self.sinks.wait_all(self.io.as_mut(), &self.shared);
+        self.flush_done = ticket;
+        self.ack_flush(ticket);
+    }
+
+    fn ack_flush(&self, ticket: u64) {
+        let f = &self.shared.flush;
+        // Release: the flusher's Acquire load then sees the counters.
+        f.done.fetch_max(ticket, Ordering::Release);
+        let _g = lock(&f.lock);
+        f.cv.notify_all();
+    }
+
+    /// Drains until dry, writes, closes the sinks, leaves the rings behind.
+    fn close(&mut self) {
+        self.rings.adopt(&self.shared, true);
+        let mut dry_passes = 0;
+        while dry_passes < 2 {
+            if self.drain_pass() == 0 {
+                dry_passes += 1;
+                std::thread::yield_now();
+                self.rings.adopt(&self.shared, true);
+            } else {
+                dry_passes = 0;
+            }
+        }
+        self.sinks.submit_all(self.io.as_mut(), &self.shared);
+        self.sinks.wait_all(self.io.as_mut(), &self.shared);
+        self.sinks.close(&self.shared);
+        let mut reg = lock(&self.shared.registry);
+        for r in self.rings.rings.drain(..) {
+            reg.orphans.push(crate::shared::RingHandoff {
+                consumer: r.consumer,
+                shared: r.shared,
+            });
+        }
+        let pending: Vec<_> = reg.pending.drain(..).collect();
+        reg.orphans.extend(pending);
+        drop(reg);
+        let req = self.shared.flush.requested.load(Ordering::Acquire);
+        self.ack_flush(req);
+    }
+}
+
+/// Consumes every record in `c` without writing it; returns how many.
+pub(crate) fn discard_all(c: &mut ByteConsumer) -> u64 {
+    let mut n = 0;
+    c.read_with(|bytes| {
+        let mut frames = Frames::new(bytes);
+        while let Some(Ok(_)) = frames.next_frame() {
+            n += 1;
+        }
+        bytes.len()
+    });
+    n
+}

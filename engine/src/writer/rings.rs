@@ -1,0 +1,69 @@
+//! The rings the writer drains: adoption of new ones, retirement of
+//! abandoned ones.
+
+use crate::ring::ByteConsumer;
+use crate::shared::{lock, RingShared, Shared};
+use crate::sync::{fence, Ordering};
+use std::sync::Arc;
+
+/// One producer's ring as the writer holds it.
+pub(crate) struct Ring {
+    pub consumer: ByteConsumer,
+    pub shared: Arc<RingShared>,
+}
+
+/// Every ring the writer currently serves, in registration order.
+#[derive(Default)]
+pub(crate) struct RingSet {
+    pub rings: Vec<Ring>,
+}
+
+impl RingSet {
+    /// Takes over rings registered since the last call (all of them when `force`).
+    pub(crate) fn adopt(&mut self, shared: &Shared, force: bool) {
+        // Acquire: pairs with the Release store in `Producer::register`.
+        if !force && !shared.new_rings.swap(false, Ordering::Acquire) {
+            return;
+        }
+        shared.new_rings.store(false, Ordering::Relaxed);
+        let mut reg = lock(&shared.registry);
+        for h in reg.pending.drain(..) {
+            self.rings.push(Ring {
+                consumer: h.consumer,
+                shared: h.shared,
+            });
+        }
+    }
+
+    /// Whether ring `i`'s producer is gone. When true, everything it ever
+    /// committed is visible to the next read.
+    pub(crate) fn is_abandoned(&self, i: usize) -> bool {
+        if self.rings[i].consumer.is_abandoned() {
+            // Acquire fence: pairs with the Release decrement of the ring's
+            // reference count when the producer was dropped, which follows
+            // its last commit and its last counter stores.
+            fence(Ordering::Acquire);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Drops ring `i` (abandoned and empty), folding its counters into the
+    /// registry's retired totals so `stats()` never misses or double counts.
+    pub(crate) fn retire(&mut self, i: usize, shared: &Shared) {
+        let ring = self.rings.swap_remove(i);
+        let mut reg = lock(&shared.registry);
+        if let Some(pos) = reg.live.iter().position(|r| Arc::ptr_eq(r, &ring.shared)) {
+            reg.live.swap_remove(pos);
+            let mut retired = reg.retired;
+            ring.shared.counters.fill(&mut retired);
+            reg.retired = retired;
+        }
+    }
+
+    /// Whether any ring has bytes to read.
+    pub(crate) fn any_readable(&self) -> bool {
+        self.rings.iter().any(|r| r.consumer.available() > 0)
+    }
+}

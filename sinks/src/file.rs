@@ -1,0 +1,153 @@
+//! `FileSink`: one regular file, written at offsets the sink reserves.
+
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use uringlog::{Sink, Target, WriteOutcome};
+
+/// A file could not be opened for logging.
+#[derive(Debug)]
+pub struct OpenError {
+    /// The path that was tried.
+    pub path: PathBuf,
+    /// The operating system's reason.
+    pub source: io::Error,
+}
+
+impl fmt::Display for OpenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cannot open log file {}: {}",
+            self.path.display(),
+            self.source
+        )
+    }
+}
+
+impl std::error::Error for OpenError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// Appends to one file, creating it if missing.
+///
+/// The sink writes at explicit offsets starting at the file's length when
+/// opened (not `O_APPEND`), so one logger should own the file. After a
+/// failed write it rewinds to the failed batch's offset and truncates the
+/// partial bytes, so a later batch leaves no hole or torn line.
+#[derive(Debug)]
+pub struct FileSink {
+    path: PathBuf,
+    file: Arc<File>,
+    /// Offset the next batch is written at.
+    offset: u64,
+}
+
+impl FileSink {
+    /// Opens (or creates, mode 0644) `path` for appending.
+    pub fn new(path: impl AsRef<Path>) -> Result<FileSink, OpenError> {
+        let path = path.as_ref().to_path_buf();
+        let open = || -> io::Result<(File, u64)> {
+            let f = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o644)
+                .custom_flags(libc::O_CLOEXEC)
+                .open(&path)?;
+            let meta = f.metadata()?;
+            if !meta.is_file() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "not a regular file",
+                ));
+            }
+            Ok((f, meta.len()))
+        };
+        match open() {
+            Ok((f, len)) => Ok(FileSink {
+                path,
+                file: Arc::new(f),
+                offset: len,
+            }),
+            Err(source) => Err(OpenError { path, source }),
+        }
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Sink for FileSink {
+    fn describe(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn target(&mut self, len: usize) -> io::Result<Target> {
+        let offset = self.offset;
+        self.offset += len as u64;
+        Ok(Target::File {
+            fd: self.file.clone(),
+            offset,
+        })
+    }
+
+    fn on_write(&mut self, outcome: &WriteOutcome<'_>) {
+        if outcome.error.is_none() {
+            return;
+        }
+        if let Some(at) = outcome.offset {
+            if at < self.offset {
+                self.offset = at;
+                let _ = self.file.set_len(at);
+            }
+        }
+    }
+
+    fn close(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unopenable_path_names_the_path_and_the_reason() {
+        let e = FileSink::new("/nonexistent-dir/x/app.log").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "cannot open log file /nonexistent-dir/x/app.log: No such file or directory (os error 2)"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let e = FileSink::new(dir.path()).unwrap_err();
+        assert!(e
+            .to_string()
+            .starts_with(&format!("cannot open log file {}: ", dir.path().display())));
+        assert_eq!(e.source.raw_os_error(), Some(libc::EISDIR));
+    }
+
+    #[test]
+    fn appends_after_existing_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.log");
+        std::fs::write(&p, "old\n").unwrap();
+        let mut s = FileSink::new(&p).unwrap();
+        match s.target(4).unwrap() {
+            Target::File { offset, .. } => assert_eq!(offset, 4),
+            t => panic!("unexpected target {t:?}"),
+        }
+        match s.target(10).unwrap() {
+            Target::File { offset, .. } => assert_eq!(offset, 8),
+            t => panic!("unexpected target {t:?}"),
+        }
+    }
+}

@@ -222,6 +222,7 @@ impl Shared {
         for r in &reg.live {
             r.counters.fill(&mut s);
         }
+        s.live_producers = reg.live.len() as u64;
         drop(reg);
         self.misc.fill(&mut s);
         self.counters.fill(&mut s);

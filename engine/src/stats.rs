@@ -28,6 +28,9 @@ pub struct Stats {
     pub errors: u64,
     /// Of `dropped`: records larger than the ring could ever hold.
     pub oversized: u64,
+    /// Producer rings registered and not yet released (a ring is released
+    /// once its thread has exited and the writer has drained it).
+    pub live_producers: u64,
 }
 
 impl Stats {

@@ -20,3 +20,8 @@
 mod file;
 
 pub use file::{FileSink, OpenError};
+
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

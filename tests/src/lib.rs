@@ -29,3 +29,22 @@ pub fn field(line: &str, key: &str) -> Option<u64> {
 pub fn strictly_increasing(v: &[u64]) -> bool {
     v.windows(2).all(|w| w[0] < w[1])
 }
+
+/// A fresh temporary directory and a log path inside it.
+pub fn temp_log(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(name);
+    (dir, path)
+}
+
+/// The lines of a file, without newlines.
+pub fn read_lines(path: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A generous timeout for shutdown in tests (never reached unless broken).
+pub const SHUTDOWN: std::time::Duration = std::time::Duration::from_secs(60);

@@ -152,13 +152,6 @@ impl Builder {
             MAX_BATCH_BYTES,
             "bytes",
         )?;
-        if self.policy == Policy::DropOldest {
-            return Err(BuildError::Unsupported {
-                what: "Policy::DropOldest".to_owned(),
-                reason: "the overwriting ring is not in this build; use Block or DropNewest"
-                    .to_owned(),
-            });
-        }
         Ok(())
     }
 

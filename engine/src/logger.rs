@@ -13,9 +13,9 @@ use crate::level::Level;
 use crate::producer::Producer;
 use crate::shared::{lock, Shared};
 use crate::stats::Stats;
-use crate::sync::Ordering;
 use std::cell::RefCell;
 use std::fmt;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

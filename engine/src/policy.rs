@@ -11,7 +11,13 @@ pub enum Policy {
     /// Discard the new record and count it in `Stats::dropped`. Never waits.
     DropNewest,
     /// Discard the oldest records the writer has not taken yet to make room
-    /// for the new one, counting each. Never waits.
+    /// for the new one, counting each. Never waits, never locks.
+    ///
+    /// The ring is made of 64-byte slots (56 bytes of payload each, the first
+    /// slot of a record spending 16 of them on the ring's own header), so it
+    /// holds `ring_capacity / 64` slots and each record takes
+    /// `ceil((16 + len) / 56)` of them, `len` being the framed record (16-byte
+    /// header + target + message). The last record logged is always written.
     DropOldest,
 }
 

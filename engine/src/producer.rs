@@ -9,11 +9,11 @@
 use crate::level::Level;
 use crate::policy::Policy;
 use crate::record::{truncate_str, Header, MAX_TARGET_LEN};
-use crate::ring::{byte_ring, ByteProducer};
+use crate::ring::{new_ring, ByteProducer, RingWriter};
 use crate::shared::{lock, RingHandoff, RingShared, Shared};
 use crate::stats::bump;
-use crate::sync::{fence, Ordering};
 use std::fmt;
+use std::sync::atomic::{fence, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,7 +32,7 @@ const _: () = assert!(BLOCK_SPINS > 0 && BLOCK_YIELDS > 0);
 /// order they were logged. It may move between threads but is not shared.
 pub struct Producer {
     /// `None` in sync mode: the call writes directly.
-    ring: Option<ByteProducer>,
+    ring: Option<RingWriter>,
     ring_shared: Arc<RingShared>,
     pub(crate) shared: Arc<Shared>,
     /// Reused formatting buffer; grows to the largest message seen.
@@ -59,16 +59,17 @@ impl Producer {
         let ring = if shared.direct.is_some() {
             None
         } else {
-            let (p, c) = byte_ring(shared.ring_capacity);
+            let (w, r) = new_ring(shared.ring_capacity, shared.policy == Policy::DropOldest);
             reg.pending.push(RingHandoff {
-                consumer: c,
+                reader: r,
                 shared: ring_shared.clone(),
             });
             // Release: the writer's acquire load of `new_rings` then sees the
             // pushed ring (the mutex orders it too; this makes the flag exact).
             shared.new_rings.store(true, Ordering::Release);
-            Some(p)
+            Some(w)
         };
+        drop(reg);
         Producer {
             ring,
             ring_shared,
@@ -116,25 +117,63 @@ impl Producer {
             return;
         };
         let header = Header::text(level, clock, target.len(), msg.len());
-        if header.len as usize > ring.capacity() {
-            bump(&counters.dropped);
-            bump(&counters.oversized);
-            return;
-        }
+        let len = header.len as usize;
         let parts = [&header.encode()[..], target.as_bytes(), msg];
-        if ring.try_push(&parts) {
-            if self.shared.signal.parked.load(Ordering::Relaxed) {
-                self.wake_lazily(header.len as usize);
+        let pushed = match ring {
+            RingWriter::Lossless(ring) => {
+                push_lossless(ring, &self.ring_shared, &self.shared, &parts)
             }
-            return;
-        }
-        let pushed = match self.shared.policy {
-            Policy::Block => push_blocking(ring, &self.ring_shared, &self.shared, &parts),
-            _ => false,
+            RingWriter::Overwrite(ring) => {
+                if len <= ring.max_record_len() {
+                    ring.push(&parts);
+                    Push::Done
+                } else {
+                    Push::Oversized
+                }
+            }
         };
-        if !pushed {
-            bump(&counters.dropped);
+        match pushed {
+            Push::Done => {
+                if self.shared.signal.parked.load(Ordering::Relaxed) {
+                    self.wake_lazily(len);
+                }
+            }
+            Push::Refused => bump(&counters.dropped),
+            Push::Oversized => {
+                bump(&counters.dropped);
+                bump(&counters.oversized);
+            }
         }
+    }
+}
+
+/// What became of a record offered to a ring.
+enum Push {
+    Done,
+    /// Refused by the policy (`DropNewest` full, or shutdown while blocked).
+    Refused,
+    /// Larger than the ring can ever hold.
+    Oversized,
+}
+
+/// Pushes into a lossless ring, applying the policy when it is full.
+#[inline]
+fn push_lossless(
+    ring: &mut ByteProducer,
+    rs: &RingShared,
+    shared: &Shared,
+    parts: &[&[u8]; 3],
+) -> Push {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    if len > ring.capacity() {
+        return Push::Oversized;
+    }
+    if ring.try_push(parts) {
+        return Push::Done;
+    }
+    match shared.policy {
+        Policy::Block if push_blocking(ring, rs, shared, parts) => Push::Done,
+        _ => Push::Refused,
     }
 }
 

@@ -5,10 +5,10 @@ use crate::direct::Direct;
 use crate::io::IoBackendInfo;
 use crate::level::Level;
 use crate::policy::{Mode, Policy};
-use crate::ring::ByteConsumer;
+use crate::ring::RingReader;
 use crate::stats::{ProducerCounters, Stats, WriterCounters};
-use crate::sync::{fence, AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::collections::VecDeque;
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::Thread;
 
@@ -98,7 +98,7 @@ impl RingShared {
 
 /// A ring on its way from a new producer to the writer.
 pub(crate) struct RingHandoff {
-    pub consumer: ByteConsumer,
+    pub reader: RingReader,
     pub shared: Arc<RingShared>,
 }
 
@@ -214,7 +214,7 @@ impl Shared {
         if self.writer_done.load(Ordering::Acquire) {
             let mut late = 0u64;
             for o in &mut reg.orphans {
-                late += crate::writer::discard_all(&mut o.consumer);
+                late += crate::writer::discard_all(&mut o.reader);
             }
             WriterCounters::add(&self.counters.dropped, late);
         }

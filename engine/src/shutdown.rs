@@ -3,8 +3,8 @@
 use crate::error::ShutdownError;
 use crate::shared::Shared;
 use crate::stats::Stats;
-use crate::sync::Ordering;
 use std::fmt;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;

@@ -1,6 +1,6 @@
 //! Counters: what was logged, written, dropped, and what it cost.
 
-use crate::sync::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A snapshot of a logger's counters.
 ///

@@ -1,9 +1,81 @@
-//! Per-producer rings: the lossless byte ring behind `Block` and `DropNewest`.
+//! Per-producer rings.
+//!
+//! - [`bytes`]: the lossless byte ring (rtrb) behind `Block` and `DropNewest`.
+//! - [`overwrite`]: the overwriting slot ring behind `DropOldest`.
 //!
 //! Each producer thread owns the writing end of one ring; the writer thread
-//! owns the reading end. Records are framed by [`crate::record`] and always
-//! written with one reserve/commit, so the reader sees whole records only.
+//! owns the reading end ([`RingReader`]). Records are framed by
+//! [`crate::record`] and always written whole, so the reader sees whole
+//! records only.
 
 mod bytes;
+mod overwrite;
 
 pub(crate) use bytes::{byte_ring, ByteConsumer, ByteProducer};
+pub(crate) use overwrite::{overwrite_ring, OverwriteConsumer, OverwriteProducer};
+
+/// The writing end of a producer's ring.
+pub(crate) enum RingWriter {
+    Lossless(ByteProducer),
+    Overwrite(OverwriteProducer),
+}
+
+/// The reading end of a producer's ring, as the writer holds it.
+pub(crate) enum RingReader {
+    Lossless(ByteConsumer),
+    Overwrite(OverwriteReader),
+}
+
+/// An overwrite ring's reading end with its accounting.
+pub(crate) struct OverwriteReader {
+    pub consumer: OverwriteConsumer,
+    /// Of `consumer.overwritten()`, how much is already in the counters.
+    pub counted: u64,
+    /// The last record popped (reused).
+    pub scratch: Vec<u8>,
+}
+
+impl OverwriteReader {
+    /// Records overwritten since the last call (for `Stats::dropped`).
+    pub(crate) fn take_overwritten(&mut self) -> u64 {
+        let now = self.consumer.overwritten();
+        let new = now - self.counted;
+        self.counted = now;
+        new
+    }
+}
+
+/// A new ring of `capacity` bytes: lossless, or overwriting for `DropOldest`.
+pub(crate) fn new_ring(capacity: usize, overwrite: bool) -> (RingWriter, RingReader) {
+    if overwrite {
+        let (p, c) = overwrite_ring(capacity);
+        let r = OverwriteReader {
+            consumer: c,
+            counted: 0,
+            scratch: Vec::new(),
+        };
+        (RingWriter::Overwrite(p), RingReader::Overwrite(r))
+    } else {
+        let (p, c) = byte_ring(capacity);
+        (RingWriter::Lossless(p), RingReader::Lossless(c))
+    }
+}
+
+impl RingReader {
+    /// Whether the producer side was dropped.
+    pub(crate) fn is_abandoned(&self) -> bool {
+        match self {
+            RingReader::Lossless(c) => c.is_abandoned(),
+            RingReader::Overwrite(r) => r.consumer.is_abandoned(),
+        }
+    }
+
+    /// Whether a read may find a record (exact for the lossless ring, a
+    /// hint for the overwrite ring).
+    pub(crate) fn may_have_data(&self) -> bool {
+        match self {
+            RingReader::Lossless(c) => c.available() > 0,
+            RingReader::Overwrite(r) => r.consumer.may_have_data(),
+        }
+    }
+}

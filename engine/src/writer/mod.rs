@@ -17,21 +17,21 @@
 //! sleeps (see `Producer`), so a burst does not pay a wake-up syscall; the
 //! park timeout bounds how long a trickle of records waits.
 
+mod drain;
 mod rings;
 pub(crate) mod sinks;
+
+pub(crate) use drain::discard_all;
 
 use crate::clock::Clock;
 use crate::error::BuildError;
 use crate::format::LineFormat;
 use crate::io::{IoBackend, IoBackendInfo};
 use crate::policy::Backend;
-use crate::record::{FrameError, Frames, RecordKind};
-use crate::ring::ByteConsumer;
 use crate::shared::{lock, Shared};
-use crate::stats::WriterCounters;
-use crate::sync::Ordering;
 use rings::RingSet;
 use sinks::SinkSet;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -222,74 +222,6 @@ impl Writer {
         sig.parked.store(false, Ordering::Relaxed);
     }
 
-    /// Reads every ring once; returns the records taken.
-    fn drain_pass(&mut self) -> u64 {
-        let mut total = 0;
-        let mut i = 0;
-        while i < self.rings.rings.len() {
-            let abandoned = self.rings.is_abandoned(i);
-            total += self.drain_ring(i);
-            if abandoned && self.rings.rings[i].consumer.available() == 0 {
-                self.rings.retire(i, &self.shared);
-                continue;
-            }
-            i += 1;
-        }
-        total
-    }
-
-    /// Takes everything readable from ring `i`, submitting batches as they fill.
-    fn drain_ring(&mut self, i: usize) -> u64 {
-        let mut taken = 0;
-        loop {
-            if self.sinks.is_full(self.batch_size) {
-                self.sinks.submit_all(self.io.as_mut(), &self.shared);
-            }
-            let ring = &mut self.rings.rings[i];
-            let (sinks, fmt, clock) = (&mut self.sinks, &mut self.fmt, &self.clock);
-            let batch_size = self.batch_size;
-            let mut full = false;
-            let mut corrupt = None;
-            let used = ring.consumer.read_with(|bytes| {
-                let mut frames = Frames::new(bytes);
-                while !sinks.is_full(batch_size) {
-                    match frames.next_frame() {
-                        None => break,
-                        Some(Ok(f)) => match f.header.kind {
-                            RecordKind::Text => {
-                                let nanos = clock.to_unix_nanos(f.header.clock);
-                                sinks.push_text(fmt, nanos, f.header.level, f.target, f.payload);
-                                taken += 1;
-                            }
-                        },
-                        Some(Err(e)) => {
-                            corrupt = Some(e);
-                            return bytes.len();
-                        }
-                    }
-                }
-                full = sinks.is_full(batch_size);
-                frames.consumed()
-            });
-            if used > 0 {
-                ring.shared.wake_if_waiting();
-            }
-            if let Some(e) = corrupt {
-                self.report_corrupt(e);
-            }
-            if !full || used == 0 {
-                return taken;
-            }
-        }
-    }
-
-    fn report_corrupt(&self, e: FrameError) {
-        WriterCounters::add(&self.shared.counters.errors, 1);
-        self.shared.report_error(format!(
-            "corrupt record in a producer ring ({e:?}); its remaining bytes were skipped"
-        ));
-    }
-
     /// Completes flush `ticket`: everything committed before it is written.
     fn flush(&mut self, ticket: u64) {
         self.rings.adopt(&self.shared, true);
@@ -327,7 +259,7 @@ impl Writer {
         let mut reg = lock(&self.shared.registry);
         for r in self.rings.rings.drain(..) {
             reg.orphans.push(crate::shared::RingHandoff {
-                consumer: r.consumer,
+                reader: r.reader,
                 shared: r.shared,
             });
         }
@@ -337,17 +269,4 @@ impl Writer {
         let req = self.shared.flush.requested.load(Ordering::Acquire);
         self.ack_flush(req);
     }
-}
-
-/// Consumes every record in `c` without writing it; returns how many.
-pub(crate) fn discard_all(c: &mut ByteConsumer) -> u64 {
-    let mut n = 0;
-    c.read_with(|bytes| {
-        let mut frames = Frames::new(bytes);
-        while let Some(Ok(_)) = frames.next_frame() {
-            n += 1;
-        }
-        bytes.len()
-    });
-    n
 }

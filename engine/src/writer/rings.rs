@@ -1,14 +1,14 @@
 //! The rings the writer drains: adoption of new ones, retirement of
 //! abandoned ones.
 
-use crate::ring::ByteConsumer;
+use crate::ring::RingReader;
 use crate::shared::{lock, RingShared, Shared};
-use crate::sync::{fence, Ordering};
+use std::sync::atomic::{fence, Ordering};
 use std::sync::Arc;
 
 /// One producer's ring as the writer holds it.
 pub(crate) struct Ring {
-    pub consumer: ByteConsumer,
+    pub reader: RingReader,
     pub shared: Arc<RingShared>,
 }
 
@@ -29,7 +29,7 @@ impl RingSet {
         let mut reg = lock(&shared.registry);
         for h in reg.pending.drain(..) {
             self.rings.push(Ring {
-                consumer: h.consumer,
+                reader: h.reader,
                 shared: h.shared,
             });
         }
@@ -38,7 +38,7 @@ impl RingSet {
     /// Whether ring `i`'s producer is gone. When true, everything it ever
     /// committed is visible to the next read.
     pub(crate) fn is_abandoned(&self, i: usize) -> bool {
-        if self.rings[i].consumer.is_abandoned() {
+        if self.rings[i].reader.is_abandoned() {
             // Acquire fence: pairs with the Release decrement of the ring's
             // reference count when the producer was dropped, which follows
             // its last commit and its last counter stores.
@@ -64,6 +64,6 @@ impl RingSet {
 
     /// Whether any ring has bytes to read.
     pub(crate) fn any_readable(&self) -> bool {
-        self.rings.iter().any(|r| r.consumer.available() > 0)
+        self.rings.iter().any(|r| r.reader.may_have_data())
     }
 }

@@ -154,7 +154,7 @@ impl SinkSet {
         shared
             .counters
             .io_submits
-            .store(io.submits(), crate::sync::Ordering::Relaxed);
+            .store(io.submits(), std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Waits for every in-flight batch and accounts it.
@@ -163,7 +163,7 @@ impl SinkSet {
         shared
             .counters
             .io_submits
-            .store(io.submits(), crate::sync::Ordering::Relaxed);
+            .store(io.submits(), std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Accounts one finished batch and keeps its buffer for reuse.

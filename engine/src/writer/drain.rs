@@ -1,0 +1,169 @@
+//! Reading rings into the sinks' batches.
+//!
+//! A lossless ring is read as one span of whole records and released in one
+//! commit; an overwrite ring is popped record by record (each copy checked
+//! against its seqlock) and the records the producer overwrote meanwhile are
+//! added to `dropped`. Either way a full batch is submitted before reading on,
+//! so one busy ring cannot grow a batch past its limits.
+
+use super::Writer;
+use crate::record::{Frame, FrameError, Frames, RecordKind, Split};
+use crate::ring::{OverwriteReader, RingReader};
+use crate::stats::WriterCounters;
+
+/// Records taken from one overwrite ring per pass, so a producer that
+/// outruns the writer cannot keep it on one ring forever.
+const MAX_POPS_PER_PASS: u64 = 4096;
+
+impl Writer {
+    /// Reads every ring once; returns the records taken.
+    pub(super) fn drain_pass(&mut self) -> u64 {
+        let mut total = 0;
+        let mut i = 0;
+        while i < self.rings.rings.len() {
+            let abandoned = self.rings.is_abandoned(i);
+            total += match self.rings.rings[i].reader {
+                RingReader::Lossless(_) => self.drain_lossless(i),
+                RingReader::Overwrite(_) => self.drain_overwrite(i),
+            };
+            if abandoned && !self.rings.rings[i].reader.may_have_data() {
+                self.rings.retire(i, &self.shared);
+                continue;
+            }
+            i += 1;
+        }
+        total
+    }
+
+    /// Takes everything readable from lossless ring `i`.
+    fn drain_lossless(&mut self, i: usize) -> u64 {
+        let mut taken = 0;
+        loop {
+            self.submit_if_full();
+            let ring = &mut self.rings.rings[i];
+            let RingReader::Lossless(consumer) = &mut ring.reader else {
+                return taken;
+            };
+            let (sinks, fmt, clock) = (&mut self.sinks, &mut self.fmt, &self.clock);
+            let batch_size = self.batch_size;
+            let mut full = false;
+            let mut corrupt = None;
+            let used = consumer.read_with(|bytes| {
+                let mut frames = Frames::new(bytes);
+                while !sinks.is_full(batch_size) {
+                    match frames.next_frame() {
+                        None => break,
+                        Some(Ok(f)) => {
+                            push_frame(sinks, fmt, clock, &f);
+                            taken += 1;
+                        }
+                        Some(Err(e)) => {
+                            corrupt = Some(e);
+                            return bytes.len();
+                        }
+                    }
+                }
+                full = sinks.is_full(batch_size);
+                frames.consumed()
+            });
+            if used > 0 {
+                ring.shared.wake_if_waiting();
+            }
+            if let Some(e) = corrupt {
+                self.report_corrupt(e);
+            }
+            if !full || used == 0 {
+                return taken;
+            }
+        }
+    }
+
+    /// Pops records from overwrite ring `i` until it is empty (or the
+    /// per-pass bound), then counts what the producer overwrote.
+    fn drain_overwrite(&mut self, i: usize) -> u64 {
+        let mut taken = 0;
+        while taken < MAX_POPS_PER_PASS {
+            self.submit_if_full();
+            let RingReader::Overwrite(r) = &mut self.rings.rings[i].reader else {
+                return taken;
+            };
+            if !r.consumer.pop_into(&mut r.scratch) {
+                break;
+            }
+            let mut frames = Frames::new(Split {
+                first: &r.scratch,
+                second: &[],
+            });
+            match frames.next_frame() {
+                Some(Ok(f)) => {
+                    push_frame(&mut self.sinks, &mut self.fmt, &self.clock, &f);
+                    taken += 1;
+                }
+                Some(Err(e)) => self.report_corrupt(e),
+                None => self.report_corrupt(FrameError::Truncated),
+            }
+        }
+        if let RingReader::Overwrite(r) = &mut self.rings.rings[i].reader {
+            let lost = r.take_overwritten();
+            WriterCounters::add(&self.shared.counters.dropped, lost);
+        }
+        taken
+    }
+
+    fn submit_if_full(&mut self) {
+        if self.sinks.is_full(self.batch_size) {
+            self.sinks.submit_all(self.io.as_mut(), &self.shared);
+        }
+    }
+
+    pub(super) fn report_corrupt(&self, e: FrameError) {
+        WriterCounters::add(&self.shared.counters.errors, 1);
+        self.shared.report_error(format!(
+            "corrupt record in a producer ring ({e:?}); its remaining bytes were skipped"
+        ));
+    }
+}
+
+/// Formats one decoded record into the batches.
+#[inline]
+fn push_frame(
+    sinks: &mut super::sinks::SinkSet,
+    fmt: &mut crate::format::LineFormat,
+    clock: &crate::clock::Clock,
+    f: &Frame<'_>,
+) {
+    match f.header.kind {
+        RecordKind::Text => {
+            let nanos = clock.to_unix_nanos(f.header.clock);
+            sinks.push_text(fmt, nanos, f.header.level, f.target, f.payload);
+        }
+    }
+}
+
+/// Consumes every record left in a ring without writing it; returns how
+/// many were lost (records taken plus, for an overwrite ring, those
+/// overwritten). Used after shutdown.
+pub(crate) fn discard_all(reader: &mut RingReader) -> u64 {
+    match reader {
+        RingReader::Lossless(c) => {
+            let mut n = 0;
+            c.read_with(|bytes| {
+                let mut frames = Frames::new(bytes);
+                while let Some(Ok(_)) = frames.next_frame() {
+                    n += 1;
+                }
+                bytes.len()
+            });
+            n
+        }
+        RingReader::Overwrite(r) => discard_overwrite(r),
+    }
+}
+
+fn discard_overwrite(r: &mut OverwriteReader) -> u64 {
+    let mut n = 0;
+    while r.consumer.pop_into(&mut r.scratch) {
+        n += 1;
+    }
+    n + r.take_overwritten()
+}

@@ -1,0 +1,132 @@
+//! `DropOldest`: a producer never waits; when its ring is full the oldest
+//! records the writer has not taken are discarded, each one counted, and
+//! the newest records — the last one always — are written.
+
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread;
+use uringlog::{Logger, MemorySink, Policy, Sink, Target};
+use uringlog_tests::{field, strictly_increasing, SHUTDOWN};
+
+#[test]
+fn drop_oldest_under_a_flood_balances_and_keeps_the_last_record() {
+    let (sink, out) = MemorySink::new();
+    let (logger, guard) = Logger::builder()
+        .sink(sink)
+        .policy(Policy::DropOldest)
+        .ring_capacity(4096)
+        .build()
+        .unwrap();
+    let mut p = logger.producer();
+    for seq in 0..200_000u64 {
+        uringlog::info!(p, "seq={seq}");
+    }
+    drop(p);
+    let s = guard.shutdown(SHUTDOWN).unwrap();
+    assert_eq!(s.enqueued, 200_000);
+    assert_eq!(s.written + s.dropped, 200_000, "{s:?}");
+    let seqs: Vec<u64> = out
+        .lines()
+        .iter()
+        .map(|l| field(l, "seq=").unwrap())
+        .collect();
+    assert_eq!(seqs.len() as u64, s.written);
+    assert!(strictly_increasing(&seqs));
+    assert_eq!(
+        seqs.last(),
+        Some(&199_999),
+        "the last record is always written"
+    );
+}
+
+/// A sink whose first write blocks until the test releases it, so the
+/// writer is provably stalled while the producer keeps logging.
+struct GateSink {
+    entered: Arc<AtomicBool>,
+    release: Option<mpsc::Receiver<()>>,
+    lines: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Sink for GateSink {
+    fn describe(&self) -> String {
+        "gate".to_owned()
+    }
+    fn target(&mut self, _len: usize) -> io::Result<Target> {
+        Ok(Target::Inline)
+    }
+    fn write_inline(&mut self, batch: &[u8]) -> io::Result<()> {
+        if let Some(rx) = self.release.take() {
+            self.entered.store(true, Ordering::SeqCst);
+            rx.recv().unwrap();
+        }
+        self.lines.lock().unwrap().extend_from_slice(batch);
+        Ok(())
+    }
+}
+
+#[test]
+fn drop_oldest_keeps_exactly_the_newest_records_the_ring_holds() {
+    let entered = Arc::new(AtomicBool::new(false));
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let (tx, rx) = mpsc::channel();
+    let sink = GateSink {
+        entered: entered.clone(),
+        release: Some(rx),
+        lines: lines.clone(),
+    };
+    // 64 slots of 64 bytes. Each record below is a 16-byte header, a 1-byte
+    // target and a 23-byte message (40 bytes), plus the ring's 16-byte slot
+    // header: 56 bytes, one slot. So the ring holds the newest 64.
+    let (logger, guard) = Logger::builder()
+        .sink(sink)
+        .policy(Policy::DropOldest)
+        .ring_capacity(64 * 64)
+        .build()
+        .unwrap();
+    let mut p = logger.producer();
+    uringlog::info!(p, target: "t", "seq=0000000 first-one.");
+    while !entered.load(Ordering::SeqCst) {
+        thread::yield_now(); // the writer took record 0 and is stuck writing it
+    }
+    for seq in 1..=1000u64 {
+        uringlog::info!(p, target: "t", "seq={seq:07} a-record.");
+    }
+    tx.send(()).unwrap();
+    drop(p);
+    let s = guard.shutdown(SHUTDOWN).unwrap();
+    let text = String::from_utf8(lines.lock().unwrap().clone()).unwrap();
+    let seqs: Vec<u64> = text.lines().map(|l| field(l, "seq=").unwrap()).collect();
+    let mut want = vec![0];
+    want.extend(937..=1000);
+    assert_eq!(seqs, want);
+    assert_eq!((s.enqueued, s.written, s.dropped), (1001, 65, 936));
+}
+
+#[test]
+fn seed_scenario_with_a_hundred_record_ring() {
+    let (sink, out) = MemorySink::new();
+    let (logger, guard) = Logger::builder()
+        .sink(sink)
+        .policy(Policy::DropOldest)
+        .ring_capacity(100 * 192) // ~100 records of three 64-byte slots each
+        .build()
+        .unwrap();
+    for i in 0..1000u64 {
+        uringlog::info!(
+            logger,
+            "seed scenario message number seq={i:04} with some padding text"
+        );
+    }
+    let s = guard.shutdown(SHUTDOWN).unwrap();
+    assert_eq!(s.enqueued, 1000);
+    assert_eq!(s.written + s.dropped, 1000);
+    let seqs: Vec<u64> = out
+        .lines()
+        .iter()
+        .map(|l| field(l, "seq=").unwrap())
+        .collect();
+    assert_eq!(seqs.len() as u64, s.written);
+    assert!(strictly_increasing(&seqs));
+    assert_eq!(seqs.last(), Some(&999));
+}

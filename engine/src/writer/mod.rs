@@ -22,10 +22,10 @@ pub(crate) mod sinks;
 
 use crate::clock::Clock;
 use crate::error::BuildError;
-use crate::format::LineFormat;
+use crate::format::Record;
 use crate::io::{IoBackend, IoBackendInfo};
 use crate::policy::Backend;
-use crate::record::{FrameError, Frames, RecordKind};
+use crate::record::{FrameError, Frames};
 use crate::ring::ByteConsumer;
 use crate::shared::{lock, Shared};
 use crate::stats::WriterCounters;
@@ -124,7 +124,8 @@ struct Writer {
     rings: RingSet,
     sinks: SinkSet,
     io: Box<dyn IoBackend>,
-    fmt: LineFormat,
+    /// Holds a record that straddles a ring's wrap point, made contiguous.
+    scratch: Vec<u8>,
     clock: Clock,
     batch_size: u64,
     /// Highest flush ticket completed.
@@ -139,7 +140,7 @@ impl Writer {
             rings: RingSet::default(),
             sinks,
             io,
-            fmt: LineFormat::default(),
+            scratch: Vec::new(),
             clock,
             batch_size,
             flush_done: 0,
@@ -246,7 +247,8 @@ impl Writer {
                 self.sinks.submit_all(self.io.as_mut(), &self.shared);
             }
             let ring = &mut self.rings.rings[i];
-            let (sinks, fmt, clock) = (&mut self.sinks, &mut self.fmt, &self.clock);
+            let thread = ring.shared.thread_id;
+            let (sinks, scratch, clock) = (&mut self.sinks, &mut self.scratch, &self.clock);
             let batch_size = self.batch_size;
             let mut full = false;
             let mut corrupt = None;
@@ -255,13 +257,16 @@ impl Writer {
                 while !sinks.is_full(batch_size) {
                     match frames.next_frame() {
                         None => break,
-                        Some(Ok(f)) => match f.header.kind {
-                            RecordKind::Text => {
-                                let nanos = clock.to_unix_nanos(f.header.clock);
-                                sinks.push_text(fmt, nanos, f.header.level, f.target, f.payload);
-                                taken += 1;
-                            }
-                        },
+                        Some(Ok(f)) => {
+                            let nanos = clock.to_unix_nanos(f.header.clock);
+                            let body = f.body.contiguous(scratch);
+                            let Some(rec) = Record::decode(&f.header, body, nanos, thread) else {
+                                corrupt = Some(FrameError::Corrupt);
+                                return bytes.len();
+                            };
+                            sinks.push(&rec);
+                            taken += 1;
+                        }
                         Some(Err(e)) => {
                             corrupt = Some(e);
                             return bytes.len();

@@ -26,7 +26,10 @@ fn rolling_by_size_keeps_every_line() {
         uringlog::info!(logger, target: "rolling", "seq={i:08} {PAD}");
     }
     let stats = guard.shutdown(Duration::from_secs(30)).unwrap();
-    assert_eq!((stats.written, stats.dropped, stats.errors), (RECORDS as u64, 0, 0));
+    assert_eq!(
+        (stats.written, stats.dropped, stats.errors),
+        (RECORDS as u64, 0, 0)
+    );
 
     let mut names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
@@ -35,14 +38,20 @@ fn rolling_by_size_keeps_every_line() {
     names.sort();
     let per_file = FILE as usize / LINE; // 10,485 lines, 1,048,500 bytes
     let full_files = RECORDS / per_file;
-    let mut want: Vec<String> = (1..=full_files).map(|n| format!("app.{n:06}.log")).collect();
+    let mut want: Vec<String> = (1..=full_files)
+        .map(|n| format!("app.{n:06}.log"))
+        .collect();
     want.push("app.log".to_owned());
     assert_eq!(names, want);
 
     let mut next = 0usize;
     for (k, name) in names.iter().enumerate() {
         let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
-        let expect_lines = if k < full_files { per_file } else { RECORDS - full_files * per_file };
+        let expect_lines = if k < full_files {
+            per_file
+        } else {
+            RECORDS - full_files * per_file
+        };
         assert_eq!(text.len(), expect_lines * LINE, "{name}");
         for line in text.lines() {
             assert_eq!(

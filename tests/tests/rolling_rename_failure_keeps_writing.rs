@@ -51,6 +51,9 @@ fn rolling_rename_failure_keeps_writing() {
 
     let read = |n: &str| std::fs::read_to_string(dir.path().join(n)).unwrap();
     assert_eq!(read("app.2026-11-28T04.log"), "keep me\n");
-    assert_eq!(read("app.2026-11-28T05.log"), "INFO  t: four\nINFO  t: five\n");
+    assert_eq!(
+        read("app.2026-11-28T05.log"),
+        "INFO  t: four\nINFO  t: five\n"
+    );
     assert_eq!(read("app.log"), "INFO  t: six\n");
 }

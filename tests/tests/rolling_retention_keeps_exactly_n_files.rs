@@ -32,7 +32,15 @@ fn rolling_retention_keeps_exactly_n_files() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     names.sort();
-    assert_eq!(names, ["app.000007.log", "app.000008.log", "app.000009.log", "app.log"]);
+    assert_eq!(
+        names,
+        [
+            "app.000007.log",
+            "app.000008.log",
+            "app.000009.log",
+            "app.log"
+        ]
+    );
     let first = std::fs::read_to_string(dir.path().join("app.000007.log")).unwrap();
     assert_eq!(first.lines().next(), Some("INFO  r: n=42"));
     let last = std::fs::read_to_string(dir.path().join("app.log")).unwrap();

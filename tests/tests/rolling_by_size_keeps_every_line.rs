@@ -2,8 +2,9 @@
 //! up to its limit, and every record appears exactly once, in order.
 
 use std::time::Duration;
-use uringlog::{Clock, Logger};
+use uringlog::{Clock, Format};
 use uringlog_sinks::RollingFileSink;
+use uringlog_tests::{file_names, logger_with};
 
 const LINE: usize = 100;
 const FILE: u64 = 1 << 20;
@@ -21,7 +22,7 @@ fn rolling_by_size_keeps_every_line() {
         .open()
         .unwrap();
     let (clock, _) = Clock::manual(1_795_841_809_123_456_789);
-    let (logger, guard) = Logger::builder().sink(sink).clock(clock).build().unwrap();
+    let (logger, guard) = logger_with(sink, Format::text(), clock);
     for i in 0..RECORDS {
         uringlog::info!(logger, target: "rolling", "seq={i:08} {PAD}");
     }
@@ -31,11 +32,7 @@ fn rolling_by_size_keeps_every_line() {
         (RECORDS as u64, 0, 0)
     );
 
-    let mut names: Vec<String> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
+    let names = file_names(dir.path());
     let per_file = FILE as usize / LINE; // 10,485 lines, 1,048,500 bytes
     let full_files = RECORDS / per_file;
     let mut want: Vec<String> = (1..=full_files)

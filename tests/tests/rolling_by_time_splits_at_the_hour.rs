@@ -2,8 +2,9 @@
 //! hour boundary land in their own hour's file, even within one batch.
 
 use std::time::Duration;
-use uringlog::{Clock, Format, Logger, Timestamp};
+use uringlog::{Clock, Format, Timestamp};
 use uringlog_sinks::{Period, RollingFileSink};
+use uringlog_tests::{file_names, logger_with};
 
 /// 2026-11-28T04:59:59Z
 const BEFORE: u64 = 1_795_841_999_000_000_000;
@@ -17,12 +18,7 @@ fn rolling_by_time_splits_at_the_hour() {
         .clock(clock.clone())
         .open()
         .unwrap();
-    let (logger, guard) = Logger::builder()
-        .sink(sink)
-        .format(Format::text().timestamp(Timestamp::Seconds))
-        .clock(clock)
-        .build()
-        .unwrap();
+    let (logger, guard) = logger_with(sink, Format::text().timestamp(Timestamp::Seconds), clock);
     for n in 0..3 {
         uringlog::info!(logger, target: "t", "before {n}");
     }
@@ -49,5 +45,5 @@ fn rolling_by_time_splits_at_the_hour() {
          2026-11-28T05:00:00Z INFO  t: after 2\n"
     );
     assert_eq!(read("app.log"), "2026-11-28T07:15:00Z INFO  t: later\n");
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3);
+    assert_eq!(file_names(dir.path()).len(), 3);
 }

@@ -3,8 +3,9 @@
 //! and the next period's rotation succeeds.
 
 use std::time::Duration;
-use uringlog::{Clock, FlushError, Format, Logger, Timestamp};
+use uringlog::{Clock, FlushError, Format, Timestamp};
 use uringlog_sinks::{Period, RollingFileSink};
+use uringlog_tests::logger_with;
 
 /// 2026-11-28T04:30:00Z
 const T04: u64 = 1_795_840_200_000_000_000;
@@ -21,12 +22,7 @@ fn rolling_rename_failure_keeps_writing() {
         .clock(clock.clone())
         .open()
         .unwrap();
-    let (logger, guard) = Logger::builder()
-        .sink(sink)
-        .format(Format::text().timestamp(Timestamp::Off))
-        .clock(clock)
-        .build()
-        .unwrap();
+    let (logger, guard) = logger_with(sink, Format::text().timestamp(Timestamp::Off), clock);
     uringlog::info!(logger, target: "t", "four");
     hand.advance_nanos(HOUR);
     uringlog::info!(logger, target: "t", "five");

@@ -2,8 +2,9 @@
 //! files: the three newest rotated ones and the active file.
 
 use std::time::Duration;
-use uringlog::{Clock, Format, Logger, Timestamp};
+use uringlog::{Clock, Format, Timestamp};
 use uringlog_sinks::RollingFileSink;
+use uringlog_tests::{file_names, logger_with};
 
 #[test]
 fn rolling_retention_keeps_exactly_n_files() {
@@ -14,12 +15,7 @@ fn rolling_retention_keeps_exactly_n_files() {
         .open()
         .unwrap();
     let (clock, _) = Clock::manual(0);
-    let (logger, guard) = Logger::builder()
-        .sink(sink)
-        .format(Format::text().timestamp(Timestamp::Off))
-        .clock(clock)
-        .build()
-        .unwrap();
+    let (logger, guard) = logger_with(sink, Format::text().timestamp(Timestamp::Off), clock);
     // "INFO  r: n=NN\n" is 14 bytes: 7 records per 100-byte file.
     for n in 0..70 {
         uringlog::info!(logger, target: "r", "n={n:02}");
@@ -27,11 +23,7 @@ fn rolling_retention_keeps_exactly_n_files() {
     let stats = guard.shutdown(Duration::from_secs(5)).unwrap();
     assert_eq!((stats.written, stats.errors), (70, 0));
 
-    let mut names: Vec<String> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
+    let names = file_names(dir.path());
     assert_eq!(
         names,
         [

@@ -41,31 +41,24 @@ fn a_missing_directory_is_created() {
 
 #[test]
 fn bad_directories_and_files_name_the_path() {
-    let d = tempfile::tempdir().unwrap();
-    let file = d.path().join("plain");
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("plain");
     std::fs::write(&file, "").unwrap();
-    let e = RollingFileSink::builder(file.join("logs"), "app")
-        .max_file_bytes(10)
-        .open()
-        .unwrap_err();
+    std::fs::create_dir(tmp.path().join("app.log")).unwrap();
+    let open_err = |dir: &Path| {
+        let r = RollingFileSink::builder(dir, "app")
+            .max_file_bytes(10)
+            .open();
+        r.unwrap_err().to_string()
+    };
+    let (f, d) = (file.display(), tmp.path().display());
     assert_eq!(
-        e.to_string(),
-        format!(
-            "cannot create log directory {}/logs: Not a directory (os error 20)",
-            file.display()
-        )
+        open_err(&file.join("logs")),
+        format!("cannot create log directory {f}/logs: Not a directory (os error 20)")
     );
-    std::fs::create_dir(d.path().join("app.log")).unwrap();
-    let e = RollingFileSink::builder(d.path(), "app")
-        .max_file_bytes(10)
-        .open()
-        .unwrap_err();
     assert_eq!(
-        e.to_string(),
-        format!(
-            "cannot open log file {}/app.log: Is a directory (os error 21)",
-            d.path().display()
-        )
+        open_err(tmp.path()),
+        format!("cannot open log file {d}/app.log: Is a directory (os error 21)")
     );
 }
 

@@ -45,11 +45,25 @@ impl TimeCache {
         }
         let nanos = (unix_nanos % 1_000_000_000) as u32;
         let mut tail = [0u8; 10];
-        two(&mut tail[0..2], nanos / 10_000_000);
-        two(&mut tail[2..4], (nanos / 100_000) % 100);
-        two(&mut tail[4..6], (nanos / 1_000) % 100);
-        two(&mut tail[6..8], (nanos / 10) % 100);
-        tail[8] = b'0' + (nanos % 10) as u8;
+        let frac = nanos / 10u32.pow(9 - digits as u32);
+        match digits {
+            3 => {
+                tail[0] = b'0' + (frac / 100) as u8;
+                two(&mut tail[1..3], frac % 100);
+            }
+            6 => {
+                two(&mut tail[0..2], frac / 10_000);
+                two(&mut tail[2..4], (frac / 100) % 100);
+                two(&mut tail[4..6], frac % 100);
+            }
+            _ => {
+                two(&mut tail[0..2], frac / 10_000_000);
+                two(&mut tail[2..4], (frac / 100_000) % 100);
+                two(&mut tail[4..6], (frac / 1_000) % 100);
+                two(&mut tail[6..8], (frac / 10) % 100);
+                tail[8] = b'0' + (frac % 10) as u8;
+            }
+        }
         tail[digits] = b'Z';
         out.extend_from_slice(&self.cached);
         out.extend_from_slice(&tail[..=digits]);

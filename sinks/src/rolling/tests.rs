@@ -177,3 +177,27 @@ fn an_empty_file_takes_the_new_period_without_a_rename() {
     write(&mut s, 5, 10_800_000_000_000);
     assert_eq!(names(d.path()), ["app.1970-01-01T02.log", "app.log"]);
 }
+
+#[test]
+fn a_read_only_directory_is_an_error_naming_the_file() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        eprintln!("skipped: root ignores directory permissions");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o555)).unwrap();
+    let e = RollingFileSink::builder(d.path(), "app")
+        .period(Period::Daily)
+        .open()
+        .unwrap_err();
+    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "cannot open log file {}/app.log: Permission denied (os error 13)",
+            d.path().display()
+        )
+    );
+}

@@ -2,7 +2,7 @@
 //! structured fields, and fan-out to two file sinks (same format: formatted
 //! once and copied; different formats: formatted twice).
 //!
-//! `cargo run --release -p uringlog-sinks --example formats_bench [lines]`
+//! `cargo run --release -p uringlog-sinks --example formats_bench [lines] [case filter]`
 //!
 //! One producer thread, `Policy::Block`, files in a temporary directory,
 //! timed from the first call to the end of shutdown (everything written).
@@ -95,13 +95,15 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
+    let filter = std::env::args().nth(2).unwrap_or_default();
+    let cases: Vec<&Case> = CASES.iter().filter(|c| c.name.contains(&filter)).collect();
     println!("{lines} lines per run, best of 5 rounds after a warm-up\n");
-    for case in CASES {
+    for case in &cases {
         run(case, lines / 4);
     }
-    let mut best = vec![(f64::MAX, 0u64); CASES.len()];
+    let mut best = vec![(f64::MAX, 0u64); cases.len()];
     for _ in 0..5 {
-        for (i, case) in CASES.iter().enumerate() {
+        for (i, case) in cases.iter().enumerate() {
             let r = run(case, lines);
             if r.0 < best[i].0 {
                 best[i] = r;
@@ -111,7 +113,7 @@ fn main() {
     println!("| case | M lines/s | bytes/line (all sinks) | vs text, 1 sink |");
     println!("|---|---|---|---|");
     let base = lines as f64 / best[0].0;
-    for (case, (secs, bytes)) in CASES.iter().zip(best) {
+    for (case, (secs, bytes)) in cases.iter().zip(best) {
         let rate = lines as f64 / secs;
         println!(
             "| {} | {:.2} | {:.0} | {:.2}x |",

@@ -69,18 +69,20 @@ pub(crate) fn push_text(out: &mut Vec<u8>, mut s: &[u8]) {
 }
 
 /// Whether a text field value must be quoted: empty, or holding a space,
-/// `"`, `=`, `\`, a control character or invalid UTF-8.
-fn needs_quotes(s: &[u8]) -> bool {
+/// `"`, `=`, `\`, a control character or (unless `utf8` promises there is
+/// none) invalid UTF-8.
+fn needs_quotes(s: &[u8], utf8: bool) -> bool {
     s.is_empty()
         || s.iter()
             .any(|&b| matches!(b, b' ' | b'"' | b'=' | b'\\') || b < 0x20 || b == 0x7f)
-        || std::str::from_utf8(s).is_err()
+        || (!utf8 && std::str::from_utf8(s).is_err())
 }
 
 /// Appends a text field value: bare when safe, else quoted and escaped
-/// (`\"`, `\\`, `\n`, `\r`, `\t`, `\xNN` for other controls and invalid UTF-8).
-pub(crate) fn push_text_value(out: &mut Vec<u8>, s: &[u8]) {
-    if !needs_quotes(s) {
+/// (`\"`, `\\`, `\n`, `\r`, `\t`, `\xNN` for other controls and invalid
+/// UTF-8). `utf8` says `s` is known to be valid UTF-8 (a string field).
+pub(crate) fn push_text_value(out: &mut Vec<u8>, s: &[u8], utf8: bool) {
+    if !needs_quotes(s, utf8) {
         out.extend_from_slice(s);
         return;
     }
@@ -161,7 +163,7 @@ mod tests {
 
     fn value(s: &[u8]) -> String {
         let mut out = Vec::new();
-        push_text_value(&mut out, s);
+        push_text_value(&mut out, s, std::str::from_utf8(s).is_ok());
         String::from_utf8(out).unwrap()
     }
 

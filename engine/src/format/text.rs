@@ -44,7 +44,8 @@ fn write_fields(out: &mut Vec<u8>, fields: &[u8]) {
         push_text(out, key);
         out.push(b'=');
         match value {
-            Value::Str(s) | Value::Bytes(s) => push_text_value(out, s),
+            Value::Str(s) => push_text_value(out, s, true),
+            Value::Bytes(s) => push_text_value(out, s, false),
             Value::I64(v) => push_i64(out, v),
             Value::U64(v) => push_u64(out, v),
             Value::F64(v) => push_float(out, v),

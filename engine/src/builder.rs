@@ -3,13 +3,14 @@
 use crate::clock::Clock;
 use crate::direct::Direct;
 use crate::error::BuildError;
+use crate::format::Format;
 use crate::io::{BackendKind, IoBackendInfo};
 use crate::level::Level;
 use crate::logger::Logger;
 use crate::policy::{Backend, Mode, Policy};
 use crate::shared::Shared;
 use crate::shutdown::WriterGuard;
-use crate::sink::Sink;
+use crate::sink::{Sink, SinkOptions};
 use crate::writer::sinks::{SinkSet, SinkSlot};
 use crate::writer::{self, WriterConfig};
 use std::sync::Arc;
@@ -32,6 +33,8 @@ const _: () = assert!(MIN_BATCH_BYTES <= MAX_BATCH_BYTES && MIN_RING_CAPACITY <=
 /// | setting | default | meaning |
 /// |---|---|---|
 /// | [`sink`](Builder::sink) | none (required) | where records go; call again to fan out |
+/// | [`sink_with`](Builder::sink_with) | — | a sink with its own minimum level and format |
+/// | [`format`](Builder::format) | `Format::text()` | format of sinks added without one |
 /// | [`level`](Builder::level) | `Info` | minimum level accepted |
 /// | [`policy`](Builder::policy) | `Block` | what a call does when its ring is full |
 /// | [`mode`](Builder::mode) | `Async` | writer thread, or write in the caller |
@@ -45,7 +48,8 @@ const _: () = assert!(MIN_BATCH_BYTES <= MAX_BATCH_BYTES && MIN_RING_CAPACITY <=
 /// counted in `Stats::dropped` and `Stats::oversized`: it is never split.
 #[must_use = "a builder does nothing until .build()"]
 pub struct Builder {
-    sinks: Vec<(Box<dyn Sink>, Option<Level>)>,
+    sinks: Vec<(Box<dyn Sink>, SinkOptions)>,
+    format: Format,
     level: Level,
     policy: Policy,
     mode: Mode,
@@ -60,6 +64,7 @@ impl Default for Builder {
     fn default() -> Self {
         Builder {
             sinks: Vec::new(),
+            format: Format::text(),
             level: Level::Info,
             policy: Policy::Block,
             mode: Mode::Async,
@@ -74,14 +79,43 @@ impl Default for Builder {
 
 impl Builder {
     /// Adds a sink that takes every record the logger accepts.
-    pub fn sink(mut self, sink: impl Sink) -> Self {
-        self.sinks.push((Box::new(sink), None));
-        self
+    pub fn sink(self, sink: impl Sink) -> Self {
+        self.sink_with(sink, SinkOptions::new())
     }
 
     /// Adds a sink that takes only records at `min_level` or above.
-    pub fn sink_with_level(mut self, sink: impl Sink, min_level: Level) -> Self {
-        self.sinks.push((Box::new(sink), Some(min_level)));
+    pub fn sink_with_level(self, sink: impl Sink, min_level: Level) -> Self {
+        self.sink_with(sink, SinkOptions::new().min_level(min_level))
+    }
+
+    /// Adds a sink with its own minimum level and format. Sinks that share
+    /// a format share the formatting work: each record is formatted once
+    /// per distinct format.
+    ///
+    /// ```
+    /// use uringlog::{Format, Level, Logger, MemorySink, SinkOptions};
+    /// let (all, all_out) = MemorySink::new();
+    /// let (bad, bad_out) = MemorySink::new();
+    /// let (logger, guard) = Logger::builder()
+    ///     .sink(all)
+    ///     .sink_with(bad, SinkOptions::new().min_level(Level::Warn).format(Format::json()))
+    ///     .build()?;
+    /// uringlog::info!(logger, "fine");
+    /// uringlog::warn!(logger, disk = "sda"; "slow");
+    /// guard.shutdown(std::time::Duration::from_secs(5))?;
+    /// assert_eq!(all_out.lines().len(), 2);
+    /// assert!(bad_out.text().ends_with(r#""msg":"slow","disk":"sda"}
+    /// "#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn sink_with(mut self, sink: impl Sink, options: SinkOptions) -> Self {
+        self.sinks.push((Box::new(sink), options));
+        self
+    }
+
+    /// The format of sinks added without one in their [`SinkOptions`].
+    pub fn format(mut self, format: Format) -> Self {
+        self.format = format;
         self
     }
 
@@ -164,13 +198,17 @@ impl Builder {
         let min_sink = self
             .sinks
             .iter()
-            .map(|(_, l)| l.unwrap_or(Level::Trace))
+            .map(|(_, o)| o.min_level.unwrap_or(Level::Trace))
             .min();
         let level = self.level.max(min_sink.unwrap_or(Level::Trace));
+        let format = self.format;
         let slots = self
             .sinks
             .into_iter()
-            .map(|(s, l)| SinkSlot::new(s, l.unwrap_or(Level::Trace)))
+            .map(|(s, o)| {
+                let level = o.min_level.unwrap_or(Level::Trace);
+                SinkSlot::new(s, level, o.format.unwrap_or(format))
+            })
             .collect();
         let sinks = SinkSet::new(slots, self.batch_bytes);
         let (direct, sinks) = match self.mode {

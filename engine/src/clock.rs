@@ -26,6 +26,11 @@ impl Clock {
         (Clock::Manual(m.clone()), m)
     }
 
+    /// The time now, in nanoseconds since the Unix epoch.
+    pub fn now_unix_nanos(&self) -> u64 {
+        self.to_unix_nanos(self.now_raw())
+    }
+
     /// The raw value stored in a record header.
     #[inline]
     pub(crate) fn now_raw(&self) -> u64 {
@@ -74,4 +79,26 @@ pub(crate) fn realtime_nanos() -> u64 {
     // so the call cannot fail with a valid pointer.
     unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
     (ts.tv_sec as u64) * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// The proleptic Gregorian `(year, month, day)` of a day counted from
+/// 1970-01-01 (day 0), negative before it (H. Hinnant's `civil_from_days`).
+///
+/// Shared by the formats and by sinks that name files by date.
+///
+/// ```
+/// assert_eq!(uringlog::civil_from_days(0), (1970, 1, 1));
+/// assert_eq!(uringlog::civil_from_days(11_016), (2000, 2, 29));
+/// ```
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = (z - era * 146_097) as u64;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe as i64 + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
 }

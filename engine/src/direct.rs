@@ -3,10 +3,10 @@
 //! The same line format, sinks and accounting as the writer thread, one
 //! `pwrite` per record — the baseline the report measures against.
 
-use crate::format::LineFormat;
+use crate::format::Record;
 use crate::io::pwrite::Pwrite;
 use crate::level::Level;
-use crate::record::Split;
+use crate::record::RecordKind;
 use crate::shared::{lock, Shared};
 use crate::stats::{bump, ProducerCounters};
 use crate::writer::sinks::SinkSet;
@@ -14,7 +14,6 @@ use crate::writer::sinks::SinkSet;
 /// The caller-side writer of a sync-mode logger.
 pub(crate) struct Direct {
     sinks: SinkSet,
-    fmt: LineFormat,
     io: Pwrite,
     /// Set by shutdown; later records are counted dropped.
     closed: bool,
@@ -24,22 +23,24 @@ impl Direct {
     pub(crate) fn new(sinks: SinkSet) -> Direct {
         Direct {
             sinks,
-            fmt: LineFormat::default(),
             io: Pwrite::default(),
             closed: false,
         }
     }
 }
 
+/// What a sync-mode call writes: the record's parts as the producer has them.
+pub(crate) struct DirectRecord<'a> {
+    pub kind: RecordKind,
+    pub level: Level,
+    pub clock: u64,
+    pub thread: u32,
+    pub target: &'a str,
+    pub payload: &'a [u8],
+}
+
 /// Formats and writes one record before returning.
-pub(crate) fn write(
-    shared: &Shared,
-    counters: &ProducerCounters,
-    clock: u64,
-    level: Level,
-    target: &str,
-    msg: &[u8],
-) {
+pub(crate) fn write(shared: &Shared, counters: &ProducerCounters, r: DirectRecord<'_>) {
     let Some(m) = shared.direct.as_ref() else {
         return;
     };
@@ -48,17 +49,14 @@ pub(crate) fn write(
         bump(&counters.dropped);
         return;
     }
-    let nanos = shared.clock.to_unix_nanos(clock);
+    let nanos = shared.clock.to_unix_nanos(r.clock);
     let d = &mut *d;
-    let t = Split {
-        first: target.as_bytes(),
-        second: &[],
+    let target = r.target.as_bytes();
+    let Some(rec) = Record::from_parts(r.kind, r.level, nanos, r.thread, target, r.payload) else {
+        bump(&counters.dropped);
+        return;
     };
-    let msg = Split {
-        first: msg,
-        second: &[],
-    };
-    d.sinks.push_text(&mut d.fmt, nanos, level, t, msg);
+    d.sinks.push(&rec);
     d.sinks.submit_all(&mut d.io, shared);
 }
 

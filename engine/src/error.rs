@@ -79,10 +79,11 @@ pub enum FlushError {
         /// The timeout that expired, in milliseconds.
         timeout_ms: u64,
     },
-    /// Records before the barrier could not be written (I/O errors); they
-    /// are counted in `Stats::dropped` and `Stats::errors`.
+    /// I/O errors since the previous flush returned: failed batches, whose
+    /// records are counted in `Stats::dropped`, or errors a sink survived
+    /// without losing records (a failed rotation). All count in `Stats::errors`.
     Io {
-        /// Batches that failed since the previous flush.
+        /// Errors (failed batches or sink errors) since the previous flush.
         failed_batches: u64,
         /// The last error seen.
         last: String,
@@ -101,7 +102,7 @@ impl fmt::Display for FlushError {
                 last,
             } => write!(
                 f,
-                "{failed_batches} batch(es) failed before the barrier: {last}"
+                "{failed_batches} I/O error(s) before the barrier: {last}"
             ),
         }
     }

@@ -18,6 +18,8 @@
 //!   logged after shutdown or lost to an I/O error are counted in
 //!   [`Stats::dropped`]; I/O errors in [`Stats::errors`] and
 //!   [`Logger::recent_errors`]. The writer never panics on I/O errors.
+//! - **One record, one line**: the text format escapes control characters
+//!   and JSON lines escape by construction (see [`Format`]).
 //! - **Bounded memory**: one ring of `ring_capacity` bytes per producer
 //!   thread, batch buffers bounded by `batch_bytes` plus one record.
 //!
@@ -36,11 +38,13 @@
 //!
 //! uringlog::info!(logger, "request id={} user={}", 42, "alice");
 //! uringlog::debug!(logger, "not shown: below the level");
+//! uringlog::warn!(logger, user = "alice", id = 42; "slow request");
 //! logger.flush()?;
-//! assert!(output.text().ends_with("INFO  rust_out: request id=42 user=alice\n"));
+//! assert!(output.text().contains("INFO  rust_out: request id=42 user=alice\n"));
+//! assert!(output.text().ends_with("WARN  rust_out: slow request user=alice id=42\n"));
 //!
 //! let stats = guard.shutdown(Duration::from_secs(5))?;
-//! assert_eq!((stats.enqueued, stats.written, stats.dropped), (1, 1, 0));
+//! assert_eq!((stats.enqueued, stats.written, stats.dropped), (2, 2, 0));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -51,6 +55,7 @@ mod clock;
 mod direct;
 mod error;
 mod facade;
+mod field;
 mod format;
 mod io;
 mod level;
@@ -70,13 +75,18 @@ mod writer;
 pub use builder::{
     Builder, MAX_BATCH_BYTES, MAX_BATCH_SIZE, MAX_RING_CAPACITY, MIN_BATCH_BYTES, MIN_RING_CAPACITY,
 };
-pub use clock::{Clock, ManualClock};
+pub use clock::{civil_from_days, Clock, ManualClock};
 pub use error::{BuildError, FlushError, ShutdownError};
+pub use field::{debug, display, DebugValue, DisplayValue, Field, FieldValue, FieldWriter};
+pub use format::{Format, Timestamp};
 pub use io::{BackendKind, IoBackendInfo};
 pub use level::Level;
 pub use logger::Logger;
 pub use policy::{Backend, Mode, Policy};
 pub use producer::Producer;
 pub use shutdown::{WriterGuard, DROP_SHUTDOWN_TIMEOUT};
-pub use sink::{MemoryHandle, MemorySink, SharedFd, Sink, Target, WriteOutcome};
+pub use sink::{
+    BatchInfo, BatchLimit, MemoryHandle, MemorySink, SharedFd, Sink, SinkOptions, Target,
+    WriteOutcome,
+};
 pub use stats::Stats;

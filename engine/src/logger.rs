@@ -8,6 +8,7 @@
 
 use crate::builder::Builder;
 use crate::error::FlushError;
+use crate::field::Field;
 use crate::io::IoBackendInfo;
 use crate::level::Level;
 use crate::producer::Producer;
@@ -67,9 +68,30 @@ impl Logger {
     /// Logs one record through the calling thread's producer.
     #[inline]
     pub fn log(&self, level: Level, target: &str, args: fmt::Arguments<'_>) {
-        if !self.shared.enabled(level) {
-            return;
+        if self.shared.enabled(level) {
+            self.with_producer(|p| p.log_enabled(level, target, args));
         }
+    }
+
+    /// Logs one record with structured fields through the calling thread's
+    /// producer (what `info!(logger, key = value; "msg")` calls).
+    #[inline]
+    pub fn log_fields(
+        &self,
+        level: Level,
+        target: &str,
+        fields: &[Field<'_>],
+        args: fmt::Arguments<'_>,
+    ) {
+        if self.shared.enabled(level) {
+            self.with_producer(|p| p.log_fields_enabled(level, target, fields, args));
+        }
+    }
+
+    /// Runs `f` on this thread's producer for this logger, registering one
+    /// on first use; counts the call dropped when there is none to be had.
+    #[inline]
+    fn with_producer(&self, f: impl FnOnce(&mut Producer)) {
         let logged = LOCAL
             .try_with(|cell| {
                 let Ok(mut list) = cell.try_borrow_mut() else {
@@ -82,7 +104,7 @@ impl Logger {
                     Some(i) => &mut list[i],
                     None => self.register_local(&mut list),
                 };
-                p.log_enabled(level, target, args);
+                f(p);
                 true
             })
             .unwrap_or(false);

@@ -2,16 +2,37 @@
 //!
 //! The arguments are evaluated only when the level is enabled. The target
 //! defaults to `module_path!()`; `target: "name",` overrides it.
+//!
+//! Structured fields come before the message, separated from it by `;`:
+//! `info!(logger, user = "alice", id = 42; "request {}", path)`. Each value
+//! is anything implementing [`FieldValue`](crate::FieldValue) (strings,
+//! numbers, `bool`, byte slices, `Option`, or [`display`](crate::display) /
+//! [`debug`](crate::debug) wrappers); it is borrowed, serialized into the
+//! record by the caller and rendered by each sink's format.
 
 /// Logs at an explicit level: `uringlog::log!(logger, Level::Warn, "x={}", x)`.
 #[macro_export]
 macro_rules! log {
+    ($logger:expr, $level:expr, target: $target:expr, $($key:ident = $value:expr),+ ; $($arg:tt)+) => {{
+        let level: $crate::Level = $level;
+        if $logger.enabled(level) {
+            $logger.log_fields(
+                level,
+                $target,
+                &[$((::core::stringify!($key), &$value as &dyn $crate::FieldValue)),+],
+                ::core::format_args!($($arg)+),
+            );
+        }
+    }};
     ($logger:expr, $level:expr, target: $target:expr, $($arg:tt)+) => {{
         let level: $crate::Level = $level;
         if $logger.enabled(level) {
             $logger.log(level, $target, ::core::format_args!($($arg)+));
         }
     }};
+    ($logger:expr, $level:expr, $($key:ident = $value:expr),+ ; $($arg:tt)+) => {
+        $crate::log!($logger, $level, target: ::core::module_path!(), $($key = $value),+ ; $($arg)+)
+    };
     ($logger:expr, $level:expr, $($arg:tt)+) => {
         $crate::log!($logger, $level, target: ::core::module_path!(), $($arg)+)
     };
@@ -29,7 +50,7 @@ macro_rules! debug {
     ($logger:expr, $($arg:tt)+) => { $crate::log!($logger, $crate::Level::Debug, $($arg)+) };
 }
 
-/// Logs at `Info`.
+/// Logs at `Info`: `info!(logger, "id={}", id)` or `info!(logger, id = 42; "request")`.
 #[macro_export]
 macro_rules! info {
     ($logger:expr, $($arg:tt)+) => { $crate::log!($logger, $crate::Level::Info, $($arg)+) };

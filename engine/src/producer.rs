@@ -6,9 +6,11 @@
 //! once the buffer has grown to the message size, no lock, no syscall —
 //! except waking a parked writer, and parking when `Block` finds the ring full.
 
+use crate::direct::DirectRecord;
+use crate::field::{encode_payload, Field, VecWriter};
 use crate::level::Level;
 use crate::policy::Policy;
-use crate::record::{truncate_str, Header, MAX_TARGET_LEN};
+use crate::record::{truncate_str, Header, RecordKind, MAX_TARGET_LEN};
 use crate::ring::{new_ring, ByteProducer, RingWriter};
 use crate::shared::{lock, RingHandoff, RingShared, Shared};
 use crate::stats::bump;
@@ -93,30 +95,97 @@ impl Producer {
         }
     }
 
+    /// Logs one record with structured fields (the macros' `key = value; "msg"` form).
+    #[inline]
+    pub fn log_fields(
+        &mut self,
+        level: Level,
+        target: &str,
+        fields: &[Field<'_>],
+        args: fmt::Arguments<'_>,
+    ) {
+        if self.shared.enabled(level) {
+            self.log_fields_enabled(level, target, fields, args);
+        }
+    }
+
     /// Logs a record that already passed the level filter.
     #[inline]
     pub(crate) fn log_enabled(&mut self, level: Level, target: &str, args: fmt::Arguments<'_>) {
+        if !self.admit() {
+            return;
+        }
+        let clock = self.shared.clock.now_raw();
+        let payload = match args.as_str() {
+            Some(s) => Payload::Static(s.as_bytes()),
+            None => {
+                self.scratch.clear();
+                let _ = fmt::write(&mut VecWriter(&mut self.scratch), args);
+                Payload::Scratch
+            }
+        };
+        self.commit(RecordKind::Text, level, clock, target, payload);
+    }
+
+    /// [`Producer::log_fields`] after the level filter: message and fields
+    /// are encoded into the scratch buffer, then committed as one record.
+    #[inline]
+    pub(crate) fn log_fields_enabled(
+        &mut self,
+        level: Level,
+        target: &str,
+        fields: &[Field<'_>],
+        args: fmt::Arguments<'_>,
+    ) {
+        if !self.admit() {
+            return;
+        }
+        let clock = self.shared.clock.now_raw();
+        encode_payload(&mut self.scratch, args, fields);
+        self.commit(RecordKind::Fields, level, clock, target, Payload::Scratch);
+    }
+
+    /// Counts the call; false (and counted dropped) after shutdown.
+    #[inline]
+    fn admit(&mut self) -> bool {
         let counters = &self.ring_shared.counters;
         bump(&counters.enqueued);
         if self.shared.is_closed() {
             bump(&counters.dropped);
-            return;
+            return false;
         }
-        let clock = self.shared.clock.now_raw();
-        let msg: &[u8] = match args.as_str() {
-            Some(s) => s.as_bytes(),
-            None => {
-                self.scratch.clear();
-                let _ = fmt::write(&mut VecWriter(&mut self.scratch), args);
-                &self.scratch
-            }
+        true
+    }
+
+    /// Pushes one record into the ring (or writes it, in sync mode).
+    #[inline]
+    fn commit(
+        &mut self,
+        kind: RecordKind,
+        level: Level,
+        clock: u64,
+        target: &str,
+        payload: Payload,
+    ) {
+        let counters = &self.ring_shared.counters;
+        let msg: &[u8] = match payload {
+            Payload::Static(s) => s,
+            Payload::Scratch => &self.scratch,
         };
         let target = truncate_str(target, MAX_TARGET_LEN);
         let Some(ring) = self.ring.as_mut() else {
-            crate::direct::write(&self.shared, counters, clock, level, target, msg);
+            let r = DirectRecord {
+                kind,
+                level,
+                clock,
+                thread: self.ring_shared.thread_id,
+                target,
+                payload: msg,
+            };
+            crate::direct::write(&self.shared, counters, r);
             return;
         };
-        let header = Header::text(level, clock, target.len(), msg.len());
+        let header = Header::new(kind, level, clock, target.len(), msg.len());
         let len = header.len as usize;
         let parts = [&header.encode()[..], target.as_bytes(), msg];
         let pushed = match ring {
@@ -175,6 +244,13 @@ fn push_lossless(
         Policy::Block if push_blocking(ring, rs, shared, parts) => Push::Done,
         _ => Push::Refused,
     }
+}
+
+/// Where a record's payload is: a static message, or the scratch buffer.
+#[derive(Clone, Copy)]
+enum Payload {
+    Static(&'static [u8]),
+    Scratch,
 }
 
 impl Producer {
@@ -240,15 +316,4 @@ fn park_until_room(ring: &ByteProducer, rs: &RingShared, need: usize) {
         std::thread::park_timeout(BLOCK_PARK);
     }
     rs.waiting.store(false, Ordering::Relaxed);
-}
-
-/// `fmt::Write` into a byte vector.
-struct VecWriter<'a>(&'a mut Vec<u8>);
-
-impl fmt::Write for VecWriter<'_> {
-    #[inline]
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0.extend_from_slice(s.as_bytes());
-        Ok(())
-    }
 }

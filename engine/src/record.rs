@@ -33,12 +33,15 @@ pub(crate) const MAX_TARGET_LEN: usize = u16::MAX as usize;
 pub(crate) enum RecordKind {
     /// The payload is the message, already formatted by the caller (UTF-8).
     Text = 1,
+    /// The payload is the message followed by structured fields (see `field`).
+    Fields = 2,
 }
 
 impl RecordKind {
     fn from_u8(v: u8) -> Option<RecordKind> {
         match v {
             1 => Some(RecordKind::Text),
+            2 => Some(RecordKind::Fields),
             _ => None,
         }
     }
@@ -66,11 +69,23 @@ pub(crate) enum FrameError {
 
 impl Header {
     /// The header of a text record for `target` and a message of `msg_len` bytes.
+    #[cfg(test)]
     pub(crate) fn text(level: Level, clock: u64, target_len: usize, msg_len: usize) -> Header {
+        Header::new(RecordKind::Text, level, clock, target_len, msg_len)
+    }
+
+    /// The header of a record of `kind` with a payload of `payload_len` bytes.
+    pub(crate) fn new(
+        kind: RecordKind,
+        level: Level,
+        clock: u64,
+        target_len: usize,
+        payload_len: usize,
+    ) -> Header {
         debug_assert!(target_len <= MAX_TARGET_LEN);
         Header {
-            len: (HEADER_LEN + target_len + msg_len) as u32,
-            kind: RecordKind::Text,
+            len: (HEADER_LEN + target_len + payload_len) as u32,
+            kind,
             level,
             target_len: target_len as u16,
             clock,
@@ -108,6 +123,7 @@ impl Header {
     }
 
     /// Bytes of payload after the target.
+    #[cfg(test)]
     pub(crate) fn payload_len(&self) -> usize {
         self.len as usize - HEADER_LEN - self.target_len as usize
     }
@@ -170,14 +186,29 @@ impl<'a> Split<'a> {
         out.extend_from_slice(self.first);
         out.extend_from_slice(self.second);
     }
+
+    /// The bytes as one slice: borrowed when they do not straddle the wrap
+    /// point, else copied into `scratch` (cleared first).
+    #[inline]
+    pub(crate) fn contiguous<'s>(&self, scratch: &'s mut Vec<u8>) -> &'s [u8]
+    where
+        'a: 's,
+    {
+        if self.second.is_empty() {
+            return self.first;
+        }
+        scratch.clear();
+        self.extend_into(scratch);
+        scratch
+    }
 }
 
 /// One decoded record, borrowing the ring's bytes.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Frame<'a> {
     pub header: Header,
-    pub target: Split<'a>,
-    pub payload: Split<'a>,
+    /// The target followed by the payload.
+    pub body: Split<'a>,
 }
 
 /// Iterates the whole records in `bytes`, front to back.
@@ -214,17 +245,11 @@ impl<'a> Frames<'a> {
         if header.len as usize > rest {
             return Some(Err(FrameError::Truncated));
         }
-        let tstart = self.pos + HEADER_LEN;
-        let target = self.bytes.slice(tstart, header.target_len as usize);
-        let payload = self
+        let body = self
             .bytes
-            .slice(tstart + header.target_len as usize, header.payload_len());
+            .slice(self.pos + HEADER_LEN, header.len as usize - HEADER_LEN);
         self.pos += header.len as usize;
-        Some(Ok(Frame {
-            header,
-            target,
-            payload,
-        }))
+        Some(Ok(Frame { header, body }))
     }
 }
 
@@ -299,10 +324,9 @@ mod tests {
             let mut frames = Frames::new(Split { first: &bytes[..cut], second: &bytes[cut..] });
             for (t, m, l, c) in &recs {
                 let f = frames.next_frame().unwrap().unwrap();
-                let mut tv = Vec::new();
-                f.target.extend_into(&mut tv);
-                let mut mv = Vec::new();
-                f.payload.extend_into(&mut mv);
+                let mut scratch = Vec::new();
+                let body = f.body.contiguous(&mut scratch);
+                let (tv, mv) = body.split_at(f.header.target_len as usize);
                 prop_assert_eq!(tv, t.as_bytes());
                 prop_assert_eq!(mv, m.as_bytes());
                 prop_assert_eq!(f.header.level as u8, *l);

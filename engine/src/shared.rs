@@ -73,6 +73,9 @@ pub(crate) struct RingShared {
     pub waiting: AtomicBool,
     /// The thread to unpark when `waiting`; updated by the producer before it parks.
     pub thread: Mutex<Thread>,
+    /// OS id (`gettid`) of the thread that registered the producer; shown
+    /// by formats that ask for the thread id.
+    pub thread_id: u32,
 }
 
 impl RingShared {
@@ -81,6 +84,8 @@ impl RingShared {
             counters: ProducerCounters::default(),
             waiting: AtomicBool::new(false),
             thread: Mutex::new(std::thread::current()),
+            // SAFETY: gettid has no preconditions and cannot fail.
+            thread_id: unsafe { libc::gettid() } as u32,
         }
     }
 

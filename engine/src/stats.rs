@@ -24,7 +24,9 @@ pub struct Stats {
     pub batches: u64,
     /// Write submissions made to the kernel (write syscalls or io_uring enters).
     pub io_submits: u64,
-    /// I/O errors seen by the writer (each failed batch counts once).
+    /// I/O errors seen by the writer: each failed batch counts once, and so
+    /// does each error a sink survived without dropping records (a failed
+    /// rotation; see `Sink::take_error`).
     pub errors: u64,
     /// Of `dropped`: records larger than the ring could ever hold.
     pub oversized: u64,

@@ -42,16 +42,55 @@ impl std::error::Error for OpenError {
 /// partial bytes, so a later batch leaves no hole or torn line.
 #[derive(Debug)]
 pub struct FileSink {
-    path: PathBuf,
-    file: Arc<File>,
-    /// Offset the next batch is written at.
-    offset: u64,
+    file: ActiveFile,
 }
 
 impl FileSink {
     /// Opens (or creates, mode 0644) `path` for appending.
     pub fn new(path: impl AsRef<Path>) -> Result<FileSink, OpenError> {
-        let path = path.as_ref().to_path_buf();
+        Ok(FileSink {
+            file: ActiveFile::open(path.as_ref())?,
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.file.path
+    }
+}
+
+impl Sink for FileSink {
+    fn describe(&self) -> String {
+        self.file.path.display().to_string()
+    }
+
+    fn target(&mut self, len: usize) -> io::Result<Target> {
+        Ok(self.file.reserve(len))
+    }
+
+    fn on_write(&mut self, outcome: &WriteOutcome<'_>) {
+        if outcome.error.is_some() {
+            if let Some(at) = outcome.offset {
+                self.file.rewind(at);
+            }
+        }
+    }
+}
+
+/// An open log file and the offset of its next batch; shared by the file
+/// sinks.
+#[derive(Debug)]
+pub(crate) struct ActiveFile {
+    pub path: PathBuf,
+    pub file: Arc<File>,
+    /// Offset the next batch is written at: the bytes reserved so far.
+    pub offset: u64,
+}
+
+impl ActiveFile {
+    /// Opens (or creates, mode 0644) `path`, positioned at its end.
+    pub(crate) fn open(path: &Path) -> Result<ActiveFile, OpenError> {
+        let path = path.to_path_buf();
         let open = || -> io::Result<(File, u64)> {
             let f = OpenOptions::new()
                 .write(true)
@@ -70,7 +109,7 @@ impl FileSink {
             Ok((f, meta.len()))
         };
         match open() {
-            Ok((f, len)) => Ok(FileSink {
+            Ok((f, len)) => Ok(ActiveFile {
                 path,
                 file: Arc::new(f),
                 offset: len,
@@ -79,40 +118,23 @@ impl FileSink {
         }
     }
 
-    /// The file's path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl Sink for FileSink {
-    fn describe(&self) -> String {
-        self.path.display().to_string()
-    }
-
-    fn target(&mut self, len: usize) -> io::Result<Target> {
+    /// Reserves `offset .. offset + len` for the next batch.
+    pub(crate) fn reserve(&mut self, len: usize) -> Target {
         let offset = self.offset;
         self.offset += len as u64;
-        Ok(Target::File {
+        Target::File {
             fd: self.file.clone(),
             offset,
-        })
-    }
-
-    fn on_write(&mut self, outcome: &WriteOutcome<'_>) {
-        if outcome.error.is_none() {
-            return;
-        }
-        if let Some(at) = outcome.offset {
-            if at < self.offset {
-                self.offset = at;
-                let _ = self.file.set_len(at);
-            }
         }
     }
 
-    fn close(&mut self) -> io::Result<()> {
-        Ok(())
+    /// After a failed write at `at`: the next batch goes there, and the
+    /// partial bytes are cut off.
+    pub(crate) fn rewind(&mut self, at: u64) {
+        if at < self.offset {
+            self.offset = at;
+            let _ = self.file.set_len(at);
+        }
     }
 }
 

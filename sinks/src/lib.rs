@@ -1,25 +1,40 @@
 //! Destinations for uringlog loggers.
 //!
 //! A sink says where bytes go; the engine does the writing (see
-//! [`uringlog::Sink`]).
+//! [`uringlog::Sink`]). Formats (text line, JSON lines) are chosen per sink
+//! when it is added to the logger (see [`uringlog::Format`]).
+//!
+//! | sink | for |
+//! |---|---|
+//! | [`FileSink`] | one file, appended to |
+//! | [`RollingFileSink`] | a file rotated by size and/or time, with retention |
+//! | [`StdoutSink`], [`StderrSink`] | containers; pipes with short writes and `EAGAIN` are handled |
+//! | [`StreamSink`] | any pipe or socket descriptor |
 //!
 //! ```
 //! use std::time::Duration;
-//! use uringlog::Logger;
-//! use uringlog_sinks::FileSink;
+//! use uringlog::{Format, Level, Logger, SinkOptions};
+//! use uringlog_sinks::{FileSink, StderrSink};
 //!
 //! let dir = tempfile::tempdir()?;
 //! let path = dir.path().join("app.log");
-//! let (logger, guard) = Logger::builder().sink(FileSink::new(&path)?).build()?;
-//! uringlog::info!(logger, "started");
+//! let (logger, guard) = Logger::builder()
+//!     .sink(FileSink::new(&path)?)
+//!     .sink_with(StderrSink::new(), SinkOptions::new().min_level(Level::Error).format(Format::json()))
+//!     .build()?;
+//! uringlog::info!(logger, user = "alice"; "started");
 //! guard.shutdown(Duration::from_secs(5))?;
-//! assert!(std::fs::read_to_string(&path)?.ends_with("started\n"));
+//! assert!(std::fs::read_to_string(&path)?.ends_with("started user=alice\n"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod file;
+mod rolling;
+mod stream;
 
 pub use file::{FileSink, OpenError};
+pub use rolling::{Period, RollingBuilder, RollingError, RollingFileSink, UtcOffset};
+pub use stream::{StderrSink, StdoutSink, StreamSink};
 
 /// The README's code blocks, compiled and run as doctests.
 #[cfg(doctest)]

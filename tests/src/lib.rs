@@ -48,3 +48,32 @@ pub fn read_lines(path: &std::path::Path) -> Vec<String> {
 
 /// A generous timeout for shutdown in tests (never reached unless broken).
 pub const SHUTDOWN: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The names of the entries in `dir`, sorted.
+pub fn file_names(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .expect("readable directory")
+        .map(|e| {
+            e.expect("entry")
+                .file_name()
+                .into_string()
+                .expect("UTF-8 name")
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// A logger with one sink in `format`, its timestamps from `clock`.
+pub fn logger_with(
+    sink: impl uringlog::Sink,
+    format: uringlog::Format,
+    clock: uringlog::Clock,
+) -> (uringlog::Logger, uringlog::WriterGuard) {
+    uringlog::Logger::builder()
+        .sink(sink)
+        .format(format)
+        .clock(clock)
+        .build()
+        .expect("a valid logger")
+}

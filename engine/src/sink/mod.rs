@@ -10,10 +10,20 @@
 //! that wants the bytes itself (memory, network client, test double) answers
 //! [`Target::Inline`] and receives them in [`Sink::write_inline`]. After the
 //! write completes, [`Sink::on_write`] tells the sink how it went.
+//!
+//! Rotating sinks use three more hooks, all with defaults that do nothing:
+//! [`Sink::batch_limit`] bounds the batch being gathered (bytes left in the
+//! current file, the record time at which a new file starts), so a file
+//! switch falls exactly between two records; [`Sink::target_batch`] gets
+//! the record time of the batch's first record along with its length; and
+//! [`Sink::take_error`] hands the writer an error the sink survived (a
+//! failed rename), which is counted and reported without dropping records.
 
 mod memory;
+mod options;
 
 pub use memory::{MemoryHandle, MemorySink};
+pub use options::SinkOptions;
 
 use std::fmt;
 use std::io;
@@ -67,6 +77,64 @@ pub struct WriteOutcome<'a> {
     pub error: Option<&'a io::Error>,
 }
 
+/// What the writer knows about a batch it is about to submit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BatchInfo {
+    /// Bytes in the batch.
+    pub len: usize,
+    /// Record time (nanoseconds since the Unix epoch) of its first record.
+    pub first_unix_nanos: u64,
+}
+
+impl BatchInfo {
+    /// A batch of `len` bytes whose first record was logged at `first_unix_nanos`.
+    pub fn new(len: usize, first_unix_nanos: u64) -> BatchInfo {
+        BatchInfo {
+            len,
+            first_unix_nanos,
+        }
+    }
+}
+
+/// Bounds on the next batch, asked of a sink after each [`Sink::target_batch`].
+///
+/// The writer closes the batch it is gathering for the sink before a record
+/// that would take it past `max_bytes` (a record alone larger than that
+/// still forms a batch by itself), and before a record whose time is at or
+/// after `before_unix_nanos` when the batch already holds earlier records.
+/// Records are never split.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BatchLimit {
+    /// Most bytes the next batch may hold.
+    pub max_bytes: u64,
+    /// Records at or after this time start a new batch.
+    pub before_unix_nanos: u64,
+}
+
+impl BatchLimit {
+    /// No bound: batches close on the logger's own size and count limits.
+    pub const NONE: BatchLimit = BatchLimit {
+        max_bytes: u64::MAX,
+        before_unix_nanos: u64::MAX,
+    };
+
+    /// A limit of `max_bytes` and a time boundary at `before_unix_nanos`
+    /// (`u64::MAX` for none).
+    pub fn new(max_bytes: u64, before_unix_nanos: u64) -> BatchLimit {
+        BatchLimit {
+            max_bytes,
+            before_unix_nanos,
+        }
+    }
+
+    /// Whether this limit bounds anything.
+    pub fn is_none(&self) -> bool {
+        *self == BatchLimit::NONE
+    }
+}
+
 /// A destination for formatted records. Runs on the writer thread only.
 ///
 /// Implementations must not block for long in any method: the writer serves
@@ -78,6 +146,27 @@ pub trait Sink: Send + 'static {
     /// Where the next batch of `len` bytes goes. A file sink reserves
     /// `offset .. offset + len` and advances its own offset.
     fn target(&mut self, len: usize) -> io::Result<Target>;
+
+    /// [`Sink::target`] with the batch's first record time, for sinks that
+    /// switch files by time. The writer calls this; the default forwards
+    /// to `target(batch.len)`.
+    fn target_batch(&mut self, batch: &BatchInfo) -> io::Result<Target> {
+        self.target(batch.len)
+    }
+
+    /// Bounds on the next batch (see [`BatchLimit`]); asked once at start
+    /// and after every `target_batch`. The default bounds nothing.
+    fn batch_limit(&self) -> BatchLimit {
+        BatchLimit::NONE
+    }
+
+    /// An error the sink survived since it was last asked (a rotation that
+    /// failed while writing went on into the current file). The writer asks
+    /// after every `target_batch`, counts each error in `Stats::errors` and
+    /// reports it in `Logger::recent_errors`; no record is dropped for it.
+    fn take_error(&mut self) -> Option<io::Error> {
+        None
+    }
 
     /// Receives a whole batch when [`Sink::target`] answered [`Target::Inline`].
     fn write_inline(&mut self, batch: &[u8]) -> io::Result<()> {
@@ -107,6 +196,15 @@ impl Sink for Box<dyn Sink> {
     }
     fn target(&mut self, len: usize) -> io::Result<Target> {
         (**self).target(len)
+    }
+    fn target_batch(&mut self, batch: &BatchInfo) -> io::Result<Target> {
+        (**self).target_batch(batch)
+    }
+    fn batch_limit(&self) -> BatchLimit {
+        (**self).batch_limit()
+    }
+    fn take_error(&mut self) -> Option<io::Error> {
+        (**self).take_error()
     }
     fn write_inline(&mut self, batch: &[u8]) -> io::Result<()> {
         (**self).write_inline(batch)

@@ -7,7 +7,8 @@
 //! so one busy ring cannot grow a batch past its limits.
 
 use super::Writer;
-use crate::record::{Frame, FrameError, Frames, RecordKind, Split};
+use crate::format::Record;
+use crate::record::{Frame, FrameError, Frames, Split};
 use crate::ring::{OverwriteReader, RingReader};
 use crate::stats::WriterCounters;
 
@@ -44,7 +45,8 @@ impl Writer {
             let RingReader::Lossless(consumer) = &mut ring.reader else {
                 return taken;
             };
-            let (sinks, fmt, clock) = (&mut self.sinks, &mut self.fmt, &self.clock);
+            let thread = ring.shared.thread_id;
+            let (sinks, scratch, clock) = (&mut self.sinks, &mut self.scratch, &self.clock);
             let batch_size = self.batch_size;
             let mut full = false;
             let mut corrupt = None;
@@ -54,7 +56,10 @@ impl Writer {
                     match frames.next_frame() {
                         None => break,
                         Some(Ok(f)) => {
-                            push_frame(sinks, fmt, clock, &f);
+                            if let Err(e) = push_frame(sinks, scratch, clock, thread, &f) {
+                                corrupt = Some(e);
+                                return bytes.len();
+                            }
                             taken += 1;
                         }
                         Some(Err(e)) => {
@@ -84,7 +89,9 @@ impl Writer {
         let mut taken = 0;
         while taken < MAX_POPS_PER_PASS {
             self.submit_if_full();
-            let RingReader::Overwrite(r) = &mut self.rings.rings[i].reader else {
+            let ring = &mut self.rings.rings[i];
+            let thread = ring.shared.thread_id;
+            let RingReader::Overwrite(r) = &mut ring.reader else {
                 return taken;
             };
             if !r.consumer.pop_into(&mut r.scratch) {
@@ -94,13 +101,16 @@ impl Writer {
                 first: &r.scratch,
                 second: &[],
             });
-            match frames.next_frame() {
+            let pushed = match frames.next_frame() {
                 Some(Ok(f)) => {
-                    push_frame(&mut self.sinks, &mut self.fmt, &self.clock, &f);
-                    taken += 1;
+                    push_frame(&mut self.sinks, &mut self.scratch, &self.clock, thread, &f)
                 }
-                Some(Err(e)) => self.report_corrupt(e),
-                None => self.report_corrupt(FrameError::Truncated),
+                Some(Err(e)) => Err(e),
+                None => Err(FrameError::Truncated),
+            };
+            match pushed {
+                Ok(()) => taken += 1,
+                Err(e) => self.report_corrupt(e),
             }
         }
         if let RingReader::Overwrite(r) = &mut self.rings.rings[i].reader {
@@ -124,20 +134,20 @@ impl Writer {
     }
 }
 
-/// Formats one decoded record into the batches.
+/// Decodes one record and formats it into the batches.
 #[inline]
 fn push_frame(
     sinks: &mut super::sinks::SinkSet,
-    fmt: &mut crate::format::LineFormat,
+    scratch: &mut Vec<u8>,
     clock: &crate::clock::Clock,
+    thread: u32,
     f: &Frame<'_>,
-) {
-    match f.header.kind {
-        RecordKind::Text => {
-            let nanos = clock.to_unix_nanos(f.header.clock);
-            sinks.push_text(fmt, nanos, f.header.level, f.target, f.payload);
-        }
-    }
+) -> Result<(), FrameError> {
+    let nanos = clock.to_unix_nanos(f.header.clock);
+    let body = f.body.contiguous(scratch);
+    let rec = Record::decode(&f.header, body, nanos, thread).ok_or(FrameError::Corrupt)?;
+    sinks.push(&rec);
+    Ok(())
 }
 
 /// Consumes every record left in a ring without writing it; returns how

@@ -25,7 +25,6 @@ pub(crate) use drain::discard_all;
 
 use crate::clock::Clock;
 use crate::error::BuildError;
-use crate::format::LineFormat;
 use crate::io::{IoBackend, IoBackendInfo};
 use crate::policy::Backend;
 use crate::shared::{lock, Shared};
@@ -124,7 +123,8 @@ struct Writer {
     rings: RingSet,
     sinks: SinkSet,
     io: Box<dyn IoBackend>,
-    fmt: LineFormat,
+    /// Holds a record that straddles a ring's wrap point, made contiguous.
+    scratch: Vec<u8>,
     clock: Clock,
     batch_size: u64,
     /// Highest flush ticket completed.
@@ -139,7 +139,7 @@ impl Writer {
             rings: RingSet::default(),
             sinks,
             io,
-            fmt: LineFormat::default(),
+            scratch: Vec::new(),
             clock,
             batch_size,
             flush_done: 0,

@@ -1,0 +1,153 @@
+//! JSON lines: `{"ts":"…","level":"INFO","thread":1234,"target":"…","msg":"…",<fields>}\n`.
+//!
+//! Members in that order; `ts`, `thread` and `target` follow the format's
+//! options. Strings are escaped as RFC 8259 requires; see `format`.
+
+use super::digits::{push_i64, push_u64};
+use super::escape::{push_json, push_json_lossy};
+use super::text::push_float;
+use super::time::TimeCache;
+use super::{Format, Record, Timestamp};
+use crate::field::{Fields, Value};
+
+/// Appends one JSON object and a newline for `rec`.
+#[inline]
+pub(super) fn write(out: &mut Vec<u8>, time: &mut TimeCache, f: &Format, rec: &Record<'_>) {
+    out.push(b'{');
+    if f.timestamp != Timestamp::Off {
+        out.extend_from_slice(b"\"ts\":\"");
+        time.write(out, rec.unix_nanos, f.timestamp);
+        out.extend_from_slice(b"\",");
+    }
+    out.extend_from_slice(b"\"level\":\"");
+    out.extend_from_slice(rec.level.as_str().as_bytes());
+    out.push(b'"');
+    if f.thread {
+        out.extend_from_slice(b",\"thread\":");
+        push_u64(out, rec.thread as u64);
+    }
+    if f.target {
+        out.extend_from_slice(b",\"target\":\"");
+        push_json(out, rec.target);
+        out.push(b'"');
+    }
+    out.extend_from_slice(b",\"msg\":\"");
+    push_json(out, rec.msg);
+    out.push(b'"');
+    if !rec.fields.is_empty() {
+        write_fields(out, rec.fields);
+    }
+    out.extend_from_slice(b"}\n");
+}
+
+/// Appends `,"key":value` for each encoded field.
+fn write_fields(out: &mut Vec<u8>, fields: &[u8]) {
+    for (key, value) in Fields::new(fields) {
+        out.extend_from_slice(b",\"");
+        push_json(out, key);
+        out.extend_from_slice(b"\":");
+        match value {
+            Value::Str(s) => {
+                out.push(b'"');
+                push_json(out, s);
+                out.push(b'"');
+            }
+            Value::Bytes(s) => {
+                out.push(b'"');
+                push_json_lossy(out, s);
+                out.push(b'"');
+            }
+            Value::I64(v) => push_i64(out, v),
+            Value::U64(v) => push_u64(out, v),
+            Value::F64(v) if v.is_finite() => push_float(out, v),
+            Value::F32(v) if v.is_finite() => push_float(out, v),
+            Value::Bool(v) => out.extend_from_slice(if v { b"true" } else { b"false" }),
+            Value::F64(_) | Value::F32(_) | Value::Null => out.extend_from_slice(b"null"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{encoded, line, rec};
+    use super::super::{Format, Timestamp};
+    use crate::field::Field;
+    use crate::level::Level;
+    use proptest::prelude::*;
+    use serde_json::{json, Value as J};
+
+    const T: u64 = 1_795_841_809_123_456_789;
+
+    #[test]
+    fn a_plain_record() {
+        assert_eq!(
+            line(Format::json(), &rec(T, Level::Info, "app::db", "say \"hi\"\n", &[])),
+            "{\"ts\":\"2026-11-28T04:56:49.123456Z\",\"level\":\"INFO\",\"target\":\"app::db\",\"msg\":\"say \\\"hi\\\"\\n\"}\n"
+        );
+        let f = Format::json()
+            .timestamp(Timestamp::Off)
+            .without_target()
+            .with_thread_id();
+        assert_eq!(
+            line(f, &rec(T, Level::Error, "t", "m", &[])),
+            "{\"level\":\"ERROR\",\"thread\":4242,\"msg\":\"m\"}\n"
+        );
+    }
+
+    #[test]
+    fn fields_are_members_with_json_types() {
+        let f = encoded(&[
+            ("user", &"al\"ice"),
+            ("id", &42u64),
+            ("neg", &i64::MIN),
+            ("x", &1e300f64),
+            ("nan", &f64::NAN),
+            ("small", &0.1f32),
+            ("ok", &false),
+            ("raw", &b"a\xffb"),
+            ("none", &None::<u8>),
+        ]);
+        let l = line(Format::json(), &rec(0, Level::Info, "t", "m", &f));
+        let v: J = serde_json::from_str(&l).unwrap();
+        assert_eq!(
+            v,
+            json!({"ts": "1970-01-01T00:00:00.000000Z", "level": "INFO", "target": "t", "msg": "m",
+                   "user": "al\"ice", "id": 42, "neg": i64::MIN, "x": 1e300, "nan": null,
+                   "small": 0.1, "ok": false, "raw": "a\u{fffd}b", "none": null})
+        );
+    }
+
+    proptest! {
+        /// Every line parses, and every field comes back: strings exactly,
+        /// bytes as `from_utf8_lossy`, numbers and booleans by value.
+        #[test]
+        fn every_line_parses_and_round_trips_the_fields(
+            target in "\\PC{0,12}",
+            msg in any::<String>(),
+            s in any::<String>(),
+            b in proptest::collection::vec(any::<u8>(), 0..24),
+            i in any::<i64>(),
+            u in any::<u64>(),
+            x in any::<f64>(),
+            flag in any::<bool>(),
+        ) {
+            let fields: [Field<'_>; 6] = [("s", &s), ("b", &b), ("i", &i), ("u", &u), ("x", &x), ("flag", &flag)];
+            let enc = encoded(&fields);
+            let l = line(Format::json(), &rec(T, Level::Debug, &target, &msg, &enc));
+            prop_assert!(l.ends_with('\n') && !l[..l.len() - 1].contains('\n'));
+            let v: J = serde_json::from_str(&l).unwrap();
+            prop_assert_eq!(&v["target"], &J::from(target.clone()));
+            prop_assert_eq!(&v["msg"], &J::from(msg.clone()));
+            prop_assert_eq!(&v["s"], &J::from(s.clone()));
+            prop_assert_eq!(&v["b"], &J::from(String::from_utf8_lossy(&b).into_owned()));
+            prop_assert_eq!(v["i"].as_i64(), Some(i));
+            prop_assert_eq!(v["u"].as_u64(), Some(u));
+            if x.is_finite() {
+                prop_assert_eq!(v["x"].as_f64(), Some(x));
+            } else {
+                prop_assert!(v["x"].is_null());
+            }
+            prop_assert_eq!(v["flag"].as_bool(), Some(flag));
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! File names: the active file and the rotated ones, made and recognised.
+//!
+//! The active file is always `{stem}.{ext}` (`app.log`), so `tail -F` and
+//! log shippers follow one name. Rotating renames it to
+//! `{stem}.{label}.{ext}`, where the label is
+//!
+//! | rotation | label | example |
+//! |---|---|---|
+//! | by time | the period | `app.2026-11-28T04.log` |
+//! | by size | a sequence number, 6 digits or more | `app.000042.log` |
+//! | both | period, then sequence number | `app.2026-11-28T04.000042.log` |
+//!
+//! The sequence number continues from the highest one found in the
+//! directory when the sink opens, so names never repeat and sort in
+//! rotation order (by name up to 999,999 rotations; retention compares the
+//! parsed period and number, so it keeps the right files beyond that too).
+//! Without an extension (`ext` empty) the names end at the label.
+
+use super::period::{Clocked, Period};
+
+/// Width the sequence number is padded to.
+const SEQ_DIGITS: usize = 6;
+
+/// How this sink names its files.
+#[derive(Clone, Debug)]
+pub(crate) struct Naming {
+    pub stem: String,
+    pub ext: String,
+    /// Set when rotating by time.
+    pub period: Option<Clocked>,
+    /// Rotating by size: names carry a sequence number.
+    pub sized: bool,
+}
+
+/// Where a rotated file falls in rotation order.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Key {
+    /// The period label (empty without time rotation).
+    pub label: String,
+    /// The sequence number (0 without size rotation).
+    pub seq: u64,
+}
+
+impl Naming {
+    fn with_ext(&self, base: String) -> String {
+        if self.ext.is_empty() {
+            base
+        } else {
+            format!("{base}.{}", self.ext)
+        }
+    }
+
+    /// The active file's name.
+    pub(crate) fn active(&self) -> String {
+        self.with_ext(self.stem.clone())
+    }
+
+    /// The name of a rotated file holding the period starting at
+    /// `period_start` (ignored without time rotation), number `seq`
+    /// (ignored without size rotation).
+    pub(crate) fn rotated(&self, period_start: i64, seq: u64) -> String {
+        let label = match (&self.period, self.sized) {
+            (Some(p), false) => p.label(period_start),
+            (Some(p), true) => format!("{}.{seq:0SEQ_DIGITS$}", p.label(period_start)),
+            (None, _) => format!("{seq:0SEQ_DIGITS$}"),
+        };
+        self.with_ext(format!("{}.{label}", self.stem))
+    }
+
+    /// The key of a rotated file's name; `None` for any other name.
+    pub(crate) fn parse(&self, name: &str) -> Option<Key> {
+        let rest = name.strip_prefix(self.stem.as_str())?.strip_prefix('.')?;
+        let label = if self.ext.is_empty() {
+            rest
+        } else {
+            rest.strip_suffix(self.ext.as_str())?.strip_suffix('.')?
+        };
+        let (period, seq) = match (&self.period, self.sized) {
+            (Some(_), false) => (label, None),
+            (Some(p), true) => {
+                let (a, b) = label.split_at_checked(p.label_len())?;
+                (a, Some(b.strip_prefix('.')?))
+            }
+            (None, _) => ("", Some(label)),
+        };
+        if let Some(p) = &self.period {
+            if !matches_shape(period, p.period) {
+                return None;
+            }
+        }
+        let seq = match seq {
+            Some(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s.parse().ok()?,
+            Some(_) => return None,
+            None => 0,
+        };
+        Some(Key {
+            label: period.to_owned(),
+            seq,
+        })
+    }
+}
+
+/// Whether `s` looks like a label of `period` (`d` stands for a digit).
+fn matches_shape(s: &str, period: Period) -> bool {
+    let shape: &[u8] = match period {
+        Period::Daily => b"dddd-dd-dd",
+        Period::Hourly => b"dddd-dd-ddTdd",
+        Period::Minutely => b"dddd-dd-ddTdd-dd",
+    };
+    s.len() == shape.len()
+        && s.bytes().zip(shape).all(|(c, &want)| {
+            if want == b'd' {
+                c.is_ascii_digit()
+            } else {
+                c == want
+            }
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::period::UtcOffset;
+    use super::*;
+
+    fn naming(period: Option<Period>, sized: bool) -> Naming {
+        Naming {
+            stem: "app".to_owned(),
+            ext: "log".to_owned(),
+            period: period.map(|period| Clocked {
+                period,
+                offset: UtcOffset::UTC,
+            }),
+            sized,
+        }
+    }
+
+    const START: i64 = 1_795_838_400; // 2026-11-28T04:00:00Z
+
+    #[test]
+    fn names_for_each_scheme_parse_back() {
+        let cases = [
+            (
+                naming(Some(Period::Hourly), false),
+                "app.2026-11-28T04.log",
+                "2026-11-28T04",
+                0,
+            ),
+            (naming(None, true), "app.000042.log", "", 42),
+            (
+                naming(Some(Period::Daily), true),
+                "app.2026-11-28.000042.log",
+                "2026-11-28",
+                42,
+            ),
+            (
+                naming(Some(Period::Minutely), false),
+                "app.2026-11-28T04-00.log",
+                "2026-11-28T04-00",
+                0,
+            ),
+        ];
+        for (n, name, label, seq) in cases {
+            assert_eq!(n.rotated(START, 42), name);
+            assert_eq!(n.active(), "app.log");
+            let k = n.parse(name).unwrap();
+            assert_eq!((k.label.as_str(), k.seq), (label, seq), "{name}");
+        }
+        assert_eq!(naming(None, true).rotated(0, 1_234_567), "app.1234567.log");
+    }
+
+    #[test]
+    fn other_names_are_not_rotated_files() {
+        let n = naming(Some(Period::Hourly), true);
+        for name in [
+            "app.log",
+            "app.2026-11-28T04.log",
+            "app.2026-11-28T04..log",
+            "app.2026-11-28T04.12a.log",
+            "app.2026-11-28X04.000001.log",
+            "other.2026-11-28T04.000001.log",
+            "app.2026-11-28T04.000001.txt",
+        ] {
+            assert_eq!(n.parse(name), None, "{name}");
+        }
+        let plain = Naming {
+            ext: String::new(),
+            ..naming(None, true)
+        };
+        assert_eq!(plain.active(), "app");
+        assert_eq!(plain.rotated(0, 7), "app.000007");
+        assert_eq!(plain.parse("app.000007").map(|k| k.seq), Some(7));
+    }
+}

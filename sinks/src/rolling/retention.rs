@@ -1,0 +1,143 @@
+//! Retention: which rotated files to delete after a rotation.
+//!
+//! Only files whose names this sink would have made count (see `naming`);
+//! anything else in the directory is left alone. Oldest first (by parsed
+//! period and sequence number), files are deleted until at most
+//! `keep_files` files remain *counting the active file*, and until the
+//! rotated files together take at most `keep_total_bytes`.
+
+use super::naming::{Key, Naming};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// What to keep; `None` keeps everything.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Retention {
+    /// Files kept, the active one included (at least 1).
+    pub keep_files: Option<usize>,
+    /// Bytes the rotated files may take together.
+    pub keep_total_bytes: Option<u64>,
+}
+
+/// A rotated file found in the directory.
+#[derive(Debug)]
+pub(crate) struct Rotated {
+    pub key: Key,
+    pub path: PathBuf,
+    pub len: u64,
+}
+
+/// The rotated files in `dir`, oldest first.
+pub(crate) fn list(dir: &Path, naming: &Naming) -> io::Result<Vec<Rotated>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let Some(key) = entry.file_name().to_str().and_then(|n| naming.parse(n)) else {
+            continue;
+        };
+        let meta = entry.metadata()?;
+        if meta.is_file() {
+            out.push(Rotated {
+                key,
+                path: entry.path(),
+                len: meta.len(),
+            });
+        }
+    }
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(out)
+}
+
+/// The files `retention` deletes from `rotated` (oldest first).
+pub(crate) fn doomed(rotated: &[Rotated], retention: Retention) -> usize {
+    let mut n = 0;
+    if let Some(keep) = retention.keep_files {
+        // The active file counts as one of `keep`.
+        n = (rotated.len() + 1).saturating_sub(keep.max(1));
+    }
+    if let Some(max) = retention.keep_total_bytes {
+        let mut total: u64 = rotated[n..].iter().map(|r| r.len).sum();
+        while total > max && n < rotated.len() {
+            total -= rotated[n].len;
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Applies `retention` in `dir`; returns the errors met (it goes on past them).
+pub(crate) fn prune(dir: &Path, naming: &Naming, retention: Retention) -> Vec<io::Error> {
+    if retention == Retention::default() {
+        return Vec::new();
+    }
+    let rotated = match list(dir, naming) {
+        Ok(r) => r,
+        Err(e) => {
+            return vec![io::Error::new(
+                e.kind(),
+                format!("retention cannot list {}: {e}", dir.display()),
+            )]
+        }
+    };
+    let n = doomed(&rotated, retention);
+    rotated[..n]
+        .iter()
+        .filter_map(|r| {
+            std::fs::remove_file(&r.path).err().map(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("retention cannot delete {}: {e}", r.path.display()),
+                )
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(lens: &[u64]) -> Vec<Rotated> {
+        lens.iter()
+            .enumerate()
+            .map(|(i, &len)| Rotated {
+                key: Key {
+                    label: String::new(),
+                    seq: i as u64,
+                },
+                path: PathBuf::from(format!("f{i}")),
+                len,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn counts_include_the_active_file() {
+        let r = files(&[10, 10, 10, 10]);
+        let keep = |n| Retention {
+            keep_files: Some(n),
+            keep_total_bytes: None,
+        };
+        assert_eq!(doomed(&r, keep(3)), 2);
+        assert_eq!(doomed(&r, keep(5)), 0);
+        assert_eq!(doomed(&r, keep(1)), 4);
+        assert_eq!(doomed(&r, keep(0)), 4);
+    }
+
+    #[test]
+    fn bytes_delete_the_oldest_until_they_fit() {
+        let r = files(&[50, 30, 20, 10]);
+        let bytes = |b| Retention {
+            keep_files: None,
+            keep_total_bytes: Some(b),
+        };
+        assert_eq!(doomed(&r, bytes(60)), 1);
+        assert_eq!(doomed(&r, bytes(30)), 2);
+        assert_eq!(doomed(&r, bytes(0)), 4);
+        let both = Retention {
+            keep_files: Some(4),
+            keep_total_bytes: Some(30),
+        };
+        assert_eq!(doomed(&r, both), 2);
+    }
+}

@@ -1,0 +1,203 @@
+//! RollingFileSink through the `Sink` API, without a logger.
+
+use super::*;
+use std::path::Path;
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Writes `len` bytes the way the engine would: target, pwrite, on_write.
+fn write(s: &mut RollingFileSink, len: usize, nanos: u64) {
+    let Target::File { fd, offset } = s.target_batch(&BatchInfo::new(len, nanos)).unwrap() else {
+        panic!("a file target");
+    };
+    let f: &File = &File::from(std::os::fd::AsFd::as_fd(&*fd).try_clone_to_owned().unwrap());
+    std::os::unix::fs::FileExt::write_all_at(f, &vec![b'x'; len], offset).unwrap();
+    s.on_write(&WriteOutcome {
+        offset: Some(offset),
+        requested: len,
+        written: len,
+        error: None,
+    });
+}
+
+#[test]
+fn a_missing_directory_is_created() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("a/b");
+    let s = RollingFileSink::builder(&dir, "app")
+        .max_file_bytes(10)
+        .open()
+        .unwrap();
+    assert_eq!(s.path(), dir.join("app.log"));
+    assert_eq!(names(&dir), ["app.log"]);
+}
+
+#[test]
+fn bad_directories_and_files_name_the_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("plain");
+    std::fs::write(&file, "").unwrap();
+    std::fs::create_dir(tmp.path().join("app.log")).unwrap();
+    let open_err = |dir: &Path| {
+        let r = RollingFileSink::builder(dir, "app")
+            .max_file_bytes(10)
+            .open();
+        r.unwrap_err().to_string()
+    };
+    let (f, d) = (file.display(), tmp.path().display());
+    assert_eq!(
+        open_err(&file.join("logs")),
+        format!("cannot create log directory {f}/logs: Not a directory (os error 20)")
+    );
+    assert_eq!(
+        open_err(tmp.path()),
+        format!("cannot open log file {d}/app.log: Is a directory (os error 21)")
+    );
+}
+
+#[test]
+fn settings_are_checked() {
+    let d = tempfile::tempdir().unwrap();
+    let b = || RollingFileSink::builder(d.path(), "app");
+    let err = |r: Result<RollingFileSink, RollingError>| r.unwrap_err().to_string();
+    assert_eq!(
+        err(b().open()),
+        "invalid rotation none: set max_file_bytes, period or both"
+    );
+    assert_eq!(
+        err(b().max_file_bytes(0).open()),
+        "invalid max_file_bytes 0: must be at least 1 byte"
+    );
+    assert_eq!(
+        err(b().period(Period::Daily).keep_files(0).open()),
+        "invalid keep_files 0: must keep at least 1 file (the active one)"
+    );
+    assert_eq!(
+        err(RollingFileSink::builder(d.path(), "a/b")
+            .period(Period::Daily)
+            .open()),
+        "invalid stem \"a/b\": must be a non-empty file name without '/'"
+    );
+    assert_eq!(
+        err(b()
+            .period(Period::Daily)
+            .utc_offset(UtcOffset::east_secs(90_000))
+            .open()),
+        "invalid utc_offset 90000 s: must be less than a day (86400 s) either way"
+    );
+}
+
+#[test]
+fn size_rotation_numbers_files_and_continues_after_reopening() {
+    let d = tempfile::tempdir().unwrap();
+    let open = || {
+        RollingFileSink::builder(d.path(), "app")
+            .max_file_bytes(100)
+            .open()
+            .unwrap()
+    };
+    let mut s = open();
+    assert_eq!(s.batch_limit(), BatchLimit::new(100, u64::MAX));
+    write(&mut s, 60, 0);
+    assert_eq!(s.batch_limit().max_bytes, 40);
+    write(&mut s, 40, 0);
+    write(&mut s, 30, 0); // 100 + 30 > 100: rotates first
+    write(&mut s, 150, 0); // larger than a file: a file of its own
+    write(&mut s, 1, 0);
+    drop(s);
+    let mut s = open();
+    write(&mut s, 100, 0);
+    assert_eq!(
+        names(d.path()),
+        [
+            "app.000001.log",
+            "app.000002.log",
+            "app.000003.log",
+            "app.000004.log",
+            "app.log"
+        ]
+    );
+    let len = |n: &str| std::fs::metadata(d.path().join(n)).unwrap().len();
+    assert_eq!(
+        [
+            "app.000001.log",
+            "app.000002.log",
+            "app.000003.log",
+            "app.000004.log",
+            "app.log"
+        ]
+        .map(len),
+        [100, 30, 150, 1, 100]
+    );
+    assert!(s.take_error().is_none());
+}
+
+#[test]
+fn retention_applies_when_opening_too() {
+    let d = tempfile::tempdir().unwrap();
+    for n in [
+        "app.000001.log",
+        "app.000002.log",
+        "app.000003.log",
+        "notes.txt",
+    ] {
+        std::fs::write(d.path().join(n), "x").unwrap();
+    }
+    let s = RollingFileSink::builder(d.path(), "app")
+        .max_file_bytes(100)
+        .keep_files(2)
+        .open()
+        .unwrap();
+    assert_eq!(names(d.path()), ["app.000003.log", "app.log", "notes.txt"]);
+    assert_eq!(s.next_seq, 4);
+}
+
+#[test]
+fn an_empty_file_takes_the_new_period_without_a_rename() {
+    let d = tempfile::tempdir().unwrap();
+    let (clock, _) = uringlog::Clock::manual(3_600_000_000_000);
+    let mut s = RollingFileSink::builder(d.path(), "app")
+        .period(Period::Hourly)
+        .clock(clock)
+        .open()
+        .unwrap();
+    assert_eq!(
+        s.batch_limit(),
+        BatchLimit::new(u64::MAX, 7_200_000_000_000)
+    );
+    write(&mut s, 5, 9_000_000_000_000);
+    assert_eq!(s.batch_limit().before_unix_nanos, 10_800_000_000_000);
+    write(&mut s, 5, 10_800_000_000_000);
+    assert_eq!(names(d.path()), ["app.1970-01-01T02.log", "app.log"]);
+}
+
+#[test]
+fn a_read_only_directory_is_an_error_naming_the_file() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        eprintln!("skipped: root ignores directory permissions");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o555)).unwrap();
+    let e = RollingFileSink::builder(d.path(), "app")
+        .period(Period::Daily)
+        .open()
+        .unwrap_err();
+    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "cannot open log file {}/app.log: Permission denied (os error 13)",
+            d.path().display()
+        )
+    );
+}

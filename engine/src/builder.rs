@@ -42,7 +42,7 @@ const _: () = assert!(MIN_BATCH_BYTES <= MAX_BATCH_BYTES && MIN_RING_CAPACITY <=
 /// | [`ring_capacity`](Builder::ring_capacity) | 256 KiB | bytes per producer ring (256 B ..= 1 GiB) |
 /// | [`batch_size`](Builder::batch_size) | 1024 | records per batch (1 ..= 1,048,576) |
 /// | [`batch_bytes`](Builder::batch_bytes) | 256 KiB | bytes that close a batch early (4 KiB ..= 64 MiB) |
-/// | [`clock`](Builder::clock) | `Realtime` | timestamp source |
+/// | [`clock`](Builder::clock) | [`Clock::best`] (async), `Realtime` (sync) | timestamp source |
 ///
 /// A record larger than the ring (header + target + message) is dropped and
 /// counted in `Stats::dropped` and `Stats::oversized`: it is never split.
@@ -57,7 +57,8 @@ pub struct Builder {
     ring_capacity: usize,
     batch_size: usize,
     batch_bytes: usize,
-    clock: Clock,
+    /// `None`: [`Clock::best`] in async mode, `Realtime` in sync mode.
+    clock: Option<Clock>,
 }
 
 impl Default for Builder {
@@ -72,7 +73,7 @@ impl Default for Builder {
             ring_capacity: 256 * 1024,
             batch_size: 1024,
             batch_bytes: 256 * 1024,
-            clock: Clock::Realtime,
+            clock: None,
         }
     }
 }
@@ -163,7 +164,7 @@ impl Builder {
 
     /// The timestamp source.
     pub fn clock(mut self, clock: Clock) -> Self {
-        self.clock = clock;
+        self.clock = Some(clock);
         self
     }
 
@@ -220,7 +221,10 @@ impl Builder {
             self.policy,
             self.mode,
             self.ring_capacity,
-            self.clock,
+            self.clock.unwrap_or_else(|| match self.mode {
+                Mode::Sync => Clock::Realtime,
+                _ => Clock::best(),
+            }),
             direct,
         ));
         let logger = Logger {

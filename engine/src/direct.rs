@@ -49,7 +49,7 @@ pub(crate) fn write(shared: &Shared, counters: &ProducerCounters, r: DirectRecor
         bump(&counters.dropped);
         return;
     }
-    let nanos = shared.clock.to_unix_nanos(r.clock);
+    let nanos = shared.clock.converter().unix_nanos(r.clock);
     let d = &mut *d;
     let target = r.target.as_bytes();
     let Some(rec) = Record::from_parts(r.kind, r.level, nanos, r.thread, target, r.payload) else {

@@ -19,6 +19,7 @@ const MAX_POPS_PER_PASS: u64 = 4096;
 impl Writer {
     /// Reads every ring once; returns the records taken.
     pub(super) fn drain_pass(&mut self) -> u64 {
+        self.clock.refresh();
         let mut total = 0;
         let mut i = 0;
         while i < self.rings.rings.len() {
@@ -139,11 +140,11 @@ impl Writer {
 fn push_frame(
     sinks: &mut super::sinks::SinkSet,
     scratch: &mut Vec<u8>,
-    clock: &crate::clock::Clock,
+    clock: &crate::clock::Converter,
     thread: u32,
     f: &Frame<'_>,
 ) -> Result<(), FrameError> {
-    let nanos = clock.to_unix_nanos(f.header.clock);
+    let nanos = clock.unix_nanos(f.header.clock);
     let body = f.body.contiguous(scratch);
     let rec = Record::decode(&f.header, body, nanos, thread).ok_or(FrameError::Corrupt)?;
     sinks.push(&rec);

@@ -23,7 +23,7 @@ pub(crate) mod sinks;
 
 pub(crate) use drain::discard_all;
 
-use crate::clock::Clock;
+use crate::clock::Converter;
 use crate::error::BuildError;
 use crate::io::{IoBackend, IoBackendInfo};
 use crate::policy::Backend;
@@ -125,7 +125,7 @@ struct Writer {
     io: Box<dyn IoBackend>,
     /// Holds a record that straddles a ring's wrap point, made contiguous.
     scratch: Vec<u8>,
-    clock: Clock,
+    clock: Converter,
     batch_size: u64,
     /// Highest flush ticket completed.
     flush_done: u64,
@@ -133,7 +133,7 @@ struct Writer {
 
 impl Writer {
     fn new(shared: Arc<Shared>, sinks: SinkSet, io: Box<dyn IoBackend>, batch_size: u64) -> Writer {
-        let clock = shared.clock.clone();
+        let clock = shared.clock.converter();
         Writer {
             shared,
             rings: RingSet::default(),

@@ -12,7 +12,7 @@ use crate::level::Level;
 use crate::policy::Policy;
 use crate::record::{truncate_str, Header, RecordKind, MAX_TARGET_LEN};
 use crate::ring::{new_ring, ByteProducer, RingWriter};
-use crate::shared::{lock, RingHandoff, RingShared, Shared};
+use crate::shared::{lock, RingHandoff, RingShared, Shared, AWAKE, NAPPING};
 use crate::stats::bump;
 use std::fmt;
 use std::sync::atomic::{fence, Ordering};
@@ -202,11 +202,11 @@ impl Producer {
             }
         };
         match pushed {
-            Push::Done => {
-                if self.shared.signal.parked.load(Ordering::Relaxed) {
-                    self.wake_lazily(len);
-                }
-            }
+            Push::Done => match self.shared.signal.parked.load(Ordering::Relaxed) {
+                AWAKE => {}
+                NAPPING => self.wake_lazily(len),
+                _ => self.shared.wake_writer(),
+            },
             Push::Refused => bump(&counters.dropped),
             Push::Oversized => {
                 bump(&counters.dropped);

@@ -42,12 +42,21 @@ pub(crate) struct Hot {
     pub closed: AtomicBool,
 }
 
+/// The writer is running.
+pub(crate) const AWAKE: u8 = 0;
+/// The writer naps for at most `writer::PARK_TIMEOUT`; producers wake it
+/// only after pushing half a ring, so bursts pay no wake-up syscall.
+pub(crate) const NAPPING: u8 = 1;
+/// The writer has been idle for a while and sleeps long; the first record
+/// wakes it.
+pub(crate) const DEEP: u8 = 2;
+
 /// How the writer is woken.
 #[derive(Debug, Default)]
 pub(crate) struct Signal {
-    /// True while the writer is parked (or about to park). Set by the writer
+    /// `AWAKE`, `NAPPING` or `DEEP` (see the constants). Set by the writer
     /// with SeqCst before its last look at the rings; cleared by whoever wakes it.
-    pub parked: AtomicBool,
+    pub parked: AtomicU8,
     /// The writer thread, set before `build` returns.
     pub thread: OnceLock<Thread>,
 }
@@ -187,8 +196,8 @@ impl Shared {
 
     /// Wakes the writer if it is parked (one RMW).
     pub(crate) fn wake_writer(&self) {
-        // AcqRel: pairs with the writer's SeqCst store of `parked = true`.
-        if self.signal.parked.swap(false, Ordering::AcqRel) {
+        // AcqRel: pairs with the writer's SeqCst store of `NAPPING`/`DEEP`.
+        if self.signal.parked.swap(AWAKE, Ordering::AcqRel) != AWAKE {
             if let Some(t) = self.signal.thread.get() {
                 t.unpark();
             }
@@ -197,7 +206,7 @@ impl Shared {
 
     /// Unparks the writer whatever its state (flush, shutdown).
     pub(crate) fn kick_writer(&self) {
-        self.signal.parked.store(false, Ordering::SeqCst);
+        self.signal.parked.store(AWAKE, Ordering::SeqCst);
         if let Some(t) = self.signal.thread.get() {
             t.unpark();
         }

@@ -7,7 +7,7 @@
 //! | `Drain`    | adopt new rings, read every ring, submit full batches       | `Drain` if it read records, else `Dry` |
 //! | `Dry`      | submit the partial batch                                    | `Idle` |
 //! | `Idle(n)`  | spin, then yield, a bounded number of turns                 | `Drain` |
-//! | `Park`     | sleep up to `PARK_TIMEOUT` unless work showed up            | `Drain` |
+//! | `Park`     | nap up to `PARK_TIMEOUT` (after `DEEP_AFTER_NAPS` empty naps: sleep up to `DEEP_PARK_TIMEOUT`) unless work showed up | `Drain` |
 //! | `Flush(t)` | read every ring once, submit, wait for all I/O, ack ticket  | `Drain` |
 //! | `Close`    | stop producers, drain until dry, wait for I/O, close sinks  | exit |
 //!
@@ -27,7 +27,7 @@ use crate::clock::Converter;
 use crate::error::BuildError;
 use crate::io::{IoBackend, IoBackendInfo};
 use crate::policy::Backend;
-use crate::shared::{lock, Shared};
+use crate::shared::{lock, Shared, AWAKE, DEEP, NAPPING};
 use rings::RingSet;
 use sinks::SinkSet;
 use std::sync::atomic::Ordering;
@@ -42,6 +42,12 @@ const IDLE_SPINS: u32 = 64;
 const IDLE_YIELDS: u32 = 32;
 /// Longest the writer sleeps before looking at the rings again.
 pub(crate) const PARK_TIMEOUT: Duration = Duration::from_millis(1);
+/// Empty naps in a row before the writer sleeps deeply (about 50 ms idle).
+const DEEP_AFTER_NAPS: u32 = 50;
+/// Longest a deeply sleeping writer sleeps. Producers wake it on their
+/// first record; this bounds the wait when a wake-up races with falling
+/// asleep (the producer's check is a relaxed load, not a fence).
+const DEEP_PARK_TIMEOUT: Duration = Duration::from_millis(100);
 const _: () = assert!(IDLE_SPINS > 0 && IDLE_YIELDS > 0);
 
 /// The writer's settings from the builder.
@@ -129,6 +135,8 @@ struct Writer {
     batch_size: u64,
     /// Highest flush ticket completed.
     flush_done: u64,
+    /// Naps in a row that found no records.
+    naps: u32,
 }
 
 impl Writer {
@@ -143,6 +151,7 @@ impl Writer {
             clock,
             batch_size,
             flush_done: 0,
+            naps: 0,
         }
     }
 
@@ -154,6 +163,7 @@ impl Writer {
                 State::Drain => {
                     self.rings.adopt(&self.shared, false);
                     if self.drain_pass() > 0 {
+                        self.naps = 0;
                         State::Drain
                     } else {
                         State::Dry
@@ -212,14 +222,21 @@ impl Writer {
         let sig = &self.shared.signal;
         // SeqCst: producers read `parked` after committing; a producer that
         // misses this store is caught by the timeout below.
-        sig.parked.store(true, Ordering::SeqCst);
+        let deep = self.naps >= DEEP_AFTER_NAPS;
+        sig.parked
+            .store(if deep { DEEP } else { NAPPING }, Ordering::SeqCst);
         let busy = self.rings.any_readable()
             || self.shared.new_rings.load(Ordering::SeqCst)
             || self.control().is_some();
         if !busy {
-            std::thread::park_timeout(PARK_TIMEOUT);
+            std::thread::park_timeout(if deep {
+                DEEP_PARK_TIMEOUT
+            } else {
+                PARK_TIMEOUT
+            });
+            self.naps = self.naps.saturating_add(1);
         }
-        sig.parked.store(false, Ordering::Relaxed);
+        sig.parked.store(AWAKE, Ordering::Relaxed);
     }
 
     /// Completes flush `ticket`: everything committed before it is written.

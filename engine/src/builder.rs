@@ -218,6 +218,7 @@ impl Builder {
         };
         let shared = Arc::new(Shared::new(
             level,
+            min_sink.unwrap_or(Level::Trace),
             self.policy,
             self.mode,
             self.ring_capacity,

@@ -7,9 +7,10 @@
 //!   constant, synchronised TSC): the raw value is `rdtsc`, ~10 ns against
 //!   ~22 ns for `clock_gettime`. The writer takes a fresh (TSC, wall clock)
 //!   pair at the start of every drain pass and converts each record relative
-//!   to it, with the tick rate measured over the whole run, so the error is
-//!   the pair's read error (tens of ns) plus the record's age times the rate
-//!   error, and wall-clock steps show up at the next pass.
+//!   to it, with the tick rate measured over the whole run against
+//!   `CLOCK_MONOTONIC_RAW` (so wall-clock steps do not skew the rate). The
+//!   error is the pair's read error (tens of ns) plus the record's age times
+//!   the rate error; wall-clock steps show up at the next pass.
 //! - [`Clock::Realtime`]: `CLOCK_REALTIME` nanoseconds (vDSO, no syscall).
 //! - [`Clock::manual`]: a clock tests and rotation logic control.
 
@@ -79,10 +80,10 @@ impl Clock {
     pub(crate) fn converter(&self) -> Converter {
         match self {
             Clock::Tsc(rate) => {
-                let (t, ns) = tsc::pair();
+                let (t, ns, mono) = tsc::pair();
                 Converter::Tsc(TscConverter {
                     start_tick: t,
-                    start_ns: ns,
+                    start_mono: mono,
                     anchor_tick: t,
                     anchor_ns: ns,
                     ns_per_tick: rate.ns_per_tick,
@@ -104,9 +105,10 @@ pub(crate) enum Converter {
 /// See the module docs.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct TscConverter {
-    /// The first pair, the base of the rate measurement.
+    /// The first reading, the base of the rate measurement.
     start_tick: u64,
-    start_ns: u64,
+    /// `CLOCK_MONOTONIC_RAW` nanoseconds at `start_tick`.
+    start_mono: u64,
     /// The latest pair; records convert relative to it.
     anchor_tick: u64,
     anchor_ns: u64,
@@ -119,11 +121,11 @@ impl Converter {
     #[inline]
     pub(crate) fn refresh(&mut self) {
         if let Converter::Tsc(c) = self {
-            let (t, ns) = tsc::pair();
+            let (t, ns, mono) = tsc::pair();
             c.anchor_tick = t;
             c.anchor_ns = ns;
-            if ns.saturating_sub(c.start_ns) >= 1_000_000 && t > c.start_tick {
-                c.ns_per_tick = (ns - c.start_ns) as f64 / (t - c.start_tick) as f64;
+            if mono.saturating_sub(c.start_mono) >= 1_000_000 && t > c.start_tick {
+                c.ns_per_tick = (mono - c.start_mono) as f64 / (t - c.start_tick) as f64;
             }
         }
     }
@@ -172,13 +174,19 @@ impl ManualClock {
 /// Nanoseconds since the Unix epoch from `CLOCK_REALTIME`.
 #[inline]
 pub(crate) fn realtime_nanos() -> u64 {
+    read_clock(libc::CLOCK_REALTIME)
+}
+
+/// Nanoseconds from clock `id` (which must exist on Linux).
+#[inline]
+fn read_clock(id: libc::clockid_t) -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
-    // SAFETY: `ts` is a valid, writable timespec; CLOCK_REALTIME always exists,
+    // SAFETY: `ts` is a valid, writable timespec; `id` is a clock Linux always has,
     // so the call cannot fail with a valid pointer.
-    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
+    unsafe { libc::clock_gettime(id, &mut ts) };
     (ts.tv_sec as u64) * 1_000_000_000 + ts.tv_nsec as u64
 }
 
@@ -226,26 +234,28 @@ mod tsc {
         return super::realtime_nanos();
     }
 
-    /// A (ticks, Unix ns) pair read as close together as three tries allow.
-    pub(super) fn pair() -> (u64, u64) {
-        let mut best = (u64::MAX, 0, 0);
+    /// (ticks, Unix ns, `CLOCK_MONOTONIC_RAW` ns) read as close together as
+    /// three tries allow.
+    pub(super) fn pair() -> (u64, u64, u64) {
+        let mut best = (u64::MAX, 0, 0, 0);
         for _ in 0..3 {
             let a = now();
             let ns = super::realtime_nanos();
+            let mono = super::read_clock(libc::CLOCK_MONOTONIC_RAW);
             let b = now();
             if b.wrapping_sub(a) < best.0 {
-                best = (b.wrapping_sub(a), a + (b.wrapping_sub(a)) / 2, ns);
+                best = (b.wrapping_sub(a), a + (b.wrapping_sub(a)) / 2, ns, mono);
             }
         }
-        (best.1, best.2)
+        (best.1, best.2, best.3)
     }
 
     /// Nanoseconds per tick, measured by spinning for about 200 µs.
     pub(super) fn measure_rate() -> f64 {
-        let (t0, n0) = pair();
+        let (t0, _, n0) = pair();
         let (mut t1, mut n1) = (t0, n0);
         while n1.saturating_sub(n0) < 200_000 {
-            (t1, n1) = pair();
+            (t1, _, n1) = pair();
         }
         if t1 > t0 {
             (n1 - n0) as f64 / (t1 - t0) as f64

@@ -57,6 +57,7 @@ pub(crate) fn write(shared: &Shared, counters: &ProducerCounters, r: DirectRecor
         return;
     };
     d.sinks.push(&rec);
+    d.sinks.count_unrouted(shared);
     d.sinks.submit_all(&mut d.io, shared);
 }
 

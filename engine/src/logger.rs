@@ -61,7 +61,10 @@ impl Logger {
     }
 
     /// Changes the minimum level accepted, for every handle of this logger.
+    /// It never goes below the lowest level any sink takes (a record no
+    /// sink wants is not accepted, rather than accepted and lost).
     pub fn set_level(&self, level: Level) {
+        let level = level.max(self.shared.level_floor);
         self.shared.hot.level.store(level as u8, Ordering::Relaxed);
     }
 

@@ -7,7 +7,7 @@
 //! except waking a parked writer, and parking when `Block` finds the ring full.
 
 use crate::direct::DirectRecord;
-use crate::field::{encode_payload, Field, VecWriter};
+use crate::field::{encode_payload, Field};
 use crate::level::Level;
 use crate::policy::Policy;
 use crate::record::{truncate_str, Header, RecordKind, MAX_TARGET_LEN};
@@ -18,6 +18,38 @@ use std::fmt;
 use std::sync::atomic::{fence, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The formatting buffer is released after a message larger than this
+/// (or than the ring), so one huge message does not pin memory for the
+/// thread's life.
+const SCRATCH_KEEP_BYTES: usize = 64 * 1024;
+
+/// Where a producer's records go.
+enum Route {
+    /// Its ring, drained by the writer.
+    Ring(RingWriter),
+    /// Sync mode: the caller writes.
+    Direct,
+    /// Registered after shutdown: every record is counted dropped.
+    Closed,
+}
+
+/// Formats into a vector, giving up once it holds more than `.1` bytes
+/// (such a message cannot fit the ring anyway and is counted oversized).
+struct CappedWriter<'a>(&'a mut Vec<u8>, usize);
+
+impl fmt::Write for CappedWriter<'_> {
+    #[inline]
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if self.0.len() + s.len() > self.1 {
+            let room = (self.1 + 1).saturating_sub(self.0.len());
+            self.0.extend_from_slice(&s.as_bytes()[..room.min(s.len())]);
+            return Err(fmt::Error);
+        }
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
 
 /// Spins before a blocked producer starts yielding.
 const BLOCK_SPINS: u32 = 64;
@@ -33,8 +65,8 @@ const _: () = assert!(BLOCK_SPINS > 0 && BLOCK_YIELDS > 0);
 /// `Producer` owns a ring; records from one `Producer` reach the sinks in the
 /// order they were logged. It may move between threads but is not shared.
 pub struct Producer {
-    /// `None` in sync mode: the call writes directly.
-    ring: Option<RingWriter>,
+    /// Where records go.
+    ring: Route,
     ring_shared: Arc<RingShared>,
     pub(crate) shared: Arc<Shared>,
     /// Reused formatting buffer; grows to the largest message seen.
@@ -58,8 +90,12 @@ impl Producer {
         let ring_shared = Arc::new(RingShared::new());
         let mut reg = lock(&shared.registry);
         reg.live.push(ring_shared.clone());
+        // Checked under the registry lock, which the writer's close also
+        // takes: a ring registered after it would never be drained.
         let ring = if shared.direct.is_some() {
-            None
+            Route::Direct
+        } else if shared.is_closed() {
+            Route::Closed
         } else {
             let (w, r) = new_ring(shared.ring_capacity, shared.policy == Policy::DropOldest);
             reg.pending.push(RingHandoff {
@@ -69,7 +105,7 @@ impl Producer {
             // Release: the writer's acquire load of `new_rings` then sees the
             // pushed ring (the mutex orders it too; this makes the flag exact).
             shared.new_rings.store(true, Ordering::Release);
-            Some(w)
+            Route::Ring(w)
         };
         drop(reg);
         Producer {
@@ -120,7 +156,8 @@ impl Producer {
             Some(s) => Payload::Static(s.as_bytes()),
             None => {
                 self.scratch.clear();
-                let _ = fmt::write(&mut VecWriter(&mut self.scratch), args);
+                let cap = self.shared.ring_capacity;
+                let _ = fmt::write(&mut CappedWriter(&mut self.scratch, cap), args);
                 Payload::Scratch
             }
         };
@@ -173,17 +210,24 @@ impl Producer {
             Payload::Scratch => &self.scratch,
         };
         let target = truncate_str(target, MAX_TARGET_LEN);
-        let Some(ring) = self.ring.as_mut() else {
-            let r = DirectRecord {
-                kind,
-                level,
-                clock,
-                thread: self.ring_shared.thread_id,
-                target,
-                payload: msg,
-            };
-            crate::direct::write(&self.shared, counters, r);
-            return;
+        let ring = match &mut self.ring {
+            Route::Ring(ring) => ring,
+            Route::Closed => {
+                bump(&counters.dropped);
+                return;
+            }
+            Route::Direct => {
+                let r = DirectRecord {
+                    kind,
+                    level,
+                    clock,
+                    thread: self.ring_shared.thread_id,
+                    target,
+                    payload: msg,
+                };
+                crate::direct::write(&self.shared, counters, r);
+                return;
+            }
         };
         let header = Header::new(kind, level, clock, target.len(), msg.len());
         let len = header.len as usize;
@@ -201,10 +245,11 @@ impl Producer {
                 }
             }
         };
+        let used = ring.bytes_used(len);
         match pushed {
             Push::Done => match self.shared.signal.parked.load(Ordering::Relaxed) {
                 AWAKE => {}
-                NAPPING => self.wake_lazily(len),
+                NAPPING => self.wake_lazily(used),
                 _ => self.shared.wake_writer(),
             },
             Push::Refused => bump(&counters.dropped),
@@ -212,6 +257,9 @@ impl Producer {
                 bump(&counters.dropped);
                 bump(&counters.oversized);
             }
+        }
+        if self.scratch.capacity() > SCRATCH_KEEP_BYTES.max(self.shared.ring_capacity) {
+            self.scratch = Vec::new();
         }
     }
 }
@@ -253,6 +301,16 @@ enum Payload {
     Scratch,
 }
 
+impl Drop for Producer {
+    fn drop(&mut self) {
+        // A ring's producer is retired by the writer once its ring is
+        // drained; one without a ring is retired here.
+        if !matches!(self.ring, Route::Ring(_)) {
+            self.shared.retire_counters(&self.ring_shared);
+        }
+    }
+}
+
 impl Producer {
     /// The writer sleeps: wake it once half a ring has piled up, so a burst
     /// costs no wake-up syscall; its park timeout bounds a trickle's wait.
@@ -279,7 +337,9 @@ fn push_blocking(
     let need: usize = parts.iter().map(|p| p.len()).sum();
     let mut round = 0u32;
     loop {
-        if shared.is_closed() {
+        // Keep trying while the writer drains at shutdown: its close makes
+        // room, and whatever lands after its last pass is counted dropped.
+        if shared.writer_done.load(Ordering::Acquire) {
             return false;
         }
         shared.wake_writer();

@@ -133,6 +133,9 @@ pub(crate) struct Registry {
 /// Everything behind a `Logger`.
 pub(crate) struct Shared {
     pub hot: Padded<Hot>,
+    /// The lowest level any sink takes; the logger never accepts below it,
+    /// so every accepted record has a sink.
+    pub level_floor: Level,
     pub policy: Policy,
     pub mode: Mode,
     pub ring_capacity: usize,
@@ -156,6 +159,7 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn new(
         level: Level,
+        level_floor: Level,
         policy: Policy,
         mode: Mode,
         ring_capacity: usize,
@@ -164,9 +168,10 @@ impl Shared {
     ) -> Shared {
         Shared {
             hot: Padded(Hot {
-                level: AtomicU8::new(level as u8),
+                level: AtomicU8::new(level.max(level_floor) as u8),
                 closed: AtomicBool::new(false),
             }),
+            level_floor,
             policy,
             mode,
             ring_capacity,
@@ -221,15 +226,33 @@ impl Shared {
         q.push_back(msg);
     }
 
+    /// Moves a ring's counters from `live` into the retired totals, exactly
+    /// once (a second call finds it gone from `live`).
+    pub(crate) fn retire_counters(&self, ring: &Arc<RingShared>) {
+        let mut reg = lock(&self.registry);
+        retire_locked(&mut reg, ring);
+    }
+
     /// The counters now. After shutdown this first counts whatever producers
     /// pushed into abandoned rings as dropped.
     pub(crate) fn stats(&self) -> Stats {
         let mut reg = lock(&self.registry);
         if self.writer_done.load(Ordering::Acquire) {
             let mut late = 0u64;
-            for o in &mut reg.orphans {
+            let mut orphans = std::mem::take(&mut reg.orphans);
+            orphans.retain_mut(|o| {
+                let abandoned = o.reader.is_abandoned();
+                // Acquire: pairs with the release of the producer's
+                // reference when it was dropped (its last commit and
+                // counter stores come before).
+                fence(Ordering::Acquire);
                 late += crate::writer::discard_all(&mut o.reader);
-            }
+                if abandoned {
+                    retire_locked(&mut reg, &o.shared);
+                }
+                !abandoned
+            });
+            reg.orphans = orphans;
             WriterCounters::add(&self.counters.dropped, late);
         }
         let mut s = reg.retired;
@@ -241,5 +264,15 @@ impl Shared {
         self.misc.fill(&mut s);
         self.counters.fill(&mut s);
         s
+    }
+}
+
+/// [`Shared::retire_counters`] with the registry already locked.
+fn retire_locked(reg: &mut Registry, ring: &Arc<RingShared>) {
+    if let Some(pos) = reg.live.iter().position(|r| Arc::ptr_eq(r, ring)) {
+        reg.live.swap_remove(pos);
+        let mut retired = reg.retired;
+        ring.counters.fill(&mut retired);
+        reg.retired = retired;
     }
 }

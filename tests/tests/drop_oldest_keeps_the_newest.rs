@@ -130,3 +130,37 @@ fn seed_scenario_with_a_hundred_record_ring() {
     assert!(strictly_increasing(&seqs));
     assert_eq!(seqs.last(), Some(&999));
 }
+
+#[test]
+fn flush_covers_every_record_in_a_large_drop_oldest_ring() {
+    let entered = Arc::new(AtomicBool::new(false));
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let (tx, rx) = mpsc::channel();
+    let sink = GateSink {
+        entered: entered.clone(),
+        release: Some(rx),
+        lines: lines.clone(),
+    };
+    // 4 MiB: far more records than one drain pass used to take.
+    let (logger, guard) = Logger::builder()
+        .sink(sink)
+        .policy(Policy::DropOldest)
+        .ring_capacity(4 << 20)
+        .batch_size(1)
+        .build()
+        .unwrap();
+    uringlog::info!(logger, "seq=0");
+    while !entered.load(Ordering::SeqCst) {
+        thread::yield_now();
+    }
+    for seq in 1..=20_000u64 {
+        uringlog::info!(logger, "seq={seq}");
+    }
+    tx.send(()).unwrap();
+    logger.flush().unwrap();
+    let text = String::from_utf8(lines.lock().unwrap().clone()).unwrap();
+    let s = logger.stats();
+    assert_eq!(s.dropped, 0, "the ring held every record: {s:?}");
+    assert_eq!(text.lines().count(), 20_001);
+    guard.shutdown(SHUTDOWN).unwrap();
+}

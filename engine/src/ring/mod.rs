@@ -20,6 +20,18 @@ pub(crate) enum RingWriter {
     Overwrite(OverwriteProducer),
 }
 
+impl RingWriter {
+    /// Ring bytes a record of `len` framed bytes takes (whole slots for the
+    /// overwrite ring).
+    #[inline]
+    pub(crate) fn bytes_used(&self, len: usize) -> usize {
+        match self {
+            RingWriter::Lossless(_) => len,
+            RingWriter::Overwrite(_) => overwrite::record_slots(len) * overwrite::SLOT_BYTES,
+        }
+    }
+}
+
 /// The reading end of a producer's ring, as the writer holds it.
 pub(crate) enum RingReader {
     Lossless(ByteConsumer),

@@ -12,10 +12,6 @@ use crate::record::{Frame, FrameError, Frames, Split};
 use crate::ring::{OverwriteReader, RingReader};
 use crate::stats::WriterCounters;
 
-/// Records taken from one overwrite ring per pass, so a producer that
-/// outruns the writer cannot keep it on one ring forever.
-const MAX_POPS_PER_PASS: u64 = 4096;
-
 impl Writer {
     /// Reads every ring once; returns the records taken.
     pub(super) fn drain_pass(&mut self) -> u64 {
@@ -34,6 +30,7 @@ impl Writer {
             }
             i += 1;
         }
+        self.sinks.count_unrouted(&self.shared);
         total
     }
 
@@ -51,18 +48,20 @@ impl Writer {
             let batch_size = self.batch_size;
             let mut full = false;
             let mut corrupt = None;
+            let mut bad = 0u64;
             let used = consumer.read_with(|bytes| {
                 let mut frames = Frames::new(bytes);
                 while !sinks.is_full(batch_size) {
                     match frames.next_frame() {
                         None => break,
-                        Some(Ok(f)) => {
-                            if let Err(e) = push_frame(sinks, scratch, clock, thread, &f) {
+                        Some(Ok(f)) => match push_frame(sinks, scratch, clock, thread, &f) {
+                            Ok(()) => taken += 1,
+                            // The header framed it, so only this record is lost.
+                            Err(e) => {
                                 corrupt = Some(e);
-                                return bytes.len();
+                                bad += 1;
                             }
-                            taken += 1;
-                        }
+                        },
                         Some(Err(e)) => {
                             corrupt = Some(e);
                             return bytes.len();
@@ -75,6 +74,7 @@ impl Writer {
             if used > 0 {
                 ring.shared.wake_if_waiting();
             }
+            WriterCounters::add(&self.shared.counters.dropped, bad);
             if let Some(e) = corrupt {
                 self.report_corrupt(e);
             }
@@ -84,11 +84,20 @@ impl Writer {
         }
     }
 
-    /// Pops records from overwrite ring `i` until it is empty (or the
-    /// per-pass bound), then counts what the producer overwrote.
+    /// Pops records from overwrite ring `i` until it is empty or as many
+    /// records as the ring has slots were taken, then counts what the
+    /// producer overwrote. A ring never holds more records than slots, so
+    /// the bound still takes (or counts overwritten) every record that was
+    /// in the ring when the pass began — which `flush` relies on — while a
+    /// producer that outruns the writer cannot keep it on one ring forever.
     fn drain_overwrite(&mut self, i: usize) -> u64 {
         let mut taken = 0;
-        while taken < MAX_POPS_PER_PASS {
+        let limit = match &self.rings.rings[i].reader {
+            RingReader::Overwrite(r) => r.consumer.slot_count() as u64,
+            RingReader::Lossless(_) => 0,
+        };
+        let mut popped = 0u64;
+        while popped < limit {
             self.submit_if_full();
             let ring = &mut self.rings.rings[i];
             let thread = ring.shared.thread_id;
@@ -98,6 +107,7 @@ impl Writer {
             if !r.consumer.pop_into(&mut r.scratch) {
                 break;
             }
+            popped += 1;
             let mut frames = Frames::new(Split {
                 first: &r.scratch,
                 second: &[],
@@ -111,7 +121,10 @@ impl Writer {
             };
             match pushed {
                 Ok(()) => taken += 1,
-                Err(e) => self.report_corrupt(e),
+                Err(e) => {
+                    WriterCounters::add(&self.shared.counters.dropped, 1);
+                    self.report_corrupt(e);
+                }
             }
         }
         if let RingReader::Overwrite(r) = &mut self.rings.rings[i].reader {

@@ -259,6 +259,9 @@ impl Writer {
 
     /// Drains until dry, writes, closes the sinks, leaves the rings behind.
     fn close(&mut self) {
+        // Flushes requested before the final drain are covered by it; later
+        // ones are answered `ShutDown` once the writer is done.
+        let covered = self.shared.flush.requested.load(Ordering::Acquire);
         self.rings.adopt(&self.shared, true);
         let mut dry_passes = 0;
         while dry_passes < 2 {
@@ -273,6 +276,13 @@ impl Writer {
         self.sinks.submit_all(self.io.as_mut(), &self.shared);
         self.sinks.wait_all(self.io.as_mut(), &self.shared);
         self.sinks.close(&self.shared);
+        self.leave_rings();
+        self.ack_flush(covered);
+    }
+
+    /// Hands every ring to the registry's orphans: what producers still
+    /// push is counted dropped by `stats()`.
+    fn leave_rings(&mut self) {
         let mut reg = lock(&self.shared.registry);
         for r in self.rings.rings.drain(..) {
             reg.orphans.push(crate::shared::RingHandoff {
@@ -282,8 +292,18 @@ impl Writer {
         }
         let pending: Vec<_> = reg.pending.drain(..).collect();
         reg.orphans.extend(pending);
-        drop(reg);
-        let req = self.shared.flush.requested.load(Ordering::Acquire);
-        self.ack_flush(req);
+    }
+}
+
+impl Drop for Writer {
+    /// After `close` this finds nothing left. After a panic (a bug, or a
+    /// sink that panicked) it keeps the books exact: producers are stopped,
+    /// gathered but unsubmitted records are counted dropped, and the rings
+    /// go to the orphans so `stats()` counts what is left in them.
+    fn drop(&mut self) {
+        self.shared.hot.closed.store(true, Ordering::SeqCst);
+        let unsent = self.sinks.pending_records();
+        crate::stats::WriterCounters::add(&self.shared.counters.dropped, unsent);
+        self.leave_rings();
     }
 }

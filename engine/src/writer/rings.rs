@@ -53,13 +53,7 @@ impl RingSet {
     /// registry's retired totals so `stats()` never misses or double counts.
     pub(crate) fn retire(&mut self, i: usize, shared: &Shared) {
         let ring = self.rings.swap_remove(i);
-        let mut reg = lock(&shared.registry);
-        if let Some(pos) = reg.live.iter().position(|r| Arc::ptr_eq(r, &ring.shared)) {
-            reg.live.swap_remove(pos);
-            let mut retired = reg.retired;
-            ring.shared.counters.fill(&mut retired);
-            reg.retired = retired;
-        }
+        shared.retire_counters(&ring.shared);
     }
 
     /// Whether any ring has bytes to read.

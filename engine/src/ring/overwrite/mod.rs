@@ -478,6 +478,11 @@ impl OverwriteConsumer {
         self.overwritten
     }
 
+    /// Slots in the ring: no more records than this are ever in it.
+    pub fn slot_count(&self) -> usize {
+        self.shared.slots.len()
+    }
+
     /// A cheap hint: false when the next read position holds nothing new
     /// (so `pop_into` would return false); true when it may hold a record.
     pub fn may_have_data(&self) -> bool {

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 fn shared() -> Shared {
     Shared::new(
         Level::Trace,
+        Level::Trace,
         Policy::Block,
         Mode::Async,
         4096,

@@ -1,0 +1,172 @@
+//! Renders a [`ReportData`] as `PERFORMANCE_REPORT.md`: the seed report's
+//! tables in its order, then what the seed never had.
+
+mod context;
+mod seed;
+mod verdicts;
+
+use crate::checklist::checklist;
+use crate::suite::ReportData;
+use crate::targets::{auto_route, latency, thousands, throughput};
+use std::fmt::Write as _;
+
+/// Section headings, in order; the smoke test checks every one is present.
+pub const SECTIONS: [&str; 9] = [
+    "## 1. Throughput comparison",
+    "## 2. Latency",
+    "## 3. Memory",
+    "## 4. Batch size sweep",
+    "## 5. Backpressure policies",
+    "## 6. Verification checklist",
+    "## 7. Targets vs actual",
+    "## 8. System information",
+    "## 9. Peers side by side",
+];
+
+/// Charts drawn for the report, as paths relative to the report.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Charts {
+    /// Latency histogram.
+    pub latency: Option<String>,
+    /// Tuning sweep (from `scripts/tune.sh`), when one was run.
+    pub sweep: Option<String>,
+    /// Why a chart is missing.
+    pub notes: Vec<String>,
+}
+
+/// The whole report.
+pub fn render(d: &ReportData, charts: &Charts) -> String {
+    let mut s = String::new();
+    header(&mut s, d);
+    seed::throughput(&mut s, d);
+    seed::latency(&mut s, d, charts);
+    seed::memory(&mut s, d);
+    seed::batch(&mut s, d);
+    seed::backpressure(&mut s, d);
+    verdicts::checklist(&mut s, d);
+    verdicts::targets(&mut s, d);
+    context::system(&mut s, d, charts);
+    context::peers(&mut s, d);
+    s
+}
+
+fn header(s: &mut String, d: &ReportData) {
+    let _ = writeln!(s, "# uringlog performance report\n");
+    let _ = writeln!(s, "> **Test date**: {}  ", utc_date(d.started_unix_s));
+    let _ = writeln!(s, "> **Test command**: `{}`  ", d.command);
+    let _ = writeln!(
+        s,
+        "> **Run**: {} ({:.0} s in all); every figure below comes from this run\n",
+        if d.sizes.peers {
+            "full report"
+        } else {
+            "without peers"
+        },
+        d.total_s
+    );
+    let _ = writeln!(s, "## Summary\n");
+    let route = auto_route(d);
+    let (large, sync) = (
+        throughput(d, route, d.sizes.large, 1),
+        throughput(d, crate::config::Route::Sync, d.sizes.large, 1),
+    );
+    if let (Some(a), Some(b)) = (large, sync) {
+        let _ = writeln!(
+            s,
+            "- {} calls, one thread: {route} {} logs/s vs sync {} logs/s — **{:.1}x**.",
+            thousands(d.sizes.large),
+            thousands(a.lines_per_sec() as u64),
+            thousands(b.lines_per_sec() as u64),
+            a.lines_per_sec() / b.lines_per_sec().max(1e-9)
+        );
+    }
+    if let Some(l) = latency(d, route) {
+        let m = &l.summary;
+        let _ = writeln!(
+            s,
+            "- Caller-side latency ({route}): p50 {} ns, p99.9 {} ns, mean {:.0} ns.",
+            m.p50_ns, m.p999_ns, m.mean_ns
+        );
+    }
+    let checks = checklist(d);
+    let passed = checks.iter().filter(|c| c.pass).count();
+    let _ = writeln!(
+        s,
+        "- Verification checklist: {passed} of {} checks pass.\n",
+        checks.len()
+    );
+}
+
+/// `YYYY-MM-DD HH:MM UTC` from Unix seconds.
+pub fn utc_date(unix_s: u64) -> String {
+    let days = (unix_s / 86_400) as i64;
+    let (h, m) = ((unix_s % 86_400) / 3600, (unix_s % 3600) / 60);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02} UTC")
+}
+
+/// Seconds in a readable unit.
+pub fn duration(secs: f64) -> String {
+    if secs >= 1.0 {
+        format!("{secs:.3} s")
+    } else if secs >= 1e-3 {
+        format!("{:.2} ms", secs * 1e3)
+    } else {
+        format!("{:.1} µs", secs * 1e6)
+    }
+}
+
+/// Nanoseconds, switching to µs from 10 µs up.
+pub fn nanos(ns: f64) -> String {
+    if ns >= 10_000.0 {
+        format!("{:.1} µs", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+/// KiB as MiB.
+pub fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+/// Bytes as KiB or MiB.
+pub fn bytes(b: u64) -> String {
+    if b >= 1 << 20 {
+        format!("{:.2} MiB", b as f64 / (1u64 << 20) as f64)
+    } else {
+        format!("{:.1} KiB", b as f64 / 1024.0)
+    }
+}
+
+/// An error message made safe for one table cell.
+pub fn cell(e: &str) -> String {
+    e.replace('|', "/").replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_units() {
+        assert_eq!(utc_date(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc_date(1_795_833_409), "2026-11-28 02:36 UTC");
+        assert_eq!(duration(0.0268), "26.80 ms");
+        assert_eq!(duration(2.5), "2.500 s");
+        assert_eq!(duration(0.000_123_4), "123.4 µs");
+        assert_eq!(nanos(123.4), "123 ns");
+        assert_eq!(nanos(27_500.0), "27.5 µs");
+        assert_eq!(bytes(3 << 20), "3.00 MiB");
+        assert_eq!(cell("a|b\nc"), "a/b c");
+    }
+}

@@ -3,6 +3,7 @@
 
 use crate::config::{PolicyName, Route};
 use crate::suite::{Measured, ReportData};
+use crate::targets::thousands;
 use crate::throughput::{Counts, Rep, ThroughputResult};
 
 /// Shutdown must finish within this for "graceful shutdown" (the seed's target).
@@ -51,13 +52,13 @@ pub fn run_checks(what: &str, run: &Result<ThroughputResult, String>) -> Vec<Che
     let worst = |bad: &dyn Fn(&Rep) -> bool| r.reps.iter().find(|x| bad(x)).unwrap_or(&r.reps[0]);
     let rep = worst(&|x| x.counts.enqueued != n);
     let mut v = vec![Check::new(
-        format!("{what}: {n} messages enqueued"),
+        format!("{what}: {} messages enqueued", thousands(n)),
         rep.counts.enqueued.to_string(),
         rep.counts.enqueued == n,
     )];
     let rep = worst(&|x| x.counts.written != n);
     v.push(Check::new(
-        format!("{what}: {n} messages written"),
+        format!("{what}: {} messages written", thousands(n)),
         rep.counts.written.to_string(),
         rep.counts.written == n,
     ));
@@ -72,7 +73,7 @@ pub fn run_checks(what: &str, run: &Result<ThroughputResult, String>) -> Vec<Che
         f.other_lines
     );
     v.push(Check::new(
-        format!("{what}: file contains {n} lines"),
+        format!("{what}: file contains {} lines", thousands(n)),
         found,
         f.exact(),
     ));
@@ -124,11 +125,11 @@ pub fn checklist(d: &ReportData) -> Vec<Check> {
             .unwrap_or_else(|| Err("not in this run".to_owned()))
     };
     let mut v = run_checks(
-        &format!("{} calls, 1 thread", d.sizes.small),
+        &format!("{} calls, 1 thread", thousands(d.sizes.small)),
         &find(d.sizes.small, 1),
     );
     let t = d.sizes.threads.iter().copied().max().unwrap_or(1);
-    let label = format!("{} calls, {t} threads", d.sizes.large);
+    let label = format!("{} calls, {t} threads", thousands(d.sizes.large));
     v.extend(run_checks(&label, &find(d.sizes.large, t)));
     v.push(accounting_check(d));
     v.push(block_backpressure_check(d));

@@ -69,7 +69,8 @@ impl EngineConfig {
     }
 
     /// Builds a logger writing to `file` (created or appended to). The error
-    /// is the engine's own message (a `BuildError` or the sink's open error).
+    /// is the engine's own message (a `BuildError` or the sink's open error);
+    /// the file is then left as it was.
     pub fn build(&self, file: &Path) -> Result<(Logger, WriterGuard), String> {
         let (mode, backend) = match self.route {
             Route::AsyncAuto => (Mode::Async, Backend::Auto),
@@ -82,8 +83,9 @@ impl EngineConfig {
             PolicyName::DropOldest => Policy::DropOldest,
             PolicyName::DropNewest => Policy::DropNewest,
         };
+        let existed = file.exists();
         let sink = FileSink::new(file).map_err(|e| e.to_string())?;
-        Logger::builder()
+        let built = Logger::builder()
             .sink(sink)
             .level(Level::Info)
             .mode(mode)
@@ -92,8 +94,12 @@ impl EngineConfig {
             .ring_capacity(self.ring_capacity)
             .batch_size(self.batch_size)
             .batch_bytes(self.batch_bytes)
-            .build()
-            .map_err(|e| e.to_string())
+            .build();
+        if built.is_err() && !existed {
+            // The sink created the file; a logger that never started leaves none.
+            let _ = std::fs::remove_file(file);
+        }
+        built.map_err(|e| e.to_string())
     }
 
     /// The engine's own buffer memory for `producers` threads, as the

@@ -138,7 +138,8 @@ fn short(v: f64) -> String {
     } else if v >= 1.0 {
         format!("{v:.1}")
     } else {
-        format!("{v:.3}")
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
     }
 }
 

@@ -93,7 +93,7 @@ pub fn seed_targets(d: &ReportData) -> Vec<Target> {
             let actual = format!(
                 "{} logs/s ({route}, {} calls)",
                 thousands(rate as u64),
-                r.count
+                thousands(r.count)
             );
             Target::new("100K+ logs/sec", actual, Some(rate >= 100_000.0))
         }
@@ -102,7 +102,11 @@ pub fn seed_targets(d: &ReportData) -> Vec<Target> {
     v.push(match latency(d, route) {
         Some(l) => {
             let s = &l.summary;
-            let actual = format!("p99.9 {} ns, mean {:.0} ns ({route})", s.p999_ns, s.mean_ns);
+            let actual = format!(
+                "p99.9 {} ns, mean {:.0} ns ({route})",
+                thousands(s.p999_ns),
+                s.mean_ns
+            );
             Target::new("<1ms latency", actual, Some(s.p999_ns < 1_000_000))
         }
         None => Target::unmeasured("<1ms latency", "latency run failed"),
@@ -145,11 +149,11 @@ pub fn design_targets(d: &ReportData) -> Vec<Target> {
     let (rate, rate_from) = match (peer(d, URINGLOG), throughput(d, route, d.sizes.large, 1)) {
         (Some(p), _) => (
             Some(p.lines_per_sec),
-            format!("peer workload, {} lines", p.lines_expected),
+            format!("peer workload, {} lines", thousands(p.lines_expected)),
         ),
         (None, Some(r)) => (
             Some(r.lines_per_sec()),
-            format!("{route}, {} calls", r.count),
+            format!("{route}, {} calls", thousands(r.count)),
         ),
         (None, None) => (None, String::new()),
     };
@@ -182,7 +186,7 @@ pub fn design_targets(d: &ReportData) -> Vec<Target> {
     v.push(match lat {
         Some(s) => Target::new(
             "goal: p99.9 ≤ 150 ns",
-            format!("{} ns ({route})", s.p999_ns),
+            format!("{} ns ({route})", thousands(s.p999_ns)),
             Some(s.p999_ns <= 150),
         ),
         None => Target::unmeasured("goal: p99.9 ≤ 150 ns", "latency run failed"),
@@ -196,7 +200,11 @@ fn spdlog_target(d: &ReportData) -> Target {
     match (peer(d, URINGLOG), peer(d, "spdlog-rs")) {
         (Some(u), Some(s)) => Target::new(
             name,
-            format!("{} ns vs spdlog-rs {} ns", u.p999_ns, s.p999_ns),
+            format!(
+                "{} ns vs spdlog-rs {} ns",
+                thousands(u.p999_ns),
+                thousands(s.p999_ns)
+            ),
             Some(u.p999_ns < s.p999_ns),
         ),
         _ => Target::unmeasured(name, "peers not run"),
@@ -208,7 +216,10 @@ fn memory_target(d: &ReportData, route: Route) -> Target {
     match (throughput(d, route, d.sizes.large, 1), &d.idle_rss_kib) {
         (Some(r), Ok(idle)) => {
             let above = r.peak_rss_kib.saturating_sub(*idle) as f64 / 1024.0;
-            let actual = format!("{above:.2} MiB above ({route}, {} calls)", r.count);
+            let actual = format!(
+                "{above:.2} MiB above ({route}, {} calls)",
+                thousands(r.count)
+            );
             Target::new(name, actual, Some(above <= 2.0))
         }
         _ => Target::unmeasured(name, "a run failed"),

@@ -170,15 +170,36 @@ pub fn remove(file: &Path, keep: bool) -> Result<(), String> {
 }
 
 fn one_rep(job: &ThroughputJob, file: &Path, backend: &mut String) -> Result<Rep, String> {
-    let (logger, guard) = job.cfg.build(file)?;
+    let (timed, stats, used) = timed_rep(&job.cfg, job.count, job.threads, file)?;
     if backend.is_empty() {
-        *backend = logger.io_backend().to_string();
+        *backend = used;
     }
-    let n = job.threads.max(1);
+    let matcher = LineMatcher::new(PATH_THROUGHPUT);
+    let n = job.threads.max(1) as u64;
+    let checked = check_file(file, &matcher, job.count, n).map_err(|e| e.to_string())?;
+    Ok(Rep {
+        counts: stats.into(),
+        file: checked,
+        ..timed
+    })
+}
+
+/// Builds a logger on `file`, logs `count` calls from `threads` producers
+/// and shuts it down: the timings (counters and file left empty), the final
+/// counters and the backend used. For benchmarks as well as the report.
+pub fn timed_rep(
+    cfg: &EngineConfig,
+    count: u64,
+    threads: usize,
+    file: &Path,
+) -> Result<(Rep, Stats, String), String> {
+    let (logger, guard) = cfg.build(file)?;
+    let backend = logger.io_backend().to_string();
+    let n = threads.max(1);
     let barrier = Arc::new(Barrier::new(n));
     let others: Vec<_> = (1..n)
         .map(|t| {
-            let (l, b, count) = (logger.clone(), barrier.clone(), job.count);
+            let (l, b) = (logger.clone(), barrier.clone());
             thread::spawn(move || {
                 b.wait();
                 log_share(&l, t, n, count);
@@ -187,7 +208,7 @@ fn one_rep(job: &ThroughputJob, file: &Path, backend: &mut String) -> Result<Rep
         .collect();
     barrier.wait();
     let start = Instant::now();
-    log_share(&logger, 0, n, job.count);
+    log_share(&logger, 0, n, count);
     for h in others {
         h.join()
             .map_err(|_| "a producer thread panicked".to_owned())?;
@@ -195,22 +216,15 @@ fn one_rep(job: &ThroughputJob, file: &Path, backend: &mut String) -> Result<Rep
     let calls_s = start.elapsed().as_secs_f64();
     let before_shutdown = Instant::now();
     let shut = guard.shutdown(SHUTDOWN_TIMEOUT);
-    let end_to_end_s = start.elapsed().as_secs_f64();
-    let shutdown_s = before_shutdown.elapsed().as_secs_f64();
-    let (stats, shutdown_error) = match shut {
-        Ok(s) => (s, None),
-        Err(e) => (logger.stats(), Some(e.to_string())),
-    };
-    let matcher = LineMatcher::new(PATH_THROUGHPUT);
-    let file = check_file(file, &matcher, job.count, n as u64).map_err(|e| e.to_string())?;
-    Ok(Rep {
+    let rep = Rep {
         calls_s,
-        end_to_end_s,
-        shutdown_s,
-        shutdown_error,
-        counts: stats.into(),
-        file,
-    })
+        end_to_end_s: start.elapsed().as_secs_f64(),
+        shutdown_s: before_shutdown.elapsed().as_secs_f64(),
+        shutdown_error: shut.as_ref().err().map(|e| e.to_string()),
+        ..Rep::default()
+    };
+    let stats = shut.unwrap_or_else(|_| logger.stats());
+    Ok((rep, stats, backend))
 }
 
 /// Producer `t` of `n` logs ids `t, t + n, …` below `count`.

@@ -369,6 +369,7 @@ impl Peer for UringlogPeer {
     fn log(&self, id: u64, user: &str, path: &str, status: u32) {
         uringlog::info!(
             self.logger,
+            target: crate::workload::TARGET,
             "request id={} user={} path={} status={}",
             id,
             user,

@@ -80,6 +80,8 @@ pub struct PeerResult {
     pub lines_expected: u64,
     /// Distinct throughput lines found in the file afterwards.
     pub lines_found: u64,
+    /// Mean bytes per line in the file(s) read back.
+    pub bytes_per_line: f64,
     /// Median caller-side latency of one call, ns.
     pub p50_ns: u64,
     /// 99th percentile, ns.
@@ -151,9 +153,9 @@ fn drive<P: Peer>(
     log_phase(p, 0..count, PATH_THROUGHPUT)?;
     let elapsed_s = start.elapsed().as_secs_f64();
     let files = files_in(dir).map_err(|e| format!("listing {}: {e}", dir.display()))?;
-    let found = check_files(&files, &LineMatcher::new(PATH_THROUGHPUT), count, 1)
-        .map_err(|e| e.to_string())?
-        .found;
+    let check = check_files(&files, &LineMatcher::new(PATH_THROUGHPUT), count, 1)
+        .map_err(|e| e.to_string())?;
+    let found = check.found;
     // 3. Latency at a controlled rate.
     let overhead = timing_overhead_ns();
     let mut lat = latency_phase(open(&file_for("latency"))?)?;
@@ -163,6 +165,7 @@ fn drive<P: Peer>(
         elapsed_s,
         lines_expected: count,
         lines_found: found,
+        bytes_per_line: check.bytes_per_line(),
         p50_ns: percentile(&lat, 0.50),
         p99_ns: percentile(&lat, 0.99),
         p999_ns: percentile(&lat, 0.999),

@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 pub struct FileCheck {
     /// Newline-terminated lines, all phases.
     pub lines: u64,
+    /// Bytes of those lines.
+    pub line_bytes: u64,
     /// Bytes at the end not terminated by a newline (a torn last line).
     pub trailing_bytes: u64,
     /// Ids logged in the phase: `0 .. expected`.
@@ -32,6 +34,11 @@ pub struct FileCheck {
 }
 
 impl FileCheck {
+    /// Mean bytes per line (newline included).
+    pub fn bytes_per_line(&self) -> f64 {
+        self.line_bytes as f64 / self.lines.max(1) as f64
+    }
+
     /// Phase ids never found.
     pub fn missing(&self) -> u64 {
         self.expected.saturating_sub(self.found)
@@ -76,6 +83,7 @@ pub fn check_files(
                 continue;
             }
             c.out.lines += 1;
+            c.out.line_bytes += line.len() as u64;
             c.line(matcher.parse(&line));
         }
     }
@@ -180,6 +188,7 @@ mod tests {
         let c = check_file(&p, &LineMatcher::new(tp), 4, 2).unwrap();
         assert!(c.exact() && c.order_preserved(), "{c:?}");
         assert_eq!((c.lines, c.found, c.missing()), (4, 4, 0));
+        assert_eq!(c.line_bytes, 4 * 64);
     }
 
     #[test]
@@ -192,6 +201,7 @@ mod tests {
             c,
             FileCheck {
                 lines: 5,
+                line_bytes: c.line_bytes,
                 trailing_bytes: 12,
                 expected: 4,
                 producers: 1,

@@ -89,13 +89,14 @@ pub fn peers(s: &mut String, d: &ReportData) {
         };
         let _ = writeln!(
             s,
-            "| {} | {:.2} | {} | {} | {:.1} MiB | {} | {ratio} |",
+            "| {} | {:.2} | {} | {} | {:.1} MiB | {} | {:.0} | {ratio} |",
             m.key,
             r.lines_per_sec / 1e6,
             r.p50_ns,
             thousands(r.p999_ns),
             r.peak_rss_kib as f64 / 1024.0,
-            thousands(r.lines_lost())
+            thousands(r.lines_lost()),
+            r.bytes_per_line
         );
     }
     let _ = writeln!(s);

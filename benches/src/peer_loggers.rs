@@ -9,6 +9,15 @@ use std::path::Path;
 use std::sync::{mpsc, Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// Calls the logging macro `$m` (with leading arguments `$pre`, such as
+/// the logger) with the workload's format string and arguments, so every
+/// logger formats exactly the same message.
+macro_rules! request {
+    ($($m:ident)::+ ($($pre:tt)*), $id:expr, $user:expr, $path:expr, $status:expr) => {
+        $($m)::+!($($pre)* "request id={} user={} path={} status={}", $id, $user, $path, $status)
+    };
+}
+
 /// One logger under test. `log` goes through the logger's ordinary macro.
 pub trait Peer: Sized {
     /// `true` when every `open` builds a new logger writing to the given file;
@@ -93,13 +102,7 @@ impl<const LOSSY: bool> Peer for TracingPeer<LOSSY> {
 
     #[inline]
     fn log(&self, id: u64, user: &str, path: &str, status: u32) {
-        tracing::info!(
-            "request id={} user={} path={} status={}",
-            id,
-            user,
-            path,
-            status
-        );
+        request!(tracing::info(), id, user, path, status);
     }
 
     fn finish(self) -> Result<(), String> {
@@ -140,14 +143,7 @@ impl Peer for SlogPeer {
 
     #[inline]
     fn log(&self, id: u64, user: &str, path: &str, status: u32) {
-        slog::info!(
-            self.logger,
-            "request id={} user={} path={} status={}",
-            id,
-            user,
-            path,
-            status
-        );
+        request!(slog::info(self.logger,), id, user, path, status);
     }
 
     fn finish(self) -> Result<(), String> {
@@ -195,7 +191,7 @@ impl Peer for SpdlogPeer {
 
     #[inline]
     fn log(&self, id: u64, user: &str, path: &str, status: u32) {
-        spdlog::info!(logger: self.logger, "request id={} user={} path={} status={}", id, user, path, status);
+        request!(spdlog::info(logger: self.logger,), id, user, path, status);
     }
 
     fn finish(self) -> Result<(), String> {
@@ -212,16 +208,17 @@ fn init_global_once(init: impl FnOnce() -> Result<(), String>) -> Result<(), Str
     GLOBAL_INIT.get_or_init(init).clone()
 }
 
-/// `ftlog::info!` (the `log` facade) with ftlog's `FileAppender` as root.
-/// `BLOCK = false` keeps ftlog's default channel (100 000, drop when full);
-/// `BLOCK = true` uses `.bounded(100_000, true)`. Installed once per process;
-/// `log::logger().flush()` waits until the log thread has written and
-/// flushed.
-pub struct FtlogPeer<const BLOCK: bool>;
+/// A logger installed once per process behind the `log` facade: ftlog or
+/// fast_log. Calls go through `log::info!` (which ftlog re-exports as
+/// `ftlog::info!`); `log::logger().flush()` returns once the logger's thread
+/// has written and flushed what was logged before.
+pub struct FacadePeer;
 
-impl<const BLOCK: bool> FtlogPeer<BLOCK> {
-    /// Opens the logger writing to `file`.
-    pub fn open(file: &Path) -> Result<Self, String> {
+impl FacadePeer {
+    /// ftlog with its `FileAppender` as root. `BLOCK = false` keeps ftlog's
+    /// default channel (100 000, drops when full); `BLOCK = true` uses
+    /// `.bounded(100_000, true)`.
+    pub fn open_ftlog<const BLOCK: bool>(file: &Path) -> Result<Self, String> {
         init_global_once(|| {
             let mut b = ftlog::builder().root(ftlog::appender::FileAppender::new(file));
             if BLOCK {
@@ -232,59 +229,27 @@ impl<const BLOCK: bool> FtlogPeer<BLOCK> {
             std::mem::forget(guard);
             Ok(())
         })?;
-        Ok(FtlogPeer)
-    }
-}
-
-impl<const BLOCK: bool> Peer for FtlogPeer<BLOCK> {
-    const PER_INSTANCE: bool = false;
-
-    #[inline]
-    fn log(&self, id: u64, user: &str, path: &str, status: u32) {
-        ftlog::info!(
-            "request id={} user={} path={} status={}",
-            id,
-            user,
-            path,
-            status
-        );
+        Ok(FacadePeer)
     }
 
-    fn finish(self) -> Result<(), String> {
-        log::logger().flush();
-        Ok(())
-    }
-}
-
-/// `log::info!` into fast_log with a `FileAppender` and the bounded channel
-/// of its README (`chan_len(Some(100_000))`, blocks when full). Installed
-/// once per process; `log::logger().flush()` waits for the file flush.
-pub struct FastLogPeer;
-
-impl FastLogPeer {
-    /// Opens the logger writing to `file`.
-    pub fn open(file: &Path) -> Result<Self, String> {
+    /// fast_log with a `FileAppender` and the bounded channel of its README
+    /// (`chan_len(Some(100_000))`, blocks when full).
+    pub fn open_fast_log(file: &Path) -> Result<Self, String> {
         init_global_once(|| {
             let path = file.to_str().ok_or("non UTF-8 path")?;
             let cfg = fast_log::Config::new().file(path).chan_len(Some(100_000));
             fast_log::init(cfg).map(|_| ()).map_err(|e| e.to_string())
         })?;
-        Ok(FastLogPeer)
+        Ok(FacadePeer)
     }
 }
 
-impl Peer for FastLogPeer {
+impl Peer for FacadePeer {
     const PER_INSTANCE: bool = false;
 
     #[inline]
     fn log(&self, id: u64, user: &str, path: &str, status: u32) {
-        log::info!(
-            "request id={} user={} path={} status={}",
-            id,
-            user,
-            path,
-            status
-        );
+        request!(log::info(), id, user, path, status);
     }
 
     fn finish(self) -> Result<(), String> {
@@ -367,15 +332,7 @@ impl Peer for UringlogPeer {
 
     #[inline]
     fn log(&self, id: u64, user: &str, path: &str, status: u32) {
-        uringlog::info!(
-            self.logger,
-            target: crate::workload::TARGET,
-            "request id={} user={} path={} status={}",
-            id,
-            user,
-            path,
-            status
-        );
+        request!(uringlog::info(self.logger, target: crate::workload::TARGET,), id, user, path, status);
     }
 
     fn finish(self) -> Result<(), String> {

@@ -16,7 +16,7 @@
 use crate::config::Route;
 use crate::measure::{peak_rss_kib, percentile, timing_overhead_ns};
 use crate::peer_loggers::{
-    BaselinePeer, FastLogPeer, FtlogPeer, Peer, SlogPeer, SpdlogPeer, TracingPeer, UringlogPeer,
+    BaselinePeer, FacadePeer, Peer, SlogPeer, SpdlogPeer, TracingPeer, UringlogPeer,
 };
 use crate::throughput::rate;
 use crate::verify::{check_files, files_in};
@@ -117,9 +117,9 @@ pub fn run(job: &PeerJob) -> Result<PeerResult, String> {
         "tracing-appender-lossless" => drive(dir, count, TracingPeer::<false>::open),
         "slog-async" => drive(dir, count, SlogPeer::open),
         "spdlog-rs" => drive(dir, count, SpdlogPeer::open),
-        "ftlog" => drive(dir, count, FtlogPeer::<false>::open),
-        "ftlog-block" => drive(dir, count, FtlogPeer::<true>::open),
-        "fast_log" => drive(dir, count, FastLogPeer::open),
+        "ftlog" => drive(dir, count, FacadePeer::open_ftlog::<false>),
+        "ftlog-block" => drive(dir, count, FacadePeer::open_ftlog::<true>),
+        "fast_log" => drive(dir, count, FacadePeer::open_fast_log),
         "mutex-bufwriter" => drive(dir, count, BaselinePeer::open),
         other => Err(format!(
             "unknown peer {other:?}; known: {}",

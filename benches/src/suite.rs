@@ -129,66 +129,40 @@ impl Progress {
     }
 }
 
-impl FromOutput for ThroughputResult {
-    fn from_output(o: Output) -> Option<Self> {
-        match o {
-            Output::Throughput(r) => Some(r),
-            _ => None,
+/// Implements [`FromOutput`] for the output of `Output::$variant`.
+macro_rules! output_kind {
+    ($t:ty, $variant:ident, |$r:ident| $brief:expr) => {
+        impl FromOutput for $t {
+            fn from_output(o: Output) -> Option<Self> {
+                match o {
+                    Output::$variant(r) => Some(r),
+                    _ => None,
+                }
+            }
+            fn brief(&self) -> String {
+                let $r = self;
+                $brief
+            }
         }
-    }
-    fn brief(&self) -> String {
-        let lost: u64 = self.reps.iter().map(|r| r.file.missing()).sum();
-        format!("{:.2} M lines/s, {lost} lost", self.lines_per_sec() / 1e6)
-    }
+    };
 }
 
-impl FromOutput for LatencyResult {
-    fn from_output(o: Output) -> Option<Self> {
-        match o {
-            Output::Latency(r) => Some(r),
-            _ => None,
-        }
-    }
-    fn brief(&self) -> String {
-        let s = &self.summary;
-        format!("p50 {} ns, p99.9 {} ns", s.p50_ns, s.p999_ns)
-    }
-}
-
-impl FromOutput for BackpressureResult {
-    fn from_output(o: Output) -> Option<Self> {
-        match o {
-            Output::Backpressure(r) => Some(r),
-            _ => None,
-        }
-    }
-    fn brief(&self) -> String {
-        let c = &self.counts;
-        format!("written {}, dropped {}", c.written, c.dropped)
-    }
-}
-
-impl FromOutput for PeerResult {
-    fn from_output(o: Output) -> Option<Self> {
-        match o {
-            Output::Peer(r) => Some(r),
-            _ => None,
-        }
-    }
-    fn brief(&self) -> String {
-        let lost = self.lines_lost();
-        format!("{:.2} M lines/s, {lost} lost", self.lines_per_sec / 1e6)
-    }
-}
-
-impl FromOutput for u64 {
-    fn from_output(o: Output) -> Option<Self> {
-        match o {
-            Output::Idle(kib) => Some(kib),
-            _ => None,
-        }
-    }
-    fn brief(&self) -> String {
-        format!("peak RSS {:.1} MiB", *self as f64 / 1024.0)
-    }
-}
+output_kind!(ThroughputResult, Throughput, |r| {
+    let lost: u64 = r.reps.iter().map(|x| x.file.missing()).sum();
+    format!("{:.2} M lines/s, {lost} lost", r.lines_per_sec() / 1e6)
+});
+output_kind!(LatencyResult, Latency, |r| {
+    let s = &r.summary;
+    format!("p50 {} ns, p99.9 {} ns", s.p50_ns, s.p999_ns)
+});
+output_kind!(BackpressureResult, Backpressure, |r| {
+    format!("written {}, dropped {}", r.counts.written, r.counts.dropped)
+});
+output_kind!(PeerResult, Peer, |r| {
+    let lost = r.lines_lost();
+    format!("{:.2} M lines/s, {lost} lost", r.lines_per_sec / 1e6)
+});
+output_kind!(u64, Idle, |kib| format!(
+    "peak RSS {:.1} MiB",
+    *kib as f64 / 1024.0
+));

@@ -33,34 +33,33 @@ pub fn args(id: u64) -> (&'static str, u32) {
     (USERS[(id & 3) as usize], STATUSES[(id & 3) as usize])
 }
 
+/// Logs workload line `$id` of phase `$path` through `$to` (a `Logger` or a
+/// `Producer`).
+macro_rules! request {
+    ($to:expr, $id:expr, $path:expr) => {{
+        let (user, status) = args($id);
+        uringlog::info!(
+            $to,
+            target: TARGET,
+            "request id={} user={} path={} status={}",
+            $id,
+            user,
+            $path,
+            status
+        );
+    }};
+}
+
 /// Logs line `id` through a logger (the thread-local producer).
 #[inline]
 pub fn log_line(logger: &Logger, id: u64, path: &str) {
-    let (user, status) = args(id);
-    uringlog::info!(
-        logger,
-        target: TARGET,
-        "request id={} user={} path={} status={}",
-        id,
-        user,
-        path,
-        status
-    );
+    request!(logger, id, path);
 }
 
 /// Logs line `id` through an explicit producer.
 #[inline]
 pub fn log_line_with(producer: &mut Producer, id: u64, path: &str) {
-    let (user, status) = args(id);
-    uringlog::info!(
-        producer,
-        target: TARGET,
-        "request id={} user={} path={} status={}",
-        id,
-        user,
-        path,
-        status
-    );
+    request!(producer, id, path);
 }
 
 /// Bytes one workload record takes in a uringlog ring (header, target and

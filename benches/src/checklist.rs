@@ -53,21 +53,21 @@ pub fn run_checks(what: &str, run: &Result<ThroughputResult, String>) -> Vec<Che
     let rep = worst(&|x| x.counts.enqueued != n);
     let mut v = vec![Check::new(
         format!("{what}: {} messages enqueued", thousands(n)),
-        rep.counts.enqueued.to_string(),
+        thousands(rep.counts.enqueued),
         rep.counts.enqueued == n,
     )];
     let rep = worst(&|x| x.counts.written != n);
     v.push(Check::new(
         format!("{what}: {} messages written", thousands(n)),
-        rep.counts.written.to_string(),
+        thousands(rep.counts.written),
         rep.counts.written == n,
     ));
     let rep = worst(&|x| !x.file.exact());
     let f = &rep.file;
     let found = format!(
         "{} lines, {} distinct ids, {} missing, {} duplicated, {} other",
-        f.lines,
-        f.found,
+        thousands(f.lines),
+        thousands(f.found),
         f.missing(),
         f.duplicates,
         f.other_lines

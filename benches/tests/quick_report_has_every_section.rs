@@ -3,7 +3,7 @@
 
 use std::path::Path;
 use std::process::Command;
-use uringlog_bench::render::SECTIONS;
+use uringlog_bench::render::{check_tables, SECTIONS};
 
 fn section<'a>(report: &'a str, heading: &str) -> &'a str {
     let start = report.find(heading).expect("section present");
@@ -34,19 +34,21 @@ fn log_files(dir: &Path) -> usize {
 fn quick_report_has_every_section() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("REPORT.md");
-    let status = Command::new(env!("CARGO_BIN_EXE_uringlog-bench"))
+    let run = Command::new(env!("CARGO_BIN_EXE_uringlog-bench"))
         .args(["--quick", "--out"])
         .arg(&out)
         .arg("--dir")
         .arg(dir.path().join("logs"))
-        .stdout(std::process::Stdio::null())
-        .status()
+        .output()
         .expect("run the harness");
-    assert!(status.success());
+    let progress = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{progress}");
+    assert!(progress.contains("[25/25] "), "{progress}");
     let report = std::fs::read_to_string(&out).unwrap();
     for heading in SECTIONS {
         assert!(report.contains(heading), "missing {heading:?}");
     }
+    check_tables(&report).unwrap();
     let checks = rows(section(&report, SECTIONS[5]));
     assert_eq!(checks.len(), 14, "{checks:#?}");
     for row in &checks {

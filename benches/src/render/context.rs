@@ -67,16 +67,16 @@ pub fn peers(s: &mut String, d: &ReportData) {
     let base = crate::targets::peer(d, URINGLOG).map(|p| p.lines_per_sec);
     let _ = writeln!(
         s,
-        "| Logger | M lines/s | p50 ns | p99.9 ns | Peak RSS | Lines lost | {URINGLOG} ÷ peer |"
+        "| Logger | M lines/s | p50 ns | p99.9 ns | Peak RSS | Lines lost | Bytes/line | {URINGLOG} ÷ peer |"
     );
-    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|");
     for m in &d.peers {
         let r = match &m.result {
             Ok(r) => r,
             Err(e) => {
                 let _ = writeln!(
                     s,
-                    "| {} | not run: {} | — | — | — | — | — |",
+                    "| {} | not run: {} | — | — | — | — | — | — |",
                     m.key,
                     cell(e)
                 );

@@ -130,7 +130,7 @@ pub fn nanos(ns: f64) -> String {
     if ns >= 10_000.0 {
         format!("{:.1} µs", ns / 1e3)
     } else {
-        format!("{ns:.0} ns")
+        format!("{} ns", thousands(ns.round() as u64))
     }
 }
 
@@ -153,9 +153,83 @@ pub fn cell(e: &str) -> String {
     e.replace('|', "/").replace('\n', " ")
 }
 
+/// Checks that every Markdown table in `md` has as many cells in each row
+/// as in its header; the first offending row otherwise.
+pub fn check_tables(md: &str) -> Result<(), String> {
+    let mut header: Option<usize> = None;
+    for line in md.lines() {
+        if !line.starts_with('|') {
+            header = None;
+            continue;
+        }
+        let cells = line.matches('|').count();
+        match header {
+            None => header = Some(cells),
+            Some(h) if h != cells => {
+                return Err(format!(
+                    "{cells} separators where the header has {h}: {line}"
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::peers::PeerResult;
+    use crate::plan::Sizes;
+    use crate::suite::Measured;
+
+    fn empty() -> ReportData {
+        ReportData {
+            command: "x".into(),
+            started_unix_s: 0,
+            total_s: 1.0,
+            sizes: Sizes::new(true, true),
+            system: Default::default(),
+            throughput: Vec::new(),
+            latency: Vec::new(),
+            idle_rss_kib: Err("not run".into()),
+            batch: Vec::new(),
+            backpressure: Vec::new(),
+            peers: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn peer_rows_match_the_header_and_show_ratios_and_errors() {
+        let mut d = empty();
+        let row = |name: &str, rate: f64| Measured {
+            key: name.to_owned(),
+            result: Ok(PeerResult {
+                lines_per_sec: rate,
+                lines_expected: 10,
+                lines_found: 9,
+                bytes_per_line: 98.4,
+                peak_rss_kib: 2048,
+                ..PeerResult::default()
+            }),
+        };
+        d.peers = vec![
+            row("uringlog", 4e6),
+            Measured {
+                key: "uringlog-io_uring".into(),
+                result: Err("no | ring".into()),
+            },
+            row("other", 1e6),
+        ];
+        let text = render(&d, &Charts::default());
+        check_tables(&text).unwrap();
+        assert!(
+            text.contains("| other | 1.00 | 0 | 0 | 2.0 MiB | 1 | 98 | 4.00x |"),
+            "{text}"
+        );
+        assert!(text.contains("| uringlog-io_uring | not run: no / ring |"));
+        assert!(check_tables("| a | b |\n|---|---|\n| 1 |\n").is_err());
+    }
 
     #[test]
     fn dates_and_units() {
@@ -166,6 +240,7 @@ mod tests {
         assert_eq!(duration(0.000_123_4), "123.4 µs");
         assert_eq!(nanos(123.4), "123 ns");
         assert_eq!(nanos(27_500.0), "27.5 µs");
+        assert_eq!(nanos(2_556.0), "2,556 ns");
         assert_eq!(bytes(3 << 20), "3.00 MiB");
         assert_eq!(cell("a|b\nc"), "a/b c");
     }

@@ -322,9 +322,10 @@ pub fn backpressure(s: &mut String, d: &ReportData) {
         let ok = if c.balanced() { "✅" } else { "❌" };
         let _ = writeln!(
             s,
-            "| {} | {what} | {} / {calls} | {} | {} | {} | {ok} |",
+            "| {} | {what} | {} / {} | {} | {} | {} | {ok} |",
             m.key,
             thousands(c.enqueued),
+            thousands(calls),
             pct(c.written),
             pct(c.dropped),
             thousands(r.file.lines)

@@ -88,6 +88,7 @@ fn header(s: &mut String, d: &ReportData) {
             m.p50_ns, m.p999_ns, m.mean_ns
         );
     }
+    peers_headline(s, d);
     let checks = checklist(d);
     let passed = checks.iter().filter(|c| c.pass).count();
     let _ = writeln!(
@@ -95,6 +96,30 @@ fn header(s: &mut String, d: &ReportData) {
         "- Verification checklist: {passed} of {} checks pass.\n",
         checks.len()
     );
+}
+
+/// uringlog against the fastest peer of the same workload, if peers ran.
+fn peers_headline(s: &mut String, d: &ReportData) {
+    let Some(ours) = crate::targets::peer(d, crate::peers::URINGLOG) else {
+        return;
+    };
+    let best = d
+        .peers
+        .iter()
+        .filter(|m| !m.key.starts_with(crate::peers::URINGLOG))
+        .filter_map(|m| m.result.as_ref().ok().map(|r| (&m.key, r)))
+        .filter(|(_, r)| r.lines_lost() == 0)
+        .max_by(|a, b| a.1.lines_per_sec.total_cmp(&b.1.lines_per_sec));
+    if let Some((name, r)) = best {
+        let _ = writeln!(
+            s,
+            "- Peers, same workload: uringlog {:.2} M lines/s vs the fastest lossless peer, \
+             {name}, {:.2} M lines/s ({:.1}x).",
+            ours.lines_per_sec / 1e6,
+            r.lines_per_sec / 1e6,
+            ours.lines_per_sec / r.lines_per_sec.max(1e-9)
+        );
+    }
 }
 
 /// `YYYY-MM-DD HH:MM UTC` from Unix seconds.

@@ -117,9 +117,11 @@ pub fn latency(s: &mut String, d: &ReportData, charts: &Charts) {
     let _ = writeln!(
         s,
         "Each call timed on the caller's side with `Instant::now()`: {} bursts of {} calls, \
-         {} µs pause after each so the writer drains and the ring never fills. A fresh \
+         {} ms pause after each so the writer drains and the ring never fills. A fresh \
          process per mode. Figures include the timing overhead shown.\n",
-        z.bursts, z.burst_len, z.pause_us
+        z.bursts,
+        thousands(z.burst_len as u64),
+        z.pause_us as f64 / 1e3
     );
     let ran: Vec<(Route, &LatencyResult)> = d
         .latency

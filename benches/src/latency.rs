@@ -3,7 +3,10 @@
 //! never fills — after a trace of the first calls of a fresh logger.
 
 use crate::config::EngineConfig;
-use crate::measure::{histogram, peak_rss_kib, timing_overhead_ns, Bucket, LatencySummary};
+use crate::measure::{
+    histogram, peak_rss_kib, timing_overhead_ns, warm_page_cache, Bucket, LatencySummary,
+    WARM_BYTES_PER_LINE,
+};
 use crate::throughput::{remove, Counts, SHUTDOWN_TIMEOUT};
 use crate::verify::{check_file, FileCheck};
 use crate::workload::{log_line, LineMatcher, PATH_LATENCY};
@@ -60,6 +63,9 @@ pub struct LatencyResult {
 pub fn run(job: &LatencyJob) -> Result<LatencyResult, String> {
     std::fs::create_dir_all(&job.dir).map_err(|e| format!("{}: {e}", job.dir.display()))?;
     let file = job.dir.join("latency.log");
+    let lines = (job.bursts * job.burst_len) as u64;
+    warm_page_cache(&job.dir, lines * WARM_BYTES_PER_LINE)
+        .map_err(|e| format!("warming the page cache: {e}"))?;
     let (logger, guard) = job.cfg.build(&file)?;
     let backend = logger.io_backend().to_string();
     let mut id = 0u64;

@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::Path;
 use std::time::Instant;
 
 /// Nearest-rank percentile of sorted `v` (`q` in `0.0..=1.0`); 0 when empty.
@@ -49,6 +52,34 @@ pub fn peak_rss_kib() -> u64 {
     } else {
         0
     }
+}
+
+/// Bytes of page cache [`warm_page_cache`] touches per line a phase will write
+/// (lines are 80–140 bytes).
+pub const WARM_BYTES_PER_LINE: u64 = 160;
+
+/// Writes `bytes` of zeros to a scratch file in `dir` and deletes it, right
+/// before a timed phase that will write about as much.
+///
+/// Virtual machines that return freed memory to the host make the first
+/// touch of a page expensive; a phase that starts after the machine sat idle
+/// (or after a large file was deleted a while ago) would measure those faults
+/// instead of the logger. Pages freed just now are reused at once.
+pub fn warm_page_cache(dir: &Path, bytes: u64) -> io::Result<()> {
+    /// What is written, in chunks: static, so the warming adds nothing to the
+    /// process's peak RSS beyond what the kernel maps for reading it.
+    static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
+    let path = dir.join("warm-page-cache.tmp");
+    let chunk = &ZEROS[..];
+    let mut f = File::create(&path)?;
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(chunk.len() as u64) as usize;
+        f.write_all(&chunk[..n])?;
+        left -= n as u64;
+    }
+    drop(f);
+    std::fs::remove_file(&path)
 }
 
 /// Caller-side latency of a set of calls, in ns (timing overhead included).

@@ -5,7 +5,9 @@
 //! 1. warm-up: [`WARMUP_LINES`] lines through a logger instance, then its
 //!    file is deleted (loggers installed once per process keep the warm-up
 //!    lines in their one file; the `path=` field tells them apart);
-//! 2. throughput: `count` lines from one thread, timed from the first call
+//! 2. throughput: the page cache warmed (see
+//!    [`warm_page_cache`](crate::measure::warm_page_cache)), then
+//!    `count` lines from one thread, timed from the first call
 //!    until every line has reached the file (logger shut down or flushed);
 //!    the file is then read back and every line identified by its id, so a
 //!    lossy logger reports what it dropped and cannot look fast;
@@ -14,7 +16,9 @@
 //! 4. peak RSS of the process (`getrusage`).
 
 use crate::config::Route;
-use crate::measure::{peak_rss_kib, percentile, timing_overhead_ns};
+use crate::measure::{
+    peak_rss_kib, percentile, timing_overhead_ns, warm_page_cache, WARM_BYTES_PER_LINE,
+};
 use crate::peer_loggers::{
     BaselinePeer, FacadePeer, Peer, SlogPeer, SpdlogPeer, TracingPeer, UringlogPeer,
 };
@@ -148,6 +152,7 @@ fn drive<P: Peer>(
         fs::remove_file(&warm).map_err(|e| format!("removing warm-up file: {e}"))?;
     }
     // 2. Throughput, end to end, then every line counted.
+    warm_for(dir, count)?;
     let p = open(&file_for("throughput"))?;
     let start = Instant::now();
     log_phase(p, 0..count, PATH_THROUGHPUT)?;
@@ -158,6 +163,7 @@ fn drive<P: Peer>(
     let found = check.found;
     // 3. Latency at a controlled rate.
     let overhead = timing_overhead_ns();
+    warm_for(dir, (BURSTS * BURST_LEN) as u64)?;
     let mut lat = latency_phase(open(&file_for("latency"))?)?;
     lat.sort_unstable();
     Ok(PeerResult {
@@ -173,6 +179,11 @@ fn drive<P: Peer>(
         timing_overhead_ns: overhead,
         peak_rss_kib: peak_rss_kib(),
     })
+}
+
+fn warm_for(dir: &Path, lines: u64) -> Result<(), String> {
+    warm_page_cache(dir, lines * WARM_BYTES_PER_LINE)
+        .map_err(|e| format!("warming the page cache: {e}"))
 }
 
 fn log_phase<P: Peer>(p: P, ids: std::ops::Range<u64>, path: &str) -> Result<(), String> {

@@ -2,7 +2,7 @@
 //! call until shutdown has written everything, then the file is read back.
 
 use crate::config::EngineConfig;
-use crate::measure::{median, peak_rss_kib};
+use crate::measure::{median, peak_rss_kib, warm_page_cache, WARM_BYTES_PER_LINE};
 use crate::verify::{check_file, FileCheck};
 use crate::workload::{log_line, LineMatcher, PATH_THROUGHPUT};
 use serde::{Deserialize, Serialize};
@@ -147,6 +147,8 @@ pub fn run(job: &ThroughputJob) -> Result<ThroughputResult, String> {
         ..ThroughputResult::default()
     };
     if job.warmup {
+        let bytes = job.count * WARM_BYTES_PER_LINE;
+        warm_page_cache(&job.dir, bytes).map_err(|e| format!("warming the page cache: {e}"))?;
         let file = job.dir.join("warmup.log");
         one_rep(job, &file, &mut out.backend)?;
         remove(&file, false)?;

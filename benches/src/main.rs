@@ -1,55 +1,118 @@
-//! The uringlog benchmark harness: `cargo run --release -p uringlog-bench`.
+//! `uringlog-bench`: the benchmark harness and report. See `--help`.
 
-use std::time::{Duration, Instant};
-use uringlog::{Level, Logger, Mode};
-use uringlog_sinks::FileSink;
+use std::path::Path;
+use std::process::ExitCode;
+use uringlog_bench::cli::{parse, Command, USAGE};
+use uringlog_bench::job::{child_main, execute, Job, Output};
+use uringlog_bench::peers::{PeerJob, PEERS};
+use uringlog_bench::report::{self, LATENCY_CSV, SWEEP_CSV};
+use uringlog_bench::{plot, sweep};
 
-fn run(
-    mode: Mode,
-    n: u64,
-    dir: &std::path::Path,
-) -> Result<(f64, uringlog::Stats), Box<dyn std::error::Error>> {
-    let path = dir.join(format!("{mode:?}.log"));
-    let (logger, guard) = Logger::builder()
-        .sink(FileSink::new(&path)?)
-        .mode(mode)
-        .level(Level::Info)
-        .build()?;
-    let t = Instant::now();
-    for i in 0..n {
-        uringlog::info!(
-            logger,
-            "request id={} user={} path={} status={}",
-            i,
-            "alice",
-            "/api/v1/items",
-            200
-        );
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cmd = match parse(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("uringlog-bench: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cmd {
+        Command::Child(json) => return ExitCode::from(child_main(&json).clamp(0, 255) as u8),
+        Command::Help => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Command::ListPeers => {
+            PEERS.iter().for_each(|p| println!("{p}"));
+            Ok(())
+        }
+        Command::Report(o) => report::run(&o).map(|text| print!("{text}")),
+        Command::Peer {
+            name,
+            count,
+            dir,
+            keep,
+        } => peer(name, count, dir, keep),
+        Command::Sweep(o) => run_sweep(&o),
+        Command::Plot(dir) => plot_dir(&dir),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("uringlog-bench: {e}");
+            ExitCode::FAILURE
+        }
     }
-    let stats = guard.shutdown(Duration::from_secs(30))?;
-    let secs = t.elapsed().as_secs_f64();
-    std::fs::remove_file(&path)?;
-    Ok((n as f64 / secs, stats))
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let n: u64 = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1_000_000);
-    let dir = tempfile::tempdir()?;
-    run(Mode::Async, 100_000, dir.path())?;
-    for mode in [Mode::Async, Mode::Sync] {
-        let (rate, s) = run(mode, n, dir.path())?;
-        println!(
-            "{mode:?}: {:.2} M lines/s  enqueued={} written={} dropped={} batches={} submits={}",
-            rate / 1e6,
-            s.enqueued,
-            s.written,
-            s.dropped,
-            s.batches,
-            s.io_submits
-        );
+fn peer(
+    name: String,
+    count: u64,
+    dir: Option<std::path::PathBuf>,
+    keep: bool,
+) -> Result<(), String> {
+    let dir = dir.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("uringlog-peer-{}", std::process::id()))
+    });
+    let job = Job::Peer(PeerJob {
+        name: name.clone(),
+        count,
+        dir,
+        keep,
+    });
+    let Output::Peer(r) = execute(&job)? else {
+        return Err("unexpected output".to_owned());
+    };
+    println!(
+        "{name}: {:.3} M lines/s, p50 {} ns, p99.9 {} ns, peak RSS {:.1} MiB, {} of {} lines lost",
+        r.lines_per_sec / 1e6,
+        r.p50_ns,
+        r.p999_ns,
+        r.peak_rss_kib as f64 / 1024.0,
+        r.lines_lost(),
+        r.lines_expected
+    );
+    Ok(())
+}
+
+fn run_sweep(o: &sweep::SweepOptions) -> Result<(), String> {
+    if let Some(parent) = o.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("creating {}: {e}", parent.display()))?;
+    }
+    let rows = sweep::run(o)?;
+    let _ = std::fs::remove_dir_all(&o.dir);
+    eprintln!("wrote {}", o.out.display());
+    match sweep::best(&rows) {
+        Some(b) => println!("best on this machine: {}", sweep::describe(b)),
+        None => println!("no configuration ran"),
     }
     Ok(())
+}
+
+fn plot_dir(dir: &Path) -> Result<(), String> {
+    let mut drawn = 0;
+    let lat = dir.join(LATENCY_CSV);
+    if lat.exists() {
+        let text =
+            std::fs::read_to_string(&lat).map_err(|e| format!("reading {}: {e}", lat.display()))?;
+        plot::latency_chart(&dir.join("latency.png"), &report::read_latency_csv(&text)?)?;
+        drawn += 1;
+    }
+    let sw = dir.join(SWEEP_CSV);
+    if sw.exists() {
+        plot::sweep_chart(&dir.join("sweep.png"), &sweep::read_csv(&sw)?)?;
+        drawn += 1;
+    }
+    match drawn {
+        0 => Err(format!(
+            "no {LATENCY_CSV} or {SWEEP_CSV} in {}",
+            dir.display()
+        )),
+        n => {
+            eprintln!("drew {n} chart(s) in {}", dir.display());
+            Ok(())
+        }
+    }
 }

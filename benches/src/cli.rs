@@ -1,0 +1,254 @@
+//! Command-line parsing for the harness binary.
+
+use crate::config::Route;
+use crate::report::{ReportOptions, DATA_DIR, SWEEP_CSV};
+use crate::sweep::{parse_list, SweepOptions};
+use std::path::PathBuf;
+
+/// Usage text.
+pub const USAGE: &str = "\
+usage: uringlog-bench [report] [--quick] [--peers | --no-peers] [--out FILE] [--keep] [--dir DIR]
+       uringlog-bench peer NAME [--count N] [--dir DIR] [--keep]
+       uringlog-bench sweep [--out FILE] [--count N] [--reps N] [--rings LIST] [--batches LIST]
+                            [--backends LIST] [--depths LIST] [--dir DIR]
+       uringlog-bench plot [--dir DIR]
+       uringlog-bench list-peers
+
+report      every table of the seed report plus the peers; writes PERFORMANCE_REPORT.md
+            (--out to change), charts and raw results in bench-results/ beside it.
+            --quick: small runs, no peers (a smoke test). --keep: keep the log files.
+peer        one logger of the peer comparison, in this process (see list-peers)
+sweep       ring capacity x batch size x backend, as CSV (default bench-results/sweep.csv);
+            LIST is comma-separated, K and M suffixes allowed; backends: pwrite,io_uring,auto
+plot        draws bench-results/*.png from the CSVs in DIR (default bench-results)";
+
+/// What the binary was asked to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// The report.
+    Report(ReportOptions),
+    /// One peer in this process.
+    Peer {
+        /// Peer name.
+        name: String,
+        /// Lines in the throughput phase.
+        count: u64,
+        /// Directory for its files.
+        dir: Option<PathBuf>,
+        /// Keep its files.
+        keep: bool,
+    },
+    /// The tuning sweep.
+    Sweep(SweepOptions),
+    /// Charts from CSVs in a directory.
+    Plot(PathBuf),
+    /// Print the peer names.
+    ListPeers,
+    /// Internal: run one job (JSON) and print its outcome.
+    Child(String),
+    /// Print usage.
+    Help,
+}
+
+/// Parses the arguments after the program name.
+pub fn parse(args: &[String]) -> Result<Command, String> {
+    let (sub, rest) = match args.first().map(String::as_str) {
+        Some(s) if !s.starts_with("--") => (s, &args[1..]),
+        _ => ("report", args),
+    };
+    match sub {
+        "report" => report(rest),
+        "peer" => peer(rest),
+        "sweep" => sweep(rest),
+        "plot" => {
+            let mut dir = PathBuf::from(DATA_DIR);
+            let mut it = Flags::new(rest);
+            while let Some(f) = it.next_flag()? {
+                match f {
+                    "--dir" => dir = it.value(f)?.into(),
+                    _ => return Err(format!("unknown option {f}")),
+                }
+            }
+            Ok(Command::Plot(dir))
+        }
+        "list-peers" => Ok(Command::ListPeers),
+        crate::job::CHILD_SUBCOMMAND => match rest {
+            [json] => Ok(Command::Child(json.clone())),
+            _ => Err("child takes one JSON argument".to_owned()),
+        },
+        "help" | "-h" => Ok(Command::Help),
+        other => Err(format!("unknown subcommand {other:?}")),
+    }
+}
+
+fn report(args: &[String]) -> Result<Command, String> {
+    let mut o = ReportOptions {
+        quick: false,
+        peers: None,
+        out: PathBuf::from("PERFORMANCE_REPORT.md"),
+        keep: false,
+        dir: None,
+        command: command_line(),
+    };
+    let mut it = Flags::new(args);
+    while let Some(f) = it.next_flag()? {
+        match f {
+            "--quick" => o.quick = true,
+            "--peers" => o.peers = Some(true),
+            "--no-peers" => o.peers = Some(false),
+            "--keep" => o.keep = true,
+            "--out" => o.out = it.value(f)?.into(),
+            "--dir" => o.dir = Some(it.value(f)?.into()),
+            "--help" => return Ok(Command::Help),
+            _ => return Err(format!("unknown option {f}")),
+        }
+    }
+    Ok(Command::Report(o))
+}
+
+fn peer(args: &[String]) -> Result<Command, String> {
+    let Some((name, rest)) = args.split_first() else {
+        return Err("peer needs a NAME (see list-peers)".to_owned());
+    };
+    let (mut count, mut dir, mut keep) = (1_000_000, None, false);
+    let mut it = Flags::new(rest);
+    while let Some(f) = it.next_flag()? {
+        match f {
+            "--count" => count = number(f, it.value(f)?)?,
+            "--dir" => dir = Some(it.value(f)?.into()),
+            "--keep" => keep = true,
+            _ => return Err(format!("unknown option {f}")),
+        }
+    }
+    Ok(Command::Peer {
+        name: name.clone(),
+        count,
+        dir,
+        keep,
+    })
+}
+
+fn sweep(args: &[String]) -> Result<Command, String> {
+    let mut o = SweepOptions {
+        out: PathBuf::from(DATA_DIR).join(SWEEP_CSV),
+        count: 1_000_000,
+        reps: 1,
+        rings: parse_list("64K,256K,1M,4M")?,
+        batches: parse_list("16,128,1024,8192")?,
+        routes: vec![Route::AsyncPwrite, Route::AsyncIoUring],
+        depths: Vec::new(),
+        dir: std::env::temp_dir().join(format!("uringlog-sweep-{}", std::process::id())),
+    };
+    let mut it = Flags::new(args);
+    while let Some(f) = it.next_flag()? {
+        let v = it.value(f)?;
+        match f {
+            "--out" => o.out = v.into(),
+            "--count" => o.count = number(f, v)?,
+            "--reps" => o.reps = number(f, v)? as usize,
+            "--rings" => o.rings = parse_list(v)?,
+            "--batches" => o.batches = parse_list(v)?,
+            "--backends" => o.routes = v.split(',').map(route).collect::<Result<_, _>>()?,
+            "--depths" => o.depths = parse_list(v)?.into_iter().map(|d| d as u32).collect(),
+            "--dir" => o.dir = v.into(),
+            _ => return Err(format!("unknown option {f}")),
+        }
+    }
+    Ok(Command::Sweep(o))
+}
+
+fn route(s: &str) -> Result<Route, String> {
+    match s.trim() {
+        "pwrite" => Ok(Route::AsyncPwrite),
+        "io_uring" | "iouring" => Ok(Route::AsyncIoUring),
+        "auto" => Ok(Route::AsyncAuto),
+        other => Err(format!(
+            "unknown backend {other:?}: pwrite, io_uring or auto"
+        )),
+    }
+}
+
+fn number(flag: &str, v: &str) -> Result<u64, String> {
+    v.replace('_', "")
+        .parse()
+        .map_err(|_| format!("{flag} needs a number, got {v:?}"))
+}
+
+fn command_line() -> String {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut s = "cargo run --release -p uringlog-bench".to_owned();
+    if !args.is_empty() {
+        s.push_str(" -- ");
+        s.push_str(&args.join(" "));
+    }
+    s
+}
+
+/// Walks `--flag [value]` arguments.
+struct Flags<'a> {
+    args: &'a [String],
+    at: usize,
+}
+
+impl<'a> Flags<'a> {
+    fn new(args: &'a [String]) -> Flags<'a> {
+        Flags { args, at: 0 }
+    }
+
+    fn next_flag(&mut self) -> Result<Option<&'a str>, String> {
+        let Some(a) = self.args.get(self.at) else {
+            return Ok(None);
+        };
+        self.at += 1;
+        if a.starts_with("--") {
+            Ok(Some(a.as_str()))
+        } else {
+            Err(format!("unexpected argument {a:?}"))
+        }
+    }
+
+    fn value(&mut self, flag: &str) -> Result<&'a str, String> {
+        let v = self
+            .args
+            .get(self.at)
+            .ok_or_else(|| format!("{flag} needs a value"))?;
+        self.at += 1;
+        Ok(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn report_is_the_default_subcommand() {
+        let Command::Report(o) = parse(&args("--quick --out r.md")).unwrap() else {
+            panic!("not a report");
+        };
+        assert!(o.quick && o.peers.is_none());
+        assert_eq!(o.out, PathBuf::from("r.md"));
+        assert_eq!(
+            parse(&args("--bogus")).unwrap_err(),
+            "unknown option --bogus"
+        );
+        assert_eq!(parse(&args("--out")).unwrap_err(), "--out needs a value");
+    }
+
+    #[test]
+    fn sweep_lists_and_backends() {
+        let Command::Sweep(o) = parse(&args("sweep --rings 1K,2K --backends pwrite,auto")).unwrap()
+        else {
+            panic!("not a sweep");
+        };
+        assert_eq!(o.rings, vec![1024, 2048]);
+        assert_eq!(o.routes, vec![Route::AsyncPwrite, Route::AsyncAuto]);
+        assert!(parse(&args("sweep --backends nope"))
+            .unwrap_err()
+            .contains("unknown backend"));
+    }
+}

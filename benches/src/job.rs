@@ -1,0 +1,138 @@
+//! Jobs: one measurement, run in a child process of its own so that its
+//! peak memory is its own and process-global loggers cannot collide.
+//!
+//! The parent re-invokes this executable as `<exe> child '<job as JSON>'`;
+//! the child runs the job and prints its outcome as the last line of stdout
+//! (`{"Ok": …}` or `{"Err": "…"}`), and the parent parses it back.
+
+use crate::backpressure::{self, BackpressureJob, BackpressureResult};
+use crate::latency::{self, LatencyJob, LatencyResult};
+use crate::measure::peak_rss_kib;
+use crate::peers::{self, PeerJob, PeerResult};
+use crate::throughput::{self, ThroughputJob, ThroughputResult};
+use serde::{Deserialize, Serialize};
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// A child that has not finished after this long is killed.
+pub const CHILD_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The subcommand a child runs under.
+pub const CHILD_SUBCOMMAND: &str = "child";
+
+/// One measurement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Job {
+    /// See [`throughput::run`].
+    Throughput(ThroughputJob),
+    /// See [`latency::run`].
+    Latency(LatencyJob),
+    /// See [`backpressure::run`].
+    Backpressure(BackpressureJob),
+    /// See [`peers::run`].
+    Peer(PeerJob),
+    /// Nothing: the memory of a process that does not log.
+    Idle,
+}
+
+/// What a job measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Output {
+    /// From [`Job::Throughput`].
+    Throughput(ThroughputResult),
+    /// From [`Job::Latency`].
+    Latency(LatencyResult),
+    /// From [`Job::Backpressure`].
+    Backpressure(BackpressureResult),
+    /// From [`Job::Peer`].
+    Peer(PeerResult),
+    /// From [`Job::Idle`]: peak RSS, KiB.
+    Idle(u64),
+}
+
+/// A job's outcome: its output, or why it could not run (a `BuildError`'s
+/// text, an I/O error, a child that crashed).
+pub type Outcome = Result<Output, String>;
+
+/// Runs `job` in this process.
+pub fn execute(job: &Job) -> Outcome {
+    match job {
+        Job::Throughput(j) => throughput::run(j).map(Output::Throughput),
+        Job::Latency(j) => latency::run(j).map(Output::Latency),
+        Job::Backpressure(j) => backpressure::run(j).map(Output::Backpressure),
+        Job::Peer(j) => peers::run(j).map(Output::Peer),
+        Job::Idle => Ok(Output::Idle(peak_rss_kib())),
+    }
+}
+
+/// Entry point of `<exe> child '<json>'`: runs the job, prints the outcome
+/// as one JSON line, returns the exit code.
+pub fn child_main(json: &str) -> i32 {
+    let outcome = match serde_json::from_str::<Job>(json) {
+        Ok(job) => execute(&job),
+        Err(e) => Err(format!("bad job description: {e}")),
+    };
+    match serde_json::to_string(&outcome) {
+        Ok(line) => {
+            println!("{line}");
+            0
+        }
+        Err(e) => {
+            eprintln!("cannot serialize the outcome: {e}");
+            1
+        }
+    }
+}
+
+/// Runs `job` in a child process of this executable and returns its outcome.
+/// A child that fails, crashes, times out or prints no outcome gives `Err`.
+pub fn run_in_child(job: &Job) -> Outcome {
+    let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+    let json = serde_json::to_string(job).map_err(|e| e.to_string())?;
+    let mut child = Command::new(exe)
+        .arg(CHILD_SUBCOMMAND)
+        .arg(json)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("spawning a child: {e}"))?;
+    let out = drain(child.stdout.take());
+    let err = drain(child.stderr.take());
+    let start = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if start.elapsed() > CHILD_TIMEOUT => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("timed out after {} s", CHILD_TIMEOUT.as_secs()));
+            }
+            Ok(None) => thread::sleep(Duration::from_millis(5)),
+            Err(e) => return Err(format!("waiting for a child: {e}")),
+        }
+    };
+    let out = out.join().unwrap_or_default();
+    let err = err.join().unwrap_or_default();
+    let last = out.lines().rev().find(|l| l.trim_start().starts_with('{'));
+    match last.map(serde_json::from_str::<Outcome>) {
+        Some(Ok(outcome)) => outcome,
+        Some(Err(e)) => Err(format!("unreadable child output: {e}")),
+        None => {
+            let tail: Vec<&str> = err.lines().rev().take(3).collect();
+            Err(format!("child exited with {status}: {}", tail.join(" / ")))
+        }
+    }
+}
+
+fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> thread::JoinHandle<String> {
+    thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(mut p) = pipe {
+            let _ = p.read_to_end(&mut buf);
+        }
+        String::from_utf8_lossy(&buf).into_owned()
+    })
+}

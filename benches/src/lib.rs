@@ -1,0 +1,33 @@
+//! The uringlog benchmark harness: `cargo run --release -p uringlog-bench`.
+//!
+//! It reproduces every table of the performance report uringlog started
+//! from (throughput async vs sync, latency, memory, batch sizes,
+//! backpressure policies, a verification checklist, targets, system
+//! information) and runs the peers side by side, each measurement in a child
+//! process of its own, and writes `PERFORMANCE_REPORT.md`.
+//!
+//! Every figure is computed from the run: counters after shutdown, the log
+//! files read back line by line, `getrusage` of each child. Nothing in a
+//! report is assumed.
+
+pub mod backpressure;
+pub mod checklist;
+pub mod cli;
+pub mod config;
+pub mod job;
+pub mod latency;
+pub mod measure;
+pub mod null_sink;
+pub mod peer_loggers;
+pub mod peers;
+pub mod plan;
+pub mod plot;
+pub mod render;
+pub mod report;
+pub mod suite;
+pub mod sweep;
+pub mod sysinfo;
+pub mod targets;
+pub mod throughput;
+pub mod verify;
+pub mod workload;

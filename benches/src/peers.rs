@@ -1,0 +1,212 @@
+//! Peers side by side: the same workload through uringlog and through other
+//! Rust loggers, each in its own child process so memory is per logger.
+//!
+//! Workload, identical for every logger (uringlog included):
+//! 1. warm-up: [`WARMUP_LINES`] lines through a logger instance, then its
+//!    file is deleted (loggers installed once per process keep the warm-up
+//!    lines in their one file; the `path=` field tells them apart);
+//! 2. throughput: the page cache warmed (see
+//!    [`warm_page_cache`](crate::measure::warm_page_cache)), then
+//!    `count` lines from one thread, timed from the first call
+//!    until every line has reached the file (logger shut down or flushed);
+//!    the file is then read back and every line identified by its id, so a
+//!    lossy logger reports what it dropped and cannot look fast;
+//! 3. latency: [`BURSTS`] bursts of [`BURST_LEN`] calls with a pause between
+//!    bursts, each call timed on the caller's side;
+//! 4. peak RSS of the process (`getrusage`).
+
+use crate::config::Route;
+use crate::measure::{
+    peak_rss_kib, percentile, timing_overhead_ns, warm_page_cache, WARM_BYTES_PER_LINE,
+};
+use crate::peer_loggers::{
+    BaselinePeer, FacadePeer, Peer, SlogPeer, SpdlogPeer, TracingPeer, UringlogPeer,
+};
+use crate::throughput::rate;
+use crate::verify::{check_files, files_in};
+use crate::workload::{args, LineMatcher, PATH_LATENCY, PATH_THROUGHPUT, PATH_WARMUP};
+use serde::{Deserialize, Serialize};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Every logger of the comparison, in the order the report runs them; the
+/// uringlog rows come first.
+pub const PEERS: &[&str] = &[
+    URINGLOG,
+    "uringlog-io_uring",
+    "uringlog-sync",
+    "tracing-appender-lossy",
+    "tracing-appender-lossless",
+    "slog-async",
+    "spdlog-rs",
+    "ftlog",
+    "ftlog-block",
+    "fast_log",
+    "mutex-bufwriter",
+];
+
+/// The row the ratio column compares every logger with: uringlog with the
+/// engine's defaults.
+pub const URINGLOG: &str = "uringlog";
+
+/// Lines written through each logger before anything is measured.
+pub const WARMUP_LINES: u64 = 50_000;
+/// Bursts in the latency phase.
+pub const BURSTS: usize = 200;
+/// Calls per burst in the latency phase.
+pub const BURST_LEN: usize = 1_000;
+/// Pause after each latency burst, long enough for queues to drain.
+pub const BURST_PAUSE: Duration = Duration::from_millis(3);
+
+/// What to run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeerJob {
+    /// One of [`PEERS`].
+    pub name: String,
+    /// Lines in the throughput phase.
+    pub count: u64,
+    /// Directory for the log files (created; removed unless `keep`).
+    pub dir: PathBuf,
+    /// Keep the log files.
+    pub keep: bool,
+}
+
+/// What one logger achieved.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PeerResult {
+    /// Lines found in the file per second, end to end (`found / elapsed`).
+    pub lines_per_sec: f64,
+    /// Seconds from the first call until every line was in the file.
+    pub elapsed_s: f64,
+    /// Lines logged in the throughput phase.
+    pub lines_expected: u64,
+    /// Distinct throughput lines found in the file afterwards.
+    pub lines_found: u64,
+    /// Mean bytes per line in the file(s) read back.
+    pub bytes_per_line: f64,
+    /// Median caller-side latency of one call, ns.
+    pub p50_ns: u64,
+    /// 99th percentile, ns.
+    pub p99_ns: u64,
+    /// 99.9th percentile, ns.
+    pub p999_ns: u64,
+    /// Largest, ns.
+    pub max_ns: u64,
+    /// Median cost of timing an empty call (included above), ns.
+    pub timing_overhead_ns: u64,
+    /// Peak RSS of the process, KiB.
+    pub peak_rss_kib: u64,
+}
+
+impl PeerResult {
+    /// Lines logged but not in the file.
+    pub fn lines_lost(&self) -> u64 {
+        self.lines_expected.saturating_sub(self.lines_found)
+    }
+}
+
+/// Runs `job` in this process. Some peers install a process-global logger,
+/// so run at most one peer job per process.
+pub fn run(job: &PeerJob) -> Result<PeerResult, String> {
+    let dir = &job.dir;
+    fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let (name, count) = (job.name.as_str(), job.count);
+    let result = match name {
+        URINGLOG => drive(dir, count, |f| UringlogPeer::open(f, Route::AsyncAuto)),
+        "uringlog-io_uring" => drive(dir, count, |f| UringlogPeer::open(f, Route::AsyncIoUring)),
+        "uringlog-sync" => drive(dir, count, |f| UringlogPeer::open(f, Route::Sync)),
+        "tracing-appender-lossy" => drive(dir, count, TracingPeer::<true>::open),
+        "tracing-appender-lossless" => drive(dir, count, TracingPeer::<false>::open),
+        "slog-async" => drive(dir, count, SlogPeer::open),
+        "spdlog-rs" => drive(dir, count, SpdlogPeer::open),
+        "ftlog" => drive(dir, count, FacadePeer::open_ftlog::<false>),
+        "ftlog-block" => drive(dir, count, FacadePeer::open_ftlog::<true>),
+        "fast_log" => drive(dir, count, FacadePeer::open_fast_log),
+        "mutex-bufwriter" => drive(dir, count, BaselinePeer::open),
+        other => Err(format!(
+            "unknown peer {other:?}; known: {}",
+            PEERS.join(", ")
+        )),
+    };
+    if !job.keep {
+        let _ = fs::remove_dir_all(dir);
+    }
+    result
+}
+
+fn drive<P: Peer>(
+    dir: &Path,
+    count: u64,
+    open: impl Fn(&Path) -> Result<P, String>,
+) -> Result<PeerResult, String> {
+    let file_for = |phase: &str| match P::PER_INSTANCE {
+        true => dir.join(format!("{phase}.log")),
+        false => dir.join("all.log"),
+    };
+    // 1. Warm-up.
+    let warm = file_for("warmup");
+    log_phase(open(&warm)?, 0..WARMUP_LINES, PATH_WARMUP)?;
+    if P::PER_INSTANCE {
+        fs::remove_file(&warm).map_err(|e| format!("removing warm-up file: {e}"))?;
+    }
+    // 2. Throughput, end to end, then every line counted.
+    warm_for(dir, count)?;
+    let p = open(&file_for("throughput"))?;
+    let start = Instant::now();
+    log_phase(p, 0..count, PATH_THROUGHPUT)?;
+    let elapsed_s = start.elapsed().as_secs_f64();
+    let files = files_in(dir).map_err(|e| format!("listing {}: {e}", dir.display()))?;
+    let check = check_files(&files, &LineMatcher::new(PATH_THROUGHPUT), count, 1)
+        .map_err(|e| e.to_string())?;
+    let found = check.found;
+    // 3. Latency at a controlled rate.
+    let overhead = timing_overhead_ns();
+    warm_for(dir, (BURSTS * BURST_LEN) as u64)?;
+    let mut lat = latency_phase(open(&file_for("latency"))?)?;
+    lat.sort_unstable();
+    Ok(PeerResult {
+        lines_per_sec: rate(found, elapsed_s),
+        elapsed_s,
+        lines_expected: count,
+        lines_found: found,
+        bytes_per_line: check.bytes_per_line(),
+        p50_ns: percentile(&lat, 0.50),
+        p99_ns: percentile(&lat, 0.99),
+        p999_ns: percentile(&lat, 0.999),
+        max_ns: lat.last().copied().unwrap_or(0),
+        timing_overhead_ns: overhead,
+        peak_rss_kib: peak_rss_kib(),
+    })
+}
+
+fn warm_for(dir: &Path, lines: u64) -> Result<(), String> {
+    warm_page_cache(dir, lines * WARM_BYTES_PER_LINE)
+        .map_err(|e| format!("warming the page cache: {e}"))
+}
+
+fn log_phase<P: Peer>(p: P, ids: std::ops::Range<u64>, path: &str) -> Result<(), String> {
+    for id in ids {
+        let (user, status) = args(id);
+        p.log(id, user, path, status);
+    }
+    p.finish()
+}
+
+fn latency_phase<P: Peer>(p: P) -> Result<Vec<u64>, String> {
+    let mut lat = Vec::with_capacity(BURSTS * BURST_LEN);
+    let mut id = 0u64;
+    for _ in 0..BURSTS {
+        for _ in 0..BURST_LEN {
+            let (user, status) = args(id);
+            let t = Instant::now();
+            p.log(id, user, PATH_LATENCY, status);
+            lat.push(t.elapsed().as_nanos() as u64);
+            id += 1;
+        }
+        thread::sleep(BURST_PAUSE);
+    }
+    p.finish()?;
+    Ok(lat)
+}

@@ -1,0 +1,218 @@
+//! What the report measures: the run sizes and every job, keyed by what it
+//! varies, before anything runs (so progress can say "7/36").
+
+use crate::backpressure::BackpressureJob;
+use crate::config::{EngineConfig, PolicyName, Route};
+use crate::job::Job;
+use crate::latency::LatencyJob;
+use crate::peers::{PeerJob, PEERS};
+use crate::throughput::ThroughputJob;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The sizes of a report run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sizes {
+    /// The seed's run: calls in the small throughput rows.
+    pub small: u64,
+    /// Calls in the large throughput rows, the batch sweep and peers.
+    pub large: u64,
+    /// Timed repetitions of a small row (median reported).
+    pub reps_small: usize,
+    /// Timed repetitions of a large row (median reported).
+    pub reps_large: usize,
+    /// Producer threads of the scaling rows (beside one thread).
+    pub threads: Vec<usize>,
+    /// Latency bursts.
+    pub bursts: usize,
+    /// Calls per latency burst.
+    pub burst_len: usize,
+    /// Pause after each latency burst, µs.
+    pub pause_us: u64,
+    /// Batch sizes of the sweep.
+    pub batch_sizes: Vec<usize>,
+    /// Calls in each backpressure run.
+    pub backpressure_calls: u64,
+    /// Whether the peers run.
+    pub peers: bool,
+}
+
+impl Sizes {
+    /// The full report (`quick == false`) or the smoke-test one.
+    pub fn new(quick: bool, peers: bool) -> Sizes {
+        Sizes {
+            small: 1_000,
+            large: if quick { 20_000 } else { 1_000_000 },
+            reps_small: if quick { 3 } else { 15 },
+            reps_large: if quick { 1 } else { 3 },
+            threads: vec![2, 4],
+            bursts: if quick { 20 } else { 200 },
+            burst_len: if quick { 500 } else { 1_000 },
+            pause_us: 3_000,
+            batch_sizes: vec![1, 10, 50, 100, 500, 1024],
+            backpressure_calls: 1_000,
+            peers,
+        }
+    }
+}
+
+/// The routes of the throughput and latency comparisons, in table order.
+pub const ROUTES: [Route; 3] = [Route::AsyncIoUring, Route::AsyncPwrite, Route::Sync];
+/// The policies of the backpressure comparison, in table order.
+pub const POLICIES: [PolicyName; 3] = [
+    PolicyName::Block,
+    PolicyName::DropOldest,
+    PolicyName::DropNewest,
+];
+
+/// What a throughput row varies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThroughputKey {
+    /// Async backend or sync.
+    pub route: Route,
+    /// Calls.
+    pub count: u64,
+    /// Producer threads.
+    pub threads: usize,
+}
+
+/// Every job of a report, keyed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// Section 1 (and 3, 6, 7).
+    pub throughput: Vec<(ThroughputKey, Job)>,
+    /// Section 2.
+    pub latency: Vec<(Route, Job)>,
+    /// Section 3: a process that does not log.
+    pub idle: Job,
+    /// Section 4.
+    pub batch: Vec<(usize, Job)>,
+    /// Section 5.
+    pub backpressure: Vec<(PolicyName, Job)>,
+    /// Section 9.
+    pub peers: Vec<(String, Job)>,
+}
+
+impl Plan {
+    /// Every job for `sizes`, each writing into its own directory under `dir`.
+    pub fn new(sizes: &Sizes, dir: &Path, keep: bool) -> Plan {
+        let mut n = 0;
+        let mut sub = |what: &str| {
+            n += 1;
+            dir.join(format!("{n:02}-{what}"))
+        };
+        let mut runs = Vec::new();
+        for (count, reps) in [
+            (sizes.small, sizes.reps_small),
+            (sizes.large, sizes.reps_large),
+        ] {
+            for threads in std::iter::once(1).chain(sizes.threads.iter().copied()) {
+                if threads > 1 && count == sizes.small {
+                    continue;
+                }
+                for route in ROUTES {
+                    let key = ThroughputKey {
+                        route,
+                        count,
+                        threads,
+                    };
+                    let cfg = EngineConfig::default_with(route);
+                    let job = throughput(cfg, count, threads, reps, sub("throughput"), keep);
+                    runs.push((key, job));
+                }
+            }
+        }
+        let latency = ROUTES
+            .iter()
+            .map(|&route| (route, latency(sizes, route, sub("latency"), keep)))
+            .collect();
+        let batch = sizes
+            .batch_sizes
+            .iter()
+            .map(|&b| {
+                let mut cfg = EngineConfig::default_with(Route::AsyncAuto);
+                cfg.batch_size = b;
+                let job = throughput(cfg, sizes.large, 1, sizes.reps_large, sub("batch"), keep);
+                (b, job)
+            })
+            .collect();
+        let backpressure = POLICIES
+            .iter()
+            .map(|&p| {
+                let j = BackpressureJob::new(p, sizes.backpressure_calls, sub("policy"), keep);
+                (p, Job::Backpressure(j))
+            })
+            .collect();
+        let peers = match sizes.peers {
+            false => Vec::new(),
+            true => PEERS
+                .iter()
+                .map(|&name| (name.to_owned(), peer(name, sizes.large, sub(name), keep)))
+                .collect(),
+        };
+        Plan {
+            throughput: runs,
+            latency,
+            idle: Job::Idle,
+            batch,
+            backpressure,
+            peers,
+        }
+    }
+
+    /// Jobs in all.
+    pub fn len(&self) -> usize {
+        let p = self;
+        p.throughput.len()
+            + p.latency.len()
+            + 1
+            + p.batch.len()
+            + p.backpressure.len()
+            + p.peers.len()
+    }
+
+    /// Never: a plan has at least the idle job.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+/// A throughput job with a warm-up repetition.
+pub fn throughput(
+    cfg: EngineConfig,
+    count: u64,
+    threads: usize,
+    reps: usize,
+    dir: PathBuf,
+    keep: bool,
+) -> Job {
+    Job::Throughput(ThroughputJob {
+        cfg,
+        count,
+        threads,
+        reps,
+        warmup: true,
+        dir,
+        keep,
+    })
+}
+
+fn latency(sizes: &Sizes, route: Route, dir: PathBuf, keep: bool) -> Job {
+    Job::Latency(LatencyJob {
+        cfg: EngineConfig::default_with(route),
+        bursts: sizes.bursts,
+        burst_len: sizes.burst_len,
+        pause_us: sizes.pause_us,
+        dir,
+        keep,
+    })
+}
+
+fn peer(name: &str, count: u64, dir: PathBuf, keep: bool) -> Job {
+    Job::Peer(PeerJob {
+        name: name.to_owned(),
+        count,
+        dir,
+        keep,
+    })
+}

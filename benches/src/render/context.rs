@@ -1,0 +1,103 @@
+//! Sections 8 and 9: the machine, and the peers side by side.
+
+use super::{cell, Charts};
+use crate::peers::{BURSTS, BURST_LEN, BURST_PAUSE, URINGLOG, WARMUP_LINES};
+use crate::suite::ReportData;
+use crate::targets::{auto_route, thousands};
+use std::fmt::Write as _;
+
+/// Section 8.
+pub fn system(s: &mut String, d: &ReportData, charts: &Charts) {
+    let y = &d.system;
+    let backends: Vec<String> = d
+        .batch
+        .iter()
+        .filter_map(|m| m.result.as_ref().ok().map(|r| r.backend.clone()))
+        .take(1)
+        .collect();
+    let _ = writeln!(s, "## 8. System information\n\n```");
+    let _ = writeln!(s, "CPU:             {}", y.cpu_model);
+    let _ = writeln!(s, "Cores:           {}", y.cores);
+    let _ = writeln!(s, "Kernel:          {}", y.kernel);
+    let _ = writeln!(s, "File system:     {}", y.file_system);
+    let _ = writeln!(s, "io_uring:        {}", y.io_uring);
+    let _ = writeln!(s, "io_uring_disabled sysctl: {}", y.io_uring_sysctl);
+    let _ = writeln!(
+        s,
+        "Backend::Auto:   {} (route used for the targets: {})",
+        backends.first().map_or("not run", String::as_str),
+        auto_route(d)
+    );
+    let _ = writeln!(s, "rustc:           {}", y.rustc);
+    let _ = writeln!(s, "Build profile:   {}", y.profile);
+    let _ = writeln!(s, "```\n");
+    if let Some(p) = &charts.sweep {
+        let _ = writeln!(
+            s,
+            "Tuning sweep of this machine (`scripts/tune.sh`):\n\n![Tuning sweep]({p})\n"
+        );
+    }
+    for n in &charts.notes {
+        let _ = writeln!(s, "Note: {}\n", cell(n));
+    }
+}
+
+/// Section 9.
+pub fn peers(s: &mut String, d: &ReportData) {
+    let _ = writeln!(s, "## 9. Peers side by side\n");
+    if d.peers.is_empty() {
+        let _ = writeln!(
+            s,
+            "Not run in this report (`--quick` or `--no-peers`); the full report runs them.\n"
+        );
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "The same workload through every logger, each in its own child process (peak RSS is \
+         per logger): {} warm-up lines, then {} lines from one thread timed until all are in \
+         the file, every line counted by reading the file back (lossy loggers cannot look \
+         fast), then {BURSTS} bursts of {BURST_LEN} calls {} ms apart, each call timed \
+         (`Instant` overhead included). uringlog runs the same code with the engine's \
+         defaults. \"{URINGLOG} ÷ peer\" is uringlog's lines/s over the peer's.\n",
+        thousands(WARMUP_LINES),
+        thousands(d.sizes.large),
+        BURST_PAUSE.as_millis()
+    );
+    let base = crate::targets::peer(d, URINGLOG).map(|p| p.lines_per_sec);
+    let _ = writeln!(
+        s,
+        "| Logger | M lines/s | p50 ns | p99.9 ns | Peak RSS | Lines lost | Bytes/line | {URINGLOG} ÷ peer |"
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|");
+    for m in &d.peers {
+        let r = match &m.result {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = writeln!(
+                    s,
+                    "| {} | not run: {} | — | — | — | — | — | — |",
+                    m.key,
+                    cell(e)
+                );
+                continue;
+            }
+        };
+        let ratio = match base {
+            Some(b) if r.lines_per_sec > 0.0 => format!("{:.2}x", b / r.lines_per_sec),
+            _ => "—".to_owned(),
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {:.2} | {} | {} | {:.1} MiB | {} | {:.0} | {ratio} |",
+            m.key,
+            r.lines_per_sec / 1e6,
+            r.p50_ns,
+            thousands(r.p999_ns),
+            r.peak_rss_kib as f64 / 1024.0,
+            thousands(r.lines_lost()),
+            r.bytes_per_line
+        );
+    }
+    let _ = writeln!(s);
+}

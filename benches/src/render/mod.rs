@@ -1,0 +1,272 @@
+//! Renders a [`ReportData`] as `PERFORMANCE_REPORT.md`: the seed report's
+//! tables in its order, then what the seed never had.
+
+mod context;
+mod seed;
+mod verdicts;
+
+use crate::checklist::checklist;
+use crate::suite::ReportData;
+use crate::targets::{auto_route, latency, thousands, throughput};
+use std::fmt::Write as _;
+
+/// Section headings, in order; the smoke test checks every one is present.
+pub const SECTIONS: [&str; 9] = [
+    "## 1. Throughput comparison",
+    "## 2. Latency",
+    "## 3. Memory",
+    "## 4. Batch size sweep",
+    "## 5. Backpressure policies",
+    "## 6. Verification checklist",
+    "## 7. Targets vs actual",
+    "## 8. System information",
+    "## 9. Peers side by side",
+];
+
+/// Charts drawn for the report, as paths relative to the report.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Charts {
+    /// Latency histogram.
+    pub latency: Option<String>,
+    /// Tuning sweep (from `scripts/tune.sh`), when one was run.
+    pub sweep: Option<String>,
+    /// Why a chart is missing.
+    pub notes: Vec<String>,
+}
+
+/// The whole report.
+pub fn render(d: &ReportData, charts: &Charts) -> String {
+    let mut s = String::new();
+    header(&mut s, d);
+    seed::throughput(&mut s, d);
+    seed::latency(&mut s, d, charts);
+    seed::memory(&mut s, d);
+    seed::batch(&mut s, d);
+    seed::backpressure(&mut s, d);
+    verdicts::checklist(&mut s, d);
+    verdicts::targets(&mut s, d);
+    context::system(&mut s, d, charts);
+    context::peers(&mut s, d);
+    s
+}
+
+fn header(s: &mut String, d: &ReportData) {
+    let _ = writeln!(s, "# uringlog performance report\n");
+    let _ = writeln!(s, "> **Test date**: {}  ", utc_date(d.started_unix_s));
+    let _ = writeln!(s, "> **Test command**: `{}`  ", d.command);
+    let _ = writeln!(
+        s,
+        "> **Run**: {} ({:.0} s in all); every figure below comes from this run\n",
+        if d.sizes.peers {
+            "full report"
+        } else {
+            "without peers"
+        },
+        d.total_s
+    );
+    let _ = writeln!(s, "## Summary\n");
+    let route = auto_route(d);
+    let (large, sync) = (
+        throughput(d, route, d.sizes.large, 1),
+        throughput(d, crate::config::Route::Sync, d.sizes.large, 1),
+    );
+    if let (Some(a), Some(b)) = (large, sync) {
+        let _ = writeln!(
+            s,
+            "- {} calls, one thread: {route} {} logs/s vs sync {} logs/s — **{:.1}x**.",
+            thousands(d.sizes.large),
+            thousands(a.lines_per_sec() as u64),
+            thousands(b.lines_per_sec() as u64),
+            a.lines_per_sec() / b.lines_per_sec().max(1e-9)
+        );
+    }
+    if let Some(l) = latency(d, route) {
+        let m = &l.summary;
+        let _ = writeln!(
+            s,
+            "- Caller-side latency ({route}): p50 {} ns, p99.9 {} ns, mean {:.0} ns.",
+            m.p50_ns, m.p999_ns, m.mean_ns
+        );
+    }
+    peers_headline(s, d);
+    let checks = checklist(d);
+    let passed = checks.iter().filter(|c| c.pass).count();
+    let _ = writeln!(
+        s,
+        "- Verification checklist: {passed} of {} checks pass.\n",
+        checks.len()
+    );
+}
+
+/// uringlog against the fastest peer of the same workload, if peers ran.
+fn peers_headline(s: &mut String, d: &ReportData) {
+    let Some(ours) = crate::targets::peer(d, crate::peers::URINGLOG) else {
+        return;
+    };
+    let best = d
+        .peers
+        .iter()
+        .filter(|m| !m.key.starts_with(crate::peers::URINGLOG))
+        .filter_map(|m| m.result.as_ref().ok().map(|r| (&m.key, r)))
+        .filter(|(_, r)| r.lines_lost() == 0)
+        .max_by(|a, b| a.1.lines_per_sec.total_cmp(&b.1.lines_per_sec));
+    if let Some((name, r)) = best {
+        let _ = writeln!(
+            s,
+            "- Peers, same workload: uringlog {:.2} M lines/s vs the fastest lossless peer, \
+             {name}, {:.2} M lines/s ({:.1}x).",
+            ours.lines_per_sec / 1e6,
+            r.lines_per_sec / 1e6,
+            ours.lines_per_sec / r.lines_per_sec.max(1e-9)
+        );
+    }
+}
+
+/// `YYYY-MM-DD HH:MM UTC` from Unix seconds.
+pub fn utc_date(unix_s: u64) -> String {
+    let days = (unix_s / 86_400) as i64;
+    let (h, m) = ((unix_s % 86_400) / 3600, (unix_s % 3600) / 60);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02} UTC")
+}
+
+/// Seconds in a readable unit.
+pub fn duration(secs: f64) -> String {
+    if secs >= 1.0 {
+        format!("{secs:.3} s")
+    } else if secs >= 1e-3 {
+        format!("{:.2} ms", secs * 1e3)
+    } else {
+        format!("{:.1} µs", secs * 1e6)
+    }
+}
+
+/// Nanoseconds, switching to µs from 10 µs up.
+pub fn nanos(ns: f64) -> String {
+    if ns >= 10_000.0 {
+        format!("{:.1} µs", ns / 1e3)
+    } else {
+        format!("{} ns", thousands(ns.round() as u64))
+    }
+}
+
+/// KiB as MiB.
+pub fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+/// Bytes as KiB or MiB.
+pub fn bytes(b: u64) -> String {
+    if b >= 1 << 20 {
+        format!("{:.2} MiB", b as f64 / (1u64 << 20) as f64)
+    } else {
+        format!("{:.1} KiB", b as f64 / 1024.0)
+    }
+}
+
+/// An error message made safe for one table cell.
+pub fn cell(e: &str) -> String {
+    e.replace('|', "/").replace('\n', " ")
+}
+
+/// Checks that every Markdown table in `md` has as many cells in each row
+/// as in its header; the first offending row otherwise.
+pub fn check_tables(md: &str) -> Result<(), String> {
+    let mut header: Option<usize> = None;
+    for line in md.lines() {
+        if !line.starts_with('|') {
+            header = None;
+            continue;
+        }
+        let cells = line.matches('|').count();
+        match header {
+            None => header = Some(cells),
+            Some(h) if h != cells => {
+                return Err(format!(
+                    "{cells} separators where the header has {h}: {line}"
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::peers::PeerResult;
+    use crate::plan::Sizes;
+    use crate::suite::Measured;
+
+    fn empty() -> ReportData {
+        ReportData {
+            command: "x".into(),
+            started_unix_s: 0,
+            total_s: 1.0,
+            sizes: Sizes::new(true, true),
+            system: Default::default(),
+            throughput: Vec::new(),
+            latency: Vec::new(),
+            idle_rss_kib: Err("not run".into()),
+            batch: Vec::new(),
+            backpressure: Vec::new(),
+            peers: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn peer_rows_match_the_header_and_show_ratios_and_errors() {
+        let mut d = empty();
+        let row = |name: &str, rate: f64| Measured {
+            key: name.to_owned(),
+            result: Ok(PeerResult {
+                lines_per_sec: rate,
+                lines_expected: 10,
+                lines_found: 9,
+                bytes_per_line: 98.4,
+                peak_rss_kib: 2048,
+                ..PeerResult::default()
+            }),
+        };
+        d.peers = vec![
+            row("uringlog", 4e6),
+            Measured {
+                key: "uringlog-io_uring".into(),
+                result: Err("no | ring".into()),
+            },
+            row("other", 1e6),
+        ];
+        let text = render(&d, &Charts::default());
+        check_tables(&text).unwrap();
+        assert!(
+            text.contains("| other | 1.00 | 0 | 0 | 2.0 MiB | 1 | 98 | 4.00x |"),
+            "{text}"
+        );
+        assert!(text.contains("| uringlog-io_uring | not run: no / ring |"));
+        assert!(check_tables("| a | b |\n|---|---|\n| 1 |\n").is_err());
+    }
+
+    #[test]
+    fn dates_and_units() {
+        assert_eq!(utc_date(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc_date(1_795_833_409), "2026-11-28 02:36 UTC");
+        assert_eq!(duration(0.0268), "26.80 ms");
+        assert_eq!(duration(2.5), "2.500 s");
+        assert_eq!(duration(0.000_123_4), "123.4 µs");
+        assert_eq!(nanos(123.4), "123 ns");
+        assert_eq!(nanos(27_500.0), "27.5 µs");
+        assert_eq!(nanos(2_556.0), "2,556 ns");
+        assert_eq!(bytes(3 << 20), "3.00 MiB");
+        assert_eq!(cell("a|b\nc"), "a/b c");
+    }
+}

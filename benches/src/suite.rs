@@ -1,0 +1,168 @@
+//! Runs a [`Plan`], each job in its own child process, with progress on
+//! stderr, and gathers the results the report is rendered from.
+
+use crate::backpressure::BackpressureResult;
+use crate::config::{PolicyName, Route};
+use crate::job::{run_in_child, Output};
+use crate::latency::LatencyResult;
+use crate::peers::PeerResult;
+use crate::plan::{Plan, Sizes, ThroughputKey};
+use crate::sysinfo::SystemInfo;
+use crate::throughput::ThroughputResult;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::time::Instant;
+
+/// One measurement and what it varied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measured<K, T> {
+    /// What the row varies.
+    pub key: K,
+    /// What was measured, or why it could not be.
+    pub result: Result<T, String>,
+}
+
+/// Everything a report shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportData {
+    /// The command line.
+    pub command: String,
+    /// When the run started, seconds since the Unix epoch.
+    pub started_unix_s: u64,
+    /// Wall time of the whole run.
+    pub total_s: f64,
+    /// The run sizes.
+    pub sizes: Sizes,
+    /// The machine.
+    pub system: SystemInfo,
+    /// Section 1.
+    pub throughput: Vec<Measured<ThroughputKey, ThroughputResult>>,
+    /// Section 2.
+    pub latency: Vec<Measured<Route, LatencyResult>>,
+    /// Section 3: peak RSS of a process that does not log, KiB.
+    pub idle_rss_kib: Result<u64, String>,
+    /// Section 4: by batch size.
+    pub batch: Vec<Measured<usize, ThroughputResult>>,
+    /// Section 5.
+    pub backpressure: Vec<Measured<PolicyName, BackpressureResult>>,
+    /// Section 9 (empty when skipped).
+    pub peers: Vec<Measured<String, PeerResult>>,
+}
+
+/// A job output of one kind.
+pub trait FromOutput: Sized {
+    /// `Some` when `o` is this kind.
+    fn from_output(o: Output) -> Option<Self>;
+    /// One line for the progress display.
+    fn brief(&self) -> String;
+}
+
+/// Runs every job of `plan` and collects the results.
+pub fn run(plan: &Plan, sizes: &Sizes, dir: &Path, command: String) -> ReportData {
+    let started = Instant::now();
+    let started_unix_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut p = Progress {
+        done: 0,
+        total: plan.len(),
+    };
+    let system = SystemInfo::collect(dir);
+    let idle_rss_kib = p.run("idle process (memory baseline)", &plan.idle);
+    let latency = p.all(&plan.latency, |r| format!("latency, {r}"));
+    let throughput = p.all(&plan.throughput, |k| {
+        format!(
+            "throughput, {}, {} calls, {} thread(s)",
+            k.route, k.count, k.threads
+        )
+    });
+    let batch = p.all(&plan.batch, |b| format!("batch size {b}"));
+    let backpressure = p.all(&plan.backpressure, |pol| format!("backpressure {pol}"));
+    let peers = p.all(&plan.peers, |n| format!("peer {n}"));
+    ReportData {
+        command,
+        started_unix_s,
+        total_s: started.elapsed().as_secs_f64(),
+        sizes: sizes.clone(),
+        system,
+        throughput,
+        latency,
+        idle_rss_kib,
+        batch,
+        backpressure,
+        peers,
+    }
+}
+
+struct Progress {
+    done: usize,
+    total: usize,
+}
+
+impl Progress {
+    fn run<T: FromOutput>(&mut self, label: &str, job: &crate::job::Job) -> Result<T, String> {
+        self.done += 1;
+        eprint!("[{:>2}/{}] {label} ... ", self.done, self.total);
+        let t = Instant::now();
+        let r = run_in_child(job).and_then(|o| {
+            T::from_output(o).ok_or_else(|| "the child ran a different job".to_owned())
+        });
+        let secs = t.elapsed().as_secs_f64();
+        match &r {
+            Ok(v) => eprintln!("{} ({secs:.1} s)", v.brief()),
+            Err(e) => eprintln!("not run: {e} ({secs:.1} s)"),
+        }
+        r
+    }
+
+    fn all<K: Clone, T: FromOutput>(
+        &mut self,
+        jobs: &[(K, crate::job::Job)],
+        label: impl Fn(&K) -> String,
+    ) -> Vec<Measured<K, T>> {
+        jobs.iter()
+            .map(|(k, job)| Measured {
+                key: k.clone(),
+                result: self.run(&label(k), job),
+            })
+            .collect()
+    }
+}
+
+/// Implements [`FromOutput`] for the output of `Output::$variant`.
+macro_rules! output_kind {
+    ($t:ty, $variant:ident, |$r:ident| $brief:expr) => {
+        impl FromOutput for $t {
+            fn from_output(o: Output) -> Option<Self> {
+                match o {
+                    Output::$variant(r) => Some(r),
+                    _ => None,
+                }
+            }
+            fn brief(&self) -> String {
+                let $r = self;
+                $brief
+            }
+        }
+    };
+}
+
+output_kind!(ThroughputResult, Throughput, |r| {
+    let lost: u64 = r.reps.iter().map(|x| x.file.missing()).sum();
+    format!("{:.2} M lines/s, {lost} lost", r.lines_per_sec() / 1e6)
+});
+output_kind!(LatencyResult, Latency, |r| {
+    let s = &r.summary;
+    format!("p50 {} ns, p99.9 {} ns", s.p50_ns, s.p999_ns)
+});
+output_kind!(BackpressureResult, Backpressure, |r| {
+    format!("written {}, dropped {}", r.counts.written, r.counts.dropped)
+});
+output_kind!(PeerResult, Peer, |r| {
+    let lost = r.lines_lost();
+    format!("{:.2} M lines/s, {lost} lost", r.lines_per_sec / 1e6)
+});
+output_kind!(u64, Idle, |kib| format!(
+    "peak RSS {:.1} MiB",
+    *kib as f64 / 1024.0
+));

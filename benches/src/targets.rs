@@ -1,0 +1,253 @@
+//! Targets vs actual: the seed report's targets and the design's goals,
+//! each judged against this run's figures.
+
+use crate::config::Route;
+use crate::latency::LatencyResult;
+use crate::peers::{PeerResult, URINGLOG};
+use crate::suite::ReportData;
+use crate::throughput::ThroughputResult;
+
+/// One target and how this run did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// The target as stated.
+    pub target: String,
+    /// This run's figure, with where it comes from.
+    pub actual: String,
+    /// `Some(met)`, or `None` when this run did not measure it.
+    pub met: Option<bool>,
+}
+
+impl Target {
+    fn new(target: &str, actual: String, met: Option<bool>) -> Target {
+        Target {
+            target: target.to_owned(),
+            actual,
+            met,
+        }
+    }
+
+    fn unmeasured(target: &str, why: &str) -> Target {
+        Target::new(target, why.to_owned(), None)
+    }
+
+    /// ✅ Met, ❌ Not met, or — not measured.
+    pub fn status(&self) -> &'static str {
+        match self.met {
+            Some(true) => "✅ Met",
+            Some(false) => "❌ Not met",
+            None => "— not measured",
+        }
+    }
+}
+
+/// The async route the engine's `Backend::Auto` picked in this run (from the
+/// batch sweep, which runs with `Auto`): io_uring once it is chosen.
+pub fn auto_route(d: &ReportData) -> Route {
+    let io_uring = d.batch.iter().any(|m| {
+        m.result
+            .as_ref()
+            .is_ok_and(|r| r.backend.starts_with("io_uring"))
+    });
+    if io_uring {
+        Route::AsyncIoUring
+    } else {
+        Route::AsyncPwrite
+    }
+}
+
+/// The throughput result for `route`, `count` calls, `threads` producers.
+pub fn throughput(
+    d: &ReportData,
+    route: Route,
+    count: u64,
+    threads: usize,
+) -> Option<&ThroughputResult> {
+    let m = d.throughput.iter().find(|m| {
+        let k = &m.key;
+        k.route == route && k.count == count && k.threads == threads
+    })?;
+    m.result.as_ref().ok()
+}
+
+/// The latency result for `route`.
+pub fn latency(d: &ReportData, route: Route) -> Option<&LatencyResult> {
+    let m = d.latency.iter().find(|m| m.key == route)?;
+    m.result.as_ref().ok()
+}
+
+/// The peer row `name`.
+pub fn peer<'a>(d: &'a ReportData, name: &str) -> Option<&'a PeerResult> {
+    let m = d.peers.iter().find(|m| m.key == name)?;
+    m.result.as_ref().ok()
+}
+
+/// The seed's four targets.
+pub fn seed_targets(d: &ReportData) -> Vec<Target> {
+    let route = auto_route(d);
+    let big = throughput(d, route, d.sizes.large, 1);
+    let mut v = Vec::new();
+    v.push(match big {
+        Some(r) => {
+            let rate = r.lines_per_sec();
+            let actual = format!(
+                "{} logs/s ({route}, {} calls)",
+                thousands(rate as u64),
+                thousands(r.count)
+            );
+            Target::new("100K+ logs/sec", actual, Some(rate >= 100_000.0))
+        }
+        None => Target::unmeasured("100K+ logs/sec", "throughput run failed"),
+    });
+    v.push(match latency(d, route) {
+        Some(l) => {
+            let s = &l.summary;
+            let actual = format!(
+                "p99.9 {} ns, mean {:.0} ns ({route})",
+                thousands(s.p999_ns),
+                s.mean_ns
+            );
+            Target::new("<1ms latency", actual, Some(s.p999_ns < 1_000_000))
+        }
+        None => Target::unmeasured("<1ms latency", "latency run failed"),
+    });
+    v.push(match big {
+        Some(r) => {
+            let mib = r.peak_rss_kib as f64 / 1024.0;
+            let actual = format!("{mib:.1} MiB peak RSS of the whole process ({route})");
+            Target::new("<50MB memory", actual, Some(mib < 50.0))
+        }
+        None => Target::unmeasured("<50MB memory", "throughput run failed"),
+    });
+    v.push(shutdown_target(d));
+    v
+}
+
+fn shutdown_target(d: &ReportData) -> Target {
+    let reps: Vec<f64> = d
+        .throughput
+        .iter()
+        .filter(|m| m.key.route != Route::Sync)
+        .filter_map(|m| m.result.as_ref().ok())
+        .flat_map(|r| r.reps.iter().map(|x| x.shutdown_s))
+        .collect();
+    if reps.is_empty() {
+        return Target::unmeasured("<5s shutdown", "no async run completed");
+    }
+    let slowest = reps.iter().copied().fold(0.0, f64::max);
+    let actual = format!(
+        "slowest of {} async runs: {:.2} ms",
+        reps.len(),
+        slowest * 1e3
+    );
+    Target::new("<5s shutdown", actual, Some(slowest < 5.0))
+}
+
+/// The design's first milestone and goal (DESIGN.md, performance model).
+pub fn design_targets(d: &ReportData) -> Vec<Target> {
+    let route = auto_route(d);
+    let (rate, rate_from) = match (peer(d, URINGLOG), throughput(d, route, d.sizes.large, 1)) {
+        (Some(p), _) => (
+            Some(p.lines_per_sec),
+            format!("peer workload, {} lines", thousands(p.lines_expected)),
+        ),
+        (None, Some(r)) => (
+            Some(r.lines_per_sec()),
+            format!("{route}, {} calls", thousands(r.count)),
+        ),
+        (None, None) => (None, String::new()),
+    };
+    let lat = latency(d, route).map(|l| &l.summary);
+    let mut v = Vec::new();
+    for (name, min) in [
+        ("milestone: ≥ 5 M lines/s end to end", 5e6),
+        ("goal: ≥ 20 M lines/s end to end", 20e6),
+    ] {
+        v.push(match rate {
+            Some(x) => Target::new(
+                name,
+                format!("{:.2} M lines/s ({rate_from})", x / 1e6),
+                Some(x >= min),
+            ),
+            None => Target::unmeasured(name, "throughput run failed"),
+        });
+    }
+    for (name, max) in [("milestone: p50 ≤ 150 ns", 150), ("goal: p50 ≤ 40 ns", 40)] {
+        v.push(match lat {
+            Some(s) => Target::new(
+                name,
+                format!("{} ns ({route})", s.p50_ns),
+                Some(s.p50_ns <= max),
+            ),
+            None => Target::unmeasured(name, "latency run failed"),
+        });
+    }
+    v.push(spdlog_target(d));
+    v.push(match lat {
+        Some(s) => Target::new(
+            "goal: p99.9 ≤ 150 ns",
+            format!("{} ns ({route})", thousands(s.p999_ns)),
+            Some(s.p999_ns <= 150),
+        ),
+        None => Target::unmeasured("goal: p99.9 ≤ 150 ns", "latency run failed"),
+    });
+    v.push(memory_target(d, route));
+    v
+}
+
+fn spdlog_target(d: &ReportData) -> Target {
+    let name = "milestone: p99.9 below spdlog-rs's (same workload)";
+    match (peer(d, URINGLOG), peer(d, "spdlog-rs")) {
+        (Some(u), Some(s)) => Target::new(
+            name,
+            format!(
+                "{} ns vs spdlog-rs {} ns",
+                thousands(u.p999_ns),
+                thousands(s.p999_ns)
+            ),
+            Some(u.p999_ns < s.p999_ns),
+        ),
+        _ => Target::unmeasured(name, "peers not run"),
+    }
+}
+
+fn memory_target(d: &ReportData, route: Route) -> Target {
+    let name = "milestone and goal: peak RSS ≤ 2 MiB above an empty process";
+    match (throughput(d, route, d.sizes.large, 1), &d.idle_rss_kib) {
+        (Some(r), Ok(idle)) => {
+            let above = r.peak_rss_kib.saturating_sub(*idle) as f64 / 1024.0;
+            let actual = format!(
+                "{above:.2} MiB above ({route}, {} calls)",
+                thousands(r.count)
+            );
+            Target::new(name, actual, Some(above <= 2.0))
+        }
+        _ => Target::unmeasured(name, "a run failed"),
+    }
+}
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+}

@@ -1,0 +1,239 @@
+//! Throughput: `count` calls from `threads` producers, timed from the first
+//! call until shutdown has written everything, then the file is read back.
+
+use crate::config::EngineConfig;
+use crate::measure::{median, peak_rss_kib, warm_page_cache, WARM_BYTES_PER_LINE};
+use crate::verify::{check_file, FileCheck};
+use crate::workload::{log_line, LineMatcher, PATH_THROUGHPUT};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+use uringlog::{Logger, Stats};
+
+/// How long shutdown may take before the run counts it as failed.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What to run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThroughputJob {
+    /// The logger's configuration.
+    pub cfg: EngineConfig,
+    /// Calls in all, shared among the producers.
+    pub count: u64,
+    /// Producer threads (the calling thread is one of them).
+    pub threads: usize,
+    /// Timed repetitions (each with a fresh logger and file).
+    pub reps: usize,
+    /// Whether to run one untimed repetition first.
+    pub warmup: bool,
+    /// Directory for the log files.
+    pub dir: PathBuf,
+    /// Keep the log files.
+    pub keep: bool,
+}
+
+/// The engine's counters, as they cross the process boundary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// `Stats::enqueued`.
+    pub enqueued: u64,
+    /// `Stats::written`.
+    pub written: u64,
+    /// `Stats::dropped`.
+    pub dropped: u64,
+    /// `Stats::bytes_written`.
+    pub bytes_written: u64,
+    /// `Stats::batches`.
+    pub batches: u64,
+    /// `Stats::io_submits`.
+    pub io_submits: u64,
+    /// `Stats::errors`.
+    pub errors: u64,
+}
+
+impl From<Stats> for Counts {
+    fn from(s: Stats) -> Counts {
+        Counts {
+            enqueued: s.enqueued,
+            written: s.written,
+            dropped: s.dropped,
+            bytes_written: s.bytes_written,
+            batches: s.batches,
+            io_submits: s.io_submits,
+            errors: s.errors,
+        }
+    }
+}
+
+impl Counts {
+    /// `written + dropped == enqueued`.
+    pub fn balanced(&self) -> bool {
+        self.written + self.dropped == self.enqueued
+    }
+}
+
+/// One timed repetition.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Rep {
+    /// Seconds until the last call returned.
+    pub calls_s: f64,
+    /// Seconds until shutdown returned: every record written.
+    pub end_to_end_s: f64,
+    /// Seconds `shutdown` took.
+    pub shutdown_s: f64,
+    /// Why shutdown failed, if it did.
+    pub shutdown_error: Option<String>,
+    /// Counters after shutdown.
+    pub counts: Counts,
+    /// The file read back.
+    pub file: FileCheck,
+}
+
+/// The repetitions of a job and what the process cost.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ThroughputResult {
+    /// Calls per repetition.
+    pub count: u64,
+    /// Producer threads.
+    pub threads: usize,
+    /// Timed repetitions.
+    pub reps: Vec<Rep>,
+    /// `Logger::io_backend()` of the first repetition.
+    pub backend: String,
+    /// Peak RSS of the process, KiB.
+    pub peak_rss_kib: u64,
+}
+
+impl ThroughputResult {
+    /// Median seconds from the first call to shutdown done.
+    pub fn end_to_end_s(&self) -> f64 {
+        median(&self.reps.iter().map(|r| r.end_to_end_s).collect::<Vec<_>>())
+    }
+
+    /// Median seconds until the last call returned.
+    pub fn calls_s(&self) -> f64 {
+        median(&self.reps.iter().map(|r| r.calls_s).collect::<Vec<_>>())
+    }
+
+    /// Median seconds shutdown took.
+    pub fn shutdown_s(&self) -> f64 {
+        median(&self.reps.iter().map(|r| r.shutdown_s).collect::<Vec<_>>())
+    }
+
+    /// Lines in the file per second, end to end (median repetition).
+    pub fn lines_per_sec(&self) -> f64 {
+        let found = self.reps.iter().map(|r| r.file.found).min().unwrap_or(0);
+        rate(found, self.end_to_end_s())
+    }
+}
+
+/// `n / secs`, 0 for an empty interval.
+pub fn rate(n: u64, secs: f64) -> f64 {
+    if secs > 0.0 {
+        n as f64 / secs
+    } else {
+        0.0
+    }
+}
+
+/// Runs `job` in this process.
+pub fn run(job: &ThroughputJob) -> Result<ThroughputResult, String> {
+    std::fs::create_dir_all(&job.dir).map_err(|e| format!("{}: {e}", job.dir.display()))?;
+    let mut out = ThroughputResult {
+        count: job.count,
+        threads: job.threads.max(1),
+        ..ThroughputResult::default()
+    };
+    if job.warmup {
+        let bytes = job.count * WARM_BYTES_PER_LINE;
+        warm_page_cache(&job.dir, bytes).map_err(|e| format!("warming the page cache: {e}"))?;
+        let file = job.dir.join("warmup.log");
+        one_rep(job, &file, &mut out.backend)?;
+        remove(&file, false)?;
+    }
+    for i in 0..job.reps.max(1) {
+        let file = job.dir.join(format!("rep{i}.log"));
+        out.reps.push(one_rep(job, &file, &mut out.backend)?);
+        remove(&file, job.keep)?;
+    }
+    out.peak_rss_kib = peak_rss_kib();
+    Ok(out)
+}
+
+/// Deletes a finished log file (unless kept) so its pages are reused by the
+/// next repetition right away.
+pub fn remove(file: &Path, keep: bool) -> Result<(), String> {
+    if keep {
+        return Ok(());
+    }
+    std::fs::remove_file(file).map_err(|e| format!("removing {}: {e}", file.display()))
+}
+
+fn one_rep(job: &ThroughputJob, file: &Path, backend: &mut String) -> Result<Rep, String> {
+    let (timed, stats, used) = timed_rep(&job.cfg, job.count, job.threads, file)?;
+    if backend.is_empty() {
+        *backend = used;
+    }
+    let matcher = LineMatcher::new(PATH_THROUGHPUT);
+    let n = job.threads.max(1) as u64;
+    let checked = check_file(file, &matcher, job.count, n).map_err(|e| e.to_string())?;
+    Ok(Rep {
+        counts: stats.into(),
+        file: checked,
+        ..timed
+    })
+}
+
+/// Builds a logger on `file`, logs `count` calls from `threads` producers
+/// and shuts it down: the timings (counters and file left empty), the final
+/// counters and the backend used. For benchmarks as well as the report.
+pub fn timed_rep(
+    cfg: &EngineConfig,
+    count: u64,
+    threads: usize,
+    file: &Path,
+) -> Result<(Rep, Stats, String), String> {
+    let (logger, guard) = cfg.build(file)?;
+    let backend = logger.io_backend().to_string();
+    let n = threads.max(1);
+    let barrier = Arc::new(Barrier::new(n));
+    let others: Vec<_> = (1..n)
+        .map(|t| {
+            let (l, b) = (logger.clone(), barrier.clone());
+            thread::spawn(move || {
+                b.wait();
+                log_share(&l, t, n, count);
+            })
+        })
+        .collect();
+    barrier.wait();
+    let start = Instant::now();
+    log_share(&logger, 0, n, count);
+    for h in others {
+        h.join()
+            .map_err(|_| "a producer thread panicked".to_owned())?;
+    }
+    let calls_s = start.elapsed().as_secs_f64();
+    let before_shutdown = Instant::now();
+    let shut = guard.shutdown(SHUTDOWN_TIMEOUT);
+    let rep = Rep {
+        calls_s,
+        end_to_end_s: start.elapsed().as_secs_f64(),
+        shutdown_s: before_shutdown.elapsed().as_secs_f64(),
+        shutdown_error: shut.as_ref().err().map(|e| e.to_string()),
+        ..Rep::default()
+    };
+    let stats = shut.unwrap_or_else(|_| logger.stats());
+    Ok((rep, stats, backend))
+}
+
+/// Producer `t` of `n` logs ids `t, t + n, …` below `count`.
+fn log_share(logger: &Logger, t: usize, n: usize, count: u64) {
+    let mut id = t as u64;
+    while id < count {
+        log_line(logger, id, PATH_THROUGHPUT);
+        id += n as u64;
+    }
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Finds the best uringlog configuration for this machine: sweeps ring capacity
+# x batch size x backend through the harness (`uringlog-bench sweep`), writes
+# bench-results/sweep.csv, draws bench-results/sweep.png (linked by the next
+# PERFORMANCE_REPORT.md written in this directory) and prints the best point.
+# In-flight depth (--depths 1,2,4) is accepted and skipped with a note while
+# the engine's Builder has no such option.
+#
+# Changes on the machine: nothing but ./target (the release build), the files
+# in bench-results/ and temporary log files that the sweep removes.
+#
+# Usage: scripts/tune.sh [sweep options], e.g.
+#   scripts/tune.sh --count 200000 --rings 64K,1M --batches 64,1024 --backends pwrite,io_uring
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out_dir="bench-results"
+mkdir -p "$out_dir"
+
+bench() {
+    cargo run --quiet --release --manifest-path "$root/Cargo.toml" -p uringlog-bench -- "$@"
+}
+
+bench sweep --out "$out_dir/sweep.csv" "$@"
+bench plot --dir "$out_dir"
+echo "top configurations (lines/s):"
+tail -n +2 "$out_dir/sweep.csv" | grep ',ok$' | sort -t, -k6 -g -r | head -5 |
+    awk -F, '{ printf "  %-8s ring %8d B  batch %6d  %12.0f lines/s\n", $3, $1, $2, $6 }'

@@ -252,7 +252,13 @@ impl Producer {
                 NAPPING => self.wake_lazily(used),
                 _ => self.shared.wake_writer(),
             },
-            Push::Refused => bump(&counters.dropped),
+            Push::Refused => {
+                bump(&counters.dropped);
+                // The ring is full: a sleeping writer is needed now.
+                if self.shared.signal.parked.load(Ordering::Relaxed) != AWAKE {
+                    self.shared.wake_writer();
+                }
+            }
             Push::Oversized => {
                 bump(&counters.dropped);
                 bump(&counters.oversized);

@@ -75,7 +75,7 @@ pub use error::{BuildError, FlushError, ShutdownError};
 pub use io::{BackendKind, IoBackendInfo};
 pub use level::Level;
 pub use logger::Logger;
-pub use policy::{Backend, Mode, Policy};
+pub use policy::{Backend, Durability, Mode, Policy};
 pub use producer::Producer;
 pub use shutdown::{WriterGuard, DROP_SHUTDOWN_TIMEOUT};
 pub use sink::{MemoryHandle, MemorySink, SharedFd, Sink, Target, WriteOutcome};

@@ -39,3 +39,21 @@ pub enum Backend {
     /// `pwrite(2)` at offsets the writer tracks.
     Pwrite,
 }
+
+/// How far the writer goes to make written records survive a crash.
+///
+/// [`crate::Logger::flush_sync`] makes everything logged before it durable
+/// whatever this is set to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Durability {
+    /// Records are written to the kernel (the page cache); the kernel writes
+    /// them back to disk in its own time.
+    #[default]
+    None,
+    /// Also `fdatasync` every file sink periodically — after
+    /// `sync_interval_bytes` written or `sync_interval_ms`, whichever comes
+    /// first — and once more at shutdown. With io_uring the sync runs in the
+    /// kernel while the writer keeps draining; with pwrite it blocks the writer.
+    Data,
+}

@@ -6,14 +6,16 @@
 //! and copied to the others. A record's accounting (`written` or `dropped`)
 //! follows its primary sink; failures of the other sinks count in `errors`.
 
+use super::durability::{SyncPlan, SyncTracker, PERIODIC};
 use crate::format::LineFormat;
-use crate::io::{Completion, IoBackend, IoTarget, Submission};
+use crate::io::{Completion, Event, IoBackend, IoTarget, Submission, SyncRequest};
 use crate::level::Level;
 use crate::record::Split;
 use crate::shared::Shared;
-use crate::sink::{Sink, Target, WriteOutcome};
+use crate::sink::{SharedFd, Sink, Target, WriteOutcome};
 use crate::stats::WriterCounters;
 use std::io;
+use std::time::Duration;
 
 /// Spare batch buffers kept for reuse.
 const MAX_SPARE_BUFFERS: usize = 8;
@@ -27,6 +29,8 @@ pub(crate) struct SinkSlot {
     buf: Vec<u8>,
     /// Records in `buf` whose primary sink this is.
     primary: u64,
+    /// The file of the last `Target::File`, for syncs.
+    last_fd: Option<SharedFd>,
 }
 
 impl SinkSlot {
@@ -36,6 +40,7 @@ impl SinkSlot {
             min_level,
             buf: Vec::new(),
             primary: 0,
+            last_fd: None,
         }
     }
 }
@@ -48,15 +53,18 @@ pub(crate) struct SinkSet {
     batch_bytes: usize,
     /// Records gathered since the last submission.
     records: u64,
+    /// Syncs in flight and the periodic schedule.
+    syncs: SyncTracker,
 }
 
 impl SinkSet {
-    pub(crate) fn new(slots: Vec<SinkSlot>, batch_bytes: usize) -> SinkSet {
+    pub(crate) fn new(slots: Vec<SinkSlot>, batch_bytes: usize, plan: SyncPlan) -> SinkSet {
         let mut set = SinkSet {
             slots,
             spare: Vec::new(),
             batch_bytes,
             records: 0,
+            syncs: SyncTracker::new(plan),
         };
         for s in &mut set.slots {
             s.buf.reserve(batch_bytes + 1024);
@@ -131,7 +139,11 @@ impl SinkSet {
                 }
             };
             let target = match target {
-                Target::File { fd, offset } => IoTarget::File { fd, offset },
+                Target::File { fd, offset } => {
+                    self.syncs.wrote(buf.len() as u64);
+                    slot.last_fd = Some(fd.clone());
+                    IoTarget::File { fd, offset }
+                }
                 Target::Stream { fd } => IoTarget::Stream { fd },
                 Target::Inline => {
                     let c = match slot.sink.write_inline(&buf) {
@@ -146,24 +158,79 @@ impl SinkSet {
                 sink: i,
                 target,
                 buf,
+                start: 0,
                 records,
             };
-            io.submit(sub, &mut |c| self.complete(shared, c));
+            io.submit(sub, &mut |e| self.on_event(shared, e));
         }
         self.records = 0;
-        shared
-            .counters
-            .io_submits
-            .store(io.submits(), crate::sync::Ordering::Relaxed);
+        if self.syncs.periodic_due() {
+            self.request_sync(io, shared, PERIODIC);
+        }
+        store_submits(io, shared);
     }
 
-    /// Waits for every in-flight batch and accounts it.
+    /// Waits for every in-flight batch and sync and accounts it.
     pub(crate) fn wait_all(&mut self, io: &mut dyn IoBackend, shared: &Shared) {
-        io.wait_all(&mut |c| self.complete(shared, c));
-        shared
-            .counters
-            .io_submits
-            .store(io.submits(), crate::sync::Ordering::Relaxed);
+        io.wait_all(&mut |e| self.on_event(shared, e));
+        store_submits(io, shared);
+    }
+
+    /// Accounts whatever finished, without blocking.
+    pub(crate) fn poll(&mut self, io: &mut dyn IoBackend, shared: &Shared) {
+        io.poll(&mut |e| self.on_event(shared, e));
+    }
+
+    /// Waits up to `timeout` for in-flight I/O; false when there is none.
+    pub(crate) fn wait_some(
+        &mut self,
+        io: &mut dyn IoBackend,
+        shared: &Shared,
+        timeout: Duration,
+    ) -> bool {
+        io.wait_some(timeout, &mut |e| self.on_event(shared, e))
+    }
+
+    /// Syncs every file written so far; `ticket` is a `flush_sync` ticket
+    /// (acknowledged once all finish) or [`PERIODIC`].
+    pub(crate) fn request_sync(&mut self, io: &mut dyn IoBackend, shared: &Shared, ticket: u64) {
+        let fds: Vec<(usize, SharedFd)> = (self.slots.iter().enumerate())
+            .filter_map(|(i, s)| s.last_fd.clone().map(|fd| (i, fd)))
+            .collect();
+        self.syncs.begin(ticket, fds.len());
+        for (sink, fd) in fds {
+            let req = SyncRequest { sink, fd, ticket };
+            io.sync(req, &mut |e| self.on_event(shared, e));
+        }
+        self.syncs.ack_ready(shared);
+    }
+
+    /// The durability the logger was built with.
+    pub(crate) fn durability(&self) -> crate::policy::Durability {
+        self.syncs.durability()
+    }
+
+    fn on_event(&mut self, shared: &Shared, e: Event) {
+        match e {
+            Event::Write(c) => self.complete(shared, c),
+            Event::Sync {
+                sink,
+                ticket,
+                error,
+            } => {
+                let k = &shared.counters;
+                match error {
+                    None => WriterCounters::add(&k.syncs, 1),
+                    Some(e) => {
+                        WriterCounters::add(&k.errors, 1);
+                        let what = self.slots[sink].sink.describe();
+                        shared.report_error(format!("fdatasync of {what} failed: {e}"));
+                    }
+                }
+                self.syncs.finished(ticket);
+                self.syncs.ack_ready(shared);
+            }
+        }
     }
 
     /// Accounts one finished batch and keeps its buffer for reuse.
@@ -171,7 +238,7 @@ impl SinkSet {
         let slot = &mut self.slots[c.sink];
         slot.sink.on_write(&WriteOutcome {
             offset: c.offset,
-            requested: c.buf.len(),
+            requested: c.requested(),
             written: c.written,
             error: c.error.as_ref(),
         });
@@ -193,7 +260,7 @@ impl SinkSet {
                     "write to {}{at} failed after {} of {} bytes ({} records dropped): {e}",
                     slot.sink.describe(),
                     c.written,
-                    c.buf.len(),
+                    c.requested(),
                     c.records
                 ));
             }
@@ -216,11 +283,19 @@ impl SinkSet {
     }
 }
 
+fn store_submits(io: &dyn IoBackend, shared: &Shared) {
+    shared
+        .counters
+        .io_submits
+        .store(io.submits(), crate::sync::Ordering::Relaxed);
+}
+
 fn done_ok(sink: usize, buf: Vec<u8>, records: u64, offset: Option<u64>) -> Completion {
     Completion {
         sink,
         written: buf.len(),
         buf,
+        start: 0,
         records,
         offset,
         error: None,
@@ -237,6 +312,7 @@ fn failed(
     Completion {
         sink,
         buf,
+        start: 0,
         records,
         offset,
         written: 0,

@@ -79,6 +79,12 @@ impl FileSink {
         }
     }
 
+    /// Opens (or creates) `path` for appending with `O_DIRECT`: writes
+    /// bypass the page cache.
+    pub fn new_direct(path: impl AsRef<Path>) -> Result<FileSink, OpenError> {
+        FileSink::new(path)
+    }
+
     /// The file's path.
     pub fn path(&self) -> &Path {
         &self.path

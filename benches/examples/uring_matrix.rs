@@ -155,7 +155,10 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let lines: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let lines: u64 = args
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
     let reps: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(3);
     let filter = args.next().unwrap_or_default();
     let dir = tempfile::tempdir_in(".")?;

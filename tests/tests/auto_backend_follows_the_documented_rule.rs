@@ -18,9 +18,9 @@ fn auto_backend_follows_the_documented_rule() {
         .unwrap();
     let info = logger.io_backend();
     assert_eq!(info.kind, BackendKind::IoUring, "{info}");
-    assert!(info
-        .reason
-        .starts_with("Durability::Data: fdatasync runs in the kernel while the writer keeps draining"));
+    assert!(info.reason.starts_with(
+        "Durability::Data: fdatasync runs in the kernel while the writer keeps draining"
+    ));
 
     let (sink, _) = MemorySink::new();
     let (logger, _guard) = Logger::builder().sink(sink).build().unwrap();
@@ -28,7 +28,10 @@ fn auto_backend_follows_the_documented_rule() {
     if cpus <= 2 {
         assert_eq!(
             info.to_string(),
-            format!("pwrite: buffered writes on {cpus} CPU{} measure faster with pwrite than io_uring", if cpus == 1 { "" } else { "s" })
+            format!(
+                "pwrite: buffered writes on {cpus} CPU{} measure faster with pwrite than io_uring",
+                if cpus == 1 { "" } else { "s" }
+            )
         );
     } else {
         assert_eq!(info.kind, BackendKind::IoUring, "{info}");

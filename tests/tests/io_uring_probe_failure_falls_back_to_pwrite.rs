@@ -8,10 +8,17 @@ use uringlog::{Backend, BackendKind, BuildError, Logger, MemorySink};
 const SIMULATED: &str = "io_uring_setup failed: EPERM (simulated by the test hook) — \
      kernel.io_uring_disabled=2 (or =1 and not in kernel.io_uring_group) or a seccomp filter";
 
-fn build(backend: Backend, fail_probe: bool) -> Result<(Logger, uringlog::WriterGuard), BuildError> {
+fn build(
+    backend: Backend,
+    fail_probe: bool,
+) -> Result<(Logger, uringlog::WriterGuard), BuildError> {
     let (sink, _) = MemorySink::new();
     let b = Logger::builder().sink(sink).backend(backend);
-    let b = if fail_probe { b.test_fail_io_uring_probe() } else { b };
+    let b = if fail_probe {
+        b.test_fail_io_uring_probe()
+    } else {
+        b
+    };
     b.build()
 }
 

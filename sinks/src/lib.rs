@@ -19,4 +19,4 @@
 
 mod file;
 
-pub use file::{FileSink, OpenError};
+pub use file::{FileSink, OpenError, DIRECT_IO_ALIGN};

@@ -1,6 +1,6 @@
 //! A full file system: failed batches are counted in `errors` and their
 //! records in `dropped`, the writer keeps serving, and writing resumes once
-//! space returns. Runs on a small tmpfs when this process may mount one,
+//! space returns; buffered and `O_DIRECT`. Runs on a small tmpfs when this process may mount one,
 //! else with `RLIMIT_FSIZE` standing in for the size limit (`EFBIG`).
 
 use std::ffi::CString;
@@ -88,11 +88,19 @@ fn set_fsize(bytes: libc::rlim_t) {
     assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_FSIZE, &r) }, 0);
 }
 
-fn scenario(backend: Backend, base: &Path) {
+fn scenario(backend: Backend, direct: bool, base: &Path) {
     let limit = Limit::set_up(base);
     let path = limit.log_dir(base).join("app.log");
+    let sink = if direct {
+        match FileSink::new_direct(&path) {
+            Ok(s) => s,
+            Err(e) => return eprintln!("O_DIRECT case skipped: {e}"),
+        }
+    } else {
+        FileSink::new(&path).unwrap()
+    };
     let (logger, guard) = Logger::builder()
-        .sink(FileSink::new(&path).unwrap())
+        .sink(sink)
         .backend(backend)
         .io_depth(4)
         .batch_bytes(16 * 1024)
@@ -138,13 +146,15 @@ fn scenario(backend: Backend, base: &Path) {
 
 #[test]
 fn disk_full_counts_errors_and_resumes() {
+    let uring =
+        uringlog_tests::io_uring_available("disk_full_counts_errors_and_resumes (io_uring)");
     for backend in [Backend::Pwrite, Backend::IoUring] {
-        if backend == Backend::IoUring
-            && !uringlog_tests::io_uring_available("disk_full_counts_errors_and_resumes (io_uring)")
-        {
-            continue;
+        for direct in [false, true] {
+            if backend == Backend::IoUring && !uring {
+                continue;
+            }
+            let base = tempfile::tempdir().unwrap();
+            scenario(backend, direct, base.path());
         }
-        let base = tempfile::tempdir().unwrap();
-        scenario(backend, base.path());
     }
 }

@@ -84,6 +84,52 @@ pub(crate) fn fdatasync(fd: BorrowedFd<'_>) -> io::Result<()> {
     }
 }
 
+/// Reads the `len` bytes at `base` (aligned) of a file that may be open
+/// with `O_DIRECT`: one aligned read of an `align`-byte block.
+pub(crate) fn read_at(
+    fd: BorrowedFd<'_>,
+    base: u64,
+    len: usize,
+    align: usize,
+) -> io::Result<Vec<u8>> {
+    if len == 0 {
+        return Ok(Vec::new());
+    }
+    let mut raw = vec![0u8; 2 * align];
+    let pad = (align - raw.as_ptr() as usize % align) % align;
+    let n = loop {
+        let block = &mut raw[pad..pad + align];
+        // SAFETY: `block` is a valid writable slice of `align` bytes and
+        // `fd` is open for the duration of the call.
+        let r = unsafe {
+            libc::pread(
+                fd.as_raw_fd(),
+                block.as_mut_ptr().cast(),
+                align,
+                base as libc::off_t,
+            )
+        };
+        if r >= 0 {
+            break r as usize;
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    };
+    if n < len {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!(
+                "the file is shorter than its logged length ({} < {})",
+                base + n as u64,
+                base + len as u64
+            ),
+        ));
+    }
+    Ok(raw[pad..pad + len].to_vec())
+}
+
 /// Writes all of `buf` at `offset`; on error, how much was written and why.
 pub(crate) fn write_all_at(
     fd: BorrowedFd<'_>,

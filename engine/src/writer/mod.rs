@@ -21,6 +21,7 @@
 //! sleeps (see `Producer`), so a burst does not pay a wake-up syscall; the
 //! park timeout bounds how long a trickle of records waits.
 
+mod direct_io;
 pub(crate) mod durability;
 mod rings;
 pub(crate) mod sinks;

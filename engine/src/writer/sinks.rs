@@ -6,6 +6,7 @@
 //! and copied to the others. A record's accounting (`written` or `dropped`)
 //! follows its primary sink; failures of the other sinks count in `errors`.
 
+use super::direct_io::DirectIo;
 use super::durability::{SyncPlan, SyncTracker, PERIODIC};
 use crate::format::LineFormat;
 use crate::io::{Completion, Event, IoBackend, IoTarget, Submission, SyncRequest};
@@ -31,18 +32,72 @@ pub(crate) struct SinkSlot {
     primary: u64,
     /// The file of the last `Target::File`, for syncs.
     last_fd: Option<SharedFd>,
+    /// Set for sinks whose file is open with `O_DIRECT`.
+    direct: Option<DirectIo>,
 }
 
 impl SinkSlot {
     pub(crate) fn new(sink: Box<dyn Sink>, min_level: Level) -> SinkSlot {
         SinkSlot {
-            sink,
             min_level,
             buf: Vec::new(),
             primary: 0,
             last_fd: None,
+            direct: sink.direct_io_alignment().map(DirectIo::new),
+            sink,
         }
     }
+
+    /// Record bytes gathered in `buf`.
+    fn data_len(&self) -> usize {
+        self.data_len_of(&self.buf)
+    }
+
+    /// Record bytes in `buf`, a batch buffer of this sink.
+    fn data_len_of(&self, buf: &[u8]) -> usize {
+        buf.len() - self.direct.as_ref().map_or(0, DirectIo::prefix)
+    }
+
+    /// Asks the sink where the batch in `buf` (`len` record bytes) goes and,
+    /// for O_DIRECT, makes `buf` an aligned write of whole blocks.
+    fn route(&mut self, len: usize, buf: &mut Vec<u8>) -> Routed {
+        let target = match self.sink.target(len) {
+            Ok(t) => t,
+            Err(e) => return Routed::Failed(e, None),
+        };
+        match target {
+            Target::File { fd, offset } => {
+                self.last_fd = Some(fd.clone());
+                match self.direct.as_mut().map(|d| d.prepare(buf, &fd, offset)) {
+                    None => Routed::Io(IoTarget::File { fd, offset }, 0),
+                    Some(Ok((start, base))) => {
+                        Routed::Io(IoTarget::File { fd, offset: base }, start)
+                    }
+                    Some(Err(e)) => Routed::Failed(e, Some(offset)),
+                }
+            }
+            Target::Stream { fd } => Routed::Io(IoTarget::Stream { fd }, 0),
+            Target::Inline => Routed::Inline,
+        }
+    }
+
+    /// Makes `buf` ready for a new batch.
+    fn begin(&mut self) {
+        match &mut self.direct {
+            Some(d) => d.begin(&mut self.buf),
+            None => self.buf.clear(),
+        }
+    }
+}
+
+/// Where a batch goes, once its sink has answered.
+enum Routed {
+    /// To the backend; the bytes start at the given index of the buffer.
+    Io(IoTarget, usize),
+    /// To the sink's `write_inline`.
+    Inline,
+    /// Nowhere: the sink (or the O_DIRECT preparation) failed.
+    Failed(io::Error, Option<u64>),
 }
 
 /// Every sink of a logger with its pending batch.
@@ -51,6 +106,9 @@ pub(crate) struct SinkSet {
     spare: Vec<Vec<u8>>,
     /// Submit once any buffer holds this many bytes.
     batch_bytes: usize,
+    /// Capacity of a new batch buffer: `batch_bytes`, room for the record
+    /// that crosses it, and O_DIRECT alignment and padding.
+    buf_capacity: usize,
     /// Records gathered since the last submission.
     records: u64,
     /// Syncs in flight and the periodic schedule.
@@ -59,15 +117,21 @@ pub(crate) struct SinkSet {
 
 impl SinkSet {
     pub(crate) fn new(slots: Vec<SinkSlot>, batch_bytes: usize, plan: SyncPlan) -> SinkSet {
+        let direct_extra = (slots.iter())
+            .filter_map(|s| s.direct.as_ref().map(DirectIo::extra_capacity))
+            .max()
+            .unwrap_or(0);
         let mut set = SinkSet {
             slots,
             spare: Vec::new(),
             batch_bytes,
+            buf_capacity: batch_bytes + 1024 + direct_extra,
             records: 0,
             syncs: SyncTracker::new(plan),
         };
         for s in &mut set.slots {
-            s.buf.reserve(batch_bytes + 1024);
+            s.buf.reserve(set.buf_capacity);
+            s.begin();
         }
         set
     }
@@ -79,7 +143,7 @@ impl SinkSet {
 
     /// Whether a batch should go now: `batch_size` records or a full buffer.
     pub(crate) fn is_full(&self, batch_size: u64) -> bool {
-        self.records >= batch_size || self.slots.iter().any(|s| s.buf.len() >= self.batch_bytes)
+        self.records >= batch_size || self.slots.iter().any(|s| s.data_len() >= self.batch_bytes)
     }
 
     /// Formats one record into every sink that accepts its level.
@@ -121,53 +185,61 @@ impl SinkSet {
     /// Submits every non-empty batch. Completions are accounted as they come.
     pub(crate) fn submit_all(&mut self, io: &mut dyn IoBackend, shared: &Shared) {
         for i in 0..self.slots.len() {
-            if self.slots[i].buf.is_empty() {
-                continue;
+            if self.slots[i].data_len() > 0 {
+                self.submit_slot(i, io, shared);
             }
-            let fresh = self
-                .spare
-                .pop()
-                .unwrap_or_else(|| Vec::with_capacity(self.batch_bytes + 1024));
-            let slot = &mut self.slots[i];
-            let buf = std::mem::replace(&mut slot.buf, fresh);
-            let records = std::mem::take(&mut slot.primary);
-            let target = match slot.sink.target(buf.len()) {
-                Ok(t) => t,
-                Err(e) => {
-                    self.complete(shared, failed(i, buf, records, None, e));
-                    continue;
-                }
-            };
-            let target = match target {
-                Target::File { fd, offset } => {
-                    self.syncs.wrote(buf.len() as u64);
-                    slot.last_fd = Some(fd.clone());
-                    IoTarget::File { fd, offset }
-                }
-                Target::Stream { fd } => IoTarget::Stream { fd },
-                Target::Inline => {
-                    let c = match slot.sink.write_inline(&buf) {
-                        Ok(()) => done_ok(i, buf, records, None),
-                        Err(e) => failed(i, buf, records, None, e),
-                    };
-                    self.complete(shared, c);
-                    continue;
-                }
-            };
-            let sub = Submission {
-                sink: i,
-                target,
-                buf,
-                start: 0,
-                records,
-            };
-            io.submit(sub, &mut |e| self.on_event(shared, e));
         }
         self.records = 0;
         if self.syncs.periodic_due() {
             self.request_sync(io, shared, PERIODIC);
         }
         store_submits(io, shared);
+    }
+
+    /// Hands sink `i`'s batch to its target and starts a fresh one.
+    fn submit_slot(&mut self, i: usize, io: &mut dyn IoBackend, shared: &Shared) {
+        if self.slots[i]
+            .direct
+            .as_ref()
+            .is_some_and(|d| d.overlap_in_flight)
+        {
+            // The O_DIRECT ordering rule (see `direct_io`).
+            io.wait_all(&mut |e| self.on_event(shared, e));
+        }
+        let fresh = self
+            .spare
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(self.buf_capacity));
+        let slot = &mut self.slots[i];
+        let mut buf = std::mem::replace(&mut slot.buf, fresh);
+        let len = slot.data_len_of(&buf);
+        let records = std::mem::take(&mut slot.primary);
+        let routed = slot.route(len, &mut buf);
+        slot.begin();
+        let (target, start) = match routed {
+            Routed::Io(target, start) => (target, start),
+            Routed::Inline => {
+                let c = match slot.sink.write_inline(&buf) {
+                    Ok(()) => done_ok(i, buf, records, None),
+                    Err(e) => failed(i, buf, records, None, e),
+                };
+                return self.complete(shared, c);
+            }
+            Routed::Failed(e, offset) => {
+                return self.complete(shared, failed(i, buf, records, offset, e))
+            }
+        };
+        if let IoTarget::File { .. } = target {
+            self.syncs.wrote(len as u64);
+        }
+        let sub = Submission {
+            sink: i,
+            target,
+            buf,
+            start,
+            records,
+        };
+        io.submit(sub, &mut |e| self.on_event(shared, e));
     }
 
     /// Waits for every in-flight batch and sync and accounts it.
@@ -234,11 +306,20 @@ impl SinkSet {
     }
 
     /// Accounts one finished batch and keeps its buffer for reuse.
-    fn complete(&mut self, shared: &Shared, c: Completion) {
+    fn complete(&mut self, shared: &Shared, mut c: Completion) {
         let slot = &mut self.slots[c.sink];
+        let mut requested = c.requested();
+        if let Some(d) = slot.direct.as_mut() {
+            // Report in the sink's terms: records only, at the logical offset.
+            if let Some(l) = c.offset.and_then(|_| d.completed()) {
+                c.written = d.logical_written(l, c.written);
+                c.offset = Some(l.offset);
+                requested = l.len;
+            }
+        }
         slot.sink.on_write(&WriteOutcome {
             offset: c.offset,
-            requested: c.requested(),
+            requested,
             written: c.written,
             error: c.error.as_ref(),
         });
@@ -260,7 +341,7 @@ impl SinkSet {
                     "write to {}{at} failed after {} of {} bytes ({} records dropped): {e}",
                     slot.sink.describe(),
                     c.written,
-                    c.requested(),
+                    requested,
                     c.records
                 ));
             }

@@ -9,6 +9,7 @@
 //! shutdown returned), writer-thread CPU ns per line (`Stats::writer_cpu_ns`)
 //! and whole-process CPU ns per line. `filter` keeps rows whose label
 //! contains it (e.g. `buffered`, `data`, `direct`, `auto`).
+//! `SYNC_INTERVAL_BYTES` sets the periodic sync interval of the `data` rows.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -52,6 +53,14 @@ struct Sample {
     syncs: u64,
 }
 
+/// `SYNC_INTERVAL_BYTES` in the environment, else 8 MiB (the default).
+fn sync_interval_bytes() -> u64 {
+    std::env::var("SYNC_INTERVAL_BYTES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(8 << 20)
+}
+
 fn process_cpu_ns() -> u64 {
     // SAFETY: an all-zero rusage is a valid value of this plain C struct.
     let mut r: libc::rusage = unsafe { std::mem::zeroed() };
@@ -77,7 +86,7 @@ fn run(c: Case, lines: u64, dir: &Path) -> Result<Sample, Box<dyn std::error::Er
         .batch_size(1 << 20)
         .ring_capacity(1 << 20)
         .durability(c.durability)
-        .sync_interval_bytes(8 << 20)
+        .sync_interval_bytes(sync_interval_bytes())
         .build()?;
     let cpu0 = process_cpu_ns();
     let t = Instant::now();
@@ -162,23 +171,36 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let reps: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(3);
     let filter = args.next().unwrap_or_default();
     let dir = tempfile::tempdir_in(".")?;
-    // Warm up: page cache, allocator, first-touch faults.
-    for _ in 0..2 {
-        run(cases()[0], lines, dir.path())?;
+    let cases: Vec<Case> = cases()
+        .into_iter()
+        .filter(|c| c.label().contains(&filter))
+        .collect();
+    // Warm up: page cache, allocator, first-touch faults (`WARMUP_RUNS`, default 2).
+    let warmups: usize = std::env::var("WARMUP_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2);
+    for _ in 0..warmups {
+        run(cases[0], lines, dir.path())?;
+    }
+    // Repetitions go round the whole list, so a noisy moment on this shared
+    // machine hits every configuration alike; the median is reported.
+    let mut samples: Vec<Vec<Sample>> = cases.iter().map(|_| Vec::new()).collect();
+    for _ in 0..reps {
+        for (c, out) in cases.iter().zip(&mut samples) {
+            out.push(run(*c, lines, dir.path())?);
+        }
     }
     println!("| configuration | M lines/s | writer CPU ns/line | process CPU ns/line | syncs |");
     println!("|---|---|---|---|---|");
-    for c in cases().into_iter().filter(|c| c.label().contains(&filter)) {
-        let samples: Vec<Sample> = (0..reps)
-            .map(|_| run(c, lines, dir.path()))
-            .collect::<Result<_, _>>()?;
+    for (c, s) in cases.iter().zip(&samples) {
         println!(
             "| {} | {:.2} | {:.1} | {:.1} | {} |",
             c.label(),
-            median(samples.iter().map(|s| s.lines_per_s / 1e6).collect()),
-            median(samples.iter().map(|s| s.writer_ns).collect()),
-            median(samples.iter().map(|s| s.process_ns).collect()),
-            samples[0].syncs
+            median(s.iter().map(|s| s.lines_per_s / 1e6).collect()),
+            median(s.iter().map(|s| s.writer_ns).collect()),
+            median(s.iter().map(|s| s.process_ns).collect()),
+            median(s.iter().map(|s| s.syncs as f64).collect())
         );
     }
     Ok(())

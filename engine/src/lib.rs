@@ -20,6 +20,11 @@
 //!   [`Logger::recent_errors`]. The writer never panics on I/O errors.
 //! - **Bounded memory**: one ring of `ring_capacity` bytes per producer
 //!   thread, batch buffers bounded by `batch_bytes` plus one record.
+//! - **I/O**: [`Backend::IoUring`] keeps up to `io_depth` batches in flight
+//!   and syncs in the kernel; [`Backend::Pwrite`] writes each batch before
+//!   going on; [`Backend::Auto`] chooses and [`Logger::io_backend`] says why.
+//!   [`Logger::flush`] means "written to the kernel", [`Logger::flush_sync`]
+//!   "and `fdatasync`ed"; [`Durability::Data`] syncs periodically.
 //!
 //! # Example
 //!
@@ -68,7 +73,8 @@ mod sync;
 mod writer;
 
 pub use builder::{
-    Builder, MAX_BATCH_BYTES, MAX_BATCH_SIZE, MAX_RING_CAPACITY, MIN_BATCH_BYTES, MIN_RING_CAPACITY,
+    Builder, MAX_BATCH_BYTES, MAX_BATCH_SIZE, MAX_IO_DEPTH, MAX_RING_CAPACITY, MAX_SQPOLL_IDLE_MS,
+    MAX_SYNC_INTERVAL_MS, MIN_BATCH_BYTES, MIN_RING_CAPACITY, MIN_SYNC_INTERVAL_BYTES,
 };
 pub use clock::{Clock, ManualClock};
 pub use error::{BuildError, FlushError, ShutdownError};

@@ -28,15 +28,26 @@ pub enum Mode {
 }
 
 /// Which kernel interface the writer uses for file writes.
+///
+/// The environment variable `URINGLOG_BACKEND=pwrite|io_uring|auto`
+/// overrides the builder's choice.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Backend {
-    /// Pick at build time and say why: see [`crate::Logger::io_backend`].
+    /// Probe io_uring once on the writer thread, then choose: io_uring for
+    /// `O_DIRECT` sinks, for `Durability::Data`, and for buffered files on 3
+    /// or more usable CPUs; pwrite for buffered files on 2 CPUs or fewer
+    /// (no slower there, and cheaper in total CPU) or when io_uring is
+    /// unavailable.
+    /// [`crate::Logger::io_backend`] says which and why.
     #[default]
     Auto,
-    /// io_uring; `build()` fails with the reason when it is unavailable.
+    /// io_uring: up to `io_depth` batches in flight, `fdatasync` in the
+    /// kernel; the writer thread never blocks in a write or sync call.
+    /// `build()` fails with the reason when io_uring is unavailable.
     IoUring,
-    /// `pwrite(2)` at offsets the writer tracks.
+    /// `pwrite(2)` at offsets the writer tracks; each batch (and sync) is
+    /// finished before the writer goes on.
     Pwrite,
 }
 

@@ -3,17 +3,17 @@
 //! `Auto` first probes io_uring once (ring setup, opcode probe, one `NOP`
 //! round trip). When the probe fails the logger uses pwrite and
 //! [`crate::Logger::io_backend`] says why, with the errno and its likely
-//! cause. When it succeeds the rule below picks, from measurements on
-//! 2-CPU machines (buffered ext4, 1,000,000 ~100-byte lines end to end; the
-//! figures are in the io_uring issue note and `uring_matrix` reproduces
-//! them):
+//! cause. When it succeeds the rule below picks. It rests on end-to-end
+//! runs on a shared 2-CPU machine (1,000,000 ~100-byte lines, 1 and 2
+//! producers, 64 KiB–1 MiB batches, depth 1/2/4; the `uring_matrix` example
+//! in the bench crate reproduces them), where run-to-run noise is ±15%:
 //!
-//! | configuration | choice | why |
+//! | configuration | choice | measured |
 //! |---|---|---|
-//! | any sink opened with `O_DIRECT` | io_uring | the disk is the limit; the writer thread no longer waits for it (same throughput, a fraction of the writer CPU) |
-//! | `Durability::Data` | io_uring | `fdatasync` runs in the kernel while the writer keeps draining; with pwrite it blocks the writer |
-//! | buffered, ≥ 3 usable CPUs | io_uring | the io-wq worker that copies into the page cache gets a core of its own, and the writer thread spends several times less CPU per line |
-//! | buffered, ≤ 2 usable CPUs | pwrite | the io-wq worker competes with the producer and the writer for the same two cores; pwrite measures faster |
+//! | `Durability::Data` | io_uring | 1.05–1.7× pwrite's lines/s: `fdatasync` runs in the kernel while the writer keeps draining, where pwrite blocks the writer |
+//! | any sink opened with `O_DIRECT` | io_uring | lines/s within noise of pwrite (0.9–1.1×), 10–25% less writer-thread CPU per line, and the writer never waits for the disk |
+//! | buffered, ≥ 3 usable CPUs | io_uring | the io-wq worker that copies into the page cache can have a core of its own; the writer thread spends ~30% less CPU per line (50 vs 72–80 ns) — not measurable on 2 CPUs, so inferred |
+//! | buffered, ≤ 2 usable CPUs | pwrite | lines/s within noise of io_uring (0.9–1.15×) while io_uring costs more CPU in total (its worker competes with producers and writer for the two cores) |
 //!
 //! `URINGLOG_BACKEND=pwrite|io_uring|auto` in the environment overrides the
 //! builder (for operators); an unknown value is a build error.
@@ -100,7 +100,7 @@ fn auto(cfg: &IoConfig, from: &str) -> (Box<dyn IoBackend>, IoBackendInfo) {
     } else {
         drop(uring);
         return pwrite_with(format!(
-            "buffered writes on {cpus} CPU{} measure faster with pwrite than io_uring{from}",
+            "buffered writes on {cpus} CPU{}: io_uring measures no faster than pwrite and costs more CPU in total{from}",
             if cpus == 1 { "" } else { "s" }
         ));
     };

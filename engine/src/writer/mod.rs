@@ -232,6 +232,8 @@ impl Writer {
     }
 
     fn park(&mut self) {
+        // Idle with unsynced bytes: `sync_interval_ms` still holds.
+        self.sinks.sync_if_due(self.io.as_mut(), &self.shared);
         let sig = &self.shared.signal;
         // SeqCst: producers read `parked` after committing; a producer that
         // misses this store is caught by the timeout below.

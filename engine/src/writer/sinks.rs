@@ -190,10 +190,15 @@ impl SinkSet {
             }
         }
         self.records = 0;
+        self.sync_if_due(io, shared);
+        store_submits(io, shared);
+    }
+
+    /// Starts a round of periodic syncs if `Durability::Data` says one is due.
+    pub(crate) fn sync_if_due(&mut self, io: &mut dyn IoBackend, shared: &Shared) {
         if self.syncs.periodic_due() {
             self.request_sync(io, shared, PERIODIC);
         }
-        store_submits(io, shared);
     }
 
     /// Hands sink `i`'s batch to its target and starts a fresh one.

@@ -748,3 +748,133 @@ impl Drop for Uring {
         self.wait_all(&mut |_| {});
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs::File;
+    use std::sync::Arc;
+
+    fn uring(depth: usize) -> Option<Uring> {
+        match Uring::open(&UringConfig {
+            depth,
+            sqpoll_idle_ms: None,
+        }) {
+            Ok(u) => Some(u),
+            Err(e) => {
+                eprintln!("skipping: {e}");
+                None
+            }
+        }
+    }
+
+    fn write(sink: usize, fd: &SharedFd, offset: u64, text: &str) -> Submission {
+        Submission {
+            sink,
+            target: IoTarget::File {
+                fd: fd.clone(),
+                offset,
+            },
+            buf: text.as_bytes().to_vec(),
+            start: 0,
+            records: 1,
+        }
+    }
+
+    /// What happened, in the order reported: `(offset, ok)` or `(u64::MAX, ok)` for a sync.
+    fn log(out: &mut Vec<(u64, bool)>) -> impl FnMut(Event) + '_ {
+        |e| match e {
+            Event::Write(c) => out.push((c.offset.unwrap(), c.error.is_none())),
+            Event::Sync { error, .. } => out.push((u64::MAX, error.is_none())),
+        }
+    }
+
+    #[test]
+    fn writes_and_syncs_are_reported_in_order() {
+        let Some(mut u) = uring(4) else { return };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let fd: SharedFd = Arc::new(File::create(&path).unwrap());
+        let mut out = Vec::new();
+        for k in 0..6u64 {
+            u.submit(
+                write(0, &fd, k * 4, &format!("{k:03}\n")),
+                &mut log(&mut out),
+            );
+            if k == 2 {
+                let req = SyncRequest {
+                    sink: 0,
+                    fd: fd.clone(),
+                    ticket: 1,
+                };
+                u.sync(req, &mut log(&mut out));
+            }
+        }
+        u.wait_all(&mut log(&mut out));
+        let writes: Vec<u64> = out
+            .iter()
+            .filter(|e| e.0 != u64::MAX)
+            .map(|e| e.0)
+            .collect();
+        assert_eq!(writes, vec![0, 4, 8, 12, 16, 20]);
+        let sync_at = out.iter().position(|e| e.0 == u64::MAX).unwrap();
+        assert!(
+            sync_at >= 3,
+            "the sync comes after the writes before it: {out:?}"
+        );
+        assert!(out.iter().all(|e| e.1));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, "000\n001\n002\n003\n004\n005\n");
+    }
+
+    /// An op as `submit` would queue it, in the given state.
+    fn op(u: &mut Uring, sink: usize, fd: &SharedFd, offset: u64, state: OpState) -> WriteOp {
+        let seq = u.next_seq;
+        u.next_seq += 1;
+        WriteOp {
+            seq,
+            sink,
+            fd: fd.clone(),
+            buf: b"x\n".to_vec(),
+            start: 0,
+            records: 1,
+            offset: Some(offset),
+            done: 0,
+            retries: 0,
+            state,
+            doomed: None,
+        }
+    }
+
+    #[test]
+    fn a_failed_file_write_waits_for_and_fails_the_later_batches_of_that_sink() {
+        let Some(mut u) = uring(4) else { return };
+        let dir = tempfile::tempdir().unwrap();
+        let fd: SharedFd = Arc::new(File::create(dir.path().join("f")).unwrap());
+        let eio = || OpState::Done(Some(io::Error::from_raw_os_error(libc::EIO)));
+        let a = op(&mut u, 0, &fd, 0, eio());
+        let b = op(&mut u, 0, &fd, 2, OpState::Queued); // still busy
+        let c = op(&mut u, 1, &fd, 100, OpState::Done(None));
+        u.ops.extend([a, b, c]);
+        let mut out = Vec::new();
+        u.report(&mut log(&mut out));
+        assert_eq!(
+            out,
+            vec![],
+            "the failure waits for the later batch of its file"
+        );
+        u.ops[1].state = OpState::Done(None);
+        u.report(&mut log(&mut out));
+        assert_eq!(out, vec![(0, false), (2, false), (100, true)]);
+        assert!(u.ops.is_empty());
+    }
+
+    #[test]
+    fn probe_errors_name_the_likely_cause() {
+        let e = ProbeError::new("io_uring_setup", libc::ENOSYS, "");
+        assert_eq!(
+            e.to_string(),
+            "io_uring_setup failed: ENOSYS — kernel without io_uring (CONFIG_IO_URING=n or older than 5.1) or a seccomp filter"
+        );
+    }
+}

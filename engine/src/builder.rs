@@ -319,6 +319,7 @@ impl Builder {
             },
             durability: self.durability,
             direct: any_direct_io,
+            batch_bytes: self.batch_bytes,
             fail_probe: self.fail_uring_probe,
         };
         let cfg = WriterConfig {

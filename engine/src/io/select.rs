@@ -10,10 +10,11 @@
 //!
 //! | configuration | choice | measured |
 //! |---|---|---|
-//! | `Durability::Data` | io_uring | 1.05–1.7× pwrite's lines/s: `fdatasync` runs in the kernel while the writer keeps draining, where pwrite blocks the writer |
-//! | any sink opened with `O_DIRECT` | io_uring | lines/s within noise of pwrite (0.9–1.1×), 10–25% less writer-thread CPU per line, and the writer never waits for the disk |
-//! | buffered, ≥ 3 usable CPUs | io_uring | the io-wq worker that copies into the page cache can have a core of its own; the writer thread spends ~30% less CPU per line (50 vs 72–80 ns) — not measurable on 2 CPUs, so inferred |
-//! | buffered, ≤ 2 usable CPUs | pwrite | lines/s within noise of io_uring (0.9–1.15×) while io_uring costs more CPU in total (its worker competes with producers and writer for the two cores) |
+//! | `Durability::Data` | io_uring | 1.1–1.7× pwrite's lines/s: `fdatasync` runs in the kernel while the writer keeps draining, where pwrite blocks the writer |
+//! | an `O_DIRECT` sink, batches ≥ 256 KiB | io_uring | lines/s within ±5% of pwrite, 10–25% less writer-thread CPU per line, and the writer never waits for the disk |
+//! | an `O_DIRECT` sink, smaller batches | pwrite | at 64 KiB io_uring measured 0.9–1.05× pwrite |
+//! | buffered, ≥ 3 usable CPUs | io_uring | the io-wq worker that copies into the page cache can have a core of its own; the writer thread spends ~30% less CPU per line (54–64 vs 76–85 ns) — inferred, not measurable on 2 CPUs |
+//! | buffered, ≤ 2 usable CPUs | pwrite | io_uring measured 0.76–0.96× pwrite's lines/s on a quiet machine (within noise of it on a busy one) and more CPU in total: its worker competes with producers and writer for the two cores |
 //!
 //! `URINGLOG_BACKEND=pwrite|io_uring|auto` in the environment overrides the
 //! builder (for operators); an unknown value is a build error.
@@ -29,6 +30,8 @@ pub(crate) const BACKEND_ENV: &str = "URINGLOG_BACKEND";
 
 /// Usable CPUs at or above which buffered writes go through io_uring.
 pub(crate) const AUTO_URING_MIN_CPUS: usize = 3;
+/// Batch size at or above which `O_DIRECT` sinks go through io_uring.
+pub(crate) const AUTO_DIRECT_MIN_BATCH_BYTES: usize = 256 * 1024;
 
 /// What the writer needs to open its backend.
 #[derive(Clone, Debug)]
@@ -40,6 +43,8 @@ pub(crate) struct IoConfig {
     pub durability: Durability,
     /// Some sink writes with `O_DIRECT`.
     pub direct: bool,
+    /// The builder's `batch_bytes`.
+    pub batch_bytes: usize,
     /// Test hook: the io_uring probe fails as if `io_uring_setup` returned EPERM.
     pub fail_probe: bool,
 }
@@ -91,18 +96,23 @@ fn auto(cfg: &IoConfig, from: &str) -> (Box<dyn IoBackend>, IoBackendInfo) {
         Err(e) => return pwrite_with(format!("{e}{from}")),
     };
     let cpus = usable_cpus();
-    let why = if cfg.direct {
-        "O_DIRECT sink: the writer thread does not wait for the disk".to_owned()
-    } else if cfg.durability == Durability::Data {
+    let kib = cfg.batch_bytes / 1024;
+    let why = if cfg.durability == Durability::Data {
         "Durability::Data: fdatasync runs in the kernel while the writer keeps draining".to_owned()
+    } else if cfg.direct && cfg.batch_bytes >= AUTO_DIRECT_MIN_BATCH_BYTES {
+        format!(
+            "O_DIRECT sink with {kib} KiB batches: the writer thread does not wait for the disk"
+        )
     } else if cpus >= AUTO_URING_MIN_CPUS {
         format!("buffered writes on {cpus} CPUs: the io-wq worker has a spare core and the writer thread spends less CPU per line")
     } else {
         drop(uring);
-        return pwrite_with(format!(
-            "buffered writes on {cpus} CPU{}: io_uring measures no faster than pwrite and costs more CPU in total{from}",
-            if cpus == 1 { "" } else { "s" }
-        ));
+        let s = if cpus == 1 { "" } else { "s" };
+        return pwrite_with(if cfg.direct {
+            format!("O_DIRECT sink with {kib} KiB batches: io_uring measures no faster than pwrite below {} KiB{from}", AUTO_DIRECT_MIN_BATCH_BYTES / 1024)
+        } else {
+            format!("buffered writes on {cpus} CPU{s}: io_uring measures no faster than pwrite and costs more CPU in total{from}")
+        });
     };
     uring_with(uring, format!("{why}{from}"))
 }

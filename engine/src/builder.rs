@@ -4,16 +4,19 @@ use crate::clock::Clock;
 use crate::direct::Direct;
 use crate::error::BuildError;
 use crate::format::Format;
-use crate::io::{BackendKind, IoBackendInfo};
+use crate::io::uring::{UringConfig, DEFAULT_DEPTH, MAX_DEPTH};
+use crate::io::{BackendKind, IoBackendInfo, IoConfig};
 use crate::level::Level;
 use crate::logger::Logger;
-use crate::policy::{Backend, Mode, Policy};
+use crate::policy::{Backend, Durability, Mode, Policy};
 use crate::shared::Shared;
 use crate::shutdown::WriterGuard;
 use crate::sink::{Sink, SinkOptions};
+use crate::writer::durability::SyncPlan;
 use crate::writer::sinks::{SinkSet, SinkSlot};
 use crate::writer::{self, WriterConfig};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Smallest ring accepted: room for a header, a target and a short message.
 pub const MIN_RING_CAPACITY: usize = 256;
@@ -27,6 +30,14 @@ pub const MIN_BATCH_BYTES: usize = 4 * 1024;
 pub const MAX_BATCH_BYTES: usize = 64 << 20;
 const _: () = assert!(MIN_RING_CAPACITY > crate::record::HEADER_LEN * 4);
 const _: () = assert!(MIN_BATCH_BYTES <= MAX_BATCH_BYTES && MIN_RING_CAPACITY <= MAX_RING_CAPACITY);
+/// Largest `io_depth` accepted (batches in flight with io_uring).
+pub const MAX_IO_DEPTH: usize = MAX_DEPTH;
+/// Smallest `sync_interval_bytes` accepted.
+pub const MIN_SYNC_INTERVAL_BYTES: u64 = 64 * 1024;
+/// Largest `sync_interval_ms` accepted (one hour).
+pub const MAX_SYNC_INTERVAL_MS: u64 = 3_600_000;
+/// Largest `sqpoll_idle_ms` accepted.
+pub const MAX_SQPOLL_IDLE_MS: u32 = 60_000;
 
 /// Configures and starts a logger.
 ///
@@ -43,6 +54,14 @@ const _: () = assert!(MIN_BATCH_BYTES <= MAX_BATCH_BYTES && MIN_RING_CAPACITY <=
 /// | [`batch_size`](Builder::batch_size) | 1024 | records per batch (1 ..= 1,048,576) |
 /// | [`batch_bytes`](Builder::batch_bytes) | 256 KiB | bytes that close a batch early (4 KiB ..= 64 MiB) |
 /// | [`clock`](Builder::clock) | [`Clock::best`] (async), `Realtime` (sync) | timestamp source |
+/// | [`durability`](Builder::durability) | `None` | periodic `fdatasync` of file sinks |
+/// | [`sync_interval_bytes`](Builder::sync_interval_bytes) | 8 MiB | bytes between periodic syncs (`Durability::Data`) |
+/// | [`sync_interval_ms`](Builder::sync_interval_ms) | 1000 | longest time between periodic syncs while writing |
+/// | [`io_depth`](Builder::io_depth) | 2 | io_uring: batches in flight (1 ..= 32) |
+/// | [`sqpoll_idle_ms`](Builder::sqpoll_idle_ms) | off | io_uring: a kernel thread polls the submission queue |
+///
+/// The environment variable `URINGLOG_BACKEND=pwrite|io_uring|auto`
+/// overrides [`backend`](Builder::backend), for operators.
 ///
 /// A record larger than the ring (header + target + message) is dropped and
 /// counted in `Stats::dropped` and `Stats::oversized`: it is never split.
@@ -59,6 +78,12 @@ pub struct Builder {
     batch_bytes: usize,
     /// `None`: [`Clock::best`] in async mode, `Realtime` in sync mode.
     clock: Option<Clock>,
+    durability: Durability,
+    sync_interval_bytes: u64,
+    sync_interval_ms: u64,
+    io_depth: usize,
+    sqpoll_idle_ms: Option<u32>,
+    fail_uring_probe: bool,
 }
 
 impl Default for Builder {
@@ -74,6 +99,12 @@ impl Default for Builder {
             batch_size: 1024,
             batch_bytes: 256 * 1024,
             clock: None,
+            durability: Durability::None,
+            sync_interval_bytes: 8 << 20,
+            sync_interval_ms: 1000,
+            io_depth: DEFAULT_DEPTH,
+            sqpoll_idle_ms: None,
+            fail_uring_probe: false,
         }
     }
 }
@@ -168,6 +199,49 @@ impl Builder {
         self
     }
 
+    /// Whether file sinks are `fdatasync`ed periodically; see [`Durability`].
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+
+    /// With `Durability::Data`: bytes written between periodic syncs.
+    pub fn sync_interval_bytes(mut self, bytes: u64) -> Self {
+        self.sync_interval_bytes = bytes;
+        self
+    }
+
+    /// With `Durability::Data`: the longest time between periodic syncs
+    /// while records are being written.
+    pub fn sync_interval_ms(mut self, ms: u64) -> Self {
+        self.sync_interval_ms = ms;
+        self
+    }
+
+    /// io_uring only: batches submitted and not yet completed at once. The
+    /// writer fills the next buffer while the kernel copies the previous ones.
+    pub fn io_depth(mut self, batches: usize) -> Self {
+        self.io_depth = batches;
+        self
+    }
+
+    /// io_uring only: a kernel thread polls the submission queue, so the
+    /// writer submits without a system call. It keeps a core busy while
+    /// records flow (and for `idle_ms` after): worth it only with a core to
+    /// spare and a writer thread that is the bottleneck.
+    pub fn sqpoll_idle_ms(mut self, idle_ms: u32) -> Self {
+        self.sqpoll_idle_ms = Some(idle_ms);
+        self
+    }
+
+    /// Test hook: the io_uring probe fails as if `io_uring_setup` returned
+    /// `EPERM`, so fallback paths can be tested where io_uring works.
+    #[doc(hidden)]
+    pub fn test_fail_io_uring_probe(mut self) -> Self {
+        self.fail_uring_probe = true;
+        self
+    }
+
     fn validate(&self) -> Result<(), BuildError> {
         if self.sinks.is_empty() {
             return Err(BuildError::NoSink);
@@ -187,6 +261,30 @@ impl Builder {
             MAX_BATCH_BYTES,
             "bytes",
         )?;
+        check_range("io_depth", self.io_depth, 1, MAX_IO_DEPTH, "batches")?;
+        if self.sync_interval_bytes < MIN_SYNC_INTERVAL_BYTES {
+            return Err(BuildError::InvalidValue {
+                setting: "sync_interval_bytes",
+                value: self.sync_interval_bytes,
+                reason: format!("too small: the minimum is {MIN_SYNC_INTERVAL_BYTES} bytes"),
+            });
+        }
+        check_range(
+            "sync_interval_ms",
+            self.sync_interval_ms as usize,
+            1,
+            MAX_SYNC_INTERVAL_MS as usize,
+            "ms",
+        )?;
+        if let Some(idle) = self.sqpoll_idle_ms {
+            check_range(
+                "sqpoll_idle_ms",
+                idle as usize,
+                1,
+                MAX_SQPOLL_IDLE_MS as usize,
+                "ms",
+            )?;
+        }
         Ok(())
     }
 
@@ -196,6 +294,11 @@ impl Builder {
     /// backend is open. Errors name the setting or the cause.
     pub fn build(self) -> Result<(Logger, WriterGuard), BuildError> {
         self.validate()?;
+        let env_backend = crate::io::backend_from_env()?;
+        let any_direct_io = self
+            .sinks
+            .iter()
+            .any(|(s, _)| s.direct_io_alignment().is_some());
         let min_sink = self
             .sinks
             .iter()
@@ -211,7 +314,12 @@ impl Builder {
                 SinkSlot::new(s, level, o.format.unwrap_or(format))
             })
             .collect();
-        let sinks = SinkSet::new(slots, self.batch_bytes);
+        let plan = SyncPlan {
+            durability: self.durability,
+            interval_bytes: self.sync_interval_bytes,
+            interval: Duration::from_millis(self.sync_interval_ms),
+        };
+        let sinks = SinkSet::new(slots, self.batch_bytes, plan);
         let (direct, sinks) = match self.mode {
             Mode::Sync => (Some(Direct::new(sinks)), None),
             _ => (None, Some(sinks)),
@@ -238,8 +346,20 @@ impl Builder {
             });
             return Ok((logger, WriterGuard::new(shared, None)));
         };
+        let io = IoConfig {
+            backend: env_backend.as_ref().map_or(self.backend, |e| e.0),
+            backend_source: env_backend.map(|e| e.1),
+            uring: UringConfig {
+                depth: self.io_depth,
+                sqpoll_idle_ms: self.sqpoll_idle_ms,
+            },
+            durability: self.durability,
+            direct: any_direct_io,
+            batch_bytes: self.batch_bytes,
+            fail_probe: self.fail_uring_probe,
+        };
         let cfg = WriterConfig {
-            backend: self.backend,
+            io,
             batch_size: self.batch_size as u64,
         };
         let writer = writer::spawn(shared.clone(), sinks, cfg)?;

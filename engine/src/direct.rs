@@ -9,6 +9,7 @@ use crate::level::Level;
 use crate::record::RecordKind;
 use crate::shared::{lock, Shared};
 use crate::stats::{bump, ProducerCounters};
+use crate::sync::Ordering;
 use crate::writer::sinks::SinkSet;
 
 /// The caller-side writer of a sync-mode logger.
@@ -59,6 +60,16 @@ pub(crate) fn write(shared: &Shared, counters: &ProducerCounters, r: DirectRecor
     d.sinks.push(&rec);
     d.sinks.count_unrouted(shared);
     d.sinks.submit_all(&mut d.io, shared);
+}
+
+/// `flush_sync` in sync mode: the caller syncs every file written so far.
+pub(crate) fn sync(shared: &Shared) {
+    if let Some(m) = shared.direct.as_ref() {
+        let mut d = lock(m);
+        let d = &mut *d;
+        let ticket = shared.flush.sync_requested.fetch_add(1, Ordering::Relaxed) + 1;
+        d.sinks.request_sync(&mut d.io, shared, ticket);
+    }
 }
 
 /// Closes the sinks; records logged afterwards are dropped and counted.

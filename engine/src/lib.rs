@@ -22,6 +22,11 @@
 //!   and JSON lines escape by construction (see [`Format`]).
 //! - **Bounded memory**: one ring of `ring_capacity` bytes per producer
 //!   thread, batch buffers bounded by `batch_bytes` plus one record.
+//! - **I/O**: [`Backend::IoUring`] keeps up to `io_depth` batches in flight
+//!   and syncs in the kernel; [`Backend::Pwrite`] writes each batch before
+//!   going on; [`Backend::Auto`] chooses and [`Logger::io_backend`] says why.
+//!   [`Logger::flush`] means "written to the kernel", [`Logger::flush_sync`]
+//!   "and `fdatasync`ed"; [`Durability::Data`] syncs periodically.
 //!
 //! # Example
 //!
@@ -73,7 +78,8 @@ mod sync;
 mod writer;
 
 pub use builder::{
-    Builder, MAX_BATCH_BYTES, MAX_BATCH_SIZE, MAX_RING_CAPACITY, MIN_BATCH_BYTES, MIN_RING_CAPACITY,
+    Builder, MAX_BATCH_BYTES, MAX_BATCH_SIZE, MAX_IO_DEPTH, MAX_RING_CAPACITY, MAX_SQPOLL_IDLE_MS,
+    MAX_SYNC_INTERVAL_MS, MIN_BATCH_BYTES, MIN_RING_CAPACITY, MIN_SYNC_INTERVAL_BYTES,
 };
 pub use clock::{civil_from_days, Clock, ManualClock};
 pub use error::{BuildError, FlushError, ShutdownError};
@@ -82,7 +88,7 @@ pub use format::{Format, Timestamp};
 pub use io::{BackendKind, IoBackendInfo};
 pub use level::Level;
 pub use logger::Logger;
-pub use policy::{Backend, Mode, Policy};
+pub use policy::{Backend, Durability, Mode, Policy};
 pub use producer::Producer;
 pub use shutdown::{WriterGuard, DROP_SHUTDOWN_TIMEOUT};
 pub use sink::{

@@ -16,6 +16,7 @@ use crate::shared::{lock, Shared};
 use crate::stats::Stats;
 use std::cell::RefCell;
 use std::fmt;
+use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -153,6 +154,27 @@ impl Logger {
         self.flush_inner(Some(timeout))
     }
 
+    /// Waits until every record logged before the call, from any thread,
+    /// is written *and* made durable: each file sink is `fdatasync`ed after
+    /// its writes completed. Errors as for [`Logger::flush`], including a
+    /// failed sync.
+    ///
+    /// With io_uring the writer keeps draining while the sync runs in the
+    /// kernel; with pwrite the writer thread itself waits for the disk. In
+    /// sync mode the calling thread syncs.
+    pub fn flush_sync(&self) -> Result<(), FlushError> {
+        let sh = &self.shared;
+        if sh.direct.is_some() {
+            if sh.is_closed() {
+                return Err(FlushError::ShutDown);
+            }
+            crate::direct::sync(sh);
+            return self.io_result();
+        }
+        let f = &sh.flush;
+        self.wait_ticket(&f.sync_requested, &f.sync_done, None)
+    }
+
     fn flush_inner(&self, timeout: Option<Duration>) -> Result<(), FlushError> {
         let sh = &self.shared;
         if sh.direct.is_some() {
@@ -162,17 +184,28 @@ impl Logger {
                 self.io_result()
             };
         }
+        self.wait_ticket(&sh.flush.requested, &sh.flush.done, timeout)
+    }
+
+    /// Takes a ticket from `requested` and waits until `done` reaches it.
+    fn wait_ticket(
+        &self,
+        requested: &AtomicU64,
+        done: &AtomicU64,
+        timeout: Option<Duration>,
+    ) -> Result<(), FlushError> {
+        let sh = &self.shared;
         if sh.writer_done.load(Ordering::Acquire) {
             return Err(FlushError::ShutDown);
         }
         // SeqCst: pairs with the writer's Acquire load in `control`; every
         // record this thread (or any thread that synchronised with it)
         // committed before is visible to the writer's next read.
-        let ticket = sh.flush.requested.fetch_add(1, Ordering::SeqCst) + 1;
+        let ticket = requested.fetch_add(1, Ordering::SeqCst) + 1;
         sh.kick_writer();
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut g = lock(&sh.flush.lock);
-        while sh.flush.done.load(Ordering::Acquire) < ticket {
+        while done.load(Ordering::Acquire) < ticket {
             if sh.writer_done.load(Ordering::Acquire) {
                 return Err(FlushError::ShutDown);
             }

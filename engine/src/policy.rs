@@ -34,14 +34,42 @@ pub enum Mode {
 }
 
 /// Which kernel interface the writer uses for file writes.
+///
+/// The environment variable `URINGLOG_BACKEND=pwrite|io_uring|auto`
+/// overrides the builder's choice.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Backend {
-    /// Pick at build time and say why: see [`crate::Logger::io_backend`].
+    /// Probe io_uring once on the writer thread, then choose: io_uring for
+    /// `Durability::Data`, for `O_DIRECT` sinks with batches of 256 KiB or
+    /// more, and for buffered files on 3 or more usable CPUs; pwrite
+    /// otherwise (measured faster on 2 CPUs) or when io_uring is unavailable.
+    /// [`crate::Logger::io_backend`] says which and why.
     #[default]
     Auto,
-    /// io_uring; `build()` fails with the reason when it is unavailable.
+    /// io_uring: up to `io_depth` batches in flight, `fdatasync` in the
+    /// kernel; the writer thread never blocks in a write or sync call.
+    /// `build()` fails with the reason when io_uring is unavailable.
     IoUring,
-    /// `pwrite(2)` at offsets the writer tracks.
+    /// `pwrite(2)` at offsets the writer tracks; each batch (and sync) is
+    /// finished before the writer goes on.
     Pwrite,
+}
+
+/// How far the writer goes to make written records survive a crash.
+///
+/// [`crate::Logger::flush_sync`] makes everything logged before it durable
+/// whatever this is set to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Durability {
+    /// Records are written to the kernel (the page cache); the kernel writes
+    /// them back to disk in its own time.
+    #[default]
+    None,
+    /// Also `fdatasync` every file sink periodically — after
+    /// `sync_interval_bytes` written or `sync_interval_ms`, whichever comes
+    /// first — and once more at shutdown. With io_uring the sync runs in the
+    /// kernel while the writer keeps draining; with pwrite it blocks the writer.
+    Data,
 }

@@ -68,10 +68,26 @@ pub(crate) struct FlushState {
     pub requested: AtomicU64,
     /// Highest ticket the writer has completed.
     pub done: AtomicU64,
+    /// Highest `flush_sync` ticket handed out.
+    pub sync_requested: AtomicU64,
+    /// Highest `flush_sync` ticket whose data is durable (or failed).
+    pub sync_done: AtomicU64,
     /// `Stats::errors` as of the last flush that returned.
     pub errors_seen: AtomicU64,
     pub lock: Mutex<()>,
     pub cv: Condvar,
+}
+
+impl FlushState {
+    /// Marks every ticket up to `ticket` in `done` (`self.done` or
+    /// `self.sync_done`) finished and wakes the waiters.
+    pub(crate) fn ack(&self, done: &AtomicU64, ticket: u64) {
+        // Release: pairs with the waiter's Acquire load of `done`, so it then
+        // sees the counters updated before.
+        done.fetch_max(ticket, Ordering::Release);
+        let _g = lock(&self.lock);
+        self.cv.notify_all();
+    }
 }
 
 /// Per-ring state shared by its producer and the writer.

@@ -33,6 +33,11 @@ pub struct Stats {
     /// Producer rings registered and not yet released (a ring is released
     /// once its thread has exited and the writer has drained it).
     pub live_producers: u64,
+    /// `fdatasync`s completed (periodic, `flush_sync`, shutdown).
+    pub syncs: u64,
+    /// CPU time of the writer thread (user + system, `RUSAGE_THREAD`), as
+    /// measured at its last flush, sync request or shutdown.
+    pub writer_cpu_ns: u64,
 }
 
 impl Stats {
@@ -69,6 +74,9 @@ pub(crate) struct WriterCounters {
     pub errors: AtomicU64,
     /// Records lost to I/O errors or left behind at shutdown.
     pub dropped: AtomicU64,
+    pub syncs: AtomicU64,
+    /// Stored (not added) by the writer.
+    pub writer_cpu_ns: AtomicU64,
 }
 
 impl WriterCounters {
@@ -83,7 +91,21 @@ impl WriterCounters {
         s.io_submits += self.io_submits.load(Ordering::Relaxed);
         s.errors += self.errors.load(Ordering::Relaxed);
         s.dropped += self.dropped.load(Ordering::Relaxed);
+        s.syncs += self.syncs.load(Ordering::Relaxed);
+        s.writer_cpu_ns += self.writer_cpu_ns.load(Ordering::Relaxed);
     }
+}
+
+/// CPU time the calling thread has used (user + system), in nanoseconds.
+pub(crate) fn thread_cpu_ns() -> u64 {
+    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+    let mut r: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `r` is a valid, writable rusage; RUSAGE_THREAD needs no other argument.
+    if unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut r) } != 0 {
+        return 0;
+    }
+    let ns = |t: libc::timeval| t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1_000;
+    ns(r.ru_utime) + ns(r.ru_stime)
 }
 
 impl ProducerCounters {

@@ -32,7 +32,7 @@ mod file;
 mod rolling;
 mod stream;
 
-pub use file::{FileSink, OpenError};
+pub use file::{FileSink, OpenError, DIRECT_IO_ALIGN};
 pub use rolling::{Period, RollingBuilder, RollingError, RollingFileSink, UtcOffset};
 pub use stream::{StderrSink, StdoutSink, StreamSink};
 

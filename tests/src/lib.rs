@@ -77,3 +77,19 @@ pub fn logger_with(
         .build()
         .expect("a valid logger")
 }
+
+/// Whether io_uring works here; prints why the test is skipped when not.
+pub fn io_uring_available(test: &str) -> bool {
+    let (sink, _) = uringlog::MemorySink::new();
+    match uringlog::Logger::builder()
+        .sink(sink)
+        .backend(uringlog::Backend::IoUring)
+        .build()
+    {
+        Ok((_logger, guard)) => guard.shutdown(std::time::Duration::from_secs(5)).is_ok(),
+        Err(e) => {
+            eprintln!("skipping {test}: {e}");
+            false
+        }
+    }
+}

@@ -5,14 +5,20 @@
 //! before returning (pwrite). The writer hands over a filled buffer and gets
 //! it back in a [`Completion`] once the kernel is done with it; it never
 //! touches a buffer between the two.
+//!
+//! [`open`] runs on the writer thread and chooses the backend: see
+//! [`select`] for the `Auto` rule.
 
 pub(crate) mod pwrite;
+mod select;
+pub(crate) mod uring;
 
-use crate::error::BuildError;
-use crate::policy::Backend;
 use crate::sink::SharedFd;
 use std::fmt;
 use std::io;
+use std::time::Duration;
+
+pub(crate) use select::{backend_from_env, open, IoConfig};
 
 /// Which backend a logger uses, as reported by [`crate::Logger::io_backend`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -56,55 +62,100 @@ pub(crate) struct Submission {
     /// Index of the sink in the writer's list.
     pub sink: usize,
     pub target: IoTarget,
-    /// The formatted lines; owned by the backend until completion.
+    /// The bytes to write; owned by the backend until completion.
     pub buf: Vec<u8>,
+    /// Where the bytes start in `buf` (non-zero only for O_DIRECT batches,
+    /// whose first byte must sit at an aligned address).
+    pub start: usize,
     /// Records in `buf`.
     pub records: u64,
+}
+
+impl Submission {
+    /// The bytes to write.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
 }
 
 /// A finished batch, returned to the writer with its buffer.
 pub(crate) struct Completion {
     pub sink: usize,
     pub buf: Vec<u8>,
+    /// Where the written bytes start in `buf`.
+    pub start: usize,
     pub records: u64,
     /// File offset written at (`None` for streams).
     pub offset: Option<u64>,
-    /// Bytes the kernel accepted (`buf.len()` on success).
+    /// Bytes the kernel accepted (`buf.len() - start` on success).
     pub written: usize,
     /// Why the write stopped early, if it did.
     pub error: Option<io::Error>,
 }
 
+impl Completion {
+    /// Bytes the batch asked to write.
+    pub(crate) fn requested(&self) -> usize {
+        self.buf.len() - self.start
+    }
+}
+
+/// A request to make a file's data durable (`fdatasync`).
+pub(crate) struct SyncRequest {
+    pub sink: usize,
+    pub fd: SharedFd,
+    /// The writer's tag for it, returned in the completion.
+    pub ticket: u64,
+}
+
+/// What a backend reports back.
+pub(crate) enum Event {
+    /// A write finished (reported in submission order).
+    Write(Completion),
+    /// A sync finished, after every write submitted before it was reported.
+    Sync {
+        sink: usize,
+        ticket: u64,
+        error: Option<io::Error>,
+    },
+}
+
 /// A way of writing batches. Lives on the writer thread.
 pub(crate) trait IoBackend {
     /// Starts writing `sub`; it and any earlier submissions that finish are
-    /// reported to `done`, in submission order.
-    fn submit(&mut self, sub: Submission, done: &mut dyn FnMut(Completion));
-    /// Blocks until every submitted batch has been reported to `done`.
-    fn wait_all(&mut self, done: &mut dyn FnMut(Completion));
+    /// reported to `done`, writes in submission order.
+    fn submit(&mut self, sub: Submission, done: &mut dyn FnMut(Event));
+    /// Starts an `fdatasync` of `req.fd` covering every write submitted
+    /// before it; reported to `done` once finished.
+    fn sync(&mut self, req: SyncRequest, done: &mut dyn FnMut(Event));
+    /// Reports whatever has finished, without blocking.
+    fn poll(&mut self, done: &mut dyn FnMut(Event));
+    /// Waits up to `timeout` for something in flight to finish; returns
+    /// false at once when nothing is in flight.
+    fn wait_some(&mut self, timeout: Duration, done: &mut dyn FnMut(Event)) -> bool;
+    /// Blocks until every submitted write and sync has been reported.
+    fn wait_all(&mut self, done: &mut dyn FnMut(Event));
+    /// Writes and syncs submitted and not yet reported.
+    fn in_flight(&self) -> usize;
     /// Write submissions made to the kernel so far (syscalls or ring enters).
     fn submits(&self) -> u64;
 }
 
-/// Opens the backend `requested` on the calling (writer) thread.
-pub(crate) fn open(requested: Backend) -> Result<(Box<dyn IoBackend>, IoBackendInfo), BuildError> {
-    match requested {
-        Backend::Pwrite => Ok((
-            Box::new(pwrite::Pwrite::default()),
-            IoBackendInfo {
-                kind: BackendKind::Pwrite,
-                reason: "requested".to_owned(),
-            },
-        )),
-        Backend::IoUring => Err(BuildError::IoUringUnavailable {
-            reason: "this build has no io_uring backend yet".to_owned(),
-        }),
-        Backend::Auto => Ok((
-            Box::new(pwrite::Pwrite::default()),
-            IoBackendInfo {
-                kind: BackendKind::Pwrite,
-                reason: "auto: this build has no io_uring backend yet".to_owned(),
-            },
-        )),
+/// `errno` as its symbolic name, for messages (`EPERM`, `ENOSYS`, ...).
+pub(crate) fn errno_name(errno: i32) -> &'static str {
+    match errno {
+        libc::EPERM => "EPERM",
+        libc::EACCES => "EACCES",
+        libc::ENOSYS => "ENOSYS",
+        libc::ENOMEM => "ENOMEM",
+        libc::EINVAL => "EINVAL",
+        libc::EMFILE => "EMFILE",
+        libc::ENFILE => "ENFILE",
+        libc::EFAULT => "EFAULT",
+        libc::EBUSY => "EBUSY",
+        libc::EAGAIN => "EAGAIN",
+        libc::EINTR => "EINTR",
+        libc::EOPNOTSUPP => "EOPNOTSUPP",
+        _ => "errno",
     }
 }

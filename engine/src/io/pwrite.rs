@@ -4,10 +4,13 @@
 //! continued at `offset + written`, `EINTR` is retried. Streams get
 //! `write(2)`; `EAGAIN` waits in `poll(2)` for the descriptor to drain.
 //! Any other error ends the batch and is returned in its [`Completion`].
+//! A sync is `fdatasync(2)` on the writer thread: it blocks the writer for
+//! as long as the disk takes.
 
-use super::{Completion, IoBackend, IoTarget, Submission};
+use super::{Completion, Event, IoBackend, IoTarget, Submission, SyncRequest};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::time::Duration;
 
 /// The synchronous backend.
 #[derive(Debug, Default)]
@@ -17,33 +20,114 @@ pub(crate) struct Pwrite {
 }
 
 impl IoBackend for Pwrite {
-    fn submit(&mut self, sub: Submission, done: &mut dyn FnMut(Completion)) {
+    fn submit(&mut self, sub: Submission, done: &mut dyn FnMut(Event)) {
         let (offset, res) = match &sub.target {
             IoTarget::File { fd, offset } => (
                 Some(*offset),
-                write_all_at(fd.as_fd(), &sub.buf, *offset, &mut self.submits),
+                write_all_at(fd.as_fd(), sub.bytes(), *offset, &mut self.submits),
             ),
-            IoTarget::Stream { fd } => (None, write_all(fd.as_fd(), &sub.buf, &mut self.submits)),
+            IoTarget::Stream { fd } => {
+                (None, write_all(fd.as_fd(), sub.bytes(), &mut self.submits))
+            }
         };
         let (written, error) = match res {
-            Ok(()) => (sub.buf.len(), None),
+            Ok(()) => (sub.bytes().len(), None),
             Err((n, e)) => (n, Some(e)),
         };
-        done(Completion {
+        done(Event::Write(Completion {
             sink: sub.sink,
             buf: sub.buf,
+            start: sub.start,
             records: sub.records,
             offset,
             written,
             error,
+        }));
+    }
+
+    fn sync(&mut self, req: SyncRequest, done: &mut dyn FnMut(Event)) {
+        done(Event::Sync {
+            sink: req.sink,
+            ticket: req.ticket,
+            error: fdatasync(req.fd.as_fd()).err(),
         });
     }
 
-    fn wait_all(&mut self, _done: &mut dyn FnMut(Completion)) {}
+    fn poll(&mut self, _done: &mut dyn FnMut(Event)) {}
+
+    fn wait_some(&mut self, _timeout: Duration, _done: &mut dyn FnMut(Event)) -> bool {
+        false
+    }
+
+    fn wait_all(&mut self, _done: &mut dyn FnMut(Event)) {}
+
+    fn in_flight(&self) -> usize {
+        0
+    }
 
     fn submits(&self) -> u64 {
         self.submits
     }
+}
+
+/// `fdatasync(2)`, retried on `EINTR`.
+pub(crate) fn fdatasync(fd: BorrowedFd<'_>) -> io::Result<()> {
+    loop {
+        // SAFETY: `fd` is an open descriptor borrowed for the duration of the call.
+        if unsafe { libc::fdatasync(fd.as_raw_fd()) } == 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// Reads the `len` bytes at `base` (aligned) of a file that may be open
+/// with `O_DIRECT`: one aligned read of an `align`-byte block.
+pub(crate) fn read_at(
+    fd: BorrowedFd<'_>,
+    base: u64,
+    len: usize,
+    align: usize,
+) -> io::Result<Vec<u8>> {
+    if len == 0 {
+        return Ok(Vec::new());
+    }
+    let mut raw = vec![0u8; 2 * align];
+    let pad = (align - raw.as_ptr() as usize % align) % align;
+    let n = loop {
+        let block = &mut raw[pad..pad + align];
+        // SAFETY: `block` is a valid writable slice of `align` bytes and
+        // `fd` is open for the duration of the call.
+        let r = unsafe {
+            libc::pread(
+                fd.as_raw_fd(),
+                block.as_mut_ptr().cast(),
+                align,
+                base as libc::off_t,
+            )
+        };
+        if r >= 0 {
+            break r as usize;
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    };
+    if n < len {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!(
+                "the file is shorter than its logged length ({} < {})",
+                base + n as u64,
+                base + len as u64
+            ),
+        ));
+    }
+    Ok(raw[pad..pad + len].to_vec())
 }
 
 /// Writes all of `buf` at `offset`; on error, how much was written and why.
@@ -153,9 +237,14 @@ mod tests {
                         offset: off,
                     },
                     buf: text.as_bytes().to_vec(),
+                    start: 0,
                     records: 1,
                 },
-                &mut |c| out.push((c.offset, c.written, c.error.is_none())),
+                &mut |e| {
+                    if let Event::Write(c) = e {
+                        out.push((c.offset, c.written, c.error.is_none()))
+                    }
+                },
             );
         }
         assert_eq!(out, vec![(Some(0), 6, true), (Some(6), 6, true)]);
@@ -178,9 +267,14 @@ mod tests {
                 sink: 0,
                 target: IoTarget::File { fd: f, offset: 0 },
                 buf: b"x".to_vec(),
+                start: 0,
                 records: 1,
             },
-            &mut |c| errs.push(c.error.map(|e| e.raw_os_error())),
+            &mut |e| {
+                if let Event::Write(c) = e {
+                    errs.push(c.error.map(|e| e.raw_os_error()))
+                }
+            },
         );
         assert_eq!(errs, vec![Some(Some(libc::EBADF))]);
     }

@@ -184,6 +184,16 @@ pub trait Sink: Send + 'static {
         let _ = outcome;
     }
 
+    /// `Some(align)` when the sink's file is open with `O_DIRECT`: each
+    /// write then starts at an offset and an address that are multiples of
+    /// `align` and covers whole blocks of `align` bytes. The engine pads a
+    /// batch's last partial block and rewrites that block with the next
+    /// batch; the sink truncates the file to its real length in
+    /// [`Sink::close`]. `align` must be a power of two.
+    fn direct_io_alignment(&self) -> Option<usize> {
+        None
+    }
+
     /// Called once when the writer stops, after the last batch completed.
     fn close(&mut self) -> io::Result<()> {
         Ok(())
@@ -211,6 +221,9 @@ impl Sink for Box<dyn Sink> {
     }
     fn on_write(&mut self, outcome: &WriteOutcome<'_>) {
         (**self).on_write(outcome)
+    }
+    fn direct_io_alignment(&self) -> Option<usize> {
+        (**self).direct_io_alignment()
     }
     fn close(&mut self) -> io::Result<()> {
         (**self).close()

@@ -9,15 +9,21 @@
 //! | `Idle(n)`  | spin, then yield, a bounded number of turns                 | `Drain` |
 //! | `Park`     | nap up to `PARK_TIMEOUT` (after `DEEP_AFTER_NAPS` empty naps: sleep up to `DEEP_PARK_TIMEOUT`) unless work showed up | `Drain` |
 //! | `Flush(t)` | read every ring once, submit, wait for all I/O, ack ticket  | `Drain` |
-//! | `Close`    | stop producers, drain until dry, wait for I/O, close sinks  | exit |
+//! | `Sync(t)`  | read every ring once, submit, issue an `fdatasync` per file (acked when they finish) | `Drain` |
+//! | `Close`    | stop producers, drain until dry, wait for I/O (final sync with `Durability::Data`), close sinks | exit |
 //!
-//! Shutdown and flush requests are checked at the top of every turn.
+//! Shutdown, flush and sync requests are checked at the top of every turn.
+//! While I/O is in flight (io_uring), `Dry` and `Idle` reap completions
+//! without blocking and `Park` waits for a completion (up to the park
+//! timeout) instead of sleeping.
 //!
 //! Producers wake a parked writer only after pushing half a ring while it
 //! sleeps (see `Producer`), so a burst does not pay a wake-up syscall; the
 //! park timeout bounds how long a trickle of records waits.
 
+mod direct_io;
 mod drain;
+pub(crate) mod durability;
 mod rings;
 pub(crate) mod sinks;
 
@@ -25,9 +31,10 @@ pub(crate) use drain::discard_all;
 
 use crate::clock::Converter;
 use crate::error::BuildError;
-use crate::io::{IoBackend, IoBackendInfo};
-use crate::policy::Backend;
+use crate::io::{IoBackend, IoBackendInfo, IoConfig};
+use crate::policy::Durability;
 use crate::shared::{lock, Shared, AWAKE, DEEP, NAPPING};
+use crate::stats::thread_cpu_ns;
 use rings::RingSet;
 use sinks::SinkSet;
 use std::sync::atomic::Ordering;
@@ -52,7 +59,7 @@ const _: () = assert!(IDLE_SPINS > 0 && IDLE_YIELDS > 0);
 
 /// The writer's settings from the builder.
 pub(crate) struct WriterConfig {
-    pub backend: Backend,
+    pub io: IoConfig,
     /// Records per batch.
     pub batch_size: u64,
 }
@@ -70,7 +77,7 @@ pub(crate) fn spawn(
         .name("uringlog-writer".to_owned())
         .spawn(move || {
             let _done = DoneOnExit(sh.clone(), done_tx);
-            let (io, info) = match crate::io::open(cfg.backend) {
+            let (io, info) = match crate::io::open(&cfg.io) {
                 Ok(x) => x,
                 Err(e) => {
                     let _ = ready_tx.send(Err(e));
@@ -121,6 +128,7 @@ enum State {
     Idle(u32),
     Park,
     Flush(u64),
+    Sync(u64),
     Close,
 }
 
@@ -137,6 +145,8 @@ struct Writer {
     flush_done: u64,
     /// Naps in a row that found no records.
     naps: u32,
+    /// Highest `flush_sync` ticket whose syncs were issued.
+    sync_started: u64,
 }
 
 impl Writer {
@@ -152,6 +162,7 @@ impl Writer {
             batch_size,
             flush_done: 0,
             naps: 0,
+            sync_started: 0,
         }
     }
 
@@ -173,6 +184,7 @@ impl Writer {
                     if self.sinks.pending_records() > 0 {
                         self.sinks.submit_all(self.io.as_mut(), &self.shared);
                     }
+                    self.sinks.poll(self.io.as_mut(), &self.shared);
                     State::Idle(0)
                 }
                 State::Idle(n) => self.idle(n),
@@ -182,6 +194,10 @@ impl Writer {
                 }
                 State::Flush(ticket) => {
                     self.flush(ticket);
+                    State::Drain
+                }
+                State::Sync(ticket) => {
+                    self.sync(ticket);
                     State::Drain
                 }
                 State::Close => {
@@ -200,7 +216,12 @@ impl Writer {
         // Acquire: pairs with the flusher's fetch_add, so every record
         // committed before the flush call is visible to the next read.
         let req = self.shared.flush.requested.load(Ordering::Acquire);
-        (req > self.flush_done).then_some(State::Flush(req))
+        if req > self.flush_done {
+            return Some(State::Flush(req));
+        }
+        // Acquire: pairs with `flush_sync`'s fetch_add, as above.
+        let req = self.shared.flush.sync_requested.load(Ordering::Acquire);
+        (req > self.sync_started).then_some(State::Sync(req))
     }
 
     fn idle(&mut self, n: u32) -> State {
@@ -211,6 +232,9 @@ impl Writer {
         } else {
             return State::Park;
         }
+        if self.io.in_flight() > 0 {
+            self.sinks.poll(self.io.as_mut(), &self.shared);
+        }
         if self.rings.any_readable() || self.shared.new_rings.load(Ordering::Relaxed) {
             State::Drain
         } else {
@@ -219,6 +243,8 @@ impl Writer {
     }
 
     fn park(&mut self) {
+        // Idle with unsynced bytes: `sync_interval_ms` still holds.
+        self.sinks.sync_if_due(self.io.as_mut(), &self.shared);
         let sig = &self.shared.signal;
         // SeqCst: producers read `parked` after committing; a producer that
         // misses this store is caught by the timeout below.
@@ -228,7 +254,11 @@ impl Writer {
         let busy = self.rings.any_readable()
             || self.shared.new_rings.load(Ordering::SeqCst)
             || self.control().is_some();
-        if !busy {
+        if !busy
+            && !self
+                .sinks
+                .wait_some(self.io.as_mut(), &self.shared, PARK_TIMEOUT)
+        {
             std::thread::park_timeout(if deep {
                 DEEP_PARK_TIMEOUT
             } else {
@@ -246,15 +276,31 @@ impl Writer {
         self.sinks.submit_all(self.io.as_mut(), &self.shared);
         self.sinks.wait_all(self.io.as_mut(), &self.shared);
         self.flush_done = ticket;
+        self.store_cpu();
         self.ack_flush(ticket);
+    }
+
+    /// Starts `flush_sync` ticket `ticket`: everything committed before it
+    /// is submitted, then every file is synced once its writes finished.
+    /// The ticket is acknowledged when the syncs finish; the writer goes on.
+    fn sync(&mut self, ticket: u64) {
+        self.rings.adopt(&self.shared, true);
+        self.drain_pass();
+        self.sinks.submit_all(self.io.as_mut(), &self.shared);
+        self.sinks
+            .request_sync(self.io.as_mut(), &self.shared, ticket);
+        self.sync_started = ticket;
+        self.store_cpu();
+    }
+
+    fn store_cpu(&self) {
+        let k = &self.shared.counters;
+        k.writer_cpu_ns.store(thread_cpu_ns(), Ordering::Relaxed);
     }
 
     fn ack_flush(&self, ticket: u64) {
         let f = &self.shared.flush;
-        // Release: the flusher's Acquire load then sees the counters.
-        f.done.fetch_max(ticket, Ordering::Release);
-        let _g = lock(&f.lock);
-        f.cv.notify_all();
+        f.ack(&f.done, ticket);
     }
 
     /// Drains until dry, writes, closes the sinks, leaves the rings behind.
@@ -274,10 +320,21 @@ impl Writer {
             }
         }
         self.sinks.submit_all(self.io.as_mut(), &self.shared);
+        let asked = self.shared.flush.sync_requested.load(Ordering::Acquire);
+        if asked > self.sync_started {
+            self.sync(asked);
+        } else if self.sinks.durability() == Durability::Data {
+            let io = self.io.as_mut();
+            self.sinks
+                .request_sync(io, &self.shared, durability::PERIODIC);
+        }
         self.sinks.wait_all(self.io.as_mut(), &self.shared);
+        self.store_cpu();
         self.sinks.close(&self.shared);
         self.leave_rings();
         self.ack_flush(covered);
+        let f = &self.shared.flush;
+        f.ack(&f.sync_done, asked);
     }
 
     /// Hands every ring to the registry's orphans: what producers still

@@ -13,13 +13,16 @@
 //! the set then reports itself full, so the writer submits the sealed batch
 //! and the new one before taking another record. Records are never split.
 
+use super::direct_io::DirectIo;
+use super::durability::{SyncPlan, SyncTracker, PERIODIC};
 use crate::format::{Format, Formatter, Record};
-use crate::io::{Completion, IoBackend, IoTarget, Submission};
+use crate::io::{Completion, Event, IoBackend, IoTarget, Submission, SyncRequest};
 use crate::level::Level;
 use crate::shared::Shared;
-use crate::sink::{BatchInfo, BatchLimit, Sink, Target, WriteOutcome};
+use crate::sink::{BatchInfo, BatchLimit, SharedFd, Sink, Target, WriteOutcome};
 use crate::stats::WriterCounters;
 use std::io;
+use std::time::Duration;
 
 /// Spare batch buffers kept for reuse.
 const MAX_SPARE_BUFFERS: usize = 8;
@@ -61,11 +64,17 @@ pub(crate) struct SinkSlot {
     sealed: Option<Batch>,
     /// The sink's bounds on `batch`, asked after its last `target_batch`.
     limit: BatchLimit,
+    /// The file of the last `Target::File`, for syncs.
+    last_fd: Option<SharedFd>,
+    /// Set for sinks whose file is open with `O_DIRECT` (such sinks have
+    /// no batch limit: their open batch starts with the carried block).
+    direct: Option<DirectIo>,
 }
 
 impl SinkSlot {
     pub(crate) fn new(sink: Box<dyn Sink>, min_level: Level, format: Format) -> SinkSlot {
         let limit = sink.batch_limit();
+        let direct = sink.direct_io_alignment().map(DirectIo::new);
         SinkSlot {
             sink,
             min_level,
@@ -73,7 +82,65 @@ impl SinkSlot {
             fmt: 0,
             batch: Batch::new(Vec::new()),
             sealed: None,
-            limit,
+            limit: if direct.is_some() {
+                BatchLimit::NONE
+            } else {
+                limit
+            },
+            last_fd: None,
+            direct,
+        }
+    }
+
+    /// Record bytes gathered in the open batch.
+    fn data_len(&self) -> usize {
+        self.data_len_of(&self.batch.buf)
+    }
+
+    /// Record bytes in `buf`, a batch buffer of this sink.
+    fn data_len_of(&self, buf: &[u8]) -> usize {
+        buf.len() - self.direct.as_ref().map_or(0, DirectIo::prefix)
+    }
+
+    /// Asks the sink where batch `b` goes and, for O_DIRECT, makes its
+    /// buffer an aligned write of whole blocks.
+    fn route(&mut self, b: &mut Batch) -> Routed {
+        let len = self.data_len_of(&b.buf);
+        let target = self.sink.target_batch(&BatchInfo::new(len, b.first_nanos));
+        self.limit = match self.direct {
+            Some(_) => BatchLimit::NONE,
+            None => self.sink.batch_limit(),
+        };
+        let target = match target {
+            Ok(t) => t,
+            Err(e) => return Routed::Failed(e, None),
+        };
+        match target {
+            Target::File { fd, offset } => {
+                self.last_fd = Some(fd.clone());
+                match self
+                    .direct
+                    .as_mut()
+                    .map(|d| d.prepare(&mut b.buf, &fd, offset))
+                {
+                    None => Routed::Io(IoTarget::File { fd, offset }, 0),
+                    Some(Ok((start, base))) => {
+                        Routed::Io(IoTarget::File { fd, offset: base }, start)
+                    }
+                    Some(Err(e)) => Routed::Failed(e, Some(offset)),
+                }
+            }
+            Target::Stream { fd } => Routed::Io(IoTarget::Stream { fd }, 0),
+            Target::Inline => Routed::Inline,
+        }
+    }
+
+    /// Makes the (fresh, empty) open batch ready: O_DIRECT sinks start it
+    /// with the carried partial block.
+    fn begin(&mut self) {
+        match &mut self.direct {
+            Some(d) => d.begin(&mut self.batch.buf),
+            None => self.batch.buf.clear(),
         }
     }
 
@@ -97,6 +164,16 @@ impl SinkSlot {
     }
 }
 
+/// Where a batch goes, once its sink has answered.
+enum Routed {
+    /// To the backend; the bytes start at the given index of the buffer.
+    Io(IoTarget, usize),
+    /// To the sink's `write_inline`.
+    Inline,
+    /// Nowhere: the sink (or the O_DIRECT preparation) failed.
+    Failed(io::Error, Option<u64>),
+}
+
 /// Every sink of a logger with its pending batch.
 pub(crate) struct SinkSet {
     slots: Vec<SinkSlot>,
@@ -108,6 +185,11 @@ pub(crate) struct SinkSet {
     spare: Vec<Vec<u8>>,
     /// Submit once any buffer holds this many bytes.
     batch_bytes: usize,
+    /// Capacity of a new batch buffer: `batch_bytes`, room for the record
+    /// that crosses it, and O_DIRECT alignment and padding.
+    buf_capacity: usize,
+    /// Syncs in flight and the periodic schedule.
+    syncs: SyncTracker,
     /// Records gathered since the last submission.
     records: u64,
     /// A slot sealed a batch: submit before taking another record.
@@ -122,7 +204,12 @@ pub(crate) struct SinkSet {
 }
 
 impl SinkSet {
-    pub(crate) fn new(mut slots: Vec<SinkSlot>, batch_bytes: usize) -> SinkSet {
+    pub(crate) fn new(mut slots: Vec<SinkSlot>, batch_bytes: usize, plan: SyncPlan) -> SinkSet {
+        let direct_extra = (slots.iter())
+            .filter_map(|s| s.direct.as_ref().map(DirectIo::extra_capacity))
+            .max()
+            .unwrap_or(0);
+        let buf_capacity = batch_bytes + 1024 + direct_extra;
         let mut formatters: Vec<Formatter> = Vec::new();
         for s in &mut slots {
             s.fmt = match formatters.iter().position(|f| f.format() == s.format) {
@@ -132,7 +219,8 @@ impl SinkSet {
                     formatters.len() - 1
                 }
             };
-            s.batch.buf.reserve(batch_bytes + 1024);
+            s.batch.buf.reserve(buf_capacity);
+            s.begin();
         }
         let limited = slots.iter().any(|s| !s.limit.is_none());
         SinkSet {
@@ -141,6 +229,8 @@ impl SinkSet {
             formatters,
             spare: Vec::new(),
             batch_bytes,
+            buf_capacity,
+            syncs: SyncTracker::new(plan),
             records: 0,
             unrouted: 0,
             cut: false,
@@ -168,10 +258,7 @@ impl SinkSet {
     pub(crate) fn is_full(&self, batch_size: u64) -> bool {
         self.cut
             || self.records >= batch_size
-            || self
-                .slots
-                .iter()
-                .any(|s| s.batch.buf.len() >= self.batch_bytes)
+            || self.slots.iter().any(|s| s.data_len() >= self.batch_bytes)
     }
 
     /// Formats one record into every sink that accepts its level.
@@ -209,7 +296,7 @@ impl SinkSet {
     fn format_into(&mut self, i: usize, rec: &Record<'_>) {
         let slot = &mut self.slots[i];
         let start = slot.batch.buf.len();
-        if start == 0 {
+        if slot.data_len() == 0 {
             slot.batch.first_nanos = rec.unix_nanos;
         }
         self.formatters[slot.fmt].write(&mut slot.batch.buf, rec);
@@ -219,7 +306,7 @@ impl SinkSet {
         }
         let mut at = start;
         if self.limited && slot.must_cut(start, slot.batch.buf.len(), rec.unix_nanos) {
-            let fresh = take_spare(&mut self.spare, self.batch_bytes);
+            let fresh = take_spare(&mut self.spare, self.buf_capacity);
             slot.seal_before(start, fresh, rec.unix_nanos);
             self.cut = true;
             at = 0;
@@ -234,16 +321,15 @@ impl SinkSet {
         let len = self.slots[j].batch.buf.len() - start;
         let here = self.slots[i].batch.buf.len();
         if self.limited && self.slots[i].must_cut(here, here + len, nanos) {
-            let fresh = take_spare(&mut self.spare, self.batch_bytes);
+            let fresh = take_spare(&mut self.spare, self.buf_capacity);
             self.slots[i].seal_before(here, fresh, nanos);
             self.cut = true;
         }
-        let (a, b) = self.slots.split_at_mut(i);
-        let dst = &mut b[0].batch;
-        if dst.buf.is_empty() {
-            dst.first_nanos = nanos;
+        if self.slots[i].data_len() == 0 {
+            self.slots[i].batch.first_nanos = nanos;
         }
-        dst.buf.extend_from_slice(&a[j].batch.buf[start..]);
+        let (a, b) = self.slots.split_at_mut(i);
+        b[0].batch.buf.extend_from_slice(&a[j].batch.buf[start..]);
     }
 
     /// Submits every non-empty batch. Completions are accounted as they come.
@@ -252,71 +338,146 @@ impl SinkSet {
             if let Some(b) = self.slots[i].sealed.take() {
                 self.submit(i, b, io, shared);
             }
-            if self.slots[i].batch.buf.is_empty() {
+            if self.slots[i].data_len() == 0 {
                 continue;
             }
-            let fresh = take_spare(&mut self.spare, self.batch_bytes);
+            let fresh = take_spare(&mut self.spare, self.buf_capacity);
             let b = std::mem::replace(&mut self.slots[i].batch, Batch::new(fresh));
             self.submit(i, b, io, shared);
         }
         self.records = 0;
         self.cut = false;
         self.limited = self.slots.iter().any(|s| !s.limit.is_none());
-        shared
-            .counters
-            .io_submits
-            .store(io.submits(), std::sync::atomic::Ordering::Relaxed);
+        self.sync_if_due(io, shared);
+        store_submits(io, shared);
+    }
+
+    /// Starts a round of periodic syncs if `Durability::Data` says one is due.
+    pub(crate) fn sync_if_due(&mut self, io: &mut dyn IoBackend, shared: &Shared) {
+        if self.syncs.periodic_due() {
+            self.request_sync(io, shared, PERIODIC);
+        }
     }
 
     /// Asks slot `i`'s sink where `b` goes and hands it to the backend (or
-    /// to the sink itself, for inline targets).
-    fn submit(&mut self, i: usize, b: Batch, io: &mut dyn IoBackend, shared: &Shared) {
+    /// to the sink itself, for inline targets). The slot's open batch is
+    /// fresh and empty when this is called.
+    fn submit(&mut self, i: usize, mut b: Batch, io: &mut dyn IoBackend, shared: &Shared) {
+        if (self.slots[i].direct.as_ref()).is_some_and(|d| d.overlap_in_flight) {
+            // The O_DIRECT ordering rule (see `direct_io`).
+            io.wait_all(&mut |e| self.on_event(shared, e));
+        }
         let slot = &mut self.slots[i];
-        let target = slot
-            .sink
-            .target_batch(&BatchInfo::new(b.buf.len(), b.first_nanos));
-        slot.limit = slot.sink.batch_limit();
+        let len = slot.data_len_of(&b.buf);
+        let routed = slot.route(&mut b);
+        if slot.batch.buf.is_empty() {
+            slot.begin();
+        }
         report_sink_errors(slot, shared);
-        let target = match target {
-            Ok(Target::File { fd, offset }) => IoTarget::File { fd, offset },
-            Ok(Target::Stream { fd }) => IoTarget::Stream { fd },
-            Ok(Target::Inline) => {
+        let (target, start) = match routed {
+            Routed::Io(target, start) => (target, start),
+            Routed::Inline => {
                 let c = match slot.sink.write_inline(&b.buf) {
                     Ok(()) => done_ok(i, b.buf, b.primary, None),
                     Err(e) => failed(i, b.buf, b.primary, None, e),
                 };
-                self.complete(shared, c);
-                return;
+                return self.complete(shared, c);
             }
-            Err(e) => {
-                self.complete(shared, failed(i, b.buf, b.primary, None, e));
-                return;
+            Routed::Failed(e, offset) => {
+                return self.complete(shared, failed(i, b.buf, b.primary, offset, e));
             }
         };
+        if let IoTarget::File { .. } = target {
+            self.syncs.wrote(len as u64);
+        }
         let sub = Submission {
             sink: i,
             target,
             buf: b.buf,
+            start,
             records: b.primary,
         };
-        io.submit(sub, &mut |c| self.complete(shared, c));
+        io.submit(sub, &mut |e| self.on_event(shared, e));
     }
 
-    /// Waits for every in-flight batch and accounts it.
+    /// Waits for every in-flight batch and sync and accounts it.
     pub(crate) fn wait_all(&mut self, io: &mut dyn IoBackend, shared: &Shared) {
-        io.wait_all(&mut |c| self.complete(shared, c));
-        shared
-            .counters
-            .io_submits
-            .store(io.submits(), std::sync::atomic::Ordering::Relaxed);
+        io.wait_all(&mut |e| self.on_event(shared, e));
+        store_submits(io, shared);
+    }
+
+    /// Accounts whatever finished, without blocking.
+    pub(crate) fn poll(&mut self, io: &mut dyn IoBackend, shared: &Shared) {
+        io.poll(&mut |e| self.on_event(shared, e));
+    }
+
+    /// Waits up to `timeout` for in-flight I/O; false when there is none.
+    pub(crate) fn wait_some(
+        &mut self,
+        io: &mut dyn IoBackend,
+        shared: &Shared,
+        timeout: Duration,
+    ) -> bool {
+        io.wait_some(timeout, &mut |e| self.on_event(shared, e))
+    }
+
+    /// Syncs every file written so far; `ticket` is a `flush_sync` ticket
+    /// (acknowledged once all finish) or [`PERIODIC`].
+    pub(crate) fn request_sync(&mut self, io: &mut dyn IoBackend, shared: &Shared, ticket: u64) {
+        let fds: Vec<(usize, SharedFd)> = (self.slots.iter().enumerate())
+            .filter_map(|(i, s)| s.last_fd.clone().map(|fd| (i, fd)))
+            .collect();
+        self.syncs.begin(ticket, fds.len());
+        for (sink, fd) in fds {
+            let req = SyncRequest { sink, fd, ticket };
+            io.sync(req, &mut |e| self.on_event(shared, e));
+        }
+        self.syncs.ack_ready(shared);
+    }
+
+    /// The durability the logger was built with.
+    pub(crate) fn durability(&self) -> crate::policy::Durability {
+        self.syncs.durability()
+    }
+
+    fn on_event(&mut self, shared: &Shared, e: Event) {
+        match e {
+            Event::Write(c) => self.complete(shared, c),
+            Event::Sync {
+                sink,
+                ticket,
+                error,
+            } => {
+                let k = &shared.counters;
+                match error {
+                    None => WriterCounters::add(&k.syncs, 1),
+                    Some(e) => {
+                        WriterCounters::add(&k.errors, 1);
+                        let what = self.slots[sink].sink.describe();
+                        shared.report_error(format!("fdatasync of {what} failed: {e}"));
+                    }
+                }
+                self.syncs.finished(ticket);
+                self.syncs.ack_ready(shared);
+            }
+        }
     }
 
     /// Accounts one finished batch and keeps its buffer for reuse.
-    fn complete(&mut self, shared: &Shared, c: Completion) {
+    fn complete(&mut self, shared: &Shared, mut c: Completion) {
         let slot = &mut self.slots[c.sink];
+        let mut requested = c.requested();
+        if let Some(d) = slot.direct.as_mut() {
+            // Report in the sink's terms: records only, at the logical offset.
+            if let Some(l) = c.offset.and_then(|_| d.completed()) {
+                c.written = d.logical_written(l, c.written);
+                c.offset = Some(l.offset);
+                requested = l.len;
+            }
+        }
         slot.sink.on_write(&WriteOutcome {
             offset: c.offset,
-            requested: c.buf.len(),
+            requested,
             written: c.written,
             error: c.error.as_ref(),
         });
@@ -338,7 +499,7 @@ impl SinkSet {
                     "write to {}{at} failed after {} of {} bytes ({} records dropped): {e}",
                     slot.sink.describe(),
                     c.written,
-                    c.buf.len(),
+                    requested,
                     c.records
                 ));
             }
@@ -373,11 +534,16 @@ fn report_sink_errors(slot: &mut SinkSlot, shared: &Shared) {
     }
 }
 
-/// A cleared buffer from the spares, or a new one.
-fn take_spare(spare: &mut Vec<Vec<u8>>, batch_bytes: usize) -> Vec<u8> {
-    spare
-        .pop()
-        .unwrap_or_else(|| Vec::with_capacity(batch_bytes + 1024))
+/// A cleared buffer from the spares, or a new one of `capacity`.
+fn take_spare(spare: &mut Vec<Vec<u8>>, capacity: usize) -> Vec<u8> {
+    spare.pop().unwrap_or_else(|| Vec::with_capacity(capacity))
+}
+
+fn store_submits(io: &dyn IoBackend, shared: &Shared) {
+    shared
+        .counters
+        .io_submits
+        .store(io.submits(), std::sync::atomic::Ordering::Relaxed);
 }
 
 fn done_ok(sink: usize, buf: Vec<u8>, records: u64, offset: Option<u64>) -> Completion {
@@ -385,6 +551,7 @@ fn done_ok(sink: usize, buf: Vec<u8>, records: u64, offset: Option<u64>) -> Comp
         sink,
         written: buf.len(),
         buf,
+        start: 0,
         records,
         offset,
         error: None,
@@ -401,6 +568,7 @@ fn failed(
     Completion {
         sink,
         buf,
+        start: 0,
         records,
         offset,
         written: 0,

@@ -219,7 +219,7 @@ impl RollingBuilder {
             sized: self.max_file_bytes.is_some(),
         };
         let active =
-            ActiveFile::open(&self.dir.join(naming.active())).map_err(RollingError::Open)?;
+            ActiveFile::open(&self.dir.join(naming.active()), 0).map_err(RollingError::Open)?;
         let rotated =
             retention::list(&self.dir, &naming).map_err(|source| RollingError::ReadDir {
                 path: self.dir.clone(),

@@ -142,7 +142,7 @@ impl RollingFileSink {
             return;
         }
         self.next_seq += 1;
-        match ActiveFile::open(&from) {
+        match ActiveFile::open(&from, 0) {
             Ok(f) => {
                 self.active = f;
                 self.size_base = 0;

@@ -46,7 +46,7 @@ fn a_record_is_formatted_once_per_distinct_format() {
         SinkSlot::new(Box::new(b), Level::Trace, BARE),
         SinkSlot::new(Box::new(w), Level::Warn, BARE),
     ];
-    let mut set = SinkSet::new(slots, 4096);
+    let mut set = SinkSet::new(slots, 4096, no_syncs());
     let sh = shared();
     set.push(&rec(0, Level::Info, "one"));
     set.push(&rec(0, Level::Warn, "two"));
@@ -153,7 +153,7 @@ fn batches_are_cut_where_the_sink_switches_files() {
         SinkSlot::new(Box::new(all), Level::Trace, BARE),
         SinkSlot::new(Box::new(sink), Level::Trace, BARE),
     ];
-    let mut set = SinkSet::new(slots, 4096);
+    let mut set = SinkSet::new(slots, 4096, no_syncs());
     let sh = shared();
     let recs = [
         (0, "m0"),
@@ -182,7 +182,7 @@ fn batches_are_cut_where_the_sink_switches_files() {
 fn a_record_larger_than_the_limit_gets_a_batch_of_its_own() {
     let (sink, files) = Rotating::new(15, u64::MAX);
     let slots = vec![SinkSlot::new(Box::new(sink), Level::Trace, BARE)];
-    let mut set = SinkSet::new(slots, 4096);
+    let mut set = SinkSet::new(slots, 4096, no_syncs());
     let sh = shared();
     push_all(
         &mut set,
@@ -204,7 +204,7 @@ fn errors_a_sink_survives_are_counted_without_dropping() {
     let (mut sink, files) = Rotating::new(1_000, 1_000);
     sink.fail_next_rotation = true;
     let slots = vec![SinkSlot::new(Box::new(sink), Level::Trace, BARE)];
-    let mut set = SinkSet::new(slots, 4096);
+    let mut set = SinkSet::new(slots, 4096, no_syncs());
     let sh = shared();
     push_all(&mut set, &sh, &[(0, "a"), (1_500, "b"), (2_500, "c")]);
     assert_eq!(texts(&files), ["INFO  t: a\nINFO  t: b\n", "INFO  t: c\n"]);
@@ -214,4 +214,12 @@ fn errors_a_sink_survives_are_counted_without_dropping() {
         *lock(&sh.recent_errors),
         ["rotating: rename refused".to_owned()]
     );
+}
+
+fn no_syncs() -> crate::writer::durability::SyncPlan {
+    crate::writer::durability::SyncPlan {
+        durability: crate::policy::Durability::None,
+        interval_bytes: u64::MAX,
+        interval: std::time::Duration::from_secs(3600),
+    }
 }

@@ -1,0 +1,880 @@
+//! The io_uring backend: batches in flight while the writer fills the next.
+//!
+//! Every io_uring `unsafe` of the engine is in this file.
+//!
+//! # In-flight contract
+//!
+//! A write's buffer (`WriteOp::buf`, heap memory owned by the op) and its
+//! descriptor (`WriteOp::fd`, an `Arc` that keeps the file open) stay alive
+//! and untouched from the moment its SQE is pushed until its CQE has been
+//! reaped: the op sits in `ops` the whole time and nothing resizes or reads
+//! its `Vec`. A sync holds its descriptor the same way. `Drop` waits for
+//! every SQE in the kernel; if the ring stops answering, buffers and
+//! descriptors still in the kernel are leaked rather than freed.
+//!
+//! # Ordering and offsets
+//!
+//! Files are written at explicit offsets the sink reserved (never
+//! `O_APPEND`, never offset -1), so batches to one file may complete in any
+//! order; completions are still *reported* in submission order, so the
+//! sinks and the counters see the contiguous completed prefix. A stream
+//! (pipe, terminal, socket) has one write in the kernel at a time, in order.
+//! At most `depth` writes are submitted and unreported at once; the writer
+//! blocks in `io_uring_enter` only when all of them are still busy.
+//!
+//! # Completions: reap first, then act
+//!
+//! Each pass first copies every CQE out of the completion ring, then acts:
+//! - `res < len`: a short write; the remainder is resubmitted at
+//!   `offset + res` (streams: in order, before any later write).
+//! - `-EAGAIN` / `-EINTR`: resubmitted as is, at most [`MAX_RETRIES`] times
+//!   in a row without progress; then the batch fails with that errno.
+//! - any other error (`-ENOSPC`, `-EIO`, `-EFBIG`, ...): the batch fails at
+//!   once (the same data is not retried: the sink rewinds and the next batch
+//!   carries new data).
+//!
+//! **Failure rule for files.** A file sink rewinds to a failed batch's
+//! offset and truncates there. So a failed batch is reported only once
+//! every later batch to the same file has finished, and those later batches
+//! are then reported failed too (their records counted dropped), whether or
+//! not the kernel wrote them: the truncation removes their bytes, and no
+//! write to that file is in the kernel when it happens. Nothing is counted
+//! written that is not in the file.
+//!
+//! # Syncs
+//!
+//! io_uring does not order an `FSYNC` after earlier writes. A sync waits
+//! (queued, not in the kernel) until every write to its file submitted
+//! before it has finished, then goes to the kernel with
+//! `IORING_FSYNC_DATASYNC`; later writes keep flowing meanwhile. It is
+//! reported once it finishes and every write before it has been reported.
+
+use super::{errno_name, Completion, Event, IoBackend, IoTarget, Submission, SyncRequest};
+use crate::sink::SharedFd;
+use io_uring::{opcode, types, IoUring, Probe};
+use std::collections::VecDeque;
+use std::fmt;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd};
+use std::time::Duration;
+
+/// Writes in flight when the builder does not say (measured: see `select`).
+pub(crate) const DEFAULT_DEPTH: usize = 2;
+/// Largest `io_depth` accepted.
+pub(crate) const MAX_DEPTH: usize = 32;
+/// Syncs queued or in the kernel at once; a further one waits for room.
+const MAX_SYNCS: usize = 16;
+/// Submission queue entries; every op has at most one SQE in the kernel.
+const RING_ENTRIES: u32 = 64;
+const _: () = assert!(MAX_DEPTH + MAX_SYNCS <= RING_ENTRIES as usize);
+/// `EAGAIN`/`EINTR` resubmissions in a row without progress before failing.
+pub(crate) const MAX_RETRIES: u32 = 8;
+/// `io_uring_enter` failures in a row before the ring is given up.
+const MAX_ENTER_FAILURES: u32 = 64;
+/// Largest single SQE length; longer remainders go as short writes.
+const MAX_SQE_LEN: usize = 1 << 30;
+/// `user_data` bit marking a sync (writes use their sequence number).
+const SYNC_TAG: u64 = 1 << 63;
+/// `user_data` of the probe's `NOP`.
+const NOP_TAG: u64 = SYNC_TAG - 1;
+
+/// io_uring settings from the builder.
+#[derive(Clone, Debug)]
+pub(crate) struct UringConfig {
+    /// Writes submitted and unreported at once (1 ..= [`MAX_DEPTH`]).
+    pub depth: usize,
+    /// `Some(idle)`: a kernel thread polls the submission queue (SQPOLL).
+    pub sqpoll_idle_ms: Option<u32>,
+}
+
+impl Default for UringConfig {
+    fn default() -> Self {
+        UringConfig {
+            depth: DEFAULT_DEPTH,
+            sqpoll_idle_ms: None,
+        }
+    }
+}
+
+/// Why io_uring cannot be used, with the likely cause.
+#[derive(Debug)]
+pub(crate) struct ProbeError(String);
+
+impl ProbeError {
+    fn new(stage: &str, errno: i32, note: &str) -> ProbeError {
+        ProbeError(format!(
+            "{stage} failed: {}{note} — {}",
+            errno_name(errno),
+            likely_cause(stage, errno)
+        ))
+    }
+
+    /// What the test hook reports.
+    pub(crate) fn simulated() -> ProbeError {
+        ProbeError::new(
+            "io_uring_setup",
+            libc::EPERM,
+            " (simulated by the test hook)",
+        )
+    }
+}
+
+impl fmt::Display for ProbeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn likely_cause(stage: &str, errno: i32) -> &'static str {
+    match (stage, errno) {
+        ("io_uring_setup", libc::EPERM) => {
+            "kernel.io_uring_disabled=2 (or =1 and not in kernel.io_uring_group) or a seccomp filter"
+        }
+        ("io_uring_setup", libc::ENOSYS) => {
+            "kernel without io_uring (CONFIG_IO_URING=n or older than 5.1) or a seccomp filter"
+        }
+        ("io_uring_setup", libc::ENOMEM) => {
+            "RLIMIT_MEMLOCK too low for the rings (kernels before 5.12 charge them to it)"
+        }
+        ("io_uring_setup", libc::EINVAL) => "kernel too old for these setup flags",
+        (_, libc::EMFILE) | (_, libc::ENFILE) => "out of file descriptors",
+        ("opcode probe", libc::EINVAL) => "kernel older than 5.6 (no IORING_REGISTER_PROBE)",
+        ("opcode probe", _) => "kernel lacks IORING_OP_WRITE or IORING_OP_FSYNC (older than 5.6)",
+        _ => "the ring does not complete a NOP; io_uring is unusable here",
+    }
+}
+
+/// Where an op is.
+#[derive(Debug)]
+enum OpState {
+    /// Not in the kernel: waiting for its turn (streams, syncs) or to be resubmitted.
+    Queued,
+    /// Its SQE is in the kernel.
+    InKernel,
+    /// Finished; `Some` if it failed.
+    Done(Option<io::Error>),
+}
+
+/// One batch from submission until it is reported.
+struct WriteOp {
+    /// Sequence number, also the SQE's `user_data`.
+    seq: u64,
+    sink: usize,
+    /// Keeps the descriptor open while the op is in flight.
+    fd: SharedFd,
+    /// The batch; its heap memory must not move while the op is `InKernel`.
+    buf: Vec<u8>,
+    start: usize,
+    records: u64,
+    /// File offset of `buf[start]`; `None` for streams.
+    offset: Option<u64>,
+    /// Bytes confirmed written, from `buf[start]`.
+    done: usize,
+    /// `EAGAIN`/`EINTR` retries in a row.
+    retries: u32,
+    state: OpState,
+    /// Set when an earlier batch to the same file failed at this offset.
+    doomed: Option<u64>,
+}
+
+impl WriteOp {
+    fn len(&self) -> usize {
+        self.buf.len() - self.start
+    }
+
+    fn is_done(&self) -> bool {
+        matches!(self.state, OpState::Done(_))
+    }
+}
+
+/// One `fdatasync` from request until it is reported.
+struct SyncOp {
+    id: u64,
+    sink: usize,
+    ticket: u64,
+    fd: SharedFd,
+    /// Writes with `seq < barrier` to this sink come before it.
+    barrier: u64,
+    state: OpState,
+}
+
+/// The io_uring backend.
+pub(crate) struct Uring {
+    ring: IoUring,
+    depth: usize,
+    /// Ring flags in use, for `io_backend()`.
+    flags: &'static str,
+    sqpoll: bool,
+    /// Writes in submission order; `ops[0].seq == first_seq`.
+    ops: VecDeque<WriteOp>,
+    first_seq: u64,
+    next_seq: u64,
+    syncs: Vec<SyncOp>,
+    next_sync: u64,
+    /// SQEs in the kernel (pushed, CQE not yet reaped).
+    in_kernel: usize,
+    /// SQEs pushed since the last enter.
+    unsubmitted: usize,
+    /// CQEs copied out, then acted on.
+    cqes: Vec<(u64, i32)>,
+    submits: u64,
+    enter_failures: u32,
+    /// Set when the ring stopped answering: every op fails with this errno.
+    broken: Option<i32>,
+}
+
+impl Uring {
+    /// Sets up a ring on the calling thread, probes the opcodes it needs and
+    /// completes one `NOP`.
+    pub(crate) fn open(cfg: &UringConfig) -> Result<Uring, ProbeError> {
+        let (ring, flags) = build_ring(cfg.sqpoll_idle_ms)?;
+        let mut probe = Probe::new();
+        if let Err(e) = ring.submitter().register_probe(&mut probe) {
+            return Err(ProbeError::new("opcode probe", os_errno(&e), ""));
+        }
+        for code in [opcode::Write::CODE, opcode::Fsync::CODE, opcode::Nop::CODE] {
+            if !probe.is_supported(code) {
+                return Err(ProbeError::new("opcode probe", libc::EOPNOTSUPP, ""));
+            }
+        }
+        let mut u = Uring {
+            ring,
+            depth: cfg.depth.clamp(1, MAX_DEPTH),
+            flags,
+            sqpoll: cfg.sqpoll_idle_ms.is_some(),
+            ops: VecDeque::with_capacity(MAX_DEPTH),
+            first_seq: 0,
+            next_seq: 0,
+            syncs: Vec::with_capacity(MAX_SYNCS),
+            next_sync: 0,
+            in_kernel: 0,
+            unsubmitted: 0,
+            cqes: Vec::with_capacity(RING_ENTRIES as usize * 2),
+            submits: 0,
+            enter_failures: 0,
+            broken: None,
+        };
+        u.nop_round_trip()?;
+        Ok(u)
+    }
+
+    /// What `io_backend()` adds about the ring.
+    pub(crate) fn setup_note(&self) -> Option<String> {
+        let sq = if self.sqpoll { ", SQPOLL" } else { "" };
+        Some(format!("depth {}, {}{sq}", self.depth, self.flags))
+    }
+
+    fn nop_round_trip(&mut self) -> Result<(), ProbeError> {
+        let nop = opcode::Nop::new().build().user_data(NOP_TAG);
+        // SAFETY: a NOP references no memory; the queue is empty (fresh ring).
+        let pushed = unsafe { self.ring.submission().push(&nop) };
+        if pushed.is_err() {
+            return Err(ProbeError::new("NOP round trip", libc::EBUSY, ""));
+        }
+        if let Err(e) = self.ring.submit_and_wait(1) {
+            return Err(ProbeError::new("NOP round trip", os_errno(&e), ""));
+        }
+        match self.ring.completion().next() {
+            Some(c) if c.user_data() == NOP_TAG && c.result() >= 0 => Ok(()),
+            Some(c) => Err(ProbeError::new("NOP round trip", -c.result(), "")),
+            None => Err(ProbeError::new("NOP round trip", libc::ETIME, "")),
+        }
+    }
+}
+
+/// Creates the ring with the best flags this kernel accepts.
+fn build_ring(sqpoll_idle_ms: Option<u32>) -> Result<(IoUring, &'static str), ProbeError> {
+    // Each attempt: name, SINGLE_ISSUER, DEFER_TASKRUN, COOP_TASKRUN.
+    let plain: &[(&'static str, bool, bool, bool)] = &[
+        ("SINGLE_ISSUER|DEFER_TASKRUN", true, true, false),
+        ("SINGLE_ISSUER|COOP_TASKRUN", true, false, true),
+        ("COOP_TASKRUN", false, false, true),
+        ("no setup flags", false, false, false),
+    ];
+    let polled: &[(&'static str, bool, bool, bool)] = &[
+        ("SINGLE_ISSUER", true, false, false),
+        ("no setup flags", false, false, false),
+    ];
+    let attempts = if sqpoll_idle_ms.is_some() {
+        polled
+    } else {
+        plain
+    };
+    let mut last = libc::EINVAL;
+    for &(name, single, defer, coop) in attempts {
+        let mut b = IoUring::builder();
+        b.dontfork().setup_cqsize(RING_ENTRIES * 2);
+        if single {
+            b.setup_single_issuer();
+        }
+        if defer {
+            b.setup_defer_taskrun().setup_taskrun_flag();
+        }
+        if coop {
+            b.setup_coop_taskrun().setup_taskrun_flag();
+        }
+        if let Some(idle) = sqpoll_idle_ms {
+            b.setup_sqpoll(idle);
+        }
+        match b.build(RING_ENTRIES) {
+            Ok(r) => return Ok((r, name)),
+            Err(e) if os_errno(&e) == libc::EINVAL => last = libc::EINVAL,
+            Err(e) => return Err(ProbeError::new("io_uring_setup", os_errno(&e), "")),
+        }
+    }
+    Err(ProbeError::new("io_uring_setup", last, ""))
+}
+
+fn os_errno(e: &io::Error) -> i32 {
+    e.raw_os_error().unwrap_or(libc::EIO)
+}
+
+// ---- submission ----------------------------------------------------------
+
+impl Uring {
+    /// Pushes one SQE, first submitting what is queued if the ring is full.
+    fn push(&mut self, e: &io_uring::squeue::Entry) -> bool {
+        for _ in 0..2 {
+            // SAFETY: every entry pushed here references an op's buffer and
+            // descriptor that its `WriteOp`/`SyncOp` keeps alive and
+            // untouched until the CQE is reaped (see the in-flight contract).
+            if unsafe { self.ring.submission().push(e) }.is_ok() {
+                self.unsubmitted += 1;
+                self.in_kernel += 1;
+                return true;
+            }
+            self.enter(0, None);
+        }
+        false
+    }
+
+    /// Puts op `i` (queued) into the kernel at its current position.
+    fn start_write(&mut self, i: usize) {
+        let op = &self.ops[i];
+        let rest = &op.buf[op.start + op.done..];
+        let len = rest.len().min(MAX_SQE_LEN) as u32;
+        let offset = match op.offset {
+            Some(o) => o + op.done as u64,
+            None => u64::MAX, // a stream: the descriptor's own position, like write(2)
+        };
+        let fd = types::Fd(op.fd.as_fd().as_raw_fd());
+        let e = opcode::Write::new(fd, rest.as_ptr(), len)
+            .offset(offset)
+            .build()
+            .user_data(op.seq);
+        if self.push(&e) {
+            self.ops[i].state = OpState::InKernel;
+        }
+    }
+
+    fn start_sync(&mut self, i: usize) {
+        let s = &self.syncs[i];
+        let fd = types::Fd(s.fd.as_fd().as_raw_fd());
+        let e = opcode::Fsync::new(fd)
+            .flags(types::FsyncFlags::DATASYNC)
+            .build()
+            .user_data(SYNC_TAG | s.id);
+        if self.push(&e) {
+            self.syncs[i].state = OpState::InKernel;
+        }
+    }
+
+    /// Starts every queued op whose turn has come.
+    fn kick(&mut self) {
+        for i in 0..self.ops.len() {
+            if matches!(self.ops[i].state, OpState::Queued) && self.write_may_start(i) {
+                self.start_write(i);
+            }
+        }
+        for i in 0..self.syncs.len() {
+            if matches!(self.syncs[i].state, OpState::Queued) && self.sync_may_start(i) {
+                self.start_sync(i);
+            }
+        }
+    }
+
+    /// Files: always. Streams: once every earlier write to the sink finished.
+    fn write_may_start(&self, i: usize) -> bool {
+        let op = &self.ops[i];
+        op.offset.is_some()
+            || self
+                .ops
+                .iter()
+                .take(i)
+                .all(|o| o.sink != op.sink || o.is_done())
+    }
+
+    /// Once every write to the sink submitted before the sync has finished.
+    fn sync_may_start(&self, i: usize) -> bool {
+        let s = &self.syncs[i];
+        self.ops
+            .iter()
+            .take_while(|o| o.seq < s.barrier)
+            .all(|o| o.sink != s.sink || o.is_done())
+    }
+
+    /// One `io_uring_enter`: submits pushed SQEs, runs completion work, and
+    /// waits for `want` completions (up to `timeout`).
+    fn enter(&mut self, want: usize, timeout: Option<Duration>) {
+        let submitting = self.unsubmitted > 0;
+        let r = match timeout {
+            Some(t) if self.ring.params().is_feature_ext_arg() => {
+                let ts = types::Timespec::from(t);
+                let args = types::SubmitArgs::new().timespec(&ts);
+                self.ring.submitter().submit_with_args(want, &args)
+            }
+            _ => self.ring.submit_and_wait(want),
+        };
+        match r {
+            Ok(_) => {
+                self.enter_failures = 0;
+                if submitting {
+                    self.submits += 1;
+                }
+                self.unsubmitted = self.ring.submission().len();
+            }
+            Err(e) => self.enter_failed(&e),
+        }
+    }
+
+    fn enter_failed(&mut self, e: &io::Error) {
+        let errno = os_errno(e);
+        // ETIME: the timeout expired; EINTR: a signal; EAGAIN/EBUSY: the
+        // kernel is short of resources or the CQ is full: reap and retry.
+        if matches!(errno, libc::ETIME | libc::EINTR) {
+            return;
+        }
+        self.enter_failures += 1;
+        if self.enter_failures >= MAX_ENTER_FAILURES || !matches!(errno, libc::EAGAIN | libc::EBUSY)
+        {
+            self.abandon(errno);
+        }
+    }
+
+    /// The ring no longer answers: fail everything, leaking what the
+    /// kernel may still hold.
+    fn abandon(&mut self, errno: i32) {
+        self.broken = Some(errno);
+        for op in &mut self.ops {
+            if matches!(op.state, OpState::InKernel) {
+                std::mem::forget(std::mem::take(&mut op.buf));
+                std::mem::forget(op.fd.clone());
+                op.start = 0;
+            }
+            if !op.is_done() {
+                op.state = OpState::Done(Some(io::Error::from_raw_os_error(errno)));
+            }
+        }
+        for s in &mut self.syncs {
+            if matches!(s.state, OpState::InKernel) {
+                std::mem::forget(s.fd.clone());
+            }
+            if !matches!(s.state, OpState::Done(_)) {
+                s.state = OpState::Done(Some(io::Error::from_raw_os_error(errno)));
+            }
+        }
+        self.in_kernel = 0;
+        self.unsubmitted = 0;
+    }
+}
+
+// ---- completion ----------------------------------------------------------
+
+impl Uring {
+    /// Copies every CQE out, then acts on each.
+    fn reap(&mut self) {
+        self.cqes.clear();
+        let cq = self.ring.completion();
+        self.cqes.extend(cq.map(|c| (c.user_data(), c.result())));
+        self.in_kernel -= self.cqes.len().min(self.in_kernel);
+        for k in 0..self.cqes.len() {
+            let (data, res) = self.cqes[k];
+            if data & SYNC_TAG != 0 {
+                self.sync_finished(data & !SYNC_TAG, res);
+            } else {
+                self.write_finished(data, res);
+            }
+        }
+    }
+
+    fn sync_finished(&mut self, id: u64, res: i32) {
+        if let Some(s) = self.syncs.iter_mut().find(|s| s.id == id) {
+            s.state = OpState::Done((res < 0).then(|| io::Error::from_raw_os_error(-res)));
+        }
+    }
+
+    fn write_finished(&mut self, seq: u64, res: i32) {
+        let Some(op) = seq
+            .checked_sub(self.first_seq)
+            .and_then(|i| self.ops.get_mut(i as usize))
+        else {
+            return;
+        };
+        debug_assert_eq!(op.seq, seq, "ops are indexed by sequence number");
+        if res >= 0 {
+            op.done += res as usize;
+            op.retries = 0;
+            op.state = if op.done >= op.len() {
+                OpState::Done(None)
+            } else if res == 0 {
+                OpState::Done(Some(io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    "write wrote 0 bytes",
+                )))
+            } else {
+                OpState::Queued // short write: the remainder goes again
+            };
+            return;
+        }
+        let errno = -res;
+        op.state = if matches!(errno, libc::EAGAIN | libc::EINTR) && op.retries < MAX_RETRIES {
+            op.retries += 1;
+            OpState::Queued
+        } else {
+            OpState::Done(Some(io::Error::from_raw_os_error(errno)))
+        };
+    }
+
+    /// Reports finished writes in submission order, then finished syncs
+    /// whose earlier writes are all reported.
+    fn report(&mut self, done: &mut dyn FnMut(Event)) {
+        while let Some(front) = self.ops.front() {
+            let OpState::Done(err) = &front.state else {
+                break;
+            };
+            if err.is_some() && front.offset.is_some() && front.doomed.is_none() {
+                let (sink, at) = (front.sink, front.offset);
+                if !self.ops.iter().all(|o| o.sink != sink || o.is_done()) {
+                    break; // the failure rule: wait for the file's later writes
+                }
+                for o in self.ops.iter_mut().skip(1).filter(|o| o.sink == sink) {
+                    o.doomed = at;
+                }
+            }
+            let op = self.ops.pop_front().expect("front exists");
+            self.first_seq = op.seq + 1;
+            done(Event::Write(completion(op)));
+        }
+        let first = self.first_seq;
+        let mut i = 0;
+        while i < self.syncs.len() {
+            let s = &self.syncs[i];
+            if matches!(s.state, OpState::Done(_)) && s.barrier <= first {
+                let s = self.syncs.swap_remove(i);
+                let OpState::Done(error) = s.state else {
+                    unreachable!("checked above")
+                };
+                done(Event::Sync {
+                    sink: s.sink,
+                    ticket: s.ticket,
+                    error,
+                });
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// Reap, act, report; submit whatever that queued.
+    fn progress(&mut self, done: &mut dyn FnMut(Event)) {
+        self.reap();
+        self.kick();
+        self.report(done);
+        if self.unsubmitted > 0 {
+            self.enter(0, None);
+            self.reap();
+            self.kick();
+            self.report(done);
+        }
+    }
+
+    /// Blocks until at least one completion (or `timeout`), then progresses.
+    fn wait_one(&mut self, timeout: Option<Duration>, done: &mut dyn FnMut(Event)) {
+        self.kick();
+        // With nothing in the kernel, every op left is finished and only
+        // needs reporting: do not block.
+        if self.in_kernel > 0 {
+            self.enter(1, timeout);
+        }
+        self.progress(done);
+    }
+
+    /// Whether the completion side has anything to look at.
+    fn has_completions(&mut self) -> bool {
+        self.unsubmitted > 0
+            || self.ring.submission().taskrun()
+            || !self.ring.completion().is_empty()
+    }
+
+    fn fail_now(&self, sub: Submission, errno: i32) -> Completion {
+        let offset = match &sub.target {
+            IoTarget::File { offset, .. } => Some(*offset),
+            IoTarget::Stream { .. } => None,
+        };
+        Completion {
+            sink: sub.sink,
+            buf: sub.buf,
+            start: sub.start,
+            records: sub.records,
+            offset,
+            written: 0,
+            error: Some(io::Error::from_raw_os_error(errno)),
+        }
+    }
+}
+
+fn completion(op: WriteOp) -> Completion {
+    let error = match (op.state, op.doomed) {
+        (OpState::Done(e), None) => e,
+        (_, Some(at)) => Some(io::Error::other(format!(
+            "discarded: an earlier batch to this file failed at offset {at} and the file was truncated there"
+        ))),
+        (_, None) => unreachable!("only finished ops are reported"),
+    };
+    Completion {
+        sink: op.sink,
+        start: op.start,
+        records: op.records,
+        offset: op.offset,
+        written: op.done,
+        error,
+        buf: op.buf,
+    }
+}
+
+impl IoBackend for Uring {
+    fn submit(&mut self, sub: Submission, done: &mut dyn FnMut(Event)) {
+        if let Some(errno) = self.broken {
+            done(Event::Write(self.fail_now(sub, errno)));
+            return;
+        }
+        if self.has_completions() {
+            self.progress(done);
+        }
+        while self.ops.len() >= self.depth && self.broken.is_none() {
+            self.wait_one(None, done);
+        }
+        if let Some(errno) = self.broken {
+            done(Event::Write(self.fail_now(sub, errno)));
+            return;
+        }
+        let (fd, offset) = match sub.target {
+            IoTarget::File { fd, offset } => (fd, Some(offset)),
+            IoTarget::Stream { fd } => (fd, None),
+        };
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        if self.ops.is_empty() {
+            self.first_seq = seq;
+        }
+        self.ops.push_back(WriteOp {
+            seq,
+            sink: sub.sink,
+            fd,
+            buf: sub.buf,
+            start: sub.start,
+            records: sub.records,
+            offset,
+            done: 0,
+            retries: 0,
+            state: OpState::Queued,
+            doomed: None,
+        });
+        self.kick();
+        self.enter(0, None);
+        self.progress(done);
+    }
+
+    fn sync(&mut self, req: SyncRequest, done: &mut dyn FnMut(Event)) {
+        while self.syncs.len() >= MAX_SYNCS && self.broken.is_none() {
+            self.wait_one(None, done);
+        }
+        if let Some(errno) = self.broken {
+            done(Event::Sync {
+                sink: req.sink,
+                ticket: req.ticket,
+                error: Some(io::Error::from_raw_os_error(errno)),
+            });
+            return;
+        }
+        self.next_sync += 1;
+        self.syncs.push(SyncOp {
+            id: self.next_sync,
+            sink: req.sink,
+            ticket: req.ticket,
+            fd: req.fd,
+            barrier: self.next_seq,
+            state: OpState::Queued,
+        });
+        self.kick();
+        self.progress(done);
+    }
+
+    fn poll(&mut self, done: &mut dyn FnMut(Event)) {
+        if self.in_flight() > 0 && self.has_completions() {
+            if self.ring.submission().taskrun() {
+                self.enter(0, None);
+            }
+            self.progress(done);
+        }
+    }
+
+    fn wait_some(&mut self, timeout: Duration, done: &mut dyn FnMut(Event)) -> bool {
+        if self.in_flight() == 0 {
+            return false;
+        }
+        self.wait_one(Some(timeout), done);
+        true
+    }
+
+    fn wait_all(&mut self, done: &mut dyn FnMut(Event)) {
+        while self.in_flight() > 0 {
+            self.wait_one(None, done);
+        }
+    }
+
+    fn in_flight(&self) -> usize {
+        self.ops.len() + self.syncs.len()
+    }
+
+    fn submits(&self) -> u64 {
+        self.submits
+    }
+}
+
+impl Drop for Uring {
+    fn drop(&mut self) {
+        // The kernel may still use buffers and descriptors: wait for it.
+        self.wait_all(&mut |_| {});
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs::File;
+    use std::sync::Arc;
+
+    fn uring(depth: usize) -> Option<Uring> {
+        match Uring::open(&UringConfig {
+            depth,
+            sqpoll_idle_ms: None,
+        }) {
+            Ok(u) => Some(u),
+            Err(e) => {
+                eprintln!("skipping: {e}");
+                None
+            }
+        }
+    }
+
+    fn write(sink: usize, fd: &SharedFd, offset: u64, text: &str) -> Submission {
+        Submission {
+            sink,
+            target: IoTarget::File {
+                fd: fd.clone(),
+                offset,
+            },
+            buf: text.as_bytes().to_vec(),
+            start: 0,
+            records: 1,
+        }
+    }
+
+    /// What happened, in the order reported: `(offset, ok)` or `(u64::MAX, ok)` for a sync.
+    fn log(out: &mut Vec<(u64, bool)>) -> impl FnMut(Event) + '_ {
+        |e| match e {
+            Event::Write(c) => out.push((c.offset.unwrap(), c.error.is_none())),
+            Event::Sync { error, .. } => out.push((u64::MAX, error.is_none())),
+        }
+    }
+
+    #[test]
+    fn writes_and_syncs_are_reported_in_order() {
+        let Some(mut u) = uring(4) else { return };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let fd: SharedFd = Arc::new(File::create(&path).unwrap());
+        let mut out = Vec::new();
+        for k in 0..6u64 {
+            u.submit(
+                write(0, &fd, k * 4, &format!("{k:03}\n")),
+                &mut log(&mut out),
+            );
+            if k == 2 {
+                let req = SyncRequest {
+                    sink: 0,
+                    fd: fd.clone(),
+                    ticket: 1,
+                };
+                u.sync(req, &mut log(&mut out));
+            }
+        }
+        u.wait_all(&mut log(&mut out));
+        let writes: Vec<u64> = out
+            .iter()
+            .filter(|e| e.0 != u64::MAX)
+            .map(|e| e.0)
+            .collect();
+        assert_eq!(writes, vec![0, 4, 8, 12, 16, 20]);
+        let sync_at = out.iter().position(|e| e.0 == u64::MAX).unwrap();
+        assert!(
+            sync_at >= 3,
+            "the sync comes after the writes before it: {out:?}"
+        );
+        assert!(out.iter().all(|e| e.1));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, "000\n001\n002\n003\n004\n005\n");
+    }
+
+    /// An op as `submit` would queue it, in the given state.
+    fn op(u: &mut Uring, sink: usize, fd: &SharedFd, offset: u64, state: OpState) -> WriteOp {
+        let seq = u.next_seq;
+        u.next_seq += 1;
+        WriteOp {
+            seq,
+            sink,
+            fd: fd.clone(),
+            buf: b"x\n".to_vec(),
+            start: 0,
+            records: 1,
+            offset: Some(offset),
+            done: 0,
+            retries: 0,
+            state,
+            doomed: None,
+        }
+    }
+
+    #[test]
+    fn a_failed_file_write_waits_for_and_fails_the_later_batches_of_that_sink() {
+        let Some(mut u) = uring(4) else { return };
+        let dir = tempfile::tempdir().unwrap();
+        let fd: SharedFd = Arc::new(File::create(dir.path().join("f")).unwrap());
+        let eio = || OpState::Done(Some(io::Error::from_raw_os_error(libc::EIO)));
+        let a = op(&mut u, 0, &fd, 0, eio());
+        let b = op(&mut u, 0, &fd, 2, OpState::Queued); // still busy
+        let c = op(&mut u, 1, &fd, 100, OpState::Done(None));
+        u.ops.extend([a, b, c]);
+        let mut out = Vec::new();
+        u.report(&mut log(&mut out));
+        assert_eq!(
+            out,
+            vec![],
+            "the failure waits for the later batch of its file"
+        );
+        u.ops[1].state = OpState::Done(None);
+        u.report(&mut log(&mut out));
+        assert_eq!(out, vec![(0, false), (2, false), (100, true)]);
+        assert!(u.ops.is_empty());
+    }
+
+    #[test]
+    fn probe_errors_name_the_likely_cause() {
+        let e = ProbeError::new("io_uring_setup", libc::ENOSYS, "");
+        assert_eq!(
+            e.to_string(),
+            "io_uring_setup failed: ENOSYS — kernel without io_uring (CONFIG_IO_URING=n or older than 5.1) or a seccomp filter"
+        );
+    }
+}

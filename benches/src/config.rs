@@ -31,12 +31,7 @@ pub enum PolicyName {
     DropNewest,
 }
 
-/// Default `ring_capacity` of the engine (bytes per producer).
-pub const DEFAULT_RING_CAPACITY: usize = 256 * 1024;
-/// Default `batch_size` of the engine (records).
-pub const DEFAULT_BATCH_SIZE: usize = 1024;
-/// Default `batch_bytes` of the engine.
-pub const DEFAULT_BATCH_BYTES: usize = 256 * 1024;
+pub use uringlog::{DEFAULT_BATCH_BYTES, DEFAULT_BATCH_SIZE, DEFAULT_RING_CAPACITY};
 /// Bytes a batch buffer holds beyond `batch_bytes` (room for the record
 /// that crosses the limit), as the engine reserves it.
 pub const BATCH_SLACK_BYTES: usize = 1024;

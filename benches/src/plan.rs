@@ -49,11 +49,19 @@ impl Sizes {
             bursts: if quick { 20 } else { 200 },
             burst_len: if quick { 500 } else { 1_000 },
             pause_us: 3_000,
-            batch_sizes: vec![1, 10, 50, 100, 500, 1024],
+            batch_sizes: batch_sizes(),
             backpressure_calls: 1_000,
             peers,
         }
     }
+}
+
+/// The seed report's batch sizes plus the engine's default, ascending.
+fn batch_sizes() -> Vec<usize> {
+    let mut v = vec![1, 10, 50, 100, 500, crate::config::DEFAULT_BATCH_SIZE];
+    v.sort_unstable();
+    v.dedup();
+    v
 }
 
 /// The routes of the throughput and latency comparisons, in table order.

@@ -18,6 +18,15 @@ use crate::writer::{self, WriterConfig};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Default `ring_capacity`: bytes per producer ring.
+pub const DEFAULT_RING_CAPACITY: usize = 256 * 1024;
+/// Default `batch_size`: records per batch. About 25 KiB of ~100-byte lines;
+/// a sweep on 2 CPUs measured 128–256 records 10–15% faster end to end than
+/// 1024 (fewer, larger writes lose to the writer chasing the producer less).
+pub const DEFAULT_BATCH_SIZE: usize = 256;
+/// Default `batch_bytes`: bytes that close a batch early.
+pub const DEFAULT_BATCH_BYTES: usize = 256 * 1024;
+
 /// Smallest ring accepted: room for a header, a target and a short message.
 pub const MIN_RING_CAPACITY: usize = 256;
 /// Largest ring accepted (per producer thread).
@@ -51,7 +60,7 @@ pub const MAX_SQPOLL_IDLE_MS: u32 = 60_000;
 /// | [`mode`](Builder::mode) | `Async` | writer thread, or write in the caller |
 /// | [`backend`](Builder::backend) | `Auto` | io_uring or pwrite |
 /// | [`ring_capacity`](Builder::ring_capacity) | 256 KiB | bytes per producer ring (256 B ..= 1 GiB) |
-/// | [`batch_size`](Builder::batch_size) | 1024 | records per batch (1 ..= 1,048,576) |
+/// | [`batch_size`](Builder::batch_size) | 256 | records per batch (1 ..= 1,048,576) |
 /// | [`batch_bytes`](Builder::batch_bytes) | 256 KiB | bytes that close a batch early (4 KiB ..= 64 MiB) |
 /// | [`clock`](Builder::clock) | [`Clock::best`] (async), `Realtime` (sync) | timestamp source |
 /// | [`durability`](Builder::durability) | `None` | periodic `fdatasync` of file sinks |
@@ -95,9 +104,9 @@ impl Default for Builder {
             policy: Policy::Block,
             mode: Mode::Async,
             backend: Backend::Auto,
-            ring_capacity: 256 * 1024,
-            batch_size: 1024,
-            batch_bytes: 256 * 1024,
+            ring_capacity: DEFAULT_RING_CAPACITY,
+            batch_size: DEFAULT_BATCH_SIZE,
+            batch_bytes: DEFAULT_BATCH_BYTES,
             clock: None,
             durability: Durability::None,
             sync_interval_bytes: 8 << 20,

@@ -3,8 +3,7 @@
 # x batch size x backend through the harness (`uringlog-bench sweep`), writes
 # bench-results/sweep.csv, draws bench-results/sweep.png (linked by the next
 # PERFORMANCE_REPORT.md written in this directory) and prints the best point.
-# In-flight depth (--depths 1,2,4) is accepted and skipped with a note while
-# the engine's Builder has no such option.
+# In-flight depth (--depths 1,2,4) applies to the io_uring points.
 #
 # Changes on the machine: nothing but ./target (the release build), the files
 # in bench-results/ and temporary log files that the sweep removes.

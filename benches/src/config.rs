@@ -49,6 +49,8 @@ pub struct EngineConfig {
     pub batch_size: usize,
     /// Bytes that close a batch early.
     pub batch_bytes: usize,
+    /// io_uring batches in flight (`None`: the engine's default).
+    pub io_depth: Option<usize>,
 }
 
 impl EngineConfig {
@@ -60,6 +62,7 @@ impl EngineConfig {
             ring_capacity: DEFAULT_RING_CAPACITY,
             batch_size: DEFAULT_BATCH_SIZE,
             batch_bytes: DEFAULT_BATCH_BYTES,
+            io_depth: None,
         }
     }
 
@@ -80,7 +83,11 @@ impl EngineConfig {
         };
         let existed = file.exists();
         let sink = FileSink::new(file).map_err(|e| e.to_string())?;
-        let built = Logger::builder()
+        let mut builder = Logger::builder();
+        if let Some(d) = self.io_depth {
+            builder = builder.io_depth(d);
+        }
+        let built = builder
             .sink(sink)
             .level(Level::Info)
             .mode(mode)

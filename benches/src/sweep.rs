@@ -2,9 +2,8 @@
 //! throughput job in a child process, written to CSV as it goes; the best
 //! configuration for this machine is printed at the end.
 //!
-//! In-flight depth (io_uring submissions outstanding) is a dimension the
-//! sweep accepts but skips, with a note, while the engine's `Builder` has
-//! no such option.
+//! In-flight depth (io_uring batches outstanding, `Builder::io_depth`) is a
+//! dimension of the io_uring points only; pwrite has no depth.
 
 use crate::config::{EngineConfig, Route};
 use crate::job::{run_in_child, Output};
@@ -12,10 +11,6 @@ use crate::plan::throughput;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
-
-/// Why the in-flight depth dimension is skipped.
-pub const DEPTH_NOTE: &str =
-    "in-flight depth skipped: this build's Builder has no in-flight depth option";
 
 /// What to sweep.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,7 +27,7 @@ pub struct SweepOptions {
     pub batches: Vec<usize>,
     /// Backends.
     pub routes: Vec<Route>,
-    /// In-flight depths asked for (skipped, see [`DEPTH_NOTE`]).
+    /// io_uring in-flight depths (empty: the engine's default).
     pub depths: Vec<u32>,
     /// Directory for the log files.
     pub dir: PathBuf,
@@ -47,6 +42,8 @@ pub struct SweepRow {
     pub batch_size: usize,
     /// `pwrite`, `io_uring` or `auto`.
     pub backend: String,
+    /// io_uring batches in flight, when set.
+    pub depth: Option<u32>,
     /// Calls.
     pub count: u64,
     /// Lines in the file per second, end to end.
@@ -70,22 +67,38 @@ pub fn route_name(r: Route) -> &'static str {
 
 /// Runs the sweep, writing the CSV after every point; returns the rows.
 pub fn run(o: &SweepOptions) -> Result<Vec<SweepRow>, String> {
-    if !o.depths.is_empty() {
-        eprintln!("note: {DEPTH_NOTE}");
-    }
-    let total = o.rings.len() * o.batches.len() * o.routes.len();
+    let depths_of = |route: Route| -> Vec<Option<u32>> {
+        match route {
+            Route::AsyncIoUring if !o.depths.is_empty() => {
+                o.depths.iter().map(|&d| Some(d)).collect()
+            }
+            _ => vec![None],
+        }
+    };
+    let per_grid = o.rings.len() * o.batches.len();
+    let total: usize = o
+        .routes
+        .iter()
+        .map(|&r| depths_of(r).len() * per_grid)
+        .sum();
     let mut rows = Vec::with_capacity(total);
     for &route in &o.routes {
-        for &ring in &o.rings {
-            for &batch in &o.batches {
-                let mut cfg = EngineConfig::default_with(route);
-                cfg.ring_capacity = ring;
-                cfg.batch_size = batch;
-                let dir = o.dir.join(format!("{}-{ring}-{batch}", route_name(route)));
-                let row = point(cfg, o.count, o.reps, dir, route_name(route));
-                eprintln!("[{:>3}/{total}] {}", rows.len() + 1, describe(&row));
-                rows.push(row);
-                write_csv(&o.out, &rows)?;
+        for depth in depths_of(route) {
+            for &ring in &o.rings {
+                for &batch in &o.batches {
+                    let mut cfg = EngineConfig::default_with(route);
+                    cfg.ring_capacity = ring;
+                    cfg.batch_size = batch;
+                    cfg.io_depth = depth.map(|d| d as usize);
+                    let d = depth.map_or(String::new(), |d| format!("-d{d}"));
+                    let dir = o
+                        .dir
+                        .join(format!("{}{d}-{ring}-{batch}", route_name(route)));
+                    let row = point(cfg, o.count, o.reps, dir, route_name(route));
+                    eprintln!("[{:>3}/{total}] {}", rows.len() + 1, describe(&row));
+                    rows.push(row);
+                    write_csv(&o.out, &rows)?;
+                }
             }
         }
     }
@@ -97,6 +110,7 @@ fn point(cfg: EngineConfig, count: u64, reps: usize, dir: PathBuf, backend: &str
         ring_capacity: cfg.ring_capacity,
         batch_size: cfg.batch_size,
         backend: backend.to_owned(),
+        depth: cfg.io_depth.map(|d| d as u32),
         count,
         lines_per_sec: 0.0,
         error: None,
@@ -111,8 +125,9 @@ fn point(cfg: EngineConfig, count: u64, reps: usize, dir: PathBuf, backend: &str
 
 /// One line describing a point.
 pub fn describe(r: &SweepRow) -> String {
+    let depth = r.depth.map_or(String::new(), |d| format!(" depth {d}"));
     let what = format!(
-        "{} ring {} KiB batch {}",
+        "{}{depth} ring {} KiB batch {}",
         r.backend,
         r.ring_capacity / 1024,
         r.batch_size
@@ -138,9 +153,10 @@ pub fn write_csv(path: &Path, rows: &[SweepRow]) -> Result<(), String> {
             None => "ok".to_owned(),
             Some(e) => e.replace([',', '\n', '"'], " "),
         };
+        let depth = r.depth.map_or("-".to_owned(), |d| d.to_string());
         let _ = writeln!(
             s,
-            "{},{},{},-,{},{:.0},{status}",
+            "{},{},{},{depth},{},{:.0},{status}",
             r.ring_capacity, r.batch_size, r.backend, r.count, r.lines_per_sec
         );
     }
@@ -161,6 +177,7 @@ pub fn read_csv(path: &Path) -> Result<Vec<SweepRow>, String> {
             ring_capacity: f[0].parse().map_err(|_| bad())?,
             batch_size: f[1].parse().map_err(|_| bad())?,
             backend: f[2].to_owned(),
+            depth: f[3].parse().ok(),
             count: f[4].parse().map_err(|_| bad())?,
             lines_per_sec: f[5].parse().map_err(|_| bad())?,
             error: (f[6] != "ok").then(|| f[6].to_owned()),
@@ -201,6 +218,7 @@ mod tests {
                 ring_capacity: 65536,
                 batch_size: 64,
                 backend: "pwrite".into(),
+                depth: None,
                 count: 10,
                 lines_per_sec: 5.0,
                 error: None,
@@ -209,6 +227,7 @@ mod tests {
                 ring_capacity: 65536,
                 batch_size: 64,
                 backend: "io_uring".into(),
+                depth: Some(4),
                 count: 10,
                 lines_per_sec: 0.0,
                 error: Some("unavailable, sorry".into()),
@@ -218,6 +237,7 @@ mod tests {
         let back = read_csv(&p).unwrap();
         assert_eq!(back[0], rows[0]);
         assert_eq!(back[1].error.as_deref(), Some("unavailable  sorry"));
+        assert_eq!(back[1].depth, Some(4));
         assert_eq!(best(&back).unwrap().backend, "pwrite");
     }
 }

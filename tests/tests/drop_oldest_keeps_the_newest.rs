@@ -65,30 +65,65 @@ impl Sink for GateSink {
     }
 }
 
+/// A `DropOldest` logger whose writer gets stuck in its first write until
+/// `release` is sent.
+struct Gated {
+    logger: Logger,
+    guard: uringlog::WriterGuard,
+    entered: Arc<AtomicBool>,
+    release: mpsc::Sender<()>,
+    lines: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Gated {
+    fn start(ring_capacity: usize, batch_size: usize) -> Gated {
+        let entered = Arc::new(AtomicBool::new(false));
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let (release, rx) = mpsc::channel();
+        let sink = GateSink {
+            entered: entered.clone(),
+            release: Some(rx),
+            lines: lines.clone(),
+        };
+        let (logger, guard) = Logger::builder()
+            .sink(sink)
+            .policy(Policy::DropOldest)
+            .ring_capacity(ring_capacity)
+            .batch_size(batch_size)
+            .build()
+            .unwrap();
+        Gated {
+            logger,
+            guard,
+            entered,
+            release,
+            lines,
+        }
+    }
+}
+
+/// Returns once the writer took the first record and is stuck writing it.
+fn wait_until_stuck(entered: &AtomicBool) {
+    while !entered.load(Ordering::SeqCst) {
+        thread::yield_now();
+    }
+}
+
 #[test]
 fn drop_oldest_keeps_exactly_the_newest_records_the_ring_holds() {
-    let entered = Arc::new(AtomicBool::new(false));
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let (tx, rx) = mpsc::channel();
-    let sink = GateSink {
-        entered: entered.clone(),
-        release: Some(rx),
-        lines: lines.clone(),
-    };
     // 64 slots of 64 bytes. Each record below is a 16-byte header, a 1-byte
     // target and a 23-byte message (40 bytes), plus the ring's 16-byte slot
     // header: 56 bytes, one slot. So the ring holds the newest 64.
-    let (logger, guard) = Logger::builder()
-        .sink(sink)
-        .policy(Policy::DropOldest)
-        .ring_capacity(64 * 64)
-        .build()
-        .unwrap();
+    let Gated {
+        logger,
+        guard,
+        entered,
+        release: tx,
+        lines,
+    } = Gated::start(64 * 64, 256);
     let mut p = logger.producer();
     uringlog::info!(p, target: "t", "seq=0000000 first-one.");
-    while !entered.load(Ordering::SeqCst) {
-        thread::yield_now(); // the writer took record 0 and is stuck writing it
-    }
+    wait_until_stuck(&entered);
     for seq in 1..=1000u64 {
         uringlog::info!(p, target: "t", "seq={seq:07} a-record.");
     }
@@ -133,26 +168,16 @@ fn seed_scenario_with_a_hundred_record_ring() {
 
 #[test]
 fn flush_covers_every_record_in_a_large_drop_oldest_ring() {
-    let entered = Arc::new(AtomicBool::new(false));
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let (tx, rx) = mpsc::channel();
-    let sink = GateSink {
-        entered: entered.clone(),
-        release: Some(rx),
-        lines: lines.clone(),
-    };
     // 4 MiB: far more records than one drain pass used to take.
-    let (logger, guard) = Logger::builder()
-        .sink(sink)
-        .policy(Policy::DropOldest)
-        .ring_capacity(4 << 20)
-        .batch_size(1)
-        .build()
-        .unwrap();
+    let Gated {
+        logger,
+        guard,
+        entered,
+        release: tx,
+        lines,
+    } = Gated::start(4 << 20, 1);
     uringlog::info!(logger, "seq=0");
-    while !entered.load(Ordering::SeqCst) {
-        thread::yield_now();
-    }
+    wait_until_stuck(&entered);
     for seq in 1..=20_000u64 {
         uringlog::info!(logger, "seq={seq}");
     }

@@ -66,6 +66,9 @@ pub(crate) struct SinkSlot {
     limit: BatchLimit,
     /// The file of the last `Target::File`, for syncs.
     last_fd: Option<SharedFd>,
+    /// Files written since the last sync other than `last_fd` (a rotating
+    /// sink's earlier files); each is synced once by the next sync round.
+    unsynced: Vec<SharedFd>,
     /// Set for sinks whose file is open with `O_DIRECT` (such sinks have
     /// no batch limit: their open batch starts with the carried block).
     direct: Option<DirectIo>,
@@ -88,6 +91,7 @@ impl SinkSlot {
                 limit
             },
             last_fd: None,
+            unsynced: Vec::new(),
             direct,
         }
     }
@@ -117,7 +121,16 @@ impl SinkSlot {
         };
         match target {
             Target::File { fd, offset } => {
-                self.last_fd = Some(fd.clone());
+                let prev = self.last_fd.replace(fd.clone());
+                if let Some(prev) = prev.filter(|p| !std::sync::Arc::ptr_eq(p, &fd)) {
+                    if !self
+                        .unsynced
+                        .iter()
+                        .any(|u| std::sync::Arc::ptr_eq(u, &prev))
+                    {
+                        self.unsynced.push(prev);
+                    }
+                }
                 match self
                     .direct
                     .as_mut()
@@ -424,9 +437,11 @@ impl SinkSet {
     /// Syncs every file written so far; `ticket` is a `flush_sync` ticket
     /// (acknowledged once all finish) or [`PERIODIC`].
     pub(crate) fn request_sync(&mut self, io: &mut dyn IoBackend, shared: &Shared, ticket: u64) {
-        let fds: Vec<(usize, SharedFd)> = (self.slots.iter().enumerate())
-            .filter_map(|(i, s)| s.last_fd.clone().map(|fd| (i, fd)))
-            .collect();
+        let mut fds: Vec<(usize, SharedFd)> = Vec::new();
+        for (i, s) in self.slots.iter_mut().enumerate() {
+            fds.extend(s.unsynced.drain(..).map(|fd| (i, fd)));
+            fds.extend(s.last_fd.clone().map(|fd| (i, fd)));
+        }
         self.syncs.begin(ticket, fds.len());
         for (sink, fd) in fds {
             let req = SyncRequest { sink, fd, ticket };

@@ -225,8 +225,12 @@ impl Sink for RollingFileSink {
         if Arc::ptr_eq(&file, &self.active.file) {
             self.active.rewind(at);
         } else {
-            // A batch for a file already rotated away: cut its torn tail.
-            let _ = file.set_len(at);
+            // A batch for a file already rotated away: cut its torn tail,
+            // never growing the file (a later failed batch of the same file
+            // reports a higher offset after an earlier one truncated it).
+            if file.metadata().is_ok_and(|m| m.len() > at) {
+                let _ = file.set_len(at);
+            }
         }
     }
 }

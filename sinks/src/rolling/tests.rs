@@ -201,3 +201,39 @@ fn a_read_only_directory_is_an_error_naming_the_file() {
         )
     );
 }
+
+/// Two batches to a file fail after it was rotated away (io_uring, depth
+/// >= 2): the second report must not grow the truncated file with zeros.
+#[test]
+fn failed_batches_never_zero_extend_a_rotated_file() {
+    let d = tempfile::tempdir().unwrap();
+    let mut s = RollingFileSink::builder(d.path(), "app")
+        .max_file_bytes(100)
+        .open()
+        .unwrap();
+    let old = s.active.file.clone();
+    let t1 = s.target_batch(&BatchInfo::new(60, 0)).unwrap();
+    let t2 = s.target_batch(&BatchInfo::new(30, 0)).unwrap();
+    let (Target::File { offset: o1, .. }, Target::File { offset: o2, .. }) = (t1, t2) else {
+        panic!()
+    };
+    // Both batches were written by the kernel (or partly), then one fails.
+    std::os::unix::fs::FileExt::write_all_at(&*old, &[b'x'; 90], 0).unwrap();
+    // Rotation while they are in flight.
+    let _t3 = s.target_batch(&BatchInfo::new(60, 0)).unwrap();
+    assert!(!Arc::ptr_eq(&old, &s.active.file), "rotated");
+    let e = io::Error::from_raw_os_error(libc::ENOSPC);
+    for at in [o1, o2] {
+        s.on_write(&WriteOutcome {
+            offset: Some(at),
+            requested: 0,
+            written: 0,
+            error: Some(&e),
+        });
+    }
+    let len = old.metadata().unwrap().len();
+    assert_eq!(
+        len, 0,
+        "rotated file truncated at the first failure, then re-extended with zeros"
+    );
+}

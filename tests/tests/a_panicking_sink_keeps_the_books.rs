@@ -66,3 +66,77 @@ fn a_panicking_sink_keeps_the_books() {
     let s = logger.stats();
     assert_eq!((s.enqueued, s.written + s.dropped), (5_001, 5_001));
 }
+
+/// Explodes on its `n`-th write.
+struct BombAt(u32, u32);
+
+impl Sink for BombAt {
+    fn describe(&self) -> String {
+        "bomb".to_owned()
+    }
+    fn target(&mut self, _len: usize) -> io::Result<Target> {
+        Ok(Target::Inline)
+    }
+    fn write_inline(&mut self, _batch: &[u8]) -> io::Result<()> {
+        self.0 += 1;
+        if self.0 == self.1 {
+            panic!("sink exploded on purpose");
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_panicking_second_sink_counts_each_record_once() {
+    let (ok, out) = uringlog::MemorySink::new();
+    let (logger, guard) = Logger::builder()
+        .sink(ok)
+        .sink(BombAt(0, 2))
+        .backend(uringlog::Backend::Pwrite)
+        .ring_capacity(1024)
+        .batch_size(4)
+        .build()
+        .unwrap();
+    for i in 0..5_000 {
+        uringlog::info!(logger, "record {i}");
+    }
+    let ShutdownError::WriterPanicked { stats } = guard.shutdown(SHUTDOWN).unwrap_err() else {
+        panic!("expected WriterPanicked");
+    };
+    assert_eq!(stats.enqueued, 5_000);
+    assert_eq!(stats.written + stats.dropped, 5_000, "{stats:?}");
+    assert_eq!(stats.written, out.lines().len() as u64);
+}
+
+#[test]
+fn a_panic_with_io_uring_batches_in_flight_keeps_the_books() {
+    if !uringlog_tests::io_uring_available(
+        "a_panic_with_io_uring_batches_in_flight_keeps_the_books",
+    ) {
+        return;
+    }
+    for _round in 0..5 {
+        let (_dir, path) = uringlog_tests::temp_log("a.log");
+        let (logger, guard) = Logger::builder()
+            .sink(uringlog_sinks::FileSink::new(&path).unwrap())
+            .sink(BombAt(0, 3))
+            .backend(uringlog::Backend::IoUring)
+            .io_depth(4)
+            .ring_capacity(64 * 1024)
+            .batch_size(200)
+            .build()
+            .unwrap();
+        for i in 0..5_000 {
+            uringlog::info!(logger, "record {i} {:0200}", 0);
+        }
+        let ShutdownError::WriterPanicked { stats } = guard.shutdown(SHUTDOWN).unwrap_err() else {
+            panic!("expected WriterPanicked");
+        };
+        let lines = std::fs::read_to_string(&path).unwrap().lines().count() as u64;
+        assert_eq!(stats.written + stats.dropped, 5_000, "{stats:?}");
+        assert_eq!(
+            stats.written, lines,
+            "written counts exactly the lines in the file"
+        );
+    }
+}

@@ -355,12 +355,12 @@ impl Writer {
 impl Drop for Writer {
     /// After `close` this finds nothing left. After a panic (a bug, or a
     /// sink that panicked) it keeps the books exact: producers are stopped,
-    /// gathered but unsubmitted records are counted dropped, and the rings
+    /// batches in flight are waited for and accounted, records gathered but
+    /// not yet written are counted dropped, and the rings
     /// go to the orphans so `stats()` counts what is left in them.
     fn drop(&mut self) {
         self.shared.hot.closed.store(true, Ordering::SeqCst);
-        let unsent = self.sinks.pending_records();
-        crate::stats::WriterCounters::add(&self.shared.counters.dropped, unsent);
+        self.sinks.abandon(self.io.as_mut(), &self.shared);
         self.leave_rings();
     }
 }

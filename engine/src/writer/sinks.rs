@@ -205,6 +205,9 @@ pub(crate) struct SinkSet {
     syncs: SyncTracker,
     /// Records gathered since the last submission.
     records: u64,
+    /// Records taken (counted once, by their primary sink) and not yet
+    /// accounted written or dropped: gathered, or in flight.
+    outstanding: u64,
     /// A slot sealed a batch: submit before taking another record.
     cut: bool,
     /// Some slot has a batch limit, so records are checked against it.
@@ -245,6 +248,7 @@ impl SinkSet {
             buf_capacity,
             syncs: SyncTracker::new(plan),
             records: 0,
+            outstanding: 0,
             unrouted: 0,
             cut: false,
             limited,
@@ -301,6 +305,7 @@ impl SinkSet {
             return;
         }
         self.records += 1;
+        self.outstanding += 1;
     }
 
     /// Formats `rec` at the end of slot `i`'s batch, sealing it first if
@@ -490,22 +495,20 @@ impl SinkSet {
                 requested = l.len;
             }
         }
+        // Accounted before any sink code runs, so a panicking sink cannot
+        // leave the batch counted twice or not at all.
+        debug_assert!(self.outstanding >= c.records);
+        self.outstanding = self.outstanding.saturating_sub(c.records);
+        account(shared, &c);
         slot.sink.on_write(&WriteOutcome {
             offset: c.offset,
             requested,
             written: c.written,
             error: c.error.as_ref(),
         });
-        let k = &shared.counters;
         match &c.error {
-            None => {
-                WriterCounters::add(&k.written, c.records);
-                WriterCounters::add(&k.bytes_written, c.written as u64);
-                WriterCounters::add(&k.batches, 1);
-            }
+            None => {}
             Some(e) => {
-                WriterCounters::add(&k.errors, 1);
-                WriterCounters::add(&k.dropped, c.records);
                 let at = c
                     .offset
                     .map(|o| format!(" at offset {o}"))
@@ -524,6 +527,28 @@ impl SinkSet {
             b.clear();
             self.spare.push(b);
         }
+    }
+
+    /// After the writer failed (a panic): waits for the batches in flight and
+    /// accounts them without calling into any sink, then counts every record
+    /// still gathered as dropped. The books balance however the writer died.
+    pub(crate) fn abandon(&mut self, io: &mut dyn IoBackend, shared: &Shared) {
+        let outstanding = &mut self.outstanding;
+        let drained = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            io.wait_all(&mut |e| {
+                if let Event::Write(c) = e {
+                    *outstanding = outstanding.saturating_sub(c.records);
+                    account(shared, &c);
+                }
+            })
+        }));
+        // A backend that panicked again leaves its batches to the count below.
+        let _ = drained;
+        WriterCounters::add(
+            &shared.counters.dropped,
+            std::mem::take(&mut self.outstanding),
+        );
+        self.records = 0;
     }
 
     /// Closes every sink, reporting failures.
@@ -546,6 +571,22 @@ fn report_sink_errors(slot: &mut SinkSlot, shared: &Shared) {
         };
         WriterCounters::add(&shared.counters.errors, 1);
         shared.report_error(format!("{}: {e}", slot.sink.describe()));
+    }
+}
+
+/// Adds a finished batch to the counters: its records written, or dropped.
+fn account(shared: &Shared, c: &Completion) {
+    let k = &shared.counters;
+    match &c.error {
+        None => {
+            WriterCounters::add(&k.written, c.records);
+            WriterCounters::add(&k.bytes_written, c.written as u64);
+            WriterCounters::add(&k.batches, 1);
+        }
+        Some(_) => {
+            WriterCounters::add(&k.errors, 1);
+            WriterCounters::add(&k.dropped, c.records);
+        }
     }
 }
 

@@ -723,6 +723,13 @@ impl IoBackend for Uring {
         if self.in_flight() == 0 {
             return false;
         }
+        if !self.ring.params().is_feature_ext_arg() {
+            // This kernel cannot bound a wait (no EXT_ARG, before 5.11): reap
+            // what is there and let the caller sleep with its own timeout, so
+            // a stuck write never holds up new records, flushes or shutdown.
+            self.poll(done);
+            return false;
+        }
         self.wait_one(Some(timeout), done);
         true
     }

@@ -543,11 +543,14 @@ impl Uring {
                 break;
             };
             if err.is_some() && front.offset.is_some() && front.doomed.is_none() {
-                let (sink, at) = (front.sink, front.offset);
-                if !self.ops.iter().all(|o| o.sink != sink || o.is_done()) {
+                let (sink, at, fd) = (front.sink, front.offset, front.fd.clone());
+                // The same file: the sink's descriptor, not a later one it
+                // rotated to.
+                let same = |o: &WriteOp| o.sink == sink && std::sync::Arc::ptr_eq(&o.fd, &fd);
+                if !self.ops.iter().all(|o| !same(o) || o.is_done()) {
                     break; // the failure rule: wait for the file's later writes
                 }
-                for o in self.ops.iter_mut().skip(1).filter(|o| o.sink == sink) {
+                for o in self.ops.iter_mut().skip(1).filter(|o| same(o)) {
                     o.doomed = at;
                 }
             }

@@ -289,6 +289,13 @@ pub fn batch(s: &mut String, d: &ReportData) {
     let _ = writeln!(s);
 }
 
+/// Records of `rec` framed bytes the `DropOldest` ring of `cap` bytes holds
+/// (the engine's documented geometry: `cap / 64` slots, a record takes
+/// `ceil((16 + rec) / 56)` of them).
+fn drop_oldest_records(cap: usize, rec: usize) -> usize {
+    (cap / 64) / (16 + rec).div_ceil(56)
+}
+
 /// Section 5: the three policies with a ring of about 100 records.
 pub fn backpressure(s: &mut String, d: &ReportData) {
     let calls = d.sizes.backpressure_calls;
@@ -298,7 +305,11 @@ pub fn backpressure(s: &mut String, d: &ReportData) {
     let _ = writeln!(
         s,
         "A ring of {cap} bytes: room for ~{RING_RECORDS} records of {rec} bytes. {calls} calls \
-         back to back from one thread, async (`Backend::Auto`), engine defaults otherwise.\n"
+         back to back from one thread, async (`Backend::Auto`), engine defaults otherwise. \
+         DROP_OLDEST's ring is made of 64-byte slots (56 bytes of payload, a record's first \
+         slot spending 16 on the ring's header), so the same bytes hold about {} of these \
+         records.\n",
+        drop_oldest_records(cap, rec)
     );
     let _ = writeln!(s, "| Policy | Behavior | Enqueued | Written | Dropped | Lines in file | written + dropped = enqueued |");
     let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---|");

@@ -8,10 +8,24 @@ use std::sync::Arc;
 use uringlog::{Logger, Policy, ShutdownError, Sink, Target};
 use uringlog_tests::SHUTDOWN;
 
+/// A sink that explodes on its `explode_at`-th write and counts the lines
+/// it accepted before.
 struct Bomb {
     writes: u32,
-    /// Lines accepted before the explosion.
+    explode_at: u32,
     lines: Arc<AtomicU64>,
+}
+
+impl Bomb {
+    fn at(explode_at: u32) -> (Bomb, Arc<AtomicU64>) {
+        let lines = Arc::new(AtomicU64::new(0));
+        let bomb = Bomb {
+            writes: 0,
+            explode_at,
+            lines: lines.clone(),
+        };
+        (bomb, lines)
+    }
 }
 
 impl Sink for Bomb {
@@ -23,7 +37,7 @@ impl Sink for Bomb {
     }
     fn write_inline(&mut self, batch: &[u8]) -> io::Result<()> {
         self.writes += 1;
-        if self.writes == 2 {
+        if self.writes == self.explode_at {
             panic!("sink exploded on purpose");
         }
         let n = batch.iter().filter(|&&b| b == b'\n').count() as u64;
@@ -34,12 +48,9 @@ impl Sink for Bomb {
 
 #[test]
 fn a_panicking_sink_keeps_the_books() {
-    let lines = Arc::new(AtomicU64::new(0));
+    let (bomb, lines) = Bomb::at(2);
     let (logger, guard) = Logger::builder()
-        .sink(Bomb {
-            writes: 0,
-            lines: lines.clone(),
-        })
+        .sink(bomb)
         .policy(Policy::Block)
         .ring_capacity(1024)
         .batch_size(4)
@@ -67,31 +78,12 @@ fn a_panicking_sink_keeps_the_books() {
     assert_eq!((s.enqueued, s.written + s.dropped), (5_001, 5_001));
 }
 
-/// Explodes on its `n`-th write.
-struct BombAt(u32, u32);
-
-impl Sink for BombAt {
-    fn describe(&self) -> String {
-        "bomb".to_owned()
-    }
-    fn target(&mut self, _len: usize) -> io::Result<Target> {
-        Ok(Target::Inline)
-    }
-    fn write_inline(&mut self, _batch: &[u8]) -> io::Result<()> {
-        self.0 += 1;
-        if self.0 == self.1 {
-            panic!("sink exploded on purpose");
-        }
-        Ok(())
-    }
-}
-
 #[test]
 fn a_panicking_second_sink_counts_each_record_once() {
     let (ok, out) = uringlog::MemorySink::new();
     let (logger, guard) = Logger::builder()
         .sink(ok)
-        .sink(BombAt(0, 2))
+        .sink(Bomb::at(2).0)
         .backend(uringlog::Backend::Pwrite)
         .ring_capacity(1024)
         .batch_size(4)
@@ -119,7 +111,7 @@ fn a_panic_with_io_uring_batches_in_flight_keeps_the_books() {
         let (_dir, path) = uringlog_tests::temp_log("a.log");
         let (logger, guard) = Logger::builder()
             .sink(uringlog_sinks::FileSink::new(&path).unwrap())
-            .sink(BombAt(0, 3))
+            .sink(Bomb::at(3).0)
             .backend(uringlog::Backend::IoUring)
             .io_depth(4)
             .ring_capacity(64 * 1024)

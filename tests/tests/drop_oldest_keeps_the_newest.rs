@@ -26,11 +26,7 @@ fn drop_oldest_under_a_flood_balances_and_keeps_the_last_record() {
     let s = guard.shutdown(SHUTDOWN).unwrap();
     assert_eq!(s.enqueued, 200_000);
     assert_eq!(s.written + s.dropped, 200_000, "{s:?}");
-    let seqs: Vec<u64> = out
-        .lines()
-        .iter()
-        .map(|l| field(l, "seq=").unwrap())
-        .collect();
+    let seqs = seqs_in(&out.lines());
     assert_eq!(seqs.len() as u64, s.written);
     assert!(strictly_increasing(&seqs));
     assert_eq!(
@@ -38,6 +34,11 @@ fn drop_oldest_under_a_flood_balances_and_keeps_the_last_record() {
         Some(&199_999),
         "the last record is always written"
     );
+}
+
+/// The `seq=` number of every line.
+fn seqs_in(lines: &[String]) -> Vec<u64> {
+    lines.iter().map(|l| field(l, "seq=").unwrap()).collect()
 }
 
 /// A sink whose first write blocks until the test releases it, so the
@@ -156,11 +157,7 @@ fn seed_scenario_with_a_hundred_record_ring() {
     let s = guard.shutdown(SHUTDOWN).unwrap();
     assert_eq!(s.enqueued, 1000);
     assert_eq!(s.written + s.dropped, 1000);
-    let seqs: Vec<u64> = out
-        .lines()
-        .iter()
-        .map(|l| field(l, "seq=").unwrap())
-        .collect();
+    let seqs = seqs_in(&out.lines());
     assert_eq!(seqs.len() as u64, s.written);
     assert!(strictly_increasing(&seqs));
     assert_eq!(seqs.last(), Some(&999));

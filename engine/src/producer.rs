@@ -233,16 +233,13 @@ impl Producer {
         let len = header.len as usize;
         let parts = [&header.encode()[..], target.as_bytes(), msg];
         let pushed = match ring {
+            _ if len > ring.max_record_len() => Push::Oversized,
             RingWriter::Lossless(ring) => {
-                push_lossless(ring, &self.ring_shared, &self.shared, &parts)
+                push_lossless(ring, &self.ring_shared, &self.shared, &parts, len)
             }
             RingWriter::Overwrite(ring) => {
-                if len <= ring.max_record_len() {
-                    ring.push(&parts);
-                    Push::Done
-                } else {
-                    Push::Oversized
-                }
+                ring.push(&parts);
+                Push::Done
             }
         };
         let used = ring.bytes_used(len);
@@ -279,23 +276,21 @@ enum Push {
     Oversized,
 }
 
-/// Pushes into a lossless ring, applying the policy when it is full.
+/// Pushes a record of `len` bytes (the sum of `parts`, at most the ring's
+/// capacity) into a lossless ring, applying the policy when it is full.
 #[inline]
 fn push_lossless(
     ring: &mut ByteProducer,
     rs: &RingShared,
     shared: &Shared,
     parts: &[&[u8]; 3],
+    len: usize,
 ) -> Push {
-    let len: usize = parts.iter().map(|p| p.len()).sum();
-    if len > ring.capacity() {
-        return Push::Oversized;
-    }
     if ring.try_push(parts) {
         return Push::Done;
     }
     match shared.policy {
-        Policy::Block if push_blocking(ring, rs, shared, parts) => Push::Done,
+        Policy::Block if push_blocking(ring, rs, shared, parts, len) => Push::Done,
         _ => Push::Refused,
     }
 }
@@ -339,8 +334,8 @@ fn push_blocking(
     rs: &RingShared,
     shared: &Shared,
     parts: &[&[u8]; 3],
+    need: usize,
 ) -> bool {
-    let need: usize = parts.iter().map(|p| p.len()).sum();
     let mut round = 0u32;
     loop {
         // Keep trying while the writer drains at shutdown: its close makes

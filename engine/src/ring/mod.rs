@@ -21,6 +21,15 @@ pub(crate) enum RingWriter {
 }
 
 impl RingWriter {
+    /// The largest framed record the ring can ever hold.
+    #[inline]
+    pub(crate) fn max_record_len(&self) -> usize {
+        match self {
+            RingWriter::Lossless(p) => p.capacity(),
+            RingWriter::Overwrite(p) => p.max_record_len(),
+        }
+    }
+
     /// Ring bytes a record of `len` framed bytes takes (whole slots for the
     /// overwrite ring).
     #[inline]

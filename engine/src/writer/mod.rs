@@ -269,11 +269,17 @@ impl Writer {
         sig.parked.store(AWAKE, Ordering::Relaxed);
     }
 
-    /// Completes flush `ticket`: everything committed before it is written.
-    fn flush(&mut self, ticket: u64) {
+    /// Reads every ring, new ones included, and submits what it took:
+    /// everything committed before the call is handed to the backend.
+    fn submit_everything(&mut self) {
         self.rings.adopt(&self.shared, true);
         self.drain_pass();
         self.sinks.submit_all(self.io.as_mut(), &self.shared);
+    }
+
+    /// Completes flush `ticket`: everything committed before it is written.
+    fn flush(&mut self, ticket: u64) {
+        self.submit_everything();
         self.sinks.wait_all(self.io.as_mut(), &self.shared);
         self.flush_done = ticket;
         self.store_cpu();
@@ -284,9 +290,7 @@ impl Writer {
     /// is submitted, then every file is synced once its writes finished.
     /// The ticket is acknowledged when the syncs finish; the writer goes on.
     fn sync(&mut self, ticket: u64) {
-        self.rings.adopt(&self.shared, true);
-        self.drain_pass();
-        self.sinks.submit_all(self.io.as_mut(), &self.shared);
+        self.submit_everything();
         self.sinks
             .request_sync(self.io.as_mut(), &self.shared, ticket);
         self.sync_started = ticket;
@@ -341,14 +345,14 @@ impl Writer {
     /// push is counted dropped by `stats()`.
     fn leave_rings(&mut self) {
         let mut reg = lock(&self.shared.registry);
+        let reg = &mut *reg;
         for r in self.rings.rings.drain(..) {
             reg.orphans.push(crate::shared::RingHandoff {
                 reader: r.reader,
                 shared: r.shared,
             });
         }
-        let pending: Vec<_> = reg.pending.drain(..).collect();
-        reg.orphans.extend(pending);
+        reg.orphans.append(&mut reg.pending);
     }
 }
 

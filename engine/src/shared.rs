@@ -126,7 +126,8 @@ impl RingShared {
     }
 }
 
-/// A ring on its way from a new producer to the writer.
+/// A producer's ring as the registry and the writer hold it: pending,
+/// served by the writer, or orphaned after shutdown.
 pub(crate) struct RingHandoff {
     pub reader: RingReader,
     pub shared: Arc<RingShared>,
@@ -258,10 +259,6 @@ impl Shared {
             let mut orphans = std::mem::take(&mut reg.orphans);
             orphans.retain_mut(|o| {
                 let abandoned = o.reader.is_abandoned();
-                // Acquire: pairs with the release of the producer's
-                // reference when it was dropped (its last commit and
-                // counter stores come before).
-                fence(Ordering::Acquire);
                 late += crate::writer::discard_all(&mut o.reader);
                 if abandoned {
                     retire_locked(&mut reg, &o.shared);

@@ -84,9 +84,21 @@ pub(crate) fn new_ring(capacity: usize, overwrite: bool) -> (RingWriter, RingRea
 
 impl RingReader {
     /// Whether the producer side was dropped.
+    /// When true, everything the producer committed (records and counter
+    /// stores) is visible to what follows.
     pub(crate) fn is_abandoned(&self) -> bool {
         match self {
-            RingReader::Lossless(c) => c.is_abandoned(),
+            RingReader::Lossless(c) => {
+                if !c.is_abandoned() {
+                    return false;
+                }
+                // Acquire fence: pairs with the Release decrement of the
+                // ring's reference count when the producer was dropped,
+                // which follows its last commit and counter stores.
+                std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
+                true
+            }
+            // Acquire load inside: pairs with the producer's Release on drop.
             RingReader::Overwrite(r) => r.consumer.is_abandoned(),
         }
     }

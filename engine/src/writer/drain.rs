@@ -19,7 +19,7 @@ impl Writer {
         let mut total = 0;
         let mut i = 0;
         while i < self.rings.rings.len() {
-            let abandoned = self.rings.is_abandoned(i);
+            let abandoned = self.rings.rings[i].reader.is_abandoned();
             total += match self.rings.rings[i].reader {
                 RingReader::Lossless(_) => self.drain_lossless(i),
                 RingReader::Overwrite(_) => self.drain_overwrite(i),

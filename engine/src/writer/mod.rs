@@ -346,12 +346,7 @@ impl Writer {
     fn leave_rings(&mut self) {
         let mut reg = lock(&self.shared.registry);
         let reg = &mut *reg;
-        for r in self.rings.rings.drain(..) {
-            reg.orphans.push(crate::shared::RingHandoff {
-                reader: r.reader,
-                shared: r.shared,
-            });
-        }
+        reg.orphans.append(&mut self.rings.rings);
         reg.orphans.append(&mut reg.pending);
     }
 }

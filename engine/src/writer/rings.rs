@@ -1,21 +1,13 @@
 //! The rings the writer drains: adoption of new ones, retirement of
 //! abandoned ones.
 
-use crate::ring::RingReader;
-use crate::shared::{lock, RingShared, Shared};
-use std::sync::atomic::{fence, Ordering};
-use std::sync::Arc;
-
-/// One producer's ring as the writer holds it.
-pub(crate) struct Ring {
-    pub reader: RingReader,
-    pub shared: Arc<RingShared>,
-}
+use crate::shared::{lock, RingHandoff, Shared};
+use std::sync::atomic::Ordering;
 
 /// Every ring the writer currently serves, in registration order.
 #[derive(Default)]
 pub(crate) struct RingSet {
-    pub rings: Vec<Ring>,
+    pub rings: Vec<RingHandoff>,
 }
 
 impl RingSet {
@@ -27,26 +19,7 @@ impl RingSet {
         }
         shared.new_rings.store(false, Ordering::Relaxed);
         let mut reg = lock(&shared.registry);
-        for h in reg.pending.drain(..) {
-            self.rings.push(Ring {
-                reader: h.reader,
-                shared: h.shared,
-            });
-        }
-    }
-
-    /// Whether ring `i`'s producer is gone. When true, everything it ever
-    /// committed is visible to the next read.
-    pub(crate) fn is_abandoned(&self, i: usize) -> bool {
-        if self.rings[i].reader.is_abandoned() {
-            // Acquire fence: pairs with the Release decrement of the ring's
-            // reference count when the producer was dropped, which follows
-            // its last commit and its last counter stores.
-            fence(Ordering::Acquire);
-            true
-        } else {
-            false
-        }
+        self.rings.append(&mut reg.pending);
     }
 
     /// Drops ring `i` (abandoned and empty), folding its counters into the

@@ -58,12 +58,12 @@ impl Writer {
                             Ok(()) => taken += 1,
                             // The header framed it, so only this record is lost.
                             Err(e) => {
-                                corrupt = Some(e);
+                                corrupt = Some((e, ONE_DROPPED));
                                 bad += 1;
                             }
                         },
                         Some(Err(e)) => {
-                            corrupt = Some(e);
+                            corrupt = Some((e, REST_SKIPPED));
                             return bytes.len();
                         }
                     }
@@ -75,8 +75,8 @@ impl Writer {
                 ring.shared.wake_if_waiting();
             }
             WriterCounters::add(&self.shared.counters.dropped, bad);
-            if let Some(e) = corrupt {
-                self.report_corrupt(e);
+            if let Some((e, consequence)) = corrupt {
+                self.report_corrupt(e, consequence);
             }
             if !full || used == 0 {
                 return taken;
@@ -123,7 +123,7 @@ impl Writer {
                 Ok(()) => taken += 1,
                 Err(e) => {
                     WriterCounters::add(&self.shared.counters.dropped, 1);
-                    self.report_corrupt(e);
+                    self.report_corrupt(e, ONE_DROPPED);
                 }
             }
         }
@@ -140,13 +140,17 @@ impl Writer {
         }
     }
 
-    pub(super) fn report_corrupt(&self, e: FrameError) {
+    fn report_corrupt(&self, e: FrameError, consequence: &str) {
         WriterCounters::add(&self.shared.counters.errors, 1);
         self.shared.report_error(format!(
-            "corrupt record in a producer ring ({e:?}); its remaining bytes were skipped"
+            "corrupt record in a producer ring ({e:?}); {consequence}"
         ));
     }
 }
+
+/// What a corrupt record cost, for `report_corrupt`.
+const ONE_DROPPED: &str = "the record was counted dropped";
+const REST_SKIPPED: &str = "its remaining bytes were skipped";
 
 /// Decodes one record and formats it into the batches.
 #[inline]

@@ -74,7 +74,7 @@ fn run(c: Case, lines: u64, dir: &Path) -> Result<Sample, Box<dyn std::error::Er
     let path = dir.join("matrix.log");
     let _ = std::fs::remove_file(&path);
     let sink = if c.direct {
-        FileSink::new_direct(&path)?
+        FileSink::new_o_direct(&path)?
     } else {
         FileSink::new(&path)?
     };

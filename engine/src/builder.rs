@@ -1,7 +1,6 @@
 //! `Builder`: validated configuration, limits and start-up.
 
 use crate::clock::Clock;
-use crate::direct::Direct;
 use crate::error::BuildError;
 use crate::format::Format;
 use crate::io::uring::{UringConfig, DEFAULT_DEPTH, MAX_DEPTH};
@@ -12,6 +11,7 @@ use crate::policy::{Backend, Durability, Mode, Policy};
 use crate::shared::Shared;
 use crate::shutdown::WriterGuard;
 use crate::sink::{Sink, SinkOptions};
+use crate::sync_mode::SyncWriter;
 use crate::writer::durability::SyncPlan;
 use crate::writer::sinks::{SinkSet, SinkSlot};
 use crate::writer::{self, WriterConfig};
@@ -329,8 +329,8 @@ impl Builder {
             interval: Duration::from_millis(self.sync_interval_ms),
         };
         let sinks = SinkSet::new(slots, self.batch_bytes, plan);
-        let (direct, sinks) = match self.mode {
-            Mode::Sync => (Some(Direct::new(sinks)), None),
+        let (sync_writer, sinks) = match self.mode {
+            Mode::Sync => (Some(Arc::new(SyncWriter::new(sinks))), None),
             _ => (None, Some(sinks)),
         };
         let shared = Arc::new(Shared::new(
@@ -343,17 +343,17 @@ impl Builder {
                 Mode::Sync => Clock::Realtime,
                 _ => Clock::best(),
             }),
-            direct,
         ));
         let logger = Logger {
             shared: shared.clone(),
+            sync_writer: sync_writer.clone(),
         };
         let Some(sinks) = sinks else {
             let _ = shared.backend.set(IoBackendInfo {
                 kind: BackendKind::Pwrite,
                 reason: "sync mode: the caller writes each record with pwrite".to_owned(),
             });
-            return Ok((logger, WriterGuard::new(shared, None)));
+            return Ok((logger, WriterGuard::new(shared, None, sync_writer)));
         };
         let io = IoConfig {
             backend: env_backend.as_ref().map_or(self.backend, |e| e.0),
@@ -363,7 +363,7 @@ impl Builder {
                 sqpoll_idle_ms: self.sqpoll_idle_ms,
             },
             durability: self.durability,
-            direct: any_direct_io,
+            o_direct: any_direct_io,
             batch_bytes: self.batch_bytes,
             fail_probe: self.fail_uring_probe,
         };
@@ -372,7 +372,7 @@ impl Builder {
             batch_size: self.batch_size as u64,
         };
         let writer = writer::spawn(shared.clone(), sinks, cfg)?;
-        Ok((logger, WriterGuard::new(shared, Some(writer))))
+        Ok((logger, WriterGuard::new(shared, Some(writer), None)))
     }
 }
 

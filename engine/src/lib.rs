@@ -57,7 +57,6 @@
 
 mod builder;
 mod clock;
-mod direct;
 mod error;
 mod facade;
 mod field;
@@ -75,6 +74,7 @@ mod shutdown;
 mod sink;
 mod stats;
 mod sync;
+mod sync_mode;
 mod writer;
 
 pub use builder::{

@@ -14,6 +14,7 @@ use crate::level::Level;
 use crate::producer::Producer;
 use crate::shared::{lock, Shared};
 use crate::stats::Stats;
+use crate::sync_mode::SyncWriter;
 use std::cell::RefCell;
 use std::fmt;
 use std::sync::atomic::AtomicU64;
@@ -32,6 +33,8 @@ thread_local! {
 #[derive(Clone)]
 pub struct Logger {
     pub(crate) shared: Arc<Shared>,
+    /// Sync mode's caller-side writer (`None` in async mode).
+    pub(crate) sync_writer: Option<Arc<SyncWriter>>,
 }
 
 impl fmt::Debug for Logger {
@@ -121,7 +124,7 @@ impl Logger {
     fn register_local<'a>(&self, list: &'a mut Vec<Producer>) -> &'a mut Producer {
         // Release the rings of loggers that have shut down.
         list.retain(|p| !p.shared.is_closed());
-        list.push(Producer::register(&self.shared));
+        list.push(Producer::register(&self.shared, self.sync_writer.as_ref()));
         list.last_mut().expect("just pushed")
     }
 
@@ -137,7 +140,7 @@ impl Logger {
     /// An explicit producer with its own ring, for hot loops that want no
     /// thread-local lookup. Records from it keep their order.
     pub fn producer(&self) -> Producer {
-        Producer::register(&self.shared)
+        Producer::register(&self.shared, self.sync_writer.as_ref())
     }
 
     /// Waits until every record logged before the call, from any thread, has
@@ -164,11 +167,11 @@ impl Logger {
     /// sync mode the calling thread syncs.
     pub fn flush_sync(&self) -> Result<(), FlushError> {
         let sh = &self.shared;
-        if sh.direct.is_some() {
+        if let Some(w) = &self.sync_writer {
             if sh.is_closed() {
                 return Err(FlushError::ShutDown);
             }
-            crate::direct::sync(sh);
+            w.sync(sh);
             return self.io_result();
         }
         let f = &sh.flush;
@@ -177,7 +180,7 @@ impl Logger {
 
     fn flush_inner(&self, timeout: Option<Duration>) -> Result<(), FlushError> {
         let sh = &self.shared;
-        if sh.direct.is_some() {
+        if self.sync_writer.is_some() {
             return if sh.is_closed() {
                 Err(FlushError::ShutDown)
             } else {

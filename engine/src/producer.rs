@@ -6,7 +6,6 @@
 //! once the buffer has grown to the message size, no lock, no syscall —
 //! except waking a parked writer, and parking when `Block` finds the ring full.
 
-use crate::direct::DirectRecord;
 use crate::field::{encode_payload, Field};
 use crate::level::Level;
 use crate::policy::Policy;
@@ -14,6 +13,7 @@ use crate::record::{truncate_str, Header, RecordKind, MAX_TARGET_LEN};
 use crate::ring::{new_ring, ByteProducer, RingWriter};
 use crate::shared::{lock, RingHandoff, RingShared, Shared, AWAKE, NAPPING};
 use crate::stats::bump;
+use crate::sync_mode::{SyncRecord, SyncWriter};
 use std::fmt;
 use std::sync::atomic::{fence, Ordering};
 use std::sync::Arc;
@@ -29,7 +29,7 @@ enum Route {
     /// Its ring, drained by the writer.
     Ring(RingWriter),
     /// Sync mode: the caller writes.
-    Direct,
+    Sync(Arc<SyncWriter>),
     /// Registered after shutdown: every record is counted dropped.
     Closed,
 }
@@ -85,15 +85,19 @@ impl fmt::Debug for Producer {
 }
 
 impl Producer {
-    /// Registers a new ring with the writer (or a direct writer in sync mode).
-    pub(crate) fn register(shared: &Arc<Shared>) -> Producer {
+    /// Registers a new ring with the writer (or, in sync mode, routes
+    /// records to the logger's `sync_writer`).
+    pub(crate) fn register(
+        shared: &Arc<Shared>,
+        sync_writer: Option<&Arc<SyncWriter>>,
+    ) -> Producer {
         let ring_shared = Arc::new(RingShared::new());
         let mut reg = lock(&shared.registry);
         reg.live.push(ring_shared.clone());
         // Checked under the registry lock, which the writer's close also
         // takes: a ring registered after it would never be drained.
-        let ring = if shared.direct.is_some() {
-            Route::Direct
+        let ring = if let Some(w) = sync_writer {
+            Route::Sync(w.clone())
         } else if shared.is_closed() {
             Route::Closed
         } else {
@@ -216,8 +220,8 @@ impl Producer {
                 bump(&counters.dropped);
                 return;
             }
-            Route::Direct => {
-                let r = DirectRecord {
+            Route::Sync(w) => {
+                let r = SyncRecord {
                     kind,
                     level,
                     clock,
@@ -225,7 +229,7 @@ impl Producer {
                     target,
                     payload: msg,
                 };
-                crate::direct::write(&self.shared, counters, r);
+                w.write(&self.shared, counters, r);
                 return;
             }
         };

@@ -1,7 +1,6 @@
 //! State shared by a logger's handles, its producers and its writer.
 
 use crate::clock::Clock;
-use crate::direct::Direct;
 use crate::io::IoBackendInfo;
 use crate::level::Level;
 use crate::policy::{Mode, Policy};
@@ -169,8 +168,6 @@ pub(crate) struct Shared {
     /// The writer has finished (after shutdown or a crash).
     pub writer_done: AtomicBool,
     pub recent_errors: Mutex<VecDeque<String>>,
-    /// Sync mode's caller-side writer.
-    pub direct: Option<Mutex<Direct>>,
 }
 
 impl Shared {
@@ -181,7 +178,6 @@ impl Shared {
         mode: Mode,
         ring_capacity: usize,
         clock: Clock,
-        direct: Option<Direct>,
     ) -> Shared {
         Shared {
             hot: Padded(Hot {
@@ -202,7 +198,6 @@ impl Shared {
             backend: OnceLock::new(),
             writer_done: AtomicBool::new(false),
             recent_errors: Mutex::new(VecDeque::new()),
-            direct: direct.map(Mutex::new),
         }
     }
 
@@ -259,7 +254,7 @@ impl Shared {
             let mut orphans = std::mem::take(&mut reg.orphans);
             orphans.retain_mut(|o| {
                 let abandoned = o.reader.is_abandoned();
-                late += crate::writer::discard_all(&mut o.reader);
+                late += o.reader.discard_all();
                 if abandoned {
                     retire_locked(&mut reg, &o.shared);
                 }

@@ -3,6 +3,7 @@
 use crate::error::ShutdownError;
 use crate::shared::Shared;
 use crate::stats::Stats;
+use crate::sync_mode::SyncWriter;
 use std::fmt;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
@@ -21,6 +22,8 @@ pub const DROP_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct WriterGuard {
     shared: Arc<Shared>,
     writer: Option<(JoinHandle<()>, mpsc::Receiver<()>)>,
+    /// Sync mode's caller-side writer, closed at shutdown.
+    sync_writer: Option<Arc<SyncWriter>>,
     finished: bool,
 }
 
@@ -36,10 +39,12 @@ impl WriterGuard {
     pub(crate) fn new(
         shared: Arc<Shared>,
         writer: Option<(JoinHandle<()>, mpsc::Receiver<()>)>,
+        sync_writer: Option<Arc<SyncWriter>>,
     ) -> WriterGuard {
         WriterGuard {
             shared,
             writer,
+            sync_writer,
             finished: false,
         }
     }
@@ -57,7 +62,9 @@ impl WriterGuard {
         // dropped; the writer's close drains whatever was pushed before.
         self.shared.hot.closed.store(true, Ordering::SeqCst);
         let Some((handle, done)) = self.writer.take() else {
-            crate::direct::close(&self.shared);
+            if let Some(w) = &self.sync_writer {
+                w.close(&self.shared);
+            }
             return Ok(self.shared.stats());
         };
         self.shared.kick_writer();

@@ -44,10 +44,10 @@ impl std::error::Error for OpenError {
 pub struct FileSink {
     file: ActiveFile,
     /// Opened with `O_DIRECT`.
-    direct: bool,
+    o_direct: bool,
 }
 
-/// The alignment [`FileSink::new_direct`] asks of `O_DIRECT` writes: 4096
+/// The alignment [`FileSink::new_o_direct`] asks of `O_DIRECT` writes: 4096
 /// bytes, a multiple of the logical block size of common devices.
 pub const DIRECT_IO_ALIGN: usize = 4096;
 
@@ -56,7 +56,7 @@ impl FileSink {
     pub fn new(path: impl AsRef<Path>) -> Result<FileSink, OpenError> {
         Ok(FileSink {
             file: ActiveFile::open(path.as_ref(), 0)?,
-            direct: false,
+            o_direct: false,
         })
     }
 
@@ -68,11 +68,18 @@ impl FileSink {
     /// next batch; the file is truncated to its real length at shutdown
     /// (after a crash it may end in up to one block of zeros). Fails with
     /// the OS reason where the file system refuses `O_DIRECT`.
-    pub fn new_direct(path: impl AsRef<Path>) -> Result<FileSink, OpenError> {
+    pub fn new_o_direct(path: impl AsRef<Path>) -> Result<FileSink, OpenError> {
         Ok(FileSink {
             file: ActiveFile::open(path.as_ref(), libc::O_DIRECT)?,
-            direct: true,
+            o_direct: true,
         })
+    }
+
+    /// The former name of [`FileSink::new_o_direct`].
+    #[doc(hidden)]
+    #[deprecated(note = "renamed to `FileSink::new_o_direct`")]
+    pub fn new_direct(path: impl AsRef<Path>) -> Result<FileSink, OpenError> {
+        FileSink::new_o_direct(path)
     }
 
     /// The file's path.
@@ -99,11 +106,11 @@ impl Sink for FileSink {
     }
 
     fn direct_io_alignment(&self) -> Option<usize> {
-        self.direct.then_some(DIRECT_IO_ALIGN)
+        self.o_direct.then_some(DIRECT_IO_ALIGN)
     }
 
     fn close(&mut self) -> io::Result<()> {
-        if self.direct {
+        if self.o_direct {
             // Drop the zero padding after the last record.
             self.file.file.set_len(self.file.offset)?;
         }

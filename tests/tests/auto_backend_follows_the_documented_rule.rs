@@ -40,7 +40,7 @@ fn auto_backend_follows_the_documented_rule() {
     }
 
     let dir = tempfile::tempdir().unwrap();
-    let Ok(sink) = FileSink::new_direct(dir.path().join("d.log")) else {
+    let Ok(sink) = FileSink::new_o_direct(dir.path().join("d.log")) else {
         return eprintln!("O_DIRECT cases skipped: the file system refuses O_DIRECT");
     };
     let (logger, _guard) = Logger::builder().sink(sink).build().unwrap();
@@ -49,7 +49,7 @@ fn auto_backend_follows_the_documented_rule() {
     assert!(info.reason.starts_with(
         "O_DIRECT sink with 256 KiB batches: the writer thread does not wait for the disk"
     ));
-    let sink = FileSink::new_direct(dir.path().join("small.log")).unwrap();
+    let sink = FileSink::new_o_direct(dir.path().join("small.log")).unwrap();
     let (logger, _guard) = Logger::builder()
         .sink(sink)
         .batch_bytes(64 * 1024)

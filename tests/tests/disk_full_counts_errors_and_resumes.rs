@@ -92,7 +92,7 @@ fn scenario(backend: Backend, direct: bool, base: &Path) {
     let limit = Limit::set_up(base);
     let path = limit.log_dir(base).join("app.log");
     let sink = if direct {
-        match FileSink::new_direct(&path) {
+        match FileSink::new_o_direct(&path) {
             Ok(s) => s,
             Err(e) => return eprintln!("O_DIRECT case skipped: {e}"),
         }

@@ -14,7 +14,7 @@ fn run(backend: Backend, direct: bool, depth: usize, batch_bytes: usize, n: u64)
     std::fs::write(&path, "existing line\n").unwrap();
     let (clock, hand) = Clock::manual(1_764_305_809_123_456_000);
     let sink = if direct {
-        FileSink::new_direct(&path).unwrap()
+        FileSink::new_o_direct(&path).unwrap()
     } else {
         FileSink::new(&path).unwrap()
     };
@@ -78,7 +78,7 @@ fn io_uring_output_matches_pwrite() {
 
 fn direct_io_supported() -> bool {
     let dir = tempfile::tempdir().unwrap();
-    match FileSink::new_direct(dir.path().join("probe")) {
+    match FileSink::new_o_direct(dir.path().join("probe")) {
         Ok(_) => true,
         Err(e) => {
             eprintln!("O_DIRECT cases skipped: {e}");

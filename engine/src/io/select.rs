@@ -42,7 +42,7 @@ pub(crate) struct IoConfig {
     pub uring: UringConfig,
     pub durability: Durability,
     /// Some sink writes with `O_DIRECT`.
-    pub direct: bool,
+    pub o_direct: bool,
     /// The builder's `batch_bytes`.
     pub batch_bytes: usize,
     /// Test hook: the io_uring probe fails as if `io_uring_setup` returned EPERM.
@@ -99,7 +99,7 @@ fn auto(cfg: &IoConfig, from: &str) -> (Box<dyn IoBackend>, IoBackendInfo) {
     let kib = cfg.batch_bytes / 1024;
     let why = if cfg.durability == Durability::Data {
         "Durability::Data: fdatasync runs in the kernel while the writer keeps draining".to_owned()
-    } else if cfg.direct && cfg.batch_bytes >= AUTO_DIRECT_MIN_BATCH_BYTES {
+    } else if cfg.o_direct && cfg.batch_bytes >= AUTO_DIRECT_MIN_BATCH_BYTES {
         format!(
             "O_DIRECT sink with {kib} KiB batches: the writer thread does not wait for the disk"
         )
@@ -108,7 +108,7 @@ fn auto(cfg: &IoConfig, from: &str) -> (Box<dyn IoBackend>, IoBackendInfo) {
     } else {
         drop(uring);
         let s = if cpus == 1 { "" } else { "s" };
-        return pwrite_with(if cfg.direct {
+        return pwrite_with(if cfg.o_direct {
             format!("O_DIRECT sink with {kib} KiB batches: io_uring measures no faster than pwrite below {} KiB{from}", AUTO_DIRECT_MIN_BATCH_BYTES / 1024)
         } else {
             format!("buffered writes on {cpus} CPU{s}: io_uring measures no faster than pwrite and costs more CPU in total{from}")

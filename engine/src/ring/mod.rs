@@ -14,6 +14,8 @@ mod overwrite;
 pub(crate) use bytes::{byte_ring, ByteConsumer, ByteProducer};
 pub(crate) use overwrite::{overwrite_ring, OverwriteConsumer, OverwriteProducer};
 
+use crate::record::Frames;
+
 /// The writing end of a producer's ring.
 pub(crate) enum RingWriter {
     Lossless(ByteProducer),
@@ -100,6 +102,32 @@ impl RingReader {
             }
             // Acquire load inside: pairs with the producer's Release on drop.
             RingReader::Overwrite(r) => r.consumer.is_abandoned(),
+        }
+    }
+
+    /// Consumes every record left in the ring without writing it; returns
+    /// how many were lost (records taken plus, for an overwrite ring, those
+    /// overwritten). Used after shutdown.
+    pub(crate) fn discard_all(&mut self) -> u64 {
+        match self {
+            RingReader::Lossless(c) => {
+                let mut n = 0;
+                c.read_with(|bytes| {
+                    let mut frames = Frames::new(bytes);
+                    while let Some(Ok(_)) = frames.next_frame() {
+                        n += 1;
+                    }
+                    bytes.len()
+                });
+                n
+            }
+            RingReader::Overwrite(r) => {
+                let mut n = 0;
+                while r.consumer.pop_into(&mut r.scratch) {
+                    n += 1;
+                }
+                n + r.take_overwritten()
+            }
         }
     }
 

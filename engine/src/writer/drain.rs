@@ -9,7 +9,7 @@
 use super::Writer;
 use crate::format::Record;
 use crate::record::{Frame, FrameError, Frames, Split};
-use crate::ring::{OverwriteReader, RingReader};
+use crate::ring::RingReader;
 use crate::stats::WriterCounters;
 
 impl Writer {
@@ -166,32 +166,4 @@ fn push_frame(
     let rec = Record::decode(&f.header, body, nanos, thread).ok_or(FrameError::Corrupt)?;
     sinks.push(&rec);
     Ok(())
-}
-
-/// Consumes every record left in a ring without writing it; returns how
-/// many were lost (records taken plus, for an overwrite ring, those
-/// overwritten). Used after shutdown.
-pub(crate) fn discard_all(reader: &mut RingReader) -> u64 {
-    match reader {
-        RingReader::Lossless(c) => {
-            let mut n = 0;
-            c.read_with(|bytes| {
-                let mut frames = Frames::new(bytes);
-                while let Some(Ok(_)) = frames.next_frame() {
-                    n += 1;
-                }
-                bytes.len()
-            });
-            n
-        }
-        RingReader::Overwrite(r) => discard_overwrite(r),
-    }
-}
-
-fn discard_overwrite(r: &mut OverwriteReader) -> u64 {
-    let mut n = 0;
-    while r.consumer.pop_into(&mut r.scratch) {
-        n += 1;
-    }
-    n + r.take_overwritten()
 }

@@ -21,13 +21,11 @@
 //! sleeps (see `Producer`), so a burst does not pay a wake-up syscall; the
 //! park timeout bounds how long a trickle of records waits.
 
-mod direct_io;
 mod drain;
 pub(crate) mod durability;
+mod o_direct;
 mod rings;
 pub(crate) mod sinks;
-
-pub(crate) use drain::discard_all;
 
 use crate::clock::Converter;
 use crate::error::BuildError;

@@ -13,8 +13,8 @@
 //! the set then reports itself full, so the writer submits the sealed batch
 //! and the new one before taking another record. Records are never split.
 
-use super::direct_io::DirectIo;
 use super::durability::{SyncPlan, SyncTracker, PERIODIC};
+use super::o_direct::ODirect;
 use crate::format::{Format, Formatter, Record};
 use crate::io::{Completion, Event, IoBackend, IoTarget, Submission, SyncRequest};
 use crate::level::Level;
@@ -71,13 +71,13 @@ pub(crate) struct SinkSlot {
     unsynced: Vec<SharedFd>,
     /// Set for sinks whose file is open with `O_DIRECT` (such sinks have
     /// no batch limit: their open batch starts with the carried block).
-    direct: Option<DirectIo>,
+    o_direct: Option<ODirect>,
 }
 
 impl SinkSlot {
     pub(crate) fn new(sink: Box<dyn Sink>, min_level: Level, format: Format) -> SinkSlot {
         let limit = sink.batch_limit();
-        let direct = sink.direct_io_alignment().map(DirectIo::new);
+        let o_direct = sink.direct_io_alignment().map(ODirect::new);
         SinkSlot {
             sink,
             min_level,
@@ -85,14 +85,14 @@ impl SinkSlot {
             fmt: 0,
             batch: Batch::new(Vec::new()),
             sealed: None,
-            limit: if direct.is_some() {
+            limit: if o_direct.is_some() {
                 BatchLimit::NONE
             } else {
                 limit
             },
             last_fd: None,
             unsynced: Vec::new(),
-            direct,
+            o_direct,
         }
     }
 
@@ -103,7 +103,7 @@ impl SinkSlot {
 
     /// Record bytes in `buf`, a batch buffer of this sink.
     fn data_len_of(&self, buf: &[u8]) -> usize {
-        buf.len() - self.direct.as_ref().map_or(0, DirectIo::prefix)
+        buf.len() - self.o_direct.as_ref().map_or(0, ODirect::prefix)
     }
 
     /// Asks the sink where batch `b` goes and, for O_DIRECT, makes its
@@ -111,7 +111,7 @@ impl SinkSlot {
     fn route(&mut self, b: &mut Batch) -> Routed {
         let len = self.data_len_of(&b.buf);
         let target = self.sink.target_batch(&BatchInfo::new(len, b.first_nanos));
-        self.limit = match self.direct {
+        self.limit = match self.o_direct {
             Some(_) => BatchLimit::NONE,
             None => self.sink.batch_limit(),
         };
@@ -132,7 +132,7 @@ impl SinkSlot {
                     }
                 }
                 match self
-                    .direct
+                    .o_direct
                     .as_mut()
                     .map(|d| d.prepare(&mut b.buf, &fd, offset))
                 {
@@ -151,7 +151,7 @@ impl SinkSlot {
     /// Makes the (fresh, empty) open batch ready: O_DIRECT sinks start it
     /// with the carried partial block.
     fn begin(&mut self) {
-        match &mut self.direct {
+        match &mut self.o_direct {
             Some(d) => d.begin(&mut self.batch.buf),
             None => self.batch.buf.clear(),
         }
@@ -221,11 +221,11 @@ pub(crate) struct SinkSet {
 
 impl SinkSet {
     pub(crate) fn new(mut slots: Vec<SinkSlot>, batch_bytes: usize, plan: SyncPlan) -> SinkSet {
-        let direct_extra = (slots.iter())
-            .filter_map(|s| s.direct.as_ref().map(DirectIo::extra_capacity))
+        let o_direct_extra = (slots.iter())
+            .filter_map(|s| s.o_direct.as_ref().map(ODirect::extra_capacity))
             .max()
             .unwrap_or(0);
-        let buf_capacity = batch_bytes + 1024 + direct_extra;
+        let buf_capacity = batch_bytes + 1024 + o_direct_extra;
         let mut formatters: Vec<Formatter> = Vec::new();
         for s in &mut slots {
             s.fmt = match formatters.iter().position(|f| f.format() == s.format) {
@@ -381,8 +381,8 @@ impl SinkSet {
     /// to the sink itself, for inline targets). The slot's open batch is
     /// fresh and empty when this is called.
     fn submit(&mut self, i: usize, mut b: Batch, io: &mut dyn IoBackend, shared: &Shared) {
-        if (self.slots[i].direct.as_ref()).is_some_and(|d| d.overlap_in_flight) {
-            // The O_DIRECT ordering rule (see `direct_io`).
+        if (self.slots[i].o_direct.as_ref()).is_some_and(|d| d.overlap_in_flight) {
+            // The O_DIRECT ordering rule (see `o_direct`).
             io.wait_all(&mut |e| self.on_event(shared, e));
         }
         let slot = &mut self.slots[i];
@@ -487,7 +487,7 @@ impl SinkSet {
     fn complete(&mut self, shared: &Shared, mut c: Completion) {
         let slot = &mut self.slots[c.sink];
         let mut requested = c.requested();
-        if let Some(d) = slot.direct.as_mut() {
+        if let Some(d) = slot.o_direct.as_mut() {
             // Report in the sink's terms: records only, at the logical offset.
             if let Some(l) = c.offset.and_then(|_| d.completed()) {
                 c.written = d.logical_written(l, c.written);

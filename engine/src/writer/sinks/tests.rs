@@ -17,7 +17,6 @@ fn shared() -> Shared {
         Mode::Async,
         4096,
         Clock::Realtime,
-        None,
     )
 }
 

@@ -40,7 +40,7 @@ pub(crate) struct Logical {
 
 /// Per-sink O_DIRECT state.
 #[derive(Debug)]
-pub(crate) struct DirectIo {
+pub(crate) struct ODirect {
     /// Power of two.
     align: usize,
     /// File bytes from the block start to `carry_end`; `len < align`.
@@ -62,10 +62,10 @@ fn pad_for(ptr: *const u8, align: usize) -> usize {
     (align - (ptr as usize) % align) % align
 }
 
-impl DirectIo {
-    pub(crate) fn new(align: usize) -> DirectIo {
+impl ODirect {
+    pub(crate) fn new(align: usize) -> ODirect {
         debug_assert!(align.is_power_of_two(), "O_DIRECT alignment {align}");
-        DirectIo {
+        ODirect {
             align,
             carry: Vec::with_capacity(align),
             carry_end: None,
@@ -99,7 +99,7 @@ impl DirectIo {
     /// Turns the filled `buf` (records after `prefix`) into an aligned
     /// write for logical offset `offset`. Returns where the write starts in
     /// `buf` and the file offset it goes to. Success or not, the batch
-    /// counts as in flight until [`DirectIo::completed`].
+    /// counts as in flight until [`ODirect::completed`].
     pub(crate) fn prepare(
         &mut self,
         buf: &mut Vec<u8>,
@@ -164,7 +164,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = std::fs::File::create(dir.path().join("f")).unwrap();
         let fd: SharedFd = Arc::new(f);
-        let mut d = DirectIo::new(512);
+        let mut d = ODirect::new(512);
         let mut buf = Vec::new();
         d.begin(&mut buf);
         buf.extend_from_slice(&[b'a'; 700]);

@@ -1,0 +1,87 @@
+//! `Mode::Sync`: the caller formats and writes its own record, under a mutex.
+//!
+//! The same line format, sinks and accounting as the writer thread, one
+//! `pwrite` per record — the baseline the report measures against. A
+//! sync-mode logger has no writer thread and no rings: each of its
+//! producers routes records to the one [`SyncWriter`] the logger holds.
+
+use crate::format::Record;
+use crate::io::pwrite::Pwrite;
+use crate::level::Level;
+use crate::record::RecordKind;
+use crate::shared::{lock, Shared};
+use crate::stats::{bump, ProducerCounters};
+use crate::sync::Ordering;
+use crate::writer::sinks::SinkSet;
+use std::sync::Mutex;
+
+/// The caller-side writer of a sync-mode logger.
+pub(crate) struct SyncWriter {
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    sinks: SinkSet,
+    io: Pwrite,
+    /// Set by shutdown; later records are counted dropped.
+    closed: bool,
+}
+
+/// What a sync-mode call writes: the record's parts as the producer has them.
+pub(crate) struct SyncRecord<'a> {
+    pub kind: RecordKind,
+    pub level: Level,
+    pub clock: u64,
+    pub thread: u32,
+    pub target: &'a str,
+    pub payload: &'a [u8],
+}
+
+impl SyncWriter {
+    pub(crate) fn new(sinks: SinkSet) -> SyncWriter {
+        SyncWriter {
+            inner: Mutex::new(Inner {
+                sinks,
+                io: Pwrite::default(),
+                closed: false,
+            }),
+        }
+    }
+
+    /// Formats and writes one record before returning.
+    pub(crate) fn write(&self, shared: &Shared, counters: &ProducerCounters, r: SyncRecord<'_>) {
+        let mut d = lock(&self.inner);
+        if d.closed {
+            bump(&counters.dropped);
+            return;
+        }
+        let nanos = shared.clock.converter().unix_nanos(r.clock);
+        let d = &mut *d;
+        let target = r.target.as_bytes();
+        let Some(rec) = Record::from_parts(r.kind, r.level, nanos, r.thread, target, r.payload)
+        else {
+            bump(&counters.dropped);
+            return;
+        };
+        d.sinks.push(&rec);
+        d.sinks.count_unrouted(shared);
+        d.sinks.submit_all(&mut d.io, shared);
+    }
+
+    /// `flush_sync` in sync mode: the caller syncs every file written so far.
+    pub(crate) fn sync(&self, shared: &Shared) {
+        let mut d = lock(&self.inner);
+        let d = &mut *d;
+        let ticket = shared.flush.sync_requested.fetch_add(1, Ordering::Relaxed) + 1;
+        d.sinks.request_sync(&mut d.io, shared, ticket);
+    }
+
+    /// Closes the sinks; records logged afterwards are dropped and counted.
+    pub(crate) fn close(&self, shared: &Shared) {
+        let mut d = lock(&self.inner);
+        if !d.closed {
+            d.closed = true;
+            d.sinks.close(shared);
+        }
+    }
+}

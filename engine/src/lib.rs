@@ -18,8 +18,9 @@
 //!   logged after shutdown or lost to an I/O error are counted in
 //!   [`Stats::dropped`]; I/O errors in [`Stats::errors`] and
 //!   [`Logger::recent_errors`]. The writer never panics on I/O errors.
-//! - **One record, one line**: the text format escapes control characters
-//!   and JSON lines escape by construction (see [`Format`]).
+//! - **One record, one line**: no line break of any kind (LF, CR, U+0085,
+//!   U+2028, U+2029) inside a record, in text or JSON lines, and an
+//!   unambiguous grammar for each (see [`Format`]).
 //! - **Bounded memory**: one ring of `ring_capacity` bytes per producer
 //!   thread, batch buffers bounded by `batch_bytes` plus one record.
 //! - **I/O**: [`Backend::IoUring`] keeps up to `io_depth` batches in flight
@@ -46,7 +47,7 @@
 //! uringlog::warn!(logger, user = "alice", id = 42; "slow request");
 //! logger.flush()?;
 //! assert!(output.text().contains("INFO  rust_out: request id=42 user=alice\n"));
-//! assert!(output.text().ends_with("WARN  rust_out: slow request user=alice id=42\n"));
+//! assert!(output.text().ends_with("WARN  rust_out: \"slow request\" user=alice id=42\n"));
 //!
 //! let stats = guard.shutdown(Duration::from_secs(5))?;
 //! assert_eq!((stats.enqueued, stats.written, stats.dropped), (2, 2, 0));
@@ -85,7 +86,7 @@ pub use builder::{
 pub use clock::{civil_from_days, Clock, ManualClock};
 pub use error::{BuildError, FlushError, ShutdownError};
 pub use field::{debug, display, DebugValue, DisplayValue, Field, FieldValue, FieldWriter};
-pub use format::{Format, Timestamp};
+pub use format::{Format, Styling, TimeOffset, Timestamp};
 pub use io::{BackendKind, IoBackendInfo};
 pub use level::Level;
 pub use logger::Logger;

@@ -1,40 +1,33 @@
 //! Output formats: the text line and JSON lines, chosen per sink.
 //!
 //! The writer formats each record once per distinct [`Format`] among the
-//! sinks that take it (see `writer::sinks`). Both formats keep one record on
-//! one line:
-//!
-//! - **Text** (the default): `2026-11-28T04:56:49.123456Z INFO  app::db: request id=42 user=alice`.
-//!   Control characters in the message and target (`\n`, `\r`, every other
-//!   byte below 0x20 except tab, and 0x7f) are escaped as `\n`, `\r` or
-//!   `\xNN`; nothing else is, so a message reads as written. Structured
-//!   fields follow the message as ` key=value`; a value that is empty or
-//!   holds a space, `"`, `=`, `\` or a control character is quoted
-//!   (`key="a b"`) with `\"`, `\\`, `\n`, `\r`, `\t`, `\xNN` escapes inside.
-//!   Bytes that are not valid UTF-8 appear as `\xNN` (in quotes).
-//! - **JSON lines**: `{"ts":"…","level":"INFO","target":"…","msg":"…",<fields>}`,
-//!   escaped as RFC 8259 requires (`\"`, `\\`, `\n`, `\r`, `\t`, `\b`,
-//!   `\f`, `\u00XX`); numbers and booleans are JSON numbers and booleans,
-//!   non-finite floats `null`, invalid UTF-8 in byte fields U+FFFD. Fields
-//!   are members of the same object, in call order; a field named like a
-//!   fixed member (`ts`, `level`, …) or twice is written as given (RFC 8259
-//!   parsers usually keep the last).
+//! sinks that take it (see `writer::sinks`); a sink that declares
+//! [`Styling::Ansi`] (a terminal) gets its own variant of a text format.
+//! The grammar of both formats is documented on [`Format`].
 //!
 //! The formatter caches the date and time down to the second and writes
 //! digits from a table: no `core::fmt` on this path except for floats.
+//!
+//! Where a later option goes: a record's call site would be one more
+//! `Record` member and one more `Format` flag; `text::write` prints it
+//! after the target, `json::write` writes its members and
+//! `json::fixed_names` lists them, so fields never take their names.
 
 mod digits;
 mod escape;
 mod json;
+mod keys;
 mod text;
 mod time;
 
 use crate::field;
 use crate::level::Level;
 use crate::record::{Header, RecordKind};
+use keys::KeySet;
 use time::TimeCache;
 
-/// How much of the timestamp a format shows (always UTC, RFC 3339).
+/// How much of the timestamp a format shows (RFC 3339, in UTC unless the
+/// format's [`TimeOffset`] says otherwise).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Timestamp {
@@ -50,35 +43,99 @@ pub enum Timestamp {
     Nanos,
 }
 
+/// The offset from UTC at which a format shows its timestamps.
+///
+/// [`UTC`](TimeOffset::UTC) (the default) writes `…Z`; any other offset
+/// writes the local time and the offset: `2026-11-28T10:26:49.123456+05:30`.
+/// [`LOCAL`](TimeOffset::LOCAL) reads the system's offset (`localtime_r`,
+/// from `TZ` or `/etc/localtime`) once, when the logger is built, and keeps
+/// it: a daylight-saving change shows after the next restart (the offset
+/// written beside each time keeps every line exact meanwhile).
+///
+/// ```
+/// use uringlog::{Format, TimeOffset};
+/// let local = Format::text().time_offset(TimeOffset::LOCAL);
+/// let india = Format::text().time_offset(TimeOffset::east_minutes(330).unwrap());
+/// assert_eq!(TimeOffset::east_minutes(24 * 60), None);
+/// # let _ = (local, india);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TimeOffset(OffsetKind);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum OffsetKind {
+    Utc,
+    Local,
+    EastMinutes(i16),
+}
+
+impl TimeOffset {
+    /// UTC, written `Z`.
+    pub const UTC: TimeOffset = TimeOffset(OffsetKind::Utc);
+
+    /// The system's offset when the logger is built, in whole minutes.
+    pub const LOCAL: TimeOffset = TimeOffset(OffsetKind::Local);
+
+    /// A fixed offset of `minutes` east of UTC (negative west); `None`
+    /// unless it is within ±23:59.
+    pub const fn east_minutes(minutes: i16) -> Option<TimeOffset> {
+        if minutes.unsigned_abs() < 24 * 60 {
+            Some(TimeOffset(OffsetKind::EastMinutes(minutes)))
+        } else {
+            None
+        }
+    }
+
+    /// Minutes east of UTC, the system's for `LOCAL`; `None` for `UTC`.
+    fn resolve_minutes(self) -> Option<i32> {
+        match self.0 {
+            OffsetKind::Utc => None,
+            OffsetKind::Local => Some(time::system_offset_minutes()),
+            OffsetKind::EastMinutes(m) => Some(m as i32),
+        }
+    }
+}
+
+/// How a sink shows the level in text lines; a sink declares it with
+/// [`Sink::styling`](crate::Sink::styling).
+///
+/// The format stays the one the sink was given; a sink that declares
+/// `Ansi` gets a variant of it whose level is coloured with SGR escape
+/// codes (text only: JSON lines never carry escape codes). Sinks that
+/// declare the same styling for the same format share the formatting work.
+///
+/// With `Ansi` the level is written as `ESC [ <colour> m`, the name,
+/// `ESC [ 0 m`, then the padding to five columns, so columns line up as in
+/// plain lines: `\x1b[31mERROR\x1b[0m` (red), `\x1b[33mWARN\x1b[0m ` (yellow),
+/// `\x1b[32mINFO\x1b[0m ` (green), `\x1b[34mDEBUG\x1b[0m` (blue),
+/// `\x1b[35mTRACE\x1b[0m` (magenta).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Styling {
+    /// No escape codes (the default; every file sink).
+    #[default]
+    Plain,
+    /// The level coloured with ANSI SGR codes, for terminals.
+    Ansi,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Layout {
     Text,
     Json,
 }
 
-/// How a sink's records are laid out: the text line or JSON lines, with options.
-///
-/// | option | text default | JSON default |
-/// |---|---|---|
-/// | [`timestamp`](Format::timestamp) | `Micros` | `Micros` (member `ts`) |
-/// | target ([`without_target`](Format::without_target)) | shown | shown (member `target`) |
-/// | thread id ([`with_thread_id`](Format::with_thread_id)) | hidden | hidden (member `thread`) |
-///
-/// The thread id is the OS id (`gettid`) of the thread that registered the
-/// producer the record came through.
-///
-/// ```
-/// use uringlog::{Format, Timestamp};
-/// let compact = Format::text().timestamp(Timestamp::Millis).without_target();
-/// let json = Format::json().with_thread_id();
-/// assert_ne!(compact, json);
-/// ```
+#[doc = include_str!("grammar.md")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Format {
     layout: Layout,
     timestamp: Timestamp,
+    offset: TimeOffset,
     target: bool,
     thread: bool,
+    /// Set from the sink (`Sink::styling`), never by users; always
+    /// `Plain` for JSON.
+    styling: Styling,
 }
 
 impl Default for Format {
@@ -88,13 +145,15 @@ impl Default for Format {
 }
 
 impl Format {
-    /// The text line: `2026-11-28T04:56:49.123456Z INFO  app::db: message key=value`.
+    /// The text line: `2026-11-28T04:56:49.123456Z INFO  app::db: message`.
     pub const fn text() -> Format {
         Format {
             layout: Layout::Text,
             timestamp: Timestamp::Micros,
+            offset: TimeOffset::UTC,
             target: true,
             thread: false,
+            styling: Styling::Plain,
         }
     }
 
@@ -112,6 +171,12 @@ impl Format {
         self
     }
 
+    /// Shows timestamps at this offset from UTC (see [`TimeOffset`]).
+    pub const fn time_offset(mut self, offset: TimeOffset) -> Format {
+        self.offset = offset;
+        self
+    }
+
     /// Leaves the target out.
     pub const fn without_target(mut self) -> Format {
         self.target = false;
@@ -122,6 +187,14 @@ impl Format {
     /// `"thread":1234` in JSON).
     pub const fn with_thread_id(mut self) -> Format {
         self.thread = true;
+        self
+    }
+
+    /// This format as a sink with `styling` gets it (JSON stays plain).
+    pub(crate) const fn styled(mut self, styling: Styling) -> Format {
+        if matches!(self.layout, Layout::Text) {
+            self.styling = styling;
+        }
         self
     }
 }
@@ -185,18 +258,26 @@ impl<'a> Record<'a> {
     }
 }
 
-/// A format and its cached state (the date of the last second seen).
+/// A format and its cached state (the date of the last second seen, the
+/// member names of the JSON object being written).
 #[derive(Debug)]
 pub(crate) struct Formatter {
     format: Format,
     time: TimeCache,
+    keys: KeySet,
 }
 
 impl Formatter {
+    /// A formatter for `format`; reads the system's UTC offset now if the
+    /// format asks for local time.
     pub(crate) fn new(format: Format) -> Formatter {
         Formatter {
             format,
-            time: TimeCache::default(),
+            time: TimeCache::for_offset(format.offset),
+            keys: KeySet::new(match format.layout {
+                Layout::Text => Vec::new(),
+                Layout::Json => json::fixed_names(&format),
+            }),
         }
     }
 
@@ -209,7 +290,7 @@ impl Formatter {
     pub(crate) fn write(&mut self, out: &mut Vec<u8>, rec: &Record<'_>) {
         match self.format.layout {
             Layout::Text => text::write(out, &mut self.time, &self.format, rec),
-            Layout::Json => json::write(out, &mut self.time, &self.format, rec),
+            Layout::Json => json::write(out, &mut self.time, &mut self.keys, &self.format, rec),
         }
     }
 }

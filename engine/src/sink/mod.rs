@@ -25,6 +25,7 @@ mod options;
 pub use memory::{MemoryHandle, MemorySink};
 pub use options::SinkOptions;
 
+use crate::format::Styling;
 use std::fmt;
 use std::io;
 use std::os::fd::AsFd;
@@ -198,6 +199,14 @@ pub trait Sink: Send + 'static {
     fn close(&mut self) -> io::Result<()> {
         Ok(())
     }
+
+    /// How this sink wants text lines styled; asked once, when the logger
+    /// is built. A sink writing to a terminal may answer
+    /// [`Styling::Ansi`] to get the level in colour; the default is
+    /// [`Styling::Plain`], and file sinks keep it.
+    fn styling(&self) -> Styling {
+        Styling::Plain
+    }
 }
 
 impl Sink for Box<dyn Sink> {
@@ -227,5 +236,8 @@ impl Sink for Box<dyn Sink> {
     }
     fn close(&mut self) -> io::Result<()> {
         (**self).close()
+    }
+    fn styling(&self) -> Styling {
+        (**self).styling()
     }
 }

@@ -55,6 +55,7 @@ pub(crate) struct SinkSlot {
     sink: Box<dyn Sink>,
     /// Records below this level skip the sink.
     min_level: Level,
+    /// The sink's format, styled as the sink asked (`Sink::styling`).
     format: Format,
     /// Index of `format` in `SinkSet::formatters`.
     fmt: usize,
@@ -78,6 +79,8 @@ impl SinkSlot {
     pub(crate) fn new(sink: Box<dyn Sink>, min_level: Level, format: Format) -> SinkSlot {
         let limit = sink.batch_limit();
         let o_direct = sink.direct_io_alignment().map(ODirect::new);
+        // A terminal sink's variant of the format counts as its own format.
+        let format = format.styled(sink.styling());
         SinkSlot {
             sink,
             min_level,

@@ -1,5 +1,9 @@
 //! Shared helpers for the integration tests.
 
+pub mod pty;
+pub mod records;
+pub mod text_line;
+
 use std::collections::HashMap;
 
 /// Parses lines of the form `... t=<thread> seq=<n>` into per-thread sequences.

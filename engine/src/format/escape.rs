@@ -17,17 +17,23 @@
 //! sequence as `\xNN`, JSON replaces each maximal invalid subsequence with
 //! U+FFFD (as `String::from_utf8_lossy` does). The output is valid UTF-8.
 //!
-//! [`Escaper`] takes a string in arbitrary chunks and produces the same
-//! bytes as for the whole string: it holds back an incomplete UTF-8
-//! sequence at the end of a chunk (at most three bytes) until the next
-//! chunk or [`Escaper::finish`] decides it. Each dialect scans eight bytes
-//! at a time for the bytes it may change and copies clean runs whole.
+//! [`push`] validates its input; [`push_utf8`] is for bytes that are
+//! UTF-8 by construction (messages and targets, written from a `&str`; a
+//! debug assertion checks it) and only looks for what it must escape, so
+//! non-ASCII text costs a word scan, not a walk through every character.
+//! [`Escaper`] takes a string in arbitrary chunks (validating) and
+//! produces the same bytes as [`push`] on the whole: it holds back an
+//! incomplete UTF-8 sequence at the end of a chunk (at most three bytes)
+//! until the next chunk or [`Escaper::finish`] decides it. Scans go eight
+//! bytes at a time and copy clean runs whole (see `scan`).
 
 mod dialect;
 mod scan;
 
 pub(crate) use dialect::{Bare, Dialect, Json, Quoted, TargetText};
-use scan::{below, equal, find, flagged, high_or_del, separator, sequence, Seq};
+use scan::{
+    below, equal, find, flagged, high_or_del, load, separator, separator_lead, sequence, Seq,
+};
 use std::marker::PhantomData;
 
 /// Escapes one string given in chunks of any size; see the module docs.
@@ -78,7 +84,7 @@ impl<D: Dialect> Escaper<D> {
                 None => return,
             }
         }
-        let done = escape_run::<D>(out, s);
+        let done = escape_run::<D>(out, s, Utf8::Check);
         let tail = &s[done..];
         if !tail.is_empty() {
             debug_assert!(tail.len() < 4, "only an incomplete sequence is held back");
@@ -128,20 +134,101 @@ impl<D: Dialect> Escaper<D> {
 }
 
 /// Escapes `s` into `out` up to an incomplete sequence at its end; returns
-/// the bytes consumed (all of `s`, or all but that sequence).
+/// the bytes consumed (all of `s`, or all but that sequence). ASCII is
+/// scanned word by word; from the first non-ASCII byte on, the rest goes
+/// to `escape_unicode` (validating) or, when `s` is known to be UTF-8, to
+/// `escape_valid`.
 #[inline]
-fn escape_run<D: Dialect>(out: &mut Vec<u8>, s: &[u8]) -> usize {
+fn escape_run<D: Dialect>(out: &mut Vec<u8>, s: &[u8], utf8: Utf8) -> usize {
     let hit = |b: u8| b >= 0x80 || D::is_special(b);
     let mut clean = 0; // start of the run not yet copied
     let mut at = 0; // where the next search starts
-    while let Some(i) = find(&s[at..], D::word_may_hit, hit) {
+    while let Some(i) = find(&s[at..], D::word_flags, hit) {
         let i = at + i;
+        out.extend_from_slice(&s[clean..i]);
+        if s[i] >= 0x80 {
+            return i + match utf8 {
+                Utf8::Check => escape_unicode::<D>(out, &s[i..]),
+                Utf8::Known => escape_valid::<D>(out, &s[i..]),
+            };
+        }
+        D::escape_ascii(out, s[i]);
+        clean = i + 1;
+        at = i + 1;
+    }
+    out.extend_from_slice(&s[clean..]);
+    s.len()
+}
+
+/// Whether bytes to escape are known to be valid UTF-8.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Utf8 {
+    /// Validate: invalid sequences are escaped (`\xNN`, U+FFFD).
+    Check,
+    /// Valid by construction (they come from a `&str`): only the dialect's
+    /// bytes and the line separators are looked for.
+    Known,
+}
+
+/// [`escape_run`] from a non-ASCII byte on, for valid UTF-8: finds the
+/// dialect's ASCII bytes and the separators' lead bytes (0xc2, 0xe2) a
+/// word at a time. Were `s` invalid after all, its bytes pass as they are
+/// (still never a line break: those are ASCII or caught here).
+#[inline]
+fn escape_valid<D: Dialect>(out: &mut Vec<u8>, s: &[u8]) -> usize {
+    let word = |w: u64| D::ascii_word_flags(w) | separator_lead(w);
+    let hit = |b: u8| D::is_special(b) || b == 0xc2 || b == 0xe2;
+    let mut clean = 0;
+    let mut at = 0;
+    while let Some(i) = find(&s[at..], word, hit) {
+        let i = at + i;
+        let len = match s[i] {
+            0xc2 => 2,
+            0xe2 => 3,
+            b => {
+                out.extend_from_slice(&s[clean..i]);
+                D::escape_ascii(out, b);
+                clean = i + 1;
+                at = i + 1;
+                continue;
+            }
+        };
+        if let Some(c) = s.get(i..i + len).and_then(separator) {
+            out.extend_from_slice(&s[clean..i]);
+            D::escape_separator(out, c);
+            clean = i + len;
+        }
+        at = i + 1;
+    }
+    out.extend_from_slice(&s[clean..]);
+    s.len()
+}
+
+/// [`escape_run`] from a non-ASCII byte on: one pass that validates UTF-8
+/// character by character, skips clean ASCII eight bytes at a time, and
+/// escapes what the dialect asks for, separators and invalid sequences.
+/// An incomplete sequence at the end is left unconsumed.
+fn escape_unicode<D: Dialect>(out: &mut Vec<u8>, s: &[u8]) -> usize {
+    let mut clean = 0; // start of the run not yet copied
+    let mut i = 0;
+    while i < s.len() {
         let b = s[i];
         if b < 0x80 {
-            out.extend_from_slice(&s[clean..i]);
-            D::escape_ascii(out, b);
-            clean = i + 1;
-            at = i + 1;
+            if D::is_special(b) {
+                out.extend_from_slice(&s[clean..i]);
+                D::escape_ascii(out, b);
+                clean = i + 1;
+                i += 1;
+            } else if i + 8 <= s.len() && !flagged(D::word_flags(load(&s[i..]))) {
+                i += 8;
+            } else {
+                i += 1;
+            }
+            continue;
+        }
+        // Two-byte characters (most non-Latin alphabets) first.
+        if (0xc3..=0xdf).contains(&b) && s.get(i + 1).is_some_and(|&c| c & 0xc0 == 0x80) {
+            i += 2;
             continue;
         }
         match sequence(&s[i..]) {
@@ -151,13 +238,13 @@ fn escape_run<D: Dialect>(out: &mut Vec<u8>, s: &[u8]) -> usize {
                     D::escape_separator(out, c);
                     clean = i + len;
                 }
-                at = i + len;
+                i += len;
             }
             Seq::Invalid(n) => {
                 out.extend_from_slice(&s[clean..i]);
                 D::escape_invalid(out, &s[i..i + n]);
-                clean = i + n;
-                at = i + n;
+                i += n;
+                clean = i;
             }
             Seq::Incomplete => {
                 out.extend_from_slice(&s[clean..i]);
@@ -169,15 +256,31 @@ fn escape_run<D: Dialect>(out: &mut Vec<u8>, s: &[u8]) -> usize {
     s.len()
 }
 
-/// Appends the escaped form of the whole string `s` (what an [`Escaper`]
-/// given `s` in one chunk and finished produces, without its state).
+/// Appends the escaped form of the whole string `s`, validating it (what
+/// an [`Escaper`] given `s` in one chunk and finished produces, without
+/// its state).
 #[inline]
-pub(crate) fn push<D: Dialect>(out: &mut Vec<u8>, mut s: &[u8]) {
+pub(crate) fn push<D: Dialect>(out: &mut Vec<u8>, s: &[u8]) {
+    push_as::<D>(out, s, Utf8::Check)
+}
+
+/// [`push`] for bytes that are valid UTF-8 by construction (a message, a
+/// target: written from a `&str`), skipping validation: non-ASCII costs a
+/// word scan for the separators instead of a walk through every character.
+/// Checked in debug builds.
+#[inline]
+pub(crate) fn push_utf8<D: Dialect>(out: &mut Vec<u8>, s: &[u8]) {
+    debug_assert!(std::str::from_utf8(s).is_ok(), "not UTF-8: {s:?}");
+    push_as::<D>(out, s, Utf8::Known)
+}
+
+#[inline]
+fn push_as<D: Dialect>(out: &mut Vec<u8>, mut s: &[u8], utf8: Utf8) {
     if D::LEADING_QUOTE && s.first() == Some(&b'"') {
         out.extend_from_slice(b"\\\"");
         s = &s[1..];
     }
-    let done = escape_run::<D>(out, s);
+    let done = escape_run::<D>(out, s, utf8);
     if done < s.len() {
         D::escape_invalid(out, &s[done..]);
     }
@@ -188,28 +291,19 @@ pub(crate) fn push<D: Dialect>(out: &mut Vec<u8>, mut s: &[u8]) {
 #[inline]
 pub(crate) fn is_token(s: &[u8]) -> bool {
     let word = |w: u64| {
-        flagged(below(w, 0x21) | high_or_del(w) | equal(w, b'"') | equal(w, b'=') | equal(w, b'\\'))
+        below(w, 0x21) | high_or_del(w) | equal(w, b'"') | equal(w, b'=') | equal(w, b'\\')
     };
     let hit = |b: u8| b <= 0x20 || b >= 0x7f || matches!(b, b'"' | b'=' | b'\\');
     !s.is_empty() && find(s, word, hit).map_or(true, |i| is_token_slow(&s[i..]))
 }
 
 /// [`is_token`] from the first byte its fast scan stopped at.
-fn is_token_slow(mut s: &[u8]) -> bool {
-    while let Some(&b) = s.first() {
-        if b < 0x80 {
-            if b <= 0x20 || b == 0x7f || matches!(b, b'"' | b'=' | b'\\') {
-                return false;
-            }
-            s = &s[1..];
-            continue;
-        }
-        match sequence(s) {
-            Seq::Char(len) if separator(&s[..len]).is_none() => s = &s[len..],
-            _ => return false,
-        }
-    }
-    true
+fn is_token_slow(s: &[u8]) -> bool {
+    let bad = |b: &u8| *b <= 0x20 || *b == 0x7f || matches!(*b, b'"' | b'=' | b'\\');
+    std::str::from_utf8(s).is_ok()
+        && !s.iter().any(bad)
+        && !s.windows(2).any(|c| c == [0xc2, 0x85])
+        && !s.windows(3).any(|c| separator(c).is_some())
 }
 
 /// Appends a text key or value: bare when [`is_token`] and not `typed`

@@ -54,11 +54,13 @@ pub(super) fn write(
         push_u64(out, rec.thread as u64);
     }
     if f.target {
-        out.extend_from_slice(b",\"target\":");
-        string(out, rec.target);
+        out.extend_from_slice(b",\"target\":\"");
+        escape::push_utf8::<Json>(out, rec.target);
+        out.push(b'"');
     }
-    out.extend_from_slice(b",\"msg\":");
-    string(out, rec.msg);
+    out.extend_from_slice(b",\"msg\":\"");
+    escape::push_utf8::<Json>(out, rec.msg);
+    out.push(b'"');
     if !rec.fields.is_empty() {
         keys.clear();
         write_fields(out, keys, rec.fields);

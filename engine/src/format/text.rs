@@ -32,14 +32,14 @@ pub(super) fn write(out: &mut Vec<u8>, time: &mut TimeCache, f: &Format, rec: &R
         out.extend_from_slice(b"] ");
     }
     if f.target {
-        escape::push::<TargetText>(out, rec.target);
+        escape::push_utf8::<TargetText>(out, rec.target);
         out.extend_from_slice(b": ");
     }
     if rec.fields.is_empty() {
-        escape::push::<Bare>(out, rec.msg);
+        escape::push_utf8::<Bare>(out, rec.msg);
     } else {
         out.push(b'"');
-        escape::push::<Quoted>(out, rec.msg);
+        escape::push_utf8::<Quoted>(out, rec.msg);
         out.push(b'"');
         write_fields(out, rec.fields);
     }

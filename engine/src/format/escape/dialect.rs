@@ -1,15 +1,18 @@
 //! The four dialects: which bytes each escapes, and how.
 
-use super::scan::{below, equal, flagged, high_or_del};
+use super::scan::{below, below_exact, equal, equal_exact, high_or_del};
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// How one kind of string is escaped.
 pub(crate) trait Dialect {
-    /// Whether a word may hold a byte this dialect escapes or a byte >=
-    /// 0x80 (false positives allowed, misses not).
-    fn word_may_hit(w: u64) -> bool;
-    /// Whether this dialect escapes the ASCII byte `b`.
+    /// Flags the bytes of a word this dialect escapes and the bytes >=
+    /// 0x80 (see `scan`: the lowest flag is always one of them).
+    fn word_flags(w: u64) -> u64;
+    /// Flags the bytes of a word this dialect escapes, and no byte >= 0x80
+    /// below the lowest of those (for text known to be valid UTF-8).
+    fn ascii_word_flags(w: u64) -> u64;
+    /// Whether this dialect escapes the byte `b` (never for `b >= 0x80`).
     fn is_special(b: u8) -> bool;
     /// Appends the escape for the ASCII byte `b` (`is_special(b)`); the
     /// text escapes unless the dialect says otherwise.
@@ -72,8 +75,12 @@ pub(crate) struct Bare;
 
 impl Dialect for Bare {
     #[inline]
-    fn word_may_hit(w: u64) -> bool {
-        flagged(below(w, 0x20) | high_or_del(w) | equal(w, b'\\'))
+    fn word_flags(w: u64) -> u64 {
+        below(w, 0x20) | high_or_del(w) | equal(w, b'\\')
+    }
+    #[inline]
+    fn ascii_word_flags(w: u64) -> u64 {
+        below_exact(w, 0x20) | equal_exact(w, 0x7f) | equal_exact(w, b'\\')
     }
     #[inline]
     fn is_special(b: u8) -> bool {
@@ -88,8 +95,12 @@ pub(crate) struct TargetText;
 
 impl Dialect for TargetText {
     #[inline]
-    fn word_may_hit(w: u64) -> bool {
-        flagged(below(w, 0x21) | high_or_del(w) | equal(w, b'\\'))
+    fn word_flags(w: u64) -> u64 {
+        below(w, 0x21) | high_or_del(w) | equal(w, b'\\')
+    }
+    #[inline]
+    fn ascii_word_flags(w: u64) -> u64 {
+        below_exact(w, 0x21) | equal_exact(w, 0x7f) | equal_exact(w, b'\\')
     }
     #[inline]
     fn is_special(b: u8) -> bool {
@@ -102,8 +113,13 @@ pub(crate) struct Quoted;
 
 impl Dialect for Quoted {
     #[inline]
-    fn word_may_hit(w: u64) -> bool {
-        flagged(below(w, 0x20) | high_or_del(w) | equal(w, b'\\') | equal(w, b'"'))
+    fn word_flags(w: u64) -> u64 {
+        below(w, 0x20) | high_or_del(w) | equal(w, b'\\') | equal(w, b'"')
+    }
+    #[inline]
+    fn ascii_word_flags(w: u64) -> u64 {
+        let specials = equal_exact(w, 0x7f) | equal_exact(w, b'\\') | equal_exact(w, b'"');
+        below_exact(w, 0x20) | specials
     }
     #[inline]
     fn is_special(b: u8) -> bool {
@@ -116,8 +132,12 @@ pub(crate) struct Json;
 
 impl Dialect for Json {
     #[inline]
-    fn word_may_hit(w: u64) -> bool {
-        flagged(below(w, 0x20) | w | equal(w, b'\\') | equal(w, b'"'))
+    fn word_flags(w: u64) -> u64 {
+        below(w, 0x20) | w | equal(w, b'\\') | equal(w, b'"')
+    }
+    #[inline]
+    fn ascii_word_flags(w: u64) -> u64 {
+        below_exact(w, 0x20) | equal_exact(w, b'\\') | equal_exact(w, b'"')
     }
     #[inline]
     fn is_special(b: u8) -> bool {

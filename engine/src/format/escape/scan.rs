@@ -3,11 +3,12 @@
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
-// Word tests: each returns a word whose byte's high bit is set for the
-// lowest byte of `w` that matches, and maybe for bytes above it or bytes
-// >= 0x80 — never missing a match. Every dialect also flags bytes >= 0x80
-// (`high_or_del`), so those false positives cost nothing; `find` confirms
-// byte by byte. OR them together and test `& HIGHS` once.
+
+// Word tests: each returns a word whose bytes' high bits flag the bytes
+// of `w` that match — every match, and possibly bytes above the lowest
+// match (a borrow or carry runs upwards) or, for the inexact ones, bytes
+// >= 0x80. OR them together. `find` goes straight to the lowest flag and
+// checks it, so a test must never miss a byte; extra flags cost a look.
 
 /// Flags bytes below `n` (`n <= 0x80`).
 #[inline]
@@ -19,6 +20,27 @@ pub(super) fn below(w: u64, n: u8) -> u64 {
 #[inline]
 pub(super) fn equal(w: u64, b: u8) -> u64 {
     (w ^ (ONES * b as u64)).wrapping_sub(ONES)
+}
+
+/// Flags exactly the bytes below `n` (`n <= 0x80`): never a byte >= 0x80,
+/// for scanning text known to be valid UTF-8.
+#[inline]
+pub(super) fn below_exact(w: u64, n: u8) -> u64 {
+    below(w, n) & !w
+}
+
+/// Flags exactly the bytes equal to `b` (any `b`).
+#[inline]
+pub(super) fn equal_exact(w: u64, b: u8) -> u64 {
+    let x = w ^ (ONES * b as u64);
+    x.wrapping_sub(ONES) & !x
+}
+
+/// Flags exactly the bytes 0xc2 and 0xe2, the lead bytes of U+0085 and of
+/// U+2028/U+2029 (they differ only in bit 5).
+#[inline]
+pub(super) fn separator_lead(w: u64) -> u64 {
+    equal_exact(w & !(ONES * 0x20), 0xc2)
 }
 
 /// Flags bytes >= 0x7f (DEL and everything non-ASCII).
@@ -39,28 +61,34 @@ pub(super) fn load(c: &[u8]) -> u64 {
     u64::from_le_bytes(c[..8].try_into().expect("eight bytes"))
 }
 
-/// Index of the first byte of `s` for which `hit` holds, testing words
-/// with `word_may_hit` first (it may report false positives, never misses).
-/// The last partial word is tested as the (overlapping) last eight bytes
-/// when `s` has that many, so clean input never takes the byte loop.
+/// Index of the first byte of `s` for which `hit` holds. Words are tested
+/// with `word_flags`, which must flag every hit (see the word tests above):
+/// a word without flags is skipped, a flagged one searched from its lowest
+/// flag. The last partial word is tested as the (overlapping) last eight
+/// bytes when `s` has that many.
 #[inline]
 pub(super) fn find(
     s: &[u8],
-    word_may_hit: impl Fn(u64) -> bool,
+    word_flags: impl Fn(u64) -> u64,
     hit: impl Fn(u8) -> bool,
 ) -> Option<usize> {
     let mut chunks = s.chunks_exact(8);
     let mut base = 0;
     for c in &mut chunks {
-        if word_may_hit(load(c)) {
-            if let Some(i) = c.iter().position(|&b| hit(b)) {
-                return Some(base + i);
+        let f = word_flags(load(c)) & HIGHS;
+        if f != 0 {
+            let low = (f.trailing_zeros() / 8) as usize;
+            if hit(c[low]) {
+                return Some(base + low);
+            }
+            if let Some(i) = c[low + 1..].iter().position(|&b| hit(b)) {
+                return Some(base + low + 1 + i);
             }
         }
         base += 8;
     }
     let rest = chunks.remainder();
-    if rest.is_empty() || (s.len() >= 8 && !word_may_hit(load(&s[s.len() - 8..]))) {
+    if rest.is_empty() || (s.len() >= 8 && word_flags(load(&s[s.len() - 8..])) & HIGHS == 0) {
         return None;
     }
     rest.iter().position(|&b| hit(b)).map(|i| base + i)

@@ -1,6 +1,5 @@
 //! Exact bytes per dialect, the chunk property, and read-back.
 
-use super::scan::load;
 use super::*;
 use proptest::prelude::*;
 
@@ -214,13 +213,25 @@ proptest! {
         prop_assert_eq!(back, String::from_utf8_lossy(&s));
     }
 
-    /// A word test never misses a byte its dialect must look at.
+    /// `find` agrees with a byte-by-byte search for every word test: none
+    /// misses a byte it looks for.
     #[test]
-    fn word_tests_never_miss(bytes in proptest::collection::vec(
-        prop_oneof![any::<u8>(), proptest::sample::select(&[0u8, 0x1f, 0x20, 0x21, b'"', b'=', b'\\', 0x7e, 0x7f, 0x80, 0xff][..])], 8)
+    fn word_tests_find_the_first_hit(bytes in proptest::collection::vec(
+        prop_oneof![
+            any::<u8>(),
+            proptest::sample::select(&[0u8, 0x1f, 0x20, 0x21, b'"', b'=', b'\\', 0x7e, 0x7f, 0x80, 0xc2, 0xe2, 0xff][..]),
+        ],
+        8..20)
     ) {
+        fn agree(b: &[u8], flags: impl Fn(u64) -> u64, hit: impl Fn(u8) -> bool + Copy) -> bool {
+            super::scan::find(b, flags, hit) == b.iter().position(|&x| hit(x))
+        }
         fn check<D: Dialect>(b: &[u8]) -> bool {
-            D::word_may_hit(load(b)) || !b.iter().any(|&x| x >= 0x80 || D::is_special(x))
+            agree(b, D::word_flags, |x| x >= 0x80 || D::is_special(x))
+                && agree(b, |w| D::ascii_word_flags(w) | super::scan::separator_lead(w), |x| {
+                    D::is_special(x) || x == 0xc2 || x == 0xe2
+                })
+                && !(0x80..=0xff).any(D::is_special)
         }
         prop_assert!(check::<Bare>(&bytes));
         prop_assert!(check::<TargetText>(&bytes));
@@ -228,6 +239,26 @@ proptest! {
         prop_assert!(check::<Json>(&bytes));
         // The byte-by-byte check from the start is the reference.
         prop_assert_eq!(is_token(&bytes), is_token_slow(&bytes));
+    }
+
+    /// Valid UTF-8 escapes the same whether it is validated or known valid.
+    #[test]
+    fn known_utf8_escapes_like_checked(s in nasty()) {
+        let s = String::from_utf8_lossy(&s).into_owned().into_bytes();
+        fn both<D: Dialect>(s: &[u8]) -> (Vec<u8>, Vec<u8>) {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            push::<D>(&mut a, s);
+            push_utf8::<D>(&mut b, s);
+            (a, b)
+        }
+        let (a, b) = both::<Bare>(&s);
+        prop_assert_eq!(a, b);
+        let (a, b) = both::<TargetText>(&s);
+        prop_assert_eq!(a, b);
+        let (a, b) = both::<Quoted>(&s);
+        prop_assert_eq!(a, b);
+        let (a, b) = both::<Json>(&s);
+        prop_assert_eq!(a, b);
     }
 
     /// Input without anything to escape is copied as is.

@@ -10,7 +10,7 @@ use crate::logger::Logger;
 use crate::policy::{Backend, Durability, Mode, Policy};
 use crate::shared::Shared;
 use crate::shutdown::WriterGuard;
-use crate::sink::{Sink, SinkOptions};
+use crate::sink::{Sink, SinkContext, SinkOptions};
 use crate::sync_mode::SyncWriter;
 use crate::writer::durability::SyncPlan;
 use crate::writer::sinks::{SinkSet, SinkSlot};
@@ -315,12 +315,13 @@ impl Builder {
             .min();
         let level = self.level.max(min_sink.unwrap_or(Level::Trace));
         let format = self.format;
+        let ctx = SinkContext::new(self.policy);
         let slots = self
             .sinks
             .into_iter()
             .map(|(s, o)| {
                 let level = o.min_level.unwrap_or(Level::Trace);
-                SinkSlot::new(s, level, o.format.unwrap_or(format))
+                SinkSlot::with_context(s, level, o.format.unwrap_or(format), &ctx)
             })
             .collect();
         let plan = SyncPlan {

@@ -298,16 +298,25 @@ pub(crate) fn encode_payload(out: &mut Vec<u8>, args: fmt::Arguments<'_>, fields
     }
 }
 
-/// A decoded field value, borrowing the record.
+/// A decoded field value, borrowing the record (see [`crate::Record::fields`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Value<'a> {
+#[non_exhaustive]
+pub enum Value<'a> {
+    /// A string (UTF-8).
     Str(&'a [u8]),
+    /// Bytes shown as text; may hold invalid UTF-8.
     Bytes(&'a [u8]),
+    /// A signed integer.
     I64(i64),
+    /// An unsigned integer.
     U64(u64),
+    /// A float.
     F64(f64),
+    /// A single-precision float.
     F32(f32),
+    /// A boolean.
     Bool(bool),
+    /// No value.
     Null,
 }
 
@@ -319,9 +328,10 @@ pub(crate) fn split_payload(payload: &[u8]) -> Option<(&[u8], &[u8])> {
     (len <= rest.len()).then(|| rest.split_at(len))
 }
 
-/// Iterates encoded fields; stops at the end or at malformed bytes.
+/// A record's structured fields as `(key, value)`, in call order; keys are
+/// UTF-8 of at most 255 bytes. Stops at the end (or at malformed bytes).
 #[derive(Clone, Debug)]
-pub(crate) struct Fields<'a> {
+pub struct Fields<'a> {
     rest: &'a [u8],
 }
 

@@ -85,8 +85,10 @@ pub use builder::{
 };
 pub use clock::{civil_from_days, Clock, ManualClock};
 pub use error::{BuildError, FlushError, ShutdownError};
-pub use field::{debug, display, DebugValue, DisplayValue, Field, FieldValue, FieldWriter};
-pub use format::{Format, Styling, TimeOffset, Timestamp};
+pub use field::{
+    debug, display, DebugValue, DisplayValue, Field, FieldValue, FieldWriter, Fields, Value,
+};
+pub use format::{Format, Record, RecordFormat, Rfc3339, Styling, TimeOffset, Timestamp};
 pub use io::{BackendKind, IoBackendInfo};
 pub use level::Level;
 pub use logger::Logger;
@@ -94,7 +96,7 @@ pub use policy::{Backend, Durability, Mode, Policy};
 pub use producer::Producer;
 pub use shutdown::{WriterGuard, DROP_SHUTDOWN_TIMEOUT};
 pub use sink::{
-    BatchInfo, BatchLimit, MemoryHandle, MemorySink, SharedFd, Sink, SinkOptions, Target,
-    WriteOutcome,
+    Backlog, BatchInfo, BatchLimit, BatchRecord, Completion, MemoryHandle, MemorySink, RecordBatch,
+    Settled, SharedFd, Sink, SinkContext, SinkOptions, Target, Ticket, WriteOutcome,
 };
 pub use stats::Stats;

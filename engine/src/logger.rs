@@ -180,12 +180,12 @@ impl Logger {
 
     fn flush_inner(&self, timeout: Option<Duration>) -> Result<(), FlushError> {
         let sh = &self.shared;
-        if self.sync_writer.is_some() {
-            return if sh.is_closed() {
-                Err(FlushError::ShutDown)
-            } else {
-                self.io_result()
-            };
+        if let Some(w) = &self.sync_writer {
+            if sh.is_closed() {
+                return Err(FlushError::ShutDown);
+            }
+            w.flush(sh);
+            return self.io_result();
         }
         self.wait_ticket(&sh.flush.requested, &sh.flush.done, timeout)
     }

@@ -5,11 +5,17 @@ use crate::io::IoBackendInfo;
 use crate::level::Level;
 use crate::policy::{Mode, Policy};
 use crate::ring::RingReader;
+use crate::shutdown::DROP_SHUTDOWN_TIMEOUT;
 use crate::stats::{ProducerCounters, Stats, WriterCounters};
 use std::collections::VecDeque;
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::Thread;
+use std::time::{Duration, Instant};
+
+/// Most of the shutdown timeout kept back from deferred sinks (see
+/// `Shared::settle_deadline`).
+const SETTLE_MARGIN: Duration = Duration::from_millis(250);
 
 /// Recent I/O error descriptions kept for [`crate::Logger::recent_errors`].
 pub(crate) const MAX_RECENT_ERRORS: usize = 32;
@@ -168,6 +174,8 @@ pub(crate) struct Shared {
     /// The writer has finished (after shutdown or a crash).
     pub writer_done: AtomicBool,
     pub recent_errors: Mutex<VecDeque<String>>,
+    /// When the shutdown in progress gives up; set before `hot.closed`.
+    pub shutdown_deadline: Mutex<Option<Instant>>,
 }
 
 impl Shared {
@@ -198,6 +206,7 @@ impl Shared {
             backend: OnceLock::new(),
             writer_done: AtomicBool::new(false),
             recent_errors: Mutex::new(VecDeque::new()),
+            shutdown_deadline: Mutex::new(None),
         }
     }
 
@@ -227,6 +236,16 @@ impl Shared {
         if let Some(t) = self.signal.thread.get() {
             t.unpark();
         }
+    }
+
+    /// How long shutdown may let deferred sinks settle: until the
+    /// shutdown deadline less a fifth of the time left (at most
+    /// `SETTLE_MARGIN`), kept for draining the rest and closing the sinks.
+    pub(crate) fn settle_deadline(&self) -> Instant {
+        let now = Instant::now();
+        let end = lock(&self.shutdown_deadline).unwrap_or(now + DROP_SHUTDOWN_TIMEOUT);
+        let left = end.saturating_duration_since(now);
+        now + left - (left / 5).min(SETTLE_MARGIN)
     }
 
     /// Records an error description for `recent_errors`, keeping the newest.

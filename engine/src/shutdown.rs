@@ -1,7 +1,7 @@
 //! `WriterGuard`: owns the writer thread; shutting down drains every ring.
 
 use crate::error::ShutdownError;
-use crate::shared::Shared;
+use crate::shared::{lock, Shared};
 use crate::stats::Stats;
 use crate::sync_mode::SyncWriter;
 use std::fmt;
@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long `Drop` waits for the writer to drain.
 pub const DROP_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -58,6 +58,7 @@ impl WriterGuard {
 
     fn shutdown_inner(&mut self, timeout: Duration) -> Result<Stats, ShutdownError> {
         self.finished = true;
+        *lock(&self.shared.shutdown_deadline) = Some(Instant::now() + timeout);
         // SeqCst: producers that load `closed` after this count their record
         // dropped; the writer's close drains whatever was pushed before.
         self.shared.hot.closed.store(true, Ordering::SeqCst);

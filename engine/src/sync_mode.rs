@@ -63,9 +63,23 @@ impl SyncWriter {
             bump(&counters.dropped);
             return;
         };
+        if d.sinks.any_full() {
+            // Block with a full deferred sink: the caller waits for room,
+            // as far as the sink's flush timeout, then goes on.
+            d.sinks.wait_for_room(shared);
+        }
         d.sinks.push(&rec);
         d.sinks.count_unrouted(shared);
         d.sinks.submit_all(&mut d.io, shared);
+    }
+
+    /// `flush` in sync mode: every record is written already; waits for
+    /// deferred sinks to settle theirs (at most their flush timeout).
+    pub(crate) fn flush(&self, shared: &Shared) {
+        let mut d = lock(&self.inner);
+        if !d.closed {
+            d.sinks.flush_deferred(shared);
+        }
     }
 
     /// `flush_sync` in sync mode: the caller syncs every file written so far.
@@ -81,7 +95,9 @@ impl SyncWriter {
         let mut d = lock(&self.inner);
         if !d.closed {
             d.closed = true;
+            d.sinks.settle_until(shared, shared.settle_deadline());
             d.sinks.close(shared);
+            d.sinks.drop_unsettled(shared);
         }
     }
 }

@@ -13,6 +13,7 @@
 //! after the target, `json::write` writes its members and
 //! `json::fixed_names` lists them, so fields never take their names.
 
+mod custom;
 mod digits;
 mod escape;
 mod json;
@@ -21,10 +22,13 @@ mod text;
 mod time;
 
 use crate::field;
+use crate::field::Fields;
 use crate::level::Level;
 use crate::record::{Header, RecordKind};
 use keys::KeySet;
 use time::TimeCache;
+
+pub use custom::{RecordFormat, Rfc3339};
 
 /// How much of the timestamp a format shows (RFC 3339, in UTC unless the
 /// format's [`TimeOffset`] says otherwise).
@@ -199,17 +203,50 @@ impl Format {
     }
 }
 
-/// One record as the formats see it: contiguous, decoded slices.
+/// One record as the formats see it, built-in or a sink's own
+/// ([`RecordFormat`]): its time, level, thread, target, message and fields.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Record<'a> {
-    pub unix_nanos: u64,
-    pub level: Level,
+pub struct Record<'a> {
+    pub(crate) unix_nanos: u64,
+    pub(crate) level: Level,
     /// OS id of the thread that registered the producer.
-    pub thread: u32,
-    pub target: &'a [u8],
-    pub msg: &'a [u8],
+    pub(crate) thread: u32,
+    pub(crate) target: &'a [u8],
+    pub(crate) msg: &'a [u8],
     /// Encoded fields (see `field`); empty for plain text records.
-    pub fields: &'a [u8],
+    pub(crate) fields: &'a [u8],
+}
+
+impl<'a> Record<'a> {
+    /// When the record was logged, in nanoseconds since the Unix epoch.
+    pub fn unix_nanos(&self) -> u64 {
+        self.unix_nanos
+    }
+
+    /// The record's level.
+    pub fn level(&self) -> Level {
+        self.level
+    }
+
+    /// The OS id (`gettid`) of the thread that registered the producer.
+    pub fn thread_id(&self) -> u32 {
+        self.thread
+    }
+
+    /// The target (UTF-8, at most 65,535 bytes).
+    pub fn target(&self) -> &'a [u8] {
+        self.target
+    }
+
+    /// The message (UTF-8), unescaped.
+    pub fn message(&self) -> &'a [u8] {
+        self.msg
+    }
+
+    /// The structured fields, in call order.
+    pub fn fields(&self) -> Fields<'a> {
+        Fields::new(self.fields)
+    }
 }
 
 impl<'a> Record<'a> {
@@ -259,12 +296,22 @@ impl<'a> Record<'a> {
 }
 
 /// A format and its cached state (the date of the last second seen, the
-/// member names of the JSON object being written).
-#[derive(Debug)]
+/// member names of the JSON object being written), or a sink's own format.
 pub(crate) struct Formatter {
     format: Format,
     time: TimeCache,
     keys: KeySet,
+    /// A sink's own format, used instead of `format`.
+    custom: Option<Box<dyn RecordFormat>>,
+}
+
+impl std::fmt::Debug for Formatter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Formatter")
+            .field("format", &self.format)
+            .field("custom", &self.custom.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Formatter {
@@ -278,16 +325,30 @@ impl Formatter {
                 Layout::Text => Vec::new(),
                 Layout::Json => json::fixed_names(&format),
             }),
+            custom: None,
         }
     }
 
-    pub(crate) fn format(&self) -> Format {
-        self.format
+    /// A sink's own format; never shared with another sink.
+    pub(crate) fn custom(custom: Box<dyn RecordFormat>) -> Formatter {
+        Formatter {
+            custom: Some(custom),
+            ..Formatter::new(Format::default())
+        }
     }
 
-    /// Appends one complete line (newline included) to `out`.
+    /// The built-in format, `None` for a sink's own.
+    pub(crate) fn format(&self) -> Option<Format> {
+        self.custom.is_none().then_some(self.format)
+    }
+
+    /// Appends one complete record (a line, newline included, for the
+    /// built-in formats) to `out`.
     #[inline]
     pub(crate) fn write(&mut self, out: &mut Vec<u8>, rec: &Record<'_>) {
+        if let Some(c) = &mut self.custom {
+            return c.write(out, rec);
+        }
         match self.format.layout {
             Layout::Text => text::write(out, &mut self.time, &self.format, rec),
             Layout::Json => json::write(out, &mut self.time, &mut self.keys, &self.format, rec),

@@ -18,18 +18,63 @@
 //! the record time of the batch's first record along with its length; and
 //! [`Sink::take_error`] hands the writer an error the sink survived (a
 //! failed rename), which is counted and reported without dropping records.
+//!
+//! # A sink's own format
+//!
+//! A sink whose records must be laid out in a way of its own (a wire
+//! protocol's message) answers [`Sink::record_format`] with a
+//! [`RecordFormat`]; the writer then formats every record for that sink
+//! with it, from the same [`Record`](crate::Record) the built-in formats
+//! see, instead of the format in its [`SinkOptions`].
+//!
+//! # Deferred completion
+//!
+//! A sink that cannot know at once whether its records arrived (a network
+//! client waiting for the peer, or its acknowledgement) answers
+//! [`Completion::Deferred`] from [`Sink::completion`]. The writer then:
+//!
+//! 1. hands it whole records in [`Sink::accept`] instead of asking for a
+//!    target — each [`BatchRecord`] with a [`Ticket`] the sink keeps;
+//! 2. counts them neither written nor dropped yet;
+//! 3. calls [`Sink::settle`] at every turn it takes (with no wait), and the
+//!    sink reports each record exactly once, written or dropped, through
+//!    [`Settled`] — `accept` may settle records at once too (a drop policy
+//!    refusing what does not fit);
+//! 4. asks [`Sink::backlog`] for the oldest unsettled record and whether the
+//!    sink is full. While records are unsettled it naps at most its short
+//!    park timeout, so a sink waiting on a socket is polled about every
+//!    millisecond (the writer does not wait on the sink's descriptors).
+//!    While a sink is full it stops draining the rings (producers then wait
+//!    under `Policy::Block`) and goes on settling;
+//! 5. answers a flush once every record taken before it has settled
+//!    (`backlog().oldest` has moved past it), or after the sink's
+//!    `flush_timeout` with an error naming the sink; the writer keeps
+//!    draining meanwhile. A flush that finds a sink full waits for room up
+//!    to the same timeout before it drains;
+//! 6. at shutdown, settles (letting the sink wait up to 10 ms a call) until
+//!    nothing is held or the shutdown deadline is close, closes the sink,
+//!    and counts every record still unsettled as dropped.
+//!
+//! So `written + dropped == enqueued` holds after shutdown whatever the
+//! peer did. A sink that reports a ticket twice cannot make the books
+//! exceed what it was given: the writer clamps each sink's settlements to
+//! the records it holds.
 
 mod memory;
 mod options;
+mod settle;
 
+pub use crate::format::RecordFormat;
 pub use memory::{MemoryHandle, MemorySink};
 pub use options::SinkOptions;
+pub use settle::{Backlog, BatchRecord, Completion, RecordBatch, Settled, SinkContext, Ticket};
 
 use crate::format::Styling;
 use std::fmt;
 use std::io;
 use std::os::fd::AsFd;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A descriptor the engine may write to from the writer thread. It stays
 /// open for as long as any write to it is in flight (the engine holds a clone).
@@ -207,6 +252,43 @@ pub trait Sink: Send + 'static {
     fn styling(&self) -> Styling {
         Styling::Plain
     }
+
+    /// The sink's own record layout, replacing the format of its
+    /// [`SinkOptions`]; asked once, when the logger is built. The default
+    /// is `None`: the sink takes the format it was added with.
+    fn record_format(&mut self) -> Option<Box<dyn RecordFormat>> {
+        None
+    }
+
+    /// Whether the sink's records are written when their batch is, or
+    /// later (see "Deferred completion" in the module docs); asked once,
+    /// when the logger is built. The default is [`Completion::OnWrite`].
+    fn completion(&mut self, ctx: &SinkContext) -> Completion {
+        let _ = ctx;
+        Completion::OnWrite
+    }
+
+    /// Takes whole records (deferred sinks only). An error drops every
+    /// record of the batch that `done` has not settled, counted and reported.
+    fn accept(&mut self, batch: &RecordBatch<'_>, done: &mut Settled) -> io::Result<()> {
+        let _ = (batch, done);
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!("{} does not defer completion", self.describe()),
+        ))
+    }
+
+    /// Makes progress (deferred sinks only): sends, reads acknowledgements,
+    /// reconnects, and reports what settled in `done`. May wait up to
+    /// `wait` for its I/O; the writer passes zero except at shutdown.
+    fn settle(&mut self, wait: Duration, done: &mut Settled) {
+        let _ = (wait, done);
+    }
+
+    /// What the sink still holds (deferred sinks only).
+    fn backlog(&self) -> Backlog {
+        Backlog::EMPTY
+    }
 }
 
 impl Sink for Box<dyn Sink> {
@@ -239,5 +321,20 @@ impl Sink for Box<dyn Sink> {
     }
     fn styling(&self) -> Styling {
         (**self).styling()
+    }
+    fn record_format(&mut self) -> Option<Box<dyn RecordFormat>> {
+        (**self).record_format()
+    }
+    fn completion(&mut self, ctx: &SinkContext) -> Completion {
+        (**self).completion(ctx)
+    }
+    fn accept(&mut self, batch: &RecordBatch<'_>, done: &mut Settled) -> io::Result<()> {
+        (**self).accept(batch, done)
+    }
+    fn settle(&mut self, wait: Duration, done: &mut Settled) {
+        (**self).settle(wait, done)
+    }
+    fn backlog(&self) -> Backlog {
+        (**self).backlog()
     }
 }

@@ -78,7 +78,7 @@ impl Writer {
             if let Some((e, consequence)) = corrupt {
                 self.report_corrupt(e, consequence);
             }
-            if !full || used == 0 {
+            if !full || used == 0 || (!self.drain_all && self.sinks.any_full()) {
                 return taken;
             }
         }

@@ -20,6 +20,13 @@
 //! Producers wake a parked writer only after pushing half a ring while it
 //! sleeps (see `Producer`), so a burst does not pay a wake-up syscall; the
 //! park timeout bounds how long a trickle of records waits.
+//!
+//! Deferred sinks (network clients; see the `sink` module docs) are polled
+//! after every submission, in `Dry` and before each nap; while one holds
+//! unsettled records the writer never sleeps deeply, so it polls them about
+//! every `PARK_TIMEOUT`. While one is full, `Drain` reads no ring (the
+//! producers wait under `Block`). A flush is answered when the deferred
+//! sinks have settled what it covers, without stopping the writer.
 
 mod drain;
 pub(crate) mod durability;
@@ -145,6 +152,9 @@ struct Writer {
     naps: u32,
     /// Highest `flush_sync` ticket whose syncs were issued.
     sync_started: u64,
+    /// Drain passes read every ring to the end even when a deferred sink
+    /// is full (flush and shutdown); otherwise they stop at a full sink.
+    drain_all: bool,
 }
 
 impl Writer {
@@ -161,6 +171,7 @@ impl Writer {
             flush_done: 0,
             naps: 0,
             sync_started: 0,
+            drain_all: false,
         }
     }
 
@@ -169,6 +180,7 @@ impl Writer {
         loop {
             state = self.control().unwrap_or(state);
             state = match state {
+                State::Drain if self.sinks.any_full() => State::Dry,
                 State::Drain => {
                     self.rings.adopt(&self.shared, false);
                     if self.drain_pass() > 0 {
@@ -233,23 +245,32 @@ impl Writer {
         if self.io.in_flight() > 0 {
             self.sinks.poll(self.io.as_mut(), &self.shared);
         }
-        if self.rings.any_readable() || self.shared.new_rings.load(Ordering::Relaxed) {
+        if self.readable() || self.shared.new_rings.load(Ordering::Relaxed) {
             State::Drain
         } else {
             State::Idle(n + 1)
         }
     }
 
+    /// Whether a ring has records the writer would take now (none while
+    /// a deferred sink is full).
+    fn readable(&self) -> bool {
+        self.rings.any_readable() && !self.sinks.any_full()
+    }
+
     fn park(&mut self) {
         // Idle with unsynced bytes: `sync_interval_ms` still holds.
         self.sinks.sync_if_due(self.io.as_mut(), &self.shared);
+        if self.sinks.any_unsettled() {
+            self.sinks.settle(&self.shared, Duration::ZERO);
+        }
         let sig = &self.shared.signal;
         // SeqCst: producers read `parked` after committing; a producer that
         // misses this store is caught by the timeout below.
-        let deep = self.naps >= DEEP_AFTER_NAPS;
+        let deep = self.naps >= DEEP_AFTER_NAPS && !self.sinks.any_unsettled();
         sig.parked
             .store(if deep { DEEP } else { NAPPING }, Ordering::SeqCst);
-        let busy = self.rings.any_readable()
+        let busy = self.readable()
             || self.shared.new_rings.load(Ordering::SeqCst)
             || self.control().is_some();
         if !busy
@@ -268,20 +289,27 @@ impl Writer {
     }
 
     /// Reads every ring, new ones included, and submits what it took:
-    /// everything committed before the call is handed to the backend.
+    /// everything committed before the call is handed to the backend (or
+    /// to a deferred sink, even a full one).
     fn submit_everything(&mut self) {
         self.rings.adopt(&self.shared, true);
+        self.drain_all = true;
         self.drain_pass();
+        self.drain_all = false;
         self.sinks.submit_all(self.io.as_mut(), &self.shared);
     }
 
-    /// Completes flush `ticket`: everything committed before it is written.
+    /// Completes flush `ticket`: everything committed before it is
+    /// written, or settled by the deferred sinks (answered when they have).
+    /// A deferred sink that stays full fails the flush without draining.
     fn flush(&mut self, ticket: u64) {
-        self.submit_everything();
-        self.sinks.wait_all(self.io.as_mut(), &self.shared);
+        if self.sinks.wait_for_room(&self.shared) {
+            self.submit_everything();
+            self.sinks.wait_all(self.io.as_mut(), &self.shared);
+        }
         self.flush_done = ticket;
         self.store_cpu();
-        self.ack_flush(ticket);
+        self.sinks.barrier(ticket, &self.shared);
     }
 
     /// Starts `flush_sync` ticket `ticket`: everything committed before it
@@ -311,6 +339,7 @@ impl Writer {
         // ones are answered `ShutDown` once the writer is done.
         let covered = self.shared.flush.requested.load(Ordering::Acquire);
         self.rings.adopt(&self.shared, true);
+        self.drain_all = true;
         let mut dry_passes = 0;
         while dry_passes < 2 {
             if self.drain_pass() == 0 {
@@ -331,8 +360,11 @@ impl Writer {
                 .request_sync(io, &self.shared, durability::PERIODIC);
         }
         self.sinks.wait_all(self.io.as_mut(), &self.shared);
+        let deadline = self.shared.settle_deadline();
+        self.sinks.settle_until(&self.shared, deadline);
         self.store_cpu();
         self.sinks.close(&self.shared);
+        self.sinks.drop_unsettled(&self.shared);
         self.leave_rings();
         self.ack_flush(covered);
         let f = &self.shared.flush;

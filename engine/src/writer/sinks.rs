@@ -12,14 +12,20 @@
 //! file). A record that would cross the bound *seals* the batch before it;
 //! the set then reports itself full, so the writer submits the sealed batch
 //! and the new one before taking another record. Records are never split.
+//!
+//! Deferred sinks (see the `sink` module docs) get whole records through
+//! `Sink::accept` and settle them later; `settle` holds that side.
 
 use super::durability::{SyncPlan, SyncTracker, PERIODIC};
 use super::o_direct::ODirect;
-use crate::format::{Format, Formatter, Record};
+use crate::format::{Format, Formatter, Record, RecordFormat};
 use crate::io::{Completion, Event, IoBackend, IoTarget, Submission, SyncRequest};
 use crate::level::Level;
 use crate::shared::Shared;
-use crate::sink::{BatchInfo, BatchLimit, SharedFd, Sink, Target, WriteOutcome};
+use crate::sink::{
+    BatchInfo, BatchLimit, Completion as SinkCompletion, SharedFd, Sink, SinkContext, Target,
+    WriteOutcome,
+};
 use crate::stats::WriterCounters;
 use std::io;
 use std::time::Duration;
@@ -38,6 +44,9 @@ struct Batch {
     primary: u64,
     /// Record time of the first record in `buf` (meaningless while empty).
     first_nanos: u64,
+    /// Deferred sinks only: where each record in `buf` ends and whether
+    /// it is counted through this sink.
+    marks: Vec<(u32, bool)>,
 }
 
 impl Batch {
@@ -46,6 +55,7 @@ impl Batch {
             buf,
             primary: 0,
             first_nanos: 0,
+            marks: Vec::new(),
         }
     }
 }
@@ -73,19 +83,45 @@ pub(crate) struct SinkSlot {
     /// Set for sinks whose file is open with `O_DIRECT` (such sinks have
     /// no batch limit: their open batch starts with the carried block).
     o_direct: Option<ODirect>,
+    /// The sink's own format, moved into `SinkSet::formatters` by `new`.
+    custom: Option<Box<dyn RecordFormat>>,
+    /// Set for sinks that settle their records later.
+    deferred: Option<settle::Deferred>,
 }
 
 impl SinkSlot {
+    /// A slot in a logger whose policy is `Block`.
+    #[cfg(test)]
     pub(crate) fn new(sink: Box<dyn Sink>, min_level: Level, format: Format) -> SinkSlot {
+        let ctx = SinkContext::new(crate::policy::Policy::Block);
+        SinkSlot::with_context(sink, min_level, format, &ctx)
+    }
+
+    /// A slot for `sink`, asking it (once) for its own format and completion.
+    pub(crate) fn with_context(
+        mut sink: Box<dyn Sink>,
+        min_level: Level,
+        format: Format,
+        ctx: &SinkContext,
+    ) -> SinkSlot {
         let limit = sink.batch_limit();
         let o_direct = sink.direct_io_alignment().map(ODirect::new);
         // A terminal sink's variant of the format counts as its own format.
         let format = format.styled(sink.styling());
+        let custom = sink.record_format();
+        let deferred = match sink.completion(ctx) {
+            SinkCompletion::Deferred { flush_timeout } => {
+                Some(settle::Deferred::new(flush_timeout))
+            }
+            _ => None,
+        };
         SinkSlot {
             sink,
             min_level,
             format,
             fmt: 0,
+            custom,
+            deferred,
             batch: Batch::new(Vec::new()),
             sealed: None,
             limit: if o_direct.is_some() {
@@ -220,6 +256,8 @@ pub(crate) struct SinkSet {
     formatted: u64,
     /// Records no sink took, not yet counted (see `take_unrouted`).
     unrouted: u64,
+    /// Flushes waiting for deferred sinks to settle.
+    barriers: settle::Barriers,
 }
 
 impl SinkSet {
@@ -231,10 +269,14 @@ impl SinkSet {
         let buf_capacity = batch_bytes + 1024 + o_direct_extra;
         let mut formatters: Vec<Formatter> = Vec::new();
         for s in &mut slots {
-            s.fmt = match formatters.iter().position(|f| f.format() == s.format) {
-                Some(i) => i,
-                None => {
-                    formatters.push(Formatter::new(s.format));
+            let shared = formatters.iter().position(|f| f.format() == Some(s.format));
+            s.fmt = match (s.custom.take(), shared) {
+                (None, Some(i)) => i,
+                (custom, _) => {
+                    formatters.push(match custom {
+                        Some(c) => Formatter::custom(c),
+                        None => Formatter::new(s.format),
+                    });
                     formatters.len() - 1
                 }
             };
@@ -257,6 +299,7 @@ impl SinkSet {
             limited,
             #[cfg(test)]
             formatted: 0,
+            barriers: settle::Barriers::new(),
         }
     }
 
@@ -296,8 +339,10 @@ impl SinkSet {
             } else {
                 self.copy_into(i, j, start, rec.unix_nanos);
             }
+            let slot = &mut self.slots[i];
+            slot.mark(primary);
             if primary {
-                self.slots[i].batch.primary += 1;
+                slot.batch.primary += 1;
                 primary = false;
             }
         }
@@ -371,6 +416,9 @@ impl SinkSet {
         self.limited = self.slots.iter().any(|s| !s.limit.is_none());
         self.sync_if_due(io, shared);
         store_submits(io, shared);
+        if self.any_unsettled() {
+            self.settle(shared, Duration::ZERO);
+        }
     }
 
     /// Starts a round of periodic syncs if `Durability::Data` says one is due.
@@ -384,6 +432,9 @@ impl SinkSet {
     /// to the sink itself, for inline targets). The slot's open batch is
     /// fresh and empty when this is called.
     fn submit(&mut self, i: usize, mut b: Batch, io: &mut dyn IoBackend, shared: &Shared) {
+        if self.slots[i].deferred.is_some() {
+            return self.accept(i, b, shared);
+        }
         if (self.slots[i].o_direct.as_ref()).is_some_and(|d| d.overlap_in_flight) {
             // The O_DIRECT ordering rule (see `o_direct`).
             io.wait_all(&mut |e| self.on_event(shared, e));
@@ -427,9 +478,13 @@ impl SinkSet {
         store_submits(io, shared);
     }
 
-    /// Accounts whatever finished, without blocking.
+    /// Accounts whatever finished, without blocking: I/O completions, and
+    /// what deferred sinks settled.
     pub(crate) fn poll(&mut self, io: &mut dyn IoBackend, shared: &Shared) {
         io.poll(&mut |e| self.on_event(shared, e));
+        if self.any_unsettled() {
+            self.settle(shared, Duration::ZERO);
+        }
     }
 
     /// Waits up to `timeout` for in-flight I/O; false when there is none.
@@ -635,5 +690,6 @@ fn failed(
     }
 }
 
+mod settle;
 #[cfg(test)]
 mod tests;

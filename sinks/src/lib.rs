@@ -10,6 +10,7 @@
 //! | [`RollingFileSink`] | a file rotated by size and/or time, with retention |
 //! | [`StdoutSink`], [`StderrSink`] | containers and consoles; pipes with short writes and `EAGAIN` are handled; the level in colour on a terminal ([`ColorChoice`]) |
 //! | [`StreamSink`] | any pipe or socket descriptor |
+//! | [`SyslogSink`] | a syslog receiver: RFC 5424 over TCP, RELP or UDP (see [`syslog`]) |
 //!
 //! ```
 //! use std::time::Duration;
@@ -31,10 +32,12 @@
 mod file;
 mod rolling;
 mod stream;
+pub mod syslog;
 
 pub use file::{FileSink, OpenError, DIRECT_IO_ALIGN};
 pub use rolling::{Period, RollingBuilder, RollingError, RollingFileSink, UtcOffset};
 pub use stream::{ColorChoice, StderrSink, StdoutSink, StreamSink};
+pub use syslog::{Facility, SyslogError, SyslogSink};
 
 /// The README's code blocks, compiled and run as doctests.
 #[cfg(doctest)]

@@ -6,6 +6,8 @@ pub mod text_line;
 
 use std::collections::HashMap;
 
+pub mod rsyslog;
+
 /// Parses lines of the form `... t=<thread> seq=<n>` into per-thread sequences.
 pub fn sequences(lines: &[String]) -> HashMap<u64, Vec<u64>> {
     let mut m: HashMap<u64, Vec<u64>> = HashMap::new();

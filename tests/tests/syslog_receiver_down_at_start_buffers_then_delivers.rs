@@ -1,0 +1,69 @@
+//! With the receiver down when logging starts, records wait in the sink's
+//! buffer, a flush fails naming the peer, and everything arrives once the
+//! receiver comes up — over TCP and over RELP.
+
+use std::time::Duration;
+use uringlog::{FlushError, Logger, Policy};
+use uringlog_sinks::SyslogSink;
+use uringlog_tests::rsyslog::{assert_each_once_in_order, log_sequences, Rsyslog};
+
+const PER_THREAD: u64 = 2000;
+
+fn down_then_up(relp: bool) {
+    let mut rs = Rsyslog::configure();
+    let port = if relp { rs.relp_port } else { rs.tcp_port };
+    let sink = if relp {
+        SyslogSink::relp(("127.0.0.1", port))
+    } else {
+        SyslogSink::tcp(("127.0.0.1", port))
+    };
+    let sink = sink
+        .unwrap()
+        .flush_timeout(Duration::from_millis(300))
+        .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(50))
+        .unwrap();
+    let (logger, guard) = Logger::builder()
+        .sink(sink)
+        .policy(Policy::Block)
+        .build()
+        .unwrap();
+    log_sequences(&logger, 2, PER_THREAD);
+    match logger.flush() {
+        Err(FlushError::Io { last, .. }) => {
+            assert!(last.contains(&format!("127.0.0.1:{port}")), "{last}")
+        }
+        other => panic!("flush with the receiver down: {other:?}"),
+    }
+    let s = logger.stats();
+    assert_eq!(
+        (s.written, s.dropped),
+        (0, 0),
+        "nothing delivered, nothing lost"
+    );
+    let errors = logger.recent_errors();
+    assert!(
+        errors.iter().any(|e| e.contains("connect failed")),
+        "{errors:?}"
+    );
+
+    rs.launch();
+    let lines = rs.wait_for(Duration::from_secs(60), |l| {
+        l.len() as u64 >= 2 * PER_THREAD
+    });
+    let stats = guard.shutdown(Duration::from_secs(30)).unwrap();
+    assert_eq!(
+        (stats.enqueued, stats.written, stats.dropped),
+        (2 * PER_THREAD, 2 * PER_THREAD, 0)
+    );
+    assert_each_once_in_order(&lines, 2, PER_THREAD);
+}
+
+#[test]
+fn tcp_records_wait_for_the_receiver() {
+    down_then_up(false);
+}
+
+#[test]
+fn relp_records_wait_for_the_receiver() {
+    down_then_up(true);
+}

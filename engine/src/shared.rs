@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 /// Most of the shutdown timeout kept back from deferred sinks (see
 /// `Shared::settle_deadline`).
-const SETTLE_MARGIN: Duration = Duration::from_millis(250);
+const SETTLE_MARGIN: Duration = Duration::from_millis(500);
 
 /// Recent I/O error descriptions kept for [`crate::Logger::recent_errors`].
 pub(crate) const MAX_RECENT_ERRORS: usize = 32;
@@ -239,13 +239,13 @@ impl Shared {
     }
 
     /// How long shutdown may let deferred sinks settle: until the
-    /// shutdown deadline less a fifth of the time left (at most
-    /// `SETTLE_MARGIN`), kept for draining the rest and closing the sinks.
+    /// shutdown deadline less a quarter of the time left (at most
+    /// `SETTLE_MARGIN`), kept for closing the sinks and answering.
     pub(crate) fn settle_deadline(&self) -> Instant {
         let now = Instant::now();
         let end = lock(&self.shutdown_deadline).unwrap_or(now + DROP_SHUTDOWN_TIMEOUT);
         let left = end.saturating_duration_since(now);
-        now + left - (left / 5).min(SETTLE_MARGIN)
+        now + left - (left / 4).min(SETTLE_MARGIN)
     }
 
     /// Records an error description for `recent_errors`, keeping the newest.

@@ -39,6 +39,10 @@ impl Writer {
         let mut taken = 0;
         loop {
             self.submit_if_full();
+            if !self.drain_all && self.sinks.any_full() {
+                // A deferred sink is full: leave the rest in the ring.
+                return taken;
+            }
             let ring = &mut self.rings.rings[i];
             let RingReader::Lossless(consumer) = &mut ring.reader else {
                 return taken;
@@ -78,7 +82,7 @@ impl Writer {
             if let Some((e, consequence)) = corrupt {
                 self.report_corrupt(e, consequence);
             }
-            if !full || used == 0 || (!self.drain_all && self.sinks.any_full()) {
+            if !full || used == 0 {
                 return taken;
             }
         }

@@ -21,6 +21,8 @@ const CLOSE_WAIT: Duration = Duration::from_millis(10);
 /// Longest a deferred sink may wait in one `settle` call while a flush
 /// waits for it to have room.
 const ROOM_WAIT: Duration = Duration::from_millis(1);
+/// Pause after a shutdown round in which nothing settled.
+const IDLE_WAIT: Duration = Duration::from_millis(1);
 
 /// A deferred sink's records, as the writer counts them.
 #[derive(Debug)]
@@ -231,7 +233,11 @@ impl SinkSet {
             .unwrap_or_default();
         let deadline = Instant::now() + timeout;
         while self.any_full() && Instant::now() < deadline && !shared.is_closed() {
+            let before = self.held();
             self.settle(shared, ROOM_WAIT);
+            if self.held() == before {
+                std::thread::sleep(IDLE_WAIT);
+            }
         }
         let full: Vec<usize> = (0..self.slots.len())
             .filter(|&i| (self.slots[i].deferred.as_ref()).is_some_and(|d| d.backlog.full))
@@ -261,16 +267,30 @@ impl SinkSet {
         }
     }
 
-    /// At shutdown: settles until nothing is held or `deadline`.
+    /// Settles until nothing is held or `deadline`; a round that settles
+    /// nothing is followed by a short sleep, so a sink that does not wait
+    /// in `settle` is not spun on.
     pub(crate) fn settle_until(&mut self, shared: &Shared, deadline: Instant) {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
+            let before = self.held();
             self.settle(shared, left.min(CLOSE_WAIT));
-            let held = (self.slots.iter()).any(|s| s.deferred.as_ref().is_some_and(|d| d.held > 0));
-            if !held || left.is_zero() {
+            let held = self.held();
+            if held == 0 || left.is_zero() {
                 return;
             }
+            if held == before {
+                std::thread::sleep(IDLE_WAIT.min(left));
+            }
         }
+    }
+
+    /// Records the deferred sinks hold, all together.
+    fn held(&self) -> u64 {
+        (self.slots.iter())
+            .filter_map(|s| s.deferred.as_ref())
+            .map(|d| d.held)
+            .sum()
     }
 
     /// After the sinks closed: counts what deferred sinks never settled as

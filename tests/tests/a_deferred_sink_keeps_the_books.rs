@@ -1,0 +1,266 @@
+//! The deferred-completion protocol with a scripted sink: records count
+//! when the sink settles them, a flush waits for that (or fails naming the
+//! sink), shutdown counts what never settled as dropped, a full sink under
+//! `Block` stops the writer from draining, and a sink that settles a
+//! ticket twice cannot push the books past `enqueued`.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use uringlog::{
+    Backlog, Completion, FlushError, Logger, Mode, Policy, RecordBatch, Settled, Sink, SinkContext,
+    Target, Ticket,
+};
+
+/// What the scripted sink does with what it holds when asked to settle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Act {
+    Hold,
+    WriteAll,
+    WriteAllTwice,
+    DropAll,
+}
+
+#[derive(Debug)]
+struct Script {
+    act: Act,
+    held: Vec<(Ticket, usize)>,
+    /// Full once it holds this many records.
+    full_at: usize,
+    most_held: usize,
+    refuse: bool,
+    records_seen: u64,
+}
+
+#[derive(Clone)]
+struct Handle(Arc<Mutex<Script>>);
+
+impl Handle {
+    fn get(&self) -> MutexGuard<'_, Script> {
+        self.0.lock().unwrap()
+    }
+}
+
+struct Scripted {
+    s: Handle,
+    flush_timeout: Duration,
+}
+
+fn scripted(act: Act, full_at: usize, flush_timeout_ms: u64) -> (Scripted, Handle) {
+    let h = Handle(Arc::new(Mutex::new(Script {
+        act,
+        held: Vec::new(),
+        full_at,
+        most_held: 0,
+        refuse: false,
+        records_seen: 0,
+    })));
+    let sink = Scripted {
+        s: h.clone(),
+        flush_timeout: Duration::from_millis(flush_timeout_ms),
+    };
+    (sink, h)
+}
+
+impl Sink for Scripted {
+    fn describe(&self) -> String {
+        "scripted peer".to_owned()
+    }
+    fn target(&mut self, _len: usize) -> std::io::Result<Target> {
+        unreachable!("deferred sinks get accept")
+    }
+    fn completion(&mut self, _ctx: &SinkContext) -> Completion {
+        Completion::Deferred {
+            flush_timeout: self.flush_timeout,
+        }
+    }
+    fn accept(&mut self, batch: &RecordBatch<'_>, _done: &mut Settled) -> std::io::Result<()> {
+        let mut s = self.s.get();
+        if s.refuse {
+            return Err(std::io::Error::other("refused on purpose"));
+        }
+        s.records_seen += batch.len() as u64;
+        for r in batch.records() {
+            s.held.push((r.ticket, r.bytes.len()));
+        }
+        s.most_held = s.most_held.max(s.held.len());
+        Ok(())
+    }
+    fn settle(&mut self, _wait: Duration, done: &mut Settled) {
+        let mut s = self.s.get();
+        let act = s.act;
+        if act == Act::Hold {
+            return;
+        }
+        for (t, len) in s.held.drain(..) {
+            match act {
+                Act::WriteAll => done.written(t, len),
+                Act::WriteAllTwice => {
+                    done.written(t, len);
+                    done.written(t, len);
+                }
+                _ => done.dropped(t),
+            }
+        }
+    }
+    fn backlog(&self) -> Backlog {
+        let s = self.s.get();
+        let oldest = s.held.first().map(|(t, _)| t.seq());
+        Backlog::new(oldest, s.held.len() >= s.full_at)
+    }
+}
+
+fn logger(sink: Scripted, policy: Policy) -> (Logger, uringlog::WriterGuard) {
+    Logger::builder()
+        .sink(sink)
+        .policy(policy)
+        .batch_size(8)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn records_count_when_settled_and_flush_waits_for_them() {
+    let (sink, h) = scripted(Act::Hold, usize::MAX, 200);
+    let (logger, guard) = logger(sink, Policy::Block);
+    for n in 0..100 {
+        uringlog::info!(logger, "n={n}");
+    }
+    match logger.flush() {
+        Err(FlushError::Io { last, .. }) => assert_eq!(
+            last,
+            "flush: scripted peer: records logged before it are still unsettled after 200 ms"
+        ),
+        other => panic!("{other:?}"),
+    }
+    let s = logger.stats();
+    assert_eq!((s.written, s.dropped, s.pending()), (0, 0, 100));
+    h.get().act = Act::WriteAll;
+    logger.flush().unwrap();
+    let s = logger.stats();
+    assert_eq!(
+        (s.written, s.dropped),
+        (100, 0),
+        "flush returned once settled"
+    );
+    let s = guard.shutdown(Duration::from_secs(10)).unwrap();
+    assert_eq!((s.enqueued, s.written, s.dropped), (100, 100, 0));
+}
+
+#[test]
+fn shutdown_counts_what_never_settled_as_dropped() {
+    let (sink, _h) = scripted(Act::Hold, usize::MAX, 100);
+    let (logger, guard) = logger(sink, Policy::Block);
+    for n in 0..50 {
+        uringlog::info!(logger, "n={n}");
+    }
+    let s = guard.shutdown(Duration::from_secs(2)).unwrap();
+    assert_eq!((s.enqueued, s.written, s.dropped), (50, 0, 50));
+    let errors = logger.recent_errors();
+    assert!(
+        errors.contains(
+            &"scripted peer: 50 records unsettled at shutdown (50 counted dropped)".to_owned()
+        ),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn a_full_sink_under_block_stops_the_writer_and_loses_nothing() {
+    let (sink, h) = scripted(Act::Hold, 20, 5_000);
+    let (logger, guard) = Logger::builder()
+        .sink(sink)
+        .batch_size(8)
+        .ring_capacity(uringlog::MIN_RING_CAPACITY)
+        .build()
+        .unwrap();
+    let l = logger.clone();
+    let producer = std::thread::spawn(move || {
+        for n in 0..20_000 {
+            uringlog::info!(l, "n={n}");
+        }
+    });
+    while h.get().held.len() < 20 {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // Full: the writer takes nothing more however long the producer waits.
+    std::thread::sleep(Duration::from_millis(50));
+    let seen = h.get().records_seen;
+    assert!(seen < 20 + 8, "at most the batch that filled it: {seen}");
+    assert!(
+        !producer.is_finished(),
+        "the producer waits for room (Block)"
+    );
+    h.get().act = Act::WriteAll;
+    producer.join().unwrap();
+    logger.flush().unwrap();
+    let most = h.get().most_held;
+    assert!(most < 20 + 8, "held {most}");
+    let s = guard.shutdown(Duration::from_secs(10)).unwrap();
+    assert_eq!((s.enqueued, s.written, s.dropped), (20_000, 20_000, 0));
+}
+
+#[test]
+fn settling_a_ticket_twice_cannot_inflate_the_books() {
+    let (sink, _h) = scripted(Act::WriteAllTwice, usize::MAX, 1_000);
+    let (logger, guard) = logger(sink, Policy::Block);
+    for n in 0..40 {
+        uringlog::info!(logger, "n={n}");
+    }
+    let s = guard.shutdown(Duration::from_secs(10)).unwrap();
+    assert_eq!((s.enqueued, s.written, s.dropped), (40, 40, 0));
+}
+
+#[test]
+fn refused_and_dropped_records_are_counted() {
+    let (sink, h) = scripted(Act::DropAll, usize::MAX, 1_000);
+    let (logger, guard) = logger(sink, Policy::Block);
+    for n in 0..10 {
+        uringlog::info!(logger, "n={n}");
+    }
+    logger.flush().unwrap();
+    h.get().refuse = true;
+    for n in 0..5 {
+        uringlog::info!(logger, "n={n}");
+    }
+    let e = logger.flush().unwrap_err().to_string();
+    assert!(
+        e.contains("scripted peer refused 5 records (5 dropped): refused on purpose"),
+        "{e}"
+    );
+    let s = guard.shutdown(Duration::from_secs(10)).unwrap();
+    assert_eq!((s.enqueued, s.written, s.dropped), (15, 0, 15));
+}
+
+#[test]
+fn behind_another_sink_a_deferred_sink_counts_nothing() {
+    let (mem, out) = uringlog::MemorySink::new();
+    let (sink, _h) = scripted(Act::DropAll, usize::MAX, 1_000);
+    let (logger, guard) = Logger::builder().sink(mem).sink(sink).build().unwrap();
+    for n in 0..30 {
+        uringlog::info!(logger, "n={n}");
+    }
+    let s = guard.shutdown(Duration::from_secs(10)).unwrap();
+    assert_eq!((s.enqueued, s.written, s.dropped), (30, 30, 0));
+    assert_eq!(out.lines().len(), 30);
+}
+
+#[test]
+fn sync_mode_settles_on_flush_and_shutdown() {
+    let (sink, h) = scripted(Act::Hold, usize::MAX, 100);
+    let (logger, guard) = Logger::builder()
+        .sink(sink)
+        .mode(Mode::Sync)
+        .build()
+        .unwrap();
+    for n in 0..10 {
+        uringlog::info!(logger, "n={n}");
+    }
+    assert!(logger.flush().is_err(), "held past the flush timeout");
+    h.get().act = Act::WriteAll;
+    logger.flush().unwrap();
+    assert_eq!(logger.stats().written, 10);
+    h.get().act = Act::Hold;
+    uringlog::info!(logger, "last");
+    let s = guard.shutdown(Duration::from_secs(2)).unwrap();
+    assert_eq!((s.enqueued, s.written, s.dropped), (11, 10, 1));
+}

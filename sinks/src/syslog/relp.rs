@@ -140,6 +140,9 @@ impl Parser {
             if at == start {
                 return err(format!("empty header field {i}"));
             }
+            if i == 0 {
+                number(&b[..at], "TXNR")?;
+            }
             match (i, sep) {
                 (0 | 1, b' ') | (2, _) => {}
                 _ => return err("header ends early"),

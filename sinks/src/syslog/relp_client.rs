@@ -171,15 +171,18 @@ impl Relp {
             return Ok(());
         };
         let parser = &mut self.parser;
-        if !read_available(stream, |b| parser.feed(b))? {
-            return Err(broken("closed by the peer"));
-        }
+        let open = read_available(stream, |b| parser.feed(b));
+        // What arrived before the end (or an error) counts first: the
+        // server's last answers, or the reason it hung up.
         while let Some(f) = self
             .parser
             .next_frame()
             .map_err(|e| broken(&e.to_string()))?
         {
             self.on_frame(f, done, reports)?;
+        }
+        if !open? {
+            return Err(broken("closed by the peer"));
         }
         if self.phase == Phase::Open {
             self.fill(buf);

@@ -104,8 +104,14 @@ fn hostile_frames_are_errors() {
         );
     }
     let e = parse_all(&[b'1'; 200]).unwrap_err();
-    assert!(e.0.contains("header"), "{e}");
+    assert!(e.0.contains("bad TXNR"), "{e}");
     let e = parse_all(&[b'a'; 60]).unwrap_err();
+    assert!(e.0.contains("bad TXNR"), "{e}");
+    let e = parse_all(&[b'7', b' ', b'r']).map(|f| f.len());
+    assert_eq!(e, Ok(0), "an incomplete header waits for more");
+    let mut long = b"1 ".to_vec();
+    long.extend([b'r'; 40]);
+    let e = parse_all(&long).unwrap_err();
     assert!(e.0.contains("header"), "{e}");
 }
 

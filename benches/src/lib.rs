@@ -17,6 +17,7 @@ pub mod config;
 pub mod job;
 pub mod latency;
 pub mod measure;
+pub mod network;
 pub mod null_sink;
 pub mod peer_loggers;
 pub mod peers;

@@ -66,12 +66,26 @@ impl Rsyslog {
         r
     }
 
+    /// [`Rsyslog::start`] that says why it could not, instead of panicking.
+    pub fn try_start() -> Result<Rsyslog, String> {
+        let mut r = Rsyslog::configure();
+        r.try_launch()?;
+        Ok(r)
+    }
+
     /// Starts (or restarts) rsyslogd on the configured ports.
     pub fn launch(&mut self) {
+        if let Err(e) = self.try_launch() {
+            panic!("{e}");
+        }
+    }
+
+    /// [`Rsyslog::launch`] that says why it could not.
+    pub fn try_launch(&mut self) -> Result<(), String> {
         assert!(self.child.is_none(), "rsyslogd is already running");
         let dir = self.dir.path();
         let _ = std::fs::remove_file(dir.join("rsyslogd.pid"));
-        let log = std::fs::File::create(dir.join("rsyslogd.stderr")).expect("stderr file");
+        let log = std::fs::File::create(dir.join("rsyslogd.stderr")).map_err(|e| e.to_string())?;
         let child = Command::new(rsyslogd())
             .arg("-n")
             .arg("-f")
@@ -82,28 +96,31 @@ impl Rsyslog {
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start rsyslogd ({e}); .ci/run installs rsyslog and rsyslog-relp")
-            });
+            .map_err(|e| {
+                format!("cannot start rsyslogd ({e}); .ci/run installs rsyslog and rsyslog-relp")
+            })?;
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         for port in [self.tcp_port, self.relp_port] {
             while TcpStream::connect(("127.0.0.1", port)).is_err() {
-                if let Some(status) = self
+                let exited = self
                     .child
                     .as_mut()
-                    .and_then(|c| c.try_wait().ok().flatten())
-                {
-                    panic!("rsyslogd exited with {status}: {}", self.stderr());
+                    .and_then(|c| c.try_wait().ok().flatten());
+                if let Some(status) = exited {
+                    self.child = None;
+                    return Err(format!("rsyslogd exited with {status}: {}", self.stderr()));
                 }
-                assert!(
-                    Instant::now() < deadline,
-                    "rsyslogd did not listen on {port}: {}",
-                    self.stderr()
-                );
+                if Instant::now() >= deadline {
+                    return Err(format!(
+                        "rsyslogd did not listen on {port}: {}",
+                        self.stderr()
+                    ));
+                }
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
+        Ok(())
     }
 
     /// Kills rsyslogd with SIGKILL and waits for it.
@@ -153,7 +170,7 @@ impl Drop for Rsyslog {
 }
 
 /// The rsyslogd binary: `RSYSLOGD` if set, else the Debian path, else `PATH`.
-fn rsyslogd() -> PathBuf {
+pub fn rsyslogd() -> PathBuf {
     if let Some(p) = std::env::var_os("RSYSLOGD") {
         return p.into();
     }

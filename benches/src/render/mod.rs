@@ -2,6 +2,7 @@
 //! tables in its order, then what the seed never had.
 
 mod context;
+mod network;
 mod seed;
 mod verdicts;
 
@@ -11,7 +12,7 @@ use crate::targets::{auto_route, latency, thousands, throughput};
 use std::fmt::Write as _;
 
 /// Section headings, in order; the smoke test checks every one is present.
-pub const SECTIONS: [&str; 9] = [
+pub const SECTIONS: [&str; 10] = [
     "## 1. Throughput comparison",
     "## 2. Latency",
     "## 3. Memory",
@@ -21,6 +22,7 @@ pub const SECTIONS: [&str; 9] = [
     "## 7. Targets vs actual",
     "## 8. System information",
     "## 9. Peers side by side",
+    "## 10. Network sinks (syslog)",
 ];
 
 /// Charts drawn for the report, as paths relative to the report.
@@ -47,6 +49,14 @@ pub fn render(d: &ReportData, charts: &Charts) -> String {
     verdicts::targets(&mut s, d);
     context::system(&mut s, d, charts);
     context::peers(&mut s, d);
+    network::section(&mut s, d);
+    s
+}
+
+/// Section 10 alone (the `network` subcommand).
+pub fn network_section(r: &Result<crate::network::NetworkResult, String>) -> String {
+    let mut s = String::new();
+    network::of(&mut s, r);
     s
 }
 
@@ -221,6 +231,7 @@ mod tests {
             batch: Vec::new(),
             backpressure: Vec::new(),
             peers: Vec::new(),
+            network: Err("not run".into()),
         }
     }
 

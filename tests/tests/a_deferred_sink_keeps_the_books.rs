@@ -166,7 +166,7 @@ fn shutdown_counts_what_never_settled_as_dropped() {
 
 #[test]
 fn a_full_sink_under_block_stops_the_writer_and_loses_nothing() {
-    let (sink, h) = scripted(Act::Hold, 20, 5_000);
+    let (sink, h) = scripted(Act::Hold, 20, 200);
     let (logger, guard) = Logger::builder()
         .sink(sink)
         .batch_size(8)
@@ -190,6 +190,17 @@ fn a_full_sink_under_block_stops_the_writer_and_loses_nothing() {
         !producer.is_finished(),
         "the producer waits for room (Block)"
     );
+    match logger.flush() {
+        Err(FlushError::Io { last, .. }) => {
+            assert_eq!(
+                last,
+                "flush: scripted peer: its buffer stayed full after 200 ms"
+            )
+        }
+        other => panic!("a flush cannot drain into a full sink: {other:?}"),
+    }
+    let seen = h.get().records_seen;
+    assert!(seen < 20 + 8, "the failed flush drained nothing: {seen}");
     h.get().act = Act::WriteAll;
     producer.join().unwrap();
     logger.flush().unwrap();

@@ -303,13 +303,14 @@ impl Writer {
     /// written, or settled by the deferred sinks (answered when they have).
     /// A deferred sink that stays full fails the flush without draining.
     fn flush(&mut self, ticket: u64) {
-        if self.sinks.wait_for_room(&self.shared) {
+        let room = self.sinks.wait_for_room(&self.shared);
+        if room {
             self.submit_everything();
             self.sinks.wait_all(self.io.as_mut(), &self.shared);
         }
         self.flush_done = ticket;
         self.store_cpu();
-        self.sinks.barrier(ticket, &self.shared);
+        self.sinks.barrier(ticket, &self.shared, room);
     }
 
     /// Starts `flush_sync` ticket `ticket`: everything committed before it

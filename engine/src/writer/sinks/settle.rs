@@ -163,12 +163,14 @@ impl SinkSet {
     }
 
     /// Answers flush `ticket` now if nothing deferred is pending, else
-    /// once every deferred sink has settled what it holds now.
-    pub(crate) fn barrier(&mut self, ticket: u64, shared: &Shared) {
+    /// once every deferred sink has settled what it holds now. A flush that
+    /// already failed (`wait` false) waits for nothing more, only for the
+    /// flushes before it.
+    pub(crate) fn barrier(&mut self, ticket: u64, shared: &Shared, wait: bool) {
         let now = Instant::now();
         let mut deadline = now;
         let mut marks = Vec::new();
-        for (i, s) in self.slots.iter().enumerate() {
+        for (i, s) in self.slots.iter().enumerate().filter(|_| wait) {
             if let Some(d) = s.deferred.as_ref().filter(|d| d.held > 0) {
                 marks.push((i, d.next_seq));
                 deadline = deadline.max(now + d.flush_timeout);

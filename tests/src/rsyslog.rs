@@ -218,3 +218,46 @@ pub fn assert_each_once_in_order(lines: &[String], threads: u64, per_thread: u64
     }
     assert_eq!(lines.len() as u64, threads * per_thread);
 }
+
+/// Which input of the receiver a test's sink talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// imtcp, octet counting.
+    Tcp,
+    /// imrelp.
+    Relp,
+}
+
+impl Rsyslog {
+    /// A sink to this receiver through `via` that retries quickly (10 ms
+    /// doubling to 50 ms) and gives up a flush after `flush_ms`.
+    pub fn sink(&self, via: Via, flush_ms: u64) -> uringlog_sinks::SyslogSink {
+        let sink = match via {
+            Via::Tcp => uringlog_sinks::SyslogSink::tcp(("127.0.0.1", self.tcp_port)),
+            Via::Relp => uringlog_sinks::SyslogSink::relp(("127.0.0.1", self.relp_port)),
+        };
+        sink.expect("a loopback address")
+            .flush_timeout(Duration::from_millis(flush_ms))
+            .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(50))
+            .expect("valid delays")
+    }
+}
+
+/// A logger with `sink` alone and `policy`.
+pub fn logger(
+    sink: impl uringlog::Sink,
+    policy: uringlog::Policy,
+) -> (uringlog::Logger, uringlog::WriterGuard) {
+    uringlog::Logger::builder()
+        .sink(sink)
+        .policy(policy)
+        .build()
+        .expect("a valid logger")
+}
+
+/// Logs `seq=<n>` for `n` in `0..count` from the calling thread.
+pub fn log_seqs(logger: &uringlog::Logger, count: u64) {
+    for n in 0..count {
+        uringlog::info!(logger, "seq={n}");
+    }
+}

@@ -3,30 +3,17 @@
 //! once the receiver is up.
 
 use std::time::Duration;
-use uringlog::{Logger, Policy};
-use uringlog_sinks::SyslogSink;
-use uringlog_tests::rsyslog::Rsyslog;
+use uringlog::Policy;
+use uringlog_tests::rsyslog::{log_seqs, logger, Rsyslog, Via};
 
 const RECORDS: u64 = 20_000;
 
 #[test]
 fn syslog_buffer_overflow_drops_oldest_keeps_newest() {
     let mut rs = Rsyslog::configure();
-    let sink = SyslogSink::relp(("127.0.0.1", rs.relp_port))
-        .unwrap()
-        .buffer_bytes(8192)
-        .unwrap()
-        .flush_timeout(Duration::from_millis(100))
-        .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(50))
-        .unwrap();
-    let (logger, guard) = Logger::builder()
-        .sink(sink)
-        .policy(Policy::DropOldest)
-        .build()
-        .unwrap();
-    for n in 0..RECORDS {
-        uringlog::info!(logger, "seq={n}");
-    }
+    let sink = rs.sink(Via::Relp, 100).buffer_bytes(8192).unwrap();
+    let (logger, guard) = logger(sink, Policy::DropOldest);
+    log_seqs(&logger, RECORDS);
     assert!(logger.flush().is_err(), "the receiver is down");
     let held = logger.stats().pending();
     assert!(held > 0 && held <= 8192 / 60, "{:?}", logger.stats());

@@ -3,30 +3,18 @@
 //! receiver comes up — over TCP and over RELP.
 
 use std::time::Duration;
-use uringlog::{FlushError, Logger, Policy};
-use uringlog_sinks::SyslogSink;
-use uringlog_tests::rsyslog::{assert_each_once_in_order, log_sequences, Rsyslog};
+use uringlog::{FlushError, Policy};
+use uringlog_tests::rsyslog::{assert_each_once_in_order, log_sequences, logger, Rsyslog, Via};
 
 const PER_THREAD: u64 = 2000;
 
 fn down_then_up(relp: bool) {
     let mut rs = Rsyslog::configure();
-    let port = if relp { rs.relp_port } else { rs.tcp_port };
-    let sink = if relp {
-        SyslogSink::relp(("127.0.0.1", port))
-    } else {
-        SyslogSink::tcp(("127.0.0.1", port))
+    let (port, via) = match relp {
+        true => (rs.relp_port, Via::Relp),
+        false => (rs.tcp_port, Via::Tcp),
     };
-    let sink = sink
-        .unwrap()
-        .flush_timeout(Duration::from_millis(300))
-        .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(50))
-        .unwrap();
-    let (logger, guard) = Logger::builder()
-        .sink(sink)
-        .policy(Policy::Block)
-        .build()
-        .unwrap();
+    let (logger, guard) = logger(rs.sink(via, 300), Policy::Block);
     log_sequences(&logger, 2, PER_THREAD);
     match logger.flush() {
         Err(FlushError::Io { last, .. }) => {

@@ -2,9 +2,11 @@
 //! once, in order per producer, its structured data escaped.
 
 use std::time::Duration;
-use uringlog::{Logger, Policy};
+use uringlog::Policy;
 use uringlog_sinks::SyslogSink;
-use uringlog_tests::rsyslog::{assert_each_once_in_order, log_sequences, split_line, Rsyslog};
+use uringlog_tests::rsyslog::{
+    assert_each_once_in_order, log_sequences, logger, split_line, Rsyslog,
+};
 
 const THREADS: u64 = 2;
 const PER_THREAD: u64 = 4000;
@@ -18,11 +20,7 @@ fn syslog_relp_delivers_each_record_once_in_order() {
         .unwrap()
         .relp_window(16)
         .unwrap();
-    let (logger, guard) = Logger::builder()
-        .sink(sink)
-        .policy(Policy::Block)
-        .build()
-        .unwrap();
+    let (logger, guard) = logger(sink, Policy::Block);
     uringlog::error!(logger, quote = "\"]\\", empty = ""; "");
     log_sequences(&logger, THREADS, PER_THREAD);
     // Acknowledged means in the receiver's file: flush, then read.

@@ -5,9 +5,9 @@
 
 use std::collections::HashSet;
 use std::time::Duration;
-use uringlog::{Logger, Policy};
+use uringlog::Policy;
 use uringlog_sinks::SyslogSink;
-use uringlog_tests::rsyslog::Rsyslog;
+use uringlog_tests::rsyslog::{logger, Rsyslog};
 
 const RECORDS: u64 = 30_000;
 const WINDOW: u64 = 64;
@@ -21,11 +21,7 @@ fn syslog_relp_survives_a_receiver_restart() {
         .unwrap()
         .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(100))
         .unwrap();
-    let (logger, guard) = Logger::builder()
-        .sink(sink)
-        .policy(Policy::Block)
-        .build()
-        .unwrap();
+    let (logger, guard) = logger(sink, Policy::Block);
     std::thread::scope(|s| {
         let l = logger.clone();
         s.spawn(move || {

@@ -2,9 +2,11 @@
 //! producer, with its header fields and escaped structured data intact.
 
 use std::time::Duration;
-use uringlog::{Logger, Policy};
+use uringlog::Policy;
 use uringlog_sinks::{Facility, SyslogSink};
-use uringlog_tests::rsyslog::{assert_each_once_in_order, log_sequences, split_line, Rsyslog};
+use uringlog_tests::rsyslog::{
+    assert_each_once_in_order, log_sequences, logger, split_line, Rsyslog,
+};
 
 const THREADS: u64 = 3;
 const PER_THREAD: u64 = 3000;
@@ -23,11 +25,7 @@ fn syslog_tcp_delivers_each_record_once_in_order() {
         .unwrap()
         .msgid("REQ")
         .unwrap();
-    let (logger, guard) = Logger::builder()
-        .sink(sink)
-        .policy(Policy::Block)
-        .build()
-        .unwrap();
+    let (logger, guard) = logger(sink, Policy::Block);
     uringlog::warn!(logger, user = "al\"ice", path = "a\\b]c", n = 7u8; "first é");
     logger.flush().unwrap();
     log_sequences(&logger, THREADS, PER_THREAD);

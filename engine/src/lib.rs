@@ -92,6 +92,8 @@ pub use format::{Format, Record, RecordFormat, Rfc3339, Styling, TimeOffset, Tim
 pub use io::{BackendKind, IoBackendInfo};
 pub use level::Level;
 pub use logger::Logger;
+#[doc(hidden)]
+pub use macros::__field_key;
 pub use policy::{Backend, Durability, Mode, Policy};
 pub use producer::Producer;
 pub use shutdown::{WriterGuard, DROP_SHUTDOWN_TIMEOUT};

@@ -8,7 +8,21 @@
 //! is anything implementing [`FieldValue`](crate::FieldValue) (strings,
 //! numbers, `bool`, byte slices, `Option`, or [`display`](crate::display) /
 //! [`debug`](crate::debug) wrappers); it is borrowed, serialized into the
-//! record by the caller and rendered by each sink's format.
+//! record by the caller and rendered by each sink's format. A key is the
+//! identifier's name: `r#type = "a"` is the field `type`.
+
+/// A field's key from its identifier as `stringify!` writes it: a raw
+/// identifier (`r#type`) names the field `type`. For the macros only.
+#[doc(hidden)]
+pub const fn __field_key(ident: &'static str) -> &'static str {
+    match ident.as_bytes() {
+        [b'r', b'#', rest @ ..] => match core::str::from_utf8(rest) {
+            Ok(key) => key,
+            Err(_) => ident,
+        },
+        _ => ident,
+    }
+}
 
 /// Logs at an explicit level: `uringlog::log!(logger, Level::Warn, "x={}", x)`.
 #[macro_export]
@@ -19,7 +33,10 @@ macro_rules! log {
             $logger.log_fields(
                 level,
                 $target,
-                &[$((::core::stringify!($key), &$value as &dyn $crate::FieldValue)),+],
+                &[$((
+                    const { $crate::__field_key(::core::stringify!($key)) },
+                    &$value as &dyn $crate::FieldValue,
+                )),+],
                 ::core::format_args!($($arg)+),
             );
         }
@@ -66,4 +83,35 @@ macro_rules! warn {
 #[macro_export]
 macro_rules! error {
     ($logger:expr, $($arg:tt)+) => { $crate::log!($logger, $crate::Level::Error, $($arg)+) };
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Format, Logger, MemorySink, SinkOptions, Timestamp};
+    use std::time::Duration;
+
+    #[test]
+    fn a_raw_identifier_names_its_field_without_the_prefix() {
+        let (json, json_out) = MemorySink::new();
+        let (text, text_out) = MemorySink::new();
+        let (logger, guard) = Logger::builder()
+            .sink_with(
+                json,
+                SinkOptions::new().format(Format::json().timestamp(Timestamp::Off)),
+            )
+            .sink_with(
+                text,
+                SinkOptions::new().format(Format::text().timestamp(Timestamp::Off)),
+            )
+            .build()
+            .unwrap();
+        crate::info!(logger, target: "t", r#type = "a", r#msg = 1, id = 2; "m");
+        guard.shutdown(Duration::from_secs(10)).unwrap();
+        // `r#msg` is the field `msg`, so it takes the renamed member.
+        assert_eq!(
+            json_out.text(),
+            "{\"level\":\"INFO\",\"target\":\"t\",\"msg\":\"m\",\"type\":\"a\",\"msg#2\":1,\"id\":2}\n"
+        );
+        assert_eq!(text_out.text(), "INFO  t: \"m\" type=a msg=1 id=2\n");
+    }
 }

@@ -105,9 +105,19 @@ impl TimeCache {
     }
 }
 
+extern "C" {
+    /// POSIX `tzset(3)` (the `libc` crate declares it only for Windows).
+    fn tzset();
+}
+
 /// The system's offset from UTC now, in whole minutes east (`localtime_r`,
-/// which reads `TZ` or `/etc/localtime`); 0 when it cannot be had.
+/// from `TZ` or `/etc/localtime` as they are now); 0 when it cannot be had.
 pub(crate) fn system_offset_minutes() -> i32 {
+    // SAFETY: `tzset` takes no arguments and only updates the C library's
+    // time-zone state under its own lock. `localtime_r` need not call it
+    // (glibc's reads the zone once per process), so a logger built after
+    // `TZ` or `/etc/localtime` changed would show the old zone without it.
+    unsafe { tzset() };
     // SAFETY: `time(NULL)` only returns the current time.
     let now = unsafe { libc::time(std::ptr::null_mut()) };
     // SAFETY: a zeroed `tm` is a valid value (integers and a null pointer).

@@ -78,6 +78,13 @@ mod sync;
 mod sync_mode;
 mod writer;
 
+/// How a unit test skips where the machine lacks a feature (shared with
+/// the integration tests, which reach it through `uringlog_tests`).
+#[cfg(test)]
+#[path = "../../tests/src/skip.rs"]
+#[allow(dead_code)] // Not every `Needs` is used by the unit tests.
+mod test_skip;
+
 pub use builder::{
     Builder, DEFAULT_BATCH_BYTES, DEFAULT_BATCH_SIZE, DEFAULT_RING_CAPACITY, MAX_BATCH_BYTES,
     MAX_BATCH_SIZE, MAX_IO_DEPTH, MAX_RING_CAPACITY, MAX_SQPOLL_IDLE_MS, MAX_SYNC_INTERVAL_MS,
@@ -99,6 +106,6 @@ pub use producer::Producer;
 pub use shutdown::{WriterGuard, DROP_SHUTDOWN_TIMEOUT};
 pub use sink::{
     Backlog, BatchInfo, BatchLimit, BatchRecord, Completion, MemoryHandle, MemorySink, RecordBatch,
-    Settled, SharedFd, Sink, SinkContext, SinkOptions, Target, Ticket, WriteOutcome,
+    ReopenCause, Settled, SharedFd, Sink, SinkContext, SinkOptions, Target, Ticket, WriteOutcome,
 };
 pub use stats::Stats;

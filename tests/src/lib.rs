@@ -2,7 +2,10 @@
 
 pub mod pty;
 pub mod records;
+mod skip;
 pub mod text_line;
+
+pub use skip::{skip, Needs};
 
 use std::collections::HashMap;
 
@@ -84,7 +87,8 @@ pub fn logger_with(
         .expect("a valid logger")
 }
 
-/// Whether io_uring works here; prints why the test is skipped when not.
+/// Whether io_uring works here. When it does not, `test` is skipped with
+/// the reason — or fails, under `URINGLOG_REQUIRE_IO_URING=1` (see [`skip`]).
 pub fn io_uring_available(test: &str) -> bool {
     let (sink, _) = uringlog::MemorySink::new();
     match uringlog::Logger::builder()
@@ -92,10 +96,32 @@ pub fn io_uring_available(test: &str) -> bool {
         .backend(uringlog::Backend::IoUring)
         .build()
     {
-        Ok((_logger, guard)) => guard.shutdown(std::time::Duration::from_secs(5)).is_ok(),
+        Ok((_logger, guard)) => match guard.shutdown(std::time::Duration::from_secs(5)) {
+            Ok(_) => true,
+            Err(e) => {
+                skip(Needs::IoUring, test, &e);
+                false
+            }
+        },
         Err(e) => {
-            eprintln!("skipping {test}: {e}");
+            skip(Needs::IoUring, test, &e);
             false
         }
     }
+}
+
+/// Whether files in `dir` can be opened with `O_DIRECT`. When they cannot,
+/// `test` is skipped with the reason — or fails, under
+/// `URINGLOG_REQUIRE_O_DIRECT=1` (see [`skip`]).
+pub fn o_direct_available(test: &str, dir: &std::path::Path) -> bool {
+    let probe = dir.join(".o_direct_probe");
+    let ok = match uringlog_sinks::FileSink::new_o_direct(&probe) {
+        Ok(_) => true,
+        Err(e) => {
+            skip(Needs::ODirect, test, &e);
+            false
+        }
+    };
+    let _ = std::fs::remove_file(&probe);
+    ok
 }

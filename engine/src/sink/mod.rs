@@ -5,11 +5,18 @@
 //! contract in one place: a sink never sees a buffer that is still in flight.
 //!
 //! Before each batch the writer calls [`Sink::target`] with the batch length.
-//! A file sink answers with its file and the offset to write at (reserving
-//! that range); a stream (pipe, terminal) answers with its descriptor; a sink
-//! that wants the bytes itself (memory, network client, test double) answers
-//! [`Target::Inline`] and receives them in [`Sink::write_inline`]. After the
-//! write completes, [`Sink::on_write`] tells the sink how it went.
+//! A file sink answers with its file: [`Target::Append`] for a file opened
+//! with `O_APPEND` (the batch lands at the file's end as it is when the
+//! write happens), [`Target::File`] with an offset it reserved for a file
+//! written at positions it tracks (`O_DIRECT`); a stream (pipe, terminal)
+//! answers with its descriptor; a sink that wants the bytes itself (memory,
+//! network client, test double) answers [`Target::Inline`] and receives them
+//! in [`Sink::write_inline`]. After the write completes, [`Sink::on_write`]
+//! tells the sink how it went.
+//!
+//! The writer reports every write that finished, failed ones included,
+//! *before* it asks a sink for the next target: a sink that rewinds after a
+//! failure has done so by the time it reserves the next offset.
 //!
 //! Rotating sinks use three more hooks, all with defaults that do nothing:
 //! [`Sink::batch_limit`] bounds the batch being gathered (bytes left in the
@@ -18,6 +25,13 @@
 //! the record time of the batch's first record along with its length; and
 //! [`Sink::take_error`] hands the writer an error the sink survived (a
 //! failed rename), which is counted and reported without dropping records.
+//!
+//! File sinks use two more: [`Sink::path_changed`] (is the path still the
+//! file the sink has open?) and [`Sink::reopen`] (close it and open the
+//! path again). The writer calls `reopen` between two batches, after every
+//! batch in flight for the sink completed: on [`crate::Logger::reopen`], on
+//! the signal chosen with [`crate::Builder::reopen_on_signal`], and when
+//! `path_changed` — asked at most once a second — says yes.
 //!
 //! # A sink's own format
 //!
@@ -83,7 +97,29 @@ pub type SharedFd = Arc<dyn AsFd + Send + Sync>;
 /// Where one batch goes.
 #[non_exhaustive]
 pub enum Target {
-    /// A regular file, written at the explicit `offset` (never `O_APPEND`).
+    /// A regular file opened with `O_APPEND`: the batch lands at the file's
+    /// end as it is when the write happens (`write(2)`; io_uring at offset
+    /// -1), whoever else truncates or appends to it.
+    ///
+    /// The engine keeps one write per sink in the kernel at a time, in
+    /// order, so the sink's batches land in the order they were made and
+    /// each one contiguous (the kernel appends one `write` under the inode
+    /// lock). After a failed write the next one to the sink starts only
+    /// once [`Sink::on_write`] has been told, so the sink can cut a torn
+    /// tail before anything follows it. Outcomes carry no offset.
+    Append {
+        /// The open file (`O_APPEND`).
+        fd: SharedFd,
+    },
+    /// A regular file written at the explicit `offset` the sink reserved
+    /// (never `O_APPEND`): `O_DIRECT` files, whose writes must be aligned.
+    ///
+    /// Batches to one file may be in the kernel together and complete in
+    /// any order; outcomes are reported in submission order. When a batch
+    /// fails, it is reported once every later batch to the same file has
+    /// finished, and those are reported failed too (their bytes lie past
+    /// the failed offset): the sink rewinds to the failed batch's offset
+    /// and cuts the file there, and nothing later is in flight when it does.
     File {
         /// The open file.
         fd: SharedFd,
@@ -103,6 +139,7 @@ pub enum Target {
 impl fmt::Debug for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Target::Append { fd } => write!(f, "Append(fd {:?})", fd.as_fd()),
             Target::File { fd, offset } => write!(f, "File(fd {:?}, offset {offset})", fd.as_fd()),
             Target::Stream { fd } => write!(f, "Stream(fd {:?})", fd.as_fd()),
             Target::Inline => write!(f, "Inline"),
@@ -113,7 +150,8 @@ impl fmt::Debug for Target {
 /// How one write of a batch went, as told to [`Sink::on_write`].
 #[derive(Debug)]
 pub struct WriteOutcome<'a> {
-    /// The file offset the batch was written at (`None` for streams and inline).
+    /// The file offset the batch was written at ([`Target::File`] only:
+    /// `None` for appends, streams and inline).
     pub offset: Option<u64>,
     /// Bytes in the batch.
     pub requested: usize,
@@ -141,6 +179,19 @@ impl BatchInfo {
             first_unix_nanos,
         }
     }
+}
+
+/// Why the writer asks a sink to [`Sink::reopen`] its file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReopenCause {
+    /// [`crate::Logger::reopen`], or the signal chosen with
+    /// [`crate::Builder::reopen_on_signal`]: the operator moved the file
+    /// (a rename-style rotation) and wants the path reopened. Sinks that
+    /// rotate on their own ignore it.
+    Requested,
+    /// [`Sink::path_changed`] said the path no longer names the open file.
+    PathChanged,
 }
 
 /// Bounds on the next batch, asked of a sink after each [`Sink::target_batch`].
@@ -224,10 +275,30 @@ pub trait Sink: Send + 'static {
     }
 
     /// Told the outcome of each batch written for this sink, in submission
-    /// order. A file sink rewinds its offset to `outcome.offset` on error so
-    /// the next batch does not leave a hole.
+    /// order. On error, a positioned file sink ([`Target::File`]) rewinds
+    /// its offset to `outcome.offset` so the next batch leaves no hole; an
+    /// appending one cuts the `outcome.written` bytes that reached the file.
     fn on_write(&mut self, outcome: &WriteOutcome<'_>) {
         let _ = outcome;
+    }
+
+    /// Whether the sink's path no longer names the file it has open (the
+    /// file was deleted, or renamed away and another put in its place).
+    /// The writer asks at most once a second per sink, between batches,
+    /// and calls [`Sink::reopen`] with [`ReopenCause::PathChanged`] when
+    /// the answer is yes. The default says no.
+    fn path_changed(&mut self) -> bool {
+        false
+    }
+
+    /// Closes the sink's file and opens its path again (creating it if it
+    /// is missing). Called between two batches, after every batch in
+    /// flight for this sink completed; see [`ReopenCause`] for when. On
+    /// error the sink keeps writing where it did, and the writer counts
+    /// and reports the error. The default does nothing.
+    fn reopen(&mut self, cause: ReopenCause) -> io::Result<()> {
+        let _ = cause;
+        Ok(())
     }
 
     /// `Some(align)` when the sink's file is open with `O_DIRECT`: each
@@ -312,6 +383,12 @@ impl Sink for Box<dyn Sink> {
     }
     fn on_write(&mut self, outcome: &WriteOutcome<'_>) {
         (**self).on_write(outcome)
+    }
+    fn path_changed(&mut self) -> bool {
+        (**self).path_changed()
+    }
+    fn reopen(&mut self, cause: ReopenCause) -> io::Result<()> {
+        (**self).reopen(cause)
     }
     fn direct_io_alignment(&self) -> Option<usize> {
         (**self).direct_io_alignment()

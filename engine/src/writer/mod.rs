@@ -28,6 +28,7 @@
 //! producers wait under `Block`). A flush is answered when the deferred
 //! sinks have settled what it covers, without stopping the writer.
 
+mod append;
 mod drain;
 pub(crate) mod durability;
 mod o_direct;

@@ -16,6 +16,7 @@
 //! Deferred sinks (see the `sink` module docs) get whole records through
 //! `Sink::accept` and settle them later; `settle` holds that side.
 
+use super::append;
 use super::durability::{SyncPlan, SyncTracker, PERIODIC};
 use super::o_direct::ODirect;
 use crate::format::{Format, Formatter, Record, RecordFormat};
@@ -28,6 +29,8 @@ use crate::sink::{
 };
 use crate::stats::WriterCounters;
 use std::io;
+use std::os::fd::AsFd;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Spare batch buffers kept for reuse.
@@ -75,7 +78,7 @@ pub(crate) struct SinkSlot {
     sealed: Option<Batch>,
     /// The sink's bounds on `batch`, asked after its last `target_batch`.
     limit: BatchLimit,
-    /// The file of the last `Target::File`, for syncs.
+    /// The file of the last `Target::File` or `Target::Append`, for syncs.
     last_fd: Option<SharedFd>,
     /// Files written since the last sync other than `last_fd` (a rotating
     /// sink's earlier files); each is synced once by the next sync round.
@@ -160,20 +163,11 @@ impl SinkSlot {
         };
         match target {
             Target::File { fd, offset } => {
-                let prev = self.last_fd.replace(fd.clone());
-                if let Some(prev) = prev.filter(|p| !std::sync::Arc::ptr_eq(p, &fd)) {
-                    if !self
-                        .unsynced
-                        .iter()
-                        .any(|u| std::sync::Arc::ptr_eq(u, &prev))
-                    {
-                        self.unsynced.push(prev);
-                    }
-                }
+                let same_file = self.note_file(&fd);
                 match self
                     .o_direct
                     .as_mut()
-                    .map(|d| d.prepare(&mut b.buf, &fd, offset))
+                    .map(|d| d.prepare(&mut b.buf, &fd, offset, same_file))
                 {
                     None => Routed::Io(IoTarget::File { fd, offset }, 0),
                     Some(Ok((start, base))) => {
@@ -182,9 +176,27 @@ impl SinkSlot {
                     Some(Err(e)) => Routed::Failed(e, Some(offset)),
                 }
             }
+            Target::Append { fd } => {
+                self.note_file(&fd);
+                Routed::Io(IoTarget::Append { fd }, 0)
+            }
             Target::Stream { fd } => Routed::Io(IoTarget::Stream { fd }, 0),
             Target::Inline => Routed::Inline,
         }
+    }
+
+    /// Remembers `fd` as the sink's current file for syncs, keeping the
+    /// previous one to sync once if it differs. Returns whether it is the
+    /// same file as the last batch's.
+    fn note_file(&mut self, fd: &SharedFd) -> bool {
+        let prev = self.last_fd.replace(fd.clone());
+        let same = prev.as_ref().is_some_and(|p| Arc::ptr_eq(p, fd));
+        if let Some(prev) = prev.filter(|_| !same) {
+            if !self.unsynced.iter().any(|u| Arc::ptr_eq(u, &prev)) {
+                self.unsynced.push(prev);
+            }
+        }
+        same
     }
 
     /// Makes the (fresh, empty) open batch ready: O_DIRECT sinks start it
@@ -431,6 +443,13 @@ impl SinkSet {
     /// Asks slot `i`'s sink where `b` goes and hands it to the backend (or
     /// to the sink itself, for inline targets). The slot's open batch is
     /// fresh and empty when this is called.
+    ///
+    /// Ordering: everything that finished is reported (and the backend has
+    /// room) *before* the sink is asked, and the backend takes the batch
+    /// before it reports anything else. A sink that rewinds after a failed
+    /// batch has therefore rewound before it reserves this batch's offset;
+    /// a failure reported later is one the batch was submitted after, which
+    /// the backend's failure rule covers (see `io::uring`).
     fn submit(&mut self, i: usize, mut b: Batch, io: &mut dyn IoBackend, shared: &Shared) {
         if self.slots[i].deferred.is_some() {
             return self.accept(i, b, shared);
@@ -439,6 +458,7 @@ impl SinkSet {
             // The O_DIRECT ordering rule (see `o_direct`).
             io.wait_all(&mut |e| self.on_event(shared, e));
         }
+        io.make_room(&mut |e| self.on_event(shared, e));
         let slot = &mut self.slots[i];
         let len = slot.data_len_of(&b.buf);
         let routed = slot.route(&mut b);
@@ -459,7 +479,7 @@ impl SinkSet {
                 return self.complete(shared, failed(i, b.buf, b.primary, offset, e));
             }
         };
-        if let IoTarget::File { .. } = target {
+        if let IoTarget::File { .. } | IoTarget::Append { .. } = target {
             self.syncs.wrote(len as u64);
         }
         let sub = Submission {
@@ -558,28 +578,35 @@ impl SinkSet {
         debug_assert!(self.outstanding >= c.records);
         self.outstanding = self.outstanding.saturating_sub(c.records);
         account(shared, &c);
+        // A failed append's bytes go before the sink (or anything after it) runs.
+        let cut = match (&c.error, &c.appended_to) {
+            (Some(_), Some(fd)) if c.written > 0 => {
+                let bytes = c.buf.get(c.start..c.start + c.written);
+                Some(append::cut_failed_append(fd.as_fd(), bytes))
+            }
+            _ => None,
+        };
         slot.sink.on_write(&WriteOutcome {
             offset: c.offset,
             requested,
             written: c.written,
             error: c.error.as_ref(),
         });
-        match &c.error {
-            None => {}
-            Some(e) => {
-                let at = c
-                    .offset
-                    .map(|o| format!(" at offset {o}"))
-                    .unwrap_or_default();
-                shared.report_error(format!(
-                    "write to {}{at} failed after {} of {} bytes ({} records dropped): {e}",
-                    slot.sink.describe(),
-                    c.written,
-                    requested,
-                    c.records
-                ));
-            }
+        if let Some(e) = &c.error {
+            let at = c
+                .offset
+                .map(|o| format!(" at offset {o}"))
+                .unwrap_or_default();
+            let cut = cut.map(|k| k.describe(c.written)).unwrap_or_default();
+            shared.report_error(format!(
+                "write to {}{at} failed after {} of {} bytes ({} records dropped): {e}{cut}",
+                slot.sink.describe(),
+                c.written,
+                requested,
+                c.records
+            ));
         }
+        report_sink_errors(slot, shared);
         if self.spare.len() < MAX_SPARE_BUFFERS {
             let mut b = c.buf;
             b.clear();
@@ -668,6 +695,7 @@ fn done_ok(sink: usize, buf: Vec<u8>, records: u64, offset: Option<u64>) -> Comp
         start: 0,
         records,
         offset,
+        appended_to: None,
         error: None,
     }
 }
@@ -685,6 +713,7 @@ fn failed(
         start: 0,
         records,
         offset,
+        appended_to: None,
         written: 0,
         error: Some(e),
     }

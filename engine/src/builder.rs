@@ -10,6 +10,7 @@ use crate::logger::Logger;
 use crate::policy::{Backend, Durability, Mode, Policy};
 use crate::shared::Shared;
 use crate::shutdown::WriterGuard;
+use crate::signal::Registration;
 use crate::sink::{Sink, SinkContext, SinkOptions};
 use crate::sync_mode::SyncWriter;
 use crate::writer::durability::SyncPlan;
@@ -68,6 +69,7 @@ pub const MAX_SQPOLL_IDLE_MS: u32 = 60_000;
 /// | [`sync_interval_ms`](Builder::sync_interval_ms) | 1000 | longest time between periodic syncs while writing |
 /// | [`io_depth`](Builder::io_depth) | 2 | io_uring: batches in flight (1 ..= 32) |
 /// | [`sqpoll_idle_ms`](Builder::sqpoll_idle_ms) | off | io_uring: a kernel thread polls the submission queue |
+/// | [`reopen_on_signal`](Builder::reopen_on_signal) | off | a signal (e.g. `SIGHUP`) that makes file sinks reopen their paths |
 ///
 /// The environment variable `URINGLOG_BACKEND=pwrite|io_uring|auto`
 /// overrides [`backend`](Builder::backend), for operators.
@@ -92,6 +94,7 @@ pub struct Builder {
     sync_interval_ms: u64,
     io_depth: usize,
     sqpoll_idle_ms: Option<u32>,
+    reopen_signal: Option<i32>,
     fail_uring_probe: bool,
 }
 
@@ -113,6 +116,7 @@ impl Default for Builder {
             sync_interval_ms: 1000,
             io_depth: DEFAULT_DEPTH,
             sqpoll_idle_ms: None,
+            reopen_signal: None,
             fail_uring_probe: false,
         }
     }
@@ -243,6 +247,33 @@ impl Builder {
         self
     }
 
+    /// Reopens every file sink's path when the process receives `signo`
+    /// (e.g. `libc::SIGHUP`, which most daemons reopen their logs on after
+    /// logrotate renamed them): what [`Logger::reopen`] does, started by a
+    /// signal. Sinks that rotate on their own are left alone.
+    ///
+    /// The handler does only async-signal-safe work: it counts the signal
+    /// for every logger that asked for it (no lock, no allocation, no
+    /// system call), then calls the handler that was installed before, if
+    /// there was one. A default disposition is replaced, not called: with
+    /// `SIGHUP`, the process no longer terminates. The writer acts on the
+    /// count at the top of every turn of its loop — before it takes further
+    /// records from the rings when busy, within 100 ms when idle (its longest
+    /// sleep); in sync mode, before the next record is written. Records
+    /// logged before that go to the old file.
+    ///
+    /// Several loggers may use the same signal. When the last of them is
+    /// dropped, the previous disposition comes back (unless another handler
+    /// was installed on top of ours meanwhile; ours then stays and chains).
+    /// `build` refuses signals that cannot be caught or that report faults
+    /// (`SIGKILL`, `SIGSTOP`, `SIGSEGV`, `SIGBUS`, `SIGFPE`, `SIGILL`,
+    /// `SIGTRAP`, `SIGSYS`, `SIGABRT`), and more than 32 loggers reopening
+    /// on signals at once.
+    pub fn reopen_on_signal(mut self, signo: i32) -> Self {
+        self.reopen_signal = Some(signo);
+        self
+    }
+
     /// Test hook: the io_uring probe fails as if `io_uring_setup` returned
     /// `EPERM`, so fallback paths can be tested where io_uring works.
     #[doc(hidden)]
@@ -294,6 +325,11 @@ impl Builder {
                 "ms",
             )?;
         }
+        if let Some(signo) = self.reopen_signal {
+            if let Some(reason) = crate::signal::refuse(signo) {
+                return Err(signal_refused(signo, reason.to_owned()));
+            }
+        }
         Ok(())
     }
 
@@ -330,10 +366,6 @@ impl Builder {
             interval: Duration::from_millis(self.sync_interval_ms),
         };
         let sinks = SinkSet::new(slots, self.batch_bytes, plan);
-        let (sync_writer, sinks) = match self.mode {
-            Mode::Sync => (Some(Arc::new(SyncWriter::new(sinks))), None),
-            _ => (None, Some(sinks)),
-        };
         let shared = Arc::new(Shared::new(
             level,
             min_sink.unwrap_or(Level::Trace),
@@ -345,6 +377,16 @@ impl Builder {
                 _ => Clock::best(),
             }),
         ));
+        let signal = match self.reopen_signal {
+            Some(signo) => {
+                Some(Registration::new(signo).map_err(|e| signal_refused(signo, e.to_string()))?)
+            }
+            None => None,
+        };
+        let (sync_writer, sinks, signal) = match self.mode {
+            Mode::Sync => (Some(Arc::new(SyncWriter::new(sinks, signal))), None, None),
+            _ => (None, Some(sinks), signal),
+        };
         let logger = Logger {
             shared: shared.clone(),
             sync_writer: sync_writer.clone(),
@@ -371,9 +413,17 @@ impl Builder {
         let cfg = WriterConfig {
             io,
             batch_size: self.batch_size as u64,
+            signal,
         };
         let writer = writer::spawn(shared.clone(), sinks, cfg)?;
         Ok((logger, WriterGuard::new(shared, Some(writer), None)))
+    }
+}
+
+fn signal_refused(signo: i32, reason: String) -> BuildError {
+    BuildError::Unsupported {
+        what: format!("reopen_on_signal({signo})"),
+        reason,
     }
 }
 

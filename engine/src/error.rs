@@ -110,6 +110,35 @@ impl fmt::Display for FlushError {
 
 impl std::error::Error for FlushError {}
 
+/// Why [`crate::Logger::reopen`] did not reopen every file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReopenError {
+    /// The writer has shut down; nothing was reopened.
+    ShutDown,
+    /// Some sinks could not open their paths again; they keep writing to
+    /// the files they had open. Each failure counts in `Stats::errors`.
+    Failed {
+        /// Sinks that failed.
+        sinks: u64,
+        /// The last error, naming the path and the reason.
+        last: String,
+    },
+}
+
+impl fmt::Display for ReopenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReopenError::ShutDown => write!(f, "logger is shut down"),
+            ReopenError::Failed { sinks, last } => {
+                write!(f, "{sinks} sink(s) kept their old files: {last}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ReopenError {}
+
 /// Why [`crate::WriterGuard::shutdown`] did not finish cleanly.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -69,9 +69,11 @@ mod macros;
 mod policy;
 mod producer;
 mod record;
+mod reopen;
 mod ring;
 mod shared;
 mod shutdown;
+mod signal;
 mod sink;
 mod stats;
 mod sync;
@@ -91,7 +93,7 @@ pub use builder::{
     MIN_BATCH_BYTES, MIN_RING_CAPACITY, MIN_SYNC_INTERVAL_BYTES,
 };
 pub use clock::{civil_from_days, Clock, ManualClock};
-pub use error::{BuildError, FlushError, ShutdownError};
+pub use error::{BuildError, FlushError, ReopenError, ShutdownError};
 pub use field::{
     debug, display, DebugValue, DisplayValue, Field, FieldValue, FieldWriter, Fields, Value,
 };

@@ -7,7 +7,7 @@
 //! dropped, the writer drains what they left and releases their rings.
 
 use crate::builder::Builder;
-use crate::error::FlushError;
+use crate::error::{FlushError, ReopenError};
 use crate::field::Field;
 use crate::io::IoBackendInfo;
 use crate::level::Level;
@@ -175,7 +175,61 @@ impl Logger {
             return self.io_result();
         }
         let f = &sh.flush;
-        self.wait_ticket(&f.sync_requested, &f.sync_done, None)
+        self.wait_ticket(&f.sync_requested, &f.sync_done, None)?;
+        self.io_result()
+    }
+
+    /// Makes every file sink close its file and open its path again
+    /// (creating it if it was renamed away or deleted), between two
+    /// batches, after every batch in flight to the old files completed.
+    /// Returns once done: records logged before the call are in the files
+    /// open until now, records logged after it returns go to the reopened
+    /// ones. For rename-style rotation: rename the file, then reopen.
+    ///
+    /// A sink that rotates on its own (`RollingFileSink`) is left alone.
+    /// A sink that cannot open its path keeps writing to its old file;
+    /// the call then returns [`ReopenError::Failed`] naming the path and
+    /// the reason (each failure also counts in `Stats::errors`).
+    /// [`crate::Builder::reopen_on_signal`] does the same on a signal.
+    ///
+    /// ```
+    /// # use uringlog::{Logger, MemorySink};
+    /// # let (sink, _) = MemorySink::new(); // a FileSink in real use
+    /// let (logger, guard) = Logger::builder().sink(sink).build()?;
+    /// uringlog::info!(logger, "goes to the file about to be renamed");
+    /// // std::fs::rename("app.log", "app.log.1")?;
+    /// logger.reopen()?;
+    /// uringlog::info!(logger, "goes to a new app.log");
+    /// # guard.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reopen(&self) -> Result<(), ReopenError> {
+        let sh = &self.shared;
+        let f = &sh.flush;
+        let before = f.reopen_failed.load(Ordering::Acquire);
+        match &self.sync_writer {
+            Some(_) if sh.is_closed() => return Err(ReopenError::ShutDown),
+            Some(w) => w.reopen(sh),
+            None => {
+                // Timeouts are impossible without one; any error is ShutDown.
+                if self
+                    .wait_ticket(&f.reopen_requested, &f.reopen_done, None)
+                    .is_err()
+                {
+                    return Err(ReopenError::ShutDown);
+                }
+            }
+        }
+        // Acquire: pairs with the writer's Release in `ack`.
+        let failed = f.reopen_failed.load(Ordering::Acquire) - before;
+        if failed == 0 {
+            return Ok(());
+        }
+        let last = lock(&sh.recent_errors).back().cloned().unwrap_or_default();
+        Err(ReopenError::Failed {
+            sinks: failed,
+            last,
+        })
     }
 
     fn flush_inner(&self, timeout: Option<Duration>) -> Result<(), FlushError> {
@@ -187,10 +241,12 @@ impl Logger {
             w.flush(sh);
             return self.io_result();
         }
-        self.wait_ticket(&sh.flush.requested, &sh.flush.done, timeout)
+        self.wait_ticket(&sh.flush.requested, &sh.flush.done, timeout)?;
+        self.io_result()
     }
 
-    /// Takes a ticket from `requested` and waits until `done` reaches it.
+    /// Takes a ticket from `requested` and waits until `done` reaches it
+    /// (`ShutDown` or `Timeout` when it does not).
     fn wait_ticket(
         &self,
         requested: &AtomicU64,
@@ -231,8 +287,7 @@ impl Logger {
                 .0;
             sh.kick_writer();
         }
-        drop(g);
-        self.io_result()
+        Ok(())
     }
 
     /// `Err(Io)` when batches failed since the previous flush returned.

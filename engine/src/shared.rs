@@ -79,6 +79,12 @@ pub(crate) struct FlushState {
     pub sync_done: AtomicU64,
     /// `Stats::errors` as of the last flush that returned.
     pub errors_seen: AtomicU64,
+    /// Highest `Logger::reopen` ticket handed out.
+    pub reopen_requested: AtomicU64,
+    /// Highest `Logger::reopen` ticket the writer has carried out.
+    pub reopen_done: AtomicU64,
+    /// Sinks that failed to reopen, ever (a reopen call compares two reads).
+    pub reopen_failed: AtomicU64,
     pub lock: Mutex<()>,
     pub cv: Condvar,
 }

@@ -9,7 +9,9 @@ use crate::format::Record;
 use crate::io::pwrite::Pwrite;
 use crate::level::Level;
 use crate::record::RecordKind;
+use crate::reopen::ReopenSeen;
 use crate::shared::{lock, Shared};
+use crate::signal::Registration;
 use crate::stats::{bump, ProducerCounters};
 use crate::sync::Ordering;
 use crate::writer::sinks::SinkSet;
@@ -25,6 +27,10 @@ struct Inner {
     io: Pwrite,
     /// Set by shutdown; later records are counted dropped.
     closed: bool,
+    /// Reopen signals acted on (see `reopen`).
+    reopened: ReopenSeen,
+    /// The reopen signal's registration, released at close.
+    signal: Option<Registration>,
 }
 
 /// What a sync-mode call writes: the record's parts as the producer has them.
@@ -38,12 +44,14 @@ pub(crate) struct SyncRecord<'a> {
 }
 
 impl SyncWriter {
-    pub(crate) fn new(sinks: SinkSet) -> SyncWriter {
+    pub(crate) fn new(sinks: SinkSet, signal: Option<Registration>) -> SyncWriter {
         SyncWriter {
             inner: Mutex::new(Inner {
                 sinks,
                 io: Pwrite::default(),
                 closed: false,
+                reopened: ReopenSeen::start(signal.as_ref()),
+                signal,
             }),
         }
     }
@@ -57,6 +65,15 @@ impl SyncWriter {
         }
         let nanos = shared.clock.converter().unix_nanos(r.clock);
         let d = &mut *d;
+        if let Some(now) = d.reopened.newer(shared, d.signal.as_ref()) {
+            // A reopen signal arrived: the files are reopened before this record.
+            d.reopened = now;
+            let failed = d.sinks.reopen_all(&mut d.io, shared);
+            shared
+                .flush
+                .reopen_failed
+                .fetch_add(failed, Ordering::Relaxed);
+        }
         let target = r.target.as_bytes();
         let Some(rec) = Record::from_parts(r.kind, r.level, nanos, r.thread, target, r.payload)
         else {
@@ -90,6 +107,18 @@ impl SyncWriter {
         d.sinks.request_sync(&mut d.io, shared, ticket);
     }
 
+    /// `Logger::reopen` in sync mode: the caller reopens every sink's file.
+    pub(crate) fn reopen(&self, shared: &Shared) {
+        let mut d = lock(&self.inner);
+        let d = &mut *d;
+        let failed = d.sinks.reopen_all(&mut d.io, shared);
+        // Relaxed: the caller reads it after this lock is released.
+        shared
+            .flush
+            .reopen_failed
+            .fetch_add(failed, Ordering::Relaxed);
+    }
+
     /// Closes the sinks; records logged afterwards are dropped and counted.
     pub(crate) fn close(&self, shared: &Shared) {
         let mut d = lock(&self.inner);
@@ -98,6 +127,7 @@ impl SyncWriter {
             d.sinks.settle_until(shared, shared.settle_deadline());
             d.sinks.close(shared);
             d.sinks.drop_unsettled(shared);
+            d.signal = None;
         }
     }
 }

@@ -164,7 +164,7 @@ impl ActiveFile {
                 Ok(())
             }
             Err(e) => {
-                let msg = format!("{e}; still writing to the file open before");
+                let msg = format!("{}; still writing to the file open before", e.source);
                 Err(io::Error::new(e.source.kind(), msg))
             }
         }
@@ -241,5 +241,38 @@ impl SurvivedErrors {
 
     pub(crate) fn take(&mut self) -> Option<io::Error> {
         self.0.pop_front()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_path_changes_when_the_file_is_deleted_or_replaced() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("a.log");
+        let f = ActiveFile::open(&p, false).unwrap();
+        assert!(!f.path_changed());
+        std::fs::rename(&p, d.path().join("a.log.1")).unwrap();
+        assert!(f.path_changed(), "renamed away");
+        std::fs::write(&p, "someone else's\n").unwrap();
+        assert!(f.path_changed(), "replaced");
+        std::fs::remove_file(&p).unwrap();
+        assert!(f.path_changed(), "deleted");
+    }
+
+    #[test]
+    fn reopening_follows_the_path_and_appends_to_what_is_there() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("a.log");
+        let mut f = ActiveFile::open(&p, false).unwrap();
+        std::fs::rename(&p, d.path().join("a.log.1")).unwrap();
+        std::fs::write(&p, "new\n").unwrap();
+        f.reopen().unwrap();
+        assert!(!f.path_changed());
+        assert_eq!(f.len, 4);
+        assert!(matches!(f.reserve(3), Target::Append { .. }));
+        assert_eq!(f.len, 7);
     }
 }

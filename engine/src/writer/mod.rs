@@ -10,9 +10,10 @@
 //! | `Park`     | nap up to `PARK_TIMEOUT` (after `DEEP_AFTER_NAPS` empty naps: sleep up to `DEEP_PARK_TIMEOUT`) unless work showed up | `Drain` |
 //! | `Flush(t)` | read every ring once, submit, wait for all I/O, ack ticket  | `Drain` |
 //! | `Sync(t)`  | read every ring once, submit, issue an `fdatasync` per file (acked when they finish) | `Drain` |
+//! | `Reopen(r)` | read every ring once, submit, wait for all I/O, reopen every sink's file, ack (see `reopen`) | `Drain` |
 //! | `Close`    | stop producers, drain until dry, wait for I/O (final sync with `Durability::Data`), close sinks | exit |
 //!
-//! Shutdown, flush and sync requests are checked at the top of every turn.
+//! Shutdown, flush, sync and reopen requests are checked at the top of every turn.
 //! While I/O is in flight (io_uring), `Dry` and `Idle` reap completions
 //! without blocking and `Park` waits for a completion (up to the park
 //! timeout) instead of sleeping.
@@ -39,7 +40,9 @@ use crate::clock::Converter;
 use crate::error::BuildError;
 use crate::io::{IoBackend, IoBackendInfo, IoConfig};
 use crate::policy::Durability;
+use crate::reopen::ReopenSeen;
 use crate::shared::{lock, Shared, AWAKE, DEEP, NAPPING};
+use crate::signal::Registration;
 use crate::stats::thread_cpu_ns;
 use rings::RingSet;
 use sinks::SinkSet;
@@ -59,8 +62,9 @@ pub(crate) const PARK_TIMEOUT: Duration = Duration::from_millis(1);
 const DEEP_AFTER_NAPS: u32 = 50;
 /// Longest a deeply sleeping writer sleeps. Producers wake it on their
 /// first record; this bounds the wait when a wake-up races with falling
-/// asleep (the producer's check is a relaxed load, not a fence).
-const DEEP_PARK_TIMEOUT: Duration = Duration::from_millis(100);
+/// asleep (the producer's check is a relaxed load, not a fence), and how
+/// long an idle writer takes to notice a reopen signal.
+pub(crate) const DEEP_PARK_TIMEOUT: Duration = Duration::from_millis(100);
 const _: () = assert!(IDLE_SPINS > 0 && IDLE_YIELDS > 0);
 
 /// The writer's settings from the builder.
@@ -68,6 +72,8 @@ pub(crate) struct WriterConfig {
     pub io: IoConfig,
     /// Records per batch.
     pub batch_size: u64,
+    /// Set when the logger reopens its files on a signal.
+    pub signal: Option<Registration>,
 }
 
 /// Starts the writer thread; returns once its I/O backend is open.
@@ -91,7 +97,7 @@ pub(crate) fn spawn(
                 }
             };
             let _ = ready_tx.send(Ok(info));
-            Writer::new(sh, sinks, io, cfg.batch_size).run();
+            Writer::new(sh, sinks, io, cfg).run();
         })
         .map_err(BuildError::SpawnWriter)?;
     let _ = shared.signal.thread.set(handle.thread().clone());
@@ -135,6 +141,7 @@ enum State {
     Park,
     Flush(u64),
     Sync(u64),
+    Reopen(ReopenSeen),
     Close,
 }
 
@@ -156,23 +163,34 @@ struct Writer {
     /// Drain passes read every ring to the end even when a deferred sink
     /// is full (flush and shutdown); otherwise they stop at a full sink.
     drain_all: bool,
+    /// Reopen requests acted on.
+    reopened: ReopenSeen,
+    /// The reopen signal's registration, released when the writer ends.
+    signal: Option<Registration>,
 }
 
 impl Writer {
-    fn new(shared: Arc<Shared>, sinks: SinkSet, io: Box<dyn IoBackend>, batch_size: u64) -> Writer {
+    fn new(
+        shared: Arc<Shared>,
+        sinks: SinkSet,
+        io: Box<dyn IoBackend>,
+        cfg: WriterConfig,
+    ) -> Writer {
         let clock = shared.clock.converter();
         Writer {
-            shared,
             rings: RingSet::default(),
             sinks,
             io,
             scratch: Vec::new(),
             clock,
-            batch_size,
+            batch_size: cfg.batch_size,
             flush_done: 0,
             naps: 0,
             sync_started: 0,
             drain_all: false,
+            reopened: ReopenSeen::start(cfg.signal.as_ref()),
+            signal: cfg.signal,
+            shared,
         }
     }
 
@@ -211,6 +229,10 @@ impl Writer {
                     self.sync(ticket);
                     State::Drain
                 }
+                State::Reopen(requests) => {
+                    self.reopen(requests);
+                    State::Drain
+                }
                 State::Close => {
                     self.close();
                     return;
@@ -219,10 +241,13 @@ impl Writer {
         }
     }
 
-    /// A shutdown or flush request overrides the current state.
+    /// A shutdown, reopen, flush or sync request overrides the current state.
     fn control(&self) -> Option<State> {
         if self.shared.is_closed() {
             return Some(State::Close);
+        }
+        if let Some(requests) = self.reopened.newer(&self.shared, self.signal.as_ref()) {
+            return Some(State::Reopen(requests));
         }
         // Acquire: pairs with the flusher's fetch_add, so every record
         // committed before the flush call is visible to the next read.
@@ -322,6 +347,19 @@ impl Writer {
         self.sinks
             .request_sync(self.io.as_mut(), &self.shared, ticket);
         self.sync_started = ticket;
+        self.store_cpu();
+    }
+
+    /// Carries out the reopen `requests` (see `reopen`): records committed
+    /// before them go to the old files, then every sink reopens.
+    fn reopen(&mut self, requests: ReopenSeen) {
+        self.submit_everything();
+        let failed = self.sinks.reopen_all(self.io.as_mut(), &self.shared);
+        let f = &self.shared.flush;
+        // Relaxed: published by the Release in `acknowledge`.
+        f.reopen_failed.fetch_add(failed, Ordering::Relaxed);
+        self.reopened = requests;
+        requests.acknowledge(&self.shared);
         self.store_cpu();
     }
 

@@ -24,15 +24,18 @@ use crate::io::{Completion, Event, IoBackend, IoTarget, Submission, SyncRequest}
 use crate::level::Level;
 use crate::shared::Shared;
 use crate::sink::{
-    BatchInfo, BatchLimit, Completion as SinkCompletion, SharedFd, Sink, SinkContext, Target,
-    WriteOutcome,
+    BatchInfo, BatchLimit, Completion as SinkCompletion, ReopenCause, SharedFd, Sink, SinkContext,
+    Target, WriteOutcome,
 };
 use crate::stats::WriterCounters;
 use std::io;
 use std::os::fd::AsFd;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+/// Longest time between two checks that file sinks' paths still name their
+/// files (`Sink::path_changed`); a check happens before a submission.
+pub(crate) const PATH_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 /// Spare batch buffers kept for reuse.
 const MAX_SPARE_BUFFERS: usize = 8;
 /// Errors a sink may hand back per batch (`Sink::take_error`).
@@ -90,6 +93,9 @@ pub(crate) struct SinkSlot {
     custom: Option<Box<dyn RecordFormat>>,
     /// Set for sinks that settle their records later.
     deferred: Option<settle::Deferred>,
+    /// The last reopen after a path change failed; the next failures are
+    /// not reported again until one succeeds.
+    reopen_failing: bool,
 }
 
 impl SinkSlot {
@@ -135,6 +141,7 @@ impl SinkSlot {
             last_fd: None,
             unsynced: Vec::new(),
             o_direct,
+            reopen_failing: false,
         }
     }
 
@@ -270,6 +277,8 @@ pub(crate) struct SinkSet {
     unrouted: u64,
     /// Flushes waiting for deferred sinks to settle.
     barriers: settle::Barriers,
+    /// When the sinks' paths are checked next (see `check_paths`).
+    next_path_check: Instant,
 }
 
 impl SinkSet {
@@ -312,6 +321,7 @@ impl SinkSet {
             #[cfg(test)]
             formatted: 0,
             barriers: settle::Barriers::new(),
+            next_path_check: Instant::now() + PATH_CHECK_INTERVAL,
         }
     }
 
@@ -412,6 +422,7 @@ impl SinkSet {
 
     /// Submits every non-empty batch. Completions are accounted as they come.
     pub(crate) fn submit_all(&mut self, io: &mut dyn IoBackend, shared: &Shared) {
+        self.check_paths(io, shared);
         for i in 0..self.slots.len() {
             if let Some(b) = self.slots[i].sealed.take() {
                 self.submit(i, b, io, shared);
@@ -431,6 +442,60 @@ impl SinkSet {
         if self.any_unsettled() {
             self.settle(shared, Duration::ZERO);
         }
+    }
+
+    /// Every [`PATH_CHECK_INTERVAL`] at most: reopens the sinks whose path
+    /// no longer names their file (deleted, or replaced), after the
+    /// batches in flight completed.
+    fn check_paths(&mut self, io: &mut dyn IoBackend, shared: &Shared) {
+        let now = Instant::now();
+        if now < self.next_path_check {
+            return;
+        }
+        self.next_path_check = now + PATH_CHECK_INTERVAL;
+        let changed: Vec<usize> = (0..self.slots.len())
+            .filter(|&i| self.slots[i].sink.path_changed())
+            .collect();
+        if !changed.is_empty() {
+            self.wait_all(io, shared);
+            for i in changed {
+                self.reopen_slot(i, shared, ReopenCause::PathChanged);
+            }
+        }
+    }
+
+    /// Waits for every batch in flight, then asks every sink to reopen its
+    /// file. Returns the number of sinks that failed (each counted in
+    /// `errors` and reported; they keep their old files).
+    pub(crate) fn reopen_all(&mut self, io: &mut dyn IoBackend, shared: &Shared) -> u64 {
+        self.wait_all(io, shared);
+        let n = self.slots.len();
+        let cause = ReopenCause::Requested;
+        let ok = (0..n)
+            .filter(|&i| self.reopen_slot(i, shared, cause))
+            .count();
+        (n - ok) as u64
+    }
+
+    /// Reopens slot `i`'s file (nothing of it in flight); false on failure.
+    fn reopen_slot(&mut self, i: usize, shared: &Shared, cause: ReopenCause) -> bool {
+        let slot = &mut self.slots[i];
+        let res = slot.sink.reopen(cause);
+        report_sink_errors(slot, shared);
+        let e = match res {
+            Ok(()) => {
+                slot.reopen_failing = false;
+                return true;
+            }
+            Err(e) => e,
+        };
+        if cause == ReopenCause::Requested || !slot.reopen_failing {
+            WriterCounters::add(&shared.counters.errors, 1);
+            let what = slot.sink.describe();
+            shared.report_error(format!("cannot reopen {what}: {e}"));
+        }
+        slot.reopen_failing = cause == ReopenCause::PathChanged;
+        false
     }
 
     /// Starts a round of periodic syncs if `Durability::Data` says one is due.

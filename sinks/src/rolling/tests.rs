@@ -237,3 +237,30 @@ fn failed_batches_do_not_count_toward_the_file_size() {
     });
     assert_eq!(s.batch_limit().max_bytes, 80);
 }
+
+/// `Logger::reopen` leaves a rolling sink alone; a deleted active file is
+/// created again.
+#[test]
+fn only_a_changed_path_reopens_the_active_file() {
+    let d = tempfile::tempdir().unwrap();
+    let mut s = RollingFileSink::builder(d.path(), "app")
+        .max_file_bytes(100)
+        .open()
+        .unwrap();
+    write(&mut s, 30, 0);
+    let before = s.active.file.clone();
+    s.reopen(ReopenCause::Requested).unwrap();
+    assert!(
+        Arc::ptr_eq(&before, &s.active.file),
+        "a request changes nothing"
+    );
+    assert!(!s.path_changed());
+
+    std::fs::remove_file(d.path().join("app.log")).unwrap();
+    assert!(s.path_changed());
+    s.reopen(ReopenCause::PathChanged).unwrap();
+    assert!(!s.path_changed());
+    assert_eq!(s.batch_limit().max_bytes, 100, "a new, empty file");
+    write(&mut s, 10, 0);
+    assert_eq!(std::fs::read(d.path().join("app.log")).unwrap(), [b'x'; 10]);
+}

@@ -116,6 +116,9 @@ impl std::error::Error for FlushError {}
 pub enum ReopenError {
     /// The writer has shut down; nothing was reopened.
     ShutDown,
+    /// Called on the writer thread (from a sink, or code a sink calls),
+    /// which cannot wait for itself; nothing was reopened.
+    OnWriterThread,
     /// Some sinks could not open their paths again; they keep writing to
     /// the files they had open. Each failure counts in `Stats::errors`.
     Failed {
@@ -130,6 +133,12 @@ impl fmt::Display for ReopenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ReopenError::ShutDown => write!(f, "logger is shut down"),
+            ReopenError::OnWriterThread => {
+                write!(
+                    f,
+                    "reopen called on the writer thread, which cannot wait for itself"
+                )
+            }
             ReopenError::Failed { sinks, last } => {
                 write!(f, "{sinks} sink(s) kept their old files: {last}")
             }

@@ -206,6 +206,10 @@ impl Logger {
     pub fn reopen(&self) -> Result<(), ReopenError> {
         let sh = &self.shared;
         let f = &sh.flush;
+        let me = std::thread::current().id();
+        if sh.signal.thread.get().is_some_and(|w| w.id() == me) {
+            return Err(ReopenError::OnWriterThread);
+        }
         let before = f.reopen_failed.load(Ordering::Acquire);
         match &self.sync_writer {
             Some(_) if sh.is_closed() => return Err(ReopenError::ShutDown),

@@ -75,7 +75,11 @@ enum Placement {
 /// An open log file; see the module docs.
 #[derive(Debug)]
 pub(crate) struct ActiveFile {
+    /// The path as given, for messages.
     pub path: PathBuf,
+    /// The path made absolute when first opened, so a later `chdir` does
+    /// not move the file that reopening and path checks look at.
+    absolute: PathBuf,
     pub file: Arc<File>,
     /// Positioned: the offset of the next batch (the bytes reserved so
     /// far). Append: the file's length at open plus the bytes appended
@@ -98,9 +102,19 @@ impl ActiveFile {
             true => Placement::Positioned,
             false => Placement::Append,
         };
-        match open_regular(path, placement) {
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        ActiveFile::open_at(path, absolute, placement)
+    }
+
+    fn open_at(
+        path: &Path,
+        absolute: PathBuf,
+        placement: Placement,
+    ) -> Result<ActiveFile, OpenError> {
+        match open_regular(&absolute, placement) {
             Ok((file, meta)) => Ok(ActiveFile {
                 path: path.to_path_buf(),
+                absolute,
                 file: Arc::new(file),
                 len: meta.len(),
                 placement,
@@ -147,7 +161,7 @@ impl ActiveFile {
     /// Whether `path` no longer names the open file: it is missing, or it
     /// is another file. One `stat(2)`; an error other than "missing" says no.
     pub(crate) fn path_changed(&self) -> bool {
-        match std::fs::metadata(&self.path) {
+        match std::fs::metadata(&self.absolute) {
             Ok(m) => (m.dev(), m.ino()) != self.id,
             Err(e) => e.kind() == io::ErrorKind::NotFound,
         }
@@ -158,7 +172,7 @@ impl ActiveFile {
     /// length (its last block's zero padding).
     pub(crate) fn reopen(&mut self) -> io::Result<()> {
         self.trim()?;
-        match ActiveFile::open(&self.path, self.placement == Placement::Positioned) {
+        match ActiveFile::open_at(&self.path, self.absolute.clone(), self.placement) {
             Ok(f) => {
                 *self = f;
                 Ok(())
@@ -260,6 +274,22 @@ mod tests {
         assert!(f.path_changed(), "replaced");
         std::fs::remove_file(&p).unwrap();
         assert!(f.path_changed(), "deleted");
+    }
+
+    #[test]
+    fn a_relative_path_keeps_naming_the_same_file_after_chdir() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let cwd = std::env::current_dir().unwrap();
+        std::env::set_current_dir(a.path()).unwrap();
+        let mut f = ActiveFile::open(Path::new("rel.log"), false).unwrap();
+        std::env::set_current_dir(b.path()).unwrap();
+        let changed = f.path_changed();
+        let reopened = f.reopen();
+        std::env::set_current_dir(cwd).unwrap();
+        assert!(!changed, "rel.log in the new directory is not the file");
+        reopened.unwrap();
+        assert!(!b.path().join("rel.log").exists());
+        assert_eq!(f.path, Path::new("rel.log"), "messages keep the given path");
     }
 
     #[test]

@@ -18,11 +18,15 @@ use uringlog::{ReopenCause, Sink, Target, WriteOutcome};
 ///   whole (each batch of whole lines is one `write`), none overwrites
 ///   another.
 /// - A failed write (disk full, `EFBIG`, `EIO`): the batch's records are
-///   counted dropped, and the bytes of it that reached the file are cut
-///   off again when nothing follows them, so the file holds exactly the
-///   records counted written and never a torn line followed by more
-///   records. When another writer appended after them they stay, and the
-///   error names their offset and length.
+///   counted dropped. The bytes of it that reached the file are read back
+///   and, while they are still the file's last bytes, cut off before
+///   anything more is written: a file only this logger writes holds exactly
+///   the records counted written, and never a torn line followed by more
+///   records. When another writer appended after them they stay (cutting
+///   would destroy its lines), and the error report says so. The check and
+///   the cut are two system calls apart: another process's write landing
+///   in between is cut too. (The check needs read access; a file the
+///   logger may only write keeps the bytes, reported.)
 ///
 /// # Reopening
 ///
@@ -35,9 +39,10 @@ use uringlog::{ReopenCause, Sink, Target, WriteOutcome};
 ///   submitting a batch, the writer asks whether the path still names the
 ///   open file (one `stat(2)`). When the path is missing the sink creates
 ///   it; when it names another file the sink opens that one; writing goes
-///   on there. Batches submitted up to about a second after the deletion
-///   go to the deleted file and are lost with it; an idle logger checks
-///   with its next batch.
+///   on there. Batches submitted within a second of the deletion may go
+///   to the deleted file and are lost with it (they count as written);
+///   any batch submitted later goes to the new one. An idle logger does
+///   not check: its next batch does.
 /// - A reopen that fails (the directory is gone, no permission) keeps
 ///   writing to the file open before; the error is counted in
 ///   `Stats::errors` and reported in `Logger::recent_errors`.

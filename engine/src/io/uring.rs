@@ -22,9 +22,9 @@
 //!   write runs. io_uring does not order two writes in flight, so a sink has
 //!   one append in the kernel at a time, in submission order (a short write's
 //!   remainder goes before the next batch). After a failed append, the
-//!   sink's next write starts only once the failure has been *reported*: the
-//!   sink cuts the failed batch's bytes in `on_write`, before anything can
-//!   follow them;
+//!   sink's next write starts only once the failure has been *reported*:
+//!   the writer cuts the failed batch's bytes off the file when it is told
+//!   (`writer::append`), before anything can follow them;
 //! - **stream** (pipe, terminal, socket): one write in the kernel at a time,
 //!   in order, at the descriptor's own position.
 //!
@@ -41,7 +41,7 @@
 //!
 //! Each pass first copies every CQE out of the completion ring, then acts:
 //! - `res < len`: a short write; the remainder is resubmitted at
-//!   `offset + res` (streams: in order, before any later write).
+//!   `offset + res` (appends and streams: at -1, before any later write).
 //! - `-EAGAIN` / `-EINTR`: resubmitted as is, at most [`MAX_RETRIES`] times
 //!   in a row without progress; then the batch fails with that errno.
 //! - any other error (`-ENOSPC`, `-EIO`, `-EFBIG`, ...): the batch fails at
@@ -670,7 +670,7 @@ impl Uring {
 /// What a batch the failure rule discarded reports (the earlier failure's
 /// own report names its offset).
 const DISCARDED: &str =
-    "discarded: an earlier batch to this file failed, and the file is cut back to where it began";
+    "discarded: an earlier batch to this file failed, and the file is cut back to where that batch began";
 
 fn completion(op: WriteOp) -> Completion {
     let offset = op.offset();

@@ -125,3 +125,26 @@ pub fn o_direct_available(test: &str, dir: &std::path::Path) -> bool {
     let _ = std::fs::remove_file(&probe);
     ok
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{skip, Needs};
+
+    /// Sets the variable for a moment: no other unit test of this crate
+    /// reads the environment, and the integration tests are processes of
+    /// their own.
+    #[test]
+    fn a_skip_fails_where_the_feature_is_required() {
+        let var = Needs::ODirect.variable();
+        std::env::remove_var(var);
+        skip(Needs::ODirect, "t", &"no O_DIRECT here"); // prints, returns
+        std::env::set_var(var, "1");
+        let r = std::panic::catch_unwind(|| skip(Needs::ODirect, "t", &"no O_DIRECT here"));
+        std::env::remove_var(var);
+        let msg = *r.unwrap_err().downcast::<String>().unwrap();
+        assert_eq!(
+            msg,
+            "t cannot run: no O_DIRECT here; URINGLOG_REQUIRE_O_DIRECT=1 requires it"
+        );
+    }
+}

@@ -39,6 +39,8 @@ pub const MIN_BATCH_BYTES: usize = 4 * 1024;
 /// Largest `batch_bytes` accepted.
 pub const MAX_BATCH_BYTES: usize = 64 << 20;
 const _: () = assert!(MIN_RING_CAPACITY > crate::record::HEADER_LEN * 4);
+// Every record a ring can hold has a length that fits the header's 32 bits.
+const _: () = assert!(MAX_RING_CAPACITY <= u32::MAX as usize);
 const _: () = assert!(MIN_BATCH_BYTES <= MAX_BATCH_BYTES && MIN_RING_CAPACITY <= MAX_RING_CAPACITY);
 /// Largest `io_depth` accepted (batches in flight with io_uring).
 pub const MAX_IO_DEPTH: usize = MAX_DEPTH;

@@ -15,6 +15,7 @@
 //! value := Str/Bytes: len u32 LE, bytes | I64/U64/F64: 8 bytes LE | F32: 4 bytes LE | Bool: 1 byte | Null: nothing
 //! ```
 
+use crate::payload::Capped;
 use crate::record::truncate_str;
 use std::fmt;
 
@@ -47,8 +48,12 @@ pub trait FieldValue {
 }
 
 /// Receives one field value; each method consumes the writer.
+///
+/// Values are copied into the record being built, which never grows past
+/// the logger's ring capacity: a longer record is counted oversized, and
+/// copying stops as soon as it is certain to be (see `Stats::oversized`).
 pub struct FieldWriter<'a> {
-    out: &'a mut Vec<u8>,
+    out: Capped<'a>,
     done: bool,
 }
 
@@ -73,21 +78,25 @@ enum Tag {
 }
 
 impl<'a> FieldWriter<'a> {
-    fn new(out: &'a mut Vec<u8>) -> FieldWriter<'a> {
-        FieldWriter { out, done: false }
+    fn new(out: &'a mut Vec<u8>, cap: usize) -> FieldWriter<'a> {
+        FieldWriter {
+            out: Capped { out, cap },
+            done: false,
+        }
     }
 
     fn tag(&mut self, t: Tag) {
-        self.out.push(t as u8);
+        self.out.put(&[t as u8]);
         self.done = true;
     }
 
+    /// A tag, a 32-bit length and the bytes. A length past `u32::MAX` is
+    /// past every cap too: the record is oversized, whatever is written.
     fn with_len(mut self, t: Tag, b: &[u8]) {
         self.tag(t);
-        self.out
-            .extend_from_slice(&(b.len().min(u32::MAX as usize) as u32).to_le_bytes());
-        self.out
-            .extend_from_slice(&b[..b.len().min(u32::MAX as usize)]);
+        let len = u32::try_from(b.len()).unwrap_or(u32::MAX);
+        self.out.put(&len.to_le_bytes());
+        self.out.put(b);
     }
 
     /// A string.
@@ -104,31 +113,31 @@ impl<'a> FieldWriter<'a> {
     /// A signed integer.
     pub fn i64(mut self, v: i64) {
         self.tag(Tag::I64);
-        self.out.extend_from_slice(&v.to_le_bytes());
+        self.out.put(&v.to_le_bytes());
     }
 
     /// An unsigned integer.
     pub fn u64(mut self, v: u64) {
         self.tag(Tag::U64);
-        self.out.extend_from_slice(&v.to_le_bytes());
+        self.out.put(&v.to_le_bytes());
     }
 
     /// A float (non-finite values are `null` in JSON).
     pub fn f64(mut self, v: f64) {
         self.tag(Tag::F64);
-        self.out.extend_from_slice(&v.to_le_bytes());
+        self.out.put(&v.to_le_bytes());
     }
 
     /// A single-precision float, shown with its own shortest digits.
     pub fn f32(mut self, v: f32) {
         self.tag(Tag::F32);
-        self.out.extend_from_slice(&v.to_le_bytes());
+        self.out.put(&v.to_le_bytes());
     }
 
     /// A boolean.
     pub fn bool(mut self, v: bool) {
         self.tag(Tag::Bool);
-        self.out.push(v as u8);
+        self.out.put(&[v as u8]);
     }
 
     /// No value (`null` in JSON).
@@ -137,20 +146,25 @@ impl<'a> FieldWriter<'a> {
     }
 
     /// A string produced by `Display` (or `Debug`, through `format_args!`).
+    /// Writing fails (`fmt::Error`) once the record is certain to be
+    /// oversized, so a `Display` impl that propagates errors stops early.
     pub fn display(mut self, v: &dyn fmt::Display) {
         self.tag(Tag::Str);
-        let at = self.out.len();
-        self.out.extend_from_slice(&[0; 4]);
-        let _ = fmt::write(&mut VecWriter(self.out), format_args!("{v}"));
-        let len = (self.out.len() - at - 4).min(u32::MAX as usize) as u32;
-        self.out[at..at + 4].copy_from_slice(&len.to_le_bytes());
+        let at = self.out.out.len();
+        if !self.out.put(&[0; 4]) {
+            return;
+        }
+        let _ = fmt::write(&mut self.out, format_args!("{v}"));
+        if let Ok(len) = u32::try_from(self.out.out.len() - at - 4) {
+            self.out.out[at..at + 4].copy_from_slice(&len.to_le_bytes());
+        }
     }
 }
 
 impl Drop for FieldWriter<'_> {
     fn drop(&mut self) {
         if !self.done {
-            self.out.push(Tag::Null as u8);
+            self.out.put(&[Tag::Null as u8]);
         }
     }
 }
@@ -278,23 +292,27 @@ impl fmt::Write for VecWriter<'_> {
 }
 
 /// Encodes the message and `fields` as a `Fields` payload into `out`
-/// (cleared first).
-pub(crate) fn encode_payload(out: &mut Vec<u8>, args: fmt::Arguments<'_>, fields: &[Field<'_>]) {
+/// (cleared first), stopping once it holds more than `cap` bytes: such a
+/// payload can never be pushed and is counted oversized, so the values
+/// left are not encoded at all.
+pub(crate) fn encode_payload(
+    out: &mut Vec<u8>,
+    args: fmt::Arguments<'_>,
+    fields: &[Field<'_>],
+    cap: usize,
+) {
     out.clear();
     out.extend_from_slice(&[0; 4]);
-    match args.as_str() {
-        Some(s) => out.extend_from_slice(s.as_bytes()),
-        None => {
-            let _ = fmt::write(&mut VecWriter(out), args);
-        }
-    }
-    let msg_len = (out.len() - 4) as u32;
+    Capped { out, cap }.write_args(args);
+    let msg_len = u32::try_from(out.len() - 4).unwrap_or(u32::MAX);
     out[..4].copy_from_slice(&msg_len.to_le_bytes());
     for (key, value) in fields {
         let key = truncate_str(key, MAX_KEY_LEN);
-        out.push(key.len() as u8);
-        out.extend_from_slice(key.as_bytes());
-        value.encode_field(FieldWriter::new(out));
+        let mut c = Capped { out, cap };
+        if !(c.put(&[key.len() as u8]) && c.put(key.as_bytes())) {
+            return;
+        }
+        value.encode_field(FieldWriter::new(out, cap));
     }
 }
 
@@ -396,7 +414,7 @@ mod tests {
 
     fn decode(fields: &[Field<'_>], args: fmt::Arguments<'_>) -> (Vec<u8>, Vec<(String, String)>) {
         let mut out = Vec::new();
-        encode_payload(&mut out, args, fields);
+        encode_payload(&mut out, args, fields, usize::MAX);
         let (msg, enc) = split_payload(&out).unwrap();
         let list = Fields::new(enc)
             .map(|(k, v)| (String::from_utf8(k.to_vec()).unwrap(), format!("{v:?}")))

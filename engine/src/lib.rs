@@ -66,6 +66,7 @@ mod io;
 mod level;
 mod logger;
 mod macros;
+mod payload;
 mod policy;
 mod producer;
 mod record;

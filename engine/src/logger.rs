@@ -5,26 +5,48 @@
 //! logs through it. Several loggers may coexist; each thread holds one
 //! producer per logger it has used. When the thread exits, its producers are
 //! dropped, the writer drains what they left and releases their rings.
+//!
+//! The message is formatted into the thread's scratch buffer *before* the
+//! producer list is borrowed, so user code run by the formatting (`Display`,
+//! `FieldValue`) may itself log through any logger on this thread: its
+//! record is committed first (it finished first), the outer one after it.
 
 use crate::builder::Builder;
 use crate::error::{FlushError, ReopenError};
 use crate::field::Field;
 use crate::io::IoBackendInfo;
 use crate::level::Level;
-use crate::producer::Producer;
+use crate::payload::{fill_payload, format_text};
+use crate::producer::{keep_scratch, Producer};
+use crate::record::RecordKind;
 use crate::shared::{lock, Shared};
 use crate::stats::Stats;
 use crate::sync_mode::SyncWriter;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-thread_local! {
+/// What a thread keeps for logging through `Logger` handles.
+struct Local {
     /// This thread's producers, one per logger it has logged through.
-    static LOCAL: RefCell<Vec<Producer>> = const { RefCell::new(Vec::new()) };
+    /// Borrowed only to commit a formatted record or register a producer:
+    /// never while user code runs, except a sync-mode sink's.
+    producers: RefCell<Vec<Producer>>,
+    /// The formatting buffer, taken out while a message is formatted (a
+    /// nested call formats into a fresh one).
+    scratch: Cell<Vec<u8>>,
+}
+
+thread_local! {
+    static LOCAL: Local = const {
+        Local {
+            producers: RefCell::new(Vec::new()),
+            scratch: Cell::new(Vec::new()),
+        }
+    };
 }
 
 /// A handle to a logger: `Clone + Send + Sync`, cheap to clone.
@@ -75,8 +97,16 @@ impl Logger {
     /// Logs one record through the calling thread's producer.
     #[inline]
     pub fn log(&self, level: Level, target: &str, args: fmt::Arguments<'_>) {
-        if self.shared.enabled(level) {
-            self.with_producer(|p| p.log_enabled(level, target, args));
+        if !self.shared.enabled(level) {
+            return;
+        }
+        match args.as_str() {
+            Some(s) => {
+                self.with_producer(|p| p.commit(RecordKind::Text, level, target, s.as_bytes()))
+            }
+            None => self.log_filled(RecordKind::Text, level, target, |buf, cap| {
+                format_text(buf, args, cap)
+            }),
         }
     }
 
@@ -91,7 +121,35 @@ impl Logger {
         args: fmt::Arguments<'_>,
     ) {
         if self.shared.enabled(level) {
-            self.with_producer(|p| p.log_fields_enabled(level, target, fields, args));
+            self.log_filled(RecordKind::Fields, level, target, |buf, cap| {
+                crate::field::encode_payload(buf, args, fields, cap)
+            });
+        }
+    }
+
+    /// Fills the thread's scratch buffer with `fill` (user code), with no
+    /// borrow held, then commits it through this thread's producer.
+    #[inline]
+    fn log_filled(
+        &self,
+        kind: RecordKind,
+        level: Level,
+        target: &str,
+        fill: impl FnOnce(&mut Vec<u8>, usize),
+    ) {
+        let logged = LOCAL
+            .try_with(|local| {
+                let mut buf = local.scratch.take();
+                fill_payload(&self.shared, &mut buf, fill);
+                let logged = self.on_producer(local, |p| p.commit(kind, level, target, &buf));
+                local
+                    .scratch
+                    .set(keep_scratch(buf, self.shared.ring_capacity));
+                logged
+            })
+            .unwrap_or(false);
+        if !logged {
+            self.shared.count_lost_call();
         }
     }
 
@@ -100,24 +158,29 @@ impl Logger {
     #[inline]
     fn with_producer(&self, f: impl FnOnce(&mut Producer)) {
         let logged = LOCAL
-            .try_with(|cell| {
-                let Ok(mut list) = cell.try_borrow_mut() else {
-                    return false;
-                };
-                let p = match list
-                    .iter()
-                    .position(|p| Arc::ptr_eq(&p.shared, &self.shared))
-                {
-                    Some(i) => &mut list[i],
-                    None => self.register_local(&mut list),
-                };
-                f(p);
-                true
-            })
+            .try_with(|local| self.on_producer(local, f))
             .unwrap_or(false);
         if !logged {
-            self.count_unroutable();
+            self.shared.count_lost_call();
         }
+    }
+
+    /// Runs `f` on the producer in `local`; false when the list is borrowed
+    /// (a sync-mode sink logging from inside its own write).
+    #[inline]
+    fn on_producer(&self, local: &Local, f: impl FnOnce(&mut Producer)) -> bool {
+        let Ok(mut list) = local.producers.try_borrow_mut() else {
+            return false;
+        };
+        let p = match list
+            .iter()
+            .position(|p| Arc::ptr_eq(&p.shared, &self.shared))
+        {
+            Some(i) => &mut list[i],
+            None => self.register_local(&mut list),
+        };
+        f(p);
+        true
     }
 
     #[cold]
@@ -126,15 +189,6 @@ impl Logger {
         list.retain(|p| !p.shared.is_closed());
         list.push(Producer::register(&self.shared, self.sync_writer.as_ref()));
         list.last_mut().expect("just pushed")
-    }
-
-    /// A call made while this thread's producers are unavailable (logging
-    /// from inside a `Display` impl being logged, or from a thread-local
-    /// destructor): counted as enqueued and dropped.
-    #[cold]
-    fn count_unroutable(&self) {
-        self.shared.misc.enqueued.fetch_add(1, Ordering::Relaxed);
-        self.shared.misc.dropped.fetch_add(1, Ordering::Relaxed);
     }
 
     /// An explicit producer with its own ring, for hot loops that want no

@@ -1,13 +1,20 @@
 //! `Producer`: one thread's writing end of its logger.
 //!
-//! A log call: level check (one relaxed load), the raw clock, the message
-//! formatted by `core::fmt` into a reused buffer (or taken as is when it has
-//! no arguments), then one reserve/copy/commit into the ring. No allocation
-//! once the buffer has grown to the message size, no lock, no syscall —
-//! except waking a parked writer, and parking when `Block` finds the ring full.
+//! A log call: level check (one relaxed load), the message formatted by
+//! `core::fmt` into a reused buffer (or taken as is when it has no
+//! arguments), the raw clock, then one reserve/copy/commit into the ring.
+//! No allocation once the buffer has grown to the message size, no lock, no
+//! syscall — except waking a parked writer, and parking when `Block` finds
+//! the ring full.
+//!
+//! The call is counted `enqueued` when its record is committed (pushed,
+//! refused or found oversized), right before the push; if the user code
+//! that formats it panics first, `payload::fill_payload` counts it
+//! enqueued and dropped instead.
 
 use crate::field::{encode_payload, Field};
 use crate::level::Level;
+use crate::payload::{fill_payload, format_text};
 use crate::policy::Policy;
 use crate::record::{truncate_str, Header, RecordKind, MAX_TARGET_LEN};
 use crate::ring::{new_ring, ByteProducer, RingWriter};
@@ -32,23 +39,6 @@ enum Route {
     Sync(Arc<SyncWriter>),
     /// Registered after shutdown: every record is counted dropped.
     Closed,
-}
-
-/// Formats into a vector, giving up once it holds more than `.1` bytes
-/// (such a message cannot fit the ring anyway and is counted oversized).
-struct CappedWriter<'a>(&'a mut Vec<u8>, usize);
-
-impl fmt::Write for CappedWriter<'_> {
-    #[inline]
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        if self.0.len() + s.len() > self.1 {
-            let room = (self.1 + 1).saturating_sub(self.0.len());
-            self.0.extend_from_slice(&s.as_bytes()[..room.min(s.len())]);
-            return Err(fmt::Error);
-        }
-        self.0.extend_from_slice(s.as_bytes());
-        Ok(())
-    }
 }
 
 /// Spins before a blocked producer starts yielding.
@@ -152,20 +142,12 @@ impl Producer {
     /// Logs a record that already passed the level filter.
     #[inline]
     pub(crate) fn log_enabled(&mut self, level: Level, target: &str, args: fmt::Arguments<'_>) {
-        if !self.admit() {
-            return;
+        match args.as_str() {
+            Some(s) => self.commit(RecordKind::Text, level, target, s.as_bytes()),
+            None => self.log_filled(RecordKind::Text, level, target, |buf, cap| {
+                format_text(buf, args, cap)
+            }),
         }
-        let clock = self.shared.clock.now_raw();
-        let payload = match args.as_str() {
-            Some(s) => Payload::Static(s.as_bytes()),
-            None => {
-                self.scratch.clear();
-                let cap = self.shared.ring_capacity;
-                let _ = fmt::write(&mut CappedWriter(&mut self.scratch, cap), args);
-                Payload::Scratch
-            }
-        };
-        self.commit(RecordKind::Text, level, clock, target, payload);
     }
 
     /// [`Producer::log_fields`] after the level filter: message and fields
@@ -178,48 +160,58 @@ impl Producer {
         fields: &[Field<'_>],
         args: fmt::Arguments<'_>,
     ) {
-        if !self.admit() {
-            return;
-        }
-        let clock = self.shared.clock.now_raw();
-        encode_payload(&mut self.scratch, args, fields);
-        self.commit(RecordKind::Fields, level, clock, target, Payload::Scratch);
+        self.log_filled(RecordKind::Fields, level, target, |buf, cap| {
+            encode_payload(buf, args, fields, cap)
+        });
     }
 
-    /// Counts the call; false (and counted dropped) after shutdown.
+    /// Fills the scratch buffer with `fill` (user code: see `payload`),
+    /// then commits it.
     #[inline]
-    fn admit(&mut self) -> bool {
-        let counters = &self.ring_shared.counters;
-        bump(&counters.enqueued);
-        if self.shared.is_closed() {
-            bump(&counters.dropped);
-            return false;
-        }
-        true
-    }
-
-    /// Pushes one record into the ring (or writes it, in sync mode).
-    #[inline]
-    fn commit(
+    fn log_filled(
         &mut self,
         kind: RecordKind,
         level: Level,
-        clock: u64,
         target: &str,
-        payload: Payload,
+        fill: impl FnOnce(&mut Vec<u8>, usize),
     ) {
+        let mut buf = std::mem::take(&mut self.scratch);
+        fill_payload(&self.shared, &mut buf, fill);
+        self.commit(kind, level, target, &buf);
+        self.scratch = keep_scratch(buf, self.shared.ring_capacity);
+    }
+
+    /// Counts the call and pushes its record into the ring (or writes it,
+    /// in sync mode). A record longer than the ring's largest, or than 4 GiB,
+    /// is counted dropped and oversized.
+    #[inline]
+    pub(crate) fn commit(&mut self, kind: RecordKind, level: Level, target: &str, payload: &[u8]) {
         let counters = &self.ring_shared.counters;
-        let msg: &[u8] = match payload {
-            Payload::Static(s) => s,
-            Payload::Scratch => &self.scratch,
-        };
-        let target = truncate_str(target, MAX_TARGET_LEN);
-        let ring = match &mut self.ring {
-            Route::Ring(ring) => ring,
+        bump(&counters.enqueued);
+        let max = match &self.ring {
+            Route::Ring(ring) => ring.max_record_len(),
+            Route::Sync(_) => self.shared.ring_capacity,
             Route::Closed => {
                 bump(&counters.dropped);
                 return;
             }
+        };
+        if self.shared.is_closed() {
+            bump(&counters.dropped);
+            return;
+        }
+        let clock = self.shared.clock.now_raw();
+        let target = truncate_str(target, MAX_TARGET_LEN);
+        let header = match Header::new(kind, level, clock, target.len(), payload.len()) {
+            Some(h) if h.len as usize <= max => h,
+            _ => {
+                bump(&counters.dropped);
+                bump(&counters.oversized);
+                return;
+            }
+        };
+        let ring = match &mut self.ring {
+            Route::Ring(ring) => ring,
             Route::Sync(w) => {
                 let r = SyncRecord {
                     kind,
@@ -227,17 +219,16 @@ impl Producer {
                     clock,
                     thread: self.ring_shared.thread_id,
                     target,
-                    payload: msg,
+                    payload,
                 };
                 w.write(&self.shared, counters, r);
                 return;
             }
+            Route::Closed => unreachable!("returned above"),
         };
-        let header = Header::new(kind, level, clock, target.len(), msg.len());
         let len = header.len as usize;
-        let parts = [&header.encode()[..], target.as_bytes(), msg];
+        let parts = [&header.encode()[..], target.as_bytes(), payload];
         let pushed = match ring {
-            _ if len > ring.max_record_len() => Push::Oversized,
             RingWriter::Lossless(ring) => {
                 push_lossless(ring, &self.ring_shared, &self.shared, &parts, len)
             }
@@ -260,14 +251,18 @@ impl Producer {
                     self.shared.wake_writer();
                 }
             }
-            Push::Oversized => {
-                bump(&counters.dropped);
-                bump(&counters.oversized);
-            }
         }
-        if self.scratch.capacity() > SCRATCH_KEEP_BYTES.max(self.shared.ring_capacity) {
-            self.scratch = Vec::new();
-        }
+    }
+}
+
+/// `buf` to keep as a formatting buffer: itself, unless a huge message grew
+/// it past what is worth keeping for the thread's life.
+#[inline]
+pub(crate) fn keep_scratch(buf: Vec<u8>, ring_capacity: usize) -> Vec<u8> {
+    if buf.capacity() > SCRATCH_KEEP_BYTES.max(ring_capacity) {
+        Vec::new()
+    } else {
+        buf
     }
 }
 
@@ -276,8 +271,6 @@ enum Push {
     Done,
     /// Refused by the policy (`DropNewest` full, or shutdown while blocked).
     Refused,
-    /// Larger than the ring can ever hold.
-    Oversized,
 }
 
 /// Pushes a record of `len` bytes (the sum of `parts`, at most the ring's
@@ -297,13 +290,6 @@ fn push_lossless(
         Policy::Block if push_blocking(ring, rs, shared, parts, len) => Push::Done,
         _ => Push::Refused,
     }
-}
-
-/// Where a record's payload is: a static message, or the scratch buffer.
-#[derive(Clone, Copy)]
-enum Payload {
-    Static(&'static [u8]),
-    Scratch,
 }
 
 impl Drop for Producer {

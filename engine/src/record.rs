@@ -71,25 +71,29 @@ impl Header {
     /// The header of a text record for `target` and a message of `msg_len` bytes.
     #[cfg(test)]
     pub(crate) fn text(level: Level, clock: u64, target_len: usize, msg_len: usize) -> Header {
-        Header::new(RecordKind::Text, level, clock, target_len, msg_len)
+        Header::new(RecordKind::Text, level, clock, target_len, msg_len).expect("a short record")
     }
 
-    /// The header of a record of `kind` with a payload of `payload_len` bytes.
+    /// The header of a record of `kind` with a payload of `payload_len`
+    /// bytes; `None` when the framed record does not fit the 32-bit length
+    /// (nor, then, any ring: see `MAX_RING_CAPACITY`).
     pub(crate) fn new(
         kind: RecordKind,
         level: Level,
         clock: u64,
         target_len: usize,
         payload_len: usize,
-    ) -> Header {
-        debug_assert!(target_len <= MAX_TARGET_LEN);
-        Header {
-            len: (HEADER_LEN + target_len + payload_len) as u32,
+    ) -> Option<Header> {
+        let len = HEADER_LEN
+            .checked_add(target_len)?
+            .checked_add(payload_len)?;
+        Some(Header {
+            len: u32::try_from(len).ok()?,
             kind,
             level,
-            target_len: target_len as u16,
+            target_len: u16::try_from(target_len).ok()?,
             clock,
-        }
+        })
     }
 
     pub(crate) fn encode(&self) -> [u8; HEADER_LEN] {
@@ -272,6 +276,29 @@ mod tests {
         assert_eq!(Header::decode(&h.encode()), Ok(h));
         assert_eq!(h.len, 123);
         assert_eq!(h.payload_len(), 100);
+    }
+
+    #[test]
+    fn lengths_past_32_bits_are_refused_not_wrapped() {
+        let max = u32::MAX as usize;
+        let fits = Header::new(
+            RecordKind::Fields,
+            Level::Info,
+            0,
+            10,
+            max - HEADER_LEN - 10,
+        );
+        assert_eq!(fits.map(|h| h.len), Some(u32::MAX));
+        let one_more = Header::new(RecordKind::Fields, Level::Info, 0, 10, max - HEADER_LEN - 9);
+        assert_eq!(one_more, None);
+        assert_eq!(
+            Header::new(RecordKind::Text, Level::Info, 0, 0, usize::MAX),
+            None
+        );
+        assert_eq!(
+            Header::new(RecordKind::Text, Level::Info, 0, 1 << 16, 0),
+            None
+        );
     }
 
     #[test]

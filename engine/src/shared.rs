@@ -173,7 +173,7 @@ pub(crate) struct Shared {
     pub new_rings: AtomicBool,
     pub registry: Mutex<Registry>,
     pub counters: Padded<WriterCounters>,
-    /// Calls that could not reach a ring (re-entrant logging, thread exit).
+    /// Calls that never reached a ring (see `count_lost_call`).
     pub misc: ProducerCounters,
     pub flush: FlushState,
     pub backend: OnceLock<IoBackendInfo>,
@@ -252,6 +252,16 @@ impl Shared {
         let end = lock(&self.shutdown_deadline).unwrap_or(now + DROP_SHUTDOWN_TIMEOUT);
         let left = end.saturating_duration_since(now);
         now + left - (left / 4).min(SETTLE_MARGIN)
+    }
+
+    /// A call that never reached a ring — its formatting panicked, or the
+    /// thread's producers were unavailable (a thread-local destructor, a
+    /// sync-mode sink logging from inside its write): counted enqueued and
+    /// dropped.
+    #[cold]
+    pub(crate) fn count_lost_call(&self) {
+        self.misc.enqueued.fetch_add(1, Ordering::Relaxed);
+        self.misc.dropped.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Records an error description for `recent_errors`, keeping the newest.

@@ -370,7 +370,7 @@ pub(crate) mod testing {
     /// A record with `fields` encoded from `(key, value)` pairs.
     pub(crate) fn encoded(fields: &[crate::field::Field<'_>]) -> Vec<u8> {
         let mut out = Vec::new();
-        crate::field::encode_payload(&mut out, format_args!(""), fields);
+        crate::field::encode_payload(&mut out, format_args!(""), fields, usize::MAX);
         out.drain(..4);
         out
     }

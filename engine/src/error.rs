@@ -79,6 +79,9 @@ pub enum FlushError {
         /// The timeout that expired, in milliseconds.
         timeout_ms: u64,
     },
+    /// Called on the writer thread itself (from a sink, or a library it
+    /// calls): the writer cannot wait for itself. Returned at once.
+    OnWriterThread,
     /// I/O errors since the previous flush returned: failed batches, whose
     /// records are counted in `Stats::dropped`, or errors a sink survived
     /// without losing records (a failed rotation). All count in `Stats::errors`.
@@ -97,6 +100,10 @@ impl fmt::Display for FlushError {
             FlushError::Timeout { timeout_ms } => {
                 write!(f, "flush did not complete within {timeout_ms} ms")
             }
+            FlushError::OnWriterThread => write!(
+                f,
+                "flush called on the logger's writer thread (from a sink): it cannot wait for itself"
+            ),
             FlushError::Io {
                 failed_batches,
                 last,
@@ -165,6 +172,13 @@ pub enum ShutdownError {
         /// Counters after the panic.
         stats: crate::Stats,
     },
+    /// Called on the writer thread itself (a sink owning the guard): the
+    /// logger stops accepting records and the writer drains and ends once
+    /// the sink returns; nothing waited. The counters as they stood then.
+    OnWriterThread {
+        /// Counters at the time of the call.
+        stats: crate::Stats,
+    },
 }
 
 impl fmt::Display for ShutdownError {
@@ -176,6 +190,10 @@ impl fmt::Display for ShutdownError {
                 stats.pending()
             ),
             ShutdownError::WriterPanicked { .. } => write!(f, "writer thread panicked"),
+            ShutdownError::OnWriterThread { .. } => write!(
+                f,
+                "shutdown called on the logger's writer thread (from a sink): it cannot wait for itself"
+            ),
         }
     }
 }

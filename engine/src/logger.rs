@@ -201,7 +201,9 @@ impl Logger {
     /// been handed to the kernel (or counted dropped).
     ///
     /// Returns [`FlushError::Io`] when batches failed since the previous
-    /// flush returned, and [`FlushError::ShutDown`] after shutdown.
+    /// flush returned, [`FlushError::ShutDown`] after shutdown, and
+    /// [`FlushError::OnWriterThread`] at once when called from a sink (the
+    /// writer thread cannot wait for itself).
     pub fn flush(&self) -> Result<(), FlushError> {
         self.flush_inner(None)
     }
@@ -314,6 +316,9 @@ impl Logger {
         let sh = &self.shared;
         if sh.writer_done.load(Ordering::Acquire) {
             return Err(FlushError::ShutDown);
+        }
+        if sh.on_writer_thread() {
+            return Err(FlushError::OnWriterThread);
         }
         // SeqCst: pairs with the writer's Acquire load in `control`; every
         // record this thread (or any thread that synchronised with it)

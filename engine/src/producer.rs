@@ -95,6 +95,7 @@ impl Producer {
             reg.pending.push(RingHandoff {
                 reader: r,
                 shared: ring_shared.clone(),
+                on_writer: shared.on_writer_thread(),
             });
             // Release: the writer's acquire load of `new_rings` then sees the
             // pushed ring (the mutex orders it too; this makes the flag exact).
@@ -316,7 +317,8 @@ impl Producer {
 }
 
 /// The `Block` slow path: spin, yield, then park until the writer frees
-/// room. Returns false only when the logger shut down meanwhile.
+/// room. Returns false when the logger shut down meanwhile, and at once on
+/// the writer thread itself (a sink logging): it would wait for itself.
 #[cold]
 #[inline(never)]
 fn push_blocking(
@@ -326,6 +328,9 @@ fn push_blocking(
     parts: &[&[u8]; 3],
     need: usize,
 ) -> bool {
+    if shared.on_writer_thread() {
+        return false;
+    }
     let mut round = 0u32;
     loop {
         // Keep trying while the writer drains at shutdown: its close makes

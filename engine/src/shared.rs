@@ -142,6 +142,9 @@ impl RingShared {
 pub(crate) struct RingHandoff {
     pub reader: RingReader,
     pub shared: Arc<RingShared>,
+    /// Registered on the writer thread itself (a sink, or a library it
+    /// calls, logging): drained under the feedback rule in `writer::drain`.
+    pub on_writer: bool,
 }
 
 /// Rings known to the logger; locked on registration, retirement, `stats()`.
@@ -224,6 +227,12 @@ impl Shared {
     #[inline]
     pub(crate) fn is_closed(&self) -> bool {
         self.hot.closed.load(Ordering::Relaxed)
+    }
+
+    /// Whether the calling thread is this logger's writer thread (where
+    /// sinks run): it must never wait for the writer.
+    pub(crate) fn on_writer_thread(&self) -> bool {
+        (self.signal.thread.get()).is_some_and(|t| t.id() == std::thread::current().id())
     }
 
     /// Wakes the writer if it is parked (one RMW).

@@ -69,6 +69,13 @@ impl WriterGuard {
             return Ok(self.shared.stats());
         };
         self.shared.kick_writer();
+        if self.shared.on_writer_thread() {
+            // Joining would wait for this very thread; it ends by itself.
+            drop(handle);
+            return Err(ShutdownError::OnWriterThread {
+                stats: self.shared.stats(),
+            });
+        }
         match done.recv_timeout(timeout) {
             Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => {
                 let panicked = handle.join().is_err();

@@ -5,6 +5,21 @@
 //! against its seqlock) and the records the producer overwrote meanwhile are
 //! added to `dropped`. Either way a full batch is submitted before reading on,
 //! so one busy ring cannot grow a batch past its limits.
+//!
+//! # The feedback rule
+//!
+//! A sink (or a library it calls through the `log` facade) may log on the
+//! writer thread. Its records go to a ring of its own (`on_writer`), and
+//! writing them runs the sink again, which may log again: read eagerly, such
+//! a ring would keep the writer busy with one-record batches forever. So the
+//! writer's own rings are read once per pass (no refill after a full batch)
+//! and after the other rings, and at idle time only one batch in a row may
+//! hold nothing but their records: after it they are *held* until another
+//! ring yields a record, or a flush, sync or shutdown reads every ring.
+//! Records logged on the writer thread never wait for room (see `Producer`):
+//! a full own ring counts them dropped. At shutdown, records a sink logs
+//! while the last batches are written are left in the ring and counted
+//! dropped.
 
 use super::Writer;
 use crate::format::Record;
@@ -12,16 +27,46 @@ use crate::record::{Frame, FrameError, Frames, Split};
 use crate::ring::RingReader;
 use crate::stats::WriterCounters;
 
+/// Records a drain pass took.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Taken {
+    /// From the rings of other threads.
+    pub others: u64,
+    /// From the writer's own rings.
+    pub own: u64,
+}
+
 impl Writer {
-    /// Reads every ring once; returns the records taken.
-    pub(super) fn drain_pass(&mut self) -> u64 {
+    /// Reads every ring once — the writer's own rings under the feedback
+    /// rule, or unconditionally when `everything` (flush, sync, close).
+    pub(super) fn drain_pass(&mut self, everything: bool) -> Taken {
         self.clock.refresh();
+        let others = self.drain_rings(false);
+        let own = if everything || others > 0 || !self.own_held {
+            self.drain_rings(true)
+        } else {
+            0
+        };
+        if !everything {
+            // One own-only pass in a row, then hold until others log.
+            self.own_held = others == 0 && (own > 0 || self.own_held);
+        }
+        self.sinks.count_unrouted(&self.shared);
+        Taken { others, own }
+    }
+
+    /// Reads every ring whose `on_writer` is `own`; returns the records taken.
+    fn drain_rings(&mut self, own: bool) -> u64 {
         let mut total = 0;
         let mut i = 0;
         while i < self.rings.rings.len() {
+            if self.rings.rings[i].on_writer != own {
+                i += 1;
+                continue;
+            }
             let abandoned = self.rings.rings[i].reader.is_abandoned();
             total += match self.rings.rings[i].reader {
-                RingReader::Lossless(_) => self.drain_lossless(i),
+                RingReader::Lossless(_) => self.drain_lossless(i, own),
                 RingReader::Overwrite(_) => self.drain_overwrite(i),
             };
             if abandoned && !self.rings.rings[i].reader.may_have_data() {
@@ -30,12 +75,12 @@ impl Writer {
             }
             i += 1;
         }
-        self.sinks.count_unrouted(&self.shared);
         total
     }
 
-    /// Takes everything readable from lossless ring `i`.
-    fn drain_lossless(&mut self, i: usize) -> u64 {
+    /// Takes everything readable from lossless ring `i` (with `once`, only
+    /// up to one full batch: the feedback rule).
+    fn drain_lossless(&mut self, i: usize, once: bool) -> u64 {
         let mut taken = 0;
         loop {
             self.submit_if_full();
@@ -82,7 +127,7 @@ impl Writer {
             if let Some((e, consequence)) = corrupt {
                 self.report_corrupt(e, consequence);
             }
-            if !full || used == 0 {
+            if !full || used == 0 || once {
                 return taken;
             }
         }

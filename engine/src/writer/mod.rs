@@ -167,6 +167,8 @@ struct Writer {
     reopened: ReopenSeen,
     /// The reopen signal's registration, released when the writer ends.
     signal: Option<Registration>,
+    /// The writer's own rings are held back (see the feedback rule in `drain`).
+    own_held: bool,
 }
 
 impl Writer {
@@ -188,6 +190,7 @@ impl Writer {
             naps: 0,
             sync_started: 0,
             drain_all: false,
+            own_held: false,
             reopened: ReopenSeen::start(cfg.signal.as_ref()),
             signal: cfg.signal,
             shared,
@@ -202,7 +205,8 @@ impl Writer {
                 State::Drain if self.sinks.any_full() => State::Dry,
                 State::Drain => {
                     self.rings.adopt(&self.shared, false);
-                    if self.drain_pass() > 0 {
+                    let taken = self.drain_pass(false);
+                    if taken.others + taken.own > 0 {
                         self.naps = 0;
                         State::Drain
                     } else {
@@ -281,7 +285,7 @@ impl Writer {
     /// Whether a ring has records the writer would take now (none while
     /// a deferred sink is full).
     fn readable(&self) -> bool {
-        self.rings.any_readable() && !self.sinks.any_full()
+        self.rings.any_readable(!self.own_held) && !self.sinks.any_full()
     }
 
     fn park(&mut self) {
@@ -320,7 +324,7 @@ impl Writer {
     fn submit_everything(&mut self) {
         self.rings.adopt(&self.shared, true);
         self.drain_all = true;
-        self.drain_pass();
+        self.drain_pass(true);
         self.drain_all = false;
         self.sinks.submit_all(self.io.as_mut(), &self.shared);
     }
@@ -381,8 +385,10 @@ impl Writer {
         self.rings.adopt(&self.shared, true);
         self.drain_all = true;
         let mut dry_passes = 0;
+        // Only other threads' rings decide when the rings are dry: a sink
+        // logging on every write would keep the writer's own ring busy.
         while dry_passes < 2 {
-            if self.drain_pass() == 0 {
+            if self.drain_pass(true).others == 0 {
                 dry_passes += 1;
                 std::thread::yield_now();
                 self.rings.adopt(&self.shared, true);

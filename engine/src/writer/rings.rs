@@ -29,8 +29,9 @@ impl RingSet {
         shared.retire_counters(&ring.shared);
     }
 
-    /// Whether any ring has bytes to read.
-    pub(crate) fn any_readable(&self) -> bool {
-        self.rings.iter().any(|r| r.reader.may_have_data())
+    /// Whether any ring has bytes to read; the writer's own rings count
+    /// only when `own` (see the feedback rule in `drain`).
+    pub(crate) fn any_readable(&self, own: bool) -> bool {
+        (self.rings.iter()).any(|r| (own || !r.on_writer) && r.reader.may_have_data())
     }
 }

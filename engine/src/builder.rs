@@ -386,7 +386,10 @@ impl Builder {
             None => None,
         };
         let (sync_writer, sinks, signal) = match self.mode {
-            Mode::Sync => (Some(Arc::new(SyncWriter::new(sinks, signal))), None, None),
+            Mode::Sync => {
+                let w = SyncWriter::new(sinks, signal, shared.cancel.clone());
+                (Some(Arc::new(w)), None, None)
+            }
             _ => (None, Some(sinks), signal),
         };
         let logger = Logger {
@@ -411,6 +414,7 @@ impl Builder {
             o_direct: any_direct_io,
             batch_bytes: self.batch_bytes,
             fail_probe: self.fail_uring_probe,
+            cancel: shared.cancel.clone(),
         };
         let cfg = WriterConfig {
             io,

@@ -159,8 +159,10 @@ impl std::error::Error for ReopenError {}
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ShutdownError {
-    /// The writer did not finish draining within the timeout; it keeps
-    /// going in the background. The counters as they stood then.
+    /// The writer did not finish draining within the timeout. It gives up
+    /// (see [`crate::WriterGuard::shutdown`]) and ends within a bounded
+    /// time, counting what it did not write as dropped. The counters as
+    /// they stood at the timeout.
     Timeout {
         /// The timeout that expired, in milliseconds.
         timeout_ms: u64,

@@ -335,7 +335,8 @@ fn push_blocking(
     loop {
         // Keep trying while the writer drains at shutdown: its close makes
         // room, and whatever lands after its last pass is counted dropped.
-        if shared.writer_done.load(Ordering::Acquire) {
+        // Stop once it is done, or once shutdown gave up waiting for it.
+        if shared.writer_done.load(Ordering::Acquire) || shared.gave_up() {
             return false;
         }
         shared.wake_writer();

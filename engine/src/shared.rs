@@ -1,7 +1,7 @@
 //! State shared by a logger's handles, its producers and its writer.
 
 use crate::clock::Clock;
-use crate::io::IoBackendInfo;
+use crate::io::{Cancel, IoBackendInfo};
 use crate::level::Level;
 use crate::policy::{Mode, Policy};
 use crate::ring::RingReader;
@@ -185,6 +185,9 @@ pub(crate) struct Shared {
     pub recent_errors: Mutex<VecDeque<String>>,
     /// When the shutdown in progress gives up; set before `hot.closed`.
     pub shutdown_deadline: Mutex<Option<Instant>>,
+    /// Set when shutdown's timeout expired (see [`Shared::give_up`]);
+    /// shared with the I/O backend.
+    pub cancel: Cancel,
 }
 
 impl Shared {
@@ -216,6 +219,7 @@ impl Shared {
             writer_done: AtomicBool::new(false),
             recent_errors: Mutex::new(VecDeque::new()),
             shutdown_deadline: Mutex::new(None),
+            cancel: Cancel::default(),
         }
     }
 
@@ -243,6 +247,24 @@ impl Shared {
                 t.unpark();
             }
         }
+    }
+
+    /// Shutdown's timeout expired: the writer stops waiting for I/O (its
+    /// backend cancels what is in flight) and stops draining, leaving what
+    /// is left to be counted dropped; producers blocked for room return at
+    /// once, their records counted dropped. For good.
+    pub(crate) fn give_up(&self) {
+        self.cancel.cancel();
+        self.kick_writer();
+        for ring in &lock(&self.registry).live {
+            ring.wake_if_waiting();
+        }
+    }
+
+    /// Whether shutdown has given up on the writer (see `give_up`).
+    #[inline]
+    pub(crate) fn gave_up(&self) -> bool {
+        self.cancel.is_cancelled()
     }
 
     /// Unparks the writer whatever its state (flush, shutdown).

@@ -50,8 +50,19 @@ impl WriterGuard {
     }
 
     /// Stops accepting records, drains every ring, writes, closes the
-    /// sinks and returns the final counters. Fails if that takes longer
-    /// than `timeout` (the writer keeps draining in the background).
+    /// sinks and returns the final counters.
+    ///
+    /// Fails with [`ShutdownError::Timeout`] if that takes longer than
+    /// `timeout` (a sink that does not drain: a pipe nobody reads, a stuck
+    /// device). The writer then gives up: producers blocked for room
+    /// return at once, their records counted dropped; io_uring writes in
+    /// flight are cancelled (leaked after a short grace if the kernel holds
+    /// on to them), stream writes stop waiting; the writer stops draining
+    /// and ends within a bounded time, counting what it did not write as
+    /// dropped. Only a sink's own code that never returns (an inline write
+    /// blocked forever) keeps it: it ends when that returns. The counters
+    /// balance once it has ended (`Logger::flush` returns
+    /// [`crate::FlushError::ShutDown`] from then on).
     pub fn shutdown(mut self, timeout: Duration) -> Result<Stats, ShutdownError> {
         self.shutdown_inner(timeout)
     }
@@ -64,7 +75,12 @@ impl WriterGuard {
         self.shared.hot.closed.store(true, Ordering::SeqCst);
         let Some((handle, done)) = self.writer.take() else {
             if let Some(w) = &self.sync_writer {
-                w.close(&self.shared);
+                if !w.close(&self.shared, timeout) {
+                    return Err(ShutdownError::Timeout {
+                        timeout_ms: timeout.as_millis() as u64,
+                        stats: self.shared.stats(),
+                    });
+                }
             }
             return Ok(self.shared.stats());
         };
@@ -86,10 +102,13 @@ impl WriterGuard {
                     Ok(stats)
                 }
             }
-            Err(mpsc::RecvTimeoutError::Timeout) => Err(ShutdownError::Timeout {
-                timeout_ms: timeout.as_millis() as u64,
-                stats: self.shared.stats(),
-            }),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                self.shared.give_up();
+                Err(ShutdownError::Timeout {
+                    timeout_ms: timeout.as_millis() as u64,
+                    stats: self.shared.stats(),
+                })
+            }
         }
     }
 }

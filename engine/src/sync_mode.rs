@@ -7,6 +7,7 @@
 
 use crate::format::Record;
 use crate::io::pwrite::Pwrite;
+use crate::io::Cancel;
 use crate::level::Level;
 use crate::record::RecordKind;
 use crate::reopen::ReopenSeen;
@@ -15,11 +16,17 @@ use crate::signal::Registration;
 use crate::stats::{bump, ProducerCounters};
 use crate::sync::Ordering;
 use crate::writer::sinks::SinkSet;
-use std::sync::Mutex;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Mutex, TryLockError};
+use std::time::{Duration, Instant};
 
 /// The caller-side writer of a sync-mode logger.
 pub(crate) struct SyncWriter {
     inner: Mutex<Inner>,
+    /// Set by shutdown before it takes `inner`: calls count their record
+    /// dropped without waiting for a caller stuck in a sink, and the
+    /// caller holding `inner` then closes the sinks if shutdown could not.
+    closing: AtomicBool,
 }
 
 struct Inner {
@@ -44,20 +51,27 @@ pub(crate) struct SyncRecord<'a> {
 }
 
 impl SyncWriter {
-    pub(crate) fn new(sinks: SinkSet, signal: Option<Registration>) -> SyncWriter {
+    /// A writer whose stream writes give up once `cancel` is set.
+    pub(crate) fn new(sinks: SinkSet, signal: Option<Registration>, cancel: Cancel) -> SyncWriter {
         SyncWriter {
             inner: Mutex::new(Inner {
                 sinks,
-                io: Pwrite::default(),
+                io: Pwrite::new(cancel),
                 closed: false,
                 reopened: ReopenSeen::start(signal.as_ref()),
                 signal,
             }),
+            closing: AtomicBool::new(false),
         }
     }
 
     /// Formats and writes one record before returning.
     pub(crate) fn write(&self, shared: &Shared, counters: &ProducerCounters, r: SyncRecord<'_>) {
+        // Relaxed: a hint that spares the lock; `closed` below decides.
+        if self.closing.load(Ordering::Relaxed) {
+            bump(&counters.dropped);
+            return;
+        }
         let mut d = lock(&self.inner);
         if d.closed {
             bump(&counters.dropped);
@@ -88,6 +102,10 @@ impl SyncWriter {
         d.sinks.push(&rec);
         d.sinks.count_unrouted(shared);
         d.sinks.submit_all(&mut d.io, shared);
+        if self.closing.load(Ordering::Relaxed) {
+            // Shutdown gave up waiting for this call: close for it.
+            d.close(shared);
+        }
     }
 
     /// `flush` in sync mode: every record is written already; waits for
@@ -120,14 +138,38 @@ impl SyncWriter {
     }
 
     /// Closes the sinks; records logged afterwards are dropped and counted.
-    pub(crate) fn close(&self, shared: &Shared) {
-        let mut d = lock(&self.inner);
-        if !d.closed {
-            d.closed = true;
-            d.sinks.settle_until(shared, shared.settle_deadline());
-            d.sinks.close(shared);
-            d.sinks.drop_unsettled(shared);
-            d.signal = None;
+    /// Waits at most `timeout` for a call still writing (a sink that does
+    /// not drain); then gives up — a stream write in progress is cancelled
+    /// — and returns false: that call closes the sinks when it returns.
+    pub(crate) fn close(&self, shared: &Shared, timeout: Duration) -> bool {
+        self.closing.store(true, Ordering::Relaxed);
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self.inner.try_lock() {
+                Ok(mut d) => return d.close(shared),
+                Err(TryLockError::Poisoned(p)) => return p.into_inner().close(shared),
+                Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(TryLockError::WouldBlock) => {
+                    shared.give_up();
+                    return false;
+                }
+            }
         }
+    }
+}
+
+impl Inner {
+    /// Closes the sinks once; true.
+    fn close(&mut self, shared: &Shared) -> bool {
+        if !self.closed {
+            self.closed = true;
+            self.sinks.settle_until(shared, shared.settle_deadline());
+            self.sinks.close(shared);
+            self.sinks.drop_unsettled(shared);
+            self.signal = None;
+        }
+        true
     }
 }

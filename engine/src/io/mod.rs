@@ -16,6 +16,8 @@ pub(crate) mod uring;
 use crate::sink::SharedFd;
 use std::fmt;
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) use select::{backend_from_env, open, IoConfig};
@@ -46,6 +48,26 @@ impl fmt::Display for IoBackendInfo {
             BackendKind::Pwrite => "pwrite",
         };
         write!(f, "{name}: {}", self.reason)
+    }
+}
+
+/// Tells a backend to stop waiting for I/O that may never finish: set once
+/// shutdown's timeout has expired. Writes still in the kernel are cancelled
+/// (io_uring) or given up between two waits (streams), and fail with
+/// `ECANCELED`; later ones fail at once. A logger and its backend share it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    /// Sets the token, for good.
+    pub(crate) fn cancel(&self) {
+        // Relaxed: the flag carries no data; waits look at it every slice.
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the token is set.
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
     }
 }
 
@@ -169,7 +191,9 @@ pub(crate) trait IoBackend {
     /// Waits up to `timeout` for something in flight to finish; returns
     /// false at once when nothing is in flight.
     fn wait_some(&mut self, timeout: Duration, done: &mut dyn FnMut(Event)) -> bool;
-    /// Blocks until every submitted write and sync has been reported.
+    /// Blocks until every submitted write and sync has been reported —
+    /// or, once the [`Cancel`] token is set, until what is left has been
+    /// cancelled (or leaked) and reported failed.
     fn wait_all(&mut self, done: &mut dyn FnMut(Event));
     /// Writes and syncs submitted and not yet reported.
     fn in_flight(&self) -> usize;

@@ -2,24 +2,38 @@
 //!
 //! Positioned files get `pwrite(2)` at the offset the sink reserved; a
 //! short write is continued at `offset + written`, `EINTR` is retried.
-//! Appended files and streams get `write(2)` (an `O_APPEND` file then
-//! advances its file position to the end of our bytes, which the sink
-//! reads after a failure); `EAGAIN` waits in `poll(2)` for the descriptor
-//! to drain.
-//! Any other error ends the batch and is returned in its [`Completion`].
-//! A sync is `fdatasync(2)` on the writer thread: it blocks the writer for
-//! as long as the disk takes.
+//! Appended files get `write(2)` (an `O_APPEND` file then advances its file
+//! position to the end of our bytes, which the sink reads after a failure).
+//! Streams get `pwritev2(2)` with `RWF_NOWAIT` (a plain `write(2)` where
+//! the descriptor refuses the flag: terminals); `EAGAIN` waits in `poll(2)`
+//! for the descriptor to drain, [`STREAM_WAIT_SLICE`] at a time, until the
+//! [`Cancel`] token says to give up (`ECANCELED`): a pipe nobody reads
+//! holds the writer only until shutdown's timeout. Any other error ends the
+//! batch and is returned in its [`Completion`]. A sync is `fdatasync(2)` on
+//! the writer thread: it blocks the writer for as long as the disk takes.
 
-use super::{Completion, Event, IoBackend, IoTarget, Submission, SyncRequest};
+use super::{Cancel, Completion, Event, IoBackend, IoTarget, Submission, SyncRequest};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::Duration;
+
+/// Longest one wait for a full stream to drain before the cancel token is
+/// looked at again.
+pub(crate) const STREAM_WAIT_SLICE: Duration = Duration::from_millis(20);
 
 /// The synchronous backend.
 #[derive(Debug, Default)]
 pub(crate) struct Pwrite {
     /// Write syscalls made.
     submits: u64,
+    cancel: Cancel,
+}
+
+impl Pwrite {
+    /// A backend that gives up waiting on streams once `cancel` is set.
+    pub(crate) fn new(cancel: Cancel) -> Pwrite {
+        Pwrite { submits: 0, cancel }
+    }
 }
 
 impl IoBackend for Pwrite {
@@ -32,7 +46,7 @@ impl IoBackend for Pwrite {
                 write_all_at(fd.as_fd(), sub.bytes(), *offset, &mut self.submits)
             }
             IoTarget::Append { fd } | IoTarget::Stream { fd } => {
-                write_all(fd.as_fd(), sub.bytes(), &mut self.submits)
+                write_all(fd.as_fd(), sub.bytes(), &mut self.submits, &self.cancel)
             }
         };
         let (written, error) = match res {
@@ -175,24 +189,47 @@ pub(crate) fn write_all_at(
     Ok(())
 }
 
-/// Writes all of `buf` to a stream or an `O_APPEND` file, waiting out `EAGAIN`.
+/// Writes all of `buf` to a stream or an `O_APPEND` file, without blocking
+/// in the kernel where the descriptor allows it (not a regular file),
+/// waiting out `EAGAIN` until `cancel` is set.
 pub(crate) fn write_all(
     fd: BorrowedFd<'_>,
     buf: &[u8],
     submits: &mut u64,
+    cancel: &Cancel,
 ) -> Result<(), (usize, io::Error)> {
     let mut done = 0usize;
+    let mut nowait = true;
     while done < buf.len() {
         let rest = &buf[done..];
         *submits += 1;
-        // SAFETY: as in `write_all_at`: valid slice, open borrowed descriptor.
-        let r = unsafe { libc::write(fd.as_raw_fd(), rest.as_ptr().cast(), rest.len()) };
+        let r = if nowait {
+            let iov = libc::iovec {
+                iov_base: rest.as_ptr() as *mut libc::c_void,
+                iov_len: rest.len(),
+            };
+            // SAFETY: `iov` describes a valid readable slice (the kernel
+            // only reads it), the count is 1, offset -1 means the current
+            // position, and `fd` is open for the duration of the call.
+            unsafe { libc::pwritev2(fd.as_raw_fd(), &iov, 1, -1, libc::RWF_NOWAIT) }
+        } else {
+            // SAFETY: as in `write_all_at`: valid slice, open borrowed descriptor.
+            unsafe { libc::write(fd.as_raw_fd(), rest.as_ptr().cast(), rest.len()) }
+        };
         if r < 0 {
             let e = io::Error::last_os_error();
-            match e.kind() {
-                io::ErrorKind::Interrupted => continue,
-                io::ErrorKind::WouldBlock => {
+            match e.raw_os_error() {
+                Some(libc::EINTR) => continue,
+                Some(libc::EAGAIN) => {
+                    if cancel.is_cancelled() {
+                        return Err((done, io::Error::from_raw_os_error(libc::ECANCELED)));
+                    }
                     wait_writable(fd);
+                    continue;
+                }
+                // The descriptor (a terminal, an old kernel) refuses the flag.
+                Some(libc::EOPNOTSUPP | libc::EINVAL | libc::ENOSYS) if nowait => {
+                    nowait = false;
                     continue;
                 }
                 _ => return Err((done, e)),
@@ -209,15 +246,16 @@ pub(crate) fn write_all(
     Ok(())
 }
 
-/// Waits up to 100 ms for `fd` to accept writes.
+/// Waits up to [`STREAM_WAIT_SLICE`] for `fd` to accept writes.
 fn wait_writable(fd: BorrowedFd<'_>) {
     let mut p = libc::pollfd {
         fd: fd.as_raw_fd(),
         events: libc::POLLOUT,
         revents: 0,
     };
+    let ms = STREAM_WAIT_SLICE.as_millis() as libc::c_int;
     // SAFETY: `p` is one valid pollfd and the count passed is 1.
-    unsafe { libc::poll(&mut p, 1, 100) };
+    unsafe { libc::poll(&mut p, 1, ms) };
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@
 
 use super::pwrite::Pwrite;
 use super::uring::{ProbeError, Uring, UringConfig};
-use super::{BackendKind, IoBackend, IoBackendInfo};
+use super::{BackendKind, Cancel, IoBackend, IoBackendInfo};
 use crate::error::BuildError;
 use crate::policy::{Backend, Durability};
 
@@ -47,6 +47,8 @@ pub(crate) struct IoConfig {
     pub batch_bytes: usize,
     /// Test hook: the io_uring probe fails as if `io_uring_setup` returned EPERM.
     pub fail_probe: bool,
+    /// Set by shutdown's timeout: the backend stops waiting for I/O.
+    pub cancel: Cancel,
 }
 
 /// Reads `URINGLOG_BACKEND`: the backend and `"URINGLOG_BACKEND=<value>"`,
@@ -78,7 +80,7 @@ pub(crate) fn open(cfg: &IoConfig) -> Result<(Box<dyn IoBackend>, IoBackendInfo)
         .map(|s| format!(" ({s})"))
         .unwrap_or_default();
     match cfg.backend {
-        Backend::Pwrite => Ok(pwrite_with(format!("requested{from}"))),
+        Backend::Pwrite => Ok(pwrite_with(cfg, format!("requested{from}"))),
         Backend::IoUring => match probe(cfg) {
             Ok(u) => Ok(uring_with(u, format!("requested{from}"))),
             Err(e) => Err(BuildError::IoUringUnavailable {
@@ -93,7 +95,7 @@ pub(crate) fn open(cfg: &IoConfig) -> Result<(Box<dyn IoBackend>, IoBackendInfo)
 fn auto(cfg: &IoConfig, from: &str) -> (Box<dyn IoBackend>, IoBackendInfo) {
     let uring = match probe(cfg) {
         Ok(u) => u,
-        Err(e) => return pwrite_with(format!("{e}{from}")),
+        Err(e) => return pwrite_with(cfg, format!("{e}{from}")),
     };
     let cpus = usable_cpus();
     let kib = cfg.batch_bytes / 1024;
@@ -108,11 +110,14 @@ fn auto(cfg: &IoConfig, from: &str) -> (Box<dyn IoBackend>, IoBackendInfo) {
     } else {
         drop(uring);
         let s = if cpus == 1 { "" } else { "s" };
-        return pwrite_with(if cfg.o_direct {
-            format!("O_DIRECT sink with {kib} KiB batches: io_uring measures no faster than pwrite below {} KiB{from}", AUTO_DIRECT_MIN_BATCH_BYTES / 1024)
-        } else {
-            format!("buffered writes on {cpus} CPU{s}: io_uring measures no faster than pwrite and costs more CPU in total{from}")
-        });
+        return pwrite_with(
+            cfg,
+            if cfg.o_direct {
+                format!("O_DIRECT sink with {kib} KiB batches: io_uring measures no faster than pwrite below {} KiB{from}", AUTO_DIRECT_MIN_BATCH_BYTES / 1024)
+            } else {
+                format!("buffered writes on {cpus} CPU{s}: io_uring measures no faster than pwrite and costs more CPU in total{from}")
+            },
+        );
     };
     uring_with(uring, format!("{why}{from}"))
 }
@@ -121,12 +126,12 @@ fn probe(cfg: &IoConfig) -> Result<Uring, ProbeError> {
     if cfg.fail_probe {
         return Err(ProbeError::simulated());
     }
-    Uring::open(&cfg.uring)
+    Uring::open(&cfg.uring, cfg.cancel.clone())
 }
 
-fn pwrite_with(reason: String) -> (Box<dyn IoBackend>, IoBackendInfo) {
+fn pwrite_with(cfg: &IoConfig, reason: String) -> (Box<dyn IoBackend>, IoBackendInfo) {
     (
-        Box::new(Pwrite::default()),
+        Box::new(Pwrite::new(cfg.cancel.clone())),
         IoBackendInfo {
             kind: BackendKind::Pwrite,
             reason,

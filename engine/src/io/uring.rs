@@ -8,9 +8,23 @@
 //! descriptor (`WriteOp::fd`, an `Arc` that keeps the file open) stay alive
 //! and untouched from the moment its SQE is pushed until its CQE has been
 //! reaped: the op sits in `ops` the whole time and nothing resizes or reads
-//! its `Vec`. A sync holds its descriptor the same way. `Drop` waits for
-//! every SQE in the kernel; if the ring stops answering, buffers and
-//! descriptors still in the kernel are leaked rather than freed.
+//! its `Vec`. A sync holds its descriptor the same way. If the ring stops
+//! answering, or an op is cancelled and does not complete within
+//! [`CANCEL_GRACE`], the buffers and descriptors still in the kernel are
+//! leaked rather than freed.
+//!
+//! # Cancellation: bounded waits
+//!
+//! Every wait for a completion lasts at most [`WAIT_SLICE`] before the
+//! [`Cancel`] token is looked at again. Once it is set (shutdown's timeout
+//! expired: a pipe nobody reads, a stuck device), every op in the kernel is
+//! cancelled with `IORING_OP_ASYNC_CANCEL`; what completes within
+//! [`CANCEL_GRACE`] is reported as it completed, the rest is leaked and
+//! reported failed with `ECANCELED`, and the ring is given up (later
+//! submissions fail at once). `Drop` does the same for anything still in
+//! flight, so dropping the backend never waits without bound. Kernels
+//! without `IORING_FEAT_EXT_ARG` (before 5.11) cannot bound a wait: there a
+//! write that never completes still holds the writer.
 //!
 //! # Ordering and offsets
 //!
@@ -65,14 +79,14 @@
 //! `IORING_FSYNC_DATASYNC`; later writes keep flowing meanwhile. It is
 //! reported once it finishes and every write before it has been reported.
 
-use super::{errno_name, Completion, Event, IoBackend, IoTarget, Submission, SyncRequest};
+use super::{errno_name, Cancel, Completion, Event, IoBackend, IoTarget, Submission, SyncRequest};
 use crate::sink::SharedFd;
 use io_uring::{opcode, types, IoUring, Probe};
 use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Writes in flight when the builder does not say (measured: see `select`).
 pub(crate) const DEFAULT_DEPTH: usize = 2;
@@ -93,6 +107,13 @@ const MAX_SQE_LEN: usize = 1 << 30;
 const SYNC_TAG: u64 = 1 << 63;
 /// `user_data` of the probe's `NOP`.
 const NOP_TAG: u64 = SYNC_TAG - 1;
+/// `user_data` of an `ASYNC_CANCEL` (its own completion is ignored).
+const CANCEL_TAG: u64 = SYNC_TAG - 2;
+/// Longest one wait for a completion lasts before the cancel token is
+/// looked at again.
+pub(crate) const WAIT_SLICE: Duration = Duration::from_millis(20);
+/// How long cancelled ops get to complete before they are leaked.
+pub(crate) const CANCEL_GRACE: Duration = Duration::from_millis(200);
 
 /// io_uring settings from the builder.
 #[derive(Clone, Debug)]
@@ -260,12 +281,14 @@ pub(crate) struct Uring {
     enter_failures: u32,
     /// Set when the ring stopped answering: every op fails with this errno.
     broken: Option<i32>,
+    /// Set by shutdown's timeout: cancel what is in flight, wait no more.
+    cancel: Cancel,
 }
 
 impl Uring {
     /// Sets up a ring on the calling thread, probes the opcodes it needs and
     /// completes one `NOP`.
-    pub(crate) fn open(cfg: &UringConfig) -> Result<Uring, ProbeError> {
+    pub(crate) fn open(cfg: &UringConfig, cancel: Cancel) -> Result<Uring, ProbeError> {
         let (ring, flags) = build_ring(cfg.sqpoll_idle_ms)?;
         let mut probe = Probe::new();
         if let Err(e) = ring.submitter().register_probe(&mut probe) {
@@ -292,6 +315,7 @@ impl Uring {
             submits: 0,
             enter_failures: 0,
             broken: None,
+            cancel,
         };
         u.nop_round_trip()?;
         Ok(u)
@@ -646,6 +670,44 @@ impl Uring {
         self.progress(done);
     }
 
+    /// One bounded wait for a completion — or, once the cancel token is
+    /// set, the cancellation of everything in flight.
+    fn wait_turn(&mut self, done: &mut dyn FnMut(Event)) {
+        if self.cancel.is_cancelled() {
+            self.cancel_in_flight(done);
+        } else {
+            self.wait_one(Some(WAIT_SLICE), done);
+        }
+    }
+
+    /// Cancels every op in the kernel (`IORING_OP_ASYNC_CANCEL`), reaps
+    /// what completes within [`CANCEL_GRACE`], then gives the ring up: ops
+    /// still in the kernel are leaked, and every op not finished fails with
+    /// `ECANCELED`. Everything is reported before it returns.
+    fn cancel_in_flight(&mut self, done: &mut dyn FnMut(Event)) {
+        let writes = (self.ops.iter()).filter(|o| matches!(o.state, OpState::InKernel));
+        let syncs = (self.syncs.iter()).filter(|s| matches!(s.state, OpState::InKernel));
+        let targets: Vec<u64> = (writes.map(|o| o.seq))
+            .chain(syncs.map(|s| SYNC_TAG | s.id))
+            .collect();
+        for data in targets {
+            let e = opcode::AsyncCancel::new(data).build().user_data(CANCEL_TAG);
+            self.push(&e);
+        }
+        let deadline = Instant::now() + CANCEL_GRACE;
+        // `in_kernel` counts the cancel SQEs too; every one of them completes.
+        while self.in_kernel > 0 && self.broken.is_none() {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                break;
+            };
+            self.enter(1, Some(left.min(WAIT_SLICE)));
+            // Reap without `kick`: nothing goes back into the kernel.
+            self.reap();
+        }
+        self.abandon(libc::ECANCELED);
+        self.report(done);
+    }
+
     /// Whether the completion side has anything to look at.
     fn has_completions(&mut self) -> bool {
         self.unsubmitted > 0
@@ -701,7 +763,7 @@ impl IoBackend for Uring {
             self.progress(done);
         }
         while self.ops.len() >= self.depth && self.broken.is_none() {
-            self.wait_one(None, done);
+            self.wait_turn(done);
         }
     }
 
@@ -744,7 +806,7 @@ impl IoBackend for Uring {
 
     fn sync(&mut self, req: SyncRequest, done: &mut dyn FnMut(Event)) {
         while self.syncs.len() >= MAX_SYNCS && self.broken.is_none() {
-            self.wait_one(None, done);
+            self.wait_turn(done);
         }
         if let Some(errno) = self.broken {
             done(Event::Sync {
@@ -793,7 +855,7 @@ impl IoBackend for Uring {
 
     fn wait_all(&mut self, done: &mut dyn FnMut(Event)) {
         while self.in_flight() > 0 {
-            self.wait_one(None, done);
+            self.wait_turn(done);
         }
     }
 
@@ -808,8 +870,11 @@ impl IoBackend for Uring {
 
 impl Drop for Uring {
     fn drop(&mut self) {
-        // The kernel may still use buffers and descriptors: wait for it.
-        self.wait_all(&mut |_| {});
+        // The kernel may still use buffers and descriptors: cancel what it
+        // holds, give it `CANCEL_GRACE`, then leak the rest.
+        if self.in_kernel > 0 {
+            self.cancel_in_flight(&mut |_| {});
+        }
     }
 }
 
@@ -820,10 +885,11 @@ mod tests {
     use std::sync::Arc;
 
     fn uring(depth: usize) -> Option<Uring> {
-        match Uring::open(&UringConfig {
+        let cfg = UringConfig {
             depth,
             sqpoll_idle_ms: None,
-        }) {
+        };
+        match Uring::open(&cfg, Cancel::default()) {
             Ok(u) => Some(u),
             Err(e) => {
                 use crate::test_skip::{skip, Needs};
@@ -933,6 +999,74 @@ mod tests {
         u.report(&mut log(&mut out));
         assert_eq!(out, vec![(0, false), (2, false), (100, true)]);
         assert!(u.ops.is_empty());
+    }
+
+    /// A blocking pipe nobody reads: (read end, write end).
+    fn stuck_pipe() -> (File, SharedFd) {
+        use std::os::fd::FromRawFd;
+        let mut fds = [0; 2];
+        // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+        // SAFETY: both descriptors were just created and are owned here.
+        unsafe {
+            (
+                File::from_raw_fd(fds[0]),
+                Arc::new(File::from_raw_fd(fds[1])),
+            )
+        }
+    }
+
+    fn stream_write(fd: &SharedFd, len: usize) -> Submission {
+        Submission {
+            sink: 0,
+            target: IoTarget::Stream { fd: fd.clone() },
+            buf: vec![b'x'; len],
+            start: 0,
+            records: 3,
+        }
+    }
+
+    #[test]
+    fn a_write_that_never_completes_is_cancelled_once_the_token_is_set() {
+        let cancel = Cancel::default();
+        let cfg = UringConfig {
+            depth: 1,
+            sqpoll_idle_ms: None,
+        };
+        let Ok(mut u) = Uring::open(&cfg, cancel.clone()) else {
+            return eprintln!("skipping: no io_uring");
+        };
+        let (_r, w) = stuck_pipe();
+        let mut out = Vec::new();
+        let mut record = |e: Event| {
+            if let Event::Write(c) = e {
+                out.push((c.written, c.error.and_then(|e| e.raw_os_error())));
+            }
+        };
+        u.submit(stream_write(&w, 1 << 20), &mut record);
+        // Depth 1: the next submission waits for room, in bounded slices.
+        let setter = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            cancel.cancel();
+        });
+        u.submit(stream_write(&w, 10), &mut record);
+        u.wait_all(&mut record);
+        setter.join().unwrap();
+        assert_eq!(u.in_flight(), 0);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].1, Some(libc::ECANCELED), "{out:?}");
+        assert!(out[0].0 < 1 << 20, "{out:?}");
+        assert_eq!(out[1], (0, Some(libc::ECANCELED)));
+    }
+
+    #[test]
+    fn dropping_the_ring_with_a_write_stuck_in_the_kernel_returns() {
+        let Some(mut u) = uring(1) else { return };
+        let (_r, w) = stuck_pipe();
+        u.submit(stream_write(&w, 1 << 20), &mut |_| {});
+        u.poll(&mut |_| {});
+        assert_eq!(u.in_flight(), 1);
+        drop(u); // cancels, or leaks after CANCEL_GRACE: never hangs
     }
 
     #[test]

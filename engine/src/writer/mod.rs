@@ -380,14 +380,15 @@ impl Writer {
     /// Drains until dry, writes, closes the sinks, leaves the rings behind.
     fn close(&mut self) {
         // Flushes requested before the final drain are covered by it; later
-        // ones are answered `ShutDown` once the writer is done.
+        // ones — and all of them if shutdown gave up — are answered
+        // `ShutDown` once the writer is done.
         let covered = self.shared.flush.requested.load(Ordering::Acquire);
         self.rings.adopt(&self.shared, true);
         self.drain_all = true;
         let mut dry_passes = 0;
         // Only other threads' rings decide when the rings are dry: a sink
         // logging on every write would keep the writer's own ring busy.
-        while dry_passes < 2 {
+        while dry_passes < 2 && !self.shared.gave_up() {
             if self.drain_pass(true).others == 0 {
                 dry_passes += 1;
                 std::thread::yield_now();
@@ -396,8 +397,34 @@ impl Writer {
                 dry_passes = 0;
             }
         }
-        self.sinks.submit_all(self.io.as_mut(), &self.shared);
         let asked = self.shared.flush.sync_requested.load(Ordering::Acquire);
+        let gave_up = self.shared.gave_up();
+        if gave_up {
+            // Shutdown's timeout expired: what deferred sinks hold and what
+            // is gathered or in flight (cancelled) is counted dropped, what
+            // is left in the rings by `stats()`.
+            self.sinks.drop_unsettled(&self.shared);
+            self.sinks.abandon(self.io.as_mut(), &self.shared);
+            self.sinks.close(&self.shared);
+        } else {
+            self.final_writes(asked);
+            self.sinks.close(&self.shared);
+            self.sinks.drop_unsettled(&self.shared);
+        }
+        self.store_cpu();
+        self.leave_rings();
+        if !gave_up {
+            self.ack_flush(covered);
+            let f = &self.shared.flush;
+            f.ack(&f.sync_done, asked);
+        }
+    }
+
+    /// Close's last writes: the gathered batches, the syncs asked for (or a
+    /// final one with `Durability::Data`), every completion, and what the
+    /// deferred sinks settle before the shutdown deadline.
+    fn final_writes(&mut self, asked: u64) {
+        self.sinks.submit_all(self.io.as_mut(), &self.shared);
         if asked > self.sync_started {
             self.sync(asked);
         } else if self.sinks.durability() == Durability::Data {
@@ -408,13 +435,6 @@ impl Writer {
         self.sinks.wait_all(self.io.as_mut(), &self.shared);
         let deadline = self.shared.settle_deadline();
         self.sinks.settle_until(&self.shared, deadline);
-        self.store_cpu();
-        self.sinks.close(&self.shared);
-        self.sinks.drop_unsettled(&self.shared);
-        self.leave_rings();
-        self.ack_flush(covered);
-        let f = &self.shared.flush;
-        f.ack(&f.sync_done, asked);
     }
 
     /// Hands every ring to the registry's orphans: what producers still

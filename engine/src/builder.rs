@@ -2,6 +2,7 @@
 
 use crate::clock::Clock;
 use crate::error::BuildError;
+use crate::fork::{Lineage, Recipe};
 use crate::format::Format;
 use crate::io::uring::{UringConfig, DEFAULT_DEPTH, MAX_DEPTH};
 use crate::io::{BackendKind, IoBackendInfo, IoConfig};
@@ -339,7 +340,62 @@ impl Builder {
     ///
     /// In async mode this spawns the writer thread and returns once its I/O
     /// backend is open. Errors name the setting or the cause.
+    ///
+    /// It also keeps what a forked child needs to start the logger again
+    /// (the settings and a copy of each sink that supports it, see
+    /// [`Sink::for_fork_child`]) and lists the logger for the exit hook, so
+    /// `std::process::exit` writes what was logged (see [`crate::WriterGuard`]).
     pub fn build(self) -> Result<(Logger, WriterGuard), BuildError> {
+        let lineage = Arc::new(Lineage::new(self.recipe()));
+        self.build_in(lineage)
+    }
+
+    /// What a forked child starts this logger again from.
+    fn recipe(&self) -> Recipe {
+        let mut twins = Vec::new();
+        let mut missing = Vec::new();
+        for (s, o) in &self.sinks {
+            match s.for_fork_child() {
+                Some(twin) => twins.push((twin, *o)),
+                None => missing.push(s.describe()),
+            }
+        }
+        Recipe {
+            settings: self.settings(),
+            twins,
+            missing,
+        }
+    }
+
+    /// The settings, without the sinks.
+    pub(crate) fn settings(&self) -> Builder {
+        Builder {
+            sinks: Vec::new(),
+            format: self.format,
+            level: self.level,
+            policy: self.policy,
+            mode: self.mode,
+            backend: self.backend,
+            ring_capacity: self.ring_capacity,
+            batch_size: self.batch_size,
+            batch_bytes: self.batch_bytes,
+            clock: self.clock.clone(),
+            durability: self.durability,
+            sync_interval_bytes: self.sync_interval_bytes,
+            sync_interval_ms: self.sync_interval_ms,
+            io_depth: self.io_depth,
+            sqpoll_idle_ms: self.sqpoll_idle_ms,
+            fail_uring_probe: self.fail_uring_probe,
+            reopen_signal: self.reopen_signal,
+        }
+    }
+
+    /// [`Builder::build`] as part of `lineage`: the logger's own, or in a
+    /// forked child the inherited logger's (see `fork`).
+    pub(crate) fn build_in(
+        self,
+        lineage: Arc<Lineage>,
+    ) -> Result<(Logger, WriterGuard), BuildError> {
         self.validate()?;
         let env_backend = crate::io::backend_from_env()?;
         let any_direct_io = self
@@ -378,6 +434,7 @@ impl Builder {
                 Mode::Sync => Clock::Realtime,
                 _ => Clock::best(),
             }),
+            lineage,
         ));
         let signal = match self.reopen_signal {
             Some(signo) => {
@@ -385,24 +442,10 @@ impl Builder {
             }
             None => None,
         };
-        let (sync_writer, sinks, signal) = match self.mode {
-            Mode::Sync => {
-                let w = SyncWriter::new(sinks, signal, shared.cancel.clone());
-                (Some(Arc::new(w)), None, None)
-            }
-            _ => (None, Some(sinks), signal),
-        };
-        let logger = Logger {
-            shared: shared.clone(),
-            sync_writer: sync_writer.clone(),
-        };
-        let Some(sinks) = sinks else {
-            let _ = shared.backend.set(IoBackendInfo {
-                kind: BackendKind::Pwrite,
-                reason: "sync mode: the caller writes each record with pwrite".to_owned(),
-            });
-            return Ok((logger, WriterGuard::new(shared, None, sync_writer)));
-        };
+        crate::fork::install_hook();
+        if self.mode == Mode::Sync {
+            return Ok(start_sync(shared, sinks, signal));
+        }
         let io = IoConfig {
             backend: env_backend.as_ref().map_or(self.backend, |e| e.0),
             backend_source: env_backend.map(|e| e.1),
@@ -422,7 +465,15 @@ impl Builder {
             signal,
         };
         let writer = writer::spawn(shared.clone(), sinks, cfg)?;
-        Ok((logger, WriterGuard::new(shared, Some(writer), None)))
+        let exit = crate::exit::register(&shared);
+        let logger = Logger {
+            shared: shared.clone(),
+            sync_writer: None,
+        };
+        Ok((
+            logger,
+            WriterGuard::new(shared, Some(writer), None, Some(exit)),
+        ))
     }
 }
 
@@ -431,6 +482,24 @@ fn signal_refused(signo: i32, reason: String) -> BuildError {
         what: format!("reopen_on_signal({signo})"),
         reason,
     }
+}
+
+/// A sync-mode logger: the caller writes, through its `SyncWriter`.
+fn start_sync(
+    shared: Arc<Shared>,
+    sinks: SinkSet,
+    signal: Option<Registration>,
+) -> (Logger, WriterGuard) {
+    let _ = shared.backend.set(IoBackendInfo {
+        kind: BackendKind::Pwrite,
+        reason: "sync mode: the caller writes each record with pwrite".to_owned(),
+    });
+    let w = Arc::new(SyncWriter::new(sinks, signal, shared.cancel.clone()));
+    let logger = Logger {
+        shared: shared.clone(),
+        sync_writer: Some(w.clone()),
+    };
+    (logger, WriterGuard::new(shared, None, Some(w), None))
 }
 
 fn check_range(

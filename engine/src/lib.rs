@@ -59,8 +59,10 @@
 mod builder;
 mod clock;
 mod error;
+mod exit;
 mod facade;
 mod field;
+mod fork;
 mod format;
 mod io;
 mod level;
@@ -95,6 +97,7 @@ pub use builder::{
 };
 pub use clock::{civil_from_days, Clock, ManualClock};
 pub use error::{BuildError, FlushError, ReopenError, ShutdownError};
+pub use exit::EXIT_DRAIN_TIMEOUT;
 pub use field::{
     debug, display, DebugValue, DisplayValue, Field, FieldValue, FieldWriter, Fields, Value,
 };

@@ -91,7 +91,39 @@ impl Logger {
     /// sink wants is not accepted, rather than accepted and lost).
     pub fn set_level(&self, level: Level) {
         let level = level.max(self.shared.level_floor);
-        self.shared.hot.level.store(level as u8, Ordering::Relaxed);
+        // In a forked child, the successor's level follows (it is not what
+        // calls check, but it is what a grandchild's successor starts at).
+        for l in [Some(self), self.here_if_started()].into_iter().flatten() {
+            l.shared.hot.level.store(level as u8, Ordering::Relaxed);
+        }
+    }
+
+    /// The logger serving this process: `self`, or in a forked child the
+    /// successor started for it on first use (see `fork`).
+    #[inline]
+    fn here(&self) -> &Logger {
+        if self.shared.is_here() {
+            self
+        } else {
+            self.successor()
+        }
+    }
+
+    #[cold]
+    fn successor(&self) -> &Logger {
+        let lineage = &self.shared.lineage;
+        &lineage
+            .successor(self.level(), self.shared.is_closed())
+            .logger
+    }
+
+    /// [`Logger::here`] without starting a successor: `None` in a forked
+    /// child that has not logged through this logger yet.
+    fn here_if_started(&self) -> Option<&Logger> {
+        if self.shared.is_here() {
+            return Some(self);
+        }
+        self.shared.lineage.started().map(|s| &s.logger)
     }
 
     /// Logs one record through the calling thread's producer.
@@ -101,9 +133,9 @@ impl Logger {
             return;
         }
         match args.as_str() {
-            Some(s) => {
-                self.with_producer(|p| p.commit(RecordKind::Text, level, target, s.as_bytes()))
-            }
+            Some(s) => self
+                .here()
+                .with_producer(|p| p.commit(RecordKind::Text, level, target, s.as_bytes())),
             None => self.log_filled(RecordKind::Text, level, target, |buf, cap| {
                 format_text(buf, args, cap)
             }),
@@ -140,16 +172,16 @@ impl Logger {
         let logged = LOCAL
             .try_with(|local| {
                 let mut buf = local.scratch.take();
-                fill_payload(&self.shared, &mut buf, fill);
-                let logged = self.on_producer(local, |p| p.commit(kind, level, target, &buf));
-                local
-                    .scratch
-                    .set(keep_scratch(buf, self.shared.ring_capacity));
+                fill_payload(&self.here().shared, &mut buf, fill);
+                // Looked up again: the formatting may have forked.
+                let l = self.here();
+                let logged = l.on_producer(local, |p| p.commit(kind, level, target, &buf));
+                local.scratch.set(keep_scratch(buf, l.shared.ring_capacity));
                 logged
             })
             .unwrap_or(false);
         if !logged {
-            self.shared.count_lost_call();
+            self.here().shared.count_lost_call();
         }
     }
 
@@ -185,8 +217,9 @@ impl Logger {
 
     #[cold]
     fn register_local<'a>(&self, list: &'a mut Vec<Producer>) -> &'a mut Producer {
-        // Release the rings of loggers that have shut down.
-        list.retain(|p| !p.shared.is_closed());
+        // Release the rings of loggers that have shut down, and those
+        // inherited through fork (dropping them takes no lock).
+        list.retain(|p| !p.shared.is_closed() && p.shared.is_here());
         list.push(Producer::register(&self.shared, self.sync_writer.as_ref()));
         list.last_mut().expect("just pushed")
     }
@@ -194,7 +227,8 @@ impl Logger {
     /// An explicit producer with its own ring, for hot loops that want no
     /// thread-local lookup. Records from it keep their order.
     pub fn producer(&self) -> Producer {
-        Producer::register(&self.shared, self.sync_writer.as_ref())
+        let l = self.here();
+        Producer::register(&l.shared, l.sync_writer.as_ref())
     }
 
     /// Waits until every record logged before the call, from any thread, has
@@ -205,12 +239,14 @@ impl Logger {
     /// [`FlushError::OnWriterThread`] at once when called from a sink (the
     /// writer thread cannot wait for itself).
     pub fn flush(&self) -> Result<(), FlushError> {
-        self.flush_inner(None)
+        self.here_if_started()
+            .map_or(Ok(()), |l| l.flush_inner(None))
     }
 
     /// [`Logger::flush`] that gives up after `timeout`.
     pub fn flush_timeout(&self, timeout: Duration) -> Result<(), FlushError> {
-        self.flush_inner(Some(timeout))
+        self.here_if_started()
+            .map_or(Ok(()), |l| l.flush_inner(Some(timeout)))
     }
 
     /// Waits until every record logged before the call, from any thread,
@@ -222,6 +258,11 @@ impl Logger {
     /// kernel; with pwrite the writer thread itself waits for the disk. In
     /// sync mode the calling thread syncs.
     pub fn flush_sync(&self) -> Result<(), FlushError> {
+        self.here_if_started()
+            .map_or(Ok(()), Logger::flush_sync_here)
+    }
+
+    fn flush_sync_here(&self) -> Result<(), FlushError> {
         let sh = &self.shared;
         if let Some(w) = &self.sync_writer {
             if sh.is_closed() {
@@ -370,13 +411,20 @@ impl Logger {
 
     /// The counters now. Once the writer has shut down and every log call
     /// has returned, `written + dropped == enqueued` exactly.
+    ///
+    /// In a child forked from the logging process they count the child's
+    /// own calls only (all zero until it logs); the parent's counters and
+    /// unwritten records stay with the parent.
     pub fn stats(&self) -> Stats {
-        self.shared.stats()
+        self.here_if_started()
+            .map_or_else(Stats::default, |l| l.shared.stats())
     }
 
     /// The I/O backend in use and why it was chosen.
     pub fn io_backend(&self) -> IoBackendInfo {
-        self.shared.backend.get().cloned().unwrap_or(IoBackendInfo {
+        let here = self.here_if_started();
+        let info = here.and_then(|l| l.shared.backend.get().cloned());
+        info.unwrap_or(IoBackendInfo {
             kind: crate::io::BackendKind::Pwrite,
             reason: "not started".to_owned(),
         })
@@ -384,11 +432,13 @@ impl Logger {
 
     /// The most recent I/O error descriptions (oldest first, at most 32).
     pub fn recent_errors(&self) -> Vec<String> {
-        lock(&self.shared.recent_errors).iter().cloned().collect()
+        self.here_if_started().map_or_else(Vec::new, |l| {
+            lock(&l.shared.recent_errors).iter().cloned().collect()
+        })
     }
 
     /// Whether shutdown has begun; records logged now are counted dropped.
     pub fn is_shut_down(&self) -> bool {
-        self.shared.is_closed()
+        self.here_if_started().unwrap_or(self).shared.is_closed()
     }
 }

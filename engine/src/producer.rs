@@ -122,6 +122,7 @@ impl Producer {
     #[inline]
     pub fn log(&mut self, level: Level, target: &str, args: fmt::Arguments<'_>) {
         if self.shared.enabled(level) {
+            self.follow_fork();
             self.log_enabled(level, target, args);
         }
     }
@@ -136,8 +137,27 @@ impl Producer {
         args: fmt::Arguments<'_>,
     ) {
         if self.shared.enabled(level) {
+            self.follow_fork();
             self.log_fields_enabled(level, target, fields, args);
         }
+    }
+
+    /// In a forked child, moves this producer to the logger's successor
+    /// there (see `fork`): the inherited ring is the parent's.
+    #[inline]
+    fn follow_fork(&mut self) {
+        if !self.shared.is_here() {
+            self.rebind();
+        }
+    }
+
+    #[cold]
+    fn rebind(&mut self) {
+        let level = self.shared.hot.level.load(Ordering::Relaxed);
+        let level = Level::from_u8(level).unwrap_or(Level::Trace);
+        let s = (self.shared.lineage).successor(level, self.shared.is_closed());
+        // The inherited producer is dropped: that takes no lock (see Drop).
+        *self = Producer::register(&s.logger.shared, s.logger.sync_writer.as_ref());
     }
 
     /// Logs a record that already passed the level filter.
@@ -296,8 +316,10 @@ fn push_lossless(
 impl Drop for Producer {
     fn drop(&mut self) {
         // A ring's producer is retired by the writer once its ring is
-        // drained; one without a ring is retired here.
-        if !matches!(self.ring, Route::Ring(_)) {
+        // drained; one without a ring is retired here — unless it was
+        // inherited through fork: that engine's registry lock may be held
+        // by a thread that does not exist in this process.
+        if !matches!(self.ring, Route::Ring(_)) && self.shared.is_here() {
             self.shared.retire_counters(&self.ring_shared);
         }
     }

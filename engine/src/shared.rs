@@ -1,6 +1,7 @@
 //! State shared by a logger's handles, its producers and its writer.
 
 use crate::clock::Clock;
+use crate::fork::Lineage;
 use crate::io::{Cancel, IoBackendInfo};
 use crate::level::Level;
 use crate::policy::{Mode, Policy};
@@ -45,6 +46,9 @@ pub(crate) struct Hot {
     pub level: AtomicU8,
     /// Set once when shutdown begins; producers then count records dropped.
     pub closed: AtomicBool,
+    /// The process generation this engine was started in (see `fork`); a
+    /// handle in a later one is inherited and goes to the successor.
+    pub generation: u64,
 }
 
 /// The writer is running.
@@ -188,6 +192,9 @@ pub(crate) struct Shared {
     /// Set when shutdown's timeout expired (see [`Shared::give_up`]);
     /// shared with the I/O backend.
     pub cancel: Cancel,
+    /// How a forked child starts this logger again (shared by the engines
+    /// the logger has in every process of the lineage).
+    pub lineage: Arc<Lineage>,
 }
 
 impl Shared {
@@ -198,11 +205,13 @@ impl Shared {
         mode: Mode,
         ring_capacity: usize,
         clock: Clock,
+        lineage: Arc<Lineage>,
     ) -> Shared {
         Shared {
             hot: Padded(Hot {
                 level: AtomicU8::new(level.max(level_floor) as u8),
                 closed: AtomicBool::new(false),
+                generation: crate::fork::generation(),
             }),
             level_floor,
             policy,
@@ -220,7 +229,26 @@ impl Shared {
             recent_errors: Mutex::new(VecDeque::new()),
             shutdown_deadline: Mutex::new(None),
             cancel: Cancel::default(),
+            lineage,
         }
+    }
+
+    /// Whether this engine was started in this process (not inherited
+    /// through `fork`).
+    #[inline]
+    pub(crate) fn is_here(&self) -> bool {
+        self.hot.generation == crate::fork::generation()
+    }
+
+    /// Stops accepting records and wakes the writer to drain and close,
+    /// giving deferred sinks until `deadline` to settle (see
+    /// `settle_deadline`).
+    pub(crate) fn begin_shutdown(&self, deadline: Instant) {
+        *lock(&self.shutdown_deadline) = Some(deadline);
+        // SeqCst: producers that load `closed` after this count their record
+        // dropped; the writer's close drains whatever was pushed before.
+        self.hot.closed.store(true, Ordering::SeqCst);
+        self.kick_writer();
     }
 
     #[inline]

@@ -1,13 +1,13 @@
 //! `WriterGuard`: owns the writer thread; shutting down drains every ring.
 
 use crate::error::ShutdownError;
-use crate::shared::{lock, Shared};
+use crate::exit::{self, ExitSlot};
+use crate::shared::Shared;
 use crate::stats::Stats;
 use crate::sync_mode::SyncWriter;
 use std::fmt;
-use std::sync::atomic::Ordering;
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -18,12 +18,27 @@ pub const DROP_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 ///
 /// Dropping the guard does the same with a 5 s bound, silently: it never
 /// panics and never prints. After shutdown, log calls are counted dropped.
+///
+/// A guard that is never dropped — kept in a `static`, `mem::forget`-ed, or
+/// alive when the process calls `std::process::exit` — is covered by the
+/// exit hook: `exit` shuts the logger down the same way, within
+/// [`crate::EXIT_DRAIN_TIMEOUT`]. `_exit`, `abort` and fatal signals run no
+/// hook and lose what is not yet written (see the `exit` module docs in
+/// the crate source for the whole list).
+///
+/// In a child forked from the logging process the guard shuts down the
+/// writer the child started for the logger, if any; the parent's writer
+/// thread does not exist there and is never joined.
 #[must_use = "dropping the guard shuts the writer down at once"]
 pub struct WriterGuard {
     shared: Arc<Shared>,
-    writer: Option<(JoinHandle<()>, mpsc::Receiver<()>)>,
+    /// The writer thread and the channel it signals its end on (in a mutex
+    /// only so the guard is `Sync`, e.g. to be kept in a `static`).
+    writer: Option<(JoinHandle<()>, Mutex<mpsc::Receiver<()>>)>,
     /// Sync mode's caller-side writer, closed at shutdown.
     sync_writer: Option<Arc<SyncWriter>>,
+    /// The logger's place on the exit hook's list (async mode).
+    exit: Option<ExitSlot>,
     finished: bool,
 }
 
@@ -40,11 +55,13 @@ impl WriterGuard {
         shared: Arc<Shared>,
         writer: Option<(JoinHandle<()>, mpsc::Receiver<()>)>,
         sync_writer: Option<Arc<SyncWriter>>,
+        exit: Option<ExitSlot>,
     ) -> WriterGuard {
         WriterGuard {
             shared,
-            writer,
+            writer: writer.map(|(h, done)| (h, Mutex::new(done))),
             sync_writer,
+            exit,
             finished: false,
         }
     }
@@ -69,10 +86,24 @@ impl WriterGuard {
 
     fn shutdown_inner(&mut self, timeout: Duration) -> Result<Stats, ShutdownError> {
         self.finished = true;
-        *lock(&self.shared.shutdown_deadline) = Some(Instant::now() + timeout);
-        // SeqCst: producers that load `closed` after this count their record
-        // dropped; the writer's close drains whatever was pushed before.
-        self.shared.hot.closed.store(true, Ordering::SeqCst);
+        let result = if self.shared.is_here() {
+            self.shut_down_here(timeout)
+        } else {
+            // Inherited through fork: the writer thread is not in this
+            // process. Forget it (its handle names a thread that does not
+            // exist here) and shut down this process's successor instead.
+            std::mem::forget(self.writer.take());
+            self.shared.lineage.shut_down_successor(timeout)
+        };
+        // Last: until the writer has ended, the exit hook may still wait for it.
+        if let Some(slot) = self.exit.take() {
+            exit::unregister(&slot);
+        }
+        result
+    }
+
+    fn shut_down_here(&mut self, timeout: Duration) -> Result<Stats, ShutdownError> {
+        self.shared.begin_shutdown(Instant::now() + timeout);
         let Some((handle, done)) = self.writer.take() else {
             if let Some(w) = &self.sync_writer {
                 if !w.close(&self.shared, timeout) {
@@ -84,7 +115,6 @@ impl WriterGuard {
             }
             return Ok(self.shared.stats());
         };
-        self.shared.kick_writer();
         if self.shared.on_writer_thread() {
             // Joining would wait for this very thread; it ends by itself.
             drop(handle);
@@ -92,6 +122,7 @@ impl WriterGuard {
                 stats: self.shared.stats(),
             });
         }
+        let done = done.into_inner().unwrap_or_else(|p| p.into_inner());
         match done.recv_timeout(timeout) {
             Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => {
                 let panicked = handle.join().is_err();
@@ -120,3 +151,9 @@ impl Drop for WriterGuard {
         }
     }
 }
+
+/// The guard may be kept in a `static`.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<WriterGuard>();
+};

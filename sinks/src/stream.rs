@@ -17,7 +17,7 @@ use std::ffi::OsStr;
 use std::fmt;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use uringlog::{SharedFd, Sink, Styling, Target};
 
 /// Whether a stream sink colours the level of text lines.
@@ -131,6 +131,49 @@ impl Sink for StreamSink {
     fn styling(&self) -> Styling {
         self.styling
     }
+
+    /// A forked child writes to the same descriptor, which it inherited.
+    /// Each process writes its own batches; a pipe keeps writes of up to
+    /// `PIPE_BUF` (4 KiB) whole, larger ones from two processes may
+    /// interleave, as any two writers of one pipe may.
+    fn for_fork_child(&self) -> Option<Box<dyn Sink>> {
+        Some(Box::new(StreamTwin {
+            fd: Arc::downgrade(&self.fd),
+            name: self.name.clone(),
+            choice: self.choice,
+        }))
+    }
+}
+
+/// What a logger keeps of a [`StreamSink`] for forked children: a weak
+/// reference, so the parent's descriptor still closes when its sink is
+/// dropped. In a child the sink's own references (held by the writer
+/// thread the child does not have) keep it alive, and the twin hands out
+/// a sink on it.
+struct StreamTwin {
+    fd: Weak<dyn AsFd + Send + Sync>,
+    name: String,
+    choice: ColorChoice,
+}
+
+impl Sink for StreamTwin {
+    fn describe(&self) -> String {
+        self.name.clone()
+    }
+
+    fn target(&mut self, _len: usize) -> io::Result<Target> {
+        let fd = self.fd.upgrade().ok_or_else(|| {
+            io::Error::new(io::ErrorKind::BrokenPipe, "the stream sink was closed")
+        })?;
+        Ok(Target::Stream { fd })
+    }
+
+    fn for_fork_child(&self) -> Option<Box<dyn Sink>> {
+        let fd = self.fd.upgrade()?;
+        Some(Box::new(
+            StreamSink::shared(fd, self.name.clone()).color(self.choice),
+        ))
+    }
 }
 
 /// Writes records to the process's standard output (descriptor 1).
@@ -197,6 +240,9 @@ macro_rules! forward_sink {
             }
             fn styling(&self) -> Styling {
                 self.0.styling()
+            }
+            fn for_fork_child(&self) -> Option<Box<dyn Sink>> {
+                self.0.for_fork_child()
             }
         }
     };

@@ -5,7 +5,7 @@
 //! Appended files get `write(2)` (an `O_APPEND` file then advances its file
 //! position to the end of our bytes, which the sink reads after a failure).
 //! Streams get `pwritev2(2)` with `RWF_NOWAIT` (a plain `write(2)` where
-//! the descriptor refuses the flag: terminals); `EAGAIN` waits in `poll(2)`
+//! the descriptor refuses the flag: terminals, or is a regular file); `EAGAIN` waits in `poll(2)`
 //! for the descriptor to drain, [`STREAM_WAIT_SLICE`] at a time, until the
 //! [`Cancel`] token says to give up (`ECANCELED`): a pipe nobody reads
 //! holds the writer only until shutdown's timeout. Any other error ends the
@@ -199,7 +199,7 @@ pub(crate) fn write_all(
     cancel: &Cancel,
 ) -> Result<(), (usize, io::Error)> {
     let mut done = 0usize;
-    let mut nowait = true;
+    let mut nowait = !is_regular_file(fd);
     while done < buf.len() {
         let rest = &buf[done..];
         *submits += 1;
@@ -256,6 +256,17 @@ fn wait_writable(fd: BorrowedFd<'_>) {
     let ms = STREAM_WAIT_SLICE.as_millis() as libc::c_int;
     // SAFETY: `p` is one valid pollfd and the count passed is 1.
     unsafe { libc::poll(&mut p, 1, ms) };
+}
+
+/// Whether `fd` is a regular file. Those are written with a plain `write`:
+/// `poll` always calls them writable, so a non-blocking write that would
+/// wait for memory or the disk would be retried in a busy loop.
+fn is_regular_file(fd: BorrowedFd<'_>) -> bool {
+    // SAFETY: an all-zero stat is a valid value of this plain C struct.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is writable and `fd` is open for the duration of the call.
+    let ok = unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0;
+    ok && st.st_mode & libc::S_IFMT == libc::S_IFREG
 }
 
 #[cfg(test)]

@@ -360,6 +360,25 @@ pub trait Sink: Send + 'static {
     fn backlog(&self) -> Backlog {
         Backlog::EMPTY
     }
+
+    /// A sink for a child process created by `fork(2)` to write to the same
+    /// destination, or `None` (the default) when the destination cannot be
+    /// shared with another process. Without one, a forked child's logger
+    /// leaves this sink out (records only it would take are counted
+    /// dropped) and says so in `Logger::recent_errors`.
+    ///
+    /// Called on the caller's thread when the logger is built — the result
+    /// is kept, unused, for the logger's life — and again, on that copy, in
+    /// each child that logs. So the copy must be cheap and must not keep the
+    /// parent's resources open: hold the descriptor through a `Weak`
+    /// reference (in a child, the parent's sink, which the child inherited
+    /// but never drops, keeps it alive), open connections only in the child.
+    /// The parent and the child then write concurrently, so the destination
+    /// must keep the batches of each whole (an `O_APPEND` file, a pipe with
+    /// writes up to `PIPE_BUF`, a datagram socket).
+    fn for_fork_child(&self) -> Option<Box<dyn Sink>> {
+        None
+    }
 }
 
 impl Sink for Box<dyn Sink> {
@@ -413,5 +432,8 @@ impl Sink for Box<dyn Sink> {
     }
     fn backlog(&self) -> Backlog {
         (**self).backlog()
+    }
+    fn for_fork_child(&self) -> Option<Box<dyn Sink>> {
+        (**self).for_fork_child()
     }
 }

@@ -17,6 +17,7 @@ fn shared() -> Shared {
         Mode::Async,
         4096,
         Clock::Realtime,
+        crate::fork::Lineage::for_tests(),
     )
 }
 

@@ -1,0 +1,219 @@
+//! Draining at process exit: `exit()` writes what was already logged.
+//!
+//! A [`crate::WriterGuard`] drains the rings when it is shut down or
+//! dropped. When it never is — the process calls `std::process::exit`, the
+//! guard lives in a `static`, or it was `mem::forget`-ed — the records still
+//! in the rings would vanish with the process, uncounted. So `build()` puts
+//! every async logger on a process-wide list, and the first build installs
+//! one `atexit(3)` hook that shuts down every logger still on it, waiting at
+//! most [`EXIT_DRAIN_TIMEOUT`] for all of them together.
+//!
+//! The list is global state, which the engine otherwise avoids: exit is
+//! process-wide, and a hook run by `exit` has no other way to find the
+//! loggers. It holds nothing but pointers to loggers not yet shut down.
+//!
+//! # What each way of ending the process does
+//!
+//! - `exit(3)`, `std::process::exit`, returning from `main`: the hook shuts
+//!   each listed logger down as [`crate::WriterGuard::shutdown`] would:
+//!   every record logged before it runs is written, or counted dropped if
+//!   the timeout expires (the writer then gives up as shutdown does).
+//!   Records logged after it ran (by other threads still running, later
+//!   `atexit` hooks, thread-local destructors) are counted dropped.
+//!   Called on a logger's writer thread (a sink calling `exit`), the hook
+//!   stops that logger without waiting for it.
+//! - `_exit(2)`, `abort()`, a fatal signal's default action (`SIGKILL`,
+//!   `SIGTERM` unhandled, `SIGSEGV`), `execve(2)`: no hook runs. Records
+//!   still in the rings or in batches not yet submitted are lost, uncounted
+//!   (the process and its counters are gone); what the kernel accepted is
+//!   in the page cache and survives the process. A service that wants
+//!   `SIGTERM` to drain handles it and calls `exit`.
+//! - In a child forked from a logging process, inherited loggers are
+//!   drained through the writer the child started for them, if any (see
+//!   `fork`); the parent's records are never written by the child.
+//!
+//! # The list
+//!
+//! Lock-free, so the hook never waits for a lock that another thread holds
+//! — or that a thread holds which no longer exists, in a forked child.
+//! Slots are `AtomicPtr<Shared>`s, each non-null one owning a strong
+//! reference (`Arc::into_raw`), in chunks linked by an atomic pointer; a
+//! chunk is added when every slot is taken and never freed, so the memory
+//! is bounded by the most loggers alive at once. A logger takes a free slot
+//! with a CAS from null; its guard's shutdown gives it back with a CAS to
+//! null, the hook takes it with a swap: whichever comes first owns the
+//! reference, the other finds the slot changed. A slot cannot hold the same
+//! pointer twice meanwhile: the guard keeps its logger alive.
+
+use crate::shared::Shared;
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Longest the exit hook waits for every listed logger to drain, in all.
+pub const EXIT_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long the hook waits for writers that gave up to end.
+const GIVE_UP_GRACE: Duration = Duration::from_millis(500);
+
+/// Slots per chunk.
+const CHUNK_SLOTS: usize = 64;
+
+struct Chunk {
+    slots: [AtomicPtr<Shared>; CHUNK_SLOTS],
+    next: AtomicPtr<Chunk>,
+}
+
+impl Chunk {
+    const fn new() -> Chunk {
+        Chunk {
+            slots: [const { AtomicPtr::new(std::ptr::null_mut()) }; CHUNK_SLOTS],
+            next: AtomicPtr::new(std::ptr::null_mut()),
+        }
+    }
+}
+
+/// The first chunk; later ones hang off it.
+static LIST: Chunk = Chunk::new();
+/// Whether the `atexit` hook is installed.
+static HOOKED: AtomicBool = AtomicBool::new(false);
+
+/// A logger's place on the list, held by its guard.
+#[derive(Debug)]
+pub(crate) struct ExitSlot {
+    slot: &'static AtomicPtr<Shared>,
+    ptr: *mut Shared,
+}
+
+// SAFETY: `ptr` is only compared, never dereferenced, through an ExitSlot.
+unsafe impl Send for ExitSlot {}
+// SAFETY: as above; `slot` is an atomic.
+unsafe impl Sync for ExitSlot {}
+
+/// Puts `shared` on the list (installing the hook on first use).
+pub(crate) fn register(shared: &Arc<Shared>) -> ExitSlot {
+    install_hook();
+    let ptr = Arc::into_raw(shared.clone()).cast_mut();
+    let mut chunk = &LIST;
+    loop {
+        for slot in &chunk.slots {
+            // AcqRel: Release publishes the reference to the hook's swap;
+            // Acquire pairs with the Release of a slot given back.
+            let free = slot.compare_exchange(
+                std::ptr::null_mut(),
+                ptr,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            );
+            if free.is_ok() {
+                return ExitSlot { slot, ptr };
+            }
+        }
+        chunk = next_chunk(chunk);
+    }
+}
+
+/// The chunk after `chunk`, added if there is none.
+fn next_chunk(chunk: &'static Chunk) -> &'static Chunk {
+    // Acquire: pairs with the Release below, so the chunk is initialised.
+    let next = chunk.next.load(Ordering::Acquire);
+    if !next.is_null() {
+        // SAFETY: chunks are leaked boxes, never freed.
+        return unsafe { &*next };
+    }
+    let fresh = Box::into_raw(Box::new(Chunk::new()));
+    match (chunk.next).compare_exchange(
+        std::ptr::null_mut(),
+        fresh,
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    ) {
+        // SAFETY: just leaked; never freed.
+        Ok(_) => unsafe { &*fresh },
+        Err(theirs) => {
+            // SAFETY: `fresh` was never shared; `theirs` is a leaked chunk.
+            drop(unsafe { Box::from_raw(fresh) });
+            // SAFETY: as above.
+            unsafe { &*theirs }
+        }
+    }
+}
+
+/// Takes `shared` off the list (its guard is shutting it down); nothing
+/// if the hook took it first.
+pub(crate) fn unregister(slot: &ExitSlot) {
+    let gone = slot.slot.compare_exchange(
+        slot.ptr,
+        std::ptr::null_mut(),
+        Ordering::AcqRel,
+        Ordering::Relaxed,
+    );
+    if gone.is_ok() {
+        // SAFETY: the slot owned this reference (from `register`), and the
+        // successful CAS moved it to us.
+        drop(unsafe { Arc::from_raw(slot.ptr) });
+    }
+}
+
+fn install_hook() {
+    if HOOKED.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    // SAFETY: `at_exit` is an `extern "C" fn()` that never unwinds.
+    // A failure (no room for another hook) leaves exit without a drain,
+    // as before; there is nothing better to do about it here.
+    let _ = unsafe { libc::atexit(at_exit) };
+}
+
+/// The hook: shuts down every listed logger, in parallel, within the bound.
+extern "C" fn at_exit() {
+    // No panic may unwind into C.
+    let _ = std::panic::catch_unwind(drain_all);
+}
+
+fn drain_all() {
+    let deadline = Instant::now() + EXIT_DRAIN_TIMEOUT;
+    let mut taken: Vec<Arc<Shared>> = Vec::new();
+    let mut chunk = Some(&LIST);
+    while let Some(c) = chunk {
+        for slot in &c.slots {
+            let p = slot.swap(std::ptr::null_mut(), Ordering::AcqRel);
+            if !p.is_null() {
+                // SAFETY: the slot owned this reference; the swap moved it here.
+                taken.push(unsafe { Arc::from_raw(p) });
+            }
+        }
+        // Acquire: pairs with the Release that published the chunk.
+        let next = c.next.load(Ordering::Acquire);
+        // SAFETY: chunks are leaked boxes, never freed.
+        chunk = (!next.is_null()).then(|| unsafe { &*next });
+    }
+    // Inherited through fork: not this process's to drain (a successor
+    // started here is on the list in its own right).
+    let engines: Vec<&Arc<Shared>> = taken.iter().filter(|s| s.is_here()).collect();
+    for e in &engines {
+        e.begin_shutdown(deadline);
+    }
+    for e in engines.iter().filter(|e| !e.on_writer_thread()) {
+        if !wait_done(e, deadline) {
+            e.give_up();
+            wait_done(e, Instant::now() + GIVE_UP_GRACE);
+        }
+    }
+}
+
+/// Waits until `e`'s writer has ended or `deadline` passes; whether it ended.
+fn wait_done(e: &Shared, deadline: Instant) -> bool {
+    loop {
+        // Acquire: pairs with the writer's Release store on its way out.
+        if e.writer_done.load(Ordering::Acquire) {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        // No lock, no condition variable: polling keeps the hook free of
+        // anything another thread could hold.
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}

@@ -1,0 +1,192 @@
+//! A process logging from several threads forks. The child logs through
+//! the loggers, producers and guard it inherited: its records are written
+//! (by a writer it starts), `flush` returns, a `Block` producer whose
+//! inherited ring was full does not hang, and its stats count its own
+//! records only. The parent is unaffected. Every record — the parent's, the
+//! child's, a grandchild's — appears in the shared file exactly once.
+//!
+//! The fork happens in a process the test controls: the test re-executes
+//! its own binary with `FORK_SCENARIO` set, and that process forks.
+
+use std::collections::BTreeMap;
+use std::fs::OpenOptions;
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use uringlog::{Backend, Logger, Policy};
+use uringlog_sinks::StreamSink;
+
+const SCENARIO: &str = "FORK_SCENARIO";
+const LOG: &str = "FORK_LOG";
+const PARENT_THREADS: u64 = 2;
+const CHILD_RECORDS: u64 = 3_000;
+const GRANDCHILD_RECORDS: u64 = 500;
+
+/// Runs `test` (this binary's test of that name) in a fresh process with
+/// the scenario `backend`, then checks the file it logged to.
+fn run_in_own_process(test: &str, backend: &str) {
+    if backend == "io_uring" && !uringlog_tests::io_uring_available(test) {
+        return;
+    }
+    let (_dir, path) = uringlog_tests::temp_log("fork.log");
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env(SCENARIO, backend)
+        .env(LOG, &path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "scenario failed: {stderr}");
+    assert!(
+        stderr.contains("scenario done"),
+        "scenario did not run: {stderr}"
+    );
+    check_each_record_once(&path);
+}
+
+/// Every line `<who> t=<thread> seq=<n>` appears once, and each writer's
+/// sequence is 0, 1, 2, … without a gap.
+fn check_each_record_once(path: &Path) {
+    let mut seqs: BTreeMap<(String, u64), Vec<u64>> = BTreeMap::new();
+    for line in uringlog_tests::read_lines(path) {
+        let who = line.split_whitespace().rev().nth(2).unwrap().to_owned();
+        let t = uringlog_tests::field(&line, "t=").unwrap();
+        let s = uringlog_tests::field(&line, "seq=").unwrap();
+        seqs.entry((who, t)).or_default().push(s);
+    }
+    let expect = |who: &str, t: u64, n: Option<u64>| {
+        let v = seqs
+            .get(&(who.to_owned(), t))
+            .unwrap_or_else(|| panic!("no {who} t={t}"));
+        let n = n.unwrap_or(v.len() as u64);
+        assert_eq!(
+            *v,
+            (0..n).collect::<Vec<_>>(),
+            "{who} t={t}: each record once, in order"
+        );
+    };
+    for t in 0..PARENT_THREADS {
+        expect("parent", t, None);
+    }
+    expect("child", 0, Some(CHILD_RECORDS));
+    expect("child", 1, Some(CHILD_RECORDS));
+    expect("grandchild", 0, Some(GRANDCHILD_RECORDS));
+    assert_eq!(seqs.len() as u64, PARENT_THREADS + 3, "{:?}", seqs.keys());
+}
+
+#[test]
+fn fork_through_pwrite() {
+    match std::env::var(SCENARIO) {
+        Ok(_) => scenario(Backend::Pwrite),
+        Err(_) => run_in_own_process("fork_through_pwrite", "pwrite"),
+    }
+}
+
+#[test]
+fn fork_through_io_uring() {
+    match std::env::var(SCENARIO) {
+        Ok(_) => scenario(Backend::IoUring),
+        Err(_) => run_in_own_process("fork_through_io_uring", "io_uring"),
+    }
+}
+
+/// In the re-executed process: threads log, the process forks, parent,
+/// child and grandchild all log, each checks its own counters.
+fn scenario(backend: Backend) {
+    let path = std::env::var(LOG).unwrap();
+    let file = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(&path)
+        .unwrap();
+    let (logger, guard) = Logger::builder()
+        .sink(StreamSink::new(OwnedFd::from(file), "shared log"))
+        .backend(backend)
+        .policy(Policy::Block)
+        .ring_capacity(1024)
+        .build()
+        .unwrap();
+    // The forking thread has a thread-local producer and an explicit one,
+    // both with rings the child inherits full.
+    let mut explicit = logger.producer();
+    let stop = Arc::new(AtomicBool::new(false));
+    let threads: Vec<_> = (0..PARENT_THREADS)
+        .map(|t| {
+            let (logger, stop) = (logger.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut seq = 0u64;
+                while !stop.load(Ordering::Relaxed) || seq < 2_000 {
+                    uringlog::info!(logger, "parent t={t} seq={seq}");
+                    seq += 1;
+                }
+                seq
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(20));
+    // SAFETY: fork has no preconditions; the child only logs, forks and exits.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        child(&logger, &mut explicit, guard);
+    }
+    assert_eq!(wait(pid), 0, "the child failed");
+    stop.store(true, Ordering::Relaxed);
+    let logged: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    drop(explicit);
+    let s = guard.shutdown(uringlog_tests::SHUTDOWN).unwrap();
+    assert_eq!((s.enqueued, s.written, s.dropped), (logged, logged, 0));
+    eprintln!("scenario done");
+}
+
+/// The forked child (one thread): logs through what it inherited, checks
+/// its own books, forks a grandchild, and exits.
+fn child(logger: &Logger, explicit: &mut uringlog::Producer, guard: uringlog::WriterGuard) -> ! {
+    let status = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        assert_eq!(
+            logger.stats().enqueued,
+            0,
+            "the parent's counters stay with it"
+        );
+        assert_eq!(logger.flush(), Ok(()));
+        for seq in 0..CHILD_RECORDS {
+            uringlog::info!(logger, "child t=0 seq={seq}");
+            uringlog::info!(explicit, "child t=1 seq={seq}");
+        }
+        assert_eq!(logger.flush(), Ok(()));
+        let s = logger.stats();
+        assert_eq!(
+            (s.enqueued, s.written, s.dropped),
+            (2 * CHILD_RECORDS, 2 * CHILD_RECORDS, 0)
+        );
+        // SAFETY: as for the first fork.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            for seq in 0..GRANDCHILD_RECORDS {
+                uringlog::info!(logger, "grandchild t=0 seq={seq}");
+            }
+            // The exit hook writes them.
+            std::process::exit(0);
+        }
+        assert_eq!(wait(pid), 0, "the grandchild failed");
+        let s = guard.shutdown(uringlog_tests::SHUTDOWN).unwrap();
+        assert_eq!(
+            (s.enqueued, s.written),
+            (2 * CHILD_RECORDS, 2 * CHILD_RECORDS)
+        );
+    }));
+    std::process::exit(if status.is_ok() { 0 } else { 1 })
+}
+
+fn wait(pid: libc::pid_t) -> i32 {
+    let mut status = 0;
+    // SAFETY: `status` is a valid out-pointer; `pid` is our child.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(libc::WIFEXITED(status), "status {status:#x}");
+    libc::WEXITSTATUS(status)
+}

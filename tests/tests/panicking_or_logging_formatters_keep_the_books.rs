@@ -121,7 +121,7 @@ fn a_display_that_logs_is_written_not_lost() {
                 "nested 2 says chatty 1",
                 "outer says chatty 2",
                 "from a field at depth 7",
-                "with a chatty field f=7",
+                "\"with a chatty field\" f=7",
             ],
             "{mode:?}"
         );

@@ -32,12 +32,19 @@ impl Capped<'_> {
     /// bytes; returns false when the cap was crossed.
     #[inline]
     pub(crate) fn put(&mut self, b: &[u8]) -> bool {
-        let room = self.cap.saturating_add(1).saturating_sub(self.out.len());
-        if b.len() < room {
+        // No overflow: both lengths are at most `isize::MAX`.
+        if self.out.len() + b.len() <= self.cap {
             self.out.extend_from_slice(b);
             return true;
         }
-        self.out.extend_from_slice(&b[..room]);
+        self.put_over(b)
+    }
+
+    /// `put` of bytes that reach past the cap: up to `cap + 1` bytes.
+    #[cold]
+    fn put_over(&mut self, b: &[u8]) -> bool {
+        let room = self.cap.saturating_add(1).saturating_sub(self.out.len());
+        self.out.extend_from_slice(&b[..room.min(b.len())]);
         false
     }
 }

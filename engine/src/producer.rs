@@ -205,7 +205,7 @@ impl Producer {
     /// Counts the call and pushes its record into the ring (or writes it,
     /// in sync mode). A record longer than the ring's largest, or than 4 GiB,
     /// is counted dropped and oversized.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn commit(&mut self, kind: RecordKind, level: Level, target: &str, payload: &[u8]) {
         let counters = &self.ring_shared.counters;
         bump(&counters.enqueued);

@@ -22,7 +22,24 @@
 //!   U+2028, U+2029) inside a record, in text or JSON lines, and an
 //!   unambiguous grammar for each (see [`Format`]).
 //! - **Bounded memory**: one ring of `ring_capacity` bytes per producer
-//!   thread, batch buffers bounded by `batch_bytes` plus one record.
+//!   thread, batch buffers bounded by `batch_bytes` plus one record. A
+//!   message or field set larger than the ring stops being copied once it
+//!   is certain not to fit, and is counted oversized.
+//! - **User code inside a call**: a `Display` or [`FieldValue`] that panics
+//!   counts its call dropped and leaves the thread's producer working; one
+//!   that logs has its record written (before the record it was formatting).
+//!   A sink that logs on the writer thread (or a library it calls through
+//!   the `log` facade) has its records written or counted, never blocks,
+//!   and never loops; `flush` and `shutdown` called there fail at once.
+//! - **Shutdown is bounded**: after [`WriterGuard::shutdown`]'s timeout,
+//!   blocked producers return, in-flight I/O is cancelled and the writer
+//!   ends, counting what it did not write as dropped.
+//! - **Process exit and fork**: `exit()` (and returning from `main`) drains
+//!   every logger whose guard was not shut down, within
+//!   [`EXIT_DRAIN_TIMEOUT`]; `_exit`, `abort` and fatal signals lose what is
+//!   not yet written. A forked child logs through what it inherited as a
+//!   fresh process would: a writer of its own, the parent's unwritten
+//!   records never written twice, its own counters (see [`Sink::for_fork_child`]).
 //! - **I/O**: [`Backend::IoUring`] keeps up to `io_depth` batches in flight
 //!   and syncs in the kernel; [`Backend::Pwrite`] writes each batch before
 //!   going on; [`Backend::Auto`] chooses and [`Logger::io_backend`] says why.

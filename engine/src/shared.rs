@@ -9,7 +9,7 @@ use crate::ring::RingReader;
 use crate::shutdown::DROP_SHUTDOWN_TIMEOUT;
 use crate::stats::{ProducerCounters, Stats, WriterCounters};
 use std::collections::VecDeque;
-use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
@@ -186,6 +186,9 @@ pub(crate) struct Shared {
     pub backend: OnceLock<IoBackendInfo>,
     /// The writer has finished (after shutdown or a crash).
     pub writer_done: AtomicBool,
+    /// OS id (`gettid`) of the writer thread; 0 before it starts and in
+    /// sync mode. Set by the writer thread itself, once.
+    pub writer_tid: AtomicU32,
     pub recent_errors: Mutex<VecDeque<String>>,
     /// When the shutdown in progress gives up; set before `hot.closed`.
     pub shutdown_deadline: Mutex<Option<Instant>>,
@@ -226,6 +229,7 @@ impl Shared {
             flush: FlushState::default(),
             backend: OnceLock::new(),
             writer_done: AtomicBool::new(false),
+            writer_tid: AtomicU32::new(0),
             recent_errors: Mutex::new(VecDeque::new()),
             shutdown_deadline: Mutex::new(None),
             cancel: Cancel::default(),
@@ -264,7 +268,12 @@ impl Shared {
     /// Whether the calling thread is this logger's writer thread (where
     /// sinks run): it must never wait for the writer.
     pub(crate) fn on_writer_thread(&self) -> bool {
-        (self.signal.thread.get()).is_some_and(|t| t.id() == std::thread::current().id())
+        // Relaxed: set once before `build` returns (the start-up channel
+        // orders it); 0 (no writer thread) matches no thread.
+        let writer = self.writer_tid.load(Ordering::Relaxed);
+        // SAFETY: gettid has no preconditions and cannot fail. (Not
+        // `thread::current()`: this may run in a thread-local destructor.)
+        writer != 0 && writer == unsafe { libc::gettid() } as u32
     }
 
     /// Wakes the writer if it is parked (one RMW).

@@ -5,6 +5,9 @@
 //! records only. The parent is unaffected. Every record — the parent's, the
 //! child's, a grandchild's — appears in the shared file exactly once.
 //!
+//! A logger whose only sink cannot be shared with another process (memory)
+//! counts the child's records dropped and says why.
+//!
 //! The fork happens in a process the test controls: the test re-executes
 //! its own binary with `FORK_SCENARIO` set, and that process forks.
 
@@ -111,6 +114,9 @@ fn scenario(backend: Backend) {
         .ring_capacity(1024)
         .build()
         .unwrap();
+    let (memory, _) = uringlog::MemorySink::new();
+    let (in_memory, memory_guard) = Logger::builder().sink(memory).build().unwrap();
+    uringlog::info!(in_memory, "before the fork");
     // The forking thread has a thread-local producer and an explicit one,
     // both with rings the child inherits full.
     let mut explicit = logger.producer();
@@ -133,8 +139,14 @@ fn scenario(backend: Backend) {
     let pid = unsafe { libc::fork() };
     assert!(pid >= 0, "fork failed");
     if pid == 0 {
-        child(&logger, &mut explicit, guard);
+        child(&logger, &mut explicit, guard, &in_memory);
     }
+    let s = memory_guard.shutdown(uringlog_tests::SHUTDOWN).unwrap();
+    assert_eq!(
+        (s.enqueued, s.written),
+        (1, 1),
+        "the parent's logger is unaffected"
+    );
     assert_eq!(wait(pid), 0, "the child failed");
     stop.store(true, Ordering::Relaxed);
     let logged: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
@@ -146,8 +158,14 @@ fn scenario(backend: Backend) {
 
 /// The forked child (one thread): logs through what it inherited, checks
 /// its own books, forks a grandchild, and exits.
-fn child(logger: &Logger, explicit: &mut uringlog::Producer, guard: uringlog::WriterGuard) -> ! {
+fn child(
+    logger: &Logger,
+    explicit: &mut uringlog::Producer,
+    guard: uringlog::WriterGuard,
+    in_memory: &Logger,
+) -> ! {
     let status = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        not_shared(in_memory);
         assert_eq!(
             logger.stats().enqueued,
             0,
@@ -181,6 +199,22 @@ fn child(logger: &Logger, explicit: &mut uringlog::Producer, guard: uringlog::Wr
         );
     }));
     std::process::exit(if status.is_ok() { 0 } else { 1 })
+}
+
+/// In the child: a logger with no sink a child can use counts every record
+/// dropped and says why.
+fn not_shared(logger: &Logger) {
+    for i in 0..10 {
+        uringlog::info!(logger, "in the child {i}");
+    }
+    let s = logger.stats();
+    assert_eq!((s.enqueued, s.written, s.dropped), (10, 0, 10), "{s:?}");
+    let errors = logger.recent_errors().join("\n");
+    assert!(
+        errors.contains("memory cannot be shared with a child process"),
+        "{errors}"
+    );
+    assert_eq!(logger.flush(), Err(uringlog::FlushError::ShutDown));
 }
 
 fn wait(pid: libc::pid_t) -> i32 {

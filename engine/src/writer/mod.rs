@@ -89,6 +89,9 @@ pub(crate) fn spawn(
         .name("uringlog-writer".to_owned())
         .spawn(move || {
             let _done = DoneOnExit(sh.clone(), done_tx);
+            // SAFETY: gettid has no preconditions and cannot fail.
+            let tid = unsafe { libc::gettid() } as u32;
+            sh.writer_tid.store(tid, Ordering::Relaxed);
             let (io, info) = match crate::io::open(&cfg.io) {
                 Ok(x) => x,
                 Err(e) => {

@@ -301,10 +301,14 @@ impl Logger {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn reopen(&self) -> Result<(), ReopenError> {
+        // In a forked child that has not logged, nothing is open yet.
+        self.here_if_started().map_or(Ok(()), Logger::reopen_here)
+    }
+
+    fn reopen_here(&self) -> Result<(), ReopenError> {
         let sh = &self.shared;
         let f = &sh.flush;
-        let me = std::thread::current().id();
-        if sh.signal.thread.get().is_some_and(|w| w.id() == me) {
+        if sh.on_writer_thread() {
             return Err(ReopenError::OnWriterThread);
         }
         let before = f.reopen_failed.load(Ordering::Acquire);

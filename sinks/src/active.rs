@@ -158,6 +158,11 @@ impl ActiveFile {
         }
     }
 
+    /// The path made absolute when the file was first opened.
+    pub(crate) fn absolute(&self) -> &Path {
+        &self.absolute
+    }
+
     /// Whether `path` no longer names the open file: it is missing, or it
     /// is another file. One `stat(2)`; an error other than "missing" says no.
     pub(crate) fn path_changed(&self) -> bool {

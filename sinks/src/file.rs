@@ -3,7 +3,7 @@
 pub use crate::active::OpenError;
 use crate::active::{ActiveFile, SurvivedErrors};
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use uringlog::{ReopenCause, Sink, Target, WriteOutcome};
 
 /// Appends to one file, creating it if missing.
@@ -46,6 +46,14 @@ use uringlog::{ReopenCause, Sink, Target, WriteOutcome};
 /// - A reopen that fails (the directory is gone, no permission) keeps
 ///   writing to the file open before; the error is counted in
 ///   `Stats::errors` and reported in `Logger::recent_errors`.
+///
+/// # Forked children
+///
+/// A child created by `fork(2)` that logs opens the path again for
+/// appending (see [`Sink::for_fork_child`]): parent and child then append
+/// whole batches to the same file, neither overwriting the other. An
+/// `O_DIRECT` sink is not shared with a child (its offsets are the
+/// parent's): there its records are counted dropped, and reported.
 ///
 /// # `O_DIRECT`
 ///
@@ -147,6 +155,47 @@ impl Sink for FileSink {
     fn close(&mut self) -> io::Result<()> {
         // Drops the zero padding after the last record (O_DIRECT).
         self.file.trim()
+    }
+
+    fn for_fork_child(&self) -> Option<Box<dyn Sink>> {
+        (!self.o_direct).then(|| {
+            let twin = FileTwin {
+                path: self.file.path.clone(),
+                absolute: self.file.absolute().to_path_buf(),
+            };
+            Box::new(twin) as Box<dyn Sink>
+        })
+    }
+}
+
+/// What a logger keeps of a [`FileSink`] for forked children: the path
+/// only (no descriptor kept open). A child opens it again for appending.
+struct FileTwin {
+    /// As given, for messages.
+    path: PathBuf,
+    /// As first opened (a later `chdir` does not move it).
+    absolute: PathBuf,
+}
+
+impl Sink for FileTwin {
+    fn describe(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn target(&mut self, _len: usize) -> io::Result<Target> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!(
+                "{}: kept for forked children, not written to",
+                self.describe()
+            ),
+        ))
+    }
+
+    fn for_fork_child(&self) -> Option<Box<dyn Sink>> {
+        let mut sink = FileSink::new(&self.absolute).ok()?;
+        sink.file.path.clone_from(&self.path);
+        Some(Box::new(sink))
     }
 }
 

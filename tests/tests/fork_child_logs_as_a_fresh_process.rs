@@ -20,8 +20,8 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use uringlog::{Backend, Logger, Policy};
-use uringlog_sinks::StreamSink;
+use uringlog::{Backend, Logger, Policy, Sink};
+use uringlog_sinks::{FileSink, StreamSink};
 
 const SCENARIO: &str = "FORK_SCENARIO";
 const LOG: &str = "FORK_LOG";
@@ -82,33 +82,49 @@ fn check_each_record_once(path: &Path) {
 }
 
 #[test]
-fn fork_through_pwrite() {
+fn a_file_sink_through_pwrite() {
     match std::env::var(SCENARIO) {
-        Ok(_) => scenario(Backend::Pwrite),
-        Err(_) => run_in_own_process("fork_through_pwrite", "pwrite"),
+        Ok(_) => scenario(Backend::Pwrite, file_sink()),
+        Err(_) => run_in_own_process("a_file_sink_through_pwrite", "pwrite"),
     }
 }
 
 #[test]
-fn fork_through_io_uring() {
+fn a_file_sink_through_io_uring() {
     match std::env::var(SCENARIO) {
-        Ok(_) => scenario(Backend::IoUring),
-        Err(_) => run_in_own_process("fork_through_io_uring", "io_uring"),
+        Ok(_) => scenario(Backend::IoUring, file_sink()),
+        Err(_) => run_in_own_process("a_file_sink_through_io_uring", "io_uring"),
     }
 }
 
-/// In the re-executed process: threads log, the process forks, parent,
-/// child and grandchild all log, each checks its own counters.
-fn scenario(backend: Backend) {
-    let path = std::env::var(LOG).unwrap();
+#[test]
+fn a_stream_sink_through_io_uring() {
+    match std::env::var(SCENARIO) {
+        Ok(_) => scenario(Backend::IoUring, stream_sink()),
+        Err(_) => run_in_own_process("a_stream_sink_through_io_uring", "io_uring"),
+    }
+}
+
+fn file_sink() -> Box<dyn Sink> {
+    Box::new(FileSink::new(std::env::var(LOG).unwrap()).unwrap())
+}
+
+/// A stream on a file opened for appending (as a pipe would be shared).
+fn stream_sink() -> Box<dyn Sink> {
     let file = OpenOptions::new()
         .append(true)
         .create(true)
         .custom_flags(libc::O_CLOEXEC)
-        .open(&path)
+        .open(std::env::var(LOG).unwrap())
         .unwrap();
+    Box::new(StreamSink::new(OwnedFd::from(file), "shared log"))
+}
+
+/// In the re-executed process: threads log, the process forks, parent,
+/// child and grandchild all log, each checks its own counters.
+fn scenario(backend: Backend, sink: Box<dyn Sink>) {
     let (logger, guard) = Logger::builder()
-        .sink(StreamSink::new(OwnedFd::from(file), "shared log"))
+        .sink(sink)
         .backend(backend)
         .policy(Policy::Block)
         .ring_capacity(1024)

@@ -885,11 +885,15 @@ mod tests {
     use std::sync::Arc;
 
     fn uring(depth: usize) -> Option<Uring> {
+        uring_cancelled_by(depth, Cancel::default())
+    }
+
+    fn uring_cancelled_by(depth: usize, cancel: Cancel) -> Option<Uring> {
         let cfg = UringConfig {
             depth,
             sqpoll_idle_ms: None,
         };
-        match Uring::open(&cfg, Cancel::default()) {
+        match Uring::open(&cfg, cancel) {
             Ok(u) => Some(u),
             Err(e) => {
                 use crate::test_skip::{skip, Needs};
@@ -1029,12 +1033,8 @@ mod tests {
     #[test]
     fn a_write_that_never_completes_is_cancelled_once_the_token_is_set() {
         let cancel = Cancel::default();
-        let cfg = UringConfig {
-            depth: 1,
-            sqpoll_idle_ms: None,
-        };
-        let Ok(mut u) = Uring::open(&cfg, cancel.clone()) else {
-            return eprintln!("skipping: no io_uring");
+        let Some(mut u) = uring_cancelled_by(1, cancel.clone()) else {
+            return;
         };
         let (_r, w) = stuck_pipe();
         let mut out = Vec::new();
@@ -1043,12 +1043,14 @@ mod tests {
                 out.push((c.written, c.error.and_then(|e| e.raw_os_error())));
             }
         };
+        u.make_room(&mut record);
         u.submit(stream_write(&w, 1 << 20), &mut record);
         // Depth 1: the next submission waits for room, in bounded slices.
         let setter = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(50));
             cancel.cancel();
         });
+        u.make_room(&mut record);
         u.submit(stream_write(&w, 10), &mut record);
         u.wait_all(&mut record);
         setter.join().unwrap();
@@ -1063,6 +1065,7 @@ mod tests {
     fn dropping_the_ring_with_a_write_stuck_in_the_kernel_returns() {
         let Some(mut u) = uring(1) else { return };
         let (_r, w) = stuck_pipe();
+        u.make_room(&mut |_| {});
         u.submit(stream_write(&w, 1 << 20), &mut |_| {});
         u.poll(&mut |_| {});
         assert_eq!(u.in_flight(), 1);

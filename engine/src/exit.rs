@@ -36,18 +36,19 @@
 //!
 //! Lock-free, so the hook never waits for a lock that another thread holds
 //! — or that a thread holds which no longer exists, in a forked child.
-//! Slots are `AtomicPtr<Shared>`s, each non-null one owning a strong
-//! reference (`Arc::into_raw`), in chunks linked by an atomic pointer; a
-//! chunk is added when every slot is taken and never freed, so the memory
-//! is bounded by the most loggers alive at once. A logger takes a free slot
-//! with a CAS from null; its guard's shutdown gives it back with a CAS to
-//! null, the hook takes it with a swap: whichever comes first owns the
-//! reference, the other finds the slot changed. A slot cannot hold the same
-//! pointer twice meanwhile: the guard keeps its logger alive.
+//! Slots are `AtomicPtr<Shared>`s, each non-null one owning a weak
+//! reference (`Weak::into_raw`: the list keeps no logger alive), in chunks
+//! linked by an atomic pointer; a chunk is added when every slot is taken
+//! and never freed, so the memory is bounded by the most loggers alive at
+//! once. A logger takes a free slot with a CAS from null; its guard's
+//! shutdown gives it back with a CAS to null, the hook takes it with a
+//! swap: whichever comes first owns the reference, the other finds the slot
+//! changed. A slot cannot hold the same pointer twice meanwhile: its weak
+//! reference keeps the allocation from being reused.
 
 use crate::shared::Shared;
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 /// Longest the exit hook waits for every listed logger to drain, in all.
@@ -93,7 +94,7 @@ unsafe impl Sync for ExitSlot {}
 /// Puts `shared` on the list (installing the hook on first use).
 pub(crate) fn register(shared: &Arc<Shared>) -> ExitSlot {
     install_hook();
-    let ptr = Arc::into_raw(shared.clone()).cast_mut();
+    let ptr = Weak::into_raw(Arc::downgrade(shared)).cast_mut();
     let mut chunk = &LIST;
     loop {
         for slot in &chunk.slots {
@@ -149,9 +150,9 @@ pub(crate) fn unregister(slot: &ExitSlot) {
         Ordering::Relaxed,
     );
     if gone.is_ok() {
-        // SAFETY: the slot owned this reference (from `register`), and the
-        // successful CAS moved it to us.
-        drop(unsafe { Arc::from_raw(slot.ptr) });
+        // SAFETY: the slot owned this weak reference (from `register`), and
+        // the successful CAS moved it to us.
+        drop(unsafe { Weak::from_raw(slot.ptr) });
     }
 }
 
@@ -179,8 +180,10 @@ fn drain_all() {
         for slot in &c.slots {
             let p = slot.swap(std::ptr::null_mut(), Ordering::AcqRel);
             if !p.is_null() {
-                // SAFETY: the slot owned this reference; the swap moved it here.
-                taken.push(unsafe { Arc::from_raw(p) });
+                // SAFETY: the slot owned this weak reference; the swap moved
+                // it here.
+                let weak = unsafe { Weak::from_raw(p) };
+                taken.extend(weak.upgrade());
             }
         }
         // Acquire: pairs with the Release that published the chunk.

@@ -34,20 +34,18 @@
 //!
 //! # The list
 //!
-//! Lock-free, so the hook never waits for a lock that another thread holds
-//! — or that a thread holds which no longer exists, in a forked child.
-//! Slots are `AtomicPtr<Shared>`s, each non-null one owning a weak
-//! reference (`Weak::into_raw`: the list keeps no logger alive), in chunks
-//! linked by an atomic pointer; a chunk is added when every slot is taken
-//! and never freed, so the memory is bounded by the most loggers alive at
-//! once. A logger takes a free slot with a CAS from null; its guard's
-//! shutdown gives it back with a CAS to null, the hook takes it with a
-//! swap: whichever comes first owns the reference, the other finds the slot
-//! changed. A slot cannot hold the same pointer twice meanwhile: its weak
-//! reference keeps the allocation from being reused.
+//! Lock-free (see `list`), so the hook never waits for a lock that another
+//! thread holds — or that a thread holds which no longer exists, in a forked
+//! child. Each entry is a weak reference (`Weak::into_raw`): the list keeps
+//! no logger alive, and the reference keeps the allocation from being
+//! reused while the entry exists. A guard's shutdown takes its entry back;
+//! the hook takes whatever is left; exactly one of them gets each.
+
+mod list;
 
 use crate::shared::Shared;
-use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use list::{Entry, List};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -57,102 +55,41 @@ pub const EXIT_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long the hook waits for writers that gave up to end.
 const GIVE_UP_GRACE: Duration = Duration::from_millis(500);
 
-/// Slots per chunk.
-const CHUNK_SLOTS: usize = 64;
-
-struct Chunk {
-    slots: [AtomicPtr<Shared>; CHUNK_SLOTS],
-    next: AtomicPtr<Chunk>,
+/// Every logger whose guard has not shut it down.
+#[cfg(not(loom))]
+fn list() -> &'static List<Shared> {
+    static LIST: List<Shared> = List::new();
+    &LIST
 }
 
-impl Chunk {
-    const fn new() -> Chunk {
-        Chunk {
-            slots: [const { AtomicPtr::new(std::ptr::null_mut()) }; CHUNK_SLOTS],
-            next: AtomicPtr::new(std::ptr::null_mut()),
-        }
-    }
+/// Under loom, whose atomics cannot live in a `static`, made on first use
+/// (only the models run there, and they build their own lists).
+#[cfg(loom)]
+fn list() -> &'static List<Shared> {
+    static LIST: std::sync::OnceLock<List<Shared>> = std::sync::OnceLock::new();
+    LIST.get_or_init(List::new)
 }
-
-/// The first chunk; later ones hang off it.
-static LIST: Chunk = Chunk::new();
 /// Whether the `atexit` hook is installed.
 static HOOKED: AtomicBool = AtomicBool::new(false);
 
 /// A logger's place on the list, held by its guard.
 #[derive(Debug)]
-pub(crate) struct ExitSlot {
-    slot: &'static AtomicPtr<Shared>,
-    ptr: *mut Shared,
-}
-
-// SAFETY: `ptr` is only compared, never dereferenced, through an ExitSlot.
-unsafe impl Send for ExitSlot {}
-// SAFETY: as above; `slot` is an atomic.
-unsafe impl Sync for ExitSlot {}
+pub(crate) struct ExitSlot(Entry<'static, Shared>);
 
 /// Puts `shared` on the list (installing the hook on first use).
 pub(crate) fn register(shared: &Arc<Shared>) -> ExitSlot {
     install_hook();
     let ptr = Weak::into_raw(Arc::downgrade(shared)).cast_mut();
-    let mut chunk = &LIST;
-    loop {
-        for slot in &chunk.slots {
-            // AcqRel: Release publishes the reference to the hook's swap;
-            // Acquire pairs with the Release of a slot given back.
-            let free = slot.compare_exchange(
-                std::ptr::null_mut(),
-                ptr,
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            );
-            if free.is_ok() {
-                return ExitSlot { slot, ptr };
-            }
-        }
-        chunk = next_chunk(chunk);
-    }
-}
-
-/// The chunk after `chunk`, added if there is none.
-fn next_chunk(chunk: &'static Chunk) -> &'static Chunk {
-    // Acquire: pairs with the Release below, so the chunk is initialised.
-    let next = chunk.next.load(Ordering::Acquire);
-    if !next.is_null() {
-        // SAFETY: chunks are leaked boxes, never freed.
-        return unsafe { &*next };
-    }
-    let fresh = Box::into_raw(Box::new(Chunk::new()));
-    match (chunk.next).compare_exchange(
-        std::ptr::null_mut(),
-        fresh,
-        Ordering::AcqRel,
-        Ordering::Acquire,
-    ) {
-        // SAFETY: just leaked; never freed.
-        Ok(_) => unsafe { &*fresh },
-        Err(theirs) => {
-            // SAFETY: `fresh` was never shared; `theirs` is a leaked chunk.
-            drop(unsafe { Box::from_raw(fresh) });
-            // SAFETY: as above.
-            unsafe { &*theirs }
-        }
-    }
+    ExitSlot(list().insert(ptr))
 }
 
 /// Takes `shared` off the list (its guard is shutting it down); nothing
 /// if the hook took it first.
 pub(crate) fn unregister(slot: &ExitSlot) {
-    let gone = slot.slot.compare_exchange(
-        slot.ptr,
-        std::ptr::null_mut(),
-        Ordering::AcqRel,
-        Ordering::Relaxed,
-    );
-    if gone.is_ok() {
-        // SAFETY: the slot owned this weak reference (from `register`), and
-        // the successful CAS moved it to us.
-        drop(unsafe { Weak::from_raw(slot.ptr) });
+    if let Some(ptr) = slot.0.remove() {
+        // SAFETY: the list held this weak reference (from `register`), and
+        // `remove` handed it back to us alone.
+        drop(unsafe { Weak::from_raw(ptr) });
     }
 }
 
@@ -175,22 +112,12 @@ extern "C" fn at_exit() {
 fn drain_all() {
     let deadline = Instant::now() + EXIT_DRAIN_TIMEOUT;
     let mut taken: Vec<Arc<Shared>> = Vec::new();
-    let mut chunk = Some(&LIST);
-    while let Some(c) = chunk {
-        for slot in &c.slots {
-            let p = slot.swap(std::ptr::null_mut(), Ordering::AcqRel);
-            if !p.is_null() {
-                // SAFETY: the slot owned this weak reference; the swap moved
-                // it here.
-                let weak = unsafe { Weak::from_raw(p) };
-                taken.extend(weak.upgrade());
-            }
-        }
-        // Acquire: pairs with the Release that published the chunk.
-        let next = c.next.load(Ordering::Acquire);
-        // SAFETY: chunks are leaked boxes, never freed.
-        chunk = (!next.is_null()).then(|| unsafe { &*next });
-    }
+    list().take_all(|p| {
+        // SAFETY: the list held this weak reference; `take_all` handed it
+        // to us alone.
+        let weak = unsafe { Weak::from_raw(p) };
+        taken.extend(weak.upgrade());
+    });
     // Inherited through fork: not this process's to drain (a successor
     // started here is on the list in its own right).
     let engines: Vec<&Arc<Shared>> = taken.iter().filter(|s| s.is_here()).collect();

@@ -370,9 +370,11 @@ pub trait Sink: Send + 'static {
     /// Called on the caller's thread when the logger is built — the result
     /// is kept, unused, for the logger's life — and again, on that copy, in
     /// each child that logs. So the copy must be cheap and must not keep the
-    /// parent's resources open: hold the descriptor through a `Weak`
-    /// reference (in a child, the parent's sink, which the child inherited
-    /// but never drops, keeps it alive), open connections only in the child.
+    /// parent's resources open: keep what is needed to open the destination
+    /// again in the child (`FileSink` keeps its path), or the descriptor
+    /// through a `Weak` reference (`StreamSink`: in a child, the parent's
+    /// sink, which the child inherited but never drops, keeps it alive);
+    /// open connections only in the child.
     /// The parent and the child then write concurrently, so the destination
     /// must keep the batches of each whole (an `O_APPEND` file, a pipe with
     /// writes up to `PIPE_BUF`, a datagram socket).

@@ -6,6 +6,7 @@ use crate::shared::Shared;
 use crate::stats::Stats;
 use crate::sync_mode::SyncWriter;
 use std::fmt;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -91,8 +92,11 @@ impl WriterGuard {
         } else {
             // Inherited through fork: the writer thread is not in this
             // process. Forget it (its handle names a thread that does not
-            // exist here) and shut down this process's successor instead.
+            // exist here) and shut down this process's successor instead;
+            // one started later counts every record dropped. (A store to an
+            // atomic is all this does to the inherited engine.)
             std::mem::forget(self.writer.take());
+            self.shared.hot.closed.store(true, Ordering::SeqCst);
             self.shared.lineage.shut_down_successor(timeout)
         };
         // Last: until the writer has ended, the exit hook may still wait for it.

@@ -213,8 +213,49 @@ fn child(
             (s.enqueued, s.written),
             (2 * CHILD_RECORDS, 2 * CHILD_RECORDS)
         );
+        assert!(logger.is_shut_down());
+        uringlog::info!(logger, "after shutdown");
+        let s = logger.stats();
+        assert_eq!((s.enqueued, s.dropped), (2 * CHILD_RECORDS + 1, 1));
+        shut_down_before_logging();
     }));
     std::process::exit(if status.is_ok() { 0 } else { 1 })
+}
+
+/// In the child: a logger whose inherited guard a grandchild shuts down
+/// before it logs stays shut down there (records counted dropped, nothing
+/// written), and its parent's writes are unaffected.
+fn shut_down_before_logging() {
+    let (_dir, path) = uringlog_tests::temp_log("late.log");
+    let (late, late_guard) = Logger::builder()
+        .sink(FileSink::new(&path).unwrap())
+        .build()
+        .unwrap();
+    // SAFETY: as for the first fork.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            assert_eq!(
+                late_guard.shutdown(uringlog_tests::SHUTDOWN),
+                Ok(Default::default())
+            );
+            uringlog::info!(late, "never written");
+            let s = late.stats();
+            assert_eq!((s.enqueued, s.written, s.dropped), (1, 0, 1));
+        }));
+        std::process::exit(i32::from(code.is_err()));
+    }
+    assert_eq!(
+        wait(pid),
+        0,
+        "the grandchild with a shut-down logger failed"
+    );
+    uringlog::info!(late, "written by the child");
+    let s = late_guard.shutdown(uringlog_tests::SHUTDOWN).unwrap();
+    assert_eq!((s.enqueued, s.written), (1, 1));
+    assert!(std::fs::read_to_string(&path)
+        .unwrap()
+        .ends_with(": written by the child\n"));
 }
 
 /// In the child: a logger with no sink a child can use counts every record

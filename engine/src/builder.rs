@@ -7,7 +7,7 @@ use crate::io::uring::{UringConfig, DEFAULT_DEPTH, MAX_DEPTH};
 use crate::io::{BackendKind, IoBackendInfo, IoConfig};
 use crate::level::Level;
 use crate::logger::Logger;
-use crate::policy::{Backend, Durability, Mode, Policy};
+use crate::policy::{Backend, Durability, Formatting, Mode, Policy};
 use crate::shared::Shared;
 use crate::shutdown::WriterGuard;
 use crate::signal::Registration;
@@ -59,6 +59,7 @@ pub const MAX_SQPOLL_IDLE_MS: u32 = 60_000;
 /// | [`level`](Builder::level) | `Info` | minimum level accepted |
 /// | [`policy`](Builder::policy) | `Block` | what a call does when its ring is full |
 /// | [`mode`](Builder::mode) | `Async` | writer thread, or write in the caller |
+/// | [`formatting`](Builder::formatting) | `Deferred` | the writer formats from binary arguments, or the caller formats |
 /// | [`backend`](Builder::backend) | `Auto` | io_uring or pwrite |
 /// | [`ring_capacity`](Builder::ring_capacity) | 256 KiB | bytes per producer ring (256 B ..= 1 GiB) |
 /// | [`batch_size`](Builder::batch_size) | 256 | records per batch (1 ..= 1,048,576) |
@@ -83,6 +84,7 @@ pub struct Builder {
     level: Level,
     policy: Policy,
     mode: Mode,
+    formatting: Formatting,
     backend: Backend,
     ring_capacity: usize,
     batch_size: usize,
@@ -106,6 +108,7 @@ impl Default for Builder {
             level: Level::Info,
             policy: Policy::Block,
             mode: Mode::Async,
+            formatting: Formatting::Deferred,
             backend: Backend::Auto,
             ring_capacity: DEFAULT_RING_CAPACITY,
             batch_size: DEFAULT_BATCH_SIZE,
@@ -179,6 +182,14 @@ impl Builder {
     /// Async (writer thread) or sync (the caller writes).
     pub fn mode(mut self, mode: Mode) -> Self {
         self.mode = mode;
+        self
+    }
+
+    /// Where messages are formatted: by the writer from the arguments
+    /// (`Deferred`), or by the caller (`Caller`, for records that must be
+    /// readable outside this process). The output bytes are the same.
+    pub fn formatting(mut self, formatting: Formatting) -> Self {
+        self.formatting = formatting;
         self
     }
 
@@ -371,6 +382,7 @@ impl Builder {
             min_sink.unwrap_or(Level::Trace),
             self.policy,
             self.mode,
+            self.formatting,
             self.ring_capacity,
             self.clock.unwrap_or_else(|| match self.mode {
                 Mode::Sync => Clock::Realtime,

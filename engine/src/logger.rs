@@ -7,6 +7,8 @@
 //! dropped, the writer drains what they left and releases their rings.
 
 use crate::builder::Builder;
+use crate::callsite::CallSite;
+use crate::deferred::encode::EncodeArgs;
 use crate::error::{FlushError, ReopenError};
 use crate::field::Field;
 use crate::io::IoBackendInfo;
@@ -93,6 +95,39 @@ impl Logger {
         if self.shared.enabled(level) {
             self.with_producer(|p| p.log_fields_enabled(level, target, fields, args));
         }
+    }
+
+    /// A deferred call (what the macros expand to, after the level check).
+    #[doc(hidden)]
+    #[inline]
+    pub fn __log_deferred<A: EncodeArgs>(
+        &self,
+        cs: &'static CallSite,
+        level: Level,
+        target: &str,
+        args: A,
+    ) {
+        self.with_producer(|p| p.__log_deferred(cs, level, target, args));
+    }
+
+    /// [`Logger::log`] after the level check (the macros' fallback).
+    #[doc(hidden)]
+    #[inline]
+    pub fn __log_args(&self, level: Level, target: &str, args: fmt::Arguments<'_>) {
+        self.with_producer(|p| p.log_enabled(level, target, args));
+    }
+
+    /// [`Logger::log_fields`] after the level check (the macros).
+    #[doc(hidden)]
+    #[inline]
+    pub fn __log_fields(
+        &self,
+        level: Level,
+        target: &str,
+        fields: &[Field<'_>],
+        args: fmt::Arguments<'_>,
+    ) {
+        self.with_producer(|p| p.log_fields_enabled(level, target, fields, args));
     }
 
     /// Runs `f` on this thread's producer for this logger, registering one

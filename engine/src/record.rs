@@ -14,9 +14,10 @@
 //! ..      ..    payload     len - 16 - target_len bytes, interpreted by kind
 //! ```
 //!
-//! `kind` leaves room for payloads other than a pre-formatted message (binary
-//! arguments formatted on the writer, structured fields) without changing the
-//! header. A record is written into the ring in one reserve/commit, so the
+//! `kind` says how to read the payload: a pre-formatted message, a message
+//! with structured fields, or a deferred record (a call site and binary
+//! arguments the writer formats; `target_len` is 0 when the call site holds
+//! the target). A record is written into the ring in one reserve/commit, so the
 //! consumer only ever sees whole records; it may straddle the ring's wrap
 //! point, which is why decoding works on a pair of slices.
 
@@ -35,6 +36,9 @@ pub(crate) enum RecordKind {
     Text = 1,
     /// The payload is the message followed by structured fields (see `field`).
     Fields = 2,
+    /// The payload is a call site and binary arguments; the writer renders
+    /// the message (see `deferred`).
+    Deferred = 3,
 }
 
 impl RecordKind {
@@ -42,6 +46,7 @@ impl RecordKind {
         match v {
             1 => Some(RecordKind::Text),
             2 => Some(RecordKind::Fields),
+            3 => Some(RecordKind::Deferred),
             _ => None,
         }
     }

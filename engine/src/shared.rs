@@ -3,7 +3,7 @@
 use crate::clock::Clock;
 use crate::io::IoBackendInfo;
 use crate::level::Level;
-use crate::policy::{Mode, Policy};
+use crate::policy::{Formatting, Mode, Policy};
 use crate::ring::RingReader;
 use crate::shutdown::DROP_SHUTDOWN_TIMEOUT;
 use crate::stats::{ProducerCounters, Stats, WriterCounters};
@@ -104,7 +104,9 @@ impl FlushState {
 /// Per-ring state shared by its producer and the writer.
 #[derive(Debug)]
 pub(crate) struct RingShared {
-    pub counters: ProducerCounters,
+    /// Written by the producer on every call; on cache lines of their own,
+    /// away from what the writer reads on every drain.
+    pub counters: Padded<ProducerCounters>,
     /// True while the producer is parked waiting for room (Block policy).
     pub waiting: AtomicBool,
     /// The thread to unpark when `waiting`; updated by the producer before it parks.
@@ -117,7 +119,7 @@ pub(crate) struct RingShared {
 impl RingShared {
     pub(crate) fn new() -> RingShared {
         RingShared {
-            counters: ProducerCounters::default(),
+            counters: Padded::default(),
             waiting: AtomicBool::new(false),
             thread: Mutex::new(std::thread::current()),
             // SAFETY: gettid has no preconditions and cannot fail.
@@ -166,6 +168,7 @@ pub(crate) struct Shared {
     pub level_floor: Level,
     pub policy: Policy,
     pub mode: Mode,
+    pub formatting: Formatting,
     pub ring_capacity: usize,
     pub clock: Clock,
     pub signal: Padded<Signal>,
@@ -190,6 +193,7 @@ impl Shared {
         level_floor: Level,
         policy: Policy,
         mode: Mode,
+        formatting: Formatting,
         ring_capacity: usize,
         clock: Clock,
     ) -> Shared {
@@ -201,6 +205,7 @@ impl Shared {
             level_floor,
             policy,
             mode,
+            formatting,
             ring_capacity,
             clock,
             signal: Padded::default(),

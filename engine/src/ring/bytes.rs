@@ -59,6 +59,42 @@ impl ByteProducer {
     }
 }
 
+/// One record's reserved bytes, committed whole or not at all.
+pub(crate) struct Reservation<'a> {
+    chunk: rtrb::chunks::WriteChunkUninit<'a, u8>,
+}
+
+impl Reservation<'_> {
+    /// The reserved bytes when they do not straddle the ring's wrap point.
+    #[inline]
+    pub(crate) fn contiguous(&mut self) -> Option<&mut [MaybeUninit<u8>]> {
+        match self.chunk.as_mut_slices() {
+            (a, []) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// Publishes the record to the consumer (one release store).
+    ///
+    /// # Safety
+    /// Every reserved byte has been initialised.
+    #[inline]
+    pub(crate) unsafe fn commit(self) {
+        // SAFETY: delegated to the caller.
+        unsafe { self.chunk.commit_all() };
+    }
+}
+
+impl ByteProducer {
+    /// Reserves `len` bytes for one record; `None` when the ring lacks room
+    /// now. Dropping the reservation without `commit` publishes nothing.
+    #[inline]
+    pub(crate) fn reserve(&mut self, len: usize) -> Option<Reservation<'_>> {
+        let chunk = self.inner.write_chunk_uninit(len).ok()?;
+        Some(Reservation { chunk })
+    }
+}
+
 /// A reserved region, possibly split at the wrap point, filled front to back.
 struct Dst<'a> {
     a: &'a mut [MaybeUninit<u8>],

@@ -4,7 +4,7 @@ use super::*;
 use crate::clock::Clock;
 use crate::format::Timestamp;
 use crate::io::pwrite::Pwrite;
-use crate::policy::{Mode, Policy};
+use crate::policy::{Formatting, Mode, Policy};
 use crate::shared::lock;
 use crate::sink::MemorySink;
 use std::sync::{Arc, Mutex};
@@ -15,6 +15,7 @@ fn shared() -> Shared {
         Level::Trace,
         Policy::Block,
         Mode::Async,
+        Formatting::Deferred,
         4096,
         Clock::Realtime,
     )

@@ -22,6 +22,12 @@
 //!
 //! A misspelled placeholder is a compile error, as with `format!`:
 //!
+//! ```
+//! # let (logger, _guard) = uringlog::Logger::builder().build().unwrap();
+//! let id = 7;
+//! uringlog::info!(logger, "id={id}"); // compiles
+//! ```
+//!
 //! ```compile_fail
 //! let (logger, _guard) = uringlog::Logger::builder().build().unwrap();
 //! let id = 7;

@@ -32,6 +32,8 @@ pub struct CallSite {
     /// Literal text around the placeholders: `slots.len() + 1` pieces.
     pub(crate) pieces: &'static [&'static str],
     pub(crate) slots: &'static [Slot],
+    /// Total bytes of `pieces`.
+    pub(crate) pieces_len: usize,
 }
 
 impl CallSite {
@@ -48,7 +50,14 @@ impl CallSite {
         slots: &'static [Slot],
     ) -> CallSite {
         assert!(pieces.len() == slots.len() + 1);
+        let mut pieces_len = 0;
+        let mut i = 0;
+        while i < pieces.len() {
+            pieces_len += pieces[i].len();
+            i += 1;
+        }
         CallSite {
+            pieces_len,
             level,
             target,
             file,

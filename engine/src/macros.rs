@@ -23,30 +23,35 @@
 //! A misspelled placeholder is a compile error, as with `format!`:
 //!
 //! ```
-//! # let (logger, _guard) = uringlog::Logger::builder().build().unwrap();
+//! # let (sink, _) = uringlog::MemorySink::new();
+//! # let (logger, _guard) = uringlog::Logger::builder().sink(sink).build().unwrap();
 //! let id = 7;
 //! uringlog::info!(logger, "id={id}"); // compiles
 //! ```
 //!
 //! ```compile_fail
-//! let (logger, _guard) = uringlog::Logger::builder().build().unwrap();
+//! # let (sink, _) = uringlog::MemorySink::new();
+//! let (logger, _guard) = uringlog::Logger::builder().sink(sink).build().unwrap();
 //! let id = 7;
 //! uringlog::info!(logger, "id={idd}");
 //! ```
 //!
 //! ```compile_fail
-//! let (logger, _guard) = uringlog::Logger::builder().build().unwrap();
+//! # let (sink, _) = uringlog::MemorySink::new();
+//! let (logger, _guard) = uringlog::Logger::builder().sink(sink).build().unwrap();
 //! uringlog::info!(logger, "{} {}", 1);
 //! ```
 //!
 //! ```compile_fail
 //! struct NoDisplay;
-//! let (logger, _guard) = uringlog::Logger::builder().build().unwrap();
+//! # let (sink, _) = uringlog::MemorySink::new();
+//! let (logger, _guard) = uringlog::Logger::builder().sink(sink).build().unwrap();
 //! uringlog::info!(logger, "{}", NoDisplay);
 //! ```
 //!
 //! ```compile_fail
-//! let (logger, _guard) = uringlog::Logger::builder().build().unwrap();
+//! # let (sink, _) = uringlog::MemorySink::new();
+//! let (logger, _guard) = uringlog::Logger::builder().sink(sink).build().unwrap();
 //! uringlog::info!(logger, "{:x}", "text");
 //! ```
 

@@ -267,11 +267,16 @@ impl Producer {
                             CALLSITE_LEN + values_len,
                         );
                         let mut c = Cursor::new(buf);
-                        c.put(&header.encode());
-                        c.put(target.as_bytes());
-                        c.put(&callsite_addr(cs));
+                        // SAFETY: `len` bytes were reserved: the header,
+                        // the target, the address and `values_len`, which
+                        // `EncodeArgs` promises `encode` writes.
+                        unsafe {
+                            c.put(&header.encode());
+                            c.put(target.as_bytes());
+                            c.put(&callsite_addr(cs));
+                        }
                         args.encode(&mut c, &mut &self.scratch[..]);
-                        if c.ok() && c.written() == len {
+                        if c.written() == len {
                             // SAFETY: the cursor wrote all `len` reserved bytes.
                             unsafe { r.commit() };
                             return self.pushed(len);
@@ -329,9 +334,11 @@ impl Producer {
         self.encoded.clear();
         self.encoded.reserve(payload_len);
         let mut c = Cursor::new(&mut self.encoded.spare_capacity_mut()[..payload_len]);
-        c.put(&callsite_addr(cs));
+        // SAFETY: `payload_len` bytes: the address and `values_len`, which
+        // `EncodeArgs` promises `encode` writes.
+        unsafe { c.put(&callsite_addr(cs)) };
         args.encode(&mut c, &mut &self.scratch[..]);
-        if !c.ok() || c.written() != payload_len {
+        if c.written() != payload_len {
             debug_assert!(false, "deferred record size mismatch");
             return bump(&self.ring_shared.counters.dropped);
         }

@@ -241,8 +241,14 @@ impl<'a> Frames<'a> {
         if rest < HEADER_LEN {
             return Some(Err(FrameError::Truncated));
         }
-        let mut h = [0u8; HEADER_LEN];
-        self.bytes.slice(self.pos, HEADER_LEN).copy_to(&mut h);
+        let h: [u8; HEADER_LEN] = match self.bytes.first.get(self.pos..self.pos + HEADER_LEN) {
+            Some(s) => s.try_into().unwrap_or([0; HEADER_LEN]),
+            None => {
+                let mut h = [0u8; HEADER_LEN];
+                self.bytes.slice(self.pos, HEADER_LEN).copy_to(&mut h);
+                h
+            }
+        };
         let header = match Header::decode(&h) {
             Ok(h) => h,
             Err(e) => return Some(Err(e)),

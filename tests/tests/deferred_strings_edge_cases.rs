@@ -82,9 +82,10 @@ fn control_characters_are_escaped_as_in_any_message() {
     let lines = text.lines();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0], lines[1]);
+    // Backslashes escaped as `\\`, controls as `\n`, `\r`, `\xNN`, tab kept.
     assert_eq!(
         lines[0],
-        "INFO  t: [a\\nb\\r\tc\\x1bd\\x7f\"\\] [\"a\\nb\\r\\tc\\u{1b}d\\u{7f}\\\"\\\\\"]"
+        "INFO  t: [a\\nb\\r\tc\\x1bd\\x7f\"\\\\] [\"a\\\\nb\\\\r\\\\tc\\\\u{1b}d\\\\u{7f}\\\\\"\\\\\\\\\"]"
     );
     for line in json.lines() {
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();

@@ -39,14 +39,14 @@ impl<'a> Decoder<'a> {
         Decoder { rest: bytes }
     }
 
-    #[inline]
+    #[inline(always)]
     fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
         let (head, rest) = self.rest.split_first_chunk::<N>()?;
         self.rest = rest;
         Some(*head)
     }
 
-    #[inline]
+    #[inline(always)]
     fn take_slice(&mut self) -> Option<&'a [u8]> {
         let len = u32::from_le_bytes(self.take::<4>()?) as usize;
         if len > self.rest.len() {
@@ -93,9 +93,9 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    /// Whether every byte was used.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.rest.is_empty()
+    /// The bytes not read yet.
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        self.rest
     }
 }
 

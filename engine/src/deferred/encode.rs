@@ -17,63 +17,118 @@ use std::fmt;
 use std::mem::MaybeUninit;
 
 /// Where a record's bytes go: a reserved region, written front to back.
-/// Every write is bounds-checked; one that does not fit sets `overflow`
-/// and writes nothing (the record is then discarded, never committed).
+///
+/// Writes are not bounds-checked one by one: the region was reserved with
+/// the length [`EncodeArgs::measure`] returned, and the `unsafe` traits
+/// promise that encoding writes exactly that many bytes. The owner checks
+/// the total ([`Cursor::written`]) before it publishes the record.
 pub struct Cursor<'a> {
-    buf: &'a mut [MaybeUninit<u8>],
-    /// Bytes written; `pos <= buf.len()`.
-    pos: usize,
-    overflow: bool,
+    /// Next byte to write; `start <= at <= end`.
+    at: *mut u8,
+    start: *mut u8,
+    end: *mut u8,
+    _buf: std::marker::PhantomData<&'a mut [MaybeUninit<u8>]>,
 }
 
 impl<'a> Cursor<'a> {
     pub(crate) fn new(buf: &'a mut [MaybeUninit<u8>]) -> Cursor<'a> {
+        let start = buf.as_mut_ptr().cast::<u8>();
         Cursor {
-            buf,
-            pos: 0,
-            overflow: false,
+            at: start,
+            start,
+            // SAFETY: one past the end of the same allocation.
+            end: unsafe { start.add(buf.len()) },
+            _buf: std::marker::PhantomData,
         }
     }
 
     /// Bytes written so far.
     pub(crate) fn written(&self) -> usize {
-        self.pos
+        self.at as usize - self.start as usize
     }
 
-    /// Whether every write fitted.
-    pub(crate) fn ok(&self) -> bool {
-        !self.overflow
+    /// Bytes left in the region.
+    #[inline(always)]
+    fn room(&self) -> usize {
+        self.end as usize - self.at as usize
     }
 
     /// Appends `src`.
+    ///
+    /// # Safety
+    /// `src.len()` bytes are left in the region.
     #[inline(always)]
-    pub fn put(&mut self, src: &[u8]) {
-        let Some(dst) = self.buf.get_mut(self.pos..self.pos + src.len()) else {
-            self.overflow = true;
-            return;
-        };
-        // SAFETY: `dst` and `src` have the same length (just sliced), `dst`
-        // is exclusively borrowed so they cannot overlap, and writing bytes
-        // into `MaybeUninit<u8>` initialises them.
+    pub unsafe fn put(&mut self, src: &[u8]) {
+        let n = src.len();
+        debug_assert!(n <= self.room());
+        // SAFETY: the caller promises `n` bytes of room at `at`; `src` is a
+        // distinct, live slice (the region is exclusively borrowed).
         unsafe {
-            std::ptr::copy_nonoverlapping(src.as_ptr(), dst.as_mut_ptr().cast::<u8>(), src.len())
-        };
-        self.pos += src.len();
+            copy_short(src.as_ptr(), self.at, n);
+            self.at = self.at.add(n);
+        }
     }
 
     /// Appends a tag and a fixed-size value.
+    ///
+    /// # Safety
+    /// `1 + N` bytes are left in the region.
     #[inline(always)]
-    pub fn tagged<const N: usize>(&mut self, tag: u8, bytes: [u8; N]) {
-        self.put(&[tag]);
-        self.put(&bytes);
+    pub unsafe fn tagged<const N: usize>(&mut self, tag: u8, bytes: [u8; N]) {
+        debug_assert!(N < self.room());
+        // SAFETY: the caller promises `1 + N` bytes of room at `at`.
+        unsafe {
+            self.at.write(tag);
+            self.at.add(1).cast::<[u8; N]>().write_unaligned(bytes);
+            self.at = self.at.add(1 + N);
+        }
     }
 
     /// Appends a tag, a `u32` length and the bytes.
+    ///
+    /// # Safety
+    /// `5 + b.len()` bytes are left in the region.
     #[inline(always)]
-    pub fn tagged_bytes(&mut self, tag: u8, b: &[u8]) {
-        self.put(&[tag]);
-        self.put(&(b.len() as u32).to_le_bytes());
-        self.put(b);
+    pub unsafe fn tagged_bytes(&mut self, tag: u8, b: &[u8]) {
+        // SAFETY: the caller promises `5 + b.len()` bytes of room.
+        unsafe {
+            self.tagged(tag, (b.len() as u32).to_le_bytes());
+            self.put(b);
+        }
+    }
+}
+
+/// Copies `n` bytes without a call for the short strings logs are made
+/// of (two overlapping word moves), `memcpy` beyond 16 bytes.
+///
+/// # Safety
+/// `src` is readable and `dst` writable for `n` bytes; they do not overlap.
+#[inline(always)]
+pub(crate) unsafe fn copy_short(src: *const u8, dst: *mut u8, n: usize) {
+    // SAFETY: in every branch each read lies in `src[0..n]` and each write
+    // in `dst[0..n]`, as the caller guarantees; unaligned accesses are used.
+    unsafe {
+        match n {
+            0 => {}
+            1..=3 => {
+                dst.write(src.read());
+                dst.add(n / 2).write(src.add(n / 2).read());
+                dst.add(n - 1).write(src.add(n - 1).read());
+            }
+            4..=7 => {
+                let a = src.cast::<u32>().read_unaligned();
+                let b = src.add(n - 4).cast::<u32>().read_unaligned();
+                dst.cast::<u32>().write_unaligned(a);
+                dst.add(n - 4).cast::<u32>().write_unaligned(b);
+            }
+            8..=16 => {
+                let a = src.cast::<u64>().read_unaligned();
+                let b = src.add(n - 8).cast::<u64>().read_unaligned();
+                dst.cast::<u64>().write_unaligned(a);
+                dst.add(n - 8).cast::<u64>().write_unaligned(b);
+            }
+            _ => std::ptr::copy_nonoverlapping(src, dst, n),
+        }
     }
 }
 
@@ -86,7 +141,12 @@ pub struct PreBuf<'a> {
 }
 
 /// A call's arguments: one element per placeholder value, or a tuple of them.
-pub trait EncodeArgs {
+///
+/// # Safety
+/// [`encode`](EncodeArgs::encode) writes exactly the number of bytes the
+/// preceding [`measure`](EncodeArgs::measure) returned (the cursor does
+/// not check each write).
+pub unsafe trait EncodeArgs {
     /// Whether some element formats in the caller (uses the [`PreBuf`]).
     const PREFORMATS: bool;
     /// Bytes [`encode`](EncodeArgs::encode) will write; formats the
@@ -99,7 +159,11 @@ pub trait EncodeArgs {
 
 /// A type the engine copies in binary and the writer formats exactly as
 /// the original: integers, floats, `bool`, `char`, strings, byte slices.
-pub trait Plain {
+///
+/// # Safety
+/// [`encode`](Plain::encode) writes exactly [`encoded_len`](Plain::encoded_len)
+/// bytes, a tag the writer decodes and its value.
+pub unsafe trait Plain {
     /// Encoded bytes, tag included.
     fn encoded_len(&self) -> usize;
     /// Writes the tag and the value.
@@ -108,14 +172,16 @@ pub trait Plain {
 
 macro_rules! plain_int {
     ($($t:ty => $tag:expr),*) => {$(
-        impl Plain for $t {
+        // SAFETY: writes the tag and `size_of` bytes, as `encoded_len` says.
+        unsafe impl Plain for $t {
             #[inline(always)]
             fn encoded_len(&self) -> usize {
                 1 + std::mem::size_of::<$t>()
             }
             #[inline(always)]
             fn encode(&self, c: &mut Cursor<'_>) {
-                c.tagged($tag, self.to_le_bytes());
+                // SAFETY: the caller reserved `encoded_len` bytes.
+                unsafe { c.tagged($tag, self.to_le_bytes()) };
             }
         }
     )*};
@@ -128,38 +194,46 @@ plain_int!(usize => tag::U64, isize => tag::I64);
 #[cfg(target_pointer_width = "32")]
 plain_int!(usize => tag::U32, isize => tag::I32);
 
-impl Plain for bool {
+// SAFETY: a tag and one byte.
+unsafe impl Plain for bool {
     #[inline(always)]
     fn encoded_len(&self) -> usize {
         2
     }
     #[inline(always)]
     fn encode(&self, c: &mut Cursor<'_>) {
-        c.tagged(tag::BOOL, [*self as u8]);
+        // SAFETY: the caller reserved `encoded_len` bytes.
+        unsafe { c.tagged(tag::BOOL, [*self as u8]) };
     }
 }
 
-impl Plain for char {
+// SAFETY: a tag and four bytes.
+unsafe impl Plain for char {
     #[inline(always)]
     fn encoded_len(&self) -> usize {
         5
     }
     #[inline(always)]
     fn encode(&self, c: &mut Cursor<'_>) {
-        c.tagged(tag::CHAR, (*self as u32).to_le_bytes());
+        // SAFETY: the caller reserved `encoded_len` bytes.
+        unsafe { c.tagged(tag::CHAR, (*self as u32).to_le_bytes()) };
     }
 }
 
 macro_rules! plain_text {
     ($tag:expr, $view:ty => $($t:ty),*) => {$(
-        impl Plain for $t {
+        // SAFETY: a tag, a length and the bytes, as `encoded_len` says
+        // (the value is borrowed immutably, so its length cannot change).
+        unsafe impl Plain for $t {
             #[inline(always)]
             fn encoded_len(&self) -> usize {
                 5 + AsRef::<$view>::as_ref(self).len()
             }
             #[inline(always)]
             fn encode(&self, c: &mut Cursor<'_>) {
-                c.tagged_bytes($tag, AsRef::<[u8]>::as_ref(AsRef::<$view>::as_ref(self)));
+                let b = AsRef::<[u8]>::as_ref(AsRef::<$view>::as_ref(self));
+                // SAFETY: the caller reserved `encoded_len` bytes.
+                unsafe { c.tagged_bytes($tag, b) };
             }
         }
     )*};
@@ -168,20 +242,23 @@ plain_text!(tag::STR, str => str, String, Box<str>, std::sync::Arc<str>, std::rc
     std::borrow::Cow<'_, str>);
 plain_text!(tag::BYTES, [u8] => [u8], Vec<u8>);
 
-impl<const N: usize> Plain for [u8; N] {
+// SAFETY: a tag, a length and `N` bytes.
+unsafe impl<const N: usize> Plain for [u8; N] {
     #[inline(always)]
     fn encoded_len(&self) -> usize {
         5 + N
     }
     #[inline(always)]
     fn encode(&self, c: &mut Cursor<'_>) {
-        c.tagged_bytes(tag::BYTES, self);
+        // SAFETY: the caller reserved `encoded_len` bytes.
+        unsafe { c.tagged_bytes(tag::BYTES, self) };
     }
 }
 
 macro_rules! plain_ref {
     ($($r:ty),*) => {$(
-        impl<T: Plain + ?Sized> Plain for $r {
+        // SAFETY: delegates both methods to the same value.
+        unsafe impl<T: Plain + ?Sized> Plain for $r {
             #[inline(always)]
             fn encoded_len(&self) -> usize {
                 (**self).encoded_len()
@@ -206,7 +283,8 @@ impl<'a, T: Plain + ?Sized> PlainArg<'a, T> {
     }
 }
 
-impl<T: Plain + ?Sized> EncodeArgs for PlainArg<'_, T> {
+// SAFETY: `Plain`'s contract: `encode` writes `encoded_len` bytes.
+unsafe impl<T: Plain + ?Sized> EncodeArgs for PlainArg<'_, T> {
     const PREFORMATS: bool = false;
     #[inline(always)]
     fn measure(&self, _pre: &mut PreBuf<'_>) -> usize {
@@ -236,7 +314,9 @@ impl<F: Fn(&mut dyn fmt::Write) -> fmt::Result> FmtArg<F> {
     }
 }
 
-impl<F: Fn(&mut dyn fmt::Write) -> fmt::Result> EncodeArgs for FmtArg<F> {
+// SAFETY: `encode` writes a tag, a length and `len` bytes where `len` is
+// what `measure` formatted (at most what `pre` still holds).
+unsafe impl<F: Fn(&mut dyn fmt::Write) -> fmt::Result> EncodeArgs for FmtArg<F> {
     const PREFORMATS: bool = true;
     fn measure(&self, pre: &mut PreBuf<'_>) -> usize {
         let start = pre.buf.len();
@@ -251,9 +331,11 @@ impl<F: Fn(&mut dyn fmt::Write) -> fmt::Result> EncodeArgs for FmtArg<F> {
         5 + len
     }
     fn encode(&self, c: &mut Cursor<'_>, pre: &mut &[u8]) {
-        let len = self.len.get().min(pre.len());
+        let len = self.len.get();
+        assert!(len <= pre.len(), "caller-formatted text lost");
         let (text, rest) = pre.split_at(len);
-        c.tagged_bytes(tag::PRE, text);
+        // SAFETY: `measure` returned `5 + len` for this element.
+        unsafe { c.tagged_bytes(tag::PRE, text) };
         *pre = rest;
     }
 }
@@ -306,7 +388,8 @@ impl<T: ?Sized> ViaFmt for &Wrap<'_, T> {
     }
 }
 
-impl EncodeArgs for () {
+// SAFETY: nothing measured, nothing written.
+unsafe impl EncodeArgs for () {
     const PREFORMATS: bool = false;
     #[inline(always)]
     fn measure(&self, _pre: &mut PreBuf<'_>) -> usize {
@@ -318,7 +401,8 @@ impl EncodeArgs for () {
 
 macro_rules! tuple_args {
     ($($name:ident)+) => {
-        impl<$($name: EncodeArgs),+> EncodeArgs for ($($name,)+) {
+        // SAFETY: each element keeps the contract, in the same order.
+        unsafe impl<$($name: EncodeArgs),+> EncodeArgs for ($($name,)+) {
             const PREFORMATS: bool = false $(|| $name::PREFORMATS)+;
             #[inline(always)]
             #[allow(non_snake_case)]

@@ -1,50 +1,126 @@
 //! The writer renders a deferred record's message: literal pieces and
-//! values, `{}` by its own code, other specs through `core::fmt`.
+//! values, `{}` by its own code, other specs through `core::fmt`. The
+//! result is the message as `format!` makes it, unescaped: the formats
+//! escape it like any pre-formatted message.
 
 use super::decode::{Decoder, Value};
 use super::float::{push_f32, push_f64};
+use super::tag;
 use crate::callsite::{CallSite, CustomFmt, SlotKind};
 use crate::field::VecWriter;
 use std::fmt;
 
 /// Appends the message of a record from `cs` with encoded `values` to
-/// `out`; `false` when the values do not match the call site (a bug).
+/// `out`; `false` when the values do not match the call site (a bug: the
+/// message then ends at the first value that does not decode).
 #[inline]
 pub(crate) fn render(out: &mut Vec<u8>, cs: &CallSite, values: &[u8]) -> bool {
-    let mut d = Decoder::new(values);
-    for (piece, slot) in cs.pieces.iter().zip(cs.slots) {
-        out.extend_from_slice(piece.as_bytes());
-        let Some(v) = d.value() else {
-            return false;
-        };
-        match slot.kind {
-            SlotKind::Display => push_display(out, v),
+    let piece = |out: &mut Vec<u8>, p: &str| put(out, p.as_bytes());
+    // Room for the pieces and most values at once: `put` then rarely grows.
+    out.reserve(cs.pieces_len + 3 * values.len());
+    let mut rest = values;
+    for (p, slot) in cs.pieces.iter().zip(cs.slots) {
+        piece(out, p);
+        let next = match slot.kind {
+            SlotKind::Display => display(out, rest),
             SlotKind::Custom {
                 fmt,
                 width_arg,
                 precision_arg,
-            } => {
-                let w = if width_arg { d.count() } else { Some(0) };
-                let p = if precision_arg { d.count() } else { Some(0) };
-                let (Some(w), Some(p)) = (w, p) else {
-                    return false;
-                };
-                push_custom(out, fmt, v, w, p);
-            }
+            } => custom(out, rest, fmt, width_arg, precision_arg),
+        };
+        match next {
+            Some(r) => rest = r,
+            None => return false,
         }
     }
     if let Some(last) = cs.pieces.last() {
-        out.extend_from_slice(last.as_bytes());
+        piece(out, last);
     }
-    d.is_empty()
+    rest.is_empty()
 }
 
-/// Renders a deferred payload (call site and values); `false` when it is
-/// malformed.
+/// `{}` of the value at the front of `r`; returns what follows it. The
+/// common tags are read here directly, the others through [`Decoder`].
+#[inline]
+fn display<'a>(out: &mut Vec<u8>, r: &'a [u8]) -> Option<&'a [u8]> {
+    let (&t, rest) = r.split_first()?;
+    match t {
+        tag::STR | tag::PRE => {
+            let (len, rest) = rest.split_first_chunk::<4>()?;
+            let len = u32::from_le_bytes(*len) as usize;
+            let s = rest.get(..len)?;
+            put(out, s);
+            rest.get(len..)
+        }
+        tag::U64 | tag::I64 | tag::U32 | tag::I32 => {
+            let mut b = itoa::Buffer::new();
+            let (digits, rest) = match t {
+                tag::U64 => {
+                    let (v, rest) = rest.split_first_chunk::<8>()?;
+                    (b.format(u64::from_le_bytes(*v)), rest)
+                }
+                tag::I64 => {
+                    let (v, rest) = rest.split_first_chunk::<8>()?;
+                    (b.format(i64::from_le_bytes(*v)), rest)
+                }
+                tag::U32 => {
+                    let (v, rest) = rest.split_first_chunk::<4>()?;
+                    (b.format(u32::from_le_bytes(*v)), rest)
+                }
+                _ => {
+                    let (v, rest) = rest.split_first_chunk::<4>()?;
+                    (b.format(i32::from_le_bytes(*v)), rest)
+                }
+            };
+            put(out, digits.as_bytes());
+            Some(rest)
+        }
+        _ => {
+            let mut d = Decoder::new(r);
+            push_display(out, d.value()?);
+            Some(d.rest())
+        }
+    }
+}
+
+/// A spec other than `{}` for the value (and its width and precision
+/// arguments) at the front of `r`; returns what follows.
+#[cold]
+fn custom<'a>(
+    out: &mut Vec<u8>,
+    r: &'a [u8],
+    fmt: CustomFmt,
+    width_arg: bool,
+    precision_arg: bool,
+) -> Option<&'a [u8]> {
+    let mut d = Decoder::new(r);
+    let v = d.value()?;
+    let w = if width_arg { d.count()? } else { 0 };
+    let p = if precision_arg { d.count()? } else { 0 };
+    push_custom(out, fmt, v, w, p);
+    Some(d.rest())
+}
+
+/// Renders a deferred payload (call site and values) unescaped, for a
+/// text record; `false` when it is malformed.
 pub(crate) fn render_payload(out: &mut Vec<u8>, payload: &[u8]) -> bool {
     match super::decode::split(payload) {
         Some((cs, values)) => render(out, cs, values),
         None => false,
+    }
+}
+
+/// Appends a short slice without a call into `memcpy`.
+#[inline(always)]
+fn put(out: &mut Vec<u8>, s: &[u8]) {
+    out.reserve(s.len());
+    let dst = out.spare_capacity_mut();
+    // SAFETY: `reserve` made room for `s.len()` bytes at the end of `out`,
+    // which do not overlap `s`; they are initialised before `set_len`.
+    unsafe {
+        super::encode::copy_short(s.as_ptr(), dst.as_mut_ptr().cast::<u8>(), s.len());
+        out.set_len(out.len() + s.len());
     }
 }
 
@@ -53,7 +129,7 @@ pub(crate) fn render_payload(out: &mut Vec<u8>, payload: &[u8]) -> bool {
 fn push_display(out: &mut Vec<u8>, v: Value<'_>) {
     let mut b = itoa::Buffer::new();
     let digits = match v {
-        Value::Str(s) | Value::Pre(s) => return out.extend_from_slice(s),
+        Value::Str(s) | Value::Pre(s) => return put(out, s),
         Value::U8(x) => b.format(x),
         Value::U16(x) => b.format(x),
         Value::U32(x) => b.format(x),
@@ -66,14 +142,12 @@ fn push_display(out: &mut Vec<u8>, v: Value<'_>) {
         Value::I128(x) => b.format(x),
         Value::F32(x) => return push_f32(out, x),
         Value::F64(x) => return push_f64(out, x),
-        Value::Bool(x) => {
-            return out.extend_from_slice(if x { b"true" } else { b"false" });
-        }
-        Value::Char(c) => return out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+        Value::Bool(x) => return put(out, if x { b"true" } else { b"false" }),
+        Value::Char(c) => return put(out, c.encode_utf8(&mut [0; 4]).as_bytes()),
         // Byte slices have no `Display`; only reachable from a corrupt record.
         Value::Bytes(b) => return push_debug_bytes(out, b),
     };
-    out.extend_from_slice(digits.as_bytes());
+    put(out, digits.as_bytes());
 }
 
 fn push_debug_bytes(out: &mut Vec<u8>, b: &[u8]) {

@@ -106,7 +106,7 @@ pub use level::Level;
 pub use logger::Logger;
 #[doc(hidden)]
 pub use macros::__field_key;
-pub use policy::{Backend, Durability, Formatting, Mode, Policy};
+pub use policy::{Backend, Durability, Formatting, Mode, Policy, Prefault};
 pub use producer::Producer;
 pub use shutdown::{WriterGuard, DROP_SHUTDOWN_TIMEOUT};
 pub use sink::{

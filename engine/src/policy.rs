@@ -65,6 +65,25 @@ pub enum Formatting {
     Caller,
 }
 
+/// When a producer's ring gets its memory.
+///
+/// A ring's pages are mapped by the kernel on first write; a record that
+/// touches a new page waits for that (a minor fault, a few microseconds
+/// on a virtual machine), once per page during the ring's first lap.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Prefault {
+    /// Map the whole ring when the thread registers (its first log call):
+    /// one `madvise(MADV_POPULATE_WRITE)`, so no later call faults. Each
+    /// thread that logs costs its full ring in resident memory.
+    #[default]
+    Ring,
+    /// Map pages as records first reach them: memory follows use (a
+    /// thread that logs once costs a page or two), at the price of a fault
+    /// in the calls that cross into a new page during the first lap.
+    Lazy,
+}
+
 /// Which kernel interface the writer uses for file writes.
 ///
 /// The environment variable `URINGLOG_BACKEND=pwrite|io_uring|auto`

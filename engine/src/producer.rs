@@ -16,7 +16,7 @@ use crate::deferred::encode::{Cursor, EncodeArgs, PreBuf};
 use crate::deferred::CALLSITE_LEN;
 use crate::field::{encode_payload, Field};
 use crate::level::Level;
-use crate::policy::{Formatting, Policy};
+use crate::policy::{Formatting, Policy, Prefault};
 use crate::record::{truncate_str, Header, RecordKind, HEADER_LEN, MAX_TARGET_LEN};
 use crate::ring::{
     byte_ring, overwrite_bytes_used, overwrite_reader, overwrite_ring, ByteProducer,
@@ -120,7 +120,7 @@ impl Producer {
         } else if shared.is_closed() {
             Route::Closed
         } else {
-            let (w, reader) = new_route(shared.ring_capacity, shared.policy);
+            let (w, reader) = new_route(shared);
             reg.pending.push(RingHandoff {
                 reader,
                 shared: ring_shared.clone(),
@@ -132,7 +132,7 @@ impl Producer {
         };
         drop(reg);
         Producer {
-            direct: shared.formatting == Formatting::Deferred,
+            direct: shared.calls.formatting == Formatting::Deferred,
             route,
             ring_shared,
             shared: shared.clone(),
@@ -478,13 +478,15 @@ fn callsite_addr(cs: &'static CallSite) -> [u8; CALLSITE_LEN] {
     (cs as *const CallSite as usize as u64).to_le_bytes()
 }
 
-/// A new ring for `policy`: the producer's route and the writer's end.
-fn new_route(capacity: usize, policy: Policy) -> (Route, RingReader) {
-    if policy == Policy::DropOldest {
+/// A new ring for the logger's policy: the producer's route and the
+/// writer's end.
+fn new_route(shared: &Shared) -> (Route, RingReader) {
+    let capacity = shared.ring_capacity;
+    if shared.policy == Policy::DropOldest {
         let (p, c) = overwrite_ring(capacity);
         (Route::Overwrite(p), overwrite_reader(c))
     } else {
-        let (p, c) = byte_ring(capacity);
+        let (p, c) = byte_ring(capacity, shared.calls.prefault == Prefault::Ring);
         (Route::Lossless(p), RingReader::Lossless(c))
     }
 }

@@ -3,7 +3,7 @@
 use crate::clock::Clock;
 use crate::io::IoBackendInfo;
 use crate::level::Level;
-use crate::policy::{Formatting, Mode, Policy};
+use crate::policy::{Formatting, Mode, Policy, Prefault};
 use crate::ring::RingReader;
 use crate::shutdown::DROP_SHUTDOWN_TIMEOUT;
 use crate::stats::{ProducerCounters, Stats, WriterCounters};
@@ -160,6 +160,13 @@ pub(crate) struct Registry {
     pub orphans: Vec<RingHandoff>,
 }
 
+/// How producers log: where messages are formatted, when rings get memory.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CallConfig {
+    pub formatting: Formatting,
+    pub prefault: Prefault,
+}
+
 /// Everything behind a `Logger`.
 pub(crate) struct Shared {
     pub hot: Padded<Hot>,
@@ -168,7 +175,7 @@ pub(crate) struct Shared {
     pub level_floor: Level,
     pub policy: Policy,
     pub mode: Mode,
-    pub formatting: Formatting,
+    pub calls: CallConfig,
     pub ring_capacity: usize,
     pub clock: Clock,
     pub signal: Padded<Signal>,
@@ -193,7 +200,7 @@ impl Shared {
         level_floor: Level,
         policy: Policy,
         mode: Mode,
-        formatting: Formatting,
+        calls: CallConfig,
         ring_capacity: usize,
         clock: Clock,
     ) -> Shared {
@@ -205,7 +212,7 @@ impl Shared {
             level_floor,
             policy,
             mode,
-            formatting,
+            calls,
             ring_capacity,
             clock,
             signal: Padded::default(),

@@ -82,10 +82,12 @@ pub enum FlushError {
     /// I/O errors since the previous flush returned: failed batches, whose
     /// records are counted in `Stats::dropped`, or errors a sink survived
     /// without losing records (a failed rotation). All count in `Stats::errors`.
+    /// A sink's notices (a connection lost and made again, nothing lost)
+    /// are not errors: they show in `Logger::recent_errors` only.
     Io {
         /// Errors (failed batches or sink errors) since the previous flush.
         failed_batches: u64,
-        /// The last error seen.
+        /// The last error seen (never a notice).
         last: String,
     },
 }

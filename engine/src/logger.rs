@@ -264,7 +264,7 @@ impl Logger {
         if failed == 0 {
             return Ok(());
         }
-        let last = lock(&sh.recent_errors).back().cloned().unwrap_or_default();
+        let last = lock(&sh.recent_errors).last_error.clone();
         Err(ReopenError::Failed {
             sinks: failed,
             last,
@@ -335,7 +335,7 @@ impl Logger {
         let now = sh.counters.errors.load(Ordering::Relaxed);
         let before = sh.flush.errors_seen.swap(now, Ordering::Relaxed);
         if now > before {
-            let last = lock(&sh.recent_errors).back().cloned().unwrap_or_default();
+            let last = lock(&sh.recent_errors).last_error.clone();
             return Err(FlushError::Io {
                 failed_batches: now - before,
                 last,
@@ -358,9 +358,15 @@ impl Logger {
         })
     }
 
-    /// The most recent I/O error descriptions (oldest first, at most 32).
+    /// The most recent I/O error descriptions (oldest first, at most 32),
+    /// with the notices of sinks that lost nothing (a connection lost or
+    /// re-established), which are not counted in `Stats::errors`.
     pub fn recent_errors(&self) -> Vec<String> {
-        lock(&self.shared.recent_errors).iter().cloned().collect()
+        lock(&self.shared.recent_errors)
+            .list
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// Whether shutdown has begun; records logged now are counted dropped.

@@ -167,6 +167,25 @@ pub(crate) struct CallConfig {
     pub prefault: Prefault,
 }
 
+/// What `Logger::recent_errors` shows: errors and sink notices, newest
+/// last, and the last error alone (for `FlushError::Io`).
+#[derive(Debug, Default)]
+pub(crate) struct RecentErrors {
+    /// At most `MAX_RECENT_ERRORS`, oldest first.
+    pub list: VecDeque<String>,
+    /// The newest description of an error (not a notice); empty before one.
+    pub last_error: String,
+}
+
+impl RecentErrors {
+    fn push(&mut self, msg: String) {
+        if self.list.len() == MAX_RECENT_ERRORS {
+            self.list.pop_front();
+        }
+        self.list.push_back(msg);
+    }
+}
+
 /// Everything behind a `Logger`.
 pub(crate) struct Shared {
     pub hot: Padded<Hot>,
@@ -189,7 +208,7 @@ pub(crate) struct Shared {
     pub backend: OnceLock<IoBackendInfo>,
     /// The writer has finished (after shutdown or a crash).
     pub writer_done: AtomicBool,
-    pub recent_errors: Mutex<VecDeque<String>>,
+    pub recent_errors: Mutex<RecentErrors>,
     /// When the shutdown in progress gives up; set before `hot.closed`.
     pub shutdown_deadline: Mutex<Option<Instant>>,
 }
@@ -223,7 +242,7 @@ impl Shared {
             flush: FlushState::default(),
             backend: OnceLock::new(),
             writer_done: AtomicBool::new(false),
-            recent_errors: Mutex::new(VecDeque::new()),
+            recent_errors: Mutex::new(RecentErrors::default()),
             shutdown_deadline: Mutex::new(None),
         }
     }
@@ -266,13 +285,17 @@ impl Shared {
         now + left - (left / 4).min(SETTLE_MARGIN)
     }
 
-    /// Records an error description for `recent_errors`, keeping the newest.
+    /// Records the description of an error (counted in `Stats::errors`
+    /// by the caller) for `recent_errors` and as the last error.
     pub(crate) fn report_error(&self, msg: String) {
-        let mut q = lock(&self.recent_errors);
-        if q.len() == MAX_RECENT_ERRORS {
-            q.pop_front();
-        }
-        q.push_back(msg);
+        let mut r = lock(&self.recent_errors);
+        r.last_error.clone_from(&msg);
+        r.push(msg);
+    }
+
+    /// Records a sink's notice (not an error) for `recent_errors`.
+    pub(crate) fn report_notice(&self, msg: String) {
+        lock(&self.recent_errors).push(msg);
     }
 
     /// Moves a ring's counters from `live` into the retired totals, exactly

@@ -1,8 +1,9 @@
 //! The deferred-completion protocol with a scripted sink: records count
 //! when the sink settles them, a flush waits for that (or fails naming the
 //! sink), shutdown counts what never settled as dropped, a full sink under
-//! `Block` stops the writer from draining, and a sink that settles a
-//! ticket twice cannot push the books past `enqueued`.
+//! `Block` stops the writer from draining, a sink that settles a
+//! ticket twice cannot push the books past `enqueued`, and a sink's notices
+//! (connection state) are reported without counting as errors.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -29,6 +30,9 @@ struct Script {
     most_held: usize,
     refuse: bool,
     records_seen: u64,
+    /// Handed out by `take_notice` (front first) and `take_error`.
+    notices: Vec<String>,
+    errors: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -53,6 +57,8 @@ fn scripted(act: Act, full_at: usize, flush_timeout_ms: u64) -> (Scripted, Handl
         most_held: 0,
         refuse: false,
         records_seen: 0,
+        notices: Vec::new(),
+        errors: Vec::new(),
     })));
     let sink = Scripted {
         s: h.clone(),
@@ -101,6 +107,14 @@ impl Sink for Scripted {
                 _ => done.dropped(t),
             }
         }
+    }
+    fn take_notice(&mut self) -> Option<String> {
+        let mut s = self.s.get();
+        (!s.notices.is_empty()).then(|| s.notices.remove(0))
+    }
+    fn take_error(&mut self) -> Option<std::io::Error> {
+        let mut s = self.s.get();
+        (!s.errors.is_empty()).then(|| std::io::Error::other(s.errors.remove(0)))
     }
     fn backlog(&self) -> Backlog {
         let s = self.s.get();
@@ -274,4 +288,40 @@ fn sync_mode_settles_on_flush_and_shutdown() {
     uringlog::info!(logger, "last");
     let s = guard.shutdown(Duration::from_secs(2)).unwrap();
     assert_eq!((s.enqueued, s.written, s.dropped), (11, 10, 1));
+}
+
+#[test]
+fn notices_are_reported_without_failing_a_flush() {
+    let (sink, h) = scripted(Act::WriteAll, usize::MAX, 1_000);
+    let (logger, guard) = logger(sink, Policy::Block);
+    h.get().notices.push("connection lost".to_owned());
+    h.get().notices.push("connected again".to_owned());
+    for n in 0..10 {
+        uringlog::info!(logger, "n={n}");
+    }
+    logger.flush().expect("a notice is not an error");
+    assert_eq!(
+        logger.recent_errors(),
+        [
+            "scripted peer: connection lost",
+            "scripted peer: connected again"
+        ]
+    );
+    assert_eq!(logger.stats().errors, 0);
+    // An error then a notice: the flush fails, naming the error.
+    h.get().errors.push("a record was refused".to_owned());
+    h.get().notices.push("connection lost again".to_owned());
+    uringlog::info!(logger, "one more");
+    match logger.flush() {
+        Err(FlushError::Io {
+            failed_batches,
+            last,
+        }) => assert_eq!(
+            (failed_batches, last.as_str()),
+            (1, "scripted peer: a record was refused")
+        ),
+        other => panic!("{other:?}"),
+    }
+    let s = guard.shutdown(Duration::from_secs(10)).unwrap();
+    assert_eq!((s.enqueued, s.written, s.dropped, s.errors), (11, 11, 0, 1));
 }

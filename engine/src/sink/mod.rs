@@ -25,6 +25,10 @@
 //! the record time of the batch's first record along with its length; and
 //! [`Sink::take_error`] hands the writer an error the sink survived (a
 //! failed rename), which is counted and reported without dropping records.
+//! [`Sink::take_notice`] hands it news that is no error at all (a
+//! connection lost and re-established with nothing lost): reported in
+//! `Logger::recent_errors`, never counted in `Stats::errors`, so it fails
+//! no flush.
 //!
 //! File sinks use two more: [`Sink::path_changed`] (is the path still the
 //! file the sink has open?) and [`Sink::reopen`] (close it and open the
@@ -265,6 +269,16 @@ pub trait Sink: Send + 'static {
         None
     }
 
+    /// A change of state worth telling the user that lost no record (a
+    /// connection lost, a reconnection), since it was last asked. The
+    /// writer asks whenever it asks for [`Sink::take_error`] and reports
+    /// each in `Logger::recent_errors`, prefixed with [`Sink::describe`];
+    /// it is not counted in `Stats::errors` and does not make
+    /// `Logger::flush` fail. The default has none.
+    fn take_notice(&mut self) -> Option<String> {
+        None
+    }
+
     /// Receives a whole batch when [`Sink::target`] answered [`Target::Inline`].
     fn write_inline(&mut self, batch: &[u8]) -> io::Result<()> {
         let _ = batch;
@@ -377,6 +391,9 @@ impl Sink for Box<dyn Sink> {
     }
     fn take_error(&mut self) -> Option<io::Error> {
         (**self).take_error()
+    }
+    fn take_notice(&mut self) -> Option<String> {
+        (**self).take_notice()
     }
     fn write_inline(&mut self, batch: &[u8]) -> io::Result<()> {
         (**self).write_inline(batch)

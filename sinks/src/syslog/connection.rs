@@ -17,20 +17,38 @@ use std::time::{Duration, Instant};
 /// Reports kept for `Sink::take_error` (the oldest go first).
 const MAX_REPORTS: usize = 32;
 
-/// What the sink has to tell the writer (`Sink::take_error`).
+/// What the sink has to tell the writer: errors, which lost records
+/// (`Sink::take_error`), and notices of the connection's state, which did
+/// not (`Sink::take_notice`).
 #[derive(Debug, Default)]
-pub(crate) struct Reports(VecDeque<io::Error>);
+pub(crate) struct Reports {
+    errors: VecDeque<io::Error>,
+    notices: VecDeque<String>,
+}
 
 impl Reports {
+    /// An error: records were dropped.
     pub(crate) fn push(&mut self, kind: io::ErrorKind, msg: String) {
-        if self.0.len() == MAX_REPORTS {
-            self.0.pop_front();
+        if self.errors.len() == MAX_REPORTS {
+            self.errors.pop_front();
         }
-        self.0.push_back(io::Error::new(kind, msg));
+        self.errors.push_back(io::Error::new(kind, msg));
+    }
+
+    /// News that lost nothing (a connection lost, or made again).
+    pub(crate) fn notice(&mut self, msg: String) {
+        if self.notices.len() == MAX_REPORTS {
+            self.notices.pop_front();
+        }
+        self.notices.push_back(msg);
     }
 
     pub(crate) fn take(&mut self) -> Option<io::Error> {
-        self.0.pop_front()
+        self.errors.pop_front()
+    }
+
+    pub(crate) fn take_notice(&mut self) -> Option<String> {
+        self.notices.pop_front()
     }
 }
 
@@ -111,10 +129,7 @@ impl Link {
         let _ = stream.set_nodelay(true);
         let failures = self.backoff.failures();
         if self.was_up || failures > 0 {
-            reports.push(
-                io::ErrorKind::Other,
-                format!("connected again after {failures} failed attempts"),
-            );
+            reports.notice(format!("connected again after {failures} failed attempts"));
         }
         self.backoff.reset();
         self.was_up = true;
@@ -135,13 +150,10 @@ impl Link {
         self.state = State::Down {
             retry_at: now + delay,
         };
-        reports.push(
-            e.kind(),
-            format!(
-                "{what} (failure {attempt}): {e}; retrying in {} ms",
-                delay.as_millis()
-            ),
-        );
+        reports.notice(format!(
+            "{what} (failure {attempt}): {e}; retrying in {} ms",
+            delay.as_millis()
+        ));
         false
     }
 
@@ -314,20 +326,24 @@ mod tests {
         let mut reports = Reports::default();
         let mut link = Link::new(addr, Backoff::with_seed(ms(1), ms(4), 1), ms(5000));
         assert!(connect(&mut link, &mut reports));
-        assert!(reports.take().is_none(), "the first connection is not news");
+        assert!(
+            reports.take_notice().is_none(),
+            "the first connection is not news"
+        );
         let e = io::Error::from(io::ErrorKind::ConnectionReset);
         link.fail(Instant::now(), "connection lost", &e, &mut reports);
         assert!(!link.is_up());
-        let r = reports.take().unwrap().to_string();
+        let r = reports.take_notice().unwrap();
         assert!(
             r.starts_with("connection lost (failure 1): connection reset; retrying in "),
             "{r}"
         );
         assert!(connect(&mut link, &mut reports));
         assert_eq!(
-            reports.take().unwrap().to_string(),
+            reports.take_notice().unwrap(),
             "connected again after 1 failed attempts"
         );
+        assert!(reports.take().is_none(), "connection events are no errors");
     }
 
     #[test]
@@ -340,15 +356,16 @@ mod tests {
         let mut link = Link::new(addr, Backoff::with_seed(ms(50), ms(50), 1), ms(5000));
         let now = Instant::now();
         let mut polls = 0;
-        while reports.0.is_empty() && polls < 1000 {
+        while reports.notices.is_empty() && polls < 1000 {
             assert!(link.poll(now, &mut reports).is_none());
             std::thread::sleep(ms(1));
             polls += 1;
         }
-        let r = reports.take().unwrap().to_string();
+        let r = reports.take_notice().unwrap();
         assert!(r.starts_with("connect failed (failure 1): "), "{r}");
         // Within the backoff delay nothing is tried again.
         assert!(link.poll(now, &mut reports).is_none());
+        assert!(reports.take_notice().is_none());
         assert!(reports.take().is_none());
         assert!(matches!(link.wait_target(), (None, Some(_))));
     }

@@ -393,6 +393,10 @@ impl Sink for SyslogSink {
         self.running.as_mut()?.reports.take()
     }
 
+    fn take_notice(&mut self) -> Option<String> {
+        self.running.as_mut()?.reports.take_notice()
+    }
+
     fn close(&mut self) -> io::Result<()> {
         if let Some(r) = self.running.as_mut() {
             r.transport.close();

@@ -68,7 +68,7 @@ impl Udp {
                         "cannot open a UDP socket: {e}; retrying in {} ms",
                         delay.as_millis()
                     );
-                    reports.push(e.kind(), msg);
+                    reports.notice(msg);
                 }
             }
         }

@@ -14,7 +14,7 @@ use crate::field::Field;
 use crate::io::IoBackendInfo;
 use crate::level::Level;
 use crate::producer::Producer;
-use crate::shared::{lock, Shared};
+use crate::shared::{deadline_after, lock, Shared};
 use crate::stats::Stats;
 use crate::sync_mode::SyncWriter;
 use std::cell::RefCell;
@@ -301,7 +301,7 @@ impl Logger {
         // committed before is visible to the writer's next read.
         let ticket = requested.fetch_add(1, Ordering::SeqCst) + 1;
         sh.kick_writer();
-        let deadline = timeout.map(|t| Instant::now() + t);
+        let deadline = timeout.map(|t| deadline_after(Instant::now(), t));
         let mut g = lock(&sh.flush.lock);
         while done.load(Ordering::Acquire) < ticket {
             if sh.writer_done.load(Ordering::Acquire) {

@@ -32,6 +32,14 @@ impl<T> std::ops::Deref for Padded<T> {
     }
 }
 
+/// `now + d`, or, when that does not fit the clock (`Duration::MAX` for
+/// "no limit"), a time about 136 years ahead that is never reached.
+pub(crate) fn deadline_after(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d)
+        .or_else(|| now.checked_add(Duration::from_secs(u32::MAX as u64)))
+        .unwrap_or(now)
+}
+
 /// Locks `m`, ignoring poisoning: every critical section here leaves its
 /// data consistent at each step, so a panic elsewhere does not corrupt it.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

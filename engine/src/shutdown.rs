@@ -1,7 +1,7 @@
 //! `WriterGuard`: owns the writer thread; shutting down drains every ring.
 
 use crate::error::ShutdownError;
-use crate::shared::{lock, Shared};
+use crate::shared::{deadline_after, lock, Shared};
 use crate::stats::Stats;
 use crate::sync_mode::SyncWriter;
 use std::fmt;
@@ -58,7 +58,7 @@ impl WriterGuard {
 
     fn shutdown_inner(&mut self, timeout: Duration) -> Result<Stats, ShutdownError> {
         self.finished = true;
-        *lock(&self.shared.shutdown_deadline) = Some(Instant::now() + timeout);
+        *lock(&self.shared.shutdown_deadline) = Some(deadline_after(Instant::now(), timeout));
         // SeqCst: producers that load `closed` after this count their record
         // dropped; the writer's close drains whatever was pushed before.
         self.shared.hot.closed.store(true, Ordering::SeqCst);

@@ -7,7 +7,7 @@
 //! — refused, timed out, reset, closed by the peer — goes to `Down` with
 //! the next delay of the [`Backoff`]; a success resets it.
 
-use super::backoff::Backoff;
+use super::backoff::{retry_at, Backoff};
 use std::collections::VecDeque;
 use std::io;
 use std::net::{SocketAddr, TcpStream};
@@ -148,7 +148,7 @@ impl Link {
         let delay = self.backoff.next_delay();
         let attempt = self.backoff.failures();
         self.state = State::Down {
-            retry_at: now + delay,
+            retry_at: retry_at(now, delay),
         };
         reports.notice(format!(
             "{what} (failure {attempt}): {e}; retrying in {} ms",

@@ -7,7 +7,7 @@
 //! more, and dropped (reported) if that fails too, as is one too large for
 //! a datagram (`EMSGSIZE`).
 
-use super::backoff::Backoff;
+use super::backoff::{retry_at, Backoff};
 use super::buffer::Buffer;
 use super::connection::Reports;
 use super::transport::{Transport, MAX_BYTES_PER_PUMP};
@@ -63,7 +63,7 @@ impl Udp {
                 }
                 Err(e) => {
                     let delay = self.backoff.next_delay();
-                    self.retry_at = Some(now + delay);
+                    self.retry_at = Some(retry_at(now, delay));
                     let msg = format!(
                         "cannot open a UDP socket: {e}; retrying in {} ms",
                         delay.as_millis()

@@ -4,7 +4,7 @@
 //! | policy | a record that does not fit |
 //! |---|---|
 //! | `DropNewest` | is dropped (settled as dropped at once) |
-//! | `DropOldest` | makes room by dropping the oldest records not yet handed to the socket; if that is not enough, it is dropped itself |
+//! | `DropOldest` | makes room by dropping the oldest records not yet handed to the socket; if even dropping them all would not make room (the record is larger than the buffer, or the socket holds too much), it alone is dropped |
 //! | `Block` | is kept; the buffer then reports itself full and the writer stops handing it records (and draining the rings) until it has room, so it exceeds its bound by at most one batch |
 //!
 //! Records handed to the socket and not yet settled (a TCP record partly
@@ -156,6 +156,11 @@ impl Buffer {
         if self.held() + rec.len() > self.max_bytes {
             match self.policy {
                 Policy::DropNewest => return self.overflow(ticket, done),
+                // Evicting every unsent record would not make room:
+                // the record goes alone.
+                Policy::DropOldest if self.held_elsewhere + rec.len() > self.max_bytes => {
+                    return self.overflow(ticket, done)
+                }
                 Policy::DropOldest => {
                     while self.held() + rec.len() > self.max_bytes {
                         let Some(old) = self.pending.pop_front() else {

@@ -17,7 +17,8 @@
 //!   also counts records sent and not yet acknowledged. At the bound the
 //!   logger's policy decides: `DropNewest` drops the record that does not
 //!   fit; `DropOldest` drops the oldest records not yet handed to the
-//!   socket; `Block` drops nothing — the writer stops taking records from
+//!   socket (or, when even that would not make room — a record larger than
+//!   the buffer — the new record alone); `Block` drops nothing — the writer stops taking records from
 //!   the rings (and from every other sink's point of view too, since they
 //!   share the rings) until the buffer has room, so producers wait as
 //!   `Block` says. A flush that finds the buffer full waits for room up to

@@ -5,7 +5,10 @@
 //! non-blocking `connect` in progress, checked with a zero-timeout `poll`
 //! each turn, given up after the connect timeout) and `Up`. Every failure
 //! — refused, timed out, reset, closed by the peer — goes to `Down` with
-//! the next delay of the [`Backoff`]; a success resets it.
+//! the next delay of the [`Backoff`]. The backoff starts again from its
+//! first delay only after a connection that lasted [`STABLE_AFTER`]: a peer
+//! that accepts and hangs up at once is retried ever more slowly, like one
+//! that refuses.
 
 use super::backoff::{retry_at, Backoff};
 use std::collections::VecDeque;
@@ -16,6 +19,9 @@ use std::time::{Duration, Instant};
 
 /// Reports kept for `Sink::take_error` (the oldest go first).
 const MAX_REPORTS: usize = 32;
+/// How long a connection must have been up for its loss to reset the
+/// backoff (a shorter one counts as one more failure in a row).
+pub(crate) const STABLE_AFTER: Duration = Duration::from_secs(1);
 
 /// What the sink has to tell the writer: errors, which lost records
 /// (`Sink::take_error`), and notices of the connection's state, which did
@@ -55,7 +61,7 @@ impl Reports {
 enum State {
     Down { retry_at: Instant },
     Connecting { stream: TcpStream, since: Instant },
-    Up { stream: TcpStream },
+    Up { stream: TcpStream, since: Instant },
 }
 
 /// A TCP connection to one peer, (re)established on demand.
@@ -91,7 +97,7 @@ impl Link {
     ) -> Option<(&mut TcpStream, bool)> {
         let fresh = !self.is_up() && self.advance(now, reports);
         match &mut self.state {
-            State::Up { stream } => Some((stream, fresh)),
+            State::Up { stream, .. } => Some((stream, fresh)),
             _ => None,
         }
     }
@@ -103,7 +109,7 @@ impl Link {
                 State::Up { .. } => return true,
                 State::Down { retry_at } if now < *retry_at => return false,
                 State::Down { .. } => match start_connect(&self.addr) {
-                    Ok((stream, true)) => self.up(stream, reports),
+                    Ok((stream, true)) => self.up(stream, now, reports),
                     Ok((stream, false)) => self.state = State::Connecting { stream, since: now },
                     Err(e) => return self.fail(now, "connect failed", &e, reports),
                 },
@@ -111,7 +117,7 @@ impl Link {
                     Ok(true) => {
                         let old = std::mem::replace(&mut self.state, State::Down { retry_at: now });
                         if let State::Connecting { stream, .. } = old {
-                            self.up(stream, reports);
+                            self.up(stream, now, reports);
                         }
                     }
                     Ok(false) if now.duration_since(*since) < self.connect_timeout => return false,
@@ -125,19 +131,19 @@ impl Link {
         }
     }
 
-    fn up(&mut self, stream: TcpStream, reports: &mut Reports) {
+    fn up(&mut self, stream: TcpStream, now: Instant, reports: &mut Reports) {
         let _ = stream.set_nodelay(true);
         let failures = self.backoff.failures();
         if self.was_up || failures > 0 {
             reports.notice(format!("connected again after {failures} failed attempts"));
         }
-        self.backoff.reset();
         self.was_up = true;
-        self.state = State::Up { stream };
+        self.state = State::Up { stream, since: now };
     }
 
     /// The connection failed or was lost: closes it and waits the next
-    /// backoff delay before trying again. Returns false (not up).
+    /// backoff delay before trying again (the first delay again if the
+    /// connection had lasted). Returns false (not up).
     pub(crate) fn fail(
         &mut self,
         now: Instant,
@@ -145,6 +151,11 @@ impl Link {
         e: &io::Error,
         reports: &mut Reports,
     ) -> bool {
+        if let State::Up { since, .. } = self.state {
+            if now.saturating_duration_since(since) >= STABLE_AFTER {
+                self.backoff.reset();
+            }
+        }
         let delay = self.backoff.next_delay();
         let attempt = self.backoff.failures();
         self.state = State::Down {
@@ -167,7 +178,7 @@ impl Link {
     pub(crate) fn wait_target(&self) -> (Option<RawFd>, Option<Instant>) {
         match &self.state {
             State::Down { retry_at } => (None, Some(*retry_at)),
-            State::Connecting { stream, .. } | State::Up { stream } => {
+            State::Connecting { stream, .. } | State::Up { stream, .. } => {
                 (Some(stream.as_raw_fd()), None)
             }
         }
@@ -344,6 +355,44 @@ mod tests {
             "connected again after 1 failed attempts"
         );
         assert!(reports.take().is_none(), "connection events are no errors");
+    }
+
+    #[test]
+    fn only_a_connection_that_lasted_resets_the_backoff() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut reports = Reports::default();
+        let mut link = Link::new(
+            l.local_addr().unwrap(),
+            Backoff::with_seed(ms(1), ms(4), 1),
+            ms(5000),
+        );
+        let e = io::Error::from(io::ErrorKind::ConnectionReset);
+        let mut lose_after = |up_for: Duration, reports: &mut Reports| {
+            assert!(connect(&mut link, reports));
+            link.fail(Instant::now() + up_for, "connection lost", &e, reports);
+            while let Some(n) = reports.take_notice() {
+                if n.starts_with("connection lost") {
+                    return n[..27].to_owned();
+                }
+            }
+            panic!("no report");
+        };
+        assert_eq!(
+            lose_after(ms(0), &mut reports),
+            "connection lost (failure 1)"
+        );
+        assert_eq!(
+            lose_after(ms(0), &mut reports),
+            "connection lost (failure 2)"
+        );
+        assert_eq!(
+            lose_after(ms(0), &mut reports),
+            "connection lost (failure 3)"
+        );
+        assert_eq!(
+            lose_after(STABLE_AFTER, &mut reports),
+            "connection lost (failure 1)"
+        );
     }
 
     #[test]

@@ -28,7 +28,9 @@
 //!   reported (at most once a second) in `Logger::recent_errors`.
 //! - **Reconnection.** A failed or lost connection is retried after a
 //!   capped exponential backoff with jitter (100 ms doubling to 30 s by
-//!   default); each failure, and each reconnection, is counted in
+//!   default), which starts again from its first delay only after a
+//!   connection that lasted a second (a peer that accepts and hangs up at
+//!   once is retried ever more slowly, like one that refuses); each failure, and each reconnection, is counted in
 //!   `Stats::errors` and reported in `Logger::recent_errors` with the peer.
 //! - **Accounting.** Each record settles exactly once as written or
 //!   dropped, so after shutdown `written + dropped == enqueued`, records

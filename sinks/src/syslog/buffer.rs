@@ -77,7 +77,9 @@ impl Queue {
         self.entries.get(i).copied()
     }
 
-    /// Appends the `i`-th record's bytes to `out` (nothing if there is none).
+    /// Appends the `i`-th record's bytes to `out` (nothing if there is
+    /// none). Linear in `i`.
+    #[cfg(test)]
     pub(crate) fn copy_nth(&self, i: usize, out: &mut Vec<u8>) {
         let Some(e) = self.entries.get(i) else {
             return;
@@ -105,12 +107,6 @@ impl Queue {
         front.bytes.append(&mut self.bytes);
         front.entries.append(&mut self.entries);
         std::mem::swap(self, front);
-    }
-
-    /// Removes every record, handing each to `f`.
-    pub(crate) fn clear_with(&mut self, mut f: impl FnMut(Entry)) {
-        self.entries.drain(..).for_each(&mut f);
-        self.bytes.clear();
     }
 }
 

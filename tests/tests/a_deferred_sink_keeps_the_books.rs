@@ -2,11 +2,12 @@
 //! when the sink settles them, a flush waits for that (or fails naming the
 //! sink), shutdown counts what never settled as dropped, a full sink under
 //! `Block` stops the writer from draining, a sink that settles a
-//! ticket twice cannot push the books past `enqueued`, and a sink's notices
-//! (connection state) are reported without counting as errors.
+//! ticket twice cannot push the books past `enqueued`, a sink's notices
+//! (connection state) are reported without counting as errors, and a sink
+//! idle until a given time is served again at that time.
 
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use uringlog::{
     Backlog, Completion, FlushError, Logger, Mode, Policy, RecordBatch, Settled, Sink, SinkContext,
     Target, Ticket,
@@ -19,6 +20,8 @@ enum Act {
     WriteAll,
     WriteAllTwice,
     DropAll,
+    /// Holds until `due`, saying it can do nothing before then; then writes all.
+    WriteWhenDue,
 }
 
 #[derive(Debug)]
@@ -33,6 +36,7 @@ struct Script {
     /// Handed out by `take_notice` (front first) and `take_error`.
     notices: Vec<String>,
     errors: Vec<String>,
+    due: Option<Instant>,
 }
 
 #[derive(Clone)]
@@ -59,6 +63,7 @@ fn scripted(act: Act, full_at: usize, flush_timeout_ms: u64) -> (Scripted, Handl
         records_seen: 0,
         notices: Vec::new(),
         errors: Vec::new(),
+        due: None,
     })));
     let sink = Scripted {
         s: h.clone(),
@@ -94,12 +99,13 @@ impl Sink for Scripted {
     fn settle(&mut self, _wait: Duration, done: &mut Settled) {
         let mut s = self.s.get();
         let act = s.act;
-        if act == Act::Hold {
+        let early = s.due.is_some_and(|d| Instant::now() < d);
+        if act == Act::Hold || (act == Act::WriteWhenDue && early) {
             return;
         }
         for (t, len) in s.held.drain(..) {
             match act {
-                Act::WriteAll => done.written(t, len),
+                Act::WriteAll | Act::WriteWhenDue => done.written(t, len),
                 Act::WriteAllTwice => {
                     done.written(t, len);
                     done.written(t, len);
@@ -119,7 +125,8 @@ impl Sink for Scripted {
     fn backlog(&self) -> Backlog {
         let s = self.s.get();
         let oldest = s.held.first().map(|(t, _)| t.seq());
-        Backlog::new(oldest, s.held.len() >= s.full_at)
+        let idle = s.due.filter(|d| Instant::now() < *d);
+        Backlog::new(oldest, s.held.len() >= s.full_at).with_idle_until(idle)
     }
 }
 
@@ -324,4 +331,25 @@ fn notices_are_reported_without_failing_a_flush() {
     }
     let s = guard.shutdown(Duration::from_secs(10)).unwrap();
     assert_eq!((s.enqueued, s.written, s.dropped, s.errors), (11, 11, 0, 1));
+}
+
+#[test]
+fn a_sink_idle_until_a_time_is_served_again_then() {
+    let (sink, h) = scripted(Act::WriteWhenDue, usize::MAX, 20_000);
+    let (logger, guard) = logger(sink, Policy::Block);
+    h.get().due = Some(Instant::now() + Duration::from_millis(400));
+    for n in 0..10 {
+        uringlog::info!(logger, "n={n}");
+    }
+    // The writer sleeps deeply while the sink is idle; records logged
+    // meanwhile are taken, and the flush is answered once the sink wrote
+    // them at its time.
+    std::thread::sleep(Duration::from_millis(200));
+    for n in 10..20 {
+        uringlog::info!(logger, "n={n}");
+    }
+    logger.flush().unwrap();
+    assert!(Instant::now() >= h.get().due.unwrap());
+    let s = guard.shutdown(Duration::from_secs(10)).unwrap();
+    assert_eq!((s.enqueued, s.written, s.dropped), (20, 20, 0));
 }

@@ -184,6 +184,14 @@ impl Link {
         }
     }
 
+    /// When the next connection attempt is due, while waiting for it.
+    pub(crate) fn retry_at(&self) -> Option<Instant> {
+        match self.state {
+            State::Down { retry_at } => Some(retry_at),
+            _ => None,
+        }
+    }
+
     /// Closes the connection (it reconnects on the next `poll`).
     pub(crate) fn close(&mut self) {
         self.state = State::Down {

@@ -266,6 +266,10 @@ impl Transport for Relp {
         (fd, libc::POLLIN | out, until)
     }
 
+    fn idle_until(&self) -> Option<Instant> {
+        self.link.retry_at()
+    }
+
     fn close(&mut self) {
         if self.phase == Phase::Open && self.inflight.is_empty() && self.wire.is_empty() {
             let mut reports = Reports::default();

@@ -386,7 +386,7 @@ impl Sink for SyslogSink {
             .transport
             .oldest()
             .or(r.buffer.pending.front().map(|e| e.ticket.seq()));
-        Backlog::new(oldest, r.buffer.is_full())
+        Backlog::new(oldest, r.buffer.is_full()).with_idle_until(r.transport.idle_until())
     }
 
     fn take_error(&mut self) -> Option<io::Error> {

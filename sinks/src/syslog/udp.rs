@@ -140,6 +140,10 @@ impl Transport for Udp {
         }
     }
 
+    fn idle_until(&self) -> Option<Instant> {
+        self.retry_at.filter(|_| self.socket.is_none())
+    }
+
     fn close(&mut self) {
         self.socket = None;
     }

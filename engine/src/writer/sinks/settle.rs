@@ -87,6 +87,21 @@ impl SinkSet {
             || (self.slots.iter()).any(|s| s.deferred.as_ref().is_some_and(|d| d.held > 0))
     }
 
+    /// Until when an idle writer need not poll the deferred sinks: `None`
+    /// while one holds records and may progress any time (poll about every
+    /// `PARK_TIMEOUT`); else the earliest time one of them (its
+    /// `Backlog::idle_until`) or a flush waiting for them needs a turn.
+    /// `Some(None)`: nothing at all is pending.
+    pub(crate) fn quiet_until(&self) -> Option<Option<Instant>> {
+        let mut until = self.barriers.iter().map(|b| b.deadline).min();
+        let held = (self.slots.iter()).filter_map(|s| s.deferred.as_ref().filter(|d| d.held > 0));
+        for d in held {
+            let t = d.backlog.idle_until?;
+            until = Some(until.map_or(t, |u| u.min(t)));
+        }
+        Some(until)
+    }
+
     /// Whether some deferred sink takes no more records now.
     pub(crate) fn any_full(&self) -> bool {
         (self.slots.iter()).any(|s| s.deferred.as_ref().is_some_and(|d| d.backlog.full))

@@ -61,9 +61,12 @@
 //! 4. asks [`Sink::backlog`] for the oldest unsettled record and whether the
 //!    sink is full. While records are unsettled it naps at most its short
 //!    park timeout, so a sink waiting on a socket is polled about every
-//!    millisecond (the writer does not wait on the sink's descriptors).
-//!    While a sink is full it stops draining the rings (producers then wait
-//!    under `Policy::Block`) and goes on settling;
+//!    millisecond (the writer does not wait on the sink's descriptors) —
+//!    unless the sink says it can do nothing before some time
+//!    ([`Backlog::idle_until`], e.g. its next reconnection attempt): then an
+//!    idle writer sleeps until then. While a sink is full it stops draining
+//!    the rings (producers then wait under `Policy::Block`) and goes on
+//!    settling;
 //! 5. answers a flush once every record taken before it has settled
 //!    (`backlog().oldest` has moved past it), or after the sink's
 //!    `flush_timeout` with an error naming the sink; the writer keeps
@@ -353,8 +356,10 @@ pub trait Sink: Send + 'static {
         Completion::OnWrite
     }
 
-    /// Takes whole records (deferred sinks only). An error drops every
-    /// record of the batch that `done` has not settled, counted and reported.
+    /// Takes whole records (deferred sinks only). An error means the sink
+    /// kept none of the batch's records and settled none of them in
+    /// `done`: the writer counts them all dropped and reports the error
+    /// (`done` may still settle records of earlier batches).
     fn accept(&mut self, batch: &RecordBatch<'_>, done: &mut Settled) -> io::Result<()> {
         let _ = (batch, done);
         Err(io::Error::new(

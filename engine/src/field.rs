@@ -281,6 +281,16 @@ impl fmt::Write for VecWriter<'_> {
 /// (cleared first).
 pub(crate) fn encode_payload(out: &mut Vec<u8>, args: fmt::Arguments<'_>, fields: &[Field<'_>]) {
     out.clear();
+    begin_payload(out, args);
+    for (key, value) in fields {
+        value.encode_field(push_key(out, key));
+    }
+}
+
+/// Appends the start of a `Fields` payload to `out`: the message. Each
+/// field follows with [`push_key`] and one call on its writer.
+pub(crate) fn begin_payload(out: &mut Vec<u8>, args: fmt::Arguments<'_>) {
+    let at = out.len();
     out.extend_from_slice(&[0; 4]);
     match args.as_str() {
         Some(s) => out.extend_from_slice(s.as_bytes()),
@@ -288,14 +298,16 @@ pub(crate) fn encode_payload(out: &mut Vec<u8>, args: fmt::Arguments<'_>, fields
             let _ = fmt::write(&mut VecWriter(out), args);
         }
     }
-    let msg_len = (out.len() - 4) as u32;
-    out[..4].copy_from_slice(&msg_len.to_le_bytes());
-    for (key, value) in fields {
-        let key = truncate_str(key, MAX_KEY_LEN);
-        out.push(key.len() as u8);
-        out.extend_from_slice(key.as_bytes());
-        value.encode_field(FieldWriter::new(out));
-    }
+    let msg_len = (out.len() - at - 4) as u32;
+    out[at..at + 4].copy_from_slice(&msg_len.to_le_bytes());
+}
+
+/// Appends a field's key to `out` and returns the writer of its value.
+pub(crate) fn push_key<'a>(out: &'a mut Vec<u8>, key: &str) -> FieldWriter<'a> {
+    let key = truncate_str(key, MAX_KEY_LEN);
+    out.push(key.len() as u8);
+    out.extend_from_slice(key.as_bytes());
+    FieldWriter::new(out)
 }
 
 /// A decoded field value, borrowing the record (see [`crate::Record::fields`]).

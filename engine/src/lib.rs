@@ -61,9 +61,12 @@ mod clock;
 mod error;
 mod facade;
 mod field;
+mod filter;
 mod format;
+mod front_ends;
 mod io;
 mod level;
+mod lifecycle;
 mod logger;
 mod macros;
 mod policy;
@@ -94,12 +97,14 @@ pub use builder::{
 };
 pub use clock::{civil_from_days, Clock, ManualClock};
 pub use error::{BuildError, FlushError, ReopenError, ShutdownError};
+pub use facade::logger;
 pub use field::{
     debug, display, DebugValue, DisplayValue, Field, FieldValue, FieldWriter, Fields, Value,
 };
+pub use filter::CallsiteCache;
 pub use format::{Format, Record, RecordFormat, Rfc3339, Styling, TimeOffset, Timestamp};
 pub use io::{BackendKind, IoBackendInfo};
-pub use level::Level;
+pub use level::{Level, ParseLevelError};
 pub use logger::Logger;
 #[doc(hidden)]
 pub use macros::__field_key;

@@ -25,14 +25,35 @@ pub const fn __field_key(ident: &'static str) -> &'static str {
 }
 
 /// Logs at an explicit level: `uringlog::log!(logger, Level::Warn, "x={}", x)`.
+///
+/// The filter decision for a literal target or the default
+/// (`module_path!()`) is cached in a `static` of the call site; a target
+/// given as another expression is matched against the directives on each
+/// call.
 #[macro_export]
 macro_rules! log {
-    ($logger:expr, $level:expr, target: $target:expr, $($key:ident = $value:expr),+ ; $($arg:tt)+) => {{
+    ($logger:expr, $level:expr, target: $target:literal, $($rest:tt)+) => {
+        $crate::__log_at!(cached, $logger, $level, $target, $($rest)+)
+    };
+    ($logger:expr, $level:expr, target: $target:expr, $($rest:tt)+) => {
+        $crate::__log_at!(dynamic, $logger, $level, $target, $($rest)+)
+    };
+    ($logger:expr, $level:expr, $($rest:tt)+) => {
+        $crate::__log_at!(cached, $logger, $level, ::core::module_path!(), $($rest)+)
+    };
+}
+
+/// The body of [`log!`]: filter, then log with or without fields.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __log_at {
+    ($how:ident, $logger:expr, $level:expr, $target:expr, $($key:ident = $value:expr),+ ; $($arg:tt)+) => {{
         let level: $crate::Level = $level;
-        if $logger.enabled(level) {
-            $logger.log_fields(
+        let target: &str = $target;
+        if $crate::__enabled!($how, $logger, level, target) {
+            $logger.__log_fields_enabled(
                 level,
-                $target,
+                target,
                 &[$((
                     const { $crate::__field_key(::core::stringify!($key)) },
                     &$value as &dyn $crate::FieldValue,
@@ -41,17 +62,26 @@ macro_rules! log {
             );
         }
     }};
-    ($logger:expr, $level:expr, target: $target:expr, $($arg:tt)+) => {{
+    ($how:ident, $logger:expr, $level:expr, $target:expr, $($arg:tt)+) => {{
         let level: $crate::Level = $level;
-        if $logger.enabled(level) {
-            $logger.log(level, $target, ::core::format_args!($($arg)+));
+        let target: &str = $target;
+        if $crate::__enabled!($how, $logger, level, target) {
+            $logger.__log_enabled(level, target, ::core::format_args!($($arg)+));
         }
     }};
-    ($logger:expr, $level:expr, $($key:ident = $value:expr),+ ; $($arg:tt)+) => {
-        $crate::log!($logger, $level, target: ::core::module_path!(), $($key = $value),+ ; $($arg)+)
-    };
-    ($logger:expr, $level:expr, $($arg:tt)+) => {
-        $crate::log!($logger, $level, target: ::core::module_path!(), $($arg)+)
+}
+
+/// The filter decision of a call site: `cached` in a `static` of its own
+/// (constant targets), or `dynamic` (matched each call).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __enabled {
+    (cached, $logger:expr, $level:expr, $target:expr) => {{
+        static CACHE: $crate::CallsiteCache = $crate::CallsiteCache::new();
+        $logger.enabled_at($level, $target, &CACHE)
+    }};
+    (dynamic, $logger:expr, $level:expr, $target:expr) => {
+        $logger.enabled_for($level, $target)
     };
 }
 

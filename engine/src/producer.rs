@@ -7,6 +7,7 @@
 //! except waking a parked writer, and parking when `Block` finds the ring full.
 
 use crate::field::{encode_payload, Field};
+use crate::filter::CallsiteCache;
 use crate::level::Level;
 use crate::policy::Policy;
 use crate::record::{truncate_str, Header, RecordKind, MAX_TARGET_LEN};
@@ -121,21 +122,37 @@ impl Producer {
         }
     }
 
-    /// Whether a record at `level` would be accepted.
+    /// Whether a record at `level` may be accepted for some target; see
+    /// [`Logger::enabled`](crate::Logger::enabled).
     #[inline]
     pub fn enabled(&self, level: Level) -> bool {
         self.shared.enabled(level)
     }
 
-    /// Logs one record (the macros call this after checking `enabled`).
+    /// Whether a record at `level` for `target` is accepted; see
+    /// [`Logger::enabled_for`](crate::Logger::enabled_for).
+    #[inline]
+    pub fn enabled_for(&self, level: Level, target: &str) -> bool {
+        self.shared.enabled_for(level, target)
+    }
+
+    /// [`Producer::enabled_for`] with a call site's cached decision; see
+    /// [`Logger::enabled_at`](crate::Logger::enabled_at).
+    #[inline]
+    pub fn enabled_at(&self, level: Level, target: &str, cache: &CallsiteCache) -> bool {
+        self.shared.enabled_at(level, target, cache)
+    }
+
+    /// Logs one record, if [`Producer::enabled_for`] accepts it.
     #[inline]
     pub fn log(&mut self, level: Level, target: &str, args: fmt::Arguments<'_>) {
-        if self.shared.enabled(level) {
+        if self.shared.enabled_for(level, target) {
             self.log_enabled(level, target, args);
         }
     }
 
-    /// Logs one record with structured fields (the macros' `key = value; "msg"` form).
+    /// Logs one record with structured fields (the macros' `key = value;
+    /// "msg"` form), if [`Producer::enabled_for`] accepts it.
     #[inline]
     pub fn log_fields(
         &mut self,
@@ -144,9 +161,68 @@ impl Producer {
         fields: &[Field<'_>],
         args: fmt::Arguments<'_>,
     ) {
-        if self.shared.enabled(level) {
+        if self.shared.enabled_for(level, target) {
             self.log_fields_enabled(level, target, fields, args);
         }
+    }
+
+    /// For the macros, after [`Producer::enabled_at`]: logs without
+    /// checking the filter again.
+    #[doc(hidden)]
+    #[inline]
+    pub fn __log_enabled(&mut self, level: Level, target: &str, args: fmt::Arguments<'_>) {
+        self.log_enabled(level, target, args);
+    }
+
+    /// For the macros, after [`Producer::enabled_at`]: logs with fields
+    /// without checking the filter again.
+    #[doc(hidden)]
+    #[inline]
+    pub fn __log_fields_enabled(
+        &mut self,
+        level: Level,
+        target: &str,
+        fields: &[Field<'_>],
+        args: fmt::Arguments<'_>,
+    ) {
+        self.log_fields_enabled(level, target, fields, args);
+    }
+
+    /// Logs a record of `kind` whose payload `encode` writes into the
+    /// scratch buffer (cleared first), after the filter accepted it.
+    #[inline]
+    pub(crate) fn log_encoded(
+        &mut self,
+        kind: RecordKind,
+        level: Level,
+        target: &str,
+        encode: impl FnOnce(&mut Vec<u8>),
+    ) {
+        if !self.admit() {
+            return;
+        }
+        let clock = self.shared.clock.now_raw();
+        self.scratch.clear();
+        encode(&mut self.scratch);
+        self.commit(kind, level, clock, target, Payload::Scratch);
+    }
+
+    /// Logs a record of `kind` whose payload is `payload` as given, after
+    /// the filter accepted it (no copy but into the ring).
+    #[inline]
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub(crate) fn log_bytes(
+        &mut self,
+        kind: RecordKind,
+        level: Level,
+        target: &str,
+        payload: &[u8],
+    ) {
+        if !self.admit() {
+            return;
+        }
+        let clock = self.shared.clock.now_raw();
+        self.commit(kind, level, clock, target, Payload::Borrowed(payload));
     }
 
     /// Logs a record that already passed the level filter.
@@ -157,7 +233,7 @@ impl Producer {
         }
         let clock = self.shared.clock.now_raw();
         let payload = match args.as_str() {
-            Some(s) => Payload::Static(s.as_bytes()),
+            Some(s) => Payload::Borrowed(s.as_bytes()),
             None => {
                 self.scratch.clear();
                 let cap = self.shared.ring_capacity;
@@ -206,11 +282,11 @@ impl Producer {
         level: Level,
         clock: u64,
         target: &str,
-        payload: Payload,
+        payload: Payload<'_>,
     ) {
         let counters = &self.ring_shared.counters;
         let msg: &[u8] = match payload {
-            Payload::Static(s) => s,
+            Payload::Borrowed(s) => s,
             Payload::Scratch => &self.scratch,
         };
         let target = truncate_str(target, MAX_TARGET_LEN);
@@ -299,10 +375,10 @@ fn push_lossless(
     }
 }
 
-/// Where a record's payload is: a static message, or the scratch buffer.
+/// Where a record's payload is: borrowed from the caller, or the scratch buffer.
 #[derive(Clone, Copy)]
-enum Payload {
-    Static(&'static [u8]),
+enum Payload<'a> {
+    Borrowed(&'a [u8]),
     Scratch,
 }
 

@@ -54,6 +54,7 @@ fn coloured(level: Level) -> &'static [u8] {
         Level::Info => b"\x1b[32mINFO\x1b[0m ",
         Level::Debug => b"\x1b[34mDEBUG\x1b[0m",
         Level::Trace => b"\x1b[35mTRACE\x1b[0m",
+        Level::Off => b"OFF  ", // a minimum level only, never a record's
     }
 }
 

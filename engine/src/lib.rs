@@ -81,6 +81,8 @@ mod sink;
 mod stats;
 mod sync;
 mod sync_mode;
+#[cfg(feature = "tracing")]
+pub mod tracing;
 mod writer;
 
 /// How a unit test skips where the machine lacks a feature (shared with

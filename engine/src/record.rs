@@ -35,6 +35,12 @@ pub(crate) enum RecordKind {
     Text = 1,
     /// The payload is the message followed by structured fields (see `field`).
     Fields = 2,
+    /// A line formatted by the caller (`tracing`'s fmt layer through
+    /// `make_writer`): written as is, whatever the sink's format.
+    Raw = 3,
+    /// The message, structured fields and the span scope they were logged
+    /// in (the `tracing` layer; see `field::split_scoped`).
+    Scoped = 4,
 }
 
 impl RecordKind {
@@ -42,6 +48,8 @@ impl RecordKind {
         match v {
             1 => Some(RecordKind::Text),
             2 => Some(RecordKind::Fields),
+            3 => Some(RecordKind::Raw),
+            4 => Some(RecordKind::Scoped),
             _ => None,
         }
     }

@@ -191,6 +191,8 @@ impl uringlog::Sink for GateSink {
 pub fn wait_until_stuck(entered: &AtomicBool) {
     while !entered.load(Ordering::SeqCst) {
         std::thread::yield_now();
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -198,13 +198,12 @@ impl Producer {
         target: &str,
         encode: impl FnOnce(&mut Vec<u8>),
     ) {
-        if !self.admit() {
-            return;
-        }
         let clock = self.shared.clock.now_raw();
         self.scratch.clear();
         encode(&mut self.scratch);
-        self.commit(kind, level, clock, target, Payload::Scratch);
+        if self.admit() {
+            self.commit(kind, level, clock, target, Payload::Scratch);
+        }
     }
 
     /// Logs a record of `kind` whose payload is `payload` as given, after
@@ -228,10 +227,9 @@ impl Producer {
     /// Logs a record that already passed the level filter.
     #[inline]
     pub(crate) fn log_enabled(&mut self, level: Level, target: &str, args: fmt::Arguments<'_>) {
-        if !self.admit() {
-            return;
-        }
         let clock = self.shared.clock.now_raw();
+        // User code (`Display`) runs before the call is counted: one that
+        // panics leaves the books as if the call had not been made.
         let payload = match args.as_str() {
             Some(s) => Payload::Borrowed(s.as_bytes()),
             None => {
@@ -241,7 +239,9 @@ impl Producer {
                 Payload::Scratch
             }
         };
-        self.commit(RecordKind::Text, level, clock, target, payload);
+        if self.admit() {
+            self.commit(RecordKind::Text, level, clock, target, payload);
+        }
     }
 
     /// [`Producer::log_fields`] after the level filter: message and fields
@@ -254,12 +254,11 @@ impl Producer {
         fields: &[Field<'_>],
         args: fmt::Arguments<'_>,
     ) {
-        if !self.admit() {
-            return;
-        }
         let clock = self.shared.clock.now_raw();
         encode_payload(&mut self.scratch, args, fields);
-        self.commit(RecordKind::Fields, level, clock, target, Payload::Scratch);
+        if self.admit() {
+            self.commit(RecordKind::Fields, level, clock, target, Payload::Scratch);
+        }
     }
 
     /// Counts the call; false (and counted dropped) after shutdown.

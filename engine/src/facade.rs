@@ -61,7 +61,7 @@ fn off_logger() -> Logger {
     );
     shared.hot.closed.store(true, Ordering::Relaxed);
     shared.writer_done.store(true, Ordering::Relaxed);
-    Logger::from_shared(Arc::new(shared), None)
+    Logger::from_shared(Arc::new(shared), None).uncounted()
 }
 
 /// Adapts a [`Logger`] to `log::Log`.
@@ -174,15 +174,21 @@ impl Builder {
     /// filter mapped to `log::max_level()`) and [`logger()`] returns it.
     /// Returns the guard and a handle for stats and flushing.
     ///
+    /// The facade's own handle does not keep the writer running: keep the
+    /// guard or the returned handle for as long as the program logs
+    /// (`let (_logger, _guard) = …init_global()?;` in `main`). When both
+    /// are gone the writer drains and stops, and later calls are counted
+    /// dropped.
+    ///
     /// Fails with [`BuildError::GlobalAlreadySet`] if a `log` logger is
     /// already installed; the new logger is then shut down unused.
     pub fn init_global(self) -> Result<(Logger, WriterGuard), BuildError> {
         let (logger, guard) = self.build()?;
         let facade = Facade {
-            logger: logger.clone(),
+            logger: logger.uncounted(),
         };
         log::set_boxed_logger(Box::new(facade)).map_err(|_| BuildError::GlobalAlreadySet)?;
-        let _ = GLOBAL.set(logger.clone());
+        let _ = GLOBAL.set(logger.uncounted());
         let sh = &logger.shared;
         sh.front_ends.log_global.store(true, Ordering::Relaxed);
         sh.front_ends.filter_changed(sh);

@@ -10,9 +10,12 @@
 //! dropped after every handle shuts down at once, as before; an explicit
 //! [`WriterGuard::shutdown`] always does.
 //!
-//! Counted handles are `Logger`s (clones included); explicit
-//! [`Producer`](crate::Producer)s and the producers threads keep for
-//! themselves are not, so they never keep a writer alive on their own.
+//! Counted handles are the `Logger`s users hold (clones included); the
+//! handles front ends keep for good (the `log` facade, `uringlog::logger()`,
+//! `tracing` layers and writers), explicit [`Producer`](crate::Producer)s
+//! and the producers threads keep for themselves are not, so none of them
+//! keeps a writer alive on its own — a global subscriber would otherwise
+//! keep a parked guard from ever draining.
 //!
 //! The hand-over is race-free: the guard checks the count and parks under
 //! `state`'s lock; the last handle decrements the count, then takes the

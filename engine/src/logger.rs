@@ -41,6 +41,10 @@ pub struct Logger {
     pub(crate) shared: Arc<Shared>,
     /// Sync mode's caller-side writer (`None` in async mode).
     pub(crate) sync_writer: Option<Arc<SyncWriter>>,
+    /// Counted in the logger's lifecycle (keeps a dropped guard's writer
+    /// running). False for the handles front ends keep (`log` facade,
+    /// `tracing` layer and writer), which live as long as the process.
+    counted: bool,
 }
 
 impl fmt::Debug for Logger {
@@ -55,13 +59,19 @@ impl fmt::Debug for Logger {
 
 impl Clone for Logger {
     fn clone(&self) -> Logger {
-        Logger::from_shared(self.shared.clone(), self.sync_writer.clone())
+        let mut l = Logger::from_shared(self.shared.clone(), self.sync_writer.clone());
+        if !self.counted {
+            l.make_uncounted();
+        }
+        l
     }
 }
 
 impl Drop for Logger {
     fn drop(&mut self) {
-        self.shared.lifecycle.handle_dropped();
+        if self.counted {
+            self.shared.lifecycle.handle_dropped();
+        }
     }
 }
 
@@ -72,6 +82,22 @@ impl Logger {
         Logger {
             shared,
             sync_writer,
+            counted: true,
+        }
+    }
+
+    /// A handle for a front end that keeps it for good (a global
+    /// subscriber or the `log` facade): it does not keep a dropped guard's
+    /// writer running, so dropping the user's last handle still drains.
+    pub(crate) fn uncounted(&self) -> Logger {
+        let mut l = self.clone();
+        l.make_uncounted();
+        l
+    }
+
+    fn make_uncounted(&mut self) {
+        if std::mem::replace(&mut self.counted, false) {
+            self.shared.lifecycle.handle_dropped();
         }
     }
 

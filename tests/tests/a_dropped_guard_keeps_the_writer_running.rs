@@ -106,3 +106,26 @@ fn sync_mode_follows_the_same_rule() {
     assert!(out.is_closed());
     assert_eq!(out.lines(), ["INFO  sync"]);
 }
+
+#[test]
+fn front_end_handles_do_not_keep_it_running() {
+    let (sink, out) = MemorySink::new();
+    let (logger, guard) = builder(sink).build().unwrap();
+    let layer = uringlog::tracing::layer(&logger);
+    let writer = uringlog::tracing::make_writer(&logger);
+    let probe = logger.producer();
+    drop(guard);
+    uringlog::info!(logger, "before");
+    drop(logger);
+    assert!(
+        out.is_closed(),
+        "a layer or writer (as in a global subscriber) must not keep a parked guard from draining"
+    );
+    assert_eq!(out.lines(), ["INFO  before"]);
+    use tracing_subscriber::prelude::*;
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, || tracing::info!("after shutdown"));
+    drop(writer);
+    drop(probe);
+    assert_eq!(out.lines(), ["INFO  before"]);
+}

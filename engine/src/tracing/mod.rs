@@ -72,6 +72,15 @@
 //! lossless under `Block`, drops counted under the lossy policies, every
 //! accepted line written by shutdown.
 //!
+//! # Lifetime
+//!
+//! The layer and the writer hold a handle that does not keep the writer
+//! running (a global subscriber lives as long as the process): keep the
+//! guard or a `Logger` for as long as the program logs, e.g.
+//! `let (logger, _guard) = …build()?;` in `main`. When the guard and every
+//! `Logger` are gone, the writer drains and stops and later events are
+//! counted dropped.
+//!
 //! [`Logger::set_level`]: crate::Logger::set_level
 //! [`Layer`]: tracing_subscriber::Layer
 //! [`MakeWriter`]: tracing_subscriber::fmt::MakeWriter
@@ -91,7 +100,7 @@ use std::sync::atomic::Ordering;
 /// through `logger`; see the [module docs](self).
 pub fn layer(logger: &Logger) -> LogLayer {
     attach(logger);
-    LogLayer::new(logger.clone())
+    LogLayer::new(logger.uncounted())
 }
 
 /// A [`MakeWriter`](tracing_subscriber::fmt::MakeWriter) for
@@ -99,7 +108,7 @@ pub fn layer(logger: &Logger) -> LogLayer {
 /// the [module docs](self).
 pub fn make_writer(logger: &Logger) -> LogWriter {
     attach(logger);
-    LogWriter::new(logger.clone())
+    LogWriter::new(logger.uncounted())
 }
 
 /// Marks `logger` as used by `tracing`, so filter changes rebuild its

@@ -20,7 +20,10 @@ use uringlog_bench::null_sink::NullSink;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let case = args.first().map_or("none", String::as_str);
-    let n: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let n: u64 = args
+        .get(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
     let directives = match case {
         "macro-level" => "info",
         _ => "info,app::db=debug,hyper=off",

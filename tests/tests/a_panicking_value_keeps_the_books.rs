@@ -47,6 +47,6 @@ fn panicking_and_reentrant_values_keep_the_books() {
     });
     uringlog::info!(logger, "after");
     let s = guard.shutdown(SHUTDOWN).unwrap();
-    assert_eq!(out.lines(), ["INFO  outer v=reentrant", "INFO  after"]);
+    assert_eq!(out.lines(), ["INFO  \"outer\" v=reentrant", "INFO  after"]);
     assert_eq!((s.enqueued, s.written, s.dropped), (3, 2, 1), "{s:?}");
 }

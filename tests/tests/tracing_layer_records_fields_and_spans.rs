@@ -68,11 +68,11 @@ fn text_shows_fields_and_the_span_scope_like_the_fmt_layer() {
     assert_eq!(
         out.lines(),
         [
-            "WARN  conn{peer=10.0.0.1 port=443}:request{id=7}: app::http: slow request n=-3 \
+            "WARN  conn{peer=\"10.0.0.1\" port=443}:request{id=7}: app::http: \"slow request\" n=-3 \
              ratio=0.5 ok=true who=\"al ice\" req=\"Req { path: \\\"/a\\\" }\" err=\"disk on fire\"",
-            "ERROR conn{peer=10.0.0.1 port=443}:request{id=7 status=503}: app::http: failed",
-            "INFO  conn{peer=10.0.0.1 port=443}: app::http: back in conn",
-            "INFO  app: no span k=1",
+            "ERROR conn{peer=\"10.0.0.1\" port=443}:request{id=7 status=503}: app::http: failed",
+            "INFO  conn{peer=\"10.0.0.1\" port=443}: app::http: back in conn",
+            "INFO  app: \"no span\" k=1",
         ]
     );
     assert_eq!((s.enqueued, s.written, s.dropped), (4, 4, 0));
@@ -135,7 +135,7 @@ fn the_filter_decides_before_anything_is_evaluated() {
     assert_eq!(
         out.lines(),
         [
-            "DEBUG app::db: debug in db v=counted",
+            "DEBUG app::db: \"debug in db\" v=counted",
             "INFO  app::http: info"
         ]
     );
@@ -158,5 +158,5 @@ fn set_level_reaches_registered_callsites() {
         debug_event(2);
     });
     guard.shutdown(SHUTDOWN).unwrap();
-    assert_eq!(out.lines(), ["DEBUG svc: debug i=1"]);
+    assert_eq!(out.lines(), ["DEBUG svc: \"debug\" i=1"]);
 }

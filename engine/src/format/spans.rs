@@ -3,7 +3,7 @@
 //!
 //! - **Text**: the scope follows the level (and thread id), root first, the
 //!   way `tracing_subscriber::fmt` shows it by default:
-//!   `INFO  conn{peer=10.0.0.1}:request{id=7}: app::http: message k=v`.
+//!   `INFO  conn{user=alice}:request{id=7}: app::http: "done" k=v`.
 //!   A span without fields shows its name alone; field values follow the
 //!   text format's quoting rules.
 //! - **JSON**: a `spans` member after the fields, root first:

@@ -24,7 +24,10 @@
 //!     tracing::debug!(target: "app::http", "below the level: never copied");
 //! });
 //! guard.shutdown(std::time::Duration::from_secs(5))?;
-//! assert_eq!(out.text(), "INFO  conn{peer=10.0.0.1}:request{id=7}: app::http: done status=200\n");
+//! assert_eq!(
+//!     out.text(),
+//!     "INFO  conn{peer=\"10.0.0.1\"}:request{id=7}: app::http: \"done\" status=200\n"
+//! );
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -43,7 +46,7 @@
 //! - **Spans recorded once.** A span's fields are encoded at `on_new_span`
 //!   (and appended at `on_record`) into the span's extensions; an event
 //!   copies the encoded scope, root first, without formatting it again.
-//!   Text shows it like the fmt layer (`conn{peer=10.0.0.1}:request{id=7}:`
+//!   Text shows it like the fmt layer (`conn{user=alice}:request{id=7}:`
 //!   before the target), JSON under a `spans` member.
 //!
 //! # The writer: [`make_writer`]

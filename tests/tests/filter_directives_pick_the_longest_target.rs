@@ -84,7 +84,11 @@ fn set_level_changes_the_default_and_keeps_the_targets() {
     at(&logger);
     assert!(logger.enabled_for(Level::Debug, "app::db"));
     assert!(!logger.enabled_for(Level::Error, "app::http"));
-    guard.shutdown(SHUTDOWN).unwrap();
+    logger.set_level(Level::Trace);
+    uringlog::log!(logger, Level::Off, target: "app::db", "a record is never at Off");
+    logger.log(Level::Off, "app", format_args!("nor through log()"));
+    let s = guard.shutdown(SHUTDOWN).unwrap();
+    assert_eq!((s.enqueued, s.written), (4, 4));
     assert_eq!(
         out.lines(),
         [

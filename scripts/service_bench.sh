@@ -7,7 +7,9 @@
 #   writer    the same fmt subscriber + uringlog::tracing::make_writer
 #   layer     uringlog::tracing::layer on a registry
 # Rounds interleave the setups; the table shows the median of the rounds and
-# their range (min-max), so the spread says how noisy the machine was.
+# their range (min-max), so the spread says how noisy the machine was. The
+# service's CPU time per request (every thread, the logging ones included)
+# is the figure other load on the machine disturbs least.
 #
 # The table is printed and written to bench-results/service.md, which the
 # next PERFORMANCE_REPORT.md written in this directory shows as section 11.
@@ -43,7 +45,7 @@ to_us() {
         printf "%.0f", n }'
 }
 
-# One run: prints "rps p99_us written dropped".
+# One run: prints "rps p99_us written dropped cpu_ns_per_request".
 run() {
     local mode="$1" port="$2" dir="$work/$1-$2"
     "$service" "$mode" "$port" "$dir" 2>"$dir.err" &
@@ -62,7 +64,8 @@ run() {
     p99="$(to_us "$(awk '$1 == "99%" { print $2 }' <<<"$out")")"
     written="$(sed -n 's/.*lines_written=\([0-9]*\).*/\1/p' "$dir.err")"
     dropped="$(sed -n 's/.*dropped=\([0-9]*\).*/\1/p' "$dir.err")"
-    echo "$rps $p99 ${written:-0} ${dropped:-0}"
+    cpu="$(sed -n 's/.*cpu_ns_per_request=\([0-9]*\).*/\1/p' "$dir.err")"
+    echo "$rps $p99 ${written:-0} ${dropped:-0} ${cpu:-0}"
 }
 
 declare -A results
@@ -71,7 +74,7 @@ for r in $(seq "$rounds"); do
     for m in "${modes[@]}"; do
         port=$((port + 1))
         res="$(run "$m" "$port")"
-        echo "round $r $m: $res (req/s, p99 us, lines written, dropped)" >&2
+        echo "round $r $m: $res (req/s, p99 us, lines written, dropped, CPU ns/request)" >&2
         results[$m]+="$res"$'\n'
     done
 done
@@ -87,15 +90,17 @@ table() {
         "wrk -t1 -c$conns, ${secs}s per run after a 2 s warm-up, $rounds interleaved rounds;" \
         "median (min-max over the rounds)."
     echo
-    echo "| setup | requests/s | p99 latency | lines written (last run) | dropped |"
-    echo "|---|---:|---:|---:|---:|"
+    echo "| setup | requests/s | p99 latency | CPU per request (all threads) | lines written (last run) | dropped |"
+    echo "|---|---:|---:|---:|---:|---:|"
     for m in "${modes[@]}"; do
         read -r rps rmin rmax <<<"$(stat "${results[$m]}" 1)"
         read -r p99 pmin pmax <<<"$(stat "${results[$m]}" 2)"
+        read -r cpu cmin cmax <<<"$(stat "${results[$m]}" 5)"
         last="$(grep -v '^$' <<<"${results[$m]}" | tail -1)"
-        read -r _ _ written dropped <<<"$last"
-        printf "| %s | %s (%s-%s) | %s us (%s-%s) | %s | %s |\n" \
-            "$m" "$rps" "$rmin" "$rmax" "$p99" "$pmin" "$pmax" "$written" "$dropped"
+        read -r _ _ written dropped _ <<<"$last"
+        printf "| %s | %s (%s-%s) | %s us (%s-%s) | %s ns (%s-%s) | %s | %s |\n" \
+            "$m" "$rps" "$rmin" "$rmax" "$p99" "$pmin" "$pmax" "$cpu" "$cmin" "$cmax" \
+            "$written" "$dropped"
     done
 }
 

@@ -38,8 +38,10 @@ fn main() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let file = dir.path().join("costs.log");
     let builder = match case.starts_with("event-") {
+        // A ring that holds every event: no call waits for the writer.
         true => Logger::builder()
             .sink(uringlog_sinks::FileSink::new(&file).expect("a log file"))
+            .ring_capacity(256 << 20)
             .filter(directives),
         false => builder,
     };
@@ -62,7 +64,10 @@ fn main() {
                 .lossy(false)
                 .finish(tracing_appender::rolling::never(dir.path(), "appender.log"));
             appender_guard = Some(g);
-            tracing_subscriber::fmt().with_writer(nb).with_ansi(false).init()
+            tracing_subscriber::fmt()
+                .with_writer(nb)
+                .with_ansi(false)
+                .init()
         }
         _ => {}
     }
@@ -90,7 +95,16 @@ fn main() {
     if !case.starts_with("event-") {
         assert_eq!(logger.stats().enqueued, 0, "every call was refused");
     }
-    drop(appender_guard); // tracing-appender's worker writes what is queued
+    if appender_guard.is_some() {
+        // Its guard waits at most a second: wait until every line is in the file.
+        let path = dir.path().join("appender.log");
+        let lines =
+            || std::fs::read(&path).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count());
+        while (lines() as u64) < n {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+    drop(appender_guard);
     drop(logger);
     let _ = guard.shutdown(std::time::Duration::from_secs(30));
 }

@@ -398,3 +398,32 @@ impl Peer for UringlogPeer {
         }
     }
 }
+
+/// uringlog with the caller formatting every message: `Logger::log` with
+/// `format_args!`, the path every call took before deferred records (the
+/// "pre-formatted" row beside the deferred default).
+pub struct UringlogPreformattedPeer(UringlogPeer);
+
+impl UringlogPreformattedPeer {
+    /// As [`UringlogPeer::open`].
+    pub fn open(file: &Path, route: Route) -> Result<Self, String> {
+        UringlogPeer::open(file, route).map(UringlogPreformattedPeer)
+    }
+}
+
+impl Peer for UringlogPreformattedPeer {
+    const PER_INSTANCE: bool = true;
+
+    #[inline]
+    fn log(&self, id: u64, user: &str, path: &str, status: u32) {
+        self.0.logger.log(
+            uringlog::Level::Info,
+            crate::workload::TARGET,
+            format_args!("request id={id} user={user} path={path} status={status}"),
+        );
+    }
+
+    fn finish(self) -> Result<(), String> {
+        self.0.finish()
+    }
+}

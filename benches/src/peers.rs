@@ -21,7 +21,7 @@ use crate::measure::{
 };
 use crate::peer_loggers::{
     BaselinePeer, FacadePeer, Peer, SlogPeer, SpdlogPeer, TracingPeer, TracingUringlogPeer,
-    UringlogPeer,
+    UringlogPeer, UringlogPreformattedPeer,
 };
 use crate::throughput::rate;
 use crate::verify::{check_files, files_in};
@@ -38,6 +38,7 @@ use std::time::{Duration, Instant};
 /// `tracing` into tracing-appender.
 pub const PEERS: &[&str] = &[
     URINGLOG,
+    "uringlog-preformatted",
     "uringlog-io_uring",
     "uringlog-sync",
     "tracing-appender-lossy",
@@ -120,6 +121,9 @@ pub fn run(job: &PeerJob) -> Result<PeerResult, String> {
     let (name, count) = (job.name.as_str(), job.count);
     let result = match name {
         URINGLOG => drive(dir, count, |f| UringlogPeer::open(f, Route::AsyncAuto)),
+        "uringlog-preformatted" => drive(dir, count, |f| {
+            UringlogPreformattedPeer::open(f, Route::AsyncAuto)
+        }),
         "uringlog-io_uring" => drive(dir, count, |f| UringlogPeer::open(f, Route::AsyncIoUring)),
         "uringlog-sync" => drive(dir, count, |f| UringlogPeer::open(f, Route::Sync)),
         "tracing-appender-lossy" => drive(dir, count, TracingPeer::<true>::open),

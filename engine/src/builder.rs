@@ -8,8 +8,8 @@ use crate::io::uring::{UringConfig, DEFAULT_DEPTH, MAX_DEPTH};
 use crate::io::{BackendKind, IoBackendInfo, IoConfig};
 use crate::level::Level;
 use crate::logger::Logger;
-use crate::policy::{Backend, Durability, Mode, Policy};
-use crate::shared::Shared;
+use crate::policy::{Backend, Durability, Formatting, Mode, Policy, Prefault};
+use crate::shared::{CallConfig, Shared};
 use crate::shutdown::WriterGuard;
 use crate::signal::Registration;
 use crate::sink::{Sink, SinkContext, SinkOptions};
@@ -61,6 +61,8 @@ pub const MAX_SQPOLL_IDLE_MS: u32 = 60_000;
 /// | [`filter`](Builder::filter) / [`filter_from_env`](Builder::filter_from_env) | none | per-target levels, `RUST_LOG` syntax |
 /// | [`policy`](Builder::policy) | `Block` | what a call does when its ring is full |
 /// | [`mode`](Builder::mode) | `Async` | writer thread, or write in the caller |
+/// | [`formatting`](Builder::formatting) | `Deferred` | the writer formats from binary arguments, or the caller formats |
+/// | [`prefault`](Builder::prefault) | `Ring` | map a ring's memory when its thread registers, or as records reach it |
 /// | [`backend`](Builder::backend) | `Auto` | io_uring or pwrite |
 /// | [`ring_capacity`](Builder::ring_capacity) | 256 KiB | bytes per producer ring (256 B ..= 1 GiB) |
 /// | [`batch_size`](Builder::batch_size) | 256 | records per batch (1 ..= 1,048,576) |
@@ -85,6 +87,8 @@ pub struct Builder {
     level: Level,
     policy: Policy,
     mode: Mode,
+    formatting: Formatting,
+    prefault: Prefault,
     backend: Backend,
     ring_capacity: usize,
     batch_size: usize,
@@ -118,6 +122,8 @@ impl Default for Builder {
             level: Level::Info,
             policy: Policy::Block,
             mode: Mode::Async,
+            formatting: Formatting::Deferred,
+            prefault: Prefault::Ring,
             backend: Backend::Auto,
             ring_capacity: DEFAULT_RING_CAPACITY,
             batch_size: DEFAULT_BATCH_SIZE,
@@ -273,6 +279,22 @@ impl Builder {
     /// Async (writer thread) or sync (the caller writes).
     pub fn mode(mut self, mode: Mode) -> Self {
         self.mode = mode;
+        self
+    }
+
+    /// Where messages are formatted: by the writer from the arguments
+    /// (`Deferred`), or by the caller (`Caller`, for records that must be
+    /// readable outside this process). The output bytes are the same.
+    pub fn formatting(mut self, formatting: Formatting) -> Self {
+        self.formatting = formatting;
+        self
+    }
+
+    /// When a `Block`/`DropNewest` ring gets its memory: all at the
+    /// thread's first call (`Ring`), or page by page as records reach it
+    /// (`Lazy`). `DropOldest` rings are always written whole when created.
+    pub fn prefault(mut self, prefault: Prefault) -> Self {
+        self.prefault = prefault;
         self
     }
 
@@ -467,6 +489,10 @@ impl Builder {
                 min_sink.unwrap_or(Level::Trace),
                 self.policy,
                 self.mode,
+                CallConfig {
+                    formatting: self.formatting,
+                    prefault: self.prefault,
+                },
                 self.ring_capacity,
                 self.clock.unwrap_or_else(|| match self.mode {
                     Mode::Sync => Clock::Realtime,

@@ -56,6 +56,10 @@ fn off_logger() -> Logger {
         Level::Off,
         Policy::DropNewest,
         Mode::Async,
+        crate::shared::CallConfig {
+            formatting: crate::policy::Formatting::Caller,
+            prefault: crate::policy::Prefault::Lazy,
+        },
         crate::builder::MIN_RING_CAPACITY,
         Clock::Realtime,
     );
@@ -90,7 +94,7 @@ impl log::Log for Facade {
         }
         let kvs = record.key_values();
         if kvs.count() == 0 {
-            self.logger.__log_enabled(level, target, *record.args());
+            self.logger.__log_args(level, target, *record.args());
             return;
         }
         self.logger

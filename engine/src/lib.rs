@@ -57,7 +57,9 @@
 #![warn(missing_docs)]
 
 mod builder;
+mod callsite;
 mod clock;
+mod deferred;
 mod error;
 mod facade;
 mod field;
@@ -97,6 +99,7 @@ pub use builder::{
     MAX_BATCH_SIZE, MAX_IO_DEPTH, MAX_RING_CAPACITY, MAX_SQPOLL_IDLE_MS, MAX_SYNC_INTERVAL_MS,
     MIN_BATCH_BYTES, MIN_RING_CAPACITY, MIN_SYNC_INTERVAL_BYTES,
 };
+pub use callsite::CallSite;
 pub use clock::{civil_from_days, Clock, ManualClock};
 pub use error::{BuildError, FlushError, ReopenError, ShutdownError};
 pub use facade::logger;
@@ -110,7 +113,7 @@ pub use level::{Level, ParseLevelError};
 pub use logger::Logger;
 #[doc(hidden)]
 pub use macros::__field_key;
-pub use policy::{Backend, Durability, Mode, Policy};
+pub use policy::{Backend, Durability, Formatting, Mode, Policy, Prefault};
 pub use producer::Producer;
 pub use shutdown::{WriterGuard, DROP_SHUTDOWN_TIMEOUT};
 pub use sink::{
@@ -118,3 +121,13 @@ pub use sink::{
     ReopenCause, Settled, SharedFd, Sink, SinkContext, SinkOptions, Target, Ticket, WriteOutcome,
 };
 pub use stats::Stats;
+
+/// What the macros expand to; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::callsite::{CallSite, CustomFmt, Slot};
+    pub use crate::deferred::encode::{
+        Cursor, EncodeArgs, FmtArg, Plain, PlainArg, PreBuf, ViaFmt, ViaPlain, Wrap,
+    };
+    pub use uringlog_macros::deferred;
+}

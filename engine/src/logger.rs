@@ -7,6 +7,8 @@
 //! dropped, the writer drains what they left and releases their rings.
 
 use crate::builder::Builder;
+use crate::callsite::CallSite;
+use crate::deferred::encode::EncodeArgs;
 use crate::error::{FlushError, ReopenError};
 use crate::field::Field;
 use crate::filter::CallsiteCache;
@@ -174,19 +176,41 @@ impl Logger {
         }
     }
 
-    /// For the macros, after [`Logger::enabled_at`]: logs without checking
-    /// the filter again.
+    /// Whether a call at `cs` is accepted: its cached decision when the
+    /// call site names its target, else a match of `target` (the macros).
     #[doc(hidden)]
     #[inline]
-    pub fn __log_enabled(&self, level: Level, target: &str, args: fmt::Arguments<'_>) {
+    pub fn __enabled_at_site(&self, level: Level, cs: &'static CallSite, target: &str) -> bool {
+        match cs.target {
+            Some(t) => self.shared.enabled_at(level, t, &cs.filter),
+            None => self.shared.enabled_for(level, target),
+        }
+    }
+
+    /// A deferred call (what the macros expand to, after the level check).
+    #[doc(hidden)]
+    #[inline]
+    pub fn __log_deferred<A: EncodeArgs>(
+        &self,
+        cs: &'static CallSite,
+        level: Level,
+        target: &str,
+        args: A,
+    ) {
+        self.with_producer(|p| p.__log_deferred(cs, level, target, args));
+    }
+
+    /// [`Logger::log`] after the level check (the macros' fallback).
+    #[doc(hidden)]
+    #[inline]
+    pub fn __log_args(&self, level: Level, target: &str, args: fmt::Arguments<'_>) {
         self.with_producer(|p| p.log_enabled(level, target, args));
     }
 
-    /// For the macros, after [`Logger::enabled_at`]: logs with fields
-    /// without checking the filter again.
+    /// [`Logger::log_fields`] after the level check (the macros).
     #[doc(hidden)]
     #[inline]
-    pub fn __log_fields_enabled(
+    pub fn __log_fields(
         &self,
         level: Level,
         target: &str,

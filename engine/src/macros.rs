@@ -1,7 +1,16 @@
-//! `trace!` … `error!`: check the level, then log through a `Logger` or `Producer`.
+//! `trace!` … `error!` and `log!`: check the level, then log through a
+//! `Logger` or a `Producer`.
 //!
 //! The arguments are evaluated only when the level is enabled. The target
 //! defaults to `module_path!()`; `target: "name",` overrides it.
+//!
+//! The format string is parsed at compile time (crate `uringlog-macros`)
+//! and checked exactly as `format!` checks it. Each statement gets a
+//! `static` call site; integers, floats, `bool`, `char`, strings and byte
+//! slices are copied into the record in binary and the writer formats the
+//! message — byte for byte what `format!` gives, whatever the spec. Values
+//! of other types are formatted by the caller with their spec. See
+//! [`Formatting`](crate::Formatting) to make the caller format everything.
 //!
 //! Structured fields come before the message, separated from it by `;`:
 //! `info!(logger, user = "alice", id = 42; "request {}", path)`. Each value
@@ -10,6 +19,41 @@
 //! [`debug`](crate::debug) wrappers); it is borrowed, serialized into the
 //! record by the caller and rendered by each sink's format. A key is the
 //! identifier's name: `r#type = "a"` is the field `type`.
+//!
+//! A misspelled placeholder is a compile error, as with `format!`:
+//!
+//! ```
+//! # let (sink, _) = uringlog::MemorySink::new();
+//! # let (logger, _guard) = uringlog::Logger::builder().sink(sink).build().unwrap();
+//! let id = 7;
+//! uringlog::info!(logger, "id={id}"); // compiles
+//! ```
+//!
+//! ```compile_fail
+//! # let (sink, _) = uringlog::MemorySink::new();
+//! let (logger, _guard) = uringlog::Logger::builder().sink(sink).build().unwrap();
+//! let id = 7;
+//! uringlog::info!(logger, "id={idd}");
+//! ```
+//!
+//! ```compile_fail
+//! # let (sink, _) = uringlog::MemorySink::new();
+//! let (logger, _guard) = uringlog::Logger::builder().sink(sink).build().unwrap();
+//! uringlog::info!(logger, "{} {}", 1);
+//! ```
+//!
+//! ```compile_fail
+//! struct NoDisplay;
+//! # let (sink, _) = uringlog::MemorySink::new();
+//! let (logger, _guard) = uringlog::Logger::builder().sink(sink).build().unwrap();
+//! uringlog::info!(logger, "{}", NoDisplay);
+//! ```
+//!
+//! ```compile_fail
+//! # let (sink, _) = uringlog::MemorySink::new();
+//! let (logger, _guard) = uringlog::Logger::builder().sink(sink).build().unwrap();
+//! uringlog::info!(logger, "{:x}", "text");
+//! ```
 
 /// A field's key from its identifier as `stringify!` writes it: a raw
 /// identifier (`r#type`) names the field `type`. For the macros only.
@@ -25,35 +69,14 @@ pub const fn __field_key(ident: &'static str) -> &'static str {
 }
 
 /// Logs at an explicit level: `uringlog::log!(logger, Level::Warn, "x={}", x)`.
-///
-/// The filter decision for a literal target or the default
-/// (`module_path!()`) is cached in a `static` of the call site; a target
-/// given as another expression is matched against the directives on each
-/// call.
 #[macro_export]
 macro_rules! log {
-    ($logger:expr, $level:expr, target: $target:literal, $($rest:tt)+) => {
-        $crate::__log_at!(cached, $logger, $level, $target, $($rest)+)
-    };
-    ($logger:expr, $level:expr, target: $target:expr, $($rest:tt)+) => {
-        $crate::__log_at!(dynamic, $logger, $level, $target, $($rest)+)
-    };
-    ($logger:expr, $level:expr, $($rest:tt)+) => {
-        $crate::__log_at!(cached, $logger, $level, ::core::module_path!(), $($rest)+)
-    };
-}
-
-/// The body of [`log!`]: filter, then log with or without fields.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __log_at {
-    ($how:ident, $logger:expr, $level:expr, $target:expr, $($key:ident = $value:expr),+ ; $($arg:tt)+) => {{
+    ($logger:expr, $level:expr, target: $target:expr, $($key:ident = $value:expr),+ ; $($arg:tt)+) => {{
         let level: $crate::Level = $level;
-        let target: &str = $target;
-        if $crate::__enabled!($how, $logger, level, target) {
-            $logger.__log_fields_enabled(
+        if $logger.enabled_for(level, $target) {
+            $logger.__log_fields(
                 level,
-                target,
+                $target,
                 &[$((
                     const { $crate::__field_key(::core::stringify!($key)) },
                     &$value as &dyn $crate::FieldValue,
@@ -62,26 +85,14 @@ macro_rules! __log_at {
             );
         }
     }};
-    ($how:ident, $logger:expr, $level:expr, $target:expr, $($arg:tt)+) => {{
-        let level: $crate::Level = $level;
-        let target: &str = $target;
-        if $crate::__enabled!($how, $logger, level, target) {
-            $logger.__log_enabled(level, target, ::core::format_args!($($arg)+));
-        }
-    }};
-}
-
-/// The filter decision of a call site: `cached` in a `static` of its own
-/// (constant targets), or `dynamic` (matched each call).
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __enabled {
-    (cached, $logger:expr, $level:expr, $target:expr) => {{
-        static CACHE: $crate::CallsiteCache = $crate::CallsiteCache::new();
-        $logger.enabled_at($level, $target, &CACHE)
-    }};
-    (dynamic, $logger:expr, $level:expr, $target:expr) => {
-        $logger.enabled_for($level, $target)
+    ($logger:expr, $level:expr, target: $target:expr, $($arg:tt)+) => {
+        $crate::__private::deferred!(($crate) ($logger) ($level) ($target) $($arg)+)
+    };
+    ($logger:expr, $level:expr, $($key:ident = $value:expr),+ ; $($arg:tt)+) => {
+        $crate::log!($logger, $level, target: ::core::module_path!(), $($key = $value),+ ; $($arg)+)
+    };
+    ($logger:expr, $level:expr, $($arg:tt)+) => {
+        $crate::__private::deferred!(($crate) ($logger) ($level) () $($arg)+)
     };
 }
 

@@ -1,34 +1,47 @@
 //! `Producer`: one thread's writing end of its logger.
 //!
-//! A log call: level check (one relaxed load), the raw clock, the message
-//! formatted by `core::fmt` into a reused buffer (or taken as is when it has
-//! no arguments), then one reserve/copy/commit into the ring. No allocation
-//! once the buffer has grown to the message size, no lock, no syscall —
-//! except waking a parked writer, and parking when `Block` finds the ring full.
+//! A log call through the macros (see `deferred`): the raw clock, then one
+//! reserve/write/commit into the ring — header, the call site's address and
+//! the arguments in binary, written straight into the reserved bytes. Only
+//! arguments of types the engine does not copy (user `Display`/`Debug`) are
+//! formatted, into a reused buffer, before. A pre-formatted call
+//! ([`Producer::log`], the `log` facade, fields) formats the message with
+//! `core::fmt` into that buffer and copies it into the ring.
+//!
+//! No allocation once the buffers have grown, no lock, no syscall — except
+//! waking a parked writer, and parking when `Block` finds the ring full.
 
+use crate::callsite::CallSite;
+use crate::deferred::encode::{Cursor, EncodeArgs, PreBuf};
+use crate::deferred::CALLSITE_LEN;
 use crate::field::{encode_payload, Field};
 use crate::filter::CallsiteCache;
 use crate::level::Level;
-use crate::policy::Policy;
-use crate::record::{truncate_str, Header, RecordKind, MAX_TARGET_LEN};
-use crate::ring::{new_ring, ByteProducer, RingWriter};
+use crate::policy::{Formatting, Policy, Prefault};
+use crate::record::{truncate_str, Header, RecordKind, HEADER_LEN, MAX_TARGET_LEN};
+use crate::ring::{
+    byte_ring, overwrite_bytes_used, overwrite_reader, overwrite_ring, ByteProducer,
+    OverwriteProducer, RingReader,
+};
 use crate::shared::{lock, RingHandoff, RingShared, Shared, AWAKE, NAPPING};
 use crate::stats::bump;
 use crate::sync_mode::{SyncRecord, SyncWriter};
 use std::fmt;
-use std::sync::atomic::{fence, Ordering};
+use std::sync::atomic::{fence, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The formatting buffer is released after a message larger than this
+/// The formatting buffers are released after a message larger than this
 /// (or than the ring), so one huge message does not pin memory for the
 /// thread's life.
 const SCRATCH_KEEP_BYTES: usize = 64 * 1024;
 
 /// Where a producer's records go.
 enum Route {
-    /// Its ring, drained by the writer.
-    Ring(RingWriter),
+    /// Its lossless ring (`Block`, `DropNewest`), drained by the writer.
+    Lossless(ByteProducer),
+    /// Its overwriting ring (`DropOldest`), drained by the writer.
+    Overwrite(OverwriteProducer),
     /// Sync mode: the caller writes.
     Sync(Arc<SyncWriter>),
     /// Registered after shutdown: every record is counted dropped.
@@ -67,11 +80,17 @@ const _: () = assert!(BLOCK_SPINS > 0 && BLOCK_YIELDS > 0);
 /// order they were logged. It may move between threads but is not shared.
 pub struct Producer {
     /// Where records go.
-    ring: Route,
+    route: Route,
+    /// Whether deferred records may go straight into a lossless ring
+    /// (`Formatting::Deferred`); else they take the slow path.
+    direct: bool,
     ring_shared: Arc<RingShared>,
     pub(crate) shared: Arc<Shared>,
-    /// Reused formatting buffer; grows to the largest message seen.
+    /// Reused formatting buffer: a pre-formatted message, a fields
+    /// payload, or a deferred call's caller-formatted arguments.
     scratch: Vec<u8>,
+    /// Reused buffer for a deferred payload built off the fast path.
+    encoded: Vec<u8>,
     /// Bytes pushed since this producer last saw the writer parked and
     /// woke it; in `0 .. ring capacity / 2`.
     parked_bytes: usize,
@@ -97,27 +116,29 @@ impl Producer {
         reg.live.push(ring_shared.clone());
         // Checked under the registry lock, which the writer's close also
         // takes: a ring registered after it would never be drained.
-        let ring = if let Some(w) = sync_writer {
+        let route = if let Some(w) = sync_writer {
             Route::Sync(w.clone())
         } else if shared.is_closed() {
             Route::Closed
         } else {
-            let (w, r) = new_ring(shared.ring_capacity, shared.policy == Policy::DropOldest);
+            let (w, reader) = new_route(shared);
             reg.pending.push(RingHandoff {
-                reader: r,
+                reader,
                 shared: ring_shared.clone(),
             });
             // Release: the writer's acquire load of `new_rings` then sees the
             // pushed ring (the mutex orders it too; this makes the flag exact).
             shared.new_rings.store(true, Ordering::Release);
-            Route::Ring(w)
+            w
         };
         drop(reg);
         Producer {
-            ring,
+            direct: shared.calls.formatting == Formatting::Deferred,
+            route,
             ring_shared,
             shared: shared.clone(),
             scratch: Vec::new(),
+            encoded: Vec::new(),
             parked_bytes: 0,
         }
     }
@@ -166,19 +187,28 @@ impl Producer {
         }
     }
 
-    /// For the macros, after [`Producer::enabled_at`]: logs without
-    /// checking the filter again.
+    /// Whether a call at `cs` is accepted; see
+    /// [`Logger::__enabled_at_site`](crate::Logger::__enabled_at_site).
     #[doc(hidden)]
     #[inline]
-    pub fn __log_enabled(&mut self, level: Level, target: &str, args: fmt::Arguments<'_>) {
+    pub fn __enabled_at_site(&self, level: Level, cs: &'static CallSite, target: &str) -> bool {
+        match cs.target {
+            Some(t) => self.shared.enabled_at(level, t, &cs.filter),
+            None => self.shared.enabled_for(level, target),
+        }
+    }
+
+    /// [`Producer::log`] after the level check (the macros' fallback).
+    #[doc(hidden)]
+    #[inline]
+    pub fn __log_args(&mut self, level: Level, target: &str, args: fmt::Arguments<'_>) {
         self.log_enabled(level, target, args);
     }
 
-    /// For the macros, after [`Producer::enabled_at`]: logs with fields
-    /// without checking the filter again.
+    /// [`Producer::log_fields`] after the level check (the macros).
     #[doc(hidden)]
     #[inline]
-    pub fn __log_fields_enabled(
+    pub fn __log_fields(
         &mut self,
         level: Level,
         target: &str,
@@ -261,6 +291,152 @@ impl Producer {
         }
     }
 
+    /// A deferred call (what the macros expand to, after the level check):
+    /// the arguments go into the record in binary, the writer formats.
+    #[doc(hidden)]
+    #[inline]
+    pub fn __log_deferred<A: EncodeArgs>(
+        &mut self,
+        cs: &'static CallSite,
+        level: Level,
+        target: &str,
+        args: A,
+    ) {
+        // 1. Count the call before any user code (a `Display`) runs.
+        if !self.admit() {
+            return;
+        }
+        // 2. Size the values; arguments of other types are formatted now.
+        let values_len = if A::PREFORMATS {
+            self.preformat(&args)
+        } else {
+            args.measure(&mut PreBuf {
+                buf: &mut self.scratch,
+                cap: 0,
+            })
+        };
+        let clock = self.shared.clock.now_raw();
+        let target = truncate_str(target, MAX_TARGET_LEN);
+        let len = HEADER_LEN + target.len() + CALLSITE_LEN + values_len;
+        // 3. Straight into the reserved ring bytes, when they are contiguous.
+        if self.direct {
+            if let Route::Lossless(ring) = &mut self.route {
+                if let Some(mut r) = ring.reserve(len) {
+                    if let Some(buf) = r.contiguous() {
+                        let header = Header::new(
+                            RecordKind::Deferred,
+                            level,
+                            clock,
+                            target.len(),
+                            CALLSITE_LEN + values_len,
+                        );
+                        let mut c = Cursor::new(buf);
+                        // SAFETY: `len` bytes were reserved: the header,
+                        // the target, the address and `values_len`, which
+                        // `EncodeArgs` promises `encode` writes.
+                        unsafe {
+                            c.put(&header.encode());
+                            c.put(target.as_bytes());
+                            c.put(&callsite_addr(cs));
+                        }
+                        args.encode(&mut c, &mut &self.scratch[..]);
+                        if c.written() == len {
+                            // SAFETY: the cursor wrote all `len` reserved bytes.
+                            unsafe { r.commit() };
+                            return self.pushed(len);
+                        }
+                        // A mismatch between the passes (a bug): nothing is
+                        // committed, the record is counted dropped.
+                        debug_assert!(false, "deferred record size mismatch");
+                        return bump(&self.ring_shared.counters.dropped);
+                    }
+                }
+            }
+        }
+        self.deferred_slow(cs, level, clock, target, &args, values_len);
+    }
+
+    /// Formats the arguments that travel as text; the books stay balanced
+    /// if a `Display` panics (the call, already counted, is counted dropped).
+    #[cold]
+    #[inline(never)]
+    fn preformat<A: EncodeArgs>(&mut self, args: &A) -> usize {
+        struct DropOnUnwind<'a>(&'a AtomicU64);
+        impl Drop for DropOnUnwind<'_> {
+            fn drop(&mut self) {
+                bump(self.0);
+            }
+        }
+        let guard = DropOnUnwind(&self.ring_shared.counters.dropped);
+        self.scratch.clear();
+        let len = args.measure(&mut PreBuf {
+            buf: &mut self.scratch,
+            cap: self.shared.ring_capacity,
+        });
+        std::mem::forget(guard);
+        len
+    }
+
+    /// A deferred call that cannot go straight into the ring: the ring is
+    /// full or wraps here, the record is larger than the ring, sync mode,
+    /// `DropOldest`, or `Formatting::Caller`. The payload is encoded into a
+    /// buffer first, and rendered to text here when the logger wants it so
+    /// or when only text could fit the ring.
+    #[cold]
+    #[inline(never)]
+    fn deferred_slow<A: EncodeArgs>(
+        &mut self,
+        cs: &'static CallSite,
+        level: Level,
+        clock: u64,
+        target: &str,
+        args: &A,
+        values_len: usize,
+    ) {
+        let payload_len = CALLSITE_LEN + values_len;
+        let len = HEADER_LEN + target.len() + payload_len;
+        self.encoded.clear();
+        self.encoded.reserve(payload_len);
+        let mut c = Cursor::new(&mut self.encoded.spare_capacity_mut()[..payload_len]);
+        // SAFETY: `payload_len` bytes: the address and `values_len`, which
+        // `EncodeArgs` promises `encode` writes.
+        unsafe { c.put(&callsite_addr(cs)) };
+        args.encode(&mut c, &mut &self.scratch[..]);
+        if c.written() != payload_len {
+            debug_assert!(false, "deferred record size mismatch");
+            return bump(&self.ring_shared.counters.dropped);
+        }
+        // SAFETY: the cursor initialised all `payload_len` bytes (checked
+        // just above), within the capacity reserved before.
+        unsafe { self.encoded.set_len(payload_len) };
+        let in_caller = match self.route {
+            Route::Sync(_) | Route::Closed => false,
+            // A record too large for the ring in binary may still fit as
+            // text (`{:.3}` of a long string): "oversized" always means
+            // the formatted message does not fit.
+            _ => !self.direct || len > self.max_record_len(),
+        };
+        if in_caller {
+            // Render the message here; the record carries text only.
+            self.scratch.clear();
+            if !crate::deferred::render::render_payload(&mut self.scratch, &self.encoded) {
+                return bump(&self.ring_shared.counters.dropped);
+            }
+            let target = cs.target.unwrap_or(target);
+            return self.commit(RecordKind::Text, level, clock, target, Payload::Scratch);
+        }
+        self.commit(RecordKind::Deferred, level, clock, target, Payload::Encoded);
+    }
+
+    /// The largest framed record this producer's ring takes.
+    fn max_record_len(&self) -> usize {
+        match &self.route {
+            Route::Lossless(r) => r.capacity(),
+            Route::Overwrite(r) => r.max_record_len(),
+            Route::Sync(_) | Route::Closed => usize::MAX,
+        }
+    }
+
     /// Counts the call; false (and counted dropped) after shutdown.
     #[inline]
     fn admit(&mut self) -> bool {
@@ -274,7 +450,6 @@ impl Producer {
     }
 
     /// Pushes one record into the ring (or writes it, in sync mode).
-    #[inline]
     fn commit(
         &mut self,
         kind: RecordKind,
@@ -287,14 +462,22 @@ impl Producer {
         let msg: &[u8] = match payload {
             Payload::Borrowed(s) => s,
             Payload::Scratch => &self.scratch,
+            Payload::Encoded => &self.encoded,
         };
         let target = truncate_str(target, MAX_TARGET_LEN);
-        let ring = match &mut self.ring {
-            Route::Ring(ring) => ring,
-            Route::Closed => {
-                bump(&counters.dropped);
-                return;
+        let header = Header::new(kind, level, clock, target.len(), msg.len());
+        let len = header.len as usize;
+        let parts = [&header.encode()[..], target.as_bytes(), msg];
+        let pushed = match &mut self.route {
+            Route::Lossless(ring) if len <= ring.capacity() => {
+                push_lossless(ring, &self.ring_shared, &self.shared, &parts, len)
             }
+            Route::Overwrite(ring) if len <= ring.max_record_len() => {
+                ring.push(&parts);
+                Push::Done
+            }
+            Route::Lossless(_) | Route::Overwrite(_) => Push::Oversized,
+            Route::Closed => Push::Discarded,
             Route::Sync(w) => {
                 let r = SyncRecord {
                     kind,
@@ -305,29 +488,39 @@ impl Producer {
                     payload: msg,
                 };
                 w.write(&self.shared, counters, r);
-                return;
+                Push::Written
             }
         };
-        let header = Header::new(kind, level, clock, target.len(), msg.len());
-        let len = header.len as usize;
-        let parts = [&header.encode()[..], target.as_bytes(), msg];
-        let pushed = match ring {
-            _ if len > ring.max_record_len() => Push::Oversized,
-            RingWriter::Lossless(ring) => {
-                push_lossless(ring, &self.ring_shared, &self.shared, &parts, len)
-            }
-            RingWriter::Overwrite(ring) => {
-                ring.push(&parts);
-                Push::Done
-            }
-        };
-        let used = ring.bytes_used(len);
+        self.pushed_outcome(pushed, len);
+        let keep = SCRATCH_KEEP_BYTES.max(self.shared.ring_capacity);
+        if self.scratch.capacity() > keep {
+            self.scratch = Vec::new();
+        }
+        if self.encoded.capacity() > keep {
+            self.encoded = Vec::new();
+        }
+    }
+
+    /// After a record of `len` framed bytes was pushed: wakes the writer
+    /// if it sleeps (lazily while it naps).
+    #[inline]
+    fn pushed(&mut self, len: usize) {
+        // Relaxed: a hint; a missed wake-up is bounded by the writer's
+        // park timeout (see `writer`).
+        match self.shared.signal.parked.load(Ordering::Relaxed) {
+            AWAKE => {}
+            NAPPING => self.wake_lazily(len),
+            _ => self.shared.wake_writer(),
+        }
+    }
+
+    /// Accounts what became of a record of `len` framed bytes.
+    fn pushed_outcome(&mut self, pushed: Push, len: usize) {
+        let counters = &self.ring_shared.counters;
         match pushed {
-            Push::Done => match self.shared.signal.parked.load(Ordering::Relaxed) {
-                AWAKE => {}
-                NAPPING => self.wake_lazily(used),
-                _ => self.shared.wake_writer(),
-            },
+            Push::Done => self.pushed(len),
+            Push::Written => {}
+            Push::Discarded => bump(&counters.dropped),
             Push::Refused => {
                 bump(&counters.dropped);
                 // The ring is full: a sleeping writer is needed now.
@@ -340,15 +533,35 @@ impl Producer {
                 bump(&counters.oversized);
             }
         }
-        if self.scratch.capacity() > SCRATCH_KEEP_BYTES.max(self.shared.ring_capacity) {
-            self.scratch = Vec::new();
-        }
+    }
+}
+
+/// A call site's address as stored in a deferred record.
+#[inline(always)]
+fn callsite_addr(cs: &'static CallSite) -> [u8; CALLSITE_LEN] {
+    (cs as *const CallSite as usize as u64).to_le_bytes()
+}
+
+/// A new ring for the logger's policy: the producer's route and the
+/// writer's end.
+fn new_route(shared: &Shared) -> (Route, RingReader) {
+    let capacity = shared.ring_capacity;
+    if shared.policy == Policy::DropOldest {
+        let (p, c) = overwrite_ring(capacity);
+        (Route::Overwrite(p), overwrite_reader(c))
+    } else {
+        let (p, c) = byte_ring(capacity, shared.calls.prefault == Prefault::Ring);
+        (Route::Lossless(p), RingReader::Lossless(c))
     }
 }
 
 /// What became of a record offered to a ring.
 enum Push {
     Done,
+    /// Written by the caller (sync mode), accounted by the sync writer.
+    Written,
+    /// No ring (registered after shutdown).
+    Discarded,
     /// Refused by the policy (`DropNewest` full, or shutdown while blocked).
     Refused,
     /// Larger than the ring can ever hold.
@@ -374,18 +587,19 @@ fn push_lossless(
     }
 }
 
-/// Where a record's payload is: borrowed from the caller, or the scratch buffer.
+/// Where a record's payload is: a static message, or one of the buffers.
 #[derive(Clone, Copy)]
 enum Payload<'a> {
     Borrowed(&'a [u8]),
     Scratch,
+    Encoded,
 }
 
 impl Drop for Producer {
     fn drop(&mut self) {
         // A ring's producer is retired by the writer once its ring is
         // drained; one without a ring is retired here.
-        if !matches!(self.ring, Route::Ring(_)) {
+        if matches!(self.route, Route::Sync(_) | Route::Closed) {
             self.shared.retire_counters(&self.ring_shared);
         }
     }
@@ -396,7 +610,10 @@ impl Producer {
     /// costs no wake-up syscall; its park timeout bounds a trickle's wait.
     #[cold]
     fn wake_lazily(&mut self, len: usize) {
-        self.parked_bytes += len;
+        self.parked_bytes += match self.route {
+            Route::Overwrite(_) => overwrite_bytes_used(len),
+            _ => len,
+        };
         if self.parked_bytes >= self.shared.ring_capacity / 2 {
             self.parked_bytes = 0;
             self.shared.wake_writer();

@@ -5,7 +5,7 @@ use crate::filter::directive::Directives;
 use crate::filter::{CallsiteCache, FilterState};
 use crate::io::IoBackendInfo;
 use crate::level::Level;
-use crate::policy::{Mode, Policy};
+use crate::policy::{Formatting, Mode, Policy, Prefault};
 use crate::ring::RingReader;
 use crate::shutdown::DROP_SHUTDOWN_TIMEOUT;
 use crate::stats::{ProducerCounters, Stats, WriterCounters};
@@ -110,7 +110,9 @@ impl FlushState {
 /// Per-ring state shared by its producer and the writer.
 #[derive(Debug)]
 pub(crate) struct RingShared {
-    pub counters: ProducerCounters,
+    /// Written by the producer on every call; on cache lines of their own,
+    /// away from what the writer reads on every drain.
+    pub counters: Padded<ProducerCounters>,
     /// True while the producer is parked waiting for room (Block policy).
     pub waiting: AtomicBool,
     /// The thread to unpark when `waiting`; updated by the producer before it parks.
@@ -123,7 +125,7 @@ pub(crate) struct RingShared {
 impl RingShared {
     pub(crate) fn new() -> RingShared {
         RingShared {
-            counters: ProducerCounters::default(),
+            counters: Padded::default(),
             waiting: AtomicBool::new(false),
             thread: Mutex::new(std::thread::current()),
             // SAFETY: gettid has no preconditions and cannot fail.
@@ -164,6 +166,13 @@ pub(crate) struct Registry {
     pub orphans: Vec<RingHandoff>,
 }
 
+/// How producers log: where messages are formatted, when rings get memory.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CallConfig {
+    pub formatting: Formatting,
+    pub prefault: Prefault,
+}
+
 /// Everything behind a `Logger`.
 pub(crate) struct Shared {
     pub hot: Padded<Hot>,
@@ -177,6 +186,7 @@ pub(crate) struct Shared {
     pub lifecycle: crate::lifecycle::Lifecycle,
     pub policy: Policy,
     pub mode: Mode,
+    pub calls: CallConfig,
     pub ring_capacity: usize,
     pub clock: Clock,
     pub signal: Padded<Signal>,
@@ -201,6 +211,7 @@ impl Shared {
         level_floor: Level,
         policy: Policy,
         mode: Mode,
+        calls: CallConfig,
         ring_capacity: usize,
         clock: Clock,
     ) -> Shared {
@@ -215,6 +226,7 @@ impl Shared {
             lifecycle: Default::default(),
             policy,
             mode,
+            calls,
             ring_capacity,
             clock,
             signal: Padded::default(),

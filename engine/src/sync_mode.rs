@@ -25,6 +25,8 @@ pub(crate) struct SyncWriter {
 struct Inner {
     sinks: SinkSet,
     io: Pwrite,
+    /// A deferred record's rendered message.
+    message: Vec<u8>,
     /// Set by shutdown; later records are counted dropped.
     closed: bool,
     /// Reopen signals acted on (see `reopen`).
@@ -49,6 +51,7 @@ impl SyncWriter {
             inner: Mutex::new(Inner {
                 sinks,
                 io: Pwrite::default(),
+                message: Vec::new(),
                 closed: false,
                 reopened: ReopenSeen::start(signal.as_ref()),
                 signal,
@@ -75,7 +78,9 @@ impl SyncWriter {
                 .fetch_add(failed, Ordering::Relaxed);
         }
         let target = r.target.as_bytes();
-        let Some(rec) = Record::from_parts(r.kind, r.level, nanos, r.thread, target, r.payload)
+        let msg = &mut d.message;
+        let Some(rec) =
+            Record::from_parts(r.kind, r.level, nanos, r.thread, target, r.payload, msg)
         else {
             bump(&counters.dropped);
             return;

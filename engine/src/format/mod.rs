@@ -22,6 +22,7 @@ mod spans;
 mod text;
 mod time;
 
+use crate::deferred;
 use crate::field;
 use crate::field::Fields;
 use crate::level::Level;
@@ -264,13 +265,15 @@ impl<'a> Record<'a> {
 
 impl<'a> Record<'a> {
     /// Decodes a record from its header and its body (target then payload);
-    /// `None` when a `Fields` payload is malformed.
+    /// `None` when the payload is malformed. A deferred record's message is
+    /// rendered into `msg_buf`.
     #[inline]
     pub(crate) fn decode(
         header: &Header,
         body: &'a [u8],
         unix_nanos: u64,
         thread: u32,
+        msg_buf: &'a mut Vec<u8>,
     ) -> Option<Record<'a>> {
         let (target, payload) = body.split_at(header.target_len as usize);
         Record::from_parts(
@@ -280,10 +283,11 @@ impl<'a> Record<'a> {
             thread,
             target,
             payload,
+            msg_buf,
         )
     }
 
-    /// A record from its parts; `None` when a `Fields` payload is malformed.
+    /// A record from its parts; `None` when the payload is malformed.
     #[inline]
     pub(crate) fn from_parts(
         kind: RecordKind,
@@ -292,14 +296,27 @@ impl<'a> Record<'a> {
         thread: u32,
         target: &'a [u8],
         payload: &'a [u8],
+        msg_buf: &'a mut Vec<u8>,
     ) -> Option<Record<'a>> {
-        let (msg, fields, spans) = match kind {
-            RecordKind::Text | RecordKind::Raw => (payload, &[][..], &[][..]),
+        let (target, msg, fields, spans) = match kind {
+            RecordKind::Text | RecordKind::Raw => (target, payload, &[][..], &[][..]),
             RecordKind::Fields => {
                 let (msg, fields) = field::split_payload(payload)?;
-                (msg, fields, &[][..])
+                (target, msg, fields, &[][..])
             }
-            RecordKind::Scoped => field::split_scoped(payload)?,
+            RecordKind::Scoped => {
+                let (msg, fields, spans) = field::split_scoped(payload)?;
+                (target, msg, fields, spans)
+            }
+            RecordKind::Deferred => {
+                let (cs, values) = deferred::decode::split(payload)?;
+                msg_buf.clear();
+                if !deferred::render::render(msg_buf, cs, values) {
+                    return None;
+                }
+                let target = cs.target.map_or(target, str::as_bytes);
+                (target, &msg_buf[..], &[][..], &[][..])
+            }
         };
         Some(Record {
             unix_nanos,

@@ -48,7 +48,8 @@ impl Writer {
                 return taken;
             };
             let thread = ring.shared.thread_id;
-            let (sinks, scratch, clock) = (&mut self.sinks, &mut self.scratch, &self.clock);
+            let (sinks, clock) = (&mut self.sinks, &self.clock);
+            let bufs = &mut self.bufs;
             let batch_size = self.batch_size;
             let mut full = false;
             let mut corrupt = None;
@@ -58,7 +59,7 @@ impl Writer {
                 while !sinks.is_full(batch_size) {
                     match frames.next_frame() {
                         None => break,
-                        Some(Ok(f)) => match push_frame(sinks, scratch, clock, thread, &f) {
+                        Some(Ok(f)) => match push_frame(sinks, bufs, clock, thread, &f) {
                             Ok(()) => taken += 1,
                             // The header framed it, so only this record is lost.
                             Err(e) => {
@@ -117,9 +118,7 @@ impl Writer {
                 second: &[],
             });
             let pushed = match frames.next_frame() {
-                Some(Ok(f)) => {
-                    push_frame(&mut self.sinks, &mut self.scratch, &self.clock, thread, &f)
-                }
+                Some(Ok(f)) => push_frame(&mut self.sinks, &mut self.bufs, &self.clock, thread, &f),
                 Some(Err(e)) => Err(e),
                 None => Err(FrameError::Truncated),
             };
@@ -160,14 +159,15 @@ const REST_SKIPPED: &str = "its remaining bytes were skipped";
 #[inline]
 fn push_frame(
     sinks: &mut super::sinks::SinkSet,
-    scratch: &mut Vec<u8>,
+    bufs: &mut super::Buffers,
     clock: &crate::clock::Converter,
     thread: u32,
     f: &Frame<'_>,
 ) -> Result<(), FrameError> {
     let nanos = clock.unix_nanos(f.header.clock);
-    let body = f.body.contiguous(scratch);
-    let rec = Record::decode(&f.header, body, nanos, thread).ok_or(FrameError::Corrupt)?;
+    let body = f.body.contiguous(&mut bufs.straddle);
+    let rec = Record::decode(&f.header, body, nanos, thread, &mut bufs.message)
+        .ok_or(FrameError::Corrupt)?;
     sinks.push(&rec);
     Ok(())
 }

@@ -132,6 +132,15 @@ impl Drop for DoneOnExit {
     }
 }
 
+/// The writer's reused per-record buffers.
+#[derive(Default)]
+pub(crate) struct Buffers {
+    /// A record that straddles a ring's wrap point, made contiguous.
+    pub straddle: Vec<u8>,
+    /// A deferred record's rendered message.
+    pub message: Vec<u8>,
+}
+
 /// What the loop does next; see the module docs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -150,8 +159,8 @@ struct Writer {
     rings: RingSet,
     sinks: SinkSet,
     io: Box<dyn IoBackend>,
-    /// Holds a record that straddles a ring's wrap point, made contiguous.
-    scratch: Vec<u8>,
+    /// Reused per-record buffers.
+    bufs: Buffers,
     clock: Converter,
     batch_size: u64,
     /// Highest flush ticket completed.
@@ -181,7 +190,7 @@ impl Writer {
             rings: RingSet::default(),
             sinks,
             io,
-            scratch: Vec::new(),
+            bufs: Buffers::default(),
             clock,
             batch_size: cfg.batch_size,
             flush_done: 0,

@@ -4,8 +4,8 @@ use super::*;
 use crate::clock::Clock;
 use crate::format::Timestamp;
 use crate::io::pwrite::Pwrite;
-use crate::policy::{Mode, Policy};
-use crate::shared::lock;
+use crate::policy::{Formatting, Mode, Policy, Prefault};
+use crate::shared::{lock, CallConfig};
 use crate::sink::MemorySink;
 use std::sync::{Arc, Mutex};
 
@@ -15,6 +15,10 @@ fn shared() -> Shared {
         Level::Trace,
         Policy::Block,
         Mode::Async,
+        CallConfig {
+            formatting: Formatting::Deferred,
+            prefault: Prefault::Ring,
+        },
         4096,
         Clock::Realtime,
     )

@@ -34,6 +34,15 @@ pub enum BuildError {
     SpawnWriter(io::Error),
     /// A global logger is already installed behind the `log` facade.
     GlobalAlreadySet,
+    /// A filter directive was refused (see [`crate::Builder::filter`]).
+    InvalidFilter {
+        /// Where the directives came from: `"filter"` or the variable's name.
+        source: String,
+        /// The directive refused, as given.
+        directive: String,
+        /// Why it was refused.
+        reason: String,
+    },
 }
 
 impl fmt::Display for BuildError {
@@ -55,6 +64,14 @@ impl fmt::Display for BuildError {
             BuildError::GlobalAlreadySet => {
                 write!(f, "a logger is already installed behind the log facade")
             }
+            BuildError::InvalidFilter {
+                source,
+                directive,
+                reason,
+            } => write!(
+                f,
+                "invalid filter directive {directive:?} in {source}: {reason}"
+            ),
         }
     }
 }

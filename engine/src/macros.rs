@@ -73,7 +73,7 @@ pub const fn __field_key(ident: &'static str) -> &'static str {
 macro_rules! log {
     ($logger:expr, $level:expr, target: $target:expr, $($key:ident = $value:expr),+ ; $($arg:tt)+) => {{
         let level: $crate::Level = $level;
-        if $logger.enabled(level) {
+        if $logger.enabled_for(level, $target) {
             $logger.__log_fields(
                 level,
                 $target,

@@ -1,6 +1,8 @@
 //! State shared by a logger's handles, its producers and its writer.
 
 use crate::clock::Clock;
+use crate::filter::directive::Directives;
+use crate::filter::{CallsiteCache, FilterState};
 use crate::io::IoBackendInfo;
 use crate::level::Level;
 use crate::policy::{Formatting, Mode, Policy, Prefault};
@@ -49,8 +51,12 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// What producers read on every call; written rarely.
 #[derive(Debug)]
 pub(crate) struct Hot {
-    /// Minimum `Level as u8` accepted. Written by `set_level`.
+    /// The coarse threshold (`Level as u8`): records below it are refused
+    /// whatever their target. Written by `set_level`.
     pub level: AtomicU8,
+    /// Target directives exist: a record at or above `level` must also
+    /// pass its target's threshold. Fixed at build.
+    pub targets: bool,
     /// Set once when shutdown begins; producers then count records dropped.
     pub closed: AtomicBool,
 }
@@ -197,9 +203,14 @@ impl RecentErrors {
 /// Everything behind a `Logger`.
 pub(crate) struct Shared {
     pub hot: Padded<Hot>,
-    /// The lowest level any sink takes; the logger never accepts below it,
-    /// so every accepted record has a sink.
-    pub level_floor: Level,
+    /// Default level, target directives and the lowest level any sink
+    /// takes (the logger never accepts below it, so every accepted record
+    /// has a sink).
+    pub filter: FilterState,
+    /// Which front ends must hear of a new filter (`log`, `tracing`).
+    pub front_ends: crate::front_ends::FrontEnds,
+    /// Live `Logger` handles and the guard parked until the last one goes.
+    pub lifecycle: crate::lifecycle::Lifecycle,
     pub policy: Policy,
     pub mode: Mode,
     pub calls: CallConfig,
@@ -234,9 +245,12 @@ impl Shared {
         Shared {
             hot: Padded(Hot {
                 level: AtomicU8::new(level.max(level_floor) as u8),
+                targets: false,
                 closed: AtomicBool::new(false),
             }),
-            level_floor,
+            filter: FilterState::new(Directives::default(), level, level_floor),
+            front_ends: Default::default(),
+            lifecycle: Default::default(),
             policy,
             mode,
             calls,
@@ -255,9 +269,40 @@ impl Shared {
         }
     }
 
+    /// Adds target directives (at build, before the logger is shared).
+    pub(crate) fn with_targets(mut self, targets: Directives) -> Shared {
+        let default = self.filter.default_level();
+        self.filter = FilterState::new(targets, default, self.filter.floor());
+        self.hot.0.targets = self.filter.has_targets();
+        self.hot.0.level = AtomicU8::new(self.filter.coarse() as u8);
+        self
+    }
+
+    /// Whether `level` passes the coarse threshold: a record at `level`
+    /// may be accepted for some target (one relaxed load). `Off` never is.
     #[inline]
     pub(crate) fn enabled(&self, level: Level) -> bool {
-        level as u8 >= self.hot.level.load(Ordering::Relaxed)
+        level < Level::Off && level as u8 >= self.hot.level.load(Ordering::Relaxed)
+    }
+
+    /// Whether a record at `level` for `target` is accepted (a prefix scan
+    /// when target directives exist).
+    #[inline]
+    pub(crate) fn enabled_for(&self, level: Level, target: &str) -> bool {
+        self.enabled(level) && (!self.hot.targets || level >= self.filter.threshold_now(target).1)
+    }
+
+    /// [`Shared::enabled_for`] with the call site's cached decision.
+    #[inline]
+    pub(crate) fn enabled_at(&self, level: Level, target: &str, cache: &CallsiteCache) -> bool {
+        self.enabled(level)
+            && (!self.hot.targets || self.filter.enabled_cached(level, target, cache))
+    }
+
+    /// [`Shared::enabled_for`] for a target in static memory, cached per thread.
+    #[inline]
+    pub(crate) fn enabled_static(&self, level: Level, target: &'static str) -> bool {
+        self.enabled(level) && (!self.hot.targets || self.filter.enabled_static(level, target))
     }
 
     #[inline]

@@ -215,7 +215,7 @@ fn fallback(input: &Input) -> Tokens {
     };
     quote! {{
         let __level: #krate::Level = #level;
-        if #logger.enabled(__level) {
+        if #logger.enabled_for(__level, #target) {
             #logger.__log_args(__level, #target, ::core::format_args!(#rest));
         }
     }}
@@ -278,7 +278,7 @@ fn deferred_call(input: &Input, lit: &LitStr, args: &[Arg], parsed: &spec::Parse
             &[#(#slots),*],
         );
         let __level: #krate::Level = #level;
-        if #logger.enabled(__level) {
+        if #logger.__enabled_at_site(__level, &__URINGLOG_CALLSITE, #runtime_target) {
             #[allow(unused_imports)]
             use #krate::__private::{ViaFmt as _, ViaPlain as _};
             match (#(&(#exprs),)*) {

@@ -61,7 +61,8 @@ pub enum Facility {
 /// The RFC 5424 severity of a level.
 pub(crate) fn severity(level: Level) -> u8 {
     match level {
-        Level::Error => 3,
+        // `Off` is a minimum level only, never a record's.
+        Level::Error | Level::Off => 3,
         Level::Warn => 4,
         Level::Info => 6,
         Level::Debug | Level::Trace => 7,

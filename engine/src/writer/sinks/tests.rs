@@ -32,6 +32,8 @@ fn rec(nanos: u64, level: Level, msg: &str) -> Record<'_> {
         target: b"t",
         msg: msg.as_bytes(),
         fields: &[],
+        spans: &[],
+        raw: false,
     }
 }
 

@@ -96,6 +96,9 @@ pub enum FlushError {
         /// The timeout that expired, in milliseconds.
         timeout_ms: u64,
     },
+    /// Called on the writer thread itself (from a sink, or a library it
+    /// calls): the writer cannot wait for itself. Returned at once.
+    OnWriterThread,
     /// I/O errors since the previous flush returned: failed batches, whose
     /// records are counted in `Stats::dropped`, or errors a sink survived
     /// without losing records (a failed rotation). All count in `Stats::errors`.
@@ -116,6 +119,10 @@ impl fmt::Display for FlushError {
             FlushError::Timeout { timeout_ms } => {
                 write!(f, "flush did not complete within {timeout_ms} ms")
             }
+            FlushError::OnWriterThread => write!(
+                f,
+                "flush called on the logger's writer thread (from a sink): it cannot wait for itself"
+            ),
             FlushError::Io {
                 failed_batches,
                 last,
@@ -136,7 +143,8 @@ pub enum ReopenError {
     /// The writer has shut down; nothing was reopened.
     ShutDown,
     /// Called on the writer thread (from a sink, or code a sink calls),
-    /// which cannot wait for itself; nothing was reopened.
+    /// which cannot wait for itself — in sync mode, from inside a sink's
+    /// write, which holds the logger's writer; nothing was reopened.
     OnWriterThread,
     /// Some sinks could not open their paths again; they keep writing to
     /// the files they had open. Each failure counts in `Stats::errors`.

@@ -293,7 +293,9 @@ impl Logger {
     /// been handed to the kernel (or counted dropped).
     ///
     /// Returns [`FlushError::Io`] when batches failed since the previous
-    /// flush returned, and [`FlushError::ShutDown`] after shutdown.
+    /// flush returned, and [`FlushError::ShutDown`] after shutdown. In
+    /// sync mode, a sink that flushes its own logger from inside its write
+    /// gets [`FlushError::OnWriterThread`] at once.
     pub fn flush(&self) -> Result<(), FlushError> {
         self.flush_inner(None)
     }
@@ -317,7 +319,9 @@ impl Logger {
             if sh.is_closed() {
                 return Err(FlushError::ShutDown);
             }
-            w.sync(sh);
+            if w.sync(sh).is_err() {
+                return Err(FlushError::OnWriterThread);
+            }
             return self.io_result();
         }
         let f = &sh.flush;
@@ -359,7 +363,11 @@ impl Logger {
         let before = f.reopen_failed.load(Ordering::Acquire);
         match &self.sync_writer {
             Some(_) if sh.is_closed() => return Err(ReopenError::ShutDown),
-            Some(w) => w.reopen(sh),
+            Some(w) => {
+                if w.reopen(sh).is_err() {
+                    return Err(ReopenError::OnWriterThread);
+                }
+            }
             None => {
                 // Timeouts are impossible without one; any error is ShutDown.
                 if self
@@ -388,7 +396,9 @@ impl Logger {
             if sh.is_closed() {
                 return Err(FlushError::ShutDown);
             }
-            w.flush(sh);
+            if w.flush(sh).is_err() {
+                return Err(FlushError::OnWriterThread);
+            }
             return self.io_result();
         }
         self.wait_ticket(&sh.flush.requested, &sh.flush.done, timeout)?;

@@ -363,11 +363,7 @@ impl Logger {
         let before = f.reopen_failed.load(Ordering::Acquire);
         match &self.sync_writer {
             Some(_) if sh.is_closed() => return Err(ReopenError::ShutDown),
-            Some(w) => {
-                if w.reopen(sh).is_err() {
-                    return Err(ReopenError::OnWriterThread);
-                }
-            }
+            Some(w) => w.reopen(sh)?,
             None => {
                 // Timeouts are impossible without one; any error is ShutDown.
                 if self

@@ -14,6 +14,7 @@
 //! and such a call is answered at once: a record is counted dropped, the
 //! others return [`Reentered`] (the logger's `OnWriterThread` errors).
 
+use crate::error::ReopenError;
 use crate::format::Record;
 use crate::io::pwrite::Pwrite;
 use crate::level::Level;
@@ -192,9 +193,15 @@ impl SyncWriter {
         Ok(())
     }
 
-    /// `Logger::reopen` in sync mode: the caller reopens every sink's file.
-    pub(crate) fn reopen(&self, shared: &Shared) -> Result<(), Reentered> {
-        let mut d = self.enter()?;
+    /// `Logger::reopen` in sync mode: the caller reopens every sink's file
+    /// (none once the writer is closed).
+    pub(crate) fn reopen(&self, shared: &Shared) -> Result<(), ReopenError> {
+        let Ok(mut d) = self.enter() else {
+            return Err(ReopenError::OnWriterThread);
+        };
+        if d.closed {
+            return Err(ReopenError::ShutDown);
+        }
         let d = &mut *d;
         let failed = d.sinks.reopen_all(&mut d.io, shared);
         // Relaxed: the caller reads it after this lock is released.
@@ -215,5 +222,68 @@ impl SyncWriter {
             d.sinks.drop_unsettled(shared);
             d.signal = None;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::Clock;
+    use crate::format::Format;
+    use crate::policy::{Durability, Formatting, Mode, Policy, Prefault};
+    use crate::shared::CallConfig;
+    use crate::sink::{ReopenCause, Sink, Target};
+    use crate::writer::durability::SyncPlan;
+    use crate::writer::sinks::SinkSlot;
+    use std::io;
+    use std::sync::atomic::AtomicU64;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    /// Counts its reopens.
+    struct Reopens(Arc<AtomicU64>);
+
+    impl Sink for Reopens {
+        fn describe(&self) -> String {
+            "reopens".to_owned()
+        }
+        fn target(&mut self, _len: usize) -> io::Result<Target> {
+            Ok(Target::Inline)
+        }
+        fn reopen(&mut self, _cause: ReopenCause) -> io::Result<()> {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_closed_writer_reopens_nothing() {
+        let n = Arc::new(AtomicU64::new(0));
+        let slot = SinkSlot::new(Box::new(Reopens(n.clone())), Level::Trace, Format::text());
+        let plan = SyncPlan {
+            durability: Durability::None,
+            interval_bytes: u64::MAX,
+            interval: Duration::from_secs(3600),
+        };
+        let w = SyncWriter::new(SinkSet::new(vec![slot], 4096, plan), None);
+        let sh = Shared::new(
+            Level::Trace,
+            Level::Trace,
+            Policy::Block,
+            Mode::Sync,
+            CallConfig {
+                formatting: Formatting::Caller,
+                prefault: Prefault::Lazy,
+            },
+            4096,
+            Clock::Realtime,
+        );
+        w.reopen(&sh).unwrap();
+        assert_eq!(n.load(Ordering::Relaxed), 1);
+        // A `Logger::reopen` that saw the logger open, then waited for the
+        // writer while shutdown closed it.
+        w.close(&sh);
+        assert_eq!(w.reopen(&sh), Err(ReopenError::ShutDown));
+        assert_eq!(n.load(Ordering::Relaxed), 1, "closed sinks stay closed");
     }
 }

@@ -2,14 +2,15 @@
 
 use crate::clock::Clock;
 use crate::error::BuildError;
+use crate::filter::directive::Directives;
 use crate::fork::{Lineage, Recipe};
 use crate::format::Format;
 use crate::io::uring::{UringConfig, DEFAULT_DEPTH, MAX_DEPTH};
 use crate::io::{BackendKind, IoBackendInfo, IoConfig};
 use crate::level::Level;
 use crate::logger::Logger;
-use crate::policy::{Backend, Durability, Mode, Policy};
-use crate::shared::Shared;
+use crate::policy::{Backend, Durability, Formatting, Mode, Policy, Prefault};
+use crate::shared::{CallConfig, Shared};
 use crate::shutdown::WriterGuard;
 use crate::signal::Registration;
 use crate::sink::{Sink, SinkContext, SinkOptions};
@@ -59,9 +60,12 @@ pub const MAX_SQPOLL_IDLE_MS: u32 = 60_000;
 /// | [`sink`](Builder::sink) | none (required) | where records go; call again to fan out |
 /// | [`sink_with`](Builder::sink_with) | — | a sink with its own minimum level and format |
 /// | [`format`](Builder::format) | `Format::text()` | format of sinks added without one |
-/// | [`level`](Builder::level) | `Info` | minimum level accepted |
+/// | [`level`](Builder::level) | `Info` | minimum level accepted (the default of the filter) |
+/// | [`filter`](Builder::filter) / [`filter_from_env`](Builder::filter_from_env) | none | per-target levels, `RUST_LOG` syntax |
 /// | [`policy`](Builder::policy) | `Block` | what a call does when its ring is full |
 /// | [`mode`](Builder::mode) | `Async` | writer thread, or write in the caller |
+/// | [`formatting`](Builder::formatting) | `Deferred` | the writer formats from binary arguments, or the caller formats |
+/// | [`prefault`](Builder::prefault) | `Ring` | map a ring's memory when its thread registers, or as records reach it |
 /// | [`backend`](Builder::backend) | `Auto` | io_uring or pwrite |
 /// | [`ring_capacity`](Builder::ring_capacity) | 256 KiB | bytes per producer ring (256 B ..= 1 GiB) |
 /// | [`batch_size`](Builder::batch_size) | 256 | records per batch (1 ..= 1,048,576) |
@@ -86,6 +90,8 @@ pub struct Builder {
     level: Level,
     policy: Policy,
     mode: Mode,
+    formatting: Formatting,
+    prefault: Prefault,
     backend: Backend,
     ring_capacity: usize,
     batch_size: usize,
@@ -99,6 +105,17 @@ pub struct Builder {
     sqpoll_idle_ms: Option<u32>,
     reopen_signal: Option<i32>,
     fail_uring_probe: bool,
+    /// Directives and where they came from.
+    filter: Option<FilterSpec>,
+}
+
+/// Directives given to the builder.
+#[derive(Clone)]
+enum FilterSpec {
+    /// `(directives, source)`: source is `"filter"` or a variable's name.
+    Given(String, String),
+    /// The variable is set but not valid Unicode.
+    NotUnicode(String),
 }
 
 impl Default for Builder {
@@ -109,6 +126,8 @@ impl Default for Builder {
             level: Level::Info,
             policy: Policy::Block,
             mode: Mode::Async,
+            formatting: Formatting::Deferred,
+            prefault: Prefault::Ring,
             backend: Backend::Auto,
             ring_capacity: DEFAULT_RING_CAPACITY,
             batch_size: DEFAULT_BATCH_SIZE,
@@ -121,6 +140,7 @@ impl Default for Builder {
             sqpoll_idle_ms: None,
             reopen_signal: None,
             fail_uring_probe: false,
+            filter: None,
         }
     }
 }
@@ -173,6 +193,87 @@ impl Builder {
         self
     }
 
+    /// Per-target levels in the `env_logger` / `EnvFilter` directive
+    /// syntax, for every front end (the macros, `log`, `tracing`):
+    /// `"info,app::db=debug,hyper=off"`.
+    ///
+    /// Comma-separated items: a bare level sets the default level
+    /// (overriding [`level`](Builder::level)); `target=level` sets the level
+    /// of targets starting with `target` (a plain prefix, as in
+    /// `env_logger`: `hyper` covers `hyper_util` too), the longest matching
+    /// prefix winning; a bare `target` means `target=trace`. Levels are
+    /// `trace`, `debug`, `info`, `warn`, `error`, `off`, in any case. An
+    /// item that does not parse, or uses `EnvFilter`'s span/field filters,
+    /// makes `build` fail with [`BuildError::InvalidFilter`] naming it.
+    /// Calling it again replaces the directives.
+    ///
+    /// A disabled call site costs a cached decision, not a string
+    /// comparison: see [`CallsiteCache`](crate::CallsiteCache).
+    /// [`Logger::set_level`] later changes the default level only.
+    ///
+    /// ```
+    /// use uringlog::{Format, Logger, MemorySink, Timestamp};
+    /// let (sink, out) = MemorySink::new();
+    /// let (logger, guard) = Logger::builder()
+    ///     .sink(sink)
+    ///     .format(Format::text().timestamp(Timestamp::Off))
+    ///     .filter("warn,app::db=debug")
+    ///     .build()?;
+    /// uringlog::debug!(logger, target: "app::db", "query");
+    /// uringlog::debug!(logger, target: "app::http", "dropped by the filter");
+    /// uringlog::warn!(logger, target: "app::http", "slow");
+    /// guard.shutdown(std::time::Duration::from_secs(5))?;
+    /// assert_eq!(out.text(), "DEBUG app::db: query\nWARN  app::http: slow\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// [`Logger::set_level`]: crate::Logger::set_level
+    pub fn filter(mut self, directives: impl Into<String>) -> Self {
+        self.filter = Some(FilterSpec::Given(directives.into(), "filter".to_owned()));
+        self
+    }
+
+    /// [`filter`](Builder::filter) with the value of the environment
+    /// variable `var` (usually `"RUST_LOG"`), read now, when it is set and
+    /// not blank; otherwise the builder is unchanged (its level stands).
+    /// Errors name the variable.
+    pub fn filter_from_env(mut self, var: &str) -> Self {
+        match std::env::var(var) {
+            Ok(v) if !v.trim().is_empty() => {
+                self.filter = Some(FilterSpec::Given(v, var.to_owned()));
+            }
+            Err(std::env::VarError::NotUnicode(_)) => {
+                self.filter = Some(FilterSpec::NotUnicode(var.to_owned()));
+            }
+            _ => {}
+        }
+        self
+    }
+
+    /// Parses the directives; a bare level among them replaces `level`.
+    fn directives(&mut self) -> Result<Directives, BuildError> {
+        let (spec, source) = match self.filter.take() {
+            None => return Ok(Directives::default()),
+            Some(FilterSpec::NotUnicode(var)) => {
+                return Err(BuildError::InvalidFilter {
+                    source: var,
+                    directive: String::new(),
+                    reason: "the value is not valid Unicode".to_owned(),
+                })
+            }
+            Some(FilterSpec::Given(spec, source)) => (spec, source),
+        };
+        let d = Directives::parse(&spec).map_err(|e| BuildError::InvalidFilter {
+            source,
+            directive: e.directive,
+            reason: e.reason,
+        })?;
+        if let Some(level) = d.default {
+            self.level = level;
+        }
+        Ok(d)
+    }
+
     /// What a call does when its thread's ring is full.
     pub fn policy(mut self, policy: Policy) -> Self {
         self.policy = policy;
@@ -182,6 +283,22 @@ impl Builder {
     /// Async (writer thread) or sync (the caller writes).
     pub fn mode(mut self, mode: Mode) -> Self {
         self.mode = mode;
+        self
+    }
+
+    /// Where messages are formatted: by the writer from the arguments
+    /// (`Deferred`), or by the caller (`Caller`, for records that must be
+    /// readable outside this process). The output bytes are the same.
+    pub fn formatting(mut self, formatting: Formatting) -> Self {
+        self.formatting = formatting;
+        self
+    }
+
+    /// When a `Block`/`DropNewest` ring gets its memory: all at the
+    /// thread's first call (`Ring`), or page by page as records reach it
+    /// (`Lazy`). `DropOldest` rings are always written whole when created.
+    pub fn prefault(mut self, prefault: Prefault) -> Self {
+        self.prefault = prefault;
         self
     }
 
@@ -375,6 +492,8 @@ impl Builder {
             level: self.level,
             policy: self.policy,
             mode: self.mode,
+            formatting: self.formatting,
+            prefault: self.prefault,
             backend: self.backend,
             ring_capacity: self.ring_capacity,
             batch_size: self.batch_size,
@@ -387,16 +506,18 @@ impl Builder {
             sqpoll_idle_ms: self.sqpoll_idle_ms,
             fail_uring_probe: self.fail_uring_probe,
             reopen_signal: self.reopen_signal,
+            filter: self.filter.clone(),
         }
     }
 
     /// [`Builder::build`] as part of `lineage`: the logger's own, or in a
     /// forked child the inherited logger's (see `fork`).
     pub(crate) fn build_in(
-        self,
+        mut self,
         lineage: Arc<Lineage>,
     ) -> Result<(Logger, WriterGuard), BuildError> {
         self.validate()?;
+        let targets = self.directives()?;
         let env_backend = crate::io::backend_from_env()?;
         let any_direct_io = self
             .sinks
@@ -424,18 +545,25 @@ impl Builder {
             interval: Duration::from_millis(self.sync_interval_ms),
         };
         let sinks = SinkSet::new(slots, self.batch_bytes, plan);
-        let shared = Arc::new(Shared::new(
-            level,
-            min_sink.unwrap_or(Level::Trace),
-            self.policy,
-            self.mode,
-            self.ring_capacity,
-            self.clock.unwrap_or_else(|| match self.mode {
-                Mode::Sync => Clock::Realtime,
-                _ => Clock::best(),
-            }),
-            lineage,
-        ));
+        let shared = Arc::new(
+            Shared::new(
+                level,
+                min_sink.unwrap_or(Level::Trace),
+                self.policy,
+                self.mode,
+                CallConfig {
+                    formatting: self.formatting,
+                    prefault: self.prefault,
+                },
+                self.ring_capacity,
+                self.clock.unwrap_or_else(|| match self.mode {
+                    Mode::Sync => Clock::Realtime,
+                    _ => Clock::best(),
+                }),
+            )
+            .with_targets(targets)
+            .with_lineage(lineage),
+        );
         let signal = match self.reopen_signal {
             Some(signo) => {
                 Some(Registration::new(signo).map_err(|e| signal_refused(signo, e.to_string()))?)
@@ -466,10 +594,7 @@ impl Builder {
         };
         let writer = writer::spawn(shared.clone(), sinks, cfg)?;
         let exit = crate::exit::register(&shared);
-        let logger = Logger {
-            shared: shared.clone(),
-            sync_writer: None,
-        };
+        let logger = Logger::from_shared(shared.clone(), None);
         Ok((
             logger,
             WriterGuard::new(shared, Some(writer), None, Some(exit)),
@@ -495,10 +620,7 @@ fn start_sync(
         reason: "sync mode: the caller writes each record with pwrite".to_owned(),
     });
     let w = Arc::new(SyncWriter::new(sinks, signal, shared.cancel.clone()));
-    let logger = Logger {
-        shared: shared.clone(),
-        sync_writer: Some(w.clone()),
-    };
+    let logger = Logger::from_shared(shared.clone(), Some(w.clone()));
     (logger, WriterGuard::new(shared, None, Some(w), None))
 }
 

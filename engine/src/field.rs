@@ -14,6 +14,13 @@
 //! field := key_len u8 | key (UTF-8, at most 255 bytes) | tag u8 | value
 //! value := Str/Bytes: len u32 LE, bytes | I64/U64/F64: 8 bytes LE | F32: 4 bytes LE | Bool: 1 byte | Null: nothing
 //! ```
+//!
+//! A payload of kind `RecordKind::Scoped` adds the span scope (root first):
+//!
+//! ```text
+//! msg_len u32 LE | msg | fields_len u32 LE | field* | span*
+//! span := name_len u8 | name (UTF-8) | fields_len u32 LE | field*
+//! ```
 
 use crate::payload::Capped;
 use crate::record::truncate_str;
@@ -302,18 +309,35 @@ pub(crate) fn encode_payload(
     cap: usize,
 ) {
     out.clear();
-    out.extend_from_slice(&[0; 4]);
-    Capped { out, cap }.write_args(args);
-    let msg_len = u32::try_from(out.len() - 4).unwrap_or(u32::MAX);
-    out[..4].copy_from_slice(&msg_len.to_le_bytes());
+    begin_payload(out, args, cap);
     for (key, value) in fields {
-        let key = truncate_str(key, MAX_KEY_LEN);
-        let mut c = Capped { out, cap };
-        if !(c.put(&[key.len() as u8]) && c.put(key.as_bytes())) {
+        if out.len() > cap {
             return;
         }
-        value.encode_field(FieldWriter::new(out, cap));
+        value.encode_field(push_key(out, key, cap));
     }
+}
+
+/// Appends the start of a `Fields` payload to `out`: the message. Each
+/// field follows with [`push_key`] and one call on its writer. Nothing is
+/// appended once `out` holds more than `cap` bytes (see [`Capped`]).
+pub(crate) fn begin_payload(out: &mut Vec<u8>, args: fmt::Arguments<'_>, cap: usize) {
+    let at = out.len();
+    if !(Capped { out, cap }).put(&[0; 4]) {
+        return;
+    }
+    Capped { out, cap }.write_args(args);
+    let msg_len = u32::try_from(out.len() - at - 4).unwrap_or(u32::MAX);
+    out[at..at + 4].copy_from_slice(&msg_len.to_le_bytes());
+}
+
+/// Appends a field's key to `out` and returns the writer of its value;
+/// both stop at `cap` as [`begin_payload`] does.
+pub(crate) fn push_key<'a>(out: &'a mut Vec<u8>, key: &str, cap: usize) -> FieldWriter<'a> {
+    let key = truncate_str(key, MAX_KEY_LEN);
+    let mut c = Capped { out, cap };
+    let _ = c.put(&[key.len() as u8]) && c.put(key.as_bytes());
+    FieldWriter::new(out, cap)
 }
 
 /// A decoded field value, borrowing the record (see [`crate::Record::fields`]).
@@ -344,6 +368,56 @@ pub(crate) fn split_payload(payload: &[u8]) -> Option<(&[u8], &[u8])> {
     let len = u32::from_le_bytes(payload.get(..4)?.try_into().ok()?) as usize;
     let rest = &payload[4..];
     (len <= rest.len()).then(|| rest.split_at(len))
+}
+
+/// Splits a `Scoped` payload into the message, the encoded fields and the
+/// encoded spans; `None` when a length is out of range.
+pub(crate) fn split_scoped(payload: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
+    let (msg, rest) = split_payload(payload)?;
+    let (fields, spans) = split_payload(rest)?;
+    Some((msg, fields, spans))
+}
+
+/// Iterates encoded spans: `(name, encoded fields)`, root first; stops at
+/// the end or at malformed bytes.
+#[derive(Clone, Debug)]
+pub(crate) struct Spans<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Spans<'a> {
+    pub(crate) fn new(encoded: &'a [u8]) -> Spans<'a> {
+        Spans { rest: encoded }
+    }
+}
+
+impl<'a> Iterator for Spans<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (&name_len, rest) = self.rest.split_first()?;
+        let name = rest.get(..name_len as usize);
+        let split = name.and_then(|n| Some((n, split_payload(&rest[n.len()..])?)));
+        let Some((name, (fields, rest))) = split else {
+            self.rest = &[];
+            return None;
+        };
+        self.rest = rest;
+        Some((name, fields))
+    }
+}
+
+/// Appends one span (`name` and its encoded fields) to a `Scoped` payload,
+/// stopping at `cap` as [`begin_payload`] does.
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+pub(crate) fn push_span(out: &mut Vec<u8>, name: &str, fields: &[u8], cap: usize) {
+    let name = truncate_str(name, MAX_KEY_LEN);
+    let len = u32::try_from(fields.len()).unwrap_or(u32::MAX);
+    let mut c = Capped { out, cap };
+    let _ = c.put(&[name.len() as u8])
+        && c.put(name.as_bytes())
+        && c.put(&len.to_le_bytes())
+        && c.put(fields);
 }
 
 /// A record's structured fields as `(key, value)`, in call order; keys are

@@ -36,12 +36,10 @@
 //! rings are mapped `MADV_DONTFORK` (`IoUring::builder().dontfork()`), so a
 //! child does not even inherit the parent's submission queues.
 
-use crate::builder::{Builder, MIN_RING_CAPACITY};
-use crate::clock::Clock;
+use crate::builder::Builder;
 use crate::error::ShutdownError;
 use crate::level::Level;
 use crate::logger::Logger;
-use crate::policy::{Mode, Policy};
 use crate::shared::Shared;
 use crate::shutdown::WriterGuard;
 use crate::sink::{Sink, SinkOptions};
@@ -121,9 +119,10 @@ impl Lineage {
         }
     }
 
-    /// A lineage with no settings or sinks, for unit tests of other parts.
-    #[cfg(test)]
-    pub(crate) fn for_tests() -> Arc<Lineage> {
+    /// A lineage with default settings and no sinks: a forked child gets
+    /// a logger that counts every record dropped (for loggers that have no
+    /// writer anyway, and unit tests).
+    pub(crate) fn empty() -> Arc<Lineage> {
         Arc::new(Lineage::new(Recipe {
             settings: Builder::default(),
             twins: Vec::new(),
@@ -230,7 +229,9 @@ impl Recipe {
                 if let Some(m) = missing {
                     logger.shared.report_error(m);
                 }
-                (logger, Some(guard))
+                // Kept for good by the successor: it must not keep a
+                // dropped guard from shutting down (see `lifecycle`).
+                (logger.uncounted(), Some(guard))
             }
             Err(e) => {
                 let why = format!(
@@ -251,21 +252,10 @@ impl Recipe {
 /// process: every call is counted enqueued and dropped, `flush` says it is
 /// shut down, and `recent_errors` says `why`.
 fn dead_logger(lineage: Arc<Lineage>, why: String) -> (Logger, Option<WriterGuard>) {
-    let shared = Shared::new(
-        Level::Trace,
-        Level::Trace,
-        Policy::DropNewest,
-        Mode::Async,
-        MIN_RING_CAPACITY,
-        Clock::Realtime,
-        lineage,
-    );
-    shared.hot.closed.store(true, Ordering::Relaxed);
-    shared.writer_done.store(true, Ordering::Relaxed);
+    let shared = Shared::without_writer(Level::Trace, lineage);
     shared.report_error(why);
-    let logger = Logger {
-        shared: Arc::new(shared),
-        sync_writer: None,
-    };
-    (logger, None)
+    (
+        Logger::from_shared(Arc::new(shared), None).uncounted(),
+        None,
+    )
 }

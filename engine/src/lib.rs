@@ -74,15 +74,20 @@
 #![warn(missing_docs)]
 
 mod builder;
+mod callsite;
 mod clock;
+mod deferred;
 mod error;
 mod exit;
 mod facade;
 mod field;
+mod filter;
 mod fork;
 mod format;
+mod front_ends;
 mod io;
 mod level;
+mod lifecycle;
 mod logger;
 mod macros;
 mod payload;
@@ -98,6 +103,8 @@ mod sink;
 mod stats;
 mod sync;
 mod sync_mode;
+#[cfg(feature = "tracing")]
+pub mod tracing;
 mod writer;
 
 /// How a unit test skips where the machine lacks a feature (shared with
@@ -112,19 +119,22 @@ pub use builder::{
     MAX_BATCH_SIZE, MAX_IO_DEPTH, MAX_RING_CAPACITY, MAX_SQPOLL_IDLE_MS, MAX_SYNC_INTERVAL_MS,
     MIN_BATCH_BYTES, MIN_RING_CAPACITY, MIN_SYNC_INTERVAL_BYTES,
 };
+pub use callsite::CallSite;
 pub use clock::{civil_from_days, Clock, ManualClock};
 pub use error::{BuildError, FlushError, ReopenError, ShutdownError};
 pub use exit::EXIT_DRAIN_TIMEOUT;
+pub use facade::logger;
 pub use field::{
     debug, display, DebugValue, DisplayValue, Field, FieldValue, FieldWriter, Fields, Value,
 };
+pub use filter::CallsiteCache;
 pub use format::{Format, Record, RecordFormat, Rfc3339, Styling, TimeOffset, Timestamp};
 pub use io::{BackendKind, IoBackendInfo};
-pub use level::Level;
+pub use level::{Level, ParseLevelError};
 pub use logger::Logger;
 #[doc(hidden)]
 pub use macros::__field_key;
-pub use policy::{Backend, Durability, Mode, Policy};
+pub use policy::{Backend, Durability, Formatting, Mode, Policy, Prefault};
 pub use producer::Producer;
 pub use shutdown::{WriterGuard, DROP_SHUTDOWN_TIMEOUT};
 pub use sink::{
@@ -132,3 +142,13 @@ pub use sink::{
     ReopenCause, Settled, SharedFd, Sink, SinkContext, SinkOptions, Target, Ticket, WriteOutcome,
 };
 pub use stats::Stats;
+
+/// What the macros expand to; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::callsite::{CallSite, CustomFmt, Slot};
+    pub use crate::deferred::encode::{
+        Cursor, EncodeArgs, FmtArg, Plain, PlainArg, PreBuf, ViaFmt, ViaPlain, Wrap,
+    };
+    pub use uringlog_macros::deferred;
+}

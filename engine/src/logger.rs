@@ -6,20 +6,26 @@
 //! producer per logger it has used. When the thread exits, its producers are
 //! dropped, the writer drains what they left and releases their rings.
 //!
-//! The message is formatted into the thread's scratch buffer *before* the
-//! producer list is borrowed, so user code run by the formatting (`Display`,
-//! `FieldValue`) may itself log through any logger on this thread: its
-//! record is committed first (it finished first), the outer one after it.
+//! User code a call runs (`Display`, `Debug`, `FieldValue`, a `tracing`
+//! visitor) runs *before* the producer list is borrowed, into the thread's
+//! scratch buffer (see `payload`), on every path: the macros (deferred or
+//! caller-formatted), [`Logger::log`], the `log` facade and the `tracing`
+//! layer. So that code may itself log through any logger on this thread:
+//! its record is committed first (it finished first), the outer one after.
+//! If it panics, the call is counted enqueued and dropped.
 
 use crate::builder::Builder;
+use crate::callsite::CallSite;
+use crate::deferred::encode::EncodeArgs;
 use crate::error::{FlushError, ReopenError};
 use crate::field::Field;
+use crate::filter::CallsiteCache;
 use crate::io::IoBackendInfo;
 use crate::level::Level;
 use crate::payload::{fill_payload, format_text};
-use crate::producer::{keep_scratch, Producer};
+use crate::producer::{measure, release_if_huge, Producer};
 use crate::record::RecordKind;
-use crate::shared::{lock, Shared};
+use crate::shared::{deadline_after, lock, Shared};
 use crate::stats::Stats;
 use crate::sync_mode::SyncWriter;
 use std::cell::{Cell, RefCell};
@@ -32,11 +38,11 @@ use std::time::{Duration, Instant};
 /// What a thread keeps for logging through `Logger` handles.
 struct Local {
     /// This thread's producers, one per logger it has logged through.
-    /// Borrowed only to commit a formatted record or register a producer:
+    /// Borrowed only to commit a filled record or register a producer:
     /// never while user code runs, except a sync-mode sink's.
     producers: RefCell<Vec<Producer>>,
-    /// The formatting buffer, taken out while a message is formatted (a
-    /// nested call formats into a fresh one).
+    /// The buffer a call's user code fills, taken out while it runs (a
+    /// nested call fills a fresh one).
     scratch: Cell<Vec<u8>>,
 }
 
@@ -52,11 +58,19 @@ thread_local! {
 /// A handle to a logger: `Clone + Send + Sync`, cheap to clone.
 ///
 /// Log with the macros: `uringlog::info!(logger, "id={}", 42)`.
-#[derive(Clone)]
+///
+/// The writer runs while the [`WriterGuard`](crate::WriterGuard) or any
+/// handle lives: when the guard was dropped first, dropping the last
+/// handle drains and stops it (waiting up to
+/// [`DROP_SHUTDOWN_TIMEOUT`](crate::DROP_SHUTDOWN_TIMEOUT)).
 pub struct Logger {
     pub(crate) shared: Arc<Shared>,
     /// Sync mode's caller-side writer (`None` in async mode).
     pub(crate) sync_writer: Option<Arc<SyncWriter>>,
+    /// Counted in the logger's lifecycle (keeps a dropped guard's writer
+    /// running). False for the handles front ends keep (`log` facade,
+    /// `tracing` layer and writer), which live as long as the process.
+    counted: bool,
 }
 
 impl fmt::Debug for Logger {
@@ -69,32 +83,99 @@ impl fmt::Debug for Logger {
     }
 }
 
+impl Clone for Logger {
+    fn clone(&self) -> Logger {
+        let mut l = Logger::from_shared(self.shared.clone(), self.sync_writer.clone());
+        if !self.counted {
+            l.make_uncounted();
+        }
+        l
+    }
+}
+
+impl Drop for Logger {
+    fn drop(&mut self) {
+        if self.counted {
+            self.shared.lifecycle.handle_dropped();
+        }
+    }
+}
+
 impl Logger {
+    /// A handle on `shared`.
+    pub(crate) fn from_shared(shared: Arc<Shared>, sync_writer: Option<Arc<SyncWriter>>) -> Logger {
+        shared.lifecycle.handle_created();
+        Logger {
+            shared,
+            sync_writer,
+            counted: true,
+        }
+    }
+
+    /// A handle for a front end that keeps it for good (a global
+    /// subscriber or the `log` facade): it does not keep a dropped guard's
+    /// writer running, so dropping the user's last handle still drains.
+    pub(crate) fn uncounted(&self) -> Logger {
+        let mut l = self.clone();
+        l.make_uncounted();
+        l
+    }
+
+    fn make_uncounted(&mut self) {
+        if std::mem::replace(&mut self.counted, false) {
+            self.shared.lifecycle.handle_dropped();
+        }
+    }
+
     /// A builder with the defaults listed on [`Builder`].
     pub fn builder() -> Builder {
         Builder::default()
     }
 
-    /// Whether a record at `level` would be accepted (one relaxed load).
+    /// Whether a record at `level` may be accepted for some target (one
+    /// relaxed load): without target directives, whether it is accepted.
     #[inline]
     pub fn enabled(&self, level: Level) -> bool {
         self.shared.enabled(level)
     }
 
-    /// The minimum level accepted.
-    pub fn level(&self) -> Level {
-        Level::from_u8(self.shared.hot.level.load(Ordering::Relaxed)).unwrap_or(Level::Error)
+    /// Whether a record at `level` for `target` is accepted. With target
+    /// directives this matches `target` against their prefixes; the macros
+    /// use [`Logger::enabled_at`] instead.
+    #[inline]
+    pub fn enabled_for(&self, level: Level, target: &str) -> bool {
+        self.shared.enabled_for(level, target)
     }
 
-    /// Changes the minimum level accepted, for every handle of this logger.
-    /// It never goes below the lowest level any sink takes (a record no
-    /// sink wants is not accepted, rather than accepted and lost).
+    /// [`Logger::enabled_for`] with a call site's cached decision: two
+    /// loads and a compare once cached. `target` must be the same on every
+    /// call with `cache` (see [`CallsiteCache`]).
+    #[inline]
+    pub fn enabled_at(&self, level: Level, target: &str, cache: &CallsiteCache) -> bool {
+        self.shared.enabled_at(level, target, cache)
+    }
+
+    /// The default level: the minimum level of targets no directive names.
+    pub fn level(&self) -> Level {
+        self.shared.filter.default_level()
+    }
+
+    /// Changes the default level, for every handle of this logger and
+    /// every front end (the macros, `log::max_level()` when this logger is
+    /// the global one, `tracing` callsites).
+    ///
+    /// Target directives given to [`Builder::filter`] stay: `set_level`
+    /// replaces the bare level of the directives (`info` in
+    /// `info,hyper=off`), so `hyper` stays off and a target set to `debug`
+    /// keeps `debug`. The level never goes below the lowest level any sink
+    /// takes (a record no sink wants is not accepted, rather than accepted
+    /// and lost).
     pub fn set_level(&self, level: Level) {
-        let level = level.max(self.shared.level_floor);
-        // In a forked child, the successor's level follows (it is not what
-        // calls check, but it is what a grandchild's successor starts at).
+        // In a forked child, the successor's level follows too.
         for l in [Some(self), self.here_if_started()].into_iter().flatten() {
-            l.shared.hot.level.store(level as u8, Ordering::Relaxed);
+            let sh = &l.shared;
+            sh.filter.set_default(level, &sh.hot.level);
+            sh.front_ends.filter_changed(sh);
         }
     }
 
@@ -126,24 +207,17 @@ impl Logger {
         self.shared.lineage.started().map(|s| &s.logger)
     }
 
-    /// Logs one record through the calling thread's producer.
+    /// Logs one record through the calling thread's producer, if
+    /// [`Logger::enabled_for`] accepts it.
     #[inline]
     pub fn log(&self, level: Level, target: &str, args: fmt::Arguments<'_>) {
-        if !self.shared.enabled(level) {
-            return;
-        }
-        match args.as_str() {
-            Some(s) => self
-                .here()
-                .with_producer(|p| p.commit(RecordKind::Text, level, target, s.as_bytes())),
-            None => self.log_filled(RecordKind::Text, level, target, |buf, cap| {
-                format_text(buf, args, cap)
-            }),
+        if self.shared.enabled_for(level, target) {
+            self.__log_args(level, target, args);
         }
     }
 
     /// Logs one record with structured fields through the calling thread's
-    /// producer (what `info!(logger, key = value; "msg")` calls).
+    /// producer, if [`Logger::enabled_for`] accepts it.
     #[inline]
     pub fn log_fields(
         &self,
@@ -152,17 +226,84 @@ impl Logger {
         fields: &[Field<'_>],
         args: fmt::Arguments<'_>,
     ) {
-        if self.shared.enabled(level) {
-            self.log_filled(RecordKind::Fields, level, target, |buf, cap| {
-                crate::field::encode_payload(buf, args, fields, cap)
-            });
+        if self.shared.enabled_for(level, target) {
+            self.__log_fields(level, target, fields, args);
         }
     }
 
-    /// Fills the thread's scratch buffer with `fill` (user code), with no
-    /// borrow held, then commits it through this thread's producer.
+    /// Whether a call at `cs` is accepted: its cached decision when the
+    /// call site names its target, else a match of `target` (the macros).
+    #[doc(hidden)]
     #[inline]
-    fn log_filled(
+    pub fn __enabled_at_site(&self, level: Level, cs: &'static CallSite, target: &str) -> bool {
+        match cs.target {
+            Some(t) => self.shared.enabled_at(level, t, &cs.filter),
+            None => self.shared.enabled_for(level, target),
+        }
+    }
+
+    /// A deferred call (what the macros expand to, after the level check).
+    #[doc(hidden)]
+    #[inline]
+    pub fn __log_deferred<A: EncodeArgs>(
+        &self,
+        cs: &'static CallSite,
+        level: Level,
+        target: &str,
+        args: A,
+    ) {
+        let logged = LOCAL
+            .try_with(|local| {
+                let mut pre = local.scratch.take();
+                let here = self.here();
+                let values_len = measure(&here.shared, &args, &mut pre);
+                // Looked up again: the user code may have forked.
+                let l = self.here();
+                let logged = l.on_producer(local, |p| {
+                    p.log_measured(cs, level, target, &args, &mut pre, values_len)
+                });
+                release_if_huge(&mut pre, l.shared.ring_capacity);
+                local.scratch.set(pre);
+                logged
+            })
+            .unwrap_or(false);
+        if !logged {
+            self.here().shared.count_lost_call();
+        }
+    }
+
+    /// [`Logger::log`] after the level check (the macros' fallback).
+    #[doc(hidden)]
+    #[inline]
+    pub fn __log_args(&self, level: Level, target: &str, args: fmt::Arguments<'_>) {
+        match args.as_str() {
+            Some(s) => self.log_bytes(RecordKind::Text, level, target, s.as_bytes()),
+            None => self.log_encoded(RecordKind::Text, level, target, |buf, cap| {
+                format_text(buf, args, cap)
+            }),
+        }
+    }
+
+    /// [`Logger::log_fields`] after the level check (the macros).
+    #[doc(hidden)]
+    #[inline]
+    pub fn __log_fields(
+        &self,
+        level: Level,
+        target: &str,
+        fields: &[Field<'_>],
+        args: fmt::Arguments<'_>,
+    ) {
+        self.log_encoded(RecordKind::Fields, level, target, |buf, cap| {
+            crate::field::encode_payload(buf, args, fields, cap)
+        });
+    }
+
+    /// Logs one record whose payload `fill` writes into the thread's
+    /// buffer, capped at `cap` (user code runs there: see the module docs),
+    /// after the front end checked the filter.
+    #[inline]
+    pub(crate) fn log_encoded(
         &self,
         kind: RecordKind,
         level: Level,
@@ -173,16 +314,25 @@ impl Logger {
             .try_with(|local| {
                 let mut buf = local.scratch.take();
                 fill_payload(&self.here().shared, &mut buf, fill);
-                // Looked up again: the formatting may have forked.
+                // Looked up again: the user code may have forked.
                 let l = self.here();
-                let logged = l.on_producer(local, |p| p.commit(kind, level, target, &buf));
-                local.scratch.set(keep_scratch(buf, l.shared.ring_capacity));
+                let logged = l.on_producer(local, |p| p.log_payload(kind, level, target, &buf));
+                release_if_huge(&mut buf, l.shared.ring_capacity);
+                local.scratch.set(buf);
                 logged
             })
             .unwrap_or(false);
         if !logged {
             self.here().shared.count_lost_call();
         }
+    }
+
+    /// Logs one record whose payload is `payload` as given, after the
+    /// front end checked the filter (no user code runs).
+    #[inline]
+    pub(crate) fn log_bytes(&self, kind: RecordKind, level: Level, target: &str, payload: &[u8]) {
+        self.here()
+            .with_producer(|p| p.log_payload(kind, level, target, payload));
     }
 
     /// Runs `f` on this thread's producer for this logger, registering one
@@ -236,8 +386,9 @@ impl Logger {
     ///
     /// Returns [`FlushError::Io`] when batches failed since the previous
     /// flush returned, [`FlushError::ShutDown`] after shutdown, and
-    /// [`FlushError::OnWriterThread`] at once when called from a sink (the
-    /// writer thread cannot wait for itself).
+    /// [`FlushError::OnWriterThread`] at once when called from a sink (on
+    /// the writer thread, or in sync mode from inside the sink's write):
+    /// the writer cannot wait for itself.
     pub fn flush(&self) -> Result<(), FlushError> {
         self.here_if_started()
             .map_or(Ok(()), |l| l.flush_inner(None))
@@ -268,7 +419,9 @@ impl Logger {
             if sh.is_closed() {
                 return Err(FlushError::ShutDown);
             }
-            w.sync(sh);
+            if w.sync(sh).is_err() {
+                return Err(FlushError::OnWriterThread);
+            }
             return self.io_result();
         }
         let f = &sh.flush;
@@ -314,7 +467,7 @@ impl Logger {
         let before = f.reopen_failed.load(Ordering::Acquire);
         match &self.sync_writer {
             Some(_) if sh.is_closed() => return Err(ReopenError::ShutDown),
-            Some(w) => w.reopen(sh),
+            Some(w) => w.reopen(sh)?,
             None => {
                 // Timeouts are impossible without one; any error is ShutDown.
                 if self
@@ -330,7 +483,7 @@ impl Logger {
         if failed == 0 {
             return Ok(());
         }
-        let last = lock(&sh.recent_errors).back().cloned().unwrap_or_default();
+        let last = lock(&sh.recent_errors).last_error.clone();
         Err(ReopenError::Failed {
             sinks: failed,
             last,
@@ -343,7 +496,9 @@ impl Logger {
             if sh.is_closed() {
                 return Err(FlushError::ShutDown);
             }
-            w.flush(sh);
+            if w.flush(sh).is_err() {
+                return Err(FlushError::OnWriterThread);
+            }
             return self.io_result();
         }
         self.wait_ticket(&sh.flush.requested, &sh.flush.done, timeout)?;
@@ -370,7 +525,7 @@ impl Logger {
         // committed before is visible to the writer's next read.
         let ticket = requested.fetch_add(1, Ordering::SeqCst) + 1;
         sh.kick_writer();
-        let deadline = timeout.map(|t| Instant::now() + t);
+        let deadline = timeout.map(|t| deadline_after(Instant::now(), t));
         let mut g = lock(&sh.flush.lock);
         while done.load(Ordering::Acquire) < ticket {
             if sh.writer_done.load(Ordering::Acquire) {
@@ -404,7 +559,7 @@ impl Logger {
         let now = sh.counters.errors.load(Ordering::Relaxed);
         let before = sh.flush.errors_seen.swap(now, Ordering::Relaxed);
         if now > before {
-            let last = lock(&sh.recent_errors).back().cloned().unwrap_or_default();
+            let last = lock(&sh.recent_errors).last_error.clone();
             return Err(FlushError::Io {
                 failed_batches: now - before,
                 last,
@@ -434,10 +589,12 @@ impl Logger {
         })
     }
 
-    /// The most recent I/O error descriptions (oldest first, at most 32).
+    /// The most recent I/O error descriptions (oldest first, at most 32),
+    /// with the notices of sinks that lost nothing (a connection lost or
+    /// re-established), which are not counted in `Stats::errors`.
     pub fn recent_errors(&self) -> Vec<String> {
         self.here_if_started().map_or_else(Vec::new, |l| {
-            lock(&l.shared.recent_errors).iter().cloned().collect()
+            lock(&l.shared.recent_errors).list.iter().cloned().collect()
         })
     }
 

@@ -1,7 +1,16 @@
-//! `trace!` … `error!`: check the level, then log through a `Logger` or `Producer`.
+//! `trace!` … `error!` and `log!`: check the level, then log through a
+//! `Logger` or a `Producer`.
 //!
 //! The arguments are evaluated only when the level is enabled. The target
 //! defaults to `module_path!()`; `target: "name",` overrides it.
+//!
+//! The format string is parsed at compile time (crate `uringlog-macros`)
+//! and checked exactly as `format!` checks it. Each statement gets a
+//! `static` call site; integers, floats, `bool`, `char`, strings and byte
+//! slices are copied into the record in binary and the writer formats the
+//! message — byte for byte what `format!` gives, whatever the spec. Values
+//! of other types are formatted by the caller with their spec. See
+//! [`Formatting`](crate::Formatting) to make the caller format everything.
 //!
 //! Structured fields come before the message, separated from it by `;`:
 //! `info!(logger, user = "alice", id = 42; "request {}", path)`. Each value
@@ -10,6 +19,41 @@
 //! [`debug`](crate::debug) wrappers); it is borrowed, serialized into the
 //! record by the caller and rendered by each sink's format. A key is the
 //! identifier's name: `r#type = "a"` is the field `type`.
+//!
+//! A misspelled placeholder is a compile error, as with `format!`:
+//!
+//! ```
+//! # let (sink, _) = uringlog::MemorySink::new();
+//! # let (logger, _guard) = uringlog::Logger::builder().sink(sink).build().unwrap();
+//! let id = 7;
+//! uringlog::info!(logger, "id={id}"); // compiles
+//! ```
+//!
+//! ```compile_fail
+//! # let (sink, _) = uringlog::MemorySink::new();
+//! let (logger, _guard) = uringlog::Logger::builder().sink(sink).build().unwrap();
+//! let id = 7;
+//! uringlog::info!(logger, "id={idd}");
+//! ```
+//!
+//! ```compile_fail
+//! # let (sink, _) = uringlog::MemorySink::new();
+//! let (logger, _guard) = uringlog::Logger::builder().sink(sink).build().unwrap();
+//! uringlog::info!(logger, "{} {}", 1);
+//! ```
+//!
+//! ```compile_fail
+//! struct NoDisplay;
+//! # let (sink, _) = uringlog::MemorySink::new();
+//! let (logger, _guard) = uringlog::Logger::builder().sink(sink).build().unwrap();
+//! uringlog::info!(logger, "{}", NoDisplay);
+//! ```
+//!
+//! ```compile_fail
+//! # let (sink, _) = uringlog::MemorySink::new();
+//! let (logger, _guard) = uringlog::Logger::builder().sink(sink).build().unwrap();
+//! uringlog::info!(logger, "{:x}", "text");
+//! ```
 
 /// A field's key from its identifier as `stringify!` writes it: a raw
 /// identifier (`r#type`) names the field `type`. For the macros only.
@@ -29,8 +73,8 @@ pub const fn __field_key(ident: &'static str) -> &'static str {
 macro_rules! log {
     ($logger:expr, $level:expr, target: $target:expr, $($key:ident = $value:expr),+ ; $($arg:tt)+) => {{
         let level: $crate::Level = $level;
-        if $logger.enabled(level) {
-            $logger.log_fields(
+        if $logger.enabled_for(level, $target) {
+            $logger.__log_fields(
                 level,
                 $target,
                 &[$((
@@ -41,17 +85,14 @@ macro_rules! log {
             );
         }
     }};
-    ($logger:expr, $level:expr, target: $target:expr, $($arg:tt)+) => {{
-        let level: $crate::Level = $level;
-        if $logger.enabled(level) {
-            $logger.log(level, $target, ::core::format_args!($($arg)+));
-        }
-    }};
+    ($logger:expr, $level:expr, target: $target:expr, $($arg:tt)+) => {
+        $crate::__private::deferred!(($crate) ($logger) ($level) ($target) $($arg)+)
+    };
     ($logger:expr, $level:expr, $($key:ident = $value:expr),+ ; $($arg:tt)+) => {
         $crate::log!($logger, $level, target: ::core::module_path!(), $($key = $value),+ ; $($arg)+)
     };
     ($logger:expr, $level:expr, $($arg:tt)+) => {
-        $crate::log!($logger, $level, target: ::core::module_path!(), $($arg)+)
+        $crate::__private::deferred!(($crate) ($logger) ($level) () $($arg)+)
     };
 }
 

@@ -82,8 +82,9 @@ pub(crate) fn format_text(out: &mut Vec<u8>, args: fmt::Arguments<'_>, cap: usiz
     Capped { out, cap }.write_args(args);
 }
 
-/// Runs `fill` (which runs user code) on `buf` with `shared`'s payload cap.
-/// Should it panic, the call is counted enqueued and dropped on the way out.
+/// Runs `fill` (which runs user code) on `buf`, cleared first, with
+/// `shared`'s payload cap. Should it panic, the call is counted enqueued
+/// and dropped on the way out.
 #[inline]
 pub(crate) fn fill_payload(
     shared: &Shared,
@@ -99,6 +100,7 @@ pub(crate) fn fill_payload(
         }
     }
     let guard = CountIfUnwinding(shared);
+    buf.clear();
     fill(buf, shared.ring_capacity);
     std::mem::forget(guard);
 }

@@ -1,23 +1,34 @@
 //! `Producer`: one thread's writing end of its logger.
 //!
-//! A log call: level check (one relaxed load), the message formatted by
-//! `core::fmt` into a reused buffer (or taken as is when it has no
-//! arguments), the raw clock, then one reserve/copy/commit into the ring.
-//! No allocation once the buffer has grown to the message size, no lock, no
-//! syscall — except waking a parked writer, and parking when `Block` finds
-//! the ring full.
+//! A log call through the macros (see `deferred`): the raw clock, then one
+//! reserve/write/commit into the ring — header, the call site's address and
+//! the arguments in binary, written straight into the reserved bytes. Only
+//! arguments of types the engine does not copy (user `Display`/`Debug`) are
+//! formatted, into a reused buffer, before. A pre-formatted call
+//! ([`Producer::log`], the `log` facade, fields) formats the message with
+//! `core::fmt` into that buffer and copies it into the ring.
 //!
-//! The call is counted `enqueued` when its record is committed (pushed,
-//! refused or found oversized), right before the push; if the user code
-//! that formats it panics first, `payload::fill_payload` counts it
-//! enqueued and dropped instead.
+//! No allocation once the buffers have grown, no lock, no syscall — except
+//! waking a parked writer, and parking when `Block` finds the ring full.
+//!
+//! The call is counted `enqueued` once its user code (`Display`, `Debug`,
+//! `FieldValue`) has run, right before its record is pushed, refused or
+//! found oversized; if that code panics, `payload::fill_payload` counts it
+//! enqueued and dropped instead. Either way `written + dropped == enqueued`.
 
+use crate::callsite::{CallSite, SlotKind};
+use crate::deferred::encode::{Cursor, EncodeArgs, PreBuf};
+use crate::deferred::CALLSITE_LEN;
 use crate::field::{encode_payload, Field};
+use crate::filter::CallsiteCache;
 use crate::level::Level;
 use crate::payload::{fill_payload, format_text};
-use crate::policy::Policy;
-use crate::record::{truncate_str, Header, RecordKind, MAX_TARGET_LEN};
-use crate::ring::{new_ring, ByteProducer, RingWriter};
+use crate::policy::{Formatting, Policy, Prefault};
+use crate::record::{truncate_str, Header, RecordKind, HEADER_LEN, MAX_TARGET_LEN};
+use crate::ring::{
+    byte_ring, overwrite_bytes_used, overwrite_reader, overwrite_ring, ByteProducer,
+    OverwriteProducer, RingReader,
+};
 use crate::shared::{lock, RingHandoff, RingShared, Shared, AWAKE, NAPPING};
 use crate::stats::bump;
 use crate::sync_mode::{SyncRecord, SyncWriter};
@@ -26,20 +37,26 @@ use std::sync::atomic::{fence, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The formatting buffer is released after a message larger than this
+/// The formatting buffers are released after a message larger than this
 /// (or than the ring), so one huge message does not pin memory for the
 /// thread's life.
 const SCRATCH_KEEP_BYTES: usize = 64 * 1024;
 
 /// Where a producer's records go.
 enum Route {
-    /// Its ring, drained by the writer.
-    Ring(RingWriter),
+    /// Its lossless ring (`Block`, `DropNewest`), drained by the writer.
+    Lossless(ByteProducer),
+    /// Its overwriting ring (`DropOldest`), drained by the writer.
+    Overwrite(OverwriteProducer),
     /// Sync mode: the caller writes.
     Sync(Arc<SyncWriter>),
     /// Registered after shutdown: every record is counted dropped.
     Closed,
 }
+
+/// The most bytes one deferred value takes in binary beside the text it
+/// renders to: a tag and a `u128`.
+const MAX_PLAIN_LEN: usize = 17;
 
 /// Spins before a blocked producer starts yielding.
 const BLOCK_SPINS: u32 = 64;
@@ -56,11 +73,17 @@ const _: () = assert!(BLOCK_SPINS > 0 && BLOCK_YIELDS > 0);
 /// order they were logged. It may move between threads but is not shared.
 pub struct Producer {
     /// Where records go.
-    ring: Route,
+    route: Route,
+    /// Whether deferred records may go straight into a lossless ring
+    /// (`Formatting::Deferred`); else they take the slow path.
+    direct: bool,
     ring_shared: Arc<RingShared>,
     pub(crate) shared: Arc<Shared>,
-    /// Reused formatting buffer; grows to the largest message seen.
+    /// Reused formatting buffer: a pre-formatted message, a fields
+    /// payload, or a deferred call's caller-formatted arguments.
     scratch: Vec<u8>,
+    /// Reused buffer for a deferred payload built off the fast path.
+    encoded: Vec<u8>,
     /// Bytes pushed since this producer last saw the writer parked and
     /// woke it; in `0 .. ring capacity / 2`.
     parked_bytes: usize,
@@ -86,48 +109,66 @@ impl Producer {
         reg.live.push(ring_shared.clone());
         // Checked under the registry lock, which the writer's close also
         // takes: a ring registered after it would never be drained.
-        let ring = if let Some(w) = sync_writer {
+        let route = if let Some(w) = sync_writer {
             Route::Sync(w.clone())
         } else if shared.is_closed() {
             Route::Closed
         } else {
-            let (w, r) = new_ring(shared.ring_capacity, shared.policy == Policy::DropOldest);
+            let (w, reader) = new_route(shared);
             reg.pending.push(RingHandoff {
-                reader: r,
+                reader,
                 shared: ring_shared.clone(),
                 on_writer: shared.on_writer_thread(),
             });
             // Release: the writer's acquire load of `new_rings` then sees the
             // pushed ring (the mutex orders it too; this makes the flag exact).
             shared.new_rings.store(true, Ordering::Release);
-            Route::Ring(w)
+            w
         };
         drop(reg);
         Producer {
-            ring,
+            direct: shared.calls.formatting == Formatting::Deferred,
+            route,
             ring_shared,
             shared: shared.clone(),
             scratch: Vec::new(),
+            encoded: Vec::new(),
             parked_bytes: 0,
         }
     }
 
-    /// Whether a record at `level` would be accepted.
+    /// Whether a record at `level` may be accepted for some target; see
+    /// [`Logger::enabled`](crate::Logger::enabled).
     #[inline]
     pub fn enabled(&self, level: Level) -> bool {
         self.shared.enabled(level)
     }
 
-    /// Logs one record (the macros call this after checking `enabled`).
+    /// Whether a record at `level` for `target` is accepted; see
+    /// [`Logger::enabled_for`](crate::Logger::enabled_for).
+    #[inline]
+    pub fn enabled_for(&self, level: Level, target: &str) -> bool {
+        self.shared.enabled_for(level, target)
+    }
+
+    /// [`Producer::enabled_for`] with a call site's cached decision; see
+    /// [`Logger::enabled_at`](crate::Logger::enabled_at).
+    #[inline]
+    pub fn enabled_at(&self, level: Level, target: &str, cache: &CallsiteCache) -> bool {
+        self.shared.enabled_at(level, target, cache)
+    }
+
+    /// Logs one record, if [`Producer::enabled_for`] accepts it.
     #[inline]
     pub fn log(&mut self, level: Level, target: &str, args: fmt::Arguments<'_>) {
-        if self.shared.enabled(level) {
+        if self.shared.enabled_for(level, target) {
             self.follow_fork();
             self.log_enabled(level, target, args);
         }
     }
 
-    /// Logs one record with structured fields (the macros' `key = value; "msg"` form).
+    /// Logs one record with structured fields (the macros' `key = value;
+    /// "msg"` form), if [`Producer::enabled_for`] accepts it.
     #[inline]
     pub fn log_fields(
         &mut self,
@@ -136,10 +177,43 @@ impl Producer {
         fields: &[Field<'_>],
         args: fmt::Arguments<'_>,
     ) {
-        if self.shared.enabled(level) {
+        if self.shared.enabled_for(level, target) {
             self.follow_fork();
             self.log_fields_enabled(level, target, fields, args);
         }
+    }
+
+    /// Whether a call at `cs` is accepted; see
+    /// [`Logger::__enabled_at_site`](crate::Logger::__enabled_at_site).
+    #[doc(hidden)]
+    #[inline]
+    pub fn __enabled_at_site(&self, level: Level, cs: &'static CallSite, target: &str) -> bool {
+        match cs.target {
+            Some(t) => self.shared.enabled_at(level, t, &cs.filter),
+            None => self.shared.enabled_for(level, target),
+        }
+    }
+
+    /// [`Producer::log`] after the level check (the macros' fallback).
+    #[doc(hidden)]
+    #[inline]
+    pub fn __log_args(&mut self, level: Level, target: &str, args: fmt::Arguments<'_>) {
+        self.follow_fork();
+        self.log_enabled(level, target, args);
+    }
+
+    /// [`Producer::log_fields`] after the level check (the macros).
+    #[doc(hidden)]
+    #[inline]
+    pub fn __log_fields(
+        &mut self,
+        level: Level,
+        target: &str,
+        fields: &[Field<'_>],
+        args: fmt::Arguments<'_>,
+    ) {
+        self.follow_fork();
+        self.log_fields_enabled(level, target, fields, args);
     }
 
     /// In a forked child, moves this producer to the logger's successor
@@ -153,18 +227,50 @@ impl Producer {
 
     #[cold]
     fn rebind(&mut self) {
-        let level = self.shared.hot.level.load(Ordering::Relaxed);
-        let level = Level::from_u8(level).unwrap_or(Level::Trace);
+        let level = self.shared.filter.default_level();
         let s = (self.shared.lineage).successor(level, self.shared.is_closed());
         // The inherited producer is dropped: that takes no lock (see Drop).
         *self = Producer::register(&s.logger.shared, s.logger.sync_writer.as_ref());
+    }
+
+    /// Counts the call and commits the record of `kind` whose payload is
+    /// `payload` as given (filled by the caller: see `Logger`).
+    #[inline]
+    pub(crate) fn log_payload(
+        &mut self,
+        kind: RecordKind,
+        level: Level,
+        target: &str,
+        payload: &[u8],
+    ) {
+        if self.admit() {
+            let clock = self.shared.clock.now_raw();
+            self.commit(kind, level, clock, target, Payload::Borrowed(payload));
+        }
+    }
+
+    /// Fills the scratch buffer with `fill` (user code: see `payload`),
+    /// then counts the call and commits the record.
+    #[inline]
+    fn log_filled(
+        &mut self,
+        kind: RecordKind,
+        level: Level,
+        target: &str,
+        fill: impl FnOnce(&mut Vec<u8>, usize),
+    ) {
+        fill_payload(&self.shared, &mut self.scratch, fill);
+        if self.admit() {
+            let clock = self.shared.clock.now_raw();
+            self.commit(kind, level, clock, target, Payload::Scratch);
+        }
     }
 
     /// Logs a record that already passed the level filter.
     #[inline]
     pub(crate) fn log_enabled(&mut self, level: Level, target: &str, args: fmt::Arguments<'_>) {
         match args.as_str() {
-            Some(s) => self.commit(RecordKind::Text, level, target, s.as_bytes()),
+            Some(s) => self.log_payload(RecordKind::Text, level, target, s.as_bytes()),
             None => self.log_filled(RecordKind::Text, level, target, |buf, cap| {
                 format_text(buf, args, cap)
             }),
@@ -186,53 +292,228 @@ impl Producer {
         });
     }
 
-    /// Fills the scratch buffer with `fill` (user code: see `payload`),
-    /// then commits it.
+    /// A deferred call (what the macros expand to, after the level check):
+    /// the arguments go into the record in binary, the writer formats.
+    #[doc(hidden)]
     #[inline]
-    fn log_filled(
+    pub fn __log_deferred<A: EncodeArgs>(
         &mut self,
-        kind: RecordKind,
+        cs: &'static CallSite,
         level: Level,
         target: &str,
-        fill: impl FnOnce(&mut Vec<u8>, usize),
+        args: A,
     ) {
-        let mut buf = std::mem::take(&mut self.scratch);
-        fill_payload(&self.shared, &mut buf, fill);
-        self.commit(kind, level, target, &buf);
-        self.scratch = keep_scratch(buf, self.shared.ring_capacity);
+        self.follow_fork();
+        let mut pre = std::mem::take(&mut self.scratch);
+        let values_len = measure(&self.shared, &args, &mut pre);
+        self.log_measured(cs, level, target, &args, &mut pre, values_len);
+        self.scratch = pre;
     }
 
-    /// Counts the call and pushes its record into the ring (or writes it,
-    /// in sync mode). A record longer than the ring's largest, or than 4 GiB,
-    /// is counted dropped and oversized.
-    #[inline(always)]
-    pub(crate) fn commit(&mut self, kind: RecordKind, level: Level, target: &str, payload: &[u8]) {
-        let counters = &self.ring_shared.counters;
-        bump(&counters.enqueued);
-        let max = match &self.ring {
-            Route::Ring(ring) => ring.max_record_len(),
-            Route::Sync(_) => self.shared.ring_capacity,
-            Route::Closed => {
-                bump(&counters.dropped);
-                return;
-            }
-        };
-        if self.shared.is_closed() {
-            bump(&counters.dropped);
+    /// A deferred call whose arguments were measured (and the ones of
+    /// other types formatted into `pre`) by [`measure`]: counted, then
+    /// written straight into the ring when it can be.
+    #[inline]
+    pub(crate) fn log_measured<A: EncodeArgs>(
+        &mut self,
+        cs: &'static CallSite,
+        level: Level,
+        target: &str,
+        args: &A,
+        pre: &mut Vec<u8>,
+        values_len: usize,
+    ) {
+        // 1. Count the call: its user code has run.
+        if !self.admit() {
             return;
         }
         let clock = self.shared.clock.now_raw();
         let target = truncate_str(target, MAX_TARGET_LEN);
-        let header = match Header::new(kind, level, clock, target.len(), payload.len()) {
-            Some(h) if h.len as usize <= max => h,
-            _ => {
-                bump(&counters.dropped);
-                bump(&counters.oversized);
-                return;
+        let len = HEADER_LEN + target.len() + CALLSITE_LEN + values_len;
+        // 2. Straight into the reserved ring bytes, when they are contiguous.
+        if self.direct {
+            if let Route::Lossless(ring) = &mut self.route {
+                if let Some(mut r) = ring.reserve(len) {
+                    if let Some(buf) = r.contiguous() {
+                        // The ring's capacity is below 4 GiB (see
+                        // `MAX_RING_CAPACITY`): the lengths fit.
+                        let header = Header::new(
+                            RecordKind::Deferred,
+                            level,
+                            clock,
+                            target.len(),
+                            CALLSITE_LEN + values_len,
+                        )
+                        .expect("a record the ring holds");
+                        let mut c = Cursor::new(buf);
+                        // SAFETY: `len` bytes were reserved: the header,
+                        // the target, the address and `values_len`, which
+                        // `EncodeArgs` promises `encode` writes.
+                        unsafe {
+                            c.put(&header.encode());
+                            c.put(target.as_bytes());
+                            c.put(&callsite_addr(cs));
+                        }
+                        args.encode(&mut c, &mut &pre[..]);
+                        if c.written() == len {
+                            // SAFETY: the cursor wrote all `len` reserved bytes.
+                            unsafe { r.commit() };
+                            return self.pushed(len);
+                        }
+                        // A mismatch between the passes (a bug): nothing is
+                        // committed, the record is counted dropped.
+                        debug_assert!(false, "deferred record size mismatch");
+                        return bump(&self.ring_shared.counters.dropped);
+                    }
+                }
             }
+        }
+        self.deferred_slow(cs, level, clock, target, args, pre, values_len);
+    }
+
+    /// A deferred call that cannot go straight into the ring: the ring is
+    /// full or wraps here, the record is larger than the ring, sync mode,
+    /// `DropOldest`, or `Formatting::Caller`. The payload is encoded into a
+    /// buffer first, and rendered to text here when the logger wants it so
+    /// or when only text could fit the ring.
+    #[cold]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn deferred_slow<A: EncodeArgs>(
+        &mut self,
+        cs: &'static CallSite,
+        level: Level,
+        clock: u64,
+        target: &str,
+        args: &A,
+        pre: &mut Vec<u8>,
+        values_len: usize,
+    ) {
+        let payload_len = CALLSITE_LEN + values_len;
+        let len = HEADER_LEN + target.len() + payload_len;
+        let in_caller = match self.route {
+            Route::Closed => false,
+            // A record too large for the ring in binary may still fit as
+            // text (`{:.3}` of a long string): "oversized" always means
+            // the formatted message does not fit.
+            Route::Sync(_) => len > self.max_record_len(),
+            _ => !self.direct || len > self.max_record_len(),
         };
-        let ring = match &mut self.ring {
-            Route::Ring(ring) => ring,
+        if self.hopeless(cs, len, values_len, in_caller) {
+            let counters = &self.ring_shared.counters;
+            bump(&counters.dropped);
+            return bump(&counters.oversized);
+        }
+        self.encoded.clear();
+        self.encoded.reserve(payload_len);
+        let mut c = Cursor::new(&mut self.encoded.spare_capacity_mut()[..payload_len]);
+        // SAFETY: `payload_len` bytes: the address and `values_len`, which
+        // `EncodeArgs` promises `encode` writes.
+        unsafe { c.put(&callsite_addr(cs)) };
+        args.encode(&mut c, &mut &pre[..]);
+        if c.written() != payload_len {
+            debug_assert!(false, "deferred record size mismatch");
+            return bump(&self.ring_shared.counters.dropped);
+        }
+        // SAFETY: the cursor initialised all `payload_len` bytes (checked
+        // just above), within the capacity reserved before.
+        unsafe { self.encoded.set_len(payload_len) };
+        if in_caller {
+            // Render the message here (into `pre`, consumed by now); the
+            // record carries text only.
+            pre.clear();
+            if !crate::deferred::render::render_payload(pre, &self.encoded) {
+                return bump(&self.ring_shared.counters.dropped);
+            }
+            let target = cs.target.unwrap_or(target);
+            return self.commit(
+                RecordKind::Text,
+                level,
+                clock,
+                target,
+                Payload::Borrowed(pre),
+            );
+        }
+        self.commit(RecordKind::Deferred, level, clock, target, Payload::Encoded);
+    }
+
+    /// Whether a deferred record of `len` framed bytes in binary is
+    /// certain to be oversized, so its arguments need not be copied at all
+    /// (they may be gigabytes): past 4 GiB in binary (no record can say
+    /// its length; documented as oversized whatever the precision), or —
+    /// rendered here — a text that cannot fit: with only `{}` placeholders
+    /// the text holds every string argument whole, so it is at least the
+    /// binary less each value's tag and length (at most [`MAX_PLAIN_LEN`]
+    /// bytes a value).
+    fn hopeless(&self, cs: &CallSite, len: usize, values_len: usize, in_caller: bool) -> bool {
+        if u32::try_from(len).is_err() {
+            return true;
+        }
+        let all_display = cs.slots.iter().all(|s| matches!(s.kind, SlotKind::Display));
+        let text_at_least =
+            cs.pieces_len + values_len.saturating_sub(MAX_PLAIN_LEN * cs.slots.len());
+        in_caller && all_display && HEADER_LEN + text_at_least > self.max_record_len()
+    }
+
+    /// The largest framed record this producer's ring takes.
+    fn max_record_len(&self) -> usize {
+        match &self.route {
+            Route::Lossless(r) => r.capacity(),
+            Route::Overwrite(r) => r.max_record_len(),
+            // The same cap as a ring, for the same records to be oversized.
+            Route::Sync(_) => self.shared.ring_capacity,
+            Route::Closed => usize::MAX,
+        }
+    }
+
+    /// Counts the call; false (and counted dropped) after shutdown.
+    #[inline]
+    fn admit(&mut self) -> bool {
+        let counters = &self.ring_shared.counters;
+        bump(&counters.enqueued);
+        if self.shared.is_closed() {
+            bump(&counters.dropped);
+            return false;
+        }
+        true
+    }
+
+    /// Pushes one record into the ring (or writes it, in sync mode).
+    fn commit(
+        &mut self,
+        kind: RecordKind,
+        level: Level,
+        clock: u64,
+        target: &str,
+        payload: Payload<'_>,
+    ) {
+        let counters = &self.ring_shared.counters;
+        let msg: &[u8] = match payload {
+            Payload::Borrowed(s) => s,
+            Payload::Scratch => &self.scratch,
+            Payload::Encoded => &self.encoded,
+        };
+        let target = truncate_str(target, MAX_TARGET_LEN);
+        // A record past 4 GiB, or past what the route takes, is oversized.
+        let max = self.max_record_len();
+        let header = Header::new(kind, level, clock, target.len(), msg.len())
+            .filter(|h| h.len as usize <= max);
+        let Some(header) = header else {
+            let counters = &self.ring_shared.counters;
+            bump(&counters.dropped);
+            return bump(&counters.oversized);
+        };
+        let len = header.len as usize;
+        let parts = [&header.encode()[..], target.as_bytes(), msg];
+        let pushed = match &mut self.route {
+            Route::Lossless(ring) => {
+                push_lossless(ring, &self.ring_shared, &self.shared, &parts, len)
+            }
+            Route::Overwrite(ring) => {
+                ring.push(&parts);
+                Push::Done
+            }
+            Route::Closed => Push::Discarded,
             Route::Sync(w) => {
                 let r = SyncRecord {
                     kind,
@@ -240,31 +521,37 @@ impl Producer {
                     clock,
                     thread: self.ring_shared.thread_id,
                     target,
-                    payload,
+                    payload: msg,
                 };
                 w.write(&self.shared, counters, r);
-                return;
-            }
-            Route::Closed => unreachable!("returned above"),
-        };
-        let len = header.len as usize;
-        let parts = [&header.encode()[..], target.as_bytes(), payload];
-        let pushed = match ring {
-            RingWriter::Lossless(ring) => {
-                push_lossless(ring, &self.ring_shared, &self.shared, &parts, len)
-            }
-            RingWriter::Overwrite(ring) => {
-                ring.push(&parts);
-                Push::Done
+                Push::Written
             }
         };
-        let used = ring.bytes_used(len);
+        self.pushed_outcome(pushed, len);
+        release_if_huge(&mut self.scratch, self.shared.ring_capacity);
+        release_if_huge(&mut self.encoded, self.shared.ring_capacity);
+    }
+
+    /// After a record of `len` framed bytes was pushed: wakes the writer
+    /// if it sleeps (lazily while it naps).
+    #[inline]
+    fn pushed(&mut self, len: usize) {
+        // Relaxed: a hint; a missed wake-up is bounded by the writer's
+        // park timeout (see `writer`).
+        match self.shared.signal.parked.load(Ordering::Relaxed) {
+            AWAKE => {}
+            NAPPING => self.wake_lazily(len),
+            _ => self.shared.wake_writer(),
+        }
+    }
+
+    /// Accounts what became of a record of `len` framed bytes.
+    fn pushed_outcome(&mut self, pushed: Push, len: usize) {
+        let counters = &self.ring_shared.counters;
         match pushed {
-            Push::Done => match self.shared.signal.parked.load(Ordering::Relaxed) {
-                AWAKE => {}
-                NAPPING => self.wake_lazily(used),
-                _ => self.shared.wake_writer(),
-            },
+            Push::Done => self.pushed(len),
+            Push::Written => {}
+            Push::Discarded => bump(&counters.dropped),
             Push::Refused => {
                 bump(&counters.dropped);
                 // The ring is full: a sleeping writer is needed now.
@@ -276,20 +563,65 @@ impl Producer {
     }
 }
 
-/// `buf` to keep as a formatting buffer: itself, unless a huge message grew
-/// it past what is worth keeping for the thread's life.
+/// Bytes a deferred call's arguments take in its record; the arguments of
+/// types the engine does not copy (user `Display`/`Debug`) are formatted
+/// into `pre` (cleared first), which is user code: see `payload`.
 #[inline]
-pub(crate) fn keep_scratch(buf: Vec<u8>, ring_capacity: usize) -> Vec<u8> {
-    if buf.capacity() > SCRATCH_KEEP_BYTES.max(ring_capacity) {
-        Vec::new()
+pub(crate) fn measure<A: EncodeArgs>(shared: &Shared, args: &A, pre: &mut Vec<u8>) -> usize {
+    if A::PREFORMATS {
+        preformat(shared, args, pre)
     } else {
-        buf
+        args.measure(&mut PreBuf { buf: pre, cap: 0 })
+    }
+}
+
+/// [`measure`] of arguments some of which are formatted in the caller.
+#[cold]
+#[inline(never)]
+fn preformat<A: EncodeArgs>(shared: &Shared, args: &A, pre: &mut Vec<u8>) -> usize {
+    let mut len = 0;
+    fill_payload(shared, pre, |buf, cap| {
+        buf.clear();
+        len = args.measure(&mut PreBuf { buf, cap });
+    });
+    len
+}
+
+/// Releases `buf` when a huge message grew it past what is worth keeping
+/// for the thread's life.
+#[inline]
+pub(crate) fn release_if_huge(buf: &mut Vec<u8>, ring_capacity: usize) {
+    if buf.capacity() > SCRATCH_KEEP_BYTES.max(ring_capacity) {
+        *buf = Vec::new();
+    }
+}
+
+/// A call site's address as stored in a deferred record.
+#[inline(always)]
+fn callsite_addr(cs: &'static CallSite) -> [u8; CALLSITE_LEN] {
+    (cs as *const CallSite as usize as u64).to_le_bytes()
+}
+
+/// A new ring for the logger's policy: the producer's route and the
+/// writer's end.
+fn new_route(shared: &Shared) -> (Route, RingReader) {
+    let capacity = shared.ring_capacity;
+    if shared.policy == Policy::DropOldest {
+        let (p, c) = overwrite_ring(capacity);
+        (Route::Overwrite(p), overwrite_reader(c))
+    } else {
+        let (p, c) = byte_ring(capacity, shared.calls.prefault == Prefault::Ring);
+        (Route::Lossless(p), RingReader::Lossless(c))
     }
 }
 
 /// What became of a record offered to a ring.
 enum Push {
     Done,
+    /// Written by the caller (sync mode), accounted by the sync writer.
+    Written,
+    /// No ring (registered after shutdown).
+    Discarded,
     /// Refused by the policy (`DropNewest` full, or shutdown while blocked).
     Refused,
 }
@@ -313,13 +645,21 @@ fn push_lossless(
     }
 }
 
+/// Where a record's payload is: a static message, or one of the buffers.
+#[derive(Clone, Copy)]
+enum Payload<'a> {
+    Borrowed(&'a [u8]),
+    Scratch,
+    Encoded,
+}
+
 impl Drop for Producer {
     fn drop(&mut self) {
         // A ring's producer is retired by the writer once its ring is
         // drained; one without a ring is retired here — unless it was
         // inherited through fork: that engine's registry lock may be held
         // by a thread that does not exist in this process.
-        if !matches!(self.ring, Route::Ring(_)) && self.shared.is_here() {
+        if matches!(self.route, Route::Sync(_) | Route::Closed) && self.shared.is_here() {
             self.shared.retire_counters(&self.ring_shared);
         }
     }
@@ -330,7 +670,10 @@ impl Producer {
     /// costs no wake-up syscall; its park timeout bounds a trickle's wait.
     #[cold]
     fn wake_lazily(&mut self, len: usize) {
-        self.parked_bytes += len;
+        self.parked_bytes += match self.route {
+            Route::Overwrite(_) => overwrite_bytes_used(len),
+            _ => len,
+        };
         if self.parked_bytes >= self.shared.ring_capacity / 2 {
             self.parked_bytes = 0;
             self.shared.wake_writer();

@@ -2,7 +2,7 @@
 
 use crate::error::ShutdownError;
 use crate::exit::{self, ExitSlot};
-use crate::shared::Shared;
+use crate::shared::{deadline_after, Shared};
 use crate::stats::Stats;
 use crate::sync_mode::SyncWriter;
 use std::fmt;
@@ -15,10 +15,14 @@ use std::time::{Duration, Instant};
 /// How long `Drop` waits for the writer to drain.
 pub const DROP_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Keeps the writer running; shut it down with [`WriterGuard::shutdown`].
+/// Decides when the writer drains and stops: [`WriterGuard::shutdown`]
+/// returns the final counters.
 ///
-/// Dropping the guard does the same with a 5 s bound, silently: it never
-/// panics and never prints. After shutdown, log calls are counted dropped.
+/// Dropping the guard shuts down with a 5 s bound, silently (it never
+/// panics and never prints) — once no [`Logger`](crate::Logger) handle
+/// lives. While handles live, the writer keeps running and the last handle
+/// dropped shuts it down the same way, so `let (logger, _) = …build()?`
+/// loses nothing. After shutdown, log calls are counted dropped.
 ///
 /// A guard that is never dropped — kept in a `static`, `mem::forget`-ed, or
 /// alive when the process calls `std::process::exit` — is covered by the
@@ -30,7 +34,7 @@ pub const DROP_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 /// In a child forked from the logging process the guard shuts down the
 /// writer the child started for the logger, if any; the parent's writer
 /// thread does not exist there and is never joined.
-#[must_use = "dropping the guard shuts the writer down at once"]
+#[must_use = "keep the guard to shut down explicitly and read the final counters"]
 pub struct WriterGuard {
     shared: Arc<Shared>,
     /// The writer thread and the channel it signals its end on (in a mutex
@@ -41,6 +45,8 @@ pub struct WriterGuard {
     /// The logger's place on the exit hook's list (async mode).
     exit: Option<ExitSlot>,
     finished: bool,
+    /// Parked in the logger's lifecycle: its drop shuts down.
+    parked: bool,
 }
 
 impl fmt::Debug for WriterGuard {
@@ -64,6 +70,7 @@ impl WriterGuard {
             sync_writer,
             exit,
             finished: false,
+            parked: false,
         }
     }
 
@@ -107,7 +114,8 @@ impl WriterGuard {
     }
 
     fn shut_down_here(&mut self, timeout: Duration) -> Result<Stats, ShutdownError> {
-        self.shared.begin_shutdown(Instant::now() + timeout);
+        self.shared
+            .begin_shutdown(deadline_after(Instant::now(), timeout));
         let Some((handle, done)) = self.writer.take() else {
             if let Some(w) = &self.sync_writer {
                 if !w.close(&self.shared, timeout) {
@@ -150,8 +158,30 @@ impl WriterGuard {
 
 impl Drop for WriterGuard {
     fn drop(&mut self) {
-        if !self.finished {
-            let _ = self.shutdown_inner(DROP_SHUTDOWN_TIMEOUT);
+        if self.finished {
+            return;
+        }
+        // Handles still live: the last one shuts down (see `lifecycle`).
+        let shared = self.shared.clone();
+        if !self.parked && shared.lifecycle.park(|| self.take_for_parking()) {
+            return;
+        }
+        let _ = self.shutdown_inner(DROP_SHUTDOWN_TIMEOUT);
+    }
+}
+
+impl WriterGuard {
+    /// Moves this guard's writer into a parked guard, whose `Drop` shuts
+    /// down; this one is left finished.
+    fn take_for_parking(&mut self) -> WriterGuard {
+        self.finished = true;
+        WriterGuard {
+            shared: self.shared.clone(),
+            writer: self.writer.take(),
+            sync_writer: self.sync_writer.take(),
+            exit: self.exit.take(),
+            finished: false,
+            parked: true,
         }
     }
 }

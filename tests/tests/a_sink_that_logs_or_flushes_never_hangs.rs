@@ -1,5 +1,5 @@
 //! A sink runs on the writer thread. When it (or a library it calls through
-//! the `log` facade) logs, its records are written or counted — never a
+//! the `log` facade or `tracing`) logs, its records are written or counted — never a
 //! loop of one-record batches, never a deadlock on a full ring — and a
 //! flush or shutdown called from inside it returns an error at once.
 
@@ -16,6 +16,8 @@ enum Act {
     Log(u32),
     /// Logs one record through the `log` facade.
     Facade,
+    /// Logs one `tracing` event (the global subscriber is the logger's layer).
+    Tracing,
     /// Calls `flush`, `flush_timeout` and `flush_sync`.
     Flush,
     /// Shuts the logger down with the guard it was given.
@@ -59,6 +61,7 @@ impl Sink for Reentrant {
                 }
             }
             Act::Facade => log::info!("facade: sink wrote {n} lines"),
+            Act::Tracing => tracing::info!(n, "tracing: sink wrote"),
             Act::Flush => {
                 let r = [
                     logger.flush(),
@@ -212,4 +215,23 @@ fn a_library_logging_through_the_facade_from_a_sink_is_written() {
     assert_eq!(s.written + s.dropped, s.enqueued, "{s:?}");
     let seen = r.seen.lock().unwrap();
     assert!(seen.lines.iter().any(|l| l.contains("facade: sink wrote")));
+}
+
+#[test]
+fn a_library_logging_through_tracing_from_a_sink_is_written() {
+    use tracing_subscriber::prelude::*;
+    let r = rig(Act::Tracing, 64 * 1024, false);
+    let layer = uringlog::tracing::layer(&r.logger);
+    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer)).unwrap();
+    let idle_batches = log_then_idle(&r, 100);
+    assert!(idle_batches <= 1, "{idle_batches} batches while idle");
+    let s = r.shutdown();
+    assert_eq!(s.written + s.dropped, s.enqueued, "{s:?}");
+    let seen = r.seen.lock().unwrap();
+    let main = seen.lines.iter().filter(|l| l.contains("main ")).count();
+    assert_eq!(main, 100);
+    assert!(seen
+        .lines
+        .iter()
+        .any(|l| l.contains("\"tracing: sink wrote\" n=")));
 }

@@ -18,8 +18,14 @@ const LOG: &str = "EXIT_LOG";
 const RECORDS: usize = 100_000;
 
 /// Runs this binary's test `test` in a fresh process; returns its exit
-/// code and the lines it logged.
+/// code and the number of lines it logged.
 fn run(test: &str) -> (i32, usize) {
+    let (code, lines) = run_lines(test);
+    (code, lines.len())
+}
+
+/// [`run`], returning the lines.
+fn run_lines(test: &str) -> (i32, Vec<String>) {
     let (_dir, path) = uringlog_tests::temp_log("exit.log");
     let out = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", test, "--nocapture", "--test-threads=1"])
@@ -27,7 +33,8 @@ fn run(test: &str) -> (i32, usize) {
         .env(LOG, &path)
         .output()
         .unwrap();
-    let lines = std::fs::read_to_string(&path).map_or(0, |t| t.lines().count());
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let lines = text.lines().map(str::to_owned).collect();
     (out.status.code().expect("exited"), lines)
 }
 
@@ -169,4 +176,41 @@ fn exit_with_a_stuck_sink_ends_within_the_bound() {
     }
     // Returns after `EXIT_DRAIN_TIMEOUT` (5 s) at most, plus the grace.
     assert_eq!(run("exit_with_a_stuck_sink_ends_within_the_bound").0, 7);
+}
+
+/// Threads still logging (deferred records in flight, `Block` rings full)
+/// when another thread calls `exit`: every record logged before `exit`
+/// began is written, each thread's records form an unbroken prefix (none
+/// lost in the middle, none twice), and the process ends.
+#[test]
+fn exit_from_another_thread_while_threads_log() {
+    const THREADS: u64 = 3;
+    const BEFORE: u64 = 20_000;
+    if in_scenario() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static LOGGED: [AtomicU64; THREADS as usize] = [const { AtomicU64::new(0) }; 3];
+        let (logger, _guard) = build(Backend::Pwrite);
+        for t in 0..THREADS {
+            let logger = logger.clone();
+            std::thread::spawn(move || {
+                for seq in 0.. {
+                    uringlog::info!(logger, "t={} seq={} {:032}", t, seq, 0);
+                    LOGGED[t as usize].store(seq + 1, Ordering::Release);
+                }
+            });
+        }
+        while LOGGED.iter().any(|n| n.load(Ordering::Acquire) < BEFORE) {
+            std::thread::yield_now();
+        }
+        std::process::exit(7);
+    }
+    let (code, lines) = run_lines("exit_from_another_thread_while_threads_log");
+    assert_eq!(code, 7);
+    let seqs = uringlog_tests::sequences(&lines);
+    assert_eq!(seqs.len(), THREADS as usize, "{:?}", seqs.keys());
+    for (t, s) in &seqs {
+        assert!(s.len() as u64 >= BEFORE, "thread {t}: {} records", s.len());
+        let expected: Vec<u64> = (0..s.len() as u64).collect();
+        assert!(*s == expected, "thread {t}: records missing or repeated");
+    }
 }

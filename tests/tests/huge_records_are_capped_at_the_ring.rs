@@ -1,5 +1,6 @@
 //! A record larger than the ring is counted oversized wherever its bytes
-//! come from — a formatted message, a structured field, a `Display` value —
+//! come from — a formatted message, a structured field, a `Display` value,
+//! a `tracing` event's field or its span's —
 //! and is never copied past the ring's size: lengths past 4 GiB neither wrap
 //! nor hang `Block`, and memory stays bounded.
 
@@ -158,4 +159,43 @@ fn a_record_just_under_the_cap_is_written_in_sync_mode_too() {
         assert_eq!((s.written, s.dropped, s.oversized), (1, 0, 0), "{mode:?}");
         assert!(out.text().ends_with(&format!("t: {msg}\n")));
     }
+}
+
+#[test]
+fn tracing_fields_and_spans_past_4_gib_are_oversized_without_copying_them() {
+    use tracing_subscriber::prelude::*;
+    let zeros = Zeros::new(5 * GIB);
+    let hwm = peak_rss();
+    for mode in [Mode::Async, Mode::Sync] {
+        let traced = |l: &Logger, f: &dyn Fn()| {
+            let subscriber = tracing_subscriber::registry().with(uringlog::tracing::layer(l));
+            tracing::subscriber::with_default(subscriber, f);
+        };
+        check(Policy::Block, mode, |l| {
+            traced(l, &|| tracing::info!(data = zeros.str(), "huge str"));
+        });
+        check(Policy::Block, mode, |l| {
+            traced(l, &|| tracing::info!(data = zeros.bytes(), "huge bytes"));
+        });
+        check(Policy::Block, mode, |l| {
+            traced(l, &|| tracing::info!("{}", zeros.str()));
+        });
+        check(Policy::Block, mode, |l| {
+            traced(l, &|| {
+                let span = tracing::info_span!("s", data = zeros.str());
+                let _e = span.enter();
+                tracing::info!("in a huge span");
+            });
+        });
+        let v = Stream {
+            chunks: 80_000,
+            written: Default::default(),
+        };
+        check(Policy::Block, mode, |l| {
+            traced(l, &|| tracing::info!(v = %v, "streamed"));
+        });
+        assert_eq!(v.written.get(), 1, "the first chunk crosses the 4 KiB cap");
+    }
+    let grown = peak_rss().saturating_sub(hwm);
+    assert!(grown < 256 << 20, "peak RSS grew by {grown} bytes");
 }

@@ -18,9 +18,11 @@ mod digits;
 mod escape;
 mod json;
 mod keys;
+mod spans;
 mod text;
 mod time;
 
+use crate::deferred;
 use crate::field;
 use crate::field::Fields;
 use crate::level::Level;
@@ -215,6 +217,11 @@ pub struct Record<'a> {
     pub(crate) msg: &'a [u8],
     /// Encoded fields (see `field`); empty for plain text records.
     pub(crate) fields: &'a [u8],
+    /// Encoded span scope, root first (see `field::Spans`); empty unless
+    /// the record came through the `tracing` layer inside spans.
+    pub(crate) spans: &'a [u8],
+    /// `msg` is a whole line formatted by the caller, written as is.
+    pub(crate) raw: bool,
 }
 
 impl<'a> Record<'a> {
@@ -247,17 +254,26 @@ impl<'a> Record<'a> {
     pub fn fields(&self) -> Fields<'a> {
         Fields::new(self.fields)
     }
+
+    /// Whether the message is a whole line the caller formatted
+    /// (`uringlog::tracing::make_writer`), which the built-in formats
+    /// write as is.
+    pub fn is_preformatted(&self) -> bool {
+        self.raw
+    }
 }
 
 impl<'a> Record<'a> {
     /// Decodes a record from its header and its body (target then payload);
-    /// `None` when a `Fields` payload is malformed.
+    /// `None` when the payload is malformed. A deferred record's message is
+    /// rendered into `msg_buf`.
     #[inline]
     pub(crate) fn decode(
         header: &Header,
         body: &'a [u8],
         unix_nanos: u64,
         thread: u32,
+        msg_buf: &'a mut Vec<u8>,
     ) -> Option<Record<'a>> {
         let (target, payload) = body.split_at(header.target_len as usize);
         Record::from_parts(
@@ -267,10 +283,11 @@ impl<'a> Record<'a> {
             thread,
             target,
             payload,
+            msg_buf,
         )
     }
 
-    /// A record from its parts; `None` when a `Fields` payload is malformed.
+    /// A record from its parts; `None` when the payload is malformed.
     #[inline]
     pub(crate) fn from_parts(
         kind: RecordKind,
@@ -279,10 +296,27 @@ impl<'a> Record<'a> {
         thread: u32,
         target: &'a [u8],
         payload: &'a [u8],
+        msg_buf: &'a mut Vec<u8>,
     ) -> Option<Record<'a>> {
-        let (msg, fields) = match kind {
-            RecordKind::Text => (payload, &[][..]),
-            RecordKind::Fields => field::split_payload(payload)?,
+        let (target, msg, fields, spans) = match kind {
+            RecordKind::Text | RecordKind::Raw => (target, payload, &[][..], &[][..]),
+            RecordKind::Fields => {
+                let (msg, fields) = field::split_payload(payload)?;
+                (target, msg, fields, &[][..])
+            }
+            RecordKind::Scoped => {
+                let (msg, fields, spans) = field::split_scoped(payload)?;
+                (target, msg, fields, spans)
+            }
+            RecordKind::Deferred => {
+                let (cs, values) = deferred::decode::split(payload)?;
+                msg_buf.clear();
+                if !deferred::render::render(msg_buf, cs, values) {
+                    return None;
+                }
+                let target = cs.target.map_or(target, str::as_bytes);
+                (target, &msg_buf[..], &[][..], &[][..])
+            }
         };
         Some(Record {
             unix_nanos,
@@ -291,6 +325,8 @@ impl<'a> Record<'a> {
             target,
             msg,
             fields,
+            spans,
+            raw: kind == RecordKind::Raw,
         })
     }
 }
@@ -303,6 +339,8 @@ pub(crate) struct Formatter {
     keys: KeySet,
     /// A sink's own format, used instead of `format`.
     custom: Option<Box<dyn RecordFormat>>,
+    /// Member names of one span object in JSON's `spans` (`name` fixed).
+    span_keys: KeySet,
 }
 
 impl std::fmt::Debug for Formatter {
@@ -326,6 +364,10 @@ impl Formatter {
                 Layout::Json => json::fixed_names(&format),
             }),
             custom: None,
+            span_keys: KeySet::new(match format.layout {
+                Layout::Text => Vec::new(),
+                Layout::Json => vec!["name"],
+            }),
         }
     }
 
@@ -349,9 +391,15 @@ impl Formatter {
         if let Some(c) = &mut self.custom {
             return c.write(out, rec);
         }
+        if rec.raw {
+            return spans::write_raw(out, rec.msg);
+        }
         match self.format.layout {
             Layout::Text => text::write(out, &mut self.time, &self.format, rec),
-            Layout::Json => json::write(out, &mut self.time, &mut self.keys, &self.format, rec),
+            Layout::Json => {
+                let keys = (&mut self.keys, &mut self.span_keys);
+                json::write(out, &mut self.time, keys, &self.format, rec)
+            }
         }
     }
 }
@@ -389,6 +437,8 @@ pub(crate) mod testing {
             target: target.as_bytes(),
             msg: msg.as_bytes(),
             fields,
+            spans: &[],
+            raw: false,
         }
     }
 }

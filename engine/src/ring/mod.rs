@@ -16,33 +16,6 @@ pub(crate) use overwrite::{overwrite_ring, OverwriteConsumer, OverwriteProducer}
 
 use crate::record::Frames;
 
-/// The writing end of a producer's ring.
-pub(crate) enum RingWriter {
-    Lossless(ByteProducer),
-    Overwrite(OverwriteProducer),
-}
-
-impl RingWriter {
-    /// The largest framed record the ring can ever hold.
-    #[inline]
-    pub(crate) fn max_record_len(&self) -> usize {
-        match self {
-            RingWriter::Lossless(p) => p.capacity(),
-            RingWriter::Overwrite(p) => p.max_record_len(),
-        }
-    }
-
-    /// Ring bytes a record of `len` framed bytes takes (whole slots for the
-    /// overwrite ring).
-    #[inline]
-    pub(crate) fn bytes_used(&self, len: usize) -> usize {
-        match self {
-            RingWriter::Lossless(_) => len,
-            RingWriter::Overwrite(_) => overwrite::record_slots(len) * overwrite::SLOT_BYTES,
-        }
-    }
-}
-
 /// The reading end of a producer's ring, as the writer holds it.
 pub(crate) enum RingReader {
     Lossless(ByteConsumer),
@@ -68,20 +41,19 @@ impl OverwriteReader {
     }
 }
 
-/// A new ring of `capacity` bytes: lossless, or overwriting for `DropOldest`.
-pub(crate) fn new_ring(capacity: usize, overwrite: bool) -> (RingWriter, RingReader) {
-    if overwrite {
-        let (p, c) = overwrite_ring(capacity);
-        let r = OverwriteReader {
-            consumer: c,
-            counted: 0,
-            scratch: Vec::new(),
-        };
-        (RingWriter::Overwrite(p), RingReader::Overwrite(r))
-    } else {
-        let (p, c) = byte_ring(capacity);
-        (RingWriter::Lossless(p), RingReader::Lossless(c))
-    }
+/// The reading end of a new overwrite ring of `capacity` bytes.
+pub(crate) fn overwrite_reader(c: OverwriteConsumer) -> RingReader {
+    RingReader::Overwrite(OverwriteReader {
+        consumer: c,
+        counted: 0,
+        scratch: Vec::new(),
+    })
+}
+
+/// Ring bytes a record of `len` framed bytes takes in an overwrite ring.
+#[inline]
+pub(crate) fn overwrite_bytes_used(len: usize) -> usize {
+    overwrite::record_slots(len) * overwrite::SLOT_BYTES
 }
 
 impl RingReader {

@@ -4,8 +4,8 @@ use super::*;
 use crate::clock::Clock;
 use crate::format::Timestamp;
 use crate::io::pwrite::Pwrite;
-use crate::policy::{Mode, Policy};
-use crate::shared::lock;
+use crate::policy::{Formatting, Mode, Policy, Prefault};
+use crate::shared::{lock, CallConfig};
 use crate::sink::MemorySink;
 use std::sync::{Arc, Mutex};
 
@@ -15,9 +15,12 @@ fn shared() -> Shared {
         Level::Trace,
         Policy::Block,
         Mode::Async,
+        CallConfig {
+            formatting: Formatting::Deferred,
+            prefault: Prefault::Ring,
+        },
         4096,
         Clock::Realtime,
-        crate::fork::Lineage::for_tests(),
     )
 }
 
@@ -29,6 +32,8 @@ fn rec(nanos: u64, level: Level, msg: &str) -> Record<'_> {
         target: b"t",
         msg: msg.as_bytes(),
         fields: &[],
+        spans: &[],
+        raw: false,
     }
 }
 
@@ -211,7 +216,7 @@ fn errors_a_sink_survives_are_counted_without_dropping() {
     let s = sh.stats();
     assert_eq!((s.written, s.dropped, s.errors), (3, 0, 1));
     assert_eq!(
-        *lock(&sh.recent_errors),
+        lock(&sh.recent_errors).list,
         ["rotating: rename refused".to_owned()]
     );
 }
@@ -329,7 +334,7 @@ fn a_failure_is_reported_to_the_sink_before_it_reserves_the_next_offset() {
     let s = sh.stats();
     assert_eq!((s.written, s.dropped, s.errors), (1, 1, 1));
     assert_eq!(
-        *lock(&sh.recent_errors),
+        lock(&sh.recent_errors).list,
         [
             "write to positioned at offset 0 failed after 3 of 15 bytes (1 records dropped): \
           File too large (os error 27)"

@@ -25,12 +25,15 @@
 //!   thread, batch buffers bounded by `batch_bytes` plus one record. A
 //!   message or field set larger than the ring stops being copied once it
 //!   is certain not to fit, and is counted oversized.
-//! - **User code inside a call**: a `Display` or [`FieldValue`] that panics
-//!   counts its call dropped and leaves the thread's producer working; one
-//!   that logs has its record written (before the record it was formatting).
-//!   A sink that logs on the writer thread (or a library it calls through
-//!   the `log` facade) has its records written or counted, never blocks,
-//!   and never loops; `flush` and `shutdown` called there fail at once.
+//! - **User code inside a call**: a `Display`, `Debug` or [`FieldValue`]
+//!   that panics — through the macros, [`Logger::log`], a [`Producer`], the
+//!   `log` facade or the `tracing` layer — counts its call enqueued and
+//!   dropped and leaves the thread's producer working; one that logs has
+//!   its record written (before the record it was formatting). A sink that
+//!   logs on the writer thread (or a library it calls through the `log`
+//!   facade or `tracing`) has its records written or counted, never
+//!   blocks, and never loops; `flush` and `shutdown` called there fail at
+//!   once.
 //! - **Shutdown is bounded**: after [`WriterGuard::shutdown`]'s timeout,
 //!   blocked producers return, in-flight I/O is cancelled and the writer
 //!   ends, counting what it did not write as dropped.

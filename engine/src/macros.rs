@@ -12,6 +12,12 @@
 //! of other types are formatted by the caller with their spec. See
 //! [`Formatting`](crate::Formatting) to make the caller format everything.
 //!
+//! A message that cannot fit the ring is counted oversized without its
+//! arguments being copied when that is certain beforehand (only `{}`
+//! placeholders, whose text holds each string whole), and always when the
+//! arguments take more than 4 GiB in binary, whatever the precision of
+//! their placeholders.
+//!
 //! Structured fields come before the message, separated from it by `;`:
 //! `info!(logger, user = "alice", id = 42; "request {}", path)`. Each value
 //! is anything implementing [`FieldValue`](crate::FieldValue) (strings,

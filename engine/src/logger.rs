@@ -171,12 +171,19 @@ impl Logger {
     /// takes (a record no sink wants is not accepted, rather than accepted
     /// and lost).
     pub fn set_level(&self, level: Level) {
+        self.set_own_level(level);
         // In a forked child, the successor's level follows too.
-        for l in [Some(self), self.here_if_started()].into_iter().flatten() {
-            let sh = &l.shared;
-            sh.filter.set_default(level, &sh.hot.level);
-            sh.front_ends.filter_changed(sh);
+        if !self.shared.is_here() {
+            if let Some(successor) = self.here_if_started() {
+                successor.set_own_level(level);
+            }
         }
+    }
+
+    fn set_own_level(&self, level: Level) {
+        let sh = &self.shared;
+        sh.filter.set_default(level, &sh.hot.level);
+        sh.front_ends.filter_changed(sh);
     }
 
     /// The logger serving this process: `self`, or in a forked child the

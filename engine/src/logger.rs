@@ -259,6 +259,26 @@ impl Logger {
         target: &str,
         args: A,
     ) {
+        if !A::PREFORMATS {
+            // No user code runs: straight to the producer (its own buffer
+            // serves a slow path).
+            return self
+                .here()
+                .with_producer(|p| p.__log_deferred(cs, level, target, args));
+        }
+        self.log_deferred_preformatted(cs, level, target, args);
+    }
+
+    /// [`Logger::__log_deferred`] of arguments some of which are formatted
+    /// by user code (see the module docs).
+    #[inline(never)]
+    fn log_deferred_preformatted<A: EncodeArgs>(
+        &self,
+        cs: &'static CallSite,
+        level: Level,
+        target: &str,
+        args: A,
+    ) {
         let logged = LOCAL
             .try_with(|local| {
                 let mut pre = local.scratch.take();

@@ -230,7 +230,11 @@ impl Producer {
         let level = self.shared.filter.default_level();
         let s = (self.shared.lineage).successor(level, self.shared.is_closed());
         // The inherited producer is dropped: that takes no lock (see Drop).
+        // Its formatting buffer is kept: a call may be half-way (user code
+        // that forked).
+        let scratch = std::mem::take(&mut self.scratch);
         *self = Producer::register(&s.logger.shared, s.logger.sync_writer.as_ref());
+        self.scratch = scratch;
     }
 
     /// Counts the call and commits the record of `kind` whose payload is
@@ -260,6 +264,8 @@ impl Producer {
         fill: impl FnOnce(&mut Vec<u8>, usize),
     ) {
         fill_payload(&self.shared, &mut self.scratch, fill);
+        // The user code may have forked: the record is this process's.
+        self.follow_fork();
         if self.admit() {
             let clock = self.shared.clock.now_raw();
             self.commit(kind, level, clock, target, Payload::Scratch);
@@ -306,6 +312,10 @@ impl Producer {
         self.follow_fork();
         let mut pre = std::mem::take(&mut self.scratch);
         let values_len = measure(&self.shared, &args, &mut pre);
+        if A::PREFORMATS {
+            // The user code may have forked: the record is this process's.
+            self.follow_fork();
+        }
         self.log_measured(cs, level, target, &args, &mut pre, values_len);
         self.scratch = pre;
     }

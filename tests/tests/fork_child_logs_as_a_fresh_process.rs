@@ -281,3 +281,86 @@ fn wait(pid: libc::pid_t) -> i32 {
     assert!(libc::WIFEXITED(status), "status {status:#x}");
     libc::WEXITSTATUS(status)
 }
+
+/// Forks (once) while being formatted, as user code inside a log call may.
+#[derive(Default)]
+struct Forks(std::cell::Cell<Option<libc::pid_t>>);
+
+impl std::fmt::Display for Forks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.get().is_none() {
+            // SAFETY: the scenario process; the child only logs, flushes
+            // and exits.
+            self.0.set(Some(unsafe { libc::fork() }));
+        }
+        f.write_str("forked")
+    }
+}
+
+/// A `Display` forks inside a call through a `Logger`, an explicit
+/// `Producer` and a fields call: each process finishes the call it was in
+/// — the child's record is written by the child's writer and counted in
+/// its stats, the parent's by the parent's — so each line is in the file
+/// twice, once per process.
+#[test]
+fn a_display_that_forks_inside_a_call() {
+    if std::env::var(SCENARIO).is_err() {
+        let (_dir, path) = uringlog_tests::temp_log("fork.log");
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "a_display_that_forks_inside_a_call",
+                "--nocapture",
+            ])
+            .env(SCENARIO, "pwrite")
+            .env(LOG, &path)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "scenario failed: {stderr}");
+        let mut lines: Vec<String> = uringlog_tests::read_lines(&path)
+            .iter()
+            .map(|l| l.rsplit(": ").next().unwrap().to_owned())
+            .collect();
+        lines.sort();
+        assert_eq!(
+            lines,
+            [
+                "\"fields\" v=forked",
+                "\"fields\" v=forked",
+                "explicit forked",
+                "explicit forked",
+                "logger forked",
+                "logger forked"
+            ]
+        );
+        return;
+    }
+    let path = std::env::var(LOG).unwrap();
+    let (logger, guard) = Logger::builder()
+        .sink(FileSink::new(path).unwrap())
+        .backend(Backend::Pwrite)
+        .build()
+        .unwrap();
+    let mut explicit = logger.producer();
+    for call in 0..3 {
+        let f = Forks::default();
+        match call {
+            0 => uringlog::info!(logger, "logger {}", f),
+            1 => uringlog::info!(explicit, "explicit {}", f),
+            _ => uringlog::info!(logger, v = uringlog::display(&f); "fields"),
+        }
+        let pid = f.0.get().expect("formatted once");
+        if pid == 0 {
+            // The child: its own record only, written by its own writer.
+            let ok = logger.flush().is_ok() && {
+                let s = logger.stats();
+                (s.enqueued, s.written, s.dropped) == (1, 1, 0)
+            };
+            std::process::exit(if ok { 0 } else { 1 });
+        }
+        assert_eq!(wait(pid), 0, "the child of call {call} failed");
+    }
+    let s = guard.shutdown(uringlog_tests::SHUTDOWN).unwrap();
+    assert_eq!((s.enqueued, s.written, s.dropped), (3, 3, 0), "{s:?}");
+}

@@ -97,6 +97,14 @@ impl Logger {
         }
     }
 
+    /// The handle itself, borrowed: the macros evaluate their logger
+    /// expression once through it (a `Producer` is borrowed mutably).
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn __by_ref(&self) -> &Logger {
+        self
+    }
+
     /// A deferred call (what the macros expand to, after the level check).
     #[doc(hidden)]
     #[inline]

@@ -170,6 +170,14 @@ impl Producer {
         }
     }
 
+    /// The producer itself, borrowed mutably: the macros evaluate their
+    /// logger expression once through it (a `Logger` is borrowed shared).
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn __by_ref(&mut self) -> &mut Producer {
+        self
+    }
+
     /// [`Producer::log`] after the level check (the macros' fallback).
     #[doc(hidden)]
     #[inline]

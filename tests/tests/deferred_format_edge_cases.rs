@@ -1,14 +1,15 @@
 //! Format strings and arguments as real code writes them, through the
 //! logging macros: arguments that move a value (`opt.unwrap()`, `r?`,
 //! `fut.await`), each argument, the level and the logger expression
-//! evaluated once (and the arguments only when the level is enabled), odd
-//! specs and edge values compared with `format!`, hygiene
-//! (`no_implicit_prelude`, shadowed prelude names, locals named like the
-//! expansion's), nested macros, generic code and strings at the ring's
-//! capacity.
+//! evaluated once (and the arguments only when the level is enabled),
+//! width and precision arguments out of `core::fmt`'s range, odd specs and
+//! edge values compared with `format!`, hygiene (`no_implicit_prelude`,
+//! shadowed prelude names, locals named like the expansion's), nested
+//! macros, generic code and strings at the ring's capacity.
 
 use std::cell::Cell;
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::pin;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 use uringlog::{
@@ -178,6 +179,72 @@ fn the_logger_the_level_and_each_argument_are_evaluated_once() {
             ],
             "{mode:?} {formatting:?}"
         );
+    }
+}
+
+/// What `f` returns, or its panic message.
+fn outcome(f: impl FnOnce() -> String) -> Result<String, String> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|e| match e.downcast::<String>() {
+        Ok(s) => *s,
+        Err(e) => e
+            .downcast::<&str>()
+            .map(|s| (*s).to_owned())
+            .unwrap_or_default(),
+    })
+}
+
+/// `format!` of a string and the same statement through the macros.
+type FormatAndLog<'a> = (&'a dyn Fn() -> String, &'a dyn Fn());
+
+#[test]
+fn a_count_out_of_range_fails_in_the_caller_as_format_does() {
+    for (mode, formatting) in CONFIGS {
+        let (l, guard, out) = json_logger(mode, formatting, Policy::Block, 1 << 20);
+        let mut want = Vec::new();
+        // `core::fmt` takes counts up to `u16::MAX` (and panics above,
+        // since Rust 1.87); the macros must do what `format!` does.
+        for w in [65_535usize, 65_536, 70_000, usize::MAX] {
+            let p = w;
+            let cases: [FormatAndLog<'_>; 4] = [
+                (&|| format!("{:w$}|", 1), &|| {
+                    uringlog::info!(l, "{:w$}|", 1)
+                }),
+                (&|| format!("{:.p$}|", 1.5), &|| {
+                    uringlog::info!(l, "{:.p$}|", 1.5)
+                }),
+                (&|| format!("{:.*}|", p, "s"), &|| {
+                    uringlog::info!(l, "{:.*}|", p, "s")
+                }),
+                (&|| format!("{:>1$?}|", Some(1), w), &|| {
+                    uringlog::info!(l, "{:>1$?}|", Some(1), w)
+                }),
+            ];
+            for (i, (format, log)) in cases.into_iter().enumerate() {
+                let expected = outcome(format);
+                let logged = outcome(|| {
+                    log();
+                    String::new()
+                });
+                match &expected {
+                    Ok(text) => {
+                        assert!(logged.is_ok(), "{w} case {i}: {logged:?}");
+                        want.push(text.clone());
+                    }
+                    Err(e) => assert_eq!(logged.as_ref(), Err(e), "{w} case {i}"),
+                }
+            }
+        }
+        uringlog::info!(l, "after {}", 1);
+        want.push("after 1".into());
+        let s = guard.shutdown(SHUTDOWN).unwrap();
+        // A call that fails as `format!` would is never admitted.
+        let n = want.len() as u64;
+        assert_eq!(
+            (s.enqueued, s.written, s.dropped),
+            (n, n, 0),
+            "{mode:?} {formatting:?}"
+        );
+        assert_eq!(msgs(&out), want, "{mode:?} {formatting:?}");
     }
 }
 

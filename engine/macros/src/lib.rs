@@ -259,7 +259,7 @@ fn deferred_call(input: &Input, lit: &LitStr, args: &[Arg], parsed: &spec::Parse
         elements.push(element(krate, h, &bindings));
         for extra in [h.width_arg, h.precision_arg].into_iter().flatten() {
             let b = &bindings[extra];
-            elements.push(quote!(#krate::__private::PlainArg::new(#b)));
+            elements.push(quote!(#krate::__private::PlainArg::count(#b)));
         }
     }
     let tuple = nest(elements);

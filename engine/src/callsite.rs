@@ -34,6 +34,8 @@ pub struct CallSite {
     pub(crate) slots: &'static [Slot],
     /// Total bytes of `pieces`.
     pub(crate) pieces_len: usize,
+    /// The logger's filter decision for `target`, cached (see `filter`).
+    pub(crate) filter: crate::filter::CallsiteCache,
 }
 
 impl CallSite {
@@ -57,6 +59,7 @@ impl CallSite {
             i += 1;
         }
         CallSite {
+            filter: crate::filter::CallsiteCache::new(),
             pieces_len,
             level,
             target,

@@ -74,12 +74,12 @@ pub const fn __field_key(ident: &'static str) -> &'static str {
 macro_rules! log {
     ($logger:expr, $level:expr, target: $target:expr, $($key:ident = $value:expr),+ ; $($arg:tt)+) => {{
         let level: $crate::Level = $level;
-        match ($logger).__by_ref() {
-            logger => {
-                if logger.enabled(level) {
+        match (($logger).__by_ref(), $target) {
+            (logger, target) => {
+                if logger.enabled_for(level, target) {
                     logger.__log_fields(
                         level,
-                        $target,
+                        target,
                         &[$((
                             const { $crate::__field_key(::core::stringify!($key)) },
                             &$value as &dyn $crate::FieldValue,

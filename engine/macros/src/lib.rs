@@ -219,10 +219,10 @@ fn fallback(input: &Input) -> Tokens {
     };
     quote! {{
         let __level: #krate::Level = #level;
-        match (#logger).__by_ref() {
-            __logger => {
-                if __logger.enabled(__level) {
-                    __logger.__log_args(__level, #target, ::core::format_args!(#rest));
+        match ((#logger).__by_ref(), #target) {
+            (__logger, __target) => {
+                if __logger.enabled_for(__level, __target) {
+                    __logger.__log_args(__level, __target, ::core::format_args!(#rest));
                 }
             }
         }
@@ -274,9 +274,9 @@ fn deferred_call(input: &Input, lit: &LitStr, args: &[Arg], parsed: &spec::Parse
             &[#(#slots),*],
         );
         let __level: #krate::Level = #level;
-        match (#logger).__by_ref() {
-            __logger => {
-                if __logger.enabled(__level) {
+        match ((#logger).__by_ref(), #runtime_target) {
+            (__logger, __target) => {
+                if __logger.__enabled_at_site(__level, &__URINGLOG_CALLSITE, __target) {
                     #[allow(unused_imports)]
                     use #krate::__private::{ViaFmt as _, ViaPlain as _};
                     match (#(&(#exprs),)*) {
@@ -284,7 +284,7 @@ fn deferred_call(input: &Input, lit: &LitStr, args: &[Arg], parsed: &spec::Parse
                             if false {
                                 let _ = ::core::format_args!(#lit #(, #check_args)*);
                             }
-                            __logger.__log_deferred(&__URINGLOG_CALLSITE, __level, #runtime_target, #tuple);
+                            __logger.__log_deferred(&__URINGLOG_CALLSITE, __level, __target, #tuple);
                         }
                     }
                 }

@@ -27,16 +27,18 @@ pub(super) fn fixed_names(f: &Format) -> Vec<&'static str> {
         names.push("target");
     }
     names.push("msg");
+    // The span scope of `tracing` events (see `spans`).
+    names.push("spans");
     names
 }
 
 /// Appends one JSON object and a newline for `rec`; `keys` was made with
-/// the `fixed_names` of `f`.
+/// the `fixed_names` of `f`, `span_keys` with `name` (see `spans`).
 #[inline]
 pub(super) fn write(
     out: &mut Vec<u8>,
     time: &mut TimeCache,
-    keys: &mut KeySet,
+    (keys, span_keys): (&mut KeySet, &mut KeySet),
     f: &Format,
     rec: &Record<'_>,
 ) {
@@ -65,6 +67,9 @@ pub(super) fn write(
         keys.clear();
         write_fields(out, keys, rec.fields);
     }
+    if !rec.spans.is_empty() {
+        super::spans::write_json(out, span_keys, rec.spans);
+    }
     out.extend_from_slice(b"}\n");
 }
 
@@ -77,7 +82,7 @@ fn string(out: &mut Vec<u8>, s: &[u8]) {
 }
 
 /// Appends `,"key":value` for each encoded field, keys made unique.
-fn write_fields(out: &mut Vec<u8>, keys: &mut KeySet, fields: &[u8]) {
+pub(super) fn write_fields(out: &mut Vec<u8>, keys: &mut KeySet, fields: &[u8]) {
     for (key, value) in Fields::new(fields) {
         out.extend_from_slice(b",\"");
         let start = out.len();

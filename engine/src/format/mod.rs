@@ -18,6 +18,7 @@ mod digits;
 mod escape;
 mod json;
 mod keys;
+mod spans;
 mod text;
 mod time;
 
@@ -216,6 +217,11 @@ pub struct Record<'a> {
     pub(crate) msg: &'a [u8],
     /// Encoded fields (see `field`); empty for plain text records.
     pub(crate) fields: &'a [u8],
+    /// Encoded span scope, root first (see `field::Spans`); empty unless
+    /// the record came through the `tracing` layer inside spans.
+    pub(crate) spans: &'a [u8],
+    /// `msg` is a whole line formatted by the caller, written as is.
+    pub(crate) raw: bool,
 }
 
 impl<'a> Record<'a> {
@@ -247,6 +253,13 @@ impl<'a> Record<'a> {
     /// The structured fields, in call order.
     pub fn fields(&self) -> Fields<'a> {
         Fields::new(self.fields)
+    }
+
+    /// Whether the message is a whole line the caller formatted
+    /// (`uringlog::tracing::make_writer`), which the built-in formats
+    /// write as is.
+    pub fn is_preformatted(&self) -> bool {
+        self.raw
     }
 }
 
@@ -285,11 +298,15 @@ impl<'a> Record<'a> {
         payload: &'a [u8],
         msg_buf: &'a mut Vec<u8>,
     ) -> Option<Record<'a>> {
-        let (target, msg, fields) = match kind {
-            RecordKind::Text => (target, payload, &[][..]),
+        let (target, msg, fields, spans) = match kind {
+            RecordKind::Text | RecordKind::Raw => (target, payload, &[][..], &[][..]),
             RecordKind::Fields => {
                 let (msg, fields) = field::split_payload(payload)?;
-                (target, msg, fields)
+                (target, msg, fields, &[][..])
+            }
+            RecordKind::Scoped => {
+                let (msg, fields, spans) = field::split_scoped(payload)?;
+                (target, msg, fields, spans)
             }
             RecordKind::Deferred => {
                 let (cs, values) = deferred::decode::split(payload)?;
@@ -298,7 +315,7 @@ impl<'a> Record<'a> {
                     return None;
                 }
                 let target = cs.target.map_or(target, str::as_bytes);
-                (target, &msg_buf[..], &[][..])
+                (target, &msg_buf[..], &[][..], &[][..])
             }
         };
         Some(Record {
@@ -308,6 +325,8 @@ impl<'a> Record<'a> {
             target,
             msg,
             fields,
+            spans,
+            raw: kind == RecordKind::Raw,
         })
     }
 }
@@ -320,6 +339,8 @@ pub(crate) struct Formatter {
     keys: KeySet,
     /// A sink's own format, used instead of `format`.
     custom: Option<Box<dyn RecordFormat>>,
+    /// Member names of one span object in JSON's `spans` (`name` fixed).
+    span_keys: KeySet,
 }
 
 impl std::fmt::Debug for Formatter {
@@ -343,6 +364,10 @@ impl Formatter {
                 Layout::Json => json::fixed_names(&format),
             }),
             custom: None,
+            span_keys: KeySet::new(match format.layout {
+                Layout::Text => Vec::new(),
+                Layout::Json => vec!["name"],
+            }),
         }
     }
 
@@ -366,9 +391,15 @@ impl Formatter {
         if let Some(c) = &mut self.custom {
             return c.write(out, rec);
         }
+        if rec.raw {
+            return spans::write_raw(out, rec.msg);
+        }
         match self.format.layout {
             Layout::Text => text::write(out, &mut self.time, &self.format, rec),
-            Layout::Json => json::write(out, &mut self.time, &mut self.keys, &self.format, rec),
+            Layout::Json => {
+                let keys = (&mut self.keys, &mut self.span_keys);
+                json::write(out, &mut self.time, keys, &self.format, rec)
+            }
         }
     }
 }
@@ -406,6 +437,8 @@ pub(crate) mod testing {
             target: target.as_bytes(),
             msg: msg.as_bytes(),
             fields,
+            spans: &[],
+            raw: false,
         }
     }
 }

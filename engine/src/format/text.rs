@@ -31,6 +31,9 @@ pub(super) fn write(out: &mut Vec<u8>, time: &mut TimeCache, f: &Format, rec: &R
         push_u64(out, rec.thread as u64);
         out.extend_from_slice(b"] ");
     }
+    if !rec.spans.is_empty() {
+        super::spans::write_text(out, rec.spans);
+    }
     if f.target {
         escape::push_utf8::<TargetText>(out, rec.target);
         out.extend_from_slice(b": ");
@@ -54,6 +57,7 @@ fn coloured(level: Level) -> &'static [u8] {
         Level::Info => b"\x1b[32mINFO\x1b[0m ",
         Level::Debug => b"\x1b[34mDEBUG\x1b[0m",
         Level::Trace => b"\x1b[35mTRACE\x1b[0m",
+        Level::Off => b"OFF  ", // a minimum level only, never a record's
     }
 }
 
@@ -61,17 +65,22 @@ fn coloured(level: Level) -> &'static [u8] {
 fn write_fields(out: &mut Vec<u8>, fields: &[u8]) {
     for (key, value) in Fields::new(fields) {
         out.push(b' ');
-        push_text_token(out, key, false);
-        out.push(b'=');
-        match value {
-            Value::Str(s) | Value::Bytes(s) => push_text_token(out, s, reads_as_non_string(s)),
-            Value::I64(v) => push_i64(out, v),
-            Value::U64(v) => push_u64(out, v),
-            Value::F64(v) => push_float(out, v),
-            Value::F32(v) => push_float(out, v),
-            Value::Bool(v) => out.extend_from_slice(if v { b"true" } else { b"false" }),
-            Value::Null => out.extend_from_slice(b"null"),
-        }
+        push_field(out, key, value);
+    }
+}
+
+/// Appends `key=value`.
+pub(super) fn push_field(out: &mut Vec<u8>, key: &[u8], value: Value<'_>) {
+    push_text_token(out, key, false);
+    out.push(b'=');
+    match value {
+        Value::Str(s) | Value::Bytes(s) => push_text_token(out, s, reads_as_non_string(s)),
+        Value::I64(v) => push_i64(out, v),
+        Value::U64(v) => push_u64(out, v),
+        Value::F64(v) => push_float(out, v),
+        Value::F32(v) => push_float(out, v),
+        Value::Bool(v) => out.extend_from_slice(if v { b"true" } else { b"false" }),
+        Value::Null => out.extend_from_slice(b"null"),
     }
 }
 

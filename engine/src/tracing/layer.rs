@@ -62,14 +62,16 @@ where
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
+        // The values' `Debug` runs user code: before the span's extensions
+        // are locked, so a panic there cannot poison them (every later
+        // event in the span would panic) and code that reads the span
+        // cannot deadlock on them.
+        let mut fields = Vec::new();
+        values.record(&mut FieldsVisitor(&mut fields));
         let mut ext = span.extensions_mut();
         match ext.get_mut::<SpanFields>() {
-            Some(f) => values.record(&mut FieldsVisitor(&mut f.0)),
-            None => {
-                let mut fields = Vec::new();
-                values.record(&mut FieldsVisitor(&mut fields));
-                ext.insert(SpanFields(fields));
-            }
+            Some(f) => f.0.extend_from_slice(&fields),
+            None => ext.insert(SpanFields(fields)),
         }
     }
 

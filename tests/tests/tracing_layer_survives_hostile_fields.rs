@@ -1,0 +1,57 @@
+//! `uringlog::tracing::layer` under fields a hostile caller records: a
+//! `Debug` that panics in `span.record(..)` fails that call only (the
+//! span's later events still log, with the fields recorded before).
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use tracing::field;
+use tracing_subscriber::prelude::*;
+use uringlog::{Format, Logger, MemoryHandle, MemorySink, Timestamp, WriterGuard};
+use uringlog_tests::SHUTDOWN;
+
+fn text_logger() -> (Logger, WriterGuard, MemoryHandle) {
+    let (sink, out) = MemorySink::new();
+    let (logger, guard) = Logger::builder()
+        .sink(sink)
+        .format(Format::text().timestamp(Timestamp::Off).without_target())
+        .build()
+        .unwrap();
+    (logger, guard, out)
+}
+
+/// Runs `f` with a subscriber made of the registry and `logger`'s layer.
+fn traced(logger: &Logger, f: impl FnOnce()) {
+    let subscriber = tracing_subscriber::registry().with(uringlog::tracing::layer(logger));
+    tracing::subscriber::with_default(subscriber, f);
+}
+
+struct Boom;
+impl std::fmt::Debug for Boom {
+    fn fmt(&self, _f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        panic!("a value that panics")
+    }
+}
+
+#[test]
+fn a_panic_in_on_record_leaves_the_span_usable() {
+    let (logger, guard, out) = text_logger();
+    traced(&logger, || {
+        let span = tracing::info_span!("req", id = 7u64, a = field::Empty, b = field::Empty);
+        let _e = span.enter();
+        span.record("a", 1u8);
+        let r = catch_unwind(AssertUnwindSafe(|| span.record("b", field::debug(Boom))));
+        assert!(r.is_err(), "the recording call panics, as the value did");
+        // Before: the span's extensions were poisoned, and this panicked.
+        tracing::info!("after");
+        span.record("b", "ok");
+        tracing::info!("again");
+    });
+    let s = guard.shutdown(SHUTDOWN).unwrap();
+    assert_eq!(
+        out.lines(),
+        [
+            "INFO  req{id=7 a=1}: after",
+            "INFO  req{id=7 a=1 b=ok}: again"
+        ]
+    );
+    assert_eq!((s.enqueued, s.written, s.dropped), (2, 2, 0));
+}

@@ -1,6 +1,7 @@
 //! `uringlog::tracing::layer` under fields a hostile caller records: a
 //! `Debug` that panics in `span.record(..)` fails that call only (the
-//! span's later events still log, with the fields recorded before).
+//! span's later events still log, with the fields recorded before), and a
+//! `message` of any type is the message, as the fmt layer shows it.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use tracing::field;
@@ -54,4 +55,45 @@ fn a_panic_in_on_record_leaves_the_span_usable() {
         ]
     );
     assert_eq!((s.enqueued, s.written, s.dropped), (2, 2, 0));
+}
+
+#[derive(Debug)]
+struct Failure;
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("disk on fire")
+    }
+}
+impl std::error::Error for Failure {}
+
+#[test]
+fn a_message_of_any_type_is_the_message() {
+    let (logger, guard, out) = text_logger();
+    traced(&logger, || {
+        tracing::info!(message = 5u8);
+        tracing::info!(message = -5i64, k = 1u8);
+        tracing::info!(k = 1u8, message = 2.5f64);
+        tracing::info!(message = true);
+        tracing::info!(message = u128::MAX);
+        let err: &(dyn std::error::Error + 'static) = &Failure;
+        tracing::info!(message = err);
+        tracing::info!(message = ?Some(1));
+        tracing::info!(message = %"shown");
+    });
+    guard.shutdown(SHUTDOWN).unwrap();
+    assert_eq!(
+        out.lines(),
+        [
+            "INFO  5",
+            // Followed by fields, the text format quotes a message that
+            // could read as a value.
+            "INFO  \"-5\" k=1",
+            "INFO  \"2.5\" k=1",
+            "INFO  true",
+            "INFO  340282366920938463463374607431768211455",
+            "INFO  disk on fire",
+            "INFO  Some(1)",
+            "INFO  shown",
+        ]
+    );
 }

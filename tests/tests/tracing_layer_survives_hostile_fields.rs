@@ -1,7 +1,8 @@
 //! `uringlog::tracing::layer` under fields a hostile caller records: a
 //! `Debug` that panics in `span.record(..)` fails that call only (the
 //! span's later events still log, with the fields recorded before), and a
-//! `message` of any type is the message, as the fmt layer shows it.
+//! `message` of any type is the message, as the fmt layer shows it; a key
+//! or string holding a brace is quoted inside a span's braces.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use tracing::field;
@@ -94,6 +95,29 @@ fn a_message_of_any_type_is_the_message() {
             "INFO  disk on fire",
             "INFO  Some(1)",
             "INFO  shown",
+        ]
+    );
+}
+
+#[test]
+fn a_brace_in_a_span_field_is_quoted_so_the_braces_close_where_they_should() {
+    let (logger, guard, out) = text_logger();
+    traced(&logger, || {
+        for v in ["a}b", "{", "x:y", "a}: b"] {
+            let span = tracing::info_span!("s", v, "k}" = 1u8);
+            let _e = span.enter();
+            tracing::info!(w = v, "m");
+        }
+    });
+    guard.shutdown(SHUTDOWN).unwrap();
+    // Outside the braces (the event's own fields) a brace needs no quotes.
+    assert_eq!(
+        out.lines(),
+        [
+            "INFO  s{v=\"a}b\" \"k}\"=1}: \"m\" w=a}b",
+            "INFO  s{v=\"{\" \"k}\"=1}: \"m\" w={",
+            "INFO  s{v=x:y \"k}\"=1}: \"m\" w=x:y",
+            "INFO  s{v=\"a}: b\" \"k}\"=1}: \"m\" w=\"a}: b\"",
         ]
     );
 }

@@ -2,7 +2,8 @@
 //! `Debug` that panics in `span.record(..)` fails that call only (the
 //! span's later events still log, with the fields recorded before), and a
 //! `message` of any type is the message, as the fmt layer shows it; a key
-//! or string holding a brace is quoted inside a span's braces.
+//! or string holding a brace is quoted inside a span's braces; an error
+//! keeps its causes.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use tracing::field;
@@ -118,6 +119,58 @@ fn a_brace_in_a_span_field_is_quoted_so_the_braces_close_where_they_should() {
             "INFO  s{v=\"{\" \"k}\"=1}: \"m\" w={",
             "INFO  s{v=x:y \"k}\"=1}: \"m\" w=x:y",
             "INFO  s{v=\"a}: b\" \"k}\"=1}: \"m\" w=\"a}: b\"",
+        ]
+    );
+}
+
+/// An error caused by another.
+#[derive(Debug)]
+struct Wrapped(Failure);
+impl std::fmt::Display for Wrapped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("request failed")
+    }
+}
+impl std::error::Error for Wrapped {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+#[test]
+fn an_error_field_keeps_its_causes_as_the_fmt_layer_does() {
+    let (logger, guard, out) = text_logger();
+    let (sink, fmt_out) = MemorySink::new();
+    let (fmt_logger, fmt_guard) = Logger::builder().sink(sink).build().unwrap();
+    let events = || {
+        let err: &(dyn std::error::Error + 'static) = &Wrapped(Failure);
+        tracing::warn!(err, "io");
+        let plain: &(dyn std::error::Error + 'static) = &Failure;
+        tracing::warn!(plain, "no cause");
+    };
+    traced(&logger, events);
+    let fmt = tracing_subscriber::fmt()
+        .with_writer(uringlog::tracing::make_writer(&fmt_logger))
+        .with_ansi(false)
+        .without_time()
+        .with_target(false)
+        .finish();
+    tracing::subscriber::with_default(fmt, events);
+    guard.shutdown(SHUTDOWN).unwrap();
+    fmt_guard.shutdown(SHUTDOWN).unwrap();
+    assert_eq!(
+        out.lines(),
+        [
+            "WARN  \"io\" err=\"request failed\" err.sources=\"[disk on fire]\"",
+            "WARN  \"no cause\" plain=\"disk on fire\"",
+        ]
+    );
+    // The same fields as the fmt layer (which quotes differently).
+    assert_eq!(
+        fmt_out.lines(),
+        [
+            " WARN io err=request failed err.sources=[disk on fire]",
+            " WARN no cause plain=disk on fire",
         ]
     );
 }

@@ -45,11 +45,32 @@ impl Visit for FieldsVisitor<'_> {
     fn record_bytes(&mut self, field: &Field, value: &[u8]) {
         push_key(self.0, field.name()).bytes(value);
     }
+    /// The error's `Display`; its causes, when it has any, follow as
+    /// `<name>.sources=[cause, its cause, …]`, as the fmt layer shows them.
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
         push_key(self.0, field.name()).display(value);
+        if let Some(source) = value.source() {
+            let key = format!("{}.sources", field.name());
+            push_key(self.0, &key).display(&SourceList(source));
+        }
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         push_key(self.0, field.name()).display(&format_args!("{value:?}"));
+    }
+}
+
+/// An error and its causes, `[a, b]` (each with `Display`).
+struct SourceList<'a>(&'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for SourceList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut list = f.debug_list();
+        let mut next = Some(self.0);
+        while let Some(e) = next {
+            list.entry(&format_args!("{e}"));
+            next = e.source();
+        }
+        list.finish()
     }
 }
 

@@ -640,6 +640,9 @@ fn push_blocking(
     parts: &[&[u8]; 3],
     need: usize,
 ) -> bool {
+    if on_writer_thread(shared) {
+        return false;
+    }
     let mut round = 0u32;
     loop {
         // Keep trying while the writer drains at shutdown: its close makes
@@ -663,6 +666,16 @@ fn push_blocking(
             return false;
         }
     }
+}
+
+/// Whether the caller is the logger's own writer thread: a sink (or a
+/// library it calls, through `log` or `tracing`) logging into its own
+/// logger. Only that thread drains the ring, so waiting for room would
+/// wait for itself forever: the record is refused (counted dropped), as
+/// under `DropNewest`.
+fn on_writer_thread(shared: &Shared) -> bool {
+    let me = std::thread::current().id();
+    shared.signal.thread.get().is_some_and(|w| w.id() == me)
 }
 
 fn park_until_room(ring: &ByteProducer, rs: &RingShared, need: usize) {

@@ -3,7 +3,7 @@
 //! span's later events still log, with the fields recorded before), and a
 //! `message` of any type is the message, as the fmt layer shows it; a key
 //! or string holding a brace is quoted inside a span's braces; an error
-//! keeps its causes.
+//! keeps its causes; a span field recorded again holds its latest value.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use tracing::field;
@@ -173,4 +173,51 @@ fn an_error_field_keeps_its_causes_as_the_fmt_layer_does() {
             " WARN no cause plain=disk on fire",
         ]
     );
+}
+
+#[test]
+fn a_span_field_recorded_again_holds_its_latest_value() {
+    let (sink, out) = MemorySink::new();
+    let (logger, guard) = Logger::builder()
+        .sink(sink)
+        .format(Format::json().timestamp(Timestamp::Off).without_target())
+        .build()
+        .unwrap();
+    traced(&logger, || {
+        let span = tracing::info_span!("req", id = 7u64, status = field::Empty, n = 1u8);
+        let _e = span.enter();
+        span.record("status", 200u16);
+        tracing::info!("first");
+        span.record("status", "failed");
+        span.record("n", 2u8);
+        span.record("status", 503u16);
+        tracing::info!("second");
+    });
+    guard.shutdown(SHUTDOWN).unwrap();
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // Before, the span object held "status":200 and "status#2":503: a
+    // reader of `status` saw the stale value.
+    assert_eq!(
+        lines,
+        [
+            serde_json::json!({"level": "INFO", "msg": "first",
+                "spans": [{"name": "req", "id": 7, "n": 1, "status": 200}]}),
+            serde_json::json!({"level": "INFO", "msg": "second",
+                "spans": [{"name": "req", "id": 7, "n": 2, "status": 503}]}),
+        ]
+    );
+    let keys: Vec<String> = out.lines()[1]
+        .split("\"spans\":")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(keys, ["name", "req", "id", "n", "status"], "each key once");
 }

@@ -3,7 +3,7 @@
 
 use super::visit::{encode_event, FieldsVisitor};
 use super::{level_filter_of, level_of};
-use crate::field::push_span;
+use crate::field::{push_span, replace_fields};
 use crate::logger::Logger;
 use crate::record::RecordKind;
 use tracing_core::span::{Attributes, Id, Record};
@@ -70,7 +70,7 @@ where
         values.record(&mut FieldsVisitor(&mut fields));
         let mut ext = span.extensions_mut();
         match ext.get_mut::<SpanFields>() {
-            Some(f) => f.0.extend_from_slice(&fields),
+            Some(f) => replace_fields(&mut f.0, &fields),
             None => ext.insert(SpanFields(fields)),
         }
     }

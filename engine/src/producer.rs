@@ -183,6 +183,14 @@ impl Producer {
         }
     }
 
+    /// The producer itself, borrowed mutably: the macros evaluate their
+    /// logger expression once through it (a `Logger` is borrowed shared).
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn __by_ref(&mut self) -> &mut Producer {
+        self
+    }
+
     /// Whether a call at `cs` is accepted; see
     /// [`Logger::__enabled_at_site`](crate::Logger::__enabled_at_site).
     #[doc(hidden)]

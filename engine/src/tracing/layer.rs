@@ -3,7 +3,7 @@
 
 use super::visit::{encode_event, FieldsVisitor};
 use super::{level_filter_of, level_of};
-use crate::field::push_span;
+use crate::field::{push_span, replace_fields};
 use crate::logger::Logger;
 use crate::record::RecordKind;
 use tracing_core::span::{Attributes, Id, Record};
@@ -68,18 +68,16 @@ where
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
-        // Encoded before the extensions are locked: the values' `Debug` is
-        // user code, which may log in this span (an event reads them) or
-        // panic (which would poison them).
-        let mut more = Vec::new();
-        values.record(&mut FieldsVisitor(&mut more, self.span_cap()));
+        // The values' `Debug` runs user code: before the span's extensions
+        // are locked, so a panic there cannot poison them (every later
+        // event in the span would panic) and code that reads the span
+        // cannot deadlock on them.
+        let mut fields = Vec::new();
+        values.record(&mut FieldsVisitor(&mut fields, self.span_cap()));
         let mut ext = span.extensions_mut();
         match ext.get_mut::<SpanFields>() {
-            Some(f) => {
-                let room = self.span_cap().saturating_add(1).saturating_sub(f.0.len());
-                f.0.extend_from_slice(&more[..more.len().min(room)]);
-            }
-            None => ext.insert(SpanFields(more)),
+            Some(f) => replace_fields(&mut f.0, &fields),
+            None => ext.insert(SpanFields(fields)),
         }
     }
 

@@ -14,53 +14,75 @@ use tracing_core::field::{Field, Visit};
 const MESSAGE: &str = "message";
 
 /// Encodes every field visited as a structured field (spans, and an
-/// event's fields other than its message), up to `.1` bytes of payload.
+/// event's fields other than its message).
+/// Stops past `.1` bytes of payload.
 pub(super) struct FieldsVisitor<'a>(pub &'a mut Vec<u8>, pub usize);
 
 impl FieldsVisitor<'_> {
-    fn key(&mut self, field: &Field) -> crate::field::FieldWriter<'_> {
-        push_key(self.0, field.name(), self.1)
+    fn key(&mut self, name: &str) -> crate::field::FieldWriter<'_> {
+        push_key(self.0, name, self.1)
     }
 }
 
 impl Visit for FieldsVisitor<'_> {
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.key(field).f64(value);
+        self.key(field.name()).f64(value);
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.key(field).i64(value);
+        self.key(field.name()).i64(value);
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.key(field).u64(value);
+        self.key(field.name()).u64(value);
     }
     fn record_i128(&mut self, field: &Field, value: i128) {
-        let w = self.key(field);
+        let w = self.key(field.name());
         match i64::try_from(value) {
             Ok(v) => w.i64(v),
             Err(_) => w.display(&value),
         }
     }
     fn record_u128(&mut self, field: &Field, value: u128) {
-        let w = self.key(field);
+        let w = self.key(field.name());
         match u64::try_from(value) {
             Ok(v) => w.u64(v),
             Err(_) => w.display(&value),
         }
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.key(field).bool(value);
+        self.key(field.name()).bool(value);
     }
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.key(field).str(value);
+        self.key(field.name()).str(value);
     }
     fn record_bytes(&mut self, field: &Field, value: &[u8]) {
-        self.key(field).bytes(value);
+        self.key(field.name()).bytes(value);
     }
+    /// The error's `Display`; its causes, when it has any, follow as
+    /// `<name>.sources=[cause, its cause, …]`, as the fmt layer shows them.
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.key(field).display(value);
+        self.key(field.name()).display(value);
+        if let Some(source) = value.source() {
+            let key = format!("{}.sources", field.name());
+            self.key(&key).display(&SourceList(source));
+        }
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.key(field).display(&format_args!("{value:?}"));
+        self.key(field.name()).display(&format_args!("{value:?}"));
+    }
+}
+
+/// An error and its causes, `[a, b]` (each with `Display`).
+struct SourceList<'a>(&'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for SourceList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut list = f.debug_list();
+        let mut next = Some(self.0);
+        while let Some(e) = next {
+            list.entry(&format_args!("{e}"));
+            next = e.source();
+        }
+        list.finish()
     }
 }
 
@@ -94,6 +116,14 @@ struct EventVisitor<'a> {
 }
 
 impl EventVisitor<'_> {
+    /// A message of any other type (`message = 5`): shown with `Debug`,
+    /// as the fmt layer shows it.
+    fn message_debug(&mut self, value: &dyn fmt::Debug) {
+        self.message(|out| {
+            let _ = write!(out, "{value:?}");
+        });
+    }
+
     fn is_message(&self, field: &Field) -> bool {
         !self.has_message && field.name() == MESSAGE
     }
@@ -139,35 +169,63 @@ impl Visit for EventVisitor<'_> {
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         if self.is_message(field) {
-            self.message(|out| {
-                let _ = write!(out, "{value:?}");
-            });
+            self.message_debug(value);
         } else {
             FieldsVisitor(self.out, self.cap).record_debug(field, value);
         }
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
-        FieldsVisitor(self.out, self.cap).record_f64(field, value);
+        if self.is_message(field) {
+            self.message_debug(&value);
+        } else {
+            FieldsVisitor(self.out, self.cap).record_f64(field, value);
+        }
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        FieldsVisitor(self.out, self.cap).record_i64(field, value);
+        if self.is_message(field) {
+            self.message_debug(&value);
+        } else {
+            FieldsVisitor(self.out, self.cap).record_i64(field, value);
+        }
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        FieldsVisitor(self.out, self.cap).record_u64(field, value);
+        if self.is_message(field) {
+            self.message_debug(&value);
+        } else {
+            FieldsVisitor(self.out, self.cap).record_u64(field, value);
+        }
     }
     fn record_i128(&mut self, field: &Field, value: i128) {
-        FieldsVisitor(self.out, self.cap).record_i128(field, value);
+        if self.is_message(field) {
+            self.message_debug(&value);
+        } else {
+            FieldsVisitor(self.out, self.cap).record_i128(field, value);
+        }
     }
     fn record_u128(&mut self, field: &Field, value: u128) {
-        FieldsVisitor(self.out, self.cap).record_u128(field, value);
+        if self.is_message(field) {
+            self.message_debug(&value);
+        } else {
+            FieldsVisitor(self.out, self.cap).record_u128(field, value);
+        }
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        FieldsVisitor(self.out, self.cap).record_bool(field, value);
+        if self.is_message(field) {
+            self.message_debug(&value);
+        } else {
+            FieldsVisitor(self.out, self.cap).record_bool(field, value);
+        }
     }
     fn record_bytes(&mut self, field: &Field, value: &[u8]) {
         FieldsVisitor(self.out, self.cap).record_bytes(field, value);
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        FieldsVisitor(self.out, self.cap).record_error(field, value);
+        if self.is_message(field) {
+            self.message(|out| {
+                let _ = write!(out, "{value}");
+            });
+        } else {
+            FieldsVisitor(self.out, self.cap).record_error(field, value);
+        }
     }
 }

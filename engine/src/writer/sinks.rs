@@ -535,7 +535,7 @@ impl SinkSet {
         let (target, start) = match routed {
             Routed::Io(target, start) => (target, start),
             Routed::Inline => {
-                let c = match write_inline_caught(slot.sink.as_mut(), &b.buf) {
+                let c = match slot.sink.write_inline(&b.buf) {
                     Ok(()) => done_ok(i, b.buf, b.primary, None),
                     Err(e) => failed(i, b.buf, b.primary, None, e),
                 };
@@ -730,19 +730,6 @@ fn report_sink_errors(slot: &mut SinkSlot, shared: &Shared) {
         };
         shared.report_notice(format!("{}: {n}", slot.sink.describe()));
     }
-}
-
-/// A sink's `write_inline` (user code), a panic in it turned into an error:
-/// the batch is counted dropped, as for any failed write, and the writer —
-/// or in sync mode the caller, whose record it is — goes on.
-fn write_inline_caught(sink: &mut dyn Sink, batch: &[u8]) -> io::Result<()> {
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink.write_inline(batch)));
-    r.unwrap_or_else(|p| {
-        let what = (p.downcast_ref::<&str>().copied())
-            .or_else(|| p.downcast_ref::<String>().map(String::as_str))
-            .unwrap_or("a panic");
-        Err(io::Error::other(format!("the sink panicked: {what}")))
-    })
 }
 
 /// Adds a finished batch to the counters: its records written, or dropped.

@@ -59,6 +59,7 @@
 mod builder;
 mod callsite;
 mod clock;
+mod crash_safe;
 mod deferred;
 mod error;
 mod facade;

@@ -38,6 +38,8 @@ pub(crate) mod keeper;
 pub(crate) mod layout;
 pub(crate) mod lock;
 pub(crate) mod recover;
+#[cfg(test)]
+mod recover_tests;
 pub(crate) mod ring;
 
 use crate::error::BuildError;

@@ -92,6 +92,8 @@ pub(crate) struct MappedProducer {
     write: u64,
     /// A recent `free_pos` (reloaded when the ring looks full).
     free: u64,
+    /// `write % capacity`, kept without a division.
+    off: usize,
     /// Sequence number of the next frame.
     seq: u64,
 }
@@ -102,6 +104,7 @@ impl MappedProducer {
             ring,
             write: 0,
             free: 0,
+            off: 0,
             seq: 0,
         }
     }
@@ -128,41 +131,56 @@ impl MappedProducer {
     #[inline]
     pub(crate) fn try_push(&mut self, parts: &[&[u8]; 3]) -> bool {
         let len = parts[0].len() + parts[1].len() + parts[2].len();
-        let framed = layout::framed_len(len) as u64;
+        let framed = layout::framed_len(len);
         let cap = self.ring.capacity as u64;
-        if self.write + framed - self.free > cap {
+        if self.write + framed as u64 - self.free > cap {
             // Acquire: pairs with the keeper's Release store of `free_pos`,
             // so the writer's reads of the released bytes happened before
             // we overwrite them.
             self.free = self.ring.free_pos.load(Ordering::Acquire);
-            if self.write + framed - self.free > cap {
+            if self.write + framed as u64 - self.free > cap {
                 return false;
             }
         }
-        let crc = layout::frame_crc(self.seq, parts);
-        let prefix = layout::frame_prefix(len, crc, self.seq);
-        let mut at = self.write;
-        for p in [&prefix[..], parts[0], parts[1], parts[2]] {
-            self.copy_at(at, p);
-            at += p.len() as u64;
+        // 1. The frame, its crc left zero, then the crc over the bytes in
+        //    place (seq and record: one or two contiguous runs).
+        let start = self.off;
+        let prefix = layout::frame_prefix(len, 0, self.seq);
+        let mut at = self.copy_to(start, &prefix);
+        for p in parts {
+            at = self.copy_to(at, p);
         }
-        let pad = framed as usize - FRAME_PREFIX - len;
-        self.copy_at(at, &[0u8; layout::FRAME_ALIGN][..pad]);
-        self.write += framed;
+        let pad = framed - FRAME_PREFIX - len;
+        let end = self.copy_to(at, &[0u8; layout::FRAME_ALIGN][..pad]);
+        let crc = self.crc_of(self.wrap(start + 8), 8 + len);
+        self.copy_to(self.wrap(start + 4), &crc.to_le_bytes());
+        self.off = end;
+        self.write += framed as u64;
         self.seq += 1;
-        // Release: pairs with the reader's (and a recovering process's)
-        // Acquire load; the frame's bytes are published before the position.
+        // 2. Release: pairs with the reader's (and a recovering process's)
+        //    Acquire load; the frame's bytes are published before the position.
         self.ring
             .header_u64(H_WRITE)
             .store(self.write, Ordering::Release);
         true
     }
 
-    /// Copies `src` to ring position `pos`, wrapping at the end.
+    /// `off` brought back into the data area (`off < 2 * capacity`).
     #[inline]
-    fn copy_at(&mut self, pos: u64, src: &[u8]) {
+    fn wrap(&self, off: usize) -> usize {
+        if off >= self.ring.capacity {
+            off - self.ring.capacity
+        } else {
+            off
+        }
+    }
+
+    /// Copies `src` (at most the capacity) to data offset `off`, wrapping
+    /// at the end; returns the offset after it.
+    #[inline]
+    fn copy_to(&mut self, off: usize, src: &[u8]) -> usize {
         let cap = self.ring.capacity;
-        let off = (pos % cap as u64) as usize;
+        debug_assert!(off < cap && src.len() <= cap);
         let first = src.len().min(cap - off);
         let data = self.ring.data();
         // SAFETY: `off + first <= cap` and `src.len() - first <= cap`, so
@@ -173,6 +191,25 @@ impl MappedProducer {
             std::ptr::copy_nonoverlapping(src.as_ptr(), data.add(off), first);
             std::ptr::copy_nonoverlapping(src.as_ptr().add(first), data, src.len() - first);
         }
+        self.wrap(off + src.len())
+    }
+
+    /// The crc32c of `len` bytes (at most the capacity) from data offset
+    /// `off`, wrapping at the end.
+    #[inline]
+    fn crc_of(&self, off: usize, len: usize) -> u32 {
+        let cap = self.ring.capacity;
+        let first = len.min(cap - off);
+        let data = self.ring.data();
+        // SAFETY: both runs lie inside the data area (as in `copy_to`) in
+        // the unpublished region this producer alone writes, just written.
+        let (a, b) = unsafe {
+            (
+                std::slice::from_raw_parts(data.add(off), first),
+                std::slice::from_raw_parts(data, len - first),
+            )
+        };
+        crc32c::crc32c_append(crc32c::crc32c(a), b)
     }
 }
 

@@ -131,6 +131,7 @@ impl CrashDir {
         // Under the lock the keeper commits with: the ring is either in a
         // commit's list or stamped with that commit's epoch (see `recover::start_pos`).
         let mut rings = lock_mutex(&self.rings);
+        ring::guard_fork(&map);
         write_ring_header(&map, self, shared.thread_id);
         let ring = Arc::new(RingFile::new(map, path, self.capacity, shared));
         rings.push(ring.clone());

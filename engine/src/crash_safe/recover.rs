@@ -303,6 +303,16 @@ fn decode_record(record: &[u8], thread: u32) -> Option<RecoveredRecord> {
     if header.len as usize != record.len() || header.kind == RecordKind::Deferred {
         return None;
     }
+    // Targets and messages are UTF-8 when a producer writes them; the
+    // formatters rely on it.
+    let (target, payload) = record[HEADER_LEN..].split_at(header.target_len as usize);
+    let msg = match header.kind {
+        RecordKind::Text | RecordKind::Raw => payload,
+        _ => crate::field::split_payload(payload)?.0,
+    };
+    if std::str::from_utf8(target).is_err() || std::str::from_utf8(msg).is_err() {
+        return None;
+    }
     Some(RecoveredRecord {
         thread,
         header,

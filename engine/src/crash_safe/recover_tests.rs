@@ -45,6 +45,22 @@ fn image(cap: usize, start: u64, msgs: &[String]) -> Vec<u8> {
     b
 }
 
+/// A ring holding one frame with a valid crc around `record` (any bytes).
+fn image_of_raw(record: &[u8]) -> Vec<u8> {
+    let cap = framed_len(record.len()).max(64);
+    let mut b = vec![0u8; RING_HEADER_LEN + cap];
+    b[..8].copy_from_slice(&RING_MAGIC);
+    put_u32(&mut b, H_VERSION, VERSION);
+    put_u32(&mut b, H_HEADER_LEN, RING_HEADER_LEN as u32);
+    put_u64(&mut b, H_CAPACITY, cap as u64);
+    put_u64(&mut b, H_RELEASED_EPOCH + 16, 1);
+    let prefix = frame_prefix(record.len(), frame_crc(0, &[record]), 0);
+    b[RING_HEADER_LEN..RING_HEADER_LEN + 16].copy_from_slice(&prefix);
+    b[RING_HEADER_LEN + 16..RING_HEADER_LEN + 16 + record.len()].copy_from_slice(record);
+    put_u64(&mut b, H_WRITE, framed_len(record.len()) as u64);
+    b
+}
+
 /// Recovers from ring bytes `b` as of committed epoch 1; also renders
 /// every record, as the writer would.
 fn recover(b: &[u8]) -> Recovered {
@@ -118,6 +134,30 @@ proptest! {
             prop_assert!(pos.is_some(), "recovered a record never written");
             at += pos.unwrap_or(0) + 1;
         }
+    }
+
+    /// Records with a valid crc but any header and payload (a crafted
+    /// file): refused or decoded and formatted, never a panic; deferred
+    /// records (addresses of another process) are always refused.
+    #[test]
+    fn crafted_records_with_valid_crcs_never_panic(
+        kind in 0u8..8,
+        level in any::<u8>(),
+        target_len in 0u16..40,
+        body in proptest::collection::vec(any::<u8>(), 0..200),
+    ) {
+        let mut record = vec![0u8; 16];
+        put_u32(&mut record, 0, (16 + body.len()) as u32);
+        record[4] = kind;
+        record[5] = level;
+        record[6..8].copy_from_slice(&target_len.to_le_bytes());
+        record.extend_from_slice(&body);
+        let r = recover(&image_of_raw(&record));
+        prop_assert!(r.records.len() <= 1);
+        if kind == RecordKind::Deferred as u8 {
+            prop_assert_eq!(r.records.len(), 0);
+        }
+        prop_assert_eq!(r.records.len() as u64 + r.skipped, 1);
     }
 
     /// Random bytes as a ring file or a state file: never a panic.

@@ -18,6 +18,29 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
+/// Set in the child of a `fork`: the child shares the parent's ring
+/// files (`MAP_SHARED`), so its producers must never write them; their
+/// records are counted dropped (in normal mode a forked child's records
+/// are never written either: it has no writer thread).
+static FORKED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_fork_child() {
+    FORKED.store(true, Ordering::Relaxed);
+}
+
+/// Marks forked children (once per process) and keeps the mapping out of
+/// them (`MADV_DONTFORK`), so no child can touch a ring file.
+pub(crate) fn guard_fork(map: &MmapRaw) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // SAFETY: registers a handler that only stores to an atomic, which is
+    // async-signal-safe as a fork child handler must be.
+    ONCE.call_once(|| unsafe {
+        libc::pthread_atfork(None, None, Some(on_fork_child));
+    });
+    // SAFETY: advice on our own mapping; it changes no byte.
+    unsafe { libc::madvise(map.as_mut_ptr().cast(), map.len(), libc::MADV_DONTFORK) };
+}
+
 /// One mapped ring file, shared by its producer, the writer's reader and
 /// the writer's keeper.
 pub(crate) struct RingFile {
@@ -121,9 +144,10 @@ impl MappedProducer {
         self.write + layout::framed_len(len) as u64 - free <= self.ring.capacity as u64
     }
 
-    /// Whether the writer's end is gone (the logger shut down).
+    /// Whether the writer's end is gone (the logger shut down), or this
+    /// is a forked child, which has no writer and must not write the ring.
     pub(crate) fn is_abandoned(&self) -> bool {
-        Arc::strong_count(&self.ring) == 1
+        Arc::strong_count(&self.ring) == 1 || FORKED.load(Ordering::Relaxed)
     }
 
     /// Appends `parts` as one framed record; `false` (nothing written)
@@ -133,6 +157,9 @@ impl MappedProducer {
         let len = parts[0].len() + parts[1].len() + parts[2].len();
         let framed = layout::framed_len(len);
         let cap = self.ring.capacity as u64;
+        if FORKED.load(Ordering::Relaxed) {
+            return false;
+        }
         if self.write + framed as u64 - self.free > cap {
             // Acquire: pairs with the keeper's Release store of `free_pos`,
             // so the writer's reads of the released bytes happened before

@@ -59,6 +59,7 @@ fn off_logger() -> Logger {
         crate::shared::CallConfig {
             formatting: crate::policy::Formatting::Caller,
             prefault: crate::policy::Prefault::Lazy,
+            call_sites: false,
         },
         crate::builder::MIN_RING_CAPACITY,
         Clock::Realtime,
@@ -92,13 +93,14 @@ impl log::Log for Facade {
         if !enabled {
             return;
         }
+        let at = record.file().zip(record.line());
         let kvs = record.key_values();
         if kvs.count() == 0 {
-            self.logger.__log_args(level, target, *record.args());
+            self.logger.log_located(level, target, at, *record.args());
             return;
         }
         self.logger
-            .log_encoded(RecordKind::Fields, level, target, |out| {
+            .log_encoded(RecordKind::Fields, level, target, at, |out| {
                 begin_payload(out, *record.args());
                 let _ = kvs.visit(&mut Pairs(out));
             });

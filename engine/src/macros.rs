@@ -77,6 +77,7 @@ macro_rules! log {
             $logger.__log_fields(
                 level,
                 $target,
+                (::core::file!(), ::core::line!()),
                 &[$((
                     const { $crate::__field_key(::core::stringify!($key)) },
                     &$value as &dyn $crate::FieldValue,

@@ -216,7 +216,7 @@ fn fallback(input: &Input) -> Tokens {
     quote! {{
         let __level: #krate::Level = #level;
         if #logger.enabled_for(__level, #target) {
-            #logger.__log_args(__level, #target, ::core::format_args!(#rest));
+            #logger.__log_args(__level, #target, (::core::file!(), ::core::line!()), ::core::format_args!(#rest));
         }
     }}
 }

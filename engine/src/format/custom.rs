@@ -26,6 +26,13 @@ use super::{Record, Timestamp};
 pub trait RecordFormat: Send {
     /// Appends one record to `out`.
     fn write(&mut self, out: &mut Vec<u8>, rec: &Record<'_>);
+
+    /// Whether this format reads [`Record::file`] and [`Record::line`]:
+    /// a logger captures call sites only when some sink's format does.
+    /// Asked once, when the logger is built; `false` by default.
+    fn wants_call_site(&self) -> bool {
+        false
+    }
 }
 
 /// RFC 3339 UTC timestamps as the built-in formats write them, caching the

@@ -188,6 +188,24 @@ impl Builder {
     ///
     /// Fails with [`BuildError::GlobalAlreadySet`] if a `log` logger is
     /// already installed; the new logger is then shut down unused.
+    ///
+    /// ```
+    /// use uringlog::{Format, Level, Logger, MemorySink, Timestamp};
+    ///
+    /// let (sink, out) = MemorySink::new();
+    /// let (logger, guard) = Logger::builder()
+    ///     .sink(sink)
+    ///     .level(Level::Info)
+    ///     .format(Format::text().timestamp(Timestamp::Off))
+    ///     .init_global()?;
+    /// log::info!(target: "svc", user = "alice"; "login");
+    /// log::debug!("below the level: not even formatted");
+    /// uringlog::warn!(uringlog::logger(), target: "svc", "through the macros too");
+    /// logger.flush()?;
+    /// assert_eq!(out.text(), "INFO  svc: \"login\" user=alice\nWARN  svc: through the macros too\n");
+    /// guard.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn init_global(self) -> Result<(Logger, WriterGuard), BuildError> {
         let (logger, guard) = self.build()?;
         let facade = Facade {

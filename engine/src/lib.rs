@@ -62,7 +62,7 @@ mod clock;
 mod deferred;
 mod error;
 mod facade;
-mod field;
+pub mod field;
 mod filter;
 mod format;
 mod front_ends;
@@ -100,12 +100,10 @@ pub use builder::{
     MIN_BATCH_BYTES, MIN_RING_CAPACITY, MIN_SYNC_INTERVAL_BYTES,
 };
 pub use callsite::CallSite;
-pub use clock::{civil_from_days, Clock, ManualClock};
+pub use clock::{Clock, ManualClock, TscRate};
 pub use error::{BuildError, FlushError, ReopenError, ShutdownError};
 pub use facade::logger;
-pub use field::{
-    debug, display, DebugValue, DisplayValue, Field, FieldValue, FieldWriter, Fields, Value,
-};
+pub use field::{display, DebugValue, DisplayValue, Field, FieldValue, FieldWriter, Fields, Value};
 pub use filter::CallsiteCache;
 pub use format::{Format, Record, RecordFormat, Rfc3339, Styling, TimeOffset, Timestamp};
 pub use io::{BackendKind, IoBackendInfo};
@@ -122,10 +120,28 @@ pub use sink::{
 };
 pub use stats::Stats;
 
-/// What the macros expand to; not a public API.
+/// The proleptic Gregorian date of a day counted from 1970-01-01.
+#[doc(hidden)]
+#[deprecated(since = "0.1.0", note = "not a logging API; it will be removed")]
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    clock::civil_from_days(days)
+}
+
+/// Shows a field value through its `Debug` impl.
+#[doc(hidden)]
+#[deprecated(
+    since = "0.1.0",
+    note = "use `uringlog::field::debug`: `uringlog::debug` also names the `debug!` macro"
+)]
+pub fn debug<T: std::fmt::Debug>(value: T) -> DebugValue<T> {
+    field::debug(value)
+}
+
+/// What the macros (and the sibling crates) use; not a public API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::callsite::{CallSite, CustomFmt, Slot};
+    pub use crate::clock::civil_from_days;
     pub use crate::deferred::encode::{
         Cursor, EncodeArgs, FmtArg, Plain, PlainArg, PreBuf, ViaFmt, ViaPlain, Wrap,
     };

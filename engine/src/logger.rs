@@ -39,6 +39,27 @@ thread_local! {
 /// handle lives: when the guard was dropped first, dropping the last
 /// handle drains and stops it (waiting up to
 /// [`DROP_SHUTDOWN_TIMEOUT`](crate::DROP_SHUTDOWN_TIMEOUT)).
+///
+/// ```
+/// use std::time::Duration;
+/// use uringlog::{Format, Level, Logger, MemorySink, Timestamp};
+///
+/// let (sink, out) = MemorySink::new();
+/// let (logger, guard) = Logger::builder()
+///     .sink(sink)
+///     .format(Format::text().timestamp(Timestamp::Off))
+///     .build()?;
+/// let worker = logger.clone(); // one handle per thread, cheap
+/// std::thread::spawn(move || uringlog::info!(worker, target: "job", "id={}", 7))
+///     .join()
+///     .unwrap();
+/// logger.log(Level::Warn, "job", format_args!("pre-formatted"));
+/// logger.flush()?; // every record logged before it is written
+/// assert_eq!(out.text(), "INFO  job: id=7\nWARN  job: pre-formatted\n");
+/// assert_eq!(logger.stats().written, 2);
+/// guard.shutdown(Duration::from_secs(5))?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Logger {
     pub(crate) shared: Arc<Shared>,
     /// Sync mode's caller-side writer (`None` in async mode).

@@ -13,7 +13,14 @@
 //!   the order they were logged. Across threads, drain order.
 //! - **Accounting**: `enqueued` counts every call that passed the level
 //!   filter; after shutdown `written + dropped == enqueued` exactly. `Block`
-//!   drops nothing before shutdown.
+//!   never drops a record for want of ring space (it waits); I/O errors,
+//!   oversized records and calls after shutdown are still counted dropped.
+//! - **Process exit**: a process that ends without shutting the logger
+//!   down (`std::process::exit`, `_exit`, `abort`, a fatal signal) loses
+//!   what its rings and unwritten batches held, uncounted; what
+//!   [`Logger::flush`] saw written is in the kernel and survives it.
+//!   Returning from `main` drains (the guard's `Drop`). The crate is Linux
+//!   only: elsewhere it is one `compile_error!`.
 //! - **No silent loss**: records refused by a policy, larger than the ring,
 //!   logged after shutdown or lost to an I/O error are counted in
 //!   [`Stats::dropped`]; I/O errors in [`Stats::errors`] and
@@ -56,6 +63,24 @@
 
 #![warn(missing_docs)]
 
+// Linux only: io_uring, `pwritev2`, `O_APPEND`/`O_DIRECT` semantics,
+// `/proc` and `gettid`. Elsewhere the crate is this one error, rather
+// than a wall of unresolved names.
+#[cfg(not(target_os = "linux"))]
+compile_error!(
+    "uringlog supports Linux only (it writes with io_uring and pwrite and reads /proc); \
+     build it for a target with target_os = \"linux\""
+);
+
+mod macros;
+
+/// Expands to `items` on Linux and to nothing elsewhere (see above).
+macro_rules! linux_only {
+    ($($item:item)*) => { $( #[cfg(target_os = "linux")] $item )* };
+}
+
+linux_only! {
+
 mod builder;
 mod callsite;
 mod clock;
@@ -70,7 +95,6 @@ mod io;
 mod level;
 mod lifecycle;
 mod logger;
-mod macros;
 mod policy;
 mod producer;
 mod record;
@@ -146,4 +170,5 @@ pub mod __private {
         Cursor, EncodeArgs, FmtArg, Plain, PlainArg, PreBuf, ViaFmt, ViaPlain, Wrap,
     };
     pub use uringlog_macros::deferred;
+}
 }

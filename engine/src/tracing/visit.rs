@@ -46,7 +46,9 @@ impl Visit for FieldsVisitor<'_> {
         push_key(self.0, field.name()).bytes(value);
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        push_key(self.0, field.name()).display(value);
+        // `&value`, not `value`: a `&dyn Error` is `Display` itself, so no
+        // trait upcasting (Rust 1.86) is needed to reach `&dyn Display`.
+        push_key(self.0, field.name()).display(&value);
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         push_key(self.0, field.name()).display(&format_args!("{value:?}"));

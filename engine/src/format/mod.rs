@@ -208,7 +208,8 @@ impl Format {
     /// and the `tracing` layer (the event's metadata). A record without
     /// one — [`Logger::log`](crate::Logger::log) and
     /// [`Logger::log_fields`](crate::Logger::log_fields), a `log` record
-    /// with no file — shows none. A logger captures call sites only when
+    /// with no file — shows none; lines from `tracing::make_writer` are
+    /// written as the `fmt` layer made them. A logger captures call sites only when
     /// some sink's format shows them (or a sink's own
     /// [`RecordFormat`] asks for them), so the default costs nothing.
     ///

@@ -357,6 +357,11 @@ mod tests {
         );
         assert_eq!(split_location(&v[..9]), None);
         assert_eq!(split_location(&v[..3]), None);
+        // A file name longer than the block can say is cut, at a character.
+        let long = "é".repeat(40_000);
+        let (prefix, file) = location_block((&long, 1));
+        assert_eq!(file.len(), 65_534);
+        assert_eq!(u16::from_le_bytes([prefix[4], prefix[5]]), 65_534);
     }
 
     #[test]

@@ -198,7 +198,8 @@ impl Builder {
     /// of targets starting with `target` (a plain prefix, as in
     /// `env_logger`: `hyper` covers `hyper_util` too), the longest matching
     /// prefix winning; a bare `target` means `target=trace`. Levels are
-    /// `trace`, `debug`, `info`, `warn`, `error`, `off`, in any case. An
+    /// `trace`, `debug`, `info`, `warn`, `error`, `off`, in any case, or
+    /// `0` (off) to `5` (trace) as `EnvFilter` takes them. An
     /// item that does not parse, or uses `EnvFilter`'s span/field filters,
     /// makes `build` fail with [`BuildError::InvalidFilter`] naming it.
     /// Calling it again replaces the directives.

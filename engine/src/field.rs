@@ -437,6 +437,26 @@ pub(crate) fn push_span(out: &mut Vec<u8>, name: &str, fields: &[u8]) {
     out.extend_from_slice(&fields[..fields.len().min(u32::MAX as usize)]);
 }
 
+/// Appends the encoded fields `new` to `fields`, first removing every
+/// field of `fields` whose key `new` sets again: recording a span's field
+/// a second time replaces its value (the latest follows the others).
+pub(crate) fn replace_fields(fields: &mut Vec<u8>, new: &[u8]) {
+    let in_new = |key: &[u8]| Fields::new(new).any(|(k, _)| k == key);
+    if Fields::new(fields).any(|(k, _)| in_new(k)) {
+        let mut kept = Vec::with_capacity(fields.len() + new.len());
+        let mut it = Fields::new(fields);
+        loop {
+            let before = it.rest;
+            let Some((key, _)) = it.next() else { break };
+            if !in_new(key) {
+                kept.extend_from_slice(&before[..before.len() - it.rest.len()]);
+            }
+        }
+        *fields = kept;
+    }
+    fields.extend_from_slice(new);
+}
+
 /// A record's structured fields as `(key, value)`, in call order; keys are
 /// UTF-8 of at most 255 bytes. Stops at the end (or at malformed bytes).
 #[derive(Clone, Debug)]

@@ -197,6 +197,14 @@ impl Logger {
         }
     }
 
+    /// The handle itself, borrowed: the macros evaluate their logger
+    /// expression once through it (a `Producer` is borrowed mutably).
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn __by_ref(&self) -> &Logger {
+        self
+    }
+
     /// Whether a call at `cs` is accepted: its cached decision when the
     /// call site names its target, else a match of `target` (the macros).
     #[doc(hidden)]

@@ -21,8 +21,9 @@ pub const fn __field_key(ident: &'static str) -> &'static str {
 /// [`Producer`](crate::Producer); the level is any expression of type
 /// [`Level`](crate::Level).
 ///
-/// The arguments are evaluated only when the level is enabled. The target
-/// defaults to `module_path!()`; `target: "name",` overrides it.
+/// The logger expression, the level and each argument are evaluated once,
+/// the arguments only when the level is enabled. The target defaults to
+/// `module_path!()`; `target: "name",` overrides it.
 ///
 /// The format string is parsed at compile time (crate `uringlog-macros`)
 /// and checked exactly as `format!` checks it. Each statement gets a
@@ -100,17 +101,21 @@ pub const fn __field_key(ident: &'static str) -> &'static str {
 macro_rules! log {
     ($logger:expr, $level:expr, target: $target:expr, $($key:ident = $value:expr),+ ; $($arg:tt)+) => {{
         let level: $crate::Level = $level;
-        if $logger.enabled_for(level, $target) {
-            $logger.__log_fields(
-                level,
-                $target,
-                (::core::file!(), ::core::line!()),
-                &[$((
-                    const { $crate::__field_key(::core::stringify!($key)) },
-                    &$value as &dyn $crate::FieldValue,
-                )),+],
-                ::core::format_args!($($arg)+),
-            );
+        match (($logger).__by_ref(), $target) {
+            (logger, target) => {
+                if logger.enabled_for(level, target) {
+                    logger.__log_fields(
+                        level,
+                        target,
+                        (::core::file!(), ::core::line!()),
+                        &[$((
+                            const { $crate::__field_key(::core::stringify!($key)) },
+                            &$value as &dyn $crate::FieldValue,
+                        )),+],
+                        ::core::format_args!($($arg)+),
+                    );
+                }
+            }
         }
     }};
     ($logger:expr, $level:expr, target: $target:expr, $($arg:tt)+) => {

@@ -192,6 +192,14 @@ impl Producer {
         }
     }
 
+    /// The producer itself, borrowed mutably: the macros evaluate their
+    /// logger expression once through it (a `Logger` is borrowed shared).
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn __by_ref(&mut self) -> &mut Producer {
+        self
+    }
+
     /// Whether a call at `cs` is accepted; see
     /// [`Logger::__enabled_at_site`](crate::Logger::__enabled_at_site).
     #[doc(hidden)]
@@ -688,6 +696,9 @@ fn push_blocking(
     parts: &[&[u8]; PARTS],
     need: usize,
 ) -> bool {
+    if on_writer_thread(shared) {
+        return false;
+    }
     let mut round = 0u32;
     loop {
         // Keep trying while the writer drains at shutdown: its close makes
@@ -711,6 +722,16 @@ fn push_blocking(
             return false;
         }
     }
+}
+
+/// Whether the caller is the logger's own writer thread: a sink (or a
+/// library it calls, through `log` or `tracing`) logging into its own
+/// logger. Only that thread drains the ring, so waiting for room would
+/// wait for itself forever: the record is refused (counted dropped), as
+/// under `DropNewest`.
+fn on_writer_thread(shared: &Shared) -> bool {
+    let me = std::thread::current().id();
+    shared.signal.thread.get().is_some_and(|w| w.id() == me)
 }
 
 fn park_until_room(ring: &ByteProducer, rs: &RingShared, need: usize) {

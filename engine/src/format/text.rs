@@ -83,10 +83,23 @@ fn write_fields(out: &mut Vec<u8>, fields: &[u8]) {
 
 /// Appends `key=value`.
 pub(super) fn push_field(out: &mut Vec<u8>, key: &[u8], value: Value<'_>) {
-    push_text_token(out, key, false);
+    push_field_quoting(out, key, value, |_| false);
+}
+
+/// [`push_field`], quoting besides a key or string for which `quote` holds
+/// (inside a span's braces, one holding a brace).
+pub(super) fn push_field_quoting(
+    out: &mut Vec<u8>,
+    key: &[u8],
+    value: Value<'_>,
+    quote: impl Fn(&[u8]) -> bool,
+) {
+    push_text_token(out, key, quote(key));
     out.push(b'=');
     match value {
-        Value::Str(s) | Value::Bytes(s) => push_text_token(out, s, reads_as_non_string(s)),
+        Value::Str(s) | Value::Bytes(s) => {
+            push_text_token(out, s, reads_as_non_string(s) || quote(s))
+        }
         Value::I64(v) => push_i64(out, v),
         Value::U64(v) => push_u64(out, v),
         Value::F64(v) => push_float(out, v),

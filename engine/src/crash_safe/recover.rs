@@ -306,6 +306,14 @@ fn decode_record(record: &[u8], thread: u32) -> Option<RecoveredRecord> {
     // Targets and messages are UTF-8 when a producer writes them; the
     // formatters rely on it.
     let (target, payload) = record[HEADER_LEN..].split_at(header.target_len as usize);
+    let payload = match header.located {
+        true => {
+            let ((file, _line), rest) = crate::record::split_location(payload)?;
+            std::str::from_utf8(file).ok()?;
+            rest
+        }
+        false => payload,
+    };
     let msg = match header.kind {
         RecordKind::Text | RecordKind::Raw => payload,
         _ => crate::field::split_payload(payload)?.0,

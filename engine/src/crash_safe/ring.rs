@@ -153,8 +153,8 @@ impl MappedProducer {
     /// Appends `parts` as one framed record; `false` (nothing written)
     /// when the ring lacks room.
     #[inline]
-    pub(crate) fn try_push(&mut self, parts: &[&[u8]; 3]) -> bool {
-        let len = parts[0].len() + parts[1].len() + parts[2].len();
+    pub(crate) fn try_push<const N: usize>(&mut self, parts: &[&[u8]; N]) -> bool {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
         let framed = layout::framed_len(len);
         let cap = self.ring.capacity as u64;
         if FORKED.load(Ordering::Relaxed) {

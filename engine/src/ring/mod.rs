@@ -30,7 +30,7 @@ pub(crate) enum RingReader {
 /// The writing end of a lossless ring, as `Block` waits on it.
 pub(crate) trait RoomRing {
     /// Appends `parts` as one record; false (nothing written) when full.
-    fn try_push(&mut self, parts: &[&[u8]; 3]) -> bool;
+    fn try_push<const N: usize>(&mut self, parts: &[&[u8]; N]) -> bool;
     /// Whether a record of `len` bytes fits now.
     fn has_room(&self, len: usize) -> bool;
     /// Whether the writer's end is gone.
@@ -39,7 +39,7 @@ pub(crate) trait RoomRing {
 
 impl RoomRing for ByteProducer {
     #[inline]
-    fn try_push(&mut self, parts: &[&[u8]; 3]) -> bool {
+    fn try_push<const N: usize>(&mut self, parts: &[&[u8]; N]) -> bool {
         ByteProducer::try_push(self, parts)
     }
     fn has_room(&self, len: usize) -> bool {
@@ -52,7 +52,7 @@ impl RoomRing for ByteProducer {
 
 impl RoomRing for MappedProducer {
     #[inline]
-    fn try_push(&mut self, parts: &[&[u8]; 3]) -> bool {
+    fn try_push<const N: usize>(&mut self, parts: &[&[u8]; N]) -> bool {
         MappedProducer::try_push(self, parts)
     }
     fn has_room(&self, len: usize) -> bool {

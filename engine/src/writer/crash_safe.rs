@@ -8,7 +8,7 @@ use crate::crash_safe::keeper::Keeper;
 use crate::crash_safe::recover::{ClockAnchor, FileMark, Recovered};
 use crate::crash_safe::CrashStart;
 use crate::error::BuildError;
-use crate::format::Record;
+use crate::format::{Parts, Record};
 use crate::level::Level;
 use crate::record::RecordKind;
 use crate::stats::WriterCounters;
@@ -70,7 +70,18 @@ impl Writer {
         let target = RECOVERY_TARGET.as_bytes();
         let mut scratch = Vec::new();
         if let Some(rec) =
-            Record::from_parts(kind, level, now, 0, target, text.as_bytes(), &mut scratch)
+            Record::from_parts(
+                Parts {
+                    kind,
+                    level,
+                    unix_nanos: now,
+                    thread: 0,
+                    target,
+                    call_site: None,
+                },
+                text.as_bytes(),
+                &mut scratch,
+            )
         {
             self.sinks.push(&rec);
         }

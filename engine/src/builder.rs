@@ -77,6 +77,7 @@ pub const MAX_SQPOLL_IDLE_MS: u32 = 60_000;
 /// | [`io_depth`](Builder::io_depth) | 2 | io_uring: batches in flight (1 ..= 32) |
 /// | [`sqpoll_idle_ms`](Builder::sqpoll_idle_ms) | off | io_uring: a kernel thread polls the submission queue |
 /// | [`reopen_on_signal`](Builder::reopen_on_signal) | off | a signal (e.g. `SIGHUP`) that makes file sinks reopen their paths |
+/// | [`crash_safe`](Builder::crash_safe) | off | rings in files under a directory: records survive the process's death |
 ///
 /// The environment variable `URINGLOG_BACKEND=pwrite|io_uring|auto`
 /// overrides [`backend`](Builder::backend), for operators.
@@ -105,6 +106,8 @@ pub struct Builder {
     sqpoll_idle_ms: Option<u32>,
     reopen_signal: Option<i32>,
     fail_uring_probe: bool,
+    /// Crash-safe mode's directory.
+    crash_safe: Option<std::path::PathBuf>,
     /// Directives and where they came from.
     filter: Option<FilterSpec>,
 }
@@ -140,6 +143,7 @@ impl Default for Builder {
             sqpoll_idle_ms: None,
             reopen_signal: None,
             fail_uring_probe: false,
+            crash_safe: None,
             filter: None,
         }
     }
@@ -395,6 +399,35 @@ impl Builder {
         self
     }
 
+    /// Crash-safe mode: each producer's ring is a preallocated file in
+    /// `dir`, mapped shared, so every record whose log call returned
+    /// survives the death of the process (`SIGKILL`, `abort`, a segfault)
+    /// and is written by the next logger built on `dir` — first, in each
+    /// producer's order, after one record saying how many were recovered,
+    /// from which pid, and how many torn or corrupt ones were skipped.
+    ///
+    /// - `build` creates `dir` if missing and locks it: a second process
+    ///   gets [`BuildError::CrashSafe`] naming the holder's pid.
+    /// - Messages are formatted by the caller (`Formatting::Caller`).
+    /// - `Block` and `DropNewest` only: `DropOldest` and `Mode::Sync` are
+    ///   refused ([`BuildError::Unsupported`]).
+    /// - A normal shutdown leaves `dir` without pending data. A shutdown
+    ///   that gave up on a stuck sink (see [`crate::WriterGuard::shutdown`])
+    ///   leaves it as a crash would, unlocked: what it counted dropped is
+    ///   written by the next logger built on `dir`.
+    /// - A forked child never touches the parent's ring files: it logs
+    ///   through its own engine, whose rings are in memory (the directory
+    ///   is the parent's). A child may build a crash-safe logger on
+    ///   another directory.
+    ///
+    /// What is guaranteed per sink kind (exactly once for appended files)
+    /// is in the `crash_safe` module docs; the layout is versioned and
+    /// checksummed, and recovery treats the files as untrusted.
+    pub fn crash_safe(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.crash_safe = Some(dir.into());
+        self
+    }
+
     /// Test hook: the io_uring probe fails as if `io_uring_setup` returned
     /// `EPERM`, so fallback paths can be tested where io_uring works.
     #[doc(hidden)]
@@ -508,6 +541,9 @@ impl Builder {
             fail_uring_probe: self.fail_uring_probe,
             reopen_signal: self.reopen_signal,
             filter: self.filter.clone(),
+            // The directory is the parent's (locked by it, its rings in
+            // it): a forked child's successor keeps its rings in memory.
+            crash_safe: None,
         }
     }
 
@@ -519,6 +555,7 @@ impl Builder {
     ) -> Result<(Logger, WriterGuard), BuildError> {
         self.validate()?;
         let targets = self.directives()?;
+        let crash = self.open_crash_safe()?;
         let env_backend = crate::io::backend_from_env()?;
         let any_direct_io = self
             .sinks
@@ -532,7 +569,7 @@ impl Builder {
         let level = self.level.max(min_sink.unwrap_or(Level::Trace));
         let format = self.format;
         let ctx = SinkContext::new(self.policy);
-        let slots = self
+        let slots: Vec<SinkSlot> = self
             .sinks
             .into_iter()
             .map(|(s, o)| {
@@ -540,31 +577,33 @@ impl Builder {
                 SinkSlot::with_context(s, level, o.format.unwrap_or(format), &ctx)
             })
             .collect();
+        let call_sites = slots.iter().any(SinkSlot::wants_call_site);
         let plan = SyncPlan {
             durability: self.durability,
             interval_bytes: self.sync_interval_bytes,
             interval: Duration::from_millis(self.sync_interval_ms),
         };
         let sinks = SinkSet::new(slots, self.batch_bytes, plan);
-        let shared = Arc::new(
-            Shared::new(
-                level,
-                min_sink.unwrap_or(Level::Trace),
-                self.policy,
-                self.mode,
-                CallConfig {
-                    formatting: self.formatting,
-                    prefault: self.prefault,
-                },
-                self.ring_capacity,
-                self.clock.unwrap_or_else(|| match self.mode {
-                    Mode::Sync => Clock::Realtime,
-                    _ => Clock::best(),
-                }),
-            )
-            .with_targets(targets)
-            .with_lineage(lineage),
-        );
+        let mut shared = Shared::new(
+            level,
+            min_sink.unwrap_or(Level::Trace),
+            self.policy,
+            self.mode,
+            CallConfig {
+                formatting: self.formatting,
+                prefault: self.prefault,
+                call_sites,
+            },
+            self.ring_capacity,
+            self.clock.unwrap_or_else(|| match self.mode {
+                Mode::Sync => Clock::Realtime,
+                _ => Clock::best(),
+            }),
+        )
+        .with_targets(targets)
+        .with_lineage(lineage);
+        shared.crash_safe = crash.as_ref().map(|c| c.dir.clone());
+        let shared = Arc::new(shared);
         let signal = match self.reopen_signal {
             Some(signo) => {
                 Some(Registration::new(signo).map_err(|e| signal_refused(signo, e.to_string()))?)
@@ -592,6 +631,7 @@ impl Builder {
             io,
             batch_size: self.batch_size as u64,
             signal,
+            crash,
         };
         let writer = writer::spawn(shared.clone(), sinks, cfg)?;
         let exit = crate::exit::register(&shared);
@@ -600,6 +640,38 @@ impl Builder {
             logger,
             WriterGuard::new(shared, Some(writer), None, Some(exit)),
         ))
+    }
+}
+
+impl Builder {
+    /// Crash-safe mode: checks the configuration, locks the directory and
+    /// reads what it holds; the writer writes that before `build` returns.
+    fn open_crash_safe(&mut self) -> Result<Option<crate::crash_safe::CrashStart>, BuildError> {
+        let Some(dir) = &self.crash_safe else {
+            return Ok(None);
+        };
+        let refuse = |what: &str, reason: &str| BuildError::Unsupported {
+            what: format!("crash_safe with {what}"),
+            reason: reason.to_owned(),
+        };
+        if self.policy == Policy::DropOldest {
+            return Err(refuse(
+                "Policy::DropOldest",
+                "the overwriting ring does not live in a file; use Block or DropNewest",
+            ));
+        }
+        if self.mode == Mode::Sync {
+            return Err(refuse(
+                "Mode::Sync",
+                "sync mode writes each record before the call returns and stages nothing",
+            ));
+        }
+        // Records must mean something to the next process.
+        self.formatting = Formatting::Caller;
+        let prefault = self.prefault == Prefault::Ring;
+        let (dir, recovered) =
+            crate::crash_safe::CrashDir::open(dir, self.ring_capacity, prefault)?;
+        Ok(Some(crate::crash_safe::CrashStart { dir, recovered }))
     }
 }
 

@@ -78,13 +78,14 @@ impl log::Log for Facade {
         if !enabled {
             return;
         }
+        let at = record.file().zip(record.line());
         let kvs = record.key_values();
         if kvs.count() == 0 {
-            self.logger.__log_args(level, target, *record.args());
+            self.logger.log_located(level, target, at, *record.args());
             return;
         }
         self.logger
-            .log_encoded(RecordKind::Fields, level, target, |out, cap| {
+            .log_encoded(RecordKind::Fields, level, target, at, |out, cap| {
                 begin_payload(out, *record.args(), cap);
                 let _ = kvs.visit(&mut Pairs(out, cap));
             });
@@ -172,6 +173,24 @@ impl Builder {
     ///
     /// Fails with [`BuildError::GlobalAlreadySet`] if a `log` logger is
     /// already installed; the new logger is then shut down unused.
+    ///
+    /// ```
+    /// use uringlog::{Format, Level, Logger, MemorySink, Timestamp};
+    ///
+    /// let (sink, out) = MemorySink::new();
+    /// let (logger, guard) = Logger::builder()
+    ///     .sink(sink)
+    ///     .level(Level::Info)
+    ///     .format(Format::text().timestamp(Timestamp::Off))
+    ///     .init_global()?;
+    /// log::info!(target: "svc", user = "alice"; "login");
+    /// log::debug!("below the level: not even formatted");
+    /// uringlog::warn!(uringlog::logger(), target: "svc", "through the macros too");
+    /// logger.flush()?;
+    /// assert_eq!(out.text(), "INFO  svc: \"login\" user=alice\nWARN  svc: through the macros too\n");
+    /// guard.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn init_global(self) -> Result<(Logger, WriterGuard), BuildError> {
         let (logger, guard) = self.build()?;
         let facade = Facade {

@@ -24,7 +24,7 @@ use crate::io::IoBackendInfo;
 use crate::level::Level;
 use crate::payload::{fill_payload, format_text};
 use crate::producer::{measure, release_if_huge, Producer};
-use crate::record::RecordKind;
+use crate::record::{Location, RecordKind};
 use crate::shared::{deadline_after, lock, Shared};
 use crate::stats::Stats;
 use crate::sync_mode::SyncWriter;
@@ -63,6 +63,27 @@ thread_local! {
 /// handle lives: when the guard was dropped first, dropping the last
 /// handle drains and stops it (waiting up to
 /// [`DROP_SHUTDOWN_TIMEOUT`](crate::DROP_SHUTDOWN_TIMEOUT)).
+///
+/// ```
+/// use std::time::Duration;
+/// use uringlog::{Format, Level, Logger, MemorySink, Timestamp};
+///
+/// let (sink, out) = MemorySink::new();
+/// let (logger, guard) = Logger::builder()
+///     .sink(sink)
+///     .format(Format::text().timestamp(Timestamp::Off))
+///     .build()?;
+/// let worker = logger.clone(); // one handle per thread, cheap
+/// std::thread::spawn(move || uringlog::info!(worker, target: "job", "id={}", 7))
+///     .join()
+///     .unwrap();
+/// logger.log(Level::Warn, "job", format_args!("pre-formatted"));
+/// logger.flush()?; // every record logged before it is written
+/// assert_eq!(out.text(), "INFO  job: id=7\nWARN  job: pre-formatted\n");
+/// assert_eq!(logger.stats().written, 2);
+/// guard.shutdown(Duration::from_secs(5))?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Logger {
     pub(crate) shared: Arc<Shared>,
     /// Sync mode's caller-side writer (`None` in async mode).
@@ -219,7 +240,7 @@ impl Logger {
     #[inline]
     pub fn log(&self, level: Level, target: &str, args: fmt::Arguments<'_>) {
         if self.shared.enabled_for(level, target) {
-            self.__log_args(level, target, args);
+            self.log_located(level, target, None, args);
         }
     }
 
@@ -234,7 +255,7 @@ impl Logger {
         args: fmt::Arguments<'_>,
     ) {
         if self.shared.enabled_for(level, target) {
-            self.__log_fields(level, target, fields, args);
+            self.fields_located(level, target, None, fields, args);
         }
     }
 
@@ -307,29 +328,66 @@ impl Logger {
         }
     }
 
-    /// [`Logger::log`] after the level check (the macros' fallback).
+    /// [`Logger::log`] after the level check, with the statement's
+    /// `(file, line)` (the macros' fallback).
     #[doc(hidden)]
     #[inline]
-    pub fn __log_args(&self, level: Level, target: &str, args: fmt::Arguments<'_>) {
+    pub fn __log_args(
+        &self,
+        level: Level,
+        target: &str,
+        at: (&str, u32),
+        args: fmt::Arguments<'_>,
+    ) {
+        self.log_located(level, target, Some(at), args);
+    }
+
+    /// A pre-formatted record with an optional `(file, line)`, after the
+    /// front end checked the filter (the `log` facade, the macros'
+    /// fallback).
+    #[inline]
+    pub(crate) fn log_located(
+        &self,
+        level: Level,
+        target: &str,
+        at: Option<Location<'_>>,
+        args: fmt::Arguments<'_>,
+    ) {
         match args.as_str() {
-            Some(s) => self.log_bytes(RecordKind::Text, level, target, s.as_bytes()),
-            None => self.log_encoded(RecordKind::Text, level, target, |buf, cap| {
+            Some(s) => self.log_bytes(RecordKind::Text, level, target, at, s.as_bytes()),
+            None => self.log_encoded(RecordKind::Text, level, target, at, |buf, cap| {
                 format_text(buf, args, cap)
             }),
         }
     }
 
-    /// [`Logger::log_fields`] after the level check (the macros).
+    /// [`Logger::log_fields`] after the level check, with the statement's
+    /// `(file, line)` (the macros).
     #[doc(hidden)]
     #[inline]
     pub fn __log_fields(
         &self,
         level: Level,
         target: &str,
+        at: (&str, u32),
         fields: &[Field<'_>],
         args: fmt::Arguments<'_>,
     ) {
-        self.log_encoded(RecordKind::Fields, level, target, |buf, cap| {
+        self.fields_located(level, target, Some(at), fields, args);
+    }
+
+    /// A record with structured fields and an optional `(file, line)`,
+    /// after the level check.
+    #[inline]
+    fn fields_located(
+        &self,
+        level: Level,
+        target: &str,
+        at: Option<Location<'_>>,
+        fields: &[Field<'_>],
+        args: fmt::Arguments<'_>,
+    ) {
+        self.log_encoded(RecordKind::Fields, level, target, at, |buf, cap| {
             crate::field::encode_payload(buf, args, fields, cap)
         });
     }
@@ -343,6 +401,7 @@ impl Logger {
         kind: RecordKind,
         level: Level,
         target: &str,
+        at: Option<Location<'_>>,
         fill: impl FnOnce(&mut Vec<u8>, usize),
     ) {
         let logged = LOCAL
@@ -351,7 +410,7 @@ impl Logger {
                 fill_payload(&self.here().shared, &mut buf, fill);
                 // Looked up again: the user code may have forked.
                 let l = self.here();
-                let logged = l.on_producer(local, |p| p.log_payload(kind, level, target, &buf));
+                let logged = l.on_producer(local, |p| p.log_payload(kind, level, target, at, &buf));
                 release_if_huge(&mut buf, l.shared.ring_capacity);
                 local.scratch.set(buf);
                 logged
@@ -365,9 +424,16 @@ impl Logger {
     /// Logs one record whose payload is `payload` as given, after the
     /// front end checked the filter (no user code runs).
     #[inline]
-    pub(crate) fn log_bytes(&self, kind: RecordKind, level: Level, target: &str, payload: &[u8]) {
+    pub(crate) fn log_bytes(
+        &self,
+        kind: RecordKind,
+        level: Level,
+        target: &str,
+        at: Option<Location<'_>>,
+        payload: &[u8],
+    ) {
         self.here()
-            .with_producer(|p| p.log_payload(kind, level, target, payload));
+            .with_producer(|p| p.log_payload(kind, level, target, at, payload));
     }
 
     /// Runs `f` on this thread's producer for this logger, registering one

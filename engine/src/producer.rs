@@ -17,6 +17,7 @@
 //! enqueued and dropped instead. Either way `written + dropped == enqueued`.
 
 use crate::callsite::{CallSite, SlotKind};
+use crate::crash_safe::ring::{MappedProducer, MappedReader};
 use crate::deferred::encode::{Cursor, EncodeArgs, PreBuf};
 use crate::deferred::CALLSITE_LEN;
 use crate::field::{encode_payload, Field};
@@ -24,13 +25,15 @@ use crate::filter::CallsiteCache;
 use crate::level::Level;
 use crate::payload::{fill_payload, format_text};
 use crate::policy::{Formatting, Policy, Prefault};
-use crate::record::{truncate_str, Header, RecordKind, HEADER_LEN, MAX_TARGET_LEN};
+use crate::record::{
+    location_block, truncate_str, Header, Location, RecordKind, HEADER_LEN, MAX_TARGET_LEN,
+};
 use crate::ring::{
     byte_ring, overwrite_bytes_used, overwrite_reader, overwrite_ring, ByteProducer,
-    OverwriteProducer, RingReader,
+    OverwriteProducer, RingReader, RoomRing,
 };
 use crate::shared::{lock, RingHandoff, RingShared, Shared, AWAKE, NAPPING};
-use crate::stats::bump;
+use crate::stats::{bump, WriterCounters};
 use crate::sync_mode::{SyncRecord, SyncWriter};
 use std::fmt;
 use std::sync::atomic::{fence, Ordering};
@@ -48,6 +51,8 @@ enum Route {
     Lossless(ByteProducer),
     /// Its overwriting ring (`DropOldest`), drained by the writer.
     Overwrite(OverwriteProducer),
+    /// Its ring file in crash-safe mode (`Block`, `DropNewest`).
+    Mapped(MappedProducer),
     /// Sync mode: the caller writes.
     Sync(Arc<SyncWriter>),
     /// Registered after shutdown: every record is counted dropped.
@@ -57,6 +62,9 @@ enum Route {
 /// The most bytes one deferred value takes in binary beside the text it
 /// renders to: a tag and a `u128`.
 const MAX_PLAIN_LEN: usize = 17;
+
+/// Pieces of a framed record: header, target, location prefix, file, payload.
+const PARTS: usize = 5;
 
 /// Spins before a blocked producer starts yielding.
 const BLOCK_SPINS: u32 = 64;
@@ -114,7 +122,7 @@ impl Producer {
         } else if shared.is_closed() {
             Route::Closed
         } else {
-            let (w, reader) = new_route(shared);
+            let (w, reader) = new_route(shared, &ring_shared);
             reg.pending.push(RingHandoff {
                 reader,
                 shared: ring_shared.clone(),
@@ -163,7 +171,7 @@ impl Producer {
     pub fn log(&mut self, level: Level, target: &str, args: fmt::Arguments<'_>) {
         if self.shared.enabled_for(level, target) {
             self.follow_fork();
-            self.log_enabled(level, target, args);
+            self.log_enabled(level, target, None, args);
         }
     }
 
@@ -179,7 +187,7 @@ impl Producer {
     ) {
         if self.shared.enabled_for(level, target) {
             self.follow_fork();
-            self.log_fields_enabled(level, target, fields, args);
+            self.log_fields_enabled(level, target, None, fields, args);
         }
     }
 
@@ -202,26 +210,35 @@ impl Producer {
         }
     }
 
-    /// [`Producer::log`] after the level check (the macros' fallback).
+    /// [`Producer::log`] after the level check, with the statement's
+    /// `(file, line)` (the macros' fallback).
     #[doc(hidden)]
     #[inline]
-    pub fn __log_args(&mut self, level: Level, target: &str, args: fmt::Arguments<'_>) {
+    pub fn __log_args(
+        &mut self,
+        level: Level,
+        target: &str,
+        at: (&str, u32),
+        args: fmt::Arguments<'_>,
+    ) {
         self.follow_fork();
-        self.log_enabled(level, target, args);
+        self.log_enabled(level, target, Some(at), args);
     }
 
-    /// [`Producer::log_fields`] after the level check (the macros).
+    /// [`Producer::log_fields`] after the level check, with the
+    /// statement's `(file, line)` (the macros).
     #[doc(hidden)]
     #[inline]
     pub fn __log_fields(
         &mut self,
         level: Level,
         target: &str,
+        at: (&str, u32),
         fields: &[Field<'_>],
         args: fmt::Arguments<'_>,
     ) {
         self.follow_fork();
-        self.log_fields_enabled(level, target, fields, args);
+        self.log_fields_enabled(level, target, Some(at), fields, args);
     }
 
     /// In a forked child, moves this producer to the logger's successor
@@ -253,11 +270,13 @@ impl Producer {
         kind: RecordKind,
         level: Level,
         target: &str,
+        at: Option<Location<'_>>,
         payload: &[u8],
     ) {
         if self.admit() {
             let clock = self.shared.clock.now_raw();
-            self.commit(kind, level, clock, target, Payload::Borrowed(payload));
+            let site = Site { target, at };
+            self.commit(kind, level, clock, site, Payload::Borrowed(payload));
         }
     }
 
@@ -269,6 +288,7 @@ impl Producer {
         kind: RecordKind,
         level: Level,
         target: &str,
+        at: Option<Location<'_>>,
         fill: impl FnOnce(&mut Vec<u8>, usize),
     ) {
         fill_payload(&self.shared, &mut self.scratch, fill);
@@ -276,16 +296,23 @@ impl Producer {
         self.follow_fork();
         if self.admit() {
             let clock = self.shared.clock.now_raw();
-            self.commit(kind, level, clock, target, Payload::Scratch);
+            let site = Site { target, at };
+            self.commit(kind, level, clock, site, Payload::Scratch);
         }
     }
 
     /// Logs a record that already passed the level filter.
     #[inline]
-    pub(crate) fn log_enabled(&mut self, level: Level, target: &str, args: fmt::Arguments<'_>) {
+    pub(crate) fn log_enabled(
+        &mut self,
+        level: Level,
+        target: &str,
+        at: Option<Location<'_>>,
+        args: fmt::Arguments<'_>,
+    ) {
         match args.as_str() {
-            Some(s) => self.log_payload(RecordKind::Text, level, target, s.as_bytes()),
-            None => self.log_filled(RecordKind::Text, level, target, |buf, cap| {
+            Some(s) => self.log_payload(RecordKind::Text, level, target, at, s.as_bytes()),
+            None => self.log_filled(RecordKind::Text, level, target, at, |buf, cap| {
                 format_text(buf, args, cap)
             }),
         }
@@ -298,10 +325,11 @@ impl Producer {
         &mut self,
         level: Level,
         target: &str,
+        at: Option<Location<'_>>,
         fields: &[Field<'_>],
         args: fmt::Arguments<'_>,
     ) {
-        self.log_filled(RecordKind::Fields, level, target, |buf, cap| {
+        self.log_filled(RecordKind::Fields, level, target, at, |buf, cap| {
             encode_payload(buf, args, fields, cap)
         });
     }
@@ -443,16 +471,15 @@ impl Producer {
             if !crate::deferred::render::render_payload(pre, &self.encoded) {
                 return bump(&self.ring_shared.counters.dropped);
             }
-            let target = cs.target.unwrap_or(target);
-            return self.commit(
-                RecordKind::Text,
-                level,
-                clock,
-                target,
-                Payload::Borrowed(pre),
-            );
+            let site = Site {
+                target: cs.target.unwrap_or(target),
+                at: Some((cs.file, cs.line)),
+            };
+            return self.commit(RecordKind::Text, level, clock, site, Payload::Borrowed(pre));
         }
-        self.commit(RecordKind::Deferred, level, clock, target, Payload::Encoded);
+        // The call site in the payload holds file and line.
+        let site = Site { target, at: None };
+        self.commit(RecordKind::Deferred, level, clock, site, Payload::Encoded);
     }
 
     /// Whether a deferred record of `len` framed bytes in binary is
@@ -478,6 +505,7 @@ impl Producer {
         match &self.route {
             Route::Lossless(r) => r.capacity(),
             Route::Overwrite(r) => r.max_record_len(),
+            Route::Mapped(r) => r.max_record_len(),
             // The same cap as a ring, for the same records to be oversized.
             Route::Sync(_) => self.shared.ring_capacity,
             Route::Closed => usize::MAX,
@@ -496,13 +524,14 @@ impl Producer {
         true
     }
 
-    /// Pushes one record into the ring (or writes it, in sync mode).
+    /// Pushes one record into the ring (or writes it, in sync mode); the
+    /// location goes with it when the logger captures call sites.
     fn commit(
         &mut self,
         kind: RecordKind,
         level: Level,
         clock: u64,
-        target: &str,
+        site: Site<'_>,
         payload: Payload<'_>,
     ) {
         let counters = &self.ring_shared.counters;
@@ -511,18 +540,34 @@ impl Producer {
             Payload::Scratch => &self.scratch,
             Payload::Encoded => &self.encoded,
         };
-        let target = truncate_str(target, MAX_TARGET_LEN);
+        let target = truncate_str(site.target, MAX_TARGET_LEN);
+        let at = site.at.filter(|_| self.shared.calls.call_sites);
+        let (prefix, file) = match at {
+            Some(at) => location_block(at),
+            None => Default::default(),
+        };
+        let prefix = &prefix[..if at.is_some() { prefix.len() } else { 0 }];
+        let payload_len = prefix.len() + file.len() + msg.len();
         // A record past 4 GiB, or past what the route takes, is oversized.
         let max = self.max_record_len();
-        let header = Header::new(kind, level, clock, target.len(), msg.len())
+        let header = Header::new(kind, level, clock, target.len(), payload_len)
             .filter(|h| h.len as usize <= max);
-        let Some(header) = header else {
+        let Some(mut header) = header else {
             let counters = &self.ring_shared.counters;
             bump(&counters.dropped);
             return bump(&counters.oversized);
         };
+        if at.is_some() {
+            header = header.located();
+        }
         let len = header.len as usize;
-        let parts = [&header.encode()[..], target.as_bytes(), msg];
+        let parts = [
+            &header.encode()[..],
+            target.as_bytes(),
+            prefix,
+            file.as_bytes(),
+            msg,
+        ];
         let pushed = match &mut self.route {
             Route::Lossless(ring) => {
                 push_lossless(ring, &self.ring_shared, &self.shared, &parts, len)
@@ -530,6 +575,9 @@ impl Producer {
             Route::Overwrite(ring) => {
                 ring.push(&parts);
                 Push::Done
+            }
+            Route::Mapped(ring) => {
+                push_lossless(ring, &self.ring_shared, &self.shared, &parts, len)
             }
             Route::Closed => Push::Discarded,
             Route::Sync(w) => {
@@ -539,6 +587,7 @@ impl Producer {
                     clock,
                     thread: self.ring_shared.thread_id,
                     target,
+                    call_site: at.map(|(_, line)| (file.as_bytes(), line)),
                     payload: msg,
                 };
                 w.write(&self.shared, counters, r);
@@ -621,9 +670,24 @@ fn callsite_addr(cs: &'static CallSite) -> [u8; CALLSITE_LEN] {
 }
 
 /// A new ring for the logger's policy: the producer's route and the
-/// writer's end.
-fn new_route(shared: &Shared) -> (Route, RingReader) {
+/// writer's end. In crash-safe mode a ring file that cannot be created
+/// (disk full) is reported and replaced by a ring in memory.
+fn new_route(shared: &Shared, rs: &Arc<RingShared>) -> (Route, RingReader) {
     let capacity = shared.ring_capacity;
+    if let Some(dir) = &shared.crash_safe {
+        match dir.new_ring(rs.clone()) {
+            Ok(f) => {
+                let reader = RingReader::Mapped(MappedReader::new(f.clone()));
+                return (Route::Mapped(MappedProducer::new(f)), reader);
+            }
+            Err(e) => {
+                WriterCounters::add(&shared.counters.errors, 1);
+                shared.report_error(format!(
+                    "crash-safe ring file not created, this thread logs through memory: {e}"
+                ));
+            }
+        }
+    }
     if shared.policy == Policy::DropOldest {
         let (p, c) = overwrite_ring(capacity);
         (Route::Overwrite(p), overwrite_reader(c))
@@ -648,10 +712,10 @@ enum Push {
 /// capacity) into a lossless ring, applying the policy when it is full.
 #[inline]
 fn push_lossless(
-    ring: &mut ByteProducer,
+    ring: &mut impl RoomRing,
     rs: &RingShared,
     shared: &Shared,
-    parts: &[&[u8]; 3],
+    parts: &[&[u8]; PARTS],
     len: usize,
 ) -> Push {
     if ring.try_push(parts) {
@@ -661,6 +725,13 @@ fn push_lossless(
         Policy::Block if push_blocking(ring, rs, shared, parts, len) => Push::Done,
         _ => Push::Refused,
     }
+}
+
+/// Where a record was logged: its target and, when known, its location.
+#[derive(Clone, Copy)]
+struct Site<'a> {
+    target: &'a str,
+    at: Option<Location<'a>>,
 }
 
 /// Where a record's payload is: a static message, or one of the buffers.
@@ -705,10 +776,10 @@ impl Producer {
 #[cold]
 #[inline(never)]
 fn push_blocking(
-    ring: &mut ByteProducer,
+    ring: &mut impl RoomRing,
     rs: &RingShared,
     shared: &Shared,
-    parts: &[&[u8]; 3],
+    parts: &[&[u8]; PARTS],
     need: usize,
 ) -> bool {
     if shared.on_writer_thread() {
@@ -740,7 +811,7 @@ fn push_blocking(
     }
 }
 
-fn park_until_room(ring: &ByteProducer, rs: &RingShared, need: usize) {
+fn park_until_room(ring: &impl RoomRing, rs: &RingShared, need: usize) {
     {
         let mut t = lock(&rs.thread);
         let me = std::thread::current();
@@ -752,7 +823,7 @@ fn park_until_room(ring: &ByteProducer, rs: &RingShared, need: usize) {
     // SeqCst fence: pairs with the one in `RingShared::wake_if_waiting`, so
     // either we see the room the writer released or it sees `waiting`.
     fence(Ordering::SeqCst);
-    if ring.free() < need {
+    if !ring.has_room(need) {
         std::thread::park_timeout(BLOCK_PARK);
     }
     rs.waiting.store(false, Ordering::Relaxed);

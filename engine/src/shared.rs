@@ -186,6 +186,9 @@ pub(crate) struct Registry {
 pub(crate) struct CallConfig {
     pub formatting: Formatting,
     pub prefault: Prefault,
+    /// Records carry their call site (`file:line`): some sink's format
+    /// shows it (see `Format::with_call_site`).
+    pub call_sites: bool,
 }
 
 /// What `Logger::recent_errors` shows: errors and sink notices, newest
@@ -246,6 +249,8 @@ pub(crate) struct Shared {
     /// How a forked child starts this logger again (shared by the engines
     /// the logger has in every process of the lineage).
     pub lineage: Arc<Lineage>,
+    /// Crash-safe mode: the directory the rings live in.
+    pub crash_safe: Option<Arc<crate::crash_safe::CrashDir>>,
 }
 
 impl Shared {
@@ -286,6 +291,7 @@ impl Shared {
             shutdown_deadline: Mutex::new(None),
             cancel: Cancel::default(),
             lineage: Lineage::empty(),
+            crash_safe: None,
         }
     }
 
@@ -301,6 +307,7 @@ impl Shared {
             CallConfig {
                 formatting: Formatting::Caller,
                 prefault: Prefault::Lazy,
+                call_sites: false,
             },
             crate::builder::MIN_RING_CAPACITY,
             Clock::Realtime,

@@ -62,7 +62,7 @@ impl EventWriter<'_> {
     fn commit_pending(&mut self) {
         let line = std::mem::take(&mut self.pending);
         self.logger
-            .log_bytes(RecordKind::Raw, self.level, "", &line);
+            .log_bytes(RecordKind::Raw, self.level, "", None, &line);
     }
 }
 
@@ -77,7 +77,7 @@ impl io::Write for EventWriter<'_> {
             return Ok(());
         }
         if self.pending.is_empty() && buf.last() == Some(&b'\n') {
-            self.logger.log_bytes(RecordKind::Raw, self.level, "", buf);
+            self.logger.log_bytes(RecordKind::Raw, self.level, "", None, buf);
             return Ok(());
         }
         self.pending.extend_from_slice(buf);

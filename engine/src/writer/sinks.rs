@@ -107,6 +107,14 @@ impl SinkSlot {
         SinkSlot::with_context(sink, min_level, format, &ctx)
     }
 
+    /// Whether this sink's format shows call sites (its own format says).
+    pub(crate) fn wants_call_site(&self) -> bool {
+        match &self.custom {
+            Some(c) => c.wants_call_site(),
+            None => self.format.shows_call_site(),
+        }
+    }
+
     /// A slot for `sink`, asking it (once) for its own format and completion.
     pub(crate) fn with_context(
         mut sink: Box<dyn Sink>,
@@ -329,6 +337,16 @@ impl SinkSet {
     /// Records gathered and not yet submitted.
     pub(crate) fn pending_records(&self) -> u64 {
         self.records
+    }
+
+    /// Records gathered or submitted whose outcome is not yet accounted.
+    pub(crate) fn outstanding(&self) -> u64 {
+        self.outstanding
+    }
+
+    /// The files the sinks wrote to and may write to next.
+    pub(crate) fn files(&self) -> impl Iterator<Item = &SharedFd> {
+        (self.slots.iter()).flat_map(|s| s.last_fd.iter().chain(s.unsynced.iter()))
     }
 
     /// Counts the records no sink took as dropped.

@@ -70,6 +70,10 @@ pub enum Formatting {
 /// A ring's pages are mapped by the kernel on first write; a record that
 /// touches a new page waits for that (a minor fault, a few microseconds
 /// on a virtual machine), once per page during the ring's first lap.
+///
+/// This applies to the lossless ring of `Policy::Block` and
+/// `Policy::DropNewest`. The `Policy::DropOldest` ring is always mapped
+/// lazily, whatever this says: a new ring writes none of its memory.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Prefault {

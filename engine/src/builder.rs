@@ -513,7 +513,7 @@ impl Builder {
         };
         let logger = Logger::from_shared(shared.clone(), sync_writer.clone());
         let Some(sinks) = sinks else {
-            let _ = shared.backend.set(IoBackendInfo {
+            shared.backend.set(IoBackendInfo {
                 kind: BackendKind::Pwrite,
                 reason: "sync mode: the caller writes each record with pwrite".to_owned(),
             });

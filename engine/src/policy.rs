@@ -96,10 +96,12 @@ pub enum Prefault {
 #[non_exhaustive]
 pub enum Backend {
     /// Probe io_uring once on the writer thread, then choose: io_uring for
-    /// `Durability::Data`, for `O_DIRECT` sinks with batches of 256 KiB or
-    /// more, and for buffered files on 3 or more usable CPUs; pwrite
-    /// otherwise (measured faster on 2 CPUs) or when io_uring is unavailable.
-    /// [`crate::Logger::io_backend`] says which and why.
+    /// `Durability::Data` (its `fdatasync` does not block the writer);
+    /// otherwise by measurement on this machine: the first batches
+    /// alternate between pwrite and io_uring (a few MiB each, or 2 s) and
+    /// the one that costs the writer thread less time per byte stays
+    /// (pwrite on a tie). pwrite when io_uring is unavailable.
+    /// [`crate::Logger::io_backend`] says which and why, with the figures.
     #[default]
     Auto,
     /// io_uring: up to `io_depth` batches in flight, `fdatasync` in the

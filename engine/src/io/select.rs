@@ -3,35 +3,31 @@
 //! `Auto` first probes io_uring once (ring setup, opcode probe, one `NOP`
 //! round trip). When the probe fails the logger uses pwrite and
 //! [`crate::Logger::io_backend`] says why, with the errno and its likely
-//! cause. When it succeeds the rule below picks. It rests on end-to-end
-//! runs on a shared 2-CPU machine (1,000,000 ~100-byte lines, 1 and 2
-//! producers, 64 KiB–1 MiB batches, depth 1/2/4; the `uring_matrix` example
-//! in the bench crate reproduces them), where run-to-run noise is ±15%:
+//! cause. When it succeeds:
 //!
-//! | configuration | choice | measured |
+//! | configuration | choice | why |
 //! |---|---|---|
-//! | `Durability::Data` | io_uring | 1.1–1.7× pwrite's lines/s: `fdatasync` runs in the kernel while the writer keeps draining, where pwrite blocks the writer |
-//! | an `O_DIRECT` sink, batches ≥ 256 KiB | io_uring | lines/s within ±5% of pwrite, 10–25% less writer-thread CPU per line, and the writer never waits for the disk |
-//! | an `O_DIRECT` sink, smaller batches | pwrite | at 64 KiB io_uring measured 0.9–1.05× pwrite |
-//! | buffered, ≥ 3 usable CPUs | io_uring | the io-wq worker that copies into the page cache can have a core of its own; the writer thread spends ~30% less CPU per line (54–64 vs 76–85 ns) — inferred, not measurable on 2 CPUs |
-//! | buffered, ≤ 2 usable CPUs | pwrite | io_uring measured 0.76–0.96× pwrite's lines/s on a quiet machine (within noise of it on a busy one) and more CPU in total: its worker competes with producers and writer for the two cores |
+//! | `Durability::Data` | io_uring | a rule, not measured: `fdatasync` runs in the kernel while the writer keeps draining, where pwrite's blocks the writer (1.1–1.7× pwrite's lines/s where it was measured) |
+//! | anything else | measured | the first batches alternate between pwrite and io_uring, and the one that costs the writer less time per byte stays (see [`super::auto`]); `io_backend()` quotes the figures |
+//!
+//! Measuring replaced a rule by CPU count (io_uring on 3 or more usable
+//! CPUs, pwrite below) that a report on a 2-CPU machine contradicted:
+//! io_uring there wrote 1.3–1.9× pwrite's lines/s while the rule chose
+//! pwrite.
 //!
 //! `URINGLOG_BACKEND=pwrite|io_uring|auto` in the environment overrides the
 //! builder (for operators); an unknown value is a build error.
 
+use super::auto::Measured;
 use super::pwrite::Pwrite;
 use super::uring::{ProbeError, Uring, UringConfig};
-use super::{BackendKind, IoBackend, IoBackendInfo};
+use super::{BackendKind, BackendSlot, IoBackend, IoBackendInfo};
 use crate::error::BuildError;
 use crate::policy::{Backend, Durability};
+use std::sync::Arc;
 
 /// The environment variable that overrides the builder's backend.
 pub(crate) const BACKEND_ENV: &str = "URINGLOG_BACKEND";
-
-/// Usable CPUs at or above which buffered writes go through io_uring.
-pub(crate) const AUTO_URING_MIN_CPUS: usize = 3;
-/// Batch size at or above which `O_DIRECT` sinks go through io_uring.
-pub(crate) const AUTO_DIRECT_MIN_BATCH_BYTES: usize = 256 * 1024;
 
 /// What the writer needs to open its backend.
 #[derive(Clone, Debug)]
@@ -41,9 +37,9 @@ pub(crate) struct IoConfig {
     pub backend_source: Option<String>,
     pub uring: UringConfig,
     pub durability: Durability,
-    /// Some sink writes with `O_DIRECT`.
+    /// Some sink writes with `O_DIRECT` (quoted in `Auto`'s reason).
     pub o_direct: bool,
-    /// The builder's `batch_bytes`.
+    /// The builder's `batch_bytes` (quoted in `Auto`'s reason).
     pub batch_bytes: usize,
     /// Test hook: the io_uring probe fails as if `io_uring_setup` returned EPERM.
     pub fail_probe: bool,
@@ -70,8 +66,12 @@ pub(crate) fn backend_from_env() -> Result<Option<(Backend, String)>, BuildError
     Ok(Some((b, shown)))
 }
 
-/// Opens the configured backend on the calling (writer) thread.
-pub(crate) fn open(cfg: &IoConfig) -> Result<(Box<dyn IoBackend>, IoBackendInfo), BuildError> {
+/// Opens the configured backend on the calling (writer) thread; `Auto`
+/// publishes its decision to `slot` once it has measured.
+pub(crate) fn open(
+    cfg: &IoConfig,
+    slot: &Arc<BackendSlot>,
+) -> Result<(Box<dyn IoBackend>, IoBackendInfo), BuildError> {
     let from = cfg
         .backend_source
         .as_deref()
@@ -85,36 +85,36 @@ pub(crate) fn open(cfg: &IoConfig) -> Result<(Box<dyn IoBackend>, IoBackendInfo)
                 reason: e.to_string(),
             }),
         },
-        Backend::Auto => Ok(auto(cfg, &from)),
+        Backend::Auto => Ok(auto(cfg, &from, slot)),
     }
 }
 
 /// `Backend::Auto`: probe, then the rule in the module docs.
-fn auto(cfg: &IoConfig, from: &str) -> (Box<dyn IoBackend>, IoBackendInfo) {
+fn auto(
+    cfg: &IoConfig,
+    from: &str,
+    slot: &Arc<BackendSlot>,
+) -> (Box<dyn IoBackend>, IoBackendInfo) {
     let uring = match probe(cfg) {
         Ok(u) => u,
         Err(e) => return pwrite_with(format!("{e}{from}")),
     };
-    let cpus = usable_cpus();
-    let kib = cfg.batch_bytes / 1024;
-    let why = if cfg.durability == Durability::Data {
-        "Durability::Data: fdatasync runs in the kernel while the writer keeps draining".to_owned()
-    } else if cfg.o_direct && cfg.batch_bytes >= AUTO_DIRECT_MIN_BATCH_BYTES {
-        format!(
-            "O_DIRECT sink with {kib} KiB batches: the writer thread does not wait for the disk"
-        )
-    } else if cpus >= AUTO_URING_MIN_CPUS {
-        format!("buffered writes on {cpus} CPUs: the io-wq worker has a spare core and the writer thread spends less CPU per line")
-    } else {
-        drop(uring);
-        let s = if cpus == 1 { "" } else { "s" };
-        return pwrite_with(if cfg.o_direct {
-            format!("O_DIRECT sink with {kib} KiB batches: io_uring measures no faster than pwrite below {} KiB{from}", AUTO_DIRECT_MIN_BATCH_BYTES / 1024)
-        } else {
-            format!("buffered writes on {cpus} CPU{s}: io_uring measures no faster than pwrite and costs more CPU in total{from}")
-        });
+    if cfg.durability == Durability::Data {
+        let why = "Durability::Data (a rule, not measured): fdatasync runs in the kernel while the writer keeps draining";
+        return uring_with(uring, format!("{why}{from}"));
+    }
+    let direct = match cfg.o_direct {
+        true => format!("; O_DIRECT sink, {} KiB batches", cfg.batch_bytes / 1024),
+        false => String::new(),
     };
-    uring_with(uring, format!("{why}{from}"))
+    let setup = uring
+        .setup_note()
+        .map(|n| format!("; io_uring {n}"))
+        .unwrap_or_default();
+    let note = format!("{direct}{setup}{from}");
+    let info = Measured::measuring_info(&note);
+    let trial = Measured::new(uring, slot.clone(), usable_cpus(), note);
+    (Box::new(trial), info)
 }
 
 fn probe(cfg: &IoConfig) -> Result<Uring, ProbeError> {

@@ -92,23 +92,23 @@ pub(crate) fn spawn(
         .name("uringlog-writer".to_owned())
         .spawn(move || {
             let _done = DoneOnExit(sh.clone(), done_tx);
-            let (io, info) = match crate::io::open(&cfg.io) {
+            let (io, info) = match crate::io::open(&cfg.io, &sh.backend) {
                 Ok(x) => x,
                 Err(e) => {
                     let _ = ready_tx.send(Err(e));
                     return;
                 }
             };
+            // Published before the writer runs: `Backend::Auto` may replace
+            // it once it has measured.
+            sh.backend.set(info.clone());
             let _ = ready_tx.send(Ok(info));
             Writer::new(sh, sinks, io, cfg).run();
         })
         .map_err(BuildError::SpawnWriter)?;
     let _ = shared.signal.thread.set(handle.thread().clone());
     match ready_rx.recv() {
-        Ok(Ok(info)) => {
-            let _ = shared.backend.set(info);
-            Ok((handle, done_rx))
-        }
+        Ok(Ok(_)) => Ok((handle, done_rx)),
         Ok(Err(e)) => {
             let _ = handle.join();
             Err(e)

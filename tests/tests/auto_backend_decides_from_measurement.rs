@@ -43,7 +43,10 @@ fn auto_backend_decides_from_measurement() {
         "{info}"
     );
     for i in 0..RECORDS {
-        uringlog::info!(logger, "record {i} of the trial, padded to about a hundred bytes");
+        uringlog::info!(
+            logger,
+            "record {i} of the trial, padded to about a hundred bytes"
+        );
     }
     logger.flush().unwrap();
     let info = logger.io_backend();

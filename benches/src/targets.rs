@@ -103,7 +103,7 @@ pub fn seed_targets(d: &ReportData) -> Vec<Target> {
         Some(r) => {
             let rate = r.lines_per_sec();
             let actual = format!(
-                "{} logs/s ({route}, {} calls)",
+                "{} logs/s (section 1, {route}, {} calls)",
                 thousands(rate as u64),
                 thousands(r.count)
             );
@@ -127,7 +127,7 @@ pub fn seed_targets(d: &ReportData) -> Vec<Target> {
     v.push(match big {
         Some(r) => {
             let mib = r.peak_rss_kib as f64 / 1024.0;
-            let actual = format!("{mib:.1} MiB peak RSS of the whole process ({route})");
+            let actual = format!("{mib:.1} MiB peak RSS of the whole process (section 1, {route})");
             Target::new("<50MB memory", actual, Some(mib < 50.0))
         }
         None => Target::unmeasured("<50MB memory", "throughput run failed"),
@@ -233,7 +233,7 @@ fn memory_target(d: &ReportData, route: Route) -> Target {
         (Some(r), Ok(idle)) => {
             let above = r.peak_rss_kib.saturating_sub(*idle) as f64 / 1024.0;
             let actual = format!(
-                "{above:.2} MiB above ({route}, {} calls)",
+                "{above:.2} MiB above (section 1, {route}, {} calls)",
                 thousands(r.count)
             );
             Target::new(name, actual, Some(above <= 2.0))

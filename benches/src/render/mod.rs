@@ -305,6 +305,33 @@ mod tests {
     }
 
     #[test]
+    fn the_headline_compares_only_with_peers_lossless_by_configuration() {
+        let mut d = empty();
+        let row = |name: &str, rate: f64| Measured {
+            key: name.to_owned(),
+            result: Ok(PeerResult {
+                lines_per_sec: rate,
+                lines_expected: 10,
+                lines_found: 10,
+                ..PeerResult::default()
+            }),
+        };
+        // ftlog's default channel discards: fastest here, but never the
+        // comparison, even though it lost nothing in this run.
+        d.peers = vec![
+            row("uringlog", 4e6),
+            row("ftlog", 9e6),
+            row("spdlog-rs", 2e6),
+        ];
+        let text = render(&d, &Charts::default());
+        assert!(
+            text.contains("lossless by configuration, spdlog-rs, 2.00 M lines/s (2.0x)"),
+            "{text}"
+        );
+        assert!(text.contains("| ftlog | no: default channel: discards when full |"));
+    }
+
+    #[test]
     fn the_service_section_shows_the_scripts_table_only_when_there_is_one() {
         let d = empty();
         let none = render(&d, &Charts::default());

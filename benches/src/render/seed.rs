@@ -331,7 +331,7 @@ fn per_thread(s: &mut String, d: &ReportData) {
     );
     let _ = writeln!(
         s,
-        "| Threads | Resident per thread | Above the control | Churn per thread | Written / dropped |"
+        "| Case | Resident per thread | Above the control | Churn per thread | Written / dropped |"
     );
     let _ = writeln!(s, "|---|---:|---:|---:|---|");
     let control = d
@@ -366,17 +366,13 @@ fn per_thread(s: &mut String, d: &ReportData) {
 /// Section 4: throughput by records per batch.
 pub fn batch(s: &mut String, d: &ReportData) {
     let _ = writeln!(s, "## 4. Batch size sweep\n");
-    let backend = d
-        .batch
-        .iter()
-        .find_map(|m| m.result.as_ref().ok())
-        .map_or("—".to_owned(), |r| cell(&r.backend));
     let _ = writeln!(
         s,
-        "{} calls, one thread, async with `Backend::Auto` ({backend}), engine defaults but \
-         `batch_size`; a batch also closes at `batch_bytes` ({}) or when the rings run dry. \
-         Median of {} repetitions, lowest and highest in brackets; writes are the engine's \
-         `io_submits` of the last repetition.\n",
+        "{} calls, one thread, async with `Backend::Auto`, engine defaults but `batch_size`; \
+         a batch also closes at `batch_bytes` ({}) or when the rings run dry. Median of {} \
+         repetitions, lowest and highest in brackets; writes are the engine's `io_submits` of \
+         the last repetition; \"Auto\" is what `Backend::Auto` ended up with in each \
+         repetition (\"measuring\": it had not decided when the run ended).\n",
         thousands(d.sizes.large),
         bytes(crate::config::DEFAULT_BATCH_BYTES as u64),
         d.sizes.reps_large
@@ -387,12 +383,15 @@ pub fn batch(s: &mut String, d: &ReportData) {
         .filter_map(|m| m.result.as_ref().ok().map(|r| (m.key, r.lines_per_sec())))
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(k, _)| k);
-    let _ = writeln!(s, "| Batch Size | Time | Throughput | Writes | Notes |");
-    let _ = writeln!(s, "|---:|---:|---:|---:|---|");
+    let _ = writeln!(
+        s,
+        "| Batch Size | Time | Throughput | Writes | Auto | Notes |"
+    );
+    let _ = writeln!(s, "|---:|---:|---:|---:|---|---|");
     for m in &d.batch {
         let b = m.key;
         let Ok(r) = &m.result else {
-            let _ = writeln!(s, "| {b} | not run | — | — | — |");
+            let _ = writeln!(s, "| {b} | not run | — | — | — | — |");
             continue;
         };
         let mut notes = Vec::new();
@@ -407,13 +406,27 @@ pub fn batch(s: &mut String, d: &ReportData) {
         let bold = if Some(b) == best { "**" } else { "" };
         let _ = writeln!(
             s,
-            "| {bold}{b}{bold} | {t} | {bold}{}{bold} | {} | {} |",
+            "| {bold}{b}{bold} | {t} | {bold}{}{bold} | {} | {} | {} |",
             rate(r),
             thousands(writes),
+            auto_kinds(r),
             notes.join(", ")
         );
     }
     let _ = writeln!(s);
+}
+
+/// The backend `Auto` ended with in each repetition, by name.
+fn auto_kinds(r: &ThroughputResult) -> String {
+    let names: Vec<&str> = r
+        .reps
+        .iter()
+        .map(|x| match x.backend.split(':').next().unwrap_or("") {
+            "auto" => "measuring",
+            other => other,
+        })
+        .collect();
+    names.join(", ")
 }
 
 /// Records of `rec` framed bytes the `DropOldest` ring of `cap` bytes holds

@@ -254,7 +254,7 @@ pub fn memory(s: &mut String, d: &ReportData) {
         s,
         "Peak RSS (`getrusage`) of the child process that ran {} calls (the highest of its \
          repetitions). \"Engine buffers\" is what the configuration bounds: one ring of {} \
-         per producer, plus batch buffers of {} each (`batch_bytes` + 1 KiB): the one being \
+         per producer, plus batch buffers of {} each (`batch_bytes` + {}): the one being \
          filled and those in flight — one for pwrite, `io_depth` = {} for io_uring (and for \
          `Auto` while it measures); sync mode has no ring and one batch buffer. On top, each \
          producer keeps two scratch buffers that grow only to the largest message formatted \
@@ -262,6 +262,7 @@ pub fn memory(s: &mut String, d: &ReportData) {
         thousands(z.large),
         bytes(cfg.ring_capacity as u64),
         bytes((cfg.batch_bytes + crate::config::BATCH_SLACK_BYTES) as u64),
+        bytes(crate::config::BATCH_SLACK_BYTES as u64),
         crate::config::DEFAULT_IO_DEPTH,
         bytes(cfg.buffer_bytes(1).scratch_max),
     );

@@ -7,7 +7,12 @@ use std::time::Duration;
 use uringlog::{Backend, BackendKind, Durability, Logger, MemorySink};
 use uringlog_sinks::FileSink;
 
+/// Records logged at least.
 const RECORDS: u64 = 200_000;
+/// Records logged at most while Auto is still measuring.
+const MAX_RECORDS: u64 = 20_000_000;
+/// Records between two looks at `io_backend()`.
+const CHUNK: u64 = 50_000;
 
 #[test]
 fn auto_backend_decides_from_measurement() {
@@ -42,28 +47,36 @@ fn auto_backend_decides_from_measurement() {
         ),
         "{info}"
     );
-    for i in 0..RECORDS {
-        uringlog::info!(
-            logger,
-            "record {i} of the trial, padded to about a hundred bytes"
-        );
+    // Until Auto has decided: it does once each backend has its busy
+    // batches, or at the first turn after its 2 s window, so a bounded
+    // number of records always gets there.
+    let mut logged = 0u64;
+    while logged < RECORDS
+        || logger.io_backend().kind == BackendKind::Measuring && logged < MAX_RECORDS
+    {
+        for i in logged..logged + CHUNK {
+            uringlog::info!(
+                logger,
+                "record {i} of the trial, padded to about a hundred bytes"
+            );
+        }
+        logged += CHUNK;
+        logger.flush().unwrap();
     }
-    logger.flush().unwrap();
     let info = logger.io_backend();
     assert!(
         matches!(info.kind, BackendKind::IoUring | BackendKind::Pwrite),
         "{info}"
     );
-    assert!(
-        info.reason
-            .starts_with("measured: writer time in I/O per byte on this machine"),
-        "{info}"
-    );
-    for figure in ["io_uring ", "pwrite ", " ns/B (", " batches, "] {
+    // Busy turns compared, or (a writer idle between most batches on a
+    // loaded machine) too little to compare: either way measured, with the
+    // figures it decided on.
+    assert!(info.reason.starts_with("measured"), "{info}");
+    for figure in ["io_uring ", "pwrite ", "batches"] {
         assert!(info.reason.contains(figure), "{figure:?} not in {info}");
     }
     let stats = guard.shutdown(Duration::from_secs(30)).unwrap();
-    assert_eq!((stats.written, stats.dropped), (RECORDS, 0));
+    assert_eq!((stats.written, stats.dropped), (logged, 0));
     let text = std::fs::read_to_string(&path).unwrap();
     let mut n = 0u64;
     for line in text.lines() {
@@ -71,7 +84,7 @@ fn auto_backend_decides_from_measurement() {
         assert!(line.contains(&want), "line {n}: {line}");
         n += 1;
     }
-    assert_eq!(n, RECORDS);
+    assert_eq!(n, logged);
 
     let test = "auto_backend_decides_from_measurement (O_DIRECT)";
     if !uringlog_tests::o_direct_available(test, dir.path()) {

@@ -1,22 +1,6 @@
-//! Choosing the backend on the writer thread, and `Backend::Auto`'s rule.
-//!
-//! `Auto` first probes io_uring once (ring setup, opcode probe, one `NOP`
-//! round trip). When the probe fails the logger uses pwrite and
-//! [`crate::Logger::io_backend`] says why, with the errno and its likely
-//! cause. When it succeeds:
-//!
-//! | configuration | choice | why |
-//! |---|---|---|
-//! | `Durability::Data` | io_uring | a rule, not measured: `fdatasync` runs in the kernel while the writer keeps draining, where pwrite's blocks the writer (1.1–1.7× pwrite's lines/s where it was measured) |
-//! | anything else | measured | the first batches alternate between pwrite and io_uring, and the one that costs the writer less time per byte stays (see [`super::auto`]); `io_backend()` quotes the figures |
-//!
-//! Measuring replaced a rule by CPU count (io_uring on 3 or more usable
-//! CPUs, pwrite below) that a report on a 2-CPU machine contradicted:
-//! io_uring there wrote 1.3–1.9× pwrite's lines/s while the rule chose
-//! pwrite.
-//!
-//! `URINGLOG_BACKEND=pwrite|io_uring|auto` in the environment overrides the
-//! builder (for operators); an unknown value is a build error.
+//! Choosing the backend on the writer thread, and `Backend::Auto`'s rule
+//! (documented on `Backend`, from `auto.md`; the measurement itself is in
+//! [`super::auto`]).
 
 use super::auto::Measured;
 use super::pwrite::Pwrite;

@@ -425,6 +425,20 @@ mod tests {
     }
 
     #[test]
+    fn the_public_docs_quote_these_constants() {
+        let doc = include_str!("auto.md");
+        for said in [
+            format!("{ROUND_BATCHES} at a time"),
+            format!("{TRIAL_BATCHES} batches and {} MiB", TRIAL_BYTES >> 20),
+            format!("or {} s have passed", TRIAL_WINDOW.as_secs()),
+            format!("within {:.0}%", URING_MARGIN * 100.0),
+            format!("more than {} ms between", IDLE_GAP.as_millis()),
+        ] {
+            assert!(doc.contains(&said), "auto.md does not say {said:?}");
+        }
+    }
+
+    #[test]
     fn a_tie_within_the_margin_goes_to_pwrite() {
         let p = tally(16, 4, 1_000_000);
         let u = tally(16, 4, 960_000); // 4% cheaper: within the margin

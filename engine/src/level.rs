@@ -42,17 +42,6 @@ impl Level {
         }
     }
 
-    /// The level's name padded to five columns, as the text format prints it.
-    pub(crate) const fn padded(self) -> &'static [u8; 5] {
-        match self {
-            Level::Trace => b"TRACE",
-            Level::Debug => b"DEBUG",
-            Level::Info => b"INFO ",
-            Level::Warn => b"WARN ",
-            Level::Error => b"ERROR",
-        }
-    }
-
     /// Decodes the byte a record header stores; `None` for anything else.
     pub(crate) const fn from_u8(v: u8) -> Option<Level> {
         match v {
@@ -106,13 +95,5 @@ mod tests {
             assert_eq!(Level::from_u8(l as u8), Some(l));
         }
         assert_eq!(Level::from_u8(5), None);
-    }
-
-    #[test]
-    fn padded_names_are_five_columns_and_match_names() {
-        for l in Level::ALL {
-            let p = std::str::from_utf8(l.padded()).unwrap();
-            assert_eq!(p.trim_end(), l.as_str());
-        }
     }
 }

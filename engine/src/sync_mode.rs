@@ -5,7 +5,7 @@
 //! sync-mode logger has no writer thread and no rings: each of its
 //! producers routes records to the one [`SyncWriter`] the logger holds.
 
-use crate::format::Record;
+use crate::format::{Parts, Record};
 use crate::io::pwrite::Pwrite;
 use crate::level::Level;
 use crate::record::RecordKind;
@@ -77,11 +77,16 @@ impl SyncWriter {
                 .reopen_failed
                 .fetch_add(failed, Ordering::Relaxed);
         }
-        let target = r.target.as_bytes();
-        let msg = &mut d.message;
-        let Some(rec) =
-            Record::from_parts(r.kind, r.level, nanos, r.thread, target, r.payload, msg)
-        else {
+        let parts = Parts {
+            kind: r.kind,
+            level: r.level,
+            unix_nanos: nanos,
+            thread: r.thread,
+            target: r.target.as_bytes(),
+            payload: r.payload,
+        };
+        let rendering = d.sinks.rendering();
+        let Some(rec) = Record::from_parts(parts, &mut d.message, rendering) else {
             bump(&counters.dropped);
             return;
         };
@@ -90,7 +95,10 @@ impl SyncWriter {
             // as far as the sink's flush timeout, then goes on.
             d.sinks.wait_for_room(shared);
         }
-        d.sinks.push(&rec);
+        if !d.sinks.push(&rec) {
+            bump(&counters.dropped);
+            return;
+        }
         d.sinks.count_unrouted(shared);
         d.sinks.submit_all(&mut d.io, shared);
     }

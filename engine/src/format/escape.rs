@@ -274,6 +274,27 @@ pub(crate) fn push_utf8<D: Dialect>(out: &mut Vec<u8>, s: &[u8]) {
     push_as::<D>(out, s, Utf8::Known)
 }
 
+/// [`push_utf8`] for one part of a longer string, each part valid UTF-8
+/// on its own (the literal pieces and arguments of a deferred message):
+/// the parts' escapes, one after the other, are the escape of the whole
+/// string but for the dialect's leading-quote rule, which
+/// [`escape_leading_quote`] applies to the whole once it is written.
+#[inline]
+pub(crate) fn push_utf8_part<D: Dialect>(out: &mut Vec<u8>, s: &[u8]) {
+    debug_assert!(std::str::from_utf8(s).is_ok(), "not UTF-8: {s:?}");
+    escape_run::<D>(out, s, Utf8::Known);
+}
+
+/// Applies the dialect's leading-quote rule to the string escaped in parts
+/// at `out[start..]` (see [`push_utf8_part`]): its first byte is `"` only
+/// when the string starts with one, since every escape starts with `\`.
+#[inline]
+pub(crate) fn escape_leading_quote<D: Dialect>(out: &mut Vec<u8>, start: usize) {
+    if D::LEADING_QUOTE && out.get(start) == Some(&b'"') {
+        out.insert(start, b'\\');
+    }
+}
+
 #[inline]
 fn push_as<D: Dialect>(out: &mut Vec<u8>, mut s: &[u8], utf8: Utf8) {
     if D::LEADING_QUOTE && s.first() == Some(&b'"') {

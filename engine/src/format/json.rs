@@ -7,10 +7,11 @@
 use super::digits::{push_i64, push_u64};
 use super::escape::{self, Json};
 use super::keys::KeySet;
-use super::text::push_float;
-use super::time::TimeCache;
-use super::{Format, Record, Timestamp};
+use super::put::{byte, put, put_first};
+use super::text::{message, push_float};
+use super::{Format, Record, State, Timestamp};
 use crate::field::{Fields, Value};
+use crate::level::Level;
 
 /// The names of the members `f` writes for every record, in order (the
 /// names fields may not take; a call-site member would join them here).
@@ -31,41 +32,58 @@ pub(super) fn fixed_names(f: &Format) -> Vec<&'static str> {
 }
 
 /// Appends one JSON object and a newline for `rec`; `keys` was made with
-/// the `fixed_names` of `f`.
+/// the `fixed_names` of `f`. `false` when its deferred message does not
+/// decode (the caller drops what was written).
 #[inline]
 pub(super) fn write(
     out: &mut Vec<u8>,
-    time: &mut TimeCache,
+    st: State<'_>,
     keys: &mut KeySet,
     f: &Format,
     rec: &Record<'_>,
-) {
-    out.push(b'{');
+) -> bool {
+    byte(out, b'{');
     if f.timestamp != Timestamp::Off {
-        out.extend_from_slice(b"\"ts\":\"");
-        time.write(out, rec.unix_nanos, f.timestamp);
-        out.extend_from_slice(b"\",");
+        put(out, b"\"ts\":\"");
+        st.time.write(out, rec.unix_nanos, f.timestamp);
+        put(out, b"\",");
     }
-    out.extend_from_slice(b"\"level\":\"");
-    out.extend_from_slice(rec.level.as_str().as_bytes());
-    out.push(b'"');
+    let (level, len) = level_member(rec.level);
+    put_first(out, level, len);
     if f.thread {
-        out.extend_from_slice(b",\"thread\":");
+        put(out, b",\"thread\":");
         push_u64(out, rec.thread as u64);
     }
     if f.target {
-        out.extend_from_slice(b",\"target\":\"");
-        escape::push_utf8::<Json>(out, rec.target);
-        out.push(b'"');
+        st.targets.put(out, rec.target, |out, t| {
+            out.extend_from_slice(b",\"target\":\"");
+            escape::push_utf8::<Json>(out, t);
+            out.extend_from_slice(b"\",\"msg\":\"");
+        });
+    } else {
+        put(out, b",\"msg\":\"");
     }
-    out.extend_from_slice(b",\"msg\":\"");
-    escape::push_utf8::<Json>(out, rec.msg);
-    out.push(b'"');
+    if !message::<Json>(out, st.scratch, rec) {
+        return false;
+    }
+    byte(out, b'"');
     if !rec.fields.is_empty() {
         keys.clear();
         write_fields(out, keys, rec.fields);
     }
-    out.extend_from_slice(b"}\n");
+    put(out, b"}\n");
+    true
+}
+
+/// `"level":"NAME"` (the first `len` bytes).
+fn level_member(level: Level) -> (&'static [u8; 16], usize) {
+    match level {
+        Level::Error => (b"\"level\":\"ERROR\" ", 15),
+        Level::Warn => (b"\"level\":\"WARN\"  ", 14),
+        Level::Info => (b"\"level\":\"INFO\"  ", 14),
+        Level::Debug => (b"\"level\":\"DEBUG\" ", 15),
+        Level::Trace => (b"\"level\":\"TRACE\" ", 15),
+    }
 }
 
 /// Appends `s` as a JSON string.

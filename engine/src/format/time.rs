@@ -2,21 +2,27 @@
 //! the last second.
 
 use super::digits::two;
+use super::put::put_first;
 use super::{TimeOffset, Timestamp};
 use crate::clock::civil_from_days;
+
+/// Nanoseconds in a second.
+const SEC: u64 = 1_000_000_000;
 
 /// The date-time of the last second formatted.
 #[derive(Debug)]
 pub(crate) struct TimeCache {
     /// Added to each record time before it is shown; 0 for UTC.
     offset_nanos: i64,
-    /// `Z`, or `+HH:MM` / `-HH:MM`.
-    suffix: [u8; 6],
+    /// `Z`, or `+HH:MM` / `-HH:MM`, in the first `suffix_len` bytes.
+    suffix: [u8; 8],
     suffix_len: usize,
-    /// The shifted second `cached` describes; `u64::MAX` before the first line.
-    cached_sec: u64,
-    /// `YYYY-MM-DDTHH:MM:SS.` for `cached_sec`.
-    cached: [u8; 20],
+    /// First shifted nanosecond of the second `cached` describes (a
+    /// multiple of `SEC`; the epoch before the first line).
+    sec_start: u64,
+    /// `YYYY-MM-DDTHH:MM:SS.` for `sec_start` in bytes `0..20`; the
+    /// fraction and suffix are written after it in a copy per line.
+    cached: [u8; 40],
 }
 
 impl Default for TimeCache {
@@ -30,10 +36,10 @@ impl TimeCache {
     /// minutes east of UTC and suffixed `+HH:MM` (`Some`, within ±23:59).
     pub(crate) fn new(offset_minutes: Option<i32>) -> TimeCache {
         let (offset_nanos, suffix, suffix_len) = match offset_minutes {
-            None => (0, *b"Z     ", 1),
+            None => (0, *b"Z       ", 1),
             Some(m) => {
                 debug_assert!(m.unsigned_abs() < 24 * 60, "offset {m} out of range");
-                let mut s = *b"+00:00";
+                let mut s = *b"+00:00  ";
                 if m < 0 {
                     s[0] = b'-';
                 }
@@ -42,12 +48,14 @@ impl TimeCache {
                 (m as i64 * 60_000_000_000, s, 6)
             }
         };
+        let mut cached = [0; 40];
+        cached[..20].copy_from_slice(&format_second(0));
         TimeCache {
             offset_nanos,
             suffix,
             suffix_len,
-            cached_sec: u64::MAX,
-            cached: [0; 20],
+            sec_start: 0,
+            cached,
         }
     }
 
@@ -60,48 +68,53 @@ impl TimeCache {
     /// nothing for `Timestamp::Off`.
     #[inline]
     pub(crate) fn write(&mut self, out: &mut Vec<u8>, unix_nanos: u64, precision: Timestamp) {
-        let digits = match precision {
-            Timestamp::Off => return,
-            Timestamp::Seconds => 0,
-            Timestamp::Millis => 3,
-            Timestamp::Micros => 6,
-            Timestamp::Nanos => 9,
-        };
-        let unix_nanos = unix_nanos.saturating_add_signed(self.offset_nanos);
-        let sec = unix_nanos / 1_000_000_000;
-        if sec != self.cached_sec {
-            self.cached = format_second(sec);
-            self.cached_sec = sec;
-        }
-        if digits == 0 {
-            out.extend_from_slice(&self.cached[..19]);
-            out.extend_from_slice(&self.suffix[..self.suffix_len]);
+        if precision == Timestamp::Off {
             return;
         }
-        let nanos = (unix_nanos % 1_000_000_000) as u32;
-        let mut tail = [0u8; 10];
-        let frac = nanos / 10u32.pow(9 - digits as u32);
-        match digits {
-            3 => {
-                tail[0] = b'0' + (frac / 100) as u8;
-                two(&mut tail[1..3], frac % 100);
-            }
-            6 => {
-                two(&mut tail[0..2], frac / 10_000);
-                two(&mut tail[2..4], (frac / 100) % 100);
-                two(&mut tail[4..6], frac % 100);
-            }
-            _ => {
-                two(&mut tail[0..2], frac / 10_000_000);
-                two(&mut tail[2..4], (frac / 100_000) % 100);
-                two(&mut tail[4..6], (frac / 1_000) % 100);
-                two(&mut tail[6..8], (frac / 10) % 100);
-                tail[8] = b'0' + (frac % 10) as u8;
-            }
+        let t = unix_nanos.saturating_add_signed(self.offset_nanos);
+        let mut frac = t.wrapping_sub(self.sec_start);
+        if frac >= SEC {
+            self.refresh(t);
+            frac = t - self.sec_start;
         }
-        out.extend_from_slice(&self.cached);
-        out.extend_from_slice(&tail[..digits]);
-        out.extend_from_slice(&self.suffix[..self.suffix_len]);
+        debug_assert!(frac < SEC);
+        let frac = frac as u32;
+        let mut b = self.cached;
+        let end = match precision {
+            Timestamp::Millis => {
+                let ms = frac / 1_000_000;
+                b[20] = b'0' + (ms / 100) as u8;
+                two(&mut b[21..23], ms % 100);
+                23
+            }
+            Timestamp::Micros => {
+                let us = frac / 1_000;
+                two(&mut b[20..22], us / 10_000);
+                two(&mut b[22..24], (us / 100) % 100);
+                two(&mut b[24..26], us % 100);
+                26
+            }
+            Timestamp::Nanos => {
+                two(&mut b[20..22], frac / 10_000_000);
+                two(&mut b[22..24], (frac / 100_000) % 100);
+                two(&mut b[24..26], (frac / 1_000) % 100);
+                two(&mut b[26..28], (frac / 10) % 100);
+                b[28] = b'0' + (frac % 10) as u8;
+                29
+            }
+            // `Seconds` (the `.` is overwritten by the suffix).
+            _ => 19,
+        };
+        b[end..end + 8].copy_from_slice(&self.suffix);
+        put_first(out, &b, end + self.suffix_len);
+    }
+
+    /// Caches the second of the shifted time `t`.
+    #[cold]
+    fn refresh(&mut self, t: u64) {
+        let sec = t / SEC;
+        self.cached[..20].copy_from_slice(&format_second(sec));
+        self.sec_start = sec * SEC;
     }
 }
 

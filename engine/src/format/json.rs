@@ -55,7 +55,7 @@ pub(super) fn write(
         push_u64(out, rec.thread as u64);
     }
     if f.target {
-        st.targets.put(out, rec.target, |out, t| {
+        st.targets.put_target(out, rec, |out, t| {
             out.extend_from_slice(b",\"target\":\"");
             escape::push_utf8::<Json>(out, t);
             out.extend_from_slice(b"\",\"msg\":\"");

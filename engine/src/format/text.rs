@@ -34,7 +34,7 @@ pub(super) fn write(out: &mut Vec<u8>, st: State<'_>, f: &Format, rec: &Record<'
         put(out, b"] ");
     }
     if f.target {
-        st.targets.put(out, rec.target, |out, t| {
+        st.targets.put_target(out, rec, |out, t| {
             escape::push_utf8::<TargetText>(out, t);
             out.extend_from_slice(b": ");
         });

@@ -223,21 +223,121 @@ mod tests {
         assert_eq!(civil_from_days(-1), (1969, 12, 31));
     }
 
+    /// `nanos` as a reference formats it (UTC), at precision `p`.
+    fn reference(nanos: u64, p: Timestamp) -> String {
+        let (s, frac) = (nanos / SEC, nanos % SEC);
+        let (y, m, d) = civil_from_days((s / 86_400) as i64);
+        let r = s % 86_400;
+        let date = format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+            r / 3600,
+            r / 60 % 60,
+            r % 60
+        );
+        match p {
+            Timestamp::Off => String::new(),
+            Timestamp::Seconds => format!("{date}Z"),
+            Timestamp::Millis => format!("{date}.{:03}Z", frac / 1_000_000),
+            Timestamp::Micros => format!("{date}.{:06}Z", frac / 1_000),
+            Timestamp::Nanos => format!("{date}.{frac:09}Z"),
+        }
+    }
+
+    const PRECISIONS: [Timestamp; 5] = [
+        Timestamp::Off,
+        Timestamp::Seconds,
+        Timestamp::Millis,
+        Timestamp::Micros,
+        Timestamp::Nanos,
+    ];
+
+    /// One cache per precision fed `times` in order: every line matches
+    /// the reference.
+    fn check_sequence(times: &[u64]) -> Result<(), TestCaseError> {
+        for p in PRECISIONS {
+            let mut f = TimeCache::default();
+            for &t in times {
+                let mut out = Vec::new();
+                f.write(&mut out, t, p);
+                prop_assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    reference(t, p),
+                    "{} {:?}",
+                    t,
+                    p
+                );
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_cached_second_rolls_over_at_midnight_and_follows_a_clock_going_back() {
+        // 2026-12-31T23:59:59.999999999Z, the next nanosecond (a new day,
+        // month and year), and back.
+        let last = 1_798_761_599_999_999_999;
+        let first = last + 1;
+        assert_eq!(
+            reference(last, Timestamp::Millis),
+            "2026-12-31T23:59:59.999Z"
+        );
+        assert_eq!(
+            reference(first, Timestamp::Millis),
+            "2027-01-01T00:00:00.000Z"
+        );
+        let times = [
+            last - 1,
+            last,
+            first,
+            first + 1,
+            last, // the clock steps back a nanosecond across midnight
+            first,
+            first - SEC, // back a whole second, same fraction
+            first + 3 * SEC,
+            first - 86_400 * SEC, // back a day
+            0,                    // the epoch: the cache's initial second
+            u64::MAX,             // the largest time a record can carry
+            last,
+        ];
+        check_sequence(&times).unwrap();
+        // Local midnight with an offset: the shifted time rolls over.
+        let east = Some(60);
+        let before = last - 3600 * SEC; // 22:59:59.999999999Z = 23:59:59 local
+        let mut f = TimeCache::new(east);
+        let mut out = Vec::new();
+        for t in [before, before + 1, before] {
+            f.write(&mut out, t, Timestamp::Millis);
+            out.push(b' ');
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "2026-12-31T23:59:59.999+01:00 2027-01-01T00:00:00.000+01:00 \
+             2026-12-31T23:59:59.999+01:00 "
+        );
+    }
+
     proptest! {
         /// The cached formatter agrees with an independent conversion for
-        /// any instant, including when consecutive calls cross seconds.
+        /// any instant at every precision, including when consecutive
+        /// calls cross seconds or go back in time.
         #[test]
-        fn timestamps_match_a_reference(secs in proptest::collection::vec(0u64..18_000_000_000, 1..8), nanos in 0u64..1_000_000_000) {
-            let mut f = TimeCache::default();
-            for s in secs {
-                let mut out = Vec::new();
-                f.write(&mut out, s * 1_000_000_000 + nanos, Timestamp::Nanos);
-                let days = (s / 86_400) as i64;
-                let (y, m, d) = civil_from_days(days);
-                let r = s % 86_400;
-                let want = format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:09}Z", r / 3600, r / 60 % 60, r % 60, nanos);
-                prop_assert_eq!(String::from_utf8(out).unwrap(), want);
+        fn timestamps_match_a_reference(
+            start in 0u64..18_000_000_000_000_000_000,
+            steps in proptest::collection::vec(
+                prop_oneof![
+                    -2_000_000_000i64..2_000_000_000,
+                    -1_000i64..1_000,
+                    any::<i64>().prop_map(|x| x >> 8),
+                ],
+                1..12,
+            ),
+        ) {
+            let mut times = vec![start];
+            for s in steps {
+                let t = times.last().unwrap().saturating_add_signed(s);
+                times.push(t);
             }
+            check_sequence(&times)?;
         }
     }
 }

@@ -421,7 +421,7 @@ impl Formatter {
     /// Appends one complete record (a line, newline included, for the
     /// built-in formats) to `out`; `false`, with `out` as it was, when the
     /// record's deferred message does not decode.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn write(&mut self, out: &mut Vec<u8>, rec: &Record<'_>) -> bool {
         if let Some(c) = &mut self.custom {
             debug_assert!(rec.deferred.is_none(), "a sink's format reads the message");

@@ -35,6 +35,29 @@ pub(crate) fn put_first<const N: usize>(out: &mut Vec<u8>, src: &[u8; N], len: u
     }
 }
 
+/// Appends `src` changed in place by `edit`, which returns how many of
+/// its bytes the line keeps (`<= N`): a cached buffer (a timestamp) is
+/// stored once, straight into `out`, and its varying bytes written there.
+#[inline(always)]
+pub(crate) fn put_edited<const N: usize>(
+    out: &mut Vec<u8>,
+    src: &[u8; N],
+    edit: impl FnOnce(&mut [u8; N]) -> usize,
+) {
+    out.reserve(N);
+    // SAFETY: `reserve` made room for `N` bytes at the end of `out`; they
+    // are initialised from `src` before a reference to them is made
+    // (`[u8; N]` is aligned to 1, so any address is aligned), and only the
+    // first `len <= N` of them join `out`.
+    unsafe {
+        let end = out.as_mut_ptr().add(out.len()).cast::<[u8; N]>();
+        end.write(*src);
+        let len = edit(&mut *end);
+        assert!(len <= N);
+        out.set_len(out.len() + len);
+    }
+}
+
 /// Appends one byte (a `push` whose growth path is out of line).
 #[inline(always)]
 pub(crate) fn byte(out: &mut Vec<u8>, b: u8) {
@@ -58,5 +81,10 @@ mod tests {
         put_first(&mut out, b"abcdefgh", 3);
         byte(&mut out, b'!');
         assert_eq!(out, b"abc!");
+        put_edited(&mut out, b"wxyz", |b| {
+            b[1] = b'X';
+            3
+        });
+        assert_eq!(out, b"abc!wXy");
     }
 }

@@ -2,12 +2,14 @@
 //! the last second.
 
 use super::digits::two;
-use super::put::put_first;
+use super::put::put_edited;
 use super::{TimeOffset, Timestamp};
 use crate::clock::civil_from_days;
 
 /// Nanoseconds in a second.
 const SEC: u64 = 1_000_000_000;
+/// `cached_ms` when no millisecond is cached.
+const NO_MS: u32 = u32::MAX;
 
 /// The date-time of the last second formatted.
 #[derive(Debug)]
@@ -20,9 +22,13 @@ pub(crate) struct TimeCache {
     /// First shifted nanosecond of the second `cached` describes (a
     /// multiple of `SEC`; the epoch before the first line).
     sec_start: u64,
-    /// `YYYY-MM-DDTHH:MM:SS.` for `sec_start` in bytes `0..20`; the
-    /// fraction and suffix are written after it in a copy per line.
+    /// `YYYY-MM-DDTHH:MM:SS.` for `sec_start` in bytes `0..20` and the
+    /// millisecond `cached_ms` in `20..23`; the rest of the fraction and
+    /// the suffix are written after it in the line's copy.
     cached: [u8; 40],
+    /// The millisecond in `cached[20..23]` (a new second leaves those
+    /// bytes alone); `NO_MS` before the first.
+    cached_ms: u32,
 }
 
 impl Default for TimeCache {
@@ -56,6 +62,7 @@ impl TimeCache {
             suffix_len,
             sec_start: 0,
             cached,
+            cached_ms: NO_MS,
         }
     }
 
@@ -79,34 +86,35 @@ impl TimeCache {
         }
         debug_assert!(frac < SEC);
         let frac = frac as u32;
-        let mut b = self.cached;
-        let end = match precision {
-            Timestamp::Millis => {
-                let ms = frac / 1_000_000;
-                b[20] = b'0' + (ms / 100) as u8;
-                two(&mut b[21..23], ms % 100);
-                23
-            }
-            Timestamp::Micros => {
-                let us = frac / 1_000;
-                two(&mut b[20..22], us / 10_000);
-                two(&mut b[22..24], (us / 100) % 100);
-                two(&mut b[24..26], us % 100);
-                26
-            }
-            Timestamp::Nanos => {
-                two(&mut b[20..22], frac / 10_000_000);
-                two(&mut b[22..24], (frac / 100_000) % 100);
-                two(&mut b[24..26], (frac / 1_000) % 100);
-                two(&mut b[26..28], (frac / 10) % 100);
-                b[28] = b'0' + (frac % 10) as u8;
-                29
-            }
-            // `Seconds` (the `.` is overwritten by the suffix).
-            _ => 19,
-        };
-        b[end..end + 8].copy_from_slice(&self.suffix);
-        put_first(out, &b, end + self.suffix_len);
+        let ms = frac / 1_000_000;
+        if ms != self.cached_ms {
+            self.cached[20] = b'0' + (ms / 100) as u8;
+            two(&mut self.cached[21..23], ms % 100);
+            self.cached_ms = ms;
+        }
+        let (suffix, suffix_len) = (self.suffix, self.suffix_len);
+        put_edited(out, &self.cached, |b| {
+            let end = match precision {
+                Timestamp::Millis => 23,
+                Timestamp::Micros => {
+                    let us = (frac / 1_000) % 1_000;
+                    b[23] = b'0' + (us / 100) as u8;
+                    two(&mut b[24..26], us % 100);
+                    26
+                }
+                Timestamp::Nanos => {
+                    let ns = frac % 1_000_000;
+                    two(&mut b[23..25], ns / 10_000);
+                    two(&mut b[25..27], (ns / 100) % 100);
+                    two(&mut b[27..29], ns % 100);
+                    29
+                }
+                // `Seconds` (the `.` is overwritten by the suffix).
+                _ => 19,
+            };
+            b[end..end + 8].copy_from_slice(&suffix);
+            end + suffix_len
+        });
     }
 
     /// Caches the second of the shifted time `t`.

@@ -408,7 +408,7 @@ impl SinkSet {
     }
 
     /// [`SinkSet::push`] for a set of one sink: no fan-out bookkeeping.
-    #[inline]
+    #[inline(always)]
     fn push_one(&mut self, rec: &Record<'_>) -> bool {
         if rec.level < self.slots[0].min_level {
             self.unrouted += 1;
@@ -428,7 +428,7 @@ impl SinkSet {
     /// Formats `rec` at the end of slot `i`'s batch, sealing it first if
     /// the record crosses the sink's limit; `false`, with the batch as it
     /// was, when its deferred message does not decode.
-    #[inline]
+    #[inline(always)]
     fn format_into(&mut self, i: usize, rec: &Record<'_>) -> bool {
         let slot = &mut self.slots[i];
         let start = slot.batch.buf.len();

@@ -2,6 +2,7 @@
 
 use crate::clock::Clock;
 use crate::error::BuildError;
+use crate::filter::directive::Directives;
 use crate::format::Format;
 use crate::io::uring::{UringConfig, DEFAULT_DEPTH, MAX_DEPTH};
 use crate::io::{BackendKind, IoBackendInfo, IoConfig};
@@ -56,7 +57,8 @@ pub const MAX_SQPOLL_IDLE_MS: u32 = 60_000;
 /// | [`sink`](Builder::sink) | none (required) | where records go; call again to fan out |
 /// | [`sink_with`](Builder::sink_with) | — | a sink with its own minimum level and format |
 /// | [`format`](Builder::format) | `Format::text()` | format of sinks added without one |
-/// | [`level`](Builder::level) | `Info` | minimum level accepted |
+/// | [`level`](Builder::level) | `Info` | minimum level accepted (the default of the filter) |
+/// | [`filter`](Builder::filter) / [`filter_from_env`](Builder::filter_from_env) | none | per-target levels, `RUST_LOG` syntax |
 /// | [`policy`](Builder::policy) | `Block` | what a call does when its ring is full |
 /// | [`mode`](Builder::mode) | `Async` | writer thread, or write in the caller |
 /// | [`formatting`](Builder::formatting) | `Deferred` | the writer formats from binary arguments, or the caller formats |
@@ -100,6 +102,16 @@ pub struct Builder {
     sqpoll_idle_ms: Option<u32>,
     reopen_signal: Option<i32>,
     fail_uring_probe: bool,
+    /// Directives and where they came from.
+    filter: Option<FilterSpec>,
+}
+
+/// Directives given to the builder.
+enum FilterSpec {
+    /// `(directives, source)`: source is `"filter"` or a variable's name.
+    Given(String, String),
+    /// The variable is set but not valid Unicode.
+    NotUnicode(String),
 }
 
 impl Default for Builder {
@@ -124,6 +136,7 @@ impl Default for Builder {
             sqpoll_idle_ms: None,
             reopen_signal: None,
             fail_uring_probe: false,
+            filter: None,
         }
     }
 }
@@ -174,6 +187,88 @@ impl Builder {
     pub fn level(mut self, level: Level) -> Self {
         self.level = level;
         self
+    }
+
+    /// Per-target levels in the `env_logger` / `EnvFilter` directive
+    /// syntax, for every front end (the macros, `log`, `tracing`):
+    /// `"info,app::db=debug,hyper=off"`.
+    ///
+    /// Comma-separated items: a bare level sets the default level
+    /// (overriding [`level`](Builder::level)); `target=level` sets the level
+    /// of targets starting with `target` (a plain prefix, as in
+    /// `env_logger`: `hyper` covers `hyper_util` too), the longest matching
+    /// prefix winning; a bare `target` means `target=trace`. Levels are
+    /// `trace`, `debug`, `info`, `warn`, `error`, `off`, in any case, or
+    /// `0` (off) to `5` (trace) as `EnvFilter` takes them. An
+    /// item that does not parse, or uses `EnvFilter`'s span/field filters,
+    /// makes `build` fail with [`BuildError::InvalidFilter`] naming it.
+    /// Calling it again replaces the directives.
+    ///
+    /// A disabled call site costs a cached decision, not a string
+    /// comparison: see [`CallsiteCache`](crate::CallsiteCache).
+    /// [`Logger::set_level`] later changes the default level only.
+    ///
+    /// ```
+    /// use uringlog::{Format, Logger, MemorySink, Timestamp};
+    /// let (sink, out) = MemorySink::new();
+    /// let (logger, guard) = Logger::builder()
+    ///     .sink(sink)
+    ///     .format(Format::text().timestamp(Timestamp::Off))
+    ///     .filter("warn,app::db=debug")
+    ///     .build()?;
+    /// uringlog::debug!(logger, target: "app::db", "query");
+    /// uringlog::debug!(logger, target: "app::http", "dropped by the filter");
+    /// uringlog::warn!(logger, target: "app::http", "slow");
+    /// guard.shutdown(std::time::Duration::from_secs(5))?;
+    /// assert_eq!(out.text(), "DEBUG app::db: query\nWARN  app::http: slow\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// [`Logger::set_level`]: crate::Logger::set_level
+    pub fn filter(mut self, directives: impl Into<String>) -> Self {
+        self.filter = Some(FilterSpec::Given(directives.into(), "filter".to_owned()));
+        self
+    }
+
+    /// [`filter`](Builder::filter) with the value of the environment
+    /// variable `var` (usually `"RUST_LOG"`), read now, when it is set and
+    /// not blank; otherwise the builder is unchanged (its level stands).
+    /// Errors name the variable.
+    pub fn filter_from_env(mut self, var: &str) -> Self {
+        match std::env::var(var) {
+            Ok(v) if !v.trim().is_empty() => {
+                self.filter = Some(FilterSpec::Given(v, var.to_owned()));
+            }
+            Err(std::env::VarError::NotUnicode(_)) => {
+                self.filter = Some(FilterSpec::NotUnicode(var.to_owned()));
+            }
+            _ => {}
+        }
+        self
+    }
+
+    /// Parses the directives; a bare level among them replaces `level`.
+    fn directives(&mut self) -> Result<Directives, BuildError> {
+        let (spec, source) = match self.filter.take() {
+            None => return Ok(Directives::default()),
+            Some(FilterSpec::NotUnicode(var)) => {
+                return Err(BuildError::InvalidFilter {
+                    source: var,
+                    directive: String::new(),
+                    reason: "the value is not valid Unicode".to_owned(),
+                })
+            }
+            Some(FilterSpec::Given(spec, source)) => (spec, source),
+        };
+        let d = Directives::parse(&spec).map_err(|e| BuildError::InvalidFilter {
+            source,
+            directive: e.directive,
+            reason: e.reason,
+        })?;
+        if let Some(level) = d.default {
+            self.level = level;
+        }
+        Ok(d)
     }
 
     /// What a call does when its thread's ring is full.
@@ -359,8 +454,9 @@ impl Builder {
     ///
     /// In async mode this spawns the writer thread and returns once its I/O
     /// backend is open. Errors name the setting or the cause.
-    pub fn build(self) -> Result<(Logger, WriterGuard), BuildError> {
+    pub fn build(mut self) -> Result<(Logger, WriterGuard), BuildError> {
         self.validate()?;
+        let targets = self.directives()?;
         let env_backend = crate::io::backend_from_env()?;
         let any_direct_io = self
             .sinks
@@ -388,21 +484,24 @@ impl Builder {
             interval: Duration::from_millis(self.sync_interval_ms),
         };
         let sinks = SinkSet::new(slots, self.batch_bytes, plan);
-        let shared = Arc::new(Shared::new(
-            level,
-            min_sink.unwrap_or(Level::Trace),
-            self.policy,
-            self.mode,
-            CallConfig {
-                formatting: self.formatting,
-                prefault: self.prefault,
-            },
-            self.ring_capacity,
-            self.clock.unwrap_or_else(|| match self.mode {
-                Mode::Sync => Clock::Realtime,
-                _ => Clock::best(),
-            }),
-        ));
+        let shared = Arc::new(
+            Shared::new(
+                level,
+                min_sink.unwrap_or(Level::Trace),
+                self.policy,
+                self.mode,
+                CallConfig {
+                    formatting: self.formatting,
+                    prefault: self.prefault,
+                },
+                self.ring_capacity,
+                self.clock.unwrap_or_else(|| match self.mode {
+                    Mode::Sync => Clock::Realtime,
+                    _ => Clock::best(),
+                }),
+            )
+            .with_targets(targets),
+        );
         let signal = match self.reopen_signal {
             Some(signo) => {
                 Some(Registration::new(signo).map_err(|e| signal_refused(signo, e.to_string()))?)
@@ -413,10 +512,7 @@ impl Builder {
             Mode::Sync => (Some(Arc::new(SyncWriter::new(sinks, signal))), None, None),
             _ => (None, Some(sinks), signal),
         };
-        let logger = Logger {
-            shared: shared.clone(),
-            sync_writer: sync_writer.clone(),
-        };
+        let logger = Logger::from_shared(shared.clone(), sync_writer.clone());
         let Some(sinks) = sinks else {
             let _ = shared.backend.set(IoBackendInfo {
                 kind: BackendKind::Pwrite,

@@ -37,6 +37,8 @@ pub struct CallSite {
     /// No piece holds a byte any message escaping changes: every byte is
     /// printable ASCII other than `"` and `\\` (see `plain_text`).
     pub(crate) pieces_plain: bool,
+    /// The logger's filter decision for `target`, cached (see `filter`).
+    pub(crate) filter: crate::filter::CallsiteCache,
 }
 
 impl CallSite {
@@ -62,6 +64,7 @@ impl CallSite {
             i += 1;
         }
         CallSite {
+            filter: crate::filter::CallsiteCache::new(),
             pieces_len,
             pieces_plain,
             level,

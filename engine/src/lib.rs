@@ -63,9 +63,12 @@ mod deferred;
 mod error;
 mod facade;
 mod field;
+mod filter;
 mod format;
+mod front_ends;
 mod io;
 mod level;
+mod lifecycle;
 mod logger;
 mod macros;
 mod policy;
@@ -80,6 +83,8 @@ mod sink;
 mod stats;
 mod sync;
 mod sync_mode;
+#[cfg(feature = "tracing")]
+pub mod tracing;
 mod writer;
 
 /// How a unit test skips where the machine lacks a feature (shared with
@@ -97,12 +102,14 @@ pub use builder::{
 pub use callsite::CallSite;
 pub use clock::{civil_from_days, Clock, ManualClock};
 pub use error::{BuildError, FlushError, ReopenError, ShutdownError};
+pub use facade::logger;
 pub use field::{
     debug, display, DebugValue, DisplayValue, Field, FieldValue, FieldWriter, Fields, Value,
 };
+pub use filter::CallsiteCache;
 pub use format::{Format, Record, RecordFormat, Rfc3339, Styling, TimeOffset, Timestamp};
 pub use io::{BackendKind, IoBackendInfo};
-pub use level::Level;
+pub use level::{Level, ParseLevelError};
 pub use logger::Logger;
 #[doc(hidden)]
 pub use macros::__field_key;

@@ -1,8 +1,9 @@
 //! `trace!` … `error!` and `log!`: check the level, then log through a
 //! `Logger` or a `Producer`.
 //!
-//! The arguments are evaluated only when the level is enabled. The target
-//! defaults to `module_path!()`; `target: "name",` overrides it.
+//! The logger expression, the level and each argument are evaluated once,
+//! the arguments only when the level is enabled. The target defaults to
+//! `module_path!()`; `target: "name",` overrides it.
 //!
 //! The format string is parsed at compile time (crate `uringlog-macros`)
 //! and checked exactly as `format!` checks it. Each statement gets a
@@ -73,16 +74,20 @@ pub const fn __field_key(ident: &'static str) -> &'static str {
 macro_rules! log {
     ($logger:expr, $level:expr, target: $target:expr, $($key:ident = $value:expr),+ ; $($arg:tt)+) => {{
         let level: $crate::Level = $level;
-        if $logger.enabled(level) {
-            $logger.__log_fields(
-                level,
-                $target,
-                &[$((
-                    const { $crate::__field_key(::core::stringify!($key)) },
-                    &$value as &dyn $crate::FieldValue,
-                )),+],
-                ::core::format_args!($($arg)+),
-            );
+        match (($logger).__by_ref(), $target) {
+            (logger, target) => {
+                if logger.enabled_for(level, target) {
+                    logger.__log_fields(
+                        level,
+                        target,
+                        &[$((
+                            const { $crate::__field_key(::core::stringify!($key)) },
+                            &$value as &dyn $crate::FieldValue,
+                        )),+],
+                        ::core::format_args!($($arg)+),
+                    );
+                }
+            }
         }
     }};
     ($logger:expr, $level:expr, target: $target:expr, $($arg:tt)+) => {

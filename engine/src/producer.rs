@@ -15,6 +15,7 @@ use crate::callsite::CallSite;
 use crate::deferred::encode::{Cursor, EncodeArgs, PreBuf};
 use crate::deferred::CALLSITE_LEN;
 use crate::field::{encode_payload, Field};
+use crate::filter::CallsiteCache;
 use crate::level::Level;
 use crate::policy::{Formatting, Policy, Prefault};
 use crate::record::{truncate_str, Header, RecordKind, HEADER_LEN, MAX_TARGET_LEN};
@@ -142,21 +143,37 @@ impl Producer {
         }
     }
 
-    /// Whether a record at `level` would be accepted.
+    /// Whether a record at `level` may be accepted for some target; see
+    /// [`Logger::enabled`](crate::Logger::enabled).
     #[inline]
     pub fn enabled(&self, level: Level) -> bool {
         self.shared.enabled(level)
     }
 
-    /// Logs one record (the macros call this after checking `enabled`).
+    /// Whether a record at `level` for `target` is accepted; see
+    /// [`Logger::enabled_for`](crate::Logger::enabled_for).
+    #[inline]
+    pub fn enabled_for(&self, level: Level, target: &str) -> bool {
+        self.shared.enabled_for(level, target)
+    }
+
+    /// [`Producer::enabled_for`] with a call site's cached decision; see
+    /// [`Logger::enabled_at`](crate::Logger::enabled_at).
+    #[inline]
+    pub fn enabled_at(&self, level: Level, target: &str, cache: &CallsiteCache) -> bool {
+        self.shared.enabled_at(level, target, cache)
+    }
+
+    /// Logs one record, if [`Producer::enabled_for`] accepts it.
     #[inline]
     pub fn log(&mut self, level: Level, target: &str, args: fmt::Arguments<'_>) {
-        if self.shared.enabled(level) {
+        if self.shared.enabled_for(level, target) {
             self.log_enabled(level, target, args);
         }
     }
 
-    /// Logs one record with structured fields (the macros' `key = value; "msg"` form).
+    /// Logs one record with structured fields (the macros' `key = value;
+    /// "msg"` form), if [`Producer::enabled_for`] accepts it.
     #[inline]
     pub fn log_fields(
         &mut self,
@@ -165,8 +182,27 @@ impl Producer {
         fields: &[Field<'_>],
         args: fmt::Arguments<'_>,
     ) {
-        if self.shared.enabled(level) {
+        if self.shared.enabled_for(level, target) {
             self.log_fields_enabled(level, target, fields, args);
+        }
+    }
+
+    /// The producer itself, borrowed mutably: the macros evaluate their
+    /// logger expression once through it (a `Logger` is borrowed shared).
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn __by_ref(&mut self) -> &mut Producer {
+        self
+    }
+
+    /// Whether a call at `cs` is accepted; see
+    /// [`Logger::__enabled_at_site`](crate::Logger::__enabled_at_site).
+    #[doc(hidden)]
+    #[inline]
+    pub fn __enabled_at_site(&self, level: Level, cs: &'static CallSite, target: &str) -> bool {
+        match cs.target {
+            Some(t) => self.shared.enabled_at(level, t, &cs.filter),
+            None => self.shared.enabled_for(level, target),
         }
     }
 
@@ -190,15 +226,50 @@ impl Producer {
         self.log_fields_enabled(level, target, fields, args);
     }
 
-    /// Logs a record that already passed the level filter.
+    /// Logs a record of `kind` whose payload `encode` writes into the
+    /// scratch buffer (cleared first), after the filter accepted it.
     #[inline]
-    pub(crate) fn log_enabled(&mut self, level: Level, target: &str, args: fmt::Arguments<'_>) {
+    pub(crate) fn log_encoded(
+        &mut self,
+        kind: RecordKind,
+        level: Level,
+        target: &str,
+        encode: impl FnOnce(&mut Vec<u8>),
+    ) {
+        let clock = self.shared.clock.now_raw();
+        self.scratch.clear();
+        encode(&mut self.scratch);
+        if self.admit() {
+            self.commit(kind, level, clock, target, Payload::Scratch);
+        }
+    }
+
+    /// Logs a record of `kind` whose payload is `payload` as given, after
+    /// the filter accepted it (no copy but into the ring).
+    #[inline]
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub(crate) fn log_bytes(
+        &mut self,
+        kind: RecordKind,
+        level: Level,
+        target: &str,
+        payload: &[u8],
+    ) {
         if !self.admit() {
             return;
         }
         let clock = self.shared.clock.now_raw();
+        self.commit(kind, level, clock, target, Payload::Borrowed(payload));
+    }
+
+    /// Logs a record that already passed the level filter.
+    #[inline]
+    pub(crate) fn log_enabled(&mut self, level: Level, target: &str, args: fmt::Arguments<'_>) {
+        let clock = self.shared.clock.now_raw();
+        // User code (`Display`) runs before the call is counted: one that
+        // panics leaves the books as if the call had not been made.
         let payload = match args.as_str() {
-            Some(s) => Payload::Static(s.as_bytes()),
+            Some(s) => Payload::Borrowed(s.as_bytes()),
             None => {
                 self.scratch.clear();
                 let cap = self.shared.ring_capacity;
@@ -206,7 +277,9 @@ impl Producer {
                 Payload::Scratch
             }
         };
-        self.commit(RecordKind::Text, level, clock, target, payload);
+        if self.admit() {
+            self.commit(RecordKind::Text, level, clock, target, payload);
+        }
     }
 
     /// [`Producer::log_fields`] after the level filter: message and fields
@@ -219,12 +292,11 @@ impl Producer {
         fields: &[Field<'_>],
         args: fmt::Arguments<'_>,
     ) {
-        if !self.admit() {
-            return;
-        }
         let clock = self.shared.clock.now_raw();
         encode_payload(&mut self.scratch, args, fields);
-        self.commit(RecordKind::Fields, level, clock, target, Payload::Scratch);
+        if self.admit() {
+            self.commit(RecordKind::Fields, level, clock, target, Payload::Scratch);
+        }
     }
 
     /// A deferred call (what the macros expand to, after the level check):
@@ -392,11 +464,11 @@ impl Producer {
         level: Level,
         clock: u64,
         target: &str,
-        payload: Payload,
+        payload: Payload<'_>,
     ) {
         let counters = &self.ring_shared.counters;
         let msg: &[u8] = match payload {
-            Payload::Static(s) => s,
+            Payload::Borrowed(s) => s,
             Payload::Scratch => &self.scratch,
             Payload::Encoded => &self.encoded,
         };
@@ -525,8 +597,8 @@ fn push_lossless(
 
 /// Where a record's payload is: a static message, or one of the buffers.
 #[derive(Clone, Copy)]
-enum Payload {
-    Static(&'static [u8]),
+enum Payload<'a> {
+    Borrowed(&'a [u8]),
     Scratch,
     Encoded,
 }
@@ -568,6 +640,9 @@ fn push_blocking(
     parts: &[&[u8]; 3],
     need: usize,
 ) -> bool {
+    if on_writer_thread(shared) {
+        return false;
+    }
     let mut round = 0u32;
     loop {
         // Keep trying while the writer drains at shutdown: its close makes
@@ -591,6 +666,16 @@ fn push_blocking(
             return false;
         }
     }
+}
+
+/// Whether the caller is the logger's own writer thread: a sink (or a
+/// library it calls, through `log` or `tracing`) logging into its own
+/// logger. Only that thread drains the ring, so waiting for room would
+/// wait for itself forever: the record is refused (counted dropped), as
+/// under `DropNewest`.
+fn on_writer_thread(shared: &Shared) -> bool {
+    let me = std::thread::current().id();
+    shared.signal.thread.get().is_some_and(|w| w.id() == me)
 }
 
 fn park_until_room(ring: &ByteProducer, rs: &RingShared, need: usize) {

@@ -39,6 +39,12 @@ pub(crate) enum RecordKind {
     /// The payload is a call site and binary arguments; the writer renders
     /// the message (see `deferred`).
     Deferred = 3,
+    /// A line formatted by the caller (`tracing`'s fmt layer through
+    /// `make_writer`): written as is, whatever the sink's format.
+    Raw = 4,
+    /// The message, structured fields and the span scope they were logged
+    /// in (the `tracing` layer; see `field::split_scoped`).
+    Scoped = 5,
 }
 
 impl RecordKind {
@@ -47,6 +53,8 @@ impl RecordKind {
             1 => Some(RecordKind::Text),
             2 => Some(RecordKind::Fields),
             3 => Some(RecordKind::Deferred),
+            4 => Some(RecordKind::Raw),
+            5 => Some(RecordKind::Scoped),
             _ => None,
         }
     }

@@ -1,6 +1,8 @@
 //! State shared by a logger's handles, its producers and its writer.
 
 use crate::clock::Clock;
+use crate::filter::directive::Directives;
+use crate::filter::{CallsiteCache, FilterState};
 use crate::io::IoBackendInfo;
 use crate::level::Level;
 use crate::policy::{Formatting, Mode, Policy, Prefault};
@@ -32,6 +34,14 @@ impl<T> std::ops::Deref for Padded<T> {
     }
 }
 
+/// `now + d`, or, when that does not fit the clock (`Duration::MAX` for
+/// "no limit"), a time about 136 years ahead that is never reached.
+pub(crate) fn deadline_after(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d)
+        .or_else(|| now.checked_add(Duration::from_secs(u32::MAX as u64)))
+        .unwrap_or(now)
+}
+
 /// Locks `m`, ignoring poisoning: every critical section here leaves its
 /// data consistent at each step, so a panic elsewhere does not corrupt it.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -41,8 +51,12 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// What producers read on every call; written rarely.
 #[derive(Debug)]
 pub(crate) struct Hot {
-    /// Minimum `Level as u8` accepted. Written by `set_level`.
+    /// The coarse threshold (`Level as u8`): records below it are refused
+    /// whatever their target. Written by `set_level`.
     pub level: AtomicU8,
+    /// Target directives exist: a record at or above `level` must also
+    /// pass its target's threshold. Fixed at build.
+    pub targets: bool,
     /// Set once when shutdown begins; producers then count records dropped.
     pub closed: AtomicBool,
 }
@@ -167,12 +181,36 @@ pub(crate) struct CallConfig {
     pub prefault: Prefault,
 }
 
+/// What `Logger::recent_errors` shows: errors and sink notices, newest
+/// last, and the last error alone (for `FlushError::Io`).
+#[derive(Debug, Default)]
+pub(crate) struct RecentErrors {
+    /// At most `MAX_RECENT_ERRORS`, oldest first.
+    pub list: VecDeque<String>,
+    /// The newest description of an error (not a notice); empty before one.
+    pub last_error: String,
+}
+
+impl RecentErrors {
+    fn push(&mut self, msg: String) {
+        if self.list.len() == MAX_RECENT_ERRORS {
+            self.list.pop_front();
+        }
+        self.list.push_back(msg);
+    }
+}
+
 /// Everything behind a `Logger`.
 pub(crate) struct Shared {
     pub hot: Padded<Hot>,
-    /// The lowest level any sink takes; the logger never accepts below it,
-    /// so every accepted record has a sink.
-    pub level_floor: Level,
+    /// Default level, target directives and the lowest level any sink
+    /// takes (the logger never accepts below it, so every accepted record
+    /// has a sink).
+    pub filter: FilterState,
+    /// Which front ends must hear of a new filter (`log`, `tracing`).
+    pub front_ends: crate::front_ends::FrontEnds,
+    /// Live `Logger` handles and the guard parked until the last one goes.
+    pub lifecycle: crate::lifecycle::Lifecycle,
     pub policy: Policy,
     pub mode: Mode,
     pub calls: CallConfig,
@@ -189,7 +227,7 @@ pub(crate) struct Shared {
     pub backend: OnceLock<IoBackendInfo>,
     /// The writer has finished (after shutdown or a crash).
     pub writer_done: AtomicBool,
-    pub recent_errors: Mutex<VecDeque<String>>,
+    pub recent_errors: Mutex<RecentErrors>,
     /// When the shutdown in progress gives up; set before `hot.closed`.
     pub shutdown_deadline: Mutex<Option<Instant>>,
 }
@@ -207,9 +245,12 @@ impl Shared {
         Shared {
             hot: Padded(Hot {
                 level: AtomicU8::new(level.max(level_floor) as u8),
+                targets: false,
                 closed: AtomicBool::new(false),
             }),
-            level_floor,
+            filter: FilterState::new(Directives::default(), level, level_floor),
+            front_ends: Default::default(),
+            lifecycle: Default::default(),
             policy,
             mode,
             calls,
@@ -223,14 +264,45 @@ impl Shared {
             flush: FlushState::default(),
             backend: OnceLock::new(),
             writer_done: AtomicBool::new(false),
-            recent_errors: Mutex::new(VecDeque::new()),
+            recent_errors: Mutex::new(RecentErrors::default()),
             shutdown_deadline: Mutex::new(None),
         }
     }
 
+    /// Adds target directives (at build, before the logger is shared).
+    pub(crate) fn with_targets(mut self, targets: Directives) -> Shared {
+        let default = self.filter.default_level();
+        self.filter = FilterState::new(targets, default, self.filter.floor());
+        self.hot.0.targets = self.filter.has_targets();
+        self.hot.0.level = AtomicU8::new(self.filter.coarse() as u8);
+        self
+    }
+
+    /// Whether `level` passes the coarse threshold: a record at `level`
+    /// may be accepted for some target (one relaxed load). `Off` never is.
     #[inline]
     pub(crate) fn enabled(&self, level: Level) -> bool {
-        level as u8 >= self.hot.level.load(Ordering::Relaxed)
+        level < Level::Off && level as u8 >= self.hot.level.load(Ordering::Relaxed)
+    }
+
+    /// Whether a record at `level` for `target` is accepted (a prefix scan
+    /// when target directives exist).
+    #[inline]
+    pub(crate) fn enabled_for(&self, level: Level, target: &str) -> bool {
+        self.enabled(level) && (!self.hot.targets || level >= self.filter.threshold_now(target).1)
+    }
+
+    /// [`Shared::enabled_for`] with the call site's cached decision.
+    #[inline]
+    pub(crate) fn enabled_at(&self, level: Level, target: &str, cache: &CallsiteCache) -> bool {
+        self.enabled(level)
+            && (!self.hot.targets || self.filter.enabled_cached(level, target, cache))
+    }
+
+    /// [`Shared::enabled_for`] for a target in static memory, cached per thread.
+    #[inline]
+    pub(crate) fn enabled_static(&self, level: Level, target: &'static str) -> bool {
+        self.enabled(level) && (!self.hot.targets || self.filter.enabled_static(level, target))
     }
 
     #[inline]
@@ -266,13 +338,17 @@ impl Shared {
         now + left - (left / 4).min(SETTLE_MARGIN)
     }
 
-    /// Records an error description for `recent_errors`, keeping the newest.
+    /// Records the description of an error (counted in `Stats::errors`
+    /// by the caller) for `recent_errors` and as the last error.
     pub(crate) fn report_error(&self, msg: String) {
-        let mut q = lock(&self.recent_errors);
-        if q.len() == MAX_RECENT_ERRORS {
-            q.pop_front();
-        }
-        q.push_back(msg);
+        let mut r = lock(&self.recent_errors);
+        r.last_error.clone_from(&msg);
+        r.push(msg);
+    }
+
+    /// Records a sink's notice (not an error) for `recent_errors`.
+    pub(crate) fn report_notice(&self, msg: String) {
+        lock(&self.recent_errors).push(msg);
     }
 
     /// Moves a ring's counters from `live` into the retired totals, exactly

@@ -28,6 +28,16 @@
 //! someone installed another handler on top since, in which case ours
 //! stays (counting for nobody, still chaining). Registration and its drop
 //! are serialized by a mutex the handler never touches.
+//!
+//! Our handler is in a signal's chain at most once. While it stays under
+//! another handler (the case above), a later first registration does not
+//! install it again: the handler on top most likely chains to ours, and
+//! ours on top of it would chain back to it — each calling the other until
+//! the stack overflows. The new registration counts through the handler
+//! already in the chain; a handler on top that does not chain keeps the
+//! signal to itself, as its owner chose. Only when the signal was reset
+//! meanwhile (`SIG_DFL` or `SIG_IGN`: nothing can reach ours) is it
+//! installed afresh.
 
 use std::io;
 use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
@@ -178,7 +188,9 @@ impl Drop for Registration {
     }
 }
 
-/// Installs `on_signal` for `signo`, keeping the previous action in `prev`.
+/// Installs `on_signal` for `signo`, keeping the previous action in `prev`
+/// — unless our handler is still in the signal's chain (see the module
+/// docs), where it is left as it is.
 fn install(signo: i32, prev: &Previous) -> io::Result<()> {
     // SAFETY: an all-zero sigaction is a valid value to fill in.
     let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
@@ -186,11 +198,15 @@ fn install(signo: i32, prev: &Previous) -> io::Result<()> {
     if unsafe { libc::sigaction(signo, std::ptr::null(), &mut old) } != 0 {
         return Err(io::Error::last_os_error());
     }
+    let mut kept = prev.action.lock().unwrap_or_else(|p| p.into_inner());
+    let reset = old.sa_sigaction == libc::SIG_DFL || old.sa_sigaction == libc::SIG_IGN;
+    if kept.is_some() && !reset {
+        return Ok(()); // still in the chain: on top, or under a handler that chains to it
+    }
     // Release: pairs with the handler's Acquire loads; stored before the
     // handler can run.
     prev.handler.store(old.sa_sigaction, Ordering::Release);
     prev.flags.store(old.sa_flags, Ordering::Release);
-    *prev.action.lock().unwrap_or_else(|p| p.into_inner()) = Some(old);
     // SAFETY: as above, a zeroed sigaction is valid; the fields set below
     // make it our handler with an empty mask.
     let mut new: libc::sigaction = unsafe { std::mem::zeroed() };
@@ -200,8 +216,11 @@ fn install(signo: i32, prev: &Previous) -> io::Result<()> {
     unsafe { libc::sigemptyset(&mut new.sa_mask) };
     // SAFETY: installs a valid action; `old` receives nothing (null).
     if unsafe { libc::sigaction(signo, &new, std::ptr::null_mut()) } != 0 {
-        return Err(io::Error::last_os_error());
+        let e = io::Error::last_os_error();
+        *kept = None; // not installed: nothing of ours is in the chain
+        return Err(e);
     }
+    *kept = Some(old);
     Ok(())
 }
 

@@ -23,10 +23,13 @@ use uringlog::{ReopenCause, Sink, Target, WriteOutcome};
 ///   anything more is written: a file only this logger writes holds exactly
 ///   the records counted written, and never a torn line followed by more
 ///   records. When another writer appended after them they stay (cutting
-///   would destroy its lines), and the error report says so. The check and
-///   the cut are two system calls apart: another process's write landing
-///   in between is cut too. (The check needs read access; a file the
-///   logger may only write keeps the bytes, reported.)
+///   would destroy its lines), and the error report says so. The cut
+///   happens only if the file's length, read again right before it, has
+///   not changed: another process's write landing between those two
+///   system calls (`fstat`, `ftruncate`) is cut too — so a file shared
+///   with another process that appends while this logger's writes fail
+///   can lose a line of that process's. (The check needs read access; a
+///   file the logger may only write keeps the bytes, reported.)
 ///
 /// # Reopening
 ///

@@ -8,6 +8,8 @@ pub mod text_line;
 pub use skip::{skip, Needs};
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 
 pub mod rsyslog;
 
@@ -124,6 +126,72 @@ pub fn o_direct_available(test: &str, dir: &std::path::Path) -> bool {
     };
     let _ = std::fs::remove_file(&probe);
     ok
+}
+
+/// A sink whose first write blocks until the test releases it, so the
+/// writer is provably stalled while the producer keeps logging.
+pub struct GateSink {
+    /// Set when the first write has begun.
+    pub entered: Arc<AtomicBool>,
+    /// Receives the release of the first write.
+    pub release: Option<mpsc::Receiver<()>>,
+    /// Every byte written.
+    pub lines: Arc<Mutex<Vec<u8>>>,
+}
+
+/// The test's side of a [`GateSink`].
+pub struct Gate {
+    /// Set when the writer is stuck in the first write.
+    pub entered: Arc<AtomicBool>,
+    /// Send once to let the first write finish.
+    pub release: mpsc::Sender<()>,
+    /// Every byte written.
+    pub lines: Arc<Mutex<Vec<u8>>>,
+}
+
+impl GateSink {
+    /// A gated sink and its gate.
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new() -> (GateSink, Gate) {
+        let entered = Arc::new(AtomicBool::new(false));
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let (release, rx) = mpsc::channel();
+        let sink = GateSink {
+            entered: entered.clone(),
+            release: Some(rx),
+            lines: lines.clone(),
+        };
+        let gate = Gate {
+            entered,
+            release,
+            lines,
+        };
+        (sink, gate)
+    }
+}
+
+impl uringlog::Sink for GateSink {
+    fn describe(&self) -> String {
+        "gate".to_owned()
+    }
+    fn target(&mut self, _len: usize) -> std::io::Result<uringlog::Target> {
+        Ok(uringlog::Target::Inline)
+    }
+    fn write_inline(&mut self, batch: &[u8]) -> std::io::Result<()> {
+        if let Some(rx) = self.release.take() {
+            self.entered.store(true, Ordering::SeqCst);
+            rx.recv().unwrap();
+        }
+        self.lines.lock().unwrap().extend_from_slice(batch);
+        Ok(())
+    }
+}
+
+/// Returns once the writer took the first record and is stuck writing it.
+pub fn wait_until_stuck(entered: &AtomicBool) {
+    while !entered.load(Ordering::SeqCst) {
+        std::thread::yield_now();
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,12 @@
 //! receives to `out.log` as `PRI TIMESTAMP HOST APP PROCID MSGID SD MSG`.
 //! The ruleset's queue is direct, so a message is in the file before its
 //! RELP acknowledgement leaves: killing rsyslogd loses nothing it acked.
+//!
+//! Starting one first makes sure Debian's `rsyslog` and `rsyslog-relp` are
+//! installed, installing them when it can (see [`install`]), or fails
+//! naming what is missing.
+
+pub mod install;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -83,6 +89,7 @@ impl Rsyslog {
     /// [`Rsyslog::launch`] that says why it could not.
     pub fn try_launch(&mut self) -> Result<(), String> {
         assert!(self.child.is_none(), "rsyslogd is already running");
+        install::ensure_installed()?;
         let dir = self.dir.path();
         let _ = std::fs::remove_file(dir.join("rsyslogd.pid"));
         let log = std::fs::File::create(dir.join("rsyslogd.stderr")).map_err(|e| e.to_string())?;
@@ -97,7 +104,10 @@ impl Rsyslog {
             .stderr(log)
             .spawn()
             .map_err(|e| {
-                format!("cannot start rsyslogd ({e}); .ci/run installs rsyslog and rsyslog-relp")
+                format!(
+                    "cannot start {} ({e}); it comes with Debian's rsyslog and rsyslog-relp",
+                    rsyslogd().display()
+                )
             })?;
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);

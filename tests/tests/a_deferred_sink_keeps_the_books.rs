@@ -1,11 +1,13 @@
 //! The deferred-completion protocol with a scripted sink: records count
 //! when the sink settles them, a flush waits for that (or fails naming the
 //! sink), shutdown counts what never settled as dropped, a full sink under
-//! `Block` stops the writer from draining, and a sink that settles a
-//! ticket twice cannot push the books past `enqueued`.
+//! `Block` stops the writer from draining, a sink that settles a
+//! ticket twice cannot push the books past `enqueued`, a sink's notices
+//! (connection state) are reported without counting as errors, and a sink
+//! idle until a given time is served again at that time.
 
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use uringlog::{
     Backlog, Completion, FlushError, Logger, Mode, Policy, RecordBatch, Settled, Sink, SinkContext,
     Target, Ticket,
@@ -18,6 +20,8 @@ enum Act {
     WriteAll,
     WriteAllTwice,
     DropAll,
+    /// Holds until `due`, saying it can do nothing before then; then writes all.
+    WriteWhenDue,
 }
 
 #[derive(Debug)]
@@ -29,6 +33,10 @@ struct Script {
     most_held: usize,
     refuse: bool,
     records_seen: u64,
+    /// Handed out by `take_notice` (front first) and `take_error`.
+    notices: Vec<String>,
+    errors: Vec<String>,
+    due: Option<Instant>,
 }
 
 #[derive(Clone)]
@@ -53,6 +61,9 @@ fn scripted(act: Act, full_at: usize, flush_timeout_ms: u64) -> (Scripted, Handl
         most_held: 0,
         refuse: false,
         records_seen: 0,
+        notices: Vec::new(),
+        errors: Vec::new(),
+        due: None,
     })));
     let sink = Scripted {
         s: h.clone(),
@@ -88,12 +99,13 @@ impl Sink for Scripted {
     fn settle(&mut self, _wait: Duration, done: &mut Settled) {
         let mut s = self.s.get();
         let act = s.act;
-        if act == Act::Hold {
+        let early = s.due.is_some_and(|d| Instant::now() < d);
+        if act == Act::Hold || (act == Act::WriteWhenDue && early) {
             return;
         }
         for (t, len) in s.held.drain(..) {
             match act {
-                Act::WriteAll => done.written(t, len),
+                Act::WriteAll | Act::WriteWhenDue => done.written(t, len),
                 Act::WriteAllTwice => {
                     done.written(t, len);
                     done.written(t, len);
@@ -102,10 +114,19 @@ impl Sink for Scripted {
             }
         }
     }
+    fn take_notice(&mut self) -> Option<String> {
+        let mut s = self.s.get();
+        (!s.notices.is_empty()).then(|| s.notices.remove(0))
+    }
+    fn take_error(&mut self) -> Option<std::io::Error> {
+        let mut s = self.s.get();
+        (!s.errors.is_empty()).then(|| std::io::Error::other(s.errors.remove(0)))
+    }
     fn backlog(&self) -> Backlog {
         let s = self.s.get();
         let oldest = s.held.first().map(|(t, _)| t.seq());
-        Backlog::new(oldest, s.held.len() >= s.full_at)
+        let idle = s.due.filter(|d| Instant::now() < *d);
+        Backlog::new(oldest, s.held.len() >= s.full_at).with_idle_until(idle)
     }
 }
 
@@ -274,4 +295,61 @@ fn sync_mode_settles_on_flush_and_shutdown() {
     uringlog::info!(logger, "last");
     let s = guard.shutdown(Duration::from_secs(2)).unwrap();
     assert_eq!((s.enqueued, s.written, s.dropped), (11, 10, 1));
+}
+
+#[test]
+fn notices_are_reported_without_failing_a_flush() {
+    let (sink, h) = scripted(Act::WriteAll, usize::MAX, 1_000);
+    let (logger, guard) = logger(sink, Policy::Block);
+    h.get().notices.push("connection lost".to_owned());
+    h.get().notices.push("connected again".to_owned());
+    for n in 0..10 {
+        uringlog::info!(logger, "n={n}");
+    }
+    logger.flush().expect("a notice is not an error");
+    assert_eq!(
+        logger.recent_errors(),
+        [
+            "scripted peer: connection lost",
+            "scripted peer: connected again"
+        ]
+    );
+    assert_eq!(logger.stats().errors, 0);
+    // An error then a notice: the flush fails, naming the error.
+    h.get().errors.push("a record was refused".to_owned());
+    h.get().notices.push("connection lost again".to_owned());
+    uringlog::info!(logger, "one more");
+    match logger.flush() {
+        Err(FlushError::Io {
+            failed_batches,
+            last,
+        }) => assert_eq!(
+            (failed_batches, last.as_str()),
+            (1, "scripted peer: a record was refused")
+        ),
+        other => panic!("{other:?}"),
+    }
+    let s = guard.shutdown(Duration::from_secs(10)).unwrap();
+    assert_eq!((s.enqueued, s.written, s.dropped, s.errors), (11, 11, 0, 1));
+}
+
+#[test]
+fn a_sink_idle_until_a_time_is_served_again_then() {
+    let (sink, h) = scripted(Act::WriteWhenDue, usize::MAX, 20_000);
+    let (logger, guard) = logger(sink, Policy::Block);
+    h.get().due = Some(Instant::now() + Duration::from_millis(400));
+    for n in 0..10 {
+        uringlog::info!(logger, "n={n}");
+    }
+    // The writer sleeps deeply while the sink is idle; records logged
+    // meanwhile are taken, and the flush is answered once the sink wrote
+    // them at its time.
+    std::thread::sleep(Duration::from_millis(200));
+    for n in 10..20 {
+        uringlog::info!(logger, "n={n}");
+    }
+    logger.flush().unwrap();
+    assert!(Instant::now() >= h.get().due.unwrap());
+    let s = guard.shutdown(Duration::from_secs(10)).unwrap();
+    assert_eq!((s.enqueued, s.written, s.dropped), (20, 20, 0));
 }

@@ -1,6 +1,9 @@
 //! With the receiver down when logging starts, records wait in the sink's
 //! buffer, a flush fails naming the peer, and everything arrives once the
-//! receiver comes up — over TCP and over RELP.
+//! receiver comes up — over TCP and over RELP. The connection attempts and
+//! the reconnection are reported in `recent_errors` but are not errors: the
+//! flush after the receiver came up succeeds, and `Stats::errors` counts the
+//! failed flush alone.
 
 use std::time::Duration;
 use uringlog::{FlushError, Policy};
@@ -38,6 +41,19 @@ fn down_then_up(relp: bool) {
     let lines = rs.wait_for(Duration::from_secs(60), |l| {
         l.len() as u64 >= 2 * PER_THREAD
     });
+    logger
+        .flush()
+        .expect("nothing failed since the last flush: a reconnection is not an error");
+    let errors = logger.recent_errors();
+    assert!(
+        errors.iter().any(|e| e.contains("connected again")),
+        "{errors:?}"
+    );
+    assert_eq!(
+        logger.stats().errors,
+        1,
+        "the failed flush only: {errors:?}"
+    );
     let stats = guard.shutdown(Duration::from_secs(30)).unwrap();
     assert_eq!(
         (stats.enqueued, stats.written, stats.dropped),

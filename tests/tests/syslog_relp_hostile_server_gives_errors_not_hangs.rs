@@ -1,8 +1,9 @@
 //! RELP against a hostile or broken server on loopback: garbage, an absurd
 //! DATALEN, a refused `open`, an `rsp` for a TXNR never sent, a refused
-//! record, a `serverclose` hint and a server that never answers. Each is
-//! an error reported with the peer, never a panic or a hang; the client
-//! reconnects and resends, and the books stay exact.
+//! record, a `serverclose` hint, answers out of order, an answer given
+//! twice, and a server that never answers. Each is reported with the peer,
+//! never a panic or a hang; the client reconnects and resends exactly what
+//! was not acknowledged, and the books stay exact.
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
@@ -27,6 +28,13 @@ enum Behaviour {
     RefuseFirstRecord,
     /// Opens, acknowledges `n` records, then says `serverclose` and hangs up.
     CloseAfter(usize),
+    /// Opens, reads 10 records, acknowledges every second one in reverse
+    /// order, then hangs up.
+    HalfBackwardsThenHangUp,
+    /// Opens and acknowledges the first record twice.
+    AckTwice,
+    /// Opens and acknowledges every record.
+    Plain,
 }
 
 /// One frame from the client: TXNR, command, data.
@@ -65,10 +73,18 @@ fn rsp(s: &mut TcpStream, txnr: u32, body: &str) {
     let _ = s.write_all(format!("{txnr} rsp {} {body}\n", body.len()).as_bytes());
 }
 
+/// Notes a message the server acknowledged.
+fn acked(got: &Mutex<Vec<String>>, data: &[u8]) {
+    got.lock()
+        .unwrap()
+        .push(String::from_utf8_lossy(data).into_owned());
+}
+
 /// Serves one connection; records the messages it acknowledged.
 fn serve(mut s: TcpStream, b: Behaviour, got: &Mutex<Vec<String>>) {
     let mut buf = Vec::new();
     let mut records = 0usize;
+    let mut held = Vec::new();
     while let Some((txnr, cmd, data)) = read_frame(&mut s, &mut buf) {
         match (cmd.as_str(), b) {
             ("open", Behaviour::Garbage) => return drop(s.write_all(b"garbage\n")),
@@ -80,6 +96,24 @@ fn serve(mut s: TcpStream, b: Behaviour, got: &Mutex<Vec<String>>) {
                 records += 1;
                 rsp(&mut s, txnr, "500 not today");
             }
+            ("syslog", Behaviour::HalfBackwardsThenHangUp) => {
+                held.push((txnr, data));
+                if held.len() < 10 {
+                    continue;
+                }
+                for (txnr, data) in held.iter().skip(1).step_by(2).rev() {
+                    acked(got, data);
+                    rsp(&mut s, *txnr, "200 OK");
+                }
+                let _ = s.shutdown(std::net::Shutdown::Write);
+                return while read_frame(&mut s, &mut buf).is_some() {};
+            }
+            ("syslog", Behaviour::AckTwice) => {
+                acked(got, &data);
+                rsp(&mut s, txnr, "200 OK");
+                rsp(&mut s, txnr, "200 OK");
+                return while read_frame(&mut s, &mut buf).is_some() {};
+            }
             ("syslog", Behaviour::CloseAfter(n)) if records == n => {
                 // A graceful close: the hint is read before the end.
                 let _ = s.write_all(b"0 serverclose 0\n");
@@ -88,9 +122,7 @@ fn serve(mut s: TcpStream, b: Behaviour, got: &Mutex<Vec<String>>) {
             }
             ("syslog", _) => {
                 records += 1;
-                got.lock()
-                    .unwrap()
-                    .push(String::from_utf8_lossy(&data).into_owned());
+                acked(got, &data);
                 rsp(&mut s, txnr, "200 OK");
             }
             ("close", _) => return rsp(&mut s, txnr, "200 OK"),
@@ -176,6 +208,39 @@ fn hostile_answers_are_errors_and_the_client_recovers() {
         distinct.len() as u64,
         N - 1,
         "every acknowledged record reached a server"
+    );
+}
+
+#[test]
+fn answers_out_of_order_or_twice_settle_each_record_once() {
+    use Behaviour::*;
+    let (port, got, server) = fake_server(vec![HalfBackwardsThenHangUp, AckTwice, Plain]);
+    let (logger, guard) = Logger::builder()
+        .sink(relp_sink(port, 20_000))
+        .policy(Policy::Block)
+        .build()
+        .unwrap();
+    const N: u64 = 100;
+    for n in 0..N {
+        uringlog::info!(logger, "seq={n}");
+    }
+    logger
+        .flush()
+        .expect("every record acknowledged; the hang-ups lost nothing");
+    let errors = logger.recent_errors().join("\n");
+    assert!(errors.contains("rsp for unknown TXNR 2"), "{errors}");
+    let stats = guard.shutdown(Duration::from_secs(10)).unwrap();
+    assert_eq!((stats.enqueued, stats.written, stats.dropped), (N, N, 0));
+    drop(logger);
+    server.join().unwrap();
+    // Acknowledged once each: what was acknowledged (out of order, or
+    // before a hang-up) was never sent again.
+    let got = got.lock().unwrap();
+    let distinct: HashSet<&String> = got.iter().collect();
+    assert_eq!(
+        (got.len() as u64, distinct.len() as u64),
+        (N, N),
+        "{got:#?}"
     );
 }
 

@@ -1,6 +1,6 @@
 //! UDP: each record is one datagram holding exactly one unframed RFC 5424
-//! message; with nobody listening, records are still counted (best effort)
-//! and nothing stalls.
+//! message, cut to what a datagram holds; with nobody listening, records
+//! are still counted (best effort) and nothing stalls.
 
 use std::net::UdpSocket;
 use std::time::Duration;
@@ -58,4 +58,30 @@ fn nobody_listening_is_best_effort() {
     let s = guard.shutdown(Duration::from_secs(10)).unwrap();
     assert_eq!(s.written + s.dropped, 500);
     assert_eq!(s.enqueued, 500);
+}
+
+#[test]
+fn a_message_too_long_for_a_datagram_is_cut_to_fit_one() {
+    let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    rx.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // The default max_message_bytes (64 KiB) is more than an IPv4
+    // datagram holds (65,507 bytes).
+    let sink = SyslogSink::udp(rx.local_addr().unwrap()).unwrap();
+    let (logger, guard) = Logger::builder()
+        .sink(sink)
+        .ring_capacity(1 << 20)
+        .build()
+        .unwrap();
+    uringlog::info!(logger, "{}", "x".repeat(70_000));
+    logger.flush().unwrap();
+    let mut buf = vec![0u8; 1 << 17];
+    let n = rx.recv(&mut buf).unwrap();
+    assert_eq!(n, 65_507, "as long as a datagram can be");
+    let text = String::from_utf8_lossy(&buf[..n]);
+    assert!(
+        text.contains(" - xxx") && text.ends_with("xxxx"),
+        "{text:.100}"
+    );
+    let s = guard.shutdown(Duration::from_secs(10)).unwrap();
+    assert_eq!((s.enqueued, s.written, s.dropped, s.errors), (1, 1, 0, 0));
 }

@@ -32,6 +32,9 @@ pub struct Charts {
     pub latency: Option<String>,
     /// Tuning sweep (from `scripts/tune.sh`), when one was run.
     pub sweep: Option<String>,
+    /// The real-service table (from `scripts/service_bench.sh`), when one
+    /// was run: its Markdown, shown as is.
+    pub service: Option<String>,
     /// Why a chart is missing.
     pub notes: Vec<String>,
 }
@@ -50,6 +53,7 @@ pub fn render(d: &ReportData, charts: &Charts) -> String {
     context::system(&mut s, d, charts);
     context::peers(&mut s, d);
     network::section(&mut s, d);
+    context::service(&mut s, charts);
     s
 }
 
@@ -116,7 +120,7 @@ fn peers_headline(s: &mut String, d: &ReportData) {
     let best = d
         .peers
         .iter()
-        .filter(|m| !m.key.starts_with(crate::peers::URINGLOG))
+        .filter(|m| !m.key.contains(crate::peers::URINGLOG))
         .filter_map(|m| m.result.as_ref().ok().map(|r| (&m.key, r)))
         .filter(|(_, r)| r.lines_lost() == 0)
         .max_by(|a, b| a.1.lines_per_sec.total_cmp(&b.1.lines_per_sec));
@@ -265,6 +269,22 @@ mod tests {
         );
         assert!(text.contains("| uringlog-io_uring | not run: no / ring |"));
         assert!(check_tables("| a | b |\n|---|---|\n| 1 |\n").is_err());
+    }
+
+    #[test]
+    fn the_service_section_shows_the_scripts_table_only_when_there_is_one() {
+        let d = empty();
+        let none = render(&d, &Charts::default());
+        assert!(!none.contains("## 11."));
+        let table = "| setup | requests/s |\n|---|---:|\n| layer | 5 |\n";
+        let charts = Charts {
+            service: Some(table.to_owned()),
+            ..Charts::default()
+        };
+        let with = render(&d, &charts);
+        let at = with.find("## 11. A real service").expect("section 11");
+        assert!(with[at..].contains(table));
+        check_tables(&with).unwrap();
     }
 
     #[test]

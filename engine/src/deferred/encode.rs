@@ -296,6 +296,21 @@ unsafe impl<T: Plain + ?Sized> EncodeArgs for PlainArg<'_, T> {
     }
 }
 
+impl<'a> PlainArg<'a, usize> {
+    /// A width or precision argument (`{:1$}`, `{:.*}`, `{:w$}`).
+    ///
+    /// `core::fmt` panics on a count it cannot represent (since Rust 1.87,
+    /// one above `u16::MAX`) while it builds the arguments. Building the
+    /// same arguments here makes the call fail in the caller exactly when
+    /// and as `format!` would, before the call is counted, never on the
+    /// writer that formats the record later.
+    #[inline(always)]
+    pub fn count(v: &'a usize) -> Self {
+        let _ = format_args!("{:.1$}", "", *v);
+        PlainArg(v)
+    }
+}
+
 /// An argument formatted in the caller by a closure that holds its spec.
 pub struct FmtArg<F> {
     f: F,

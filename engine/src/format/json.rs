@@ -28,17 +28,20 @@ pub(super) fn fixed_names(f: &Format) -> Vec<&'static str> {
         names.push("target");
     }
     names.push("msg");
+    // The span scope of `tracing` events (see `spans`).
+    names.push("spans");
     names
 }
 
 /// Appends one JSON object and a newline for `rec`; `keys` was made with
-/// the `fixed_names` of `f`. `false` when its deferred message does not
-/// decode (the caller drops what was written).
+/// the `fixed_names` of `f`, `span_keys` with `name` (see `spans`).
+/// `false` when its deferred message does not decode (the caller drops
+/// what was written).
 #[inline]
 pub(super) fn write(
     out: &mut Vec<u8>,
     st: State<'_>,
-    keys: &mut KeySet,
+    (keys, span_keys): (&mut KeySet, &mut KeySet),
     f: &Format,
     rec: &Record<'_>,
 ) -> bool {
@@ -71,6 +74,9 @@ pub(super) fn write(
         keys.clear();
         write_fields(out, keys, rec.fields);
     }
+    if !rec.spans.is_empty() {
+        super::spans::write_json(out, span_keys, rec.spans);
+    }
     put(out, b"}\n");
     true
 }
@@ -83,6 +89,8 @@ fn level_member(level: Level) -> (&'static [u8; 16], usize) {
         Level::Info => (b"\"level\":\"INFO\"  ", 14),
         Level::Debug => (b"\"level\":\"DEBUG\" ", 15),
         Level::Trace => (b"\"level\":\"TRACE\" ", 15),
+        // A minimum level only, never a record's.
+        Level::Off => (b"\"level\":\"OFF\"   ", 13),
     }
 }
 
@@ -95,7 +103,7 @@ fn string(out: &mut Vec<u8>, s: &[u8]) {
 }
 
 /// Appends `,"key":value` for each encoded field, keys made unique.
-fn write_fields(out: &mut Vec<u8>, keys: &mut KeySet, fields: &[u8]) {
+pub(super) fn write_fields(out: &mut Vec<u8>, keys: &mut KeySet, fields: &[u8]) {
     for (key, value) in Fields::new(fields) {
         out.extend_from_slice(b",\"");
         let start = out.len();

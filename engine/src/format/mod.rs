@@ -19,6 +19,7 @@ pub(crate) mod escape;
 mod json;
 mod keys;
 pub(crate) mod put;
+mod spans;
 mod targets;
 mod text;
 mod time;
@@ -225,6 +226,11 @@ pub struct Record<'a> {
     pub(crate) deferred: Option<DeferredMessage<'a>>,
     /// Encoded fields (see `field`); empty for plain text records.
     pub(crate) fields: &'a [u8],
+    /// Encoded span scope, root first (see `field::Spans`); empty unless
+    /// the record came through the `tracing` layer inside spans.
+    pub(crate) spans: &'a [u8],
+    /// `msg` is a whole line formatted by the caller, written as is.
+    pub(crate) raw: bool,
 }
 
 /// A message still in binary: a call site and its encoded values.
@@ -275,6 +281,13 @@ impl<'a> Record<'a> {
     pub fn fields(&self) -> Fields<'a> {
         Fields::new(self.fields)
     }
+
+    /// Whether the message is a whole line the caller formatted
+    /// (`uringlog::tracing::make_writer`), which the built-in formats
+    /// write as is.
+    pub fn is_preformatted(&self) -> bool {
+        self.raw
+    }
 }
 
 impl<'a> Record<'a> {
@@ -318,10 +331,15 @@ impl<'a> Record<'a> {
             msg: p.payload,
             deferred: None,
             fields: &[],
+            spans: &[],
+            raw: p.kind == RecordKind::Raw,
         };
         match p.kind {
-            RecordKind::Text => {}
+            RecordKind::Text | RecordKind::Raw => {}
             RecordKind::Fields => (rec.msg, rec.fields) = field::split_payload(p.payload)?,
+            RecordKind::Scoped => {
+                (rec.msg, rec.fields, rec.spans) = field::split_scoped(p.payload)?;
+            }
             RecordKind::Deferred => {
                 let (site, values) = deferred::decode::split(p.payload)?;
                 rec.target = site.target.map_or(p.target, str::as_bytes);
@@ -364,6 +382,8 @@ pub(crate) struct Formatter {
     scratch: Vec<u8>,
     /// A sink's own format, used instead of `format`.
     custom: Option<Box<dyn RecordFormat>>,
+    /// Member names of one span object in JSON's `spans` (`name` fixed).
+    span_keys: KeySet,
 }
 
 /// A built-in format's reused state, as `text::write` and `json::write`
@@ -397,6 +417,10 @@ impl Formatter {
             targets: TargetCache::new(),
             scratch: Vec::new(),
             custom: None,
+            span_keys: KeySet::new(match format.layout {
+                Layout::Text => Vec::new(),
+                Layout::Json => vec!["name"],
+            }),
         }
     }
 
@@ -428,6 +452,10 @@ impl Formatter {
             c.write(out, rec);
             return true;
         }
+        if rec.raw {
+            spans::write_raw(out, rec.msg);
+            return true;
+        }
         let st = State {
             time: &mut self.time,
             targets: &mut self.targets,
@@ -436,7 +464,10 @@ impl Formatter {
         let start = out.len();
         let ok = match self.format.layout {
             Layout::Text => text::write(out, st, &self.format, rec),
-            Layout::Json => json::write(out, st, &mut self.keys, &self.format, rec),
+            Layout::Json => {
+                let keys = (&mut self.keys, &mut self.span_keys);
+                json::write(out, st, keys, &self.format, rec)
+            }
         };
         if !ok {
             out.truncate(start);
@@ -479,6 +510,8 @@ pub(crate) mod testing {
             msg: msg.as_bytes(),
             deferred: None,
             fields,
+            spans: &[],
+            raw: false,
         }
     }
 }

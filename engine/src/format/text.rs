@@ -33,6 +33,9 @@ pub(super) fn write(out: &mut Vec<u8>, st: State<'_>, f: &Format, rec: &Record<'
         push_u64(out, rec.thread as u64);
         put(out, b"] ");
     }
+    if !rec.spans.is_empty() {
+        super::spans::write_text(out, rec.spans);
+    }
     if f.target {
         st.targets.put_target(out, rec, |out, t| {
             escape::push_utf8::<TargetText>(out, t);
@@ -85,6 +88,7 @@ fn padded(level: Level) -> (&'static [u8; 16], usize) {
         Level::Info => b"INFO            ",
         Level::Debug => b"DEBUG           ",
         Level::Trace => b"TRACE           ",
+        Level::Off => b"OFF             ", // a minimum level only, never a record's
     };
     (p, 6)
 }
@@ -98,6 +102,7 @@ fn coloured(level: Level) -> (&'static [u8; 16], usize) {
         Level::Info => (b"\x1b[32mINFO\x1b[0m   ", 15),
         Level::Debug => (b"\x1b[34mDEBUG\x1b[0m  ", 15),
         Level::Trace => (b"\x1b[35mTRACE\x1b[0m  ", 15),
+        Level::Off => (b"OFF             ", 6), // a minimum level only, never a record's
     }
 }
 
@@ -105,17 +110,35 @@ fn coloured(level: Level) -> (&'static [u8; 16], usize) {
 fn write_fields(out: &mut Vec<u8>, fields: &[u8]) {
     for (key, value) in Fields::new(fields) {
         out.push(b' ');
-        push_text_token(out, key, false);
-        out.push(b'=');
-        match value {
-            Value::Str(s) | Value::Bytes(s) => push_text_token(out, s, reads_as_non_string(s)),
-            Value::I64(v) => push_i64(out, v),
-            Value::U64(v) => push_u64(out, v),
-            Value::F64(v) => push_float(out, v),
-            Value::F32(v) => push_float(out, v),
-            Value::Bool(v) => out.extend_from_slice(if v { b"true" } else { b"false" }),
-            Value::Null => out.extend_from_slice(b"null"),
+        push_field(out, key, value);
+    }
+}
+
+/// Appends `key=value`.
+pub(super) fn push_field(out: &mut Vec<u8>, key: &[u8], value: Value<'_>) {
+    push_field_quoting(out, key, value, |_| false);
+}
+
+/// [`push_field`], quoting besides a key or string for which `quote` holds
+/// (inside a span's braces, one holding a brace).
+pub(super) fn push_field_quoting(
+    out: &mut Vec<u8>,
+    key: &[u8],
+    value: Value<'_>,
+    quote: impl Fn(&[u8]) -> bool,
+) {
+    push_text_token(out, key, quote(key));
+    out.push(b'=');
+    match value {
+        Value::Str(s) | Value::Bytes(s) => {
+            push_text_token(out, s, reads_as_non_string(s) || quote(s))
         }
+        Value::I64(v) => push_i64(out, v),
+        Value::U64(v) => push_u64(out, v),
+        Value::F64(v) => push_float(out, v),
+        Value::F32(v) => push_float(out, v),
+        Value::Bool(v) => out.extend_from_slice(if v { b"true" } else { b"false" }),
+        Value::Null => out.extend_from_slice(b"null"),
     }
 }
 

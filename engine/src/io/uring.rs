@@ -57,6 +57,18 @@
 //! Nothing is counted written that is not in the file. Appends need no such
 //! rule: nothing later of the sink is in the kernel when one fails.
 //!
+//! # When the ring fails
+//!
+//! `io_uring_enter` failing with anything but `EINTR`/`ETIME` (or with
+//! `EAGAIN`/`EBUSY` [`MAX_ENTER_FAILURES`] times in a row) gives the ring
+//! up: every write and sync not yet finished is reported failed with that
+//! errno, and the buffers and descriptors the kernel may still hold are
+//! leaked (should the kernel still complete such a write, its bytes reach
+//! the file although its records were counted dropped). The files are not
+//! at fault, so later batches and syncs are done with system calls on the
+//! writer thread, exactly as the pwrite backend does them; the logger goes
+//! on writing (`Logger::io_backend` still names io_uring).
+//!
 //! # Syncs
 //!
 //! io_uring does not order an `FSYNC` after earlier writes. A sync waits
@@ -65,6 +77,7 @@
 //! `IORING_FSYNC_DATASYNC`; later writes keep flowing meanwhile. It is
 //! reported once it finishes and every write before it has been reported.
 
+use super::pwrite::Pwrite;
 use super::{errno_name, Completion, Event, IoBackend, IoTarget, Submission, SyncRequest};
 use crate::sink::SharedFd;
 use io_uring::{opcode, types, IoUring, Probe};
@@ -258,8 +271,12 @@ pub(crate) struct Uring {
     cqes: Vec<(u64, i32)>,
     submits: u64,
     enter_failures: u32,
-    /// Set when the ring stopped answering: every op fails with this errno.
+    /// Set when the ring stopped answering: every op then in it fails with
+    /// this errno.
     broken: Option<i32>,
+    /// Set with `broken` when `io_uring_enter` failed: later writes and
+    /// syncs go through it (see "When the ring fails").
+    fallback: Option<Pwrite>,
 }
 
 impl Uring {
@@ -292,6 +309,7 @@ impl Uring {
             submits: 0,
             enter_failures: 0,
             broken: None,
+            fallback: None,
         };
         u.nop_round_trip()?;
         Ok(u)
@@ -490,6 +508,7 @@ impl Uring {
         if self.enter_failures >= MAX_ENTER_FAILURES || !matches!(errno, libc::EAGAIN | libc::EBUSY)
         {
             self.abandon(errno);
+            self.fallback = Some(Pwrite::default());
         }
     }
 
@@ -695,6 +714,8 @@ fn completion(op: WriteOp) -> Completion {
 impl IoBackend for Uring {
     fn make_room(&mut self, done: &mut dyn FnMut(Event)) {
         if self.broken.is_some() {
+            // Everything left in the ring failed: report it before routing.
+            self.report(done);
             return;
         }
         if self.has_completions() {
@@ -707,7 +728,12 @@ impl IoBackend for Uring {
 
     fn submit(&mut self, sub: Submission, done: &mut dyn FnMut(Event)) {
         if let Some(errno) = self.broken {
-            done(Event::Write(self.fail_now(sub, errno)));
+            self.report(done);
+            if let Some(p) = self.fallback.as_mut() {
+                p.submit(sub, done);
+            } else {
+                done(Event::Write(self.fail_now(sub, errno)));
+            }
             return;
         }
         // `make_room` came first. Nothing is reported before the batch is
@@ -747,6 +773,10 @@ impl IoBackend for Uring {
             self.wait_one(None, done);
         }
         if let Some(errno) = self.broken {
+            self.report(done);
+            if let Some(p) = self.fallback.as_mut() {
+                return p.sync(req, done);
+            }
             done(Event::Sync {
                 sink: req.sink,
                 ticket: req.ticket,
@@ -802,7 +832,7 @@ impl IoBackend for Uring {
     }
 
     fn submits(&self) -> u64 {
-        self.submits
+        self.submits + self.fallback.as_ref().map_or(0, Pwrite::submits)
     }
 }
 
@@ -961,6 +991,61 @@ mod tests {
         );
         assert!(u.write_may_start(0), "then it may go");
         u.ops.clear();
+    }
+
+    fn append(sink: usize, fd: &SharedFd, text: &str) -> Submission {
+        Submission {
+            sink,
+            target: IoTarget::Append { fd: fd.clone() },
+            buf: text.as_bytes().to_vec(),
+            start: 0,
+            records: 1,
+        }
+    }
+
+    #[test]
+    fn once_the_ring_fails_later_batches_and_syncs_are_done_with_system_calls() {
+        let Some(mut u) = uring(2) else { return };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path);
+        let fd: SharedFd = Arc::new(f.unwrap());
+        let mut out = Vec::new();
+        let mut log = |e: Event| match e {
+            Event::Write(c) => out.push(("write", c.written, c.error.is_none())),
+            Event::Sync { error, .. } => out.push(("sync", 0, error.is_none())),
+        };
+        u.make_room(&mut log);
+        u.submit(append(0, &fd, "a\n"), &mut log);
+        u.wait_all(&mut log);
+        // io_uring_enter fails in a way that gives the ring up.
+        u.enter_failed(&io::Error::from_raw_os_error(libc::EIO));
+        assert_eq!(u.broken, Some(libc::EIO));
+        for text in ["b\n", "c\n"] {
+            u.make_room(&mut log);
+            u.submit(append(0, &fd, text), &mut log);
+        }
+        let req = SyncRequest {
+            sink: 0,
+            fd: fd.clone(),
+            ticket: 1,
+        };
+        u.sync(req, &mut log);
+        u.wait_all(&mut log);
+        assert_eq!(
+            out,
+            [
+                ("write", 2, true),
+                ("write", 2, true),
+                ("write", 2, true),
+                ("sync", 0, true)
+            ]
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "a\nb\nc\n");
+        assert_eq!(u.in_flight(), 0);
     }
 
     #[test]

@@ -25,6 +25,10 @@
 //! the record time of the batch's first record along with its length; and
 //! [`Sink::take_error`] hands the writer an error the sink survived (a
 //! failed rename), which is counted and reported without dropping records.
+//! [`Sink::take_notice`] hands it news that is no error at all (a
+//! connection lost and re-established with nothing lost): reported in
+//! `Logger::recent_errors`, never counted in `Stats::errors`, so it fails
+//! no flush.
 //!
 //! File sinks use two more: [`Sink::path_changed`] (is the path still the
 //! file the sink has open?) and [`Sink::reopen`] (close it and open the
@@ -57,9 +61,12 @@
 //! 4. asks [`Sink::backlog`] for the oldest unsettled record and whether the
 //!    sink is full. While records are unsettled it naps at most its short
 //!    park timeout, so a sink waiting on a socket is polled about every
-//!    millisecond (the writer does not wait on the sink's descriptors).
-//!    While a sink is full it stops draining the rings (producers then wait
-//!    under `Policy::Block`) and goes on settling;
+//!    millisecond (the writer does not wait on the sink's descriptors) —
+//!    unless the sink says it can do nothing before some time
+//!    ([`Backlog::idle_until`], e.g. its next reconnection attempt): then an
+//!    idle writer sleeps until then. While a sink is full it stops draining
+//!    the rings (producers then wait under `Policy::Block`) and goes on
+//!    settling;
 //! 5. answers a flush once every record taken before it has settled
 //!    (`backlog().oldest` has moved past it), or after the sink's
 //!    `flush_timeout` with an error naming the sink; the writer keeps
@@ -265,6 +272,16 @@ pub trait Sink: Send + 'static {
         None
     }
 
+    /// A change of state worth telling the user that lost no record (a
+    /// connection lost, a reconnection), since it was last asked. The
+    /// writer asks whenever it asks for [`Sink::take_error`] and reports
+    /// each in `Logger::recent_errors`, prefixed with [`Sink::describe`];
+    /// it is not counted in `Stats::errors` and does not make
+    /// `Logger::flush` fail. The default has none.
+    fn take_notice(&mut self) -> Option<String> {
+        None
+    }
+
     /// Receives a whole batch when [`Sink::target`] answered [`Target::Inline`].
     fn write_inline(&mut self, batch: &[u8]) -> io::Result<()> {
         let _ = batch;
@@ -339,8 +356,10 @@ pub trait Sink: Send + 'static {
         Completion::OnWrite
     }
 
-    /// Takes whole records (deferred sinks only). An error drops every
-    /// record of the batch that `done` has not settled, counted and reported.
+    /// Takes whole records (deferred sinks only). An error means the sink
+    /// kept none of the batch's records and settled none of them in
+    /// `done`: the writer counts them all dropped and reports the error
+    /// (`done` may still settle records of earlier batches).
     fn accept(&mut self, batch: &RecordBatch<'_>, done: &mut Settled) -> io::Result<()> {
         let _ = (batch, done);
         Err(io::Error::new(
@@ -377,6 +396,9 @@ impl Sink for Box<dyn Sink> {
     }
     fn take_error(&mut self) -> Option<io::Error> {
         (**self).take_error()
+    }
+    fn take_notice(&mut self) -> Option<String> {
+        (**self).take_notice()
     }
     fn write_inline(&mut self, batch: &[u8]) -> io::Result<()> {
         (**self).write_inline(batch)

@@ -17,7 +17,7 @@
 //! before it has settled.
 
 use crate::policy::Policy;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// When a sink's records count as written; asked once, when the logger is built.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -194,6 +194,12 @@ pub struct Backlog {
     /// buffer is full). The writer then stops draining the rings, so
     /// producers wait as `Block` says, until the sink has room.
     pub full: bool,
+    /// The sink can make no progress before this time, whatever it is
+    /// handed (it waits to reconnect). While every deferred sink holding
+    /// records says so, an idle writer sleeps until the earliest such time
+    /// (at most its deep-sleep timeout) instead of polling them about every
+    /// millisecond. `None`, the default: poll as usual.
+    pub idle_until: Option<Instant>,
 }
 
 impl Backlog {
@@ -201,11 +207,22 @@ impl Backlog {
     pub const EMPTY: Backlog = Backlog {
         oldest: None,
         full: false,
+        idle_until: None,
     };
 
     /// A backlog whose oldest unsettled record is `oldest`, full or not.
     pub fn new(oldest: Option<u64>, full: bool) -> Backlog {
-        Backlog { oldest, full }
+        Backlog {
+            oldest,
+            full,
+            idle_until: None,
+        }
+    }
+
+    /// This backlog with [`Backlog::idle_until`] set to `at`.
+    pub fn with_idle_until(mut self, at: Option<Instant>) -> Backlog {
+        self.idle_until = at;
+        self
     }
 }
 

@@ -15,8 +15,11 @@
 //!   file was truncated meanwhile) they are left alone — cutting would
 //!   destroy someone else's records — and the error report says so.
 //!
-//! The check and the cut are two system calls: a write by another process
-//! that lands between them is cut off too. The file the sink appends to is
+//! The check reads the bytes back (one `pread` per 8 KiB), then reads the
+//! file's length once more and cuts only if it has not changed: a write by
+//! another process that lands between those last two system calls
+//! (`fstat`, `ftruncate`) is cut off with ours; one that lands earlier
+//! makes the bytes stay (reported). No system call closes that window. The file the sink appends to is
 //! opened for reading as well where permissions allow; where they do not,
 //! the bytes cannot be checked and stay (reported).
 
@@ -60,6 +63,12 @@ impl Cut {
 /// the file if they are still its last bytes. `None` for `written`: the
 /// bytes are not known (an abandoned ring), so nothing is cut.
 pub(crate) fn cut_failed_append(fd: BorrowedFd<'_>, written: Option<&[u8]>) -> Cut {
+    cut_checked(fd, written, || {})
+}
+
+/// [`cut_failed_append`]; `after_check` runs once the bytes were found at
+/// the file's end, before the cut (tests let another writer append there).
+fn cut_checked(fd: BorrowedFd<'_>, written: Option<&[u8]>, after_check: impl FnOnce()) -> Cut {
     let Some(written) = written else {
         return Cut::Failed(io::Error::other("the written bytes are unknown"));
     };
@@ -73,6 +82,15 @@ pub(crate) fn cut_failed_append(fd: BorrowedFd<'_>, written: Option<&[u8]>) -> C
     match ends_with(fd, start, written) {
         Ok(true) => {}
         Ok(false) => return Cut::NotAtEnd,
+        Err(e) => return Cut::Failed(e),
+    }
+    after_check();
+    // The check took a read per CHUNK: look at the length again right
+    // before cutting, so only a write landing between these two calls
+    // (fstat, ftruncate) can be cut with ours.
+    match file_len(fd) {
+        Ok(now) if now == len => {}
+        Ok(_) => return Cut::NotAtEnd,
         Err(e) => return Cut::Failed(e),
     }
     // SAFETY: `fd` is an open descriptor borrowed for the duration of the call.
@@ -161,6 +179,22 @@ mod tests {
         assert!(
             matches!(cut, Cut::NotAtEnd),
             "shorter than the bytes: {cut:?}"
+        );
+    }
+
+    #[test]
+    fn a_line_another_writer_appends_after_the_check_is_not_cut() {
+        let (d, mut f) = file(b"one\n");
+        f.write_all(b"two\nthr").unwrap();
+        let other = || {
+            let mut o = OpenOptions::new().append(true).open(d.path().join("f"));
+            o.as_mut().unwrap().write_all(b"other\n").unwrap();
+        };
+        let cut = cut_checked(f.as_fd(), Some(b"two\nthr"), other);
+        assert!(matches!(cut, Cut::NotAtEnd), "{cut:?}");
+        assert_eq!(
+            std::fs::read(d.path().join("f")).unwrap(),
+            b"one\ntwo\nthrother\n"
         );
     }
 

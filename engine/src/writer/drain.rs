@@ -5,6 +5,13 @@
 //! against its seqlock) and the records the producer overwrote meanwhile are
 //! added to `dropped`. Either way a full batch is submitted before reading on,
 //! so one busy ring cannot grow a batch past its limits.
+//!
+//! A pass takes from each ring what it held when the pass reached it (and
+//! whatever else the same reads find), then moves on: a producer that
+//! refills its ring as fast as the writer empties it — a sink slower than
+//! the producer, under `Block` — cannot keep the writer on its ring. The
+//! other rings, and flush, reopen and shutdown requests (looked at between
+//! passes), wait at most one ring's worth of records.
 
 use super::Writer;
 use crate::format::Record;
@@ -34,9 +41,15 @@ impl Writer {
         total
     }
 
-    /// Takes everything readable from lossless ring `i`.
+    /// Takes the records readable from lossless ring `i` when the call
+    /// began (see the module docs).
     fn drain_lossless(&mut self, i: usize) -> u64 {
         let mut taken = 0;
+        // Bytes readable now: a bound on the bytes this call reads for them.
+        let mut owed = match &self.rings.rings[i].reader {
+            RingReader::Lossless(consumer) => consumer.available(),
+            RingReader::Overwrite(_) => return 0,
+        };
         loop {
             self.submit_if_full();
             if !self.drain_all && self.sinks.any_full() {
@@ -83,7 +96,8 @@ impl Writer {
             if let Some((e, consequence)) = corrupt {
                 self.report_corrupt(e, consequence);
             }
-            if !full || used == 0 {
+            owed = owed.saturating_sub(used);
+            if !full || used == 0 || owed == 0 {
                 return taken;
             }
         }

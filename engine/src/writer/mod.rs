@@ -24,8 +24,11 @@
 //!
 //! Deferred sinks (network clients; see the `sink` module docs) are polled
 //! after every submission, in `Dry` and before each nap; while one holds
-//! unsettled records the writer never sleeps deeply, so it polls them about
-//! every `PARK_TIMEOUT`. While one is full, `Drain` reads no ring (the
+//! unsettled records the writer does not sleep deeply, so it polls them
+//! about every `PARK_TIMEOUT` — unless each such sink says it can do
+//! nothing before some time (`Backlog::idle_until`: waiting to reconnect);
+//! then it sleeps deeply until the earliest of those times (or of the
+//! flushes waiting for them). While one is full, `Drain` reads no ring (the
 //! producers wait under `Block`). A flush is answered when the deferred
 //! sinks have settled what it covers, without stopping the writer.
 
@@ -50,7 +53,7 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Idle turns spent spinning before yielding.
 const IDLE_SPINS: u32 = 64;
@@ -300,9 +303,16 @@ impl Writer {
             self.sinks.settle(&self.shared, Duration::ZERO);
         }
         let sig = &self.shared.signal;
+        // Deferred sinks that can do nothing before a known time (waiting
+        // to reconnect) let the writer sleep deeply until then.
+        let quiet = self.sinks.quiet_until();
+        let deep = self.naps >= DEEP_AFTER_NAPS && quiet.is_some();
+        let deep_timeout = match quiet.flatten() {
+            Some(t) => DEEP_PARK_TIMEOUT.min(t.saturating_duration_since(Instant::now())),
+            None => DEEP_PARK_TIMEOUT,
+        };
         // SeqCst: producers read `parked` after committing; a producer that
         // misses this store is caught by the timeout below.
-        let deep = self.naps >= DEEP_AFTER_NAPS && !self.sinks.any_unsettled();
         sig.parked
             .store(if deep { DEEP } else { NAPPING }, Ordering::SeqCst);
         let busy = self.readable()
@@ -313,11 +323,7 @@ impl Writer {
                 .sinks
                 .wait_some(self.io.as_mut(), &self.shared, PARK_TIMEOUT)
         {
-            std::thread::park_timeout(if deep {
-                DEEP_PARK_TIMEOUT
-            } else {
-                PARK_TIMEOUT
-            });
+            std::thread::park_timeout(if deep { deep_timeout } else { PARK_TIMEOUT });
             self.naps = self.naps.saturating_add(1);
         }
         sig.parked.store(AWAKE, Ordering::Relaxed);

@@ -38,7 +38,8 @@ use std::time::{Duration, Instant};
 pub(crate) const PATH_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 /// Spare batch buffers kept for reuse.
 const MAX_SPARE_BUFFERS: usize = 8;
-/// Errors a sink may hand back per batch (`Sink::take_error`).
+/// Errors, and notices, a sink may hand back per batch (`Sink::take_error`,
+/// `Sink::take_notice`).
 const MAX_SINK_ERRORS_PER_BATCH: usize = 8;
 /// `SinkSet::placed` entry for a format not yet written for this record.
 const NOT_PLACED: (usize, usize) = (usize::MAX, 0);
@@ -766,14 +767,21 @@ impl SinkSet {
     }
 }
 
-/// Counts and reports the errors a sink survived (`Sink::take_error`).
+/// Counts and reports the errors a sink survived (`Sink::take_error`),
+/// then reports its notices (`Sink::take_notice`) without counting them.
 fn report_sink_errors(slot: &mut SinkSlot, shared: &Shared) {
     for _ in 0..MAX_SINK_ERRORS_PER_BATCH {
         let Some(e) = slot.sink.take_error() else {
-            return;
+            break;
         };
         WriterCounters::add(&shared.counters.errors, 1);
         shared.report_error(format!("{}: {e}", slot.sink.describe()));
+    }
+    for _ in 0..MAX_SINK_ERRORS_PER_BATCH {
+        let Some(n) = slot.sink.take_notice() else {
+            return;
+        };
+        shared.report_notice(format!("{}: {n}", slot.sink.describe()));
     }
 }
 

@@ -5,7 +5,15 @@
 //! receiver do not all come back in the same millisecond, and none waits
 //! less than half its step.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// `now + delay`, or a time about 136 years ahead (never reached) when that
+/// does not fit the clock, as with `Duration::MAX`.
+pub(crate) fn retry_at(now: Instant, delay: Duration) -> Instant {
+    now.checked_add(delay)
+        .or_else(|| now.checked_add(Duration::from_secs(u32::MAX as u64)))
+        .unwrap_or(now)
+}
 
 /// Delays between connection attempts.
 #[derive(Debug)]
@@ -51,13 +59,13 @@ impl Backoff {
             .min(self.cap);
         self.failures = self.failures.saturating_add(1);
         let half = step / 2;
-        let nanos = half.as_nanos() as u64;
-        let jitter = if nanos == 0 {
-            0
-        } else {
-            self.random() % (nanos + 1)
+        // The random half in nanoseconds, at most u64::MAX (584 years).
+        let span = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX);
+        let jitter = match span.checked_add(1) {
+            Some(m) => self.random() % m,
+            None => self.random(),
         };
-        half + Duration::from_nanos(jitter)
+        half.saturating_add(Duration::from_nanos(jitter))
     }
 
     /// A connection worked: the next failure starts from `first` again.
@@ -94,6 +102,16 @@ mod tests {
         for _ in 0..100 {
             assert!(b.next_delay() <= ms(1000));
         }
+    }
+
+    #[test]
+    fn absurd_delays_saturate_instead_of_overflowing() {
+        let mut b = Backoff::with_seed(Duration::MAX, Duration::MAX, 3);
+        for _ in 0..3 {
+            assert!(b.next_delay() >= Duration::MAX / 2);
+        }
+        let now = Instant::now();
+        assert!(retry_at(now, Duration::MAX) > now + Duration::from_secs(100 * 365 * 86_400));
     }
 
     #[test]

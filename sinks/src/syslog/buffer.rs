@@ -4,7 +4,7 @@
 //! | policy | a record that does not fit |
 //! |---|---|
 //! | `DropNewest` | is dropped (settled as dropped at once) |
-//! | `DropOldest` | makes room by dropping the oldest records not yet handed to the socket; if that is not enough, it is dropped itself |
+//! | `DropOldest` | makes room by dropping the oldest records not yet handed to the socket; if even dropping them all would not make room (the record is larger than the buffer, or the socket holds too much), it alone is dropped |
 //! | `Block` | is kept; the buffer then reports itself full and the writer stops handing it records (and draining the rings) until it has room, so it exceeds its bound by at most one batch |
 //!
 //! Records handed to the socket and not yet settled (a TCP record partly
@@ -77,7 +77,9 @@ impl Queue {
         self.entries.get(i).copied()
     }
 
-    /// Appends the `i`-th record's bytes to `out` (nothing if there is none).
+    /// Appends the `i`-th record's bytes to `out` (nothing if there is
+    /// none). Linear in `i`.
+    #[cfg(test)]
     pub(crate) fn copy_nth(&self, i: usize, out: &mut Vec<u8>) {
         let Some(e) = self.entries.get(i) else {
             return;
@@ -105,12 +107,6 @@ impl Queue {
         front.bytes.append(&mut self.bytes);
         front.entries.append(&mut self.entries);
         std::mem::swap(self, front);
-    }
-
-    /// Removes every record, handing each to `f`.
-    pub(crate) fn clear_with(&mut self, mut f: impl FnMut(Entry)) {
-        self.entries.drain(..).for_each(&mut f);
-        self.bytes.clear();
     }
 }
 
@@ -156,6 +152,11 @@ impl Buffer {
         if self.held() + rec.len() > self.max_bytes {
             match self.policy {
                 Policy::DropNewest => return self.overflow(ticket, done),
+                // Evicting every unsent record would not make room:
+                // the record goes alone.
+                Policy::DropOldest if self.held_elsewhere + rec.len() > self.max_bytes => {
+                    return self.overflow(ticket, done)
+                }
                 Policy::DropOldest => {
                     while self.held() + rec.len() > self.max_bytes {
                         let Some(old) = self.pending.pop_front() else {

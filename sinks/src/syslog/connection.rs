@@ -5,9 +5,12 @@
 //! non-blocking `connect` in progress, checked with a zero-timeout `poll`
 //! each turn, given up after the connect timeout) and `Up`. Every failure
 //! — refused, timed out, reset, closed by the peer — goes to `Down` with
-//! the next delay of the [`Backoff`]; a success resets it.
+//! the next delay of the [`Backoff`]. The backoff starts again from its
+//! first delay only after a connection that lasted [`STABLE_AFTER`]: a peer
+//! that accepts and hangs up at once is retried ever more slowly, like one
+//! that refuses.
 
-use super::backoff::Backoff;
+use super::backoff::{retry_at, Backoff};
 use std::collections::VecDeque;
 use std::io;
 use std::net::{SocketAddr, TcpStream};
@@ -16,28 +19,49 @@ use std::time::{Duration, Instant};
 
 /// Reports kept for `Sink::take_error` (the oldest go first).
 const MAX_REPORTS: usize = 32;
+/// How long a connection must have been up for its loss to reset the
+/// backoff (a shorter one counts as one more failure in a row).
+pub(crate) const STABLE_AFTER: Duration = Duration::from_secs(1);
 
-/// What the sink has to tell the writer (`Sink::take_error`).
+/// What the sink has to tell the writer: errors, which lost records
+/// (`Sink::take_error`), and notices of the connection's state, which did
+/// not (`Sink::take_notice`).
 #[derive(Debug, Default)]
-pub(crate) struct Reports(VecDeque<io::Error>);
+pub(crate) struct Reports {
+    errors: VecDeque<io::Error>,
+    notices: VecDeque<String>,
+}
 
 impl Reports {
+    /// An error: records were dropped.
     pub(crate) fn push(&mut self, kind: io::ErrorKind, msg: String) {
-        if self.0.len() == MAX_REPORTS {
-            self.0.pop_front();
+        if self.errors.len() == MAX_REPORTS {
+            self.errors.pop_front();
         }
-        self.0.push_back(io::Error::new(kind, msg));
+        self.errors.push_back(io::Error::new(kind, msg));
+    }
+
+    /// News that lost nothing (a connection lost, or made again).
+    pub(crate) fn notice(&mut self, msg: String) {
+        if self.notices.len() == MAX_REPORTS {
+            self.notices.pop_front();
+        }
+        self.notices.push_back(msg);
     }
 
     pub(crate) fn take(&mut self) -> Option<io::Error> {
-        self.0.pop_front()
+        self.errors.pop_front()
+    }
+
+    pub(crate) fn take_notice(&mut self) -> Option<String> {
+        self.notices.pop_front()
     }
 }
 
 enum State {
     Down { retry_at: Instant },
     Connecting { stream: TcpStream, since: Instant },
-    Up { stream: TcpStream },
+    Up { stream: TcpStream, since: Instant },
 }
 
 /// A TCP connection to one peer, (re)established on demand.
@@ -73,7 +97,7 @@ impl Link {
     ) -> Option<(&mut TcpStream, bool)> {
         let fresh = !self.is_up() && self.advance(now, reports);
         match &mut self.state {
-            State::Up { stream } => Some((stream, fresh)),
+            State::Up { stream, .. } => Some((stream, fresh)),
             _ => None,
         }
     }
@@ -85,7 +109,7 @@ impl Link {
                 State::Up { .. } => return true,
                 State::Down { retry_at } if now < *retry_at => return false,
                 State::Down { .. } => match start_connect(&self.addr) {
-                    Ok((stream, true)) => self.up(stream, reports),
+                    Ok((stream, true)) => self.up(stream, now, reports),
                     Ok((stream, false)) => self.state = State::Connecting { stream, since: now },
                     Err(e) => return self.fail(now, "connect failed", &e, reports),
                 },
@@ -93,7 +117,7 @@ impl Link {
                     Ok(true) => {
                         let old = std::mem::replace(&mut self.state, State::Down { retry_at: now });
                         if let State::Connecting { stream, .. } = old {
-                            self.up(stream, reports);
+                            self.up(stream, now, reports);
                         }
                     }
                     Ok(false) if now.duration_since(*since) < self.connect_timeout => return false,
@@ -107,22 +131,19 @@ impl Link {
         }
     }
 
-    fn up(&mut self, stream: TcpStream, reports: &mut Reports) {
+    fn up(&mut self, stream: TcpStream, now: Instant, reports: &mut Reports) {
         let _ = stream.set_nodelay(true);
         let failures = self.backoff.failures();
         if self.was_up || failures > 0 {
-            reports.push(
-                io::ErrorKind::Other,
-                format!("connected again after {failures} failed attempts"),
-            );
+            reports.notice(format!("connected again after {failures} failed attempts"));
         }
-        self.backoff.reset();
         self.was_up = true;
-        self.state = State::Up { stream };
+        self.state = State::Up { stream, since: now };
     }
 
     /// The connection failed or was lost: closes it and waits the next
-    /// backoff delay before trying again. Returns false (not up).
+    /// backoff delay before trying again (the first delay again if the
+    /// connection had lasted). Returns false (not up).
     pub(crate) fn fail(
         &mut self,
         now: Instant,
@@ -130,18 +151,20 @@ impl Link {
         e: &io::Error,
         reports: &mut Reports,
     ) -> bool {
+        if let State::Up { since, .. } = self.state {
+            if now.saturating_duration_since(since) >= STABLE_AFTER {
+                self.backoff.reset();
+            }
+        }
         let delay = self.backoff.next_delay();
         let attempt = self.backoff.failures();
         self.state = State::Down {
-            retry_at: now + delay,
+            retry_at: retry_at(now, delay),
         };
-        reports.push(
-            e.kind(),
-            format!(
-                "{what} (failure {attempt}): {e}; retrying in {} ms",
-                delay.as_millis()
-            ),
-        );
+        reports.notice(format!(
+            "{what} (failure {attempt}): {e}; retrying in {} ms",
+            delay.as_millis()
+        ));
         false
     }
 
@@ -155,9 +178,17 @@ impl Link {
     pub(crate) fn wait_target(&self) -> (Option<RawFd>, Option<Instant>) {
         match &self.state {
             State::Down { retry_at } => (None, Some(*retry_at)),
-            State::Connecting { stream, .. } | State::Up { stream } => {
+            State::Connecting { stream, .. } | State::Up { stream, .. } => {
                 (Some(stream.as_raw_fd()), None)
             }
+        }
+    }
+
+    /// When the next connection attempt is due, while waiting for it.
+    pub(crate) fn retry_at(&self) -> Option<Instant> {
+        match self.state {
+            State::Down { retry_at } => Some(retry_at),
+            _ => None,
         }
     }
 
@@ -314,19 +345,61 @@ mod tests {
         let mut reports = Reports::default();
         let mut link = Link::new(addr, Backoff::with_seed(ms(1), ms(4), 1), ms(5000));
         assert!(connect(&mut link, &mut reports));
-        assert!(reports.take().is_none(), "the first connection is not news");
+        assert!(
+            reports.take_notice().is_none(),
+            "the first connection is not news"
+        );
         let e = io::Error::from(io::ErrorKind::ConnectionReset);
         link.fail(Instant::now(), "connection lost", &e, &mut reports);
         assert!(!link.is_up());
-        let r = reports.take().unwrap().to_string();
+        let r = reports.take_notice().unwrap();
         assert!(
             r.starts_with("connection lost (failure 1): connection reset; retrying in "),
             "{r}"
         );
         assert!(connect(&mut link, &mut reports));
         assert_eq!(
-            reports.take().unwrap().to_string(),
+            reports.take_notice().unwrap(),
             "connected again after 1 failed attempts"
+        );
+        assert!(reports.take().is_none(), "connection events are no errors");
+    }
+
+    #[test]
+    fn only_a_connection_that_lasted_resets_the_backoff() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut reports = Reports::default();
+        let mut link = Link::new(
+            l.local_addr().unwrap(),
+            Backoff::with_seed(ms(1), ms(4), 1),
+            ms(5000),
+        );
+        let e = io::Error::from(io::ErrorKind::ConnectionReset);
+        let mut lose_after = |up_for: Duration, reports: &mut Reports| {
+            assert!(connect(&mut link, reports));
+            link.fail(Instant::now() + up_for, "connection lost", &e, reports);
+            while let Some(n) = reports.take_notice() {
+                if n.starts_with("connection lost") {
+                    return n[..27].to_owned();
+                }
+            }
+            panic!("no report");
+        };
+        assert_eq!(
+            lose_after(ms(0), &mut reports),
+            "connection lost (failure 1)"
+        );
+        assert_eq!(
+            lose_after(ms(0), &mut reports),
+            "connection lost (failure 2)"
+        );
+        assert_eq!(
+            lose_after(ms(0), &mut reports),
+            "connection lost (failure 3)"
+        );
+        assert_eq!(
+            lose_after(STABLE_AFTER, &mut reports),
+            "connection lost (failure 1)"
         );
     }
 
@@ -340,15 +413,16 @@ mod tests {
         let mut link = Link::new(addr, Backoff::with_seed(ms(50), ms(50), 1), ms(5000));
         let now = Instant::now();
         let mut polls = 0;
-        while reports.0.is_empty() && polls < 1000 {
+        while reports.notices.is_empty() && polls < 1000 {
             assert!(link.poll(now, &mut reports).is_none());
             std::thread::sleep(ms(1));
             polls += 1;
         }
-        let r = reports.take().unwrap().to_string();
+        let r = reports.take_notice().unwrap();
         assert!(r.starts_with("connect failed (failure 1): "), "{r}");
         // Within the backoff delay nothing is tried again.
         assert!(link.poll(now, &mut reports).is_none());
+        assert!(reports.take_notice().is_none());
         assert!(reports.take().is_none());
         assert!(matches!(link.wait_target(), (None, Some(_))));
     }

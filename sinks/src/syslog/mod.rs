@@ -17,7 +17,8 @@
 //!   also counts records sent and not yet acknowledged. At the bound the
 //!   logger's policy decides: `DropNewest` drops the record that does not
 //!   fit; `DropOldest` drops the oldest records not yet handed to the
-//!   socket; `Block` drops nothing — the writer stops taking records from
+//!   socket (or, when even that would not make room — a record larger than
+//!   the buffer — the new record alone); `Block` drops nothing — the writer stops taking records from
 //!   the rings (and from every other sink's point of view too, since they
 //!   share the rings) until the buffer has room, so producers wait as
 //!   `Block` says. A flush that finds the buffer full waits for room up to
@@ -27,7 +28,9 @@
 //!   reported (at most once a second) in `Logger::recent_errors`.
 //! - **Reconnection.** A failed or lost connection is retried after a
 //!   capped exponential backoff with jitter (100 ms doubling to 30 s by
-//!   default); each failure, and each reconnection, is counted in
+//!   default), which starts again from its first delay only after a
+//!   connection that lasted a second (a peer that accepts and hangs up at
+//!   once is retried ever more slowly, like one that refuses); each failure, and each reconnection, is counted in
 //!   `Stats::errors` and reported in `Logger::recent_errors` with the peer.
 //! - **Accounting.** Each record settles exactly once as written or
 //!   dropped, so after shutdown `written + dropped == enqueued`, records
@@ -53,7 +56,11 @@
 //!
 //! The writer polls the sink after each batch and about every millisecond
 //! while records are undelivered (it does not wait on the socket itself),
-//! so a reconnection or an acknowledgement is noticed within about 1 ms.
+//! so an acknowledgement, or a socket with room again, is noticed within
+//! about 1 ms. While the sink waits for its next connection attempt it
+//! tells the writer when that is due (`Backlog::idle_until`), so a writer
+//! with nothing else to do sleeps until then instead of polling: a long
+//! outage costs next to no CPU.
 //!
 //! # Format
 //!

@@ -39,6 +39,16 @@ pub(crate) fn next_txnr(t: u32) -> u32 {
     }
 }
 
+/// How many TXNRs after `from` comes `to`, counting the wrap from
+/// [`MAX_TXNR`] to 1.
+pub(crate) fn txnr_distance(from: u32, to: u32) -> u32 {
+    if to >= from {
+        to - from
+    } else {
+        to + MAX_TXNR - from
+    }
+}
+
 /// Appends one command frame.
 pub(crate) fn push_command(out: &mut Vec<u8>, txnr: u32, command: &[u8], data: &[u8]) {
     use std::io::Write;

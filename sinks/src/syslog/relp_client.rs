@@ -104,11 +104,7 @@ impl Relp {
             self.phase = Phase::Open;
             return Ok(());
         }
-        let Some(i) = self
-            .txnrs
-            .iter()
-            .position(|&(t, acked)| t == txnr && !acked)
-        else {
+        let Some(i) = self.index_of(txnr) else {
             return Err(broken(&format!("rsp for unknown TXNR {txnr}")));
         };
         self.txnrs[i].1 = true;
@@ -127,6 +123,15 @@ impl Relp {
             self.inflight.pop_front();
         }
         Ok(())
+    }
+
+    /// Where `txnr` is in `txnrs`, if it is in flight and not acknowledged
+    /// yet. TXNRs in flight are consecutive (wrapping from `MAX_TXNR` to
+    /// 1), so this is arithmetic, not a search.
+    fn index_of(&self, txnr: u32) -> Option<usize> {
+        let &(front, _) = self.txnrs.front()?;
+        let i = relp::txnr_distance(front, txnr) as usize;
+        matches!(self.txnrs.get(i), Some(&(t, false)) if t == txnr).then_some(i)
     }
 
     /// The `i`-th record in flight.
@@ -208,17 +213,18 @@ impl Relp {
     /// The connection broke: unacknowledged records go back in front of
     /// the buffer, in order, for the next session.
     fn lost(&mut self, buf: &mut Buffer, e: &io::Error, reports: &mut Reports) {
+        // One pass from the front (linear in what was in flight).
         let mut back = Queue::default();
-        for (i, &(_, acked)) in self.txnrs.iter().enumerate() {
+        while let Some((_, acked)) = self.txnrs.pop_front() {
+            let e = self.entry(0);
             if !acked {
                 self.scratch.clear();
-                self.inflight.copy_nth(i, &mut self.scratch);
-                back.push_back(&self.scratch, self.entry(i).ticket);
+                self.inflight.copy_front(0, &mut self.scratch);
+                back.push_back(&self.scratch, e.ticket);
             }
+            self.inflight.pop_front();
         }
         buf.pending.requeue_front(&mut back);
-        self.inflight.clear_with(|_| {});
-        self.txnrs.clear();
         self.wire.clear();
         self.wire_sent = 0;
         self.phase = Phase::Closed;
@@ -258,6 +264,10 @@ impl Transport for Relp {
             libc::POLLOUT
         };
         (fd, libc::POLLIN | out, until)
+    }
+
+    fn idle_until(&self) -> Option<Instant> {
+        self.link.retry_at()
     }
 
     fn close(&mut self) {

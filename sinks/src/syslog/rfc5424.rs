@@ -13,9 +13,13 @@
 //!   (invalid UTF-8 in byte fields becomes U+FFFD). No fields: `-`.
 //! - MSG is the message in UTF-8, without a BOM (RFC 5424's MSG-ANY form:
 //!   receivers such as rsyslog keep a BOM as part of the text), and left out
-//!   with its space when empty. A message that would make the whole
-//!   SYSLOG-MSG longer than the sink's `max_message_bytes` is cut at a
-//!   character boundary; the header and structured data are never cut.
+//!   with its space when empty.
+//! - The whole SYSLOG-MSG is at most the sink's `max_message_bytes`: the
+//!   structured data may take what the message text does not need (but
+//!   leaves the text at least half), a value crossing its bound is cut at a
+//!   character boundary and the fields after it are left out; the message
+//!   text is then cut at a character boundary to what is left. The header
+//!   and the SD-ID are never cut.
 //! - The record's target is not sent (RFC 5424 has no field for it).
 
 use super::framing::Framing;
@@ -57,7 +61,8 @@ pub enum Facility {
 /// The RFC 5424 severity of a level.
 pub(crate) fn severity(level: Level) -> u8 {
     match level {
-        Level::Error => 3,
+        // `Off` is a minimum level only, never a record's.
+        Level::Error | Level::Off => 3,
         Level::Warn => 4,
         Level::Info => 6,
         Level::Debug | Level::Trace => 7,
@@ -106,7 +111,8 @@ impl Rfc5424 {
         }
     }
 
-    /// Appends the SYSLOG-MSG of `rec` (unframed) to `out`.
+    /// Appends the SYSLOG-MSG of `rec` (unframed) to `out`: at most
+    /// `max_message_bytes` long, unless the header and SD-ID alone are.
     fn message(&mut self, out: &mut Vec<u8>, rec: &Record<'_>) {
         let start = out.len();
         let pri = self.pri_base + severity(rec.level());
@@ -115,28 +121,76 @@ impl Rfc5424 {
         out.extend_from_slice(b">1 ");
         self.time.write(out, rec.unix_nanos(), Timestamp::Micros);
         out.extend_from_slice(&self.middle);
+        // The structured data may take the room the message text (and its
+        // space) does not need, but leaves the text at least half.
+        let max = self.max_message_bytes;
+        let msg = rec.message();
+        let for_text = match msg.len() {
+            0 => 0,
+            n => (n + 1).min(max / 2),
+        };
+        self.structured_data(out, rec, start + max.saturating_sub(for_text));
+        let room = max.saturating_sub(out.len() - start + 1);
+        let text = cut_utf8(msg, room);
+        if !text.is_empty() {
+            out.push(b' ');
+            out.extend_from_slice(text);
+        }
+    }
+
+    /// Appends STRUCTURED-DATA: `-`, or the SD-ELEMENT of the record's
+    /// fields ending at or before `end` (an index into `out`). A value that
+    /// crosses `end` is cut (whole characters, whole escapes) and the
+    /// fields after it are left out; so is a field with no room for its
+    /// name. The SD-ID itself is never cut.
+    fn structured_data(&self, out: &mut Vec<u8>, rec: &Record<'_>, end: usize) {
         let mut fields = rec.fields().peekable();
         if fields.peek().is_none() {
             out.push(b'-');
-        } else {
-            out.push(b'[');
-            out.extend_from_slice(&self.sd_id);
-            for (key, value) in fields {
-                out.push(b' ');
-                push_sd_name(out, key);
-                out.extend_from_slice(b"=\"");
-                push_param_value(out, value);
-                out.push(b'"');
-            }
-            out.push(b']');
+            return;
         }
-        let msg = rec.message();
-        if !msg.is_empty() {
-            let room = self.max_message_bytes.saturating_sub(out.len() - start + 1);
+        out.push(b'[');
+        out.extend_from_slice(&self.sd_id);
+        for (key, value) in fields {
+            let param = out.len();
             out.push(b' ');
-            out.extend_from_slice(cut_utf8(msg, room));
+            push_sd_name(out, key);
+            out.extend_from_slice(b"=\"");
+            let value_at = out.len();
+            push_param_value(out, value);
+            // Room for this value's closing `"` and the element's `]`.
+            let limit = end.saturating_sub(2);
+            if out.len() > limit {
+                match limit.checked_sub(value_at) {
+                    Some(_) => {
+                        out.truncate(cut_param_value(out, value_at, limit));
+                        out.push(b'"');
+                    }
+                    None => out.truncate(param),
+                }
+                break;
+            }
+            out.push(b'"');
         }
+        out.push(b']');
     }
+}
+
+/// Where to cut an escaped PARAM-VALUE that starts at `value_at` so it
+/// ends at or before `limit`: on a character boundary, and not between a
+/// backslash and the character it escapes.
+fn cut_param_value(out: &[u8], value_at: usize, limit: usize) -> usize {
+    let mut cut = limit;
+    // Back up over continuation bytes (0b10xx_xxxx) to a character start.
+    while cut > value_at && (out[cut] & 0xC0) == 0x80 {
+        cut -= 1;
+    }
+    let backslashes = out[value_at..cut]
+        .iter()
+        .rev()
+        .take_while(|&&b| b == b'\\')
+        .count();
+    cut - backslashes % 2
 }
 
 impl RecordFormat for Rfc5424 {

@@ -28,6 +28,10 @@ pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 64 << 10;
 pub const DEFAULT_RELP_WINDOW: usize = 128;
 /// Longest SD-ID (an SD-NAME).
 const MAX_SD_ID: usize = 32;
+/// Largest UDP payload over IPv4 (65,535 less the IP and UDP headers) and
+/// over IPv6 (65,535 less the UDP header): UDP messages are cut to fit.
+const MAX_UDP_V4: usize = 65_507;
+const MAX_UDP_V6: usize = 65_527;
 /// Time between two reports of records dropped for room.
 const OVERFLOW_REPORT_EVERY: Duration = Duration::from_secs(1);
 
@@ -208,8 +212,13 @@ impl SyslogSink {
         Ok(self)
     }
 
-    /// The longest SYSLOG-MSG sent (the message text is cut to fit), from
-    /// 480 bytes (RFC 5424's smallest limit) to 16 MiB.
+    /// The longest SYSLOG-MSG sent, from 480 bytes (RFC 5424's smallest
+    /// limit) to 16 MiB; over UDP never more than a datagram holds (65,507
+    /// bytes over IPv4). Structured data and message text are cut to fit
+    /// (see the module docs). Keep it at or below what the receiver takes:
+    /// rsyslog truncates messages above its `maxMessageSize` (8 KiB by
+    /// default), and its imtcp switches a connection to newline framing on
+    /// a frame above its `MaxFrameSize` (200,000 bytes), garbling what follows.
     pub fn max_message_bytes(mut self, bytes: usize) -> Result<SyslogSink, SyslogError> {
         self.max_message_bytes = in_range("max_message_bytes", bytes, 480, 16 << 20)?;
         Ok(self)
@@ -334,15 +343,17 @@ impl Sink for SyslogSink {
     }
 
     fn record_format(&mut self) -> Option<Box<dyn RecordFormat>> {
-        let framing = match self.kind {
-            Kind::Tcp => Framing::OctetCounting,
-            Kind::Relp | Kind::Udp => Framing::None,
+        let (framing, max) = match (self.kind, self.addr) {
+            (Kind::Tcp, _) => (Framing::OctetCounting, self.max_message_bytes),
+            (Kind::Relp, _) => (Framing::None, self.max_message_bytes),
+            (Kind::Udp, SocketAddr::V4(_)) => {
+                (Framing::None, MAX_UDP_V4.min(self.max_message_bytes))
+            }
+            (Kind::Udp, SocketAddr::V6(_)) => {
+                (Framing::None, MAX_UDP_V6.min(self.max_message_bytes))
+            }
         };
-        Some(Box::new(Rfc5424::new(
-            &self.header,
-            framing,
-            self.max_message_bytes,
-        )))
+        Some(Box::new(Rfc5424::new(&self.header, framing, max)))
     }
 
     fn completion(&mut self, ctx: &SinkContext) -> Completion {
@@ -386,11 +397,15 @@ impl Sink for SyslogSink {
             .transport
             .oldest()
             .or(r.buffer.pending.front().map(|e| e.ticket.seq()));
-        Backlog::new(oldest, r.buffer.is_full())
+        Backlog::new(oldest, r.buffer.is_full()).with_idle_until(r.transport.idle_until())
     }
 
     fn take_error(&mut self) -> Option<io::Error> {
         self.running.as_mut()?.reports.take()
+    }
+
+    fn take_notice(&mut self) -> Option<String> {
+        self.running.as_mut()?.reports.take_notice()
     }
 
     fn close(&mut self) -> io::Result<()> {

@@ -143,6 +143,10 @@ impl Transport for Tcp {
         (fd, libc::POLLOUT, until)
     }
 
+    fn idle_until(&self) -> Option<Instant> {
+        self.link.retry_at()
+    }
+
     fn close(&mut self) {
         self.link.close();
     }

@@ -29,6 +29,10 @@ pub(crate) trait Transport: Send {
     /// time (the next connection attempt).
     fn wait_target(&self, buf: &Buffer) -> (Option<RawFd>, i16, Option<Instant>);
 
+    /// The time before which it can make no progress (the next connection
+    /// attempt), if it is waiting for one.
+    fn idle_until(&self) -> Option<Instant>;
+
     /// Ends the session (RELP says `close`) and drops the connection.
     /// Records it held stay unsettled (the writer counts them dropped).
     fn close(&mut self);

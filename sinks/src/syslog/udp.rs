@@ -7,7 +7,7 @@
 //! more, and dropped (reported) if that fails too, as is one too large for
 //! a datagram (`EMSGSIZE`).
 
-use super::backoff::Backoff;
+use super::backoff::{retry_at, Backoff};
 use super::buffer::Buffer;
 use super::connection::Reports;
 use super::transport::{Transport, MAX_BYTES_PER_PUMP};
@@ -63,12 +63,12 @@ impl Udp {
                 }
                 Err(e) => {
                     let delay = self.backoff.next_delay();
-                    self.retry_at = Some(now + delay);
+                    self.retry_at = Some(retry_at(now, delay));
                     let msg = format!(
                         "cannot open a UDP socket: {e}; retrying in {} ms",
                         delay.as_millis()
                     );
-                    reports.push(e.kind(), msg);
+                    reports.notice(msg);
                 }
             }
         }
@@ -138,6 +138,10 @@ impl Transport for Udp {
             Some(s) => (Some(s.as_raw_fd()), libc::POLLOUT, None),
             None => (None, 0, self.retry_at),
         }
+    }
+
+    fn idle_until(&self) -> Option<Instant> {
+        self.retry_at.filter(|_| self.socket.is_none())
     }
 
     fn close(&mut self) {

@@ -10,7 +10,7 @@
 //! twice cannot make `written + dropped` exceed `enqueued`.
 
 use super::{report_sink_errors, Batch, SinkSet, SinkSlot};
-use crate::shared::Shared;
+use crate::shared::{deadline_after, Shared};
 use crate::sink::{Backlog, RecordBatch, Settled};
 use crate::stats::WriterCounters;
 use std::collections::VecDeque;
@@ -85,6 +85,21 @@ impl SinkSet {
     pub(crate) fn any_unsettled(&self) -> bool {
         !self.barriers.is_empty()
             || (self.slots.iter()).any(|s| s.deferred.as_ref().is_some_and(|d| d.held > 0))
+    }
+
+    /// Until when an idle writer need not poll the deferred sinks: `None`
+    /// while one holds records and may progress any time (poll about every
+    /// `PARK_TIMEOUT`); else the earliest time one of them (its
+    /// `Backlog::idle_until`) or a flush waiting for them needs a turn.
+    /// `Some(None)`: nothing at all is pending.
+    pub(crate) fn quiet_until(&self) -> Option<Option<Instant>> {
+        let mut until = self.barriers.iter().map(|b| b.deadline).min();
+        let held = (self.slots.iter()).filter_map(|s| s.deferred.as_ref().filter(|d| d.held > 0));
+        for d in held {
+            let t = d.backlog.idle_until?;
+            until = Some(until.map_or(t, |u| u.min(t)));
+        }
+        Some(until)
     }
 
     /// Whether some deferred sink takes no more records now.
@@ -173,7 +188,7 @@ impl SinkSet {
         for (i, s) in self.slots.iter().enumerate().filter(|_| wait) {
             if let Some(d) = s.deferred.as_ref().filter(|d| d.held > 0) {
                 marks.push((i, d.next_seq));
-                deadline = deadline.max(now + d.flush_timeout);
+                deadline = deadline.max(deadline_after(now, d.flush_timeout));
             }
         }
         self.barriers.push_back(Barrier {
@@ -233,7 +248,7 @@ impl SinkSet {
             .map(|d| d.flush_timeout)
             .max()
             .unwrap_or_default();
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(Instant::now(), timeout);
         while self.any_full() && Instant::now() < deadline && !shared.is_closed() {
             let before = self.held();
             self.settle(shared, ROOM_WAIT);
@@ -261,7 +276,7 @@ impl SinkSet {
         let Some(timeout) = timeout else {
             return;
         };
-        self.settle_until(shared, now + timeout);
+        self.settle_until(shared, deadline_after(now, timeout));
         for i in 0..self.slots.len() {
             if (self.slots[i].deferred.as_ref()).is_some_and(|d| d.held > 0) {
                 self.fail_flush(i, shared, "records logged before it are still unsettled");

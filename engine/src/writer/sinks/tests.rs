@@ -33,6 +33,8 @@ fn rec(nanos: u64, level: Level, msg: &str) -> Record<'_> {
         msg: msg.as_bytes(),
         deferred: None,
         fields: &[],
+        spans: &[],
+        raw: false,
     }
 }
 
@@ -215,7 +217,7 @@ fn errors_a_sink_survives_are_counted_without_dropping() {
     let s = sh.stats();
     assert_eq!((s.written, s.dropped, s.errors), (3, 0, 1));
     assert_eq!(
-        *lock(&sh.recent_errors),
+        lock(&sh.recent_errors).list,
         ["rotating: rename refused".to_owned()]
     );
 }
@@ -333,7 +335,7 @@ fn a_failure_is_reported_to_the_sink_before_it_reserves_the_next_offset() {
     let s = sh.stats();
     assert_eq!((s.written, s.dropped, s.errors), (1, 1, 1));
     assert_eq!(
-        *lock(&sh.recent_errors),
+        lock(&sh.recent_errors).list,
         [
             "write to positioned at offset 0 failed after 3 of 15 bytes (1 records dropped): \
           File too large (os error 27)"

@@ -41,11 +41,23 @@ fn drop_oldest_evicts_unsent_records_first() {
     b.push(b"cccccc", t(2), &mut done);
     assert_eq!(contents(&b.pending), [b"bbbb".to_vec(), b"cccccc".to_vec()]);
     assert_eq!(done.records(), 1);
-    // Bytes held by the transport cannot be evicted: the newest goes.
+    // Bytes held by the transport cannot be evicted: the newest goes, alone
+    // (evicting the unsent records would not make room for it).
     b.held_elsewhere(9);
     b.push(b"dd", t(3), &mut done);
-    assert_eq!(b.pending.len(), 0);
-    assert_eq!(done.records(), 4);
+    assert_eq!(contents(&b.pending), [b"bbbb".to_vec(), b"cccccc".to_vec()]);
+    assert_eq!(done.records(), 2);
+}
+
+#[test]
+fn drop_oldest_evicts_nothing_for_a_record_larger_than_the_buffer() {
+    let mut b = Buffer::new(10, Policy::DropOldest);
+    let mut done = Settled::new();
+    b.push(b"aaaa", t(0), &mut done);
+    b.push(b"bbbb", t(1), &mut done);
+    b.push(b"0123456789x", t(2), &mut done);
+    assert_eq!(contents(&b.pending), [b"aaaa".to_vec(), b"bbbb".to_vec()]);
+    assert_eq!((done.records(), b.take_overflowed()), (1, 1));
 }
 
 #[test]

@@ -72,6 +72,16 @@ fn responses_parse_in_any_pieces() {
 }
 
 #[test]
+fn txnr_distance_counts_across_the_wrap() {
+    assert_eq!(txnr_distance(2, 2), 0);
+    assert_eq!(txnr_distance(2, 130), 128);
+    assert_eq!(txnr_distance(MAX_TXNR - 1, MAX_TXNR), 1);
+    assert_eq!(txnr_distance(MAX_TXNR - 1, 1), 2);
+    assert_eq!(txnr_distance(MAX_TXNR, 5), 5);
+    assert_eq!(next_txnr(MAX_TXNR), 1);
+}
+
+#[test]
 fn a_bare_status_code_is_a_response() {
     assert_eq!(parse_all(b"7 rsp 3 200\n").unwrap(), [rsp(7, 200, "", b"")]);
 }

@@ -181,3 +181,98 @@ fn long_messages_are_cut_at_a_character_boundary() {
     assert_eq!(cut_utf8("€".as_bytes(), 2), b"");
     assert_eq!(cut_utf8(b"ab", 0), b"");
 }
+
+/// The SD-PARAMs of an unframed message's one SD-ELEMENT, as
+/// (name, unescaped value), and the MSG after it; panics if the
+/// structured data is not well formed.
+fn parse_sd(msg: &str) -> (Vec<(String, String)>, String) {
+    let at = msg.find(" [fields@32473").expect("an SD-ELEMENT");
+    let mut it = msg[at + 14..].chars().peekable();
+    let mut params = Vec::new();
+    loop {
+        match it.next().expect("the element ends") {
+            ']' => break,
+            ' ' => {}
+            c => panic!("unexpected {c:?} in {msg:?}"),
+        }
+        let name: String = it.by_ref().take_while(|&c| c != '=').collect();
+        assert_eq!(it.next(), Some('"'), "{msg:?}");
+        let mut value = String::new();
+        loop {
+            match it.next().expect("the value ends") {
+                '\\' => {
+                    let c = it.next().expect("an escaped character");
+                    assert!(matches!(c, '"' | '\\' | ']'), "bad escape {c:?}");
+                    value.push(c);
+                }
+                '"' => break,
+                ']' => panic!("unescaped ] in {msg:?}"),
+                c => value.push(c),
+            }
+        }
+        params.push((name, value));
+    }
+    let rest: String = it.collect();
+    (params, rest.strip_prefix(' ').unwrap_or(&rest).to_owned())
+}
+
+#[test]
+fn huge_fields_are_cut_so_the_whole_message_fits() {
+    const MAX: usize = 2048;
+    let big = "é\"\\]".repeat(1000);
+    for framing in [Framing::None, Framing::OctetCounting] {
+        let got = formatted(Rfc5424::new(&header(), framing, MAX), |l| {
+            uringlog::info!(l, a = "kept", big = big.as_str(), after = "left out"; "the message");
+        });
+        let msg = match framing {
+            Framing::None => got,
+            Framing::OctetCounting => split_octet_counted(&got).unwrap()[0].to_vec(),
+        };
+        assert!(msg.len() <= MAX, "{} bytes", msg.len());
+        let msg = String::from_utf8(msg).unwrap();
+        let (params, text) = parse_sd(&msg);
+        assert_eq!(text, "the message", "the message text keeps its room");
+        assert_eq!(params.len(), 2, "{params:?}");
+        assert_eq!(params[0], ("a".to_owned(), "kept".to_owned()));
+        assert_eq!(params[1].0, "big");
+        assert!(
+            big.starts_with(&params[1].1),
+            "a prefix of the value, whole characters"
+        );
+        assert!(
+            params[1].1.len() > MAX / 2,
+            "most of the room: {}",
+            params[1].1.len()
+        );
+    }
+}
+
+#[test]
+fn a_cut_never_splits_an_escape_or_a_character() {
+    let head = "<134>1 2026-11-28T04:56:49.123456Z host.example web 4242 REQ ";
+    for extra in 0..12 {
+        let max = head.len() + "[fields@32473 k=\"".len() + extra + 2;
+        let got = formatted(
+            Rfc5424::new(&header(), Framing::None, max),
+            |l| uringlog::info!(l, k = "\\\"é]\\\\x€"; ""),
+        );
+        assert!(got.len() <= max, "{extra}: {} > {max}", got.len());
+        let (params, _) = parse_sd(&String::from_utf8(got).unwrap());
+        let v = &params[0].1;
+        assert!("\\\"é]\\\\x€".starts_with(v.as_str()), "{extra}: {v:?}");
+    }
+}
+
+#[test]
+fn a_field_with_no_room_at_all_is_left_out() {
+    let head = "<134>1 2026-11-28T04:56:49.123456Z host.example web 4242 REQ ";
+    let max = head.len() + "[fields@32473]".len() + 3;
+    let got = formatted(
+        Rfc5424::new(&header(), Framing::None, max),
+        |l| uringlog::info!(l, long_name_here = "v"; ""),
+    );
+    assert_eq!(
+        String::from_utf8(got).unwrap(),
+        format!("{head}[fields@32473]")
+    );
+}

@@ -470,7 +470,7 @@ impl Builder {
         let level = self.level.max(min_sink.unwrap_or(Level::Trace));
         let format = self.format;
         let ctx = SinkContext::new(self.policy);
-        let slots = self
+        let slots: Vec<SinkSlot> = self
             .sinks
             .into_iter()
             .map(|(s, o)| {
@@ -478,6 +478,7 @@ impl Builder {
                 SinkSlot::with_context(s, level, o.format.unwrap_or(format), &ctx)
             })
             .collect();
+        let call_sites = slots.iter().any(SinkSlot::wants_call_site);
         let plan = SyncPlan {
             durability: self.durability,
             interval_bytes: self.sync_interval_bytes,
@@ -493,6 +494,7 @@ impl Builder {
                 CallConfig {
                     formatting: self.formatting,
                     prefault: self.prefault,
+                    call_sites,
                 },
                 self.ring_capacity,
                 self.clock.unwrap_or_else(|| match self.mode {

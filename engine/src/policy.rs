@@ -91,6 +91,8 @@ pub enum Prefault {
 ///
 /// The environment variable `URINGLOG_BACKEND=pwrite|io_uring|auto`
 /// overrides the builder's choice.
+///
+#[doc = include_str!("io/auto.md")]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Backend {

@@ -100,6 +100,8 @@ pub(crate) struct SyncRecord<'a> {
     pub clock: u64,
     pub thread: u32,
     pub target: &'a str,
+    /// `(file, line)` when the logger captures call sites and the call had one.
+    pub call_site: Option<crate::record::FileLine<'a>>,
     pub payload: &'a [u8],
 }
 
@@ -162,10 +164,10 @@ impl SyncWriter {
             unix_nanos: nanos,
             thread: r.thread,
             target: r.target.as_bytes(),
-            payload: r.payload,
+            call_site: r.call_site,
         };
         let rendering = d.sinks.rendering();
-        let Some(rec) = Record::from_parts(parts, &mut d.message, rendering) else {
+        let Some(rec) = Record::from_parts(parts, r.payload, &mut d.message, rendering) else {
             bump(&counters.dropped);
             return;
         };
@@ -282,6 +284,7 @@ mod tests {
             CallConfig {
                 formatting: Formatting::Caller,
                 prefault: Prefault::Lazy,
+                call_sites: false,
             },
             4096,
             Clock::Realtime,

@@ -222,7 +222,12 @@ fn fallback(input: &Input) -> Tokens {
         match ((#logger).__by_ref(), #target) {
             (__logger, __target) => {
                 if __logger.enabled_for(__level, __target) {
-                    __logger.__log_args(__level, __target, ::core::format_args!(#rest));
+                    __logger.__log_args(
+                        __level,
+                        __target,
+                        (::core::file!(), ::core::line!()),
+                        ::core::format_args!(#rest),
+                    );
                 }
             }
         }

@@ -21,7 +21,7 @@ use std::mem::MaybeUninit;
 /// Writes are not bounds-checked one by one: the region was reserved with
 /// the length [`EncodeArgs::measure`] returned, and the `unsafe` traits
 /// promise that encoding writes exactly that many bytes. The owner checks
-/// the total ([`Cursor::written`]) before it publishes the record.
+/// the total (`Cursor::written`) before it publishes the record.
 pub struct Cursor<'a> {
     /// Next byte to write; `start <= at <= end`.
     at: *mut u8,

@@ -2,7 +2,8 @@
 //!
 //! Timestamp (at the format's precision and offset, or none), the level
 //! padded to five columns (coloured for `Styling::Ansi`), the thread id in
-//! brackets when asked for, the target and `": "` (unless left out), the
+//! brackets when asked for, the target (unless left out), the call site
+//! `file:line` when asked for and known, `": "` after either, the
 //! message — quoted when fields follow — then each field as ` key=value`,
 //! and a newline. The grammar is documented on `Format`.
 
@@ -36,11 +37,22 @@ pub(super) fn write(out: &mut Vec<u8>, st: State<'_>, f: &Format, rec: &Record<'
     if !rec.spans.is_empty() {
         super::spans::write_text(out, rec.spans);
     }
-    if f.target {
-        st.targets.put_target(out, rec, |out, t| {
+    match rec.call_site.filter(|_| f.call_site) {
+        None if f.target => st.targets.put_target(out, rec, |out, t| {
             escape::push_utf8::<TargetText>(out, t);
             out.extend_from_slice(b": ");
-        });
+        }),
+        None => {}
+        Some((file, line)) => {
+            if f.target {
+                escape::push_utf8::<TargetText>(out, rec.target);
+                byte(out, b' ');
+            }
+            escape::push_utf8::<TargetText>(out, file);
+            byte(out, b':');
+            push_u64(out, line as u64);
+            put(out, b": ");
+        }
     }
     if rec.fields.is_empty() {
         if !message::<Bare>(out, st.scratch, rec) {
@@ -293,6 +305,26 @@ mod tests {
         }
         let json = Format::json().styled(Styling::Ansi);
         assert_eq!(json, Format::json());
+    }
+
+    #[test]
+    fn the_call_site_follows_the_target() {
+        let r = super::super::Record {
+            call_site: Some((b"src/my db.rs", 42)),
+            ..rec(0, Level::Info, "app::db", "m", &[])
+        };
+        let f = Format::text().timestamp(Timestamp::Off);
+        assert_eq!(line(f, &r), "INFO  app::db: m\n");
+        let f = f.with_call_site();
+        assert_eq!(line(f, &r), "INFO  app::db src/my\\x20db.rs:42: m\n");
+        assert_eq!(
+            line(f.without_target(), &r),
+            "INFO  src/my\\x20db.rs:42: m\n"
+        );
+        // A record without one shows the target alone, or nothing.
+        let plain = rec(0, Level::Info, "app::db", "m", &[]);
+        assert_eq!(line(f, &plain), "INFO  app::db: m\n");
+        assert_eq!(line(f.without_target(), &plain), "INFO  m\n");
     }
 
     #[test]

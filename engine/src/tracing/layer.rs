@@ -84,8 +84,9 @@ where
             return;
         }
         let scope = ctx.event_scope(event);
+        let at = meta.file().zip(meta.line());
         self.logger
-            .log_encoded(RecordKind::Scoped, level, meta.target(), |out| {
+            .log_encoded(RecordKind::Scoped, level, meta.target(), at, |out| {
                 encode_event(out, event);
                 for span in scope.into_iter().flat_map(|s| s.from_root()) {
                     let ext = span.extensions();

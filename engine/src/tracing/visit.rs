@@ -48,7 +48,9 @@ impl Visit for FieldsVisitor<'_> {
     /// The error's `Display`; its causes, when it has any, follow as
     /// `<name>.sources=[cause, its cause, …]`, as the fmt layer shows them.
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        push_key(self.0, field.name()).display(value);
+        // `&value`, not `value`: a `&dyn Error` is `Display` itself, so no
+        // trait upcasting (Rust 1.86) is needed to reach `&dyn Display`.
+        push_key(self.0, field.name()).display(&value);
         if let Some(source) = value.source() {
             let key = format!("{}.sources", field.name());
             push_key(self.0, &key).display(&SourceList(source));

@@ -12,6 +12,7 @@
 //! waking a parked writer, and parking when `Block` finds the ring full.
 
 use crate::callsite::CallSite;
+use crate::crash_safe::ring::{MappedProducer, MappedReader};
 use crate::deferred::encode::{Cursor, EncodeArgs, PreBuf};
 use crate::deferred::CALLSITE_LEN;
 use crate::field::{encode_payload, Field};
@@ -23,10 +24,10 @@ use crate::record::{
 };
 use crate::ring::{
     byte_ring, overwrite_bytes_used, overwrite_reader, overwrite_ring, ByteProducer,
-    OverwriteProducer, RingReader,
+    OverwriteProducer, RingReader, RoomRing,
 };
 use crate::shared::{lock, RingHandoff, RingShared, Shared, AWAKE, NAPPING};
-use crate::stats::bump;
+use crate::stats::{bump, WriterCounters};
 use crate::sync_mode::{SyncRecord, SyncWriter};
 use std::fmt;
 use std::sync::atomic::{fence, AtomicU64, Ordering};
@@ -44,6 +45,8 @@ enum Route {
     Lossless(ByteProducer),
     /// Its overwriting ring (`DropOldest`), drained by the writer.
     Overwrite(OverwriteProducer),
+    /// Its ring file in crash-safe mode (`Block`, `DropNewest`).
+    Mapped(MappedProducer),
     /// Sync mode: the caller writes.
     Sync(Arc<SyncWriter>),
     /// Registered after shutdown: every record is counted dropped.
@@ -126,7 +129,7 @@ impl Producer {
         } else if shared.is_closed() {
             Route::Closed
         } else {
-            let (w, reader) = new_route(shared);
+            let (w, reader) = new_route(shared, &ring_shared);
             reg.pending.push(RingHandoff {
                 reader,
                 shared: ring_shared.clone(),
@@ -472,6 +475,7 @@ impl Producer {
         match &self.route {
             Route::Lossless(r) => r.capacity(),
             Route::Overwrite(r) => r.max_record_len(),
+            Route::Mapped(r) => r.max_record_len(),
             Route::Sync(_) | Route::Closed => usize::MAX,
         }
     }
@@ -532,7 +536,10 @@ impl Producer {
                 ring.push(&parts);
                 Push::Done
             }
-            Route::Lossless(_) | Route::Overwrite(_) => Push::Oversized,
+            Route::Mapped(ring) if len <= ring.max_record_len() => {
+                push_lossless(ring, &self.ring_shared, &self.shared, &parts, len)
+            }
+            Route::Lossless(_) | Route::Overwrite(_) | Route::Mapped(_) => Push::Oversized,
             Route::Closed => Push::Discarded,
             Route::Sync(w) => {
                 let r = SyncRecord {
@@ -600,9 +607,24 @@ fn callsite_addr(cs: &'static CallSite) -> [u8; CALLSITE_LEN] {
 }
 
 /// A new ring for the logger's policy: the producer's route and the
-/// writer's end.
-fn new_route(shared: &Shared) -> (Route, RingReader) {
+/// writer's end. In crash-safe mode a ring file that cannot be created
+/// (disk full) is reported and replaced by a ring in memory.
+fn new_route(shared: &Shared, rs: &Arc<RingShared>) -> (Route, RingReader) {
     let capacity = shared.ring_capacity;
+    if let Some(dir) = &shared.crash_safe {
+        match dir.new_ring(rs.clone()) {
+            Ok(f) => {
+                let reader = RingReader::Mapped(MappedReader::new(f.clone()));
+                return (Route::Mapped(MappedProducer::new(f)), reader);
+            }
+            Err(e) => {
+                WriterCounters::add(&shared.counters.errors, 1);
+                shared.report_error(format!(
+                    "crash-safe ring file not created, this thread logs through memory: {e}"
+                ));
+            }
+        }
+    }
     if shared.policy == Policy::DropOldest {
         let (p, c) = overwrite_ring(capacity);
         (Route::Overwrite(p), overwrite_reader(c))
@@ -629,7 +651,7 @@ enum Push {
 /// capacity) into a lossless ring, applying the policy when it is full.
 #[inline]
 fn push_lossless(
-    ring: &mut ByteProducer,
+    ring: &mut impl RoomRing,
     rs: &RingShared,
     shared: &Shared,
     parts: &[&[u8]; PARTS],
@@ -690,7 +712,7 @@ impl Producer {
 #[cold]
 #[inline(never)]
 fn push_blocking(
-    ring: &mut ByteProducer,
+    ring: &mut impl RoomRing,
     rs: &RingShared,
     shared: &Shared,
     parts: &[&[u8]; PARTS],
@@ -734,7 +756,7 @@ fn on_writer_thread(shared: &Shared) -> bool {
     shared.signal.thread.get().is_some_and(|w| w.id() == me)
 }
 
-fn park_until_room(ring: &ByteProducer, rs: &RingShared, need: usize) {
+fn park_until_room(ring: &impl RoomRing, rs: &RingShared, need: usize) {
     {
         let mut t = lock(&rs.thread);
         let me = std::thread::current();
@@ -746,7 +768,7 @@ fn park_until_room(ring: &ByteProducer, rs: &RingShared, need: usize) {
     // SeqCst fence: pairs with the one in `RingShared::wake_if_waiting`, so
     // either we see the room the writer released or it sees `waiting`.
     fence(Ordering::SeqCst);
-    if ring.free() < need {
+    if !ring.has_room(need) {
         std::thread::park_timeout(BLOCK_PARK);
     }
     rs.waiting.store(false, Ordering::Relaxed);

@@ -233,6 +233,8 @@ pub(crate) struct Shared {
     pub recent_errors: Mutex<RecentErrors>,
     /// When the shutdown in progress gives up; set before `hot.closed`.
     pub shutdown_deadline: Mutex<Option<Instant>>,
+    /// Crash-safe mode: the directory the rings live in.
+    pub crash_safe: Option<Arc<crate::crash_safe::CrashDir>>,
 }
 
 impl Shared {
@@ -269,6 +271,7 @@ impl Shared {
             writer_done: AtomicBool::new(false),
             recent_errors: Mutex::new(RecentErrors::default()),
             shutdown_deadline: Mutex::new(None),
+            crash_safe: None,
         }
     }
 

@@ -71,6 +71,17 @@ fn quick_report_has_every_section() {
         .collect();
     assert_eq!(names, ["| BLOCK", "| DROP_OLDEST", "| DROP_NEWEST"]);
     assert!(section(&report, SECTIONS[8]).contains("Not run in this report"));
+    let memory = section(&report, SECTIONS[2]);
+    let per_thread = memory
+        .split("### Memory per thread")
+        .nth(1)
+        .expect("memory per thread in section 3");
+    assert_eq!(rows(per_thread).len(), 5, "{per_thread}");
+    assert!(!per_thread.contains("not run"), "{per_thread}");
+    let throughput = section(&report, SECTIONS[0]);
+    assert!(throughput.contains("| Mutex<BufWriter> (caller formats) |"));
+    assert!(throughput.contains("### `Backend::Auto` against this comparison"));
+    assert!(!report.contains("DESIGN.md"));
     assert!(dir.path().join("bench-results/latency.png").exists());
     assert!(dir.path().join("bench-results/results.json").exists());
     assert_eq!(

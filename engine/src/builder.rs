@@ -46,6 +46,8 @@ const _: () = assert!(MAX_RING_CAPACITY <= u32::MAX as usize);
 const _: () = assert!(MIN_BATCH_BYTES <= MAX_BATCH_BYTES && MIN_RING_CAPACITY <= MAX_RING_CAPACITY);
 /// Largest `io_depth` accepted (batches in flight with io_uring).
 pub const MAX_IO_DEPTH: usize = MAX_DEPTH;
+/// Default `io_depth` (batches in flight with io_uring).
+pub const DEFAULT_IO_DEPTH: usize = DEFAULT_DEPTH;
 /// Smallest `sync_interval_bytes` accepted.
 pub const MIN_SYNC_INTERVAL_BYTES: u64 = 64 * 1024;
 /// Largest `sync_interval_ms` accepted (one hour).
@@ -688,7 +690,7 @@ fn start_sync(
     sinks: SinkSet,
     signal: Option<Registration>,
 ) -> (Logger, WriterGuard) {
-    let _ = shared.backend.set(IoBackendInfo {
+    shared.backend.set(IoBackendInfo {
         kind: BackendKind::Pwrite,
         reason: "sync mode: the caller writes each record with pwrite".to_owned(),
     });

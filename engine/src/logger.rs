@@ -680,10 +680,13 @@ impl Logger {
             .map_or_else(Stats::default, |l| l.shared.stats())
     }
 
-    /// The I/O backend in use and why it was chosen.
+    /// The I/O backend in use and why it was chosen. With `Backend::Auto`
+    /// this is [`BackendKind::Measuring`](crate::BackendKind::Measuring)
+    /// until the first batches have compared the two backends, then the
+    /// one chosen, with the figures it was chosen on.
     pub fn io_backend(&self) -> IoBackendInfo {
         let here = self.here_if_started();
-        let info = here.and_then(|l| l.shared.backend.get().cloned());
+        let info = here.and_then(|l| l.shared.backend.get());
         info.unwrap_or(IoBackendInfo {
             kind: crate::io::BackendKind::Pwrite,
             reason: "not started".to_owned(),

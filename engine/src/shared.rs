@@ -4,7 +4,7 @@ use crate::clock::Clock;
 use crate::filter::directive::Directives;
 use crate::filter::{CallsiteCache, FilterState};
 use crate::fork::Lineage;
-use crate::io::{Cancel, IoBackendInfo};
+use crate::io::{BackendSlot, Cancel};
 use crate::level::Level;
 use crate::policy::{Formatting, Mode, Policy, Prefault};
 use crate::ring::RingReader;
@@ -234,7 +234,8 @@ pub(crate) struct Shared {
     /// Calls that never reached a ring (see `count_lost_call`).
     pub misc: ProducerCounters,
     pub flush: FlushState,
-    pub backend: OnceLock<IoBackendInfo>,
+    /// The backend in use, published by the writer.
+    pub backend: Arc<BackendSlot>,
     /// The writer has finished (after shutdown or a crash).
     pub writer_done: AtomicBool,
     /// OS id (`gettid`) of the writer thread; 0 before it starts and in
@@ -284,7 +285,7 @@ impl Shared {
             counters: Padded::default(),
             misc: ProducerCounters::default(),
             flush: FlushState::default(),
-            backend: OnceLock::new(),
+            backend: Arc::default(),
             writer_done: AtomicBool::new(false),
             writer_tid: AtomicU32::new(0),
             recent_errors: Mutex::new(RecentErrors::default()),

@@ -99,13 +99,16 @@ pub(crate) fn spawn(
             // SAFETY: gettid has no preconditions and cannot fail.
             let tid = unsafe { libc::gettid() } as u32;
             sh.writer_tid.store(tid, Ordering::Relaxed);
-            let (io, info) = match crate::io::open(&cfg.io) {
+            let (io, info) = match crate::io::open(&cfg.io, &sh.backend) {
                 Ok(x) => x,
                 Err(e) => {
                     let _ = ready_tx.send(Err(e));
                     return;
                 }
             };
+            // Published before the writer runs: `Backend::Auto` may replace
+            // it once it has measured.
+            sh.backend.set(info.clone());
             let mut writer = Writer::new(sh, sinks, io, cfg);
             if let Some(start) = crash {
                 if let Err(e) = writer.start_crash_safe(start) {
@@ -119,10 +122,7 @@ pub(crate) fn spawn(
         .map_err(BuildError::SpawnWriter)?;
     let _ = shared.signal.thread.set(handle.thread().clone());
     match ready_rx.recv() {
-        Ok(Ok(info)) => {
-            let _ = shared.backend.set(info);
-            Ok((handle, done_rx))
-        }
+        Ok(Ok(_)) => Ok((handle, done_rx)),
         Ok(Err(e)) => {
             let _ = handle.join();
             Err(e)

@@ -2,6 +2,7 @@
 //! tables in its order, then what the seed never had.
 
 mod context;
+pub mod delivery;
 mod seed;
 mod verdicts;
 
@@ -40,6 +41,7 @@ pub fn render(d: &ReportData, charts: &Charts) -> String {
     header(&mut s, d);
     seed::throughput(&mut s, d);
     seed::latency(&mut s, d, charts);
+    delivery::delivery(&mut s, &d.sizes.delivery, &d.delivery);
     seed::memory(&mut s, d);
     seed::batch(&mut s, d);
     seed::backpressure(&mut s, d);
@@ -217,6 +219,7 @@ mod tests {
             system: Default::default(),
             throughput: Vec::new(),
             latency: Vec::new(),
+            delivery: Vec::new(),
             idle_rss_kib: Err("not run".into()),
             batch: Vec::new(),
             backpressure: Vec::new(),

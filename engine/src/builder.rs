@@ -12,6 +12,7 @@ use crate::shared::Shared;
 use crate::shutdown::WriterGuard;
 use crate::sink::{Sink, SinkOptions};
 use crate::sync_mode::SyncWriter;
+use crate::wake::{Barrier, BarrierChoice};
 use crate::writer::durability::SyncPlan;
 use crate::writer::sinks::{SinkSet, SinkSlot};
 use crate::writer::{self, WriterConfig};
@@ -93,6 +94,8 @@ pub struct Builder {
     io_depth: usize,
     sqpoll_idle_ms: Option<u32>,
     fail_uring_probe: bool,
+    /// Test hook: the wake protocol uses the fence fallback.
+    wake_fence: bool,
 }
 
 impl Default for Builder {
@@ -114,6 +117,7 @@ impl Default for Builder {
             io_depth: DEFAULT_DEPTH,
             sqpoll_idle_ms: None,
             fail_uring_probe: false,
+            wake_fence: false,
         }
     }
 }
@@ -251,6 +255,15 @@ impl Builder {
         self
     }
 
+    /// Test hook: producers and the writer pair their wake-up fences with a
+    /// `SeqCst` fence on both sides, as where `membarrier` is refused, so
+    /// that fallback can be tested where `membarrier` works.
+    #[doc(hidden)]
+    pub fn test_wake_fence_fallback(mut self) -> Self {
+        self.wake_fence = true;
+        self
+    }
+
     fn validate(&self) -> Result<(), BuildError> {
         if self.sinks.is_empty() {
             return Err(BuildError::NoSink);
@@ -333,6 +346,14 @@ impl Builder {
             Mode::Sync => (Some(Arc::new(SyncWriter::new(sinks))), None),
             _ => (None, Some(sinks)),
         };
+        // Sync mode has no writer to wake: no need to register for membarrier.
+        let wake = match self.mode {
+            Mode::Sync => BarrierChoice {
+                barrier: Barrier::Fence,
+                note: "sync mode: no writer to wake".to_owned(),
+            },
+            _ => Barrier::detect(self.wake_fence),
+        };
         let shared = Arc::new(Shared::new(
             level,
             min_sink.unwrap_or(Level::Trace),
@@ -343,6 +364,7 @@ impl Builder {
                 Mode::Sync => Clock::Realtime,
                 _ => Clock::best(),
             }),
+            wake,
         ));
         let logger = Logger {
             shared: shared.clone(),

@@ -7,8 +7,11 @@
 //! # Guarantees
 //!
 //! - **Hot path**: no allocation (once the thread's format buffer has grown),
-//!   no lock, no syscall — except parking when `Policy::Block` waits for room
-//!   and waking a writer that has slept through half a ring.
+//!   no lock, no syscall — except sleeping when `Policy::Block` waits for
+//!   room, and one `futex` wake when the record finds the writer asleep (one
+//!   per writer sleep, however long the burst). A record logged into an idle
+//!   engine wakes the writer at once; no record waits for a timeout to be
+//!   noticed.
 //! - **Order**: records from one thread (or one [`Producer`]) reach a sink in
 //!   the order they were logged. Across threads, drain order.
 //! - **Accounting**: `enqueued` counts every call that passed the level
@@ -75,6 +78,7 @@ mod sink;
 mod stats;
 mod sync;
 mod sync_mode;
+mod wake;
 mod writer;
 
 pub use builder::{

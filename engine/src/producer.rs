@@ -11,13 +11,12 @@ use crate::level::Level;
 use crate::policy::Policy;
 use crate::record::{truncate_str, Header, RecordKind, MAX_TARGET_LEN};
 use crate::ring::{new_ring, ByteProducer, RingWriter};
-use crate::shared::{lock, RingHandoff, RingShared, Shared, AWAKE, NAPPING};
+use crate::shared::{lock, RingHandoff, RingShared, Shared};
 use crate::stats::bump;
 use crate::sync_mode::{SyncRecord, SyncWriter};
 use std::fmt;
-use std::sync::atomic::{fence, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// The formatting buffer is released after a message larger than this
 /// (or than the ring), so one huge message does not pin memory for the
@@ -53,10 +52,8 @@ impl fmt::Write for CappedWriter<'_> {
 
 /// Spins before a blocked producer starts yielding.
 const BLOCK_SPINS: u32 = 64;
-/// Yields before a blocked producer parks.
+/// Yields before a blocked producer sleeps until the writer makes room.
 const BLOCK_YIELDS: u32 = 64;
-/// Longest a blocked producer parks before looking again (bounds a lost wakeup).
-const BLOCK_PARK: Duration = Duration::from_millis(1);
 const _: () = assert!(BLOCK_SPINS > 0 && BLOCK_YIELDS > 0);
 
 /// A thread's own handle for logging without the thread-local lookup.
@@ -71,9 +68,6 @@ pub struct Producer {
     pub(crate) shared: Arc<Shared>,
     /// Reused formatting buffer; grows to the largest message seen.
     scratch: Vec<u8>,
-    /// Bytes pushed since this producer last saw the writer parked and
-    /// woke it; in `0 .. ring capacity / 2`.
-    parked_bytes: usize,
 }
 
 impl fmt::Debug for Producer {
@@ -91,7 +85,7 @@ impl Producer {
         shared: &Arc<Shared>,
         sync_writer: Option<&Arc<SyncWriter>>,
     ) -> Producer {
-        let ring_shared = Arc::new(RingShared::new());
+        let ring_shared = Arc::new(RingShared::new(shared.barrier));
         let mut reg = lock(&shared.registry);
         reg.live.push(ring_shared.clone());
         // Checked under the registry lock, which the writer's close also
@@ -117,7 +111,6 @@ impl Producer {
             ring_shared,
             shared: shared.clone(),
             scratch: Vec::new(),
-            parked_bytes: 0,
         }
     }
 
@@ -246,19 +239,11 @@ impl Producer {
                 Push::Done
             }
         };
-        let used = ring.bytes_used(len);
         match pushed {
-            Push::Done => match self.shared.signal.parked.load(Ordering::Relaxed) {
-                AWAKE => {}
-                NAPPING => self.wake_lazily(used),
-                _ => self.shared.wake_writer(),
-            },
+            Push::Done => self.shared.wake_writer(),
             Push::Refused => {
                 bump(&counters.dropped);
-                // The ring is full: a sleeping writer is needed now.
-                if self.shared.signal.parked.load(Ordering::Relaxed) != AWAKE {
-                    self.shared.wake_writer();
-                }
+                self.shared.wake_writer();
             }
             Push::Oversized => {
                 bump(&counters.dropped);
@@ -308,28 +293,20 @@ enum Payload {
 
 impl Drop for Producer {
     fn drop(&mut self) {
-        // A ring's producer is retired by the writer once its ring is
-        // drained; one without a ring is retired here.
-        if !matches!(self.ring, Route::Ring(_)) {
-            self.shared.retire_counters(&self.ring_shared);
+        match std::mem::replace(&mut self.ring, Route::Closed) {
+            // The writer retires the ring once drained: abandon it first,
+            // then wake the writer so it notices.
+            Route::Ring(ring) => {
+                drop(ring);
+                self.shared.wake_writer();
+            }
+            // One without a ring is retired here.
+            Route::Sync(_) | Route::Closed => self.shared.retire_counters(&self.ring_shared),
         }
     }
 }
 
-impl Producer {
-    /// The writer sleeps: wake it once half a ring has piled up, so a burst
-    /// costs no wake-up syscall; its park timeout bounds a trickle's wait.
-    #[cold]
-    fn wake_lazily(&mut self, len: usize) {
-        self.parked_bytes += len;
-        if self.parked_bytes >= self.shared.ring_capacity / 2 {
-            self.parked_bytes = 0;
-            self.shared.wake_writer();
-        }
-    }
-}
-
-/// The `Block` slow path: spin, yield, then park until the writer frees
+/// The `Block` slow path: spin, yield, then sleep until the writer frees
 /// room. Returns false only when the logger shut down meanwhile.
 #[cold]
 #[inline(never)]
@@ -353,7 +330,13 @@ fn push_blocking(
         } else if round < BLOCK_SPINS + BLOCK_YIELDS {
             std::thread::yield_now();
         } else {
-            park_until_room(ring, rs, need);
+            // Every way `ready` becomes true is followed by `room_released`:
+            // the writer's release of space, its exit (`writer_done`).
+            rs.wait_for_room(|| {
+                ring.free() >= need
+                    || shared.writer_done.load(Ordering::Acquire)
+                    || ring.is_abandoned()
+            });
         }
         round = round.saturating_add(1);
         if ring.try_push(parts) {
@@ -363,22 +346,4 @@ fn push_blocking(
             return false;
         }
     }
-}
-
-fn park_until_room(ring: &ByteProducer, rs: &RingShared, need: usize) {
-    {
-        let mut t = lock(&rs.thread);
-        let me = std::thread::current();
-        if t.id() != me.id() {
-            *t = me;
-        }
-    }
-    rs.waiting.store(true, Ordering::Relaxed);
-    // SeqCst fence: pairs with the one in `RingShared::wake_if_waiting`, so
-    // either we see the room the writer released or it sees `waiting`.
-    fence(Ordering::SeqCst);
-    if ring.free() < need {
-        std::thread::park_timeout(BLOCK_PARK);
-    }
-    rs.waiting.store(false, Ordering::Relaxed);
 }

@@ -6,10 +6,11 @@ use crate::level::Level;
 use crate::policy::{Mode, Policy};
 use crate::ring::RingReader;
 use crate::stats::{ProducerCounters, Stats, WriterCounters};
+use crate::wake::{Barrier, BarrierChoice, EventCount};
 use std::collections::VecDeque;
-use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
-use std::thread::Thread;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Instant;
 
 /// Recent I/O error descriptions kept for [`crate::Logger::recent_errors`].
 pub(crate) const MAX_RECENT_ERRORS: usize = 32;
@@ -41,27 +42,8 @@ pub(crate) struct Hot {
     pub closed: AtomicBool,
 }
 
-/// The writer is running.
-pub(crate) const AWAKE: u8 = 0;
-/// The writer naps for at most `writer::PARK_TIMEOUT`; producers wake it
-/// only after pushing half a ring, so bursts pay no wake-up syscall.
-pub(crate) const NAPPING: u8 = 1;
-/// The writer has been idle for a while and sleeps long; the first record
-/// wakes it.
-pub(crate) const DEEP: u8 = 2;
-
-/// How the writer is woken.
-#[derive(Debug, Default)]
-pub(crate) struct Signal {
-    /// `AWAKE`, `NAPPING` or `DEEP` (see the constants). Set by the writer
-    /// with SeqCst before its last look at the rings; cleared by whoever wakes it.
-    pub parked: AtomicU8,
-    /// The writer thread, set before `build` returns.
-    pub thread: OnceLock<Thread>,
-}
-
 /// The flush barrier's tickets.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct FlushState {
     /// Highest ticket handed out; a flush takes `requested + 1`.
     pub requested: AtomicU64,
@@ -73,19 +55,47 @@ pub(crate) struct FlushState {
     pub sync_done: AtomicU64,
     /// `Stats::errors` as of the last flush that returned.
     pub errors_seen: AtomicU64,
-    pub lock: Mutex<()>,
-    pub cv: Condvar,
+    /// Flushers wait on it for `done` or `sync_done` to reach their ticket.
+    pub event: EventCount,
 }
 
 impl FlushState {
+    fn new(barrier: Barrier) -> FlushState {
+        FlushState {
+            requested: AtomicU64::new(0),
+            done: AtomicU64::new(0),
+            sync_requested: AtomicU64::new(0),
+            sync_done: AtomicU64::new(0),
+            errors_seen: AtomicU64::new(0),
+            event: EventCount::new(barrier),
+        }
+    }
+
     /// Marks every ticket up to `ticket` in `done` (`self.done` or
     /// `self.sync_done`) finished and wakes the waiters.
     pub(crate) fn ack(&self, done: &AtomicU64, ticket: u64) {
         // Release: pairs with the waiter's Acquire load of `done`, so it then
         // sees the counters updated before.
         done.fetch_max(ticket, Ordering::Release);
-        let _g = lock(&self.lock);
-        self.cv.notify_all();
+        self.event.notify();
+    }
+
+    /// Waits until `done` reaches `ticket`, the writer has finished, or
+    /// `deadline` passes; true in the first case.
+    pub(crate) fn wait(
+        &self,
+        done: &AtomicU64,
+        ticket: u64,
+        writer_done: &AtomicBool,
+        deadline: Option<Instant>,
+    ) -> bool {
+        // Acquire: pairs with the Release in `ack` and in the writer's exit.
+        let reached = || done.load(Ordering::Acquire) >= ticket;
+        self.event.wait_until(
+            || reached() || writer_done.load(Ordering::Acquire),
+            deadline,
+        );
+        reached()
     }
 }
 
@@ -93,35 +103,35 @@ impl FlushState {
 #[derive(Debug)]
 pub(crate) struct RingShared {
     pub counters: ProducerCounters,
-    /// True while the producer is parked waiting for room (Block policy).
-    pub waiting: AtomicBool,
-    /// The thread to unpark when `waiting`; updated by the producer before it parks.
-    pub thread: Mutex<Thread>,
+    /// A `Block` producer whose ring is full waits on it for room.
+    room: EventCount,
     /// OS id (`gettid`) of the thread that registered the producer; shown
     /// by formats that ask for the thread id.
     pub thread_id: u32,
 }
 
 impl RingShared {
-    pub(crate) fn new() -> RingShared {
+    pub(crate) fn new(barrier: Barrier) -> RingShared {
         RingShared {
             counters: ProducerCounters::default(),
-            waiting: AtomicBool::new(false),
-            thread: Mutex::new(std::thread::current()),
+            room: EventCount::new(barrier),
             // SAFETY: gettid has no preconditions and cannot fail.
             thread_id: unsafe { libc::gettid() } as u32,
         }
     }
 
-    /// Called by the writer after it released space in this ring.
-    pub(crate) fn wake_if_waiting(&self) {
-        // SeqCst fence: pairs with the producer's fence between storing
-        // `waiting = true` and re-reading the ring's free space, so either it
-        // sees the space we released or we see `waiting`.
-        fence(Ordering::SeqCst);
-        if self.waiting.load(Ordering::Relaxed) {
-            lock(&self.thread).unpark();
-        }
+    /// The writer released space in this ring (or finished): wakes a
+    /// producer waiting for room.
+    #[inline]
+    pub(crate) fn room_released(&self) {
+        self.room.notify();
+    }
+
+    /// A `Block` producer waits until `ready()` (room, or a reason to stop
+    /// trying); every change that makes it true is followed by
+    /// [`RingShared::room_released`].
+    pub(crate) fn wait_for_room(&self, ready: impl FnMut() -> bool) {
+        self.room.wait_until(ready, None);
     }
 }
 
@@ -156,7 +166,12 @@ pub(crate) struct Shared {
     pub mode: Mode,
     pub ring_capacity: usize,
     pub clock: Clock,
-    pub signal: Padded<Signal>,
+    /// How notifiers and waiters of this logger pair their fences.
+    pub barrier: Barrier,
+    /// Which barrier, and why, for [`crate::Logger::wake_mechanism`].
+    pub wake_note: String,
+    /// The writer sleeps on it; producers, flushers and shutdown notify it.
+    pub wake: Padded<EventCount>,
     /// Set when `registry.pending` is non-empty; the writer checks it each pass.
     pub new_rings: AtomicBool,
     pub registry: Mutex<Registry>,
@@ -178,7 +193,12 @@ impl Shared {
         mode: Mode,
         ring_capacity: usize,
         clock: Clock,
+        wake: BarrierChoice,
     ) -> Shared {
+        let BarrierChoice {
+            barrier,
+            note: wake_note,
+        } = wake;
         Shared {
             hot: Padded(Hot {
                 level: AtomicU8::new(level.max(level_floor) as u8),
@@ -189,12 +209,14 @@ impl Shared {
             mode,
             ring_capacity,
             clock,
-            signal: Padded::default(),
+            barrier,
+            wake_note,
+            wake: Padded(EventCount::new(barrier)),
             new_rings: AtomicBool::new(false),
             registry: Mutex::new(Registry::default()),
             counters: Padded::default(),
             misc: ProducerCounters::default(),
-            flush: FlushState::default(),
+            flush: FlushState::new(barrier),
             backend: OnceLock::new(),
             writer_done: AtomicBool::new(false),
             recent_errors: Mutex::new(VecDeque::new()),
@@ -211,21 +233,24 @@ impl Shared {
         self.hot.closed.load(Ordering::Relaxed)
     }
 
-    /// Wakes the writer if it is parked (one RMW).
+    /// Wakes the writer if it sleeps, after the caller committed a record
+    /// or posted a request (flush ticket, shutdown). A fence and one load
+    /// when the writer is awake; at most one `futex` wake when it sleeps.
+    ///
+    /// Async-signal-safe (no lock, no allocation): a signal handler that
+    /// holds this `Shared` may call it to have the writer look at a flag.
+    #[inline]
     pub(crate) fn wake_writer(&self) {
-        // AcqRel: pairs with the writer's SeqCst store of `NAPPING`/`DEEP`.
-        if self.signal.parked.swap(AWAKE, Ordering::AcqRel) != AWAKE {
-            if let Some(t) = self.signal.thread.get() {
-                t.unpark();
-            }
-        }
+        self.wake.notify();
     }
 
-    /// Unparks the writer whatever its state (flush, shutdown).
-    pub(crate) fn kick_writer(&self) {
-        self.signal.parked.store(AWAKE, Ordering::SeqCst);
-        if let Some(t) = self.signal.thread.get() {
-            t.unpark();
+    /// The writer has finished: wakes every flusher and every producer
+    /// waiting for room, so each sees `writer_done` and returns.
+    pub(crate) fn release_waiters(&self) {
+        self.flush.event.notify();
+        let reg = lock(&self.registry);
+        for r in &reg.live {
+            r.room_released();
         }
     }
 

@@ -67,7 +67,7 @@ impl WriterGuard {
             }
             return Ok(self.shared.stats());
         };
-        self.shared.kick_writer();
+        self.shared.wake_writer();
         match done.recv_timeout(timeout) {
             Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => {
                 let panicked = handle.join().is_err();

@@ -31,16 +31,6 @@ impl RingWriter {
             RingWriter::Overwrite(p) => p.max_record_len(),
         }
     }
-
-    /// Ring bytes a record of `len` framed bytes takes (whole slots for the
-    /// overwrite ring).
-    #[inline]
-    pub(crate) fn bytes_used(&self, len: usize) -> usize {
-        match self {
-            RingWriter::Lossless(_) => len,
-            RingWriter::Overwrite(_) => overwrite::record_slots(len) * overwrite::SLOT_BYTES,
-        }
-    }
 }
 
 /// The reading end of a producer's ring, as the writer holds it.

@@ -72,7 +72,7 @@ impl Writer {
                 frames.consumed()
             });
             if used > 0 {
-                ring.shared.wake_if_waiting();
+                ring.shared.room_released();
             }
             WriterCounters::add(&self.shared.counters.dropped, bad);
             if let Some((e, consequence)) = corrupt {

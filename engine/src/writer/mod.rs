@@ -7,19 +7,22 @@
 //! | `Drain`    | adopt new rings, read every ring, submit full batches       | `Drain` if it read records, else `Dry` |
 //! | `Dry`      | submit the partial batch                                    | `Idle` |
 //! | `Idle(n)`  | spin, then yield, a bounded number of turns                 | `Drain` |
-//! | `Park`     | nap up to `PARK_TIMEOUT` (after `DEEP_AFTER_NAPS` empty naps: sleep up to `DEEP_PARK_TIMEOUT`) unless work showed up | `Drain` |
+//! | `Park`     | sleep until notified (see `wake`), unless work showed up; with I/O in flight, until a completion or a notify | `Drain` |
 //! | `Flush(t)` | read every ring once, submit, wait for all I/O, ack ticket  | `Drain` |
 //! | `Sync(t)`  | read every ring once, submit, issue an `fdatasync` per file (acked when they finish) | `Drain` |
 //! | `Close`    | stop producers, drain until dry, wait for I/O (final sync with `Durability::Data`), close sinks | exit |
 //!
 //! Shutdown, flush and sync requests are checked at the top of every turn.
 //! While I/O is in flight (io_uring), `Dry` and `Idle` reap completions
-//! without blocking and `Park` waits for a completion (up to the park
-//! timeout) instead of sleeping.
+//! without blocking and `Park` waits in `io_uring_enter` for a completion
+//! or a producer's notify alike.
 //!
-//! Producers wake a parked writer only after pushing half a ring while it
-//! sleeps (see `Producer`), so a burst does not pay a wake-up syscall; the
-//! park timeout bounds how long a trickle of records waits.
+//! `Park` follows the wake protocol (`crate::wake`): register on
+//! `Shared::wake`, re-check rings, new rings, abandoned rings and requests,
+//! then sleep. The first record committed afterwards wakes the writer (one
+//! `futex` wake per sleep, however long the burst); no record waits for a
+//! timeout to be noticed. The only deadline is the next periodic sync
+//! (`Durability::Data`).
 
 mod drain;
 pub(crate) mod durability;
@@ -31,28 +34,21 @@ use crate::clock::Converter;
 use crate::error::BuildError;
 use crate::io::{IoBackend, IoBackendInfo, IoConfig};
 use crate::policy::Durability;
-use crate::shared::{lock, Shared, AWAKE, DEEP, NAPPING};
+use crate::shared::{lock, Shared};
 use crate::stats::thread_cpu_ns;
+use crate::wake::{FutexRef, Woken};
 use rings::RingSet;
 use sinks::SinkSet;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::Instant;
 
 /// Idle turns spent spinning before yielding.
 const IDLE_SPINS: u32 = 64;
-/// Idle turns spent yielding before parking.
+/// Idle turns spent yielding before sleeping.
 const IDLE_YIELDS: u32 = 32;
-/// Longest the writer sleeps before looking at the rings again.
-pub(crate) const PARK_TIMEOUT: Duration = Duration::from_millis(1);
-/// Empty naps in a row before the writer sleeps deeply (about 50 ms idle).
-const DEEP_AFTER_NAPS: u32 = 50;
-/// Longest a deeply sleeping writer sleeps. Producers wake it on their
-/// first record; this bounds the wait when a wake-up races with falling
-/// asleep (the producer's check is a relaxed load, not a fence).
-const DEEP_PARK_TIMEOUT: Duration = Duration::from_millis(100);
 const _: () = assert!(IDLE_SPINS > 0 && IDLE_YIELDS > 0);
 
 /// The writer's settings from the builder.
@@ -75,18 +71,20 @@ pub(crate) fn spawn(
         .name("uringlog-writer".to_owned())
         .spawn(move || {
             let _done = DoneOnExit(sh.clone(), done_tx);
-            let (io, info) = match crate::io::open(&cfg.io) {
+            let (mut io, info) = match crate::io::open(&cfg.io) {
                 Ok(x) => x,
                 Err(e) => {
                     let _ = ready_tx.send(Err(e));
                     return;
                 }
             };
+            // `_done` holds `sh` until after the backend is dropped, so the
+            // word outlives any wait the backend queued on it.
+            io.attach_wake(FutexRef::new(sh.clone(), |s: &Shared| &s.wake));
             let _ = ready_tx.send(Ok(info));
             Writer::new(sh, sinks, io, cfg.batch_size).run();
         })
         .map_err(BuildError::SpawnWriter)?;
-    let _ = shared.signal.thread.set(handle.thread().clone());
     match ready_rx.recv() {
         Ok(Ok(info)) => {
             let _ = shared.backend.set(info);
@@ -105,15 +103,16 @@ pub(crate) fn spawn(
     }
 }
 
-/// Marks the writer finished however it exits, and wakes flush waiters.
+/// Marks the writer finished however it exits, and wakes flushers and
+/// producers waiting for room.
 struct DoneOnExit(Arc<Shared>, mpsc::Sender<()>);
 
 impl Drop for DoneOnExit {
     fn drop(&mut self) {
-        // Release: pairs with the Acquire loads in `stats()` and `flush()`.
+        // Release: pairs with the Acquire loads in `stats()`, `flush()` and
+        // a blocked producer's wait.
         self.0.writer_done.store(true, Ordering::Release);
-        let _g = lock(&self.0.flush.lock);
-        self.0.flush.cv.notify_all();
+        self.0.release_waiters();
         let _ = self.1.send(());
     }
 }
@@ -141,8 +140,6 @@ struct Writer {
     batch_size: u64,
     /// Highest flush ticket completed.
     flush_done: u64,
-    /// Naps in a row that found no records.
-    naps: u32,
     /// Highest `flush_sync` ticket whose syncs were issued.
     sync_started: u64,
 }
@@ -159,7 +156,6 @@ impl Writer {
             clock,
             batch_size,
             flush_done: 0,
-            naps: 0,
             sync_started: 0,
         }
     }
@@ -172,7 +168,6 @@ impl Writer {
                 State::Drain => {
                     self.rings.adopt(&self.shared, false);
                     if self.drain_pass() > 0 {
-                        self.naps = 0;
                         State::Drain
                     } else {
                         State::Dry
@@ -240,31 +235,44 @@ impl Writer {
         }
     }
 
+    /// Sleeps until a producer, a flusher or shutdown notifies, or (with
+    /// I/O in flight) a completion arrives, or the next periodic sync is due.
     fn park(&mut self) {
         // Idle with unsynced bytes: `sync_interval_ms` still holds.
         self.sinks.sync_if_due(self.io.as_mut(), &self.shared);
-        let sig = &self.shared.signal;
-        // SeqCst: producers read `parked` after committing; a producer that
-        // misses this store is caught by the timeout below.
-        let deep = self.naps >= DEEP_AFTER_NAPS;
-        sig.parked
-            .store(if deep { DEEP } else { NAPPING }, Ordering::SeqCst);
-        let busy = self.rings.any_readable()
-            || self.shared.new_rings.load(Ordering::SeqCst)
-            || self.control().is_some();
-        if !busy
-            && !self
-                .sinks
-                .wait_some(self.io.as_mut(), &self.shared, PARK_TIMEOUT)
-        {
-            std::thread::park_timeout(if deep {
-                DEEP_PARK_TIMEOUT
-            } else {
-                PARK_TIMEOUT
-            });
-            self.naps = self.naps.saturating_add(1);
+        let wake = &self.shared.wake;
+        let key = wake.prepare_wait();
+        // The re-check: everything a notifier publishes before notifying.
+        if self.has_work() {
+            wake.cancel(key);
+            return;
         }
-        sig.parked.store(AWAKE, Ordering::Relaxed);
+        let mut deadline = self.sinks.next_sync_due();
+        if let Some(bound) = key.bound() {
+            let d = Instant::now() + bound;
+            deadline = Some(deadline.map_or(d, |x| x.min(d)));
+        }
+        let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let io_waited = self.io.in_flight() > 0
+            && self
+                .sinks
+                .wait_some(self.io.as_mut(), &self.shared, key, timeout);
+        if io_waited {
+            // A completion, a notify or the deadline ended it; withdraw
+            // (nothing to do if a notify claimed the registration).
+            wake.cancel(key);
+        } else {
+            let _: Woken = wake.commit_wait(key, deadline);
+        }
+    }
+
+    /// Whether a drain pass or a request has something to do: the writer's
+    /// re-check before sleeping.
+    fn has_work(&self) -> bool {
+        self.rings.any_readable()
+            || self.rings.any_abandoned()
+            || self.shared.new_rings.load(Ordering::Relaxed)
+            || self.control().is_some()
     }
 
     /// Reads every ring, new ones included, and submits what it took:

@@ -21,8 +21,9 @@ use crate::level::Level;
 use crate::shared::Shared;
 use crate::sink::{BatchInfo, BatchLimit, SharedFd, Sink, Target, WriteOutcome};
 use crate::stats::WriterCounters;
+use crate::wake::WaitKey;
 use std::io;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Spare batch buffers kept for reuse.
 const MAX_SPARE_BUFFERS: usize = 8;
@@ -429,14 +430,24 @@ impl SinkSet {
         io.poll(&mut |e| self.on_event(shared, e));
     }
 
-    /// Waits up to `timeout` for in-flight I/O; false when there is none.
+    /// Waits for in-flight I/O or a notify of the writer's event count
+    /// (registered with `key`), up to `timeout`; false when the backend
+    /// cannot (nothing in flight).
     pub(crate) fn wait_some(
         &mut self,
         io: &mut dyn IoBackend,
         shared: &Shared,
-        timeout: Duration,
+        key: WaitKey,
+        timeout: Option<Duration>,
     ) -> bool {
-        io.wait_some(timeout, &mut |e| self.on_event(shared, e))
+        io.wait_some(key.futex_value(), timeout, &mut |e| {
+            self.on_event(shared, e)
+        })
+    }
+
+    /// When the next periodic sync falls due, if one will.
+    pub(crate) fn next_sync_due(&self) -> Option<Instant> {
+        self.syncs.next_periodic_due()
     }
 
     /// Syncs every file written so far; `ticket` is a `flush_sync` ticket

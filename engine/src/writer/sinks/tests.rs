@@ -17,6 +17,10 @@ fn shared() -> Shared {
         Mode::Async,
         4096,
         Clock::Realtime,
+        crate::wake::BarrierChoice {
+            barrier: crate::wake::Barrier::Fence,
+            note: String::new(),
+        },
     )
 }
 

@@ -1,0 +1,250 @@
+//! A record committed while the writer goes to sleep, or sleeps, is
+//! noticed at once: the writer has no timeout left that would notice it
+//! instead, so a lost wake-up shows here as a record that never arrives
+//! (caught by a generous watchdog rather than a hang). Both barriers of
+//! the wake protocol (membarrier and its fence fallback), both backends.
+
+use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+use uringlog::{Backend, FlushError, Logger, Policy, Sink, Target, WriterGuard};
+use uringlog_sinks::FileSink;
+use uringlog_tests::{field, io_uring_available, read_lines, strictly_increasing, SHUTDOWN};
+
+/// Far longer than any wake-up takes; only a lost one reaches it.
+const WATCHDOG: Duration = Duration::from_secs(20);
+/// Records of each trickle.
+const TRICKLE: u64 = 150;
+/// The pause after a record is written: the writer spins and yields far
+/// less than this, then sleeps, so the next record finds it asleep.
+const PAUSE: Duration = Duration::from_millis(2);
+
+#[derive(Clone, Copy, Debug)]
+enum Fences {
+    Membarrier,
+    Fallback,
+}
+
+fn build(path: &std::path::Path, backend: Backend, fences: Fences) -> (Logger, WriterGuard) {
+    let mut b = Logger::builder()
+        .sink(FileSink::new(path).unwrap())
+        .backend(backend);
+    if let Fences::Fallback = fences {
+        b = b.test_wake_fence_fallback();
+    }
+    b.build().unwrap()
+}
+
+/// Logs records one at a time, each after the previous one was written
+/// and the writer had time to fall asleep; fails if one is never written.
+fn trickle(backend: Backend, fences: Fences) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trickle.log");
+    let (logger, guard) = build(&path, backend, fences);
+    let how = logger.wake_mechanism();
+    match fences {
+        Fences::Fallback => assert_eq!(
+            how,
+            "wake-ups: a SeqCst fence per record (forced by the test hook)"
+        ),
+        // Where the kernel refuses membarrier the fallback names why.
+        Fences::Membarrier => assert!(
+            how == "wake-ups: membarrier (a producer pays a compiler fence per record)"
+                || how.starts_with("wake-ups: a SeqCst fence per record (membarrier"),
+            "{how}"
+        ),
+    }
+    let reason = logger.io_backend().reason;
+    if backend == Backend::IoUring {
+        assert!(reason.contains("IORING_OP_FUTEX_WAIT"), "{reason}");
+    }
+    for i in 0..TRICKLE {
+        thread::sleep(PAUSE);
+        uringlog::info!(logger, "trickle seq={i}");
+        let started = Instant::now();
+        while logger.stats().written < i + 1 {
+            assert!(
+                started.elapsed() < WATCHDOG,
+                "{backend:?}/{fences:?}: record {i} not written after {WATCHDOG:?}: lost wake-up"
+            );
+            thread::sleep(Duration::from_micros(50));
+        }
+    }
+    let (waits, wakes) = logger.writer_wake_counts();
+    assert!(wakes >= 1, "no record found the writer asleep");
+    assert!(wakes <= waits, "{wakes} wake-ups for {waits} sleeps");
+    let s = guard.shutdown(SHUTDOWN).unwrap();
+    assert_eq!((s.enqueued, s.written, s.dropped), (TRICKLE, TRICKLE, 0));
+    let seqs: Vec<u64> = read_lines(&path)
+        .iter()
+        .map(|l| field(l, "seq=").unwrap())
+        .collect();
+    assert_eq!(seqs, (0..TRICKLE).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_trickle_wakes_a_pwrite_writer_with_membarrier() {
+    trickle(Backend::Pwrite, Fences::Membarrier);
+}
+
+#[test]
+fn a_trickle_wakes_a_pwrite_writer_with_the_fence_fallback() {
+    trickle(Backend::Pwrite, Fences::Fallback);
+}
+
+#[test]
+fn a_trickle_wakes_an_io_uring_writer_with_membarrier() {
+    if io_uring_available("a_trickle_wakes_an_io_uring_writer_with_membarrier") {
+        trickle(Backend::IoUring, Fences::Membarrier);
+    }
+}
+
+#[test]
+fn a_trickle_wakes_an_io_uring_writer_with_the_fence_fallback() {
+    if io_uring_available("a_trickle_wakes_an_io_uring_writer_with_the_fence_fallback") {
+        trickle(Backend::IoUring, Fences::Fallback);
+    }
+}
+
+/// A burst into a sleeping writer costs one wake-up per writer sleep, not
+/// one per record (the books of the wake protocol: every wake-up syscall
+/// claimed a registered sleep).
+#[test]
+fn a_burst_pays_at_most_one_wake_up_per_writer_sleep() {
+    const BURSTS: u64 = 20;
+    const LEN: u64 = 500;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("burst.log");
+    let (logger, guard) = build(&path, Backend::Pwrite, Fences::Membarrier);
+    let mut p = logger.producer();
+    for b in 0..BURSTS {
+        thread::sleep(PAUSE);
+        for i in 0..LEN {
+            uringlog::info!(p, "burst seq={}", b * LEN + i);
+        }
+    }
+    logger.flush().unwrap();
+    let (waits, wakes) = logger.writer_wake_counts();
+    assert!(wakes <= waits, "{wakes} wake-ups for {waits} sleeps");
+    drop(p);
+    let s = guard.shutdown(SHUTDOWN).unwrap();
+    assert_eq!((s.written, s.dropped), (BURSTS * LEN, 0));
+}
+
+/// `Block` producers on a tiny ring sleep until the writer makes room and
+/// the writer sleeps until they commit: with either barrier, every record
+/// arrives, in order per thread, within the watchdog.
+#[test]
+fn block_producers_and_the_writer_wake_each_other() {
+    for fences in [Fences::Membarrier, Fences::Fallback] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("block.log");
+        let mut b = Logger::builder()
+            .sink(FileSink::new(&path).unwrap())
+            .backend(Backend::Pwrite)
+            .policy(Policy::Block)
+            .ring_capacity(1024)
+            .batch_size(4);
+        if let Fences::Fallback = fences {
+            b = b.test_wake_fence_fallback();
+        }
+        let (logger, guard) = b.build().unwrap();
+        let (tx, rx) = mpsc::channel();
+        for t in 0..2u64 {
+            let (l, tx) = (logger.clone(), tx.clone());
+            thread::spawn(move || {
+                for i in 0..3_000u64 {
+                    uringlog::info!(l, "t={t} seq={i}");
+                }
+                tx.send(()).unwrap();
+            });
+        }
+        for _ in 0..2 {
+            rx.recv_timeout(WATCHDOG)
+                .unwrap_or_else(|_| panic!("{fences:?}: a Block producer never woke"));
+        }
+        let s = guard.shutdown(SHUTDOWN).unwrap();
+        assert_eq!((s.written, s.dropped), (6_000, 0), "{fences:?}");
+        let lines = read_lines(&path);
+        let per_thread = uringlog_tests::sequences(&lines);
+        for t in 0..2 {
+            assert_eq!(per_thread[&t].len(), 3_000);
+            assert!(strictly_increasing(&per_thread[&t]));
+        }
+    }
+}
+
+/// More flushers at once than the wake word counts waiters (255): the
+/// extra ones poll instead of sleeping unboundedly, and every flush returns.
+#[test]
+fn three_hundred_concurrent_flushes_all_return() {
+    const FLUSHERS: u64 = 300;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flush.log");
+    let (logger, guard) = build(&path, Backend::Pwrite, Fences::Membarrier);
+    let (tx, rx) = mpsc::channel();
+    for t in 0..FLUSHERS {
+        let (l, tx) = (logger.clone(), tx.clone());
+        thread::Builder::new()
+            .stack_size(64 * 1024)
+            .spawn(move || {
+                uringlog::info!(l, "t={t} seq=0");
+                tx.send(l.flush().is_ok()).unwrap();
+            })
+            .unwrap();
+    }
+    for _ in 0..FLUSHERS {
+        let ok = rx
+            .recv_timeout(WATCHDOG)
+            .expect("a flush never returned: lost wake-up");
+        assert!(ok);
+    }
+    let s = guard.shutdown(SHUTDOWN).unwrap();
+    assert_eq!((s.written, s.dropped), (FLUSHERS, 0));
+}
+
+/// A sink that holds the writer inside `write_inline` until opened.
+struct Gate(Arc<(Mutex<bool>, Condvar)>);
+
+impl Sink for Gate {
+    fn describe(&self) -> String {
+        "gate".to_owned()
+    }
+
+    fn target(&mut self, _len: usize) -> std::io::Result<Target> {
+        Ok(Target::Inline)
+    }
+
+    fn write_inline(&mut self, _batch: &[u8]) -> std::io::Result<()> {
+        let (open, cv) = &*self.0;
+        let mut g = open.lock().unwrap();
+        while !*g {
+            g = cv.wait(g).unwrap();
+        }
+        Ok(())
+    }
+}
+
+/// A flush that times out withdraws from the wait exactly: it reports the
+/// timeout, and a later flush is still woken when the writer gets through.
+#[test]
+fn a_timed_out_flush_reports_it_and_a_later_flush_returns() {
+    let gate = Arc::new((Mutex::new(false), Condvar::new()));
+    let (logger, guard) = Logger::builder().sink(Gate(gate.clone())).build().unwrap();
+    uringlog::info!(logger, "held at the gate");
+    let err = logger.flush_timeout(Duration::from_millis(30)).unwrap_err();
+    assert_eq!(err, FlushError::Timeout { timeout_ms: 30 });
+    let l = logger.clone();
+    let flusher = thread::spawn(move || l.flush());
+    thread::sleep(Duration::from_millis(20));
+    *gate.0.lock().unwrap() = true;
+    gate.1.notify_all();
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || tx.send(flusher.join().unwrap()).unwrap());
+    let r = rx
+        .recv_timeout(WATCHDOG)
+        .expect("the later flush never returned");
+    assert_eq!(r, Ok(()));
+    let s = guard.shutdown(SHUTDOWN).unwrap();
+    assert_eq!((s.written, s.dropped), (1, 0));
+}

@@ -248,3 +248,69 @@ fn a_timed_out_flush_reports_it_and_a_later_flush_returns() {
     let s = guard.shutdown(SHUTDOWN).unwrap();
     assert_eq!((s.written, s.dropped), (1, 0));
 }
+
+/// A pipe whose blocking write end is full: an io_uring write to it stays
+/// in flight until the read end is drained.
+fn full_pipe() -> (std::fs::File, std::os::fd::OwnedFd) {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 writes; fcntl
+    // and write take a descriptor, integers and a live buffer.
+    unsafe {
+        assert_eq!(libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC), 0);
+        libc::fcntl(fds[1], libc::F_SETPIPE_SZ, 4096);
+        libc::fcntl(fds[1], libc::F_SETFL, libc::O_NONBLOCK);
+        let junk = [b'.'; 512];
+        while libc::write(fds[1], junk.as_ptr().cast(), junk.len()) > 0 {}
+        libc::fcntl(fds[1], libc::F_SETFL, 0);
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::os::fd::OwnedFd::from_raw_fd(fds[1]),
+        )
+    }
+}
+
+/// With a write stuck in the kernel the writer sleeps in `io_uring_enter`;
+/// a new record must wake it there (the wait on the wake word queued beside
+/// the write), not when the stuck write completes: the record reaches the
+/// file while the pipe is still full. (Completions are reported in
+/// submission order, so `written` waits for the pipe; the file does not.)
+#[test]
+fn a_record_wakes_an_io_uring_writer_waiting_on_a_stuck_write() {
+    if !io_uring_available("a_record_wakes_an_io_uring_writer_waiting_on_a_stuck_write") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("file.log");
+    let (mut read_end, write_end) = full_pipe();
+    let (logger, guard) = Logger::builder()
+        .sink(FileSink::new(&path).unwrap()) // primary: `written` counts the file
+        .sink(uringlog_sinks::StreamSink::new(write_end, "full pipe"))
+        .backend(Backend::IoUring)
+        .io_depth(4)
+        .build()
+        .unwrap();
+    for i in 0..3u64 {
+        // The writer finishes its idle turns and sleeps with the pipe write in flight.
+        thread::sleep(Duration::from_millis(5));
+        uringlog::info!(logger, "stuck seq={i}");
+        let started = Instant::now();
+        while std::fs::read_to_string(&path).unwrap().lines().count() < i as usize + 1 {
+            assert!(
+                started.elapsed() < WATCHDOG,
+                "record {i} not in the file while a pipe write was in flight: lost wake-up"
+            );
+            thread::sleep(Duration::from_micros(50));
+        }
+    }
+    let reader = thread::spawn(move || {
+        let mut sink = Vec::new();
+        std::io::Read::read_to_end(&mut read_end, &mut sink).unwrap();
+        sink
+    });
+    let s = guard.shutdown(SHUTDOWN).unwrap();
+    assert_eq!((s.written, s.dropped, s.errors), (3, 0, 0));
+    let piped = String::from_utf8_lossy(&reader.join().unwrap()).into_owned();
+    assert_eq!(piped.matches("stuck seq=").count(), 3);
+    assert_eq!(read_lines(&path).len(), 3);
+}

@@ -13,6 +13,7 @@ usage: uringlog-bench [report] [--quick] [--peers | --no-peers] [--out FILE] [--
                             [--backends LIST] [--depths LIST] [--dir DIR]
        uringlog-bench delivery [--quick] [--dir DIR] [--keep]
        uringlog-bench plot [--dir DIR]
+       uringlog-bench network [--records N] [--rounds N] [--dir DIR]
        uringlog-bench list-peers
 
 report      every table of the seed report plus the peers; writes PERFORMANCE_REPORT.md
@@ -22,7 +23,10 @@ peer        one logger of the peer comparison, in this process (see list-peers)
 sweep       ring capacity x batch size x backend, as CSV (default bench-results/sweep.csv);
             LIST is comma-separated, K and M suffixes allowed; backends: pwrite,io_uring,auto
 delivery    only the delivery table of the report (log call to line readable in the file)
-plot        draws bench-results/*.png from the CSVs in DIR (default bench-results)";
+plot        draws bench-results/*.png from the CSVs in DIR (default bench-results)
+network     section 10 alone: syslog over TCP and RELP to a local rsyslogd (installed from
+            rsyslog and rsyslog-relp) against its raw intake and the file sink, and the
+            caller's latency with the receiver down; prints the section's markdown";
 
 /// What the binary was asked to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +59,15 @@ pub enum Command {
     Plot(PathBuf),
     /// Print the peer names.
     ListPeers,
+    /// Section 10 alone.
+    Network {
+        /// Records per measurement.
+        records: u64,
+        /// Interleaved rounds.
+        rounds: usize,
+        /// Directory for the file sink's files.
+        dir: Option<PathBuf>,
+    },
     /// Internal: run one job (JSON) and print its outcome.
     Child(String),
     /// Print usage.
@@ -84,6 +97,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         }
         "delivery" => delivery(rest),
         "list-peers" => Ok(Command::ListPeers),
+        "network" => network(rest),
         crate::job::CHILD_SUBCOMMAND => match rest {
             [json] => Ok(Command::Child(json.clone())),
             _ => Err("child takes one JSON argument".to_owned()),
@@ -116,6 +130,24 @@ fn report(args: &[String]) -> Result<Command, String> {
         }
     }
     Ok(Command::Report(o))
+}
+
+fn network(args: &[String]) -> Result<Command, String> {
+    let (mut records, mut rounds, mut dir) = (200_000, 5, None);
+    let mut it = Flags::new(args);
+    while let Some(f) = it.next_flag()? {
+        match f {
+            "--records" => records = number(f, it.value(f)?)?,
+            "--rounds" => rounds = number(f, it.value(f)?)? as usize,
+            "--dir" => dir = Some(it.value(f)?.into()),
+            _ => return Err(format!("unknown option {f}")),
+        }
+    }
+    Ok(Command::Network {
+        records,
+        rounds,
+        dir,
+    })
 }
 
 fn peer(args: &[String]) -> Result<Command, String> {

@@ -9,6 +9,7 @@ use crate::backpressure::{self, BackpressureJob, BackpressureResult};
 use crate::delivery::{self, DeliveryJob, DeliveryResult};
 use crate::latency::{self, LatencyJob, LatencyResult};
 use crate::measure::peak_rss_kib;
+use crate::network::{self, NetworkJob, NetworkResult};
 use crate::peers::{self, PeerJob, PeerResult};
 use crate::throughput::{self, ThroughputJob, ThroughputResult};
 use serde::{Deserialize, Serialize};
@@ -36,6 +37,8 @@ pub enum Job {
     Backpressure(BackpressureJob),
     /// See [`peers::run`].
     Peer(PeerJob),
+    /// See [`network::run`].
+    Network(NetworkJob),
     /// Nothing: the memory of a process that does not log.
     Idle,
 }
@@ -53,6 +56,8 @@ pub enum Output {
     Backpressure(BackpressureResult),
     /// From [`Job::Peer`].
     Peer(PeerResult),
+    /// From [`Job::Network`].
+    Network(NetworkResult),
     /// From [`Job::Idle`]: peak RSS, KiB.
     Idle(u64),
 }
@@ -69,6 +74,7 @@ pub fn execute(job: &Job) -> Outcome {
         Job::Delivery(j) => delivery::run(j).map(Output::Delivery),
         Job::Backpressure(j) => backpressure::run(j).map(Output::Backpressure),
         Job::Peer(j) => peers::run(j).map(Output::Peer),
+        Job::Network(j) => network::run(j).map(Output::Network),
         Job::Idle => Ok(Output::Idle(peak_rss_kib())),
     }
 }

@@ -18,6 +18,7 @@ pub mod delivery;
 pub mod job;
 pub mod latency;
 pub mod measure;
+pub mod network;
 pub mod null_sink;
 pub mod peer_loggers;
 pub mod peers;

@@ -36,6 +36,11 @@ fn main() -> ExitCode {
         } => peer(name, count, dir, keep),
         Command::Sweep(o) => run_sweep(&o),
         Command::Delivery { quick, dir, keep } => delivery(quick, dir, keep),
+        Command::Network {
+            records,
+            rounds,
+            dir,
+        } => network(records, rounds, dir),
         Command::Plot(dir) => plot_dir(&dir),
     };
     match result {
@@ -105,6 +110,29 @@ fn delivery(quick: bool, dir: Option<std::path::PathBuf>, keep: bool) -> Result<
         }
     }
     Ok(())
+}
+
+fn network(records: u64, rounds: usize, dir: Option<std::path::PathBuf>) -> Result<(), String> {
+    let sizes = uringlog_bench::plan::Sizes::new(false, false);
+    let dir = dir.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("uringlog-network-{}", std::process::id()))
+    });
+    let job = Job::Network(uringlog_bench::network::NetworkJob {
+        records,
+        rounds,
+        bursts: sizes.bursts,
+        burst_len: sizes.burst_len,
+        pause_us: sizes.pause_us,
+        dir: dir.clone(),
+    });
+    let r = match execute(&job) {
+        Ok(Output::Network(r)) => Ok(r),
+        Ok(_) => Err("unexpected output".to_owned()),
+        Err(e) => Err(e),
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    print!("{}", uringlog_bench::render::network_section(&r));
+    r.map(|_| ())
 }
 
 fn run_sweep(o: &sweep::SweepOptions) -> Result<(), String> {

@@ -114,6 +114,58 @@ impl<const LOSSY: bool> Peer for TracingPeer<LOSSY> {
     }
 }
 
+/// `tracing::info!` into uringlog, installed per thread like [`TracingPeer`]:
+/// `LAYER = false` keeps the `tracing_subscriber::fmt` subscriber and swaps
+/// `tracing_appender::non_blocking` for `uringlog::tracing::make_writer`
+/// (the one-line change); `LAYER = true` replaces the fmt layer with
+/// `uringlog::tracing::layer` on a registry. The engine has its defaults
+/// and a `FileSink`; shutdown writes everything.
+pub struct TracingUringlogPeer<const LAYER: bool> {
+    dispatch: tracing::subscriber::DefaultGuard,
+    guard: uringlog::WriterGuard,
+}
+
+impl<const LAYER: bool> TracingUringlogPeer<LAYER> {
+    /// Opens the logger writing to `file`.
+    pub fn open(file: &Path) -> Result<Self, String> {
+        use tracing_subscriber::prelude::*;
+        let (logger, guard) = EngineConfig::default_with(Route::AsyncAuto).build(file)?;
+        let dispatch = match LAYER {
+            true => tracing::subscriber::set_default(
+                tracing_subscriber::registry().with(uringlog::tracing::layer(&logger)),
+            ),
+            false => tracing::subscriber::set_default(
+                tracing_subscriber::fmt()
+                    .with_writer(uringlog::tracing::make_writer(&logger))
+                    .with_ansi(false)
+                    .finish(),
+            ),
+        };
+        Ok(TracingUringlogPeer { dispatch, guard })
+    }
+}
+
+impl<const LAYER: bool> Peer for TracingUringlogPeer<LAYER> {
+    const PER_INSTANCE: bool = true;
+
+    #[inline]
+    fn log(&self, id: u64, user: &str, path: &str, status: u32) {
+        request!(tracing::info(), id, user, path, status);
+    }
+
+    fn finish(self) -> Result<(), String> {
+        drop(self.dispatch);
+        let stats = self
+            .guard
+            .shutdown(crate::throughput::SHUTDOWN_TIMEOUT)
+            .map_err(|e| e.to_string())?;
+        match stats.dropped {
+            0 => Ok(()),
+            n => Err(format!("uringlog dropped {n} records under Block")),
+        }
+    }
+}
+
 /// `slog::info!` through `slog_async` (`OverflowStrategy::Block`, default
 /// channel size) over `slog_term::FullFormat` with a `PlainDecorator` on a
 /// `BufWriter<File>` (slog-term flushes after every record, so the buffer
@@ -344,5 +396,34 @@ impl Peer for UringlogPeer {
             0 => Ok(()),
             n => Err(format!("uringlog dropped {n} records under Block")),
         }
+    }
+}
+
+/// uringlog with the caller formatting every message: `Logger::log` with
+/// `format_args!`, the path every call took before deferred records (the
+/// "pre-formatted" row beside the deferred default).
+pub struct UringlogPreformattedPeer(UringlogPeer);
+
+impl UringlogPreformattedPeer {
+    /// As [`UringlogPeer::open`].
+    pub fn open(file: &Path, route: Route) -> Result<Self, String> {
+        UringlogPeer::open(file, route).map(UringlogPreformattedPeer)
+    }
+}
+
+impl Peer for UringlogPreformattedPeer {
+    const PER_INSTANCE: bool = true;
+
+    #[inline]
+    fn log(&self, id: u64, user: &str, path: &str, status: u32) {
+        self.0.logger.log(
+            uringlog::Level::Info,
+            crate::workload::TARGET,
+            format_args!("request id={id} user={user} path={path} status={status}"),
+        );
+    }
+
+    fn finish(self) -> Result<(), String> {
+        self.0.finish()
     }
 }

@@ -20,7 +20,8 @@ use crate::measure::{
     peak_rss_kib, percentile, timing_overhead_ns, warm_page_cache, WARM_BYTES_PER_LINE,
 };
 use crate::peer_loggers::{
-    BaselinePeer, FacadePeer, Peer, SlogPeer, SpdlogPeer, TracingPeer, UringlogPeer,
+    BaselinePeer, FacadePeer, Peer, SlogPeer, SpdlogPeer, TracingPeer, TracingUringlogPeer,
+    UringlogPeer, UringlogPreformattedPeer,
 };
 use crate::throughput::rate;
 use crate::verify::{check_files, files_in};
@@ -32,13 +33,18 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// Every logger of the comparison, in the order the report runs them; the
-/// uringlog rows come first.
+/// uringlog rows come first, `tracing` into uringlog (`tracing+uringlog-*`:
+/// the fmt layer with `make_writer`, and the uringlog layer) right after
+/// `tracing` into tracing-appender.
 pub const PEERS: &[&str] = &[
     URINGLOG,
+    "uringlog-preformatted",
     "uringlog-io_uring",
     "uringlog-sync",
     "tracing-appender-lossy",
     "tracing-appender-lossless",
+    "tracing+uringlog-writer",
+    "tracing+uringlog-layer",
     "slog-async",
     "spdlog-rs",
     "ftlog",
@@ -115,10 +121,15 @@ pub fn run(job: &PeerJob) -> Result<PeerResult, String> {
     let (name, count) = (job.name.as_str(), job.count);
     let result = match name {
         URINGLOG => drive(dir, count, |f| UringlogPeer::open(f, Route::AsyncAuto)),
+        "uringlog-preformatted" => drive(dir, count, |f| {
+            UringlogPreformattedPeer::open(f, Route::AsyncAuto)
+        }),
         "uringlog-io_uring" => drive(dir, count, |f| UringlogPeer::open(f, Route::AsyncIoUring)),
         "uringlog-sync" => drive(dir, count, |f| UringlogPeer::open(f, Route::Sync)),
         "tracing-appender-lossy" => drive(dir, count, TracingPeer::<true>::open),
         "tracing-appender-lossless" => drive(dir, count, TracingPeer::<false>::open),
+        "tracing+uringlog-writer" => drive(dir, count, TracingUringlogPeer::<false>::open),
+        "tracing+uringlog-layer" => drive(dir, count, TracingUringlogPeer::<true>::open),
         "slog-async" => drive(dir, count, SlogPeer::open),
         "spdlog-rs" => drive(dir, count, SpdlogPeer::open),
         "ftlog" => drive(dir, count, FacadePeer::open_ftlog::<false>),

@@ -6,6 +6,7 @@ use crate::config::{EngineConfig, PolicyName, Route};
 use crate::delivery::{self, DeliveryJob, DeliveryKey};
 use crate::job::Job;
 use crate::latency::LatencyJob;
+use crate::network::NetworkJob;
 use crate::peers::{PeerJob, PEERS};
 use crate::throughput::ThroughputJob;
 use serde::{Deserialize, Serialize};
@@ -38,6 +39,12 @@ pub struct Sizes {
     pub backpressure_calls: u64,
     /// Whether the peers run.
     pub peers: bool,
+    /// Records per network-sink throughput measurement (section 10).
+    #[serde(default)]
+    pub network_records: u64,
+    /// Interleaved rounds of the network section.
+    #[serde(default)]
+    pub network_rounds: usize,
 }
 
 impl Sizes {
@@ -56,6 +63,8 @@ impl Sizes {
             batch_sizes: batch_sizes(),
             backpressure_calls: 1_000,
             peers,
+            network_records: if quick { 5_000 } else { 200_000 },
+            network_rounds: if quick { 1 } else { 5 },
         }
     }
 }
@@ -105,6 +114,8 @@ pub struct Plan {
     pub backpressure: Vec<(PolicyName, Job)>,
     /// Section 9.
     pub peers: Vec<(String, Job)>,
+    /// Section 10.
+    pub network: Job,
 }
 
 impl Plan {
@@ -165,6 +176,14 @@ impl Plan {
                 .map(|&name| (name.to_owned(), peer(name, sizes.large, sub(name), keep)))
                 .collect(),
         };
+        let network = Job::Network(NetworkJob {
+            records: sizes.network_records,
+            rounds: sizes.network_rounds,
+            bursts: sizes.bursts,
+            burst_len: sizes.burst_len,
+            pause_us: sizes.pause_us,
+            dir: sub("network"),
+        });
         Plan {
             throughput: runs,
             latency,
@@ -173,6 +192,7 @@ impl Plan {
             batch,
             backpressure,
             peers,
+            network,
         }
     }
 
@@ -186,6 +206,7 @@ impl Plan {
             + p.batch.len()
             + p.backpressure.len()
             + p.peers.len()
+            + 1
     }
 
     /// Never: a plan has at least the idle job.

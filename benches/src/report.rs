@@ -14,6 +14,9 @@ pub const DATA_DIR: &str = "bench-results";
 pub const LATENCY_CSV: &str = "latency_histogram.csv";
 /// A tuning sweep, CSV, in [`DATA_DIR`] (written by `scripts/tune.sh`).
 pub const SWEEP_CSV: &str = "sweep.csv";
+/// The real-service table, Markdown, in [`DATA_DIR`] (written by
+/// `scripts/service_bench.sh`).
+pub const SERVICE_MD: &str = "service.md";
 
 /// Command-line options of the report.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,6 +113,7 @@ fn write_data(d: &ReportData, out: &Path) -> Result<Charts, String> {
             Err(e) => charts.notes.push(format!("sweep chart not drawn: {e}")),
         }
     }
+    charts.service = fs::read_to_string(data.join(SERVICE_MD)).ok();
     Ok(charts)
 }
 

@@ -6,6 +6,8 @@ use crate::config::{PolicyName, Route};
 use crate::delivery::{DeliveryKey, DeliveryResult};
 use crate::job::{run_in_child, Output};
 use crate::latency::LatencyResult;
+use crate::measure::median;
+use crate::network::NetworkResult;
 use crate::peers::PeerResult;
 use crate::plan::{Plan, Sizes, ThroughputKey};
 use crate::sysinfo::SystemInfo;
@@ -51,6 +53,8 @@ pub struct ReportData {
     pub backpressure: Vec<Measured<PolicyName, BackpressureResult>>,
     /// Section 9 (empty when skipped).
     pub peers: Vec<Measured<String, PeerResult>>,
+    /// Section 10.
+    pub network: Result<NetworkResult, String>,
 }
 
 /// A job output of one kind.
@@ -86,6 +90,7 @@ pub fn run(plan: &Plan, sizes: &Sizes, dir: &Path, command: String) -> ReportDat
     let batch = p.all(&plan.batch, |b| format!("batch size {b}"));
     let backpressure = p.all(&plan.backpressure, |pol| format!("backpressure {pol}"));
     let peers = p.all(&plan.peers, |n| format!("peer {n}"));
+    let network = p.run("network sinks (syslog to rsyslogd)", &plan.network);
     ReportData {
         command,
         started_unix_s,
@@ -99,6 +104,7 @@ pub fn run(plan: &Plan, sizes: &Sizes, dir: &Path, command: String) -> ReportDat
         batch,
         backpressure,
         peers,
+        network,
     }
 }
 
@@ -189,6 +195,10 @@ output_kind!(BackpressureResult, Backpressure, |r| {
 output_kind!(PeerResult, Peer, |r| {
     let lost = r.lines_lost();
     format!("{:.2} M lines/s, {lost} lost", r.lines_per_sec / 1e6)
+});
+output_kind!(NetworkResult, Network, |r| {
+    let (tcp, raw) = (median(&r.rates.tcp), median(&r.rates.raw_blast));
+    format!("tcp {:.0} k/s vs raw {:.0} k/s", tcp / 1e3, raw / 1e3)
 });
 output_kind!(u64, Idle, |kib| format!(
     "peak RSS {:.1} MiB",

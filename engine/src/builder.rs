@@ -2,17 +2,19 @@
 
 use crate::clock::Clock;
 use crate::error::BuildError;
+use crate::filter::directive::Directives;
 use crate::format::Format;
 use crate::io::uring::{UringConfig, DEFAULT_DEPTH, MAX_DEPTH};
 use crate::io::{BackendKind, IoBackendInfo, IoConfig};
 use crate::level::Level;
 use crate::logger::Logger;
-use crate::policy::{Backend, Durability, Mode, Policy};
-use crate::shared::Shared;
+use crate::policy::{Backend, Durability, Formatting, Mode, Policy, Prefault};
+use crate::shared::{CallConfig, Shared};
 use crate::shutdown::WriterGuard;
-use crate::sink::{Sink, SinkOptions};
+use crate::signal::Registration;
+use crate::sink::{Sink, SinkContext, SinkOptions};
 use crate::sync_mode::SyncWriter;
-use crate::wake::{Barrier, BarrierChoice};
+use crate::wake::{Barrier, BarrierChoice, EventRef};
 use crate::writer::durability::SyncPlan;
 use crate::writer::sinks::{SinkSet, SinkSlot};
 use crate::writer::{self, WriterConfig};
@@ -56,9 +58,12 @@ pub const MAX_SQPOLL_IDLE_MS: u32 = 60_000;
 /// | [`sink`](Builder::sink) | none (required) | where records go; call again to fan out |
 /// | [`sink_with`](Builder::sink_with) | — | a sink with its own minimum level and format |
 /// | [`format`](Builder::format) | `Format::text()` | format of sinks added without one |
-/// | [`level`](Builder::level) | `Info` | minimum level accepted |
+/// | [`level`](Builder::level) | `Info` | minimum level accepted (the default of the filter) |
+/// | [`filter`](Builder::filter) / [`filter_from_env`](Builder::filter_from_env) | none | per-target levels, `RUST_LOG` syntax |
 /// | [`policy`](Builder::policy) | `Block` | what a call does when its ring is full |
 /// | [`mode`](Builder::mode) | `Async` | writer thread, or write in the caller |
+/// | [`formatting`](Builder::formatting) | `Deferred` | the writer formats from binary arguments, or the caller formats |
+/// | [`prefault`](Builder::prefault) | `Ring` | map a ring's memory when its thread registers, or as records reach it |
 /// | [`backend`](Builder::backend) | `Auto` | io_uring or pwrite |
 /// | [`ring_capacity`](Builder::ring_capacity) | 256 KiB | bytes per producer ring (256 B ..= 1 GiB) |
 /// | [`batch_size`](Builder::batch_size) | 256 | records per batch (1 ..= 1,048,576) |
@@ -69,6 +74,7 @@ pub const MAX_SQPOLL_IDLE_MS: u32 = 60_000;
 /// | [`sync_interval_ms`](Builder::sync_interval_ms) | 1000 | longest time between periodic syncs while writing |
 /// | [`io_depth`](Builder::io_depth) | 2 | io_uring: batches in flight (1 ..= 32) |
 /// | [`sqpoll_idle_ms`](Builder::sqpoll_idle_ms) | off | io_uring: a kernel thread polls the submission queue |
+/// | [`reopen_on_signal`](Builder::reopen_on_signal) | off | a signal (e.g. `SIGHUP`) that makes file sinks reopen their paths |
 ///
 /// The environment variable `URINGLOG_BACKEND=pwrite|io_uring|auto`
 /// overrides [`backend`](Builder::backend), for operators.
@@ -82,6 +88,8 @@ pub struct Builder {
     level: Level,
     policy: Policy,
     mode: Mode,
+    formatting: Formatting,
+    prefault: Prefault,
     backend: Backend,
     ring_capacity: usize,
     batch_size: usize,
@@ -93,9 +101,20 @@ pub struct Builder {
     sync_interval_ms: u64,
     io_depth: usize,
     sqpoll_idle_ms: Option<u32>,
+    reopen_signal: Option<i32>,
     fail_uring_probe: bool,
     /// Test hook: the wake protocol uses the fence fallback.
     wake_fence: bool,
+    /// Directives and where they came from.
+    filter: Option<FilterSpec>,
+}
+
+/// Directives given to the builder.
+enum FilterSpec {
+    /// `(directives, source)`: source is `"filter"` or a variable's name.
+    Given(String, String),
+    /// The variable is set but not valid Unicode.
+    NotUnicode(String),
 }
 
 impl Default for Builder {
@@ -106,6 +125,8 @@ impl Default for Builder {
             level: Level::Info,
             policy: Policy::Block,
             mode: Mode::Async,
+            formatting: Formatting::Deferred,
+            prefault: Prefault::Ring,
             backend: Backend::Auto,
             ring_capacity: DEFAULT_RING_CAPACITY,
             batch_size: DEFAULT_BATCH_SIZE,
@@ -116,8 +137,10 @@ impl Default for Builder {
             sync_interval_ms: 1000,
             io_depth: DEFAULT_DEPTH,
             sqpoll_idle_ms: None,
+            reopen_signal: None,
             fail_uring_probe: false,
             wake_fence: false,
+            filter: None,
         }
     }
 }
@@ -170,6 +193,87 @@ impl Builder {
         self
     }
 
+    /// Per-target levels in the `env_logger` / `EnvFilter` directive
+    /// syntax, for every front end (the macros, `log`, `tracing`):
+    /// `"info,app::db=debug,hyper=off"`.
+    ///
+    /// Comma-separated items: a bare level sets the default level
+    /// (overriding [`level`](Builder::level)); `target=level` sets the level
+    /// of targets starting with `target` (a plain prefix, as in
+    /// `env_logger`: `hyper` covers `hyper_util` too), the longest matching
+    /// prefix winning; a bare `target` means `target=trace`. Levels are
+    /// `trace`, `debug`, `info`, `warn`, `error`, `off`, in any case. An
+    /// item that does not parse, or uses `EnvFilter`'s span/field filters,
+    /// makes `build` fail with [`BuildError::InvalidFilter`] naming it.
+    /// Calling it again replaces the directives.
+    ///
+    /// A disabled call site costs a cached decision, not a string
+    /// comparison: see [`CallsiteCache`](crate::CallsiteCache).
+    /// [`Logger::set_level`] later changes the default level only.
+    ///
+    /// ```
+    /// use uringlog::{Format, Logger, MemorySink, Timestamp};
+    /// let (sink, out) = MemorySink::new();
+    /// let (logger, guard) = Logger::builder()
+    ///     .sink(sink)
+    ///     .format(Format::text().timestamp(Timestamp::Off))
+    ///     .filter("warn,app::db=debug")
+    ///     .build()?;
+    /// uringlog::debug!(logger, target: "app::db", "query");
+    /// uringlog::debug!(logger, target: "app::http", "dropped by the filter");
+    /// uringlog::warn!(logger, target: "app::http", "slow");
+    /// guard.shutdown(std::time::Duration::from_secs(5))?;
+    /// assert_eq!(out.text(), "DEBUG app::db: query\nWARN  app::http: slow\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// [`Logger::set_level`]: crate::Logger::set_level
+    pub fn filter(mut self, directives: impl Into<String>) -> Self {
+        self.filter = Some(FilterSpec::Given(directives.into(), "filter".to_owned()));
+        self
+    }
+
+    /// [`filter`](Builder::filter) with the value of the environment
+    /// variable `var` (usually `"RUST_LOG"`), read now, when it is set and
+    /// not blank; otherwise the builder is unchanged (its level stands).
+    /// Errors name the variable.
+    pub fn filter_from_env(mut self, var: &str) -> Self {
+        match std::env::var(var) {
+            Ok(v) if !v.trim().is_empty() => {
+                self.filter = Some(FilterSpec::Given(v, var.to_owned()));
+            }
+            Err(std::env::VarError::NotUnicode(_)) => {
+                self.filter = Some(FilterSpec::NotUnicode(var.to_owned()));
+            }
+            _ => {}
+        }
+        self
+    }
+
+    /// Parses the directives; a bare level among them replaces `level`.
+    fn directives(&mut self) -> Result<Directives, BuildError> {
+        let (spec, source) = match self.filter.take() {
+            None => return Ok(Directives::default()),
+            Some(FilterSpec::NotUnicode(var)) => {
+                return Err(BuildError::InvalidFilter {
+                    source: var,
+                    directive: String::new(),
+                    reason: "the value is not valid Unicode".to_owned(),
+                })
+            }
+            Some(FilterSpec::Given(spec, source)) => (spec, source),
+        };
+        let d = Directives::parse(&spec).map_err(|e| BuildError::InvalidFilter {
+            source,
+            directive: e.directive,
+            reason: e.reason,
+        })?;
+        if let Some(level) = d.default {
+            self.level = level;
+        }
+        Ok(d)
+    }
+
     /// What a call does when its thread's ring is full.
     pub fn policy(mut self, policy: Policy) -> Self {
         self.policy = policy;
@@ -179,6 +283,22 @@ impl Builder {
     /// Async (writer thread) or sync (the caller writes).
     pub fn mode(mut self, mode: Mode) -> Self {
         self.mode = mode;
+        self
+    }
+
+    /// Where messages are formatted: by the writer from the arguments
+    /// (`Deferred`), or by the caller (`Caller`, for records that must be
+    /// readable outside this process). The output bytes are the same.
+    pub fn formatting(mut self, formatting: Formatting) -> Self {
+        self.formatting = formatting;
+        self
+    }
+
+    /// When a `Block`/`DropNewest` ring gets its memory: all at the
+    /// thread's first call (`Ring`), or page by page as records reach it
+    /// (`Lazy`). `DropOldest` rings are always written whole when created.
+    pub fn prefault(mut self, prefault: Prefault) -> Self {
+        self.prefault = prefault;
         self
     }
 
@@ -247,6 +367,33 @@ impl Builder {
         self
     }
 
+    /// Reopens every file sink's path when the process receives `signo`
+    /// (e.g. `libc::SIGHUP`, which most daemons reopen their logs on after
+    /// logrotate renamed them): what [`Logger::reopen`] does, started by a
+    /// signal. Sinks that rotate on their own are left alone.
+    ///
+    /// The handler does only async-signal-safe work: it counts the signal
+    /// for every logger that asked for it (no lock, no allocation, no
+    /// system call), then calls the handler that was installed before, if
+    /// there was one. A default disposition is replaced, not called: with
+    /// `SIGHUP`, the process no longer terminates. The writer acts on the
+    /// count at the top of every turn of its loop — before it takes further
+    /// records from the rings when busy, within 100 ms when idle (its longest
+    /// sleep); in sync mode, before the next record is written. Records
+    /// logged before that go to the old file.
+    ///
+    /// Several loggers may use the same signal. When the last of them is
+    /// dropped, the previous disposition comes back (unless another handler
+    /// was installed on top of ours meanwhile; ours then stays and chains).
+    /// `build` refuses signals that cannot be caught or that report faults
+    /// (`SIGKILL`, `SIGSTOP`, `SIGSEGV`, `SIGBUS`, `SIGFPE`, `SIGILL`,
+    /// `SIGTRAP`, `SIGSYS`, `SIGABRT`), and more than 32 loggers reopening
+    /// on signals at once.
+    pub fn reopen_on_signal(mut self, signo: i32) -> Self {
+        self.reopen_signal = Some(signo);
+        self
+    }
+
     /// Test hook: the io_uring probe fails as if `io_uring_setup` returned
     /// `EPERM`, so fallback paths can be tested where io_uring works.
     #[doc(hidden)]
@@ -307,6 +454,11 @@ impl Builder {
                 "ms",
             )?;
         }
+        if let Some(signo) = self.reopen_signal {
+            if let Some(reason) = crate::signal::refuse(signo) {
+                return Err(signal_refused(signo, reason.to_owned()));
+            }
+        }
         Ok(())
     }
 
@@ -314,8 +466,9 @@ impl Builder {
     ///
     /// In async mode this spawns the writer thread and returns once its I/O
     /// backend is open. Errors name the setting or the cause.
-    pub fn build(self) -> Result<(Logger, WriterGuard), BuildError> {
+    pub fn build(mut self) -> Result<(Logger, WriterGuard), BuildError> {
         self.validate()?;
+        let targets = self.directives()?;
         let env_backend = crate::io::backend_from_env()?;
         let any_direct_io = self
             .sinks
@@ -328,12 +481,13 @@ impl Builder {
             .min();
         let level = self.level.max(min_sink.unwrap_or(Level::Trace));
         let format = self.format;
+        let ctx = SinkContext::new(self.policy);
         let slots = self
             .sinks
             .into_iter()
             .map(|(s, o)| {
                 let level = o.min_level.unwrap_or(Level::Trace);
-                SinkSlot::new(s, level, o.format.unwrap_or(format))
+                SinkSlot::with_context(s, level, o.format.unwrap_or(format), &ctx)
             })
             .collect();
         let plan = SyncPlan {
@@ -342,34 +496,45 @@ impl Builder {
             interval: Duration::from_millis(self.sync_interval_ms),
         };
         let sinks = SinkSet::new(slots, self.batch_bytes, plan);
-        let (sync_writer, sinks) = match self.mode {
-            Mode::Sync => (Some(Arc::new(SyncWriter::new(sinks))), None),
-            _ => (None, Some(sinks)),
-        };
         // Sync mode has no writer to wake: no need to register for membarrier.
         let wake = match self.mode {
-            Mode::Sync => BarrierChoice {
-                barrier: Barrier::Fence,
-                note: "sync mode: no writer to wake".to_owned(),
-            },
+            Mode::Sync => BarrierChoice::no_writer("sync mode"),
             _ => Barrier::detect(self.wake_fence),
         };
-        let shared = Arc::new(Shared::new(
-            level,
-            min_sink.unwrap_or(Level::Trace),
-            self.policy,
-            self.mode,
-            self.ring_capacity,
-            self.clock.unwrap_or_else(|| match self.mode {
-                Mode::Sync => Clock::Realtime,
-                _ => Clock::best(),
-            }),
-            wake,
-        ));
-        let logger = Logger {
-            shared: shared.clone(),
-            sync_writer: sync_writer.clone(),
+        let shared = Arc::new(
+            Shared::new(
+                level,
+                min_sink.unwrap_or(Level::Trace),
+                self.policy,
+                self.mode,
+                CallConfig {
+                    formatting: self.formatting,
+                    prefault: self.prefault,
+                },
+                self.ring_capacity,
+                self.clock.unwrap_or_else(|| match self.mode {
+                    Mode::Sync => Clock::Realtime,
+                    _ => Clock::best(),
+                }),
+            )
+            .with_wake(wake)
+            .with_targets(targets),
+        );
+        let signal = match self.reopen_signal {
+            Some(signo) => {
+                // A signal wakes the writer; in sync mode the caller acts on it.
+                let wake = (self.mode != Mode::Sync)
+                    .then(|| EventRef::new(shared.clone(), |s: &Shared| &s.wake));
+                let r = Registration::new(signo, wake);
+                Some(r.map_err(|e| signal_refused(signo, e.to_string()))?)
+            }
+            None => None,
         };
+        let (sync_writer, sinks, signal) = match self.mode {
+            Mode::Sync => (Some(Arc::new(SyncWriter::new(sinks, signal))), None, None),
+            _ => (None, Some(sinks), signal),
+        };
+        let logger = Logger::from_shared(shared.clone(), sync_writer.clone());
         let Some(sinks) = sinks else {
             let _ = shared.backend.set(IoBackendInfo {
                 kind: BackendKind::Pwrite,
@@ -392,9 +557,17 @@ impl Builder {
         let cfg = WriterConfig {
             io,
             batch_size: self.batch_size as u64,
+            signal,
         };
         let writer = writer::spawn(shared.clone(), sinks, cfg)?;
         Ok((logger, WriterGuard::new(shared, Some(writer), None)))
+    }
+}
+
+fn signal_refused(signo: i32, reason: String) -> BuildError {
+    BuildError::Unsupported {
+        what: format!("reopen_on_signal({signo})"),
+        reason,
     }
 }
 

@@ -272,8 +272,8 @@ mod tests {
     #[test]
     fn tsc_conversion_tracks_the_wall_clock() {
         if !tsc::usable() {
-            eprintln!("skipped: the TSC is not this kernel's clocksource");
-            return;
+            let why = "the TSC is not this kernel's clocksource";
+            return crate::test_skip::skip(crate::test_skip::Needs::Tsc, "tsc_conversion", &why);
         }
         let clock = Clock::best();
         let mut conv = clock.converter();

@@ -34,6 +34,15 @@ pub enum BuildError {
     SpawnWriter(io::Error),
     /// A global logger is already installed behind the `log` facade.
     GlobalAlreadySet,
+    /// A filter directive was refused (see [`crate::Builder::filter`]).
+    InvalidFilter {
+        /// Where the directives came from: `"filter"` or the variable's name.
+        source: String,
+        /// The directive refused, as given.
+        directive: String,
+        /// Why it was refused.
+        reason: String,
+    },
 }
 
 impl fmt::Display for BuildError {
@@ -55,6 +64,14 @@ impl fmt::Display for BuildError {
             BuildError::GlobalAlreadySet => {
                 write!(f, "a logger is already installed behind the log facade")
             }
+            BuildError::InvalidFilter {
+                source,
+                directive,
+                reason,
+            } => write!(
+                f,
+                "invalid filter directive {directive:?} in {source}: {reason}"
+            ),
         }
     }
 }
@@ -79,13 +96,18 @@ pub enum FlushError {
         /// The timeout that expired, in milliseconds.
         timeout_ms: u64,
     },
+    /// Called on the writer thread itself (from a sink, or a library it
+    /// calls): the writer cannot wait for itself. Returned at once.
+    OnWriterThread,
     /// I/O errors since the previous flush returned: failed batches, whose
     /// records are counted in `Stats::dropped`, or errors a sink survived
     /// without losing records (a failed rotation). All count in `Stats::errors`.
+    /// A sink's notices (a connection lost and made again, nothing lost)
+    /// are not errors: they show in `Logger::recent_errors` only.
     Io {
         /// Errors (failed batches or sink errors) since the previous flush.
         failed_batches: u64,
-        /// The last error seen.
+        /// The last error seen (never a notice).
         last: String,
     },
 }
@@ -97,6 +119,10 @@ impl fmt::Display for FlushError {
             FlushError::Timeout { timeout_ms } => {
                 write!(f, "flush did not complete within {timeout_ms} ms")
             }
+            FlushError::OnWriterThread => write!(
+                f,
+                "flush called on the logger's writer thread (from a sink): it cannot wait for itself"
+            ),
             FlushError::Io {
                 failed_batches,
                 last,
@@ -109,6 +135,45 @@ impl fmt::Display for FlushError {
 }
 
 impl std::error::Error for FlushError {}
+
+/// Why [`crate::Logger::reopen`] did not reopen every file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReopenError {
+    /// The writer has shut down; nothing was reopened.
+    ShutDown,
+    /// Called on the writer thread (from a sink, or code a sink calls),
+    /// which cannot wait for itself — in sync mode, from inside a sink's
+    /// write, which holds the logger's writer; nothing was reopened.
+    OnWriterThread,
+    /// Some sinks could not open their paths again; they keep writing to
+    /// the files they had open. Each failure counts in `Stats::errors`.
+    Failed {
+        /// Sinks that failed.
+        sinks: u64,
+        /// The last error, naming the path and the reason.
+        last: String,
+    },
+}
+
+impl fmt::Display for ReopenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReopenError::ShutDown => write!(f, "logger is shut down"),
+            ReopenError::OnWriterThread => {
+                write!(
+                    f,
+                    "reopen called on the writer thread, which cannot wait for itself"
+                )
+            }
+            ReopenError::Failed { sinks, last } => {
+                write!(f, "{sinks} sink(s) kept their old files: {last}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ReopenError {}
 
 /// Why [`crate::WriterGuard::shutdown`] did not finish cleanly.
 #[derive(Debug, Clone, PartialEq, Eq)]

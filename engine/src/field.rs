@@ -14,6 +14,13 @@
 //! field := key_len u8 | key (UTF-8, at most 255 bytes) | tag u8 | value
 //! value := Str/Bytes: len u32 LE, bytes | I64/U64/F64: 8 bytes LE | F32: 4 bytes LE | Bool: 1 byte | Null: nothing
 //! ```
+//!
+//! A payload of kind `RecordKind::Scoped` adds the span scope (root first):
+//!
+//! ```text
+//! msg_len u32 LE | msg | fields_len u32 LE | field* | span*
+//! span := name_len u8 | name (UTF-8) | fields_len u32 LE | field*
+//! ```
 
 use crate::record::truncate_str;
 use std::fmt;
@@ -281,6 +288,16 @@ impl fmt::Write for VecWriter<'_> {
 /// (cleared first).
 pub(crate) fn encode_payload(out: &mut Vec<u8>, args: fmt::Arguments<'_>, fields: &[Field<'_>]) {
     out.clear();
+    begin_payload(out, args);
+    for (key, value) in fields {
+        value.encode_field(push_key(out, key));
+    }
+}
+
+/// Appends the start of a `Fields` payload to `out`: the message. Each
+/// field follows with [`push_key`] and one call on its writer.
+pub(crate) fn begin_payload(out: &mut Vec<u8>, args: fmt::Arguments<'_>) {
+    let at = out.len();
     out.extend_from_slice(&[0; 4]);
     match args.as_str() {
         Some(s) => out.extend_from_slice(s.as_bytes()),
@@ -288,26 +305,37 @@ pub(crate) fn encode_payload(out: &mut Vec<u8>, args: fmt::Arguments<'_>, fields
             let _ = fmt::write(&mut VecWriter(out), args);
         }
     }
-    let msg_len = (out.len() - 4) as u32;
-    out[..4].copy_from_slice(&msg_len.to_le_bytes());
-    for (key, value) in fields {
-        let key = truncate_str(key, MAX_KEY_LEN);
-        out.push(key.len() as u8);
-        out.extend_from_slice(key.as_bytes());
-        value.encode_field(FieldWriter::new(out));
-    }
+    let msg_len = (out.len() - at - 4) as u32;
+    out[at..at + 4].copy_from_slice(&msg_len.to_le_bytes());
 }
 
-/// A decoded field value, borrowing the record.
+/// Appends a field's key to `out` and returns the writer of its value.
+pub(crate) fn push_key<'a>(out: &'a mut Vec<u8>, key: &str) -> FieldWriter<'a> {
+    let key = truncate_str(key, MAX_KEY_LEN);
+    out.push(key.len() as u8);
+    out.extend_from_slice(key.as_bytes());
+    FieldWriter::new(out)
+}
+
+/// A decoded field value, borrowing the record (see [`crate::Record::fields`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Value<'a> {
+#[non_exhaustive]
+pub enum Value<'a> {
+    /// A string (UTF-8).
     Str(&'a [u8]),
+    /// Bytes shown as text; may hold invalid UTF-8.
     Bytes(&'a [u8]),
+    /// A signed integer.
     I64(i64),
+    /// An unsigned integer.
     U64(u64),
+    /// A float.
     F64(f64),
+    /// A single-precision float.
     F32(f32),
+    /// A boolean.
     Bool(bool),
+    /// No value.
     Null,
 }
 
@@ -319,9 +347,57 @@ pub(crate) fn split_payload(payload: &[u8]) -> Option<(&[u8], &[u8])> {
     (len <= rest.len()).then(|| rest.split_at(len))
 }
 
-/// Iterates encoded fields; stops at the end or at malformed bytes.
+/// Splits a `Scoped` payload into the message, the encoded fields and the
+/// encoded spans; `None` when a length is out of range.
+pub(crate) fn split_scoped(payload: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
+    let (msg, rest) = split_payload(payload)?;
+    let (fields, spans) = split_payload(rest)?;
+    Some((msg, fields, spans))
+}
+
+/// Iterates encoded spans: `(name, encoded fields)`, root first; stops at
+/// the end or at malformed bytes.
 #[derive(Clone, Debug)]
-pub(crate) struct Fields<'a> {
+pub(crate) struct Spans<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Spans<'a> {
+    pub(crate) fn new(encoded: &'a [u8]) -> Spans<'a> {
+        Spans { rest: encoded }
+    }
+}
+
+impl<'a> Iterator for Spans<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (&name_len, rest) = self.rest.split_first()?;
+        let name = rest.get(..name_len as usize);
+        let split = name.and_then(|n| Some((n, split_payload(&rest[n.len()..])?)));
+        let Some((name, (fields, rest))) = split else {
+            self.rest = &[];
+            return None;
+        };
+        self.rest = rest;
+        Some((name, fields))
+    }
+}
+
+/// Appends one span (`name` and its encoded fields) to a `Scoped` payload.
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+pub(crate) fn push_span(out: &mut Vec<u8>, name: &str, fields: &[u8]) {
+    let name = truncate_str(name, MAX_KEY_LEN);
+    out.push(name.len() as u8);
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(&(fields.len().min(u32::MAX as usize) as u32).to_le_bytes());
+    out.extend_from_slice(&fields[..fields.len().min(u32::MAX as usize)]);
+}
+
+/// A record's structured fields as `(key, value)`, in call order; keys are
+/// UTF-8 of at most 255 bytes. Stops at the end (or at malformed bytes).
+#[derive(Clone, Debug)]
+pub struct Fields<'a> {
     rest: &'a [u8],
 }
 

@@ -1,11 +1,25 @@
-//! Severity levels and their text form.
+//! Severity levels, their text form and their names in filters.
 
 use std::fmt;
+use std::str::FromStr;
 
-/// The severity of a record, lowest first.
+/// The severity of a record, lowest first; `Off` only as a minimum level.
 ///
 /// A logger configured with `.level(Level::Info)` accepts `Info`, `Warn` and
 /// `Error` and rejects `Trace` and `Debug` with one relaxed atomic load.
+/// `.level(Level::Off)` accepts nothing; a record logged *at* `Off` is
+/// never accepted.
+///
+/// Parsed case-insensitively from `trace`, `debug`, `info`, `warn`,
+/// `error` and `off` (the names of `RUST_LOG` directives):
+///
+/// ```
+/// use uringlog::Level;
+/// assert_eq!("Debug".parse::<Level>(), Ok(Level::Debug));
+/// assert_eq!("off".parse::<Level>(), Ok(Level::Off));
+/// assert_eq!("loud".parse::<Level>().unwrap_err().to_string(),
+///            "unknown level \"loud\": expected trace, debug, info, warn, error or off");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u8)]
 pub enum Level {
@@ -19,10 +33,12 @@ pub enum Level {
     Warn = 3,
     /// A failure.
     Error = 4,
+    /// As a minimum level: nothing is accepted. Never the level of a record.
+    Off = 5,
 }
 
 impl Level {
-    /// Every level, lowest first.
+    /// Every level a record can have, lowest first (`Off` is not one).
     pub const ALL: [Level; 5] = [
         Level::Trace,
         Level::Debug,
@@ -39,6 +55,7 @@ impl Level {
             Level::Info => "INFO",
             Level::Warn => "WARN",
             Level::Error => "ERROR",
+            Level::Off => "OFF",
         }
     }
 
@@ -50,10 +67,12 @@ impl Level {
             Level::Info => b"INFO ",
             Level::Warn => b"WARN ",
             Level::Error => b"ERROR",
+            Level::Off => b"OFF  ",
         }
     }
 
-    /// Decodes the byte a record header stores; `None` for anything else.
+    /// Decodes the byte a record header stores (never `Off`); `None` for
+    /// anything else.
     pub(crate) const fn from_u8(v: u8) -> Option<Level> {
         match v {
             0 => Some(Level::Trace),
@@ -62,6 +81,16 @@ impl Level {
             3 => Some(Level::Warn),
             4 => Some(Level::Error),
             _ => None,
+        }
+    }
+}
+
+impl Level {
+    /// Decodes a stored minimum level (`Off` included); `None` for anything else.
+    pub(crate) const fn from_u8_threshold(v: u8) -> Option<Level> {
+        match v {
+            5 => Some(Level::Off),
+            _ => Level::from_u8(v),
         }
     }
 }
@@ -92,7 +121,40 @@ impl From<Level> for log::LevelFilter {
             Level::Info => log::LevelFilter::Info,
             Level::Warn => log::LevelFilter::Warn,
             Level::Error => log::LevelFilter::Error,
+            Level::Off => log::LevelFilter::Off,
         }
+    }
+}
+
+/// Why a string is not a level name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseLevelError {
+    given: String,
+}
+
+impl fmt::Display for ParseLevelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown level {:?}: expected trace, debug, info, warn, error or off",
+            self.given
+        )
+    }
+}
+
+impl std::error::Error for ParseLevelError {}
+
+impl FromStr for Level {
+    type Err = ParseLevelError;
+
+    fn from_str(s: &str) -> Result<Level, ParseLevelError> {
+        Level::ALL
+            .into_iter()
+            .chain([Level::Off])
+            .find(|l| l.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| ParseLevelError {
+                given: s.to_owned(),
+            })
     }
 }
 
@@ -105,7 +167,19 @@ mod tests {
         for l in Level::ALL {
             assert_eq!(Level::from_u8(l as u8), Some(l));
         }
-        assert_eq!(Level::from_u8(5), None);
+        assert_eq!(Level::from_u8(Level::Off as u8), None);
+    }
+
+    #[test]
+    fn names_parse_in_any_case_and_off_is_the_highest() {
+        for l in Level::ALL {
+            assert_eq!(l.as_str().to_lowercase().parse::<Level>(), Ok(l));
+            assert!(l < Level::Off);
+        }
+        assert_eq!("OFF".parse::<Level>(), Ok(Level::Off));
+        assert_eq!("Warn".parse::<Level>(), Ok(Level::Warn));
+        assert!("warning".parse::<Level>().is_err());
+        assert!("".parse::<Level>().is_err());
     }
 
     #[test]

@@ -21,8 +21,9 @@
 //!   logged after shutdown or lost to an I/O error are counted in
 //!   [`Stats::dropped`]; I/O errors in [`Stats::errors`] and
 //!   [`Logger::recent_errors`]. The writer never panics on I/O errors.
-//! - **One record, one line**: the text format escapes control characters
-//!   and JSON lines escape by construction (see [`Format`]).
+//! - **One record, one line**: no line break of any kind (LF, CR, U+0085,
+//!   U+2028, U+2029) inside a record, in text or JSON lines, and an
+//!   unambiguous grammar for each (see [`Format`]).
 //! - **Bounded memory**: one ring of `ring_capacity` bytes per producer
 //!   thread, batch buffers bounded by `batch_bytes` plus one record.
 //! - **I/O**: [`Backend::IoUring`] keeps up to `io_depth` batches in flight
@@ -49,7 +50,7 @@
 //! uringlog::warn!(logger, user = "alice", id = 42; "slow request");
 //! logger.flush()?;
 //! assert!(output.text().contains("INFO  rust_out: request id=42 user=alice\n"));
-//! assert!(output.text().ends_with("WARN  rust_out: slow request user=alice id=42\n"));
+//! assert!(output.text().ends_with("WARN  rust_out: \"slow request\" user=alice id=42\n"));
 //!
 //! let stats = guard.shutdown(Duration::from_secs(5))?;
 //! assert_eq!((stats.enqueued, stats.written, stats.dropped), (2, 2, 0));
@@ -59,45 +60,78 @@
 #![warn(missing_docs)]
 
 mod builder;
+mod callsite;
 mod clock;
+mod deferred;
 mod error;
 mod facade;
 mod field;
+mod filter;
 mod format;
+mod front_ends;
 mod io;
 mod level;
+mod lifecycle;
 mod logger;
 mod macros;
 mod policy;
 mod producer;
 mod record;
+mod reopen;
 mod ring;
 mod shared;
 mod shutdown;
+mod signal;
 mod sink;
 mod stats;
 mod sync;
 mod sync_mode;
+#[cfg(feature = "tracing")]
+pub mod tracing;
 mod wake;
 mod writer;
+
+/// How a unit test skips where the machine lacks a feature (shared with
+/// the integration tests, which reach it through `uringlog_tests`).
+#[cfg(test)]
+#[path = "../../tests/src/skip.rs"]
+#[allow(dead_code)] // Not every `Needs` is used by the unit tests.
+mod test_skip;
 
 pub use builder::{
     Builder, DEFAULT_BATCH_BYTES, DEFAULT_BATCH_SIZE, DEFAULT_RING_CAPACITY, MAX_BATCH_BYTES,
     MAX_BATCH_SIZE, MAX_IO_DEPTH, MAX_RING_CAPACITY, MAX_SQPOLL_IDLE_MS, MAX_SYNC_INTERVAL_MS,
     MIN_BATCH_BYTES, MIN_RING_CAPACITY, MIN_SYNC_INTERVAL_BYTES,
 };
+pub use callsite::CallSite;
 pub use clock::{civil_from_days, Clock, ManualClock};
-pub use error::{BuildError, FlushError, ShutdownError};
-pub use field::{debug, display, DebugValue, DisplayValue, Field, FieldValue, FieldWriter};
-pub use format::{Format, Timestamp};
+pub use error::{BuildError, FlushError, ReopenError, ShutdownError};
+pub use facade::logger;
+pub use field::{
+    debug, display, DebugValue, DisplayValue, Field, FieldValue, FieldWriter, Fields, Value,
+};
+pub use filter::CallsiteCache;
+pub use format::{Format, Record, RecordFormat, Rfc3339, Styling, TimeOffset, Timestamp};
 pub use io::{BackendKind, IoBackendInfo};
-pub use level::Level;
+pub use level::{Level, ParseLevelError};
 pub use logger::Logger;
-pub use policy::{Backend, Durability, Mode, Policy};
+#[doc(hidden)]
+pub use macros::__field_key;
+pub use policy::{Backend, Durability, Formatting, Mode, Policy, Prefault};
 pub use producer::Producer;
 pub use shutdown::{WriterGuard, DROP_SHUTDOWN_TIMEOUT};
 pub use sink::{
-    BatchInfo, BatchLimit, MemoryHandle, MemorySink, SharedFd, Sink, SinkOptions, Target,
-    WriteOutcome,
+    Backlog, BatchInfo, BatchLimit, BatchRecord, Completion, MemoryHandle, MemorySink, RecordBatch,
+    ReopenCause, Settled, SharedFd, Sink, SinkContext, SinkOptions, Target, Ticket, WriteOutcome,
 };
 pub use stats::Stats;
+
+/// What the macros expand to; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::callsite::{CallSite, CustomFmt, Slot};
+    pub use crate::deferred::encode::{
+        Cursor, EncodeArgs, FmtArg, Plain, PlainArg, PreBuf, ViaFmt, ViaPlain, Wrap,
+    };
+    pub use uringlog_macros::deferred;
+}

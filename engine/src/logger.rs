@@ -7,12 +7,16 @@
 //! dropped, the writer drains what they left and releases their rings.
 
 use crate::builder::Builder;
-use crate::error::FlushError;
+use crate::callsite::CallSite;
+use crate::deferred::encode::EncodeArgs;
+use crate::error::{FlushError, ReopenError};
 use crate::field::Field;
+use crate::filter::CallsiteCache;
 use crate::io::IoBackendInfo;
 use crate::level::Level;
 use crate::producer::Producer;
-use crate::shared::{lock, Shared};
+use crate::record::RecordKind;
+use crate::shared::{deadline_after, lock, Shared};
 use crate::stats::Stats;
 use crate::sync_mode::SyncWriter;
 use std::cell::RefCell;
@@ -30,11 +34,19 @@ thread_local! {
 /// A handle to a logger: `Clone + Send + Sync`, cheap to clone.
 ///
 /// Log with the macros: `uringlog::info!(logger, "id={}", 42)`.
-#[derive(Clone)]
+///
+/// The writer runs while the [`WriterGuard`](crate::WriterGuard) or any
+/// handle lives: when the guard was dropped first, dropping the last
+/// handle drains and stops it (waiting up to
+/// [`DROP_SHUTDOWN_TIMEOUT`](crate::DROP_SHUTDOWN_TIMEOUT)).
 pub struct Logger {
     pub(crate) shared: Arc<Shared>,
     /// Sync mode's caller-side writer (`None` in async mode).
     pub(crate) sync_writer: Option<Arc<SyncWriter>>,
+    /// Counted in the logger's lifecycle (keeps a dropped guard's writer
+    /// running). False for the handles front ends keep (`log` facade,
+    /// `tracing` layer and writer), which live as long as the process.
+    counted: bool,
 }
 
 impl fmt::Debug for Logger {
@@ -47,41 +59,110 @@ impl fmt::Debug for Logger {
     }
 }
 
+impl Clone for Logger {
+    fn clone(&self) -> Logger {
+        let mut l = Logger::from_shared(self.shared.clone(), self.sync_writer.clone());
+        if !self.counted {
+            l.make_uncounted();
+        }
+        l
+    }
+}
+
+impl Drop for Logger {
+    fn drop(&mut self) {
+        if self.counted {
+            self.shared.lifecycle.handle_dropped();
+        }
+    }
+}
+
 impl Logger {
+    /// A handle on `shared`.
+    pub(crate) fn from_shared(shared: Arc<Shared>, sync_writer: Option<Arc<SyncWriter>>) -> Logger {
+        shared.lifecycle.handle_created();
+        Logger {
+            shared,
+            sync_writer,
+            counted: true,
+        }
+    }
+
+    /// A handle for a front end that keeps it for good (a global
+    /// subscriber or the `log` facade): it does not keep a dropped guard's
+    /// writer running, so dropping the user's last handle still drains.
+    pub(crate) fn uncounted(&self) -> Logger {
+        let mut l = self.clone();
+        l.make_uncounted();
+        l
+    }
+
+    fn make_uncounted(&mut self) {
+        if std::mem::replace(&mut self.counted, false) {
+            self.shared.lifecycle.handle_dropped();
+        }
+    }
+
     /// A builder with the defaults listed on [`Builder`].
     pub fn builder() -> Builder {
         Builder::default()
     }
 
-    /// Whether a record at `level` would be accepted (one relaxed load).
+    /// Whether a record at `level` may be accepted for some target (one
+    /// relaxed load): without target directives, whether it is accepted.
     #[inline]
     pub fn enabled(&self, level: Level) -> bool {
         self.shared.enabled(level)
     }
 
-    /// The minimum level accepted.
+    /// Whether a record at `level` for `target` is accepted. With target
+    /// directives this matches `target` against their prefixes; the macros
+    /// use [`Logger::enabled_at`] instead.
+    #[inline]
+    pub fn enabled_for(&self, level: Level, target: &str) -> bool {
+        self.shared.enabled_for(level, target)
+    }
+
+    /// [`Logger::enabled_for`] with a call site's cached decision: two
+    /// loads and a compare once cached. `target` must be the same on every
+    /// call with `cache` (see [`CallsiteCache`]).
+    #[inline]
+    pub fn enabled_at(&self, level: Level, target: &str, cache: &CallsiteCache) -> bool {
+        self.shared.enabled_at(level, target, cache)
+    }
+
+    /// The default level: the minimum level of targets no directive names.
     pub fn level(&self) -> Level {
-        Level::from_u8(self.shared.hot.level.load(Ordering::Relaxed)).unwrap_or(Level::Error)
+        self.shared.filter.default_level()
     }
 
-    /// Changes the minimum level accepted, for every handle of this logger.
-    /// It never goes below the lowest level any sink takes (a record no
-    /// sink wants is not accepted, rather than accepted and lost).
+    /// Changes the default level, for every handle of this logger and
+    /// every front end (the macros, `log::max_level()` when this logger is
+    /// the global one, `tracing` callsites).
+    ///
+    /// Target directives given to [`Builder::filter`] stay: `set_level`
+    /// replaces the bare level of the directives (`info` in
+    /// `info,hyper=off`), so `hyper` stays off and a target set to `debug`
+    /// keeps `debug`. The level never goes below the lowest level any sink
+    /// takes (a record no sink wants is not accepted, rather than accepted
+    /// and lost).
     pub fn set_level(&self, level: Level) {
-        let level = level.max(self.shared.level_floor);
-        self.shared.hot.level.store(level as u8, Ordering::Relaxed);
+        let sh = &self.shared;
+        sh.filter.set_default(level, &sh.hot.level);
+        sh.front_ends.filter_changed(sh);
     }
 
-    /// Logs one record through the calling thread's producer.
+    /// Logs one record through the calling thread's producer, if
+    /// [`Logger::enabled_for`] accepts it.
     #[inline]
     pub fn log(&self, level: Level, target: &str, args: fmt::Arguments<'_>) {
-        if self.shared.enabled(level) {
+        if self.shared.enabled_for(level, target) {
             self.with_producer(|p| p.log_enabled(level, target, args));
         }
     }
 
     /// Logs one record with structured fields through the calling thread's
-    /// producer (what `info!(logger, key = value; "msg")` calls).
+    /// producer, if [`Logger::enabled_for`] accepts it.
     #[inline]
     pub fn log_fields(
         &self,
@@ -90,9 +171,74 @@ impl Logger {
         fields: &[Field<'_>],
         args: fmt::Arguments<'_>,
     ) {
-        if self.shared.enabled(level) {
+        if self.shared.enabled_for(level, target) {
             self.with_producer(|p| p.log_fields_enabled(level, target, fields, args));
         }
+    }
+
+    /// Whether a call at `cs` is accepted: its cached decision when the
+    /// call site names its target, else a match of `target` (the macros).
+    #[doc(hidden)]
+    #[inline]
+    pub fn __enabled_at_site(&self, level: Level, cs: &'static CallSite, target: &str) -> bool {
+        match cs.target {
+            Some(t) => self.shared.enabled_at(level, t, &cs.filter),
+            None => self.shared.enabled_for(level, target),
+        }
+    }
+
+    /// A deferred call (what the macros expand to, after the level check).
+    #[doc(hidden)]
+    #[inline]
+    pub fn __log_deferred<A: EncodeArgs>(
+        &self,
+        cs: &'static CallSite,
+        level: Level,
+        target: &str,
+        args: A,
+    ) {
+        self.with_producer(|p| p.__log_deferred(cs, level, target, args));
+    }
+
+    /// [`Logger::log`] after the level check (the macros' fallback).
+    #[doc(hidden)]
+    #[inline]
+    pub fn __log_args(&self, level: Level, target: &str, args: fmt::Arguments<'_>) {
+        self.with_producer(|p| p.log_enabled(level, target, args));
+    }
+
+    /// [`Logger::log_fields`] after the level check (the macros).
+    #[doc(hidden)]
+    #[inline]
+    pub fn __log_fields(
+        &self,
+        level: Level,
+        target: &str,
+        fields: &[Field<'_>],
+        args: fmt::Arguments<'_>,
+    ) {
+        self.with_producer(|p| p.log_fields_enabled(level, target, fields, args));
+    }
+
+    /// Logs one record whose payload `encode` writes into the thread's
+    /// buffer (cleared first), after the front end checked the filter.
+    #[inline]
+    pub(crate) fn log_encoded(
+        &self,
+        kind: RecordKind,
+        level: Level,
+        target: &str,
+        encode: impl FnOnce(&mut Vec<u8>),
+    ) {
+        self.with_producer(|p| p.log_encoded(kind, level, target, encode));
+    }
+
+    /// Logs one record whose payload is `payload` as given, after the
+    /// front end checked the filter.
+    #[inline]
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub(crate) fn log_bytes(&self, kind: RecordKind, level: Level, target: &str, payload: &[u8]) {
+        self.with_producer(|p| p.log_bytes(kind, level, target, payload));
     }
 
     /// Runs `f` on this thread's producer for this logger, registering one
@@ -147,7 +293,9 @@ impl Logger {
     /// been handed to the kernel (or counted dropped).
     ///
     /// Returns [`FlushError::Io`] when batches failed since the previous
-    /// flush returned, and [`FlushError::ShutDown`] after shutdown.
+    /// flush returned, and [`FlushError::ShutDown`] after shutdown. In
+    /// sync mode, a sink that flushes its own logger from inside its write
+    /// gets [`FlushError::OnWriterThread`] at once.
     pub fn flush(&self) -> Result<(), FlushError> {
         self.flush_inner(None)
     }
@@ -171,26 +319,90 @@ impl Logger {
             if sh.is_closed() {
                 return Err(FlushError::ShutDown);
             }
-            w.sync(sh);
+            if w.sync(sh).is_err() {
+                return Err(FlushError::OnWriterThread);
+            }
             return self.io_result();
         }
         let f = &sh.flush;
-        self.wait_ticket(&f.sync_requested, &f.sync_done, None)
+        self.wait_ticket(&f.sync_requested, &f.sync_done, None)?;
+        self.io_result()
+    }
+
+    /// Makes every file sink close its file and open its path again
+    /// (creating it if it was renamed away or deleted), between two
+    /// batches, after every batch in flight to the old files completed.
+    /// Returns once done: records logged before the call are in the files
+    /// open until now, records logged after it returns go to the reopened
+    /// ones. For rename-style rotation: rename the file, then reopen.
+    ///
+    /// A sink that rotates on its own (`RollingFileSink`) is left alone.
+    /// A sink that cannot open its path keeps writing to its old file;
+    /// the call then returns [`ReopenError::Failed`] naming the path and
+    /// the reason (each failure also counts in `Stats::errors`).
+    /// [`crate::Builder::reopen_on_signal`] does the same on a signal.
+    ///
+    /// ```
+    /// # use uringlog::{Logger, MemorySink};
+    /// # let (sink, _) = MemorySink::new(); // a FileSink in real use
+    /// let (logger, guard) = Logger::builder().sink(sink).build()?;
+    /// uringlog::info!(logger, "goes to the file about to be renamed");
+    /// // std::fs::rename("app.log", "app.log.1")?;
+    /// logger.reopen()?;
+    /// uringlog::info!(logger, "goes to a new app.log");
+    /// # guard.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reopen(&self) -> Result<(), ReopenError> {
+        let sh = &self.shared;
+        let f = &sh.flush;
+        let me = std::thread::current().id();
+        if sh.writer_thread.get().is_some_and(|w| w.id() == me) {
+            return Err(ReopenError::OnWriterThread);
+        }
+        let before = f.reopen_failed.load(Ordering::Acquire);
+        match &self.sync_writer {
+            Some(_) if sh.is_closed() => return Err(ReopenError::ShutDown),
+            Some(w) => w.reopen(sh)?,
+            None => {
+                // Timeouts are impossible without one; any error is ShutDown.
+                if self
+                    .wait_ticket(&f.reopen_requested, &f.reopen_done, None)
+                    .is_err()
+                {
+                    return Err(ReopenError::ShutDown);
+                }
+            }
+        }
+        // Acquire: pairs with the writer's Release in `ack`.
+        let failed = f.reopen_failed.load(Ordering::Acquire) - before;
+        if failed == 0 {
+            return Ok(());
+        }
+        let last = lock(&sh.recent_errors).last_error.clone();
+        Err(ReopenError::Failed {
+            sinks: failed,
+            last,
+        })
     }
 
     fn flush_inner(&self, timeout: Option<Duration>) -> Result<(), FlushError> {
         let sh = &self.shared;
-        if self.sync_writer.is_some() {
-            return if sh.is_closed() {
-                Err(FlushError::ShutDown)
-            } else {
-                self.io_result()
-            };
+        if let Some(w) = &self.sync_writer {
+            if sh.is_closed() {
+                return Err(FlushError::ShutDown);
+            }
+            if w.flush(sh).is_err() {
+                return Err(FlushError::OnWriterThread);
+            }
+            return self.io_result();
         }
-        self.wait_ticket(&sh.flush.requested, &sh.flush.done, timeout)
+        self.wait_ticket(&sh.flush.requested, &sh.flush.done, timeout)?;
+        self.io_result()
     }
 
-    /// Takes a ticket from `requested` and waits until `done` reaches it.
+    /// Takes a ticket from `requested` and waits until `done` reaches it
+    /// (`ShutDown` or `Timeout` when it does not).
     fn wait_ticket(
         &self,
         requested: &AtomicU64,
@@ -206,7 +418,7 @@ impl Logger {
         // committed before is visible to the writer's next read.
         let ticket = requested.fetch_add(1, Ordering::SeqCst) + 1;
         sh.wake_writer();
-        let deadline = timeout.map(|t| Instant::now() + t);
+        let deadline = timeout.map(|t| deadline_after(Instant::now(), t));
         if !sh.flush.wait(done, ticket, &sh.writer_done, deadline) {
             if sh.writer_done.load(Ordering::Acquire) {
                 return Err(FlushError::ShutDown);
@@ -215,7 +427,7 @@ impl Logger {
                 timeout_ms: timeout.unwrap_or_default().as_millis() as u64,
             });
         }
-        self.io_result()
+        Ok(())
     }
 
     /// `Err(Io)` when batches failed since the previous flush returned.
@@ -224,7 +436,7 @@ impl Logger {
         let now = sh.counters.errors.load(Ordering::Relaxed);
         let before = sh.flush.errors_seen.swap(now, Ordering::Relaxed);
         if now > before {
-            let last = lock(&sh.recent_errors).back().cloned().unwrap_or_default();
+            let last = lock(&sh.recent_errors).last_error.clone();
             return Err(FlushError::Io {
                 failed_batches: now - before,
                 last,
@@ -263,9 +475,15 @@ impl Logger {
         self.shared.wake.counts()
     }
 
-    /// The most recent I/O error descriptions (oldest first, at most 32).
+    /// The most recent I/O error descriptions (oldest first, at most 32),
+    /// with the notices of sinks that lost nothing (a connection lost or
+    /// re-established), which are not counted in `Stats::errors`.
     pub fn recent_errors(&self) -> Vec<String> {
-        lock(&self.shared.recent_errors).iter().cloned().collect()
+        lock(&self.shared.recent_errors)
+            .list
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// Whether shutdown has begun; records logged now are counted dropped.

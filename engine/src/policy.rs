@@ -33,6 +33,57 @@ pub enum Mode {
     Sync,
 }
 
+/// Where a message is formatted: by the writer from the arguments (the
+/// default), or by the caller.
+///
+/// ```
+/// use uringlog::{Formatting, Logger, MemorySink};
+/// let (sink, out) = MemorySink::new();
+/// let (logger, guard) = Logger::builder()
+///     .sink(sink)
+///     .formatting(Formatting::Caller)
+///     .build()?;
+/// uringlog::info!(logger, "x={:>4}", 7);
+/// logger.flush()?;
+/// assert!(out.text().ends_with("x=   7\n"));
+/// # drop(guard);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Formatting {
+    /// The macros copy integers, floats, `bool`, `char`, strings and byte
+    /// slices into the record in binary and the writer formats the message;
+    /// other types are formatted by the caller. Records refer to the log
+    /// statement's static metadata by address, so they mean something only
+    /// inside this process.
+    #[default]
+    Deferred,
+    /// Every message is formatted by the caller and records carry text
+    /// only: for records that must be readable outside this process (or
+    /// after it is gone). Output is the same bytes either way.
+    Caller,
+}
+
+/// When a producer's ring gets its memory.
+///
+/// A ring's pages are mapped by the kernel on first write; a record that
+/// touches a new page waits for that (a minor fault, a few microseconds
+/// on a virtual machine), once per page during the ring's first lap.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Prefault {
+    /// Map the whole ring when the thread registers (its first log call):
+    /// one `madvise(MADV_POPULATE_WRITE)`, so no later call faults. Each
+    /// thread that logs costs its full ring in resident memory.
+    #[default]
+    Ring,
+    /// Map pages as records first reach them: memory follows use (a
+    /// thread that logs once costs a page or two), at the price of a fault
+    /// in the calls that cross into a new page during the first lap.
+    Lazy,
+}
+
 /// Which kernel interface the writer uses for file writes.
 ///
 /// The environment variable `URINGLOG_BACKEND=pwrite|io_uring|auto`

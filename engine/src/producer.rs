@@ -1,32 +1,48 @@
 //! `Producer`: one thread's writing end of its logger.
 //!
-//! A log call: level check (one relaxed load), the raw clock, the message
-//! formatted by `core::fmt` into a reused buffer (or taken as is when it has
-//! no arguments), then one reserve/copy/commit into the ring. No allocation
-//! once the buffer has grown to the message size, no lock, no syscall —
-//! except waking a parked writer, and parking when `Block` finds the ring full.
+//! A log call through the macros (see `deferred`): the raw clock, then one
+//! reserve/write/commit into the ring — header, the call site's address and
+//! the arguments in binary, written straight into the reserved bytes. Only
+//! arguments of types the engine does not copy (user `Display`/`Debug`) are
+//! formatted, into a reused buffer, before. A pre-formatted call
+//! ([`Producer::log`], the `log` facade, fields) formats the message with
+//! `core::fmt` into that buffer and copies it into the ring.
+//!
+//! No allocation once the buffers have grown, no lock, no syscall — except
+//! waking a sleeping writer, and sleeping when `Block` finds the ring full.
+//! Every record committed to a ring is followed by one
+//! [`Shared::wake_writer`] (the wake protocol, `crate::wake`): a compiler
+//! fence and one relaxed load while the writer is awake.
 
+use crate::callsite::CallSite;
+use crate::deferred::encode::{Cursor, EncodeArgs, PreBuf};
+use crate::deferred::CALLSITE_LEN;
 use crate::field::{encode_payload, Field};
+use crate::filter::CallsiteCache;
 use crate::level::Level;
-use crate::policy::Policy;
-use crate::record::{truncate_str, Header, RecordKind, MAX_TARGET_LEN};
-use crate::ring::{new_ring, ByteProducer, RingWriter};
+use crate::policy::{Formatting, Policy, Prefault};
+use crate::record::{truncate_str, Header, RecordKind, HEADER_LEN, MAX_TARGET_LEN};
+use crate::ring::{
+    byte_ring, overwrite_reader, overwrite_ring, ByteProducer, OverwriteProducer, RingReader,
+};
 use crate::shared::{lock, RingHandoff, RingShared, Shared};
 use crate::stats::bump;
 use crate::sync_mode::{SyncRecord, SyncWriter};
 use std::fmt;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// The formatting buffer is released after a message larger than this
+/// The formatting buffers are released after a message larger than this
 /// (or than the ring), so one huge message does not pin memory for the
 /// thread's life.
 const SCRATCH_KEEP_BYTES: usize = 64 * 1024;
 
 /// Where a producer's records go.
 enum Route {
-    /// Its ring, drained by the writer.
-    Ring(RingWriter),
+    /// Its lossless ring (`Block`, `DropNewest`), drained by the writer.
+    Lossless(ByteProducer),
+    /// Its overwriting ring (`DropOldest`), drained by the writer.
+    Overwrite(OverwriteProducer),
     /// Sync mode: the caller writes.
     Sync(Arc<SyncWriter>),
     /// Registered after shutdown: every record is counted dropped.
@@ -63,11 +79,17 @@ const _: () = assert!(BLOCK_SPINS > 0 && BLOCK_YIELDS > 0);
 /// order they were logged. It may move between threads but is not shared.
 pub struct Producer {
     /// Where records go.
-    ring: Route,
+    route: Route,
+    /// Whether deferred records may go straight into a lossless ring
+    /// (`Formatting::Deferred`); else they take the slow path.
+    direct: bool,
     ring_shared: Arc<RingShared>,
     pub(crate) shared: Arc<Shared>,
-    /// Reused formatting buffer; grows to the largest message seen.
+    /// Reused formatting buffer: a pre-formatted message, a fields
+    /// payload, or a deferred call's caller-formatted arguments.
     scratch: Vec<u8>,
+    /// Reused buffer for a deferred payload built off the fast path.
+    encoded: Vec<u8>,
 }
 
 impl fmt::Debug for Producer {
@@ -90,45 +112,63 @@ impl Producer {
         reg.live.push(ring_shared.clone());
         // Checked under the registry lock, which the writer's close also
         // takes: a ring registered after it would never be drained.
-        let ring = if let Some(w) = sync_writer {
+        let route = if let Some(w) = sync_writer {
             Route::Sync(w.clone())
         } else if shared.is_closed() {
             Route::Closed
         } else {
-            let (w, r) = new_ring(shared.ring_capacity, shared.policy == Policy::DropOldest);
+            let (w, reader) = new_route(shared);
             reg.pending.push(RingHandoff {
-                reader: r,
+                reader,
                 shared: ring_shared.clone(),
             });
             // Release: the writer's acquire load of `new_rings` then sees the
             // pushed ring (the mutex orders it too; this makes the flag exact).
             shared.new_rings.store(true, Ordering::Release);
-            Route::Ring(w)
+            w
         };
         drop(reg);
         Producer {
-            ring,
+            direct: shared.calls.formatting == Formatting::Deferred,
+            route,
             ring_shared,
             shared: shared.clone(),
             scratch: Vec::new(),
+            encoded: Vec::new(),
         }
     }
 
-    /// Whether a record at `level` would be accepted.
+    /// Whether a record at `level` may be accepted for some target; see
+    /// [`Logger::enabled`](crate::Logger::enabled).
     #[inline]
     pub fn enabled(&self, level: Level) -> bool {
         self.shared.enabled(level)
     }
 
-    /// Logs one record (the macros call this after checking `enabled`).
+    /// Whether a record at `level` for `target` is accepted; see
+    /// [`Logger::enabled_for`](crate::Logger::enabled_for).
+    #[inline]
+    pub fn enabled_for(&self, level: Level, target: &str) -> bool {
+        self.shared.enabled_for(level, target)
+    }
+
+    /// [`Producer::enabled_for`] with a call site's cached decision; see
+    /// [`Logger::enabled_at`](crate::Logger::enabled_at).
+    #[inline]
+    pub fn enabled_at(&self, level: Level, target: &str, cache: &CallsiteCache) -> bool {
+        self.shared.enabled_at(level, target, cache)
+    }
+
+    /// Logs one record, if [`Producer::enabled_for`] accepts it.
     #[inline]
     pub fn log(&mut self, level: Level, target: &str, args: fmt::Arguments<'_>) {
-        if self.shared.enabled(level) {
+        if self.shared.enabled_for(level, target) {
             self.log_enabled(level, target, args);
         }
     }
 
-    /// Logs one record with structured fields (the macros' `key = value; "msg"` form).
+    /// Logs one record with structured fields (the macros' `key = value;
+    /// "msg"` form), if [`Producer::enabled_for`] accepts it.
     #[inline]
     pub fn log_fields(
         &mut self,
@@ -137,20 +177,86 @@ impl Producer {
         fields: &[Field<'_>],
         args: fmt::Arguments<'_>,
     ) {
-        if self.shared.enabled(level) {
+        if self.shared.enabled_for(level, target) {
             self.log_fields_enabled(level, target, fields, args);
         }
+    }
+
+    /// Whether a call at `cs` is accepted; see
+    /// [`Logger::__enabled_at_site`](crate::Logger::__enabled_at_site).
+    #[doc(hidden)]
+    #[inline]
+    pub fn __enabled_at_site(&self, level: Level, cs: &'static CallSite, target: &str) -> bool {
+        match cs.target {
+            Some(t) => self.shared.enabled_at(level, t, &cs.filter),
+            None => self.shared.enabled_for(level, target),
+        }
+    }
+
+    /// [`Producer::log`] after the level check (the macros' fallback).
+    #[doc(hidden)]
+    #[inline]
+    pub fn __log_args(&mut self, level: Level, target: &str, args: fmt::Arguments<'_>) {
+        self.log_enabled(level, target, args);
+    }
+
+    /// [`Producer::log_fields`] after the level check (the macros).
+    #[doc(hidden)]
+    #[inline]
+    pub fn __log_fields(
+        &mut self,
+        level: Level,
+        target: &str,
+        fields: &[Field<'_>],
+        args: fmt::Arguments<'_>,
+    ) {
+        self.log_fields_enabled(level, target, fields, args);
+    }
+
+    /// Logs a record of `kind` whose payload `encode` writes into the
+    /// scratch buffer (cleared first), after the filter accepted it.
+    #[inline]
+    pub(crate) fn log_encoded(
+        &mut self,
+        kind: RecordKind,
+        level: Level,
+        target: &str,
+        encode: impl FnOnce(&mut Vec<u8>),
+    ) {
+        let clock = self.shared.clock.now_raw();
+        self.scratch.clear();
+        encode(&mut self.scratch);
+        if self.admit() {
+            self.commit(kind, level, clock, target, Payload::Scratch);
+        }
+    }
+
+    /// Logs a record of `kind` whose payload is `payload` as given, after
+    /// the filter accepted it (no copy but into the ring).
+    #[inline]
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub(crate) fn log_bytes(
+        &mut self,
+        kind: RecordKind,
+        level: Level,
+        target: &str,
+        payload: &[u8],
+    ) {
+        if !self.admit() {
+            return;
+        }
+        let clock = self.shared.clock.now_raw();
+        self.commit(kind, level, clock, target, Payload::Borrowed(payload));
     }
 
     /// Logs a record that already passed the level filter.
     #[inline]
     pub(crate) fn log_enabled(&mut self, level: Level, target: &str, args: fmt::Arguments<'_>) {
-        if !self.admit() {
-            return;
-        }
         let clock = self.shared.clock.now_raw();
+        // User code (`Display`) runs before the call is counted: one that
+        // panics leaves the books as if the call had not been made.
         let payload = match args.as_str() {
-            Some(s) => Payload::Static(s.as_bytes()),
+            Some(s) => Payload::Borrowed(s.as_bytes()),
             None => {
                 self.scratch.clear();
                 let cap = self.shared.ring_capacity;
@@ -158,7 +264,9 @@ impl Producer {
                 Payload::Scratch
             }
         };
-        self.commit(RecordKind::Text, level, clock, target, payload);
+        if self.admit() {
+            self.commit(RecordKind::Text, level, clock, target, payload);
+        }
     }
 
     /// [`Producer::log_fields`] after the level filter: message and fields
@@ -171,12 +279,157 @@ impl Producer {
         fields: &[Field<'_>],
         args: fmt::Arguments<'_>,
     ) {
+        let clock = self.shared.clock.now_raw();
+        encode_payload(&mut self.scratch, args, fields);
+        if self.admit() {
+            self.commit(RecordKind::Fields, level, clock, target, Payload::Scratch);
+        }
+    }
+
+    /// A deferred call (what the macros expand to, after the level check):
+    /// the arguments go into the record in binary, the writer formats.
+    #[doc(hidden)]
+    #[inline]
+    pub fn __log_deferred<A: EncodeArgs>(
+        &mut self,
+        cs: &'static CallSite,
+        level: Level,
+        target: &str,
+        args: A,
+    ) {
+        // 1. Count the call before any user code (a `Display`) runs.
         if !self.admit() {
             return;
         }
+        // 2. Size the values; arguments of other types are formatted now.
+        let values_len = if A::PREFORMATS {
+            self.preformat(&args)
+        } else {
+            args.measure(&mut PreBuf {
+                buf: &mut self.scratch,
+                cap: 0,
+            })
+        };
         let clock = self.shared.clock.now_raw();
-        encode_payload(&mut self.scratch, args, fields);
-        self.commit(RecordKind::Fields, level, clock, target, Payload::Scratch);
+        let target = truncate_str(target, MAX_TARGET_LEN);
+        let len = HEADER_LEN + target.len() + CALLSITE_LEN + values_len;
+        // 3. Straight into the reserved ring bytes, when they are contiguous.
+        if self.direct {
+            if let Route::Lossless(ring) = &mut self.route {
+                if let Some(mut r) = ring.reserve(len) {
+                    if let Some(buf) = r.contiguous() {
+                        let header = Header::new(
+                            RecordKind::Deferred,
+                            level,
+                            clock,
+                            target.len(),
+                            CALLSITE_LEN + values_len,
+                        );
+                        let mut c = Cursor::new(buf);
+                        // SAFETY: `len` bytes were reserved: the header,
+                        // the target, the address and `values_len`, which
+                        // `EncodeArgs` promises `encode` writes.
+                        unsafe {
+                            c.put(&header.encode());
+                            c.put(target.as_bytes());
+                            c.put(&callsite_addr(cs));
+                        }
+                        args.encode(&mut c, &mut &self.scratch[..]);
+                        if c.written() == len {
+                            // SAFETY: the cursor wrote all `len` reserved bytes.
+                            unsafe { r.commit() };
+                            return self.shared.wake_writer();
+                        }
+                        // A mismatch between the passes (a bug): nothing is
+                        // committed, the record is counted dropped.
+                        debug_assert!(false, "deferred record size mismatch");
+                        return bump(&self.ring_shared.counters.dropped);
+                    }
+                }
+            }
+        }
+        self.deferred_slow(cs, level, clock, target, &args, values_len);
+    }
+
+    /// Formats the arguments that travel as text; the books stay balanced
+    /// if a `Display` panics (the call, already counted, is counted dropped).
+    #[cold]
+    #[inline(never)]
+    fn preformat<A: EncodeArgs>(&mut self, args: &A) -> usize {
+        struct DropOnUnwind<'a>(&'a AtomicU64);
+        impl Drop for DropOnUnwind<'_> {
+            fn drop(&mut self) {
+                bump(self.0);
+            }
+        }
+        let guard = DropOnUnwind(&self.ring_shared.counters.dropped);
+        self.scratch.clear();
+        let len = args.measure(&mut PreBuf {
+            buf: &mut self.scratch,
+            cap: self.shared.ring_capacity,
+        });
+        std::mem::forget(guard);
+        len
+    }
+
+    /// A deferred call that cannot go straight into the ring: the ring is
+    /// full or wraps here, the record is larger than the ring, sync mode,
+    /// `DropOldest`, or `Formatting::Caller`. The payload is encoded into a
+    /// buffer first, and rendered to text here when the logger wants it so
+    /// or when only text could fit the ring.
+    #[cold]
+    #[inline(never)]
+    fn deferred_slow<A: EncodeArgs>(
+        &mut self,
+        cs: &'static CallSite,
+        level: Level,
+        clock: u64,
+        target: &str,
+        args: &A,
+        values_len: usize,
+    ) {
+        let payload_len = CALLSITE_LEN + values_len;
+        let len = HEADER_LEN + target.len() + payload_len;
+        self.encoded.clear();
+        self.encoded.reserve(payload_len);
+        let mut c = Cursor::new(&mut self.encoded.spare_capacity_mut()[..payload_len]);
+        // SAFETY: `payload_len` bytes: the address and `values_len`, which
+        // `EncodeArgs` promises `encode` writes.
+        unsafe { c.put(&callsite_addr(cs)) };
+        args.encode(&mut c, &mut &self.scratch[..]);
+        if c.written() != payload_len {
+            debug_assert!(false, "deferred record size mismatch");
+            return bump(&self.ring_shared.counters.dropped);
+        }
+        // SAFETY: the cursor initialised all `payload_len` bytes (checked
+        // just above), within the capacity reserved before.
+        unsafe { self.encoded.set_len(payload_len) };
+        let in_caller = match self.route {
+            Route::Sync(_) | Route::Closed => false,
+            // A record too large for the ring in binary may still fit as
+            // text (`{:.3}` of a long string): "oversized" always means
+            // the formatted message does not fit.
+            _ => !self.direct || len > self.max_record_len(),
+        };
+        if in_caller {
+            // Render the message here; the record carries text only.
+            self.scratch.clear();
+            if !crate::deferred::render::render_payload(&mut self.scratch, &self.encoded) {
+                return bump(&self.ring_shared.counters.dropped);
+            }
+            let target = cs.target.unwrap_or(target);
+            return self.commit(RecordKind::Text, level, clock, target, Payload::Scratch);
+        }
+        self.commit(RecordKind::Deferred, level, clock, target, Payload::Encoded);
+    }
+
+    /// The largest framed record this producer's ring takes.
+    fn max_record_len(&self) -> usize {
+        match &self.route {
+            Route::Lossless(r) => r.capacity(),
+            Route::Overwrite(r) => r.max_record_len(),
+            Route::Sync(_) | Route::Closed => usize::MAX,
+        }
     }
 
     /// Counts the call; false (and counted dropped) after shutdown.
@@ -192,27 +445,34 @@ impl Producer {
     }
 
     /// Pushes one record into the ring (or writes it, in sync mode).
-    #[inline]
     fn commit(
         &mut self,
         kind: RecordKind,
         level: Level,
         clock: u64,
         target: &str,
-        payload: Payload,
+        payload: Payload<'_>,
     ) {
         let counters = &self.ring_shared.counters;
         let msg: &[u8] = match payload {
-            Payload::Static(s) => s,
+            Payload::Borrowed(s) => s,
             Payload::Scratch => &self.scratch,
+            Payload::Encoded => &self.encoded,
         };
         let target = truncate_str(target, MAX_TARGET_LEN);
-        let ring = match &mut self.ring {
-            Route::Ring(ring) => ring,
-            Route::Closed => {
-                bump(&counters.dropped);
-                return;
+        let header = Header::new(kind, level, clock, target.len(), msg.len());
+        let len = header.len as usize;
+        let parts = [&header.encode()[..], target.as_bytes(), msg];
+        let pushed = match &mut self.route {
+            Route::Lossless(ring) if len <= ring.capacity() => {
+                push_lossless(ring, &self.ring_shared, &self.shared, &parts, len)
             }
+            Route::Overwrite(ring) if len <= ring.max_record_len() => {
+                ring.push(&parts);
+                Push::Done
+            }
+            Route::Lossless(_) | Route::Overwrite(_) => Push::Oversized,
+            Route::Closed => Push::Discarded,
             Route::Sync(w) => {
                 let r = SyncRecord {
                     kind,
@@ -223,26 +483,29 @@ impl Producer {
                     payload: msg,
                 };
                 w.write(&self.shared, counters, r);
-                return;
+                Push::Written
             }
         };
-        let header = Header::new(kind, level, clock, target.len(), msg.len());
-        let len = header.len as usize;
-        let parts = [&header.encode()[..], target.as_bytes(), msg];
-        let pushed = match ring {
-            _ if len > ring.max_record_len() => Push::Oversized,
-            RingWriter::Lossless(ring) => {
-                push_lossless(ring, &self.ring_shared, &self.shared, &parts, len)
-            }
-            RingWriter::Overwrite(ring) => {
-                ring.push(&parts);
-                Push::Done
-            }
-        };
+        self.pushed_outcome(pushed);
+        let keep = SCRATCH_KEEP_BYTES.max(self.shared.ring_capacity);
+        if self.scratch.capacity() > keep {
+            self.scratch = Vec::new();
+        }
+        if self.encoded.capacity() > keep {
+            self.encoded = Vec::new();
+        }
+    }
+
+    /// Accounts what became of a record; wakes the writer after a commit.
+    fn pushed_outcome(&mut self, pushed: Push) {
+        let counters = &self.ring_shared.counters;
         match pushed {
             Push::Done => self.shared.wake_writer(),
+            Push::Written => {}
+            Push::Discarded => bump(&counters.dropped),
             Push::Refused => {
                 bump(&counters.dropped);
+                // The ring is full: a sleeping writer is needed now.
                 self.shared.wake_writer();
             }
             Push::Oversized => {
@@ -250,15 +513,35 @@ impl Producer {
                 bump(&counters.oversized);
             }
         }
-        if self.scratch.capacity() > SCRATCH_KEEP_BYTES.max(self.shared.ring_capacity) {
-            self.scratch = Vec::new();
-        }
+    }
+}
+
+/// A call site's address as stored in a deferred record.
+#[inline(always)]
+fn callsite_addr(cs: &'static CallSite) -> [u8; CALLSITE_LEN] {
+    (cs as *const CallSite as usize as u64).to_le_bytes()
+}
+
+/// A new ring for the logger's policy: the producer's route and the
+/// writer's end.
+fn new_route(shared: &Shared) -> (Route, RingReader) {
+    let capacity = shared.ring_capacity;
+    if shared.policy == Policy::DropOldest {
+        let (p, c) = overwrite_ring(capacity);
+        (Route::Overwrite(p), overwrite_reader(c))
+    } else {
+        let (p, c) = byte_ring(capacity, shared.calls.prefault == Prefault::Ring);
+        (Route::Lossless(p), RingReader::Lossless(c))
     }
 }
 
 /// What became of a record offered to a ring.
 enum Push {
     Done,
+    /// Written by the caller (sync mode), accounted by the sync writer.
+    Written,
+    /// No ring (registered after shutdown).
+    Discarded,
     /// Refused by the policy (`DropNewest` full, or shutdown while blocked).
     Refused,
     /// Larger than the ring can ever hold.
@@ -284,19 +567,24 @@ fn push_lossless(
     }
 }
 
-/// Where a record's payload is: a static message, or the scratch buffer.
+/// Where a record's payload is: a static message, or one of the buffers.
 #[derive(Clone, Copy)]
-enum Payload {
-    Static(&'static [u8]),
+enum Payload<'a> {
+    Borrowed(&'a [u8]),
     Scratch,
+    Encoded,
 }
 
 impl Drop for Producer {
     fn drop(&mut self) {
-        match std::mem::replace(&mut self.ring, Route::Closed) {
-            // The writer retires the ring once drained: abandon it first,
-            // then wake the writer so it notices.
-            Route::Ring(ring) => {
+        match std::mem::replace(&mut self.route, Route::Closed) {
+            // The writer retires a ring once drained: abandon it first,
+            // then wake the writer so it notices at once.
+            Route::Lossless(ring) => {
+                drop(ring);
+                self.shared.wake_writer();
+            }
+            Route::Overwrite(ring) => {
                 drop(ring);
                 self.shared.wake_writer();
             }

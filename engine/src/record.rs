@@ -14,9 +14,10 @@
 //! ..      ..    payload     len - 16 - target_len bytes, interpreted by kind
 //! ```
 //!
-//! `kind` leaves room for payloads other than a pre-formatted message (binary
-//! arguments formatted on the writer, structured fields) without changing the
-//! header. A record is written into the ring in one reserve/commit, so the
+//! `kind` says how to read the payload: a pre-formatted message, a message
+//! with structured fields, or a deferred record (a call site and binary
+//! arguments the writer formats; `target_len` is 0 when the call site holds
+//! the target). A record is written into the ring in one reserve/commit, so the
 //! consumer only ever sees whole records; it may straddle the ring's wrap
 //! point, which is why decoding works on a pair of slices.
 
@@ -35,6 +36,15 @@ pub(crate) enum RecordKind {
     Text = 1,
     /// The payload is the message followed by structured fields (see `field`).
     Fields = 2,
+    /// The payload is a call site and binary arguments; the writer renders
+    /// the message (see `deferred`).
+    Deferred = 3,
+    /// A line formatted by the caller (`tracing`'s fmt layer through
+    /// `make_writer`): written as is, whatever the sink's format.
+    Raw = 4,
+    /// The message, structured fields and the span scope they were logged
+    /// in (the `tracing` layer; see `field::split_scoped`).
+    Scoped = 5,
 }
 
 impl RecordKind {
@@ -42,6 +52,9 @@ impl RecordKind {
         match v {
             1 => Some(RecordKind::Text),
             2 => Some(RecordKind::Fields),
+            3 => Some(RecordKind::Deferred),
+            4 => Some(RecordKind::Raw),
+            5 => Some(RecordKind::Scoped),
             _ => None,
         }
     }
@@ -236,8 +249,14 @@ impl<'a> Frames<'a> {
         if rest < HEADER_LEN {
             return Some(Err(FrameError::Truncated));
         }
-        let mut h = [0u8; HEADER_LEN];
-        self.bytes.slice(self.pos, HEADER_LEN).copy_to(&mut h);
+        let h: [u8; HEADER_LEN] = match self.bytes.first.get(self.pos..self.pos + HEADER_LEN) {
+            Some(s) => s.try_into().unwrap_or([0; HEADER_LEN]),
+            None => {
+                let mut h = [0u8; HEADER_LEN];
+                self.bytes.slice(self.pos, HEADER_LEN).copy_to(&mut h);
+                h
+            }
+        };
         let header = match Header::decode(&h) {
             Ok(h) => h,
             Err(e) => return Some(Err(e)),

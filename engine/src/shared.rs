@@ -1,16 +1,24 @@
 //! State shared by a logger's handles, its producers and its writer.
 
 use crate::clock::Clock;
+use crate::filter::directive::Directives;
+use crate::filter::{CallsiteCache, FilterState};
 use crate::io::IoBackendInfo;
 use crate::level::Level;
-use crate::policy::{Mode, Policy};
+use crate::policy::{Formatting, Mode, Policy, Prefault};
 use crate::ring::RingReader;
+use crate::shutdown::DROP_SHUTDOWN_TIMEOUT;
 use crate::stats::{ProducerCounters, Stats, WriterCounters};
 use crate::wake::{Barrier, BarrierChoice, EventCount};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::time::Instant;
+use std::thread::Thread;
+use std::time::{Duration, Instant};
+
+/// Most of the shutdown timeout kept back from deferred sinks (see
+/// `Shared::settle_deadline`).
+const SETTLE_MARGIN: Duration = Duration::from_millis(500);
 
 /// Recent I/O error descriptions kept for [`crate::Logger::recent_errors`].
 pub(crate) const MAX_RECENT_ERRORS: usize = 32;
@@ -27,6 +35,14 @@ impl<T> std::ops::Deref for Padded<T> {
     }
 }
 
+/// `now + d`, or, when that does not fit the clock (`Duration::MAX` for
+/// "no limit"), a time about 136 years ahead that is never reached.
+pub(crate) fn deadline_after(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d)
+        .or_else(|| now.checked_add(Duration::from_secs(u32::MAX as u64)))
+        .unwrap_or(now)
+}
+
 /// Locks `m`, ignoring poisoning: every critical section here leaves its
 /// data consistent at each step, so a panic elsewhere does not corrupt it.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -36,8 +52,12 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// What producers read on every call; written rarely.
 #[derive(Debug)]
 pub(crate) struct Hot {
-    /// Minimum `Level as u8` accepted. Written by `set_level`.
+    /// The coarse threshold (`Level as u8`): records below it are refused
+    /// whatever their target. Written by `set_level`.
     pub level: AtomicU8,
+    /// Target directives exist: a record at or above `level` must also
+    /// pass its target's threshold. Fixed at build.
+    pub targets: bool,
     /// Set once when shutdown begins; producers then count records dropped.
     pub closed: AtomicBool,
 }
@@ -55,7 +75,13 @@ pub(crate) struct FlushState {
     pub sync_done: AtomicU64,
     /// `Stats::errors` as of the last flush that returned.
     pub errors_seen: AtomicU64,
-    /// Flushers wait on it for `done` or `sync_done` to reach their ticket.
+    /// Highest `Logger::reopen` ticket handed out.
+    pub reopen_requested: AtomicU64,
+    /// Highest `Logger::reopen` ticket the writer has carried out.
+    pub reopen_done: AtomicU64,
+    /// Sinks that failed to reopen, ever (a reopen call compares two reads).
+    pub reopen_failed: AtomicU64,
+    /// Flushers, syncers and reopeners wait on it for their ticket.
     pub event: EventCount,
 }
 
@@ -67,6 +93,9 @@ impl FlushState {
             sync_requested: AtomicU64::new(0),
             sync_done: AtomicU64::new(0),
             errors_seen: AtomicU64::new(0),
+            reopen_requested: AtomicU64::new(0),
+            reopen_done: AtomicU64::new(0),
+            reopen_failed: AtomicU64::new(0),
             event: EventCount::new(barrier),
         }
     }
@@ -102,7 +131,9 @@ impl FlushState {
 /// Per-ring state shared by its producer and the writer.
 #[derive(Debug)]
 pub(crate) struct RingShared {
-    pub counters: ProducerCounters,
+    /// Written by the producer on every call; on cache lines of their own,
+    /// away from what the writer reads on every drain.
+    pub counters: Padded<ProducerCounters>,
     /// A `Block` producer whose ring is full waits on it for room.
     room: EventCount,
     /// OS id (`gettid`) of the thread that registered the producer; shown
@@ -113,7 +144,7 @@ pub(crate) struct RingShared {
 impl RingShared {
     pub(crate) fn new(barrier: Barrier) -> RingShared {
         RingShared {
-            counters: ProducerCounters::default(),
+            counters: Padded::default(),
             room: EventCount::new(barrier),
             // SAFETY: gettid has no preconditions and cannot fail.
             thread_id: unsafe { libc::gettid() } as u32,
@@ -156,22 +187,57 @@ pub(crate) struct Registry {
     pub orphans: Vec<RingHandoff>,
 }
 
+/// How producers log: where messages are formatted, when rings get memory.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CallConfig {
+    pub formatting: Formatting,
+    pub prefault: Prefault,
+}
+
+/// What `Logger::recent_errors` shows: errors and sink notices, newest
+/// last, and the last error alone (for `FlushError::Io`).
+#[derive(Debug, Default)]
+pub(crate) struct RecentErrors {
+    /// At most `MAX_RECENT_ERRORS`, oldest first.
+    pub list: VecDeque<String>,
+    /// The newest description of an error (not a notice); empty before one.
+    pub last_error: String,
+}
+
+impl RecentErrors {
+    fn push(&mut self, msg: String) {
+        if self.list.len() == MAX_RECENT_ERRORS {
+            self.list.pop_front();
+        }
+        self.list.push_back(msg);
+    }
+}
+
 /// Everything behind a `Logger`.
 pub(crate) struct Shared {
     pub hot: Padded<Hot>,
-    /// The lowest level any sink takes; the logger never accepts below it,
-    /// so every accepted record has a sink.
-    pub level_floor: Level,
+    /// Default level, target directives and the lowest level any sink
+    /// takes (the logger never accepts below it, so every accepted record
+    /// has a sink).
+    pub filter: FilterState,
+    /// Which front ends must hear of a new filter (`log`, `tracing`).
+    pub front_ends: crate::front_ends::FrontEnds,
+    /// Live `Logger` handles and the guard parked until the last one goes.
+    pub lifecycle: crate::lifecycle::Lifecycle,
     pub policy: Policy,
     pub mode: Mode,
+    pub calls: CallConfig,
     pub ring_capacity: usize,
     pub clock: Clock,
     /// How notifiers and waiters of this logger pair their fences.
     pub barrier: Barrier,
     /// Which barrier, and why, for [`crate::Logger::wake_mechanism`].
     pub wake_note: String,
-    /// The writer sleeps on it; producers, flushers and shutdown notify it.
+    /// The writer sleeps on it; producers, flushers, reopen requests and
+    /// signals, and shutdown notify it.
     pub wake: Padded<EventCount>,
+    /// The writer thread, set before `build` returns.
+    pub writer_thread: OnceLock<Thread>,
     /// Set when `registry.pending` is non-empty; the writer checks it each pass.
     pub new_rings: AtomicBool,
     pub registry: Mutex<Registry>,
@@ -182,7 +248,9 @@ pub(crate) struct Shared {
     pub backend: OnceLock<IoBackendInfo>,
     /// The writer has finished (after shutdown or a crash).
     pub writer_done: AtomicBool,
-    pub recent_errors: Mutex<VecDeque<String>>,
+    pub recent_errors: Mutex<RecentErrors>,
+    /// When the shutdown in progress gives up; set before `hot.closed`.
+    pub shutdown_deadline: Mutex<Option<Instant>>,
 }
 
 impl Shared {
@@ -191,27 +259,32 @@ impl Shared {
         level_floor: Level,
         policy: Policy,
         mode: Mode,
+        calls: CallConfig,
         ring_capacity: usize,
         clock: Clock,
-        wake: BarrierChoice,
     ) -> Shared {
         let BarrierChoice {
             barrier,
             note: wake_note,
-        } = wake;
+        } = BarrierChoice::no_writer("not started");
         Shared {
             hot: Padded(Hot {
                 level: AtomicU8::new(level.max(level_floor) as u8),
+                targets: false,
                 closed: AtomicBool::new(false),
             }),
-            level_floor,
+            filter: FilterState::new(Directives::default(), level, level_floor),
+            front_ends: Default::default(),
+            lifecycle: Default::default(),
             policy,
             mode,
+            calls,
             ring_capacity,
             clock,
             barrier,
             wake_note,
             wake: Padded(EventCount::new(barrier)),
+            writer_thread: OnceLock::new(),
             new_rings: AtomicBool::new(false),
             registry: Mutex::new(Registry::default()),
             counters: Padded::default(),
@@ -219,13 +292,55 @@ impl Shared {
             flush: FlushState::new(barrier),
             backend: OnceLock::new(),
             writer_done: AtomicBool::new(false),
-            recent_errors: Mutex::new(VecDeque::new()),
+            recent_errors: Mutex::new(RecentErrors::default()),
+            shutdown_deadline: Mutex::new(None),
         }
     }
 
+    /// Sets how the writer is woken (at build, before the logger is
+    /// shared; until then plain fences).
+    pub(crate) fn with_wake(mut self, wake: BarrierChoice) -> Shared {
+        self.barrier = wake.barrier;
+        self.wake_note = wake.note;
+        self.wake = Padded(EventCount::new(wake.barrier));
+        self.flush.event = EventCount::new(wake.barrier);
+        self
+    }
+
+    /// Adds target directives (at build, before the logger is shared).
+    pub(crate) fn with_targets(mut self, targets: Directives) -> Shared {
+        let default = self.filter.default_level();
+        self.filter = FilterState::new(targets, default, self.filter.floor());
+        self.hot.0.targets = self.filter.has_targets();
+        self.hot.0.level = AtomicU8::new(self.filter.coarse() as u8);
+        self
+    }
+
+    /// Whether `level` passes the coarse threshold: a record at `level`
+    /// may be accepted for some target (one relaxed load). `Off` never is.
     #[inline]
     pub(crate) fn enabled(&self, level: Level) -> bool {
-        level as u8 >= self.hot.level.load(Ordering::Relaxed)
+        level < Level::Off && level as u8 >= self.hot.level.load(Ordering::Relaxed)
+    }
+
+    /// Whether a record at `level` for `target` is accepted (a prefix scan
+    /// when target directives exist).
+    #[inline]
+    pub(crate) fn enabled_for(&self, level: Level, target: &str) -> bool {
+        self.enabled(level) && (!self.hot.targets || level >= self.filter.threshold_now(target).1)
+    }
+
+    /// [`Shared::enabled_for`] with the call site's cached decision.
+    #[inline]
+    pub(crate) fn enabled_at(&self, level: Level, target: &str, cache: &CallsiteCache) -> bool {
+        self.enabled(level)
+            && (!self.hot.targets || self.filter.enabled_cached(level, target, cache))
+    }
+
+    /// [`Shared::enabled_for`] for a target in static memory, cached per thread.
+    #[inline]
+    pub(crate) fn enabled_static(&self, level: Level, target: &'static str) -> bool {
+        self.enabled(level) && (!self.hot.targets || self.filter.enabled_static(level, target))
     }
 
     #[inline]
@@ -234,11 +349,9 @@ impl Shared {
     }
 
     /// Wakes the writer if it sleeps, after the caller committed a record
-    /// or posted a request (flush ticket, shutdown). A fence and one load
-    /// when the writer is awake; at most one `futex` wake when it sleeps.
-    ///
-    /// Async-signal-safe (no lock, no allocation): a signal handler that
-    /// holds this `Shared` may call it to have the writer look at a flag.
+    /// or posted a request (flush or reopen ticket, shutdown). A fence and
+    /// one load when the writer is awake; at most one `futex` wake when it
+    /// sleeps.
     #[inline]
     pub(crate) fn wake_writer(&self) {
         self.wake.notify();
@@ -254,13 +367,27 @@ impl Shared {
         }
     }
 
-    /// Records an error description for `recent_errors`, keeping the newest.
+    /// How long shutdown may let deferred sinks settle: until the
+    /// shutdown deadline less a quarter of the time left (at most
+    /// `SETTLE_MARGIN`), kept for closing the sinks and answering.
+    pub(crate) fn settle_deadline(&self) -> Instant {
+        let now = Instant::now();
+        let end = lock(&self.shutdown_deadline).unwrap_or(now + DROP_SHUTDOWN_TIMEOUT);
+        let left = end.saturating_duration_since(now);
+        now + left - (left / 4).min(SETTLE_MARGIN)
+    }
+
+    /// Records the description of an error (counted in `Stats::errors`
+    /// by the caller) for `recent_errors` and as the last error.
     pub(crate) fn report_error(&self, msg: String) {
-        let mut q = lock(&self.recent_errors);
-        if q.len() == MAX_RECENT_ERRORS {
-            q.pop_front();
-        }
-        q.push_back(msg);
+        let mut r = lock(&self.recent_errors);
+        r.last_error.clone_from(&msg);
+        r.push(msg);
+    }
+
+    /// Records a sink's notice (not an error) for `recent_errors`.
+    pub(crate) fn report_notice(&self, msg: String) {
+        lock(&self.recent_errors).push(msg);
     }
 
     /// Moves a ring's counters from `live` into the retired totals, exactly

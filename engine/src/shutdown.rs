@@ -1,7 +1,7 @@
 //! `WriterGuard`: owns the writer thread; shutting down drains every ring.
 
 use crate::error::ShutdownError;
-use crate::shared::Shared;
+use crate::shared::{deadline_after, lock, Shared};
 use crate::stats::Stats;
 use crate::sync_mode::SyncWriter;
 use std::fmt;
@@ -9,22 +9,28 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long `Drop` waits for the writer to drain.
 pub const DROP_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Keeps the writer running; shut it down with [`WriterGuard::shutdown`].
+/// Decides when the writer drains and stops: [`WriterGuard::shutdown`]
+/// returns the final counters.
 ///
-/// Dropping the guard does the same with a 5 s bound, silently: it never
-/// panics and never prints. After shutdown, log calls are counted dropped.
-#[must_use = "dropping the guard shuts the writer down at once"]
+/// Dropping the guard shuts down with a 5 s bound, silently (it never
+/// panics and never prints) — once no [`Logger`](crate::Logger) handle
+/// lives. While handles live, the writer keeps running and the last handle
+/// dropped shuts it down the same way, so `let (logger, _) = …build()?`
+/// loses nothing. After shutdown, log calls are counted dropped.
+#[must_use = "keep the guard to shut down explicitly and read the final counters"]
 pub struct WriterGuard {
     shared: Arc<Shared>,
     writer: Option<(JoinHandle<()>, mpsc::Receiver<()>)>,
     /// Sync mode's caller-side writer, closed at shutdown.
     sync_writer: Option<Arc<SyncWriter>>,
     finished: bool,
+    /// Parked in the logger's lifecycle: its drop shuts down.
+    parked: bool,
 }
 
 impl fmt::Debug for WriterGuard {
@@ -46,6 +52,7 @@ impl WriterGuard {
             writer,
             sync_writer,
             finished: false,
+            parked: false,
         }
     }
 
@@ -58,6 +65,7 @@ impl WriterGuard {
 
     fn shutdown_inner(&mut self, timeout: Duration) -> Result<Stats, ShutdownError> {
         self.finished = true;
+        *lock(&self.shared.shutdown_deadline) = Some(deadline_after(Instant::now(), timeout));
         // SeqCst: producers that load `closed` after this count their record
         // dropped; the writer's close drains whatever was pushed before.
         self.shared.hot.closed.store(true, Ordering::SeqCst);
@@ -68,6 +76,17 @@ impl WriterGuard {
             return Ok(self.shared.stats());
         };
         self.shared.wake_writer();
+        let me = std::thread::current().id();
+        if self
+            .shared
+            .writer_thread
+            .get()
+            .is_some_and(|t| t.id() == me)
+        {
+            // Dropped by code running on the writer itself (a sink holding
+            // the last handle): the writer sees `closed` and finishes alone.
+            return Ok(self.shared.stats());
+        }
         match done.recv_timeout(timeout) {
             Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => {
                 let panicked = handle.join().is_err();
@@ -88,8 +107,29 @@ impl WriterGuard {
 
 impl Drop for WriterGuard {
     fn drop(&mut self) {
-        if !self.finished {
-            let _ = self.shutdown_inner(DROP_SHUTDOWN_TIMEOUT);
+        if self.finished {
+            return;
+        }
+        // Handles still live: the last one shuts down (see `lifecycle`).
+        let shared = self.shared.clone();
+        if !self.parked && shared.lifecycle.park(|| self.take_for_parking()) {
+            return;
+        }
+        let _ = self.shutdown_inner(DROP_SHUTDOWN_TIMEOUT);
+    }
+}
+
+impl WriterGuard {
+    /// Moves this guard's writer into a parked guard, whose `Drop` shuts
+    /// down; this one is left finished.
+    fn take_for_parking(&mut self) -> WriterGuard {
+        self.finished = true;
+        WriterGuard {
+            shared: self.shared.clone(),
+            writer: self.writer.take(),
+            sync_writer: self.sync_writer.take(),
+            finished: false,
+            parked: true,
         }
     }
 }

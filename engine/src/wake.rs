@@ -92,7 +92,7 @@
 //! While batches are in flight on io_uring, the writer sleeps in
 //! `io_uring_enter` with an `IORING_OP_FUTEX_WAIT` on `Shared::wake`'s word
 //! queued beside its writes (Linux 6.7+, see `io::uring`), so a completion
-//! and a producer's `notify` wake the same wait. [`FutexRef`] keeps the word
+//! and a producer's `notify` wake the same wait. [`EventRef`] keeps the word
 //! alive for as long as the ring may reference it.
 //!
 //! # Model
@@ -139,6 +139,17 @@ pub(crate) enum Barrier {
     Membarrier,
     /// Both sides issue `fence(SeqCst)`.
     Fence,
+}
+
+impl BarrierChoice {
+    /// For a logger without a writer to wake (sync mode, the facade's
+    /// placeholder): plain fences, no `membarrier` registration.
+    pub(crate) fn no_writer(why: &str) -> BarrierChoice {
+        BarrierChoice {
+            barrier: Barrier::Fence,
+            note: format!("{why}: no writer to wake"),
+        }
+    }
 }
 
 impl Barrier {
@@ -446,7 +457,7 @@ impl EventCount {
         )
     }
 
-    /// The futex word, for a wait queued in io_uring (see [`FutexRef`]).
+    /// The futex word, for a wait queued in io_uring (see [`EventRef`]).
     #[cfg(not(loom))]
     fn word_ptr(&self) -> *const u32 {
         self.word.as_ptr().cast_const()
@@ -485,43 +496,54 @@ fn epoch(word: u32) -> u32 {
     word & !WAITERS
 }
 
-/// An event count's futex word kept alive by an `Arc` of its owner: what
-/// an io_uring `FUTEX_WAIT` may reference until its completion is reaped.
-pub(crate) struct FutexRef {
-    /// Keeps `word` valid: it points into this allocation.
+/// An event count kept alive by an `Arc` of its owner: what an io_uring
+/// `FUTEX_WAIT` may reference until its completion is reaped, and what a
+/// signal handler notifies.
+pub(crate) struct EventRef {
+    /// Keeps `event` valid: it points into this allocation.
     _owner: Arc<dyn Send + Sync>,
-    word: *const u32,
+    event: *const EventCount,
 }
 
-// SAFETY: `word` points into `_owner`'s allocation, which is `Send + Sync`
-// and immutable in place (an `Arc`); only the kernel and atomic loads use it.
-unsafe impl Send for FutexRef {}
+// SAFETY: `event` points into `_owner`'s allocation, which is `Send + Sync`
+// and immutable in place (an `Arc`); `EventCount` is `Sync` and only used
+// through `&self`.
+unsafe impl Send for EventRef {}
+// SAFETY: as above; every method takes `&self` and uses atomics only.
+unsafe impl Sync for EventRef {}
 
-impl FutexRef {
-    /// The word of the event count `pick` finds in `owner`.
+impl EventRef {
+    /// The event count `pick` finds in `owner`.
     pub(crate) fn new<T: Send + Sync + 'static>(
         owner: Arc<T>,
         pick: impl FnOnce(&T) -> &EventCount,
-    ) -> FutexRef {
-        let word = pick(&owner).word_ptr();
-        FutexRef {
+    ) -> EventRef {
+        let event: *const EventCount = pick(&owner);
+        EventRef {
             _owner: owner,
-            word,
+            event,
         }
     }
 
-    /// The word's address (valid while `self` lives).
+    fn event(&self) -> &EventCount {
+        // SAFETY: `event` points into `_owner`, alive as long as `self`.
+        unsafe { &*self.event }
+    }
+
+    /// The event count itself (valid while `self` lives).
+    pub(crate) fn as_event_ptr(&self) -> *const EventCount {
+        self.event
+    }
+
+    /// The futex word's address (valid while `self` lives).
     pub(crate) fn as_ptr(&self) -> *const u32 {
-        self.word
+        self.event().word_ptr()
     }
 
     /// Wakes whatever waits on the word (to retire a queued io_uring wait).
     #[cfg(not(loom))]
     pub(crate) fn wake_all(&self) {
-        // SAFETY: `word` is valid and aligned while `_owner` lives, and
-        // only ever accessed atomically.
-        let word = unsafe { std::sync::atomic::AtomicU32::from_ptr(self.word.cast_mut()) };
-        sys::futex_wake(word);
+        sys::futex_wake(&self.event().word);
     }
 
     /// Nothing waits on the model's words in a kernel.
@@ -531,9 +553,7 @@ impl FutexRef {
     /// Sleeps on the word while it holds `value`, up to `timeout`.
     #[cfg(not(loom))]
     pub(crate) fn wait(&self, value: u32, timeout: Duration) {
-        // SAFETY: as in `wake_all`.
-        let word = unsafe { std::sync::atomic::AtomicU32::from_ptr(self.word.cast_mut()) };
-        sys::futex_wait(word, value, Some(timeout));
+        sys::futex_wait(&self.event().word, value, Some(timeout));
     }
 
     /// Not modelled.

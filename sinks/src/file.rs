@@ -1,50 +1,69 @@
-//! `FileSink`: one regular file, written at offsets the sink reserves.
+//! `FileSink`: one regular file, appended to.
 
-use std::fmt;
-use std::fs::{File, OpenOptions};
+pub use crate::active::OpenError;
+use crate::active::{ActiveFile, SurvivedErrors};
 use std::io;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use uringlog::{Sink, Target, WriteOutcome};
-
-/// A file could not be opened for logging.
-#[derive(Debug)]
-pub struct OpenError {
-    /// The path that was tried.
-    pub path: PathBuf,
-    /// The operating system's reason.
-    pub source: io::Error,
-}
-
-impl fmt::Display for OpenError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "cannot open log file {}: {}",
-            self.path.display(),
-            self.source
-        )
-    }
-}
-
-impl std::error::Error for OpenError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
-    }
-}
+use std::path::Path;
+use uringlog::{ReopenCause, Sink, Target, WriteOutcome};
 
 /// Appends to one file, creating it if missing.
 ///
-/// The sink writes at explicit offsets starting at the file's length when
-/// opened (not `O_APPEND`), so one logger should own the file. After a
-/// failed write it rewinds to the failed batch's offset and truncates the
-/// partial bytes, so a later batch leaves no hole or torn line.
+/// # Appending
+///
+/// The file is opened with `O_APPEND`: every batch lands at the file's end
+/// as it is when the write runs, whoever else truncates or appends to it.
+/// - Truncated under the logger (logrotate's `copytruncate`): the next
+///   batch goes at the new end; no hole, no NUL bytes.
+/// - Shared by several loggers or processes: their batches interleave
+///   whole (each batch of whole lines is one `write`), none overwrites
+///   another.
+/// - A failed write (disk full, `EFBIG`, `EIO`): the batch's records are
+///   counted dropped. The bytes of it that reached the file are read back
+///   and, while they are still the file's last bytes, cut off before
+///   anything more is written: a file only this logger writes holds exactly
+///   the records counted written, and never a torn line followed by more
+///   records. When another writer appended after them they stay (cutting
+///   would destroy its lines), and the error report says so. The cut
+///   happens only if the file's length, read again right before it, has
+///   not changed: another process's write landing between those two
+///   system calls (`fstat`, `ftruncate`) is cut too — so a file shared
+///   with another process that appends while this logger's writes fail
+///   can lose a line of that process's. (The check needs read access; a
+///   file the logger may only write keeps the bytes, reported.)
+///
+/// # Reopening
+///
+/// - [`uringlog::Logger::reopen`], or the signal chosen with
+///   [`uringlog::Builder::reopen_on_signal`]: between two batches, after
+///   every batch in flight to the file completed, the sink closes the file
+///   and opens the path again, creating it if it was renamed away or
+///   deleted (rename-style rotation: rename, then signal).
+/// - Deleted or replaced under the logger: at most once a second, before
+///   submitting a batch, the writer asks whether the path still names the
+///   open file (one `stat(2)`). When the path is missing the sink creates
+///   it; when it names another file the sink opens that one; writing goes
+///   on there. Batches submitted within a second of the deletion may go
+///   to the deleted file and are lost with it (they count as written);
+///   any batch submitted later goes to the new one. An idle logger does
+///   not check: its next batch does.
+/// - A reopen that fails (the directory is gone, no permission) keeps
+///   writing to the file open before; the error is counted in
+///   `Stats::errors` and reported in `Logger::recent_errors`.
+///
+/// # `O_DIRECT`
+///
+/// [`FileSink::new_o_direct`] writes aligned blocks at offsets the sink
+/// tracks (never `O_APPEND`): one logger must own the file. A truncation
+/// under the logger leaves a hole up to the logger's offset, and bytes
+/// another writer appends are overwritten. A failed batch rewinds the
+/// offset and cuts the file there. Reopening cuts the old file to its real
+/// length (dropping the last block's zero padding) before it opens the path.
 #[derive(Debug)]
 pub struct FileSink {
     file: ActiveFile,
     /// Opened with `O_DIRECT`.
     o_direct: bool,
+    errors: SurvivedErrors,
 }
 
 /// The alignment [`FileSink::new_o_direct`] asks of `O_DIRECT` writes: 4096
@@ -53,25 +72,32 @@ pub const DIRECT_IO_ALIGN: usize = 4096;
 
 impl FileSink {
     /// Opens (or creates, mode 0644) `path` for appending.
+    ///
+    /// Fails, naming the path and the reason, when it cannot be opened or
+    /// is not a regular file (a directory, a FIFO — with or without a
+    /// reader, never blocking —, a socket or a device).
     pub fn new(path: impl AsRef<Path>) -> Result<FileSink, OpenError> {
-        Ok(FileSink {
-            file: ActiveFile::open(path.as_ref(), 0)?,
-            o_direct: false,
-        })
+        FileSink::open(path.as_ref(), false)
     }
 
-    /// Opens (or creates) `path` for appending with `O_DIRECT`: writes
-    /// bypass the page cache and go to the disk as the writer submits them.
+    /// Opens (or creates) `path` for `O_DIRECT` writes: they bypass the
+    /// page cache and go to the disk as the writer submits them.
     ///
     /// The engine writes whole [`DIRECT_IO_ALIGN`]-byte blocks from aligned
-    /// buffers, padding the last block with zeros and rewriting it with the
-    /// next batch; the file is truncated to its real length at shutdown
-    /// (after a crash it may end in up to one block of zeros). Fails with
-    /// the OS reason where the file system refuses `O_DIRECT`.
+    /// buffers at offsets the sink tracks, padding the last block with zeros
+    /// and rewriting it with the next batch; the file is truncated to its
+    /// real length at shutdown and when reopened (after a crash it may end
+    /// in up to one block of zeros). Fails with the OS reason where the file
+    /// system refuses `O_DIRECT`.
     pub fn new_o_direct(path: impl AsRef<Path>) -> Result<FileSink, OpenError> {
+        FileSink::open(path.as_ref(), true)
+    }
+
+    fn open(path: &Path, o_direct: bool) -> Result<FileSink, OpenError> {
         Ok(FileSink {
-            file: ActiveFile::open(path.as_ref(), libc::O_DIRECT)?,
-            o_direct: true,
+            file: ActiveFile::open(path, o_direct)?,
+            o_direct,
+            errors: SurvivedErrors::default(),
         })
     }
 
@@ -97,12 +123,24 @@ impl Sink for FileSink {
         Ok(self.file.reserve(len))
     }
 
+    fn take_error(&mut self) -> Option<io::Error> {
+        self.errors.take()
+    }
+
     fn on_write(&mut self, outcome: &WriteOutcome<'_>) {
         if outcome.error.is_some() {
-            if let Some(at) = outcome.offset {
-                self.file.rewind(at);
+            if let Some(e) = self.file.failed(outcome) {
+                self.errors.push(e);
             }
         }
+    }
+
+    fn path_changed(&mut self) -> bool {
+        self.file.path_changed()
+    }
+
+    fn reopen(&mut self, _cause: ReopenCause) -> io::Result<()> {
+        self.file.reopen()
     }
 
     fn direct_io_alignment(&self) -> Option<usize> {
@@ -110,74 +148,8 @@ impl Sink for FileSink {
     }
 
     fn close(&mut self) -> io::Result<()> {
-        if self.o_direct {
-            // Drop the zero padding after the last record.
-            self.file.file.set_len(self.file.offset)?;
-        }
-        Ok(())
-    }
-}
-
-/// An open log file and the offset of its next batch; shared by the file
-/// sinks.
-#[derive(Debug)]
-pub(crate) struct ActiveFile {
-    pub path: PathBuf,
-    pub file: Arc<File>,
-    /// Offset the next batch is written at: the bytes reserved so far.
-    pub offset: u64,
-}
-
-impl ActiveFile {
-    /// Opens (or creates, mode 0644) `path`, positioned at its end.
-    /// `flags` are added to the open flags (`O_DIRECT` or 0).
-    pub(crate) fn open(path: &Path, flags: i32) -> Result<ActiveFile, OpenError> {
-        let path = path.to_path_buf();
-        let open = || -> io::Result<(File, u64)> {
-            let f = OpenOptions::new()
-                .read(flags & libc::O_DIRECT != 0) // to reread a partial block
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .mode(0o644)
-                .custom_flags(libc::O_CLOEXEC | flags)
-                .open(&path)?;
-            let meta = f.metadata()?;
-            if !meta.is_file() {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    "not a regular file",
-                ));
-            }
-            Ok((f, meta.len()))
-        };
-        match open() {
-            Ok((f, len)) => Ok(ActiveFile {
-                path,
-                file: Arc::new(f),
-                offset: len,
-            }),
-            Err(source) => Err(OpenError { path, source }),
-        }
-    }
-
-    /// Reserves `offset .. offset + len` for the next batch.
-    pub(crate) fn reserve(&mut self, len: usize) -> Target {
-        let offset = self.offset;
-        self.offset += len as u64;
-        Target::File {
-            fd: self.file.clone(),
-            offset,
-        }
-    }
-
-    /// After a failed write at `at`: the next batch goes there, and the
-    /// partial bytes are cut off.
-    pub(crate) fn rewind(&mut self, at: u64) {
-        if at < self.offset {
-            self.offset = at;
-            let _ = self.file.set_len(at);
-        }
+        // Drops the zero padding after the last record (O_DIRECT).
+        self.file.trim()
     }
 }
 
@@ -206,13 +178,8 @@ mod tests {
         let p = dir.path().join("a.log");
         std::fs::write(&p, "old\n").unwrap();
         let mut s = FileSink::new(&p).unwrap();
-        match s.target(4).unwrap() {
-            Target::File { offset, .. } => assert_eq!(offset, 4),
-            t => panic!("unexpected target {t:?}"),
-        }
-        match s.target(10).unwrap() {
-            Target::File { offset, .. } => assert_eq!(offset, 8),
-            t => panic!("unexpected target {t:?}"),
-        }
+        assert!(matches!(s.target(4).unwrap(), Target::Append { .. }));
+        let d = FileSink::new_o_direct(&p).unwrap();
+        assert_eq!(d.file.len, 4);
     }
 }

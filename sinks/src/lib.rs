@@ -8,8 +8,9 @@
 //! |---|---|
 //! | [`FileSink`] | one file, appended to |
 //! | [`RollingFileSink`] | a file rotated by size and/or time, with retention |
-//! | [`StdoutSink`], [`StderrSink`] | containers; pipes with short writes and `EAGAIN` are handled |
+//! | [`StdoutSink`], [`StderrSink`] | containers and consoles; pipes with short writes and `EAGAIN` are handled; the level in colour on a terminal ([`ColorChoice`]) |
 //! | [`StreamSink`] | any pipe or socket descriptor |
+//! | [`SyslogSink`] | a syslog receiver: RFC 5424 over TCP, RELP or UDP (see [`syslog`]) |
 //!
 //! ```
 //! use std::time::Duration;
@@ -24,17 +25,20 @@
 //!     .build()?;
 //! uringlog::info!(logger, user = "alice"; "started");
 //! guard.shutdown(Duration::from_secs(5))?;
-//! assert!(std::fs::read_to_string(&path)?.ends_with("started user=alice\n"));
+//! assert!(std::fs::read_to_string(&path)?.ends_with("\"started\" user=alice\n"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod active;
 mod file;
 mod rolling;
 mod stream;
+pub mod syslog;
 
 pub use file::{FileSink, OpenError, DIRECT_IO_ALIGN};
 pub use rolling::{Period, RollingBuilder, RollingError, RollingFileSink, UtcOffset};
-pub use stream::{StderrSink, StdoutSink, StreamSink};
+pub use stream::{ColorChoice, StderrSink, StdoutSink, StreamSink};
+pub use syslog::{Facility, SyslogError, SyslogSink};
 
 /// The README's code blocks, compiled and run as doctests.
 #[cfg(doctest)]

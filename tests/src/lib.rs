@@ -1,6 +1,17 @@
 //! Shared helpers for the integration tests.
 
+pub mod pty;
+pub mod records;
+mod skip;
+pub mod text_line;
+
+pub use skip::{skip, Needs};
+
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+
+pub mod rsyslog;
 
 /// Parses lines of the form `... t=<thread> seq=<n>` into per-thread sequences.
 pub fn sequences(lines: &[String]) -> HashMap<u64, Vec<u64>> {
@@ -78,7 +89,8 @@ pub fn logger_with(
         .expect("a valid logger")
 }
 
-/// Whether io_uring works here; prints why the test is skipped when not.
+/// Whether io_uring works here. When it does not, `test` is skipped with
+/// the reason — or fails, under `URINGLOG_REQUIRE_IO_URING=1` (see [`skip`]).
 pub fn io_uring_available(test: &str) -> bool {
     let (sink, _) = uringlog::MemorySink::new();
     match uringlog::Logger::builder()
@@ -86,10 +98,121 @@ pub fn io_uring_available(test: &str) -> bool {
         .backend(uringlog::Backend::IoUring)
         .build()
     {
-        Ok((_logger, guard)) => guard.shutdown(std::time::Duration::from_secs(5)).is_ok(),
+        Ok((_logger, guard)) => match guard.shutdown(std::time::Duration::from_secs(5)) {
+            Ok(_) => true,
+            Err(e) => {
+                skip(Needs::IoUring, test, &e);
+                false
+            }
+        },
         Err(e) => {
-            eprintln!("skipping {test}: {e}");
+            skip(Needs::IoUring, test, &e);
             false
         }
+    }
+}
+
+/// Whether files in `dir` can be opened with `O_DIRECT`. When they cannot,
+/// `test` is skipped with the reason — or fails, under
+/// `URINGLOG_REQUIRE_O_DIRECT=1` (see [`skip`]).
+pub fn o_direct_available(test: &str, dir: &std::path::Path) -> bool {
+    let probe = dir.join(".o_direct_probe");
+    let ok = match uringlog_sinks::FileSink::new_o_direct(&probe) {
+        Ok(_) => true,
+        Err(e) => {
+            skip(Needs::ODirect, test, &e);
+            false
+        }
+    };
+    let _ = std::fs::remove_file(&probe);
+    ok
+}
+
+/// A sink whose first write blocks until the test releases it, so the
+/// writer is provably stalled while the producer keeps logging.
+pub struct GateSink {
+    /// Set when the first write has begun.
+    pub entered: Arc<AtomicBool>,
+    /// Receives the release of the first write.
+    pub release: Option<mpsc::Receiver<()>>,
+    /// Every byte written.
+    pub lines: Arc<Mutex<Vec<u8>>>,
+}
+
+/// The test's side of a [`GateSink`].
+pub struct Gate {
+    /// Set when the writer is stuck in the first write.
+    pub entered: Arc<AtomicBool>,
+    /// Send once to let the first write finish.
+    pub release: mpsc::Sender<()>,
+    /// Every byte written.
+    pub lines: Arc<Mutex<Vec<u8>>>,
+}
+
+impl GateSink {
+    /// A gated sink and its gate.
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new() -> (GateSink, Gate) {
+        let entered = Arc::new(AtomicBool::new(false));
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let (release, rx) = mpsc::channel();
+        let sink = GateSink {
+            entered: entered.clone(),
+            release: Some(rx),
+            lines: lines.clone(),
+        };
+        let gate = Gate {
+            entered,
+            release,
+            lines,
+        };
+        (sink, gate)
+    }
+}
+
+impl uringlog::Sink for GateSink {
+    fn describe(&self) -> String {
+        "gate".to_owned()
+    }
+    fn target(&mut self, _len: usize) -> std::io::Result<uringlog::Target> {
+        Ok(uringlog::Target::Inline)
+    }
+    fn write_inline(&mut self, batch: &[u8]) -> std::io::Result<()> {
+        if let Some(rx) = self.release.take() {
+            self.entered.store(true, Ordering::SeqCst);
+            rx.recv().unwrap();
+        }
+        self.lines.lock().unwrap().extend_from_slice(batch);
+        Ok(())
+    }
+}
+
+/// Returns once the writer took the first record and is stuck writing it.
+pub fn wait_until_stuck(entered: &AtomicBool) {
+    while !entered.load(Ordering::SeqCst) {
+        std::thread::yield_now();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{skip, Needs};
+
+    /// Sets the variable for a moment: no other unit test of this crate
+    /// reads the environment, and the integration tests are processes of
+    /// their own.
+    #[test]
+    fn a_skip_fails_where_the_feature_is_required() {
+        let var = Needs::ODirect.variable();
+        std::env::remove_var(var);
+        skip(Needs::ODirect, "t", &"no O_DIRECT here"); // prints, returns
+        std::env::set_var(var, "1");
+        let r = std::panic::catch_unwind(|| skip(Needs::ODirect, "t", &"no O_DIRECT here"));
+        std::env::remove_var(var);
+        let msg = *r.unwrap_err().downcast::<String>().unwrap();
+        assert_eq!(
+            msg,
+            "t cannot run: no O_DIRECT here; URINGLOG_REQUIRE_O_DIRECT=1 requires it"
+        );
     }
 }

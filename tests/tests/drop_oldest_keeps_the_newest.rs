@@ -2,12 +2,10 @@
 //! records the writer has not taken are discarded, each one counted, and
 //! the newest records — the last one always — are written.
 
-use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{mpsc, Arc, Mutex};
-use std::thread;
-use uringlog::{Logger, MemorySink, Policy, Sink, Target};
-use uringlog_tests::{field, strictly_increasing, SHUTDOWN};
+use uringlog::{Logger, MemorySink, Policy};
+use uringlog_tests::{field, strictly_increasing, wait_until_stuck, GateSink, SHUTDOWN};
 
 #[test]
 fn drop_oldest_under_a_flood_balances_and_keeps_the_last_record() {
@@ -41,31 +39,6 @@ fn seqs_in(lines: &[String]) -> Vec<u64> {
     lines.iter().map(|l| field(l, "seq=").unwrap()).collect()
 }
 
-/// A sink whose first write blocks until the test releases it, so the
-/// writer is provably stalled while the producer keeps logging.
-struct GateSink {
-    entered: Arc<AtomicBool>,
-    release: Option<mpsc::Receiver<()>>,
-    lines: Arc<Mutex<Vec<u8>>>,
-}
-
-impl Sink for GateSink {
-    fn describe(&self) -> String {
-        "gate".to_owned()
-    }
-    fn target(&mut self, _len: usize) -> io::Result<Target> {
-        Ok(Target::Inline)
-    }
-    fn write_inline(&mut self, batch: &[u8]) -> io::Result<()> {
-        if let Some(rx) = self.release.take() {
-            self.entered.store(true, Ordering::SeqCst);
-            rx.recv().unwrap();
-        }
-        self.lines.lock().unwrap().extend_from_slice(batch);
-        Ok(())
-    }
-}
-
 /// A `DropOldest` logger whose writer gets stuck in its first write until
 /// `release` is sent.
 struct Gated {
@@ -78,14 +51,7 @@ struct Gated {
 
 impl Gated {
     fn start(ring_capacity: usize, batch_size: usize) -> Gated {
-        let entered = Arc::new(AtomicBool::new(false));
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let (release, rx) = mpsc::channel();
-        let sink = GateSink {
-            entered: entered.clone(),
-            release: Some(rx),
-            lines: lines.clone(),
-        };
+        let (sink, gate) = GateSink::new();
         let (logger, guard) = Logger::builder()
             .sink(sink)
             .policy(Policy::DropOldest)
@@ -96,17 +62,10 @@ impl Gated {
         Gated {
             logger,
             guard,
-            entered,
-            release,
-            lines,
+            entered: gate.entered,
+            release: gate.release,
+            lines: gate.lines,
         }
-    }
-}
-
-/// Returns once the writer took the first record and is stuck writing it.
-fn wait_until_stuck(entered: &AtomicBool) {
-    while !entered.load(Ordering::SeqCst) {
-        thread::yield_now();
     }
 }
 

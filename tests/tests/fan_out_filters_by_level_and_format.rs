@@ -35,9 +35,9 @@ fn fan_out_filters_by_level_and_format() {
     assert_eq!(
         all_out.text(),
         "2026-11-28T04:56:49.123Z DEBUG app: cache warm\n\
-         2026-11-28T04:56:49.123Z INFO  app: request /x user=alice id=42\n\
-         2026-11-28T04:56:49.123Z WARN  app: slow \"query\" ms=1500 slow=true\n\
-         2026-11-28T04:56:49.123Z ERROR db: write failed err=EIO retry=null\n"
+         2026-11-28T04:56:49.123Z INFO  app: \"request /x\" user=alice id=42\n\
+         2026-11-28T04:56:49.123Z WARN  app: \"slow \\\"query\\\"\" ms=1500 slow=true\n\
+         2026-11-28T04:56:49.123Z ERROR db: \"write failed\" err=EIO retry=null\n"
     );
     assert_eq!(
         bad_out.text(),

@@ -4,7 +4,7 @@
 use std::time::Duration;
 use uringlog::{Backend, Clock, Logger};
 use uringlog_sinks::FileSink;
-use uringlog_tests::io_uring_available;
+use uringlog_tests::{io_uring_available, o_direct_available};
 
 /// Logs `n` records per round from one of two threads in turn (a manual
 /// clock; a flush ends each round, so the order is fixed) and returns the file.
@@ -54,7 +54,8 @@ fn io_uring_output_matches_pwrite() {
     if !io_uring_available("io_uring_output_matches_pwrite") {
         return;
     }
-    let direct_ok = direct_io_supported();
+    let dir = tempfile::tempdir().unwrap();
+    let direct_ok = o_direct_available("io_uring_output_matches_pwrite (O_DIRECT)", dir.path());
     for (depth, batch) in [(1, 4096), (2, 64 * 1024), (4, 4096)] {
         let a = run(Backend::Pwrite, false, depth, batch, 3000);
         assert!(a.starts_with(b"existing line\n"));
@@ -72,17 +73,6 @@ fn io_uring_output_matches_pwrite() {
         for (what, b) in others {
             assert_eq!(a.len(), b.len(), "{what}, depth {depth} batch {batch}");
             assert!(a == b, "{what}, depth {depth} batch {batch}: files differ");
-        }
-    }
-}
-
-fn direct_io_supported() -> bool {
-    let dir = tempfile::tempdir().unwrap();
-    match FileSink::new_o_direct(dir.path().join("probe")) {
-        Ok(_) => true,
-        Err(e) => {
-            eprintln!("O_DIRECT cases skipped: {e}");
-            false
         }
     }
 }

@@ -36,7 +36,7 @@ fn sync_mode_formats_like_async() {
     assert_eq!(s_json.text(), a_json.text());
     // SAFETY: gettid has no preconditions.
     let tid = unsafe { libc::gettid() };
-    assert!(a_text
-        .text()
-        .ends_with(&format!("WARN  [{tid}] s: with fields k=\"v w\" n=-1\n")));
+    assert!(a_text.text().ends_with(&format!(
+        "WARN  [{tid}] s: \"with fields\" k=\"v w\" n=-1\n"
+    )));
 }

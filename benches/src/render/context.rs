@@ -1,4 +1,5 @@
-//! Sections 8 and 9: the machine, and the peers side by side.
+//! Sections 8, 9 and 11: the machine, the peers side by side, and a real
+//! service when its benchmark was run.
 
 use super::{cell, Charts};
 use crate::peers::{BURSTS, BURST_LEN, BURST_PAUSE, URINGLOG, WARMUP_LINES};
@@ -100,4 +101,23 @@ pub fn peers(s: &mut String, d: &ReportData) {
         );
     }
     let _ = writeln!(s);
+}
+
+/// Section 11, only when `scripts/service_bench.sh` left its table.
+pub fn service(s: &mut String, charts: &Charts) {
+    let Some(table) = &charts.service else {
+        return;
+    };
+    let _ = writeln!(
+        s,
+        "## 11. A real service: HTTP requests through `tracing`
+"
+    );
+    let _ = writeln!(
+        s,
+        "From `scripts/service_bench.sh` (its own run, not this report's): a hyper service \
+         with one tokio worker, each request in a `request` span logging one \
+         `tracing::info!` with three fields, driven by wrk on loopback.\n"
+    );
+    let _ = writeln!(s, "{}\n", table.trim_end());
 }

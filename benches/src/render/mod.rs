@@ -3,6 +3,7 @@
 
 mod context;
 pub mod delivery;
+mod network;
 mod seed;
 mod verdicts;
 
@@ -12,7 +13,7 @@ use crate::targets::{auto_route, latency, thousands, throughput};
 use std::fmt::Write as _;
 
 /// Section headings, in order; the smoke test checks every one is present.
-pub const SECTIONS: [&str; 9] = [
+pub const SECTIONS: [&str; 10] = [
     "## 1. Throughput comparison",
     "## 2. Latency",
     "## 3. Memory",
@@ -22,6 +23,7 @@ pub const SECTIONS: [&str; 9] = [
     "## 7. Targets vs actual",
     "## 8. System information",
     "## 9. Peers side by side",
+    "## 10. Network sinks (syslog)",
 ];
 
 /// Charts drawn for the report, as paths relative to the report.
@@ -31,6 +33,9 @@ pub struct Charts {
     pub latency: Option<String>,
     /// Tuning sweep (from `scripts/tune.sh`), when one was run.
     pub sweep: Option<String>,
+    /// The real-service table (from `scripts/service_bench.sh`), when one
+    /// was run: its Markdown, shown as is.
+    pub service: Option<String>,
     /// Why a chart is missing.
     pub notes: Vec<String>,
 }
@@ -49,6 +54,15 @@ pub fn render(d: &ReportData, charts: &Charts) -> String {
     verdicts::targets(&mut s, d);
     context::system(&mut s, d, charts);
     context::peers(&mut s, d);
+    network::section(&mut s, d);
+    context::service(&mut s, charts);
+    s
+}
+
+/// Section 10 alone (the `network` subcommand).
+pub fn network_section(r: &Result<crate::network::NetworkResult, String>) -> String {
+    let mut s = String::new();
+    network::of(&mut s, r);
     s
 }
 
@@ -108,7 +122,7 @@ fn peers_headline(s: &mut String, d: &ReportData) {
     let best = d
         .peers
         .iter()
-        .filter(|m| !m.key.starts_with(crate::peers::URINGLOG))
+        .filter(|m| !m.key.contains(crate::peers::URINGLOG))
         .filter_map(|m| m.result.as_ref().ok().map(|r| (&m.key, r)))
         .filter(|(_, r)| r.lines_lost() == 0)
         .max_by(|a, b| a.1.lines_per_sec.total_cmp(&b.1.lines_per_sec));
@@ -224,6 +238,7 @@ mod tests {
             batch: Vec::new(),
             backpressure: Vec::new(),
             peers: Vec::new(),
+            network: Err("not run".into()),
         }
     }
 
@@ -257,6 +272,22 @@ mod tests {
         );
         assert!(text.contains("| uringlog-io_uring | not run: no / ring |"));
         assert!(check_tables("| a | b |\n|---|---|\n| 1 |\n").is_err());
+    }
+
+    #[test]
+    fn the_service_section_shows_the_scripts_table_only_when_there_is_one() {
+        let d = empty();
+        let none = render(&d, &Charts::default());
+        assert!(!none.contains("## 11."));
+        let table = "| setup | requests/s |\n|---|---:|\n| layer | 5 |\n";
+        let charts = Charts {
+            service: Some(table.to_owned()),
+            ..Charts::default()
+        };
+        let with = render(&d, &charts);
+        let at = with.find("## 11. A real service").expect("section 11");
+        assert!(with[at..].contains(table));
+        check_tables(&with).unwrap();
     }
 
     #[test]

@@ -1,18 +1,47 @@
 //! JSON lines: `{"ts":"…","level":"INFO","thread":1234,"target":"…","msg":"…",<fields>}\n`.
 //!
 //! Members in that order; `ts`, `thread` and `target` follow the format's
-//! options. Strings are escaped as RFC 8259 requires; see `format`.
+//! options. Every member name is claimed in a `KeySet`, so a field never
+//! repeats a name (see `keys`). Strings are escaped by `escape::Json`.
 
 use super::digits::{push_i64, push_u64};
-use super::escape::{push_json, push_json_lossy};
+use super::escape::{self, Json};
+use super::keys::KeySet;
 use super::text::push_float;
 use super::time::TimeCache;
 use super::{Format, Record, Timestamp};
 use crate::field::{Fields, Value};
 
-/// Appends one JSON object and a newline for `rec`.
+/// The names of the members `f` writes for every record, in order (the
+/// names fields may not take; a call-site member would join them here).
+pub(super) fn fixed_names(f: &Format) -> Vec<&'static str> {
+    let mut names = Vec::with_capacity(5);
+    if f.timestamp != Timestamp::Off {
+        names.push("ts");
+    }
+    names.push("level");
+    if f.thread {
+        names.push("thread");
+    }
+    if f.target {
+        names.push("target");
+    }
+    names.push("msg");
+    // The span scope of `tracing` events (see `spans`).
+    names.push("spans");
+    names
+}
+
+/// Appends one JSON object and a newline for `rec`; `keys` was made with
+/// the `fixed_names` of `f`, `span_keys` with `name` (see `spans`).
 #[inline]
-pub(super) fn write(out: &mut Vec<u8>, time: &mut TimeCache, f: &Format, rec: &Record<'_>) {
+pub(super) fn write(
+    out: &mut Vec<u8>,
+    time: &mut TimeCache,
+    (keys, span_keys): (&mut KeySet, &mut KeySet),
+    f: &Format,
+    rec: &Record<'_>,
+) {
     out.push(b'{');
     if f.timestamp != Timestamp::Off {
         out.extend_from_slice(b"\"ts\":\"");
@@ -28,35 +57,40 @@ pub(super) fn write(out: &mut Vec<u8>, time: &mut TimeCache, f: &Format, rec: &R
     }
     if f.target {
         out.extend_from_slice(b",\"target\":\"");
-        push_json(out, rec.target);
+        escape::push_utf8::<Json>(out, rec.target);
         out.push(b'"');
     }
     out.extend_from_slice(b",\"msg\":\"");
-    push_json(out, rec.msg);
+    escape::push_utf8::<Json>(out, rec.msg);
     out.push(b'"');
     if !rec.fields.is_empty() {
-        write_fields(out, rec.fields);
+        keys.clear();
+        write_fields(out, keys, rec.fields);
+    }
+    if !rec.spans.is_empty() {
+        super::spans::write_json(out, span_keys, rec.spans);
     }
     out.extend_from_slice(b"}\n");
 }
 
-/// Appends `,"key":value` for each encoded field.
-fn write_fields(out: &mut Vec<u8>, fields: &[u8]) {
+/// Appends `s` as a JSON string.
+#[inline]
+fn string(out: &mut Vec<u8>, s: &[u8]) {
+    out.push(b'"');
+    escape::push::<Json>(out, s);
+    out.push(b'"');
+}
+
+/// Appends `,"key":value` for each encoded field, keys made unique.
+pub(super) fn write_fields(out: &mut Vec<u8>, keys: &mut KeySet, fields: &[u8]) {
     for (key, value) in Fields::new(fields) {
         out.extend_from_slice(b",\"");
-        push_json(out, key);
+        let start = out.len();
+        escape::push::<Json>(out, key);
+        keys.claim(out, start);
         out.extend_from_slice(b"\":");
         match value {
-            Value::Str(s) => {
-                out.push(b'"');
-                push_json(out, s);
-                out.push(b'"');
-            }
-            Value::Bytes(s) => {
-                out.push(b'"');
-                push_json_lossy(out, s);
-                out.push(b'"');
-            }
+            Value::Str(s) | Value::Bytes(s) => string(out, s),
             Value::I64(v) => push_i64(out, v),
             Value::U64(v) => push_u64(out, v),
             Value::F64(v) if v.is_finite() => push_float(out, v),
@@ -114,6 +148,48 @@ mod tests {
             json!({"ts": "1970-01-01T00:00:00.000000Z", "level": "INFO", "target": "t", "msg": "m",
                    "user": "al\"ice", "id": 42, "neg": i64::MIN, "x": 1e300, "nan": null,
                    "small": 0.1, "ok": false, "raw": "a\u{fffd}b", "none": null})
+        );
+    }
+
+    #[test]
+    fn fields_never_repeat_a_member_name() {
+        let f = encoded(&[
+            ("msg", &"x"),
+            ("level", &1u8),
+            ("id", &1u8),
+            ("id", &2u8),
+            ("msg#2", &"y"),
+            ("thread", &true),
+        ]);
+        let j = Format::json().timestamp(Timestamp::Off);
+        assert_eq!(
+            line(j, &rec(0, Level::Info, "t", "m", &f)),
+            concat!(
+                r#"{"level":"INFO","target":"t","msg":"m","msg#2":"x","level#2":1,"id":1,"id#2":2,"msg#2#2":"y","thread":true}"#,
+                "\n"
+            )
+        );
+        // A member the format leaves out does not take the name.
+        let f = encoded(&[("ts", &1u8), ("target", &2u8)]);
+        assert_eq!(
+            line(j.without_target(), &rec(0, Level::Info, "t", "m", &f)),
+            "{\"level\":\"INFO\",\"msg\":\"m\",\"ts\":1,\"target\":2}\n"
+        );
+    }
+
+    #[test]
+    fn line_separators_are_escaped() {
+        let f = encoded(&[("k\u{2028}", &"\u{85}")]);
+        let l = line(
+            Format::json().timestamp(Timestamp::Off),
+            &rec(0, Level::Info, "t\u{2029}", "a\u{2028}b\\n", &f),
+        );
+        assert_eq!(
+            l,
+            concat!(
+                r#"{"level":"INFO","target":"t\u2029","msg":"a\u2028b\\n","k\u2028":"\u0085"}"#,
+                "\n"
+            )
         );
     }
 

@@ -1,40 +1,39 @@
 //! Output formats: the text line and JSON lines, chosen per sink.
 //!
 //! The writer formats each record once per distinct [`Format`] among the
-//! sinks that take it (see `writer::sinks`). Both formats keep one record on
-//! one line:
-//!
-//! - **Text** (the default): `2026-11-28T04:56:49.123456Z INFO  app::db: request id=42 user=alice`.
-//!   Control characters in the message and target (`\n`, `\r`, every other
-//!   byte below 0x20 except tab, and 0x7f) are escaped as `\n`, `\r` or
-//!   `\xNN`; nothing else is, so a message reads as written. Structured
-//!   fields follow the message as ` key=value`; a value that is empty or
-//!   holds a space, `"`, `=`, `\` or a control character is quoted
-//!   (`key="a b"`) with `\"`, `\\`, `\n`, `\r`, `\t`, `\xNN` escapes inside.
-//!   Bytes that are not valid UTF-8 appear as `\xNN` (in quotes).
-//! - **JSON lines**: `{"ts":"…","level":"INFO","target":"…","msg":"…",<fields>}`,
-//!   escaped as RFC 8259 requires (`\"`, `\\`, `\n`, `\r`, `\t`, `\b`,
-//!   `\f`, `\u00XX`); numbers and booleans are JSON numbers and booleans,
-//!   non-finite floats `null`, invalid UTF-8 in byte fields U+FFFD. Fields
-//!   are members of the same object, in call order; a field named like a
-//!   fixed member (`ts`, `level`, …) or twice is written as given (RFC 8259
-//!   parsers usually keep the last).
+//! sinks that take it (see `writer::sinks`); a sink that declares
+//! [`Styling::Ansi`] (a terminal) gets its own variant of a text format.
+//! The grammar of both formats is documented on [`Format`].
 //!
 //! The formatter caches the date and time down to the second and writes
 //! digits from a table: no `core::fmt` on this path except for floats.
+//!
+//! Where a later option goes: a record's call site would be one more
+//! `Record` member and one more `Format` flag; `text::write` prints it
+//! after the target, `json::write` writes its members and
+//! `json::fixed_names` lists them, so fields never take their names.
 
+mod custom;
 mod digits;
 mod escape;
 mod json;
+mod keys;
+mod spans;
 mod text;
 mod time;
 
+use crate::deferred;
 use crate::field;
+use crate::field::Fields;
 use crate::level::Level;
 use crate::record::{Header, RecordKind};
+use keys::KeySet;
 use time::TimeCache;
 
-/// How much of the timestamp a format shows (always UTC, RFC 3339).
+pub use custom::{RecordFormat, Rfc3339};
+
+/// How much of the timestamp a format shows (RFC 3339, in UTC unless the
+/// format's [`TimeOffset`] says otherwise).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Timestamp {
@@ -50,35 +49,99 @@ pub enum Timestamp {
     Nanos,
 }
 
+/// The offset from UTC at which a format shows its timestamps.
+///
+/// [`UTC`](TimeOffset::UTC) (the default) writes `…Z`; any other offset
+/// writes the local time and the offset: `2026-11-28T10:26:49.123456+05:30`.
+/// [`LOCAL`](TimeOffset::LOCAL) reads the system's offset (`localtime_r`,
+/// from `TZ` or `/etc/localtime`) once, when the logger is built, and keeps
+/// it: a daylight-saving change shows after the next restart (the offset
+/// written beside each time keeps every line exact meanwhile).
+///
+/// ```
+/// use uringlog::{Format, TimeOffset};
+/// let local = Format::text().time_offset(TimeOffset::LOCAL);
+/// let india = Format::text().time_offset(TimeOffset::east_minutes(330).unwrap());
+/// assert_eq!(TimeOffset::east_minutes(24 * 60), None);
+/// # let _ = (local, india);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TimeOffset(OffsetKind);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum OffsetKind {
+    Utc,
+    Local,
+    EastMinutes(i16),
+}
+
+impl TimeOffset {
+    /// UTC, written `Z`.
+    pub const UTC: TimeOffset = TimeOffset(OffsetKind::Utc);
+
+    /// The system's offset when the logger is built, in whole minutes.
+    pub const LOCAL: TimeOffset = TimeOffset(OffsetKind::Local);
+
+    /// A fixed offset of `minutes` east of UTC (negative west); `None`
+    /// unless it is within ±23:59.
+    pub const fn east_minutes(minutes: i16) -> Option<TimeOffset> {
+        if minutes.unsigned_abs() < 24 * 60 {
+            Some(TimeOffset(OffsetKind::EastMinutes(minutes)))
+        } else {
+            None
+        }
+    }
+
+    /// Minutes east of UTC, the system's for `LOCAL`; `None` for `UTC`.
+    fn resolve_minutes(self) -> Option<i32> {
+        match self.0 {
+            OffsetKind::Utc => None,
+            OffsetKind::Local => Some(time::system_offset_minutes()),
+            OffsetKind::EastMinutes(m) => Some(m as i32),
+        }
+    }
+}
+
+/// How a sink shows the level in text lines; a sink declares it with
+/// [`Sink::styling`](crate::Sink::styling).
+///
+/// The format stays the one the sink was given; a sink that declares
+/// `Ansi` gets a variant of it whose level is coloured with SGR escape
+/// codes (text only: JSON lines never carry escape codes). Sinks that
+/// declare the same styling for the same format share the formatting work.
+///
+/// With `Ansi` the level is written as `ESC [ <colour> m`, the name,
+/// `ESC [ 0 m`, then the padding to five columns, so columns line up as in
+/// plain lines: `\x1b[31mERROR\x1b[0m` (red), `\x1b[33mWARN\x1b[0m ` (yellow),
+/// `\x1b[32mINFO\x1b[0m ` (green), `\x1b[34mDEBUG\x1b[0m` (blue),
+/// `\x1b[35mTRACE\x1b[0m` (magenta).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Styling {
+    /// No escape codes (the default; every file sink).
+    #[default]
+    Plain,
+    /// The level coloured with ANSI SGR codes, for terminals.
+    Ansi,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Layout {
     Text,
     Json,
 }
 
-/// How a sink's records are laid out: the text line or JSON lines, with options.
-///
-/// | option | text default | JSON default |
-/// |---|---|---|
-/// | [`timestamp`](Format::timestamp) | `Micros` | `Micros` (member `ts`) |
-/// | target ([`without_target`](Format::without_target)) | shown | shown (member `target`) |
-/// | thread id ([`with_thread_id`](Format::with_thread_id)) | hidden | hidden (member `thread`) |
-///
-/// The thread id is the OS id (`gettid`) of the thread that registered the
-/// producer the record came through.
-///
-/// ```
-/// use uringlog::{Format, Timestamp};
-/// let compact = Format::text().timestamp(Timestamp::Millis).without_target();
-/// let json = Format::json().with_thread_id();
-/// assert_ne!(compact, json);
-/// ```
+#[doc = include_str!("grammar.md")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Format {
     layout: Layout,
     timestamp: Timestamp,
+    offset: TimeOffset,
     target: bool,
     thread: bool,
+    /// Set from the sink (`Sink::styling`), never by users; always
+    /// `Plain` for JSON.
+    styling: Styling,
 }
 
 impl Default for Format {
@@ -88,13 +151,15 @@ impl Default for Format {
 }
 
 impl Format {
-    /// The text line: `2026-11-28T04:56:49.123456Z INFO  app::db: message key=value`.
+    /// The text line: `2026-11-28T04:56:49.123456Z INFO  app::db: message`.
     pub const fn text() -> Format {
         Format {
             layout: Layout::Text,
             timestamp: Timestamp::Micros,
+            offset: TimeOffset::UTC,
             target: true,
             thread: false,
+            styling: Styling::Plain,
         }
     }
 
@@ -112,6 +177,12 @@ impl Format {
         self
     }
 
+    /// Shows timestamps at this offset from UTC (see [`TimeOffset`]).
+    pub const fn time_offset(mut self, offset: TimeOffset) -> Format {
+        self.offset = offset;
+        self
+    }
+
     /// Leaves the target out.
     pub const fn without_target(mut self) -> Format {
         self.target = false;
@@ -124,30 +195,85 @@ impl Format {
         self.thread = true;
         self
     }
+
+    /// This format as a sink with `styling` gets it (JSON stays plain).
+    pub(crate) const fn styled(mut self, styling: Styling) -> Format {
+        if matches!(self.layout, Layout::Text) {
+            self.styling = styling;
+        }
+        self
+    }
 }
 
-/// One record as the formats see it: contiguous, decoded slices.
+/// One record as the formats see it, built-in or a sink's own
+/// ([`RecordFormat`]): its time, level, thread, target, message and fields.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Record<'a> {
-    pub unix_nanos: u64,
-    pub level: Level,
+pub struct Record<'a> {
+    pub(crate) unix_nanos: u64,
+    pub(crate) level: Level,
     /// OS id of the thread that registered the producer.
-    pub thread: u32,
-    pub target: &'a [u8],
-    pub msg: &'a [u8],
+    pub(crate) thread: u32,
+    pub(crate) target: &'a [u8],
+    pub(crate) msg: &'a [u8],
     /// Encoded fields (see `field`); empty for plain text records.
-    pub fields: &'a [u8],
+    pub(crate) fields: &'a [u8],
+    /// Encoded span scope, root first (see `field::Spans`); empty unless
+    /// the record came through the `tracing` layer inside spans.
+    pub(crate) spans: &'a [u8],
+    /// `msg` is a whole line formatted by the caller, written as is.
+    pub(crate) raw: bool,
+}
+
+impl<'a> Record<'a> {
+    /// When the record was logged, in nanoseconds since the Unix epoch.
+    pub fn unix_nanos(&self) -> u64 {
+        self.unix_nanos
+    }
+
+    /// The record's level.
+    pub fn level(&self) -> Level {
+        self.level
+    }
+
+    /// The OS id (`gettid`) of the thread that registered the producer.
+    pub fn thread_id(&self) -> u32 {
+        self.thread
+    }
+
+    /// The target (UTF-8, at most 65,535 bytes).
+    pub fn target(&self) -> &'a [u8] {
+        self.target
+    }
+
+    /// The message (UTF-8), unescaped.
+    pub fn message(&self) -> &'a [u8] {
+        self.msg
+    }
+
+    /// The structured fields, in call order.
+    pub fn fields(&self) -> Fields<'a> {
+        Fields::new(self.fields)
+    }
+
+    /// Whether the message is a whole line the caller formatted
+    /// (`uringlog::tracing::make_writer`), which the built-in formats
+    /// write as is.
+    pub fn is_preformatted(&self) -> bool {
+        self.raw
+    }
 }
 
 impl<'a> Record<'a> {
     /// Decodes a record from its header and its body (target then payload);
-    /// `None` when a `Fields` payload is malformed.
+    /// `None` when the payload is malformed. A deferred record's message is
+    /// rendered into `msg_buf`.
     #[inline]
     pub(crate) fn decode(
         header: &Header,
         body: &'a [u8],
         unix_nanos: u64,
         thread: u32,
+        msg_buf: &'a mut Vec<u8>,
     ) -> Option<Record<'a>> {
         let (target, payload) = body.split_at(header.target_len as usize);
         Record::from_parts(
@@ -157,10 +283,11 @@ impl<'a> Record<'a> {
             thread,
             target,
             payload,
+            msg_buf,
         )
     }
 
-    /// A record from its parts; `None` when a `Fields` payload is malformed.
+    /// A record from its parts; `None` when the payload is malformed.
     #[inline]
     pub(crate) fn from_parts(
         kind: RecordKind,
@@ -169,10 +296,27 @@ impl<'a> Record<'a> {
         thread: u32,
         target: &'a [u8],
         payload: &'a [u8],
+        msg_buf: &'a mut Vec<u8>,
     ) -> Option<Record<'a>> {
-        let (msg, fields) = match kind {
-            RecordKind::Text => (payload, &[][..]),
-            RecordKind::Fields => field::split_payload(payload)?,
+        let (target, msg, fields, spans) = match kind {
+            RecordKind::Text | RecordKind::Raw => (target, payload, &[][..], &[][..]),
+            RecordKind::Fields => {
+                let (msg, fields) = field::split_payload(payload)?;
+                (target, msg, fields, &[][..])
+            }
+            RecordKind::Scoped => {
+                let (msg, fields, spans) = field::split_scoped(payload)?;
+                (target, msg, fields, spans)
+            }
+            RecordKind::Deferred => {
+                let (cs, values) = deferred::decode::split(payload)?;
+                msg_buf.clear();
+                if !deferred::render::render(msg_buf, cs, values) {
+                    return None;
+                }
+                let target = cs.target.map_or(target, str::as_bytes);
+                (target, &msg_buf[..], &[][..], &[][..])
+            }
         };
         Some(Record {
             unix_nanos,
@@ -181,35 +325,81 @@ impl<'a> Record<'a> {
             target,
             msg,
             fields,
+            spans,
+            raw: kind == RecordKind::Raw,
         })
     }
 }
 
-/// A format and its cached state (the date of the last second seen).
-#[derive(Debug)]
+/// A format and its cached state (the date of the last second seen, the
+/// member names of the JSON object being written), or a sink's own format.
 pub(crate) struct Formatter {
     format: Format,
     time: TimeCache,
+    keys: KeySet,
+    /// A sink's own format, used instead of `format`.
+    custom: Option<Box<dyn RecordFormat>>,
+    /// Member names of one span object in JSON's `spans` (`name` fixed).
+    span_keys: KeySet,
+}
+
+impl std::fmt::Debug for Formatter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Formatter")
+            .field("format", &self.format)
+            .field("custom", &self.custom.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Formatter {
+    /// A formatter for `format`; reads the system's UTC offset now if the
+    /// format asks for local time.
     pub(crate) fn new(format: Format) -> Formatter {
         Formatter {
             format,
-            time: TimeCache::default(),
+            time: TimeCache::for_offset(format.offset),
+            keys: KeySet::new(match format.layout {
+                Layout::Text => Vec::new(),
+                Layout::Json => json::fixed_names(&format),
+            }),
+            custom: None,
+            span_keys: KeySet::new(match format.layout {
+                Layout::Text => Vec::new(),
+                Layout::Json => vec!["name"],
+            }),
         }
     }
 
-    pub(crate) fn format(&self) -> Format {
-        self.format
+    /// A sink's own format; never shared with another sink.
+    pub(crate) fn custom(custom: Box<dyn RecordFormat>) -> Formatter {
+        Formatter {
+            custom: Some(custom),
+            ..Formatter::new(Format::default())
+        }
     }
 
-    /// Appends one complete line (newline included) to `out`.
+    /// The built-in format, `None` for a sink's own.
+    pub(crate) fn format(&self) -> Option<Format> {
+        self.custom.is_none().then_some(self.format)
+    }
+
+    /// Appends one complete record (a line, newline included, for the
+    /// built-in formats) to `out`.
     #[inline]
     pub(crate) fn write(&mut self, out: &mut Vec<u8>, rec: &Record<'_>) {
+        if let Some(c) = &mut self.custom {
+            return c.write(out, rec);
+        }
+        if rec.raw {
+            return spans::write_raw(out, rec.msg);
+        }
         match self.format.layout {
             Layout::Text => text::write(out, &mut self.time, &self.format, rec),
-            Layout::Json => json::write(out, &mut self.time, &self.format, rec),
+            Layout::Json => {
+                let keys = (&mut self.keys, &mut self.span_keys);
+                json::write(out, &mut self.time, keys, &self.format, rec)
+            }
         }
     }
 }
@@ -247,6 +437,8 @@ pub(crate) mod testing {
             target: target.as_bytes(),
             msg: msg.as_bytes(),
             fields,
+            spans: &[],
+            raw: false,
         }
     }
 }

@@ -1,16 +1,18 @@
 //! The text line: `2026-11-28T04:56:49.123456Z INFO  [1234] target: message key=value\n`.
 //!
-//! Timestamp (at the format's precision, or none), the level padded to five
-//! columns, the thread id in brackets when asked for, the target and `": "`
-//! (unless left out), the message, then each field as ` key=value`, and a
-//! newline. See the module docs of `format` for the escaping rules.
+//! Timestamp (at the format's precision and offset, or none), the level
+//! padded to five columns (coloured for `Styling::Ansi`), the thread id in
+//! brackets when asked for, the target and `": "` (unless left out), the
+//! message — quoted when fields follow — then each field as ` key=value`,
+//! and a newline. The grammar is documented on `Format`.
 
 use super::digits::{push_i64, push_u64};
-use super::escape::{push_text, push_text_value};
+use super::escape::{self, push_text_token, Bare, Quoted, TargetText};
 use super::time::TimeCache;
-use super::{Format, Record, Timestamp};
+use super::{Format, Record, Styling, Timestamp};
 use crate::field::VecWriter;
 use crate::field::{Fields, Value};
+use crate::level::Level;
 
 /// Appends one text line for `rec`.
 #[inline]
@@ -19,41 +21,74 @@ pub(super) fn write(out: &mut Vec<u8>, time: &mut TimeCache, f: &Format, rec: &R
         time.write(out, rec.unix_nanos, f.timestamp);
         out.push(b' ');
     }
-    out.extend_from_slice(rec.level.padded());
+    match f.styling {
+        Styling::Plain => out.extend_from_slice(rec.level.padded()),
+        Styling::Ansi => out.extend_from_slice(coloured(rec.level)),
+    }
     out.push(b' ');
     if f.thread {
         out.push(b'[');
         push_u64(out, rec.thread as u64);
         out.extend_from_slice(b"] ");
     }
+    if !rec.spans.is_empty() {
+        super::spans::write_text(out, rec.spans);
+    }
     if f.target {
-        push_text(out, rec.target);
+        escape::push_utf8::<TargetText>(out, rec.target);
         out.extend_from_slice(b": ");
     }
-    push_text(out, rec.msg);
-    if !rec.fields.is_empty() {
+    if rec.fields.is_empty() {
+        escape::push_utf8::<Bare>(out, rec.msg);
+    } else {
+        out.push(b'"');
+        escape::push_utf8::<Quoted>(out, rec.msg);
+        out.push(b'"');
         write_fields(out, rec.fields);
     }
     out.push(b'\n');
+}
+
+/// The level in its colour, padded to five columns after the reset.
+fn coloured(level: Level) -> &'static [u8] {
+    match level {
+        Level::Error => b"\x1b[31mERROR\x1b[0m",
+        Level::Warn => b"\x1b[33mWARN\x1b[0m ",
+        Level::Info => b"\x1b[32mINFO\x1b[0m ",
+        Level::Debug => b"\x1b[34mDEBUG\x1b[0m",
+        Level::Trace => b"\x1b[35mTRACE\x1b[0m",
+        Level::Off => b"OFF  ", // a minimum level only, never a record's
+    }
 }
 
 /// Appends ` key=value` for each encoded field.
 fn write_fields(out: &mut Vec<u8>, fields: &[u8]) {
     for (key, value) in Fields::new(fields) {
         out.push(b' ');
-        push_text(out, key);
-        out.push(b'=');
-        match value {
-            Value::Str(s) => push_text_value(out, s, true),
-            Value::Bytes(s) => push_text_value(out, s, false),
-            Value::I64(v) => push_i64(out, v),
-            Value::U64(v) => push_u64(out, v),
-            Value::F64(v) => push_float(out, v),
-            Value::F32(v) => push_float(out, v),
-            Value::Bool(v) => out.extend_from_slice(if v { b"true" } else { b"false" }),
-            Value::Null => out.extend_from_slice(b"null"),
-        }
+        push_field(out, key, value);
     }
+}
+
+/// Appends `key=value`.
+pub(super) fn push_field(out: &mut Vec<u8>, key: &[u8], value: Value<'_>) {
+    push_text_token(out, key, false);
+    out.push(b'=');
+    match value {
+        Value::Str(s) | Value::Bytes(s) => push_text_token(out, s, reads_as_non_string(s)),
+        Value::I64(v) => push_i64(out, v),
+        Value::U64(v) => push_u64(out, v),
+        Value::F64(v) => push_float(out, v),
+        Value::F32(v) => push_float(out, v),
+        Value::Bool(v) => out.extend_from_slice(if v { b"true" } else { b"false" }),
+        Value::Null => out.extend_from_slice(b"null"),
+    }
+}
+
+/// Whether a string written bare would read as a number, boolean or null.
+#[inline]
+fn reads_as_non_string(s: &[u8]) -> bool {
+    matches!(s.first(), Some(b'0'..=b'9' | b'-' | b'+' | b'.'))
+        || matches!(s, b"true" | b"false" | b"null" | b"NaN" | b"inf")
 }
 
 /// Appends a float's shortest round-trip digits (`1.5`, `1e300`, `NaN`, `inf`).
@@ -64,7 +99,7 @@ pub(super) fn push_float(out: &mut Vec<u8>, v: impl std::fmt::Debug) {
 #[cfg(test)]
 mod tests {
     use super::super::testing::{encoded, line, rec};
-    use super::super::{Format, Timestamp};
+    use super::super::{Format, Styling, TimeOffset, Timestamp};
     use crate::level::Level;
 
     const T: u64 = 1_795_841_809_123_456_789; // 2026-11-28T04:56:49.123456789Z
@@ -108,7 +143,25 @@ mod tests {
     }
 
     #[test]
-    fn fields_follow_the_message_as_key_value() {
+    fn separators_backslashes_and_odd_targets_have_exact_bytes() {
+        let f = Format::text().timestamp(Timestamp::Off);
+        let r = rec(
+            0,
+            Level::Info,
+            "my app",
+            "x\u{85}y\u{2028}z\u{2029}|\\n|\n",
+            &[],
+        );
+        assert_eq!(
+            line(f, &r),
+            "INFO  my\\x20app: x\\u{85}y\\u{2028}z\\u{2029}|\\\\n|\\n\n"
+        );
+        let r = rec(0, Level::Info, "t", "\"quoted\" start", &[]);
+        assert_eq!(line(f, &r), "INFO  t: \\\"quoted\" start\n");
+    }
+
+    #[test]
+    fn fields_follow_the_quoted_message_as_key_value() {
         let f = encoded(&[
             ("user", &"alice"),
             ("id", &42u32),
@@ -120,8 +173,65 @@ mod tests {
             ("gone", &None::<u8>),
         ]);
         assert_eq!(
-            line(Format::text().timestamp(Timestamp::Off), &rec(0, Level::Info, "t", "req", &f)),
-            "INFO  t: req user=alice id=42 delta=-7 ratio=0.5 ok=true note=\"two words\\n\" raw=\"a\\xffb\" gone=null\n"
+            line(Format::text().timestamp(Timestamp::Off), &rec(0, Level::Info, "t", "req \"x\"", &f)),
+            "INFO  t: \"req \\\"x\\\"\" user=alice id=42 delta=-7 ratio=0.5 ok=true note=\"two words\\n\" raw=\"a\\xffb\" gone=null\n"
+        );
+    }
+
+    #[test]
+    fn odd_keys_and_lookalike_strings_are_quoted() {
+        let f = encoded(&[
+            ("k ey", &1u8),
+            ("a=b", &"v"),
+            ("", &"x y"),
+            ("q\"", &"\u{2028}"),
+            ("n", &"42"),
+            ("b", &"true"),
+            ("z", &"null"),
+            ("m", &"-x"),
+            ("e", &""),
+            ("i", &"inf"),
+            ("ok", &"1x"),
+        ]);
+        assert_eq!(
+            line(
+                Format::text().timestamp(Timestamp::Off).without_target(),
+                &rec(0, Level::Info, "t", "m", &f)
+            ),
+            concat!(
+                r#"INFO  "m" "k ey"=1 "a=b"=v ""="x y" "q\""="\u{2028}" n="42" b="true" z="null" m="-x" e="" i="inf" ok="1x""#,
+                "\n"
+            )
+        );
+    }
+
+    #[test]
+    fn ansi_styling_colours_the_level_only() {
+        let f = Format::text()
+            .timestamp(Timestamp::Off)
+            .styled(Styling::Ansi);
+        let want = [
+            (Level::Error, "\x1b[31mERROR\x1b[0m t: m\n"),
+            (Level::Warn, "\x1b[33mWARN\x1b[0m  t: m\n"),
+            (Level::Info, "\x1b[32mINFO\x1b[0m  t: m\n"),
+            (Level::Debug, "\x1b[34mDEBUG\x1b[0m t: m\n"),
+            (Level::Trace, "\x1b[35mTRACE\x1b[0m t: m\n"),
+        ];
+        for (level, want) in want {
+            assert_eq!(line(f, &rec(0, level, "t", "m", &[])), want);
+        }
+        let json = Format::json().styled(Styling::Ansi);
+        assert_eq!(json, Format::json());
+    }
+
+    #[test]
+    fn a_fixed_offset_shows_local_time() {
+        let f = Format::text()
+            .timestamp(Timestamp::Millis)
+            .time_offset(TimeOffset::east_minutes(-(3 * 60 + 30)).unwrap());
+        assert_eq!(
+            line(f, &rec(T, Level::Info, "t", "m", &[])),
+            "2026-11-28T01:26:49.123-03:30 INFO  t: m\n"
         );
     }
 }

@@ -14,7 +14,7 @@ mod select;
 pub(crate) mod uring;
 
 use crate::sink::SharedFd;
-use crate::wake::FutexRef;
+use crate::wake::EventRef;
 use std::fmt;
 use std::io;
 use std::time::Duration;
@@ -52,10 +52,32 @@ impl fmt::Display for IoBackendInfo {
 
 /// Where a submitted batch goes (inline targets never reach a backend).
 pub(crate) enum IoTarget {
-    /// A regular file at an explicit offset.
+    /// A regular file at an explicit offset (`O_DIRECT`).
     File { fd: SharedFd, offset: u64 },
+    /// A regular file opened with `O_APPEND`, at its end: one write per
+    /// sink in the kernel at a time, in order; after a failed one, the next
+    /// starts only once the failure has been reported.
+    Append { fd: SharedFd },
     /// A pipe, terminal or socket, in order.
     Stream { fd: SharedFd },
+}
+
+impl IoTarget {
+    /// The explicit offset, for positioned writes.
+    pub(crate) fn offset(&self) -> Option<u64> {
+        match self {
+            IoTarget::File { offset, .. } => Some(*offset),
+            IoTarget::Append { .. } | IoTarget::Stream { .. } => None,
+        }
+    }
+
+    /// The file, for appends.
+    pub(crate) fn appended_to(&self) -> Option<SharedFd> {
+        match self {
+            IoTarget::Append { fd } => Some(fd.clone()),
+            IoTarget::File { .. } | IoTarget::Stream { .. } => None,
+        }
+    }
 }
 
 /// One batch handed to a backend.
@@ -86,8 +108,11 @@ pub(crate) struct Completion {
     /// Where the written bytes start in `buf`.
     pub start: usize,
     pub records: u64,
-    /// File offset written at (`None` for streams).
+    /// File offset written at (`None` for appends and streams).
     pub offset: Option<u64>,
+    /// The file, for appends: after a failed one the writer cuts the bytes
+    /// that reached it (see `writer::append`).
+    pub appended_to: Option<SharedFd>,
     /// Bytes the kernel accepted (`buf.len() - start` on success).
     pub written: usize,
     /// Why the write stopped early, if it did.
@@ -122,9 +147,20 @@ pub(crate) enum Event {
 }
 
 /// A way of writing batches. Lives on the writer thread.
+///
+/// The writer calls [`IoBackend::make_room`] before it asks a sink where a
+/// batch goes, then [`IoBackend::submit`]: every failure that finished
+/// before the batch was routed has then been reported to its sink (which
+/// may rewind its offset), and `submit` reports nothing before it has taken
+/// the new batch — so no batch goes out with an offset reserved before a
+/// rewind (see `writer::sinks`).
 pub(crate) trait IoBackend {
-    /// Starts writing `sub`; it and any earlier submissions that finish are
-    /// reported to `done`, writes in submission order.
+    /// Reports whatever has finished and waits until one more write can be
+    /// taken; the next `submit` then takes it before reporting anything.
+    fn make_room(&mut self, done: &mut dyn FnMut(Event));
+    /// Starts writing `sub` (after [`IoBackend::make_room`]); it and any
+    /// earlier submissions that finish are reported to `done`, writes in
+    /// submission order.
     fn submit(&mut self, sub: Submission, done: &mut dyn FnMut(Event));
     /// Starts an `fdatasync` of `req.fd` covering every write submitted
     /// before it; reported to `done` once finished.
@@ -134,7 +170,7 @@ pub(crate) trait IoBackend {
     /// Gives the backend the writer's wake word, so that
     /// [`IoBackend::wait_some`] can also end on a notify. Called once, before
     /// any other method.
-    fn attach_wake(&mut self, _wake: FutexRef) {}
+    fn attach_wake(&mut self, _wake: EventRef) {}
     /// Waits up to `timeout` (`None`: no limit) for something in flight to
     /// finish or, when the backend can, for the attached wake word to be
     /// woken while it still holds `futex_value`. Returns false at once when

@@ -1,8 +1,11 @@
 //! The pwrite backend: each batch is written before `submit` returns.
 //!
-//! Files get `pwrite(2)` at the offset the sink reserved; a short write is
-//! continued at `offset + written`, `EINTR` is retried. Streams get
-//! `write(2)`; `EAGAIN` waits in `poll(2)` for the descriptor to drain.
+//! Positioned files get `pwrite(2)` at the offset the sink reserved; a
+//! short write is continued at `offset + written`, `EINTR` is retried.
+//! Appended files and streams get `write(2)` (an `O_APPEND` file then
+//! advances its file position to the end of our bytes, which the sink
+//! reads after a failure); `EAGAIN` waits in `poll(2)` for the descriptor
+//! to drain.
 //! Any other error ends the batch and is returned in its [`Completion`].
 //! A sync is `fdatasync(2)` on the writer thread: it blocks the writer for
 //! as long as the disk takes.
@@ -20,14 +23,16 @@ pub(crate) struct Pwrite {
 }
 
 impl IoBackend for Pwrite {
+    fn make_room(&mut self, _done: &mut dyn FnMut(Event)) {}
+
     fn submit(&mut self, sub: Submission, done: &mut dyn FnMut(Event)) {
-        let (offset, res) = match &sub.target {
-            IoTarget::File { fd, offset } => (
-                Some(*offset),
-                write_all_at(fd.as_fd(), sub.bytes(), *offset, &mut self.submits),
-            ),
-            IoTarget::Stream { fd } => {
-                (None, write_all(fd.as_fd(), sub.bytes(), &mut self.submits))
+        let offset = sub.target.offset();
+        let res = match &sub.target {
+            IoTarget::File { fd, offset } => {
+                write_all_at(fd.as_fd(), sub.bytes(), *offset, &mut self.submits)
+            }
+            IoTarget::Append { fd } | IoTarget::Stream { fd } => {
+                write_all(fd.as_fd(), sub.bytes(), &mut self.submits)
             }
         };
         let (written, error) = match res {
@@ -40,6 +45,7 @@ impl IoBackend for Pwrite {
             start: sub.start,
             records: sub.records,
             offset,
+            appended_to: sub.target.appended_to(),
             written,
             error,
         }));
@@ -174,7 +180,7 @@ pub(crate) fn write_all_at(
     Ok(())
 }
 
-/// Writes all of `buf` to a stream, waiting out `EAGAIN`.
+/// Writes all of `buf` to a stream or an `O_APPEND` file, waiting out `EAGAIN`.
 pub(crate) fn write_all(
     fd: BorrowedFd<'_>,
     buf: &[u8],

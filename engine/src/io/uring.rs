@@ -14,32 +14,60 @@
 //!
 //! # Ordering and offsets
 //!
-//! Files are written at explicit offsets the sink reserved (never
-//! `O_APPEND`, never offset -1), so batches to one file may complete in any
-//! order; completions are still *reported* in submission order, so the
-//! sinks and the counters see the contiguous completed prefix. A stream
-//! (pipe, terminal, socket) has one write in the kernel at a time, in order.
-//! At most `depth` writes are submitted and unreported at once; the writer
-//! blocks in `io_uring_enter` only when all of them are still busy.
+//! Three kinds of write (see `Place`):
+//! - **positioned** (`O_DIRECT` files): at the offset the sink reserved, so
+//!   batches to one file may be in the kernel together and complete in any
+//!   order;
+//! - **append** (`O_APPEND` files): at offset -1, the file's end when the
+//!   write runs. io_uring does not order two writes in flight, so a sink has
+//!   one append in the kernel at a time, in submission order (a short write's
+//!   remainder goes before the next batch). After a failed append, the
+//!   sink's next write starts only once the failure has been *reported*:
+//!   the writer cuts the failed batch's bytes off the file when it is told
+//!   (`writer::append`), before anything can follow them;
+//! - **stream** (pipe, terminal, socket): one write in the kernel at a time,
+//!   in order, at the descriptor's own position.
+//!
+//! Completions are *reported* in submission order, so the sinks and the
+//! counters see the contiguous completed prefix. At most `depth` writes are
+//! submitted and unreported at once; the writer blocks in `io_uring_enter`
+//! only when all of them are still busy. `make_room` reaps, reports and
+//! waits for a free place *before* the writer routes the next batch, and
+//! `submit` pushes it before reporting anything: a failure a sink rewinds
+//! for is never reported between a sink reserving an offset and the write
+//! going out with it.
 //!
 //! # Completions: reap first, then act
 //!
 //! Each pass first copies every CQE out of the completion ring, then acts:
 //! - `res < len`: a short write; the remainder is resubmitted at
-//!   `offset + res` (streams: in order, before any later write).
+//!   `offset + res` (appends and streams: at -1, before any later write).
 //! - `-EAGAIN` / `-EINTR`: resubmitted as is, at most [`MAX_RETRIES`] times
 //!   in a row without progress; then the batch fails with that errno.
 //! - any other error (`-ENOSPC`, `-EIO`, `-EFBIG`, ...): the batch fails at
 //!   once (the same data is not retried: the sink rewinds and the next batch
 //!   carries new data).
 //!
-//! **Failure rule for files.** A file sink rewinds to a failed batch's
-//! offset and truncates there. So a failed batch is reported only once
-//! every later batch to the same file has finished, and those later batches
-//! are then reported failed too (their records counted dropped), whether or
-//! not the kernel wrote them: the truncation removes their bytes, and no
-//! write to that file is in the kernel when it happens. Nothing is counted
-//! written that is not in the file.
+//! **Failure rule for positioned files.** A file sink rewinds to a failed
+//! batch's offset and truncates there. So a failed batch is reported only
+//! once every later batch to the same file has finished, and those later
+//! batches are then reported failed too (their records counted dropped),
+//! whether or not the kernel wrote them: the truncation removes their
+//! bytes, and no write to that file is in the kernel when it happens.
+//! Nothing is counted written that is not in the file. Appends need no such
+//! rule: nothing later of the sink is in the kernel when one fails.
+//!
+//! # When the ring fails
+//!
+//! `io_uring_enter` failing with anything but `EINTR`/`ETIME` (or with
+//! `EAGAIN`/`EBUSY` [`MAX_ENTER_FAILURES`] times in a row) gives the ring
+//! up: every write and sync not yet finished is reported failed with that
+//! errno, and the buffers and descriptors the kernel may still hold are
+//! leaked (should the kernel still complete such a write, its bytes reach
+//! the file although its records were counted dropped). The files are not
+//! at fault, so later batches and syncs are done with system calls on the
+//! writer thread, exactly as the pwrite backend does them; the logger goes
+//! on writing (`Logger::io_backend` still names io_uring).
 //!
 //! # Syncs
 //!
@@ -56,13 +84,14 @@
 //! (Linux 6.7+), so `io_uring_enter` returns for a completion and for a
 //! producer's `notify` alike. At most one such wait is in the kernel; it
 //! stays queued across sleeps until a wake completes it. Its word is kept
-//! alive by the [`FutexRef`] this backend holds, and `Drop` wakes and reaps
+//! alive by the [`EventRef`] this backend holds, and `Drop` wakes and reaps
 //! it before letting go. Kernels without the opcode wait for completions
 //! at most [`NO_FUTEX_POLL`] at a time, then look at the word.
 
+use super::pwrite::Pwrite;
 use super::{errno_name, Completion, Event, IoBackend, IoTarget, Submission, SyncRequest};
 use crate::sink::SharedFd;
-use crate::wake::FutexRef;
+use crate::wake::EventRef;
 use io_uring::{opcode, types, IoUring, Probe};
 use std::collections::VecDeque;
 use std::fmt;
@@ -178,6 +207,17 @@ enum OpState {
     Done(Option<io::Error>),
 }
 
+/// Where a write goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Place {
+    /// A positioned file write: the file offset of `buf[start]`.
+    At(u64),
+    /// An `O_APPEND` file, at its end (offset -1).
+    End,
+    /// A pipe, terminal or socket (offset -1: the descriptor's position).
+    Stream,
+}
+
 /// One batch from submission until it is reported.
 struct WriteOp {
     /// Sequence number, also the SQE's `user_data`.
@@ -189,15 +229,15 @@ struct WriteOp {
     buf: Vec<u8>,
     start: usize,
     records: u64,
-    /// File offset of `buf[start]`; `None` for streams.
-    offset: Option<u64>,
+    place: Place,
     /// Bytes confirmed written, from `buf[start]`.
     done: usize,
     /// `EAGAIN`/`EINTR` retries in a row.
     retries: u32,
     state: OpState,
-    /// Set when an earlier batch to the same file failed at this offset.
-    doomed: Option<u64>,
+    /// Set when an earlier positioned batch to the same file failed (the
+    /// failure rule): reported failed whatever the kernel did.
+    doomed: bool,
 }
 
 impl WriteOp {
@@ -207,6 +247,18 @@ impl WriteOp {
 
     fn is_done(&self) -> bool {
         matches!(self.state, OpState::Done(_))
+    }
+
+    fn failed(&self) -> bool {
+        matches!(self.state, OpState::Done(Some(_)))
+    }
+
+    /// The positioned offset, if any.
+    fn offset(&self) -> Option<u64> {
+        match self.place {
+            Place::At(o) => Some(o),
+            Place::End | Place::Stream => None,
+        }
     }
 }
 
@@ -242,14 +294,18 @@ pub(crate) struct Uring {
     cqes: Vec<(u64, i32)>,
     submits: u64,
     enter_failures: u32,
-    /// Set when the ring stopped answering: every op fails with this errno.
+    /// Set when the ring stopped answering: every op then in it fails with
+    /// this errno.
     broken: Option<i32>,
     /// The writer's wake word, once attached.
-    wake: Option<FutexRef>,
+    wake: Option<EventRef>,
     /// The kernel has `IORING_OP_FUTEX_WAIT`.
     futex_op: bool,
     /// A wait on the wake word is in the kernel (not counted in `in_kernel`).
     futex_armed: bool,
+    /// Set with `broken` when `io_uring_enter` failed: later writes and
+    /// syncs go through it (see "When the ring fails").
+    fallback: Option<Pwrite>,
 }
 
 impl Uring {
@@ -287,6 +343,7 @@ impl Uring {
             wake: None,
             futex_op,
             futex_armed: false,
+            fallback: None,
         };
         u.nop_round_trip()?;
         Ok(u)
@@ -405,7 +462,7 @@ impl Uring {
         if self.futex_armed || !self.futex_op || self.broken.is_some() {
             return;
         }
-        let Some(word) = self.wake.as_ref().map(FutexRef::as_ptr) else {
+        let Some(word) = self.wake.as_ref().map(EventRef::as_ptr) else {
             return;
         };
         let e = opcode::FutexWait::new(word, u64::from(value), FUTEX_MATCH_ANY, FUTEX2_U32_PRIVATE)
@@ -419,9 +476,10 @@ impl Uring {
         let op = &self.ops[i];
         let rest = &op.buf[op.start + op.done..];
         let len = rest.len().min(MAX_SQE_LEN) as u32;
-        let offset = match op.offset {
-            Some(o) => o + op.done as u64,
-            None => u64::MAX, // a stream: the descriptor's own position, like write(2)
+        let offset = match op.place {
+            Place::At(o) => o + op.done as u64,
+            // -1: the file's end (O_APPEND) or the stream's position, like write(2).
+            Place::End | Place::Stream => u64::MAX,
         };
         let fd = types::Fd(op.fd.as_fd().as_raw_fd());
         let e = opcode::Write::new(fd, rest.as_ptr(), len)
@@ -459,15 +517,17 @@ impl Uring {
         }
     }
 
-    /// Files: always. Streams: once every earlier write to the sink finished.
+    /// Positioned: always. Streams: once every earlier write to the sink
+    /// finished. Appends: once every earlier write to the sink finished and
+    /// none of those still here failed (a failure is reported first).
     fn write_may_start(&self, i: usize) -> bool {
         let op = &self.ops[i];
-        op.offset.is_some()
-            || self
-                .ops
-                .iter()
-                .take(i)
-                .all(|o| o.sink != op.sink || o.is_done())
+        let mut earlier = self.ops.iter().take(i).filter(|o| o.sink == op.sink);
+        match op.place {
+            Place::At(_) => true,
+            Place::Stream => earlier.all(WriteOp::is_done),
+            Place::End => earlier.all(|o| o.is_done() && !o.failed()),
+        }
     }
 
     /// Once every write to the sink submitted before the sync has finished.
@@ -514,6 +574,7 @@ impl Uring {
         if self.enter_failures >= MAX_ENTER_FAILURES || !matches!(errno, libc::EAGAIN | libc::EBUSY)
         {
             self.abandon(errno);
+            self.fallback = Some(Pwrite::default());
         }
     }
 
@@ -617,8 +678,8 @@ impl Uring {
             let OpState::Done(err) = &front.state else {
                 break;
             };
-            if err.is_some() && front.offset.is_some() && front.doomed.is_none() {
-                let (sink, at, fd) = (front.sink, front.offset, front.fd.clone());
+            if err.is_some() && front.offset().is_some() && !front.doomed {
+                let (sink, fd) = (front.sink, front.fd.clone());
                 // The same file: the sink's descriptor, not a later one it
                 // rotated to.
                 let same = |o: &WriteOp| o.sink == sink && std::sync::Arc::ptr_eq(&o.fd, &fd);
@@ -626,7 +687,7 @@ impl Uring {
                     break; // the failure rule: wait for the file's later writes
                 }
                 for o in self.ops.iter_mut().skip(1).filter(|o| same(o)) {
-                    o.doomed = at;
+                    o.doomed = true;
                 }
             }
             let op = self.ops.pop_front().expect("front exists");
@@ -653,16 +714,18 @@ impl Uring {
         }
     }
 
-    /// Reap, act, report; submit whatever that queued.
+    /// Reap, report, start what may start now; submit whatever that
+    /// queued. Reporting comes before starting: an append that follows a
+    /// failed one waits for the failure's report (see `write_may_start`).
     fn progress(&mut self, done: &mut dyn FnMut(Event)) {
         self.reap();
-        self.kick();
         self.report(done);
+        self.kick();
         if self.unsubmitted > 0 {
             self.enter(0, None);
             self.reap();
-            self.kick();
             self.report(done);
+            self.kick();
         }
     }
 
@@ -685,35 +748,38 @@ impl Uring {
     }
 
     fn fail_now(&self, sub: Submission, errno: i32) -> Completion {
-        let offset = match &sub.target {
-            IoTarget::File { offset, .. } => Some(*offset),
-            IoTarget::Stream { .. } => None,
-        };
         Completion {
             sink: sub.sink,
+            offset: sub.target.offset(),
+            appended_to: None, // nothing was written
             buf: sub.buf,
             start: sub.start,
             records: sub.records,
-            offset,
             written: 0,
             error: Some(io::Error::from_raw_os_error(errno)),
         }
     }
 }
 
+/// What a batch the failure rule discarded reports (the earlier failure's
+/// own report names its offset).
+const DISCARDED: &str =
+    "discarded: an earlier batch to this file failed, and the file is cut back to where that batch began";
+
 fn completion(op: WriteOp) -> Completion {
+    let offset = op.offset();
+    let appended_to = (op.place == Place::End).then_some(op.fd);
     let error = match (op.state, op.doomed) {
-        (OpState::Done(e), None) => e,
-        (_, Some(at)) => Some(io::Error::other(format!(
-            "discarded: an earlier batch to this file failed at offset {at} and the file was truncated there"
-        ))),
-        (_, None) => unreachable!("only finished ops are reported"),
+        (OpState::Done(e), false) => e,
+        (_, true) => Some(io::Error::other(DISCARDED)),
+        (_, false) => unreachable!("only finished ops are reported"),
     };
     Completion {
         sink: op.sink,
         start: op.start,
         records: op.records,
-        offset: op.offset,
+        offset,
+        appended_to,
         written: op.done,
         error,
         buf: op.buf,
@@ -721,9 +787,10 @@ fn completion(op: WriteOp) -> Completion {
 }
 
 impl IoBackend for Uring {
-    fn submit(&mut self, sub: Submission, done: &mut dyn FnMut(Event)) {
-        if let Some(errno) = self.broken {
-            done(Event::Write(self.fail_now(sub, errno)));
+    fn make_room(&mut self, done: &mut dyn FnMut(Event)) {
+        if self.broken.is_some() {
+            // Everything left in the ring failed: report it before routing.
+            self.report(done);
             return;
         }
         if self.has_completions() {
@@ -732,13 +799,26 @@ impl IoBackend for Uring {
         while self.ops.len() >= self.depth && self.broken.is_none() {
             self.wait_one(None, done);
         }
+    }
+
+    fn submit(&mut self, sub: Submission, done: &mut dyn FnMut(Event)) {
         if let Some(errno) = self.broken {
-            done(Event::Write(self.fail_now(sub, errno)));
+            self.report(done);
+            if let Some(p) = self.fallback.as_mut() {
+                p.submit(sub, done);
+            } else {
+                done(Event::Write(self.fail_now(sub, errno)));
+            }
             return;
         }
-        let (fd, offset) = match sub.target {
-            IoTarget::File { fd, offset } => (fd, Some(offset)),
-            IoTarget::Stream { fd } => (fd, None),
+        // `make_room` came first. Nothing is reported before the batch is
+        // queued: a failure reported now would find the sink's reservation
+        // for this batch already made (see "Ordering and offsets").
+        debug_assert!(self.ops.len() < self.depth, "submit without make_room");
+        let (fd, place) = match sub.target {
+            IoTarget::File { fd, offset } => (fd, Place::At(offset)),
+            IoTarget::Append { fd } => (fd, Place::End),
+            IoTarget::Stream { fd } => (fd, Place::Stream),
         };
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -752,11 +832,11 @@ impl IoBackend for Uring {
             buf: sub.buf,
             start: sub.start,
             records: sub.records,
-            offset,
+            place,
             done: 0,
             retries: 0,
             state: OpState::Queued,
-            doomed: None,
+            doomed: false,
         });
         self.kick();
         self.enter(0, None);
@@ -768,6 +848,10 @@ impl IoBackend for Uring {
             self.wait_one(None, done);
         }
         if let Some(errno) = self.broken {
+            self.report(done);
+            if let Some(p) = self.fallback.as_mut() {
+                return p.sync(req, done);
+            }
             done(Event::Sync {
                 sink: req.sink,
                 ticket: req.ticket,
@@ -797,7 +881,7 @@ impl IoBackend for Uring {
         }
     }
 
-    fn attach_wake(&mut self, wake: FutexRef) {
+    fn attach_wake(&mut self, wake: EventRef) {
         self.wake = Some(wake);
     }
 
@@ -843,7 +927,7 @@ impl IoBackend for Uring {
     }
 
     fn submits(&self) -> u64 {
-        self.submits
+        self.submits + self.fallback.as_ref().map_or(0, Pwrite::submits)
     }
 }
 
@@ -888,7 +972,8 @@ mod tests {
         }) {
             Ok(u) => Some(u),
             Err(e) => {
-                eprintln!("skipping: {e}");
+                use crate::test_skip::{skip, Needs};
+                skip(Needs::IoUring, "io::uring unit test", &e);
                 None
             }
         }
@@ -923,6 +1008,7 @@ mod tests {
         let fd: SharedFd = Arc::new(File::create(&path).unwrap());
         let mut out = Vec::new();
         for k in 0..6u64 {
+            u.make_room(&mut log(&mut out));
             u.submit(
                 write(0, &fd, k * 4, &format!("{k:03}\n")),
                 &mut log(&mut out),
@@ -964,11 +1050,11 @@ mod tests {
             buf: b"x\n".to_vec(),
             start: 0,
             records: 1,
-            offset: Some(offset),
+            place: Place::At(offset),
             done: 0,
             retries: 0,
             state,
-            doomed: None,
+            doomed: false,
         }
     }
 
@@ -993,6 +1079,89 @@ mod tests {
         u.report(&mut log(&mut out));
         assert_eq!(out, vec![(0, false), (2, false), (100, true)]);
         assert!(u.ops.is_empty());
+    }
+
+    #[test]
+    fn an_append_after_a_failed_one_starts_once_the_failure_is_reported() {
+        let Some(mut u) = uring(4) else { return };
+        let dir = tempfile::tempdir().unwrap();
+        let fd: SharedFd = Arc::new(File::create(dir.path().join("f")).unwrap());
+        let eio = OpState::Done(Some(io::Error::from_raw_os_error(libc::EIO)));
+        let mut a = op(&mut u, 0, &fd, 0, eio);
+        let mut b = op(&mut u, 0, &fd, 0, OpState::Queued);
+        let mut c = op(&mut u, 1, &fd, 0, OpState::Queued); // another sink
+        (a.place, b.place, c.place) = (Place::End, Place::End, Place::End);
+        u.ops.extend([a, b, c]);
+        assert!(!u.write_may_start(1), "the sink's next append waits");
+        assert!(u.write_may_start(2), "other sinks do not");
+        let mut out = Vec::new();
+        u.report(&mut |e| {
+            if let Event::Write(c) = e {
+                out.push((c.offset, c.appended_to.is_some(), c.error.is_some()));
+            }
+        });
+        assert_eq!(
+            out,
+            [(None, true, true)],
+            "reported at once, nothing doomed"
+        );
+        assert!(u.write_may_start(0), "then it may go");
+        u.ops.clear();
+    }
+
+    fn append(sink: usize, fd: &SharedFd, text: &str) -> Submission {
+        Submission {
+            sink,
+            target: IoTarget::Append { fd: fd.clone() },
+            buf: text.as_bytes().to_vec(),
+            start: 0,
+            records: 1,
+        }
+    }
+
+    #[test]
+    fn once_the_ring_fails_later_batches_and_syncs_are_done_with_system_calls() {
+        let Some(mut u) = uring(2) else { return };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path);
+        let fd: SharedFd = Arc::new(f.unwrap());
+        let mut out = Vec::new();
+        let mut log = |e: Event| match e {
+            Event::Write(c) => out.push(("write", c.written, c.error.is_none())),
+            Event::Sync { error, .. } => out.push(("sync", 0, error.is_none())),
+        };
+        u.make_room(&mut log);
+        u.submit(append(0, &fd, "a\n"), &mut log);
+        u.wait_all(&mut log);
+        // io_uring_enter fails in a way that gives the ring up.
+        u.enter_failed(&io::Error::from_raw_os_error(libc::EIO));
+        assert_eq!(u.broken, Some(libc::EIO));
+        for text in ["b\n", "c\n"] {
+            u.make_room(&mut log);
+            u.submit(append(0, &fd, text), &mut log);
+        }
+        let req = SyncRequest {
+            sink: 0,
+            fd: fd.clone(),
+            ticket: 1,
+        };
+        u.sync(req, &mut log);
+        u.wait_all(&mut log);
+        assert_eq!(
+            out,
+            [
+                ("write", 2, true),
+                ("write", 2, true),
+                ("write", 2, true),
+                ("sync", 0, true)
+            ]
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "a\nb\nc\n");
+        assert_eq!(u.in_flight(), 0);
     }
 
     #[test]

@@ -10,10 +10,15 @@
 use crate::record::Split;
 use std::mem::MaybeUninit;
 
-/// Creates a ring of `capacity` bytes.
-pub(crate) fn byte_ring(capacity: usize) -> (ByteProducer, ByteConsumer) {
+/// Creates a ring of `capacity` bytes; with `prefault`, its memory is
+/// mapped now rather than page by page under the first lap of records.
+pub(crate) fn byte_ring(capacity: usize, prefault: bool) -> (ByteProducer, ByteConsumer) {
     let (p, c) = rtrb::RingBuffer::new(capacity);
-    (ByteProducer { inner: p }, ByteConsumer { inner: c })
+    let mut p = ByteProducer { inner: p };
+    if prefault {
+        p.prefault();
+    }
+    (p, ByteConsumer { inner: c })
 }
 
 /// The writing end, owned by one producer thread.
@@ -22,6 +27,38 @@ pub(crate) struct ByteProducer {
 }
 
 impl ByteProducer {
+    /// Maps every page of the (empty) ring: `MADV_POPULATE_WRITE`, or
+    /// writing zeros where the kernel lacks it (before Linux 5.14).
+    fn prefault(&mut self) {
+        let cap = self.capacity();
+        let Ok(mut chunk) = self.inner.write_chunk_uninit(cap) else {
+            return;
+        };
+        let (buf, _) = chunk.as_mut_slices();
+        let (ptr, len) = (buf.as_mut_ptr().cast::<u8>(), buf.len());
+        let page = 4096usize;
+        let start = (ptr as usize).div_ceil(page) * page;
+        let end = (ptr as usize + len) / page * page;
+        if end > start {
+            // SAFETY: `[start, end)` lies inside the ring's own allocation,
+            // which nothing else uses yet; populating changes no byte.
+            let r = unsafe {
+                libc::madvise(
+                    start as *mut libc::c_void,
+                    end - start,
+                    libc::MADV_POPULATE_WRITE,
+                )
+            };
+            if r == 0 {
+                return;
+            }
+        }
+        // SAFETY: `buf` is the reserved, unused region; zeroing it only
+        // initialises bytes that are never read before being written.
+        unsafe { std::ptr::write_bytes(ptr, 0, len) };
+        // Dropped without commit: the ring stays empty.
+    }
+
     /// Total bytes the ring holds.
     pub(crate) fn capacity(&self) -> usize {
         self.inner.buffer().capacity()
@@ -56,6 +93,42 @@ impl ByteProducer {
         // (the debug assertion checks the count).
         unsafe { chunk.commit_all() };
         true
+    }
+}
+
+/// One record's reserved bytes, committed whole or not at all.
+pub(crate) struct Reservation<'a> {
+    chunk: rtrb::chunks::WriteChunkUninit<'a, u8>,
+}
+
+impl Reservation<'_> {
+    /// The reserved bytes when they do not straddle the ring's wrap point.
+    #[inline]
+    pub(crate) fn contiguous(&mut self) -> Option<&mut [MaybeUninit<u8>]> {
+        match self.chunk.as_mut_slices() {
+            (a, []) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// Publishes the record to the consumer (one release store).
+    ///
+    /// # Safety
+    /// Every reserved byte has been initialised.
+    #[inline]
+    pub(crate) unsafe fn commit(self) {
+        // SAFETY: delegated to the caller.
+        unsafe { self.chunk.commit_all() };
+    }
+}
+
+impl ByteProducer {
+    /// Reserves `len` bytes for one record; `None` when the ring lacks room
+    /// now. Dropping the reservation without `commit` publishes nothing.
+    #[inline]
+    pub(crate) fn reserve(&mut self, len: usize) -> Option<Reservation<'_>> {
+        let chunk = self.inner.write_chunk_uninit(len).ok()?;
+        Some(Reservation { chunk })
     }
 }
 
@@ -139,7 +212,7 @@ mod tests {
 
     #[test]
     fn push_refuses_what_does_not_fit_and_writes_nothing() {
-        let (mut p, mut c) = byte_ring(10);
+        let (mut p, mut c) = byte_ring(10, true);
         assert!(p.try_push(&[b"abc", b"de", b"f"]));
         assert!(!p.try_push(&[b"12345", b"", b""]));
         let mut got = Vec::new();
@@ -152,11 +225,11 @@ mod tests {
 
     #[test]
     fn abandonment_is_seen_from_both_ends() {
-        let (p, c) = byte_ring(8);
+        let (p, c) = byte_ring(8, false);
         assert!(!c.is_abandoned());
         drop(p);
         assert!(c.is_abandoned());
-        let (p, c) = byte_ring(8);
+        let (p, c) = byte_ring(8, false);
         drop(c);
         assert!(p.is_abandoned());
     }
@@ -183,7 +256,7 @@ mod tests {
         /// pushes that do not fit, across every wrap position.
         #[test]
         fn byte_ring_matches_a_bounded_vecdeque(cap in 1usize..48, ops in proptest::collection::vec(op(), 1..60)) {
-            let (mut p, mut c) = byte_ring(cap);
+            let (mut p, mut c) = byte_ring(cap, cap % 2 == 0);
             let mut model: VecDeque<u8> = VecDeque::new();
             for op in ops {
                 match op {

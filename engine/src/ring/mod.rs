@@ -16,23 +16,6 @@ pub(crate) use overwrite::{overwrite_ring, OverwriteConsumer, OverwriteProducer}
 
 use crate::record::Frames;
 
-/// The writing end of a producer's ring.
-pub(crate) enum RingWriter {
-    Lossless(ByteProducer),
-    Overwrite(OverwriteProducer),
-}
-
-impl RingWriter {
-    /// The largest framed record the ring can ever hold.
-    #[inline]
-    pub(crate) fn max_record_len(&self) -> usize {
-        match self {
-            RingWriter::Lossless(p) => p.capacity(),
-            RingWriter::Overwrite(p) => p.max_record_len(),
-        }
-    }
-}
-
 /// The reading end of a producer's ring, as the writer holds it.
 pub(crate) enum RingReader {
     Lossless(ByteConsumer),
@@ -58,20 +41,13 @@ impl OverwriteReader {
     }
 }
 
-/// A new ring of `capacity` bytes: lossless, or overwriting for `DropOldest`.
-pub(crate) fn new_ring(capacity: usize, overwrite: bool) -> (RingWriter, RingReader) {
-    if overwrite {
-        let (p, c) = overwrite_ring(capacity);
-        let r = OverwriteReader {
-            consumer: c,
-            counted: 0,
-            scratch: Vec::new(),
-        };
-        (RingWriter::Overwrite(p), RingReader::Overwrite(r))
-    } else {
-        let (p, c) = byte_ring(capacity);
-        (RingWriter::Lossless(p), RingReader::Lossless(c))
-    }
+/// The reading end of a new overwrite ring of `capacity` bytes.
+pub(crate) fn overwrite_reader(c: OverwriteConsumer) -> RingReader {
+    RingReader::Overwrite(OverwriteReader {
+        consumer: c,
+        counted: 0,
+        scratch: Vec::new(),
+    })
 }
 
 impl RingReader {

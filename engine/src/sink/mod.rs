@@ -5,11 +5,18 @@
 //! contract in one place: a sink never sees a buffer that is still in flight.
 //!
 //! Before each batch the writer calls [`Sink::target`] with the batch length.
-//! A file sink answers with its file and the offset to write at (reserving
-//! that range); a stream (pipe, terminal) answers with its descriptor; a sink
-//! that wants the bytes itself (memory, network client, test double) answers
-//! [`Target::Inline`] and receives them in [`Sink::write_inline`]. After the
-//! write completes, [`Sink::on_write`] tells the sink how it went.
+//! A file sink answers with its file: [`Target::Append`] for a file opened
+//! with `O_APPEND` (the batch lands at the file's end as it is when the
+//! write happens), [`Target::File`] with an offset it reserved for a file
+//! written at positions it tracks (`O_DIRECT`); a stream (pipe, terminal)
+//! answers with its descriptor; a sink that wants the bytes itself (memory,
+//! network client, test double) answers [`Target::Inline`] and receives them
+//! in [`Sink::write_inline`]. After the write completes, [`Sink::on_write`]
+//! tells the sink how it went.
+//!
+//! The writer reports every write that finished, failed ones included,
+//! *before* it asks a sink for the next target: a sink that rewinds after a
+//! failure has done so by the time it reserves the next offset.
 //!
 //! Rotating sinks use three more hooks, all with defaults that do nothing:
 //! [`Sink::batch_limit`] bounds the batch being gathered (bytes left in the
@@ -18,17 +25,77 @@
 //! the record time of the batch's first record along with its length; and
 //! [`Sink::take_error`] hands the writer an error the sink survived (a
 //! failed rename), which is counted and reported without dropping records.
+//! [`Sink::take_notice`] hands it news that is no error at all (a
+//! connection lost and re-established with nothing lost): reported in
+//! `Logger::recent_errors`, never counted in `Stats::errors`, so it fails
+//! no flush.
+//!
+//! File sinks use two more: [`Sink::path_changed`] (is the path still the
+//! file the sink has open?) and [`Sink::reopen`] (close it and open the
+//! path again). The writer calls `reopen` between two batches, after every
+//! batch in flight for the sink completed: on [`crate::Logger::reopen`], on
+//! the signal chosen with [`crate::Builder::reopen_on_signal`], and when
+//! `path_changed` — asked at most once a second — says yes.
+//!
+//! # A sink's own format
+//!
+//! A sink whose records must be laid out in a way of its own (a wire
+//! protocol's message) answers [`Sink::record_format`] with a
+//! [`RecordFormat`]; the writer then formats every record for that sink
+//! with it, from the same [`Record`](crate::Record) the built-in formats
+//! see, instead of the format in its [`SinkOptions`].
+//!
+//! # Deferred completion
+//!
+//! A sink that cannot know at once whether its records arrived (a network
+//! client waiting for the peer, or its acknowledgement) answers
+//! [`Completion::Deferred`] from [`Sink::completion`]. The writer then:
+//!
+//! 1. hands it whole records in [`Sink::accept`] instead of asking for a
+//!    target — each [`BatchRecord`] with a [`Ticket`] the sink keeps;
+//! 2. counts them neither written nor dropped yet;
+//! 3. calls [`Sink::settle`] at every turn it takes (with no wait), and the
+//!    sink reports each record exactly once, written or dropped, through
+//!    [`Settled`] — `accept` may settle records at once too (a drop policy
+//!    refusing what does not fit);
+//! 4. asks [`Sink::backlog`] for the oldest unsettled record and whether the
+//!    sink is full. While records are unsettled it naps at most its short
+//!    park timeout, so a sink waiting on a socket is polled about every
+//!    millisecond (the writer does not wait on the sink's descriptors) —
+//!    unless the sink says it can do nothing before some time
+//!    ([`Backlog::idle_until`], e.g. its next reconnection attempt): then an
+//!    idle writer sleeps until then. While a sink is full it stops draining
+//!    the rings (producers then wait under `Policy::Block`) and goes on
+//!    settling;
+//! 5. answers a flush once every record taken before it has settled
+//!    (`backlog().oldest` has moved past it), or after the sink's
+//!    `flush_timeout` with an error naming the sink; the writer keeps
+//!    draining meanwhile. A flush that finds a sink full waits for room up
+//!    to the same timeout before it drains;
+//! 6. at shutdown, settles (letting the sink wait up to 10 ms a call) until
+//!    nothing is held or the shutdown deadline is close, closes the sink,
+//!    and counts every record still unsettled as dropped.
+//!
+//! So `written + dropped == enqueued` holds after shutdown whatever the
+//! peer did. A sink that reports a ticket twice cannot make the books
+//! exceed what it was given: the writer clamps each sink's settlements to
+//! the records it holds.
 
 mod memory;
 mod options;
+mod settle;
 
+pub use crate::format::RecordFormat;
 pub use memory::{MemoryHandle, MemorySink};
 pub use options::SinkOptions;
+pub use settle::{Backlog, BatchRecord, Completion, RecordBatch, Settled, SinkContext, Ticket};
 
+use crate::format::Styling;
 use std::fmt;
 use std::io;
 use std::os::fd::AsFd;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A descriptor the engine may write to from the writer thread. It stays
 /// open for as long as any write to it is in flight (the engine holds a clone).
@@ -37,7 +104,29 @@ pub type SharedFd = Arc<dyn AsFd + Send + Sync>;
 /// Where one batch goes.
 #[non_exhaustive]
 pub enum Target {
-    /// A regular file, written at the explicit `offset` (never `O_APPEND`).
+    /// A regular file opened with `O_APPEND`: the batch lands at the file's
+    /// end as it is when the write happens (`write(2)`; io_uring at offset
+    /// -1), whoever else truncates or appends to it.
+    ///
+    /// The engine keeps one write per sink in the kernel at a time, in
+    /// order, so the sink's batches land in the order they were made and
+    /// each one contiguous (the kernel appends one `write` under the inode
+    /// lock). After a failed write the next one to the sink starts only
+    /// once [`Sink::on_write`] has been told, so the sink can cut a torn
+    /// tail before anything follows it. Outcomes carry no offset.
+    Append {
+        /// The open file (`O_APPEND`).
+        fd: SharedFd,
+    },
+    /// A regular file written at the explicit `offset` the sink reserved
+    /// (never `O_APPEND`): `O_DIRECT` files, whose writes must be aligned.
+    ///
+    /// Batches to one file may be in the kernel together and complete in
+    /// any order; outcomes are reported in submission order. When a batch
+    /// fails, it is reported once every later batch to the same file has
+    /// finished, and those are reported failed too (their bytes lie past
+    /// the failed offset): the sink rewinds to the failed batch's offset
+    /// and cuts the file there, and nothing later is in flight when it does.
     File {
         /// The open file.
         fd: SharedFd,
@@ -57,6 +146,7 @@ pub enum Target {
 impl fmt::Debug for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Target::Append { fd } => write!(f, "Append(fd {:?})", fd.as_fd()),
             Target::File { fd, offset } => write!(f, "File(fd {:?}, offset {offset})", fd.as_fd()),
             Target::Stream { fd } => write!(f, "Stream(fd {:?})", fd.as_fd()),
             Target::Inline => write!(f, "Inline"),
@@ -67,7 +157,8 @@ impl fmt::Debug for Target {
 /// How one write of a batch went, as told to [`Sink::on_write`].
 #[derive(Debug)]
 pub struct WriteOutcome<'a> {
-    /// The file offset the batch was written at (`None` for streams and inline).
+    /// The file offset the batch was written at ([`Target::File`] only:
+    /// `None` for appends, streams and inline).
     pub offset: Option<u64>,
     /// Bytes in the batch.
     pub requested: usize,
@@ -95,6 +186,19 @@ impl BatchInfo {
             first_unix_nanos,
         }
     }
+}
+
+/// Why the writer asks a sink to [`Sink::reopen`] its file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReopenCause {
+    /// [`crate::Logger::reopen`], or the signal chosen with
+    /// [`crate::Builder::reopen_on_signal`]: the operator moved the file
+    /// (a rename-style rotation) and wants the path reopened. Sinks that
+    /// rotate on their own ignore it.
+    Requested,
+    /// [`Sink::path_changed`] said the path no longer names the open file.
+    PathChanged,
 }
 
 /// Bounds on the next batch, asked of a sink after each [`Sink::target_batch`].
@@ -168,6 +272,16 @@ pub trait Sink: Send + 'static {
         None
     }
 
+    /// A change of state worth telling the user that lost no record (a
+    /// connection lost, a reconnection), since it was last asked. The
+    /// writer asks whenever it asks for [`Sink::take_error`] and reports
+    /// each in `Logger::recent_errors`, prefixed with [`Sink::describe`];
+    /// it is not counted in `Stats::errors` and does not make
+    /// `Logger::flush` fail. The default has none.
+    fn take_notice(&mut self) -> Option<String> {
+        None
+    }
+
     /// Receives a whole batch when [`Sink::target`] answered [`Target::Inline`].
     fn write_inline(&mut self, batch: &[u8]) -> io::Result<()> {
         let _ = batch;
@@ -178,10 +292,30 @@ pub trait Sink: Send + 'static {
     }
 
     /// Told the outcome of each batch written for this sink, in submission
-    /// order. A file sink rewinds its offset to `outcome.offset` on error so
-    /// the next batch does not leave a hole.
+    /// order. On error, a positioned file sink ([`Target::File`]) rewinds
+    /// its offset to `outcome.offset` so the next batch leaves no hole; an
+    /// appending one cuts the `outcome.written` bytes that reached the file.
     fn on_write(&mut self, outcome: &WriteOutcome<'_>) {
         let _ = outcome;
+    }
+
+    /// Whether the sink's path no longer names the file it has open (the
+    /// file was deleted, or renamed away and another put in its place).
+    /// The writer asks at most once a second per sink, between batches,
+    /// and calls [`Sink::reopen`] with [`ReopenCause::PathChanged`] when
+    /// the answer is yes. The default says no.
+    fn path_changed(&mut self) -> bool {
+        false
+    }
+
+    /// Closes the sink's file and opens its path again (creating it if it
+    /// is missing). Called between two batches, after every batch in
+    /// flight for this sink completed; see [`ReopenCause`] for when. On
+    /// error the sink keeps writing where it did, and the writer counts
+    /// and reports the error. The default does nothing.
+    fn reopen(&mut self, cause: ReopenCause) -> io::Result<()> {
+        let _ = cause;
+        Ok(())
     }
 
     /// `Some(align)` when the sink's file is open with `O_DIRECT`: each
@@ -197,6 +331,53 @@ pub trait Sink: Send + 'static {
     /// Called once when the writer stops, after the last batch completed.
     fn close(&mut self) -> io::Result<()> {
         Ok(())
+    }
+
+    /// How this sink wants text lines styled; asked once, when the logger
+    /// is built. A sink writing to a terminal may answer
+    /// [`Styling::Ansi`] to get the level in colour; the default is
+    /// [`Styling::Plain`], and file sinks keep it.
+    fn styling(&self) -> Styling {
+        Styling::Plain
+    }
+
+    /// The sink's own record layout, replacing the format of its
+    /// [`SinkOptions`]; asked once, when the logger is built. The default
+    /// is `None`: the sink takes the format it was added with.
+    fn record_format(&mut self) -> Option<Box<dyn RecordFormat>> {
+        None
+    }
+
+    /// Whether the sink's records are written when their batch is, or
+    /// later (see "Deferred completion" in the module docs); asked once,
+    /// when the logger is built. The default is [`Completion::OnWrite`].
+    fn completion(&mut self, ctx: &SinkContext) -> Completion {
+        let _ = ctx;
+        Completion::OnWrite
+    }
+
+    /// Takes whole records (deferred sinks only). An error means the sink
+    /// kept none of the batch's records and settled none of them in
+    /// `done`: the writer counts them all dropped and reports the error
+    /// (`done` may still settle records of earlier batches).
+    fn accept(&mut self, batch: &RecordBatch<'_>, done: &mut Settled) -> io::Result<()> {
+        let _ = (batch, done);
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!("{} does not defer completion", self.describe()),
+        ))
+    }
+
+    /// Makes progress (deferred sinks only): sends, reads acknowledgements,
+    /// reconnects, and reports what settled in `done`. May wait up to
+    /// `wait` for its I/O; the writer passes zero except at shutdown.
+    fn settle(&mut self, wait: Duration, done: &mut Settled) {
+        let _ = (wait, done);
+    }
+
+    /// What the sink still holds (deferred sinks only).
+    fn backlog(&self) -> Backlog {
+        Backlog::EMPTY
     }
 }
 
@@ -216,16 +397,43 @@ impl Sink for Box<dyn Sink> {
     fn take_error(&mut self) -> Option<io::Error> {
         (**self).take_error()
     }
+    fn take_notice(&mut self) -> Option<String> {
+        (**self).take_notice()
+    }
     fn write_inline(&mut self, batch: &[u8]) -> io::Result<()> {
         (**self).write_inline(batch)
     }
     fn on_write(&mut self, outcome: &WriteOutcome<'_>) {
         (**self).on_write(outcome)
     }
+    fn path_changed(&mut self) -> bool {
+        (**self).path_changed()
+    }
+    fn reopen(&mut self, cause: ReopenCause) -> io::Result<()> {
+        (**self).reopen(cause)
+    }
     fn direct_io_alignment(&self) -> Option<usize> {
         (**self).direct_io_alignment()
     }
     fn close(&mut self) -> io::Result<()> {
         (**self).close()
+    }
+    fn styling(&self) -> Styling {
+        (**self).styling()
+    }
+    fn record_format(&mut self) -> Option<Box<dyn RecordFormat>> {
+        (**self).record_format()
+    }
+    fn completion(&mut self, ctx: &SinkContext) -> Completion {
+        (**self).completion(ctx)
+    }
+    fn accept(&mut self, batch: &RecordBatch<'_>, done: &mut Settled) -> io::Result<()> {
+        (**self).accept(batch, done)
+    }
+    fn settle(&mut self, wait: Duration, done: &mut Settled) {
+        (**self).settle(wait, done)
+    }
+    fn backlog(&self) -> Backlog {
+        (**self).backlog()
     }
 }

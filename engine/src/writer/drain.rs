@@ -5,6 +5,13 @@
 //! against its seqlock) and the records the producer overwrote meanwhile are
 //! added to `dropped`. Either way a full batch is submitted before reading on,
 //! so one busy ring cannot grow a batch past its limits.
+//!
+//! A pass takes from each ring what it held when the pass reached it (and
+//! whatever else the same reads find), then moves on: a producer that
+//! refills its ring as fast as the writer empties it — a sink slower than
+//! the producer, under `Block` — cannot keep the writer on its ring. The
+//! other rings, and flush, reopen and shutdown requests (looked at between
+//! passes), wait at most one ring's worth of records.
 
 use super::Writer;
 use crate::format::Record;
@@ -34,17 +41,28 @@ impl Writer {
         total
     }
 
-    /// Takes everything readable from lossless ring `i`.
+    /// Takes the records readable from lossless ring `i` when the call
+    /// began (see the module docs).
     fn drain_lossless(&mut self, i: usize) -> u64 {
         let mut taken = 0;
+        // Bytes readable now: a bound on the bytes this call reads for them.
+        let mut owed = match &self.rings.rings[i].reader {
+            RingReader::Lossless(consumer) => consumer.available(),
+            RingReader::Overwrite(_) => return 0,
+        };
         loop {
             self.submit_if_full();
+            if !self.drain_all && self.sinks.any_full() {
+                // A deferred sink is full: leave the rest in the ring.
+                return taken;
+            }
             let ring = &mut self.rings.rings[i];
             let RingReader::Lossless(consumer) = &mut ring.reader else {
                 return taken;
             };
             let thread = ring.shared.thread_id;
-            let (sinks, scratch, clock) = (&mut self.sinks, &mut self.scratch, &self.clock);
+            let (sinks, clock) = (&mut self.sinks, &self.clock);
+            let bufs = &mut self.bufs;
             let batch_size = self.batch_size;
             let mut full = false;
             let mut corrupt = None;
@@ -54,7 +72,7 @@ impl Writer {
                 while !sinks.is_full(batch_size) {
                     match frames.next_frame() {
                         None => break,
-                        Some(Ok(f)) => match push_frame(sinks, scratch, clock, thread, &f) {
+                        Some(Ok(f)) => match push_frame(sinks, bufs, clock, thread, &f) {
                             Ok(()) => taken += 1,
                             // The header framed it, so only this record is lost.
                             Err(e) => {
@@ -78,7 +96,8 @@ impl Writer {
             if let Some((e, consequence)) = corrupt {
                 self.report_corrupt(e, consequence);
             }
-            if !full || used == 0 {
+            owed = owed.saturating_sub(used);
+            if !full || used == 0 || owed == 0 {
                 return taken;
             }
         }
@@ -113,9 +132,7 @@ impl Writer {
                 second: &[],
             });
             let pushed = match frames.next_frame() {
-                Some(Ok(f)) => {
-                    push_frame(&mut self.sinks, &mut self.scratch, &self.clock, thread, &f)
-                }
+                Some(Ok(f)) => push_frame(&mut self.sinks, &mut self.bufs, &self.clock, thread, &f),
                 Some(Err(e)) => Err(e),
                 None => Err(FrameError::Truncated),
             };
@@ -156,14 +173,15 @@ const REST_SKIPPED: &str = "its remaining bytes were skipped";
 #[inline]
 fn push_frame(
     sinks: &mut super::sinks::SinkSet,
-    scratch: &mut Vec<u8>,
+    bufs: &mut super::Buffers,
     clock: &crate::clock::Converter,
     thread: u32,
     f: &Frame<'_>,
 ) -> Result<(), FrameError> {
     let nanos = clock.unix_nanos(f.header.clock);
-    let body = f.body.contiguous(scratch);
-    let rec = Record::decode(&f.header, body, nanos, thread).ok_or(FrameError::Corrupt)?;
+    let body = f.body.contiguous(&mut bufs.straddle);
+    let rec = Record::decode(&f.header, body, nanos, thread, &mut bufs.message)
+        .ok_or(FrameError::Corrupt)?;
     sinks.push(&rec);
     Ok(())
 }

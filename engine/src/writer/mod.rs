@@ -7,23 +7,36 @@
 //! | `Drain`    | adopt new rings, read every ring, submit full batches       | `Drain` if it read records, else `Dry` |
 //! | `Dry`      | submit the partial batch                                    | `Idle` |
 //! | `Idle(n)`  | spin, then yield, a bounded number of turns                 | `Drain` |
-//! | `Park`     | sleep until notified (see `wake`), unless work showed up; with I/O in flight, until a completion or a notify | `Drain` |
+//! | `Park`     | sleep until notified (see `wake`) or a deadline, unless work showed up; with I/O in flight, until a completion, a notify or the deadline | `Drain` |
 //! | `Flush(t)` | read every ring once, submit, wait for all I/O, ack ticket  | `Drain` |
 //! | `Sync(t)`  | read every ring once, submit, issue an `fdatasync` per file (acked when they finish) | `Drain` |
+//! | `Reopen(r)` | read every ring once, submit, wait for all I/O, reopen every sink's file, ack (see `reopen`) | `Drain` |
 //! | `Close`    | stop producers, drain until dry, wait for I/O (final sync with `Durability::Data`), close sinks | exit |
 //!
-//! Shutdown, flush and sync requests are checked at the top of every turn.
+//! Shutdown, flush, sync and reopen requests are checked at the top of every turn.
 //! While I/O is in flight (io_uring), `Dry` and `Idle` reap completions
 //! without blocking and `Park` waits in `io_uring_enter` for a completion
 //! or a producer's notify alike.
 //!
 //! `Park` follows the wake protocol (`crate::wake`): register on
-//! `Shared::wake`, re-check rings, new rings, abandoned rings and requests,
-//! then sleep. The first record committed afterwards wakes the writer (one
-//! `futex` wake per sleep, however long the burst); no record waits for a
-//! timeout to be noticed. The only deadline is the next periodic sync
-//! (`Durability::Data`).
+//! `Shared::wake`, re-check rings, new and abandoned rings and requests
+//! (reopen signals included: the handler notifies), then sleep. The first
+//! record committed afterwards wakes the writer (one `futex` wake per
+//! sleep, however long the burst); no record waits for a timeout to be
+//! noticed. The sleep has a deadline only for the writer's own timers: the
+//! next periodic sync (`Durability::Data`) and the deferred sinks' turns.
+//!
+//! Deferred sinks (network clients; see the `sink` module docs) are polled
+//! after every submission, in `Dry` and before each sleep. While one holds
+//! unsettled records and may progress any time, the writer's sleep ends
+//! after [`SINK_POLL_INTERVAL`] to poll it again; when each such sink says
+//! it can do nothing before some time (`Backlog::idle_until`: waiting to
+//! reconnect), the sleep lasts until the earliest of those times (or of the
+//! flushes waiting for them), or a notify. While one is full, `Drain` reads
+//! no ring (the producers wait under `Block`). A flush is answered when the
+//! deferred sinks have settled what it covers, without stopping the writer.
 
+mod append;
 mod drain;
 pub(crate) mod durability;
 mod o_direct;
@@ -34,21 +47,27 @@ use crate::clock::Converter;
 use crate::error::BuildError;
 use crate::io::{IoBackend, IoBackendInfo, IoConfig};
 use crate::policy::Durability;
+use crate::reopen::ReopenSeen;
 use crate::shared::{lock, Shared};
+use crate::signal::Registration;
 use crate::stats::thread_cpu_ns;
-use crate::wake::{FutexRef, Woken};
+use crate::wake::{EventRef, WaitKey, Woken};
 use rings::RingSet;
 use sinks::SinkSet;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Idle turns spent spinning before yielding.
 const IDLE_SPINS: u32 = 64;
-/// Idle turns spent yielding before sleeping.
+/// Idle turns spent yielding before parking.
 const IDLE_YIELDS: u32 = 32;
+/// How often an idle writer polls a deferred sink that holds records and
+/// cannot say when it will progress (its socket is not part of the
+/// writer's wait).
+pub(crate) const SINK_POLL_INTERVAL: Duration = Duration::from_millis(1);
 const _: () = assert!(IDLE_SPINS > 0 && IDLE_YIELDS > 0);
 
 /// The writer's settings from the builder.
@@ -56,6 +75,8 @@ pub(crate) struct WriterConfig {
     pub io: IoConfig,
     /// Records per batch.
     pub batch_size: u64,
+    /// Set when the logger reopens its files on a signal.
+    pub signal: Option<Registration>,
 }
 
 /// Starts the writer thread; returns once its I/O backend is open.
@@ -80,11 +101,12 @@ pub(crate) fn spawn(
             };
             // `_done` holds `sh` until after the backend is dropped, so the
             // word outlives any wait the backend queued on it.
-            io.attach_wake(FutexRef::new(sh.clone(), |s: &Shared| &s.wake));
+            io.attach_wake(EventRef::new(sh.clone(), |s: &Shared| &s.wake));
             let _ = ready_tx.send(Ok(info));
-            Writer::new(sh, sinks, io, cfg.batch_size).run();
+            Writer::new(sh, sinks, io, cfg).run();
         })
         .map_err(BuildError::SpawnWriter)?;
+    let _ = shared.writer_thread.set(handle.thread().clone());
     match ready_rx.recv() {
         Ok(Ok(info)) => {
             let _ = shared.backend.set(info);
@@ -117,6 +139,15 @@ impl Drop for DoneOnExit {
     }
 }
 
+/// The writer's reused per-record buffers.
+#[derive(Default)]
+pub(crate) struct Buffers {
+    /// A record that straddles a ring's wrap point, made contiguous.
+    pub straddle: Vec<u8>,
+    /// A deferred record's rendered message.
+    pub message: Vec<u8>,
+}
+
 /// What the loop does next; see the module docs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -126,6 +157,7 @@ enum State {
     Park,
     Flush(u64),
     Sync(u64),
+    Reopen(ReopenSeen),
     Close,
 }
 
@@ -134,29 +166,44 @@ struct Writer {
     rings: RingSet,
     sinks: SinkSet,
     io: Box<dyn IoBackend>,
-    /// Holds a record that straddles a ring's wrap point, made contiguous.
-    scratch: Vec<u8>,
+    /// Reused per-record buffers.
+    bufs: Buffers,
     clock: Converter,
     batch_size: u64,
     /// Highest flush ticket completed.
     flush_done: u64,
     /// Highest `flush_sync` ticket whose syncs were issued.
     sync_started: u64,
+    /// Drain passes read every ring to the end even when a deferred sink
+    /// is full (flush and shutdown); otherwise they stop at a full sink.
+    drain_all: bool,
+    /// Reopen requests acted on.
+    reopened: ReopenSeen,
+    /// The reopen signal's registration, released when the writer ends.
+    signal: Option<Registration>,
 }
 
 impl Writer {
-    fn new(shared: Arc<Shared>, sinks: SinkSet, io: Box<dyn IoBackend>, batch_size: u64) -> Writer {
+    fn new(
+        shared: Arc<Shared>,
+        sinks: SinkSet,
+        io: Box<dyn IoBackend>,
+        cfg: WriterConfig,
+    ) -> Writer {
         let clock = shared.clock.converter();
         Writer {
-            shared,
             rings: RingSet::default(),
             sinks,
             io,
-            scratch: Vec::new(),
+            bufs: Buffers::default(),
             clock,
-            batch_size,
+            batch_size: cfg.batch_size,
             flush_done: 0,
             sync_started: 0,
+            drain_all: false,
+            reopened: ReopenSeen::start(cfg.signal.as_ref()),
+            signal: cfg.signal,
+            shared,
         }
     }
 
@@ -165,6 +212,7 @@ impl Writer {
         loop {
             state = self.control().unwrap_or(state);
             state = match state {
+                State::Drain if self.sinks.any_full() => State::Dry,
                 State::Drain => {
                     self.rings.adopt(&self.shared, false);
                     if self.drain_pass() > 0 {
@@ -193,6 +241,10 @@ impl Writer {
                     self.sync(ticket);
                     State::Drain
                 }
+                State::Reopen(requests) => {
+                    self.reopen(requests);
+                    State::Drain
+                }
                 State::Close => {
                     self.close();
                     return;
@@ -201,10 +253,13 @@ impl Writer {
         }
     }
 
-    /// A shutdown or flush request overrides the current state.
+    /// A shutdown, reopen, flush or sync request overrides the current state.
     fn control(&self) -> Option<State> {
         if self.shared.is_closed() {
             return Some(State::Close);
+        }
+        if let Some(requests) = self.reopened.newer(&self.shared, self.signal.as_ref()) {
+            return Some(State::Reopen(requests));
         }
         // Acquire: pairs with the flusher's fetch_add, so every record
         // committed before the flush call is visible to the next read.
@@ -228,18 +283,28 @@ impl Writer {
         if self.io.in_flight() > 0 {
             self.sinks.poll(self.io.as_mut(), &self.shared);
         }
-        if self.rings.any_readable() || self.shared.new_rings.load(Ordering::Relaxed) {
+        if self.readable() || self.shared.new_rings.load(Ordering::Relaxed) {
             State::Drain
         } else {
             State::Idle(n + 1)
         }
     }
 
-    /// Sleeps until a producer, a flusher or shutdown notifies, or (with
-    /// I/O in flight) a completion arrives, or the next periodic sync is due.
+    /// Whether a ring has records the writer would take now (none while
+    /// a deferred sink is full).
+    fn readable(&self) -> bool {
+        self.rings.any_readable() && !self.sinks.any_full()
+    }
+
+    /// Sleeps until a producer, a flusher, a reopen request or signal or
+    /// shutdown notifies, or (with I/O in flight) a completion arrives, or
+    /// one of the writer's own deadlines comes (see [`Writer::deadline`]).
     fn park(&mut self) {
         // Idle with unsynced bytes: `sync_interval_ms` still holds.
         self.sinks.sync_if_due(self.io.as_mut(), &self.shared);
+        if self.sinks.any_unsettled() {
+            self.sinks.settle(&self.shared, Duration::ZERO);
+        }
         let wake = &self.shared.wake;
         let key = wake.prepare_wait();
         // The re-check: everything a notifier publishes before notifying.
@@ -247,11 +312,7 @@ impl Writer {
             wake.cancel(key);
             return;
         }
-        let mut deadline = self.sinks.next_sync_due();
-        if let Some(bound) = key.bound() {
-            let d = Instant::now() + bound;
-            deadline = Some(deadline.map_or(d, |x| x.min(d)));
-        }
+        let deadline = self.deadline(key);
         let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         let io_waited = self.io.in_flight() > 0
             && self
@@ -266,30 +327,57 @@ impl Writer {
         }
     }
 
+    /// When a sleeping writer must look again though nobody notified it:
+    /// the next periodic sync, a deferred sink's next turn (see the module
+    /// docs), or the bound of a wait the protocol cannot vouch for.
+    fn deadline(&self, key: WaitKey) -> Option<Instant> {
+        let now = Instant::now();
+        let sinks = match self.sinks.quiet_until() {
+            None => Some(now + SINK_POLL_INTERVAL),
+            Some(until) => until,
+        };
+        [
+            self.sinks.next_sync_due(),
+            sinks,
+            key.bound().map(|b| now + b),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
     /// Whether a drain pass or a request has something to do: the writer's
     /// re-check before sleeping.
     fn has_work(&self) -> bool {
-        self.rings.any_readable()
+        self.readable()
             || self.rings.any_abandoned()
             || self.shared.new_rings.load(Ordering::Relaxed)
             || self.control().is_some()
     }
 
     /// Reads every ring, new ones included, and submits what it took:
-    /// everything committed before the call is handed to the backend.
+    /// everything committed before the call is handed to the backend (or
+    /// to a deferred sink, even a full one).
     fn submit_everything(&mut self) {
         self.rings.adopt(&self.shared, true);
+        self.drain_all = true;
         self.drain_pass();
+        self.drain_all = false;
         self.sinks.submit_all(self.io.as_mut(), &self.shared);
     }
 
-    /// Completes flush `ticket`: everything committed before it is written.
+    /// Completes flush `ticket`: everything committed before it is
+    /// written, or settled by the deferred sinks (answered when they have).
+    /// A deferred sink that stays full fails the flush without draining.
     fn flush(&mut self, ticket: u64) {
-        self.submit_everything();
-        self.sinks.wait_all(self.io.as_mut(), &self.shared);
+        let room = self.sinks.wait_for_room(&self.shared);
+        if room {
+            self.submit_everything();
+            self.sinks.wait_all(self.io.as_mut(), &self.shared);
+        }
         self.flush_done = ticket;
         self.store_cpu();
-        self.ack_flush(ticket);
+        self.sinks.barrier(ticket, &self.shared, room);
     }
 
     /// Starts `flush_sync` ticket `ticket`: everything committed before it
@@ -300,6 +388,19 @@ impl Writer {
         self.sinks
             .request_sync(self.io.as_mut(), &self.shared, ticket);
         self.sync_started = ticket;
+        self.store_cpu();
+    }
+
+    /// Carries out the reopen `requests` (see `reopen`): records committed
+    /// before them go to the old files, then every sink reopens.
+    fn reopen(&mut self, requests: ReopenSeen) {
+        self.submit_everything();
+        let failed = self.sinks.reopen_all(self.io.as_mut(), &self.shared);
+        let f = &self.shared.flush;
+        // Relaxed: published by the Release in `acknowledge`.
+        f.reopen_failed.fetch_add(failed, Ordering::Relaxed);
+        self.reopened = requests;
+        requests.acknowledge(&self.shared);
         self.store_cpu();
     }
 
@@ -319,6 +420,7 @@ impl Writer {
         // ones are answered `ShutDown` once the writer is done.
         let covered = self.shared.flush.requested.load(Ordering::Acquire);
         self.rings.adopt(&self.shared, true);
+        self.drain_all = true;
         let mut dry_passes = 0;
         while dry_passes < 2 {
             if self.drain_pass() == 0 {
@@ -339,8 +441,11 @@ impl Writer {
                 .request_sync(io, &self.shared, durability::PERIODIC);
         }
         self.sinks.wait_all(self.io.as_mut(), &self.shared);
+        let deadline = self.shared.settle_deadline();
+        self.sinks.settle_until(&self.shared, deadline);
         self.store_cpu();
         self.sinks.close(&self.shared);
+        self.sinks.drop_unsettled(&self.shared);
         self.leave_rings();
         self.ack_flush(covered);
         let f = &self.shared.flush;

@@ -97,17 +97,24 @@ impl ODirect {
     }
 
     /// Turns the filled `buf` (records after `prefix`) into an aligned
-    /// write for logical offset `offset`. Returns where the write starts in
-    /// `buf` and the file offset it goes to. Success or not, the batch
-    /// counts as in flight until [`ODirect::completed`].
+    /// write for logical offset `offset` of `fd`. Returns where the write
+    /// starts in `buf` and the file offset it goes to. Success or not, the
+    /// batch counts as in flight until [`ODirect::completed`].
+    ///
+    /// `same_file` says whether `fd` is the file of the previous batch; a
+    /// different file (the sink reopened its path) never uses the carry.
     pub(crate) fn prepare(
         &mut self,
         buf: &mut Vec<u8>,
         fd: &SharedFd,
         offset: u64,
+        same_file: bool,
     ) -> io::Result<(usize, u64)> {
         let len = buf.len() - self.prefix;
         self.in_flight.push_back(Logical { offset, len });
+        if !same_file {
+            self.carry_end = None;
+        }
         let carry_len = (offset % self.align as u64) as usize;
         let base = offset - carry_len as u64;
         // Room for the carry, the records, alignment and the padding, so
@@ -116,8 +123,9 @@ impl ODirect {
         let carry_ok = self.carry_end == Some(offset) && self.carry.len() == carry_len;
         let aligned = pad_for(buf[self.pad..].as_ptr(), self.align) == 0;
         if !carry_ok || !aligned || buf.capacity() < need {
-            // First batch on an unaligned file, a rewind after an error, or
-            // a buffer that grew and moved: rebuild the prefix.
+            // First batch on an unaligned file, a rewind after an error, a
+            // reopened file, or a buffer that grew and moved: rebuild the
+            // prefix.
             if !carry_ok {
                 self.carry = read_at(fd.as_fd(), base, carry_len, self.align)?;
             }
@@ -168,7 +176,7 @@ mod tests {
         let mut buf = Vec::new();
         d.begin(&mut buf);
         buf.extend_from_slice(&[b'a'; 700]);
-        let (start, base) = d.prepare(&mut buf, &fd, 0).unwrap();
+        let (start, base) = d.prepare(&mut buf, &fd, 0, false).unwrap();
         assert_eq!(base, 0);
         assert_eq!((buf.as_ptr() as usize + start) % 512, 0);
         assert_eq!(buf.len() - start, 1024);
@@ -179,7 +187,7 @@ mod tests {
         d.begin(&mut next);
         assert_eq!(&next[d.prefix() - 188..d.prefix()], &[b'a'; 188][..]);
         next.extend_from_slice(&[b'b'; 324]);
-        let (start, base) = d.prepare(&mut next, &fd, 700).unwrap();
+        let (start, base) = d.prepare(&mut next, &fd, 700, true).unwrap();
         assert_eq!(base, 512);
         assert_eq!(next.len() - start, 512);
         assert!(!d.overlap_in_flight, "ended on a block boundary");

@@ -12,22 +12,35 @@
 //! file). A record that would cross the bound *seals* the batch before it;
 //! the set then reports itself full, so the writer submits the sealed batch
 //! and the new one before taking another record. Records are never split.
+//!
+//! Deferred sinks (see the `sink` module docs) get whole records through
+//! `Sink::accept` and settle them later; `settle` holds that side.
 
+use super::append;
 use super::durability::{SyncPlan, SyncTracker, PERIODIC};
 use super::o_direct::ODirect;
-use crate::format::{Format, Formatter, Record};
+use crate::format::{Format, Formatter, Record, RecordFormat};
 use crate::io::{Completion, Event, IoBackend, IoTarget, Submission, SyncRequest};
 use crate::level::Level;
 use crate::shared::Shared;
-use crate::sink::{BatchInfo, BatchLimit, SharedFd, Sink, Target, WriteOutcome};
+use crate::sink::{
+    BatchInfo, BatchLimit, Completion as SinkCompletion, ReopenCause, SharedFd, Sink, SinkContext,
+    Target, WriteOutcome,
+};
 use crate::stats::WriterCounters;
 use crate::wake::WaitKey;
 use std::io;
+use std::os::fd::AsFd;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Longest time between two checks that file sinks' paths still name their
+/// files (`Sink::path_changed`); a check happens before a submission.
+pub(crate) const PATH_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 /// Spare batch buffers kept for reuse.
 const MAX_SPARE_BUFFERS: usize = 8;
-/// Errors a sink may hand back per batch (`Sink::take_error`).
+/// Errors, and notices, a sink may hand back per batch (`Sink::take_error`,
+/// `Sink::take_notice`).
 const MAX_SINK_ERRORS_PER_BATCH: usize = 8;
 /// `SinkSet::placed` entry for a format not yet written for this record.
 const NOT_PLACED: (usize, usize) = (usize::MAX, 0);
@@ -39,6 +52,9 @@ struct Batch {
     primary: u64,
     /// Record time of the first record in `buf` (meaningless while empty).
     first_nanos: u64,
+    /// Deferred sinks only: where each record in `buf` ends and whether
+    /// it is counted through this sink.
+    marks: Vec<(u32, bool)>,
 }
 
 impl Batch {
@@ -47,6 +63,7 @@ impl Batch {
             buf,
             primary: 0,
             first_nanos: 0,
+            marks: Vec::new(),
         }
     }
 }
@@ -56,6 +73,7 @@ pub(crate) struct SinkSlot {
     sink: Box<dyn Sink>,
     /// Records below this level skip the sink.
     min_level: Level,
+    /// The sink's format, styled as the sink asked (`Sink::styling`).
     format: Format,
     /// Index of `format` in `SinkSet::formatters`.
     fmt: usize,
@@ -65,7 +83,7 @@ pub(crate) struct SinkSlot {
     sealed: Option<Batch>,
     /// The sink's bounds on `batch`, asked after its last `target_batch`.
     limit: BatchLimit,
-    /// The file of the last `Target::File`, for syncs.
+    /// The file of the last `Target::File` or `Target::Append`, for syncs.
     last_fd: Option<SharedFd>,
     /// Files written since the last sync other than `last_fd` (a rotating
     /// sink's earlier files); each is synced once by the next sync round.
@@ -73,17 +91,48 @@ pub(crate) struct SinkSlot {
     /// Set for sinks whose file is open with `O_DIRECT` (such sinks have
     /// no batch limit: their open batch starts with the carried block).
     o_direct: Option<ODirect>,
+    /// The sink's own format, moved into `SinkSet::formatters` by `new`.
+    custom: Option<Box<dyn RecordFormat>>,
+    /// Set for sinks that settle their records later.
+    deferred: Option<settle::Deferred>,
+    /// The last reopen after a path change failed; the next failures are
+    /// not reported again until one succeeds.
+    reopen_failing: bool,
 }
 
 impl SinkSlot {
+    /// A slot in a logger whose policy is `Block`.
+    #[cfg(test)]
     pub(crate) fn new(sink: Box<dyn Sink>, min_level: Level, format: Format) -> SinkSlot {
+        let ctx = SinkContext::new(crate::policy::Policy::Block);
+        SinkSlot::with_context(sink, min_level, format, &ctx)
+    }
+
+    /// A slot for `sink`, asking it (once) for its own format and completion.
+    pub(crate) fn with_context(
+        mut sink: Box<dyn Sink>,
+        min_level: Level,
+        format: Format,
+        ctx: &SinkContext,
+    ) -> SinkSlot {
         let limit = sink.batch_limit();
         let o_direct = sink.direct_io_alignment().map(ODirect::new);
+        // A terminal sink's variant of the format counts as its own format.
+        let format = format.styled(sink.styling());
+        let custom = sink.record_format();
+        let deferred = match sink.completion(ctx) {
+            SinkCompletion::Deferred { flush_timeout } => {
+                Some(settle::Deferred::new(flush_timeout))
+            }
+            _ => None,
+        };
         SinkSlot {
             sink,
             min_level,
             format,
             fmt: 0,
+            custom,
+            deferred,
             batch: Batch::new(Vec::new()),
             sealed: None,
             limit: if o_direct.is_some() {
@@ -94,6 +143,7 @@ impl SinkSlot {
             last_fd: None,
             unsynced: Vec::new(),
             o_direct,
+            reopen_failing: false,
         }
     }
 
@@ -122,20 +172,11 @@ impl SinkSlot {
         };
         match target {
             Target::File { fd, offset } => {
-                let prev = self.last_fd.replace(fd.clone());
-                if let Some(prev) = prev.filter(|p| !std::sync::Arc::ptr_eq(p, &fd)) {
-                    if !self
-                        .unsynced
-                        .iter()
-                        .any(|u| std::sync::Arc::ptr_eq(u, &prev))
-                    {
-                        self.unsynced.push(prev);
-                    }
-                }
+                let same_file = self.note_file(&fd);
                 match self
                     .o_direct
                     .as_mut()
-                    .map(|d| d.prepare(&mut b.buf, &fd, offset))
+                    .map(|d| d.prepare(&mut b.buf, &fd, offset, same_file))
                 {
                     None => Routed::Io(IoTarget::File { fd, offset }, 0),
                     Some(Ok((start, base))) => {
@@ -144,9 +185,27 @@ impl SinkSlot {
                     Some(Err(e)) => Routed::Failed(e, Some(offset)),
                 }
             }
+            Target::Append { fd } => {
+                self.note_file(&fd);
+                Routed::Io(IoTarget::Append { fd }, 0)
+            }
             Target::Stream { fd } => Routed::Io(IoTarget::Stream { fd }, 0),
             Target::Inline => Routed::Inline,
         }
+    }
+
+    /// Remembers `fd` as the sink's current file for syncs, keeping the
+    /// previous one to sync once if it differs. Returns whether it is the
+    /// same file as the last batch's.
+    fn note_file(&mut self, fd: &SharedFd) -> bool {
+        let prev = self.last_fd.replace(fd.clone());
+        let same = prev.as_ref().is_some_and(|p| Arc::ptr_eq(p, fd));
+        if let Some(prev) = prev.filter(|_| !same) {
+            if !self.unsynced.iter().any(|u| Arc::ptr_eq(u, &prev)) {
+                self.unsynced.push(prev);
+            }
+        }
+        same
     }
 
     /// Makes the (fresh, empty) open batch ready: O_DIRECT sinks start it
@@ -218,6 +277,10 @@ pub(crate) struct SinkSet {
     formatted: u64,
     /// Records no sink took, not yet counted (see `take_unrouted`).
     unrouted: u64,
+    /// Flushes waiting for deferred sinks to settle.
+    barriers: settle::Barriers,
+    /// When the sinks' paths are checked next (see `check_paths`).
+    next_path_check: Instant,
 }
 
 impl SinkSet {
@@ -229,10 +292,14 @@ impl SinkSet {
         let buf_capacity = batch_bytes + 1024 + o_direct_extra;
         let mut formatters: Vec<Formatter> = Vec::new();
         for s in &mut slots {
-            s.fmt = match formatters.iter().position(|f| f.format() == s.format) {
-                Some(i) => i,
-                None => {
-                    formatters.push(Formatter::new(s.format));
+            let shared = formatters.iter().position(|f| f.format() == Some(s.format));
+            s.fmt = match (s.custom.take(), shared) {
+                (None, Some(i)) => i,
+                (custom, _) => {
+                    formatters.push(match custom {
+                        Some(c) => Formatter::custom(c),
+                        None => Formatter::new(s.format),
+                    });
                     formatters.len() - 1
                 }
             };
@@ -255,6 +322,8 @@ impl SinkSet {
             limited,
             #[cfg(test)]
             formatted: 0,
+            barriers: settle::Barriers::new(),
+            next_path_check: Instant::now() + PATH_CHECK_INTERVAL,
         }
     }
 
@@ -294,8 +363,10 @@ impl SinkSet {
             } else {
                 self.copy_into(i, j, start, rec.unix_nanos);
             }
+            let slot = &mut self.slots[i];
+            slot.mark(primary);
             if primary {
-                self.slots[i].batch.primary += 1;
+                slot.batch.primary += 1;
                 primary = false;
             }
         }
@@ -353,6 +424,7 @@ impl SinkSet {
 
     /// Submits every non-empty batch. Completions are accounted as they come.
     pub(crate) fn submit_all(&mut self, io: &mut dyn IoBackend, shared: &Shared) {
+        self.check_paths(io, shared);
         for i in 0..self.slots.len() {
             if let Some(b) = self.slots[i].sealed.take() {
                 self.submit(i, b, io, shared);
@@ -369,6 +441,63 @@ impl SinkSet {
         self.limited = self.slots.iter().any(|s| !s.limit.is_none());
         self.sync_if_due(io, shared);
         store_submits(io, shared);
+        if self.any_unsettled() {
+            self.settle(shared, Duration::ZERO);
+        }
+    }
+
+    /// Every [`PATH_CHECK_INTERVAL`] at most: reopens the sinks whose path
+    /// no longer names their file (deleted, or replaced), after the
+    /// batches in flight completed.
+    fn check_paths(&mut self, io: &mut dyn IoBackend, shared: &Shared) {
+        let now = Instant::now();
+        if now < self.next_path_check {
+            return;
+        }
+        self.next_path_check = now + PATH_CHECK_INTERVAL;
+        let changed: Vec<usize> = (0..self.slots.len())
+            .filter(|&i| self.slots[i].sink.path_changed())
+            .collect();
+        if !changed.is_empty() {
+            self.wait_all(io, shared);
+            for i in changed {
+                self.reopen_slot(i, shared, ReopenCause::PathChanged);
+            }
+        }
+    }
+
+    /// Waits for every batch in flight, then asks every sink to reopen its
+    /// file. Returns the number of sinks that failed (each counted in
+    /// `errors` and reported; they keep their old files).
+    pub(crate) fn reopen_all(&mut self, io: &mut dyn IoBackend, shared: &Shared) -> u64 {
+        self.wait_all(io, shared);
+        let n = self.slots.len();
+        let cause = ReopenCause::Requested;
+        let ok = (0..n)
+            .filter(|&i| self.reopen_slot(i, shared, cause))
+            .count();
+        (n - ok) as u64
+    }
+
+    /// Reopens slot `i`'s file (nothing of it in flight); false on failure.
+    fn reopen_slot(&mut self, i: usize, shared: &Shared, cause: ReopenCause) -> bool {
+        let slot = &mut self.slots[i];
+        let res = slot.sink.reopen(cause);
+        report_sink_errors(slot, shared);
+        let e = match res {
+            Ok(()) => {
+                slot.reopen_failing = false;
+                return true;
+            }
+            Err(e) => e,
+        };
+        if cause == ReopenCause::Requested || !slot.reopen_failing {
+            WriterCounters::add(&shared.counters.errors, 1);
+            let what = slot.sink.describe();
+            shared.report_error(format!("cannot reopen {what}: {e}"));
+        }
+        slot.reopen_failing = cause == ReopenCause::PathChanged;
+        false
     }
 
     /// Starts a round of periodic syncs if `Durability::Data` says one is due.
@@ -381,11 +510,22 @@ impl SinkSet {
     /// Asks slot `i`'s sink where `b` goes and hands it to the backend (or
     /// to the sink itself, for inline targets). The slot's open batch is
     /// fresh and empty when this is called.
+    ///
+    /// Ordering: everything that finished is reported (and the backend has
+    /// room) *before* the sink is asked, and the backend takes the batch
+    /// before it reports anything else. A sink that rewinds after a failed
+    /// batch has therefore rewound before it reserves this batch's offset;
+    /// a failure reported later is one the batch was submitted after, which
+    /// the backend's failure rule covers (see `io::uring`).
     fn submit(&mut self, i: usize, mut b: Batch, io: &mut dyn IoBackend, shared: &Shared) {
+        if self.slots[i].deferred.is_some() {
+            return self.accept(i, b, shared);
+        }
         if (self.slots[i].o_direct.as_ref()).is_some_and(|d| d.overlap_in_flight) {
             // The O_DIRECT ordering rule (see `o_direct`).
             io.wait_all(&mut |e| self.on_event(shared, e));
         }
+        io.make_room(&mut |e| self.on_event(shared, e));
         let slot = &mut self.slots[i];
         let len = slot.data_len_of(&b.buf);
         let routed = slot.route(&mut b);
@@ -406,7 +546,7 @@ impl SinkSet {
                 return self.complete(shared, failed(i, b.buf, b.primary, offset, e));
             }
         };
-        if let IoTarget::File { .. } = target {
+        if let IoTarget::File { .. } | IoTarget::Append { .. } = target {
             self.syncs.wrote(len as u64);
         }
         let sub = Submission {
@@ -425,9 +565,13 @@ impl SinkSet {
         store_submits(io, shared);
     }
 
-    /// Accounts whatever finished, without blocking.
+    /// Accounts whatever finished, without blocking: I/O completions, and
+    /// what deferred sinks settled.
     pub(crate) fn poll(&mut self, io: &mut dyn IoBackend, shared: &Shared) {
         io.poll(&mut |e| self.on_event(shared, e));
+        if self.any_unsettled() {
+            self.settle(shared, Duration::ZERO);
+        }
     }
 
     /// Waits for in-flight I/O or a notify of the writer's event count
@@ -511,28 +655,35 @@ impl SinkSet {
         debug_assert!(self.outstanding >= c.records);
         self.outstanding = self.outstanding.saturating_sub(c.records);
         account(shared, &c);
+        // A failed append's bytes go before the sink (or anything after it) runs.
+        let cut = match (&c.error, &c.appended_to) {
+            (Some(_), Some(fd)) if c.written > 0 => {
+                let bytes = c.buf.get(c.start..c.start + c.written);
+                Some(append::cut_failed_append(fd.as_fd(), bytes))
+            }
+            _ => None,
+        };
         slot.sink.on_write(&WriteOutcome {
             offset: c.offset,
             requested,
             written: c.written,
             error: c.error.as_ref(),
         });
-        match &c.error {
-            None => {}
-            Some(e) => {
-                let at = c
-                    .offset
-                    .map(|o| format!(" at offset {o}"))
-                    .unwrap_or_default();
-                shared.report_error(format!(
-                    "write to {}{at} failed after {} of {} bytes ({} records dropped): {e}",
-                    slot.sink.describe(),
-                    c.written,
-                    requested,
-                    c.records
-                ));
-            }
+        if let Some(e) = &c.error {
+            let at = c
+                .offset
+                .map(|o| format!(" at offset {o}"))
+                .unwrap_or_default();
+            let cut = cut.map(|k| k.describe(c.written)).unwrap_or_default();
+            shared.report_error(format!(
+                "write to {}{at} failed after {} of {} bytes ({} records dropped): {e}{cut}",
+                slot.sink.describe(),
+                c.written,
+                requested,
+                c.records
+            ));
         }
+        report_sink_errors(slot, shared);
         if self.spare.len() < MAX_SPARE_BUFFERS {
             let mut b = c.buf;
             b.clear();
@@ -574,14 +725,21 @@ impl SinkSet {
     }
 }
 
-/// Counts and reports the errors a sink survived (`Sink::take_error`).
+/// Counts and reports the errors a sink survived (`Sink::take_error`),
+/// then reports its notices (`Sink::take_notice`) without counting them.
 fn report_sink_errors(slot: &mut SinkSlot, shared: &Shared) {
     for _ in 0..MAX_SINK_ERRORS_PER_BATCH {
         let Some(e) = slot.sink.take_error() else {
-            return;
+            break;
         };
         WriterCounters::add(&shared.counters.errors, 1);
         shared.report_error(format!("{}: {e}", slot.sink.describe()));
+    }
+    for _ in 0..MAX_SINK_ERRORS_PER_BATCH {
+        let Some(n) = slot.sink.take_notice() else {
+            return;
+        };
+        shared.report_notice(format!("{}: {n}", slot.sink.describe()));
     }
 }
 
@@ -621,6 +779,7 @@ fn done_ok(sink: usize, buf: Vec<u8>, records: u64, offset: Option<u64>) -> Comp
         start: 0,
         records,
         offset,
+        appended_to: None,
         error: None,
     }
 }
@@ -638,10 +797,12 @@ fn failed(
         start: 0,
         records,
         offset,
+        appended_to: None,
         written: 0,
         error: Some(e),
     }
 }
 
+mod settle;
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,7 @@ use super::naming::Naming;
 use super::period::{Clocked, Period, UtcOffset};
 use super::retention::{self, Retention};
 use super::RollingFileSink;
-use crate::file::{ActiveFile, OpenError};
+use crate::active::{ActiveFile, OpenError, SurvivedErrors};
 use std::collections::VecDeque;
 use std::fmt;
 use std::io;
@@ -219,14 +219,14 @@ impl RollingBuilder {
             sized: self.max_file_bytes.is_some(),
         };
         let active =
-            ActiveFile::open(&self.dir.join(naming.active()), 0).map_err(RollingError::Open)?;
+            ActiveFile::open(&self.dir.join(naming.active()), false).map_err(RollingError::Open)?;
         let rotated =
             retention::list(&self.dir, &naming).map_err(|source| RollingError::ReadDir {
                 path: self.dir.clone(),
                 source,
             })?;
         let next_seq = rotated.iter().map(|r| r.key.seq).max().map_or(1, |m| m + 1);
-        let dated = match active.offset {
+        let dated = match active.len {
             0 => self.clock.now_unix_nanos(),
             _ => modified_nanos(&active.file).unwrap_or_else(|| self.clock.now_unix_nanos()),
         };
@@ -241,7 +241,7 @@ impl RollingBuilder {
             size_base: 0,
             next_seq,
             inflight: VecDeque::new(),
-            errors: VecDeque::new(),
+            errors: SurvivedErrors::default(),
         };
         sink.prune();
         Ok(sink)

@@ -25,6 +25,13 @@
 //!   logger (`Stats::errors`, `Logger::recent_errors`) and logging goes on
 //!   into the current file; the next attempt comes at the next size limit
 //!   or period. Nothing panics.
+//! - **The active file** is appended to (`O_APPEND`) like a [`crate::FileSink`]'s,
+//!   with the same guarantees for failed batches, also for a batch that
+//!   fails after its file was rotated away. `Logger::reopen` and the
+//!   reopen signal leave the sink alone (it rotates on its own). When the
+//!   active file is deleted or replaced under the logger, the sink notices
+//!   within about a second, as a `FileSink` does, and opens its path again
+//!   (creating it); rotation then goes on from that file.
 
 mod builder;
 mod naming;
@@ -35,7 +42,7 @@ mod retention;
 pub use builder::{RollingBuilder, RollingError};
 pub use period::{Period, UtcOffset};
 
-use crate::file::ActiveFile;
+use crate::active::{ActiveFile, SurvivedErrors};
 use naming::Naming;
 use rename::rename_noreplace;
 use retention::Retention;
@@ -44,10 +51,7 @@ use std::fs::File;
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
-use uringlog::{BatchInfo, BatchLimit, Sink, Target, WriteOutcome};
-
-/// Errors kept for the writer to collect; it takes several per batch.
-const MAX_QUEUED_ERRORS: usize = 64;
+use uringlog::{BatchInfo, BatchLimit, ReopenCause, Sink, Target, WriteOutcome};
 
 /// A log file in `dir` that rotates by size and/or time. Build one with
 /// [`RollingFileSink::builder`].
@@ -84,8 +88,8 @@ pub struct RollingFileSink {
     next_seq: u64,
     /// The file of each batch handed out and not yet completed, in order.
     inflight: VecDeque<Arc<File>>,
-    /// Errors survived, for `take_error`; at most `MAX_QUEUED_ERRORS`.
-    errors: VecDeque<io::Error>,
+    /// Errors survived, for `take_error`.
+    errors: SurvivedErrors,
 }
 
 impl RollingFileSink {
@@ -101,7 +105,7 @@ impl RollingFileSink {
 
     /// Bytes of the active file counted toward `max_file_bytes`.
     fn used(&self) -> u64 {
-        self.active.offset.saturating_sub(self.size_base)
+        self.active.len.saturating_sub(self.size_base)
     }
 
     /// Whether the batch `b` must go to a new file.
@@ -126,12 +130,12 @@ impl RollingFileSink {
         if let Some(p) = self.naming.period {
             self.period_start = p.start_of(first_unix_nanos).max(self.period_start);
         }
-        if self.active.offset == 0 {
+        if self.active.len == 0 {
             self.size_base = 0;
             return;
         }
         if let Err(e) = rename_noreplace(&from, &to) {
-            self.size_base = self.active.offset;
+            self.size_base = self.active.len;
             let msg = format!(
                 "cannot rotate {} to {}: {e}; still writing to {}",
                 from.display(),
@@ -142,7 +146,7 @@ impl RollingFileSink {
             return;
         }
         self.next_seq += 1;
-        match ActiveFile::open(&from, 0) {
+        match ActiveFile::open(&from, false) {
             Ok(f) => {
                 self.active = f;
                 self.size_base = 0;
@@ -153,7 +157,7 @@ impl RollingFileSink {
                     Ok(()) => &from,
                     Err(_) => &to,
                 };
-                self.size_base = self.active.offset;
+                self.size_base = self.active.len;
                 let msg = format!(
                     "cannot start a new log file: {e}; still writing to {}",
                     now.display()
@@ -175,9 +179,7 @@ impl RollingFileSink {
     }
 
     fn push_error(&mut self, e: io::Error) {
-        if self.errors.len() < MAX_QUEUED_ERRORS {
-            self.errors.push_back(e);
-        }
+        self.errors.push(e);
     }
 }
 
@@ -211,7 +213,7 @@ impl Sink for RollingFileSink {
     }
 
     fn take_error(&mut self) -> Option<io::Error> {
-        self.errors.pop_front()
+        self.errors.take()
     }
 
     fn on_write(&mut self, outcome: &WriteOutcome<'_>) {
@@ -219,19 +221,31 @@ impl Sink for RollingFileSink {
         if outcome.error.is_none() {
             return;
         }
-        let (Some(file), Some(at)) = (file, outcome.offset) else {
+        let Some(file) = file else {
             return;
         };
+        // The engine cut what reached the file; a batch for a file already
+        // rotated away needs nothing more.
         if Arc::ptr_eq(&file, &self.active.file) {
-            self.active.rewind(at);
-        } else {
-            // A batch for a file already rotated away: cut its torn tail,
-            // never growing the file (a later failed batch of the same file
-            // reports a higher offset after an earlier one truncated it).
-            if file.metadata().is_ok_and(|m| m.len() > at) {
-                let _ = file.set_len(at);
+            if let Some(e) = self.active.failed(outcome) {
+                self.push_error(e);
             }
         }
+    }
+
+    fn path_changed(&mut self) -> bool {
+        self.active.path_changed()
+    }
+
+    /// Only when the active file was deleted or replaced: the sink rotates
+    /// on its own, so a requested reopen changes nothing.
+    fn reopen(&mut self, cause: ReopenCause) -> io::Result<()> {
+        if cause != ReopenCause::PathChanged {
+            return Ok(());
+        }
+        self.active.reopen()?;
+        self.size_base = 0;
+        Ok(())
     }
 }
 

@@ -12,15 +12,15 @@ fn names(dir: &Path) -> Vec<String> {
     v
 }
 
-/// Writes `len` bytes the way the engine would: target, pwrite, on_write.
+/// Writes `len` bytes the way the engine would: target, write, on_write.
 fn write(s: &mut RollingFileSink, len: usize, nanos: u64) {
-    let Target::File { fd, offset } = s.target_batch(&BatchInfo::new(len, nanos)).unwrap() else {
-        panic!("a file target");
+    let Target::Append { fd } = s.target_batch(&BatchInfo::new(len, nanos)).unwrap() else {
+        panic!("an append target");
     };
-    let f: &File = &File::from(std::os::fd::AsFd::as_fd(&*fd).try_clone_to_owned().unwrap());
-    std::os::unix::fs::FileExt::write_all_at(f, &vec![b'x'; len], offset).unwrap();
+    let mut f = File::from(std::os::fd::AsFd::as_fd(&*fd).try_clone_to_owned().unwrap());
+    std::io::Write::write_all(&mut f, &vec![b'x'; len]).unwrap();
     s.on_write(&WriteOutcome {
-        offset: Some(offset),
+        offset: None,
         requested: len,
         written: len,
         error: None,
@@ -202,38 +202,65 @@ fn a_read_only_directory_is_an_error_naming_the_file() {
     );
 }
 
-/// Two batches to a file fail after it was rotated away (io_uring, depth
-/// >= 2): the second report must not grow the truncated file with zeros.
+/// A failed batch is not in the file (the engine cut what reached it), so
+/// it does not count toward the size limit — nor does one that fails after
+/// its file was rotated away count toward the new file.
 #[test]
-fn failed_batches_never_zero_extend_a_rotated_file() {
+fn failed_batches_do_not_count_toward_the_file_size() {
     let d = tempfile::tempdir().unwrap();
     let mut s = RollingFileSink::builder(d.path(), "app")
         .max_file_bytes(100)
         .open()
         .unwrap();
-    let old = s.active.file.clone();
-    let t1 = s.target_batch(&BatchInfo::new(60, 0)).unwrap();
-    let t2 = s.target_batch(&BatchInfo::new(30, 0)).unwrap();
-    let (Target::File { offset: o1, .. }, Target::File { offset: o2, .. }) = (t1, t2) else {
-        panic!()
-    };
-    // Both batches were written by the kernel (or partly), then one fails.
-    std::os::unix::fs::FileExt::write_all_at(&*old, &[b'x'; 90], 0).unwrap();
-    // Rotation while they are in flight.
-    let _t3 = s.target_batch(&BatchInfo::new(60, 0)).unwrap();
-    assert!(!Arc::ptr_eq(&old, &s.active.file), "rotated");
     let e = io::Error::from_raw_os_error(libc::ENOSPC);
-    for at in [o1, o2] {
-        s.on_write(&WriteOutcome {
-            offset: Some(at),
-            requested: 0,
-            written: 0,
-            error: Some(&e),
-        });
-    }
-    let len = old.metadata().unwrap().len();
-    assert_eq!(
-        len, 0,
-        "rotated file truncated at the first failure, then re-extended with zeros"
+    let failed = |requested| WriteOutcome {
+        offset: None,
+        requested,
+        written: 0,
+        error: Some(&e),
+    };
+    write(&mut s, 60, 0);
+    s.target_batch(&BatchInfo::new(30, 0)).unwrap();
+    s.on_write(&failed(30));
+    assert_eq!(s.batch_limit().max_bytes, 40);
+    write(&mut s, 30, 0);
+    s.target_batch(&BatchInfo::new(10, 0)).unwrap(); // 60 + 30 + 10 fit in app.log
+    assert_eq!(names(d.path()), ["app.log"]);
+    s.target_batch(&BatchInfo::new(20, 0)).unwrap(); // rotates first
+    assert_eq!(names(d.path()), ["app.000001.log", "app.log"]);
+    s.on_write(&failed(10)); // the rotated file's batch
+    s.on_write(&WriteOutcome {
+        offset: None,
+        requested: 20,
+        written: 20,
+        error: None,
+    });
+    assert_eq!(s.batch_limit().max_bytes, 80);
+}
+
+/// `Logger::reopen` leaves a rolling sink alone; a deleted active file is
+/// created again.
+#[test]
+fn only_a_changed_path_reopens_the_active_file() {
+    let d = tempfile::tempdir().unwrap();
+    let mut s = RollingFileSink::builder(d.path(), "app")
+        .max_file_bytes(100)
+        .open()
+        .unwrap();
+    write(&mut s, 30, 0);
+    let before = s.active.file.clone();
+    s.reopen(ReopenCause::Requested).unwrap();
+    assert!(
+        Arc::ptr_eq(&before, &s.active.file),
+        "a request changes nothing"
     );
+    assert!(!s.path_changed());
+
+    std::fs::remove_file(d.path().join("app.log")).unwrap();
+    assert!(s.path_changed());
+    s.reopen(ReopenCause::PathChanged).unwrap();
+    assert!(!s.path_changed());
+    assert_eq!(s.batch_limit().max_bytes, 100, "a new, empty file");
+    write(&mut s, 10, 0);
+    assert_eq!(std::fs::read(d.path().join("app.log")).unwrap(), [b'x'; 10]);
 }

@@ -4,8 +4,8 @@ use super::*;
 use crate::clock::Clock;
 use crate::format::Timestamp;
 use crate::io::pwrite::Pwrite;
-use crate::policy::{Mode, Policy};
-use crate::shared::lock;
+use crate::policy::{Formatting, Mode, Policy, Prefault};
+use crate::shared::{lock, CallConfig};
 use crate::sink::MemorySink;
 use std::sync::{Arc, Mutex};
 
@@ -15,12 +15,12 @@ fn shared() -> Shared {
         Level::Trace,
         Policy::Block,
         Mode::Async,
+        CallConfig {
+            formatting: Formatting::Deferred,
+            prefault: Prefault::Ring,
+        },
         4096,
         Clock::Realtime,
-        crate::wake::BarrierChoice {
-            barrier: crate::wake::Barrier::Fence,
-            note: String::new(),
-        },
     )
 }
 
@@ -32,6 +32,8 @@ fn rec(nanos: u64, level: Level, msg: &str) -> Record<'_> {
         target: b"t",
         msg: msg.as_bytes(),
         fields: &[],
+        spans: &[],
+        raw: false,
     }
 }
 
@@ -214,7 +216,7 @@ fn errors_a_sink_survives_are_counted_without_dropping() {
     let s = sh.stats();
     assert_eq!((s.written, s.dropped, s.errors), (3, 0, 1));
     assert_eq!(
-        *lock(&sh.recent_errors),
+        lock(&sh.recent_errors).list,
         ["rotating: rename refused".to_owned()]
     );
 }
@@ -225,4 +227,118 @@ fn no_syncs() -> crate::writer::durability::SyncPlan {
         interval_bytes: u64::MAX,
         interval: std::time::Duration::from_secs(3600),
     }
+}
+
+/// A backend that keeps every batch until `make_room`, then reports the
+/// first one failed (after 3 bytes) and the others written — the way
+/// io_uring reports a failure that finished while the next batch formed.
+#[derive(Default)]
+struct Deferred {
+    queued: Vec<Submission>,
+    failed_one: bool,
+    room_made: bool,
+}
+
+impl IoBackend for Deferred {
+    fn make_room(&mut self, done: &mut dyn FnMut(Event)) {
+        for sub in self.queued.drain(..) {
+            let fail = !std::mem::replace(&mut self.failed_one, true);
+            let n = sub.bytes().len();
+            done(Event::Write(Completion {
+                sink: sub.sink,
+                offset: sub.target.offset(),
+                appended_to: None,
+                written: if fail { 3 } else { n },
+                error: fail.then(|| io::Error::from_raw_os_error(libc::EFBIG)),
+                start: sub.start,
+                records: sub.records,
+                buf: sub.buf,
+            }));
+        }
+        self.room_made = true;
+    }
+    fn submit(&mut self, sub: Submission, _done: &mut dyn FnMut(Event)) {
+        assert!(
+            std::mem::take(&mut self.room_made),
+            "submit without make_room"
+        );
+        self.queued.push(sub);
+    }
+    fn sync(&mut self, _req: SyncRequest, _done: &mut dyn FnMut(Event)) {}
+    fn poll(&mut self, _done: &mut dyn FnMut(Event)) {}
+    fn wait_some(&mut self, _v: u32, _t: Option<Duration>, done: &mut dyn FnMut(Event)) -> bool {
+        self.make_room(done);
+        false
+    }
+    fn wait_all(&mut self, done: &mut dyn FnMut(Event)) {
+        self.make_room(done);
+    }
+    fn in_flight(&self) -> usize {
+        self.queued.len()
+    }
+    fn submits(&self) -> u64 {
+        0
+    }
+}
+
+/// A positioned file sink as `Target::File` describes it: reserves offsets,
+/// rewinds to a failed batch's offset. Keeps the offsets it handed out.
+struct Positioned {
+    fd: SharedFd,
+    next: u64,
+    reserved: Arc<Mutex<Vec<u64>>>,
+}
+
+impl Sink for Positioned {
+    fn describe(&self) -> String {
+        "positioned".to_owned()
+    }
+    fn target(&mut self, len: usize) -> io::Result<Target> {
+        self.reserved.lock().unwrap().push(self.next);
+        let offset = self.next;
+        self.next += len as u64;
+        let fd = self.fd.clone();
+        Ok(Target::File { fd, offset })
+    }
+    fn on_write(&mut self, o: &WriteOutcome<'_>) {
+        if let (Some(_), Some(at)) = (o.error, o.offset) {
+            self.next = self.next.min(at);
+        }
+    }
+}
+
+#[test]
+fn a_failure_is_reported_to_the_sink_before_it_reserves_the_next_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let fd: SharedFd = Arc::new(std::fs::File::create(dir.path().join("f")).unwrap());
+    let reserved = Arc::new(Mutex::new(Vec::new()));
+    let sink = Positioned {
+        fd,
+        next: 0,
+        reserved: reserved.clone(),
+    };
+    let slots = vec![SinkSlot::new(Box::new(sink), Level::Trace, BARE)];
+    let mut set = SinkSet::new(slots, 4096, no_syncs());
+    let sh = shared();
+    let mut io = Deferred::default();
+    set.push(&rec(0, Level::Info, "first"));
+    set.submit_all(&mut io, &sh);
+    set.push(&rec(0, Level::Info, "second"));
+    set.submit_all(&mut io, &sh);
+    set.wait_all(&mut io, &sh);
+    assert_eq!(
+        *reserved.lock().unwrap(),
+        [0, 0],
+        "the second batch goes where the failed first one began"
+    );
+    let s = sh.stats();
+    assert_eq!((s.written, s.dropped, s.errors), (1, 1, 1));
+    assert_eq!(
+        lock(&sh.recent_errors).list,
+        [
+            "write to positioned at offset 0 failed after 3 of 15 bytes (1 records dropped): \
+          File too large (os error 27)"
+                .to_owned()
+        ]
+    );
 }

@@ -1,0 +1,112 @@
+//! Instruction counts of one log call, for callgrind.
+//!
+//! ```sh
+//! cargo build --release -p uringlog-bench --example call_cost
+//! valgrind --tool=callgrind --toggle-collect='*call_cost::measured*' \
+//!     target/release/examples/call_cost deferred 20000
+//! ```
+//!
+//! Runs `N` workload calls (the harness's four-argument line) in one
+//! `measured_*` function per path, so `--toggle-collect` counts exactly
+//! the calls: `deferred` (the macros), `preformatted` (`Logger::log` with
+//! `format_args!`, the caller formats), `caller` (the macros on a logger
+//! with `Formatting::Caller`), `empty` (the loop alone), `clock` (the loop
+//! and the raw clock read). Divide the collected instructions by `N`.
+//!
+//! With `--separate-threads=yes` the writer thread's profile (file `-02`)
+//! holds its cost for `2 N` records of the same path (warm-up included).
+
+use std::hint::black_box;
+use std::time::Duration;
+use uringlog::{Formatting, Level, Logger, Policy};
+use uringlog_bench::null_sink::NullSink;
+use uringlog_bench::workload::{args, log_line, PATH_LATENCY, TARGET};
+
+#[inline(never)]
+fn measured_deferred(l: &Logger, n: u64) {
+    for id in 0..n {
+        log_line(l, id, PATH_LATENCY);
+    }
+}
+
+#[inline(never)]
+fn measured_preformatted(l: &Logger, n: u64) {
+    for id in 0..n {
+        let (user, status) = args(id);
+        l.log(
+            Level::Info,
+            TARGET,
+            format_args!(
+                "request id={} user={} path={} status={}",
+                id, user, PATH_LATENCY, status
+            ),
+        );
+    }
+}
+
+#[inline(never)]
+fn measured_empty(n: u64) {
+    for id in 0..n {
+        black_box(args(black_box(id)));
+    }
+}
+
+#[inline(never)]
+fn measured_clock(n: u64) {
+    for id in 0..n {
+        black_box(args(black_box(id)));
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `rdtsc` has no preconditions on x86-64.
+        black_box(unsafe { core::arch::x86_64::_rdtsc() });
+    }
+}
+
+fn main() {
+    let mut a = std::env::args().skip(1);
+    let what = a.next().unwrap_or_else(|| "deferred".to_owned());
+    let n: u64 = a.next().and_then(|s| s.parse().ok()).unwrap_or(20_000);
+    let (sink, _) = NullSink::new();
+    let formatting = match what.as_str() {
+        "caller" => Formatting::Caller,
+        _ => Formatting::Deferred,
+    };
+    let (logger, guard) = Logger::builder()
+        .sink(sink)
+        .policy(Policy::Block)
+        .formatting(formatting)
+        .ring_capacity(64 << 20)
+        .build()
+        .expect("logger");
+    // Warm up: the thread's producer, the ring's first pages.
+    warm_up(&logger, n, &what);
+    logger.flush().expect("flush");
+    match what.as_str() {
+        "deferred" | "caller" => measured_deferred(&logger, n),
+        "preformatted" => measured_preformatted(&logger, n),
+        "empty" => measured_empty(n),
+        "clock" => measured_clock(n),
+        other => panic!("unknown path {other}"),
+    }
+    let s = guard.shutdown(Duration::from_secs(60)).expect("shutdown");
+    assert_eq!(s.written, s.enqueued);
+}
+
+/// The same calls as `what` measures, outside the collected functions.
+#[inline(never)]
+fn warm_up(l: &Logger, n: u64, what: &str) {
+    for id in 0..n {
+        if what == "preformatted" {
+            let (user, status) = args(id);
+            l.log(
+                Level::Info,
+                TARGET,
+                format_args!(
+                    "request id={} user={} path={} status={}",
+                    id, user, PATH_LATENCY, status
+                ),
+            );
+        } else {
+            log_line(l, id, PATH_LATENCY);
+        }
+    }
+}

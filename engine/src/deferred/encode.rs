@@ -1,0 +1,433 @@
+//! The caller's side: arguments measured, then written in place.
+//!
+//! The macros hand the engine one [`EncodeArgs`] value per call: a tuple
+//! with one element per placeholder value. Encoding takes two passes over
+//! it: [`EncodeArgs::measure`] sums the bytes (and formats the few
+//! arguments that must be formatted in the caller into a reused buffer),
+//! then, once the ring has reserved exactly that many bytes,
+//! [`EncodeArgs::encode`] writes them through a bounds-checked [`Cursor`].
+//!
+//! Which element an argument becomes is decided at the call site by the
+//! argument's type (autoref dispatch): [`ViaPlain`] for types the engine
+//! copies in binary ([`Plain`]), [`ViaFmt`] for everything else.
+
+use super::tag;
+use std::cell::Cell;
+use std::fmt;
+use std::mem::MaybeUninit;
+
+/// Where a record's bytes go: a reserved region, written front to back.
+///
+/// Writes are not bounds-checked one by one: the region was reserved with
+/// the length [`EncodeArgs::measure`] returned, and the `unsafe` traits
+/// promise that encoding writes exactly that many bytes. The owner checks
+/// the total ([`Cursor::written`]) before it publishes the record.
+pub struct Cursor<'a> {
+    /// Next byte to write; `start <= at <= end`.
+    at: *mut u8,
+    start: *mut u8,
+    end: *mut u8,
+    _buf: std::marker::PhantomData<&'a mut [MaybeUninit<u8>]>,
+}
+
+impl<'a> Cursor<'a> {
+    pub(crate) fn new(buf: &'a mut [MaybeUninit<u8>]) -> Cursor<'a> {
+        let start = buf.as_mut_ptr().cast::<u8>();
+        Cursor {
+            at: start,
+            start,
+            // SAFETY: one past the end of the same allocation.
+            end: unsafe { start.add(buf.len()) },
+            _buf: std::marker::PhantomData,
+        }
+    }
+
+    /// Bytes written so far.
+    pub(crate) fn written(&self) -> usize {
+        self.at as usize - self.start as usize
+    }
+
+    /// Bytes left in the region.
+    #[inline(always)]
+    fn room(&self) -> usize {
+        self.end as usize - self.at as usize
+    }
+
+    /// Appends `src`.
+    ///
+    /// # Safety
+    /// `src.len()` bytes are left in the region.
+    #[inline(always)]
+    pub unsafe fn put(&mut self, src: &[u8]) {
+        let n = src.len();
+        debug_assert!(n <= self.room());
+        // SAFETY: the caller promises `n` bytes of room at `at`; `src` is a
+        // distinct, live slice (the region is exclusively borrowed).
+        unsafe {
+            copy_short(src.as_ptr(), self.at, n);
+            self.at = self.at.add(n);
+        }
+    }
+
+    /// Appends a tag and a fixed-size value.
+    ///
+    /// # Safety
+    /// `1 + N` bytes are left in the region.
+    #[inline(always)]
+    pub unsafe fn tagged<const N: usize>(&mut self, tag: u8, bytes: [u8; N]) {
+        debug_assert!(N < self.room());
+        // SAFETY: the caller promises `1 + N` bytes of room at `at`.
+        unsafe {
+            self.at.write(tag);
+            self.at.add(1).cast::<[u8; N]>().write_unaligned(bytes);
+            self.at = self.at.add(1 + N);
+        }
+    }
+
+    /// Appends a tag, a `u32` length and the bytes.
+    ///
+    /// # Safety
+    /// `5 + b.len()` bytes are left in the region.
+    #[inline(always)]
+    pub unsafe fn tagged_bytes(&mut self, tag: u8, b: &[u8]) {
+        // SAFETY: the caller promises `5 + b.len()` bytes of room.
+        unsafe {
+            self.tagged(tag, (b.len() as u32).to_le_bytes());
+            self.put(b);
+        }
+    }
+}
+
+/// Copies `n` bytes without a call for the short strings logs are made
+/// of (two overlapping word moves), `memcpy` beyond 16 bytes.
+///
+/// # Safety
+/// `src` is readable and `dst` writable for `n` bytes; they do not overlap.
+#[inline(always)]
+pub(crate) unsafe fn copy_short(src: *const u8, dst: *mut u8, n: usize) {
+    // SAFETY: in every branch each read lies in `src[0..n]` and each write
+    // in `dst[0..n]`, as the caller guarantees; unaligned accesses are used.
+    unsafe {
+        match n {
+            0 => {}
+            1..=3 => {
+                dst.write(src.read());
+                dst.add(n / 2).write(src.add(n / 2).read());
+                dst.add(n - 1).write(src.add(n - 1).read());
+            }
+            4..=7 => {
+                let a = src.cast::<u32>().read_unaligned();
+                let b = src.add(n - 4).cast::<u32>().read_unaligned();
+                dst.cast::<u32>().write_unaligned(a);
+                dst.add(n - 4).cast::<u32>().write_unaligned(b);
+            }
+            8..=16 => {
+                let a = src.cast::<u64>().read_unaligned();
+                let b = src.add(n - 8).cast::<u64>().read_unaligned();
+                dst.cast::<u64>().write_unaligned(a);
+                dst.add(n - 8).cast::<u64>().write_unaligned(b);
+            }
+            _ => std::ptr::copy_nonoverlapping(src, dst, n),
+        }
+    }
+}
+
+/// Arguments formatted in the caller, kept in the producer's reused buffer
+/// between the two passes; `cap` bounds it (a longer text could never fit
+/// the ring, so formatting stops there and the record is oversized).
+pub struct PreBuf<'a> {
+    pub(crate) buf: &'a mut Vec<u8>,
+    pub(crate) cap: usize,
+}
+
+/// A call's arguments: one element per placeholder value, or a tuple of them.
+///
+/// # Safety
+/// [`encode`](EncodeArgs::encode) writes exactly the number of bytes the
+/// preceding [`measure`](EncodeArgs::measure) returned (the cursor does
+/// not check each write).
+pub unsafe trait EncodeArgs {
+    /// Whether some element formats in the caller (uses the [`PreBuf`]).
+    const PREFORMATS: bool;
+    /// Bytes [`encode`](EncodeArgs::encode) will write; formats the
+    /// caller-formatted elements into `pre`, in order.
+    fn measure(&self, pre: &mut PreBuf<'_>) -> usize;
+    /// Writes the elements; `pre` holds what `measure` formatted, consumed
+    /// front to back.
+    fn encode(&self, c: &mut Cursor<'_>, pre: &mut &[u8]);
+}
+
+/// A type the engine copies in binary and the writer formats exactly as
+/// the original: integers, floats, `bool`, `char`, strings, byte slices.
+///
+/// # Safety
+/// [`encode`](Plain::encode) writes exactly [`encoded_len`](Plain::encoded_len)
+/// bytes, a tag the writer decodes and its value.
+pub unsafe trait Plain {
+    /// Encoded bytes, tag included.
+    fn encoded_len(&self) -> usize;
+    /// Writes the tag and the value.
+    fn encode(&self, c: &mut Cursor<'_>);
+}
+
+macro_rules! plain_int {
+    ($($t:ty => $tag:expr),*) => {$(
+        // SAFETY: writes the tag and `size_of` bytes, as `encoded_len` says.
+        unsafe impl Plain for $t {
+            #[inline(always)]
+            fn encoded_len(&self) -> usize {
+                1 + std::mem::size_of::<$t>()
+            }
+            #[inline(always)]
+            fn encode(&self, c: &mut Cursor<'_>) {
+                // SAFETY: the caller reserved `encoded_len` bytes.
+                unsafe { c.tagged($tag, self.to_le_bytes()) };
+            }
+        }
+    )*};
+}
+plain_int!(u8 => tag::U8, u16 => tag::U16, u32 => tag::U32, u64 => tag::U64, u128 => tag::U128,
+    i8 => tag::I8, i16 => tag::I16, i32 => tag::I32, i64 => tag::I64, i128 => tag::I128,
+    f32 => tag::F32, f64 => tag::F64);
+#[cfg(target_pointer_width = "64")]
+plain_int!(usize => tag::U64, isize => tag::I64);
+#[cfg(target_pointer_width = "32")]
+plain_int!(usize => tag::U32, isize => tag::I32);
+
+// SAFETY: a tag and one byte.
+unsafe impl Plain for bool {
+    #[inline(always)]
+    fn encoded_len(&self) -> usize {
+        2
+    }
+    #[inline(always)]
+    fn encode(&self, c: &mut Cursor<'_>) {
+        // SAFETY: the caller reserved `encoded_len` bytes.
+        unsafe { c.tagged(tag::BOOL, [*self as u8]) };
+    }
+}
+
+// SAFETY: a tag and four bytes.
+unsafe impl Plain for char {
+    #[inline(always)]
+    fn encoded_len(&self) -> usize {
+        5
+    }
+    #[inline(always)]
+    fn encode(&self, c: &mut Cursor<'_>) {
+        // SAFETY: the caller reserved `encoded_len` bytes.
+        unsafe { c.tagged(tag::CHAR, (*self as u32).to_le_bytes()) };
+    }
+}
+
+macro_rules! plain_text {
+    ($tag:expr, $view:ty => $($t:ty),*) => {$(
+        // SAFETY: a tag, a length and the bytes, as `encoded_len` says
+        // (the value is borrowed immutably, so its length cannot change).
+        unsafe impl Plain for $t {
+            #[inline(always)]
+            fn encoded_len(&self) -> usize {
+                5 + AsRef::<$view>::as_ref(self).len()
+            }
+            #[inline(always)]
+            fn encode(&self, c: &mut Cursor<'_>) {
+                let b = AsRef::<[u8]>::as_ref(AsRef::<$view>::as_ref(self));
+                // SAFETY: the caller reserved `encoded_len` bytes.
+                unsafe { c.tagged_bytes($tag, b) };
+            }
+        }
+    )*};
+}
+plain_text!(tag::STR, str => str, String, Box<str>, std::sync::Arc<str>, std::rc::Rc<str>,
+    std::borrow::Cow<'_, str>);
+plain_text!(tag::BYTES, [u8] => [u8], Vec<u8>);
+
+// SAFETY: a tag, a length and `N` bytes.
+unsafe impl<const N: usize> Plain for [u8; N] {
+    #[inline(always)]
+    fn encoded_len(&self) -> usize {
+        5 + N
+    }
+    #[inline(always)]
+    fn encode(&self, c: &mut Cursor<'_>) {
+        // SAFETY: the caller reserved `encoded_len` bytes.
+        unsafe { c.tagged_bytes(tag::BYTES, self) };
+    }
+}
+
+macro_rules! plain_ref {
+    ($($r:ty),*) => {$(
+        // SAFETY: delegates both methods to the same value.
+        unsafe impl<T: Plain + ?Sized> Plain for $r {
+            #[inline(always)]
+            fn encoded_len(&self) -> usize {
+                (**self).encoded_len()
+            }
+            #[inline(always)]
+            fn encode(&self, c: &mut Cursor<'_>) {
+                (**self).encode(c);
+            }
+        }
+    )*};
+}
+plain_ref!(&T, &mut T);
+
+/// A plain argument, borrowed for the call.
+pub struct PlainArg<'a, T: ?Sized>(&'a T);
+
+impl<'a, T: Plain + ?Sized> PlainArg<'a, T> {
+    /// Wraps a borrowed value.
+    #[inline(always)]
+    pub fn new(v: &'a T) -> Self {
+        PlainArg(v)
+    }
+}
+
+// SAFETY: `Plain`'s contract: `encode` writes `encoded_len` bytes.
+unsafe impl<T: Plain + ?Sized> EncodeArgs for PlainArg<'_, T> {
+    const PREFORMATS: bool = false;
+    #[inline(always)]
+    fn measure(&self, _pre: &mut PreBuf<'_>) -> usize {
+        self.0.encoded_len()
+    }
+    #[inline(always)]
+    fn encode(&self, c: &mut Cursor<'_>, _pre: &mut &[u8]) {
+        self.0.encode(c);
+    }
+}
+
+/// An argument formatted in the caller by a closure that holds its spec.
+pub struct FmtArg<F> {
+    f: F,
+    /// Bytes `measure` formatted.
+    len: Cell<usize>,
+}
+
+impl<F: Fn(&mut dyn fmt::Write) -> fmt::Result> FmtArg<F> {
+    /// Wraps the formatting closure.
+    #[inline(always)]
+    pub fn new(f: F) -> Self {
+        FmtArg {
+            f,
+            len: Cell::new(0),
+        }
+    }
+}
+
+// SAFETY: `encode` writes a tag, a length and `len` bytes where `len` is
+// what `measure` formatted (at most what `pre` still holds).
+unsafe impl<F: Fn(&mut dyn fmt::Write) -> fmt::Result> EncodeArgs for FmtArg<F> {
+    const PREFORMATS: bool = true;
+    fn measure(&self, pre: &mut PreBuf<'_>) -> usize {
+        let start = pre.buf.len();
+        // A `Display` that fails keeps what it wrote, as a pre-formatted
+        // message does; a capped one is cut (the record is then oversized).
+        let _ = (self.f)(&mut Capped {
+            out: pre.buf,
+            cap: pre.cap,
+        });
+        let len = pre.buf.len() - start;
+        self.len.set(len);
+        5 + len
+    }
+    fn encode(&self, c: &mut Cursor<'_>, pre: &mut &[u8]) {
+        let len = self.len.get();
+        assert!(len <= pre.len(), "caller-formatted text lost");
+        let (text, rest) = pre.split_at(len);
+        // SAFETY: `measure` returned `5 + len` for this element.
+        unsafe { c.tagged_bytes(tag::PRE, text) };
+        *pre = rest;
+    }
+}
+
+/// `fmt::Write` into a vector that stops once it holds more than `cap` bytes.
+struct Capped<'a> {
+    out: &'a mut Vec<u8>,
+    cap: usize,
+}
+
+impl fmt::Write for Capped<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if self.out.len() + s.len() > self.cap {
+            let room = (self.cap + 1).saturating_sub(self.out.len());
+            self.out
+                .extend_from_slice(&s.as_bytes()[..room.min(s.len())]);
+            return Err(fmt::Error);
+        }
+        self.out.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// An argument at the call site, before its type picks how it travels.
+pub struct Wrap<'a, T: ?Sized>(pub &'a T);
+
+/// Picked for [`Plain`] types: `(&Wrap(&x)).__defer(f)` copies `x`.
+pub trait ViaPlain<'a, T: ?Sized> {
+    /// The plain element (`f` is not used).
+    fn __defer<F>(&self, f: F) -> PlainArg<'a, T>;
+}
+
+impl<'a, T: Plain + ?Sized> ViaPlain<'a, T> for Wrap<'a, T> {
+    #[inline(always)]
+    fn __defer<F>(&self, _f: F) -> PlainArg<'a, T> {
+        PlainArg(self.0)
+    }
+}
+
+/// Picked for every other type (one more autoref): `f` formats it in the caller.
+pub trait ViaFmt {
+    /// The caller-formatted element.
+    fn __defer<F: Fn(&mut dyn fmt::Write) -> fmt::Result>(&self, f: F) -> FmtArg<F>;
+}
+
+impl<T: ?Sized> ViaFmt for &Wrap<'_, T> {
+    #[inline(always)]
+    fn __defer<F: Fn(&mut dyn fmt::Write) -> fmt::Result>(&self, f: F) -> FmtArg<F> {
+        FmtArg::new(f)
+    }
+}
+
+// SAFETY: nothing measured, nothing written.
+unsafe impl EncodeArgs for () {
+    const PREFORMATS: bool = false;
+    #[inline(always)]
+    fn measure(&self, _pre: &mut PreBuf<'_>) -> usize {
+        0
+    }
+    #[inline(always)]
+    fn encode(&self, _c: &mut Cursor<'_>, _pre: &mut &[u8]) {}
+}
+
+macro_rules! tuple_args {
+    ($($name:ident)+) => {
+        // SAFETY: each element keeps the contract, in the same order.
+        unsafe impl<$($name: EncodeArgs),+> EncodeArgs for ($($name,)+) {
+            const PREFORMATS: bool = false $(|| $name::PREFORMATS)+;
+            #[inline(always)]
+            #[allow(non_snake_case)]
+            fn measure(&self, pre: &mut PreBuf<'_>) -> usize {
+                let ($($name,)+) = self;
+                0 $(+ $name.measure(pre))+
+            }
+            #[inline(always)]
+            #[allow(non_snake_case)]
+            fn encode(&self, c: &mut Cursor<'_>, pre: &mut &[u8]) {
+                let ($($name,)+) = self;
+                $($name.encode(c, pre);)+
+            }
+        }
+    };
+}
+tuple_args!(A);
+tuple_args!(A B);
+tuple_args!(A B C);
+tuple_args!(A B C D);
+tuple_args!(A B C D E);
+tuple_args!(A B C D E F);
+tuple_args!(A B C D E F G);
+tuple_args!(A B C D E F G H);
+tuple_args!(A B C D E F G H I);
+tuple_args!(A B C D E F G H I J);
+tuple_args!(A B C D E F G H I J K);
+tuple_args!(A B C D E F G H I J K L);

@@ -1,0 +1,247 @@
+//! The writer renders a deferred record's message: literal pieces and
+//! values, `{}` by its own code, other specs through `core::fmt`. The
+//! result is the message as `format!` makes it, unescaped: the formats
+//! escape it like any pre-formatted message.
+
+use super::decode::{Decoder, Value};
+use super::float::{push_f32, push_f64};
+use super::tag;
+use crate::callsite::{CallSite, CustomFmt, SlotKind};
+use crate::field::VecWriter;
+use std::fmt;
+
+/// Appends the message of a record from `cs` with encoded `values` to
+/// `out`; `false` when the values do not match the call site (a bug: the
+/// message then ends at the first value that does not decode).
+#[inline]
+pub(crate) fn render(out: &mut Vec<u8>, cs: &CallSite, values: &[u8]) -> bool {
+    let piece = |out: &mut Vec<u8>, p: &str| put(out, p.as_bytes());
+    // Room for the pieces and most values at once: `put` then rarely grows.
+    out.reserve(cs.pieces_len + 3 * values.len());
+    let mut rest = values;
+    for (p, slot) in cs.pieces.iter().zip(cs.slots) {
+        piece(out, p);
+        let next = match slot.kind {
+            SlotKind::Display => display(out, rest),
+            SlotKind::Custom {
+                fmt,
+                width_arg,
+                precision_arg,
+            } => custom(out, rest, fmt, width_arg, precision_arg),
+        };
+        match next {
+            Some(r) => rest = r,
+            None => return false,
+        }
+    }
+    if let Some(last) = cs.pieces.last() {
+        piece(out, last);
+    }
+    rest.is_empty()
+}
+
+/// `{}` of the value at the front of `r`; returns what follows it. The
+/// common tags are read here directly, the others through [`Decoder`].
+#[inline]
+fn display<'a>(out: &mut Vec<u8>, r: &'a [u8]) -> Option<&'a [u8]> {
+    let (&t, rest) = r.split_first()?;
+    match t {
+        tag::STR | tag::PRE => {
+            let (len, rest) = rest.split_first_chunk::<4>()?;
+            let len = u32::from_le_bytes(*len) as usize;
+            let s = rest.get(..len)?;
+            put(out, s);
+            rest.get(len..)
+        }
+        tag::U64 | tag::I64 | tag::U32 | tag::I32 => {
+            let mut b = itoa::Buffer::new();
+            let (digits, rest) = match t {
+                tag::U64 => {
+                    let (v, rest) = rest.split_first_chunk::<8>()?;
+                    (b.format(u64::from_le_bytes(*v)), rest)
+                }
+                tag::I64 => {
+                    let (v, rest) = rest.split_first_chunk::<8>()?;
+                    (b.format(i64::from_le_bytes(*v)), rest)
+                }
+                tag::U32 => {
+                    let (v, rest) = rest.split_first_chunk::<4>()?;
+                    (b.format(u32::from_le_bytes(*v)), rest)
+                }
+                _ => {
+                    let (v, rest) = rest.split_first_chunk::<4>()?;
+                    (b.format(i32::from_le_bytes(*v)), rest)
+                }
+            };
+            put(out, digits.as_bytes());
+            Some(rest)
+        }
+        _ => {
+            let mut d = Decoder::new(r);
+            push_display(out, d.value()?);
+            Some(d.rest())
+        }
+    }
+}
+
+/// A spec other than `{}` for the value (and its width and precision
+/// arguments) at the front of `r`; returns what follows.
+#[cold]
+fn custom<'a>(
+    out: &mut Vec<u8>,
+    r: &'a [u8],
+    fmt: CustomFmt,
+    width_arg: bool,
+    precision_arg: bool,
+) -> Option<&'a [u8]> {
+    let mut d = Decoder::new(r);
+    let v = d.value()?;
+    let w = if width_arg { d.count()? } else { 0 };
+    let p = if precision_arg { d.count()? } else { 0 };
+    push_custom(out, fmt, v, w, p);
+    Some(d.rest())
+}
+
+/// Renders a deferred payload (call site and values) unescaped, for a
+/// text record; `false` when it is malformed.
+pub(crate) fn render_payload(out: &mut Vec<u8>, payload: &[u8]) -> bool {
+    match super::decode::split(payload) {
+        Some((cs, values)) => render(out, cs, values),
+        None => false,
+    }
+}
+
+/// Appends a short slice without a call into `memcpy`.
+#[inline(always)]
+fn put(out: &mut Vec<u8>, s: &[u8]) {
+    out.reserve(s.len());
+    let dst = out.spare_capacity_mut();
+    // SAFETY: `reserve` made room for `s.len()` bytes at the end of `out`,
+    // which do not overlap `s`; they are initialised before `set_len`.
+    unsafe {
+        super::encode::copy_short(s.as_ptr(), dst.as_mut_ptr().cast::<u8>(), s.len());
+        out.set_len(out.len() + s.len());
+    }
+}
+
+/// `{}` of a value.
+#[inline]
+fn push_display(out: &mut Vec<u8>, v: Value<'_>) {
+    let mut b = itoa::Buffer::new();
+    let digits = match v {
+        Value::Str(s) | Value::Pre(s) => return put(out, s),
+        Value::U8(x) => b.format(x),
+        Value::U16(x) => b.format(x),
+        Value::U32(x) => b.format(x),
+        Value::U64(x) => b.format(x),
+        Value::U128(x) => b.format(x),
+        Value::I8(x) => b.format(x),
+        Value::I16(x) => b.format(x),
+        Value::I32(x) => b.format(x),
+        Value::I64(x) => b.format(x),
+        Value::I128(x) => b.format(x),
+        Value::F32(x) => return push_f32(out, x),
+        Value::F64(x) => return push_f64(out, x),
+        Value::Bool(x) => return put(out, if x { b"true" } else { b"false" }),
+        Value::Char(c) => return put(out, c.encode_utf8(&mut [0; 4]).as_bytes()),
+        // Byte slices have no `Display`; only reachable from a corrupt record.
+        Value::Bytes(b) => return push_debug_bytes(out, b),
+    };
+    put(out, digits.as_bytes());
+}
+
+fn push_debug_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    let _ = fmt::write(&mut VecWriter(out), format_args!("{b:?}"));
+}
+
+/// Calls `f` with the value as `&dyn Trait` for the traits the plain types
+/// implement; `None` when the value's type does not implement it (only
+/// possible for a corrupt record: the call site was type-checked).
+macro_rules! with_dyn {
+    ($v:expr, $f:expr, $tr:path, [$($var:ident),*], [$($text:ident),*]) => {
+        match $v {
+            $(Value::$var(x) => Some($f(&x as &dyn $tr)),)*
+            $(Value::$text(s) => match std::str::from_utf8(s) {
+                Ok(s) => Some($f(&s as &dyn $tr)),
+                Err(_) => None,
+            },)*
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    };
+}
+
+/// A value through the call site's generated `core::fmt` closure.
+#[cold]
+fn push_custom(out: &mut Vec<u8>, fmt: CustomFmt, v: Value<'_>, w: usize, p: usize) {
+    if let Value::Pre(s) = v {
+        // Formatted in the caller with this very spec.
+        return out.extend_from_slice(s);
+    }
+    let mut o = VecWriter(out);
+    let done = match fmt {
+        CustomFmt::Display(f) => with_dyn!(
+            v,
+            |x| f(&mut o, x, w, p),
+            fmt::Display,
+            [U8, U16, U32, U64, U128, I8, I16, I32, I64, I128, F32, F64, Bool, Char],
+            [Str]
+        ),
+        CustomFmt::Debug(f) => match v {
+            Value::Bytes(b) => Some(f(&mut o, &b, w, p)),
+            v => with_dyn!(
+                v,
+                |x| f(&mut o, x, w, p),
+                fmt::Debug,
+                [U8, U16, U32, U64, U128, I8, I16, I32, I64, I128, F32, F64, Bool, Char],
+                [Str]
+            ),
+        },
+        CustomFmt::LowerHex(f) => with_dyn!(
+            v,
+            |x| f(&mut o, x, w, p),
+            fmt::LowerHex,
+            [U8, U16, U32, U64, U128, I8, I16, I32, I64, I128],
+            []
+        ),
+        CustomFmt::UpperHex(f) => with_dyn!(
+            v,
+            |x| f(&mut o, x, w, p),
+            fmt::UpperHex,
+            [U8, U16, U32, U64, U128, I8, I16, I32, I64, I128],
+            []
+        ),
+        CustomFmt::Octal(f) => with_dyn!(
+            v,
+            |x| f(&mut o, x, w, p),
+            fmt::Octal,
+            [U8, U16, U32, U64, U128, I8, I16, I32, I64, I128],
+            []
+        ),
+        CustomFmt::Binary(f) => with_dyn!(
+            v,
+            |x| f(&mut o, x, w, p),
+            fmt::Binary,
+            [U8, U16, U32, U64, U128, I8, I16, I32, I64, I128],
+            []
+        ),
+        CustomFmt::LowerExp(f) => with_dyn!(
+            v,
+            |x| f(&mut o, x, w, p),
+            fmt::LowerExp,
+            [U8, U16, U32, U64, U128, I8, I16, I32, I64, I128, F32, F64],
+            []
+        ),
+        CustomFmt::UpperExp(f) => with_dyn!(
+            v,
+            |x| f(&mut o, x, w, p),
+            fmt::UpperExp,
+            [U8, U16, U32, U64, U128, I8, I16, I32, I64, I128, F32, F64],
+            []
+        ),
+        CustomFmt::Pointer(_) => None,
+    };
+    if done.is_none() {
+        push_display(out, v);
+    }
+}

@@ -1,0 +1,143 @@
+//! Scanning: word-at-a-time tests for the bytes a dialect must look at,
+//! and UTF-8 sequence classification (what starts at a non-ASCII byte).
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+// Word tests: each returns a word whose bytes' high bits flag the bytes
+// of `w` that match — every match, and possibly bytes above the lowest
+// match (a borrow or carry runs upwards) or, for the inexact ones, bytes
+// >= 0x80. OR them together. `find` goes straight to the lowest flag and
+// checks it, so a test must never miss a byte; extra flags cost a look.
+
+/// Flags bytes below `n` (`n <= 0x80`).
+#[inline]
+pub(super) fn below(w: u64, n: u8) -> u64 {
+    w.wrapping_sub(ONES * n as u64)
+}
+
+/// Flags bytes equal to `b` (`b < 0x80`).
+#[inline]
+pub(super) fn equal(w: u64, b: u8) -> u64 {
+    (w ^ (ONES * b as u64)).wrapping_sub(ONES)
+}
+
+/// Flags exactly the bytes below `n` (`n <= 0x80`): never a byte >= 0x80,
+/// for scanning text known to be valid UTF-8.
+#[inline]
+pub(super) fn below_exact(w: u64, n: u8) -> u64 {
+    below(w, n) & !w
+}
+
+/// Flags exactly the bytes equal to `b` (any `b`).
+#[inline]
+pub(super) fn equal_exact(w: u64, b: u8) -> u64 {
+    let x = w ^ (ONES * b as u64);
+    x.wrapping_sub(ONES) & !x
+}
+
+/// Flags exactly the bytes 0xc2 and 0xe2, the lead bytes of U+0085 and of
+/// U+2028/U+2029 (they differ only in bit 5).
+#[inline]
+pub(super) fn separator_lead(w: u64) -> u64 {
+    equal_exact(w & !(ONES * 0x20), 0xc2)
+}
+
+/// Flags bytes >= 0x7f (DEL and everything non-ASCII).
+#[inline]
+pub(super) fn high_or_del(w: u64) -> u64 {
+    w | w.wrapping_add(ONES)
+}
+
+/// Whether a word's flags hold any match.
+#[inline]
+pub(super) fn flagged(flags: u64) -> bool {
+    flags & HIGHS != 0
+}
+
+/// The eight bytes at the start of `c` as a little-endian word.
+#[inline]
+pub(super) fn load(c: &[u8]) -> u64 {
+    u64::from_le_bytes(c[..8].try_into().expect("eight bytes"))
+}
+
+/// Index of the first byte of `s` for which `hit` holds. Words are tested
+/// with `word_flags`, which must flag every hit (see the word tests above):
+/// a word without flags is skipped, a flagged one searched from its lowest
+/// flag. The last partial word is tested as the (overlapping) last eight
+/// bytes when `s` has that many.
+#[inline]
+pub(super) fn find(
+    s: &[u8],
+    word_flags: impl Fn(u64) -> u64,
+    hit: impl Fn(u8) -> bool,
+) -> Option<usize> {
+    let mut chunks = s.chunks_exact(8);
+    let mut base = 0;
+    for c in &mut chunks {
+        let f = word_flags(load(c)) & HIGHS;
+        if f != 0 {
+            let low = (f.trailing_zeros() / 8) as usize;
+            if hit(c[low]) {
+                return Some(base + low);
+            }
+            if let Some(i) = c[low + 1..].iter().position(|&b| hit(b)) {
+                return Some(base + low + 1 + i);
+            }
+        }
+        base += 8;
+    }
+    let rest = chunks.remainder();
+    if rest.is_empty() || (s.len() >= 8 && word_flags(load(&s[s.len() - 8..])) & HIGHS == 0) {
+        return None;
+    }
+    rest.iter().position(|&b| hit(b)).map(|i| base + i)
+}
+
+/// What starts at a non-ASCII byte (Unicode 15, table 3-7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Seq {
+    /// A valid character of this many bytes.
+    Char(usize),
+    /// A maximal invalid subsequence of this many bytes (at least one).
+    Invalid(usize),
+    /// A valid beginning that `s` ends before completing.
+    Incomplete,
+}
+
+/// Classifies the UTF-8 sequence at the start of `s` (`s[0] >= 0x80`).
+#[inline]
+pub(super) fn sequence(s: &[u8]) -> Seq {
+    let (len, lo, hi) = match s[0] {
+        0xc2..=0xdf => (2, 0x80, 0xbf),
+        0xe0 => (3, 0xa0, 0xbf),
+        0xe1..=0xec | 0xee..=0xef => (3, 0x80, 0xbf),
+        0xed => (3, 0x80, 0x9f),
+        0xf0 => (4, 0x90, 0xbf),
+        0xf1..=0xf3 => (4, 0x80, 0xbf),
+        0xf4 => (4, 0x80, 0x8f),
+        _ => return Seq::Invalid(1),
+    };
+    for k in 1..len {
+        let Some(&b) = s.get(k) else {
+            return Seq::Incomplete;
+        };
+        let (lo, hi) = if k == 1 { (lo, hi) } else { (0x80, 0xbf) };
+        if !(lo..=hi).contains(&b) {
+            return Seq::Invalid(k);
+        }
+    }
+    Seq::Char(len)
+}
+
+/// The line separator a valid character is, if it is one: U+0085, U+2028
+/// or U+2029.
+#[inline]
+pub(super) fn separator(c: &[u8]) -> Option<u32> {
+    match c {
+        [0xc2, 0x85] => Some(0x85),
+        [0xe2, 0x80, 0xa8] => Some(0x2028),
+        [0xe2, 0x80, 0xa9] => Some(0x2029),
+        _ => None,
+    }
+}

@@ -1,0 +1,355 @@
+//! Reopen on a signal: an async-signal-safe handler that counts each
+//! signal for every logger that asked for it, then chains the handler that
+//! was installed before.
+//!
+//! Signal dispositions are process-wide, so this is the engine's one piece
+//! of global state besides the `log` facade, and it exists only once a
+//! logger asks for it ([`crate::Builder::reopen_on_signal`]).
+//!
+//! # The handler
+//!
+//! It runs on whatever thread the signal interrupts and does only
+//! async-signal-safe work: no lock, no allocation, at most one system
+//! call per logger (`futex` wake). It adds one to the count of every slot
+//! registered for the signal (relaxed atomics in a fixed static table) and
+//! notifies that logger's writer (`crate::wake`: the count is the
+//! condition the writer re-checks before it sleeps), then calls the
+//! previous handler if there was one (`SIG_DFL` and `SIG_IGN` are not
+//! called: the logger took the signal over). The writer compares its
+//! slot's count with the last it acted on at the top of every turn of its
+//! loop, so a signal is acted on before the writer takes further records,
+//! and at once when it sleeps: no reopen waits for a timeout.
+//!
+//! A slot's event count stays valid while the handler may use it: the
+//! handler marks the slot busy before it loads the pointer, and dropping
+//! the registration clears the pointer, then waits until no handler is
+//! busy with the slot (SeqCst on both sides: either the handler sees the
+//! pointer cleared, or the drop sees it busy).
+//!
+//! # Registration
+//!
+//! [`Registration::new`] claims a free slot (at most [`MAX_REGISTRATIONS`]
+//! loggers at once) and, for the first registration of a signal, installs
+//! the handler with `sigaction`, keeping the previous action. Dropping the
+//! last registration of a signal puts the previous action back — unless
+//! someone installed another handler on top since, in which case ours
+//! stays (counting for nobody, still chaining). Registration and its drop
+//! are serialized by a mutex the handler never touches.
+//!
+//! Our handler is in a signal's chain at most once. While it stays under
+//! another handler (the case above), a later first registration does not
+//! install it again: the handler on top most likely chains to ours, and
+//! ours on top of it would chain back to it — each calling the other until
+//! the stack overflows. The new registration counts through the handler
+//! already in the chain; a handler on top that does not chain keeps the
+//! signal to itself, as its owner chose. Only when the signal was reset
+//! meanwhile (`SIG_DFL` or `SIG_IGN`: nothing can reach ours) is it
+//! installed afresh.
+
+use crate::wake::{EventCount, EventRef};
+use std::io;
+use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// Loggers that may reopen on a signal at the same time.
+pub(crate) const MAX_REGISTRATIONS: usize = 32;
+/// Signal numbers are below this (`SIGRTMAX` is 64 on Linux).
+const NSIG: usize = 65;
+
+/// One logger's interest in a signal.
+struct Slot {
+    /// The signal counted here; 0 while the slot is free. Written under
+    /// `INSTALL`, read by the handler.
+    signo: AtomicI32,
+    /// Signals seen; only ever grows (a new owner starts from its value).
+    count: AtomicU64,
+    /// The event count the handler notifies after counting, or null. Set
+    /// before `signo` and cleared under `INSTALL`; kept alive by the
+    /// owner's `Registration`.
+    wake: AtomicPtr<EventCount>,
+    /// Handlers between loading `wake` and finishing with it.
+    busy: AtomicU32,
+}
+
+/// The disposition a signal had before our handler replaced it.
+struct Previous {
+    /// `sa_sigaction` (a handler address, `SIG_DFL` or `SIG_IGN`).
+    handler: AtomicUsize,
+    /// `sa_flags`, for `SA_SIGINFO`.
+    flags: AtomicI32,
+    /// The full action, restored when the last registration goes. Only
+    /// touched under `INSTALL`.
+    action: Mutex<Option<libc::sigaction>>,
+    /// Registrations of this signal. Only touched under `INSTALL`.
+    users: AtomicUsize,
+}
+
+#[allow(clippy::declare_interior_mutable_const)] // each array element is its own slot
+const FREE_SLOT: Slot = Slot {
+    signo: AtomicI32::new(0),
+    count: AtomicU64::new(0),
+    wake: AtomicPtr::new(std::ptr::null_mut()),
+    busy: AtomicU32::new(0),
+};
+static SLOTS: [Slot; MAX_REGISTRATIONS] = [FREE_SLOT; MAX_REGISTRATIONS];
+
+#[allow(clippy::declare_interior_mutable_const)] // each array element is its own entry
+const NO_PREVIOUS: Previous = Previous {
+    handler: AtomicUsize::new(libc::SIG_DFL),
+    flags: AtomicI32::new(0),
+    action: Mutex::new(None),
+    users: AtomicUsize::new(0),
+};
+static PREVIOUS: [Previous; NSIG] = [NO_PREVIOUS; NSIG];
+
+/// Serializes registration and release; never taken in the handler.
+static INSTALL: Mutex<()> = Mutex::new(());
+
+extern "C" fn on_signal(signo: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    for slot in &SLOTS {
+        // Acquire: pairs with the Release store in `Registration::new`
+        // (the slot's `wake` is set). The count is Relaxed: nothing is
+        // published with it; `notify` orders it before the writer's re-check.
+        if slot.signo.load(Ordering::Acquire) == signo {
+            slot.count.fetch_add(1, Ordering::Relaxed);
+            slot.notify();
+        }
+    }
+    let Some(prev) = PREVIOUS.get(signo as usize) else {
+        return;
+    };
+    // Acquire: pairs with the Release stores in `install`, made before
+    // our handler was installed.
+    let h = prev.handler.load(Ordering::Acquire);
+    if h == libc::SIG_DFL || h == libc::SIG_IGN {
+        return;
+    }
+    if prev.flags.load(Ordering::Acquire) & libc::SA_SIGINFO != 0 {
+        // SAFETY: `h` was the previous `sa_sigaction` installed with
+        // SA_SIGINFO, so it has this signature; we pass our own arguments on.
+        let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+            unsafe { std::mem::transmute(h) };
+        f(signo, info, ctx);
+    } else {
+        // SAFETY: `h` was the previous `sa_handler` (no SA_SIGINFO), a
+        // function taking the signal number.
+        let f: extern "C" fn(libc::c_int) = unsafe { std::mem::transmute(h) };
+        f(signo);
+    }
+}
+
+impl Slot {
+    /// Wakes the slot's writer, if it has one (async-signal-safe).
+    fn notify(&self) {
+        // SeqCst (all four accesses): `Registration::drop` clears `wake`
+        // then reads `busy`; we raise `busy` then read `wake`. Either we
+        // see null, or the drop sees us busy and waits.
+        self.busy.fetch_add(1, Ordering::SeqCst);
+        let w = self.wake.load(Ordering::SeqCst);
+        if !w.is_null() {
+            // SAFETY: non-null `wake` points to an event count kept alive
+            // by the slot's `Registration`, which waits for `busy` to drop
+            // to zero after clearing it (see above).
+            unsafe { (*w).notify() };
+        }
+        self.busy.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// `on_signal` as `sigaction` stores it.
+fn handler_address() -> usize {
+    on_signal as *const () as usize
+}
+
+/// Why a signal cannot be used for reopening.
+pub(crate) fn refuse(signo: i32) -> Option<&'static str> {
+    match signo {
+        s if s <= 0 || s as usize >= NSIG => Some("not a signal number"),
+        libc::SIGKILL | libc::SIGSTOP => Some("cannot be caught"),
+        libc::SIGSEGV
+        | libc::SIGBUS
+        | libc::SIGFPE
+        | libc::SIGILL
+        | libc::SIGTRAP
+        | libc::SIGSYS
+        | libc::SIGABRT => Some("reports a fault, not a request"),
+        _ => None,
+    }
+}
+
+/// A logger's claim on a signal; releases it when dropped.
+pub(crate) struct Registration {
+    slot: usize,
+    signo: i32,
+    /// What the handler notifies (the writer's wake), kept alive here.
+    _wake: Option<EventRef>,
+}
+
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration")
+            .field("slot", &self.slot)
+            .field("signo", &self.signo)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Registration {
+    /// Claims a slot for `signo` and installs the handler if it is the
+    /// signal's first registration; each signal then notifies `wake` (a
+    /// writer's event count; `None` in sync mode). `signo` must pass
+    /// [`refuse`].
+    pub(crate) fn new(signo: i32, wake: Option<EventRef>) -> io::Result<Registration> {
+        debug_assert!(refuse(signo).is_none());
+        let _g = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(slot) = SLOTS
+            .iter()
+            .position(|s| s.signo.load(Ordering::Relaxed) == 0)
+        else {
+            let msg = format!("{MAX_REGISTRATIONS} loggers already reopen on signals");
+            return Err(io::Error::other(msg));
+        };
+        let prev = &PREVIOUS[signo as usize];
+        if prev.users.load(Ordering::Relaxed) == 0 {
+            install(signo, prev)?;
+        }
+        prev.users.fetch_add(1, Ordering::Relaxed);
+        let ptr = wake
+            .as_ref()
+            .map_or(std::ptr::null(), EventRef::as_event_ptr);
+        // SeqCst: see `Slot::notify`; set before `signo` lets a handler in.
+        SLOTS[slot].wake.store(ptr.cast_mut(), Ordering::SeqCst);
+        // Release: pairs with the handler's Acquire load of `signo`, so a
+        // handler that counts for this slot also sees `wake`.
+        SLOTS[slot].signo.store(signo, Ordering::Release);
+        Ok(Registration {
+            slot,
+            signo,
+            _wake: wake,
+        })
+    }
+
+    /// Signals counted for this registration so far (compare two reads).
+    pub(crate) fn count(&self) -> u64 {
+        // Relaxed: see `on_signal`.
+        SLOTS[self.slot].count.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let _g = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
+        let slot = &SLOTS[self.slot];
+        slot.signo.store(0, Ordering::Relaxed);
+        // SeqCst: see `Slot::notify`. A handler that loaded the pointer
+        // before it was cleared is busy until it is done with it; only
+        // then may `_wake` (dropped after this) free the event count.
+        slot.wake.store(std::ptr::null_mut(), Ordering::SeqCst);
+        while slot.busy.load(Ordering::SeqCst) != 0 {
+            std::thread::yield_now();
+        }
+        let prev = &PREVIOUS[self.signo as usize];
+        if prev.users.fetch_sub(1, Ordering::Relaxed) == 1 {
+            uninstall(self.signo, prev);
+        }
+    }
+}
+
+/// Installs `on_signal` for `signo`, keeping the previous action in `prev`
+/// — unless our handler is still in the signal's chain (see the module
+/// docs), where it is left as it is.
+fn install(signo: i32, prev: &Previous) -> io::Result<()> {
+    // SAFETY: an all-zero sigaction is a valid value to fill in.
+    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: querying the current action into a valid sigaction.
+    if unsafe { libc::sigaction(signo, std::ptr::null(), &mut old) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut kept = prev.action.lock().unwrap_or_else(|p| p.into_inner());
+    let reset = old.sa_sigaction == libc::SIG_DFL || old.sa_sigaction == libc::SIG_IGN;
+    if kept.is_some() && !reset {
+        return Ok(()); // still in the chain: on top, or under a handler that chains to it
+    }
+    // Release: pairs with the handler's Acquire loads; stored before the
+    // handler can run.
+    prev.handler.store(old.sa_sigaction, Ordering::Release);
+    prev.flags.store(old.sa_flags, Ordering::Release);
+    // SAFETY: as above, a zeroed sigaction is valid; the fields set below
+    // make it our handler with an empty mask.
+    let mut new: libc::sigaction = unsafe { std::mem::zeroed() };
+    new.sa_sigaction = handler_address();
+    new.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART | libc::SA_ONSTACK;
+    // SAFETY: `new.sa_mask` is a valid sigset to initialise.
+    unsafe { libc::sigemptyset(&mut new.sa_mask) };
+    // SAFETY: installs a valid action; `old` receives nothing (null).
+    if unsafe { libc::sigaction(signo, &new, std::ptr::null_mut()) } != 0 {
+        let e = io::Error::last_os_error();
+        *kept = None; // not installed: nothing of ours is in the chain
+        return Err(e);
+    }
+    *kept = Some(old);
+    Ok(())
+}
+
+/// Puts the previous action back if ours is still the one installed.
+fn uninstall(signo: i32, prev: &Previous) {
+    // SAFETY: an all-zero sigaction is a valid value to fill in.
+    let mut cur: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: querying the current action into a valid sigaction.
+    if unsafe { libc::sigaction(signo, std::ptr::null(), &mut cur) } != 0 {
+        return;
+    }
+    if cur.sa_sigaction != handler_address() {
+        return; // another handler went on top; ours stays and chains
+    }
+    let old = prev.action.lock().unwrap_or_else(|p| p.into_inner()).take();
+    if let Some(old) = old {
+        // SAFETY: `old` is the action `sigaction` returned at install.
+        unsafe { libc::sigaction(signo, &old, std::ptr::null_mut()) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static CHAINED: AtomicU64 = AtomicU64::new(0);
+
+    extern "C" fn counting(_: libc::c_int) {
+        CHAINED.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn current(signo: i32) -> usize {
+        // SAFETY: as in `uninstall`.
+        let mut cur: libc::sigaction = unsafe { std::mem::zeroed() };
+        // SAFETY: querying into a valid sigaction.
+        unsafe { libc::sigaction(signo, std::ptr::null(), &mut cur) };
+        cur.sa_sigaction
+    }
+
+    #[test]
+    fn every_registration_counts_and_the_old_handler_is_chained_then_restored() {
+        let sig = libc::SIGUSR2;
+        // SAFETY: installs a plain handler that only touches an atomic.
+        unsafe { libc::signal(sig, counting as *const () as usize) };
+        let a = Registration::new(sig, None).unwrap();
+        let b = Registration::new(sig, None).unwrap();
+        assert_eq!(current(sig), handler_address());
+        let (a0, b0) = (a.count(), b.count());
+        // SAFETY: raising a signal whose handler is installed.
+        unsafe { libc::raise(sig) };
+        assert_eq!((a.count() - a0, b.count() - b0), (1, 1));
+        assert_eq!(CHAINED.load(Ordering::Relaxed), 1);
+        drop(a);
+        assert_eq!(current(sig), handler_address(), "b still registered");
+        drop(b);
+        assert_eq!(
+            current(sig),
+            counting as *const () as usize,
+            "the old handler is back"
+        );
+        assert_eq!(refuse(libc::SIGKILL), Some("cannot be caught"));
+        assert_eq!(refuse(0), Some("not a signal number"));
+        assert_eq!(refuse(libc::SIGHUP), None);
+    }
+}

@@ -1,0 +1,151 @@
+//! Encoding `tracing` fields into a record payload (see `field`): numbers
+//! and booleans in binary, strings copied, `Debug`/`Error` values formatted.
+
+use crate::field::push_key;
+use std::fmt::{self, Write as _};
+use tracing_core::field::{Field, Visit};
+
+/// The field an event's message is recorded in.
+const MESSAGE: &str = "message";
+
+/// Encodes every field visited as a structured field (spans, and an
+/// event's fields other than its message).
+pub(super) struct FieldsVisitor<'a>(pub &'a mut Vec<u8>);
+
+impl Visit for FieldsVisitor<'_> {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        push_key(self.0, field.name()).f64(value);
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        push_key(self.0, field.name()).i64(value);
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        push_key(self.0, field.name()).u64(value);
+    }
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        let w = push_key(self.0, field.name());
+        match i64::try_from(value) {
+            Ok(v) => w.i64(v),
+            Err(_) => w.display(&value),
+        }
+    }
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        let w = push_key(self.0, field.name());
+        match u64::try_from(value) {
+            Ok(v) => w.u64(v),
+            Err(_) => w.display(&value),
+        }
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        push_key(self.0, field.name()).bool(value);
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        push_key(self.0, field.name()).str(value);
+    }
+    fn record_bytes(&mut self, field: &Field, value: &[u8]) {
+        push_key(self.0, field.name()).bytes(value);
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        push_key(self.0, field.name()).display(value);
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        push_key(self.0, field.name()).display(&format_args!("{value:?}"));
+    }
+}
+
+/// Encodes an event: `msg_len | msg | fields_len | fields`, the `message`
+/// field as the message (wherever it comes among the fields).
+pub(super) fn encode_event(out: &mut Vec<u8>, event: &tracing_core::Event<'_>) {
+    let start = out.len();
+    out.extend_from_slice(&[0; 8]);
+    let mut v = EventVisitor {
+        out,
+        start,
+        fields_at: start + 4,
+        has_message: false,
+    };
+    event.record(&mut v);
+    let fields_at = v.fields_at;
+    let len = (out.len() - fields_at - 4).min(u32::MAX as usize) as u32;
+    out[fields_at..fields_at + 4].copy_from_slice(&len.to_le_bytes());
+}
+
+/// [`encode_event`]'s visitor: `out[start..]` is `msg_len | msg |
+/// fields_len (not yet set, at fields_at) | fields so far`.
+struct EventVisitor<'a> {
+    out: &'a mut Vec<u8>,
+    start: usize,
+    fields_at: usize,
+    has_message: bool,
+}
+
+impl EventVisitor<'_> {
+    fn is_message(&self, field: &Field) -> bool {
+        !self.has_message && field.name() == MESSAGE
+    }
+
+    /// Writes the message with `write` and moves it before the fields.
+    fn message(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        self.has_message = true;
+        // The macros record the message first: it is then written in place.
+        let first = self.out.len() == self.fields_at + 4;
+        if first {
+            self.out.truncate(self.fields_at);
+        }
+        let at = self.out.len();
+        write(self.out);
+        let len = self.out.len() - at;
+        if first {
+            self.out.extend_from_slice(&[0; 4]);
+        } else {
+            // After other fields: they move behind it.
+            self.out[self.start + 4..].rotate_right(len);
+        }
+        self.fields_at += len;
+        let len = len.min(u32::MAX as usize) as u32;
+        self.out[self.start..self.start + 4].copy_from_slice(&len.to_le_bytes());
+    }
+}
+
+impl Visit for EventVisitor<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if self.is_message(field) {
+            self.message(|out| out.extend_from_slice(value.as_bytes()));
+        } else {
+            FieldsVisitor(self.out).record_str(field, value);
+        }
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if self.is_message(field) {
+            self.message(|out| {
+                let _ = write!(crate::field::VecWriter(out), "{value:?}");
+            });
+        } else {
+            FieldsVisitor(self.out).record_debug(field, value);
+        }
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        FieldsVisitor(self.out).record_f64(field, value);
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        FieldsVisitor(self.out).record_i64(field, value);
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        FieldsVisitor(self.out).record_u64(field, value);
+    }
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        FieldsVisitor(self.out).record_i128(field, value);
+    }
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        FieldsVisitor(self.out).record_u128(field, value);
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        FieldsVisitor(self.out).record_bool(field, value);
+    }
+    fn record_bytes(&mut self, field: &Field, value: &[u8]) {
+        FieldsVisitor(self.out).record_bytes(field, value);
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        FieldsVisitor(self.out).record_error(field, value);
+    }
+}

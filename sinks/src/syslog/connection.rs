@@ -1,0 +1,429 @@
+//! A TCP connection that never blocks its caller: non-blocking connect,
+//! reconnects with backoff, and what happened, for `Logger::recent_errors`.
+//!
+//! States: `Down` (waiting for the next attempt), `Connecting` (a
+//! non-blocking `connect` in progress, checked with a zero-timeout `poll`
+//! each turn, given up after the connect timeout) and `Up`. Every failure
+//! — refused, timed out, reset, closed by the peer — goes to `Down` with
+//! the next delay of the [`Backoff`]. The backoff starts again from its
+//! first delay only after a connection that lasted [`STABLE_AFTER`]: a peer
+//! that accepts and hangs up at once is retried ever more slowly, like one
+//! that refuses.
+
+use super::backoff::{retry_at, Backoff};
+use std::collections::VecDeque;
+use std::io;
+use std::net::{SocketAddr, TcpStream};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+/// Reports kept for `Sink::take_error` (the oldest go first).
+const MAX_REPORTS: usize = 32;
+/// How long a connection must have been up for its loss to reset the
+/// backoff (a shorter one counts as one more failure in a row).
+pub(crate) const STABLE_AFTER: Duration = Duration::from_secs(1);
+
+/// What the sink has to tell the writer: errors, which lost records
+/// (`Sink::take_error`), and notices of the connection's state, which did
+/// not (`Sink::take_notice`).
+#[derive(Debug, Default)]
+pub(crate) struct Reports {
+    errors: VecDeque<io::Error>,
+    notices: VecDeque<String>,
+}
+
+impl Reports {
+    /// An error: records were dropped.
+    pub(crate) fn push(&mut self, kind: io::ErrorKind, msg: String) {
+        if self.errors.len() == MAX_REPORTS {
+            self.errors.pop_front();
+        }
+        self.errors.push_back(io::Error::new(kind, msg));
+    }
+
+    /// News that lost nothing (a connection lost, or made again).
+    pub(crate) fn notice(&mut self, msg: String) {
+        if self.notices.len() == MAX_REPORTS {
+            self.notices.pop_front();
+        }
+        self.notices.push_back(msg);
+    }
+
+    pub(crate) fn take(&mut self) -> Option<io::Error> {
+        self.errors.pop_front()
+    }
+
+    pub(crate) fn take_notice(&mut self) -> Option<String> {
+        self.notices.pop_front()
+    }
+}
+
+enum State {
+    Down { retry_at: Instant },
+    Connecting { stream: TcpStream, since: Instant },
+    Up { stream: TcpStream, since: Instant },
+}
+
+/// A TCP connection to one peer, (re)established on demand.
+pub(crate) struct Link {
+    addr: SocketAddr,
+    state: State,
+    backoff: Backoff,
+    connect_timeout: Duration,
+    /// A connection was up before (the next one is a *re*connection).
+    was_up: bool,
+}
+
+impl Link {
+    /// A link that connects on its first `poll`.
+    pub(crate) fn new(addr: SocketAddr, backoff: Backoff, connect_timeout: Duration) -> Link {
+        Link {
+            addr,
+            state: State::Down {
+                retry_at: Instant::now(),
+            },
+            backoff,
+            connect_timeout,
+            was_up: false,
+        }
+    }
+
+    /// Moves the connection on without blocking. Returns the stream when it
+    /// is up, and whether it came up during this call.
+    pub(crate) fn poll(
+        &mut self,
+        now: Instant,
+        reports: &mut Reports,
+    ) -> Option<(&mut TcpStream, bool)> {
+        let fresh = !self.is_up() && self.advance(now, reports);
+        match &mut self.state {
+            State::Up { stream, .. } => Some((stream, fresh)),
+            _ => None,
+        }
+    }
+
+    /// Connects as far as possible now; true once up.
+    fn advance(&mut self, now: Instant, reports: &mut Reports) -> bool {
+        loop {
+            match &mut self.state {
+                State::Up { .. } => return true,
+                State::Down { retry_at } if now < *retry_at => return false,
+                State::Down { .. } => match start_connect(&self.addr) {
+                    Ok((stream, true)) => self.up(stream, now, reports),
+                    Ok((stream, false)) => self.state = State::Connecting { stream, since: now },
+                    Err(e) => return self.fail(now, "connect failed", &e, reports),
+                },
+                State::Connecting { stream, since } => match connect_result(stream) {
+                    Ok(true) => {
+                        let old = std::mem::replace(&mut self.state, State::Down { retry_at: now });
+                        if let State::Connecting { stream, .. } = old {
+                            self.up(stream, now, reports);
+                        }
+                    }
+                    Ok(false) if now.duration_since(*since) < self.connect_timeout => return false,
+                    Ok(false) => {
+                        let e = io::Error::new(io::ErrorKind::TimedOut, "no answer");
+                        return self.fail(now, "connect timed out", &e, reports);
+                    }
+                    Err(e) => return self.fail(now, "connect failed", &e, reports),
+                },
+            }
+        }
+    }
+
+    fn up(&mut self, stream: TcpStream, now: Instant, reports: &mut Reports) {
+        let _ = stream.set_nodelay(true);
+        let failures = self.backoff.failures();
+        if self.was_up || failures > 0 {
+            reports.notice(format!("connected again after {failures} failed attempts"));
+        }
+        self.was_up = true;
+        self.state = State::Up { stream, since: now };
+    }
+
+    /// The connection failed or was lost: closes it and waits the next
+    /// backoff delay before trying again (the first delay again if the
+    /// connection had lasted). Returns false (not up).
+    pub(crate) fn fail(
+        &mut self,
+        now: Instant,
+        what: &str,
+        e: &io::Error,
+        reports: &mut Reports,
+    ) -> bool {
+        if let State::Up { since, .. } = self.state {
+            if now.saturating_duration_since(since) >= STABLE_AFTER {
+                self.backoff.reset();
+            }
+        }
+        let delay = self.backoff.next_delay();
+        let attempt = self.backoff.failures();
+        self.state = State::Down {
+            retry_at: retry_at(now, delay),
+        };
+        reports.notice(format!(
+            "{what} (failure {attempt}): {e}; retrying in {} ms",
+            delay.as_millis()
+        ));
+        false
+    }
+
+    /// Whether the connection is up.
+    pub(crate) fn is_up(&self) -> bool {
+        matches!(self.state, State::Up { .. })
+    }
+
+    /// The descriptor to wait on and when to stop waiting: the socket
+    /// while connecting or up, else the time of the next attempt.
+    pub(crate) fn wait_target(&self) -> (Option<RawFd>, Option<Instant>) {
+        match &self.state {
+            State::Down { retry_at } => (None, Some(*retry_at)),
+            State::Connecting { stream, .. } | State::Up { stream, .. } => {
+                (Some(stream.as_raw_fd()), None)
+            }
+        }
+    }
+
+    /// When the next connection attempt is due, while waiting for it.
+    pub(crate) fn retry_at(&self) -> Option<Instant> {
+        match self.state {
+            State::Down { retry_at } => Some(retry_at),
+            _ => None,
+        }
+    }
+
+    /// Closes the connection (it reconnects on the next `poll`).
+    pub(crate) fn close(&mut self) {
+        self.state = State::Down {
+            retry_at: Instant::now(),
+        };
+    }
+}
+
+/// A non-blocking TCP socket connecting to `addr`; `true` when the
+/// connection completed at once.
+fn start_connect(addr: &SocketAddr) -> io::Result<(TcpStream, bool)> {
+    let domain = match addr {
+        SocketAddr::V4(_) => libc::AF_INET,
+        SocketAddr::V6(_) => libc::AF_INET6,
+    };
+    let ty = libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+    // SAFETY: socket() has no memory preconditions; the result is checked.
+    let fd = unsafe { libc::socket(domain, ty, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` is a descriptor we just opened and own exclusively.
+    let stream = TcpStream::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    let (storage, len) = sockaddr(addr);
+    // SAFETY: `storage` holds a valid sockaddr of `len` bytes for the
+    // socket's family, and outlives the call.
+    let rc = unsafe { libc::connect(fd, (&storage as *const libc::sockaddr_storage).cast(), len) };
+    if rc == 0 {
+        return Ok((stream, true));
+    }
+    let e = io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::EINPROGRESS) | Some(libc::EINTR) => Ok((stream, false)),
+        _ => Err(e),
+    }
+}
+
+/// Whether a non-blocking connect finished: `Ok(true)` connected,
+/// `Ok(false)` still in progress, `Err` failed.
+fn connect_result(stream: &TcpStream) -> io::Result<bool> {
+    let mut p = libc::pollfd {
+        fd: stream.as_raw_fd(),
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // SAFETY: `p` is one valid pollfd; a zero timeout never blocks.
+    let n = unsafe { libc::poll(&mut p, 1, 0) };
+    if n < 0 {
+        let e = io::Error::last_os_error();
+        return if e.kind() == io::ErrorKind::Interrupted {
+            Ok(false)
+        } else {
+            Err(e)
+        };
+    }
+    if n == 0 {
+        return Ok(false);
+    }
+    if let Some(e) = stream.take_error()? {
+        return Err(e);
+    }
+    // POLLHUP without a pending error: the peer is gone already.
+    stream.peer_addr().map(|_| true)
+}
+
+/// `addr` as a `sockaddr_storage` and its length.
+fn sockaddr(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+    // SAFETY: sockaddr_storage is plain data for which all zeroes is valid.
+    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let len = match addr {
+        SocketAddr::V4(a) => {
+            let sin = libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: a.port().to_be(),
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from_ne_bytes(a.ip().octets()),
+                },
+                sin_zero: [0; 8],
+            };
+            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in.
+            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin) };
+            std::mem::size_of::<libc::sockaddr_in>()
+        }
+        SocketAddr::V6(a) => {
+            let sin6 = libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: a.port().to_be(),
+                sin6_flowinfo: a.flowinfo(),
+                sin6_addr: libc::in6_addr {
+                    s6_addr: a.ip().octets(),
+                },
+                sin6_scope_id: a.scope_id(),
+            };
+            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in6.
+            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin6) };
+            std::mem::size_of::<libc::sockaddr_in6>()
+        }
+    };
+    (storage, len as libc::socklen_t)
+}
+
+/// Waits up to `timeout` for `fd` to be ready for `events`, or (without a
+/// descriptor) until `until`, whichever is first. Never longer than `timeout`.
+pub(crate) fn wait(fd: Option<RawFd>, events: i16, until: Option<Instant>, timeout: Duration) {
+    let timeout = match until {
+        Some(t) => timeout.min(t.saturating_duration_since(Instant::now())),
+        None => timeout,
+    };
+    if timeout.is_zero() {
+        return;
+    }
+    match fd {
+        Some(fd) => {
+            let mut p = libc::pollfd {
+                fd,
+                events,
+                revents: 0,
+            };
+            let ms = timeout.as_millis().clamp(1, i32::MAX as u128) as i32;
+            // SAFETY: `p` is one valid pollfd for the duration of the call.
+            unsafe { libc::poll(&mut p, 1, ms) };
+        }
+        None => std::thread::sleep(timeout),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// Polls until the link is up or `turns` run out.
+    fn connect(link: &mut Link, reports: &mut Reports) -> bool {
+        for _ in 0..2000 {
+            if link.poll(Instant::now(), reports).is_some() {
+                return true;
+            }
+            std::thread::sleep(ms(1));
+        }
+        false
+    }
+
+    #[test]
+    fn connects_without_blocking_and_reports_reconnections() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let mut reports = Reports::default();
+        let mut link = Link::new(addr, Backoff::with_seed(ms(1), ms(4), 1), ms(5000));
+        assert!(connect(&mut link, &mut reports));
+        assert!(
+            reports.take_notice().is_none(),
+            "the first connection is not news"
+        );
+        let e = io::Error::from(io::ErrorKind::ConnectionReset);
+        link.fail(Instant::now(), "connection lost", &e, &mut reports);
+        assert!(!link.is_up());
+        let r = reports.take_notice().unwrap();
+        assert!(
+            r.starts_with("connection lost (failure 1): connection reset; retrying in "),
+            "{r}"
+        );
+        assert!(connect(&mut link, &mut reports));
+        assert_eq!(
+            reports.take_notice().unwrap(),
+            "connected again after 1 failed attempts"
+        );
+        assert!(reports.take().is_none(), "connection events are no errors");
+    }
+
+    #[test]
+    fn only_a_connection_that_lasted_resets_the_backoff() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut reports = Reports::default();
+        let mut link = Link::new(
+            l.local_addr().unwrap(),
+            Backoff::with_seed(ms(1), ms(4), 1),
+            ms(5000),
+        );
+        let e = io::Error::from(io::ErrorKind::ConnectionReset);
+        let mut lose_after = |up_for: Duration, reports: &mut Reports| {
+            assert!(connect(&mut link, reports));
+            link.fail(Instant::now() + up_for, "connection lost", &e, reports);
+            while let Some(n) = reports.take_notice() {
+                if n.starts_with("connection lost") {
+                    return n[..27].to_owned();
+                }
+            }
+            panic!("no report");
+        };
+        assert_eq!(
+            lose_after(ms(0), &mut reports),
+            "connection lost (failure 1)"
+        );
+        assert_eq!(
+            lose_after(ms(0), &mut reports),
+            "connection lost (failure 2)"
+        );
+        assert_eq!(
+            lose_after(ms(0), &mut reports),
+            "connection lost (failure 3)"
+        );
+        assert_eq!(
+            lose_after(STABLE_AFTER, &mut reports),
+            "connection lost (failure 1)"
+        );
+    }
+
+    #[test]
+    fn a_refused_connection_backs_off() {
+        let addr = {
+            let l = TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap()
+        };
+        let mut reports = Reports::default();
+        let mut link = Link::new(addr, Backoff::with_seed(ms(50), ms(50), 1), ms(5000));
+        let now = Instant::now();
+        let mut polls = 0;
+        while reports.notices.is_empty() && polls < 1000 {
+            assert!(link.poll(now, &mut reports).is_none());
+            std::thread::sleep(ms(1));
+            polls += 1;
+        }
+        let r = reports.take_notice().unwrap();
+        assert!(r.starts_with("connect failed (failure 1): "), "{r}");
+        // Within the backoff delay nothing is tried again.
+        assert!(link.poll(now, &mut reports).is_none());
+        assert!(reports.take_notice().is_none());
+        assert!(reports.take().is_none());
+        assert!(matches!(link.wait_target(), (None, Some(_))));
+    }
+}

@@ -1,0 +1,284 @@
+//! The RELP client session: `open`, then `syslog` commands within a window
+//! of unacknowledged frames, each record written once its `rsp` arrives.
+//!
+//! Every connection starts a new session: `open` with TXNR 1, and no record
+//! is sent before the server's answer offers `relp_version` and `syslog`.
+//! Records are sent in order, at most `window` unacknowledged at a time.
+//! An `rsp` with code 200 settles its record as written; any other code
+//! settles it as dropped (the server refused it; the reason is reported).
+//!
+//! When the connection breaks — an I/O error, end of file, a `serverclose`
+//! hint, or anything the parser rejects — every unacknowledged record goes
+//! back in front of the buffer, in order, and is sent again on the next
+//! session. So nothing is lost across a receiver restart, and a record can
+//! arrive twice: when the receiver took it but the connection broke before
+//! its `rsp` reached us (at most `window` records per broken connection).
+
+use super::buffer::{Buffer, Queue};
+use super::connection::{Link, Reports};
+use super::relp::{self, Parser, ServerFrame};
+use super::transport::{read_available, Transport, MAX_BYTES_PER_PUMP};
+use std::collections::VecDeque;
+use std::io::{self, Write};
+use std::os::fd::RawFd;
+use std::time::Instant;
+use uringlog::Settled;
+
+/// Where the session is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// No session on the current connection yet.
+    Closed,
+    /// `open` sent as TXNR 1, waiting for its `rsp`.
+    Opening,
+    /// Records may be sent.
+    Open,
+}
+
+/// The RELP transport.
+pub(crate) struct Relp {
+    link: Link,
+    window: usize,
+    phase: Phase,
+    parser: Parser,
+    next_txnr: u32,
+    /// Records sent and not yet acknowledged, oldest first, with their
+    /// TXNR and whether their `rsp` came (acknowledged records leave from
+    /// the front only, so `inflight` and `txnrs` stay parallel).
+    inflight: Queue,
+    txnrs: VecDeque<(u32, bool)>,
+    /// Frames not yet taken by the socket, from `wire_sent` on.
+    wire: Vec<u8>,
+    wire_sent: usize,
+    /// One record's bytes while it is framed.
+    scratch: Vec<u8>,
+}
+
+impl Relp {
+    pub(crate) fn new(link: Link, window: usize) -> Relp {
+        Relp {
+            link,
+            window,
+            phase: Phase::Closed,
+            parser: Parser::default(),
+            next_txnr: 1,
+            inflight: Queue::default(),
+            txnrs: VecDeque::new(),
+            wire: Vec::new(),
+            wire_sent: 0,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// A new connection: a new session, starting with `open`.
+    fn begin(&mut self) {
+        self.parser.reset();
+        self.wire.clear();
+        self.wire_sent = 0;
+        relp::push_command(&mut self.wire, 1, b"open", relp::OPEN_OFFERS);
+        self.next_txnr = 2;
+        self.phase = Phase::Opening;
+    }
+
+    /// Handles one frame from the server.
+    fn on_frame(
+        &mut self,
+        f: ServerFrame,
+        done: &mut Settled,
+        reports: &mut Reports,
+    ) -> io::Result<()> {
+        let (txnr, code, text, data) = match f {
+            ServerFrame::ServerClose => return Err(broken("the server closed the session")),
+            ServerFrame::Rsp {
+                txnr,
+                code,
+                text,
+                data,
+            } => (txnr, code, text, data),
+        };
+        if self.phase == Phase::Opening && txnr == 1 {
+            if code != 200 {
+                return Err(broken(&format!("open refused: {code} {text}")));
+            }
+            relp::check_open_offers(&data).map_err(|e| broken(&e.to_string()))?;
+            self.phase = Phase::Open;
+            return Ok(());
+        }
+        let Some(i) = self.index_of(txnr) else {
+            return Err(broken(&format!("rsp for unknown TXNR {txnr}")));
+        };
+        self.txnrs[i].1 = true;
+        let e = self.entry(i);
+        if code == 200 {
+            done.written(e.ticket, e.len);
+        } else {
+            done.dropped(e.ticket);
+            reports.push(
+                io::ErrorKind::Other,
+                format!("the server refused a record: {code} {text}"),
+            );
+        }
+        while self.txnrs.front().is_some_and(|t| t.1) {
+            self.txnrs.pop_front();
+            self.inflight.pop_front();
+        }
+        Ok(())
+    }
+
+    /// Where `txnr` is in `txnrs`, if it is in flight and not acknowledged
+    /// yet. TXNRs in flight are consecutive (wrapping from `MAX_TXNR` to
+    /// 1), so this is arithmetic, not a search.
+    fn index_of(&self, txnr: u32) -> Option<usize> {
+        let &(front, _) = self.txnrs.front()?;
+        let i = relp::txnr_distance(front, txnr) as usize;
+        matches!(self.txnrs.get(i), Some(&(t, false)) if t == txnr).then_some(i)
+    }
+
+    /// The `i`-th record in flight.
+    fn entry(&self, i: usize) -> super::buffer::Entry {
+        self.inflight
+            .nth(i)
+            .expect("txnrs and inflight are parallel")
+    }
+
+    /// Frames records from the buffer while the window and the wire allow.
+    fn fill(&mut self, buf: &mut Buffer) {
+        while self.txnrs.len() < self.window && self.wire.len() < MAX_BYTES_PER_PUMP {
+            let Some(e) = buf.pending.front() else {
+                return;
+            };
+            self.scratch.clear();
+            buf.pending.copy_front(0, &mut self.scratch);
+            buf.pending.pop_front();
+            let txnr = self.next_txnr;
+            relp::push_command(&mut self.wire, txnr, b"syslog", &self.scratch);
+            self.inflight.push_back(&self.scratch, e.ticket);
+            self.txnrs.push_back((txnr, false));
+            self.next_txnr = relp::next_txnr(txnr);
+        }
+    }
+
+    /// One round on a live connection: read, answer, send.
+    fn round(
+        &mut self,
+        buf: &mut Buffer,
+        done: &mut Settled,
+        reports: &mut Reports,
+    ) -> io::Result<()> {
+        let fresh = match self.link.poll(Instant::now(), reports) {
+            Some((_, fresh)) => fresh,
+            None => return Ok(()),
+        };
+        if fresh {
+            self.begin();
+        }
+        let Some((stream, _)) = self.link.poll(Instant::now(), reports) else {
+            return Ok(());
+        };
+        let parser = &mut self.parser;
+        let open = read_available(stream, |b| parser.feed(b));
+        // What arrived before the end (or an error) counts first: the
+        // server's last answers, or the reason it hung up.
+        while let Some(f) = self
+            .parser
+            .next_frame()
+            .map_err(|e| broken(&e.to_string()))?
+        {
+            self.on_frame(f, done, reports)?;
+        }
+        if !open? {
+            return Err(broken("closed by the peer"));
+        }
+        if self.phase == Phase::Open {
+            self.fill(buf);
+        }
+        let Some((stream, _)) = self.link.poll(Instant::now(), reports) else {
+            return Ok(());
+        };
+        while self.wire_sent < self.wire.len() {
+            match stream.write(&self.wire[self.wire_sent..]) {
+                Ok(n) => self.wire_sent += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if self.wire_sent == self.wire.len() {
+            self.wire.clear();
+            self.wire_sent = 0;
+        }
+        Ok(())
+    }
+
+    /// The connection broke: unacknowledged records go back in front of
+    /// the buffer, in order, for the next session.
+    fn lost(&mut self, buf: &mut Buffer, e: &io::Error, reports: &mut Reports) {
+        // One pass from the front (linear in what was in flight).
+        let mut back = Queue::default();
+        while let Some((_, acked)) = self.txnrs.pop_front() {
+            let e = self.entry(0);
+            if !acked {
+                self.scratch.clear();
+                self.inflight.copy_front(0, &mut self.scratch);
+                back.push_back(&self.scratch, e.ticket);
+            }
+            self.inflight.pop_front();
+        }
+        buf.pending.requeue_front(&mut back);
+        self.wire.clear();
+        self.wire_sent = 0;
+        self.phase = Phase::Closed;
+        self.link
+            .fail(Instant::now(), "connection lost", e, reports);
+    }
+}
+
+fn broken(why: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, why.to_owned())
+}
+
+impl Transport for Relp {
+    fn pump(&mut self, buf: &mut Buffer, done: &mut Settled, reports: &mut Reports) {
+        if buf.pending.is_empty() && self.inflight.is_empty() && !self.link.is_up() {
+            return;
+        }
+        if let Err(e) = self.round(buf, done, reports) {
+            self.lost(buf, &e, reports);
+        }
+    }
+
+    fn held_bytes(&self) -> usize {
+        self.inflight.bytes()
+    }
+
+    fn oldest(&self) -> Option<u64> {
+        // Acknowledged records leave from the front, so the front is not.
+        self.inflight.front().map(|e| e.ticket.seq())
+    }
+
+    fn wait_target(&self, _buf: &Buffer) -> (Option<RawFd>, i16, Option<Instant>) {
+        let (fd, until) = self.link.wait_target();
+        let out = if self.wire.is_empty() {
+            0
+        } else {
+            libc::POLLOUT
+        };
+        (fd, libc::POLLIN | out, until)
+    }
+
+    fn idle_until(&self) -> Option<Instant> {
+        self.link.retry_at()
+    }
+
+    fn close(&mut self) {
+        if self.phase == Phase::Open && self.inflight.is_empty() && self.wire.is_empty() {
+            let mut reports = Reports::default();
+            if let Some((stream, _)) = self.link.poll(Instant::now(), &mut reports) {
+                let mut frame = Vec::new();
+                relp::push_command(&mut frame, self.next_txnr, b"close", b"");
+                let _ = stream.write(&frame);
+            }
+        }
+        self.link.close();
+    }
+}

@@ -1,0 +1,273 @@
+//! A real rsyslogd for the syslog tests: its own directory, free loopback
+//! ports for imtcp and imrelp, one output file, nothing of the system's.
+//!
+//! rsyslogd runs in the foreground (`-n`) with its own config (`-f`) and
+//! pid file (`-i`); it loads no local input (no `/dev/log`), keeps its
+//! work files in the temporary directory and writes every message it
+//! receives to `out.log` as `PRI TIMESTAMP HOST APP PROCID MSGID SD MSG`.
+//! The ruleset's queue is direct, so a message is in the file before its
+//! RELP acknowledgement leaves: killing rsyslogd loses nothing it acked.
+//!
+//! Starting one first makes sure Debian's `rsyslog` and `rsyslog-relp` are
+//! installed, installing them when it can (see [`install`]), or fails
+//! naming what is missing.
+
+pub mod install;
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The line layout of `out.log`.
+const TEMPLATE: &str = "%pri% %timereported:::date-rfc3339% %hostname% %app-name% %procid% %msgid% %structured-data% %msg%\\n";
+
+/// One rsyslogd and its files.
+pub struct Rsyslog {
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+    /// The imtcp port.
+    pub tcp_port: u16,
+    /// The imrelp port.
+    pub relp_port: u16,
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    l.local_addr().expect("its address").port()
+}
+
+impl Rsyslog {
+    /// Writes the config for two fresh ports; rsyslogd is not started.
+    pub fn configure() -> Rsyslog {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let r = Rsyslog {
+            dir,
+            child: None,
+            tcp_port: free_port(),
+            relp_port: free_port(),
+        };
+        let d = r.dir.path().display();
+        let conf = format!(
+            "global(workDirectory=\"{d}\" maxMessageSize=\"64k\")\n\
+             module(load=\"imtcp\")\n\
+             module(load=\"imrelp\")\n\
+             template(name=\"t\" type=\"string\" string=\"{TEMPLATE}\")\n\
+             ruleset(name=\"in\" queue.type=\"Direct\") {{\n\
+               action(type=\"omfile\" file=\"{d}/out.log\" template=\"t\" flushOnTXEnd=\"on\" asyncWriting=\"off\")\n\
+             }}\n\
+             input(type=\"imtcp\" address=\"127.0.0.1\" port=\"{}\" ruleset=\"in\")\n\
+             input(type=\"imrelp\" address=\"127.0.0.1\" port=\"{}\" ruleset=\"in\")\n",
+            r.tcp_port, r.relp_port
+        );
+        std::fs::write(r.dir.path().join("rsyslog.conf"), conf).expect("config written");
+        r
+    }
+
+    /// Configures and starts rsyslogd; returns once both ports accept.
+    pub fn start() -> Rsyslog {
+        let mut r = Rsyslog::configure();
+        r.launch();
+        r
+    }
+
+    /// [`Rsyslog::start`] that says why it could not, instead of panicking.
+    pub fn try_start() -> Result<Rsyslog, String> {
+        let mut r = Rsyslog::configure();
+        r.try_launch()?;
+        Ok(r)
+    }
+
+    /// Starts (or restarts) rsyslogd on the configured ports.
+    pub fn launch(&mut self) {
+        if let Err(e) = self.try_launch() {
+            panic!("{e}");
+        }
+    }
+
+    /// [`Rsyslog::launch`] that says why it could not.
+    pub fn try_launch(&mut self) -> Result<(), String> {
+        assert!(self.child.is_none(), "rsyslogd is already running");
+        install::ensure_installed()?;
+        let dir = self.dir.path();
+        let _ = std::fs::remove_file(dir.join("rsyslogd.pid"));
+        let log = std::fs::File::create(dir.join("rsyslogd.stderr")).map_err(|e| e.to_string())?;
+        let child = Command::new(rsyslogd())
+            .arg("-n")
+            .arg("-f")
+            .arg(dir.join("rsyslog.conf"))
+            .arg("-i")
+            .arg(dir.join("rsyslogd.pid"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| {
+                format!(
+                    "cannot start {} ({e}); it comes with Debian's rsyslog and rsyslog-relp",
+                    rsyslogd().display()
+                )
+            })?;
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for port in [self.tcp_port, self.relp_port] {
+            while TcpStream::connect(("127.0.0.1", port)).is_err() {
+                let exited = self
+                    .child
+                    .as_mut()
+                    .and_then(|c| c.try_wait().ok().flatten());
+                if let Some(status) = exited {
+                    self.child = None;
+                    return Err(format!("rsyslogd exited with {status}: {}", self.stderr()));
+                }
+                if Instant::now() >= deadline {
+                    return Err(format!(
+                        "rsyslogd did not listen on {port}: {}",
+                        self.stderr()
+                    ));
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        Ok(())
+    }
+
+    /// Kills rsyslogd with SIGKILL and waits for it.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// What rsyslogd printed on stderr.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("rsyslogd.stderr")).unwrap_or_default()
+    }
+
+    /// The output file.
+    pub fn out_path(&self) -> PathBuf {
+        self.dir.path().join("out.log")
+    }
+
+    /// The lines written so far.
+    pub fn lines(&self) -> Vec<String> {
+        match std::fs::read_to_string(self.out_path()) {
+            Ok(s) => s.lines().map(str::to_owned).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Waits until `done` holds for the lines written, at most `timeout`
+    /// (a bound for a broken run, never a measurement); returns them.
+    pub fn wait_for(&self, timeout: Duration, done: impl Fn(&[String]) -> bool) -> Vec<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let lines = self.lines();
+            if done(&lines) || Instant::now() >= deadline {
+                return lines;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Rsyslog {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The rsyslogd binary: `RSYSLOGD` if set, else the Debian path, else `PATH`.
+pub fn rsyslogd() -> PathBuf {
+    if let Some(p) = std::env::var_os("RSYSLOGD") {
+        return p.into();
+    }
+    let debian = PathBuf::from("/usr/sbin/rsyslogd");
+    if debian.exists() {
+        debian
+    } else {
+        PathBuf::from("rsyslogd")
+    }
+}
+
+/// The fields of an `out.log` line: PRI, TIMESTAMP, HOSTNAME, APP-NAME,
+/// PROCID, MSGID, then structured data and message as one string.
+pub fn split_line(line: &str) -> (Vec<&str>, &str) {
+    let mut parts = line.splitn(7, ' ');
+    let head: Vec<&str> = parts.by_ref().take(6).collect();
+    (head, parts.next().unwrap_or(""))
+}
+
+/// Logs `per_thread` records `t=<thread> seq=<n>` from each of `threads`
+/// threads, with the sequence number also as a field.
+pub fn log_sequences(logger: &uringlog::Logger, threads: u64, per_thread: u64) {
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            s.spawn(move || {
+                for n in 0..per_thread {
+                    uringlog::info!(logger, n = n; "t={t} seq={n}");
+                }
+            });
+        }
+    });
+}
+
+/// Checks that `lines` hold every `t=<thread> seq=<n>` record of
+/// [`log_sequences`] exactly once and in order per thread.
+pub fn assert_each_once_in_order(lines: &[String], threads: u64, per_thread: u64) {
+    let seqs = crate::sequences(lines);
+    assert_eq!(seqs.len() as u64, threads, "threads seen");
+    for (t, v) in &seqs {
+        let want: Vec<u64> = (0..per_thread).collect();
+        assert_eq!(
+            v, &want,
+            "thread {t}: records missing, repeated or out of order"
+        );
+    }
+    assert_eq!(lines.len() as u64, threads * per_thread);
+}
+
+/// Which input of the receiver a test's sink talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// imtcp, octet counting.
+    Tcp,
+    /// imrelp.
+    Relp,
+}
+
+impl Rsyslog {
+    /// A sink to this receiver through `via` that retries quickly (10 ms
+    /// doubling to 50 ms) and gives up a flush after `flush_ms`.
+    pub fn sink(&self, via: Via, flush_ms: u64) -> uringlog_sinks::SyslogSink {
+        let sink = match via {
+            Via::Tcp => uringlog_sinks::SyslogSink::tcp(("127.0.0.1", self.tcp_port)),
+            Via::Relp => uringlog_sinks::SyslogSink::relp(("127.0.0.1", self.relp_port)),
+        };
+        sink.expect("a loopback address")
+            .flush_timeout(Duration::from_millis(flush_ms))
+            .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(50))
+            .expect("valid delays")
+    }
+}
+
+/// A logger with `sink` alone and `policy`.
+pub fn logger(
+    sink: impl uringlog::Sink,
+    policy: uringlog::Policy,
+) -> (uringlog::Logger, uringlog::WriterGuard) {
+    uringlog::Logger::builder()
+        .sink(sink)
+        .policy(policy)
+        .build()
+        .expect("a valid logger")
+}
+
+/// Logs `seq=<n>` for `n` in `0..count` from the calling thread.
+pub fn log_seqs(logger: &uringlog::Logger, count: u64) {
+    for n in 0..count {
+        uringlog::info!(logger, "seq={n}");
+    }
+}

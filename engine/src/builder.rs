@@ -373,14 +373,15 @@ impl Builder {
     /// signal. Sinks that rotate on their own are left alone.
     ///
     /// The handler does only async-signal-safe work: it counts the signal
-    /// for every logger that asked for it (no lock, no allocation, no
-    /// system call), then calls the handler that was installed before, if
-    /// there was one. A default disposition is replaced, not called: with
-    /// `SIGHUP`, the process no longer terminates. The writer acts on the
-    /// count at the top of every turn of its loop — before it takes further
-    /// records from the rings when busy, within 100 ms when idle (its longest
-    /// sleep); in sync mode, before the next record is written. Records
-    /// logged before that go to the old file.
+    /// for every logger that asked for it and wakes that logger's writer
+    /// (no lock, no allocation; at most one `futex` wake per logger), then
+    /// calls the handler that was installed before, if there was one. A
+    /// default disposition is replaced, not called: with `SIGHUP`, the
+    /// process no longer terminates. The writer acts on the count at the
+    /// top of every turn of its loop — before it takes further records
+    /// from the rings when busy, at once when idle (the signal wakes it);
+    /// in sync mode, before the next record is written. Records logged
+    /// before that go to the old file.
     ///
     /// Several loggers may use the same signal. When the last of them is
     /// dropped, the previous disposition comes back (unless another handler

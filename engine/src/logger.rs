@@ -475,6 +475,13 @@ impl Logger {
         self.shared.wake.counts()
     }
 
+    /// Debug accessor: whether the writer has registered to sleep and no
+    /// notify has claimed it yet (it sleeps, or is about to).
+    #[doc(hidden)]
+    pub fn writer_sleeping(&self) -> bool {
+        self.shared.wake.waiters() > 0
+    }
+
     /// The most recent I/O error descriptions (oldest first, at most 32),
     /// with the notices of sinks that lost nothing (a connection lost or
     /// re-established), which are not counted in `Stats::errors`.

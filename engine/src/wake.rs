@@ -457,6 +457,12 @@ impl EventCount {
         )
     }
 
+    /// Waiters registered and not yet claimed (a debug view).
+    pub(crate) fn waiters(&self) -> u32 {
+        // Relaxed: a snapshot for tests.
+        self.word.load(Ordering::Relaxed) & WAITERS
+    }
+
     /// The futex word, for a wait queued in io_uring (see [`EventRef`]).
     #[cfg(not(loom))]
     fn word_ptr(&self) -> *const u32 {

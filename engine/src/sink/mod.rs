@@ -59,12 +59,13 @@
 //!    [`Settled`] — `accept` may settle records at once too (a drop policy
 //!    refusing what does not fit);
 //! 4. asks [`Sink::backlog`] for the oldest unsettled record and whether the
-//!    sink is full. While records are unsettled it naps at most its short
-//!    park timeout, so a sink waiting on a socket is polled about every
-//!    millisecond (the writer does not wait on the sink's descriptors) —
-//!    unless the sink says it can do nothing before some time
-//!    ([`Backlog::idle_until`], e.g. its next reconnection attempt): then an
-//!    idle writer sleeps until then. While a sink is full it stops draining
+//!    sink is full. While records are unsettled an idle writer sleeps at
+//!    most about a millisecond, so a sink waiting on a socket is polled
+//!    about every millisecond (the writer does not wait on the sink's
+//!    descriptors) — unless the sink says it can do nothing before some
+//!    time ([`Backlog::idle_until`], e.g. its next reconnection attempt):
+//!    then an idle writer sleeps until then, or until a record or a
+//!    request wakes it. While a sink is full it stops draining
 //!    the rings (producers then wait under `Policy::Block`) and goes on
 //!    settling;
 //! 5. answers a flush once every record taken before it has settled

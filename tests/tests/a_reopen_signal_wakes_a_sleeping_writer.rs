@@ -36,7 +36,9 @@ fn rotate_by_signal(backend: Backend, path: &Path) {
         until("a record never written", || {
             logger.stats().written == r as u64 + 1
         });
-        until("the writer never went to sleep", || logger.writer_sleeping());
+        until("the writer never went to sleep", || {
+            logger.writer_sleeping()
+        });
         let (_, wakes) = logger.writer_wake_counts();
         std::fs::rename(path, path.with_extension(format!("log.{r}"))).unwrap();
         // SAFETY: raising a signal whose handler the logger installed.

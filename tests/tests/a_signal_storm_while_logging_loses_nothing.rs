@@ -89,7 +89,11 @@ fn storm(backend: Backend) {
     assert_eq!(lines.len() as u64, THREADS * RECORDS, "{backend:?}");
     let per_thread = sequences(&lines);
     for t in 0..THREADS {
-        assert_eq!(per_thread[&t], (0..RECORDS).collect::<Vec<_>>(), "{backend:?}");
+        assert_eq!(
+            per_thread[&t],
+            (0..RECORDS).collect::<Vec<_>>(),
+            "{backend:?}"
+        );
         assert!(strictly_increasing(&per_thread[&t]));
     }
 }

@@ -314,3 +314,53 @@ fn a_record_wakes_an_io_uring_writer_waiting_on_a_stuck_write() {
     assert_eq!(piped.matches("stuck seq=").count(), 3);
     assert_eq!(read_lines(&path).len(), 3);
 }
+
+/// A thread that logs one record into a sleeping writer and exits — at
+/// once, or once the writer has written it and gone back to sleep: its
+/// record is written and its ring retired without a flush or a later
+/// record. The commit wakes the writer, and so does the exit.
+#[test]
+fn a_thread_that_logs_and_exits_is_written_and_retired() {
+    const THREADS: u64 = 40;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("exit.log");
+    let (logger, guard) = build(&path, Backend::Pwrite, Fences::Membarrier);
+    let base = logger.stats().live_producers;
+    for t in 0..THREADS {
+        let started = Instant::now();
+        while !logger.writer_sleeping() {
+            assert!(started.elapsed() < WATCHDOG, "the writer never slept");
+            thread::sleep(Duration::from_micros(100));
+        }
+        let l = logger.clone();
+        thread::spawn(move || {
+            uringlog::info!(l, "t={t} seq=0");
+            if t % 2 == 1 {
+                // Exit only once the writer wrote the record and went back
+                // to sleep: then only the exit itself can wake it.
+                while l.stats().written < t + 1 || !l.writer_sleeping() {
+                    thread::sleep(Duration::from_micros(50));
+                }
+            }
+        })
+        .join()
+        .unwrap();
+        let started = Instant::now();
+        loop {
+            let s = logger.stats();
+            if s.written == t + 1 && s.live_producers == base {
+                break;
+            }
+            assert!(
+                started.elapsed() < WATCHDOG,
+                "thread {t}: written {} live producers {} (base {base}): lost wake-up",
+                s.written,
+                s.live_producers
+            );
+            thread::sleep(Duration::from_micros(50));
+        }
+    }
+    let s = guard.shutdown(SHUTDOWN).unwrap();
+    assert_eq!((s.written, s.dropped), (THREADS, 0));
+    assert_eq!(read_lines(&path).len() as u64, THREADS);
+}

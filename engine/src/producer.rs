@@ -578,18 +578,14 @@ enum Payload<'a> {
 impl Drop for Producer {
     fn drop(&mut self) {
         match std::mem::replace(&mut self.route, Route::Closed) {
-            // The writer retires a ring once drained: abandon it first,
-            // then wake the writer so it notices at once.
-            Route::Lossless(ring) => {
-                drop(ring);
-                self.shared.wake_writer();
-            }
-            Route::Overwrite(ring) => {
-                drop(ring);
-                self.shared.wake_writer();
-            }
             // One without a ring is retired here.
             Route::Sync(_) | Route::Closed => self.shared.retire_counters(&self.ring_shared),
+            // The writer retires a ring once drained: abandon it first,
+            // then wake the writer so it notices at once.
+            ring => {
+                drop(ring);
+                self.shared.wake_writer();
+            }
         }
     }
 }

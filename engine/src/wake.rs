@@ -9,9 +9,12 @@
 //!
 //! | channel | waits | notifies |
 //! |---|---|---|
-//! | `Shared::wake` | the writer, out of work | producers after each commit, flush and sync requests, shutdown, a producer's exit |
+//! | `Shared::wake` | the writer, out of work | producers after each commit (every front end commits through `Producer`), flush, sync and reopen requests, the reopen signal's handler, shutdown, a producer's exit |
 //! | `RingShared::room` | a `Block` producer whose ring is full | the writer after releasing ring space; the writer's exit |
-//! | `FlushState::event` | `flush`, `flush_sync` callers | the writer acknowledging a ticket; the writer's exit |
+//! | `FlushState::event` | `flush`, `flush_sync`, `reopen` callers | the writer acknowledging a ticket; the writer's exit |
+//!
+//! The writer's sleep has a deadline only for its own timers (a periodic
+//! sync, a deferred sink's next turn); see `writer`.
 //!
 //! # Guarantees
 //!

@@ -12,6 +12,7 @@ use uringlog::{
     Backlog, Completion, FlushError, Logger, Mode, Policy, RecordBatch, Settled, Sink, SinkContext,
     Target, Ticket,
 };
+use uringlog_tests::wait_for;
 
 /// What the scripted sink does with what it holds when asked to settle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -361,22 +362,14 @@ fn a_sink_idle_until_a_time_is_served_again_then() {
 /// everything. Neither waits for a timeout of the writer's own.
 #[test]
 fn a_sink_idle_for_an_hour_still_takes_records_and_is_served_at_its_time() {
-    const WATCHDOG: Duration = Duration::from_secs(20);
-    let until = |what: &str, done: &mut dyn FnMut() -> bool| {
-        let started = Instant::now();
-        while !done() {
-            assert!(started.elapsed() < WATCHDOG, "{what}");
-            std::thread::sleep(Duration::from_micros(200));
-        }
-    };
     let (sink, h) = scripted(Act::WriteWhenDue, usize::MAX, 20_000);
     h.get().due = Some(Instant::now() + Duration::from_secs(3600));
     let (logger, guard) = logger(sink, Policy::Block);
     for n in 0..10u64 {
         uringlog::info!(logger, "n={n}");
-        until(
+        wait_for(
             "a record logged while the sink idles was never taken",
-            &mut || h.get().records_seen == n + 1,
+            || h.get().records_seen == n + 1,
         );
     }
     assert_eq!(logger.stats().written, 0, "the sink settles nothing early");
@@ -384,7 +377,7 @@ fn a_sink_idle_for_an_hour_still_takes_records_and_is_served_at_its_time() {
     // The writer learns the new time when it next looks at the sink: the
     // next record wakes it.
     uringlog::info!(logger, "n=10");
-    until("the writer slept past the sink's time", &mut || {
+    wait_for("the writer slept past the sink's time", || {
         logger.stats().written == 11
     });
     assert!(Instant::now() >= h.get().due.unwrap());

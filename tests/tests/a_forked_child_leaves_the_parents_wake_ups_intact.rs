@@ -9,17 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 use uringlog::Logger;
 use uringlog_sinks::FileSink;
-use uringlog_tests::{read_lines, SHUTDOWN};
-
-const WATCHDOG: Duration = Duration::from_secs(20);
-
-fn until(what: &str, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(started.elapsed() < WATCHDOG, "{what}");
-        thread::sleep(Duration::from_micros(100));
-    }
-}
+use uringlog_tests::{read_lines, wait_for as until, SHUTDOWN, WATCHDOG};
 
 /// Waits for `pid` to exit; its exit status (kills it after the watchdog).
 fn wait_child(pid: libc::pid_t) -> i32 {

@@ -5,24 +5,12 @@
 //! file that never appears (a generous watchdog, not a hang).
 
 use std::path::Path;
-use std::thread;
-use std::time::{Duration, Instant};
 use uringlog::{Backend, Logger};
 use uringlog_sinks::FileSink;
-use uringlog_tests::{io_uring_available, read_lines, SHUTDOWN};
+use uringlog_tests::{io_uring_available, read_lines, wait_for as until, SHUTDOWN};
 
-/// Far longer than any wake-up takes; only a lost one reaches it.
-const WATCHDOG: Duration = Duration::from_secs(20);
 /// Rotations per backend.
 const ROTATIONS: usize = 5;
-
-fn until(what: &str, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(started.elapsed() < WATCHDOG, "{what}");
-        thread::sleep(Duration::from_micros(100));
-    }
-}
 
 fn rotate_by_signal(backend: Backend, path: &Path) {
     let (logger, guard) = Logger::builder()

@@ -6,44 +6,24 @@
 //! never arrives (a generous watchdog, not a hang), and one that woke the
 //! writer twice shows in the wake-up count.
 
-use std::thread;
-use std::time::{Duration, Instant};
 use tracing_subscriber::prelude::*;
 use uringlog::{Formatting, Level, Logger, Policy};
 use uringlog_sinks::FileSink;
-use uringlog_tests::{read_lines, SHUTDOWN};
-
-/// Far longer than any wake-up takes; only a lost one reaches it.
-const WATCHDOG: Duration = Duration::from_secs(20);
-
-/// Waits until the writer has registered to sleep (nothing else is
-/// logged, so it then sleeps until notified).
-fn until_asleep(logger: &Logger) {
-    let started = Instant::now();
-    while !logger.writer_sleeping() {
-        assert!(
-            started.elapsed() < WATCHDOG,
-            "the writer never went to sleep"
-        );
-        thread::sleep(Duration::from_micros(100));
-    }
-}
+use uringlog_tests::{read_lines, wait_for, SHUTDOWN};
 
 /// Logs one record with `log` into a sleeping writer; checks it is written
 /// and cost exactly one wake-up.
 fn wakes_once(logger: &Logger, what: &str, log: impl FnOnce()) {
     let written = logger.stats().written;
-    until_asleep(logger);
+    // Nothing else is logged: registered, the writer then sleeps until notified.
+    wait_for("the writer never went to sleep", || {
+        logger.writer_sleeping()
+    });
     let (_, wakes) = logger.writer_wake_counts();
     log();
-    let started = Instant::now();
-    while logger.stats().written < written + 1 {
-        assert!(
-            started.elapsed() < WATCHDOG,
-            "{what}: its record never woke the writer"
-        );
-        thread::sleep(Duration::from_micros(50));
-    }
+    wait_for(&format!("{what}: its record never woke the writer"), || {
+        logger.stats().written > written
+    });
     assert_eq!(logger.stats().written, written + 1, "{what}");
     let (_, after) = logger.writer_wake_counts();
     assert_eq!(after - wakes, 1, "{what}: wake-ups for one record");

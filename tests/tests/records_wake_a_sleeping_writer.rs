@@ -9,10 +9,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 use uringlog::{Backend, FlushError, Logger, Policy, Sink, Target, WriterGuard};
 use uringlog_sinks::FileSink;
-use uringlog_tests::{field, io_uring_available, read_lines, strictly_increasing, SHUTDOWN};
+use uringlog_tests::{
+    field, io_uring_available, read_lines, strictly_increasing, wait_for, SHUTDOWN, WATCHDOG,
+};
 
-/// Far longer than any wake-up takes; only a lost one reaches it.
-const WATCHDOG: Duration = Duration::from_secs(20);
 /// Records of each trickle.
 const TRICKLE: u64 = 150;
 /// The pause after a record is written: the writer spins and yields far
@@ -59,19 +59,19 @@ fn trickle(backend: Backend, fences: Fences) {
         assert!(reason.contains("IORING_OP_FUTEX_WAIT"), "{reason}");
     }
     for i in 0..TRICKLE {
-        thread::sleep(PAUSE);
+        // Registered: nothing else is logged, so the writer sleeps until notified.
+        wait_for("the writer never slept", || logger.writer_sleeping());
         uringlog::info!(logger, "trickle seq={i}");
-        let started = Instant::now();
-        while logger.stats().written < i + 1 {
-            assert!(
-                started.elapsed() < WATCHDOG,
-                "{backend:?}/{fences:?}: record {i} not written after {WATCHDOG:?}: lost wake-up"
-            );
-            thread::sleep(Duration::from_micros(50));
-        }
+        wait_for(
+            &format!("{backend:?}/{fences:?}: record {i} not written: lost wake-up"),
+            || logger.stats().written > i,
+        );
     }
     let (waits, wakes) = logger.writer_wake_counts();
-    assert!(wakes >= 1, "no record found the writer asleep");
+    assert_eq!(
+        wakes, TRICKLE,
+        "one wake-up per record into a sleeping writer"
+    );
     assert!(wakes <= waits, "{wakes} wake-ups for {waits} sleeps");
     let s = guard.shutdown(SHUTDOWN).unwrap();
     assert_eq!((s.enqueued, s.written, s.dropped), (TRICKLE, TRICKLE, 0));
@@ -327,11 +327,7 @@ fn a_thread_that_logs_and_exits_is_written_and_retired() {
     let (logger, guard) = build(&path, Backend::Pwrite, Fences::Membarrier);
     let base = logger.stats().live_producers;
     for t in 0..THREADS {
-        let started = Instant::now();
-        while !logger.writer_sleeping() {
-            assert!(started.elapsed() < WATCHDOG, "the writer never slept");
-            thread::sleep(Duration::from_micros(100));
-        }
+        wait_for("the writer never slept", || logger.writer_sleeping());
         let l = logger.clone();
         thread::spawn(move || {
             uringlog::info!(l, "t={t} seq=0");
@@ -345,20 +341,10 @@ fn a_thread_that_logs_and_exits_is_written_and_retired() {
         })
         .join()
         .unwrap();
-        let started = Instant::now();
-        loop {
+        wait_for(&format!("thread {t}: record or exit lost"), || {
             let s = logger.stats();
-            if s.written == t + 1 && s.live_producers == base {
-                break;
-            }
-            assert!(
-                started.elapsed() < WATCHDOG,
-                "thread {t}: written {} live producers {} (base {base}): lost wake-up",
-                s.written,
-                s.live_producers
-            );
-            thread::sleep(Duration::from_micros(50));
-        }
+            s.written == t + 1 && s.live_producers == base
+        });
     }
     let s = guard.shutdown(SHUTDOWN).unwrap();
     assert_eq!((s.written, s.dropped), (THREADS, 0));

@@ -202,7 +202,8 @@ impl Builder {
     /// of targets starting with `target` (a plain prefix, as in
     /// `env_logger`: `hyper` covers `hyper_util` too), the longest matching
     /// prefix winning; a bare `target` means `target=trace`. Levels are
-    /// `trace`, `debug`, `info`, `warn`, `error`, `off`, in any case. An
+    /// `trace`, `debug`, `info`, `warn`, `error`, `off`, in any case, or
+    /// `0` (off) to `5` (trace) as `EnvFilter` takes them. An
     /// item that does not parse, or uses `EnvFilter`'s span/field filters,
     /// makes `build` fail with [`BuildError::InvalidFilter`] naming it.
     /// Calling it again replaces the directives.
@@ -483,7 +484,7 @@ impl Builder {
         let level = self.level.max(min_sink.unwrap_or(Level::Trace));
         let format = self.format;
         let ctx = SinkContext::new(self.policy);
-        let slots = self
+        let slots: Vec<SinkSlot> = self
             .sinks
             .into_iter()
             .map(|(s, o)| {
@@ -491,6 +492,7 @@ impl Builder {
                 SinkSlot::with_context(s, level, o.format.unwrap_or(format), &ctx)
             })
             .collect();
+        let call_sites = slots.iter().any(SinkSlot::wants_call_site);
         let plan = SyncPlan {
             durability: self.durability,
             interval_bytes: self.sync_interval_bytes,
@@ -511,6 +513,7 @@ impl Builder {
                 CallConfig {
                     formatting: self.formatting,
                     prefault: self.prefault,
+                    call_sites,
                 },
                 self.ring_capacity,
                 self.clock.unwrap_or_else(|| match self.mode {

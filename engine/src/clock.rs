@@ -18,10 +18,33 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// The source of record timestamps.
+///
+/// [`Builder::clock`](crate::Builder::clock) defaults to [`Clock::best()`]
+/// in async mode and to `Realtime` in sync mode; `Clock::default()` (the
+/// `Default` impl) is `Realtime`, which needs no measuring.
+///
+/// ```
+/// use uringlog::{Clock, Format, Logger, MemorySink, Timestamp};
+/// let (clock, hand) = Clock::manual(1_795_841_809_000_000_000); // 2026-11-28T04:56:49Z
+/// let (sink, out) = MemorySink::new();
+/// let (logger, guard) = Logger::builder()
+///     .sink(sink)
+///     .clock(clock)
+///     .format(Format::text().timestamp(Timestamp::Seconds))
+///     .build()?;
+/// uringlog::info!(logger, target: "t", "a");
+/// hand.advance_nanos(61_000_000_000);
+/// uringlog::info!(logger, target: "t", "b");
+/// guard.shutdown(std::time::Duration::from_secs(5))?;
+/// assert_eq!(out.text(), "2026-11-28T04:56:49Z INFO  t: a\n2026-11-28T04:57:50Z INFO  t: b\n");
+/// assert_eq!(Clock::default(), Clock::Realtime);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub enum Clock {
-    /// Wall-clock time (`CLOCK_REALTIME`), the default.
+    /// Wall-clock time (`CLOCK_REALTIME`, read through the vDSO): what
+    /// `Clock::default()` gives and what sync mode uses.
     #[default]
     Realtime,
     /// A clock that only moves when told to: see [`ManualClock`].
@@ -31,11 +54,26 @@ pub enum Clock {
     Tsc(TscRate),
 }
 
-/// An initial estimate of the TSC rate, refined by the writer as it runs.
+/// An initial estimate of the TSC rate, refined by the writer as it runs;
+/// only [`Clock::best`] makes one (it measures the rate).
+///
+/// ```
+/// use uringlog::Clock;
+/// if let Clock::Tsc(rate) = Clock::best() {
+///     assert!(rate.ns_per_tick() > 0.0);
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TscRate {
     /// Nanoseconds per tick.
     ns_per_tick: f64,
+}
+
+impl TscRate {
+    /// Nanoseconds per tick as measured when the clock was made.
+    pub fn ns_per_tick(&self) -> f64 {
+        self.ns_per_tick
+    }
 }
 
 impl Clock {
@@ -193,12 +231,8 @@ fn read_clock(id: libc::clockid_t) -> u64 {
 /// The proleptic Gregorian `(year, month, day)` of a day counted from
 /// 1970-01-01 (day 0), negative before it (H. Hinnant's `civil_from_days`).
 ///
-/// Shared by the formats and by sinks that name files by date.
-///
-/// ```
-/// assert_eq!(uringlog::civil_from_days(0), (1970, 1, 1));
-/// assert_eq!(uringlog::civil_from_days(11_016), (2000, 2, 29));
-/// ```
+/// Shared by the formats and by sinks that name files by date (through
+/// `__private`; it is no logging API).
 pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = if z >= 0 { z } else { z - 146_096 } / 146_097;

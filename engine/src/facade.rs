@@ -59,6 +59,7 @@ fn off_logger() -> Logger {
         crate::shared::CallConfig {
             formatting: crate::policy::Formatting::Caller,
             prefault: crate::policy::Prefault::Lazy,
+            call_sites: false,
         },
         crate::builder::MIN_RING_CAPACITY,
         Clock::Realtime,
@@ -92,13 +93,14 @@ impl log::Log for Facade {
         if !enabled {
             return;
         }
+        let at = record.file().zip(record.line());
         let kvs = record.key_values();
         if kvs.count() == 0 {
-            self.logger.__log_args(level, target, *record.args());
+            self.logger.log_located(level, target, at, *record.args());
             return;
         }
         self.logger
-            .log_encoded(RecordKind::Fields, level, target, |out| {
+            .log_encoded(RecordKind::Fields, level, target, at, |out| {
                 begin_payload(out, *record.args());
                 let _ = kvs.visit(&mut Pairs(out));
             });
@@ -186,6 +188,24 @@ impl Builder {
     ///
     /// Fails with [`BuildError::GlobalAlreadySet`] if a `log` logger is
     /// already installed; the new logger is then shut down unused.
+    ///
+    /// ```
+    /// use uringlog::{Format, Level, Logger, MemorySink, Timestamp};
+    ///
+    /// let (sink, out) = MemorySink::new();
+    /// let (logger, guard) = Logger::builder()
+    ///     .sink(sink)
+    ///     .level(Level::Info)
+    ///     .format(Format::text().timestamp(Timestamp::Off))
+    ///     .init_global()?;
+    /// log::info!(target: "svc", user = "alice"; "login");
+    /// log::debug!("below the level: not even formatted");
+    /// uringlog::warn!(uringlog::logger(), target: "svc", "through the macros too");
+    /// logger.flush()?;
+    /// assert_eq!(out.text(), "INFO  svc: \"login\" user=alice\nWARN  svc: through the macros too\n");
+    /// guard.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn init_global(self) -> Result<(Logger, WriterGuard), BuildError> {
         let (logger, guard) = self.build()?;
         let facade = Facade {

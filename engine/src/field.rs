@@ -1,11 +1,53 @@
-//! Structured fields: `key = value` pairs serialized by the caller into the record.
+//! Structured fields: `key = value` pairs logged with a record.
+//!
+//! # Syntax
+//!
+//! In the macros, fields come before the message, separated from it by
+//! `;`: `info!(logger, user = "alice", id = 42; "request {}", path)`. Each
+//! key is an identifier (`r#type = 1` is the field `type`); each value is
+//! anything implementing [`FieldValue`]: strings, integers, floats, `bool`,
+//! `char`, byte slices, `Option` (`None` is `null`), references to those,
+//! or [`display`] / [`debug`] for any `Display` / `Debug` type. The `log`
+//! facade takes `log`'s key-values (`log::info!(user = "alice"; "login")`)
+//! and the `tracing` layer an event's fields, with the same types.
+//!
+//! A value is serialized by the caller into the record (numbers in binary,
+//! strings copied; `display`/`debug` format into it there and then), so a
+//! field never borrows from the caller once the macro returns. Each sink's
+//! format renders the fields: ` key=value` after the quoted message in
+//! text, one member each in JSON lines (keys and values escaped, a key
+//! that repeats a member name renamed `key#2`, …): the exact rules are on
+//! [`Format`](crate::Format).
+//!
+//! ```
+//! use uringlog::field::{debug, display};
+//! use uringlog::{Format, Logger, MemorySink, Timestamp};
+//!
+//! #[derive(Debug)]
+//! struct Req { id: u32 }
+//! let (sink, out) = MemorySink::new();
+//! let (logger, guard) = Logger::builder()
+//!     .sink(sink)
+//!     .format(Format::text().timestamp(Timestamp::Off))
+//!     .build()?;
+//! let peer = std::net::Ipv4Addr::LOCALHOST;
+//! uringlog::info!(logger, target: "http", ok = true, ms = 1.5, who = "al ice",
+//!     peer = display(peer), req = debug(Req { id: 7 }), gone = None::<u8>; "done");
+//! guard.shutdown(std::time::Duration::from_secs(5))?;
+//! assert_eq!(
+//!     out.text(),
+//!     "INFO  http: \"done\" ok=true ms=1.5 who=\"al ice\" peer=\"127.0.0.1\" req=\"Req { id: 7 }\" gone=null\n"
+//! );
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Encoding (internal)
 //!
 //! `uringlog::info!(logger, user = "alice", id = 42; "request {}", path)`
 //! encodes the message and the fields into the thread's scratch buffer in
-//! one pass; the writer renders them per format (`key=value` in text, JSON
-//! members in JSON lines). Values are copied in binary form (numbers as 8
-//! bytes, strings with a length), so the caller pays a memcpy per field, not
-//! a formatting pass.
+//! one pass; the writer renders them per format. Values are copied in
+//! binary form (numbers as 8 bytes, strings with a length), so the caller
+//! pays a memcpy per field, not a formatting pass.
 //!
 //! A payload of kind `RecordKind::Fields`:
 //!
@@ -162,12 +204,13 @@ impl Drop for FieldWriter<'_> {
     }
 }
 
-/// Shows a value through its `Display` impl: `peer = uringlog::display(addr)`.
+/// Shows a value through its `Display` impl: `peer = uringlog::field::display(addr)`
+/// (also `uringlog::display`).
 pub fn display<T: fmt::Display>(value: T) -> DisplayValue<T> {
     DisplayValue(value)
 }
 
-/// Shows a value through its `Debug` impl: `req = uringlog::debug(&req)`.
+/// Shows a value through its `Debug` impl: `req = uringlog::field::debug(&req)`.
 pub fn debug<T: fmt::Debug>(value: T) -> DebugValue<T> {
     DebugValue(value)
 }
@@ -392,6 +435,26 @@ pub(crate) fn push_span(out: &mut Vec<u8>, name: &str, fields: &[u8]) {
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(&(fields.len().min(u32::MAX as usize) as u32).to_le_bytes());
     out.extend_from_slice(&fields[..fields.len().min(u32::MAX as usize)]);
+}
+
+/// Appends the encoded fields `new` to `fields`, first removing every
+/// field of `fields` whose key `new` sets again: recording a span's field
+/// a second time replaces its value (the latest follows the others).
+pub(crate) fn replace_fields(fields: &mut Vec<u8>, new: &[u8]) {
+    let in_new = |key: &[u8]| Fields::new(new).any(|(k, _)| k == key);
+    if Fields::new(fields).any(|(k, _)| in_new(k)) {
+        let mut kept = Vec::with_capacity(fields.len() + new.len());
+        let mut it = Fields::new(fields);
+        loop {
+            let before = it.rest;
+            let Some((key, _)) = it.next() else { break };
+            if !in_new(key) {
+                kept.extend_from_slice(&before[..before.len() - it.rest.len()]);
+            }
+        }
+        *fields = kept;
+    }
+    fields.extend_from_slice(new);
 }
 
 /// A record's structured fields as `(key, value)`, in call order; keys are

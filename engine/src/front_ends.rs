@@ -20,7 +20,11 @@ impl FrontEnds {
         // Relaxed: the flags are set before the handle that calls
         // `set_level` could observe the front end in use.
         if self.log_global.load(Ordering::Relaxed) {
-            log::set_max_level(shared.filter.coarse().into());
+            // Under the filter's lock: racing `set_level`s store their
+            // `max_level` in the order they changed the filter.
+            shared
+                .filter
+                .publish_coarse(|coarse| log::set_max_level(coarse.into()));
         }
         #[cfg(feature = "tracing")]
         if self.tracing.load(Ordering::Relaxed) {

@@ -16,7 +16,14 @@
 //!   the order they were logged. Across threads, drain order.
 //! - **Accounting**: `enqueued` counts every call that passed the level
 //!   filter; after shutdown `written + dropped == enqueued` exactly. `Block`
-//!   drops nothing before shutdown.
+//!   never drops a record for want of ring space (it waits); I/O errors,
+//!   oversized records and calls after shutdown are still counted dropped.
+//! - **Process exit**: a process that ends without shutting the logger
+//!   down (`std::process::exit`, `_exit`, `abort`, a fatal signal) loses
+//!   what its rings and unwritten batches held, uncounted; what
+//!   [`Logger::flush`] saw written is in the kernel and survives it.
+//!   Returning from `main` drains (the guard's `Drop`). The crate is Linux
+//!   only: elsewhere it is one `compile_error!`.
 //! - **No silent loss**: records refused by a policy, larger than the ring,
 //!   logged after shutdown or lost to an I/O error are counted in
 //!   [`Stats::dropped`]; I/O errors in [`Stats::errors`] and
@@ -59,13 +66,31 @@
 
 #![warn(missing_docs)]
 
+// Linux only: io_uring, `pwritev2`, `O_APPEND`/`O_DIRECT` semantics,
+// `/proc` and `gettid`. Elsewhere the crate is this one error, rather
+// than a wall of unresolved names.
+#[cfg(not(target_os = "linux"))]
+compile_error!(
+    "uringlog supports Linux only (it writes with io_uring and pwrite and reads /proc); \
+     build it for a target with target_os = \"linux\""
+);
+
+mod macros;
+
+/// Expands to `items` on Linux and to nothing elsewhere (see above).
+macro_rules! linux_only {
+    ($($item:item)*) => { $( #[cfg(target_os = "linux")] $item )* };
+}
+
+linux_only! {
+
 mod builder;
 mod callsite;
 mod clock;
 mod deferred;
 mod error;
 mod facade;
-mod field;
+pub mod field;
 mod filter;
 mod format;
 mod front_ends;
@@ -73,7 +98,6 @@ mod io;
 mod level;
 mod lifecycle;
 mod logger;
-mod macros;
 mod policy;
 mod producer;
 mod record;
@@ -104,12 +128,10 @@ pub use builder::{
     MIN_BATCH_BYTES, MIN_RING_CAPACITY, MIN_SYNC_INTERVAL_BYTES,
 };
 pub use callsite::CallSite;
-pub use clock::{civil_from_days, Clock, ManualClock};
+pub use clock::{Clock, ManualClock, TscRate};
 pub use error::{BuildError, FlushError, ReopenError, ShutdownError};
 pub use facade::logger;
-pub use field::{
-    debug, display, DebugValue, DisplayValue, Field, FieldValue, FieldWriter, Fields, Value,
-};
+pub use field::{display, DebugValue, DisplayValue, Field, FieldValue, FieldWriter, Fields, Value};
 pub use filter::CallsiteCache;
 pub use format::{Format, Record, RecordFormat, Rfc3339, Styling, TimeOffset, Timestamp};
 pub use io::{BackendKind, IoBackendInfo};
@@ -126,12 +148,31 @@ pub use sink::{
 };
 pub use stats::Stats;
 
-/// What the macros expand to; not a public API.
+/// The proleptic Gregorian date of a day counted from 1970-01-01.
+#[doc(hidden)]
+#[deprecated(since = "0.1.0", note = "not a logging API; it will be removed")]
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    clock::civil_from_days(days)
+}
+
+/// Shows a field value through its `Debug` impl.
+#[doc(hidden)]
+#[deprecated(
+    since = "0.1.0",
+    note = "use `uringlog::field::debug`: `uringlog::debug` also names the `debug!` macro"
+)]
+pub fn debug<T: std::fmt::Debug>(value: T) -> DebugValue<T> {
+    field::debug(value)
+}
+
+/// What the macros (and the sibling crates) use; not a public API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::callsite::{CallSite, CustomFmt, Slot};
+    pub use crate::clock::civil_from_days;
     pub use crate::deferred::encode::{
         Cursor, EncodeArgs, FmtArg, Plain, PlainArg, PreBuf, ViaFmt, ViaPlain, Wrap,
     };
     pub use uringlog_macros::deferred;
+}
 }

@@ -15,7 +15,7 @@ use crate::filter::CallsiteCache;
 use crate::io::IoBackendInfo;
 use crate::level::Level;
 use crate::producer::Producer;
-use crate::record::RecordKind;
+use crate::record::{Location, RecordKind};
 use crate::shared::{deadline_after, lock, Shared};
 use crate::stats::Stats;
 use crate::sync_mode::SyncWriter;
@@ -39,6 +39,27 @@ thread_local! {
 /// handle lives: when the guard was dropped first, dropping the last
 /// handle drains and stops it (waiting up to
 /// [`DROP_SHUTDOWN_TIMEOUT`](crate::DROP_SHUTDOWN_TIMEOUT)).
+///
+/// ```
+/// use std::time::Duration;
+/// use uringlog::{Format, Level, Logger, MemorySink, Timestamp};
+///
+/// let (sink, out) = MemorySink::new();
+/// let (logger, guard) = Logger::builder()
+///     .sink(sink)
+///     .format(Format::text().timestamp(Timestamp::Off))
+///     .build()?;
+/// let worker = logger.clone(); // one handle per thread, cheap
+/// std::thread::spawn(move || uringlog::info!(worker, target: "job", "id={}", 7))
+///     .join()
+///     .unwrap();
+/// logger.log(Level::Warn, "job", format_args!("pre-formatted"));
+/// logger.flush()?; // every record logged before it is written
+/// assert_eq!(out.text(), "INFO  job: id=7\nWARN  job: pre-formatted\n");
+/// assert_eq!(logger.stats().written, 2);
+/// guard.shutdown(Duration::from_secs(5))?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Logger {
     pub(crate) shared: Arc<Shared>,
     /// Sync mode's caller-side writer (`None` in async mode).
@@ -157,7 +178,7 @@ impl Logger {
     #[inline]
     pub fn log(&self, level: Level, target: &str, args: fmt::Arguments<'_>) {
         if self.shared.enabled_for(level, target) {
-            self.with_producer(|p| p.log_enabled(level, target, args));
+            self.with_producer(|p| p.log_enabled(level, target, None, args));
         }
     }
 
@@ -172,8 +193,16 @@ impl Logger {
         args: fmt::Arguments<'_>,
     ) {
         if self.shared.enabled_for(level, target) {
-            self.with_producer(|p| p.log_fields_enabled(level, target, fields, args));
+            self.with_producer(|p| p.log_fields_enabled(level, target, None, fields, args));
         }
+    }
+
+    /// The handle itself, borrowed: the macros evaluate their logger
+    /// expression once through it (a `Producer` is borrowed mutably).
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn __by_ref(&self) -> &Logger {
+        self
     }
 
     /// Whether a call at `cs` is accepted: its cached decision when the
@@ -200,24 +229,46 @@ impl Logger {
         self.with_producer(|p| p.__log_deferred(cs, level, target, args));
     }
 
-    /// [`Logger::log`] after the level check (the macros' fallback).
+    /// [`Logger::log`] after the level check, with the statement's
+    /// `(file, line)` (the macros' fallback).
     #[doc(hidden)]
     #[inline]
-    pub fn __log_args(&self, level: Level, target: &str, args: fmt::Arguments<'_>) {
-        self.with_producer(|p| p.log_enabled(level, target, args));
+    pub fn __log_args(
+        &self,
+        level: Level,
+        target: &str,
+        at: (&str, u32),
+        args: fmt::Arguments<'_>,
+    ) {
+        self.with_producer(|p| p.log_enabled(level, target, Some(at), args));
     }
 
-    /// [`Logger::log_fields`] after the level check (the macros).
+    /// [`Logger::log_fields`] after the level check, with the statement's
+    /// `(file, line)` (the macros).
     #[doc(hidden)]
     #[inline]
     pub fn __log_fields(
         &self,
         level: Level,
         target: &str,
+        at: (&str, u32),
         fields: &[Field<'_>],
         args: fmt::Arguments<'_>,
     ) {
-        self.with_producer(|p| p.log_fields_enabled(level, target, fields, args));
+        self.with_producer(|p| p.log_fields_enabled(level, target, Some(at), fields, args));
+    }
+
+    /// A pre-formatted record with an optional `(file, line)`, after the
+    /// front end checked the filter (the `log` facade).
+    #[inline]
+    pub(crate) fn log_located(
+        &self,
+        level: Level,
+        target: &str,
+        at: Option<Location<'_>>,
+        args: fmt::Arguments<'_>,
+    ) {
+        self.with_producer(|p| p.log_enabled(level, target, at, args));
     }
 
     /// Logs one record whose payload `encode` writes into the thread's
@@ -228,9 +279,10 @@ impl Logger {
         kind: RecordKind,
         level: Level,
         target: &str,
+        at: Option<Location<'_>>,
         encode: impl FnOnce(&mut Vec<u8>),
     ) {
-        self.with_producer(|p| p.log_encoded(kind, level, target, encode));
+        self.with_producer(|p| p.log_encoded(kind, level, target, at, encode));
     }
 
     /// Logs one record whose payload is `payload` as given, after the

@@ -1,59 +1,6 @@
 //! `trace!` … `error!` and `log!`: check the level, then log through a
-//! `Logger` or a `Producer`.
-//!
-//! The arguments are evaluated only when the level is enabled. The target
-//! defaults to `module_path!()`; `target: "name",` overrides it.
-//!
-//! The format string is parsed at compile time (crate `uringlog-macros`)
-//! and checked exactly as `format!` checks it. Each statement gets a
-//! `static` call site; integers, floats, `bool`, `char`, strings and byte
-//! slices are copied into the record in binary and the writer formats the
-//! message — byte for byte what `format!` gives, whatever the spec. Values
-//! of other types are formatted by the caller with their spec. See
-//! [`Formatting`](crate::Formatting) to make the caller format everything.
-//!
-//! Structured fields come before the message, separated from it by `;`:
-//! `info!(logger, user = "alice", id = 42; "request {}", path)`. Each value
-//! is anything implementing [`FieldValue`](crate::FieldValue) (strings,
-//! numbers, `bool`, byte slices, `Option`, or [`display`](crate::display) /
-//! [`debug`](crate::debug) wrappers); it is borrowed, serialized into the
-//! record by the caller and rendered by each sink's format. A key is the
-//! identifier's name: `r#type = "a"` is the field `type`.
-//!
-//! A misspelled placeholder is a compile error, as with `format!`:
-//!
-//! ```
-//! # let (sink, _) = uringlog::MemorySink::new();
-//! # let (logger, _guard) = uringlog::Logger::builder().sink(sink).build().unwrap();
-//! let id = 7;
-//! uringlog::info!(logger, "id={id}"); // compiles
-//! ```
-//!
-//! ```compile_fail
-//! # let (sink, _) = uringlog::MemorySink::new();
-//! let (logger, _guard) = uringlog::Logger::builder().sink(sink).build().unwrap();
-//! let id = 7;
-//! uringlog::info!(logger, "id={idd}");
-//! ```
-//!
-//! ```compile_fail
-//! # let (sink, _) = uringlog::MemorySink::new();
-//! let (logger, _guard) = uringlog::Logger::builder().sink(sink).build().unwrap();
-//! uringlog::info!(logger, "{} {}", 1);
-//! ```
-//!
-//! ```compile_fail
-//! struct NoDisplay;
-//! # let (sink, _) = uringlog::MemorySink::new();
-//! let (logger, _guard) = uringlog::Logger::builder().sink(sink).build().unwrap();
-//! uringlog::info!(logger, "{}", NoDisplay);
-//! ```
-//!
-//! ```compile_fail
-//! # let (sink, _) = uringlog::MemorySink::new();
-//! let (logger, _guard) = uringlog::Logger::builder().sink(sink).build().unwrap();
-//! uringlog::info!(logger, "{:x}", "text");
-//! ```
+//! `Logger` or a `Producer`. What they accept and how they format is
+//! documented on `log!`, where it renders for users.
 
 /// A field's key from its identifier as `stringify!` writes it: a raw
 /// identifier (`r#type`) names the field `type`. For the macros only.
@@ -69,20 +16,106 @@ pub const fn __field_key(ident: &'static str) -> &'static str {
 }
 
 /// Logs at an explicit level: `uringlog::log!(logger, Level::Warn, "x={}", x)`.
+///
+/// The first argument is a [`Logger`](crate::Logger) or a
+/// [`Producer`](crate::Producer); the level is any expression of type
+/// [`Level`](crate::Level).
+///
+/// The logger expression, the level and each argument are evaluated once,
+/// the arguments only when the level is enabled. The target defaults to
+/// `module_path!()`; `target: "name",` overrides it.
+///
+/// The format string is parsed at compile time (crate `uringlog-macros`)
+/// and checked exactly as `format!` checks it. Each statement gets a
+/// `static` call site; integers, floats, `bool`, `char`, strings and byte
+/// slices are copied into the record in binary and the writer formats the
+/// message — byte for byte what `format!` gives, whatever the spec. Values
+/// of other types are formatted by the caller with their spec. See
+/// [`Formatting`](crate::Formatting) to make the caller format everything.
+///
+/// Structured fields come before the message, separated from it by `;`:
+/// `info!(logger, user = "alice", id = 42; "request {}", path)`. Each value
+/// is anything implementing [`FieldValue`](crate::FieldValue) (strings,
+/// numbers, `bool`, byte slices, `Option`, or [`display`](crate::display) /
+/// [`debug`](crate::field::debug) wrappers); it is borrowed, serialized into the
+/// record by the caller and rendered by each sink's format. A key is the
+/// identifier's name: `r#type = "a"` is the field `type`.
+///
+/// A misspelled placeholder is a compile error, as with `format!`:
+///
+/// ```
+/// # let (sink, _) = uringlog::MemorySink::new();
+/// # let (logger, _guard) = uringlog::Logger::builder().sink(sink).build().unwrap();
+/// let id = 7;
+/// uringlog::info!(logger, "id={id}"); // compiles
+/// ```
+///
+/// ```compile_fail
+/// # let (sink, _) = uringlog::MemorySink::new();
+/// let (logger, _guard) = uringlog::Logger::builder().sink(sink).build().unwrap();
+/// let id = 7;
+/// uringlog::info!(logger, "id={idd}");
+/// ```
+///
+/// ```compile_fail
+/// # let (sink, _) = uringlog::MemorySink::new();
+/// let (logger, _guard) = uringlog::Logger::builder().sink(sink).build().unwrap();
+/// uringlog::info!(logger, "{} {}", 1);
+/// ```
+///
+/// ```compile_fail
+/// struct NoDisplay;
+/// # let (sink, _) = uringlog::MemorySink::new();
+/// let (logger, _guard) = uringlog::Logger::builder().sink(sink).build().unwrap();
+/// uringlog::info!(logger, "{}", NoDisplay);
+/// ```
+///
+/// ```compile_fail
+/// # let (sink, _) = uringlog::MemorySink::new();
+/// let (logger, _guard) = uringlog::Logger::builder().sink(sink).build().unwrap();
+/// uringlog::info!(logger, "{:x}", "text");
+/// ```
+///
+/// # Examples
+///
+/// ```
+/// use uringlog::{Format, Level, Logger, MemorySink, Timestamp};
+/// let (sink, out) = MemorySink::new();
+/// let (logger, guard) = Logger::builder()
+///     .sink(sink)
+///     .level(Level::Trace)
+///     .format(Format::text().timestamp(Timestamp::Off))
+///     .build()?;
+/// let level = if 2 > 1 { Level::Warn } else { Level::Info };
+/// uringlog::log!(logger, level, target: "app", "computed level, {:>4}|", 42);
+/// uringlog::log!(logger, Level::Info, target: "app", user = "alice"; "with a field");
+/// uringlog::log!(logger, Level::Debug, target: "app", "{x:.2}", x = 0.5);
+/// guard.shutdown(std::time::Duration::from_secs(5))?;
+/// assert_eq!(
+///     out.text(),
+///     "WARN  app: computed level,   42|\nINFO  app: \"with a field\" user=alice\nDEBUG app: 0.50\n"
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[macro_export]
 macro_rules! log {
     ($logger:expr, $level:expr, target: $target:expr, $($key:ident = $value:expr),+ ; $($arg:tt)+) => {{
         let level: $crate::Level = $level;
-        if $logger.enabled_for(level, $target) {
-            $logger.__log_fields(
-                level,
-                $target,
-                &[$((
-                    const { $crate::__field_key(::core::stringify!($key)) },
-                    &$value as &dyn $crate::FieldValue,
-                )),+],
-                ::core::format_args!($($arg)+),
-            );
+        match (($logger).__by_ref(), $target) {
+            (logger, target) => {
+                if logger.enabled_for(level, target) {
+                    logger.__log_fields(
+                        level,
+                        target,
+                        (::core::file!(), ::core::line!()),
+                        &[$((
+                            const { $crate::__field_key(::core::stringify!($key)) },
+                            &$value as &dyn $crate::FieldValue,
+                        )),+],
+                        ::core::format_args!($($arg)+),
+                    );
+                }
+            }
         }
     }};
     ($logger:expr, $level:expr, target: $target:expr, $($arg:tt)+) => {
@@ -97,30 +130,135 @@ macro_rules! log {
 }
 
 /// Logs at `Trace`.
+///
+/// Takes what [`log!`](crate::log!) takes after its level.
+///
+/// ```
+/// use uringlog::{Format, Level, Logger, MemorySink, Timestamp};
+/// let (sink, out) = MemorySink::new();
+/// let (logger, guard) = Logger::builder()
+///     .sink(sink)
+///     .level(Level::Trace)
+///     .format(Format::text().timestamp(Timestamp::Off))
+///     .build()?;
+/// let id = 42;
+/// uringlog::trace!(logger, "id={id}");
+/// uringlog::trace!(logger, target: "db", rows = 3; "query took {} ms", 1.5);
+/// guard.shutdown(std::time::Duration::from_secs(5))?;
+/// assert_eq!(
+///     out.text(),
+///     "TRACE rust_out: id=42\nTRACE db: \"query took 1.5 ms\" rows=3\n"
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[macro_export]
 macro_rules! trace {
     ($logger:expr, $($arg:tt)+) => { $crate::log!($logger, $crate::Level::Trace, $($arg)+) };
 }
 
 /// Logs at `Debug`.
+///
+/// Takes what [`log!`](crate::log!) takes after its level.
+///
+/// ```
+/// use uringlog::{Format, Level, Logger, MemorySink, Timestamp};
+/// let (sink, out) = MemorySink::new();
+/// let (logger, guard) = Logger::builder()
+///     .sink(sink)
+///     .level(Level::Trace)
+///     .format(Format::text().timestamp(Timestamp::Off))
+///     .build()?;
+/// let id = 42;
+/// uringlog::debug!(logger, "id={id}");
+/// uringlog::debug!(logger, target: "db", rows = 3; "query took {} ms", 1.5);
+/// guard.shutdown(std::time::Duration::from_secs(5))?;
+/// assert_eq!(
+///     out.text(),
+///     "DEBUG rust_out: id=42\nDEBUG db: \"query took 1.5 ms\" rows=3\n"
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[macro_export]
 macro_rules! debug {
     ($logger:expr, $($arg:tt)+) => { $crate::log!($logger, $crate::Level::Debug, $($arg)+) };
 }
 
 /// Logs at `Info`: `info!(logger, "id={}", id)` or `info!(logger, id = 42; "request")`.
+///
+/// Takes what [`log!`](crate::log!) takes after its level.
+///
+/// ```
+/// use uringlog::{Format, Level, Logger, MemorySink, Timestamp};
+/// let (sink, out) = MemorySink::new();
+/// let (logger, guard) = Logger::builder()
+///     .sink(sink)
+///     .level(Level::Trace)
+///     .format(Format::text().timestamp(Timestamp::Off))
+///     .build()?;
+/// let id = 42;
+/// uringlog::info!(logger, "id={id}");
+/// uringlog::info!(logger, target: "db", rows = 3; "query took {} ms", 1.5);
+/// guard.shutdown(std::time::Duration::from_secs(5))?;
+/// assert_eq!(
+///     out.text(),
+///     "INFO  rust_out: id=42\nINFO  db: \"query took 1.5 ms\" rows=3\n"
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[macro_export]
 macro_rules! info {
     ($logger:expr, $($arg:tt)+) => { $crate::log!($logger, $crate::Level::Info, $($arg)+) };
 }
 
 /// Logs at `Warn`.
+///
+/// Takes what [`log!`](crate::log!) takes after its level.
+///
+/// ```
+/// use uringlog::{Format, Level, Logger, MemorySink, Timestamp};
+/// let (sink, out) = MemorySink::new();
+/// let (logger, guard) = Logger::builder()
+///     .sink(sink)
+///     .level(Level::Trace)
+///     .format(Format::text().timestamp(Timestamp::Off))
+///     .build()?;
+/// let id = 42;
+/// uringlog::warn!(logger, "id={id}");
+/// uringlog::warn!(logger, target: "db", rows = 3; "query took {} ms", 1.5);
+/// guard.shutdown(std::time::Duration::from_secs(5))?;
+/// assert_eq!(
+///     out.text(),
+///     "WARN  rust_out: id=42\nWARN  db: \"query took 1.5 ms\" rows=3\n"
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[macro_export]
 macro_rules! warn {
     ($logger:expr, $($arg:tt)+) => { $crate::log!($logger, $crate::Level::Warn, $($arg)+) };
 }
 
 /// Logs at `Error`.
+///
+/// Takes what [`log!`](crate::log!) takes after its level.
+///
+/// ```
+/// use uringlog::{Format, Level, Logger, MemorySink, Timestamp};
+/// let (sink, out) = MemorySink::new();
+/// let (logger, guard) = Logger::builder()
+///     .sink(sink)
+///     .level(Level::Trace)
+///     .format(Format::text().timestamp(Timestamp::Off))
+///     .build()?;
+/// let id = 42;
+/// uringlog::error!(logger, "id={id}");
+/// uringlog::error!(logger, target: "db", rows = 3; "query took {} ms", 1.5);
+/// guard.shutdown(std::time::Duration::from_secs(5))?;
+/// assert_eq!(
+///     out.text(),
+///     "ERROR rust_out: id=42\nERROR db: \"query took 1.5 ms\" rows=3\n"
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[macro_export]
 macro_rules! error {
     ($logger:expr, $($arg:tt)+) => { $crate::log!($logger, $crate::Level::Error, $($arg)+) };

@@ -5,7 +5,10 @@
 #[non_exhaustive]
 pub enum Policy {
     /// Wait for the writer to free room: spin briefly, then park. Never drops
-    /// (except after shutdown, when the record is counted dropped).
+    /// (except after shutdown, when the record is counted dropped, and on
+    /// the writer thread itself — a sink, or a library it calls, logging
+    /// into its own logger — which cannot wait for itself: there a record
+    /// that finds the ring full is counted dropped).
     #[default]
     Block,
     /// Discard the new record and count it in `Stats::dropped`. Never waits.
@@ -88,6 +91,8 @@ pub enum Prefault {
 ///
 /// The environment variable `URINGLOG_BACKEND=pwrite|io_uring|auto`
 /// overrides the builder's choice.
+///
+#[doc = include_str!("io/auto.md")]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Backend {

@@ -21,7 +21,9 @@ use crate::field::{encode_payload, Field};
 use crate::filter::CallsiteCache;
 use crate::level::Level;
 use crate::policy::{Formatting, Policy, Prefault};
-use crate::record::{truncate_str, Header, RecordKind, HEADER_LEN, MAX_TARGET_LEN};
+use crate::record::{
+    location_block, truncate_str, Header, Location, RecordKind, HEADER_LEN, MAX_TARGET_LEN,
+};
 use crate::ring::{
     byte_ring, overwrite_reader, overwrite_ring, ByteProducer, OverwriteProducer, RingReader,
 };
@@ -65,6 +67,9 @@ impl fmt::Write for CappedWriter<'_> {
         Ok(())
     }
 }
+
+/// Pieces of a framed record: header, target, location prefix, file, payload.
+const PARTS: usize = 5;
 
 /// Spins before a blocked producer starts yielding.
 const BLOCK_SPINS: u32 = 64;
@@ -163,7 +168,7 @@ impl Producer {
     #[inline]
     pub fn log(&mut self, level: Level, target: &str, args: fmt::Arguments<'_>) {
         if self.shared.enabled_for(level, target) {
-            self.log_enabled(level, target, args);
+            self.log_enabled(level, target, None, args);
         }
     }
 
@@ -178,8 +183,16 @@ impl Producer {
         args: fmt::Arguments<'_>,
     ) {
         if self.shared.enabled_for(level, target) {
-            self.log_fields_enabled(level, target, fields, args);
+            self.log_fields_enabled(level, target, None, fields, args);
         }
+    }
+
+    /// The producer itself, borrowed mutably: the macros evaluate their
+    /// logger expression once through it (a `Logger` is borrowed shared).
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn __by_ref(&mut self) -> &mut Producer {
+        self
     }
 
     /// Whether a call at `cs` is accepted; see
@@ -193,24 +206,33 @@ impl Producer {
         }
     }
 
-    /// [`Producer::log`] after the level check (the macros' fallback).
+    /// [`Producer::log`] after the level check, with the statement's
+    /// `(file, line)` (the macros' fallback).
     #[doc(hidden)]
     #[inline]
-    pub fn __log_args(&mut self, level: Level, target: &str, args: fmt::Arguments<'_>) {
-        self.log_enabled(level, target, args);
+    pub fn __log_args(
+        &mut self,
+        level: Level,
+        target: &str,
+        at: (&str, u32),
+        args: fmt::Arguments<'_>,
+    ) {
+        self.log_enabled(level, target, Some(at), args);
     }
 
-    /// [`Producer::log_fields`] after the level check (the macros).
+    /// [`Producer::log_fields`] after the level check, with the
+    /// statement's `(file, line)` (the macros).
     #[doc(hidden)]
     #[inline]
     pub fn __log_fields(
         &mut self,
         level: Level,
         target: &str,
+        at: (&str, u32),
         fields: &[Field<'_>],
         args: fmt::Arguments<'_>,
     ) {
-        self.log_fields_enabled(level, target, fields, args);
+        self.log_fields_enabled(level, target, Some(at), fields, args);
     }
 
     /// Logs a record of `kind` whose payload `encode` writes into the
@@ -221,13 +243,15 @@ impl Producer {
         kind: RecordKind,
         level: Level,
         target: &str,
+        at: Option<Location<'_>>,
         encode: impl FnOnce(&mut Vec<u8>),
     ) {
         let clock = self.shared.clock.now_raw();
         self.scratch.clear();
         encode(&mut self.scratch);
         if self.admit() {
-            self.commit(kind, level, clock, target, Payload::Scratch);
+            let site = Site { target, at };
+            self.commit(kind, level, clock, site, Payload::Scratch);
         }
     }
 
@@ -246,12 +270,19 @@ impl Producer {
             return;
         }
         let clock = self.shared.clock.now_raw();
-        self.commit(kind, level, clock, target, Payload::Borrowed(payload));
+        let site = Site { target, at: None };
+        self.commit(kind, level, clock, site, Payload::Borrowed(payload));
     }
 
     /// Logs a record that already passed the level filter.
     #[inline]
-    pub(crate) fn log_enabled(&mut self, level: Level, target: &str, args: fmt::Arguments<'_>) {
+    pub(crate) fn log_enabled(
+        &mut self,
+        level: Level,
+        target: &str,
+        at: Option<Location<'_>>,
+        args: fmt::Arguments<'_>,
+    ) {
         let clock = self.shared.clock.now_raw();
         // User code (`Display`) runs before the call is counted: one that
         // panics leaves the books as if the call had not been made.
@@ -265,7 +296,8 @@ impl Producer {
             }
         };
         if self.admit() {
-            self.commit(RecordKind::Text, level, clock, target, payload);
+            let site = Site { target, at };
+            self.commit(RecordKind::Text, level, clock, site, payload);
         }
     }
 
@@ -276,13 +308,15 @@ impl Producer {
         &mut self,
         level: Level,
         target: &str,
+        at: Option<Location<'_>>,
         fields: &[Field<'_>],
         args: fmt::Arguments<'_>,
     ) {
         let clock = self.shared.clock.now_raw();
         encode_payload(&mut self.scratch, args, fields);
         if self.admit() {
-            self.commit(RecordKind::Fields, level, clock, target, Payload::Scratch);
+            let site = Site { target, at };
+            self.commit(RecordKind::Fields, level, clock, site, Payload::Scratch);
         }
     }
 
@@ -417,10 +451,15 @@ impl Producer {
             if !crate::deferred::render::render_payload(&mut self.scratch, &self.encoded) {
                 return bump(&self.ring_shared.counters.dropped);
             }
-            let target = cs.target.unwrap_or(target);
-            return self.commit(RecordKind::Text, level, clock, target, Payload::Scratch);
+            let site = Site {
+                target: cs.target.unwrap_or(target),
+                at: Some((cs.file, cs.line)),
+            };
+            return self.commit(RecordKind::Text, level, clock, site, Payload::Scratch);
         }
-        self.commit(RecordKind::Deferred, level, clock, target, Payload::Encoded);
+        // The call site in the payload holds file and line.
+        let site = Site { target, at: None };
+        self.commit(RecordKind::Deferred, level, clock, site, Payload::Encoded);
     }
 
     /// The largest framed record this producer's ring takes.
@@ -444,13 +483,14 @@ impl Producer {
         true
     }
 
-    /// Pushes one record into the ring (or writes it, in sync mode).
+    /// Pushes one record into the ring (or writes it, in sync mode); the
+    /// location goes with it when the logger captures call sites.
     fn commit(
         &mut self,
         kind: RecordKind,
         level: Level,
         clock: u64,
-        target: &str,
+        site: Site<'_>,
         payload: Payload<'_>,
     ) {
         let counters = &self.ring_shared.counters;
@@ -459,10 +499,26 @@ impl Producer {
             Payload::Scratch => &self.scratch,
             Payload::Encoded => &self.encoded,
         };
-        let target = truncate_str(target, MAX_TARGET_LEN);
-        let header = Header::new(kind, level, clock, target.len(), msg.len());
+        let target = truncate_str(site.target, MAX_TARGET_LEN);
+        let at = site.at.filter(|_| self.shared.calls.call_sites);
+        let (prefix, file) = match at {
+            Some(at) => location_block(at),
+            None => Default::default(),
+        };
+        let prefix = &prefix[..if at.is_some() { prefix.len() } else { 0 }];
+        let payload_len = prefix.len() + file.len() + msg.len();
+        let mut header = Header::new(kind, level, clock, target.len(), payload_len);
+        if at.is_some() {
+            header = header.located();
+        }
         let len = header.len as usize;
-        let parts = [&header.encode()[..], target.as_bytes(), msg];
+        let parts = [
+            &header.encode()[..],
+            target.as_bytes(),
+            prefix,
+            file.as_bytes(),
+            msg,
+        ];
         let pushed = match &mut self.route {
             Route::Lossless(ring) if len <= ring.capacity() => {
                 push_lossless(ring, &self.ring_shared, &self.shared, &parts, len)
@@ -480,6 +536,7 @@ impl Producer {
                     clock,
                     thread: self.ring_shared.thread_id,
                     target,
+                    call_site: at.map(|(_, line)| (file.as_bytes(), line)),
                     payload: msg,
                 };
                 w.write(&self.shared, counters, r);
@@ -555,7 +612,7 @@ fn push_lossless(
     ring: &mut ByteProducer,
     rs: &RingShared,
     shared: &Shared,
-    parts: &[&[u8]; 3],
+    parts: &[&[u8]; PARTS],
     len: usize,
 ) -> Push {
     if ring.try_push(parts) {
@@ -565,6 +622,13 @@ fn push_lossless(
         Policy::Block if push_blocking(ring, rs, shared, parts, len) => Push::Done,
         _ => Push::Refused,
     }
+}
+
+/// Where a record was logged: its target and, when known, its location.
+#[derive(Clone, Copy)]
+struct Site<'a> {
+    target: &'a str,
+    at: Option<Location<'a>>,
 }
 
 /// Where a record's payload is: a static message, or one of the buffers.
@@ -598,9 +662,12 @@ fn push_blocking(
     ring: &mut ByteProducer,
     rs: &RingShared,
     shared: &Shared,
-    parts: &[&[u8]; 3],
+    parts: &[&[u8]; PARTS],
     need: usize,
 ) -> bool {
+    if on_writer_thread(shared) {
+        return false;
+    }
     let mut round = 0u32;
     loop {
         // Keep trying while the writer drains at shutdown: its close makes
@@ -630,4 +697,14 @@ fn push_blocking(
             return false;
         }
     }
+}
+
+/// Whether the caller is the logger's own writer thread: a sink (or a
+/// library it calls, through `log` or `tracing`) logging into its own
+/// logger. Only that thread drains the ring, so waiting for room would
+/// wait for itself forever: the record is refused (counted dropped), as
+/// under `DropNewest`.
+fn on_writer_thread(shared: &Shared) -> bool {
+    let me = std::thread::current().id();
+    shared.writer_thread.get().is_some_and(|w| w.id() == me)
 }

@@ -6,13 +6,19 @@
 //! ```text
 //! offset  size  field
 //! 0       4     len         total record length, header included (HEADER_LEN ..= MAX_RECORD_LEN)
-//! 4       1     kind        RecordKind: how to read the payload
+//! 4       1     kind        RecordKind (low 7 bits); bit 7: LOCATED
 //! 5       1     level       Level as u8
 //! 6       2     target_len  bytes of target that follow the header
 //! 8       8     clock       raw clock value; the writer converts it (see `clock`)
 //! 16      ..    target      UTF-8, target_len bytes
-//! ..      ..    payload     len - 16 - target_len bytes, interpreted by kind
+//! ..      ..    location    only when LOCATED: line u32, file_len u16, file
+//! ..      ..    payload     the rest, interpreted by kind
 //! ```
+//!
+//! `LOCATED` marks a record that carries its call site (`file:line`)
+//! before the payload; producers add it only when some sink's format
+//! shows call sites, and never to deferred records, whose call site
+//! holds the file and line already.
 //!
 //! `kind` says how to read the payload: a pre-formatted message, a message
 //! with structured fields, or a deferred record (a call site and binary
@@ -27,6 +33,38 @@ use crate::level::Level;
 pub(crate) const HEADER_LEN: usize = 16;
 /// Longest target kept; longer targets are cut at a character boundary.
 pub(crate) const MAX_TARGET_LEN: usize = u16::MAX as usize;
+
+/// Bit of the `kind` byte set when a location block follows the target.
+const LOCATED: u8 = 0x80;
+/// Bytes of a location block before the file name: line, file length.
+pub(crate) const LOCATION_PREFIX_LEN: usize = 6;
+
+/// Where a log statement is: its source file and line.
+pub(crate) type Location<'a> = (&'a str, u32);
+
+/// A decoded location: the file's bytes (UTF-8 as given) and the line.
+pub(crate) type FileLine<'a> = (&'a [u8], u32);
+
+/// The location block's fixed part for `file` (cut to 65,535 bytes) and
+/// `line`, and the file bytes that follow it.
+pub(crate) fn location_block((file, line): Location<'_>) -> ([u8; LOCATION_PREFIX_LEN], &str) {
+    let file = truncate_str(file, u16::MAX as usize);
+    let mut b = [0u8; LOCATION_PREFIX_LEN];
+    b[..4].copy_from_slice(&line.to_le_bytes());
+    b[4..].copy_from_slice(&(file.len() as u16).to_le_bytes());
+    (b, file)
+}
+
+/// Splits a location block off the front of `payload`: `((file, line),
+/// rest)`, `None` when it is malformed.
+pub(crate) fn split_location(payload: &[u8]) -> Option<(FileLine<'_>, &[u8])> {
+    let prefix = payload.get(..LOCATION_PREFIX_LEN)?;
+    let line = u32::from_le_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]);
+    let file_len = u16::from_le_bytes([prefix[4], prefix[5]]) as usize;
+    let rest = &payload[LOCATION_PREFIX_LEN..];
+    let file = rest.get(..file_len)?;
+    Some(((file, line), &rest[file_len..]))
+}
 
 /// How a record's payload is encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +107,8 @@ pub(crate) struct Header {
     pub level: Level,
     pub target_len: u16,
     pub clock: u64,
+    /// A location block follows the target (see `split_location`).
+    pub located: bool,
 }
 
 /// Why bytes in a ring did not decode as a record (a bug, never user input).
@@ -102,13 +142,21 @@ impl Header {
             level,
             target_len: target_len as u16,
             clock,
+            located: false,
         }
+    }
+
+    /// This header, marked as followed by a location block (which
+    /// `payload_len` given to `new` included).
+    pub(crate) fn located(mut self) -> Header {
+        self.located = true;
+        self
     }
 
     pub(crate) fn encode(&self) -> [u8; HEADER_LEN] {
         let mut h = [0u8; HEADER_LEN];
         h[0..4].copy_from_slice(&self.len.to_le_bytes());
-        h[4] = self.kind as u8;
+        h[4] = self.kind as u8 | if self.located { LOCATED } else { 0 };
         h[5] = self.level as u8;
         h[6..8].copy_from_slice(&self.target_len.to_le_bytes());
         h[8..16].copy_from_slice(&self.clock.to_le_bytes());
@@ -117,7 +165,7 @@ impl Header {
 
     pub(crate) fn decode(h: &[u8; HEADER_LEN]) -> Result<Header, FrameError> {
         let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
-        let kind = RecordKind::from_u8(h[4]).ok_or(FrameError::Corrupt)?;
+        let kind = RecordKind::from_u8(h[4] & !LOCATED).ok_or(FrameError::Corrupt)?;
         let level = Level::from_u8(h[5]).ok_or(FrameError::Corrupt)?;
         let target_len = u16::from_le_bytes([h[6], h[7]]);
         let mut c = [0u8; 8];
@@ -132,6 +180,7 @@ impl Header {
             level,
             target_len,
             clock,
+            located: h[4] & LOCATED != 0,
         })
     }
 
@@ -291,6 +340,28 @@ mod tests {
         assert_eq!(Header::decode(&h.encode()), Ok(h));
         assert_eq!(h.len, 123);
         assert_eq!(h.payload_len(), 100);
+    }
+
+    #[test]
+    fn a_location_block_round_trips() {
+        let h = Header::text(Level::Info, 3, 1, 20).located();
+        assert_eq!(h.encode()[4], 0x81);
+        assert_eq!(Header::decode(&h.encode()), Ok(h));
+        let (prefix, file) = location_block(("src/a.rs", 42));
+        let mut v = prefix.to_vec();
+        v.extend_from_slice(file.as_bytes());
+        v.extend_from_slice(b"msg");
+        assert_eq!(
+            split_location(&v),
+            Some(((&b"src/a.rs"[..], 42), &b"msg"[..]))
+        );
+        assert_eq!(split_location(&v[..9]), None);
+        assert_eq!(split_location(&v[..3]), None);
+        // A file name longer than the block can say is cut, at a character.
+        let long = "é".repeat(40_000);
+        let (prefix, file) = location_block((&long, 1));
+        assert_eq!(file.len(), 65_534);
+        assert_eq!(u16::from_le_bytes([prefix[4], prefix[5]]), 65_534);
     }
 
     #[test]

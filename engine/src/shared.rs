@@ -192,6 +192,9 @@ pub(crate) struct Registry {
 pub(crate) struct CallConfig {
     pub formatting: Formatting,
     pub prefault: Prefault,
+    /// Records carry their call site (`file:line`): some sink's format
+    /// shows it (see `Format::with_call_site`).
+    pub call_sites: bool,
 }
 
 /// What `Logger::recent_errors` shows: errors and sink notices, newest

@@ -22,6 +22,20 @@ pub const DROP_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 /// lives. While handles live, the writer keeps running and the last handle
 /// dropped shuts it down the same way, so `let (logger, _) = …build()?`
 /// loses nothing. After shutdown, log calls are counted dropped.
+///
+/// ```
+/// use std::time::Duration;
+/// use uringlog::{Logger, MemorySink, ShutdownError};
+///
+/// let (logger, guard) = Logger::builder().sink(MemorySink::new().0).build()?;
+/// uringlog::info!(logger, "last words");
+/// let stats = guard.shutdown(Duration::from_secs(5))?; // drain, write, close
+/// assert_eq!((stats.enqueued, stats.written, stats.dropped), (1, 1, 0));
+/// uringlog::info!(logger, "too late");                 // counted dropped
+/// assert_eq!(logger.stats().dropped, 1);
+/// # let _: Option<ShutdownError> = None;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[must_use = "keep the guard to shut down explicitly and read the final counters"]
 pub struct WriterGuard {
     shared: Arc<Shared>,

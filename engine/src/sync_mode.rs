@@ -15,7 +15,7 @@
 //! others return [`Reentered`] (the logger's `OnWriterThread` errors).
 
 use crate::error::ReopenError;
-use crate::format::Record;
+use crate::format::{Parts, Record};
 use crate::io::pwrite::Pwrite;
 use crate::level::Level;
 use crate::record::RecordKind;
@@ -100,6 +100,8 @@ pub(crate) struct SyncRecord<'a> {
     pub clock: u64,
     pub thread: u32,
     pub target: &'a str,
+    /// `(file, line)` when the logger captures call sites and the call had one.
+    pub call_site: Option<crate::record::FileLine<'a>>,
     pub payload: &'a [u8],
 }
 
@@ -156,11 +158,15 @@ impl SyncWriter {
                 .reopen_failed
                 .fetch_add(failed, Ordering::Relaxed);
         }
-        let target = r.target.as_bytes();
-        let msg = &mut d.message;
-        let Some(rec) =
-            Record::from_parts(r.kind, r.level, nanos, r.thread, target, r.payload, msg)
-        else {
+        let parts = Parts {
+            kind: r.kind,
+            level: r.level,
+            unix_nanos: nanos,
+            thread: r.thread,
+            target: r.target.as_bytes(),
+            call_site: r.call_site,
+        };
+        let Some(rec) = Record::from_parts(parts, r.payload, &mut d.message) else {
             bump(&counters.dropped);
             return;
         };
@@ -274,6 +280,7 @@ mod tests {
             CallConfig {
                 formatting: Formatting::Caller,
                 prefault: Prefault::Lazy,
+                call_sites: false,
             },
             4096,
             Clock::Realtime,

@@ -58,6 +58,25 @@ use uringlog::{ReopenCause, Sink, Target, WriteOutcome};
 /// another writer appends are overwritten. A failed batch rewinds the
 /// offset and cuts the file there. Reopening cuts the old file to its real
 /// length (dropping the last block's zero padding) before it opens the path.
+///
+/// # Example
+///
+/// ```
+/// use uringlog::Logger;
+/// use uringlog_sinks::FileSink;
+///
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("app.log");
+/// let (logger, guard) = Logger::builder().sink(FileSink::new(&path)?).build()?;
+/// uringlog::info!(logger, id = 7; "stored");
+/// logger.flush()?; // in the kernel: readable now
+/// assert!(std::fs::read_to_string(&path)?.ends_with(" INFO  rust_out: \"stored\" id=7\n"));
+/// guard.shutdown(std::time::Duration::from_secs(5))?;
+///
+/// let err = FileSink::new(dir.path().join("missing/dir/app.log")).unwrap_err();
+/// assert!(err.to_string().contains("missing/dir/app.log"), "{err}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct FileSink {
     file: ActiveFile,

@@ -73,6 +73,27 @@ impl ColorChoice {
 }
 
 /// Writes records to any stream descriptor (a pipe, a socket, a terminal).
+///
+/// ```
+/// use std::io::Read;
+/// use std::os::fd::OwnedFd;
+/// use std::os::unix::net::UnixStream;
+/// use uringlog::{Format, Logger, Timestamp};
+/// use uringlog_sinks::StreamSink;
+///
+/// let (mut reader, writer) = UnixStream::pair()?;
+/// let sink = StreamSink::new(OwnedFd::from(writer), "socket to a collector");
+/// let (logger, guard) = Logger::builder()
+///     .sink(sink)
+///     .format(Format::json().timestamp(Timestamp::Off))
+///     .build()?;
+/// uringlog::info!(logger, target: "app", "over a socket");
+/// guard.shutdown(std::time::Duration::from_secs(5))?; // closes our end
+/// let mut got = String::new();
+/// reader.read_to_string(&mut got)?;
+/// assert_eq!(got, "{\"level\":\"INFO\",\"target\":\"app\",\"msg\":\"over a socket\"}\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct StreamSink {
     fd: SharedFd,
     name: String,

@@ -208,6 +208,26 @@ pub fn wait_until_stuck(entered: &AtomicBool) {
     }
 }
 
+/// `builder` with two memory sinks that show call sites: text and JSON
+/// lines, both without timestamps. Returns the builder and their outputs.
+pub fn call_site_sinks(
+    builder: uringlog::Builder,
+) -> (
+    uringlog::Builder,
+    uringlog::MemoryHandle,
+    uringlog::MemoryHandle,
+) {
+    use uringlog::{Format, MemorySink, SinkOptions, Timestamp};
+    let (text, text_out) = MemorySink::new();
+    let (json, json_out) = MemorySink::new();
+    let text_format = Format::text().timestamp(Timestamp::Off).with_call_site();
+    let json_format = Format::json().timestamp(Timestamp::Off).with_call_site();
+    let builder = builder
+        .sink_with(text, SinkOptions::new().format(text_format))
+        .sink_with(json, SinkOptions::new().format(json_format));
+    (builder, text_out, json_out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::{skip, Needs};

@@ -183,7 +183,7 @@ fn a_bad_directive_is_refused_naming_it() {
     assert_eq!(
         e.to_string(),
         "invalid filter directive \"app=verbose\" in filter: unknown level \"verbose\": \
-         expected trace, debug, info, warn, error or off"
+         expected trace, debug, info, warn, error, off or 0 to 5"
     );
     std::env::set_var("URINGLOG_TEST_FILTER_BAD", "debug,h2[conn]=trace");
     let e = err(Logger::builder().filter_from_env("URINGLOG_TEST_FILTER_BAD"));

@@ -9,14 +9,17 @@
 //!   placeholder — plain `{}` slots rendered by the writer with its own
 //!   integer, float and string code, other specs (`{:>8}`, `{:x}`, `{:.3}`,
 //!   `{:#?}`, …) with a `core::fmt` closure holding that exact spec;
-//! - a never-executed `format_args!` of the original string and arguments,
-//!   so rustc checks it exactly as `format!` would (a misspelled
-//!   placeholder, a missing argument or a type without the trait is still a
-//!   compile error);
-//! - the call: each argument is borrowed once and handed over as a plain
-//!   value (integers, floats, `bool`, `char`, strings, byte slices: copied in
-//!   binary by the engine) or, for any other type, as a closure that formats
-//!   it in the caller with its spec.
+//! - the logger expression, evaluated once, then the level check;
+//! - the call: each argument is evaluated and borrowed once and handed over
+//!   as a plain value (integers, floats, `bool`, `char`, strings, byte
+//!   slices: copied in binary by the engine) or, for any other type, as a
+//!   closure that formats it in the caller with its spec; width and
+//!   precision arguments are checked as `core::fmt` checks them;
+//! - beside the call, a never-executed `format_args!` of the original
+//!   string over the borrowed arguments, so rustc checks it exactly as
+//!   `format!` would (a misspelled placeholder, a missing argument or a
+//!   type without the trait is still a compile error) without evaluating
+//!   an argument twice.
 //!
 //! A format string this crate does not parse (not a literal, or an unusual
 //! form) expands to the engine's pre-formatted path, `format_args!` in the
@@ -26,9 +29,10 @@ mod spec;
 
 use proc_macro::TokenStream;
 use proc_macro2::{Delimiter, Group, Span, TokenStream as Tokens, TokenTree};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
 use syn::{Expr, Ident, LitStr, Token};
 
 /// The logging call behind `uringlog::log!`; not for direct use.
@@ -215,8 +219,17 @@ fn fallback(input: &Input) -> Tokens {
     };
     quote! {{
         let __level: #krate::Level = #level;
-        if #logger.enabled_for(__level, #target) {
-            #logger.__log_args(__level, #target, ::core::format_args!(#rest));
+        match ((#logger).__by_ref(), #target) {
+            (__logger, __target) => {
+                if __logger.enabled_for(__level, __target) {
+                    __logger.__log_args(
+                        __level,
+                        __target,
+                        (::core::file!(), ::core::line!()),
+                        ::core::format_args!(#rest),
+                    );
+                }
+            }
         }
     }}
 }
@@ -243,16 +256,7 @@ fn deferred_call(input: &Input, lit: &LitStr, args: &[Arg], parsed: &spec::Parse
         let id = Ident::new(c, lit.span());
         exprs.push(quote!(#id));
     }
-    let bindings: Vec<Ident> = (0..exprs.len())
-        .map(|i| format_ident!("__arg{}", i))
-        .collect();
-    let check_args = args.iter().map(|a| {
-        let e = &a.expr;
-        match &a.name {
-            Some(n) => quote!(#n = #e),
-            None => quote!(#e),
-        }
-    });
+    let (bindings, check_args) = bindings(lit, args, parsed);
     let pieces = &parsed.pieces;
     let slots = parsed.placeholders.iter().map(|h| slot(krate, h));
     let mut elements = Vec::new();
@@ -260,14 +264,11 @@ fn deferred_call(input: &Input, lit: &LitStr, args: &[Arg], parsed: &spec::Parse
         elements.push(element(krate, h, &bindings));
         for extra in [h.width_arg, h.precision_arg].into_iter().flatten() {
             let b = &bindings[extra];
-            elements.push(quote!(#krate::__private::PlainArg::new(#b)));
+            elements.push(quote!(#krate::__private::PlainArg::count(#b)));
         }
     }
     let tuple = nest(elements);
     quote! {{
-        if false {
-            let _ = ::core::format_args!(#lit #(, #check_args)*);
-        }
         static __URINGLOG_CALLSITE: #krate::__private::CallSite = #krate::__private::CallSite::new(
             #static_level,
             #static_target,
@@ -278,16 +279,51 @@ fn deferred_call(input: &Input, lit: &LitStr, args: &[Arg], parsed: &spec::Parse
             &[#(#slots),*],
         );
         let __level: #krate::Level = #level;
-        if #logger.__enabled_at_site(__level, &__URINGLOG_CALLSITE, #runtime_target) {
-            #[allow(unused_imports)]
-            use #krate::__private::{ViaFmt as _, ViaPlain as _};
-            match (#(&(#exprs),)*) {
-                (#(#bindings,)*) => {
-                    #logger.__log_deferred(&__URINGLOG_CALLSITE, __level, #runtime_target, #tuple);
+        match ((#logger).__by_ref(), #runtime_target) {
+            (__logger, __target) => {
+                if __logger.__enabled_at_site(__level, &__URINGLOG_CALLSITE, __target) {
+                    #[allow(unused_imports)]
+                    use #krate::__private::{ViaFmt as _, ViaPlain as _};
+                    match (#(&(#exprs),)*) {
+                        (#(#bindings,)*) => {
+                            if false {
+                                let _ = ::core::format_args!(#lit #(, #check_args)*);
+                            }
+                            __logger.__log_deferred(&__URINGLOG_CALLSITE, __level, __target, #tuple);
+                        }
+                    }
                 }
             }
         }
     }}
+}
+
+/// One name per argument (positional, named, then captured), and the
+/// arguments of the compile-time check written over those names: the
+/// check must not evaluate an argument again (one that moves a value,
+/// `opt.unwrap()`, `r?`, `fut.await`, could not be used twice).
+fn bindings(lit: &LitStr, args: &[Arg], parsed: &spec::Parsed) -> (Vec<Ident>, Vec<Tokens>) {
+    // Each name points where its argument is written, for rustc's messages.
+    let spans = args
+        .iter()
+        .map(|a| a.expr.span())
+        .chain(parsed.captures.iter().map(|_| lit.span()));
+    let bindings: Vec<Ident> = spans
+        .enumerate()
+        .map(|(i, span)| Ident::new(&format!("__arg{i}"), Span::call_site().located_at(span)))
+        .collect();
+    let check = args
+        .iter()
+        .zip(&bindings)
+        .map(|(a, b)| {
+            let v = quote_spanned!(a.expr.span()=> *#b);
+            match &a.name {
+                Some(n) => quote!(#n = #v),
+                None => v,
+            }
+        })
+        .collect();
+    (bindings, check)
 }
 
 /// Arguments of a spec rewritten for a closure: `(value, width, precision)`.

@@ -21,7 +21,7 @@ use std::mem::MaybeUninit;
 /// Writes are not bounds-checked one by one: the region was reserved with
 /// the length [`EncodeArgs::measure`] returned, and the `unsafe` traits
 /// promise that encoding writes exactly that many bytes. The owner checks
-/// the total ([`Cursor::written`]) before it publishes the record.
+/// the total (`Cursor::written`) before it publishes the record.
 pub struct Cursor<'a> {
     /// Next byte to write; `start <= at <= end`.
     at: *mut u8,
@@ -293,6 +293,21 @@ unsafe impl<T: Plain + ?Sized> EncodeArgs for PlainArg<'_, T> {
     #[inline(always)]
     fn encode(&self, c: &mut Cursor<'_>, _pre: &mut &[u8]) {
         self.0.encode(c);
+    }
+}
+
+impl<'a> PlainArg<'a, usize> {
+    /// A width or precision argument (`{:1$}`, `{:.*}`, `{:w$}`).
+    ///
+    /// `core::fmt` panics on a count it cannot represent (since Rust 1.87,
+    /// one above `u16::MAX`) while it builds the arguments. Building the
+    /// same arguments here makes the call fail in the caller exactly when
+    /// and as `format!` would, before the call is counted, never on the
+    /// writer that formats the record later.
+    #[inline(always)]
+    pub fn count(v: &'a usize) -> Self {
+        let _ = format_args!("{:.1$}", "", *v);
+        PlainArg(v)
     }
 }
 

@@ -11,7 +11,8 @@
 //! | `target` | the same as `target=trace` |
 //!
 //! Levels are `trace`, `debug`, `info`, `warn`, `error` and `off`, in any
-//! case. A target matches as a plain prefix, as in `env_logger` and
+//! case, or as `EnvFilter` also takes them, `0` (off) to `5` (trace). A
+//! target matches as a plain prefix, as in `env_logger` and
 //! `EnvFilter` (`hyper` also covers `hyper_util`); the longest matching
 //! prefix wins, and of two items naming the same target the last wins.
 //! `EnvFilter`'s span and field filters (`[span{field=value}]`) and
@@ -35,6 +36,22 @@ pub(crate) struct DirectiveError {
     pub reason: String,
 }
 
+/// A directive's level: a name (see [`Level`]'s `FromStr`) or, as
+/// `EnvFilter` takes it, a digit from `0` (off) to `5` (trace).
+fn parse_level(s: &str) -> Result<Level, String> {
+    match s {
+        "0" => Ok(Level::Off),
+        "1" => Ok(Level::Error),
+        "2" => Ok(Level::Warn),
+        "3" => Ok(Level::Info),
+        "4" => Ok(Level::Debug),
+        "5" => Ok(Level::Trace),
+        _ => s.parse().map_err(|_| {
+            format!("unknown level {s:?}: expected trace, debug, info, warn, error, off or 0 to 5")
+        }),
+    }
+}
+
 impl Directives {
     /// Parses `spec`; the error names the first item refused.
     pub(crate) fn parse(spec: &str) -> Result<Directives, DirectiveError> {
@@ -51,15 +68,12 @@ impl Directives {
                 return Err(err("message filters (/regex) are not supported"));
             }
             match item.split_once('=') {
-                None => match item.parse::<Level>() {
+                None => match parse_level(item) {
                     Ok(level) => d.default = Some(level),
                     Err(_) => d.set(item, Level::Trace).map_err(err)?,
                 },
                 Some((target, level)) => {
-                    let level = level
-                        .trim()
-                        .parse::<Level>()
-                        .map_err(|e| err(&e.to_string()))?;
+                    let level = parse_level(level.trim()).map_err(|e| err(&e))?;
                     d.set(target.trim(), level).map_err(err)?;
                 }
             }
@@ -135,13 +149,29 @@ mod tests {
     }
 
     #[test]
+    fn digits_are_levels_as_in_env_filter() {
+        let d = parse("3,app=4,db=0,x=5,y=1,z=2");
+        assert_eq!(d.default, Some(Level::Info));
+        assert_eq!(d.level_for("app"), Some(Level::Debug));
+        assert_eq!(d.level_for("db"), Some(Level::Off));
+        assert_eq!(d.level_for("x"), Some(Level::Trace));
+        assert_eq!(d.level_for("y"), Some(Level::Error));
+        assert_eq!(d.level_for("z"), Some(Level::Warn));
+        assert_eq!(
+            Directives::parse("app=6").unwrap_err().directive,
+            "app=6",
+            "no sixth level"
+        );
+    }
+
+    #[test]
     fn bad_items_are_named() {
         let e = |s: &str| Directives::parse(s).unwrap_err();
         assert_eq!(
             e("info,app=loud"),
             DirectiveError {
                 directive: "app=loud".into(),
-                reason: "unknown level \"loud\": expected trace, debug, info, warn, error or off"
+                reason: "unknown level \"loud\": expected trace, debug, info, warn, error, off or 0 to 5"
                     .into()
             }
         );

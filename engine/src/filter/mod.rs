@@ -108,6 +108,16 @@ impl FilterState {
         coarse.store(self.coarse() as u8, Ordering::Relaxed);
     }
 
+    /// Runs `publish` with the coarse threshold, serialized with
+    /// [`set_default`](Self::set_default): a front end that copies the
+    /// threshold elsewhere (`log::set_max_level`) and does so after each
+    /// change ends with the latest one, never a value read before another
+    /// thread's change but stored after it.
+    pub(crate) fn publish_coarse(&self, publish: impl FnOnce(Level)) {
+        let _g = lock(&self.write_lock);
+        publish(self.coarse());
+    }
+
     /// The threshold of `target` now (a prefix scan), with the generation
     /// it belongs to.
     #[inline]

@@ -26,6 +26,55 @@ use super::{Record, Timestamp};
 pub trait RecordFormat: Send {
     /// Appends one record to `out`.
     fn write(&mut self, out: &mut Vec<u8>, rec: &Record<'_>);
+
+    /// Whether this format reads [`Record::file`] and [`Record::line`]:
+    /// a logger captures call sites only when some sink's format does.
+    /// Asked once, when the logger is built; `false` by default.
+    ///
+    /// ```
+    /// use uringlog::{Logger, Record, RecordFormat, Sink, Target};
+    ///
+    /// /// `file:line message` lines.
+    /// struct Located;
+    /// impl RecordFormat for Located {
+    ///     fn write(&mut self, out: &mut Vec<u8>, rec: &Record<'_>) {
+    ///         if let (Some(file), Some(line)) = (rec.file(), rec.line()) {
+    ///             out.extend_from_slice(file);
+    ///             out.extend_from_slice(format!(":{line} ").as_bytes());
+    ///         }
+    ///         out.extend_from_slice(rec.message());
+    ///         out.push(b'\n');
+    ///     }
+    ///     fn wants_call_site(&self) -> bool {
+    ///         true
+    ///     }
+    /// }
+    ///
+    /// struct Out(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    /// impl Sink for Out {
+    ///     fn describe(&self) -> String { "out".into() }
+    ///     fn target(&mut self, _: usize) -> std::io::Result<Target> { Ok(Target::Inline) }
+    ///     fn write_inline(&mut self, b: &[u8]) -> std::io::Result<()> {
+    ///         self.0.lock().unwrap().extend_from_slice(b);
+    ///         Ok(())
+    ///     }
+    ///     fn record_format(&mut self) -> Option<Box<dyn RecordFormat>> {
+    ///         Some(Box::new(Located))
+    ///     }
+    /// }
+    ///
+    /// let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    /// let (logger, guard) = Logger::builder().sink(Out(buf.clone())).build()?;
+    /// let line = line!() + 1;
+    /// uringlog::info!(logger, "here");
+    /// guard.shutdown(std::time::Duration::from_secs(5))?;
+    /// let want = format!("{}:{line} here\n", file!());
+    /// assert_eq!(String::from_utf8(buf.lock().unwrap().clone())?, want);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn wants_call_site(&self) -> bool {
+        false
+    }
 }
 
 /// RFC 3339 UTC timestamps as the built-in formats write them, caching the

@@ -1,6 +1,8 @@
 //! JSON lines: `{"ts":"…","level":"INFO","thread":1234,"target":"…","msg":"…",<fields>}\n`.
 //!
-//! Members in that order; `ts`, `thread` and `target` follow the format's
+//! With the call site on, `"file":"…","line":42` follow `target` (when the
+//! record has one). Members in that order; `ts`, `thread`, `target`,
+//! `file` and `line` follow the format's
 //! options. Every member name is claimed in a `KeySet`, so a field never
 //! repeats a name (see `keys`). Strings are escaped by `escape::Json`.
 
@@ -13,7 +15,7 @@ use super::{Format, Record, Timestamp};
 use crate::field::{Fields, Value};
 
 /// The names of the members `f` writes for every record, in order (the
-/// names fields may not take; a call-site member would join them here).
+/// names fields may not take).
 pub(super) fn fixed_names(f: &Format) -> Vec<&'static str> {
     let mut names = Vec::with_capacity(5);
     if f.timestamp != Timestamp::Off {
@@ -25,6 +27,12 @@ pub(super) fn fixed_names(f: &Format) -> Vec<&'static str> {
     }
     if f.target {
         names.push("target");
+    }
+    if f.call_site {
+        // Reserved whether or not a record has a call site, so a field's
+        // name never depends on the statement it came from.
+        names.push("file");
+        names.push("line");
     }
     names.push("msg");
     // The span scope of `tracing` events (see `spans`).
@@ -59,6 +67,12 @@ pub(super) fn write(
         out.extend_from_slice(b",\"target\":\"");
         escape::push_utf8::<Json>(out, rec.target);
         out.push(b'"');
+    }
+    if let Some((file, line)) = rec.call_site.filter(|_| f.call_site) {
+        out.extend_from_slice(b",\"file\":\"");
+        escape::push_utf8::<Json>(out, file);
+        out.extend_from_slice(b"\",\"line\":");
+        push_u64(out, line as u64);
     }
     out.extend_from_slice(b",\"msg\":\"");
     escape::push_utf8::<Json>(out, rec.msg);
@@ -174,6 +188,39 @@ mod tests {
         assert_eq!(
             line(j.without_target(), &rec(0, Level::Info, "t", "m", &f)),
             "{\"level\":\"INFO\",\"msg\":\"m\",\"ts\":1,\"target\":2}\n"
+        );
+    }
+
+    #[test]
+    fn the_call_site_is_two_members_no_field_can_take() {
+        let f = encoded(&[("file", &"x"), ("line", &1u8)]);
+        let r = crate::format::Record {
+            call_site: Some((b"src/a\"b.rs", 7)),
+            ..rec(0, Level::Info, "t", "m", &f)
+        };
+        let j = Format::json().timestamp(Timestamp::Off).with_call_site();
+        assert_eq!(
+            line(j, &r),
+            concat!(
+                r#"{"level":"INFO","target":"t","file":"src/a\"b.rs","line":7,"msg":"m","file#2":"x","line#2":1}"#,
+                "\n"
+            )
+        );
+        // Without the option the names are free and the call site hidden.
+        let j = Format::json().timestamp(Timestamp::Off);
+        assert_eq!(
+            line(j, &r),
+            "{\"level\":\"INFO\",\"target\":\"t\",\"msg\":\"m\",\"file\":\"x\",\"line\":1}\n"
+        );
+        // A record without a call site keeps the names reserved.
+        let r = rec(0, Level::Info, "t", "m", &f);
+        let j = Format::json()
+            .timestamp(Timestamp::Off)
+            .with_call_site()
+            .without_target();
+        assert_eq!(
+            line(j, &r),
+            "{\"level\":\"INFO\",\"msg\":\"m\",\"file#2\":\"x\",\"line#2\":1}\n"
         );
     }
 

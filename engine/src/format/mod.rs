@@ -8,10 +8,10 @@
 //! The formatter caches the date and time down to the second and writes
 //! digits from a table: no `core::fmt` on this path except for floats.
 //!
-//! Where a later option goes: a record's call site would be one more
-//! `Record` member and one more `Format` flag; `text::write` prints it
-//! after the target, `json::write` writes its members and
-//! `json::fixed_names` lists them, so fields never take their names.
+//! A record's call site is one `Record` member and one `Format` flag:
+//! `text::write` prints it after the target, `json::write` writes its
+//! `file` and `line` members and `json::fixed_names` lists them, so fields
+//! never take their names.
 
 mod custom;
 mod digits;
@@ -139,6 +139,8 @@ pub struct Format {
     offset: TimeOffset,
     target: bool,
     thread: bool,
+    /// Show the call site (`file:line`); off by default.
+    call_site: bool,
     /// Set from the sink (`Sink::styling`), never by users; always
     /// `Plain` for JSON.
     styling: Styling,
@@ -159,6 +161,7 @@ impl Format {
             offset: TimeOffset::UTC,
             target: true,
             thread: false,
+            call_site: false,
             styling: Styling::Plain,
         }
     }
@@ -196,6 +199,42 @@ impl Format {
         self
     }
 
+    /// Shows where each record was logged: `src/db.rs:42` after the target
+    /// in text (`app::db src/db.rs:42: message`), members `"file"` and
+    /// `"line"` after `target` in JSON. Off by default.
+    ///
+    /// Every front end supplies it: the macros (file and line of the
+    /// statement), the `log` facade (`log::Record::file`/`line`, when set)
+    /// and the `tracing` layer (the event's metadata). A record without
+    /// one — [`Logger::log`](crate::Logger::log) and
+    /// [`Logger::log_fields`](crate::Logger::log_fields), a `log` record
+    /// with no file — shows none; lines from `tracing::make_writer` are
+    /// written as the `fmt` layer made them. A logger captures call sites only when
+    /// some sink's format shows them (or a sink's own
+    /// [`RecordFormat`] asks for them), so the default costs nothing.
+    ///
+    /// ```
+    /// use uringlog::{Format, Logger, MemorySink, Timestamp};
+    /// let (sink, out) = MemorySink::new();
+    /// let (logger, guard) = Logger::builder()
+    ///     .sink(sink)
+    ///     .format(Format::text().timestamp(Timestamp::Off).with_call_site())
+    ///     .build()?;
+    /// uringlog::info!(logger, target: "app", "ready"); let line = line!();
+    /// guard.shutdown(std::time::Duration::from_secs(5))?;
+    /// assert_eq!(out.text(), format!("INFO  app {}:{line}: ready\n", file!()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub const fn with_call_site(mut self) -> Format {
+        self.call_site = true;
+        self
+    }
+
+    /// Whether records carry their call site for this format.
+    pub(crate) const fn shows_call_site(&self) -> bool {
+        self.call_site
+    }
+
     /// This format as a sink with `styling` gets it (JSON stays plain).
     pub(crate) const fn styled(mut self, styling: Styling) -> Format {
         if matches!(self.layout, Layout::Text) {
@@ -220,6 +259,8 @@ pub struct Record<'a> {
     /// Encoded span scope, root first (see `field::Spans`); empty unless
     /// the record came through the `tracing` layer inside spans.
     pub(crate) spans: &'a [u8],
+    /// Source file and line of the statement, when the record has them.
+    pub(crate) call_site: Option<crate::record::FileLine<'a>>,
     /// `msg` is a whole line formatted by the caller, written as is.
     pub(crate) raw: bool,
 }
@@ -255,6 +296,19 @@ impl<'a> Record<'a> {
         Fields::new(self.fields)
     }
 
+    /// The source file of the statement that logged the record (UTF-8);
+    /// `None` unless the logger captures call sites (see
+    /// [`Format::with_call_site`]) and the front end knew it.
+    pub fn file(&self) -> Option<&'a [u8]> {
+        self.call_site.map(|(f, _)| f)
+    }
+
+    /// The source line of the statement that logged the record; `None`
+    /// exactly when [`Record::file`] is.
+    pub fn line(&self) -> Option<u32> {
+        self.call_site.map(|(_, l)| l)
+    }
+
     /// Whether the message is a whole line the caller formatted
     /// (`uringlog::tracing::make_writer`), which the built-in formats
     /// write as is.
@@ -276,28 +330,39 @@ impl<'a> Record<'a> {
         msg_buf: &'a mut Vec<u8>,
     ) -> Option<Record<'a>> {
         let (target, payload) = body.split_at(header.target_len as usize);
-        Record::from_parts(
-            header.kind,
-            header.level,
+        let (call_site, payload) = match header.located {
+            true => {
+                let (loc, rest) = crate::record::split_location(payload)?;
+                (Some(loc), rest)
+            }
+            false => (None, payload),
+        };
+        let parts = Parts {
+            kind: header.kind,
+            level: header.level,
             unix_nanos,
             thread,
             target,
-            payload,
-            msg_buf,
-        )
+            call_site,
+        };
+        Record::from_parts(parts, payload, msg_buf)
     }
 
     /// A record from its parts; `None` when the payload is malformed.
     #[inline]
     pub(crate) fn from_parts(
-        kind: RecordKind,
-        level: Level,
-        unix_nanos: u64,
-        thread: u32,
-        target: &'a [u8],
+        parts: Parts<'a>,
         payload: &'a [u8],
         msg_buf: &'a mut Vec<u8>,
     ) -> Option<Record<'a>> {
+        let Parts {
+            kind,
+            level,
+            unix_nanos,
+            thread,
+            target,
+            mut call_site,
+        } = parts;
         let (target, msg, fields, spans) = match kind {
             RecordKind::Text | RecordKind::Raw => (target, payload, &[][..], &[][..]),
             RecordKind::Fields => {
@@ -315,6 +380,7 @@ impl<'a> Record<'a> {
                     return None;
                 }
                 let target = cs.target.map_or(target, str::as_bytes);
+                call_site = Some((cs.file.as_bytes(), cs.line));
                 (target, &msg_buf[..], &[][..], &[][..])
             }
         };
@@ -326,9 +392,22 @@ impl<'a> Record<'a> {
             msg,
             fields,
             spans,
+            call_site,
             raw: kind == RecordKind::Raw,
         })
     }
+}
+
+/// What a record is besides its payload: from the ring's header, or from a
+/// sync-mode call.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Parts<'a> {
+    pub kind: RecordKind,
+    pub level: Level,
+    pub unix_nanos: u64,
+    pub thread: u32,
+    pub target: &'a [u8],
+    pub call_site: Option<crate::record::FileLine<'a>>,
 }
 
 /// A format and its cached state (the date of the last second seen, the
@@ -438,6 +517,7 @@ pub(crate) mod testing {
             msg: msg.as_bytes(),
             fields,
             spans: &[],
+            call_site: None,
             raw: false,
         }
     }

@@ -5,7 +5,8 @@
 //!   way `tracing_subscriber::fmt` shows it by default:
 //!   `INFO  conn{user=alice}:request{id=7}: app::http: "done" k=v`.
 //!   A span without fields shows its name alone; field values follow the
-//!   text format's quoting rules.
+//!   text format's quoting rules, and a key or string holding a brace is
+//!   quoted, so the braces always close where the span's fields end.
 //! - **JSON**: a `spans` member after the fields, root first:
 //!   `"spans":[{"name":"conn","peer":"10.0.0.1"},{"name":"request","id":7}]`.
 //! - **Raw** lines (`uringlog::tracing::make_writer`) are written as given,
@@ -14,7 +15,7 @@
 use super::escape::{self, Json, TargetText};
 use super::json;
 use super::keys::KeySet;
-use super::text::push_field;
+use super::text::push_field_quoting;
 use crate::field::{Fields, Spans};
 
 /// Appends `name{k=v k=v}:name:…: ` for an encoded span scope.
@@ -30,7 +31,8 @@ pub(super) fn write_text(out: &mut Vec<u8>, spans: &[u8]) {
                 if j > 0 {
                     out.push(b' ');
                 }
-                push_field(out, key, value);
+                // A brace in a key or value would end the braces early.
+                push_field_quoting(out, key, value, |s| s.contains(&b'{') || s.contains(&b'}'));
             }
             out.push(b'}');
         }

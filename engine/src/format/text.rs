@@ -2,7 +2,8 @@
 //!
 //! Timestamp (at the format's precision and offset, or none), the level
 //! padded to five columns (coloured for `Styling::Ansi`), the thread id in
-//! brackets when asked for, the target and `": "` (unless left out), the
+//! brackets when asked for, the target (unless left out), the call site
+//! `file:line` when asked for and known, `": "` after either, the
 //! message — quoted when fields follow — then each field as ` key=value`,
 //! and a newline. The grammar is documented on `Format`.
 
@@ -34,8 +35,19 @@ pub(super) fn write(out: &mut Vec<u8>, time: &mut TimeCache, f: &Format, rec: &R
     if !rec.spans.is_empty() {
         super::spans::write_text(out, rec.spans);
     }
+    let call_site = rec.call_site.filter(|_| f.call_site);
     if f.target {
         escape::push_utf8::<TargetText>(out, rec.target);
+        if call_site.is_some() {
+            out.push(b' ');
+        }
+    }
+    if let Some((file, line)) = call_site {
+        escape::push_utf8::<TargetText>(out, file);
+        out.push(b':');
+        push_u64(out, line as u64);
+    }
+    if f.target || call_site.is_some() {
         out.extend_from_slice(b": ");
     }
     if rec.fields.is_empty() {
@@ -71,10 +83,23 @@ fn write_fields(out: &mut Vec<u8>, fields: &[u8]) {
 
 /// Appends `key=value`.
 pub(super) fn push_field(out: &mut Vec<u8>, key: &[u8], value: Value<'_>) {
-    push_text_token(out, key, false);
+    push_field_quoting(out, key, value, |_| false);
+}
+
+/// [`push_field`], quoting besides a key or string for which `quote` holds
+/// (inside a span's braces, one holding a brace).
+pub(super) fn push_field_quoting(
+    out: &mut Vec<u8>,
+    key: &[u8],
+    value: Value<'_>,
+    quote: impl Fn(&[u8]) -> bool,
+) {
+    push_text_token(out, key, quote(key));
     out.push(b'=');
     match value {
-        Value::Str(s) | Value::Bytes(s) => push_text_token(out, s, reads_as_non_string(s)),
+        Value::Str(s) | Value::Bytes(s) => {
+            push_text_token(out, s, reads_as_non_string(s) || quote(s))
+        }
         Value::I64(v) => push_i64(out, v),
         Value::U64(v) => push_u64(out, v),
         Value::F64(v) => push_float(out, v),
@@ -222,6 +247,26 @@ mod tests {
         }
         let json = Format::json().styled(Styling::Ansi);
         assert_eq!(json, Format::json());
+    }
+
+    #[test]
+    fn the_call_site_follows_the_target() {
+        let r = super::super::Record {
+            call_site: Some((b"src/my db.rs", 42)),
+            ..rec(0, Level::Info, "app::db", "m", &[])
+        };
+        let f = Format::text().timestamp(Timestamp::Off);
+        assert_eq!(line(f, &r), "INFO  app::db: m\n");
+        let f = f.with_call_site();
+        assert_eq!(line(f, &r), "INFO  app::db src/my\\x20db.rs:42: m\n");
+        assert_eq!(
+            line(f.without_target(), &r),
+            "INFO  src/my\\x20db.rs:42: m\n"
+        );
+        // A record without one shows the target alone, or nothing.
+        let plain = rec(0, Level::Info, "app::db", "m", &[]);
+        assert_eq!(line(f, &plain), "INFO  app::db: m\n");
+        assert_eq!(line(f.without_target(), &plain), "INFO  m\n");
     }
 
     #[test]

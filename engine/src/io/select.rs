@@ -1,23 +1,5 @@
-//! Choosing the backend on the writer thread, and `Backend::Auto`'s rule.
-//!
-//! `Auto` first probes io_uring once (ring setup, opcode probe, one `NOP`
-//! round trip). When the probe fails the logger uses pwrite and
-//! [`crate::Logger::io_backend`] says why, with the errno and its likely
-//! cause. When it succeeds the rule below picks. It rests on end-to-end
-//! runs on a shared 2-CPU machine (1,000,000 ~100-byte lines, 1 and 2
-//! producers, 64 KiB–1 MiB batches, depth 1/2/4; the `uring_matrix` example
-//! in the bench crate reproduces them), where run-to-run noise is ±15%:
-//!
-//! | configuration | choice | measured |
-//! |---|---|---|
-//! | `Durability::Data` | io_uring | 1.1–1.7× pwrite's lines/s: `fdatasync` runs in the kernel while the writer keeps draining, where pwrite blocks the writer |
-//! | an `O_DIRECT` sink, batches ≥ 256 KiB | io_uring | lines/s within ±5% of pwrite, 10–25% less writer-thread CPU per line, and the writer never waits for the disk |
-//! | an `O_DIRECT` sink, smaller batches | pwrite | at 64 KiB io_uring measured 0.9–1.05× pwrite |
-//! | buffered, ≥ 3 usable CPUs | io_uring | the io-wq worker that copies into the page cache can have a core of its own; the writer thread spends ~30% less CPU per line (54–64 vs 76–85 ns) — inferred, not measurable on 2 CPUs |
-//! | buffered, ≤ 2 usable CPUs | pwrite | io_uring measured 0.76–0.96× pwrite's lines/s on a quiet machine (within noise of it on a busy one) and more CPU in total: its worker competes with producers and writer for the two cores |
-//!
-//! `URINGLOG_BACKEND=pwrite|io_uring|auto` in the environment overrides the
-//! builder (for operators); an unknown value is a build error.
+//! Choosing the backend on the writer thread, and `Backend::Auto`'s rule
+//! (documented with its measurements on `Backend`, from `auto.md`).
 
 use super::pwrite::Pwrite;
 use super::uring::{ProbeError, Uring, UringConfig};

@@ -77,8 +77,8 @@ impl ByteProducer {
     /// Appends `parts` as one record; `false` (and nothing written) when the
     /// ring lacks room for all of it.
     #[inline]
-    pub(crate) fn try_push(&mut self, parts: &[&[u8]; 3]) -> bool {
-        let total = parts[0].len() + parts[1].len() + parts[2].len();
+    pub(crate) fn try_push<const N: usize>(&mut self, parts: &[&[u8]; N]) -> bool {
+        let total: usize = parts.iter().map(|p| p.len()).sum();
         let Ok(mut chunk) = self.inner.write_chunk_uninit(total) else {
             return false;
         };

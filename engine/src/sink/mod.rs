@@ -1,86 +1,8 @@
 //! The `Sink` trait: where a logger's bytes go.
 //!
-//! A sink says *where* bytes go; the engine owns the batch memory and the
-//! I/O backend and does the writing. That keeps the io_uring buffer-lifetime
-//! contract in one place: a sink never sees a buffer that is still in flight.
-//!
-//! Before each batch the writer calls [`Sink::target`] with the batch length.
-//! A file sink answers with its file: [`Target::Append`] for a file opened
-//! with `O_APPEND` (the batch lands at the file's end as it is when the
-//! write happens), [`Target::File`] with an offset it reserved for a file
-//! written at positions it tracks (`O_DIRECT`); a stream (pipe, terminal)
-//! answers with its descriptor; a sink that wants the bytes itself (memory,
-//! network client, test double) answers [`Target::Inline`] and receives them
-//! in [`Sink::write_inline`]. After the write completes, [`Sink::on_write`]
-//! tells the sink how it went.
-//!
-//! The writer reports every write that finished, failed ones included,
-//! *before* it asks a sink for the next target: a sink that rewinds after a
-//! failure has done so by the time it reserves the next offset.
-//!
-//! Rotating sinks use three more hooks, all with defaults that do nothing:
-//! [`Sink::batch_limit`] bounds the batch being gathered (bytes left in the
-//! current file, the record time at which a new file starts), so a file
-//! switch falls exactly between two records; [`Sink::target_batch`] gets
-//! the record time of the batch's first record along with its length; and
-//! [`Sink::take_error`] hands the writer an error the sink survived (a
-//! failed rename), which is counted and reported without dropping records.
-//! [`Sink::take_notice`] hands it news that is no error at all (a
-//! connection lost and re-established with nothing lost): reported in
-//! `Logger::recent_errors`, never counted in `Stats::errors`, so it fails
-//! no flush.
-//!
-//! File sinks use two more: [`Sink::path_changed`] (is the path still the
-//! file the sink has open?) and [`Sink::reopen`] (close it and open the
-//! path again). The writer calls `reopen` between two batches, after every
-//! batch in flight for the sink completed: on [`crate::Logger::reopen`], on
-//! the signal chosen with [`crate::Builder::reopen_on_signal`], and when
-//! `path_changed` — asked at most once a second — says yes.
-//!
-//! # A sink's own format
-//!
-//! A sink whose records must be laid out in a way of its own (a wire
-//! protocol's message) answers [`Sink::record_format`] with a
-//! [`RecordFormat`]; the writer then formats every record for that sink
-//! with it, from the same [`Record`](crate::Record) the built-in formats
-//! see, instead of the format in its [`SinkOptions`].
-//!
-//! # Deferred completion
-//!
-//! A sink that cannot know at once whether its records arrived (a network
-//! client waiting for the peer, or its acknowledgement) answers
-//! [`Completion::Deferred`] from [`Sink::completion`]. The writer then:
-//!
-//! 1. hands it whole records in [`Sink::accept`] instead of asking for a
-//!    target — each [`BatchRecord`] with a [`Ticket`] the sink keeps;
-//! 2. counts them neither written nor dropped yet;
-//! 3. calls [`Sink::settle`] at every turn it takes (with no wait), and the
-//!    sink reports each record exactly once, written or dropped, through
-//!    [`Settled`] — `accept` may settle records at once too (a drop policy
-//!    refusing what does not fit);
-//! 4. asks [`Sink::backlog`] for the oldest unsettled record and whether the
-//!    sink is full. While records are unsettled an idle writer sleeps at
-//!    most about a millisecond, so a sink waiting on a socket is polled
-//!    about every millisecond (the writer does not wait on the sink's
-//!    descriptors) — unless the sink says it can do nothing before some
-//!    time ([`Backlog::idle_until`], e.g. its next reconnection attempt):
-//!    then an idle writer sleeps until then, or until a record or a
-//!    request wakes it. While a sink is full it stops draining
-//!    the rings (producers then wait under `Policy::Block`) and goes on
-//!    settling;
-//! 5. answers a flush once every record taken before it has settled
-//!    (`backlog().oldest` has moved past it), or after the sink's
-//!    `flush_timeout` with an error naming the sink; the writer keeps
-//!    draining meanwhile. A flush that finds a sink full waits for room up
-//!    to the same timeout before it drains;
-//! 6. at shutdown, settles (letting the sink wait up to 10 ms a call) until
-//!    nothing is held or the shutdown deadline is close, closes the sink,
-//!    and counts every record still unsettled as dropped.
-//!
-//! So `written + dropped == enqueued` holds after shutdown whatever the
-//! peer did. A sink that reports a ticket twice cannot make the books
-//! exceed what it was given: the writer clamps each sink's settlements to
-//! the records it holds.
+//! The protocol — targets, outcomes, rotation hooks, reopening, a sink's
+//! own format, deferred completion — is documented on [`Sink`] itself
+//! (`protocol.md`), where it renders for users.
 
 mod memory;
 mod options;
@@ -240,10 +162,7 @@ impl BatchLimit {
     }
 }
 
-/// A destination for formatted records. Runs on the writer thread only.
-///
-/// Implementations must not block for long in any method: the writer serves
-/// every producer. See the module docs for the protocol.
+#[doc = include_str!("protocol.md")]
 pub trait Sink: Send + 'static {
     /// A short description for errors and reports, e.g. the file path.
     fn describe(&self) -> String;
@@ -350,7 +269,7 @@ pub trait Sink: Send + 'static {
     }
 
     /// Whether the sink's records are written when their batch is, or
-    /// later (see "Deferred completion" in the module docs); asked once,
+    /// later (see "Deferred completion" on [`Sink`]); asked once,
     /// when the logger is built. The default is [`Completion::OnWrite`].
     fn completion(&mut self, ctx: &SinkContext) -> Completion {
         let _ = ctx;

@@ -3,7 +3,7 @@
 
 use super::visit::{encode_event, FieldsVisitor};
 use super::{level_filter_of, level_of};
-use crate::field::push_span;
+use crate::field::{push_span, replace_fields};
 use crate::logger::Logger;
 use crate::record::RecordKind;
 use tracing_core::span::{Attributes, Id, Record};
@@ -62,14 +62,16 @@ where
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
+        // The values' `Debug` runs user code: before the span's extensions
+        // are locked, so a panic there cannot poison them (every later
+        // event in the span would panic) and code that reads the span
+        // cannot deadlock on them.
+        let mut fields = Vec::new();
+        values.record(&mut FieldsVisitor(&mut fields));
         let mut ext = span.extensions_mut();
         match ext.get_mut::<SpanFields>() {
-            Some(f) => values.record(&mut FieldsVisitor(&mut f.0)),
-            None => {
-                let mut fields = Vec::new();
-                values.record(&mut FieldsVisitor(&mut fields));
-                ext.insert(SpanFields(fields));
-            }
+            Some(f) => replace_fields(&mut f.0, &fields),
+            None => ext.insert(SpanFields(fields)),
         }
     }
 
@@ -82,8 +84,9 @@ where
             return;
         }
         let scope = ctx.event_scope(event);
+        let at = meta.file().zip(meta.line());
         self.logger
-            .log_encoded(RecordKind::Scoped, level, meta.target(), |out| {
+            .log_encoded(RecordKind::Scoped, level, meta.target(), at, |out| {
                 encode_event(out, event);
                 for span in scope.into_iter().flat_map(|s| s.from_root()) {
                     let ext = span.extensions();

@@ -42,9 +42,11 @@
 //! - **Fields in binary.** Numbers and booleans are copied as such, strings
 //!   copied, `Debug` and `Error` values formatted by the caller (the record
 //!   never borrows); the writer renders them per format, like the
-//!   structured fields of the macros.
+//!   structured fields of the macros. An error's causes follow it as
+//!   `<name>.sources=[cause, …]`, as the fmt layer shows them.
 //! - **Spans recorded once.** A span's fields are encoded at `on_new_span`
-//!   (and appended at `on_record`) into the span's extensions; an event
+//!   (and appended at `on_record`, a field recorded again replacing its
+//!   value) into the span's extensions; an event
 //!   copies the encoded scope, root first, without formatting it again.
 //!   Text shows it like the fmt layer (`conn{user=alice}:request{id=7}:`
 //!   before the target), JSON under a `spans` member.

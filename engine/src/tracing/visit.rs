@@ -45,11 +45,34 @@ impl Visit for FieldsVisitor<'_> {
     fn record_bytes(&mut self, field: &Field, value: &[u8]) {
         push_key(self.0, field.name()).bytes(value);
     }
+    /// The error's `Display`; its causes, when it has any, follow as
+    /// `<name>.sources=[cause, its cause, …]`, as the fmt layer shows them.
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        push_key(self.0, field.name()).display(value);
+        // `&value`, not `value`: a `&dyn Error` is `Display` itself, so no
+        // trait upcasting (Rust 1.86) is needed to reach `&dyn Display`.
+        push_key(self.0, field.name()).display(&value);
+        if let Some(source) = value.source() {
+            let key = format!("{}.sources", field.name());
+            push_key(self.0, &key).display(&SourceList(source));
+        }
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         push_key(self.0, field.name()).display(&format_args!("{value:?}"));
+    }
+}
+
+/// An error and its causes, `[a, b]` (each with `Display`).
+struct SourceList<'a>(&'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for SourceList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut list = f.debug_list();
+        let mut next = Some(self.0);
+        while let Some(e) = next {
+            list.entry(&format_args!("{e}"));
+            next = e.source();
+        }
+        list.finish()
     }
 }
 
@@ -80,6 +103,14 @@ struct EventVisitor<'a> {
 }
 
 impl EventVisitor<'_> {
+    /// A message of any other type (`message = 5`): shown with `Debug`,
+    /// as the fmt layer shows it.
+    fn message_debug(&mut self, value: &dyn fmt::Debug) {
+        self.message(|out| {
+            let _ = write!(crate::field::VecWriter(out), "{value:?}");
+        });
+    }
+
     fn is_message(&self, field: &Field) -> bool {
         !self.has_message && field.name() == MESSAGE
     }
@@ -117,35 +148,63 @@ impl Visit for EventVisitor<'_> {
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         if self.is_message(field) {
-            self.message(|out| {
-                let _ = write!(crate::field::VecWriter(out), "{value:?}");
-            });
+            self.message_debug(value);
         } else {
             FieldsVisitor(self.out).record_debug(field, value);
         }
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
-        FieldsVisitor(self.out).record_f64(field, value);
+        if self.is_message(field) {
+            self.message_debug(&value);
+        } else {
+            FieldsVisitor(self.out).record_f64(field, value);
+        }
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        FieldsVisitor(self.out).record_i64(field, value);
+        if self.is_message(field) {
+            self.message_debug(&value);
+        } else {
+            FieldsVisitor(self.out).record_i64(field, value);
+        }
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        FieldsVisitor(self.out).record_u64(field, value);
+        if self.is_message(field) {
+            self.message_debug(&value);
+        } else {
+            FieldsVisitor(self.out).record_u64(field, value);
+        }
     }
     fn record_i128(&mut self, field: &Field, value: i128) {
-        FieldsVisitor(self.out).record_i128(field, value);
+        if self.is_message(field) {
+            self.message_debug(&value);
+        } else {
+            FieldsVisitor(self.out).record_i128(field, value);
+        }
     }
     fn record_u128(&mut self, field: &Field, value: u128) {
-        FieldsVisitor(self.out).record_u128(field, value);
+        if self.is_message(field) {
+            self.message_debug(&value);
+        } else {
+            FieldsVisitor(self.out).record_u128(field, value);
+        }
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        FieldsVisitor(self.out).record_bool(field, value);
+        if self.is_message(field) {
+            self.message_debug(&value);
+        } else {
+            FieldsVisitor(self.out).record_bool(field, value);
+        }
     }
     fn record_bytes(&mut self, field: &Field, value: &[u8]) {
         FieldsVisitor(self.out).record_bytes(field, value);
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        FieldsVisitor(self.out).record_error(field, value);
+        if self.is_message(field) {
+            self.message(|out| {
+                let _ = write!(crate::field::VecWriter(out), "{value}");
+            });
+        } else {
+            FieldsVisitor(self.out).record_error(field, value);
+        }
     }
 }

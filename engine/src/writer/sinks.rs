@@ -108,6 +108,14 @@ impl SinkSlot {
         SinkSlot::with_context(sink, min_level, format, &ctx)
     }
 
+    /// Whether this sink's format shows call sites (its own format says).
+    pub(crate) fn wants_call_site(&self) -> bool {
+        match &self.custom {
+            Some(c) => c.wants_call_site(),
+            None => self.format.shows_call_site(),
+        }
+    }
+
     /// A slot for `sink`, asking it (once) for its own format and completion.
     pub(crate) fn with_context(
         mut sink: Box<dyn Sink>,

@@ -1,37 +1,8 @@
 //! `RollingFileSink`: a log file that rotates by size, by time, or both,
 //! and keeps a bounded number of old files.
 //!
-//! - **Names** (see `naming`): the active file is always `{stem}.{ext}`;
-//!   rotation renames it to `app.2026-11-28T04.log` (by time),
-//!   `app.000042.log` (by size) or `app.2026-11-28T04.000042.log` (both).
-//!   A rename never replaces an existing file.
-//! - **When**: by size, a file holds at most `max_file_bytes` (a single
-//!   record larger than that gets a file of its own). By time, a record
-//!   whose *record time* (the clock value logged with it) falls in a later
-//!   period than the active file's starts a new file; a record that arrives
-//!   late from a slower thread goes to the active file. Periods are minutes,
-//!   hours or days at an explicit UTC offset.
-//! - **Where rotation runs**: on the writer thread, between two batches.
-//!   The writer closes a batch exactly at the file's limit ([`BatchLimit`]),
-//!   so no record is split across files or lost at the boundary, and no
-//!   producer ever waits for a rename.
-//! - **Retention** (see `retention`): after each rotation the oldest rotated
-//!   files are deleted until at most `keep_files` files remain (the active
-//!   one included) and the rotated ones take at most `keep_total_bytes`.
-//! - **Failures**: a missing directory is created when the sink opens; one
-//!   that cannot be created, or an active file that cannot be opened, is an
-//!   [`RollingError`] naming the path. At run time a failed rotation (the
-//!   rename refused, no space for the new file) is reported through the
-//!   logger (`Stats::errors`, `Logger::recent_errors`) and logging goes on
-//!   into the current file; the next attempt comes at the next size limit
-//!   or period. Nothing panics.
-//! - **The active file** is appended to (`O_APPEND`) like a [`crate::FileSink`]'s,
-//!   with the same guarantees for failed batches, also for a batch that
-//!   fails after its file was rotated away. `Logger::reopen` and the
-//!   reopen signal leave the sink alone (it rotates on its own). When the
-//!   active file is deleted or replaced under the logger, the sink notices
-//!   within about a second, as a `FileSink` does, and opens its path again
-//!   (creating it); rotation then goes on from that file.
+//! What it guarantees and how it names files is documented on
+//! [`RollingFileSink`] (`rolling.md`), where it renders for users.
 
 mod builder;
 mod naming;
@@ -53,8 +24,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use uringlog::{BatchInfo, BatchLimit, ReopenCause, Sink, Target, WriteOutcome};
 
-/// A log file in `dir` that rotates by size and/or time. Build one with
-/// [`RollingFileSink::builder`].
+#[doc = include_str!("rolling.md")]
 ///
 /// ```
 /// use uringlog_sinks::{Period, RollingFileSink};

@@ -1,20 +1,5 @@
-//! File names: the active file and the rotated ones, made and recognised.
-//!
-//! The active file is always `{stem}.{ext}` (`app.log`), so `tail -F` and
-//! log shippers follow one name. Rotating renames it to
-//! `{stem}.{label}.{ext}`, where the label is
-//!
-//! | rotation | label | example |
-//! |---|---|---|
-//! | by time | the period | `app.2026-11-28T04.log` |
-//! | by size | a sequence number, 6 digits or more | `app.000042.log` |
-//! | both | period, then sequence number | `app.2026-11-28T04.000042.log` |
-//!
-//! The sequence number continues from the highest one found in the
-//! directory when the sink opens, so names never repeat and sort in
-//! rotation order (by name up to 999,999 rotations; retention compares the
-//! parsed period and number, so it keeps the right files beyond that too).
-//! Without an extension (`ext` empty) the names end at the label.
+//! File names: the active file and the rotated ones, made and recognised
+//! (the scheme is documented on `RollingFileSink`, `rolling.md`).
 
 use super::period::{Clocked, Period};
 

@@ -1,7 +1,7 @@
 //! Rotation periods: fixed-length minutes, hours or days at an explicit
 //! offset from UTC, and their labels in file names.
 
-use uringlog::civil_from_days;
+use uringlog::__private::civil_from_days;
 
 /// How often a [`RollingFileSink`](super::RollingFileSink) starts a new
 /// file by record time.

@@ -30,7 +30,7 @@ fn run(slots: usize, lens: &'static [usize], concurrent_pops: usize, bound: usiz
         let mut check = |out: &Vec<u8>| {
             let i = out[0];
             assert_eq!(*out, record(i, lens[usize::from(i)]), "torn record");
-            assert!(got.last().is_none_or(|&l| i > l), "out of order");
+            assert!(got.last().map_or(true, |&l| i > l), "out of order");
             got.push(i);
         };
         for _ in 0..concurrent_pops {

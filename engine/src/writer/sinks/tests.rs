@@ -18,6 +18,7 @@ fn shared() -> Shared {
         CallConfig {
             formatting: Formatting::Deferred,
             prefault: Prefault::Ring,
+            call_sites: false,
         },
         4096,
         Clock::Realtime,
@@ -33,6 +34,7 @@ fn rec(nanos: u64, level: Level, msg: &str) -> Record<'_> {
         msg: msg.as_bytes(),
         fields: &[],
         spans: &[],
+        call_site: None,
         raw: false,
     }
 }

@@ -31,7 +31,7 @@ fn concurrent_overwrite_stress() {
     let mut check = |out: &Vec<u8>, popped: &mut u64| {
         let index = u64::from_le_bytes(out[..8].try_into().unwrap());
         assert!(
-            last.is_none_or(|l| index > l),
+            last.map_or(true, |l| index > l),
             "out of order: {index} after {last:?}"
         );
         assert_eq!(out.len(), len_of(index), "length of record {index}");

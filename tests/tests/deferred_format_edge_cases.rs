@@ -1,0 +1,477 @@
+//! Format strings and arguments as real code writes them, through the
+//! logging macros: arguments that move a value (`opt.unwrap()`, `r?`,
+//! `fut.await`), each argument, the level and the logger expression
+//! evaluated once (and the arguments only when the level is enabled),
+//! width and precision arguments out of `core::fmt`'s range, odd specs and
+//! edge values compared with `format!`, hygiene (`no_implicit_prelude`,
+//! shadowed prelude names, locals named like the expansion's), nested
+//! macros, generic code and strings at the ring's capacity.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::pin;
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+use uringlog::{
+    Format, Formatting, Level, Logger, MemoryHandle, Mode, Policy, SinkOptions, Timestamp,
+    WriterGuard,
+};
+use uringlog_tests::SHUTDOWN;
+
+/// A logger whose one sink writes JSON lines without timestamp or target.
+fn json_logger(
+    mode: Mode,
+    formatting: Formatting,
+    policy: Policy,
+    ring: usize,
+) -> (Logger, WriterGuard, MemoryHandle) {
+    let (sink, out) = uringlog::MemorySink::new();
+    let format = Format::json().timestamp(Timestamp::Off).without_target();
+    let (logger, guard) = Logger::builder()
+        .sink_with(sink, SinkOptions::new().format(format))
+        .mode(mode)
+        .formatting(formatting)
+        .policy(policy)
+        .ring_capacity(ring)
+        .build()
+        .unwrap();
+    (logger, guard, out)
+}
+
+/// The `msg` member of every line.
+fn msgs(out: &MemoryHandle) -> Vec<String> {
+    out.lines()
+        .iter()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["msg"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+/// Every configuration the messages must agree in.
+const CONFIGS: [(Mode, Formatting); 3] = [
+    (Mode::Async, Formatting::Deferred),
+    (Mode::Sync, Formatting::Deferred),
+    (Mode::Async, Formatting::Caller),
+];
+
+/// Polls a future that never waits to completion.
+fn ready<F: Future>(f: F) -> F::Output {
+    fn raw() -> RawWaker {
+        fn clone(_: *const ()) -> RawWaker {
+            raw()
+        }
+        fn noop(_: *const ()) {}
+        static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
+        RawWaker::new(std::ptr::null(), &VTABLE)
+    }
+    // SAFETY: the vtable's functions do nothing and never read the pointer.
+    let waker = unsafe { Waker::from_raw(raw()) };
+    match pin!(f).poll(&mut Context::from_waker(&waker)) {
+        Poll::Ready(v) => v,
+        Poll::Pending => panic!("the future waited"),
+    }
+}
+
+/// Logs with arguments that move out of locals; `?` on a `Result`.
+#[allow(clippy::unnecessary_literal_unwrap, clippy::iter_count)] // what is tested
+fn moving_arguments(l: &Logger) -> Result<(), String> {
+    let opt: Option<String> = Some("unwrapped".into());
+    uringlog::info!(l, "{}", opt.unwrap());
+    let s = String::from("block");
+    uringlog::info!(l, "{} {}", { s }, 1);
+    let v = vec![1, 2, 3];
+    uringlog::info!(l, "count={:>3}", v.into_iter().count());
+    let r: Result<u32, String> = Ok(7);
+    uringlog::info!(l, "r={r:?} {}", r.clone()?);
+    let r2: Result<String, String> = Ok("q".into());
+    uringlog::info!(l, "{:?} {}", 1, r2?);
+    let named = String::from("named");
+    uringlog::info!(l, "{n} {n:?}", n = named);
+    ready(async {
+        let fut = async { "awaited" };
+        uringlog::info!(l, "{}", fut.await);
+    });
+    Ok(())
+}
+
+#[test]
+fn arguments_that_move_a_value_compile_and_log_like_format() {
+    for (mode, formatting) in CONFIGS {
+        let (l, guard, out) = json_logger(mode, formatting, Policy::Block, 1 << 16);
+        moving_arguments(&l).unwrap();
+        let s = guard.shutdown(SHUTDOWN).unwrap();
+        assert_eq!((s.enqueued, s.written, s.dropped), (7, 7, 0));
+        assert_eq!(
+            msgs(&out),
+            [
+                "unwrapped",
+                "block 1",
+                "count=  3",
+                "r=Ok(7) 7",
+                "1 q",
+                "named \"named\"",
+                "awaited"
+            ],
+            "{mode:?} {formatting:?}"
+        );
+    }
+}
+
+/// Counts its calls and hands back `v`.
+fn counted<T>(calls: &Cell<u32>, v: T) -> T {
+    calls.set(calls.get() + 1);
+    v
+}
+
+#[test]
+fn the_logger_the_level_and_each_argument_are_evaluated_once() {
+    for (mode, formatting) in CONFIGS {
+        let (l, guard, out) = json_logger(mode, formatting, Policy::Block, 1 << 16);
+        let (loggers, levels, args) = (Cell::new(0), Cell::new(0), Cell::new(0));
+        let logger = || counted(&loggers, &l);
+        let level = |v| counted(&levels, v);
+        let arg = |v: u32| counted(&args, v);
+        // Positional reuse and a width argument: still one evaluation each.
+        uringlog::log!(
+            logger(),
+            level(Level::Info),
+            "{0} {0:?} {1:>2$x}",
+            arg(1),
+            arg(255),
+            counted(&args, 4usize)
+        );
+        uringlog::info!(logger(), "{}", arg(2));
+        // Not a literal: the `format_args!` fallback.
+        uringlog::info!(logger(), concat!("{}", "!"), arg(3));
+        uringlog::info!(logger(), k = arg(4); "fields {}", arg(5));
+        uringlog::info!(logger(), target: &format!("t{}", arg(6)), "computed target");
+        assert_eq!((loggers.get(), levels.get(), args.get()), (5, 1, 8));
+        // Disabled: the logger is asked once, no argument runs.
+        uringlog::log!(logger(), level(Level::Debug), "{}", arg(7));
+        uringlog::debug!(logger(), k = arg(8); "{}", arg(9));
+        uringlog::trace!(logger(), concat!("{}", "!"), arg(10));
+        assert_eq!((loggers.get(), levels.get(), args.get()), (8, 2, 8));
+        // A producer, borrowed mutably through the same expression.
+        let mut producer = l.producer();
+        uringlog::info!(counted(&loggers, &mut producer), "producer {}", arg(11));
+        uringlog::info!(counted(&loggers, &mut producer), k = 1; "producer fields");
+        uringlog::info!(
+            counted(&loggers, &mut producer),
+            concat!("producer ", "{}"),
+            arg(12)
+        );
+        drop(producer);
+        assert_eq!((loggers.get(), args.get()), (11, 10));
+        guard.shutdown(SHUTDOWN).unwrap();
+        assert_eq!(
+            msgs(&out),
+            [
+                "1 1   ff",
+                "2",
+                "3!",
+                "fields 5",
+                "computed target",
+                "producer 11",
+                "producer fields",
+                "producer 12"
+            ],
+            "{mode:?} {formatting:?}"
+        );
+    }
+}
+
+/// What `f` returns, or its panic message.
+fn outcome(f: impl FnOnce() -> String) -> Result<String, String> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|e| match e.downcast::<String>() {
+        Ok(s) => *s,
+        Err(e) => e
+            .downcast::<&str>()
+            .map(|s| (*s).to_owned())
+            .unwrap_or_default(),
+    })
+}
+
+/// `format!` of a string and the same statement through the macros.
+type FormatAndLog<'a> = (&'a dyn Fn() -> String, &'a dyn Fn());
+
+#[test]
+fn a_count_out_of_range_fails_in_the_caller_as_format_does() {
+    for (mode, formatting) in CONFIGS {
+        let (l, guard, out) = json_logger(mode, formatting, Policy::Block, 1 << 20);
+        let mut want = Vec::new();
+        // `core::fmt` takes counts up to `u16::MAX` (and panics above,
+        // since Rust 1.87); the macros must do what `format!` does.
+        for w in [65_535usize, 65_536, 70_000, usize::MAX] {
+            let p = w;
+            let cases: [FormatAndLog<'_>; 4] = [
+                (&|| format!("{:w$}|", 1), &|| {
+                    uringlog::info!(l, "{:w$}|", 1)
+                }),
+                (&|| format!("{:.p$}|", 1.5), &|| {
+                    uringlog::info!(l, "{:.p$}|", 1.5)
+                }),
+                (&|| format!("{:.*}|", p, "s"), &|| {
+                    uringlog::info!(l, "{:.*}|", p, "s")
+                }),
+                (&|| format!("{:>1$?}|", Some(1), w), &|| {
+                    uringlog::info!(l, "{:>1$?}|", Some(1), w)
+                }),
+            ];
+            for (i, (format, log)) in cases.into_iter().enumerate() {
+                let expected = outcome(format);
+                let logged = outcome(|| {
+                    log();
+                    String::new()
+                });
+                match &expected {
+                    Ok(text) => {
+                        assert!(logged.is_ok(), "{w} case {i}: {logged:?}");
+                        want.push(text.clone());
+                    }
+                    Err(e) => assert_eq!(logged.as_ref(), Err(e), "{w} case {i}"),
+                }
+            }
+        }
+        uringlog::info!(l, "after {}", 1);
+        want.push("after 1".into());
+        let s = guard.shutdown(SHUTDOWN).unwrap();
+        // A call that fails as `format!` would is never admitted.
+        let n = want.len() as u64;
+        assert_eq!(
+            (s.enqueued, s.written, s.dropped),
+            (n, n, 0),
+            "{mode:?} {formatting:?}"
+        );
+        assert_eq!(msgs(&out), want, "{mode:?} {formatting:?}");
+    }
+}
+
+/// Logs each `(format, args…)` through the macros and records what
+/// `format!` makes of it.
+macro_rules! lines {
+    ($l:expr, $want:expr; $(($($t:tt)*)),* $(,)?) => {$(
+        uringlog::info!($l, $($t)*);
+        $want.push(format!($($t)*));
+    )*};
+}
+
+/// Specs and values at the edges: `Debug` escaping of `char`, `str` and
+/// non-UTF-8 bytes, exponents of integers, signs, zero padding, fill
+/// characters, rounding ties, subnormals, signed zeros, NaN payloads.
+#[allow(clippy::excessive_precision, clippy::approx_constant)]
+fn edge_lines(l: &Logger, want: &mut Vec<String>) {
+    let (s, w, p) = ("str", 9usize, 2usize);
+    let bytes: &[u8] = b"\xff\x00a\x80";
+    lines!(l, want;
+        ("{:x} {:?} {:e} {:+} {:08.3} {:^+#12x} {:#010b} {:E}", 2u32, 9.25, 9.25, 8.5f32, 9.25, 3i64, 0u8, 4u128),
+        ("{:e} {:E} {:e} {:e} {:.3e} {:.0e} {:.1e} {:.1e}", u128::MAX, i128::MIN, 0u8, 1000i32, 123_456u32, 25u8, 125i64, 135i64),
+        ("{:.2} {:.2} {:.2} {:.2} {:.0} {:.0} {:.0}", 0.125, 2.675, 1e21, 1e-7, 0.5, 1.5, 2.5),
+        ("{} {} {} {} {} {}", f64::MIN_POSITIVE / 3.0, -0.0f64, -0.0f32, f64::NAN, -f64::NAN, f32::from_bits(0x7fc0_0001)),
+        ("{:?} {:?} {:?} {:?} {:?} {:+} {:+}", -0.0f64, 1e21, 1e-7, 1e16, f32::MIN_POSITIVE, 0.0, -0.0),
+        ("{:?} {:?} {:?} {:?} {:?} {:?} {:?}", '\0', '\'', '"', '\u{301}', '\u{ffff}', char::MAX, '\u{feff}'),
+        ("{:?} {:?} {:?} {:#?}", "\u{301}a\u{301}", "tab\there\0", "\u{10ffff}\u{e000}\u{200b}", "pretty"),
+        ("{:?} {:x?} {:#?} {:?}", bytes, bytes, [1u8, 2], b"abc"),
+        ("{} {:?} {:>0}|{:<0}|", "", "", "", 5),
+        ("{:5}|{:<5}|{:^5}|{:>5}", true, 'x', "é", 1.5f32),
+        ("{:é^7}|{:→>4}|{:{>5}|{:}<3}|", 1, 'x', 2, 3),
+        ("{} {} {:#x} {:o}", usize::MAX, isize::MIN, usize::MAX, isize::MIN),
+        ("{:#?} {:#?} {:#?} {:#?}", 'p', 1.0, 7u8, u128::MAX),
+        ("{:+.3e} {:+e} {:010e} {:010e} {:+}", 12345.678, 0u8, 1.5, -1i64, true),
+        ("{:.3} {:.0} {:.1} {:08} {:08}", "ab", "abc", 'x', "ab", 'c'),
+        ("{:1$} {:w$} {:.*} {:>w$.p$} {s:>w$} {0:?}", 1, 7, 2, 1.23456, 3.14159),
+        ("{0} {0:?} {1:x} {0}", "s", 255),
+        (r#"raw "{}" {{}} {{{}}}"#, 1, s),
+        ("ünï {} ☃ {:^7} 𝄞", 'é', '☃'),
+    );
+    for x in [
+        0.3f64,
+        1e15,
+        1e16,
+        123_456_789_012_345_680.0,
+        0.1 + 0.2,
+        5e-324,
+        f64::MAX,
+        1_152_921_504_606_849_024.0,
+        1_125_899_906_842_624.25,
+    ] {
+        lines!(l, want; ("{} {:?} {:e} {:.3} {:.20} {:.1e}", x, x, x, x, x, x));
+    }
+    for x in [
+        0.3f32,
+        1e7,
+        16_777_217.0,
+        3.402_823_5e38,
+        1e-45,
+        1.175_494_2e-38,
+        0.1 + 0.2,
+        2.5,
+    ] {
+        lines!(l, want; ("{} {:?} {:e} {:.3} {:.20} {:.1e}", x, x, x, x, x, x));
+    }
+    // References to references, owned and shared strings, `&mut`.
+    let rrr: &&&str = &&"rrr";
+    let cow: std::borrow::Cow<'_, str> = "cow".into();
+    let boxed: Box<str> = "box".into();
+    let arc: std::sync::Arc<str> = "arc".into();
+    let owned = String::from("owned");
+    let mut m = String::from("mut");
+    let mm = &mut m;
+    lines!(l, want;
+        ("{} {:?} {} {:?} {} {:>5} {} {:?} {} {:?}", rrr, rrr, cow, cow, boxed, arc, &owned, &&owned, mm, mm),
+    );
+}
+
+#[test]
+fn odd_specs_and_edge_values_render_like_format() {
+    for (mode, formatting) in CONFIGS {
+        let (l, guard, out) = json_logger(mode, formatting, Policy::Block, 1 << 16);
+        let mut want = Vec::new();
+        edge_lines(&l, &mut want);
+        let s = guard.shutdown(SHUTDOWN).unwrap();
+        assert_eq!((s.written, s.dropped), (want.len() as u64, 0));
+        let got = msgs(&out);
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(g, w, "{mode:?} {formatting:?}");
+        }
+        assert_eq!(got.len(), want.len());
+    }
+}
+
+/// A statement inside a user's own macro.
+macro_rules! audit {
+    ($l:expr, $($t:tt)*) => { uringlog::warn!($l, target: "audit", $($t)*) };
+}
+
+/// Passes the format string on as an expression.
+macro_rules! audit_expr {
+    ($l:expr, $f:expr, $a:expr) => {
+        uringlog::warn!($l, $f, $a)
+    };
+}
+
+fn generic<T: std::fmt::Display + std::fmt::Debug>(l: &Logger, t: T) {
+    uringlog::info!(l, "generic {} {:?} {t:>4}|", t, t);
+}
+
+/// Names a user crate may define: the expansion must use absolute paths.
+#[allow(dead_code, non_camel_case_types, clippy::upper_case_acronyms)]
+mod shadowing {
+    struct Option;
+    struct Some;
+    struct None;
+    struct Result;
+    struct Ok;
+    struct Err;
+    struct Vec;
+    struct String;
+    struct Level;
+    struct usize;
+    struct str;
+    struct bool;
+    mod core {}
+    mod std {}
+
+    pub fn log(l: &::uringlog::Logger) {
+        // Locals named like the expansion's own.
+        let (__level, __arg0, __logger, __o) = (1, 2, 3, 4);
+        ::uringlog::info!(l, "{} {} {} {}", __level, __arg0, __logger, __o);
+        ::uringlog::info!(l, "{__level} {__arg0:?} {:>1$}", 5, 3);
+        ::uringlog::log!(l, ::uringlog::Level::Info, k = 1; "fields {}", 2);
+        ::uringlog::info!(l, ::core::concat!("{}", " concat"), 6);
+    }
+}
+
+#[no_implicit_prelude]
+mod no_prelude {
+    pub fn log(l: &::uringlog::Logger) {
+        let x = 5u8;
+        ::uringlog::info!(l, "np {} {:x} {x:?} {:>4} {:.*}", 1, 255, "s", 1, 1.25);
+        ::uringlog::info!(l, k = 1; "np fields {}", 2);
+        ::uringlog::info!(l, ::core::concat!("np {}", " concat"), 3);
+    }
+}
+
+#[test]
+fn the_macros_work_from_any_code_a_user_writes() {
+    for (mode, formatting) in CONFIGS {
+        let (l, guard, out) = json_logger(mode, formatting, Policy::Block, 1 << 16);
+        shadowing::log(&l);
+        no_prelude::log(&l);
+        audit!(l, "nested {} {:?}", 1, "q\"x");
+        audit_expr!(l, concat!("expr ", "{:>3}"), 2);
+        generic(&l, 3u8);
+        generic(&l, "s");
+        let c = |v: f32| uringlog::info!(l, "closure {v:e}");
+        c(1500.0);
+        ready(async { uringlog::info!(l, "async {}", async { 7 }.await) });
+        let s = guard.shutdown(SHUTDOWN).unwrap();
+        assert_eq!((s.enqueued, s.written, s.dropped), (13, 13, 0));
+        assert_eq!(
+            msgs(&out),
+            [
+                "1 2 3 4",
+                "1 2   5",
+                "fields 2",
+                "6 concat",
+                "np 1 ff 5    s 1.2",
+                "np fields 2",
+                "np 3 concat",
+                "nested 1 \"q\\\"x\"",
+                "expr   2",
+                "generic 3 3    3|",
+                "generic s \"s\"    s|",
+                "closure 1.5e3",
+                "async 7"
+            ],
+            "{mode:?} {formatting:?}"
+        );
+    }
+}
+
+/// The longest string `{}` (or `{:?}`) takes in a record: every longer
+/// one, up to the ring's size, was counted oversized.
+fn longest_string(policy: Policy, formatting: Formatting, debug: bool) -> usize {
+    const RING: usize = 1024;
+    let (l, guard, out) = json_logger(Mode::Async, formatting, policy, RING);
+    let mut longest = None;
+    for n in (0..=RING).rev() {
+        let s = "y".repeat(n);
+        let before = l.stats().oversized;
+        if debug {
+            uringlog::info!(l, target: "t", "{:?}", s);
+        } else {
+            uringlog::info!(l, target: "t", "{}", s);
+        }
+        if l.stats().oversized == before {
+            longest = Some(n);
+            break;
+        }
+    }
+    let s = guard.shutdown(SHUTDOWN).unwrap();
+    let longest = longest.unwrap();
+    assert_eq!(s.oversized, (RING - longest) as u64);
+    assert_eq!(
+        (s.enqueued, s.written, s.dropped),
+        (s.oversized + 1, 1, s.oversized)
+    );
+    let quote = if debug { "\"" } else { "" };
+    assert_eq!(
+        msgs(&out),
+        [format!("{quote}{}{quote}", "y".repeat(longest))]
+    );
+    longest
+}
+
+#[test]
+fn strings_at_the_ring_capacity_fit_exactly_as_preformatted_text() {
+    for policy in [Policy::Block, Policy::DropNewest, Policy::DropOldest] {
+        for debug in [false, true] {
+            let caller = longest_string(policy, Formatting::Caller, debug);
+            let deferred = longest_string(policy, Formatting::Deferred, debug);
+            assert!(caller > 0, "{policy:?}");
+            assert_eq!(deferred, caller, "{policy:?} debug={debug}");
+        }
+    }
+}

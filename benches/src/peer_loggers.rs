@@ -399,6 +399,42 @@ impl Peer for UringlogPeer {
     }
 }
 
+/// uringlog in crash-safe mode (`Builder::crash_safe`): each ring is a
+/// mapped file in a directory beside the log, messages are formatted by
+/// the caller, the writer commits after every completed batch; otherwise
+/// the engine's defaults.
+pub struct UringlogCrashSafePeer(UringlogPeer, std::path::PathBuf);
+
+impl UringlogCrashSafePeer {
+    /// Opens the logger writing to `file`, its rings in `<file>.crash-safe/`.
+    pub fn open(file: &Path) -> Result<Self, String> {
+        let dir = file.with_extension("crash-safe");
+        let sink = uringlog_sinks::FileSink::new(file).map_err(|e| e.to_string())?;
+        let (logger, guard) = uringlog::Logger::builder()
+            .sink(sink)
+            .level(uringlog::Level::Info)
+            .crash_safe(&dir)
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(UringlogCrashSafePeer(UringlogPeer { logger, guard }, dir))
+    }
+}
+
+impl Peer for UringlogCrashSafePeer {
+    const PER_INSTANCE: bool = true;
+
+    #[inline]
+    fn log(&self, id: u64, user: &str, path: &str, status: u32) {
+        self.0.log(id, user, path, status);
+    }
+
+    fn finish(self) -> Result<(), String> {
+        let r = self.0.finish();
+        let _ = std::fs::remove_dir_all(&self.1);
+        r
+    }
+}
+
 /// uringlog with the caller formatting every message: `Logger::log` with
 /// `format_args!`, the path every call took before deferred records (the
 /// "pre-formatted" row beside the deferred default).

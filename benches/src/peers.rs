@@ -21,7 +21,7 @@ use crate::measure::{
 };
 use crate::peer_loggers::{
     BaselinePeer, FacadePeer, Peer, SlogPeer, SpdlogPeer, TracingPeer, TracingUringlogPeer,
-    UringlogPeer, UringlogPreformattedPeer,
+    UringlogCrashSafePeer, UringlogPeer, UringlogPreformattedPeer,
 };
 use crate::throughput::rate;
 use crate::verify::{check_files, files_in};
@@ -40,6 +40,7 @@ pub const PEERS: &[&str] = &[
     URINGLOG,
     "uringlog-preformatted",
     "uringlog-io_uring",
+    "uringlog-crash-safe",
     "uringlog-sync",
     "tracing-appender-lossy",
     "tracing-appender-lossless",
@@ -125,6 +126,7 @@ pub fn run(job: &PeerJob) -> Result<PeerResult, String> {
             UringlogPreformattedPeer::open(f, Route::AsyncAuto)
         }),
         "uringlog-io_uring" => drive(dir, count, |f| UringlogPeer::open(f, Route::AsyncIoUring)),
+        "uringlog-crash-safe" => drive(dir, count, UringlogCrashSafePeer::open),
         "uringlog-sync" => drive(dir, count, |f| UringlogPeer::open(f, Route::Sync)),
         "tracing-appender-lossy" => drive(dir, count, TracingPeer::<true>::open),
         "tracing-appender-lossless" => drive(dir, count, TracingPeer::<false>::open),

@@ -75,6 +75,7 @@ pub const MAX_SQPOLL_IDLE_MS: u32 = 60_000;
 /// | [`io_depth`](Builder::io_depth) | 2 | io_uring: batches in flight (1 ..= 32) |
 /// | [`sqpoll_idle_ms`](Builder::sqpoll_idle_ms) | off | io_uring: a kernel thread polls the submission queue |
 /// | [`reopen_on_signal`](Builder::reopen_on_signal) | off | a signal (e.g. `SIGHUP`) that makes file sinks reopen their paths |
+/// | [`crash_safe`](Builder::crash_safe) | off | rings in files under a directory: records survive the process's death |
 ///
 /// The environment variable `URINGLOG_BACKEND=pwrite|io_uring|auto`
 /// overrides [`backend`](Builder::backend), for operators.
@@ -105,6 +106,8 @@ pub struct Builder {
     fail_uring_probe: bool,
     /// Test hook: the wake protocol uses the fence fallback.
     wake_fence: bool,
+    /// Crash-safe mode's directory.
+    crash_safe: Option<std::path::PathBuf>,
     /// Directives and where they came from.
     filter: Option<FilterSpec>,
 }
@@ -140,6 +143,7 @@ impl Default for Builder {
             reopen_signal: None,
             fail_uring_probe: false,
             wake_fence: false,
+            crash_safe: None,
             filter: None,
         }
     }
@@ -396,6 +400,28 @@ impl Builder {
         self
     }
 
+    /// Crash-safe mode: each producer's ring is a preallocated file in
+    /// `dir`, mapped shared, so every record whose log call returned
+    /// survives the death of the process (`SIGKILL`, `abort`, a segfault)
+    /// and is written by the next logger built on `dir` — first, in each
+    /// producer's order, after one record saying how many were recovered,
+    /// from which pid, and how many torn or corrupt ones were skipped.
+    ///
+    /// - `build` creates `dir` if missing and locks it: a second process
+    ///   gets [`BuildError::CrashSafe`] naming the holder's pid.
+    /// - Messages are formatted by the caller (`Formatting::Caller`).
+    /// - `Block` and `DropNewest` only: `DropOldest` and `Mode::Sync` are
+    ///   refused ([`BuildError::Unsupported`]).
+    /// - A normal shutdown leaves `dir` without pending data.
+    ///
+    /// What is guaranteed per sink kind (exactly once for appended files)
+    /// is in the `crash_safe` module docs; the layout is versioned and
+    /// checksummed, and recovery treats the files as untrusted.
+    pub fn crash_safe(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.crash_safe = Some(dir.into());
+        self
+    }
+
     /// Test hook: the io_uring probe fails as if `io_uring_setup` returned
     /// `EPERM`, so fallback paths can be tested where io_uring works.
     #[doc(hidden)]
@@ -471,6 +497,7 @@ impl Builder {
     pub fn build(mut self) -> Result<(Logger, WriterGuard), BuildError> {
         self.validate()?;
         let targets = self.directives()?;
+        let crash = self.open_crash_safe()?;
         let env_backend = crate::io::backend_from_env()?;
         let any_direct_io = self
             .sinks
@@ -504,26 +531,26 @@ impl Builder {
             Mode::Sync => BarrierChoice::no_writer("sync mode"),
             _ => Barrier::detect(self.wake_fence),
         };
-        let shared = Arc::new(
-            Shared::new(
-                level,
-                min_sink.unwrap_or(Level::Trace),
-                self.policy,
-                self.mode,
-                CallConfig {
-                    formatting: self.formatting,
-                    prefault: self.prefault,
-                    call_sites,
-                },
-                self.ring_capacity,
-                self.clock.unwrap_or_else(|| match self.mode {
-                    Mode::Sync => Clock::Realtime,
-                    _ => Clock::best(),
-                }),
-            )
-            .with_wake(wake)
-            .with_targets(targets),
-        );
+        let mut shared = Shared::new(
+            level,
+            min_sink.unwrap_or(Level::Trace),
+            self.policy,
+            self.mode,
+            CallConfig {
+                formatting: self.formatting,
+                prefault: self.prefault,
+                call_sites,
+            },
+            self.ring_capacity,
+            self.clock.unwrap_or_else(|| match self.mode {
+                Mode::Sync => Clock::Realtime,
+                _ => Clock::best(),
+            }),
+        )
+        .with_wake(wake)
+        .with_targets(targets);
+        shared.crash_safe = crash.as_ref().map(|c| c.dir.clone());
+        let shared = Arc::new(shared);
         let signal = match self.reopen_signal {
             Some(signo) => {
                 // A signal wakes the writer; in sync mode the caller acts on it.
@@ -562,9 +589,42 @@ impl Builder {
             io,
             batch_size: self.batch_size as u64,
             signal,
+            crash,
         };
         let writer = writer::spawn(shared.clone(), sinks, cfg)?;
         Ok((logger, WriterGuard::new(shared, Some(writer), None)))
+    }
+}
+
+impl Builder {
+    /// Crash-safe mode: checks the configuration, locks the directory and
+    /// reads what it holds; the writer writes that before `build` returns.
+    fn open_crash_safe(&mut self) -> Result<Option<crate::crash_safe::CrashStart>, BuildError> {
+        let Some(dir) = &self.crash_safe else {
+            return Ok(None);
+        };
+        let refuse = |what: &str, reason: &str| BuildError::Unsupported {
+            what: format!("crash_safe with {what}"),
+            reason: reason.to_owned(),
+        };
+        if self.policy == Policy::DropOldest {
+            return Err(refuse(
+                "Policy::DropOldest",
+                "the overwriting ring does not live in a file; use Block or DropNewest",
+            ));
+        }
+        if self.mode == Mode::Sync {
+            return Err(refuse(
+                "Mode::Sync",
+                "sync mode writes each record before the call returns and stages nothing",
+            ));
+        }
+        // Records must mean something to the next process.
+        self.formatting = Formatting::Caller;
+        let prefault = self.prefault == Prefault::Ring;
+        let (dir, recovered) =
+            crate::crash_safe::CrashDir::open(dir, self.ring_capacity, prefault)?;
+        Ok(Some(crate::crash_safe::CrashStart { dir, recovered }))
     }
 }
 

@@ -168,6 +168,29 @@ impl Converter {
         }
     }
 
+    /// The latest (tick, Unix ns) pair and rate of a TSC converter, for
+    /// a crash-safe directory; `None` when raw values are Unix nanoseconds.
+    pub(crate) fn anchor(&self) -> Option<(u64, u64, f64)> {
+        match self {
+            Converter::Identity => None,
+            Converter::Tsc(c) => Some((c.anchor_tick, c.anchor_ns, c.ns_per_tick)),
+        }
+    }
+
+    /// A converter for raw values of another process, from its [`anchor`](Converter::anchor).
+    pub(crate) fn from_anchor(anchor: Option<(u64, u64, f64)>) -> Converter {
+        match anchor {
+            None => Converter::Identity,
+            Some((tick, ns, ns_per_tick)) => Converter::Tsc(TscConverter {
+                start_tick: tick,
+                start_mono: 0,
+                anchor_tick: tick,
+                anchor_ns: ns,
+                ns_per_tick,
+            }),
+        }
+    }
+
     /// Unix nanoseconds for a raw value.
     #[inline]
     pub(crate) fn unix_nanos(&self, raw: u64) -> u64 {

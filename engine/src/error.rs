@@ -34,6 +34,15 @@ pub enum BuildError {
     SpawnWriter(io::Error),
     /// A global logger is already installed behind the `log` facade.
     GlobalAlreadySet,
+    /// The crash-safe directory cannot be used (see
+    /// [`crate::Builder::crash_safe`]): it cannot be created or locked,
+    /// or another process holds it.
+    CrashSafe {
+        /// The directory given.
+        dir: std::path::PathBuf,
+        /// Why, with the holder's pid or the errno.
+        reason: String,
+    },
     /// A filter directive was refused (see [`crate::Builder::filter`]).
     InvalidFilter {
         /// Where the directives came from: `"filter"` or the variable's name.
@@ -63,6 +72,9 @@ impl fmt::Display for BuildError {
             BuildError::SpawnWriter(e) => write!(f, "cannot start the writer thread: {e}"),
             BuildError::GlobalAlreadySet => {
                 write!(f, "a logger is already installed behind the log facade")
+            }
+            BuildError::CrashSafe { dir, reason } => {
+                write!(f, "crash-safe directory {}: {reason}", dir.display())
             }
             BuildError::InvalidFilter {
                 source,

@@ -87,6 +87,7 @@ linux_only! {
 mod builder;
 mod callsite;
 mod clock;
+mod crash_safe;
 mod deferred;
 mod error;
 mod facade;

@@ -534,6 +534,14 @@ impl Logger {
         self.shared.wake.waiters() > 0
     }
 
+    /// Debug accessor: how many `Block` producers have registered to sleep
+    /// until their full ring has room and were not woken yet.
+    #[doc(hidden)]
+    pub fn producers_waiting_for_room(&self) -> u32 {
+        let reg = lock(&self.shared.registry);
+        reg.live.iter().map(|r| r.room_waiters()).sum()
+    }
+
     /// The most recent I/O error descriptions (oldest first, at most 32),
     /// with the notices of sinks that lost nothing (a connection lost or
     /// re-established), which are not counted in `Stats::errors`.

@@ -15,6 +15,7 @@
 //! fence and one relaxed load while the writer is awake.
 
 use crate::callsite::CallSite;
+use crate::crash_safe::ring::{MappedProducer, MappedReader};
 use crate::deferred::encode::{Cursor, EncodeArgs, PreBuf};
 use crate::deferred::CALLSITE_LEN;
 use crate::field::{encode_payload, Field};
@@ -26,9 +27,10 @@ use crate::record::{
 };
 use crate::ring::{
     byte_ring, overwrite_reader, overwrite_ring, ByteProducer, OverwriteProducer, RingReader,
+    RoomRing,
 };
 use crate::shared::{lock, RingHandoff, RingShared, Shared};
-use crate::stats::bump;
+use crate::stats::{bump, WriterCounters};
 use crate::sync_mode::{SyncRecord, SyncWriter};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -45,6 +47,8 @@ enum Route {
     Lossless(ByteProducer),
     /// Its overwriting ring (`DropOldest`), drained by the writer.
     Overwrite(OverwriteProducer),
+    /// Its ring file in crash-safe mode (`Block`, `DropNewest`).
+    Mapped(MappedProducer),
     /// Sync mode: the caller writes.
     Sync(Arc<SyncWriter>),
     /// Registered after shutdown: every record is counted dropped.
@@ -122,7 +126,7 @@ impl Producer {
         } else if shared.is_closed() {
             Route::Closed
         } else {
-            let (w, reader) = new_route(shared);
+            let (w, reader) = new_route(shared, &ring_shared);
             reg.pending.push(RingHandoff {
                 reader,
                 shared: ring_shared.clone(),
@@ -467,6 +471,7 @@ impl Producer {
         match &self.route {
             Route::Lossless(r) => r.capacity(),
             Route::Overwrite(r) => r.max_record_len(),
+            Route::Mapped(r) => r.max_record_len(),
             Route::Sync(_) | Route::Closed => usize::MAX,
         }
     }
@@ -527,7 +532,10 @@ impl Producer {
                 ring.push(&parts);
                 Push::Done
             }
-            Route::Lossless(_) | Route::Overwrite(_) => Push::Oversized,
+            Route::Mapped(ring) if len <= ring.max_record_len() => {
+                push_lossless(ring, &self.ring_shared, &self.shared, &parts, len)
+            }
+            Route::Lossless(_) | Route::Overwrite(_) | Route::Mapped(_) => Push::Oversized,
             Route::Closed => Push::Discarded,
             Route::Sync(w) => {
                 let r = SyncRecord {
@@ -580,9 +588,24 @@ fn callsite_addr(cs: &'static CallSite) -> [u8; CALLSITE_LEN] {
 }
 
 /// A new ring for the logger's policy: the producer's route and the
-/// writer's end.
-fn new_route(shared: &Shared) -> (Route, RingReader) {
+/// writer's end. In crash-safe mode a ring file that cannot be created
+/// (disk full) is reported and replaced by a ring in memory.
+fn new_route(shared: &Shared, rs: &Arc<RingShared>) -> (Route, RingReader) {
     let capacity = shared.ring_capacity;
+    if let Some(dir) = &shared.crash_safe {
+        match dir.new_ring(rs.clone()) {
+            Ok(f) => {
+                let reader = RingReader::Mapped(MappedReader::new(f.clone()));
+                return (Route::Mapped(MappedProducer::new(f)), reader);
+            }
+            Err(e) => {
+                WriterCounters::add(&shared.counters.errors, 1);
+                shared.report_error(format!(
+                    "crash-safe ring file not created, this thread logs through memory: {e}"
+                ));
+            }
+        }
+    }
     if shared.policy == Policy::DropOldest {
         let (p, c) = overwrite_ring(capacity);
         (Route::Overwrite(p), overwrite_reader(c))
@@ -609,7 +632,7 @@ enum Push {
 /// capacity) into a lossless ring, applying the policy when it is full.
 #[inline]
 fn push_lossless(
-    ring: &mut ByteProducer,
+    ring: &mut impl RoomRing,
     rs: &RingShared,
     shared: &Shared,
     parts: &[&[u8]; PARTS],
@@ -659,7 +682,7 @@ impl Drop for Producer {
 #[cold]
 #[inline(never)]
 fn push_blocking(
-    ring: &mut ByteProducer,
+    ring: &mut impl RoomRing,
     rs: &RingShared,
     shared: &Shared,
     parts: &[&[u8]; PARTS],
@@ -684,7 +707,7 @@ fn push_blocking(
             // Every way `ready` becomes true is followed by `room_released`:
             // the writer's release of space, its exit (`writer_done`).
             rs.wait_for_room(|| {
-                ring.free() >= need
+                ring.has_room(need)
                     || shared.writer_done.load(Ordering::Acquire)
                     || ring.is_abandoned()
             });

@@ -277,11 +277,37 @@ pub(crate) struct Frame<'a> {
 pub(crate) struct Frames<'a> {
     bytes: Split<'a>,
     pos: usize,
+    /// Bytes before each record (0; a crash-safe ring's frame prefix).
+    prefix: usize,
+    /// Records start at multiples of this (1; 8 in a crash-safe ring).
+    align: usize,
 }
 
 impl<'a> Frames<'a> {
     pub(crate) fn new(bytes: Split<'a>) -> Frames<'a> {
-        Frames { bytes, pos: 0 }
+        Frames {
+            bytes,
+            pos: 0,
+            prefix: 0,
+            align: 1,
+        }
+    }
+
+    /// Records each behind a `prefix`-byte frame prefix and padded to a
+    /// multiple of `align` (a crash-safe ring; see `crash_safe::layout`).
+    pub(crate) fn framed(bytes: Split<'a>, prefix: usize, align: usize) -> Frames<'a> {
+        debug_assert!(align.is_power_of_two());
+        Frames {
+            bytes,
+            pos: 0,
+            prefix,
+            align,
+        }
+    }
+
+    /// Every byte given, used or not.
+    pub(crate) fn total_len(&self) -> usize {
+        self.bytes.len()
     }
 
     /// Bytes consumed by the records returned so far.
@@ -295,14 +321,15 @@ impl<'a> Frames<'a> {
         if rest == 0 {
             return None;
         }
-        if rest < HEADER_LEN {
+        if rest < self.prefix + HEADER_LEN {
             return Some(Err(FrameError::Truncated));
         }
-        let h: [u8; HEADER_LEN] = match self.bytes.first.get(self.pos..self.pos + HEADER_LEN) {
+        let at = self.pos + self.prefix;
+        let h: [u8; HEADER_LEN] = match self.bytes.first.get(at..at + HEADER_LEN) {
             Some(s) => s.try_into().unwrap_or([0; HEADER_LEN]),
             None => {
                 let mut h = [0u8; HEADER_LEN];
-                self.bytes.slice(self.pos, HEADER_LEN).copy_to(&mut h);
+                self.bytes.slice(at, HEADER_LEN).copy_to(&mut h);
                 h
             }
         };
@@ -310,13 +337,12 @@ impl<'a> Frames<'a> {
             Ok(h) => h,
             Err(e) => return Some(Err(e)),
         };
-        if header.len as usize > rest {
+        let framed = (self.prefix + header.len as usize).next_multiple_of(self.align);
+        if framed > rest {
             return Some(Err(FrameError::Truncated));
         }
-        let body = self
-            .bytes
-            .slice(self.pos + HEADER_LEN, header.len as usize - HEADER_LEN);
-        self.pos += header.len as usize;
+        let body = (self.bytes).slice(at + HEADER_LEN, header.len as usize - HEADER_LEN);
+        self.pos += framed;
         Some(Ok(Frame { header, body }))
     }
 }

@@ -151,8 +151,8 @@ impl RingShared {
         }
     }
 
-    /// The writer released space in this ring (or finished): wakes a
-    /// producer waiting for room.
+    /// The writer released space in this ring (a crash-safe ring file:
+    /// the keeper committed) or finished: wakes a producer waiting for room.
     #[inline]
     pub(crate) fn room_released(&self) {
         self.room.notify();
@@ -163,6 +163,11 @@ impl RingShared {
     /// [`RingShared::room_released`].
     pub(crate) fn wait_for_room(&self, ready: impl FnMut() -> bool) {
         self.room.wait_until(ready, None);
+    }
+
+    /// Producers registered to wait for room and not woken yet (a debug view).
+    pub(crate) fn room_waiters(&self) -> u32 {
+        self.room.waiters()
     }
 }
 
@@ -254,6 +259,8 @@ pub(crate) struct Shared {
     pub recent_errors: Mutex<RecentErrors>,
     /// When the shutdown in progress gives up; set before `hot.closed`.
     pub shutdown_deadline: Mutex<Option<Instant>>,
+    /// Crash-safe mode: the directory the rings live in.
+    pub crash_safe: Option<Arc<crate::crash_safe::CrashDir>>,
 }
 
 impl Shared {
@@ -297,6 +304,7 @@ impl Shared {
             writer_done: AtomicBool::new(false),
             recent_errors: Mutex::new(RecentErrors::default()),
             shutdown_deadline: Mutex::new(None),
+            crash_safe: None,
         }
     }
 

@@ -10,7 +10,7 @@
 //! | channel | waits | notifies |
 //! |---|---|---|
 //! | `Shared::wake` | the writer, out of work | producers after each commit (every front end commits through `Producer`), flush, sync and reopen requests, the reopen signal's handler, shutdown, a producer's exit |
-//! | `RingShared::room` | a `Block` producer whose ring is full | the writer after releasing ring space; the writer's exit |
+//! | `RingShared::room` | a `Block` producer whose ring is full (a byte ring or a crash-safe ring file) | the writer after releasing ring space (for a ring file: the keeper after each commit, which is when its space comes back); the writer's exit |
 //! | `FlushState::event` | `flush`, `flush_sync`, `reopen` callers | the writer acknowledging a ticket; the writer's exit |
 //!
 //! The writer's sleep has a deadline only for its own timers (a periodic

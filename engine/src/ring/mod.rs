@@ -2,6 +2,7 @@
 //!
 //! - [`bytes`]: the lossless byte ring (rtrb) behind `Block` and `DropNewest`.
 //! - [`overwrite`]: the overwriting slot ring behind `DropOldest`.
+//! - a mapped ring file in crash-safe mode (see `crash_safe::ring`).
 //!
 //! Each producer thread owns the writing end of one ring; the writer thread
 //! owns the reading end ([`RingReader`]). Records are framed by
@@ -14,12 +15,52 @@ mod overwrite;
 pub(crate) use bytes::{byte_ring, ByteConsumer, ByteProducer};
 pub(crate) use overwrite::{overwrite_ring, OverwriteConsumer, OverwriteProducer};
 
-use crate::record::Frames;
+use crate::crash_safe::layout::{FRAME_ALIGN, FRAME_PREFIX};
+use crate::crash_safe::ring::{MappedProducer, MappedReader};
+use crate::record::{Frames, Split};
 
 /// The reading end of a producer's ring, as the writer holds it.
 pub(crate) enum RingReader {
     Lossless(ByteConsumer),
     Overwrite(OverwriteReader),
+    /// A crash-safe ring file (lossless).
+    Mapped(MappedReader),
+}
+
+/// The writing end of a lossless ring, as `Block` waits on it.
+pub(crate) trait RoomRing {
+    /// Appends `parts` as one record; false (nothing written) when full.
+    fn try_push<const N: usize>(&mut self, parts: &[&[u8]; N]) -> bool;
+    /// Whether a record of `len` bytes fits now.
+    fn has_room(&self, len: usize) -> bool;
+    /// Whether the writer's end is gone.
+    fn is_abandoned(&self) -> bool;
+}
+
+impl RoomRing for ByteProducer {
+    #[inline]
+    fn try_push<const N: usize>(&mut self, parts: &[&[u8]; N]) -> bool {
+        ByteProducer::try_push(self, parts)
+    }
+    fn has_room(&self, len: usize) -> bool {
+        self.free() >= len
+    }
+    fn is_abandoned(&self) -> bool {
+        ByteProducer::is_abandoned(self)
+    }
+}
+
+impl RoomRing for MappedProducer {
+    #[inline]
+    fn try_push<const N: usize>(&mut self, parts: &[&[u8]; N]) -> bool {
+        MappedProducer::try_push(self, parts)
+    }
+    fn has_room(&self, len: usize) -> bool {
+        MappedProducer::has_room(self, len)
+    }
+    fn is_abandoned(&self) -> bool {
+        MappedProducer::is_abandoned(self)
+    }
 }
 
 /// An overwrite ring's reading end with its accounting.
@@ -68,6 +109,27 @@ impl RingReader {
             }
             // Acquire load inside: pairs with the producer's Release on drop.
             RingReader::Overwrite(r) => r.consumer.is_abandoned(),
+            RingReader::Mapped(r) => r.is_abandoned(),
+        }
+    }
+
+    /// Bytes readable from a lossless or mapped ring (0 for an overwrite ring).
+    pub(crate) fn lossless_available(&self) -> usize {
+        match self {
+            RingReader::Lossless(c) => c.available(),
+            RingReader::Mapped(r) => r.available(),
+            RingReader::Overwrite(_) => 0,
+        }
+    }
+
+    /// Hands the records readable from a lossless or mapped ring to `f`,
+    /// which returns the bytes it used (whole records); those are released
+    /// (a mapped ring: once committed). Returns that count.
+    pub(crate) fn read_frames(&mut self, f: impl FnOnce(Frames<'_>) -> usize) -> usize {
+        match self {
+            RingReader::Lossless(c) => c.read_with(|b| f(Frames::new(b))),
+            RingReader::Mapped(r) => r.read_with(|b| f(mapped_frames(b))),
+            RingReader::Overwrite(_) => 0,
         }
     }
 
@@ -94,6 +156,17 @@ impl RingReader {
                 }
                 n + r.take_overwritten()
             }
+            RingReader::Mapped(r) => {
+                let mut n = 0;
+                r.read_with(|bytes| {
+                    let mut frames = mapped_frames(bytes);
+                    while let Some(Ok(_)) = frames.next_frame() {
+                        n += 1;
+                    }
+                    bytes.len()
+                });
+                n
+            }
         }
     }
 
@@ -103,6 +176,12 @@ impl RingReader {
         match self {
             RingReader::Lossless(c) => c.available() > 0,
             RingReader::Overwrite(r) => r.consumer.may_have_data(),
+            RingReader::Mapped(r) => r.available() > 0,
         }
     }
+}
+
+/// The records of a mapped ring's bytes.
+fn mapped_frames(bytes: Split<'_>) -> Frames<'_> {
+    Frames::framed(bytes, FRAME_PREFIX, FRAME_ALIGN)
 }

@@ -28,7 +28,7 @@ impl Writer {
         while i < self.rings.rings.len() {
             let abandoned = self.rings.rings[i].reader.is_abandoned();
             total += match self.rings.rings[i].reader {
-                RingReader::Lossless(_) => self.drain_lossless(i),
+                RingReader::Lossless(_) | RingReader::Mapped(_) => self.drain_lossless(i),
                 RingReader::Overwrite(_) => self.drain_overwrite(i),
             };
             if abandoned && !self.rings.rings[i].reader.may_have_data() {
@@ -46,10 +46,7 @@ impl Writer {
     fn drain_lossless(&mut self, i: usize) -> u64 {
         let mut taken = 0;
         // Bytes readable now: a bound on the bytes this call reads for them.
-        let mut owed = match &self.rings.rings[i].reader {
-            RingReader::Lossless(consumer) => consumer.available(),
-            RingReader::Overwrite(_) => return 0,
-        };
+        let mut owed = self.rings.rings[i].reader.lossless_available();
         loop {
             self.submit_if_full();
             if !self.drain_all && self.sinks.any_full() {
@@ -57,9 +54,6 @@ impl Writer {
                 return taken;
             }
             let ring = &mut self.rings.rings[i];
-            let RingReader::Lossless(consumer) = &mut ring.reader else {
-                return taken;
-            };
             let thread = ring.shared.thread_id;
             let (sinks, clock) = (&mut self.sinks, &self.clock);
             let bufs = &mut self.bufs;
@@ -67,8 +61,7 @@ impl Writer {
             let mut full = false;
             let mut corrupt = None;
             let mut bad = 0u64;
-            let used = consumer.read_with(|bytes| {
-                let mut frames = Frames::new(bytes);
+            let used = ring.reader.read_frames(|mut frames| {
                 while !sinks.is_full(batch_size) {
                     match frames.next_frame() {
                         None => break,
@@ -82,14 +75,16 @@ impl Writer {
                         },
                         Some(Err(e)) => {
                             corrupt = Some((e, REST_SKIPPED));
-                            return bytes.len();
+                            return frames.total_len();
                         }
                     }
                 }
                 full = sinks.is_full(batch_size);
                 frames.consumed()
             });
-            if used > 0 {
+            // A ring file's space comes back at the keeper's commit, which
+            // notifies then; a byte ring's, now.
+            if used > 0 && matches!(ring.reader, RingReader::Lossless(_)) {
                 ring.shared.room_released();
             }
             WriterCounters::add(&self.shared.counters.dropped, bad);
@@ -113,7 +108,7 @@ impl Writer {
         let mut taken = 0;
         let limit = match &self.rings.rings[i].reader {
             RingReader::Overwrite(r) => r.consumer.slot_count() as u64,
-            RingReader::Lossless(_) => 0,
+            RingReader::Lossless(_) | RingReader::Mapped(_) => 0,
         };
         let mut popped = 0u64;
         while popped < limit {
@@ -154,6 +149,8 @@ impl Writer {
     fn submit_if_full(&mut self) {
         if self.sinks.is_full(self.batch_size) {
             self.sinks.submit_all(self.io.as_mut(), &self.shared);
+            // Crash-safe mode: ring space comes back batch by batch.
+            self.crash_commit();
         }
     }
 

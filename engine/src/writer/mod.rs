@@ -37,6 +37,7 @@
 //! deferred sinks have settled what it covers, without stopping the writer.
 
 mod append;
+mod crash_safe;
 mod drain;
 pub(crate) mod durability;
 mod o_direct;
@@ -77,14 +78,17 @@ pub(crate) struct WriterConfig {
     pub batch_size: u64,
     /// Set when the logger reopens its files on a signal.
     pub signal: Option<Registration>,
+    /// Crash-safe mode: the directory, and what to write before starting.
+    pub crash: Option<crate::crash_safe::CrashStart>,
 }
 
 /// Starts the writer thread; returns once its I/O backend is open.
 pub(crate) fn spawn(
     shared: Arc<Shared>,
     sinks: SinkSet,
-    cfg: WriterConfig,
+    mut cfg: WriterConfig,
 ) -> Result<(JoinHandle<()>, mpsc::Receiver<()>), BuildError> {
+    let crash = cfg.crash.take();
     let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<IoBackendInfo, BuildError>>(1);
     let (done_tx, done_rx) = mpsc::channel::<()>();
     let sh = shared.clone();
@@ -102,8 +106,15 @@ pub(crate) fn spawn(
             // `_done` holds `sh` until after the backend is dropped, so the
             // word outlives any wait the backend queued on it.
             io.attach_wake(EventRef::new(sh.clone(), |s: &Shared| &s.wake));
+            let mut writer = Writer::new(sh, sinks, io, cfg);
+            if let Some(start) = crash {
+                if let Err(e) = writer.start_crash_safe(start) {
+                    let _ = ready_tx.send(Err(e));
+                    return;
+                }
+            }
             let _ = ready_tx.send(Ok(info));
-            Writer::new(sh, sinks, io, cfg).run();
+            writer.run();
         })
         .map_err(BuildError::SpawnWriter)?;
     let _ = shared.writer_thread.set(handle.thread().clone());
@@ -181,6 +192,8 @@ struct Writer {
     reopened: ReopenSeen,
     /// The reopen signal's registration, released when the writer ends.
     signal: Option<Registration>,
+    /// Crash-safe mode's commits (see `crash_safe::keeper`).
+    keeper: Option<crate::crash_safe::keeper::Keeper>,
 }
 
 impl Writer {
@@ -203,6 +216,7 @@ impl Writer {
             drain_all: false,
             reopened: ReopenSeen::start(cfg.signal.as_ref()),
             signal: cfg.signal,
+            keeper: None,
             shared,
         }
     }
@@ -250,6 +264,7 @@ impl Writer {
                     return;
                 }
             };
+            self.crash_commit();
         }
     }
 
@@ -446,6 +461,7 @@ impl Writer {
         self.store_cpu();
         self.sinks.close(&self.shared);
         self.sinks.drop_unsettled(&self.shared);
+        self.crash_finish();
         self.leave_rings();
         self.ack_flush(covered);
         let f = &self.shared.flush;

@@ -340,6 +340,16 @@ impl SinkSet {
         self.records
     }
 
+    /// Records gathered or submitted whose outcome is not yet accounted.
+    pub(crate) fn outstanding(&self) -> u64 {
+        self.outstanding
+    }
+
+    /// The files the sinks wrote to and may write to next.
+    pub(crate) fn files(&self) -> impl Iterator<Item = &SharedFd> {
+        (self.slots.iter()).flat_map(|s| s.last_fd.iter().chain(s.unsynced.iter()))
+    }
+
     /// Counts the records no sink took as dropped.
     pub(crate) fn count_unrouted(&mut self, shared: &Shared) {
         if self.unrouted > 0 {

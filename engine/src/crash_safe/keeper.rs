@@ -1,0 +1,208 @@
+//! The keeper: the writer's side of a crash-safe directory.
+//!
+//! A *commit* happens when every record the writer has read completed in
+//! the sinks (nothing gathered, nothing in flight). It records, for epoch
+//! `e` and slot `p = e & 1`: each ring's read position (`released[p]` in
+//! the ring's header), each sink file's identity and length (slot `p` of
+//! the state file) and the clock's anchor; then it publishes `e` as the
+//! state's committed epoch — the single store that makes the commit count.
+//! A death halfway leaves epoch `e - 1` committed, whose slot and
+//! positions are untouched. Only then is the ring space given back to the
+//! producers. Ring files of exited threads, read and committed to the end,
+//! are removed.
+
+use super::layout::*;
+use super::recover::STATE_FILE;
+use super::{create_sized, CrashDir};
+use crate::clock::Converter;
+use crate::shared::lock;
+use crate::sink::SharedFd;
+use memmap2::{MmapOptions, MmapRaw};
+use std::io;
+use std::os::fd::{AsFd, AsRawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// The writer's handle on the directory's state.
+pub(crate) struct Keeper {
+    dir: Arc<CrashDir>,
+    state: MmapRaw,
+    /// Last committed epoch.
+    epoch: u64,
+    /// Paths of sink files seen, by (dev, ino).
+    paths: Vec<((u64, u64), Vec<u8>)>,
+    /// Reused slot image.
+    slot: Vec<u8>,
+}
+
+impl Keeper {
+    /// Starts this process's generation: a fresh state file replaces the
+    /// old one (atomically, by rename), then the old ring files go.
+    pub(crate) fn begin(dir: Arc<CrashDir>, old_files: &[PathBuf]) -> io::Result<Keeper> {
+        let tmp = dir.dir.join("state.new");
+        let _ = std::fs::remove_file(&tmp);
+        let f = create_sized(&tmp, STATE_LEN)?;
+        let state = MmapOptions::new().map_raw(&f)?;
+        let mut h = [0u8; SLOT_OFFSET];
+        h[..8].copy_from_slice(&STATE_MAGIC);
+        put_u32(&mut h, S_VERSION, VERSION);
+        put_u32(&mut h, S_PID, std::process::id());
+        put_u64(&mut h, S_GENERATION, dir.generation);
+        // SAFETY: the mapping is STATE_LEN (> SLOT_OFFSET) bytes, ours alone.
+        unsafe { std::ptr::copy_nonoverlapping(h.as_ptr(), state.as_mut_ptr(), h.len()) };
+        let path = dir.dir.join(STATE_FILE);
+        std::fs::rename(&tmp, &path)?;
+        for p in old_files.iter().filter(|p| **p != path) {
+            let _ = std::fs::remove_file(p);
+        }
+        Ok(Keeper {
+            dir,
+            state,
+            epoch: 0,
+            paths: Vec::new(),
+            slot: Vec::with_capacity(SLOT_LEN),
+        })
+    }
+
+    fn committed_word(&self) -> &AtomicU64 {
+        // SAFETY: in bounds and 8-aligned in a page-aligned mapping that
+        // lives as long as `self`; only accessed atomically.
+        unsafe { &*(self.state.as_mut_ptr().add(S_COMMITTED) as *const AtomicU64) }
+    }
+
+    /// Commits (see the module docs) if a ring was read since the last
+    /// commit; call only when every record read completed in the sinks.
+    pub(crate) fn commit<'a>(
+        &mut self,
+        files: impl Iterator<Item = &'a SharedFd>,
+        clock: &Converter,
+    ) {
+        let dir = self.dir.clone();
+        let mut rings = lock(&dir.rings);
+        let pos = |r: &super::RingFile| r.read_pos.load(Ordering::Relaxed);
+        let dirty = (rings.iter()).any(|r| pos(r) != r.free_pos.load(Ordering::Relaxed));
+        if dirty {
+            let e = self.epoch + 1;
+            let p = (e & 1) as usize;
+            for r in rings.iter() {
+                r.header_u64(H_RELEASED + 16 * p)
+                    .store(pos(r), Ordering::Relaxed);
+                r.header_u64(H_RELEASED_EPOCH + 16 * p)
+                    .store(e, Ordering::Relaxed);
+            }
+            self.write_slot(p, e, files, clock);
+            // Release: pairs with the Acquire of a reader of the live
+            // directory; the positions and the slot are written before.
+            self.committed_word().store(e, Ordering::Release);
+            // Release: pairs with the Acquire in `CrashDir::new_ring`.
+            dir.committed.store(e, Ordering::Release);
+            self.epoch = e;
+            for r in rings.iter() {
+                // Release: pairs with the producer's Acquire load of
+                // `free_pos`; our reads of the space happened before.
+                r.free_pos.store(pos(r), Ordering::Release);
+                // After the store: a `Block` producer waiting for room
+                // (`RingShared::wait_for_room`) re-checks `free_pos`.
+                r.shared.room_released();
+            }
+        }
+        rings.retain(|r| {
+            let done = Arc::strong_count(r) == 1
+                && pos(r) == r.write_pos()
+                && r.free_pos.load(Ordering::Relaxed) == pos(r);
+            if done {
+                let _ = std::fs::remove_file(&r.path);
+            }
+            !done
+        });
+    }
+
+    /// Writes state slot `p` for epoch `e`.
+    fn write_slot<'a>(
+        &mut self,
+        p: usize,
+        e: u64,
+        files: impl Iterator<Item = &'a SharedFd>,
+        clock: &Converter,
+    ) {
+        let s = &mut self.slot;
+        s.clear();
+        s.resize(SLOT_FIXED, 0);
+        put_u64(s, 0, e);
+        if let Some((tick, ns, rate)) = clock.anchor() {
+            put_u32(s, 8, 1);
+            put_u64(s, 16, tick);
+            put_u64(s, 24, ns);
+            put_u64(s, 32, rate.to_bits());
+        }
+        let mut seen: Vec<(u64, u64)> = Vec::new();
+        for fd in files {
+            let Some((id, len)) = stat(fd) else { continue };
+            if seen.contains(&id) {
+                continue;
+            }
+            let path = match self.paths.iter().find(|(k, _)| *k == id) {
+                Some((_, p)) => p.clone(),
+                None => {
+                    let p = fd_path(fd);
+                    self.paths.push((id, p.clone()));
+                    p
+                }
+            };
+            let need = FILE_FIXED + align(path.len());
+            if path.is_empty() || path.len() > MAX_PATH_LEN || s.len() + need > SLOT_LEN {
+                continue;
+            }
+            seen.push(id);
+            let at = s.len();
+            s.resize(at + need, 0);
+            put_u64(s, at, id.0);
+            put_u64(s, at + 8, id.1);
+            put_u64(s, at + 16, len);
+            put_u32(s, at + 24, path.len() as u32);
+            s[at + FILE_FIXED..at + FILE_FIXED + path.len()].copy_from_slice(&path);
+        }
+        put_u32(s, 12, seen.len() as u32);
+        let off = SLOT_OFFSET + p * SLOT_LEN;
+        // SAFETY: `s.len() <= SLOT_LEN`, so the copy stays inside slot `p`
+        // of the STATE_LEN-byte mapping, which only this thread writes.
+        unsafe {
+            std::ptr::copy_nonoverlapping(s.as_ptr(), self.state.as_mut_ptr().add(off), s.len())
+        };
+    }
+
+    /// At shutdown, once everything is written: removes every ring file
+    /// and the state file, and unlocks the directory.
+    pub(crate) fn finish(&mut self) {
+        for r in lock(&self.dir.rings).drain(..) {
+            let _ = std::fs::remove_file(&r.path);
+        }
+        let _ = std::fs::remove_file(self.dir.dir.join(STATE_FILE));
+        self.dir.unlock();
+    }
+}
+
+/// `((dev, ino), length)` of a regular file.
+fn stat(fd: &SharedFd) -> Option<((u64, u64), u64)> {
+    // SAFETY: `st` is written by fstat before it is read; zeroed is a
+    // valid `stat`.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid descriptor and a valid out pointer.
+    if unsafe { libc::fstat(fd.as_fd().as_raw_fd(), &mut st) } != 0 {
+        return None;
+    }
+    if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+        return None;
+    }
+    Some(((st.st_dev, st.st_ino), st.st_size as u64))
+}
+
+/// The path a descriptor was opened with (empty when unknown).
+fn fd_path(fd: &SharedFd) -> Vec<u8> {
+    let link = format!("/proc/self/fd/{}", fd.as_fd().as_raw_fd());
+    std::fs::read_link(link)
+        .map(|p| p.as_os_str().as_bytes().to_vec())
+        .unwrap_or_default()
+}

@@ -1,0 +1,204 @@
+//! Crash-safe mode ([`crate::Builder::crash_safe`]): every record whose log
+//! call returned survives the death of the process (`SIGKILL`, `abort`, a
+//! segfault) and is written by the next logger built on the same directory.
+//!
+//! - Each producer's ring is a preallocated file in the directory, mapped
+//!   `MAP_SHARED` ([`ring`]): the page cache keeps what the process wrote
+//!   however it dies. Records are framed with length, sequence number and
+//!   crc32c ([`layout`]).
+//! - The writer gives ring space back only after the records in it
+//!   completed in the sinks, and then *commits* (the [`keeper`]): each
+//!   ring's read position and each sink file's length, in one atomic step.
+//! - `build()` reads what a dead owner left ([`recover`]): records
+//!   committed but not written go to the sinks first, per producer in
+//!   order, after one record saying how many, from which pid, and how many
+//!   torn or corrupt ones were skipped.
+//! - One process uses a directory at a time ([`lock`]).
+//!
+//! # What is guaranteed, per sink kind
+//!
+//! - Files appended to (`FileSink`, the rolling sink's current file): every
+//!   record whose call returned is in the file exactly once, in producer
+//!   order. A batch in flight at the crash (the file longer than its
+//!   committed length) is cut back and written again. Exceptions: the first
+//!   batch a process writes to a file before its first commit (a window of
+//!   one batch), and a rotation between the last commit and the crash, can
+//!   leave those records twice.
+//! - Other sinks (stdout, memory, network): at least once — records of the
+//!   batch in flight at the crash may appear twice.
+//! - Only the death of the process is covered: after a power loss or a
+//!   kernel crash, whatever the page cache had not written back is gone;
+//!   torn records are then detected by their crc32c and skipped (counted).
+//!
+//! Records are formatted in the caller in this mode (`Formatting::Caller`):
+//! a deferred record refers to call-site metadata by address, which means
+//! nothing to another process.
+
+pub(crate) mod keeper;
+pub(crate) mod layout;
+pub(crate) mod lock;
+pub(crate) mod recover;
+#[cfg(test)]
+mod recover_tests;
+pub(crate) mod ring;
+
+use crate::error::BuildError;
+use crate::shared::{lock as lock_mutex, RingShared};
+use layout::*;
+use memmap2::{MmapOptions, MmapRaw};
+use recover::Recovered;
+use ring::RingFile;
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// What the writer needs to start crash-safe mode.
+pub(crate) struct CrashStart {
+    pub dir: Arc<CrashDir>,
+    /// What the previous owner left, written before `build` returns.
+    pub recovered: Recovered,
+}
+
+/// A locked crash-safe directory, shared by the producers (which create
+/// ring files in it) and the writer's keeper.
+pub(crate) struct CrashDir {
+    pub dir: PathBuf,
+    /// Data bytes per ring (the ring capacity rounded up to 8).
+    pub capacity: usize,
+    /// This process's generation (the previous owner's plus one).
+    pub generation: u64,
+    /// Next ring file index.
+    next_index: AtomicU64,
+    /// The keeper's committed epoch (stamped into new ring files).
+    pub committed: AtomicU64,
+    /// Every ring file not yet removed, in creation order.
+    pub rings: Mutex<Vec<Arc<RingFile>>>,
+    /// Map ring memory up front.
+    prefault: bool,
+    /// Held while the directory is ours; dropped at shutdown.
+    lock: Mutex<Option<File>>,
+}
+
+impl CrashDir {
+    /// Creates (if needed) and locks `dir`, and reads what a previous
+    /// owner left there.
+    pub(crate) fn open(
+        dir: &Path,
+        ring_capacity: usize,
+        prefault: bool,
+    ) -> Result<(Arc<CrashDir>, Recovered), BuildError> {
+        let err = |reason: String| BuildError::CrashSafe {
+            dir: dir.to_owned(),
+            reason,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| err(format!("cannot create it: {e}")))?;
+        let lock = lock::lock_dir(dir).map_err(err)?;
+        let recovered = recover::read_dir(dir);
+        let d = CrashDir {
+            dir: dir.to_owned(),
+            capacity: align(ring_capacity),
+            generation: recovered.generation + 1,
+            next_index: AtomicU64::new(0),
+            committed: AtomicU64::new(0),
+            rings: Mutex::new(Vec::new()),
+            prefault,
+            lock: Mutex::new(Some(lock)),
+        };
+        Ok((Arc::new(d), recovered))
+    }
+
+    /// Creates, sizes and maps a new ring file for a producer.
+    pub(crate) fn new_ring(&self, shared: Arc<RingShared>) -> io::Result<Arc<RingFile>> {
+        let index = self.next_index.fetch_add(1, Ordering::Relaxed);
+        let path = self.dir.join(format!(
+            "{}{}-{index}",
+            recover::RING_PREFIX,
+            self.generation
+        ));
+        let len = RING_HEADER_LEN + self.capacity;
+        let file = create_sized(&path, len)?;
+        let mut opts = MmapOptions::new();
+        if self.prefault {
+            opts.populate();
+        }
+        let map = opts.map_raw(&file).inspect_err(|_| {
+            let _ = std::fs::remove_file(&path);
+        })?;
+        // Under the lock the keeper commits with: the ring is either in a
+        // commit's list or stamped with that commit's epoch (see `recover::start_pos`).
+        let mut rings = lock_mutex(&self.rings);
+        ring::guard_fork(&map);
+        write_ring_header(&map, self, shared.thread_id);
+        let ring = Arc::new(RingFile::new(map, path, self.capacity, shared));
+        rings.push(ring.clone());
+        Ok(ring)
+    }
+
+    /// Lets another logger use the directory.
+    pub(crate) fn unlock(&self) {
+        lock_mutex(&self.lock).take();
+    }
+}
+
+/// Creates `path` with `len` bytes allocated (no sparse pages, so a full
+/// disk fails here rather than as `SIGBUS` on a later write).
+pub(crate) fn create_sized(path: &Path, len: usize) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    // SAFETY: fallocate on a descriptor we own; no memory is involved.
+    let r = unsafe { libc::fallocate(file.as_raw_fd(), 0, 0, len as libc::off_t) };
+    let res = if r == 0 {
+        Ok(())
+    } else {
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            // No fallocate here: write the zeros.
+            Some(libc::EOPNOTSUPP) => write_zeros(&file, len),
+            _ => Err(e),
+        }
+    };
+    if let Err(e) = res {
+        let _ = std::fs::remove_file(path);
+        return Err(io::Error::new(
+            e.kind(),
+            format!("cannot allocate {len} bytes for {}: {e}", path.display()),
+        ));
+    }
+    Ok(file)
+}
+
+fn write_zeros(file: &File, len: usize) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let zeros = vec![0u8; 64 * 1024];
+    let mut at = 0;
+    while at < len {
+        let n = zeros.len().min(len - at);
+        file.write_all_at(&zeros[..n], at as u64)?;
+        at += n;
+    }
+    Ok(())
+}
+
+/// Writes a new ring file's header (nothing else uses the mapping yet).
+fn write_ring_header(map: &MmapRaw, d: &CrashDir, thread: u32) {
+    let mut h = [0u8; 64];
+    h[..8].copy_from_slice(&RING_MAGIC);
+    put_u32(&mut h, H_VERSION, VERSION);
+    put_u32(&mut h, H_HEADER_LEN, RING_HEADER_LEN as u32);
+    put_u64(&mut h, H_CAPACITY, d.capacity as u64);
+    put_u32(&mut h, H_PID, std::process::id());
+    put_u32(&mut h, H_THREAD, thread);
+    put_u64(&mut h, H_GENERATION, d.generation);
+    put_u64(&mut h, H_CREATED_EPOCH, d.committed.load(Ordering::Acquire));
+    // SAFETY: the mapping is at least RING_HEADER_LEN (> 64) bytes and no
+    // other thread has it yet.
+    unsafe { std::ptr::copy_nonoverlapping(h.as_ptr(), map.as_mut_ptr(), h.len()) };
+}

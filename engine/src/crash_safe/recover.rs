@@ -1,0 +1,446 @@
+//! Reading a crash-safe directory left by a process that is gone.
+//!
+//! The files are untrusted input: every length, position and count is
+//! checked before use, every frame's crc32c and sequence number must match,
+//! and any byte content yields records, a counted skip or a described
+//! problem — never a panic, an out-of-bounds read or a loop that does not
+//! end (each step moves forward by at least one frame prefix, within one
+//! ring's capacity). Files are read into memory, not mapped, so a file
+//! truncated meanwhile cannot fault.
+
+use super::layout::*;
+use crate::record::{Header, RecordKind, HEADER_LEN};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// Name of the state file inside the directory.
+pub(crate) const STATE_FILE: &str = "state";
+/// Prefix of ring file names: `ring-<generation>-<index>`.
+pub(crate) const RING_PREFIX: &str = "ring-";
+/// Largest ring file read (a header and the largest ring).
+const MAX_RING_FILE: u64 = (RING_HEADER_LEN + crate::builder::MAX_RING_CAPACITY) as u64;
+
+/// Problems described one by one; more are only counted.
+pub(crate) const MAX_PROBLEMS: usize = 16;
+
+/// One record that was committed but not written.
+#[derive(Debug, Clone)]
+pub(crate) struct RecoveredRecord {
+    /// OS thread id of its producer.
+    pub thread: u32,
+    pub header: Header,
+    /// The target followed by the payload.
+    pub body: Vec<u8>,
+}
+
+/// A sink file's length as of the last commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FileMark {
+    pub dev: u64,
+    pub ino: u64,
+    pub len: u64,
+    pub path: PathBuf,
+}
+
+/// How the dead process's raw clock values convert to Unix nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum ClockAnchor {
+    /// Raw values are Unix nanoseconds.
+    Raw,
+    /// TSC ticks, converted relative to this pair at this rate.
+    Tsc {
+        tick: u64,
+        ns: u64,
+        ns_per_tick: f64,
+    },
+}
+
+/// The state file's committed contents.
+#[derive(Debug, Clone)]
+pub(crate) struct StateImage {
+    pub pid: u32,
+    pub generation: u64,
+    pub committed: u64,
+    pub files: Vec<FileMark>,
+    pub clock: ClockAnchor,
+}
+
+/// What a directory held.
+#[derive(Debug, Default)]
+pub(crate) struct Recovered {
+    /// The previous owner, when the state file names one.
+    pub pid: Option<u32>,
+    pub generation: u64,
+    /// Per ring in creation order, each in its producer's order.
+    pub records: Vec<RecoveredRecord>,
+    /// Torn or corrupt records (or unreadable regions) skipped.
+    pub skipped: u64,
+    /// What was wrong, for the report (at most `MAX_PROBLEMS`).
+    pub problems: Vec<String>,
+    /// Problems beyond those kept.
+    pub more_problems: u64,
+    /// Sink files to cut back to their committed length.
+    pub files: Vec<FileMark>,
+    pub clock: Option<ClockAnchor>,
+    /// The directory's ring files and state file, replaced once written.
+    pub old_files: Vec<PathBuf>,
+}
+
+impl Recovered {
+    /// Notes a problem (the first `MAX_PROBLEMS` are kept, then a count).
+    pub(crate) fn problem(&mut self, msg: String) {
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(msg);
+        } else {
+            self.more_problems += 1;
+        }
+    }
+
+    /// Whether anything needs writing or reporting.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.records.is_empty() && self.skipped == 0 && self.problems.is_empty()
+    }
+}
+
+/// Parses a state file's bytes.
+pub(crate) fn parse_state(b: &[u8]) -> Result<StateImage, String> {
+    if b.len() != STATE_LEN {
+        return Err(format!("length {} (expected {STATE_LEN})", b.len()));
+    }
+    if b[..8] != STATE_MAGIC {
+        return Err("wrong magic".to_owned());
+    }
+    let version = get_u32(b, S_VERSION).unwrap_or(0);
+    if version != VERSION {
+        return Err(format!("unknown version {version}"));
+    }
+    let committed = get_u64(b, S_COMMITTED).unwrap_or(0);
+    let mut st = StateImage {
+        pid: get_u32(b, S_PID).unwrap_or(0),
+        generation: get_u64(b, S_GENERATION).unwrap_or(0),
+        committed,
+        files: Vec::new(),
+        clock: ClockAnchor::Raw,
+    };
+    if committed == 0 {
+        return Ok(st);
+    }
+    let slot = &b[SLOT_OFFSET + (committed & 1) as usize * SLOT_LEN..][..SLOT_LEN];
+    if get_u64(slot, 0) != Some(committed) {
+        return Err(format!("slot of epoch {committed} holds another epoch"));
+    }
+    st.clock = match get_u32(slot, 8) {
+        Some(0) => ClockAnchor::Raw,
+        Some(1) => ClockAnchor::Tsc {
+            tick: get_u64(slot, 16).unwrap_or(0),
+            ns: get_u64(slot, 24).unwrap_or(0),
+            ns_per_tick: f64::from_bits(get_u64(slot, 32).unwrap_or(0)),
+        },
+        other => return Err(format!("unknown clock kind {other:?}")),
+    };
+    if let ClockAnchor::Tsc { ns_per_tick, .. } = st.clock {
+        if !(ns_per_tick.is_finite() && ns_per_tick > 0.0 && ns_per_tick < 1e6) {
+            return Err(format!("implausible TSC rate {ns_per_tick}"));
+        }
+    }
+    let n = get_u32(slot, 12).unwrap_or(0) as usize;
+    let mut at = SLOT_FIXED;
+    for i in 0..n {
+        let e = (|| {
+            let path_len = get_u32(slot, at + 24)? as usize;
+            if path_len > MAX_PATH_LEN {
+                return None;
+            }
+            let path = slot.get(at + FILE_FIXED..at + FILE_FIXED + path_len)?;
+            Some((
+                path_len,
+                FileMark {
+                    dev: get_u64(slot, at)?,
+                    ino: get_u64(slot, at + 8)?,
+                    len: get_u64(slot, at + 16)?,
+                    path: PathBuf::from(std::ffi::OsStr::from_bytes(path)),
+                },
+            ))
+        })();
+        let Some((path_len, mark)) = e else {
+            return Err(format!("file entry {i} of {n} is malformed"));
+        };
+        st.files.push(mark);
+        at += FILE_FIXED + align(path_len);
+    }
+    Ok(st)
+}
+
+/// A ring file's header, checked against the file's length.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RingHeader {
+    pub capacity: u64,
+    pub thread: u32,
+    pub generation: u64,
+    pub created_epoch: u64,
+    pub write: u64,
+    /// `(position, epoch)` per slot.
+    pub released: [(u64, u64); 2],
+}
+
+/// Parses and checks a ring file's header.
+pub(crate) fn parse_ring_header(b: &[u8]) -> Result<RingHeader, String> {
+    if b.len() < RING_HEADER_LEN {
+        return Err(format!("{} bytes, shorter than its header", b.len()));
+    }
+    if b[..8] != RING_MAGIC {
+        return Err("wrong magic".to_owned());
+    }
+    let v = |at| get_u64(b, at).unwrap_or(0);
+    let version = get_u32(b, H_VERSION).unwrap_or(0);
+    if version != VERSION || get_u32(b, H_HEADER_LEN) != Some(RING_HEADER_LEN as u32) {
+        return Err(format!("unknown version {version}"));
+    }
+    let capacity = v(H_CAPACITY);
+    if capacity == 0 || capacity % 8 != 0 || capacity != (b.len() - RING_HEADER_LEN) as u64 {
+        return Err(format!(
+            "capacity {capacity} does not match the file's {} data bytes",
+            b.len() - RING_HEADER_LEN
+        ));
+    }
+    Ok(RingHeader {
+        capacity,
+        thread: get_u32(b, H_THREAD).unwrap_or(0),
+        generation: v(H_GENERATION),
+        created_epoch: v(H_CREATED_EPOCH),
+        write: v(H_WRITE),
+        released: [
+            (v(H_RELEASED), v(H_RELEASED_EPOCH)),
+            (v(H_RELEASED + 16), v(H_RELEASED_EPOCH + 16)),
+        ],
+    })
+}
+
+/// Where recovery starts reading a ring: the position committed as of
+/// the state's epoch `committed`.
+pub(crate) fn start_pos(h: &RingHeader, committed: Option<u64>) -> Result<u64, String> {
+    let Some(c) = committed else {
+        // No usable state: the newest position any commit recorded.
+        let best = h.released.iter().max_by_key(|r| r.1).map_or(0, |r| r.0);
+        return Ok(best);
+    };
+    let (pos, epoch) = h.released[(c & 1) as usize];
+    if c > 0 && epoch == c {
+        return Ok(pos);
+    }
+    if h.created_epoch >= c {
+        return Ok(0);
+    }
+    Err(format!(
+        "no released position for epoch {c} (slots hold epochs {} and {})",
+        h.released[0].1, h.released[1].1
+    ))
+}
+
+/// Appends the records of ring file `b` that lie between `from` and the
+/// write position to `out`; counts and describes what it skips.
+pub(crate) fn read_ring(b: &[u8], h: &RingHeader, from: u64, name: &str, out: &mut Recovered) {
+    let data = &b[RING_HEADER_LEN..];
+    let cap = h.capacity;
+    let to = h.write;
+    if from > to || to - from > cap || from % 8 != 0 || to % 8 != 0 {
+        out.skipped += 1;
+        out.problem(format!(
+            "{name}: positions {from}..{to} do not fit a ring of {cap} bytes; ring skipped"
+        ));
+        return;
+    }
+    let mut pos = from;
+    let mut expect: Option<u64> = None;
+    let mut prefix = [0u8; FRAME_PREFIX];
+    while pos < to {
+        let rest = to - pos;
+        copy_wrapped(data, pos, &mut prefix);
+        let len = get_u32(&prefix, 0).unwrap_or(0) as u64;
+        let framed = align(len as usize) as u64;
+        if len < (FRAME_PREFIX + HEADER_LEN) as u64 || framed > rest {
+            out.skipped += 1;
+            out.problem(format!(
+                "{name}: bad frame length {len} at position {pos}; its last {rest} bytes skipped"
+            ));
+            return;
+        }
+        let crc = get_u32(&prefix, 4).unwrap_or(0);
+        let seq = get_u64(&prefix, 8).unwrap_or(0);
+        let mut record = vec![0u8; len as usize - FRAME_PREFIX];
+        copy_wrapped(data, pos + FRAME_PREFIX as u64, &mut record);
+        pos += framed;
+        let seq_ok = expect.map_or(true, |e| e == seq);
+        expect = Some(expect.map_or(seq, |e| e) + 1);
+        if frame_crc(seq, &[&record]) != crc || !seq_ok {
+            out.skipped += 1;
+            let why = if seq_ok {
+                "checksum mismatch"
+            } else {
+                "sequence out of order"
+            };
+            out.problem(format!(
+                "{name}: record {seq} at position {}: {why}; skipped",
+                pos - framed
+            ));
+            continue;
+        }
+        match decode_record(&record, h.thread) {
+            Some(r) => out.records.push(r),
+            None => {
+                out.skipped += 1;
+                out.problem(format!("{name}: record {seq}: malformed header; skipped"));
+            }
+        }
+    }
+}
+
+/// A checked record; deferred records (call-site addresses of a dead
+/// process) are refused.
+fn decode_record(record: &[u8], thread: u32) -> Option<RecoveredRecord> {
+    let h: &[u8; HEADER_LEN] = record.get(..HEADER_LEN)?.try_into().ok()?;
+    let header = Header::decode(h).ok()?;
+    if header.len as usize != record.len() || header.kind == RecordKind::Deferred {
+        return None;
+    }
+    // Targets and messages are UTF-8 when a producer writes them; the
+    // formatters rely on it.
+    let (target, payload) = record[HEADER_LEN..].split_at(header.target_len as usize);
+    let payload = match header.located {
+        true => {
+            let ((file, _line), rest) = crate::record::split_location(payload)?;
+            std::str::from_utf8(file).ok()?;
+            rest
+        }
+        false => payload,
+    };
+    let msg = match header.kind {
+        RecordKind::Text | RecordKind::Raw => payload,
+        _ => crate::field::split_payload(payload)?.0,
+    };
+    if std::str::from_utf8(target).is_err() || std::str::from_utf8(msg).is_err() {
+        return None;
+    }
+    Some(RecoveredRecord {
+        thread,
+        header,
+        body: record[HEADER_LEN..].to_vec(),
+    })
+}
+
+/// Copies `out.len()` bytes from ring position `pos` (`data` is the whole
+/// data area; `out.len() <= data.len()`).
+fn copy_wrapped(data: &[u8], pos: u64, out: &mut [u8]) {
+    let off = (pos % data.len() as u64) as usize;
+    let first = out.len().min(data.len() - off);
+    out[..first].copy_from_slice(&data[off..off + first]);
+    let n = out.len() - first;
+    out[first..].copy_from_slice(&data[..n]);
+}
+
+/// Parses `ring-<generation>-<index>`.
+pub(crate) fn ring_name(name: &str) -> Option<(u64, u64)> {
+    let (g, i) = name.strip_prefix(RING_PREFIX)?.split_once('-')?;
+    Some((g.parse().ok()?, i.parse().ok()?))
+}
+
+/// Reads what `dir` holds (nothing when it holds no state or ring file).
+pub(crate) fn read_dir(dir: &Path) -> Recovered {
+    let mut out = Recovered::default();
+    let state_path = dir.join(STATE_FILE);
+    let state = match std::fs::read(&state_path) {
+        Ok(b) => {
+            out.old_files.push(state_path.clone());
+            match parse_state(&b) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    out.problem(format!(
+                        "state file {} unusable ({e}): positions taken from the ring files, no sink file cut",
+                        state_path.display()
+                    ));
+                    None
+                }
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            out.problem(format!("cannot read {}: {e}", state_path.display()));
+            None
+        }
+    };
+    if let Some(s) = &state {
+        out.pid = Some(s.pid);
+        out.generation = s.generation;
+        out.files = s.files.clone();
+        out.clock = Some(s.clock);
+    }
+    for (path, name) in ring_files(dir, &mut out) {
+        read_ring_file(&path, &name, state.as_ref(), &mut out);
+    }
+    out
+}
+
+/// The ring files in `dir`, oldest first; unparsable names are reported.
+fn ring_files(dir: &Path, out: &mut Recovered) -> Vec<(PathBuf, String)> {
+    let mut rings = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            out.problem(format!("cannot list {}: {e}", dir.display()));
+            return Vec::new();
+        }
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.starts_with(RING_PREFIX) {
+            continue;
+        }
+        out.old_files.push(e.path());
+        match ring_name(&name) {
+            Some(key) => rings.push((key, e.path(), name)),
+            None => out.problem(format!("{name}: not a ring file name; ignored")),
+        }
+    }
+    rings.sort_by_key(|r| r.0);
+    rings.into_iter().map(|(_, p, n)| (p, n)).collect()
+}
+
+/// Reads one ring file into `out`.
+fn read_ring_file(path: &Path, name: &str, state: Option<&StateImage>, out: &mut Recovered) {
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if len > MAX_RING_FILE {
+        out.skipped += 1;
+        out.problem(format!(
+            "{name}: {len} bytes, larger than any ring; skipped"
+        ));
+        return;
+    }
+    let b = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            out.skipped += 1;
+            out.problem(format!("{name}: cannot read: {e}"));
+            return;
+        }
+    };
+    let h = match parse_ring_header(&b) {
+        Ok(h) => h,
+        Err(e) => {
+            out.skipped += 1;
+            out.problem(format!("{name}: {e}; skipped"));
+            return;
+        }
+    };
+    if state.is_some_and(|s| s.generation != h.generation) {
+        // Left from a generation already recovered (its successor died
+        // before removing it): nothing in it is pending.
+        return;
+    }
+    match start_pos(&h, state.map(|s| s.committed)) {
+        Ok(from) => read_ring(&b, &h, from, name, out),
+        Err(e) => {
+            out.skipped += 1;
+            out.problem(format!("{name}: {e}; skipped"));
+        }
+    }
+}

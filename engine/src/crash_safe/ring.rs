@@ -1,0 +1,302 @@
+//! A producer's ring in a shared file mapping: the staging area whose
+//! records outlive the process.
+//!
+//! The producer frames each record (length, crc32c, sequence; see
+//! `layout`), copies it in place and publishes the end position with one
+//! Release store into the mapping. The writer reads frames from its own
+//! read position; the space is given back to the producer only when the
+//! writer has *committed* that position (every record before it completed
+//! in the sinks; see `keeper`), so what the file holds between the
+//! committed and the write position is exactly what a crash would lose
+//! without it. No allocation, no lock, no syscall on the producer's path.
+
+use super::layout::{self, FRAME_PREFIX, H_WRITE, RING_HEADER_LEN};
+use crate::record::Split;
+use crate::shared::{Padded, RingShared};
+use memmap2::MmapRaw;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Set in the child of a `fork`: the child shares the parent's ring
+/// files (`MAP_SHARED`), so its producers must never write them; their
+/// records are counted dropped (in normal mode a forked child's records
+/// are never written either: it has no writer thread).
+static FORKED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_fork_child() {
+    FORKED.store(true, Ordering::Relaxed);
+}
+
+/// Marks forked children (once per process) and keeps the mapping out of
+/// them (`MADV_DONTFORK`), so no child can touch a ring file.
+pub(crate) fn guard_fork(map: &MmapRaw) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // SAFETY: registers a handler that only stores to an atomic, which is
+    // async-signal-safe as a fork child handler must be.
+    ONCE.call_once(|| unsafe {
+        libc::pthread_atfork(None, None, Some(on_fork_child));
+    });
+    // SAFETY: advice on our own mapping; it changes no byte.
+    unsafe { libc::madvise(map.as_mut_ptr().cast(), map.len(), libc::MADV_DONTFORK) };
+}
+
+/// One mapped ring file, shared by its producer, the writer's reader and
+/// the writer's keeper.
+pub(crate) struct RingFile {
+    map: MmapRaw,
+    pub path: PathBuf,
+    /// Data bytes (a multiple of 8, at least one largest frame).
+    pub capacity: usize,
+    /// Committed read position: the producer may overwrite bytes before
+    /// it. Stored (Release) by the keeper after a commit; only grows.
+    pub free_pos: Padded<AtomicU64>,
+    /// The writer's read position (written by the reader, read by the
+    /// keeper; both on the writer thread, so Relaxed).
+    pub read_pos: AtomicU64,
+    pub producer_alive: AtomicBool,
+    /// Woken by the keeper when it frees space.
+    pub shared: Arc<RingShared>,
+}
+
+// SAFETY: the mapping is plain shared memory; the producer writes only
+// bytes the keeper has released (`free_pos`, Acquire), the reader reads
+// only bytes published by the write position (Acquire); every other field
+// is atomic or immutable.
+unsafe impl Send for RingFile {}
+// SAFETY: as above.
+unsafe impl Sync for RingFile {}
+
+impl RingFile {
+    /// Wraps a mapping whose header `create` has written.
+    pub(crate) fn new(
+        map: MmapRaw,
+        path: PathBuf,
+        capacity: usize,
+        shared: Arc<RingShared>,
+    ) -> RingFile {
+        debug_assert!(map.len() == RING_HEADER_LEN + capacity && capacity % 8 == 0);
+        RingFile {
+            map,
+            path,
+            capacity,
+            free_pos: Padded(AtomicU64::new(0)),
+            read_pos: AtomicU64::new(0),
+            producer_alive: AtomicBool::new(true),
+            shared,
+        }
+    }
+
+    /// The `u64` at header offset `at` as an atomic.
+    pub(crate) fn header_u64(&self, at: usize) -> &AtomicU64 {
+        assert!(at % 8 == 0 && at + 8 <= RING_HEADER_LEN);
+        // SAFETY: in bounds (checked), 8-aligned (the mapping is
+        // page-aligned), and the mapping lives as long as `self`; every
+        // access to these header words is atomic.
+        unsafe { &*(self.map.as_mut_ptr().add(at) as *const AtomicU64) }
+    }
+
+    /// The published write position (Acquire: pairs with the producer's
+    /// Release store after it copied the frame's bytes).
+    pub(crate) fn write_pos(&self) -> u64 {
+        self.header_u64(H_WRITE).load(Ordering::Acquire)
+    }
+
+    fn data(&self) -> *mut u8 {
+        // SAFETY: the data area starts right after the header, inside the mapping.
+        unsafe { self.map.as_mut_ptr().add(RING_HEADER_LEN) }
+    }
+}
+
+/// The producer's end of a mapped ring.
+pub(crate) struct MappedProducer {
+    ring: Arc<RingFile>,
+    /// Next write position (only this producer writes it).
+    write: u64,
+    /// A recent `free_pos` (reloaded when the ring looks full).
+    free: u64,
+    /// `write % capacity`, kept without a division.
+    off: usize,
+    /// Sequence number of the next frame.
+    seq: u64,
+}
+
+impl MappedProducer {
+    pub(crate) fn new(ring: Arc<RingFile>) -> MappedProducer {
+        MappedProducer {
+            ring,
+            write: 0,
+            free: 0,
+            off: 0,
+            seq: 0,
+        }
+    }
+
+    /// The longest record (header, target, payload) one frame can hold.
+    pub(crate) fn max_record_len(&self) -> usize {
+        self.ring.capacity - FRAME_PREFIX - (layout::FRAME_ALIGN - 1)
+    }
+
+    /// Whether a record of `len` bytes fits now (reloads the free position).
+    pub(crate) fn has_room(&self, len: usize) -> bool {
+        // Acquire: pairs with the keeper's Release store of `free_pos`.
+        let free = self.ring.free_pos.load(Ordering::Acquire);
+        self.write + layout::framed_len(len) as u64 - free <= self.ring.capacity as u64
+    }
+
+    /// Whether the writer's end is gone (the logger shut down), or this
+    /// is a forked child, which has no writer and must not write the ring.
+    pub(crate) fn is_abandoned(&self) -> bool {
+        Arc::strong_count(&self.ring) == 1 || FORKED.load(Ordering::Relaxed)
+    }
+
+    /// Appends `parts` as one framed record; `false` (nothing written)
+    /// when the ring lacks room.
+    #[inline]
+    pub(crate) fn try_push<const N: usize>(&mut self, parts: &[&[u8]; N]) -> bool {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let framed = layout::framed_len(len);
+        let cap = self.ring.capacity as u64;
+        if FORKED.load(Ordering::Relaxed) {
+            return false;
+        }
+        if self.write + framed as u64 - self.free > cap {
+            // Acquire: pairs with the keeper's Release store of `free_pos`,
+            // so the writer's reads of the released bytes happened before
+            // we overwrite them.
+            self.free = self.ring.free_pos.load(Ordering::Acquire);
+            if self.write + framed as u64 - self.free > cap {
+                return false;
+            }
+        }
+        // 1. The frame, its crc left zero, then the crc over the bytes in
+        //    place (seq and record: one or two contiguous runs).
+        let start = self.off;
+        let prefix = layout::frame_prefix(len, 0, self.seq);
+        let mut at = self.copy_to(start, &prefix);
+        for p in parts {
+            at = self.copy_to(at, p);
+        }
+        let pad = framed - FRAME_PREFIX - len;
+        let end = self.copy_to(at, &[0u8; layout::FRAME_ALIGN][..pad]);
+        let crc = self.crc_of(self.wrap(start + 8), 8 + len);
+        self.copy_to(self.wrap(start + 4), &crc.to_le_bytes());
+        self.off = end;
+        self.write += framed as u64;
+        self.seq += 1;
+        // 2. Release: pairs with the reader's (and a recovering process's)
+        //    Acquire load; the frame's bytes are published before the position.
+        self.ring
+            .header_u64(H_WRITE)
+            .store(self.write, Ordering::Release);
+        true
+    }
+
+    /// `off` brought back into the data area (`off < 2 * capacity`).
+    #[inline]
+    fn wrap(&self, off: usize) -> usize {
+        if off >= self.ring.capacity {
+            off - self.ring.capacity
+        } else {
+            off
+        }
+    }
+
+    /// Copies `src` (at most the capacity) to data offset `off`, wrapping
+    /// at the end; returns the offset after it.
+    #[inline]
+    fn copy_to(&mut self, off: usize, src: &[u8]) -> usize {
+        let cap = self.ring.capacity;
+        debug_assert!(off < cap && src.len() <= cap);
+        let first = src.len().min(cap - off);
+        let data = self.ring.data();
+        // SAFETY: `off + first <= cap` and `src.len() - first <= cap`, so
+        // both copies stay inside the data area; the bytes lie between the
+        // write position and `free_pos + capacity`, which no one else
+        // touches until the write position is published.
+        unsafe {
+            std::ptr::copy_nonoverlapping(src.as_ptr(), data.add(off), first);
+            std::ptr::copy_nonoverlapping(src.as_ptr().add(first), data, src.len() - first);
+        }
+        self.wrap(off + src.len())
+    }
+
+    /// The crc32c of `len` bytes (at most the capacity) from data offset
+    /// `off`, wrapping at the end.
+    #[inline]
+    fn crc_of(&self, off: usize, len: usize) -> u32 {
+        let cap = self.ring.capacity;
+        let first = len.min(cap - off);
+        let data = self.ring.data();
+        // SAFETY: both runs lie inside the data area (as in `copy_to`) in
+        // the unpublished region this producer alone writes, just written.
+        let (a, b) = unsafe {
+            (
+                std::slice::from_raw_parts(data.add(off), first),
+                std::slice::from_raw_parts(data, len - first),
+            )
+        };
+        crc32c::crc32c_append(crc32c::crc32c(a), b)
+    }
+}
+
+impl Drop for MappedProducer {
+    fn drop(&mut self) {
+        // Release: pairs with the reader's Acquire in `is_abandoned`, so
+        // every frame published before is seen by then.
+        self.ring.producer_alive.store(false, Ordering::Release);
+    }
+}
+
+/// The writer's end of a mapped ring.
+pub(crate) struct MappedReader {
+    ring: Arc<RingFile>,
+    /// Bytes before it were read (handed to the sinks); `free_pos <= read <= write`.
+    read: u64,
+}
+
+impl MappedReader {
+    pub(crate) fn new(ring: Arc<RingFile>) -> MappedReader {
+        MappedReader { ring, read: 0 }
+    }
+
+    /// Bytes readable now.
+    pub(crate) fn available(&self) -> usize {
+        (self.ring.write_pos() - self.read) as usize
+    }
+
+    /// Whether the producer is gone; its frames are then all visible.
+    pub(crate) fn is_abandoned(&self) -> bool {
+        // Acquire: pairs with the producer's Release in its `drop`.
+        !self.ring.producer_alive.load(Ordering::Acquire)
+    }
+
+    /// Hands every readable byte (whole frames) to `f`, which returns how
+    /// many it used; the read position moves past them (the space is
+    /// released later, by the keeper). Returns that count.
+    pub(crate) fn read_with(&mut self, f: impl FnOnce(Split<'_>) -> usize) -> usize {
+        let n = self.available();
+        if n == 0 {
+            return 0;
+        }
+        let cap = self.ring.capacity;
+        let off = (self.read % cap as u64) as usize;
+        let first = n.min(cap - off);
+        let data = self.ring.data();
+        // SAFETY: `[off, off + first)` and `[0, n - first)` lie inside the
+        // data area and hold published frames (Acquire in `available`)
+        // that the producer does not overwrite before the keeper releases
+        // them, which happens after this borrow ends.
+        let split = unsafe {
+            Split {
+                first: std::slice::from_raw_parts(data.add(off), first),
+                second: std::slice::from_raw_parts(data, n - first),
+            }
+        };
+        let used = f(split);
+        debug_assert!(used <= n);
+        self.read += used as u64;
+        self.ring.read_pos.store(self.read, Ordering::Relaxed);
+        used
+    }
+}

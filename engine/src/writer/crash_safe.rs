@@ -1,0 +1,163 @@
+//! The writer's hooks for crash-safe mode (see `crate::crash_safe`):
+//! writing what a dead owner left before anything else, committing after
+//! every record read has completed, cleaning up at shutdown.
+
+use super::Writer;
+use crate::clock::Converter;
+use crate::crash_safe::keeper::Keeper;
+use crate::crash_safe::recover::{ClockAnchor, FileMark, Recovered};
+use crate::crash_safe::CrashStart;
+use crate::error::BuildError;
+use crate::format::{Parts, Record};
+use crate::level::Level;
+use crate::record::RecordKind;
+use crate::stats::WriterCounters;
+use std::fs::OpenOptions;
+use std::os::unix::fs::MetadataExt;
+
+/// Target of the record that reports a recovery.
+pub(crate) const RECOVERY_TARGET: &str = "uringlog::crash_safe";
+
+impl Writer {
+    /// Writes what the directory held (cutting sink files back to their
+    /// committed length first), then starts this process's generation.
+    pub(super) fn start_crash_safe(&mut self, start: CrashStart) -> Result<(), BuildError> {
+        let CrashStart { dir, recovered } = start;
+        let cuts = cut_files(&recovered.files);
+        if !recovered.is_empty() || !cuts.is_empty() {
+            self.write_recovered(&recovered, &cuts);
+        }
+        let keeper = Keeper::begin(dir.clone(), &recovered.old_files).map_err(|e| {
+            BuildError::CrashSafe {
+                dir: dir.dir.clone(),
+                reason: format!("cannot start its state file: {e}"),
+            }
+        })?;
+        self.keeper = Some(keeper);
+        Ok(())
+    }
+
+    /// The recovery record, then every recovered record, written and
+    /// waited for. Both count in `enqueued` and `written`.
+    fn write_recovered(&mut self, r: &Recovered, cuts: &[String]) {
+        let anchor = match r.clock {
+            Some(ClockAnchor::Tsc {
+                tick,
+                ns,
+                ns_per_tick,
+            }) => Some((tick, ns, ns_per_tick)),
+            _ => None,
+        };
+        let clock = Converter::from_anchor(anchor);
+        let msg = &mut self.bufs.message;
+        let good = (r.records.iter())
+            .filter(|x| Record::decode(&x.header, &x.body, 0, 0, msg).is_some())
+            .count();
+        let skipped = r.skipped + (r.records.len() - good) as u64;
+        let from = match r.pid {
+            Some(pid) => format!("process {pid} (generation {})", r.generation),
+            None => "a process whose state file was unusable".to_owned(),
+        };
+        let mut text = format!(
+            "crash-safe recovery: {good} records recovered from {from}, {skipped} torn or corrupt records skipped"
+        );
+        for c in cuts {
+            text.push_str("; ");
+            text.push_str(c);
+        }
+        let now = self.shared.clock.now_unix_nanos();
+        let (kind, level) = (RecordKind::Text, Level::Warn);
+        let target = RECOVERY_TARGET.as_bytes();
+        let mut scratch = Vec::new();
+        if let Some(rec) =
+            Record::from_parts(
+                Parts {
+                    kind,
+                    level,
+                    unix_nanos: now,
+                    thread: 0,
+                    target,
+                    call_site: None,
+                },
+                text.as_bytes(),
+                &mut scratch,
+            )
+        {
+            self.sinks.push(&rec);
+        }
+        for x in &r.records {
+            let nanos = clock.unix_nanos(x.header.clock);
+            if let Some(rec) =
+                Record::decode(&x.header, &x.body, nanos, x.thread, &mut self.bufs.message)
+            {
+                self.sinks.push(&rec);
+                if self.sinks.is_full(self.batch_size) {
+                    self.sinks.submit_all(self.io.as_mut(), &self.shared);
+                }
+            }
+        }
+        let k = &self.shared.misc.enqueued;
+        WriterCounters::add(k, 1 + good as u64);
+        self.sinks.count_unrouted(&self.shared);
+        self.sinks.submit_all(self.io.as_mut(), &self.shared);
+        self.sinks.wait_all(self.io.as_mut(), &self.shared);
+        for p in &r.problems {
+            self.shared
+                .report_notice(format!("crash-safe recovery: {p}"));
+        }
+        if r.more_problems > 0 {
+            let n = r.more_problems;
+            self.shared
+                .report_notice(format!("crash-safe recovery: {n} more problems"));
+        }
+    }
+
+    /// Commits when every record read completed (nothing gathered,
+    /// nothing in flight or unsettled).
+    pub(super) fn crash_commit(&mut self) {
+        let Some(k) = self.keeper.as_mut() else {
+            return;
+        };
+        if self.sinks.pending_records() == 0 && self.sinks.outstanding() == 0 {
+            k.commit(self.sinks.files(), &self.clock);
+        }
+    }
+
+    /// At the end of shutdown: the directory is left without pending data.
+    pub(super) fn crash_finish(&mut self) {
+        if let Some(mut k) = self.keeper.take() {
+            k.finish();
+        }
+    }
+}
+
+/// Cuts each sink file still longer than its committed length back to it
+/// (a batch was in flight at the crash; its records are written again).
+/// Returns what was cut, for the recovery record.
+fn cut_files(marks: &[FileMark]) -> Vec<String> {
+    let mut cuts = Vec::new();
+    for m in marks {
+        let Ok(f) = OpenOptions::new().write(true).open(&m.path) else {
+            continue;
+        };
+        let Ok(meta) = f.metadata() else { continue };
+        if meta.dev() != m.dev || meta.ino() != m.ino || meta.len() <= m.len {
+            continue;
+        }
+        let what = match f.set_len(m.len) {
+            Ok(()) => format!(
+                "{} cut from {} to {} bytes (a batch in flight at the crash, written again)",
+                m.path.display(),
+                meta.len(),
+                m.len
+            ),
+            Err(e) => format!(
+                "{} could not be cut to {} bytes: {e}",
+                m.path.display(),
+                m.len
+            ),
+        };
+        cuts.push(what);
+    }
+    cuts
+}

@@ -1,0 +1,302 @@
+//! Crash-safe mode: a child process (this test binary, re-executed) logs
+//! numbered records from two threads and reports on stderr the last
+//! sequence whose call returned; it dies by `SIGKILL` (at seeded random
+//! points), `abort()` or a segfault. A logger built on the same directory
+//! then writes what was committed but not written: the file holds every
+//! record up to the last reported one, each exactly once, in order per
+//! thread, with the recovery record in front of the recovered ones.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use uringlog::{Logger, Policy};
+use uringlog_sinks::FileSink;
+use uringlog_tests::{field, read_lines};
+
+const CHILD: &str = "URINGLOG_CRASH_CHILD";
+const THREADS: u64 = 2;
+/// Records per thread the child logs at most.
+const MAX_RECORDS: u64 = 200_000;
+
+/// How the child dies.
+#[derive(Clone, Copy, Debug)]
+enum Death {
+    /// The parent kills it after this many reports.
+    Kill(u64),
+    /// It aborts after thread 0 logged this many records.
+    Abort(u64),
+    /// It faults after thread 0 logged this many records.
+    Segfault(u64),
+}
+
+/// The child: logs until it dies. Never returns.
+fn child(spec: &str) -> ! {
+    let mut it = spec.split(',');
+    let (dir, log, death, n) = (
+        it.next().unwrap(),
+        it.next().unwrap(),
+        it.next().unwrap(),
+        it.next().unwrap().parse::<u64>().unwrap(),
+    );
+    let (logger, guard) = Logger::builder()
+        .sink(FileSink::new(log).unwrap())
+        .crash_safe(dir)
+        .ring_capacity(64 * 1024)
+        .batch_size(64)
+        .build()
+        .unwrap();
+    let handles: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let logger = logger.clone();
+            let death = death.to_owned();
+            std::thread::spawn(move || {
+                for i in 0..MAX_RECORDS {
+                    uringlog::info!(logger, "crash test t={} seq={} pad=................", t, i);
+                    eprintln!("SEQ {t} {i}");
+                    if t == 0 && i + 1 == n {
+                        match death.as_str() {
+                            "abort" => std::process::abort(),
+                            "segfault" => segfault(),
+                            _ => {}
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        let _ = h.join();
+    }
+    drop(guard);
+    // Logged everything without dying: the parent reports it.
+    std::process::exit(3);
+}
+
+/// A real memory fault: a store to a page mapped without access.
+fn segfault() -> ! {
+    // SAFETY: maps one fresh page with no access rights.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            4096,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    assert_ne!(p, libc::MAP_FAILED);
+    // SAFETY: the page is mapped (so the pointer is valid and aligned);
+    // the store faults with SIGSEGV, whose default action ends the process.
+    unsafe { std::ptr::write_volatile(p.cast::<u8>(), 1) };
+    unreachable!("the store above faults");
+}
+
+/// Runs the child in `test` until it dies; returns the last sequence per
+/// thread whose call returned, and the child's pid.
+fn run_child(test: &str, dir: &Path, log: &Path, death: Death) -> (HashMap<u64, u64>, u32) {
+    let (name, n) = match death {
+        Death::Kill(_) => ("kill", 0),
+        Death::Abort(n) => ("abort", n),
+        Death::Segfault(n) => ("segfault", n),
+    };
+    let spec = format!("{},{},{name},{n}", dir.display(), log.display());
+    let mut c = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env(CHILD, spec)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = c.id();
+    let mut last: HashMap<u64, u64> = HashMap::new();
+    let mut reports = 0u64;
+    for line in BufReader::new(c.stderr.take().unwrap()).lines() {
+        let Ok(line) = line else { break };
+        let mut w = line.split(' ');
+        if w.next() != Some("SEQ") {
+            continue;
+        }
+        let t: u64 = w.next().unwrap().parse().unwrap();
+        let s: u64 = w.next().unwrap().parse().unwrap();
+        last.insert(t, s);
+        reports += 1;
+        if let Death::Kill(k) = death {
+            if reports == k {
+                // SAFETY: kill on the pid of our own child, not yet reaped.
+                unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+                break;
+            }
+        }
+    }
+    let status = c.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    let want = match death {
+        Death::Kill(_) => libc::SIGKILL,
+        Death::Abort(_) => libc::SIGABRT,
+        Death::Segfault(_) => libc::SIGSEGV,
+    };
+    assert_eq!(status.signal(), Some(want), "child ended with {status:?}");
+    (last, pid)
+}
+
+/// Recovers with a new logger and checks the file (see the module docs).
+fn recover_and_check(dir: &Path, log: &Path, last: &HashMap<u64, u64>, pid: u32) {
+    let (logger, guard) = Logger::builder()
+        .sink(FileSink::new(log).unwrap())
+        .crash_safe(dir)
+        .build()
+        .unwrap();
+    uringlog::info!(logger, "after recovery");
+    let stats = guard.shutdown(Duration::from_secs(30)).unwrap();
+    assert_eq!(stats.written + stats.dropped, stats.enqueued);
+    assert_eq!(stats.dropped, 0);
+    let lines = read_lines(log);
+    let marks: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].contains("crash-safe recovery:"))
+        .collect();
+    assert_eq!(marks.len(), 1, "one recovery record: {marks:?}");
+    let mark = &lines[marks[0]];
+    eprintln!("{mark}");
+    assert!(mark.contains(&format!("from process {pid} ")), "{mark}");
+    assert!(
+        mark.contains(", 0 torn or corrupt records skipped; "),
+        "{mark}"
+    );
+    let cut = format!("{} cut from ", log.display());
+    assert!(mark.contains(&cut), "{mark}");
+    assert!(!lines.iter().any(|l| l.contains("IN FLIGHT")));
+    let recovered = lines.len() - marks[0] - 2; // less the mark and "after recovery"
+    assert!(
+        mark.contains(&format!(": {recovered} records recovered")),
+        "{mark} with {recovered} lines after it"
+    );
+    assert!(lines.last().unwrap().contains("after recovery"));
+    let mut seqs: HashMap<u64, Vec<u64>> = HashMap::new();
+    for l in &lines[..lines.len() - 1] {
+        if let (Some(t), Some(s)) = (field(l, " t="), field(l, "seq=")) {
+            seqs.entry(t).or_default().push(s);
+        }
+    }
+    for (t, &l) in last {
+        let got = seqs.remove(t).unwrap_or_default();
+        // Exactly 0, 1, 2, …: every record once, in order, none missing.
+        let expect: Vec<u64> = (0..got.len() as u64).collect();
+        assert!(got == expect, "thread {t}: not 0..{} in order", got.len());
+        assert!(
+            got.len() as u64 > l,
+            "thread {t}: {} records, {l} returned",
+            got.len()
+        );
+    }
+    let left: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n != "lock")
+        .collect();
+    assert!(
+        left.is_empty(),
+        "a normal shutdown leaves no pending data: {left:?}"
+    );
+}
+
+/// Runs the child (or, in the child, logs until death) and checks.
+fn scenario(test: &str, death: Death) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
+    let (last, pid) = run_child(test, &dir, &log, death);
+    // A batch in flight at the crash: bytes past the committed length.
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    std::io::Write::write_all(&mut f, b"IN FLIGHT t=0 seq=0\nIN FLIGHT").unwrap();
+    recover_and_check(&dir, &log, &last, pid);
+}
+
+/// In the child process: logs until it dies.
+fn child_if_asked() {
+    if let Ok(spec) = std::env::var(CHILD) {
+        child(&spec);
+    }
+}
+
+/// A small deterministic generator for the kill points.
+fn kill_points(seed: u64, n: usize) -> Vec<u64> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            1 + x % 60_000
+        })
+        .collect()
+}
+
+#[test]
+fn sigkill_at_seeded_random_points() {
+    child_if_asked();
+    for seed in [1u64, 2, 3, 4] {
+        let k = kill_points(seed, 1)[0];
+        eprintln!("seed {seed}: SIGKILL after {k} reports");
+        scenario("sigkill_at_seeded_random_points", Death::Kill(k));
+    }
+}
+
+#[test]
+fn abort_keeps_every_returned_record() {
+    child_if_asked();
+    scenario("abort_keeps_every_returned_record", Death::Abort(25_000));
+}
+
+#[test]
+fn segfault_keeps_every_returned_record() {
+    child_if_asked();
+    scenario(
+        "segfault_keeps_every_returned_record",
+        Death::Segfault(40_000),
+    );
+}
+
+#[test]
+fn a_second_process_gets_the_holders_pid() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cs");
+    let (_logger, guard) = Logger::builder()
+        .sink(FileSink::new(tmp.path().join("a.log")).unwrap())
+        .crash_safe(&dir)
+        .build()
+        .unwrap();
+    // A second open of the lock file conflicts like another process would.
+    let e = Logger::builder()
+        .sink(FileSink::new(tmp.path().join("b.log")).unwrap())
+        .crash_safe(&dir)
+        .build()
+        .unwrap_err();
+    let me = std::process::id();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "crash-safe directory {}: in use by process {me}, which is running",
+            dir.display()
+        )
+    );
+    guard.shutdown(Duration::from_secs(30)).unwrap();
+    let e = Logger::builder()
+        .sink(FileSink::new(tmp.path().join("c.log")).unwrap())
+        .crash_safe(&dir)
+        .policy(Policy::DropOldest)
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "crash_safe with Policy::DropOldest is not supported: the overwriting ring does not live in a file; use Block or DropNewest"
+    );
+    // After shutdown the directory is free again.
+    let (_l, g) = Logger::builder()
+        .sink(FileSink::new(tmp.path().join("d.log")).unwrap())
+        .crash_safe(&dir)
+        .build()
+        .unwrap();
+    drop(g);
+}

@@ -14,11 +14,13 @@
 //! and the raw clock read). Divide the collected instructions by `N`.
 //!
 //! With `--separate-threads=yes` the writer thread's profile (file `-02`)
-//! holds its cost for `2 N` records of the same path (warm-up included).
+//! holds its cost for `2 N` records of the same path (warm-up included);
+//! `--toggle-collect='*drain_pass*'` keeps only the per-record work. A third
+//! argument `json` formats JSON lines instead of text.
 
 use std::hint::black_box;
 use std::time::Duration;
-use uringlog::{Formatting, Level, Logger, Policy};
+use uringlog::{Format, Formatting, Level, Logger, Policy};
 use uringlog_bench::null_sink::NullSink;
 use uringlog_bench::workload::{args, log_line, PATH_LATENCY, TARGET};
 
@@ -65,6 +67,10 @@ fn main() {
     let mut a = std::env::args().skip(1);
     let what = a.next().unwrap_or_else(|| "deferred".to_owned());
     let n: u64 = a.next().and_then(|s| s.parse().ok()).unwrap_or(20_000);
+    let format = match a.next().as_deref() {
+        Some("json") => Format::json(),
+        _ => Format::text(),
+    };
     let (sink, _) = NullSink::new();
     let formatting = match what.as_str() {
         "caller" => Formatting::Caller,
@@ -74,6 +80,7 @@ fn main() {
         .sink(sink)
         .policy(Policy::Block)
         .formatting(formatting)
+        .format(format)
         .ring_capacity(64 << 20)
         .build()
         .expect("logger");

@@ -161,7 +161,11 @@ fn accounting_check(d: &ReportData) -> Check {
 }
 
 fn block_backpressure_check(d: &ReportData) -> Check {
-    let test = "BLOCK with a ~100-record ring: nothing dropped, every line in the file";
+    let test = format!(
+        "BLOCK with a ~{}-record ring: nothing dropped, every line in the file",
+        crate::backpressure::RING_RECORDS
+    );
+    let test = test.as_str();
     match d.backpressure.iter().find(|m| m.key == PolicyName::Block) {
         Some(Measured { result: Ok(r), .. }) => Check::new(
             test,

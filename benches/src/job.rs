@@ -11,10 +11,11 @@ use crate::latency::{self, LatencyJob, LatencyResult};
 use crate::measure::peak_rss_kib;
 use crate::network::{self, NetworkJob, NetworkResult};
 use crate::peers::{self, PeerJob, PeerResult};
+use crate::threads::{self, ThreadsJob, ThreadsResult};
 use crate::throughput::{self, ThroughputJob, ThroughputResult};
 use serde::{Deserialize, Serialize};
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -39,6 +40,8 @@ pub enum Job {
     Peer(PeerJob),
     /// See [`network::run`].
     Network(NetworkJob),
+    /// See [`threads::run`].
+    Threads(ThreadsJob),
     /// Nothing: the memory of a process that does not log.
     Idle,
 }
@@ -58,6 +61,8 @@ pub enum Output {
     Peer(PeerResult),
     /// From [`Job::Network`].
     Network(NetworkResult),
+    /// From [`Job::Threads`].
+    Threads(ThreadsResult),
     /// From [`Job::Idle`]: peak RSS, KiB.
     Idle(u64),
 }
@@ -75,6 +80,7 @@ pub fn execute(job: &Job) -> Outcome {
         Job::Backpressure(j) => backpressure::run(j).map(Output::Backpressure),
         Job::Peer(j) => peers::run(j).map(Output::Peer),
         Job::Network(j) => network::run(j).map(Output::Network),
+        Job::Threads(j) => threads::run(j).map(Output::Threads),
         Job::Idle => Ok(Output::Idle(peak_rss_kib())),
     }
 }
@@ -99,7 +105,8 @@ pub fn child_main(json: &str) -> i32 {
 }
 
 /// Runs `job` in a child process of this executable and returns its outcome.
-/// A child that fails, crashes, times out or prints no outcome gives `Err`.
+/// A child that fails, crashes, times out or prints no outcome gives `Err`,
+/// even when it printed a result line before it failed.
 pub fn run_in_child(job: &Job) -> Outcome {
     let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
     let json = serde_json::to_string(job).map_err(|e| e.to_string())?;
@@ -128,14 +135,35 @@ pub fn run_in_child(job: &Job) -> Outcome {
     };
     let out = out.join().unwrap_or_default();
     let err = err.join().unwrap_or_default();
-    let last = out.lines().rev().find(|l| l.trim_start().starts_with('{'));
+    outcome_of(status, &out, &err)
+}
+
+/// A child's outcome from its exit status and output: the result line
+/// (the last stdout line that starts with `{`) counts only when the child
+/// also exited successfully; otherwise the status and the end of stderr.
+pub fn outcome_of(status: ExitStatus, stdout: &str, stderr: &str) -> Outcome {
+    let tail = || {
+        let t: Vec<&str> = stderr.lines().rev().take(3).collect();
+        t.into_iter().rev().collect::<Vec<_>>().join(" / ")
+    };
+    if !status.success() {
+        let after = match stdout.lines().any(|l| l.trim_start().starts_with('{')) {
+            true => " after printing its result",
+            false => "",
+        };
+        return Err(format!("child exited with {status}{after}: {}", tail()));
+    }
+    let last = stdout
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('{'));
     match last.map(serde_json::from_str::<Outcome>) {
         Some(Ok(outcome)) => outcome,
         Some(Err(e)) => Err(format!("unreadable child output: {e}")),
-        None => {
-            let tail: Vec<&str> = err.lines().rev().take(3).collect();
-            Err(format!("child exited with {status}: {}", tail.join(" / ")))
-        }
+        None => Err(format!(
+            "child exited with {status} and printed no result: {}",
+            tail()
+        )),
     }
 }
 
@@ -147,4 +175,29 @@ fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> thread::JoinHandle<String
         }
         String::from_utf8_lossy(&buf).into_owned()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+
+    const LINE: &str = r#"{"Ok":{"Idle":2048}}"#;
+
+    #[test]
+    fn a_result_counts_only_with_a_successful_exit() {
+        let ok = ExitStatus::from_raw(0);
+        assert_eq!(outcome_of(ok, LINE, ""), Ok(Output::Idle(2048)));
+        let failed = ExitStatus::from_raw(3 << 8); // exit code 3
+        assert_eq!(
+            outcome_of(failed, &format!("progress\n{LINE}\n"), "a\nb\nc\nd\n"),
+            Err("child exited with exit status: 3 after printing its result: b / c / d".to_owned())
+        );
+        let killed = ExitStatus::from_raw(libc::SIGSEGV);
+        let e = outcome_of(killed, LINE, "").unwrap_err();
+        assert!(e.starts_with("child exited with signal: 11"), "{e}");
+        assert!(outcome_of(ok, "no result", "why")
+            .unwrap_err()
+            .ends_with("printed no result: why"));
+    }
 }

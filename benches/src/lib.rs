@@ -30,6 +30,7 @@ pub mod suite;
 pub mod sweep;
 pub mod sysinfo;
 pub mod targets;
+pub mod threads;
 pub mod throughput;
 pub mod verify;
 pub mod workload;

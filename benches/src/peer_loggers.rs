@@ -1,13 +1,17 @@
 //! The loggers of the peer comparison, each behind the [`Peer`] trait and
 //! used the way its documentation shows, plus uringlog itself.
+//!
+//! Every logger gets the same message and, where its API has one, the same
+//! target ([`TARGET`]): `target:` for `tracing` and the `log` facade, the
+//! logger's name for spdlog-rs. slog has no per-record target (its
+//! `FullFormat` prints none).
 
 use crate::config::{EngineConfig, Route};
-use std::fmt::Write as _;
+use crate::workload::TARGET;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::sync::{mpsc, Mutex, OnceLock};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Calls the logging macro `$m` (with leading arguments `$pre`, such as
 /// the logger) with the workload's format string and arguments, so every
@@ -102,7 +106,7 @@ impl<const LOSSY: bool> Peer for TracingPeer<LOSSY> {
 
     #[inline]
     fn log(&self, id: u64, user: &str, path: &str, status: u32) {
-        request!(tracing::info(), id, user, path, status);
+        request!(tracing::info(target: TARGET,), id, user, path, status);
     }
 
     fn finish(self) -> Result<(), String> {
@@ -150,7 +154,7 @@ impl<const LAYER: bool> Peer for TracingUringlogPeer<LAYER> {
 
     #[inline]
     fn log(&self, id: u64, user: &str, path: &str, status: u32) {
-        request!(tracing::info(), id, user, path, status);
+        request!(tracing::info(target: TARGET,), id, user, path, status);
     }
 
     fn finish(self) -> Result<(), String> {
@@ -231,6 +235,7 @@ impl SpdlogPeer {
             .build_arc()
             .map_err(e)?;
         let logger = spdlog::Logger::builder()
+            .name(TARGET)
             .sink(sink)
             .build_arc()
             .map_err(e)?;
@@ -301,7 +306,7 @@ impl Peer for FacadePeer {
 
     #[inline]
     fn log(&self, id: u64, user: &str, path: &str, status: u32) {
-        request!(log::info(), id, user, path, status);
+        request!(log::info(target: TARGET,), id, user, path, status);
     }
 
     fn finish(self) -> Result<(), String> {
@@ -310,8 +315,9 @@ impl Peer for FacadePeer {
     }
 }
 
-/// Baseline: the caller formats the line (timestamp, level, message) into a
-/// `String`, then appends it under a `Mutex<BufWriter<File>>`.
+/// Baseline: the caller formats the line (timestamp, level, target,
+/// message) into a `String`, then appends it under a
+/// `Mutex<BufWriter<File>>` (the same code as section 1's baseline row).
 pub struct BaselinePeer {
     out: Mutex<BufWriter<File>>,
 }
@@ -330,24 +336,8 @@ impl Peer for BaselinePeer {
     const PER_INSTANCE: bool = true;
 
     #[inline]
-    fn log(&self, id: u64, user: &str, path: &str, status: u32) {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        let mut line = String::with_capacity(128);
-        let _ = writeln!(
-            line,
-            "{}.{:06} INFO request id={} user={} path={} status={}",
-            now.as_secs(),
-            now.subsec_micros(),
-            id,
-            user,
-            path,
-            status
-        );
-        if let Ok(mut w) = self.out.lock() {
-            let _ = w.write_all(line.as_bytes());
-        }
+    fn log(&self, id: u64, _user: &str, path: &str, _status: u32) {
+        crate::throughput::baseline_line(&self.out, id, path);
     }
 
     fn finish(self) -> Result<(), String> {
@@ -384,7 +374,7 @@ impl Peer for UringlogPeer {
 
     #[inline]
     fn log(&self, id: u64, user: &str, path: &str, status: u32) {
-        request!(uringlog::info(self.logger, target: crate::workload::TARGET,), id, user, path, status);
+        request!(uringlog::info(self.logger, target: TARGET,), id, user, path, status);
     }
 
     fn finish(self) -> Result<(), String> {
@@ -454,7 +444,7 @@ impl Peer for UringlogPreformattedPeer {
     fn log(&self, id: u64, user: &str, path: &str, status: u32) {
         self.0.logger.log(
             uringlog::Level::Info,
-            crate::workload::TARGET,
+            TARGET,
             format_args!("request id={id} user={user} path={path} status={status}"),
         );
     }

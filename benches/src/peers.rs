@@ -54,6 +54,36 @@ pub const PEERS: &[&str] = &[
     "mutex-bufwriter",
 ];
 
+/// Whether `name` cannot lose a record by its configuration (its queue
+/// blocks when full, or there is none), and why: decided by how it is set
+/// up, not by whether it happened to drop in this run.
+pub fn lossless_by_config(name: &str) -> (bool, &'static str) {
+    match name {
+        "tracing-appender-lossy" => (false, "NonBlocking lossy: drops when its channel is full"),
+        "ftlog" => (false, "default channel: discards when full"),
+        "ftlog-block" => (true, "bounded(100 000, block)"),
+        "fast_log" => (true, "chan_len(Some(100 000)): blocks when full"),
+        "tracing-appender-lossless" => (true, "NonBlocking lossy(false): blocks when full"),
+        "slog-async" | "spdlog-rs" => (true, "OverflowStrategy/Policy::Block"),
+        "mutex-bufwriter" => (true, "no queue: the caller writes"),
+        "uringlog-sync" => (true, "no queue: the caller writes"),
+        _ if name.contains(URINGLOG) => (true, "Policy::Block"),
+        _ => (false, "unknown"),
+    }
+}
+
+/// Write system calls of this process so far (`syscw` of `/proc/self/io`).
+pub fn write_syscalls() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("syscw:"))
+                .and_then(|v| v.trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 /// The row the ratio column compares every logger with: uringlog with the
 /// engine's defaults.
 pub const URINGLOG: &str = "uringlog";
@@ -105,9 +135,18 @@ pub struct PeerResult {
     pub timing_overhead_ns: u64,
     /// Peak RSS of the process, KiB.
     pub peak_rss_kib: u64,
+    /// Write system calls of the process during the throughput phase
+    /// (`syscw` of `/proc/self/io`; io_uring writes are no system calls).
+    #[serde(default)]
+    pub write_syscalls: u64,
 }
 
 impl PeerResult {
+    /// Megabytes (10^6 bytes) of lines per second, end to end.
+    pub fn mb_per_sec(&self) -> f64 {
+        self.lines_per_sec * self.bytes_per_line / 1e6
+    }
+
     /// Lines logged but not in the file.
     pub fn lines_lost(&self) -> u64 {
         self.lines_expected.saturating_sub(self.lines_found)
@@ -167,9 +206,11 @@ fn drive<P: Peer>(
     // 2. Throughput, end to end, then every line counted.
     warm_for(dir, count)?;
     let p = open(&file_for("throughput"))?;
+    let syscw = write_syscalls();
     let start = Instant::now();
     log_phase(p, 0..count, PATH_THROUGHPUT)?;
     let elapsed_s = start.elapsed().as_secs_f64();
+    let write_syscalls = write_syscalls().saturating_sub(syscw);
     let files = files_in(dir).map_err(|e| format!("listing {}: {e}", dir.display()))?;
     let check = check_files(&files, &LineMatcher::new(PATH_THROUGHPUT), count, 1)
         .map_err(|e| e.to_string())?;
@@ -191,6 +232,7 @@ fn drive<P: Peer>(
         max_ns: lat.last().copied().unwrap_or(0),
         timing_overhead_ns: overhead,
         peak_rss_kib: peak_rss_kib(),
+        write_syscalls,
     })
 }
 

@@ -8,6 +8,7 @@ use crate::job::Job;
 use crate::latency::LatencyJob;
 use crate::network::NetworkJob;
 use crate::peers::{PeerJob, PEERS};
+use crate::threads::{ThreadCase, ThreadsJob, CASES};
 use crate::throughput::ThroughputJob;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -39,6 +40,9 @@ pub struct Sizes {
     pub backpressure_calls: u64,
     /// Whether the peers run.
     pub peers: bool,
+    /// Threads alive at once in the memory-per-thread runs (and churned).
+    #[serde(default)]
+    pub memory_threads: usize,
     /// Records per network-sink throughput measurement (section 10).
     #[serde(default)]
     pub network_records: u64,
@@ -63,6 +67,7 @@ impl Sizes {
             batch_sizes: batch_sizes(),
             backpressure_calls: 1_000,
             peers,
+            memory_threads: if quick { 50 } else { 1_000 },
             network_records: if quick { 5_000 } else { 200_000 },
             network_rounds: if quick { 1 } else { 5 },
         }
@@ -77,8 +82,16 @@ fn batch_sizes() -> Vec<usize> {
     v
 }
 
-/// The routes of the throughput and latency comparisons, in table order.
-pub const ROUTES: [Route; 3] = [Route::AsyncIoUring, Route::AsyncPwrite, Route::Sync];
+/// The routes of the throughput comparison, in table order: the engine's
+/// async backends, its sync mode, and the fair synchronous baseline.
+pub const ROUTES: [Route; 4] = [
+    Route::AsyncIoUring,
+    Route::AsyncPwrite,
+    Route::Sync,
+    Route::MutexBufWriter,
+];
+/// The routes of the latency comparison (the engine's only).
+pub const LATENCY_ROUTES: [Route; 3] = [Route::AsyncIoUring, Route::AsyncPwrite, Route::Sync];
 /// The policies of the backpressure comparison, in table order.
 pub const POLICIES: [PolicyName; 3] = [
     PolicyName::Block,
@@ -108,6 +121,8 @@ pub struct Plan {
     pub delivery: Vec<(DeliveryKey, Job)>,
     /// Section 3: a process that does not log.
     pub idle: Job,
+    /// Section 3: memory per thread, by policy.
+    pub threads: Vec<(ThreadCase, Job)>,
     /// Section 4.
     pub batch: Vec<(usize, Job)>,
     /// Section 5.
@@ -147,11 +162,23 @@ impl Plan {
                 }
             }
         }
-        let latency = ROUTES
+        let latency = LATENCY_ROUTES
             .iter()
             .map(|&route| (route, latency(sizes, route, sub("latency"), keep)))
             .collect();
         let delivery = delivery_jobs(&sizes.delivery, &mut sub, keep);
+        let threads = CASES
+            .iter()
+            .map(|&case| {
+                let job = Job::Threads(ThreadsJob {
+                    case,
+                    threads: sizes.memory_threads,
+                    dir: sub("threads"),
+                    keep,
+                });
+                (case, job)
+            })
+            .collect();
         let batch = sizes
             .batch_sizes
             .iter()
@@ -189,6 +216,7 @@ impl Plan {
             latency,
             delivery,
             idle: Job::Idle,
+            threads,
             batch,
             backpressure,
             peers,
@@ -203,6 +231,7 @@ impl Plan {
             + p.latency.len()
             + p.delivery.len()
             + 1
+            + p.threads.len()
             + p.batch.len()
             + p.backpressure.len()
             + p.peers.len()

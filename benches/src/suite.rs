@@ -11,6 +11,7 @@ use crate::network::NetworkResult;
 use crate::peers::PeerResult;
 use crate::plan::{Plan, Sizes, ThroughputKey};
 use crate::sysinfo::SystemInfo;
+use crate::threads::{ThreadCase, ThreadsResult};
 use crate::throughput::ThroughputResult;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -47,6 +48,9 @@ pub struct ReportData {
     pub delivery: Vec<Measured<DeliveryKey, DeliveryResult>>,
     /// Section 3: peak RSS of a process that does not log, KiB.
     pub idle_rss_kib: Result<u64, String>,
+    /// Section 3: memory per thread, by policy.
+    #[serde(default)]
+    pub threads: Vec<Measured<ThreadCase, ThreadsResult>>,
     /// Section 4: by batch size.
     pub batch: Vec<Measured<usize, ThroughputResult>>,
     /// Section 5.
@@ -87,6 +91,7 @@ pub fn run(plan: &Plan, sizes: &Sizes, dir: &Path, command: String) -> ReportDat
             k.route, k.count, k.threads
         )
     });
+    let threads = p.all(&plan.threads, |c| format!("memory per thread, {c}"));
     let batch = p.all(&plan.batch, |b| format!("batch size {b}"));
     let backpressure = p.all(&plan.backpressure, |pol| format!("backpressure {pol}"));
     let peers = p.all(&plan.peers, |n| format!("peer {n}"));
@@ -101,6 +106,7 @@ pub fn run(plan: &Plan, sizes: &Sizes, dir: &Path, command: String) -> ReportDat
         latency,
         delivery,
         idle_rss_kib,
+        threads,
         batch,
         backpressure,
         peers,
@@ -200,6 +206,11 @@ output_kind!(NetworkResult, Network, |r| {
     let (tcp, raw) = (median(&r.rates.tcp), median(&r.rates.raw_blast));
     format!("tcp {:.0} k/s vs raw {:.0} k/s", tcp / 1e3, raw / 1e3)
 });
+output_kind!(ThreadsResult, Threads, |r| format!(
+    "{:.0} KiB per thread, churn {:.0} µs per thread",
+    r.kib_per_thread(),
+    r.churn_ns_per_thread / 1e3
+));
 output_kind!(u64, Idle, |kib| format!(
     "peak RSS {:.1} MiB",
     *kib as f64 / 1024.0

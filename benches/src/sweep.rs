@@ -62,6 +62,7 @@ pub fn route_name(r: Route) -> &'static str {
         Route::AsyncIoUring => "io_uring",
         Route::AsyncPwrite => "pwrite",
         Route::Sync => "sync",
+        Route::MutexBufWriter => "mutex-bufwriter",
     }
 }
 

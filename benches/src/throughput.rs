@@ -1,15 +1,19 @@
 //! Throughput: `count` calls from `threads` producers, timed from the first
 //! call until shutdown has written everything, then the file is read back.
 
-use crate::config::EngineConfig;
+use crate::config::{EngineConfig, Route};
 use crate::measure::{median, peak_rss_kib, warm_page_cache, WARM_BYTES_PER_LINE};
 use crate::verify::{check_file, FileCheck};
-use crate::workload::{log_line, LineMatcher, PATH_THROUGHPUT};
+use crate::workload::{args, log_line, LineMatcher, PATH_THROUGHPUT, TARGET};
 use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
+use std::time::{SystemTime, UNIX_EPOCH};
 use uringlog::{Logger, Stats};
 
 /// How long shutdown may take before the run counts it as failed.
@@ -89,6 +93,19 @@ pub struct Rep {
     pub counts: Counts,
     /// The file read back.
     pub file: FileCheck,
+    /// `Logger::io_backend()` after shutdown (what `Auto` ended up with).
+    #[serde(default)]
+    pub backend: String,
+}
+
+/// `(min, max)` of `v`; `(0, 0)` when empty.
+pub fn min_max(v: impl IntoIterator<Item = f64>) -> (f64, f64) {
+    v.into_iter()
+        .fold(None, |acc: Option<(f64, f64)>, x| match acc {
+            None => Some((x, x)),
+            Some((lo, hi)) => Some((lo.min(x), hi.max(x))),
+        })
+        .unwrap_or((0.0, 0.0))
 }
 
 /// The repetitions of a job and what the process cost.
@@ -100,7 +117,7 @@ pub struct ThroughputResult {
     pub threads: usize,
     /// Timed repetitions.
     pub reps: Vec<Rep>,
-    /// `Logger::io_backend()` of the first repetition.
+    /// `Logger::io_backend()` after the first timed repetition.
     pub backend: String,
     /// Peak RSS of the process, KiB.
     pub peak_rss_kib: u64,
@@ -127,6 +144,21 @@ impl ThroughputResult {
         let found = self.reps.iter().map(|r| r.file.found).min().unwrap_or(0);
         rate(found, self.end_to_end_s())
     }
+
+    /// Lowest and highest end-to-end seconds over the repetitions.
+    pub fn end_to_end_range(&self) -> (f64, f64) {
+        min_max(self.reps.iter().map(|r| r.end_to_end_s))
+    }
+
+    /// Lowest and highest "calls returned" seconds over the repetitions.
+    pub fn calls_range(&self) -> (f64, f64) {
+        min_max(self.reps.iter().map(|r| r.calls_s))
+    }
+
+    /// Lowest and highest lines/s over the repetitions (each its own).
+    pub fn rate_range(&self) -> (f64, f64) {
+        min_max(self.reps.iter().map(|r| rate(r.file.found, r.end_to_end_s)))
+    }
 }
 
 /// `n / secs`, 0 for an empty interval.
@@ -150,12 +182,16 @@ pub fn run(job: &ThroughputJob) -> Result<ThroughputResult, String> {
         let bytes = job.count * WARM_BYTES_PER_LINE;
         warm_page_cache(&job.dir, bytes).map_err(|e| format!("warming the page cache: {e}"))?;
         let file = job.dir.join("warmup.log");
-        one_rep(job, &file, &mut out.backend)?;
+        one_rep(job, &file)?;
         remove(&file, false)?;
     }
     for i in 0..job.reps.max(1) {
         let file = job.dir.join(format!("rep{i}.log"));
-        out.reps.push(one_rep(job, &file, &mut out.backend)?);
+        let rep = one_rep(job, &file)?;
+        if out.reps.is_empty() {
+            out.backend = rep.backend.clone();
+        }
+        out.reps.push(rep);
         remove(&file, job.keep)?;
     }
     out.peak_rss_kib = peak_rss_kib();
@@ -171,50 +207,39 @@ pub fn remove(file: &Path, keep: bool) -> Result<(), String> {
     std::fs::remove_file(file).map_err(|e| format!("removing {}: {e}", file.display()))
 }
 
-fn one_rep(job: &ThroughputJob, file: &Path, backend: &mut String) -> Result<Rep, String> {
-    let (timed, stats, used) = timed_rep(&job.cfg, job.count, job.threads, file)?;
-    if backend.is_empty() {
-        *backend = used;
-    }
+fn one_rep(job: &ThroughputJob, file: &Path) -> Result<Rep, String> {
+    let (timed, counts, backend) = timed_rep(&job.cfg, job.count, job.threads, file)?;
     let matcher = LineMatcher::new(PATH_THROUGHPUT);
     let n = job.threads.max(1) as u64;
     let checked = check_file(file, &matcher, job.count, n).map_err(|e| e.to_string())?;
     Ok(Rep {
-        counts: stats.into(),
+        counts,
         file: checked,
+        backend,
         ..timed
     })
 }
 
 /// Builds a logger on `file`, logs `count` calls from `threads` producers
 /// and shuts it down: the timings (counters and file left empty), the final
-/// counters and the backend used. For benchmarks as well as the report.
+/// counters and the backend used (after shutdown: what `Auto` decided).
+/// For benchmarks as well as the report. [`Route::MutexBufWriter`] runs the
+/// baseline instead of the engine.
 pub fn timed_rep(
     cfg: &EngineConfig,
     count: u64,
     threads: usize,
     file: &Path,
-) -> Result<(Rep, Stats, String), String> {
-    let (logger, guard) = cfg.build(file)?;
-    let backend = logger.io_backend().to_string();
-    let n = threads.max(1);
-    let barrier = Arc::new(Barrier::new(n));
-    let others: Vec<_> = (1..n)
-        .map(|t| {
-            let (l, b) = (logger.clone(), barrier.clone());
-            thread::spawn(move || {
-                b.wait();
-                log_share(&l, t, n, count);
-            })
-        })
-        .collect();
-    barrier.wait();
-    let start = Instant::now();
-    log_share(&logger, 0, n, count);
-    for h in others {
-        h.join()
-            .map_err(|_| "a producer thread panicked".to_owned())?;
+) -> Result<(Rep, Counts, String), String> {
+    if cfg.route == Route::MutexBufWriter {
+        return baseline_rep(count, threads, file);
     }
+    let (logger, guard) = cfg.build(file)?;
+    let n = threads.max(1);
+    let start = run_producers(n, |t| {
+        let l = logger.clone();
+        move || log_share(&l, t, n, count)
+    })?;
     let calls_s = start.elapsed().as_secs_f64();
     let before_shutdown = Instant::now();
     let shut = guard.shutdown(SHUTDOWN_TIMEOUT);
@@ -226,7 +251,88 @@ pub fn timed_rep(
         ..Rep::default()
     };
     let stats = shut.unwrap_or_else(|_| logger.stats());
-    Ok((rep, stats, backend))
+    Ok((rep, stats.into(), logger.io_backend().to_string()))
+}
+
+/// Runs `make(t)` for producers `t` in `0..n` (the calling thread is
+/// producer 0), started together; returns when they started.
+fn run_producers<F: FnOnce() + Send + 'static>(
+    n: usize,
+    make: impl Fn(usize) -> F,
+) -> Result<Instant, String> {
+    let barrier = Arc::new(Barrier::new(n));
+    let others: Vec<_> = (1..n)
+        .map(|t| {
+            let (f, b) = (make(t), barrier.clone());
+            thread::spawn(move || {
+                b.wait();
+                f();
+            })
+        })
+        .collect();
+    let mine = make(0);
+    barrier.wait();
+    let start = Instant::now();
+    mine();
+    for h in others {
+        h.join()
+            .map_err(|_| "a producer thread panicked".to_owned())?;
+    }
+    Ok(start)
+}
+
+/// The fair synchronous baseline: each producer formats the line (time,
+/// level, target, message) and appends it under one `Mutex<BufWriter>`;
+/// "shutdown" is the final flush.
+fn baseline_rep(count: u64, threads: usize, file: &Path) -> Result<(Rep, Counts, String), String> {
+    let f = std::fs::File::create(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let out = Arc::new(Mutex::new(BufWriter::new(f)));
+    let n = threads.max(1);
+    let start = run_producers(n, |t| {
+        let out = out.clone();
+        move || {
+            let mut id = t as u64;
+            while id < count {
+                baseline_line(&out, id, PATH_THROUGHPUT);
+                id += n as u64;
+            }
+        }
+    })?;
+    let calls_s = start.elapsed().as_secs_f64();
+    let before_shutdown = Instant::now();
+    let flushed = out.lock().map_err(|e| e.to_string())?.flush();
+    let rep = Rep {
+        calls_s,
+        end_to_end_s: start.elapsed().as_secs_f64(),
+        shutdown_s: before_shutdown.elapsed().as_secs_f64(),
+        shutdown_error: flushed.as_ref().err().map(|e| e.to_string()),
+        ..Rep::default()
+    };
+    let counts = Counts {
+        enqueued: count,
+        written: if flushed.is_ok() { count } else { 0 },
+        dropped: if flushed.is_ok() { 0 } else { count },
+        ..Counts::default()
+    };
+    Ok((rep, counts, "caller writes through BufWriter".to_owned()))
+}
+
+/// Formats workload line `id` in the caller and appends it under the lock.
+pub fn baseline_line(out: &Mutex<BufWriter<std::fs::File>>, id: u64, path: &str) {
+    let (user, status) = args(id);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let mut line = String::with_capacity(128);
+    let _ = writeln!(
+        line,
+        "{}.{:06} INFO {TARGET}: request id={id} user={user} path={path} status={status}",
+        now.as_secs(),
+        now.subsec_micros(),
+    );
+    if let Ok(mut w) = out.lock() {
+        let _ = w.write_all(line.as_bytes());
+    }
 }
 
 /// Producer `t` of `n` logs ids `t, t + n, …` below `count`.

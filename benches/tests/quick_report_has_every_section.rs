@@ -78,6 +78,17 @@ fn quick_report_has_every_section() {
     assert_eq!(patterns.len(), 5, "{delivery}");
     assert!(!delivery.contains("never seen"), "{delivery}");
     assert!(section(&report, SECTIONS[8]).contains("Not run in this report"));
+    let memory = section(&report, SECTIONS[2]);
+    let per_thread = memory
+        .split("### Memory per thread")
+        .nth(1)
+        .expect("memory per thread in section 3");
+    assert_eq!(rows(per_thread).len(), 5, "{per_thread}");
+    assert!(!per_thread.contains("not run"), "{per_thread}");
+    let throughput = section(&report, SECTIONS[0]);
+    assert!(throughput.contains("| Mutex<BufWriter> (caller formats) |"));
+    assert!(throughput.contains("### `Backend::Auto` against this comparison"));
+    assert!(!report.contains("DESIGN.md"));
     assert!(dir.path().join("bench-results/latency.png").exists());
     assert!(dir.path().join("bench-results/results.json").exists());
     assert_eq!(

@@ -44,6 +44,8 @@ const _: () = assert!(MIN_RING_CAPACITY > crate::record::HEADER_LEN * 4);
 const _: () = assert!(MIN_BATCH_BYTES <= MAX_BATCH_BYTES && MIN_RING_CAPACITY <= MAX_RING_CAPACITY);
 /// Largest `io_depth` accepted (batches in flight with io_uring).
 pub const MAX_IO_DEPTH: usize = MAX_DEPTH;
+/// Default `io_depth` (batches in flight with io_uring).
+pub const DEFAULT_IO_DEPTH: usize = DEFAULT_DEPTH;
 /// Smallest `sync_interval_bytes` accepted.
 pub const MIN_SYNC_INTERVAL_BYTES: u64 = 64 * 1024;
 /// Largest `sync_interval_ms` accepted (one hour).
@@ -567,7 +569,7 @@ impl Builder {
         };
         let logger = Logger::from_shared(shared.clone(), sync_writer.clone());
         let Some(sinks) = sinks else {
-            let _ = shared.backend.set(IoBackendInfo {
+            shared.backend.set(IoBackendInfo {
                 kind: BackendKind::Pwrite,
                 reason: "sync mode: the caller writes each record with pwrite".to_owned(),
             });

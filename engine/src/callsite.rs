@@ -34,6 +34,9 @@ pub struct CallSite {
     pub(crate) slots: &'static [Slot],
     /// Total bytes of `pieces`.
     pub(crate) pieces_len: usize,
+    /// No piece holds a byte any message escaping changes: every byte is
+    /// printable ASCII other than `"` and `\\` (see `plain_text`).
+    pub(crate) pieces_plain: bool,
     /// The logger's filter decision for `target`, cached (see `filter`).
     pub(crate) filter: crate::filter::CallsiteCache,
 }
@@ -53,14 +56,17 @@ impl CallSite {
     ) -> CallSite {
         assert!(pieces.len() == slots.len() + 1);
         let mut pieces_len = 0;
+        let mut pieces_plain = true;
         let mut i = 0;
         while i < pieces.len() {
             pieces_len += pieces[i].len();
+            pieces_plain &= plain_text(pieces[i].as_bytes());
             i += 1;
         }
         CallSite {
             filter: crate::filter::CallsiteCache::new(),
             pieces_len,
+            pieces_plain,
             level,
             target,
             file,
@@ -70,6 +76,21 @@ impl CallSite {
             slots,
         }
     }
+}
+
+/// Whether every byte of `s` is printable ASCII other than `"` and `\\`:
+/// bytes that no message dialect escapes (text with or without quotes,
+/// JSON), so the writer copies such pieces as they are.
+const fn plain_text(s: &[u8]) -> bool {
+    let mut i = 0;
+    while i < s.len() {
+        let b = s[i];
+        if b < 0x20 || b > 0x7e || b == b'"' || b == b'\\' {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// One placeholder of a call site's format string.

@@ -59,18 +59,6 @@ impl Level {
         }
     }
 
-    /// The level's name padded to five columns, as the text format prints it.
-    pub(crate) const fn padded(self) -> &'static [u8; 5] {
-        match self {
-            Level::Trace => b"TRACE",
-            Level::Debug => b"DEBUG",
-            Level::Info => b"INFO ",
-            Level::Warn => b"WARN ",
-            Level::Error => b"ERROR",
-            Level::Off => b"OFF  ",
-        }
-    }
-
     /// Decodes the byte a record header stores (never `Off`); `None` for
     /// anything else.
     pub(crate) const fn from_u8(v: u8) -> Option<Level> {
@@ -180,13 +168,5 @@ mod tests {
         assert_eq!("Warn".parse::<Level>(), Ok(Level::Warn));
         assert!("warning".parse::<Level>().is_err());
         assert!("".parse::<Level>().is_err());
-    }
-
-    #[test]
-    fn padded_names_are_five_columns_and_match_names() {
-        for l in Level::ALL {
-            let p = std::str::from_utf8(l.padded()).unwrap();
-            assert_eq!(p.trim_end(), l.as_str());
-        }
     }
 }

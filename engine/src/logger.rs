@@ -503,9 +503,12 @@ impl Logger {
         self.shared.stats()
     }
 
-    /// The I/O backend in use and why it was chosen.
+    /// The I/O backend in use and why it was chosen. With `Backend::Auto`
+    /// this is [`BackendKind::Measuring`](crate::BackendKind::Measuring)
+    /// until the first batches have compared the two backends, then the
+    /// one chosen, with the figures it was chosen on.
     pub fn io_backend(&self) -> IoBackendInfo {
-        self.shared.backend.get().cloned().unwrap_or(IoBackendInfo {
+        self.shared.backend.get().unwrap_or(IoBackendInfo {
             kind: crate::io::BackendKind::Pwrite,
             reason: "not started".to_owned(),
         })

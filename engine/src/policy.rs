@@ -73,6 +73,10 @@ pub enum Formatting {
 /// A ring's pages are mapped by the kernel on first write; a record that
 /// touches a new page waits for that (a minor fault, a few microseconds
 /// on a virtual machine), once per page during the ring's first lap.
+///
+/// This applies to the lossless ring of `Policy::Block` and
+/// `Policy::DropNewest`. The `Policy::DropOldest` ring is always mapped
+/// lazily, whatever this says: a new ring writes none of its memory.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Prefault {
@@ -97,10 +101,12 @@ pub enum Prefault {
 #[non_exhaustive]
 pub enum Backend {
     /// Probe io_uring once on the writer thread, then choose: io_uring for
-    /// `Durability::Data`, for `O_DIRECT` sinks with batches of 256 KiB or
-    /// more, and for buffered files on 3 or more usable CPUs; pwrite
-    /// otherwise (measured faster on 2 CPUs) or when io_uring is unavailable.
-    /// [`crate::Logger::io_backend`] says which and why.
+    /// `Durability::Data` (its `fdatasync` does not block the writer);
+    /// otherwise by measurement on this machine: the first batches
+    /// alternate between pwrite and io_uring (a few MiB each, or 2 s) and
+    /// the one that costs the writer thread less time per byte stays
+    /// (pwrite on a tie). pwrite when io_uring is unavailable.
+    /// [`crate::Logger::io_backend`] says which and why, with the figures.
     #[default]
     Auto,
     /// io_uring: up to `io_depth` batches in flight, `fdatasync` in the

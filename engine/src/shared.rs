@@ -3,7 +3,7 @@
 use crate::clock::Clock;
 use crate::filter::directive::Directives;
 use crate::filter::{CallsiteCache, FilterState};
-use crate::io::IoBackendInfo;
+use crate::io::BackendSlot;
 use crate::level::Level;
 use crate::policy::{Formatting, Mode, Policy, Prefault};
 use crate::ring::RingReader;
@@ -253,7 +253,8 @@ pub(crate) struct Shared {
     /// Calls that could not reach a ring (re-entrant logging, thread exit).
     pub misc: ProducerCounters,
     pub flush: FlushState,
-    pub backend: OnceLock<IoBackendInfo>,
+    /// The backend in use, published by the writer.
+    pub backend: Arc<BackendSlot>,
     /// The writer has finished (after shutdown or a crash).
     pub writer_done: AtomicBool,
     pub recent_errors: Mutex<RecentErrors>,
@@ -300,7 +301,7 @@ impl Shared {
             counters: Padded::default(),
             misc: ProducerCounters::default(),
             flush: FlushState::new(barrier),
-            backend: OnceLock::new(),
+            backend: Arc::default(),
             writer_done: AtomicBool::new(false),
             recent_errors: Mutex::new(RecentErrors::default()),
             shutdown_deadline: Mutex::new(None),

@@ -166,7 +166,8 @@ impl SyncWriter {
             target: r.target.as_bytes(),
             call_site: r.call_site,
         };
-        let Some(rec) = Record::from_parts(parts, r.payload, &mut d.message) else {
+        let rendering = d.sinks.rendering();
+        let Some(rec) = Record::from_parts(parts, r.payload, &mut d.message, rendering) else {
             bump(&counters.dropped);
             return;
         };
@@ -175,7 +176,10 @@ impl SyncWriter {
             // as far as the sink's flush timeout, then goes on.
             d.sinks.wait_for_room(shared);
         }
-        d.sinks.push(&rec);
+        if !d.sinks.push(&rec) {
+            bump(&counters.dropped);
+            return;
+        }
         d.sinks.count_unrouted(shared);
         d.sinks.submit_all(&mut d.io, shared);
     }

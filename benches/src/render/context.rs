@@ -2,7 +2,7 @@
 //! service when its benchmark was run.
 
 use super::{cell, Charts};
-use crate::peers::{BURSTS, BURST_LEN, BURST_PAUSE, URINGLOG, WARMUP_LINES};
+use crate::peers::{lossless_by_config, BURSTS, BURST_LEN, BURST_PAUSE, URINGLOG, WARMUP_LINES};
 use crate::suite::ReportData;
 use crate::targets::{auto_route, thousands};
 use std::fmt::Write as _;
@@ -10,12 +10,8 @@ use std::fmt::Write as _;
 /// Section 8.
 pub fn system(s: &mut String, d: &ReportData, charts: &Charts) {
     let y = &d.system;
-    let backends: Vec<String> = d
-        .batch
-        .iter()
-        .filter_map(|m| m.result.as_ref().ok().map(|r| r.backend.clone()))
-        .take(1)
-        .collect();
+    let auto = crate::targets::auto_decisions(d);
+    let decided = auto.iter().filter(|b| !b.starts_with("auto")).count();
     let _ = writeln!(s, "## 8. System information\n\n```");
     let _ = writeln!(s, "CPU:             {}", y.cpu_model);
     let _ = writeln!(s, "Cores:           {}", y.cores);
@@ -25,8 +21,9 @@ pub fn system(s: &mut String, d: &ReportData, charts: &Charts) {
     let _ = writeln!(s, "io_uring_disabled sysctl: {}", y.io_uring_sysctl);
     let _ = writeln!(
         s,
-        "Backend::Auto:   {} (route used for the targets: {})",
-        backends.first().map_or("not run", String::as_str),
+        "Backend::Auto:   decided in {decided} of {} default runs (section 1 compares); \
+         route used for the summary and targets: {}",
+        auto.len(),
         auto_route(d)
     );
     let _ = writeln!(s, "rustc:           {}", y.rustc);
@@ -56,11 +53,18 @@ pub fn peers(s: &mut String, d: &ReportData) {
     let _ = writeln!(
         s,
         "The same workload through every logger, each in its own child process (peak RSS is \
-         per logger): {} warm-up lines, then {} lines from one thread timed until all are in \
-         the file, every line counted by reading the file back (lossy loggers cannot look \
-         fast), then {BURSTS} bursts of {BURST_LEN} calls {} ms apart, each call timed \
-         (`Instant` overhead included). uringlog runs the same code with the engine's \
-         defaults. \"{URINGLOG} ÷ peer\" is uringlog's lines/s over the peer's.\n",
+         per logger), one run each: {} warm-up lines, then {} lines from one thread timed \
+         until all are in the file, every line counted by reading the file back (lossy \
+         loggers cannot look fast), then {BURSTS} bursts of {BURST_LEN} calls {} ms apart, \
+         each call timed on the caller's side (`Instant` overhead included; these p50 and \
+         p99.9 are this section's own, beside section 2's). Every logger gets the same \
+         message and, where its API has one, the same target. \"Lossless by config\" is \
+         decided by how the logger is set up (a queue that blocks when full, or none), not by \
+         whether it happened to drop here; the summary compares only with those. MB/s counts \
+         the bytes of the lines in the file; write syscalls are the process's `syscw` \
+         (`/proc/self/io`) during the timed lines (io_uring writes are no system calls). \
+         uringlog runs with the engine's defaults. \"{URINGLOG} ÷ peer\" is uringlog's \
+         lines/s over the peer's.\n",
         thousands(WARMUP_LINES),
         thousands(d.sizes.large),
         BURST_PAUSE.as_millis()
@@ -68,16 +72,18 @@ pub fn peers(s: &mut String, d: &ReportData) {
     let base = crate::targets::peer(d, URINGLOG).map(|p| p.lines_per_sec);
     let _ = writeln!(
         s,
-        "| Logger | M lines/s | p50 ns | p99.9 ns | Peak RSS | Lines lost | Bytes/line | {URINGLOG} ÷ peer |"
+        "| Logger | Lossless by config | M lines/s | MB/s | Write syscalls | p50 ns | p99.9 ns | Peak RSS | Lines lost | Bytes/line | {URINGLOG} ÷ peer |"
     );
-    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for m in &d.peers {
+        let (lossless, why) = lossless_by_config(&m.key);
+        let lossless = format!("{}: {why}", if lossless { "yes" } else { "no" });
         let r = match &m.result {
             Ok(r) => r,
             Err(e) => {
                 let _ = writeln!(
                     s,
-                    "| {} | not run: {} | — | — | — | — | — | — |",
+                    "| {} | {lossless} | not run: {} | — | — | — | — | — | — | — | — |",
                     m.key,
                     cell(e)
                 );
@@ -90,9 +96,11 @@ pub fn peers(s: &mut String, d: &ReportData) {
         };
         let _ = writeln!(
             s,
-            "| {} | {:.2} | {} | {} | {:.1} MiB | {} | {:.0} | {ratio} |",
+            "| {} | {lossless} | {:.2} | {:.0} | {} | {} | {} | {:.1} MiB | {} | {:.0} | {ratio} |",
             m.key,
             r.lines_per_sec / 1e6,
+            r.mb_per_sec(),
+            thousands(r.write_syscalls),
             r.p50_ns,
             thousands(r.p999_ns),
             r.peak_rss_kib as f64 / 1024.0,

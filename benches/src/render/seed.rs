@@ -1,33 +1,42 @@
 //! Sections 1–5: the seed report's measurements.
 
-use super::{bytes, cell, duration, mib, nanos, Charts};
+use super::{bytes, cell, duration, mib, nanos, spread, Charts};
 use crate::backpressure::RING_RECORDS;
 use crate::config::{EngineConfig, PolicyName, Route};
-use crate::latency::LatencyResult;
+use crate::latency::{LatencyResult, TRACED_CALLS};
 use crate::plan::ROUTES;
 use crate::suite::ReportData;
 use crate::targets::{thousands, throughput as find};
+use crate::threads::ThreadCase;
 use crate::throughput::ThroughputResult;
 use crate::workload::record_bytes;
 use std::fmt::Write as _;
 
-/// Section 1: async backends vs sync, small and large runs, then threads.
+/// Section 1: async backends vs sync and the baseline, small and large
+/// runs, then threads.
 pub fn throughput(s: &mut String, d: &ReportData) {
     let z = &d.sizes;
     let _ = writeln!(s, "## 1. Throughput comparison\n");
     let _ = writeln!(
         s,
         "Time runs from the first `info!` call until `shutdown` has returned, i.e. every \
-         record is in the file; \"calls returned\" is when the last call came back. \
-         Median of {} (small) / {} (large) repetitions, each with a fresh logger and file, \
-         after one warm-up repetition. Every line is counted by reading the file back.\n",
-        z.reps_small, z.reps_large
+         record is in the file; \"calls returned\" is when the last call came back. Each \
+         cell is the median of the repetitions (n in the heading), each with a fresh logger \
+         and file after one warm-up repetition, with the lowest and highest in brackets. \
+         Every line is counted by reading the file back. The speed-up is against {}, the \
+         fair synchronous baseline; {} is the seed's kind of sync mode.\n",
+        Route::MutexBufWriter,
+        Route::Sync
     );
-    for count in [z.small, z.large] {
-        let _ = writeln!(s, "### {} `info!` calls, one thread\n", thousands(count));
-        let _ = writeln!(s, "| Mode | Backend used | Calls returned | Time | Throughput | Speedup | Lines in file |");
-        let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|");
-        let sync = find(d, Route::Sync, count, 1).map(ThroughputResult::lines_per_sec);
+    for (count, reps) in [(z.small, z.reps_small), (z.large, z.reps_large)] {
+        let _ = writeln!(
+            s,
+            "### {} `info!` calls, one thread (n={reps})\n",
+            thousands(count)
+        );
+        let _ = writeln!(s, "| Mode | Backend used | Calls returned | Time | Throughput | Speedup vs {} | Lines in file |", Route::MutexBufWriter);
+        let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---|");
+        let base = find(d, Route::MutexBufWriter, count, 1).map(ThroughputResult::lines_per_sec);
         for m in d
             .throughput
             .iter()
@@ -45,19 +54,19 @@ pub fn throughput(s: &mut String, d: &ReportData) {
                     continue;
                 }
             };
-            let speedup = match (m.key.route, sync) {
-                (Route::Sync, _) => "1.0x (baseline)".to_owned(),
+            let speedup = match (m.key.route, base) {
+                (Route::MutexBufWriter, _) => "1.0x (baseline)".to_owned(),
                 (_, Some(b)) if b > 0.0 => format!("**{:.1}x**", r.lines_per_sec() / b),
                 _ => "—".to_owned(),
             };
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} logs/s | {speedup} | {} |",
+                "| {} | {} | {} | {} | {} | {speedup} | {} |",
                 m.key.route,
-                cell(&r.backend),
-                duration(r.calls_s()),
-                duration(r.end_to_end_s()),
-                thousands(r.lines_per_sec() as u64),
+                cell(&backends(r)),
+                spread(r.calls_s(), r.calls_range(), duration),
+                spread(r.end_to_end_s(), r.end_to_end_range(), duration),
+                rate(r),
                 lines(r)
             );
         }
@@ -66,23 +75,50 @@ pub fn throughput(s: &mut String, d: &ReportData) {
     threads(s, d);
 }
 
+/// Lines/s with its spread.
+fn rate(r: &ThroughputResult) -> String {
+    spread(r.lines_per_sec(), r.rate_range(), |v| thousands(v as u64)) + " logs/s"
+}
+
+/// The backend of each repetition, once each when they agree.
+fn backends(r: &ThroughputResult) -> String {
+    let mut v: Vec<&str> = r.reps.iter().map(|x| x.backend.as_str()).collect();
+    v.dedup();
+    match v.as_slice() {
+        [] => r.backend.clone(),
+        [one] => (*one).to_owned(),
+        many => many.join(" / "),
+    }
+}
+
 fn lines(r: &ThroughputResult) -> String {
     let found = r.reps.iter().map(|x| x.file.found).min().unwrap_or(0);
-    format!("{} / {}", thousands(found), thousands(r.count))
+    format!(
+        "{} / {} (fewest of {})",
+        thousands(found),
+        thousands(r.count),
+        r.reps.len()
+    )
 }
 
 fn threads(s: &mut String, d: &ReportData) {
     let z = &d.sizes;
+    let counts: Vec<String> = std::iter::once(1)
+        .chain(z.threads.iter().copied())
+        .map(|t| t.to_string())
+        .collect();
     let _ = writeln!(
         s,
-        "### {} calls in all from 1, 2 and 4 producer threads\n",
-        thousands(z.large)
+        "### {} calls in all from {} producer threads (n={})\n",
+        thousands(z.large),
+        and_list(&counts),
+        z.reps_large
     );
     let _ = writeln!(
         s,
         "| Mode | Threads | Time | Throughput | vs 1 thread | Lines in file |"
     );
-    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|");
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---|");
     for route in ROUTES {
         let one = find(d, route, z.large, 1).map(ThroughputResult::lines_per_sec);
         for m in d
@@ -98,11 +134,11 @@ fn threads(s: &mut String, d: &ReportData) {
             let scale = one.map_or("—".to_owned(), |o| {
                 format!("{:.2}x", r.lines_per_sec() / o.max(1e-9))
             });
-            let rate = thousands(r.lines_per_sec() as u64);
-            let e2e = duration(r.end_to_end_s());
+            let e2e = spread(r.end_to_end_s(), r.end_to_end_range(), duration);
             let _ = writeln!(
                 s,
-                "| {route} | {t} | {e2e} | {rate} logs/s | {scale} | {} |",
+                "| {route} | {t} | {e2e} | {} | {scale} | {} |",
+                rate(r),
                 lines(r)
             );
         }
@@ -110,15 +146,28 @@ fn threads(s: &mut String, d: &ReportData) {
     let _ = writeln!(s);
 }
 
+/// `a, b and c`.
+pub fn and_list(v: &[String]) -> String {
+    match v {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
 /// Section 2: caller-side latency at a controlled rate, and the first calls.
 pub fn latency(s: &mut String, d: &ReportData, charts: &Charts) {
     let z = &d.sizes;
     let _ = writeln!(s, "## 2. Latency\n");
+    let _ = writeln!(s, "### Caller-side: time spent in the log call\n");
     let _ = writeln!(
         s,
-        "Each call timed on the caller's side with `Instant::now()`: {} bursts of {} calls, \
-         {} ms pause after each so the writer drains and the ring never fills. A fresh \
-         process per mode. Figures include the timing overhead shown.\n",
+        "What a caller waits for, not when its line reaches the file (delivery, log call to \
+         line in the file, is measured separately and, where this run measured it, shown \
+         after this part). Each call timed on the caller's side with `Instant::now()`: {} \
+         bursts of {} calls, {} ms pause after each so the writer drains and the ring never \
+         fills. One run per mode, a fresh process each: percentiles are over its calls, not \
+         over repetitions. Figures include the timing overhead shown.\n",
         z.bursts,
         thousands(z.burst_len as u64),
         z.pause_us as f64 / 1e3
@@ -177,7 +226,10 @@ pub fn latency(s: &mut String, d: &ReportData, charts: &Charts) {
 }
 
 fn trace(s: &mut String, ran: &[(Route, &LatencyResult)]) {
-    let _ = writeln!(s, "\n### Trace of the first 10 calls\n\n```");
+    let _ = writeln!(
+        s,
+        "\n### Trace of the first {TRACED_CALLS} calls (caller-side)\n\n```"
+    );
     for (route, r) in ran {
         let _ = writeln!(s, "{route}:");
         for (i, ns) in r.first_calls_ns.iter().enumerate() {
@@ -192,29 +244,43 @@ fn trace(s: &mut String, ran: &[(Route, &LatencyResult)]) {
     let _ = writeln!(s, "```");
 }
 
-/// Section 3: peak RSS per process, and the engine's own buffers.
+/// Section 3: peak RSS per process, the engine's own buffers, and memory
+/// per thread by policy.
 pub fn memory(s: &mut String, d: &ReportData) {
     let z = &d.sizes;
+    let cfg = EngineConfig::default_with(Route::AsyncIoUring);
     let _ = writeln!(s, "## 3. Memory\n");
     let _ = writeln!(
         s,
-        "Peak RSS (`getrusage`) of the child process that ran {} calls; \"engine buffers\" \
-         is what the configuration bounds: one ring per producer plus, per sink, the batch \
-         being filled and the one being written ((batch_bytes + 1 KiB) each; sync mode: \
-         no ring, one batch buffer).\n",
-        thousands(z.large)
+        "Peak RSS (`getrusage`) of the child process that ran {} calls (the highest of its \
+         repetitions). \"Engine buffers\" is what the configuration bounds: one ring of {} \
+         per producer, plus batch buffers of {} each (`batch_bytes` + {}): the one being \
+         filled and those in flight — one for pwrite, `io_depth` = {} for io_uring (and for \
+         `Auto` while it measures); sync mode has no ring and one batch buffer. On top, each \
+         producer keeps two scratch buffers that grow only to the largest message formatted \
+         in the caller (the deferred fast path uses none): up to {} per producer.\n",
+        thousands(z.large),
+        bytes(cfg.ring_capacity as u64),
+        bytes((cfg.batch_bytes + crate::config::BATCH_SLACK_BYTES) as u64),
+        bytes(crate::config::BATCH_SLACK_BYTES as u64),
+        crate::config::DEFAULT_IO_DEPTH,
+        bytes(cfg.buffer_bytes(1).scratch_max),
     );
-    let _ = writeln!(s, "| Mode | Threads | Peak RSS (process) | Above an idle process | Engine buffers (configuration) |");
-    let _ = writeln!(s, "|---|---:|---:|---:|---:|");
+    let _ = writeln!(s, "| Mode | Threads | Peak RSS (process) | Above an idle process | Engine buffers (configuration) | + scratch, at most |");
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|");
     let idle = d.idle_rss_kib.as_ref().ok().copied();
     match &d.idle_rss_kib {
         Ok(k) => {
-            let _ = writeln!(s, "| idle process (no logger) | — | {} | — | — |", mib(*k));
+            let _ = writeln!(
+                s,
+                "| idle process (no logger) | — | {} | — | — | — |",
+                mib(*k)
+            );
         }
         Err(e) => {
             let _ = writeln!(
                 s,
-                "| idle process (no logger) | — | not run: {} | — | — |",
+                "| idle process (no logger) | — | not run: {} | — | — | — |",
                 cell(e)
             );
         }
@@ -223,17 +289,77 @@ pub fn memory(s: &mut String, d: &ReportData) {
     for route in ROUTES {
         for t in [1, max_t] {
             let Some(r) = find(d, route, z.large, t) else {
-                let _ = writeln!(s, "| {route} | {t} | not run | — | — |");
+                let _ = writeln!(s, "| {route} | {t} | not run | — | — | — |");
                 continue;
             };
             let above = idle.map_or("—".to_owned(), |i| mib(r.peak_rss_kib.saturating_sub(i)));
-            let buf = bytes(EngineConfig::default_with(route).buffer_bytes(t));
+            let buf = EngineConfig::default_with(route).buffer_bytes(t);
             let _ = writeln!(
                 s,
-                "| {route} | {t} | {} | {above} | {buf} |",
-                mib(r.peak_rss_kib)
+                "| {route} | {t} | {} | {above} | {} | {} |",
+                mib(r.peak_rss_kib),
+                bytes(buf.fixed()),
+                bytes(buf.scratch_max)
             );
         }
+    }
+    let _ = writeln!(s);
+    per_thread(s, d);
+}
+
+/// Memory per thread and per policy, and thread churn.
+fn per_thread(s: &mut String, d: &ReportData) {
+    if d.threads.is_empty() {
+        return;
+    }
+    let n = d.sizes.memory_threads;
+    let ring = bytes(crate::config::DEFAULT_RING_CAPACITY as u64);
+    let _ = writeln!(s, "### Memory per thread, by policy\n");
+    let _ = writeln!(
+        s,
+        "{} threads each log one record and stay alive; resident memory (`/proc/self/statm`) \
+         is read before they start and once the writer holds every ring: the difference over \
+         {} is one thread's cost. Then {} threads, one after another, spawn, log once and \
+         exit (churn). Rings of {ring}, async, engine defaults otherwise. Which memory is \
+         touched when: `Block` and `DropNewest` use the lossless ring, which by default \
+         (`Prefault::Ring`) is mapped in full when the thread registers, so no later call \
+         takes a page fault (each thread that logs costs its whole ring); `Prefault::Lazy` \
+         maps it as records reach it; `DropOldest`'s ring is always mapped as records reach \
+         it. One run per row.\n",
+        thousands(n as u64),
+        thousands(n as u64),
+        thousands(n as u64)
+    );
+    let _ = writeln!(
+        s,
+        "| Case | Resident per thread | Above the control | Churn per thread | Written / dropped |"
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|---|");
+    let control = d
+        .threads
+        .iter()
+        .find(|m| m.key == ThreadCase::Control)
+        .and_then(|m| m.result.as_ref().ok())
+        .map(|r| r.kib_per_thread());
+    for m in &d.threads {
+        let Ok(r) = &m.result else {
+            let e = m.result.as_ref().err().map_or(String::new(), |e| cell(e));
+            let _ = writeln!(s, "| {} | not run: {e} | — | — | — |", m.key);
+            continue;
+        };
+        let k = r.kib_per_thread();
+        let above = match (m.key, control) {
+            (ThreadCase::Control, _) | (_, None) => "—".to_owned(),
+            (_, Some(c)) => format!("{:.1} KiB", k - c),
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {k:.1} KiB | {above} | {} | {} / {} |",
+            m.key,
+            nanos(r.churn_ns_per_thread),
+            thousands(r.counts.written),
+            thousands(r.counts.dropped)
+        );
     }
     let _ = writeln!(s);
 }
@@ -241,16 +367,16 @@ pub fn memory(s: &mut String, d: &ReportData) {
 /// Section 4: throughput by records per batch.
 pub fn batch(s: &mut String, d: &ReportData) {
     let _ = writeln!(s, "## 4. Batch size sweep\n");
-    let backend = d
-        .batch
-        .iter()
-        .find_map(|m| m.result.as_ref().ok())
-        .map_or("—".to_owned(), |r| cell(&r.backend));
     let _ = writeln!(
         s,
-        "{} calls, one thread, async with `Backend::Auto` ({backend}), engine defaults but \
-         `batch_size`; a batch also closes at `batch_bytes` (256 KiB) or when the rings run dry.\n",
-        thousands(d.sizes.large)
+        "{} calls, one thread, async with `Backend::Auto`, engine defaults but `batch_size`; \
+         a batch also closes at `batch_bytes` ({}) or when the rings run dry. Median of {} \
+         repetitions, lowest and highest in brackets; writes are the engine's `io_submits` of \
+         the last repetition; \"Auto\" is what `Backend::Auto` ended up with in each \
+         repetition (\"measuring\": it had not decided when the run ended).\n",
+        thousands(d.sizes.large),
+        bytes(crate::config::DEFAULT_BATCH_BYTES as u64),
+        d.sizes.reps_large
     );
     let best = d
         .batch
@@ -258,12 +384,15 @@ pub fn batch(s: &mut String, d: &ReportData) {
         .filter_map(|m| m.result.as_ref().ok().map(|r| (m.key, r.lines_per_sec())))
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(k, _)| k);
-    let _ = writeln!(s, "| Batch Size | Time | Throughput | Writes | Notes |");
-    let _ = writeln!(s, "|---:|---:|---:|---:|---|");
+    let _ = writeln!(
+        s,
+        "| Batch Size | Time | Throughput | Writes | Auto | Notes |"
+    );
+    let _ = writeln!(s, "|---:|---:|---:|---:|---|---|");
     for m in &d.batch {
         let b = m.key;
         let Ok(r) = &m.result else {
-            let _ = writeln!(s, "| {b} | not run | — | — | — |");
+            let _ = writeln!(s, "| {b} | not run | — | — | — | — |");
             continue;
         };
         let mut notes = Vec::new();
@@ -274,19 +403,31 @@ pub fn batch(s: &mut String, d: &ReportData) {
             notes.push("engine default");
         }
         let writes = r.reps.last().map_or(0, |x| x.counts.io_submits);
-        let (t, rate) = (
-            duration(r.end_to_end_s()),
-            thousands(r.lines_per_sec() as u64),
-        );
+        let t = spread(r.end_to_end_s(), r.end_to_end_range(), duration);
         let bold = if Some(b) == best { "**" } else { "" };
         let _ = writeln!(
             s,
-            "| {bold}{b}{bold} | {t} | {bold}{rate} logs/s{bold} | {} | {} |",
+            "| {bold}{b}{bold} | {t} | {bold}{}{bold} | {} | {} | {} |",
+            rate(r),
             thousands(writes),
+            auto_kinds(r),
             notes.join(", ")
         );
     }
     let _ = writeln!(s);
+}
+
+/// The backend `Auto` ended with in each repetition, by name.
+fn auto_kinds(r: &ThroughputResult) -> String {
+    let names: Vec<&str> = r
+        .reps
+        .iter()
+        .map(|x| match x.backend.split(':').next().unwrap_or("") {
+            "auto" => "measuring",
+            other => other,
+        })
+        .collect();
+    names.join(", ")
 }
 
 /// Records of `rec` framed bytes the `DropOldest` ring of `cap` bytes holds

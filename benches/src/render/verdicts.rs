@@ -27,11 +27,15 @@ pub fn targets(s: &mut String, d: &ReportData) {
     let _ = writeln!(s, "## 7. Targets vs actual\n");
     let _ = writeln!(s, "### The seed report's targets\n");
     table(s, &seed_targets(d));
-    let _ = writeln!(s, "### The design's performance goals (DESIGN.md)\n");
+    let _ = writeln!(s, "### The project's performance goals\n");
+    let bpl = crate::targets::peer(d, crate::peers::URINGLOG).map(|p| p.bytes_per_line);
+    let size = bpl.map_or(String::new(), |b| format!(" {b:.0}-byte"));
     let _ = writeln!(
         s,
-        "The first milestone and the goal, for 1,000,000 ~100-byte lines from one producer, \
-         lossless, end to end; latency at a controlled rate.\n"
+        "The first milestone and the goal, for {}{size} lines from one producer, lossless, \
+         end to end; latency on the caller's side at a controlled rate. Each row names the \
+         section its figure comes from.\n",
+        crate::targets::thousands(d.sizes.large)
     );
     table(s, &design_targets(d));
 }

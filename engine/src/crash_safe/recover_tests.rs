@@ -4,7 +4,7 @@
 
 use super::layout::*;
 use super::recover::*;
-use crate::format::{Format, Formatter, Record};
+use crate::format::{Format, Formatter, Record, Rendering};
 use crate::level::Level;
 use crate::record::{Header, RecordKind};
 use proptest::prelude::*;
@@ -75,7 +75,7 @@ fn recover(b: &[u8]) -> Recovered {
     let mut f = Formatter::new(Format::text());
     let (mut line, mut msg) = (Vec::new(), Vec::new());
     for r in &out.records {
-        if let Some(rec) = Record::decode(&r.header, &r.body, 0, r.thread, &mut msg) {
+        if let Some(rec) = Record::decode(&r.header, &r.body, 0, r.thread, &mut msg, Rendering::Eager) {
             f.write(&mut line, &rec);
         }
     }

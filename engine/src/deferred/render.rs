@@ -1,33 +1,100 @@
 //! The writer renders a deferred record's message: literal pieces and
-//! values, `{}` by its own code, other specs through `core::fmt`. The
-//! result is the message as `format!` makes it, unescaped: the formats
-//! escape it like any pre-formatted message.
+//! values, `{}` by its own code, other specs through `core::fmt`.
+//!
+//! [`render`] gives the message as `format!` makes it, unescaped (for
+//! `Record::message` and for records formatted in the caller).
+//! [`render_escaped`] writes it straight into a batch, escaped for a
+//! format's dialect as it goes: what the values' own code writes (digits,
+//! floats, `true`) never needs escaping, literal pieces only when the call
+//! site says so, strings and `core::fmt` output always. Each part is valid
+//! UTF-8 on its own, so the parts' escapes make the whole's (see
+//! `escape::push_utf8_part`); the caller applies the leading-quote rule.
 
 use super::decode::{Decoder, Value};
 use super::float::{push_f32, push_f64};
 use super::tag;
 use crate::callsite::{CallSite, CustomFmt, SlotKind};
 use crate::field::VecWriter;
+use crate::format::escape::{push_utf8_part, Dialect};
+use crate::format::put::put;
 use std::fmt;
+use std::marker::PhantomData;
+
+/// Where rendered text goes: as it is, or escaped.
+trait Emit {
+    /// Whether text is written as it is (no escaping, no scratch needed).
+    const RAW: bool;
+    /// Appends text that may need escaping (valid UTF-8 on its own).
+    fn text(out: &mut Vec<u8>, s: &[u8]);
+}
+
+/// The message as `format!` makes it.
+struct Raw;
+
+impl Emit for Raw {
+    const RAW: bool = true;
+    #[inline(always)]
+    fn text(out: &mut Vec<u8>, s: &[u8]) {
+        put(out, s)
+    }
+}
+
+/// The message escaped for dialect `D`.
+struct Escaped<D>(PhantomData<D>);
+
+impl<D: Dialect> Emit for Escaped<D> {
+    const RAW: bool = false;
+    #[inline(always)]
+    fn text(out: &mut Vec<u8>, s: &[u8]) {
+        push_utf8_part::<D>(out, s)
+    }
+}
 
 /// Appends the message of a record from `cs` with encoded `values` to
-/// `out`; `false` when the values do not match the call site (a bug: the
-/// message then ends at the first value that does not decode).
+/// `out`, unescaped; `false` when the values do not match the call site
+/// (a bug: the message then ends at the first value that does not decode).
 #[inline]
 pub(crate) fn render(out: &mut Vec<u8>, cs: &CallSite, values: &[u8]) -> bool {
-    let piece = |out: &mut Vec<u8>, p: &str| put(out, p.as_bytes());
     // Room for the pieces and most values at once: `put` then rarely grows.
     out.reserve(cs.pieces_len + 3 * values.len());
+    render_with::<Raw>(out, &mut Vec::new(), cs, values)
+}
+
+/// [`render`] escaped for dialect `D` but for its leading-quote rule;
+/// `scratch` holds `core::fmt` output before it is escaped.
+#[inline]
+pub(crate) fn render_escaped<D: Dialect>(
+    out: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+    cs: &CallSite,
+    values: &[u8],
+) -> bool {
+    out.reserve(cs.pieces_len + 3 * values.len());
+    render_with::<Escaped<D>>(out, scratch, cs, values)
+}
+
+/// [`render`] through `E`; plain pieces are copied as they are.
+#[inline(always)]
+fn render_with<E: Emit>(
+    out: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+    cs: &CallSite,
+    values: &[u8],
+) -> bool {
+    let piece = |out: &mut Vec<u8>, p: &str| match cs.pieces_plain {
+        true => put(out, p.as_bytes()),
+        false => E::text(out, p.as_bytes()),
+    };
     let mut rest = values;
     for (p, slot) in cs.pieces.iter().zip(cs.slots) {
         piece(out, p);
         let next = match slot.kind {
-            SlotKind::Display => display(out, rest),
+            SlotKind::Display => display::<E>(out, rest),
             SlotKind::Custom {
                 fmt,
                 width_arg,
                 precision_arg,
-            } => custom(out, rest, fmt, width_arg, precision_arg),
+            } => custom::<E>(out, scratch, rest, fmt, width_arg, precision_arg),
         };
         match next {
             Some(r) => rest = r,
@@ -42,15 +109,15 @@ pub(crate) fn render(out: &mut Vec<u8>, cs: &CallSite, values: &[u8]) -> bool {
 
 /// `{}` of the value at the front of `r`; returns what follows it. The
 /// common tags are read here directly, the others through [`Decoder`].
-#[inline]
-fn display<'a>(out: &mut Vec<u8>, r: &'a [u8]) -> Option<&'a [u8]> {
+#[inline(always)]
+fn display<'a, E: Emit>(out: &mut Vec<u8>, r: &'a [u8]) -> Option<&'a [u8]> {
     let (&t, rest) = r.split_first()?;
     match t {
         tag::STR | tag::PRE => {
             let (len, rest) = rest.split_first_chunk::<4>()?;
             let len = u32::from_le_bytes(*len) as usize;
             let s = rest.get(..len)?;
-            put(out, s);
+            E::text(out, s);
             rest.get(len..)
         }
         tag::U64 | tag::I64 | tag::U32 | tag::I32 => {
@@ -78,17 +145,19 @@ fn display<'a>(out: &mut Vec<u8>, r: &'a [u8]) -> Option<&'a [u8]> {
         }
         _ => {
             let mut d = Decoder::new(r);
-            push_display(out, d.value()?);
+            push_display::<E>(out, d.value()?);
             Some(d.rest())
         }
     }
 }
 
 /// A spec other than `{}` for the value (and its width and precision
-/// arguments) at the front of `r`; returns what follows.
+/// arguments) at the front of `r`; returns what follows. Escaped output
+/// is formatted into `scratch` first.
 #[cold]
-fn custom<'a>(
+fn custom<'a, E: Emit>(
     out: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
     r: &'a [u8],
     fmt: CustomFmt,
     width_arg: bool,
@@ -98,7 +167,13 @@ fn custom<'a>(
     let v = d.value()?;
     let w = if width_arg { d.count()? } else { 0 };
     let p = if precision_arg { d.count()? } else { 0 };
-    push_custom(out, fmt, v, w, p);
+    if E::RAW {
+        push_custom(out, fmt, v, w, p);
+    } else {
+        scratch.clear();
+        push_custom(scratch, fmt, v, w, p);
+        E::text(out, scratch);
+    }
     Some(d.rest())
 }
 
@@ -111,25 +186,12 @@ pub(crate) fn render_payload(out: &mut Vec<u8>, payload: &[u8]) -> bool {
     }
 }
 
-/// Appends a short slice without a call into `memcpy`.
-#[inline(always)]
-fn put(out: &mut Vec<u8>, s: &[u8]) {
-    out.reserve(s.len());
-    let dst = out.spare_capacity_mut();
-    // SAFETY: `reserve` made room for `s.len()` bytes at the end of `out`,
-    // which do not overlap `s`; they are initialised before `set_len`.
-    unsafe {
-        super::encode::copy_short(s.as_ptr(), dst.as_mut_ptr().cast::<u8>(), s.len());
-        out.set_len(out.len() + s.len());
-    }
-}
-
-/// `{}` of a value.
+/// `{}` of a value: digits, floats and `true`/`false` need no escaping.
 #[inline]
-fn push_display(out: &mut Vec<u8>, v: Value<'_>) {
+fn push_display<E: Emit>(out: &mut Vec<u8>, v: Value<'_>) {
     let mut b = itoa::Buffer::new();
     let digits = match v {
-        Value::Str(s) | Value::Pre(s) => return put(out, s),
+        Value::Str(s) | Value::Pre(s) => return E::text(out, s),
         Value::U8(x) => b.format(x),
         Value::U16(x) => b.format(x),
         Value::U32(x) => b.format(x),
@@ -143,7 +205,7 @@ fn push_display(out: &mut Vec<u8>, v: Value<'_>) {
         Value::F32(x) => return push_f32(out, x),
         Value::F64(x) => return push_f64(out, x),
         Value::Bool(x) => return put(out, if x { b"true" } else { b"false" }),
-        Value::Char(c) => return put(out, c.encode_utf8(&mut [0; 4]).as_bytes()),
+        Value::Char(c) => return E::text(out, c.encode_utf8(&mut [0; 4]).as_bytes()),
         // Byte slices have no `Display`; only reachable from a corrupt record.
         Value::Bytes(b) => return push_debug_bytes(out, b),
     };
@@ -242,6 +304,6 @@ fn push_custom(out: &mut Vec<u8>, fmt: CustomFmt, v: Value<'_>, w: usize, p: usi
         CustomFmt::Pointer(_) => None,
     };
     if done.is_none() {
-        push_display(out, v);
+        push_display::<Raw>(out, v);
     }
 }

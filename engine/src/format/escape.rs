@@ -30,9 +30,11 @@
 mod dialect;
 mod scan;
 
+use super::put::put;
 pub(crate) use dialect::{Bare, Dialect, Json, Quoted, TargetText};
 use scan::{
-    below, equal, find, flagged, high_or_del, load, separator, separator_lead, sequence, Seq,
+    any_flagged, below, equal, find, flagged, high_or_del, load, separator, separator_lead,
+    sequence, Seq,
 };
 use std::marker::PhantomData;
 
@@ -274,11 +276,45 @@ pub(crate) fn push_utf8<D: Dialect>(out: &mut Vec<u8>, s: &[u8]) {
     push_as::<D>(out, s, Utf8::Known)
 }
 
+/// [`push_utf8`] for one part of a longer string, each part valid UTF-8
+/// on its own (the literal pieces and arguments of a deferred message):
+/// the parts' escapes, one after the other, are the escape of the whole
+/// string but for the dialect's leading-quote rule, which
+/// [`escape_leading_quote`] applies to the whole once it is written.
+#[inline(always)]
+pub(crate) fn push_utf8_part<D: Dialect>(out: &mut Vec<u8>, s: &[u8]) {
+    debug_assert!(std::str::from_utf8(s).is_ok(), "not UTF-8: {s:?}");
+    if any_flagged(s, D::word_flags) {
+        escape_part::<D>(out, s);
+    } else {
+        put(out, s);
+    }
+}
+
+/// [`push_utf8_part`] for a part with something to escape, out of line.
+#[inline(never)]
+fn escape_part<D: Dialect>(out: &mut Vec<u8>, s: &[u8]) {
+    escape_run::<D>(out, s, Utf8::Known);
+}
+
+/// Applies the dialect's leading-quote rule to the string escaped in parts
+/// at `out[start..]` (see [`push_utf8_part`]): its first byte is `"` only
+/// when the string starts with one, since every escape starts with `\`.
+#[inline]
+pub(crate) fn escape_leading_quote<D: Dialect>(out: &mut Vec<u8>, start: usize) {
+    if D::LEADING_QUOTE && out.get(start) == Some(&b'"') {
+        out.insert(start, b'\\');
+    }
+}
+
 #[inline]
 fn push_as<D: Dialect>(out: &mut Vec<u8>, mut s: &[u8], utf8: Utf8) {
     if D::LEADING_QUOTE && s.first() == Some(&b'"') {
         out.extend_from_slice(b"\\\"");
         s = &s[1..];
+    }
+    if !any_flagged(s, D::word_flags) {
+        return put(out, s);
     }
     let done = escape_run::<D>(out, s, utf8);
     if done < s.len() {

@@ -9,10 +9,11 @@
 use super::digits::{push_i64, push_u64};
 use super::escape::{self, Json};
 use super::keys::KeySet;
-use super::text::push_float;
-use super::time::TimeCache;
-use super::{Format, Record, Timestamp};
+use super::put::{byte, put, put_first};
+use super::text::{message, push_float};
+use super::{Format, Record, State, Timestamp};
 use crate::field::{Fields, Value};
+use crate::level::Level;
 
 /// The names of the members `f` writes for every record, in order (the
 /// names fields may not take).
@@ -42,41 +43,46 @@ pub(super) fn fixed_names(f: &Format) -> Vec<&'static str> {
 
 /// Appends one JSON object and a newline for `rec`; `keys` was made with
 /// the `fixed_names` of `f`, `span_keys` with `name` (see `spans`).
+/// `false` when its deferred message does not decode (the caller drops
+/// what was written).
 #[inline]
 pub(super) fn write(
     out: &mut Vec<u8>,
-    time: &mut TimeCache,
+    st: State<'_>,
     (keys, span_keys): (&mut KeySet, &mut KeySet),
     f: &Format,
     rec: &Record<'_>,
-) {
-    out.push(b'{');
+) -> bool {
+    byte(out, b'{');
     if f.timestamp != Timestamp::Off {
-        out.extend_from_slice(b"\"ts\":\"");
-        time.write(out, rec.unix_nanos, f.timestamp);
-        out.extend_from_slice(b"\",");
+        put(out, b"\"ts\":\"");
+        st.time.write(out, rec.unix_nanos, f.timestamp);
+        put(out, b"\",");
     }
-    out.extend_from_slice(b"\"level\":\"");
-    out.extend_from_slice(rec.level.as_str().as_bytes());
-    out.push(b'"');
+    let (level, len) = level_member(rec.level);
+    put_first(out, level, len);
     if f.thread {
-        out.extend_from_slice(b",\"thread\":");
+        put(out, b",\"thread\":");
         push_u64(out, rec.thread as u64);
     }
     if f.target {
-        out.extend_from_slice(b",\"target\":\"");
-        escape::push_utf8::<Json>(out, rec.target);
-        out.push(b'"');
+        st.targets.put_target(out, rec, |out, t| {
+            out.extend_from_slice(b",\"target\":\"");
+            escape::push_utf8::<Json>(out, t);
+            out.push(b'"');
+        });
     }
     if let Some((file, line)) = rec.call_site.filter(|_| f.call_site) {
-        out.extend_from_slice(b",\"file\":\"");
+        put(out, b",\"file\":\"");
         escape::push_utf8::<Json>(out, file);
-        out.extend_from_slice(b"\",\"line\":");
+        put(out, b"\",\"line\":");
         push_u64(out, line as u64);
     }
-    out.extend_from_slice(b",\"msg\":\"");
-    escape::push_utf8::<Json>(out, rec.msg);
-    out.push(b'"');
+    put(out, b",\"msg\":\"");
+    if !message::<Json>(out, st.scratch, rec) {
+        return false;
+    }
+    byte(out, b'"');
     if !rec.fields.is_empty() {
         keys.clear();
         write_fields(out, keys, rec.fields);
@@ -84,7 +90,21 @@ pub(super) fn write(
     if !rec.spans.is_empty() {
         super::spans::write_json(out, span_keys, rec.spans);
     }
-    out.extend_from_slice(b"}\n");
+    put(out, b"}\n");
+    true
+}
+
+/// `"level":"NAME"` (the first `len` bytes).
+fn level_member(level: Level) -> (&'static [u8; 16], usize) {
+    match level {
+        Level::Error => (b"\"level\":\"ERROR\" ", 15),
+        Level::Warn => (b"\"level\":\"WARN\"  ", 14),
+        Level::Info => (b"\"level\":\"INFO\"  ", 14),
+        Level::Debug => (b"\"level\":\"DEBUG\" ", 15),
+        Level::Trace => (b"\"level\":\"TRACE\" ", 15),
+        // A minimum level only, never a record's.
+        Level::Off => (b"\"level\":\"OFF\"   ", 13),
+    }
 }
 
 /// Appends `s` as a JSON string.

@@ -15,19 +15,23 @@
 
 mod custom;
 mod digits;
-mod escape;
+pub(crate) mod escape;
 mod json;
 mod keys;
+pub(crate) mod put;
 mod spans;
+mod targets;
 mod text;
 mod time;
 
+use crate::callsite::CallSite;
 use crate::deferred;
 use crate::field;
 use crate::field::Fields;
 use crate::level::Level;
 use crate::record::{Header, RecordKind};
 use keys::KeySet;
+use targets::TargetCache;
 use time::TimeCache;
 
 pub use custom::{RecordFormat, Rfc3339};
@@ -253,7 +257,12 @@ pub struct Record<'a> {
     /// OS id of the thread that registered the producer.
     pub(crate) thread: u32,
     pub(crate) target: &'a [u8],
+    /// The message, unescaped; empty while `deferred` holds it unrendered.
     pub(crate) msg: &'a [u8],
+    /// A deferred record whose message is not rendered into `msg`: only
+    /// the built-in formats see such records, and they render the message
+    /// straight into their line (see [`Rendering`]).
+    pub(crate) deferred: Option<DeferredMessage<'a>>,
     /// Encoded fields (see `field`); empty for plain text records.
     pub(crate) fields: &'a [u8],
     /// Encoded span scope, root first (see `field::Spans`); empty unless
@@ -263,6 +272,23 @@ pub struct Record<'a> {
     pub(crate) call_site: Option<crate::record::FileLine<'a>>,
     /// `msg` is a whole line formatted by the caller, written as is.
     pub(crate) raw: bool,
+}
+
+/// A message still in binary: a call site and its encoded values.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DeferredMessage<'a> {
+    pub(crate) site: &'static CallSite,
+    pub(crate) values: &'a [u8],
+}
+
+/// When a deferred record's message is rendered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Rendering {
+    /// On decoding, into a buffer: some sink's own format reads
+    /// [`Record::message`].
+    Eager,
+    /// By each built-in format, into its line, escaped as it goes.
+    Lazy,
 }
 
 impl<'a> Record<'a> {
@@ -288,6 +314,7 @@ impl<'a> Record<'a> {
 
     /// The message (UTF-8), unescaped.
     pub fn message(&self) -> &'a [u8] {
+        debug_assert!(self.deferred.is_none(), "message not rendered");
         self.msg
     }
 
@@ -320,7 +347,7 @@ impl<'a> Record<'a> {
 impl<'a> Record<'a> {
     /// Decodes a record from its header and its body (target then payload);
     /// `None` when the payload is malformed. A deferred record's message is
-    /// rendered into `msg_buf`.
+    /// rendered into `msg_buf` when `rendering` is eager.
     #[inline]
     pub(crate) fn decode(
         header: &Header,
@@ -328,6 +355,7 @@ impl<'a> Record<'a> {
         unix_nanos: u64,
         thread: u32,
         msg_buf: &'a mut Vec<u8>,
+        rendering: Rendering,
     ) -> Option<Record<'a>> {
         let (target, payload) = body.split_at(header.target_len as usize);
         let (call_site, payload) = match header.located {
@@ -345,56 +373,53 @@ impl<'a> Record<'a> {
             target,
             call_site,
         };
-        Record::from_parts(parts, payload, msg_buf)
+        Record::from_parts(parts, payload, msg_buf, rendering)
     }
 
-    /// A record from its parts; `None` when the payload is malformed.
+    /// A record from its parts; `None` when the payload is malformed (for a
+    /// lazily rendered deferred record, the formats find out).
     #[inline]
     pub(crate) fn from_parts(
-        parts: Parts<'a>,
+        p: Parts<'a>,
         payload: &'a [u8],
         msg_buf: &'a mut Vec<u8>,
+        rendering: Rendering,
     ) -> Option<Record<'a>> {
-        let Parts {
-            kind,
-            level,
-            unix_nanos,
-            thread,
-            target,
-            mut call_site,
-        } = parts;
-        let (target, msg, fields, spans) = match kind {
-            RecordKind::Text | RecordKind::Raw => (target, payload, &[][..], &[][..]),
-            RecordKind::Fields => {
-                let (msg, fields) = field::split_payload(payload)?;
-                (target, msg, fields, &[][..])
-            }
+        let mut rec = Record {
+            unix_nanos: p.unix_nanos,
+            level: p.level,
+            thread: p.thread,
+            target: p.target,
+            msg: payload,
+            deferred: None,
+            fields: &[],
+            spans: &[],
+            call_site: p.call_site,
+            raw: p.kind == RecordKind::Raw,
+        };
+        match p.kind {
+            RecordKind::Text | RecordKind::Raw => {}
+            RecordKind::Fields => (rec.msg, rec.fields) = field::split_payload(payload)?,
             RecordKind::Scoped => {
-                let (msg, fields, spans) = field::split_scoped(payload)?;
-                (target, msg, fields, spans)
+                (rec.msg, rec.fields, rec.spans) = field::split_scoped(payload)?;
             }
             RecordKind::Deferred => {
-                let (cs, values) = deferred::decode::split(payload)?;
-                msg_buf.clear();
-                if !deferred::render::render(msg_buf, cs, values) {
-                    return None;
+                let (site, values) = deferred::decode::split(payload)?;
+                rec.target = site.target.map_or(p.target, str::as_bytes);
+                rec.call_site = Some((site.file.as_bytes(), site.line));
+                rec.msg = &[];
+                if rendering == Rendering::Lazy {
+                    rec.deferred = Some(DeferredMessage { site, values });
+                } else {
+                    msg_buf.clear();
+                    if !deferred::render::render(msg_buf, site, values) {
+                        return None;
+                    }
+                    rec.msg = msg_buf;
                 }
-                let target = cs.target.map_or(target, str::as_bytes);
-                call_site = Some((cs.file.as_bytes(), cs.line));
-                (target, &msg_buf[..], &[][..], &[][..])
             }
-        };
-        Some(Record {
-            unix_nanos,
-            level,
-            thread,
-            target,
-            msg,
-            fields,
-            spans,
-            call_site,
-            raw: kind == RecordKind::Raw,
-        })
+        }
+        Some(rec)
     }
 }
 
@@ -411,15 +436,27 @@ pub(crate) struct Parts<'a> {
 }
 
 /// A format and its cached state (the date of the last second seen, the
-/// member names of the JSON object being written), or a sink's own format.
+/// targets rendered, the member names of the JSON object being written),
+/// or a sink's own format.
 pub(crate) struct Formatter {
     format: Format,
     time: TimeCache,
     keys: KeySet,
+    targets: TargetCache,
+    /// `core::fmt` output of a deferred message, before it is escaped.
+    scratch: Vec<u8>,
     /// A sink's own format, used instead of `format`.
     custom: Option<Box<dyn RecordFormat>>,
     /// Member names of one span object in JSON's `spans` (`name` fixed).
     span_keys: KeySet,
+}
+
+/// A built-in format's reused state, as `text::write` and `json::write`
+/// take it.
+pub(super) struct State<'s> {
+    time: &'s mut TimeCache,
+    targets: &'s mut TargetCache,
+    scratch: &'s mut Vec<u8>,
 }
 
 impl std::fmt::Debug for Formatter {
@@ -442,6 +479,8 @@ impl Formatter {
                 Layout::Text => Vec::new(),
                 Layout::Json => json::fixed_names(&format),
             }),
+            targets: TargetCache::new(),
+            scratch: Vec::new(),
             custom: None,
             span_keys: KeySet::new(match format.layout {
                 Layout::Text => Vec::new(),
@@ -463,23 +502,42 @@ impl Formatter {
         self.custom.is_none().then_some(self.format)
     }
 
+    /// Whether this is a sink's own format (which reads `Record::message`).
+    pub(crate) fn is_custom(&self) -> bool {
+        self.custom.is_some()
+    }
+
     /// Appends one complete record (a line, newline included, for the
-    /// built-in formats) to `out`.
-    #[inline]
-    pub(crate) fn write(&mut self, out: &mut Vec<u8>, rec: &Record<'_>) {
+    /// built-in formats) to `out`; `false`, with `out` as it was, when the
+    /// record's deferred message does not decode.
+    #[inline(always)]
+    pub(crate) fn write(&mut self, out: &mut Vec<u8>, rec: &Record<'_>) -> bool {
         if let Some(c) = &mut self.custom {
-            return c.write(out, rec);
+            debug_assert!(rec.deferred.is_none(), "a sink's format reads the message");
+            c.write(out, rec);
+            return true;
         }
         if rec.raw {
-            return spans::write_raw(out, rec.msg);
+            spans::write_raw(out, rec.msg);
+            return true;
         }
-        match self.format.layout {
-            Layout::Text => text::write(out, &mut self.time, &self.format, rec),
+        let st = State {
+            time: &mut self.time,
+            targets: &mut self.targets,
+            scratch: &mut self.scratch,
+        };
+        let start = out.len();
+        let ok = match self.format.layout {
+            Layout::Text => text::write(out, st, &self.format, rec),
             Layout::Json => {
                 let keys = (&mut self.keys, &mut self.span_keys);
-                json::write(out, &mut self.time, keys, &self.format, rec)
+                json::write(out, st, keys, &self.format, rec)
             }
+        };
+        if !ok {
+            out.truncate(start);
         }
+        ok
     }
 }
 
@@ -490,7 +548,7 @@ pub(crate) mod testing {
     /// One line for `rec` in `format`, as a string.
     pub(crate) fn line(format: Format, rec: &Record<'_>) -> String {
         let mut out = Vec::new();
-        Formatter::new(format).write(&mut out, rec);
+        assert!(Formatter::new(format).write(&mut out, rec));
         String::from_utf8(out).expect("formats produce UTF-8")
     }
 
@@ -515,6 +573,7 @@ pub(crate) mod testing {
             thread: 4242,
             target: target.as_bytes(),
             msg: msg.as_bytes(),
+            deferred: None,
             fields,
             spans: &[],
             call_site: None,

@@ -8,68 +8,113 @@
 //! and a newline. The grammar is documented on `Format`.
 
 use super::digits::{push_i64, push_u64};
-use super::escape::{self, push_text_token, Bare, Quoted, TargetText};
-use super::time::TimeCache;
-use super::{Format, Record, Styling, Timestamp};
+use super::escape::{self, push_text_token, Bare, Dialect, Quoted, TargetText};
+use super::put::{byte, put, put_first};
+use super::{DeferredMessage, Format, Record, State, Styling, Timestamp};
+use crate::deferred::render::render_escaped;
 use crate::field::VecWriter;
 use crate::field::{Fields, Value};
 use crate::level::Level;
 
-/// Appends one text line for `rec`.
+/// Appends one text line for `rec`; `false` when its deferred message
+/// does not decode (the caller drops what was written).
 #[inline]
-pub(super) fn write(out: &mut Vec<u8>, time: &mut TimeCache, f: &Format, rec: &Record<'_>) {
+pub(super) fn write(out: &mut Vec<u8>, st: State<'_>, f: &Format, rec: &Record<'_>) -> bool {
     if f.timestamp != Timestamp::Off {
-        time.write(out, rec.unix_nanos, f.timestamp);
-        out.push(b' ');
+        st.time.write(out, rec.unix_nanos, f.timestamp);
+        byte(out, b' ');
     }
-    match f.styling {
-        Styling::Plain => out.extend_from_slice(rec.level.padded()),
-        Styling::Ansi => out.extend_from_slice(coloured(rec.level)),
-    }
-    out.push(b' ');
+    let (level, len) = match f.styling {
+        Styling::Plain => padded(rec.level),
+        Styling::Ansi => coloured(rec.level),
+    };
+    put_first(out, level, len);
     if f.thread {
-        out.push(b'[');
+        byte(out, b'[');
         push_u64(out, rec.thread as u64);
-        out.extend_from_slice(b"] ");
+        put(out, b"] ");
     }
     if !rec.spans.is_empty() {
         super::spans::write_text(out, rec.spans);
     }
-    let call_site = rec.call_site.filter(|_| f.call_site);
-    if f.target {
-        escape::push_utf8::<TargetText>(out, rec.target);
-        if call_site.is_some() {
-            out.push(b' ');
+    match rec.call_site.filter(|_| f.call_site) {
+        None if f.target => st.targets.put_target(out, rec, |out, t| {
+            escape::push_utf8::<TargetText>(out, t);
+            out.extend_from_slice(b": ");
+        }),
+        None => {}
+        Some((file, line)) => {
+            if f.target {
+                escape::push_utf8::<TargetText>(out, rec.target);
+                byte(out, b' ');
+            }
+            escape::push_utf8::<TargetText>(out, file);
+            byte(out, b':');
+            push_u64(out, line as u64);
+            put(out, b": ");
         }
     }
-    if let Some((file, line)) = call_site {
-        escape::push_utf8::<TargetText>(out, file);
-        out.push(b':');
-        push_u64(out, line as u64);
-    }
-    if f.target || call_site.is_some() {
-        out.extend_from_slice(b": ");
-    }
     if rec.fields.is_empty() {
-        escape::push_utf8::<Bare>(out, rec.msg);
+        if !message::<Bare>(out, st.scratch, rec) {
+            return false;
+        }
     } else {
-        out.push(b'"');
-        escape::push_utf8::<Quoted>(out, rec.msg);
-        out.push(b'"');
+        byte(out, b'"');
+        if !message::<Quoted>(out, st.scratch, rec) {
+            return false;
+        }
+        byte(out, b'"');
         write_fields(out, rec.fields);
     }
-    out.push(b'\n');
+    byte(out, b'\n');
+    true
 }
 
-/// The level in its colour, padded to five columns after the reset.
-fn coloured(level: Level) -> &'static [u8] {
+/// Appends the message escaped for `D`: rendered here for a lazily
+/// rendered deferred record (`false` when it does not decode).
+#[inline(always)]
+pub(super) fn message<D: Dialect>(
+    out: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+    rec: &Record<'_>,
+) -> bool {
+    match rec.deferred {
+        None => {
+            escape::push_utf8::<D>(out, rec.msg);
+            true
+        }
+        Some(DeferredMessage { site, values }) => {
+            let start = out.len();
+            let ok = render_escaped::<D>(out, scratch, site, values);
+            escape::escape_leading_quote::<D>(out, start);
+            ok
+        }
+    }
+}
+
+/// The level padded to five columns and a space (the first 6 bytes).
+fn padded(level: Level) -> (&'static [u8; 16], usize) {
+    let p: &'static [u8; 16] = match level {
+        Level::Error => b"ERROR           ",
+        Level::Warn => b"WARN            ",
+        Level::Info => b"INFO            ",
+        Level::Debug => b"DEBUG           ",
+        Level::Trace => b"TRACE           ",
+        Level::Off => b"OFF             ", // a minimum level only, never a record's
+    };
+    (p, 6)
+}
+
+/// The level in its colour, padded to five columns after the reset, and
+/// a space.
+fn coloured(level: Level) -> (&'static [u8; 16], usize) {
     match level {
-        Level::Error => b"\x1b[31mERROR\x1b[0m",
-        Level::Warn => b"\x1b[33mWARN\x1b[0m ",
-        Level::Info => b"\x1b[32mINFO\x1b[0m ",
-        Level::Debug => b"\x1b[34mDEBUG\x1b[0m",
-        Level::Trace => b"\x1b[35mTRACE\x1b[0m",
-        Level::Off => b"OFF  ", // a minimum level only, never a record's
+        Level::Error => (b"\x1b[31mERROR\x1b[0m  ", 15),
+        Level::Warn => (b"\x1b[33mWARN\x1b[0m   ", 15),
+        Level::Info => (b"\x1b[32mINFO\x1b[0m   ", 15),
+        Level::Debug => (b"\x1b[34mDEBUG\x1b[0m  ", 15),
+        Level::Trace => (b"\x1b[35mTRACE\x1b[0m  ", 15),
+        Level::Off => (b"OFF             ", 6), // a minimum level only, never a record's
     }
 }
 
@@ -128,6 +173,19 @@ mod tests {
     use crate::level::Level;
 
     const T: u64 = 1_795_841_809_123_456_789; // 2026-11-28T04:56:49.123456789Z
+
+    #[test]
+    fn level_columns_are_the_name_padded_to_five_then_a_space() {
+        for l in Level::ALL {
+            let (p, len) = super::padded(l);
+            assert_eq!(&p[..len], format!("{:<5} ", l.as_str()).as_bytes());
+            let (c, len) = super::coloured(l);
+            let colour = [35, 34, 32, 33, 31][l as usize];
+            let pad = " ".repeat(5 - l.as_str().len());
+            let want = format!("\x1b[{colour}m{}\x1b[0m{pad} ", l.as_str());
+            assert_eq!(&c[..len], want.as_bytes());
+        }
+    }
 
     #[test]
     fn the_default_line_is_unchanged() {

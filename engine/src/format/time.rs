@@ -2,21 +2,33 @@
 //! the last second.
 
 use super::digits::two;
+use super::put::put_edited;
 use super::{TimeOffset, Timestamp};
 use crate::clock::civil_from_days;
+
+/// Nanoseconds in a second.
+const SEC: u64 = 1_000_000_000;
+/// `cached_ms` when no millisecond is cached.
+const NO_MS: u32 = u32::MAX;
 
 /// The date-time of the last second formatted.
 #[derive(Debug)]
 pub(crate) struct TimeCache {
     /// Added to each record time before it is shown; 0 for UTC.
     offset_nanos: i64,
-    /// `Z`, or `+HH:MM` / `-HH:MM`.
-    suffix: [u8; 6],
+    /// `Z`, or `+HH:MM` / `-HH:MM`, in the first `suffix_len` bytes.
+    suffix: [u8; 8],
     suffix_len: usize,
-    /// The shifted second `cached` describes; `u64::MAX` before the first line.
-    cached_sec: u64,
-    /// `YYYY-MM-DDTHH:MM:SS.` for `cached_sec`.
-    cached: [u8; 20],
+    /// First shifted nanosecond of the second `cached` describes (a
+    /// multiple of `SEC`; the epoch before the first line).
+    sec_start: u64,
+    /// `YYYY-MM-DDTHH:MM:SS.` for `sec_start` in bytes `0..20` and the
+    /// millisecond `cached_ms` in `20..23`; the rest of the fraction and
+    /// the suffix are written after it in the line's copy.
+    cached: [u8; 40],
+    /// The millisecond in `cached[20..23]` (a new second leaves those
+    /// bytes alone); `NO_MS` before the first.
+    cached_ms: u32,
 }
 
 impl Default for TimeCache {
@@ -30,10 +42,10 @@ impl TimeCache {
     /// minutes east of UTC and suffixed `+HH:MM` (`Some`, within ±23:59).
     pub(crate) fn new(offset_minutes: Option<i32>) -> TimeCache {
         let (offset_nanos, suffix, suffix_len) = match offset_minutes {
-            None => (0, *b"Z     ", 1),
+            None => (0, *b"Z       ", 1),
             Some(m) => {
                 debug_assert!(m.unsigned_abs() < 24 * 60, "offset {m} out of range");
-                let mut s = *b"+00:00";
+                let mut s = *b"+00:00  ";
                 if m < 0 {
                     s[0] = b'-';
                 }
@@ -42,12 +54,15 @@ impl TimeCache {
                 (m as i64 * 60_000_000_000, s, 6)
             }
         };
+        let mut cached = [0; 40];
+        cached[..20].copy_from_slice(&format_second(0));
         TimeCache {
             offset_nanos,
             suffix,
             suffix_len,
-            cached_sec: u64::MAX,
-            cached: [0; 20],
+            sec_start: 0,
+            cached,
+            cached_ms: NO_MS,
         }
     }
 
@@ -60,48 +75,54 @@ impl TimeCache {
     /// nothing for `Timestamp::Off`.
     #[inline]
     pub(crate) fn write(&mut self, out: &mut Vec<u8>, unix_nanos: u64, precision: Timestamp) {
-        let digits = match precision {
-            Timestamp::Off => return,
-            Timestamp::Seconds => 0,
-            Timestamp::Millis => 3,
-            Timestamp::Micros => 6,
-            Timestamp::Nanos => 9,
-        };
-        let unix_nanos = unix_nanos.saturating_add_signed(self.offset_nanos);
-        let sec = unix_nanos / 1_000_000_000;
-        if sec != self.cached_sec {
-            self.cached = format_second(sec);
-            self.cached_sec = sec;
-        }
-        if digits == 0 {
-            out.extend_from_slice(&self.cached[..19]);
-            out.extend_from_slice(&self.suffix[..self.suffix_len]);
+        if precision == Timestamp::Off {
             return;
         }
-        let nanos = (unix_nanos % 1_000_000_000) as u32;
-        let mut tail = [0u8; 10];
-        let frac = nanos / 10u32.pow(9 - digits as u32);
-        match digits {
-            3 => {
-                tail[0] = b'0' + (frac / 100) as u8;
-                two(&mut tail[1..3], frac % 100);
-            }
-            6 => {
-                two(&mut tail[0..2], frac / 10_000);
-                two(&mut tail[2..4], (frac / 100) % 100);
-                two(&mut tail[4..6], frac % 100);
-            }
-            _ => {
-                two(&mut tail[0..2], frac / 10_000_000);
-                two(&mut tail[2..4], (frac / 100_000) % 100);
-                two(&mut tail[4..6], (frac / 1_000) % 100);
-                two(&mut tail[6..8], (frac / 10) % 100);
-                tail[8] = b'0' + (frac % 10) as u8;
-            }
+        let t = unix_nanos.saturating_add_signed(self.offset_nanos);
+        let mut frac = t.wrapping_sub(self.sec_start);
+        if frac >= SEC {
+            self.refresh(t);
+            frac = t - self.sec_start;
         }
-        out.extend_from_slice(&self.cached);
-        out.extend_from_slice(&tail[..digits]);
-        out.extend_from_slice(&self.suffix[..self.suffix_len]);
+        debug_assert!(frac < SEC);
+        let frac = frac as u32;
+        let ms = frac / 1_000_000;
+        if ms != self.cached_ms {
+            self.cached[20] = b'0' + (ms / 100) as u8;
+            two(&mut self.cached[21..23], ms % 100);
+            self.cached_ms = ms;
+        }
+        let (suffix, suffix_len) = (self.suffix, self.suffix_len);
+        put_edited(out, &self.cached, |b| {
+            let end = match precision {
+                Timestamp::Millis => 23,
+                Timestamp::Micros => {
+                    let us = (frac / 1_000) % 1_000;
+                    b[23] = b'0' + (us / 100) as u8;
+                    two(&mut b[24..26], us % 100);
+                    26
+                }
+                Timestamp::Nanos => {
+                    let ns = frac % 1_000_000;
+                    two(&mut b[23..25], ns / 10_000);
+                    two(&mut b[25..27], (ns / 100) % 100);
+                    two(&mut b[27..29], ns % 100);
+                    29
+                }
+                // `Seconds` (the `.` is overwritten by the suffix).
+                _ => 19,
+            };
+            b[end..end + 8].copy_from_slice(&suffix);
+            end + suffix_len
+        });
+    }
+
+    /// Caches the second of the shifted time `t`.
+    #[cold]
+    fn refresh(&mut self, t: u64) {
+        let sec = t / SEC;
+        self.cached[..20].copy_from_slice(&format_second(sec));
+        self.sec_start = sec * SEC;
     }
 }
 
@@ -210,21 +231,121 @@ mod tests {
         assert_eq!(civil_from_days(-1), (1969, 12, 31));
     }
 
+    /// `nanos` as a reference formats it (UTC), at precision `p`.
+    fn reference(nanos: u64, p: Timestamp) -> String {
+        let (s, frac) = (nanos / SEC, nanos % SEC);
+        let (y, m, d) = civil_from_days((s / 86_400) as i64);
+        let r = s % 86_400;
+        let date = format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+            r / 3600,
+            r / 60 % 60,
+            r % 60
+        );
+        match p {
+            Timestamp::Off => String::new(),
+            Timestamp::Seconds => format!("{date}Z"),
+            Timestamp::Millis => format!("{date}.{:03}Z", frac / 1_000_000),
+            Timestamp::Micros => format!("{date}.{:06}Z", frac / 1_000),
+            Timestamp::Nanos => format!("{date}.{frac:09}Z"),
+        }
+    }
+
+    const PRECISIONS: [Timestamp; 5] = [
+        Timestamp::Off,
+        Timestamp::Seconds,
+        Timestamp::Millis,
+        Timestamp::Micros,
+        Timestamp::Nanos,
+    ];
+
+    /// One cache per precision fed `times` in order: every line matches
+    /// the reference.
+    fn check_sequence(times: &[u64]) -> Result<(), TestCaseError> {
+        for p in PRECISIONS {
+            let mut f = TimeCache::default();
+            for &t in times {
+                let mut out = Vec::new();
+                f.write(&mut out, t, p);
+                prop_assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    reference(t, p),
+                    "{} {:?}",
+                    t,
+                    p
+                );
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_cached_second_rolls_over_at_midnight_and_follows_a_clock_going_back() {
+        // 2026-12-31T23:59:59.999999999Z, the next nanosecond (a new day,
+        // month and year), and back.
+        let last = 1_798_761_599_999_999_999;
+        let first = last + 1;
+        assert_eq!(
+            reference(last, Timestamp::Millis),
+            "2026-12-31T23:59:59.999Z"
+        );
+        assert_eq!(
+            reference(first, Timestamp::Millis),
+            "2027-01-01T00:00:00.000Z"
+        );
+        let times = [
+            last - 1,
+            last,
+            first,
+            first + 1,
+            last, // the clock steps back a nanosecond across midnight
+            first,
+            first - SEC, // back a whole second, same fraction
+            first + 3 * SEC,
+            first - 86_400 * SEC, // back a day
+            0,                    // the epoch: the cache's initial second
+            u64::MAX,             // the largest time a record can carry
+            last,
+        ];
+        check_sequence(&times).unwrap();
+        // Local midnight with an offset: the shifted time rolls over.
+        let east = Some(60);
+        let before = last - 3600 * SEC; // 22:59:59.999999999Z = 23:59:59 local
+        let mut f = TimeCache::new(east);
+        let mut out = Vec::new();
+        for t in [before, before + 1, before] {
+            f.write(&mut out, t, Timestamp::Millis);
+            out.push(b' ');
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "2026-12-31T23:59:59.999+01:00 2027-01-01T00:00:00.000+01:00 \
+             2026-12-31T23:59:59.999+01:00 "
+        );
+    }
+
     proptest! {
         /// The cached formatter agrees with an independent conversion for
-        /// any instant, including when consecutive calls cross seconds.
+        /// any instant at every precision, including when consecutive
+        /// calls cross seconds or go back in time.
         #[test]
-        fn timestamps_match_a_reference(secs in proptest::collection::vec(0u64..18_000_000_000, 1..8), nanos in 0u64..1_000_000_000) {
-            let mut f = TimeCache::default();
-            for s in secs {
-                let mut out = Vec::new();
-                f.write(&mut out, s * 1_000_000_000 + nanos, Timestamp::Nanos);
-                let days = (s / 86_400) as i64;
-                let (y, m, d) = civil_from_days(days);
-                let r = s % 86_400;
-                let want = format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:09}Z", r / 3600, r / 60 % 60, r % 60, nanos);
-                prop_assert_eq!(String::from_utf8(out).unwrap(), want);
+        fn timestamps_match_a_reference(
+            start in 0u64..18_000_000_000_000_000_000,
+            steps in proptest::collection::vec(
+                prop_oneof![
+                    -2_000_000_000i64..2_000_000_000,
+                    -1_000i64..1_000,
+                    any::<i64>().prop_map(|x| x >> 8),
+                ],
+                1..12,
+            ),
+        ) {
+            let mut times = vec![start];
+            for s in steps {
+                let t = times.last().unwrap().saturating_add_signed(s);
+                times.push(t);
             }
+            check_sequence(&times)?;
         }
     }
 }

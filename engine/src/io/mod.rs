@@ -9,6 +9,7 @@
 //! [`open`] runs on the writer thread and chooses the backend: see
 //! [`select`] for the `Auto` rule.
 
+mod auto;
 pub(crate) mod pwrite;
 mod select;
 pub(crate) mod uring;
@@ -17,6 +18,7 @@ use crate::sink::SharedFd;
 use crate::wake::EventRef;
 use std::fmt;
 use std::io;
+use std::sync::Mutex;
 use std::time::Duration;
 
 pub(crate) use select::{backend_from_env, open, IoConfig};
@@ -29,6 +31,11 @@ pub enum BackendKind {
     IoUring,
     /// `pwrite(2)` / `write(2)` from the writer thread (or the caller, in sync mode).
     Pwrite,
+    /// `Backend::Auto` is still comparing the two on this machine: the
+    /// first batches alternate between io_uring and pwrite, and the one
+    /// that costs the writer less time per byte stays (the reason then
+    /// quotes the figures).
+    Measuring,
 }
 
 /// The backend in use and why it was chosen.
@@ -45,8 +52,27 @@ impl fmt::Display for IoBackendInfo {
         let name = match self.kind {
             BackendKind::IoUring => "io_uring",
             BackendKind::Pwrite => "pwrite",
+            BackendKind::Measuring => "auto",
         };
         write!(f, "{name}: {}", self.reason)
+    }
+}
+
+/// Where the writer publishes the backend in use, for
+/// [`crate::Logger::io_backend`]: set when the backend opens, and again
+/// when `Backend::Auto` has decided.
+#[derive(Debug, Default)]
+pub(crate) struct BackendSlot(Mutex<Option<IoBackendInfo>>);
+
+impl BackendSlot {
+    /// Publishes `info`.
+    pub(crate) fn set(&self, info: IoBackendInfo) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(info);
+    }
+
+    /// The backend published last, if any.
+    pub(crate) fn get(&self) -> Option<IoBackendInfo> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 

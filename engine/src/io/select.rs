@@ -1,19 +1,17 @@
 //! Choosing the backend on the writer thread, and `Backend::Auto`'s rule
-//! (documented with its measurements on `Backend`, from `auto.md`).
+//! (documented on `Backend`, from `auto.md`; the measurement itself is in
+//! [`super::auto`]).
 
+use super::auto::Measured;
 use super::pwrite::Pwrite;
 use super::uring::{ProbeError, Uring, UringConfig};
-use super::{BackendKind, IoBackend, IoBackendInfo};
+use super::{BackendKind, BackendSlot, IoBackend, IoBackendInfo};
 use crate::error::BuildError;
 use crate::policy::{Backend, Durability};
+use std::sync::Arc;
 
 /// The environment variable that overrides the builder's backend.
 pub(crate) const BACKEND_ENV: &str = "URINGLOG_BACKEND";
-
-/// Usable CPUs at or above which buffered writes go through io_uring.
-pub(crate) const AUTO_URING_MIN_CPUS: usize = 3;
-/// Batch size at or above which `O_DIRECT` sinks go through io_uring.
-pub(crate) const AUTO_DIRECT_MIN_BATCH_BYTES: usize = 256 * 1024;
 
 /// What the writer needs to open its backend.
 #[derive(Clone, Debug)]
@@ -23,9 +21,9 @@ pub(crate) struct IoConfig {
     pub backend_source: Option<String>,
     pub uring: UringConfig,
     pub durability: Durability,
-    /// Some sink writes with `O_DIRECT`.
+    /// Some sink writes with `O_DIRECT` (quoted in `Auto`'s reason).
     pub o_direct: bool,
-    /// The builder's `batch_bytes`.
+    /// The builder's `batch_bytes` (quoted in `Auto`'s reason).
     pub batch_bytes: usize,
     /// Test hook: the io_uring probe fails as if `io_uring_setup` returned EPERM.
     pub fail_probe: bool,
@@ -52,8 +50,12 @@ pub(crate) fn backend_from_env() -> Result<Option<(Backend, String)>, BuildError
     Ok(Some((b, shown)))
 }
 
-/// Opens the configured backend on the calling (writer) thread.
-pub(crate) fn open(cfg: &IoConfig) -> Result<(Box<dyn IoBackend>, IoBackendInfo), BuildError> {
+/// Opens the configured backend on the calling (writer) thread; `Auto`
+/// publishes its decision to `slot` once it has measured.
+pub(crate) fn open(
+    cfg: &IoConfig,
+    slot: &Arc<BackendSlot>,
+) -> Result<(Box<dyn IoBackend>, IoBackendInfo), BuildError> {
     let from = cfg
         .backend_source
         .as_deref()
@@ -67,36 +69,36 @@ pub(crate) fn open(cfg: &IoConfig) -> Result<(Box<dyn IoBackend>, IoBackendInfo)
                 reason: e.to_string(),
             }),
         },
-        Backend::Auto => Ok(auto(cfg, &from)),
+        Backend::Auto => Ok(auto(cfg, &from, slot)),
     }
 }
 
 /// `Backend::Auto`: probe, then the rule in the module docs.
-fn auto(cfg: &IoConfig, from: &str) -> (Box<dyn IoBackend>, IoBackendInfo) {
+fn auto(
+    cfg: &IoConfig,
+    from: &str,
+    slot: &Arc<BackendSlot>,
+) -> (Box<dyn IoBackend>, IoBackendInfo) {
     let uring = match probe(cfg) {
         Ok(u) => u,
         Err(e) => return pwrite_with(format!("{e}{from}")),
     };
-    let cpus = usable_cpus();
-    let kib = cfg.batch_bytes / 1024;
-    let why = if cfg.durability == Durability::Data {
-        "Durability::Data: fdatasync runs in the kernel while the writer keeps draining".to_owned()
-    } else if cfg.o_direct && cfg.batch_bytes >= AUTO_DIRECT_MIN_BATCH_BYTES {
-        format!(
-            "O_DIRECT sink with {kib} KiB batches: the writer thread does not wait for the disk"
-        )
-    } else if cpus >= AUTO_URING_MIN_CPUS {
-        format!("buffered writes on {cpus} CPUs: the io-wq worker has a spare core and the writer thread spends less CPU per line")
-    } else {
-        drop(uring);
-        let s = if cpus == 1 { "" } else { "s" };
-        return pwrite_with(if cfg.o_direct {
-            format!("O_DIRECT sink with {kib} KiB batches: io_uring measures no faster than pwrite below {} KiB{from}", AUTO_DIRECT_MIN_BATCH_BYTES / 1024)
-        } else {
-            format!("buffered writes on {cpus} CPU{s}: io_uring measures no faster than pwrite and costs more CPU in total{from}")
-        });
+    if cfg.durability == Durability::Data {
+        let why = "Durability::Data (a rule, not measured): fdatasync runs in the kernel while the writer keeps draining";
+        return uring_with(uring, format!("{why}{from}"));
+    }
+    let direct = match cfg.o_direct {
+        true => format!("; O_DIRECT sink, {} KiB batches", cfg.batch_bytes / 1024),
+        false => String::new(),
     };
-    uring_with(uring, format!("{why}{from}"))
+    let setup = uring
+        .setup_note()
+        .map(|n| format!("; io_uring {n}"))
+        .unwrap_or_default();
+    let note = format!("{direct}{setup}{from}");
+    let info = Measured::measuring_info(&note);
+    let trial = Measured::new(uring, slot.clone(), usable_cpus(), note);
+    (Box::new(trial), info)
 }
 
 fn probe(cfg: &IoConfig) -> Result<Uring, ProbeError> {

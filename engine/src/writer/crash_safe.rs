@@ -8,7 +8,7 @@ use crate::crash_safe::keeper::Keeper;
 use crate::crash_safe::recover::{ClockAnchor, FileMark, Recovered};
 use crate::crash_safe::CrashStart;
 use crate::error::BuildError;
-use crate::format::{Parts, Record};
+use crate::format::{Parts, Record, Rendering};
 use crate::level::Level;
 use crate::record::RecordKind;
 use crate::stats::WriterCounters;
@@ -51,7 +51,7 @@ impl Writer {
         let clock = Converter::from_anchor(anchor);
         let msg = &mut self.bufs.message;
         let good = (r.records.iter())
-            .filter(|x| Record::decode(&x.header, &x.body, 0, 0, msg).is_some())
+            .filter(|x| Record::decode(&x.header, &x.body, 0, 0, msg, Rendering::Eager).is_some())
             .count();
         let skipped = r.skipped + (r.records.len() - good) as u64;
         let from = match r.pid {
@@ -81,15 +81,17 @@ impl Writer {
                 },
                 text.as_bytes(),
                 &mut scratch,
+                Rendering::Eager,
             )
         {
             self.sinks.push(&rec);
         }
+        // Records counted good above render, so each is pushed whole.
+        let rendering = self.sinks.rendering();
         for x in &r.records {
             let nanos = clock.unix_nanos(x.header.clock);
-            if let Some(rec) =
-                Record::decode(&x.header, &x.body, nanos, x.thread, &mut self.bufs.message)
-            {
+            let buf = &mut self.bufs.message;
+            if let Some(rec) = Record::decode(&x.header, &x.body, nanos, x.thread, buf, rendering) {
                 self.sinks.push(&rec);
                 if self.sinks.is_full(self.batch_size) {
                     self.sinks.submit_all(self.io.as_mut(), &self.shared);

@@ -177,8 +177,11 @@ fn push_frame(
 ) -> Result<(), FrameError> {
     let nanos = clock.unix_nanos(f.header.clock);
     let body = f.body.contiguous(&mut bufs.straddle);
-    let rec = Record::decode(&f.header, body, nanos, thread, &mut bufs.message)
+    let rendering = sinks.rendering();
+    let rec = Record::decode(&f.header, body, nanos, thread, &mut bufs.message, rendering)
         .ok_or(FrameError::Corrupt)?;
-    sinks.push(&rec);
-    Ok(())
+    match sinks.push(&rec) {
+        true => Ok(()),
+        false => Err(FrameError::Corrupt),
+    }
 }

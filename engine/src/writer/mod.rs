@@ -96,7 +96,7 @@ pub(crate) fn spawn(
         .name("uringlog-writer".to_owned())
         .spawn(move || {
             let _done = DoneOnExit(sh.clone(), done_tx);
-            let (mut io, info) = match crate::io::open(&cfg.io) {
+            let (mut io, info) = match crate::io::open(&cfg.io, &sh.backend) {
                 Ok(x) => x,
                 Err(e) => {
                     let _ = ready_tx.send(Err(e));
@@ -106,6 +106,9 @@ pub(crate) fn spawn(
             // `_done` holds `sh` until after the backend is dropped, so the
             // word outlives any wait the backend queued on it.
             io.attach_wake(EventRef::new(sh.clone(), |s: &Shared| &s.wake));
+            // Published before the writer runs: `Backend::Auto` may replace
+            // it once it has measured.
+            sh.backend.set(info.clone());
             let mut writer = Writer::new(sh, sinks, io, cfg);
             if let Some(start) = crash {
                 if let Err(e) = writer.start_crash_safe(start) {
@@ -119,10 +122,7 @@ pub(crate) fn spawn(
         .map_err(BuildError::SpawnWriter)?;
     let _ = shared.writer_thread.set(handle.thread().clone());
     match ready_rx.recv() {
-        Ok(Ok(info)) => {
-            let _ = shared.backend.set(info);
-            Ok((handle, done_rx))
-        }
+        Ok(Ok(_)) => Ok((handle, done_rx)),
         Ok(Err(e)) => {
             let _ = handle.join();
             Err(e)

@@ -19,7 +19,7 @@
 use super::append;
 use super::durability::{SyncPlan, SyncTracker, PERIODIC};
 use super::o_direct::ODirect;
-use crate::format::{Format, Formatter, Record, RecordFormat};
+use crate::format::{Format, Formatter, Record, RecordFormat, Rendering};
 use crate::io::{Completion, Event, IoBackend, IoTarget, Submission, SyncRequest};
 use crate::level::Level;
 use crate::shared::Shared;
@@ -160,6 +160,12 @@ impl SinkSlot {
         self.data_len_of(&self.batch.buf)
     }
 
+    /// Record bytes in the open batch before `end`.
+    #[inline]
+    fn data_len_of_prefix(&self, end: usize) -> usize {
+        end - self.o_direct.as_ref().map_or(0, ODirect::prefix)
+    }
+
     /// Record bytes in `buf`, a batch buffer of this sink.
     fn data_len_of(&self, buf: &[u8]) -> usize {
         buf.len() - self.o_direct.as_ref().map_or(0, ODirect::prefix)
@@ -276,8 +282,12 @@ pub(crate) struct SinkSet {
     /// Records taken (counted once, by their primary sink) and not yet
     /// accounted written or dropped: gathered, or in flight.
     outstanding: u64,
-    /// A slot sealed a batch: submit before taking another record.
-    cut: bool,
+    /// A slot sealed a batch, or some open batch holds `batch_bytes`:
+    /// submit before taking another record.
+    submit_now: bool,
+    /// How deferred messages are rendered: eagerly when some format is a
+    /// sink's own (it reads `Record::message`), else by each format.
+    rendering: Rendering,
     /// Some slot has a batch limit, so records are checked against it.
     limited: bool,
     /// Records formatted (once per format per record).
@@ -315,6 +325,10 @@ impl SinkSet {
             s.begin();
         }
         let limited = slots.iter().any(|s| !s.limit.is_none());
+        let rendering = match formatters.iter().any(Formatter::is_custom) {
+            true => Rendering::Eager,
+            false => Rendering::Lazy,
+        };
         SinkSet {
             placed: vec![NOT_PLACED; formatters.len()],
             slots,
@@ -326,7 +340,8 @@ impl SinkSet {
             records: 0,
             outstanding: 0,
             unrouted: 0,
-            cut: false,
+            submit_now: false,
+            rendering,
             limited,
             #[cfg(test)]
             formatted: 0,
@@ -357,18 +372,26 @@ impl SinkSet {
         }
     }
 
+    /// How deferred messages must be rendered for these sinks' formats.
+    pub(crate) fn rendering(&self) -> Rendering {
+        self.rendering
+    }
+
     /// Whether a batch should go now: `batch_size` records, a full buffer,
     /// or a batch sealed at a sink's limit.
     #[inline]
     pub(crate) fn is_full(&self, batch_size: u64) -> bool {
-        self.cut
-            || self.records >= batch_size
-            || self.slots.iter().any(|s| s.data_len() >= self.batch_bytes)
+        self.submit_now || self.records >= batch_size
     }
 
-    /// Formats one record into every sink that accepts its level.
+    /// Formats one record into every sink that accepts its level; `false`
+    /// when its deferred message does not decode (nothing of it is kept;
+    /// the caller counts it).
     #[inline]
-    pub(crate) fn push(&mut self, rec: &Record<'_>) {
+    pub(crate) fn push(&mut self, rec: &Record<'_>) -> bool {
+        if self.slots.len() == 1 {
+            return self.push_one(rec);
+        }
         self.placed.fill(NOT_PLACED);
         let mut primary = true;
         for i in 0..self.slots.len() {
@@ -377,7 +400,12 @@ impl SinkSet {
             }
             let (j, start) = self.placed[self.slots[i].fmt];
             if j == NOT_PLACED.0 {
-                self.format_into(i, rec);
+                if !self.format_into(i, rec) {
+                    // Formatting is deterministic: only the first format
+                    // finds out, before anything of the record is kept.
+                    debug_assert!(primary);
+                    return false;
+                }
             } else {
                 self.copy_into(i, j, start, rec.unix_nanos);
             }
@@ -392,22 +420,44 @@ impl SinkSet {
             // No sink takes this level (the logger's level floor prevents
             // it; counted dropped rather than lost if it ever happens).
             self.unrouted += 1;
-            return;
+            return true;
         }
         self.records += 1;
         self.outstanding += 1;
+        true
+    }
+
+    /// [`SinkSet::push`] for a set of one sink: no fan-out bookkeeping.
+    #[inline(always)]
+    fn push_one(&mut self, rec: &Record<'_>) -> bool {
+        if rec.level < self.slots[0].min_level {
+            self.unrouted += 1;
+            return true;
+        }
+        if !self.format_into(0, rec) {
+            return false;
+        }
+        let slot = &mut self.slots[0];
+        slot.mark(true);
+        slot.batch.primary += 1;
+        self.records += 1;
+        self.outstanding += 1;
+        true
     }
 
     /// Formats `rec` at the end of slot `i`'s batch, sealing it first if
-    /// the record crosses the sink's limit.
-    #[inline]
-    fn format_into(&mut self, i: usize, rec: &Record<'_>) {
+    /// the record crosses the sink's limit; `false`, with the batch as it
+    /// was, when its deferred message does not decode.
+    #[inline(always)]
+    fn format_into(&mut self, i: usize, rec: &Record<'_>) -> bool {
         let slot = &mut self.slots[i];
         let start = slot.batch.buf.len();
-        if slot.data_len() == 0 {
+        if !self.formatters[slot.fmt].write(&mut slot.batch.buf, rec) {
+            return false;
+        }
+        if slot.data_len_of_prefix(start) == 0 {
             slot.batch.first_nanos = rec.unix_nanos;
         }
-        self.formatters[slot.fmt].write(&mut slot.batch.buf, rec);
         #[cfg(test)]
         {
             self.formatted += 1;
@@ -416,10 +466,12 @@ impl SinkSet {
         if self.limited && slot.must_cut(start, slot.batch.buf.len(), rec.unix_nanos) {
             let fresh = take_spare(&mut self.spare, self.buf_capacity);
             slot.seal_before(start, fresh, rec.unix_nanos);
-            self.cut = true;
+            self.submit_now = true;
             at = 0;
         }
+        self.submit_now |= slot.data_len() >= self.batch_bytes;
         self.placed[slot.fmt] = (i, at);
+        true
     }
 
     /// Copies the record formatted in slot `j` from `start` on to slot `i`.
@@ -431,13 +483,14 @@ impl SinkSet {
         if self.limited && self.slots[i].must_cut(here, here + len, nanos) {
             let fresh = take_spare(&mut self.spare, self.buf_capacity);
             self.slots[i].seal_before(here, fresh, nanos);
-            self.cut = true;
+            self.submit_now = true;
         }
         if self.slots[i].data_len() == 0 {
             self.slots[i].batch.first_nanos = nanos;
         }
         let (a, b) = self.slots.split_at_mut(i);
         b[0].batch.buf.extend_from_slice(&a[j].batch.buf[start..]);
+        self.submit_now |= b[0].data_len() >= self.batch_bytes;
     }
 
     /// Submits every non-empty batch. Completions are accounted as they come.
@@ -455,7 +508,7 @@ impl SinkSet {
             self.submit(i, b, io, shared);
         }
         self.records = 0;
-        self.cut = false;
+        self.submit_now = false;
         self.limited = self.slots.iter().any(|s| !s.limit.is_none());
         self.sync_if_due(io, shared);
         store_submits(io, shared);

@@ -94,6 +94,38 @@ pub(super) fn find(
     rest.iter().position(|&b| hit(b)).map(|i| base + i)
 }
 
+/// Whether some byte of `s` may be flagged by `word_flags` (a word test
+/// above, which flags every byte to escape and every byte >= 0x80):
+/// `false` means `s` is ASCII with nothing to escape. Short strings are
+/// tested as one word of overlapping loads, padded with `A` (which no
+/// test flags); longer ones a word at a time, the last word overlapping.
+#[inline(always)]
+pub(super) fn any_flagged(s: &[u8], word_flags: impl Fn(u64) -> u64) -> bool {
+    const PAD: u64 = ONES * b'A' as u64;
+    let n = s.len();
+    let w = match n {
+        0 => return false,
+        1..=3 => {
+            let (a, b, c) = (s[0] as u64, s[n / 2] as u64, s[n - 1] as u64);
+            a | (b << 8) | (c << 16) | (PAD << 24)
+        }
+        4..=7 => {
+            let lo = u32::from_le_bytes(s[..4].try_into().expect("four bytes"));
+            let hi = u32::from_le_bytes(s[n - 4..].try_into().expect("four bytes"));
+            lo as u64 | ((hi as u64) << 32)
+        }
+        _ => {
+            let mut chunks = s.chunks_exact(8);
+            let mut acc = word_flags(load(&s[n - 8..]));
+            for c in &mut chunks {
+                acc |= word_flags(load(c));
+            }
+            return flagged(acc);
+        }
+    };
+    flagged(word_flags(w))
+}
+
 /// What starts at a non-ASCII byte (Unicode 15, table 3-7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Seq {

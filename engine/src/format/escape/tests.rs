@@ -241,6 +241,30 @@ proptest! {
         prop_assert_eq!(is_token(&bytes), is_token_slow(&bytes));
     }
 
+    /// The whole-string test before the fast copy flags a string exactly
+    /// when one of its bytes alone is flagged by the dialect's word test
+    /// (so never when it holds a byte to escape or a non-ASCII byte), at
+    /// every length (the short ones are read as overlapping loads).
+    #[test]
+    fn any_flagged_is_exact_at_every_length(bytes in proptest::collection::vec(
+        prop_oneof![
+            8 => proptest::sample::select(&b"azAZ09 .:/-=_"[..]),
+            1 => proptest::sample::select(&[0u8, 0x1f, b'\t', b'"', b'\\', 0x7f, 0x80, 0xc2, 0xe2, 0xff][..]),
+        ],
+        0..20)
+    ) {
+        fn agree<D: Dialect>(b: &[u8]) -> bool {
+            let alone = |x: u8| super::scan::flagged(D::word_flags(u64::from_le_bytes(*b"AAAAAAAA") & !0xff | x as u64));
+            let flagged = super::scan::any_flagged(b, D::word_flags);
+            flagged == b.iter().any(|&x| alone(x))
+                && (flagged || !b.iter().any(|&x| x >= 0x80 || D::is_special(x)))
+        }
+        prop_assert!(agree::<Bare>(&bytes));
+        prop_assert!(agree::<TargetText>(&bytes));
+        prop_assert!(agree::<Quoted>(&bytes));
+        prop_assert!(agree::<Json>(&bytes));
+    }
+
     /// Valid UTF-8 escapes the same whether it is validated or known valid.
     #[test]
     fn known_utf8_escapes_like_checked(s in nasty()) {

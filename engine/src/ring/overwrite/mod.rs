@@ -52,8 +52,9 @@
 //! H.-J. Boehm, "Can seqlocks get along with programming language memory
 //! models?" (MSPC 2012). On x86-64 and AArch64 a relaxed 64-bit load or store
 //! compiles to a plain `mov`/`ldr`/`str`, so this costs nothing beyond giving
-//! up vectorised copies, and both loom and Miri can check it. The crate has no
-//! `unsafe` code.
+//! up vectorised copies, and both loom and Miri can check it. The ring's
+//! logic has no `unsafe` code; only [`pages`] (mapping and unmapping the
+//! slot array) does.
 //!
 //! Under `cfg(loom)` a slot holds three payload words instead of seven, so
 //! that the model checker's tiny rings still have records spanning slots.
@@ -67,6 +68,17 @@
 //! there. A consumer that sees `is_abandoned()` return true and then calls
 //! `pop_into` until it returns false has drained everything; then
 //! `delivered + overwritten() == pushed`.
+//!
+//! # Memory
+//!
+//! Creating a ring writes none of it: the slots live in zero-filled pages
+//! the kernel maps when the producer first writes into them (see
+//! [`pages`]), so a thread that logs once costs a page, not the ring, and
+//! a ring's resident memory grows with its first lap. (Before, every slot
+//! was written at creation: 1,000 threads that logged once cost their
+//! full rings.)
+
+mod pages;
 
 use crate::sync::{fence, Arc, AtomicBool, AtomicU64, Ordering};
 use std::fmt;
@@ -168,7 +180,7 @@ struct CacheAligned<T>(T);
 /// State shared by both handles; freed when both are dropped.
 struct Shared {
     /// The ring. Invariant: non-empty; its length `n` never changes.
-    slots: Box<[Slot]>,
+    slots: pages::SlotPages,
     /// Position of the first slot of the oldest record not yet overwritten.
     /// Invariant: only the producer stores it; it only grows; it is a record
     /// start (or the producer's head) and it is stored before any slot of an
@@ -195,7 +207,7 @@ pub fn overwrite_ring(capacity_bytes: usize) -> (OverwriteProducer, OverwriteCon
     let n = capacity_bytes / SLOT_BYTES;
     assert!(n >= 1, "overwrite ring needs at least {SLOT_BYTES} bytes");
     let shared = Arc::new(Shared {
-        slots: (0..n).map(|_| Slot::new()).collect(),
+        slots: pages::SlotPages::new(n),
         oldest: CacheAligned(AtomicU64::new(0)),
         producer_alive: AtomicBool::new(true),
         consumer_alive: AtomicBool::new(true),
@@ -481,6 +493,12 @@ impl OverwriteConsumer {
     /// Slots in the ring: no more records than this are ever in it.
     pub fn slot_count(&self) -> usize {
         self.shared.slots.len()
+    }
+
+    /// Resident pages of the slot array (`None` when it is on the heap).
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn resident_pages(&self) -> Option<usize> {
+        self.shared.slots.resident_pages()
     }
 
     /// A cheap hint: false when the next read position holds nothing new

@@ -32,6 +32,7 @@ fn rec(nanos: u64, level: Level, msg: &str) -> Record<'_> {
         thread: 1,
         target: b"t",
         msg: msg.as_bytes(),
+        deferred: None,
         fields: &[],
         spans: &[],
         call_site: None,

@@ -217,3 +217,31 @@ fn abandonment() {
         p.push(&[&make_record(i, 50)]); // keeps working
     }
 }
+
+#[test]
+fn a_new_ring_touches_no_page_and_one_record_touches_one() {
+    // 16 MiB of slots: a ring written at creation would have every page
+    // resident.
+    let (mut p, c) = overwrite_ring(16 << 20);
+    let Some(before) = c.resident_pages() else {
+        panic!("slots not mapped lazily (mmap failed?)");
+    };
+    assert_eq!(before, 0);
+    p.push(&[b"one record"]);
+    assert_eq!(c.resident_pages(), Some(1));
+}
+
+#[test]
+fn a_lazily_mapped_ring_wraps_and_keeps_the_newest() {
+    // Several laps over fresh and reused pages: the newest records survive.
+    let (mut p, mut c) = overwrite_ring(8192);
+    for i in 0..1000u64 {
+        p.push(&[&make_record(i, 100)]);
+    }
+    let mut last = None;
+    while let Some(r) = pop(&mut c) {
+        last = Some(r);
+    }
+    assert_eq!(last, Some(make_record(999, 100)));
+    assert_eq!(c.resident_pages(), Some(2));
+}

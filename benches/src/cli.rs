@@ -11,6 +11,7 @@ usage: uringlog-bench [report] [--quick] [--peers | --no-peers] [--out FILE] [--
        uringlog-bench peer NAME [--count N] [--dir DIR] [--keep]
        uringlog-bench sweep [--out FILE] [--count N] [--reps N] [--rings LIST] [--batches LIST]
                             [--backends LIST] [--depths LIST] [--dir DIR]
+       uringlog-bench delivery [--quick] [--dir DIR] [--keep]
        uringlog-bench plot [--dir DIR]
        uringlog-bench network [--records N] [--rounds N] [--dir DIR]
        uringlog-bench list-peers
@@ -21,6 +22,7 @@ report      every table of the seed report plus the peers; writes PERFORMANCE_RE
 peer        one logger of the peer comparison, in this process (see list-peers)
 sweep       ring capacity x batch size x backend, as CSV (default bench-results/sweep.csv);
             LIST is comma-separated, K and M suffixes allowed; backends: pwrite,io_uring,auto
+delivery    only the delivery table of the report (log call to line readable in the file)
 plot        draws bench-results/*.png from the CSVs in DIR (default bench-results)
 network     section 10 alone: syslog over TCP and RELP to a local rsyslogd (installed from
             rsyslog and rsyslog-relp) against its raw intake and the file sink, and the
@@ -44,6 +46,15 @@ pub enum Command {
     },
     /// The tuning sweep.
     Sweep(SweepOptions),
+    /// Only the delivery table.
+    Delivery {
+        /// The smoke test's sizes.
+        quick: bool,
+        /// Directory for the log files (default: a fresh temp directory).
+        dir: Option<PathBuf>,
+        /// Keep the log files.
+        keep: bool,
+    },
     /// Charts from CSVs in a directory.
     Plot(PathBuf),
     /// Print the peer names.
@@ -84,6 +95,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             }
             Ok(Command::Plot(dir))
         }
+        "delivery" => delivery(rest),
         "list-peers" => Ok(Command::ListPeers),
         "network" => network(rest),
         crate::job::CHILD_SUBCOMMAND => match rest {
@@ -158,6 +170,20 @@ fn peer(args: &[String]) -> Result<Command, String> {
         dir,
         keep,
     })
+}
+
+fn delivery(args: &[String]) -> Result<Command, String> {
+    let (mut quick, mut dir, mut keep) = (false, None, false);
+    let mut it = Flags::new(args);
+    while let Some(f) = it.next_flag()? {
+        match f {
+            "--quick" => quick = true,
+            "--dir" => dir = Some(it.value(f)?.into()),
+            "--keep" => keep = true,
+            _ => return Err(format!("unknown option {f}")),
+        }
+    }
+    Ok(Command::Delivery { quick, dir, keep })
 }
 
 fn sweep(args: &[String]) -> Result<Command, String> {

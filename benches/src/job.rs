@@ -6,6 +6,7 @@
 //! (`{"Ok": …}` or `{"Err": "…"}`), and the parent parses it back.
 
 use crate::backpressure::{self, BackpressureJob, BackpressureResult};
+use crate::delivery::{self, DeliveryJob, DeliveryResult};
 use crate::latency::{self, LatencyJob, LatencyResult};
 use crate::measure::peak_rss_kib;
 use crate::network::{self, NetworkJob, NetworkResult};
@@ -31,6 +32,8 @@ pub enum Job {
     Throughput(ThroughputJob),
     /// See [`latency::run`].
     Latency(LatencyJob),
+    /// See [`delivery::run`].
+    Delivery(DeliveryJob),
     /// See [`backpressure::run`].
     Backpressure(BackpressureJob),
     /// See [`peers::run`].
@@ -50,6 +53,8 @@ pub enum Output {
     Throughput(ThroughputResult),
     /// From [`Job::Latency`].
     Latency(LatencyResult),
+    /// From [`Job::Delivery`].
+    Delivery(DeliveryResult),
     /// From [`Job::Backpressure`].
     Backpressure(BackpressureResult),
     /// From [`Job::Peer`].
@@ -71,6 +76,7 @@ pub fn execute(job: &Job) -> Outcome {
     match job {
         Job::Throughput(j) => throughput::run(j).map(Output::Throughput),
         Job::Latency(j) => latency::run(j).map(Output::Latency),
+        Job::Delivery(j) => delivery::run(j).map(Output::Delivery),
         Job::Backpressure(j) => backpressure::run(j).map(Output::Backpressure),
         Job::Peer(j) => peers::run(j).map(Output::Peer),
         Job::Network(j) => network::run(j).map(Output::Network),

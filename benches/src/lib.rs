@@ -14,6 +14,7 @@ pub mod backpressure;
 pub mod checklist;
 pub mod cli;
 pub mod config;
+pub mod delivery;
 pub mod job;
 pub mod latency;
 pub mod measure;

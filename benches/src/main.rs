@@ -35,6 +35,7 @@ fn main() -> ExitCode {
             keep,
         } => peer(name, count, dir, keep),
         Command::Sweep(o) => run_sweep(&o),
+        Command::Delivery { quick, dir, keep } => delivery(quick, dir, keep),
         Command::Network {
             records,
             rounds,
@@ -78,6 +79,36 @@ fn peer(
         r.lines_lost(),
         r.lines_expected
     );
+    Ok(())
+}
+
+fn delivery(quick: bool, dir: Option<std::path::PathBuf>, keep: bool) -> Result<(), String> {
+    let dir = dir.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("uringlog-delivery-{}", std::process::id()))
+    });
+    let patterns = uringlog_bench::delivery::patterns(quick);
+    let mut n = 0;
+    let mut sub = |what: &str| {
+        n += 1;
+        dir.join(format!("{n:02}-{what}"))
+    };
+    let jobs = uringlog_bench::plan::delivery_jobs(&patterns, &mut sub, keep);
+    let rows = uringlog_bench::suite::run_jobs(&jobs, |k| format!("{}, {}", k.subject, k.pattern));
+    if !keep {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    let mut table = String::new();
+    uringlog_bench::render::delivery::delivery(&mut table, &patterns, &rows);
+    print!("{table}");
+    let mut shown = Vec::new();
+    for m in &rows {
+        if let Ok(r) = &m.result {
+            if !r.backend.is_empty() && !shown.contains(&m.key.subject) {
+                shown.push(m.key.subject);
+                println!("- {}: {}", m.key.subject, r.backend);
+            }
+        }
+    }
     Ok(())
 }
 

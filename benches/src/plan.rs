@@ -3,6 +3,7 @@
 
 use crate::backpressure::BackpressureJob;
 use crate::config::{EngineConfig, PolicyName, Route};
+use crate::delivery::{self, DeliveryJob, DeliveryKey};
 use crate::job::Job;
 use crate::latency::LatencyJob;
 use crate::network::NetworkJob;
@@ -31,6 +32,8 @@ pub struct Sizes {
     pub burst_len: usize,
     /// Pause after each latency burst, µs.
     pub pause_us: u64,
+    /// The trickles and bursts of the delivery rows.
+    pub delivery: Vec<delivery::Pattern>,
     /// Batch sizes of the sweep.
     pub batch_sizes: Vec<usize>,
     /// Calls in each backpressure run.
@@ -60,6 +63,7 @@ impl Sizes {
             bursts: if quick { 20 } else { 200 },
             burst_len: if quick { 500 } else { 1_000 },
             pause_us: 3_000,
+            delivery: delivery::patterns(quick),
             batch_sizes: batch_sizes(),
             backpressure_calls: 1_000,
             peers,
@@ -113,6 +117,8 @@ pub struct Plan {
     pub throughput: Vec<(ThroughputKey, Job)>,
     /// Section 2.
     pub latency: Vec<(Route, Job)>,
+    /// Section 2, delivery latency.
+    pub delivery: Vec<(DeliveryKey, Job)>,
     /// Section 3: a process that does not log.
     pub idle: Job,
     /// Section 3: memory per thread, by policy.
@@ -160,6 +166,7 @@ impl Plan {
             .iter()
             .map(|&route| (route, latency(sizes, route, sub("latency"), keep)))
             .collect();
+        let delivery = delivery_jobs(&sizes.delivery, &mut sub, keep);
         let threads = CASES
             .iter()
             .map(|&case| {
@@ -207,6 +214,7 @@ impl Plan {
         Plan {
             throughput: runs,
             latency,
+            delivery,
             idle: Job::Idle,
             threads,
             batch,
@@ -221,6 +229,7 @@ impl Plan {
         let p = self;
         p.throughput.len()
             + p.latency.len()
+            + p.delivery.len()
             + 1
             + p.threads.len()
             + p.batch.len()
@@ -233,6 +242,28 @@ impl Plan {
     pub fn is_empty(&self) -> bool {
         false
     }
+}
+
+/// The delivery jobs: every writer of [`delivery::subjects`] with every
+/// pattern, each in a directory from `dir`.
+pub fn delivery_jobs(
+    patterns: &[delivery::Pattern],
+    dir: &mut dyn FnMut(&str) -> PathBuf,
+    keep: bool,
+) -> Vec<(DeliveryKey, Job)> {
+    let mut jobs = Vec::new();
+    for subject in delivery::subjects() {
+        for &pattern in patterns {
+            let job = Job::Delivery(DeliveryJob {
+                subject,
+                pattern,
+                dir: dir("delivery"),
+                keep,
+            });
+            jobs.push((DeliveryKey { subject, pattern }, job));
+        }
+    }
+    jobs
 }
 
 /// A throughput job with a warm-up repetition.

@@ -3,6 +3,7 @@
 
 use crate::backpressure::BackpressureResult;
 use crate::config::{PolicyName, Route};
+use crate::delivery::{DeliveryKey, DeliveryResult};
 use crate::job::{run_in_child, Output};
 use crate::latency::LatencyResult;
 use crate::measure::median;
@@ -42,6 +43,9 @@ pub struct ReportData {
     pub throughput: Vec<Measured<ThroughputKey, ThroughputResult>>,
     /// Section 2.
     pub latency: Vec<Measured<Route, LatencyResult>>,
+    /// Section 2, delivery latency (empty in results from before it existed).
+    #[serde(default)]
+    pub delivery: Vec<Measured<DeliveryKey, DeliveryResult>>,
     /// Section 3: peak RSS of a process that does not log, KiB.
     pub idle_rss_kib: Result<u64, String>,
     /// Section 3: memory per thread, by policy.
@@ -78,6 +82,9 @@ pub fn run(plan: &Plan, sizes: &Sizes, dir: &Path, command: String) -> ReportDat
     let system = SystemInfo::collect(dir);
     let idle_rss_kib = p.run("idle process (memory baseline)", &plan.idle);
     let latency = p.all(&plan.latency, |r| format!("latency, {r}"));
+    let delivery = p.all(&plan.delivery, |k| {
+        format!("delivery, {}, {}", k.subject, k.pattern)
+    });
     let throughput = p.all(&plan.throughput, |k| {
         format!(
             "throughput, {}, {} calls, {} thread(s)",
@@ -97,6 +104,7 @@ pub fn run(plan: &Plan, sizes: &Sizes, dir: &Path, command: String) -> ReportDat
         system,
         throughput,
         latency,
+        delivery,
         idle_rss_kib,
         threads,
         batch,
@@ -104,6 +112,18 @@ pub fn run(plan: &Plan, sizes: &Sizes, dir: &Path, command: String) -> ReportDat
         peers,
         network,
     }
+}
+
+/// Runs `jobs` alone (each in a child), with progress on stderr.
+pub fn run_jobs<K: Clone, T: FromOutput>(
+    jobs: &[(K, crate::job::Job)],
+    label: impl Fn(&K) -> String,
+) -> Vec<Measured<K, T>> {
+    let mut p = Progress {
+        done: 0,
+        total: jobs.len(),
+    };
+    p.all(jobs, label)
 }
 
 struct Progress {
@@ -166,6 +186,14 @@ output_kind!(ThroughputResult, Throughput, |r| {
 output_kind!(LatencyResult, Latency, |r| {
     let s = &r.summary;
     format!("p50 {} ns, p99.9 {} ns", s.p50_ns, s.p999_ns)
+});
+output_kind!(DeliveryResult, Delivery, |r| {
+    format!(
+        "p50 {:.0} µs, p99 {:.0} µs, {} missing",
+        r.p50_ns as f64 / 1e3,
+        r.p99_ns as f64 / 1e3,
+        r.missing()
+    )
 });
 output_kind!(BackpressureResult, Backpressure, |r| {
     format!("written {}, dropped {}", r.counts.written, r.counts.dropped)

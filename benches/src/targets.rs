@@ -2,6 +2,7 @@
 //! each judged against this run's figures.
 
 use crate::config::Route;
+use crate::delivery::{DeliveryResult, Pattern, Subject};
 use crate::latency::LatencyResult;
 use crate::peers::{PeerResult, URINGLOG};
 use crate::suite::ReportData;
@@ -208,7 +209,32 @@ pub fn design_targets(d: &ReportData) -> Vec<Target> {
         None => Target::unmeasured("goal: p99.9 ≤ 150 ns", "latency run failed"),
     });
     v.push(memory_target(d, route));
+    v.push(delivery_target(d, route));
     v
+}
+
+/// Issue-level goal: a record logged into an idle engine reaches the file
+/// within 1 ms p99; judged on every trickle row of the delivery table.
+fn delivery_target(d: &ReportData, route: Route) -> Target {
+    let name = "goal: a record logged into an idle engine is readable in the file within 1 ms p99";
+    let rows: Vec<_> = d
+        .delivery
+        .iter()
+        .filter(|m| matches!(m.key.subject, Subject::Engine(c) if c.route == route))
+        .filter(|m| matches!(m.key.pattern, Pattern::Trickle { .. }))
+        .collect();
+    let ok: Vec<&DeliveryResult> = rows.iter().filter_map(|m| m.result.as_ref().ok()).collect();
+    if rows.is_empty() || ok.len() < rows.len() {
+        return Target::unmeasured(name, "delivery runs missing or failed");
+    }
+    let worst = ok.iter().map(|r| r.p99_ns).max().unwrap_or(0);
+    let missing: u64 = ok.iter().map(|r| r.missing()).sum();
+    let actual = format!(
+        "worst p99 {:.0} µs over {} trickles (0.1–60 ms apart), {missing} never seen ({route})",
+        worst as f64 / 1e3,
+        ok.len()
+    );
+    Target::new(name, actual, Some(worst < 1_000_000 && missing == 0))
 }
 
 fn spdlog_target(d: &ReportData) -> Target {

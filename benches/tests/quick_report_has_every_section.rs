@@ -70,6 +70,13 @@ fn quick_report_has_every_section() {
         .map(|r| r.split(" | ").next().unwrap())
         .collect();
     assert_eq!(names, ["| BLOCK", "| DROP_OLDEST", "| DROP_NEWEST"]);
+    let delivery = section(&report, SECTIONS[1])
+        .split("### Delivery")
+        .nth(1)
+        .expect("delivery table in section 2");
+    let patterns = rows(delivery);
+    assert_eq!(patterns.len(), 5, "{delivery}");
+    assert!(!delivery.contains("never seen"), "{delivery}");
     assert!(section(&report, SECTIONS[8]).contains("Not run in this report"));
     let memory = section(&report, SECTIONS[2]);
     let per_thread = memory

@@ -15,6 +15,7 @@ use crate::shutdown::WriterGuard;
 use crate::signal::Registration;
 use crate::sink::{Sink, SinkContext, SinkOptions};
 use crate::sync_mode::SyncWriter;
+use crate::wake::{Barrier, BarrierChoice, EventRef};
 use crate::writer::durability::SyncPlan;
 use crate::writer::sinks::{SinkSet, SinkSlot};
 use crate::writer::{self, WriterConfig};
@@ -108,6 +109,8 @@ pub struct Builder {
     sqpoll_idle_ms: Option<u32>,
     reopen_signal: Option<i32>,
     fail_uring_probe: bool,
+    /// Test hook: the wake protocol uses the fence fallback.
+    wake_fence: bool,
     /// Crash-safe mode's directory.
     crash_safe: Option<std::path::PathBuf>,
     /// Directives and where they came from.
@@ -145,6 +148,7 @@ impl Default for Builder {
             sqpoll_idle_ms: None,
             reopen_signal: None,
             fail_uring_probe: false,
+            wake_fence: false,
             crash_safe: None,
             filter: None,
         }
@@ -380,14 +384,15 @@ impl Builder {
     /// signal. Sinks that rotate on their own are left alone.
     ///
     /// The handler does only async-signal-safe work: it counts the signal
-    /// for every logger that asked for it (no lock, no allocation, no
-    /// system call), then calls the handler that was installed before, if
-    /// there was one. A default disposition is replaced, not called: with
-    /// `SIGHUP`, the process no longer terminates. The writer acts on the
-    /// count at the top of every turn of its loop — before it takes further
-    /// records from the rings when busy, within 100 ms when idle (its longest
-    /// sleep); in sync mode, before the next record is written. Records
-    /// logged before that go to the old file.
+    /// for every logger that asked for it and wakes that logger's writer
+    /// (no lock, no allocation; at most one `futex` wake per logger), then
+    /// calls the handler that was installed before, if there was one. A
+    /// default disposition is replaced, not called: with `SIGHUP`, the
+    /// process no longer terminates. The writer acts on the count at the
+    /// top of every turn of its loop — before it takes further records
+    /// from the rings when busy, at once when idle (the signal wakes it);
+    /// in sync mode, before the next record is written. Records logged
+    /// before that go to the old file.
     ///
     /// Several loggers may use the same signal. When the last of them is
     /// dropped, the previous disposition comes back (unless another handler
@@ -435,6 +440,15 @@ impl Builder {
     #[doc(hidden)]
     pub fn test_fail_io_uring_probe(mut self) -> Self {
         self.fail_uring_probe = true;
+        self
+    }
+
+    /// Test hook: producers and the writer pair their wake-up fences with a
+    /// `SeqCst` fence on both sides, as where `membarrier` is refused, so
+    /// that fallback can be tested where `membarrier` works.
+    #[doc(hidden)]
+    pub fn test_wake_fence_fallback(mut self) -> Self {
+        self.wake_fence = true;
         self
     }
 
@@ -543,6 +557,7 @@ impl Builder {
             fail_uring_probe: self.fail_uring_probe,
             reopen_signal: self.reopen_signal,
             filter: self.filter.clone(),
+            wake_fence: self.wake_fence,
             // The directory is the parent's (locked by it, its rings in
             // it): a forked child's successor keeps its rings in memory.
             crash_safe: None,
@@ -586,6 +601,11 @@ impl Builder {
             interval: Duration::from_millis(self.sync_interval_ms),
         };
         let sinks = SinkSet::new(slots, self.batch_bytes, plan);
+        // Sync mode has no writer to wake: no need to register for membarrier.
+        let wake = match self.mode {
+            Mode::Sync => BarrierChoice::no_writer("sync mode"),
+            _ => Barrier::detect(self.wake_fence),
+        };
         let mut shared = Shared::new(
             level,
             min_sink.unwrap_or(Level::Trace),
@@ -602,17 +622,23 @@ impl Builder {
                 _ => Clock::best(),
             }),
         )
+        .with_wake(wake)
         .with_targets(targets)
         .with_lineage(lineage);
         shared.crash_safe = crash.as_ref().map(|c| c.dir.clone());
         let shared = Arc::new(shared);
+        // Before anything a forked child must know about (signal slots).
+        crate::fork::install_hook();
         let signal = match self.reopen_signal {
             Some(signo) => {
-                Some(Registration::new(signo).map_err(|e| signal_refused(signo, e.to_string()))?)
+                // A signal wakes the writer; in sync mode the caller acts on it.
+                let wake = (self.mode != Mode::Sync)
+                    .then(|| EventRef::new(shared.clone(), |s: &Shared| &s.wake));
+                let r = Registration::new(signo, wake);
+                Some(r.map_err(|e| signal_refused(signo, e.to_string()))?)
             }
             None => None,
         };
-        crate::fork::install_hook();
         if self.mode == Mode::Sync {
             return Ok(start_sync(shared, sinks, signal));
         }

@@ -73,9 +73,11 @@ pub(crate) fn install_hook() {
     let _ = unsafe { libc::pthread_atfork(None, None, Some(in_child)) };
 }
 
-/// Runs in the child right after `fork`: async-signal-safe (one atomic add).
+/// Runs in the child right after `fork`: async-signal-safe (atomics only).
 extern "C" fn in_child() {
     GENERATION.fetch_add(1, Ordering::Relaxed);
+    // The reopen signal's slots are the parent's loggers' (atomics only).
+    crate::signal::forget_inherited();
 }
 
 /// How a logger's engine is started again in a forked child.

@@ -7,8 +7,11 @@
 //! # Guarantees
 //!
 //! - **Hot path**: no allocation (once the thread's format buffer has grown),
-//!   no lock, no syscall — except parking when `Policy::Block` waits for room
-//!   and waking a writer that has slept through half a ring.
+//!   no lock, no syscall — except sleeping when `Policy::Block` waits for
+//!   room, and one `futex` wake when the record finds the writer asleep (one
+//!   per writer sleep, however long the burst). A record logged into an idle
+//!   engine wakes the writer at once; no record waits for a timeout to be
+//!   noticed.
 //! - **Order**: records from one thread (or one [`Producer`]) reach a sink in
 //!   the order they were logged. Across threads, drain order.
 //! - **Accounting**: `enqueued` counts every call that passed the level
@@ -133,6 +136,7 @@ mod sync;
 mod sync_mode;
 #[cfg(feature = "tracing")]
 pub mod tracing;
+mod wake;
 mod writer;
 
 /// How a unit test skips where the machine lacks a feature (shared with

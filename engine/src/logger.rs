@@ -625,31 +625,15 @@ impl Logger {
         // record this thread (or any thread that synchronised with it)
         // committed before is visible to the writer's next read.
         let ticket = requested.fetch_add(1, Ordering::SeqCst) + 1;
-        sh.kick_writer();
+        sh.wake_writer();
         let deadline = timeout.map(|t| deadline_after(Instant::now(), t));
-        let mut g = lock(&sh.flush.lock);
-        while done.load(Ordering::Acquire) < ticket {
+        if !sh.flush.wait(done, ticket, &sh.writer_done, deadline) {
             if sh.writer_done.load(Ordering::Acquire) {
                 return Err(FlushError::ShutDown);
             }
-            let wait = match deadline {
-                Some(d) => match d.checked_duration_since(Instant::now()) {
-                    Some(left) => left.min(Duration::from_millis(10)),
-                    None => {
-                        return Err(FlushError::Timeout {
-                            timeout_ms: timeout.unwrap_or_default().as_millis() as u64,
-                        })
-                    }
-                },
-                None => Duration::from_millis(10),
-            };
-            g = sh
-                .flush
-                .cv
-                .wait_timeout(g, wait)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-            sh.kick_writer();
+            return Err(FlushError::Timeout {
+                timeout_ms: timeout.unwrap_or_default().as_millis() as u64,
+            });
         }
         Ok(())
     }
@@ -691,6 +675,37 @@ impl Logger {
             kind: crate::io::BackendKind::Pwrite,
             reason: "not started".to_owned(),
         })
+    }
+
+    /// How producers wake a sleeping writer: `membarrier` (the writer pays
+    /// a barrier syscall on its way to sleep, a producer only a compiler
+    /// fence per record), or a `SeqCst` fence per record where `membarrier`
+    /// is refused, with the reason.
+    pub fn wake_mechanism(&self) -> &str {
+        &self.shared.wake_note
+    }
+
+    /// Debug accessor: how often the writer registered to sleep, and how
+    /// many wake-up syscalls woke it (each woke one sleep; a burst of
+    /// records pays one). The second never exceeds the first.
+    #[doc(hidden)]
+    pub fn writer_wake_counts(&self) -> (u64, u64) {
+        self.shared.wake.counts()
+    }
+
+    /// Debug accessor: whether the writer has registered to sleep and no
+    /// notify has claimed it yet (it sleeps, or is about to).
+    #[doc(hidden)]
+    pub fn writer_sleeping(&self) -> bool {
+        self.shared.wake.waiters() > 0
+    }
+
+    /// Debug accessor: how many `Block` producers have registered to sleep
+    /// until their full ring has room and were not woken yet.
+    #[doc(hidden)]
+    pub fn producers_waiting_for_room(&self) -> u32 {
+        let reg = lock(&self.shared.registry);
+        reg.live.iter().map(|r| r.room_waiters()).sum()
     }
 
     /// The most recent I/O error descriptions (oldest first, at most 32),

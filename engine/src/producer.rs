@@ -9,7 +9,10 @@
 //! `core::fmt` into that buffer and copies it into the ring.
 //!
 //! No allocation once the buffers have grown, no lock, no syscall — except
-//! waking a parked writer, and parking when `Block` finds the ring full.
+//! waking a sleeping writer, and sleeping when `Block` finds the ring full.
+//! Every record committed to a ring is followed by one
+//! [`Shared::wake_writer`] (the wake protocol, `crate::wake`): a compiler
+//! fence and one relaxed load while the writer is awake.
 //!
 //! The call is counted `enqueued` once its user code (`Display`, `Debug`,
 //! `FieldValue`) has run, right before its record is pushed, refused or
@@ -29,16 +32,15 @@ use crate::record::{
     location_block, truncate_str, Header, Location, RecordKind, HEADER_LEN, MAX_TARGET_LEN,
 };
 use crate::ring::{
-    byte_ring, overwrite_bytes_used, overwrite_reader, overwrite_ring, ByteProducer,
-    OverwriteProducer, RingReader, RoomRing,
+    byte_ring, overwrite_reader, overwrite_ring, ByteProducer, OverwriteProducer, RingReader,
+    RoomRing,
 };
-use crate::shared::{lock, RingHandoff, RingShared, Shared, AWAKE, NAPPING};
+use crate::shared::{lock, RingHandoff, RingShared, Shared};
 use crate::stats::{bump, WriterCounters};
 use crate::sync_mode::{SyncRecord, SyncWriter};
 use std::fmt;
-use std::sync::atomic::{fence, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// The formatting buffers are released after a message larger than this
 /// (or than the ring), so one huge message does not pin memory for the
@@ -68,10 +70,8 @@ const PARTS: usize = 5;
 
 /// Spins before a blocked producer starts yielding.
 const BLOCK_SPINS: u32 = 64;
-/// Yields before a blocked producer parks.
+/// Yields before a blocked producer sleeps until the writer makes room.
 const BLOCK_YIELDS: u32 = 64;
-/// Longest a blocked producer parks before looking again (bounds a lost wakeup).
-const BLOCK_PARK: Duration = Duration::from_millis(1);
 const _: () = assert!(BLOCK_SPINS > 0 && BLOCK_YIELDS > 0);
 
 /// A thread's own handle for logging without the thread-local lookup.
@@ -92,9 +92,6 @@ pub struct Producer {
     scratch: Vec<u8>,
     /// Reused buffer for a deferred payload built off the fast path.
     encoded: Vec<u8>,
-    /// Bytes pushed since this producer last saw the writer parked and
-    /// woke it; in `0 .. ring capacity / 2`.
-    parked_bytes: usize,
 }
 
 impl fmt::Debug for Producer {
@@ -112,7 +109,7 @@ impl Producer {
         shared: &Arc<Shared>,
         sync_writer: Option<&Arc<SyncWriter>>,
     ) -> Producer {
-        let ring_shared = Arc::new(RingShared::new());
+        let ring_shared = Arc::new(RingShared::new(shared.barrier));
         let mut reg = lock(&shared.registry);
         reg.live.push(ring_shared.clone());
         // Checked under the registry lock, which the writer's close also
@@ -141,7 +138,6 @@ impl Producer {
             shared: shared.clone(),
             scratch: Vec::new(),
             encoded: Vec::new(),
-            parked_bytes: 0,
         }
     }
 
@@ -404,7 +400,7 @@ impl Producer {
                         if c.written() == len {
                             // SAFETY: the cursor wrote all `len` reserved bytes.
                             unsafe { r.commit() };
-                            return self.pushed(len);
+                            return self.shared.wake_writer();
                         }
                         // A mismatch between the passes (a bug): nothing is
                         // committed, the record is counted dropped.
@@ -594,37 +590,22 @@ impl Producer {
                 Push::Written
             }
         };
-        self.pushed_outcome(pushed, len);
+        self.pushed_outcome(pushed);
         release_if_huge(&mut self.scratch, self.shared.ring_capacity);
         release_if_huge(&mut self.encoded, self.shared.ring_capacity);
     }
 
-    /// After a record of `len` framed bytes was pushed: wakes the writer
-    /// if it sleeps (lazily while it naps).
-    #[inline]
-    fn pushed(&mut self, len: usize) {
-        // Relaxed: a hint; a missed wake-up is bounded by the writer's
-        // park timeout (see `writer`).
-        match self.shared.signal.parked.load(Ordering::Relaxed) {
-            AWAKE => {}
-            NAPPING => self.wake_lazily(len),
-            _ => self.shared.wake_writer(),
-        }
-    }
-
-    /// Accounts what became of a record of `len` framed bytes.
-    fn pushed_outcome(&mut self, pushed: Push, len: usize) {
+    /// Accounts what became of a record; wakes the writer after a commit.
+    fn pushed_outcome(&mut self, pushed: Push) {
         let counters = &self.ring_shared.counters;
         match pushed {
-            Push::Done => self.pushed(len),
+            Push::Done => self.shared.wake_writer(),
             Push::Written => {}
             Push::Discarded => bump(&counters.dropped),
             Push::Refused => {
                 bump(&counters.dropped);
                 // The ring is full: a sleeping writer is needed now.
-                if self.shared.signal.parked.load(Ordering::Relaxed) != AWAKE {
-                    self.shared.wake_writer();
-                }
+                self.shared.wake_writer();
             }
         }
     }
@@ -744,35 +725,29 @@ enum Payload<'a> {
 
 impl Drop for Producer {
     fn drop(&mut self) {
-        // A ring's producer is retired by the writer once its ring is
-        // drained; one without a ring is retired here — unless it was
-        // inherited through fork: that engine's registry lock may be held
-        // by a thread that does not exist in this process.
-        if matches!(self.route, Route::Sync(_) | Route::Closed) && self.shared.is_here() {
-            self.shared.retire_counters(&self.ring_shared);
+        // Inherited through fork: that engine's registry lock may be held
+        // by a thread that does not exist in this process, and its writer
+        // is not here to wake. Nothing is done to it.
+        if !self.shared.is_here() {
+            return;
+        }
+        match std::mem::replace(&mut self.route, Route::Closed) {
+            // One without a ring is retired here.
+            Route::Sync(_) | Route::Closed => self.shared.retire_counters(&self.ring_shared),
+            // The writer retires a ring once drained: abandon it first,
+            // then wake the writer so it notices at once.
+            ring => {
+                drop(ring);
+                self.shared.wake_writer();
+            }
         }
     }
 }
 
-impl Producer {
-    /// The writer sleeps: wake it once half a ring has piled up, so a burst
-    /// costs no wake-up syscall; its park timeout bounds a trickle's wait.
-    #[cold]
-    fn wake_lazily(&mut self, len: usize) {
-        self.parked_bytes += match self.route {
-            Route::Overwrite(_) => overwrite_bytes_used(len),
-            _ => len,
-        };
-        if self.parked_bytes >= self.shared.ring_capacity / 2 {
-            self.parked_bytes = 0;
-            self.shared.wake_writer();
-        }
-    }
-}
-
-/// The `Block` slow path: spin, yield, then park until the writer frees
-/// room. Returns false when the logger shut down meanwhile, and at once on
-/// the writer thread itself (a sink logging): it would wait for itself.
+/// The `Block` slow path: spin, yield, then sleep until the writer frees
+/// room. Returns false when the logger shut down meanwhile (or shutdown
+/// gave up on a stuck sink), and at once on the writer thread itself (a
+/// sink logging): it would wait for itself.
 #[cold]
 #[inline(never)]
 fn push_blocking(
@@ -799,7 +774,15 @@ fn push_blocking(
         } else if round < BLOCK_SPINS + BLOCK_YIELDS {
             std::thread::yield_now();
         } else {
-            park_until_room(ring, rs, need);
+            // Every way `ready` becomes true is followed by `room_released`:
+            // the writer's release of space, its exit (`writer_done`),
+            // shutdown giving up on a stuck sink (`Shared::give_up`).
+            rs.wait_for_room(|| {
+                ring.has_room(need)
+                    || shared.writer_done.load(Ordering::Acquire)
+                    || shared.gave_up()
+                    || ring.is_abandoned()
+            });
         }
         round = round.saturating_add(1);
         if ring.try_push(parts) {
@@ -809,22 +792,4 @@ fn push_blocking(
             return false;
         }
     }
-}
-
-fn park_until_room(ring: &impl RoomRing, rs: &RingShared, need: usize) {
-    {
-        let mut t = lock(&rs.thread);
-        let me = std::thread::current();
-        if t.id() != me.id() {
-            *t = me;
-        }
-    }
-    rs.waiting.store(true, Ordering::Relaxed);
-    // SeqCst fence: pairs with the one in `RingShared::wake_if_waiting`, so
-    // either we see the room the writer released or it sees `waiting`.
-    fence(Ordering::SeqCst);
-    if !ring.has_room(need) {
-        std::thread::park_timeout(BLOCK_PARK);
-    }
-    rs.waiting.store(false, Ordering::Relaxed);
 }

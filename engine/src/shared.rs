@@ -10,9 +10,10 @@ use crate::policy::{Formatting, Mode, Policy, Prefault};
 use crate::ring::RingReader;
 use crate::shutdown::DROP_SHUTDOWN_TIMEOUT;
 use crate::stats::{ProducerCounters, Stats, WriterCounters};
+use crate::wake::{Barrier, BarrierChoice, EventCount};
 use std::collections::VecDeque;
-use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
@@ -65,27 +66,8 @@ pub(crate) struct Hot {
     pub generation: u64,
 }
 
-/// The writer is running.
-pub(crate) const AWAKE: u8 = 0;
-/// The writer naps for at most `writer::PARK_TIMEOUT`; producers wake it
-/// only after pushing half a ring, so bursts pay no wake-up syscall.
-pub(crate) const NAPPING: u8 = 1;
-/// The writer has been idle for a while and sleeps long; the first record
-/// wakes it.
-pub(crate) const DEEP: u8 = 2;
-
-/// How the writer is woken.
-#[derive(Debug, Default)]
-pub(crate) struct Signal {
-    /// `AWAKE`, `NAPPING` or `DEEP` (see the constants). Set by the writer
-    /// with SeqCst before its last look at the rings; cleared by whoever wakes it.
-    pub parked: AtomicU8,
-    /// The writer thread, set before `build` returns.
-    pub thread: OnceLock<Thread>,
-}
-
 /// The flush barrier's tickets.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct FlushState {
     /// Highest ticket handed out; a flush takes `requested + 1`.
     pub requested: AtomicU64,
@@ -103,19 +85,50 @@ pub(crate) struct FlushState {
     pub reopen_done: AtomicU64,
     /// Sinks that failed to reopen, ever (a reopen call compares two reads).
     pub reopen_failed: AtomicU64,
-    pub lock: Mutex<()>,
-    pub cv: Condvar,
+    /// Flushers, syncers and reopeners wait on it for their ticket.
+    pub event: EventCount,
 }
 
 impl FlushState {
+    fn new(barrier: Barrier) -> FlushState {
+        FlushState {
+            requested: AtomicU64::new(0),
+            done: AtomicU64::new(0),
+            sync_requested: AtomicU64::new(0),
+            sync_done: AtomicU64::new(0),
+            errors_seen: AtomicU64::new(0),
+            reopen_requested: AtomicU64::new(0),
+            reopen_done: AtomicU64::new(0),
+            reopen_failed: AtomicU64::new(0),
+            event: EventCount::new(barrier),
+        }
+    }
+
     /// Marks every ticket up to `ticket` in `done` (`self.done` or
     /// `self.sync_done`) finished and wakes the waiters.
     pub(crate) fn ack(&self, done: &AtomicU64, ticket: u64) {
         // Release: pairs with the waiter's Acquire load of `done`, so it then
         // sees the counters updated before.
         done.fetch_max(ticket, Ordering::Release);
-        let _g = lock(&self.lock);
-        self.cv.notify_all();
+        self.event.notify();
+    }
+
+    /// Waits until `done` reaches `ticket`, the writer has finished, or
+    /// `deadline` passes; true in the first case.
+    pub(crate) fn wait(
+        &self,
+        done: &AtomicU64,
+        ticket: u64,
+        writer_done: &AtomicBool,
+        deadline: Option<Instant>,
+    ) -> bool {
+        // Acquire: pairs with the Release in `ack` and in the writer's exit.
+        let reached = || done.load(Ordering::Acquire) >= ticket;
+        self.event.wait_until(
+            || reached() || writer_done.load(Ordering::Acquire),
+            deadline,
+        );
+        reached()
     }
 }
 
@@ -125,35 +138,40 @@ pub(crate) struct RingShared {
     /// Written by the producer on every call; on cache lines of their own,
     /// away from what the writer reads on every drain.
     pub counters: Padded<ProducerCounters>,
-    /// True while the producer is parked waiting for room (Block policy).
-    pub waiting: AtomicBool,
-    /// The thread to unpark when `waiting`; updated by the producer before it parks.
-    pub thread: Mutex<Thread>,
+    /// A `Block` producer whose ring is full waits on it for room.
+    room: EventCount,
     /// OS id (`gettid`) of the thread that registered the producer; shown
     /// by formats that ask for the thread id.
     pub thread_id: u32,
 }
 
 impl RingShared {
-    pub(crate) fn new() -> RingShared {
+    pub(crate) fn new(barrier: Barrier) -> RingShared {
         RingShared {
             counters: Padded::default(),
-            waiting: AtomicBool::new(false),
-            thread: Mutex::new(std::thread::current()),
+            room: EventCount::new(barrier),
             // SAFETY: gettid has no preconditions and cannot fail.
             thread_id: unsafe { libc::gettid() } as u32,
         }
     }
 
-    /// Called by the writer after it released space in this ring.
-    pub(crate) fn wake_if_waiting(&self) {
-        // SeqCst fence: pairs with the producer's fence between storing
-        // `waiting = true` and re-reading the ring's free space, so either it
-        // sees the space we released or we see `waiting`.
-        fence(Ordering::SeqCst);
-        if self.waiting.load(Ordering::Relaxed) {
-            lock(&self.thread).unpark();
-        }
+    /// The writer released space in this ring (a crash-safe ring file:
+    /// the keeper committed) or finished: wakes a producer waiting for room.
+    #[inline]
+    pub(crate) fn room_released(&self) {
+        self.room.notify();
+    }
+
+    /// A `Block` producer waits until `ready()` (room, or a reason to stop
+    /// trying); every change that makes it true is followed by
+    /// [`RingShared::room_released`].
+    pub(crate) fn wait_for_room(&self, ready: impl FnMut() -> bool) {
+        self.room.wait_until(ready, None);
+    }
+
+    /// Producers registered to wait for room and not woken yet (a debug view).
+    pub(crate) fn room_waiters(&self) -> u32 {
+        self.room.waiters()
     }
 }
 
@@ -226,7 +244,15 @@ pub(crate) struct Shared {
     pub calls: CallConfig,
     pub ring_capacity: usize,
     pub clock: Clock,
-    pub signal: Padded<Signal>,
+    /// How notifiers and waiters of this logger pair their fences.
+    pub barrier: Barrier,
+    /// Which barrier, and why, for [`crate::Logger::wake_mechanism`].
+    pub wake_note: String,
+    /// The writer sleeps on it; producers, flushers, reopen requests and
+    /// signals, and shutdown notify it.
+    pub wake: Padded<EventCount>,
+    /// The writer thread, set before `build` returns.
+    pub writer_thread: OnceLock<Thread>,
     /// Set when `registry.pending` is non-empty; the writer checks it each pass.
     pub new_rings: AtomicBool,
     pub registry: Mutex<Registry>,
@@ -264,6 +290,10 @@ impl Shared {
         ring_capacity: usize,
         clock: Clock,
     ) -> Shared {
+        let BarrierChoice {
+            barrier,
+            note: wake_note,
+        } = BarrierChoice::no_writer("not started");
         Shared {
             hot: Padded(Hot {
                 level: AtomicU8::new(level.max(level_floor) as u8),
@@ -279,12 +309,15 @@ impl Shared {
             calls,
             ring_capacity,
             clock,
-            signal: Padded::default(),
+            barrier,
+            wake_note,
+            wake: Padded(EventCount::new(barrier)),
+            writer_thread: OnceLock::new(),
             new_rings: AtomicBool::new(false),
             registry: Mutex::new(Registry::default()),
             counters: Padded::default(),
             misc: ProducerCounters::default(),
-            flush: FlushState::default(),
+            flush: FlushState::new(barrier),
             backend: Arc::default(),
             writer_done: AtomicBool::new(false),
             writer_tid: AtomicU32::new(0),
@@ -334,12 +367,22 @@ impl Shared {
         // SeqCst: producers that load `closed` after this count their record
         // dropped; the writer's close drains whatever was pushed before.
         self.hot.closed.store(true, Ordering::SeqCst);
-        self.kick_writer();
+        self.wake_writer();
     }
 
     /// Sets how a forked child starts this logger again (at build).
     pub(crate) fn with_lineage(mut self, lineage: Arc<Lineage>) -> Shared {
         self.lineage = lineage;
+        self
+    }
+
+    /// Sets how the writer is woken (at build, before the logger is
+    /// shared; until then plain fences).
+    pub(crate) fn with_wake(mut self, wake: BarrierChoice) -> Shared {
+        self.barrier = wake.barrier;
+        self.wake_note = wake.note;
+        self.wake = Padded(EventCount::new(wake.barrier));
+        self.flush.event = EventCount::new(wake.barrier);
         self
     }
 
@@ -395,14 +438,13 @@ impl Shared {
         writer != 0 && writer == unsafe { libc::gettid() } as u32
     }
 
-    /// Wakes the writer if it is parked (one RMW).
+    /// Wakes the writer if it sleeps, after the caller committed a record
+    /// or posted a request (flush or reopen ticket, shutdown). A fence and
+    /// one load when the writer is awake; at most one `futex` wake when it
+    /// sleeps.
+    #[inline]
     pub(crate) fn wake_writer(&self) {
-        // AcqRel: pairs with the writer's SeqCst store of `NAPPING`/`DEEP`.
-        if self.signal.parked.swap(AWAKE, Ordering::AcqRel) != AWAKE {
-            if let Some(t) = self.signal.thread.get() {
-                t.unpark();
-            }
-        }
+        self.wake.notify();
     }
 
     /// Shutdown's timeout expired: the writer stops waiting for I/O (its
@@ -411,9 +453,11 @@ impl Shared {
     /// once, their records counted dropped. For good.
     pub(crate) fn give_up(&self) {
         self.cancel.cancel();
-        self.kick_writer();
+        // Both notifies follow the store that makes their waiters' checks
+        // true (`gave_up`), as the wake protocol asks.
+        self.wake_writer();
         for ring in &lock(&self.registry).live {
-            ring.wake_if_waiting();
+            ring.room_released();
         }
     }
 
@@ -423,11 +467,13 @@ impl Shared {
         self.cancel.is_cancelled()
     }
 
-    /// Unparks the writer whatever its state (flush, shutdown).
-    pub(crate) fn kick_writer(&self) {
-        self.signal.parked.store(AWAKE, Ordering::SeqCst);
-        if let Some(t) = self.signal.thread.get() {
-            t.unpark();
+    /// The writer has finished: wakes every flusher and every producer
+    /// waiting for room, so each sees `writer_done` and returns.
+    pub(crate) fn release_waiters(&self) {
+        self.flush.event.notify();
+        let reg = lock(&self.registry);
+        for r in &reg.live {
+            r.room_released();
         }
     }
 

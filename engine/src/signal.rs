@@ -9,15 +9,22 @@
 //! # The handler
 //!
 //! It runs on whatever thread the signal interrupts and does only
-//! async-signal-safe work: no lock, no allocation, no system call. It adds
-//! one to the count of every slot registered for the signal (relaxed
-//! atomics in a fixed static table), then calls the previous handler if
-//! there was one (`SIG_DFL` and `SIG_IGN` are not called: the logger took
-//! the signal over). The writer compares its slot's count with the last
-//! it acted on at the top of every turn of its loop, so a signal is acted
-//! on before the writer takes further records, and within its longest
-//! sleep when idle (see `writer::DEEP_PARK_TIMEOUT`); the handler does not
-//! wake it.
+//! async-signal-safe work: no lock, no allocation, at most one system
+//! call per logger (`futex` wake). It adds one to the count of every slot
+//! registered for the signal (relaxed atomics in a fixed static table) and
+//! notifies that logger's writer (`crate::wake`: the count is the
+//! condition the writer re-checks before it sleeps), then calls the
+//! previous handler if there was one (`SIG_DFL` and `SIG_IGN` are not
+//! called: the logger took the signal over). The writer compares its
+//! slot's count with the last it acted on at the top of every turn of its
+//! loop, so a signal is acted on before the writer takes further records,
+//! and at once when it sleeps: no reopen waits for a timeout.
+//!
+//! A slot's event count stays valid while the handler may use it: the
+//! handler marks the slot busy before it loads the pointer, and dropping
+//! the registration clears the pointer, then waits until no handler is
+//! busy with the slot (SeqCst on both sides: either the handler sees the
+//! pointer cleared, or the drop sees it busy).
 //!
 //! # Registration
 //!
@@ -38,9 +45,15 @@
 //! signal to itself, as its owner chose. Only when the signal was reset
 //! meanwhile (`SIG_DFL` or `SIG_IGN`: nothing can reach ours) is it
 //! installed afresh.
+//!
+//! A forked child frees every slot at the fork ([`forget_inherited`]): the
+//! registrations are the parent's loggers', whose writers — and whose event
+//! counts, as far as the child is concerned — are not there. Dropping an
+//! inherited [`Registration`] in the child then touches nothing.
 
+use crate::wake::{EventCount, EventRef};
 use std::io;
-use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// Loggers that may reopen on a signal at the same time.
@@ -55,6 +68,12 @@ struct Slot {
     signo: AtomicI32,
     /// Signals seen; only ever grows (a new owner starts from its value).
     count: AtomicU64,
+    /// The event count the handler notifies after counting, or null. Set
+    /// before `signo` and cleared under `INSTALL`; kept alive by the
+    /// owner's `Registration`.
+    wake: AtomicPtr<EventCount>,
+    /// Handlers between loading `wake` and finishing with it.
+    busy: AtomicU32,
 }
 
 /// The disposition a signal had before our handler replaced it.
@@ -74,6 +93,8 @@ struct Previous {
 const FREE_SLOT: Slot = Slot {
     signo: AtomicI32::new(0),
     count: AtomicU64::new(0),
+    wake: AtomicPtr::new(std::ptr::null_mut()),
+    busy: AtomicU32::new(0),
 };
 static SLOTS: [Slot; MAX_REGISTRATIONS] = [FREE_SLOT; MAX_REGISTRATIONS];
 
@@ -91,10 +112,12 @@ static INSTALL: Mutex<()> = Mutex::new(());
 
 extern "C" fn on_signal(signo: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
     for slot in &SLOTS {
-        // Relaxed: a count, nothing is published with it; the writer reads
-        // it on its next turn.
-        if slot.signo.load(Ordering::Relaxed) == signo {
+        // Acquire: pairs with the Release store in `Registration::new`
+        // (the slot's `wake` is set). The count is Relaxed: nothing is
+        // published with it; `notify` orders it before the writer's re-check.
+        if slot.signo.load(Ordering::Acquire) == signo {
             slot.count.fetch_add(1, Ordering::Relaxed);
+            slot.notify();
         }
     }
     let Some(prev) = PREVIOUS.get(signo as usize) else {
@@ -120,6 +143,24 @@ extern "C" fn on_signal(signo: libc::c_int, info: *mut libc::siginfo_t, ctx: *mu
     }
 }
 
+impl Slot {
+    /// Wakes the slot's writer, if it has one (async-signal-safe).
+    fn notify(&self) {
+        // SeqCst (all four accesses): `Registration::drop` clears `wake`
+        // then reads `busy`; we raise `busy` then read `wake`. Either we
+        // see null, or the drop sees us busy and waits.
+        self.busy.fetch_add(1, Ordering::SeqCst);
+        let w = self.wake.load(Ordering::SeqCst);
+        if !w.is_null() {
+            // SAFETY: non-null `wake` points to an event count kept alive
+            // by the slot's `Registration`, which waits for `busy` to drop
+            // to zero after clearing it (see above).
+            unsafe { (*w).notify() };
+        }
+        self.busy.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// `on_signal` as `sigaction` stores it.
 fn handler_address() -> usize {
     on_signal as *const () as usize
@@ -142,16 +183,31 @@ pub(crate) fn refuse(signo: i32) -> Option<&'static str> {
 }
 
 /// A logger's claim on a signal; releases it when dropped.
-#[derive(Debug)]
 pub(crate) struct Registration {
     slot: usize,
     signo: i32,
+    /// The process generation that claimed the slot (see `fork`): in a
+    /// forked child the slot was freed at the fork and may be another's.
+    generation: u64,
+    /// What the handler notifies (the writer's wake), kept alive here.
+    _wake: Option<EventRef>,
+}
+
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration")
+            .field("slot", &self.slot)
+            .field("signo", &self.signo)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Registration {
     /// Claims a slot for `signo` and installs the handler if it is the
-    /// signal's first registration. `signo` must pass [`refuse`].
-    pub(crate) fn new(signo: i32) -> io::Result<Registration> {
+    /// signal's first registration; each signal then notifies `wake` (a
+    /// writer's event count; `None` in sync mode). `signo` must pass
+    /// [`refuse`].
+    pub(crate) fn new(signo: i32, wake: Option<EventRef>) -> io::Result<Registration> {
         debug_assert!(refuse(signo).is_none());
         let _g = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
         let Some(slot) = SLOTS
@@ -166,8 +222,20 @@ impl Registration {
             install(signo, prev)?;
         }
         prev.users.fetch_add(1, Ordering::Relaxed);
-        SLOTS[slot].signo.store(signo, Ordering::Relaxed);
-        Ok(Registration { slot, signo })
+        let ptr = wake
+            .as_ref()
+            .map_or(std::ptr::null(), EventRef::as_event_ptr);
+        // SeqCst: see `Slot::notify`; set before `signo` lets a handler in.
+        SLOTS[slot].wake.store(ptr.cast_mut(), Ordering::SeqCst);
+        // Release: pairs with the handler's Acquire load of `signo`, so a
+        // handler that counts for this slot also sees `wake`.
+        SLOTS[slot].signo.store(signo, Ordering::Release);
+        Ok(Registration {
+            slot,
+            signo,
+            generation: crate::fork::generation(),
+            _wake: wake,
+        })
     }
 
     /// Signals counted for this registration so far (compare two reads).
@@ -179,11 +247,48 @@ impl Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
+        if self.generation != crate::fork::generation() {
+            // Inherited through fork: `forget_inherited` freed the slot in
+            // this process, and no handler here points at `_wake` any more.
+            return;
+        }
         let _g = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
-        SLOTS[self.slot].signo.store(0, Ordering::Relaxed);
+        let slot = &SLOTS[self.slot];
+        slot.signo.store(0, Ordering::Relaxed);
+        // SeqCst: see `Slot::notify`. A handler that loaded the pointer
+        // before it was cleared is busy until it is done with it; only
+        // then may `_wake` (dropped after this) free the event count.
+        slot.wake.store(std::ptr::null_mut(), Ordering::SeqCst);
+        while slot.busy.load(Ordering::SeqCst) != 0 {
+            std::thread::yield_now();
+        }
         let prev = &PREVIOUS[self.signo as usize];
         if prev.users.fetch_sub(1, Ordering::Relaxed) == 1 {
             uninstall(self.signo, prev);
+        }
+    }
+}
+
+/// In a forked child, right after the fork (from the `pthread_atfork`
+/// child handler, so async-signal-safe: atomics only): every slot belongs
+/// to a logger of the parent, whose writer is not in this process — and
+/// whose event count the slot points at is the parent's, copied. Each slot
+/// is freed: a signal no longer counts for it nor notifies through it, and
+/// the child's own loggers (a forked child's successors, or loggers it
+/// builds) claim slots afresh. The handler stays installed, with the
+/// previous action kept: a later registration finds it in place, and
+/// until then a signal is counted for no one and chained as before.
+pub(crate) fn forget_inherited() {
+    for slot in &SLOTS {
+        let signo = slot.signo.swap(0, Ordering::SeqCst);
+        slot.wake.store(std::ptr::null_mut(), Ordering::SeqCst);
+        // A handler that was running on another thread of the parent does
+        // not exist here.
+        slot.busy.store(0, Ordering::SeqCst);
+        let prev = usize::try_from(signo).ok().and_then(|i| PREVIOUS.get(i));
+        if let (true, Some(prev)) = (signo > 0, prev) {
+            // Relaxed: this process has one thread here.
+            prev.users.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }
@@ -265,8 +370,8 @@ mod tests {
         let sig = libc::SIGUSR2;
         // SAFETY: installs a plain handler that only touches an atomic.
         unsafe { libc::signal(sig, counting as *const () as usize) };
-        let a = Registration::new(sig).unwrap();
-        let b = Registration::new(sig).unwrap();
+        let a = Registration::new(sig, None).unwrap();
+        let b = Registration::new(sig, None).unwrap();
         assert_eq!(current(sig), handler_address());
         let (a0, b0) = (a.count(), b.count());
         // SAFETY: raising a signal whose handler is installed.

@@ -60,6 +60,20 @@ pub fn read_lines(path: &std::path::Path) -> Vec<String> {
 /// A generous timeout for shutdown in tests (never reached unless broken).
 pub const SHUTDOWN: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// Far longer than anything a test waits for takes: a wait that reaches it
+/// is a lost wake-up (or a hang), not slowness.
+pub const WATCHDOG: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Polls `done` until it holds; panics with `what` after [`WATCHDOG`].
+/// For waiting on the writer without a flush (which would wake it).
+pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let started = std::time::Instant::now();
+    while !done() {
+        assert!(started.elapsed() < WATCHDOG, "{what} (after {WATCHDOG:?})");
+        std::thread::sleep(std::time::Duration::from_micros(100));
+    }
+}
+
 /// The names of the entries in `dir`, sorted.
 pub fn file_names(dir: &std::path::Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)

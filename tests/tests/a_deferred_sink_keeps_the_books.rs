@@ -12,6 +12,7 @@ use uringlog::{
     Backlog, Completion, FlushError, Logger, Mode, Policy, RecordBatch, Settled, Sink, SinkContext,
     Target, Ticket,
 };
+use uringlog_tests::wait_for;
 
 /// What the scripted sink does with what it holds when asked to settle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -352,4 +353,34 @@ fn a_sink_idle_until_a_time_is_served_again_then() {
     assert!(Instant::now() >= h.get().due.unwrap());
     let s = guard.shutdown(Duration::from_secs(10)).unwrap();
     assert_eq!((s.enqueued, s.written, s.dropped), (20, 20, 0));
+}
+
+/// Without any flush: while the sink says it can do nothing for an hour,
+/// the writer still takes each record as it is logged (a record wakes it;
+/// nothing else would for an hour), and once the sink says it is due
+/// shortly, the writer's sleep ends at that time and the sink settles
+/// everything. Neither waits for a timeout of the writer's own.
+#[test]
+fn a_sink_idle_for_an_hour_still_takes_records_and_is_served_at_its_time() {
+    let (sink, h) = scripted(Act::WriteWhenDue, usize::MAX, 20_000);
+    h.get().due = Some(Instant::now() + Duration::from_secs(3600));
+    let (logger, guard) = logger(sink, Policy::Block);
+    for n in 0..10u64 {
+        uringlog::info!(logger, "n={n}");
+        wait_for(
+            "a record logged while the sink idles was never taken",
+            || h.get().records_seen == n + 1,
+        );
+    }
+    assert_eq!(logger.stats().written, 0, "the sink settles nothing early");
+    h.get().due = Some(Instant::now() + Duration::from_millis(50));
+    // The writer learns the new time when it next looks at the sink: the
+    // next record wakes it.
+    uringlog::info!(logger, "n=10");
+    wait_for("the writer slept past the sink's time", || {
+        logger.stats().written == 11
+    });
+    assert!(Instant::now() >= h.get().due.unwrap());
+    let s = guard.shutdown(Duration::from_secs(10)).unwrap();
+    assert_eq!((s.enqueued, s.written, s.dropped), (11, 11, 0));
 }

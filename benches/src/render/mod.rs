@@ -3,6 +3,7 @@
 
 mod auto;
 mod context;
+pub mod delivery;
 mod network;
 mod seed;
 mod verdicts;
@@ -48,6 +49,7 @@ pub fn render(d: &ReportData, charts: &Charts) -> String {
     seed::throughput(&mut s, d);
     auto::check(&mut s, d);
     seed::latency(&mut s, d, charts);
+    delivery::delivery(&mut s, &d.sizes.delivery, &d.delivery);
     seed::memory(&mut s, d);
     seed::batch(&mut s, d);
     seed::backpressure(&mut s, d);
@@ -261,6 +263,7 @@ mod tests {
             system: Default::default(),
             throughput: Vec::new(),
             latency: Vec::new(),
+            delivery: Vec::new(),
             idle_rss_kib: Err("not run".into()),
             threads: Vec::new(),
             batch: Vec::new(),

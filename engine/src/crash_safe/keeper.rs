@@ -103,7 +103,9 @@ impl Keeper {
                 // Release: pairs with the producer's Acquire load of
                 // `free_pos`; our reads of the space happened before.
                 r.free_pos.store(pos(r), Ordering::Release);
-                r.shared.wake_if_waiting();
+                // After the store: a `Block` producer waiting for room
+                // (`RingShared::wait_for_room`) re-checks `free_pos`.
+                r.shared.room_released();
             }
         }
         rings.retain(|r| {

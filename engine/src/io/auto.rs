@@ -40,6 +40,7 @@ use super::uring::Uring;
 use super::{
     BackendKind, BackendSlot, Cancel, Event, IoBackend, IoBackendInfo, Submission, SyncRequest,
 };
+use crate::wake::EventRef;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -344,9 +345,21 @@ impl IoBackend for Measured {
         }
     }
 
-    fn wait_some(&mut self, timeout: Duration, done: &mut dyn FnMut(Event)) -> bool {
+    fn attach_wake(&mut self, wake: EventRef) {
+        // Only io_uring waits beside writes in flight; pwrite never waits.
+        if let Some(u) = self.uring.as_mut() {
+            u.attach_wake(wake);
+        }
+    }
+
+    fn wait_some(
+        &mut self,
+        futex_value: u32,
+        timeout: Option<Duration>,
+        done: &mut dyn FnMut(Event),
+    ) -> bool {
         match self.uring.as_mut() {
-            Some(u) => u.wait_some(timeout, done),
+            Some(u) => u.wait_some(futex_value, timeout, done),
             None => false,
         }
     }

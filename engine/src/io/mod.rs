@@ -15,6 +15,7 @@ mod select;
 pub(crate) mod uring;
 
 use crate::sink::SharedFd;
+use crate::wake::EventRef;
 use std::fmt;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -213,9 +214,20 @@ pub(crate) trait IoBackend {
     fn sync(&mut self, req: SyncRequest, done: &mut dyn FnMut(Event));
     /// Reports whatever has finished, without blocking.
     fn poll(&mut self, done: &mut dyn FnMut(Event));
-    /// Waits up to `timeout` for something in flight to finish; returns
-    /// false at once when nothing is in flight.
-    fn wait_some(&mut self, timeout: Duration, done: &mut dyn FnMut(Event)) -> bool;
+    /// Gives the backend the writer's wake word, so that
+    /// [`IoBackend::wait_some`] can also end on a notify. Called once, before
+    /// any other method.
+    fn attach_wake(&mut self, _wake: EventRef) {}
+    /// Waits up to `timeout` (`None`: no limit) for something in flight to
+    /// finish or, when the backend can, for the attached wake word to be
+    /// woken while it still holds `futex_value`. Returns false at once when
+    /// nothing is in flight: the caller then sleeps on the word itself.
+    fn wait_some(
+        &mut self,
+        futex_value: u32,
+        timeout: Option<Duration>,
+        done: &mut dyn FnMut(Event),
+    ) -> bool;
     /// Blocks until every submitted write and sync has been reported —
     /// or, once the [`Cancel`] token is set, until what is left has been
     /// cancelled (or leaked) and reported failed.

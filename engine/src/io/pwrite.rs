@@ -75,8 +75,13 @@ impl IoBackend for Pwrite {
 
     fn poll(&mut self, _done: &mut dyn FnMut(Event)) {}
 
-    fn wait_some(&mut self, _timeout: Duration, _done: &mut dyn FnMut(Event)) -> bool {
-        false
+    fn wait_some(
+        &mut self,
+        _futex_value: u32,
+        _timeout: Option<Duration>,
+        _done: &mut dyn FnMut(Event),
+    ) -> bool {
+        false // nothing is ever in flight
     }
 
     fn wait_all(&mut self, _done: &mut dyn FnMut(Event)) {}

@@ -90,10 +90,22 @@
 //! before it has finished, then goes to the kernel with
 //! `IORING_FSYNC_DATASYNC`; later writes keep flowing meanwhile. It is
 //! reported once it finishes and every write before it has been reported.
+//!
+//! # One wait for completions and wake-ups
+//!
+//! When the writer sleeps with writes in flight, an `IORING_OP_FUTEX_WAIT`
+//! on the writer's wake word (`crate::wake`) sits in the ring beside them
+//! (Linux 6.7+), so `io_uring_enter` returns for a completion and for a
+//! producer's `notify` alike. At most one such wait is in the kernel; it
+//! stays queued across sleeps until a wake completes it. Its word is kept
+//! alive by the [`EventRef`] this backend holds, and `Drop` wakes and reaps
+//! it before letting go. Kernels without the opcode wait for completions
+//! at most [`NO_FUTEX_POLL`] at a time, then look at the word.
 
 use super::pwrite::Pwrite;
 use super::{errno_name, Cancel, Completion, Event, IoBackend, IoTarget, Submission, SyncRequest};
 use crate::sink::SharedFd;
+use crate::wake::EventRef;
 use io_uring::{opcode, types, IoUring, Probe};
 use std::collections::VecDeque;
 use std::fmt;
@@ -120,8 +132,19 @@ const MAX_SQE_LEN: usize = 1 << 30;
 const SYNC_TAG: u64 = 1 << 63;
 /// `user_data` of the probe's `NOP`.
 const NOP_TAG: u64 = SYNC_TAG - 1;
+/// `user_data` of the wait on the writer's wake word.
+const FUTEX_TAG: u64 = SYNC_TAG - 2;
+/// `futex2` flags of that wait: a private 32-bit futex (`linux/futex.h`).
+const FUTEX2_U32_PRIVATE: u32 = 0x02 | 128;
+/// `FUTEX_BITSET_MATCH_ANY`: woken by any `FUTEX_WAKE`.
+const FUTEX_MATCH_ANY: u64 = 0xffff_ffff;
+/// Without `IORING_OP_FUTEX_WAIT`, the longest the writer waits for a
+/// completion before looking at its wake word.
+pub(crate) const NO_FUTEX_POLL: Duration = Duration::from_millis(1);
+/// `io_uring_enter` rounds `Drop` spends retiring the wake-word wait.
+const DISARM_ROUNDS: u32 = 16;
 /// `user_data` of an `ASYNC_CANCEL` (its own completion is ignored).
-const CANCEL_TAG: u64 = SYNC_TAG - 2;
+const CANCEL_TAG: u64 = SYNC_TAG - 3;
 /// Longest one wait for a completion lasts before the cancel token is
 /// looked at again.
 pub(crate) const WAIT_SLICE: Duration = Duration::from_millis(20);
@@ -297,6 +320,12 @@ pub(crate) struct Uring {
     broken: Option<i32>,
     /// Set by shutdown's timeout: cancel what is in flight, wait no more.
     cancel: Cancel,
+    /// The writer's wake word, once attached.
+    wake: Option<EventRef>,
+    /// The kernel has `IORING_OP_FUTEX_WAIT`.
+    futex_op: bool,
+    /// A wait on the wake word is in the kernel (not counted in `in_kernel`).
+    futex_armed: bool,
     /// Set with `broken` when `io_uring_enter` failed: later writes and
     /// syncs go through it (see "When the ring fails").
     fallback: Option<Pwrite>,
@@ -316,6 +345,8 @@ impl Uring {
                 return Err(ProbeError::new("opcode probe", libc::EOPNOTSUPP, ""));
             }
         }
+        let futex_op =
+            probe.is_supported(opcode::FutexWait::CODE) && ring.params().is_feature_ext_arg();
         let mut u = Uring {
             ring,
             depth: cfg.depth.clamp(1, MAX_DEPTH),
@@ -333,6 +364,9 @@ impl Uring {
             enter_failures: 0,
             broken: None,
             cancel,
+            wake: None,
+            futex_op,
+            futex_armed: false,
             fallback: None,
         };
         u.nop_round_trip()?;
@@ -342,7 +376,15 @@ impl Uring {
     /// What `io_backend()` adds about the ring.
     pub(crate) fn setup_note(&self) -> Option<String> {
         let sq = if self.sqpoll { ", SQPOLL" } else { "" };
-        Some(format!("depth {}, {}{sq}", self.depth, self.flags))
+        let wait = if self.futex_op {
+            "one wait for completions and wake-ups (IORING_OP_FUTEX_WAIT)".to_owned()
+        } else {
+            format!(
+                "no IORING_OP_FUTEX_WAIT (Linux < 6.7): with writes in flight, new records are noticed within {} ms",
+                NO_FUTEX_POLL.as_millis()
+            )
+        };
+        Some(format!("depth {}, {}{sq}; {wait}", self.depth, self.flags))
     }
 
     fn nop_round_trip(&mut self) -> Result<(), ProbeError> {
@@ -413,20 +455,44 @@ fn os_errno(e: &io::Error) -> i32 {
 // ---- submission ----------------------------------------------------------
 
 impl Uring {
-    /// Pushes one SQE, first submitting what is queued if the ring is full.
+    /// Pushes one write or sync SQE (counted in `in_kernel`).
     fn push(&mut self, e: &io_uring::squeue::Entry) -> bool {
+        let pushed = self.push_sqe(e);
+        if pushed {
+            self.in_kernel += 1;
+        }
+        pushed
+    }
+
+    /// Pushes one SQE, first submitting what is queued if the ring is full.
+    fn push_sqe(&mut self, e: &io_uring::squeue::Entry) -> bool {
         for _ in 0..2 {
-            // SAFETY: every entry pushed here references an op's buffer and
-            // descriptor that its `WriteOp`/`SyncOp` keeps alive and
-            // untouched until the CQE is reaped (see the in-flight contract).
+            // SAFETY: every entry pushed here references memory kept alive
+            // and untouched until its CQE is reaped: an op's buffer and
+            // descriptor (its `WriteOp`/`SyncOp`, see the in-flight
+            // contract) or the wake word (`self.wake`, see `arm_futex`).
             if unsafe { self.ring.submission().push(e) }.is_ok() {
                 self.unsubmitted += 1;
-                self.in_kernel += 1;
                 return true;
             }
             self.enter(0, None);
         }
         false
+    }
+
+    /// Queues a wait on the wake word while it holds `value`, unless one is
+    /// already in the kernel (any wake completes that one too).
+    fn arm_futex(&mut self, value: u32) {
+        if self.futex_armed || !self.futex_op || self.broken.is_some() {
+            return;
+        }
+        let Some(word) = self.wake.as_ref().map(EventRef::as_ptr) else {
+            return;
+        };
+        let e = opcode::FutexWait::new(word, u64::from(value), FUTEX_MATCH_ANY, FUTEX2_U32_PRIVATE)
+            .build()
+            .user_data(FUTEX_TAG);
+        self.futex_armed = self.push_sqe(&e);
     }
 
     /// Puts op `i` (queued) into the kernel at its current position.
@@ -571,9 +637,18 @@ impl Uring {
         self.cqes.clear();
         let cq = self.ring.completion();
         self.cqes.extend(cq.map(|c| (c.user_data(), c.result())));
-        self.in_kernel -= self.cqes.len().min(self.in_kernel);
+        let futex = self.cqes.iter().filter(|c| c.0 == FUTEX_TAG).count();
+        if futex > 0 {
+            // Woken, or -EAGAIN (the word had moved on): either way the
+            // writer looks at its condition again.
+            self.futex_armed = false;
+        }
+        self.in_kernel -= (self.cqes.len() - futex).min(self.in_kernel);
         for k in 0..self.cqes.len() {
             let (data, res) = self.cqes[k];
+            if data == FUTEX_TAG {
+                continue;
+            }
             if data & SYNC_TAG != 0 {
                 self.sync_finished(data & !SYNC_TAG, res);
             } else {
@@ -713,9 +788,13 @@ impl Uring {
             let e = opcode::AsyncCancel::new(data).build().user_data(CANCEL_TAG);
             self.push(&e);
         }
+        // The wait on the wake word goes too: woken, it completes.
+        if let (true, Some(w)) = (self.futex_armed, &self.wake) {
+            w.wake_all();
+        }
         let deadline = Instant::now() + CANCEL_GRACE;
         // `in_kernel` counts the cancel SQEs too; every one of them completes.
-        while self.in_kernel > 0 && self.broken.is_none() {
+        while (self.in_kernel > 0 || self.futex_armed) && self.broken.is_none() {
             let Some(left) = deadline.checked_duration_since(Instant::now()) else {
                 break;
             };
@@ -868,18 +947,42 @@ impl IoBackend for Uring {
         }
     }
 
-    fn wait_some(&mut self, timeout: Duration, done: &mut dyn FnMut(Event)) -> bool {
+    fn attach_wake(&mut self, wake: EventRef) {
+        self.wake = Some(wake);
+    }
+
+    fn wait_some(
+        &mut self,
+        futex_value: u32,
+        timeout: Option<Duration>,
+        done: &mut dyn FnMut(Event),
+    ) -> bool {
         if self.in_flight() == 0 {
             return false;
         }
-        if !self.ring.params().is_feature_ext_arg() {
-            // This kernel cannot bound a wait (no EXT_ARG, before 5.11): reap
-            // what is there and let the caller sleep with its own timeout, so
+        if self.cancel.is_cancelled() {
+            self.cancel_in_flight(done);
+            return true;
+        }
+        if self.futex_op {
+            self.arm_futex(futex_value);
+            self.wait_one(timeout, done);
+        } else if self.ring.params().is_feature_ext_arg() {
+            let t = timeout.map_or(NO_FUTEX_POLL, |t| t.min(NO_FUTEX_POLL));
+            self.wait_one(Some(t), done);
+        } else {
+            // This kernel cannot bound a wait in the ring (no EXT_ARG, before
+            // 5.11): reap, sleep on the word a bounded while, reap again, so
             // a stuck write never holds up new records, flushes or shutdown.
             self.poll(done);
-            return false;
+            if let Some(w) = &self.wake {
+                w.wait(
+                    futex_value,
+                    timeout.map_or(NO_FUTEX_POLL, |t| t.min(NO_FUTEX_POLL)),
+                );
+            }
+            self.poll(done);
         }
-        self.wait_one(Some(timeout), done);
         true
     }
 
@@ -904,6 +1007,27 @@ impl Drop for Uring {
         // holds, give it `CANCEL_GRACE`, then leak the rest.
         if self.in_kernel > 0 {
             self.cancel_in_flight(&mut |_| {});
+        }
+        self.disarm_futex();
+    }
+}
+
+impl Uring {
+    /// Retires a queued wait on the wake word: wakes it and reaps its
+    /// completion. If the ring does not deliver it, the word's owner is
+    /// leaked rather than freed under the kernel.
+    fn disarm_futex(&mut self) {
+        let mut rounds = 0;
+        while self.futex_armed && self.broken.is_none() && rounds < DISARM_ROUNDS {
+            if let Some(w) = &self.wake {
+                w.wake_all();
+            }
+            self.enter(1, Some(Duration::from_millis(10)));
+            self.reap();
+            rounds += 1;
+        }
+        if self.futex_armed {
+            std::mem::forget(self.wake.take());
         }
     }
 }

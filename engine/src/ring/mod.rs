@@ -91,12 +91,6 @@ pub(crate) fn overwrite_reader(c: OverwriteConsumer) -> RingReader {
     })
 }
 
-/// Ring bytes a record of `len` framed bytes takes in an overwrite ring.
-#[inline]
-pub(crate) fn overwrite_bytes_used(len: usize) -> usize {
-    overwrite::record_slots(len) * overwrite::SLOT_BYTES
-}
-
 impl RingReader {
     /// Whether the producer side was dropped.
     /// When true, everything the producer committed (records and counter

@@ -197,8 +197,8 @@ pub struct Backlog {
     /// The sink can make no progress before this time, whatever it is
     /// handed (it waits to reconnect). While every deferred sink holding
     /// records says so, an idle writer sleeps until the earliest such time
-    /// (at most its deep-sleep timeout) instead of polling them about every
-    /// millisecond. `None`, the default: poll as usual.
+    /// (or until a record or a request wakes it) instead of polling them
+    /// about every millisecond. `None`, the default: poll as usual.
     pub idle_until: Option<Instant>,
 }
 

@@ -127,8 +127,10 @@ impl Writer {
                 full = sinks.is_full(batch_size);
                 frames.consumed()
             });
-            if used > 0 {
-                ring.shared.wake_if_waiting();
+            // A ring file's space comes back at the keeper's commit, which
+            // notifies then; a byte ring's, now.
+            if used > 0 && matches!(ring.reader, RingReader::Lossless(_)) {
+                ring.shared.room_released();
             }
             WriterCounters::add(&self.shared.counters.dropped, bad);
             if let Some((e, consequence)) = corrupt {

@@ -68,6 +68,13 @@ impl SyncTracker {
                 || self.last.elapsed() >= self.plan.interval)
     }
 
+    /// When a periodic round falls due by time, if one will (files were
+    /// written since the last round and none is running).
+    pub(crate) fn next_periodic_due(&self) -> Option<Instant> {
+        (self.plan.durability == Durability::Data && self.periodic == 0 && self.bytes_since > 0)
+            .then(|| self.last + self.plan.interval)
+    }
+
     /// A round of `n` syncs for `ticket` is about to be issued.
     pub(crate) fn begin(&mut self, ticket: u64, n: usize) {
         if ticket == PERIODIC {

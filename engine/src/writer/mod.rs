@@ -7,7 +7,7 @@
 //! | `Drain`    | adopt new rings, read every ring, submit full batches       | `Drain` if it read records, else `Dry` |
 //! | `Dry`      | submit the partial batch                                    | `Idle` |
 //! | `Idle(n)`  | spin, then yield, a bounded number of turns                 | `Drain` |
-//! | `Park`     | nap up to `PARK_TIMEOUT` (after `DEEP_AFTER_NAPS` empty naps: sleep up to `DEEP_PARK_TIMEOUT`) unless work showed up | `Drain` |
+//! | `Park`     | sleep until notified (see `wake`) or a deadline, unless work showed up; with I/O in flight, until a completion, a notify or the deadline | `Drain` |
 //! | `Flush(t)` | read every ring once, submit, wait for all I/O, ack ticket  | `Drain` |
 //! | `Sync(t)`  | read every ring once, submit, issue an `fdatasync` per file (acked when they finish) | `Drain` |
 //! | `Reopen(r)` | read every ring once, submit, wait for all I/O, reopen every sink's file, ack (see `reopen`) | `Drain` |
@@ -15,22 +15,26 @@
 //!
 //! Shutdown, flush, sync and reopen requests are checked at the top of every turn.
 //! While I/O is in flight (io_uring), `Dry` and `Idle` reap completions
-//! without blocking and `Park` waits for a completion (up to the park
-//! timeout) instead of sleeping.
+//! without blocking and `Park` waits in `io_uring_enter` for a completion
+//! or a producer's notify alike.
 //!
-//! Producers wake a parked writer only after pushing half a ring while it
-//! sleeps (see `Producer`), so a burst does not pay a wake-up syscall; the
-//! park timeout bounds how long a trickle of records waits.
+//! `Park` follows the wake protocol (`crate::wake`): register on
+//! `Shared::wake`, re-check rings, new and abandoned rings and requests
+//! (reopen signals included: the handler notifies), then sleep. The first
+//! record committed afterwards wakes the writer (one `futex` wake per
+//! sleep, however long the burst); no record waits for a timeout to be
+//! noticed. The sleep has a deadline only for the writer's own timers: the
+//! next periodic sync (`Durability::Data`) and the deferred sinks' turns.
 //!
 //! Deferred sinks (network clients; see the `sink` module docs) are polled
-//! after every submission, in `Dry` and before each nap; while one holds
-//! unsettled records the writer does not sleep deeply, so it polls them
-//! about every `PARK_TIMEOUT` — unless each such sink says it can do
-//! nothing before some time (`Backlog::idle_until`: waiting to reconnect);
-//! then it sleeps deeply until the earliest of those times (or of the
-//! flushes waiting for them). While one is full, `Drain` reads no ring (the
-//! producers wait under `Block`). A flush is answered when the deferred
-//! sinks have settled what it covers, without stopping the writer.
+//! after every submission, in `Dry` and before each sleep. While one holds
+//! unsettled records and may progress any time, the writer's sleep ends
+//! after [`SINK_POLL_INTERVAL`] to poll it again; when each such sink says
+//! it can do nothing before some time (`Backlog::idle_until`: waiting to
+//! reconnect), the sleep lasts until the earliest of those times (or of the
+//! flushes waiting for them), or a notify. While one is full, `Drain` reads
+//! no ring (the producers wait under `Block`). A flush is answered when the
+//! deferred sinks have settled what it covers, without stopping the writer.
 
 mod append;
 mod crash_safe;
@@ -45,9 +49,10 @@ use crate::error::BuildError;
 use crate::io::{IoBackend, IoBackendInfo, IoConfig};
 use crate::policy::Durability;
 use crate::reopen::ReopenSeen;
-use crate::shared::{lock, Shared, AWAKE, DEEP, NAPPING};
+use crate::shared::{lock, Shared};
 use crate::signal::Registration;
 use crate::stats::thread_cpu_ns;
+use crate::wake::{EventRef, WaitKey, Woken};
 use rings::RingSet;
 use sinks::SinkSet;
 use std::sync::atomic::Ordering;
@@ -60,15 +65,10 @@ use std::time::{Duration, Instant};
 const IDLE_SPINS: u32 = 64;
 /// Idle turns spent yielding before parking.
 const IDLE_YIELDS: u32 = 32;
-/// Longest the writer sleeps before looking at the rings again.
-pub(crate) const PARK_TIMEOUT: Duration = Duration::from_millis(1);
-/// Empty naps in a row before the writer sleeps deeply (about 50 ms idle).
-const DEEP_AFTER_NAPS: u32 = 50;
-/// Longest a deeply sleeping writer sleeps. Producers wake it on their
-/// first record; this bounds the wait when a wake-up races with falling
-/// asleep (the producer's check is a relaxed load, not a fence), and how
-/// long an idle writer takes to notice a reopen signal.
-pub(crate) const DEEP_PARK_TIMEOUT: Duration = Duration::from_millis(100);
+/// How often an idle writer polls a deferred sink that holds records and
+/// cannot say when it will progress (its socket is not part of the
+/// writer's wait).
+pub(crate) const SINK_POLL_INTERVAL: Duration = Duration::from_millis(1);
 const _: () = assert!(IDLE_SPINS > 0 && IDLE_YIELDS > 0);
 
 /// The writer's settings from the builder.
@@ -99,13 +99,16 @@ pub(crate) fn spawn(
             // SAFETY: gettid has no preconditions and cannot fail.
             let tid = unsafe { libc::gettid() } as u32;
             sh.writer_tid.store(tid, Ordering::Relaxed);
-            let (io, info) = match crate::io::open(&cfg.io, &sh.backend) {
+            let (mut io, info) = match crate::io::open(&cfg.io, &sh.backend) {
                 Ok(x) => x,
                 Err(e) => {
                     let _ = ready_tx.send(Err(e));
                     return;
                 }
             };
+            // `_done` holds `sh` until after the backend is dropped, so the
+            // word outlives any wait the backend queued on it.
+            io.attach_wake(EventRef::new(sh.clone(), |s: &Shared| &s.wake));
             // Published before the writer runs: `Backend::Auto` may replace
             // it once it has measured.
             sh.backend.set(info.clone());
@@ -120,7 +123,7 @@ pub(crate) fn spawn(
             writer.run();
         })
         .map_err(BuildError::SpawnWriter)?;
-    let _ = shared.signal.thread.set(handle.thread().clone());
+    let _ = shared.writer_thread.set(handle.thread().clone());
     match ready_rx.recv() {
         Ok(Ok(_)) => Ok((handle, done_rx)),
         Ok(Err(e)) => {
@@ -136,15 +139,16 @@ pub(crate) fn spawn(
     }
 }
 
-/// Marks the writer finished however it exits, and wakes flush waiters.
+/// Marks the writer finished however it exits, and wakes flushers and
+/// producers waiting for room.
 struct DoneOnExit(Arc<Shared>, mpsc::Sender<()>);
 
 impl Drop for DoneOnExit {
     fn drop(&mut self) {
-        // Release: pairs with the Acquire loads in `stats()` and `flush()`.
+        // Release: pairs with the Acquire loads in `stats()`, `flush()` and
+        // a blocked producer's wait.
         self.0.writer_done.store(true, Ordering::Release);
-        let _g = lock(&self.0.flush.lock);
-        self.0.flush.cv.notify_all();
+        self.0.release_waiters();
         let _ = self.1.send(());
     }
 }
@@ -182,8 +186,6 @@ struct Writer {
     batch_size: u64,
     /// Highest flush ticket completed.
     flush_done: u64,
-    /// Naps in a row that found no records.
-    naps: u32,
     /// Highest `flush_sync` ticket whose syncs were issued.
     sync_started: u64,
     /// Drain passes read every ring to the end even when a deferred sink
@@ -215,7 +217,6 @@ impl Writer {
             clock,
             batch_size: cfg.batch_size,
             flush_done: 0,
-            naps: 0,
             sync_started: 0,
             drain_all: false,
             own_held: false,
@@ -236,7 +237,6 @@ impl Writer {
                     self.rings.adopt(&self.shared, false);
                     let taken = self.drain_pass(false);
                     if taken.others + taken.own > 0 {
-                        self.naps = 0;
                         State::Drain
                     } else {
                         State::Dry
@@ -318,37 +318,63 @@ impl Writer {
         self.rings.any_readable(!self.own_held) && !self.sinks.any_full()
     }
 
+    /// Sleeps until a producer, a flusher, a reopen request or signal or
+    /// shutdown notifies, or (with I/O in flight) a completion arrives, or
+    /// one of the writer's own deadlines comes (see [`Writer::deadline`]).
     fn park(&mut self) {
         // Idle with unsynced bytes: `sync_interval_ms` still holds.
         self.sinks.sync_if_due(self.io.as_mut(), &self.shared);
         if self.sinks.any_unsettled() {
             self.sinks.settle(&self.shared, Duration::ZERO);
         }
-        let sig = &self.shared.signal;
-        // Deferred sinks that can do nothing before a known time (waiting
-        // to reconnect) let the writer sleep deeply until then.
-        let quiet = self.sinks.quiet_until();
-        let deep = self.naps >= DEEP_AFTER_NAPS && quiet.is_some();
-        let deep_timeout = match quiet.flatten() {
-            Some(t) => DEEP_PARK_TIMEOUT.min(t.saturating_duration_since(Instant::now())),
-            None => DEEP_PARK_TIMEOUT,
-        };
-        // SeqCst: producers read `parked` after committing; a producer that
-        // misses this store is caught by the timeout below.
-        sig.parked
-            .store(if deep { DEEP } else { NAPPING }, Ordering::SeqCst);
-        let busy = self.readable()
-            || self.shared.new_rings.load(Ordering::SeqCst)
-            || self.control().is_some();
-        if !busy
-            && !self
-                .sinks
-                .wait_some(self.io.as_mut(), &self.shared, PARK_TIMEOUT)
-        {
-            std::thread::park_timeout(if deep { deep_timeout } else { PARK_TIMEOUT });
-            self.naps = self.naps.saturating_add(1);
+        let wake = &self.shared.wake;
+        let key = wake.prepare_wait();
+        // The re-check: everything a notifier publishes before notifying.
+        if self.has_work() {
+            wake.cancel(key);
+            return;
         }
-        sig.parked.store(AWAKE, Ordering::Relaxed);
+        let deadline = self.deadline(key);
+        let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let io_waited = self.io.in_flight() > 0
+            && self
+                .sinks
+                .wait_some(self.io.as_mut(), &self.shared, key, timeout);
+        if io_waited {
+            // A completion, a notify or the deadline ended it; withdraw
+            // (nothing to do if a notify claimed the registration).
+            wake.cancel(key);
+        } else {
+            let _: Woken = wake.commit_wait(key, deadline);
+        }
+    }
+
+    /// When a sleeping writer must look again though nobody notified it:
+    /// the next periodic sync, a deferred sink's next turn (see the module
+    /// docs), or the bound of a wait the protocol cannot vouch for.
+    fn deadline(&self, key: WaitKey) -> Option<Instant> {
+        let now = Instant::now();
+        let sinks = match self.sinks.quiet_until() {
+            None => Some(now + SINK_POLL_INTERVAL),
+            Some(until) => until,
+        };
+        [
+            self.sinks.next_sync_due(),
+            sinks,
+            key.bound().map(|b| now + b),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Whether a drain pass or a request has something to do: the writer's
+    /// re-check before sleeping.
+    fn has_work(&self) -> bool {
+        self.readable()
+            || self.rings.any_abandoned()
+            || self.shared.new_rings.load(Ordering::Relaxed)
+            || self.control().is_some()
     }
 
     /// Reads every ring, new ones included, and submits what it took:

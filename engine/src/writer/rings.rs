@@ -34,4 +34,9 @@ impl RingSet {
     pub(crate) fn any_readable(&self, own: bool) -> bool {
         (self.rings.iter()).any(|r| (own || !r.on_writer) && r.reader.may_have_data())
     }
+
+    /// Whether any ring's producer is gone (the next drain pass retires it).
+    pub(crate) fn any_abandoned(&self) -> bool {
+        self.rings.iter().any(|r| r.reader.is_abandoned())
+    }
 }

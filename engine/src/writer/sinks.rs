@@ -28,6 +28,7 @@ use crate::sink::{
     Target, WriteOutcome,
 };
 use crate::stats::WriterCounters;
+use crate::wake::WaitKey;
 use std::io;
 use std::os::fd::AsFd;
 use std::sync::Arc;
@@ -644,14 +645,24 @@ impl SinkSet {
         }
     }
 
-    /// Waits up to `timeout` for in-flight I/O; false when there is none.
+    /// Waits for in-flight I/O or a notify of the writer's event count
+    /// (registered with `key`), up to `timeout`; false when the backend
+    /// cannot (nothing in flight).
     pub(crate) fn wait_some(
         &mut self,
         io: &mut dyn IoBackend,
         shared: &Shared,
-        timeout: Duration,
+        key: WaitKey,
+        timeout: Option<Duration>,
     ) -> bool {
-        io.wait_some(timeout, &mut |e| self.on_event(shared, e))
+        io.wait_some(key.futex_value(), timeout, &mut |e| {
+            self.on_event(shared, e)
+        })
+    }
+
+    /// When the next periodic sync falls due, if one will.
+    pub(crate) fn next_sync_due(&self) -> Option<Instant> {
+        self.syncs.next_periodic_due()
     }
 
     /// Syncs every file written so far; `ticket` is a `flush_sync` ticket

@@ -89,7 +89,7 @@ impl SinkSet {
 
     /// Until when an idle writer need not poll the deferred sinks: `None`
     /// while one holds records and may progress any time (poll about every
-    /// `PARK_TIMEOUT`); else the earliest time one of them (its
+    /// `writer::SINK_POLL_INTERVAL`); else the earliest time one of them (its
     /// `Backlog::idle_until`) or a flush waiting for them needs a turn.
     /// `Some(None)`: nothing at all is pending.
     pub(crate) fn quiet_until(&self) -> Option<Option<Instant>> {

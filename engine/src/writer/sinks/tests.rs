@@ -269,7 +269,7 @@ impl IoBackend for Deferred {
     }
     fn sync(&mut self, _req: SyncRequest, _done: &mut dyn FnMut(Event)) {}
     fn poll(&mut self, _done: &mut dyn FnMut(Event)) {}
-    fn wait_some(&mut self, _t: Duration, done: &mut dyn FnMut(Event)) -> bool {
+    fn wait_some(&mut self, _v: u32, _t: Option<Duration>, done: &mut dyn FnMut(Event)) -> bool {
         self.make_room(done);
         false
     }

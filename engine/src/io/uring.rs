@@ -56,8 +56,11 @@
 //! Each pass first copies every CQE out of the completion ring, then acts:
 //! - `res < len`: a short write; the remainder is resubmitted at
 //!   `offset + res` (appends and streams: at -1, before any later write).
-//! - `-EAGAIN` / `-EINTR`: resubmitted as is, at most [`MAX_RETRIES`] times
-//!   in a row without progress; then the batch fails with that errno.
+//! - `-EAGAIN` / `-EINTR`, and `-ECANCELED` when shutdown did not cancel
+//!   it (io-wq cancels work it cannot start a worker for, e.g. when signals
+//!   keep interrupting the worker's creation): resubmitted as is, at most
+//!   [`MAX_RETRIES`] times in a row without progress; then the batch fails
+//!   with that errno.
 //! - any other error (`-ENOSPC`, `-EIO`, `-EFBIG`, ...): the batch fails at
 //!   once (the same data is not retried: the sink rewinds and the next batch
 //!   carries new data).
@@ -629,6 +632,19 @@ impl Uring {
     }
 }
 
+/// Whether a write that failed with `errno` goes again (see the module
+/// docs): `EAGAIN`, `EINTR`, and `ECANCELED` unless we cancelled it — the
+/// kernel cancels queued work itself when it cannot start an io-wq worker
+/// for it (a signal storm interrupting the worker's creation), which says
+/// nothing about the write.
+fn retryable(errno: i32, we_cancelled: bool) -> bool {
+    match errno {
+        libc::EAGAIN | libc::EINTR => true,
+        libc::ECANCELED => !we_cancelled,
+        _ => false,
+    }
+}
+
 // ---- completion ----------------------------------------------------------
 
 impl Uring {
@@ -664,6 +680,7 @@ impl Uring {
     }
 
     fn write_finished(&mut self, seq: u64, res: i32) {
+        let cancelled = self.cancel.is_cancelled();
         let Some(op) = seq
             .checked_sub(self.first_seq)
             .and_then(|i| self.ops.get_mut(i as usize))
@@ -687,7 +704,7 @@ impl Uring {
             return;
         }
         let errno = -res;
-        op.state = if matches!(errno, libc::EAGAIN | libc::EINTR) && op.retries < MAX_RETRIES {
+        op.state = if retryable(errno, cancelled) && op.retries < MAX_RETRIES {
             op.retries += 1;
             OpState::Queued
         } else {
@@ -1213,6 +1230,14 @@ mod tests {
         assert_eq!(out[0].1, Some(libc::ECANCELED), "{out:?}");
         assert!(out[0].0 < 1 << 20, "{out:?}");
         assert_eq!(out[1], (0, Some(libc::ECANCELED)));
+    }
+
+    #[test]
+    fn a_write_the_kernel_cancelled_goes_again_unless_we_cancelled_it() {
+        assert!(retryable(libc::ECANCELED, false));
+        assert!(!retryable(libc::ECANCELED, true));
+        assert!(retryable(libc::EINTR, true) && retryable(libc::EAGAIN, false));
+        assert!(!retryable(libc::EIO, false) && !retryable(libc::ENOSPC, false));
     }
 
     #[test]

@@ -427,9 +427,23 @@ impl Builder {
     ///   is the parent's). A child may build a crash-safe logger on
     ///   another directory.
     ///
-    /// What is guaranteed per sink kind (exactly once for appended files)
-    /// is in the `crash_safe` module docs; the layout is versioned and
-    /// checksummed, and recovery treats the files as untrusted.
+    /// What is guaranteed, per sink kind:
+    ///
+    /// - Files appended to (`FileSink`, the rolling sink's current file):
+    ///   every record whose call returned is in the file exactly once, in
+    ///   producer order; a batch in flight at the crash is cut back and
+    ///   written again. Exceptions: the first batch a process writes to a
+    ///   file before its first commit, and a rotation between the last
+    ///   commit and the crash, can leave those records twice.
+    /// - Other sinks (stdout, memory, network): at least once — records of
+    ///   the batch in flight at the crash may appear twice.
+    /// - Only the death of the process is covered: after a power loss or a
+    ///   kernel crash, what the page cache had not written back is gone;
+    ///   torn records are detected by their crc32c and skipped (counted).
+    ///
+    /// The layout is versioned and checksummed, and recovery treats the
+    /// files as untrusted. The `uringlog-recover DIR [--out FILE]` binary
+    /// does the same recovery offline.
     pub fn crash_safe(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
         self.crash_safe = Some(dir.into());
         self

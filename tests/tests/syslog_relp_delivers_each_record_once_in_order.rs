@@ -16,6 +16,8 @@ fn syslog_relp_delivers_each_record_once_in_order() {
     let rs = Rsyslog::start();
     let sink = SyslogSink::relp(("127.0.0.1", rs.relp_port))
         .unwrap()
+        // A loaded machine slows rsyslogd, not the protocol: flush waits.
+        .flush_timeout(std::time::Duration::from_secs(120))
         .app_name("relp-app")
         .unwrap()
         .relp_window(16)

@@ -16,6 +16,8 @@ fn syslog_tcp_delivers_each_record_once_in_order() {
     let rs = Rsyslog::start();
     let sink = SyslogSink::tcp(("127.0.0.1", rs.tcp_port))
         .unwrap()
+        // A loaded machine slows rsyslogd, not the protocol: flush waits.
+        .flush_timeout(std::time::Duration::from_secs(120))
         .facility(Facility::Local3)
         .hostname("test-host")
         .unwrap()

@@ -119,8 +119,14 @@ fn run_child(test: &str, dir: &Path, log: &Path, death: Death) -> (HashMap<u64, 
         if w.next() != Some("SEQ") {
             continue;
         }
-        let t: u64 = w.next().unwrap().parse().unwrap();
-        let s: u64 = w.next().unwrap().parse().unwrap();
+        // The child may die in the middle of writing a line (stderr is
+        // unbuffered): a torn last line reports nothing.
+        let (Some(Ok(t)), Some(Ok(s))) = (
+            w.next().map(str::parse::<u64>),
+            w.next().map(str::parse::<u64>),
+        ) else {
+            continue;
+        };
         last.insert(t, s);
         reports += 1;
         if let Death::Kill(k) = death {

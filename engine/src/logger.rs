@@ -272,10 +272,7 @@ impl Logger {
     #[doc(hidden)]
     #[inline]
     pub fn __enabled_at_site(&self, level: Level, cs: &'static CallSite, target: &str) -> bool {
-        match cs.target {
-            Some(t) => self.shared.enabled_at(level, t, &cs.filter),
-            None => self.shared.enabled_for(level, target),
-        }
+        self.shared.enabled_at_site(level, cs, target)
     }
 
     /// A deferred call (what the macros expand to, after the level check).

@@ -200,10 +200,7 @@ impl Producer {
     #[doc(hidden)]
     #[inline]
     pub fn __enabled_at_site(&self, level: Level, cs: &'static CallSite, target: &str) -> bool {
-        match cs.target {
-            Some(t) => self.shared.enabled_at(level, t, &cs.filter),
-            None => self.shared.enabled_for(level, target),
-        }
+        self.shared.enabled_at_site(level, cs, target)
     }
 
     /// [`Producer::log`] after the level check, with the statement's

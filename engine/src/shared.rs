@@ -416,6 +416,21 @@ impl Shared {
             && (!self.hot.targets || self.filter.enabled_cached(level, target, cache))
     }
 
+    /// Whether a macro call at `cs` is accepted: the call site's cached
+    /// decision when it names its target, else a match of `target`.
+    #[inline]
+    pub(crate) fn enabled_at_site(
+        &self,
+        level: Level,
+        cs: &'static crate::callsite::CallSite,
+        target: &str,
+    ) -> bool {
+        match cs.target {
+            Some(t) => self.enabled_at(level, t, &cs.filter),
+            None => self.enabled_for(level, target),
+        }
+    }
+
     /// [`Shared::enabled_for`] for a target in static memory, cached per thread.
     #[inline]
     pub(crate) fn enabled_static(&self, level: Level, target: &'static str) -> bool {

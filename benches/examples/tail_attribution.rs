@@ -8,7 +8,7 @@
 //!
 //! ```sh
 //! cargo run --release -p uringlog-bench --example tail_attribution -- \
-//!     ring|lazy [BURSTS] [BURST_LEN] [PAUSE_US] [LINGER_US] [sleep|spin]
+//!     ring|lazy [BURSTS] [BURST_LEN] [PAUSE_US] [LINGER_US] [sleep|spin] [bare]
 //! ```
 //!
 //! A fresh logger and thread, the harness's workload line, bursts of calls
@@ -165,6 +165,10 @@ fn main() {
     let linger_us = a.next().and_then(|s| s.parse::<u64>().ok());
     // `spin`: pause by spinning, so the caller keeps its core and caches.
     let spin = a.next().as_deref() == Some("spin");
+    // `bare`: only a burst's first call is surrounded by event reads; the
+    // others are timed back to back, as in the report (their events are
+    // not known: they count as "other").
+    let bare = a.next().as_deref() == Some("bare");
     // Ticks per ns, measured over 20 ms.
     let (t0, i0) = (ticks(), Instant::now());
     std::thread::sleep(Duration::from_millis(20));
@@ -190,7 +194,13 @@ fn main() {
         *gap = last_call.elapsed().as_micros() as u64;
         for i in 0..burst_len as usize {
             let k = burst * burst_len as usize + i;
-            let (ns, events) = timed(&logger, per_ns, || log_line(&logger, id, PATH_LATENCY));
+            let (ns, events) = if bare && i > 0 {
+                let t = ticks();
+                log_line(&logger, id, PATH_LATENCY);
+                (((ticks() - t) as f64 / per_ns) as u64, Events::default())
+            } else {
+                timed(&logger, per_ns, || log_line(&logger, id, PATH_LATENCY))
+            };
             calls[k] = Call {
                 id,
                 ns,
@@ -198,7 +208,11 @@ fn main() {
                 events,
             };
             // The same timing around nothing: the machine's own tail.
-            let (ns, events) = timed(&logger, per_ns, || std::hint::black_box(()));
+            let (ns, events) = if bare {
+                (0, Events::default())
+            } else {
+                timed(&logger, per_ns, || std::hint::black_box(()))
+            };
             empty[k] = Call {
                 id,
                 ns,
@@ -236,8 +250,10 @@ fn main() {
     );
     println!("log calls:");
     report(&mut calls, bursts);
-    println!("empty timed regions (the machine's own tail, same run):");
-    report(&mut empty, bursts);
+    if !bare {
+        println!("empty timed regions (the machine's own tail, same run):");
+        report(&mut empty, bursts);
+    }
 }
 
 fn report(calls: &mut [Call], bursts: u64) {

@@ -56,11 +56,20 @@
 //! Each pass first copies every CQE out of the completion ring, then acts:
 //! - `res < len`: a short write; the remainder is resubmitted at
 //!   `offset + res` (appends and streams: at -1, before any later write).
-//! - `-EAGAIN` / `-EINTR`, and `-ECANCELED` when shutdown did not cancel
-//!   it (io-wq cancels work it cannot start a worker for, e.g. when signals
-//!   keep interrupting the worker's creation): resubmitted as is, at most
-//!   [`MAX_RETRIES`] times in a row without progress; then the batch fails
-//!   with that errno.
+//! - `-EAGAIN` / `-EINTR`: resubmitted as is, at most [`MAX_RETRIES`]
+//!   times in a row without progress; then the batch fails with that errno.
+//! - `-ECANCELED` when we did not cancel it: io-wq could not start the
+//!   worker thread a punted write needs. `create_io_thread` failed
+//!   (`RLIMIT_NPROC` or a pids cgroup limit reached; a signal pending on
+//!   the writer at each of io-wq's few attempts), and with no worker at all
+//!   io-wq cancels its pending work (`io_acct_cancel_pending_work` in
+//!   `io_uring/io-wq.c`). Buffered writes to most file systems are always
+//!   punted, so resubmitting would only meet the same refusal: the rest of
+//!   the batch is written with `pwrite(2)`/`write(2)` on the writer thread
+//!   instead, when its turn comes (appends and streams: in order), as the
+//!   pwrite backend does. Reproduced by
+//!   `io_uring_write_the_kernel_cancels_keeps_the_books` (a writer that may
+//!   start no thread).
 //! - any other error (`-ENOSPC`, `-EIO`, `-EFBIG`, ...): the batch fails at
 //!   once (the same data is not retried: the sink rewinds and the next batch
 //!   carries new data).
@@ -105,7 +114,7 @@
 //! it before letting go. Kernels without the opcode wait for completions
 //! at most [`NO_FUTEX_POLL`] at a time, then look at the word.
 
-use super::pwrite::Pwrite;
+use super::pwrite::{write_all, write_all_at, Pwrite};
 use super::{errno_name, Cancel, Completion, Event, IoBackend, IoTarget, Submission, SyncRequest};
 use crate::sink::SharedFd;
 use crate::wake::EventRef;
@@ -258,6 +267,9 @@ struct WriteOp {
     done: usize,
     /// `EAGAIN`/`EINTR` retries in a row.
     retries: u32,
+    /// The kernel cancelled it (no io-wq worker): the rest goes by system
+    /// call (see the module docs).
+    by_syscall: bool,
     state: OpState,
     /// Set when an earlier positioned batch to the same file failed (the
     /// failure rule): reported failed whatever the kernel did.
@@ -374,6 +386,11 @@ impl Uring {
         };
         u.nop_round_trip()?;
         Ok(u)
+    }
+
+    /// The token that makes this ring stop waiting (shared with shutdown).
+    pub(crate) fn cancel_token(&self) -> Cancel {
+        self.cancel.clone()
     }
 
     /// What `io_backend()` adds about the ring.
@@ -500,6 +517,9 @@ impl Uring {
 
     /// Puts op `i` (queued) into the kernel at its current position.
     fn start_write(&mut self, i: usize) {
+        if self.ops[i].by_syscall {
+            return self.write_by_syscall(i);
+        }
         let op = &self.ops[i];
         let rest = &op.buf[op.start + op.done..];
         let len = rest.len().min(MAX_SQE_LEN) as u32;
@@ -516,6 +536,25 @@ impl Uring {
         if self.push(&e) {
             self.ops[i].state = OpState::InKernel;
         }
+    }
+
+    /// Writes the rest of op `i` with system calls on this thread, as the
+    /// pwrite backend would (a stream waits only until the cancel token is
+    /// set); it is then finished, to be reported in its turn.
+    fn write_by_syscall(&mut self, i: usize) {
+        let op = &mut self.ops[i];
+        let rest = &op.buf[op.start + op.done..];
+        let fd = op.fd.as_fd();
+        let r = match op.place {
+            Place::At(o) => write_all_at(fd, rest, o + op.done as u64, &mut self.submits),
+            Place::End | Place::Stream => write_all(fd, rest, &mut self.submits, &self.cancel),
+        };
+        let (written, error) = match r {
+            Ok(()) => (rest.len(), None),
+            Err((n, e)) => (n, Some(e)),
+        };
+        op.done += written;
+        op.state = OpState::Done(error);
     }
 
     fn start_sync(&mut self, i: usize) {
@@ -632,16 +671,23 @@ impl Uring {
     }
 }
 
-/// Whether a write that failed with `errno` goes again (see the module
-/// docs): `EAGAIN`, `EINTR`, and `ECANCELED` unless we cancelled it — the
-/// kernel cancels queued work itself when it cannot start an io-wq worker
-/// for it (a signal storm interrupting the worker's creation), which says
-/// nothing about the write.
-fn retryable(errno: i32, we_cancelled: bool) -> bool {
+/// What becomes of a write that failed with `errno` (see the module docs).
+#[derive(Debug, PartialEq, Eq)]
+enum Retry {
+    /// Into the ring again (`EAGAIN`, `EINTR`).
+    Ring,
+    /// By system call on the writer thread: the kernel cancelled it because
+    /// io-wq could not start a worker (`ECANCELED` we did not ask for).
+    Syscall,
+    /// Not at all: the batch fails.
+    No,
+}
+
+fn retry(errno: i32, we_cancelled: bool) -> Retry {
     match errno {
-        libc::EAGAIN | libc::EINTR => true,
-        libc::ECANCELED => !we_cancelled,
-        _ => false,
+        libc::EAGAIN | libc::EINTR => Retry::Ring,
+        libc::ECANCELED if !we_cancelled => Retry::Syscall,
+        _ => Retry::No,
     }
 }
 
@@ -704,11 +750,16 @@ impl Uring {
             return;
         }
         let errno = -res;
-        op.state = if retryable(errno, cancelled) && op.retries < MAX_RETRIES {
-            op.retries += 1;
-            OpState::Queued
-        } else {
-            OpState::Done(Some(io::Error::from_raw_os_error(errno)))
+        op.state = match retry(errno, cancelled) {
+            Retry::Ring if op.retries < MAX_RETRIES => {
+                op.retries += 1;
+                OpState::Queued
+            }
+            Retry::Syscall => {
+                op.by_syscall = true;
+                OpState::Queued
+            }
+            Retry::Ring | Retry::No => OpState::Done(Some(io::Error::from_raw_os_error(errno))),
         };
     }
 
@@ -918,6 +969,7 @@ impl IoBackend for Uring {
             place,
             done: 0,
             retries: 0,
+            by_syscall: false,
             state: OpState::Queued,
             doomed: false,
         });
@@ -1148,6 +1200,7 @@ mod tests {
             place: Place::At(offset),
             done: 0,
             retries: 0,
+            by_syscall: false,
             state,
             doomed: false,
         }
@@ -1233,11 +1286,13 @@ mod tests {
     }
 
     #[test]
-    fn a_write_the_kernel_cancelled_goes_again_unless_we_cancelled_it() {
-        assert!(retryable(libc::ECANCELED, false));
-        assert!(!retryable(libc::ECANCELED, true));
-        assert!(retryable(libc::EINTR, true) && retryable(libc::EAGAIN, false));
-        assert!(!retryable(libc::EIO, false) && !retryable(libc::ENOSPC, false));
+    fn a_write_the_kernel_cancelled_goes_by_syscall_unless_we_cancelled_it() {
+        assert_eq!(retry(libc::ECANCELED, false), Retry::Syscall);
+        assert_eq!(retry(libc::ECANCELED, true), Retry::No);
+        assert_eq!(retry(libc::EINTR, true), Retry::Ring);
+        assert_eq!(retry(libc::EAGAIN, false), Retry::Ring);
+        assert_eq!(retry(libc::EIO, false), Retry::No);
+        assert_eq!(retry(libc::ENOSPC, false), Retry::No);
     }
 
     #[test]

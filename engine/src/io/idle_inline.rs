@@ -10,9 +10,13 @@
 //! must then be woken and get a CPU before the bytes reach the page cache.
 //! On a busy machine that second wait alone was seen to take 4–8 ms.
 //!
-//! So when nothing is in flight on the ring and a batch is an append
-//! (`O_APPEND` file) of at most [`INLINE_MAX_BYTES`], the writer `write(2)`s
-//! it at once, as the pwrite backend does; everything else goes to the ring.
+//! So when the engine was idle — nothing in flight on the ring and no batch
+//! for at least [`IDLE_GAP`] — and a batch is an append (`O_APPEND` file)
+//! of at most [`INLINE_MAX_BYTES`], the writer `write(2)`s it at once, as
+//! the pwrite backend does; everything else goes to the ring. A busy
+//! writer's batches follow each other by far less than [`IDLE_GAP`], so
+//! they keep io_uring's overlap of the kernel's copy with the writer's work
+//! even when each finishes before the next is submitted.
 //! Nothing is in flight, so nothing is reordered: the ring's rules for
 //! appends (one per sink in the kernel, a failure reported before the next
 //! starts) hold trivially, and a later sync covers the bytes. Positioned
@@ -24,29 +28,39 @@ use super::pwrite::Pwrite;
 use super::uring::Uring;
 use super::{Event, IoBackend, IoTarget, Submission, SyncRequest};
 use crate::wake::EventRef;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Largest append written inline into an idle ring: one batch of a trickle
 /// or of a short burst, far below a full batch of a busy writer.
 pub(crate) const INLINE_MAX_BYTES: usize = 16 * 1024;
+/// How long without a batch makes the engine idle (`Backend::Auto`'s
+/// trial leaves turns with such gaps out for the same reason).
+pub(crate) const IDLE_GAP: Duration = super::auto::IDLE_GAP;
 
 /// io_uring, with small appends into an idle ring done inline.
 pub(crate) struct IdleInline {
     ring: Uring,
     direct: Pwrite,
+    /// When the last batch was taken (either way).
+    last_batch: Option<Instant>,
 }
 
 impl IdleInline {
     pub(crate) fn new(ring: Uring) -> IdleInline {
         let direct = Pwrite::new(ring.cancel_token());
-        IdleInline { ring, direct }
+        IdleInline {
+            ring,
+            direct,
+            last_batch: None,
+        }
     }
 
     /// What `io_backend()` adds about the ring and this rule.
     pub(crate) fn setup_note(&self) -> Option<String> {
         let rule = format!(
-            "appends of up to {} KiB into an idle ring are written by the writer itself (no io-wq worker wake-up)",
-            INLINE_MAX_BYTES / 1024
+            "appends of up to {} KiB after {} ms without a batch are written by the writer itself (no io-wq worker wake-up)",
+            INLINE_MAX_BYTES / 1024,
+            IDLE_GAP.as_millis()
         );
         Some(match self.ring.setup_note() {
             Some(n) => format!("{n}; {rule}"),
@@ -54,11 +68,14 @@ impl IdleInline {
         })
     }
 
-    /// Whether `sub` goes inline (see the module docs).
-    fn inline(&self, sub: &Submission) -> bool {
+    /// Whether `sub`, taken `now`, goes inline (see the module docs).
+    fn inline(&self, sub: &Submission, now: Instant) -> bool {
         self.ring.in_flight() == 0
             && matches!(sub.target, IoTarget::Append { .. })
             && sub.bytes().len() <= INLINE_MAX_BYTES
+            && self
+                .last_batch
+                .map_or(true, |t| now.saturating_duration_since(t) >= IDLE_GAP)
     }
 }
 
@@ -68,7 +85,10 @@ impl IoBackend for IdleInline {
     }
 
     fn submit(&mut self, sub: Submission, done: &mut dyn FnMut(Event)) {
-        if self.inline(&sub) {
+        let now = Instant::now();
+        let inline = self.inline(&sub, now);
+        self.last_batch = Some(now);
+        if inline {
             self.direct.submit(sub, done);
         } else {
             self.ring.submit(sub, done);
@@ -106,5 +126,52 @@ impl IoBackend for IdleInline {
 
     fn submits(&self) -> u64 {
         self.ring.submits() + self.direct.submits()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::uring::UringConfig;
+    use crate::io::Cancel;
+    use crate::sink::SharedFd;
+    use std::sync::Arc;
+
+    fn append(fd: &SharedFd, len: usize) -> Submission {
+        Submission {
+            sink: 0,
+            target: IoTarget::Append { fd: fd.clone() },
+            buf: vec![b'x'; len],
+            start: 0,
+            records: 1,
+        }
+    }
+
+    #[test]
+    fn only_a_small_append_after_an_idle_gap_goes_inline() {
+        let ring = match Uring::open(&UringConfig::default(), Cancel::default()) {
+            Ok(r) => r,
+            Err(e) => {
+                use crate::test_skip::{skip, Needs};
+                return skip(Needs::IoUring, "io::idle_inline unit test", &e);
+            }
+        };
+        let mut io = IdleInline::new(ring);
+        let dir = tempfile::tempdir().unwrap();
+        let fd: SharedFd = Arc::new(std::fs::File::create(dir.path().join("f")).unwrap());
+        let t0 = Instant::now();
+        assert!(io.inline(&append(&fd, 100), t0), "the first batch");
+        assert!(!io.inline(&append(&fd, INLINE_MAX_BYTES + 1), t0), "too big");
+        let positioned = Submission {
+            target: IoTarget::File {
+                fd: fd.clone(),
+                offset: 0,
+            },
+            ..append(&fd, 100)
+        };
+        assert!(!io.inline(&positioned, t0), "O_DIRECT goes to the ring");
+        io.last_batch = Some(t0);
+        assert!(!io.inline(&append(&fd, 100), t0 + IDLE_GAP / 2), "busy");
+        assert!(io.inline(&append(&fd, 100), t0 + IDLE_GAP), "idle again");
     }
 }

@@ -170,6 +170,18 @@ pub(crate) struct UringConfig {
     pub depth: usize,
     /// `Some(idle)`: a kernel thread polls the submission queue (SQPOLL).
     pub sqpoll_idle_ms: Option<u32>,
+    /// Whether the writer's wait uses `IORING_OP_FUTEX_WAIT`.
+    pub futex_wait: FutexWait,
+}
+
+/// Whether the ring waits on the writer's wake word (see "One wait for
+/// completions and wake-ups").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FutexWait {
+    /// Where the kernel has the opcode (Linux 6.7+).
+    IfAvailable,
+    /// Never (a test hook: the fallback of older kernels).
+    Off,
 }
 
 impl Default for UringConfig {
@@ -177,6 +189,7 @@ impl Default for UringConfig {
         UringConfig {
             depth: DEFAULT_DEPTH,
             sqpoll_idle_ms: None,
+            futex_wait: FutexWait::IfAvailable,
         }
     }
 }
@@ -337,8 +350,10 @@ pub(crate) struct Uring {
     cancel: Cancel,
     /// The writer's wake word, once attached.
     wake: Option<EventRef>,
-    /// The kernel has `IORING_OP_FUTEX_WAIT`.
+    /// The kernel has `IORING_OP_FUTEX_WAIT` and `futex_wait` allows it.
     futex_op: bool,
+    /// What the builder asked of the wait.
+    futex_wait: FutexWait,
     /// A wait on the wake word is in the kernel (not counted in `in_kernel`).
     futex_armed: bool,
     /// Set with `broken` when `io_uring_enter` failed: later writes and
@@ -360,8 +375,9 @@ impl Uring {
                 return Err(ProbeError::new("opcode probe", libc::EOPNOTSUPP, ""));
             }
         }
-        let futex_op =
-            probe.is_supported(opcode::FutexWait::CODE) && ring.params().is_feature_ext_arg();
+        let futex_op = cfg.futex_wait == FutexWait::IfAvailable
+            && probe.is_supported(opcode::FutexWait::CODE)
+            && ring.params().is_feature_ext_arg();
         let mut u = Uring {
             ring,
             depth: cfg.depth.clamp(1, MAX_DEPTH),
@@ -381,6 +397,7 @@ impl Uring {
             cancel,
             wake: None,
             futex_op,
+            futex_wait: cfg.futex_wait,
             futex_armed: false,
             fallback: None,
         };
@@ -399,8 +416,12 @@ impl Uring {
         let wait = if self.futex_op {
             "one wait for completions and wake-ups (IORING_OP_FUTEX_WAIT)".to_owned()
         } else {
+            let why = match self.futex_wait {
+                FutexWait::IfAvailable => "Linux < 6.7",
+                FutexWait::Off => "disabled by the test hook",
+            };
             format!(
-                "no IORING_OP_FUTEX_WAIT (Linux < 6.7): with writes in flight, new records are noticed within {} ms",
+                "no IORING_OP_FUTEX_WAIT ({why}): with writes in flight, new records are noticed within {} ms",
                 NO_FUTEX_POLL.as_millis()
             )
         };
@@ -1114,7 +1135,7 @@ mod tests {
     fn uring_cancelled_by(depth: usize, cancel: Cancel) -> Option<Uring> {
         let cfg = UringConfig {
             depth,
-            sqpoll_idle_ms: None,
+            ..UringConfig::default()
         };
         match Uring::open(&cfg, cancel) {
             Ok(u) => Some(u),

@@ -22,6 +22,7 @@
 use crate::callsite::{CallSite, SlotKind};
 use crate::crash_safe::ring::{MappedProducer, MappedReader};
 use crate::deferred::encode::{Cursor, EncodeArgs, PreBuf};
+use crate::deferred::portable;
 use crate::deferred::CALLSITE_LEN;
 use crate::field::{encode_payload, Field};
 use crate::filter::CallsiteCache;
@@ -436,6 +437,8 @@ impl Producer {
             // text (`{:.3}` of a long string): "oversized" always means
             // the formatted message does not fit.
             Route::Sync(_) => len > self.max_record_len(),
+            // Crash-safe: the call site must be in the directory's table first.
+            Route::Mapped(_) => !self.direct || len > self.max_record_len() || !self.site_kept(cs),
             _ => !self.direct || len > self.max_record_len(),
         };
         if self.hopeless(cs, len, values_len, in_caller) {
@@ -457,6 +460,16 @@ impl Producer {
         // SAFETY: the cursor initialised all `payload_len` bytes (checked
         // just above), within the capacity reserved before.
         unsafe { self.encoded.set_len(payload_len) };
+        if !in_caller && cs.any_custom && matches!(self.route, Route::Mapped(_)) {
+            // Crash-safe: values under other specs than `{}` as text, so
+            // another process renders them (`pre` is consumed by now).
+            pre.clear();
+            pre.extend_from_slice(&self.encoded[..CALLSITE_LEN]);
+            if !portable::make_portable(pre, cs, &self.encoded[CALLSITE_LEN..]) {
+                return bump(&self.ring_shared.counters.dropped);
+            }
+            std::mem::swap(pre, &mut self.encoded);
+        }
         if in_caller {
             // Render the message here (into `pre`, consumed by now); the
             // record carries text only.
@@ -473,6 +486,28 @@ impl Producer {
         // The call site in the payload holds file and line.
         let site = Site { target, at: None };
         self.commit(RecordKind::Deferred, level, clock, site, Payload::Encoded);
+    }
+
+    /// Whether `cs` is in the crash-safe directory's call-site table
+    /// (appended on its first use; see `crash_safe::sites`).
+    /// A table that cannot be written (disk full) is reported and counted
+    /// as an error; the record is then formatted here, as text.
+    #[inline]
+    fn site_kept(&self, cs: &'static CallSite) -> bool {
+        let Some(d) = &self.shared.crash_safe else {
+            return false;
+        };
+        if d.sites.has(cs) {
+            return true;
+        }
+        match d.sites.register(cs) {
+            Ok(()) => true,
+            Err(e) => {
+                WriterCounters::add(&self.shared.counters.errors, 1);
+                self.shared.report_error(format!("crash-safe: {e}; the record is formatted by the caller"));
+                false
+            }
+        }
     }
 
     /// Whether a deferred record of `len` framed bytes in binary is

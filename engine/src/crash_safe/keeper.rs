@@ -181,12 +181,13 @@ impl Keeper {
         self.dir.unlock();
     }
 
-    /// At shutdown, once everything is written: removes every ring file
-    /// and the state file, and unlocks the directory.
+    /// At shutdown, once everything is written: removes every ring file,
+    /// the call-site table and the state file, and unlocks the directory.
     pub(crate) fn finish(&mut self) {
         for r in lock(&self.dir.rings).drain(..) {
             let _ = std::fs::remove_file(&r.path);
         }
+        self.dir.sites.remove();
         let _ = std::fs::remove_file(self.dir.dir.join(STATE_FILE));
         self.dir.unlock();
     }

@@ -372,40 +372,39 @@ impl Producer {
         let len = HEADER_LEN + target.len() + CALLSITE_LEN + values_len;
         // 2. Straight into the reserved ring bytes, when they are contiguous.
         if self.direct {
-            if let Route::Lossless(ring) = &mut self.route {
-                if let Some(mut r) = ring.reserve(len) {
-                    if let Some(buf) = r.contiguous() {
-                        // The ring's capacity is below 4 GiB (see
-                        // `MAX_RING_CAPACITY`): the lengths fit.
-                        let header = Header::new(
-                            RecordKind::Deferred,
-                            level,
-                            clock,
-                            target.len(),
-                            CALLSITE_LEN + values_len,
-                        )
-                        .expect("a record the ring holds");
-                        let mut c = Cursor::new(buf);
-                        // SAFETY: `len` bytes were reserved: the header,
-                        // the target, the address and `values_len`, which
-                        // `EncodeArgs` promises `encode` writes.
-                        unsafe {
-                            c.put(&header.encode());
-                            c.put(target.as_bytes());
-                            c.put(&callsite_addr(cs));
-                        }
-                        args.encode(&mut c, &mut &pre[..]);
-                        if c.written() == len {
-                            // SAFETY: the cursor wrote all `len` reserved bytes.
+            let rec = DeferredParts {
+                cs,
+                level,
+                clock,
+                target,
+                values_len,
+            };
+            match &mut self.route {
+                Route::Lossless(ring) => {
+                    if let Some(mut r) = ring.reserve(len) {
+                        if let Some(buf) = r.contiguous() {
+                            if !rec.encode(buf, args, pre) {
+                                return self.size_mismatch();
+                            }
+                            // SAFETY: `encode` wrote all `len` reserved bytes.
                             unsafe { r.commit() };
                             return self.shared.wake_writer();
                         }
-                        // A mismatch between the passes (a bug): nothing is
-                        // committed, the record is counted dropped.
-                        debug_assert!(false, "deferred record size mismatch");
-                        return bump(&self.ring_shared.counters.dropped);
                     }
                 }
+                // Crash-safe: once the call site is in the directory's
+                // table, and when no value needs formatting here.
+                Route::Mapped(ring) if !cs.any_custom && site_known(&self.shared, cs) => {
+                    if let Some(mut f) = ring.reserve_contiguous(len) {
+                        if !rec.encode(f.record(), args, pre) {
+                            return self.size_mismatch();
+                        }
+                        // SAFETY: `encode` wrote all `len` reserved bytes.
+                        unsafe { f.commit() };
+                        return self.shared.wake_writer();
+                    }
+                }
+                _ => {}
             }
         }
         self.deferred_slow(cs, level, clock, target, args, pre, values_len);
@@ -486,6 +485,14 @@ impl Producer {
         // The call site in the payload holds file and line.
         let site = Site { target, at: None };
         self.commit(RecordKind::Deferred, level, clock, site, Payload::Encoded);
+    }
+
+    /// A mismatch between the two passes over the arguments (a bug):
+    /// nothing is committed, the record is counted dropped.
+    #[cold]
+    fn size_mismatch(&self) {
+        debug_assert!(false, "deferred record size mismatch");
+        bump(&self.ring_shared.counters.dropped)
     }
 
     /// Whether `cs` is in the crash-safe directory's call-site table
@@ -674,6 +681,54 @@ pub(crate) fn release_if_huge(buf: &mut Vec<u8>, ring_capacity: usize) {
     if buf.capacity() > SCRATCH_KEEP_BYTES.max(ring_capacity) {
         *buf = Vec::new();
     }
+}
+
+/// What a deferred record holds besides its arguments.
+struct DeferredParts<'a> {
+    cs: &'static CallSite,
+    level: Level,
+    clock: u64,
+    /// Already cut to `MAX_TARGET_LEN`.
+    target: &'a str,
+    values_len: usize,
+}
+
+impl DeferredParts<'_> {
+    /// Writes the record (header, target, call-site address, arguments)
+    /// into `buf`, reserved with its exact length; `false` when the
+    /// arguments did not write what they measured (a bug).
+    #[inline(always)]
+    fn encode<A: EncodeArgs>(&self, buf: &mut [std::mem::MaybeUninit<u8>], args: &A, pre: &[u8]) -> bool {
+        let len = buf.len();
+        // The ring's capacity is below 4 GiB (see `MAX_RING_CAPACITY`):
+        // the lengths fit.
+        let header = Header::new(
+            RecordKind::Deferred,
+            self.level,
+            self.clock,
+            self.target.len(),
+            CALLSITE_LEN + self.values_len,
+        )
+        .expect("a record the ring holds");
+        debug_assert_eq!(header.len as usize, len);
+        let mut c = Cursor::new(buf);
+        // SAFETY: `len` bytes were reserved: the header, the target, the
+        // address and `values_len`, which `EncodeArgs` promises `encode`
+        // writes.
+        unsafe {
+            c.put(&header.encode());
+            c.put(self.target.as_bytes());
+            c.put(&callsite_addr(self.cs));
+        }
+        args.encode(&mut c, &mut &pre[..]);
+        c.written() == len
+    }
+}
+
+/// Whether `cs` is already in the crash-safe directory's call-site table.
+#[inline(always)]
+fn site_known(shared: &Shared, cs: &'static CallSite) -> bool {
+    (shared.crash_safe.as_ref()).is_some_and(|d| d.sites.has(cs))
 }
 
 /// A call site's address as stored in a deferred record.

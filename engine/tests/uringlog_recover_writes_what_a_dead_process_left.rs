@@ -2,7 +2,9 @@
 //! killed with `SIGKILL` left in its crash-safe directory, once, and says
 //! who holds a directory that is still in use.
 //!
-//! The child (this test binary, re-executed) logs 20 records into a sink
+//! The child (this test binary, re-executed) logs 20 deferred records
+//! (`{}` integers and floats, `{:x}`, `{:?}`: rendered through the dead
+//! child's call-site table) into a sink
 //! whose first batch never completes, so all of them stay pending in its
 //! ring file, then kills itself.
 
@@ -38,7 +40,14 @@ fn child(dir: &str) -> ! {
         .build()
         .unwrap();
     for i in 0..20 {
-        uringlog::info!(logger, "pending seq={}", i);
+        uringlog::info!(
+            logger,
+            "pending seq={} h={:x} s={:?} f={}",
+            i,
+            i * 255,
+            "a b",
+            i as f64 / 4.0
+        );
     }
     // SAFETY: raise has no preconditions; SIGKILL ends the process.
     unsafe { libc::raise(libc::SIGKILL) };
@@ -76,7 +85,13 @@ fn the_offline_tool_writes_every_pending_record_once() {
         .contains("uringlog::crash_safe: crash-safe recovery: 20 records recovered from process "));
     assert!(lines[0].ends_with(", 0 torn or corrupt records skipped"));
     for (i, l) in lines[1..].iter().enumerate() {
-        assert!(l.ends_with(&format!("pending seq={i}")), "{l}");
+        let want = format!(
+            "pending seq={i} h={:x} s={:?} f={}",
+            i * 255,
+            "a b",
+            i as f64 / 4.0
+        );
+        assert!(l.ends_with(&want), "{l}");
     }
     // Nothing is pending any more: a second run writes nothing.
     let run = Command::new(BIN).arg(&dir).output().unwrap();

@@ -526,3 +526,59 @@ fn read_ring_file(
         }
     }
 }
+
+/// Recovery over arbitrary bytes, for the fuzz target (`engine/fuzz`): a
+/// call-site table (a valid header, then the input's entries) and a ring
+/// (a valid header with the input's positions, then the input's data), each
+/// record then rendered in text and JSON; and the raw input as a ring
+/// file, a table and a state file.
+#[cfg(fuzzing)]
+pub(crate) fn fuzz(input: &[u8]) {
+    use super::sites::{SITES_HEADER_LEN, SITES_MAGIC, SITES_VERSION};
+    use crate::format::{Format, Formatter, Record, Rendering};
+    let _ = parse_state(input);
+    let _ = parse_ring_header(input);
+    let _ = parse_sites(input);
+    let Some((len, rest)) = input.split_first_chunk::<2>() else {
+        return;
+    };
+    let n = (u16::from_le_bytes(*len) as usize).min(rest.len());
+    let (entries, rest) = rest.split_at(n);
+    let mut t = vec![0u8; SITES_HEADER_LEN];
+    t[..8].copy_from_slice(&SITES_MAGIC);
+    put_u32(&mut t, 8, SITES_VERSION);
+    put_u64(&mut t, 16, 1);
+    t.extend_from_slice(entries);
+    let sites = parse_sites(&t).ok().map(|x| x.1);
+    let Some((pos, data)) = rest.split_first_chunk::<16>() else {
+        return;
+    };
+    let cap = data.len() / 8 * 8;
+    if cap == 0 {
+        return;
+    }
+    let mut b = vec![0u8; RING_HEADER_LEN];
+    b[..8].copy_from_slice(&RING_MAGIC);
+    put_u32(&mut b, H_VERSION, VERSION);
+    put_u32(&mut b, H_HEADER_LEN, RING_HEADER_LEN as u32);
+    put_u64(&mut b, H_CAPACITY, cap as u64);
+    put_u64(&mut b, H_GENERATION, 1);
+    b[H_RELEASED + 16..H_RELEASED + 24].copy_from_slice(&pos[..8]);
+    put_u64(&mut b, H_RELEASED_EPOCH + 16, 1);
+    b[H_WRITE..H_WRITE + 8].copy_from_slice(&pos[8..]);
+    b.extend_from_slice(&data[..cap]);
+    let mut out = Recovered::default();
+    if let Ok(h) = parse_ring_header(&b) {
+        if let Ok(from) = start_pos(&h, Some(1)) {
+            read_ring(&b, &h, from, "ring", sites.as_ref(), &mut out);
+        }
+    }
+    let (mut text, mut json) = (Formatter::new(Format::text()), Formatter::new(Format::json()));
+    let (mut line, mut msg) = (Vec::new(), Vec::new());
+    for r in &out.records {
+        if let Some(rec) = Record::decode(&r.header, &r.body, 0, r.thread, &mut msg, Rendering::Eager) {
+            text.write(&mut line, &rec);
+            json.write(&mut line, &rec);
+        }
+    }
+}

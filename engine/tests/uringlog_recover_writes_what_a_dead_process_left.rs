@@ -62,6 +62,7 @@ fn the_offline_tool_writes_every_pending_record_once() {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, out) = (tmp.path().join("cs"), tmp.path().join("out.log"));
     let test = "the_offline_tool_writes_every_pending_record_once";
+    let started = unix_seconds_now();
     let status = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", test, "--nocapture", "--test-threads=1"])
         .env(CHILD, &dir)
@@ -92,6 +93,13 @@ fn the_offline_tool_writes_every_pending_record_once() {
             i as f64 / 4.0
         );
         assert!(l.ends_with(&want), "{l}");
+        // The child never committed: its times come from the clock anchor
+        // written when its generation started.
+        let t = unix_seconds(l);
+        assert!(
+            started <= t && t <= unix_seconds_now(),
+            "{l} at {t}, started {started}"
+        );
     }
     // Nothing is pending any more: a second run writes nothing.
     let run = Command::new(BIN).arg(&dir).output().unwrap();
@@ -122,4 +130,23 @@ fn the_offline_tool_names_the_process_holding_the_directory() {
     guard.shutdown(Duration::from_secs(30)).unwrap();
     let run = Command::new(BIN).output().unwrap();
     assert_eq!(run.status.code(), Some(1));
+}
+
+fn unix_seconds_now() -> i64 {
+    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    d.unwrap().as_secs() as i64
+}
+
+/// Seconds since the Unix epoch of a line's `YYYY-MM-DDTHH:MM:SS…Z` time.
+fn unix_seconds(line: &str) -> i64 {
+    let n = |r: std::ops::Range<usize>| line[r].parse::<i64>().unwrap();
+    let (y, m, d) = (n(0..4), n(5..7), n(8..10));
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    days * 86_400 + n(11..13) * 3600 + n(14..16) * 60 + n(17..19)
 }

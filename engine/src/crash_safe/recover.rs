@@ -124,9 +124,7 @@ pub(crate) fn parse_state(b: &[u8]) -> Result<StateImage, String> {
         files: Vec::new(),
         clock: ClockAnchor::Raw,
     };
-    if committed == 0 {
-        return Ok(st);
-    }
+    // Epoch 0 (no commit yet) has a slot too: the clock's anchor.
     let slot = &b[SLOT_OFFSET + (committed & 1) as usize * SLOT_LEN..][..SLOT_LEN];
     if get_u64(slot, 0) != Some(committed) {
         return Err(format!("slot of epoch {committed} holds another epoch"));

@@ -87,6 +87,8 @@ struct Inner {
     known: HashSet<usize>,
     /// Reused entry image.
     entry: Vec<u8>,
+    /// Set at shutdown, once the file is removed: no new file is made.
+    removed: bool,
 }
 
 impl SiteWriter {
@@ -99,6 +101,7 @@ impl SiteWriter {
                 file: None,
                 known: HashSet::new(),
                 entry: Vec::new(),
+                removed: false,
             }),
         }
     }
@@ -138,6 +141,11 @@ impl SiteWriter {
 
     /// Writes `cs`'s entry (opening the file first if needed).
     fn append(&self, inner: &mut Inner, cs: &CallSite, addr: usize) -> io::Result<()> {
+        if inner.removed {
+            // A call racing shutdown (counted dropped anyway): the
+            // directory is left without pending data.
+            return Err(io::Error::other("the logger has shut down"));
+        }
         if inner.file.is_none() {
             inner.file = Some(self.create()?);
         }
@@ -177,10 +185,10 @@ impl SiteWriter {
         Ok(f)
     }
 
-    /// Forgets the file (removed at shutdown): no call site counts as
-    /// registered any more.
+    /// Removes the file at shutdown; later registrations fail.
     pub(crate) fn remove(&self) {
         let mut g = crate::shared::lock(&self.inner);
+        g.removed = true;
         if g.file.take().is_some() {
             let _ = std::fs::remove_file(&self.path);
         }
@@ -373,4 +381,45 @@ pub(crate) fn render_deferred(
         out.extend_from_slice(part);
     }
     Ok((h, out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::callsite::Slot;
+
+    static A: CallSite = CallSite::new(None, None, "a.rs", 1, "m", &["x=", ""], &[Slot::DISPLAY]);
+    static B: CallSite = CallSite::new(None, Some("t"), "b.rs", 2, "m", &["y"], &[]);
+
+    #[test]
+    fn each_call_site_is_written_once_and_nothing_after_shutdown() {
+        let tmp = tempfile::tempdir().unwrap();
+        let w = SiteWriter::new(tmp.path(), 4);
+        assert!(!w.has(&A));
+        w.register(&A).unwrap();
+        w.register(&A).unwrap();
+        assert!(w.has(&A));
+        // Another logger's table: A is registered there separately.
+        let other = SiteWriter::new(&tmp.path().join("x"), 4);
+        assert!(!other.has(&A));
+        w.register(&B).unwrap();
+        let b = std::fs::read(tmp.path().join("sites-4")).unwrap();
+        let (generation, map, problem) = parse_sites(&b).unwrap();
+        assert_eq!((generation, map.len(), problem), (4, 2, None));
+        let a = &map[&(&A as *const CallSite as u64)];
+        assert_eq!((a.file.as_str(), a.line, a.target.as_deref()), ("a.rs", 1, None));
+        assert_eq!((&a.pieces[..], &a.slots[..]), (&["x=".to_owned(), String::new()][..], &[0u8][..]));
+        w.remove();
+        assert!(!tmp.path().join("sites-4").exists());
+        // A call racing shutdown makes no new file.
+        static C: CallSite = CallSite::new(None, None, "c.rs", 3, "m", &["z"], &[]);
+        assert_eq!(
+            w.register(&C).unwrap_err(),
+            format!(
+                "call site c.rs:3 not written to {}: the logger has shut down",
+                tmp.path().join("sites-4").display()
+            )
+        );
+        assert!(!tmp.path().join("sites-4").exists());
+    }
 }

@@ -47,6 +47,11 @@ use std::sync::Arc;
 /// (or than the ring), so one huge message does not pin memory for the
 /// thread's life.
 const SCRATCH_KEEP_BYTES: usize = 64 * 1024;
+/// Capacity each formatting buffer starts with, at registration: a record
+/// that straddles the ring's end (about one call per lap of the ring)
+/// takes the slow path through these buffers, and must not allocate then.
+const SCRATCH_START_BYTES: usize = 512;
+const _: () = assert!(SCRATCH_START_BYTES <= SCRATCH_KEEP_BYTES);
 
 /// Where a producer's records go.
 enum Route {
@@ -137,8 +142,8 @@ impl Producer {
             route,
             ring_shared,
             shared: shared.clone(),
-            scratch: Vec::new(),
-            encoded: Vec::new(),
+            scratch: Vec::with_capacity(SCRATCH_START_BYTES),
+            encoded: Vec::with_capacity(SCRATCH_START_BYTES),
         }
     }
 
@@ -679,7 +684,7 @@ fn preformat<A: EncodeArgs>(shared: &Shared, args: &A, pre: &mut Vec<u8>) -> usi
 #[inline]
 pub(crate) fn release_if_huge(buf: &mut Vec<u8>, ring_capacity: usize) {
     if buf.capacity() > SCRATCH_KEEP_BYTES.max(ring_capacity) {
-        *buf = Vec::new();
+        *buf = Vec::with_capacity(SCRATCH_START_BYTES);
     }
 }
 

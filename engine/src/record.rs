@@ -167,6 +167,7 @@ impl Header {
         h
     }
 
+    #[inline(always)]
     pub(crate) fn decode(h: &[u8; HEADER_LEN]) -> Result<Header, FrameError> {
         let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
         let kind = RecordKind::from_u8(h[4] & !LOCATED).ok_or(FrameError::Corrupt)?;
@@ -320,7 +321,51 @@ impl<'a> Frames<'a> {
     }
 
     /// The next record, `None` when the bytes are used up.
+    /// The next record, `None` at the end; an error when the bytes left do
+    /// not frame one (see [`FrameError`]).
+    ///
+    /// Inlined into the drain loop: a record that lies in the first slice
+    /// (every one but the record at a ring's wrap point) is framed with
+    /// one bounds check and no copy of its header.
+    #[inline(always)]
     pub(crate) fn next_frame(&mut self) -> Option<Result<Frame<'a>, FrameError>> {
+        let at = self.pos + self.prefix;
+        let first = self.bytes.first;
+        if let Some(h) = first.get(at..at + HEADER_LEN) {
+            let h: &[u8; HEADER_LEN] = h.try_into().expect("HEADER_LEN bytes");
+            let header = match Header::decode(h) {
+                Ok(h) => h,
+                Err(e) => return Some(Err(e)),
+            };
+            let end = at + header.len as usize;
+            if end <= first.len() {
+                let framed = self.framed_len(header.len);
+                if framed <= self.bytes.len() - self.pos {
+                    self.pos += framed;
+                    let body = Split {
+                        first: &first[at + HEADER_LEN..end],
+                        second: &[],
+                    };
+                    return Some(Ok(Frame { header, body }));
+                }
+            }
+        }
+        self.next_frame_split()
+    }
+
+    /// Bytes a record of `len` takes with its prefix, padded to `align`
+    /// (a power of two: a mask, not a division).
+    #[inline(always)]
+    fn framed_len(&self, len: u32) -> usize {
+        debug_assert!(self.align.is_power_of_two());
+        (self.prefix + len as usize + (self.align - 1)) & !(self.align - 1)
+    }
+
+    /// [`Frames::next_frame`] for the end of the bytes, a record that
+    /// straddles the two slices, and malformed bytes.
+    #[cold]
+    #[inline(never)]
+    fn next_frame_split(&mut self) -> Option<Result<Frame<'a>, FrameError>> {
         let rest = self.bytes.len() - self.pos;
         if rest == 0 {
             return None;
@@ -329,19 +374,13 @@ impl<'a> Frames<'a> {
             return Some(Err(FrameError::Truncated));
         }
         let at = self.pos + self.prefix;
-        let h: [u8; HEADER_LEN] = match self.bytes.first.get(at..at + HEADER_LEN) {
-            Some(s) => s.try_into().unwrap_or([0; HEADER_LEN]),
-            None => {
-                let mut h = [0u8; HEADER_LEN];
-                self.bytes.slice(at, HEADER_LEN).copy_to(&mut h);
-                h
-            }
-        };
+        let mut h = [0u8; HEADER_LEN];
+        self.bytes.slice(at, HEADER_LEN).copy_to(&mut h);
         let header = match Header::decode(&h) {
             Ok(h) => h,
             Err(e) => return Some(Err(e)),
         };
-        let framed = (self.prefix + header.len as usize).next_multiple_of(self.align);
+        let framed = self.framed_len(header.len);
         if framed > rest {
             return Some(Err(FrameError::Truncated));
         }

@@ -15,8 +15,8 @@ use super::float::{push_f32, push_f64};
 use super::tag;
 use crate::callsite::{CallSite, CustomFmt, SlotKind};
 use crate::field::VecWriter;
-use crate::format::escape::{push_utf8_part, Dialect};
-use crate::format::put::put;
+use crate::format::escape::{push_utf8_part, push_utf8_part_in_room, Dialect};
+use crate::format::put::{put, put_unchecked};
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -26,6 +26,13 @@ trait Emit {
     const RAW: bool;
     /// Appends text that may need escaping (valid UTF-8 on its own).
     fn text(out: &mut Vec<u8>, s: &[u8]);
+    /// [`Emit::text`] into reserved room: `true` when it wrote at most
+    /// `s.len()` bytes without a capacity check, `false` when it went
+    /// through checked writes (something to escape).
+    ///
+    /// # Safety
+    /// `out` has room for `s.len()` more bytes.
+    unsafe fn text_in_room(out: &mut Vec<u8>, s: &[u8]) -> bool;
 }
 
 /// The message as `format!` makes it.
@@ -36,6 +43,12 @@ impl Emit for Raw {
     #[inline(always)]
     fn text(out: &mut Vec<u8>, s: &[u8]) {
         put(out, s)
+    }
+    #[inline(always)]
+    unsafe fn text_in_room(out: &mut Vec<u8>, s: &[u8]) -> bool {
+        // SAFETY: the caller promises room for `s.len()` bytes.
+        unsafe { put_unchecked(out, s) };
+        true
     }
 }
 
@@ -48,6 +61,11 @@ impl<D: Dialect> Emit for Escaped<D> {
     fn text(out: &mut Vec<u8>, s: &[u8]) {
         push_utf8_part::<D>(out, s)
     }
+    #[inline(always)]
+    unsafe fn text_in_room(out: &mut Vec<u8>, s: &[u8]) -> bool {
+        // SAFETY: the caller promises room for `s.len()` bytes.
+        unsafe { push_utf8_part_in_room::<D>(out, s) }
+    }
 }
 
 /// Appends the message of a record from `cs` with encoded `values` to
@@ -55,8 +73,6 @@ impl<D: Dialect> Emit for Escaped<D> {
 /// (a bug: the message then ends at the first value that does not decode).
 #[inline]
 pub(crate) fn render(out: &mut Vec<u8>, cs: &CallSite, values: &[u8]) -> bool {
-    // Room for the pieces and most values at once: `put` then rarely grows.
-    out.reserve(cs.pieces_len + 3 * values.len());
     render_with::<Raw>(out, &mut Vec::new(), cs, values)
 }
 
@@ -69,11 +85,30 @@ pub(crate) fn render_escaped<D: Dialect>(
     cs: &CallSite,
     values: &[u8],
 ) -> bool {
-    out.reserve(cs.pieces_len + 3 * values.len());
     render_with::<Escaped<D>>(out, scratch, cs, values)
 }
 
+/// Output bytes per encoded value byte that [`display`] writes without a
+/// capacity check: `{}` of a `u64`/`i64` (9 encoded bytes) is at most 20
+/// bytes, of a `u32`/`i32` (5 bytes) at most 11, and a string with nothing
+/// to escape (5 bytes and its own) as long as it is.
+const ROOM_PER_VALUE_BYTE: usize = 3;
+
+/// The room the rest of a message may take in unchecked writes: the
+/// literal pieces not written yet and [`ROOM_PER_VALUE_BYTE`] per value
+/// byte not read yet.
+#[inline(always)]
+fn room_for(pieces_left: usize, values_left: &[u8]) -> usize {
+    pieces_left + ROOM_PER_VALUE_BYTE * values_left.len()
+}
+
 /// [`render`] through `E`; plain pieces are copied as they are.
+///
+/// One capacity check for the whole message: the room reserved first
+/// ([`room_for`]) bounds every unchecked write after it (plain pieces,
+/// digits, strings with nothing to escape). A part written through
+/// checked writes instead (an escaped string or piece, a float, a spec)
+/// may use more than its share, so the room is reserved again after it.
 #[inline(always)]
 fn render_with<E: Emit>(
     out: &mut Vec<u8>,
@@ -81,20 +116,23 @@ fn render_with<E: Emit>(
     cs: &CallSite,
     values: &[u8],
 ) -> bool {
-    let piece = |out: &mut Vec<u8>, p: &str| match cs.pieces_plain {
-        true => put(out, p.as_bytes()),
-        false => E::text(out, p.as_bytes()),
-    };
+    let mut pieces_left = cs.pieces_len;
+    out.reserve(room_for(pieces_left, values));
     let mut rest = values;
     for (p, slot) in cs.pieces.iter().zip(cs.slots) {
-        piece(out, p);
+        debug_assert!(out.capacity() - out.len() >= room_for(pieces_left, rest));
+        // SAFETY: the room holds `room_for(pieces_left, rest)`.
+        pieces_left = unsafe { piece::<E>(out, cs, p, pieces_left, rest) };
         let next = match slot.kind {
-            SlotKind::Display => display::<E>(out, rest),
+            // SAFETY: `piece` left the room `room_for(pieces_left, rest)`.
+            SlotKind::Display => unsafe { display::<E>(out, rest, pieces_left) },
             SlotKind::Custom {
                 fmt,
                 width_arg,
                 precision_arg,
-            } => custom::<E>(out, scratch, rest, fmt, width_arg, precision_arg),
+            } => custom::<E>(out, scratch, rest, fmt, width_arg, precision_arg).inspect(|r| {
+                out.reserve(room_for(pieces_left, r));
+            }),
         };
         match next {
             Some(r) => rest = r,
@@ -102,23 +140,66 @@ fn render_with<E: Emit>(
         }
     }
     if let Some(last) = cs.pieces.last() {
-        piece(out, last);
+        debug_assert!(out.capacity() - out.len() >= room_for(pieces_left, rest));
+        // SAFETY: as above.
+        unsafe { piece::<E>(out, cs, last, pieces_left, rest) };
     }
     rest.is_empty()
 }
 
-/// `{}` of the value at the front of `r`; returns what follows it. The
-/// common tags are read here directly, the others through [`Decoder`].
+/// Appends literal piece `p` of `cs`; returns the bytes of the pieces
+/// after it.
+///
+/// # Safety
+/// `out` has room for `room_for(pieces_left, rest)` more bytes, and
+/// `pieces_left` counts `p`; on return the room holds what is left.
 #[inline(always)]
-fn display<'a, E: Emit>(out: &mut Vec<u8>, r: &'a [u8]) -> Option<&'a [u8]> {
+unsafe fn piece<E: Emit>(
+    out: &mut Vec<u8>,
+    cs: &CallSite,
+    p: &str,
+    pieces_left: usize,
+    rest: &[u8],
+) -> usize {
+    debug_assert!(pieces_left >= p.len());
+    let left = pieces_left - p.len();
+    if cs.pieces_plain {
+        // SAFETY: the room holds the pieces not written yet, `p` among them.
+        unsafe { put_unchecked(out, p.as_bytes()) };
+    } else {
+        E::text(out, p.as_bytes());
+        out.reserve(room_for(left, rest));
+    }
+    left
+}
+
+/// `{}` of the value at the front of `r`; returns what follows it. The
+/// common tags are read here directly and written into the room, the
+/// others through [`Decoder`] and checked writes (the room is then
+/// reserved again).
+///
+/// # Safety
+/// `out` has room for `room_for(pieces_left, r)` more bytes; on return it
+/// has room for `room_for(pieces_left, rest)`, `rest` what it returns.
+#[inline(always)]
+unsafe fn display<'a, E: Emit>(
+    out: &mut Vec<u8>,
+    r: &'a [u8],
+    pieces_left: usize,
+) -> Option<&'a [u8]> {
     let (&t, rest) = r.split_first()?;
     match t {
         tag::STR | tag::PRE => {
             let (len, rest) = rest.split_first_chunk::<4>()?;
             let len = u32::from_le_bytes(*len) as usize;
             let s = rest.get(..len)?;
-            E::text(out, s);
-            rest.get(len..)
+            let rest = rest.get(len..)?;
+            // SAFETY: `s` is part of the value's `5 + len` bytes, whose
+            // share of the room is `ROOM_PER_VALUE_BYTE` times that.
+            if !unsafe { E::text_in_room(out, s) } {
+                out.reserve(room_for(pieces_left, rest));
+            }
+            Some(rest)
         }
         tag::U64 | tag::I64 | tag::U32 | tag::I32 => {
             let mut b = itoa::Buffer::new();
@@ -140,12 +221,16 @@ fn display<'a, E: Emit>(out: &mut Vec<u8>, r: &'a [u8]) -> Option<&'a [u8]> {
                     (b.format(i32::from_le_bytes(*v)), rest)
                 }
             };
-            put(out, digits.as_bytes());
+            debug_assert!(digits.len() <= ROOM_PER_VALUE_BYTE * (r.len() - rest.len()));
+            // SAFETY: at most 20 digits and a sign for 9 encoded bytes, 11
+            // for 5: within the value's share of the room.
+            unsafe { put_unchecked(out, digits.as_bytes()) };
             Some(rest)
         }
         _ => {
             let mut d = Decoder::new(r);
             push_display::<E>(out, d.value()?);
+            out.reserve(room_for(pieces_left, d.rest()));
             Some(d.rest())
         }
     }
@@ -311,7 +396,9 @@ fn push_custom(out: &mut Vec<u8>, fmt: CustomFmt, v: Value<'_>, w: usize, p: usi
 /// `{}` of the value at the front of `r`, unescaped; returns what follows
 /// it (see `portable`).
 pub(crate) fn display_raw<'a>(out: &mut Vec<u8>, r: &'a [u8]) -> Option<&'a [u8]> {
-    display::<Raw>(out, r)
+    out.reserve(room_for(0, r));
+    // SAFETY: the room for the values of `r` (no piece) was just reserved.
+    unsafe { display::<Raw>(out, r, 0) }
 }
 
 /// A spec other than `{}` for the value (and its width and precision

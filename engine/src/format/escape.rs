@@ -30,7 +30,7 @@
 mod dialect;
 mod scan;
 
-use super::put::put;
+use super::put::{put, put_unchecked};
 pub(crate) use dialect::{Bare, Dialect, Json, Quoted, TargetText};
 use scan::{
     any_flagged, below, equal, find, flagged, high_or_del, load, separator, separator_lead,
@@ -289,6 +289,25 @@ pub(crate) fn push_utf8_part<D: Dialect>(out: &mut Vec<u8>, s: &[u8]) {
     } else {
         put(out, s);
     }
+}
+
+/// [`push_utf8_part`] into reserved room: a part with nothing to escape
+/// is copied without a capacity check (`true`); one with something to
+/// escape goes through the checked path (`false`: it may have used more
+/// than `s.len()` bytes of the room, or grown `out`).
+///
+/// # Safety
+/// `out` has room for `s.len()` more bytes.
+#[inline(always)]
+pub(crate) unsafe fn push_utf8_part_in_room<D: Dialect>(out: &mut Vec<u8>, s: &[u8]) -> bool {
+    debug_assert!(std::str::from_utf8(s).is_ok(), "not UTF-8: {s:?}");
+    if any_flagged(s, D::word_flags) {
+        escape_part::<D>(out, s);
+        return false;
+    }
+    // SAFETY: the caller promises room for `s.len()` bytes.
+    unsafe { put_unchecked(out, s) };
+    true
 }
 
 /// [`push_utf8_part`] for a part with something to escape, out of line.

@@ -73,7 +73,7 @@ impl TimeCache {
 
     /// Appends `YYYY-MM-DDTHH:MM:SS[.fraction]` and `Z` or the offset;
     /// nothing for `Timestamp::Off`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn write(&mut self, out: &mut Vec<u8>, unix_nanos: u64, precision: Timestamp) {
         if precision == Timestamp::Off {
             return;

@@ -211,8 +211,9 @@ impl Writer {
 const ONE_DROPPED: &str = "the record was counted dropped";
 const REST_SKIPPED: &str = "its remaining bytes were skipped";
 
-/// Decodes one record and formats it into the batches.
-#[inline]
+/// Decodes one record and formats it into the batches (inlined into
+/// the drain loops: a call per record shows in the writer's profile).
+#[inline(always)]
 fn push_frame(
     sinks: &mut super::sinks::SinkSet,
     bufs: &mut super::Buffers,

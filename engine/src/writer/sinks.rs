@@ -387,7 +387,7 @@ impl SinkSet {
     /// Formats one record into every sink that accepts its level; `false`
     /// when its deferred message does not decode (nothing of it is kept;
     /// the caller counts it).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push(&mut self, rec: &Record<'_>) -> bool {
         if self.slots.len() == 1 {
             return self.push_one(rec);

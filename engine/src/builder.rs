@@ -444,7 +444,12 @@ impl Builder {
     ///
     /// - `build` creates `dir` if missing and locks it: a second process
     ///   gets [`BuildError::CrashSafe`] naming the holder's pid.
-    /// - Messages are formatted by the caller (`Formatting::Caller`).
+    /// - The logging macros keep deferred formatting: the first record
+    ///   from each call site appends the call site's description (format
+    ///   string pieces, file, line, target) to a call-site table in `dir`,
+    ///   and values under specs other than `{}` are formatted in the
+    ///   caller; recovery renders each record from the dead process's
+    ///   table, byte for byte what its writer would have written.
     /// - `Block` and `DropNewest` only: `DropOldest` and `Mode::Sync` are
     ///   refused ([`BuildError::Unsupported`]).
     /// - A normal shutdown leaves `dir` without pending data. A shutdown
@@ -760,8 +765,6 @@ impl Builder {
                 "sync mode writes each record before the call returns and stages nothing",
             ));
         }
-        // Records must mean something to the next process.
-        self.formatting = Formatting::Caller;
         let prefault = self.prefault == Prefault::Ring;
         let (dir, recovered) =
             crate::crash_safe::CrashDir::open(dir, self.ring_capacity, prefault)?;

@@ -1,30 +1,130 @@
-//! What the slow calls are: each call timed with `rdtsc`, then the
-//! thread's minor faults and context switches read (`getrusage`, outside
-//! the timed region) so every slow call is attributed.
+//! What the slow calls are, by count: each call is timed with `rdtsc`, and
+//! around it (outside the timed region) the calling thread's minor faults
+//! and context switches (`getrusage`), its heap allocations (a counting
+//! allocator) and the writer's wake-up syscalls (`writer_wake_counts`: a
+//! notify that found the writer registered to sleep claims it and makes
+//! the one `futex` wake) are read, so every call carries the events that
+//! happened inside it.
 //!
 //! ```sh
-//! cargo run --release -p uringlog-bench --example tail_attribution -- ring|lazy [BURSTS] [BURST_LEN] [PAUSE_US]
+//! cargo run --release -p uringlog-bench --example tail_attribution -- \
+//!     ring|lazy [BURSTS] [BURST_LEN] [PAUSE_US] [LINGER_US] [sleep|spin] [bare]
 //! ```
 //!
 //! A fresh logger and thread, the harness's workload line, bursts of calls
-//! with a pause between them (as the report's latency section). A call
-//! slower than 1 µs is put down to a page fault (minor faults rose), to
-//! preemption (involuntary switches rose), to parking (voluntary switches
-//! rose: `Block` waiting, never expected here) or to "other" (a wake-up
-//! syscall, an interrupt, cache misses).
+//! with a pause between them (as the report's latency section; its sizes
+//! are the defaults). `LINGER_US` sets `Builder::linger_us` (the engine's
+//! default when absent). Two sets of calls are classified: the calls over
+//! 1 µs, and the slowest 0.1% (what p99.9 is made of). Each call goes to
+//! the first cause that happened inside it: a wake-up syscall, a heap
+//! allocation (scratch growth), a minor page fault, preemption
+//! (involuntary switch), parking (voluntary switch: `Block` waiting for
+//! room, never expected here), or none of these ("other": an interrupt,
+//! cache misses, a timer). Timings are noisy on a shared machine; the
+//! counts are the evidence.
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::time::{Duration, Instant};
 use uringlog::{Backend, Logger, Prefault};
 use uringlog_bench::workload::{log_line, PATH_LATENCY};
 use uringlog_sinks::FileSink;
 
-fn usage() -> (u64, u64, u64) {
-    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
-    let mut r: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `r` is a valid, writable rusage.
-    unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut r) };
-    (r.ru_minflt as u64, r.ru_nvcsw as u64, r.ru_nivcsw as u64)
+/// Counts the heap allocations of each thread.
+struct Counting;
+
+thread_local! {
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
 }
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the
+// counter is a thread-local `Cell` that never allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: forwarded with the caller's layout.
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        // SAFETY: `p` came from `System` with this layout.
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: `p` came from `System` with layout `l`.
+        unsafe { System.realloc(p, l, new) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// What happened on the calling thread (and to the writer's wake word).
+#[derive(Clone, Copy, Default)]
+struct Events {
+    wakes: u64,
+    allocs: u64,
+    faults: u64,
+    preempted: u64,
+    parked: u64,
+}
+
+impl Events {
+    fn now(logger: &Logger) -> Events {
+        // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+        let mut r: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: `r` is a valid, writable rusage.
+        unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut r) };
+        Events {
+            wakes: logger.writer_wake_counts().1,
+            allocs: ALLOCS.with(Cell::get),
+            faults: r.ru_minflt as u64,
+            preempted: r.ru_nivcsw as u64,
+            parked: r.ru_nvcsw as u64,
+        }
+    }
+
+    fn since(self, before: Events) -> Events {
+        Events {
+            wakes: self.wakes - before.wakes,
+            allocs: self.allocs - before.allocs,
+            faults: self.faults - before.faults,
+            preempted: self.preempted - before.preempted,
+            parked: self.parked - before.parked,
+        }
+    }
+
+    fn add(&mut self, e: Events) {
+        self.wakes += e.wakes;
+        self.allocs += e.allocs;
+        self.faults += e.faults;
+        self.preempted += e.preempted;
+        self.parked += e.parked;
+    }
+
+    /// The first cause that happened, as an index into [`CAUSES`].
+    fn cause(&self) -> usize {
+        [
+            self.wakes,
+            self.allocs,
+            self.faults,
+            self.preempted,
+            self.parked,
+        ]
+        .iter()
+        .position(|&n| n > 0)
+        .unwrap_or(5)
+    }
+}
+
+const CAUSES: [&str; 6] = [
+    "wake-up syscall",
+    "heap allocation",
+    "page fault",
+    "preempted",
+    "parked",
+    "other (interrupt, cache, timer)",
+];
 
 #[inline(always)]
 fn ticks() -> u64 {
@@ -35,89 +135,198 @@ fn ticks() -> u64 {
     return Instant::now().elapsed().as_nanos() as u64;
 }
 
+/// One timed call and what happened inside it.
+#[derive(Clone, Copy, Default)]
+struct Call {
+    id: u64,
+    ns: u64,
+    burst_start: bool,
+    events: Events,
+}
+
+/// Times `f` and reads the events around it.
+#[inline(always)]
+fn timed(logger: &Logger, per_ns: f64, f: impl FnOnce()) -> (u64, Events) {
+    let before = Events::now(logger);
+    let t = ticks();
+    f();
+    let ns = ((ticks() - t) as f64 / per_ns) as u64;
+    (ns, Events::now(logger).since(before))
+}
+
 fn main() {
     let mut a = std::env::args().skip(1);
     let prefault = match a.next().as_deref() {
         Some("lazy") => Prefault::Lazy,
         _ => Prefault::Ring,
     };
-    let bursts: u64 = a.next().and_then(|s| s.parse().ok()).unwrap_or(2000);
-    let burst_len: u64 = a.next().and_then(|s| s.parse().ok()).unwrap_or(100);
-    let pause_us: u64 = a.next().and_then(|s| s.parse().ok()).unwrap_or(1000);
+    let mut num = |default: u64| a.next().and_then(|s| s.parse().ok()).unwrap_or(default);
+    let (bursts, burst_len, pause_us) = (num(200), num(1000), num(3000));
+    let linger_us = a.next().and_then(|s| s.parse::<u64>().ok());
+    // `spin`: pause by spinning, so the caller keeps its core and caches.
+    let spin = a.next().as_deref() == Some("spin");
+    // `bare`: only a burst's first call is surrounded by event reads; the
+    // others are timed back to back, as in the report (their events are
+    // not known: they count as "other").
+    let bare = a.next().as_deref() == Some("bare");
     // Ticks per ns, measured over 20 ms.
     let (t0, i0) = (ticks(), Instant::now());
     std::thread::sleep(Duration::from_millis(20));
     let per_ns = (ticks() - t0) as f64 / i0.elapsed().as_nanos() as f64;
     let dir = tempfile::tempdir().expect("temp dir");
-    let (logger, guard) = Logger::builder()
+    let mut b = Logger::builder()
         .sink(FileSink::new(dir.path().join("tail.log")).expect("sink"))
         .backend(Backend::Pwrite)
-        .prefault(prefault)
-        .build()
-        .expect("logger");
-    let n = bursts * burst_len;
-    let mut lat = Vec::with_capacity(n as usize);
-    let mut cause = [0u64; 4];
-    let mut cause_ns = [0u64; 4];
-    let mut faults_total = 0;
-    let mut before = usage();
-    let mut id = 0;
-    for _ in 0..bursts {
-        for _ in 0..burst_len {
-            let t = ticks();
-            log_line(&logger, id, PATH_LATENCY);
-            let ns = ((ticks() - t) as f64 / per_ns) as u64;
-            let now = usage();
-            let (f, v, i) = (now.0 - before.0, now.1 - before.1, now.2 - before.2);
-            before = usage();
-            faults_total += f;
-            if ns > 1000 && id > 0 {
-                let c = if f > 0 {
-                    0
-                } else if i > 0 {
-                    1
-                } else if v > 0 {
-                    2
-                } else {
-                    3
-                };
-                cause[c] += 1;
-                cause_ns[c] += ns;
-            }
-            lat.push(ns);
+        .prefault(prefault);
+    if let Some(us) = linger_us {
+        b = b.linger_us(us);
+    }
+    let (logger, guard) = b.build().expect("logger");
+    let n = (bursts * burst_len) as usize;
+    // Touch the samples' pages now, not inside the measured loop.
+    let mut calls = vec![Call::default(); n];
+    let mut empty = vec![Call::default(); n];
+    let mut gaps_us = vec![0u64; bursts as usize];
+    let lingers_before = logger.writer_linger_sleeps();
+    let mut last_call = Instant::now();
+    let mut id = 0u64;
+    for (burst, gap) in gaps_us.iter_mut().enumerate() {
+        *gap = last_call.elapsed().as_micros() as u64;
+        for i in 0..burst_len as usize {
+            let k = burst * burst_len as usize + i;
+            let (ns, events) = if bare && i > 0 {
+                let t = ticks();
+                log_line(&logger, id, PATH_LATENCY);
+                (((ticks() - t) as f64 / per_ns) as u64, Events::default())
+            } else {
+                timed(&logger, per_ns, || log_line(&logger, id, PATH_LATENCY))
+            };
+            calls[k] = Call {
+                id,
+                ns,
+                burst_start: i == 0,
+                events,
+            };
+            // The same timing around nothing: the machine's own tail.
+            let (ns, events) = if bare {
+                (0, Events::default())
+            } else {
+                timed(&logger, per_ns, || std::hint::black_box(()))
+            };
+            empty[k] = Call {
+                id,
+                ns,
+                burst_start: i == 0,
+                events,
+            };
             id += 1;
         }
-        std::thread::sleep(Duration::from_micros(pause_us));
+        last_call = Instant::now();
+        if spin {
+            while last_call.elapsed() < Duration::from_micros(pause_us) {
+                std::hint::spin_loop();
+            }
+        } else {
+            std::thread::sleep(Duration::from_micros(pause_us));
+        }
     }
+    let lingers = logger.writer_linger_sleeps() - lingers_before;
     let s = guard.shutdown(Duration::from_secs(30)).expect("shutdown");
-    assert_eq!(s.written, n);
-    let first = lat[0];
-    lat.sort_unstable();
-    let p = |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)];
+    assert_eq!(s.written, n as u64);
+    let linger = linger_us.unwrap_or(uringlog::DEFAULT_LINGER_US);
     println!(
-        "prefault {prefault:?}, {bursts} bursts of {burst_len}, pause {pause_us} us: first call {first} ns, p50 {} ns, p99 {} ns, p99.9 {} ns, p99.99 {} ns, max {} ns",
-        p(0.5), p(0.99), p(0.999), p(0.9999), p(1.0)
+        "prefault {prefault:?}, linger {linger} us, {bursts} bursts of {burst_len}, pause {pause_us} us ({}); writer: {lingers} lingering sleeps ({:.1} per burst)",
+        if spin { "spinning" } else { "sleeping" },
+        lingers as f64 / bursts as f64
     );
-    println!("minor faults during calls: {faults_total}");
-    let slow: u64 = cause.iter().sum();
+    let long = gaps_us.iter().filter(|&&g| g > linger).count();
+    let woke_after_long = calls
+        .iter()
+        .filter(|c| c.burst_start && c.events.wakes > 0)
+        .filter(|c| gaps_us[(c.id / burst_len) as usize] > linger)
+        .count();
     println!(
-        "calls over 1 us: {slow} of {n} ({:.3}%)",
-        slow as f64 * 100.0 / n as f64
+        "bursts after an idle gap longer than the linger: {long} of {bursts}; their first calls that woke the writer: {woke_after_long}"
     );
-    for (i, name) in [
-        "page fault",
-        "preempted",
-        "parked",
-        "other (wake-up syscall, interrupt, cache)",
-    ]
-    .iter()
-    .enumerate()
-    {
-        if cause[i] > 0 {
+    println!("log calls:");
+    report(&mut calls, bursts);
+    if !bare {
+        println!("empty timed regions (the machine's own tail, same run):");
+        report(&mut empty, bursts);
+    }
+}
+
+fn report(calls: &mut [Call], bursts: u64) {
+    let n = calls.len();
+    // The first call registers the thread's producer: not steady state.
+    let first = calls[0].ns;
+    let calls = &mut calls[1..];
+    let mut total = Events::default();
+    let mut at_start = Events::default();
+    for c in calls.iter() {
+        total.add(c.events);
+        if c.burst_start {
+            at_start.add(c.events);
+        }
+    }
+    let allocating: Vec<u64> = calls
+        .iter()
+        .filter(|c| c.events.allocs > 0)
+        .map(|c| c.id)
+        .take(10)
+        .collect();
+    calls.sort_unstable_by_key(|c| c.ns);
+    let p = |q: f64| calls[((calls.len() as f64 * q) as usize).min(calls.len() - 1)].ns;
+    println!(
+        "  first {first} ns, p50 {} ns, p99 {} ns, p99.9 {} ns, p99.99 {} ns, max {} ns",
+        p(0.5),
+        p(0.99),
+        p(0.999),
+        p(0.9999),
+        p(1.0)
+    );
+    println!(
+        "  events inside the {} after the first: {} wake-up syscalls ({:.2} per burst; {} in a burst's first call), {} allocations, {} minor faults, {} preemptions, {} parkings",
+        n - 1,
+        total.wakes,
+        total.wakes as f64 / bursts as f64,
+        at_start.wakes,
+        total.allocs,
+        total.faults,
+        total.preempted,
+        total.parked,
+    );
+    if !allocating.is_empty() {
+        println!("  calls that allocated (first 10, by id): {allocating:?}");
+    }
+    let over = calls.iter().filter(|c| c.ns > 1000).count();
+    classify(&format!("over 1 us: {over}"), &calls[calls.len() - over..]);
+    let tail = (calls.len() / 1000).max(1);
+    classify(
+        &format!(
+            "slowest 0.1%: {tail}, from {} ns",
+            calls[calls.len() - tail].ns
+        ),
+        &calls[calls.len() - tail..],
+    );
+}
+
+/// Prints how many of `calls` each cause explains, and their mean time.
+fn classify(title: &str, calls: &[Call]) {
+    let (mut count, mut ns) = ([0u64; 6], [0u64; 6]);
+    for c in calls {
+        let i = c.events.cause();
+        count[i] += 1;
+        ns[i] += c.ns;
+    }
+    let starts = calls.iter().filter(|c| c.burst_start).count();
+    println!("  {title} ({starts} of them first in their burst)");
+    for (i, name) in CAUSES.iter().enumerate() {
+        if count[i] > 0 {
             println!(
-                "  {name}: {} calls, mean {} ns",
-                cause[i],
-                cause_ns[i] / cause[i]
+                "    {name}: {} calls, mean {} ns",
+                count[i],
+                ns[i] / count[i]
             );
         }
     }

@@ -5,7 +5,7 @@ use crate::error::BuildError;
 use crate::filter::directive::Directives;
 use crate::fork::{Lineage, Recipe};
 use crate::format::Format;
-use crate::io::uring::{UringConfig, DEFAULT_DEPTH, MAX_DEPTH};
+use crate::io::uring::{FutexWait, UringConfig, DEFAULT_DEPTH, MAX_DEPTH};
 use crate::io::{BackendKind, IoBackendInfo, IoConfig};
 use crate::level::Level;
 use crate::logger::Logger;
@@ -15,7 +15,7 @@ use crate::shutdown::WriterGuard;
 use crate::signal::Registration;
 use crate::sink::{Sink, SinkContext, SinkOptions};
 use crate::sync_mode::SyncWriter;
-use crate::wake::{Barrier, BarrierChoice, EventRef};
+use crate::wake::{Barrier, BarrierChoice, EventRef, Linger};
 use crate::writer::durability::SyncPlan;
 use crate::writer::sinks::{SinkSet, SinkSlot};
 use crate::writer::{self, WriterConfig};
@@ -55,6 +55,13 @@ pub const MIN_SYNC_INTERVAL_BYTES: u64 = 64 * 1024;
 pub const MAX_SYNC_INTERVAL_MS: u64 = 3_600_000;
 /// Largest `sqpoll_idle_ms` accepted.
 pub const MAX_SQPOLL_IDLE_MS: u32 = 60_000;
+/// Default `linger_us`: how long the idle writer polls before it sleeps
+/// until woken. Longer than the pauses of bursty logging (the report's
+/// latency section pauses 3 ms), short enough that a writer idle for good
+/// stops waking within a blink.
+pub const DEFAULT_LINGER_US: u64 = 5_000;
+/// Largest `linger_us` accepted (one minute, as `sqpoll_idle_ms`).
+pub const MAX_LINGER_US: u64 = 60_000_000;
 
 /// Configures and starts a logger.
 ///
@@ -79,6 +86,7 @@ pub const MAX_SQPOLL_IDLE_MS: u32 = 60_000;
 /// | [`sync_interval_ms`](Builder::sync_interval_ms) | 1000 | longest time between periodic syncs while writing |
 /// | [`io_depth`](Builder::io_depth) | 2 | io_uring: batches in flight (1 ..= 32) |
 /// | [`sqpoll_idle_ms`](Builder::sqpoll_idle_ms) | off | io_uring: a kernel thread polls the submission queue |
+/// | [`linger_us`](Builder::linger_us) | 5,000 | how long the idle writer polls before it sleeps until woken (0 ..= 60,000,000; 0: at once) |
 /// | [`reopen_on_signal`](Builder::reopen_on_signal) | off | a signal (e.g. `SIGHUP`) that makes file sinks reopen their paths |
 /// | [`crash_safe`](Builder::crash_safe) | off | rings in files under a directory: records survive the process's death |
 ///
@@ -107,10 +115,13 @@ pub struct Builder {
     sync_interval_ms: u64,
     io_depth: usize,
     sqpoll_idle_ms: Option<u32>,
+    linger_us: u64,
     reopen_signal: Option<i32>,
     fail_uring_probe: bool,
     /// Test hook: the wake protocol uses the fence fallback.
     wake_fence: bool,
+    /// Test hook: io_uring waits as on kernels without `IORING_OP_FUTEX_WAIT`.
+    no_uring_futex_wait: bool,
     /// Crash-safe mode's directory.
     crash_safe: Option<std::path::PathBuf>,
     /// Directives and where they came from.
@@ -146,9 +157,11 @@ impl Default for Builder {
             sync_interval_ms: 1000,
             io_depth: DEFAULT_DEPTH,
             sqpoll_idle_ms: None,
+            linger_us: DEFAULT_LINGER_US,
             reopen_signal: None,
             fail_uring_probe: false,
             wake_fence: false,
+            no_uring_futex_wait: false,
             crash_safe: None,
             filter: None,
         }
@@ -378,6 +391,22 @@ impl Builder {
         self
     }
 
+    /// How long the writer, out of work, keeps polling the rings before it
+    /// sleeps until a record wakes it: `us` microseconds after it last took
+    /// a record (or served a flush, sync or reopen).
+    ///
+    /// While it lingers the writer sleeps in steps of 50–200 µs (plus
+    /// the kernel's timer slack) without telling producers, so a record
+    /// logged then costs its caller no wake-up syscall (1–2 µs, the first
+    /// call of each burst otherwise pays it) and reaches the sink within a
+    /// step. The price is the writer's: a timer wake-up per step for `us`
+    /// after each burst, none once it sleeps. 0 parks at once (every record
+    /// into an idle writer then pays the wake-up). At most one minute.
+    pub fn linger_us(mut self, us: u64) -> Self {
+        self.linger_us = us;
+        self
+    }
+
     /// Reopens every file sink's path when the process receives `signo`
     /// (e.g. `libc::SIGHUP`, which most daemons reopen their logs on after
     /// logrotate renamed them): what [`Logger::reopen`] does, started by a
@@ -415,7 +444,12 @@ impl Builder {
     ///
     /// - `build` creates `dir` if missing and locks it: a second process
     ///   gets [`BuildError::CrashSafe`] naming the holder's pid.
-    /// - Messages are formatted by the caller (`Formatting::Caller`).
+    /// - The logging macros keep deferred formatting: the first record
+    ///   from each call site appends the call site's description (format
+    ///   string pieces, file, line, target) to a call-site table in `dir`,
+    ///   and values under specs other than `{}` are formatted in the
+    ///   caller; recovery renders each record from the dead process's
+    ///   table, byte for byte what its writer would have written.
     /// - `Block` and `DropNewest` only: `DropOldest` and `Mode::Sync` are
     ///   refused ([`BuildError::Unsupported`]).
     /// - A normal shutdown leaves `dir` without pending data. A shutdown
@@ -466,6 +500,15 @@ impl Builder {
         self
     }
 
+    /// Test hook: the io_uring backend does not use `IORING_OP_FUTEX_WAIT`
+    /// (waits as on kernels before 6.7), so that fallback can be tested
+    /// where the opcode exists.
+    #[doc(hidden)]
+    pub fn test_no_io_uring_futex_wait(mut self) -> Self {
+        self.no_uring_futex_wait = true;
+        self
+    }
+
     fn validate(&self) -> Result<(), BuildError> {
         if self.sinks.is_empty() {
             return Err(BuildError::NoSink);
@@ -509,6 +552,13 @@ impl Builder {
                 "ms",
             )?;
         }
+        check_range(
+            "linger_us",
+            self.linger_us as usize,
+            0,
+            MAX_LINGER_US as usize,
+            "µs",
+        )?;
         if let Some(signo) = self.reopen_signal {
             if let Some(reason) = crate::signal::refuse(signo) {
                 return Err(signal_refused(signo, reason.to_owned()));
@@ -568,10 +618,12 @@ impl Builder {
             sync_interval_ms: self.sync_interval_ms,
             io_depth: self.io_depth,
             sqpoll_idle_ms: self.sqpoll_idle_ms,
+            linger_us: self.linger_us,
             fail_uring_probe: self.fail_uring_probe,
             reopen_signal: self.reopen_signal,
             filter: self.filter.clone(),
             wake_fence: self.wake_fence,
+            no_uring_futex_wait: self.no_uring_futex_wait,
             // The directory is the parent's (locked by it, its rings in
             // it): a forked child's successor keeps its rings in memory.
             crash_safe: None,
@@ -662,6 +714,10 @@ impl Builder {
             uring: UringConfig {
                 depth: self.io_depth,
                 sqpoll_idle_ms: self.sqpoll_idle_ms,
+                futex_wait: match self.no_uring_futex_wait {
+                    true => FutexWait::Off,
+                    false => FutexWait::IfAvailable,
+                },
             },
             durability: self.durability,
             o_direct: any_direct_io,
@@ -674,6 +730,7 @@ impl Builder {
             batch_size: self.batch_size as u64,
             signal,
             crash,
+            linger: Linger::new(Duration::from_micros(self.linger_us)),
         };
         let writer = writer::spawn(shared.clone(), sinks, cfg)?;
         let exit = crate::exit::register(&shared);
@@ -708,8 +765,6 @@ impl Builder {
                 "sync mode writes each record before the call returns and stages nothing",
             ));
         }
-        // Records must mean something to the next process.
-        self.formatting = Formatting::Caller;
         let prefault = self.prefault == Prefault::Ring;
         let (dir, recovered) =
             crate::crash_safe::CrashDir::open(dir, self.ring_capacity, prefault)?;

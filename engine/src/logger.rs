@@ -690,6 +690,16 @@ impl Logger {
         self.shared.wake.counts()
     }
 
+    /// Debug accessor: how many lingering sleeps the writer took (short
+    /// timed sleeps, unregistered, after its last work; see
+    /// [`Builder::linger_us`](crate::Builder::linger_us)).
+    #[doc(hidden)]
+    pub fn writer_linger_sleeps(&self) -> u64 {
+        // Relaxed: a statistic.
+        let c = &self.shared.counters;
+        c.linger_sleeps.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Debug accessor: whether the writer has registered to sleep and no
     /// notify has claimed it yet (it sleeps, or is about to).
     #[doc(hidden)]

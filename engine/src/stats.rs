@@ -77,6 +77,8 @@ pub(crate) struct WriterCounters {
     pub syncs: AtomicU64,
     /// Stored (not added) by the writer.
     pub writer_cpu_ns: AtomicU64,
+    /// Lingering sleeps the writer took (see `wake`'s "Lingering").
+    pub linger_sleeps: AtomicU64,
 }
 
 impl WriterCounters {

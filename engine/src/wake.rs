@@ -14,17 +14,19 @@
 //! | `FlushState::event` | `flush`, `flush_sync`, `reopen` callers | the writer acknowledging a ticket; the writer's exit |
 //!
 //! The writer's sleep has a deadline only for its own timers (a periodic
-//! sync, a deferred sink's next turn); see `writer`.
+//! sync, a deferred sink's next turn); see `writer`. Before it registers,
+//! the writer *lingers* (see below).
 //!
 //! # Guarantees
 //!
 //! - **No lost wake-up.** A condition made true before `notify` is seen by
-//!   the waiter's re-check, or the waiter is woken. No sleep needs a
-//!   timeout to notice anything.
+//!   the waiter's re-check, or the waiter is woken. No registered sleep
+//!   needs a timeout to notice anything; a lingering sleep (below) is not
+//!   registered and lasts one short step.
 //! - **Cheap notify.** `notify` is a fence (a compiler fence where the
 //!   asymmetric barrier is available, see below) and one relaxed load of a
 //!   word that changes only when a waiter comes or goes; a syscall happens
-//!   only when a waiter is registered.
+//!   only when a waiter is registered — never while the writer lingers.
 //! - **One wake-up per sleep.** The first `notify` that finds waiters
 //!   *claims* them (clears the count) and makes the one `futex` wake call;
 //!   later ones find no waiter. A burst of records into a sleeping writer
@@ -90,6 +92,27 @@
 //! falls back to a full fence and bounds its sleep by [`FALLBACK_SLEEP`]:
 //! correctness is kept, only then may a record wait that long.
 //!
+//! # Lingering
+//!
+//! A wake-up costs the notifier a `futex` wake (1–2 µs, more on a busy
+//! machine): the first record of every burst into a sleeping writer paid
+//! it, and those calls were the caller's p99.9. So a waiter that ran out
+//! of work recently may *linger* before it registers: it polls its
+//! condition between short timed sleeps (a quarter of the time since its
+//! last work, from [`Linger::STEP_MIN`] to [`Linger::STEP_MAX`]) without
+//! registering, for a bounded period ([`Linger`], `Builder::linger_us`)
+//! counted from its last work. A notify during the linger finds no waiter
+//! and makes no syscall (nor does it cut the sleep short); the waiter
+//! notices the condition within one step. When the period is over the
+//! waiter goes through the protocol above — prepare, re-check, commit —
+//! so lingering adds a bound on how late a condition is noticed while it
+//! lasts, never a way to miss one: every path to a sleep without a bound
+//! still registers and re-checks first. Only the writer lingers (flushers
+//! and `Block` producers wait at once: their wake-ups are rare).
+//!
+//! The price is the waiter's: about one wake-up per step while it lingers
+//! (each a timer expiry and a re-check), and none once it sleeps deep.
+//!
 //! # The writer's one wait
 //!
 //! While batches are in flight on io_uring, the writer sleeps in
@@ -103,7 +126,10 @@
 //! `wake/loom_tests.rs` checks the protocol under loom (`RUSTFLAGS="--cfg
 //! loom" cargo test -p uringlog --release --lib loom`), with both fences
 //! as `fence(SeqCst)` — the guarantee the membarrier pair provides — and
-//! the futex emulated by a mutex and a condition variable.
+//! the futex emulated by a mutex and a condition variable. A lingering
+//! sleep is a yield there (the model has no time): the models check that
+//! a waiter which lingers, then registers, misses nothing, and that a
+//! condition it notices while lingering cost its notifier no wake-up.
 
 use crate::sync::{fence, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -232,6 +258,60 @@ fn membarrier(cmd: libc::c_int) -> Result<libc::c_long, std::io::Error> {
         Err(std::io::Error::last_os_error())
     } else {
         Ok(r)
+    }
+}
+
+/// How long a waiter polls its condition, unregistered, after its last
+/// work before it registers (see "Lingering" in the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Linger {
+    /// How long after the last work the waiter lingers; zero: never.
+    period: Duration,
+}
+
+impl Linger {
+    /// The shortest lingering sleep, right after the last work.
+    pub(crate) const STEP_MIN: Duration = Duration::from_micros(50);
+    /// The longest: a condition made true while the waiter lingers is
+    /// noticed within this (plus the kernel's timer slack, 50 µs for a
+    /// thread of normal priority).
+    pub(crate) const STEP_MAX: Duration = Duration::from_micros(200);
+    /// A step is this fraction of the time since the last work (within
+    /// the bounds above): a record after a short pause is noticed sooner,
+    /// and a long linger costs fewer wake-ups.
+    const STEP_DIVISOR: u32 = 4;
+
+    pub(crate) fn new(period: Duration) -> Linger {
+        Linger { period }
+    }
+
+    /// Whether the waiter lingers at all (a period above zero).
+    pub(crate) fn is_on(&self) -> bool {
+        !self.period.is_zero()
+    }
+
+    /// The sleep to take before polling again, the last work having been
+    /// done at `last_work`; `None` when the linger is over (or off, or
+    /// there was no work yet): register.
+    pub(crate) fn next_sleep(&self, last_work: Option<Instant>, now: Instant) -> Option<Duration> {
+        let last_work = last_work?;
+        let end = last_work.checked_add(self.period)?;
+        let left = end.checked_duration_since(now).filter(|l| !l.is_zero())?;
+        let idle = now.saturating_duration_since(last_work) / Linger::STEP_DIVISOR;
+        Some(left.min(idle.clamp(Linger::STEP_MIN, Linger::STEP_MAX)))
+    }
+
+    /// Sleeps `d` without registering: notifies make no syscall and do
+    /// not cut the sleep short. The caller re-checks its condition after.
+    pub(crate) fn sleep(&self, d: Duration) {
+        #[cfg(not(loom))]
+        std::thread::sleep(d);
+        // The model has no time: a lingering sleep lets the others run.
+        #[cfg(loom)]
+        {
+            let _ = d;
+            loom::thread::yield_now();
+        }
     }
 }
 

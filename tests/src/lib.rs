@@ -1,5 +1,6 @@
 //! Shared helpers for the integration tests.
 
+pub mod alloc_count;
 pub mod pty;
 pub mod records;
 mod skip;

@@ -35,6 +35,10 @@ fn bad_values_are_refused_with_the_reason() {
         "invalid batch_bytes 10: too small: one record needs room; the minimum is 4096 bytes"
     );
     assert_eq!(
+        err(mem().linger_us(uringlog::MAX_LINGER_US + 1)),
+        "invalid linger_us 60000001: too large: the maximum is 60000000 µs"
+    );
+    assert_eq!(
         err(Logger::builder()),
         "no sink configured: call .sink(..) before .build()"
     );

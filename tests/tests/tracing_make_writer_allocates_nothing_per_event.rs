@@ -3,48 +3,13 @@
 //! nothing per event (tracing-appender allocates a `Vec` per line), and
 //! neither does the uringlog layer for an event with fields outside spans.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use tracing_subscriber::prelude::*;
 use uringlog::{Logger, MemorySink};
+use uringlog_tests::alloc_count::{allocations, Counting};
 use uringlog_tests::SHUTDOWN;
-
-/// Counts the allocations of the thread that is counting.
-struct Counting;
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-    static ALLOCS: Cell<u64> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards every call to the system allocator unchanged.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = COUNTING.try_with(|c| {
-            if c.get() {
-                ALLOCS.with(|a| a.set(a.get() + 1));
-            }
-        });
-        // SAFETY: the caller's contract is the system allocator's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `alloc` above, i.e. from `System`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-/// Allocations made by `f` on this thread.
-fn allocations(f: impl FnOnce()) -> u64 {
-    ALLOCS.with(|a| a.set(0));
-    COUNTING.with(|c| c.set(true));
-    f();
-    COUNTING.with(|c| c.set(false));
-    ALLOCS.with(|a| a.get())
-}
 
 fn events(n: u64) {
     for i in 0..n {
@@ -54,7 +19,7 @@ fn events(n: u64) {
 
 #[test]
 fn steady_state_events_allocate_nothing() {
-    let probe = allocations(|| drop(std::hint::black_box(Vec::<u8>::with_capacity(8))));
+    let (probe, ()) = allocations(|| drop(std::hint::black_box(Vec::<u8>::with_capacity(8))));
     assert_eq!(probe, 1, "the counter counts");
     let (sink, out) = MemorySink::new();
     let (logger, guard) = Logger::builder().sink(sink).build().unwrap();
@@ -64,12 +29,12 @@ fn steady_state_events_allocate_nothing() {
         .finish();
     let via_writer = tracing::subscriber::with_default(fmt, || {
         events(100); // warm-up: the ring, the fmt buffer, the callsite
-        allocations(|| events(1_000))
+        allocations(|| events(1_000)).0
     });
     let layered = tracing_subscriber::registry().with(uringlog::tracing::layer(&logger));
     let via_layer = tracing::subscriber::with_default(layered, || {
         events(100);
-        allocations(|| events(1_000))
+        allocations(|| events(1_000)).0
     });
     let s = guard.shutdown(SHUTDOWN).unwrap();
     assert_eq!((via_writer, via_layer), (0, 0));

@@ -13,18 +13,25 @@ fn model(bound: usize, f: impl Fn() + Sync + Send + 'static) {
     b.check(f);
 }
 
+/// An event count, a ring, and a producer thread that commits one record
+/// to it and notifies.
+fn one_record() -> (Arc<EventCount>, Arc<AtomicU64>, thread::JoinHandle<()>) {
+    let ec = Arc::new(EventCount::new(Barrier::Membarrier));
+    let ring = Arc::new(AtomicU64::new(0));
+    let (e, r) = (ec.clone(), ring.clone());
+    let producer = thread::spawn(move || {
+        r.store(1, Ordering::Release);
+        e.notify();
+    });
+    (ec, ring, producer)
+}
+
 /// A producer commits a record and notifies while the writer goes to
 /// sleep: the writer always sees the record.
 #[test]
 fn loom_wake_one_producer_one_writer() {
     model(3, || {
-        let ec = Arc::new(EventCount::new(Barrier::Membarrier));
-        let ring = Arc::new(AtomicU64::new(0));
-        let (e, r) = (ec.clone(), ring.clone());
-        let producer = thread::spawn(move || {
-            r.store(1, Ordering::Release);
-            e.notify();
-        });
+        let (ec, ring, producer) = one_record();
         assert!(ec.wait_until(|| ring.load(Ordering::Acquire) == 1, None));
         producer.join().unwrap();
         assert_eq!(ec.word.load(Ordering::Relaxed) & WAITERS, 0);
@@ -87,6 +94,37 @@ fn loom_wake_cancel_races_with_notify() {
         let _ = ec.cancel(key);
         assert!(ec.wait_until(|| flag.load(Ordering::Acquire), None));
         notifier.join().unwrap();
+        assert_eq!(ec.word.load(Ordering::Relaxed) & WAITERS, 0);
+    });
+}
+
+/// The writer lingers (polls, unregistered, a lingering sleep between
+/// polls) before it registers, while a producer commits and notifies at
+/// any point: the writer always sees the record, and when it saw it while
+/// lingering the producer's notify made no wake-up (nobody registered).
+#[test]
+fn loom_wake_a_lingering_writer_misses_nothing() {
+    model(3, || {
+        let (ec, ring, producer) = one_record();
+        let linger = Linger::new(Duration::from_secs(1));
+        let ready = || ring.load(Ordering::Acquire) == 1;
+        let mut seen_lingering = false;
+        for _ in 0..2 {
+            if ready() {
+                seen_lingering = true;
+                break;
+            }
+            linger.sleep(Linger::STEP_MIN);
+        }
+        if !seen_lingering {
+            assert!(ec.wait_until(ready, None));
+        }
+        producer.join().unwrap();
+        let (waits, wakes) = ec.counts();
+        if seen_lingering {
+            assert_eq!((waits, wakes), (0, 0));
+        }
+        assert!(wakes <= waits);
         assert_eq!(ec.word.load(Ordering::Relaxed) & WAITERS, 0);
     });
 }

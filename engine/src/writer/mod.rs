@@ -6,7 +6,8 @@
 //! |------------|-------------------------------------------------------------|------|
 //! | `Drain`    | adopt new rings, read every ring, submit full batches       | `Drain` if it read records, else `Dry` |
 //! | `Dry`      | submit the partial batch                                    | `Idle` |
-//! | `Idle(n)`  | spin, then yield, a bounded number of turns                 | `Drain` |
+//! | `Idle(n)`  | spin, then (when it does not linger) yield, a bounded number of turns | `Drain`, or when out of turns `Linger` (if it lingers) or `Park` |
+//! | `Linger`   | re-check, keep timers and I/O going, sleep one short step without registering (see below) | `Drain` on work, `Park` when the linger is over |
 //! | `Park`     | sleep until notified (see `wake`) or a deadline, unless work showed up; with I/O in flight, until a completion, a notify or the deadline | `Drain` |
 //! | `Flush(t)` | read every ring once, submit, wait for all I/O, ack ticket  | `Drain` |
 //! | `Sync(t)`  | read every ring once, submit, issue an `fdatasync` per file (acked when they finish) | `Drain` |
@@ -17,6 +18,13 @@
 //! While I/O is in flight (io_uring), `Dry` and `Idle` reap completions
 //! without blocking and `Park` waits in `io_uring_enter` for a completion
 //! or a producer's notify alike.
+//!
+//! Out of idle turns, the writer *lingers* first (`wake`'s "Lingering"):
+//! until [`WriterConfig::linger`] has passed since it last took a record
+//! or served a request, it polls its rings between unregistered sleeps of
+//! at most `wake::Linger::STEP_MAX`, so a record logged meanwhile costs its
+//! producer no wake-up syscall and is noticed within a step. A sleep that
+//! ends without work does not restart the linger.
 //!
 //! `Park` follows the wake protocol (`crate::wake`): register on
 //! `Shared::wake`, re-check rings, new and abandoned rings and requests
@@ -51,8 +59,8 @@ use crate::policy::Durability;
 use crate::reopen::ReopenSeen;
 use crate::shared::{lock, Shared};
 use crate::signal::Registration;
-use crate::stats::thread_cpu_ns;
-use crate::wake::{EventRef, WaitKey, Woken};
+use crate::stats::{bump, thread_cpu_ns};
+use crate::wake::{EventRef, Linger, WaitKey, Woken};
 use rings::RingSet;
 use sinks::SinkSet;
 use std::sync::atomic::Ordering;
@@ -63,7 +71,8 @@ use std::time::{Duration, Instant};
 
 /// Idle turns spent spinning before yielding.
 const IDLE_SPINS: u32 = 64;
-/// Idle turns spent yielding before parking.
+/// Idle turns spent yielding before parking, when the writer does not
+/// linger (see `idle`).
 const IDLE_YIELDS: u32 = 32;
 /// How often an idle writer polls a deferred sink that holds records and
 /// cannot say when it will progress (its socket is not part of the
@@ -80,6 +89,8 @@ pub(crate) struct WriterConfig {
     pub signal: Option<Registration>,
     /// Crash-safe mode: the directory, and what to write before starting.
     pub crash: Option<crate::crash_safe::CrashStart>,
+    /// How long the writer lingers after its last work before it parks.
+    pub linger: Linger,
 }
 
 /// Starts the writer thread; returns once its I/O backend is open.
@@ -168,6 +179,7 @@ enum State {
     Drain,
     Dry,
     Idle(u32),
+    Linger,
     Park,
     Flush(u64),
     Sync(u64),
@@ -199,6 +211,13 @@ struct Writer {
     own_held: bool,
     /// Crash-safe mode's commits (see `crash_safe::keeper`).
     keeper: Option<crate::crash_safe::keeper::Keeper>,
+    /// How long to linger after the last work (see the module docs).
+    linger: Linger,
+    /// When the writer last took a record or served a request: set in
+    /// `Dry` when `worked`, and at start.
+    last_work: Option<Instant>,
+    /// A drain pass took records or a request was served since `Dry`.
+    worked: bool,
 }
 
 impl Writer {
@@ -223,6 +242,9 @@ impl Writer {
             reopened: ReopenSeen::start(cfg.signal.as_ref()),
             signal: cfg.signal,
             keeper: None,
+            linger: cfg.linger,
+            last_work: Some(Instant::now()),
+            worked: false,
             shared,
         }
     }
@@ -237,12 +259,16 @@ impl Writer {
                     self.rings.adopt(&self.shared, false);
                     let taken = self.drain_pass(false);
                     if taken.others + taken.own > 0 {
+                        self.worked = true;
                         State::Drain
                     } else {
                         State::Dry
                     }
                 }
                 State::Dry => {
+                    if std::mem::take(&mut self.worked) {
+                        self.last_work = Some(Instant::now());
+                    }
                     if self.sinks.pending_records() > 0 {
                         self.sinks.submit_all(self.io.as_mut(), &self.shared);
                     }
@@ -250,20 +276,24 @@ impl Writer {
                     State::Idle(0)
                 }
                 State::Idle(n) => self.idle(n),
+                State::Linger => self.linger(),
                 State::Park => {
                     self.park();
                     State::Drain
                 }
                 State::Flush(ticket) => {
                     self.flush(ticket);
+                    self.worked = true;
                     State::Drain
                 }
                 State::Sync(ticket) => {
                     self.sync(ticket);
+                    self.worked = true;
                     State::Drain
                 }
                 State::Reopen(requests) => {
                     self.reopen(requests);
+                    self.worked = true;
                     State::Drain
                 }
                 State::Close => {
@@ -297,10 +327,13 @@ impl Writer {
     fn idle(&mut self, n: u32) -> State {
         if n < IDLE_SPINS {
             std::hint::spin_loop();
-        } else if n < IDLE_SPINS + IDLE_YIELDS {
+        } else if n < IDLE_SPINS + IDLE_YIELDS && !self.linger.is_on() {
+            // Yields only where nothing else bridges a short gap: under
+            // load a yield hands the CPU to another task for a whole
+            // slice, while a lingering sleep ends with the timer.
             std::thread::yield_now();
         } else {
-            return State::Park;
+            return self.linger();
         }
         if self.io.in_flight() > 0 {
             self.sinks.poll(self.io.as_mut(), &self.shared);
@@ -309,6 +342,25 @@ impl Writer {
             State::Drain
         } else {
             State::Idle(n + 1)
+        }
+    }
+
+    /// One lingering step: work ends it; otherwise the periodic sync and
+    /// in-flight I/O are served and the writer sleeps one step without
+    /// registering, or parks once the linger is over.
+    fn linger(&mut self) -> State {
+        if self.has_work() {
+            return State::Drain;
+        }
+        self.sinks.sync_if_due(self.io.as_mut(), &self.shared);
+        self.sinks.poll(self.io.as_mut(), &self.shared);
+        match self.linger.next_sleep(self.last_work, Instant::now()) {
+            Some(step) => {
+                bump(&self.shared.counters.linger_sleeps);
+                self.linger.sleep(step);
+                State::Linger
+            }
+            None => State::Park,
         }
     }
 

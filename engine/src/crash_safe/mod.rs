@@ -40,6 +40,7 @@
 //! the line the dead process would have; a record whose address is not in
 //! the table, or whose values do not decode, is skipped and counted.
 
+pub(crate) mod crc;
 pub(crate) mod keeper;
 pub(crate) mod layout;
 pub(crate) mod lock;

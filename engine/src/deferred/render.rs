@@ -392,3 +392,6 @@ fn push_custom(out: &mut Vec<u8>, fmt: CustomFmt, v: Value<'_>, w: usize, p: usi
         push_display::<Raw>(out, v);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -334,3 +334,42 @@ fn fork_and_exit_scenario() -> ! {
     std::mem::forget(guard);
     std::process::exit(0);
 }
+
+/// A reopen signal while the writer lingers (for a minute, never
+/// registered: the handler's notify finds no waiter) is acted on within a
+/// step: after a rename the file reappears with no record, flush or
+/// timeout, and each record goes to the file of its rotation.
+#[test]
+fn a_reopen_signal_while_lingering_is_acted_on() {
+    const ROTATIONS: u64 = 5;
+    let dir = tempfile::tempdir().unwrap();
+    for backend in backends("a_reopen_signal_while_lingering_is_acted_on") {
+        let path = dir.path().join(format!("sig-{backend:?}.log"));
+        let (logger, guard) = Logger::builder()
+            .sink(FileSink::new(&path).unwrap())
+            .backend(backend)
+            .linger_us(MAX_LINGER_US)
+            .reopen_on_signal(libc::SIGUSR1)
+            .build()
+            .unwrap();
+        for r in 0..ROTATIONS {
+            uringlog::info!(logger, "seq={r}");
+            wait_for("a record never written", || logger.stats().written == r + 1);
+            until_lingering(&logger, "before the signal");
+            let rotated = path.with_extension(format!("log.{r}"));
+            std::fs::rename(&path, &rotated).unwrap();
+            // SAFETY: raising a signal whose handler the logger installed.
+            assert_eq!(unsafe { libc::raise(libc::SIGUSR1) }, 0);
+            wait_for(
+                &format!("{backend:?}: rotation {r}: the signal was never acted on"),
+                || path.exists(),
+            );
+            assert_eq!(read_lines(&rotated).len(), 1);
+        }
+        assert_eq!(logger.writer_wake_counts(), (0, 0), "{backend:?}");
+        drop(logger);
+        let s = guard.shutdown(SHUTDOWN).unwrap();
+        assert_eq!((s.written, s.dropped, s.errors), (ROTATIONS, 0, 0));
+        assert!(read_lines(&path).is_empty());
+    }
+}

@@ -10,8 +10,10 @@
 //! `measured_*` function per path, so `--toggle-collect` counts exactly
 //! the calls: `deferred` (the macros), `preformatted` (`Logger::log` with
 //! `format_args!`, the caller formats), `caller` (the macros on a logger
-//! with `Formatting::Caller`), `empty` (the loop alone), `clock` (the loop
-//! and the raw clock read). Divide the collected instructions by `N`.
+//! with `Formatting::Caller`), `crash_safe` (the macros on a logger in
+//! crash-safe mode, its rings in files of a fresh temporary directory),
+//! `empty` (the loop alone), `clock` (the loop and the raw clock read).
+//! Divide the collected instructions by `N`.
 //!
 //! With `--separate-threads=yes` the writer thread's profile (file `-02`)
 //! holds its cost for `2 N` records of the same path (warm-up included);
@@ -77,19 +79,22 @@ fn main() {
         "caller" => Formatting::Caller,
         _ => Formatting::Deferred,
     };
-    let (logger, guard) = Logger::builder()
+    let dir = std::env::temp_dir().join(format!("call_cost-{}", std::process::id()));
+    let mut b = Logger::builder()
         .sink(sink)
         .policy(Policy::Block)
         .formatting(formatting)
         .format(format)
-        .ring_capacity(64 << 20)
-        .build()
-        .expect("logger");
+        .ring_capacity(64 << 20);
+    if what == "crash_safe" {
+        b = b.crash_safe(&dir);
+    }
+    let (logger, guard) = b.build().expect("logger");
     // Warm up: the thread's producer, the ring's first pages.
     warm_up(&logger, n, &what);
     logger.flush().expect("flush");
     match what.as_str() {
-        "deferred" | "caller" => measured_deferred(&logger, n),
+        "deferred" | "caller" | "crash_safe" => measured_deferred(&logger, n),
         "preformatted" => measured_preformatted(&logger, n),
         "empty" => measured_empty(n),
         "clock" => measured_clock(n),
@@ -105,6 +110,7 @@ fn main() {
         s.writer_cpu_ns as f64 / s.written.max(1) as f64,
         s.written
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The same calls as `what` measures, outside the collected functions.

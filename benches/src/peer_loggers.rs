@@ -390,9 +390,10 @@ impl Peer for UringlogPeer {
 }
 
 /// uringlog in crash-safe mode (`Builder::crash_safe`): each ring is a
-/// mapped file in a directory beside the log, messages are formatted by
-/// the caller, the writer commits after every completed batch; otherwise
-/// the engine's defaults.
+/// mapped file in a directory beside the log, the macros' records are
+/// deferred (each call site in the directory's call-site table once), the
+/// writer commits after every completed batch; otherwise the engine's
+/// defaults.
 pub struct UringlogCrashSafePeer(UringlogPeer, std::path::PathBuf);
 
 impl UringlogCrashSafePeer {

@@ -5,7 +5,7 @@ use crate::error::BuildError;
 use crate::filter::directive::Directives;
 use crate::fork::{Lineage, Recipe};
 use crate::format::Format;
-use crate::io::uring::{UringConfig, DEFAULT_DEPTH, MAX_DEPTH};
+use crate::io::uring::{FutexWait, UringConfig, DEFAULT_DEPTH, MAX_DEPTH};
 use crate::io::{BackendKind, IoBackendInfo, IoConfig};
 use crate::level::Level;
 use crate::logger::Logger;
@@ -120,6 +120,8 @@ pub struct Builder {
     fail_uring_probe: bool,
     /// Test hook: the wake protocol uses the fence fallback.
     wake_fence: bool,
+    /// Test hook: io_uring waits as on kernels without `IORING_OP_FUTEX_WAIT`.
+    no_uring_futex_wait: bool,
     /// Crash-safe mode's directory.
     crash_safe: Option<std::path::PathBuf>,
     /// Directives and where they came from.
@@ -159,6 +161,7 @@ impl Default for Builder {
             reopen_signal: None,
             fail_uring_probe: false,
             wake_fence: false,
+            no_uring_futex_wait: false,
             crash_safe: None,
             filter: None,
         }
@@ -441,7 +444,12 @@ impl Builder {
     ///
     /// - `build` creates `dir` if missing and locks it: a second process
     ///   gets [`BuildError::CrashSafe`] naming the holder's pid.
-    /// - Messages are formatted by the caller (`Formatting::Caller`).
+    /// - The logging macros keep deferred formatting: the first record
+    ///   from each call site appends the call site's description (format
+    ///   string pieces, file, line, target) to a call-site table in `dir`,
+    ///   and values under specs other than `{}` are formatted in the
+    ///   caller; recovery renders each record from the dead process's
+    ///   table, byte for byte what its writer would have written.
     /// - `Block` and `DropNewest` only: `DropOldest` and `Mode::Sync` are
     ///   refused ([`BuildError::Unsupported`]).
     /// - A normal shutdown leaves `dir` without pending data. A shutdown
@@ -489,6 +497,15 @@ impl Builder {
     #[doc(hidden)]
     pub fn test_wake_fence_fallback(mut self) -> Self {
         self.wake_fence = true;
+        self
+    }
+
+    /// Test hook: the io_uring backend does not use `IORING_OP_FUTEX_WAIT`
+    /// (waits as on kernels before 6.7), so that fallback can be tested
+    /// where the opcode exists.
+    #[doc(hidden)]
+    pub fn test_no_io_uring_futex_wait(mut self) -> Self {
+        self.no_uring_futex_wait = true;
         self
     }
 
@@ -606,6 +623,7 @@ impl Builder {
             reopen_signal: self.reopen_signal,
             filter: self.filter.clone(),
             wake_fence: self.wake_fence,
+            no_uring_futex_wait: self.no_uring_futex_wait,
             // The directory is the parent's (locked by it, its rings in
             // it): a forked child's successor keeps its rings in memory.
             crash_safe: None,
@@ -696,6 +714,10 @@ impl Builder {
             uring: UringConfig {
                 depth: self.io_depth,
                 sqpoll_idle_ms: self.sqpoll_idle_ms,
+                futex_wait: match self.no_uring_futex_wait {
+                    true => FutexWait::Off,
+                    false => FutexWait::IfAvailable,
+                },
             },
             durability: self.durability,
             o_direct: any_direct_io,
@@ -743,8 +765,6 @@ impl Builder {
                 "sync mode writes each record before the call returns and stages nothing",
             ));
         }
-        // Records must mean something to the next process.
-        self.formatting = Formatting::Caller;
         let prefault = self.prefault == Prefault::Ring;
         let (dir, recovered) =
             crate::crash_safe::CrashDir::open(dir, self.ring_capacity, prefault)?;

@@ -4,7 +4,10 @@
 //! `uringlog-macros`): level, target, file, line and the format string,
 //! split at compile time into literal pieces and one slot per placeholder.
 //! A deferred record carries the call site's address and the arguments in
-//! binary; the writer renders the message from both (see `deferred`).
+//! binary; the writer renders the message from both (see `deferred`). In
+//! crash-safe mode the call site is also described once in the directory's
+//! call-site table, so another process can render the record
+//! (`crash_safe::sites`).
 //!
 //! The static is built with [`CallSite::new`], a `const fn`, so fields can
 //! be added without changing what the macros emit: a per-call-site filter
@@ -13,6 +16,7 @@
 
 use crate::level::Level;
 use std::fmt;
+use std::sync::atomic::AtomicU64;
 
 /// One log statement's constant metadata.
 #[derive(Debug)]
@@ -37,8 +41,13 @@ pub struct CallSite {
     /// No piece holds a byte any message escaping changes: every byte is
     /// printable ASCII other than `"` and `\\` (see `plain_text`).
     pub(crate) pieces_plain: bool,
+    /// Some slot has a spec other than `{}`.
+    pub(crate) any_custom: bool,
     /// The logger's filter decision for `target`, cached (see `filter`).
     pub(crate) filter: crate::filter::CallsiteCache,
+    /// Id of the crash-safe call-site table this call site was last found
+    /// in (0: none); see `crash_safe::sites`.
+    pub(crate) crash_table: AtomicU64,
 }
 
 impl CallSite {
@@ -63,8 +72,16 @@ impl CallSite {
             pieces_plain &= plain_text(pieces[i].as_bytes());
             i += 1;
         }
+        let mut any_custom = false;
+        let mut i = 0;
+        while i < slots.len() {
+            any_custom |= matches!(slots[i].kind, SlotKind::Custom { .. });
+            i += 1;
+        }
         CallSite {
             filter: crate::filter::CallsiteCache::new(),
+            crash_table: AtomicU64::new(0),
+            any_custom,
             pieces_len,
             pieces_plain,
             level,

@@ -201,7 +201,8 @@ pub enum ShutdownError {
         /// Counters at the time of the timeout.
         stats: crate::Stats,
     },
-    /// The writer thread panicked (a bug); counters as they stand.
+    /// The writer thread panicked (a bug, or a sink that panicked) — in
+    /// sync mode, a sink panicked in a caller; counters as they stand.
     WriterPanicked {
         /// Counters after the panic.
         stats: crate::Stats,
@@ -223,7 +224,7 @@ impl fmt::Display for ShutdownError {
                 "writer still draining after {timeout_ms} ms ({} records pending)",
                 stats.pending()
             ),
-            ShutdownError::WriterPanicked { .. } => write!(f, "writer thread panicked"),
+            ShutdownError::WriterPanicked { .. } => write!(f, "writer panicked"),
             ShutdownError::OnWriterThread { .. } => write!(
                 f,
                 "shutdown called on the logger's writer thread (from a sink): it cannot wait for itself"

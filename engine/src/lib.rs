@@ -202,5 +202,11 @@ pub mod __private {
         Cursor, EncodeArgs, FmtArg, Plain, PlainArg, PreBuf, ViaFmt, ViaPlain, Wrap,
     };
     pub use uringlog_macros::deferred;
+
+    /// Crash-safe recovery over arbitrary bytes (the fuzz target's entry).
+    #[cfg(fuzzing)]
+    pub fn fuzz_recover(input: &[u8]) {
+        crate::crash_safe::recover::fuzz(input)
+    }
 }
 }

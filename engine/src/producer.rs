@@ -22,6 +22,7 @@
 use crate::callsite::{CallSite, SlotKind};
 use crate::crash_safe::ring::{MappedProducer, MappedReader};
 use crate::deferred::encode::{Cursor, EncodeArgs, PreBuf};
+use crate::deferred::portable;
 use crate::deferred::CALLSITE_LEN;
 use crate::field::{encode_payload, Field};
 use crate::filter::CallsiteCache;
@@ -376,40 +377,39 @@ impl Producer {
         let len = HEADER_LEN + target.len() + CALLSITE_LEN + values_len;
         // 2. Straight into the reserved ring bytes, when they are contiguous.
         if self.direct {
-            if let Route::Lossless(ring) = &mut self.route {
-                if let Some(mut r) = ring.reserve(len) {
-                    if let Some(buf) = r.contiguous() {
-                        // The ring's capacity is below 4 GiB (see
-                        // `MAX_RING_CAPACITY`): the lengths fit.
-                        let header = Header::new(
-                            RecordKind::Deferred,
-                            level,
-                            clock,
-                            target.len(),
-                            CALLSITE_LEN + values_len,
-                        )
-                        .expect("a record the ring holds");
-                        let mut c = Cursor::new(buf);
-                        // SAFETY: `len` bytes were reserved: the header,
-                        // the target, the address and `values_len`, which
-                        // `EncodeArgs` promises `encode` writes.
-                        unsafe {
-                            c.put(&header.encode());
-                            c.put(target.as_bytes());
-                            c.put(&callsite_addr(cs));
-                        }
-                        args.encode(&mut c, &mut &pre[..]);
-                        if c.written() == len {
-                            // SAFETY: the cursor wrote all `len` reserved bytes.
+            let rec = DeferredParts {
+                cs,
+                level,
+                clock,
+                target,
+                values_len,
+            };
+            match &mut self.route {
+                Route::Lossless(ring) => {
+                    if let Some(mut r) = ring.reserve(len) {
+                        if let Some(buf) = r.contiguous() {
+                            if !rec.encode(buf, args, pre) {
+                                return self.size_mismatch();
+                            }
+                            // SAFETY: `encode` wrote all `len` reserved bytes.
                             unsafe { r.commit() };
                             return self.shared.wake_writer();
                         }
-                        // A mismatch between the passes (a bug): nothing is
-                        // committed, the record is counted dropped.
-                        debug_assert!(false, "deferred record size mismatch");
-                        return bump(&self.ring_shared.counters.dropped);
                     }
                 }
+                // Crash-safe: once the call site is in the directory's
+                // table, and when no value needs formatting here.
+                Route::Mapped(ring) if !cs.any_custom && site_known(&self.shared, cs) => {
+                    if let Some(mut f) = ring.reserve_contiguous(len) {
+                        if !rec.encode(f.record(), args, pre) {
+                            return self.size_mismatch();
+                        }
+                        // SAFETY: `encode` wrote all `len` reserved bytes.
+                        unsafe { f.commit() };
+                        return self.shared.wake_writer();
+                    }
+                }
+                _ => {}
             }
         }
         self.deferred_slow(cs, level, clock, target, args, pre, values_len);
@@ -441,6 +441,8 @@ impl Producer {
             // text (`{:.3}` of a long string): "oversized" always means
             // the formatted message does not fit.
             Route::Sync(_) => len > self.max_record_len(),
+            // Crash-safe: the call site must be in the directory's table first.
+            Route::Mapped(_) => !self.direct || len > self.max_record_len() || !self.site_kept(cs),
             _ => !self.direct || len > self.max_record_len(),
         };
         if self.hopeless(cs, len, values_len, in_caller) {
@@ -462,6 +464,16 @@ impl Producer {
         // SAFETY: the cursor initialised all `payload_len` bytes (checked
         // just above), within the capacity reserved before.
         unsafe { self.encoded.set_len(payload_len) };
+        if !in_caller && cs.any_custom && matches!(self.route, Route::Mapped(_)) {
+            // Crash-safe: values under other specs than `{}` as text, so
+            // another process renders them (`pre` is consumed by now).
+            pre.clear();
+            pre.extend_from_slice(&self.encoded[..CALLSITE_LEN]);
+            if !portable::make_portable(pre, cs, &self.encoded[CALLSITE_LEN..]) {
+                return bump(&self.ring_shared.counters.dropped);
+            }
+            std::mem::swap(pre, &mut self.encoded);
+        }
         if in_caller {
             // Render the message here (into `pre`, consumed by now); the
             // record carries text only.
@@ -478,6 +490,36 @@ impl Producer {
         // The call site in the payload holds file and line.
         let site = Site { target, at: None };
         self.commit(RecordKind::Deferred, level, clock, site, Payload::Encoded);
+    }
+
+    /// A mismatch between the two passes over the arguments (a bug):
+    /// nothing is committed, the record is counted dropped.
+    #[cold]
+    fn size_mismatch(&self) {
+        debug_assert!(false, "deferred record size mismatch");
+        bump(&self.ring_shared.counters.dropped)
+    }
+
+    /// Whether `cs` is in the crash-safe directory's call-site table
+    /// (appended on its first use; see `crash_safe::sites`).
+    /// A table that cannot be written (disk full) is reported and counted
+    /// as an error; the record is then formatted here, as text.
+    #[inline]
+    fn site_kept(&self, cs: &'static CallSite) -> bool {
+        let Some(d) = &self.shared.crash_safe else {
+            return false;
+        };
+        if d.sites.has(cs) {
+            return true;
+        }
+        match d.sites.register(cs) {
+            Ok(()) => true,
+            Err(e) => {
+                WriterCounters::add(&self.shared.counters.errors, 1);
+                self.shared.report_error(format!("crash-safe: {e}; the record is formatted by the caller"));
+                false
+            }
+        }
     }
 
     /// Whether a deferred record of `len` framed bytes in binary is
@@ -644,6 +686,54 @@ pub(crate) fn release_if_huge(buf: &mut Vec<u8>, ring_capacity: usize) {
     if buf.capacity() > SCRATCH_KEEP_BYTES.max(ring_capacity) {
         *buf = Vec::with_capacity(SCRATCH_START_BYTES);
     }
+}
+
+/// What a deferred record holds besides its arguments.
+struct DeferredParts<'a> {
+    cs: &'static CallSite,
+    level: Level,
+    clock: u64,
+    /// Already cut to `MAX_TARGET_LEN`.
+    target: &'a str,
+    values_len: usize,
+}
+
+impl DeferredParts<'_> {
+    /// Writes the record (header, target, call-site address, arguments)
+    /// into `buf`, reserved with its exact length; `false` when the
+    /// arguments did not write what they measured (a bug).
+    #[inline(always)]
+    fn encode<A: EncodeArgs>(&self, buf: &mut [std::mem::MaybeUninit<u8>], args: &A, pre: &[u8]) -> bool {
+        let len = buf.len();
+        // The ring's capacity is below 4 GiB (see `MAX_RING_CAPACITY`):
+        // the lengths fit.
+        let header = Header::new(
+            RecordKind::Deferred,
+            self.level,
+            self.clock,
+            self.target.len(),
+            CALLSITE_LEN + self.values_len,
+        )
+        .expect("a record the ring holds");
+        debug_assert_eq!(header.len as usize, len);
+        let mut c = Cursor::new(buf);
+        // SAFETY: `len` bytes were reserved: the header, the target, the
+        // address and `values_len`, which `EncodeArgs` promises `encode`
+        // writes.
+        unsafe {
+            c.put(&header.encode());
+            c.put(self.target.as_bytes());
+            c.put(&callsite_addr(self.cs));
+        }
+        args.encode(&mut c, &mut &pre[..]);
+        c.written() == len
+    }
+}
+
+/// Whether `cs` is already in the crash-safe directory's call-site table.
+#[inline(always)]
+fn site_known(shared: &Shared, cs: &'static CallSite) -> bool {
+    (shared.crash_safe.as_ref()).is_some_and(|d| d.sites.has(cs))
 }
 
 /// A call site's address as stored in a deferred record.

@@ -138,6 +138,12 @@ impl WriterGuard {
                         stats: self.shared.stats(),
                     });
                 }
+                if w.panicked() {
+                    // A sink panicked in a caller (see `sync_mode`).
+                    return Err(ShutdownError::WriterPanicked {
+                        stats: self.shared.stats(),
+                    });
+                }
             }
             return Ok(self.shared.stats());
         };

@@ -13,6 +13,17 @@
 //! writer therefore remembers which thread holds it ([`SyncWriter::enter`]),
 //! and such a call is answered at once: a record is counted dropped, the
 //! others return [`Reentered`] (the logger's `OnWriterThread` errors).
+//!
+//! # A sink that panics
+//!
+//! A panic in a sink (or a custom format) ends a sync-mode logger as it
+//! ends the writer thread of an async one: the call that ran into it
+//! returns normally, the records the sinks held (gathered, or taken by a
+//! deferred sink) are counted dropped, so is every later record, the
+//! panic is reported in `recent_errors`, and shutdown returns
+//! `WriterPanicked`. The sinks are not called again, not even to close;
+//! they are dropped with the logger. `written + dropped == enqueued` holds
+//! whatever the sink does.
 
 use crate::error::ReopenError;
 use crate::format::{Parts, Record};
@@ -41,6 +52,8 @@ pub(crate) struct SyncWriter {
     /// Stored by that thread only, right after locking and before
     /// unlocking (see [`Held`]).
     holder: AtomicUsize,
+    /// Set (under `inner`) when a sink panicked; never cleared.
+    panicked: AtomicBool,
 }
 
 /// A call from inside one of the writer's own sinks (see the module docs).
@@ -97,6 +110,9 @@ struct Inner {
     reopened: ReopenSeen,
     /// The reopen signal's registration, released at close.
     signal: Option<Registration>,
+    /// Set while a call's record is neither handed to the sinks nor
+    /// counted: a sink that panics then leaves it to the caller to count.
+    in_hand: bool,
 }
 
 /// What a sync-mode call writes: the record's parts as the producer has them.
@@ -122,9 +138,38 @@ impl SyncWriter {
                 closed: false,
                 reopened: ReopenSeen::start(signal.as_ref()),
                 signal,
+                in_hand: false,
             }),
             closing: AtomicBool::new(false),
             holder: AtomicUsize::new(0),
+            panicked: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether a sink panicked (the logger then writes no more).
+    pub(crate) fn panicked(&self) -> bool {
+        // Relaxed: stored under `inner`; shutdown reads it after taking it.
+        self.panicked.load(Ordering::Relaxed)
+    }
+
+    /// Runs `f`, which calls into the sinks, on the locked writer. Should
+    /// a sink panic, the writer is given up (see the module docs) and
+    /// `None` returned: the panic goes no further than here.
+    fn guarded<R>(
+        &self,
+        d: &mut Inner,
+        shared: &Shared,
+        f: impl FnOnce(&mut Inner) -> R,
+    ) -> Option<R> {
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut *d)));
+        match run {
+            Ok(r) => Some(r),
+            Err(payload) => {
+                d.give_up(shared, panic_text(payload.as_ref()));
+                // Relaxed: see `panicked`.
+                self.panicked.store(true, Ordering::Relaxed);
+                None
+            }
         }
     }
 
@@ -160,44 +205,18 @@ impl SyncWriter {
             bump(&counters.dropped);
             return;
         }
-        let nanos = shared.clock.converter().unix_nanos(r.clock);
-        let d = &mut *d;
-        if let Some(now) = d.reopened.newer(shared, d.signal.as_ref()) {
-            // A reopen signal arrived: the files are reopened before this record.
-            d.reopened = now;
-            let failed = d.sinks.reopen_all(&mut d.io, shared);
-            shared
-                .flush
-                .reopen_failed
-                .fetch_add(failed, Ordering::Relaxed);
-        }
-        let parts = Parts {
-            kind: r.kind,
-            level: r.level,
-            unix_nanos: nanos,
-            thread: r.thread,
-            target: r.target.as_bytes(),
-            call_site: r.call_site,
-        };
-        let rendering = d.sinks.rendering();
-        let Some(rec) = Record::from_parts(parts, r.payload, &mut d.message, rendering) else {
-            bump(&counters.dropped);
-            return;
-        };
-        if d.sinks.any_full() {
-            // Block with a full deferred sink: the caller waits for room,
-            // as far as the sink's flush timeout, then goes on.
-            d.sinks.wait_for_room(shared);
-        }
-        if !d.sinks.push(&rec) {
-            bump(&counters.dropped);
+        let written = self.guarded(&mut d, shared, |d| d.write(shared, counters, r));
+        if written.is_none() {
+            // A sink panicked: `give_up` counted what the sinks held; the
+            // record itself, if they did not take it yet, is counted here.
+            if std::mem::take(&mut d.in_hand) {
+                bump(&counters.dropped);
+            }
             return;
         }
-        d.sinks.count_unrouted(shared);
-        d.sinks.submit_all(&mut d.io, shared);
         if self.closing.load(Ordering::Relaxed) {
             // Shutdown gave up waiting for this call: close for it.
-            d.close(shared);
+            self.guarded(&mut d, shared, |d| d.close(shared));
         }
     }
 
@@ -206,7 +225,7 @@ impl SyncWriter {
     pub(crate) fn flush(&self, shared: &Shared) -> Result<(), Reentered> {
         let mut d = self.enter()?;
         if !d.closed {
-            d.sinks.flush_deferred(shared);
+            self.guarded(&mut d, shared, |d| d.sinks.flush_deferred(shared));
         }
         Ok(())
     }
@@ -214,9 +233,12 @@ impl SyncWriter {
     /// `flush_sync` in sync mode: the caller syncs every file written so far.
     pub(crate) fn sync(&self, shared: &Shared) -> Result<(), Reentered> {
         let mut d = self.enter()?;
-        let d = &mut *d;
         let ticket = shared.flush.sync_requested.fetch_add(1, Ordering::Relaxed) + 1;
-        d.sinks.request_sync(&mut d.io, shared, ticket);
+        if !self.panicked() {
+            self.guarded(&mut d, shared, |d| {
+                d.sinks.request_sync(&mut d.io, shared, ticket)
+            });
+        }
         Ok(())
     }
 
@@ -229,8 +251,10 @@ impl SyncWriter {
         if d.closed {
             return Err(ReopenError::ShutDown);
         }
-        let d = &mut *d;
-        let failed = d.sinks.reopen_all(&mut d.io, shared);
+        let failed = self.guarded(&mut d, shared, |d| d.sinks.reopen_all(&mut d.io, shared));
+        let Some(failed) = failed else {
+            return Err(ReopenError::ShutDown);
+        };
         // Relaxed: the caller reads it after this lock is released.
         shared
             .flush
@@ -254,7 +278,11 @@ impl SyncWriter {
         let deadline = crate::shared::deadline_after(Instant::now(), timeout);
         loop {
             match self.inner.try_lock() {
-                Ok(mut d) => return d.close(shared),
+                Ok(mut d) => {
+                    // A sink that panics closing is reported by `panicked`.
+                    self.guarded(&mut d, shared, |d| d.close(shared));
+                    return true;
+                }
                 Err(TryLockError::Poisoned(p)) => return p.into_inner().close(shared),
                 Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(1));
@@ -268,7 +296,75 @@ impl SyncWriter {
     }
 }
 
+/// The message a panic carried, if it is text.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    match (payload.downcast_ref::<&str>(), payload.downcast_ref::<String>()) {
+        (Some(s), _) => (*s).to_owned(),
+        (_, Some(s)) => s.clone(),
+        _ => "a panic without a message".to_owned(),
+    }
+}
+
 impl Inner {
+    /// [`SyncWriter::write`] on the locked writer: formats `r` and writes
+    /// it (runs the sinks).
+    fn write(&mut self, shared: &Shared, counters: &ProducerCounters, r: SyncRecord<'_>) {
+        self.in_hand = true;
+        let nanos = shared.clock.converter().unix_nanos(r.clock);
+        if let Some(now) = self.reopened.newer(shared, self.signal.as_ref()) {
+            // A reopen signal arrived: the files are reopened before this record.
+            self.reopened = now;
+            let failed = self.sinks.reopen_all(&mut self.io, shared);
+            shared
+                .flush
+                .reopen_failed
+                .fetch_add(failed, Ordering::Relaxed);
+        }
+        let parts = Parts {
+            kind: r.kind,
+            level: r.level,
+            unix_nanos: nanos,
+            thread: r.thread,
+            target: r.target.as_bytes(),
+            call_site: r.call_site,
+        };
+        let rendering = self.sinks.rendering();
+        let Some(rec) = Record::from_parts(parts, r.payload, &mut self.message, rendering) else {
+            self.in_hand = false;
+            bump(&counters.dropped);
+            return;
+        };
+        if self.sinks.any_full() {
+            // Block with a full deferred sink: the caller waits for room,
+            // as far as the sink's flush timeout, then goes on.
+            self.sinks.wait_for_room(shared);
+        }
+        // `push` counts the record among the sinks' `outstanding` as its
+        // last step: until then a panic leaves it in hand.
+        let pushed = self.sinks.push(&rec);
+        self.in_hand = false;
+        if !pushed {
+            bump(&counters.dropped);
+            return;
+        }
+        self.sinks.count_unrouted(shared);
+        self.sinks.submit_all(&mut self.io, shared);
+    }
+
+    /// After a sink panicked: the records the sinks held are counted
+    /// dropped, later calls find the logger closed, and the sinks are not
+    /// called again (see the module docs).
+    fn give_up(&mut self, shared: &Shared, why: String) {
+        self.closed = true;
+        self.signal = None;
+        self.sinks.abandon(&mut self.io, shared);
+        // SeqCst, as `begin_shutdown`: later calls count their record dropped.
+        shared.hot.closed.store(true, Ordering::SeqCst);
+        shared.report_error(format!(
+            "a sink panicked in sync mode ({why}): the logger writes nothing more"
+        ));
+    }
+
     /// Closes the sinks once; true.
     fn close(&mut self, shared: &Shared) -> bool {
         if !self.closed {

@@ -285,6 +285,11 @@ impl Linger {
         Linger { period }
     }
 
+    /// Whether the waiter lingers at all (a period above zero).
+    pub(crate) fn is_on(&self) -> bool {
+        !self.period.is_zero()
+    }
+
     /// The sleep to take before polling again, the last work having been
     /// done at `last_work`; `None` when the linger is over (or off, or
     /// there was no work yet): register.

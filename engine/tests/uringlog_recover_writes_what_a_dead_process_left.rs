@@ -2,7 +2,9 @@
 //! killed with `SIGKILL` left in its crash-safe directory, once, and says
 //! who holds a directory that is still in use.
 //!
-//! The child (this test binary, re-executed) logs 20 records into a sink
+//! The child (this test binary, re-executed) logs 20 deferred records
+//! (`{}` integers and floats, `{:x}`, `{:?}`: rendered through the dead
+//! child's call-site table) into a sink
 //! whose first batch never completes, so all of them stay pending in its
 //! ring file, then kills itself.
 
@@ -38,7 +40,14 @@ fn child(dir: &str) -> ! {
         .build()
         .unwrap();
     for i in 0..20 {
-        uringlog::info!(logger, "pending seq={}", i);
+        uringlog::info!(
+            logger,
+            "pending seq={} h={:x} s={:?} f={}",
+            i,
+            i * 255,
+            "a b",
+            i as f64 / 4.0
+        );
     }
     // SAFETY: raise has no preconditions; SIGKILL ends the process.
     unsafe { libc::raise(libc::SIGKILL) };
@@ -53,6 +62,7 @@ fn the_offline_tool_writes_every_pending_record_once() {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, out) = (tmp.path().join("cs"), tmp.path().join("out.log"));
     let test = "the_offline_tool_writes_every_pending_record_once";
+    let started = unix_seconds_now();
     let status = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", test, "--nocapture", "--test-threads=1"])
         .env(CHILD, &dir)
@@ -76,7 +86,20 @@ fn the_offline_tool_writes_every_pending_record_once() {
         .contains("uringlog::crash_safe: crash-safe recovery: 20 records recovered from process "));
     assert!(lines[0].ends_with(", 0 torn or corrupt records skipped"));
     for (i, l) in lines[1..].iter().enumerate() {
-        assert!(l.ends_with(&format!("pending seq={i}")), "{l}");
+        let want = format!(
+            "pending seq={i} h={:x} s={:?} f={}",
+            i * 255,
+            "a b",
+            i as f64 / 4.0
+        );
+        assert!(l.ends_with(&want), "{l}");
+        // The child never committed: its times come from the clock anchor
+        // written when its generation started.
+        let t = unix_seconds(l);
+        assert!(
+            started <= t && t <= unix_seconds_now(),
+            "{l} at {t}, started {started}"
+        );
     }
     // Nothing is pending any more: a second run writes nothing.
     let run = Command::new(BIN).arg(&dir).output().unwrap();
@@ -107,4 +130,23 @@ fn the_offline_tool_names_the_process_holding_the_directory() {
     guard.shutdown(Duration::from_secs(30)).unwrap();
     let run = Command::new(BIN).output().unwrap();
     assert_eq!(run.status.code(), Some(1));
+}
+
+fn unix_seconds_now() -> i64 {
+    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    d.unwrap().as_secs() as i64
+}
+
+/// Seconds since the Unix epoch of a line's `YYYY-MM-DDTHH:MM:SS…Z` time.
+fn unix_seconds(line: &str) -> i64 {
+    let n = |r: std::ops::Range<usize>| line[r].parse::<i64>().unwrap();
+    let (y, m, d) = (n(0..4), n(5..7), n(8..10));
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    days * 86_400 + n(11..13) * 3600 + n(14..16) * 60 + n(17..19)
 }

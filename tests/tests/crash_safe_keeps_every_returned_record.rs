@@ -4,7 +4,10 @@
 //! points), `abort()` or a segfault. A logger built on the same directory
 //! then writes what was committed but not written: the file holds every
 //! record up to the last reported one, each exactly once, in order per
-//! thread, with the recovery record in front of the recovered ones.
+//! thread, with the recovery record in front of the recovered ones. The
+//! records are deferred (the macros with `{}` integers, strings, floats and
+//! `{:>8}`, `{:x}`, `{:?}`): recovered through the dead child's call-site
+//! table or written live, each line is the one a normal logger writes.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -53,7 +56,18 @@ fn child(spec: &str) -> ! {
             let death = death.to_owned();
             std::thread::spawn(move || {
                 for i in 0..MAX_RECORDS {
-                    uringlog::info!(logger, "crash test t={} seq={} pad=................", t, i);
+                    let (name, x) = names_and_floats(i);
+                    uringlog::info!(
+                        logger,
+                        "crash test t={} seq={} pad=....... s={} f={} r={:>8}| h={:x} d={:?}",
+                        t,
+                        i,
+                        name,
+                        x,
+                        i,
+                        i,
+                        name
+                    );
                     eprintln!("SEQ {t} {i}");
                     if t == 0 && i + 1 == n {
                         match death.as_str() {
@@ -72,6 +86,19 @@ fn child(spec: &str) -> ! {
     drop(guard);
     // Logged everything without dying: the parent reports it.
     std::process::exit(3);
+}
+
+/// The string and float the child logs with sequence `i`.
+fn names_and_floats(i: u64) -> (&'static str, f64) {
+    const NAMES: [&str; 4] = ["alice", "bob \"quoted\"", "tab\there", "ünï"];
+    (NAMES[(i % 4) as usize], i as f64 / 3.0)
+}
+
+/// The message the child logs for thread `t`, sequence `i`, as `format!`
+/// makes it.
+fn message(t: u64, i: u64) -> String {
+    let (name, x) = names_and_floats(i);
+    format!("crash test t={t} seq={i} pad=....... s={name} f={x} r={i:>8}| h={i:x} d={name:?}")
 }
 
 /// A real memory fault: a store to a page mapped without access.
@@ -181,10 +208,20 @@ fn recover_and_check(dir: &Path, log: &Path, last: &HashMap<u64, u64>, pid: u32)
     );
     assert!(lines.last().unwrap().contains("after recovery"));
     let mut seqs: HashMap<u64, Vec<u64>> = HashMap::new();
+    let mut logged = Vec::new();
     for l in &lines[..lines.len() - 1] {
         if let (Some(t), Some(s)) = (field(l, " t="), field(l, "seq=")) {
             seqs.entry(t).or_default().push(s);
+            logged.push((t, s, l));
         }
+    }
+    // Written live or recovered from the table, each line is the one a
+    // normal logger writes (but for the timestamp).
+    let normal = normal_lines(logged.iter().map(|x| (x.0, x.1)));
+    assert_eq!(normal.len(), logged.len());
+    for ((_, _, l), want) in logged.iter().zip(&normal) {
+        let (_time, rest) = l.split_once(' ').unwrap();
+        assert_eq!(rest, want, "line {l:?}");
     }
     for (t, &l) in last {
         let got = seqs.remove(t).unwrap_or_default();
@@ -208,11 +245,30 @@ fn recover_and_check(dir: &Path, log: &Path, last: &HashMap<u64, u64>, pid: u32)
     );
 }
 
+/// What a logger not in crash-safe mode writes for each [`message`]`(t,
+/// i)` (the default text format), but for the timestamp.
+fn normal_lines(msgs: impl Iterator<Item = (u64, u64)>) -> Vec<String> {
+    let (sink, out) = uringlog::MemorySink::new();
+    let (logger, guard) = Logger::builder().sink(sink).build().unwrap();
+    for (t, i) in msgs {
+        uringlog::info!(logger, "{}", message(t, i));
+    }
+    guard.shutdown(Duration::from_secs(60)).unwrap();
+    let lines = out.lines();
+    lines
+        .iter()
+        .map(|l| l.split_once(' ').unwrap().1.to_owned())
+        .collect()
+}
+
 /// Runs the child (or, in the child, logs until death) and checks.
 fn scenario(test: &str, death: Death) {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
     let (last, pid) = run_child(test, &dir, &log, death);
+    // The child's records are deferred: its call site is in the table.
+    let table = std::fs::metadata(dir.join("sites-1")).unwrap();
+    assert!(table.len() > 32, "call-site table of {} bytes", table.len());
     // A batch in flight at the crash: bytes past the committed length.
     let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
     std::io::Write::write_all(&mut f, b"IN FLIGHT t=0 seq=0\nIN FLIGHT").unwrap();

@@ -3,7 +3,7 @@
 //! alignment, sign, `#`, `0`, width and precision, literal or from
 //! arguments, every formatting trait, positional, named and inline
 //! arguments), in text and JSON lines, async and sync, and with
-//! `Formatting::Caller`. Each line is logged twice — through the macros
+//! `Formatting::Caller`, and in crash-safe mode. Each line is logged twice — through the macros
 //! and pre-formatted through `Logger::log` — and both must match.
 
 use proptest::prelude::*;
@@ -22,21 +22,35 @@ struct Case {
     text: MemoryHandle,
     json: MemoryHandle,
     seen: usize,
+    /// The crash-safe directory, removed with the case.
+    _dir: Option<tempfile::TempDir>,
 }
 
 fn case(name: &'static str, mode: Mode, formatting: Formatting) -> Case {
+    case_in(name, mode, formatting, None)
+}
+
+/// A case whose logger is in crash-safe mode on `dir` when given.
+fn case_in(
+    name: &'static str,
+    mode: Mode,
+    formatting: Formatting,
+    dir: Option<tempfile::TempDir>,
+) -> Case {
     let (text_sink, text) = uringlog::MemorySink::new();
     let (json_sink, json) = uringlog::MemorySink::new();
     let plain = Format::text().timestamp(Timestamp::Off).without_target();
     let json_fmt = Format::json().timestamp(Timestamp::Off).without_target();
-    let (logger, guard) = Logger::builder()
+    let mut b = Logger::builder()
         .sink_with(text_sink, SinkOptions::new().format(plain))
         .sink_with(json_sink, SinkOptions::new().format(json_fmt))
         .mode(mode)
         .formatting(formatting)
-        .ring_capacity(1 << 20)
-        .build()
-        .unwrap();
+        .ring_capacity(1 << 20);
+    if let Some(d) = &dir {
+        b = b.crash_safe(d.path());
+    }
+    let (logger, guard) = b.build().unwrap();
     Case {
         name,
         logger,
@@ -44,6 +58,7 @@ fn case(name: &'static str, mode: Mode, formatting: Formatting) -> Case {
         text,
         json,
         seen: 0,
+        _dir: dir,
     }
 }
 
@@ -53,6 +68,14 @@ fn cases() -> Vec<Case> {
         case("async", Mode::Async, Formatting::Deferred),
         case("sync", Mode::Sync, Formatting::Deferred),
         case("caller", Mode::Async, Formatting::Caller),
+        // Values under other specs than `{}` formatted in the caller, the
+        // call site in the directory's table.
+        case_in(
+            "crash_safe",
+            Mode::Async,
+            Formatting::Deferred,
+            Some(tempfile::tempdir().unwrap()),
+        ),
     ]
 }
 

@@ -39,8 +39,14 @@ pub(crate) struct Keeper {
 
 impl Keeper {
     /// Starts this process's generation: a fresh state file replaces the
-    /// old one (atomically, by rename), then the old ring files go.
-    pub(crate) fn begin(dir: Arc<CrashDir>, old_files: &[PathBuf]) -> io::Result<Keeper> {
+    /// old one (atomically, by rename), then the old ring files go. Slot 0
+    /// (epoch 0) holds the clock's anchor, so records of a process that
+    /// dies before its first commit get their times.
+    pub(crate) fn begin(
+        dir: Arc<CrashDir>,
+        old_files: &[PathBuf],
+        clock: &Converter,
+    ) -> io::Result<Keeper> {
         let tmp = dir.dir.join("state.new");
         let _ = std::fs::remove_file(&tmp);
         let f = create_sized(&tmp, STATE_LEN)?;
@@ -53,17 +59,19 @@ impl Keeper {
         // SAFETY: the mapping is STATE_LEN (> SLOT_OFFSET) bytes, ours alone.
         unsafe { std::ptr::copy_nonoverlapping(h.as_ptr(), state.as_mut_ptr(), h.len()) };
         let path = dir.dir.join(STATE_FILE);
-        std::fs::rename(&tmp, &path)?;
-        for p in old_files.iter().filter(|p| **p != path) {
-            let _ = std::fs::remove_file(p);
-        }
-        Ok(Keeper {
+        let mut k = Keeper {
             dir,
             state,
             epoch: 0,
             paths: Vec::new(),
             slot: Vec::with_capacity(SLOT_LEN),
-        })
+        };
+        k.write_slot(0, 0, std::iter::empty(), clock);
+        std::fs::rename(&tmp, &path)?;
+        for p in old_files.iter().filter(|p| **p != path) {
+            let _ = std::fs::remove_file(p);
+        }
+        Ok(k)
     }
 
     fn committed_word(&self) -> &AtomicU64 {
@@ -181,12 +189,13 @@ impl Keeper {
         self.dir.unlock();
     }
 
-    /// At shutdown, once everything is written: removes every ring file
-    /// and the state file, and unlocks the directory.
+    /// At shutdown, once everything is written: removes every ring file,
+    /// the call-site table and the state file, and unlocks the directory.
     pub(crate) fn finish(&mut self) {
         for r in lock(&self.dir.rings).drain(..) {
             let _ = std::fs::remove_file(&r.path);
         }
+        self.dir.sites.remove();
         let _ = std::fs::remove_file(self.dir.dir.join(STATE_FILE));
         self.dir.unlock();
     }

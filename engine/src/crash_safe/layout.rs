@@ -31,7 +31,8 @@
 //!
 //! and may straddle the end of the data area. The state file (`state`)
 //! holds the committed epoch and two slots; slot `epoch & 1` describes the
-//! sink files as of that epoch:
+//! sink files as of that epoch (slot 0 of epoch 0, written when the
+//! generation starts, holds the clock and no file):
 //!
 //! ```text
 //! 0   8  magic STATE_MAGIC        8  4  version     12  4  pid

@@ -30,9 +30,15 @@
 //!   kernel crash, whatever the page cache had not written back is gone;
 //!   torn records are then detected by their crc32c and skipped (counted).
 //!
-//! Records are formatted in the caller in this mode (`Formatting::Caller`):
-//! a deferred record refers to call-site metadata by address, which means
-//! nothing to another process.
+//! Deferred records (the logging macros; see `deferred`) keep the default
+//! `Formatting::Deferred`: a record refers to its call site by address, so
+//! the first record from each call site first appends the call site's
+//! description to the directory's call-site table ([`sites`]), and values
+//! under specs other than `{}` are formatted in the caller
+//! (`deferred::portable`). Recovery resolves each address through the dead
+//! process's table, never through the running binary, and renders exactly
+//! the line the dead process would have; a record whose address is not in
+//! the table, or whose values do not decode, is skipped and counted.
 
 pub(crate) mod keeper;
 pub(crate) mod layout;
@@ -41,6 +47,7 @@ pub(crate) mod recover;
 #[cfg(test)]
 mod recover_tests;
 pub(crate) mod ring;
+pub(crate) mod sites;
 
 use crate::error::BuildError;
 use crate::shared::{lock as lock_mutex, RingShared};
@@ -81,6 +88,8 @@ pub(crate) struct CrashDir {
     prefault: bool,
     /// Held while the directory is ours; dropped at shutdown.
     lock: Mutex<Option<File>>,
+    /// This generation's call-site table (see [`sites`]).
+    pub sites: sites::SiteWriter,
 }
 
 impl CrashDir {
@@ -98,10 +107,12 @@ impl CrashDir {
         std::fs::create_dir_all(dir).map_err(|e| err(format!("cannot create it: {e}")))?;
         let lock = lock::lock_dir(dir).map_err(err)?;
         let recovered = recover::read_dir(dir);
+        let generation = recovered.generation + 1;
         let d = CrashDir {
+            sites: sites::SiteWriter::new(dir, generation),
             dir: dir.to_owned(),
             capacity: align(ring_capacity),
-            generation: recovered.generation + 1,
+            generation,
             next_index: AtomicU64::new(0),
             committed: AtomicU64::new(0),
             rings: Mutex::new(Vec::new()),

@@ -9,7 +9,9 @@
 //! truncated meanwhile cannot fault.
 
 use super::layout::*;
+use super::sites::{parse_sites, sites_name, SiteMap, MAX_SITES_FILE, SITES_PREFIX};
 use crate::record::{Header, RecordKind, HEADER_LEN};
+use std::collections::HashMap;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -122,9 +124,7 @@ pub(crate) fn parse_state(b: &[u8]) -> Result<StateImage, String> {
         files: Vec::new(),
         clock: ClockAnchor::Raw,
     };
-    if committed == 0 {
-        return Ok(st);
-    }
+    // Epoch 0 (no commit yet) has a slot too: the clock's anchor.
     let slot = &b[SLOT_OFFSET + (committed & 1) as usize * SLOT_LEN..][..SLOT_LEN];
     if get_u64(slot, 0) != Some(committed) {
         return Err(format!("slot of epoch {committed} holds another epoch"));
@@ -238,8 +238,17 @@ pub(crate) fn start_pos(h: &RingHeader, committed: Option<u64>) -> Result<u64, S
 }
 
 /// Appends the records of ring file `b` that lie between `from` and the
-/// write position to `out`; counts and describes what it skips.
-pub(crate) fn read_ring(b: &[u8], h: &RingHeader, from: u64, name: &str, out: &mut Recovered) {
+/// write position to `out`, deferred ones rendered through `sites` (the
+/// call-site table of the ring's generation); counts and describes what
+/// it skips.
+pub(crate) fn read_ring(
+    b: &[u8],
+    h: &RingHeader,
+    from: u64,
+    name: &str,
+    sites: Option<&SiteMap>,
+    out: &mut Recovered,
+) {
     let data = &b[RING_HEADER_LEN..];
     let cap = h.capacity;
     let to = h.write;
@@ -285,24 +294,45 @@ pub(crate) fn read_ring(b: &[u8], h: &RingHeader, from: u64, name: &str, out: &m
             ));
             continue;
         }
-        match decode_record(&record, h.thread) {
-            Some(r) => out.records.push(r),
-            None => {
+        match decode_record(&record, h.thread, sites) {
+            Ok(r) => out.records.push(r),
+            Err(why) => {
                 out.skipped += 1;
-                out.problem(format!("{name}: record {seq}: malformed header; skipped"));
+                out.problem(format!("{name}: record {seq}: {why}; skipped"));
             }
         }
     }
 }
 
-/// A checked record; deferred records (call-site addresses of a dead
-/// process) are refused.
-fn decode_record(record: &[u8], thread: u32) -> Option<RecoveredRecord> {
-    let h: &[u8; HEADER_LEN] = record.get(..HEADER_LEN)?.try_into().ok()?;
-    let header = Header::decode(h).ok()?;
-    if header.len as usize != record.len() || header.kind == RecordKind::Deferred {
-        return None;
+/// A checked record; a deferred one (a call-site address of a dead
+/// process) is rendered through `sites` into a text record, as the dead
+/// process's writer would have rendered it.
+fn decode_record(
+    record: &[u8],
+    thread: u32,
+    sites: Option<&SiteMap>,
+) -> Result<RecoveredRecord, String> {
+    let malformed = || "malformed header".to_owned();
+    let h: &[u8; HEADER_LEN] = (record.get(..HEADER_LEN).and_then(|h| h.try_into().ok()))
+        .ok_or_else(malformed)?;
+    let header = Header::decode(h).map_err(|_| malformed())?;
+    if header.len as usize != record.len() {
+        return Err(malformed());
     }
+    if header.kind == RecordKind::Deferred {
+        let (header, body) = super::sites::render_deferred(&header, &record[HEADER_LEN..], sites)?;
+        return Ok(RecoveredRecord {
+            thread,
+            header,
+            body,
+        });
+    }
+    check_text(&header, record, thread).ok_or_else(malformed)
+}
+
+/// A record that is not deferred, checked.
+fn check_text(header: &Header, record: &[u8], thread: u32) -> Option<RecoveredRecord> {
+    let header = *header;
     // Targets and messages are UTF-8 when a producer writes them; the
     // formatters rely on it.
     let (target, payload) = record[HEADER_LEN..].split_at(header.target_len as usize);
@@ -374,24 +404,67 @@ pub(crate) fn read_dir(dir: &Path) -> Recovered {
         out.files = s.files.clone();
         out.clock = Some(s.clock);
     }
-    for (path, name) in ring_files(dir, &mut out) {
-        read_ring_file(&path, &name, state.as_ref(), &mut out);
+    let (rings, site_files) = dir_files(dir, &mut out);
+    let mut tables = HashMap::new();
+    for (path, name) in site_files {
+        read_sites_file(&path, &name, &mut tables, &mut out);
+    }
+    for (path, name) in rings {
+        read_ring_file(&path, &name, state.as_ref(), &tables, &mut out);
     }
     out
 }
 
-/// The ring files in `dir`, oldest first; unparsable names are reported.
-fn ring_files(dir: &Path, out: &mut Recovered) -> Vec<(PathBuf, String)> {
-    let mut rings = Vec::new();
+/// Reads one call-site table into `tables` (by generation).
+fn read_sites_file(path: &Path, name: &str, tables: &mut HashMap<u64, SiteMap>, out: &mut Recovered) {
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if len > MAX_SITES_FILE {
+        out.problem(format!("{name}: {len} bytes, larger than any call-site table; ignored"));
+        return;
+    }
+    let b = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return out.problem(format!("{name}: cannot read: {e}")),
+    };
+    match parse_sites(&b) {
+        Ok((generation, map, problem)) => {
+            if let Some(p) = problem {
+                out.problem(format!("{name}: {p}"));
+            }
+            if sites_name(name) != Some(generation) {
+                out.problem(format!("{name}: holds generation {generation}; ignored"));
+                return;
+            }
+            tables.insert(generation, map);
+        }
+        Err(e) => out.problem(format!("{name}: {e}; ignored")),
+    }
+}
+
+/// Paths and names of files in a directory.
+type Named = Vec<(PathBuf, String)>;
+
+/// The ring files in `dir`, oldest first, and the call-site tables;
+/// unparsable names are reported.
+fn dir_files(dir: &Path, out: &mut Recovered) -> (Named, Named) {
+    let (mut rings, mut sites) = (Vec::new(), Vec::new());
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
             out.problem(format!("cannot list {}: {e}", dir.display()));
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         }
     };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with(SITES_PREFIX) {
+            out.old_files.push(e.path());
+            match sites_name(&name) {
+                Some(_) => sites.push((e.path(), name)),
+                None => out.problem(format!("{name}: not a call-site table name; ignored")),
+            }
+            continue;
+        }
         if !name.starts_with(RING_PREFIX) {
             continue;
         }
@@ -402,11 +475,18 @@ fn ring_files(dir: &Path, out: &mut Recovered) -> Vec<(PathBuf, String)> {
         }
     }
     rings.sort_by_key(|r| r.0);
-    rings.into_iter().map(|(_, p, n)| (p, n)).collect()
+    let rings = rings.into_iter().map(|(_, p, n)| (p, n)).collect();
+    (rings, sites)
 }
 
 /// Reads one ring file into `out`.
-fn read_ring_file(path: &Path, name: &str, state: Option<&StateImage>, out: &mut Recovered) {
+fn read_ring_file(
+    path: &Path,
+    name: &str,
+    state: Option<&StateImage>,
+    tables: &HashMap<u64, SiteMap>,
+    out: &mut Recovered,
+) {
     let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     if len > MAX_RING_FILE {
         out.skipped += 1;
@@ -437,10 +517,66 @@ fn read_ring_file(path: &Path, name: &str, state: Option<&StateImage>, out: &mut
         return;
     }
     match start_pos(&h, state.map(|s| s.committed)) {
-        Ok(from) => read_ring(&b, &h, from, name, out),
+        Ok(from) => read_ring(&b, &h, from, name, tables.get(&h.generation), out),
         Err(e) => {
             out.skipped += 1;
             out.problem(format!("{name}: {e}; skipped"));
+        }
+    }
+}
+
+/// Recovery over arbitrary bytes, for the fuzz target (`engine/fuzz`): a
+/// call-site table (a valid header, then the input's entries) and a ring
+/// (a valid header with the input's positions, then the input's data), each
+/// record then rendered in text and JSON; and the raw input as a ring
+/// file, a table and a state file.
+#[cfg(fuzzing)]
+pub(crate) fn fuzz(input: &[u8]) {
+    use super::sites::{SITES_HEADER_LEN, SITES_MAGIC, SITES_VERSION};
+    use crate::format::{Format, Formatter, Record, Rendering};
+    let _ = parse_state(input);
+    let _ = parse_ring_header(input);
+    let _ = parse_sites(input);
+    let Some((len, rest)) = input.split_first_chunk::<2>() else {
+        return;
+    };
+    let n = (u16::from_le_bytes(*len) as usize).min(rest.len());
+    let (entries, rest) = rest.split_at(n);
+    let mut t = vec![0u8; SITES_HEADER_LEN];
+    t[..8].copy_from_slice(&SITES_MAGIC);
+    put_u32(&mut t, 8, SITES_VERSION);
+    put_u64(&mut t, 16, 1);
+    t.extend_from_slice(entries);
+    let sites = parse_sites(&t).ok().map(|x| x.1);
+    let Some((pos, data)) = rest.split_first_chunk::<16>() else {
+        return;
+    };
+    let cap = data.len() / 8 * 8;
+    if cap == 0 {
+        return;
+    }
+    let mut b = vec![0u8; RING_HEADER_LEN];
+    b[..8].copy_from_slice(&RING_MAGIC);
+    put_u32(&mut b, H_VERSION, VERSION);
+    put_u32(&mut b, H_HEADER_LEN, RING_HEADER_LEN as u32);
+    put_u64(&mut b, H_CAPACITY, cap as u64);
+    put_u64(&mut b, H_GENERATION, 1);
+    b[H_RELEASED + 16..H_RELEASED + 24].copy_from_slice(&pos[..8]);
+    put_u64(&mut b, H_RELEASED_EPOCH + 16, 1);
+    b[H_WRITE..H_WRITE + 8].copy_from_slice(&pos[8..]);
+    b.extend_from_slice(&data[..cap]);
+    let mut out = Recovered::default();
+    if let Ok(h) = parse_ring_header(&b) {
+        if let Ok(from) = start_pos(&h, Some(1)) {
+            read_ring(&b, &h, from, "ring", sites.as_ref(), &mut out);
+        }
+    }
+    let (mut text, mut json) = (Formatter::new(Format::text()), Formatter::new(Format::json()));
+    let (mut line, mut msg) = (Vec::new(), Vec::new());
+    for r in &out.records {
+        if let Some(rec) = Record::decode(&r.header, &r.body, 0, r.thread, &mut msg, Rendering::Eager) {
+            text.write(&mut line, &rec);
+            json.write(&mut line, &rec);
         }
     }
 }

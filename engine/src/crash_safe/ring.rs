@@ -14,6 +14,7 @@ use super::layout::{self, FRAME_PREFIX, H_WRITE, RING_HEADER_LEN};
 use crate::record::Split;
 use crate::shared::{Padded, RingShared};
 use memmap2::MmapRaw;
+use std::mem::MaybeUninit;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -189,6 +190,30 @@ impl MappedProducer {
         true
     }
 
+    /// Reserves a frame for a record of `len` bytes where it does not wrap
+    /// (the deferred records' direct path: encoded in place); `None` when
+    /// it would wrap or the ring lacks room (then [`Self::try_push`]).
+    #[inline]
+    pub(crate) fn reserve_contiguous(&mut self, len: usize) -> Option<FrameSlot<'_>> {
+        let framed = layout::framed_len(len);
+        let cap = self.ring.capacity as u64;
+        if self.inherited() || self.off + framed > self.ring.capacity {
+            return None;
+        }
+        if self.write + framed as u64 - self.free > cap {
+            // Acquire: as in `try_push`.
+            self.free = self.ring.free_pos.load(Ordering::Acquire);
+            if self.write + framed as u64 - self.free > cap {
+                return None;
+            }
+        }
+        Some(FrameSlot {
+            p: self,
+            len,
+            framed,
+        })
+    }
+
     /// `off` brought back into the data area (`off < 2 * capacity`).
     #[inline]
     fn wrap(&self, off: usize) -> usize {
@@ -234,6 +259,55 @@ impl MappedProducer {
             )
         };
         crc32c::crc32c_append(crc32c::crc32c(a), b)
+    }
+}
+
+/// A frame reserved in place by [`MappedProducer::reserve_contiguous`]:
+/// `off .. off + framed` lies inside the data area, unpublished.
+pub(crate) struct FrameSlot<'a> {
+    p: &'a mut MappedProducer,
+    len: usize,
+    framed: usize,
+}
+
+impl FrameSlot<'_> {
+    /// The record's bytes, after the frame prefix; all to be written.
+    #[inline]
+    pub(crate) fn record(&mut self) -> &mut [MaybeUninit<u8>] {
+        // SAFETY: `off + FRAME_PREFIX + len <= off + framed <= capacity`:
+        // inside the data area, in the unpublished region only this
+        // producer writes (see `reserve_contiguous`).
+        unsafe {
+            let at = self.p.ring.data().add(self.p.off + FRAME_PREFIX);
+            std::slice::from_raw_parts_mut(at.cast::<MaybeUninit<u8>>(), self.len)
+        }
+    }
+
+    /// Frames the record (prefix, padding, crc) and publishes it.
+    ///
+    /// # Safety
+    /// Every byte of [`Self::record`] was written.
+    #[inline]
+    pub(crate) unsafe fn commit(self) {
+        let p = self.p;
+        let (off, len, framed) = (p.off, self.len, self.framed);
+        let pad = framed - FRAME_PREFIX - len;
+        // SAFETY: `off .. off + framed` is the reserved region (see
+        // `record`); the record bytes are initialised (the caller's promise).
+        let crc = unsafe {
+            let at = p.ring.data().add(off);
+            at.add(8).cast::<[u8; 8]>().write_unaligned(p.seq.to_le_bytes());
+            at.add(FRAME_PREFIX + len).write_bytes(0, pad);
+            crc32c::crc32c(std::slice::from_raw_parts(at.add(8), 8 + len))
+        };
+        let prefix = layout::frame_prefix(len, crc, p.seq);
+        // SAFETY: the first 8 bytes of the reserved region.
+        unsafe { std::ptr::copy_nonoverlapping(prefix.as_ptr(), p.ring.data().add(off), 8) };
+        p.off = p.wrap(off + framed);
+        p.write += framed as u64;
+        p.seq += 1;
+        // Release: as in `try_push`, the frame before the position.
+        p.ring.header_u64(H_WRITE).store(p.write, Ordering::Release);
     }
 }
 

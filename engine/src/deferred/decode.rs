@@ -116,12 +116,15 @@ pub(crate) fn split(payload: &[u8]) -> Option<(&'static CallSite, &[u8])> {
     if addr == 0 || addr % std::mem::align_of::<CallSite>() != 0 {
         return None;
     }
-    // SAFETY: deferred records are written only by this process's
+    // SAFETY: the payloads given here were written by this process's
     // producers (`Producer::__log_deferred`), which store the address of a
-    // `&'static CallSite`, and rings are private memory of the process: the
-    // address names a live, immutable static. Records that leave the process
-    // (files, crash-safe rings) never hold this kind: such loggers use
-    // `Formatting::Caller`.
+    // `&'static CallSite`: the address names a live, immutable static. The
+    // writer reads only rings of its own process (crash-safe ring files
+    // included: they are created by this process's producers, and a forked
+    // child never reads the parent's). Deferred records of another process
+    // (crash-safe recovery) never come here: recovery resolves their
+    // addresses through that process's call-site table and hands the
+    // writer text records (`crash_safe::sites::render_deferred`).
     let cs = unsafe { &*(addr as *const CallSite) };
     Some((cs, values))
 }

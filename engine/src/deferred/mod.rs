@@ -30,12 +30,17 @@
 //! refers to memory the caller owns.
 //!
 //! A record holds an address, so it means something only inside the process
-//! that wrote it; a logger whose records must outlive the process formats in
-//! the caller instead ([`Formatting::Caller`](crate::Formatting::Caller)).
+//! that wrote it. In crash-safe mode, whose records must outlive the
+//! process, each call site is described once in the directory's call-site
+//! table (`crash_safe::sites`) before its first record is published, and
+//! values under specs other than `{}` are formatted in the caller
+//! ([`portable`]): recovery renders the record from the table, in any
+//! process, with no code of the binary that logged it.
 
 pub(crate) mod decode;
 pub mod encode;
 pub(crate) mod float;
+pub(crate) mod portable;
 pub(crate) mod render;
 
 /// Value tags (see the module docs).

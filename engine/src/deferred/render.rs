@@ -393,5 +393,26 @@ fn push_custom(out: &mut Vec<u8>, fmt: CustomFmt, v: Value<'_>, w: usize, p: usi
     }
 }
 
+/// `{}` of the value at the front of `r`, unescaped; returns what follows
+/// it (see `portable`).
+pub(crate) fn display_raw<'a>(out: &mut Vec<u8>, r: &'a [u8]) -> Option<&'a [u8]> {
+    out.reserve(room_for(0, r));
+    // SAFETY: the room for the values of `r` (no piece) was just reserved.
+    unsafe { display::<Raw>(out, r, 0) }
+}
+
+/// A spec other than `{}` for the value (and its width and precision
+/// arguments) at the front of `r`, unescaped; returns what follows (see
+/// `portable`).
+pub(crate) fn custom_raw<'a>(
+    out: &mut Vec<u8>,
+    r: &'a [u8],
+    fmt: CustomFmt,
+    width_arg: bool,
+    precision_arg: bool,
+) -> Option<&'a [u8]> {
+    custom::<Raw>(out, &mut Vec::new(), r, fmt, width_arg, precision_arg)
+}
+
 #[cfg(test)]
 mod tests;

@@ -39,11 +39,27 @@ pub(crate) unsafe fn put_unchecked(out: &mut Vec<u8>, s: &[u8]) {
 /// length varies (a timestamp, a padded name).
 #[inline(always)]
 pub(crate) fn put_first<const N: usize>(out: &mut Vec<u8>, src: &[u8; N], len: usize) {
-    assert!(len <= N);
     out.reserve(N);
-    // SAFETY: `reserve` made room for `N` bytes at the end of `out`; the
-    // first `len <= N` of them are initialised from `src` before `set_len`
-    // (the others are written too and stay spare capacity).
+    // SAFETY: `reserve` made room for `N` bytes.
+    unsafe { put_first_in_room(out, src, len) }
+}
+
+/// [`put_first`] without checking for room.
+///
+/// # Safety
+/// `out` has room for `N` more bytes.
+#[inline(always)]
+pub(crate) unsafe fn put_first_in_room<const N: usize>(
+    out: &mut Vec<u8>,
+    src: &[u8; N],
+    len: usize,
+) {
+    debug_assert!(out.capacity() - out.len() >= N);
+    debug_assert!(len <= N);
+    let len = len.min(N);
+    // SAFETY: the caller promises room for `N` bytes at the end of `out`;
+    // the first `len <= N` of them are initialised from `src` before
+    // `set_len` (the others are written too and stay spare capacity).
     unsafe {
         let end = out.as_mut_ptr().add(out.len());
         end.cast::<[u8; N]>().write_unaligned(*src);
@@ -53,16 +69,20 @@ pub(crate) fn put_first<const N: usize>(out: &mut Vec<u8>, src: &[u8; N], len: u
 
 /// Appends `src` changed in place by `edit`, which returns how many of
 /// its bytes the line keeps (`<= N`): a cached buffer (a timestamp) is
-/// stored once, straight into `out`, and its varying bytes written there.
+/// stored once, straight into reserved room, and its varying bytes
+/// written there.
+///
+/// # Safety
+/// `out` has room for `N` more bytes.
 #[inline(always)]
-pub(crate) fn put_edited<const N: usize>(
+pub(crate) unsafe fn put_edited<const N: usize>(
     out: &mut Vec<u8>,
     src: &[u8; N],
     edit: impl FnOnce(&mut [u8; N]) -> usize,
 ) {
-    out.reserve(N);
-    // SAFETY: `reserve` made room for `N` bytes at the end of `out`; they
-    // are initialised from `src` before a reference to them is made
+    debug_assert!(out.capacity() - out.len() >= N);
+    // SAFETY: the caller promises room for `N` bytes at the end of `out`;
+    // they are initialised from `src` before a reference to them is made
     // (`[u8; N]` is aligned to 1, so any address is aligned), and only the
     // first `len <= N` of them join `out`.
     unsafe {
@@ -78,6 +98,16 @@ pub(crate) fn put_edited<const N: usize>(
 #[inline(always)]
 pub(crate) fn byte(out: &mut Vec<u8>, b: u8) {
     put_first(out, &[b], 1);
+}
+
+/// [`byte`] without checking for room.
+///
+/// # Safety
+/// `out` has room for one more byte.
+#[inline(always)]
+pub(crate) unsafe fn byte_in_room(out: &mut Vec<u8>, b: u8) {
+    // SAFETY: the caller promises room for the byte.
+    unsafe { put_first_in_room(out, &[b], 1) }
 }
 
 #[cfg(test)]
@@ -97,10 +127,17 @@ mod tests {
         put_first(&mut out, b"abcdefgh", 3);
         byte(&mut out, b'!');
         assert_eq!(out, b"abc!");
-        put_edited(&mut out, b"wxyz", |b| {
-            b[1] = b'X';
-            3
-        });
-        assert_eq!(out, b"abc!wXy");
+        out.reserve(4);
+        // SAFETY: room for 4 bytes was just reserved.
+        unsafe {
+            put_edited(&mut out, b"wxyz", |b| {
+                b[1] = b'X';
+                3
+            })
+        };
+        out.reserve(1);
+        // SAFETY: room for a byte was just reserved.
+        unsafe { byte_in_room(&mut out, b'?') };
+        assert_eq!(out, b"abc!wXy?");
     }
 }

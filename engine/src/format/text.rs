@@ -9,26 +9,40 @@
 
 use super::digits::{push_i64, push_u64};
 use super::escape::{self, push_text_token, Bare, Dialect, Quoted, TargetText};
-use super::put::{byte, put, put_first};
+use super::put::{byte, byte_in_room, put, put_first_in_room};
+use super::time;
 use super::{DeferredMessage, Format, Record, State, Styling, Timestamp};
 use crate::deferred::render::render_escaped;
 use crate::field::VecWriter;
 use crate::field::{Fields, Value};
 use crate::level::Level;
 
+/// Room for the head of a line up to its thread id: the timestamp, a
+/// space and the level's buffer.
+const HEAD_ROOM: usize = time::ROOM + 1 + 16;
+
 /// Appends one text line for `rec`; `false` when its deferred message
 /// does not decode (the caller drops what was written).
+///
+/// One capacity check for the timestamp and level ([`HEAD_ROOM`] bounds
+/// their unchecked writes); what follows checks for itself.
 #[inline]
 pub(super) fn write(out: &mut Vec<u8>, st: State<'_>, f: &Format, rec: &Record<'_>) -> bool {
+    out.reserve(HEAD_ROOM);
     if f.timestamp != Timestamp::Off {
-        st.time.write(out, rec.unix_nanos, f.timestamp);
-        byte(out, b' ');
+        // SAFETY: the room holds `HEAD_ROOM`: the timestamp's `time::ROOM`
+        // and a byte.
+        unsafe {
+            st.time.write_in_room(out, rec.unix_nanos, f.timestamp);
+            byte_in_room(out, b' ');
+        }
     }
     let (level, len) = match f.styling {
         Styling::Plain => padded(rec.level),
         Styling::Ansi => coloured(rec.level),
     };
-    put_first(out, level, len);
+    // SAFETY: the room holds `HEAD_ROOM`, 16 bytes of it the level's.
+    unsafe { put_first_in_room(out, level, len) };
     if f.thread {
         byte(out, b'[');
         push_u64(out, rec.thread as u64);
@@ -212,6 +226,33 @@ mod tests {
         );
         let f = Format::text().timestamp(Timestamp::Off).without_target();
         assert_eq!(line(f, &r), "WARN  m\n");
+    }
+
+    #[test]
+    fn a_long_head_is_written_whole_into_a_full_buffer() {
+        // The head's room is reserved once: the longest timestamp and
+        // level, then a thread id and a target too long to cache, each
+        // line appended to a buffer with no spare room.
+        let f = Format::text()
+            .timestamp(Timestamp::Nanos)
+            .time_offset(TimeOffset::east_minutes(-(23 * 60 + 59)).unwrap())
+            .with_thread_id();
+        let mut fmt = super::super::Formatter::new(f);
+        for (i, t) in ["t".repeat(200), "u".repeat(129), "t".repeat(200)]
+            .iter()
+            .enumerate()
+        {
+            let mut r = rec(T, Level::Debug, t, "m", &[]);
+            r.thread = u32::MAX;
+            let mut out = vec![b'.'; 7 + i];
+            out.shrink_to_fit();
+            assert!(fmt.write(&mut out, &r));
+            let want = format!(
+                "{}2026-11-27T04:57:49.123456789-23:59 DEBUG [4294967295] {t}: m\n",
+                ".".repeat(7 + i)
+            );
+            assert_eq!(String::from_utf8(out).unwrap(), want);
+        }
     }
 
     #[test]

@@ -8,6 +8,9 @@ use crate::clock::civil_from_days;
 
 /// Nanoseconds in a second.
 const SEC: u64 = 1_000_000_000;
+/// The most a timestamp takes of a line's room (the cached buffer is
+/// stored whole, only its used bytes kept).
+pub(crate) const ROOM: usize = 40;
 /// `cached_ms` when no millisecond is cached.
 const NO_MS: u32 = u32::MAX;
 
@@ -25,7 +28,7 @@ pub(crate) struct TimeCache {
     /// `YYYY-MM-DDTHH:MM:SS.` for `sec_start` in bytes `0..20` and the
     /// millisecond `cached_ms` in `20..23`; the rest of the fraction and
     /// the suffix are written after it in the line's copy.
-    cached: [u8; 40],
+    cached: [u8; ROOM],
     /// The millisecond in `cached[20..23]` (a new second leaves those
     /// bytes alone); `NO_MS` before the first.
     cached_ms: u32,
@@ -54,7 +57,7 @@ impl TimeCache {
                 (m as i64 * 60_000_000_000, s, 6)
             }
         };
-        let mut cached = [0; 40];
+        let mut cached = [0; ROOM];
         cached[..20].copy_from_slice(&format_second(0));
         TimeCache {
             offset_nanos,
@@ -75,6 +78,22 @@ impl TimeCache {
     /// nothing for `Timestamp::Off`.
     #[inline(always)]
     pub(crate) fn write(&mut self, out: &mut Vec<u8>, unix_nanos: u64, precision: Timestamp) {
+        out.reserve(ROOM);
+        // SAFETY: room for `ROOM` bytes was just reserved.
+        unsafe { self.write_in_room(out, unix_nanos, precision) }
+    }
+
+    /// [`TimeCache::write`] without checking for room.
+    ///
+    /// # Safety
+    /// `out` has room for [`ROOM`] more bytes.
+    #[inline(always)]
+    pub(crate) unsafe fn write_in_room(
+        &mut self,
+        out: &mut Vec<u8>,
+        unix_nanos: u64,
+        precision: Timestamp,
+    ) {
         if precision == Timestamp::Off {
             return;
         }
@@ -93,7 +112,8 @@ impl TimeCache {
             self.cached_ms = ms;
         }
         let (suffix, suffix_len) = (self.suffix, self.suffix_len);
-        put_edited(out, &self.cached, |b| {
+        // SAFETY: the caller promises room for `ROOM`, the buffer's size.
+        unsafe { put_edited(out, &self.cached, |b| {
             let end = match precision {
                 Timestamp::Millis => 23,
                 Timestamp::Micros => {
@@ -114,7 +134,7 @@ impl TimeCache {
             };
             b[end..end + 8].copy_from_slice(&suffix);
             end + suffix_len
-        });
+        }) };
     }
 
     /// Caches the second of the shifted time `t`.

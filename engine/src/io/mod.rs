@@ -10,6 +10,7 @@
 //! [`select`] for the `Auto` rule.
 
 mod auto;
+mod idle_inline;
 pub(crate) mod pwrite;
 mod select;
 pub(crate) mod uring;

@@ -3,6 +3,7 @@
 //! [`super::auto`]).
 
 use super::auto::Measured;
+use super::idle_inline::IdleInline;
 use super::pwrite::Pwrite;
 use super::uring::{ProbeError, Uring, UringConfig};
 use super::{BackendKind, BackendSlot, Cancel, IoBackend, IoBackendInfo};
@@ -121,6 +122,7 @@ fn pwrite_with(cfg: &IoConfig, reason: String) -> (Box<dyn IoBackend>, IoBackend
 }
 
 fn uring_with(u: Uring, reason: String) -> (Box<dyn IoBackend>, IoBackendInfo) {
+    let u = IdleInline::new(u);
     let reason = match u.setup_note() {
         Some(note) => format!("{reason}; {note}"),
         None => reason,

@@ -56,11 +56,20 @@
 //! Each pass first copies every CQE out of the completion ring, then acts:
 //! - `res < len`: a short write; the remainder is resubmitted at
 //!   `offset + res` (appends and streams: at -1, before any later write).
-//! - `-EAGAIN` / `-EINTR`, and `-ECANCELED` when shutdown did not cancel
-//!   it (io-wq cancels work it cannot start a worker for, e.g. when signals
-//!   keep interrupting the worker's creation): resubmitted as is, at most
-//!   [`MAX_RETRIES`] times in a row without progress; then the batch fails
-//!   with that errno.
+//! - `-EAGAIN` / `-EINTR`: resubmitted as is, at most [`MAX_RETRIES`]
+//!   times in a row without progress; then the batch fails with that errno.
+//! - `-ECANCELED` when we did not cancel it: io-wq could not start the
+//!   worker thread a punted write needs. `create_io_thread` failed
+//!   (`RLIMIT_NPROC` or a pids cgroup limit reached; a signal pending on
+//!   the writer at each of io-wq's few attempts), and with no worker at all
+//!   io-wq cancels its pending work (`io_acct_cancel_pending_work` in
+//!   `io_uring/io-wq.c`). Buffered writes to most file systems are always
+//!   punted, so resubmitting would only meet the same refusal: the rest of
+//!   the batch is written with `pwrite(2)`/`write(2)` on the writer thread
+//!   instead, when its turn comes (appends and streams: in order), as the
+//!   pwrite backend does. Reproduced by
+//!   `io_uring_write_the_kernel_cancels_keeps_the_books` (a writer that may
+//!   start no thread).
 //! - any other error (`-ENOSPC`, `-EIO`, `-EFBIG`, ...): the batch fails at
 //!   once (the same data is not retried: the sink rewinds and the next batch
 //!   carries new data).
@@ -105,7 +114,7 @@
 //! it before letting go. Kernels without the opcode wait for completions
 //! at most [`NO_FUTEX_POLL`] at a time, then look at the word.
 
-use super::pwrite::Pwrite;
+use super::pwrite::{write_all, write_all_at, Pwrite};
 use super::{errno_name, Cancel, Completion, Event, IoBackend, IoTarget, Submission, SyncRequest};
 use crate::sink::SharedFd;
 use crate::wake::EventRef;
@@ -161,6 +170,18 @@ pub(crate) struct UringConfig {
     pub depth: usize,
     /// `Some(idle)`: a kernel thread polls the submission queue (SQPOLL).
     pub sqpoll_idle_ms: Option<u32>,
+    /// Whether the writer's wait uses `IORING_OP_FUTEX_WAIT`.
+    pub futex_wait: FutexWait,
+}
+
+/// Whether the ring waits on the writer's wake word (see "One wait for
+/// completions and wake-ups").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FutexWait {
+    /// Where the kernel has the opcode (Linux 6.7+).
+    IfAvailable,
+    /// Never (a test hook: the fallback of older kernels).
+    Off,
 }
 
 impl Default for UringConfig {
@@ -168,6 +189,7 @@ impl Default for UringConfig {
         UringConfig {
             depth: DEFAULT_DEPTH,
             sqpoll_idle_ms: None,
+            futex_wait: FutexWait::IfAvailable,
         }
     }
 }
@@ -258,6 +280,9 @@ struct WriteOp {
     done: usize,
     /// `EAGAIN`/`EINTR` retries in a row.
     retries: u32,
+    /// The kernel cancelled it (no io-wq worker): the rest goes by system
+    /// call (see the module docs).
+    by_syscall: bool,
     state: OpState,
     /// Set when an earlier positioned batch to the same file failed (the
     /// failure rule): reported failed whatever the kernel did.
@@ -325,8 +350,10 @@ pub(crate) struct Uring {
     cancel: Cancel,
     /// The writer's wake word, once attached.
     wake: Option<EventRef>,
-    /// The kernel has `IORING_OP_FUTEX_WAIT`.
+    /// The kernel has `IORING_OP_FUTEX_WAIT` and `futex_wait` allows it.
     futex_op: bool,
+    /// What the builder asked of the wait.
+    futex_wait: FutexWait,
     /// A wait on the wake word is in the kernel (not counted in `in_kernel`).
     futex_armed: bool,
     /// Set with `broken` when `io_uring_enter` failed: later writes and
@@ -348,8 +375,9 @@ impl Uring {
                 return Err(ProbeError::new("opcode probe", libc::EOPNOTSUPP, ""));
             }
         }
-        let futex_op =
-            probe.is_supported(opcode::FutexWait::CODE) && ring.params().is_feature_ext_arg();
+        let futex_op = cfg.futex_wait == FutexWait::IfAvailable
+            && probe.is_supported(opcode::FutexWait::CODE)
+            && ring.params().is_feature_ext_arg();
         let mut u = Uring {
             ring,
             depth: cfg.depth.clamp(1, MAX_DEPTH),
@@ -369,11 +397,17 @@ impl Uring {
             cancel,
             wake: None,
             futex_op,
+            futex_wait: cfg.futex_wait,
             futex_armed: false,
             fallback: None,
         };
         u.nop_round_trip()?;
         Ok(u)
+    }
+
+    /// The token that makes this ring stop waiting (shared with shutdown).
+    pub(crate) fn cancel_token(&self) -> Cancel {
+        self.cancel.clone()
     }
 
     /// What `io_backend()` adds about the ring.
@@ -382,8 +416,12 @@ impl Uring {
         let wait = if self.futex_op {
             "one wait for completions and wake-ups (IORING_OP_FUTEX_WAIT)".to_owned()
         } else {
+            let why = match self.futex_wait {
+                FutexWait::IfAvailable => "Linux < 6.7",
+                FutexWait::Off => "disabled by the test hook",
+            };
             format!(
-                "no IORING_OP_FUTEX_WAIT (Linux < 6.7): with writes in flight, new records are noticed within {} ms",
+                "no IORING_OP_FUTEX_WAIT ({why}): with writes in flight, new records are noticed within {} ms",
                 NO_FUTEX_POLL.as_millis()
             )
         };
@@ -500,6 +538,9 @@ impl Uring {
 
     /// Puts op `i` (queued) into the kernel at its current position.
     fn start_write(&mut self, i: usize) {
+        if self.ops[i].by_syscall {
+            return self.write_by_syscall(i);
+        }
         let op = &self.ops[i];
         let rest = &op.buf[op.start + op.done..];
         let len = rest.len().min(MAX_SQE_LEN) as u32;
@@ -516,6 +557,25 @@ impl Uring {
         if self.push(&e) {
             self.ops[i].state = OpState::InKernel;
         }
+    }
+
+    /// Writes the rest of op `i` with system calls on this thread, as the
+    /// pwrite backend would (a stream waits only until the cancel token is
+    /// set); it is then finished, to be reported in its turn.
+    fn write_by_syscall(&mut self, i: usize) {
+        let op = &mut self.ops[i];
+        let rest = &op.buf[op.start + op.done..];
+        let fd = op.fd.as_fd();
+        let r = match op.place {
+            Place::At(o) => write_all_at(fd, rest, o + op.done as u64, &mut self.submits),
+            Place::End | Place::Stream => write_all(fd, rest, &mut self.submits, &self.cancel),
+        };
+        let (written, error) = match r {
+            Ok(()) => (rest.len(), None),
+            Err((n, e)) => (n, Some(e)),
+        };
+        op.done += written;
+        op.state = OpState::Done(error);
     }
 
     fn start_sync(&mut self, i: usize) {
@@ -632,16 +692,23 @@ impl Uring {
     }
 }
 
-/// Whether a write that failed with `errno` goes again (see the module
-/// docs): `EAGAIN`, `EINTR`, and `ECANCELED` unless we cancelled it — the
-/// kernel cancels queued work itself when it cannot start an io-wq worker
-/// for it (a signal storm interrupting the worker's creation), which says
-/// nothing about the write.
-fn retryable(errno: i32, we_cancelled: bool) -> bool {
+/// What becomes of a write that failed with `errno` (see the module docs).
+#[derive(Debug, PartialEq, Eq)]
+enum Retry {
+    /// Into the ring again (`EAGAIN`, `EINTR`).
+    Ring,
+    /// By system call on the writer thread: the kernel cancelled it because
+    /// io-wq could not start a worker (`ECANCELED` we did not ask for).
+    Syscall,
+    /// Not at all: the batch fails.
+    No,
+}
+
+fn retry(errno: i32, we_cancelled: bool) -> Retry {
     match errno {
-        libc::EAGAIN | libc::EINTR => true,
-        libc::ECANCELED => !we_cancelled,
-        _ => false,
+        libc::EAGAIN | libc::EINTR => Retry::Ring,
+        libc::ECANCELED if !we_cancelled => Retry::Syscall,
+        _ => Retry::No,
     }
 }
 
@@ -704,11 +771,16 @@ impl Uring {
             return;
         }
         let errno = -res;
-        op.state = if retryable(errno, cancelled) && op.retries < MAX_RETRIES {
-            op.retries += 1;
-            OpState::Queued
-        } else {
-            OpState::Done(Some(io::Error::from_raw_os_error(errno)))
+        op.state = match retry(errno, cancelled) {
+            Retry::Ring if op.retries < MAX_RETRIES => {
+                op.retries += 1;
+                OpState::Queued
+            }
+            Retry::Syscall => {
+                op.by_syscall = true;
+                OpState::Queued
+            }
+            Retry::Ring | Retry::No => OpState::Done(Some(io::Error::from_raw_os_error(errno))),
         };
     }
 
@@ -918,6 +990,7 @@ impl IoBackend for Uring {
             place,
             done: 0,
             retries: 0,
+            by_syscall: false,
             state: OpState::Queued,
             doomed: false,
         });
@@ -1062,7 +1135,7 @@ mod tests {
     fn uring_cancelled_by(depth: usize, cancel: Cancel) -> Option<Uring> {
         let cfg = UringConfig {
             depth,
-            sqpoll_idle_ms: None,
+            ..UringConfig::default()
         };
         match Uring::open(&cfg, cancel) {
             Ok(u) => Some(u),
@@ -1148,6 +1221,7 @@ mod tests {
             place: Place::At(offset),
             done: 0,
             retries: 0,
+            by_syscall: false,
             state,
             doomed: false,
         }
@@ -1233,11 +1307,13 @@ mod tests {
     }
 
     #[test]
-    fn a_write_the_kernel_cancelled_goes_again_unless_we_cancelled_it() {
-        assert!(retryable(libc::ECANCELED, false));
-        assert!(!retryable(libc::ECANCELED, true));
-        assert!(retryable(libc::EINTR, true) && retryable(libc::EAGAIN, false));
-        assert!(!retryable(libc::EIO, false) && !retryable(libc::ENOSPC, false));
+    fn a_write_the_kernel_cancelled_goes_by_syscall_unless_we_cancelled_it() {
+        assert_eq!(retry(libc::ECANCELED, false), Retry::Syscall);
+        assert_eq!(retry(libc::ECANCELED, true), Retry::No);
+        assert_eq!(retry(libc::EINTR, true), Retry::Ring);
+        assert_eq!(retry(libc::EAGAIN, false), Retry::Ring);
+        assert_eq!(retry(libc::EIO, false), Retry::No);
+        assert_eq!(retry(libc::ENOSPC, false), Retry::No);
     }
 
     #[test]

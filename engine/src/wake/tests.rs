@@ -103,7 +103,11 @@ fn a_burst_of_notifies_wakes_a_sleeper_once() {
         }
         assert!(within(30, move || waiter.join().unwrap()));
         let (waits, wakes) = ec.counts();
-        assert_eq!(wakes, 1, "one wake-up for the burst ({waits} waits)");
+        // One wake-up, or none: a waiter slow to re-check (preempted
+        // between registering and its heavy fence) sees the flag and
+        // withdraws before the first notify, which then finds no waiter.
+        assert!(waits >= 1, "the waiter registered");
+        assert!(wakes <= 1, "at most one wake-up for the burst, not {wakes}");
     }
 }
 

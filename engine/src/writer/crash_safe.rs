@@ -27,7 +27,7 @@ impl Writer {
         if !recovered.is_empty() || !cuts.is_empty() {
             self.write_recovered(&recovered, &cuts);
         }
-        let keeper = Keeper::begin(dir.clone(), &recovered.old_files).map_err(|e| {
+        let keeper = Keeper::begin(dir.clone(), &recovered.old_files, &self.clock).map_err(|e| {
             BuildError::CrashSafe {
                 dir: dir.dir.clone(),
                 reason: format!("cannot start its state file: {e}"),

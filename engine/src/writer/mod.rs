@@ -6,7 +6,7 @@
 //! |------------|-------------------------------------------------------------|------|
 //! | `Drain`    | adopt new rings, read every ring, submit full batches       | `Drain` if it read records, else `Dry` |
 //! | `Dry`      | submit the partial batch                                    | `Idle` |
-//! | `Idle(n)`  | spin, then yield, a bounded number of turns                 | `Drain`, or when out of turns `Linger` (if it lingers) or `Park` |
+//! | `Idle(n)`  | spin, then (when it does not linger) yield, a bounded number of turns | `Drain`, or when out of turns `Linger` (if it lingers) or `Park` |
 //! | `Linger`   | re-check, keep timers and I/O going, sleep one short step without registering (see below) | `Drain` on work, `Park` when the linger is over |
 //! | `Park`     | sleep until notified (see `wake`) or a deadline, unless work showed up; with I/O in flight, until a completion, a notify or the deadline | `Drain` |
 //! | `Flush(t)` | read every ring once, submit, wait for all I/O, ack ticket  | `Drain` |
@@ -71,7 +71,8 @@ use std::time::{Duration, Instant};
 
 /// Idle turns spent spinning before yielding.
 const IDLE_SPINS: u32 = 64;
-/// Idle turns spent yielding before parking.
+/// Idle turns spent yielding before parking, when the writer does not
+/// linger (see `idle`).
 const IDLE_YIELDS: u32 = 32;
 /// How often an idle writer polls a deferred sink that holds records and
 /// cannot say when it will progress (its socket is not part of the
@@ -326,7 +327,10 @@ impl Writer {
     fn idle(&mut self, n: u32) -> State {
         if n < IDLE_SPINS {
             std::hint::spin_loop();
-        } else if n < IDLE_SPINS + IDLE_YIELDS {
+        } else if n < IDLE_SPINS + IDLE_YIELDS && !self.linger.is_on() {
+            // Yields only where nothing else bridges a short gap: under
+            // load a yield hands the CPU to another task for a whole
+            // slice, while a lingering sleep ends with the timer.
             std::thread::yield_now();
         } else {
             return self.linger();

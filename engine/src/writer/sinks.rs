@@ -400,12 +400,13 @@ impl SinkSet {
             }
             let (j, start) = self.placed[self.slots[i].fmt];
             if j == NOT_PLACED.0 {
-                if !self.format_into(i, rec) {
+                let Some(at) = self.format_into(i, rec) else {
                     // Formatting is deterministic: only the first format
                     // finds out, before anything of the record is kept.
                     debug_assert!(primary);
                     return false;
-                }
+                };
+                self.placed[self.slots[i].fmt] = (i, at);
             } else {
                 self.copy_into(i, j, start, rec.unix_nanos);
             }
@@ -434,7 +435,7 @@ impl SinkSet {
             self.unrouted += 1;
             return true;
         }
-        if !self.format_into(0, rec) {
+        if self.format_into(0, rec).is_none() {
             return false;
         }
         let slot = &mut self.slots[0];
@@ -446,14 +447,16 @@ impl SinkSet {
     }
 
     /// Formats `rec` at the end of slot `i`'s batch, sealing it first if
-    /// the record crosses the sink's limit; `false`, with the batch as it
-    /// was, when its deferred message does not decode.
+    /// the record crosses the sink's limit; returns where the record starts
+    /// in the batch (for other sinks of the same format to copy), or
+    /// `None`, with the batch as it was, when its deferred message does not
+    /// decode.
     #[inline(always)]
-    fn format_into(&mut self, i: usize, rec: &Record<'_>) -> bool {
+    fn format_into(&mut self, i: usize, rec: &Record<'_>) -> Option<usize> {
         let slot = &mut self.slots[i];
         let start = slot.batch.buf.len();
         if !self.formatters[slot.fmt].write(&mut slot.batch.buf, rec) {
-            return false;
+            return None;
         }
         if slot.data_len_of_prefix(start) == 0 {
             slot.batch.first_nanos = rec.unix_nanos;
@@ -470,8 +473,7 @@ impl SinkSet {
             at = 0;
         }
         self.submit_now |= slot.data_len() >= self.batch_bytes;
-        self.placed[slot.fmt] = (i, at);
-        true
+        Some(at)
     }
 
     /// Copies the record formatted in slot `j` from `start` on to slot `i`.

@@ -1,0 +1,425 @@
+//! The call-site table: what a deferred record's call-site address meant
+//! in the process that wrote it, kept in the crash-safe directory so that
+//! recovery renders such records in another process (or offline, with the
+//! binary gone).
+//!
+//! A deferred record carries the address of a `&'static CallSite`. The
+//! first deferred call from a call site in this process, per logger,
+//! appends the call site's description to `sites-<generation>` with one
+//! `write(2)` (in the page cache, so it survives the process however it
+//! dies) *before* that call's record is published; later calls find it
+//! registered with one Acquire load of the call site's `crash_table` word
+//! compared with [`SiteWriter::id`]. A crash after any commit therefore
+//! finds the entry of every call site its records name.
+//!
+//! Specs other than `{}` need the binary's `core::fmt` code, which recovery
+//! lacks: in crash-safe mode the caller formats those values and the record
+//! carries them as text (see `deferred::portable`), so an entry needs only
+//! the literal pieces and, per slot, whether its value is such text and
+//! which width and precision arguments follow it.
+//!
+//! ```text
+//! file:  magic "ULOGSIT\x01" | version u32 | pid u32 | generation u64 | 0 u64
+//! entry: len u32 (whole entry) | crc u32 (crc32c of the rest) | addr u64
+//!        | line u32 | level u8 (0xff: none) | has_target u8 | slots u16
+//!        | slot kind u8 * slots (bit 0: spec other than `{}`, bit 1: a
+//!          width argument follows, bit 2: a precision argument follows)
+//!        | strings, each len u32 + UTF-8 bytes: target (if has_target),
+//!          file, module, then slots + 1 literal pieces
+//! ```
+//!
+//! The file is untrusted input on recovery, like the rings: lengths and
+//! crcs are checked, a bad entry ends the table (what follows cannot be
+//! framed) and records naming a missing address are skipped and counted.
+
+use super::layout::{get_u32, get_u64};
+use crate::callsite::{CallSite, SlotKind};
+use crate::deferred::portable::render_portable;
+use crate::deferred::CALLSITE_LEN;
+use crate::level::Level;
+use crate::record::{location_block, truncate_str, Header, RecordKind, MAX_TARGET_LEN};
+use std::collections::{HashMap, HashSet};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// Prefix of table file names: `sites-<generation>`.
+pub(crate) const SITES_PREFIX: &str = "sites-";
+/// First bytes of a table file.
+pub(crate) const SITES_MAGIC: [u8; 8] = *b"ULOGSIT\x01";
+/// Table layout version.
+pub(crate) const SITES_VERSION: u32 = 1;
+/// Bytes before the first entry.
+pub(crate) const SITES_HEADER_LEN: usize = 32;
+/// Bytes of an entry before its slot kinds.
+pub(crate) const ENTRY_FIXED: usize = 24;
+/// Largest entry written or read (a format string is far shorter).
+pub(crate) const MAX_ENTRY_LEN: usize = 1 << 20;
+/// Largest table file read.
+pub(crate) const MAX_SITES_FILE: u64 = 256 << 20;
+
+/// Slot kind bits.
+pub(crate) const SLOT_CUSTOM: u8 = 1;
+pub(crate) const SLOT_WIDTH: u8 = 2;
+pub(crate) const SLOT_PRECISION: u8 = 4;
+
+/// Table ids, unique in the process, so that a call site registered in
+/// one logger's table is not taken as registered in another's (0: none).
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// This process's table in a crash-safe directory.
+pub(crate) struct SiteWriter {
+    /// What a registered call site's `crash_table` word holds.
+    id: u64,
+    path: PathBuf,
+    generation: u64,
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    /// Opened (and its header written) on the first registration.
+    file: Option<File>,
+    /// Addresses in the file (a call site used by two loggers in turn
+    /// finds its word holding the other's id: it is not written twice).
+    known: HashSet<usize>,
+    /// Reused entry image.
+    entry: Vec<u8>,
+    /// Set at shutdown, once the file is removed: no new file is made.
+    removed: bool,
+}
+
+impl SiteWriter {
+    pub(crate) fn new(dir: &Path, generation: u64) -> SiteWriter {
+        SiteWriter {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            path: dir.join(format!("{SITES_PREFIX}{generation}")),
+            generation,
+            inner: Mutex::new(Inner {
+                file: None,
+                known: HashSet::new(),
+                entry: Vec::new(),
+                removed: false,
+            }),
+        }
+    }
+
+    /// Whether `cs` is in the table (one Acquire load once it is).
+    #[inline(always)]
+    pub(crate) fn has(&self, cs: &'static CallSite) -> bool {
+        // Acquire: pairs with the Release store in `register`, which
+        // follows the entry's `write(2)`; the entry is in the page cache
+        // before any record naming the call site is published.
+        cs.crash_table.load(Ordering::Acquire) == self.id
+    }
+
+    /// Appends `cs` to the table unless it is there; the error names the
+    /// file and the cause (the caller then formats the record itself).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn register(&self, cs: &'static CallSite) -> Result<(), String> {
+        let addr = cs as *const CallSite as usize;
+        let mut g = crate::shared::lock(&self.inner);
+        let inner = &mut *g;
+        if !inner.known.contains(&addr) {
+            self.append(inner, cs, addr).map_err(|e| {
+                format!(
+                    "call site {}:{} not written to {}: {e}",
+                    cs.file,
+                    cs.line,
+                    self.path.display()
+                )
+            })?;
+            inner.known.insert(addr);
+        }
+        // Release: pairs with the Acquire load in `has`.
+        cs.crash_table.store(self.id, Ordering::Release);
+        Ok(())
+    }
+
+    /// Writes `cs`'s entry (opening the file first if needed).
+    fn append(&self, inner: &mut Inner, cs: &CallSite, addr: usize) -> io::Result<()> {
+        if inner.removed {
+            // A call racing shutdown (counted dropped anyway): the
+            // directory is left without pending data.
+            return Err(io::Error::other("the logger has shut down"));
+        }
+        if inner.file.is_none() {
+            inner.file = Some(self.create()?);
+        }
+        encode_entry(&mut inner.entry, cs, addr as u64);
+        if inner.entry.len() > MAX_ENTRY_LEN {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "call site too large for the table",
+            ));
+        }
+        let file = inner.file.as_mut().expect("opened above");
+        // One write: an entry is whole or (after a failed or cut write) its
+        // crc fails; a partial write is cut back so the next one frames.
+        let at = file.metadata()?.len();
+        if let Err(e) = file.write_all(&inner.entry) {
+            let _ = file.set_len(at);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    fn create(&self) -> io::Result<File> {
+        let mut f = OpenOptions::new()
+            .append(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&self.path)?;
+        let mut h = [0u8; SITES_HEADER_LEN];
+        h[..8].copy_from_slice(&SITES_MAGIC);
+        h[8..12].copy_from_slice(&SITES_VERSION.to_le_bytes());
+        h[12..16].copy_from_slice(&std::process::id().to_le_bytes());
+        h[16..24].copy_from_slice(&self.generation.to_le_bytes());
+        if let Err(e) = f.write_all(&h) {
+            let _ = std::fs::remove_file(&self.path);
+            return Err(e);
+        }
+        Ok(f)
+    }
+
+    /// Removes the file at shutdown; later registrations fail.
+    pub(crate) fn remove(&self) {
+        let mut g = crate::shared::lock(&self.inner);
+        g.removed = true;
+        if g.file.take().is_some() {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// `cs`'s table entry, at `addr`, into `out` (cleared first).
+pub(crate) fn encode_entry(out: &mut Vec<u8>, cs: &CallSite, addr: u64) {
+    out.clear();
+    out.extend_from_slice(&[0u8; 8]);
+    out.extend_from_slice(&addr.to_le_bytes());
+    out.extend_from_slice(&cs.line.to_le_bytes());
+    out.push(cs.level.map_or(0xff, |l| l as u8));
+    out.push(cs.target.is_some() as u8);
+    out.extend_from_slice(&(cs.slots.len() as u16).to_le_bytes());
+    for s in cs.slots {
+        out.push(match s.kind {
+            SlotKind::Display => 0,
+            SlotKind::Custom {
+                width_arg,
+                precision_arg,
+                ..
+            } => {
+                SLOT_CUSTOM
+                    | if width_arg { SLOT_WIDTH } else { 0 }
+                    | if precision_arg { SLOT_PRECISION } else { 0 }
+            }
+        });
+    }
+    let strings = cs.target.into_iter().chain([cs.file, cs.module_path]);
+    for s in strings.chain(cs.pieces.iter().copied()) {
+        out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        out.extend_from_slice(s.as_bytes());
+    }
+    let len = out.len() as u32;
+    out[..4].copy_from_slice(&len.to_le_bytes());
+    let crc = crc32c::crc32c(&out[8..]);
+    out[4..8].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// A call site as a dead process's table describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SiteEntry {
+    pub level: Option<Level>,
+    pub target: Option<String>,
+    pub file: String,
+    pub line: u32,
+    pub module: String,
+    /// `slots.len() + 1` literal pieces.
+    pub pieces: Vec<String>,
+    /// Slot kind bits per placeholder.
+    pub slots: Vec<u8>,
+}
+
+/// One table file's entries by address.
+pub(crate) type SiteMap = HashMap<u64, SiteEntry>;
+
+/// Parses a table file: its generation and entries; what was wrong with
+/// it, if anything (the entries before the first bad one are kept).
+pub(crate) fn parse_sites(b: &[u8]) -> Result<(u64, SiteMap, Option<String>), String> {
+    if b.len() < SITES_HEADER_LEN {
+        return Err(format!("{} bytes, shorter than its header", b.len()));
+    }
+    if b[..8] != SITES_MAGIC {
+        return Err("wrong magic".to_owned());
+    }
+    let version = get_u32(b, 8).unwrap_or(0);
+    if version != SITES_VERSION {
+        return Err(format!("unknown version {version}"));
+    }
+    let generation = get_u64(b, 16).unwrap_or(0);
+    let mut map = SiteMap::new();
+    let mut at = SITES_HEADER_LEN;
+    while at < b.len() {
+        let len = get_u32(b, at).unwrap_or(0) as usize;
+        let rest = b.len() - at;
+        if len < ENTRY_FIXED || len > rest || len > MAX_ENTRY_LEN {
+            let why = format!("bad entry length {len} at offset {at}; its last {rest} bytes ignored");
+            return Ok((generation, map, Some(why)));
+        }
+        let e = &b[at..at + len];
+        if get_u32(e, 4) != Some(crc32c::crc32c(&e[8..])) {
+            let why = format!("entry at offset {at}: checksum mismatch; ignored");
+            return Ok((generation, map, Some(why)));
+        }
+        match parse_entry(e) {
+            Some((addr, entry)) => {
+                map.insert(addr, entry);
+            }
+            None => {
+                let why = format!("entry at offset {at}: malformed; ignored");
+                return Ok((generation, map, Some(why)));
+            }
+        }
+        at += len;
+    }
+    Ok((generation, map, None))
+}
+
+/// One entry whose length and crc were checked.
+fn parse_entry(e: &[u8]) -> Option<(u64, SiteEntry)> {
+    let addr = get_u64(e, 8)?;
+    let line = get_u32(e, 16)?;
+    let level = match *e.get(20)? {
+        0xff => None,
+        l => Some(Level::from_u8(l)?),
+    };
+    let has_target = match *e.get(21)? {
+        0 => false,
+        1 => true,
+        _ => return None,
+    };
+    let n = u16::from_le_bytes([*e.get(22)?, *e.get(23)?]) as usize;
+    let slots = e.get(ENTRY_FIXED..ENTRY_FIXED + n)?.to_vec();
+    if slots.iter().any(|&k| k & !(SLOT_CUSTOM | SLOT_WIDTH | SLOT_PRECISION) != 0) {
+        return None;
+    }
+    let mut at = ENTRY_FIXED + n;
+    let mut string = || -> Option<String> {
+        let len = get_u32(e, at)? as usize;
+        let s = e.get(at + 4..(at + 4).checked_add(len)?)?;
+        at += 4 + len;
+        String::from_utf8(s.to_vec()).ok()
+    };
+    let target = if has_target { Some(string()?) } else { None };
+    let file = string()?;
+    let module = string()?;
+    let pieces = (0..=n).map(|_| string()).collect::<Option<Vec<_>>>()?;
+    if at != e.len() {
+        return None;
+    }
+    let entry = SiteEntry {
+        level,
+        target,
+        file,
+        line,
+        module,
+        pieces,
+        slots,
+    };
+    Some((addr, entry))
+}
+
+/// Parses `sites-<generation>`.
+pub(crate) fn sites_name(name: &str) -> Option<u64> {
+    name.strip_prefix(SITES_PREFIX)?.parse().ok()
+}
+
+/// A dead process's deferred record (`header` and `body`: target, then
+/// payload) rendered through its generation's table `sites` into a text
+/// record with the call site's location: the header and body the
+/// formats then write exactly as the dead process's writer would have.
+pub(crate) fn render_deferred(
+    header: &Header,
+    body: &[u8],
+    sites: Option<&SiteMap>,
+) -> Result<(Header, Vec<u8>), String> {
+    if header.located {
+        return Err("deferred record with a location block".to_owned());
+    }
+    let (target, payload) = body.split_at(header.target_len as usize);
+    let (addr, values) = payload
+        .split_first_chunk::<CALLSITE_LEN>()
+        .ok_or("deferred record without a call site")?;
+    let addr = u64::from_le_bytes(*addr);
+    let Some(site) = sites.and_then(|t| t.get(&addr)) else {
+        return Err(format!("call site {addr:#x} is not in the call-site table"));
+    };
+    let mut msg = Vec::new();
+    let rendered = render_portable(&mut msg, &site.pieces, &site.slots, values);
+    if !rendered || std::str::from_utf8(&msg).is_err() {
+        return Err(format!(
+            "its values do not match call site {}:{}",
+            site.file, site.line
+        ));
+    }
+    let target = match &site.target {
+        Some(t) => truncate_str(t, MAX_TARGET_LEN).as_bytes(),
+        None => std::str::from_utf8(target)
+            .map_err(|_| "target is not UTF-8".to_owned())?
+            .as_bytes(),
+    };
+    let (prefix, file) = location_block((&site.file, site.line));
+    let payload_len = prefix.len() + file.len() + msg.len();
+    let h = Header::new(RecordKind::Text, header.level, header.clock, target.len(), payload_len)
+        .ok_or("rendered record longer than 4 GiB")?
+        .located();
+    let mut out = Vec::with_capacity(target.len() + payload_len);
+    for part in [target, &prefix, file.as_bytes(), &msg] {
+        out.extend_from_slice(part);
+    }
+    Ok((h, out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::callsite::Slot;
+
+    static A: CallSite = CallSite::new(None, None, "a.rs", 1, "m", &["x=", ""], &[Slot::DISPLAY]);
+    static B: CallSite = CallSite::new(None, Some("t"), "b.rs", 2, "m", &["y"], &[]);
+
+    #[test]
+    fn each_call_site_is_written_once_and_nothing_after_shutdown() {
+        let tmp = tempfile::tempdir().unwrap();
+        let w = SiteWriter::new(tmp.path(), 4);
+        assert!(!w.has(&A));
+        w.register(&A).unwrap();
+        w.register(&A).unwrap();
+        assert!(w.has(&A));
+        // Another logger's table: A is registered there separately.
+        let other = SiteWriter::new(&tmp.path().join("x"), 4);
+        assert!(!other.has(&A));
+        w.register(&B).unwrap();
+        let b = std::fs::read(tmp.path().join("sites-4")).unwrap();
+        let (generation, map, problem) = parse_sites(&b).unwrap();
+        assert_eq!((generation, map.len(), problem), (4, 2, None));
+        let a = &map[&(&A as *const CallSite as u64)];
+        assert_eq!((a.file.as_str(), a.line, a.target.as_deref()), ("a.rs", 1, None));
+        assert_eq!((&a.pieces[..], &a.slots[..]), (&["x=".to_owned(), String::new()][..], &[0u8][..]));
+        w.remove();
+        assert!(!tmp.path().join("sites-4").exists());
+        // A call racing shutdown makes no new file.
+        static C: CallSite = CallSite::new(None, None, "c.rs", 3, "m", &["z"], &[]);
+        assert_eq!(
+            w.register(&C).unwrap_err(),
+            format!(
+                "call site c.rs:3 not written to {}: the logger has shut down",
+                tmp.path().join("sites-4").display()
+            )
+        );
+        assert!(!tmp.path().join("sites-4").exists());
+    }
+}

@@ -685,26 +685,35 @@ impl Logger {
     /// Debug accessor: how often the writer registered to sleep, and how
     /// many wake-up syscalls woke it (each woke one sleep; a burst of
     /// records pays one). The second never exceeds the first.
+    ///
+    /// In a forked child, those of the writer the child started (zero
+    /// until it logs), as [`Logger::stats`].
     #[doc(hidden)]
     pub fn writer_wake_counts(&self) -> (u64, u64) {
-        self.shared.wake.counts()
+        self.here_if_started()
+            .map_or((0, 0), |l| l.shared.wake.counts())
     }
 
     /// Debug accessor: how many lingering sleeps the writer took (short
     /// timed sleeps, unregistered, after its last work; see
     /// [`Builder::linger_us`](crate::Builder::linger_us)).
+    /// In a forked child, those of the writer the child started.
     #[doc(hidden)]
     pub fn writer_linger_sleeps(&self) -> u64 {
-        // Relaxed: a statistic.
-        let c = &self.shared.counters;
-        c.linger_sleeps.load(std::sync::atomic::Ordering::Relaxed)
+        self.here_if_started().map_or(0, |l| {
+            // Relaxed: a statistic.
+            let c = &l.shared.counters;
+            c.linger_sleeps.load(std::sync::atomic::Ordering::Relaxed)
+        })
     }
 
     /// Debug accessor: whether the writer has registered to sleep and no
     /// notify has claimed it yet (it sleeps, or is about to).
+    /// In a forked child, of the writer the child started (none: false).
     #[doc(hidden)]
     pub fn writer_sleeping(&self) -> bool {
-        self.shared.wake.waiters() > 0
+        self.here_if_started()
+            .is_some_and(|l| l.shared.wake.waiters() > 0)
     }
 
     /// Debug accessor: how many `Block` producers have registered to sleep

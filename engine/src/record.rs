@@ -403,6 +403,34 @@ mod tests {
         v
     }
 
+    /// `b` as a ring would hand it out, wrapped at `cut` (or not at all).
+    fn split_at(b: &[u8], cut: usize) -> Split<'_> {
+        let (first, second) = b.split_at(cut.min(b.len()));
+        Split { first, second }
+    }
+
+    /// Checks that `frames` yields `recs` (target, message, level, clock),
+    /// then nothing, having consumed `len` bytes.
+    fn check_frames(
+        frames: &mut Frames<'_>,
+        recs: &[(String, String, u8, u64)],
+        len: usize,
+    ) -> Result<(), TestCaseError> {
+        for (t, m, l, c) in recs {
+            let f = frames.next_frame().unwrap().unwrap();
+            let mut scratch = Vec::new();
+            let body = f.body.contiguous(&mut scratch);
+            let (tv, mv) = body.split_at(f.header.target_len as usize);
+            prop_assert_eq!(tv, t.as_bytes());
+            prop_assert_eq!(mv, m.as_bytes());
+            prop_assert_eq!(f.header.level as u8, *l);
+            prop_assert_eq!(f.header.clock, *c);
+        }
+        prop_assert!(frames.next_frame().is_none());
+        prop_assert_eq!(frames.consumed(), len);
+        Ok(())
+    }
+
     #[test]
     fn header_round_trips() {
         let h = Header::text(Level::Warn, 0x0102_0304_0506_0708, 7, 100);
@@ -504,18 +532,52 @@ mod tests {
             }
             let cut = ((bytes.len() as f64) * cut_frac) as usize;
             let mut frames = Frames::new(Split { first: &bytes[..cut], second: &bytes[cut..] });
-            for (t, m, l, c) in &recs {
-                let f = frames.next_frame().unwrap().unwrap();
-                let mut scratch = Vec::new();
-                let body = f.body.contiguous(&mut scratch);
-                let (tv, mv) = body.split_at(f.header.target_len as usize);
-                prop_assert_eq!(tv, t.as_bytes());
-                prop_assert_eq!(mv, m.as_bytes());
-                prop_assert_eq!(f.header.level as u8, *l);
-                prop_assert_eq!(f.header.clock, *c);
+            check_frames(&mut frames, &recs, bytes.len())?;
+        }
+
+        /// Records behind a frame prefix and padded to `align` (a
+        /// crash-safe ring) decode identically wherever the wrap point
+        /// splits them — in a prefix, a header, a body or the padding —
+        /// and bytes cut short anywhere give `Truncated`, never a record
+        /// that reads past them.
+        #[test]
+        fn framed_records_decode_across_any_split(
+            recs in proptest::collection::vec(("[a-z]{0,5}", ".{0,20}", any::<u64>()), 1..6),
+            prefix in prop_oneof![Just(0usize), Just(4), Just(8), Just(12)],
+            align in prop_oneof![Just(1usize), Just(8), Just(16)],
+            cut_frac in 0.0f64..1.0,
+            short in 0usize..24,
+        ) {
+            let mut bytes = Vec::new();
+            for (t, m, c) in &recs {
+                bytes.extend(std::iter::repeat_n(0xAA, prefix));
+                bytes.extend(encode(Level::Info, *c, t, m));
+                bytes.resize(bytes.len().next_multiple_of(align), 0xBB);
             }
-            prop_assert!(frames.next_frame().is_none());
-            prop_assert_eq!(frames.consumed(), bytes.len());
+            let cut = ((bytes.len() as f64) * cut_frac) as usize;
+            let mut frames = Frames::framed(split_at(&bytes, cut), prefix, align);
+            let recs: Vec<_> = recs.into_iter().map(|(t, m, c)| (t, m, Level::Info as u8, c)).collect();
+            check_frames(&mut frames, &recs, bytes.len())?;
+            // The same bytes cut short: whole records, then `Truncated`.
+            let kept = bytes.len() - short.min(bytes.len()).max(1);
+            let cut_bytes = &bytes[..kept];
+            let mut frames = Frames::framed(split_at(cut_bytes, cut), prefix, align);
+            let mut n = 0;
+            loop {
+                match frames.next_frame() {
+                    Some(Ok(f)) => {
+                        prop_assert!(frames.consumed() <= kept);
+                        prop_assert!(f.body.len() < f.header.len as usize);
+                        n += 1;
+                    }
+                    Some(Err(e)) => {
+                        prop_assert_eq!(e, FrameError::Truncated);
+                        break;
+                    }
+                    None => break,
+                }
+            }
+            prop_assert!(n < recs.len() || kept == bytes.len());
         }
     }
 }

@@ -22,8 +22,11 @@
 //! deferred sink) are counted dropped, so is every later record, the
 //! panic is reported in `recent_errors`, and shutdown returns
 //! `WriterPanicked`. The sinks are not called again, not even to close;
-//! they are dropped with the logger. `written + dropped == enqueued` holds
-//! whatever the sink does.
+//! that call drops them (a shutdown's close drops them too). A panic in a
+//! sink's (or a custom format's) `Drop` is caught and reported the same
+//! way: it never reaches the caller, nor a thread-local destructor that
+//! drops the last handle, where it would abort the process.
+//! `written + dropped == enqueued` holds whatever the sink does.
 
 use crate::error::ReopenError;
 use crate::format::{Parts, Record};
@@ -358,6 +361,7 @@ impl Inner {
         self.closed = true;
         self.signal = None;
         self.sinks.abandon(&mut self.io, shared);
+        self.drop_sinks(shared);
         // SeqCst, as `begin_shutdown`: later calls count their record dropped.
         shared.hot.closed.store(true, Ordering::SeqCst);
         shared.report_error(format!(
@@ -373,9 +377,44 @@ impl Inner {
             self.sinks.close(shared);
             self.sinks.drop_unsettled(shared);
             self.signal = None;
+            self.drop_sinks(shared);
         }
         true
     }
+
+    /// Drops the sinks and formats one by one, each panic in a `Drop`
+    /// caught, counted as an error and reported.
+    fn drop_sinks(&mut self, shared: &Shared) {
+        for why in drop_each(self.sinks.take_user_code()) {
+            crate::stats::WriterCounters::add(&shared.counters.errors, 1);
+            shared.report_error(format!("a sink panicked when dropped in sync mode ({why})"));
+        }
+    }
+}
+
+impl Drop for Inner {
+    /// The logger's last handle is going (perhaps in a thread-local
+    /// destructor, where a panic aborts): sinks not dropped at close are
+    /// dropped here, their panics caught; nobody is left to report to.
+    fn drop(&mut self) {
+        let _ = drop_each(self.sinks.take_user_code());
+    }
+}
+
+/// Drops each sink and format in turn (a panic in one `Drop` neither
+/// skips the others nor, as a second panic in one unwind, aborts); the
+/// panics' messages.
+fn drop_each(
+    (slots, formatters): (Vec<crate::writer::sinks::SinkSlot>, Vec<crate::format::Formatter>),
+) -> Vec<String> {
+    let quietly = |f: Box<dyn FnOnce()>| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+            .err()
+            .map(|p| panic_text(p.as_ref()))
+    };
+    let slots = slots.into_iter().map(|s| Box::new(move || drop(s)) as Box<dyn FnOnce()>);
+    let formatters = formatters.into_iter().map(|f| Box::new(move || drop(f)) as Box<dyn FnOnce()>);
+    slots.chain(formatters).filter_map(quietly).collect()
 }
 
 #[cfg(test)]

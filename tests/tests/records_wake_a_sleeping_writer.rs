@@ -68,10 +68,21 @@ fn trickle(backend: Backend, fences: Fences) {
         );
     }
     let (waits, wakes) = logger.writer_wake_counts();
-    assert_eq!(
-        wakes, TRICKLE,
-        "one wake-up per record into a sleeping writer"
-    );
+    match backend {
+        // A futex sleep ends only when a producer wakes it.
+        Backend::Pwrite => assert_eq!(
+            wakes, TRICKLE,
+            "one wake-up per record into a sleeping writer"
+        ),
+        // A sleep in `io_uring_enter` also ends on any completion of the
+        // ring's, not only a producer's wake-up; a writer woken so just
+        // as the record is committed withdraws before the producer claims
+        // it, and that record needs no wake-up (seen: 149 of 150).
+        _ => assert!(
+            wakes <= TRICKLE,
+            "at most one wake-up per record, not {wakes}"
+        ),
+    }
     assert!(wakes <= waits, "{wakes} wake-ups for {waits} sleeps");
     let s = guard.shutdown(SHUTDOWN).unwrap();
     assert_eq!((s.enqueued, s.written, s.dropped), (TRICKLE, TRICKLE, 0));

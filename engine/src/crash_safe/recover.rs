@@ -378,7 +378,7 @@ pub(crate) fn ring_name(name: &str) -> Option<(u64, u64)> {
 pub(crate) fn read_dir(dir: &Path) -> Recovered {
     let mut out = Recovered::default();
     let state_path = dir.join(STATE_FILE);
-    let state = match std::fs::read(&state_path) {
+    let state = match read_regular(&state_path, STATE_LEN as u64) {
         Ok(b) => {
             out.old_files.push(state_path.clone());
             match parse_state(&b) {
@@ -392,8 +392,16 @@ pub(crate) fn read_dir(dir: &Path) -> Recovered {
                 }
             }
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
+        Err(Unread::Missing) => None,
+        Err(Unread::TooLarge(e)) => {
+            out.old_files.push(state_path.clone());
+            out.problem(format!(
+                "state file {} unusable ({e}, expected {STATE_LEN}): positions taken from the ring files, no sink file cut",
+                state_path.display()
+            ));
+            None
+        }
+        Err(Unread::Failed(e)) => {
             out.problem(format!("cannot read {}: {e}", state_path.display()));
             None
         }
@@ -417,13 +425,11 @@ pub(crate) fn read_dir(dir: &Path) -> Recovered {
 
 /// Reads one call-site table into `tables` (by generation).
 fn read_sites_file(path: &Path, name: &str, tables: &mut HashMap<u64, SiteMap>, out: &mut Recovered) {
-    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    if len > MAX_SITES_FILE {
-        out.problem(format!("{name}: {len} bytes, larger than any call-site table; ignored"));
-        return;
-    }
-    let b = match std::fs::read(path) {
+    let b = match read_regular(path, MAX_SITES_FILE) {
         Ok(b) => b,
+        Err(Unread::TooLarge(e)) => {
+            return out.problem(format!("{name}: {e}, larger than any call-site table; ignored"));
+        }
         Err(e) => return out.problem(format!("{name}: cannot read: {e}")),
     };
     match parse_sites(&b) {
@@ -439,6 +445,59 @@ fn read_sites_file(path: &Path, name: &str, tables: &mut HashMap<u64, SiteMap>, 
         }
         Err(e) => out.problem(format!("{name}: {e}; ignored")),
     }
+}
+
+/// Why a file of the directory was not read.
+enum Unread {
+    /// There is no such file.
+    Missing,
+    /// Longer than the limit: how long, in words.
+    TooLarge(String),
+    /// Anything else, in words.
+    Failed(String),
+}
+
+impl std::fmt::Display for Unread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unread::Missing => f.write_str("no such file"),
+            Unread::TooLarge(why) | Unread::Failed(why) => f.write_str(why),
+        }
+    }
+}
+
+/// The bytes of `path`, a file of the directory: untrusted, the name may
+/// be anything — a FIFO, whose open and read wait for a writer, a device
+/// whose read never ends (`/dev/zero` through a symlink) — so it is opened
+/// without waiting and read only when the opened file is a regular one of
+/// at most `max` bytes. Read from the descriptor checked, so a file swapped
+/// meanwhile is not read.
+fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, Unread> {
+    use std::io::{ErrorKind, Read};
+    use std::os::unix::fs::OpenOptionsExt;
+    let failed = |e: std::io::Error| Unread::Failed(e.to_string());
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            ErrorKind::NotFound => Unread::Missing,
+            _ => failed(e),
+        })?;
+    let meta = f.metadata().map_err(failed)?;
+    if !meta.is_file() {
+        return Err(Unread::Failed("not a regular file".to_owned()));
+    }
+    if meta.len() > max {
+        return Err(Unread::TooLarge(format!("{} bytes", meta.len())));
+    }
+    let mut b = Vec::with_capacity(meta.len() as usize);
+    // At most one byte past `max`: a file growing meanwhile stays bounded.
+    f.take(max + 1).read_to_end(&mut b).map_err(failed)?;
+    if b.len() as u64 > max {
+        return Err(Unread::TooLarge(format!("more than {max} bytes")));
+    }
+    Ok(b)
 }
 
 /// Paths and names of files in a directory.
@@ -487,16 +546,13 @@ fn read_ring_file(
     tables: &HashMap<u64, SiteMap>,
     out: &mut Recovered,
 ) {
-    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    if len > MAX_RING_FILE {
-        out.skipped += 1;
-        out.problem(format!(
-            "{name}: {len} bytes, larger than any ring; skipped"
-        ));
-        return;
-    }
-    let b = match std::fs::read(path) {
+    let b = match read_regular(path, MAX_RING_FILE) {
         Ok(b) => b,
+        Err(Unread::TooLarge(e)) => {
+            out.skipped += 1;
+            out.problem(format!("{name}: {e}, larger than any ring; skipped"));
+            return;
+        }
         Err(e) => {
             out.skipped += 1;
             out.problem(format!("{name}: cannot read: {e}"));

@@ -388,3 +388,41 @@ fn a_state_file_round_trips_its_committed_slot() {
         "slot of epoch 5 holds another epoch"
     );
 }
+
+/// Files of the directory that are not regular files — FIFOs, whose open
+/// or read would wait for a writer, and a device (`/dev/zero` through a
+/// symlink) whose read never ends — are reported and left unread.
+#[test]
+fn files_that_are_not_regular_files_are_not_read() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = |name: &str| {
+        let path = std::ffi::CString::new(tmp.path().join(name).as_os_str().as_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+        // Before the fix, a reader blocked here until a writer came and
+        // went: one comes, writes a few bytes and goes.
+        let path = tmp.path().join(name);
+        std::thread::spawn(move || {
+            if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(path) {
+                let _ = std::io::Write::write_all(&mut f, b"garbage");
+            }
+        });
+    };
+    fifo(STATE_FILE);
+    fifo("sites-1");
+    fifo("ring-1-0");
+    std::os::unix::fs::symlink("/dev/null", tmp.path().join("ring-1-1")).unwrap();
+    let out = read_dir(tmp.path());
+    let state = tmp.path().join(STATE_FILE);
+    assert_eq!(
+        out.problems,
+        [
+            format!("cannot read {}: not a regular file", state.display()),
+            "sites-1: cannot read: not a regular file".to_owned(),
+            "ring-1-0: cannot read: not a regular file".to_owned(),
+            "ring-1-1: cannot read: not a regular file".to_owned(),
+        ]
+    );
+    assert_eq!((out.records.len(), out.skipped), (0, 2));
+}

@@ -29,6 +29,11 @@ pub(crate) enum Value<'a> {
     Pre(&'a [u8]),
 }
 
+/// The largest width or precision `core::fmt` takes (it panics above,
+/// since Rust 1.87; see `encode::PlainArg::count`, which fails the call in
+/// the caller then).
+pub(crate) const MAX_COUNT: usize = u16::MAX as usize;
+
 /// Reads values front to back; `None` at the end or on malformed bytes.
 pub(crate) struct Decoder<'a> {
     rest: &'a [u8],
@@ -83,14 +88,17 @@ impl<'a> Decoder<'a> {
         })
     }
 
-    /// The next value as a width or precision argument.
+    /// The next value as a width or precision argument; `None` past
+    /// [`MAX_COUNT`], which `core::fmt` would panic on (the caller never
+    /// encodes one: only a malformed record holds it).
     #[inline]
     pub(crate) fn count(&mut self) -> Option<usize> {
-        match self.value()? {
-            Value::U64(v) => usize::try_from(v).ok(),
-            Value::U32(v) => usize::try_from(v).ok(),
-            _ => None,
-        }
+        let c = match self.value()? {
+            Value::U64(v) => usize::try_from(v).ok()?,
+            Value::U32(v) => usize::try_from(v).ok()?,
+            _ => return None,
+        };
+        (c <= MAX_COUNT).then_some(c)
     }
 
     /// The bytes not read yet.

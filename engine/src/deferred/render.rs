@@ -413,3 +413,6 @@ pub(crate) fn custom_raw<'a>(
 ) -> Option<&'a [u8]> {
     custom::<Raw>(out, &mut Vec::new(), r, fmt, width_arg, precision_arg)
 }
+
+#[cfg(test)]
+mod tests;

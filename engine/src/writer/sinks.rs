@@ -786,6 +786,13 @@ impl SinkSet {
         self.records = 0;
     }
 
+    /// Takes the sinks and their formats out (user code whose `Drop` may
+    /// panic, for the caller to drop one by one); the set holds none after.
+    pub(crate) fn take_user_code(&mut self) -> (Vec<SinkSlot>, Vec<Formatter>) {
+        self.placed.clear();
+        (std::mem::take(&mut self.slots), std::mem::take(&mut self.formatters))
+    }
+
     /// Closes every sink, reporting failures.
     pub(crate) fn close(&mut self, shared: &Shared) {
         for s in &mut self.slots {

@@ -157,9 +157,17 @@ impl WriterGuard {
         let done = done.into_inner().unwrap_or_else(|p| p.into_inner());
         match done.recv_timeout(timeout) {
             Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => {
-                let panicked = handle.join().is_err();
+                let joined = handle.join();
+                if let Err(p) = &joined {
+                    // Whatever panicked (a sink's write or its `Drop`), the
+                    // reason is kept where the other errors are.
+                    self.shared.report_error(format!(
+                        "the writer thread panicked: {}",
+                        crate::error::panic_text(&**p)
+                    ));
+                }
                 let stats = self.shared.stats();
-                if panicked {
+                if joined.is_err() {
                     Err(ShutdownError::WriterPanicked { stats })
                 } else {
                     Ok(stats)

@@ -28,7 +28,7 @@
 //! drops the last handle, where it would abort the process.
 //! `written + dropped == enqueued` holds whatever the sink does.
 
-use crate::error::ReopenError;
+use crate::error::{panic_text, ReopenError};
 use crate::format::{Parts, Record};
 use crate::io::pwrite::Pwrite;
 use crate::io::Cancel;
@@ -296,15 +296,6 @@ impl SyncWriter {
                 }
             }
         }
-    }
-}
-
-/// The message a panic carried, if it is text.
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    match (payload.downcast_ref::<&str>(), payload.downcast_ref::<String>()) {
-        (Some(s), _) => (*s).to_owned(),
-        (_, Some(s)) => s.clone(),
-        _ => "a panic without a message".to_owned(),
     }
 }
 

@@ -73,6 +73,10 @@ fn a_panicking_sink_keeps_the_books() {
         "only the first batch made it"
     );
     assert!(stats.written >= 1 && stats.written <= 4);
+    assert_eq!(
+        logger.recent_errors().last().map(String::as_str),
+        Some("the writer thread panicked: sink exploded on purpose")
+    );
     uringlog::info!(logger, "after the crash");
     let s = logger.stats();
     assert_eq!((s.enqueued, s.written + s.dropped), (5_001, 5_001));
@@ -131,4 +135,46 @@ fn a_panic_with_io_uring_batches_in_flight_keeps_the_books() {
             "written counts exactly the lines in the file"
         );
     }
+}
+
+/// A sink that writes everything and panics when dropped.
+struct PanicsOnDrop;
+
+impl Sink for PanicsOnDrop {
+    fn describe(&self) -> String {
+        "panics on drop".to_owned()
+    }
+    fn target(&mut self, _len: usize) -> io::Result<Target> {
+        Ok(Target::Inline)
+    }
+    fn write_inline(&mut self, _batch: &[u8]) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("sink dropped with a panic");
+    }
+}
+
+/// Every record was written before the sink's `Drop` panicked at close:
+/// shutdown says the writer panicked, and why.
+#[test]
+fn a_sink_that_panics_when_dropped_is_reported_at_shutdown() {
+    let (logger, guard) = Logger::builder().sink(PanicsOnDrop).build().unwrap();
+    for i in 0..100 {
+        uringlog::info!(logger, "record {i}");
+    }
+    let ShutdownError::WriterPanicked { stats } = guard.shutdown(SHUTDOWN).unwrap_err() else {
+        panic!("expected WriterPanicked");
+    };
+    assert_eq!(
+        (stats.enqueued, stats.written, stats.dropped),
+        (100, 100, 0)
+    );
+    assert_eq!(
+        logger.recent_errors(),
+        vec!["the writer thread panicked: sink dropped with a panic".to_owned()]
+    );
 }

@@ -506,12 +506,12 @@ impl Producer {
     /// as an error; the record is then formatted here, as text.
     #[inline]
     fn site_kept(&self, cs: &'static CallSite) -> bool {
+        if site_known(&self.shared, cs) {
+            return true;
+        }
         let Some(d) = &self.shared.crash_safe else {
             return false;
         };
-        if d.sites.has(cs) {
-            return true;
-        }
         match d.sites.register(cs) {
             Ok(()) => true,
             Err(e) => {

@@ -155,18 +155,8 @@ impl MappedProducer {
     pub(crate) fn try_push<const N: usize>(&mut self, parts: &[&[u8]; N]) -> bool {
         let len: usize = parts.iter().map(|p| p.len()).sum();
         let framed = layout::framed_len(len);
-        let cap = self.ring.capacity as u64;
-        if self.inherited() {
+        if self.inherited() || !self.room_for_frame(framed) {
             return false;
-        }
-        if self.write + framed as u64 - self.free > cap {
-            // Acquire: pairs with the keeper's Release store of `free_pos`,
-            // so the writer's reads of the released bytes happened before
-            // we overwrite them.
-            self.free = self.ring.free_pos.load(Ordering::Acquire);
-            if self.write + framed as u64 - self.free > cap {
-                return false;
-            }
         }
         // 1. The frame, its crc left zero, then the crc over the bytes in
         //    place (seq and record: one or two contiguous runs).
@@ -180,15 +170,38 @@ impl MappedProducer {
         let end = self.copy_to(at, &[0u8; layout::FRAME_ALIGN][..pad]);
         let crc = self.crc_of(self.wrap(start + 8), 8 + len);
         self.copy_to(self.wrap(start + 4), &crc.to_le_bytes());
+        // 2. Published.
+        self.publish(end, framed);
+        true
+    }
+
+    /// Whether `framed` more bytes fit, re-reading the released position
+    /// only when the cached one says they do not.
+    #[inline(always)]
+    fn room_for_frame(&mut self, framed: usize) -> bool {
+        let cap = self.ring.capacity as u64;
+        if self.write + framed as u64 - self.free <= cap {
+            return true;
+        }
+        // Acquire: pairs with the keeper's Release store of `free_pos`,
+        // so the writer's reads of the released bytes happened before we
+        // overwrite them.
+        self.free = self.ring.free_pos.load(Ordering::Acquire);
+        self.write + framed as u64 - self.free <= cap
+    }
+
+    /// Publishes the frame of `framed` bytes just written, which ends at
+    /// data offset `end`.
+    #[inline(always)]
+    fn publish(&mut self, end: usize, framed: usize) {
         self.off = end;
         self.write += framed as u64;
         self.seq += 1;
-        // 2. Release: pairs with the reader's (and a recovering process's)
-        //    Acquire load; the frame's bytes are published before the position.
+        // Release: pairs with the reader's (and a recovering process's)
+        // Acquire load; the frame's bytes are published before the position.
         self.ring
             .header_u64(H_WRITE)
             .store(self.write, Ordering::Release);
-        true
     }
 
     /// Reserves a frame for a record of `len` bytes where it does not wrap
@@ -197,16 +210,8 @@ impl MappedProducer {
     #[inline]
     pub(crate) fn reserve_contiguous(&mut self, len: usize) -> Option<FrameSlot<'_>> {
         let framed = layout::framed_len(len);
-        let cap = self.ring.capacity as u64;
-        if self.inherited() || self.off + framed > self.ring.capacity {
+        if self.inherited() || self.off + framed > self.ring.capacity || !self.room_for_frame(framed) {
             return None;
-        }
-        if self.write + framed as u64 - self.free > cap {
-            // Acquire: as in `try_push`.
-            self.free = self.ring.free_pos.load(Ordering::Acquire);
-            if self.write + framed as u64 - self.free > cap {
-                return None;
-            }
         }
         // The frame's last 8 bytes zeroed now: the record overwrites their
         // start, the rest is the padding (one store instead of a `memset`
@@ -316,11 +321,7 @@ impl FrameSlot<'_> {
             let prefix = layout::frame_prefix(len, crc, p.seq);
             std::ptr::copy_nonoverlapping(prefix.as_ptr(), at, FRAME_PREFIX);
         }
-        p.off = p.wrap(off + framed);
-        p.write += framed as u64;
-        p.seq += 1;
-        // Release: as in `try_push`, the frame before the position.
-        p.ring.header_u64(H_WRITE).store(p.write, Ordering::Release);
+        p.publish(p.wrap(off + framed), framed);
     }
 }
 

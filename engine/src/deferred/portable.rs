@@ -22,7 +22,6 @@ use crate::crash_safe::sites::{SLOT_CUSTOM, SLOT_PRECISION, SLOT_WIDTH};
 /// formatted; `false` when the values do not match the call site.
 pub(crate) fn make_portable(out: &mut Vec<u8>, cs: &CallSite, values: &[u8]) -> bool {
     let mut rest = values;
-    let mut text = Vec::new();
     for slot in cs.slots {
         let mut d = Decoder::new(rest);
         if d.value().is_none() {
@@ -44,16 +43,18 @@ pub(crate) fn make_portable(out: &mut Vec<u8>, cs: &CallSite, values: &[u8]) -> 
             return false;
         }
         let after = d.rest();
-        text.clear();
-        if custom_raw(&mut text, rest, fmt, width_arg, precision_arg).is_none() {
+        // The text straight into `out`, after its tag and a length
+        // filled in once it is known.
+        out.push(tag::PRE);
+        let len_at = out.len();
+        out.extend_from_slice(&[0; 4]);
+        if custom_raw(out, rest, fmt, width_arg, precision_arg).is_none() {
             return false;
         }
-        let Ok(len) = u32::try_from(text.len()) else {
+        let Ok(len) = u32::try_from(out.len() - len_at - 4) else {
             return false;
         };
-        out.push(tag::PRE);
-        out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(&text);
+        out[len_at..len_at + 4].copy_from_slice(&len.to_le_bytes());
         out.extend_from_slice(&counts[..counts.len() - after.len()]);
         rest = after;
     }

@@ -75,6 +75,29 @@ pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// Checks the wake books after `records` records were each logged into a
+/// writer registered to sleep (`(registrations, wake-up syscalls)` from
+/// `Logger::writer_wake_counts`): every record found a registration, so
+/// each made at most one wake-up; not always one, as a writer that
+/// registered may still be in its re-check (or end a timed sleep, or an
+/// `io_uring_enter` on a completion) when the record lands, see it there
+/// and withdraw before the producer's notify can claim it.
+pub fn assert_a_wake_up_at_most_per_record(counts: (u64, u64), records: u64, what: &str) {
+    let (waits, wakes) = counts;
+    assert!(
+        waits >= records,
+        "{what}: {waits} registrations for {records} records each logged into a registered writer"
+    );
+    assert!(
+        (1..=records).contains(&wakes),
+        "{what}: {wakes} wake-ups for {records} records into a sleeping writer"
+    );
+    assert!(
+        wakes <= waits,
+        "{what}: {wakes} wake-ups for {waits} sleeps"
+    );
+}
+
 /// The names of the entries in `dir`, sorted.
 pub fn file_names(dir: &std::path::Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)

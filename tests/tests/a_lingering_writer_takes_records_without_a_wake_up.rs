@@ -2,14 +2,16 @@
 //! rings between short sleeps without registering as a sleeper, so a
 //! record logged then costs its producer no wake-up syscall — and is still
 //! written without a flush. Once the linger is over the writer sleeps
-//! until woken, and a record then pays exactly one wake-up. Counted with
+//! until woken, and a record then pays at most one wake-up. Counted with
 //! the wake protocol's own books (`writer_wake_counts`: registrations, and
 //! notifies that claimed one and made the `futex` wake); both barriers,
 //! both backends.
 
 use uringlog::{Backend, Logger, WriterGuard, MAX_LINGER_US};
 use uringlog_sinks::FileSink;
-use uringlog_tests::{field, io_uring_available, read_lines, wait_for, SHUTDOWN};
+use uringlog_tests::{
+    assert_a_wake_up_at_most_per_record, field, io_uring_available, read_lines, wait_for, SHUTDOWN,
+};
 
 /// Records of each trickle.
 const RECORDS: u64 = 60;
@@ -91,7 +93,7 @@ fn records_into_a_lingering_io_uring_writer_make_no_wake_up_syscall() {
 }
 
 /// Each record is logged once the writer, its linger over, has registered
-/// to sleep: each pays exactly one wake-up and is written without a flush.
+/// to sleep: each pays at most one wake-up and is written without a flush.
 fn after_the_linger(backend: Backend, us: u64) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("after.log");
@@ -104,12 +106,11 @@ fn after_the_linger(backend: Backend, us: u64) {
             || logger.stats().written > i,
         );
     }
-    let (waits, wakes) = logger.writer_wake_counts();
-    assert_eq!(
-        wakes, RECORDS,
-        "one wake-up per record into a sleeping writer"
+    assert_a_wake_up_at_most_per_record(
+        logger.writer_wake_counts(),
+        RECORDS,
+        &format!("{backend:?}, linger {us} µs"),
     );
-    assert!(wakes <= waits, "{wakes} wake-ups for {waits} sleeps");
     if us == 0 {
         assert_eq!(
             logger.writer_linger_sleeps(),

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use uringlog::{Backend, FlushError, Logger, Policy, Sink, Target, WriterGuard};
 use uringlog_sinks::FileSink;
 use uringlog_tests::{
-    field, io_uring_available, read_lines, strictly_increasing, wait_for, SHUTDOWN, WATCHDOG,
+    assert_a_wake_up_at_most_per_record, field, io_uring_available, read_lines,
+    strictly_increasing, wait_for, SHUTDOWN, WATCHDOG,
 };
 
 /// Records of each trickle.
@@ -67,23 +68,11 @@ fn trickle(backend: Backend, fences: Fences) {
             || logger.stats().written > i,
         );
     }
-    let (waits, wakes) = logger.writer_wake_counts();
-    match backend {
-        // A futex sleep ends only when a producer wakes it.
-        Backend::Pwrite => assert_eq!(
-            wakes, TRICKLE,
-            "one wake-up per record into a sleeping writer"
-        ),
-        // A sleep in `io_uring_enter` also ends on any completion of the
-        // ring's, not only a producer's wake-up; a writer woken so just
-        // as the record is committed withdraws before the producer claims
-        // it, and that record needs no wake-up (seen: 149 of 150).
-        _ => assert!(
-            wakes <= TRICKLE,
-            "at most one wake-up per record, not {wakes}"
-        ),
-    }
-    assert!(wakes <= waits, "{wakes} wake-ups for {waits} sleeps");
+    assert_a_wake_up_at_most_per_record(
+        logger.writer_wake_counts(),
+        TRICKLE,
+        &format!("{backend:?}/{fences:?}"),
+    );
     let s = guard.shutdown(SHUTDOWN).unwrap();
     assert_eq!((s.enqueued, s.written, s.dropped), (TRICKLE, TRICKLE, 0));
     let seqs: Vec<u64> = read_lines(&path)

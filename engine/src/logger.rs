@@ -707,13 +707,16 @@ impl Logger {
         })
     }
 
-    /// Debug accessor: whether the writer has registered to sleep and no
-    /// notify has claimed it yet (it sleeps, or is about to).
+    /// Debug accessor: whether the writer has registered to sleep, found
+    /// nothing to do on its re-check, and no notify has claimed it yet (it
+    /// sleeps, or is about to: a record logged now pays the wake-up).
     /// In a forked child, of the writer the child started (none: false).
     #[doc(hidden)]
     pub fn writer_sleeping(&self) -> bool {
-        self.here_if_started()
-            .is_some_and(|l| l.shared.wake.waiters() > 0)
+        self.here_if_started().is_some_and(|l| {
+            let wake = &l.shared.wake;
+            wake.any_committed() && wake.waiters() > 0
+        })
     }
 
     /// Debug accessor: how many `Block` producers have registered to sleep

@@ -359,6 +359,8 @@ pub(crate) struct EventCount {
     waits: AtomicU64,
     /// Notifies that claimed waiters and called `futex_wake` (statistics, Relaxed).
     wakes: AtomicU64,
+    /// Waiters past their re-check (a debug view, see [`Self::mark_committed`]).
+    committed: AtomicU32,
     #[cfg(loom)]
     futex: loom_futex::Futex,
 }
@@ -370,6 +372,7 @@ impl EventCount {
             barrier,
             waits: AtomicU64::new(0),
             wakes: AtomicU64::new(0),
+            committed: AtomicU32::new(0),
             #[cfg(loom)]
             futex: loom_futex::Futex::new(),
         }
@@ -538,6 +541,25 @@ impl EventCount {
             self.waits.load(Ordering::Relaxed),
             self.wakes.load(Ordering::Relaxed),
         )
+    }
+
+    /// Marks a registered waiter as past its re-check (`true`, before it
+    /// sleeps) or awake again (`false`). Only a debug view: a test that
+    /// sees a committed waiter knows its next record meets a sleeper that
+    /// can no longer withdraw on its own re-check, so it pays the wake-up.
+    pub(crate) fn mark_committed(&self, on: bool) {
+        // Release: the re-check's loads come before the mark.
+        if on {
+            self.committed.fetch_add(1, Ordering::Release);
+        } else {
+            self.committed.fetch_sub(1, Ordering::Release);
+        }
+    }
+
+    /// Whether some registered waiter is past its re-check (a debug view).
+    pub(crate) fn any_committed(&self) -> bool {
+        // Acquire: pairs with the mark's Release.
+        self.committed.load(Ordering::Acquire) > 0
     }
 
     /// Waiters registered and not yet claimed (a debug view).

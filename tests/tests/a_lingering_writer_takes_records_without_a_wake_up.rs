@@ -2,7 +2,7 @@
 //! rings between short sleeps without registering as a sleeper, so a
 //! record logged then costs its producer no wake-up syscall — and is still
 //! written without a flush. Once the linger is over the writer sleeps
-//! until woken, and a record then pays at most one wake-up. Counted with
+//! until woken, and a record then pays one wake-up (io_uring: at most one). Counted with
 //! the wake protocol's own books (`writer_wake_counts`: registrations, and
 //! notifies that claimed one and made the `futex` wake); both barriers,
 //! both backends.
@@ -10,7 +10,7 @@
 use uringlog::{Backend, Logger, WriterGuard, MAX_LINGER_US};
 use uringlog_sinks::FileSink;
 use uringlog_tests::{
-    assert_a_wake_up_at_most_per_record, field, io_uring_available, read_lines, wait_for, SHUTDOWN,
+    assert_one_wake_up_per_record, field, io_uring_available, read_lines, wait_for, SHUTDOWN,
 };
 
 /// Records of each trickle.
@@ -93,7 +93,8 @@ fn records_into_a_lingering_io_uring_writer_make_no_wake_up_syscall() {
 }
 
 /// Each record is logged once the writer, its linger over, has registered
-/// to sleep: each pays at most one wake-up and is written without a flush.
+/// to sleep: each pays one wake-up (see `assert_one_wake_up_per_record`)
+/// and is written without a flush.
 fn after_the_linger(backend: Backend, us: u64) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("after.log");
@@ -106,9 +107,10 @@ fn after_the_linger(backend: Backend, us: u64) {
             || logger.stats().written > i,
         );
     }
-    assert_a_wake_up_at_most_per_record(
+    assert_one_wake_up_per_record(
         logger.writer_wake_counts(),
         RECORDS,
+        backend,
         &format!("{backend:?}, linger {us} µs"),
     );
     if us == 0 {

@@ -9,7 +9,7 @@ use std::thread;
 use uringlog::{Backend, Logger, Policy, Sink, Target};
 use uringlog_sinks::FileSink;
 use uringlog_tests::{
-    assert_a_wake_up_at_most_per_record, field, io_uring_available, read_lines, wait_for, SHUTDOWN,
+    assert_one_wake_up_per_record, field, io_uring_available, read_lines, wait_for, SHUTDOWN,
     WATCHDOG,
 };
 
@@ -104,7 +104,7 @@ fn a_block_producer_on_a_full_ring_file_is_woken_with_the_fence_fallback() {
 }
 
 /// Records logged one at a time, each into a sleeping writer: each is
-/// written, with at most one wake-up each.
+/// written, with one wake-up each (see `assert_one_wake_up_per_record`).
 fn trickle(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("trickle.log");
@@ -123,9 +123,10 @@ fn trickle(backend: Backend) {
             || logger.stats().written > i,
         );
     }
-    assert_a_wake_up_at_most_per_record(
+    assert_one_wake_up_per_record(
         logger.writer_wake_counts(),
         TRICKLE,
+        backend,
         &format!("{backend:?}"),
     );
     let s = guard.shutdown(SHUTDOWN).unwrap();

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use uringlog::{Backend, FlushError, Logger, Policy, Sink, Target, WriterGuard};
 use uringlog_sinks::FileSink;
 use uringlog_tests::{
-    assert_a_wake_up_at_most_per_record, field, io_uring_available, read_lines,
-    strictly_increasing, wait_for, SHUTDOWN, WATCHDOG,
+    assert_one_wake_up_per_record, field, io_uring_available, read_lines, strictly_increasing,
+    wait_for, SHUTDOWN, WATCHDOG,
 };
 
 /// Records of each trickle.
@@ -68,9 +68,10 @@ fn trickle(backend: Backend, fences: Fences) {
             || logger.stats().written > i,
         );
     }
-    assert_a_wake_up_at_most_per_record(
+    assert_one_wake_up_per_record(
         logger.writer_wake_counts(),
         TRICKLE,
+        backend,
         &format!("{backend:?}/{fences:?}"),
     );
     let s = guard.shutdown(SHUTDOWN).unwrap();

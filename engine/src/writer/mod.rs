@@ -388,6 +388,7 @@ impl Writer {
         }
         let deadline = self.deadline(key);
         let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        wake.mark_committed(true);
         let io_waited = self.io.in_flight() > 0
             && self
                 .sinks
@@ -399,6 +400,7 @@ impl Writer {
         } else {
             let _: Woken = wake.commit_wait(key, deadline);
         }
+        wake.mark_committed(false);
     }
 
     /// When a sleeping writer must look again though nobody notified it:

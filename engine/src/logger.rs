@@ -313,7 +313,7 @@ impl Logger {
                 // Looked up again: the user code may have forked.
                 let l = self.here();
                 let logged = l.on_producer(local, |p| {
-                    p.log_measured(cs, level, target, &args, Some(&mut pre), values_len)
+                    p.log_measured(cs, level, target, args, Some(&mut pre), values_len)
                 });
                 release_if_huge(&mut pre, l.shared.ring_capacity);
                 local.scratch.set(pre);

@@ -364,13 +364,13 @@ impl Producer {
                 buf: &mut Vec::new(),
                 cap: 0,
             });
-            return self.log_measured(cs, level, target, &args, None, values_len);
+            return self.log_measured(cs, level, target, args, None, values_len);
         }
         let mut pre = std::mem::take(&mut self.scratch);
         let values_len = measure(&self.shared, &args, &mut pre);
         // The user code may have forked: the record is this process's.
         self.follow_fork();
-        self.log_measured(cs, level, target, &args, Some(&mut pre), values_len);
+        self.log_measured(cs, level, target, args, Some(&mut pre), values_len);
         self.scratch = pre;
     }
 
@@ -384,7 +384,7 @@ impl Producer {
         cs: &'static CallSite,
         level: Level,
         target: &str,
-        args: &A,
+        args: A,
         pre: Option<&mut Vec<u8>>,
         values_len: usize,
     ) {
@@ -408,7 +408,7 @@ impl Producer {
             match &mut self.route {
                 Route::Lossless(ring) => {
                     if let Some(mut r) = ring.reserve_contiguous(len) {
-                        if !rec.encode(r.bytes(), args, formatted) {
+                        if !rec.encode(r.bytes(), &args, formatted) {
                             return self.size_mismatch();
                         }
                         // SAFETY: `encode` wrote all `len` reserved bytes.
@@ -420,7 +420,7 @@ impl Producer {
                 // table, and when no value needs formatting here.
                 Route::Mapped(ring) if !cs.any_custom && site_known(&self.shared, cs) => {
                     if let Some(mut f) = ring.reserve_contiguous(len) {
-                        if !rec.encode(f.record(), args, formatted) {
+                        if !rec.encode(f.record(), &args, formatted) {
                             return self.size_mismatch();
                         }
                         // SAFETY: `encode` wrote all `len` reserved bytes.
@@ -455,7 +455,7 @@ impl Producer {
         level: Level,
         clock: u64,
         target: &str,
-        args: &A,
+        args: A,
         pre: &mut Vec<u8>,
         values_len: usize,
     ) {

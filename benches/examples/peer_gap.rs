@@ -95,6 +95,16 @@ fn last_cpu(tid: &str) -> i64 {
         .unwrap_or(-1)
 }
 
+/// Pins thread `tid` (0: the calling thread) to `cpu`.
+fn pin(tid: libc::pid_t, cpu: usize) {
+    // SAFETY: an all-zero cpu_set_t is an empty set; CPU_SET writes within it.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `cpu` is below the set's capacity (CPU_SETSIZE).
+    unsafe { libc::CPU_SET(cpu, &mut set) };
+    // SAFETY: `set` is a valid cpu_set_t of the size passed.
+    unsafe { libc::sched_setaffinity(tid, std::mem::size_of_val(&set), &set) };
+}
+
 fn delta(a: [i64; 4], b: [i64; 4]) -> [i64; 4] {
     [b[0] - a[0], b[1] - a[1], b[2] - a[2], b[3] - a[3]]
 }
@@ -128,10 +138,17 @@ fn main() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     std::fs::remove_file(&warm).map_err(|e| e.to_string())?;
     // 2. Timed phase, as the peer row.
-    warm_page_cache(&dir, count * WARM_BYTES_PER_LINE).map_err(|e| e.to_string())?;
+    if std::env::var_os("PG_NOWARM").is_none() {
+        warm_page_cache(&dir, count * WARM_BYTES_PER_LINE).map_err(|e| e.to_string())?;
+    }
     let file = dir.join("throughput.log");
     let (logger, guard) = build(&file)?;
     let wtid = writer_tid();
+    if std::env::var_os("PG_PIN").is_some() {
+        // Diagnosis only: the producer on CPU 0, the writer on CPU 1.
+        pin(0, 0);
+        pin(wtid.parse().unwrap_or(0), 1);
+    }
     // SAFETY: gettid has no preconditions.
     let me = unsafe { libc::gettid() }.to_string();
     let (s0, w0) = (schedstat(&me), schedstat(&wtid));

@@ -257,29 +257,34 @@ impl ByteProducer {
     /// Reserves `len` bytes for one record, contiguous in the buffer (at
     /// its start, skipping the bytes before its end, when the record would
     /// straddle the end); `None` when the ring lacks the room now.
-    /// Dropping the reservation without `commit` publishes nothing (a skip
-    /// is published with the next record).
+    /// Dropping the reservation without `commit` publishes nothing and
+    /// undoes its skip, if any (a skip is published with its record).
     #[inline(always)]
     pub(crate) fn reserve_contiguous(&mut self, len: usize) -> Option<Reservation<'_>> {
+        let mut skipped = 0;
         if len > self.room {
             self.refresh();
-            if len > self.room && !self.skip_to_start(len) {
-                return None;
+            if len > self.room {
+                skipped = self.skip_to_start(len)?;
             }
         }
-        Some(Reservation { ring: self, len })
+        Some(Reservation {
+            ring: self,
+            len,
+            skipped,
+        })
     }
 
     /// When `len` bytes do not fit before the end of the buffer but do at
     /// its start, past the bytes skipped: skips them (published with the
-    /// next record) and returns true.
+    /// next record) and returns how many.
     #[cold]
     #[inline(never)]
-    fn skip_to_start(&mut self, len: usize) -> bool {
+    fn skip_to_start(&mut self, len: usize) -> Option<usize> {
         let to_end = self.cap - self.off;
         let free = self.cap - (self.tail - self.head_seen) as usize;
         if len <= to_end || to_end + len > free {
-            return false;
+            return None;
         }
         // Relaxed: published by the Release store of `tail` in `advance`,
         // which the consumer's Acquire load of `tail` pairs with.
@@ -288,7 +293,24 @@ impl ByteProducer {
         self.off = 0;
         self.set_room();
         debug_assert!(len <= self.room);
-        true
+        Some(to_end)
+    }
+
+    /// Undoes the skip of `skipped` bytes just made for a record that was
+    /// not committed: until a record publishes it, a skip is room the
+    /// consumer cannot release, so a record longer than the rest would
+    /// never fit.
+    #[cold]
+    #[inline(never)]
+    fn undo_skip(&mut self, skipped: usize) {
+        self.tail -= skipped as u64;
+        self.off = self.cap - skipped;
+        // Relaxed: as in `skip_to_start`. The skip before this one ended a
+        // lap the consumer has released (it made room for this skip), so
+        // no skip is left to describe; a record split at the end must not
+        // be taken for one.
+        self.ring.pad_from.store(u64::MAX, Ordering::Relaxed);
+        self.set_room();
     }
 }
 
@@ -297,6 +319,18 @@ pub(crate) struct Reservation<'a> {
     ring: &'a mut ByteProducer,
     /// At most `ring.room`.
     len: usize,
+    /// Bytes skipped before the end of the buffer for this record (0
+    /// when none), undone if it is dropped uncommitted.
+    skipped: usize,
+}
+
+impl Drop for Reservation<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if self.skipped != 0 {
+            self.ring.undo_skip(self.skipped);
+        }
+    }
 }
 
 impl Reservation<'_> {
@@ -315,9 +349,11 @@ impl Reservation<'_> {
     /// # Safety
     /// Every reserved byte has been initialised.
     #[inline(always)]
-    pub(crate) unsafe fn commit(self) {
+    pub(crate) unsafe fn commit(mut self) {
         self.ring.room -= self.len;
         self.ring.advance(self.len);
+        // Published: nothing to undo.
+        self.skipped = 0;
     }
 }
 
@@ -430,11 +466,97 @@ mod tests {
         assert!(p.is_abandoned());
     }
 
+    /// Everything readable now, skipped bytes left out; all of it released.
+    fn drain(c: &mut ByteConsumer) -> Vec<u8> {
+        let mut got = Vec::new();
+        c.read_with(|s| {
+            s.extend_into(&mut got);
+            s.len()
+        });
+        got
+    }
+
+    /// Reserves `rec` (it must be granted) and commits it.
+    fn put(p: &mut ByteProducer, rec: &[u8]) {
+        let mut r = p.reserve_contiguous(rec.len()).expect("room");
+        for (d, s) in r.bytes().iter_mut().zip(rec) {
+            d.write(*s);
+        }
+        // SAFETY: every reserved byte was written above.
+        unsafe { r.commit() };
+    }
+
+    /// A record exactly as long as the room before the end goes there,
+    /// one byte more goes to the start (the end skipped), and one that
+    /// neither fits there nor after a skip is refused in place but split
+    /// by `try_push`.
+    #[test]
+    fn records_at_the_end_go_there_to_the_start_or_split() {
+        let (mut p, mut c) = byte_ring(10, false);
+        put(&mut p, b"abcdef");
+        assert_eq!(drain(&mut c), b"abcdef");
+        put(&mut p, b"ghij"); // exactly the 4 bytes before the end
+        assert_eq!(drain(&mut c), b"ghij");
+        put(&mut p, b"klmnop");
+        assert_eq!(drain(&mut c), b"klmnop");
+        // 4 bytes before the end, 5 asked: skipped to the start.
+        put(&mut p, b"qrstu");
+        assert_eq!((c.available(), p.free()), (9, 1));
+        assert_eq!(drain(&mut c), b"qrstu");
+        // Offset 5, 5 before the end: 7 bytes (over half the ring) fit
+        // neither there nor after a skip (5 + 7 > 10), but split.
+        assert!(p.reserve_contiguous(7).is_none());
+        assert!(p.try_push(&[b"1234567"]));
+        assert_eq!(drain(&mut c), b"1234567");
+        assert_eq!((c.available(), p.free()), (0, 10));
+    }
+
+    /// A producer that skipped the end for a record it then dropped
+    /// uncommitted, and exited: the consumer reads what was committed,
+    /// nothing else, and the ring ends empty.
+    #[test]
+    fn a_skip_whose_record_is_dropped_before_exit_publishes_nothing() {
+        let (mut p, mut c) = byte_ring(10, false);
+        put(&mut p, b"abcdefg");
+        assert_eq!(drain(&mut c), b"abcdefg");
+        put(&mut p, b"h");
+        drop(p.reserve_contiguous(4).expect("at the start"));
+        drop(p);
+        assert!(c.is_abandoned());
+        assert_eq!(c.available(), 1);
+        assert_eq!(drain(&mut c), b"h");
+        assert_eq!(c.available(), 0);
+    }
+
+    /// A skip whose record was dropped uncommitted holds no room: once the
+    /// consumer has read everything, a record as long as the ring fits
+    /// (else `Block` would wait for room forever).
+    #[test]
+    fn a_skip_whose_record_is_dropped_holds_no_room() {
+        let (mut p, mut c) = byte_ring(10, false);
+        put(&mut p, b"abcdefg");
+        assert_eq!(drain(&mut c), b"abcdefg");
+        drop(p.reserve_contiguous(4).expect("at the start"));
+        assert_eq!(drain(&mut c), b"");
+        assert_eq!(p.free(), 10);
+        assert!(p.try_push(&[b"0123456789"]));
+        assert_eq!(drain(&mut c), b"0123456789");
+        // Split at the end after the undone skip: read back whole.
+        assert!(p.try_push(&[b"abcdefg"]));
+        assert_eq!(drain(&mut c), b"abcdefg");
+        drop(p.reserve_contiguous(5).expect("at the start"));
+        assert!(p.try_push(&[b"hijklmno"]));
+        assert_eq!(drain(&mut c), b"hijklmno");
+        assert_eq!((c.available(), p.free()), (0, 10));
+    }
+
     #[derive(Debug, Clone)]
     enum Op {
         Push(Vec<u8>, Vec<u8>),
         /// Written in place, when contiguous room takes it.
         Reserve(Vec<u8>),
+        /// Reserved (perhaps past a skip) and dropped uncommitted.
+        Abandon(usize),
         Read(usize),
     }
 
@@ -446,6 +568,7 @@ mod tests {
             )
                 .prop_map(|(a, b)| Op::Push(a, b)),
             proptest::collection::vec(any::<u8>(), 1..20).prop_map(Op::Reserve),
+            (1usize..20).prop_map(Op::Abandon),
             (0usize..40).prop_map(Op::Read),
         ]
     }
@@ -456,7 +579,8 @@ mod tests {
         /// reserved in place exactly when it fits before the end, or at the
         /// start once the bytes before the end are skipped (`None` in the
         /// model: counted in the ring's use, never read, released once the
-        /// bytes before them are).
+        /// bytes before them are). A reservation dropped uncommitted
+        /// changes nothing.
         #[test]
         fn byte_ring_matches_a_bounded_vecdeque(cap in 1usize..48, ops in proptest::collection::vec(op(), 1..60)) {
             let (mut p, mut c) = byte_ring(cap, cap % 2 == 0);
@@ -495,6 +619,8 @@ mod tests {
                             None => prop_assert!(!here && !at_start),
                         }
                     }
+                    // Leaves no trace, a skip included.
+                    Op::Abandon(len) => drop(p.reserve_contiguous(len)),
                     Op::Read(k) => {
                         let data = model.iter().flatten().count();
                         let expect = if model.is_empty() { 0 } else { k.min(data) };
@@ -544,8 +670,9 @@ mod loom_tests {
 
     /// The producer pushes `lens` (in place when contiguous, else split),
     /// yielding while the ring is full; the consumer reads until it has
-    /// them all. Checks order and integrity.
-    fn run(cap: usize, lens: &'static [usize]) {
+    /// them all. Checks order and integrity. With `abandon`, each record
+    /// is first reserved and dropped uncommitted (undoing any skip).
+    fn run(cap: usize, lens: &'static [usize], abandon: bool) {
         let mut builder = loom::model::Builder::new();
         builder.preemption_bound = Some(3);
         builder.check(move || {
@@ -553,6 +680,9 @@ mod loom_tests {
             let producer = thread::spawn(move || {
                 for (i, &len) in lens.iter().enumerate() {
                     let rec = record(i as u8, len);
+                    if abandon {
+                        drop(p.reserve_contiguous(len));
+                    }
                     loop {
                         if let Some(mut r) = p.reserve_contiguous(len) {
                             for (d, s) in r.bytes().iter_mut().zip(&rec) {
@@ -593,6 +723,11 @@ mod loom_tests {
 
     #[test]
     fn loom_records_arrive_whole_and_in_order_across_the_wrap() {
-        run(8, &[3, 4, 5]);
+        run(8, &[3, 4, 5], false);
+    }
+
+    #[test]
+    fn loom_a_dropped_reservation_leaves_no_skip_behind() {
+        run(8, &[3, 4, 5, 6], true);
     }
 }

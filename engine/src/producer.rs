@@ -409,9 +409,7 @@ impl Producer {
                 Route::Lossless(ring) => {
                     if let Some(mut r) = ring.reserve_contiguous(len) {
                         if !rec.encode(r.bytes(), &args, formatted) {
-                            // Uncommitted: its skip, if any, is undone.
-                            drop(r);
-                            return size_mismatch(&self.ring_shared);
+                            return self.size_mismatch();
                         }
                         // SAFETY: `encode` wrote all `len` reserved bytes.
                         unsafe { r.commit() };
@@ -423,7 +421,7 @@ impl Producer {
                 Route::Mapped(ring) if !cs.any_custom && site_known(&self.shared, cs) => {
                     if let Some(mut f) = ring.reserve_contiguous(len) {
                         if !rec.encode(f.record(), &args, formatted) {
-                            return size_mismatch(&self.ring_shared);
+                            return self.size_mismatch();
                         }
                         // SAFETY: `encode` wrote all `len` reserved bytes.
                         unsafe { f.commit() };
@@ -518,6 +516,14 @@ impl Producer {
         // The call site in the payload holds file and line.
         let site = Site { target, at: None };
         self.commit(RecordKind::Deferred, level, clock, site, Payload::Encoded);
+    }
+
+    /// A mismatch between the two passes over the arguments (a bug):
+    /// nothing is committed, the record is counted dropped.
+    #[cold]
+    fn size_mismatch(&self) {
+        debug_assert!(false, "deferred record size mismatch");
+        bump(&self.ring_shared.counters.dropped)
     }
 
     /// Whether `cs` is in the crash-safe directory's call-site table
@@ -673,14 +679,6 @@ impl Producer {
             }
         }
     }
-}
-
-/// A mismatch between the two passes over the arguments (a bug):
-/// nothing is committed, the record is counted dropped.
-#[cold]
-fn size_mismatch(rs: &RingShared) {
-    debug_assert!(false, "deferred record size mismatch");
-    bump(&rs.counters.dropped)
 }
 
 /// Bytes a deferred call's arguments take in its record; the arguments of

@@ -16,7 +16,9 @@
 //! bytes left before the end skipped: the producer says where the skipped
 //! bytes begin (`pad_from`) and the consumer leaves them out of what it
 //! hands on, so records stay as they are framed (and a record in place
-//! never takes the slow path once a lap). [`ByteProducer::try_push`] (the
+//! never takes the slow path once a lap). A skip whose reservation is
+//! dropped uncommitted goes with the next record, or is undone when that
+//! record needs its room. [`ByteProducer::try_push`] (the
 //! pre-formatted path, and a record when skipping would not leave room)
 //! splits a record at the end instead.
 //! The consumer reads everything committed as two slices, decodes the
@@ -158,12 +160,15 @@ impl ByteProducer {
         self.cap
     }
 
-    /// Bytes free right now (reloads the consumer's count).
+    /// Bytes free right now (reloads the consumer's count); a skip not
+    /// yet published counts as free (see `undo_skip`).
     pub(crate) fn free(&self) -> usize {
         // Acquire: pairs with the consumer's Release store of `head`, after
         // its reads of the bytes released.
         let head = self.ring.head.load(Ordering::Acquire);
-        self.cap - (self.tail - head) as usize
+        // Relaxed: only this end stores `tail`.
+        let published = self.ring.tail.load(Ordering::Relaxed);
+        self.cap - (published - head) as usize
     }
 
     /// Whether the writer side was dropped.
@@ -175,6 +180,11 @@ impl ByteProducer {
     #[cold]
     #[inline(never)]
     fn refresh(&mut self) {
+        // Relaxed: only this end stores `tail`.
+        let published = self.ring.tail.load(Ordering::Relaxed);
+        if published != self.tail {
+            self.undo_skip(published);
+        }
         // Acquire: pairs with the consumer's Release store of `head`: its
         // reads of the released bytes happen before this end rewrites them.
         self.head_seen = self.ring.head.load(Ordering::Acquire);
@@ -257,34 +267,30 @@ impl ByteProducer {
     /// Reserves `len` bytes for one record, contiguous in the buffer (at
     /// its start, skipping the bytes before its end, when the record would
     /// straddle the end); `None` when the ring lacks the room now.
-    /// Dropping the reservation without `commit` publishes nothing and
-    /// undoes its skip, if any (a skip is published with its record).
+    /// Dropping the reservation without `commit` publishes nothing: its
+    /// skip, if any, is published with the next record written at the
+    /// start, or undone by `refresh` if that record needs the room.
     #[inline(always)]
     pub(crate) fn reserve_contiguous(&mut self, len: usize) -> Option<Reservation<'_>> {
-        let mut skipped = 0;
         if len > self.room {
             self.refresh();
-            if len > self.room {
-                skipped = self.skip_to_start(len)?;
+            if len > self.room && !self.skip_to_start(len) {
+                return None;
             }
         }
-        Some(Reservation {
-            ring: self,
-            len,
-            skipped,
-        })
+        Some(Reservation { ring: self, len })
     }
 
     /// When `len` bytes do not fit before the end of the buffer but do at
     /// its start, past the bytes skipped: skips them (published with the
-    /// next record) and returns how many.
+    /// next record) and returns true.
     #[cold]
     #[inline(never)]
-    fn skip_to_start(&mut self, len: usize) -> Option<usize> {
+    fn skip_to_start(&mut self, len: usize) -> bool {
         let to_end = self.cap - self.off;
         let free = self.cap - (self.tail - self.head_seen) as usize;
         if len <= to_end || to_end + len > free {
-            return None;
+            return false;
         }
         // Relaxed: published by the Release store of `tail` in `advance`,
         // which the consumer's Acquire load of `tail` pairs with.
@@ -293,24 +299,25 @@ impl ByteProducer {
         self.off = 0;
         self.set_room();
         debug_assert!(len <= self.room);
-        Some(to_end)
+        true
     }
 
-    /// Undoes the skip of `skipped` bytes just made for a record that was
-    /// not committed: until a record publishes it, a skip is room the
-    /// consumer cannot release, so a record longer than the rest would
-    /// never fit.
+    /// Undoes a skip whose record was dropped uncommitted (this end's
+    /// `tail` is past `published`, the last it stored): until a record
+    /// publishes it, a skip is room the consumer cannot release, so a
+    /// record longer than the rest would never fit (and `Block` would
+    /// wait for it forever).
     #[cold]
-    #[inline(never)]
-    fn undo_skip(&mut self, skipped: usize) {
-        self.tail -= skipped as u64;
+    fn undo_skip(&mut self, published: u64) {
+        let skipped = (self.tail - published) as usize;
+        debug_assert!(self.off == 0 && skipped < self.cap);
+        self.tail = published;
         self.off = self.cap - skipped;
         // Relaxed: as in `skip_to_start`. The skip before this one ended a
         // lap the consumer has released (it made room for this skip), so
         // no skip is left to describe; a record split at the end must not
         // be taken for one.
         self.ring.pad_from.store(u64::MAX, Ordering::Relaxed);
-        self.set_room();
     }
 }
 
@@ -319,18 +326,6 @@ pub(crate) struct Reservation<'a> {
     ring: &'a mut ByteProducer,
     /// At most `ring.room`.
     len: usize,
-    /// Bytes skipped before the end of the buffer for this record (0
-    /// when none), undone if it is dropped uncommitted.
-    skipped: usize,
-}
-
-impl Drop for Reservation<'_> {
-    #[inline(always)]
-    fn drop(&mut self) {
-        if self.skipped != 0 {
-            self.ring.undo_skip(self.skipped);
-        }
-    }
 }
 
 impl Reservation<'_> {
@@ -349,11 +344,9 @@ impl Reservation<'_> {
     /// # Safety
     /// Every reserved byte has been initialised.
     #[inline(always)]
-    pub(crate) unsafe fn commit(mut self) {
+    pub(crate) unsafe fn commit(self) {
         self.ring.room -= self.len;
         self.ring.advance(self.len);
-        // Published: nothing to undo.
-        self.skipped = 0;
     }
 }
 
@@ -520,7 +513,7 @@ mod tests {
         put(&mut p, b"abcdefg");
         assert_eq!(drain(&mut c), b"abcdefg");
         put(&mut p, b"h");
-        drop(p.reserve_contiguous(4).expect("at the start"));
+        assert!(p.reserve_contiguous(4).is_some(), "at the start");
         drop(p);
         assert!(c.is_abandoned());
         assert_eq!(c.available(), 1);
@@ -536,7 +529,7 @@ mod tests {
         let (mut p, mut c) = byte_ring(10, false);
         put(&mut p, b"abcdefg");
         assert_eq!(drain(&mut c), b"abcdefg");
-        drop(p.reserve_contiguous(4).expect("at the start"));
+        assert!(p.reserve_contiguous(4).is_some(), "at the start");
         assert_eq!(drain(&mut c), b"");
         assert_eq!(p.free(), 10);
         assert!(p.try_push(&[b"0123456789"]));
@@ -544,7 +537,7 @@ mod tests {
         // Split at the end after the undone skip: read back whole.
         assert!(p.try_push(&[b"abcdefg"]));
         assert_eq!(drain(&mut c), b"abcdefg");
-        drop(p.reserve_contiguous(5).expect("at the start"));
+        assert!(p.reserve_contiguous(5).is_some(), "at the start");
         assert!(p.try_push(&[b"hijklmno"]));
         assert_eq!(drain(&mut c), b"hijklmno");
         assert_eq!((c.available(), p.free()), (0, 10));
@@ -580,14 +573,35 @@ mod tests {
         /// start once the bytes before the end are skipped (`None` in the
         /// model: counted in the ring's use, never read, released once the
         /// bytes before them are). A reservation dropped uncommitted
-        /// changes nothing.
+        /// publishes nothing; its skip, if any, goes with the next record
+        /// when that fits the room the producer knew of, else is undone.
         #[test]
         fn byte_ring_matches_a_bounded_vecdeque(cap in 1usize..48, ops in proptest::collection::vec(op(), 1..60)) {
             let (mut p, mut c) = byte_ring(cap, cap % 2 == 0);
             let mut model: VecDeque<Option<u8>> = VecDeque::new();
             // Bytes ever pushed or skipped: the next write lands at `pushed % cap`.
             let mut pushed = 0usize;
+            // A skip made for a reservation dropped uncommitted: its bytes,
+            // and the room the producer then knew of past it.
+            let mut pending: Option<(usize, usize)> = None;
             for op in ops {
+                // The next record published with that skip when it fits the
+                // room the producer knew of, else it is undone first.
+                let need = match &op {
+                    Op::Push(a, b) => Some(a.len() + b.len() + 1),
+                    Op::Reserve(a) => Some(a.len()),
+                    Op::Abandon(len) => Some(*len),
+                    Op::Read(_) => None,
+                };
+                if let (Some(need), Some((skip, known_free))) = (need, pending) {
+                    if need > known_free {
+                        pending = None;
+                    } else if !matches!(op, Op::Abandon(_)) {
+                        model.extend(std::iter::repeat(None).take(skip));
+                        pushed += skip;
+                        pending = None;
+                    }
+                }
                 match op {
                     Op::Push(a, b) => {
                         let fits = model.len() + a.len() + b.len() < cap;
@@ -619,8 +633,14 @@ mod tests {
                             None => prop_assert!(!here && !at_start),
                         }
                     }
-                    // Leaves no trace, a skip included.
-                    Op::Abandon(len) => drop(p.reserve_contiguous(len)),
+                    // Publishes nothing; a skip it made stays pending.
+                    Op::Abandon(len) => {
+                        let (free, to_end) = (cap - model.len(), cap - pushed % cap);
+                        if pending.is_none() && len > to_end && to_end + len <= free {
+                            pending = Some((to_end, free - to_end));
+                        }
+                        let _ = p.reserve_contiguous(len);
+                    }
                     Op::Read(k) => {
                         let data = model.iter().flatten().count();
                         let expect = if model.is_empty() { 0 } else { k.min(data) };
@@ -671,7 +691,8 @@ mod loom_tests {
     /// The producer pushes `lens` (in place when contiguous, else split),
     /// yielding while the ring is full; the consumer reads until it has
     /// them all. Checks order and integrity. With `abandon`, each record
-    /// is first reserved and dropped uncommitted (undoing any skip).
+    /// is first reserved and dropped uncommitted (a skip it made is then
+    /// published with the record, or undone).
     fn run(cap: usize, lens: &'static [usize], abandon: bool) {
         let mut builder = loom::model::Builder::new();
         builder.preemption_bound = Some(3);
@@ -681,7 +702,7 @@ mod loom_tests {
                 for (i, &len) in lens.iter().enumerate() {
                     let rec = record(i as u8, len);
                     if abandon {
-                        drop(p.reserve_contiguous(len));
+                        let _ = p.reserve_contiguous(len);
                     }
                     loop {
                         if let Some(mut r) = p.reserve_contiguous(len) {
@@ -727,7 +748,7 @@ mod loom_tests {
     }
 
     #[test]
-    fn loom_a_dropped_reservation_leaves_no_skip_behind() {
+    fn loom_a_skip_for_a_dropped_reservation_is_published_or_undone() {
         run(8, &[3, 4, 5, 6], true);
     }
 }

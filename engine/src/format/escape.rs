@@ -30,7 +30,7 @@
 mod dialect;
 mod scan;
 
-use super::put::{put, put_unchecked};
+use super::put::put;
 pub(crate) use dialect::{Bare, Dialect, Json, Quoted, TargetText};
 use scan::{
     any_flagged, below, equal, find, flagged, high_or_del, load, separator, separator_lead,
@@ -291,28 +291,38 @@ pub(crate) fn push_utf8_part<D: Dialect>(out: &mut Vec<u8>, s: &[u8]) {
     }
 }
 
-/// [`push_utf8_part`] into reserved room: a part with nothing to escape
-/// is copied without a capacity check (`true`); one with something to
-/// escape goes through the checked path (`false`: it may have used more
-/// than `s.len()` bytes of the room, or grown `out`).
-///
-/// # Safety
-/// `out` has room for `s.len()` more bytes.
+/// Whether a part is ASCII with nothing for dialect `D` to escape (what
+/// [`push_utf8_part`] copies as it is).
 #[inline(always)]
-pub(crate) unsafe fn push_utf8_part_in_room<D: Dialect>(out: &mut Vec<u8>, s: &[u8]) -> bool {
-    debug_assert!(std::str::from_utf8(s).is_ok(), "not UTF-8: {s:?}");
-    if any_flagged(s, D::word_flags) {
-        escape_part::<D>(out, s);
-        return false;
-    }
-    // SAFETY: the caller promises room for `s.len()` bytes.
-    unsafe { put_unchecked(out, s) };
-    true
+pub(crate) fn is_plain_part<D: Dialect>(s: &[u8]) -> bool {
+    !any_flagged(s, D::word_flags)
+}
+
+/// [`is_plain_part`] of the first `len` bytes (`1..=16`) of the
+/// little-endian words `lo`, `hi` (a short part loaded whole, with the
+/// bytes after it): a flag is never set by a byte above it (see `scan`),
+/// so the bytes after the part change nothing once masked off.
+#[inline(always)]
+pub(crate) fn is_plain_part16<D: Dialect>(lo: u64, hi: u64, len: usize) -> bool {
+    debug_assert!((1..=16).contains(&len));
+    // The 16 bytes at `16 - len`: `len` bytes 0xff, then zeros.
+    static MASKS: [u8; 32] = {
+        let mut m = [0u8; 32];
+        let mut i = 0;
+        while i < 16 {
+            m[i] = 0xff;
+            i += 1;
+        }
+        m
+    };
+    let at = 16 - len.min(16);
+    let mask = |i: usize| u64::from_le_bytes(MASKS[i..i + 8].try_into().expect("8 bytes"));
+    !flagged(D::word_flags(lo) & mask(at) | D::word_flags(hi) & mask(at + 8))
 }
 
 /// [`push_utf8_part`] for a part with something to escape, out of line.
 #[inline(never)]
-fn escape_part<D: Dialect>(out: &mut Vec<u8>, s: &[u8]) {
+pub(crate) fn escape_part<D: Dialect>(out: &mut Vec<u8>, s: &[u8]) {
     escape_run::<D>(out, s, Utf8::Known);
 }
 

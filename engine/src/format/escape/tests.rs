@@ -265,6 +265,33 @@ proptest! {
         prop_assert!(agree::<Json>(&bytes));
     }
 
+    /// The short-part test agrees with the whole-string test on the part
+    /// alone, whatever the bytes after it in the 16 loaded (bytes to
+    /// escape, non-ASCII, nothing at all).
+    #[test]
+    fn is_plain_part16_ignores_the_bytes_after_the_part(
+        part in proptest::collection::vec(
+            prop_oneof![
+                6 => proptest::sample::select(&b"azAZ09 .:/-=_"[..]),
+                1 => proptest::sample::select(&[0u8, 0x1f, b'\t', b'"', b'\\', 0x7f, 0x80, 0xc2, 0xff][..]),
+            ],
+            1..=16,
+        ),
+        after in proptest::collection::vec(any::<u8>(), 16),
+    ) {
+        let mut w = part.clone();
+        w.extend_from_slice(&after[..16 - part.len()]);
+        let lo = u64::from_le_bytes(w[..8].try_into().unwrap());
+        let hi = u64::from_le_bytes(w[8..].try_into().unwrap());
+        fn agree<D: Dialect>(part: &[u8], lo: u64, hi: u64) -> bool {
+            is_plain_part16::<D>(lo, hi, part.len()) == is_plain_part::<D>(part)
+        }
+        prop_assert!(agree::<Bare>(&part, lo, hi));
+        prop_assert!(agree::<TargetText>(&part, lo, hi));
+        prop_assert!(agree::<Quoted>(&part, lo, hi));
+        prop_assert!(agree::<Json>(&part, lo, hi));
+    }
+
     /// Valid UTF-8 escapes the same whether it is validated or known valid.
     #[test]
     fn known_utf8_escapes_like_checked(s in nasty()) {

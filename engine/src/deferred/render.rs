@@ -36,9 +36,8 @@ trait Emit {
     fn text(out: &mut Vec<u8>, s: &[u8]);
     /// Whether [`Emit::text`] writes `s` as it is.
     fn plain(s: &[u8]) -> bool;
-    /// [`Emit::plain`] of the first `len` (`1..=16`) bytes of the
-    /// little-endian words `lo`, `hi`.
-    fn plain16(lo: u64, hi: u64, len: usize) -> bool;
+    /// [`Emit::plain`] of the first `len` (`1..=16`) bytes of `w`.
+    fn plain16(w: [u8; 16], len: usize) -> bool;
 }
 
 /// The message as `format!` makes it.
@@ -56,7 +55,7 @@ impl Emit for Raw {
         true
     }
     #[inline(always)]
-    fn plain16(_: u64, _: u64, _: usize) -> bool {
+    fn plain16(_: [u8; 16], _: usize) -> bool {
         true
     }
 }
@@ -80,8 +79,8 @@ impl<D: MessageDialect> Emit for Escaped<D> {
         is_plain_part::<D>(s)
     }
     #[inline(always)]
-    fn plain16(lo: u64, hi: u64, len: usize) -> bool {
-        is_plain_part16::<D>(lo, hi, len)
+    fn plain16(w: [u8; 16], len: usize) -> bool {
+        is_plain_part16::<D>(w, len)
     }
 }
 
@@ -135,6 +134,21 @@ fn render_with<E: Emit>(
     cs: &CallSite,
     values: &[u8],
 ) -> bool {
+    match cs.any_custom {
+        false => render_slots::<E, false>(out, scratch, cs, values),
+        true => render_slots::<E, true>(out, scratch, cs, values),
+    }
+}
+
+/// [`render_with`] for a call site with a spec other than `{}` (`CUSTOM`)
+/// or without one (then no slot's kind is looked at).
+#[inline(always)]
+fn render_slots<E: Emit, const CUSTOM: bool>(
+    out: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+    cs: &CallSite,
+    values: &[u8],
+) -> bool {
     let pieces = Plan::of(cs).pieces::<E::Form>();
     let all_pieces = pieces.total();
     let mut c = Cursor::new(out, room_for(all_pieces, values));
@@ -147,7 +161,11 @@ fn render_with<E: Emit>(
         // piece among the pieces, and the slack; the plan pads it.
         unsafe { c.put_padded(p, len) };
         pieces_left -= len;
-        let next = match slot.kind {
+        let kind = match CUSTOM {
+            true => slot.kind,
+            false => SlotKind::Display,
+        };
+        let next = match kind {
             // SAFETY: the room holds `room_for(pieces_left, rest)`.
             SlotKind::Display => unsafe { display::<E>(&mut c, rest, all_pieces) },
             SlotKind::Custom {
@@ -294,20 +312,15 @@ unsafe fn string<E: Emit>(
         false => None,
     };
     match short {
-        Some(w) => {
-            let w = u128::from_le_bytes(*w);
-            let (lo, hi) = (w as u64, (w >> 64) as u64);
-            if E::plain16(lo, hi, len) {
-                // SAFETY: the caller promises room for `s`, the cursor
-                // the slack.
-                return unsafe { c.put16(lo, hi, len) };
-            }
+        Some(&w) if E::plain16(w, len) => {
+            // SAFETY: the caller promises room for `s`, the cursor the slack.
+            return unsafe { c.put16(w, len) };
         }
         None if E::plain(s) => {
             // SAFETY: the caller promises room for `s`.
             return unsafe { c.put(s) };
         }
-        None => {}
+        Some(_) | None => {}
     }
     c.checked(|out| E::text(out, s));
     c.reserve(room_for(all_pieces, after));

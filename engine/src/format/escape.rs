@@ -33,8 +33,8 @@ mod scan;
 use super::put::put;
 pub(crate) use dialect::{Bare, Dialect, Json, Quoted, TargetText};
 use scan::{
-    any_flagged, below, equal, find, flagged, high_or_del, load, separator, separator_lead,
-    sequence, Seq,
+    any_flagged, any_flagged16, below, equal, find, flagged, high_or_del, load, separator,
+    separator_lead, sequence, Seq,
 };
 use std::marker::PhantomData;
 
@@ -298,26 +298,11 @@ pub(crate) fn is_plain_part<D: Dialect>(s: &[u8]) -> bool {
     !any_flagged(s, D::word_flags)
 }
 
-/// [`is_plain_part`] of the first `len` bytes (`1..=16`) of the
-/// little-endian words `lo`, `hi` (a short part loaded whole, with the
-/// bytes after it): a flag is never set by a byte above it (see `scan`),
-/// so the bytes after the part change nothing once masked off.
+/// [`is_plain_part`] of the first `len` bytes (`1..=16`) of `w` (a short
+/// part loaded whole, with the bytes after it, which change nothing).
 #[inline(always)]
-pub(crate) fn is_plain_part16<D: Dialect>(lo: u64, hi: u64, len: usize) -> bool {
-    debug_assert!((1..=16).contains(&len));
-    // The 16 bytes at `16 - len`: `len` bytes 0xff, then zeros.
-    static MASKS: [u8; 32] = {
-        let mut m = [0u8; 32];
-        let mut i = 0;
-        while i < 16 {
-            m[i] = 0xff;
-            i += 1;
-        }
-        m
-    };
-    let at = 16 - len.min(16);
-    let mask = |i: usize| u64::from_le_bytes(MASKS[i..i + 8].try_into().expect("8 bytes"));
-    !flagged(D::word_flags(lo) & mask(at) | D::word_flags(hi) & mask(at + 8))
+pub(crate) fn is_plain_part16<D: Dialect>(w: [u8; 16], len: usize) -> bool {
+    !any_flagged16(w, len, D::BELOW, D::EXTRA)
 }
 
 /// [`push_utf8_part`] for a part with something to escape, out of line.

@@ -136,20 +136,18 @@ impl<'v> Cursor<'v> {
         }
     }
 
-    /// Appends the first `len` (`<= 16`) bytes of the little-endian words
-    /// `lo`, `hi`, storing all 16.
+    /// Appends the first `len` (`<= 16`) bytes of `w`, storing all 16.
     ///
     /// # Safety
     /// `len` bytes and the slack are free after the position.
     #[inline(always)]
-    pub(crate) unsafe fn put16(&mut self, lo: u64, hi: u64, len: usize) {
+    pub(crate) unsafe fn put16(&mut self, w: [u8; 16], len: usize) {
         debug_assert!(len <= 16);
         debug_assert!(self.spare() >= len + SLACK, "room for {len} bytes");
         // SAFETY: 16 <= SLACK bytes are free after `at` (the caller's
         // promise); only the first `len` of them are kept.
         unsafe {
-            self.at.cast::<u64>().write_unaligned(lo.to_le());
-            self.at.add(8).cast::<u64>().write_unaligned(hi.to_le());
+            self.at.cast::<[u8; 16]>().write_unaligned(w);
             self.at = self.at.add(len.min(16));
         }
     }
@@ -197,7 +195,7 @@ mod tests {
         // sources are readable for their lengths rounded up to 16.
         unsafe {
             c.put(b"cd");
-            c.put16(u64::from_le_bytes(*b"efghijkl"), u64::from_le_bytes(*b"mnopqrst"), 3);
+            c.put16(*b"efghijklmnopqrst", 3);
             c.byte(b'-');
             c.put_padded(b"0123456789abcdefghijklmnopqrstuvwxyz!!!!!!!!!!!!".as_ptr(), 33);
             c.put_padded(b"ABCDEFGHIJKLMNOP".as_ptr(), 0);

@@ -37,24 +37,24 @@ const FORMS: usize = 4;
 pub(crate) struct Pieces {
     /// Every piece, end to end, then [`PAD`] zero bytes.
     bytes: Box<[u8]>,
-    /// Where each piece starts in `bytes`, and the end of the last
-    /// (`pieces + 1` entries, non-decreasing, the last `bytes.len() - PAD`).
-    starts: Box<[usize]>,
+    /// Where each piece starts in `bytes` and its length, in order (each
+    /// ends at or before `bytes.len() - PAD`).
+    spans: Box<[(usize, usize)]>,
 }
 
 impl Pieces {
     fn new(pieces: &[&str], write: impl Fn(&mut Vec<u8>, &[u8])) -> Pieces {
         let mut bytes = Vec::new();
-        let mut starts = Vec::with_capacity(pieces.len() + 1);
+        let mut spans = Vec::with_capacity(pieces.len());
         for p in pieces {
-            starts.push(bytes.len());
+            let start = bytes.len();
             write(&mut bytes, p.as_bytes());
+            spans.push((start, bytes.len() - start));
         }
-        starts.push(bytes.len());
         bytes.resize(bytes.len() + PAD, 0);
         Pieces {
             bytes: bytes.into_boxed_slice(),
-            starts: starts.into_boxed_slice(),
+            spans: spans.into_boxed_slice(),
         }
     }
 
@@ -64,27 +64,26 @@ impl Pieces {
         self.bytes.len() - PAD
     }
 
-    /// Each piece as its start and length, in order; a piece's bytes and
-    /// the [`PAD`] after them are readable from its start.
+    /// A piece as its start and length; its bytes and the [`PAD`] after
+    /// them are readable from its start.
     #[inline(always)]
-    pub(crate) fn spans(&self) -> impl Iterator<Item = (*const u8, usize)> + '_ {
-        self.starts.windows(2).map(|w| {
-            let (start, end) = (w[0], w[1]);
-            debug_assert!(start <= end && end + PAD <= self.bytes.len());
-            // SAFETY: `start <= bytes.len() - PAD` (the field's
-            // invariant): the pointer is within `bytes`.
-            (unsafe { self.bytes.as_ptr().add(start) }, end - start)
-        })
+    fn at(&self, (start, len): (usize, usize)) -> (*const u8, usize) {
+        debug_assert!(start + len + PAD <= self.bytes.len());
+        // SAFETY: `start <= bytes.len() - PAD` (the field's invariant):
+        // the pointer is within `bytes`.
+        (unsafe { self.bytes.as_ptr().add(start) }, len)
     }
 
-    /// The last piece, as [`Pieces::spans`] gives it.
+    /// Each piece, in order, as [`Pieces::at`] gives it.
+    #[inline(always)]
+    pub(crate) fn spans(&self) -> impl Iterator<Item = (*const u8, usize)> + '_ {
+        self.spans.iter().map(|&s| self.at(s))
+    }
+
+    /// The last piece, as [`Pieces::at`] gives it.
     #[inline(always)]
     pub(crate) fn last(&self) -> Option<(*const u8, usize)> {
-        let n = self.starts.len();
-        let (&start, &end) = (self.starts.get(n.checked_sub(2)?)?, self.starts.last()?);
-        debug_assert!(start <= end && end + PAD <= self.bytes.len());
-        // SAFETY: as in `spans`.
-        Some((unsafe { self.bytes.as_ptr().add(start) }, end - start))
+        self.spans.last().map(|&s| self.at(s))
     }
 }
 

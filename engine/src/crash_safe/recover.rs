@@ -276,12 +276,15 @@ pub(crate) fn read_ring(
         }
         let crc = get_u32(&prefix, 4).unwrap_or(0);
         let seq = get_u64(&prefix, 8).unwrap_or(0);
-        let mut record = vec![0u8; len as usize - FRAME_PREFIX];
+        // The record and its padding: the crc covers both.
+        let mut record = vec![0u8; framed as usize - FRAME_PREFIX];
         copy_wrapped(data, pos + FRAME_PREFIX as u64, &mut record);
+        let body_crc = crc32c::crc32c_append(crc32c::crc32c(&seq.to_le_bytes()), &record);
+        record.truncate(len as usize - FRAME_PREFIX);
         pos += framed;
         let seq_ok = expect.map_or(true, |e| e == seq);
         expect = Some(expect.map_or(seq, |e| e) + 1);
-        if frame_crc(seq, &[&record]) != crc || !seq_ok {
+        if body_crc != crc || !seq_ok {
             out.skipped += 1;
             let why = if seq_ok {
                 "checksum mismatch"

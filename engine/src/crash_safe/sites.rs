@@ -82,6 +82,10 @@ pub(crate) struct SiteWriter {
 struct Inner {
     /// Opened (and its header written) on the first registration.
     file: Option<File>,
+    /// End of the last whole entry: the next one is written here, over
+    /// whatever a failed write left after it (even when cutting that
+    /// back failed too).
+    end: u64,
     /// Addresses in the file (a call site used by two loggers in turn
     /// finds its word holding the other's id: it is not written twice).
     known: HashSet<usize>,
@@ -99,6 +103,7 @@ impl SiteWriter {
             generation,
             inner: Mutex::new(Inner {
                 file: None,
+                end: 0,
                 known: HashSet::new(),
                 entry: Vec::new(),
                 removed: false,
@@ -148,6 +153,7 @@ impl SiteWriter {
         }
         if inner.file.is_none() {
             inner.file = Some(self.create()?);
+            inner.end = SITES_HEADER_LEN as u64;
         }
         encode_entry(&mut inner.entry, cs, addr as u64);
         if inner.entry.len() > MAX_ENTRY_LEN {
@@ -157,19 +163,12 @@ impl SiteWriter {
             ));
         }
         let file = inner.file.as_mut().expect("opened above");
-        // One write: an entry is whole or (after a failed or cut write) its
-        // crc fails; a partial write is cut back so the next one frames.
-        let at = file.metadata()?.len();
-        if let Err(e) = file.write_all(&inner.entry) {
-            let _ = file.set_len(at);
-            return Err(e);
-        }
-        Ok(())
+        append_entry(file, &mut inner.end, &inner.entry)
     }
 
     fn create(&self) -> io::Result<File> {
         let mut f = OpenOptions::new()
-            .append(true)
+            .write(true)
             .create_new(true)
             .mode(0o600)
             .open(&self.path)?;
@@ -193,6 +192,47 @@ impl SiteWriter {
             let _ = std::fs::remove_file(&self.path);
         }
     }
+}
+
+/// Where table entries are written: the table file, or a test double.
+pub(crate) trait TableFile {
+    /// `pwrite(2)`: writes some of `buf` at offset `at`.
+    fn write_at(&mut self, buf: &[u8], at: u64) -> io::Result<usize>;
+    /// `ftruncate(2)`.
+    fn set_len(&mut self, len: u64) -> io::Result<()>;
+}
+
+impl TableFile for File {
+    fn write_at(&mut self, buf: &[u8], at: u64) -> io::Result<usize> {
+        std::os::unix::fs::FileExt::write_at(self, buf, at)
+    }
+    fn set_len(&mut self, len: u64) -> io::Result<()> {
+        File::set_len(self, len)
+    }
+}
+
+/// Writes `entry` at `*end` and moves `*end` past it. An entry is whole
+/// or (after a failed or cut write) its crc fails and the table ends
+/// there; a failed write is cut back, and whether or not that works, the
+/// next entry goes to the same `*end`, over the remains, so it frames.
+pub(crate) fn append_entry(f: &mut dyn TableFile, end: &mut u64, entry: &[u8]) -> io::Result<()> {
+    let mut done = 0;
+    while done < entry.len() {
+        match f.write_at(&entry[done..], *end + done as u64) {
+            Ok(0) => {
+                let _ = f.set_len(*end);
+                return Err(io::Error::new(io::ErrorKind::WriteZero, "the table took no bytes"));
+            }
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                let _ = f.set_len(*end);
+                return Err(e);
+            }
+        }
+    }
+    *end += entry.len() as u64;
+    Ok(())
 }
 
 /// `cs`'s table entry, at `addr`, into `out` (cleared first).
@@ -390,6 +430,72 @@ mod tests {
 
     static A: CallSite = CallSite::new(None, None, "a.rs", 1, "m", &["x=", ""], &[Slot::DISPLAY]);
     static B: CallSite = CallSite::new(None, Some("t"), "b.rs", 2, "m", &["y"], &[]);
+
+    /// A table in memory whose writes and cut-backs fail on demand.
+    struct Flaky {
+        bytes: Vec<u8>,
+        /// The next write takes at most this many bytes, then fails.
+        short_write: Option<usize>,
+        fail_set_len: bool,
+    }
+
+    impl TableFile for Flaky {
+        fn write_at(&mut self, buf: &[u8], at: u64) -> io::Result<usize> {
+            let n = match self.short_write.take() {
+                Some(0) => return Err(io::Error::from_raw_os_error(libc::ENOSPC)),
+                Some(n) => {
+                    self.short_write = Some(0);
+                    n.min(buf.len())
+                }
+                None => buf.len(),
+            };
+            let at = at as usize;
+            if self.bytes.len() < at + n {
+                self.bytes.resize(at + n, 0);
+            }
+            self.bytes[at..at + n].copy_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn set_len(&mut self, len: u64) -> io::Result<()> {
+            if self.fail_set_len {
+                return Err(io::Error::from_raw_os_error(libc::EIO));
+            }
+            self.bytes.truncate(len as usize);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_entry_after_a_failed_write_and_a_failed_cut_back_is_readable() {
+        static C: CallSite = CallSite::new(None, None, "c.rs", 3, "m", &["z"], &[]);
+        let mut t = Flaky {
+            bytes: vec![0u8; SITES_HEADER_LEN],
+            short_write: None,
+            fail_set_len: true,
+        };
+        t.bytes[..8].copy_from_slice(&SITES_MAGIC);
+        t.bytes[8..12].copy_from_slice(&SITES_VERSION.to_le_bytes());
+        let mut end = SITES_HEADER_LEN as u64;
+        let mut e = Vec::new();
+        let addr = |cs: &'static CallSite| cs as *const CallSite as u64;
+        encode_entry(&mut e, &A, addr(&A));
+        append_entry(&mut t, &mut end, &e).unwrap();
+        // B's write stops after 10 bytes (disk full), and so does cutting
+        // them back: 10 bytes of a half entry stay in the file.
+        encode_entry(&mut e, &B, addr(&B));
+        t.short_write = Some(10);
+        let err = append_entry(&mut t, &mut end, &e).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENOSPC));
+        assert_eq!(t.bytes.len() as u64, end + 10);
+        // C, written next, is read back, and so is A; B is not there.
+        encode_entry(&mut e, &C, addr(&C));
+        append_entry(&mut t, &mut end, &e).unwrap();
+        let (_, map, problem) = parse_sites(&t.bytes).unwrap();
+        assert_eq!(problem, None);
+        let mut files: Vec<&str> = map.values().map(|s| s.file.as_str()).collect();
+        files.sort();
+        assert_eq!(files, ["a.rs", "c.rs"]);
+    }
 
     #[test]
     fn each_call_site_is_written_once_and_nothing_after_shutdown() {

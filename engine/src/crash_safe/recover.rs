@@ -77,6 +77,9 @@ pub(crate) struct Recovered {
     pub records: Vec<RecoveredRecord>,
     /// Torn or corrupt records (or unreadable regions) skipped.
     pub skipped: u64,
+    /// Of those, deferred records whose call site is not in their
+    /// generation's call-site table (deleted, cut short, never written).
+    pub no_site: u64,
     /// What was wrong, for the report (at most `MAX_PROBLEMS`).
     pub problems: Vec<String>,
     /// Problems beyond those kept.
@@ -299,9 +302,10 @@ pub(crate) fn read_ring(
         }
         match decode_record(&record, h.thread, sites) {
             Ok(r) => out.records.push(r),
-            Err(why) => {
+            Err(e) => {
                 out.skipped += 1;
-                out.problem(format!("{name}: record {seq}: {why}; skipped"));
+                out.no_site += e.no_site as u64;
+                out.problem(format!("{name}: record {seq}: {}; skipped", e.why));
             }
         }
     }
@@ -314,8 +318,8 @@ fn decode_record(
     record: &[u8],
     thread: u32,
     sites: Option<&SiteMap>,
-) -> Result<RecoveredRecord, String> {
-    let malformed = || "malformed header".to_owned();
+) -> Result<RecoveredRecord, super::sites::Unrendered> {
+    let malformed = || super::sites::Unrendered::from("malformed header");
     let h: &[u8; HEADER_LEN] = (record.get(..HEADER_LEN).and_then(|h| h.try_into().ok()))
         .ok_or_else(malformed)?;
     let header = Header::decode(h).map_err(|_| malformed())?;

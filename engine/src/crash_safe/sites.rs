@@ -89,6 +89,9 @@ struct Inner {
     /// Addresses in the file (a call site used by two loggers in turn
     /// finds its word holding the other's id: it is not written twice).
     known: HashSet<usize>,
+    /// The call sites in the file, in order, to write again into a new
+    /// file when the table was deleted.
+    sites: Vec<&'static CallSite>,
     /// Reused entry image.
     entry: Vec<u8>,
     /// Set at shutdown, once the file is removed: no new file is made.
@@ -105,6 +108,7 @@ impl SiteWriter {
                 file: None,
                 end: 0,
                 known: HashSet::new(),
+                sites: Vec::new(),
                 entry: Vec::new(),
                 removed: false,
             }),
@@ -138,22 +142,41 @@ impl SiteWriter {
                 )
             })?;
             inner.known.insert(addr);
+            inner.sites.push(cs);
         }
         // Release: pairs with the Acquire load in `has`.
         cs.crash_table.store(self.id, Ordering::Release);
         Ok(())
     }
 
-    /// Writes `cs`'s entry (opening the file first if needed).
+    /// Writes `cs`'s entry (opening the file first if needed, or again
+    /// with every entry so far when it was deleted).
     fn append(&self, inner: &mut Inner, cs: &CallSite, addr: usize) -> io::Result<()> {
         if inner.removed {
             // A call racing shutdown (counted dropped anyway): the
             // directory is left without pending data.
             return Err(io::Error::other("the logger has shut down"));
         }
+        if let Some(f) = &inner.file {
+            use std::os::unix::fs::MetadataExt;
+            if f.metadata()?.nlink() == 0 {
+                // Deleted (by hand, a cleanup job): the entries in it would
+                // die with this process, and every record naming them would
+                // be skipped at recovery. A new table holds them all again.
+                inner.file = None;
+            }
+        }
         if inner.file.is_none() {
-            inner.file = Some(self.create()?);
+            let mut f = self.create()?;
             inner.end = SITES_HEADER_LEN as u64;
+            for &old in &inner.sites {
+                encode_entry(&mut inner.entry, old, old as *const CallSite as u64);
+                if let Err(e) = append_entry(&mut f, &mut inner.end, &inner.entry) {
+                    let _ = std::fs::remove_file(&self.path);
+                    return Err(e);
+                }
+            }
+            inner.file = Some(f);
         }
         encode_entry(&mut inner.entry, cs, addr as u64);
         if inner.entry.len() > MAX_ENTRY_LEN {
@@ -377,6 +400,30 @@ pub(crate) fn sites_name(name: &str) -> Option<u64> {
     name.strip_prefix(SITES_PREFIX)?.parse().ok()
 }
 
+/// Why a deferred record could not be rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unrendered {
+    pub why: String,
+    /// Its call site is not in the table (the table was deleted, cut
+    /// short or never written), rather than the record being malformed.
+    pub no_site: bool,
+}
+
+impl From<&str> for Unrendered {
+    fn from(why: &str) -> Unrendered {
+        Unrendered {
+            why: why.to_owned(),
+            no_site: false,
+        }
+    }
+}
+
+impl From<String> for Unrendered {
+    fn from(why: String) -> Unrendered {
+        Unrendered { why, no_site: false }
+    }
+}
+
 /// A dead process's deferred record (`header` and `body`: target, then
 /// payload) rendered through its generation's table `sites` into a text
 /// record with the call site's location: the header and body the
@@ -385,9 +432,9 @@ pub(crate) fn render_deferred(
     header: &Header,
     body: &[u8],
     sites: Option<&SiteMap>,
-) -> Result<(Header, Vec<u8>), String> {
+) -> Result<(Header, Vec<u8>), Unrendered> {
     if header.located {
-        return Err("deferred record with a location block".to_owned());
+        return Err("deferred record with a location block".into());
     }
     let (target, payload) = body.split_at(header.target_len as usize);
     let (addr, values) = payload
@@ -395,15 +442,15 @@ pub(crate) fn render_deferred(
         .ok_or("deferred record without a call site")?;
     let addr = u64::from_le_bytes(*addr);
     let Some(site) = sites.and_then(|t| t.get(&addr)) else {
-        return Err(format!("call site {addr:#x} is not in the call-site table"));
+        return Err(Unrendered {
+            why: format!("call site {addr:#x} is not in the call-site table"),
+            no_site: true,
+        });
     };
     let mut msg = Vec::new();
     let rendered = render_portable(&mut msg, &site.pieces, &site.slots, values);
     if !rendered || std::str::from_utf8(&msg).is_err() {
-        return Err(format!(
-            "its values do not match call site {}:{}",
-            site.file, site.line
-        ));
+        return Err(format!("its values do not match call site {}:{}", site.file, site.line).into());
     }
     let target = match &site.target {
         Some(t) => truncate_str(t, MAX_TARGET_LEN).as_bytes(),

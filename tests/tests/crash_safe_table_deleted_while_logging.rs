@@ -1,9 +1,9 @@
 //! The call-site table deleted while a crash-safe logger runs (by hand, a
-//! cleanup job): the next call site's registration notices and writes a
-//! new table holding every call site so far, so records from before and
-//! after the deletion are recovered; when no new call site comes, the
-//! records recovery cannot render are counted, and the recovery record
-//! says why they were skipped.
+//! cleanup job): the next call site's registration, or the writer within
+//! 64 commits, notices and writes a new table holding every call site so
+//! far, so records from before and after the deletion are recovered; a
+//! crash before that leaves records recovery cannot render: they are
+//! counted, and the recovery record says why they were skipped.
 //!
 //! A logger whose sink never completes a batch keeps every record pending;
 //! its shutdown gives up and leaves the directory as a crash would.
@@ -111,4 +111,31 @@ fn records_whose_table_was_deleted_are_counted_and_the_reason_given() {
             std::process::id()
         )]
     );
+}
+
+#[test]
+fn the_writer_writes_the_deleted_table_again_within_64_commits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cs");
+    let sink = uringlog_sinks::FileSink::new(tmp.path().join("app.log")).unwrap();
+    let (logger, guard) = Logger::builder()
+        .sink(sink)
+        .crash_safe(&dir)
+        .build()
+        .unwrap();
+    let log = |i: u64| uringlog::info!(logger, "kept site i={}", i);
+    log(0);
+    logger.flush().unwrap();
+    assert_eq!(remove_tables(&dir), 1);
+    // Each flushed record is one batch and one commit; the writer checks
+    // the table every 64 commits.
+    for i in 1..=130 {
+        log(i);
+        logger.flush().unwrap();
+    }
+    let table = std::fs::read(dir.join("sites-1")).unwrap();
+    let piece = b"kept site i=";
+    assert!(table.windows(piece.len()).any(|w| w == piece), "{table:?}");
+    let s = guard.shutdown(Duration::from_secs(30)).unwrap();
+    assert_eq!((s.enqueued, s.written), (131, 131));
 }

@@ -157,26 +157,9 @@ impl SiteWriter {
             // directory is left without pending data.
             return Err(io::Error::other("the logger has shut down"));
         }
-        if let Some(f) = &inner.file {
-            use std::os::unix::fs::MetadataExt;
-            if f.metadata()?.nlink() == 0 {
-                // Deleted (by hand, a cleanup job): the entries in it would
-                // die with this process, and every record naming them would
-                // be skipped at recovery. A new table holds them all again.
-                inner.file = None;
-            }
-        }
+        self.reopen_if_deleted(inner)?;
         if inner.file.is_none() {
-            let mut f = self.create()?;
-            inner.end = SITES_HEADER_LEN as u64;
-            for &old in &inner.sites {
-                encode_entry(&mut inner.entry, old, old as *const CallSite as u64);
-                if let Err(e) = append_entry(&mut f, &mut inner.end, &inner.entry) {
-                    let _ = std::fs::remove_file(&self.path);
-                    return Err(e);
-                }
-            }
-            inner.file = Some(f);
+            self.rewrite(inner)?;
         }
         encode_entry(&mut inner.entry, cs, addr as u64);
         if inner.entry.len() > MAX_ENTRY_LEN {
@@ -187,6 +170,45 @@ impl SiteWriter {
         }
         let file = inner.file.as_mut().expect("opened above");
         append_entry(file, &mut inner.end, &inner.entry)
+    }
+
+    /// A table deleted (by hand, a cleanup job) would die with this
+    /// process, and every record naming its entries would be skipped at
+    /// recovery: a new one holds them all again.
+    fn reopen_if_deleted(&self, inner: &mut Inner) -> io::Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        if let Some(f) = &inner.file {
+            if f.metadata()?.nlink() == 0 {
+                inner.file = None;
+                self.rewrite(inner)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A new table file holding every call site so far.
+    fn rewrite(&self, inner: &mut Inner) -> io::Result<()> {
+        let mut f = self.create()?;
+        inner.end = SITES_HEADER_LEN as u64;
+        for &old in &inner.sites {
+            encode_entry(&mut inner.entry, old, old as *const CallSite as u64);
+            if let Err(e) = append_entry(&mut f, &mut inner.end, &inner.entry) {
+                let _ = std::fs::remove_file(&self.path);
+                return Err(e);
+            }
+        }
+        inner.file = Some(f);
+        Ok(())
+    }
+
+    /// Called by the writer now and then: writes the table again if it
+    /// was deleted (one `fstat` otherwise).
+    pub(crate) fn keep_present(&self) -> io::Result<()> {
+        let mut g = crate::shared::lock(&self.inner);
+        if g.removed {
+            return Ok(());
+        }
+        self.reopen_if_deleted(&mut g)
     }
 
     fn create(&self) -> io::Result<File> {

@@ -46,8 +46,11 @@ impl<'a> MakeWriter<'a> for LogWriter {
 /// Writes one event: the fmt layer's single `write_all` of a whole line
 /// goes straight into the thread's ring. Writes that do not end a line are
 /// gathered (allocating) until one does or the writer is dropped, so a
-/// record is always a whole line. `flush` is not a barrier (use
-/// [`Logger::flush`](crate::Logger::flush)).
+/// record is always a whole line. An event written in several writes that
+/// each end a line (a custom formatter's) becomes one record per such
+/// write: the file holds the same bytes, each record whole lines, though
+/// another thread's record may fall between them. `flush` is not a
+/// barrier (use [`Logger::flush`](crate::Logger::flush)).
 #[derive(Debug)]
 pub struct EventWriter<'a> {
     logger: &'a Logger,

@@ -28,9 +28,16 @@
 //!          file, module, then slots + 1 literal pieces
 //! ```
 //!
+//! Entries are written at the end of the last whole one (`pwrite`), so a
+//! failed write leaves at most a half entry after the last good one, which
+//! the next entry overwrites. A table deleted while the process runs is
+//! written again, whole, by the next new call site or by the writer within
+//! `keeper::SITES_CHECK_EVERY` commits.
+//!
 //! The file is untrusted input on recovery, like the rings: lengths and
 //! crcs are checked, a bad entry ends the table (what follows cannot be
-//! framed) and records naming a missing address are skipped and counted.
+//! framed) and records naming a missing address are skipped and counted
+//! (apart from torn or corrupt ones, in the recovery record).
 
 use super::layout::{get_u32, get_u64};
 use crate::callsite::{CallSite, SlotKind};

@@ -185,10 +185,18 @@ pub fn render(s: &mut String, rows: &[Measured<AbKey, PeerResult>]) {
     let diffs: Vec<f64> = done.iter().map(|p| p.p50_diff_ns() as f64).collect();
     let (r, rlo, rhi) = spread(&ratios);
     let (d, dlo, dhi) = spread(&diffs);
+    let rate = |cs: bool| {
+        let v: Vec<f64> = (done.iter())
+            .map(|p| if cs { &p.crash_safe } else { &p.normal }.lines_per_sec)
+            .collect();
+        median(&v)
+    };
+    let of_medians = rate(true) / rate(false).max(f64::MIN_POSITIVE);
     let _ = writeln!(
         s,
         "Throughput ratio over {} pairs: median **{r:.2}** (smallest {rlo:.2}, largest \
-         {rhi:.2}; target ≥ {TARGET_RATIO}: {}). Caller p50 difference: median **{d:+.0} ns** \
+         {rhi:.2}; target ≥ {TARGET_RATIO}: {}); the medians' ratio {of_medians:.2} \
+         ({:.2} ÷ {:.2} M lines/s). Caller p50 difference: median **{d:+.0} ns** \
          (smallest {dlo:+.0}, largest {dhi:+.0}; target within ±{TARGET_P50_NS} ns: {}).\n",
         done.len(),
         if r >= TARGET_RATIO {
@@ -196,6 +204,8 @@ pub fn render(s: &mut String, rows: &[Measured<AbKey, PeerResult>]) {
         } else {
             "not met"
         },
+        rate(true) / 1e6,
+        rate(false) / 1e6,
         if d.abs() <= TARGET_P50_NS as f64 {
             "met by the median"
         } else {

@@ -286,7 +286,8 @@ pub(crate) fn read_ring(
         record.truncate(len as usize - FRAME_PREFIX);
         pos += framed;
         let seq_ok = expect.map_or(true, |e| e == seq);
-        expect = Some(expect.map_or(seq, |e| e) + 1);
+        // Wrapping: any `seq` is untrusted, u64::MAX included.
+        expect = Some(expect.map_or(seq, |e| e).wrapping_add(1));
         if body_crc != crc || !seq_ok {
             out.skipped += 1;
             let why = if seq_ok {

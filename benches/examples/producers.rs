@@ -30,8 +30,9 @@ fn main() -> Result<(), String> {
                 keep: false,
             })?;
             println!(
-                "peer lines/s {:.3} M  p50 {} ns  p99.9 {} ns  empty {} ns  lost {}",
+                "peer lines/s {:.3} M  CPUs {:.2}  p50 {} ns  p99.9 {} ns  empty {} ns  lost {}",
                 r.lines_per_sec / 1e6,
+                r.cpus_used(),
                 r.p50_ns,
                 r.p999_ns,
                 r.timing_overhead_ns,

@@ -141,7 +141,41 @@ struct Call {
     id: u64,
     ns: u64,
     burst_start: bool,
+    /// Its place in its burst.
+    pos: u32,
+    /// Its record reaches a 4 KiB page of the ring the previous record did
+    /// not touch (see [`ring_places`]).
+    new_page: bool,
+    /// Its record reaches the end of the ring (see [`ring_places`]).
+    wraps: bool,
     events: Events,
+}
+
+/// For each of `n` calls: whether its record reaches a 4 KiB page of the
+/// ring that the record before it did not touch (a fresh TLB entry and
+/// page-table lines), and whether it is the record that reaches the end of
+/// the ring (written at its start, the bytes before the end skipped). The
+/// ring is the default 256 KiB, allocated by `malloc` through `mmap` (its
+/// bytes start 16 bytes into a page), and a workload record takes 66 bytes
+/// besides the user name in deferred form (header 16, target 3, call site
+/// 8, id 1 + 8, user 5 + len, path 5 + 15, status 1 + 4).
+fn ring_places(n: usize) -> Vec<(bool, bool)> {
+    const CAP: usize = uringlog::DEFAULT_RING_CAPACITY;
+    let page = |b: usize| (16 + b % CAP) / 4096;
+    let mut at = 0usize;
+    (0..n as u64)
+        .map(|id| {
+            let len = 66 + uringlog_bench::workload::args(id).0.len();
+            let wraps = at % CAP + len > CAP;
+            let before = at.wrapping_sub(1);
+            if wraps {
+                at += CAP - at % CAP;
+            }
+            let fresh = id == 0 || wraps || page(at + len - 1) != page(before);
+            at += len;
+            (fresh, wraps)
+        })
+        .collect()
 }
 
 /// Times `f` and reads the events around it.
@@ -205,6 +239,9 @@ fn main() {
                 id,
                 ns,
                 burst_start: i == 0,
+                pos: i as u32,
+                new_page: false,
+                wraps: false,
                 events,
             };
             // The same timing around nothing: the machine's own tail.
@@ -217,6 +254,9 @@ fn main() {
                 id,
                 ns,
                 burst_start: i == 0,
+                pos: i as u32,
+                new_page: false,
+                wraps: false,
                 events,
             };
             id += 1;
@@ -229,6 +269,10 @@ fn main() {
         } else {
             std::thread::sleep(Duration::from_micros(pause_us));
         }
+    }
+    for (c, (fresh, wraps)) in calls.iter_mut().zip(ring_places(n)) {
+        c.new_page = fresh;
+        c.wraps = wraps;
     }
     let lingers = logger.writer_linger_sleeps() - lingers_before;
     let s = guard.shutdown(Duration::from_secs(30)).expect("shutdown");
@@ -299,6 +343,40 @@ fn report(calls: &mut [Call], bursts: u64) {
     if !allocating.is_empty() {
         println!("  calls that allocated (first 10, by id): {allocating:?}");
     }
+    // The calls right after a pause (cold caches, a CPU that may have
+    // slept or run other threads), the next few, and the others; those
+    // whose record reaches a new page of the ring, and those that do not.
+    type Pick = fn(&Call) -> bool;
+    let groups: [(&str, Pick); 7] = [
+        ("first in their burst", |c| c.pos == 0),
+        ("second in their burst", |c| c.pos == 1),
+        ("third to tenth", |c| (2..10).contains(&c.pos)),
+        ("the others", |c| c.pos >= 10),
+        ("the others, record at the ring's end", |c| {
+            c.pos >= 10 && c.wraps
+        }),
+        ("the others, record on a new ring page", |c| {
+            c.pos >= 10 && c.new_page && !c.wraps
+        }),
+        ("the others, record on the same pages", |c| {
+            c.pos >= 10 && !c.new_page
+        }),
+    ];
+    for (name, pick) in groups {
+        let mut ns: Vec<u64> = calls.iter().filter(|c| pick(c)).map(|c| c.ns).collect();
+        ns.sort_unstable();
+        let q = |q: f64| ns[((ns.len() as f64 * q) as usize).min(ns.len() - 1)];
+        if !ns.is_empty() {
+            println!(
+                "  {name}: {} calls, p50 {} ns, p90 {} ns, p99 {} ns, p99.9 {} ns",
+                ns.len(),
+                q(0.5),
+                q(0.9),
+                q(0.99),
+                q(0.999)
+            );
+        }
+    }
     let over = calls.iter().filter(|c| c.ns > 1000).count();
     classify(&format!("over 1 us: {over}"), &calls[calls.len() - over..]);
     let tail = (calls.len() / 1000).max(1);
@@ -320,7 +398,13 @@ fn classify(title: &str, calls: &[Call]) {
         ns[i] += c.ns;
     }
     let starts = calls.iter().filter(|c| c.burst_start).count();
-    println!("  {title} ({starts} of them first in their burst)");
+    let paged = calls
+        .iter()
+        .filter(|c| !c.burst_start && c.new_page)
+        .count();
+    println!(
+        "  {title} ({starts} of them first in their burst, {paged} others on a new ring page)"
+    );
     for (i, name) in CAUSES.iter().enumerate() {
         if count[i] > 0 {
             println!(

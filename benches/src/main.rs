@@ -77,8 +77,9 @@ fn peer(
         return Err("unexpected output".to_owned());
     };
     println!(
-        "{name}: {:.3} M lines/s, p50 {} ns, p99.9 {} ns, peak RSS {:.1} MiB, {} of {} lines lost",
+        "{name}: {:.3} M lines/s ({:.2} CPUs), p50 {} ns, p99.9 {} ns, peak RSS {:.1} MiB, {} of {} lines lost",
         r.lines_per_sec / 1e6,
+        r.cpus_used(),
         r.p50_ns,
         r.p999_ns,
         r.peak_rss_kib as f64 / 1024.0,

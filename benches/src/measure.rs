@@ -54,6 +54,19 @@ pub fn peak_rss_kib() -> u64 {
     }
 }
 
+/// CPU time (user + system) of this process so far, in seconds, threads
+/// that have exited included (`getrusage(RUSAGE_SELF)`).
+pub fn process_cpu_s() -> f64 {
+    // SAFETY: `rusage` is plain old data; all-zero is a valid value.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `ru` is a live, writable `rusage`; getrusage only writes it.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return 0.0;
+    }
+    let s = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    s(ru.ru_utime) + s(ru.ru_stime)
+}
+
 /// Bytes of page cache [`warm_page_cache`] touches per line a phase will write
 /// (lines are 80–140 bytes).
 pub const WARM_BYTES_PER_LINE: u64 = 160;

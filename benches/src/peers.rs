@@ -14,10 +14,19 @@
 //! 3. latency: [`BURSTS`] bursts of [`BURST_LEN`] calls with a pause between
 //!    bursts, each call timed on the caller's side;
 //! 4. peak RSS of the process (`getrusage`).
+//!
+//! Beside the rate, the CPU time the process used during the throughput
+//! phase: CPUs used = CPU seconds / elapsed seconds. A logger with a
+//! background thread that stays below 1 did not run its threads side by
+//! side — they took turns on one CPU (both on one CPU's run queue), or the
+//! machine gave the process less than a CPU (other load: with
+//! `sched_autogroup` a session's threads share one fair share) — and its
+//! rate is then the inverse of the caller's and the writer's costs added.
 
 use crate::config::Route;
 use crate::measure::{
-    peak_rss_kib, percentile, timing_overhead_ns, warm_page_cache, WARM_BYTES_PER_LINE,
+    peak_rss_kib, percentile, process_cpu_s, timing_overhead_ns, warm_page_cache,
+    WARM_BYTES_PER_LINE,
 };
 use crate::peer_loggers::{
     BaselinePeer, FacadePeer, Peer, SlogPeer, SpdlogPeer, TracingPeer, TracingUringlogPeer,
@@ -139,12 +148,25 @@ pub struct PeerResult {
     /// (`syscw` of `/proc/self/io`; io_uring writes are no system calls).
     #[serde(default)]
     pub write_syscalls: u64,
+    /// CPU seconds of the process (every thread) during the throughput
+    /// phase, the same interval as `elapsed_s`.
+    #[serde(default)]
+    pub cpu_s: f64,
 }
 
 impl PeerResult {
     /// Megabytes (10^6 bytes) of lines per second, end to end.
     pub fn mb_per_sec(&self) -> f64 {
         self.lines_per_sec * self.bytes_per_line / 1e6
+    }
+
+    /// CPUs the process kept busy on average during the throughput phase.
+    pub fn cpus_used(&self) -> f64 {
+        if self.elapsed_s > 0.0 {
+            self.cpu_s / self.elapsed_s
+        } else {
+            0.0
+        }
     }
 
     /// Lines logged but not in the file.
@@ -207,9 +229,11 @@ fn drive<P: Peer>(
     warm_for(dir, count)?;
     let p = open(&file_for("throughput"))?;
     let syscw = write_syscalls();
+    let cpu = process_cpu_s();
     let start = Instant::now();
     log_phase(p, 0..count, PATH_THROUGHPUT)?;
     let elapsed_s = start.elapsed().as_secs_f64();
+    let cpu_s = process_cpu_s() - cpu;
     let write_syscalls = write_syscalls().saturating_sub(syscw);
     let files = files_in(dir).map_err(|e| format!("listing {}: {e}", dir.display()))?;
     let check = check_files(&files, &LineMatcher::new(PATH_THROUGHPUT), count, 1)
@@ -233,6 +257,7 @@ fn drive<P: Peer>(
         timing_overhead_ns: overhead,
         peak_rss_kib: peak_rss_kib(),
         write_syscalls,
+        cpu_s,
     })
 }
 

@@ -290,7 +290,7 @@ impl Logger {
             // serves a slow path).
             return self
                 .here()
-                .with_producer(|p| p.__log_deferred(cs, level, target, args));
+                .with_producer(|p| p.log_deferred_here(cs, level, target, args));
         }
         self.log_deferred_preformatted(cs, level, target, args);
     }
@@ -313,7 +313,7 @@ impl Logger {
                 // Looked up again: the user code may have forked.
                 let l = self.here();
                 let logged = l.on_producer(local, |p| {
-                    p.log_measured(cs, level, target, &args, &mut pre, values_len)
+                    p.log_measured(cs, level, target, args, Some(&mut pre), values_len)
                 });
                 release_if_huge(&mut pre, l.shared.ring_capacity);
                 local.scratch.set(pre);
@@ -452,10 +452,14 @@ impl Logger {
         let Ok(mut list) = local.producers.try_borrow_mut() else {
             return false;
         };
-        let p = match list
-            .iter()
-            .position(|p| Arc::ptr_eq(&p.shared, &self.shared))
-        {
+        // Most threads log through one logger: its producer is the first.
+        let i = match list.first() {
+            Some(p) if Arc::ptr_eq(&p.shared, &self.shared) => Some(0),
+            _ => list
+                .iter()
+                .position(|p| Arc::ptr_eq(&p.shared, &self.shared)),
+        };
+        let p = match i {
             Some(i) => &mut list[i],
             None => self.register_local(&mut list),
         };

@@ -345,27 +345,47 @@ impl Producer {
         args: A,
     ) {
         self.follow_fork();
+        self.log_deferred_here(cs, level, target, args);
+    }
+
+    /// [`Producer::__log_deferred`] on a producer known to be this
+    /// process's (its logger's `is_here` was checked by the caller).
+    #[inline]
+    pub(crate) fn log_deferred_here<A: EncodeArgs>(
+        &mut self,
+        cs: &'static CallSite,
+        level: Level,
+        target: &str,
+        args: A,
+    ) {
+        if !A::PREFORMATS {
+            // No user code: nothing is formatted, the buffer stays unused.
+            let values_len = args.measure(&mut PreBuf {
+                buf: &mut Vec::new(),
+                cap: 0,
+            });
+            return self.log_measured(cs, level, target, args, None, values_len);
+        }
         let mut pre = std::mem::take(&mut self.scratch);
         let values_len = measure(&self.shared, &args, &mut pre);
-        if A::PREFORMATS {
-            // The user code may have forked: the record is this process's.
-            self.follow_fork();
-        }
-        self.log_measured(cs, level, target, &args, &mut pre, values_len);
+        // The user code may have forked: the record is this process's.
+        self.follow_fork();
+        self.log_measured(cs, level, target, args, Some(&mut pre), values_len);
         self.scratch = pre;
     }
 
     /// A deferred call whose arguments were measured (and the ones of
-    /// other types formatted into `pre`) by [`measure`]: counted, then
-    /// written straight into the ring when it can be.
+    /// other types formatted into `pre`, `None` when there are none) by
+    /// [`measure`]: counted, then written straight into the ring when it
+    /// can be.
     #[inline]
     pub(crate) fn log_measured<A: EncodeArgs>(
         &mut self,
         cs: &'static CallSite,
         level: Level,
         target: &str,
-        args: &A,
-        pre: &mut Vec<u8>,
+        args: A,
+        pre: Option<&mut Vec<u8>>,
         values_len: usize,
     ) {
         // 1. Count the call: its user code has run.
@@ -376,6 +396,7 @@ impl Producer {
         let target = truncate_str(target, MAX_TARGET_LEN);
         let len = HEADER_LEN + target.len() + CALLSITE_LEN + values_len;
         // 2. Straight into the reserved ring bytes, when they are contiguous.
+        let formatted: &[u8] = pre.as_deref().map_or(&[], |v| &v[..]);
         if self.direct {
             let rec = DeferredParts {
                 cs,
@@ -386,22 +407,20 @@ impl Producer {
             };
             match &mut self.route {
                 Route::Lossless(ring) => {
-                    if let Some(mut r) = ring.reserve(len) {
-                        if let Some(buf) = r.contiguous() {
-                            if !rec.encode(buf, args, pre) {
-                                return self.size_mismatch();
-                            }
-                            // SAFETY: `encode` wrote all `len` reserved bytes.
-                            unsafe { r.commit() };
-                            return self.shared.wake_writer();
+                    if let Some(mut r) = ring.reserve_contiguous(len) {
+                        if !rec.encode(r.bytes(), &args, formatted) {
+                            return self.size_mismatch();
                         }
+                        // SAFETY: `encode` wrote all `len` reserved bytes.
+                        unsafe { r.commit() };
+                        return self.shared.wake_writer();
                     }
                 }
                 // Crash-safe: once the call site is in the directory's
                 // table, and when no value needs formatting here.
                 Route::Mapped(ring) if !cs.any_custom && site_known(&self.shared, cs) => {
                     if let Some(mut f) = ring.reserve_contiguous(len) {
-                        if !rec.encode(f.record(), args, pre) {
+                        if !rec.encode(f.record(), &args, formatted) {
                             return self.size_mismatch();
                         }
                         // SAFETY: `encode` wrote all `len` reserved bytes.
@@ -412,7 +431,14 @@ impl Producer {
                 _ => {}
             }
         }
-        self.deferred_slow(cs, level, clock, target, args, pre, values_len);
+        match pre {
+            Some(pre) => self.deferred_slow(cs, level, clock, target, args, pre, values_len),
+            None => {
+                let mut pre = std::mem::take(&mut self.scratch);
+                self.deferred_slow(cs, level, clock, target, args, &mut pre, values_len);
+                self.scratch = pre;
+            }
+        }
     }
 
     /// A deferred call that cannot go straight into the ring: the ring is
@@ -429,7 +455,7 @@ impl Producer {
         level: Level,
         clock: u64,
         target: &str,
-        args: &A,
+        args: A,
         pre: &mut Vec<u8>,
         values_len: usize,
     ) {
@@ -705,16 +731,27 @@ impl DeferredParts<'_> {
     #[inline(always)]
     fn encode<A: EncodeArgs>(&self, buf: &mut [std::mem::MaybeUninit<u8>], args: &A, pre: &[u8]) -> bool {
         let len = buf.len();
-        // The ring's capacity is below 4 GiB (see `MAX_RING_CAPACITY`):
-        // the lengths fit.
-        let header = Header::new(
-            RecordKind::Deferred,
-            self.level,
-            self.clock,
-            self.target.len(),
-            CALLSITE_LEN + self.values_len,
-        )
-        .expect("a record the ring holds");
+        // The ring's capacity is below 4 GiB (see `MAX_RING_CAPACITY`) and
+        // the target is cut to `MAX_TARGET_LEN`: the lengths fit, unchecked.
+        debug_assert!(u32::try_from(len).is_ok() && self.target.len() <= MAX_TARGET_LEN);
+        let header = Header {
+            len: len as u32,
+            kind: RecordKind::Deferred,
+            level: self.level,
+            target_len: self.target.len() as u16,
+            clock: self.clock,
+            located: false,
+        };
+        debug_assert_eq!(
+            Some(header),
+            Header::new(
+                RecordKind::Deferred,
+                self.level,
+                self.clock,
+                self.target.len(),
+                CALLSITE_LEN + self.values_len,
+            )
+        );
         debug_assert_eq!(header.len as usize, len);
         let mut c = Cursor::new(buf);
         // SAFETY: `len` bytes were reserved: the header, the target, the

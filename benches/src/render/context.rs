@@ -63,6 +63,10 @@ pub fn peers(s: &mut String, d: &ReportData) {
          whether it happened to drop here; the summary compares only with those. MB/s counts \
          the bytes of the lines in the file; write syscalls are the process's `syscw` \
          (`/proc/self/io`) during the timed lines (io_uring writes are no system calls). \
+         CPUs is the process's CPU time during the timed lines over their wall time: \
+         below 1 for a logger with a background thread, its caller and its writer took \
+         turns on one CPU (or the machine gave the process less than one), and its rate is \
+         then bounded by the two costs added, not by the slower one. \
          uringlog runs with the engine's defaults. \"{URINGLOG} ÷ peer\" is uringlog's \
          lines/s over the peer's.\n",
         thousands(WARMUP_LINES),
@@ -72,9 +76,12 @@ pub fn peers(s: &mut String, d: &ReportData) {
     let base = crate::targets::peer(d, URINGLOG).map(|p| p.lines_per_sec);
     let _ = writeln!(
         s,
-        "| Logger | Lossless by config | M lines/s | MB/s | Write syscalls | p50 ns | p99.9 ns | Peak RSS | Lines lost | Bytes/line | {URINGLOG} ÷ peer |"
+        "| Logger | Lossless by config | M lines/s | MB/s | CPUs | Write syscalls | p50 ns | p99.9 ns | Peak RSS | Lines lost | Bytes/line | {URINGLOG} ÷ peer |"
     );
-    let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        s,
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
     for m in &d.peers {
         let (lossless, why) = lossless_by_config(&m.key);
         let lossless = format!("{}: {why}", if lossless { "yes" } else { "no" });
@@ -83,7 +90,7 @@ pub fn peers(s: &mut String, d: &ReportData) {
             Err(e) => {
                 let _ = writeln!(
                     s,
-                    "| {} | {lossless} | not run: {} | — | — | — | — | — | — | — | — |",
+                    "| {} | {lossless} | not run: {} | — | — | — | — | — | — | — | — | — |",
                     m.key,
                     cell(e)
                 );
@@ -96,10 +103,11 @@ pub fn peers(s: &mut String, d: &ReportData) {
         };
         let _ = writeln!(
             s,
-            "| {} | {lossless} | {:.2} | {:.0} | {} | {} | {} | {:.1} MiB | {} | {:.0} | {ratio} |",
+            "| {} | {lossless} | {:.2} | {:.0} | {:.2} | {} | {} | {} | {:.1} MiB | {} | {:.0} | {ratio} |",
             m.key,
             r.lines_per_sec / 1e6,
             r.mb_per_sec(),
+            r.cpus_used(),
             thousands(r.write_syscalls),
             r.p50_ns,
             thousands(r.p999_ns),

@@ -285,6 +285,8 @@ mod tests {
                 lines_found: 9,
                 bytes_per_line: 98.4,
                 peak_rss_kib: 2048,
+                elapsed_s: 0.2,
+                cpu_s: 0.3,
                 ..PeerResult::default()
             }),
         };
@@ -300,7 +302,7 @@ mod tests {
         check_tables(&text).unwrap();
         assert!(
             text.contains(
-                "| other | no: unknown | 1.00 | 98 | 0 | 0 | 0 | 2.0 MiB | 1 | 98 | 4.00x |"
+                "| other | no: unknown | 1.00 | 98 | 1.50 | 0 | 0 | 0 | 2.0 MiB | 1 | 98 | 4.00x |"
             ),
             "{text}"
         );

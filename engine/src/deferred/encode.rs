@@ -446,3 +446,20 @@ tuple_args!(A B C D E F G H I);
 tuple_args!(A B C D E F G H I J);
 tuple_args!(A B C D E F G H I J K);
 tuple_args!(A B C D E F G H I J K L);
+
+#[cfg(test)]
+mod tests {
+    use super::copy_short;
+
+    #[test]
+    fn copy_short_copies_every_length_exactly_and_nothing_around_it() {
+        let src: Vec<u8> = (1..=40).collect();
+        for n in 0..=40 {
+            let mut dst = [0u8; 42];
+            // SAFETY: `src` has 40 readable bytes, `dst[1..]` 41 writable.
+            unsafe { copy_short(src.as_ptr(), dst.as_mut_ptr().add(1), n) };
+            assert_eq!(dst[1..1 + n], src[..n], "length {n}");
+            assert!(dst[..1].iter().chain(&dst[1 + n..]).all(|&b| b == 0), "length {n}");
+        }
+    }
+}

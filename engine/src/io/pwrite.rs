@@ -12,6 +12,7 @@
 //! batch and is returned in its [`Completion`]. A sync is `fdatasync(2)` on
 //! the writer thread: it blocks the writer for as long as the disk takes.
 
+use super::file_kind::FileKinds;
 use super::{Cancel, Completion, Event, IoBackend, IoTarget, Submission, SyncRequest};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
@@ -27,12 +28,18 @@ pub(crate) struct Pwrite {
     /// Write syscalls made.
     submits: u64,
     cancel: Cancel,
+    /// Whether each sink's descriptor is a regular file.
+    kinds: FileKinds,
 }
 
 impl Pwrite {
     /// A backend that gives up waiting on streams once `cancel` is set.
     pub(crate) fn new(cancel: Cancel) -> Pwrite {
-        Pwrite { submits: 0, cancel }
+        Pwrite {
+            submits: 0,
+            cancel,
+            kinds: FileKinds::default(),
+        }
     }
 }
 
@@ -46,7 +53,9 @@ impl IoBackend for Pwrite {
                 write_all_at(fd.as_fd(), sub.bytes(), *offset, &mut self.submits)
             }
             IoTarget::Append { fd } | IoTarget::Stream { fd } => {
-                write_all(fd.as_fd(), sub.bytes(), &mut self.submits, &self.cancel)
+                let regular = self.kinds.is_regular(sub.sink, fd);
+                let (submits, cancel) = (&mut self.submits, &self.cancel);
+                write_all(fd.as_fd(), sub.bytes(), regular, submits, cancel)
             }
         };
         let (written, error) = match res {
@@ -195,16 +204,20 @@ pub(crate) fn write_all_at(
 }
 
 /// Writes all of `buf` to a stream or an `O_APPEND` file, without blocking
-/// in the kernel where the descriptor allows it (not a regular file),
-/// waiting out `EAGAIN` until `cancel` is set.
+/// in the kernel where the descriptor allows it (not a regular file:
+/// `regular` is false), waiting out `EAGAIN` until `cancel` is set.
+/// A regular file is written with a plain `write`: `poll` always calls it
+/// writable, so a non-blocking write that would wait for memory or the
+/// disk would be retried in a busy loop.
 pub(crate) fn write_all(
     fd: BorrowedFd<'_>,
     buf: &[u8],
+    regular: bool,
     submits: &mut u64,
     cancel: &Cancel,
 ) -> Result<(), (usize, io::Error)> {
     let mut done = 0usize;
-    let mut nowait = !is_regular_file(fd);
+    let mut nowait = !regular;
     while done < buf.len() {
         let rest = &buf[done..];
         *submits += 1;
@@ -261,17 +274,6 @@ fn wait_writable(fd: BorrowedFd<'_>) {
     let ms = STREAM_WAIT_SLICE.as_millis() as libc::c_int;
     // SAFETY: `p` is one valid pollfd and the count passed is 1.
     unsafe { libc::poll(&mut p, 1, ms) };
-}
-
-/// Whether `fd` is a regular file. Those are written with a plain `write`:
-/// `poll` always calls them writable, so a non-blocking write that would
-/// wait for memory or the disk would be retried in a busy loop.
-fn is_regular_file(fd: BorrowedFd<'_>) -> bool {
-    // SAFETY: an all-zero stat is a valid value of this plain C struct.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: `st` is writable and `fd` is open for the duration of the call.
-    let ok = unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0;
-    ok && st.st_mode & libc::S_IFMT == libc::S_IFREG
 }
 
 #[cfg(test)]

@@ -114,6 +114,7 @@
 //! it before letting go. Kernels without the opcode wait for completions
 //! at most [`NO_FUTEX_POLL`] at a time, then look at the word.
 
+use super::file_kind::is_regular_file;
 use super::pwrite::{write_all, write_all_at, Pwrite};
 use super::{errno_name, Cancel, Completion, Event, IoBackend, IoTarget, Submission, SyncRequest};
 use crate::sink::SharedFd;
@@ -568,7 +569,10 @@ impl Uring {
         let fd = op.fd.as_fd();
         let r = match op.place {
             Place::At(o) => write_all_at(fd, rest, o + op.done as u64, &mut self.submits),
-            Place::End | Place::Stream => write_all(fd, rest, &mut self.submits, &self.cancel),
+            Place::End | Place::Stream => {
+                let regular = is_regular_file(fd);
+                write_all(fd, rest, regular, &mut self.submits, &self.cancel)
+            }
         };
         let (written, error) = match r {
             Ok(()) => (rest.len(), None),

@@ -1,41 +1,136 @@
-//! The lossless byte ring: an `rtrb` ring of bytes with record-sized commits.
+//! The lossless byte ring behind `Block` and `DropNewest`: one producer
+//! thread, one consumer (the writer), records committed whole.
 //!
-//! The producer reserves exactly one record's bytes, copies header, target
-//! and message in place and commits them with one release store (rtrb's
-//! `write_chunk_uninit` + `commit_all`). rtrb caches the other side's index
-//! and reloads it only when the ring looks full (producer) or empty
-//! (consumer). The consumer reads everything available as two slices,
-//! decodes the records and releases the space in one commit.
+//! Both sides count bytes, never wrapping: `tail` is every byte the
+//! producer committed, `head` every byte the consumer released, so
+//! `head <= tail <= head + capacity`. A byte's place in the buffer is its
+//! count modulo the capacity; each side keeps that offset beside its own
+//! count, so neither divides.
+//!
+//! The producer reserves one record's bytes where they are contiguous,
+//! writes them in place and commits them with one release store of
+//! `tail`. It keeps the contiguous room it last knew of and reloads `head`
+//! only when a record does not fit in it (rtrb `Producer::push`, Quill
+//! `BoundedSPSCQueue.h`): the fast path is one compare. A record that would
+//! straddle the end of the buffer is written at its start instead, the
+//! bytes left before the end skipped: the producer says where the skipped
+//! bytes begin (`pad_from`) and the consumer leaves them out of what it
+//! hands on, so records stay as they are framed (and a record in place
+//! never takes the slow path once a lap). [`ByteProducer::try_push`] (the
+//! pre-formatted path, and a record when skipping would not leave room)
+//! splits a record at the end instead.
+//! The consumer reads everything committed as two slices, decodes the
+//! records and releases their space with one release store of `head`.
+//!
+//! `head` and `tail` live on cache lines of their own; the producer's
+//! offset, room and cached counts live in its own struct, the consumer's in
+//! its own.
 
+use crate::deferred::encode::copy_short;
 use crate::record::Split;
+use crate::shared::Padded;
+use crate::sync::{Arc, AtomicU64, Ordering};
 use std::mem::MaybeUninit;
+
+/// What both ends share.
+struct Ring {
+    /// Bytes the consumer has released, ever. Written by the consumer
+    /// only; `head <= tail`.
+    head: Padded<AtomicU64>,
+    /// Bytes the producer has committed, ever. Written by the producer
+    /// only; `tail <= head + cap`.
+    tail: Padded<AtomicU64>,
+    /// Where the bytes the producer last skipped begin (a count like
+    /// `tail`; `u64::MAX` before the first skip): from there to the end
+    /// of the buffer nothing is a record. Written by the producer before
+    /// the `tail` store that publishes the skip; at most one skip lies in
+    /// `[head, tail)`.
+    pad_from: AtomicU64,
+    /// `cap` bytes from a leaked `Box<[MaybeUninit<u8>]>`, freed on drop.
+    /// The producer writes only `[tail, head + cap)` (modulo `cap`), the
+    /// consumer reads only `[head, tail)`.
+    buf: *mut MaybeUninit<u8>,
+    cap: usize,
+}
+
+// SAFETY: the buffer is reached only through the two ends, which touch
+// disjoint byte ranges ordered by the `head`/`tail` release-acquire pairs
+// (see `Ring::buf`); the counts are atomics.
+unsafe impl Send for Ring {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for Ring {}
+
+impl Drop for Ring {
+    fn drop(&mut self) {
+        let slice = std::ptr::slice_from_raw_parts_mut(self.buf, self.cap);
+        // SAFETY: `buf` came from `Box::into_raw` of a `cap`-element boxed
+        // slice in `byte_ring`, and is freed only here, once.
+        drop(unsafe { Box::from_raw(slice) });
+    }
+}
 
 /// Creates a ring of `capacity` bytes; with `prefault`, its memory is
 /// mapped now rather than page by page under the first lap of records.
 pub(crate) fn byte_ring(capacity: usize, prefault: bool) -> (ByteProducer, ByteConsumer) {
-    let (p, c) = rtrb::RingBuffer::new(capacity);
-    let mut p = ByteProducer { inner: p };
+    let mut v: Vec<MaybeUninit<u8>> = Vec::with_capacity(capacity);
+    // SAFETY: `MaybeUninit` bytes need no initialisation; the capacity is there.
+    unsafe { v.set_len(capacity) };
+    let buf = Box::into_raw(v.into_boxed_slice()).cast::<MaybeUninit<u8>>();
+    let ring = Arc::new(Ring {
+        head: Padded(AtomicU64::new(0)),
+        tail: Padded(AtomicU64::new(0)),
+        pad_from: AtomicU64::new(u64::MAX),
+        buf,
+        cap: capacity,
+    });
+    let mut p = ByteProducer {
+        ring: ring.clone(),
+        buf,
+        cap: capacity,
+        tail: 0,
+        head_seen: 0,
+        off: 0,
+        room: capacity,
+    };
     if prefault {
         p.prefault();
     }
-    (p, ByteConsumer { inner: c })
+    let c = ByteConsumer {
+        ring,
+        buf,
+        cap: capacity,
+        head: 0,
+        off: 0,
+    };
+    (p, c)
 }
 
 /// The writing end, owned by one producer thread.
 pub(crate) struct ByteProducer {
-    inner: rtrb::Producer<u8>,
+    ring: Arc<Ring>,
+    /// `ring.buf` and `ring.cap`, kept here to spare a dependent load.
+    buf: *mut MaybeUninit<u8>,
+    cap: usize,
+    /// What this end last stored in `ring.tail`.
+    tail: u64,
+    /// A value `ring.head` had; `head_seen <= head`.
+    head_seen: u64,
+    /// `tail % cap`, in `0 .. cap`.
+    off: usize,
+    /// Bytes free and contiguous at `off` as of `head_seen`:
+    /// `min(cap - off, cap - (tail - head_seen))`.
+    room: usize,
 }
+
+// SAFETY: the producer end is used by one thread at a time (`&mut self`);
+// its pointer is into the ring it keeps alive.
+unsafe impl Send for ByteProducer {}
 
 impl ByteProducer {
     /// Maps every page of the (empty) ring: `MADV_POPULATE_WRITE`, or
     /// writing zeros where the kernel lacks it (before Linux 5.14).
     fn prefault(&mut self) {
-        let cap = self.capacity();
-        let Ok(mut chunk) = self.inner.write_chunk_uninit(cap) else {
-            return;
-        };
-        let (buf, _) = chunk.as_mut_slices();
-        let (ptr, len) = (buf.as_mut_ptr().cast::<u8>(), buf.len());
+        let (ptr, len) = (self.buf.cast::<u8>(), self.cap);
         let page = 4096usize;
         let start = (ptr as usize).div_ceil(page) * page;
         let end = (ptr as usize + len) / page * page;
@@ -53,153 +148,254 @@ impl ByteProducer {
                 return;
             }
         }
-        // SAFETY: `buf` is the reserved, unused region; zeroing it only
-        // initialises bytes that are never read before being written.
+        // SAFETY: the ring is empty and its consumer has not read yet:
+        // zeroing only initialises bytes that are written before being read.
         unsafe { std::ptr::write_bytes(ptr, 0, len) };
-        // Dropped without commit: the ring stays empty.
     }
 
     /// Total bytes the ring holds.
     pub(crate) fn capacity(&self) -> usize {
-        self.inner.buffer().capacity()
+        self.cap
     }
 
-    /// Bytes free right now (reloads the consumer's index).
+    /// Bytes free right now (reloads the consumer's count).
     pub(crate) fn free(&self) -> usize {
-        self.inner.slots()
+        // Acquire: pairs with the consumer's Release store of `head`, after
+        // its reads of the bytes released.
+        let head = self.ring.head.load(Ordering::Acquire);
+        self.cap - (self.tail - head) as usize
     }
 
     /// Whether the writer side was dropped.
     pub(crate) fn is_abandoned(&self) -> bool {
-        self.inner.is_abandoned()
+        Arc::strong_count(&self.ring) < 2
+    }
+
+    /// Reloads the consumer's count and recomputes `room`.
+    #[cold]
+    #[inline(never)]
+    fn refresh(&mut self) {
+        // Acquire: pairs with the consumer's Release store of `head`: its
+        // reads of the released bytes happen before this end rewrites them.
+        self.head_seen = self.ring.head.load(Ordering::Acquire);
+        self.set_room();
+    }
+
+    fn set_room(&mut self) {
+        let used = (self.tail - self.head_seen) as usize;
+        debug_assert!(used <= self.cap && self.off < self.cap.max(1));
+        self.room = (self.cap - self.off).min(self.cap - used);
+    }
+
+    /// Publishes `len` more bytes at `off` (written by the caller).
+    #[inline(always)]
+    fn advance(&mut self, len: usize) {
+        self.tail += len as u64;
+        self.off += len;
+        if self.off >= self.cap {
+            self.off -= self.cap;
+        }
+        // Release: pairs with the consumer's Acquire load of `tail`: the
+        // record's bytes, written before, are visible once it sees it.
+        self.ring.tail.store(self.tail, Ordering::Release);
     }
 
     /// Appends `parts` as one record; `false` (and nothing written) when the
-    /// ring lacks room for all of it.
-    #[inline]
+    /// ring lacks room for all of it. Splits the record at the end of the
+    /// buffer when it straddles it.
     pub(crate) fn try_push<const N: usize>(&mut self, parts: &[&[u8]; N]) -> bool {
         let total: usize = parts.iter().map(|p| p.len()).sum();
-        let Ok(mut chunk) = self.inner.write_chunk_uninit(total) else {
-            return false;
-        };
-        let (a, b) = chunk.as_mut_slices();
-        debug_assert_eq!(a.len() + b.len(), total);
-        let mut dst = Dst { a, b, pos: 0 };
-        for p in parts {
-            dst.copy(p);
+        if total > self.cap - (self.tail - self.head_seen) as usize {
+            self.refresh();
+            if total > self.cap - (self.tail - self.head_seen) as usize {
+                return false;
+            }
         }
-        debug_assert_eq!(dst.pos, total);
-        // SAFETY: `Dst::copy` initialised all `total` reserved bytes above
-        // (the debug assertion checks the count).
-        unsafe { chunk.commit_all() };
+        if total <= self.cap - self.off {
+            // SAFETY: `off < cap`: inside the buffer.
+            let mut dst = unsafe { self.buf.add(self.off).cast::<u8>() };
+            for p in parts {
+                // SAFETY: `[off, off + total)` lies in the buffer (checked
+                // just above) and in `[tail, head_seen + cap)`, which only
+                // this end touches; `p` is a distinct slice.
+                unsafe {
+                    copy_short(p.as_ptr(), dst, p.len());
+                    dst = dst.add(p.len());
+                }
+            }
+        } else {
+            self.copy_wrapping(parts);
+        }
+        self.advance(total);
+        self.set_room();
+        true
+    }
+
+    /// Copies `parts` from `off` on, across the end of the buffer; their
+    /// total fits the free part (checked by the caller).
+    #[cold]
+    fn copy_wrapping<const N: usize>(&mut self, parts: &[&[u8]; N]) {
+        let mut at = self.off;
+        for p in parts {
+            let first = p.len().min(self.cap - at);
+            // SAFETY: both ranges lie in the buffer (`at < cap`, lengths cut
+            // at its end) and in `[tail, head_seen + cap)`, which only this
+            // end touches; `p` is a distinct slice.
+            unsafe {
+                let dst = self.buf.add(at).cast::<u8>();
+                std::ptr::copy_nonoverlapping(p.as_ptr(), dst, first);
+                let rest = p.len() - first;
+                std::ptr::copy_nonoverlapping(p.as_ptr().add(first), self.buf.cast::<u8>(), rest);
+            }
+            at += p.len();
+            if at >= self.cap {
+                at -= self.cap;
+            }
+        }
+    }
+
+    /// Reserves `len` bytes for one record, contiguous in the buffer (at
+    /// its start, skipping the bytes before its end, when the record would
+    /// straddle the end); `None` when the ring lacks the room now.
+    /// Dropping the reservation without `commit` publishes nothing (a skip
+    /// is published with the next record).
+    #[inline(always)]
+    pub(crate) fn reserve_contiguous(&mut self, len: usize) -> Option<Reservation<'_>> {
+        if len > self.room {
+            self.refresh();
+            if len > self.room && !self.skip_to_start(len) {
+                return None;
+            }
+        }
+        Some(Reservation { ring: self, len })
+    }
+
+    /// When `len` bytes do not fit before the end of the buffer but do at
+    /// its start, past the bytes skipped: skips them (published with the
+    /// next record) and returns true.
+    #[cold]
+    #[inline(never)]
+    fn skip_to_start(&mut self, len: usize) -> bool {
+        let to_end = self.cap - self.off;
+        let free = self.cap - (self.tail - self.head_seen) as usize;
+        if len <= to_end || to_end + len > free {
+            return false;
+        }
+        // Relaxed: published by the Release store of `tail` in `advance`,
+        // which the consumer's Acquire load of `tail` pairs with.
+        self.ring.pad_from.store(self.tail, Ordering::Relaxed);
+        self.tail += to_end as u64;
+        self.off = 0;
+        self.set_room();
+        debug_assert!(len <= self.room);
         true
     }
 }
 
 /// One record's reserved bytes, committed whole or not at all.
 pub(crate) struct Reservation<'a> {
-    chunk: rtrb::chunks::WriteChunkUninit<'a, u8>,
+    ring: &'a mut ByteProducer,
+    /// At most `ring.room`.
+    len: usize,
 }
 
 impl Reservation<'_> {
-    /// The reserved bytes when they do not straddle the ring's wrap point.
-    #[inline]
-    pub(crate) fn contiguous(&mut self) -> Option<&mut [MaybeUninit<u8>]> {
-        match self.chunk.as_mut_slices() {
-            (a, []) => Some(a),
-            _ => None,
-        }
+    /// The reserved bytes.
+    #[inline(always)]
+    pub(crate) fn bytes(&mut self) -> &mut [MaybeUninit<u8>] {
+        let r = &mut *self.ring;
+        debug_assert!(self.len <= r.room);
+        // SAFETY: `[off, off + len)` lies in the buffer (`len <= room <=
+        // cap - off`) and in the free part only this end touches.
+        unsafe { std::slice::from_raw_parts_mut(r.buf.add(r.off), self.len) }
     }
 
     /// Publishes the record to the consumer (one release store).
     ///
     /// # Safety
     /// Every reserved byte has been initialised.
-    #[inline]
+    #[inline(always)]
     pub(crate) unsafe fn commit(self) {
-        // SAFETY: delegated to the caller.
-        unsafe { self.chunk.commit_all() };
+        self.ring.room -= self.len;
+        self.ring.advance(self.len);
     }
-}
-
-impl ByteProducer {
-    /// Reserves `len` bytes for one record; `None` when the ring lacks room
-    /// now. Dropping the reservation without `commit` publishes nothing.
-    #[inline]
-    pub(crate) fn reserve(&mut self, len: usize) -> Option<Reservation<'_>> {
-        let chunk = self.inner.write_chunk_uninit(len).ok()?;
-        Some(Reservation { chunk })
-    }
-}
-
-/// A reserved region, possibly split at the wrap point, filled front to back.
-struct Dst<'a> {
-    a: &'a mut [MaybeUninit<u8>],
-    b: &'a mut [MaybeUninit<u8>],
-    /// Bytes written so far; `pos <= a.len() + b.len()`.
-    pos: usize,
-}
-
-impl Dst<'_> {
-    #[inline]
-    fn copy(&mut self, src: &[u8]) {
-        let alen = self.a.len();
-        let mut src = src;
-        if self.pos < alen {
-            let n = src.len().min(alen - self.pos);
-            write_bytes(&mut self.a[self.pos..self.pos + n], &src[..n]);
-            self.pos += n;
-            src = &src[n..];
-        }
-        if !src.is_empty() {
-            let off = self.pos - alen;
-            write_bytes(&mut self.b[off..off + src.len()], src);
-            self.pos += src.len();
-        }
-    }
-}
-
-#[inline]
-fn write_bytes(dst: &mut [MaybeUninit<u8>], src: &[u8]) {
-    assert_eq!(dst.len(), src.len());
-    // SAFETY: both slices are valid for `src.len()` bytes (checked above),
-    // `dst` is exclusively borrowed so they cannot overlap, and u8 has no
-    // invalid bit patterns, so writing through the cast pointer initialises it.
-    unsafe {
-        std::ptr::copy_nonoverlapping(src.as_ptr(), dst.as_mut_ptr().cast::<u8>(), src.len())
-    };
 }
 
 /// The reading end, owned by the writer thread.
 pub(crate) struct ByteConsumer {
-    inner: rtrb::Consumer<u8>,
+    ring: Arc<Ring>,
+    /// `ring.buf` and `ring.cap`.
+    buf: *mut MaybeUninit<u8>,
+    cap: usize,
+    /// What this end last stored in `ring.head`.
+    head: u64,
+    /// `head % cap`, in `0 .. cap`.
+    off: usize,
 }
 
+// SAFETY: the consumer end is used by one thread at a time; its pointer
+// is into the ring it keeps alive.
+unsafe impl Send for ByteConsumer {}
+
 impl ByteConsumer {
-    /// Bytes readable right now (reloads the producer's index).
+    /// Bytes readable right now (reloads the producer's count), bytes
+    /// skipped by the producer included.
     pub(crate) fn available(&self) -> usize {
-        self.inner.slots()
+        // Acquire: pairs with the producer's Release store of `tail`.
+        (self.ring.tail.load(Ordering::Acquire) - self.head) as usize
     }
 
     /// Whether the producer side was dropped (its thread exited).
     pub(crate) fn is_abandoned(&self) -> bool {
-        self.inner.is_abandoned()
+        Arc::strong_count(&self.ring) < 2
     }
 
-    /// Hands every readable byte to `f`, which returns how many bytes (whole
-    /// records) it used; those are released to the producer. Returns that count.
+    /// Hands every readable byte to `f` (bytes the producer skipped left
+    /// out), which returns how many bytes (whole records) it used; those
+    /// are released to the producer, and the skipped bytes once every
+    /// record before them was used. Returns the bytes `f` used.
     pub(crate) fn read_with(&mut self, f: impl FnOnce(Split<'_>) -> usize) -> usize {
-        let n = self.inner.slots();
+        let n = self.available();
         if n == 0 {
             return 0;
         }
-        let Ok(chunk) = self.inner.read_chunk(n) else {
-            return 0;
+        let to_end = self.cap - self.off;
+        // Relaxed: a skip in `[head, head + n)` was stored before the
+        // `tail` that `available` loaded (Acquire) covers it.
+        let pad_from = self.ring.pad_from.load(Ordering::Relaxed);
+        // A skip runs to the end of the buffer and is published with a
+        // record after it: it is in this read when it starts before the
+        // end and the read goes past the end.
+        let skipped = n > to_end && pad_from.wrapping_sub(self.head) < to_end as u64;
+        let (first_len, skip) = match skipped {
+            true => {
+                let before = (pad_from - self.head) as usize;
+                (before, to_end - before)
+            }
+            false => (n.min(to_end), 0),
         };
-        let (first, second) = chunk.as_slices();
+        // SAFETY: `[head, head + n)` was committed (the Acquire load in
+        // `available` makes its bytes visible) and the producer does not
+        // touch it until `head` moves past it; both slices lie in the buffer.
+        let (first, second) = unsafe {
+            (
+                std::slice::from_raw_parts(self.buf.add(self.off).cast::<u8>(), first_len),
+                std::slice::from_raw_parts(self.buf.cast::<u8>(), n - first_len - skip),
+            )
+        };
         let used = f(Split { first, second });
-        debug_assert!(used <= n);
-        chunk.commit(used);
+        debug_assert!(used <= n - skip);
+        let used = used.min(n - skip);
+        // The skipped bytes go once everything before them is used.
+        let released = used + if used >= first_len { skip } else { 0 };
+        self.head += released as u64;
+        self.off += released;
+        if self.off >= self.cap {
+            self.off -= self.cap;
+        }
+        // Release: pairs with the producer's Acquire load of `head`: the
+        // reads above happen before it rewrites these bytes.
+        self.ring.head.store(self.head, Ordering::Release);
         used
     }
 }
@@ -237,6 +433,8 @@ mod tests {
     #[derive(Debug, Clone)]
     enum Op {
         Push(Vec<u8>, Vec<u8>),
+        /// Written in place, when contiguous room takes it.
+        Reserve(Vec<u8>),
         Read(usize),
     }
 
@@ -247,30 +445,59 @@ mod tests {
                 proptest::collection::vec(any::<u8>(), 0..20)
             )
                 .prop_map(|(a, b)| Op::Push(a, b)),
+            proptest::collection::vec(any::<u8>(), 1..20).prop_map(Op::Reserve),
             (0usize..40).prop_map(Op::Read),
         ]
     }
 
     proptest! {
-        /// The ring behaves like a bounded `VecDeque<u8>` that refuses
-        /// pushes that do not fit, across every wrap position.
+        /// The ring behaves like a bounded `VecDeque` of bytes that refuses
+        /// pushes that do not fit, across every wrap position. A record is
+        /// reserved in place exactly when it fits before the end, or at the
+        /// start once the bytes before the end are skipped (`None` in the
+        /// model: counted in the ring's use, never read, released once the
+        /// bytes before them are).
         #[test]
         fn byte_ring_matches_a_bounded_vecdeque(cap in 1usize..48, ops in proptest::collection::vec(op(), 1..60)) {
             let (mut p, mut c) = byte_ring(cap, cap % 2 == 0);
-            let mut model: VecDeque<u8> = VecDeque::new();
+            let mut model: VecDeque<Option<u8>> = VecDeque::new();
+            // Bytes ever pushed or skipped: the next write lands at `pushed % cap`.
+            let mut pushed = 0usize;
             for op in ops {
                 match op {
                     Op::Push(a, b) => {
                         let fits = model.len() + a.len() + b.len() < cap;
                         prop_assert_eq!(p.try_push(&[&a, &b, b"x"]), fits);
                         if fits {
-                            model.extend(&a);
-                            model.extend(&b);
-                            model.push_back(b'x');
+                            model.extend(a.iter().chain(&b).chain(b"x").map(|&x| Some(x)));
+                            pushed += a.len() + b.len() + 1;
+                        }
+                    }
+                    Op::Reserve(a) => {
+                        let (free, to_end) = (cap - model.len(), cap - pushed % cap);
+                        let here = a.len() <= free.min(to_end);
+                        let at_start = a.len() > to_end && to_end + a.len() <= free;
+                        match p.reserve_contiguous(a.len()) {
+                            Some(mut r) => {
+                                prop_assert!(here || at_start);
+                                for (d, s) in r.bytes().iter_mut().zip(&a) {
+                                    d.write(*s);
+                                }
+                                // SAFETY: every reserved byte was written above.
+                                unsafe { r.commit() };
+                                if at_start {
+                                    model.extend(std::iter::repeat(None).take(to_end));
+                                    pushed += to_end;
+                                }
+                                model.extend(a.iter().map(|&x| Some(x)));
+                                pushed += a.len();
+                            }
+                            None => prop_assert!(!here && !at_start),
                         }
                     }
                     Op::Read(k) => {
-                        let expect = k.min(model.len());
+                        let data = model.iter().flatten().count();
+                        let expect = if model.is_empty() { 0 } else { k.min(data) };
                         let mut got = Vec::new();
                         let used = c.read_with(|s| {
                             let k = k.min(s.len());
@@ -278,7 +505,18 @@ mod tests {
                             k
                         });
                         prop_assert_eq!(used, expect);
-                        let want: Vec<u8> = model.drain(..expect).collect();
+                        let mut want = Vec::new();
+                        while want.len() < expect {
+                            match model.pop_front() {
+                                Some(Some(x)) => want.push(x),
+                                Some(None) => {}
+                                None => break,
+                            }
+                        }
+                        // Skipped bytes right after what was read go with it.
+                        while let Some(None) = model.front() {
+                            model.pop_front();
+                        }
                         prop_assert_eq!(got, want);
                     }
                 }
@@ -286,5 +524,75 @@ mod tests {
                 prop_assert_eq!(p.free(), cap - model.len());
             }
         }
+    }
+}
+
+/// Loom model of the producer committing records while the consumer reads.
+///
+/// Run with `RUSTFLAGS="--cfg loom" cargo test --release --lib loom`.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use loom::thread;
+
+    /// Record `i`: its length, then `len - 1` bytes equal to `i`.
+    fn record(i: u8, len: usize) -> Vec<u8> {
+        let mut r = vec![i; len];
+        r[0] = len as u8;
+        r
+    }
+
+    /// The producer pushes `lens` (in place when contiguous, else split),
+    /// yielding while the ring is full; the consumer reads until it has
+    /// them all. Checks order and integrity.
+    fn run(cap: usize, lens: &'static [usize]) {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(3);
+        builder.check(move || {
+            let (mut p, mut c) = byte_ring(cap, false);
+            let producer = thread::spawn(move || {
+                for (i, &len) in lens.iter().enumerate() {
+                    let rec = record(i as u8, len);
+                    loop {
+                        if let Some(mut r) = p.reserve_contiguous(len) {
+                            for (d, s) in r.bytes().iter_mut().zip(&rec) {
+                                d.write(*s);
+                            }
+                            // SAFETY: every reserved byte was written above.
+                            unsafe { r.commit() };
+                            break;
+                        }
+                        if p.try_push(&[&rec]) {
+                            break;
+                        }
+                        thread::yield_now();
+                    }
+                }
+            });
+            let mut next = 0usize;
+            while next < lens.len() {
+                c.read_with(|s| {
+                    let mut bytes = Vec::new();
+                    s.extend_into(&mut bytes);
+                    let mut at = 0;
+                    while at < bytes.len() {
+                        let len = usize::from(bytes[at]);
+                        assert!(at + len <= bytes.len(), "a partial record was visible");
+                        assert_eq!(bytes[at..at + len], record(next as u8, len)[..], "torn");
+                        next += 1;
+                        at += len;
+                    }
+                    at
+                });
+                thread::yield_now();
+            }
+            producer.join().unwrap();
+            assert_eq!(c.available(), 0);
+        });
+    }
+
+    #[test]
+    fn loom_records_arrive_whole_and_in_order_across_the_wrap() {
+        run(8, &[3, 4, 5]);
     }
 }

@@ -1,6 +1,6 @@
 //! Per-producer rings.
 //!
-//! - [`bytes`]: the lossless byte ring (rtrb) behind `Block` and `DropNewest`.
+//! - [`bytes`]: the lossless byte ring behind `Block` and `DropNewest`.
 //! - [`overwrite`]: the overwriting slot ring behind `DropOldest`.
 //! - a mapped ring file in crash-safe mode (see `crash_safe::ring`).
 //!

@@ -14,6 +14,7 @@ usage: uringlog-bench [report] [--quick] [--peers | --no-peers] [--out FILE] [--
        uringlog-bench delivery [--quick] [--dir DIR] [--keep]
        uringlog-bench plot [--dir DIR]
        uringlog-bench network [--records N] [--rounds N] [--dir DIR]
+       uringlog-bench crash-safe-ab [--pairs N] [--count N] [--dir DIR] [--keep]
        uringlog-bench list-peers
 
 report      every table of the seed report plus the peers; writes PERFORMANCE_REPORT.md
@@ -22,6 +23,8 @@ report      every table of the seed report plus the peers; writes PERFORMANCE_RE
 peer        one logger of the peer comparison, in this process (see list-peers)
 sweep       ring capacity x batch size x backend, as CSV (default bench-results/sweep.csv);
             LIST is comma-separated, K and M suffixes allowed; backends: pwrite,io_uring,auto
+crash-safe-ab  only section 9's crash-safe pairs: uringlog and uringlog-crash-safe
+            alternately, N pairs (default 6) of N lines (default 1M); prints the table
 delivery    only the delivery table of the report (log call to line readable in the file)
 plot        draws bench-results/*.png from the CSVs in DIR (default bench-results)
 network     section 10 alone: syslog over TCP and RELP to a local rsyslogd (installed from
@@ -59,6 +62,17 @@ pub enum Command {
     Plot(PathBuf),
     /// Print the peer names.
     ListPeers,
+    /// Only the crash-safe pairs of section 9.
+    CrashSafeAb {
+        /// Pairs.
+        pairs: usize,
+        /// Lines in each throughput phase.
+        count: u64,
+        /// Directory for the log files (default: a fresh temp directory).
+        dir: Option<PathBuf>,
+        /// Keep the log files.
+        keep: bool,
+    },
     /// Section 10 alone.
     Network {
         /// Records per measurement.
@@ -97,6 +111,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         }
         "delivery" => delivery(rest),
         "list-peers" => Ok(Command::ListPeers),
+        "crash-safe-ab" => crash_safe_ab(rest),
         "network" => network(rest),
         crate::job::CHILD_SUBCOMMAND => match rest {
             [json] => Ok(Command::Child(json.clone())),
@@ -166,6 +181,27 @@ fn peer(args: &[String]) -> Result<Command, String> {
     }
     Ok(Command::Peer {
         name: name.clone(),
+        count,
+        dir,
+        keep,
+    })
+}
+
+fn crash_safe_ab(args: &[String]) -> Result<Command, String> {
+    let (mut pairs, mut count) = (crate::crash_safe_ab::PAIRS, 1_000_000);
+    let (mut dir, mut keep) = (None, false);
+    let mut it = Flags::new(args);
+    while let Some(f) = it.next_flag()? {
+        match f {
+            "--pairs" => pairs = number(f, it.value(f)?)? as usize,
+            "--count" => count = number(f, it.value(f)?)?,
+            "--dir" => dir = Some(it.value(f)?.into()),
+            "--keep" => keep = true,
+            _ => return Err(format!("unknown option {f}")),
+        }
+    }
+    Ok(Command::CrashSafeAb {
+        pairs,
         count,
         dir,
         keep,

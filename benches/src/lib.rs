@@ -14,6 +14,7 @@ pub mod backpressure;
 pub mod checklist;
 pub mod cli;
 pub mod config;
+pub mod crash_safe_ab;
 pub mod delivery;
 pub mod job;
 pub mod latency;

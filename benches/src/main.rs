@@ -36,6 +36,12 @@ fn main() -> ExitCode {
         } => peer(name, count, dir, keep),
         Command::Sweep(o) => run_sweep(&o),
         Command::Delivery { quick, dir, keep } => delivery(quick, dir, keep),
+        Command::CrashSafeAb {
+            pairs,
+            count,
+            dir,
+            keep,
+        } => crash_safe_ab(pairs, count, dir, keep),
         Command::Network {
             records,
             rounds,
@@ -110,6 +116,31 @@ fn delivery(quick: bool, dir: Option<std::path::PathBuf>, keep: bool) -> Result<
             }
         }
     }
+    Ok(())
+}
+
+fn crash_safe_ab(
+    pairs: usize,
+    count: u64,
+    dir: Option<std::path::PathBuf>,
+    keep: bool,
+) -> Result<(), String> {
+    let dir = dir.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("uringlog-crash-safe-ab-{}", std::process::id()))
+    });
+    let mut n = 0;
+    let mut sub = |what: &str| {
+        n += 1;
+        dir.join(format!("{n:02}-{what}"))
+    };
+    let jobs = uringlog_bench::crash_safe_ab::jobs(pairs, count, &mut sub, keep);
+    let rows = uringlog_bench::suite::run_jobs(&jobs, uringlog_bench::suite::ab_label);
+    if !keep {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    let mut s = String::new();
+    uringlog_bench::crash_safe_ab::render(&mut s, &rows);
+    print!("{s}");
     Ok(())
 }
 

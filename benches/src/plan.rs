@@ -129,6 +129,8 @@ pub struct Plan {
     pub backpressure: Vec<(PolicyName, Job)>,
     /// Section 9.
     pub peers: Vec<(String, Job)>,
+    /// Section 9: crash-safe beside normal, interleaved pairs.
+    pub crash_safe_ab: Vec<(crate::crash_safe_ab::AbKey, Job)>,
     /// Section 10.
     pub network: Job,
 }
@@ -203,6 +205,12 @@ impl Plan {
                 .map(|&name| (name.to_owned(), peer(name, sizes.large, sub(name), keep)))
                 .collect(),
         };
+        let crash_safe_ab = match sizes.peers {
+            false => Vec::new(),
+            true => {
+                crate::crash_safe_ab::jobs(crate::crash_safe_ab::PAIRS, sizes.large, &mut sub, keep)
+            }
+        };
         let network = Job::Network(NetworkJob {
             records: sizes.network_records,
             rounds: sizes.network_rounds,
@@ -220,6 +228,7 @@ impl Plan {
             batch,
             backpressure,
             peers,
+            crash_safe_ab,
             network,
         }
     }
@@ -235,6 +244,7 @@ impl Plan {
             + p.batch.len()
             + p.backpressure.len()
             + p.peers.len()
+            + p.crash_safe_ab.len()
             + 1
     }
 

@@ -57,6 +57,10 @@ pub struct ReportData {
     pub backpressure: Vec<Measured<PolicyName, BackpressureResult>>,
     /// Section 9 (empty when skipped).
     pub peers: Vec<Measured<String, PeerResult>>,
+    /// Section 9: crash-safe beside normal, interleaved pairs (empty in
+    /// results from before it existed).
+    #[serde(default)]
+    pub crash_safe_ab: Vec<Measured<crate::crash_safe_ab::AbKey, PeerResult>>,
     /// Section 10.
     pub network: Result<NetworkResult, String>,
 }
@@ -95,6 +99,7 @@ pub fn run(plan: &Plan, sizes: &Sizes, dir: &Path, command: String) -> ReportDat
     let batch = p.all(&plan.batch, |b| format!("batch size {b}"));
     let backpressure = p.all(&plan.backpressure, |pol| format!("backpressure {pol}"));
     let peers = p.all(&plan.peers, |n| format!("peer {n}"));
+    let crash_safe_ab = p.all(&plan.crash_safe_ab, ab_label);
     let network = p.run("network sinks (syslog to rsyslogd)", &plan.network);
     ReportData {
         command,
@@ -110,8 +115,15 @@ pub fn run(plan: &Plan, sizes: &Sizes, dir: &Path, command: String) -> ReportDat
         batch,
         backpressure,
         peers,
+        crash_safe_ab,
         network,
     }
+}
+
+/// The progress label of one side of a crash-safe pair.
+pub fn ab_label(k: &crate::crash_safe_ab::AbKey) -> String {
+    let side = if k.crash_safe { "crash-safe" } else { "normal" };
+    format!("crash-safe pair {}, {side}", k.pair + 1)
 }
 
 /// Runs `jobs` alone (each in a child), with progress on stderr.

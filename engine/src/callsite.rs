@@ -14,6 +14,7 @@
 //! cache (an atomic decision tagged with the filter's generation) fits here,
 //! and `file`/`line` are what a `file:line` column shows.
 
+use crate::deferred::render::PlanCell;
 use crate::level::Level;
 use std::fmt;
 use std::sync::atomic::AtomicU64;
@@ -38,9 +39,6 @@ pub struct CallSite {
     pub(crate) slots: &'static [Slot],
     /// Total bytes of `pieces`.
     pub(crate) pieces_len: usize,
-    /// No piece holds a byte any message escaping changes: every byte is
-    /// printable ASCII other than `"` and `\\` (see `plain_text`).
-    pub(crate) pieces_plain: bool,
     /// Some slot has a spec other than `{}`.
     pub(crate) any_custom: bool,
     /// The logger's filter decision for `target`, cached (see `filter`).
@@ -48,6 +46,9 @@ pub struct CallSite {
     /// Id of the crash-safe call-site table this call site was last found
     /// in (0: none); see `crash_safe::sites`.
     pub(crate) crash_table: AtomicU64,
+    /// The pieces as the writer copies them, built by the first writer
+    /// that renders a record of this call site (see `deferred::render`).
+    pub(crate) plan: PlanCell,
 }
 
 impl CallSite {
@@ -65,11 +66,9 @@ impl CallSite {
     ) -> CallSite {
         assert!(pieces.len() == slots.len() + 1);
         let mut pieces_len = 0;
-        let mut pieces_plain = true;
         let mut i = 0;
         while i < pieces.len() {
             pieces_len += pieces[i].len();
-            pieces_plain &= plain_text(pieces[i].as_bytes());
             i += 1;
         }
         let mut any_custom = false;
@@ -81,9 +80,9 @@ impl CallSite {
         CallSite {
             filter: crate::filter::CallsiteCache::new(),
             crash_table: AtomicU64::new(0),
+            plan: PlanCell::new(),
             any_custom,
             pieces_len,
-            pieces_plain,
             level,
             target,
             file,
@@ -93,21 +92,6 @@ impl CallSite {
             slots,
         }
     }
-}
-
-/// Whether every byte of `s` is printable ASCII other than `"` and `\\`:
-/// bytes that no message dialect escapes (text with or without quotes,
-/// JSON), so the writer copies such pieces as they are.
-const fn plain_text(s: &[u8]) -> bool {
-    let mut i = 0;
-    while i < s.len() {
-        let b = s[i];
-        if b < 0x20 || b > 0x7e || b == b'"' || b == b'\\' {
-            return false;
-        }
-        i += 1;
-    }
-    true
 }
 
 /// One placeholder of a call site's format string.

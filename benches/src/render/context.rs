@@ -117,6 +117,7 @@ pub fn peers(s: &mut String, d: &ReportData) {
         );
     }
     let _ = writeln!(s);
+    crate::crash_safe_ab::render(s, &d.crash_safe_ab);
 }
 
 /// Section 11, only when `scripts/service_bench.sh` left its table.

@@ -269,6 +269,7 @@ mod tests {
             batch: Vec::new(),
             backpressure: Vec::new(),
             peers: Vec::new(),
+            crash_safe_ab: Vec::new(),
             network: Err("not run".into()),
         }
     }

@@ -1,101 +1,271 @@
 //! The frame crc32c on the producer's path: a frame's sequence number and
-//! a short record, hashed with the SSE4.2 instruction directly (eight bytes
-//! a step) where the CPU has it, else with the `crc32c` crate. The result
-//! is the crate's `crc32c(seq ‖ record)` either way.
+//! its body (the record and its zero padding, a multiple of 8 bytes),
+//! hashed with the SSE4.2 instruction directly where the CPU has it, else
+//! with the `crc32c` crate. The result is the crate's
+//! `crc32c(seq ‖ body)` either way.
+//!
+//! With SSE4.2 and PCLMULQDQ a body of six words or more is hashed in
+//! three independent lanes whose registers are joined at the end with
+//! two carry-less multiplications (the method of Intel's "Fast CRC
+//! computation for iSCSI polynomial using CRC32 instruction"): the
+//! `crc32` instruction has a latency of three cycles and one result per
+//! cycle, so one dependent chain of `n` words takes `3 n` cycles and three
+//! lanes about `n + 10`. Words only: the body is a multiple of 8 bytes,
+//! so there is no tail of 4, 2 or 1 bytes.
 
 #[cfg(target_arch = "x86_64")]
 use std::sync::atomic::{AtomicU8, Ordering};
 
-/// 0: not yet detected, 1: SSE4.2, 2: none.
+/// 0: not yet detected, 1: SSE4.2 and PCLMULQDQ, 2: not both.
 #[cfg(target_arch = "x86_64")]
-static SSE42: AtomicU8 = AtomicU8::new(0);
+static HW: AtomicU8 = AtomicU8::new(0);
 
 #[cfg(target_arch = "x86_64")]
 #[cold]
 #[inline(never)]
 fn detect() -> bool {
-    let has = std::arch::is_x86_feature_detected!("sse4.2");
-    SSE42.store(if has { 1 } else { 2 }, Ordering::Relaxed);
+    let has = std::arch::is_x86_feature_detected!("sse4.2")
+        && std::arch::is_x86_feature_detected!("pclmulqdq");
+    HW.store(if has { 1 } else { 2 }, Ordering::Relaxed);
     has
 }
 
-/// The crc32c of `seq` (little-endian) followed by `record`.
+/// The crc32c of `seq` (little-endian) followed by `body`, whose length
+/// is a multiple of 8.
 #[inline]
-pub(crate) fn seq_record(seq: u64, record: &[u8]) -> u32 {
+pub(crate) fn seq_body(seq: u64, body: &[u8]) -> u32 {
+    debug_assert!(body.len() % 8 == 0);
     #[cfg(target_arch = "x86_64")]
     {
         // Relaxed: a flag computed the same way by every thread.
-        let has = match SSE42.load(Ordering::Relaxed) {
+        let has = match HW.load(Ordering::Relaxed) {
             1 => true,
             2 => false,
             _ => detect(),
         };
         if has {
-            // SAFETY: the CPU has SSE4.2 (detected above).
-            return unsafe { sse42(seq, record) };
+            // SAFETY: the CPU has SSE4.2 and PCLMULQDQ (detected above).
+            return unsafe { hw::seq_body(seq, body) };
         }
     }
-    crc32c::crc32c_append(crc32c::crc32c(&seq.to_le_bytes()), record)
+    crc32c::crc32c_append(crc32c::crc32c(&seq.to_le_bytes()), body)
+}
+
+/// The reflected crc32c polynomial.
+const POLY: u32 = 0x82f6_3b78;
+
+/// Words per lane B and C in a short record's three lanes.
+const SHORT: usize = 4;
+
+/// Bodies of at least this many words take the balanced three lanes.
+const LONG: usize = 16;
+
+/// Words per lane in a full block of three lanes (longer bodies are
+/// hashed a block at a time).
+const BLOCK: usize = 32;
+
+// The balanced lanes need five words (k >= 2); the short lanes fit in less.
+const _: () = assert!(LONG >= 5 && LONG >= 2 * SHORT && 3 * BLOCK >= LONG);
+
+/// `SHIFT[m]`: x^(64 m − 33) mod P in the reflected form (bit `i` is the
+/// coefficient of x^(31 − i)), for `m` in `1 ..= 2 BLOCK`: multiplied
+/// (carry-less) by a register and fed to one `crc32` of a zero register,
+/// it gives the register as if `m` zero words had followed it.
+const SHIFT: [u32; 2 * BLOCK + 1] = shift_table();
+
+const fn shift_table() -> [u32; 2 * BLOCK + 1] {
+    let mut t = [0u32; 2 * BLOCK + 1];
+    // x^31: the lowest exponent is m = 1, 64 − 33.
+    let mut r: u32 = 1;
+    let mut m = 1;
+    while m <= 2 * BLOCK {
+        t[m] = r;
+        // Times x^64.
+        let mut i = 0;
+        while i < 64 {
+            r = (r >> 1) ^ if r & 1 == 1 { POLY } else { 0 };
+            i += 1;
+        }
+        m += 1;
+    }
+    t
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "sse4.2")]
-unsafe fn sse42(seq: u64, record: &[u8]) -> u32 {
-    use std::arch::x86_64::{_mm_crc32_u16, _mm_crc32_u32, _mm_crc32_u64, _mm_crc32_u8};
-    let mut crc = _mm_crc32_u64(u64::from(u32::MAX), seq);
-    let mut r = record;
-    // Four words a step (the loop's bookkeeping once per four).
-    while let Some((w, rest)) = r.split_first_chunk::<32>() {
-        for i in 0..4 {
-            let mut q = [0u8; 8];
-            q.copy_from_slice(&w[8 * i..8 * i + 8]);
-            crc = _mm_crc32_u64(crc, u64::from_le_bytes(q));
+mod hw {
+    use super::{BLOCK, LONG, SHIFT, SHORT};
+    use std::arch::x86_64::{
+        _mm_clmulepi64_si128, _mm_crc32_u64, _mm_cvtsi128_si64, _mm_cvtsi32_si128, _mm_xor_si128,
+    };
+
+    /// Register `ra` as if `ma` zero words had followed it, plus `rb` as if
+    /// `mb` had: each a carry-less product with x^(64 m − 33), whose
+    /// 64-bit result a `crc32` of a zero register turns into the shifted
+    /// register (the caller feeds it XORed into its next word:
+    /// crc32(r, x ^ y) = crc32(r, x) ^ crc32(0, y)).
+    #[target_feature(enable = "sse4.2,pclmulqdq")]
+    #[inline]
+    fn fold(ra: u64, ma: usize, rb: u64, mb: usize) -> u64 {
+        let pa = _mm_clmulepi64_si128(
+            _mm_cvtsi32_si128(ra as i32),
+            _mm_cvtsi32_si128(SHIFT[ma] as i32),
+            0,
+        );
+        let pb = _mm_clmulepi64_si128(
+            _mm_cvtsi32_si128(rb as i32),
+            _mm_cvtsi32_si128(SHIFT[mb] as i32),
+            0,
+        );
+        _mm_cvtsi128_si64(_mm_xor_si128(pa, pb)) as u64
+    }
+
+    /// See [`super::seq_body`].
+    ///
+    /// # Safety
+    /// The CPU has SSE4.2 and PCLMULQDQ.
+    #[target_feature(enable = "sse4.2,pclmulqdq")]
+    pub(super) unsafe fn seq_body(seq: u64, body: &[u8]) -> u32 {
+        let n = body.len() / 8;
+        let p = body.as_ptr();
+        let crc = _mm_crc32_u64(u64::from(u32::MAX), seq);
+        if n >= LONG {
+            // SAFETY: the body has `n` words.
+            return !(unsafe { long(crc, p, n) } as u32);
         }
-        r = rest;
+        if n < 2 * SHORT {
+            // SAFETY: the body has `n` words.
+            return !(unsafe { one_lane(crc, p, 0, n) } as u32);
+        }
+        // A short record (the common case): lanes B and C are the last
+        // SHORT words each, A (from `crc`) the words before them.
+        // SAFETY: `n >= 2 SHORT`, so both lie inside `body`.
+        let (qb, qc) = unsafe { (p.add(8 * (n - 2 * SHORT)), p.add(8 * (n - SHORT))) };
+        let (mut rb, mut rc) = (0u64, 0u64);
+        for i in 0..SHORT - 1 {
+            // SAFETY: `i < SHORT`: inside lanes B and C.
+            unsafe {
+                rb = _mm_crc32_u64(rb, word(qb.add(8 * i)));
+                rc = _mm_crc32_u64(rc, word(qc.add(8 * i)));
+            }
+        }
+        // SAFETY: B's last word, then C's, the body's last.
+        let (b_last, c_last) = unsafe { (word(qb.add(8 * (SHORT - 1))), word(qc.add(8 * (SHORT - 1)))) };
+        rb = _mm_crc32_u64(rb, b_last);
+        // SAFETY: the body has `n` words.
+        let ra = unsafe { one_lane(crc, p, 0, n - 2 * SHORT) };
+        !(_mm_crc32_u64(rc, c_last ^ fold(ra, 2 * SHORT, rb, SHORT)) as u32)
     }
-    while let Some((w, rest)) = r.split_first_chunk::<8>() {
-        crc = _mm_crc32_u64(crc, u64::from_le_bytes(*w));
-        r = rest;
+
+    /// The little-endian word at `q`.
+    ///
+    /// # Safety
+    /// `q .. q + 8` is readable.
+    #[inline(always)]
+    unsafe fn word(q: *const u8) -> u64 {
+        // SAFETY: the caller's promise.
+        u64::from_le(unsafe { q.cast::<u64>().read_unaligned() })
     }
-    let mut crc = crc as u32;
-    if let Some((w, rest)) = r.split_first_chunk::<4>() {
-        crc = _mm_crc32_u32(crc, u32::from_le_bytes(*w));
-        r = rest;
+
+    /// Register `crc` after words `from .. to` of the body at `p`, one by one.
+    ///
+    /// # Safety
+    /// The body at `p` has at least `to` words.
+    #[target_feature(enable = "sse4.2")]
+    #[inline]
+    unsafe fn one_lane(mut crc: u64, p: *const u8, from: usize, to: usize) -> u64 {
+        for i in from..to {
+            // SAFETY: `i < to`, inside the body.
+            crc = _mm_crc32_u64(crc, unsafe { word(p.add(8 * i)) });
+        }
+        crc
     }
-    if let Some((w, rest)) = r.split_first_chunk::<2>() {
-        crc = _mm_crc32_u16(crc, u16::from_le_bytes(*w));
-        r = rest;
+
+    /// Register `crc` after the `n >= LONG` words of the body at `p`:
+    /// three balanced lanes, a block of `BLOCK` words each at a time.
+    ///
+    /// # Safety
+    /// The body at `p` has `n` words.
+    #[target_feature(enable = "sse4.2,pclmulqdq")]
+    #[inline(never)]
+    unsafe fn long(mut crc: u64, p: *const u8, n: usize) -> u64 {
+        let mut at = 0;
+        // A the first `a >= k - 1` words (from `crc`, which holds the
+        // sequence and the words before), B and C `k` words each (from 0).
+        while n - at >= LONG {
+            let rest = n - at;
+            let k = if rest >= 3 * BLOCK { BLOCK } else { (rest + 1) / 3 };
+            let a = if rest >= 3 * BLOCK { BLOCK } else { rest - 2 * k };
+            // SAFETY: all three inside the body: `at + a + 2 k <= n`.
+            let (mut qa, mut qb, mut qc) = unsafe { (p.add(8 * at), p.add(8 * (at + a)), p.add(8 * (at + a + k))) };
+            let (mut ra, mut rb, mut rc) = (crc, 0u64, 0u64);
+            // Lane A's words beyond B's count (0 to 2) first, then all
+            // three in step, C's last word left out; each pointer stays
+            // inside its lane or one past it.
+            // SAFETY: every `word` and `add` below reads or points inside
+            // the body, as just said.
+            unsafe {
+                for _ in 0..a + 1 - k {
+                    ra = _mm_crc32_u64(ra, word(qa));
+                    qa = qa.add(8);
+                }
+                for _ in 0..k - 1 {
+                    ra = _mm_crc32_u64(ra, word(qa));
+                    rb = _mm_crc32_u64(rb, word(qb));
+                    rc = _mm_crc32_u64(rc, word(qc));
+                    (qa, qb, qc) = (qa.add(8), qb.add(8), qc.add(8));
+                }
+                rb = _mm_crc32_u64(rb, word(qb));
+                crc = _mm_crc32_u64(rc, word(qc) ^ fold(ra, 2 * k, rb, k));
+            }
+            at += a + 2 * k;
+        }
+        // SAFETY: `at <= n`.
+        unsafe { one_lane(crc, p, at, n) }
     }
-    if let Some(&b) = r.first() {
-        crc = _mm_crc32_u8(crc, b);
-    }
-    !crc
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn reference(seq: u64, body: &[u8]) -> u32 {
+        let mut all = seq.to_le_bytes().to_vec();
+        all.extend_from_slice(body);
+        crc32c::crc32c(&all)
+    }
+
     #[test]
     fn equals_the_crates_crc_for_every_length_and_alignment() {
-        let bytes: Vec<u8> = (0..300u32).map(|i| (i * 131 + 7) as u8).collect();
+        let bytes: Vec<u8> = (0..2_000u32).map(|i| (i * 131 + 7) as u8).collect();
         for start in 0..8 {
-            for len in 0..(bytes.len() - start) {
-                let rec = &bytes[start..start + len];
-                let seq = 0x0123_4567_89ab_cdef ^ len as u64;
-                let mut all = seq.to_le_bytes().to_vec();
-                all.extend_from_slice(rec);
-                assert_eq!(seq_record(seq, rec), crc32c::crc32c(&all), "start {start} len {len}");
+            for words in 0..(bytes.len() - start) / 8 {
+                let body = &bytes[start..start + 8 * words];
+                let seq = 0x0123_4567_89ab_cdef ^ words as u64;
+                assert_eq!(seq_body(seq, body), reference(seq, body), "start {start} words {words}");
             }
         }
     }
 
     #[test]
+    fn a_flipped_bit_anywhere_changes_it() {
+        let body: Vec<u8> = (0..96u32).map(|i| (i * 37 + 1) as u8).collect();
+        let good = seq_body(5, &body);
+        for bit in 0..body.len() * 8 {
+            let mut b = body.clone();
+            b[bit / 8] ^= 1 << (bit % 8);
+            assert_ne!(seq_body(5, &b), good, "bit {bit}");
+        }
+        assert_ne!(seq_body(4, &body), good);
+    }
+
+    #[test]
     fn gives_the_published_check_value() {
-        // The known check value of crc32c("123456789") is 0xe3069283; with
-        // `seq` holding "12345678" and the record "9" the result is that.
+        // The known check value of crc32c("123456789") is 0xe3069283; a
+        // body must be whole words, so check "12345678" ‖ "9\0…" against
+        // the crate and the crate against the published value.
         let seq = u64::from_le_bytes(*b"12345678");
-        assert_eq!(seq_record(seq, b"9"), 0xe306_9283);
         assert_eq!(crc32c::crc32c(b"123456789"), 0xe306_9283);
+        let body = *b"9\0\0\0\0\0\0\0";
+        assert_eq!(seq_body(seq, &body), crc32c::crc32c(b"123456789\0\0\0\0\0\0\0"));
     }
 }

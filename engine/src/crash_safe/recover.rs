@@ -77,6 +77,9 @@ pub(crate) struct Recovered {
     pub records: Vec<RecoveredRecord>,
     /// Torn or corrupt records (or unreadable regions) skipped.
     pub skipped: u64,
+    /// Of those, deferred records whose call site is not in their
+    /// generation's call-site table (deleted, cut short, never written).
+    pub no_site: u64,
     /// What was wrong, for the report (at most `MAX_PROBLEMS`).
     pub problems: Vec<String>,
     /// Problems beyond those kept.
@@ -276,12 +279,16 @@ pub(crate) fn read_ring(
         }
         let crc = get_u32(&prefix, 4).unwrap_or(0);
         let seq = get_u64(&prefix, 8).unwrap_or(0);
-        let mut record = vec![0u8; len as usize - FRAME_PREFIX];
+        // The record and its padding: the crc covers both.
+        let mut record = vec![0u8; framed as usize - FRAME_PREFIX];
         copy_wrapped(data, pos + FRAME_PREFIX as u64, &mut record);
+        let body_crc = crc32c::crc32c_append(crc32c::crc32c(&seq.to_le_bytes()), &record);
+        record.truncate(len as usize - FRAME_PREFIX);
         pos += framed;
         let seq_ok = expect.map_or(true, |e| e == seq);
-        expect = Some(expect.map_or(seq, |e| e) + 1);
-        if frame_crc(seq, &[&record]) != crc || !seq_ok {
+        // Wrapping: any `seq` is untrusted, u64::MAX included.
+        expect = Some(expect.map_or(seq, |e| e).wrapping_add(1));
+        if body_crc != crc || !seq_ok {
             out.skipped += 1;
             let why = if seq_ok {
                 "checksum mismatch"
@@ -296,9 +303,10 @@ pub(crate) fn read_ring(
         }
         match decode_record(&record, h.thread, sites) {
             Ok(r) => out.records.push(r),
-            Err(why) => {
+            Err(e) => {
                 out.skipped += 1;
-                out.problem(format!("{name}: record {seq}: {why}; skipped"));
+                out.no_site += e.no_site as u64;
+                out.problem(format!("{name}: record {seq}: {}; skipped", e.why));
             }
         }
     }
@@ -311,8 +319,8 @@ fn decode_record(
     record: &[u8],
     thread: u32,
     sites: Option<&SiteMap>,
-) -> Result<RecoveredRecord, String> {
-    let malformed = || "malformed header".to_owned();
+) -> Result<RecoveredRecord, super::sites::Unrendered> {
+    let malformed = || super::sites::Unrendered::from("malformed header");
     let h: &[u8; HEADER_LEN] = (record.get(..HEADER_LEN).and_then(|h| h.try_into().ok()))
         .ok_or_else(malformed)?;
     let header = Header::decode(h).map_err(|_| malformed())?;

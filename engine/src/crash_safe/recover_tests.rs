@@ -426,3 +426,24 @@ fn files_that_are_not_regular_files_are_not_read() {
     );
     assert_eq!((out.records.len(), out.skipped), (0, 2));
 }
+
+#[test]
+fn a_sequence_number_at_its_largest_does_not_overflow() {
+    // Found by the fuzz target: the next expected sequence after
+    // u64::MAX overflowed (a panic in builds with overflow checks).
+    let msgs = ["last".to_owned(), "wrapped".to_owned()];
+    let mut b = image(4096, 0, &msgs);
+    // Re-frame both records with sequences u64::MAX and 0.
+    let mut pos = 0;
+    for seq in [u64::MAX, 0] {
+        let at = RING_HEADER_LEN + pos;
+        let len = get_u32(&b, at).unwrap() as usize - FRAME_PREFIX;
+        let framed = framed_len(len);
+        let crc = frame_crc(seq, &[&b[at + FRAME_PREFIX..at + FRAME_PREFIX + len]]);
+        let prefix = frame_prefix(len, crc, seq);
+        b[at..at + FRAME_PREFIX].copy_from_slice(&prefix);
+        pos += framed;
+    }
+    let r = recover(&b);
+    assert_eq!((r.records.len(), r.skipped), (2, 0), "{:?}", r.problems);
+}

@@ -103,6 +103,14 @@ impl RingFile {
 /// The producer's end of a mapped ring.
 pub(crate) struct MappedProducer {
     ring: Arc<RingFile>,
+    /// The ring's data area and its length, copied here so a call reads
+    /// them without going through the `Arc` and the mapping.
+    data: *mut u8,
+    cap: usize,
+    /// The ring's `fork_generation`, likewise.
+    fork_generation: u64,
+    /// The header's write position word, likewise.
+    write_word: *const AtomicU64,
     /// Next write position (only this producer writes it).
     write: u64,
     /// A recent `free_pos` (reloaded when the ring looks full).
@@ -113,9 +121,17 @@ pub(crate) struct MappedProducer {
     seq: u64,
 }
 
+// SAFETY: `data` points into the mapping `ring` keeps alive; the producer
+// is used by one thread at a time (it is `&mut` on every write).
+unsafe impl Send for MappedProducer {}
+
 impl MappedProducer {
     pub(crate) fn new(ring: Arc<RingFile>) -> MappedProducer {
         MappedProducer {
+            data: ring.data(),
+            cap: ring.capacity,
+            fork_generation: ring.fork_generation,
+            write_word: ring.header_u64(H_WRITE),
             ring,
             write: 0,
             free: 0,
@@ -126,7 +142,7 @@ impl MappedProducer {
 
     /// The longest record (header, target, payload) one frame can hold.
     pub(crate) fn max_record_len(&self) -> usize {
-        self.ring.capacity - FRAME_PREFIX - (layout::FRAME_ALIGN - 1)
+        self.cap - FRAME_PREFIX - (layout::FRAME_ALIGN - 1)
     }
 
     /// Whether a record of `len` bytes fits now (reloads the free position).
@@ -146,7 +162,7 @@ impl MappedProducer {
     /// not in this process).
     #[inline]
     fn inherited(&self) -> bool {
-        self.ring.fork_generation != crate::fork::generation()
+        self.fork_generation != crate::fork::generation()
     }
 
     /// Appends `parts` as one framed record; `false` (nothing written)
@@ -159,7 +175,7 @@ impl MappedProducer {
             return false;
         }
         // 1. The frame, its crc left zero, then the crc over the bytes in
-        //    place (seq and record: one or two contiguous runs).
+        //    place (seq, record and padding: one or two contiguous runs).
         let start = self.off;
         let prefix = layout::frame_prefix(len, 0, self.seq);
         let mut at = self.copy_to(start, &prefix);
@@ -168,7 +184,7 @@ impl MappedProducer {
         }
         let pad = framed - FRAME_PREFIX - len;
         let end = self.copy_to(at, &[0u8; layout::FRAME_ALIGN][..pad]);
-        let crc = self.crc_of(self.wrap(start + 8), 8 + len);
+        let crc = self.crc_of(self.wrap(start + 8), framed - 8);
         self.copy_to(self.wrap(start + 4), &crc.to_le_bytes());
         // 2. Published.
         self.publish(end, framed);
@@ -179,7 +195,7 @@ impl MappedProducer {
     /// only when the cached one says they do not.
     #[inline(always)]
     fn room_for_frame(&mut self, framed: usize) -> bool {
-        let cap = self.ring.capacity as u64;
+        let cap = self.cap as u64;
         if self.write + framed as u64 - self.free <= cap {
             return true;
         }
@@ -199,9 +215,8 @@ impl MappedProducer {
         self.seq += 1;
         // Release: pairs with the reader's (and a recovering process's)
         // Acquire load; the frame's bytes are published before the position.
-        self.ring
-            .header_u64(H_WRITE)
-            .store(self.write, Ordering::Release);
+        // SAFETY: the word lies in the mapping `ring` keeps alive.
+        unsafe { &*self.write_word }.store(self.write, Ordering::Release);
     }
 
     /// Reserves a frame for a record of `len` bytes where it does not wrap
@@ -210,7 +225,7 @@ impl MappedProducer {
     #[inline]
     pub(crate) fn reserve_contiguous(&mut self, len: usize) -> Option<FrameSlot<'_>> {
         let framed = layout::framed_len(len);
-        if self.inherited() || self.off + framed > self.ring.capacity || !self.room_for_frame(framed) {
+        if self.off + framed > self.cap || !self.room_for_frame(framed) || self.inherited() {
             return None;
         }
         // The frame's last 8 bytes zeroed now: the record overwrites their
@@ -219,13 +234,7 @@ impl MappedProducer {
         // SAFETY: `off + framed <= capacity`, `framed >= FRAME_PREFIX`, and
         // `off + framed - 8` is 8-aligned: inside the unpublished region
         // only this producer writes.
-        unsafe {
-            self.ring
-                .data()
-                .add(self.off + framed - 8)
-                .cast::<u64>()
-                .write(0);
-        }
+        unsafe { self.data.add(self.off + framed - 8).cast::<u64>().write(0) };
         Some(FrameSlot {
             p: self,
             len,
@@ -236,8 +245,8 @@ impl MappedProducer {
     /// `off` brought back into the data area (`off < 2 * capacity`).
     #[inline]
     fn wrap(&self, off: usize) -> usize {
-        if off >= self.ring.capacity {
-            off - self.ring.capacity
+        if off >= self.cap {
+            off - self.cap
         } else {
             off
         }
@@ -247,10 +256,10 @@ impl MappedProducer {
     /// at the end; returns the offset after it.
     #[inline]
     fn copy_to(&mut self, off: usize, src: &[u8]) -> usize {
-        let cap = self.ring.capacity;
+        let cap = self.cap;
         debug_assert!(off < cap && src.len() <= cap);
         let first = src.len().min(cap - off);
-        let data = self.ring.data();
+        let data = self.data;
         // SAFETY: `off + first <= cap` and `src.len() - first <= cap`, so
         // both copies stay inside the data area; the bytes lie between the
         // write position and `free_pos + capacity`, which no one else
@@ -266,9 +275,9 @@ impl MappedProducer {
     /// `off`, wrapping at the end.
     #[inline]
     fn crc_of(&self, off: usize, len: usize) -> u32 {
-        let cap = self.ring.capacity;
+        let cap = self.cap;
         let first = len.min(cap - off);
-        let data = self.ring.data();
+        let data = self.data;
         // SAFETY: both runs lie inside the data area (as in `copy_to`) in
         // the unpublished region this producer alone writes, just written.
         let (a, b) = unsafe {
@@ -297,7 +306,7 @@ impl FrameSlot<'_> {
         // inside the data area, in the unpublished region only this
         // producer writes (see `reserve_contiguous`).
         unsafe {
-            let at = self.p.ring.data().add(self.p.off + FRAME_PREFIX);
+            let at = self.p.data.add(self.p.off + FRAME_PREFIX);
             std::slice::from_raw_parts_mut(at.cast::<MaybeUninit<u8>>(), self.len)
         }
     }
@@ -315,9 +324,9 @@ impl FrameSlot<'_> {
         // caller's promise) and the padding was zeroed by
         // `reserve_contiguous`.
         unsafe {
-            let at = p.ring.data().add(off);
-            let record = std::slice::from_raw_parts(at.add(FRAME_PREFIX), len);
-            let crc = crc::seq_record(p.seq, record);
+            let at = p.data.add(off);
+            let body = std::slice::from_raw_parts(at.add(FRAME_PREFIX), framed - FRAME_PREFIX);
+            let crc = crc::seq_body(p.seq, body);
             let prefix = layout::frame_prefix(len, crc, p.seq);
             std::ptr::copy_nonoverlapping(prefix.as_ptr(), at, FRAME_PREFIX);
         }

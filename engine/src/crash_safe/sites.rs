@@ -28,9 +28,16 @@
 //!          file, module, then slots + 1 literal pieces
 //! ```
 //!
+//! Entries are written at the end of the last whole one (`pwrite`), so a
+//! failed write leaves at most a half entry after the last good one, which
+//! the next entry overwrites. A table deleted while the process runs is
+//! written again, whole, by the next new call site or by the writer within
+//! `keeper::SITES_CHECK_EVERY` commits.
+//!
 //! The file is untrusted input on recovery, like the rings: lengths and
 //! crcs are checked, a bad entry ends the table (what follows cannot be
-//! framed) and records naming a missing address are skipped and counted.
+//! framed) and records naming a missing address are skipped and counted
+//! (apart from torn or corrupt ones, in the recovery record).
 
 use super::layout::{get_u32, get_u64};
 use crate::callsite::{CallSite, SlotKind};
@@ -82,9 +89,16 @@ pub(crate) struct SiteWriter {
 struct Inner {
     /// Opened (and its header written) on the first registration.
     file: Option<File>,
+    /// End of the last whole entry: the next one is written here, over
+    /// whatever a failed write left after it (even when cutting that
+    /// back failed too).
+    end: u64,
     /// Addresses in the file (a call site used by two loggers in turn
     /// finds its word holding the other's id: it is not written twice).
     known: HashSet<usize>,
+    /// The call sites in the file, in order, to write again into a new
+    /// file when the table was deleted.
+    sites: Vec<&'static CallSite>,
     /// Reused entry image.
     entry: Vec<u8>,
     /// Set at shutdown, once the file is removed: no new file is made.
@@ -99,7 +113,9 @@ impl SiteWriter {
             generation,
             inner: Mutex::new(Inner {
                 file: None,
+                end: 0,
                 known: HashSet::new(),
+                sites: Vec::new(),
                 entry: Vec::new(),
                 removed: false,
             }),
@@ -133,21 +149,24 @@ impl SiteWriter {
                 )
             })?;
             inner.known.insert(addr);
+            inner.sites.push(cs);
         }
         // Release: pairs with the Acquire load in `has`.
         cs.crash_table.store(self.id, Ordering::Release);
         Ok(())
     }
 
-    /// Writes `cs`'s entry (opening the file first if needed).
+    /// Writes `cs`'s entry (opening the file first if needed, or again
+    /// with every entry so far when it was deleted).
     fn append(&self, inner: &mut Inner, cs: &CallSite, addr: usize) -> io::Result<()> {
         if inner.removed {
             // A call racing shutdown (counted dropped anyway): the
             // directory is left without pending data.
             return Err(io::Error::other("the logger has shut down"));
         }
+        self.reopen_if_deleted(inner)?;
         if inner.file.is_none() {
-            inner.file = Some(self.create()?);
+            self.rewrite(inner)?;
         }
         encode_entry(&mut inner.entry, cs, addr as u64);
         if inner.entry.len() > MAX_ENTRY_LEN {
@@ -157,19 +176,51 @@ impl SiteWriter {
             ));
         }
         let file = inner.file.as_mut().expect("opened above");
-        // One write: an entry is whole or (after a failed or cut write) its
-        // crc fails; a partial write is cut back so the next one frames.
-        let at = file.metadata()?.len();
-        if let Err(e) = file.write_all(&inner.entry) {
-            let _ = file.set_len(at);
-            return Err(e);
+        append_entry(file, &mut inner.end, &inner.entry)
+    }
+
+    /// A table deleted (by hand, a cleanup job) would die with this
+    /// process, and every record naming its entries would be skipped at
+    /// recovery: a new one holds them all again.
+    fn reopen_if_deleted(&self, inner: &mut Inner) -> io::Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        if let Some(f) = &inner.file {
+            if f.metadata()?.nlink() == 0 {
+                inner.file = None;
+                self.rewrite(inner)?;
+            }
         }
         Ok(())
     }
 
+    /// A new table file holding every call site so far.
+    fn rewrite(&self, inner: &mut Inner) -> io::Result<()> {
+        let mut f = self.create()?;
+        inner.end = SITES_HEADER_LEN as u64;
+        for &old in &inner.sites {
+            encode_entry(&mut inner.entry, old, old as *const CallSite as u64);
+            if let Err(e) = append_entry(&mut f, &mut inner.end, &inner.entry) {
+                let _ = std::fs::remove_file(&self.path);
+                return Err(e);
+            }
+        }
+        inner.file = Some(f);
+        Ok(())
+    }
+
+    /// Called by the writer now and then: writes the table again if it
+    /// was deleted (one `fstat` otherwise).
+    pub(crate) fn keep_present(&self) -> io::Result<()> {
+        let mut g = crate::shared::lock(&self.inner);
+        if g.removed {
+            return Ok(());
+        }
+        self.reopen_if_deleted(&mut g)
+    }
+
     fn create(&self) -> io::Result<File> {
         let mut f = OpenOptions::new()
-            .append(true)
+            .write(true)
             .create_new(true)
             .mode(0o600)
             .open(&self.path)?;
@@ -193,6 +244,47 @@ impl SiteWriter {
             let _ = std::fs::remove_file(&self.path);
         }
     }
+}
+
+/// Where table entries are written: the table file, or a test double.
+pub(crate) trait TableFile {
+    /// `pwrite(2)`: writes some of `buf` at offset `at`.
+    fn write_at(&mut self, buf: &[u8], at: u64) -> io::Result<usize>;
+    /// `ftruncate(2)`.
+    fn set_len(&mut self, len: u64) -> io::Result<()>;
+}
+
+impl TableFile for File {
+    fn write_at(&mut self, buf: &[u8], at: u64) -> io::Result<usize> {
+        std::os::unix::fs::FileExt::write_at(self, buf, at)
+    }
+    fn set_len(&mut self, len: u64) -> io::Result<()> {
+        File::set_len(self, len)
+    }
+}
+
+/// Writes `entry` at `*end` and moves `*end` past it. An entry is whole
+/// or (after a failed or cut write) its crc fails and the table ends
+/// there; a failed write is cut back, and whether or not that works, the
+/// next entry goes to the same `*end`, over the remains, so it frames.
+pub(crate) fn append_entry(f: &mut dyn TableFile, end: &mut u64, entry: &[u8]) -> io::Result<()> {
+    let mut done = 0;
+    while done < entry.len() {
+        match f.write_at(&entry[done..], *end + done as u64) {
+            Ok(0) => {
+                let _ = f.set_len(*end);
+                return Err(io::Error::new(io::ErrorKind::WriteZero, "the table took no bytes"));
+            }
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                let _ = f.set_len(*end);
+                return Err(e);
+            }
+        }
+    }
+    *end += entry.len() as u64;
+    Ok(())
 }
 
 /// `cs`'s table entry, at `addr`, into `out` (cleared first).
@@ -337,6 +429,30 @@ pub(crate) fn sites_name(name: &str) -> Option<u64> {
     name.strip_prefix(SITES_PREFIX)?.parse().ok()
 }
 
+/// Why a deferred record could not be rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unrendered {
+    pub why: String,
+    /// Its call site is not in the table (the table was deleted, cut
+    /// short or never written), rather than the record being malformed.
+    pub no_site: bool,
+}
+
+impl From<&str> for Unrendered {
+    fn from(why: &str) -> Unrendered {
+        Unrendered {
+            why: why.to_owned(),
+            no_site: false,
+        }
+    }
+}
+
+impl From<String> for Unrendered {
+    fn from(why: String) -> Unrendered {
+        Unrendered { why, no_site: false }
+    }
+}
+
 /// A dead process's deferred record (`header` and `body`: target, then
 /// payload) rendered through its generation's table `sites` into a text
 /// record with the call site's location: the header and body the
@@ -345,9 +461,9 @@ pub(crate) fn render_deferred(
     header: &Header,
     body: &[u8],
     sites: Option<&SiteMap>,
-) -> Result<(Header, Vec<u8>), String> {
+) -> Result<(Header, Vec<u8>), Unrendered> {
     if header.located {
-        return Err("deferred record with a location block".to_owned());
+        return Err("deferred record with a location block".into());
     }
     let (target, payload) = body.split_at(header.target_len as usize);
     let (addr, values) = payload
@@ -355,15 +471,15 @@ pub(crate) fn render_deferred(
         .ok_or("deferred record without a call site")?;
     let addr = u64::from_le_bytes(*addr);
     let Some(site) = sites.and_then(|t| t.get(&addr)) else {
-        return Err(format!("call site {addr:#x} is not in the call-site table"));
+        return Err(Unrendered {
+            why: format!("call site {addr:#x} is not in the call-site table"),
+            no_site: true,
+        });
     };
     let mut msg = Vec::new();
     let rendered = render_portable(&mut msg, &site.pieces, &site.slots, values);
     if !rendered || std::str::from_utf8(&msg).is_err() {
-        return Err(format!(
-            "its values do not match call site {}:{}",
-            site.file, site.line
-        ));
+        return Err(format!("its values do not match call site {}:{}", site.file, site.line).into());
     }
     let target = match &site.target {
         Some(t) => truncate_str(t, MAX_TARGET_LEN).as_bytes(),
@@ -390,6 +506,72 @@ mod tests {
 
     static A: CallSite = CallSite::new(None, None, "a.rs", 1, "m", &["x=", ""], &[Slot::DISPLAY]);
     static B: CallSite = CallSite::new(None, Some("t"), "b.rs", 2, "m", &["y"], &[]);
+
+    /// A table in memory whose writes and cut-backs fail on demand.
+    struct Flaky {
+        bytes: Vec<u8>,
+        /// The next write takes at most this many bytes, then fails.
+        short_write: Option<usize>,
+        fail_set_len: bool,
+    }
+
+    impl TableFile for Flaky {
+        fn write_at(&mut self, buf: &[u8], at: u64) -> io::Result<usize> {
+            let n = match self.short_write.take() {
+                Some(0) => return Err(io::Error::from_raw_os_error(libc::ENOSPC)),
+                Some(n) => {
+                    self.short_write = Some(0);
+                    n.min(buf.len())
+                }
+                None => buf.len(),
+            };
+            let at = at as usize;
+            if self.bytes.len() < at + n {
+                self.bytes.resize(at + n, 0);
+            }
+            self.bytes[at..at + n].copy_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn set_len(&mut self, len: u64) -> io::Result<()> {
+            if self.fail_set_len {
+                return Err(io::Error::from_raw_os_error(libc::EIO));
+            }
+            self.bytes.truncate(len as usize);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_entry_after_a_failed_write_and_a_failed_cut_back_is_readable() {
+        static C: CallSite = CallSite::new(None, None, "c.rs", 3, "m", &["z"], &[]);
+        let mut t = Flaky {
+            bytes: vec![0u8; SITES_HEADER_LEN],
+            short_write: None,
+            fail_set_len: true,
+        };
+        t.bytes[..8].copy_from_slice(&SITES_MAGIC);
+        t.bytes[8..12].copy_from_slice(&SITES_VERSION.to_le_bytes());
+        let mut end = SITES_HEADER_LEN as u64;
+        let mut e = Vec::new();
+        let addr = |cs: &'static CallSite| cs as *const CallSite as u64;
+        encode_entry(&mut e, &A, addr(&A));
+        append_entry(&mut t, &mut end, &e).unwrap();
+        // B's write stops after 10 bytes (disk full), and so does cutting
+        // them back: 10 bytes of a half entry stay in the file.
+        encode_entry(&mut e, &B, addr(&B));
+        t.short_write = Some(10);
+        let err = append_entry(&mut t, &mut end, &e).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENOSPC));
+        assert_eq!(t.bytes.len() as u64, end + 10);
+        // C, written next, is read back, and so is A; B is not there.
+        encode_entry(&mut e, &C, addr(&C));
+        append_entry(&mut t, &mut end, &e).unwrap();
+        let (_, map, problem) = parse_sites(&t.bytes).unwrap();
+        assert_eq!(problem, None);
+        let mut files: Vec<&str> = map.values().map(|s| s.file.as_str()).collect();
+        files.sort();
+        assert_eq!(files, ["a.rs", "c.rs"]);
+    }
 
     #[test]
     fn each_call_site_is_written_once_and_nothing_after_shutdown() {

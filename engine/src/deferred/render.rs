@@ -10,13 +10,19 @@
 //! UTF-8 on its own, so the parts' escapes make the whole's (see
 //! `escape::push_utf8_part`); the caller applies the leading-quote rule.
 
+mod cursor;
+mod plan;
+
 use super::decode::{Decoder, Value};
 use super::float::{push_f32, push_f64};
 use super::tag;
 use crate::callsite::{CallSite, CustomFmt, SlotKind};
 use crate::field::VecWriter;
-use crate::format::escape::{push_utf8_part, push_utf8_part_in_room, Dialect};
-use crate::format::put::{put, put_unchecked};
+use crate::format::escape::{escape_part, is_plain_part, is_plain_part16};
+use crate::format::put::put;
+use cursor::Cursor;
+pub(crate) use plan::{MessageDialect, PlanCell};
+use plan::{AsIs, MessageForm, Plan};
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -24,15 +30,14 @@ use std::marker::PhantomData;
 trait Emit {
     /// Whether text is written as it is (no escaping, no scratch needed).
     const RAW: bool;
+    /// The form of the pieces in a call site's plan.
+    type Form: MessageForm;
     /// Appends text that may need escaping (valid UTF-8 on its own).
     fn text(out: &mut Vec<u8>, s: &[u8]);
-    /// [`Emit::text`] into reserved room: `true` when it wrote at most
-    /// `s.len()` bytes without a capacity check, `false` when it went
-    /// through checked writes (something to escape).
-    ///
-    /// # Safety
-    /// `out` has room for `s.len()` more bytes.
-    unsafe fn text_in_room(out: &mut Vec<u8>, s: &[u8]) -> bool;
+    /// Whether [`Emit::text`] writes `s` as it is.
+    fn plain(s: &[u8]) -> bool;
+    /// [`Emit::plain`] of the first `len` (`1..=16`) bytes of `w`.
+    fn plain16(w: [u8; 16], len: usize) -> bool;
 }
 
 /// The message as `format!` makes it.
@@ -40,14 +45,17 @@ struct Raw;
 
 impl Emit for Raw {
     const RAW: bool = true;
+    type Form = AsIs;
     #[inline(always)]
     fn text(out: &mut Vec<u8>, s: &[u8]) {
         put(out, s)
     }
     #[inline(always)]
-    unsafe fn text_in_room(out: &mut Vec<u8>, s: &[u8]) -> bool {
-        // SAFETY: the caller promises room for `s.len()` bytes.
-        unsafe { put_unchecked(out, s) };
+    fn plain(_: &[u8]) -> bool {
+        true
+    }
+    #[inline(always)]
+    fn plain16(_: [u8; 16], _: usize) -> bool {
         true
     }
 }
@@ -55,16 +63,24 @@ impl Emit for Raw {
 /// The message escaped for dialect `D`.
 struct Escaped<D>(PhantomData<D>);
 
-impl<D: Dialect> Emit for Escaped<D> {
+impl<D: MessageDialect> Emit for Escaped<D> {
     const RAW: bool = false;
+    type Form = D;
     #[inline(always)]
     fn text(out: &mut Vec<u8>, s: &[u8]) {
-        push_utf8_part::<D>(out, s)
+        if is_plain_part::<D>(s) {
+            put(out, s)
+        } else {
+            escape_part::<D>(out, s)
+        }
     }
     #[inline(always)]
-    unsafe fn text_in_room(out: &mut Vec<u8>, s: &[u8]) -> bool {
-        // SAFETY: the caller promises room for `s.len()` bytes.
-        unsafe { push_utf8_part_in_room::<D>(out, s) }
+    fn plain(s: &[u8]) -> bool {
+        is_plain_part::<D>(s)
+    }
+    #[inline(always)]
+    fn plain16(w: [u8; 16], len: usize) -> bool {
+        is_plain_part16::<D>(w, len)
     }
 }
 
@@ -79,7 +95,7 @@ pub(crate) fn render(out: &mut Vec<u8>, cs: &CallSite, values: &[u8]) -> bool {
 /// [`render`] escaped for dialect `D` but for its leading-quote rule;
 /// `scratch` holds `core::fmt` output before it is escaped.
 #[inline]
-pub(crate) fn render_escaped<D: Dialect>(
+pub(crate) fn render_escaped<D: MessageDialect>(
     out: &mut Vec<u8>,
     scratch: &mut Vec<u8>,
     cs: &CallSite,
@@ -90,8 +106,9 @@ pub(crate) fn render_escaped<D: Dialect>(
 
 /// Output bytes per encoded value byte that [`display`] writes without a
 /// capacity check: `{}` of a `u64`/`i64` (9 encoded bytes) is at most 20
-/// bytes, of a `u32`/`i32` (5 bytes) at most 11, and a string with nothing
-/// to escape (5 bytes and its own) as long as it is.
+/// bytes, of a `u32`/`i32` (5 bytes) at most 11, of a `u8`/`i8` (2 bytes)
+/// at most 4, and a string with nothing to escape (5 bytes and its own)
+/// as long as it is.
 const ROOM_PER_VALUE_BYTE: usize = 3;
 
 /// The room the rest of a message may take in unchecked writes: the
@@ -102,13 +119,14 @@ fn room_for(pieces_left: usize, values_left: &[u8]) -> usize {
     pieces_left + ROOM_PER_VALUE_BYTE * values_left.len()
 }
 
-/// [`render`] through `E`; plain pieces are copied as they are.
+/// [`render`] through `E`, the pieces copied from the call site's plan.
 ///
 /// One capacity check for the whole message: the room reserved first
-/// ([`room_for`]) bounds every unchecked write after it (plain pieces,
-/// digits, strings with nothing to escape). A part written through
-/// checked writes instead (an escaped string or piece, a float, a spec)
-/// may use more than its share, so the room is reserved again after it.
+/// ([`room_for`], and the cursor's slack) bounds every unchecked write
+/// after it (pieces, digits, strings with nothing to escape). A part
+/// written through checked writes instead (an escaped string, a float, a
+/// spec) may use more than its share, so the room is reserved again after
+/// it — for all the pieces, an upper bound of those left.
 #[inline(always)]
 fn render_with<E: Emit>(
     out: &mut Vec<u8>,
@@ -116,61 +134,63 @@ fn render_with<E: Emit>(
     cs: &CallSite,
     values: &[u8],
 ) -> bool {
-    let mut pieces_left = cs.pieces_len;
-    out.reserve(room_for(pieces_left, values));
+    match cs.any_custom {
+        false => render_slots::<E, false>(out, scratch, cs, values),
+        true => render_slots::<E, true>(out, scratch, cs, values),
+    }
+}
+
+/// [`render_with`] for a call site with a spec other than `{}` (`CUSTOM`)
+/// or without one (then no slot's kind is looked at).
+#[inline(always)]
+fn render_slots<E: Emit, const CUSTOM: bool>(
+    out: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+    cs: &CallSite,
+    values: &[u8],
+) -> bool {
+    let pieces = Plan::of(cs).pieces::<E::Form>();
+    let all_pieces = pieces.total();
+    let mut c = Cursor::new(out, room_for(all_pieces, values));
     let mut rest = values;
-    for (p, slot) in cs.pieces.iter().zip(cs.slots) {
-        debug_assert!(out.capacity() - out.len() >= room_for(pieces_left, rest));
-        // SAFETY: the room holds `room_for(pieces_left, rest)`.
-        pieces_left = unsafe { piece::<E>(out, cs, p, pieces_left, rest) };
-        let next = match slot.kind {
-            // SAFETY: `piece` left the room `room_for(pieces_left, rest)`.
-            SlotKind::Display => unsafe { display::<E>(out, rest, pieces_left) },
+    // The pieces not written yet, for the debug checks of the room.
+    let mut pieces_left = all_pieces;
+    for ((p, len), slot) in pieces.spans().zip(cs.slots) {
+        debug_assert!(c.spare() >= room_for(pieces_left, rest) + cursor::SLACK);
+        // SAFETY: the room holds `room_for(pieces_left, rest)`, this
+        // piece among the pieces, and the slack; the plan pads it.
+        unsafe { c.put_padded(p, len) };
+        pieces_left -= len;
+        let kind = match CUSTOM {
+            true => slot.kind,
+            false => SlotKind::Display,
+        };
+        let next = match kind {
+            // SAFETY: the room holds `room_for(pieces_left, rest)`.
+            SlotKind::Display => unsafe { display::<E>(&mut c, rest, all_pieces) },
             SlotKind::Custom {
                 fmt,
                 width_arg,
                 precision_arg,
-            } => custom::<E>(out, scratch, rest, fmt, width_arg, precision_arg).inspect(|r| {
-                out.reserve(room_for(pieces_left, r));
-            }),
+            } => c
+                .checked(|out| custom::<E>(out, scratch, rest, fmt, width_arg, precision_arg))
+                .inspect(|r| c.reserve(room_for(all_pieces, r))),
         };
         match next {
             Some(r) => rest = r,
-            None => return false,
+            None => {
+                c.finish();
+                return false;
+            }
         }
     }
-    if let Some(last) = cs.pieces.last() {
-        debug_assert!(out.capacity() - out.len() >= room_for(pieces_left, rest));
+    if let Some((p, len)) = pieces.last() {
+        debug_assert!(c.spare() >= room_for(pieces_left, rest) + cursor::SLACK);
         // SAFETY: as above.
-        unsafe { piece::<E>(out, cs, last, pieces_left, rest) };
+        unsafe { c.put_padded(p, len) };
     }
+    c.finish();
     rest.is_empty()
-}
-
-/// Appends literal piece `p` of `cs`; returns the bytes of the pieces
-/// after it.
-///
-/// # Safety
-/// `out` has room for `room_for(pieces_left, rest)` more bytes, and
-/// `pieces_left` counts `p`; on return the room holds what is left.
-#[inline(always)]
-unsafe fn piece<E: Emit>(
-    out: &mut Vec<u8>,
-    cs: &CallSite,
-    p: &str,
-    pieces_left: usize,
-    rest: &[u8],
-) -> usize {
-    debug_assert!(pieces_left >= p.len());
-    let left = pieces_left - p.len();
-    if cs.pieces_plain {
-        // SAFETY: the room holds the pieces not written yet, `p` among them.
-        unsafe { put_unchecked(out, p.as_bytes()) };
-    } else {
-        E::text(out, p.as_bytes());
-        out.reserve(room_for(left, rest));
-    }
-    left
 }
 
 /// `{}` of the value at the front of `r`; returns what follows it. The
@@ -179,61 +199,131 @@ unsafe fn piece<E: Emit>(
 /// reserved again).
 ///
 /// # Safety
-/// `out` has room for `room_for(pieces_left, r)` more bytes; on return it
-/// has room for `room_for(pieces_left, rest)`, `rest` what it returns.
+/// The room holds `room_for(pieces_left, r)` for the pieces not written
+/// yet; on return it holds `room_for(pieces_left, rest)`, `rest` what it
+/// returns.
 #[inline(always)]
 unsafe fn display<'a, E: Emit>(
-    out: &mut Vec<u8>,
+    c: &mut Cursor<'_>,
     r: &'a [u8],
-    pieces_left: usize,
+    all_pieces: usize,
 ) -> Option<&'a [u8]> {
     let (&t, rest) = r.split_first()?;
-    match t {
-        tag::STR | tag::PRE => {
-            let (len, rest) = rest.split_first_chunk::<4>()?;
-            let len = u32::from_le_bytes(*len) as usize;
-            let s = rest.get(..len)?;
-            let rest = rest.get(len..)?;
-            // SAFETY: `s` is part of the value's `5 + len` bytes, whose
-            // share of the room is `ROOM_PER_VALUE_BYTE` times that.
-            if !unsafe { E::text_in_room(out, s) } {
-                out.reserve(room_for(pieces_left, rest));
+    // SAFETY: every unchecked write below is a value's `{}`, within the
+    // value's share of the room: `ROOM_PER_VALUE_BYTE` times its encoded
+    // bytes (see the constant).
+    unsafe {
+        match t {
+            tag::STR | tag::PRE => {
+                let (len, from) = rest.split_first_chunk::<4>()?;
+                let len = u32::from_le_bytes(*len) as usize;
+                let s = from.get(..len)?;
+                let after = &from[len..];
+                string::<E>(c, s, from, all_pieces, after);
+                Some(after)
             }
-            Some(rest)
-        }
-        tag::U64 | tag::I64 | tag::U32 | tag::I32 => {
-            let mut b = itoa::Buffer::new();
-            let (digits, rest) = match t {
-                tag::U64 => {
-                    let (v, rest) = rest.split_first_chunk::<8>()?;
-                    (b.format(u64::from_le_bytes(*v)), rest)
-                }
-                tag::I64 => {
-                    let (v, rest) = rest.split_first_chunk::<8>()?;
-                    (b.format(i64::from_le_bytes(*v)), rest)
-                }
-                tag::U32 => {
-                    let (v, rest) = rest.split_first_chunk::<4>()?;
-                    (b.format(u32::from_le_bytes(*v)), rest)
-                }
-                _ => {
-                    let (v, rest) = rest.split_first_chunk::<4>()?;
-                    (b.format(i32::from_le_bytes(*v)), rest)
-                }
-            };
-            debug_assert!(digits.len() <= ROOM_PER_VALUE_BYTE * (r.len() - rest.len()));
-            // SAFETY: at most 20 digits and a sign for 9 encoded bytes, 11
-            // for 5: within the value's share of the room.
-            unsafe { put_unchecked(out, digits.as_bytes()) };
-            Some(rest)
-        }
-        _ => {
-            let mut d = Decoder::new(r);
-            push_display::<E>(out, d.value()?);
-            out.reserve(room_for(pieces_left, d.rest()));
-            Some(d.rest())
+            tag::U64 => {
+                let (v, rest) = rest.split_first_chunk::<8>()?;
+                c.decimal(u64::from_le_bytes(*v));
+                Some(rest)
+            }
+            tag::I64 => {
+                let (v, rest) = rest.split_first_chunk::<8>()?;
+                signed(c, i64::from_le_bytes(*v));
+                Some(rest)
+            }
+            tag::U32 => {
+                let (v, rest) = rest.split_first_chunk::<4>()?;
+                c.decimal(u32::from_le_bytes(*v).into());
+                Some(rest)
+            }
+            tag::I32 => {
+                let (v, rest) = rest.split_first_chunk::<4>()?;
+                signed(c, i32::from_le_bytes(*v).into());
+                Some(rest)
+            }
+            tag::U16 => {
+                let (v, rest) = rest.split_first_chunk::<2>()?;
+                c.decimal(u16::from_le_bytes(*v).into());
+                Some(rest)
+            }
+            tag::I16 => {
+                let (v, rest) = rest.split_first_chunk::<2>()?;
+                signed(c, i16::from_le_bytes(*v).into());
+                Some(rest)
+            }
+            tag::U8 => {
+                let (&v, rest) = rest.split_first()?;
+                c.decimal(v.into());
+                Some(rest)
+            }
+            tag::I8 => {
+                let (&v, rest) = rest.split_first()?;
+                signed(c, (v as i8).into());
+                Some(rest)
+            }
+            tag::BOOL => {
+                let (&v, rest) = rest.split_first()?;
+                c.put(if v != 0 { b"true" } else { b"false" });
+                Some(rest)
+            }
+            _ => {
+                let mut d = Decoder::new(r);
+                let v = d.value()?;
+                c.checked(|out| push_display::<E>(out, v));
+                c.reserve(room_for(all_pieces, d.rest()));
+                Some(d.rest())
+            }
         }
     }
+}
+
+/// `{}` of a signed integer.
+///
+/// # Safety
+/// The room holds its digits and sign.
+#[inline(always)]
+unsafe fn signed(c: &mut Cursor<'_>, v: i64) {
+    // SAFETY: the caller promises room for the sign and the digits.
+    unsafe {
+        if v < 0 {
+            c.byte(b'-');
+        }
+        c.decimal(v.unsigned_abs());
+    }
+}
+
+/// A string value `s`, `from` holding it and the bytes after it: a short
+/// one is tested and copied as two words loaded at once.
+///
+/// # Safety
+/// The room holds `s`.
+#[inline(always)]
+unsafe fn string<E: Emit>(
+    c: &mut Cursor<'_>,
+    s: &[u8],
+    from: &[u8],
+    all_pieces: usize,
+    after: &[u8],
+) {
+    let len = s.len();
+    let short = match len.wrapping_sub(1) < 16 {
+        true => from.first_chunk::<16>(),
+        false => None,
+    };
+    match short {
+        Some(&w) if E::plain16(w, len) => {
+            // SAFETY: the caller promises room for `s`, the cursor the slack.
+            return unsafe { c.put16(w, len) };
+        }
+        None if E::plain(s) => {
+            // SAFETY: the caller promises room for `s`.
+            return unsafe { c.put(s) };
+        }
+        Some(_) | None => {}
+    }
+    c.checked(|out| E::text(out, s));
+    c.reserve(room_for(all_pieces, after));
 }
 
 /// A spec other than `{}` for the value (and its width and precision
@@ -396,9 +486,11 @@ fn push_custom(out: &mut Vec<u8>, fmt: CustomFmt, v: Value<'_>, w: usize, p: usi
 /// `{}` of the value at the front of `r`, unescaped; returns what follows
 /// it (see `portable`).
 pub(crate) fn display_raw<'a>(out: &mut Vec<u8>, r: &'a [u8]) -> Option<&'a [u8]> {
-    out.reserve(room_for(0, r));
+    let mut c = Cursor::new(out, room_for(0, r));
     // SAFETY: the room for the values of `r` (no piece) was just reserved.
-    unsafe { display::<Raw>(out, r, 0) }
+    let rest = unsafe { display::<Raw>(&mut c, r, 0) };
+    c.finish();
+    rest
 }
 
 /// A spec other than `{}` for the value (and its width and precision

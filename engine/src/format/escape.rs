@@ -30,11 +30,11 @@
 mod dialect;
 mod scan;
 
-use super::put::{put, put_unchecked};
+use super::put::put;
 pub(crate) use dialect::{Bare, Dialect, Json, Quoted, TargetText};
 use scan::{
-    any_flagged, below, equal, find, flagged, high_or_del, load, separator, separator_lead,
-    sequence, Seq,
+    any_flagged, any_flagged16, below, equal, find, flagged, high_or_del, load, separator,
+    separator_lead, sequence, Seq,
 };
 use std::marker::PhantomData;
 
@@ -291,28 +291,23 @@ pub(crate) fn push_utf8_part<D: Dialect>(out: &mut Vec<u8>, s: &[u8]) {
     }
 }
 
-/// [`push_utf8_part`] into reserved room: a part with nothing to escape
-/// is copied without a capacity check (`true`); one with something to
-/// escape goes through the checked path (`false`: it may have used more
-/// than `s.len()` bytes of the room, or grown `out`).
-///
-/// # Safety
-/// `out` has room for `s.len()` more bytes.
+/// Whether a part is ASCII with nothing for dialect `D` to escape (what
+/// [`push_utf8_part`] copies as it is).
 #[inline(always)]
-pub(crate) unsafe fn push_utf8_part_in_room<D: Dialect>(out: &mut Vec<u8>, s: &[u8]) -> bool {
-    debug_assert!(std::str::from_utf8(s).is_ok(), "not UTF-8: {s:?}");
-    if any_flagged(s, D::word_flags) {
-        escape_part::<D>(out, s);
-        return false;
-    }
-    // SAFETY: the caller promises room for `s.len()` bytes.
-    unsafe { put_unchecked(out, s) };
-    true
+pub(crate) fn is_plain_part<D: Dialect>(s: &[u8]) -> bool {
+    !any_flagged(s, D::word_flags)
+}
+
+/// [`is_plain_part`] of the first `len` bytes (`1..=16`) of `w` (a short
+/// part loaded whole, with the bytes after it, which change nothing).
+#[inline(always)]
+pub(crate) fn is_plain_part16<D: Dialect>(w: [u8; 16], len: usize) -> bool {
+    !any_flagged16(w, len, D::BELOW, D::EXTRA)
 }
 
 /// [`push_utf8_part`] for a part with something to escape, out of line.
 #[inline(never)]
-fn escape_part<D: Dialect>(out: &mut Vec<u8>, s: &[u8]) {
+pub(crate) fn escape_part<D: Dialect>(out: &mut Vec<u8>, s: &[u8]) {
     escape_run::<D>(out, s, Utf8::Known);
 }
 

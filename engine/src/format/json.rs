@@ -9,7 +9,7 @@
 use super::digits::{push_i64, push_u64};
 use super::escape::{self, Json};
 use super::keys::KeySet;
-use super::put::{byte, put, put_first};
+use super::put::{byte, byte_in_room, put, put_first_in_room};
 use super::text::{message, push_float};
 use super::{Format, Record, State, Timestamp};
 use crate::field::{Fields, Value};
@@ -41,6 +41,10 @@ pub(super) fn fixed_names(f: &Format) -> Vec<&'static str> {
     names
 }
 
+/// Room for the head of an object up to its level: `{"ts":"`, the
+/// timestamp's `time::ROOM`, `",` and the level member's buffer.
+const HEAD_ROOM: usize = 7 + super::time::ROOM + 2 + 16;
+
 /// Appends one JSON object and a newline for `rec`; `keys` was made with
 /// the `fixed_names` of `f`, `span_keys` with `name` (see `spans`).
 /// `false` when its deferred message does not decode (the caller drops
@@ -53,14 +57,20 @@ pub(super) fn write(
     f: &Format,
     rec: &Record<'_>,
 ) -> bool {
-    byte(out, b'{');
-    if f.timestamp != Timestamp::Off {
-        put(out, b"\"ts\":\"");
-        st.time.write(out, rec.unix_nanos, f.timestamp);
-        put(out, b"\",");
+    out.reserve(HEAD_ROOM);
+    // SAFETY: the room holds `HEAD_ROOM`: each write below is within its
+    // share (see the constant).
+    unsafe {
+        if f.timestamp != Timestamp::Off {
+            put_first_in_room(out, b"{\"ts\":\"", 7);
+            st.time.write_in_room(out, rec.unix_nanos, f.timestamp);
+            put_first_in_room(out, b"\",", 2);
+        } else {
+            byte_in_room(out, b'{');
+        }
+        let (level, len) = level_member(rec.level);
+        put_first_in_room(out, level, len);
     }
-    let (level, len) = level_member(rec.level);
-    put_first(out, level, len);
     if f.thread {
         put(out, b",\"thread\":");
         push_u64(out, rec.thread as u64);
@@ -160,6 +170,35 @@ mod tests {
             line(f, &rec(T, Level::Error, "t", "m", &[])),
             "{\"level\":\"ERROR\",\"thread\":4242,\"msg\":\"m\"}\n"
         );
+    }
+
+    #[test]
+    fn the_head_is_written_whole_into_a_full_buffer() {
+        // The head's room is reserved once: the longest timestamp and
+        // level, and no timestamp at all, each object appended to a buffer
+        // with no spare room.
+        use super::super::{Formatter, TimeOffset};
+        let nanos = Format::json()
+            .timestamp(Timestamp::Nanos)
+            .time_offset(TimeOffset::east_minutes(-(23 * 60 + 59)).unwrap());
+        let off = Format::json().timestamp(Timestamp::Off);
+        for (f, head) in [
+            (nanos, "{\"ts\":\"2026-11-27T04:57:49.123456789-23:59\","),
+            (off, "{"),
+        ] {
+            let mut fmt = Formatter::new(f);
+            for (i, level) in [Level::Debug, Level::Warn].into_iter().enumerate() {
+                let mut out = vec![b'.'; 3 + i];
+                out.shrink_to_fit();
+                assert!(fmt.write(&mut out, &rec(T, level, "t", "m", &[])));
+                let want = format!(
+                    "{}{head}\"level\":\"{}\",\"target\":\"t\",\"msg\":\"m\"}}\n",
+                    ".".repeat(3 + i),
+                    level.as_str()
+                );
+                assert_eq!(String::from_utf8(out).unwrap(), want);
+            }
+        }
     }
 
     #[test]

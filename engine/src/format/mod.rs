@@ -14,7 +14,7 @@
 //! never take their names.
 
 mod custom;
-mod digits;
+pub(crate) mod digits;
 pub(crate) mod escape;
 mod json;
 mod keys;

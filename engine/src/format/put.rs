@@ -18,22 +18,6 @@ pub(crate) fn put(out: &mut Vec<u8>, s: &[u8]) {
     }
 }
 
-/// Appends `s` without checking for room.
-///
-/// # Safety
-/// `out` has room for `s.len()` more bytes (`out.capacity() - out.len()`).
-#[inline(always)]
-pub(crate) unsafe fn put_unchecked(out: &mut Vec<u8>, s: &[u8]) {
-    debug_assert!(out.capacity() - out.len() >= s.len());
-    // SAFETY: the caller promises room for `s.len()` bytes at the end of
-    // `out`, which do not overlap `s`; they are initialised before `set_len`.
-    unsafe {
-        let len = out.len();
-        copy_short(s.as_ptr(), out.as_mut_ptr().add(len), s.len());
-        out.set_len(len + s.len());
-    }
-}
-
 /// Appends the first `len` bytes of `src` (`len <= N`) by storing all `N`
 /// at once: one or two wide moves for a fixed-size buffer whose used
 /// length varies (a timestamp, a padded name).

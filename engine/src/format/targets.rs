@@ -5,9 +5,11 @@
 //! Direct-mapped on a hash of the target's length and three of its bytes,
 //! each entry checked against the whole target: a miss costs one render,
 //! never a wrong line. Long targets are rendered every time. In front of
-//! it, the last target that lives for the whole program (a call site's)
-//! is recognised by its address alone.
+//! it, the last target put is kept inline (a short one: most records
+//! repeat the last target), and the last target that lives for the whole
+//! program (a call site's) is recognised by its address alone.
 
+use super::put::{put, put_first};
 use super::Record;
 
 /// Entries (a power of two).
@@ -24,16 +26,77 @@ struct Entry {
     used: bool,
 }
 
+/// Longest target kept inline as the last one put.
+const LAST_KEY: usize = 32;
+/// Longest rendering written from inline bytes.
+const INLINE: usize = 64;
+
+/// What a format writes for one target: inline (written with a few wide
+/// moves) when it is at most [`INLINE`] bytes.
+#[derive(Debug)]
+struct Rendered {
+    /// The rendering's first `len` bytes when `len <= INLINE`.
+    inline: [u8; INLINE],
+    len: usize,
+    /// The rendering when it is longer.
+    long: Vec<u8>,
+}
+
+impl Rendered {
+    fn new() -> Rendered {
+        Rendered {
+            inline: [0; INLINE],
+            len: 0,
+            long: Vec::new(),
+        }
+    }
+
+    /// Becomes what `render` writes for `target`.
+    fn render(&mut self, target: &[u8], render: impl Fn(&mut Vec<u8>, &[u8])) {
+        self.long.clear();
+        render(&mut self.long, target);
+        self.len = self.long.len();
+        if let Some(inline) = self.inline.get_mut(..self.len) {
+            inline.copy_from_slice(&self.long);
+        }
+    }
+
+    /// Becomes `bytes`.
+    fn set(&mut self, bytes: &[u8]) {
+        self.len = bytes.len();
+        match self.inline.get_mut(..bytes.len()) {
+            Some(inline) => inline.copy_from_slice(bytes),
+            None => {
+                self.long.clear();
+                self.long.extend_from_slice(bytes);
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn put(&self, out: &mut Vec<u8>) {
+        if self.len <= INLINE {
+            put_first(out, &self.inline, self.len);
+        } else {
+            put(out, &self.long);
+        }
+    }
+}
+
 /// A format's rendered targets.
 #[derive(Debug)]
 pub(crate) struct TargetCache {
     entries: Box<[Entry]>,
-    /// The entry of the last target put (checked first).
-    last: usize,
+    /// The last target put, its first `last_len` bytes, when it is at most
+    /// [`LAST_KEY`] bytes; `last_len` is `usize::MAX` when there is none.
+    last_key: [u8; LAST_KEY],
+    last_len: usize,
+    /// What the format writes for it.
+    last_rendered: Rendered,
     /// Address and length of the last `'static` target put; null before.
     last_static: (*const u8, usize),
     /// What the format writes for it.
-    last_rendered: Vec<u8>,
+    static_rendered: Rendered,
 }
 
 // SAFETY: `last_static` is only compared, never dereferenced: the cache
@@ -44,9 +107,11 @@ impl TargetCache {
     pub(crate) fn new() -> TargetCache {
         TargetCache {
             entries: vec![Entry::default(); ENTRIES].into_boxed_slice(),
-            last: 0,
+            last_key: [0; LAST_KEY],
+            last_len: usize::MAX,
+            last_rendered: Rendered::new(),
             last_static: (std::ptr::null(), 0),
-            last_rendered: Vec::new(),
+            static_rendered: Rendered::new(),
         }
     }
 
@@ -77,31 +142,42 @@ impl TargetCache {
         render: impl Fn(&mut Vec<u8>, &[u8]),
     ) {
         if self.last_static != (target.as_ptr(), target.len()) {
-            self.last_rendered.clear();
-            render(&mut self.last_rendered, target);
+            self.static_rendered.render(target, render);
             self.last_static = (target.as_ptr(), target.len());
         }
-        super::put::put(out, &self.last_rendered);
+        self.static_rendered.put(out);
     }
 
     /// Appends what `render` writes for `target`, from the cache when it
     /// holds the target (`render` must depend on nothing else).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn put(
         &mut self,
         out: &mut Vec<u8>,
         target: &[u8],
         render: impl Fn(&mut Vec<u8>, &[u8]),
     ) {
+        let n = target.len();
+        if n == self.last_len && self.last_key.get(..n).is_some_and(|k| same(k, target)) {
+            return self.last_rendered.put(out);
+        }
+        self.put_other(out, target, render);
+    }
+
+    /// [`TargetCache::put`] of a target other than the last one: from the
+    /// direct-mapped entries, then kept as the last one.
+    #[inline(never)]
+    fn put_other(
+        &mut self,
+        out: &mut Vec<u8>,
+        target: &[u8],
+        render: impl Fn(&mut Vec<u8>, &[u8]),
+    ) {
         if target.len() > MAX_CACHED {
+            self.last_len = usize::MAX;
             return render(out, target);
         }
-        let last = &self.entries[self.last];
-        if last.used && same(&last.key, target) {
-            return super::put::put(out, &last.rendered);
-        }
-        self.last = slot(target);
-        let e = &mut self.entries[self.last];
+        let e = &mut self.entries[slot(target)];
         if !(e.used && same(&e.key, target)) {
             e.key.clear();
             e.key.extend_from_slice(target);
@@ -109,7 +185,15 @@ impl TargetCache {
             render(&mut e.rendered, target);
             e.used = true;
         }
-        super::put::put(out, &e.rendered);
+        put(out, &e.rendered);
+        match self.last_key.get_mut(..target.len()) {
+            Some(k) => {
+                k.copy_from_slice(target);
+                self.last_len = target.len();
+                self.last_rendered.set(&e.rendered);
+            }
+            None => self.last_len = usize::MAX,
+        }
     }
 }
 
@@ -185,10 +269,43 @@ mod tests {
     }
 
     #[test]
+    fn the_last_target_kept_inline_is_exact_whatever_follows_it() {
+        // Repeats, changes between records, targets of equal length that
+        // differ in one byte, the empty target, and targets and renderings
+        // at and past the inline limits.
+        let mut targets: Vec<Vec<u8>> = vec![
+            b"app".to_vec(),
+            b"app".to_vec(),
+            b"apq".to_vec(),
+            b"app".to_vec(),
+            Vec::new(),
+            Vec::new(),
+            b"app".to_vec(),
+        ];
+        for n in [LAST_KEY - 1, LAST_KEY, LAST_KEY + 1, INLINE - 2, INLINE, MAX_CACHED + 1] {
+            let t = vec![b'x'; n];
+            let mut u = t.clone();
+            if let Some(b) = u.last_mut() {
+                *b = b'y';
+            }
+            targets.extend([t.clone(), t.clone(), u, t, b"app".to_vec()]);
+        }
+        let mut c = TargetCache::new();
+        for t in &targets {
+            let mut out = b"..".to_vec();
+            c.put(&mut out, t, render);
+            let mut want = b"..".to_vec();
+            render(&mut want, t);
+            assert_eq!(out, want, "target of {} bytes", t.len());
+        }
+    }
+
+    #[test]
     fn static_targets_come_back_as_rendered_in_any_order() {
         let mut c = TargetCache::new();
-        let statics: [&'static [u8]; 4] = [b"app::db", b"app::db::pool", b"", b"app"];
-        for i in [0, 0, 1, 0, 2, 2, 3, 1, 3, 0] {
+        let long: &'static [u8] = Box::leak(vec![b'l'; INLINE + 1].into_boxed_slice());
+        let statics: [&'static [u8]; 5] = [b"app::db", b"app::db::pool", b"", b"app", long];
+        for i in [0, 0, 1, 0, 2, 2, 3, 1, 3, 4, 4, 0, 4] {
             let t = statics[i];
             let mut out = Vec::new();
             c.put_static(&mut out, t, render);

@@ -8,11 +8,11 @@
 //! and a newline. The grammar is documented on `Format`.
 
 use super::digits::{push_i64, push_u64};
-use super::escape::{self, push_text_token, Bare, Dialect, Quoted, TargetText};
+use super::escape::{self, push_text_token, Bare, Quoted, TargetText};
 use super::put::{byte, byte_in_room, put, put_first_in_room};
 use super::time;
 use super::{DeferredMessage, Format, Record, State, Styling, Timestamp};
-use crate::deferred::render::render_escaped;
+use crate::deferred::render::{render_escaped, MessageDialect};
 use crate::field::VecWriter;
 use crate::field::{Fields, Value};
 use crate::level::Level;
@@ -87,7 +87,7 @@ pub(super) fn write(out: &mut Vec<u8>, st: State<'_>, f: &Format, rec: &Record<'
 /// Appends the message escaped for `D`: rendered here for a lazily
 /// rendered deferred record (`false` when it does not decode).
 #[inline(always)]
-pub(super) fn message<D: Dialect>(
+pub(super) fn message<D: MessageDialect>(
     out: &mut Vec<u8>,
     scratch: &mut Vec<u8>,
     rec: &Record<'_>,

@@ -97,7 +97,10 @@ impl TimeCache {
         if precision == Timestamp::Off {
             return;
         }
-        let t = unix_nanos.saturating_add_signed(self.offset_nanos);
+        let t = match self.offset_nanos {
+            0 => unix_nanos,
+            offset => unix_nanos.saturating_add_signed(offset),
+        };
         let mut frac = t.wrapping_sub(self.sec_start);
         if frac >= SEC {
             self.refresh(t);

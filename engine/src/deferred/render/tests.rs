@@ -3,7 +3,7 @@
 //! escape, integer extremes, every kind of float, long pieces), then the
 //! same payloads cut short, with values dropped or swapped, and as plain
 //! random bytes. In a debug build every unchecked write asserts its room
-//! (`put_unchecked`, and `render_with` before each piece), so a bound that
+//! (the cursor's writes, and `render_with` before each piece), so a bound that
 //! does not hold fails here rather than writing past the buffer.
 
 use super::*;

@@ -29,6 +29,12 @@ pub(crate) trait Dialect {
     }
     /// Whether a `"` that starts the string is escaped.
     const LEADING_QUOTE: bool = false;
+    /// The bytes `word_flags` flags, for the 16-byte test
+    /// (`scan::flags16`): every byte below `BELOW`, the bytes in `EXTRA`
+    /// (repeated to fill it) and every byte >= 0x80.
+    const BELOW: u8 = 0x20;
+    /// See [`Dialect::BELOW`].
+    const EXTRA: [u8; 3];
 }
 
 fn push_hex(out: &mut Vec<u8>, b: u8) {
@@ -74,6 +80,7 @@ fn is_line_control(b: u8) -> bool {
 pub(crate) struct Bare;
 
 impl Dialect for Bare {
+    const EXTRA: [u8; 3] = [b'\\', 0x7f, 0x7f];
     #[inline]
     fn word_flags(w: u64) -> u64 {
         below(w, 0x20) | high_or_del(w) | equal(w, b'\\')
@@ -94,6 +101,8 @@ impl Dialect for Bare {
 pub(crate) struct TargetText;
 
 impl Dialect for TargetText {
+    const BELOW: u8 = 0x21;
+    const EXTRA: [u8; 3] = [b'\\', 0x7f, 0x7f];
     #[inline]
     fn word_flags(w: u64) -> u64 {
         below(w, 0x21) | high_or_del(w) | equal(w, b'\\')
@@ -112,6 +121,7 @@ impl Dialect for TargetText {
 pub(crate) struct Quoted;
 
 impl Dialect for Quoted {
+    const EXTRA: [u8; 3] = [b'\\', 0x7f, b'"'];
     #[inline]
     fn word_flags(w: u64) -> u64 {
         below(w, 0x20) | high_or_del(w) | equal(w, b'\\') | equal(w, b'"')
@@ -131,6 +141,7 @@ impl Dialect for Quoted {
 pub(crate) struct Json;
 
 impl Dialect for Json {
+    const EXTRA: [u8; 3] = [b'\\', b'"', b'"'];
     #[inline]
     fn word_flags(w: u64) -> u64 {
         below(w, 0x20) | w | equal(w, b'\\') | equal(w, b'"')

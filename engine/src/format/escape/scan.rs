@@ -126,6 +126,50 @@ pub(super) fn any_flagged(s: &[u8], word_flags: impl Fn(u64) -> u64) -> bool {
     flagged(word_flags(w))
 }
 
+/// Whether some byte among the first `len` (`1..=16`) of `w` is below
+/// `below`, in `extra` or >= 0x80 (for `below <= 0x80`): a dialect's
+/// flags (`Dialect::BELOW`, `Dialect::EXTRA`) tested on a short part
+/// loaded with the bytes after it, which are masked off.
+#[inline(always)]
+pub(super) fn any_flagged16(w: [u8; 16], len: usize, below: u8, extra: [u8; 3]) -> bool {
+    debug_assert!((1..=16).contains(&len) && below <= 0x80);
+    let part = (1u32 << len.min(16)) - 1;
+    flags16(w, below, extra) & part != 0
+}
+
+/// The bytes of `w` that [`any_flagged16`] looks for, byte `i` as bit `i`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn flags16(w: [u8; 16], below: u8, extra: [u8; 3]) -> u32 {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is in the x86-64 baseline (every x86-64 CPU has it, and
+    // the target enables it); the load reads `w`'s 16 bytes, unaligned.
+    unsafe {
+        let v = _mm_loadu_si128(w.as_ptr().cast());
+        let eq = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
+        // Signed: bytes >= 0x80 are negative, so below `below` too.
+        let low = _mm_cmplt_epi8(v, _mm_set1_epi8(below as i8));
+        let hit = _mm_or_si128(
+            _mm_or_si128(low, eq(extra[0])),
+            _mm_or_si128(eq(extra[1]), eq(extra[2])),
+        );
+        _mm_movemask_epi8(hit) as u32
+    }
+}
+
+/// The bytes of `w` that [`any_flagged16`] looks for, byte `i` as bit `i`.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn flags16(w: [u8; 16], below: u8, extra: [u8; 3]) -> u32 {
+    let mut m = 0;
+    for (i, &b) in w.iter().enumerate() {
+        if b < below || b >= 0x80 || extra.contains(&b) {
+            m |= 1 << i;
+        }
+    }
+    m
+}
+
 /// What starts at a non-ASCII byte (Unicode 15, table 3-7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Seq {

@@ -265,6 +265,32 @@ proptest! {
         prop_assert!(agree::<Json>(&bytes));
     }
 
+    /// The short-part test agrees with the whole-string test on the part
+    /// alone, whatever the bytes after it in the 16 loaded (bytes to
+    /// escape, non-ASCII, nothing at all).
+    #[test]
+    fn is_plain_part16_ignores_the_bytes_after_the_part(
+        part in proptest::collection::vec(
+            prop_oneof![
+                6 => proptest::sample::select(&b"azAZ09 .:/-=_"[..]),
+                1 => proptest::sample::select(&[0u8, 0x1f, b'\t', b'"', b'\\', 0x7f, 0x80, 0xc2, 0xff][..]),
+            ],
+            1..=16,
+        ),
+        after in proptest::collection::vec(any::<u8>(), 16),
+    ) {
+        let mut w = part.clone();
+        w.extend_from_slice(&after[..16 - part.len()]);
+        let w: [u8; 16] = w.try_into().unwrap();
+        fn agree<D: Dialect>(part: &[u8], w: [u8; 16]) -> bool {
+            is_plain_part16::<D>(w, part.len()) == is_plain_part::<D>(part)
+        }
+        prop_assert!(agree::<Bare>(&part, w));
+        prop_assert!(agree::<TargetText>(&part, w));
+        prop_assert!(agree::<Quoted>(&part, w));
+        prop_assert!(agree::<Json>(&part, w));
+    }
+
     /// Valid UTF-8 escapes the same whether it is validated or known valid.
     #[test]
     fn known_utf8_escapes_like_checked(s in nasty()) {
@@ -291,5 +317,38 @@ proptest! {
         prop_assert_eq!(esc::<Bare>(s.as_bytes()), s.clone());
         prop_assert_eq!(esc::<Quoted>(s.as_bytes()), s.clone());
         prop_assert_eq!(esc::<Json>(s.as_bytes()), s);
+    }
+}
+
+/// Every byte value, at every place in a short part, after clean bytes:
+/// the 16-byte test flags exactly what the word test does, per dialect.
+#[test]
+fn is_plain_part16_knows_every_byte() {
+    fn agree<D: Dialect>(part: &[u8]) {
+        let mut w = [b'a'; 16];
+        w[..part.len()].copy_from_slice(part);
+        assert_eq!(
+            is_plain_part16::<D>(w, part.len()),
+            is_plain_part::<D>(part),
+            "{part:?}"
+        );
+        // The byte just after the part is ignored.
+        if part.len() < 16 {
+            let b = part[part.len() - 1];
+            w[..part.len() - 1].fill(b'a');
+            w[part.len() - 1] = b'a';
+            w[part.len()] = b;
+            assert!(is_plain_part16::<D>(w, part.len()));
+        }
+    }
+    for b in 0..=255u8 {
+        for len in 1..=16 {
+            let mut part = vec![b'a'; len];
+            part[len - 1] = b;
+            agree::<Bare>(&part);
+            agree::<TargetText>(&part);
+            agree::<Quoted>(&part);
+            agree::<Json>(&part);
+        }
     }
 }

@@ -1,0 +1,307 @@
+//! Crash-safe mode beside the normal mode, measured as interleaved pairs:
+//! the `uringlog` and `uringlog-crash-safe` peer jobs (the same workload,
+//! each in a child process of its own) run one after the other, the order
+//! alternating from pair to pair (normal first, then crash-safe first, …),
+//! so a machine whose speed drifts during the run, or moves 2× between two
+//! runs, weighs on both sides of each pair alike. Each pair gives one
+//! throughput ratio (crash-safe ÷ normal) and one caller p50 difference
+//! (crash-safe − normal); the report shows every pair and the median with
+//! the smallest and largest, instead of one figure from each side.
+
+use crate::job::Job;
+use crate::measure::median;
+use crate::peers::{PeerJob, PeerResult, URINGLOG};
+use crate::suite::Measured;
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+/// The crash-safe row of the peers.
+pub const CRASH_SAFE: &str = "uringlog-crash-safe";
+
+/// Pairs in the report.
+pub const PAIRS: usize = 6;
+
+/// The issue's targets: throughput ratio at least this, …
+pub const TARGET_RATIO: f64 = 0.8;
+/// … and caller p50 within this many ns of the normal mode's.
+pub const TARGET_P50_NS: i64 = 10;
+
+/// One side of one pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AbKey {
+    /// Which pair (0-based).
+    pub pair: usize,
+    /// The crash-safe side (else the normal mode).
+    pub crash_safe: bool,
+}
+
+/// The jobs of `pairs` pairs of `count` lines each, in the order to run
+/// them; `dir` gives each its own directory.
+pub fn jobs(
+    pairs: usize,
+    count: u64,
+    dir: &mut dyn FnMut(&str) -> PathBuf,
+    keep: bool,
+) -> Vec<(AbKey, Job)> {
+    let mut jobs = Vec::new();
+    for pair in 0..pairs {
+        // Normal first in even pairs, crash-safe first in odd ones.
+        for crash_safe in [pair % 2 == 1, pair % 2 == 0] {
+            let name = if crash_safe { CRASH_SAFE } else { URINGLOG };
+            let job = Job::Peer(PeerJob {
+                name: name.to_owned(),
+                count,
+                dir: dir(&format!("ab-{name}")),
+                keep,
+            });
+            jobs.push((AbKey { pair, crash_safe }, job));
+        }
+    }
+    jobs
+}
+
+/// One pair whose two sides both ran.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pair {
+    /// Which pair.
+    pub pair: usize,
+    /// Whether crash-safe ran first.
+    pub crash_safe_first: bool,
+    /// The normal mode.
+    pub normal: PeerResult,
+    /// Crash-safe mode.
+    pub crash_safe: PeerResult,
+}
+
+impl Pair {
+    /// Crash-safe lines/s over normal lines/s.
+    pub fn ratio(&self) -> f64 {
+        self.crash_safe.lines_per_sec / self.normal.lines_per_sec.max(f64::MIN_POSITIVE)
+    }
+
+    /// Crash-safe caller p50 minus normal caller p50, ns.
+    pub fn p50_diff_ns(&self) -> i64 {
+        self.crash_safe.p50_ns as i64 - self.normal.p50_ns as i64
+    }
+}
+
+/// The pairs whose two sides ran, in pair order, and the errors of the
+/// others.
+pub fn pairs(rows: &[Measured<AbKey, PeerResult>]) -> (Vec<Pair>, Vec<String>) {
+    let (mut done, mut errors) = (Vec::new(), Vec::new());
+    let last = rows.iter().map(|m| m.key.pair + 1).max().unwrap_or(0);
+    for pair in 0..last {
+        let side = |cs: bool| {
+            rows.iter()
+                .position(|m| {
+                    m.key
+                        == AbKey {
+                            pair,
+                            crash_safe: cs,
+                        }
+                })
+                .map(|i| (i, &rows[i].result))
+        };
+        match (side(false), side(true)) {
+            (Some((i, Ok(n))), Some((j, Ok(c)))) => done.push(Pair {
+                pair,
+                crash_safe_first: j < i,
+                normal: n.clone(),
+                crash_safe: c.clone(),
+            }),
+            (a, b) => {
+                for (what, r) in [("normal", a), ("crash-safe", b)] {
+                    match r {
+                        Some((_, Err(e))) => errors.push(format!("pair {}, {what}: {e}", pair + 1)),
+                        None => errors.push(format!("pair {}, {what}: not run", pair + 1)),
+                        Some((_, Ok(_))) => {}
+                    }
+                }
+            }
+        }
+    }
+    (done, errors)
+}
+
+/// Median, smallest and largest of `v` (all 0 when empty).
+pub fn spread(v: &[f64]) -> (f64, f64, f64) {
+    let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    match v.is_empty() {
+        true => (0.0, 0.0, 0.0),
+        false => (median(v), lo, hi),
+    }
+}
+
+/// The subsection: every pair, then the medians with their spread against
+/// the targets.
+pub fn render(s: &mut String, rows: &[Measured<AbKey, PeerResult>]) {
+    if rows.is_empty() {
+        return;
+    }
+    let (done, errors) = pairs(rows);
+    let _ = writeln!(
+        s,
+        "### Crash-safe beside normal, interleaved\n\n\
+         `{URINGLOG}` and `{CRASH_SAFE}` as in the table above, run as {} pairs one right \
+         after the other, the order alternating (normal first in pairs 1, 3, …); each pair \
+         gives a throughput ratio (crash-safe ÷ normal, target ≥ {TARGET_RATIO}) and a \
+         caller p50 difference (crash-safe − normal, target within ±{TARGET_P50_NS} ns).\n",
+        rows.iter().map(|m| m.key.pair + 1).max().unwrap_or(0)
+    );
+    let _ = writeln!(
+        s,
+        "| Pair | First | Normal M lines/s | Crash-safe M lines/s | Ratio | Normal p50 ns | Crash-safe p50 ns | Δ p50 ns |"
+    );
+    let _ = writeln!(s, "|---:|---|---:|---:|---:|---:|---:|---:|");
+    for p in &done {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.2} | {:.2} | {:.2} | {} | {} | {:+} |",
+            p.pair + 1,
+            if p.crash_safe_first {
+                "crash-safe"
+            } else {
+                "normal"
+            },
+            p.normal.lines_per_sec / 1e6,
+            p.crash_safe.lines_per_sec / 1e6,
+            p.ratio(),
+            p.normal.p50_ns,
+            p.crash_safe.p50_ns,
+            p.p50_diff_ns()
+        );
+    }
+    let _ = writeln!(s);
+    for e in &errors {
+        let _ = writeln!(s, "- not measured: {}", crate::render::cell(e));
+    }
+    if done.is_empty() {
+        let _ = writeln!(s);
+        return;
+    }
+    let ratios: Vec<f64> = done.iter().map(Pair::ratio).collect();
+    let diffs: Vec<f64> = done.iter().map(|p| p.p50_diff_ns() as f64).collect();
+    let (r, rlo, rhi) = spread(&ratios);
+    let (d, dlo, dhi) = spread(&diffs);
+    let rate = |cs: bool| {
+        let v: Vec<f64> = (done.iter())
+            .map(|p| if cs { &p.crash_safe } else { &p.normal }.lines_per_sec)
+            .collect();
+        median(&v)
+    };
+    let of_medians = rate(true) / rate(false).max(f64::MIN_POSITIVE);
+    let _ = writeln!(
+        s,
+        "Throughput ratio over {} pairs: median **{r:.2}** (smallest {rlo:.2}, largest \
+         {rhi:.2}; target ≥ {TARGET_RATIO}: {}); the medians' ratio {of_medians:.2} \
+         ({:.2} ÷ {:.2} M lines/s). Caller p50 difference: median **{d:+.0} ns** \
+         (smallest {dlo:+.0}, largest {dhi:+.0}; target within ±{TARGET_P50_NS} ns: {}).\n",
+        done.len(),
+        if r >= TARGET_RATIO {
+            "met by the median"
+        } else {
+            "not met"
+        },
+        rate(true) / 1e6,
+        rate(false) / 1e6,
+        if d.abs() <= TARGET_P50_NS as f64 {
+            "met by the median"
+        } else {
+            "not met"
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(rate: f64, p50: u64) -> PeerResult {
+        PeerResult {
+            lines_per_sec: rate,
+            p50_ns: p50,
+            ..PeerResult::default()
+        }
+    }
+
+    #[test]
+    fn the_order_alternates_and_every_pair_has_both_sides() {
+        let mut n = 0;
+        let jobs = jobs(
+            3,
+            10,
+            &mut |w| {
+                n += 1;
+                PathBuf::from(format!("{n}-{w}"))
+            },
+            false,
+        );
+        let keys: Vec<(usize, bool)> = jobs.iter().map(|(k, _)| (k.pair, k.crash_safe)).collect();
+        assert_eq!(
+            keys,
+            [
+                (0, false),
+                (0, true),
+                (1, true),
+                (1, false),
+                (2, false),
+                (2, true)
+            ]
+        );
+    }
+
+    #[test]
+    fn pairs_give_ratios_and_differences_and_name_what_failed() {
+        let m = |pair, crash_safe, r: Result<PeerResult, String>| Measured {
+            key: AbKey { pair, crash_safe },
+            result: r,
+        };
+        let rows = vec![
+            m(0, false, Ok(result(4e6, 60))),
+            m(0, true, Ok(result(3e6, 68))),
+            m(1, true, Ok(result(2e6, 70))),
+            m(1, false, Ok(result(4e6, 66))),
+            m(2, false, Err("boom".to_owned())),
+            m(2, true, Ok(result(1e6, 1))),
+        ];
+        let (done, errors) = pairs(&rows);
+        assert_eq!(done.len(), 2);
+        assert_eq!(
+            (
+                done[0].ratio(),
+                done[0].p50_diff_ns(),
+                done[0].crash_safe_first
+            ),
+            (0.75, 8, false)
+        );
+        assert_eq!(
+            (
+                done[1].ratio(),
+                done[1].p50_diff_ns(),
+                done[1].crash_safe_first
+            ),
+            (0.5, 4, true)
+        );
+        assert_eq!(errors, ["pair 3, normal: boom"]);
+        assert_eq!(spread(&[0.75, 0.5, 0.9]), (0.75, 0.5, 0.9));
+        let mut s = String::new();
+        render(&mut s, &rows);
+        assert!(
+            s.contains("| 1 | normal | 4.00 | 3.00 | 0.75 | 60 | 68 | +8 |"),
+            "{s}"
+        );
+        assert!(
+            s.contains("| 2 | crash-safe | 4.00 | 2.00 | 0.50 | 66 | 70 | +4 |"),
+            "{s}"
+        );
+        assert!(
+            s.contains("median **0.62** (smallest 0.50, largest 0.75; target ≥ 0.8: not met)"),
+            "{s}"
+        );
+        assert!(s.contains("median **+6 ns** (smallest +4, largest +8; target within ±10 ns: met by the median)"), "{s}");
+        assert!(s.contains("- not measured: pair 3, normal: boom"), "{s}");
+        crate::render::check_tables(&s).unwrap();
+    }
+}

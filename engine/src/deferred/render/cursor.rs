@@ -1,0 +1,218 @@
+//! Unchecked writes into room reserved at the end of a `Vec<u8>`.
+//!
+//! The renderer reserves room for a whole message once (see
+//! `render::room_for`) and then writes through a raw position kept in a
+//! register: no capacity check, no length store per part. A part that
+//! needs the `Vec` itself (escaping, `core::fmt`) goes through
+//! [`Cursor::checked`], which sets the length first and takes the position
+//! up again after; [`Cursor::reserve`] restores the room bound after such
+//! a part, which may have used more than its share.
+//!
+//! Every reservation adds [`SLACK`] bytes that no part keeps: a short
+//! string is copied with one 16-byte move whatever its length, so a
+//! store may reach past the bytes it keeps, never past the slack.
+
+/// Bytes past the room of a message that a write may store into without
+/// keeping them (16-byte moves of shorter strings).
+pub(crate) const SLACK: usize = 32;
+
+/// A write position in `out`'s spare capacity; `out`'s length is set by
+/// [`Cursor::finish`] (and before each checked part).
+pub(crate) struct Cursor<'v> {
+    out: &'v mut Vec<u8>,
+    /// Where the next byte goes: `out.as_mut_ptr() + len`, `len` the bytes
+    /// written so far (at most `out.capacity()`).
+    at: *mut u8,
+}
+
+impl<'v> Cursor<'v> {
+    /// A cursor at the end of `out`, with `room` bytes (and the slack)
+    /// reserved after it.
+    #[inline(always)]
+    pub(crate) fn new(out: &'v mut Vec<u8>, room: usize) -> Cursor<'v> {
+        out.reserve(room + SLACK);
+        // SAFETY: `len <= capacity`: the end of the initialised bytes is
+        // within (or one past) the allocation.
+        let at = unsafe { out.as_mut_ptr().add(out.len()) };
+        Cursor { out, at }
+    }
+
+    /// Bytes written so far (`out`'s length once finished).
+    #[inline(always)]
+    pub(crate) fn len(&self) -> usize {
+        // SAFETY: `at` and the buffer's start are in the same allocation,
+        // `at` not below it (see the field's invariant).
+        unsafe { self.at.offset_from(self.out.as_ptr()) as usize }
+    }
+
+    /// Bytes of spare capacity after the position.
+    #[inline(always)]
+    pub(crate) fn spare(&self) -> usize {
+        self.out.capacity() - self.len()
+    }
+
+    /// Sets `out`'s length to the bytes written.
+    #[inline(always)]
+    fn commit(&mut self) {
+        let len = self.len();
+        debug_assert!(len <= self.out.capacity());
+        // SAFETY: every byte up to `at` was written (initialised) through
+        // this cursor or was there before it.
+        unsafe { self.out.set_len(len) };
+    }
+
+    /// Ends the writing: `out` holds every byte written.
+    #[inline(always)]
+    pub(crate) fn finish(mut self) {
+        self.commit();
+    }
+
+    /// Runs `f` on `out` with its length set to the bytes written, then
+    /// takes the position up at its new end. The room may be smaller
+    /// after: [`Cursor::reserve`] restores it.
+    #[inline(always)]
+    pub(crate) fn checked<R>(&mut self, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+        self.commit();
+        let r = f(self.out);
+        // SAFETY: as in `new`.
+        self.at = unsafe { self.out.as_mut_ptr().add(self.out.len()) };
+        r
+    }
+
+    /// Makes sure `room` bytes and the slack are free after the position.
+    #[inline(always)]
+    pub(crate) fn reserve(&mut self, room: usize) {
+        if self.spare() < room + SLACK {
+            self.grow(room);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, room: usize) {
+        self.checked(|out| out.reserve(room + SLACK));
+    }
+
+    /// Appends `s`.
+    ///
+    /// # Safety
+    /// `s.len()` bytes are free after the position.
+    #[inline(always)]
+    pub(crate) unsafe fn put(&mut self, s: &[u8]) {
+        debug_assert!(self.spare() >= s.len(), "room for {} bytes", s.len());
+        // SAFETY: the caller promises room for `s.len()` bytes after `at`;
+        // `s` is not in `out`'s spare capacity, so they do not overlap.
+        unsafe {
+            crate::deferred::encode::copy_short(s.as_ptr(), self.at, s.len());
+            self.at = self.at.add(s.len());
+        }
+    }
+
+    /// Appends the `len` bytes at `src` in 16-byte moves: the last move
+    /// may store up to 15 bytes past them.
+    ///
+    /// # Safety
+    /// `src` is readable for `len` bytes rounded up to a multiple of 16
+    /// (at least 16), and `len` bytes and the slack are free after the
+    /// position.
+    #[inline(always)]
+    pub(crate) unsafe fn put_padded(&mut self, src: *const u8, len: usize) {
+        debug_assert!(self.spare() >= len + SLACK, "room for {len} bytes");
+        // SAFETY: each move reads `src[i..i + 16]` and writes
+        // `at[i..i + 16]` for `i < len` (and `i == 0`): within the bytes
+        // the caller promises readable and within `len + 15 < len + SLACK`
+        // of the room.
+        unsafe {
+            let mut i = 0;
+            loop {
+                let w = src.add(i).cast::<[u8; 16]>().read_unaligned();
+                self.at.add(i).cast::<[u8; 16]>().write_unaligned(w);
+                i += 16;
+                if i >= len {
+                    break;
+                }
+            }
+            self.at = self.at.add(len);
+        }
+    }
+
+    /// Appends the first `len` (`<= 16`) bytes of `w`, storing all 16.
+    ///
+    /// # Safety
+    /// `len` bytes and the slack are free after the position.
+    #[inline(always)]
+    pub(crate) unsafe fn put16(&mut self, w: [u8; 16], len: usize) {
+        debug_assert!(len <= 16);
+        debug_assert!(self.spare() >= len + SLACK, "room for {len} bytes");
+        // SAFETY: 16 <= SLACK bytes are free after `at` (the caller's
+        // promise); only the first `len` of them are kept.
+        unsafe {
+            self.at.cast::<[u8; 16]>().write_unaligned(w);
+            self.at = self.at.add(len.min(16));
+        }
+    }
+
+    /// Appends one byte.
+    ///
+    /// # Safety
+    /// A byte is free after the position.
+    #[inline(always)]
+    pub(crate) unsafe fn byte(&mut self, b: u8) {
+        debug_assert!(self.spare() >= 1);
+        // SAFETY: the caller promises room for the byte.
+        unsafe {
+            self.at.write(b);
+            self.at = self.at.add(1);
+        }
+    }
+
+    /// Appends `v` in decimal.
+    ///
+    /// # Safety
+    /// `decimal_len(v)` bytes are free after the position.
+    #[inline(always)]
+    pub(crate) unsafe fn decimal(&mut self, v: u64) {
+        let n = crate::format::digits::decimal_len(v);
+        debug_assert!(self.spare() >= n);
+        // SAFETY: the caller promises room for the `n` digits.
+        unsafe {
+            crate::format::digits::write_decimal(self.at, v, n);
+            self.at = self.at.add(n);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_land_in_order_and_checked_parts_take_the_position_up() {
+        let mut out = b"ab".to_vec();
+        out.shrink_to_fit();
+        let mut c = Cursor::new(&mut out, 80);
+        // SAFETY: 80 bytes (and the slack) were reserved; the padded
+        // sources are readable for their lengths rounded up to 16.
+        unsafe {
+            c.put(b"cd");
+            c.put16(*b"efghijklmnopqrst", 3);
+            c.byte(b'-');
+            c.put_padded(b"0123456789abcdefghijklmnopqrstuvwxyz!!!!!!!!!!!!".as_ptr(), 33);
+            c.put_padded(b"ABCDEFGHIJKLMNOP".as_ptr(), 0);
+            c.put_padded(b"ABCDEFGHIJKLMNOP".as_ptr(), 2);
+            c.decimal(0);
+            c.decimal(120);
+        }
+        c.checked(|out| out.extend_from_slice(&[b'x'; 100]));
+        c.reserve(20);
+        // SAFETY: 20 bytes were reserved.
+        unsafe { c.decimal(u64::MAX) };
+        c.finish();
+        let want = format!(
+            "abcdefg-0123456789abcdefghijklmnopqrstuvwAB0120{}{}",
+            "x".repeat(100),
+            u64::MAX
+        );
+        assert_eq!(String::from_utf8(out).unwrap(), want);
+    }
+}

@@ -1,0 +1,262 @@
+//! A call site's literal pieces as the writer copies them, prepared once
+//! per call site: for each way a message is written (as it is, or escaped
+//! for one of the message dialects) every piece already in that form,
+//! laid end to end in one buffer with [`PAD`] bytes after the last, so a
+//! piece is copied in 16-byte moves whatever its length and nothing is
+//! escaped per record.
+//!
+//! Each piece is escaped on its own, as the renderer escapes every part
+//! (see `escape::push_utf8_part`): the parts' escapes make the whole's but
+//! for the leading-quote rule, which the caller applies to the whole.
+//!
+//! The plan hangs off the call site ([`PlanCell`]), built by the first
+//! writer that renders a record of it; writers that race each build one
+//! and all but the first to publish drop theirs. No lock: a forked child
+//! never waits on a build its parent's thread had begun.
+
+use crate::callsite::CallSite;
+use crate::format::escape::{push_utf8_part, Bare, Dialect, Json, Quoted};
+use std::sync::atomic::{AtomicPtr, Ordering};
+
+/// Bytes after the last piece that a copy may read (a 16-byte move of a
+/// piece's tail).
+const PAD: usize = 16;
+
+/// A call site's pieces in each written form.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    /// Indexed by [`MessageForm::FORM`].
+    forms: [Pieces; FORMS],
+}
+
+/// How many forms a plan holds: as it is, and one per message dialect.
+const FORMS: usize = 4;
+
+/// The pieces of one form.
+#[derive(Debug)]
+pub(crate) struct Pieces {
+    /// Every piece, end to end, then [`PAD`] zero bytes.
+    bytes: Box<[u8]>,
+    /// Where each piece starts in `bytes` and its length, in order (each
+    /// ends at or before `bytes.len() - PAD`).
+    spans: Box<[(usize, usize)]>,
+}
+
+impl Pieces {
+    fn new(pieces: &[&str], write: impl Fn(&mut Vec<u8>, &[u8])) -> Pieces {
+        let mut bytes = Vec::new();
+        let mut spans = Vec::with_capacity(pieces.len());
+        for p in pieces {
+            let start = bytes.len();
+            write(&mut bytes, p.as_bytes());
+            spans.push((start, bytes.len() - start));
+        }
+        bytes.resize(bytes.len() + PAD, 0);
+        Pieces {
+            bytes: bytes.into_boxed_slice(),
+            spans: spans.into_boxed_slice(),
+        }
+    }
+
+    /// Bytes of all the pieces.
+    #[inline(always)]
+    pub(crate) fn total(&self) -> usize {
+        self.bytes.len() - PAD
+    }
+
+    /// A piece as its start and length; its bytes and the [`PAD`] after
+    /// them are readable from its start.
+    #[inline(always)]
+    fn at(&self, (start, len): (usize, usize)) -> (*const u8, usize) {
+        debug_assert!(start + len + PAD <= self.bytes.len());
+        // SAFETY: `start <= bytes.len() - PAD` (the field's invariant):
+        // the pointer is within `bytes`.
+        (unsafe { self.bytes.as_ptr().add(start) }, len)
+    }
+
+    /// Each piece, in order, as [`Pieces::at`] gives it.
+    #[inline(always)]
+    pub(crate) fn spans(&self) -> impl Iterator<Item = (*const u8, usize)> + '_ {
+        self.spans.iter().map(|&s| self.at(s))
+    }
+
+    /// The last piece, as [`Pieces::at`] gives it.
+    #[inline(always)]
+    pub(crate) fn last(&self) -> Option<(*const u8, usize)> {
+        self.spans.last().map(|&s| self.at(s))
+    }
+}
+
+impl Plan {
+    fn new(cs: &CallSite) -> Plan {
+        Plan {
+            forms: [
+                Pieces::new(cs.pieces, |out, p| out.extend_from_slice(p)),
+                Pieces::new(cs.pieces, push_utf8_part::<Bare>),
+                Pieces::new(cs.pieces, push_utf8_part::<Quoted>),
+                Pieces::new(cs.pieces, push_utf8_part::<Json>),
+            ],
+        }
+    }
+
+    /// The plan of `cs`, built on first use.
+    #[inline(always)]
+    pub(crate) fn of(cs: &CallSite) -> &Plan {
+        // Acquire: pairs with the Release of the publishing
+        // compare-exchange, so the plan's contents are visible.
+        let p = cs.plan.0.load(Ordering::Acquire);
+        if p.is_null() {
+            return Plan::build(cs);
+        }
+        // SAFETY: a non-null pointer in the cell is a published plan,
+        // never changed or freed while the call site lives (`PlanCell`).
+        unsafe { &*p }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn build(cs: &CallSite) -> &Plan {
+        let mine = Box::into_raw(Box::new(Plan::new(cs)));
+        // Release: publishes the plan's contents (see `of`); Acquire on
+        // failure: the winner's contents.
+        match cs.plan.0.compare_exchange(
+            std::ptr::null_mut(),
+            mine,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            // SAFETY: just published; lives as long as the call site.
+            Ok(_) => unsafe { &*mine },
+            Err(theirs) => {
+                // SAFETY: `mine` was never shared: it came from
+                // `Box::into_raw` above and lost the race.
+                drop(unsafe { Box::from_raw(mine) });
+                // SAFETY: as in `of`.
+                unsafe { &*theirs }
+            }
+        }
+    }
+
+    /// The pieces in form `F`.
+    #[inline(always)]
+    pub(crate) fn pieces<F: MessageForm>(&self) -> &Pieces {
+        &self.forms[F::FORM]
+    }
+}
+
+/// A form a plan holds pieces in.
+pub(crate) trait MessageForm {
+    /// Its index among a plan's forms.
+    const FORM: usize;
+}
+
+/// The message as it is.
+pub(crate) struct AsIs;
+
+impl MessageForm for AsIs {
+    const FORM: usize = 0;
+}
+
+/// A message dialect: a form a plan holds pieces in.
+pub(crate) trait MessageDialect: Dialect + MessageForm {}
+
+impl MessageForm for Bare {
+    const FORM: usize = 1;
+}
+impl MessageDialect for Bare {}
+impl MessageForm for Quoted {
+    const FORM: usize = 2;
+}
+impl MessageDialect for Quoted {}
+impl MessageForm for Json {
+    const FORM: usize = 3;
+}
+impl MessageDialect for Json {}
+
+/// Where a call site keeps its plan: null until a writer builds it, then
+/// the plan for as long as the call site lives (the statics the macros
+/// make: forever).
+#[derive(Debug)]
+pub(crate) struct PlanCell(AtomicPtr<Plan>);
+
+impl PlanCell {
+    /// An empty cell.
+    pub(crate) const fn new() -> PlanCell {
+        PlanCell(AtomicPtr::new(std::ptr::null_mut()))
+    }
+}
+
+impl Drop for PlanCell {
+    fn drop(&mut self) {
+        let p = *self.0.get_mut();
+        if !p.is_null() {
+            // SAFETY: a published plan came from `Box::into_raw` and is
+            // owned by this cell alone; nothing refers to it once the call
+            // site is being dropped.
+            drop(unsafe { Box::from_raw(p) });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::callsite::Slot;
+
+    #[test]
+    fn each_form_holds_every_piece_escaped_on_its_own_and_padded() {
+        static CS: CallSite = CallSite::new(
+            None,
+            None,
+            "f.rs",
+            1,
+            "m",
+            &["\"a\\b\n", "", "é\u{2028}x"],
+            &[Slot::DISPLAY, Slot::DISPLAY],
+        );
+        let plan = Plan::of(&CS);
+        assert!(std::ptr::eq(plan, Plan::of(&CS)), "built once");
+        let read = |p: &Pieces, i: usize| {
+            let (at, len) = p.spans().nth(i).unwrap();
+            // SAFETY: `piece` promises `len + 16` readable bytes.
+            unsafe { std::slice::from_raw_parts(at, len + PAD).to_vec() }
+        };
+        for (form, want) in [
+            (0, ["\"a\\b\n", "", "é\u{2028}x"]),
+            (1, ["\"a\\\\b\\n", "", "é\\u{2028}x"]),
+            (2, ["\\\"a\\\\b\\n", "", "é\\u{2028}x"]),
+            (3, ["\\\"a\\\\b\\n", "", "é\\u2028x"]),
+        ] {
+            let p = &plan.forms[form];
+            let mut total = 0;
+            for (i, w) in want.iter().enumerate() {
+                let got = read(p, i);
+                assert_eq!(&got[..w.len()], w.as_bytes(), "form {form}, piece {i}");
+                total += w.len();
+            }
+            assert_eq!(p.total(), total);
+            assert_eq!(p.spans().count(), 3);
+            assert_eq!(p.last(), p.spans().nth(2));
+        }
+    }
+
+    #[test]
+    fn racing_builders_agree_on_one_plan() {
+        let cs: &'static CallSite = Box::leak(Box::new(CallSite::new(
+            None,
+            None,
+            "f.rs",
+            1,
+            "m",
+            &["x"],
+            &[],
+        )));
+        let plans: Vec<usize> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..4)
+                .map(|_| s.spawn(|| Plan::of(cs) as *const Plan as usize))
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(plans.iter().all(|&p| p == plans[0]));
+    }
+}

@@ -1,0 +1,141 @@
+//! The call-site table deleted while a crash-safe logger runs (by hand, a
+//! cleanup job): the next call site's registration, or the writer within
+//! 64 commits, notices and writes a new table holding every call site so
+//! far, so records from before and after the deletion are recovered; a
+//! crash before that leaves records recovery cannot render: they are
+//! counted, and the recovery record says why they were skipped.
+//!
+//! A logger whose sink never completes a batch keeps every record pending;
+//! its shutdown gives up and leaves the directory as a crash would.
+
+use std::path::Path;
+use std::time::Duration;
+use uringlog::{Format, Logger, MemorySink, SinkOptions, Timestamp};
+use uringlog_tests::GateSink;
+
+fn pending_logger(dir: &Path) -> (Logger, uringlog::WriterGuard, uringlog_tests::Gate) {
+    let (sink, gate) = GateSink::new();
+    let (logger, guard) = Logger::builder()
+        .sink(sink)
+        .ring_capacity(1 << 20)
+        .crash_safe(dir)
+        .build()
+        .unwrap();
+    // The writer takes this one and is stuck writing it: everything after
+    // stays in the ring.
+    uringlog::info!(logger, "stuck");
+    uringlog_tests::wait_until_stuck(&gate.entered);
+    (logger, guard, gate)
+}
+
+/// Gives up on the logger (its records stay in the directory), then
+/// recovers them into memory: the lines written.
+fn crash_and_recover(
+    dir: &Path,
+    logger: Logger,
+    guard: uringlog::WriterGuard,
+    gate: uringlog_tests::Gate,
+) -> Vec<String> {
+    guard.shutdown(Duration::from_millis(300)).unwrap_err();
+    gate.release.send(()).unwrap();
+    // Waits for the writer to end (it gave up; the directory keeps the records).
+    let _ = logger.flush();
+    let (sink, lines) = MemorySink::new();
+    let plain = Format::text().timestamp(Timestamp::Off).without_target();
+    let (_l, guard) = Logger::builder()
+        .sink_with(sink, SinkOptions::new().format(plain))
+        .crash_safe(dir)
+        .build()
+        .unwrap();
+    guard.shutdown(Duration::from_secs(30)).unwrap();
+    lines.lines()
+}
+
+fn remove_tables(dir: &Path) -> usize {
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        if e.file_name().to_string_lossy().starts_with("sites-") {
+            std::fs::remove_file(e.path()).unwrap();
+            n += 1;
+        }
+    }
+    n
+}
+
+#[test]
+fn a_new_call_site_writes_the_deleted_table_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cs");
+    let (logger, guard, gate) = pending_logger(&dir);
+    for i in 0..10 {
+        uringlog::info!(logger, "first site i={}", i);
+    }
+    assert_eq!(remove_tables(&dir), 1);
+    for i in 0..10 {
+        uringlog::info!(logger, "second site i={}", i);
+        uringlog::info!(logger, "first site again i={}", i);
+    }
+    let lines = crash_and_recover(&dir, logger, guard, gate);
+    assert_eq!(
+        lines[0],
+        format!(
+            "WARN  crash-safe recovery: 31 records recovered from process {} (generation 1), 0 torn or corrupt records skipped",
+            std::process::id()
+        )
+    );
+    let mut want = vec!["INFO  stuck".to_owned()];
+    want.extend((0..10).map(|i| format!("INFO  first site i={i}")));
+    for i in 0..10 {
+        want.push(format!("INFO  second site i={i}"));
+        want.push(format!("INFO  first site again i={i}"));
+    }
+    assert_eq!(lines[1..], want[..]);
+}
+
+#[test]
+fn records_whose_table_was_deleted_are_counted_and_the_reason_given() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cs");
+    let (logger, guard, gate) = pending_logger(&dir);
+    // One call site, registered by the first call only.
+    let log = |i: u64| uringlog::info!(logger, "only site i={}", i);
+    (0..10).for_each(log);
+    assert_eq!(remove_tables(&dir), 1);
+    (10..25).for_each(log);
+    let lines = crash_and_recover(&dir, logger, guard, gate);
+    assert_eq!(
+        lines,
+        [format!(
+            "WARN  crash-safe recovery: 0 records recovered from process {} (generation 1), 0 torn or corrupt records skipped, 26 records skipped whose call site is not in the directory's call-site table (deleted or cut short)",
+            std::process::id()
+        )]
+    );
+}
+
+#[test]
+fn the_writer_writes_the_deleted_table_again_within_64_commits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cs");
+    let sink = uringlog_sinks::FileSink::new(tmp.path().join("app.log")).unwrap();
+    let (logger, guard) = Logger::builder()
+        .sink(sink)
+        .crash_safe(&dir)
+        .build()
+        .unwrap();
+    let log = |i: u64| uringlog::info!(logger, "kept site i={}", i);
+    log(0);
+    logger.flush().unwrap();
+    assert_eq!(remove_tables(&dir), 1);
+    // Each flushed record is one batch and one commit; the writer checks
+    // the table every 64 commits.
+    for i in 1..=130 {
+        log(i);
+        logger.flush().unwrap();
+    }
+    let table = std::fs::read(dir.join("sites-1")).unwrap();
+    let piece = b"kept site i=";
+    assert!(table.windows(piece.len()).any(|w| w == piece), "{table:?}");
+    let s = guard.shutdown(Duration::from_secs(30)).unwrap();
+    assert_eq!((s.enqueued, s.written), (131, 131));
+}

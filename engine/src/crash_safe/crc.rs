@@ -152,7 +152,7 @@ mod hw {
         let (b_last, c_last) = unsafe { (word(qb.add(8 * (SHORT - 1))), word(qc.add(8 * (SHORT - 1)))) };
         rb = _mm_crc32_u64(rb, b_last);
         // SAFETY: the body has `n` words.
-        let ra = unsafe { one_lane(crc, p, 0, n - 2 * SHORT) };
+        let ra = unsafe { few(crc, p, n - 2 * SHORT) };
         !(_mm_crc32_u64(rc, c_last ^ fold(ra, 2 * SHORT, rb, SHORT)) as u32)
     }
 
@@ -176,6 +176,42 @@ mod hw {
         for i in from..to {
             // SAFETY: `i < to`, inside the body.
             crc = _mm_crc32_u64(crc, unsafe { word(p.add(8 * i)) });
+        }
+        crc
+    }
+
+    /// Register `crc` after the first `k < 8` words of the body at `p`,
+    /// without a loop: a run of 4, of 2, of 1 as `k`'s bits say (lane A
+    /// of a short record, one to seven words).
+    ///
+    /// # Safety
+    /// The body at `p` has at least `k` words.
+    #[target_feature(enable = "sse4.2")]
+    #[inline]
+    unsafe fn few(mut crc: u64, mut p: *const u8, k: usize) -> u64 {
+        const _: () = assert!(LONG - 2 * SHORT <= 8);
+        debug_assert!(k < 8);
+        if k & 4 != 0 {
+            // SAFETY: `k >= 4`: the next four words lie among the first `k`.
+            unsafe {
+                crc = _mm_crc32_u64(crc, word(p));
+                crc = _mm_crc32_u64(crc, word(p.add(8)));
+                crc = _mm_crc32_u64(crc, word(p.add(16)));
+                crc = _mm_crc32_u64(crc, word(p.add(24)));
+                p = p.add(32);
+            }
+        }
+        if k & 2 != 0 {
+            // SAFETY: as above, two more words of the first `k`.
+            unsafe {
+                crc = _mm_crc32_u64(crc, word(p));
+                crc = _mm_crc32_u64(crc, word(p.add(8)));
+                p = p.add(16);
+            }
+        }
+        if k & 1 != 0 {
+            // SAFETY: as above, the last of the first `k` words.
+            unsafe { crc = _mm_crc32_u64(crc, word(p)) };
         }
         crc
     }

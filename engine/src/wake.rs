@@ -291,10 +291,9 @@ impl Linger {
     }
 
     /// The sleep to take before polling again, the last work having been
-    /// done at `last_work`; `None` when the linger is over (or off, or
-    /// there was no work yet): register.
-    pub(crate) fn next_sleep(&self, last_work: Option<Instant>, now: Instant) -> Option<Duration> {
-        let last_work = last_work?;
+    /// done at `last_work`; `None` when the linger is over (or off):
+    /// register.
+    pub(crate) fn next_sleep(&self, last_work: Instant, now: Instant) -> Option<Duration> {
         let end = last_work.checked_add(self.period)?;
         let left = end.checked_duration_since(now).filter(|l| !l.is_zero())?;
         let idle = now.saturating_duration_since(last_work) / Linger::STEP_DIVISOR;

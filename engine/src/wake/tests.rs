@@ -161,17 +161,16 @@ fn a_linger_sleeps_in_growing_steps_until_its_period_after_the_last_work_is_over
     let t0 = Instant::now();
     let (us, ms) = (Duration::from_micros, Duration::from_millis);
     let linger = Linger::new(ms(5));
-    // No work yet, or lingering off: register at once.
-    assert_eq!(linger.next_sleep(None, t0), None);
-    assert_eq!(Linger::new(Duration::ZERO).next_sleep(Some(t0), t0), None);
+    // Lingering off: register at once.
+    assert_eq!(Linger::new(Duration::ZERO).next_sleep(t0, t0), None);
     // A quarter of the idle time, from the shortest step to the longest.
-    assert_eq!(linger.next_sleep(Some(t0), t0), Some(Linger::STEP_MIN));
-    assert_eq!(linger.next_sleep(Some(t0), t0 + us(100)), Some(us(50)));
-    assert_eq!(linger.next_sleep(Some(t0), t0 + us(400)), Some(us(100)));
-    assert_eq!(linger.next_sleep(Some(t0), t0 + ms(4)), Some(Linger::STEP_MAX));
+    assert_eq!(linger.next_sleep(t0, t0), Some(Linger::STEP_MIN));
+    assert_eq!(linger.next_sleep(t0, t0 + us(100)), Some(us(50)));
+    assert_eq!(linger.next_sleep(t0, t0 + us(400)), Some(us(100)));
+    assert_eq!(linger.next_sleep(t0, t0 + ms(4)), Some(Linger::STEP_MAX));
     // Near its end: only what is left; at or past it: register.
     let near = t0 + ms(5) - us(20);
-    assert_eq!(linger.next_sleep(Some(t0), near), Some(us(20)));
-    assert_eq!(linger.next_sleep(Some(t0), t0 + ms(5)), None);
-    assert_eq!(linger.next_sleep(Some(t0), t0 + ms(6)), None);
+    assert_eq!(linger.next_sleep(t0, near), Some(us(20)));
+    assert_eq!(linger.next_sleep(t0, t0 + ms(5)), None);
+    assert_eq!(linger.next_sleep(t0, t0 + ms(6)), None);
 }

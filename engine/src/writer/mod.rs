@@ -215,7 +215,7 @@ struct Writer {
     linger: Linger,
     /// When the writer last took a record or served a request: set in
     /// `Dry` when `worked`, and at start.
-    last_work: Option<Instant>,
+    last_work: Instant,
     /// A drain pass took records or a request was served since `Dry`.
     worked: bool,
 }
@@ -243,7 +243,7 @@ impl Writer {
             signal: cfg.signal,
             keeper: None,
             linger: cfg.linger,
-            last_work: Some(Instant::now()),
+            last_work: Instant::now(),
             worked: false,
             shared,
         }
@@ -267,7 +267,7 @@ impl Writer {
                 }
                 State::Dry => {
                     if std::mem::take(&mut self.worked) {
-                        self.last_work = Some(Instant::now());
+                        self.last_work = Instant::now();
                     }
                     if self.sinks.pending_records() > 0 {
                         self.sinks.submit_all(self.io.as_mut(), &self.shared);

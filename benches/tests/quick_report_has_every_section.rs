@@ -78,6 +78,20 @@ fn quick_report_has_every_section() {
     assert_eq!(patterns.len(), 5, "{delivery}");
     assert!(!delivery.contains("never seen"), "{delivery}");
     assert!(section(&report, SECTIONS[8]).contains("Not run in this report"));
+    // The first call of each burst and the rest, apart: a row per figure,
+    // each cell measured (a summary of no calls would read 0 ns).
+    let latency = section(&report, SECTIONS[1]);
+    for name in [
+        "| First call of each burst (after the pause): p50 |",
+        "| First call of each burst (after the pause): p99 |",
+        "| Calls within a burst (all but the first): p99.9 |",
+    ] {
+        let row = latency
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("missing row {name:?}"));
+        assert!(!row.contains("| 0 ns |"), "{row}");
+    }
     let memory = section(&report, SECTIONS[2]);
     let per_thread = memory
         .split("### Memory per thread")

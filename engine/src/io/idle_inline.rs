@@ -138,13 +138,7 @@ mod tests {
     use std::sync::Arc;
 
     fn append(fd: &SharedFd, len: usize) -> Submission {
-        Submission {
-            sink: 0,
-            target: IoTarget::Append { fd: fd.clone() },
-            buf: vec![b'x'; len],
-            start: 0,
-            records: 1,
-        }
+        Submission::for_test(0, IoTarget::Append { fd: fd.clone() }, vec![b'x'; len], 1)
     }
 
     #[test]

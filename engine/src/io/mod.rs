@@ -148,6 +148,19 @@ impl Submission {
     pub(crate) fn bytes(&self) -> &[u8] {
         &self.buf[self.start..]
     }
+
+    /// A batch for the backends' tests: all of `buf` to `target`, from
+    /// sink `sink`, holding `records` records.
+    #[cfg(test)]
+    pub(crate) fn for_test(sink: usize, target: IoTarget, buf: Vec<u8>, records: u64) -> Submission {
+        Submission {
+            sink,
+            target,
+            buf,
+            start: 0,
+            records,
+        }
+    }
 }
 
 /// A finished batch, returned to the writer with its buffer.

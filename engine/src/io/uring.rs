@@ -1270,13 +1270,7 @@ mod tests {
     }
 
     fn stream_write(fd: &SharedFd, len: usize) -> Submission {
-        Submission {
-            sink: 0,
-            target: IoTarget::Stream { fd: fd.clone() },
-            buf: vec![b'x'; len],
-            start: 0,
-            records: 3,
-        }
+        Submission::for_test(0, IoTarget::Stream { fd: fd.clone() }, vec![b'x'; len], 3)
     }
 
     #[test]
@@ -1360,13 +1354,8 @@ mod tests {
     }
 
     fn append(sink: usize, fd: &SharedFd, text: &str) -> Submission {
-        Submission {
-            sink,
-            target: IoTarget::Append { fd: fd.clone() },
-            buf: text.as_bytes().to_vec(),
-            start: 0,
-            records: 1,
-        }
+        let target = IoTarget::Append { fd: fd.clone() };
+        Submission::for_test(sink, target, text.as_bytes().to_vec(), 1)
     }
 
     #[test]

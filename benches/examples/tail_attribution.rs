@@ -235,7 +235,8 @@ fn main() {
             } else {
                 timed(&logger, per_ns, || log_line(&logger, id, PATH_LATENCY))
             };
-            calls[k] = Call {
+            // One call's record; `new_page` and `wraps` are filled in after.
+            let call = |ns, events| Call {
                 id,
                 ns,
                 burst_start: i == 0,
@@ -244,21 +245,14 @@ fn main() {
                 wraps: false,
                 events,
             };
+            calls[k] = call(ns, events);
             // The same timing around nothing: the machine's own tail.
             let (ns, events) = if bare {
                 (0, Events::default())
             } else {
                 timed(&logger, per_ns, || std::hint::black_box(()))
             };
-            empty[k] = Call {
-                id,
-                ns,
-                burst_start: i == 0,
-                pos: i as u32,
-                new_page: false,
-                wraps: false,
-                events,
-            };
+            empty[k] = call(ns, events);
             id += 1;
         }
         last_call = Instant::now();

@@ -38,7 +38,9 @@
 //! (`deferred::portable`). Recovery resolves each address through the dead
 //! process's table, never through the running binary, and renders exactly
 //! the line the dead process would have; a record whose address is not in
-//! the table, or whose values do not decode, is skipped and counted.
+//! the table (deleted by hand since) is written with its values only
+//! ([`values_only`]) and counted apart; one whose values do not decode is
+//! skipped and counted.
 
 pub(crate) mod crc;
 pub(crate) mod keeper;
@@ -49,6 +51,7 @@ pub(crate) mod recover;
 mod recover_tests;
 pub(crate) mod ring;
 pub(crate) mod sites;
+pub(crate) mod values_only;
 
 use crate::error::BuildError;
 use crate::shared::{lock as lock_mutex, RingShared};

@@ -59,13 +59,12 @@ impl Writer {
             None => "a process whose state file was unusable".to_owned(),
         };
         let mut text = format!(
-            "crash-safe recovery: {good} records recovered from {from}, {} torn or corrupt records skipped",
-            skipped - r.no_site
+            "crash-safe recovery: {good} records recovered from {from}, {skipped} torn or corrupt records skipped"
         );
         if r.no_site > 0 {
             let n = r.no_site;
             text.push_str(&format!(
-                ", {n} records skipped whose call site is not in the directory's call-site table (deleted or cut short)"
+                ", {n} of them written with their values only: their call site is not in the directory's call-site table (deleted or cut short)"
             ));
         }
         for c in cuts {

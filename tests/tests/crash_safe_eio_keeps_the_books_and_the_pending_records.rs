@@ -252,7 +252,7 @@ fn recovery_hitting_eio_fails_the_build_and_the_next_start_writes_it_once() {
         "{e}"
     );
     assert!(
-        e.contains(" recovered records could not be written (")
+        e.contains(" records could not be written while recovering (")
             && e.contains("Input/output error (os error 5)"),
         "{e}"
     );

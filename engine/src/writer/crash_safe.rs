@@ -37,7 +37,7 @@ impl Writer {
                 return Err(BuildError::CrashSafe {
                     dir: dir.dir.clone(),
                     reason: format!(
-                        "{lost} recovered records could not be written ({last}); the directory keeps them for the next start"
+                        "{lost} records could not be written while recovering ({last}); the directory keeps them for the next start"
                     ),
                 });
             }

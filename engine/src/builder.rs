@@ -474,6 +474,14 @@ impl Builder {
     /// - Only the death of the process is covered: after a power loss or a
     ///   kernel crash, what the page cache had not written back is gone;
     ///   torn records are detected by their crc32c and skipped (counted).
+    /// - The call-site table deleted from `dir` by someone else while the
+    ///   process runs is written again at the next commit; records pending
+    ///   when the process dies before that are written with their values
+    ///   only (counted in the recovery record), not skipped.
+    /// - Recovered records that cannot be written (`EIO`, a full disk) make
+    ///   `build` fail with [`BuildError::CrashSafe`] naming the error; `dir`
+    ///   keeps them for the next attempt. Records that fail to write while
+    ///   the process runs are counted dropped, not kept in `dir`.
     ///
     /// The layout is versioned and checksummed, and recovery treats the
     /// files as untrusted. The `uringlog-recover DIR [--out FILE]` binary

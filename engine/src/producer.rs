@@ -539,7 +539,8 @@ impl Producer {
             return false;
         };
         match d.sites.register(cs) {
-            Ok(()) => true,
+            // `false`: its address names another call site in the table.
+            Ok(kept) => kept,
             Err(e) => {
                 WriterCounters::add(&self.shared.counters.errors, 1);
                 self.shared.report_error(format!("crash-safe: {e}; the record is formatted by the caller"));

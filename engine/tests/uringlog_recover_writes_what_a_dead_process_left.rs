@@ -72,6 +72,22 @@ fn the_offline_tool_writes_every_pending_record_once() {
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(status.signal(), Some(libc::SIGKILL));
 
+    // An output that refuses every byte (the kernel's ENOSPC): the error
+    // names it, and the directory keeps everything for the next run.
+    let run = Command::new(BIN)
+        .arg(&dir)
+        .args(["--out", "/dev/full"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2), "{run:?}");
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.starts_with(&format!("uringlog-recover: crash-safe directory {}: 21 records could not be written while recovering (", dir.display()))
+            && err.contains("No space left on device (os error 28)")
+            && err.ends_with("; the directory keeps them for the next start\n"),
+        "{err}"
+    );
+
     let run = Command::new(BIN)
         .arg(&dir)
         .arg("--out")

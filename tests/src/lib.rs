@@ -245,6 +245,24 @@ pub fn wait_until_stuck(entered: &AtomicBool) {
     }
 }
 
+/// A crash-safe logger on `dir` whose writer is stuck in its sink's first
+/// write (a record `stuck`): every record logged after it stays pending in
+/// the directory, as a crash would leave it.
+pub fn stuck_crash_safe_logger(
+    dir: &std::path::Path,
+) -> (uringlog::Logger, uringlog::WriterGuard, Gate) {
+    let (sink, gate) = GateSink::new();
+    let (logger, guard) = uringlog::Logger::builder()
+        .sink(sink)
+        .ring_capacity(1 << 20)
+        .crash_safe(dir)
+        .build()
+        .unwrap();
+    uringlog::info!(logger, "stuck");
+    wait_until_stuck(&gate.entered);
+    (logger, guard, gate)
+}
+
 /// `builder` with two memory sinks that show call sites: text and JSON
 /// lines, both without timestamps. Returns the builder and their outputs.
 pub fn call_site_sinks(

@@ -6,8 +6,11 @@
 //! record up to the last reported one, each exactly once, in order per
 //! thread, with the recovery record in front of the recovered ones. The
 //! records are deferred (the macros with `{}` integers, strings, floats and
-//! `{:>8}`, `{:x}`, `{:?}`): recovered through the dead child's call-site
-//! table or written live, each line is the one a normal logger writes.
+//! `{:>8}`, `{:x}`, `{:?}`), from call sites that appear mid-run:
+//! recovered through the dead child's call-site table or written live,
+//! each line is the one a normal logger writes. Some runs delete the table
+//! shortly before the kill: a record pending then is written with its
+//! values only (counted in the recovery record), still exactly once.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -30,6 +33,8 @@ enum Death {
     Kill(u64),
     /// It aborts after thread 0 logged this many records.
     Abort(u64),
+    /// It kills itself (`SIGKILL`) after thread 0 logged this many records.
+    KillSelf(u64),
     /// It faults after thread 0 logged this many records.
     Segfault(u64),
 }
@@ -37,10 +42,11 @@ enum Death {
 /// The child: logs until it dies. Never returns.
 fn child(spec: &str) -> ! {
     let mut it = spec.split(',');
-    let (dir, log, death, n) = (
+    let (dir, log, death, n, delete_at) = (
         it.next().unwrap(),
         it.next().unwrap(),
         it.next().unwrap(),
+        it.next().unwrap().parse::<u64>().unwrap(),
         it.next().unwrap().parse::<u64>().unwrap(),
     );
     let (logger, guard) = Logger::builder()
@@ -54,24 +60,45 @@ fn child(spec: &str) -> ! {
         .map(|t| {
             let logger = logger.clone();
             let death = death.to_owned();
+            let table = Path::new(dir).join("sites-1");
             std::thread::spawn(move || {
                 for i in 0..MAX_RECORDS {
                     let (name, x) = names_and_floats(i);
-                    uringlog::info!(
-                        logger,
-                        "crash test t={} seq={} pad=....... s={} f={} r={:>8}| h={:x} d={:?}",
-                        t,
-                        i,
-                        name,
-                        x,
-                        i,
-                        i,
-                        name
-                    );
+                    // Each expansion is a call site of its own, with the
+                    // same message: new ones appear mid-run.
+                    macro_rules! log {
+                        () => {
+                            uringlog::info!(
+                                logger,
+                                "crash test t={} seq={} pad=....... s={} f={} r={:>8}| h={:x} d={:?}",
+                                t,
+                                i,
+                                name,
+                                x,
+                                i,
+                                i,
+                                name
+                            )
+                        };
+                    }
+                    match site_of(i) {
+                        0 => log!(),
+                        1 => log!(),
+                        2 => log!(),
+                        _ => log!(),
+                    }
                     eprintln!("SEQ {t} {i}");
+                    if t == 0 && i == delete_at {
+                        // A cleanup job deletes the call-site table.
+                        std::fs::remove_file(&table).unwrap();
+                    }
                     if t == 0 && i + 1 == n {
                         match death.as_str() {
                             "abort" => std::process::abort(),
+                            // SAFETY: raise on our own process.
+                            "killself" => unsafe {
+                                libc::raise(libc::SIGKILL);
+                            },
                             "segfault" => segfault(),
                             _ => {}
                         }
@@ -88,6 +115,14 @@ fn child(spec: &str) -> ! {
     std::process::exit(3);
 }
 
+/// Which of four call sites logs sequence `i`: one at first, a new one
+/// from each of `NEW_SITES_AT` on, used in turn.
+fn site_of(i: u64) -> u64 {
+    const NEW_SITES_AT: [u64; 3] = [1_500, 6_000, 15_000];
+    let open = 1 + NEW_SITES_AT.iter().filter(|&&at| i >= at).count() as u64;
+    i % open
+}
+
 /// The string and float the child logs with sequence `i`.
 fn names_and_floats(i: u64) -> (&'static str, f64) {
     const NAMES: [&str; 4] = ["alice", "bob \"quoted\"", "tab\there", "ünï"];
@@ -99,6 +134,22 @@ fn names_and_floats(i: u64) -> (&'static str, f64) {
 fn message(t: u64, i: u64) -> String {
     let (name, x) = names_and_floats(i);
     format!("crash test t={t} seq={i} pad=....... s={name} f={x} r={i:>8}| h={i:x} d={name:?}")
+}
+
+/// The line recovery writes for `message(t, i)` when its call site is
+/// not in the table (deleted, and the child died before writing it
+/// again): the values only, after the call site's address.
+fn values_only(t: u64, i: u64) -> String {
+    let (name, x) = names_and_floats(i);
+    let (r, h, d) = (format!("{i:>8}"), format!("{i:x}"), format!("{name:?}"));
+    format!("values: {t}, {i}, {name:?}, {x}, {r:?}, {h:?}, {d:?}")
+}
+
+/// `(t, seq)` of a line written with its values only.
+fn values_only_seq(line: &str) -> Option<(u64, u64)> {
+    let (_, v) = line.split_once(" not in the call-site table] values: ")?;
+    let mut it = v.split(", ");
+    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
 }
 
 /// A real memory fault: a store to a page mapped without access.
@@ -123,13 +174,22 @@ fn segfault() -> ! {
 
 /// Runs the child in `test` until it dies; returns the last sequence per
 /// thread whose call returned, and the child's pid.
-fn run_child(test: &str, dir: &Path, log: &Path, death: Death) -> (HashMap<u64, u64>, u32) {
+/// `delete_at`: the sequence after which thread 0 deletes the call-site
+/// table (`u64::MAX`: never).
+fn run_child(
+    test: &str,
+    dir: &Path,
+    log: &Path,
+    death: Death,
+    delete_at: u64,
+) -> (HashMap<u64, u64>, u32) {
     let (name, n) = match death {
         Death::Kill(_) => ("kill", 0),
         Death::Abort(n) => ("abort", n),
+        Death::KillSelf(n) => ("killself", n),
         Death::Segfault(n) => ("segfault", n),
     };
-    let spec = format!("{},{},{name},{n}", dir.display(), log.display());
+    let spec = format!("{},{},{name},{n},{delete_at}", dir.display(), log.display());
     let mut c = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", test, "--nocapture", "--test-threads=1"])
         .env(CHILD, spec)
@@ -167,7 +227,7 @@ fn run_child(test: &str, dir: &Path, log: &Path, death: Death) -> (HashMap<u64, 
     let status = c.wait().unwrap();
     use std::os::unix::process::ExitStatusExt;
     let want = match death {
-        Death::Kill(_) => libc::SIGKILL,
+        Death::Kill(_) | Death::KillSelf(_) => libc::SIGKILL,
         Death::Abort(_) => libc::SIGABRT,
         Death::Segfault(_) => libc::SIGSEGV,
     };
@@ -195,7 +255,7 @@ fn recover_and_check(dir: &Path, log: &Path, last: &HashMap<u64, u64>, pid: u32)
     eprintln!("{mark}");
     assert!(mark.contains(&format!("from process {pid} ")), "{mark}");
     assert!(
-        mark.contains(", 0 torn or corrupt records skipped; "),
+        mark.contains(", 0 torn or corrupt records skipped"),
         "{mark}"
     );
     let cut = format!("{} cut from ", log.display());
@@ -209,15 +269,34 @@ fn recover_and_check(dir: &Path, log: &Path, last: &HashMap<u64, u64>, pid: u32)
     assert!(lines.last().unwrap().contains("after recovery"));
     let mut seqs: HashMap<u64, Vec<u64>> = HashMap::new();
     let mut logged = Vec::new();
+    let mut bare = Vec::new();
     for l in &lines[..lines.len() - 1] {
-        if let (Some(t), Some(s)) = (field(l, " t="), field(l, "seq=")) {
+        if let Some((t, s)) = values_only_seq(l) {
+            // Pending when the table was deleted: its values only.
+            seqs.entry(t).or_default().push(s);
+            bare.push((t, s, l));
+        } else if let (Some(t), Some(s)) = (field(l, " t="), field(l, "seq=")) {
             seqs.entry(t).or_default().push(s);
             logged.push((t, s, l));
         }
     }
+    let counted = match mark.split_once(" of them written with their values only") {
+        Some((head, _)) => head.rsplit(' ').next().unwrap().parse().unwrap(),
+        None => 0,
+    };
+    assert_eq!(bare.len(), counted, "{mark}");
+    // Escaped as the text format escapes any message.
+    let values = normal_lines(bare.iter().map(|x| values_only(x.0, x.1)));
+    for ((_, _, l), want) in bare.iter().zip(&values) {
+        let (_, want) = want.split_once(": ").unwrap();
+        assert!(
+            l.ends_with(&format!("not in the call-site table] {want}")),
+            "line {l:?}"
+        );
+    }
     // Written live or recovered from the table, each line is the one a
     // normal logger writes (but for the timestamp).
-    let normal = normal_lines(logged.iter().map(|x| (x.0, x.1)));
+    let normal = normal_lines(logged.iter().map(|x| message(x.0, x.1)));
     assert_eq!(normal.len(), logged.len());
     for ((_, _, l), want) in logged.iter().zip(&normal) {
         let (_time, rest) = l.split_once(' ').unwrap();
@@ -245,13 +324,13 @@ fn recover_and_check(dir: &Path, log: &Path, last: &HashMap<u64, u64>, pid: u32)
     );
 }
 
-/// What a logger not in crash-safe mode writes for each [`message`]`(t,
-/// i)` (the default text format), but for the timestamp.
-fn normal_lines(msgs: impl Iterator<Item = (u64, u64)>) -> Vec<String> {
+/// What a logger not in crash-safe mode writes for each of `msgs` (the
+/// default text format), but for the timestamp.
+fn normal_lines(msgs: impl Iterator<Item = String>) -> Vec<String> {
     let (sink, out) = uringlog::MemorySink::new();
     let (logger, guard) = Logger::builder().sink(sink).build().unwrap();
-    for (t, i) in msgs {
-        uringlog::info!(logger, "{}", message(t, i));
+    for m in msgs {
+        uringlog::info!(logger, "{}", m);
     }
     guard.shutdown(Duration::from_secs(60)).unwrap();
     let lines = out.lines();
@@ -262,13 +341,16 @@ fn normal_lines(msgs: impl Iterator<Item = (u64, u64)>) -> Vec<String> {
 }
 
 /// Runs the child (or, in the child, logs until death) and checks.
-fn scenario(test: &str, death: Death) {
+fn scenario(test: &str, death: Death, delete_at: u64) {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
-    let (last, pid) = run_child(test, &dir, &log, death);
-    // The child's records are deferred: its call site is in the table.
-    let table = std::fs::metadata(dir.join("sites-1")).unwrap();
-    assert!(table.len() > 32, "call-site table of {} bytes", table.len());
+    let (last, pid) = run_child(test, &dir, &log, death, delete_at);
+    // The child's records are deferred: their call sites are in the table
+    // (unless it was deleted and not written again before the death).
+    if delete_at == u64::MAX {
+        let table = std::fs::metadata(dir.join("sites-1")).unwrap();
+        assert!(table.len() > 32, "call-site table of {} bytes", table.len());
+    }
     // A batch in flight at the crash: bytes past the committed length.
     let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
     std::io::Write::write_all(&mut f, b"IN FLIGHT t=0 seq=0\nIN FLIGHT").unwrap();
@@ -295,20 +377,34 @@ fn kill_points(seed: u64, n: usize) -> Vec<u64> {
         .collect()
 }
 
+/// Seeds 1-4: the parent kills the child at random points while new call
+/// sites appear. Seeds 5-10: the child deletes the call-site table and
+/// kills itself 0 to 99 records later (thread 0's), at a random point:
+/// most such kills land before the writer wrote the table again.
 #[test]
 fn sigkill_at_seeded_random_points() {
     child_if_asked();
-    for seed in [1u64, 2, 3, 4] {
-        let k = kill_points(seed, 1)[0];
-        eprintln!("seed {seed}: SIGKILL after {k} reports");
-        scenario("sigkill_at_seeded_random_points", Death::Kill(k));
+    for seed in 1u64..=10 {
+        let [k, back] = kill_points(seed, 2)[..] else {
+            unreachable!()
+        };
+        let (death, delete_at) = match seed {
+            1..=4 => (Death::Kill(k), u64::MAX),
+            _ => (Death::KillSelf(k / 2 + 100), k / 2 + 100 - back % 100),
+        };
+        eprintln!("seed {seed}: {death:?}, table deleted after seq {delete_at}");
+        scenario("sigkill_at_seeded_random_points", death, delete_at);
     }
 }
 
 #[test]
 fn abort_keeps_every_returned_record() {
     child_if_asked();
-    scenario("abort_keeps_every_returned_record", Death::Abort(25_000));
+    scenario(
+        "abort_keeps_every_returned_record",
+        Death::Abort(25_000),
+        u64::MAX,
+    );
 }
 
 #[test]
@@ -317,6 +413,7 @@ fn segfault_keeps_every_returned_record() {
     scenario(
         "segfault_keeps_every_returned_record",
         Death::Segfault(40_000),
+        u64::MAX,
     );
 }
 

@@ -10,7 +10,9 @@
 //! the output to the original log holds each record exactly once.
 //!
 //! Exit status: 0 when done, 1 on bad arguments, 2 when the directory
-//! cannot be used (locked by a running process, unreadable).
+//! cannot be used (locked by a running process, unreadable) or what it
+//! holds cannot be written (the error names the errno; the directory
+//! keeps it for the next attempt).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};

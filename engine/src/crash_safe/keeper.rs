@@ -35,14 +35,7 @@ pub(crate) struct Keeper {
     paths: Vec<((u64, u64), Vec<u8>)>,
     /// Reused slot image.
     slot: Vec<u8>,
-    /// Commits so far (every `SITES_CHECK_EVERY`th checks the call-site
-    /// table is still there).
-    commits: u64,
 }
-
-/// Commits between checks that the call-site table was not deleted (one
-/// `fstat`; see `SiteWriter::keep_present`).
-pub(crate) const SITES_CHECK_EVERY: u64 = 64;
 
 impl Keeper {
     /// Starts this process's generation: a fresh state file replaces the
@@ -72,7 +65,6 @@ impl Keeper {
             epoch: 0,
             paths: Vec::new(),
             slot: Vec::with_capacity(SLOT_LEN),
-            commits: 0,
         };
         k.write_slot(0, 0, std::iter::empty(), clock);
         std::fs::rename(&tmp, &path)?;
@@ -115,11 +107,11 @@ impl Keeper {
             // Release: pairs with the Acquire in `CrashDir::new_ring`.
             dir.committed.store(e, Ordering::Release);
             self.epoch = e;
-            self.commits += 1;
-            if self.commits % SITES_CHECK_EVERY == 0 {
-                // A failure is reported by the next call site's registration.
-                let _ = dir.sites.keep_present();
-            }
+            // The call-site table deleted since the last commit is written
+            // again (one `fstat` a commit): the records pending after this
+            // commit render through it. A failure is reported by the next
+            // call site's registration.
+            let _ = dir.sites.keep_present();
             for r in rings.iter() {
                 // Release: pairs with the producer's Acquire load of
                 // `free_pos`; our reads of the space happened before.

@@ -26,6 +26,15 @@
 //!   leave those records twice.
 //! - Other sinks (stdout, memory, network): at least once — records of the
 //!   batch in flight at the crash may appear twice.
+//! - A recovered record that cannot be written (`EIO`, a full disk)
+//!   fails `build()` with the error, and the directory keeps everything
+//!   for the next start; that start cuts the files the dead process wrote
+//!   back to their committed length, so what the failed attempt wrote
+//!   there is not written twice (in any other sink it may be).
+//! - A record that fails to write while the process runs is counted
+//!   dropped (and the error kept in `recent_errors`), not kept in the
+//!   directory: crash-safe mode guards against the death of the process,
+//!   not against a sink that refuses the bytes.
 //! - Only the death of the process is covered: after a power loss or a
 //!   kernel crash, whatever the page cache had not written back is gone;
 //!   torn records are then detected by their crc32c and skipped (counted).
@@ -38,7 +47,9 @@
 //! (`deferred::portable`). Recovery resolves each address through the dead
 //! process's table, never through the running binary, and renders exactly
 //! the line the dead process would have; a record whose address is not in
-//! the table, or whose values do not decode, is skipped and counted.
+//! the table (deleted by hand since) is written with its values only
+//! ([`values_only`]) and counted apart; one whose values do not decode is
+//! skipped and counted.
 
 pub(crate) mod crc;
 pub(crate) mod keeper;
@@ -49,6 +60,7 @@ pub(crate) mod recover;
 mod recover_tests;
 pub(crate) mod ring;
 pub(crate) mod sites;
+pub(crate) mod values_only;
 
 use crate::error::BuildError;
 use crate::shared::{lock as lock_mutex, RingShared};

@@ -77,8 +77,9 @@ pub(crate) struct Recovered {
     pub records: Vec<RecoveredRecord>,
     /// Torn or corrupt records (or unreadable regions) skipped.
     pub skipped: u64,
-    /// Of those, deferred records whose call site is not in their
-    /// generation's call-site table (deleted, cut short, never written).
+    /// Deferred records (in `records`) whose call site is not in their
+    /// generation's call-site table (deleted, cut short, never written),
+    /// rendered with their values only.
     pub no_site: u64,
     /// What was wrong, for the report (at most `MAX_PROBLEMS`).
     pub problems: Vec<String>,
@@ -303,9 +304,18 @@ pub(crate) fn read_ring(
         }
         match decode_record(&record, h.thread, sites) {
             Ok(r) => out.records.push(r),
+            Err(e) if e.no_site => match values_only(&record, h.thread) {
+                Some(r) => {
+                    out.no_site += 1;
+                    out.records.push(r);
+                }
+                None => {
+                    out.skipped += 1;
+                    out.problem(format!("{name}: record {seq}: values malformed; skipped"));
+                }
+            },
             Err(e) => {
                 out.skipped += 1;
-                out.no_site += e.no_site as u64;
                 out.problem(format!("{name}: record {seq}: {}; skipped", e.why));
             }
         }
@@ -336,6 +346,18 @@ fn decode_record(
         });
     }
     check_text(&header, record, thread).ok_or_else(malformed)
+}
+
+/// A checked deferred record whose call site is not in the table,
+/// rendered with its values only (see [`super::values_only`]).
+fn values_only(record: &[u8], thread: u32) -> Option<RecoveredRecord> {
+    let header = Header::decode(record.get(..HEADER_LEN)?.try_into().ok()?).ok()?;
+    let (header, body) = super::values_only::render_values_only(&header, &record[HEADER_LEN..])?;
+    Some(RecoveredRecord {
+        thread,
+        header,
+        body,
+    })
 }
 
 /// A record that is not deferred, checked.

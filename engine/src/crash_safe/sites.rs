@@ -31,13 +31,23 @@
 //! Entries are written at the end of the last whole one (`pwrite`), so a
 //! failed write leaves at most a half entry after the last good one, which
 //! the next entry overwrites. A table deleted while the process runs is
-//! written again, whole, by the next new call site or by the writer within
-//! `keeper::SITES_CHECK_EVERY` commits.
+//! written again, whole, from copies of its entries (never from the call
+//! sites, which a `dlclose` may have unmapped), by the next new call site
+//! or by the writer at its next commit (one `fstat`). Records pending when
+//! it was deleted, if the process dies before that, cannot be rendered:
+//! recovery writes them with their values only (see `values_only`).
+//!
+//! Addresses are keyed per process: a call site whose address another
+//! call site had in the table (a shared library unloaded, another loaded
+//! where it was) is not registered; its records are formatted by the
+//! caller, so recovery never renders them with the other's entry. What
+//! recovery reads is the table, never the address, so a record of a
+//! library unloaded before the crash renders as any other.
 //!
 //! The file is untrusted input on recovery, like the rings: lengths and
 //! crcs are checked, a bad entry ends the table (what follows cannot be
-//! framed) and records naming a missing address are skipped and counted
-//! (apart from torn or corrupt ones, in the recovery record).
+//! framed) and records naming a missing address are written with their
+//! values only and counted apart in the recovery record.
 
 use super::layout::{get_u32, get_u64};
 use crate::callsite::{CallSite, SlotKind};
@@ -45,9 +55,10 @@ use crate::deferred::portable::render_portable;
 use crate::deferred::CALLSITE_LEN;
 use crate::level::Level;
 use crate::record::{location_block, truncate_str, Header, RecordKind, MAX_TARGET_LEN};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
+use std::ops::Range;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -93,12 +104,14 @@ struct Inner {
     /// whatever a failed write left after it (even when cutting that
     /// back failed too).
     end: u64,
-    /// Addresses in the file (a call site used by two loggers in turn
-    /// finds its word holding the other's id: it is not written twice).
-    known: HashSet<usize>,
-    /// The call sites in the file, in order, to write again into a new
-    /// file when the table was deleted.
-    sites: Vec<&'static CallSite>,
+    /// Where each address's entry lies in `image` (a call site used by
+    /// two loggers in turn finds its word holding the other's id: it is
+    /// not written twice).
+    known: HashMap<usize, Range<usize>>,
+    /// Every entry in the file, in order, to write again into a new file
+    /// when the table was deleted. Copies, never the call sites: a call
+    /// site of a shared library unloaded since (`dlclose`) is not read.
+    image: Vec<u8>,
     /// Reused entry image.
     entry: Vec<u8>,
     /// Set at shutdown, once the file is removed: no new file is made.
@@ -114,8 +127,8 @@ impl SiteWriter {
             inner: Mutex::new(Inner {
                 file: None,
                 end: 0,
-                known: HashSet::new(),
-                sites: Vec::new(),
+                known: HashMap::new(),
+                image: Vec::new(),
                 entry: Vec::new(),
                 removed: false,
             }),
@@ -131,16 +144,29 @@ impl SiteWriter {
         cs.crash_table.load(Ordering::Acquire) == self.id
     }
 
-    /// Appends `cs` to the table unless it is there; the error names the
-    /// file and the cause (the caller then formats the record itself).
+    /// Appends `cs` to the table unless it is there; `Ok(false)` when its
+    /// address names another call site in the table (a shared library
+    /// unloaded and another loaded at the same address): its records are
+    /// then formatted by the caller, as text, so recovery never renders
+    /// them with the other call site's entry. The error names the file
+    /// and the cause (the caller then formats the record itself too).
     #[cold]
     #[inline(never)]
-    pub(crate) fn register(&self, cs: &'static CallSite) -> Result<(), String> {
-        let addr = cs as *const CallSite as usize;
+    pub(crate) fn register(&self, cs: &'static CallSite) -> Result<bool, String> {
+        self.register_at(cs, cs as *const CallSite as usize)
+    }
+
+    /// [`register`](Self::register) with the address given (tests reuse one).
+    fn register_at(&self, cs: &'static CallSite, addr: usize) -> Result<bool, String> {
         let mut g = crate::shared::lock(&self.inner);
         let inner = &mut *g;
-        if !inner.known.contains(&addr) {
-            self.append(inner, cs, addr).map_err(|e| {
+        encode_entry(&mut inner.entry, cs, addr as u64);
+        if let Some(at) = inner.known.get(&addr) {
+            if inner.image[at.clone()] != inner.entry[..] {
+                return Ok(false);
+            }
+        } else {
+            self.append(inner).map_err(|e| {
                 format!(
                     "call site {}:{} not written to {}: {e}",
                     cs.file,
@@ -148,32 +174,32 @@ impl SiteWriter {
                     self.path.display()
                 )
             })?;
-            inner.known.insert(addr);
-            inner.sites.push(cs);
+            let at = inner.image.len();
+            inner.image.extend_from_slice(&inner.entry);
+            inner.known.insert(addr, at..inner.image.len());
         }
         // Release: pairs with the Acquire load in `has`.
         cs.crash_table.store(self.id, Ordering::Release);
-        Ok(())
+        Ok(true)
     }
 
-    /// Writes `cs`'s entry (opening the file first if needed, or again
-    /// with every entry so far when it was deleted).
-    fn append(&self, inner: &mut Inner, cs: &CallSite, addr: usize) -> io::Result<()> {
+    /// Writes the entry in `inner.entry` (opening the file first if
+    /// needed, or again with every entry so far when it was deleted).
+    fn append(&self, inner: &mut Inner) -> io::Result<()> {
         if inner.removed {
             // A call racing shutdown (counted dropped anyway): the
             // directory is left without pending data.
             return Err(io::Error::other("the logger has shut down"));
         }
-        self.reopen_if_deleted(inner)?;
-        if inner.file.is_none() {
-            self.rewrite(inner)?;
-        }
-        encode_entry(&mut inner.entry, cs, addr as u64);
         if inner.entry.len() > MAX_ENTRY_LEN {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "call site too large for the table",
             ));
+        }
+        self.reopen_if_deleted(inner)?;
+        if inner.file.is_none() {
+            self.rewrite(inner)?;
         }
         let file = inner.file.as_mut().expect("opened above");
         append_entry(file, &mut inner.end, &inner.entry)
@@ -193,16 +219,13 @@ impl SiteWriter {
         Ok(())
     }
 
-    /// A new table file holding every call site so far.
+    /// A new table file holding every call site so far (one write).
     fn rewrite(&self, inner: &mut Inner) -> io::Result<()> {
         let mut f = self.create()?;
         inner.end = SITES_HEADER_LEN as u64;
-        for &old in &inner.sites {
-            encode_entry(&mut inner.entry, old, old as *const CallSite as u64);
-            if let Err(e) = append_entry(&mut f, &mut inner.end, &inner.entry) {
-                let _ = std::fs::remove_file(&self.path);
-                return Err(e);
-            }
+        if let Err(e) = append_entry(&mut f, &mut inner.end, &inner.image) {
+            let _ = std::fs::remove_file(&self.path);
+            return Err(e);
         }
         inner.file = Some(f);
         Ok(())
@@ -578,13 +601,13 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let w = SiteWriter::new(tmp.path(), 4);
         assert!(!w.has(&A));
-        w.register(&A).unwrap();
-        w.register(&A).unwrap();
+        assert_eq!(w.register(&A), Ok(true));
+        assert_eq!(w.register(&A), Ok(true));
         assert!(w.has(&A));
         // Another logger's table: A is registered there separately.
         let other = SiteWriter::new(&tmp.path().join("x"), 4);
         assert!(!other.has(&A));
-        w.register(&B).unwrap();
+        assert_eq!(w.register(&B), Ok(true));
         let b = std::fs::read(tmp.path().join("sites-4")).unwrap();
         let (generation, map, problem) = parse_sites(&b).unwrap();
         assert_eq!((generation, map.len(), problem), (4, 2, None));
@@ -603,5 +626,34 @@ mod tests {
             )
         );
         assert!(!tmp.path().join("sites-4").exists());
+    }
+
+    #[test]
+    fn an_address_reused_by_another_call_site_is_formatted_by_the_caller() {
+        // A shared library unloaded (`dlclose`), another loaded where it
+        // was: B at A's old address. B's records must not render with A's
+        // entry: B is not registered (its caller formats them), A's entry
+        // stays, and a rewrite after a deletion copies it without reading
+        // A (whose memory is gone in that case).
+        static D: CallSite = CallSite::new(None, None, "d.rs", 4, "m", &["w=", ""], &[Slot::DISPLAY]);
+        let tmp = tempfile::tempdir().unwrap();
+        let w = SiteWriter::new(tmp.path(), 2);
+        let at = 0x5000;
+        assert_eq!(w.register_at(&D, at), Ok(true));
+        assert_eq!(w.register_at(&B, at), Ok(false));
+        assert!(!w.has(&B));
+        // The same call site at the same address (the library loaded
+        // again where it was) is the same entry: nothing written.
+        assert_eq!(w.register_at(&D, at), Ok(true));
+        let path = tmp.path().join("sites-2");
+        let before = std::fs::read(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        w.keep_present().unwrap();
+        let after = std::fs::read(&path).unwrap();
+        assert_eq!(after, before);
+        let (_, map, problem) = parse_sites(&after).unwrap();
+        assert_eq!((map.len(), problem), (1, None));
+        assert_eq!((map[&0x5000].file.as_str(), map[&0x5000].line), ("d.rs", 4));
+        w.remove();
     }
 }

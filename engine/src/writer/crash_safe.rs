@@ -21,11 +21,26 @@ pub(crate) const RECOVERY_TARGET: &str = "uringlog::crash_safe";
 impl Writer {
     /// Writes what the directory held (cutting sink files back to their
     /// committed length first), then starts this process's generation.
+    ///
+    /// When a recovered record cannot be written (`EIO`, a full disk), the
+    /// build fails naming the error, and the directory stays as it was —
+    /// state file, ring files, call-site table — for the next start, which
+    /// cuts the sink files back to their committed length again (undoing
+    /// what this attempt wrote) and writes it all once.
     pub(super) fn start_crash_safe(&mut self, start: CrashStart) -> Result<(), BuildError> {
         let CrashStart { dir, recovered } = start;
         let cuts = cut_files(&recovered.files);
         if !recovered.is_empty() || !cuts.is_empty() {
-            self.write_recovered(&recovered, &cuts);
+            let lost = self.write_recovered(&recovered, &cuts);
+            if lost > 0 {
+                let last = crate::shared::lock(&self.shared.recent_errors).last_error.clone();
+                return Err(BuildError::CrashSafe {
+                    dir: dir.dir.clone(),
+                    reason: format!(
+                        "{lost} records could not be written while recovering ({last}); the directory keeps them for the next start"
+                    ),
+                });
+            }
         }
         let keeper = Keeper::begin(dir.clone(), &recovered.old_files, &self.clock).map_err(|e| {
             BuildError::CrashSafe {
@@ -38,8 +53,11 @@ impl Writer {
     }
 
     /// The recovery record, then every recovered record, written and
-    /// waited for. Both count in `enqueued` and `written`.
-    fn write_recovered(&mut self, r: &Recovered, cuts: &[String]) {
+    /// waited for. Both count in `enqueued` and `written`. Returns how many
+    /// of them could not be written (counted dropped).
+    fn write_recovered(&mut self, r: &Recovered, cuts: &[String]) -> u64 {
+        let dropped = &self.shared.counters.dropped;
+        let dropped_before = dropped.load(std::sync::atomic::Ordering::Relaxed);
         let anchor = match r.clock {
             Some(ClockAnchor::Tsc {
                 tick,
@@ -59,13 +77,12 @@ impl Writer {
             None => "a process whose state file was unusable".to_owned(),
         };
         let mut text = format!(
-            "crash-safe recovery: {good} records recovered from {from}, {} torn or corrupt records skipped",
-            skipped - r.no_site
+            "crash-safe recovery: {good} records recovered from {from}, {skipped} torn or corrupt records skipped"
         );
         if r.no_site > 0 {
             let n = r.no_site;
             text.push_str(&format!(
-                ", {n} records skipped whose call site is not in the directory's call-site table (deleted or cut short)"
+                ", {n} of them written with their values only: their call site is not in the directory's call-site table (deleted or cut short)"
             ));
         }
         for c in cuts {
@@ -119,6 +136,8 @@ impl Writer {
             self.shared
                 .report_notice(format!("crash-safe recovery: {n} more problems"));
         }
+        let dropped = &self.shared.counters.dropped;
+        dropped.load(std::sync::atomic::Ordering::Relaxed) - dropped_before
     }
 
     /// Commits when every record read completed (nothing gathered,

@@ -116,3 +116,59 @@ fn a_blocked_producer_resumes_at_half_its_ring() {
         &(0..RECORDS).collect::<Vec<_>>()
     );
 }
+
+/// Records larger than half the ring: the writer wakes a producer at half
+/// the ring, before such a record fits; the producer waits again, and is
+/// woken again by a later release, never left asleep. Two producers, small
+/// and large records mixed, one record per batch so room comes back in
+/// the smallest steps.
+#[test]
+fn records_larger_than_half_the_ring_get_through() {
+    const PER_THREAD: u64 = 2_000;
+    let (sink, out) = uringlog::MemorySink::new();
+    let (logger, guard) = Logger::builder()
+        .sink(sink)
+        .policy(Policy::Block)
+        .ring_capacity(1024)
+        .batch_size(1)
+        .build()
+        .unwrap();
+    let done = Arc::new(AtomicU64::new(0));
+    // The producers stay alive (their rings and counts with them) until
+    // the wake books are read.
+    let leave = Arc::new(std::sync::Barrier::new(3));
+    let producers: Vec<_> = (0..2)
+        .map(|t| {
+            let (l, done, leave) = (logger.clone(), done.clone(), leave.clone());
+            std::thread::spawn(move || {
+                for seq in 0..PER_THREAD {
+                    let pad = if seq % 3 == 0 { 600 } else { 8 };
+                    uringlog::info!(l, "t={t} seq={seq} {:pad$}", 0);
+                }
+                done.fetch_add(1, Ordering::SeqCst);
+                leave.wait();
+            })
+        })
+        .collect();
+    wait_for("both producers done", || done.load(Ordering::SeqCst) == 2);
+    let (waits, wakes) = logger.producer_room_wake_counts();
+    assert!(
+        wakes > 0 && wakes <= waits,
+        "the producers slept for room and were woken: {waits} sleeps, {wakes} wake-ups"
+    );
+    leave.wait();
+    for p in producers {
+        p.join().unwrap();
+    }
+    let stats = guard.shutdown(SHUTDOWN).unwrap();
+    let all = 2 * PER_THREAD;
+    assert_eq!(
+        (stats.enqueued, stats.written, stats.dropped),
+        (all, all, 0)
+    );
+    let lines: Vec<String> = out.text().lines().map(str::to_owned).collect();
+    let seqs = sequences(&lines);
+    for t in 0..2 {
+        assert_eq!(seqs[&t], (0..PER_THREAD).collect::<Vec<_>>(), "thread {t}");
+    }
+}

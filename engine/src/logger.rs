@@ -723,6 +723,19 @@ impl Logger {
         })
     }
 
+    /// Debug accessor: over the live producers' rings, how often a `Block`
+    /// producer registered to sleep until its ring had room, and how many
+    /// wake-up syscalls woke such sleeps (see `wake`'s "Waking at a
+    /// threshold").
+    #[doc(hidden)]
+    pub fn producer_room_wake_counts(&self) -> (u64, u64) {
+        let reg = lock(&self.shared.registry);
+        reg.live.iter().fold((0, 0), |(w, k), r| {
+            let (waits, wakes) = r.room_counts();
+            (w + waits, k + wakes)
+        })
+    }
+
     /// Debug accessor: how many `Block` producers have registered to sleep
     /// until their full ring has room and were not woken yet.
     #[doc(hidden)]

@@ -7,7 +7,7 @@ use crate::fork::Lineage;
 use crate::io::{BackendSlot, Cancel};
 use crate::level::Level;
 use crate::policy::{Formatting, Mode, Policy, Prefault};
-use crate::ring::RingReader;
+use crate::ring::{resume_room, ByteConsumer, RingReader};
 use crate::shutdown::DROP_SHUTDOWN_TIMEOUT;
 use crate::stats::{ProducerCounters, Stats, WriterCounters};
 use crate::wake::{Barrier, BarrierChoice, EventCount};
@@ -155,11 +155,22 @@ impl RingShared {
         }
     }
 
-    /// The writer released space in this ring (a crash-safe ring file:
-    /// the keeper committed) or finished: wakes a producer waiting for room.
+    /// A crash-safe ring file's keeper committed (its space came back), or
+    /// the writer finished or gave up: wakes a producer waiting for room,
+    /// whatever room there is.
     #[inline]
     pub(crate) fn room_released(&self) {
         self.room.notify();
+    }
+
+    /// The writer released space in byte ring `ring`: wakes a producer
+    /// waiting for room once [`crate::ring::resume_room`] is free (see
+    /// `wake`'s "Waking at a threshold"). The smallest record is assumed:
+    /// a producer waiting for a larger one re-checks and waits again.
+    #[inline]
+    pub(crate) fn room_released_in(&self, ring: &ByteConsumer) {
+        self.room
+            .notify_if(|| ring.free() >= resume_room(ring.capacity(), 0));
     }
 
     /// A `Block` producer waits until `ready()` (room, or a reason to stop
@@ -167,6 +178,11 @@ impl RingShared {
     /// [`RingShared::room_released`].
     pub(crate) fn wait_for_room(&self, ready: impl FnMut() -> bool) {
         self.room.wait_until(ready, None);
+    }
+
+    /// Registrations to wait for room, and wake-ups of them (a debug view).
+    pub(crate) fn room_counts(&self) -> (u64, u64) {
+        self.room.counts()
     }
 
     /// Producers registered to wait for room and not woken yet (a debug view).

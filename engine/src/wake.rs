@@ -10,7 +10,7 @@
 //! | channel | waits | notifies |
 //! |---|---|---|
 //! | `Shared::wake` | the writer, out of work | producers after each commit (every front end commits through `Producer`), flush, sync and reopen requests, the reopen signal's handler, shutdown, a producer's exit |
-//! | `RingShared::room` | a `Block` producer whose ring is full (a byte ring or a crash-safe ring file) | the writer after releasing ring space (for a ring file: the keeper after each commit, which is when its space comes back); the writer's exit |
+//! | `RingShared::room` | a `Block` producer whose ring is full (a byte ring or a crash-safe ring file) | the writer after releasing ring space, once half the byte ring is free (see "Waking at a threshold"; for a ring file: the keeper after each commit, which is when its space comes back); the writer's exit |
 //! | `FlushState::event` | `flush`, `flush_sync`, `reopen` callers | the writer acknowledging a ticket; the writer's exit |
 //!
 //! The writer's sleep has a deadline only for its own timers (a periodic
@@ -70,6 +70,26 @@
 //!    its next re-check. Callers always re-check after waking; spurious
 //!    returns (another waiter's registration changed the word, a signal)
 //!    are harmless.
+//!
+//! # Waking at a threshold
+//!
+//! A `Block` producer whose ring is full does not resume at the first
+//! byte freed: it waits until the ring has [`crate::ring::resume_room`]
+//! free (half of it, or the record if larger), and the writer, releasing
+//! space batch by batch, wakes it only once that much is free
+//! ([`EventCount::notify_if`]). A producer then runs once per half ring
+//! instead of once per batch, and does not take a CPU from the writer
+//! (on 2 CPUs, two producers and the writer are three threads) before
+//! the writer has made real room. Nothing is lost: the notifier tests
+//! its threshold after P3, with its own count of released bytes (exact)
+//! and the producer's count of committed bytes (loaded: never above the
+//! latest), so it never sees less room than there is; every release
+//! that leaves at least the threshold free wakes a registered waiter,
+//! and the last one of a draining ring leaves it all free. A waiter
+//! whose record needs more than the threshold may be woken early and
+//! waits again. Every other way the producer's wait ends (the writer's
+//! exit, shutdown giving up, the ring abandoned) notifies without a
+//! threshold.
 //!
 //! # The asymmetric barrier
 //!
@@ -504,6 +524,22 @@ impl EventCount {
         // Relaxed: ordered after the caller's publication by the light
         // fence, which pairs with the waiter's heavy fence.
         if self.word.load(Ordering::Relaxed) & WAITERS != 0 {
+            self.notify_slow();
+        }
+    }
+
+    /// As [`notify`](Self::notify), but claims the waiters only when
+    /// `enough()` holds (see "Waking at a threshold" in the module docs):
+    /// evaluated after the light fence, and only when waiters are
+    /// registered. `enough` must hold whenever the waiters' condition may,
+    /// given what the caller published; erring towards true costs a
+    /// waiter a spurious wake-up, never a lost one.
+    #[inline]
+    pub(crate) fn notify_if(&self, enough: impl FnOnce() -> bool) {
+        self.barrier.light();
+        // Relaxed: ordered after the caller's publication by the light
+        // fence, as in `notify`; `enough` reads after it.
+        if self.word.load(Ordering::Relaxed) & WAITERS != 0 && enough() {
             self.notify_slow();
         }
     }

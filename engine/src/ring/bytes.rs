@@ -374,6 +374,18 @@ impl ByteConsumer {
         (self.ring.tail.load(Ordering::Acquire) - self.head) as usize
     }
 
+    /// Bytes free for the producer as this end sees them: never fewer than
+    /// the producer sees after this end's last release (the producer's
+    /// count is loaded, at most its latest).
+    pub(crate) fn free(&self) -> usize {
+        self.cap - self.available()
+    }
+
+    /// Total bytes the ring holds.
+    pub(crate) fn capacity(&self) -> usize {
+        self.cap
+    }
+
     /// Whether the producer side was dropped (its thread exited).
     pub(crate) fn is_abandoned(&self) -> bool {
         Arc::strong_count(&self.ring) < 2

@@ -31,8 +31,11 @@ pub(crate) enum RingReader {
 pub(crate) trait RoomRing {
     /// Appends `parts` as one record; false (nothing written) when full.
     fn try_push<const N: usize>(&mut self, parts: &[&[u8]; N]) -> bool;
-    /// Whether a record of `len` bytes fits now.
-    fn has_room(&self, len: usize) -> bool;
+    /// Whether a `Block` producer waiting to push a record of `len` bytes
+    /// may resume: for a byte ring, [`resume_room`] is free (the writer
+    /// wakes it no sooner, see `wake`'s "Waking at a threshold"); for a
+    /// ring file, the record fits (its keeper notifies at every commit).
+    fn may_resume(&self, len: usize) -> bool;
     /// Whether the writer's end is gone.
     fn is_abandoned(&self) -> bool;
 }
@@ -42,8 +45,8 @@ impl RoomRing for ByteProducer {
     fn try_push<const N: usize>(&mut self, parts: &[&[u8]; N]) -> bool {
         ByteProducer::try_push(self, parts)
     }
-    fn has_room(&self, len: usize) -> bool {
-        self.free() >= len
+    fn may_resume(&self, len: usize) -> bool {
+        self.free() >= resume_room(self.capacity(), len)
     }
     fn is_abandoned(&self) -> bool {
         ByteProducer::is_abandoned(self)
@@ -55,11 +58,26 @@ impl RoomRing for MappedProducer {
     fn try_push<const N: usize>(&mut self, parts: &[&[u8]; N]) -> bool {
         MappedProducer::try_push(self, parts)
     }
-    fn has_room(&self, len: usize) -> bool {
+    fn may_resume(&self, len: usize) -> bool {
         MappedProducer::has_room(self, len)
     }
     fn is_abandoned(&self) -> bool {
         MappedProducer::is_abandoned(self)
+    }
+}
+
+/// The free bytes a `Block` producer waits for before it pushes a record
+/// of `len` bytes into a full byte ring of `capacity` bytes: half the
+/// ring, or the record when larger. Waiting for real room rather than
+/// the first batch the writer frees lets the producer sleep through most
+/// of the writer's work instead of taking turns with it batch by batch.
+#[inline]
+pub(crate) const fn resume_room(capacity: usize, len: usize) -> usize {
+    let half = capacity / 2;
+    if len > half {
+        len
+    } else {
+        half
     }
 }
 

@@ -120,13 +120,18 @@ fn loom_wake_a_lingering_writer_misses_nothing() {
             assert!(ec.wait_until(ready, None));
         }
         producer.join().unwrap();
-        let (waits, wakes) = ec.counts();
         if seen_lingering {
-            assert_eq!((waits, wakes), (0, 0));
+            assert_eq!(ec.counts(), (0, 0));
         }
-        assert!(wakes <= waits);
-        assert_eq!(ec.word.load(Ordering::Relaxed) & WAITERS, 0);
+        assert_settled(&ec);
     });
+}
+
+/// No more wake-ups than sleeps, and no waiter left registered.
+fn assert_settled(ec: &EventCount) {
+    let (waits, wakes) = ec.counts();
+    assert!(wakes <= waits);
+    assert_eq!(ec.word.load(Ordering::Relaxed) & WAITERS, 0);
 }
 
 /// The model has teeth: without the notifier's fence the store-buffering
@@ -146,5 +151,74 @@ fn loom_wake_without_the_fence_loses_a_wake_up() {
         });
         assert!(ec.wait_until(|| ring.load(Ordering::Relaxed) == 1, None));
         producer.join().unwrap();
+    });
+}
+
+/// A ring of `CAP` units, full, as a blocked `Block` producer sees it:
+/// the writer releases one unit at a time and wakes the producer only
+/// once half the ring is free (`notify_if`, as `RingShared::room_released_in`).
+const CAP: u64 = 4;
+
+/// An event count and a full ring's `tail` and `head`.
+fn full_ring() -> (Arc<EventCount>, Arc<AtomicU64>, Arc<AtomicU64>) {
+    let ec = Arc::new(EventCount::new(Barrier::Membarrier));
+    (ec, Arc::new(AtomicU64::new(CAP)), Arc::new(AtomicU64::new(0)))
+}
+
+/// Free units as the writer sees them after releasing up to `head`.
+fn free(tail: &AtomicU64, head: &AtomicU64) -> u64 {
+    CAP - (tail.load(Ordering::Acquire) - head.load(Ordering::Acquire))
+}
+
+/// The writer releases the full ring unit by unit, waking at the
+/// threshold only, while the producer waits for half the ring, pushes
+/// two units and waits for half again: it is never left asleep, and it
+/// is woken no more often than it resumes.
+#[test]
+fn loom_wake_a_blocked_producer_at_half_the_ring() {
+    model(2, || {
+        let (ec, tail, head) = full_ring();
+        let (e, t, h) = (ec.clone(), tail.clone(), head.clone());
+        // The writer: releases what is committed until all 6 units are.
+        let writer = thread::spawn(move || {
+            let mut released = 0;
+            while released < CAP + 2 {
+                if h.load(Ordering::Relaxed) == t.load(Ordering::Acquire) {
+                    thread::yield_now();
+                    continue;
+                }
+                released += 1;
+                h.store(released, Ordering::Release);
+                e.notify_if(|| free(&t, &h) >= CAP / 2);
+            }
+        });
+        for _ in 0..2 {
+            assert!(ec.wait_until(|| free(&tail, &head) >= CAP / 2, None));
+            if tail.load(Ordering::Relaxed) < CAP + 2 {
+                tail.fetch_add(2, Ordering::Release);
+            }
+        }
+        writer.join().unwrap();
+        assert_settled(&ec);
+    });
+}
+
+/// The model has teeth: a writer whose threshold is above what the
+/// producer waits for (here: never met) leaves it asleep, and loom finds
+/// the deadlock.
+#[test]
+#[should_panic(expected = "deadlock")]
+fn loom_wake_a_threshold_above_the_waiters_loses_a_wake_up() {
+    model(2, || {
+        let (ec, tail, head) = full_ring();
+        let (e, t, h) = (ec.clone(), tail.clone(), head.clone());
+        let writer = thread::spawn(move || {
+            for released in 1..=CAP / 2 {
+                h.store(released, Ordering::Release);
+                e.notify_if(|| free(&t, &h) > CAP / 2);
+            }
+        });
+        assert!(ec.wait_until(|| free(&tail, &head) >= CAP / 2, None));
+        writer.join().unwrap();
     });
 }

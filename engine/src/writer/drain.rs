@@ -128,9 +128,10 @@ impl Writer {
                 frames.consumed()
             });
             // A ring file's space comes back at the keeper's commit, which
-            // notifies then; a byte ring's, now.
-            if used > 0 && matches!(ring.reader, RingReader::Lossless(_)) {
-                ring.shared.room_released();
+            // notifies then; a byte ring's, now, waking a blocked producer
+            // once half of it is free (`wake`: "Waking at a threshold").
+            if let (true, RingReader::Lossless(c)) = (used > 0, &ring.reader) {
+                ring.shared.room_released_in(c);
             }
             WriterCounters::add(&self.shared.counters.dropped, bad);
             if let Some((e, consequence)) = corrupt {

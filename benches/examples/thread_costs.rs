@@ -1,0 +1,125 @@
+//! Where the CPU goes when 1 or 2 producers share 1,000,000 calls (the
+//! report's threads table, one repetition per line): per thread, time on
+//! a CPU and time runnable but waiting for one (`/proc/.../schedstat`),
+//! voluntary and involuntary context switches; the writer's lingering
+//! sleeps (each one a turn it ran dry). One process per run so runs of two
+//! builds can be interleaved.
+//!
+//! ```sh
+//! cargo build --release -p uringlog-bench --example thread_costs
+//! target/release/examples/thread_costs N pwrite|io_uring [BATCH_SIZE]
+//! ```
+
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+use uringlog_bench::config::{EngineConfig, Route};
+use uringlog_bench::workload::{log_line, PATH_THROUGHPUT};
+
+const COUNT: u64 = 1_000_000;
+
+/// One thread's scheduler figures.
+struct Sched {
+    run_ms: f64,
+    wait_ms: f64,
+    voluntary: u64,
+    involuntary: u64,
+}
+
+/// Reads `dir`'s `schedstat` and `status` (a task of this process).
+fn sched(dir: &str) -> Sched {
+    let ss = std::fs::read_to_string(format!("{dir}/schedstat")).unwrap_or_default();
+    let f: Vec<f64> = ss
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let st = std::fs::read_to_string(format!("{dir}/status")).unwrap_or_default();
+    let field = |k: &str| {
+        st.lines()
+            .find(|l| l.starts_with(k))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+            .unwrap_or(0)
+    };
+    Sched {
+        run_ms: f.first().copied().unwrap_or(0.0) / 1e6,
+        wait_ms: f.get(1).copied().unwrap_or(0.0) / 1e6,
+        voluntary: field("voluntary_ctxt_switches:"),
+        involuntary: field("nonvoluntary_ctxt_switches:"),
+    }
+}
+
+fn show(name: &str, s: &Sched) {
+    println!(
+        "  {name:<18} on CPU {:7.1} ms  runnable, waiting {:7.1} ms  switches: voluntary {:5} involuntary {:5}",
+        s.run_ms, s.wait_ms, s.voluntary, s.involuntary
+    );
+}
+
+fn main() -> Result<(), String> {
+    let a: Vec<String> = std::env::args().skip(1).collect();
+    let usage = "usage: thread_costs N pwrite|io_uring [BATCH_SIZE]";
+    let n: usize = a.first().and_then(|x| x.parse().ok()).ok_or(usage)?;
+    let route = match a.get(1).map(String::as_str) {
+        Some("pwrite") => Route::AsyncPwrite,
+        Some("io_uring") => Route::AsyncIoUring,
+        _ => return Err(usage.to_owned()),
+    };
+    let mut cfg = EngineConfig::default_with(route);
+    if let Some(b) = a.get(2) {
+        cfg.batch_size = b.parse().map_err(|e| format!("{b}: {e}"))?;
+    }
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (logger, guard) = cfg.build(&dir.path().join("thread_costs.log"))?;
+    let go = Arc::new(Barrier::new(n + 1));
+    let producers: Vec<_> = (0..n)
+        .map(|t| {
+            let (l, go) = (logger.clone(), go.clone());
+            std::thread::spawn(move || {
+                go.wait();
+                let mut id = t as u64;
+                while id < COUNT {
+                    log_line(&l, id, PATH_THROUGHPUT);
+                    id += n as u64;
+                }
+                sched("/proc/thread-self")
+            })
+        })
+        .collect();
+    go.wait();
+    let start = Instant::now();
+    let mine: Vec<Sched> = producers
+        .into_iter()
+        .map(|h| h.join().map_err(|_| "a producer panicked".to_owned()))
+        .collect::<Result<_, _>>()?;
+    // The writer and any io-wq worker, before shutdown ends them.
+    let mut others = Vec::new();
+    for e in std::fs::read_dir("/proc/self/task").map_err(|e| e.to_string())? {
+        let p = e.map_err(|e| e.to_string())?.path();
+        let comm = std::fs::read_to_string(p.join("comm")).unwrap_or_default();
+        let comm = comm.trim();
+        if comm.starts_with("uringlog-writer") || comm.starts_with("iou-wrk") {
+            others.push((comm.to_owned(), sched(&p.to_string_lossy())));
+        }
+    }
+    let lingers = logger.writer_linger_sleeps();
+    let stats = guard
+        .shutdown(Duration::from_secs(30))
+        .map_err(|e| e.to_string())?;
+    let secs = start.elapsed().as_secs_f64();
+    if stats.written != COUNT {
+        return Err(format!("{} of {COUNT} lines written", stats.written));
+    }
+    println!(
+        "{n} producer(s), {route:?}, batch_size {}: {:.2} M lines/s end to end ({:.1} ms), {} batches, writer lingered {lingers} times",
+        cfg.batch_size,
+        COUNT as f64 / secs / 1e6,
+        secs * 1e3,
+        stats.batches
+    );
+    for (t, s) in mine.iter().enumerate() {
+        show(&format!("producer {t}"), s);
+    }
+    for (name, s) in &others {
+        show(name, s);
+    }
+    Ok(())
+}

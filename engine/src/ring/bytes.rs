@@ -171,6 +171,12 @@ impl ByteProducer {
         self.cap - (published - head) as usize
     }
 
+    /// Bytes the consumer has released, ever (a statistic).
+    pub(crate) fn released(&self) -> u64 {
+        // Relaxed: read for a statistic, nothing is inferred from it.
+        self.ring.head.load(Ordering::Relaxed)
+    }
+
     /// Whether the writer side was dropped.
     pub(crate) fn is_abandoned(&self) -> bool {
         Arc::strong_count(&self.ring) < 2

@@ -174,8 +174,9 @@ struct Call {
 /// page-table lines), and whether it is the record that reaches the end of
 /// the ring (written at its start, the bytes before the end skipped). The
 /// ring is the default 256 KiB, allocated by `malloc` through `mmap` (its
-/// bytes start 16 bytes into a page), and a workload record takes 66 bytes
-/// besides the user name in deferred form (header 16, target 3, call site
+/// bytes start 16 bytes into a page), and a workload record takes 63 bytes
+/// besides the user name in deferred form (header 16, no target: the
+/// constant `TARGET` is kept in the call site; call site
 /// 8, id 1 + 8, user 5 + len, path 5 + 15, status 1 + 4).
 fn ring_places(n: usize) -> Vec<(bool, bool)> {
     const CAP: usize = uringlog::DEFAULT_RING_CAPACITY;
@@ -183,7 +184,7 @@ fn ring_places(n: usize) -> Vec<(bool, bool)> {
     let mut at = 0usize;
     (0..n as u64)
         .map(|id| {
-            let len = 66 + uringlog_bench::workload::args(id).0.len();
+            let len = 63 + uringlog_bench::workload::args(id).0.len();
             let wraps = at % CAP + len > CAP;
             let before = at.wrapping_sub(1);
             if wraps {

@@ -32,13 +32,14 @@
 //! well; `TAIL_GAP_NS=<n>` spins between calls (events that recur every so
 //! many calls against every so many ns); `TAIL_DUMP=<file>` writes one line
 //! per call (id, place in its burst, ns, ns since the first call, the
-//! arithmetic run's ns).
+//! arithmetic run's ns). `TAIL_PRODUCER=1` logs through an explicit
+//! `Producer` (no thread-local lookup).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 use uringlog::{Backend, Logger, Prefault};
-use uringlog_bench::workload::{log_line, PATH_LATENCY};
+use uringlog_bench::workload::{log_line, log_line_with, PATH_LATENCY};
 use uringlog_sinks::FileSink;
 
 /// Counts the heap allocations of each thread.
@@ -266,6 +267,13 @@ fn main() {
         .map_or(0, |ns| (ns * per_ns) as u64);
     let mut after_last = 0u64;
     let lead = std::env::var_os("TAIL_LEAD").is_some();
+    // `TAIL_PRODUCER=1`: log through an explicit `Producer` (no
+    // thread-local lookup); the writer's releases are then not seen.
+    let mut own = std::env::var_os("TAIL_PRODUCER").map(|_| logger.producer());
+    let mut log = |id: u64| match own.as_mut() {
+        Some(p) => log_line_with(p, id, PATH_LATENCY),
+        None => log_line(&logger, id, PATH_LATENCY),
+    };
     let mut leads = Vec::with_capacity(bursts as usize);
     for (burst, gap) in gaps_us.iter_mut().enumerate() {
         *gap = last_call.elapsed().as_micros() as u64;
@@ -284,10 +292,10 @@ fn main() {
             let before = released();
             let (ns, events) = if bare && i > 0 {
                 let t = ticks();
-                log_line(&logger, id, PATH_LATENCY);
+                log(id);
                 (((ticks() - t) as f64 / per_ns) as u64, Events::default())
             } else {
-                timed(&logger, per_ns, || log_line(&logger, id, PATH_LATENCY))
+                timed(&logger, per_ns, || log(id))
             };
             let after = released();
             // One call's record; `new_page` and `wraps` are filled in after.

@@ -314,13 +314,35 @@ mod tests {
         let by_static_var = names::TARGET;
         let by_static_variable =
             record_len(&|| crate::info!(logger, target: by_static_var, "m {}", 1u8));
+        // An associated constant, of a concrete or a generic type, is read
+        // at run time (a static could not name `Self` or `T`).
+        struct Svc;
+        trait Named {
+            const TARGET: &'static str;
+        }
+        impl Named for Svc {
+            const TARGET: &'static str = "svc";
+        }
+        impl Svc {
+            fn log(logger: &Logger) {
+                crate::info!(logger, target: Self::TARGET, "m {}", 1u8);
+            }
+        }
+        fn generic<T: Named>(logger: &Logger) {
+            crate::info!(logger, target: T::TARGET, "m {}", 1u8);
+        }
+        let by_self = record_len(&|| Svc::log(&logger));
+        let by_generic = record_len(&|| generic::<Svc>(&logger));
         assert_eq!(by_const, by_literal);
         assert_eq!(by_variable, by_const + 3);
         assert_eq!(by_static_variable, by_path + 2);
+        assert_eq!((by_self, by_generic), (by_variable, by_variable));
         guard.shutdown(Duration::from_secs(10)).unwrap();
         assert_eq!(
             out.text(),
-            "INFO  svc: m 1\nINFO  svc: m 1\nINFO  svc: m 1\nINFO  db: m 1\nINFO  db: m 1\n"
+            "INFO  svc: m 1\n".repeat(3)
+                + "INFO  db: m 1\n".repeat(2).as_str()
+                + "INFO  svc: m 1\n".repeat(2).as_str()
         );
     }
 

@@ -186,21 +186,23 @@ fn targets(target: &Tokens) -> (Tokens, Tokens) {
     }
 }
 
-/// Whether `t` is a path whose last segment is written in upper case
-/// (`TARGET`, `crate::names::TARGET`): Rust's naming convention for
-/// constants and statics, which a static initializer may read. A local
-/// variable so named would not compile here (`non_upper_case_globals`
-/// style is the only hint a macro has); name it in lower case.
+/// Whether `t` is a path to a constant or static as Rust names them: the
+/// last segment in upper case, every segment before it a module (lower
+/// case: `TARGET`, `crate::names::TARGET`), which a static initializer may
+/// read. `Self::TARGET` and `T::TARGET` (a type's associated constant,
+/// perhaps generic) are left to run time: a static cannot name them. A
+/// local variable named in upper case would not compile here (the naming
+/// convention is the only hint a macro has); name it in lower case.
 fn is_constant_path(t: &[TokenTree]) -> bool {
-    let Some(TokenTree::Ident(last)) = t.last() else {
+    let Some((TokenTree::Ident(last), before)) = t.split_last() else {
         return false;
     };
     let name = last.to_string();
     let upper = name.bytes().any(|b| b.is_ascii_uppercase())
         && !name.bytes().any(|b| b.is_ascii_lowercase());
     upper
-        && t.iter().all(|tt| match tt {
-            TokenTree::Ident(_) => true,
+        && before.iter().all(|tt| match tt {
+            TokenTree::Ident(i) => !i.to_string().bytes().any(|b| b.is_ascii_uppercase()),
             TokenTree::Punct(p) => p.as_char() == ':',
             _ => false,
         })

@@ -22,12 +22,24 @@
 //! room, never expected here), or none of these ("other": an interrupt,
 //! cache misses, a timer). Timings are noisy on a shared machine; the
 //! counts are the evidence.
+//!
+//! Beside each call: whether the writer released bytes of this thread's
+//! ring during it or since the call before (`Logger::ring_released_bytes`,
+//! read outside the timed region: the writer draining the lines the
+//! producer writes), and, in `bare` mode, a fixed run of arithmetic timed
+//! the same way (no memory but its code and stack: how slow the CPU itself
+//! was then). `TAIL_LEAD=1` times that run first thing after each pause as
+//! well; `TAIL_GAP_NS=<n>` spins between calls (events that recur every so
+//! many calls against every so many ns); `TAIL_DUMP=<file>` writes one line
+//! per call (id, place in its burst, ns, ns since the first call, the
+//! arithmetic run's ns). `TAIL_PRODUCER=1` logs through an explicit
+//! `Producer` (no thread-local lookup).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 use uringlog::{Backend, Logger, Prefault};
-use uringlog_bench::workload::{log_line, PATH_LATENCY};
+use uringlog_bench::workload::{log_line, log_line_with, PATH_LATENCY};
 use uringlog_sinks::FileSink;
 
 /// Counts the heap allocations of each thread.
@@ -148,6 +160,13 @@ struct Call {
     new_page: bool,
     /// Its record reaches the end of the ring (see [`ring_places`]).
     wraps: bool,
+    /// The writer released bytes of this thread's ring while the call ran
+    /// (read right before and after it, outside the timed region).
+    drained_in: bool,
+    /// ... or between the previous call and this one.
+    drained_before: bool,
+    /// `rdtsc` right after the call (outside the timed region).
+    end_tick: u64,
     events: Events,
 }
 
@@ -156,8 +175,9 @@ struct Call {
 /// page-table lines), and whether it is the record that reaches the end of
 /// the ring (written at its start, the bytes before the end skipped). The
 /// ring is the default 256 KiB, allocated by `malloc` through `mmap` (its
-/// bytes start 16 bytes into a page), and a workload record takes 66 bytes
-/// besides the user name in deferred form (header 16, target 3, call site
+/// bytes start 16 bytes into a page), and a workload record takes 63 bytes
+/// besides the user name in deferred form (header 16, no target: the
+/// constant `TARGET` is kept in the call site; call site
 /// 8, id 1 + 8, user 5 + len, path 5 + 15, status 1 + 4).
 fn ring_places(n: usize) -> Vec<(bool, bool)> {
     const CAP: usize = uringlog::DEFAULT_RING_CAPACITY;
@@ -165,7 +185,7 @@ fn ring_places(n: usize) -> Vec<(bool, bool)> {
     let mut at = 0usize;
     (0..n as u64)
         .map(|id| {
-            let len = 66 + uringlog_bench::workload::args(id).0.len();
+            let len = 63 + uringlog_bench::workload::args(id).0.len();
             let wraps = at % CAP + len > CAP;
             let before = at.wrapping_sub(1);
             if wraps {
@@ -176,6 +196,19 @@ fn ring_places(n: usize) -> Vec<(bool, bool)> {
             (fresh, wraps)
         })
         .collect()
+}
+
+/// Times a fixed run of arithmetic (no memory but its code and stack): slow
+/// when the CPU itself was taken or slowed, not when a log call's memory was.
+#[inline(never)]
+fn arithmetic(seed: u64, per_ns: f64) -> u64 {
+    let t = ticks();
+    let mut x = seed;
+    for _ in 0..64 {
+        x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+    }
+    std::hint::black_box(x);
+    ((ticks() - t) as f64 / per_ns) as u64
 }
 
 /// Times `f` and reads the events around it.
@@ -224,17 +257,47 @@ fn main() {
     let lingers_before = logger.writer_linger_sleeps();
     let mut last_call = Instant::now();
     let mut id = 0u64;
+    let released = || logger.ring_released_bytes().unwrap_or(0);
+    // `TAIL_GAP_NS=<n>`: spin that long between calls (outside the timed
+    // region), to tell events that recur every so many calls from events
+    // that recur every so many nanoseconds.
+    let gap_ticks = std::env::var("TAIL_GAP_NS")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .map_or(0, |ns| (ns * per_ns) as u64);
+    let mut after_last = 0u64;
+    let lead = std::env::var_os("TAIL_LEAD").is_some();
+    // `TAIL_PRODUCER=1`: log through an explicit `Producer` (no
+    // thread-local lookup); the writer's releases are then not seen.
+    let mut own = std::env::var_os("TAIL_PRODUCER").map(|_| logger.producer());
+    let mut log = |id: u64| match own.as_mut() {
+        Some(p) => log_line_with(p, id, PATH_LATENCY),
+        None => log_line(&logger, id, PATH_LATENCY),
+    };
+    let mut leads = Vec::with_capacity(bursts as usize);
     for (burst, gap) in gaps_us.iter_mut().enumerate() {
         *gap = last_call.elapsed().as_micros() as u64;
         for i in 0..burst_len as usize {
             let k = burst * burst_len as usize + i;
+            let spin_from = ticks();
+            while ticks() - spin_from < gap_ticks {
+                std::hint::spin_loop();
+            }
+            // `TAIL_LEAD=1`: the arithmetic run first thing after the pause,
+            // before the burst's first call: is the CPU slow whatever runs,
+            // or is the call slow on its own cold memory?
+            if i == 0 && lead {
+                leads.push(arithmetic(id, per_ns));
+            }
+            let before = released();
             let (ns, events) = if bare && i > 0 {
                 let t = ticks();
-                log_line(&logger, id, PATH_LATENCY);
+                log(id);
                 (((ticks() - t) as f64 / per_ns) as u64, Events::default())
             } else {
-                timed(&logger, per_ns, || log_line(&logger, id, PATH_LATENCY))
+                timed(&logger, per_ns, || log(id))
             };
+            let after = released();
             // One call's record; `new_page` and `wraps` are filled in after.
             let call = |ns, events| Call {
                 id,
@@ -243,12 +306,24 @@ fn main() {
                 pos: i as u32,
                 new_page: false,
                 wraps: false,
+                drained_in: false,
+                drained_before: false,
+                end_tick: 0,
                 events,
             };
-            calls[k] = call(ns, events);
+            calls[k] = Call {
+                end_tick: ticks(),
+                drained_in: after != before,
+                drained_before: before != after_last,
+                ..call(ns, events)
+            };
+            after_last = after;
             // The same timing around nothing: the machine's own tail.
             let (ns, events) = if bare {
-                (0, Events::default())
+                // A fixed run of arithmetic, timed the same way: slow when
+                // the CPU itself was taken or slowed (the machine), not
+                // when the log call's memory was.
+                (arithmetic(id, per_ns), Events::default())
             } else {
                 timed(&logger, per_ns, || std::hint::black_box(()))
             };
@@ -267,6 +342,31 @@ fn main() {
     for (c, (fresh, wraps)) in calls.iter_mut().zip(ring_places(n)) {
         c.new_page = fresh;
         c.wraps = wraps;
+    }
+    // `TAIL_DUMP=<file>`: one line per call (id, place in its burst, ns,
+    // ns since the first call ended), for looking at the slow ones' spacing.
+    if let Some(path) = std::env::var_os("TAIL_DUMP") {
+        let t0 = calls[0].end_tick;
+        let lines: String = (calls.iter())
+            .map(|c| {
+                let at = ((c.end_tick - t0) as f64 / per_ns) as u64;
+                format!(
+                    "{} {} {} {at} {}\n",
+                    c.id, c.pos, c.ns, empty[c.id as usize].ns
+                )
+            })
+            .collect();
+        std::fs::write(path, lines).expect("dump");
+    }
+    if lead {
+        leads.sort_unstable();
+        let q = |q: f64| leads[((leads.len() as f64 * q) as usize).min(leads.len() - 1)];
+        println!(
+            "arithmetic run first after each pause, before the burst's first call: p50 {} ns, p90 {} ns, p99 {} ns",
+            q(0.5),
+            q(0.9),
+            q(0.99)
+        );
     }
     let lingers = logger.writer_linger_sleeps() - lingers_before;
     let s = guard.shutdown(Duration::from_secs(30)).expect("shutdown");
@@ -288,10 +388,14 @@ fn main() {
     );
     println!("log calls:");
     report(&mut calls, bursts);
-    if !bare {
-        println!("empty timed regions (the machine's own tail, same run):");
-        report(&mut empty, bursts);
-    }
+    println!(
+        "{} (the machine's own tail, same run):",
+        match bare {
+            true => "a fixed run of arithmetic after each call",
+            false => "empty timed regions",
+        }
+    );
+    report(&mut empty, bursts);
 }
 
 fn report(calls: &mut [Call], bursts: u64) {
@@ -341,7 +445,7 @@ fn report(calls: &mut [Call], bursts: u64) {
     // slept or run other threads), the next few, and the others; those
     // whose record reaches a new page of the ring, and those that do not.
     type Pick = fn(&Call) -> bool;
-    let groups: [(&str, Pick); 7] = [
+    let groups: [(&str, Pick); 10] = [
         ("first in their burst", |c| c.pos == 0),
         ("second in their burst", |c| c.pos == 1),
         ("third to tenth", |c| (2..10).contains(&c.pos)),
@@ -354,6 +458,15 @@ fn report(calls: &mut [Call], bursts: u64) {
         }),
         ("the others, record on the same pages", |c| {
             c.pos >= 10 && !c.new_page
+        }),
+        ("the others, writer released during the call", |c| {
+            c.pos >= 10 && !c.new_page && c.drained_in
+        }),
+        ("the others, writer released just before", |c| {
+            c.pos >= 10 && !c.new_page && !c.drained_in && c.drained_before
+        }),
+        ("the others, writer released neither", |c| {
+            c.pos >= 10 && !c.new_page && !c.drained_in && !c.drained_before
         }),
     ];
     for (name, pick) in groups {
@@ -371,6 +484,29 @@ fn report(calls: &mut [Call], bursts: u64) {
             );
         }
     }
+    // In-burst calls on the same ring pages: how many of the slow ones
+    // (over 250 ns) came with the writer draining this ring, against the
+    // share of all of them that did.
+    let inner: Vec<&Call> = calls
+        .iter()
+        .filter(|c| c.pos >= 10 && !c.new_page)
+        .collect();
+    let with = |v: &[&Call]| {
+        v.iter()
+            .filter(|c| c.drained_in || c.drained_before)
+            .count()
+    };
+    let slow: Vec<&Call> = inner.iter().copied().filter(|c| c.ns > 250).collect();
+    println!(
+        "  in-burst on the same pages: {} calls, {} ({:.2}%) with the writer releasing during or just before; over 250 ns: {} ({:.2}%), {} of them ({:.1}%) with the writer releasing",
+        inner.len(),
+        with(&inner),
+        100.0 * with(&inner) as f64 / inner.len().max(1) as f64,
+        slow.len(),
+        100.0 * slow.len() as f64 / inner.len().max(1) as f64,
+        with(&slow),
+        100.0 * with(&slow) as f64 / slow.len().max(1) as f64,
+    );
     let over = calls.iter().filter(|c| c.ns > 1000).count();
     classify(&format!("over 1 us: {over}"), &calls[calls.len() - over..]);
     let tail = (calls.len() / 1000).max(1);

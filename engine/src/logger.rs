@@ -698,6 +698,24 @@ impl Logger {
             .map_or((0, 0), |l| l.shared.wake.counts())
     }
 
+    /// Debug accessor: bytes the writer has released from the calling
+    /// thread's ring for this logger, ever (`None` before the thread
+    /// logged, or when its records do not go to a lossless ring). A
+    /// change between two calls means the writer drained that ring in
+    /// between: the tail attribution correlates slow calls with it.
+    #[doc(hidden)]
+    pub fn ring_released_bytes(&self) -> Option<u64> {
+        let l = self.here_if_started()?;
+        LOCAL
+            .try_with(|local| {
+                let list = local.producers.try_borrow().ok()?;
+                let p = list.iter().find(|p| Arc::ptr_eq(&p.shared, &l.shared))?;
+                p.ring_released_bytes()
+            })
+            .ok()
+            .flatten()
+    }
+
     /// Debug accessor: how many lingering sleeps the writer took (short
     /// timed sleeps, unregistered, after its last work; see
     /// [`Builder::linger_us`](crate::Builder::linger_us)).

@@ -23,7 +23,12 @@ pub const fn __field_key(ident: &'static str) -> &'static str {
 ///
 /// The logger expression, the level and each argument are evaluated once,
 /// the arguments only when the level is enabled. The target defaults to
-/// `module_path!()`; `target: "name",` overrides it.
+/// `module_path!()`; `target: "name",` overrides it. A literal, or a path
+/// to a constant or static named in upper case (`target: TARGET,`), is kept
+/// in the statement's `static` call site, so a call copies no target
+/// bytes; any other expression (a lower-case variable, a call) is copied
+/// into each record. A local variable named in upper case does not compile
+/// there: name it in lower case.
 ///
 /// The format string is parsed at compile time (crate `uringlog-macros`)
 /// and checked exactly as `format!` checks it. Each statement gets a
@@ -274,6 +279,72 @@ macro_rules! error {
 mod tests {
     use crate::{Format, Logger, MemorySink, SinkOptions, Timestamp};
     use std::time::Duration;
+
+    const TARGET: &str = "svc";
+
+    mod names {
+        pub static TARGET: &str = "db";
+    }
+
+    /// A target named by a constant or static (upper case) lives in the
+    /// call site, as a literal does: its record carries no target bytes,
+    /// unlike the same text through a variable; every line reads the same.
+    #[test]
+    fn a_constant_target_is_kept_in_the_call_site_not_in_each_record() {
+        let (sink, out) = MemorySink::new();
+        let (logger, guard) = Logger::builder()
+            .sink_with(
+                sink,
+                SinkOptions::new().format(Format::text().timestamp(Timestamp::Off)),
+            )
+            .build()
+            .unwrap();
+        // Bytes the writer released from this thread's ring after `log`.
+        let record_len = |log: &dyn Fn()| {
+            let before = logger.ring_released_bytes().unwrap_or(0);
+            log();
+            logger.flush().unwrap();
+            logger.ring_released_bytes().unwrap() - before
+        };
+        let variable = TARGET;
+        let by_const = record_len(&|| crate::info!(logger, target: TARGET, "m {}", 1u8));
+        let by_literal = record_len(&|| crate::info!(logger, target: "svc", "m {}", 1u8));
+        let by_variable = record_len(&|| crate::info!(logger, target: variable, "m {}", 1u8));
+        let by_path = record_len(&|| crate::info!(logger, target: names::TARGET, "m {}", 1u8));
+        let by_static_var = names::TARGET;
+        let by_static_variable =
+            record_len(&|| crate::info!(logger, target: by_static_var, "m {}", 1u8));
+        // An associated constant, of a concrete or a generic type, is read
+        // at run time (a static could not name `Self` or `T`).
+        struct Svc;
+        trait Named {
+            const TARGET: &'static str;
+        }
+        impl Named for Svc {
+            const TARGET: &'static str = "svc";
+        }
+        impl Svc {
+            fn log(logger: &Logger) {
+                crate::info!(logger, target: Self::TARGET, "m {}", 1u8);
+            }
+        }
+        fn generic<T: Named>(logger: &Logger) {
+            crate::info!(logger, target: T::TARGET, "m {}", 1u8);
+        }
+        let by_self = record_len(&|| Svc::log(&logger));
+        let by_generic = record_len(&|| generic::<Svc>(&logger));
+        assert_eq!(by_const, by_literal);
+        assert_eq!(by_variable, by_const + 3);
+        assert_eq!(by_static_variable, by_path + 2);
+        assert_eq!((by_self, by_generic), (by_variable, by_variable));
+        guard.shutdown(Duration::from_secs(10)).unwrap();
+        assert_eq!(
+            out.text(),
+            "INFO  svc: m 1\n".repeat(3)
+                + "INFO  db: m 1\n".repeat(2).as_str()
+                + "INFO  svc: m 1\n".repeat(2).as_str()
+        );
+    }
 
     #[test]
     fn a_raw_identifier_names_its_field_without_the_prefix() {

@@ -581,6 +581,15 @@ impl Producer {
         }
     }
 
+    /// Bytes the writer has released from this producer's lossless ring,
+    /// ever (see `Logger::ring_released_bytes`).
+    pub(crate) fn ring_released_bytes(&self) -> Option<u64> {
+        match &self.route {
+            Route::Lossless(ring) => Some(ring.released()),
+            _ => None,
+        }
+    }
+
     /// Counts the call; false (and counted dropped) after shutdown.
     #[inline]
     fn admit(&mut self) -> bool {

@@ -166,8 +166,10 @@ fn static_level(level: &Tokens) -> Tokens {
     }
 }
 
-/// The target: `(static, runtime)`. A string literal or the default module
-/// path lives in the static; any other expression is passed at run time.
+/// The target: `(static, runtime)`. A string literal, a path to a constant
+/// (see [`is_constant_path`]) or the default module path lives in the
+/// static, so a call copies no target bytes; any other expression is
+/// passed at run time.
 fn targets(target: &Tokens) -> (Tokens, Tokens) {
     let t = flat(target);
     let is_lit = matches!(t.as_slice(), [TokenTree::Literal(l)]
@@ -177,11 +179,33 @@ fn targets(target: &Tokens) -> (Tokens, Tokens) {
             quote!(::core::option::Option::Some(::core::module_path!())),
             quote!(""),
         )
-    } else if is_lit {
+    } else if is_lit || is_constant_path(&t) {
         (quote!(::core::option::Option::Some(#target)), quote!(""))
     } else {
         (quote!(::core::option::Option::None), target.clone())
     }
+}
+
+/// Whether `t` is a path to a constant or static as Rust names them: the
+/// last segment in upper case, every segment before it a module (lower
+/// case: `TARGET`, `crate::names::TARGET`), which a static initializer may
+/// read. `Self::TARGET` and `T::TARGET` (a type's associated constant,
+/// perhaps generic) are left to run time: a static cannot name them. A
+/// local variable named in upper case would not compile here (the naming
+/// convention is the only hint a macro has); name it in lower case.
+fn is_constant_path(t: &[TokenTree]) -> bool {
+    let Some((TokenTree::Ident(last), before)) = t.split_last() else {
+        return false;
+    };
+    let name = last.to_string();
+    let upper = name.bytes().any(|b| b.is_ascii_uppercase())
+        && !name.bytes().any(|b| b.is_ascii_lowercase());
+    upper
+        && before.iter().all(|tt| match tt {
+            TokenTree::Ident(i) => !i.to_string().bytes().any(|b| b.is_ascii_uppercase()),
+            TokenTree::Punct(p) => p.as_char() == ':',
+            _ => false,
+        })
 }
 
 fn expand(input: Input) -> Tokens {

@@ -24,7 +24,7 @@ const HEAD_ROOM: usize = time::ROOM + 1 + 16;
 
 /// Appends one text line for `rec`; `false` when its deferred message
 /// does not decode (the caller drops what was written).
-#[inline]
+#[inline(always)]
 pub(super) fn write(out: &mut Vec<u8>, st: State<'_>, f: &Format, rec: &Record<'_>) -> bool {
     let (time, targets) = (st.time, st.targets);
     let shown_site = f.call_site && rec.call_site.is_some();

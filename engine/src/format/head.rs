@@ -27,7 +27,7 @@ pub(super) const ROOM: usize = 128;
 /// Stored with a 64-byte move when the head fits in it.
 const SHORT: usize = 64;
 /// Longest target recognised by its bytes.
-const KEY: usize = 32;
+const KEY: usize = 64;
 /// `level` when nothing is cached.
 const NONE: u8 = u8::MAX;
 
@@ -77,8 +77,6 @@ pub(crate) struct HeadCache {
     /// The byte of `buf` after the digits, in the top byte of a `u32`
     /// (stored with the last three digits).
     after_digits: u32,
-    /// An uncached head, before it is copied.
-    scratch: Vec<u8>,
 }
 
 impl HeadCache {
@@ -104,7 +102,6 @@ impl HeadCache {
             },
             digits_at: 0,
             after_digits: 0,
-            scratch: Vec::new(),
         }
     }
 
@@ -175,7 +172,8 @@ impl HeadCache {
         }
     }
 
-    /// Writes the head the uncached way and keeps it when it fits.
+    /// Writes the head the uncached way, straight into `out`, and keeps a
+    /// copy when it fits.
     #[cold]
     #[inline(never)]
     fn miss(
@@ -186,15 +184,14 @@ impl HeadCache {
         (target, is_static): (&[u8], bool),
         write: impl FnOnce(&mut Vec<u8>) -> usize,
     ) {
-        let mut head = std::mem::take(&mut self.scratch);
-        head.clear();
-        let time_at = write(&mut head);
-        out.extend_from_slice(&head);
+        let start = out.len();
+        let time_at = write(out);
+        let head = &out[start..];
         let (n, len) = (target.len(), head.len());
         let keyed = is_static || n <= KEY;
         let digits_at = time_at + AFTER_MS;
         if len <= ROOM && keyed && (self.digits == 0 || digits_at + 7 <= ROOM) {
-            self.buf[..len].copy_from_slice(&head);
+            self.buf[..len].copy_from_slice(head);
             self.len = len;
             self.digits_at = digits_at;
             if self.digits != 0 {
@@ -219,7 +216,6 @@ impl HeadCache {
         } else {
             self.level = NONE;
         }
-        self.scratch = head;
     }
 }
 

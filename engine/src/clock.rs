@@ -119,13 +119,7 @@ impl Clock {
         match self {
             Clock::Tsc(rate) => {
                 let (t, ns, mono) = tsc::pair();
-                Converter::Tsc(TscConverter {
-                    start_tick: t,
-                    start_mono: mono,
-                    anchor_tick: t,
-                    anchor_ns: ns,
-                    ns_per_tick: rate.ns_per_tick,
-                })
+                Converter::Tsc(TscConverter::new(t, ns, mono, rate.ns_per_tick))
             }
             _ => Converter::Identity,
         }
@@ -152,6 +146,42 @@ pub(crate) struct TscConverter {
     anchor_ns: u64,
     /// Measured over `start .. anchor` once that spans a millisecond.
     ns_per_tick: f64,
+    /// `ns_per_tick` in fixed point (`RATE_SHIFT` fraction bits), what
+    /// records are converted with: an integer multiply and shift.
+    rate: u64,
+}
+
+/// Fraction bits of [`TscConverter::rate`]: over a second of ticks the
+/// rounding of the rate costs under a nanosecond.
+const RATE_SHIFT: u32 = 32;
+
+/// `ns_per_tick` in fixed point; rates outside `0 ..= 2^31` (no counter
+/// has them) are clamped.
+fn fixed_rate(ns_per_tick: f64) -> u64 {
+    (ns_per_tick * (1u64 << RATE_SHIFT) as f64).round() as u64
+}
+
+impl TscConverter {
+    fn new(tick: u64, ns: u64, mono: u64, ns_per_tick: f64) -> TscConverter {
+        TscConverter {
+            start_tick: tick,
+            start_mono: mono,
+            anchor_tick: tick,
+            anchor_ns: ns,
+            ns_per_tick,
+            rate: fixed_rate(ns_per_tick),
+        }
+    }
+
+    /// Unix nanoseconds for `raw` ticks: `anchor_ns` plus the ticks since
+    /// the anchor (negative for records read before it) times the rate,
+    /// rounded down, clamped to `0 ..= u64::MAX`.
+    #[inline(always)]
+    fn convert(&self, raw: u64) -> u64 {
+        let ticks = raw.wrapping_sub(self.anchor_tick) as i64 as i128;
+        let delta = (ticks * self.rate as i128) >> RATE_SHIFT;
+        (self.anchor_ns as i128 + delta).clamp(0, u64::MAX as i128) as u64
+    }
 }
 
 impl Converter {
@@ -164,6 +194,7 @@ impl Converter {
             c.anchor_ns = ns;
             if mono.saturating_sub(c.start_mono) >= 1_000_000 && t > c.start_tick {
                 c.ns_per_tick = (mono - c.start_mono) as f64 / (t - c.start_tick) as f64;
+                c.rate = fixed_rate(c.ns_per_tick);
             }
         }
     }
@@ -181,13 +212,9 @@ impl Converter {
     pub(crate) fn from_anchor(anchor: Option<(u64, u64, f64)>) -> Converter {
         match anchor {
             None => Converter::Identity,
-            Some((tick, ns, ns_per_tick)) => Converter::Tsc(TscConverter {
-                start_tick: tick,
-                start_mono: 0,
-                anchor_tick: tick,
-                anchor_ns: ns,
-                ns_per_tick,
-            }),
+            Some((tick, ns, ns_per_tick)) => {
+                Converter::Tsc(TscConverter::new(tick, ns, 0, ns_per_tick))
+            }
         }
     }
 
@@ -196,11 +223,7 @@ impl Converter {
     pub(crate) fn unix_nanos(&self, raw: u64) -> u64 {
         match self {
             Converter::Identity => raw,
-            Converter::Tsc(c) => {
-                let ticks = raw.wrapping_sub(c.anchor_tick) as i64;
-                let delta = (ticks as f64 * c.ns_per_tick) as i64;
-                c.anchor_ns.saturating_add_signed(delta)
-            }
+            Converter::Tsc(c) => c.convert(raw),
         }
     }
 }
@@ -348,6 +371,40 @@ mod tests {
         // Conversion error is bounded by the pair's read error (sub-µs);
         // 50 µs leaves room for preemption between the reads.
         assert!(worst < 50_000, "converted timestamps off by {worst} ns");
+    }
+
+    #[test]
+    fn fixed_point_conversion_agrees_with_floating_point_within_a_nanosecond() {
+        // Rates of 0.3 to 2 ns per tick (3.3 GHz to 500 MHz counters),
+        // ticks before and after the anchor up to an hour away.
+        let anchor_ns = 1_795_841_809_123_456_789u64;
+        let anchor_tick = 9_000_000_000_000u64;
+        for rate in [0.3, 0.2857142857, 0.4166666667, 1.0, 1.999999] {
+            let c = TscConverter::new(anchor_tick, anchor_ns, 0, rate);
+            for step in [0i64, 1, -1, 999, -1_000_003, 3_000_000_017, -3_000_000_017] {
+                for k in [1i64, 7, 1_200] {
+                    let ticks = step.saturating_mul(k);
+                    let raw = anchor_tick.wrapping_add_signed(ticks);
+                    let exact = anchor_ns as f64 + ticks as f64 * rate;
+                    let got = c.convert(raw) as f64;
+                    assert!((got - exact).abs() <= 1.0 + exact * f64::EPSILON,
+                        "rate {rate} ticks {ticks}: {got} vs {exact}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn conversion_clamps_instead_of_wrapping() {
+        let c = TscConverter::new(1 << 40, 1_000, 0, 1.0);
+        assert_eq!(c.convert(0), 0, "long before the epoch");
+        assert_eq!(c.convert((1 << 40) - 1_000), 0);
+        assert_eq!(c.convert((1 << 40) - 999), 1);
+        let late = TscConverter::new(0, u64::MAX - 10, 0, 1.0);
+        assert_eq!(late.convert(5), u64::MAX - 5);
+        assert_eq!(late.convert(1 << 62), u64::MAX);
+        let slow = TscConverter::new(0, 0, 0, 1000.0);
+        assert_eq!(slow.convert(u64::MAX >> 1), u64::MAX);
     }
 
     #[test]

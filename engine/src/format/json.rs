@@ -10,7 +10,9 @@ use super::digits::{push_i64, push_u64};
 use super::escape::{self, Json};
 use super::keys::KeySet;
 use super::put::{byte, byte_in_room, put, put_first_in_room};
+use super::targets::TargetCache;
 use super::text::{message, push_float};
+use super::time::TimeCache;
 use super::{Format, Record, State, Timestamp};
 use crate::field::{Fields, Value};
 use crate::level::Level;
@@ -57,38 +59,19 @@ pub(super) fn write(
     f: &Format,
     rec: &Record<'_>,
 ) -> bool {
-    out.reserve(HEAD_ROOM);
-    // SAFETY: the room holds `HEAD_ROOM`: each write below is within its
-    // share (see the constant).
-    unsafe {
-        if f.timestamp != Timestamp::Off {
-            put_first_in_room(out, b"{\"ts\":\"", 7);
-            st.time.write_in_room(out, rec.unix_nanos, f.timestamp);
-            put_first_in_room(out, b"\",", 2);
-        } else {
-            byte_in_room(out, b'{');
-        }
-        let (level, len) = level_member(rec.level);
-        put_first_in_room(out, level, len);
-    }
-    if f.thread {
-        put(out, b",\"thread\":");
-        push_u64(out, rec.thread as u64);
-    }
-    if f.target {
-        st.targets.put_target(out, rec, |out, t| {
-            out.extend_from_slice(b",\"target\":\"");
-            escape::push_utf8::<Json>(out, t);
-            out.push(b'"');
+    let (time, targets) = (st.time, st.targets);
+    if f.thread || (f.call_site && rec.call_site.is_some()) {
+        head(out, time, targets, f, rec);
+    } else {
+        let t = time.shifted(rec.unix_nanos);
+        st.head.put(out, t, rec.level, rec.target_identity(), |out| {
+            head(out, time, targets, f, rec);
+            match f.timestamp {
+                Timestamp::Off => 0,
+                _ => TS_AT,
+            }
         });
     }
-    if let Some((file, line)) = rec.call_site.filter(|_| f.call_site) {
-        put(out, b",\"file\":\"");
-        escape::push_utf8::<Json>(out, file);
-        put(out, b"\",\"line\":");
-        push_u64(out, line as u64);
-    }
-    put(out, b",\"msg\":\"");
     if !message::<Json>(out, st.scratch, rec) {
         return false;
     }
@@ -102,6 +85,48 @@ pub(super) fn write(
     }
     put(out, b"}\n");
     true
+}
+
+/// Where the timestamp starts: after `{"ts":"`.
+const TS_AT: usize = 7;
+
+/// Appends the object's members before the message, and the message's
+/// name: timestamp, level, thread id, target and call site, as `f` shows
+/// them.
+#[inline(always)]
+fn head(out: &mut Vec<u8>, time: &mut TimeCache, targets: &mut TargetCache, f: &Format, rec: &Record<'_>) {
+    out.reserve(HEAD_ROOM);
+    // SAFETY: the room holds `HEAD_ROOM`: each write below is within its
+    // share (see the constant).
+    unsafe {
+        if f.timestamp != Timestamp::Off {
+            put_first_in_room(out, b"{\"ts\":\"", TS_AT);
+            time.write_in_room(out, rec.unix_nanos, f.timestamp);
+            put_first_in_room(out, b"\",", 2);
+        } else {
+            byte_in_room(out, b'{');
+        }
+        let (level, len) = level_member(rec.level);
+        put_first_in_room(out, level, len);
+    }
+    if f.thread {
+        put(out, b",\"thread\":");
+        push_u64(out, rec.thread as u64);
+    }
+    if f.target {
+        targets.put_target(out, rec, |out, t| {
+            out.extend_from_slice(b",\"target\":\"");
+            escape::push_utf8::<Json>(out, t);
+            out.push(b'"');
+        });
+    }
+    if let Some((file, line)) = rec.call_site.filter(|_| f.call_site) {
+        put(out, b",\"file\":\"");
+        escape::push_utf8::<Json>(out, file);
+        put(out, b"\",\"line\":");
+        push_u64(out, line as u64);
+    }
+    put(out, b",\"msg\":\"");
 }
 
 /// `"level":"NAME"` (the first `len` bytes).

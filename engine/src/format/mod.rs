@@ -16,6 +16,7 @@
 mod custom;
 pub(crate) mod digits;
 pub(crate) mod escape;
+mod head;
 mod json;
 mod keys;
 pub(crate) mod put;
@@ -30,6 +31,7 @@ use crate::field;
 use crate::field::Fields;
 use crate::level::Level;
 use crate::record::{Header, RecordKind};
+use head::HeadCache;
 use keys::KeySet;
 use targets::TargetCache;
 use time::TimeCache;
@@ -345,6 +347,17 @@ impl<'a> Record<'a> {
 }
 
 impl<'a> Record<'a> {
+    /// The target and whether it lives for the whole program (a deferred
+    /// record's call-site target), for caches that recognise such a
+    /// target by its address.
+    #[inline(always)]
+    pub(crate) fn target_identity(&self) -> (&'a [u8], bool) {
+        match self.deferred.and_then(|d| d.site.target) {
+            Some(t) => (t.as_bytes(), true),
+            None => (self.target, false),
+        }
+    }
+
     /// Decodes a record from its header and its body (target then payload);
     /// `None` when the payload is malformed. A deferred record's message is
     /// rendered into `msg_buf` when `rendering` is eager.
@@ -441,6 +454,8 @@ pub(crate) struct Parts<'a> {
 pub(crate) struct Formatter {
     format: Format,
     time: TimeCache,
+    /// The last head written (see `head`).
+    head: HeadCache,
     keys: KeySet,
     targets: TargetCache,
     /// `core::fmt` output of a deferred message, before it is escaped.
@@ -455,6 +470,7 @@ pub(crate) struct Formatter {
 /// take it.
 pub(super) struct State<'s> {
     time: &'s mut TimeCache,
+    head: &'s mut HeadCache,
     targets: &'s mut TargetCache,
     scratch: &'s mut Vec<u8>,
 }
@@ -475,6 +491,7 @@ impl Formatter {
         Formatter {
             format,
             time: TimeCache::for_offset(format.offset),
+            head: HeadCache::new(format.timestamp),
             keys: KeySet::new(match format.layout {
                 Layout::Text => Vec::new(),
                 Layout::Json => json::fixed_names(&format),
@@ -523,6 +540,7 @@ impl Formatter {
         }
         let st = State {
             time: &mut self.time,
+            head: &mut self.head,
             targets: &mut self.targets,
             scratch: &mut self.scratch,
         };

@@ -199,7 +199,7 @@ impl TargetCache {
 
 /// Whether `a == b`, without a call for targets up to 16 bytes.
 #[inline(always)]
-fn same(a: &[u8], b: &[u8]) -> bool {
+pub(super) fn same(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
         return false;

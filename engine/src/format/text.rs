@@ -10,7 +10,8 @@
 use super::digits::{push_i64, push_u64};
 use super::escape::{self, push_text_token, Bare, Quoted, TargetText};
 use super::put::{byte, byte_in_room, put, put_first_in_room};
-use super::time;
+use super::targets::TargetCache;
+use super::time::{self, TimeCache};
 use super::{DeferredMessage, Format, Record, State, Styling, Timestamp};
 use crate::deferred::render::{render_escaped, MessageDialect};
 use crate::field::VecWriter;
@@ -23,17 +24,48 @@ const HEAD_ROOM: usize = time::ROOM + 1 + 16;
 
 /// Appends one text line for `rec`; `false` when its deferred message
 /// does not decode (the caller drops what was written).
+#[inline(always)]
+pub(super) fn write(out: &mut Vec<u8>, st: State<'_>, f: &Format, rec: &Record<'_>) -> bool {
+    let (time, targets) = (st.time, st.targets);
+    let shown_site = f.call_site && rec.call_site.is_some();
+    if f.thread || shown_site || !rec.spans.is_empty() {
+        head(out, time, targets, f, rec);
+    } else {
+        let t = time.shifted(rec.unix_nanos);
+        st.head.put(out, t, rec.level, rec.target_identity(), |out| {
+            head(out, time, targets, f, rec);
+            0
+        });
+    }
+    if rec.fields.is_empty() {
+        if !message::<Bare>(out, st.scratch, rec) {
+            return false;
+        }
+    } else {
+        byte(out, b'"');
+        if !message::<Quoted>(out, st.scratch, rec) {
+            return false;
+        }
+        byte(out, b'"');
+        write_fields(out, rec.fields);
+    }
+    byte(out, b'\n');
+    true
+}
+
+/// Appends the head of the line, up to the message: timestamp, level,
+/// thread id, spans, target and call site, as `f` shows them.
 ///
 /// One capacity check for the timestamp and level ([`HEAD_ROOM`] bounds
 /// their unchecked writes); what follows checks for itself.
-#[inline]
-pub(super) fn write(out: &mut Vec<u8>, st: State<'_>, f: &Format, rec: &Record<'_>) -> bool {
+#[inline(always)]
+fn head(out: &mut Vec<u8>, time: &mut TimeCache, targets: &mut TargetCache, f: &Format, rec: &Record<'_>) {
     out.reserve(HEAD_ROOM);
     if f.timestamp != Timestamp::Off {
         // SAFETY: the room holds `HEAD_ROOM`: the timestamp's `time::ROOM`
         // and a byte.
         unsafe {
-            st.time.write_in_room(out, rec.unix_nanos, f.timestamp);
+            time.write_in_room(out, rec.unix_nanos, f.timestamp);
             byte_in_room(out, b' ');
         }
     }
@@ -52,7 +84,7 @@ pub(super) fn write(out: &mut Vec<u8>, st: State<'_>, f: &Format, rec: &Record<'
         super::spans::write_text(out, rec.spans);
     }
     match rec.call_site.filter(|_| f.call_site) {
-        None if f.target => st.targets.put_target(out, rec, |out, t| {
+        None if f.target => targets.put_target(out, rec, |out, t| {
             escape::push_utf8::<TargetText>(out, t);
             out.extend_from_slice(b": ");
         }),
@@ -68,20 +100,6 @@ pub(super) fn write(out: &mut Vec<u8>, st: State<'_>, f: &Format, rec: &Record<'
             put(out, b": ");
         }
     }
-    if rec.fields.is_empty() {
-        if !message::<Bare>(out, st.scratch, rec) {
-            return false;
-        }
-    } else {
-        byte(out, b'"');
-        if !message::<Quoted>(out, st.scratch, rec) {
-            return false;
-        }
-        byte(out, b'"');
-        write_fields(out, rec.fields);
-    }
-    byte(out, b'\n');
-    true
 }
 
 /// Appends the message escaped for `D`: rendered here for a lazily

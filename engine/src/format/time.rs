@@ -97,10 +97,7 @@ impl TimeCache {
         if precision == Timestamp::Off {
             return;
         }
-        let t = match self.offset_nanos {
-            0 => unix_nanos,
-            offset => unix_nanos.saturating_add_signed(offset),
-        };
+        let t = self.shifted(unix_nanos);
         let mut frac = t.wrapping_sub(self.sec_start);
         if frac >= SEC {
             self.refresh(t);
@@ -138,6 +135,15 @@ impl TimeCache {
             b[end..end + 8].copy_from_slice(&suffix);
             end + suffix_len
         }) };
+    }
+
+    /// The time shown for `unix_nanos`: shifted by the offset (saturating).
+    #[inline(always)]
+    pub(crate) fn shifted(&self, unix_nanos: u64) -> u64 {
+        match self.offset_nanos {
+            0 => unix_nanos,
+            offset => unix_nanos.saturating_add_signed(offset),
+        }
     }
 
     /// Caches the second of the shifted time `t`.

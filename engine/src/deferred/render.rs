@@ -220,13 +220,18 @@ unsafe fn display<'a, E: Emit>(
             let after = from.get(len..)?;
             string::<E>(c, from, len, all_pieces);
             Some(after)
-        } else if t == tag::U64 {
-            let (v, rest) = rest.split_first_chunk::<8>()?;
-            c.decimal(u64::from_le_bytes(*v));
-            Some(rest)
-        } else if t == tag::U32 {
-            let (v, rest) = rest.split_first_chunk::<4>()?;
-            c.decimal(u32::from_le_bytes(*v).into());
+        } else if t.wrapping_sub(tag::U32) < 2 {
+            // `U32` or `U64` (consecutive tags): one range test.
+            const _: () = assert!(tag::U64 == tag::U32 + 1);
+            let (v, rest) = match t == tag::U64 {
+                true => rest
+                    .split_first_chunk::<8>()
+                    .map(|(v, rest)| (u64::from_le_bytes(*v), rest))?,
+                false => rest
+                    .split_first_chunk::<4>()
+                    .map(|(v, rest)| (u32::from_le_bytes(*v).into(), rest))?,
+            };
+            c.decimal(v);
             Some(rest)
         } else if t == tag::I64 {
             let (v, rest) = rest.split_first_chunk::<8>()?;

@@ -20,7 +20,7 @@ use crate::callsite::{CallSite, CustomFmt, SlotKind};
 use crate::field::VecWriter;
 use crate::format::escape::{escape_part, is_plain_part, is_plain_part16};
 use crate::format::put::put;
-use cursor::Cursor;
+use cursor::{Cursor, End};
 pub(crate) use plan::{MessageDialect, PlanCell};
 use plan::{AsIs, MessageForm, Plan};
 use std::fmt;
@@ -155,26 +155,27 @@ fn render_slots<E: Emit, const CUSTOM: bool>(
     let mut rest = values;
     // The pieces not written yet, for the debug checks of the room.
     let mut pieces_left = all_pieces;
-    for ((p, len), slot) in pieces.spans().zip(cs.slots) {
+    for (i, p) in pieces.heads().iter().enumerate() {
         debug_assert!(c.spare() >= room_for(pieces_left, rest) + cursor::SLACK);
         // SAFETY: the room holds `room_for(pieces_left, rest)`, this
         // piece among the pieces, and the slack; the plan pads it.
-        unsafe { c.put_padded(p, len) };
-        pieces_left -= len;
-        let kind = match CUSTOM {
-            true => slot.kind,
-            false => SlotKind::Display,
-        };
-        let next = match kind {
+        unsafe { c.put_padded(p.at, p.len) };
+        pieces_left -= p.len;
+        let next = match CUSTOM {
             // SAFETY: the room holds `room_for(pieces_left, rest)`.
-            SlotKind::Display => unsafe { display::<E>(&mut c, rest, all_pieces) },
-            SlotKind::Custom {
-                fmt,
-                width_arg,
-                precision_arg,
-            } => c
-                .checked(|out| custom::<E>(out, scratch, rest, fmt, width_arg, precision_arg))
-                .inspect(|r| c.reserve(room_for(all_pieces, r))),
+            false => unsafe { display::<E>(&mut c, rest, all_pieces) },
+            true => match cs.slots.get(i).map(|s| s.kind) {
+                // SAFETY: as above.
+                Some(SlotKind::Display) => unsafe { display::<E>(&mut c, rest, all_pieces) },
+                Some(SlotKind::Custom {
+                    fmt,
+                    width_arg,
+                    precision_arg,
+                }) => c
+                    .checked(|out| custom::<E>(out, scratch, rest, fmt, width_arg, precision_arg))
+                    .inspect(|r| c.reserve(room_for(all_pieces, r))),
+                None => None,
+            },
         };
         match next {
             Some(r) => rest = r,
@@ -184,11 +185,10 @@ fn render_slots<E: Emit, const CUSTOM: bool>(
             }
         }
     }
-    if let Some((p, len)) = pieces.last() {
-        debug_assert!(c.spare() >= room_for(pieces_left, rest) + cursor::SLACK);
-        // SAFETY: as above.
-        unsafe { c.put_padded(p, len) };
-    }
+    let p = pieces.last();
+    debug_assert!(c.spare() >= room_for(pieces_left, rest) + cursor::SLACK);
+    // SAFETY: as above.
+    unsafe { c.put_padded(p.at, p.len) };
     c.finish();
     rest.is_empty()
 }
@@ -211,36 +211,78 @@ unsafe fn display<'a, E: Emit>(
     let (&t, rest) = r.split_first()?;
     // SAFETY: every unchecked write below is a value's `{}`, within the
     // value's share of the room: `ROOM_PER_VALUE_BYTE` times its encoded
-    // bytes (see the constant).
+    // bytes (see the constant). Tested one after the other, the commonest
+    // first (a jump table costs more for the first few).
+    unsafe {
+        if t == tag::STR {
+            let (len, from) = rest.split_first_chunk::<4>()?;
+            let len = u32::from_le_bytes(*len) as usize;
+            let after = from.get(len..)?;
+            string::<E>(c, from, len, all_pieces);
+            Some(after)
+        } else if t.wrapping_sub(tag::U32) < 2 {
+            // `U32` or `U64` (consecutive tags): one range test.
+            const _: () = assert!(tag::U64 == tag::U32 + 1);
+            let (v, rest) = match t == tag::U64 {
+                true => rest
+                    .split_first_chunk::<8>()
+                    .map(|(v, rest)| (u64::from_le_bytes(*v), rest))?,
+                false => rest
+                    .split_first_chunk::<4>()
+                    .map(|(v, rest)| (u32::from_le_bytes(*v).into(), rest))?,
+            };
+            c.decimal(v);
+            Some(rest)
+        } else if t == tag::I64 {
+            let (v, rest) = rest.split_first_chunk::<8>()?;
+            signed(c, i64::from_le_bytes(*v));
+            Some(rest)
+        } else {
+            c.aside(|c| display_other::<E>(c, r, all_pieces))
+        }
+    }
+}
+
+/// [`display`] of the tags it does not read itself, out of line.
+///
+/// # Safety
+/// As for [`display`].
+#[inline(never)]
+unsafe fn display_other<'a, E: Emit>(
+    mut c: Cursor<'_>,
+    r: &'a [u8],
+    all_pieces: usize,
+) -> (End, Option<&'a [u8]>) {
+    // SAFETY: as in `display`.
+    let rest = unsafe { display_other_tag::<E>(&mut c, r, all_pieces) };
+    (c.end(), rest)
+}
+
+/// The body of [`display_other`].
+///
+/// # Safety
+/// As for [`display`].
+#[inline(always)]
+unsafe fn display_other_tag<'a, E: Emit>(
+    c: &mut Cursor<'_>,
+    r: &'a [u8],
+    all_pieces: usize,
+) -> Option<&'a [u8]> {
+    let (&t, rest) = r.split_first()?;
+    // SAFETY: as in `display`.
     unsafe {
         match t {
-            tag::STR | tag::PRE => {
-                let (len, from) = rest.split_first_chunk::<4>()?;
-                let len = u32::from_le_bytes(*len) as usize;
-                let s = from.get(..len)?;
-                let after = &from[len..];
-                string::<E>(c, s, from, all_pieces, after);
-                Some(after)
-            }
-            tag::U64 => {
-                let (v, rest) = rest.split_first_chunk::<8>()?;
-                c.decimal(u64::from_le_bytes(*v));
-                Some(rest)
-            }
-            tag::I64 => {
-                let (v, rest) = rest.split_first_chunk::<8>()?;
-                signed(c, i64::from_le_bytes(*v));
-                Some(rest)
-            }
-            tag::U32 => {
-                let (v, rest) = rest.split_first_chunk::<4>()?;
-                c.decimal(u32::from_le_bytes(*v).into());
-                Some(rest)
-            }
             tag::I32 => {
                 let (v, rest) = rest.split_first_chunk::<4>()?;
                 signed(c, i32::from_le_bytes(*v).into());
                 Some(rest)
+            }
+            tag::PRE => {
+                let (len, from) = rest.split_first_chunk::<4>()?;
+                let len = u32::from_le_bytes(*len) as usize;
+                let after = from.get(len..)?;
+                string::<E>(c, from, len, all_pieces);
+                Some(after)
             }
             tag::U16 => {
                 let (v, rest) = rest.split_first_chunk::<2>()?;
@@ -293,37 +335,47 @@ unsafe fn signed(c: &mut Cursor<'_>, v: i64) {
     }
 }
 
-/// A string value `s`, `from` holding it and the bytes after it: a short
-/// one is tested and copied as two words loaded at once.
+/// A string value: the first `len` bytes of `from` (which holds it and
+/// the bytes after it). A short one is tested and copied as one 16-byte
+/// load, the others out of line.
 ///
 /// # Safety
-/// The room holds `s`.
+/// The room holds the string; `len <= from.len()`.
 #[inline(always)]
-unsafe fn string<E: Emit>(
-    c: &mut Cursor<'_>,
-    s: &[u8],
-    from: &[u8],
-    all_pieces: usize,
-    after: &[u8],
-) {
-    let len = s.len();
-    let short = match len.wrapping_sub(1) < 16 {
-        true => from.first_chunk::<16>(),
-        false => None,
-    };
-    match short {
-        Some(&w) if E::plain16(w, len) => {
-            // SAFETY: the caller promises room for `s`, the cursor the slack.
+unsafe fn string<E: Emit>(c: &mut Cursor<'_>, from: &[u8], len: usize, all_pieces: usize) {
+    debug_assert!(len <= from.len());
+    if let (true, Some(&w)) = (len.wrapping_sub(1) < 16, from.first_chunk::<16>()) {
+        if E::plain16(w, len) {
+            // SAFETY: the caller promises room for the string, the
+            // cursor the slack.
             return unsafe { c.put16(w, len) };
         }
-        None if E::plain(s) => {
-            // SAFETY: the caller promises room for `s`.
-            return unsafe { c.put(s) };
-        }
-        Some(_) | None => {}
     }
-    c.checked(|out| E::text(out, s));
-    c.reserve(room_for(all_pieces, after));
+    // SAFETY: the caller's promises.
+    c.aside(|c| unsafe { string_other::<E>(c, from, len, all_pieces) })
+}
+
+/// [`string`] of a string that is long, short at the end of the record,
+/// or has something to escape.
+///
+/// # Safety
+/// As for [`string`].
+#[inline(never)]
+unsafe fn string_other<E: Emit>(
+    mut c: Cursor<'_>,
+    from: &[u8],
+    len: usize,
+    all_pieces: usize,
+) -> (End, ()) {
+    let (s, after) = from.split_at(len);
+    if E::plain(s) {
+        // SAFETY: the caller promises room for `s`.
+        unsafe { c.put(s) };
+    } else {
+        c.checked(|out| E::text(out, s));
+        c.reserve(room_for(all_pieces, after));
+    }
+    (c.end(), ())
 }
 
 /// A spec other than `{}` for the value (and its width and precision

@@ -43,52 +43,100 @@ pub(crate) fn decimal_len(v: u64) -> usize {
     t + 1 - usize::from(v < POW10[t])
 }
 
-/// Writes the `n` decimal digits of `v` at `dst` (`n == decimal_len(v)`),
-/// last pair first.
+/// `'0'` in every byte: added to [`eight_digits`] it gives ASCII.
+const ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// The eight decimal digits of `v` (`< 10^8`, leading zeros included) as
+/// byte values `0..=9`, the most significant in the lowest byte (first in
+/// memory once stored little-endian): two halves of four digits, each
+/// split into pairs, each pair into digits, all lanes at once.
+///
+/// A lane `x` becomes `q` (the high part) below `x - q * d` (the low
+/// part) shifted up half a lane: `(x << s) - q * ((d << s) - 1)`, which
+/// never borrows from the next lane (`x >= q * d`). A lane's product never
+/// reaches the next lane (`9_999 * 10_486 < 2^27`, `99 * 103 < 2^14`), and
+/// `x * 10_486 >> 20` is `x / 100` for every `x < 10^4`, `x * 103 >> 10`
+/// is `x / 10` for every `x < 100`.
+#[inline(always)]
+fn eight_digits(v: u32) -> u64 {
+    debug_assert!(v < 100_000_000);
+    let x = u64::from(v / 10_000) | (u64::from(v % 10_000) << 32);
+    let q = ((x * 10_486) >> 20) & 0x0000_007f_0000_007f;
+    let x = (x << 16) - q * ((100 << 16) - 1);
+    let q = ((x * 103) >> 10) & 0x000f_000f_000f_000f;
+    (x << 8) - q * ((10 << 8) - 1)
+}
+
+/// Writes `v` (`< 10^8`) without leading zeros at `dst` in one 8-byte
+/// store; returns its digits (`1..=8`).
 ///
 /// # Safety
-/// `dst` is writable for `n` bytes.
+/// `dst` is writable for 8 bytes.
 #[inline(always)]
-pub(crate) unsafe fn write_decimal(dst: *mut u8, mut v: u64, n: usize) {
-    debug_assert_eq!(n, decimal_len(v));
-    // SAFETY: the digits of `v` fill `dst[0..n]` exactly, written from the
-    // end: each step writes below `end`, which never goes below `dst`
-    // (`n` counts them all).
+unsafe fn write_head(dst: *mut u8, v: u32) -> usize {
+    let d = eight_digits(v);
+    // Leading zero digits are the low zero bytes; the last digit always
+    // stays (the set bit 56), so 0 is written `0`.
+    let skip = ((d | 1 << 56).trailing_zeros() / 8) as usize;
+    let w = (d + ZEROS) >> (skip * 8);
+    // SAFETY: the caller promises 8 writable bytes.
+    unsafe { dst.cast::<[u8; 8]>().write_unaligned(w.to_le_bytes()) };
+    8 - skip
+}
+
+/// Writes `v` (`< 10^8`) as exactly eight digits at `dst`.
+///
+/// # Safety
+/// `dst` is writable for 8 bytes.
+#[inline(always)]
+unsafe fn write_eight(dst: *mut u8, v: u32) {
+    let w = eight_digits(v) + ZEROS;
+    // SAFETY: the caller promises 8 writable bytes.
+    unsafe { dst.cast::<[u8; 8]>().write_unaligned(w.to_le_bytes()) };
+}
+
+/// Writes the decimal digits of `v` at `dst` and returns how many
+/// (`decimal_len(v)`): at most three 8-byte stores, so up to 7 bytes after
+/// the digits are overwritten too (with no meaning).
+///
+/// # Safety
+/// `dst` is writable for `decimal_len(v) + 7` bytes.
+#[inline(always)]
+pub(crate) unsafe fn write_decimal(dst: *mut u8, v: u64) -> usize {
+    const E8: u64 = 100_000_000;
+    // SAFETY: every store below is 8 bytes at `dst + k`, `k` the digits
+    // written before it, and the last one ends at the last digit or (the
+    // head alone) at most 7 bytes after it: within the promised bytes.
     unsafe {
-        let mut end = dst.add(n);
-        while v >= 100 {
-            end = end.sub(2);
-            let i = (v % 100) as usize * 2;
-            end.cast::<[u8; 2]>().write([DIGITS2[i], DIGITS2[i + 1]]);
-            v /= 100;
+        if v < E8 {
+            return write_head(dst, v as u32);
         }
-        if v >= 10 {
-            let i = v as usize * 2;
-            dst.cast::<[u8; 2]>().write([DIGITS2[i], DIGITS2[i + 1]]);
+        let (hi, lo) = (v / E8, (v % E8) as u32);
+        let n = if hi < E8 {
+            write_head(dst, hi as u32)
         } else {
-            dst.write(b'0' + v as u8);
-        }
+            // `hi < 2^64 / 10^8 < 10^12`: a head of at most four digits.
+            let n = write_head(dst, (hi / E8) as u32);
+            write_eight(dst.add(n), (hi % E8) as u32);
+            n + 8
+        };
+        write_eight(dst.add(n), lo);
+        n + 8
     }
 }
 
 /// Appends `v` in decimal.
 #[inline]
-pub(crate) fn push_u64(out: &mut Vec<u8>, mut v: u64) {
-    let mut buf = [0u8; 20];
-    let mut at = buf.len();
-    while v >= 100 {
-        at -= 2;
-        two(&mut buf[at..], (v % 100) as u32);
-        v /= 100;
+pub(crate) fn push_u64(out: &mut Vec<u8>, v: u64) {
+    // 20 digits and the 7 bytes a store may reach past them.
+    out.reserve(27);
+    let len = out.len();
+    // SAFETY: 27 bytes are free after `len`; `write_decimal` initialises
+    // the `n` it returns, and only those are added to the length.
+    unsafe {
+        let n = write_decimal(out.as_mut_ptr().add(len), v);
+        out.set_len(len + n);
     }
-    if v >= 10 {
-        at -= 2;
-        two(&mut buf[at..], v as u32);
-    } else {
-        at -= 1;
-        buf[at] = b'0' + v as u8;
-    }
-    out.extend_from_slice(&buf[at..]);
 }
 
 /// Appends `v` in decimal, with a `-` when negative.
@@ -128,12 +176,13 @@ mod tests {
         for v in vs {
             let want = v.to_string();
             assert_eq!(decimal_len(v), want.len(), "{v}");
-            let mut buf = [b'.'; 22];
-            // SAFETY: 22 bytes hold the at most 20 digits.
-            unsafe { write_decimal(buf.as_mut_ptr().add(1), v, want.len()) };
-            assert_eq!(&buf[1..1 + want.len()], want.as_bytes(), "{v}");
-            assert_eq!(buf[0], b'.');
-            assert_eq!(buf[1 + want.len()], b'.');
+            let mut buf = [b'.'; 29];
+            // SAFETY: 29 bytes hold the at most 20 digits and the 7 after.
+            let n = unsafe { write_decimal(buf.as_mut_ptr().add(1), v) };
+            assert_eq!(n, want.len(), "{v}");
+            assert_eq!(&buf[1..1 + n], want.as_bytes(), "{v}");
+            assert_eq!(buf[0], b'.', "nothing before the digits");
+            assert!(buf[1 + n + 7..].iter().all(|&b| b == b'.'), "{v}: at most 7 after");
         }
     }
 
@@ -143,10 +192,40 @@ mod tests {
             let v = v >> shift;
             let want = v.to_string();
             prop_assert_eq!(decimal_len(v), want.len());
-            let mut buf = [0u8; 20];
-            // SAFETY: 20 bytes hold every u64's digits.
-            unsafe { write_decimal(buf.as_mut_ptr(), v, want.len()) };
-            prop_assert_eq!(&buf[..want.len()], want.as_bytes());
+            let mut buf = [0u8; 27];
+            // SAFETY: 27 bytes hold every u64's digits and the 7 after.
+            let n = unsafe { write_decimal(buf.as_mut_ptr(), v) };
+            prop_assert_eq!(&buf[..n], want.as_bytes());
+            let mut itoa = itoa::Buffer::new();
+            prop_assert_eq!(&buf[..n], itoa.format(v).as_bytes());
+        }
+    }
+
+    #[test]
+    fn eight_digits_is_exact_for_every_four_digit_half() {
+        // Each half goes through the same lanes: every value of one half,
+        // with the other half at its extremes, covers every lane input.
+        for x in 0..10_000u32 {
+            for v in [x, x * 10_000, x * 10_000 + 9_999, 9_999 * 10_000 + x] {
+                let got = (eight_digits(v) + ZEROS).to_le_bytes();
+                assert_eq!(&got, format!("{v:08}").as_bytes(), "{v}");
+            }
+        }
+    }
+
+    #[test]
+    fn signed_edges_match_itoa() {
+        let mut vs = vec![0i64, i64::MIN, i64::MAX, i64::MIN + 1, -1];
+        for p in POW10 {
+            let p = p as i64;
+            if p > 0 {
+                vs.extend([p - 1, p, p + 1, -p + 1, -p, -p - 1]);
+            }
+        }
+        for v in vs {
+            let mut out = Vec::new();
+            push_i64(&mut out, v);
+            assert_eq!(out, itoa::Buffer::new().format(v).as_bytes(), "{v}");
         }
     }
 

@@ -16,6 +16,10 @@
 /// keeping them (16-byte moves of shorter strings).
 pub(crate) const SLACK: usize = 32;
 
+/// The position a cursor run by [`Cursor::aside`] ended at (in the same
+/// `Vec`, whose buffer it may have moved).
+pub(crate) struct End(*mut u8);
+
 /// A write position in `out`'s spare capacity; `out`'s length is set by
 /// [`Cursor::finish`] (and before each checked part).
 pub(crate) struct Cursor<'v> {
@@ -79,6 +83,26 @@ impl<'v> Cursor<'v> {
         r
     }
 
+    /// Runs `f` — out of line, for a rare part — on a cursor at the same
+    /// place, and takes up the position it ends at ([`Cursor::end`]).
+    /// The cursor is handed over by value so that its position can stay
+    /// in a register in the caller instead of in memory `f` could see.
+    #[inline(always)]
+    pub(crate) fn aside<R>(&mut self, f: impl FnOnce(Cursor<'_>) -> (End, R)) -> R {
+        let (End(at), r) = f(Cursor {
+            out: &mut *self.out,
+            at: self.at,
+        });
+        self.at = at;
+        r
+    }
+
+    /// Where a cursor given by [`Cursor::aside`] ended.
+    #[inline(always)]
+    pub(crate) fn end(self) -> End {
+        End(self.at)
+    }
+
     /// Makes sure `room` bytes and the slack are free after the position.
     #[inline(always)]
     pub(crate) fn reserve(&mut self, room: usize) {
@@ -123,14 +147,10 @@ impl<'v> Cursor<'v> {
         // the caller promises readable and within `len + 15 < len + SLACK`
         // of the room.
         unsafe {
-            let mut i = 0;
-            loop {
-                let w = src.add(i).cast::<[u8; 16]>().read_unaligned();
-                self.at.add(i).cast::<[u8; 16]>().write_unaligned(w);
-                i += 16;
-                if i >= len {
-                    break;
-                }
+            let first = src.cast::<[u8; 16]>().read_unaligned();
+            self.at.cast::<[u8; 16]>().write_unaligned(first);
+            if len > 16 {
+                copy_padded_tail(self.at, src, len);
             }
             self.at = self.at.add(len);
         }
@@ -169,15 +189,35 @@ impl<'v> Cursor<'v> {
     /// Appends `v` in decimal.
     ///
     /// # Safety
-    /// `decimal_len(v)` bytes are free after the position.
+    /// `decimal_len(v)` bytes and the slack are free after the position
+    /// (the digits are written in 8-byte stores, the last of which may
+    /// reach 7 bytes past them).
     #[inline(always)]
     pub(crate) unsafe fn decimal(&mut self, v: u64) {
-        let n = crate::format::digits::decimal_len(v);
-        debug_assert!(self.spare() >= n);
-        // SAFETY: the caller promises room for the `n` digits.
+        debug_assert!(self.spare() >= crate::format::digits::decimal_len(v) + SLACK);
+        // SAFETY: the caller promises room for the digits and the slack,
+        // which holds the 7 bytes after them.
         unsafe {
-            crate::format::digits::write_decimal(self.at, v, n);
+            let n = crate::format::digits::write_decimal(self.at, v);
             self.at = self.at.add(n);
+        }
+    }
+}
+
+/// [`Cursor::put_padded`] past the first 16 bytes, out of line (most
+/// pieces are shorter): `src[16..]` to `dst[16..]` in 16-byte moves.
+///
+/// # Safety
+/// As for [`Cursor::put_padded`], `dst` the position.
+#[inline(never)]
+unsafe fn copy_padded_tail(dst: *mut u8, src: *const u8, len: usize) {
+    // SAFETY: as in `put_padded`.
+    unsafe {
+        let mut i = 16;
+        while i < len {
+            let w = src.add(i).cast::<[u8; 16]>().read_unaligned();
+            dst.add(i).cast::<[u8; 16]>().write_unaligned(w);
+            i += 16;
         }
     }
 }

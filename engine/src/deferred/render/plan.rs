@@ -35,27 +35,51 @@ const FORMS: usize = 4;
 /// The pieces of one form.
 #[derive(Debug)]
 pub(crate) struct Pieces {
-    /// Every piece, end to end, then [`PAD`] zero bytes.
+    /// Every piece, end to end, then [`PAD`] zero bytes. Never changed
+    /// after the plan is built (the pointers in `spans` point into it).
     bytes: Box<[u8]>,
-    /// Where each piece starts in `bytes` and its length, in order (each
-    /// ends at or before `bytes.len() - PAD`).
-    spans: Box<[(usize, usize)]>,
+    /// Each piece in order as where it starts in `bytes` and its length:
+    /// `slots + 1` of them (a call site has one more piece than slots),
+    /// each followed by at least [`PAD`] bytes of `bytes`.
+    spans: Box<[Piece]>,
 }
+
+/// Where a piece starts and its length; its bytes and the [`PAD`] after
+/// them are readable from its start for as long as its plan lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Piece {
+    pub(crate) at: *const u8,
+    pub(crate) len: usize,
+}
+
+// SAFETY: a `Piece` points into its plan's `bytes`, which no one writes
+// after the plan is built; sharing or sending the pointer is sharing or
+// sending `&[u8]`.
+unsafe impl Send for Piece {}
+// SAFETY: as above.
+unsafe impl Sync for Piece {}
 
 impl Pieces {
     fn new(pieces: &[&str], write: impl Fn(&mut Vec<u8>, &[u8])) -> Pieces {
+        assert!(!pieces.is_empty(), "a call site has one more piece than slots");
         let mut bytes = Vec::new();
-        let mut spans = Vec::with_capacity(pieces.len());
+        let mut starts = Vec::with_capacity(pieces.len());
         for p in pieces {
             let start = bytes.len();
             write(&mut bytes, p.as_bytes());
-            spans.push((start, bytes.len() - start));
+            starts.push((start, bytes.len() - start));
         }
         bytes.resize(bytes.len() + PAD, 0);
-        Pieces {
-            bytes: bytes.into_boxed_slice(),
-            spans: spans.into_boxed_slice(),
-        }
+        let bytes = bytes.into_boxed_slice();
+        let spans = starts
+            .into_iter()
+            .map(|(start, len)| Piece {
+                // `start + len + PAD <= bytes.len()`: within `bytes`.
+                at: bytes[start..].as_ptr(),
+                len,
+            })
+            .collect();
+        Pieces { bytes, spans }
     }
 
     /// Bytes of all the pieces.
@@ -64,26 +88,18 @@ impl Pieces {
         self.bytes.len() - PAD
     }
 
-    /// A piece as its start and length; its bytes and the [`PAD`] after
-    /// them are readable from its start.
+    /// The pieces before each slot, in order (all but the last).
     #[inline(always)]
-    fn at(&self, (start, len): (usize, usize)) -> (*const u8, usize) {
-        debug_assert!(start + len + PAD <= self.bytes.len());
-        // SAFETY: `start <= bytes.len() - PAD` (the field's invariant):
-        // the pointer is within `bytes`.
-        (unsafe { self.bytes.as_ptr().add(start) }, len)
+    pub(crate) fn heads(&self) -> &[Piece] {
+        // SAFETY: `spans` is never empty (see `new`).
+        unsafe { self.spans.get_unchecked(..self.spans.len() - 1) }
     }
 
-    /// Each piece, in order, as [`Pieces::at`] gives it.
+    /// The last piece, after the last slot.
     #[inline(always)]
-    pub(crate) fn spans(&self) -> impl Iterator<Item = (*const u8, usize)> + '_ {
-        self.spans.iter().map(|&s| self.at(s))
-    }
-
-    /// The last piece, as [`Pieces::at`] gives it.
-    #[inline(always)]
-    pub(crate) fn last(&self) -> Option<(*const u8, usize)> {
-        self.spans.last().map(|&s| self.at(s))
+    pub(crate) fn last(&self) -> Piece {
+        // SAFETY: `spans` is never empty (see `new`).
+        unsafe { *self.spans.get_unchecked(self.spans.len() - 1) }
     }
 }
 
@@ -217,8 +233,8 @@ mod tests {
         let plan = Plan::of(&CS);
         assert!(std::ptr::eq(plan, Plan::of(&CS)), "built once");
         let read = |p: &Pieces, i: usize| {
-            let (at, len) = p.spans().nth(i).unwrap();
-            // SAFETY: `piece` promises `len + 16` readable bytes.
+            let Piece { at, len } = p.spans[i];
+            // SAFETY: a piece promises `len + 16` readable bytes.
             unsafe { std::slice::from_raw_parts(at, len + PAD).to_vec() }
         };
         for (form, want) in [
@@ -235,8 +251,8 @@ mod tests {
                 total += w.len();
             }
             assert_eq!(p.total(), total);
-            assert_eq!(p.spans().count(), 3);
-            assert_eq!(p.last(), p.spans().nth(2));
+            assert_eq!(p.heads(), &p.spans[..2]);
+            assert_eq!(p.last(), p.spans[2]);
         }
     }
 

@@ -362,17 +362,31 @@ proptest! {
         }
     }
 
-    /// Random bytes as the values of a random call site: the raw render
-    /// (which takes strings as they come) never writes past its room.
+    /// Random bytes as the values of a random call site: neither the raw
+    /// render (which takes strings as they come) nor an escaped one (its
+    /// short strings tested in 16-byte loads, the others out of line)
+    /// writes past its room (checked in debug builds) or panics.
     #[test]
     fn random_values_stay_in_bounds(
         c in case(),
         bytes in prop::collection::vec(any::<u8>(), 0..200),
     ) {
-        let mut out = b"prefix ".to_vec();
-        out.shrink_to_fit();
+        fn tight() -> Vec<u8> {
+            let mut out = b"prefix ".to_vec();
+            out.shrink_to_fit();
+            out
+        }
+        let mut out = tight();
         let _ = render(&mut out, c.cs, &bytes);
         prop_assert!(out.starts_with(b"prefix "));
+        let mut scratch = Vec::new();
+        let mut outs = [tight(), tight(), tight()];
+        let _ = render_escaped::<Bare>(&mut outs[0], &mut scratch, c.cs, &bytes);
+        let _ = render_escaped::<Quoted>(&mut outs[1], &mut scratch, c.cs, &bytes);
+        let _ = render_escaped::<Json>(&mut outs[2], &mut scratch, c.cs, &bytes);
+        for out in outs {
+            prop_assert!(out.starts_with(b"prefix "));
+        }
     }
 }
 
@@ -455,6 +469,61 @@ fn a_count_past_core_fmt_s_range_is_refused_not_panicked_on() {
         if ok {
             let want = format!("<{:>w$}|{:.p$}>", 7, 1.25, w = w as usize, p = p as usize);
             assert_eq!(raw, want);
+        }
+    }
+}
+
+/// Each length around the fast paths' edges, as `format!` makes it in
+/// every dialect: pieces of 0 to 40 bytes (one 16-byte move, or more out
+/// of line) and strings of 0 to 40 bytes, plain or with one byte to
+/// escape at each end, first or last in the record (a short string near
+/// the record's end has fewer than 16 bytes to load and goes out of
+/// line), beside integers of every digit count.
+#[test]
+fn every_length_at_the_fast_paths_edges_renders_like_format() {
+    for n in 0..=40usize {
+        let text: String = (0..n).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+        let piece: &'static str = Box::leak(text.clone().into_boxed_str());
+        let mut strings = vec![text.clone()];
+        if n > 0 {
+            strings.push(format!("\"{}", &text[1..]));
+            strings.push(format!("{}\n", &text[1..]));
+            strings.push(format!("{}é", &text[1..]));
+        }
+        for s in strings {
+            let v = V::Str(leak(s.clone().into_bytes()));
+            let digits = 10u64.pow((n % 20) as u32);
+            for (pieces, values, want) in [
+                (
+                    vec![piece, "=", ""],
+                    vec![v, V::U64(digits - 1)],
+                    format!("{piece}{s}={}", digits - 1),
+                ),
+                (
+                    vec!["", piece, piece],
+                    vec![V::U32(n as u32 * 99_999), v],
+                    format!("{}{piece}{s}{piece}", n as u32 * 99_999),
+                ),
+            ] {
+                let pieces: &'static [&'static str] = Box::leak(pieces.into_boxed_slice());
+                let cs: &'static CallSite = Box::leak(Box::new(CallSite::new(
+                    None,
+                    None,
+                    "f.rs",
+                    1,
+                    "m",
+                    pieces,
+                    &[Slot::DISPLAY, Slot::DISPLAY],
+                )));
+                let mut encoded = Vec::new();
+                for v in &values {
+                    v.encode(&mut encoded);
+                }
+                let (ok, raw, escaped) = render_all(cs, &encoded);
+                assert!(ok, "{want:?}");
+                assert_eq!(raw, want);
+                assert_eq!(escaped, escapes_of(&want), "{want:?}");
+            }
         }
     }
 }

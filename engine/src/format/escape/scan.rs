@@ -133,8 +133,17 @@ pub(super) fn any_flagged(s: &[u8], word_flags: impl Fn(u64) -> u64) -> bool {
 #[inline(always)]
 pub(super) fn any_flagged16(w: [u8; 16], len: usize, below: u8, extra: [u8; 3]) -> bool {
     debug_assert!((1..=16).contains(&len) && below <= 0x80);
-    let part = (1u32 << len.min(16)) - 1;
-    flags16(w, below, extra) & part != 0
+    // `PART[n]`: the low `n` bits (one load instead of a shift and a not).
+    const PART: [u32; 17] = {
+        let mut t = [0u32; 17];
+        let mut n = 1;
+        while n <= 16 {
+            t[n] = (1 << n) - 1;
+            n += 1;
+        }
+        t
+    };
+    flags16(w, below, extra) & PART[len.min(16)] != 0
 }
 
 /// The bytes of `w` that [`any_flagged16`] looks for, byte `i` as bit `i`.

@@ -352,3 +352,39 @@ fn is_plain_part16_knows_every_byte() {
         }
     }
 }
+
+/// Every byte value at every position of clean strings of 0 to 40 bytes
+/// (each length read differently: overlapping short loads, whole words,
+/// an overlapping last word): the word scan calls a part plain exactly
+/// when the byte-by-byte test does — every byte ASCII, not below the
+/// dialect's `BELOW` and not in its `EXTRA` — and never when a byte needs
+/// escaping (a tab in `Bare` is looked at though it stays as it is).
+#[test]
+fn is_plain_part_agrees_with_a_byte_walk_for_every_byte_at_every_place() {
+    fn by_bytes<D: Dialect>(s: &[u8]) -> bool {
+        s.iter()
+            .all(|&b| b < 0x80 && b >= D::BELOW && !D::EXTRA.contains(&b))
+    }
+    fn agree<D: Dialect>(s: &[u8]) {
+        let plain = is_plain_part::<D>(s);
+        assert_eq!(plain, by_bytes::<D>(s), "{s:?}");
+        assert!(!plain || !s.iter().any(|&b| b >= 0x80 || D::is_special(b)), "{s:?}");
+    }
+    let mut s = Vec::with_capacity(40);
+    for len in 0..=40 {
+        s.clear();
+        s.extend((0..len).map(|i| b"azAZ09 .:/-=_"[i % 13]));
+        agree::<Bare>(&s);
+        agree::<Json>(&s);
+        for at in 0..len {
+            for b in 0..=255u8 {
+                s[at] = b;
+                agree::<Bare>(&s);
+                agree::<TargetText>(&s);
+                agree::<Quoted>(&s);
+                agree::<Json>(&s);
+            }
+            s[at] = b"azAZ09 .:/-=_"[at % 13];
+        }
+    }
+}

@@ -205,13 +205,15 @@ impl SiteWriter {
         append_entry(file, &mut inner.end, &inner.entry)
     }
 
-    /// A table deleted (by hand, a cleanup job) would die with this
-    /// process, and every record naming its entries would be skipped at
-    /// recovery: a new one holds them all again.
+    /// A table deleted or replaced (by hand, a cleanup job) would die
+    /// with this process, and one cut short in place would lose entries,
+    /// so every record naming them would be written with its values only
+    /// at recovery: a new one holds them all again.
     fn reopen_if_deleted(&self, inner: &mut Inner) -> io::Result<()> {
         use std::os::unix::fs::MetadataExt;
         if let Some(f) = &inner.file {
-            if f.metadata()?.nlink() == 0 {
+            let m = f.metadata()?;
+            if m.nlink() == 0 || m.len() < inner.end {
                 inner.file = None;
                 self.rewrite(inner)?;
             }
@@ -219,8 +221,14 @@ impl SiteWriter {
         Ok(())
     }
 
-    /// A new table file holding every call site so far (one write).
+    /// A new table file holding every call site so far (one write), in
+    /// place of whatever has the table's name (the table cut short, a
+    /// file or symlink put there: the directory is this process's).
     fn rewrite(&self, inner: &mut Inner) -> io::Result<()> {
+        match std::fs::remove_file(&self.path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
         let mut f = self.create()?;
         inner.end = SITES_HEADER_LEN as u64;
         if let Err(e) = append_entry(&mut f, &mut inner.end, &inner.image) {
@@ -237,6 +245,11 @@ impl SiteWriter {
         let mut g = crate::shared::lock(&self.inner);
         if g.removed {
             return Ok(());
+        }
+        // A rewrite that failed before (the name taken by a directory, a
+        // full disk) is tried again.
+        if g.file.is_none() && !g.image.is_empty() {
+            return self.rewrite(&mut g);
         }
         self.reopen_if_deleted(&mut g)
     }

@@ -1,6 +1,6 @@
 //! The call-site table cut short or replaced while a crash-safe logger
-//! runs (a cleanup job truncating files in place, a file or a symlink
-//! put at its name): the next call site's registration notices, as it
+//! runs (a cleanup job truncating files in place, a file, a symlink or a
+//! FIFO put at its name): the next call site's registration notices, as it
 //! does a deleted table, and writes the table again whole, so a crash
 //! after it still renders every record; never values only.
 //!
@@ -117,6 +117,16 @@ fn a_table_replaced_by_a_dangling_symlink_is_written_again() {
     survives(|t| {
         std::fs::remove_file(t).unwrap();
         std::os::unix::fs::symlink(t.with_file_name("nowhere"), t).unwrap();
+    });
+}
+
+#[test]
+fn a_table_replaced_by_a_fifo_is_written_again() {
+    survives(|t| {
+        std::fs::remove_file(t).unwrap();
+        let c = std::ffi::CString::new(t.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: `c` is a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
     });
 }
 

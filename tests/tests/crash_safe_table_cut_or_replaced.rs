@@ -121,6 +121,19 @@ fn a_table_replaced_by_a_dangling_symlink_is_written_again() {
 }
 
 #[test]
+fn a_table_moved_out_of_the_directory_is_written_again() {
+    survives(|t| std::fs::rename(t, t.parent().unwrap().with_file_name("moved")).unwrap());
+}
+
+#[test]
+fn a_table_linked_elsewhere_then_unlinked_is_written_again() {
+    survives(|t| {
+        std::fs::hard_link(t, t.parent().unwrap().with_file_name("kept")).unwrap();
+        std::fs::remove_file(t).unwrap();
+    });
+}
+
+#[test]
 fn a_table_replaced_by_a_fifo_is_written_again() {
     survives(|t| {
         std::fs::remove_file(t).unwrap();

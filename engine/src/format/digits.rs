@@ -67,6 +67,25 @@ fn eight_digits(v: u32) -> u64 {
     (x << 8) - q * ((10 << 8) - 1)
 }
 
+/// Writes the `N` (4 or 8) digits `d` (byte values `0..=9`, the most
+/// significant in the lowest byte) without their leading zeros at `dst`
+/// in one `N`-byte store; returns how many were kept (`1..=N`).
+///
+/// # Safety
+/// `dst` is writable for `N` bytes.
+#[inline(always)]
+unsafe fn write_stripped<const N: usize>(dst: *mut u8, d: u64) -> usize {
+    // Leading zero digits are the low zero bytes; the last digit always
+    // stays (the set bit of byte `N - 1`), so 0 is written `0`.
+    let skip = ((d | 1 << (8 * (N - 1))).trailing_zeros() / 8) as usize;
+    // `'0'` in the `N` low bytes only (an immediate for `N == 4`).
+    let zeros = ZEROS >> (64 - 8 * N);
+    let w = (d + zeros) >> (skip * 8);
+    // SAFETY: the caller promises `N <= 8` writable bytes.
+    unsafe { dst.cast::<[u8; N]>().write_unaligned(*w.to_le_bytes().first_chunk::<N>().unwrap()) };
+    N - skip
+}
+
 /// Writes `v` (`< 10^8`) without leading zeros at `dst` in one 8-byte
 /// store; returns its digits (`1..=8`).
 ///
@@ -74,14 +93,8 @@ fn eight_digits(v: u32) -> u64 {
 /// `dst` is writable for 8 bytes.
 #[inline(always)]
 unsafe fn write_head(dst: *mut u8, v: u32) -> usize {
-    let d = eight_digits(v);
-    // Leading zero digits are the low zero bytes; the last digit always
-    // stays (the set bit 56), so 0 is written `0`.
-    let skip = ((d | 1 << 56).trailing_zeros() / 8) as usize;
-    let w = (d + ZEROS) >> (skip * 8);
-    // SAFETY: the caller promises 8 writable bytes.
-    unsafe { dst.cast::<[u8; 8]>().write_unaligned(w.to_le_bytes()) };
-    8 - skip
+    // SAFETY: the caller's promise.
+    unsafe { write_stripped::<8>(dst, eight_digits(v)) }
 }
 
 /// The four decimal digits of `v` (`< 10^4`, leading zeros included) as
@@ -104,13 +117,8 @@ fn four_digits(v: u32) -> u32 {
 /// `dst` is writable for 4 bytes.
 #[inline(always)]
 unsafe fn write_short(dst: *mut u8, v: u32) -> usize {
-    let d = four_digits(v);
-    // As in `write_head`: the set bit 24 keeps the last digit.
-    let skip = ((d | 1 << 24).trailing_zeros() / 8) as usize;
-    let w = (d + 0x3030_3030) >> (skip * 8);
-    // SAFETY: the caller promises 4 writable bytes.
-    unsafe { dst.cast::<[u8; 4]>().write_unaligned(w.to_le_bytes()) };
-    4 - skip
+    // SAFETY: the caller's promise.
+    unsafe { write_stripped::<4>(dst, four_digits(v).into()) }
 }
 
 /// Writes `v` (`< 10^8`) as exactly eight digits at `dst`.

@@ -29,28 +29,31 @@ use uringlog_tests::read_lines;
 
 const CHILD: &str = "URINGLOG_EIO_CHILD";
 
-/// A sink whose second write never returns: the writer is stuck there,
-/// so what is logged after the first batch stays pending in the directory.
-struct StuckOnSecond {
-    writes: u32,
+/// A sink whose write of any line past the first ten never returns: the
+/// writer is stuck there, so what is logged after the first ten records
+/// stays pending in the directory. Counted by lines, not by writes: the
+/// writer may take the first ten in more than one batch (it polls while
+/// they are logged), and a flush must not meet the stuck write.
+struct StuckAfterTen {
+    lines: usize,
     entered: Arc<AtomicBool>,
 }
 
-impl uringlog::Sink for StuckOnSecond {
+impl uringlog::Sink for StuckAfterTen {
     fn describe(&self) -> String {
-        "stuck on its second write".to_owned()
+        "stuck past its tenth line".to_owned()
     }
     fn target(&mut self, _len: usize) -> std::io::Result<uringlog::Target> {
         Ok(uringlog::Target::Inline)
     }
-    fn write_inline(&mut self, _batch: &[u8]) -> std::io::Result<()> {
-        self.writes += 1;
-        if self.writes == 2 {
+    fn write_inline(&mut self, batch: &[u8]) -> std::io::Result<()> {
+        if self.lines >= 10 {
             self.entered.store(true, Ordering::SeqCst);
             loop {
                 std::thread::park();
             }
         }
+        self.lines += batch.iter().filter(|&&b| b == b'\n').count();
         Ok(())
     }
 }
@@ -59,8 +62,8 @@ impl uringlog::Sink for StuckOnSecond {
 /// length), then 30 that stay pending, and dies by `SIGKILL`.
 fn die_with_pending_records(dir: &Path, log: &Path) -> ! {
     let entered = Arc::new(AtomicBool::new(false));
-    let stuck = StuckOnSecond {
-        writes: 0,
+    let stuck = StuckAfterTen {
+        lines: 0,
         entered: entered.clone(),
     };
     let (logger, _guard) = Logger::builder()

@@ -487,7 +487,10 @@ impl Builder {
     ///   the batch in flight at the crash may appear twice.
     /// - Only the death of the process is covered: after a power loss or a
     ///   kernel crash, what the page cache had not written back is gone;
-    ///   torn records are detected by their crc32c and skipped (counted).
+    ///   torn records are detected by their crc32c and skipped (counted),
+    ///   but for the newest record of each thread, whose crc the next
+    ///   record would have carried: it is checked by its sequence number,
+    ///   header and values only.
     /// - The call-site table deleted, cut short or replaced (a file, a
     ///   symlink, a FIFO at its name) by someone else while the process
     ///   runs is written again at the next commit; records pending when

@@ -4,13 +4,17 @@
 //! with the `crc32c` crate. The result is the crate's
 //! `crc32c(seq ‖ body)` either way.
 //!
-//! With SSE4.2 and PCLMULQDQ a body of six words or more is hashed in
-//! three independent lanes whose registers are joined at the end with
+//! With SSE4.2 and PCLMULQDQ a body of [`LONG`] words or more is hashed
+//! in three independent lanes whose registers are joined at the end with
 //! two carry-less multiplications (the method of Intel's "Fast CRC
 //! computation for iSCSI polynomial using CRC32 instruction"): the
 //! `crc32` instruction has a latency of three cycles and one result per
 //! cycle, so one dependent chain of `n` words takes `3 n` cycles and three
-//! lanes about `n + 10`. Words only: the body is a multiple of 8 bytes,
+//! lanes about `n + 10`. A shorter body (the common record) takes one
+//! lane, in runs of 8, 4, 2 and 1 words as its length's bits say: the
+//! fewest instructions, and the producer hashes a frame in the call after
+//! the one that wrote it (see `ring`), where the chain's latency overlaps
+//! that call's own work. Words only: the body is a multiple of 8 bytes,
 //! so there is no tail of 4, 2 or 1 bytes.
 
 #[cfg(target_arch = "x86_64")]
@@ -61,9 +65,6 @@ fn portable(seq: u64, body: &[u8]) -> u32 {
 /// The reflected crc32c polynomial.
 const POLY: u32 = 0x82f6_3b78;
 
-/// Words per lane B and C in a short record's three lanes.
-const SHORT: usize = 4;
-
 /// Bodies of at least this many words take the balanced three lanes.
 const LONG: usize = 16;
 
@@ -71,8 +72,9 @@ const LONG: usize = 16;
 /// hashed a block at a time).
 const BLOCK: usize = 32;
 
-// The balanced lanes need five words (k >= 2); the short lanes fit in less.
-const _: () = assert!(LONG >= 5 && LONG >= 2 * SHORT && 3 * BLOCK >= LONG);
+// The balanced lanes need five words (k >= 2); a short body is at most
+// one run of each of 8, 4, 2 and 1 words.
+const _: () = assert!(LONG >= 5 && LONG <= 16 && 3 * BLOCK >= LONG);
 
 /// `SHIFT[m]`: x^(64 m − 33) mod P in the reflected form (bit `i` is the
 /// coefficient of x^(31 − i)), for `m` in `1 ..= 2 BLOCK`: multiplied
@@ -100,7 +102,7 @@ const fn shift_table() -> [u32; 2 * BLOCK + 1] {
 
 #[cfg(target_arch = "x86_64")]
 mod hw {
-    use super::{BLOCK, LONG, SHIFT, SHORT};
+    use super::{BLOCK, LONG, SHIFT};
     use std::arch::x86_64::{
         _mm_clmulepi64_si128, _mm_crc32_u64, _mm_cvtsi128_si64, _mm_cvtsi32_si128, _mm_xor_si128,
     };
@@ -139,28 +141,8 @@ mod hw {
             // SAFETY: the body has `n` words.
             return !(unsafe { long(crc, p, n) } as u32);
         }
-        if n < 2 * SHORT {
-            // SAFETY: the body has `n` words.
-            return !(unsafe { one_lane(crc, p, 0, n) } as u32);
-        }
-        // A short record (the common case): lanes B and C are the last
-        // SHORT words each, A (from `crc`) the words before them.
-        // SAFETY: `n >= 2 SHORT`, so both lie inside `body`.
-        let (qb, qc) = unsafe { (p.add(8 * (n - 2 * SHORT)), p.add(8 * (n - SHORT))) };
-        let (mut rb, mut rc) = (0u64, 0u64);
-        for i in 0..SHORT - 1 {
-            // SAFETY: `i < SHORT`: inside lanes B and C.
-            unsafe {
-                rb = _mm_crc32_u64(rb, word(qb.add(8 * i)));
-                rc = _mm_crc32_u64(rc, word(qc.add(8 * i)));
-            }
-        }
-        // SAFETY: B's last word, then C's, the body's last.
-        let (b_last, c_last) = unsafe { (word(qb.add(8 * (SHORT - 1))), word(qc.add(8 * (SHORT - 1)))) };
-        rb = _mm_crc32_u64(rb, b_last);
-        // SAFETY: the body has `n` words.
-        let ra = unsafe { few(crc, p, n - 2 * SHORT) };
-        !(_mm_crc32_u64(rc, c_last ^ fold(ra, 2 * SHORT, rb, SHORT)) as u32)
+        // SAFETY: the body has `n < 16` words.
+        !(unsafe { few(crc, p, n) } as u32)
     }
 
     /// The little-endian word at `q`.
@@ -187,19 +169,27 @@ mod hw {
         crc
     }
 
-    /// Register `crc` after the first `k < 8` words of the body at `p`,
-    /// without a loop: a run of 4, of 2, of 1 as `k`'s bits say (lane A
-    /// of a short record, one to seven words).
+    /// Register `crc` after the first `k < 16` words of the body at `p`,
+    /// without a loop: a run of 8, of 4, of 2, of 1 as `k`'s bits say (a
+    /// short body, one lane).
     ///
     /// # Safety
     /// The body at `p` has at least `k` words.
     #[target_feature(enable = "sse4.2")]
     #[inline]
     unsafe fn few(mut crc: u64, mut p: *const u8, k: usize) -> u64 {
-        const _: () = assert!(LONG - 2 * SHORT <= 8);
-        debug_assert!(k < 8);
+        debug_assert!(k < 16);
+        if k & 8 != 0 {
+            // SAFETY: `k >= 8`: the first eight words lie among the first `k`.
+            unsafe {
+                for i in 0..8 {
+                    crc = _mm_crc32_u64(crc, word(p.add(8 * i)));
+                }
+                p = p.add(64);
+            }
+        }
         if k & 4 != 0 {
-            // SAFETY: `k >= 4`: the next four words lie among the first `k`.
+            // SAFETY: as above, four more words of the first `k`.
             unsafe {
                 crc = _mm_crc32_u64(crc, word(p));
                 crc = _mm_crc32_u64(crc, word(p.add(8)));

@@ -24,12 +24,35 @@
 //!
 //! ```text
 //! 0   4  len    FRAME_PREFIX + the record's length (see `record`)
-//! 4   4  crc    crc32c of the frame's bytes after it: seq, record, padding
+//! 4   4  crc    crc32c of the *previous* frame's bytes after its crc:
+//!               its seq, record and padding (0 in a ring's first frame)
 //! 8   8  seq    0, 1, 2, … per ring
 //! 16  ..        the record, then zero padding to a multiple of 8
 //! ```
 //!
-//! and may straddle the end of the data area. The state file (`state`)
+//! and may straddle the end of the data area.
+//!
+//! Each frame's crc travels in the frame after it: the producer hashes a
+//! frame in the call after the one that wrote it (the bytes are then in
+//! the cache, and the hashing overlaps that call's work instead of
+//! lengthening the call that logged the record). So the newest frame of
+//! a ring — the one ending at the published write position — has no crc
+//! yet, and recovery accepts it unchecked by crc; its length, sequence
+//! number, header and values are still checked, and it is covered by the
+//! write position. This keeps the guarantee for the death of the process
+//! (`SIGKILL`, `abort`, a segfault): the producer stores the frame's
+//! bytes, then the write position (Release). A store to a `MAP_SHARED`
+//! page lands in the page cache's own page, which outlives the process;
+//! a process that is killed loses none of the stores it made before, and
+//! tears none (the store that publishes the position comes after the
+//! frame's in the ordering Release gives), so a frame the write position
+//! covers holds exactly the bytes its producer wrote. What the crc guards
+//! against is the rest: a file damaged on disk, or a power loss after
+//! which some pages reached the disk and others did not. There, every
+//! frame but the newest of each ring is checked; the newest may be taken
+//! torn, if its header and values still parse.
+//!
+//! The state file (`state`)
 //! holds the committed epoch and two slots; slot `epoch & 1` describes the
 //! sink files as of that epoch (slot 0 of epoch 0, written when the
 //! generation starts, holds the clock and no file):
@@ -48,8 +71,9 @@ pub(crate) const RING_MAGIC: [u8; 8] = *b"ULOGRNG\x01";
 /// First bytes of the state file.
 pub(crate) const STATE_MAGIC: [u8; 8] = *b"ULOGSTA\x01";
 /// Layout version of both files.
-/// (2: the frame crc covers the padding, so it is computed a word at a time.)
-pub(crate) const VERSION: u32 = 2;
+/// (2: the frame crc covers the padding, so it is computed a word at a time;
+/// 3: a frame carries the crc of the frame before it.)
+pub(crate) const VERSION: u32 = 3;
 /// Bytes before a ring's data.
 pub(crate) const RING_HEADER_LEN: usize = 4096;
 /// Bytes before a frame's record.
@@ -101,9 +125,10 @@ pub(crate) fn framed_len(record_len: usize) -> usize {
     align(FRAME_PREFIX + record_len)
 }
 
-/// The crc32c a frame carries: over `seq`, the record's `parts`, then the
-/// zero padding to a multiple of [`FRAME_ALIGN`] (how tests build frames;
-/// the producer hashes the frame in place, see `crc`).
+/// The crc32c of a frame, which the frame after it carries: over `seq`,
+/// the record's `parts`, then the zero padding to a multiple of
+/// [`FRAME_ALIGN`] (how tests build frames; the producer hashes the frame
+/// in place, see `crc`).
 #[cfg(test)]
 pub(crate) fn frame_crc(seq: u64, parts: &[&[u8]]) -> u32 {
     let mut crc = crc32c::crc32c(&seq.to_le_bytes());
@@ -115,12 +140,13 @@ pub(crate) fn frame_crc(seq: u64, parts: &[&[u8]]) -> u32 {
     crc32c::crc32c_append(crc, &[0u8; FRAME_ALIGN][..align(len) - len])
 }
 
-/// The prefix of a frame holding a record of `record_len` bytes.
+/// The prefix of a frame holding a record of `record_len` bytes, carrying
+/// `prev_crc`, the crc of the frame before it.
 #[inline]
-pub(crate) fn frame_prefix(record_len: usize, crc: u32, seq: u64) -> [u8; FRAME_PREFIX] {
+pub(crate) fn frame_prefix(record_len: usize, prev_crc: u32, seq: u64) -> [u8; FRAME_PREFIX] {
     let mut p = [0u8; FRAME_PREFIX];
     p[0..4].copy_from_slice(&((FRAME_PREFIX + record_len) as u32).to_le_bytes());
-    p[4..8].copy_from_slice(&crc.to_le_bytes());
+    p[4..8].copy_from_slice(&prev_crc.to_le_bytes());
     p[8..16].copy_from_slice(&seq.to_le_bytes());
     p
 }

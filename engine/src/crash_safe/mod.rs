@@ -5,7 +5,7 @@
 //! - Each producer's ring is a preallocated file in the directory, mapped
 //!   `MAP_SHARED` ([`ring`]): the page cache keeps what the process wrote
 //!   however it dies. Records are framed with length, sequence number and
-//!   crc32c ([`layout`]).
+//!   crc32c, a frame's crc carried by the frame after it ([`layout`]).
 //! - The writer gives ring space back only after the records in it
 //!   completed in the sinks, and then *commits* (the [`keeper`]): each
 //!   ring's read position and each sink file's length, in one atomic step.
@@ -37,7 +37,9 @@
 //!   not against a sink that refuses the bytes.
 //! - Only the death of the process is covered: after a power loss or a
 //!   kernel crash, whatever the page cache had not written back is gone;
-//!   torn records are then detected by their crc32c and skipped (counted).
+//!   torn records are then detected by their crc32c and skipped (counted),
+//!   but for the newest record of each ring, which has no crc yet (see
+//!   [`layout`]) and is checked by its sequence number, header and values.
 //!
 //! Deferred records (the logging macros; see `deferred`) keep the default
 //! `Formatting::Deferred`: a record refers to its call site by address, so

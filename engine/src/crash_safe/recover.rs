@@ -1,7 +1,9 @@
 //! Reading a crash-safe directory left by a process that is gone.
 //!
 //! The files are untrusted input: every length, position and count is
-//! checked before use, every frame's crc32c and sequence number must match,
+//! checked before use, every frame's crc32c (carried by the frame after
+//! it; the newest frame of a ring has none, see `layout`) and sequence
+//! number must match,
 //! and any byte content yields records, a counted skip or a described
 //! problem — never a panic, an out-of-bounds read or a loop that does not
 //! end (each step moves forward by at least one frame prefix, within one
@@ -266,9 +268,16 @@ pub(crate) fn read_ring(
     let mut pos = from;
     let mut expect: Option<u64> = None;
     let mut prefix = [0u8; FRAME_PREFIX];
+    // The frame read last, waiting for the crc the next frame carries.
+    let mut held: Option<Held> = None;
     while pos < to {
         let rest = to - pos;
         copy_wrapped(data, pos, &mut prefix);
+        // The crc of the frame before (see `layout`): it settles `held`.
+        let carried = get_u32(&prefix, 4).unwrap_or(0);
+        if let Some(f) = held.take() {
+            f.settle(Some(carried), h.thread, sites, name, out);
+        }
         let len = get_u32(&prefix, 0).unwrap_or(0) as u64;
         let framed = align(len as usize) as u64;
         if len < (FRAME_PREFIX + HEADER_LEN) as u64 || framed > rest {
@@ -278,33 +287,65 @@ pub(crate) fn read_ring(
             ));
             return;
         }
-        let crc = get_u32(&prefix, 4).unwrap_or(0);
         let seq = get_u64(&prefix, 8).unwrap_or(0);
         // The record and its padding: the crc covers both.
         let mut record = vec![0u8; framed as usize - FRAME_PREFIX];
         copy_wrapped(data, pos + FRAME_PREFIX as u64, &mut record);
-        let body_crc = crc32c::crc32c_append(crc32c::crc32c(&seq.to_le_bytes()), &record);
+        let crc = crc32c::crc32c_append(crc32c::crc32c(&seq.to_le_bytes()), &record);
         record.truncate(len as usize - FRAME_PREFIX);
-        pos += framed;
         let seq_ok = expect.map_or(true, |e| e == seq);
         // Wrapping: any `seq` is untrusted, u64::MAX included.
         expect = Some(expect.map_or(seq, |e| e).wrapping_add(1));
-        if body_crc != crc || !seq_ok {
+        held = Some(Held {
+            seq,
+            pos,
+            crc,
+            seq_ok,
+            record,
+        });
+        pos += framed;
+    }
+    // The newest frame, ending at the write position: its crc would have
+    // come with the next frame (see `layout`).
+    if let Some(f) = held {
+        f.settle(None, h.thread, sites, name, out);
+    }
+}
+
+/// A frame read by [`read_ring`] whose crc the next frame carries.
+struct Held {
+    seq: u64,
+    /// Where it starts.
+    pos: u64,
+    /// The crc32c of its bytes after the crc (sequence, record, padding).
+    crc: u32,
+    /// Whether its sequence number follows the frame's before.
+    seq_ok: bool,
+    /// The record, without the padding.
+    record: Vec<u8>,
+}
+
+impl Held {
+    /// Checks the frame against `carried`, the crc the next frame
+    /// carries (`None`: the newest frame, covered by the write position
+    /// and not checked by crc), and appends its record to `out` or counts
+    /// and describes the skip.
+    fn settle(self, carried: Option<u32>, thread: u32, sites: Option<&SiteMap>, name: &str, out: &mut Recovered) {
+        let crc_ok = carried.map_or(true, |c| c == self.crc);
+        let seq = self.seq;
+        if !crc_ok || !self.seq_ok {
             out.skipped += 1;
-            let why = if seq_ok {
+            let why = if self.seq_ok {
                 "checksum mismatch"
             } else {
                 "sequence out of order"
             };
-            out.problem(format!(
-                "{name}: record {seq} at position {}: {why}; skipped",
-                pos - framed
-            ));
-            continue;
+            out.problem(format!("{name}: record {seq} at position {}: {why}; skipped", self.pos));
+            return;
         }
-        match decode_record(&record, h.thread, sites) {
+        match decode_record(&self.record, thread, sites) {
             Ok(r) => out.records.push(r),
-            Err(e) if e.no_site => match values_only(&record, h.thread) {
+            Err(e) if e.no_site => match values_only(&self.record, thread) {
                 Some(r) => {
                     out.no_site += 1;
                     out.records.push(r);

@@ -1,9 +1,10 @@
 //! A producer's ring in a shared file mapping: the staging area whose
 //! records outlive the process.
 //!
-//! The producer frames each record (length, crc32c, sequence; see
-//! `layout`), copies it in place and publishes the end position with one
-//! Release store into the mapping. The writer reads frames from its own
+//! The producer frames each record (length, the crc32c of the frame
+//! before, sequence; see `layout`), copies it in place and publishes the
+//! end position with one Release store into the mapping; the record's own
+//! crc is computed by the next call, into the next frame. The writer reads frames from its own
 //! read position; the space is given back to the producer only when the
 //! writer has *committed* that position (every record before it completed
 //! in the sinks; see `keeper`), so what the file holds between the
@@ -117,12 +118,27 @@ pub(crate) struct MappedProducer {
     free: u64,
     /// `write % capacity`, kept without a division.
     off: usize,
+    /// Bytes known writable from `off` on without wrapping:
+    /// `room <= min(capacity - off, free + capacity - write)` (0 forces
+    /// the next reservation to look again).
+    room: usize,
     /// Sequence number of the next frame.
     seq: u64,
+    /// The last frame published, whose crc32c the next frame carries
+    /// (see `layout`): its body (record and padding) at `last_body`,
+    /// `last_len` bytes, hashed by the next call — the bytes are in the
+    /// cache by then rather than in flight in the store buffer, and the
+    /// crc's dependency chain overlaps that call's own work. Null when
+    /// the crc is already in `ready` (before the first frame, and after a
+    /// frame that wraps).
+    last_body: *const u8,
+    last_len: usize,
+    ready: u32,
 }
 
-// SAFETY: `data` points into the mapping `ring` keeps alive; the producer
-// is used by one thread at a time (it is `&mut` on every write).
+// SAFETY: `data` and `last_body` point into the mapping `ring` keeps
+// alive; the producer is used by one thread at a time (it is `&mut` on
+// every write).
 unsafe impl Send for MappedProducer {}
 
 impl MappedProducer {
@@ -136,7 +152,11 @@ impl MappedProducer {
             write: 0,
             free: 0,
             off: 0,
+            room: 0,
             seq: 0,
+            last_body: std::ptr::null(),
+            last_len: 0,
+            ready: 0,
         }
     }
 
@@ -174,21 +194,46 @@ impl MappedProducer {
         if self.inherited() || !self.room_for_frame(framed) {
             return false;
         }
-        // 1. The frame, its crc left zero, then the crc over the bytes in
-        //    place (seq, record and padding: one or two contiguous runs).
+        // 1. The last frame's crc, before this frame's bytes may cover
+        //    it (a ring barely larger than the two frames).
+        let carried = self.last_crc();
+        // 2. The frame (one or two contiguous runs).
         let start = self.off;
-        let prefix = layout::frame_prefix(len, 0, self.seq);
+        let prefix = layout::frame_prefix(len, carried, self.seq);
         let mut at = self.copy_to(start, &prefix);
         for p in parts {
             at = self.copy_to(at, p);
         }
         let pad = framed - FRAME_PREFIX - len;
         let end = self.copy_to(at, &[0u8; layout::FRAME_ALIGN][..pad]);
-        let crc = self.crc_of(self.wrap(start + 8), framed - 8);
-        self.copy_to(self.wrap(start + 4), &crc.to_le_bytes());
-        // 2. Published.
+        // 3. Its crc left to the next call where the frame is contiguous,
+        //    computed now where it wraps (rare). Published.
+        if start + framed <= self.cap {
+            // SAFETY: inside the data area (`start + framed <= capacity`).
+            self.last_body = unsafe { self.data.add(start + FRAME_PREFIX) };
+            self.last_len = framed - FRAME_PREFIX;
+        } else {
+            self.ready = self.crc_of(self.wrap(start + 8), framed - 8);
+            self.last_body = std::ptr::null();
+        }
+        self.room = 0;
         self.publish(end, framed);
         true
+    }
+
+    /// The crc32c of the last frame published (its sequence number, record
+    /// and padding), which the next frame carries; 0 before the first.
+    #[inline(always)]
+    fn last_crc(&self) -> u32 {
+        if self.last_body.is_null() {
+            return self.ready;
+        }
+        // SAFETY: `last_body .. + last_len` is the body of the last frame,
+        // inside the data area (see the field). Its bytes were published by
+        // this producer and stay as they are until it writes again (only
+        // it writes them; the writer only reads).
+        let body = unsafe { std::slice::from_raw_parts(self.last_body, self.last_len) };
+        crc::seq_body(self.seq.wrapping_sub(1), body)
     }
 
     /// Whether `framed` more bytes fit, re-reading the released position
@@ -206,8 +251,8 @@ impl MappedProducer {
         self.write + framed as u64 - self.free <= cap
     }
 
-    /// Publishes the frame of `framed` bytes just written, which ends at
-    /// data offset `end`.
+    /// Publishes the frame of `framed` bytes just written at `off`, which
+    /// ends at data offset `end`.
     #[inline(always)]
     fn publish(&mut self, end: usize, framed: usize) {
         self.off = end;
@@ -225,21 +270,38 @@ impl MappedProducer {
     #[inline]
     pub(crate) fn reserve_contiguous(&mut self, len: usize) -> Option<FrameSlot<'_>> {
         let framed = layout::framed_len(len);
-        if self.off + framed > self.cap || !self.room_for_frame(framed) || self.inherited() {
+        if (framed > self.room && !self.refresh_room(framed)) || self.inherited() {
             return None;
         }
+        // The last frame's crc first: its loads then overlap the encoding,
+        // and precede the writes (which may cover its bytes in a small ring).
+        let carried = self.last_crc();
         // The frame's last 8 bytes zeroed now: the record overwrites their
         // start, the rest is the padding (one store instead of a `memset`
         // of 0 to 7 bytes in `commit`).
-        // SAFETY: `off + framed <= capacity`, `framed >= FRAME_PREFIX`, and
-        // `off + framed - 8` is 8-aligned: inside the unpublished region
-        // only this producer writes.
+        // SAFETY: `off + framed <= capacity` (`framed <= room`),
+        // `framed >= FRAME_PREFIX`, and `off + framed - 8` is 8-aligned:
+        // inside the unpublished region only this producer writes.
         unsafe { self.data.add(self.off + framed - 8).cast::<u64>().write(0) };
         Some(FrameSlot {
             p: self,
             len,
             framed,
+            carried,
         })
+    }
+
+    /// [`Self::reserve_contiguous`] when the room known is short: looks
+    /// again (the released position, the end of the data area); true when
+    /// `framed` bytes fit before the end.
+    #[cold]
+    #[inline(never)]
+    fn refresh_room(&mut self, framed: usize) -> bool {
+        // Acquire: as in `room_for_frame`.
+        self.free = self.ring.free_pos.load(Ordering::Acquire);
+        let free = (self.free + self.cap as u64 - self.write) as usize;
+        self.room = free.min(self.cap - self.off);
+        framed <= self.room
     }
 
     /// `off` brought back into the data area (`off < 2 * capacity`).
@@ -296,6 +358,8 @@ pub(crate) struct FrameSlot<'a> {
     p: &'a mut MappedProducer,
     len: usize,
     framed: usize,
+    /// The crc of the frame before, which this one carries.
+    carried: u32,
 }
 
 impl FrameSlot<'_> {
@@ -311,25 +375,27 @@ impl FrameSlot<'_> {
         }
     }
 
-    /// Frames the record (prefix, padding, crc) and publishes it.
+    /// Frames the record (prefix: length, the crc of the frame before,
+    /// sequence number) and publishes it; its own crc is left to the next
+    /// frame.
     ///
     /// # Safety
     /// Every byte of [`Self::record`] was written.
     #[inline]
     pub(crate) unsafe fn commit(self) {
         let p = self.p;
-        let (off, len, framed) = (p.off, self.len, self.framed);
+        let (off, framed) = (p.off, self.framed);
+        let prefix = layout::frame_prefix(self.len, self.carried, p.seq);
         // SAFETY: `off .. off + framed` is the reserved region (see
-        // `record`), 8-aligned; the record bytes are initialised (the
-        // caller's promise) and the padding was zeroed by
-        // `reserve_contiguous`.
+        // `record`); the record bytes are initialised (the caller's
+        // promise) and the padding was zeroed by `reserve_contiguous`.
         unsafe {
             let at = p.data.add(off);
-            let body = std::slice::from_raw_parts(at.add(FRAME_PREFIX), framed - FRAME_PREFIX);
-            let crc = crc::seq_body(p.seq, body);
-            let prefix = layout::frame_prefix(len, crc, p.seq);
             std::ptr::copy_nonoverlapping(prefix.as_ptr(), at, FRAME_PREFIX);
+            p.last_body = at.add(FRAME_PREFIX);
         }
+        p.last_len = framed - FRAME_PREFIX;
+        p.room -= framed;
         p.publish(p.wrap(off + framed), framed);
     }
 }
@@ -415,7 +481,7 @@ mod tests {
     }
 
     #[test]
-    fn frames_written_in_place_carry_zero_padding_and_the_crc_of_seq_and_record() {
+    fn frames_written_in_place_carry_zero_padding_and_the_crc_of_the_frame_before() {
         let ring = dirty_ring(64);
         let mut p = MappedProducer::new(ring.clone());
         for rec in [&b"abc"[..], b"012345678"] {
@@ -429,16 +495,91 @@ mod tests {
         let d = data(&ring);
         // Frame 0: 16 + 3 bytes, padded to 24.
         assert_eq!(layout::get_u32(d, 0), Some(19));
-        assert_eq!(layout::get_u32(d, 4), Some(layout::frame_crc(0, &[b"abc"])));
+        // The first frame carries 0, no frame being before it.
+        assert_eq!(layout::get_u32(d, 4), Some(0));
         assert_eq!(layout::get_u64(d, 8), Some(0));
         assert_eq!(&d[16..24], b"abc\0\0\0\0\0");
         // Frame 1: 16 + 9 bytes, padded to 32.
         assert_eq!(layout::get_u32(d, 24), Some(25));
-        assert_eq!(layout::get_u32(d, 28), Some(layout::frame_crc(1, &[b"012345678"])));
+        assert_eq!(layout::get_u32(d, 28), Some(layout::frame_crc(0, &[b"abc"])));
         assert_eq!(layout::get_u64(d, 32), Some(1));
         assert_eq!(&d[40..56], b"012345678\0\0\0\0\0\0\0");
         // Untouched beyond, and the position published.
         assert_eq!(&d[56..64], &[0xAA; 8]);
         assert_eq!(ring.write_pos(), 56);
+    }
+
+    /// The ring file's bytes as recovery reads them: a header whose
+    /// write position is the producer's, then the data area.
+    fn file_image(ring: &RingFile) -> Vec<u8> {
+        let mut b = vec![0u8; RING_HEADER_LEN];
+        b.extend_from_slice(data(ring));
+        b
+    }
+
+    /// A text record as a producer frames it: header, target "t", `msg`.
+    fn text_parts(seq: u64, msg: &[u8]) -> [Vec<u8>; 3] {
+        let h = crate::record::Header::text(crate::level::Level::Info, seq, 1, msg.len());
+        [h.encode().to_vec(), b"t".to_vec(), msg.to_vec()]
+    }
+
+    proptest::proptest! {
+        /// Records pushed in place and by copy (wrapping at the end), the
+        /// writer releasing space as it goes: recovery from the released
+        /// position gives back exactly the records after it, each frame
+        /// checked by the crc the next one carries, the newest by none.
+        #[test]
+        fn recovery_reads_back_what_the_producer_framed(
+            ops in proptest::collection::vec((0usize..60, proptest::prelude::any::<bool>(), 0u8..4), 1..80),
+            cap8 in 12usize..40,
+        ) {
+            let cap = cap8 * 8;
+            let ring = dirty_ring(cap);
+            let mut p = MappedProducer::new(ring.clone());
+            let mut kept: std::collections::VecDeque<(u64, Vec<u8>, u64)> = Default::default();
+            let mut seq = 0u64;
+            for (i, (len, in_place, release)) in ops.into_iter().enumerate() {
+                // The writer releases the oldest records now and then.
+                for _ in 0..release {
+                    if let Some((_, _, end)) = kept.pop_front() {
+                        ring.free_pos.store(end, Ordering::Release);
+                    }
+                }
+                let msg: Vec<u8> = (0..len).map(|j| b'a' + ((i + j) % 26) as u8).collect();
+                let parts = text_parts(seq, &msg);
+                let rec_len: usize = parts.iter().map(Vec::len).sum();
+                let pushed = match in_place.then(|| p.reserve_contiguous(rec_len)).flatten() {
+                    Some(mut f) => {
+                        let all: Vec<u8> = parts.concat();
+                        for (d, s) in f.record().iter_mut().zip(&all) {
+                            d.write(*s);
+                        }
+                        // SAFETY: every record byte was written just above.
+                        unsafe { f.commit() };
+                        true
+                    }
+                    None => p.try_push(&[&parts[0][..], &parts[1][..], &parts[2][..]]),
+                };
+                if pushed {
+                    kept.push_back((seq, msg, ring.write_pos()));
+                    seq += 1;
+                }
+            }
+            let from = ring.free_pos.load(Ordering::Relaxed);
+            let h = super::super::recover::RingHeader {
+                capacity: cap as u64,
+                thread: 7,
+                generation: 1,
+                created_epoch: 0,
+                write: ring.write_pos(),
+                released: [(from, 1), (from, 1)],
+            };
+            let mut out = super::super::recover::Recovered::default();
+            super::super::recover::read_ring(&file_image(&ring), &h, from, "ring", None, &mut out);
+            proptest::prop_assert_eq!((out.skipped, &out.problems), (0, &Vec::<String>::new()));
+            let got: Vec<&[u8]> = out.records.iter().map(|r| &r.body[1..]).collect();
+            let want: Vec<&[u8]> = kept.iter().map(|(_, m, _)| &m[..]).collect();
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! A sink's own format that panics on the writer thread, in the middle of
 //! a ring's records, kills the writer, but every record is counted once:
 //! written (the batches before), or dropped (the records formatted into
-//! the batch that never went, and those still in the ring).
+//! the batch that never went, those still in the ring, and under
+//! `DropOldest` the one taken from its ring for the format that panicked).
 
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -54,7 +55,10 @@ impl Sink for Lines {
 
 #[test]
 fn a_format_that_panics_mid_ring_counts_each_record_once() {
-    for explode_at in [1, 2, 7, 50] {
+    for (explode_at, policy) in [1, 2, 7, 50]
+        .into_iter()
+        .flat_map(|e| [(e, Policy::Block), (e, Policy::DropOldest)])
+    {
         let lines = Arc::new(AtomicU64::new(0));
         let sink = Lines {
             lines: lines.clone(),
@@ -62,7 +66,7 @@ fn a_format_that_panics_mid_ring_counts_each_record_once() {
         };
         let (logger, guard) = Logger::builder()
             .sink(sink)
-            .policy(Policy::Block)
+            .policy(policy)
             .batch_size(1_000)
             .build()
             .unwrap();
@@ -81,7 +85,7 @@ fn a_format_that_panics_mid_ring_counts_each_record_once() {
         assert_eq!(
             (stats.written, stats.dropped),
             (stats.written, 200 - stats.written),
-            "explode at {explode_at}: {stats:?}"
+            "explode at {explode_at} under {policy:?}: {stats:?}"
         );
     }
 }

@@ -35,6 +35,7 @@ use crate::format::Record;
 use crate::record::{ByteFrames, Frame, FrameError, Frames, Split};
 use crate::ring::{ReadFrames, RingReader};
 use crate::stats::WriterCounters;
+use std::sync::atomic::AtomicU64;
 
 /// Records a drain pass took.
 #[derive(Clone, Copy, Debug, Default)]
@@ -168,9 +169,11 @@ impl Writer {
             });
             let pushed = match frames.next_frame() {
                 Some(Ok(f)) => {
+                    let unwinding = DroppedIfUnwound(&self.shared.counters.dropped);
                     let mut pushes = self.sinks.pushes(u64::MAX);
                     let pushed = push_frame(&mut pushes, &mut self.bufs, &self.clock, thread, &f);
                     let _ = pushes.finish();
+                    std::mem::forget(unwinding);
                     pushed
                 }
                 Some(Err(e)) => Err(e),
@@ -255,6 +258,18 @@ impl ReadFrames for Gather<'_> {
         self.full = pushes.is_full();
         self.taken += pushes.finish();
         frames.consumed()
+    }
+}
+
+/// Counts one record dropped when dropped, which only unwinding does (it
+/// is forgotten otherwise): a record popped from an overwrite ring is in
+/// no ring any more, so if its push panics (a sink's own format) nothing
+/// else counts it.
+struct DroppedIfUnwound<'c>(&'c AtomicU64);
+
+impl Drop for DroppedIfUnwound<'_> {
+    fn drop(&mut self) {
+        WriterCounters::add(self.0, 1);
     }
 }
 

@@ -474,10 +474,14 @@ impl Builder {
     /// - Only the death of the process is covered: after a power loss or a
     ///   kernel crash, what the page cache had not written back is gone;
     ///   torn records are detected by their crc32c and skipped (counted).
-    /// - The call-site table deleted from `dir` by someone else while the
-    ///   process runs is written again at the next commit; records pending
-    ///   when the process dies before that are written with their values
-    ///   only (counted in the recovery record), not skipped.
+    /// - The call-site table deleted, cut short or replaced (a file, a
+    ///   symlink, a FIFO at its name) by someone else while the process
+    ///   runs is written again at the next commit; records pending when
+    ///   the process dies before that are written with their values only
+    ///   (counted in the recovery record), not skipped. A ring file cut
+    ///   short while the process runs is a shared mapping losing its
+    ///   pages: the next access to them kills the process with `SIGBUS`,
+    ///   as for any `MAP_SHARED` file; leave `dir` to the logger.
     /// - Recovered records that cannot be written (`EIO`, a full disk) make
     ///   `build` fail with [`BuildError::CrashSafe`] naming the error; `dir`
     ///   keeps them for the next attempt. Records that fail to write while

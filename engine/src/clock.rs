@@ -149,6 +149,11 @@ pub(crate) struct TscConverter {
     /// `ns_per_tick` in fixed point (`RATE_SHIFT` fraction bits), what
     /// records are converted with: an integer multiply and shift.
     rate: u64,
+    /// Records within this many ticks of the anchor (every record a
+    /// drain pass reads, in practice) convert in 64-bit arithmetic:
+    /// their ticks times `rate` fits an `i64` and their time needs no
+    /// clamping (see [`fast_window`]).
+    fast_ticks: u64,
 }
 
 /// Fraction bits of [`TscConverter::rate`]: over a second of ticks the
@@ -161,15 +166,32 @@ fn fixed_rate(ns_per_tick: f64) -> u64 {
     (ns_per_tick * (1u64 << RATE_SHIFT) as f64).round() as u64
 }
 
+/// [`TscConverter::fast_ticks`] for an anchor at `anchor_ns` and `rate`:
+/// the most ticks whose product with `rate` fits an `i64`, or 0 when the
+/// anchor lies so near either end of `u64` that such a distance could
+/// need clamping.
+fn fast_window(anchor_ns: u64, rate: u64) -> u64 {
+    let ticks = i64::MAX as u64 / rate.max(1);
+    // The largest |delta| those ticks give, plus one for the rounding down
+    // of a negative one.
+    let reach = ((ticks as u128 * rate as u128) >> RATE_SHIFT) as u64 + 1;
+    match anchor_ns >= reach && anchor_ns <= u64::MAX - reach {
+        true => ticks,
+        false => 0,
+    }
+}
+
 impl TscConverter {
     fn new(tick: u64, ns: u64, mono: u64, ns_per_tick: f64) -> TscConverter {
+        let rate = fixed_rate(ns_per_tick);
         TscConverter {
             start_tick: tick,
             start_mono: mono,
             anchor_tick: tick,
             anchor_ns: ns,
             ns_per_tick,
-            rate: fixed_rate(ns_per_tick),
+            rate,
+            fast_ticks: fast_window(ns, rate),
         }
     }
 
@@ -178,8 +200,22 @@ impl TscConverter {
     /// rounded down, clamped to `0 ..= u64::MAX`.
     #[inline(always)]
     fn convert(&self, raw: u64) -> u64 {
-        let ticks = raw.wrapping_sub(self.anchor_tick) as i64 as i128;
-        let delta = (ticks * self.rate as i128) >> RATE_SHIFT;
+        let ticks = raw.wrapping_sub(self.anchor_tick) as i64;
+        if ticks.unsigned_abs() <= self.fast_ticks {
+            // No overflow, no clamp (see `fast_window`); `>>` of an `i64`
+            // rounds down as it does in `convert_wide`.
+            let delta = (ticks * self.rate as i64) >> RATE_SHIFT;
+            return self.anchor_ns.wrapping_add_signed(delta);
+        }
+        self.convert_wide(ticks)
+    }
+
+    /// [`TscConverter::convert`] for records far from the anchor, in
+    /// 128-bit arithmetic.
+    #[cold]
+    #[inline(never)]
+    fn convert_wide(&self, ticks: i64) -> u64 {
+        let delta = (ticks as i128 * self.rate as i128) >> RATE_SHIFT;
         (self.anchor_ns as i128 + delta).clamp(0, u64::MAX as i128) as u64
     }
 }
@@ -196,6 +232,7 @@ impl Converter {
                 c.ns_per_tick = (mono - c.start_mono) as f64 / (t - c.start_tick) as f64;
                 c.rate = fixed_rate(c.ns_per_tick);
             }
+            c.fast_ticks = fast_window(ns, c.rate);
         }
     }
 
@@ -405,6 +442,72 @@ mod tests {
         assert_eq!(late.convert(1 << 62), u64::MAX);
         let slow = TscConverter::new(0, 0, 0, 1000.0);
         assert_eq!(slow.convert(u64::MAX >> 1), u64::MAX);
+    }
+
+    /// Whether `c` converts alike, fast or wide, at and around the edges
+    /// of its window and the anchor.
+    fn agrees_at_the_edges(c: &TscConverter) -> bool {
+        let w = c.fast_ticks as i64;
+        (-3i64..=3).all(|off| {
+            [off, w.saturating_add(off), (-w).saturating_add(off)].iter().all(|&ticks| {
+                let raw = c.anchor_tick.wrapping_add_signed(ticks);
+                c.convert(raw) == c.convert_wide(ticks)
+            })
+        })
+    }
+
+    proptest::proptest! {
+        /// The 64-bit conversion near the anchor gives what the 128-bit
+        /// one gives, at and just past the edges of its window, for
+        /// anchors anywhere in `u64`.
+        #[test]
+        fn the_fast_conversion_agrees_with_the_wide_one(
+            anchor in 0usize..3,
+            random_ns in proptest::prelude::any::<u64>(),
+            anchor_tick in proptest::prelude::any::<u64>(),
+            ns_per_tick in proptest::prop_oneof![0.0f64..4.0, 0.0f64..1e6],
+            tick_off in -1_000_000i64..1_000_000,
+        ) {
+            let anchor_ns = match anchor {
+                0 => random_ns,
+                1 => random_ns >> 40,
+                _ => u64::MAX - (random_ns >> 40),
+            };
+            let c = TscConverter::new(anchor_tick, anchor_ns, 0, ns_per_tick);
+            proptest::prop_assert!(agrees_at_the_edges(&c));
+            let raw = anchor_tick.wrapping_add_signed(tick_off);
+            proptest::prop_assert_eq!(c.convert(raw), c.convert_wide(tick_off));
+        }
+    }
+
+    #[test]
+    fn the_fast_conversion_agrees_with_the_wide_one_for_anchors_near_the_ends() {
+        for ns_per_tick in [0.0, 1e-9, 0.3, 0.2857142857, 1.0, 1.999999, 1000.0, 123_456.7] {
+            // The largest step a window's ticks make, by the wide path
+            // from an anchor in mid-range: anchors within it of either
+            // end of `u64` are where a window could wrap.
+            let mid = TscConverter::new(0, 1 << 63, 0, ns_per_tick);
+            let w = mid.fast_ticks as i64;
+            let low = (mid.convert_wide(-w) as i128 - (1i128 << 63)).unsigned_abs() as u64;
+            let high = (mid.convert_wide(w) as i128 - (1i128 << 63)).unsigned_abs() as u64;
+            for off in -3i64..=3 {
+                for anchor_ns in [low.wrapping_add_signed(off), (u64::MAX - high).wrapping_add_signed(off)] {
+                    let c = TscConverter::new(7, anchor_ns, 0, ns_per_tick);
+                    assert!(agrees_at_the_edges(&c), "rate {ns_per_tick} anchor {anchor_ns}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_fast_window_covers_seconds_of_a_ghz_counter() {
+        let c = TscConverter::new(0, 1_795_841_809_123_456_789, 0, 0.3);
+        // 2^63 / (0.3 * 2^32) ticks: about 2 s at 3.3 GHz.
+        assert_eq!(c.fast_ticks, i64::MAX as u64 / fixed_rate(0.3));
+        assert!(c.fast_ticks > 7_000_000_000);
+        // An anchor so near the ends that the window could clamp: none.
+        assert_eq!(TscConverter::new(0, 5, 0, 0.3).fast_ticks, 0);
+        assert_eq!(TscConverter::new(0, u64::MAX - 5, 0, 0.3).fast_ticks, 0);
     }
 
     #[test]

@@ -279,35 +279,27 @@ pub(crate) struct Frame<'a> {
 }
 
 /// Iterates the whole records in `bytes`, front to back.
-pub(crate) struct Frames<'a> {
+///
+/// `PREFIX` bytes precede each record and records start at multiples of
+/// `ALIGN` (a power of two): 0 and 1 in a byte ring, a crash-safe ring's
+/// frame prefix and alignment in a ring file (see `crash_safe::layout`).
+/// Constants rather than fields, so a byte ring's drain loop carries no
+/// arithmetic for a framing it does not have.
+pub(crate) struct Frames<'a, const PREFIX: usize, const ALIGN: usize> {
     bytes: Split<'a>,
     pos: usize,
-    /// Bytes before each record (0; a crash-safe ring's frame prefix).
-    prefix: usize,
-    /// Records start at multiples of this (1; 8 in a crash-safe ring).
-    align: usize,
 }
 
-impl<'a> Frames<'a> {
-    pub(crate) fn new(bytes: Split<'a>) -> Frames<'a> {
-        Frames {
-            bytes,
-            pos: 0,
-            prefix: 0,
-            align: 1,
-        }
-    }
+/// The records of a byte ring (and of an overwrite ring's slot): no
+/// prefix, no padding.
+pub(crate) type ByteFrames<'a> = Frames<'a, 0, 1>;
 
-    /// Records each behind a `prefix`-byte frame prefix and padded to a
-    /// multiple of `align` (a crash-safe ring; see `crash_safe::layout`).
-    pub(crate) fn framed(bytes: Split<'a>, prefix: usize, align: usize) -> Frames<'a> {
-        debug_assert!(align.is_power_of_two());
-        Frames {
-            bytes,
-            pos: 0,
-            prefix,
-            align,
-        }
+impl<'a, const PREFIX: usize, const ALIGN: usize> Frames<'a, PREFIX, ALIGN> {
+    const ALIGN_IS_A_POWER_OF_TWO: () = assert!(ALIGN.is_power_of_two());
+
+    pub(crate) fn new(bytes: Split<'a>) -> Frames<'a, PREFIX, ALIGN> {
+        let () = Self::ALIGN_IS_A_POWER_OF_TWO;
+        Frames { bytes, pos: 0 }
     }
 
     /// Every byte given, used or not.
@@ -320,67 +312,72 @@ impl<'a> Frames<'a> {
         self.pos
     }
 
-    /// The next record, `None` when the bytes are used up.
     /// The next record, `None` at the end; an error when the bytes left do
     /// not frame one (see [`FrameError`]).
-    ///
-    /// Inlined into the drain loop: a record that lies in the first slice
-    /// (every one but the record at a ring's wrap point) is framed with
-    /// one bounds check and no copy of its header.
     #[inline(always)]
     pub(crate) fn next_frame(&mut self) -> Option<Result<Frame<'a>, FrameError>> {
-        let at = self.pos + self.prefix;
-        let first = self.bytes.first;
-        if let Some(h) = first.get(at..at + HEADER_LEN) {
-            let h: &[u8; HEADER_LEN] = h.try_into().expect("HEADER_LEN bytes");
-            let header = match Header::decode(h) {
-                Ok(h) => h,
-                Err(e) => return Some(Err(e)),
-            };
-            let end = at + header.len as usize;
-            if end <= first.len() {
-                let framed = self.framed_len(header.len);
-                if framed <= self.bytes.len() - self.pos {
-                    self.pos += framed;
-                    let body = Split {
-                        first: &first[at + HEADER_LEN..end],
-                        second: &[],
-                    };
-                    return Some(Ok(Frame { header, body }));
-                }
-            }
+        match self.next_whole() {
+            Some(f) => Some(Ok(f)),
+            None => self.next_frame_split(),
         }
-        self.next_frame_split()
     }
 
-    /// Bytes a record of `len` takes with its prefix, padded to `align`
+    /// The next record when it lies whole in the first slice and its
+    /// header is sound (every record but the one at a ring's wrap point),
+    /// framed with no copy of its header; `None` otherwise, for
+    /// [`Frames::next_frame_split`] to tell the end, a straddling record
+    /// and malformed bytes apart.
+    ///
+    /// Inlined into the drain loop, which handles its `Some` apart from
+    /// the out-of-line rest: merged into one `Option<Result<Frame>>`,
+    /// both would go through memory.
+    #[inline(always)]
+    pub(crate) fn next_whole(&mut self) -> Option<Frame<'a>> {
+        let rest = self.bytes.first.get(self.pos + PREFIX..)?;
+        let header = Header::decode(rest.first_chunk::<HEADER_LEN>()?).ok()?;
+        let len = header.len as usize;
+        let record = rest.get(..len)?;
+        let framed = Self::framed_len(len);
+        // Unpadded, the record's end is its frame's; padding may run
+        // into the second slice, or past the bytes given.
+        if ALIGN > 1 && framed > self.bytes.len() - self.pos {
+            return None;
+        }
+        self.pos += framed;
+        let body = Split {
+            first: record.get(HEADER_LEN..)?,
+            second: &[],
+        };
+        Some(Frame { header, body })
+    }
+
+    /// Bytes a record of `len` takes with its prefix, padded to `ALIGN`
     /// (a power of two: a mask, not a division).
     #[inline(always)]
-    fn framed_len(&self, len: u32) -> usize {
-        debug_assert!(self.align.is_power_of_two());
-        (self.prefix + len as usize + (self.align - 1)) & !(self.align - 1)
+    fn framed_len(len: usize) -> usize {
+        (PREFIX + len + (ALIGN - 1)) & !(ALIGN - 1)
     }
 
     /// [`Frames::next_frame`] for the end of the bytes, a record that
     /// straddles the two slices, and malformed bytes.
     #[cold]
     #[inline(never)]
-    fn next_frame_split(&mut self) -> Option<Result<Frame<'a>, FrameError>> {
+    pub(crate) fn next_frame_split(&mut self) -> Option<Result<Frame<'a>, FrameError>> {
         let rest = self.bytes.len() - self.pos;
         if rest == 0 {
             return None;
         }
-        if rest < self.prefix + HEADER_LEN {
+        if rest < PREFIX + HEADER_LEN {
             return Some(Err(FrameError::Truncated));
         }
-        let at = self.pos + self.prefix;
+        let at = self.pos + PREFIX;
         let mut h = [0u8; HEADER_LEN];
         self.bytes.slice(at, HEADER_LEN).copy_to(&mut h);
         let header = match Header::decode(&h) {
             Ok(h) => h,
             Err(e) => return Some(Err(e)),
         };
-        let framed = self.framed_len(header.len);
+        let framed = Self::framed_len(header.len as usize);
         if framed > rest {
             return Some(Err(FrameError::Truncated));
         }
@@ -411,8 +408,8 @@ mod tests {
 
     /// Checks that `frames` yields `recs` (target, message, level, clock),
     /// then nothing, having consumed `len` bytes.
-    fn check_frames(
-        frames: &mut Frames<'_>,
+    fn check_frames<const PREFIX: usize, const ALIGN: usize>(
+        frames: &mut Frames<'_, PREFIX, ALIGN>,
         recs: &[(String, String, u8, u64)],
         len: usize,
     ) -> Result<(), TestCaseError> {
@@ -500,12 +497,12 @@ mod tests {
     #[test]
     fn truncated_bytes_are_reported() {
         let v = encode(Level::Info, 5, "t", "hello");
-        let mut f = Frames::new(Split {
+        let mut f = ByteFrames::new(Split {
             first: &v[..v.len() - 1],
             second: &[],
         });
         assert_eq!(f.next_frame().unwrap().unwrap_err(), FrameError::Truncated);
-        let mut f = Frames::new(Split {
+        let mut f = ByteFrames::new(Split {
             first: &v[..5],
             second: &[],
         });
@@ -531,11 +528,11 @@ mod tests {
                 bytes.extend(encode(Level::from_u8(*l).unwrap(), *c, t, m));
             }
             let cut = ((bytes.len() as f64) * cut_frac) as usize;
-            let mut frames = Frames::new(Split { first: &bytes[..cut], second: &bytes[cut..] });
+            let mut frames = ByteFrames::new(Split { first: &bytes[..cut], second: &bytes[cut..] });
             check_frames(&mut frames, &recs, bytes.len())?;
         }
 
-        /// Records behind a frame prefix and padded to `align` (a
+        /// Records behind a frame prefix and padded to `ALIGN` (a
         /// crash-safe ring) decode identically wherever the wrap point
         /// splits them — in a prefix, a header, a body or the padding —
         /// and bytes cut short anywhere give `Truncated`, never a record
@@ -543,41 +540,59 @@ mod tests {
         #[test]
         fn framed_records_decode_across_any_split(
             recs in proptest::collection::vec(("[a-z]{0,5}", ".{0,20}", any::<u64>()), 1..6),
-            prefix in prop_oneof![Just(0usize), Just(4), Just(8), Just(12)],
-            align in prop_oneof![Just(1usize), Just(8), Just(16)],
+            framing in 0usize..6,
             cut_frac in 0.0f64..1.0,
             short in 0usize..24,
         ) {
-            let mut bytes = Vec::new();
-            for (t, m, c) in &recs {
-                bytes.extend(std::iter::repeat_n(0xAA, prefix));
-                bytes.extend(encode(Level::Info, *c, t, m));
-                bytes.resize(bytes.len().next_multiple_of(align), 0xBB);
+            match framing {
+                0 => check_framed::<0, 1>(&recs, cut_frac, short)?,
+                1 => check_framed::<0, 8>(&recs, cut_frac, short)?,
+                2 => check_framed::<4, 8>(&recs, cut_frac, short)?,
+                3 => check_framed::<8, 16>(&recs, cut_frac, short)?,
+                4 => check_framed::<12, 1>(&recs, cut_frac, short)?,
+                _ => check_framed::<16, 8>(&recs, cut_frac, short)?,
             }
-            let cut = ((bytes.len() as f64) * cut_frac) as usize;
-            let mut frames = Frames::framed(split_at(&bytes, cut), prefix, align);
-            let recs: Vec<_> = recs.into_iter().map(|(t, m, c)| (t, m, Level::Info as u8, c)).collect();
-            check_frames(&mut frames, &recs, bytes.len())?;
-            // The same bytes cut short: whole records, then `Truncated`.
-            let kept = bytes.len() - short.min(bytes.len()).max(1);
-            let cut_bytes = &bytes[..kept];
-            let mut frames = Frames::framed(split_at(cut_bytes, cut), prefix, align);
-            let mut n = 0;
-            loop {
-                match frames.next_frame() {
-                    Some(Ok(f)) => {
-                        prop_assert!(frames.consumed() <= kept);
-                        prop_assert!(f.body.len() < f.header.len as usize);
-                        n += 1;
-                    }
-                    Some(Err(e)) => {
-                        prop_assert_eq!(e, FrameError::Truncated);
-                        break;
-                    }
-                    None => break,
-                }
-            }
-            prop_assert!(n < recs.len() || kept == bytes.len());
         }
+    }
+
+    /// See `framed_records_decode_across_any_split`.
+    fn check_framed<const PREFIX: usize, const ALIGN: usize>(
+        recs: &[(String, String, u64)],
+        cut_frac: f64,
+        short: usize,
+    ) -> Result<(), TestCaseError> {
+        let mut bytes = Vec::new();
+        for (t, m, c) in recs {
+            bytes.extend(std::iter::repeat_n(0xAA, PREFIX));
+            bytes.extend(encode(Level::Info, *c, t, m));
+            bytes.resize(bytes.len().next_multiple_of(ALIGN), 0xBB);
+        }
+        let cut = ((bytes.len() as f64) * cut_frac) as usize;
+        let mut frames = Frames::<PREFIX, ALIGN>::new(split_at(&bytes, cut));
+        let expected: Vec<_> = (recs.iter())
+            .map(|(t, m, c)| (t.clone(), m.clone(), Level::Info as u8, *c))
+            .collect();
+        check_frames(&mut frames, &expected, bytes.len())?;
+        // The same bytes cut short: whole records, then `Truncated`.
+        let kept = bytes.len() - short.min(bytes.len()).max(1);
+        let cut_bytes = &bytes[..kept];
+        let mut frames = Frames::<PREFIX, ALIGN>::new(split_at(cut_bytes, cut));
+        let mut n = 0;
+        loop {
+            match frames.next_frame() {
+                Some(Ok(f)) => {
+                    prop_assert!(frames.consumed() <= kept);
+                    prop_assert!(f.body.len() < f.header.len as usize);
+                    n += 1;
+                }
+                Some(Err(e)) => {
+                    prop_assert_eq!(e, FrameError::Truncated);
+                    break;
+                }
+                None => break,
+            }
+        }
+        prop_assert!(n < recs.len() || kept == bytes.len());
+        Ok(())
     }
 }

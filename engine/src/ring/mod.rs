@@ -17,7 +17,7 @@ pub(crate) use overwrite::{overwrite_ring, OverwriteConsumer, OverwriteProducer}
 
 use crate::crash_safe::layout::{FRAME_ALIGN, FRAME_PREFIX};
 use crate::crash_safe::ring::{MappedProducer, MappedReader};
-use crate::record::{Frames, Split};
+use crate::record::{ByteFrames, Frames, Split};
 
 /// The reading end of a producer's ring, as the writer holds it.
 pub(crate) enum RingReader {
@@ -140,13 +140,15 @@ impl RingReader {
         }
     }
 
-    /// Hands the records readable from a lossless or mapped ring to `f`,
-    /// which returns the bytes it used (whole records); those are released
-    /// (a mapped ring: once committed). Returns that count.
-    pub(crate) fn read_frames(&mut self, f: impl FnOnce(Frames<'_>) -> usize) -> usize {
+    /// Hands the records readable from a lossless or mapped ring to `r`,
+    /// framed as the ring frames them, which returns the bytes it used
+    /// (whole records); those are released (a mapped ring: once
+    /// committed). Returns that count.
+    #[inline]
+    pub(crate) fn read_frames(&mut self, r: &mut impl ReadFrames) -> usize {
         match self {
-            RingReader::Lossless(c) => c.read_with(|b| f(Frames::new(b))),
-            RingReader::Mapped(r) => r.read_with(|b| f(mapped_frames(b))),
+            RingReader::Lossless(c) => c.read_with(|b| r.read(ByteFrames::new(b))),
+            RingReader::Mapped(m) => m.read_with(|b| r.read(mapped_frames(b))),
             RingReader::Overwrite(_) => 0,
         }
     }
@@ -159,7 +161,7 @@ impl RingReader {
             RingReader::Lossless(c) => {
                 let mut n = 0;
                 c.read_with(|bytes| {
-                    let mut frames = Frames::new(bytes);
+                    let mut frames = ByteFrames::new(bytes);
                     while let Some(Ok(_)) = frames.next_frame() {
                         n += 1;
                     }
@@ -200,6 +202,16 @@ impl RingReader {
 }
 
 /// The records of a mapped ring's bytes.
-fn mapped_frames(bytes: Split<'_>) -> Frames<'_> {
-    Frames::framed(bytes, FRAME_PREFIX, FRAME_ALIGN)
+fn mapped_frames(bytes: Split<'_>) -> Frames<'_, FRAME_PREFIX, FRAME_ALIGN> {
+    Frames::new(bytes)
+}
+
+/// What reads a ring's records (see [`RingReader::read_frames`]): one
+/// copy of the reading loop per framing.
+pub(crate) trait ReadFrames {
+    /// Takes records from `frames`; returns the bytes used (whole records).
+    fn read<const PREFIX: usize, const ALIGN: usize>(
+        &mut self,
+        frames: Frames<'_, PREFIX, ALIGN>,
+    ) -> usize;
 }

@@ -28,11 +28,14 @@
 //! while the last batches are written are left in the ring and counted
 //! dropped.
 
-use super::Writer;
+use super::sinks::{Pushes, SinkSet};
+use super::{Buffers, Writer};
+use crate::clock::Converter;
 use crate::format::Record;
-use crate::record::{Frame, FrameError, Frames, Split};
-use crate::ring::RingReader;
+use crate::record::{ByteFrames, Frame, FrameError, Frames, Split};
+use crate::ring::{ReadFrames, RingReader};
 use crate::stats::WriterCounters;
+use std::sync::atomic::AtomicU64;
 
 /// Records a drain pass took.
 #[derive(Clone, Copy, Debug, Default)]
@@ -99,34 +102,26 @@ impl Writer {
                 return taken;
             }
             let ring = &mut self.rings.rings[i];
-            let thread = ring.shared.thread_id;
-            let (sinks, clock) = (&mut self.sinks, &self.clock);
-            let bufs = &mut self.bufs;
-            let batch_size = self.batch_size;
-            let mut full = false;
-            let mut corrupt = None;
-            let mut bad = 0u64;
-            let used = ring.reader.read_frames(|mut frames| {
-                while !sinks.is_full(batch_size) {
-                    match frames.next_frame() {
-                        None => break,
-                        Some(Ok(f)) => match push_frame(sinks, bufs, clock, thread, &f) {
-                            Ok(()) => taken += 1,
-                            // The header framed it, so only this record is lost.
-                            Err(e) => {
-                                corrupt = Some((e, ONE_DROPPED));
-                                bad += 1;
-                            }
-                        },
-                        Some(Err(e)) => {
-                            corrupt = Some((e, REST_SKIPPED));
-                            return frames.total_len();
-                        }
-                    }
-                }
-                full = sinks.is_full(batch_size);
-                frames.consumed()
-            });
+            let mut read = Gather {
+                sinks: &mut self.sinks,
+                bufs: &mut self.bufs,
+                clock: &self.clock,
+                thread: ring.shared.thread_id,
+                batch_size: self.batch_size,
+                taken: 0,
+                bad: 0,
+                full: false,
+                corrupt: None,
+            };
+            let used = ring.reader.read_frames(&mut read);
+            let Gather {
+                taken: got,
+                bad,
+                full,
+                corrupt,
+                ..
+            } = read;
+            taken += got;
             // A ring file's space comes back at the keeper's commit, which
             // notifies then; a byte ring's, now, waking a blocked producer
             // once half of it is free (`wake`: "Waking at a threshold").
@@ -168,12 +163,19 @@ impl Writer {
                 break;
             }
             popped += 1;
-            let mut frames = Frames::new(Split {
+            let mut frames = ByteFrames::new(Split {
                 first: &r.scratch,
                 second: &[],
             });
             let pushed = match frames.next_frame() {
-                Some(Ok(f)) => push_frame(&mut self.sinks, &mut self.bufs, &self.clock, thread, &f),
+                Some(Ok(f)) => {
+                    let unwinding = DroppedIfUnwound(&self.shared.counters.dropped);
+                    let mut pushes = self.sinks.pushes(u64::MAX);
+                    let pushed = push_frame(&mut pushes, &mut self.bufs, &self.clock, thread, &f);
+                    let _ = pushes.finish();
+                    std::mem::forget(unwinding);
+                    pushed
+                }
                 Some(Err(e)) => Err(e),
                 None => Err(FrameError::Truncated),
             };
@@ -208,26 +210,104 @@ impl Writer {
     }
 }
 
+/// One read of a lossless ring: its records into the sinks' batches
+/// until the batches are full or the bytes run out.
+struct Gather<'w> {
+    sinks: &'w mut SinkSet,
+    bufs: &'w mut Buffers,
+    clock: &'w Converter,
+    /// The producer's thread, for the records' `thread_id`.
+    thread: u32,
+    batch_size: u64,
+    /// Records taken.
+    taken: u64,
+    /// Records framed but not decoded, counted dropped.
+    bad: u64,
+    /// The batches were full when the read stopped.
+    full: bool,
+    /// The last corrupt record met and what it cost.
+    corrupt: Option<(FrameError, &'static str)>,
+}
+
+impl ReadFrames for Gather<'_> {
+    fn read<const PREFIX: usize, const ALIGN: usize>(
+        &mut self,
+        mut frames: Frames<'_, PREFIX, ALIGN>,
+    ) -> usize {
+        let (bufs, clock, thread) = (&mut *self.bufs, self.clock, self.thread);
+        let mut pushes = self.sinks.pushes(self.batch_size);
+        while !pushes.is_full() {
+            let pushed = match frames.next_whole() {
+                Some(f) => push_frame(&mut pushes, bufs, clock, thread, &f),
+                None => match frames.next_frame_split() {
+                    None => break,
+                    Some(Ok(f)) => push_split_frame(&mut pushes, bufs, clock, thread, &f),
+                    Some(Err(e)) => {
+                        self.corrupt = Some((e, REST_SKIPPED));
+                        self.taken += pushes.finish();
+                        return frames.total_len();
+                    }
+                },
+            };
+            if let Err(e) = pushed {
+                // The header framed it, so only this record is lost.
+                self.corrupt = Some((e, ONE_DROPPED));
+                self.bad += 1;
+            }
+        }
+        self.full = pushes.is_full();
+        self.taken += pushes.finish();
+        frames.consumed()
+    }
+}
+
+/// Counts one record dropped when dropped, which only unwinding does (it
+/// is forgotten otherwise): a record popped from an overwrite ring is in
+/// no ring any more, so if its push panics (a sink's own format) nothing
+/// else counts it.
+struct DroppedIfUnwound<'c>(&'c AtomicU64);
+
+impl Drop for DroppedIfUnwound<'_> {
+    fn drop(&mut self) {
+        WriterCounters::add(self.0, 1);
+    }
+}
+
 /// What a corrupt record cost, for `report_corrupt`.
 const ONE_DROPPED: &str = "the record was counted dropped";
 const REST_SKIPPED: &str = "its remaining bytes were skipped";
+
+/// [`push_frame`] for the record at a ring's wrap point (one per lap),
+/// out of line so the drain loop inlines the formatting once. (A
+/// closure run out of line instead costs the loop ~15 instructions a
+/// record: it moves the loop's register allocation.)
+#[inline(never)]
+fn push_split_frame(
+    pushes: &mut Pushes<'_>,
+    bufs: &mut Buffers,
+    clock: &Converter,
+    thread: u32,
+    f: &Frame<'_>,
+) -> Result<(), FrameError> {
+    push_frame(pushes, bufs, clock, thread, f)
+}
 
 /// Decodes one record and formats it into the batches (inlined into
 /// the drain loops: a call per record shows in the writer's profile).
 #[inline(always)]
 fn push_frame(
-    sinks: &mut super::sinks::SinkSet,
-    bufs: &mut super::Buffers,
-    clock: &crate::clock::Converter,
+    pushes: &mut Pushes<'_>,
+    bufs: &mut Buffers,
+    clock: &Converter,
     thread: u32,
     f: &Frame<'_>,
 ) -> Result<(), FrameError> {
     let nanos = clock.unix_nanos(f.header.clock);
     let body = f.body.contiguous(&mut bufs.straddle);
-    let rendering = sinks.rendering();
+    let rendering = pushes.rendering();
     let rec = Record::decode(&f.header, body, nanos, thread, &mut bufs.message, rendering)
         .ok_or(FrameError::Corrupt)?;
-    match sinks.push(&rec) {
+    match pushes.push(&rec) {
         true => Ok(()),
         false => Err(FrameError::Corrupt),
     }

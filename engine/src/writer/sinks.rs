@@ -389,8 +389,21 @@ impl SinkSet {
     /// the caller counts it).
     #[inline(always)]
     pub(crate) fn push(&mut self, rec: &Record<'_>) -> bool {
+        let mut run = self.pushes(u64::MAX);
+        let pushed = run.push(rec);
+        let _ = run.finish();
+        pushed
+    }
+
+    /// [`SinkSet::push`] but for the counts of records gathered and
+    /// outstanding, which the caller's [`Pushes`] adds: `Some(true)` when
+    /// a sink took the record, `Some(false)` when none takes its level
+    /// (counted in `unrouted`), `None` when its deferred message does not
+    /// decode.
+    #[inline(always)]
+    fn place(&mut self, rec: &Record<'_>) -> Option<bool> {
         if self.slots.len() == 1 {
-            return self.push_one(rec);
+            return self.place_one(rec);
         }
         self.placed.fill(NOT_PLACED);
         let mut primary = true;
@@ -404,7 +417,7 @@ impl SinkSet {
                     // Formatting is deterministic: only the first format
                     // finds out, before anything of the record is kept.
                     debug_assert!(primary);
-                    return false;
+                    return None;
                 };
                 self.placed[self.slots[i].fmt] = (i, at);
             } else {
@@ -421,29 +434,23 @@ impl SinkSet {
             // No sink takes this level (the logger's level floor prevents
             // it; counted dropped rather than lost if it ever happens).
             self.unrouted += 1;
-            return true;
+            return Some(false);
         }
-        self.records += 1;
-        self.outstanding += 1;
-        true
+        Some(true)
     }
 
-    /// [`SinkSet::push`] for a set of one sink: no fan-out bookkeeping.
+    /// [`SinkSet::place`] for a set of one sink: no fan-out bookkeeping.
     #[inline(always)]
-    fn push_one(&mut self, rec: &Record<'_>) -> bool {
+    fn place_one(&mut self, rec: &Record<'_>) -> Option<bool> {
         if rec.level < self.slots[0].min_level {
             self.unrouted += 1;
-            return true;
+            return Some(false);
         }
-        if self.format_into(0, rec).is_none() {
-            return false;
-        }
+        self.format_into(0, rec)?;
         let slot = &mut self.slots[0];
         slot.mark(true);
         slot.batch.primary += 1;
-        self.records += 1;
-        self.outstanding += 1;
-        true
+        Some(true)
     }
 
     /// Formats `rec` at the end of slot `i`'s batch, sealing it first if
@@ -883,6 +890,9 @@ fn failed(
     }
 }
 
+mod pushes;
 mod settle;
 #[cfg(test)]
 mod tests;
+
+pub(crate) use pushes::Pushes;

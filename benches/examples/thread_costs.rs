@@ -7,12 +7,17 @@
 //!
 //! ```sh
 //! cargo build --release -p uringlog-bench --example thread_costs
-//! target/release/examples/thread_costs N pwrite|io_uring [BATCH_SIZE]
+//! target/release/examples/thread_costs N pwrite|io_uring [BATCH_SIZE [BATCH_BYTES [IO_DEPTH]]]
 //! ```
+//!
+//! A last line sums up what a batch size costs: batches, write
+//! submissions and the writer's CPU per 1,000 records, the bytes of an
+//! average batch, io-wq workers seen and the process's peak RSS.
 
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 use uringlog_bench::config::{EngineConfig, Route};
+use uringlog_bench::measure::{peak_rss_kib, warm_page_cache, WARM_BYTES_PER_LINE};
 use uringlog_bench::workload::{log_line, PATH_THROUGHPUT};
 
 const COUNT: u64 = 1_000_000;
@@ -56,7 +61,7 @@ fn show(name: &str, s: &Sched) {
 
 fn main() -> Result<(), String> {
     let a: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: thread_costs N pwrite|io_uring [BATCH_SIZE]";
+    let usage = "usage: thread_costs N pwrite|io_uring [BATCH_SIZE [BATCH_BYTES [IO_DEPTH]]]";
     let n: usize = a.first().and_then(|x| x.parse().ok()).ok_or(usage)?;
     let route = match a.get(1).map(String::as_str) {
         Some("pwrite") => Route::AsyncPwrite,
@@ -67,7 +72,16 @@ fn main() -> Result<(), String> {
     if let Some(b) = a.get(2) {
         cfg.batch_size = b.parse().map_err(|e| format!("{b}: {e}"))?;
     }
+    if let Some(b) = a.get(3) {
+        cfg.batch_bytes = b.parse().map_err(|e| format!("{b}: {e}"))?;
+    }
+    if let Some(d) = a.get(4) {
+        cfg.io_depth = Some(d.parse().map_err(|e| format!("{d}: {e}"))?);
+    }
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    // Pages a virtual machine gave back to its host cost a fault on first
+    // touch: reuse freed ones, so the copy into the page cache is measured.
+    warm_page_cache(dir.path(), COUNT * WARM_BYTES_PER_LINE).map_err(|e| e.to_string())?;
     let (logger, guard) = cfg.build(&dir.path().join("thread_costs.log"))?;
     let go = Arc::new(Barrier::new(n + 1));
     let producers: Vec<_> = (0..n)
@@ -121,5 +135,22 @@ fn main() -> Result<(), String> {
     for (name, s) in &others {
         show(name, s);
     }
+    let per_k = |x: f64| x * 1e3 / COUNT as f64;
+    let writer_ms: f64 = (others.iter())
+        .filter(|(n, _)| n.starts_with("uringlog-writer"))
+        .map(|(_, s)| s.run_ms)
+        .sum();
+    let workers = others
+        .iter()
+        .filter(|(n, _)| n.starts_with("iou-wrk"))
+        .count();
+    println!(
+        "  per 1k records: {:.2} batches, {:.2} submits, writer CPU {:.1} µs; {:.0} bytes a batch; {workers} io-wq worker(s); peak RSS {:.2} MiB",
+        per_k(stats.batches as f64),
+        per_k(stats.io_submits as f64),
+        per_k(writer_ms * 1e3),
+        stats.bytes_written as f64 / stats.batches.max(1) as f64,
+        peak_rss_kib() as f64 / 1024.0
+    );
     Ok(())
 }

@@ -25,8 +25,10 @@ pub struct CallSite {
     /// The level, when the statement names it (`None` for `log!` with a
     /// computed level; the record header always has it).
     pub level: Option<Level>,
-    /// The target, when it is a literal or the default module path;
-    /// `None` when it is computed, and then the record carries it.
+    /// The target, when it is a literal, a constant's or the default
+    /// module path, cut to its first 65,535 bytes (at a character
+    /// boundary) as a record's target is; `None` when it is computed, and
+    /// then the record carries it.
     pub target: Option<&'static str>,
     /// Source file.
     pub file: &'static str,
@@ -84,7 +86,10 @@ impl CallSite {
             any_custom,
             pieces_len,
             level,
-            target,
+            target: match target {
+                Some(t) => Some(cut_target(t)),
+                None => None,
+            },
             file,
             line,
             module_path,
@@ -92,6 +97,25 @@ impl CallSite {
             slots,
         }
     }
+}
+
+/// `t` cut as `record::truncate_str` cuts a target carried in a record,
+/// so a call site's target renders the same whichever way its records go
+/// (in binary, or formatted by the caller into a text record, whose
+/// header holds a target of at most 65,535 bytes).
+const fn cut_target(t: &'static str) -> &'static str {
+    let b = t.as_bytes();
+    if b.len() <= crate::record::MAX_TARGET_LEN {
+        return t;
+    }
+    let mut end = crate::record::MAX_TARGET_LEN;
+    // A UTF-8 continuation byte (0b10xx_xxxx) is no character boundary.
+    while b[end] & 0xc0 == 0x80 {
+        end -= 1;
+    }
+    let (head, _) = b.split_at(end);
+    // SAFETY: `head` is `t` up to a character boundary: UTF-8.
+    unsafe { std::str::from_utf8_unchecked(head) }
 }
 
 /// One placeholder of a call site's format string.

@@ -108,7 +108,7 @@ impl Keeper {
             dir.committed.store(e, Ordering::Release);
             self.epoch = e;
             // The call-site table deleted since the last commit is written
-            // again (one `fstat` a commit): the records pending after this
+            // again (one `lstat` a commit): the records pending after this
             // commit render through it. A failure is reported by the next
             // call site's registration.
             let _ = dir.sites.keep_present();

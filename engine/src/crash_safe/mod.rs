@@ -117,6 +117,11 @@ impl CrashDir {
             dir: dir.to_owned(),
             reason,
         };
+        // Absolute once: ring files and the call-site table are created
+        // later (a thread's first record, a call site's first use), after
+        // the process may have changed its working directory.
+        let absolute = std::path::absolute(dir).map_err(|e| err(format!("cannot resolve it: {e}")))?;
+        let dir = absolute.as_path();
         std::fs::create_dir_all(dir).map_err(|e| err(format!("cannot create it: {e}")))?;
         let lock = lock::lock_dir(dir).map_err(err)?;
         let recovered = recover::read_dir(dir);

@@ -30,10 +30,12 @@
 //!
 //! Entries are written at the end of the last whole one (`pwrite`), so a
 //! failed write leaves at most a half entry after the last good one, which
-//! the next entry overwrites. A table deleted while the process runs is
-//! written again, whole, from copies of its entries (never from the call
-//! sites, which a `dlclose` may have unmapped), by the next new call site
-//! or by the writer at its next commit (one `fstat`). Records pending when
+//! the next entry overwrites. A table deleted, moved away, replaced or cut
+//! short while the process runs (its name no longer holds this file, or
+//! the file is shorter than what was written) is written again, whole,
+//! from copies of its entries (never from the call sites, which a
+//! `dlclose` may have unmapped), by the next new call site or by the
+//! writer at its next commit (one `lstat` of the name). Records pending when
 //! it was deleted, if the process dies before that, cannot be rendered:
 //! recovery writes them with their values only (see `values_only`).
 //!
@@ -100,6 +102,8 @@ pub(crate) struct SiteWriter {
 struct Inner {
     /// Opened (and its header written) on the first registration.
     file: Option<File>,
+    /// `file`'s device and inode: what the table's name must hold.
+    file_id: (u64, u64),
     /// End of the last whole entry: the next one is written here, over
     /// whatever a failed write left after it (even when cutting that
     /// back failed too).
@@ -126,6 +130,7 @@ impl SiteWriter {
             generation,
             inner: Mutex::new(Inner {
                 file: None,
+                file_id: (0, 0),
                 end: 0,
                 known: HashMap::new(),
                 image: Vec::new(),
@@ -205,13 +210,20 @@ impl SiteWriter {
         append_entry(file, &mut inner.end, &inner.entry)
     }
 
-    /// A table deleted (by hand, a cleanup job) would die with this
-    /// process, and every record naming its entries would be skipped at
-    /// recovery: a new one holds them all again.
+    /// A table deleted, moved away or replaced (by hand, a cleanup job)
+    /// would die with this process or be out of recovery's sight, and one
+    /// cut short in place would lose entries, so every record naming them
+    /// would be written with its values only at recovery: a new one holds
+    /// them all again. One `lstat` of the table's name.
     fn reopen_if_deleted(&self, inner: &mut Inner) -> io::Result<()> {
         use std::os::unix::fs::MetadataExt;
-        if let Some(f) = &inner.file {
-            if f.metadata()?.nlink() == 0 {
+        if inner.file.is_some() {
+            let intact = match std::fs::symlink_metadata(&self.path) {
+                Ok(m) => (m.dev(), m.ino()) == inner.file_id && m.len() >= inner.end,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+                Err(e) => return Err(e),
+            };
+            if !intact {
                 inner.file = None;
                 self.rewrite(inner)?;
             }
@@ -219,24 +231,42 @@ impl SiteWriter {
         Ok(())
     }
 
-    /// A new table file holding every call site so far (one write).
+    /// A new table file holding every call site so far (one write), in
+    /// place of whatever has the table's name (the table cut short, a
+    /// file or symlink put there: the directory is this process's).
     fn rewrite(&self, inner: &mut Inner) -> io::Result<()> {
+        match std::fs::remove_file(&self.path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        use std::os::unix::fs::MetadataExt;
         let mut f = self.create()?;
         inner.end = SITES_HEADER_LEN as u64;
-        if let Err(e) = append_entry(&mut f, &mut inner.end, &inner.image) {
-            let _ = std::fs::remove_file(&self.path);
-            return Err(e);
-        }
+        let written = append_entry(&mut f, &mut inner.end, &inner.image);
+        let m = match written.and_then(|()| f.metadata()) {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = std::fs::remove_file(&self.path);
+                return Err(e);
+            }
+        };
+        inner.file_id = (m.dev(), m.ino());
         inner.file = Some(f);
         Ok(())
     }
 
     /// Called by the writer now and then: writes the table again if it
-    /// was deleted (one `fstat` otherwise).
+    /// was deleted, moved away, replaced or cut short (one `lstat`
+    /// otherwise).
     pub(crate) fn keep_present(&self) -> io::Result<()> {
         let mut g = crate::shared::lock(&self.inner);
         if g.removed {
             return Ok(());
+        }
+        // A rewrite that failed before (the name taken by a directory, a
+        // full disk) is tried again.
+        if g.file.is_none() && !g.image.is_empty() {
+            return self.rewrite(&mut g);
         }
         self.reopen_if_deleted(&mut g)
     }

@@ -22,7 +22,7 @@ use crate::format::escape::{escape_part, is_plain_part, is_plain_part16};
 use crate::format::put::put;
 use cursor::{Cursor, End};
 pub(crate) use plan::{MessageDialect, PlanCell};
-use plan::{AsIs, MessageForm, Plan};
+use plan::{AsIs, MessageForm, Pieces, Plan};
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -134,22 +134,24 @@ fn render_with<E: Emit>(
     cs: &CallSite,
     values: &[u8],
 ) -> bool {
-    match cs.any_custom {
-        false => render_slots::<E, false>(out, scratch, cs, values),
-        true => render_slots::<E, true>(out, scratch, cs, values),
+    let pieces = Plan::of(cs).pieces::<E::Form>();
+    match (cs.any_custom, pieces.short()) {
+        (false, true) => render_slots::<E, false, true>(out, scratch, cs, pieces, values),
+        (false, false) => render_slots::<E, false, false>(out, scratch, cs, pieces, values),
+        (true, _) => render_slots::<E, true, false>(out, scratch, cs, pieces, values),
     }
 }
 
 /// [`render_with`] for a call site with a spec other than `{}` (`CUSTOM`)
 /// or without one (then no slot's kind is looked at).
 #[inline(always)]
-fn render_slots<E: Emit, const CUSTOM: bool>(
+fn render_slots<E: Emit, const CUSTOM: bool, const SHORT: bool>(
     out: &mut Vec<u8>,
     scratch: &mut Vec<u8>,
     cs: &CallSite,
+    pieces: &Pieces,
     values: &[u8],
 ) -> bool {
-    let pieces = Plan::of(cs).pieces::<E::Form>();
     let all_pieces = pieces.total();
     let mut c = Cursor::new(out, room_for(all_pieces, values));
     let mut rest = values;
@@ -158,8 +160,9 @@ fn render_slots<E: Emit, const CUSTOM: bool>(
     for (i, p) in pieces.heads().iter().enumerate() {
         debug_assert!(c.spare() >= room_for(pieces_left, rest) + cursor::SLACK);
         // SAFETY: the room holds `room_for(pieces_left, rest)`, this
-        // piece among the pieces, and the slack; the plan pads it.
-        unsafe { c.put_padded(p.at, p.len) };
+        // piece among the pieces, and the slack; the piece is from the
+        // plan, at most 16 bytes long when `SHORT` (the plan says so).
+        unsafe { c.put_piece::<SHORT>(p) };
         pieces_left -= p.len;
         let next = match CUSTOM {
             // SAFETY: the room holds `room_for(pieces_left, rest)`.
@@ -188,7 +191,7 @@ fn render_slots<E: Emit, const CUSTOM: bool>(
     let p = pieces.last();
     debug_assert!(c.spare() >= room_for(pieces_left, rest) + cursor::SLACK);
     // SAFETY: as above.
-    unsafe { c.put_padded(p.at, p.len) };
+    unsafe { c.put_piece::<SHORT>(&p) };
     c.finish();
     rest.is_empty()
 }

@@ -12,6 +12,8 @@
 //! string is copied with one 16-byte move whatever its length, so a
 //! store may reach past the bytes it keeps, never past the slack.
 
+use super::plan::Piece;
+
 /// Bytes past the room of a message that a write may store into without
 /// keeping them (16-byte moves of shorter strings).
 pub(crate) const SLACK: usize = 32;
@@ -132,27 +134,29 @@ impl<'v> Cursor<'v> {
         }
     }
 
-    /// Appends the `len` bytes at `src` in 16-byte moves: the last move
-    /// may store up to 15 bytes past them.
+    /// Appends a plan's piece in 16-byte moves: its head (no read of the
+    /// plan's bytes for a short piece), then, unless `SHORT` says every
+    /// piece is at most 16 bytes, the rest from its bytes. The last move
+    /// may store up to 15 bytes past the piece.
     ///
     /// # Safety
-    /// `src` is readable for `len` bytes rounded up to a multiple of 16
-    /// (at least 16), and `len` bytes and the slack are free after the
-    /// position.
+    /// `p.len` bytes and the slack are free after the position; `p.at` is
+    /// readable for `p.len` bytes rounded up to a multiple of 16 (a plan's
+    /// piece is); `p.len <= 16` when `SHORT`.
     #[inline(always)]
-    pub(crate) unsafe fn put_padded(&mut self, src: *const u8, len: usize) {
-        debug_assert!(self.spare() >= len + SLACK, "room for {len} bytes");
-        // SAFETY: each move reads `src[i..i + 16]` and writes
-        // `at[i..i + 16]` for `i < len` (and `i == 0`): within the bytes
-        // the caller promises readable and within `len + 15 < len + SLACK`
-        // of the room.
+    pub(crate) unsafe fn put_piece<const SHORT: bool>(&mut self, p: &Piece) {
+        debug_assert!(self.spare() >= p.len + SLACK, "room for {} bytes", p.len);
+        debug_assert!(!SHORT || p.len <= 16);
+        // SAFETY: each move writes `at[i..i + 16]` for `i < len` (and
+        // `i == 0`), within `len + 15 < len + SLACK` of the room; the
+        // moves past the head read `p.at[i..i + 16]`, within the bytes
+        // the caller promises readable.
         unsafe {
-            let first = src.cast::<[u8; 16]>().read_unaligned();
-            self.at.cast::<[u8; 16]>().write_unaligned(first);
-            if len > 16 {
-                copy_padded_tail(self.at, src, len);
+            self.at.cast::<[u8; 16]>().write_unaligned(p.head);
+            if !SHORT && p.len > 16 {
+                copy_padded_tail(self.at, p.at, p.len);
             }
-            self.at = self.at.add(len);
+            self.at = self.at.add(p.len);
         }
     }
 
@@ -204,14 +208,14 @@ impl<'v> Cursor<'v> {
     }
 }
 
-/// [`Cursor::put_padded`] past the first 16 bytes, out of line (most
+/// [`Cursor::put_piece`] past the first 16 bytes, out of line (most
 /// pieces are shorter): `src[16..]` to `dst[16..]` in 16-byte moves.
 ///
 /// # Safety
-/// As for [`Cursor::put_padded`], `dst` the position.
+/// As for [`Cursor::put_piece`], `dst` the position.
 #[inline(never)]
 unsafe fn copy_padded_tail(dst: *mut u8, src: *const u8, len: usize) {
-    // SAFETY: as in `put_padded`.
+    // SAFETY: as in `put_piece`.
     unsafe {
         let mut i = 16;
         while i < len {
@@ -226,20 +230,31 @@ unsafe fn copy_padded_tail(dst: *mut u8, src: *const u8, len: usize) {
 mod tests {
     use super::*;
 
+    /// The first `len` bytes of `b` as a plan's piece (`b` padded).
+    fn piece(b: &'static [u8], len: usize) -> Piece {
+        let mut head = [0; 16];
+        head[..len.min(16)].copy_from_slice(&b[..len.min(16)]);
+        Piece {
+            head,
+            at: b.as_ptr(),
+            len,
+        }
+    }
+
     #[test]
     fn parts_land_in_order_and_checked_parts_take_the_position_up() {
         let mut out = b"ab".to_vec();
         out.shrink_to_fit();
         let mut c = Cursor::new(&mut out, 80);
-        // SAFETY: 80 bytes (and the slack) were reserved; the padded
-        // sources are readable for their lengths rounded up to 16.
+        // SAFETY: 80 bytes (and the slack) were reserved; the pieces'
+        // bytes are readable for their lengths rounded up to 16.
         unsafe {
             c.put(b"cd");
             c.put16(*b"efghijklmnopqrst", 3);
             c.byte(b'-');
-            c.put_padded(b"0123456789abcdefghijklmnopqrstuvwxyz!!!!!!!!!!!!".as_ptr(), 33);
-            c.put_padded(b"ABCDEFGHIJKLMNOP".as_ptr(), 0);
-            c.put_padded(b"ABCDEFGHIJKLMNOP".as_ptr(), 2);
+            c.put_piece::<false>(&piece(b"0123456789abcdefghijklmnopqrstuvwxyz!!!!!!!!!!!!", 33));
+            c.put_piece::<true>(&piece(b"ABCDEFGHIJKLMNOP", 0));
+            c.put_piece::<true>(&piece(b"ABCDEFGHIJKLMNOP", 2));
             c.decimal(0);
             c.decimal(120);
         }

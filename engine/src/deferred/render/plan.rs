@@ -42,12 +42,17 @@ pub(crate) struct Pieces {
     /// `slots + 1` of them (a call site has one more piece than slots),
     /// each followed by at least [`PAD`] bytes of `bytes`.
     spans: Box<[Piece]>,
+    /// Every piece is at most 16 bytes long (its `head` holds it whole).
+    short: bool,
 }
 
-/// Where a piece starts and its length; its bytes and the [`PAD`] after
-/// them are readable from its start for as long as its plan lives.
+/// A piece: its first 16 bytes (zero after its end), where it starts and
+/// its length; its bytes and the [`PAD`] after them are readable from its
+/// start for as long as its plan lives. The first 16 bytes are kept here
+/// so that a short piece is copied without reading `bytes`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Piece {
+    pub(crate) head: [u8; 16],
     pub(crate) at: *const u8,
     pub(crate) len: usize,
 }
@@ -73,13 +78,29 @@ impl Pieces {
         let bytes = bytes.into_boxed_slice();
         let spans = starts
             .into_iter()
-            .map(|(start, len)| Piece {
-                // `start + len + PAD <= bytes.len()`: within `bytes`.
-                at: bytes[start..].as_ptr(),
-                len,
+            .map(|(start, len)| {
+                let mut head = [0; 16];
+                head[..len.min(16)].copy_from_slice(&bytes[start..start + len.min(16)]);
+                Piece {
+                    head,
+                    // `start + len + PAD <= bytes.len()`: within `bytes`.
+                    at: bytes[start..].as_ptr(),
+                    len,
+                }
             })
-            .collect();
-        Pieces { bytes, spans }
+            .collect::<Box<[Piece]>>();
+        let short = spans.iter().all(|p| p.len <= 16);
+        Pieces {
+            bytes,
+            spans,
+            short,
+        }
+    }
+
+    /// Whether every piece is at most 16 bytes long.
+    #[inline(always)]
+    pub(crate) fn short(&self) -> bool {
+        self.short
     }
 
     /// Bytes of all the pieces.
@@ -233,7 +254,7 @@ mod tests {
         let plan = Plan::of(&CS);
         assert!(std::ptr::eq(plan, Plan::of(&CS)), "built once");
         let read = |p: &Pieces, i: usize| {
-            let Piece { at, len } = p.spans[i];
+            let Piece { at, len, .. } = p.spans[i];
             // SAFETY: a piece promises `len + 16` readable bytes.
             unsafe { std::slice::from_raw_parts(at, len + PAD).to_vec() }
         };
@@ -248,12 +269,45 @@ mod tests {
             for (i, w) in want.iter().enumerate() {
                 let got = read(p, i);
                 assert_eq!(&got[..w.len()], w.as_bytes(), "form {form}, piece {i}");
+                let mut head = [0; 16];
+                head[..w.len()].copy_from_slice(w.as_bytes());
+                assert_eq!(p.spans[i].head, head, "form {form}, piece {i}");
                 total += w.len();
             }
             assert_eq!(p.total(), total);
+            assert!(p.short(), "form {form}");
             assert_eq!(p.heads(), &p.spans[..2]);
             assert_eq!(p.last(), p.spans[2]);
         }
+    }
+
+    #[test]
+    fn a_piece_longer_than_16_bytes_keeps_its_first_16_as_head() {
+        static CS: CallSite = CallSite::new(
+            None,
+            None,
+            "f.rs",
+            1,
+            "m",
+            &["0123456789abcdef", "0123456789abcdefg"],
+            &[Slot::DISPLAY],
+        );
+        for p in &Plan::of(&CS).forms {
+            assert!(!p.short(), "a piece of 17 bytes");
+            let last = p.last();
+            assert_eq!(last.len, 17);
+            assert_eq!(&last.head, b"0123456789abcdef");
+        }
+        static SHORT: CallSite = CallSite::new(
+            None,
+            None,
+            "f.rs",
+            1,
+            "m",
+            &["0123456789abcdef", ""],
+            &[Slot::DISPLAY],
+        );
+        assert!(Plan::of(&SHORT).forms.iter().all(|p| p.short()), "16 bytes");
     }
 
     #[test]

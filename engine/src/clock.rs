@@ -105,8 +105,18 @@ impl Clock {
     }
 
     /// The raw value stored in a record header.
+    /// The TSC, the usual clock, is read inline after one compare; the
+    /// others (a vDSO call, or a test's manual clock) out of line.
     #[inline]
     pub(crate) fn now_raw(&self) -> u64 {
+        if let Clock::Tsc(_) = self {
+            return tsc::now();
+        }
+        self.now_raw_other()
+    }
+
+    #[inline(never)]
+    fn now_raw_other(&self) -> u64 {
         match self {
             Clock::Realtime => realtime_nanos(),
             Clock::Manual(m) => m.0.load(Ordering::Relaxed),

@@ -2,7 +2,8 @@
 //!
 //! A call finds the calling thread's [`Producer`] for this logger in a
 //! thread-local list (registering a new ring on the thread's first call) and
-//! logs through it. Several loggers may coexist; each thread holds one
+//! logs through it; the producer of the thread's last call is kept aside,
+//! so a call through the same logger finds it with one compare. Several loggers may coexist; each thread holds one
 //! producer per logger it has used. When the thread exits, its producers are
 //! dropped, the writer drains what they left and releases their rings.
 //!
@@ -46,11 +47,81 @@ struct Local {
     scratch: Cell<Vec<u8>>,
 }
 
+impl Drop for Local {
+    fn drop(&mut self) {
+        // The producers go with the list: the cache must not point at them.
+        // (`RECENT` has no destructor: it is always there.)
+        RECENT.with(|r| r.forget());
+    }
+}
+
+/// The producer a thread's last call used, so that the next call through
+/// the same logger finds it with one compare. It has no destructor, so
+/// reaching it costs no lazy-registration check (`Local` has one).
+struct Recent {
+    /// The `Shared` of the logger whose producer `producer` points at;
+    /// null when none, [`LENT`] while a call of this thread uses one of
+    /// its producers.
+    key: Cell<*const Shared>,
+    /// Into `Local::producers`, set from the borrowed list. Valid until
+    /// the list changes: only in `Logger::lend_listed` (which sets both
+    /// fields after it, and refuses while a producer is lent) or when the
+    /// list is dropped (which clears them first).
+    producer: Cell<*mut Producer>,
+}
+
+impl Recent {
+    fn forget(&self) {
+        self.key.set(std::ptr::null());
+        self.producer.set(std::ptr::null_mut());
+    }
+}
+
+/// [`Recent::key`] while a call uses one of the thread's producers: a call
+/// nested in it (a sync-mode sink logging from its write) finds no
+/// producer, as when the list is borrowed. No `Shared` lives at this
+/// address (it is below the first page).
+const LENT: *const Shared = std::ptr::NonNull::<Shared>::dangling().as_ptr();
+
+/// A producer of this thread lent to one call: gives it back to
+/// [`RECENT`] (as the most recent) when the call ends or unwinds.
+struct Lend {
+    key: *const Shared,
+    producer: *mut Producer,
+}
+
+impl Lend {
+    /// The lent producer.
+    #[inline(always)]
+    fn producer(&mut self) -> &mut Producer {
+        // SAFETY: `producer` points at the lent producer in this thread's
+        // list, which does not change while it is lent (the list changes
+        // only in `Logger::lend_listed`, which refuses while `RECENT` says
+        // `LENT`); nothing else reaches it meanwhile: a nested call finds
+        // `LENT`, and so do the list's other users (`ring_released_bytes`).
+        unsafe { &mut *self.producer }
+    }
+}
+
+impl Drop for Lend {
+    #[inline(always)]
+    fn drop(&mut self) {
+        let key = self.key;
+        RECENT.with(|r| r.key.set(key));
+    }
+}
+
 thread_local! {
     static LOCAL: Local = const {
         Local {
             producers: RefCell::new(Vec::new()),
             scratch: Cell::new(Vec::new()),
+        }
+    };
+    static RECENT: Recent = const {
+        Recent {
+            key: Cell::new(std::ptr::null()),
+            producer: Cell::new(std::ptr::null_mut()),
         }
     };
 }
@@ -312,7 +383,7 @@ impl Logger {
                 let values_len = measure(&here.shared, &args, &mut pre);
                 // Looked up again: the user code may have forked.
                 let l = self.here();
-                let logged = l.on_producer(local, |p| {
+                let logged = l.on_producer(|p| {
                     p.log_measured(cs, level, target, args, Some(&mut pre), values_len)
                 });
                 release_if_huge(&mut pre, l.shared.ring_capacity);
@@ -407,7 +478,7 @@ impl Logger {
                 fill_payload(&self.here().shared, &mut buf, fill);
                 // Looked up again: the user code may have forked.
                 let l = self.here();
-                let logged = l.on_producer(local, |p| p.log_payload(kind, level, target, at, &buf));
+                let logged = l.on_producer(|p| p.log_payload(kind, level, target, at, &buf));
                 release_if_huge(&mut buf, l.shared.ring_capacity);
                 local.scratch.set(buf);
                 logged
@@ -437,43 +508,87 @@ impl Logger {
     /// on first use; counts the call dropped when there is none to be had.
     #[inline]
     fn with_producer(&self, f: impl FnOnce(&mut Producer)) {
-        let logged = LOCAL
-            .try_with(|local| self.on_producer(local, f))
-            .unwrap_or(false);
-        if !logged {
+        if !self.on_producer(f) {
             self.shared.count_lost_call();
         }
     }
 
-    /// Runs `f` on the producer in `local`; false when the list is borrowed
-    /// (a sync-mode sink logging from inside its own write).
-    #[inline]
-    fn on_producer(&self, local: &Local, f: impl FnOnce(&mut Producer)) -> bool {
-        let Ok(mut list) = local.producers.try_borrow_mut() else {
-            return false;
-        };
-        // Most threads log through one logger: its producer is the first.
-        let i = match list.first() {
-            Some(p) if Arc::ptr_eq(&p.shared, &self.shared) => Some(0),
-            _ => list
-                .iter()
-                .position(|p| Arc::ptr_eq(&p.shared, &self.shared)),
-        };
-        let p = match i {
-            Some(i) => &mut list[i],
-            None => self.register_local(&mut list),
-        };
-        f(p);
-        true
+    /// Runs `f` on this thread's producer for this logger; false when there
+    /// is none to be had: one of the thread's producers is in use (a
+    /// sync-mode sink logging from inside its own write), or the thread is
+    /// exiting. `f` is called in one place only, so that it is inlined.
+    #[inline(always)]
+    fn on_producer(&self, f: impl FnOnce(&mut Producer)) -> bool {
+        match self.lend() {
+            Some(mut lend) => {
+                f(lend.producer());
+                true
+            }
+            None => false,
+        }
     }
 
+    /// Lends this thread's producer for this logger to one call: the most
+    /// recent one after one compare, else through the list.
+    #[inline(always)]
+    fn lend(&self) -> Option<Lend> {
+        let key = Arc::as_ptr(&self.shared);
+        let producer = RECENT.with(|recent| {
+            if recent.key.get() != key {
+                return None;
+            }
+            recent.key.set(LENT);
+            Some(recent.producer.get())
+        });
+        match producer {
+            Some(producer) => Some(Lend { key, producer }),
+            None => self.lend_listed(),
+        }
+    }
+
+    /// [`Logger::lend`] through the list: finds (or registers) the
+    /// producer and makes it the thread's most recent.
     #[cold]
-    fn register_local<'a>(&self, list: &'a mut Vec<Producer>) -> &'a mut Producer {
+    #[inline(never)]
+    fn lend_listed(&self) -> Option<Lend> {
+        let key = Arc::as_ptr(&self.shared);
+        if RECENT.with(|recent| recent.key.get() == LENT) {
+            return None;
+        }
+        LOCAL
+            .try_with(|local| {
+                let mut list = local.producers.try_borrow_mut().ok()?;
+                // Most threads log through one logger: its producer is the first.
+                let i = match list.first() {
+                    Some(p) if Arc::ptr_eq(&p.shared, &self.shared) => Some(0),
+                    _ => list
+                        .iter()
+                        .position(|p| Arc::ptr_eq(&p.shared, &self.shared)),
+                };
+                let i = match i {
+                    Some(i) => i,
+                    None => self.register_local(&mut list),
+                };
+                // In bounds: `i` indexes the list.
+                let producer = list[i..].as_mut_ptr();
+                RECENT.with(|recent| {
+                    recent.producer.set(producer);
+                    recent.key.set(LENT);
+                });
+                Some(Lend { key, producer })
+            })
+            .ok()
+            .flatten()
+    }
+
+    /// Registers this thread's producer for this logger; returns its index.
+    #[cold]
+    fn register_local(&self, list: &mut Vec<Producer>) -> usize {
         // Release the rings of loggers that have shut down, and those
         // inherited through fork (dropping them takes no lock).
         list.retain(|p| !p.shared.is_closed() && p.shared.is_here());
         list.push(Producer::register(&self.shared, self.sync_writer.as_ref()));
-        list.last_mut().expect("just pushed")
+        list.len() - 1
     }
 
     /// An explicit producer with its own ring, for hot loops that want no
@@ -706,6 +821,9 @@ impl Logger {
     #[doc(hidden)]
     pub fn ring_released_bytes(&self) -> Option<u64> {
         let l = self.here_if_started()?;
+        if RECENT.with(|r| r.key.get() == LENT) {
+            return None;
+        }
         LOCAL
             .try_with(|local| {
                 let list = local.producers.try_borrow().ok()?;

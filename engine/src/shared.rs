@@ -50,20 +50,29 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Set in [`Hot::level`] when target directives exist: no level is at or
+/// above the byte then, so the one compare of [`Shared::accepts_fast`]
+/// fails and the directives are consulted.
+pub(crate) const TARGETS_FLAG: u8 = 0x80;
+const _: () = assert!((Level::Off as u8) < TARGETS_FLAG);
+
 /// What producers read on every call; written rarely.
 #[derive(Debug)]
 pub(crate) struct Hot {
     /// The coarse threshold (`Level as u8`): records below it are refused
-    /// whatever their target. Written by `set_level`.
+    /// whatever their target; with [`TARGETS_FLAG`] set when target
+    /// directives exist, so that without them one compare accepts a record
+    /// (see [`Shared::accepts_fast`]). Written by `set_level`.
     pub level: AtomicU8,
-    /// Target directives exist: a record at or above `level` must also
-    /// pass its target's threshold. Fixed at build.
-    pub targets: bool,
     /// Set once when shutdown begins; producers then count records dropped.
     pub closed: AtomicBool,
     /// The process generation this engine was started in (see `fork`); a
     /// handle in a later one is inherited and goes to the successor.
     pub generation: u64,
+    /// The clock a call reads: [`Shared::clock`] (a clone, the same
+    /// clock), kept on this line so that a call reads one line of `Shared`
+    /// before its record.
+    pub clock: Clock,
 }
 
 /// The flush barrier's tickets.
@@ -313,9 +322,9 @@ impl Shared {
         Shared {
             hot: Padded(Hot {
                 level: AtomicU8::new(level.max(level_floor) as u8),
-                targets: false,
                 closed: AtomicBool::new(false),
                 generation: crate::fork::generation(),
+                clock: clock.clone(),
             }),
             filter: FilterState::new(Directives::default(), level, level_floor),
             front_ends: Default::default(),
@@ -406,8 +415,7 @@ impl Shared {
     pub(crate) fn with_targets(mut self, targets: Directives) -> Shared {
         let default = self.filter.default_level();
         self.filter = FilterState::new(targets, default, self.filter.floor());
-        self.hot.0.targets = self.filter.has_targets();
-        self.hot.0.level = AtomicU8::new(self.filter.coarse() as u8);
+        self.hot.0.level = AtomicU8::new(self.filter.coarse_byte());
         self
     }
 
@@ -415,21 +423,52 @@ impl Shared {
     /// may be accepted for some target (one relaxed load). `Off` never is.
     #[inline]
     pub(crate) fn enabled(&self, level: Level) -> bool {
-        level < Level::Off && level as u8 >= self.hot.level.load(Ordering::Relaxed)
+        let coarse = self.hot.level.load(Ordering::Relaxed) & !TARGETS_FLAG;
+        level < Level::Off && level as u8 >= coarse
+    }
+
+    /// Whether a record at `level` is accepted whatever its target: no
+    /// target directive exists and `level` passes the threshold. One load
+    /// and one compare (a constant `level` folds the `Off` check).
+    #[inline(always)]
+    fn accepts_fast(&self, level: Level) -> Result<(), bool> {
+        let byte = self.hot.level.load(Ordering::Relaxed);
+        if level < Level::Off && level as u8 >= byte {
+            return Ok(());
+        }
+        // Refused at once without directives; with them, they decide.
+        Err(byte & TARGETS_FLAG != 0)
     }
 
     /// Whether a record at `level` for `target` is accepted (a prefix scan
     /// when target directives exist).
     #[inline]
     pub(crate) fn enabled_for(&self, level: Level, target: &str) -> bool {
-        self.enabled(level) && (!self.hot.targets || level >= self.filter.threshold_now(target).1)
+        match self.accepts_fast(level) {
+            Ok(()) => true,
+            Err(targets) => targets && self.enabled_for_target(level, target),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn enabled_for_target(&self, level: Level, target: &str) -> bool {
+        self.enabled(level) && level >= self.filter.threshold_now(target).1
     }
 
     /// [`Shared::enabled_for`] with the call site's cached decision.
     #[inline]
     pub(crate) fn enabled_at(&self, level: Level, target: &str, cache: &CallsiteCache) -> bool {
-        self.enabled(level)
-            && (!self.hot.targets || self.filter.enabled_cached(level, target, cache))
+        match self.accepts_fast(level) {
+            Ok(()) => true,
+            Err(targets) => targets && self.enabled_at_target(level, target, cache),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn enabled_at_target(&self, level: Level, target: &str, cache: &CallsiteCache) -> bool {
+        self.enabled(level) && self.filter.enabled_cached(level, target, cache)
     }
 
     /// Whether a macro call at `cs` is accepted: the call site's cached
@@ -441,16 +480,35 @@ impl Shared {
         cs: &'static crate::callsite::CallSite,
         target: &str,
     ) -> bool {
+        match self.accepts_fast(level) {
+            Ok(()) => true,
+            Err(targets) => targets && self.enabled_at_site_target(level, cs, target),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn enabled_at_site_target(
+        &self,
+        level: Level,
+        cs: &'static crate::callsite::CallSite,
+        target: &str,
+    ) -> bool {
         match cs.target {
-            Some(t) => self.enabled_at(level, t, &cs.filter),
-            None => self.enabled_for(level, target),
+            Some(t) => self.enabled_at_target(level, t, &cs.filter),
+            None => self.enabled_for_target(level, target),
         }
     }
 
     /// [`Shared::enabled_for`] for a target in static memory, cached per thread.
     #[inline]
     pub(crate) fn enabled_static(&self, level: Level, target: &'static str) -> bool {
-        self.enabled(level) && (!self.hot.targets || self.filter.enabled_static(level, target))
+        match self.accepts_fast(level) {
+            Ok(()) => true,
+            Err(targets) => {
+                targets && self.enabled(level) && self.filter.enabled_static(level, target)
+            }
+        }
     }
 
     #[inline]

@@ -107,27 +107,25 @@ impl<'a> Cursor<'a> {
 pub(crate) unsafe fn copy_short(src: *const u8, dst: *mut u8, n: usize) {
     // SAFETY: in every branch each read lies in `src[0..n]` and each write
     // in `dst[0..n]`, as the caller guarantees; unaligned accesses are used.
+    // Two compares reach each short case (longest first: a target, a path).
     unsafe {
-        match n {
-            0 => {}
-            1..=3 => {
-                dst.write(src.read());
-                dst.add(n / 2).write(src.add(n / 2).read());
-                dst.add(n - 1).write(src.add(n - 1).read());
+        if n >= 8 {
+            if n > 16 {
+                return std::ptr::copy_nonoverlapping(src, dst, n);
             }
-            4..=7 => {
-                let a = src.cast::<u32>().read_unaligned();
-                let b = src.add(n - 4).cast::<u32>().read_unaligned();
-                dst.cast::<u32>().write_unaligned(a);
-                dst.add(n - 4).cast::<u32>().write_unaligned(b);
-            }
-            8..=16 => {
-                let a = src.cast::<u64>().read_unaligned();
-                let b = src.add(n - 8).cast::<u64>().read_unaligned();
-                dst.cast::<u64>().write_unaligned(a);
-                dst.add(n - 8).cast::<u64>().write_unaligned(b);
-            }
-            _ => std::ptr::copy_nonoverlapping(src, dst, n),
+            let a = src.cast::<u64>().read_unaligned();
+            let b = src.add(n - 8).cast::<u64>().read_unaligned();
+            dst.cast::<u64>().write_unaligned(a);
+            dst.add(n - 8).cast::<u64>().write_unaligned(b);
+        } else if n >= 4 {
+            let a = src.cast::<u32>().read_unaligned();
+            let b = src.add(n - 4).cast::<u32>().read_unaligned();
+            dst.cast::<u32>().write_unaligned(a);
+            dst.add(n - 4).cast::<u32>().write_unaligned(b);
+        } else if n > 0 {
+            dst.write(src.read());
+            dst.add(n / 2).write(src.add(n / 2).read());
+            dst.add(n - 1).write(src.add(n - 1).read());
         }
     }
 }

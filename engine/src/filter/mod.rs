@@ -96,7 +96,7 @@ impl FilterState {
     }
 
     /// Sets the default level (clamped to the floor) and stores the new
-    /// coarse threshold in `coarse`. Every cached decision is recomputed on
+    /// coarse threshold in `coarse` (as [`FilterState::coarse_byte`]). Every cached decision is recomputed on
     /// its next use.
     pub(crate) fn set_default(&self, level: Level, coarse: &AtomicU8) {
         let _g = lock(&self.write_lock);
@@ -105,7 +105,14 @@ impl FilterState {
         // Release: pairs with the Acquire loads in `threshold_now`: a
         // reader that sees this generation sees the default stored above.
         self.generation.store(next_generation(), Ordering::Release);
-        coarse.store(self.coarse() as u8, Ordering::Relaxed);
+        coarse.store(self.coarse_byte(), Ordering::Relaxed);
+    }
+
+    /// The coarse threshold as `Hot::level` holds it: with
+    /// `TARGETS_FLAG` when target directives exist.
+    pub(crate) fn coarse_byte(&self) -> u8 {
+        let flag = if self.has_targets() { crate::shared::TARGETS_FLAG } else { 0 };
+        self.coarse() as u8 | flag
     }
 
     /// Runs `publish` with the coarse threshold, serialized with
@@ -211,7 +218,13 @@ mod tests {
         assert_eq!(cache.get(f.generation()), Some(Level::Info));
         let coarse = AtomicU8::new(0);
         f.set_default(Level::Debug, &coarse);
-        assert_eq!(coarse.load(Ordering::Relaxed), Level::Debug as u8);
+        // With directives the byte carries the flag that sends every
+        // record past the one-compare acceptance to them.
+        let flag = crate::shared::TARGETS_FLAG;
+        assert_eq!(coarse.load(Ordering::Relaxed), Level::Debug as u8 | flag);
+        let plain = state("", Level::Info, Level::Trace);
+        plain.set_default(Level::Warn, &coarse);
+        assert_eq!(coarse.load(Ordering::Relaxed), Level::Warn as u8);
         assert_eq!(cache.get(f.generation()), None, "a new generation misses");
         assert!(f.enabled_cached(Level::Debug, "app", &cache));
         let hyper = CallsiteCache::new();

@@ -263,6 +263,48 @@ pub fn stuck_crash_safe_logger(
     (logger, guard, gate)
 }
 
+/// Gives up on a logger from [`stuck_crash_safe_logger`] (its shutdown
+/// times out, so its records stay in `dir` as a crash would leave them),
+/// then recovers them into memory: the lines written, without timestamps
+/// or targets.
+pub fn crash_and_recover(
+    dir: &std::path::Path,
+    logger: uringlog::Logger,
+    guard: uringlog::WriterGuard,
+    gate: Gate,
+) -> Vec<String> {
+    use uringlog::{Format, MemorySink, SinkOptions, Timestamp};
+    guard
+        .shutdown(std::time::Duration::from_millis(300))
+        .unwrap_err();
+    gate.release.send(()).unwrap();
+    // Waits for the writer to end (it gave up; the directory keeps the records).
+    let _ = logger.flush();
+    let (sink, lines) = MemorySink::new();
+    let plain = Format::text().timestamp(Timestamp::Off).without_target();
+    let (_l, guard) = uringlog::Logger::builder()
+        .sink_with(sink, SinkOptions::new().format(plain))
+        .crash_safe(dir)
+        .build()
+        .unwrap();
+    guard.shutdown(std::time::Duration::from_secs(30)).unwrap();
+    lines.lines()
+}
+
+/// The call-site tables (`sites-*`) in a crash-safe directory.
+pub fn call_site_tables(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("sites-")
+        })
+        .collect()
+}
+
 /// `builder` with two memory sinks that show call sites: text and JSON
 /// lines, both without timestamps. Returns the builder and their outputs.
 pub fn call_site_sinks(

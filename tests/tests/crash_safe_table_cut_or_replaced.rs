@@ -10,43 +10,11 @@
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use uringlog::{Format, Logger, MemorySink, SinkOptions, Timestamp};
-
-/// Gives up on the logger (its records stay in the directory), then
-/// recovers them into memory: the lines written.
-fn crash_and_recover(
-    dir: &Path,
-    logger: Logger,
-    guard: uringlog::WriterGuard,
-    gate: uringlog_tests::Gate,
-) -> Vec<String> {
-    guard.shutdown(Duration::from_millis(300)).unwrap_err();
-    gate.release.send(()).unwrap();
-    // Waits for the writer to end (it gave up; the directory keeps the records).
-    let _ = logger.flush();
-    let (sink, lines) = MemorySink::new();
-    let plain = Format::text().timestamp(Timestamp::Off).without_target();
-    let (_l, guard) = Logger::builder()
-        .sink_with(sink, SinkOptions::new().format(plain))
-        .crash_safe(dir)
-        .build()
-        .unwrap();
-    guard.shutdown(Duration::from_secs(30)).unwrap();
-    lines.lines()
-}
+use uringlog::Logger;
 
 /// The one call-site table in `dir`.
 fn table(dir: &Path) -> PathBuf {
-    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("sites-")
-        })
-        .collect();
+    let mut found = uringlog_tests::call_site_tables(dir);
     assert_eq!(found.len(), 1, "{found:?}");
     found.pop().unwrap()
 }
@@ -65,7 +33,7 @@ fn survives(tamper: impl FnOnce(&Path)) {
         uringlog::info!(logger, "second site i={}", i);
         uringlog::info!(logger, "first site again i={}", i);
     }
-    let lines = crash_and_recover(&dir, logger, guard, gate);
+    let lines = uringlog_tests::crash_and_recover(&dir, logger, guard, gate);
     assert_eq!(
         lines[0],
         format!(

@@ -11,41 +11,15 @@
 
 use std::path::Path;
 use std::time::Duration;
-use uringlog::{Format, Logger, MemorySink, SinkOptions, Timestamp};
+use uringlog::Logger;
 
-/// Gives up on the logger (its records stay in the directory), then
-/// recovers them into memory: the lines written.
-fn crash_and_recover(
-    dir: &Path,
-    logger: Logger,
-    guard: uringlog::WriterGuard,
-    gate: uringlog_tests::Gate,
-) -> Vec<String> {
-    guard.shutdown(Duration::from_millis(300)).unwrap_err();
-    gate.release.send(()).unwrap();
-    // Waits for the writer to end (it gave up; the directory keeps the records).
-    let _ = logger.flush();
-    let (sink, lines) = MemorySink::new();
-    let plain = Format::text().timestamp(Timestamp::Off).without_target();
-    let (_l, guard) = Logger::builder()
-        .sink_with(sink, SinkOptions::new().format(plain))
-        .crash_safe(dir)
-        .build()
-        .unwrap();
-    guard.shutdown(Duration::from_secs(30)).unwrap();
-    lines.lines()
-}
-
+/// Removes the call-site tables in `dir`; how many there were.
 fn remove_tables(dir: &Path) -> usize {
-    let mut n = 0;
-    for e in std::fs::read_dir(dir).unwrap() {
-        let e = e.unwrap();
-        if e.file_name().to_string_lossy().starts_with("sites-") {
-            std::fs::remove_file(e.path()).unwrap();
-            n += 1;
-        }
+    let tables = uringlog_tests::call_site_tables(dir);
+    for t in &tables {
+        std::fs::remove_file(t).unwrap();
     }
-    n
+    tables.len()
 }
 
 #[test]
@@ -61,7 +35,7 @@ fn a_new_call_site_writes_the_deleted_table_again() {
         uringlog::info!(logger, "second site i={}", i);
         uringlog::info!(logger, "first site again i={}", i);
     }
-    let lines = crash_and_recover(&dir, logger, guard, gate);
+    let lines = uringlog_tests::crash_and_recover(&dir, logger, guard, gate);
     assert_eq!(
         lines[0],
         format!(
@@ -88,7 +62,7 @@ fn records_whose_table_was_deleted_are_counted_and_the_reason_given() {
     (0..10).for_each(log);
     assert_eq!(remove_tables(&dir), 1);
     (10..25).for_each(log);
-    let lines = crash_and_recover(&dir, logger, guard, gate);
+    let lines = uringlog_tests::crash_and_recover(&dir, logger, guard, gate);
     assert_eq!(
         lines[0],
         format!(

@@ -69,9 +69,8 @@ pub(crate) struct Hot {
     /// The process generation this engine was started in (see `fork`); a
     /// handle in a later one is inherited and goes to the successor.
     pub generation: u64,
-    /// The clock a call reads: [`Shared::clock`] (a clone, the same
-    /// clock), kept on this line so that a call reads one line of `Shared`
-    /// before its record.
+    /// The logger's clock, kept on this line so that a call reads one line
+    /// of `Shared` before its record; the writer and sync mode read it too.
     pub clock: Clock,
 }
 
@@ -268,7 +267,6 @@ pub(crate) struct Shared {
     pub mode: Mode,
     pub calls: CallConfig,
     pub ring_capacity: usize,
-    pub clock: Clock,
     /// How notifiers and waiters of this logger pair their fences.
     pub barrier: Barrier,
     /// Which barrier, and why, for [`crate::Logger::wake_mechanism`].
@@ -324,7 +322,7 @@ impl Shared {
                 level: AtomicU8::new(level.max(level_floor) as u8),
                 closed: AtomicBool::new(false),
                 generation: crate::fork::generation(),
-                clock: clock.clone(),
+                clock,
             }),
             filter: FilterState::new(Directives::default(), level, level_floor),
             front_ends: Default::default(),
@@ -333,7 +331,6 @@ impl Shared {
             mode,
             calls,
             ring_capacity,
-            clock,
             barrier,
             wake_note,
             wake: Padded(EventCount::new(barrier)),

@@ -304,7 +304,7 @@ impl Inner {
     /// it (runs the sinks).
     fn write(&mut self, shared: &Shared, counters: &ProducerCounters, r: SyncRecord<'_>) {
         self.in_hand = true;
-        let nanos = shared.clock.converter().unix_nanos(r.clock);
+        let nanos = shared.hot.clock.converter().unix_nanos(r.clock);
         if let Some(now) = self.reopened.newer(shared, self.signal.as_ref()) {
             // A reopen signal arrived: the files are reopened before this record.
             self.reopened = now;

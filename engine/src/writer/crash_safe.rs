@@ -89,7 +89,7 @@ impl Writer {
             text.push_str("; ");
             text.push_str(c);
         }
-        let now = self.shared.clock.now_unix_nanos();
+        let now = self.shared.hot.clock.now_unix_nanos();
         let (kind, level) = (RecordKind::Text, Level::Warn);
         let target = RECOVERY_TARGET.as_bytes();
         let mut scratch = Vec::new();

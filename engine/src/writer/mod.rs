@@ -227,7 +227,7 @@ impl Writer {
         io: Box<dyn IoBackend>,
         cfg: WriterConfig,
     ) -> Writer {
-        let clock = shared.clock.converter();
+        let clock = shared.hot.clock.converter();
         Writer {
             rings: RingSet::default(),
             sinks,

@@ -31,6 +31,8 @@
 //! timing alone). The dump's burst numbers stay in order; a burst's kind
 //! is its number modulo 3. The writer then lingers 20 ms (so that log
 //! bursts 3 pauses apart find it lingering, as in the report, not parked).
+//! `BURST_ONLY=<kind>` runs bursts of that kind alone instead (the
+//! report's rhythm, for runs of each kind alternated in fresh processes).
 //! `BURST_STANDIN_KB=<n>` sets the stand-in's ring size (256 by default);
 //! `BURST_STANDIN_RESET=1` starts each of its bursts at the ring's start;
 //! `BURST_STANDIN_AHEAD=1` prefetches (for writing) the first lines of the
@@ -159,10 +161,15 @@ fn main() {
     let mut calls = vec![(0i64, 0u32, 0u64, 0u64); 10 + bursts * burst_len];
     let mut id = 0u64;
     let mut k = 0;
+    let only = env_num("BURST_ONLY").map(|k| k as i64 % 3);
     let mut stand_in = StandIn::new(env_num("BURST_STANDIN_KB").unwrap_or(256));
     let mut logged = 0u64;
     let mut timed = |burst: i64, pos: usize, id: &mut u64| {
-        let kind = if mix && burst >= 0 { burst % 3 } else { 0 };
+        let kind = match (only, mix && burst >= 0) {
+            (Some(k), _) if burst >= 0 => k,
+            (_, true) => burst % 3,
+            _ => 0,
+        };
         if reset && pos == 0 {
             stand_in.at = 0;
         }
@@ -197,14 +204,16 @@ fn main() {
         let _ = writeln!(out, "{b} {p} {t} {ns}");
     }
     std::fs::write(&dump, out).expect("dump");
-    let kinds: &[(i64, &str)] = match mix {
-        true => &[(0, "log call"), (1, "stand-in"), (2, "empty")],
-        false => &[(0, "log call")],
+    let all: &[(i64, &str)] = &[(0, "log call"), (1, "stand-in"), (2, "empty")];
+    let kinds = match (only, mix) {
+        (Some(k), _) => &all[k as usize..k as usize + 1],
+        (None, true) => all,
+        (None, false) => &all[..1],
     };
     let of = |k: i64, first: bool| {
         let mut v: Vec<u64> = (calls.iter())
             .filter(|c| c.0 >= 0 && (c.1 == 0) == first)
-            .filter(|c| !mix || c.0 % 3 == k)
+            .filter(|c| only.is_some() || !mix || c.0 % 3 == k)
             .map(|c| c.3)
             .collect();
         v.sort_unstable();

@@ -413,6 +413,7 @@ impl Producer {
             };
             // The lossless ring first: one compare of the route.
             if let Route::Lossless(ring) = &mut self.route {
+                ring.note_call(clock);
                 if let Some(mut r) = ring.reserve_contiguous(len) {
                     if !rec.encode(r.bytes(), &args, formatted) {
                         return self.size_mismatch();

@@ -424,7 +424,7 @@ impl Producer {
             } else if let Route::Mapped(ring) = &mut self.route {
                 // Crash-safe: once the call site is in the directory's
                 // table, and when no value needs formatting here.
-                if !cs.any_custom && site_known(&self.shared, cs) {
+                if !cs.any_custom && ring.knows(cs) {
                     if let Some(mut f) = ring.reserve_contiguous(len) {
                         if !rec.encode(f.record(), &args, formatted) {
                             return self.size_mismatch();
@@ -803,7 +803,7 @@ fn new_route(shared: &Shared, rs: &Arc<RingShared>) -> (Route, RingReader) {
         match dir.new_ring(rs.clone()) {
             Ok(f) => {
                 let reader = RingReader::Mapped(MappedReader::new(f.clone()));
-                return (Route::Mapped(MappedProducer::new(f)), reader);
+                return (Route::Mapped(MappedProducer::new(f, dir.sites.id())), reader);
             }
             Err(e) => {
                 WriterCounters::add(&shared.counters.errors, 1);

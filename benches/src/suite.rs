@@ -79,10 +79,7 @@ pub fn run(plan: &Plan, sizes: &Sizes, dir: &Path, command: String) -> ReportDat
     let started_unix_s = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let mut p = Progress {
-        done: 0,
-        total: plan.len(),
-    };
+    let mut p = Progress::new(plan.len());
     let system = SystemInfo::collect(dir);
     let idle_rss_kib = p.run("idle process (memory baseline)", &plan.idle);
     let latency = p.all(&plan.latency, |r| format!("latency, {r}"));
@@ -131,11 +128,7 @@ pub fn run_jobs<K: Clone, T: FromOutput>(
     jobs: &[(K, crate::job::Job)],
     label: impl Fn(&K) -> String,
 ) -> Vec<Measured<K, T>> {
-    let mut p = Progress {
-        done: 0,
-        total: jobs.len(),
-    };
-    p.all(jobs, label)
+    Progress::new(jobs.len()).all(jobs, label)
 }
 
 /// Runs `jobs` alone (each in a child), each once the machine is quiet
@@ -144,11 +137,7 @@ pub fn run_jobs_quiet<K: Clone, T: FromOutput>(
     jobs: &[(K, crate::job::Job)],
     label: impl Fn(&K) -> String,
 ) -> Vec<Measured<K, T>> {
-    let mut p = Progress {
-        done: 0,
-        total: jobs.len(),
-    };
-    p.all_quiet(jobs, label)
+    Progress::new(jobs.len()).all_quiet(jobs, label)
 }
 
 struct Progress {
@@ -157,6 +146,10 @@ struct Progress {
 }
 
 impl Progress {
+    fn new(total: usize) -> Progress {
+        Progress { done: 0, total }
+    }
+
     fn run<T: FromOutput>(&mut self, label: &str, job: &crate::job::Job) -> Result<T, String> {
         self.done += 1;
         eprint!("[{:>2}/{}] {label} ... ", self.done, self.total);
@@ -196,19 +189,13 @@ impl Progress {
         label: impl Fn(&K) -> String,
     ) -> Vec<Measured<K, T>> {
         use crate::crash_safe_ab::{QUIET_CPUS, QUIET_WAIT};
-        jobs.iter()
-            .map(|(k, job)| {
-                let busy = crate::machine_load::wait_quiet(QUIET_WAIT, QUIET_CPUS);
-                let mut what = label(k);
-                if busy >= QUIET_CPUS {
-                    what.push_str(&format!(" (machine busy: {busy:.1} CPUs)"));
-                }
-                Measured {
-                    key: k.clone(),
-                    result: self.run(&what, job),
-                }
-            })
-            .collect()
+        self.all(jobs, |k| {
+            let busy = crate::machine_load::wait_quiet(QUIET_WAIT, QUIET_CPUS);
+            match busy >= QUIET_CPUS {
+                true => format!("{} (machine busy: {busy:.1} CPUs)", label(k)),
+                false => label(k),
+            }
+        })
     }
 }
 

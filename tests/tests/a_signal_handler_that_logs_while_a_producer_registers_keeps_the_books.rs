@@ -15,7 +15,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 use uringlog::{Format, Level, Logger, MemorySink, Timestamp};
-use uringlog_tests::SHUTDOWN;
+use uringlog_tests::{text_memory_logger, SHUTDOWN};
 
 /// The logger the handler logs through.
 static CACHED: OnceLock<Logger> = OnceLock::new();
@@ -42,21 +42,11 @@ fn set_file_size_limit(bytes: libc::rlim_t) {
     }
 }
 
-fn memory_logger() -> (Logger, uringlog::WriterGuard, uringlog::MemoryHandle) {
-    let (sink, out) = MemorySink::new();
-    let (l, g) = Logger::builder()
-        .sink(sink)
-        .format(Format::text().timestamp(Timestamp::Off))
-        .build()
-        .unwrap();
-    (l, g, out)
-}
-
 #[test]
 fn a_signal_handler_that_logs_while_a_producer_registers_keeps_the_books() {
     // The thread's producers: [first, cached], `cached` the most recent.
-    let (first, first_guard, _) = memory_logger();
-    let (cached, cached_guard, out) = memory_logger();
+    let (first, first_guard, _) = text_memory_logger();
+    let (cached, cached_guard, out) = text_memory_logger();
     first.log(Level::Info, "t", format_args!("first"));
     cached.log(Level::Info, "t", format_args!("before"));
     assert!(CACHED.set(cached.clone()).is_ok());

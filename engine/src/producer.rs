@@ -924,7 +924,7 @@ fn push_blocking<R: RoomRing>(
         };
         if round < BLOCK_SPINS {
             std::hint::spin_loop();
-        } else if round > BLOCK_SPINS || !shared.writer_cpu.spin_until(|| ready(ring)) {
+        } else if round > BLOCK_SPINS || !shared.writer_cpu.spin_until(&rs.spin, || ready(ring)) {
             // Every way `ready` becomes true is followed by a notify: the
             // writer's release of space (`room_released_in`, once the
             // resume room is free; a ring file's keeper at each commit),

@@ -8,7 +8,7 @@ use crate::io::{BackendSlot, Cancel};
 use crate::level::Level;
 use crate::policy::{Formatting, Mode, Policy, Prefault};
 use crate::ring::{resume_room, ByteConsumer, RingReader};
-use crate::room_spin::WriterCpu;
+use crate::room_spin::{Backoff, WriterCpu};
 use crate::shutdown::DROP_SHUTDOWN_TIMEOUT;
 use crate::stats::{ProducerCounters, Stats, WriterCounters};
 use crate::wake::{Barrier, BarrierChoice, EventCount};
@@ -157,6 +157,8 @@ pub(crate) struct RingShared {
     /// OS id (`gettid`) of the thread that registered the producer; shown
     /// by formats that ask for the thread id.
     pub thread_id: u32,
+    /// How the producer's spins for room fared (see `room_spin`).
+    pub spin: Backoff,
 }
 
 impl RingShared {
@@ -166,6 +168,7 @@ impl RingShared {
             room: EventCount::new(Barrier::Fence),
             // SAFETY: gettid has no preconditions and cannot fail.
             thread_id: unsafe { libc::gettid() } as u32,
+            spin: Backoff::default(),
         }
     }
 

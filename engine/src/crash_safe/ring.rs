@@ -475,14 +475,13 @@ impl MappedReader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wake::Barrier;
 
     /// A ring of `capacity` data bytes over anonymous memory, every byte
     /// 0xAA (stale bytes of an earlier lap).
     fn dirty_ring(capacity: usize) -> Arc<RingFile> {
         let mut m = memmap2::MmapMut::map_anon(RING_HEADER_LEN + capacity).unwrap();
         m.fill(0xAA);
-        let shared = Arc::new(RingShared::new(Barrier::Fence));
+        let shared = Arc::new(RingShared::new());
         Arc::new(RingFile::new(MmapRaw::from(m), PathBuf::new(), capacity, shared))
     }
 

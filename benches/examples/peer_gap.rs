@@ -14,7 +14,9 @@
 //! waiting for room) and involuntary ones (preemption); minor faults of
 //! the process; the writer's registrations to sleep and the wake-up
 //! syscalls producers paid (`Logger::writer_wake_counts`), its lingering
-//! sleeps; batches, submissions and bytes per batch; the backend `Auto`
+//! sleeps; the producer's registrations to sleep for room and the
+//! wake-up syscalls the writer paid for them
+//! (`Logger::producer_room_wake_counts`); batches, submissions and bytes per batch; the backend `Auto`
 //! chose.
 
 use std::path::PathBuf;
@@ -121,6 +123,7 @@ fn main() -> Result<(), String> {
     cfg.batch_size = env("PG_BATCH").unwrap_or(cfg.batch_size);
     cfg.ring_capacity = env("PG_RING").unwrap_or(cfg.ring_capacity);
     let linger = env("PG_LINGER_US");
+
     let build = |file: &std::path::Path| {
         cfg.build_with(file, |b| match linger {
             Some(us) => b.linger_us(us as u64),
@@ -171,6 +174,7 @@ fn main() -> Result<(), String> {
     let t1 = usage(libc::RUSAGE_THREAD);
     let waits_before_shutdown = logger.writer_wake_counts();
     let lingers = logger.writer_linger_sleeps();
+    let room = logger.producer_room_wake_counts();
     let s = guard
         .shutdown(std::time::Duration::from_secs(30))
         .map_err(|e| e.to_string())?;
@@ -181,7 +185,7 @@ fn main() -> Result<(), String> {
     let ms = |ns: i64| ns as f64 / 1e6;
     println!(
         "rate {:.3} M/s  e2e {:.0} ms  calls {:.0} ms | cpu proc {:.0} ms prod {:.0} ms writer {:.0} ms | \
-         prod vcsw {} ivcsw {} | proc minflt {} | writer waits {} wakes {} lingers {} | \
+         prod vcsw {} ivcsw {} | proc minflt {} | writer waits {} wakes {} lingers {} | producer room waits {} wakes {} | \
          batches {} submits {} KiB/batch {:.1} | run/wait ms prod {:.0}/{:.0} writer {:.0}/{:.0} | same cpu {}/{} | writer user/sys ms {}/{} | {}",
         count as f64 / secs / 1e6,
         secs * 1e3,
@@ -195,6 +199,8 @@ fn main() -> Result<(), String> {
         waits_before_shutdown.0,
         waits_before_shutdown.1,
         lingers,
+        room.0,
+        room.1,
         s.batches,
         s.io_submits,
         s.bytes_written as f64 / s.batches.max(1) as f64 / 1024.0,

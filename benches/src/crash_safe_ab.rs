@@ -27,6 +27,12 @@ pub const TARGET_RATIO: f64 = 0.8;
 /// … and caller p50 within this many ns of the normal mode's.
 pub const TARGET_P50_NS: i64 = 10;
 
+/// Each side of a pair starts once the machine is busy below this many
+/// CPUs (every process; see `machine_load::wait_quiet`), …
+pub const QUIET_CPUS: f64 = 0.3;
+/// … or after this much waiting, and then the table says so.
+pub const QUIET_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// One side of one pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AbKey {
@@ -83,6 +89,13 @@ impl Pair {
     /// Crash-safe caller p50 minus normal caller p50, ns.
     pub fn p50_diff_ns(&self) -> i64 {
         self.crash_safe.p50_ns as i64 - self.normal.p50_ns as i64
+    }
+
+    /// Whether either side's throughput phase ran beside other load
+    /// (other processes or steal) of [`QUIET_CPUS`] or more.
+    pub fn loaded(&self) -> bool {
+        let busy = |r: &PeerResult| r.other.other_cpus + r.other.steal_cpus;
+        busy(&self.normal).max(busy(&self.crash_safe)) >= QUIET_CPUS
     }
 }
 
@@ -147,18 +160,24 @@ pub fn render(s: &mut String, rows: &[Measured<AbKey, PeerResult>]) {
          `{URINGLOG}` and `{CRASH_SAFE}` as in the table above, run as {} pairs one right \
          after the other, the order alternating (normal first in pairs 1, 3, …); each pair \
          gives a throughput ratio (crash-safe ÷ normal, target ≥ {TARGET_RATIO}) and a \
-         caller p50 difference (crash-safe − normal, target within ±{TARGET_P50_NS} ns).\n",
-        rows.iter().map(|m| m.key.pair + 1).max().unwrap_or(0)
+         caller p50 difference (crash-safe − normal, target within ±{TARGET_P50_NS} ns). \
+         Each side starts once the machine is quiet (below {QUIET_CPUS} CPUs busy, at most \
+         {} s of waiting); \"other load\" is what the rest of the machine (other processes, \
+         kernel threads, the hypervisor's steal) took during each side's timed lines, in CPUs: \
+         a pair where it reached {QUIET_CPUS} is marked, since both sides then measure the \
+         machine as much as the logger.\n",
+        rows.iter().map(|m| m.key.pair + 1).max().unwrap_or(0),
+        QUIET_WAIT.as_secs()
     );
     let _ = writeln!(
         s,
-        "| Pair | First | Normal M lines/s | Crash-safe M lines/s | Ratio | Normal p50 ns | Crash-safe p50 ns | Δ p50 ns |"
+        "| Pair | First | Normal M lines/s | Crash-safe M lines/s | Ratio | Normal p50 ns | Crash-safe p50 ns | Δ p50 ns | Other load, CPUs (normal / crash-safe) |"
     );
-    let _ = writeln!(s, "|---:|---|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(s, "|---:|---|---:|---:|---:|---:|---:|---:|---|");
     for p in &done {
         let _ = writeln!(
             s,
-            "| {} | {} | {:.2} | {:.2} | {:.2} | {} | {} | {:+} |",
+            "| {} | {} | {:.2} | {:.2} | {:.2} | {} | {} | {:+} | {:.1} / {:.1}{} |",
             p.pair + 1,
             if p.crash_safe_first {
                 "crash-safe"
@@ -170,7 +189,10 @@ pub fn render(s: &mut String, rows: &[Measured<AbKey, PeerResult>]) {
             p.ratio(),
             p.normal.p50_ns,
             p.crash_safe.p50_ns,
-            p.p50_diff_ns()
+            p.p50_diff_ns(),
+            p.normal.other.other_cpus + p.normal.other.steal_cpus,
+            p.crash_safe.other.other_cpus + p.crash_safe.other.steal_cpus,
+            if p.loaded() { " (loaded)" } else { "" }
         );
     }
     let _ = writeln!(s);
@@ -212,6 +234,15 @@ pub fn render(s: &mut String, rows: &[Measured<AbKey, PeerResult>]) {
             "not met"
         },
     );
+    let loaded = done.iter().filter(|p| p.loaded()).count();
+    if loaded > 0 {
+        let _ = writeln!(
+            s,
+            "{loaded} of {} pairs ran beside other load of {QUIET_CPUS} CPUs or more (marked): \
+             their rates are the machine's as much as the logger's.\n",
+            done.len()
+        );
+    }
 }
 
 #[cfg(test)]
@@ -266,8 +297,22 @@ mod tests {
             m(2, false, Err("boom".to_owned())),
             m(2, true, Ok(result(1e6, 1))),
         ];
+        let mut loaded = result(3e6, 68);
+        loaded.other = crate::machine_load::OtherLoad {
+            other_cpus: 0.25,
+            steal_cpus: 0.1,
+        };
+        let rows = [
+            rows,
+            vec![m(3, false, Ok(result(3e6, 60))), m(3, true, Ok(loaded))],
+        ]
+        .concat();
         let (done, errors) = pairs(&rows);
-        assert_eq!(done.len(), 2);
+        assert_eq!(done.len(), 3);
+        assert_eq!(
+            done.iter().map(Pair::loaded).collect::<Vec<_>>(),
+            [false, false, true]
+        );
         assert_eq!(
             (
                 done[0].ratio(),
@@ -289,18 +334,26 @@ mod tests {
         let mut s = String::new();
         render(&mut s, &rows);
         assert!(
-            s.contains("| 1 | normal | 4.00 | 3.00 | 0.75 | 60 | 68 | +8 |"),
+            s.contains("| 1 | normal | 4.00 | 3.00 | 0.75 | 60 | 68 | +8 | 0.0 / 0.0 |"),
             "{s}"
         );
         assert!(
-            s.contains("| 2 | crash-safe | 4.00 | 2.00 | 0.50 | 66 | 70 | +4 |"),
+            s.contains("| 2 | crash-safe | 4.00 | 2.00 | 0.50 | 66 | 70 | +4 | 0.0 / 0.0 |"),
             "{s}"
         );
         assert!(
-            s.contains("median **0.62** (smallest 0.50, largest 0.75; target ≥ 0.8: not met)"),
+            s.contains("| 4 | normal | 3.00 | 3.00 | 1.00 | 60 | 68 | +8 | 0.0 / 0.3 (loaded) |"),
             "{s}"
         );
-        assert!(s.contains("median **+6 ns** (smallest +4, largest +8; target within ±10 ns: met by the median)"), "{s}");
+        assert!(
+            s.contains("1 of 3 pairs ran beside other load of 0.3 CPUs or more (marked)"),
+            "{s}"
+        );
+        assert!(
+            s.contains("median **0.75** (smallest 0.50, largest 1.00; target ≥ 0.8: not met)"),
+            "{s}"
+        );
+        assert!(s.contains("median **+8 ns** (smallest +4, largest +8; target within ±10 ns: met by the median)"), "{s}");
         assert!(s.contains("- not measured: pair 3, normal: boom"), "{s}");
         crate::render::check_tables(&s).unwrap();
     }

@@ -18,6 +18,7 @@ pub mod crash_safe_ab;
 pub mod delivery;
 pub mod job;
 pub mod latency;
+pub mod machine_load;
 pub mod measure;
 pub mod network;
 pub mod null_sink;

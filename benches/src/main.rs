@@ -134,7 +134,7 @@ fn crash_safe_ab(
         dir.join(format!("{n:02}-{what}"))
     };
     let jobs = uringlog_bench::crash_safe_ab::jobs(pairs, count, &mut sub, keep);
-    let rows = uringlog_bench::suite::run_jobs(&jobs, uringlog_bench::suite::ab_label);
+    let rows = uringlog_bench::suite::run_jobs_quiet(&jobs, uringlog_bench::suite::ab_label);
     if !keep {
         let _ = std::fs::remove_dir_all(&dir);
     }

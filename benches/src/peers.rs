@@ -24,6 +24,7 @@
 //! rate is then the inverse of the caller's and the writer's costs added.
 
 use crate::config::Route;
+use crate::machine_load::{OtherLoad, PhaseLoad};
 use crate::measure::{
     peak_rss_kib, percentile, process_cpu_s, timing_overhead_ns, warm_page_cache,
     WARM_BYTES_PER_LINE,
@@ -152,6 +153,10 @@ pub struct PeerResult {
     /// phase, the same interval as `elapsed_s`.
     #[serde(default)]
     pub cpu_s: f64,
+    /// What the rest of the machine did during the throughput phase
+    /// (other processes' CPUs, steal).
+    #[serde(default)]
+    pub other: OtherLoad,
 }
 
 impl PeerResult {
@@ -230,10 +235,12 @@ fn drive<P: Peer>(
     let p = open(&file_for("throughput"))?;
     let syscw = write_syscalls();
     let cpu = process_cpu_s();
+    let load = PhaseLoad::start();
     let start = Instant::now();
     log_phase(p, 0..count, PATH_THROUGHPUT)?;
     let elapsed_s = start.elapsed().as_secs_f64();
     let cpu_s = process_cpu_s() - cpu;
+    let other = load.finish();
     let write_syscalls = write_syscalls().saturating_sub(syscw);
     let files = files_in(dir).map_err(|e| format!("listing {}: {e}", dir.display()))?;
     let check = check_files(&files, &LineMatcher::new(PATH_THROUGHPUT), count, 1)
@@ -258,6 +265,7 @@ fn drive<P: Peer>(
         peak_rss_kib: peak_rss_kib(),
         write_syscalls,
         cpu_s,
+        other,
     })
 }
 

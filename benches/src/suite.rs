@@ -79,10 +79,7 @@ pub fn run(plan: &Plan, sizes: &Sizes, dir: &Path, command: String) -> ReportDat
     let started_unix_s = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let mut p = Progress {
-        done: 0,
-        total: plan.len(),
-    };
+    let mut p = Progress::new(plan.len());
     let system = SystemInfo::collect(dir);
     let idle_rss_kib = p.run("idle process (memory baseline)", &plan.idle);
     let latency = p.all(&plan.latency, |r| format!("latency, {r}"));
@@ -99,7 +96,7 @@ pub fn run(plan: &Plan, sizes: &Sizes, dir: &Path, command: String) -> ReportDat
     let batch = p.all(&plan.batch, |b| format!("batch size {b}"));
     let backpressure = p.all(&plan.backpressure, |pol| format!("backpressure {pol}"));
     let peers = p.all(&plan.peers, |n| format!("peer {n}"));
-    let crash_safe_ab = p.all(&plan.crash_safe_ab, ab_label);
+    let crash_safe_ab = p.all_quiet(&plan.crash_safe_ab, ab_label);
     let network = p.run("network sinks (syslog to rsyslogd)", &plan.network);
     ReportData {
         command,
@@ -131,11 +128,16 @@ pub fn run_jobs<K: Clone, T: FromOutput>(
     jobs: &[(K, crate::job::Job)],
     label: impl Fn(&K) -> String,
 ) -> Vec<Measured<K, T>> {
-    let mut p = Progress {
-        done: 0,
-        total: jobs.len(),
-    };
-    p.all(jobs, label)
+    Progress::new(jobs.len()).all(jobs, label)
+}
+
+/// Runs `jobs` alone (each in a child), each once the machine is quiet
+/// (see [`Progress::all_quiet`]), with progress on stderr.
+pub fn run_jobs_quiet<K: Clone, T: FromOutput>(
+    jobs: &[(K, crate::job::Job)],
+    label: impl Fn(&K) -> String,
+) -> Vec<Measured<K, T>> {
+    Progress::new(jobs.len()).all_quiet(jobs, label)
 }
 
 struct Progress {
@@ -144,6 +146,10 @@ struct Progress {
 }
 
 impl Progress {
+    fn new(total: usize) -> Progress {
+        Progress { done: 0, total }
+    }
+
     fn run<T: FromOutput>(&mut self, label: &str, job: &crate::job::Job) -> Result<T, String> {
         self.done += 1;
         eprint!("[{:>2}/{}] {label} ... ", self.done, self.total);
@@ -170,6 +176,26 @@ impl Progress {
                 result: self.run(&label(k), job),
             })
             .collect()
+    }
+
+    /// [`Self::all`], each job started once the machine is quiet (at most
+    /// [`QUIET_WAIT`](crate::crash_safe_ab::QUIET_WAIT) of waiting): for
+    /// jobs compared with each other, which must not run beside what an
+    /// earlier job (or anyone else) left busy. The progress line says when
+    /// the wait gave up.
+    fn all_quiet<K: Clone, T: FromOutput>(
+        &mut self,
+        jobs: &[(K, crate::job::Job)],
+        label: impl Fn(&K) -> String,
+    ) -> Vec<Measured<K, T>> {
+        use crate::crash_safe_ab::{QUIET_CPUS, QUIET_WAIT};
+        self.all(jobs, |k| {
+            let busy = crate::machine_load::wait_quiet(QUIET_WAIT, QUIET_CPUS);
+            match busy >= QUIET_CPUS {
+                true => format!("{} (machine busy: {busy:.1} CPUs)", label(k)),
+                false => label(k),
+            }
+        })
     }
 }
 
@@ -212,7 +238,12 @@ output_kind!(BackpressureResult, Backpressure, |r| {
 });
 output_kind!(PeerResult, Peer, |r| {
     let lost = r.lines_lost();
-    format!("{:.2} M lines/s, {lost} lost", r.lines_per_sec / 1e6)
+    let other = r.other.other_cpus + r.other.steal_cpus;
+    format!(
+        "{:.2} M lines/s, {lost} lost, {:.2} CPUs, beside {other:.1} CPUs of other load",
+        r.lines_per_sec / 1e6,
+        r.cpus_used()
+    )
 });
 output_kind!(NetworkResult, Network, |r| {
     let (tcp, raw) = (median(&r.rates.tcp), median(&r.rates.raw_blast));

@@ -10,7 +10,8 @@ use crate::io::{BackendKind, IoBackendInfo, IoConfig};
 use crate::level::Level;
 use crate::logger::Logger;
 use crate::policy::{Backend, Durability, Formatting, Mode, Policy, Prefault};
-use crate::shared::{CallConfig, Shared};
+use crate::room_spin::WriterCpu;
+use crate::shared::{CallConfig, Padded, Shared};
 use crate::shutdown::WriterGuard;
 use crate::signal::Registration;
 use crate::sink::{Sink, SinkContext, SinkOptions};
@@ -136,6 +137,8 @@ pub struct Builder {
     wake_fence: bool,
     /// Test hook: io_uring waits as on kernels without `IORING_OP_FUTEX_WAIT`.
     no_uring_futex_wait: bool,
+    /// `Block` producers park at once (see `test_no_room_spin`).
+    no_room_spin: bool,
     /// Crash-safe mode's directory.
     crash_safe: Option<std::path::PathBuf>,
     /// Directives and where they came from.
@@ -176,6 +179,7 @@ impl Default for Builder {
             fail_uring_probe: false,
             wake_fence: false,
             no_uring_futex_wait: false,
+            no_room_spin: false,
             crash_safe: None,
             filter: None,
         }
@@ -538,6 +542,15 @@ impl Builder {
         self
     }
 
+    /// Test hook: a `Block` producer whose ring is full parks at once
+    /// instead of spinning while the writer drains on another CPU (see
+    /// `room_spin`), so the parking path can be tested on any machine.
+    #[doc(hidden)]
+    pub fn test_no_room_spin(mut self) -> Self {
+        self.no_room_spin = true;
+        self
+    }
+
     fn validate(&self) -> Result<(), BuildError> {
         if self.sinks.is_empty() {
             return Err(BuildError::NoSink);
@@ -653,6 +666,7 @@ impl Builder {
             filter: self.filter.clone(),
             wake_fence: self.wake_fence,
             no_uring_futex_wait: self.no_uring_futex_wait,
+            no_room_spin: self.no_room_spin,
             // The directory is the parent's (locked by it, its rings in
             // it): a forked child's successor keeps its rings in memory.
             crash_safe: None,
@@ -721,6 +735,9 @@ impl Builder {
         .with_targets(targets)
         .with_lineage(lineage);
         shared.crash_safe = crash.as_ref().map(|c| c.dir.clone());
+        if self.no_room_spin {
+            shared.writer_cpu = Padded(WriterCpu::off());
+        }
         let shared = Arc::new(shared);
         // Before anything a forked child must know about (signal slots).
         crate::fork::install_hook();

@@ -129,6 +129,7 @@ mod producer;
 mod record;
 mod reopen;
 mod ring;
+mod room_spin;
 mod shared;
 mod shutdown;
 mod signal;

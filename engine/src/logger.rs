@@ -61,12 +61,14 @@ impl Drop for Local {
 struct Recent {
     /// The `Shared` of the logger whose producer `producer` points at;
     /// null when none, [`LENT`] while a call of this thread uses one of
-    /// its producers.
+    /// its producers or changes the list.
     key: Cell<*const Shared>,
-    /// Into `Local::producers`, set from the borrowed list. Valid until
-    /// the list changes: only in `Logger::lend_listed` (which sets both
-    /// fields after it, and refuses while a producer is lent) or when the
-    /// list is dropped (which clears them first).
+    /// Into `Local::producers`, set from the borrowed list. Valid while
+    /// `key` is neither null nor `LENT`: the list changes only in
+    /// `Logger::lend_listed` (which says `LENT` from before it borrows
+    /// the list, refuses while a producer is lent, and sets `producer`
+    /// after any change) or when the list is dropped (which clears both
+    /// first).
     producer: Cell<*mut Producer>,
 }
 
@@ -108,6 +110,18 @@ impl Drop for Lend {
     fn drop(&mut self) {
         let key = self.key;
         RECENT.with(|r| r.key.set(key));
+    }
+}
+
+/// Empties [`RECENT`] when dropped, which [`Logger::lend_listed`] lets
+/// happen on its ways out without a producer (the thread exiting, the
+/// list borrowed, unwinding): the list may have changed, so the cache
+/// must not point into it.
+struct Unlisted;
+
+impl Drop for Unlisted {
+    fn drop(&mut self) {
+        RECENT.with(|r| r.forget());
     }
 }
 
@@ -548,14 +562,25 @@ impl Logger {
 
     /// [`Logger::lend`] through the list: finds (or registers) the
     /// producer and makes it the thread's most recent.
+    ///
+    /// `RECENT` says `LENT` from before the list is borrowed: the list may
+    /// change here (a closed logger's producer removed, the others moved,
+    /// a new one pushed), so a call nested in this one (a signal handler
+    /// logging, a `Drop` run by the removal) must not reach the producer
+    /// the cache pointed at: it finds `LENT` and is counted lost. Any way
+    /// out without a producer leaves the cache empty.
     #[cold]
     #[inline(never)]
     fn lend_listed(&self) -> Option<Lend> {
         let key = Arc::as_ptr(&self.shared);
-        if RECENT.with(|recent| recent.key.get() == LENT) {
+        if RECENT.with(|recent| recent.key.replace(LENT)) == LENT {
             return None;
         }
-        LOCAL
+        // Compiler-only: a signal handler on this thread sees `LENT`
+        // before any change to the list.
+        std::sync::atomic::compiler_fence(Ordering::SeqCst);
+        let unlisted = Unlisted;
+        let lend = LOCAL
             .try_with(|local| {
                 let mut list = local.producers.try_borrow_mut().ok()?;
                 // Most threads log through one logger: its producer is the first.
@@ -571,14 +596,15 @@ impl Logger {
                 };
                 // In bounds: `i` indexes the list.
                 let producer = list[i..].as_mut_ptr();
-                RECENT.with(|recent| {
-                    recent.producer.set(producer);
-                    recent.key.set(LENT);
-                });
+                RECENT.with(|recent| recent.producer.set(producer));
                 Some(Lend { key, producer })
             })
             .ok()
-            .flatten()
+            .flatten();
+        if lend.is_some() {
+            std::mem::forget(unlisted);
+        }
+        lend
     }
 
     /// Registers this thread's producer for this logger; returns its index.

@@ -74,8 +74,9 @@ const MAX_PLAIN_LEN: usize = 17;
 /// Pieces of a framed record: header, target, location prefix, file, payload.
 const PARTS: usize = 5;
 
-/// Spins (a few microseconds) before a blocked producer sleeps until the
-/// writer has freed half its ring. No yields: on 2 CPUs a yielding
+/// Spins (a few microseconds) before a blocked producer waits until the
+/// writer has freed half its ring (spinning longer only while the writer
+/// runs on another CPU, see `room_spin`). No yields: on 2 CPUs a yielding
 /// producer keeps a CPU from the writer (or hands it to another blocked
 /// producer), and the writer frees a batch only every few tens of
 /// microseconds.
@@ -121,7 +122,7 @@ impl Producer {
         shared: &Arc<Shared>,
         sync_writer: Option<&Arc<SyncWriter>>,
     ) -> Producer {
-        let ring_shared = Arc::new(RingShared::new(shared.barrier));
+        let ring_shared = Arc::new(RingShared::new());
         let mut reg = lock(&shared.registry);
         reg.live.push(ring_shared.clone());
         // Checked under the registry lock, which the writer's close also
@@ -425,7 +426,7 @@ impl Producer {
             } else if let Route::Mapped(ring) = &mut self.route {
                 // Crash-safe: once the call site is in the directory's
                 // table, and when no value needs formatting here.
-                if !cs.any_custom && site_known(&self.shared, cs) {
+                if !cs.any_custom && ring.knows(cs) {
                     if let Some(mut f) = ring.reserve_contiguous(len) {
                         if !rec.encode(f.record(), &args, formatted) {
                             return self.size_mismatch();
@@ -804,7 +805,7 @@ fn new_route(shared: &Shared, rs: &Arc<RingShared>) -> (Route, RingReader) {
         match dir.new_ring(rs.clone()) {
             Ok(f) => {
                 let reader = RingReader::Mapped(MappedReader::new(f.clone()));
-                return (Route::Mapped(MappedProducer::new(f)), reader);
+                return (Route::Mapped(MappedProducer::new(f, dir.sites.id())), reader);
             }
             Err(e) => {
                 WriterCounters::add(&shared.counters.errors, 1);
@@ -889,15 +890,16 @@ impl Drop for Producer {
     }
 }
 
-/// The `Block` slow path: spin briefly, then sleep until the writer has
-/// freed half the ring (`ring::resume_room`), so a blocked producer runs
-/// again only once it can push many records. Returns false when the logger shut down meanwhile (or shutdown
+/// The `Block` slow path: spin briefly; then, while the writer drains on
+/// another CPU, spin until it has freed half the ring (`ring::resume_room`,
+/// bounded, see `room_spin`), else sleep until then, so a blocked
+/// producer runs again only once it can push many records. Returns false when the logger shut down meanwhile (or shutdown
 /// gave up on a stuck sink), and at once on the writer thread itself (a
 /// sink logging): it would wait for itself.
 #[cold]
 #[inline(never)]
-fn push_blocking(
-    ring: &mut impl RoomRing,
+fn push_blocking<R: RoomRing>(
+    ring: &mut R,
     rs: &RingShared,
     shared: &Shared,
     parts: &[&[u8]; PARTS],
@@ -915,20 +917,21 @@ fn push_blocking(
             return false;
         }
         shared.wake_writer();
+        let ready = |ring: &R| {
+            ring.may_resume(need)
+                || shared.writer_done.load(Ordering::Acquire)
+                || shared.gave_up()
+                || ring.is_abandoned()
+        };
         if round < BLOCK_SPINS {
             std::hint::spin_loop();
-        } else {
+        } else if round > BLOCK_SPINS || !shared.writer_cpu.spin_until(&rs.spin, || ready(ring)) {
             // Every way `ready` becomes true is followed by a notify: the
             // writer's release of space (`room_released_in`, once the
             // resume room is free; a ring file's keeper at each commit),
             // its exit (`writer_done`), shutdown giving up on a stuck sink
             // (`Shared::give_up`), the ring abandoned (the writer's exit).
-            rs.wait_for_room(|| {
-                ring.may_resume(need)
-                    || shared.writer_done.load(Ordering::Acquire)
-                    || shared.gave_up()
-                    || ring.is_abandoned()
-            });
+            rs.wait_for_room(|| ready(ring));
         }
         round = round.saturating_add(1);
         if ring.try_push(parts) {

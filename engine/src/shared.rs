@@ -8,6 +8,7 @@ use crate::io::{BackendSlot, Cancel};
 use crate::level::Level;
 use crate::policy::{Formatting, Mode, Policy, Prefault};
 use crate::ring::{resume_room, ByteConsumer, RingReader};
+use crate::room_spin::{Backoff, WriterCpu};
 use crate::shutdown::DROP_SHUTDOWN_TIMEOUT;
 use crate::stats::{ProducerCounters, Stats, WriterCounters};
 use crate::wake::{Barrier, BarrierChoice, EventCount};
@@ -146,20 +147,28 @@ pub(crate) struct RingShared {
     /// Written by the producer on every call; on cache lines of their own,
     /// away from what the writer reads on every drain.
     pub counters: Padded<ProducerCounters>,
-    /// A `Block` producer whose ring is full waits on it for room.
+    /// A `Block` producer whose ring is full waits on it for room. Plain
+    /// fences on both sides whatever the logger's barrier: the notifier
+    /// is the writer (once per released run of records, not per record),
+    /// and a waiter's `membarrier` would interrupt every CPU running a
+    /// thread of the process, the writer's among them, each time a
+    /// producer blocks.
     room: EventCount,
     /// OS id (`gettid`) of the thread that registered the producer; shown
     /// by formats that ask for the thread id.
     pub thread_id: u32,
+    /// How the producer's spins for room fared (see `room_spin`).
+    pub spin: Backoff,
 }
 
 impl RingShared {
-    pub(crate) fn new(barrier: Barrier) -> RingShared {
+    pub(crate) fn new() -> RingShared {
         RingShared {
             counters: Padded::default(),
-            room: EventCount::new(barrier),
+            room: EventCount::new(Barrier::Fence),
             // SAFETY: gettid has no preconditions and cannot fail.
             thread_id: unsafe { libc::gettid() } as u32,
+            spin: Backoff::default(),
         }
     }
 
@@ -290,6 +299,9 @@ pub(crate) struct Shared {
     /// OS id (`gettid`) of the writer thread; 0 before it starts and in
     /// sync mode. Set by the writer thread itself, once.
     pub writer_tid: AtomicU32,
+    /// Where the writer drains, for `Block` producers waiting for room
+    /// (see `room_spin`); on its own line, which spinning producers read.
+    pub writer_cpu: Padded<WriterCpu>,
     pub recent_errors: Mutex<RecentErrors>,
     /// When the shutdown in progress gives up; set before `hot.closed`.
     pub shutdown_deadline: Mutex<Option<Instant>>,
@@ -343,6 +355,7 @@ impl Shared {
             backend: Arc::default(),
             writer_done: AtomicBool::new(false),
             writer_tid: AtomicU32::new(0),
+            writer_cpu: Padded::default(),
             recent_errors: Mutex::new(RecentErrors::default()),
             shutdown_deadline: Mutex::new(None),
             cancel: Cancel::default(),

@@ -77,7 +77,10 @@
 //! byte freed: it waits until the ring has [`crate::ring::resume_room`]
 //! free (half of it, or the record if larger), and the writer, releasing
 //! space batch by batch, wakes it only once that much is free
-//! ([`EventCount::notify_if`]). A producer then runs once per half ring
+//! ([`EventCount::notify_if`]). While the writer drains on another CPU,
+//! the producer spins for that room instead of registering (bounded; see
+//! `room_spin`), and the writer's release then finds no waiter to wake.
+//! A producer then runs once per half ring
 //! instead of once per batch, and does not take a CPU from the writer
 //! (on 2 CPUs, two producers and the writer are three threads) before
 //! the writer has made real room. Nothing is lost: the notifier tests
@@ -94,7 +97,11 @@
 //! # The asymmetric barrier
 //!
 //! Notifiers are the hot side (a producer after every record), waiters the
-//! rare side (a writer about to sleep). Where the kernel offers it, the
+//! rare side (a writer about to sleep). `RingShared::room` is the
+//! exception: its notifier is the writer, once per run of records it
+//! releases, and its waiter a blocked producer, whose `membarrier` would
+//! interrupt the writer's CPU each time; that channel always uses plain
+//! fences. Where the kernel offers it, the
 //! heavy fence is `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)` (the
 //! process registers once, at build, with `..._REGISTER_PRIVATE_EXPEDITED`)
 //! and the light fence is only a compiler fence. `membarrier` makes every

@@ -126,6 +126,23 @@ pub fn file_names(dir: &std::path::Path) -> Vec<String> {
     v
 }
 
+/// A logger with one memory sink of text lines without timestamps, and
+/// what it holds.
+pub fn text_memory_logger() -> (
+    uringlog::Logger,
+    uringlog::WriterGuard,
+    uringlog::MemoryHandle,
+) {
+    use uringlog::{Format, MemorySink, Timestamp};
+    let (sink, out) = MemorySink::new();
+    let (logger, guard) = uringlog::Logger::builder()
+        .sink(sink)
+        .format(Format::text().timestamp(Timestamp::Off))
+        .build()
+        .expect("a valid logger");
+    (logger, guard, out)
+}
+
 /// A logger with one sink in `format`, its timestamps from `clock`.
 pub fn logger_with(
     sink: impl uringlog::Sink,

@@ -2,11 +2,12 @@
 //! producers are released logs as usual; one that runs after (thread-local
 //! destructors run in the reverse order of first use) finds none, and its
 //! call is counted enqueued and dropped — never written through a released
-//! producer.
+//! producer. A thread whose first log call is made by a thread-local
+//! destructor registers its producer then, and its records are written.
 
 use std::cell::RefCell;
-use uringlog::{Format, Logger, MemorySink, Timestamp};
-use uringlog_tests::SHUTDOWN;
+use uringlog::Logger;
+use uringlog_tests::{text_memory_logger, SHUTDOWN};
 
 struct LogsOnDrop(Logger, &'static str);
 
@@ -19,16 +20,12 @@ impl Drop for LogsOnDrop {
 thread_local! {
     static FIRST_USED: RefCell<Option<LogsOnDrop>> = const { RefCell::new(None) };
     static LAST_USED: RefCell<Option<LogsOnDrop>> = const { RefCell::new(None) };
+    static ONLY: RefCell<Option<LogsOnDrop>> = const { RefCell::new(None) };
 }
 
 #[test]
 fn a_thread_local_destructor_that_logs_keeps_the_books() {
-    let (sink, out) = MemorySink::new();
-    let (logger, guard) = Logger::builder()
-        .sink(sink)
-        .format(Format::text().timestamp(Timestamp::Off))
-        .build()
-        .unwrap();
+    let (logger, guard, out) = text_memory_logger();
     for round in 0..3 {
         let l = logger.clone();
         std::thread::spawn(move || {
@@ -49,4 +46,21 @@ fn a_thread_local_destructor_that_logs_keeps_the_books() {
          INFO  t: during 2\nINFO  t: before 1\n"
     );
     assert_eq!((s.enqueued, s.written, s.dropped), (9, 6, 3));
+}
+
+#[test]
+fn a_thread_whose_first_log_is_in_a_thread_local_destructor_writes_it() {
+    let (logger, guard, out) = text_memory_logger();
+    for round in 0..20 {
+        let l = logger.clone();
+        std::thread::spawn(move || ONLY.with(|s| *s.borrow_mut() = Some(LogsOnDrop(l, "only"))))
+            .join()
+            .unwrap();
+        // Joined: the destructor ran; its record is in before the next.
+        logger.flush().unwrap();
+        assert_eq!(out.lines().len(), round + 1);
+    }
+    let s = guard.shutdown(SHUTDOWN).unwrap();
+    assert_eq!(out.text(), "INFO  t: only 1\n".repeat(20));
+    assert_eq!((s.enqueued, s.written, s.dropped), (20, 20, 0));
 }

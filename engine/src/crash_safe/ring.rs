@@ -112,6 +112,9 @@ pub(crate) struct MappedProducer {
     fork_generation: u64,
     /// The header's write position word, likewise.
     write_word: *const AtomicU64,
+    /// The directory's call-site table id (`sites::SiteWriter::id`),
+    /// likewise: a call site is known with one load of its own word.
+    table: u64,
     /// Next write position (only this producer writes it).
     write: u64,
     /// A recent `free_pos` (reloaded when the ring looks full).
@@ -142,8 +145,10 @@ pub(crate) struct MappedProducer {
 unsafe impl Send for MappedProducer {}
 
 impl MappedProducer {
-    pub(crate) fn new(ring: Arc<RingFile>) -> MappedProducer {
+    /// `table`: the directory's [`SiteWriter::id`](super::sites::SiteWriter::id).
+    pub(crate) fn new(ring: Arc<RingFile>, table: u64) -> MappedProducer {
         MappedProducer {
+            table,
             data: ring.data(),
             cap: ring.capacity,
             fork_generation: ring.fork_generation,
@@ -158,6 +163,12 @@ impl MappedProducer {
             last_len: 0,
             ready: 0,
         }
+    }
+
+    /// Whether `cs` is in the directory's call-site table.
+    #[inline(always)]
+    pub(crate) fn knows(&self, cs: &'static crate::callsite::CallSite) -> bool {
+        super::sites::in_table(self.table, cs)
     }
 
     /// The longest record (header, target, payload) one frame can hold.
@@ -464,14 +475,13 @@ impl MappedReader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wake::Barrier;
 
     /// A ring of `capacity` data bytes over anonymous memory, every byte
     /// 0xAA (stale bytes of an earlier lap).
     fn dirty_ring(capacity: usize) -> Arc<RingFile> {
         let mut m = memmap2::MmapMut::map_anon(RING_HEADER_LEN + capacity).unwrap();
         m.fill(0xAA);
-        let shared = Arc::new(RingShared::new(Barrier::Fence));
+        let shared = Arc::new(RingShared::new());
         Arc::new(RingFile::new(MmapRaw::from(m), PathBuf::new(), capacity, shared))
     }
 
@@ -483,7 +493,7 @@ mod tests {
     #[test]
     fn frames_written_in_place_carry_zero_padding_and_the_crc_of_the_frame_before() {
         let ring = dirty_ring(64);
-        let mut p = MappedProducer::new(ring.clone());
+        let mut p = MappedProducer::new(ring.clone(), 0);
         for rec in [&b"abc"[..], b"012345678"] {
             let mut f = p.reserve_contiguous(rec.len()).unwrap();
             for (d, s) in f.record().iter_mut().zip(rec) {
@@ -535,7 +545,7 @@ mod tests {
         ) {
             let cap = cap8 * 8;
             let ring = dirty_ring(cap);
-            let mut p = MappedProducer::new(ring.clone());
+            let mut p = MappedProducer::new(ring.clone(), 0);
             let mut kept: std::collections::VecDeque<(u64, Vec<u8>, u64)> = Default::default();
             let mut seq = 0u64;
             for (i, (len, in_place, release)) in ops.into_iter().enumerate() {

@@ -143,10 +143,13 @@ impl SiteWriter {
     /// Whether `cs` is in the table (one Acquire load once it is).
     #[inline(always)]
     pub(crate) fn has(&self, cs: &'static CallSite) -> bool {
-        // Acquire: pairs with the Release store in `register`, which
-        // follows the entry's `write(2)`; the entry is in the page cache
-        // before any record naming the call site is published.
-        cs.crash_table.load(Ordering::Acquire) == self.id
+        in_table(self.id, cs)
+    }
+
+    /// What a registered call site's `crash_table` word holds (see
+    /// [`in_table`]).
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
 
     /// Appends `cs` to the table unless it is there; `Ok(false)` when its
@@ -297,6 +300,17 @@ impl SiteWriter {
             let _ = std::fs::remove_file(&self.path);
         }
     }
+}
+
+/// Whether `cs` is in the table whose [`SiteWriter::id`] is `table` (one
+/// Acquire load): what a producer asks on every deferred call, with the
+/// id copied beside its ring.
+#[inline(always)]
+pub(crate) fn in_table(table: u64, cs: &'static CallSite) -> bool {
+    // Acquire: pairs with the Release store in `register`, which follows
+    // the entry's `write(2)`; the entry is in the page cache before any
+    // record naming the call site is published.
+    cs.crash_table.load(Ordering::Acquire) == table
 }
 
 /// Where table entries are written: the table file, or a test double.

@@ -51,6 +51,7 @@ impl Writer {
     /// rule, or unconditionally when `everything` (flush, sync, close).
     pub(super) fn drain_pass(&mut self, everything: bool) -> Taken {
         self.clock.refresh();
+        self.shared.writer_cpu.note();
         let others = self.drain_rings(false);
         let own = if everything || others > 0 || !self.own_held {
             self.drain_rings(true)

@@ -388,6 +388,8 @@ impl Writer {
         }
         let deadline = self.deadline(key);
         let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        // Blocked producers stop spinning for a writer that sleeps.
+        self.shared.writer_cpu.asleep();
         wake.mark_committed(true);
         let io_waited = self.io.in_flight() > 0
             && self

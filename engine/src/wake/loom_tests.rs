@@ -222,3 +222,31 @@ fn loom_wake_a_threshold_above_the_waiters_loses_a_wake_up() {
         writer.join().unwrap();
     });
 }
+
+/// The room channel as a `Block` producer uses it (`RingShared::room`,
+/// `room_spin`): plain fences on both sides whatever the logger's barrier,
+/// and the producer polls its condition a few times (a spin, unregistered)
+/// before it registers. The writer releases unit by unit and wakes at the
+/// threshold; the producer is never left asleep, whichever poll or
+/// registration the release lands between.
+#[test]
+fn loom_wake_a_producer_that_spins_then_parks_on_plain_fences() {
+    model(2, || {
+        let ec = Arc::new(EventCount::new(Barrier::Fence));
+        let (tail, head) = (Arc::new(AtomicU64::new(CAP)), Arc::new(AtomicU64::new(0)));
+        let (e, t, h) = (ec.clone(), tail.clone(), head.clone());
+        let writer = thread::spawn(move || {
+            for released in 1..=CAP {
+                h.store(released, Ordering::Release);
+                e.notify_if(|| free(&t, &h) >= CAP / 2);
+            }
+        });
+        let ready = || free(&tail, &head) >= CAP / 2;
+        // The spin: a bounded number of looks, then the park.
+        if !(0..2).any(|_| ready()) {
+            assert!(ec.wait_until(ready, None));
+        }
+        writer.join().unwrap();
+        assert_settled(&ec);
+    });
+}

@@ -3,7 +3,8 @@
 //! record goes to the start of the buffer. Under thousands of pause/burst
 //! cycles on rings of a few KiB, racing a writer that drains at any
 //! moment, with a clock that jumps forward and back, every record is
-//! written once, whole and in its producer's order, and the books close
+//! written once, whole and in its producer's order (deferred and
+//! pre-formatted records mixed), and the books close
 //! (`written + dropped == enqueued`) under `Block` and `DropNewest`.
 //!
 //! A manual clock makes the pauses: each burst starts more than the pause
@@ -82,7 +83,14 @@ fn bursts(
                     }
                     for _ in 0..=next(&mut rng) % 12 {
                         let pad = (next(&mut rng) % max_pad) as usize;
-                        uringlog::info!(logger, "t={} seq={} pad={}", t, seq, &PAD[..pad]);
+                        if pad % 3 == 0 {
+                            // The pre-formatted path (no rebase of its own)
+                            // between deferred calls that rebase.
+                            let args = format_args!("t={t} seq={seq} pad={}", &PAD[..pad]);
+                            logger.log(uringlog::Level::Info, "pre", args);
+                        } else {
+                            uringlog::info!(logger, "t={} seq={} pad={}", t, seq, &PAD[..pad]);
+                        }
                         logged.push(line(t, seq, pad));
                         seq += 1;
                     }

@@ -565,10 +565,14 @@ impl Logger {
     ///
     /// `RECENT` says `LENT` from before the list is borrowed: the list may
     /// change here (a closed logger's producer removed, the others moved,
-    /// a new one pushed), so a call nested in this one (a signal handler
-    /// logging, a `Drop` run by the removal) must not reach the producer
-    /// the cache pointed at: it finds `LENT` and is counted lost. Any way
-    /// out without a producer leaves the cache empty.
+    /// a new one pushed), so a call nested in this one (a `Drop` run by
+    /// the removal, or a signal handler that logs during a registration)
+    /// must not reach the producer the cache pointed at: it finds `LENT`
+    /// and is counted lost. Any way out without a producer leaves the
+    /// cache empty. Logging from a signal handler is not supported in
+    /// general: [`Logger::lend`]'s fast path does not fence its `LENT`
+    /// store against the compiler, and a registration allocates and
+    /// locks.
     #[cold]
     #[inline(never)]
     fn lend_listed(&self) -> Option<Lend> {

@@ -4,7 +4,8 @@
 //! Both sides count bytes, never wrapping: `tail` is every byte the
 //! producer committed, `head` every byte the consumer released, so
 //! `head <= tail <= head + capacity`. A byte's place in the buffer is its
-//! count modulo the capacity; each side keeps that offset beside its own
+//! count, less the count of the last rebase (`rebase_at`, below; 0 before
+//! any), modulo the capacity; each side keeps that offset beside its own
 //! count, so neither divides.
 //!
 //! The producer reserves one record's bytes where they are contiguous,
@@ -76,8 +77,9 @@ struct Ring {
     /// record after it; the consumer's `head` was that count then.
     rebase_at: AtomicU64,
     /// `cap` bytes from a leaked `Box<[MaybeUninit<u8>]>`, freed on drop.
-    /// The producer writes only `[tail, head + cap)` (modulo `cap`), the
-    /// consumer reads only `[head, tail)`.
+    /// The producer writes only the places of `[tail, head + cap)`, the
+    /// consumer reads only those of `[head, tail)` (a count's place: see
+    /// the module docs).
     buf: *mut MaybeUninit<u8>,
     cap: usize,
 }

@@ -75,6 +75,28 @@ pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// Waits for the forked child `pid` to exit and returns its exit status;
+/// kills it and panics with `hung` after [`WATCHDOG`], and panics if a
+/// signal ended it.
+pub fn wait_child(pid: libc::pid_t, hung: &str) -> i32 {
+    let started = std::time::Instant::now();
+    loop {
+        let mut status = 0;
+        // SAFETY: `status` is a valid out-pointer; `pid` is our child.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if r == pid {
+            assert!(libc::WIFEXITED(status), "child died: status {status:#x}");
+            return libc::WEXITSTATUS(status);
+        }
+        if started.elapsed() > WATCHDOG {
+            // SAFETY: signals our own child.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            panic!("{hung}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
 /// Checks the wake books after `records` records were each logged into a
 /// sleeping writer (`Logger::writer_sleeping`: registered and past its
 /// re-check), from `(registrations, wake-up syscalls)` of

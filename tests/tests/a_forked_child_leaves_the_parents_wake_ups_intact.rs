@@ -6,31 +6,9 @@
 //! parent's writer is still registered and is woken by the parent's next
 //! records, each written exactly once; the parent counts only its own.
 
-use std::thread;
-use std::time::{Duration, Instant};
 use uringlog::Logger;
 use uringlog_sinks::FileSink;
-use uringlog_tests::{read_lines, wait_for as until, SHUTDOWN, WATCHDOG};
-
-/// Waits for `pid` to exit; its exit status (kills it after the watchdog).
-fn wait_child(pid: libc::pid_t) -> i32 {
-    let started = Instant::now();
-    loop {
-        let mut status = 0;
-        // SAFETY: `status` is a valid out-pointer; `pid` is our child.
-        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
-        if r == pid {
-            assert!(libc::WIFEXITED(status), "child died: status {status:#x}");
-            return libc::WEXITSTATUS(status);
-        }
-        if started.elapsed() > WATCHDOG {
-            // SAFETY: signals our own child.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-            panic!("the child hung in a log call");
-        }
-        thread::sleep(Duration::from_millis(1));
-    }
-}
+use uringlog_tests::{read_lines, wait_child, wait_for as until, SHUTDOWN};
 
 #[test]
 fn a_forked_child_leaves_the_parents_wake_ups_intact() {
@@ -59,7 +37,7 @@ fn a_forked_child_leaves_the_parents_wake_ups_intact() {
         // SAFETY: ends the child without running the parent's destructors.
         unsafe { libc::_exit(if ok { 0 } else { 1 }) };
     }
-    assert_eq!(wait_child(pid), 0);
+    assert_eq!(wait_child(pid, "the child hung in a log call"), 0);
     assert!(
         logger.writer_sleeping(),
         "the child's claim reached the parent"

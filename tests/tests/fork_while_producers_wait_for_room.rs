@@ -8,9 +8,9 @@ use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use uringlog::{Format, Logger, Policy, Sink, Target, Timestamp};
-use uringlog_tests::{sequences, wait_for, SHUTDOWN, WATCHDOG};
+use uringlog_tests::{sequences, wait_child, wait_for, SHUTDOWN};
 
 const THREADS: u64 = 4;
 const PER_THREAD: u64 = 300;
@@ -63,25 +63,6 @@ impl Sink for ChildFile {
     }
 }
 
-fn wait_child(pid: libc::pid_t) -> i32 {
-    let started = Instant::now();
-    loop {
-        let mut status = 0;
-        // SAFETY: `status` is a valid out-pointer; `pid` is our child.
-        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
-        if r == pid {
-            assert!(libc::WIFEXITED(status), "child died: status {status:#x}");
-            return libc::WEXITSTATUS(status);
-        }
-        if started.elapsed() > WATCHDOG {
-            // SAFETY: signals our own child.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-            panic!("the child hung");
-        }
-        thread::sleep(Duration::from_millis(1));
-    }
-}
-
 #[test]
 fn fork_while_producers_wait_for_room() {
     let dir = tempfile::tempdir().unwrap();
@@ -131,7 +112,7 @@ fn fork_while_producers_wait_for_room() {
         // SAFETY: ends the child without running the parent's destructors.
         unsafe { libc::_exit(if ok { 0 } else { 1 }) };
     }
-    let code = wait_child(pid);
+    let code = wait_child(pid, "the child hung");
     assert_eq!(
         code,
         0,

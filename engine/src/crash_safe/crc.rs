@@ -16,6 +16,11 @@
 //! the one that wrote it (see `ring`), where the chain's latency overlaps
 //! that call's own work. Words only: the body is a multiple of 8 bytes,
 //! so there is no tail of 4, 2 or 1 bytes.
+//!
+//! On the producer's call path, a body under [`LONG`] words is hashed
+//! inline ([`seq_body_short`]): the instruction in inline assembly, which
+//! inlines into any caller where a function compiled for SSE4.2 cannot,
+//! one jump to a run of as many instructions as the body has words.
 
 #[cfg(target_arch = "x86_64")]
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -158,59 +163,43 @@ mod inline {
         };
     }
 
-    /// Register `crc` after `N` (1, 2, 4 or 8) words at `p`.
+    /// The crc32c of `seq` followed by the `k < 16` words at `p`: one
+    /// jump (a table the compiler builds for the `match`) to a run of `k`
+    /// instructions.
     ///
     /// # Safety
-    /// The CPU has SSE4.2; `p .. p + 8 N` is readable.
+    /// The CPU has SSE4.2; `p .. p + 8 k` is readable; `k < 16`.
     #[inline(always)]
-    unsafe fn run<const N: usize>(mut crc: u64, p: *const u8) -> u64 {
-        // SAFETY: each arm runs `crc32` with SSE4.2 (the caller's
-        // promise), reading `8 N` bytes at `p`, which are readable (the
-        // caller's promise); it writes only `crc`, no memory, no flag.
-        unsafe {
-            match N {
-                1 => crc_words!(crc, p, 0),
-                2 => crc_words!(crc, p, 0, 8),
-                4 => crc_words!(crc, p, 0, 8, 16, 24),
-                8 => crc_words!(crc, p, 0, 8, 16, 24, 32, 40, 48, 56),
-                _ => unreachable!(),
-            }
-        }
-        crc
-    }
-
-    /// The crc32c of `seq` followed by the `k < 16` words at `p`: a run
-    /// of 8, of 4, of 2, of 1 as `k`'s bits say.
-    ///
-    /// # Safety
-    /// The CPU has SSE4.2; `p .. p + 8 k` is readable.
-    #[inline(always)]
-    pub(super) unsafe fn seq_few(seq: u64, mut p: *const u8, k: usize) -> u32 {
+    pub(super) unsafe fn seq_few(seq: u64, p: *const u8, k: usize) -> u32 {
         debug_assert!(k < 16);
         let mut crc = u64::from(u32::MAX);
-        // SAFETY: every run reads words among the first `k` at `p` (the
-        // caller's promise), the pointer advancing past each run; the
-        // caller promises SSE4.2. `seq` goes through a register.
+        // SAFETY: `crc32` with SSE4.2 (the caller's promise); each arm
+        // reads the first `k` words at `p`, which are readable (the
+        // caller's promise), and writes only `crc`, no memory, no flag.
         unsafe {
             asm!(
                 "crc32 {c}, {s}",
                 c = inout(reg) crc, s = in(reg) seq,
                 options(pure, nomem, nostack, preserves_flags),
             );
-            if k & 8 != 0 {
-                crc = run::<8>(crc, p);
-                p = p.add(64);
-            }
-            if k & 4 != 0 {
-                crc = run::<4>(crc, p);
-                p = p.add(32);
-            }
-            if k & 2 != 0 {
-                crc = run::<2>(crc, p);
-                p = p.add(16);
-            }
-            if k & 1 != 0 {
-                crc = run::<1>(crc, p);
+            match k {
+                0 => {}
+                1 => crc_words!(crc, p, 0),
+                2 => crc_words!(crc, p, 0, 8),
+                3 => crc_words!(crc, p, 0, 8, 16),
+                4 => crc_words!(crc, p, 0, 8, 16, 24),
+                5 => crc_words!(crc, p, 0, 8, 16, 24, 32),
+                6 => crc_words!(crc, p, 0, 8, 16, 24, 32, 40),
+                7 => crc_words!(crc, p, 0, 8, 16, 24, 32, 40, 48),
+                8 => crc_words!(crc, p, 0, 8, 16, 24, 32, 40, 48, 56),
+                9 => crc_words!(crc, p, 0, 8, 16, 24, 32, 40, 48, 56, 64),
+                10 => crc_words!(crc, p, 0, 8, 16, 24, 32, 40, 48, 56, 64, 72),
+                11 => crc_words!(crc, p, 0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80),
+                12 => crc_words!(crc, p, 0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88),
+                13 => crc_words!(crc, p, 0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96),
+                14 => crc_words!(crc, p, 0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 104),
+                15 => crc_words!(crc, p, 0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112),
+                _ => std::hint::unreachable_unchecked(),
             }
         }
         !(crc as u32)

@@ -40,7 +40,7 @@ fn detect() -> bool {
 }
 
 /// Whether the CPU has the instructions of the fast paths (detected
-/// once): the value [`seq_body_inline`] takes.
+/// once): whether [`seq_body_short`] may be called.
 #[inline]
 pub(crate) fn has_hw() -> bool {
     #[cfg(target_arch = "x86_64")]
@@ -145,7 +145,7 @@ const fn shift_table() -> [u32; 2 * BLOCK + 1] {
     t
 }
 
-/// The short path of [`seq_body_inline`]: the `crc32` instruction in
+/// The body of [`seq_body_short`]: the `crc32` instruction in
 /// inline assembly, which (unlike a function with SSE4.2 enabled) inlines
 /// into any caller; the CPU's support is the caller's to check.
 #[cfg(target_arch = "x86_64")]

@@ -78,6 +78,11 @@ pub(super) fn write(
     if !message::<Json>(out, st.scratch, rec) {
         return false;
     }
+    if rec.fields.is_empty() && rec.spans.is_empty() {
+        // The message's closing quote and the object's end in one write.
+        put(out, b"\"}\n");
+        return true;
+    }
     byte(out, b'"');
     if !rec.fields.is_empty() {
         keys.clear();

@@ -1,4 +1,5 @@
-//! Decimal digits without `core::fmt`: a two-digit table and integer writers.
+//! Decimal digits without `core::fmt`: tables of two and three digits and
+//! integer writers.
 
 /// `"00" .. "99"`, two bytes each.
 static DIGITS2: [u8; 200] = {
@@ -19,6 +20,34 @@ pub(crate) fn two(out: &mut [u8], v: u32) {
     out[0] = DIGITS2[i];
     out[1] = DIGITS2[i + 1];
 }
+
+/// `"000" .. "999"`, the three digits in a `u32`'s low bytes (little
+/// endian: first digit first in memory), its top byte 0.
+pub(crate) static DIGITS3: [u32; 1000] = {
+    let mut t = [0u32; 1000];
+    let mut i = 0;
+    while i < 1000 {
+        let v = i as u32;
+        let zero = b'0' as u32;
+        t[i] = (zero + v / 100) | (zero + v / 10 % 10) << 8 | (zero + v % 10) << 16;
+        i += 1;
+    }
+    t
+};
+
+/// `"0" .. "999"`: the digits without leading zeros in a `u32`'s low
+/// bytes (first digit first in memory), how many in its top byte.
+static SHORT3: [u32; 1000] = {
+    let mut t = [0u32; 1000];
+    let mut i = 0;
+    while i < 1000 {
+        let n = if i < 10 { 1 } else if i < 100 { 2 } else { 3 };
+        // Shift out the leading zeros of the three padded digits.
+        t[i] = DIGITS3[i] >> (8 * (3 - n)) | (n as u32) << 24;
+        i += 1;
+    }
+    t
+};
 
 /// `10^i` for every power a `u64` holds.
 static POW10: [u64; 20] = {
@@ -67,25 +96,6 @@ fn eight_digits(v: u32) -> u64 {
     (x << 8) - q * ((10 << 8) - 1)
 }
 
-/// Writes the `N` (4 or 8) digits `d` (byte values `0..=9`, the most
-/// significant in the lowest byte) without their leading zeros at `dst`
-/// in one `N`-byte store; returns how many were kept (`1..=N`).
-///
-/// # Safety
-/// `dst` is writable for `N` bytes.
-#[inline(always)]
-unsafe fn write_stripped<const N: usize>(dst: *mut u8, d: u64) -> usize {
-    // Leading zero digits are the low zero bytes; the last digit always
-    // stays (the set bit of byte `N - 1`), so 0 is written `0`.
-    let skip = ((d | 1 << (8 * (N - 1))).trailing_zeros() / 8) as usize;
-    // `'0'` in the `N` low bytes only (an immediate for `N == 4`).
-    let zeros = ZEROS >> (64 - 8 * N);
-    let w = (d + zeros) >> (skip * 8);
-    // SAFETY: the caller promises `N <= 8` writable bytes.
-    unsafe { dst.cast::<[u8; N]>().write_unaligned(*w.to_le_bytes().first_chunk::<N>().unwrap()) };
-    N - skip
-}
-
 /// Writes `v` (`< 10^8`) without leading zeros at `dst` in one 8-byte
 /// store; returns its digits (`1..=8`).
 ///
@@ -93,32 +103,44 @@ unsafe fn write_stripped<const N: usize>(dst: *mut u8, d: u64) -> usize {
 /// `dst` is writable for 8 bytes.
 #[inline(always)]
 unsafe fn write_head(dst: *mut u8, v: u32) -> usize {
-    // SAFETY: the caller's promise.
-    unsafe { write_stripped::<8>(dst, eight_digits(v)) }
+    let d = eight_digits(v);
+    // Leading zero digits are the low zero bytes; the last digit always
+    // stays (the set bit of byte 7), so 0 is written `0`.
+    let skip = ((d | 1 << 56).trailing_zeros() / 8) as usize;
+    let w = (d + ZEROS) >> (skip * 8);
+    // SAFETY: the caller promises 8 writable bytes.
+    unsafe { dst.cast::<[u8; 8]>().write_unaligned(w.to_le_bytes()) };
+    8 - skip
 }
 
-/// The four decimal digits of `v` (`< 10^4`, leading zeros included) as
-/// byte values `0..=9`, the most significant in the lowest byte: the
-/// lanes of [`eight_digits`] at half the width. `v * 5_243 >> 19` is
-/// `v / 100` for every `v < 10^4`.
-#[inline(always)]
-fn four_digits(v: u32) -> u32 {
-    debug_assert!(v < 10_000);
-    let q = (v * 5_243) >> 19;
-    let x = q | ((v - q * 100) << 16);
-    let q = ((x * 103) >> 10) & 0x000f_000f;
-    (x << 8) - q * ((10 << 8) - 1)
-}
-
-/// Writes `v` (`< 10^4`) without leading zeros at `dst` in one 4-byte
-/// store; returns its digits (`1..=4`).
+/// Writes `v` (`< 1000`) without leading zeros at `dst` in one 4-byte
+/// store; returns its digits (`1..=3`).
 ///
 /// # Safety
 /// `dst` is writable for 4 bytes.
 #[inline(always)]
-unsafe fn write_short(dst: *mut u8, v: u32) -> usize {
-    // SAFETY: the caller's promise.
-    unsafe { write_stripped::<4>(dst, four_digits(v).into()) }
+unsafe fn write_small(dst: *mut u8, v: u32) -> usize {
+    let w = SHORT3[v as usize];
+    // SAFETY: the caller promises 4 writable bytes.
+    unsafe { dst.cast::<[u8; 4]>().write_unaligned(w.to_le_bytes()) };
+    (w >> 24) as usize
+}
+
+/// Writes `v` (`< 10^6`) without leading zeros at `dst` in two 4-byte
+/// stores; returns its digits (`1..=6`).
+///
+/// # Safety
+/// `dst` is writable for `decimal_len(v) + 1` bytes.
+#[inline(always)]
+unsafe fn write_six(dst: *mut u8, v: u32) -> usize {
+    // SAFETY: the first store ends a byte after the head's digits, the
+    // second (three padded digits and a byte) a byte after the last.
+    unsafe {
+        let n = write_small(dst, v / 1000);
+        let w = DIGITS3[(v % 1000) as usize];
+        dst.add(n).cast::<[u8; 4]>().write_unaligned(w.to_le_bytes());
+        n + 3
+    }
 }
 
 /// Writes `v` (`< 10^8`) as exactly eight digits at `dst`.
@@ -133,20 +155,24 @@ unsafe fn write_eight(dst: *mut u8, v: u32) {
 }
 
 /// Writes the decimal digits of `v` at `dst` and returns how many
-/// (`decimal_len(v)`): at most three 8-byte stores, so up to 7 bytes after
-/// the digits are overwritten too (with no meaning).
+/// (`decimal_len(v)`): below 10^6 from the tables of three digits (at
+/// most two 4-byte stores), above in at most three 8-byte stores, so up
+/// to 7 bytes after the digits are overwritten too (with no meaning).
 ///
 /// # Safety
 /// `dst` is writable for `decimal_len(v) + 7` bytes.
 #[inline(always)]
 pub(crate) unsafe fn write_decimal(dst: *mut u8, v: u64) -> usize {
     const E8: u64 = 100_000_000;
-    // SAFETY: every store below is 8 bytes at `dst + k`, `k` the digits
-    // written before it, and the last one ends at the last digit or (the
-    // head alone) at most 7 bytes after it: within the promised bytes.
+    // SAFETY: every store below is 4 or 8 bytes at `dst + k`, `k` the
+    // digits written before it, and the last one ends at the last digit or
+    // (a head alone) at most 7 bytes after it: within the promised bytes.
     unsafe {
-        if v < 10_000 {
-            return write_short(dst, v as u32);
+        if v < 1_000 {
+            return write_small(dst, v as u32);
+        }
+        if v < 1_000_000 {
+            return write_six(dst, v as u32);
         }
         if v < E8 {
             return write_head(dst, v as u32);
@@ -254,10 +280,12 @@ mod tests {
     }
 
     #[test]
-    fn four_digits_is_exact_below_ten_thousand() {
-        for v in 0..10_000u32 {
-            let got = (four_digits(v) + 0x3030_3030).to_le_bytes();
-            assert_eq!(&got, format!("{v:04}").as_bytes(), "{v}");
+    fn every_value_below_a_million_is_written_as_display_writes_it() {
+        for v in 0..1_000_000u64 {
+            let mut buf = [b'.'; 16];
+            // SAFETY: 16 bytes hold six digits and the 7 after them.
+            let n = unsafe { write_decimal(buf.as_mut_ptr(), v) };
+            assert_eq!(&buf[..n], v.to_string().as_bytes(), "{v}");
         }
     }
 

@@ -15,6 +15,7 @@
 //! or a long target that is not a call site's is never cached. Either way
 //! the bytes are exactly the uncached ones (tested against them).
 
+use super::digits::DIGITS3;
 use super::targets::same;
 use super::Timestamp;
 use crate::level::Level;
@@ -33,20 +34,6 @@ const NONE: u8 = u8::MAX;
 
 /// Where a timestamp's millisecond digits end, from where it starts.
 const AFTER_MS: usize = 23;
-
-/// `"000" .. "999"`, the three digits in a `u32`'s low bytes (little
-/// endian: first digit first in memory), its top byte 0.
-static DIGITS3: [u32; 1000] = {
-    let mut t = [0u32; 1000];
-    let mut i = 0;
-    while i < 1000 {
-        let v = i as u32;
-        let zero = b'0' as u32;
-        t[i] = (zero + v / 100) | (zero + v / 10 % 10) << 8 | (zero + v % 10) << 16;
-        i += 1;
-    }
-    t
-};
 
 /// The last head written, and what it was written for.
 #[derive(Debug)]

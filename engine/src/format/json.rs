@@ -50,8 +50,9 @@ const HEAD_ROOM: usize = 7 + super::time::ROOM + 2 + 16;
 /// Appends one JSON object and a newline for `rec`; `keys` was made with
 /// the `fixed_names` of `f`, `span_keys` with `name` (see `spans`).
 /// `false` when its deferred message does not decode (the caller drops
-/// what was written).
-#[inline]
+/// what was written). Always inlined, as `text::write` is: called out
+/// of line it would take the drain loop's `&Record` (see `Record`).
+#[inline(always)]
 pub(super) fn write(
     out: &mut Vec<u8>,
     st: State<'_>,
@@ -64,8 +65,10 @@ pub(super) fn write(
         head(out, time, targets, f, rec);
     } else {
         let t = time.shifted(rec.unix_nanos);
-        st.head.put(out, t, rec.level, rec.target_identity(), |out| {
-            head(out, time, targets, f, rec);
+        // A copy for a miss (see `Record`).
+        let r = *rec;
+        st.head.put(out, t, rec.level, rec.target_identity(), move |out| {
+            head(out, time, targets, f, &r);
             match f.timestamp {
                 Timestamp::Off => 0,
                 _ => TS_AT,
@@ -74,6 +77,11 @@ pub(super) fn write(
     }
     if !message::<Json>(out, st.scratch, rec) {
         return false;
+    }
+    if rec.fields.is_empty() && rec.spans.is_empty() {
+        // The message's closing quote and the object's end in one write.
+        put(out, b"\"}\n");
+        return true;
     }
     byte(out, b'"');
     if !rec.fields.is_empty() {
@@ -114,7 +122,7 @@ fn head(out: &mut Vec<u8>, time: &mut TimeCache, targets: &mut TargetCache, f: &
         push_u64(out, rec.thread as u64);
     }
     if f.target {
-        targets.put_target(out, rec, |out, t| {
+        targets.put_target(out, (rec.site_target(), rec.target), |out, t| {
             out.extend_from_slice(b",\"target\":\"");
             escape::push_utf8::<Json>(out, t);
             out.push(b'"');

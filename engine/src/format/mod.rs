@@ -252,6 +252,12 @@ impl Format {
 
 /// One record as the formats see it, built-in or a sink's own
 /// ([`RecordFormat`]): its time, level, thread, target, message and fields.
+// The drain loop keeps the record it formats in registers: code that runs
+// out of line and wants the whole record (a sink's own format, a miss of
+// the head cache) gets a copy made on its own path, never the loop's
+// `&Record`. One escaping address keeps every field in memory, stored per
+// record, and stops the kind-specialised copies of the formats (see
+// `writer::drain::push_frame`) from folding their tests.
 #[derive(Clone, Copy, Debug)]
 pub struct Record<'a> {
     pub(crate) unix_nanos: u64,
@@ -352,10 +358,17 @@ impl<'a> Record<'a> {
     /// target by its address.
     #[inline(always)]
     pub(crate) fn target_identity(&self) -> (&'a [u8], bool) {
-        match self.deferred.and_then(|d| d.site.target) {
-            Some(t) => (t.as_bytes(), true),
+        match self.site_target() {
+            Some(t) => (t, true),
             None => (self.target, false),
         }
+    }
+
+    /// A deferred record's call-site target, which lives for the whole
+    /// program (the same bytes as `target`).
+    #[inline(always)]
+    pub(crate) fn site_target(&self) -> Option<&'static [u8]> {
+        self.deferred.and_then(|d| d.site.target).map(str::as_bytes)
     }
 
     /// Decodes a record from its header and its body (target then payload);
@@ -531,7 +544,8 @@ impl Formatter {
     pub(crate) fn write(&mut self, out: &mut Vec<u8>, rec: &Record<'_>) -> bool {
         if let Some(c) = &mut self.custom {
             debug_assert!(rec.deferred.is_none(), "a sink's format reads the message");
-            c.write(out, rec);
+            // A copy: the record's address stays in the drain loop.
+            c.write(out, &{ *rec });
             return true;
         }
         if rec.raw {

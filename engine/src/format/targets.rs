@@ -10,7 +10,6 @@
 //! program (a call site's) is recognised by its address alone.
 
 use super::put::{put, put_first};
-use super::Record;
 
 /// Entries (a power of two).
 const ENTRIES: usize = 32;
@@ -115,19 +114,19 @@ impl TargetCache {
         }
     }
 
-    /// Appends what `render` writes for `rec`'s target (see
-    /// [`TargetCache::put`]): a deferred record's call-site target is
-    /// recognised by its address.
+    /// Appends what `render` writes for a record's target (see
+    /// [`TargetCache::put`]): `target`, or the deferred record's call-site
+    /// target `site` (`Record::site_target`), recognised by its address.
     #[inline]
     pub(crate) fn put_target(
         &mut self,
         out: &mut Vec<u8>,
-        rec: &Record<'_>,
+        (site, target): (Option<&'static [u8]>, &[u8]),
         render: impl Fn(&mut Vec<u8>, &[u8]),
     ) {
-        match rec.deferred.and_then(|d| d.site.target) {
-            Some(t) => self.put_static(out, t.as_bytes(), render),
-            None => self.put(out, rec.target, render),
+        match site {
+            Some(t) => self.put_static(out, t, render),
+            None => self.put(out, target, render),
         }
     }
 

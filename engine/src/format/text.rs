@@ -32,8 +32,10 @@ pub(super) fn write(out: &mut Vec<u8>, st: State<'_>, f: &Format, rec: &Record<'
         head(out, time, targets, f, rec);
     } else {
         let t = time.shifted(rec.unix_nanos);
-        st.head.put(out, t, rec.level, rec.target_identity(), |out| {
-            head(out, time, targets, f, rec);
+        // A copy for a miss (see `Record`).
+        let r = *rec;
+        st.head.put(out, t, rec.level, rec.target_identity(), move |out| {
+            head(out, time, targets, f, &r);
             0
         });
     }
@@ -84,7 +86,7 @@ fn head(out: &mut Vec<u8>, time: &mut TimeCache, targets: &mut TargetCache, f: &
         super::spans::write_text(out, rec.spans);
     }
     match rec.call_site.filter(|_| f.call_site) {
-        None if f.target => targets.put_target(out, rec, |out, t| {
+        None if f.target => targets.put_target(out, (rec.site_target(), rec.target), |out, t| {
             escape::push_utf8::<TargetText>(out, t);
             out.extend_from_slice(b": ");
         }),

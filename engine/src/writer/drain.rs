@@ -32,7 +32,7 @@ use super::sinks::{Pushes, SinkSet};
 use super::{Buffers, Writer};
 use crate::clock::Converter;
 use crate::format::Record;
-use crate::record::{ByteFrames, Frame, FrameError, Frames, Split};
+use crate::record::{ByteFrames, Frame, FrameError, Frames, Header, RecordKind, Split};
 use crate::ring::{ReadFrames, RingReader};
 use crate::stats::WriterCounters;
 use std::sync::atomic::AtomicU64;
@@ -279,9 +279,10 @@ const ONE_DROPPED: &str = "the record was counted dropped";
 const REST_SKIPPED: &str = "its remaining bytes were skipped";
 
 /// [`push_frame`] for the record at a ring's wrap point (one per lap),
-/// out of line so the drain loop inlines the formatting once. (A
-/// closure run out of line instead costs the loop ~15 instructions a
-/// record: it moves the loop's register allocation.)
+/// out of line so the drain loop holds no second set of the formatting
+/// code, and with one copy of it for every kind. (A closure run out of
+/// line instead costs the loop ~15 instructions a record: it moves the
+/// loop's register allocation.)
 #[inline(never)]
 fn push_split_frame(
     pushes: &mut Pushes<'_>,
@@ -290,11 +291,16 @@ fn push_split_frame(
     thread: u32,
     f: &Frame<'_>,
 ) -> Result<(), FrameError> {
-    push_frame(pushes, bufs, clock, thread, f)
+    push_kind(pushes, (bufs, clock, thread), f.header, &f.body)
 }
 
 /// Decodes one record and formats it into the batches (inlined into
 /// the drain loops: a call per record shows in the writer's profile).
+///
+/// The commonest kinds, deferred and text, each get a copy of the
+/// formatting code of their own, in which the kind is a constant: what
+/// the formats ask of the record (a message to render, fields, spans)
+/// is then known there and their tests fold away.
 #[inline(always)]
 fn push_frame(
     pushes: &mut Pushes<'_>,
@@ -303,10 +309,33 @@ fn push_frame(
     thread: u32,
     f: &Frame<'_>,
 ) -> Result<(), FrameError> {
-    let nanos = clock.unix_nanos(f.header.clock);
-    let body = f.body.contiguous(&mut bufs.straddle);
+    let (h, ctx) = (f.header, (bufs, clock, thread));
+    match h.kind {
+        RecordKind::Deferred => {
+            let h = Header { kind: RecordKind::Deferred, ..h };
+            push_kind(pushes, ctx, h, &f.body)
+        }
+        RecordKind::Text => {
+            let h = Header { kind: RecordKind::Text, ..h };
+            push_kind(pushes, ctx, h, &f.body)
+        }
+        _ => push_kind(pushes, ctx, h, &f.body),
+    }
+}
+
+/// [`push_frame`] of a record with `header` (the frame's, its kind
+/// perhaps a constant) and `body`.
+#[inline(always)]
+fn push_kind(
+    pushes: &mut Pushes<'_>,
+    (bufs, clock, thread): (&mut Buffers, &Converter, u32),
+    header: Header,
+    body: &Split<'_>,
+) -> Result<(), FrameError> {
+    let nanos = clock.unix_nanos(header.clock);
+    let body = body.contiguous(&mut bufs.straddle);
     let rendering = pushes.rendering();
-    let rec = Record::decode(&f.header, body, nanos, thread, &mut bufs.message, rendering)
+    let rec = Record::decode(&header, body, nanos, thread, &mut bufs.message, rendering)
         .ok_or(FrameError::Corrupt)?;
     match pushes.push(&rec) {
         true => Ok(()),

@@ -33,8 +33,12 @@ pub(crate) struct Keeper {
     epoch: u64,
     /// Paths of sink files seen, by (dev, ino).
     paths: Vec<((u64, u64), Vec<u8>)>,
-    /// Reused slot image.
+    /// The image of the committed epoch's slot.
     slot: Vec<u8>,
+    /// The files that slot holds, by (dev, ino).
+    marked: Vec<(u64, u64)>,
+    /// The descriptors it was written from or checked for since.
+    marked_fds: Vec<SharedFd>,
 }
 
 impl Keeper {
@@ -65,6 +69,8 @@ impl Keeper {
             epoch: 0,
             paths: Vec::new(),
             slot: Vec::with_capacity(SLOT_LEN),
+            marked: Vec::new(),
+            marked_fds: Vec::new(),
         };
         k.write_slot(0, 0, std::iter::empty(), clock);
         std::fs::rename(&tmp, &path)?;
@@ -150,40 +156,52 @@ impl Keeper {
             put_u64(s, 24, ns);
             put_u64(s, 32, rate.to_bits());
         }
-        let mut seen: Vec<(u64, u64)> = Vec::new();
+        self.marked.clear();
+        self.marked_fds.clear();
         for fd in files {
-            let Some((id, len)) = stat(fd) else { continue };
-            if seen.contains(&id) {
-                continue;
-            }
-            let path = match self.paths.iter().find(|(k, _)| *k == id) {
-                Some((_, p)) => p.clone(),
-                None => {
-                    let p = fd_path(fd);
-                    self.paths.push((id, p.clone()));
-                    p
-                }
-            };
-            let need = FILE_FIXED + align(path.len());
-            if path.is_empty() || path.len() > MAX_PATH_LEN || s.len() + need > SLOT_LEN {
-                continue;
-            }
-            seen.push(id);
-            let at = s.len();
-            s.resize(at + need, 0);
-            put_u64(s, at, id.0);
-            put_u64(s, at + 8, id.1);
-            put_u64(s, at + 16, len);
-            put_u32(s, at + 24, path.len() as u32);
-            s[at + FILE_FIXED..at + FILE_FIXED + path.len()].copy_from_slice(&path);
+            push_file(s, &mut self.paths, &mut self.marked, fd);
+            self.marked_fds.push(fd.clone());
         }
-        put_u32(s, 12, seen.len() as u32);
+        put_u32(s, 12, self.marked.len() as u32);
         let off = SLOT_OFFSET + p * SLOT_LEN;
         // SAFETY: `s.len() <= SLOT_LEN`, so the copy stays inside slot `p`
         // of the STATE_LEN-byte mapping, which only this thread writes.
         unsafe {
             std::ptr::copy_nonoverlapping(s.as_ptr(), self.state.as_mut_ptr().add(off), s.len())
         };
+    }
+
+    /// Before the first write to `fd` since the last commit: when the
+    /// committed slot does not hold its file, adds it with its length now,
+    /// in place (the entry, then the count, a single store), so a death
+    /// before the next commit cuts the file back to that length rather
+    /// than leaving the records of the batch about to be written to be
+    /// written again by recovery. The committed slot's other contents stay
+    /// as they are.
+    pub(crate) fn mark_file(&mut self, fd: &SharedFd) {
+        // The descriptor of every batch: known without a system call.
+        if self.marked_fds.iter().any(|m| Arc::ptr_eq(m, fd)) {
+            return;
+        }
+        self.marked_fds.push(fd.clone());
+        let at = self.slot.len();
+        if !push_file(&mut self.slot, &mut self.paths, &mut self.marked, fd) {
+            return;
+        }
+        let off = SLOT_OFFSET + (self.epoch & 1) as usize * SLOT_LEN;
+        let mut count = [0u8; 4];
+        put_u32(&mut count, 0, self.marked.len() as u32);
+        put_u32(&mut self.slot, 12, self.marked.len() as u32);
+        // SAFETY: `self.slot.len() <= SLOT_LEN` (`push_file`), so both
+        // copies stay inside the committed slot of the STATE_LEN-byte
+        // mapping, which only this thread writes. The entry lies past the
+        // slot's count, unread until the count covers it: a death between
+        // the two copies leaves the slot as it was.
+        unsafe {
+            let slot = self.state.as_mut_ptr().add(off);
+            std::ptr::copy_nonoverlapping(self.slot[at..].as_ptr(), slot.add(at), self.slot.len() - at);
+            std::ptr::copy_nonoverlapping(count.as_ptr(), slot.add(12), count.len());
+        }
     }
 
     /// At a shutdown that gave up on a stuck sink: the directory stays as
@@ -204,6 +222,43 @@ impl Keeper {
         let _ = std::fs::remove_file(self.dir.dir.join(STATE_FILE));
         self.dir.unlock();
     }
+}
+
+/// Appends to slot image `s` the entry of `fd`'s file (its identity,
+/// length and path) unless `marked` holds it already or it does not fit
+/// (an unnamed or too long path, a full slot); true when appended, and
+/// `marked` then holds it.
+fn push_file(
+    s: &mut Vec<u8>,
+    paths: &mut Vec<((u64, u64), Vec<u8>)>,
+    marked: &mut Vec<(u64, u64)>,
+    fd: &SharedFd,
+) -> bool {
+    let Some((id, len)) = stat(fd) else { return false };
+    if marked.contains(&id) {
+        return false;
+    }
+    let path = match paths.iter().find(|(k, _)| *k == id) {
+        Some((_, p)) => p.clone(),
+        None => {
+            let p = fd_path(fd);
+            paths.push((id, p.clone()));
+            p
+        }
+    };
+    let need = FILE_FIXED + align(path.len());
+    if path.is_empty() || path.len() > MAX_PATH_LEN || s.len() + need > SLOT_LEN {
+        return false;
+    }
+    marked.push(id);
+    let at = s.len();
+    s.resize(at + need, 0);
+    put_u64(s, at, id.0);
+    put_u64(s, at + 8, id.1);
+    put_u64(s, at + 16, len);
+    put_u32(s, at + 24, path.len() as u32);
+    s[at + FILE_FIXED..at + FILE_FIXED + path.len()].copy_from_slice(&path);
+    true
 }
 
 /// `((dev, ino), length)` of a regular file.

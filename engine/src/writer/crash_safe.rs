@@ -13,7 +13,9 @@ use crate::level::Level;
 use crate::record::RecordKind;
 use crate::stats::WriterCounters;
 use std::fs::OpenOptions;
+use crate::shared::lock;
 use std::os::unix::fs::MetadataExt;
+use std::sync::{Arc, Mutex};
 
 /// Target of the record that reports a recovery.
 pub(crate) const RECOVERY_TARGET: &str = "uringlog::crash_safe";
@@ -48,6 +50,8 @@ impl Writer {
                 reason: format!("cannot start its state file: {e}"),
             }
         })?;
+        let keeper = Arc::new(Mutex::new(keeper));
+        self.sinks.set_keeper(keeper.clone());
         self.keeper = Some(keeper);
         Ok(())
     }
@@ -145,29 +149,31 @@ impl Writer {
     /// it abandoned (counted dropped) stays in the directory for the next
     /// logger built on it.
     pub(super) fn crash_commit(&mut self) {
-        let Some(k) = self.keeper.as_mut() else {
+        let Some(k) = self.keeper.as_ref() else {
             return;
         };
         if self.shared.gave_up() {
             return;
         }
         if self.sinks.pending_records() == 0 && self.sinks.outstanding() == 0 {
-            k.commit(self.sinks.files(), &self.clock);
+            lock(k).commit(self.sinks.files(), &self.clock);
         }
     }
 
     /// At the end of shutdown: the directory is left without pending data.
     pub(super) fn crash_finish(&mut self) {
-        if let Some(mut k) = self.keeper.take() {
-            k.finish();
+        if let Some(k) = self.keeper.take() {
+            self.sinks.clear_keeper();
+            lock(&k).finish();
         }
     }
 
     /// At the end of a shutdown that gave up: the directory keeps what was
     /// not committed, for the next logger built on it (see `Keeper::leave`).
     pub(super) fn crash_leave(&mut self) {
-        if let Some(mut k) = self.keeper.take() {
-            k.leave();
+        if let Some(k) = self.keeper.take() {
+            self.sinks.clear_keeper();
+            lock(&k).leave();
         }
     }
 }

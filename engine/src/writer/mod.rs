@@ -210,7 +210,7 @@ struct Writer {
     /// The writer's own rings are held back (see the feedback rule in `drain`).
     own_held: bool,
     /// Crash-safe mode's commits (see `crash_safe::keeper`).
-    keeper: Option<crate::crash_safe::keeper::Keeper>,
+    keeper: Option<std::sync::Arc<std::sync::Mutex<crate::crash_safe::keeper::Keeper>>>,
     /// How long to linger after the last work (see the module docs).
     linger: Linger,
     /// When the writer last took a record or served a request: set in

@@ -22,7 +22,7 @@ use super::o_direct::ODirect;
 use crate::format::{Format, Formatter, Record, RecordFormat, Rendering};
 use crate::io::{Completion, Event, IoBackend, IoTarget, Submission, SyncRequest};
 use crate::level::Level;
-use crate::shared::Shared;
+use crate::shared::{lock, Shared};
 use crate::sink::{
     BatchInfo, BatchLimit, Completion as SinkCompletion, ReopenCause, SharedFd, Sink, SinkContext,
     Target, WriteOutcome,
@@ -31,7 +31,8 @@ use crate::stats::WriterCounters;
 use crate::wake::WaitKey;
 use std::io;
 use std::os::fd::AsFd;
-use std::sync::Arc;
+use crate::crash_safe::keeper::Keeper;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Longest time between two checks that file sinks' paths still name their
@@ -299,6 +300,9 @@ pub(crate) struct SinkSet {
     barriers: settle::Barriers,
     /// When the sinks' paths are checked next (see `check_paths`).
     next_path_check: Instant,
+    /// Crash-safe mode: told of each file before a batch is written to it
+    /// (see `Keeper::mark_file`).
+    keeper: Option<Arc<Mutex<Keeper>>>,
 }
 
 impl SinkSet {
@@ -347,6 +351,7 @@ impl SinkSet {
             formatted: 0,
             barriers: settle::Barriers::new(),
             next_path_check: Instant::now() + PATH_CHECK_INTERVAL,
+            keeper: None,
         }
     }
 
@@ -358,6 +363,17 @@ impl SinkSet {
     /// Records gathered or submitted whose outcome is not yet accounted.
     pub(crate) fn outstanding(&self) -> u64 {
         self.outstanding
+    }
+
+    /// Crash-safe mode: `keeper` learns of each file before its first
+    /// batch since the last commit.
+    pub(crate) fn set_keeper(&mut self, keeper: Arc<Mutex<Keeper>>) {
+        self.keeper = Some(keeper);
+    }
+
+    /// The keeper is done (shutdown): no file to tell it of.
+    pub(crate) fn clear_keeper(&mut self) {
+        self.keeper = None;
     }
 
     /// The files the sinks wrote to and may write to next.
@@ -626,8 +642,11 @@ impl SinkSet {
                 return self.complete(shared, failed(i, b.buf, b.primary, offset, e));
             }
         };
-        if let IoTarget::File { .. } | IoTarget::Append { .. } = target {
+        if let IoTarget::File { fd, .. } | IoTarget::Append { fd } = &target {
             self.syncs.wrote(len as u64);
+            if let Some(k) = &self.keeper {
+                lock(k).mark_file(fd);
+            }
         }
         let sub = Submission {
             sink: i,

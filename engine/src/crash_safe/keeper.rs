@@ -22,7 +22,7 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// The writer's handle on the directory's state.
@@ -192,15 +192,20 @@ impl Keeper {
         let mut count = [0u8; 4];
         put_u32(&mut count, 0, self.marked.len() as u32);
         put_u32(&mut self.slot, 12, self.marked.len() as u32);
-        // SAFETY: `self.slot.len() <= SLOT_LEN` (`push_file`), so both
-        // copies stay inside the committed slot of the STATE_LEN-byte
-        // mapping, which only this thread writes. The entry lies past the
-        // slot's count, unread until the count covers it: a death between
-        // the two copies leaves the slot as it was.
+        // SAFETY: `self.slot.len() <= SLOT_LEN` (`push_file`), so the copy
+        // stays inside the committed slot of the STATE_LEN-byte mapping,
+        // which only this thread writes; the count word is 4-aligned (at
+        // 12 in a slot of a page-aligned mapping).
         unsafe {
             let slot = self.state.as_mut_ptr().add(off);
-            std::ptr::copy_nonoverlapping(self.slot[at..].as_ptr(), slot.add(at), self.slot.len() - at);
-            std::ptr::copy_nonoverlapping(count.as_ptr(), slot.add(12), count.len());
+            let entry = &self.slot[at..];
+            std::ptr::copy_nonoverlapping(entry.as_ptr(), slot.add(at), entry.len());
+            // The entry lies past the count, unread until the count
+            // covers it: a death before this one store leaves the slot as
+            // it was. Release: the entry's bytes before the count (a death
+            // needs no more: no other thread reads the live slot).
+            let word = &*(slot.add(12) as *const AtomicU32);
+            word.store(u32::from_ne_bytes(count), Ordering::Release);
         }
     }
 

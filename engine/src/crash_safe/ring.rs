@@ -659,6 +659,62 @@ mod tests {
         [h.encode().to_vec(), b"t".to_vec(), msg.to_vec()]
     }
 
+    /// Recovery of ring `ring` from `from`: the records' messages (after
+    /// the target "t") and the problems described.
+    fn recover_from(ring: &RingFile, from: u64) -> (Vec<Vec<u8>>, Vec<String>) {
+        let h = super::super::recover::RingHeader {
+            capacity: ring.capacity as u64,
+            thread: 7,
+            generation: 1,
+            created_epoch: 0,
+            write: ring.write_pos(),
+            released: [(from, 1), (from, 1)],
+        };
+        let mut out = super::super::recover::Recovered::default();
+        super::super::recover::read_ring(&file_image(ring), &h, from, "ring", None, &mut out);
+        assert_eq!(out.skipped as usize, out.problems.len());
+        (out.records.iter().map(|r| r.body[1..].to_vec()).collect(), out.problems)
+    }
+
+    /// A byte flipped in the frame right after a wrap — one in place at
+    /// the start after a frame that ended at the end of the data area
+    /// (its crc taken when the offset wrapped), and one split by the
+    /// wrap (its crc taken whole at once) — loses that record alone: the
+    /// frames either side of it keep their crcs.
+    #[test]
+    fn a_corrupt_frame_right_after_a_wrap_loses_only_itself() {
+        let ring = dirty_ring(128);
+        let mut p = MappedProducer::new(ring.clone(), 0);
+        let text = |p: &mut MappedProducer, seq: u64, msg: &[u8]| put(p, &text_parts(seq, msg).concat());
+        let flip = |at: usize| {
+            // SAFETY: inside the data area; the producer is not writing.
+            unsafe { *ring.data().add(at) ^= 0x20 };
+        };
+        let msgs = |m: &[&[u8]]| m.iter().map(|m| m.to_vec()).collect::<Vec<_>>();
+        assert!(text(&mut p, 0, b"")); // 16 + 17 -> 40 bytes at 0
+        assert!(text(&mut p, 1, &[b'a'; 39])); // 16 + 56 = 72 at 40 .. 112
+        ring.free_pos.store(112, Ordering::Release);
+        assert!(!text(&mut p, 2, b"")); // 40 by copy, split at 128
+        assert!(text(&mut p, 3, &[b'c'; 31])); // 64 at 24 .. 88
+        let all: [&[u8]; 2] = [b"", &[b'c'; 31]];
+        assert_eq!(recover_from(&ring, 112), (msgs(&all), vec![]));
+        // The split frame's byte after the wrap (its record's ninth).
+        flip(8);
+        let why = "ring: record 2 at position 112: checksum mismatch; skipped".to_owned();
+        assert_eq!(recover_from(&ring, 112), (msgs(&all[1..]), vec![why]));
+        ring.free_pos.store(216, Ordering::Release);
+        assert!(text(&mut p, 4, b"")); // 40 at 88 .. 128, to the end
+        assert!(text(&mut p, 5, &[b'e'; 7])); // in place at 0 after the wrap
+        assert!(text(&mut p, 6, b"f")); // 40 at 40 .. 80
+        assert_eq!(ring.write_pos(), 336);
+        let all: [&[u8]; 3] = [b"", &[b'e'; 7], b"f"];
+        assert_eq!(recover_from(&ring, 216), (msgs(&all), vec![]));
+        // The frame in place right after the wrap: a byte of its message.
+        flip(33);
+        let why = "ring: record 5 at position 256: checksum mismatch; skipped".to_owned();
+        assert_eq!(recover_from(&ring, 216), (msgs(&[all[0], all[2]]), vec![why]));
+    }
+
     proptest::proptest! {
         /// Records pushed in place and by copy (wrapping at the end), the
         /// writer releasing space as it goes: recovery from the released

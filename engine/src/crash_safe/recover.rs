@@ -630,6 +630,13 @@ fn read_ring_file(
             return;
         }
     };
+    if b.iter().all(|&x| x == 0) {
+        // Created (at its full length, zeros) by a process that died
+        // before writing its header: a producer registering, before its
+        // first record. No record is lost; said, not counted as one.
+        out.problem(format!("{name}: all zeros, no header (its process died creating it); removed"));
+        return;
+    }
     let h = match parse_ring_header(&b) {
         Ok(h) => h,
         Err(e) => {

@@ -530,3 +530,19 @@ fn each_frame_is_checked_by_the_crc_the_next_one_carries_and_the_newest_by_none(
     want[3] = "message X".to_owned();
     assert_eq!(recovered(&b), (want, 0, vec![]));
 }
+
+/// A ring file of zeros only — created at its length by a process that
+/// died before writing its header (a producer registering) — held no
+/// record: it is said so, not counted as a torn or corrupt record, and
+/// goes with the others.
+#[test]
+fn a_ring_file_that_died_before_its_header_is_no_corrupt_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ring = tmp.path().join("ring-1-0");
+    std::fs::write(&ring, vec![0u8; RING_HEADER_LEN + 4096]).unwrap();
+    let out = read_dir(tmp.path());
+    assert_eq!((out.records.len(), out.skipped), (0, 0));
+    let said = "ring-1-0: all zeros, no header (its process died creating it); removed";
+    assert_eq!(out.problems, [said]);
+    assert!(out.old_files.contains(&ring));
+}

@@ -1,11 +1,12 @@
-//! A real full file system (a 256 KiB tmpfs) under every policy, with both
-//! backends: records logged past the point where the disk is full are
-//! counted dropped, each failed batch counts in `errors` and the error
-//! reported names `ENOSPC`; the file holds exactly the lines counted
-//! written, whole and in order (no torn line, no NUL byte, its length is
-//! `bytes_written`); once a filler file is deleted, logging resumes and
-//! every record logged after that is written. Needs root (to mount): it
-//! fails, saying so, where the mount is refused.
+//! A real full file system (a 256 KiB tmpfs) under every policy, with
+//! both backends, one batch in flight or four: records logged past the
+//! point where the disk is full are counted dropped, each failed batch
+//! counts in `errors` and the error reported names `ENOSPC`; the file
+//! holds exactly the lines counted written, whole and in order (no torn
+//! line, no NUL byte, its length is `bytes_written`); once a filler file
+//! is deleted, logging resumes and every record logged after that is
+//! written. Needs root (to mount): it fails, saying so, where the mount is
+//! refused.
 
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
@@ -66,9 +67,9 @@ fn line(phase: &str, seq: u64) -> String {
     )
 }
 
-fn scenario(policy: Policy, backend: Backend, base: &Path) {
-    let what = format!("{policy:?}, {backend:?}");
-    let fs = Tmpfs::mount(base.join(format!("{policy:?}-{backend:?}")));
+fn scenario(policy: Policy, backend: Backend, depth: usize, base: &Path) {
+    let what = format!("{policy:?}, {backend:?}, io_depth {depth}");
+    let fs = Tmpfs::mount(base.join(format!("{policy:?}-{backend:?}-{depth}")));
     // Leave ~96 KiB free.
     let filler = fs.0.join("filler");
     std::fs::write(&filler, vec![b'f'; 160 * 1024]).unwrap();
@@ -77,6 +78,7 @@ fn scenario(policy: Policy, backend: Backend, base: &Path) {
         .sink(FileSink::new(&path).unwrap())
         .policy(policy)
         .backend(backend)
+        .io_depth(depth)
         .ring_capacity(16 * 1024)
         .batch_bytes(8 * 1024)
         .build()
@@ -168,7 +170,9 @@ fn a_full_tmpfs_under_every_policy_keeps_whole_lines_and_resumes() {
             if backend == Backend::IoUring && !uring {
                 continue;
             }
-            scenario(policy, backend, base.path());
+            for depth in [1, 4] {
+                scenario(policy, backend, depth, base.path());
+            }
         }
     }
 }

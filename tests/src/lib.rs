@@ -5,8 +5,10 @@ pub mod pty;
 pub mod records;
 mod skip;
 pub mod text_line;
+mod tmpfs;
 
 pub use skip::{skip, Needs};
+pub use tmpfs::Tmpfs;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -8,11 +8,10 @@
 //! written. Needs root (to mount): it fails, saying so, where the mount is
 //! refused.
 
-use std::ffi::CString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use uringlog::{Backend, FlushError, Logger, Policy};
 use uringlog_sinks::FileSink;
-use uringlog_tests::SHUTDOWN;
+use uringlog_tests::{Tmpfs, SHUTDOWN};
 
 /// Records logged into the full disk: ~330 KiB, more than it ever holds.
 const BEFORE: u64 = 3_000;
@@ -20,44 +19,6 @@ const BEFORE: u64 = 3_000;
 const AFTER: u64 = 600;
 /// How the kernel words `ENOSPC`.
 const ENOSPC: &str = "No space left on device";
-
-/// A tmpfs of 256 KiB mounted on a directory, unmounted when dropped
-/// (also when the test panics).
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(dir: PathBuf) -> Tmpfs {
-        std::fs::create_dir(&dir).unwrap();
-        let c = |s: &str| CString::new(s).unwrap();
-        let target = c(dir.to_str().unwrap());
-        let (src, opts) = (c("tmpfs"), c("size=256k"));
-        // SAFETY: every pointer is a valid NUL-terminated string.
-        let r = unsafe {
-            libc::mount(
-                src.as_ptr(),
-                target.as_ptr(),
-                src.as_ptr(),
-                0,
-                opts.as_ptr().cast(),
-            )
-        };
-        assert_eq!(
-            r,
-            0,
-            "this test needs to mount a tmpfs (run it as root): {}",
-            std::io::Error::last_os_error()
-        );
-        Tmpfs(dir)
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let c = CString::new(self.0.to_str().unwrap()).unwrap();
-        // SAFETY: a valid NUL-terminated path.
-        unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
-    }
-}
 
 /// Record `seq` of `phase`, of varied length so batches end mid-page.
 fn line(phase: &str, seq: u64) -> String {
@@ -69,7 +30,7 @@ fn line(phase: &str, seq: u64) -> String {
 
 fn scenario(policy: Policy, backend: Backend, depth: usize, base: &Path) {
     let what = format!("{policy:?}, {backend:?}, io_depth {depth}");
-    let fs = Tmpfs::mount(base.join(format!("{policy:?}-{backend:?}-{depth}")));
+    let fs = Tmpfs::mount_256k(base.join(format!("{policy:?}-{backend:?}-{depth}")));
     // Leave ~96 KiB free.
     let filler = fs.0.join("filler");
     std::fs::write(&filler, vec![b'f'; 160 * 1024]).unwrap();

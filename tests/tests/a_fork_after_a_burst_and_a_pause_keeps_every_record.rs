@@ -8,7 +8,9 @@
 //! (the fork docs: the child logs as a fresh process). Both backends,
 //! with a small ring so that records wrap around it, deferred and
 //! pre-formatted records mixed; with the ring emptied by a flush before
-//! the pause, and left to the writer to empty during it.
+//! the pause, and left to the writer to empty during it; the child
+//! leaving with `_exit` after a flush, or with `exit` (whose hook drains
+//! its records).
 
 use std::time::Duration;
 use uringlog::{Backend, Format, Level, Logger, Timestamp};
@@ -75,12 +77,17 @@ fn scenario(backend: Backend, flush_first: bool, dir: &std::path::Path) {
         }
         pause();
         let child = format!("child{round}");
-        // SAFETY: the child only logs and flushes, and leaves with _exit.
+        // SAFETY: the child only logs, flushes and leaves with _exit, or
+        // with exit (every other round).
         let pid = unsafe { libc::fork() };
         assert!(pid >= 0, "fork: {}", std::io::Error::last_os_error());
         if pid == 0 {
             burst(&logger, &child, 0, AFTER);
             burst(&logger, &child, AFTER, AFTER);
+            if round % 2 == 1 {
+                // No flush: the exit hook drains the child's records.
+                std::process::exit(0);
+            }
             let flushed = logger.flush().is_ok();
             let s = logger.stats();
             let ok = flushed && (s.enqueued, s.written, s.dropped) == (2 * AFTER, 2 * AFTER, 0);

@@ -3,18 +3,23 @@
 use std::ffi::CString;
 use std::path::PathBuf;
 
-/// A tmpfs of 256 KiB mounted on a directory, unmounted when dropped
+/// A tmpfs mounted on a directory, unmounted when dropped
 /// (also when the test panics). Mounting needs root: where it is refused
 /// the test fails, saying so.
 pub struct Tmpfs(pub PathBuf);
 
 impl Tmpfs {
-    /// Creates `dir` and mounts the tmpfs there.
+    /// Creates `dir` and mounts a tmpfs of 256 KiB there.
     pub fn mount_256k(dir: PathBuf) -> Tmpfs {
+        Tmpfs::mount(dir, "size=256k")
+    }
+
+    /// Creates `dir` and mounts a tmpfs with `options` (`size=..,nr_inodes=..`) there.
+    pub fn mount(dir: PathBuf, options: &str) -> Tmpfs {
         std::fs::create_dir(&dir).unwrap();
         let c = |s: &str| CString::new(s).unwrap();
         let target = c(dir.to_str().unwrap());
-        let (src, opts) = (c("tmpfs"), c("size=256k"));
+        let (src, opts) = (c("tmpfs"), c(options));
         // SAFETY: every pointer is a valid NUL-terminated string.
         let r = unsafe {
             libc::mount(

@@ -128,13 +128,7 @@ fn scenario(backend: Backend, flush_first: bool, dir: &std::path::Path) {
 #[test]
 fn a_fork_after_a_burst_and_a_pause_keeps_every_record() {
     let dir = tempfile::tempdir().unwrap();
-    let uring = uringlog_tests::io_uring_available(
-        "a_fork_after_a_burst_and_a_pause_keeps_every_record (io_uring)",
-    );
-    for backend in [Backend::Pwrite, Backend::IoUring] {
-        if backend == Backend::IoUring && !uring {
-            continue;
-        }
+    for backend in uringlog_tests::backends("a_fork_after_a_burst_and_a_pause_keeps_every_record") {
         for flush_first in [true, false] {
             scenario(backend, flush_first, dir.path());
         }

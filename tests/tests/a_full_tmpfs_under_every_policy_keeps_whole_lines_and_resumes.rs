@@ -123,14 +123,10 @@ fn scenario(policy: Policy, backend: Backend, depth: usize, base: &Path) {
 #[test]
 fn a_full_tmpfs_under_every_policy_keeps_whole_lines_and_resumes() {
     let base = tempfile::tempdir().unwrap();
-    let uring = uringlog_tests::io_uring_available(
-        "a_full_tmpfs_under_every_policy_keeps_whole_lines_and_resumes (io_uring)",
-    );
+    let backends =
+        uringlog_tests::backends("a_full_tmpfs_under_every_policy_keeps_whole_lines_and_resumes");
     for policy in [Policy::Block, Policy::DropNewest, Policy::DropOldest] {
-        for backend in [Backend::Pwrite, Backend::IoUring] {
-            if backend == Backend::IoUring && !uring {
-                continue;
-            }
+        for &backend in &backends {
             for depth in [1, 4] {
                 scenario(policy, backend, depth, base.path());
             }

@@ -67,20 +67,16 @@ fn scenario(backend: Backend, base: &std::path::Path) {
     // Rotated files (numbered, oldest first), then the live one.
     let mut names = file_names(&logs);
     names.sort_by_key(|n| n == "app.log");
+    let lines = uringlog_tests::lines_of_files(&logs, &names);
+    let bytes: u64 = names
+        .iter()
+        .map(|n| std::fs::metadata(logs.join(n)).unwrap().len())
+        .sum();
     let mut seqs = Vec::new();
-    let mut bytes = 0;
-    for name in &names {
-        let text = std::fs::read_to_string(logs.join(name)).unwrap();
-        bytes += text.len() as u64;
-        assert!(
-            text.is_empty() || text.ends_with('\n'),
-            "{what}: {name} ends in a torn line"
-        );
-        for l in text.lines() {
-            let seq = uringlog_tests::field(l, "seq=").unwrap_or_else(|| panic!("{what}: {l:?}"));
-            assert_eq!(l, line(seq), "{what}: {name}");
-            seqs.push(seq);
-        }
+    for (name, l) in &lines {
+        let seq = uringlog_tests::field(l, "seq=").unwrap_or_else(|| panic!("{what}: {l:?}"));
+        assert_eq!(*l, line(seq), "{what}: {name}");
+        seqs.push(seq);
     }
     assert_eq!(bytes, end.bytes_written, "{what}: {names:?}");
     assert_eq!(seqs.len() as u64, end.written, "{what}: {names:?}");
@@ -98,13 +94,7 @@ fn scenario(backend: Backend, base: &std::path::Path) {
 #[test]
 fn a_rolling_file_on_a_full_tmpfs_keeps_whole_lines() {
     let base = tempfile::tempdir().unwrap();
-    let uring = uringlog_tests::io_uring_available(
-        "a_rolling_file_on_a_full_tmpfs_keeps_whole_lines (io_uring)",
-    );
-    for backend in [Backend::Pwrite, Backend::IoUring] {
-        if backend == Backend::IoUring && !uring {
-            continue;
-        }
+    for backend in uringlog_tests::backends("a_rolling_file_on_a_full_tmpfs_keeps_whole_lines") {
         scenario(backend, base.path());
     }
 }

@@ -92,14 +92,10 @@ fn scenario(backend: Backend, base: &std::path::Path) {
 
     let names = [rotated, "app.log".to_owned()];
     let mut seqs = Vec::new();
-    for name in &names {
-        let text = std::fs::read_to_string(logs.join(name)).unwrap();
-        assert!(text.ends_with('\n'), "{what}: {name}");
-        for l in text.lines() {
-            let seq = uringlog_tests::field(l, "seq=").unwrap();
-            assert_eq!(l, line(seq), "{what}: {name}");
-            seqs.push(seq);
-        }
+    for (name, l) in uringlog_tests::lines_of_files(&logs, &names) {
+        let seq = uringlog_tests::field(&l, "seq=").unwrap();
+        assert_eq!(l, line(seq), "{what}: {name}");
+        seqs.push(seq);
     }
     assert_eq!(seqs, (0..RECORDS).collect::<Vec<_>>(), "{what}: {names:?}");
 }
@@ -107,13 +103,9 @@ fn scenario(backend: Backend, base: &std::path::Path) {
 #[test]
 fn a_rolling_file_out_of_inodes_keeps_writing_and_rotates_later() {
     let base = tempfile::tempdir().unwrap();
-    let uring = uringlog_tests::io_uring_available(
-        "a_rolling_file_out_of_inodes_keeps_writing_and_rotates_later (io_uring)",
-    );
-    for backend in [Backend::Pwrite, Backend::IoUring] {
-        if backend == Backend::IoUring && !uring {
-            continue;
-        }
+    for backend in
+        uringlog_tests::backends("a_rolling_file_out_of_inodes_keeps_writing_and_rotates_later")
+    {
         scenario(backend, base.path());
     }
 }

@@ -120,13 +120,9 @@ fn scenario(backend: Backend, tcp: bool, nonblocking: bool) {
 
 #[test]
 fn a_socket_with_a_tiny_buffer_read_slowly_gets_every_line_once() {
-    let uring = uringlog_tests::io_uring_available(
-        "a_socket_with_a_tiny_buffer_read_slowly_gets_every_line_once (io_uring)",
-    );
-    for backend in [Backend::Pwrite, Backend::IoUring] {
-        if backend == Backend::IoUring && !uring {
-            continue;
-        }
+    for backend in
+        uringlog_tests::backends("a_socket_with_a_tiny_buffer_read_slowly_gets_every_line_once")
+    {
         for tcp in [false, true] {
             for nonblocking in [false, true] {
                 scenario(backend, tcp, nonblocking);

@@ -62,7 +62,7 @@ pub(super) fn write(
     rec: &Record<'_>,
 ) -> bool {
     let (time, targets) = (st.time, st.targets);
-    if f.thread || (f.call_site && rec.call_site.is_some()) {
+    if f.thread || (f.call_site && rec.location().is_some()) {
         head(out, time, targets, f, rec);
     } else {
         let t = time.shifted(rec.unix_nanos);
@@ -131,7 +131,7 @@ fn head(out: &mut Vec<u8>, time: &mut TimeCache, targets: &mut TargetCache, f: &
             out.push(b'"');
         });
     }
-    if let Some((file, line)) = rec.call_site.filter(|_| f.call_site) {
+    if let Some((file, line)) = rec.location().filter(|_| f.call_site) {
         put(out, b",\"file\":\"");
         escape::push_utf8::<Json>(out, file);
         put(out, b"\",\"line\":");

@@ -27,7 +27,7 @@ const HEAD_ROOM: usize = time::ROOM + 1 + 16;
 #[inline(always)]
 pub(super) fn write(out: &mut Vec<u8>, st: State<'_>, f: &Format, rec: &Record<'_>) -> bool {
     let (time, targets) = (st.time, st.targets);
-    let shown_site = f.call_site && rec.call_site.is_some();
+    let shown_site = f.call_site && rec.location().is_some();
     if f.thread || shown_site || !rec.spans.is_empty() {
         head(out, time, targets, f, rec);
     } else {
@@ -85,7 +85,7 @@ fn head(out: &mut Vec<u8>, time: &mut TimeCache, targets: &mut TargetCache, f: &
     if !rec.spans.is_empty() {
         super::spans::write_text(out, rec.spans);
     }
-    match rec.call_site.filter(|_| f.call_site) {
+    match rec.location().filter(|_| f.call_site) {
         None if f.target => targets.put_target(out, (rec.site_target(), rec.target), |out, t| {
             escape::push_utf8::<TargetText>(out, t);
             out.extend_from_slice(b": ");

@@ -5,8 +5,10 @@ pub mod pty;
 pub mod records;
 mod skip;
 pub mod text_line;
+mod tmpfs;
 
 pub use skip::{skip, Needs};
+pub use tmpfs::Tmpfs;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -177,6 +179,33 @@ pub fn logger_with(
         .clock(clock)
         .build()
         .expect("a valid logger")
+}
+
+/// The backends `test` runs with: pwrite, and io_uring where it works
+/// (see [`io_uring_available`]).
+pub fn backends(test: &str) -> Vec<uringlog::Backend> {
+    let mut v = vec![uringlog::Backend::Pwrite];
+    if io_uring_available(&format!("{test} (io_uring)")) {
+        v.push(uringlog::Backend::IoUring);
+    }
+    v
+}
+
+/// The lines of the files `names` in `dir`, in that order, each with its
+/// file's name; panics, naming the file, where one does not end in a
+/// newline (a torn last line).
+pub fn lines_of_files(dir: &std::path::Path, names: &[String]) -> Vec<(String, String)> {
+    let mut v = Vec::new();
+    for name in names {
+        let text = std::fs::read_to_string(dir.join(name))
+            .unwrap_or_else(|e| panic!("reading {name}: {e}"));
+        assert!(
+            text.is_empty() || text.ends_with('\n'),
+            "{name} ends in a torn line"
+        );
+        v.extend(text.lines().map(|l| (name.clone(), l.to_owned())));
+    }
+    v
 }
 
 /// Whether io_uring works here. When it does not, `test` is skipped with

@@ -16,6 +16,11 @@
 //! the one that wrote it (see `ring`), where the chain's latency overlaps
 //! that call's own work. Words only: the body is a multiple of 8 bytes,
 //! so there is no tail of 4, 2 or 1 bytes.
+//!
+//! On the producer's call path, a body under [`LONG`] words is hashed
+//! inline ([`seq_body_short`]): the instruction in inline assembly, which
+//! inlines into any caller where a function compiled for SSE4.2 cannot,
+//! one jump to a run of as many instructions as the body has words.
 
 #[cfg(target_arch = "x86_64")]
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -34,6 +39,52 @@ fn detect() -> bool {
     has
 }
 
+/// Whether the CPU has the instructions of the fast paths (detected
+/// once): whether [`seq_body_short`] may be called.
+#[inline]
+pub(crate) fn has_hw() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // Relaxed: a flag computed the same way by every thread.
+        match HW.load(Ordering::Relaxed) {
+            1 => true,
+            2 => false,
+            _ => detect(),
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+/// Bodies shorter than this many bytes may take [`seq_body_short`].
+pub(crate) const INLINE_BELOW: usize = 8 * LONG;
+
+/// [`seq_body`] inlined into the caller, for a short body (the common
+/// record) on a CPU with the `crc32` instruction: no call, no load of the
+/// detected flag, and no call the compiler must assume writes memory.
+///
+/// # Safety
+/// [`has_hw`] is true, and `body.len() < INLINE_BELOW`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) unsafe fn seq_body_short(seq: u64, body: &[u8]) -> u32 {
+    debug_assert!(body.len() % 8 == 0 && body.len() < INLINE_BELOW && has_hw());
+    // SAFETY: the CPU has SSE4.2 and the body `body.len() / 8 < LONG`
+    // words (the caller's promise).
+    unsafe { inline::seq_few(seq, body.as_ptr(), body.len() / 8) }
+}
+
+/// [`seq_body`] (no CPU but x86-64 has the fast path: [`has_hw`] is
+/// false there, so this is never called).
+///
+/// # Safety
+/// None needed; `unsafe` as on x86-64.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+pub(crate) unsafe fn seq_body_short(seq: u64, body: &[u8]) -> u32 {
+    seq_body(seq, body)
+}
+
 /// The crc32c of `seq` (little-endian) followed by `body`, whose length
 /// is a multiple of 8.
 #[inline]
@@ -41,13 +92,7 @@ pub(crate) fn seq_body(seq: u64, body: &[u8]) -> u32 {
     debug_assert!(body.len() % 8 == 0);
     #[cfg(target_arch = "x86_64")]
     {
-        // Relaxed: a flag computed the same way by every thread.
-        let has = match HW.load(Ordering::Relaxed) {
-            1 => true,
-            2 => false,
-            _ => detect(),
-        };
-        if has {
+        if has_hw() {
             // SAFETY: the CPU has SSE4.2 and PCLMULQDQ (detected above).
             return unsafe { hw::seq_body(seq, body) };
         }
@@ -98,6 +143,67 @@ const fn shift_table() -> [u32; 2 * BLOCK + 1] {
         m += 1;
     }
     t
+}
+
+/// The body of [`seq_body_short`]: the `crc32` instruction in
+/// inline assembly, which (unlike a function with SSE4.2 enabled) inlines
+/// into any caller; the CPU's support is the caller's to check.
+#[cfg(target_arch = "x86_64")]
+mod inline {
+    use std::arch::asm;
+
+    /// `crc32` of the words at `$p` plus each byte offset, into `$crc`.
+    macro_rules! crc_words {
+        ($crc:ident, $p:expr, $($off:literal),+) => {
+            asm!(
+                $(concat!("crc32 {c}, qword ptr [{p} + ", $off, "]")),+,
+                c = inout(reg) $crc, p = in(reg) $p,
+                options(pure, readonly, nostack, preserves_flags),
+            )
+        };
+    }
+
+    /// The crc32c of `seq` followed by the `k < 16` words at `p`: one
+    /// jump (a table the compiler builds for the `match`) to a run of `k`
+    /// instructions.
+    ///
+    /// # Safety
+    /// The CPU has SSE4.2; `p .. p + 8 k` is readable; `k < 16`.
+    #[inline(always)]
+    pub(super) unsafe fn seq_few(seq: u64, p: *const u8, k: usize) -> u32 {
+        debug_assert!(k < 16);
+        let mut crc = u64::from(u32::MAX);
+        // SAFETY: `crc32` with SSE4.2 (the caller's promise); each arm
+        // reads the first `k` words at `p`, which are readable (the
+        // caller's promise), and writes only `crc`, no memory, no flag.
+        unsafe {
+            asm!(
+                "crc32 {c}, {s}",
+                c = inout(reg) crc, s = in(reg) seq,
+                options(pure, nomem, nostack, preserves_flags),
+            );
+            match k {
+                0 => {}
+                1 => crc_words!(crc, p, 0),
+                2 => crc_words!(crc, p, 0, 8),
+                3 => crc_words!(crc, p, 0, 8, 16),
+                4 => crc_words!(crc, p, 0, 8, 16, 24),
+                5 => crc_words!(crc, p, 0, 8, 16, 24, 32),
+                6 => crc_words!(crc, p, 0, 8, 16, 24, 32, 40),
+                7 => crc_words!(crc, p, 0, 8, 16, 24, 32, 40, 48),
+                8 => crc_words!(crc, p, 0, 8, 16, 24, 32, 40, 48, 56),
+                9 => crc_words!(crc, p, 0, 8, 16, 24, 32, 40, 48, 56, 64),
+                10 => crc_words!(crc, p, 0, 8, 16, 24, 32, 40, 48, 56, 64, 72),
+                11 => crc_words!(crc, p, 0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80),
+                12 => crc_words!(crc, p, 0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88),
+                13 => crc_words!(crc, p, 0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96),
+                14 => crc_words!(crc, p, 0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 104),
+                15 => crc_words!(crc, p, 0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112),
+                _ => std::hint::unreachable_unchecked(),
+            }
+        }
+        !(crc as u32)
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -275,6 +381,11 @@ mod tests {
                 let body = &bytes[start..start + 8 * words];
                 let seq = 0x0123_4567_89ab_cdef ^ words as u64;
                 assert_eq!(seq_body(seq, body), reference(seq, body), "start {start} words {words}");
+                if has_hw() && body.len() < INLINE_BELOW {
+                    // SAFETY: both conditions just checked.
+                    let short = unsafe { seq_body_short(seq, body) };
+                    assert_eq!(short, reference(seq, body), "short: start {start} words {words}");
+                }
             }
         }
     }
@@ -321,6 +432,10 @@ mod tests {
             let want = bitwise(seq, body);
             proptest::prop_assert_eq!(portable(seq, body), want);
             proptest::prop_assert_eq!(seq_body(seq, body), want);
+            if has_hw() && body.len() < INLINE_BELOW {
+                // SAFETY: both conditions just checked.
+                proptest::prop_assert_eq!(unsafe { seq_body_short(seq, body) }, want);
+            }
             #[cfg(target_arch = "x86_64")]
             if std::arch::is_x86_feature_detected!("sse4.2")
                 && std::arch::is_x86_feature_detected!("pclmulqdq")

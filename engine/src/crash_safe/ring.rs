@@ -102,44 +102,60 @@ impl RingFile {
 }
 
 /// The producer's end of a mapped ring.
+// In this order (`repr(C)`): no two fields a commit updates are
+// neighbours, so the compiler does not pair their updates in vector
+// registers (five instructions where two scalar updates take two to
+// four; 3 Ir less per call).
+#[repr(C)]
 pub(crate) struct MappedProducer {
     ring: Arc<RingFile>,
-    /// The ring's data area and its length, copied here so a call reads
-    /// them without going through the `Arc` and the mapping.
+    /// The ring's data area, copied here so a call reads it without going
+    /// through the `Arc` and the mapping.
     data: *mut u8,
-    cap: usize,
-    /// The ring's `fork_generation`, likewise.
-    fork_generation: u64,
     /// The header's write position word, likewise.
     write_word: *const AtomicU64,
-    /// The directory's call-site table id (`sites::SiteWriter::id`),
-    /// likewise: a call site is known with one load of its own word.
-    table: u64,
     /// Next write position (only this producer writes it).
     write: u64,
     /// A recent `free_pos` (reloaded when the ring looks full).
     free: u64,
-    /// `write % capacity`, kept without a division.
+    /// Where the byte at `write` goes, in `0 ..= capacity`: `write %
+    /// capacity`, kept without a division, but `capacity` (not 0) after a
+    /// frame that ends at the end of the data area — the last frame then
+    /// still ends at `off`; the next reservation wraps it.
     off: usize,
+    /// The ring's data bytes, copied here likewise.
+    cap: usize,
     /// Bytes known writable from `off` on without wrapping:
     /// `room <= min(capacity - off, free + capacity - write)` (0 forces
     /// the next reservation to look again).
     room: usize,
+    /// The ring's `fork_generation`, copied here likewise.
+    fork_generation: u64,
+    /// The last frame published, whose crc32c the next frame carries
+    /// (see `layout`): the length of its body (record and padding), which
+    /// ends at `off`, hashed by the next call — the bytes are in the cache
+    /// by then rather than in flight in the store buffer. [`NO_BODY`]
+    /// when the crc is already in `ready` (before the first frame, and
+    /// after a frame that wraps).
+    last_len: usize,
+    /// The directory's call-site table id (`sites::SiteWriter::id`),
+    /// copied here likewise: a call site is known with one load of its
+    /// own word.
+    table: u64,
     /// Sequence number of the next frame.
     seq: u64,
-    /// The last frame published, whose crc32c the next frame carries
-    /// (see `layout`): its body (record and padding) at `last_body`,
-    /// `last_len` bytes, hashed by the next call — the bytes are in the
-    /// cache by then rather than in flight in the store buffer, and the
-    /// crc's dependency chain overlaps that call's own work. Null when
-    /// the crc is already in `ready` (before the first frame, and after a
-    /// frame that wraps).
-    last_body: *const u8,
-    last_len: usize,
+    /// Bodies shorter than this are hashed inline ([`crc::INLINE_BELOW`]
+    /// where the CPU has the `crc32` instruction, else 0): with `last_len`,
+    /// one compare decides the whole fast path of the crc.
+    crc_inline_below: usize,
     ready: u32,
 }
 
-// SAFETY: `data` and `last_body` point into the mapping `ring` keeps
+/// `last_len` when the last frame's crc is in `ready`: above any body,
+/// so it fails the inline path's one compare.
+const NO_BODY: usize = usize::MAX;
+
+// SAFETY: `data` points into the mapping `ring` keeps
 // alive; the producer is used by one thread at a time (it is `&mut` on
 // every write).
 unsafe impl Send for MappedProducer {}
@@ -149,6 +165,7 @@ impl MappedProducer {
     pub(crate) fn new(ring: Arc<RingFile>, table: u64) -> MappedProducer {
         MappedProducer {
             table,
+            crc_inline_below: if crc::has_hw() { crc::INLINE_BELOW } else { 0 },
             data: ring.data(),
             cap: ring.capacity,
             fork_generation: ring.fork_generation,
@@ -159,8 +176,7 @@ impl MappedProducer {
             off: 0,
             room: 0,
             seq: 0,
-            last_body: std::ptr::null(),
-            last_len: 0,
+            last_len: NO_BODY,
             ready: 0,
         }
     }
@@ -209,7 +225,7 @@ impl MappedProducer {
         //    it (a ring barely larger than the two frames).
         let carried = self.last_crc();
         // 2. The frame (one or two contiguous runs).
-        let start = self.off;
+        let start = self.wrap(self.off);
         let prefix = layout::frame_prefix(len, carried, self.seq);
         let mut at = self.copy_to(start, &prefix);
         for p in parts {
@@ -217,34 +233,72 @@ impl MappedProducer {
         }
         let pad = framed - FRAME_PREFIX - len;
         let end = self.copy_to(at, &[0u8; layout::FRAME_ALIGN][..pad]);
-        // 3. Its crc left to the next call where the frame is contiguous,
+        // 3. Its crc left to the next call where the frame is contiguous
+        //    (it then ends at `off`, perhaps the end of the data area),
         //    computed now where it wraps (rare). Published.
-        if start + framed <= self.cap {
-            // SAFETY: inside the data area (`start + framed <= capacity`).
-            self.last_body = unsafe { self.data.add(start + FRAME_PREFIX) };
+        let end = if start + framed <= self.cap {
             self.last_len = framed - FRAME_PREFIX;
+            start + framed
         } else {
             self.ready = self.crc_of(self.wrap(start + 8), framed - 8);
-            self.last_body = std::ptr::null();
-        }
+            self.last_len = NO_BODY;
+            end
+        };
         self.room = 0;
         self.publish(end, framed);
         true
+    }
+
+    /// The body of the last frame published, which ends at `end`, when
+    /// its crc is still to be computed (see `last_len`).
+    ///
+    /// # Safety
+    /// `last_len != NO_BODY`, and `end` is `data + off`.
+    #[inline(always)]
+    unsafe fn last_body(&self, end: *const u8) -> &[u8] {
+        debug_assert!(self.last_len <= self.off && self.off <= self.cap);
+        debug_assert!(std::ptr::eq(end, self.data.wrapping_add(self.off)));
+        // SAFETY: the last frame's body, `last_len` bytes ending at `off`
+        // (see the fields), lies inside the data area. Its bytes were
+        // published by this producer and stay as they are until it writes
+        // again (only it writes them; the writer only reads).
+        unsafe { std::slice::from_raw_parts(end.sub(self.last_len), self.last_len) }
     }
 
     /// The crc32c of the last frame published (its sequence number, record
     /// and padding), which the next frame carries; 0 before the first.
     #[inline(always)]
     fn last_crc(&self) -> u32 {
-        if self.last_body.is_null() {
+        // SAFETY: `data + off`, inside the mapping or one past it.
+        unsafe { self.last_crc_before(self.data.add(self.off)) }
+    }
+
+    /// [`Self::last_crc`], given `end`, `data + off`: inline for a short
+    /// body on a CPU with the `crc32` instruction.
+    ///
+    /// # Safety
+    /// `end` is `data + off`.
+    #[inline(always)]
+    unsafe fn last_crc_before(&self, end: *const u8) -> u32 {
+        if self.last_len < self.crc_inline_below {
+            // SAFETY: `last_len < crc_inline_below`: a body (not `NO_BODY`)
+            // shorter than `crc::INLINE_BELOW` on a CPU with the
+            // instruction; `end` is `data + off` (the caller's promise).
+            return unsafe { crc::seq_body_short(self.seq.wrapping_sub(1), self.last_body(end)) };
+        }
+        self.last_crc_slow()
+    }
+
+    /// [`Self::last_crc`] for `ready`, long bodies and CPUs without the
+    /// instruction.
+    #[cold]
+    #[inline(never)]
+    fn last_crc_slow(&self) -> u32 {
+        if self.last_len == NO_BODY {
             return self.ready;
         }
-        // SAFETY: `last_body .. + last_len` is the body of the last frame,
-        // inside the data area (see the field). Its bytes were published by
-        // this producer and stay as they are until it writes again (only
-        // it writes them; the writer only reads).
-        let body = unsafe { std::slice::from_raw_parts(self.last_body, self.last_len) };
-        crc::seq_body(self.seq.wrapping_sub(1), body)
+        // SAFETY: not `NO_BODY` (just checked); `data + off` is `end`.
+        crc::seq_body(self.seq.wrapping_sub(1), unsafe { self.last_body(self.data.add(self.off)) })
     }
 
     /// Whether `framed` more bytes fit, re-reading the released position
@@ -263,7 +317,7 @@ impl MappedProducer {
     }
 
     /// Publishes the frame of `framed` bytes just written at `off`, which
-    /// ends at data offset `end`.
+    /// ends at data offset `end` (`0 ..= capacity`).
     #[inline(always)]
     fn publish(&mut self, end: usize, framed: usize) {
         self.off = end;
@@ -281,33 +335,48 @@ impl MappedProducer {
     #[inline]
     pub(crate) fn reserve_contiguous(&mut self, len: usize) -> Option<FrameSlot<'_>> {
         let framed = layout::framed_len(len);
-        if (framed > self.room && !self.refresh_room(framed)) || self.inherited() {
+        // Inherited first: `refresh_room` may read the mapping, absent in
+        // a forked child.
+        if self.inherited() || (framed > self.room && !self.refresh_room(framed)) {
             return None;
         }
-        // The last frame's crc first: its loads then overlap the encoding,
-        // and precede the writes (which may cover its bytes in a small ring).
-        let carried = self.last_crc();
+        // SAFETY: `off + framed <= capacity` (`framed <= room`): the
+        // frame lies inside the data area.
+        let at = unsafe { self.data.add(self.off) };
         // The frame's last 8 bytes zeroed now: the record overwrites their
         // start, the rest is the padding (one store instead of a `memset`
         // of 0 to 7 bytes in `commit`).
-        // SAFETY: `off + framed <= capacity` (`framed <= room`),
-        // `framed >= FRAME_PREFIX`, and `off + framed - 8` is 8-aligned:
-        // inside the unpublished region only this producer writes.
-        unsafe { self.data.add(self.off + framed - 8).cast::<u64>().write(0) };
+        // SAFETY: inside the frame (`framed >= FRAME_PREFIX`), 8-aligned
+        // (`off` and `framed` are multiples of 8), in the unpublished
+        // region only this producer writes.
+        unsafe { at.add(framed - 8).cast::<u64>().write(0) };
         Some(FrameSlot {
             p: self,
+            at,
             len,
             framed,
-            carried,
         })
     }
 
     /// [`Self::reserve_contiguous`] when the room known is short: looks
     /// again (the released position, the end of the data area); true when
     /// `framed` bytes fit before the end.
+    ///
+    /// A frame reserved in place never covers the body of the last frame
+    /// while that body's crc is still to be computed (by
+    /// [`FrameSlot::commit`], after the record is written): the body ends
+    /// at `off`, where the new frame begins, unless `off` wraps here —
+    /// and then its crc is taken first.
     #[cold]
     #[inline(never)]
     fn refresh_room(&mut self, framed: usize) -> bool {
+        if self.off == self.cap {
+            // Back to the start: the last frame no longer ends at `off`,
+            // its crc is taken now.
+            self.ready = self.last_crc();
+            self.last_len = NO_BODY;
+            self.off = 0;
+        }
         // Acquire: as in `room_for_frame`.
         self.free = self.ring.free_pos.load(Ordering::Acquire);
         let free = (self.free + self.cap as u64 - self.write) as usize;
@@ -315,7 +384,8 @@ impl MappedProducer {
         framed <= self.room
     }
 
-    /// `off` brought back into the data area (`off < 2 * capacity`).
+    /// `off` brought back into the data area (`off < 2 * capacity`), below
+    /// the capacity.
     #[inline]
     fn wrap(&self, off: usize) -> usize {
         if off >= self.cap {
@@ -367,13 +437,21 @@ impl MappedProducer {
 /// `off .. off + framed` lies inside the data area, unpublished.
 pub(crate) struct FrameSlot<'a> {
     p: &'a mut MappedProducer,
+    /// The frame's first byte: `data + off`.
+    at: *mut u8,
     len: usize,
     framed: usize,
-    /// The crc of the frame before, which this one carries.
-    carried: u32,
 }
 
 impl FrameSlot<'_> {
+    /// Whether `cs` is in the directory's call-site table (see
+    /// [`MappedProducer::knows`]); asked before [`Self::commit`], whose
+    /// publication then follows the Acquire load it makes.
+    #[inline(always)]
+    pub(crate) fn knows(&self, cs: &'static crate::callsite::CallSite) -> bool {
+        self.p.knows(cs)
+    }
+
     /// The record's bytes, after the frame prefix; all to be written.
     #[inline]
     pub(crate) fn record(&mut self) -> &mut [MaybeUninit<u8>] {
@@ -381,7 +459,7 @@ impl FrameSlot<'_> {
         // inside the data area, in the unpublished region only this
         // producer writes (see `reserve_contiguous`).
         unsafe {
-            let at = self.p.data.add(self.p.off + FRAME_PREFIX);
+            let at = self.at.add(FRAME_PREFIX);
             std::slice::from_raw_parts_mut(at.cast::<MaybeUninit<u8>>(), self.len)
         }
     }
@@ -390,24 +468,30 @@ impl FrameSlot<'_> {
     /// sequence number) and publishes it; its own crc is left to the next
     /// frame.
     ///
+    /// The crc of the frame before is computed here, after the record was
+    /// written: the reservation's room never covers that frame (see
+    /// `refresh_room`), so its bytes are as they were. Here rather than
+    /// before the record is encoded, so the encoding follows the caller's
+    /// arguments closely enough for the compiler to keep what it knows of
+    /// them (constant lengths) instead of reloading them.
+    ///
     /// # Safety
     /// Every byte of [`Self::record`] was written.
     #[inline]
     pub(crate) unsafe fn commit(self) {
-        let p = self.p;
-        let (off, framed) = (p.off, self.framed);
-        let prefix = layout::frame_prefix(self.len, self.carried, p.seq);
-        // SAFETY: `off .. off + framed` is the reserved region (see
+        let (p, at, framed) = (self.p, self.at, self.framed);
+        // SAFETY: the last frame's body ends where this frame begins (`at`
+        // is `data + off`).
+        let carried = unsafe { p.last_crc_before(at) };
+        let prefix = layout::frame_prefix(self.len, carried, p.seq);
+        // SAFETY: `at .. at + framed` is the reserved region (see
         // `record`); the record bytes are initialised (the caller's
         // promise) and the padding was zeroed by `reserve_contiguous`.
-        unsafe {
-            let at = p.data.add(off);
-            std::ptr::copy_nonoverlapping(prefix.as_ptr(), at, FRAME_PREFIX);
-            p.last_body = at.add(FRAME_PREFIX);
-        }
+        unsafe { std::ptr::copy_nonoverlapping(prefix.as_ptr(), at, FRAME_PREFIX) };
         p.last_len = framed - FRAME_PREFIX;
         p.room -= framed;
-        p.publish(p.wrap(off + framed), framed);
+        // Not wrapped: the frame ends at most at the end of the data area.
+        p.publish(p.off + framed, framed);
     }
 }
 
@@ -517,6 +601,48 @@ mod tests {
         // Untouched beyond, and the position published.
         assert_eq!(&d[56..64], &[0xAA; 8]);
         assert_eq!(ring.write_pos(), 56);
+    }
+
+    /// Writes `rec` in place when the ring grants it, else by copy; true
+    /// when in place.
+    fn put(p: &mut MappedProducer, rec: &[u8]) -> bool {
+        match p.reserve_contiguous(rec.len()) {
+            Some(mut f) => {
+                for (d, s) in f.record().iter_mut().zip(rec) {
+                    d.write(*s);
+                }
+                // SAFETY: every record byte was written just above.
+                unsafe { f.commit() };
+                true
+            }
+            None => {
+                assert!(p.try_push(&[rec]));
+                false
+            }
+        }
+    }
+
+    /// The frame before ends at the end of the data area and was released:
+    /// a frame in place at the start, which covers it, still carries the
+    /// crc of that frame's own bytes (taken when the offset wraps, before
+    /// the record is written).
+    #[test]
+    fn a_frame_that_covers_the_frame_before_carries_the_crc_of_its_bytes() {
+        let ring = dirty_ring(96);
+        let mut p = MappedProducer::new(ring.clone(), 0);
+        assert!(put(&mut p, &[b'a'; 56])); // 72 bytes at 0
+        ring.free_pos.store(72, Ordering::Release);
+        assert!(put(&mut p, &[b'b'; 8])); // 24 bytes at 72, to the end
+        ring.free_pos.store(96, Ordering::Release);
+        // 80 bytes at 0: they cover 72 .. 80, the frame before.
+        assert!(put(&mut p, &[b'c'; 64]));
+        let d = data(&ring);
+        assert_eq!(layout::get_u32(d, 0), Some(80));
+        assert_eq!(layout::get_u32(d, 4), Some(layout::frame_crc(1, &[&[b'b'; 8]])));
+        assert_eq!(layout::get_u64(d, 8), Some(2));
+        ring.free_pos.store(176, Ordering::Release);
+        assert!(put(&mut p, &[])); // 16 bytes at 80, to the end
+        assert_eq!(layout::get_u32(d, 84), Some(layout::frame_crc(2, &[&[b'c'; 64]])));
     }
 
     /// The ring file's bytes as recovery reads them: a header whose

@@ -8,7 +8,10 @@
 //! floats, `true`) never needs escaping, literal pieces only when the call
 //! site says so, strings and `core::fmt` output always. Each part is valid
 //! UTF-8 on its own, so the parts' escapes make the whole's (see
-//! `escape::push_utf8_part`); the caller applies the leading-quote rule.
+//! `escape::push_utf8_part`), and the leading-quote rule is applied to the
+//! whole (see `plan`). What the line puts right after the message (a
+//! [`Tail`]: the newline, or the closing quote and brace) goes in the
+//! message's room, without a capacity check of its own.
 
 mod cursor;
 mod plan;
@@ -18,11 +21,11 @@ use super::float::{push_f32, push_f64};
 use super::tag;
 use crate::callsite::{CallSite, CustomFmt, SlotKind};
 use crate::field::VecWriter;
-use crate::format::escape::{escape_part, is_plain_part, is_plain_part16};
+use crate::format::escape::{escape_leading_quote, escape_part, is_plain_part, is_plain_part16};
 use crate::format::put::put;
 use cursor::{Cursor, End};
 pub(crate) use plan::{MessageDialect, PlanCell};
-use plan::{AsIs, MessageForm, Pieces, Plan};
+use plan::{AsIs, MessageForm, Pieces, Plan, Route};
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -38,6 +41,10 @@ trait Emit {
     fn plain(s: &[u8]) -> bool;
     /// [`Emit::plain`] of the first `len` (`1..=16`) bytes of `w`.
     fn plain16(w: [u8; 16], len: usize) -> bool;
+    /// Whether a `"` that starts the message is escaped.
+    const LEADING_QUOTE: bool;
+    /// Applies that rule to the message written at `out[start..]`.
+    fn lead(out: &mut Vec<u8>, start: usize);
 }
 
 /// The message as `format!` makes it.
@@ -58,6 +65,8 @@ impl Emit for Raw {
     fn plain16(_: [u8; 16], _: usize) -> bool {
         true
     }
+    const LEADING_QUOTE: bool = false;
+    fn lead(_: &mut Vec<u8>, _: usize) {}
 }
 
 /// The message escaped for dialect `D`.
@@ -82,6 +91,62 @@ impl<D: MessageDialect> Emit for Escaped<D> {
     fn plain16(w: [u8; 16], len: usize) -> bool {
         is_plain_part16::<D>(w, len)
     }
+    const LEADING_QUOTE: bool = D::LEADING_QUOTE;
+    fn lead(out: &mut Vec<u8>, start: usize) {
+        escape_leading_quote::<D>(out, start)
+    }
+}
+
+/// Up to 3 bytes a line puts right after a message, appended with it;
+/// a const parameter as [`Tail::word`] (`Tail::new(b"\n").word()`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Tail(u32);
+
+impl Tail {
+    /// No bytes.
+    pub(crate) const NONE: Tail = Tail::new(b"");
+
+    /// The bytes `b` (at most 3).
+    pub(crate) const fn new(b: &[u8]) -> Tail {
+        assert!(b.len() <= 3);
+        let mut w = [0u8; 4];
+        let mut i = 0;
+        while i < b.len() {
+            w[i] = b[i];
+            i += 1;
+        }
+        w[3] = b.len() as u8;
+        Tail(u32::from_le_bytes(w))
+    }
+
+    /// The tail whose [`Tail::word`] is `w`.
+    #[inline(always)]
+    pub(crate) const fn of(w: u32) -> Tail {
+        Tail(w)
+    }
+
+    /// Its bytes and its length, as a const parameter carries it.
+    pub(crate) const fn word(self) -> u32 {
+        self.0
+    }
+
+    /// Its length.
+    #[inline(always)]
+    pub(crate) fn len(self) -> usize {
+        (self.0 >> 24) as usize
+    }
+
+    /// Its bytes, then its length (4 bytes stored at once).
+    #[inline(always)]
+    pub(crate) fn bytes(self) -> [u8; 4] {
+        self.0.to_le_bytes()
+    }
+
+    /// Appends its bytes to `out`.
+    #[inline(always)]
+    pub(crate) fn put(self, out: &mut Vec<u8>) {
+        put(out, &self.bytes()[..self.len().min(3)])
+    }
 }
 
 /// Appends the message of a record from `cs` with encoded `values` to
@@ -89,19 +154,21 @@ impl<D: MessageDialect> Emit for Escaped<D> {
 /// (a bug: the message then ends at the first value that does not decode).
 #[inline]
 pub(crate) fn render(out: &mut Vec<u8>, cs: &CallSite, values: &[u8]) -> bool {
-    render_with::<Raw>(out, &mut Vec::new(), cs, values)
+    render_with::<Raw>(out, &mut Vec::new(), cs, values, Tail::NONE)
 }
 
-/// [`render`] escaped for dialect `D` but for its leading-quote rule;
-/// `scratch` holds `core::fmt` output before it is escaped.
+/// [`render`] escaped for dialect `D`, then the tail `TAIL` (a
+/// [`Tail::word`]); `scratch` holds `core::fmt` output before it is
+/// escaped. On `false` what was written ends at the first value that did
+/// not decode (no tail).
 #[inline]
-pub(crate) fn render_escaped<D: MessageDialect>(
+pub(crate) fn render_escaped<D: MessageDialect, const TAIL: u32>(
     out: &mut Vec<u8>,
     scratch: &mut Vec<u8>,
     cs: &CallSite,
     values: &[u8],
 ) -> bool {
-    render_with::<Escaped<D>>(out, scratch, cs, values)
+    render_with::<Escaped<D>>(out, scratch, cs, values, Tail::of(TAIL))
 }
 
 /// Output bytes per encoded value byte that [`display`] writes without a
@@ -133,26 +200,36 @@ fn render_with<E: Emit>(
     scratch: &mut Vec<u8>,
     cs: &CallSite,
     values: &[u8],
+    tail: Tail,
 ) -> bool {
     let pieces = Plan::of(cs).pieces::<E::Form>();
-    match (cs.any_custom, pieces.short()) {
-        (false, true) => render_slots::<E, false, true>(out, scratch, cs, pieces, values),
-        (false, false) => render_slots::<E, false, false>(out, scratch, cs, pieces, values),
-        (true, _) => render_slots::<E, true, false>(out, scratch, cs, pieces, values),
+    let (out, sc) = (out, scratch);
+    match pieces.route() {
+        Route::Short => render_slots::<E, false, true, false>(out, sc, cs, pieces, values, tail),
+        Route::ShortLead if E::LEADING_QUOTE => {
+            render_slots::<E, false, true, true>(out, sc, cs, pieces, values, tail)
+        }
+        Route::ShortLead => render_slots::<E, false, true, false>(out, sc, cs, pieces, values, tail),
+        Route::Long => render_slots::<E, false, false, true>(out, sc, cs, pieces, values, tail),
+        Route::Custom => render_slots::<E, true, false, true>(out, sc, cs, pieces, values, tail),
     }
 }
 
 /// [`render_with`] for a call site with a spec other than `{}` (`CUSTOM`)
-/// or without one (then no slot's kind is looked at).
+/// or without one (then no slot's kind is looked at); the leading-quote
+/// rule is applied (if the pieces ask for it) only when `LEAD`.
 #[inline(always)]
-fn render_slots<E: Emit, const CUSTOM: bool, const SHORT: bool>(
+fn render_slots<E: Emit, const CUSTOM: bool, const SHORT: bool, const LEAD: bool>(
     out: &mut Vec<u8>,
     scratch: &mut Vec<u8>,
     cs: &CallSite,
     pieces: &Pieces,
     values: &[u8],
+    tail: Tail,
 ) -> bool {
-    let all_pieces = pieces.total();
+    // The tail counts as a piece.
+    let all_pieces = pieces.total() + tail.len();
+    let start = out.len();
     let mut c = Cursor::new(out, room_for(all_pieces, values));
     let mut rest = values;
     // The pieces not written yet, for the debug checks of the room.
@@ -192,8 +269,24 @@ fn render_slots<E: Emit, const CUSTOM: bool, const SHORT: bool>(
     debug_assert!(c.spare() >= room_for(pieces_left, rest) + cursor::SLACK);
     // SAFETY: as above.
     unsafe { c.put_piece::<SHORT>(&p) };
+    if E::LEADING_QUOTE && LEAD && pieces.lead_check() {
+        c.aside(|c| lead_quote::<E>(c, start, room_for(tail.len(), rest)));
+    }
+    debug_assert!(c.spare() >= room_for(tail.len(), rest) + cursor::SLACK);
+    // SAFETY: the room holds the tail (the last of the pieces counted)
+    // and the slack, which holds the 4-byte store.
+    unsafe { c.tail(tail) };
     c.finish();
     rest.is_empty()
+}
+
+/// The leading-quote rule for a message that starts at `start` with a
+/// value (see `plan`), out of line; then reserves `room` again.
+#[inline(never)]
+fn lead_quote<E: Emit>(mut c: Cursor<'_>, start: usize, room: usize) -> (End, ()) {
+    c.checked(|out| E::lead(out, start));
+    c.reserve(room);
+    (c.end(), ())
 }
 
 /// `{}` of the value at the front of `r`; returns what follows it. The

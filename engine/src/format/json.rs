@@ -9,9 +9,10 @@
 use super::digits::{push_i64, push_u64};
 use super::escape::{self, Json};
 use super::keys::KeySet;
-use super::put::{byte, byte_in_room, put, put_first_in_room};
+use super::put::{byte_in_room, put, put_first_in_room};
 use super::targets::TargetCache;
-use super::text::{message, push_float};
+use super::text::{message, push_float, QUOTE};
+use crate::deferred::render::Tail;
 use super::time::TimeCache;
 use super::{Format, Record, State, Timestamp};
 use crate::field::{Fields, Value};
@@ -61,7 +62,7 @@ pub(super) fn write(
     rec: &Record<'_>,
 ) -> bool {
     let (time, targets) = (st.time, st.targets);
-    if f.thread || (f.call_site && rec.call_site.is_some()) {
+    if f.thread || (f.call_site && rec.location().is_some()) {
         head(out, time, targets, f, rec);
     } else {
         let t = time.shifted(rec.unix_nanos);
@@ -75,15 +76,14 @@ pub(super) fn write(
             }
         });
     }
-    if !message::<Json>(out, st.scratch, rec) {
+    // The message's closing quote, and the object's end with it when
+    // nothing follows.
+    if rec.fields.is_empty() && rec.spans.is_empty() {
+        return message::<Json, { CLOSE.word() }>(out, st.scratch, rec);
+    }
+    if !message::<Json, { QUOTE.word() }>(out, st.scratch, rec) {
         return false;
     }
-    if rec.fields.is_empty() && rec.spans.is_empty() {
-        // The message's closing quote and the object's end in one write.
-        put(out, b"\"}\n");
-        return true;
-    }
-    byte(out, b'"');
     if !rec.fields.is_empty() {
         keys.clear();
         write_fields(out, keys, rec.fields);
@@ -94,6 +94,9 @@ pub(super) fn write(
     put(out, b"}\n");
     true
 }
+
+/// The message's closing quote and the object's end.
+const CLOSE: Tail = Tail::new(b"\"}\n");
 
 /// Where the timestamp starts: after `{"ts":"`.
 const TS_AT: usize = 7;
@@ -128,7 +131,7 @@ fn head(out: &mut Vec<u8>, time: &mut TimeCache, targets: &mut TargetCache, f: &
             out.push(b'"');
         });
     }
-    if let Some((file, line)) = rec.call_site.filter(|_| f.call_site) {
+    if let Some((file, line)) = rec.location().filter(|_| f.call_site) {
         put(out, b",\"file\":\"");
         escape::push_utf8::<Json>(out, file);
         put(out, b"\",\"line\":");

@@ -276,7 +276,9 @@ pub struct Record<'a> {
     /// Encoded span scope, root first (see `field::Spans`); empty unless
     /// the record came through the `tracing` layer inside spans.
     pub(crate) spans: &'a [u8],
-    /// Source file and line of the statement, when the record has them.
+    /// Source file and line of the statement, when the record has them;
+    /// `None` while `deferred` holds them (its call site's): read them
+    /// through [`Record::location`].
     pub(crate) call_site: Option<crate::record::FileLine<'a>>,
     /// `msg` is a whole line formatted by the caller, written as is.
     pub(crate) raw: bool,
@@ -335,13 +337,13 @@ impl<'a> Record<'a> {
     /// `None` unless the logger captures call sites (see
     /// [`Format::with_call_site`]) and the front end knew it.
     pub fn file(&self) -> Option<&'a [u8]> {
-        self.call_site.map(|(f, _)| f)
+        self.location().map(|(f, _)| f)
     }
 
     /// The source line of the statement that logged the record; `None`
     /// exactly when [`Record::file`] is.
     pub fn line(&self) -> Option<u32> {
-        self.call_site.map(|(_, l)| l)
+        self.location().map(|(_, l)| l)
     }
 
     /// Whether the message is a whole line the caller formatted
@@ -353,6 +355,17 @@ impl<'a> Record<'a> {
 }
 
 impl<'a> Record<'a> {
+    /// Source file and line of the statement, when the record has them:
+    /// read from a lazily rendered deferred record's call site only where
+    /// a format shows them (not per record in the drain loop).
+    #[inline(always)]
+    pub(crate) fn location(&self) -> Option<crate::record::FileLine<'a>> {
+        match self.deferred {
+            Some(d) => Some((d.site.file.as_bytes(), d.site.line)),
+            None => self.call_site,
+        }
+    }
+
     /// The target and whether it lives for the whole program (a deferred
     /// record's call-site target), for caches that recognise such a
     /// target by its address.
@@ -432,11 +445,13 @@ impl<'a> Record<'a> {
             RecordKind::Deferred => {
                 let (site, values) = deferred::decode::split(payload)?;
                 rec.target = site.target.map_or(p.target, str::as_bytes);
-                rec.call_site = Some((site.file.as_bytes(), site.line));
                 rec.msg = &[];
                 if rendering == Rendering::Lazy {
+                    // The call site holds the location (`Record::location`).
+                    rec.call_site = None;
                     rec.deferred = Some(DeferredMessage { site, values });
                 } else {
+                    rec.call_site = Some((site.file.as_bytes(), site.line));
                     msg_buf.clear();
                     if !deferred::render::render(msg_buf, site, values) {
                         return None;

@@ -13,7 +13,7 @@ use super::put::{byte, byte_in_room, put, put_first_in_room};
 use super::targets::TargetCache;
 use super::time::{self, TimeCache};
 use super::{DeferredMessage, Format, Record, State, Styling, Timestamp};
-use crate::deferred::render::{render_escaped, MessageDialect};
+use crate::deferred::render::{render_escaped, MessageDialect, Tail};
 use crate::field::VecWriter;
 use crate::field::{Fields, Value};
 use crate::level::Level;
@@ -27,7 +27,7 @@ const HEAD_ROOM: usize = time::ROOM + 1 + 16;
 #[inline(always)]
 pub(super) fn write(out: &mut Vec<u8>, st: State<'_>, f: &Format, rec: &Record<'_>) -> bool {
     let (time, targets) = (st.time, st.targets);
-    let shown_site = f.call_site && rec.call_site.is_some();
+    let shown_site = f.call_site && rec.location().is_some();
     if f.thread || shown_site || !rec.spans.is_empty() {
         head(out, time, targets, f, rec);
     } else {
@@ -40,20 +40,20 @@ pub(super) fn write(out: &mut Vec<u8>, st: State<'_>, f: &Format, rec: &Record<'
         });
     }
     if rec.fields.is_empty() {
-        if !message::<Bare>(out, st.scratch, rec) {
-            return false;
-        }
-    } else {
-        byte(out, b'"');
-        if !message::<Quoted>(out, st.scratch, rec) {
-            return false;
-        }
-        byte(out, b'"');
-        write_fields(out, rec.fields);
+        return message::<Bare, { NEWLINE.word() }>(out, st.scratch, rec);
     }
+    byte(out, b'"');
+    if !message::<Quoted, { QUOTE.word() }>(out, st.scratch, rec) {
+        return false;
+    }
+    write_fields(out, rec.fields);
     byte(out, b'\n');
     true
 }
+
+/// What follows a message: the line's end, or the closing quote.
+const NEWLINE: Tail = Tail::new(b"\n");
+pub(super) const QUOTE: Tail = Tail::new(b"\"");
 
 /// Appends the head of the line, up to the message: timestamp, level,
 /// thread id, spans, target and call site, as `f` shows them.
@@ -85,7 +85,7 @@ fn head(out: &mut Vec<u8>, time: &mut TimeCache, targets: &mut TargetCache, f: &
     if !rec.spans.is_empty() {
         super::spans::write_text(out, rec.spans);
     }
-    match rec.call_site.filter(|_| f.call_site) {
+    match rec.location().filter(|_| f.call_site) {
         None if f.target => targets.put_target(out, (rec.site_target(), rec.target), |out, t| {
             escape::push_utf8::<TargetText>(out, t);
             out.extend_from_slice(b": ");
@@ -104,10 +104,11 @@ fn head(out: &mut Vec<u8>, time: &mut TimeCache, targets: &mut TargetCache, f: &
     }
 }
 
-/// Appends the message escaped for `D`: rendered here for a lazily
-/// rendered deferred record (`false` when it does not decode).
+/// Appends the message escaped for `D`, then the tail `TAIL` (a
+/// `Tail::word`): rendered here for a lazily rendered deferred record
+/// (`false` when it does not decode).
 #[inline(always)]
-pub(super) fn message<D: MessageDialect>(
+pub(super) fn message<D: MessageDialect, const TAIL: u32>(
     out: &mut Vec<u8>,
     scratch: &mut Vec<u8>,
     rec: &Record<'_>,
@@ -115,14 +116,10 @@ pub(super) fn message<D: MessageDialect>(
     match rec.deferred {
         None => {
             escape::push_utf8::<D>(out, rec.msg);
+            Tail::of(TAIL).put(out);
             true
         }
-        Some(DeferredMessage { site, values }) => {
-            let start = out.len();
-            let ok = render_escaped::<D>(out, scratch, site, values);
-            escape::escape_leading_quote::<D>(out, start);
-            ok
-        }
+        Some(DeferredMessage { site, values }) => render_escaped::<D, TAIL>(out, scratch, site, values),
     }
 }
 

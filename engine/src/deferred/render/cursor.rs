@@ -176,6 +176,21 @@ impl<'v> Cursor<'v> {
         }
     }
 
+    /// Appends a tail.
+    ///
+    /// # Safety
+    /// `t.len()` bytes and the slack are free after the position.
+    #[inline(always)]
+    pub(crate) unsafe fn tail(&mut self, t: super::Tail) {
+        debug_assert!(self.spare() >= t.len() + SLACK, "room for {} bytes", t.len());
+        // SAFETY: 4 <= SLACK bytes are free after `at` (the caller's
+        // promise); only the first `t.len() <= 3` of them are kept (see `Tail::new`).
+        unsafe {
+            self.at.cast::<[u8; 4]>().write_unaligned(t.bytes());
+            self.at = self.at.add(t.len());
+        }
+    }
+
     /// Appends one byte.
     ///
     /// # Safety

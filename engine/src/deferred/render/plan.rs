@@ -7,7 +7,10 @@
 //!
 //! Each piece is escaped on its own, as the renderer escapes every part
 //! (see `escape::push_utf8_part`): the parts' escapes make the whole's but
-//! for the leading-quote rule, which the caller applies to the whole.
+//! for the leading-quote rule. A dialect with that rule has it applied to
+//! its first piece here when that piece is not empty (the message starts
+//! with it); when it is empty, the renderer applies it to the message
+//! once written ([`Pieces::lead_check`]).
 //!
 //! The plan hangs off the call site ([`PlanCell`]), built by the first
 //! writer that renders a record of it; writers that race each build one
@@ -42,8 +45,25 @@ pub(crate) struct Pieces {
     /// `slots + 1` of them (a call site has one more piece than slots),
     /// each followed by at least [`PAD`] bytes of `bytes`.
     spans: Box<[Piece]>,
-    /// Every piece is at most 16 bytes long (its `head` holds it whole).
-    short: bool,
+    /// The form's dialect escapes a leading quote and the first piece is
+    /// empty: whether the message starts with a quote is known only once
+    /// it is written.
+    lead_check: bool,
+    /// Which of the renderer's copies writes a message of this form.
+    route: Route,
+}
+
+/// The renderer's copy for a call site's pieces in one form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// Every slot `{}`, every piece short, no leading-quote check.
+    Short,
+    /// As `Short`, with the leading-quote check.
+    ShortLead,
+    /// Every slot `{}`, a piece longer than 16 bytes.
+    Long,
+    /// A slot with another spec.
+    Custom,
 }
 
 /// A piece: its first 16 bytes (zero after its end), where it starts and
@@ -65,12 +85,25 @@ unsafe impl Send for Piece {}
 unsafe impl Sync for Piece {}
 
 impl Pieces {
-    fn new(pieces: &[&str], write: impl Fn(&mut Vec<u8>, &[u8])) -> Pieces {
+    /// The pieces of a call site (with a spec other than `{}` when
+    /// `custom`) written by `write`, the first one's leading quote escaped
+    /// when `leading_quote` (the dialect's rule).
+    fn new(
+        pieces: &[&str],
+        custom: bool,
+        leading_quote: bool,
+        write: impl Fn(&mut Vec<u8>, &[u8]),
+    ) -> Pieces {
         assert!(!pieces.is_empty(), "a call site has one more piece than slots");
         let mut bytes = Vec::new();
         let mut starts = Vec::with_capacity(pieces.len());
-        for p in pieces {
+        for (i, p) in pieces.iter().enumerate() {
             let start = bytes.len();
+            if i == 0 && leading_quote && p.starts_with('"') {
+                // Every escape starts with `\`: the piece's escape starts
+                // with its quote, which the rule escapes.
+                bytes.push(b'\\');
+            }
             write(&mut bytes, p.as_bytes());
             starts.push((start, bytes.len() - start));
         }
@@ -89,19 +122,35 @@ impl Pieces {
                 }
             })
             .collect::<Box<[Piece]>>();
+        // Every piece at most 16 bytes long (its `head` holds it whole).
         let short = spans.iter().all(|p| p.len <= 16);
+        let lead_check = leading_quote && pieces[0].is_empty();
         Pieces {
             bytes,
             spans,
-            short,
+            lead_check,
+            route: match (custom, short, lead_check) {
+                (true, _, _) => Route::Custom,
+                (false, false, _) => Route::Long,
+                (false, true, false) => Route::Short,
+                (false, true, true) => Route::ShortLead,
+            },
         }
     }
 
-    /// Whether every piece is at most 16 bytes long.
+    /// Which of the renderer's copies writes these pieces.
     #[inline(always)]
-    pub(crate) fn short(&self) -> bool {
-        self.short
+    pub(crate) fn route(&self) -> Route {
+        self.route
     }
+
+    /// Whether the message written is to have the leading-quote rule
+    /// applied (see the field).
+    #[inline(always)]
+    pub(crate) fn lead_check(&self) -> bool {
+        self.lead_check
+    }
+
 
     /// Bytes of all the pieces.
     #[inline(always)]
@@ -126,12 +175,13 @@ impl Pieces {
 
 impl Plan {
     fn new(cs: &CallSite) -> Plan {
+        let c = cs.any_custom;
         Plan {
             forms: [
-                Pieces::new(cs.pieces, |out, p| out.extend_from_slice(p)),
-                Pieces::new(cs.pieces, push_utf8_part::<Bare>),
-                Pieces::new(cs.pieces, push_utf8_part::<Quoted>),
-                Pieces::new(cs.pieces, push_utf8_part::<Json>),
+                Pieces::new(cs.pieces, c, false, |out, p| out.extend_from_slice(p)),
+                Pieces::new(cs.pieces, c, Bare::LEADING_QUOTE, push_utf8_part::<Bare>),
+                Pieces::new(cs.pieces, c, Quoted::LEADING_QUOTE, push_utf8_part::<Quoted>),
+                Pieces::new(cs.pieces, c, Json::LEADING_QUOTE, push_utf8_part::<Json>),
             ],
         }
     }
@@ -260,7 +310,8 @@ mod tests {
         };
         for (form, want) in [
             (0, ["\"a\\b\n", "", "é\u{2028}x"]),
-            (1, ["\"a\\\\b\\n", "", "é\\u{2028}x"]),
+            // The dialect with the leading-quote rule applies it to the first piece.
+            (1, ["\\\"a\\\\b\\n", "", "é\\u{2028}x"]),
             (2, ["\\\"a\\\\b\\n", "", "é\\u{2028}x"]),
             (3, ["\\\"a\\\\b\\n", "", "é\\u2028x"]),
         ] {
@@ -275,7 +326,7 @@ mod tests {
                 total += w.len();
             }
             assert_eq!(p.total(), total);
-            assert!(p.short(), "form {form}");
+            assert_eq!(p.route(), Route::Short, "form {form}");
             assert_eq!(p.heads(), &p.spans[..2]);
             assert_eq!(p.last(), p.spans[2]);
         }
@@ -293,7 +344,7 @@ mod tests {
             &[Slot::DISPLAY],
         );
         for p in &Plan::of(&CS).forms {
-            assert!(!p.short(), "a piece of 17 bytes");
+            assert_eq!(p.route(), Route::Long, "a piece of 17 bytes");
             let last = p.last();
             assert_eq!(last.len, 17);
             assert_eq!(&last.head, b"0123456789abcdef");
@@ -307,7 +358,7 @@ mod tests {
             &["0123456789abcdef", ""],
             &[Slot::DISPLAY],
         );
-        assert!(Plan::of(&SHORT).forms.iter().all(|p| p.short()), "16 bytes");
+        assert!(Plan::of(&SHORT).forms.iter().all(|p| p.route() == Route::Short), "16 bytes");
     }
 
     #[test]

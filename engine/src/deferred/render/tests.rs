@@ -8,7 +8,7 @@
 
 use super::*;
 use crate::callsite::{CallSite, CustomFmt, Slot};
-use crate::format::escape::{escape_leading_quote, push_utf8, Bare, Json, Quoted};
+use crate::format::escape::{push_utf8, Bare, Json, Quoted};
 use proptest::prelude::*;
 
 /// One argument, as a test builds it (text leaked to be `'static`).
@@ -275,10 +275,14 @@ fn case() -> impl Strategy<Value = Case> {
         })
 }
 
+/// A tail a line puts after a message, one per dialect.
+const TAILS: [Tail; 3] = [Tail::new(b"\n"), Tail::new(b"\""), Tail::new(b"\"}\n")];
+
 /// Renders `values` raw and in every dialect, each into a buffer that
 /// already holds text and has as little spare room as can be (the bound
 /// is then all that stands between a write and the buffer's end); returns
-/// the raw render and each escaped one with its leading-quote rule.
+/// the raw render and each escaped one with its leading-quote rule (the
+/// tail each was written with checked and taken off).
 fn render_all(cs: &CallSite, values: &[u8]) -> (bool, String, [Vec<u8>; 3]) {
     fn tight() -> Vec<u8> {
         let mut v = b"prefix ".to_vec();
@@ -291,14 +295,18 @@ fn render_all(cs: &CallSite, values: &[u8]) -> (bool, String, [Vec<u8>; 3]) {
     let mut scratch = Vec::new();
     let mut escaped = [tight(), tight(), tight()];
     let oks = [
-        render_escaped::<Bare>(&mut escaped[0], &mut scratch, cs, values),
-        render_escaped::<Quoted>(&mut escaped[1], &mut scratch, cs, values),
-        render_escaped::<Json>(&mut escaped[2], &mut scratch, cs, values),
+        render_escaped::<Bare, { TAILS[0].word() }>(&mut escaped[0], &mut scratch, cs, values),
+        render_escaped::<Quoted, { TAILS[1].word() }>(&mut escaped[1], &mut scratch, cs, values),
+        render_escaped::<Json, { TAILS[2].word() }>(&mut escaped[2], &mut scratch, cs, values),
     ];
     assert_eq!(oks, [ok; 3], "raw and escaped renders agree on the payload");
-    escape_leading_quote::<Bare>(&mut escaped[0], 7);
-    escape_leading_quote::<Quoted>(&mut escaped[1], 7);
-    escape_leading_quote::<Json>(&mut escaped[2], 7);
+    for (e, t) in escaped.iter_mut().zip(TAILS) {
+        if ok {
+            let tail = &t.bytes()[..t.len()];
+            assert!(e.ends_with(tail), "{e:?} ends with {tail:?}");
+            e.truncate(e.len() - t.len());
+        }
+    }
     (ok, raw, escaped.map(|mut e| e.split_off(7)))
 }
 
@@ -381,9 +389,9 @@ proptest! {
         prop_assert!(out.starts_with(b"prefix "));
         let mut scratch = Vec::new();
         let mut outs = [tight(), tight(), tight()];
-        let _ = render_escaped::<Bare>(&mut outs[0], &mut scratch, c.cs, &bytes);
-        let _ = render_escaped::<Quoted>(&mut outs[1], &mut scratch, c.cs, &bytes);
-        let _ = render_escaped::<Json>(&mut outs[2], &mut scratch, c.cs, &bytes);
+        let _ = render_escaped::<Bare, { TAILS[0].word() }>(&mut outs[0], &mut scratch, c.cs, &bytes);
+        let _ = render_escaped::<Quoted, { TAILS[1].word() }>(&mut outs[1], &mut scratch, c.cs, &bytes);
+        let _ = render_escaped::<Json, { TAILS[2].word() }>(&mut outs[2], &mut scratch, c.cs, &bytes);
         for out in outs {
             prop_assert!(out.starts_with(b"prefix "));
         }
@@ -524,6 +532,42 @@ fn every_length_at_the_fast_paths_edges_renders_like_format() {
                 assert_eq!(raw, want);
                 assert_eq!(escaped, escapes_of(&want), "{want:?}");
             }
+        }
+    }
+}
+
+/// The leading-quote rule holds on each of the renderer's routes: a
+/// first piece that starts with a quote (applied in the plan), and a
+/// message that starts with a value (checked once written) — a string
+/// with a quote, one without, an empty one before a piece with a quote —
+/// with short pieces, a long one, and a spec other than `{}`.
+#[test]
+fn a_leading_quote_is_escaped_on_every_route() {
+    let long: &'static str = Box::leak(format!("\"{}", "x".repeat(20)).into_boxed_str());
+    let debug = Spec::Debug.slot();
+    let routes: [(&'static [&'static str], Slot, Route); 4] = [
+        (&["", " y"], Slot::DISPLAY, Route::ShortLead),
+        (Box::leak(Box::new(["", long])), Slot::DISPLAY, Route::Long),
+        (&["", "\"y"], debug, Route::Custom),
+        (&["\"a", "\"y"], Slot::DISPLAY, Route::Short),
+    ];
+    for (pieces, slot, route) in routes {
+        let slots: &'static [Slot] = Box::leak(Box::new([slot]));
+        let cs: &'static CallSite =
+            Box::leak(Box::new(CallSite::new(None, None, "f.rs", 1, "m", pieces, slots)));
+        assert_eq!(Plan::of(cs).pieces::<Bare>().route(), route, "{pieces:?}");
+        for s in ["\"q", "q", ""] {
+            let mut values = Vec::new();
+            V::Str(s.as_bytes()).encode(&mut values);
+            let (ok, raw, escaped) = render_all(cs, &values);
+            assert!(ok);
+            let arg = match route {
+                Route::Custom => format!("{s:?}"),
+                _ => s.to_owned(),
+            };
+            let want = format!("{}{arg}{}", pieces[0], pieces[1]);
+            assert_eq!(raw, want);
+            assert_eq!(escaped, escapes_of(&want), "{pieces:?} {s:?}");
         }
     }
 }

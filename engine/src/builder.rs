@@ -484,9 +484,10 @@ impl Builder {
     /// - Files appended to (`FileSink`, the rolling sink's current file):
     ///   every record whose call returned is in the file exactly once, in
     ///   producer order; a batch in flight at the crash is cut back and
-    ///   written again. Exceptions: the first batch a process writes to a
-    ///   file before its first commit, and a rotation between the last
-    ///   commit and the crash, can leave those records twice.
+    ///   written again. Exceptions: a file renamed away and reopened
+    ///   (logrotate's rename, then `reopen`) between the last commit and
+    ///   the crash, and a file the state cannot name (its path longer than
+    ///   the state's slot allows), can leave the batch in flight twice.
     /// - Other sinks (stdout, memory, network): at least once — records of
     ///   the batch in flight at the crash may appear twice.
     /// - Only the death of the process is covered: after a power loss or a

@@ -9,7 +9,12 @@
 //! A death halfway leaves epoch `e - 1` committed, whose slot and
 //! positions are untouched. Only then is the ring space given back to the
 //! producers. Ring files of exited threads, read and committed to the end,
-//! are removed.
+//! are removed. A commit is due once a ring was read or a batch went to a
+//! file since the last one.
+//!
+//! Between commits the committed slot changes in one way only: a file it
+//! does not hold is added, with its length, before the first batch to it
+//! ([`Keeper::mark_file`]), so recovery can cut that file back too.
 
 use super::layout::*;
 use super::recover::STATE_FILE;
@@ -39,6 +44,11 @@ pub(crate) struct Keeper {
     marked: Vec<(u64, u64)>,
     /// The descriptors it was written from or checked for since.
     marked_fds: Vec<SharedFd>,
+    /// A batch went to a file since the last commit. Such a commit is
+    /// due even when no ring file moved: a thread whose ring file could
+    /// not be made logs through memory, and recovery would otherwise cut
+    /// the file back over records no ring file holds.
+    wrote: bool,
 }
 
 impl Keeper {
@@ -71,6 +81,7 @@ impl Keeper {
             slot: Vec::with_capacity(SLOT_LEN),
             marked: Vec::new(),
             marked_fds: Vec::new(),
+            wrote: false,
         };
         k.write_slot(0, 0, std::iter::empty(), clock);
         std::fs::rename(&tmp, &path)?;
@@ -86,8 +97,9 @@ impl Keeper {
         unsafe { &*(self.state.as_mut_ptr().add(S_COMMITTED) as *const AtomicU64) }
     }
 
-    /// Commits (see the module docs) if a ring was read since the last
-    /// commit; call only when every record read completed in the sinks.
+    /// Commits (see the module docs) if a ring was read or a batch went
+    /// to a file since the last commit; call only when every record read
+    /// completed in the sinks.
     pub(crate) fn commit<'a>(
         &mut self,
         files: impl Iterator<Item = &'a SharedFd>,
@@ -97,7 +109,8 @@ impl Keeper {
         let mut rings = lock(&dir.rings);
         let pos = |r: &super::RingFile| r.read_pos.load(Ordering::Relaxed);
         let dirty = (rings.iter()).any(|r| pos(r) != r.free_pos.load(Ordering::Relaxed));
-        if dirty {
+        if dirty || self.wrote {
+            self.wrote = false;
             let e = self.epoch + 1;
             let p = (e & 1) as usize;
             for r in rings.iter() {
@@ -179,6 +192,7 @@ impl Keeper {
     /// written again by recovery. The committed slot's other contents stay
     /// as they are.
     pub(crate) fn mark_file(&mut self, fd: &SharedFd) {
+        self.wrote = true;
         // The descriptor of every batch: known without a system call.
         if self.marked_fds.iter().any(|m| Arc::ptr_eq(m, fd)) {
             return;

@@ -55,7 +55,9 @@
 //! The state file (`state`)
 //! holds the committed epoch and two slots; slot `epoch & 1` describes the
 //! sink files as of that epoch (slot 0 of epoch 0, written when the
-//! generation starts, holds the clock and no file):
+//! generation starts, holds the clock and no file), plus each file first
+//! written since, added in place before its first batch (the entry, then
+//! the count):
 //!
 //! ```text
 //! 0   8  magic STATE_MAGIC        8  4  version     12  4  pid

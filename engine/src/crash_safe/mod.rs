@@ -20,10 +20,12 @@
 //! - Files appended to (`FileSink`, the rolling sink's current file): every
 //!   record whose call returned is in the file exactly once, in producer
 //!   order. A batch in flight at the crash (the file longer than its
-//!   committed length) is cut back and written again. Exceptions: the first
-//!   batch a process writes to a file before its first commit (a window of
-//!   one batch), and a rotation between the last commit and the crash, can
-//!   leave those records twice.
+//!   committed length) is cut back and written again. A file is in the
+//!   committed state from before its first batch (`keeper::Keeper::mark_file`),
+//!   and any batch makes the next commit due. Exceptions: a file renamed
+//!   away and reopened (logrotate's rename, then `reopen`) between the last
+//!   commit and the crash, and a file the state cannot name (its path too
+//!   long for a slot), can leave the batch in flight twice.
 //! - Other sinks (stdout, memory, network): at least once — records of the
 //!   batch in flight at the crash may appear twice.
 //! - A recovered record that cannot be written (`EIO`, a full disk)

@@ -77,6 +77,22 @@ pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// Sets this process's file size limit (`RLIMIT_FSIZE`'s soft limit, at
+/// most the hard one; `RLIM_INFINITY` lifts it again): with `SIGXFSZ`
+/// ignored, a write past it fails with `EFBIG`, as on a full disk.
+pub fn set_fsize(bytes: libc::rlim_t) {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain system calls on a local struct.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_FSIZE, &mut lim), 0);
+        lim.rlim_cur = bytes.min(lim.rlim_max);
+        assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &lim), 0);
+    }
+}
+
 /// Waits for the forked child `pid` to exit and returns its exit status;
 /// kills it and panics with `hung` after [`WATCHDOG`], and panics if a
 /// signal ended it.

@@ -29,19 +29,6 @@ extern "C" fn on_sigxfsz(_: libc::c_int) {
     }
 }
 
-fn set_file_size_limit(bytes: libc::rlim_t) {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: plain system calls on a local struct.
-    unsafe {
-        assert_eq!(libc::getrlimit(libc::RLIMIT_FSIZE, &mut lim), 0);
-        lim.rlim_cur = bytes.min(lim.rlim_max);
-        assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &lim), 0);
-    }
-}
-
 #[test]
 fn a_signal_handler_that_logs_while_a_producer_registers_keeps_the_books() {
     // The thread's producers: [first, cached], `cached` the most recent.
@@ -73,9 +60,9 @@ fn a_signal_handler_that_logs_while_a_producer_registers_keeps_the_books() {
         assert_eq!(libc::sigaction(libc::SIGXFSZ, &sa, std::ptr::null_mut()), 0);
     }
     // Below the ring file (1 MiB and its header), above every other file.
-    set_file_size_limit(256 * 1024);
+    uringlog_tests::set_fsize(256 * 1024);
     crash_safe.log(Level::Info, "t", format_args!("crash-safe"));
-    set_file_size_limit(libc::RLIM_INFINITY);
+    uringlog_tests::set_fsize(libc::RLIM_INFINITY);
     assert_eq!(
         SIGNALS.load(Ordering::SeqCst),
         1,

@@ -26,15 +26,9 @@ const RECORDS: u64 = 300;
 /// the first, whose end commits), then SIGKILL.
 fn child(dir: &str) -> ! {
     let dir = std::path::Path::new(dir);
-    // SAFETY: setting a disposition and a resource limit of this process.
-    unsafe {
-        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-        let lim = libc::rlimit {
-            rlim_cur: LIMIT,
-            rlim_max: LIMIT,
-        };
-        assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &lim), 0);
-    }
+    // SAFETY: ignoring SIGXFSZ so a write past the limit fails with EFBIG.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
+    uringlog_tests::set_fsize(LIMIT);
     let (logger, _guard) = Logger::builder()
         .sink(FileSink::new(dir.join("app.log")).unwrap())
         .crash_safe(dir.join("cs"))

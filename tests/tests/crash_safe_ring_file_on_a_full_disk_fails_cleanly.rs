@@ -24,15 +24,9 @@ const RECORDS: u64 = 500;
 /// In the child: the limit, a crash-safe logger, two threads logging.
 fn child(dir: &str) -> ! {
     let dir = std::path::Path::new(dir);
-    // SAFETY: setting a disposition and a resource limit of this process.
-    unsafe {
-        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-        let lim = libc::rlimit {
-            rlim_cur: LIMIT,
-            rlim_max: LIMIT,
-        };
-        assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &lim), 0);
-    }
+    // SAFETY: ignoring SIGXFSZ so a write past the limit fails with EFBIG.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
+    uringlog_tests::set_fsize(LIMIT);
     let log = dir.join("app.log");
     let (logger, guard) = Logger::builder()
         .sink(FileSink::new(&log).unwrap())

@@ -10,16 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 use uringlog::{Backend, Logger};
 use uringlog_sinks::FileSink;
-use uringlog_tests::SHUTDOWN;
-
-fn set_fsize(bytes: libc::rlim_t) {
-    let r = libc::rlimit {
-        rlim_cur: bytes,
-        rlim_max: libc::RLIM_INFINITY,
-    };
-    // SAFETY: `r` is a valid rlimit.
-    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_FSIZE, &r) }, 0);
-}
+use uringlog_tests::{set_fsize, SHUTDOWN};
 
 fn u64_at(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(b[at..at + 8].try_into().unwrap())

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use uringlog::{Backend, FlushError, Logger};
 use uringlog_sinks::FileSink;
+use uringlog_tests::set_fsize;
 
 /// Where space runs out, and how to give it back.
 enum Limit {
@@ -77,15 +78,6 @@ impl Drop for Limit {
             Limit::Fsize => set_fsize(libc::RLIM_INFINITY),
         }
     }
-}
-
-fn set_fsize(bytes: libc::rlim_t) {
-    let r = libc::rlimit {
-        rlim_cur: bytes,
-        rlim_max: libc::RLIM_INFINITY,
-    };
-    // SAFETY: `r` is a valid rlimit.
-    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_FSIZE, &r) }, 0);
 }
 
 fn scenario(backend: Backend, direct: bool, base: &Path) {

@@ -17,18 +17,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use uringlog::{Backend, Logger};
 use uringlog_sinks::FileSink;
-use uringlog_tests::SHUTDOWN;
+use uringlog_tests::{set_fsize, SHUTDOWN};
 
 const RECORDS: u64 = 20_000;
-
-fn set_fsize(bytes: libc::rlim_t) {
-    let r = libc::rlimit {
-        rlim_cur: bytes,
-        rlim_max: libc::RLIM_INFINITY,
-    };
-    // SAFETY: `r` is a valid rlimit.
-    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_FSIZE, &r) }, 0);
-}
 
 fn line(seq: u64) -> String {
     format!("seq={seq} {}", "z".repeat(40 + (seq % 7) as usize))

@@ -602,6 +602,25 @@ impl Producer {
         }
     }
 
+    /// Where what a call reads and writes lies (see
+    /// `Logger::call_path_addresses`): this struct, the ring's counters,
+    /// its lossless ring's shared counts and bytes, the engine's hot line
+    /// and wake word.
+    pub(crate) fn call_path_addresses(&self) -> Vec<(&'static str, usize)> {
+        fn at<T>(r: &T) -> usize {
+            r as *const T as usize
+        }
+        let me = at(self);
+        let mut v = vec![("producer", me), ("producer", me + 64), ("producer", me + 128)];
+        v.push(("ring counters", at(&*self.ring_shared.counters)));
+        if let Route::Lossless(ring) = &self.route {
+            v.extend(ring.call_path_addresses());
+        }
+        v.push(("engine hot line", at(&*self.shared.hot)));
+        v.push(("engine wake word", at(&*self.shared.wake)));
+        v
+    }
+
     /// Counts the call; false (and counted dropped) after shutdown.
     #[inline]
     fn admit(&mut self) -> bool {

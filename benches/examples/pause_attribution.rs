@@ -335,6 +335,7 @@ fn main() {
         .count() as u64;
     assert_eq!(stats.written, id - not_logged, "every record written");
     let migrations = firsts.iter().filter(|f| f.migrated).count();
+    println!("wake-up mechanism: {}", logger.wake_mechanism());
     println!(
         "{bursts} bursts of {burst_len}, pause {pause_us} us; the thread came back on another CPU after {migrations} of the pauses"
     );

@@ -467,8 +467,10 @@ impl ByteProducer {
         }
     }
 
-    /// Asks for the buffer's first two lines, for writing (see
-    /// [`ByteProducer::rebase_if_empty`]). Changes no value.
+    /// Asks for the buffer's first two lines (see
+    /// [`ByteProducer::rebase_if_empty`]): for writing where the target
+    /// has `prefetchw` (`prfchw`), else a plain `prefetcht0`, as the
+    /// default x86-64 target compiles it. Changes no value.
     #[inline(always)]
     fn prefetch_start(&self) {
         #[cfg(all(target_arch = "x86_64", not(loom)))]

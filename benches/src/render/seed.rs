@@ -145,13 +145,14 @@ fn threads(s: &mut String, d: &ReportData) {
     if z.rounds_large > 0 {
         let _ = writeln!(
             s,
-            "Run as {} interleaved rounds: a round runs every thread count of a mode once, \
+            "Run as {} interleaved round{}: a round runs every thread count of a mode once, \
              one after the other, each in a process of its own after a warm-up repetition, \
              the order rotating from round to round (1, 2, 4, then 2, 4, 1, …). \"vs 1 \
              thread\" is the median over rounds of the ratio to the one-thread run of the \
              same round, smallest and largest in brackets, so a machine whose speed drifts \
              during the report weighs on both sides of each ratio alike.\n",
-            z.rounds_large
+            z.rounds_large,
+            if z.rounds_large == 1 { "" } else { "s" }
         );
     }
     let _ = writeln!(

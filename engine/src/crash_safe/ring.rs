@@ -181,7 +181,8 @@ impl MappedProducer {
         }
     }
 
-    /// Whether `cs` is in the directory's call-site table.
+    /// Whether `cs` is in the directory's call-site table and its records
+    /// need no value formatted in the caller (see `sites::in_table`).
     #[inline(always)]
     pub(crate) fn knows(&self, cs: &'static crate::callsite::CallSite) -> bool {
         super::sites::in_table(self.table, cs)

@@ -564,8 +564,7 @@ impl Logger {
     /// for loggers `here` returned (through the list), and the fork
     /// handler empties the cache in a child before any call runs there
     /// (`forget_recent`). So the fast path does not compare generations;
-    /// the lookup through the list does, and takes the successor's
-    /// producer in a forked child.
+    /// a miss does ([`Logger::lend_missed`]).
     #[inline(always)]
     fn lend(&self) -> Option<Lend> {
         let key = Arc::as_ptr(&self.shared);
@@ -578,8 +577,22 @@ impl Logger {
         });
         match producer {
             Some(producer) => Some(Lend { key, producer }),
-            None => self.here().lend_listed(),
+            None => self.lend_missed(),
         }
+    }
+
+    /// [`Logger::lend`] when the cache holds another key: in a forked
+    /// child calling through a handle from before the fork (a global
+    /// logger, say), the cache holds this process's successor's key, so
+    /// the successor's own [`Logger::lend`] finds its producer after one
+    /// compare; otherwise through the list.
+    #[inline(never)]
+    fn lend_missed(&self) -> Option<Lend> {
+        let here = self.here();
+        if !std::ptr::eq(here, self) {
+            return here.lend();
+        }
+        self.lend_listed()
     }
 
     /// [`Logger::lend`] through the list: finds (or registers) the

@@ -484,10 +484,22 @@ impl Builder {
     /// - Files appended to (`FileSink`, the rolling sink's current file):
     ///   every record whose call returned is in the file exactly once, in
     ///   producer order; a batch in flight at the crash is cut back and
-    ///   written again. Exceptions: a file renamed away and reopened
-    ///   (logrotate's rename, then `reopen`) between the last commit and
-    ///   the crash, and a file the state cannot name (its path longer than
-    ///   the state's slot allows), can leave the batch in flight twice.
+    ///   written again.
+    /// - Rotation between the last commit and the crash: the records not
+    ///   committed go to the file the recovering logger's sink names (the
+    ///   new one), and are cut from the file they went to — a file renamed
+    ///   within its directory (logrotate's rename, with or without
+    ///   `reopen`) is found by its identity; a file truncated under the
+    ///   logger (`copytruncate`) is cut to its length at the first batch
+    ///   after the truncation. What `copytruncate` copied away after the
+    ///   last commit is also in the copy. A file moved to another
+    ///   directory, a file the state cannot name (its path longer than the
+    ///   state's slot allows), and a truncation between two batches of one
+    ///   commit interval can leave the batch in flight twice.
+    /// - A file another writer appends to as well (a forked child logging
+    ///   to the same file): recovery never cuts the other writer's lines;
+    ///   when they follow the dead process's last batch, that batch may be
+    ///   in the file twice (the recovery record says so).
     /// - Other sinks (stdout, memory, network): at least once — records of
     ///   the batch in flight at the crash may appear twice.
     /// - Only the death of the process is covered: after a power loss or a

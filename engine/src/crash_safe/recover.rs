@@ -43,6 +43,9 @@ pub(crate) struct FileMark {
     pub dev: u64,
     pub ino: u64,
     pub len: u64,
+    /// Bytes the dead process appended since the commit (`WRITTEN_UNKNOWN`
+    /// when unknown).
+    pub written: u32,
     pub path: PathBuf,
 }
 
@@ -164,6 +167,7 @@ pub(crate) fn parse_state(b: &[u8]) -> Result<StateImage, String> {
                     dev: get_u64(slot, at)?,
                     ino: get_u64(slot, at + 8)?,
                     len: get_u64(slot, at + 16)?,
+                    written: get_u32(slot, at + F_WRITTEN)?,
                     path: PathBuf::from(std::ffi::OsStr::from_bytes(path)),
                 },
             ))

@@ -5,6 +5,7 @@
 use super::Writer;
 use crate::clock::Converter;
 use crate::crash_safe::keeper::Keeper;
+use crate::crash_safe::layout::WRITTEN_UNKNOWN;
 use crate::crash_safe::recover::{ClockAnchor, FileMark, Recovered};
 use crate::crash_safe::CrashStart;
 use crate::error::BuildError;
@@ -12,7 +13,9 @@ use crate::format::{Parts, Record, Rendering};
 use crate::level::Level;
 use crate::record::RecordKind;
 use crate::stats::WriterCounters;
-use std::fs::OpenOptions;
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::DirEntryExt;
+use std::path::{Path, PathBuf};
 use crate::shared::lock;
 use std::os::unix::fs::MetadataExt;
 use std::sync::{Arc, Mutex};
@@ -179,32 +182,61 @@ impl Writer {
 }
 
 /// Cuts each sink file still longer than its committed length back to it
-/// (a batch was in flight at the crash; its records are written again).
-/// Returns what was cut, for the recovery record.
+/// (a batch was in flight at the crash; its records are written again),
+/// unless more was appended there than the dead process appended: then
+/// another writer's bytes (a forked child's lines) are in it, which a cut
+/// would destroy, and the file is left as it is (said).
+/// A file renamed since (logrotate's rename) is found by its identity in
+/// its directory. Returns what was cut, for the recovery record.
 fn cut_files(marks: &[FileMark]) -> Vec<String> {
     let mut cuts = Vec::new();
     for m in marks {
-        let Ok(f) = OpenOptions::new().write(true).open(&m.path) else {
+        let Some((f, len, path)) = open_marked(m) else {
             continue;
         };
-        let Ok(meta) = f.metadata() else { continue };
-        if meta.dev() != m.dev || meta.ino() != m.ino || meta.len() <= m.len {
+        if len <= m.len || m.written == 0 {
+            // Nothing of the dead process's past its committed length:
+            // what is there another writer appended.
+            continue;
+        }
+        let name = match &path {
+            Some(p) => format!("{} (now {})", m.path.display(), p.display()),
+            None => m.path.display().to_string(),
+        };
+        let grown = len - m.len;
+        if m.written != WRITTEN_UNKNOWN && grown > m.written as u64 {
+            cuts.push(format!(
+                "{name} not cut: {grown} bytes past its committed length, more than the {} the dead process appended since (another writer appended there too); records of the batch in flight at the crash may be in it twice",
+                m.written
+            ));
             continue;
         }
         let what = match f.set_len(m.len) {
             Ok(()) => format!(
-                "{} cut from {} to {} bytes (a batch in flight at the crash, written again)",
-                m.path.display(),
-                meta.len(),
+                "{name} cut from {len} to {} bytes (a batch in flight at the crash, written again)",
                 m.len
             ),
-            Err(e) => format!(
-                "{} could not be cut to {} bytes: {e}",
-                m.path.display(),
-                m.len
-            ),
+            Err(e) => format!("{name} could not be cut to {} bytes: {e}", m.len),
         };
         cuts.push(what);
     }
     cuts
+}
+
+/// The file `m` describes, opened for writing, and its length: at its
+/// path, or else (renamed away, another file or none at the path) the
+/// entry of the path's directory with its identity, and that entry's path.
+fn open_marked(m: &FileMark) -> Option<(File, u64, Option<PathBuf>)> {
+    let open = |p: &Path| {
+        let f = OpenOptions::new().write(true).open(p).ok()?;
+        let meta = f.metadata().ok()?;
+        (meta.dev() == m.dev && meta.ino() == m.ino).then_some((f, meta.len()))
+    };
+    if let Some((f, len)) = open(&m.path) {
+        return Some((f, len, None));
+    }
+    let entries = std::fs::read_dir(m.path.parent()?).ok()?;
+    let found = entries.flatten().find(|e| e.ino() == m.ino)?.path();
+    let (f, len) = open(&found)?;
+    Some((f, len, Some(found)))
 }

@@ -477,7 +477,9 @@ impl Builder {
     /// - A forked child never touches the parent's ring files: it logs
     ///   through its own engine, whose rings are in memory (the directory
     ///   is the parent's). A child may build a crash-safe logger on
-    ///   another directory.
+    ///   another directory. The directory's lock stays the parent's: a
+    ///   child that outlives its parent (killed) does not keep the
+    ///   service started again from building on the directory.
     ///
     /// What is guaranteed, per sink kind:
     ///

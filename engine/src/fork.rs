@@ -78,6 +78,8 @@ extern "C" fn in_child() {
     GENERATION.fetch_add(1, Ordering::Relaxed);
     // The reopen signal's slots are the parent's loggers' (atomics only).
     crate::signal::forget_inherited();
+    // The crash-safe directories' locks stay the parent's alone.
+    crate::crash_safe::lock::forget_inherited();
 }
 
 /// How a logger's engine is started again in a forked child.

@@ -118,3 +118,72 @@ fn a_parent_killed_with_a_batch_after_its_childs_lines_cuts_only_its_own() {
     want.extend(lines("parent", 3..6));
     assert_eq!(read_lines(&log), want);
 }
+
+const SURVIVOR: &str = "URINGLOG_FORK_SURVIVOR_PARENT";
+
+/// A forked child (a helper that never logs) outlives its parent, killed
+/// by `SIGKILL`: the directory's lock goes with the parent, so the
+/// service started again builds on the directory and recovers, while the
+/// child still runs. (The child inherits the lock's descriptor; it gives
+/// its reference up at the fork, the lock stays the parent's.)
+#[test]
+fn a_child_outliving_its_killed_parent_leaves_the_directory_free() {
+    const NAME: &str = "a_child_outliving_its_killed_parent_leaves_the_directory_free";
+    if let Ok(spec) = std::env::var(SURVIVOR) {
+        let (dir, rest) = spec.split_once(',').unwrap();
+        let (log, pid_file) = rest.split_once(',').unwrap();
+        let (logger, _guard) = Logger::builder()
+            .sink(FileSink::new(log).unwrap())
+            .format(plain())
+            .crash_safe(dir)
+            .build()
+            .unwrap();
+        uringlog::info!(logger, "parent 0");
+        logger.flush().unwrap();
+        // SAFETY: the child only sleeps until it is killed.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0);
+        if pid == 0 {
+            loop {
+                // SAFETY: waits for a signal; the test kills it.
+                unsafe { libc::pause() };
+            }
+        }
+        std::fs::write(pid_file, pid.to_string()).unwrap();
+        // Logged, not written: the writer is parked until a flush or more.
+        uringlog::info!(logger, "parent 1");
+        kill_self();
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
+    let pid_file = tmp.path().join("child.pid");
+    let spec = format!("{},{},{}", dir.display(), log.display(), pid_file.display());
+    let (pid, status) = run_self(NAME, SURVIVOR, &spec);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    let child: i32 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
+    let built = Logger::builder()
+        .sink(FileSink::new(&log).unwrap())
+        .format(plain())
+        .crash_safe(&dir)
+        .build();
+    // SAFETY: the child is alive until now (nobody else reaps it).
+    let alive = unsafe { libc::kill(child, 0) } == 0;
+    // SAFETY: ends the helper child (reparented; init reaps it).
+    unsafe { libc::kill(child, libc::SIGKILL) };
+    assert!(alive, "the child ran while the directory was built on");
+    let (logger, guard) = built.unwrap_or_else(|e| panic!("{e}"));
+    drop(logger);
+    guard.shutdown(uringlog_tests::SHUTDOWN).unwrap();
+    let lines = read_lines(&log);
+    assert_eq!(lines[0], "INFO  parent 0");
+    // "parent 1" may have been written before the kill, or recovered.
+    let rest: Vec<&str> = lines[1..].iter().map(|l| l.as_str()).collect();
+    let recovered = format!(
+        "WARN  crash-safe recovery: 1 records recovered from process {pid} (generation 1), 0 torn or corrupt records skipped"
+    );
+    assert!(
+        rest == ["INFO  parent 1"] || rest == [recovered.as_str(), "INFO  parent 1"],
+        "{lines:?}"
+    );
+}

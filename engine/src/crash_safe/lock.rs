@@ -2,20 +2,81 @@
 //!
 //! `flock(LOCK_EX | LOCK_NB)` on `<dir>/lock`, which holds the owner's pid
 //! as text. The kernel drops the lock when the owner dies (however it
-//! dies), so a dead owner never blocks the next start. A child forked
-//! without `exec` inherits the descriptor and with it the lock.
+//! dies), so a dead owner never blocks the next start.
+//!
+//! A child forked without `exec` inherits the descriptor, and a `flock`
+//! lock lasts while any descriptor of it is open: a child outliving its
+//! parent (a helper process) would keep the directory locked after the
+//! parent died, and the service started again could not build on it. The
+//! child never uses the parent's directory (it logs through its own
+//! engine), so at the fork it gives its reference up
+//! ([`forget_inherited`], from the `fork` module's child handler): each
+//! lock descriptor, kept in a fixed table of atomics, is made to point
+//! to `/dev/null` (`dup3`, async-signal-safe), which leaves the lock the
+//! parent's alone and the descriptor number valid for the inherited
+//! handle that closes it later. More than [`MAX_LOCKS`] directories
+//! locked at once: the others are inherited as before.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::fd::AsRawFd;
 use std::path::Path;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 /// Name of the lock file inside the directory.
 pub(crate) const LOCK_FILE: &str = "lock";
 
-/// Locks `dir`; the lock lasts as long as the returned file is open.
+/// Lock descriptors a forked child gives up, at most this many at once.
+pub(crate) const MAX_LOCKS: usize = 64;
+
+/// The descriptors of the locks held (-1: a free entry). An entry is
+/// set after the lock is taken and cleared before its descriptor closes.
+static LOCK_FDS: [AtomicI32; MAX_LOCKS] = [const { AtomicI32::new(-1) }; MAX_LOCKS];
+
+/// A held directory lock: released when dropped.
+pub(crate) struct DirLock {
+    file: File,
+    /// Its entry in `LOCK_FDS`, if it got one.
+    entry: Option<usize>,
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        if let Some(i) = self.entry {
+            let fd = self.file.as_raw_fd();
+            // Only if still ours: in a forked child the entry was freed
+            // (and may hold another lock since; our descriptor number,
+            // now on `/dev/null`, cannot be that lock's).
+            let _ = LOCK_FDS[i].compare_exchange(fd, -1, Ordering::SeqCst, Ordering::SeqCst);
+        }
+    }
+}
+
+/// In a forked child, right after the fork: gives up every inherited lock
+/// descriptor (see the module docs). Async-signal-safe: atomics, `open`,
+/// `dup3`, `close`.
+pub(crate) fn forget_inherited() {
+    for e in &LOCK_FDS {
+        let fd = e.swap(-1, Ordering::SeqCst);
+        if fd < 0 {
+            continue;
+        }
+        // SAFETY: a NUL-terminated path; the descriptors are this
+        // process's own (`fd` stays open, now on `/dev/null`; the inherited
+        // `DirLock` closes it).
+        unsafe {
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+            if null >= 0 {
+                libc::dup3(null, fd, libc::O_CLOEXEC);
+                libc::close(null);
+            }
+        }
+    }
+}
+
+/// Locks `dir`; the lock lasts as long as the returned lock lives.
 /// The error names the holder's pid, and whether it is alive.
-pub(crate) fn lock_dir(dir: &Path) -> Result<File, String> {
+pub(crate) fn lock_dir(dir: &Path) -> Result<DirLock, String> {
     let path = dir.join(LOCK_FILE);
     let mut f = OpenOptions::new()
         .read(true)
@@ -39,7 +100,13 @@ pub(crate) fn lock_dir(dir: &Path) -> Result<File, String> {
         .and_then(|_| f.seek(SeekFrom::Start(0)))
         .and_then(|_| f.write_all(format!("{pid}\n").as_bytes()));
     written.map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok(f)
+    let fd = f.as_raw_fd();
+    // A fork from now on runs the child handler.
+    crate::fork::install_hook();
+    let entry = (0..MAX_LOCKS).find(|&i| {
+        (LOCK_FDS[i].compare_exchange(-1, fd, Ordering::SeqCst, Ordering::SeqCst)).is_ok()
+    });
+    Ok(DirLock { file: f, entry })
 }
 
 /// Describes who holds the lock, from the pid the lock file names.

@@ -120,7 +120,7 @@ pub(crate) struct CrashDir {
     /// Map ring memory up front.
     prefault: bool,
     /// Held while the directory is ours; dropped at shutdown.
-    lock: Mutex<Option<File>>,
+    lock: Mutex<Option<lock::DirLock>>,
     /// This generation's call-site table (see [`sites`]).
     pub sites: sites::SiteWriter,
 }

@@ -5,7 +5,8 @@
 use super::Writer;
 use crate::clock::Converter;
 use crate::crash_safe::keeper::Keeper;
-use crate::crash_safe::layout::WRITTEN_UNKNOWN;
+use crate::crash_safe::layout::{F_WRITTEN, WRITTEN_UNKNOWN};
+use crate::crash_safe::recover::STATE_FILE;
 use crate::crash_safe::recover::{ClockAnchor, FileMark, Recovered};
 use crate::crash_safe::CrashStart;
 use crate::error::BuildError;
@@ -34,7 +35,7 @@ impl Writer {
     /// what this attempt wrote) and writes it all once.
     pub(super) fn start_crash_safe(&mut self, start: CrashStart) -> Result<(), BuildError> {
         let CrashStart { dir, recovered } = start;
-        let cuts = cut_files(&recovered.files);
+        let cuts = cut_files(&dir.dir, &recovered.files);
         if !recovered.is_empty() || !cuts.is_empty() {
             let lost = self.write_recovered(&recovered, &cuts);
             if lost > 0 {
@@ -185,42 +186,85 @@ impl Writer {
 /// (a batch was in flight at the crash; its records are written again),
 /// unless more was appended there than the dead process appended: then
 /// another writer's bytes (a forked child's lines) are in it, which a cut
-/// would destroy, and the file is left as it is (said).
-/// A file renamed since (logrotate's rename) is found by its identity in
-/// its directory. Returns what was cut, for the recovery record.
-fn cut_files(marks: &[FileMark]) -> Vec<String> {
+/// would destroy, and the file is left as it is (said). A file renamed
+/// since (logrotate's rename) is found by its identity in its directory.
+///
+/// Then each file's entry in `dir`'s state says its length now, all past
+/// it not the dead process's to keep ([`keep_cut_point`]): what this
+/// recovery writes there, if it fails (or this process dies) before the
+/// state is replaced, is cut by the next start. Returns what was cut, for
+/// the recovery record.
+fn cut_files(dir: &Path, marks: &[FileMark]) -> Vec<String> {
     let mut cuts = Vec::new();
     for m in marks {
         let Some((f, len, path)) = open_marked(m) else {
             continue;
         };
-        if len <= m.len || m.written == 0 {
-            // Nothing of the dead process's past its committed length:
-            // what is there another writer appended.
-            continue;
-        }
-        let name = match &path {
-            Some(p) => format!("{} (now {})", m.path.display(), p.display()),
-            None => m.path.display().to_string(),
+        let now = match cut_file(m, &f, len, path) {
+            Some((what, now)) => {
+                cuts.push(what);
+                now
+            }
+            None => len,
         };
-        let grown = len - m.len;
-        if m.written != WRITTEN_UNKNOWN && grown > m.written as u64 {
-            cuts.push(format!(
-                "{name} not cut: {grown} bytes past its committed length, more than the {} the dead process appended since (another writer appended there too); records of the batch in flight at the crash may be in it twice",
-                m.written
-            ));
-            continue;
-        }
-        let what = match f.set_len(m.len) {
-            Ok(()) => format!(
+        keep_cut_point(dir, m, now);
+    }
+    cuts
+}
+
+/// Cuts file `f` of `m`, `len` bytes long, at `path` if renamed, when it
+/// has to (see [`cut_files`]): what was done, and the length after.
+fn cut_file(m: &FileMark, f: &File, len: u64, path: Option<PathBuf>) -> Option<(String, u64)> {
+    if len <= m.len || m.written == 0 {
+        // Nothing of the dead process's past its committed length: what
+        // is there another writer appended.
+        return None;
+    }
+    let name = match &path {
+        Some(p) => format!("{} (now {})", m.path.display(), p.display()),
+        None => m.path.display().to_string(),
+    };
+    let grown = len - m.len;
+    if m.written != WRITTEN_UNKNOWN && grown > m.written as u64 {
+        let what = format!(
+            "{name} not cut: {grown} bytes past its committed length, more than the {} the dead process appended since (another writer appended there too); records of the batch in flight at the crash may be in it twice",
+            m.written
+        );
+        return Some((what, len));
+    }
+    Some(match f.set_len(m.len) {
+        Ok(()) => (
+            format!(
                 "{name} cut from {len} to {} bytes (a batch in flight at the crash, written again)",
                 m.len
             ),
-            Err(e) => format!("{name} could not be cut to {} bytes: {e}", m.len),
-        };
-        cuts.push(what);
-    }
-    cuts
+            m.len,
+        ),
+        Err(e) => (
+            format!("{name} could not be cut to {} bytes: {e}", m.len),
+            len,
+        ),
+    })
+}
+
+/// Stores in `m`'s entry of `dir`'s state file the file's length `len`
+/// and an unknown `written` (all past `len` is to be cut), in one write
+/// of the 16 bytes from the length to `written`. A failure leaves the
+/// entry as it was (the next start then may keep what a failed recovery
+/// wrote: the same as a file the state does not name).
+fn keep_cut_point(dir: &Path, m: &FileMark, len: u64) {
+    // The entry: len u64 at 16, path_len u32 at 24, written u32 at 28.
+    const _: () = assert!(F_WRITTEN == 16 + 12);
+    use std::os::unix::fs::FileExt;
+    let Ok(f) = OpenOptions::new().write(true).open(dir.join(STATE_FILE)) else {
+        return;
+    };
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&len.to_le_bytes());
+    let path_len = m.path.as_os_str().len() as u32;
+    b[8..12].copy_from_slice(&path_len.to_le_bytes());
+    b[12..].copy_from_slice(&WRITTEN_UNKNOWN.to_le_bytes());
+    let _ = f.write_all_at(&b, (m.at + 16) as u64);
 }
 
 /// The file `m` describes, opened for writing, and its length: at its

@@ -18,7 +18,7 @@
 //! locked at once: the others are inherited as before.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Seek, SeekFrom, Write};
 use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -92,7 +92,7 @@ pub(crate) fn lock_dir(dir: &Path) -> Result<DirLock, String> {
         if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
             return Err(format!("cannot lock {}: {e}", path.display()));
         }
-        return Err(holder(&mut f));
+        return Err(holder(&f));
     }
     let pid = std::process::id();
     let written = f
@@ -109,19 +109,41 @@ pub(crate) fn lock_dir(dir: &Path) -> Result<DirLock, String> {
     Ok(DirLock { file: f, entry })
 }
 
-/// Describes who holds the lock, from the pid the lock file names.
-fn holder(f: &mut File) -> String {
-    let mut s = String::new();
-    let _ = f.take(64).read_to_string(&mut s);
-    match s.trim().parse::<i32>() {
-        Ok(pid) if pid > 0 && alive(pid) => {
+/// Times the holder's pid is read before it is taken as missing or dead.
+const HOLDER_READS: u32 = 100;
+
+/// Describes who holds the lock, from the pid the lock file names. A
+/// holder that has just taken the lock writes its pid right after: until
+/// then the file is empty or names the previous owner, dead. So a missing
+/// or dead pid is read again, [`HOLDER_READS`] times at most, a
+/// millisecond apart, before it is believed.
+fn holder(f: &File) -> String {
+    let mut pid = None;
+    for _ in 0..HOLDER_READS {
+        pid = recorded_pid(f);
+        if pid.is_some_and(alive) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    match pid {
+        Some(pid) if alive(pid) => {
             format!("in use by process {pid}, which is running")
         }
-        Ok(pid) if pid > 0 => format!(
+        Some(pid) => format!(
             "locked by a process that inherited the lock of process {pid} (no longer running)"
         ),
-        _ => "locked by another process (its pid is not recorded)".to_owned(),
+        None => "locked by another process (its pid is not recorded)".to_owned(),
     }
+}
+
+/// The pid the lock file names, if any.
+fn recorded_pid(f: &File) -> Option<i32> {
+    use std::os::unix::fs::FileExt;
+    let mut b = [0u8; 64];
+    let n = f.read_at(&mut b, 0).ok()?;
+    let pid = std::str::from_utf8(&b[..n]).ok()?.trim().parse::<i32>().ok()?;
+    (pid > 0).then_some(pid)
 }
 
 /// Whether a process with this pid exists.

@@ -504,6 +504,11 @@ impl Builder {
     ///   in the file twice (the recovery record says so).
     /// - Other sinks (stdout, memory, network): at least once — records of
     ///   the batch in flight at the crash may appear twice.
+    /// - A recovery that cannot write everything fails `build` with
+    ///   [`BuildError::CrashSafe`] naming the cause, and the directory
+    ///   keeps everything for the next start: a write error (`EIO`, a full
+    ///   disk), or a network sink that did not deliver the recovered
+    ///   records within its flush timeout (its receiver down).
     /// - Only the death of the process is covered: after a power loss or a
     ///   kernel crash, what the page cache had not written back is gone;
     ///   torn records are detected by their crc32c and skipped (counted),

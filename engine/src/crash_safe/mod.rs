@@ -48,7 +48,15 @@
 //!   fails `build()` with the error, and the directory keeps everything
 //!   for the next start; that start cuts the files the dead process wrote
 //!   back to their committed length, so what the failed attempt wrote
-//!   there is not written twice (in any other sink it may be).
+//!   there is not written twice (in any other sink it may be). The
+//!   attempt first sets each file's entry in the state to the file's
+//!   length after the cut, so the next start cuts what it wrote even
+//!   where the dead process had appended nothing since its last commit.
+//! - A recovered record that a sink delivering later (syslog) has not
+//!   delivered within its flush timeout (its receiver is down) fails
+//!   `build()` too, naming the sink; the directory is replaced only once
+//!   the recovered records are delivered, so a process dying with them in
+//!   such a sink's buffer does not lose them.
 //! - A record that fails to write while the process runs is counted
 //!   dropped (and the error kept in `recent_errors`), not kept in the
 //!   directory: crash-safe mode guards against the death of the process,

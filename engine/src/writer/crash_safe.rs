@@ -48,6 +48,9 @@ impl Writer {
                 });
             }
         }
+        if !recovered.records.is_empty() {
+            self.settle_recovered(&dir.dir)?;
+        }
         let keeper = Keeper::begin(dir.clone(), &recovered.old_files, &self.clock).map_err(|e| {
             BuildError::CrashSafe {
                 dir: dir.dir.clone(),
@@ -58,6 +61,29 @@ impl Writer {
         self.sinks.set_keeper(keeper.clone());
         self.keeper = Some(keeper);
         Ok(())
+    }
+
+    /// Waits (up to their flush timeout) for the sinks that deliver later
+    /// (network sinks) to settle the recovered records: the directory is
+    /// replaced only after, so a record recovered into the buffer of a
+    /// sink whose receiver is down is not lost with this process. Fails
+    /// the build, naming the sinks, when they did not; the directory then
+    /// keeps everything for the next start (which may deliver again what
+    /// such a sink delivered: at least once, as for these sinks anyway).
+    fn settle_recovered(&mut self, dir: &std::path::Path) -> Result<(), BuildError> {
+        self.sinks.flush_deferred(&self.shared);
+        let unsettled = self.sinks.unsettled_sinks();
+        if unsettled.is_empty() {
+            return Ok(());
+        }
+        let last = crate::shared::lock(&self.shared.recent_errors).last_error.clone();
+        Err(BuildError::CrashSafe {
+            dir: dir.to_owned(),
+            reason: format!(
+                "recovered records not delivered by {} within its flush timeout ({last}); the directory keeps them for the next start",
+                unsettled.join(", ")
+            ),
+        })
     }
 
     /// The recovery record, then every recovered record, written and

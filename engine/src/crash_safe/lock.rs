@@ -85,15 +85,10 @@ pub(crate) fn lock_dir(dir: &Path) -> Result<DirLock, String> {
         .truncate(false)
         .open(&path)
         .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    // SAFETY: flock on a descriptor we own; no memory is involved.
-    let r = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if r != 0 {
-        let e = std::io::Error::last_os_error();
-        if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
-            return Err(format!("cannot lock {}: {e}", path.display()));
-        }
-        return Err(holder(&f));
-    }
+    take_lock(&f).map_err(|e| match e {
+        Some(e) => format!("cannot lock {}: {e}", path.display()),
+        None => holder(&f),
+    })?;
     let pid = std::process::id();
     let written = f
         .set_len(0)
@@ -109,24 +104,39 @@ pub(crate) fn lock_dir(dir: &Path) -> Result<DirLock, String> {
     Ok(DirLock { file: f, entry })
 }
 
-/// Times the holder's pid is read before it is taken as missing or dead.
-const HOLDER_READS: u32 = 100;
+/// Times the lock is tried, a millisecond apart, while it is held but
+/// the lock file names no live process (see [`take_lock`]).
+const TRIES: u32 = 200;
 
-/// Describes who holds the lock, from the pid the lock file names. A
-/// holder that has just taken the lock writes its pid right after: until
-/// then the file is empty or names the previous owner, dead. So a missing
-/// or dead pid is read again, [`HOLDER_READS`] times at most, a
-/// millisecond apart, before it is believed.
-fn holder(f: &File) -> String {
-    let mut pid = None;
-    for _ in 0..HOLDER_READS {
-        pid = recorded_pid(f);
-        if pid.is_some_and(alive) {
+/// Takes the lock on `f`. While it is held but the lock file names no
+/// live process, tries again, [`TRIES`] times at most, a millisecond
+/// apart: a holder that has just taken it writes its pid right after
+/// (until then the file is empty or names the previous owner), and a
+/// killed owner's lock outlives it briefly (its descriptors close after
+/// the process is reaped: an io_uring worker thread of it may still be
+/// exiting). `Err(None)`: held; `Err(Some(_))`: `flock` failed otherwise.
+fn take_lock(f: &File) -> Result<(), Option<std::io::Error>> {
+    for _ in 0..TRIES {
+        // SAFETY: flock on a descriptor we own; no memory is involved.
+        let r = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if r == 0 {
+            return Ok(());
+        }
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
+            return Err(Some(e));
+        }
+        if recorded_pid(f).is_some_and(alive) {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
-    match pid {
+    Err(None)
+}
+
+/// Describes who holds the lock, from the pid the lock file names.
+fn holder(f: &File) -> String {
+    match recorded_pid(f) {
         Some(pid) if alive(pid) => {
             format!("in use by process {pid}, which is running")
         }

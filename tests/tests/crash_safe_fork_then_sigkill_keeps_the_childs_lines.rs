@@ -10,12 +10,16 @@
 //! — idle, or right after its next batch reached the file (a hook sink
 //! after the file sink raises it), before the commit that would follow.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use uringlog::{Backend, Logger};
 use uringlog_sinks::FileSink;
 use uringlog_tests::crash_child::{kill_self, plain, recover_plain, run_self, Hook};
-use uringlog_tests::read_lines;
+use uringlog_tests::{read_lines, wait_for};
 
 const PARENT: &str = "URINGLOG_FORK_KILL_PARENT";
+
+/// The busy parent logged its last three records.
+static LOGGED: AtomicBool = AtomicBool::new(false);
 
 /// The parent: `busy` logs a batch after the child is gone and dies with
 /// it in the file; otherwise it dies idle. The child ends with `SIGKILL`
@@ -28,6 +32,8 @@ fn parent(spec: &str) -> ! {
         .sink(FileSink::new(log).unwrap())
         .sink(Hook::new(|n| {
             if n == 2 {
+                // Its batch may hold one to three of them: all returned.
+                wait_for("parent 3..6", || LOGGED.load(Ordering::SeqCst));
                 kill_self()
             }
         }))
@@ -39,7 +45,9 @@ fn parent(spec: &str) -> ! {
     for i in 0..3 {
         uringlog::info!(logger, "parent {}", i);
     }
-    // Written and committed (the writer commits at the end of the flush).
+    // Written and committed: the writer commits right after it answers a
+    // flush, so before it answers the next one.
+    logger.flush().unwrap();
     logger.flush().unwrap();
     // SAFETY: the child logs and leaves by `_exit` or `SIGKILL`; this
     // thread holds no lock across the fork.
@@ -66,6 +74,7 @@ fn parent(spec: &str) -> ! {
         for i in 3..6 {
             uringlog::info!(logger, "parent {}", i);
         }
+        LOGGED.store(true, Ordering::SeqCst);
         let _ = logger.flush();
         unreachable!("the killer sink ends the process");
     }
@@ -111,9 +120,15 @@ fn a_parent_killed_with_a_batch_after_its_childs_lines_cuts_only_its_own() {
     );
     let mut want = lines("parent", 0..3);
     want.extend(lines("child", 0..3));
+    // The batch at the kill held one to three of the records: 15 bytes each.
+    let got = read_lines(&log);
+    let from = (1..=3)
+        .map(|k| 87 + 15 * k)
+        .find(|f| got[6].contains(&format!("cut from {f} to")));
     want.push(format!(
-        "WARN  crash-safe recovery: 3 records recovered from process {pid} (generation 1), 0 torn or corrupt records skipped; {} cut from 132 to 87 bytes (a batch in flight at the crash, written again)",
-        log.display()
+        "WARN  crash-safe recovery: 3 records recovered from process {pid} (generation 1), 0 torn or corrupt records skipped; {} cut from {} to 87 bytes (a batch in flight at the crash, written again)",
+        log.display(),
+        from.unwrap_or(0)
     ));
     want.extend(lines("parent", 3..6));
     assert_eq!(read_lines(&log), want);
@@ -139,6 +154,8 @@ fn a_child_outliving_its_killed_parent_leaves_the_directory_free() {
             .build()
             .unwrap();
         uringlog::info!(logger, "parent 0");
+        // Written and committed (see `parent`).
+        logger.flush().unwrap();
         logger.flush().unwrap();
         // SAFETY: the child only sleeps until it is killed.
         let pid = unsafe { libc::fork() };

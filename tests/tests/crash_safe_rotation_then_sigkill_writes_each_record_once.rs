@@ -110,7 +110,8 @@ fn child(spec: &str) -> ! {
         let _ = logger.flush();
         unreachable!("the hook kills at the reopen");
     }
-    // Written and committed (the writer commits at the end of the flush).
+    // Written and committed: the writer commits right after it answers
+    // the flush, before it takes the next records (it kills in a batch).
     logger.flush().unwrap();
     for i in 3..6 {
         uringlog::info!(logger, "record {}", i);

@@ -41,6 +41,9 @@ enum Rotation {
     /// Before the third batch reaches the file: copy it to `.1` and
     /// truncate it to 0; after: kill.
     CopyTruncate,
+    /// After the second batch reached the file: rename it to `.1`, put a
+    /// FIFO at its path (nobody reads it), kill.
+    RenameFifo,
 }
 
 impl Rotation {
@@ -48,6 +51,7 @@ impl Rotation {
         match s {
             "rename" => Rotation::RenameCreate,
             "reopen" => Rotation::RenameReopen,
+            "fifo" => Rotation::RenameFifo,
             _ => Rotation::CopyTruncate,
         }
     }
@@ -74,6 +78,13 @@ fn hook(log: &str, how: Rotation, before: bool) -> Hook {
             f.set_len(0).unwrap();
         }
         (Rotation::CopyTruncate, false, 3) => kill_self(),
+        (Rotation::RenameFifo, false, 2) => {
+            std::fs::rename(&log, &old).unwrap();
+            let c = std::ffi::CString::new(log.as_str()).unwrap();
+            // SAFETY: a NUL-terminated path.
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+            kill_self()
+        }
         _ => {}
     })
     .on_reopen(move || {
@@ -186,4 +197,35 @@ fn copytruncate_then_sigkill_writes_each_record_once() {
         0..6,
         "LOG cut from 45 to 0 bytes",
     );
+}
+
+/// The file the state names is now a FIFO (the log renamed away, a FIFO
+/// put at its name, nobody reading it): recovery, into another file, must
+/// not wait for a reader of the FIFO, and still cuts the renamed file.
+#[test]
+fn a_fifo_at_the_states_path_does_not_hang_recovery() {
+    const NAME: &str = "a_fifo_at_the_states_path_does_not_hang_recovery";
+    if let Ok(spec) = std::env::var(CHILD) {
+        child(&spec);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
+    let (rotated, new) = (tmp.path().join("app.log.1"), tmp.path().join("new.log"));
+    let spec = format!("fifo,{},{}", dir.display(), log.display());
+    let (pid, status) = run_self(NAME, CHILD, &spec);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (d, n) = (dir.clone(), new.clone());
+    std::thread::spawn(move || tx.send(recover_plain(&d, &n)).unwrap());
+    rx.recv_timeout(uringlog_tests::WATCHDOG)
+        .expect("recovery waits for a reader of the FIFO");
+    assert_eq!(read_lines(&rotated), records(0..3));
+    let mut want = vec![format!(
+        "WARN  crash-safe recovery: 3 records recovered from process {pid} (generation 1), 0 torn or corrupt records skipped; {} (now {}) cut from 90 to 45 bytes (a batch in flight at the crash, written again)",
+        log.display(),
+        rotated.display()
+    )];
+    want.extend(records(3..6));
+    assert_eq!(read_lines(&new), want);
 }

@@ -15,7 +15,7 @@ use crate::level::Level;
 use crate::record::RecordKind;
 use crate::stats::WriterCounters;
 use std::fs::{File, OpenOptions};
-use std::os::unix::fs::DirEntryExt;
+use std::os::unix::fs::{DirEntryExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use crate::shared::lock;
 use std::os::unix::fs::MetadataExt;
@@ -282,7 +282,12 @@ fn keep_cut_point(dir: &Path, m: &FileMark, len: u64) {
     // The entry: len u64 at 16, path_len u32 at 24, written u32 at 28.
     const _: () = assert!(F_WRITTEN == 16 + 12);
     use std::os::unix::fs::FileExt;
-    let Ok(f) = OpenOptions::new().write(true).open(dir.join(STATE_FILE)) else {
+    let f = OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_NOFOLLOW)
+        .open(dir.join(STATE_FILE));
+    // Only the regular file recovery read (anything may be at its name).
+    let Some(f) = f.ok().filter(|f| f.metadata().is_ok_and(|m| m.is_file())) else {
         return;
     };
     let mut b = [0u8; 16];
@@ -296,11 +301,24 @@ fn keep_cut_point(dir: &Path, m: &FileMark, len: u64) {
 /// The file `m` describes, opened for writing, and its length: at its
 /// path, or else (renamed away, another file or none at the path) the
 /// entry of the path's directory with its identity, and that entry's path.
+///
+/// Paths are untrusted (anything may have been put at a name since): a
+/// name is opened only when it is the file already (`stat`), never to
+/// wait (a FIFO, whose open would wait for a reader), and checked again on
+/// the descriptor.
 fn open_marked(m: &FileMark) -> Option<(File, u64, Option<PathBuf>)> {
+    let same = |meta: &std::fs::Metadata| meta.dev() == m.dev && meta.ino() == m.ino;
     let open = |p: &Path| {
-        let f = OpenOptions::new().write(true).open(p).ok()?;
+        if !std::fs::metadata(p).is_ok_and(|meta| meta.is_file() && same(&meta)) {
+            return None;
+        }
+        let f = OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+            .open(p)
+            .ok()?;
         let meta = f.metadata().ok()?;
-        (meta.dev() == m.dev && meta.ino() == m.ino).then_some((f, meta.len()))
+        (meta.is_file() && same(&meta)).then_some((f, meta.len()))
     };
     if let Some((f, len)) = open(&m.path) {
         return Some((f, len, None));

@@ -9,7 +9,7 @@
 //! the smallest and largest, instead of one figure from each side.
 
 use crate::job::Job;
-use crate::measure::median;
+use crate::measure::{median, spread};
 use crate::peers::{PeerJob, PeerResult, URINGLOG};
 use crate::suite::Measured;
 use serde::{Deserialize, Serialize};
@@ -135,16 +135,6 @@ pub fn pairs(rows: &[Measured<AbKey, PeerResult>]) -> (Vec<Pair>, Vec<String>) {
         }
     }
     (done, errors)
-}
-
-/// Median, smallest and largest of `v` (all 0 when empty).
-pub fn spread(v: &[f64]) -> (f64, f64, f64) {
-    let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    match v.is_empty() {
-        true => (0.0, 0.0, 0.0),
-        false => (median(v), lo, hi),
-    }
 }
 
 /// The subsection: every pair, then the medians with their spread against

@@ -28,6 +28,7 @@ pub mod plan;
 pub mod plot;
 pub mod render;
 pub mod report;
+pub mod rounds;
 pub mod suite;
 pub mod sweep;
 pub mod sysinfo;

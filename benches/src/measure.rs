@@ -27,6 +27,16 @@ pub fn median(v: &[f64]) -> f64 {
     }
 }
 
+/// Median, smallest and largest of `v` (all 0 when empty).
+pub fn spread(v: &[f64]) -> (f64, f64, f64) {
+    let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    match v.is_empty() {
+        true => (0.0, 0.0, 0.0),
+        false => (median(v), lo, hi),
+    }
+}
+
 /// Median cost, in ns, of `Instant::now()` + `elapsed()` around an empty
 /// call: what every per-call latency below also includes.
 pub fn timing_overhead_ns() -> u64 {

@@ -8,6 +8,7 @@ use crate::job::Job;
 use crate::latency::LatencyJob;
 use crate::network::NetworkJob;
 use crate::peers::{PeerJob, PEERS};
+use crate::rounds;
 use crate::threads::{ThreadCase, ThreadsJob, CASES};
 use crate::throughput::ThroughputJob;
 use serde::{Deserialize, Serialize};
@@ -26,6 +27,11 @@ pub struct Sizes {
     pub reps_large: usize,
     /// Producer threads of the scaling rows (beside one thread).
     pub threads: Vec<usize>,
+    /// Interleaved rounds of the large rows (see `rounds`): each runs
+    /// every thread count of every route once. 0 in results from before
+    /// the rounds: `reps_large` repetitions of a job each then.
+    #[serde(default)]
+    pub rounds_large: usize,
     /// Latency bursts.
     pub bursts: usize,
     /// Calls per latency burst.
@@ -60,6 +66,7 @@ impl Sizes {
             reps_small: if quick { 3 } else { 15 },
             reps_large: if quick { 1 } else { 3 },
             threads: vec![2, 4],
+            rounds_large: if quick { 1 } else { 6 },
             bursts: if quick { 20 } else { 200 },
             burst_len: if quick { 500 } else { 1_000 },
             pause_us: 3_000,
@@ -113,7 +120,7 @@ pub struct ThroughputKey {
 /// Every job of a report, keyed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
-    /// Section 1 (and 3, 6, 7).
+    /// Section 1 (and 3, 6, 7); the large rows once per round.
     pub throughput: Vec<(ThroughputKey, Job)>,
     /// Section 2.
     pub latency: Vec<(Route, Job)>,
@@ -144,22 +151,38 @@ impl Plan {
             dir.join(format!("{n:02}-{what}"))
         };
         let mut runs = Vec::new();
-        for (count, reps) in [
-            (sizes.small, sizes.reps_small),
-            (sizes.large, sizes.reps_large),
-        ] {
-            for threads in std::iter::once(1).chain(sizes.threads.iter().copied()) {
-                if threads > 1 && count == sizes.small {
-                    continue;
-                }
-                for route in ROUTES {
+        for route in ROUTES {
+            let key = ThroughputKey {
+                route,
+                count: sizes.small,
+                threads: 1,
+            };
+            let cfg = EngineConfig::default_with(route);
+            let job = throughput(
+                cfg,
+                sizes.small,
+                1,
+                sizes.reps_small,
+                sub("throughput"),
+                keep,
+            );
+            runs.push((key, job));
+        }
+        // The large rows in interleaved rounds, one repetition a job (see
+        // `rounds`); `suite::run` folds them into one row per key.
+        let counts: Vec<usize> = std::iter::once(1)
+            .chain(sizes.threads.iter().copied())
+            .collect();
+        for round in 0..sizes.rounds_large.max(1) {
+            for route in ROUTES {
+                for threads in rounds::order(&counts, round) {
                     let key = ThroughputKey {
                         route,
-                        count,
+                        count: sizes.large,
                         threads,
                     };
                     let cfg = EngineConfig::default_with(route);
-                    let job = throughput(cfg, count, threads, reps, sub("throughput"), keep);
+                    let job = throughput(cfg, sizes.large, threads, 1, sub("throughput"), keep);
                     runs.push((key, job));
                 }
             }

@@ -86,12 +86,12 @@ pub fn run(plan: &Plan, sizes: &Sizes, dir: &Path, command: String) -> ReportDat
     let delivery = p.all(&plan.delivery, |k| {
         format!("delivery, {}, {}", k.subject, k.pattern)
     });
-    let throughput = p.all(&plan.throughput, |k| {
+    let throughput = crate::rounds::merge(p.all(&plan.throughput, |k| {
         format!(
             "throughput, {}, {} calls, {} thread(s)",
             k.route, k.count, k.threads
         )
-    });
+    }));
     let threads = p.all(&plan.threads, |c| format!("memory per thread, {c}"));
     let batch = p.all(&plan.batch, |b| format!("batch size {b}"));
     let backpressure = p.all(&plan.backpressure, |pol| format!("backpressure {pol}"));

@@ -96,6 +96,10 @@ pub struct Rep {
     /// `Logger::io_backend()` after shutdown (what `Auto` ended up with).
     #[serde(default)]
     pub backend: String,
+    /// The interleaved round it ran in (section 1's large rows, see
+    /// `rounds`); `None` for a repetition of a job of its own.
+    #[serde(default)]
+    pub round: Option<usize>,
 }
 
 /// `(min, max)` of `v`; `(0, 0)` when empty.

@@ -5,6 +5,7 @@ use crate::backpressure::RING_RECORDS;
 use crate::config::{EngineConfig, PolicyName, Route};
 use crate::latency::{LatencyResult, TRACED_CALLS};
 use crate::plan::ROUTES;
+use crate::rounds;
 use crate::suite::ReportData;
 use crate::targets::{thousands, throughput as find};
 use crate::threads::ThreadCase;
@@ -28,7 +29,7 @@ pub fn throughput(s: &mut String, d: &ReportData) {
         Route::MutexBufWriter,
         Route::Sync
     );
-    for (count, reps) in [(z.small, z.reps_small), (z.large, z.reps_large)] {
+    for (count, reps) in [(z.small, z.reps_small), (z.large, large_runs(d))] {
         let _ = writeln!(
             s,
             "### {} `info!` calls, one thread (n={reps})\n",
@@ -101,6 +102,33 @@ fn lines(r: &ThroughputResult) -> String {
     )
 }
 
+/// Timed runs of a large row: one per round, or (results from before
+/// the rounds) the repetitions of its job.
+fn large_runs(d: &ReportData) -> usize {
+    match d.sizes.rounds_large {
+        0 => d.sizes.reps_large,
+        n => n,
+    }
+}
+
+/// A row's lines/s against one thread's: the median of the per-round
+/// ratios with the smallest and largest when the runs were interleaved
+/// (see `rounds`), else the ratio of the medians.
+fn scaling(r: &ThroughputResult, one: Option<&ThroughputResult>) -> String {
+    let Some(one) = one else {
+        return "—".to_owned();
+    };
+    let per_round = rounds::ratios(r, one);
+    if per_round.is_empty() {
+        return format!("{:.2}x", r.lines_per_sec() / one.lines_per_sec().max(1e-9));
+    }
+    let (mid, lo, hi) = crate::measure::spread(&per_round);
+    if per_round.len() == 1 {
+        return format!("{mid:.2}x");
+    }
+    format!("{mid:.2}x ({lo:.2}–{hi:.2})")
+}
+
 fn threads(s: &mut String, d: &ReportData) {
     let z = &d.sizes;
     let counts: Vec<String> = std::iter::once(1)
@@ -112,15 +140,28 @@ fn threads(s: &mut String, d: &ReportData) {
         "### {} calls in all from {} producer threads (n={})\n",
         thousands(z.large),
         and_list(&counts),
-        z.reps_large
+        large_runs(d)
     );
+    if z.rounds_large > 0 {
+        let _ = writeln!(
+            s,
+            "Run as {} interleaved round{}: a round runs every thread count of a mode once, \
+             one after the other, each in a process of its own after a warm-up repetition, \
+             the order rotating from round to round (1, 2, 4, then 2, 4, 1, …). \"vs 1 \
+             thread\" is the median over rounds of the ratio to the one-thread run of the \
+             same round, smallest and largest in brackets, so a machine whose speed drifts \
+             during the report weighs on both sides of each ratio alike.\n",
+            z.rounds_large,
+            if z.rounds_large == 1 { "" } else { "s" }
+        );
+    }
     let _ = writeln!(
         s,
         "| Mode | Threads | Time | Throughput | vs 1 thread | Lines in file |"
     );
     let _ = writeln!(s, "|---|---:|---:|---:|---:|---|");
     for route in ROUTES {
-        let one = find(d, route, z.large, 1).map(ThroughputResult::lines_per_sec);
+        let one = find(d, route, z.large, 1);
         for m in d
             .throughput
             .iter()
@@ -131,9 +172,7 @@ fn threads(s: &mut String, d: &ReportData) {
                 let _ = writeln!(s, "| {route} | {t} | not run | — | — | — |");
                 continue;
             };
-            let scale = one.map_or("—".to_owned(), |o| {
-                format!("{:.2}x", r.lines_per_sec() / o.max(1e-9))
-            });
+            let scale = scaling(r, one);
             let e2e = spread(r.end_to_end_s(), r.end_to_end_range(), duration);
             let _ = writeln!(
                 s,
@@ -499,4 +538,54 @@ pub fn backpressure(s: &mut String, d: &ReportData) {
         );
     }
     let _ = writeln!(s);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::throughput::Rep;
+    use crate::verify::FileCheck;
+
+    /// A result whose repetitions each wrote 1,000 lines in `secs[i]`,
+    /// in round `rounds[i]`.
+    fn result(secs: &[f64], rounds: &[Option<usize>]) -> ThroughputResult {
+        let reps = secs
+            .iter()
+            .zip(rounds)
+            .map(|(&s, &round)| Rep {
+                end_to_end_s: s,
+                file: FileCheck {
+                    found: 1_000,
+                    ..FileCheck::default()
+                },
+                round,
+                ..Rep::default()
+            })
+            .collect();
+        ThroughputResult {
+            count: 1_000,
+            reps,
+            ..ThroughputResult::default()
+        }
+    }
+
+    #[test]
+    fn scaling_is_the_median_of_per_round_ratios_with_their_range() {
+        let r = |v: &[usize]| v.iter().map(|&x| Some(x)).collect::<Vec<_>>();
+        // Per round: 1.0 / 1.0, 4.0 / 1.0, 1.0 / 2.0 -> ratios 1, 4, 0.5.
+        let one = result(&[1.0, 4.0, 1.0], &r(&[0, 1, 2]));
+        let two = result(&[1.0, 1.0, 2.0], &r(&[0, 1, 2]));
+        assert_eq!(scaling(&two, Some(&one)), "1.00x (0.50–4.00)");
+        // The ratio of the medians would have said 1.00x too, but from
+        // 1.0 s against 1.0 s of different rounds; one round: no range.
+        let (one1, two1) = (result(&[2.0], &r(&[0])), result(&[1.0], &r(&[0])));
+        assert_eq!(scaling(&two1, Some(&one1)), "2.00x");
+        // Runs of jobs of their own (no rounds): the ratio of the medians.
+        let (a, b) = (
+            result(&[2.0, 2.0], &[None, None]),
+            result(&[1.0, 3.0], &[None, None]),
+        );
+        assert_eq!(scaling(&b, Some(&a)), "1.00x");
+        assert_eq!(scaling(&b, None), "—");
+    }
 }

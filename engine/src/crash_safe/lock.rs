@@ -126,7 +126,7 @@ fn take_lock(f: &File) -> Result<(), Option<std::io::Error>> {
         if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
             return Err(Some(e));
         }
-        if recorded_pid(f).is_some_and(alive) {
+        if holder_pid(f).is_some_and(alive) {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(1));
@@ -136,7 +136,7 @@ fn take_lock(f: &File) -> Result<(), Option<std::io::Error>> {
 
 /// Describes who holds the lock, from the pid the lock file names.
 fn holder(f: &File) -> String {
-    match recorded_pid(f) {
+    match holder_pid(f) {
         Some(pid) if alive(pid) => {
             format!("in use by process {pid}, which is running")
         }
@@ -145,6 +145,33 @@ fn holder(f: &File) -> String {
         ),
         None => "locked by another process (its pid is not recorded)".to_owned(),
     }
+}
+
+/// The pid of the lock's holder: as the kernel lists it (`/proc/locks`,
+/// the process that took the lock), else as the lock file names it. The
+/// file alone may name a process that died and whose pid another,
+/// unrelated process has now, while the holder has not written its own.
+fn holder_pid(f: &File) -> Option<i32> {
+    kernel_holder(f).or_else(|| recorded_pid(f))
+}
+
+/// The pid `/proc/locks` gives for the `flock` lock on `f`'s file.
+fn kernel_holder(f: &File) -> Option<i32> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = f.metadata().ok()?;
+    let dev = meta.dev();
+    let id = format!("{:02x}:{:02x}:{}", libc::major(dev), libc::minor(dev), meta.ino());
+    let locks = std::fs::read_to_string("/proc/locks").ok()?;
+    // "1: FLOCK  ADVISORY  WRITE 1234 fe:00:5678 0 EOF"; a waiter's line
+    // has "->" before FLOCK and is skipped.
+    locks.lines().find_map(|l| {
+        let w: Vec<&str> = l.split_whitespace().collect();
+        (w.get(1) == Some(&"FLOCK") && w.get(5) == Some(&id.as_str()))
+            .then(|| w.get(4)?.parse().ok())
+            .flatten()
+            // 0: a holder in another pid namespace.
+            .filter(|&pid: &i32| pid > 0)
+    })
 }
 
 /// The pid the lock file names, if any.

@@ -477,19 +477,38 @@ impl Builder {
     /// - A forked child never touches the parent's ring files: it logs
     ///   through its own engine, whose rings are in memory (the directory
     ///   is the parent's). A child may build a crash-safe logger on
-    ///   another directory.
+    ///   another directory. The directory's lock stays the parent's: a
+    ///   child that outlives its parent (killed) does not keep the
+    ///   service started again from building on the directory.
     ///
     /// What is guaranteed, per sink kind:
     ///
     /// - Files appended to (`FileSink`, the rolling sink's current file):
     ///   every record whose call returned is in the file exactly once, in
     ///   producer order; a batch in flight at the crash is cut back and
-    ///   written again. Exceptions: a file renamed away and reopened
-    ///   (logrotate's rename, then `reopen`) between the last commit and
-    ///   the crash, and a file the state cannot name (its path longer than
-    ///   the state's slot allows), can leave the batch in flight twice.
+    ///   written again.
+    /// - Rotation between the last commit and the crash: the records not
+    ///   committed go to the file the recovering logger's sink names (the
+    ///   new one), and are cut from the file they went to — a file renamed
+    ///   within its directory (logrotate's rename, with or without
+    ///   `reopen`) is found by its identity; a file truncated under the
+    ///   logger (`copytruncate`) is cut to its length at the first batch
+    ///   after the truncation. What `copytruncate` copied away after the
+    ///   last commit is also in the copy. A file moved to another
+    ///   directory, a file the state cannot name (its path longer than the
+    ///   state's slot allows), and a truncation between two batches of one
+    ///   commit interval can leave the batch in flight twice.
+    /// - A file another writer appends to as well (a forked child logging
+    ///   to the same file): recovery never cuts the other writer's lines;
+    ///   when they follow the dead process's last batch, that batch may be
+    ///   in the file twice (the recovery record says so).
     /// - Other sinks (stdout, memory, network): at least once — records of
     ///   the batch in flight at the crash may appear twice.
+    /// - A recovery that cannot write everything fails `build` with
+    ///   [`BuildError::CrashSafe`] naming the cause, and the directory
+    ///   keeps everything for the next start: a write error (`EIO`, a full
+    ///   disk), or a network sink that did not deliver the recovered
+    ///   records within its flush timeout (its receiver down).
     /// - Only the death of the process is covered: after a power loss or a
     ///   kernel crash, what the page cache had not written back is gone;
     ///   torn records are detected by their crc32c and skipped (counted),

@@ -87,6 +87,8 @@ extern "C" fn in_child() {
     crate::logger::forget_recent();
     // The reopen signal's slots are the parent's loggers' (atomics only).
     crate::signal::forget_inherited();
+    // The crash-safe directories' locks stay the parent's alone.
+    crate::crash_safe::lock::forget_inherited();
 }
 
 /// How a logger's engine is started again in a forked child.

@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests.
 
 pub mod alloc_count;
+pub mod crash_child;
 pub mod pty;
 pub mod records;
 mod skip;

@@ -250,22 +250,23 @@ fn recover_and_check(dir: &Path, log: &Path, last: &HashMap<u64, u64>, pid: u32)
     let marks: Vec<usize> = (0..lines.len())
         .filter(|&i| lines[i].contains("crash-safe recovery:"))
         .collect();
-    assert_eq!(marks.len(), 1, "one recovery record: {marks:?}");
-    let mark = &lines[marks[0]];
-    eprintln!("{mark}");
-    assert!(mark.contains(&format!("from process {pid} ")), "{mark}");
-    assert!(
-        mark.contains(", 0 torn or corrupt records skipped"),
-        "{mark}"
-    );
-    let cut = format!("{} cut from ", log.display());
-    assert!(mark.contains(&cut), "{mark}");
-    assert!(!lines.iter().any(|l| l.contains("IN FLIGHT")));
-    let recovered = lines.len() - marks[0] - 2; // less the mark and "after recovery"
-    assert!(
-        mark.contains(&format!(": {recovered} records recovered")),
-        "{mark} with {recovered} lines after it"
-    );
+    // None when the death found every record committed and written.
+    assert!(marks.len() <= 1, "one recovery record at most: {marks:?}");
+    let mark = marks.first().map_or("", |&m| &lines[m]);
+    if let Some(&at) = marks.first() {
+        eprintln!("{mark}");
+        assert!(mark.contains(&format!("from process {pid} ")), "{mark}");
+        assert!(
+            mark.contains(", 0 torn or corrupt records skipped"),
+            "{mark}"
+        );
+        assert!(!mark.contains("not cut"), "{mark}");
+        let recovered = lines.len() - at - 2; // less the mark and "after recovery"
+        assert!(
+            mark.contains(&format!(": {recovered} records recovered")),
+            "{mark} with {recovered} lines after it"
+        );
+    }
     assert!(lines.last().unwrap().contains("after recovery"));
     let mut seqs: HashMap<u64, Vec<u64>> = HashMap::new();
     let mut logged = Vec::new();
@@ -351,9 +352,10 @@ fn scenario(test: &str, death: Death, delete_at: u64) {
         let table = std::fs::metadata(dir.join("sites-1")).unwrap();
         assert!(table.len() > 32, "call-site table of {} bytes", table.len());
     }
-    // A batch in flight at the crash: bytes past the committed length.
-    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
-    std::io::Write::write_all(&mut f, b"IN FLIGHT t=0 seq=0\nIN FLIGHT").unwrap();
+    // A batch in flight at the crash (bytes past the committed length,
+    // which the dead process counted as its own) is cut back; bytes
+    // another writer appends are not (see
+    // `crash_safe_fork_then_sigkill_keeps_the_childs_lines`).
     recover_and_check(&dir, &log, &last, pid);
 }
 

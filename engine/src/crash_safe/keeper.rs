@@ -12,9 +12,12 @@
 //! are removed. A commit is due once a ring was read or a batch went to a
 //! file since the last one.
 //!
-//! Between commits the committed slot changes in one way only: a file it
-//! does not hold is added, with its length, before the first batch to it
-//! ([`Keeper::mark_file`]), so recovery can cut that file back too.
+//! Between commits the committed slot changes in two ways only, each by
+//! one store ([`Keeper::mark_file`]): a file it does not hold is added,
+//! with its length, before the first batch to it, so recovery can cut
+//! that file back too; and a file found shorter than its committed length
+//! at the first batch since the commit (truncated under the logger) gets
+//! its length now, so recovery cuts what is written after the truncation.
 
 use super::layout::*;
 use super::recover::STATE_FILE;
@@ -44,6 +47,8 @@ pub(crate) struct Keeper {
     marked: Vec<(u64, u64)>,
     /// The descriptors it was written from or checked for since.
     marked_fds: Vec<SharedFd>,
+    /// Per `marked_fds` entry: its file's identity (when a regular file).
+    ids: Vec<Option<(u64, u64)>>,
     /// A batch went to a file since the last commit. Such a commit is
     /// due even when no ring file moved: a thread whose ring file could
     /// not be made logs through memory, and recovery would otherwise cut
@@ -81,6 +86,7 @@ impl Keeper {
             slot: Vec::with_capacity(SLOT_LEN),
             marked: Vec::new(),
             marked_fds: Vec::new(),
+            ids: Vec::new(),
             wrote: false,
         };
         k.write_slot(0, 0, std::iter::empty(), clock);
@@ -171,9 +177,12 @@ impl Keeper {
         }
         self.marked.clear();
         self.marked_fds.clear();
+        self.ids.clear();
         for fd in files {
-            push_file(s, &mut self.paths, &mut self.marked, fd);
+            let st = stat(fd);
+            push_file(s, &mut self.paths, &mut self.marked, fd, st);
             self.marked_fds.push(fd.clone());
+            self.ids.push(st.map(|x| x.0));
         }
         put_u32(s, 12, self.marked.len() as u32);
         let off = SLOT_OFFSET + p * SLOT_LEN;
@@ -184,34 +193,50 @@ impl Keeper {
         };
     }
 
-    /// Before the first write to `fd` since the last commit: when the
-    /// committed slot does not hold its file, adds it with its length now,
-    /// in place (the entry, then the count, a single store), so a death
-    /// before the next commit cuts the file back to that length rather
-    /// than leaving the records of the batch about to be written to be
-    /// written again by recovery. The committed slot's other contents stay
-    /// as they are.
-    pub(crate) fn mark_file(&mut self, fd: &SharedFd) {
+    /// Before each write to `fd` (`appended`: the bytes it appends, `None`
+    /// for a positioned write): when the committed slot does not hold its
+    /// file, adds it with its length now, in place (the entry, then the
+    /// count, a single store), so a death before the next commit cuts the
+    /// file back to that length rather than leaving the records of the
+    /// batch about to be written to be written again by recovery.
+    ///
+    /// The committed slot's other contents stay as they are, but for the
+    /// file's entry, each field changed by one store: at the first write
+    /// to a file since the last commit, its length becomes its length now
+    /// when that differs (truncated under the logger, logrotate's
+    /// `copytruncate`; or appended to by another writer, a forked child:
+    /// bytes that are not this process's to cut; one `fstat` per file per
+    /// commit, when `written` is still 0); and before every write,
+    /// `written` counts the bytes this
+    /// process appends, so recovery cuts nothing that another writer
+    /// appended after the last batch (see `layout`).
+    pub(crate) fn mark_file(&mut self, fd: &SharedFd, appended: Option<u64>) {
         self.wrote = true;
-        // The descriptor of every batch: known without a system call.
-        if self.marked_fds.iter().any(|m| Arc::ptr_eq(m, fd)) {
+        // The descriptor of every batch: known without a system call
+        // (but the one `fstat` at its first write since the commit).
+        if let Some(i) = self.marked_fds.iter().position(|m| Arc::ptr_eq(m, fd)) {
+            if let Some(id) = self.ids[i] {
+                self.update_entry(fd, id, appended);
+            }
             return;
         }
+        let st = stat(fd);
         self.marked_fds.push(fd.clone());
+        self.ids.push(st.map(|x| x.0));
         let at = self.slot.len();
-        if !push_file(&mut self.slot, &mut self.paths, &mut self.marked, fd) {
+        if !push_file(&mut self.slot, &mut self.paths, &mut self.marked, fd, st) {
             return;
         }
-        let off = SLOT_OFFSET + (self.epoch & 1) as usize * SLOT_LEN;
+        put_u32(&mut self.slot, at + F_WRITTEN, add_written(0, appended));
         let mut count = [0u8; 4];
         put_u32(&mut count, 0, self.marked.len() as u32);
         put_u32(&mut self.slot, 12, self.marked.len() as u32);
+        let slot = self.live_slot();
         // SAFETY: `self.slot.len() <= SLOT_LEN` (`push_file`), so the copy
         // stays inside the committed slot of the STATE_LEN-byte mapping,
         // which only this thread writes; the count word is 4-aligned (at
         // 12 in a slot of a page-aligned mapping).
         unsafe {
-            let slot = self.state.as_mut_ptr().add(off);
             let entry = &self.slot[at..];
             std::ptr::copy_nonoverlapping(entry.as_ptr(), slot.add(at), entry.len());
             // The entry lies past the count, unread until the count
@@ -220,6 +245,43 @@ impl Keeper {
             // needs no more: no other thread reads the live slot).
             let word = &*(slot.add(12) as *const AtomicU32);
             word.store(u32::from_ne_bytes(count), Ordering::Release);
+        }
+    }
+
+    /// The committed slot in the mapping.
+    fn live_slot(&self) -> *mut u8 {
+        let off = SLOT_OFFSET + (self.epoch & 1) as usize * SLOT_LEN;
+        // SAFETY: `off + SLOT_LEN <= STATE_LEN`, the mapping's length.
+        unsafe { self.state.as_mut_ptr().add(off) }
+    }
+
+    /// Updates the committed slot's entry of `fd`'s file `id`, if it
+    /// holds one (see [`Keeper::mark_file`]): before the first write to
+    /// it since the commit (`written` 0), its length to the file's length
+    /// now when that differs; then its `written` by `appended`.
+    fn update_entry(&mut self, fd: &SharedFd, id: (u64, u64), appended: Option<u64>) {
+        let Some(at) = entry_of(&self.slot, id) else { return };
+        let slot = self.live_slot();
+        let old = get_u32(&self.slot, at + F_WRITTEN).unwrap_or(WRITTEN_UNKNOWN);
+        let now = (old == 0).then(|| stat(fd).map(|x| x.1)).flatten();
+        if let Some(len) = now.filter(|&l| get_u64(&self.slot, at + 16) != Some(l)) {
+            put_u64(&mut self.slot, at + 16, len);
+            // SAFETY: `at + 24 <= self.slot.len() <= SLOT_LEN`, inside the
+            // committed slot, which only this thread writes; entries start
+            // at multiples of 8 in a page-aligned mapping, so the word is
+            // aligned. One store: a death leaves the old length or the
+            // new one, and `written` (0: no write since the commit yet)
+            // fits either.
+            let word = unsafe { &*(slot.add(at + 16) as *const AtomicU64) };
+            word.store(len, Ordering::Release);
+        }
+        let new = add_written(old, appended);
+        if new != old {
+            put_u32(&mut self.slot, at + F_WRITTEN, new);
+            // SAFETY: as above; the field is 4-aligned (at 28 in an entry
+            // at a multiple of 8). Stored before the write it counts.
+            let word = unsafe { &*(slot.add(at + F_WRITTEN) as *const AtomicU32) };
+            word.store(new, Ordering::Release);
         }
     }
 
@@ -252,8 +314,9 @@ fn push_file(
     paths: &mut Vec<((u64, u64), Vec<u8>)>,
     marked: &mut Vec<(u64, u64)>,
     fd: &SharedFd,
+    st: Option<((u64, u64), u64)>,
 ) -> bool {
-    let Some((id, len)) = stat(fd) else { return false };
+    let Some((id, len)) = st else { return false };
     if marked.contains(&id) {
         return false;
     }
@@ -278,6 +341,29 @@ fn push_file(
     put_u32(s, at + 24, path.len() as u32);
     s[at + FILE_FIXED..at + FILE_FIXED + path.len()].copy_from_slice(&path);
     true
+}
+
+/// `written` plus the bytes of a write (`None`: unknown), saturating.
+fn add_written(written: u32, appended: Option<u64>) -> u32 {
+    match appended {
+        Some(n) if written != WRITTEN_UNKNOWN => {
+            u32::try_from(written as u64 + n).unwrap_or(WRITTEN_UNKNOWN)
+        }
+        _ => WRITTEN_UNKNOWN,
+    }
+}
+
+/// Where slot image `s` holds the entry of file `id`.
+fn entry_of(s: &[u8], id: (u64, u64)) -> Option<usize> {
+    let n = get_u32(s, 12)? as usize;
+    let mut at = SLOT_FIXED;
+    for _ in 0..n {
+        if (get_u64(s, at)?, get_u64(s, at + 8)?) == id {
+            return Some(at);
+        }
+        at += FILE_FIXED + align(get_u32(s, at + 24)? as usize);
+    }
+    None
 }
 
 /// `((dev, ino), length)` of a regular file.

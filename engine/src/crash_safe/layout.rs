@@ -64,8 +64,10 @@
 //! 16  8  generation               24  8  committed epoch (Release)
 //! SLOT_OFFSET + p * SLOT_LEN: epoch u64, clock u32 (0 raw = Unix ns,
 //!   1 TSC), files u32, anchor_tick u64, anchor_ns u64, ns_per_tick f64,
-//!   then per file: dev u64, ino u64, len u64, path_len u32, 0 u32,
-//!   path bytes padded to 8
+//!   then per file: dev u64, ino u64, len u64, path_len u32, written u32,
+//!   path bytes padded to 8 (`written`: the bytes this process appended to
+//!   the file since the commit, saturating at `u32::MAX`, which means
+//!   unknown; see `keeper::Keeper::mark_file`)
 //! ```
 
 /// First bytes of a ring file.
@@ -110,6 +112,10 @@ pub(crate) const STATE_LEN: usize = SLOT_OFFSET + 2 * SLOT_LEN;
 pub(crate) const SLOT_FIXED: usize = 40;
 /// Bytes of a file entry before its path.
 pub(crate) const FILE_FIXED: usize = 32;
+/// Offset of a file entry's `written` field.
+pub(crate) const F_WRITTEN: usize = 28;
+/// `written` when unknown (positioned writes, or saturated).
+pub(crate) const WRITTEN_UNKNOWN: u32 = u32::MAX;
 /// Longest path kept for a sink file (longer ones are not recorded).
 pub(crate) const MAX_PATH_LEN: usize = 4096;
 const _: () = assert!(SLOT_FIXED + FILE_FIXED + MAX_PATH_LEN <= SLOT_LEN);

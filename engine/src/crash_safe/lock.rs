@@ -2,20 +2,81 @@
 //!
 //! `flock(LOCK_EX | LOCK_NB)` on `<dir>/lock`, which holds the owner's pid
 //! as text. The kernel drops the lock when the owner dies (however it
-//! dies), so a dead owner never blocks the next start. A child forked
-//! without `exec` inherits the descriptor and with it the lock.
+//! dies), so a dead owner never blocks the next start.
+//!
+//! A child forked without `exec` inherits the descriptor, and a `flock`
+//! lock lasts while any descriptor of it is open: a child outliving its
+//! parent (a helper process) would keep the directory locked after the
+//! parent died, and the service started again could not build on it. The
+//! child never uses the parent's directory (it logs through its own
+//! engine), so at the fork it gives its reference up
+//! ([`forget_inherited`], from the `fork` module's child handler): each
+//! lock descriptor, kept in a fixed table of atomics, is made to point
+//! to `/dev/null` (`dup3`, async-signal-safe), which leaves the lock the
+//! parent's alone and the descriptor number valid for the inherited
+//! handle that closes it later. More than [`MAX_LOCKS`] directories
+//! locked at once: the others are inherited as before.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Seek, SeekFrom, Write};
 use std::os::fd::AsRawFd;
 use std::path::Path;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 /// Name of the lock file inside the directory.
 pub(crate) const LOCK_FILE: &str = "lock";
 
-/// Locks `dir`; the lock lasts as long as the returned file is open.
+/// Lock descriptors a forked child gives up, at most this many at once.
+pub(crate) const MAX_LOCKS: usize = 64;
+
+/// The descriptors of the locks held (-1: a free entry). An entry is
+/// set after the lock is taken and cleared before its descriptor closes.
+static LOCK_FDS: [AtomicI32; MAX_LOCKS] = [const { AtomicI32::new(-1) }; MAX_LOCKS];
+
+/// A held directory lock: released when dropped.
+pub(crate) struct DirLock {
+    file: File,
+    /// Its entry in `LOCK_FDS`, if it got one.
+    entry: Option<usize>,
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        if let Some(i) = self.entry {
+            let fd = self.file.as_raw_fd();
+            // Only if still ours: in a forked child the entry was freed
+            // (and may hold another lock since; our descriptor number,
+            // now on `/dev/null`, cannot be that lock's).
+            let _ = LOCK_FDS[i].compare_exchange(fd, -1, Ordering::SeqCst, Ordering::SeqCst);
+        }
+    }
+}
+
+/// In a forked child, right after the fork: gives up every inherited lock
+/// descriptor (see the module docs). Async-signal-safe: atomics, `open`,
+/// `dup3`, `close`.
+pub(crate) fn forget_inherited() {
+    for e in &LOCK_FDS {
+        let fd = e.swap(-1, Ordering::SeqCst);
+        if fd < 0 {
+            continue;
+        }
+        // SAFETY: a NUL-terminated path; the descriptors are this
+        // process's own (`fd` stays open, now on `/dev/null`; the inherited
+        // `DirLock` closes it).
+        unsafe {
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+            if null >= 0 {
+                libc::dup3(null, fd, libc::O_CLOEXEC);
+                libc::close(null);
+            }
+        }
+    }
+}
+
+/// Locks `dir`; the lock lasts as long as the returned lock lives.
 /// The error names the holder's pid, and whether it is alive.
-pub(crate) fn lock_dir(dir: &Path) -> Result<File, String> {
+pub(crate) fn lock_dir(dir: &Path) -> Result<DirLock, String> {
     let path = dir.join(LOCK_FILE);
     let mut f = OpenOptions::new()
         .read(true)
@@ -24,37 +85,102 @@ pub(crate) fn lock_dir(dir: &Path) -> Result<File, String> {
         .truncate(false)
         .open(&path)
         .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    // SAFETY: flock on a descriptor we own; no memory is involved.
-    let r = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if r != 0 {
-        let e = std::io::Error::last_os_error();
-        if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
-            return Err(format!("cannot lock {}: {e}", path.display()));
-        }
-        return Err(holder(&mut f));
-    }
+    take_lock(&f).map_err(|e| match e {
+        Some(e) => format!("cannot lock {}: {e}", path.display()),
+        None => holder(&f),
+    })?;
     let pid = std::process::id();
     let written = f
         .set_len(0)
         .and_then(|_| f.seek(SeekFrom::Start(0)))
         .and_then(|_| f.write_all(format!("{pid}\n").as_bytes()));
     written.map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok(f)
+    let fd = f.as_raw_fd();
+    // A fork from now on runs the child handler.
+    crate::fork::install_hook();
+    let entry = (0..MAX_LOCKS).find(|&i| {
+        (LOCK_FDS[i].compare_exchange(-1, fd, Ordering::SeqCst, Ordering::SeqCst)).is_ok()
+    });
+    Ok(DirLock { file: f, entry })
+}
+
+/// Times the lock is tried, a millisecond apart, while it is held but
+/// the lock file names no live process (see [`take_lock`]).
+const TRIES: u32 = 200;
+
+/// Takes the lock on `f`. While it is held but the lock file names no
+/// live process, tries again, [`TRIES`] times at most, a millisecond
+/// apart: a holder that has just taken it writes its pid right after
+/// (until then the file is empty or names the previous owner), and a
+/// killed owner's lock outlives it briefly (its descriptors close after
+/// the process is reaped: an io_uring worker thread of it may still be
+/// exiting). `Err(None)`: held; `Err(Some(_))`: `flock` failed otherwise.
+fn take_lock(f: &File) -> Result<(), Option<std::io::Error>> {
+    for _ in 0..TRIES {
+        // SAFETY: flock on a descriptor we own; no memory is involved.
+        let r = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if r == 0 {
+            return Ok(());
+        }
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
+            return Err(Some(e));
+        }
+        if holder_pid(f).is_some_and(alive) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    Err(None)
 }
 
 /// Describes who holds the lock, from the pid the lock file names.
-fn holder(f: &mut File) -> String {
-    let mut s = String::new();
-    let _ = f.take(64).read_to_string(&mut s);
-    match s.trim().parse::<i32>() {
-        Ok(pid) if pid > 0 && alive(pid) => {
+fn holder(f: &File) -> String {
+    match holder_pid(f) {
+        Some(pid) if alive(pid) => {
             format!("in use by process {pid}, which is running")
         }
-        Ok(pid) if pid > 0 => format!(
+        Some(pid) => format!(
             "locked by a process that inherited the lock of process {pid} (no longer running)"
         ),
-        _ => "locked by another process (its pid is not recorded)".to_owned(),
+        None => "locked by another process (its pid is not recorded)".to_owned(),
     }
+}
+
+/// The pid of the lock's holder: as the kernel lists it (`/proc/locks`,
+/// the process that took the lock), else as the lock file names it. The
+/// file alone may name a process that died and whose pid another,
+/// unrelated process has now, while the holder has not written its own.
+fn holder_pid(f: &File) -> Option<i32> {
+    kernel_holder(f).or_else(|| recorded_pid(f))
+}
+
+/// The pid `/proc/locks` gives for the `flock` lock on `f`'s file.
+fn kernel_holder(f: &File) -> Option<i32> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = f.metadata().ok()?;
+    let dev = meta.dev();
+    let id = format!("{:02x}:{:02x}:{}", libc::major(dev), libc::minor(dev), meta.ino());
+    let locks = std::fs::read_to_string("/proc/locks").ok()?;
+    // "1: FLOCK  ADVISORY  WRITE 1234 fe:00:5678 0 EOF"; a waiter's line
+    // has "->" before FLOCK and is skipped.
+    locks.lines().find_map(|l| {
+        let w: Vec<&str> = l.split_whitespace().collect();
+        (w.get(1) == Some(&"FLOCK") && w.get(5) == Some(&id.as_str()))
+            .then(|| w.get(4)?.parse().ok())
+            .flatten()
+            // 0: a holder in another pid namespace.
+            .filter(|&pid: &i32| pid > 0)
+    })
+}
+
+/// The pid the lock file names, if any.
+fn recorded_pid(f: &File) -> Option<i32> {
+    use std::os::unix::fs::FileExt;
+    let mut b = [0u8; 64];
+    let n = f.read_at(&mut b, 0).ok()?;
+    let pid = std::str::from_utf8(&b[..n]).ok()?.trim().parse::<i32>().ok()?;
+    (pid > 0).then_some(pid)
 }
 
 /// Whether a process with this pid exists.

@@ -22,17 +22,41 @@
 //!   order. A batch in flight at the crash (the file longer than its
 //!   committed length) is cut back and written again. A file is in the
 //!   committed state from before its first batch (`keeper::Keeper::mark_file`),
-//!   and any batch makes the next commit due. Exceptions: a file renamed
-//!   away and reopened (logrotate's rename, then `reopen`) between the last
-//!   commit and the crash, and a file the state cannot name (its path too
-//!   long for a slot), can leave the batch in flight twice.
+//!   and any batch makes the next commit due.
+//! - Rotation between the last commit and the crash: the records written
+//!   since the commit go to the file the recovering logger's sink names,
+//!   the new one. A file renamed away (logrotate's rename, with or without
+//!   the `reopen` that follows) is found by its identity in its directory
+//!   and cut back there; a file truncated under the logger (`copytruncate`)
+//!   has its committed length lowered at the first batch after the
+//!   truncation, so the batches written into it after the truncation are
+//!   cut. What `copytruncate` copied away after the commit is in the copy
+//!   and written again (recovery does not know the copy). Exceptions: a
+//!   file moved to another directory, and a file the state cannot name
+//!   (its path too long for a slot), can leave the batch in flight twice;
+//!   so can a truncation between two batches of one commit interval.
+//! - A file another writer appends to as well (a forked child logging to
+//!   the same file, another process): recovery never cuts what the dead
+//!   process did not write. The state counts the bytes it appended since
+//!   the last commit, and takes the file's length at its first batch
+//!   since as the committed one; a file grown by more than the dead
+//!   process appended is left as it is (said in the recovery record), and
+//!   the batch in flight at the crash may then be in it twice.
 //! - Other sinks (stdout, memory, network): at least once — records of the
 //!   batch in flight at the crash may appear twice.
 //! - A recovered record that cannot be written (`EIO`, a full disk)
 //!   fails `build()` with the error, and the directory keeps everything
 //!   for the next start; that start cuts the files the dead process wrote
 //!   back to their committed length, so what the failed attempt wrote
-//!   there is not written twice (in any other sink it may be).
+//!   there is not written twice (in any other sink it may be). The
+//!   attempt first sets each file's entry in the state to the file's
+//!   length after the cut, so the next start cuts what it wrote even
+//!   where the dead process had appended nothing since its last commit.
+//! - A recovered record that a sink delivering later (syslog) has not
+//!   delivered within its flush timeout (its receiver is down) fails
+//!   `build()` too, naming the sink; the directory is replaced only once
+//!   the recovered records are delivered, so a process dying with them in
+//!   such a sink's buffer does not lose them.
 //! - A record that fails to write while the process runs is counted
 //!   dropped (and the error kept in `recent_errors`), not kept in the
 //!   directory: crash-safe mode guards against the death of the process,
@@ -104,7 +128,7 @@ pub(crate) struct CrashDir {
     /// Map ring memory up front.
     prefault: bool,
     /// Held while the directory is ours; dropped at shutdown.
-    lock: Mutex<Option<File>>,
+    lock: Mutex<Option<lock::DirLock>>,
     /// This generation's call-site table (see [`sites`]).
     pub sites: sites::SiteWriter,
 }

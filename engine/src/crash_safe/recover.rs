@@ -43,7 +43,12 @@ pub(crate) struct FileMark {
     pub dev: u64,
     pub ino: u64,
     pub len: u64,
+    /// Bytes the dead process appended since the commit (`WRITTEN_UNKNOWN`
+    /// when unknown).
+    pub written: u32,
     pub path: PathBuf,
+    /// Where the entry is in the state file.
+    pub at: usize,
 }
 
 /// How the dead process's raw clock values convert to Unix nanoseconds.
@@ -131,7 +136,8 @@ pub(crate) fn parse_state(b: &[u8]) -> Result<StateImage, String> {
         clock: ClockAnchor::Raw,
     };
     // Epoch 0 (no commit yet) has a slot too: the clock's anchor.
-    let slot = &b[SLOT_OFFSET + (committed & 1) as usize * SLOT_LEN..][..SLOT_LEN];
+    let slot_at = SLOT_OFFSET + (committed & 1) as usize * SLOT_LEN;
+    let slot = &b[slot_at..][..SLOT_LEN];
     if get_u64(slot, 0) != Some(committed) {
         return Err(format!("slot of epoch {committed} holds another epoch"));
     }
@@ -164,7 +170,9 @@ pub(crate) fn parse_state(b: &[u8]) -> Result<StateImage, String> {
                     dev: get_u64(slot, at)?,
                     ino: get_u64(slot, at + 8)?,
                     len: get_u64(slot, at + 16)?,
+                    written: get_u32(slot, at + F_WRITTEN)?,
                     path: PathBuf::from(std::ffi::OsStr::from_bytes(path)),
+                    at: slot_at + at,
                 },
             ))
         })();

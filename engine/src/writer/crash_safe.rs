@@ -5,6 +5,8 @@
 use super::Writer;
 use crate::clock::Converter;
 use crate::crash_safe::keeper::Keeper;
+use crate::crash_safe::layout::{F_WRITTEN, WRITTEN_UNKNOWN};
+use crate::crash_safe::recover::STATE_FILE;
 use crate::crash_safe::recover::{ClockAnchor, FileMark, Recovered};
 use crate::crash_safe::CrashStart;
 use crate::error::BuildError;
@@ -12,7 +14,9 @@ use crate::format::{Parts, Record, Rendering};
 use crate::level::Level;
 use crate::record::RecordKind;
 use crate::stats::WriterCounters;
-use std::fs::OpenOptions;
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::{DirEntryExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
 use crate::shared::lock;
 use std::os::unix::fs::MetadataExt;
 use std::sync::{Arc, Mutex};
@@ -31,7 +35,7 @@ impl Writer {
     /// what this attempt wrote) and writes it all once.
     pub(super) fn start_crash_safe(&mut self, start: CrashStart) -> Result<(), BuildError> {
         let CrashStart { dir, recovered } = start;
-        let cuts = cut_files(&recovered.files);
+        let cuts = cut_files(&dir.dir, &recovered.files);
         if !recovered.is_empty() || !cuts.is_empty() {
             let lost = self.write_recovered(&recovered, &cuts);
             if lost > 0 {
@@ -44,6 +48,9 @@ impl Writer {
                 });
             }
         }
+        if !recovered.records.is_empty() {
+            self.settle_recovered(&dir.dir)?;
+        }
         let keeper = Keeper::begin(dir.clone(), &recovered.old_files, &self.clock).map_err(|e| {
             BuildError::CrashSafe {
                 dir: dir.dir.clone(),
@@ -54,6 +61,29 @@ impl Writer {
         self.sinks.set_keeper(keeper.clone());
         self.keeper = Some(keeper);
         Ok(())
+    }
+
+    /// Waits (up to their flush timeout) for the sinks that deliver later
+    /// (network sinks) to settle the recovered records: the directory is
+    /// replaced only after, so a record recovered into the buffer of a
+    /// sink whose receiver is down is not lost with this process. Fails
+    /// the build, naming the sinks, when they did not; the directory then
+    /// keeps everything for the next start (which may deliver again what
+    /// such a sink delivered: at least once, as for these sinks anyway).
+    fn settle_recovered(&mut self, dir: &std::path::Path) -> Result<(), BuildError> {
+        self.sinks.flush_deferred(&self.shared);
+        let unsettled = self.sinks.unsettled_sinks();
+        if unsettled.is_empty() {
+            return Ok(());
+        }
+        let last = crate::shared::lock(&self.shared.recent_errors).last_error.clone();
+        Err(BuildError::CrashSafe {
+            dir: dir.to_owned(),
+            reason: format!(
+                "recovered records not delivered by {} within its flush timeout ({last}); the directory keeps them for the next start",
+                unsettled.join(", ")
+            ),
+        })
     }
 
     /// The recovery record, then every recovered record, written and
@@ -179,32 +209,122 @@ impl Writer {
 }
 
 /// Cuts each sink file still longer than its committed length back to it
-/// (a batch was in flight at the crash; its records are written again).
-/// Returns what was cut, for the recovery record.
-fn cut_files(marks: &[FileMark]) -> Vec<String> {
+/// (a batch was in flight at the crash; its records are written again),
+/// unless more was appended there than the dead process appended: then
+/// another writer's bytes (a forked child's lines) are in it, which a cut
+/// would destroy, and the file is left as it is (said). A file renamed
+/// since (logrotate's rename) is found by its identity in its directory.
+///
+/// Then each file's entry in `dir`'s state says its length now, all past
+/// it not the dead process's to keep ([`keep_cut_point`]): what this
+/// recovery writes there, if it fails (or this process dies) before the
+/// state is replaced, is cut by the next start. Returns what was cut, for
+/// the recovery record.
+fn cut_files(dir: &Path, marks: &[FileMark]) -> Vec<String> {
     let mut cuts = Vec::new();
     for m in marks {
-        let Ok(f) = OpenOptions::new().write(true).open(&m.path) else {
+        let Some((f, len, path)) = open_marked(m) else {
             continue;
         };
-        let Ok(meta) = f.metadata() else { continue };
-        if meta.dev() != m.dev || meta.ino() != m.ino || meta.len() <= m.len {
-            continue;
-        }
-        let what = match f.set_len(m.len) {
-            Ok(()) => format!(
-                "{} cut from {} to {} bytes (a batch in flight at the crash, written again)",
-                m.path.display(),
-                meta.len(),
-                m.len
-            ),
-            Err(e) => format!(
-                "{} could not be cut to {} bytes: {e}",
-                m.path.display(),
-                m.len
-            ),
+        let now = match cut_file(m, &f, len, path) {
+            Some((what, now)) => {
+                cuts.push(what);
+                now
+            }
+            None => len,
         };
-        cuts.push(what);
+        keep_cut_point(dir, m, now);
     }
     cuts
+}
+
+/// Cuts file `f` of `m`, `len` bytes long, at `path` if renamed, when it
+/// has to (see [`cut_files`]): what was done, and the length after.
+fn cut_file(m: &FileMark, f: &File, len: u64, path: Option<PathBuf>) -> Option<(String, u64)> {
+    if len <= m.len || m.written == 0 {
+        // Nothing of the dead process's past its committed length: what
+        // is there another writer appended.
+        return None;
+    }
+    let name = match &path {
+        Some(p) => format!("{} (now {})", m.path.display(), p.display()),
+        None => m.path.display().to_string(),
+    };
+    let grown = len - m.len;
+    if m.written != WRITTEN_UNKNOWN && grown > m.written as u64 {
+        let what = format!(
+            "{name} not cut: {grown} bytes past its committed length, more than the {} the dead process appended since (another writer appended there too); records of the batch in flight at the crash may be in it twice",
+            m.written
+        );
+        return Some((what, len));
+    }
+    Some(match f.set_len(m.len) {
+        Ok(()) => (
+            format!(
+                "{name} cut from {len} to {} bytes (a batch in flight at the crash, written again)",
+                m.len
+            ),
+            m.len,
+        ),
+        Err(e) => (
+            format!("{name} could not be cut to {} bytes: {e}", m.len),
+            len,
+        ),
+    })
+}
+
+/// Stores in `m`'s entry of `dir`'s state file the file's length `len`
+/// and an unknown `written` (all past `len` is to be cut), in one write
+/// of the 16 bytes from the length to `written`. A failure leaves the
+/// entry as it was (the next start then may keep what a failed recovery
+/// wrote: the same as a file the state does not name).
+fn keep_cut_point(dir: &Path, m: &FileMark, len: u64) {
+    // The entry: len u64 at 16, path_len u32 at 24, written u32 at 28.
+    const _: () = assert!(F_WRITTEN == 16 + 12);
+    use std::os::unix::fs::FileExt;
+    let f = OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_NOFOLLOW)
+        .open(dir.join(STATE_FILE));
+    // Only the regular file recovery read (anything may be at its name).
+    let Some(f) = f.ok().filter(|f| f.metadata().is_ok_and(|m| m.is_file())) else {
+        return;
+    };
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&len.to_le_bytes());
+    let path_len = m.path.as_os_str().len() as u32;
+    b[8..12].copy_from_slice(&path_len.to_le_bytes());
+    b[12..].copy_from_slice(&WRITTEN_UNKNOWN.to_le_bytes());
+    let _ = f.write_all_at(&b, (m.at + 16) as u64);
+}
+
+/// The file `m` describes, opened for writing, and its length: at its
+/// path, or else (renamed away, another file or none at the path) the
+/// entry of the path's directory with its identity, and that entry's path.
+///
+/// Paths are untrusted (anything may have been put at a name since): a
+/// name is opened only when it is the file already (`stat`), never to
+/// wait (a FIFO, whose open would wait for a reader), and checked again on
+/// the descriptor.
+fn open_marked(m: &FileMark) -> Option<(File, u64, Option<PathBuf>)> {
+    let same = |meta: &std::fs::Metadata| meta.dev() == m.dev && meta.ino() == m.ino;
+    let open = |p: &Path| {
+        if !std::fs::metadata(p).is_ok_and(|meta| meta.is_file() && same(&meta)) {
+            return None;
+        }
+        let f = OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+            .open(p)
+            .ok()?;
+        let meta = f.metadata().ok()?;
+        (meta.is_file() && same(&meta)).then_some((f, meta.len()))
+    };
+    if let Some((f, len)) = open(&m.path) {
+        return Some((f, len, None));
+    }
+    let entries = std::fs::read_dir(m.path.parent()?).ok()?;
+    let found = entries.flatten().find(|e| e.ino() == m.ino)?.path();
+    let (f, len) = open(&found)?;
+    Some((f, len, Some(found)))
 }

@@ -644,8 +644,10 @@ impl SinkSet {
         };
         if let IoTarget::File { fd, .. } | IoTarget::Append { fd } = &target {
             self.syncs.wrote(len as u64);
+            // Appended: the file grows by `len`; positioned: unknown.
+            let appended = matches!(target, IoTarget::Append { .. }).then_some(len as u64);
             if let Some(k) = &self.keeper {
-                lock(k).mark_file(fd);
+                lock(k).mark_file(fd, appended);
             }
         }
         let sub = Submission {

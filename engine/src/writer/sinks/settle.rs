@@ -302,6 +302,14 @@ impl SinkSet {
         }
     }
 
+    /// The deferred sinks that hold records not yet settled, described.
+    pub(crate) fn unsettled_sinks(&self) -> Vec<String> {
+        (self.slots.iter())
+            .filter(|s| s.deferred.as_ref().is_some_and(|d| d.held > 0))
+            .map(|s| s.sink.describe())
+            .collect()
+    }
+
     /// Records the deferred sinks hold, all together.
     fn held(&self) -> u64 {
         (self.slots.iter())

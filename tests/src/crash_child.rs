@@ -1,0 +1,87 @@
+//! For crash-safe tests that end a child process (this test binary, run
+//! again) at a chosen point of its writer's work: a sink that runs the
+//! test's hook at each batch and reopen, and running and recovering.
+
+use std::path::Path;
+use std::process::{Command, ExitStatus};
+use uringlog::{Format, Logger, ReopenCause, Sink, Stats, Target, Timestamp};
+
+/// A sink that takes each batch inline and calls its hook with the
+/// batch's number (1, 2, …); and its reopen hook at each reopen.
+pub struct Hook {
+    batches: u32,
+    on_batch: Box<dyn FnMut(u32) + Send>,
+    on_reopen: Box<dyn FnMut() + Send>,
+}
+
+impl Hook {
+    /// A hook sink that calls `on_batch` at each batch.
+    pub fn new(on_batch: impl FnMut(u32) + Send + 'static) -> Hook {
+        Hook {
+            batches: 0,
+            on_batch: Box::new(on_batch),
+            on_reopen: Box::new(|| {}),
+        }
+    }
+
+    /// Calls `f` at each reopen, too.
+    pub fn on_reopen(mut self, f: impl FnMut() + Send + 'static) -> Hook {
+        self.on_reopen = Box::new(f);
+        self
+    }
+}
+
+impl Sink for Hook {
+    fn describe(&self) -> String {
+        "hook".into()
+    }
+    fn target(&mut self, _: usize) -> std::io::Result<Target> {
+        Ok(Target::Inline)
+    }
+    fn write_inline(&mut self, _: &[u8]) -> std::io::Result<()> {
+        self.batches += 1;
+        (self.on_batch)(self.batches);
+        Ok(())
+    }
+    fn reopen(&mut self, _: ReopenCause) -> std::io::Result<()> {
+        (self.on_reopen)();
+        Ok(())
+    }
+}
+
+/// Ends this process with `SIGKILL`.
+pub fn kill_self() -> ! {
+    // SAFETY: raise on our own process.
+    unsafe { libc::raise(libc::SIGKILL) };
+    unreachable!("SIGKILL ends the process");
+}
+
+/// Text lines with the level and message only.
+pub fn plain() -> Format {
+    Format::text().timestamp(Timestamp::Off).without_target()
+}
+
+/// Runs `test` of this test binary in a child process with `var` set to
+/// `value`; returns its pid and how it ended.
+pub fn run_self(test: &str, var: &str, value: &str) -> (u32, ExitStatus) {
+    let mut child = Command::new(std::env::current_exe().expect("the test binary"))
+        .args(["--exact", test])
+        .env(var, value)
+        .spawn()
+        .expect("a child process");
+    let pid = child.id();
+    (pid, child.wait().expect("the child's status"))
+}
+
+/// Builds a logger on crash-safe `dir` with one file sink on `log`
+/// ([`plain`] lines), which recovers what `dir` holds, and shuts it down.
+pub fn recover_plain(dir: &Path, log: &Path) -> Stats {
+    let (logger, guard) = Logger::builder()
+        .sink(uringlog_sinks::FileSink::new(log).expect("the log file"))
+        .format(plain())
+        .crash_safe(dir)
+        .build()
+        .expect("a logger on the directory");
+    drop(logger);
+    guard.shutdown(crate::SHUTDOWN).expect("a shutdown")
+}

@@ -1,0 +1,231 @@
+//! Crash-safe mode under logrotate: the log file is renamed away (and a
+//! new empty one created at its path, logrotate's `create`, or opened by
+//! a reopen), or copied and truncated (`copytruncate`), between the last
+//! commit and a `SIGKILL`. Recovery writes every record whose call
+//! returned exactly once over the files: the records of the batches the
+//! dead process wrote after its last commit are cut from the file they
+//! went to — found by its identity, whatever its name is now — and
+//! written again to the file the recovering logger's sink names (the new
+//! one).
+//!
+//! The child (this test binary, re-executed) logs through a file sink
+//! between two hook sinks, which rotate the file and raise `SIGKILL` at
+//! chosen points: after the file sink wrote a batch (pwrite) and before
+//! the commit that would follow.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use uringlog::{Backend, Logger};
+use uringlog_sinks::FileSink;
+use uringlog_tests::crash_child::{kill_self, plain, recover_plain, run_self, Hook};
+use uringlog_tests::{read_lines, wait_for};
+
+const CHILD: &str = "URINGLOG_ROTATION_KILL_CHILD";
+
+/// RenameReopen: the first batch is in the hook's hands.
+static STARTED: AtomicBool = AtomicBool::new(false);
+/// RenameReopen: records 3..6 are logged and the file renamed.
+static RENAMED: AtomicBool = AtomicBool::new(false);
+
+/// How the file is rotated before `SIGKILL`.
+#[derive(Clone, Copy, PartialEq)]
+enum Rotation {
+    /// After the second batch reached the file: rename it to `.1`, create
+    /// an empty one at its path, kill.
+    RenameCreate,
+    /// Holds the first batch until the next three records are logged and
+    /// the file renamed to `.1`, then raises the reopen signal: the
+    /// reopen writes those records to the renamed file, and the hook
+    /// kills at the reopen (the file sink, first, has opened the new file
+    /// by then), before the commit that follows it.
+    RenameReopen,
+    /// Before the third batch reaches the file: copy it to `.1` and
+    /// truncate it to 0; after: kill.
+    CopyTruncate,
+    /// After the second batch reached the file: rename it to `.1`, put a
+    /// FIFO at its path (nobody reads it), kill.
+    RenameFifo,
+}
+
+impl Rotation {
+    fn parse(s: &str) -> Rotation {
+        match s {
+            "rename" => Rotation::RenameCreate,
+            "reopen" => Rotation::RenameReopen,
+            "fifo" => Rotation::RenameFifo,
+            _ => Rotation::CopyTruncate,
+        }
+    }
+}
+
+/// The hook before the file sink (`before`) or after it.
+fn hook(log: &str, how: Rotation, before: bool) -> Hook {
+    let (log, old) = (log.to_owned(), format!("{log}.1"));
+    Hook::new(move |n| match (how, before, n) {
+        (Rotation::RenameCreate, false, 2) => {
+            std::fs::rename(&log, &old).unwrap();
+            std::fs::File::create(&log).unwrap();
+            kill_self()
+        }
+        (Rotation::RenameReopen, false, 1) => {
+            STARTED.store(true, Ordering::SeqCst);
+            wait_for("renamed", || RENAMED.load(Ordering::SeqCst));
+            // SAFETY: raise on our own process; the logger reopens on it.
+            unsafe { libc::raise(libc::SIGUSR1) };
+        }
+        (Rotation::CopyTruncate, true, 3) => {
+            std::fs::copy(&log, &old).unwrap();
+            let f = std::fs::OpenOptions::new().write(true).open(&log).unwrap();
+            f.set_len(0).unwrap();
+        }
+        (Rotation::CopyTruncate, false, 3) => kill_self(),
+        (Rotation::RenameFifo, false, 2) => {
+            std::fs::rename(&log, &old).unwrap();
+            let c = std::ffi::CString::new(log.as_str()).unwrap();
+            // SAFETY: a NUL-terminated path.
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+            kill_self()
+        }
+        _ => {}
+    })
+    .on_reopen(move || {
+        if !before {
+            kill_self()
+        }
+    })
+}
+
+fn child(spec: &str) -> ! {
+    let mut it = spec.split(',');
+    let (how, dir, log) = (it.next().unwrap(), it.next().unwrap(), it.next().unwrap());
+    let how = Rotation::parse(how);
+    let (logger, _guard) = Logger::builder()
+        .reopen_on_signal(libc::SIGUSR1)
+        .sink(hook(log, how, true))
+        .sink(FileSink::new(log).unwrap())
+        .sink(hook(log, how, false))
+        .format(plain())
+        .backend(Backend::Pwrite)
+        .crash_safe(dir)
+        .build()
+        .unwrap();
+    for i in 0..3 {
+        uringlog::info!(logger, "record {}", i);
+    }
+    if how == Rotation::RenameReopen {
+        wait_for("the first batch", || STARTED.load(Ordering::SeqCst));
+        for i in 3..6 {
+            uringlog::info!(logger, "record {}", i);
+        }
+        std::fs::rename(log, format!("{log}.1")).unwrap();
+        RENAMED.store(true, Ordering::SeqCst);
+        let _ = logger.flush();
+        unreachable!("the hook kills at the reopen");
+    }
+    // Written and committed: the writer commits right after it answers
+    // the flush, before it takes the next records (it kills in a batch).
+    logger.flush().unwrap();
+    for i in 3..6 {
+        uringlog::info!(logger, "record {}", i);
+    }
+    logger.flush().unwrap();
+    for i in 6..9 {
+        uringlog::info!(logger, "record {}", i);
+    }
+    let _ = logger.flush();
+    unreachable!("a hook sink ends the process");
+}
+
+fn records(range: std::ops::Range<u32>) -> Vec<String> {
+    range.map(|i| format!("INFO  record {i}")).collect()
+}
+
+/// Runs the child rotating `how`, recovers, and checks: the old file
+/// holds records `old`, the log the recovery record (`cut` said of `log`
+/// and `old`) and the three records after `old`.
+fn scenario(test: &str, how: &str, old: std::ops::Range<u32>, cut: &str) {
+    if let Ok(spec) = std::env::var(CHILD) {
+        child(&spec);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
+    let rotated = tmp.path().join("app.log.1");
+    let spec = format!("{how},{},{}", dir.display(), log.display());
+    let (pid, status) = run_self(test, CHILD, &spec);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    recover_plain(&dir, &log);
+    let cut = cut
+        .replace("LOG", &log.display().to_string())
+        .replace("OLD", &rotated.display().to_string());
+    let mut want = vec![format!(
+        "WARN  crash-safe recovery: 3 records recovered from process {pid} (generation 1), 0 torn or corrupt records skipped; {cut} (a batch in flight at the crash, written again)"
+    )];
+    want.extend(records(old.end..old.end + 3));
+    assert_eq!(read_lines(&rotated), records(old));
+    assert_eq!(read_lines(&log), want);
+}
+
+#[test]
+fn renamed_and_recreated_then_sigkill_cuts_the_renamed_file() {
+    // The batch written after the last commit is cut from the renamed
+    // file and written to the new one.
+    scenario(
+        "renamed_and_recreated_then_sigkill_cuts_the_renamed_file",
+        "rename",
+        0..3,
+        "LOG (now OLD) cut from 90 to 45 bytes",
+    );
+}
+
+#[test]
+fn renamed_and_reopened_then_sigkill_cuts_the_renamed_file() {
+    scenario(
+        "renamed_and_reopened_then_sigkill_cuts_the_renamed_file",
+        "reopen",
+        0..3,
+        "LOG (now OLD) cut from 90 to 45 bytes",
+    );
+}
+
+#[test]
+fn copytruncate_then_sigkill_writes_each_record_once() {
+    // Records 0..6 were committed before the copy; 6..9 went to the
+    // truncated file after the last commit.
+    scenario(
+        "copytruncate_then_sigkill_writes_each_record_once",
+        "copytruncate",
+        0..6,
+        "LOG cut from 45 to 0 bytes",
+    );
+}
+
+/// The file the state names is now a FIFO (the log renamed away, a FIFO
+/// put at its name, nobody reading it): recovery, into another file, must
+/// not wait for a reader of the FIFO, and still cuts the renamed file.
+#[test]
+fn a_fifo_at_the_states_path_does_not_hang_recovery() {
+    const NAME: &str = "a_fifo_at_the_states_path_does_not_hang_recovery";
+    if let Ok(spec) = std::env::var(CHILD) {
+        child(&spec);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
+    let (rotated, new) = (tmp.path().join("app.log.1"), tmp.path().join("new.log"));
+    let spec = format!("fifo,{},{}", dir.display(), log.display());
+    let (pid, status) = run_self(NAME, CHILD, &spec);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (d, n) = (dir.clone(), new.clone());
+    std::thread::spawn(move || tx.send(recover_plain(&d, &n)).unwrap());
+    rx.recv_timeout(uringlog_tests::WATCHDOG)
+        .expect("recovery waits for a reader of the FIFO");
+    assert_eq!(read_lines(&rotated), records(0..3));
+    let mut want = vec![format!(
+        "WARN  crash-safe recovery: 3 records recovered from process {pid} (generation 1), 0 torn or corrupt records skipped; {} (now {}) cut from 90 to 45 bytes (a batch in flight at the crash, written again)",
+        log.display(),
+        rotated.display()
+    )];
+    want.extend(records(3..6));
+    assert_eq!(read_lines(&new), want);
+}

@@ -12,8 +12,10 @@
 //! `format_args!`, the caller formats), `caller` (the macros on a logger
 //! with `Formatting::Caller`), `crash_safe` (the macros on a logger in
 //! crash-safe mode, its rings in files of a fresh temporary directory),
-//! `empty` (the loop alone), `clock` (the loop and the raw clock read).
-//! Divide the collected instructions by `N`.
+//! `empty` (the loop alone), `clock` (the loop and the raw clock read),
+//! `forked` (the macros through the same handle in a child forked after the
+//! warm-up: what a pre-forking server's workers pay; its profile is the
+//! child's file). Divide the collected instructions by `N`.
 //!
 //! With `--separate-threads=yes` the writer thread's profile (file `-02`)
 //! holds its cost for `2 N` records of the same path (warm-up included);
@@ -93,7 +95,28 @@ fn main() {
     // Warm up: the thread's producer, the ring's first pages.
     warm_up(&logger, n, &what);
     logger.flush().expect("flush");
+    if what == "forked" {
+        // SAFETY: one thread here (the writer is the engine's, which the
+        // fork handler accounts for); the child only logs and exits.
+        match unsafe { libc::fork() } {
+            0 => {
+                warm_up(&logger, n, &what);
+                measured_deferred(&logger, n);
+                let s = guard.shutdown(Duration::from_secs(60)).expect("shutdown");
+                assert_eq!(s.written, s.enqueued);
+                std::process::exit(0);
+            }
+            -1 => panic!("fork: {}", std::io::Error::last_os_error()),
+            child => {
+                let mut status = 0;
+                // SAFETY: `child` is ours; `status` outlives the call.
+                assert_eq!(unsafe { libc::waitpid(child, &mut status, 0) }, child);
+                assert_eq!(status, 0, "the child failed");
+            }
+        }
+    }
     match what.as_str() {
+        "forked" => {}
         "deferred" | "caller" | "crash_safe" => measured_deferred(&logger, n),
         "preformatted" => measured_preformatted(&logger, n),
         "empty" => measured_empty(n),

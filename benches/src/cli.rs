@@ -14,7 +14,7 @@ usage: uringlog-bench [report] [--quick] [--peers | --no-peers] [--out FILE] [--
        uringlog-bench delivery [--quick] [--dir DIR] [--keep]
        uringlog-bench plot [--dir DIR]
        uringlog-bench network [--records N] [--rounds N] [--dir DIR]
-       uringlog-bench crash-safe-ab [--pairs N] [--count N] [--dir DIR] [--keep]
+       uringlog-bench crash-safe-ab [--pairs N] [--count N] [--control] [--dir DIR] [--keep]
        uringlog-bench list-peers
 
 report      every table of the seed report plus the peers; writes PERFORMANCE_REPORT.md
@@ -24,7 +24,8 @@ peer        one logger of the peer comparison, in this process (see list-peers)
 sweep       ring capacity x batch size x backend, as CSV (default bench-results/sweep.csv);
             LIST is comma-separated, K and M suffixes allowed; backends: pwrite,io_uring,auto
 crash-safe-ab  only section 9's crash-safe pairs: uringlog and uringlog-crash-safe
-            alternately, N pairs (default 6) of N lines (default 1M); prints the table
+            alternately, N pairs (default 6) of N lines (default 1M); prints the table.
+            --control: after each pair a control pair, the normal mode on both sides
 delivery    only the delivery table of the report (log call to line readable in the file)
 plot        draws bench-results/*.png from the CSVs in DIR (default bench-results)
 network     section 10 alone: syslog over TCP and RELP to a local rsyslogd (installed from
@@ -72,6 +73,8 @@ pub enum Command {
         dir: Option<PathBuf>,
         /// Keep the log files.
         keep: bool,
+        /// A control pair (normal on both sides) after each pair.
+        control: bool,
     },
     /// Section 10 alone.
     Network {
@@ -189,10 +192,11 @@ fn peer(args: &[String]) -> Result<Command, String> {
 
 fn crash_safe_ab(args: &[String]) -> Result<Command, String> {
     let (mut pairs, mut count) = (crate::crash_safe_ab::PAIRS, 1_000_000);
-    let (mut dir, mut keep) = (None, false);
+    let (mut dir, mut keep, mut control) = (None, false, false);
     let mut it = Flags::new(args);
     while let Some(f) = it.next_flag()? {
         match f {
+            "--control" => control = true,
             "--pairs" => pairs = number(f, it.value(f)?)? as usize,
             "--count" => count = number(f, it.value(f)?)?,
             "--dir" => dir = Some(it.value(f)?.into()),
@@ -205,6 +209,7 @@ fn crash_safe_ab(args: &[String]) -> Result<Command, String> {
         count,
         dir,
         keep,
+        control,
     })
 }
 
@@ -344,5 +349,21 @@ mod tests {
         assert!(parse(&args("sweep --backends nope"))
             .unwrap_err()
             .contains("unknown backend"));
+    }
+
+    #[test]
+    fn crash_safe_pairs_take_a_control() {
+        let ab = |control| Command::CrashSafeAb {
+            pairs: 3,
+            count: 1_000_000,
+            dir: None,
+            keep: false,
+            control,
+        };
+        assert_eq!(parse(&args("crash-safe-ab --pairs 3")).unwrap(), ab(false));
+        assert_eq!(
+            parse(&args("crash-safe-ab --control --pairs 3")).unwrap(),
+            ab(true)
+        );
     }
 }

@@ -41,7 +41,8 @@ fn main() -> ExitCode {
             count,
             dir,
             keep,
-        } => crash_safe_ab(pairs, count, dir, keep),
+            control,
+        } => crash_safe_ab(pairs, count, dir, keep, control),
         Command::Network {
             records,
             rounds,
@@ -124,6 +125,7 @@ fn crash_safe_ab(
     count: u64,
     dir: Option<std::path::PathBuf>,
     keep: bool,
+    control: bool,
 ) -> Result<(), String> {
     let dir = dir.unwrap_or_else(|| {
         std::env::temp_dir().join(format!("uringlog-crash-safe-ab-{}", std::process::id()))
@@ -133,7 +135,7 @@ fn crash_safe_ab(
         n += 1;
         dir.join(format!("{n:02}-{what}"))
     };
-    let jobs = uringlog_bench::crash_safe_ab::jobs(pairs, count, &mut sub, keep);
+    let jobs = uringlog_bench::crash_safe_ab::jobs(pairs, count, &mut sub, keep, control);
     let rows = uringlog_bench::suite::run_jobs_quiet(&jobs, uringlog_bench::suite::ab_label);
     if !keep {
         let _ = std::fs::remove_dir_all(&dir);

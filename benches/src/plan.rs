@@ -230,9 +230,13 @@ impl Plan {
         };
         let crash_safe_ab = match sizes.peers {
             false => Vec::new(),
-            true => {
-                crate::crash_safe_ab::jobs(crate::crash_safe_ab::PAIRS, sizes.large, &mut sub, keep)
-            }
+            true => crate::crash_safe_ab::jobs(
+                crate::crash_safe_ab::PAIRS,
+                sizes.large,
+                &mut sub,
+                keep,
+                true,
+            ),
         };
         let network = Job::Network(NetworkJob {
             records: sizes.network_records,

@@ -119,8 +119,18 @@ pub fn run(plan: &Plan, sizes: &Sizes, dir: &Path, command: String) -> ReportDat
 
 /// The progress label of one side of a crash-safe pair.
 pub fn ab_label(k: &crate::crash_safe_ab::AbKey) -> String {
-    let side = if k.crash_safe { "crash-safe" } else { "normal" };
-    format!("crash-safe pair {}, {side}", k.pair + 1)
+    match (k.control, k.crash_safe) {
+        (false, cs) => format!(
+            "crash-safe pair {}, {}",
+            k.pair + 1,
+            if cs { "crash-safe" } else { "normal" }
+        ),
+        (true, b) => format!(
+            "control pair {}, normal {}",
+            k.pair + 1,
+            if b { "B" } else { "A" }
+        ),
+    }
 }
 
 /// Runs `jobs` alone (each in a child), with progress on stderr.

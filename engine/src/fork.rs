@@ -62,6 +62,12 @@ pub(crate) fn generation() -> u64 {
     GENERATION.load(Ordering::Relaxed)
 }
 
+/// Where the generation lives (a debug view: see
+/// `Logger::call_path_addresses`).
+pub(crate) fn generation_address() -> usize {
+    &GENERATION as *const AtomicU64 as usize
+}
+
 /// Installs the `pthread_atfork` child handler, once per process.
 pub(crate) fn install_hook() {
     if HOOKED.swap(true, Ordering::AcqRel) {
@@ -76,6 +82,9 @@ pub(crate) fn install_hook() {
 /// Runs in the child right after `fork`: async-signal-safe (atomics only).
 extern "C" fn in_child() {
     GENERATION.fetch_add(1, Ordering::Relaxed);
+    // The forking thread's cached producer is inherited (a plain
+    // thread-local store): see `Logger::lend`.
+    crate::logger::forget_recent();
     // The reopen signal's slots are the parent's loggers' (atomics only).
     crate::signal::forget_inherited();
 }

@@ -109,8 +109,24 @@ impl Drop for Lend {
     #[inline(always)]
     fn drop(&mut self) {
         let key = self.key;
-        RECENT.with(|r| r.key.set(key));
+        RECENT.with(|r| {
+            // Still `LENT`, unless the call forked and this is the child,
+            // whose cache the fork handler emptied (`forget_recent`): the
+            // producer is the parent's there, and stays forgotten.
+            if r.key.get() == LENT {
+                r.key.set(key);
+            }
+        });
     }
+}
+
+/// Empties the calling thread's cache of its most recent producer: run by
+/// the fork handler in a child (`fork`), where every producer the thread
+/// has is inherited, so that a call finding a producer in the cache knows
+/// it is this process's without comparing generations. A plain
+/// thread-local store (the cache has no destructor): async-signal-safe.
+pub(crate) fn forget_recent() {
+    let _ = RECENT.try_with(Recent::forget);
 }
 
 /// Empties [`RECENT`] when dropped, which [`Logger::lend_listed`] lets
@@ -372,10 +388,8 @@ impl Logger {
     ) {
         if !A::PREFORMATS {
             // No user code runs: straight to the producer (its own buffer
-            // serves a slow path).
-            return self
-                .here()
-                .with_producer(|p| p.log_deferred_here(cs, level, target, args));
+            // serves a slow path), which `lend` finds for `here()`.
+            return self.with_producer(|p| p.log_deferred_here(cs, level, target, args));
         }
         self.log_deferred_preformatted(cs, level, target, args);
     }
@@ -514,20 +528,20 @@ impl Logger {
         at: Option<Location<'_>>,
         payload: &[u8],
     ) {
-        self.here()
-            .with_producer(|p| p.log_payload(kind, level, target, at, payload));
+        self.with_producer(|p| p.log_payload(kind, level, target, at, payload));
     }
 
-    /// Runs `f` on this thread's producer for this logger, registering one
-    /// on first use; counts the call dropped when there is none to be had.
+    /// Runs `f` on this thread's producer for [`Logger::here`], registering
+    /// one on first use; counts the call dropped when there is none to be
+    /// had.
     #[inline]
     fn with_producer(&self, f: impl FnOnce(&mut Producer)) {
         if !self.on_producer(f) {
-            self.shared.count_lost_call();
+            self.here().shared.count_lost_call();
         }
     }
 
-    /// Runs `f` on this thread's producer for this logger; false when there
+    /// Runs `f` on this thread's producer for [`Logger::here`]; false when there
     /// is none to be had: one of the thread's producers is in use (a
     /// sync-mode sink logging from inside its own write), or the thread is
     /// exiting. `f` is called in one place only, so that it is inlined.
@@ -542,8 +556,15 @@ impl Logger {
         }
     }
 
-    /// Lends this thread's producer for this logger to one call: the most
-    /// recent one after one compare, else through the list.
+    /// Lends this thread's producer for [`Logger::here`] to one call: the
+    /// most recent one after one compare, else through the list.
+    ///
+    /// A producer found in the cache under this logger's key is this
+    /// process's, and this logger is [`Logger::here`]: keys are set only
+    /// for loggers `here` returned (through the list), and the fork
+    /// handler empties the cache in a child before any call runs there
+    /// (`forget_recent`). So the fast path does not compare generations;
+    /// a miss does ([`Logger::lend_missed`]).
     #[inline(always)]
     fn lend(&self) -> Option<Lend> {
         let key = Arc::as_ptr(&self.shared);
@@ -556,8 +577,22 @@ impl Logger {
         });
         match producer {
             Some(producer) => Some(Lend { key, producer }),
-            None => self.lend_listed(),
+            None => self.lend_missed(),
         }
+    }
+
+    /// [`Logger::lend`] when the cache holds another key: in a forked
+    /// child calling through a handle from before the fork (a global
+    /// logger, say), the cache holds this process's successor's key, so
+    /// the successor's own [`Logger::lend`] finds its producer after one
+    /// compare; otherwise through the list.
+    #[inline(never)]
+    fn lend_missed(&self) -> Option<Lend> {
+        let here = self.here();
+        if !std::ptr::eq(here, self) {
+            return here.lend();
+        }
+        self.lend_listed()
     }
 
     /// [`Logger::lend`] through the list: finds (or registers) the
@@ -862,6 +897,27 @@ impl Logger {
             })
             .ok()
             .flatten()
+    }
+
+    /// Debug accessor: where the memory a log call through this logger on
+    /// the calling thread reads and writes lies, by what it is (the
+    /// thread-local cache, the producer, its ring's shared counts and next
+    /// bytes, the engine's hot line and wake word, the process's fork
+    /// generation): the pause attribution touches each part before a call
+    /// to weigh it. Empty before the thread logged through this logger
+    /// (the most recent one it logged through).
+    #[doc(hidden)]
+    pub fn call_path_addresses(&self) -> Vec<(&'static str, usize)> {
+        let key = Arc::as_ptr(&self.shared);
+        let Some(p) = RECENT.with(|r| (r.key.get() == key).then(|| r.producer.get())) else {
+            return Vec::new();
+        };
+        let mut v = vec![("thread-local cache", RECENT.with(|r| r as *const Recent as usize))];
+        // SAFETY: `key` is this logger's, so `p` points at its producer in
+        // this thread's list, which no call uses now (`key` is not `LENT`).
+        v.extend(unsafe { &*p }.call_path_addresses());
+        v.push(("fork generation", crate::fork::generation_address()));
+        v
     }
 
     /// Debug accessor: how many lingering sleeps the writer took (short

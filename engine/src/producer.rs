@@ -425,22 +425,22 @@ impl Producer {
                 }
             } else if let Route::Mapped(ring) = &mut self.route {
                 // Crash-safe: once the call site is in the directory's
-                // table, and when no value needs formatting here. The
+                // table, and when no value needs formatting here (one
+                // compare says both; see `sites::CUSTOM_MARK`). The
                 // table is asked (an Acquire load) after the encoding, not
                 // before: the compiler then keeps what it knows of the
                 // arguments (constant lengths) into the encoding instead
                 // of reloading them. A record of a call site not yet in
-                // the table is dropped unpublished, for the slow path.
-                if !cs.any_custom {
-                    if let Some(mut f) = ring.reserve_contiguous(len) {
-                        if !rec.encode(f.record(), &args, formatted) {
-                            return self.size_mismatch();
-                        }
-                        if f.knows(cs) {
-                            // SAFETY: `encode` wrote all `len` reserved bytes.
-                            unsafe { f.commit() };
-                            return self.shared.wake_writer();
-                        }
+                // the table, or with a custom spec, is dropped
+                // unpublished, for the slow path.
+                if let Some(mut f) = ring.reserve_contiguous(len) {
+                    if !rec.encode(f.record(), &args, formatted) {
+                        return self.size_mismatch();
+                    }
+                    if f.knows(cs) {
+                        // SAFETY: `encode` wrote all `len` reserved bytes.
+                        unsafe { f.commit() };
+                        return self.shared.wake_writer();
                     }
                 }
             }
@@ -600,6 +600,25 @@ impl Producer {
             Route::Lossless(ring) => Some(ring.released()),
             _ => None,
         }
+    }
+
+    /// Where what a call reads and writes lies (see
+    /// `Logger::call_path_addresses`): this struct, the ring's counters,
+    /// its lossless ring's shared counts and bytes, the engine's hot line
+    /// and wake word.
+    pub(crate) fn call_path_addresses(&self) -> Vec<(&'static str, usize)> {
+        fn at<T>(r: &T) -> usize {
+            r as *const T as usize
+        }
+        let me = at(self);
+        let mut v = vec![("producer", me), ("producer", me + 64), ("producer", me + 128)];
+        v.push(("ring counters", at(&*self.ring_shared.counters)));
+        if let Route::Lossless(ring) = &self.route {
+            v.extend(ring.call_path_addresses());
+        }
+        v.push(("engine hot line", at(&*self.shared.hot)));
+        v.push(("engine wake word", at(&*self.shared.wake)));
+        v
     }
 
     /// Counts the call; false (and counted dropped) after shutdown.

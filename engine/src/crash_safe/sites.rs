@@ -10,7 +10,10 @@
 //! dies) *before* that call's record is published; later calls find it
 //! registered with one Acquire load of the call site's `crash_table` word
 //! compared with [`SiteWriter::id`]. A crash after any commit therefore
-//! finds the entry of every call site its records name.
+//! finds the entry of every call site its records name. A call site with
+//! a spec other than `{}` holds the id with [`CUSTOM_MARK`] set: the one
+//! compare of the producer's direct path ([`in_table`]) then also says
+//! that no value needs formatting in the caller.
 //!
 //! Specs other than `{}` need the binary's `core::fmt` code, which recovery
 //! lacks: in crash-safe mode the caller formats those values and the record
@@ -86,6 +89,12 @@ pub(crate) const SLOT_CUSTOM: u8 = 1;
 pub(crate) const SLOT_WIDTH: u8 = 2;
 pub(crate) const SLOT_PRECISION: u8 = 4;
 
+/// Set in a registered call site's `crash_table` word beside the table's
+/// id when the call site has a spec other than `{}` (`any_custom`): its
+/// records take the path that formats those values in the caller, so the
+/// word never equals the id alone. Ids stay below it.
+pub(crate) const CUSTOM_MARK: u64 = 1 << 63;
+
 /// Table ids, unique in the process, so that a call site registered in
 /// one logger's table is not taken as registered in another's (0: none).
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -125,6 +134,7 @@ struct Inner {
 impl SiteWriter {
     pub(crate) fn new(dir: &Path, generation: u64) -> SiteWriter {
         SiteWriter {
+            // Far below `CUSTOM_MARK`: one id per logger built.
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             path: dir.join(format!("{SITES_PREFIX}{generation}")),
             generation,
@@ -140,10 +150,12 @@ impl SiteWriter {
         }
     }
 
-    /// Whether `cs` is in the table (one Acquire load once it is).
+    /// Whether `cs` is in the table, whatever its specs (one Acquire
+    /// load once it is).
     #[inline(always)]
     pub(crate) fn has(&self, cs: &'static CallSite) -> bool {
-        in_table(self.id, cs)
+        // Acquire: as in `in_table`.
+        cs.crash_table.load(Ordering::Acquire) & !CUSTOM_MARK == self.id
     }
 
     /// What a registered call site's `crash_table` word holds (see
@@ -186,8 +198,9 @@ impl SiteWriter {
             inner.image.extend_from_slice(&inner.entry);
             inner.known.insert(addr, at..inner.image.len());
         }
-        // Release: pairs with the Acquire load in `has`.
-        cs.crash_table.store(self.id, Ordering::Release);
+        let mark = if cs.any_custom { CUSTOM_MARK } else { 0 };
+        // Release: pairs with the Acquire load in `has` and `in_table`.
+        cs.crash_table.store(self.id | mark, Ordering::Release);
         Ok(true)
     }
 
@@ -302,9 +315,10 @@ impl SiteWriter {
     }
 }
 
-/// Whether `cs` is in the table whose [`SiteWriter::id`] is `table` (one
-/// Acquire load): what a producer asks on every deferred call, with the
-/// id copied beside its ring.
+/// Whether `cs` is in the table whose [`SiteWriter::id`] is `table` and
+/// has only `{}` specs (no value to format in the caller; see
+/// [`CUSTOM_MARK`]), with one Acquire load: what a producer asks on every
+/// deferred call, with the id copied beside its ring.
 #[inline(always)]
 pub(crate) fn in_table(table: u64, cs: &'static CallSite) -> bool {
     // Acquire: pairs with the Release store in `register`, which follows
@@ -698,6 +712,36 @@ mod tests {
         let (_, map, problem) = parse_sites(&after).unwrap();
         assert_eq!((map.len(), problem), (1, None));
         assert_eq!((map[&0x5000].file.as_str(), map[&0x5000].line), ("d.rs", 4));
+        w.remove();
+    }
+
+    /// A call site with a spec other than `{}` is in the table, but the
+    /// producer's one compare ([`in_table`]) refuses it: its values must
+    /// be formatted in the caller, which only the slow path does.
+    #[test]
+    fn a_call_site_with_a_custom_spec_is_kept_but_not_taken_directly() {
+        fn hex(w: &mut dyn std::fmt::Write, v: &dyn std::fmt::LowerHex, _: usize, _: usize) -> std::fmt::Result {
+            write!(w, "{v:x}")
+        }
+        static H: CallSite = CallSite::new(
+            None,
+            None,
+            "h.rs",
+            5,
+            "m",
+            &["h=", ""],
+            &[Slot::custom(crate::callsite::CustomFmt::LowerHex(hex), false, false)],
+        );
+        let tmp = tempfile::tempdir().unwrap();
+        let w = SiteWriter::new(tmp.path(), 3);
+        assert_eq!(w.register(&H), Ok(true));
+        assert_eq!(w.register(&A), Ok(true));
+        assert_eq!((w.has(&H), in_table(w.id(), &H)), (true, false));
+        assert_eq!((w.has(&A), in_table(w.id(), &A)), (true, true));
+        // Registered once: a second registration writes nothing.
+        let len = std::fs::metadata(tmp.path().join("sites-3")).unwrap().len();
+        assert_eq!(w.register(&H), Ok(true));
+        assert_eq!(std::fs::metadata(tmp.path().join("sites-3")).unwrap().len(), len);
         w.remove();
     }
 }

@@ -238,12 +238,21 @@ impl ByteProducer {
     /// compare: 137.25 Ir per deferred call against 130.25, where inlined
     /// it cost 151.25), but not cold: its code stays near the call path's,
     /// whose pages a first call after a pause misses anyway.
+    /// It runs on the first call after a pause, when the lines it needs are
+    /// cold: it asks for the buffer's first lines (where the record goes
+    /// after a rebase) before it loads `head`, a line the consumer wrote,
+    /// so the two misses overlap instead of following each other.
     #[inline(never)]
     pub(crate) fn rebase_if_empty(&mut self) -> bool {
-        // Relaxed: only this end stores `tail`.
-        if self.off == 0 || self.ring.tail.load(Ordering::Relaxed) != self.tail {
+        // A skip not yet published leaves `off` at zero (`skip_to_start`;
+        // any commit moves `off` and publishes `tail`, `undo_skip` moves
+        // it off zero): away from the start, nothing is pending.
+        if self.off == 0 {
             return false; // at the start already, or a skip is pending
         }
+        // Relaxed: only this end stores `tail`.
+        debug_assert_eq!(self.ring.tail.load(Ordering::Relaxed), self.tail);
+        self.prefetch_start();
         // Acquire: as in `refresh`.
         self.head_seen = self.ring.head.load(Ordering::Acquire);
         if self.head_seen != self.tail {
@@ -257,6 +266,23 @@ impl ByteProducer {
         self.off = 0;
         self.set_room();
         true
+    }
+
+    /// Where the shared counts and the next record's bytes lie (see
+    /// `Logger::call_path_addresses`): `tail`, `head`, the line of
+    /// `rebase_at`, the buffer's first two lines (where a rebase puts the
+    /// next record) and the two at `off`.
+    pub(crate) fn call_path_addresses(&self) -> Vec<(&'static str, usize)> {
+        let (buf, off) = (self.buf as usize, self.off);
+        vec![
+            ("ring tail", &*self.ring.tail as *const AtomicU64 as usize),
+            ("ring head", &*self.ring.head as *const AtomicU64 as usize),
+            ("ring rebase", &self.ring.rebase_at as *const AtomicU64 as usize),
+            ("ring bytes", buf),
+            ("ring bytes", buf + 64.min(self.cap - 1)),
+            ("ring bytes", buf + off),
+            ("ring bytes", buf + (off + 64).min(self.cap - 1)),
+        ]
     }
 
     /// Reloads the consumer's count and recomputes `room`.
@@ -437,6 +463,24 @@ impl ByteProducer {
                     _mm_prefetch::<_MM_HINT_ET0>(self.buf.cast::<i8>());
                     _mm_prefetch::<_MM_HINT_ET0>(self.buf.cast::<i8>().add(64));
                 }
+            }
+        }
+    }
+
+    /// Asks for the buffer's first two lines (see
+    /// [`ByteProducer::rebase_if_empty`]): for writing where the target
+    /// has `prefetchw` (`prfchw`), else a plain `prefetcht0`, as the
+    /// default x86-64 target compiles it. Changes no value.
+    #[inline(always)]
+    fn prefetch_start(&self) {
+        #[cfg(all(target_arch = "x86_64", not(loom)))]
+        if self.cap >= 128 {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_ET0};
+            // SAFETY: a prefetch never faults and changes no value; `buf ..
+            // buf + 128` lies in the buffer (`cap >= 128`).
+            unsafe {
+                _mm_prefetch::<_MM_HINT_ET0>(self.buf.cast::<i8>());
+                _mm_prefetch::<_MM_HINT_ET0>(self.buf.cast::<i8>().add(64));
             }
         }
     }

@@ -203,6 +203,24 @@ fn render_with<E: Emit>(
     tail: Tail,
 ) -> bool {
     let pieces = Plan::of(cs).pieces::<E::Form>();
+    // The commonest route here, under one compare; the others out of
+    // line (a jump table over all of them costs the common one more).
+    if pieces.route() == Route::Short {
+        return render_slots::<E, false, true, false>(out, scratch, cs, pieces, values, tail);
+    }
+    render_other_route::<E>(out, scratch, cs, pieces, values, tail)
+}
+
+/// [`render_with`] of a call site whose route is not `Route::Short`.
+#[inline(never)]
+fn render_other_route<E: Emit>(
+    out: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+    cs: &CallSite,
+    pieces: &Pieces,
+    values: &[u8],
+    tail: Tail,
+) -> bool {
     let (out, sc) = (out, scratch);
     match pieces.route() {
         Route::Short => render_slots::<E, false, true, false>(out, sc, cs, pieces, values, tail),

@@ -225,6 +225,11 @@ impl Keeper {
         self.ids.push(st.map(|x| x.0));
         let at = self.slot.len();
         if !push_file(&mut self.slot, &mut self.paths, &mut self.marked, fd, st) {
+            // Held already, through another descriptor (`reopen` of the
+            // same file): this batch counts in its entry all the same.
+            if let Some((id, _)) = st {
+                self.update_entry(fd, id, appended);
+            }
             return;
         }
         put_u32(&mut self.slot, at + F_WRITTEN, add_written(0, appended));
@@ -387,4 +392,50 @@ fn fd_path(fd: &SharedFd) -> Vec<u8> {
     std::fs::read_link(link)
         .map(|p| p.as_os_str().as_bytes().to_vec())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crash_safe::recover::{parse_state, FileMark};
+    use std::fs::{File, OpenOptions};
+    use std::io::Write;
+
+    fn marks(dir: &std::path::Path) -> Vec<FileMark> {
+        let b = std::fs::read(dir.join(STATE_FILE)).unwrap();
+        parse_state(&b).unwrap().files
+    }
+
+    /// `reopen` without a rotation (SIGHUP) opens the same file through a
+    /// new descriptor: its batches count in the committed entry's
+    /// `written` from the first one on, or a death right after that batch
+    /// leaves it past the committed length uncut and recovery writes it
+    /// again.
+    #[test]
+    fn a_new_descriptor_of_a_held_file_counts_its_first_batch() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cs = tmp.path().join("cs");
+        let (dir, _) = CrashDir::open(&cs, 4096, false).unwrap();
+        let clock = Converter::from_anchor(None);
+        let mut k = Keeper::begin(dir, &[], &clock).unwrap();
+        let log = tmp.path().join("app.log");
+        let open = || -> File {
+            (OpenOptions::new().create(true).append(true).open(&log)).unwrap()
+        };
+        let fd1: SharedFd = Arc::new(open());
+        k.mark_file(&fd1, Some(10));
+        open().write_all(b"0123456789").unwrap();
+        k.commit(std::iter::once(&fd1), &clock);
+        let m = marks(&cs);
+        assert_eq!((m.len(), m[0].len, m[0].written), (1, 10, 0));
+
+        let fd2: SharedFd = Arc::new(open());
+        k.mark_file(&fd2, Some(7));
+        let m = marks(&cs);
+        assert_eq!((m.len(), m[0].len, m[0].written), (1, 10, 7));
+        k.mark_file(&fd2, Some(5));
+        k.mark_file(&fd1, Some(1));
+        let m = marks(&cs);
+        assert_eq!((m.len(), m[0].len, m[0].written), (1, 10, 13));
+    }
 }

@@ -72,7 +72,7 @@ impl Keeper {
         let state = MmapOptions::new().map_raw(&f)?;
         let mut h = [0u8; SLOT_OFFSET];
         h[..8].copy_from_slice(&STATE_MAGIC);
-        put_u32(&mut h, S_VERSION, VERSION);
+        put_u32(&mut h, S_VERSION, STATE_VERSION);
         put_u32(&mut h, S_PID, std::process::id());
         put_u64(&mut h, S_GENERATION, dir.generation);
         // SAFETY: the mapping is STATE_LEN (> SLOT_OFFSET) bytes, ours alone.

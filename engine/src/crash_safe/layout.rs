@@ -60,7 +60,7 @@
 //! the count):
 //!
 //! ```text
-//! 0   8  magic STATE_MAGIC        8  4  version     12  4  pid
+//! 0   8  magic STATE_MAGIC        8  4  version (STATE_VERSION)  12  4  pid
 //! 16  8  generation               24  8  committed epoch (Release)
 //! SLOT_OFFSET + p * SLOT_LEN: epoch u64, clock u32 (0 raw = Unix ns,
 //!   1 TSC), files u32, anchor_tick u64, anchor_ns u64, ns_per_tick f64,
@@ -74,10 +74,17 @@
 pub(crate) const RING_MAGIC: [u8; 8] = *b"ULOGRNG\x01";
 /// First bytes of the state file.
 pub(crate) const STATE_MAGIC: [u8; 8] = *b"ULOGSTA\x01";
-/// Layout version of both files.
+/// Layout version of ring files (and of state files up to 3).
 /// (2: the frame crc covers the padding, so it is computed a word at a time;
 /// 3: a frame carries the crc of the frame before it.)
 pub(crate) const VERSION: u32 = 3;
+/// Layout version of the state file. (4: a file entry's `written`, 0 in
+/// version 3, counts the bytes appended since the commit; a version 3
+/// state is read with every `written` unknown, so recovery cuts back all
+/// past a file's committed length, as the binaries writing it did.)
+pub(crate) const STATE_VERSION: u32 = 4;
+/// The state version before `written`: still read (see [`STATE_VERSION`]).
+pub(crate) const STATE_VERSION_UNCOUNTED: u32 = 3;
 /// Bytes before a ring's data.
 pub(crate) const RING_HEADER_LEN: usize = 4096;
 /// Bytes before a frame's record.

@@ -124,9 +124,11 @@ pub(crate) fn parse_state(b: &[u8]) -> Result<StateImage, String> {
         return Err("wrong magic".to_owned());
     }
     let version = get_u32(b, S_VERSION).unwrap_or(0);
-    if version != VERSION {
+    if version != STATE_VERSION && version != STATE_VERSION_UNCOUNTED {
         return Err(format!("unknown version {version}"));
     }
+    // Version 3 has no count of appended bytes (0 there): unknown.
+    let counted = version == STATE_VERSION;
     let committed = get_u64(b, S_COMMITTED).unwrap_or(0);
     let mut st = StateImage {
         pid: get_u32(b, S_PID).unwrap_or(0),
@@ -170,7 +172,10 @@ pub(crate) fn parse_state(b: &[u8]) -> Result<StateImage, String> {
                     dev: get_u64(slot, at)?,
                     ino: get_u64(slot, at + 8)?,
                     len: get_u64(slot, at + 16)?,
-                    written: get_u32(slot, at + F_WRITTEN)?,
+                    written: match counted {
+                        true => get_u32(slot, at + F_WRITTEN)?,
+                        false => WRITTEN_UNKNOWN,
+                    },
                     path: PathBuf::from(std::ffi::OsStr::from_bytes(path)),
                     at: slot_at + at,
                 },

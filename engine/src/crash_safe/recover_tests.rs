@@ -402,7 +402,7 @@ proptest! {
         s.resize(STATE_LEN, 0);
         if magic {
             s[..8].copy_from_slice(&STATE_MAGIC);
-            put_u32(&mut s, S_VERSION, VERSION);
+            put_u32(&mut s, S_VERSION, STATE_VERSION);
         }
         let _ = parse_state(&s);
         let _ = parse_state(&b);
@@ -413,7 +413,7 @@ proptest! {
 fn a_state_file_round_trips_its_committed_slot() {
     let mut s = vec![0u8; STATE_LEN];
     s[..8].copy_from_slice(&STATE_MAGIC);
-    put_u32(&mut s, S_VERSION, VERSION);
+    put_u32(&mut s, S_VERSION, STATE_VERSION);
     put_u32(&mut s, S_PID, 42);
     put_u64(&mut s, S_GENERATION, 3);
     put_u64(&mut s, S_COMMITTED, 5);

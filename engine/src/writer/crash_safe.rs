@@ -328,3 +328,54 @@ fn open_marked(m: &FileMark) -> Option<(File, u64, Option<PathBuf>)> {
     let (f, len) = open(&found)?;
     Some((f, len, Some(found)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crash_safe::layout::*;
+    use crate::crash_safe::recover::read_dir;
+    use std::os::unix::ffi::OsStrExt;
+
+    /// A state file of a binary from before `written` (version 3, the
+    /// field 0) naming a file grown past its committed length: recovery
+    /// cuts it back, as that binary's next start did, instead of taking
+    /// the 0 for "nothing appended" and writing the batch in flight twice.
+    #[test]
+    fn a_version_3_state_cuts_a_grown_file_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        let log = tmp.path().join("app.log");
+        std::fs::write(&log, b"committed\nin flight\n").unwrap();
+        let meta = std::fs::metadata(&log).unwrap();
+        let path = log.as_os_str().as_bytes();
+        let mut s = vec![0u8; STATE_LEN];
+        s[..8].copy_from_slice(&STATE_MAGIC);
+        put_u32(&mut s, S_VERSION, STATE_VERSION_UNCOUNTED);
+        put_u32(&mut s, S_PID, 42);
+        put_u64(&mut s, S_GENERATION, 1);
+        put_u64(&mut s, S_COMMITTED, 1);
+        let slot = SLOT_OFFSET + SLOT_LEN;
+        put_u64(&mut s, slot, 1);
+        put_u32(&mut s, slot + 12, 1);
+        let e = slot + SLOT_FIXED;
+        put_u64(&mut s, e, meta.dev());
+        put_u64(&mut s, e + 8, meta.ino());
+        put_u64(&mut s, e + 16, 10);
+        put_u32(&mut s, e + 24, path.len() as u32);
+        s[e + FILE_FIXED..][..path.len()].copy_from_slice(path);
+        let dir = tmp.path().join("cs");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join(STATE_FILE), &s).unwrap();
+
+        let r = read_dir(&dir);
+        assert_eq!(r.problems, Vec::<String>::new());
+        let written: Vec<u32> = r.files.iter().map(|m| m.written).collect();
+        assert_eq!(written, [WRITTEN_UNKNOWN]);
+        let cuts = cut_files(&dir, &r.files);
+        assert_eq!(std::fs::read(&log).unwrap(), b"committed\n");
+        let said = format!(
+            "{} cut from 20 to 10 bytes (a batch in flight at the crash, written again)",
+            log.display()
+        );
+        assert_eq!(cuts, [said]);
+    }
+}

@@ -53,7 +53,8 @@
 //!   length after the cut, so the next start cuts what it wrote even
 //!   where the dead process had appended nothing since its last commit.
 //! - A recovered record that a sink delivering later (syslog) has not
-//!   delivered within its flush timeout (its receiver is down) fails
+//!   delivered within its flush timeout (its receiver is down), or has
+//!   given up on (a RELP receiver refused it, a UDP send failed), fails
 //!   `build()` too, naming the sink; the directory is replaced only once
 //!   the recovered records are delivered, so a process dying with them in
 //!   such a sink's buffer does not lose them.

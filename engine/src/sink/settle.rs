@@ -156,6 +156,8 @@ pub struct Settled {
     pub(crate) dropped: u64,
     /// Records settled, counted here or not.
     pub(crate) records: u64,
+    /// Records settled undelivered, counted here or not.
+    pub(crate) undelivered: u64,
 }
 
 impl Settled {
@@ -175,6 +177,7 @@ impl Settled {
     pub fn dropped(&mut self, ticket: Ticket) {
         self.dropped += ticket.counted() as u64;
         self.records += 1;
+        self.undelivered += 1;
     }
 
     /// Records settled in this report.

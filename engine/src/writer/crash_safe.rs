@@ -36,6 +36,7 @@ impl Writer {
     pub(super) fn start_crash_safe(&mut self, start: CrashStart) -> Result<(), BuildError> {
         let CrashStart { dir, recovered } = start;
         let cuts = cut_files(&dir.dir, &recovered.files);
+        let undelivered = self.sinks.undelivered();
         if !recovered.is_empty() || !cuts.is_empty() {
             let lost = self.write_recovered(&recovered, &cuts);
             if lost > 0 {
@@ -49,7 +50,7 @@ impl Writer {
             }
         }
         if !recovered.records.is_empty() {
-            self.settle_recovered(&dir.dir)?;
+            self.settle_recovered(&dir.dir, &undelivered)?;
         }
         let keeper = Keeper::begin(dir.clone(), &recovered.old_files, &self.clock).map_err(|e| {
             BuildError::CrashSafe {
@@ -70,18 +71,34 @@ impl Writer {
     /// the build, naming the sinks, when they did not; the directory then
     /// keeps everything for the next start (which may deliver again what
     /// such a sink delivered: at least once, as for these sinks anyway).
-    fn settle_recovered(&mut self, dir: &std::path::Path) -> Result<(), BuildError> {
+    ///
+    /// A record such a sink settles undelivered (a RELP receiver refusing
+    /// it, a UDP send failing) is not delivered either: the build fails
+    /// the same way, naming the sinks and how many each gave up on since
+    /// `undelivered` (taken before the recovery, [`SinkSet::undelivered`]).
+    ///
+    /// [`SinkSet::undelivered`]: super::sinks::SinkSet::undelivered
+    fn settle_recovered(&mut self, dir: &Path, undelivered: &[u64]) -> Result<(), BuildError> {
         self.sinks.flush_deferred(&self.shared);
         let unsettled = self.sinks.unsettled_sinks();
-        if unsettled.is_empty() {
+        let given_up = self.sinks.undelivered_since(undelivered);
+        let mut what = Vec::new();
+        if !unsettled.is_empty() {
+            let u = unsettled.join(", ");
+            what.push(format!("not delivered by {u} within its flush timeout"));
+        }
+        if !given_up.is_empty() {
+            what.push(format!("dropped by {}", given_up.join(", ")));
+        }
+        if what.is_empty() {
             return Ok(());
         }
+        let what = what.join(" and ");
         let last = crate::shared::lock(&self.shared.recent_errors).last_error.clone();
         Err(BuildError::CrashSafe {
             dir: dir.to_owned(),
             reason: format!(
-                "recovered records not delivered by {} within its flush timeout ({last}); the directory keeps them for the next start",
-                unsettled.join(", ")
+                "recovered records {what} ({last}); the directory keeps them for the next start"
             ),
         })
     }

@@ -36,6 +36,8 @@ pub(crate) struct Deferred {
     held_counted: u64,
     /// What the sink said after it was last called.
     backlog: Backlog,
+    /// Records it settled undelivered so far, counted here or not.
+    undelivered: u64,
 }
 
 impl Deferred {
@@ -46,6 +48,7 @@ impl Deferred {
             held: 0,
             held_counted: 0,
             backlog: Backlog::EMPTY,
+            undelivered: 0,
         }
     }
 
@@ -154,6 +157,7 @@ impl SinkSet {
         let written = done.written.min(counted);
         d.held -= done.records.min(d.held);
         d.held_counted -= counted;
+        d.undelivered += done.undelivered;
         self.outstanding = self.outstanding.saturating_sub(counted);
         let k = &shared.counters;
         WriterCounters::add(&k.written, written);
@@ -307,6 +311,25 @@ impl SinkSet {
         (self.slots.iter())
             .filter(|s| s.deferred.as_ref().is_some_and(|d| d.held > 0))
             .map(|s| s.sink.describe())
+            .collect()
+    }
+
+    /// Records each slot's sink settled undelivered so far (0 for a sink
+    /// that does not defer), for [`SinkSet::undelivered_since`].
+    pub(crate) fn undelivered(&self) -> Vec<u64> {
+        (self.slots.iter())
+            .map(|s| s.deferred.as_ref().map_or(0, |d| d.undelivered))
+            .collect()
+    }
+
+    /// The deferred sinks that settled records undelivered since
+    /// `before` (from [`SinkSet::undelivered`]), each described with how
+    /// many.
+    pub(crate) fn undelivered_since(&self, before: &[u64]) -> Vec<String> {
+        let now = self.undelivered();
+        (self.slots.iter().zip(now.iter().zip(before)))
+            .filter(|(_, (now, before))| now > before)
+            .map(|(s, (now, before))| format!("{} ({} records)", s.sink.describe(), now - before))
             .collect()
     }
 

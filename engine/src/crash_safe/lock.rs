@@ -30,8 +30,15 @@ pub(crate) const LOCK_FILE: &str = "lock";
 pub(crate) const MAX_LOCKS: usize = 64;
 
 /// The descriptors of the locks held (-1: a free entry). An entry is
-/// set after the lock is taken and cleared before its descriptor closes.
+/// set before `flock` takes the lock and cleared after the lock is let go
+/// and before the descriptor closes: a fork from another thread at any
+/// point finds a descriptor that holds the lock in the table.
 static LOCK_FDS: [AtomicI32; MAX_LOCKS] = [const { AtomicI32::new(-1) }; MAX_LOCKS];
+
+/// A descriptor of `/dev/null` (-1 until opened), opened before the first
+/// lock: the child handler needs no `open`, which could fail there
+/// (`EMFILE`) and leave the child holding the lock.
+static DEV_NULL: AtomicI32 = AtomicI32::new(-1);
 
 /// A held directory lock: released when dropped.
 pub(crate) struct DirLock {
@@ -40,21 +47,57 @@ pub(crate) struct DirLock {
     entry: Option<usize>,
 }
 
+impl DirLock {
+    /// `file`, listed in `LOCK_FDS` (when an entry is free), not locked yet.
+    fn listed(file: File) -> DirLock {
+        let fd = file.as_raw_fd();
+        let entry = (0..MAX_LOCKS).find(|&i| {
+            (LOCK_FDS[i].compare_exchange(-1, fd, Ordering::SeqCst, Ordering::SeqCst)).is_ok()
+        });
+        DirLock { file, entry }
+    }
+}
+
 impl Drop for DirLock {
     fn drop(&mut self) {
-        if let Some(i) = self.entry {
-            let fd = self.file.as_raw_fd();
-            // Only if still ours: in a forked child the entry was freed
-            // (and may hold another lock since; our descriptor number,
-            // now on `/dev/null`, cannot be that lock's).
-            let _ = LOCK_FDS[i].compare_exchange(fd, -1, Ordering::SeqCst, Ordering::SeqCst);
+        let Some(i) = self.entry else {
+            // Unlisted (a full table): closed only, as a descriptor a
+            // forked child inherited may be this one (unlocking it would
+            // unlock the parent's lock).
+            return;
+        };
+        let fd = self.file.as_raw_fd();
+        // Only if still ours: in a forked child the entry was freed (and
+        // may hold another lock since; our descriptor number, now on
+        // `/dev/null`, cannot be that lock's).
+        if LOCK_FDS[i].load(Ordering::SeqCst) != fd {
+            return;
         }
+        // Unlocked first: a fork from now on inherits no lock, whether
+        // the child handler still finds the entry or not.
+        // SAFETY: flock on a descriptor we own; no memory is involved.
+        unsafe { libc::flock(fd, libc::LOCK_UN) };
+        let _ = LOCK_FDS[i].compare_exchange(fd, -1, Ordering::SeqCst, Ordering::SeqCst);
+        at(Step::Unlisted);
+    }
+}
+
+/// Opens [`DEV_NULL`] if not yet (a failure: the child handler opens it).
+fn open_dev_null() {
+    if DEV_NULL.load(Ordering::SeqCst) >= 0 {
+        return;
+    }
+    // SAFETY: a NUL-terminated path.
+    let null = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if null >= 0 && DEV_NULL.compare_exchange(-1, null, Ordering::SeqCst, Ordering::SeqCst).is_err() {
+        // SAFETY: ours, unshared: another thread's stays.
+        unsafe { libc::close(null) };
     }
 }
 
 /// In a forked child, right after the fork: gives up every inherited lock
-/// descriptor (see the module docs). Async-signal-safe: atomics, `open`,
-/// `dup3`, `close`.
+/// descriptor (see the module docs). Async-signal-safe: atomics, `dup3`
+/// (and `open`, `close` only if `/dev/null` could not be opened before).
 pub(crate) fn forget_inherited() {
     for e in &LOCK_FDS {
         let fd = e.swap(-1, Ordering::SeqCst);
@@ -65,6 +108,11 @@ pub(crate) fn forget_inherited() {
         // process's own (`fd` stays open, now on `/dev/null`; the inherited
         // `DirLock` closes it).
         unsafe {
+            let null = DEV_NULL.load(Ordering::SeqCst);
+            if null >= 0 {
+                libc::dup3(null, fd, libc::O_CLOEXEC);
+                continue;
+            }
             let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
             if null >= 0 {
                 libc::dup3(null, fd, libc::O_CLOEXEC);
@@ -78,30 +126,31 @@ pub(crate) fn forget_inherited() {
 /// The error names the holder's pid, and whether it is alive.
 pub(crate) fn lock_dir(dir: &Path) -> Result<DirLock, String> {
     let path = dir.join(LOCK_FILE);
-    let mut f = OpenOptions::new()
+    let f = OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .open(&path)
         .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    take_lock(&f).map_err(|e| match e {
+    open_dev_null();
+    // A fork from now on runs the child handler, which finds the
+    // descriptor in the table before it holds the lock.
+    crate::fork::install_hook();
+    let mut lock = DirLock::listed(f);
+    take_lock(&lock.file).map_err(|e| match e {
         Some(e) => format!("cannot lock {}: {e}", path.display()),
-        None => holder(&f),
+        None => holder(&lock.file),
     })?;
+    at(Step::Locked);
     let pid = std::process::id();
+    let f = &mut lock.file;
     let written = f
         .set_len(0)
         .and_then(|_| f.seek(SeekFrom::Start(0)))
         .and_then(|_| f.write_all(format!("{pid}\n").as_bytes()));
     written.map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    let fd = f.as_raw_fd();
-    // A fork from now on runs the child handler.
-    crate::fork::install_hook();
-    let entry = (0..MAX_LOCKS).find(|&i| {
-        (LOCK_FDS[i].compare_exchange(-1, fd, Ordering::SeqCst, Ordering::SeqCst)).is_ok()
-    });
-    Ok(DirLock { file: f, entry })
+    Ok(lock)
 }
 
 /// Times the lock is tried, a millisecond apart, while it is held but
@@ -188,4 +237,116 @@ pub(crate) fn alive(pid: i32) -> bool {
     // SAFETY: signal 0 only checks that the process exists.
     let r = unsafe { libc::kill(pid, 0) };
     r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// Points of [`lock_dir`] and [`DirLock`]'s drop where a test forks.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Step {
+    /// Right after `flock` took the lock.
+    Locked,
+    /// In the drop, right after the table's entry is cleared.
+    Unlisted,
+}
+
+/// A test hook: what to run at which step.
+#[cfg(test)]
+type Hook = (Step, Box<dyn FnOnce()>);
+
+#[cfg(test)]
+std::thread_local! {
+    /// This thread's test hook: runs once, at its step.
+    static HOOK: std::cell::Cell<Option<Hook>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// Runs this thread's test hook if it waits for `step`.
+#[cfg(test)]
+fn at(step: Step) {
+    let hook = HOOK.with(|h| match h.take() {
+        Some((s, f)) if s == step => Some(f),
+        other => {
+            h.set(other);
+            None
+        }
+    });
+    if let Some(f) = hook {
+        f();
+    }
+}
+
+/// Test hooks only.
+#[cfg(not(test))]
+#[inline(always)]
+fn at(_: Step) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A child forked by [`fork_at`]: it keeps every descriptor it
+    /// inherited until this drops; then it is killed and reaped.
+    struct Child(libc::pid_t);
+
+    impl Drop for Child {
+        fn drop(&mut self) {
+            // SAFETY: killing and waiting for our own child.
+            unsafe {
+                libc::kill(self.0, libc::SIGKILL);
+                libc::waitpid(self.0, std::ptr::null_mut(), 0);
+            }
+        }
+    }
+
+    /// Forks (as another thread of an application might) when this
+    /// thread reaches `step`; the child only waits, holding what it
+    /// inherited, until the returned `Child` drops. (Killed, not told
+    /// through a pipe: a child of a test running alongside may hold the
+    /// pipe's other end.)
+    fn fork_at(step: Step) -> std::rc::Rc<std::cell::Cell<Option<Child>>> {
+        let out = std::rc::Rc::new(std::cell::Cell::new(None));
+        let o = out.clone();
+        let f = move || {
+            // SAFETY: the child calls only async-signal-safe functions.
+            let pid = unsafe { libc::fork() };
+            if pid == 0 {
+                loop {
+                    // SAFETY: waits for a signal; SIGKILL ends it.
+                    unsafe { libc::pause() };
+                }
+            }
+            assert!(pid > 0);
+            o.set(Some(Child(pid)));
+        };
+        HOOK.with(|h| h.set(Some((step, Box::new(f)))));
+        out
+    }
+
+    /// A fork from another thread between `flock` and the table entry
+    /// must not leave the child holding the lock after the parent let
+    /// it go.
+    #[test]
+    fn a_fork_right_after_flock_leaves_the_child_without_the_lock() {
+        let tmp = tempfile::tempdir().unwrap();
+        let child = fork_at(Step::Locked);
+        let lock = lock_dir(tmp.path()).unwrap();
+        let child = child.take().expect("forked at the lock");
+        drop(lock);
+        let again = lock_dir(tmp.path()).map(|_| ());
+        drop(child);
+        assert_eq!(again, Ok(()));
+    }
+
+    /// The same for a fork in the drop between the table entry's clearing
+    /// and the close.
+    #[test]
+    fn a_fork_in_the_unlock_leaves_the_child_without_the_lock() {
+        let tmp = tempfile::tempdir().unwrap();
+        let lock = lock_dir(tmp.path()).unwrap();
+        let child = fork_at(Step::Unlisted);
+        drop(lock);
+        let child = child.take().expect("forked at the unlock");
+        let again = lock_dir(tmp.path()).map(|_| ());
+        drop(child);
+        assert_eq!(again, Ok(()));
+    }
 }

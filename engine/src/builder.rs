@@ -497,11 +497,17 @@ impl Builder {
     ///   last commit is also in the copy. A file moved to another
     ///   directory, a file the state cannot name (its path longer than the
     ///   state's slot allows), and a truncation between two batches of one
-    ///   commit interval can leave the batch in flight twice.
+    ///   commit interval can leave the batch in flight twice; after such a
+    ///   truncation the cut can also fall inside a line.
     /// - A file another writer appends to as well (a forked child logging
-    ///   to the same file): recovery never cuts the other writer's lines;
-    ///   when they follow the dead process's last batch, that batch may be
-    ///   in the file twice (the recovery record says so).
+    ///   to the same file): recovery cuts no more than the dead process
+    ///   counted as appended since its last commit, so the other writer's
+    ///   lines are kept; when they follow the dead process's last batch,
+    ///   that batch may be in the file twice (the recovery record says
+    ///   so). One window remains: bytes are counted before they are
+    ///   written, so a write that never landed (the process killed with
+    ///   an `io_uring` write pending, or a failed write) lets up to that
+    ///   many bytes the other writer appended meanwhile be cut.
     /// - Other sinks (stdout, memory, network): at least once — records of
     ///   the batch in flight at the crash may appear twice.
     /// - A recovery that cannot write everything fails `build` with

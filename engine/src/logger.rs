@@ -85,6 +85,15 @@ impl Recent {
 /// address (it is below the first page).
 const LENT: *const Shared = std::ptr::NonNull::<Shared>::dangling().as_ptr();
 
+/// [`Recent::key`] in a forked child whose fork happened inside a call
+/// (a sync-mode sink forking in its write): the call still uses the
+/// parent's producer there, so a call nested in it is refused as under
+/// [`LENT`], and the call's end leaves the cache empty, not pointing at
+/// the parent's producer. No `Shared` lives at this address either (below
+/// the first page, and not `Shared`-aligned).
+const LENT_FORKED: *const Shared = 1 as *const Shared;
+const _: () = assert!(std::mem::align_of::<Shared>() > 1);
+
 /// A producer of this thread lent to one call: gives it back to
 /// [`RECENT`] (as the most recent) when the call ends or unwinds.
 struct Lend {
@@ -110,11 +119,13 @@ impl Drop for Lend {
     fn drop(&mut self) {
         let key = self.key;
         RECENT.with(|r| {
-            // Still `LENT`, unless the call forked and this is the child,
-            // whose cache the fork handler emptied (`forget_recent`): the
-            // producer is the parent's there, and stays forgotten.
-            if r.key.get() == LENT {
-                r.key.set(key);
+            // Still `LENT`, unless the call forked and this is the child
+            // (`forget_recent` made it `LENT_FORKED`): the producer is the
+            // parent's there, and stays forgotten.
+            match r.key.get() {
+                LENT => r.key.set(key),
+                LENT_FORKED => r.forget(),
+                _ => {}
             }
         });
     }
@@ -126,7 +137,12 @@ impl Drop for Lend {
 /// it is this process's without comparing generations. A plain
 /// thread-local store (the cache has no destructor): async-signal-safe.
 pub(crate) fn forget_recent() {
-    let _ = RECENT.try_with(Recent::forget);
+    let _ = RECENT.try_with(|r| match r.key.get() {
+        // A call of this thread forked: it goes on with the parent's
+        // producer until it ends (`Lend::drop` empties the cache then).
+        LENT => r.key.set(LENT_FORKED),
+        _ => r.forget(),
+    });
 }
 
 /// Empties [`RECENT`] when dropped, which [`Logger::lend_listed`] lets
@@ -612,8 +628,13 @@ impl Logger {
     #[inline(never)]
     fn lend_listed(&self) -> Option<Lend> {
         let key = Arc::as_ptr(&self.shared);
-        if RECENT.with(|recent| recent.key.replace(LENT)) == LENT {
-            return None;
+        match RECENT.with(|recent| recent.key.replace(LENT)) {
+            LENT => return None,
+            LENT_FORKED => {
+                RECENT.with(|recent| recent.key.set(LENT_FORKED));
+                return None;
+            }
+            _ => {}
         }
         // Compiler-only: a signal handler on this thread sees `LENT`
         // before any change to the list.
@@ -886,7 +907,7 @@ impl Logger {
     #[doc(hidden)]
     pub fn ring_released_bytes(&self) -> Option<u64> {
         let l = self.here_if_started()?;
-        if RECENT.with(|r| r.key.get() == LENT) {
+        if RECENT.with(|r| matches!(r.key.get(), LENT | LENT_FORKED)) {
             return None;
         }
         LOCAL

@@ -70,3 +70,95 @@ fn a_sink_that_forks_in_its_write_leaves_the_child_its_own_engine() {
     let s = guard.shutdown(SHUTDOWN).unwrap();
     assert_eq!((s.enqueued, s.written, s.dropped), (3, 3, 0));
 }
+
+/// What the child saw right after its nested call: enqueued, dropped and
+/// live producers of its own engine.
+static NESTED: [std::sync::atomic::AtomicU64; 3] =
+    [const { std::sync::atomic::AtomicU64::new(u64::MAX) }; 3];
+
+/// The logger the next sink logs through from inside its write.
+static NESTING: std::sync::OnceLock<Logger> = std::sync::OnceLock::new();
+
+/// Forks at its second write and, in the child, logs from inside that
+/// write (still inside the forking call).
+struct ForksAndLogsInItsWrite {
+    writes: u32,
+    pid: Arc<AtomicI32>,
+}
+
+impl Sink for ForksAndLogsInItsWrite {
+    fn describe(&self) -> String {
+        "forks at its second write and logs in the child".to_owned()
+    }
+    fn target(&mut self, _len: usize) -> io::Result<Target> {
+        Ok(Target::Inline)
+    }
+    fn write_inline(&mut self, _batch: &[u8]) -> io::Result<()> {
+        self.writes += 1;
+        if self.writes == 2 {
+            // SAFETY: the child only logs, reads its stats and `_exit`s.
+            let pid = unsafe { libc::fork() };
+            assert!(pid >= 0, "fork failed");
+            self.pid.store(pid, Ordering::SeqCst);
+            if pid == 0 {
+                let logger = NESTING.get().expect("set before logging");
+                uringlog::info!(logger, "nested in the child, inside the forking call");
+                let s = logger.stats();
+                for (slot, v) in NESTED.iter().zip([s.enqueued, s.dropped, s.live_producers]) {
+                    slot.store(v, Ordering::SeqCst);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The call the sink forked in still holds the parent's producer in the
+/// child: a call nested in it there is counted lost, as a nested call is
+/// in the parent, and never reaches (or frees) the producer the outer
+/// call is using; the child's later calls get a producer of their own.
+#[test]
+fn a_call_nested_in_the_forking_call_is_counted_lost_in_the_child() {
+    let pid = Arc::new(AtomicI32::new(-1));
+    let sink = ForksAndLogsInItsWrite {
+        writes: 0,
+        pid: pid.clone(),
+    };
+    let (logger, guard) = Logger::builder()
+        .sink(sink)
+        .mode(Mode::Sync)
+        .build()
+        .unwrap();
+    assert!(NESTING.set(logger.clone()).is_ok());
+    uringlog::info!(logger, "first");
+    uringlog::info!(logger, "second, which forks");
+    let pid = pid.load(Ordering::SeqCst);
+    if pid == 0 {
+        let nested: Vec<u64> = NESTED.iter().map(|v| v.load(Ordering::SeqCst)).collect();
+        for i in 0..3 {
+            uringlog::info!(logger, "in the child {i}");
+        }
+        let s = logger.stats();
+        // Lost, with no producer registered for it; then the child's own
+        // three calls, dropped (no sink for it), through one producer.
+        let code = match (
+            nested.as_slice(),
+            s.enqueued,
+            s.written,
+            s.dropped,
+            s.live_producers,
+        ) {
+            ([1, 1, 0], 4, 0, 4, 1) => 0,
+            _ => {
+                eprintln!("nested {nested:?}, then {s:?}");
+                1
+            }
+        };
+        // SAFETY: leaves the child at once, running nothing of the parent's.
+        unsafe { libc::_exit(code) };
+    }
+    assert_eq!(wait_child(pid, "the child hung"), 0, "the child's books");
+    uringlog::info!(logger, "third, in the parent");
+    let s = guard.shutdown(SHUTDOWN).unwrap();
+    assert_eq!((s.enqueued, s.written, s.dropped), (3, 3, 0));
+}

@@ -34,10 +34,14 @@
 //!   and written again (recovery does not know the copy). Exceptions: a
 //!   file moved to another directory, and a file the state cannot name
 //!   (its path too long for a slot), can leave the batch in flight twice;
-//!   so can a truncation between two batches of one commit interval.
+//!   so can a truncation between two batches of one commit interval, and
+//!   the cut can then fall inside a line.
 //! - A file another writer appends to as well (a forked child logging to
-//!   the same file, another process): recovery never cuts what the dead
-//!   process did not write. The state counts the bytes it appended since
+//!   the same file, another process): recovery cuts no more than the dead
+//!   process counted as appended (counted before each write, so a write
+//!   that never landed — killed with an `io_uring` write pending, or
+//!   failed — lets up to that many of the other writer's bytes be cut).
+//!   The state counts the bytes it appended since
 //!   the last commit, and takes the file's length at its first batch
 //!   since as the committed one; a file grown by more than the dead
 //!   process appended is left as it is (said in the recovery record), and

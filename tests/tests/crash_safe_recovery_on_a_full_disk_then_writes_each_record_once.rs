@@ -23,11 +23,19 @@ const PENDING: u32 = 100;
 const PAD: &str =
     "................................................................................";
 
-/// The child: dies with `PENDING` records not yet in the file.
+/// Set by the child once every record's call returned.
+static LOGGED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The child: dies with `PENDING` records not yet in the file, at the
+/// second batch, once all of them are logged (the writer may take that
+/// batch before the last call returns).
 fn die(dir: &str, log: &str) -> ! {
     let (logger, _guard) = Logger::builder()
         .sink(Hook::new(|n| {
             if n == 2 {
+                while !LOGGED.load(std::sync::atomic::Ordering::SeqCst) {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
                 kill_self()
             }
         }))
@@ -46,6 +54,7 @@ fn die(dir: &str, log: &str) -> ! {
     for i in 3..3 + PENDING {
         uringlog::info!(logger, "record {} {}", i, PAD);
     }
+    LOGGED.store(true, std::sync::atomic::Ordering::SeqCst);
     let _ = logger.flush();
     unreachable!("the hook kills at the second batch");
 }

@@ -61,6 +61,37 @@ pub fn plain() -> Format {
     Format::text().timestamp(Timestamp::Off).without_target()
 }
 
+/// A child process: logs `first 0` … `first {n-1}` through `sink` in
+/// crash-safe mode on `dir` (plain format), flushes (a deferred sink
+/// takes them into its buffer) and dies by `SIGKILL`.
+pub fn log_then_die(sink: impl Sink + 'static, dir: &str, n: u32) -> ! {
+    let (logger, _guard) = Logger::builder()
+        .sink(sink)
+        .format(plain())
+        .crash_safe(dir)
+        .build()
+        .unwrap();
+    for i in 0..n {
+        uringlog::info!(logger, "first {}", i);
+    }
+    let _ = logger.flush();
+    kill_self()
+}
+
+/// A child process whose crash-safe build on `dir` with `sink` must fail:
+/// writes the error to `report` and exits 0.
+pub fn report_failed_build(sink: impl Sink + 'static, dir: &str, report: &str) -> ! {
+    let e = Logger::builder()
+        .sink(sink)
+        .format(plain())
+        .crash_safe(dir)
+        .build()
+        .map(|_| ())
+        .unwrap_err();
+    std::fs::write(report, e.to_string()).unwrap();
+    std::process::exit(0)
+}
+
 /// Runs `test` of this test binary in a child process with `var` set to
 /// `value`; returns its pid and how it ended.
 pub fn run_self(test: &str, var: &str, value: &str) -> (u32, ExitStatus) {

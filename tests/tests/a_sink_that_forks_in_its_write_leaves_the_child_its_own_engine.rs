@@ -12,10 +12,14 @@ use uringlog::{Logger, Mode, Sink, Target};
 use uringlog_tests::{wait_child, SHUTDOWN};
 
 /// Forks at its second write and says the pid (0 in the child); has no
-/// copy for a child, so a child's engine counts its records dropped.
+/// copy for a child, so a child's engine counts its records dropped. With
+/// `log_in_child`, the child logs through [`NESTING`] from inside that
+/// write (still inside the forking call) and keeps what it saw in
+/// [`NESTED`].
 struct ForksAtSecondWrite {
     writes: u32,
     pid: Arc<AtomicI32>,
+    log_in_child: bool,
 }
 
 impl Sink for ForksAtSecondWrite {
@@ -32,6 +36,14 @@ impl Sink for ForksAtSecondWrite {
             let pid = unsafe { libc::fork() };
             assert!(pid >= 0, "fork failed");
             self.pid.store(pid, Ordering::SeqCst);
+            if pid == 0 && self.log_in_child {
+                let logger = NESTING.get().expect("set before logging");
+                uringlog::info!(logger, "nested in the child, inside the forking call");
+                let s = logger.stats();
+                for (slot, v) in NESTED.iter().zip([s.enqueued, s.dropped, s.live_producers]) {
+                    slot.store(v, Ordering::SeqCst);
+                }
+            }
         }
         Ok(())
     }
@@ -43,6 +55,7 @@ fn a_sink_that_forks_in_its_write_leaves_the_child_its_own_engine() {
     let sink = ForksAtSecondWrite {
         writes: 0,
         pid: pid.clone(),
+        log_in_child: false,
     };
     let (logger, guard) = Logger::builder()
         .sink(sink)
@@ -79,40 +92,6 @@ static NESTED: [std::sync::atomic::AtomicU64; 3] =
 /// The logger the next sink logs through from inside its write.
 static NESTING: std::sync::OnceLock<Logger> = std::sync::OnceLock::new();
 
-/// Forks at its second write and, in the child, logs from inside that
-/// write (still inside the forking call).
-struct ForksAndLogsInItsWrite {
-    writes: u32,
-    pid: Arc<AtomicI32>,
-}
-
-impl Sink for ForksAndLogsInItsWrite {
-    fn describe(&self) -> String {
-        "forks at its second write and logs in the child".to_owned()
-    }
-    fn target(&mut self, _len: usize) -> io::Result<Target> {
-        Ok(Target::Inline)
-    }
-    fn write_inline(&mut self, _batch: &[u8]) -> io::Result<()> {
-        self.writes += 1;
-        if self.writes == 2 {
-            // SAFETY: the child only logs, reads its stats and `_exit`s.
-            let pid = unsafe { libc::fork() };
-            assert!(pid >= 0, "fork failed");
-            self.pid.store(pid, Ordering::SeqCst);
-            if pid == 0 {
-                let logger = NESTING.get().expect("set before logging");
-                uringlog::info!(logger, "nested in the child, inside the forking call");
-                let s = logger.stats();
-                for (slot, v) in NESTED.iter().zip([s.enqueued, s.dropped, s.live_producers]) {
-                    slot.store(v, Ordering::SeqCst);
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
 /// The call the sink forked in still holds the parent's producer in the
 /// child: a call nested in it there is counted lost, as a nested call is
 /// in the parent, and never reaches (or frees) the producer the outer
@@ -120,9 +99,10 @@ impl Sink for ForksAndLogsInItsWrite {
 #[test]
 fn a_call_nested_in_the_forking_call_is_counted_lost_in_the_child() {
     let pid = Arc::new(AtomicI32::new(-1));
-    let sink = ForksAndLogsInItsWrite {
+    let sink = ForksAtSecondWrite {
         writes: 0,
         pid: pid.clone(),
+        log_in_child: true,
     };
     let (logger, guard) = Logger::builder()
         .sink(sink)

@@ -11,9 +11,8 @@
 //! builds on the directory with the same sink (still down) and reports
 //! the error; this process then recovers into a file.
 
-use uringlog::Logger;
 use uringlog_sinks::SyslogSink;
-use uringlog_tests::crash_child::{kill_self, plain, recover_plain, run_self};
+use uringlog_tests::crash_child::{log_then_die, recover_plain, report_failed_build, run_self};
 use uringlog_tests::read_lines;
 
 const CHILD: &str = "URINGLOG_RECOVERY_DEAD_SYSLOG_CHILD";
@@ -34,30 +33,12 @@ fn sink(port: u16) -> SyslogSink {
 /// The first process: ten records taken by the writer into the sink's
 /// buffer, undelivered; then `SIGKILL`.
 fn first(dir: &str, port: u16) -> ! {
-    let (logger, _guard) = Logger::builder()
-        .sink(sink(port))
-        .format(plain())
-        .crash_safe(dir)
-        .build()
-        .unwrap();
-    for i in 0..10 {
-        uringlog::info!(logger, "first {}", i);
-    }
-    let _ = logger.flush();
-    kill_self()
+    log_then_die(sink(port), dir, 10)
 }
 
 /// The second process: its build fails; the error goes to `report`.
 fn second(dir: &str, port: u16, report: &str) -> ! {
-    let e = Logger::builder()
-        .sink(sink(port))
-        .format(plain())
-        .crash_safe(dir)
-        .build()
-        .map(|_| ())
-        .unwrap_err();
-    std::fs::write(report, e.to_string()).unwrap();
-    std::process::exit(0)
+    report_failed_build(sink(port), dir, report)
 }
 
 #[test]

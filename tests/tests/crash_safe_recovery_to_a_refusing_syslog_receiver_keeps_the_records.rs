@@ -13,9 +13,8 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use uringlog::Logger;
 use uringlog_sinks::SyslogSink;
-use uringlog_tests::crash_child::{kill_self, plain, recover_plain, run_self};
+use uringlog_tests::crash_child::{log_then_die, recover_plain, report_failed_build, run_self};
 use uringlog_tests::read_lines;
 
 const CHILD: &str = "URINGLOG_RECOVERY_REFUSING_SYSLOG_CHILD";
@@ -30,32 +29,18 @@ fn dead_port() -> u16 {
 /// The first process: ten records taken by the writer into the buffer of
 /// a TCP sink whose receiver is down; then `SIGKILL`.
 fn first(dir: &str, port: u16) -> ! {
-    let sink = SyslogSink::tcp(("127.0.0.1", port)).unwrap();
-    let sink = sink.flush_timeout(std::time::Duration::from_millis(100));
-    let (logger, _guard) = Logger::builder()
-        .sink(sink)
-        .format(plain())
-        .crash_safe(dir)
-        .build()
-        .unwrap();
-    for i in 0..10 {
-        uringlog::info!(logger, "first {}", i);
-    }
-    let _ = logger.flush();
-    kill_self()
+    log_then_die(
+        SyslogSink::tcp(("127.0.0.1", port))
+            .unwrap()
+            .flush_timeout(std::time::Duration::from_millis(100)),
+        dir,
+        10,
+    )
 }
 
 /// The second process: its build fails; the error goes to `report`.
 fn second(dir: &str, port: u16, report: &str) -> ! {
-    let e = Logger::builder()
-        .sink(SyslogSink::relp(("127.0.0.1", port)).unwrap())
-        .format(plain())
-        .crash_safe(dir)
-        .build()
-        .map(|_| ())
-        .unwrap_err();
-    std::fs::write(report, e.to_string()).unwrap();
-    std::process::exit(0)
+    report_failed_build(SyslogSink::relp(("127.0.0.1", port)).unwrap(), dir, report)
 }
 
 /// One frame from the client: TXNR and command (its data skipped).

@@ -223,11 +223,13 @@ fn render_other_route<E: Emit>(
 ) -> bool {
     let (out, sc) = (out, scratch);
     match pieces.route() {
-        Route::Short => render_slots::<E, false, true, false>(out, sc, cs, pieces, values, tail),
         Route::ShortLead if E::LEADING_QUOTE => {
             render_slots::<E, false, true, true>(out, sc, cs, pieces, values, tail)
         }
-        Route::ShortLead => render_slots::<E, false, true, false>(out, sc, cs, pieces, values, tail),
+        // `Short` is the caller's; here for the match to be whole.
+        Route::Short | Route::ShortLead => {
+            render_slots::<E, false, true, false>(out, sc, cs, pieces, values, tail)
+        }
         Route::Long => render_slots::<E, false, false, true>(out, sc, cs, pieces, values, tail),
         Route::Custom => render_slots::<E, true, false, true>(out, sc, cs, pieces, values, tail),
     }

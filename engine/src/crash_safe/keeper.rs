@@ -269,15 +269,15 @@ impl Keeper {
         let slot = self.live_slot();
         let old = get_u32(&self.slot, at + F_WRITTEN).unwrap_or(WRITTEN_UNKNOWN);
         let now = (old == 0).then(|| stat(fd).map(|x| x.1)).flatten();
-        if let Some(len) = now.filter(|&l| get_u64(&self.slot, at + 16) != Some(l)) {
-            put_u64(&mut self.slot, at + 16, len);
-            // SAFETY: `at + 24 <= self.slot.len() <= SLOT_LEN`, inside the
+        if let Some(len) = now.filter(|&l| get_u64(&self.slot, at + F_LEN) != Some(l)) {
+            put_u64(&mut self.slot, at + F_LEN, len);
+            // SAFETY: `at + F_LEN + 8 <= self.slot.len() <= SLOT_LEN`, inside the
             // committed slot, which only this thread writes; entries start
             // at multiples of 8 in a page-aligned mapping, so the word is
             // aligned. One store: a death leaves the old length or the
             // new one, and `written` (0: no write since the commit yet)
             // fits either.
-            let word = unsafe { &*(slot.add(at + 16) as *const AtomicU64) };
+            let word = unsafe { &*(slot.add(at + F_LEN) as *const AtomicU64) };
             word.store(len, Ordering::Release);
         }
         let new = add_written(old, appended);
@@ -340,10 +340,10 @@ fn push_file(
     marked.push(id);
     let at = s.len();
     s.resize(at + need, 0);
-    put_u64(s, at, id.0);
-    put_u64(s, at + 8, id.1);
-    put_u64(s, at + 16, len);
-    put_u32(s, at + 24, path.len() as u32);
+    put_u64(s, at + F_DEV, id.0);
+    put_u64(s, at + F_INO, id.1);
+    put_u64(s, at + F_LEN, len);
+    put_u32(s, at + F_PATH_LEN, path.len() as u32);
     s[at + FILE_FIXED..at + FILE_FIXED + path.len()].copy_from_slice(&path);
     true
 }
@@ -363,10 +363,10 @@ fn entry_of(s: &[u8], id: (u64, u64)) -> Option<usize> {
     let n = get_u32(s, 12)? as usize;
     let mut at = SLOT_FIXED;
     for _ in 0..n {
-        if (get_u64(s, at)?, get_u64(s, at + 8)?) == id {
+        if (get_u64(s, at + F_DEV)?, get_u64(s, at + F_INO)?) == id {
             return Some(at);
         }
-        at += FILE_FIXED + align(get_u32(s, at + 24)? as usize);
+        at += FILE_FIXED + align(get_u32(s, at + F_PATH_LEN)? as usize);
     }
     None
 }

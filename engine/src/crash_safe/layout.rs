@@ -119,8 +119,15 @@ pub(crate) const STATE_LEN: usize = SLOT_OFFSET + 2 * SLOT_LEN;
 pub(crate) const SLOT_FIXED: usize = 40;
 /// Bytes of a file entry before its path.
 pub(crate) const FILE_FIXED: usize = 32;
-/// Offset of a file entry's `written` field.
+/// Offsets of a file entry's fields: the file's device and inode (its
+/// identity), its committed length, its path's length (the path follows
+/// at [`FILE_FIXED`]), and `written`.
+pub(crate) const F_DEV: usize = 0;
+pub(crate) const F_INO: usize = 8;
+pub(crate) const F_LEN: usize = 16;
+pub(crate) const F_PATH_LEN: usize = 24;
 pub(crate) const F_WRITTEN: usize = 28;
+const _: () = assert!(F_WRITTEN + 4 == FILE_FIXED);
 /// `written` when unknown (positioned writes, or saturated).
 pub(crate) const WRITTEN_UNKNOWN: u32 = u32::MAX;
 /// Longest path kept for a sink file (longer ones are not recorded).

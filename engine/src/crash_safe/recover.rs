@@ -161,7 +161,7 @@ pub(crate) fn parse_state(b: &[u8]) -> Result<StateImage, String> {
     let mut at = SLOT_FIXED;
     for i in 0..n {
         let e = (|| {
-            let path_len = get_u32(slot, at + 24)? as usize;
+            let path_len = get_u32(slot, at + F_PATH_LEN)? as usize;
             if path_len > MAX_PATH_LEN {
                 return None;
             }
@@ -169,9 +169,9 @@ pub(crate) fn parse_state(b: &[u8]) -> Result<StateImage, String> {
             Some((
                 path_len,
                 FileMark {
-                    dev: get_u64(slot, at)?,
-                    ino: get_u64(slot, at + 8)?,
-                    len: get_u64(slot, at + 16)?,
+                    dev: get_u64(slot, at + F_DEV)?,
+                    ino: get_u64(slot, at + F_INO)?,
+                    len: get_u64(slot, at + F_LEN)?,
                     written: match counted {
                         true => get_u32(slot, at + F_WRITTEN)?,
                         false => WRITTEN_UNKNOWN,

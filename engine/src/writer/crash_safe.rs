@@ -5,7 +5,7 @@
 use super::Writer;
 use crate::clock::Converter;
 use crate::crash_safe::keeper::Keeper;
-use crate::crash_safe::layout::{F_WRITTEN, WRITTEN_UNKNOWN};
+use crate::crash_safe::layout::{F_LEN, F_PATH_LEN, F_WRITTEN, WRITTEN_UNKNOWN};
 use crate::crash_safe::recover::STATE_FILE;
 use crate::crash_safe::recover::{ClockAnchor, FileMark, Recovered};
 use crate::crash_safe::CrashStart;
@@ -296,8 +296,8 @@ fn cut_file(m: &FileMark, f: &File, len: u64, path: Option<PathBuf>) -> Option<(
 /// entry as it was (the next start then may keep what a failed recovery
 /// wrote: the same as a file the state does not name).
 fn keep_cut_point(dir: &Path, m: &FileMark, len: u64) {
-    // The entry: len u64 at 16, path_len u32 at 24, written u32 at 28.
-    const _: () = assert!(F_WRITTEN == 16 + 12);
+    // The entry's length (u64), path length (u32) and written (u32).
+    const _: () = assert!(F_PATH_LEN == F_LEN + 8 && F_WRITTEN == F_LEN + 12);
     use std::os::unix::fs::FileExt;
     let f = OpenOptions::new()
         .write(true)
@@ -312,7 +312,7 @@ fn keep_cut_point(dir: &Path, m: &FileMark, len: u64) {
     let path_len = m.path.as_os_str().len() as u32;
     b[8..12].copy_from_slice(&path_len.to_le_bytes());
     b[12..].copy_from_slice(&WRITTEN_UNKNOWN.to_le_bytes());
-    let _ = f.write_all_at(&b, (m.at + 16) as u64);
+    let _ = f.write_all_at(&b, (m.at + F_LEN) as u64);
 }
 
 /// The file `m` describes, opened for writing, and its length: at its

@@ -41,6 +41,10 @@ enum Rotation {
     /// Before the third batch reaches the file: copy it to `.1` and
     /// truncate it to 0; after: kill.
     CopyTruncate,
+    /// After the second batch reached the file: rename it to `other.log`
+    /// (a name that does not extend the log's), create an empty one at
+    /// its path, kill.
+    RenameAway,
     /// After the second batch reached the file: rename it to `.1`, put a
     /// FIFO at its path (nobody reads it), kill.
     RenameFifo,
@@ -52,6 +56,7 @@ impl Rotation {
             "rename" => Rotation::RenameCreate,
             "reopen" => Rotation::RenameReopen,
             "fifo" => Rotation::RenameFifo,
+            "away" => Rotation::RenameAway,
             _ => Rotation::CopyTruncate,
         }
     }
@@ -63,6 +68,12 @@ fn hook(log: &str, how: Rotation, before: bool) -> Hook {
     Hook::new(move |n| match (how, before, n) {
         (Rotation::RenameCreate, false, 2) => {
             std::fs::rename(&log, &old).unwrap();
+            std::fs::File::create(&log).unwrap();
+            kill_self()
+        }
+        (Rotation::RenameAway, false, 2) => {
+            let other = std::path::Path::new(&log).with_file_name("other.log");
+            std::fs::rename(&log, other).unwrap();
             std::fs::File::create(&log).unwrap();
             kill_self()
         }
@@ -228,4 +239,33 @@ fn a_fifo_at_the_states_path_does_not_hang_recovery() {
     )];
     want.extend(records(3..6));
     assert_eq!(read_lines(&new), want);
+}
+
+/// A file of the log's directory whose name does not extend the log's
+/// (`other.log`) holds the identity (dev, inode) the state names: an
+/// inode number freed — the renamed log deleted by logrotate — and taken
+/// by an unrelated file looks exactly like this (made here by renaming
+/// the log there, which gives the same identity deterministically).
+/// Recovery must not cut that file; the records of the batch in flight
+/// are then in it and written again.
+#[test]
+fn a_file_under_an_unrelated_name_with_the_logs_identity_is_not_cut() {
+    const NAME: &str = "a_file_under_an_unrelated_name_with_the_logs_identity_is_not_cut";
+    if let Ok(spec) = std::env::var(CHILD) {
+        child(&spec);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
+    let other = tmp.path().join("other.log");
+    let spec = format!("away,{},{}", dir.display(), log.display());
+    let (pid, status) = run_self(NAME, CHILD, &spec);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    recover_plain(&dir, &log);
+    assert_eq!(read_lines(&other), records(0..6));
+    let mut want = vec![format!(
+        "WARN  crash-safe recovery: 3 records recovered from process {pid} (generation 1), 0 torn or corrupt records skipped"
+    )];
+    want.extend(records(3..6));
+    assert_eq!(read_lines(&log), want);
 }

@@ -334,6 +334,26 @@ impl Keeper {
         }
     }
 
+    /// After an append to `fd` counted by [`Keeper::mark_file`] failed:
+    /// `bytes` of it are not in the file (never written, or cut off again
+    /// by the writer), so they come off `written` — else a next start
+    /// would take as many of another writer's bytes for this process's.
+    pub(crate) fn unmark_failed(&mut self, fd: &SharedFd, bytes: u64) {
+        let Some(i) = self.marked_fds.iter().position(|m| Arc::ptr_eq(m, fd)) else {
+            return;
+        };
+        let Some(at) = self.ids[i].and_then(|id| entry_of(&self.slot, id)) else {
+            return;
+        };
+        let old = get_u32(&self.slot, at + F_WRITTEN).unwrap_or(WRITTEN_UNKNOWN);
+        if old != WRITTEN_UNKNOWN {
+            // The batch's bytes were counted in `old`, so this stays >= 0;
+            // saturating all the same.
+            let new = u32::try_from((old as u64).saturating_sub(bytes)).unwrap_or(old);
+            self.store_u32(at + F_WRITTEN, new);
+        }
+    }
+
     /// The committed slot in the mapping.
     fn live_slot(&self) -> *mut u8 {
         let off = SLOT_OFFSET + (self.epoch & 1) as usize * SLOT_LEN;

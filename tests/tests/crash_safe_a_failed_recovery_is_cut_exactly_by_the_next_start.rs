@@ -19,7 +19,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use uringlog::{Backend, Logger, Sink, Target};
 use uringlog_sinks::FileSink;
-use uringlog_tests::crash_child::{kill_self, plain, recover_plain, run_self, Hook};
+use uringlog_tests::crash_child::{kill_child, kill_self, plain, recover_plain, Dead, Hook};
 use uringlog_tests::{read_lines, wait_for};
 
 const CHILD: &str = "URINGLOG_FAILED_RECOVERY_CHILD";
@@ -96,29 +96,6 @@ fn fail_recovery(dir: &std::path::Path, log: &std::path::Path, refusing: Refusin
     );
 }
 
-/// Runs the child; returns the directory, the log and the child's pid.
-fn run(
-    test: &str,
-) -> (
-    tempfile::TempDir,
-    std::path::PathBuf,
-    std::path::PathBuf,
-    u32,
-) {
-    if let Ok(spec) = std::env::var(CHILD) {
-        let (dir, log) = spec.split_once(',').unwrap();
-        die(dir, log);
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
-    let spec = format!("{},{}", dir.display(), log.display());
-    let (pid, status) = run_self(test, CHILD, &spec);
-    use std::os::unix::process::ExitStatusExt;
-    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
-    assert_eq!(read_lines(&log), records(0..3));
-    (tmp, dir, log, pid)
-}
-
 fn records(r: std::ops::Range<u32>) -> Vec<String> {
     r.map(|i| format!("INFO  record {i}")).collect()
 }
@@ -129,7 +106,14 @@ fn recovered(pid: u32, cut: &str) -> String {
 
 #[test]
 fn another_writers_line_before_a_failed_recoverys_writes_stays() {
-    let (_tmp, dir, log, pid) = run("another_writers_line_before_a_failed_recoverys_writes_stays");
+    const NAME: &str = "another_writers_line_before_a_failed_recoverys_writes_stays";
+    let Dead {
+        tmp: _tmp,
+        dir,
+        log,
+        pid,
+    } = kill_child(NAME, CHILD, die);
+    assert_eq!(read_lines(&log), records(0..3));
     let other = Some((log.clone(), "other writer\n"));
     fail_recovery(&dir, &log, Refusing { other });
     let mut want = records(0..3);
@@ -149,8 +133,8 @@ fn another_writers_line_before_a_failed_recoverys_writes_stays() {
 
 #[test]
 fn a_file_the_state_does_not_list_is_cut_back_after_each_failed_recovery() {
-    let (tmp, dir, log, pid) =
-        run("a_file_the_state_does_not_list_is_cut_back_after_each_failed_recovery");
+    const NAME: &str = "a_file_the_state_does_not_list_is_cut_back_after_each_failed_recovery";
+    let Dead { tmp, dir, log, pid } = kill_child(NAME, CHILD, die);
     let new = tmp.path().join("new.log");
     fail_recovery(&dir, &new, Refusing { other: None });
     assert_eq!(read_lines(&new)[1..], records(3..6));

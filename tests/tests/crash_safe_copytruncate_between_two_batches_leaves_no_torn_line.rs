@@ -20,7 +20,7 @@ use uringlog::{
     Backend, Completion, Logger, RecordBatch, Settled, Sink, SinkContext, Target, Ticket,
 };
 use uringlog_sinks::FileSink;
-use uringlog_tests::crash_child::{kill_self, plain, recover_plain, run_self, Hook};
+use uringlog_tests::crash_child::{kill_child, kill_self, plain, recover_plain, Dead, Hook};
 use uringlog_tests::read_lines;
 
 const CHILD: &str = "URINGLOG_COPYTRUNCATE_TORN_CHILD";
@@ -102,17 +102,8 @@ fn child(dir: &str, log: &str) -> ! {
 
 #[test]
 fn copytruncate_between_two_batches_then_sigkill_leaves_no_torn_line() {
-    if let Ok(spec) = std::env::var(CHILD) {
-        let (dir, log) = spec.split_once(',').unwrap();
-        child(dir, log);
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
+    let Dead { tmp, dir, log, pid } = kill_child(TEST, CHILD, child);
     let copy = tmp.path().join("app.log.1");
-    let spec = format!("{},{}", dir.display(), log.display());
-    let (pid, status) = run_self(TEST, CHILD, &spec);
-    use std::os::unix::process::ExitStatusExt;
-    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
     let short = |i: u32| format!("INFO  record {i}");
     let long = |i: u32| format!("INFO  record {i} {PAD}");
     assert_eq!(read_lines(&copy), [short(0), short(1), short(2), long(3)]);

@@ -4,7 +4,9 @@
 //! commit and a `SIGKILL`. Recovery writes every record whose call
 //! returned exactly once over the files: the records of the batches the
 //! dead process wrote after its last commit are cut from the file they
-//! went to — found by its identity, whatever its name is now — and
+//! went to — found by its identity, under a name that extends the log's
+//! (a file under an unrelated name is not cut, though it hold that
+//! identity) — and
 //! written again to the file the recovering logger's sink names (the new
 //! one).
 //!

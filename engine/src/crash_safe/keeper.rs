@@ -18,6 +18,10 @@
 //! that file back too; and a file found shorter than its committed length
 //! at the first batch since the commit (truncated under the logger) gets
 //! its length now, so recovery cuts what is written after the truncation.
+//!
+//! Recovery counts its own writes the same way, in the dead process's
+//! state file ([`Keeper::resume`]), so a recovery that fails leaves the
+//! next start knowing what it appended.
 
 use super::layout::*;
 use super::recover::{parse_state, STATE_FILE};
@@ -138,9 +142,12 @@ impl Keeper {
             return Err(changed("changed since recovery read it".to_owned()));
         }
         let slot_at = SLOT_OFFSET + (committed & 1) as usize * SLOT_LEN;
+        // Within the slot: entries start at multiples of 8 and end in it
+        // (`parse_state`), so padding to 8 does not pass its end.
         let used = image.files.last().map_or(SLOT_FIXED, |m| {
             m.at - slot_at + FILE_FIXED + align(m.path.as_os_str().len())
         });
+        debug_assert!(used <= SLOT_LEN);
         let mut k = Keeper {
             dir,
             state,

@@ -436,12 +436,47 @@ mod tests {
         assert_eq!(r.problems, Vec::<String>::new());
         let written: Vec<u32> = r.files.iter().map(|m| m.written).collect();
         assert_eq!(written, [WRITTEN_UNKNOWN]);
-        let (cuts, _) = cut_files(&r.files);
+        let (cuts, points) = cut_files(&r.files);
         assert_eq!(std::fs::read(&log).unwrap(), b"committed\n");
         let said = format!(
             "{} cut from 20 to 10 bytes (a batch in flight at the crash, written again)",
             log.display()
         );
         assert_eq!(cuts, [said]);
+
+        // Recovery then counts its appends there: the state becomes
+        // version 4, the entry its length after the cut, nothing appended.
+        let (cs, _) = crate::crash_safe::CrashDir::open(&dir, 4096, false).unwrap();
+        Keeper::resume(cs, 1, 1, &points).unwrap();
+        let b = std::fs::read(dir.join(STATE_FILE)).unwrap();
+        assert_eq!(get_u32(&b, S_VERSION), Some(STATE_VERSION));
+        let m = &read_dir(&dir).files;
+        assert_eq!((m.len(), m[0].len, m[0].written), (1, 10, 0));
+    }
+
+    /// A cut lands at the committed length on a line boundary, else at the
+    /// end of the line it falls inside, else (no newline after it) at it.
+    #[test]
+    fn a_cut_lands_on_a_line_boundary_never_below_the_committed_length() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("f");
+        let cut = |bytes: &[u8], at: u64| {
+            std::fs::write(&path, bytes).unwrap();
+            let f = File::open(&path).unwrap();
+            line_cut(&f, at, bytes.len() as u64)
+        };
+        assert_eq!(cut(b"ab\ncd\nef\n", 3), 3);
+        assert_eq!(cut(b"ab\ncd\nef\n", 0), 0);
+        assert_eq!(cut(b"ab\ncd\nef\n", 4), 6);
+        assert_eq!(cut(b"ab\ncd\nef\n", 6), 6);
+        assert_eq!(cut(b"ab\ncd\nef\n", 7), 9);
+        assert_eq!(cut(b"ab\ncd\nef\n", 8), 9);
+        assert_eq!(cut(b"abcdef", 2), 2);
+        let long = [vec![b'x'; 10_000], b"\nend\n".to_vec()].concat();
+        assert_eq!(cut(&long, 5), 10_001);
+        // Written only: the bytes cannot be read, the cut is at `at`.
+        std::fs::write(&path, b"ab\ncd\n").unwrap();
+        let f = OpenOptions::new().write(true).open(&path).unwrap();
+        assert_eq!(line_cut(&f, 4, 6), 4);
     }
 }

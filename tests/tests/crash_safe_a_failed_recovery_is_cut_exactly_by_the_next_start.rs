@@ -24,14 +24,18 @@ use uringlog_tests::{read_lines, wait_for};
 
 const CHILD: &str = "URINGLOG_FAILED_RECOVERY_CHILD";
 
+/// Set by the child once records 0..3 are written and committed.
+static FLUSHED: AtomicBool = AtomicBool::new(false);
 /// Set by the child once every record's call returned.
 static LOGGED: AtomicBool = AtomicBool::new(false);
 
 /// The child: dies with records 3..6 committed to its ring, not written.
 fn die(dir: &str, log: &str) -> ! {
     let (logger, _guard) = Logger::builder()
-        .sink(Hook::new(|n| {
-            if n == 2 {
+        .sink(Hook::new(|_| {
+            // The first batch after records 0..3 (however the writer
+            // split them into batches).
+            if FLUSHED.load(Ordering::SeqCst) {
                 wait_for("records 3..6", || LOGGED.load(Ordering::SeqCst));
                 kill_self()
             }
@@ -46,12 +50,13 @@ fn die(dir: &str, log: &str) -> ! {
         uringlog::info!(logger, "record {}", i);
     }
     logger.flush().unwrap();
+    FLUSHED.store(true, Ordering::SeqCst);
     for i in 3..6 {
         uringlog::info!(logger, "record {}", i);
     }
     LOGGED.store(true, Ordering::SeqCst);
     let _ = logger.flush();
-    unreachable!("the hook kills at the second batch");
+    unreachable!("the hook kills at the next batch");
 }
 
 /// An inline sink that refuses every batch (`EIO`); at its first, it

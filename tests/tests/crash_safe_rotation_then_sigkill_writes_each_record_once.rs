@@ -27,6 +27,8 @@ const CHILD: &str = "URINGLOG_ROTATION_KILL_CHILD";
 static STARTED: AtomicBool = AtomicBool::new(false);
 /// RenameReopen: records 3..6 are logged and the file renamed.
 static RENAMED: AtomicBool = AtomicBool::new(false);
+/// Records 0..3 are written and committed (the first flush returned).
+static FLUSHED: AtomicBool = AtomicBool::new(false);
 
 /// How the file is rotated before `SIGKILL`.
 #[derive(Clone, Copy, PartialEq)]
@@ -43,9 +45,9 @@ enum Rotation {
     /// Before the third batch reaches the file: copy it to `.1` and
     /// truncate it to 0; after: kill.
     CopyTruncate,
-    /// After the second batch reached the file: rename it to `other.log`
-    /// (a name that does not extend the log's), create an empty one at
-    /// its path, kill.
+    /// After the first batch since records 0..3 were committed reached
+    /// the file: rename it to `other.log` (a name that does not extend the
+    /// log's), create an empty one at its path, kill.
     RenameAway,
     /// After the second batch reached the file: rename it to `.1`, put a
     /// FIFO at its path (nobody reads it), kill.
@@ -73,7 +75,7 @@ fn hook(log: &str, how: Rotation, before: bool) -> Hook {
             std::fs::File::create(&log).unwrap();
             kill_self()
         }
-        (Rotation::RenameAway, false, 2) => {
+        (Rotation::RenameAway, false, _) if FLUSHED.load(Ordering::SeqCst) => {
             let other = std::path::Path::new(&log).with_file_name("other.log");
             std::fs::rename(&log, other).unwrap();
             std::fs::File::create(&log).unwrap();
@@ -137,6 +139,7 @@ fn child(spec: &str) -> ! {
     // Written and committed: the writer commits right after it answers
     // the flush, before it takes the next records (it kills in a batch).
     logger.flush().unwrap();
+    FLUSHED.store(true, Ordering::SeqCst);
     for i in 3..6 {
         uringlog::info!(logger, "record {}", i);
     }
@@ -263,8 +266,11 @@ fn a_file_under_an_unrelated_name_with_the_logs_identity_is_not_cut() {
     let (pid, status) = run_self(NAME, CHILD, &spec);
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    // The batch at the kill held one to three of records 3..6.
+    let kept = read_lines(&other).len() as u32;
+    assert!((4..=6).contains(&kept), "{kept}");
     recover_plain(&dir, &log);
-    assert_eq!(read_lines(&other), records(0..6));
+    assert_eq!(read_lines(&other), records(0..kept));
     let mut want = vec![format!(
         "WARN  crash-safe recovery: 3 records recovered from process {pid} (generation 1), 0 torn or corrupt records skipped"
     )];

@@ -116,3 +116,35 @@ pub fn recover_plain(dir: &Path, log: &Path) -> Stats {
     drop(logger);
     guard.shutdown(crate::SHUTDOWN).expect("a shutdown")
 }
+
+/// What a child killed by [`kill_child`] left: a temporary directory
+/// holding the crash-safe directory (`cs`) and the log (`app.log`), and the
+/// child's pid.
+pub struct Dead {
+    /// Holds the rest; removed when dropped.
+    pub tmp: tempfile::TempDir,
+    /// The crash-safe directory.
+    pub dir: std::path::PathBuf,
+    /// The log file.
+    pub log: std::path::PathBuf,
+    /// The child's pid.
+    pub pid: u32,
+}
+
+/// In the child (`var` set): runs `child` with the crash-safe directory's
+/// and the log's paths. In the test: runs `test` of this test binary as
+/// that child on a fresh temporary directory and checks it died by
+/// `SIGKILL`.
+pub fn kill_child(test: &str, var: &str, child: fn(&str, &str) -> !) -> Dead {
+    if let Ok(spec) = std::env::var(var) {
+        let (dir, log) = spec.split_once(',').expect("dir,log");
+        child(dir, log);
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
+    let spec = format!("{},{}", dir.display(), log.display());
+    let (pid, status) = run_self(test, var, &spec);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    Dead { tmp, dir, log, pid }
+}

@@ -14,7 +14,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use uringlog::{Backend, Logger};
 use uringlog_sinks::FileSink;
-use uringlog_tests::crash_child::{kill_self, plain, recover_plain, run_self, Hook};
+use uringlog_tests::crash_child::{kill_child, kill_self, plain, recover_plain, Dead, Hook};
 use uringlog_tests::{read_lines, wait_for};
 
 const CHILD: &str = "URINGLOG_REOPEN_KILL_CHILD";
@@ -50,16 +50,12 @@ fn child(dir: &str, log: &str) -> ! {
 
 #[test]
 fn a_kill_after_the_first_batch_since_a_reopen_writes_it_once() {
-    if let Ok(spec) = std::env::var(CHILD) {
-        let (dir, log) = spec.split_once(',').unwrap();
-        child(dir, log);
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
-    let spec = format!("{},{}", dir.display(), log.display());
-    let (pid, status) = run_self(TEST, CHILD, &spec);
-    use std::os::unix::process::ExitStatusExt;
-    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    let Dead {
+        tmp: _tmp,
+        dir,
+        log,
+        pid,
+    } = kill_child(TEST, CHILD, child);
     let stats = recover_plain(&dir, &log);
     assert_eq!((stats.written, stats.dropped), (2, 0));
     let want = [

@@ -4,7 +4,9 @@
 //! commit and a `SIGKILL`. Recovery writes every record whose call
 //! returned exactly once over the files: the records of the batches the
 //! dead process wrote after its last commit are cut from the file they
-//! went to — found by its identity, whatever its name is now — and
+//! went to — found by its identity, under a name that extends the log's
+//! (a file under an unrelated name is not cut, though it hold that
+//! identity) — and
 //! written again to the file the recovering logger's sink names (the new
 //! one).
 //!
@@ -25,6 +27,8 @@ const CHILD: &str = "URINGLOG_ROTATION_KILL_CHILD";
 static STARTED: AtomicBool = AtomicBool::new(false);
 /// RenameReopen: records 3..6 are logged and the file renamed.
 static RENAMED: AtomicBool = AtomicBool::new(false);
+/// Records 0..3 are written and committed (the first flush returned).
+static FLUSHED: AtomicBool = AtomicBool::new(false);
 
 /// How the file is rotated before `SIGKILL`.
 #[derive(Clone, Copy, PartialEq)]
@@ -41,6 +45,10 @@ enum Rotation {
     /// Before the third batch reaches the file: copy it to `.1` and
     /// truncate it to 0; after: kill.
     CopyTruncate,
+    /// After the first batch since records 0..3 were committed reached
+    /// the file: rename it to `other.log` (a name that does not extend the
+    /// log's), create an empty one at its path, kill.
+    RenameAway,
     /// After the second batch reached the file: rename it to `.1`, put a
     /// FIFO at its path (nobody reads it), kill.
     RenameFifo,
@@ -52,6 +60,7 @@ impl Rotation {
             "rename" => Rotation::RenameCreate,
             "reopen" => Rotation::RenameReopen,
             "fifo" => Rotation::RenameFifo,
+            "away" => Rotation::RenameAway,
             _ => Rotation::CopyTruncate,
         }
     }
@@ -63,6 +72,12 @@ fn hook(log: &str, how: Rotation, before: bool) -> Hook {
     Hook::new(move |n| match (how, before, n) {
         (Rotation::RenameCreate, false, 2) => {
             std::fs::rename(&log, &old).unwrap();
+            std::fs::File::create(&log).unwrap();
+            kill_self()
+        }
+        (Rotation::RenameAway, false, _) if FLUSHED.load(Ordering::SeqCst) => {
+            let other = std::path::Path::new(&log).with_file_name("other.log");
+            std::fs::rename(&log, other).unwrap();
             std::fs::File::create(&log).unwrap();
             kill_self()
         }
@@ -124,6 +139,7 @@ fn child(spec: &str) -> ! {
     // Written and committed: the writer commits right after it answers
     // the flush, before it takes the next records (it kills in a batch).
     logger.flush().unwrap();
+    FLUSHED.store(true, Ordering::SeqCst);
     for i in 3..6 {
         uringlog::info!(logger, "record {}", i);
     }
@@ -228,4 +244,36 @@ fn a_fifo_at_the_states_path_does_not_hang_recovery() {
     )];
     want.extend(records(3..6));
     assert_eq!(read_lines(&new), want);
+}
+
+/// A file of the log's directory whose name does not extend the log's
+/// (`other.log`) holds the identity (dev, inode) the state names: an
+/// inode number freed — the renamed log deleted by logrotate — and taken
+/// by an unrelated file looks exactly like this (made here by renaming
+/// the log there, which gives the same identity deterministically).
+/// Recovery must not cut that file; the records of the batch in flight
+/// are then in it and written again.
+#[test]
+fn a_file_under_an_unrelated_name_with_the_logs_identity_is_not_cut() {
+    const NAME: &str = "a_file_under_an_unrelated_name_with_the_logs_identity_is_not_cut";
+    if let Ok(spec) = std::env::var(CHILD) {
+        child(&spec);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
+    let other = tmp.path().join("other.log");
+    let spec = format!("away,{},{}", dir.display(), log.display());
+    let (pid, status) = run_self(NAME, CHILD, &spec);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    // The batch at the kill held one to three of records 3..6.
+    let kept = read_lines(&other).len() as u32;
+    assert!((4..=6).contains(&kept), "{kept}");
+    recover_plain(&dir, &log);
+    assert_eq!(read_lines(&other), records(0..kept));
+    let mut want = vec![format!(
+        "WARN  crash-safe recovery: 3 records recovered from process {pid} (generation 1), 0 torn or corrupt records skipped"
+    )];
+    want.extend(records(3..6));
+    assert_eq!(read_lines(&log), want);
 }

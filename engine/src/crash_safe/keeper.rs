@@ -18,9 +18,13 @@
 //! that file back too; and a file found shorter than its committed length
 //! at the first batch since the commit (truncated under the logger) gets
 //! its length now, so recovery cuts what is written after the truncation.
+//!
+//! Recovery counts its own writes the same way, in the dead process's
+//! state file ([`Keeper::resume`]), so a recovery that fails leaves the
+//! next start knowing what it appended.
 
 use super::layout::*;
-use super::recover::STATE_FILE;
+use super::recover::{parse_state, STATE_FILE};
 use super::{create_sized, CrashDir};
 use crate::clock::Converter;
 use crate::shared::lock;
@@ -29,6 +33,7 @@ use memmap2::{MmapOptions, MmapRaw};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -93,6 +98,89 @@ impl Keeper {
         std::fs::rename(&tmp, &path)?;
         for p in old_files.iter().filter(|p| **p != path) {
             let _ = std::fs::remove_file(p);
+        }
+        Ok(k)
+    }
+
+    /// Recovery's handle on the dead process's state file, in place (no
+    /// new file, so it works on a full disk): before the recovered records
+    /// are written, each file entry in `cut` (its offset in the state
+    /// file, its length after recovery's cut) says that length and 0
+    /// bytes `written` since; then [`Keeper::mark_file`] counts each write
+    /// of the recovery there, and adds each file the state does not hold
+    /// before its first write — as for a running writer. A recovery that
+    /// fails leaves the state saying what it appended, so the next start
+    /// cuts exactly that. Never commits (`commit` is not called on it).
+    ///
+    /// `generation` and `committed`: what recovery read; a state file
+    /// that says otherwise now is not used. A version 3 state becomes
+    /// version 4 (every entry's `written` unknown, then the version: one
+    /// store), so the counts are read.
+    pub(crate) fn resume(
+        dir: Arc<CrashDir>,
+        generation: u64,
+        committed: u64,
+        cut: &[(usize, u64)],
+    ) -> io::Result<Keeper> {
+        let path = dir.dir.join(STATE_FILE);
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_NOFOLLOW)
+            .open(&path)?;
+        let meta = f.metadata()?;
+        let changed = |why: String| io::Error::other(format!("{}: {why}", path.display()));
+        if !meta.is_file() || meta.len() != STATE_LEN as u64 {
+            return Err(changed(format!("{} bytes, not a state file", meta.len())));
+        }
+        let state = MmapOptions::new().len(STATE_LEN).map_raw(&f)?;
+        // SAFETY: the mapping is STATE_LEN bytes; the directory is locked,
+        // so no other logger writes the file meanwhile.
+        let bytes = unsafe { std::slice::from_raw_parts(state.as_ptr(), STATE_LEN) }.to_vec();
+        let image = parse_state(&bytes).map_err(changed)?;
+        if (image.generation, image.committed) != (generation, committed) {
+            return Err(changed("changed since recovery read it".to_owned()));
+        }
+        let slot_at = SLOT_OFFSET + (committed & 1) as usize * SLOT_LEN;
+        // Within the slot: entries start at multiples of 8 and end in it
+        // (`parse_state`), so padding to 8 does not pass its end.
+        let used = image.files.last().map_or(SLOT_FIXED, |m| {
+            m.at - slot_at + FILE_FIXED + align(m.path.as_os_str().len())
+        });
+        debug_assert!(used <= SLOT_LEN);
+        let mut k = Keeper {
+            dir,
+            state,
+            epoch: committed,
+            paths: (image.files.iter())
+                .map(|m| ((m.dev, m.ino), m.path.as_os_str().as_bytes().to_vec()))
+                .collect(),
+            slot: bytes[slot_at..slot_at + used].to_vec(),
+            marked: image.files.iter().map(|m| (m.dev, m.ino)).collect(),
+            marked_fds: Vec::new(),
+            ids: Vec::new(),
+            wrote: false,
+        };
+        let old = get_u32(&bytes, S_VERSION) != Some(STATE_VERSION);
+        for m in &image.files {
+            let at = m.at - slot_at;
+            match cut.iter().find(|c| c.0 == m.at) {
+                Some(&(_, len)) => {
+                    k.store_u64(at + F_LEN, len);
+                    k.store_u32(at + F_WRITTEN, 0);
+                }
+                // Version 3 has 0 there, for unknown.
+                None if old => k.store_u32(at + F_WRITTEN, WRITTEN_UNKNOWN),
+                None => {}
+            }
+        }
+        if old {
+            // SAFETY: in bounds and 4-aligned in the page-aligned mapping,
+            // which only this thread writes. Release: every entry's
+            // `written` before (a death needs no more: no other thread
+            // reads the state).
+            let word = unsafe { &*(k.state.as_mut_ptr().add(S_VERSION) as *const AtomicU32) };
+            word.store(STATE_VERSION, Ordering::Release);
         }
         Ok(k)
     }
@@ -253,6 +341,26 @@ impl Keeper {
         }
     }
 
+    /// After an append to `fd` counted by [`Keeper::mark_file`] failed:
+    /// `bytes` of it are not in the file (never written, or cut off again
+    /// by the writer), so they come off `written` — else a next start
+    /// would take as many of another writer's bytes for this process's.
+    pub(crate) fn unmark_failed(&mut self, fd: &SharedFd, bytes: u64) {
+        let Some(i) = self.marked_fds.iter().position(|m| Arc::ptr_eq(m, fd)) else {
+            return;
+        };
+        let Some(at) = self.ids[i].and_then(|id| entry_of(&self.slot, id)) else {
+            return;
+        };
+        let old = get_u32(&self.slot, at + F_WRITTEN).unwrap_or(WRITTEN_UNKNOWN);
+        if old != WRITTEN_UNKNOWN {
+            // The batch's bytes were counted in `old`, so this stays >= 0;
+            // saturating all the same.
+            let new = u32::try_from((old as u64).saturating_sub(bytes)).unwrap_or(old);
+            self.store_u32(at + F_WRITTEN, new);
+        }
+    }
+
     /// The committed slot in the mapping.
     fn live_slot(&self) -> *mut u8 {
         let off = SLOT_OFFSET + (self.epoch & 1) as usize * SLOT_LEN;
@@ -266,28 +374,42 @@ impl Keeper {
     /// now when that differs; then its `written` by `appended`.
     fn update_entry(&mut self, fd: &SharedFd, id: (u64, u64), appended: Option<u64>) {
         let Some(at) = entry_of(&self.slot, id) else { return };
-        let slot = self.live_slot();
         let old = get_u32(&self.slot, at + F_WRITTEN).unwrap_or(WRITTEN_UNKNOWN);
         let now = (old == 0).then(|| stat(fd).map(|x| x.1)).flatten();
         if let Some(len) = now.filter(|&l| get_u64(&self.slot, at + F_LEN) != Some(l)) {
-            put_u64(&mut self.slot, at + F_LEN, len);
-            // SAFETY: `at + F_LEN + 8 <= self.slot.len() <= SLOT_LEN`, inside the
-            // committed slot, which only this thread writes; entries start
-            // at multiples of 8 in a page-aligned mapping, so the word is
-            // aligned. One store: a death leaves the old length or the
-            // new one, and `written` (0: no write since the commit yet)
-            // fits either.
-            let word = unsafe { &*(slot.add(at + F_LEN) as *const AtomicU64) };
-            word.store(len, Ordering::Release);
+            // One store: a death leaves the old length or the new one,
+            // and `written` (0: no write since the commit yet) fits either.
+            self.store_u64(at + F_LEN, len);
         }
         let new = add_written(old, appended);
         if new != old {
-            put_u32(&mut self.slot, at + F_WRITTEN, new);
-            // SAFETY: as above; the field is 4-aligned (at 28 in an entry
-            // at a multiple of 8). Stored before the write it counts.
-            let word = unsafe { &*(slot.add(at + F_WRITTEN) as *const AtomicU32) };
-            word.store(new, Ordering::Release);
+            // Stored before the write it counts.
+            self.store_u32(at + F_WRITTEN, new);
         }
+    }
+
+    /// Stores `v` at `at` of the committed slot, in its image and in the
+    /// mapping (one store; `at` is a field of an entry the image holds).
+    fn store_u64(&mut self, at: usize, v: u64) {
+        put_u64(&mut self.slot, at, v);
+        // SAFETY: `at + 8 <= self.slot.len() <= SLOT_LEN` (`put_u64`
+        // checked), inside the committed slot, which only this thread
+        // writes; entries and their u64 fields start at multiples of 8 in
+        // a page-aligned mapping, so the word is aligned.
+        let word = unsafe { &*(self.live_slot().add(at) as *const AtomicU64) };
+        // Release: the stores before it first (a death needs no more: no
+        // other thread reads the live slot).
+        word.store(v, Ordering::Release);
+    }
+
+    /// [`Keeper::store_u64`] for a u32 field (4-aligned: at 24 or 28 in an
+    /// entry at a multiple of 8).
+    fn store_u32(&mut self, at: usize, v: u32) {
+        put_u32(&mut self.slot, at, v);
+        // SAFETY: as in `store_u64`, for 4 bytes at a multiple of 4.
+        let word = unsafe { &*(self.live_slot().add(at) as *const AtomicU32) };
+        // Release: as in `store_u64`.
+        word.store(v, Ordering::Release);
     }
 
     /// At a shutdown that gave up on a stuck sink: the directory stays as
@@ -397,7 +519,7 @@ fn fd_path(fd: &SharedFd) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crash_safe::recover::{parse_state, FileMark};
+    use crate::crash_safe::recover::FileMark;
     use std::fs::{File, OpenOptions};
     use std::io::Write;
 

@@ -27,21 +27,36 @@
 //!   since the commit go to the file the recovering logger's sink names,
 //!   the new one. A file renamed away (logrotate's rename, with or without
 //!   the `reopen` that follows) is found by its identity in its directory
-//!   and cut back there; a file truncated under the logger (`copytruncate`)
+//!   under a name that extends its own (`app.log.1`, `app.log-20261203`,
+//!   `app.log.old`) and cut back there; a file of the directory under any
+//!   other name is never cut, though it hold that identity (an inode
+//!   number freed — the renamed file deleted by logrotate — and reused).
+//!   A reused inode number at the log's own path, or under a name that
+//!   extends it, is not told apart: that file is taken for the log.
+//!   A file truncated under the logger (`copytruncate`)
 //!   has its committed length lowered at the first batch after the
 //!   truncation, so the batches written into it after the truncation are
 //!   cut. What `copytruncate` copied away after the commit is in the copy
 //!   and written again (recovery does not know the copy). Exceptions: a
-//!   file moved to another directory, and a file the state cannot name
-//!   (its path too long for a slot), can leave the batch in flight twice;
-//!   so can a truncation between two batches of one commit interval, and
-//!   the cut can then fall inside a line.
+//!   file moved to another directory or renamed to a name that does not
+//!   extend its own, and a file the state cannot name (its path too long
+//!   for a slot), can leave the batch in flight twice; so can a
+//!   truncation between two batches of one commit interval.
+//! - A cut never leaves a partial line, and never goes below the committed
+//!   length: where the committed length falls inside a line (a truncation
+//!   between two batches of one commit interval: the later batches start
+//!   the file again) the file is cut at the end of that line, which, a
+//!   record of the batch in flight, is then in it twice. Where no newline
+//!   follows the committed length (a format whose records do not end in
+//!   one, a torn write) or the file cannot be read, the cut is at the
+//!   committed length.
 //! - A file another writer appends to as well (a forked child logging to
 //!   the same file, another process): recovery cuts no more than the dead
-//!   process counted as appended (counted before each write, so a write
-//!   that never landed — killed with an `io_uring` write pending, or
-//!   failed — lets up to that many of the other writer's bytes be cut).
-//!   The state counts the bytes it appended since
+//!   process counted as appended (counted before each write; what a write
+//!   that failed left out of the file comes off the count again, so only
+//!   a write that never landed because the process died with it pending —
+//!   an `io_uring` write — lets up to that many of the other writer's
+//!   bytes be cut). The state counts the bytes it appended since
 //!   the last commit, and takes the file's length at its first batch
 //!   since as the committed one; a file grown by more than the dead
 //!   process appended is left as it is (said in the recovery record), and
@@ -50,12 +65,22 @@
 //!   batch in flight at the crash may appear twice.
 //! - A recovered record that cannot be written (`EIO`, a full disk)
 //!   fails `build()` with the error, and the directory keeps everything
-//!   for the next start; that start cuts the files the dead process wrote
-//!   back to their committed length, so what the failed attempt wrote
-//!   there is not written twice (in any other sink it may be). The
-//!   attempt first sets each file's entry in the state to the file's
-//!   length after the cut, so the next start cuts what it wrote even
-//!   where the dead process had appended nothing since its last commit.
+//!   for the next start. Recovery counts what it appends in the dead
+//!   process's state file, in place, as a running writer counts
+//!   (`keeper::Keeper::resume`): each file it found says its length after
+//!   the cut and nothing appended; a file the state does not list (a new
+//!   file, a sink added in the new configuration) is added, with its
+//!   length, before recovery's first write to it; every append is counted
+//!   before it is made. So the next start cuts exactly what a failed
+//!   attempt appended to each file, however many attempts failed, and no
+//!   more: another writer's lines appended before the attempt's first
+//!   write to the file stay, and lines appended after it leave the file
+//!   grown by more than the attempt counted — not cut (said), the
+//!   attempt's records then in it twice. In any other sink they may be
+//!   twice. Without a usable state file (none, or corrupt: reported)
+//!   there is nowhere to count, and a failed attempt's records may be in
+//!   a file twice; so too when the state file cannot be opened for
+//!   writing (said in a notice).
 //! - A recovered record that a sink delivering later (syslog) has not
 //!   delivered within its flush timeout (its receiver is down), or has
 //!   given up on (a RELP receiver refused it, a UDP send failed), fails

@@ -80,6 +80,8 @@ pub(crate) struct Recovered {
     /// The previous owner, when the state file names one.
     pub pid: Option<u32>,
     pub generation: u64,
+    /// The state file's committed epoch, when it is usable.
+    pub committed: Option<u64>,
     /// Per ring in creation order, each in its producer's order.
     pub records: Vec<RecoveredRecord>,
     /// Torn or corrupt records (or unreadable regions) skipped.
@@ -493,6 +495,7 @@ pub(crate) fn read_dir(dir: &Path) -> Recovered {
     if let Some(s) = &state {
         out.pid = Some(s.pid);
         out.generation = s.generation;
+        out.committed = Some(s.committed);
         out.files = s.files.clone();
         out.clock = Some(s.clock);
     }

@@ -5,16 +5,16 @@
 use super::Writer;
 use crate::clock::Converter;
 use crate::crash_safe::keeper::Keeper;
-use crate::crash_safe::layout::{F_LEN, F_PATH_LEN, F_WRITTEN, WRITTEN_UNKNOWN};
-use crate::crash_safe::recover::STATE_FILE;
+use crate::crash_safe::layout::WRITTEN_UNKNOWN;
 use crate::crash_safe::recover::{ClockAnchor, FileMark, Recovered};
-use crate::crash_safe::CrashStart;
+use crate::crash_safe::{CrashDir, CrashStart};
 use crate::error::BuildError;
 use crate::format::{Parts, Record, Rendering};
 use crate::level::Level;
 use crate::record::RecordKind;
 use crate::stats::WriterCounters;
 use std::fs::{File, OpenOptions};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirEntryExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use crate::shared::lock;
@@ -30,15 +30,17 @@ impl Writer {
     ///
     /// When a recovered record cannot be written (`EIO`, a full disk), the
     /// build fails naming the error, and the directory stays as it was —
-    /// state file, ring files, call-site table — for the next start, which
-    /// cuts the sink files back to their committed length again (undoing
-    /// what this attempt wrote) and writes it all once.
+    /// the state file saying what this attempt appended to each file
+    /// (`Keeper::resume`), ring files, call-site table — for the next
+    /// start, which cuts what this attempt wrote and writes it all once.
     pub(super) fn start_crash_safe(&mut self, start: CrashStart) -> Result<(), BuildError> {
         let CrashStart { dir, recovered } = start;
-        let cuts = cut_files(&dir.dir, &recovered.files);
+        let (cuts, points) = cut_files(&recovered.files);
         let undelivered = self.sinks.undelivered();
         if !recovered.is_empty() || !cuts.is_empty() {
+            self.count_recovery_in(&dir, &recovered, &points);
             let lost = self.write_recovered(&recovered, &cuts);
+            self.sinks.clear_keeper();
             if lost > 0 {
                 let last = crate::shared::lock(&self.shared.recent_errors).last_error.clone();
                 return Err(BuildError::CrashSafe {
@@ -62,6 +64,20 @@ impl Writer {
         self.sinks.set_keeper(keeper.clone());
         self.keeper = Some(keeper);
         Ok(())
+    }
+
+    /// Before recovery writes: the dead process's state file counts what
+    /// it appends to each file (see `Keeper::resume`; `points`: each found
+    /// file's entry and its length after the cut). Without a usable state
+    /// file there is nowhere to count (said).
+    fn count_recovery_in(&mut self, dir: &Arc<CrashDir>, r: &Recovered, points: &[(usize, u64)]) {
+        let Some(committed) = r.committed else { return };
+        match Keeper::resume(dir.clone(), r.generation, committed, points) {
+            Ok(k) => self.sinks.set_keeper(Arc::new(Mutex::new(k))),
+            Err(e) => self.shared.report_notice(format!(
+                "crash-safe recovery: cannot count what it appends in the state file ({e}); a failed recovery may leave its records there twice"
+            )),
+        }
     }
 
     /// Waits (up to their flush timeout) for the sinks that deliver later
@@ -230,15 +246,15 @@ impl Writer {
 /// unless more was appended there than the dead process appended: then
 /// another writer's bytes (a forked child's lines) are in it, which a cut
 /// would destroy, and the file is left as it is (said). A file renamed
-/// since (logrotate's rename) is found by its identity in its directory.
+/// since (logrotate's rename) is found by its identity in its directory,
+/// under a name that extends its own ([`open_marked`]). A cut lands on a
+/// line boundary ([`line_cut`]).
 ///
-/// Then each file's entry in `dir`'s state says its length now, all past
-/// it not the dead process's to keep ([`keep_cut_point`]): what this
-/// recovery writes there, if it fails (or this process dies) before the
-/// state is replaced, is cut by the next start. Returns what was cut, for
-/// the recovery record.
-fn cut_files(dir: &Path, marks: &[FileMark]) -> Vec<String> {
-    let mut cuts = Vec::new();
+/// Returns what was cut, for the recovery record, and per file found its
+/// entry in the state file and its length now: all past it is to be cut
+/// if this recovery fails (see `Keeper::resume`).
+fn cut_files(marks: &[FileMark]) -> (Vec<String>, Vec<(usize, u64)>) {
+    let (mut cuts, mut points) = (Vec::new(), Vec::new());
     for m in marks {
         let Some((f, len, path)) = open_marked(m) else {
             continue;
@@ -250,9 +266,9 @@ fn cut_files(dir: &Path, marks: &[FileMark]) -> Vec<String> {
             }
             None => len,
         };
-        keep_cut_point(dir, m, now);
+        points.push((m.at, now));
     }
-    cuts
+    (cuts, points)
 }
 
 /// Cuts file `f` of `m`, `len` bytes long, at `path` if renamed, when it
@@ -275,49 +291,72 @@ fn cut_file(m: &FileMark, f: &File, len: u64, path: Option<PathBuf>) -> Option<(
         );
         return Some((what, len));
     }
-    Some(match f.set_len(m.len) {
+    let to = line_cut(f, m.len, len);
+    if to == len {
+        let what = format!(
+            "{name} not cut: its committed length {} falls inside its last line (truncated since the commit, then written again); records of the batch in flight at the crash may be in it twice",
+            m.len
+        );
+        return Some((what, len));
+    }
+    let inside = match to == m.len {
+        true => String::new(),
+        false => format!(
+            ", the end of the line its committed length {} falls inside (truncated since the commit, then written again)",
+            m.len
+        ),
+    };
+    Some(match f.set_len(to) {
         Ok(()) => (
             format!(
-                "{name} cut from {len} to {} bytes (a batch in flight at the crash, written again)",
-                m.len
+                "{name} cut from {len} to {to} bytes{inside} (a batch in flight at the crash, written again)"
             ),
-            m.len,
+            to,
         ),
-        Err(e) => (
-            format!("{name} could not be cut to {} bytes: {e}", m.len),
-            len,
-        ),
+        Err(e) => (format!("{name} could not be cut to {to} bytes: {e}"), len),
     })
 }
 
-/// Stores in `m`'s entry of `dir`'s state file the file's length `len`
-/// and an unknown `written` (all past `len` is to be cut), in one write
-/// of the 16 bytes from the length to `written`. A failure leaves the
-/// entry as it was (the next start then may keep what a failed recovery
-/// wrote: the same as a file the state does not name).
-fn keep_cut_point(dir: &Path, m: &FileMark, len: u64) {
-    // The entry's length (u64), path length (u32) and written (u32).
-    const _: () = assert!(F_PATH_LEN == F_LEN + 8 && F_WRITTEN == F_LEN + 12);
+/// Where to cut file `f` (`len` bytes) so that no partial line remains,
+/// never below `at`, its committed length: `at` when a line starts there
+/// (it is 0, or the byte before it is a newline); else the end of the line
+/// `at` falls inside — the file was truncated and written again since the
+/// commit (`copytruncate` between two batches), so `at` is no longer
+/// where the dead process's batches start, and the bytes before it may
+/// be anyone's; that line, if the dead process's, is then there twice.
+/// `at` also when no line ends past it (the tail is one unterminated
+/// piece: a format without newlines, a torn write) or the file cannot be
+/// read (as before lines were looked for). Reads at most the bytes up to
+/// the first newline past `at`, within `len`.
+fn line_cut(f: &File, at: u64, len: u64) -> u64 {
     use std::os::unix::fs::FileExt;
-    let f = OpenOptions::new()
-        .write(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_NOFOLLOW)
-        .open(dir.join(STATE_FILE));
-    // Only the regular file recovery read (anything may be at its name).
-    let Some(f) = f.ok().filter(|f| f.metadata().is_ok_and(|m| m.is_file())) else {
-        return;
-    };
-    let mut b = [0u8; 16];
-    b[..8].copy_from_slice(&len.to_le_bytes());
-    let path_len = m.path.as_os_str().len() as u32;
-    b[8..12].copy_from_slice(&path_len.to_le_bytes());
-    b[12..].copy_from_slice(&WRITTEN_UNKNOWN.to_le_bytes());
-    let _ = f.write_all_at(&b, (m.at + F_LEN) as u64);
+    let mut buf = [0u8; 4096];
+    if at == 0 || !matches!(f.read_at(&mut buf[..1], at - 1), Ok(1) if buf[0] != b'\n') {
+        return at;
+    }
+    let mut pos = at;
+    while pos < len {
+        let want = (len - pos).min(buf.len() as u64) as usize;
+        let n = match f.read_at(&mut buf[..want], pos) {
+            Ok(0) | Err(_) => return at,
+            Ok(n) => n,
+        };
+        if let Some(i) = buf[..n].iter().position(|&b| b == b'\n') {
+            return pos + i as u64 + 1;
+        }
+        pos += n as u64;
+    }
+    at
 }
 
-/// The file `m` describes, opened for writing, and its length: at its
-/// path, or else (renamed away, another file or none at the path) the
-/// entry of the path's directory with its identity, and that entry's path.
+/// The file `m` describes, opened for reading and writing (writing only,
+/// when it may not be read), and its length: at its path, or else
+/// (renamed away, another file or none at the path) the entry of the
+/// path's directory with its identity whose name extends the path's
+/// (`app.log` → `app.log.1`, `app.log-20261203`, `app.log.old`), and that
+/// entry's path. Only such names: an inode number freed (the renamed file
+/// deleted by logrotate since) and reused by an unrelated file of the
+/// directory must not make that file cut.
 ///
 /// Paths are untrusted (anything may have been put at a name since): a
 /// name is opened only when it is the file already (`stat`), never to
@@ -329,19 +368,29 @@ fn open_marked(m: &FileMark) -> Option<(File, u64, Option<PathBuf>)> {
         if !std::fs::metadata(p).is_ok_and(|meta| meta.is_file() && same(&meta)) {
             return None;
         }
-        let f = OpenOptions::new()
-            .write(true)
-            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-            .open(p)
-            .ok()?;
+        let opts = |read| {
+            OpenOptions::new()
+                .read(read)
+                .write(true)
+                .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+                .open(p)
+        };
+        let f = opts(true).or_else(|_| opts(false)).ok()?;
         let meta = f.metadata().ok()?;
         (meta.is_file() && same(&meta)).then_some((f, meta.len()))
     };
     if let Some((f, len)) = open(&m.path) {
         return Some((f, len, None));
     }
+    let own = m.path.file_name()?.as_bytes();
+    let extends = |e: &std::fs::DirEntry| {
+        let name = e.file_name();
+        name.len() > own.len() && name.as_bytes().starts_with(own)
+    };
     let entries = std::fs::read_dir(m.path.parent()?).ok()?;
-    let found = entries.flatten().find(|e| e.ino() == m.ino)?.path();
+    let found = (entries.flatten())
+        .find(|e| e.ino() == m.ino && extends(e))?
+        .path();
     let (f, len) = open(&found)?;
     Some((f, len, Some(found)))
 }
@@ -350,7 +399,7 @@ fn open_marked(m: &FileMark) -> Option<(File, u64, Option<PathBuf>)> {
 mod tests {
     use super::*;
     use crate::crash_safe::layout::*;
-    use crate::crash_safe::recover::read_dir;
+    use crate::crash_safe::recover::{read_dir, STATE_FILE};
     use std::os::unix::ffi::OsStrExt;
 
     /// A state file of a binary from before `written` (version 3, the
@@ -387,12 +436,47 @@ mod tests {
         assert_eq!(r.problems, Vec::<String>::new());
         let written: Vec<u32> = r.files.iter().map(|m| m.written).collect();
         assert_eq!(written, [WRITTEN_UNKNOWN]);
-        let cuts = cut_files(&dir, &r.files);
+        let (cuts, points) = cut_files(&r.files);
         assert_eq!(std::fs::read(&log).unwrap(), b"committed\n");
         let said = format!(
             "{} cut from 20 to 10 bytes (a batch in flight at the crash, written again)",
             log.display()
         );
         assert_eq!(cuts, [said]);
+
+        // Recovery then counts its appends there: the state becomes
+        // version 4, the entry its length after the cut, nothing appended.
+        let (cs, _) = crate::crash_safe::CrashDir::open(&dir, 4096, false).unwrap();
+        Keeper::resume(cs, 1, 1, &points).unwrap();
+        let b = std::fs::read(dir.join(STATE_FILE)).unwrap();
+        assert_eq!(get_u32(&b, S_VERSION), Some(STATE_VERSION));
+        let m = &read_dir(&dir).files;
+        assert_eq!((m.len(), m[0].len, m[0].written), (1, 10, 0));
+    }
+
+    /// A cut lands at the committed length on a line boundary, else at the
+    /// end of the line it falls inside, else (no newline after it) at it.
+    #[test]
+    fn a_cut_lands_on_a_line_boundary_never_below_the_committed_length() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("f");
+        let cut = |bytes: &[u8], at: u64| {
+            std::fs::write(&path, bytes).unwrap();
+            let f = File::open(&path).unwrap();
+            line_cut(&f, at, bytes.len() as u64)
+        };
+        assert_eq!(cut(b"ab\ncd\nef\n", 3), 3);
+        assert_eq!(cut(b"ab\ncd\nef\n", 0), 0);
+        assert_eq!(cut(b"ab\ncd\nef\n", 4), 6);
+        assert_eq!(cut(b"ab\ncd\nef\n", 6), 6);
+        assert_eq!(cut(b"ab\ncd\nef\n", 7), 9);
+        assert_eq!(cut(b"ab\ncd\nef\n", 8), 9);
+        assert_eq!(cut(b"abcdef", 2), 2);
+        let long = [vec![b'x'; 10_000], b"\nend\n".to_vec()].concat();
+        assert_eq!(cut(&long, 5), 10_001);
+        // Written only: the bytes cannot be read, the cut is at `at`.
+        std::fs::write(&path, b"ab\ncd\n").unwrap();
+        let f = OpenOptions::new().write(true).open(&path).unwrap();
+        assert_eq!(line_cut(&f, 4, 6), 4);
     }
 }

@@ -764,6 +764,14 @@ impl SinkSet {
             }
             _ => None,
         };
+        if let (Some(_), Some(fd), Some(k)) = (&c.error, &c.appended_to, &self.keeper) {
+            // Crash-safe mode: what is not in the file comes off its count.
+            let stays = match cut {
+                Some(append::Cut::Done { .. }) | None => 0,
+                Some(_) => c.written,
+            };
+            lock(k).unmark_failed(fd, (requested - stays) as u64);
+        }
         slot.sink.on_write(&WriteOutcome {
             offset: c.offset,
             requested,

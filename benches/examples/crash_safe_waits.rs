@@ -7,14 +7,21 @@
 //! ```
 //!
 //! Logs `N` workload lines into a file with the pwrite backend, or
-//! io_uring when asked (one backend, so it does not change between runs),
+//! io_uring when asked (one backend, so it does not change between runs;
+//! `auto`: `Backend::Auto`, deciding anew in each round),
 //! `R` rounds alternating normal and
 //! crash-safe (or of one mode only, when named: for `strace -c -f`), and prints per round: the rate, the process's CPU time per
 //! line, the producer thread's own CPU time per line and its minor page
 //! faults (`getrusage(RUSAGE_THREAD)` around the calls: a store to a
 //! `MAP_SHARED` page the kernel write-protected after writeback faults
 //! again), the writer's CPU time per line, the producer's waits for room
-//! and the wake-ups that ended them, the batches written.
+//! and the wake-ups that ended them, the batches written, the backend.
+//! Then, per thread (`/proc/self/task`, from the build to a flush after
+//! the calls), per 1,000,000 lines: user and system CPU time (clock
+//! ticks: coarse, so compare many rounds), time on a CPU and time
+//! runnable but waiting for one (`schedstat`), minor faults, voluntary
+//! and involuntary switches. With `PIN` set in the environment the
+//! producer runs on CPU 0 and every other thread on CPU 1.
 
 use std::time::{Duration, Instant};
 use uringlog::{Backend, Logger, Policy};

@@ -707,6 +707,9 @@ impl Builder {
     ) -> Result<(Logger, WriterGuard), BuildError> {
         self.validate()?;
         let targets = self.directives()?;
+        // Before anything a forked child must know about (directory locks,
+        // signal slots, the producer cache).
+        crate::fork::install_hook().map_err(BuildError::ForkHandler)?;
         let crash = self.open_crash_safe()?;
         let env_backend = crate::io::backend_from_env()?;
         let any_direct_io = self
@@ -765,8 +768,6 @@ impl Builder {
             shared.writer_cpu = Padded(WriterCpu::off());
         }
         let shared = Arc::new(shared);
-        // Before anything a forked child must know about (signal slots).
-        crate::fork::install_hook();
         let signal = match self.reopen_signal {
             Some(signo) => {
                 // A signal wakes the writer; in sync mode the caller acts on it.

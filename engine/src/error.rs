@@ -43,6 +43,10 @@ pub enum BuildError {
         /// Why, with the holder's pid or the errno.
         reason: String,
     },
+    /// The `fork` child handler could not be registered
+    /// (`pthread_atfork` failed, `ENOMEM`): without it a forked child
+    /// would go on with this process's engines.
+    ForkHandler(io::Error),
     /// A filter directive was refused (see [`crate::Builder::filter`]).
     InvalidFilter {
         /// Where the directives came from: `"filter"` or the variable's name.
@@ -76,6 +80,9 @@ impl fmt::Display for BuildError {
             BuildError::CrashSafe { dir, reason } => {
                 write!(f, "crash-safe directory {}: {reason}", dir.display())
             }
+            BuildError::ForkHandler(e) => {
+                write!(f, "cannot register the fork handler: pthread_atfork failed: {e}")
+            }
             BuildError::InvalidFilter {
                 source,
                 directive,
@@ -91,7 +98,7 @@ impl fmt::Display for BuildError {
 impl std::error::Error for BuildError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            BuildError::SpawnWriter(e) => Some(e),
+            BuildError::SpawnWriter(e) | BuildError::ForkHandler(e) => Some(e),
             _ => None,
         }
     }

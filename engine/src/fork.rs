@@ -32,6 +32,11 @@
 //! - At `exit`, the exit hook drains the successor (see `exit`).
 //! - A grandchild starts its own successor from the same lineage.
 //!
+//! The handler is registered by the first `build` of the process; when
+//! `pthread_atfork` fails (`ENOMEM`), that `build` fails
+//! (`BuildError::ForkHandler`) rather than leave forked children using
+//! the parent's engines.
+//!
 //! The parent is unaffected: its generation does not change. The io_uring
 //! rings are mapped `MADV_DONTFORK` (`IoUring::builder().dontfork()`), so a
 //! child does not even inherit the parent's submission queues.
@@ -44,14 +49,20 @@ use crate::shared::Shared;
 use crate::shutdown::WriterGuard;
 use crate::sink::{Sink, SinkOptions};
 use crate::stats::Stats;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, TryLockError};
 use std::time::Duration;
 
 /// The generation of this process: 0, plus one per `fork` since.
 static GENERATION: AtomicU64 = AtomicU64::new(0);
-/// Whether the `pthread_atfork` handler is installed.
-static HOOKED: AtomicBool = AtomicBool::new(false);
+/// Whether the `pthread_atfork` handler is installed: [`UNHOOKED`],
+/// [`HOOKED`], or the pid of a process one of whose threads is
+/// installing it (see [`install_in`]).
+static HOOK: AtomicU64 = AtomicU64::new(UNHOOKED);
+/// [`HOOK`] before the handler is installed (or after it failed to be).
+const UNHOOKED: u64 = 0;
+/// [`HOOK`] once the handler is installed: above any pid.
+const HOOKED: u64 = u64::MAX;
 
 /// This process's generation (one relaxed load; the hot path compares it
 /// with its engine's).
@@ -68,19 +79,64 @@ pub(crate) fn generation_address() -> usize {
     &GENERATION as *const AtomicU64 as usize
 }
 
-/// Installs the `pthread_atfork` child handler, once per process.
-pub(crate) fn install_hook() {
-    if HOOKED.swap(true, Ordering::AcqRel) {
-        return;
+/// Installs the `pthread_atfork` child handler, once per process. Without
+/// it a forked child would go on with the parent's engines (its cached
+/// producer, its rings, its directory locks), so a failure (`ENOMEM`) is
+/// returned, for `build` to fail with; the next call tries again.
+pub(crate) fn install_hook() -> Result<(), std::io::Error> {
+    if let Some(errno) = test_failure() {
+        return Err(std::io::Error::from_raw_os_error(errno));
     }
-    // SAFETY: `in_child` is an `extern "C" fn()` that never unwinds; the
-    // other two handlers are absent. A failure (ENOMEM) leaves forked
-    // children as unprotected as before; there is nothing better to do.
-    let _ = unsafe { libc::pthread_atfork(None, None, Some(in_child)) };
+    install_in(&HOOK, || {
+        // SAFETY: `in_child` is an `extern "C" fn()` that never unwinds;
+        // the other two handlers are absent.
+        unsafe { libc::pthread_atfork(None, None, Some(in_child)) }
+    })
+}
+
+/// Installs a handler with `register` (which returns 0 or an errno) once
+/// in the process whose state is `state` (see [`HOOK`]). Waits while
+/// another thread of this process is registering it, and returns that
+/// thread's outcome only if it succeeded (else tries itself). A claim left
+/// by a thread of the process this one was forked from is taken over: that
+/// thread does not exist here (had its registration completed before the
+/// fork, the child handler would have marked the state [`HOOKED`]).
+fn install_in(state: &AtomicU64, mut register: impl FnMut() -> i32) -> Result<(), std::io::Error> {
+    let mut me = None;
+    loop {
+        // Acquire: pairs with the Release store below, made after the
+        // registration (which the caller's forks must follow).
+        let seen = state.load(Ordering::Acquire);
+        if seen == HOOKED {
+            return Ok(());
+        }
+        let me = *me.get_or_insert_with(|| u64::from(std::process::id()));
+        if seen == me {
+            // Another thread of this process is registering it.
+            std::thread::yield_now();
+            continue;
+        }
+        // Relaxed on failure: the loop loads again.
+        if (state.compare_exchange(seen, me, Ordering::AcqRel, Ordering::Relaxed)).is_err() {
+            continue;
+        }
+        let errno = register();
+        let (now, outcome) = match errno {
+            0 => (HOOKED, Ok(())),
+            e => (UNHOOKED, Err(std::io::Error::from_raw_os_error(e))),
+        };
+        // Release: pairs with the Acquire load above.
+        state.store(now, Ordering::Release);
+        return outcome;
+    }
 }
 
 /// Runs in the child right after `fork`: async-signal-safe (atomics only).
 extern "C" fn in_child() {
+    // Registered, since it runs: a registration that completed just
+    // before the fork, its state not yet stored, is known here as done.
+    // Relaxed: the only thread of the child is this one.
+    HOOK.store(HOOKED, Ordering::Relaxed);
     GENERATION.fetch_add(1, Ordering::Relaxed);
     // The forking thread's cached producer is inherited (a plain
     // thread-local store): see `Logger::lend`.
@@ -271,4 +327,118 @@ fn dead_logger(lineage: Arc<Lineage>, why: String) -> (Logger, Option<WriterGuar
         Logger::from_shared(Arc::new(shared), None).uncounted(),
         None,
     )
+}
+
+#[cfg(test)]
+std::thread_local! {
+    /// A test hook: the errno the next [`install_hook`] on this thread
+    /// fails with, as if the handler were not installed yet and
+    /// `pthread_atfork` returned it.
+    static FAIL_INSTALL: std::cell::Cell<Option<i32>> = const { std::cell::Cell::new(None) };
+}
+
+/// Makes the next [`install_hook`] on this thread fail with `errno`.
+#[cfg(test)]
+pub(crate) fn fail_next_install(errno: i32) {
+    FAIL_INSTALL.with(|f| f.set(Some(errno)));
+}
+
+/// This thread's test failure for [`install_hook`], taken.
+#[cfg(test)]
+fn test_failure() -> Option<i32> {
+    FAIL_INSTALL.with(|f| f.take())
+}
+
+/// Test hooks only.
+#[cfg(not(test))]
+#[inline(always)]
+fn test_failure() -> Option<i32> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A failed registration is returned with its errno and leaves the
+    /// state unhooked, so the next call registers.
+    #[test]
+    fn a_failed_registration_is_returned_and_tried_again() {
+        let state = AtomicU64::new(UNHOOKED);
+        let mut calls = 0;
+        let mut answers = [libc::ENOMEM, 0].into_iter();
+        let mut register = || {
+            calls += 1;
+            answers.next().unwrap()
+        };
+        let first = install_in(&state, &mut register).map_err(|e| e.raw_os_error());
+        assert_eq!(first, Err(Some(libc::ENOMEM)));
+        assert_eq!(state.load(Ordering::Relaxed), UNHOOKED);
+        assert!(install_in(&state, &mut register).is_ok());
+        assert!(install_in(&state, &mut register).is_ok());
+        assert_eq!((calls, state.load(Ordering::Relaxed)), (2, HOOKED));
+    }
+
+    /// `build` fails when the fork handler cannot be registered, naming
+    /// the call and the errno; a crash-safe directory is not left locked,
+    /// so the next build (which registers) takes it.
+    #[test]
+    fn a_fork_handler_that_cannot_be_registered_fails_the_build() {
+        let tmp = tempfile::tempdir().unwrap();
+        let build = || {
+            let b = Logger::builder().sink(crate::MemorySink::new().0);
+            b.crash_safe(tmp.path()).build()
+        };
+        fail_next_install(libc::ENOMEM);
+        let failed = build().map(|_| ()).map_err(|e| e.to_string());
+        let expected = "cannot register the fork handler: pthread_atfork failed: \
+                        Cannot allocate memory (os error 12)";
+        assert_eq!(failed, Err(expected.to_owned()));
+        let (logger, guard) = build().expect("built once the handler registers");
+        crate::info!(logger, "after");
+        let s = guard.shutdown(Duration::from_secs(10)).unwrap();
+        assert_eq!((s.enqueued, s.written), (1, 1));
+    }
+
+    /// The same in the normal mode.
+    #[test]
+    fn a_fork_handler_that_cannot_be_registered_fails_a_normal_build() {
+        fail_next_install(libc::EAGAIN);
+        let built = Logger::builder().sink(crate::MemorySink::new().0).build();
+        let failed = built.map(|_| ()).map_err(|e| e.to_string());
+        let expected = "cannot register the fork handler: pthread_atfork failed: \
+                        Resource temporarily unavailable (os error 11)";
+        assert_eq!(failed, Err(expected.to_owned()));
+    }
+
+    /// A claim by another process (a thread of the parent, registering
+    /// at the fork) is taken over: that thread is not in this process.
+    #[test]
+    fn a_claim_inherited_from_the_parent_is_taken_over() {
+        let parent = u64::from(std::process::id()) + 1;
+        let state = AtomicU64::new(parent);
+        let mut calls = 0;
+        let registered = install_in(&state, || {
+            calls += 1;
+            0
+        });
+        assert!(registered.is_ok());
+        assert_eq!((calls, state.load(Ordering::Relaxed)), (1, HOOKED));
+    }
+
+    /// A thread that finds another thread of this process registering
+    /// waits for it; when that one fails, it registers itself.
+    #[test]
+    fn a_thread_waiting_on_a_failed_registration_registers_itself() {
+        let state = AtomicU64::new(u64::from(std::process::id()));
+        std::thread::scope(|s| {
+            let waiter = s.spawn(|| install_in(&state, || 0).is_ok());
+            // Most likely waiting by then; either way it must register.
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            // The registering thread's failure.
+            state.store(UNHOOKED, Ordering::Release);
+            assert!(waiter.join().unwrap());
+        });
+        assert_eq!(state.load(Ordering::Relaxed), HOOKED);
+    }
 }

@@ -200,7 +200,7 @@ pub mod __private {
     pub use crate::callsite::{CallSite, CustomFmt, Slot};
     pub use crate::clock::civil_from_days;
     pub use crate::deferred::encode::{
-        Cursor, EncodeArgs, FmtArg, Plain, PlainArg, PreBuf, ViaFmt, ViaPlain, Wrap,
+        Cursor, CustomSpecs, EncodeArgs, FmtArg, Plain, PlainArg, PreBuf, ViaFmt, ViaPlain, Wrap,
     };
     pub use uringlog_macros::deferred;
 

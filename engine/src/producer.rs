@@ -432,15 +432,19 @@ impl Producer {
                 // arguments (constant lengths) into the encoding instead
                 // of reloading them. A record of a call site not yet in
                 // the table, or with a custom spec, is dropped
-                // unpublished, for the slow path.
-                if let Some(mut f) = ring.reserve_contiguous(len) {
-                    if !rec.encode(f.record(), &args, formatted) {
-                        return self.size_mismatch();
-                    }
-                    if f.knows(cs) {
-                        // SAFETY: `encode` wrote all `len` reserved bytes.
-                        unsafe { f.commit() };
-                        return self.shared.wake_writer();
+                // unpublished, for the slow path. The macros' call sites
+                // with a custom spec say so at compile time: they go to
+                // the slow path without the reservation and the encoding.
+                if !A::CUSTOM_SPECS {
+                    if let Some(mut f) = ring.reserve_contiguous(len) {
+                        if !rec.encode(f.record(), &args, formatted) {
+                            return self.size_mismatch();
+                        }
+                        if f.knows(cs) {
+                            // SAFETY: `encode` wrote all `len` reserved bytes.
+                            unsafe { f.commit() };
+                            return self.shared.wake_writer();
+                        }
                     }
                 }
             }

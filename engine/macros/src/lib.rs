@@ -291,7 +291,16 @@ fn deferred_call(input: &Input, lit: &LitStr, args: &[Arg], parsed: &spec::Parse
             elements.push(quote!(#krate::__private::PlainArg::count(#b)));
         }
     }
-    let tuple = nest(elements);
+    let mut tuple = nest(elements);
+    if parsed
+        .placeholders
+        .iter()
+        .any(|h| !h.spec.is_plain_display())
+    {
+        // As `CallSite::new` finds from the slots (`any_custom`), but known
+        // at compile time: crash-safe mode's direct path is left out.
+        tuple = quote!(#krate::__private::CustomSpecs(#tuple));
+    }
     quote! {{
         static __URINGLOG_CALLSITE: #krate::__private::CallSite = #krate::__private::CallSite::new(
             #static_level,

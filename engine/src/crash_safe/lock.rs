@@ -136,7 +136,8 @@ pub(crate) fn lock_dir(dir: &Path) -> Result<DirLock, String> {
     open_dev_null();
     // A fork from now on runs the child handler, which finds the
     // descriptor in the table before it holds the lock.
-    crate::fork::install_hook();
+    // (Installed by `build` already; a failure here is its error.)
+    crate::fork::install_hook().map_err(|e| crate::error::BuildError::ForkHandler(e).to_string())?;
     let mut lock = DirLock::listed(f);
     take_lock(&lock.file).map_err(|e| match e {
         Some(e) => format!("cannot lock {}: {e}", path.display()),

@@ -147,6 +147,10 @@ pub struct PreBuf<'a> {
 pub unsafe trait EncodeArgs {
     /// Whether some element formats in the caller (uses the [`PreBuf`]).
     const PREFORMATS: bool;
+    /// Whether the call site has a spec other than `{}` ([`CustomSpecs`]):
+    /// crash-safe mode then formats those values in the caller, on the
+    /// slow path, so its direct path is not even tried.
+    const CUSTOM_SPECS: bool = false;
     /// Bytes [`encode`](EncodeArgs::encode) will write; formats the
     /// caller-formatted elements into `pre`, in order.
     fn measure(&self, pre: &mut PreBuf<'_>) -> usize;
@@ -401,6 +405,25 @@ impl<T: ?Sized> ViaFmt for &Wrap<'_, T> {
     }
 }
 
+/// The arguments of a call site with a spec other than `{}` (what the
+/// macros pass there): the same elements, known as such at compile time
+/// ([`EncodeArgs::CUSTOM_SPECS`]).
+pub struct CustomSpecs<A>(pub A);
+
+// SAFETY: delegates both passes to the same arguments.
+unsafe impl<A: EncodeArgs> EncodeArgs for CustomSpecs<A> {
+    const PREFORMATS: bool = A::PREFORMATS;
+    const CUSTOM_SPECS: bool = true;
+    #[inline(always)]
+    fn measure(&self, pre: &mut PreBuf<'_>) -> usize {
+        self.0.measure(pre)
+    }
+    #[inline(always)]
+    fn encode(&self, c: &mut Cursor<'_>, pre: &mut &[u8]) {
+        self.0.encode(c, pre)
+    }
+}
+
 // SAFETY: nothing measured, nothing written.
 unsafe impl EncodeArgs for () {
     const PREFORMATS: bool = false;
@@ -447,7 +470,48 @@ tuple_args!(A B C D E F G H I J K L);
 
 #[cfg(test)]
 mod tests {
-    use super::copy_short;
+    use super::{copy_short, EncodeArgs};
+    use crate::callsite::CallSite;
+    use crate::level::Level;
+    use std::cell::RefCell;
+
+    /// What the macros call, recording for each call whether its
+    /// arguments say "custom specs" and whether its call site does.
+    #[derive(Default)]
+    struct Probe(RefCell<Vec<(bool, bool)>>);
+
+    impl Probe {
+        fn __by_ref(&self) -> &Probe {
+            self
+        }
+        fn __enabled_at_site(&self, _: Level, _: &'static CallSite, _: &str) -> bool {
+            true
+        }
+        fn __log_deferred<A: EncodeArgs>(&self, cs: &'static CallSite, _: Level, _: &str, _: A) {
+            self.0.borrow_mut().push((A::CUSTOM_SPECS, cs.any_custom));
+        }
+    }
+
+    /// The macros mark the arguments of exactly the call sites with a
+    /// spec other than `{}` (crash-safe mode's direct path skips those).
+    #[test]
+    fn the_macros_mark_exactly_the_call_sites_with_a_custom_spec() {
+        let p = Probe::default();
+        let (n, s, w) = (7u32, "x", 3usize);
+        crate::info!(p, "n={} s={}", n, s);
+        crate::info!(p, "plain {n} {s} {0}", n);
+        crate::info!(p, "no values");
+        crate::info!(p, "n={:?}", n);
+        crate::info!(p, "n={} s={:>8}", n, s);
+        crate::info!(p, "n={n:x}");
+        crate::info!(p, "p={:p}", &n);
+        crate::info!(p, "s={:.*}", w, s);
+        crate::info!(p, "s={:w$}", s);
+        let seen = p.0.take();
+        let custom: Vec<bool> = seen.iter().map(|&(a, _)| a).collect();
+        assert_eq!(custom, [false, false, false, true, true, true, true, true, true]);
+        assert!(seen.iter().all(|&(a, cs)| a == cs), "{seen:?}");
+    }
 
     #[test]
     fn copy_short_copies_every_length_exactly_and_nothing_around_it() {

@@ -7,7 +7,7 @@
 //! | `Drain`    | adopt new rings, read every ring, submit full batches       | `Drain` if it read records, else `Dry` |
 //! | `Dry`      | submit the partial batch                                    | `Idle` |
 //! | `Idle(n)`  | spin, then (when it does not linger) yield, a bounded number of turns | `Drain`, or when out of turns `Linger` (if it lingers) or `Park` |
-//! | `Linger`   | re-check, keep timers and I/O going, sleep one short step without registering (see below) | `Drain` on work, `Park` when the linger is over |
+//! | `Linger`   | re-check, keep timers and I/O going, sleep one short step without registering (see below) | `Drain` on work, `Park` when the linger is over (crash-safe mode: at once while I/O is in flight) |
 //! | `Park`     | sleep until notified (see `wake`) or a deadline, unless work showed up; with I/O in flight, until a completion, a notify or the deadline | `Drain` |
 //! | `Flush(t)` | read every ring once, submit, wait for all I/O, ack ticket  | `Drain` |
 //! | `Sync(t)`  | read every ring once, submit, issue an `fdatasync` per file (acked when they finish) | `Drain` |
@@ -351,6 +351,13 @@ impl Writer {
     fn linger(&mut self) -> State {
         if self.has_work() {
             return State::Drain;
+        }
+        if self.keeper.is_some() && self.io.in_flight() > 0 {
+            // Crash-safe: the next commit waits for the I/O in flight, and
+            // a producer whose ring is full for that commit (ring space
+            // returns only then), so a lingering step would hold both up
+            // past the completion: wait for the completion itself.
+            return State::Park;
         }
         self.sinks.sync_if_due(self.io.as_mut(), &self.shared);
         self.sinks.poll(self.io.as_mut(), &self.shared);

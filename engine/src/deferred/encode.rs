@@ -11,7 +11,7 @@
 //! argument's type (autoref dispatch): [`ViaPlain`] for types the engine
 //! copies in binary ([`Plain`]), [`ViaFmt`] for everything else.
 
-use super::tag;
+use super::{signature, tag};
 use std::cell::Cell;
 use std::fmt;
 use std::mem::MaybeUninit;
@@ -147,6 +147,9 @@ pub struct PreBuf<'a> {
 pub unsafe trait EncodeArgs {
     /// Whether some element formats in the caller (uses the [`PreBuf`]).
     const PREFORMATS: bool;
+    /// The tags the values are encoded with (see `deferred::signature`);
+    /// `0` when unknown, and then the writer renders by the tags alone.
+    const SIG: u64 = 0;
     /// Bytes [`encode`](EncodeArgs::encode) will write; formats the
     /// caller-formatted elements into `pre`, in order.
     fn measure(&self, pre: &mut PreBuf<'_>) -> usize;
@@ -162,6 +165,8 @@ pub unsafe trait EncodeArgs {
 /// [`encode`](Plain::encode) writes exactly [`encoded_len`](Plain::encoded_len)
 /// bytes, a tag the writer decodes and its value.
 pub unsafe trait Plain {
+    /// The tag [`encode`](Plain::encode) writes.
+    const TAG: u8;
     /// Encoded bytes, tag included.
     fn encoded_len(&self) -> usize;
     /// Writes the tag and the value.
@@ -172,6 +177,7 @@ macro_rules! plain_int {
     ($($t:ty => $tag:expr),*) => {$(
         // SAFETY: writes the tag and `size_of` bytes, as `encoded_len` says.
         unsafe impl Plain for $t {
+            const TAG: u8 = $tag;
             #[inline(always)]
             fn encoded_len(&self) -> usize {
                 1 + std::mem::size_of::<$t>()
@@ -194,6 +200,7 @@ plain_int!(usize => tag::U32, isize => tag::I32);
 
 // SAFETY: a tag and one byte.
 unsafe impl Plain for bool {
+    const TAG: u8 = tag::BOOL;
     #[inline(always)]
     fn encoded_len(&self) -> usize {
         2
@@ -207,6 +214,7 @@ unsafe impl Plain for bool {
 
 // SAFETY: a tag and four bytes.
 unsafe impl Plain for char {
+    const TAG: u8 = tag::CHAR;
     #[inline(always)]
     fn encoded_len(&self) -> usize {
         5
@@ -223,6 +231,7 @@ macro_rules! plain_text {
         // SAFETY: a tag, a length and the bytes, as `encoded_len` says
         // (the value is borrowed immutably, so its length cannot change).
         unsafe impl Plain for $t {
+            const TAG: u8 = $tag;
             #[inline(always)]
             fn encoded_len(&self) -> usize {
                 5 + AsRef::<$view>::as_ref(self).len()
@@ -242,6 +251,7 @@ plain_text!(tag::BYTES, [u8] => [u8], Vec<u8>);
 
 // SAFETY: a tag, a length and `N` bytes.
 unsafe impl<const N: usize> Plain for [u8; N] {
+    const TAG: u8 = tag::BYTES;
     #[inline(always)]
     fn encoded_len(&self) -> usize {
         5 + N
@@ -257,6 +267,7 @@ macro_rules! plain_ref {
     ($($r:ty),*) => {$(
         // SAFETY: delegates both methods to the same value.
         unsafe impl<T: Plain + ?Sized> Plain for $r {
+            const TAG: u8 = T::TAG;
             #[inline(always)]
             fn encoded_len(&self) -> usize {
                 (**self).encoded_len()
@@ -284,6 +295,7 @@ impl<'a, T: Plain + ?Sized> PlainArg<'a, T> {
 // SAFETY: `Plain`'s contract: `encode` writes `encoded_len` bytes.
 unsafe impl<T: Plain + ?Sized> EncodeArgs for PlainArg<'_, T> {
     const PREFORMATS: bool = false;
+    const SIG: u64 = signature::one(T::TAG);
     #[inline(always)]
     fn measure(&self, _pre: &mut PreBuf<'_>) -> usize {
         self.0.encoded_len()
@@ -331,6 +343,7 @@ impl<F: Fn(&mut dyn fmt::Write) -> fmt::Result> FmtArg<F> {
 // what `measure` formatted (at most what `pre` still holds).
 unsafe impl<F: Fn(&mut dyn fmt::Write) -> fmt::Result> EncodeArgs for FmtArg<F> {
     const PREFORMATS: bool = true;
+    const SIG: u64 = signature::one(tag::PRE);
     fn measure(&self, pre: &mut PreBuf<'_>) -> usize {
         let start = pre.buf.len();
         // A `Display` that fails keeps what it wrote, as a pre-formatted
@@ -404,6 +417,7 @@ impl<T: ?Sized> ViaFmt for &Wrap<'_, T> {
 // SAFETY: nothing measured, nothing written.
 unsafe impl EncodeArgs for () {
     const PREFORMATS: bool = false;
+    const SIG: u64 = signature::EMPTY;
     #[inline(always)]
     fn measure(&self, _pre: &mut PreBuf<'_>) -> usize {
         0
@@ -417,6 +431,7 @@ macro_rules! tuple_args {
         // SAFETY: each element keeps the contract, in the same order.
         unsafe impl<$($name: EncodeArgs),+> EncodeArgs for ($($name,)+) {
             const PREFORMATS: bool = false $(|| $name::PREFORMATS)+;
+            const SIG: u64 = signature::concat(&[$($name::SIG),+]);
             #[inline(always)]
             #[allow(non_snake_case)]
             fn measure(&self, pre: &mut PreBuf<'_>) -> usize {

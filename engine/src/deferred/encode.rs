@@ -165,7 +165,9 @@ pub unsafe trait EncodeArgs {
 /// [`encode`](Plain::encode) writes exactly [`encoded_len`](Plain::encoded_len)
 /// bytes, a tag the writer decodes and its value.
 pub unsafe trait Plain {
-    /// The tag [`encode`](Plain::encode) writes.
+    /// The tag [`encode`](Plain::encode) writes (the writer picks its
+    /// code by it; a wrong one costs a fallback to the tags read, never
+    /// different bytes).
     const TAG: u8;
     /// Encoded bytes, tag included.
     fn encoded_len(&self) -> usize;

@@ -212,12 +212,9 @@ fn render_with<E: Emit>(
     tail: Tail,
 ) -> bool {
     let pieces = Plan::of(cs).pieces::<E::Form>();
-    // The renderer of the arguments' types, when the call site has one
-    // and its route is the one those renderers take.
-    if pieces.route() == Route::Short {
-        if let Some(ok) = typed::render::<E>(&cs.typed, out, pieces, values, tail) {
-            return ok;
-        }
+    // The renderer of the arguments' types, when the call site has one.
+    if let Some(ok) = typed::render::<E>(&cs.typed, out, pieces, values, tail) {
+        return ok;
     }
     render_table::<E>(out, scratch, cs, pieces, values, tail)
 }

@@ -20,7 +20,7 @@
 //! table with an empty cell, so recovery renders the table-driven way.
 
 use super::cursor::Cursor;
-use super::plan::{MessageForm, Pieces};
+use super::plan::{MessageForm, Pieces, Route};
 use super::{display, room_for, signed, string, Emit, Escaped, Raw, Tail};
 use crate::deferred::encode::EncodeArgs;
 use crate::deferred::signature::{count, tag_at};
@@ -33,7 +33,10 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 /// and then `tail`, appended to `out`; `Some(rest_is_empty)` when every
 /// value decoded as the signature says, `None` (with `out` as it was)
 /// when one did not.
-type RenderFn = fn(&mut Vec<u8>, &Pieces, &[u8], Tail) -> Option<bool>;
+///
+/// # Safety
+/// The route of `pieces` is `Route::Short` (every piece at most 16 bytes).
+type RenderFn = unsafe fn(&mut Vec<u8>, &Pieces, &[u8], Tail) -> Option<bool>;
 
 /// One signature's renderers, indexed by [`MessageForm::FORM`].
 #[derive(Debug)]
@@ -101,8 +104,9 @@ impl TypedCell {
     }
 }
 
-/// Renders with the table noted in `cell` when there is one and the
-/// record's values match it; `None` otherwise (nothing written).
+/// Renders with the table noted in `cell` when there is one, `pieces`
+/// take the route typed renderers are made for, and the record's values
+/// match the table; `None` otherwise (nothing written).
 #[inline(always)]
 pub(super) fn render<E: Emit>(
     cell: &TypedCell,
@@ -111,7 +115,12 @@ pub(super) fn render<E: Emit>(
     values: &[u8],
     tail: Tail,
 ) -> Option<bool> {
-    (cell.get()?.get::<E>())(out, pieces, values, tail)
+    if pieces.route() != Route::Short {
+        return None;
+    }
+    let typed = cell.get()?.get::<E>();
+    // SAFETY: the route is `Short`, tested above.
+    unsafe { typed(out, pieces, values, tail) }
 }
 
 /// The renderer of `A`'s signature for `E`.
@@ -134,7 +143,7 @@ const fn pick<A: EncodeArgs, E: Emit>() -> RenderFn {
 }
 
 /// For a signature no renderer is generated for (never noted).
-fn untyped(_: &mut Vec<u8>, _: &Pieces, _: &[u8], _: Tail) -> Option<bool> {
+unsafe fn untyped(_: &mut Vec<u8>, _: &Pieces, _: &[u8], _: Tail) -> Option<bool> {
     None
 }
 
@@ -196,7 +205,9 @@ unsafe fn value<'a, E: Emit>(
 /// piece and the tail — `render_slots` for `Route::Short`, unrolled.
 macro_rules! typed {
     ($($name:ident: $n:literal [$($i:literal)*];)*) => {$(
-        fn $name<A: EncodeArgs, E: Emit>(
+        /// # Safety
+        /// As for [`RenderFn`].
+        unsafe fn $name<A: EncodeArgs, E: Emit>(
             out: &mut Vec<u8>,
             pieces: &Pieces,
             values: &[u8],
@@ -217,8 +228,8 @@ macro_rules! typed {
             $(
                 // SAFETY: the room holds `room_for` of the pieces and
                 // values not written yet, and the slack; the route is
-                // `Short` (the caller's test): every piece is at most 16
-                // bytes.
+                // `Short` (the caller's promise): every piece is at most
+                // 16 bytes.
                 unsafe { c.put_piece::<true>(&heads[$i]) };
                 // SAFETY: as above.
                 match unsafe { value::<E>(tag_at(A::SIG, $i), &mut c, rest, all_pieces) } {

@@ -14,7 +14,7 @@
 //! cache (an atomic decision tagged with the filter's generation) fits here,
 //! and `file`/`line` are what a `file:line` column shows.
 
-use crate::deferred::render::PlanCell;
+use crate::deferred::render::{PlanCell, TypedCell};
 use crate::level::Level;
 use std::fmt;
 use std::sync::atomic::AtomicU64;
@@ -51,6 +51,9 @@ pub struct CallSite {
     /// The pieces as the writer copies them, built by the first writer
     /// that renders a record of this call site (see `deferred::render`).
     pub(crate) plan: PlanCell,
+    /// The renderers of its arguments' types, noted by the first caller
+    /// whose types are known (see `deferred::render`).
+    pub(crate) typed: TypedCell,
 }
 
 impl CallSite {
@@ -83,6 +86,7 @@ impl CallSite {
             filter: crate::filter::CallsiteCache::new(),
             crash_table: AtomicU64::new(0),
             plan: PlanCell::new(),
+            typed: TypedCell::new(),
             any_custom,
             pieces_len,
             level,

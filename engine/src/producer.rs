@@ -399,6 +399,8 @@ impl Producer {
         if !self.admit() {
             return;
         }
+        // The writer renders its records with the code of these types.
+        cs.typed.note::<A>();
         let clock = self.shared.hot.clock.now_raw();
         let target = truncate_str(target, MAX_TARGET_LEN);
         let len = HEADER_LEN + target.len() + CALLSITE_LEN + values_len;

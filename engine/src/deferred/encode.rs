@@ -11,7 +11,7 @@
 //! argument's type (autoref dispatch): [`ViaPlain`] for types the engine
 //! copies in binary ([`Plain`]), [`ViaFmt`] for everything else.
 
-use super::tag;
+use super::{signature, tag};
 use std::cell::Cell;
 use std::fmt;
 use std::mem::MaybeUninit;
@@ -151,6 +151,9 @@ pub unsafe trait EncodeArgs {
     /// crash-safe mode then formats those values in the caller, on the
     /// slow path, so its direct path is not even tried.
     const CUSTOM_SPECS: bool = false;
+    /// The tags the values are encoded with (see `deferred::signature`);
+    /// `0` when unknown, and then the writer renders by the tags alone.
+    const SIG: u64 = 0;
     /// Bytes [`encode`](EncodeArgs::encode) will write; formats the
     /// caller-formatted elements into `pre`, in order.
     fn measure(&self, pre: &mut PreBuf<'_>) -> usize;
@@ -166,6 +169,10 @@ pub unsafe trait EncodeArgs {
 /// [`encode`](Plain::encode) writes exactly [`encoded_len`](Plain::encoded_len)
 /// bytes, a tag the writer decodes and its value.
 pub unsafe trait Plain {
+    /// The tag [`encode`](Plain::encode) writes (the writer picks its
+    /// code by it; a wrong one costs a fallback to the tags read, never
+    /// different bytes).
+    const TAG: u8;
     /// Encoded bytes, tag included.
     fn encoded_len(&self) -> usize;
     /// Writes the tag and the value.
@@ -176,6 +183,7 @@ macro_rules! plain_int {
     ($($t:ty => $tag:expr),*) => {$(
         // SAFETY: writes the tag and `size_of` bytes, as `encoded_len` says.
         unsafe impl Plain for $t {
+            const TAG: u8 = $tag;
             #[inline(always)]
             fn encoded_len(&self) -> usize {
                 1 + std::mem::size_of::<$t>()
@@ -198,6 +206,7 @@ plain_int!(usize => tag::U32, isize => tag::I32);
 
 // SAFETY: a tag and one byte.
 unsafe impl Plain for bool {
+    const TAG: u8 = tag::BOOL;
     #[inline(always)]
     fn encoded_len(&self) -> usize {
         2
@@ -211,6 +220,7 @@ unsafe impl Plain for bool {
 
 // SAFETY: a tag and four bytes.
 unsafe impl Plain for char {
+    const TAG: u8 = tag::CHAR;
     #[inline(always)]
     fn encoded_len(&self) -> usize {
         5
@@ -227,6 +237,7 @@ macro_rules! plain_text {
         // SAFETY: a tag, a length and the bytes, as `encoded_len` says
         // (the value is borrowed immutably, so its length cannot change).
         unsafe impl Plain for $t {
+            const TAG: u8 = $tag;
             #[inline(always)]
             fn encoded_len(&self) -> usize {
                 5 + AsRef::<$view>::as_ref(self).len()
@@ -246,6 +257,7 @@ plain_text!(tag::BYTES, [u8] => [u8], Vec<u8>);
 
 // SAFETY: a tag, a length and `N` bytes.
 unsafe impl<const N: usize> Plain for [u8; N] {
+    const TAG: u8 = tag::BYTES;
     #[inline(always)]
     fn encoded_len(&self) -> usize {
         5 + N
@@ -261,6 +273,7 @@ macro_rules! plain_ref {
     ($($r:ty),*) => {$(
         // SAFETY: delegates both methods to the same value.
         unsafe impl<T: Plain + ?Sized> Plain for $r {
+            const TAG: u8 = T::TAG;
             #[inline(always)]
             fn encoded_len(&self) -> usize {
                 (**self).encoded_len()
@@ -288,6 +301,7 @@ impl<'a, T: Plain + ?Sized> PlainArg<'a, T> {
 // SAFETY: `Plain`'s contract: `encode` writes `encoded_len` bytes.
 unsafe impl<T: Plain + ?Sized> EncodeArgs for PlainArg<'_, T> {
     const PREFORMATS: bool = false;
+    const SIG: u64 = signature::one(T::TAG);
     #[inline(always)]
     fn measure(&self, _pre: &mut PreBuf<'_>) -> usize {
         self.0.encoded_len()
@@ -335,6 +349,7 @@ impl<F: Fn(&mut dyn fmt::Write) -> fmt::Result> FmtArg<F> {
 // what `measure` formatted (at most what `pre` still holds).
 unsafe impl<F: Fn(&mut dyn fmt::Write) -> fmt::Result> EncodeArgs for FmtArg<F> {
     const PREFORMATS: bool = true;
+    const SIG: u64 = signature::one(tag::PRE);
     fn measure(&self, pre: &mut PreBuf<'_>) -> usize {
         let start = pre.buf.len();
         // A `Display` that fails keeps what it wrote, as a pre-formatted
@@ -427,6 +442,7 @@ unsafe impl<A: EncodeArgs> EncodeArgs for CustomSpecs<A> {
 // SAFETY: nothing measured, nothing written.
 unsafe impl EncodeArgs for () {
     const PREFORMATS: bool = false;
+    const SIG: u64 = signature::EMPTY;
     #[inline(always)]
     fn measure(&self, _pre: &mut PreBuf<'_>) -> usize {
         0
@@ -440,6 +456,7 @@ macro_rules! tuple_args {
         // SAFETY: each element keeps the contract, in the same order.
         unsafe impl<$($name: EncodeArgs),+> EncodeArgs for ($($name,)+) {
             const PREFORMATS: bool = false $(|| $name::PREFORMATS)+;
+            const SIG: u64 = signature::concat(&[$($name::SIG),+]);
             #[inline(always)]
             #[allow(non_snake_case)]
             fn measure(&self, pre: &mut PreBuf<'_>) -> usize {

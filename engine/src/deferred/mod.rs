@@ -42,6 +42,7 @@ pub mod encode;
 pub(crate) mod float;
 pub(crate) mod portable;
 pub(crate) mod render;
+pub(crate) mod signature;
 
 /// Value tags (see the module docs).
 pub(crate) mod tag {

@@ -12,9 +12,14 @@
 //! whole (see `plan`). What the line puts right after the message (a
 //! [`Tail`]: the newline, or the closing quote and brace) goes in the
 //! message's room, without a capacity check of its own.
+//!
+//! A call site whose caller noted its arguments' types is rendered by a
+//! renderer generated for those types ([`typed`]), which falls back to
+//! the table-driven code here for any record it does not match.
 
 mod cursor;
 mod plan;
+mod typed;
 
 use super::decode::{Decoder, Value};
 use super::float::{push_f32, push_f64};
@@ -25,6 +30,7 @@ use crate::format::escape::{escape_leading_quote, escape_part, is_plain_part, is
 use crate::format::put::put;
 use cursor::{Cursor, End};
 pub(crate) use plan::{MessageDialect, PlanCell};
+pub(crate) use typed::TypedCell;
 use plan::{AsIs, MessageForm, Pieces, Plan, Route};
 use std::fmt;
 use std::marker::PhantomData;
@@ -152,7 +158,9 @@ impl Tail {
 /// Appends the message of a record from `cs` with encoded `values` to
 /// `out`, unescaped; `false` when the values do not match the call site
 /// (a bug: the message then ends at the first value that does not decode).
-#[inline]
+/// Out of line: it serves the eager path (a sink's own format), and inlined
+/// into `Record::from_parts` it made the drain loop call that instead.
+#[inline(never)]
 pub(crate) fn render(out: &mut Vec<u8>, cs: &CallSite, values: &[u8]) -> bool {
     render_with::<Raw>(out, &mut Vec::new(), cs, values, Tail::NONE)
 }
@@ -160,8 +168,9 @@ pub(crate) fn render(out: &mut Vec<u8>, cs: &CallSite, values: &[u8]) -> bool {
 /// [`render`] escaped for dialect `D`, then the tail `TAIL` (a
 /// [`Tail::word`]); `scratch` holds `core::fmt` output before it is
 /// escaped. On `false` what was written ends at the first value that did
-/// not decode (no tail).
-#[inline]
+/// not decode (no tail). Inlined into the formats: the call of a typed
+/// renderer is then the only call on the common path.
+#[inline(always)]
 pub(crate) fn render_escaped<D: MessageDialect, const TAIL: u32>(
     out: &mut Vec<u8>,
     scratch: &mut Vec<u8>,
@@ -203,6 +212,24 @@ fn render_with<E: Emit>(
     tail: Tail,
 ) -> bool {
     let pieces = Plan::of(cs).pieces::<E::Form>();
+    // The renderer of the arguments' types, when the call site has one.
+    if let Some(ok) = typed::render::<E>(&cs.typed, out, pieces, values, tail) {
+        return ok;
+    }
+    render_table::<E>(out, scratch, cs, pieces, values, tail)
+}
+
+/// [`render_with`] by the call site's slots and each value's tag, out of
+/// line.
+#[inline(never)]
+fn render_table<E: Emit>(
+    out: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+    cs: &CallSite,
+    pieces: &Pieces,
+    values: &[u8],
+    tail: Tail,
+) -> bool {
     // The commonest route here, under one compare; the others out of
     // line (a jump table over all of them costs the common one more).
     if pieces.route() == Route::Short {
@@ -211,7 +238,7 @@ fn render_with<E: Emit>(
     render_other_route::<E>(out, scratch, cs, pieces, values, tail)
 }
 
-/// [`render_with`] of a call site whose route is not `Route::Short`.
+/// [`render_table`] of a call site whose route is not `Route::Short`.
 #[inline(never)]
 fn render_other_route<E: Emit>(
     out: &mut Vec<u8>,

@@ -1,0 +1,271 @@
+//! Renderers generated per argument signature: the message of a call
+//! site whose values' types are known when the renderer is compiled.
+//!
+//! The table-driven renderer (`render_slots`) loops over the call site's
+//! pieces and picks each value's code from its tag. A typed renderer is
+//! the same work unrolled for one signature (`deferred::signature`): one
+//! function per number of values, each value's code chosen at compile
+//! time from the tag the signature gives for it. It still checks each
+//! value's tag (one compare) and each length, and on any mismatch undoes
+//! what it wrote and says so: the caller then renders the record the
+//! table-driven way. A wrong or stale table therefore costs time, never
+//! bytes — which matters because a call site in a generic function is one
+//! `static` shared by every instantiation, whose argument types may differ.
+//!
+//! The caller of a call site notes its table ([`TypedCell::note`]) before
+//! it publishes a record; the writer finds it there (`render_with`). Only
+//! call sites whose slots are all `{}` and whose pieces are short, with
+//! no leading-quote check (`Route::Short`), are rendered here. Call sites
+//! of another process (crash-safe recovery) are rebuilt from the call-site
+//! table with an empty cell, so recovery renders the table-driven way.
+
+use super::cursor::Cursor;
+use super::plan::{MessageForm, Pieces, Route};
+use super::{display, room_for, signed, string, Emit, Escaped, Raw, Tail};
+use crate::deferred::encode::EncodeArgs;
+use crate::deferred::signature::{count, tag_at};
+use crate::deferred::tag;
+use crate::format::escape::{Bare, Json, Quoted};
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicPtr, Ordering};
+
+/// A typed renderer: the message of `values` with a call site's `pieces`
+/// and then `tail`, appended to `out`; `Some(rest_is_empty)` when every
+/// value decoded as the signature says, `None` (with `out` as it was)
+/// when one did not.
+///
+/// # Safety
+/// The route of `pieces` is `Route::Short` (every piece at most 16 bytes).
+type RenderFn = unsafe fn(&mut Vec<u8>, &Pieces, &[u8], Tail) -> Option<bool>;
+
+/// One signature's renderers, indexed by [`MessageForm::FORM`].
+#[derive(Debug)]
+pub(crate) struct Table {
+    forms: [RenderFn; 4],
+}
+
+impl Table {
+    /// The renderer for what `E` writes.
+    #[inline(always)]
+    fn get<E: Emit>(&self) -> RenderFn {
+        self.forms[<E::Form as MessageForm>::FORM]
+    }
+}
+
+/// The table of argument type `A`.
+struct TableOf<A>(PhantomData<A>);
+
+impl<A: EncodeArgs> TableOf<A> {
+    const TABLE: &'static Table = &Table {
+        forms: [
+            pick::<A, Raw>(),
+            pick::<A, Escaped<Bare>>(),
+            pick::<A, Escaped<Quoted>>(),
+            pick::<A, Escaped<Json>>(),
+        ],
+    };
+}
+
+/// Where a call site keeps the table of its arguments' signature: null
+/// until a caller with a known signature notes one.
+#[derive(Debug)]
+pub(crate) struct TypedCell(AtomicPtr<Table>);
+
+impl TypedCell {
+    /// An empty cell.
+    pub(crate) const fn new() -> TypedCell {
+        TypedCell(AtomicPtr::new(std::ptr::null_mut()))
+    }
+
+    /// Notes the table of `A` unless one is noted already (the first
+    /// caller's stays: any table is right for the records whose values
+    /// match it, and the others fall back).
+    #[inline(always)]
+    pub(crate) fn note<A: EncodeArgs>(&self) {
+        if A::SIG == 0 {
+            return;
+        }
+        // Relaxed: the pointer names a constant in the binary, readable
+        // whenever it is seen; no other memory is published with it.
+        if self.0.load(Ordering::Relaxed).is_null() {
+            let t: &'static Table = TableOf::<A>::TABLE;
+            self.0.store(t as *const Table as *mut Table, Ordering::Relaxed);
+        }
+    }
+
+    /// The table noted, if any.
+    #[inline(always)]
+    fn get(&self) -> Option<&'static Table> {
+        // Relaxed: see `note`.
+        let p = self.0.load(Ordering::Relaxed);
+        // SAFETY: a non-null pointer in the cell came from `note`: a
+        // `&'static Table`.
+        (!p.is_null()).then(|| unsafe { &*p })
+    }
+}
+
+/// Renders with the table noted in `cell` when there is one, `pieces`
+/// take the route typed renderers are made for, and the record's values
+/// match the table; `None` otherwise (nothing written).
+#[inline(always)]
+pub(super) fn render<E: Emit>(
+    cell: &TypedCell,
+    out: &mut Vec<u8>,
+    pieces: &Pieces,
+    values: &[u8],
+    tail: Tail,
+) -> Option<bool> {
+    if pieces.route() != Route::Short {
+        return None;
+    }
+    let typed = cell.get()?.get::<E>();
+    // SAFETY: the route is `Short`, tested above.
+    unsafe { typed(out, pieces, values, tail) }
+}
+
+/// The renderer of `A`'s signature for `E`.
+const fn pick<A: EncodeArgs, E: Emit>() -> RenderFn {
+    match count(A::SIG) {
+        Some(0) => typed0::<A, E>,
+        Some(1) => typed1::<A, E>,
+        Some(2) => typed2::<A, E>,
+        Some(3) => typed3::<A, E>,
+        Some(4) => typed4::<A, E>,
+        Some(5) => typed5::<A, E>,
+        Some(6) => typed6::<A, E>,
+        Some(7) => typed7::<A, E>,
+        Some(8) => typed8::<A, E>,
+        Some(9) => typed9::<A, E>,
+        Some(10) => typed10::<A, E>,
+        Some(11) => typed11::<A, E>,
+        _ => untyped,
+    }
+}
+
+/// For a signature no renderer is generated for (never noted).
+unsafe fn untyped(_: &mut Vec<u8>, _: &Pieces, _: &[u8], _: Tail) -> Option<bool> {
+    None
+}
+
+/// `{}` of the value at the front of `r`, whose tag must be `want` (a
+/// constant where it is inlined: the match folds to one arm); `None` when
+/// it is not, or the value does not decode.
+///
+/// # Safety
+/// As for `display`: the room holds `room_for(pieces_left, r)`.
+#[inline(always)]
+unsafe fn value<'a, E: Emit>(
+    want: u8,
+    c: &mut Cursor<'_>,
+    r: &'a [u8],
+    all_pieces: usize,
+) -> Option<&'a [u8]> {
+    let (&t, rest) = r.split_first()?;
+    if t != want {
+        return None;
+    }
+    // SAFETY: each write is the value's `{}`, within its share of the
+    // room (`ROOM_PER_VALUE_BYTE` per encoded byte), as in `display`.
+    unsafe {
+        match want {
+            tag::STR | tag::PRE => {
+                let (len, from) = rest.split_first_chunk::<4>()?;
+                let len = u32::from_le_bytes(*len) as usize;
+                let after = from.get(len..)?;
+                string::<E>(c, from, len, all_pieces);
+                Some(after)
+            }
+            tag::U64 => {
+                let (v, rest) = rest.split_first_chunk::<8>()?;
+                c.decimal(u64::from_le_bytes(*v));
+                Some(rest)
+            }
+            tag::U32 => {
+                let (v, rest) = rest.split_first_chunk::<4>()?;
+                c.decimal(u32::from_le_bytes(*v).into());
+                Some(rest)
+            }
+            tag::I64 => {
+                let (v, rest) = rest.split_first_chunk::<8>()?;
+                signed(c, i64::from_le_bytes(*v));
+                Some(rest)
+            }
+            tag::I32 => {
+                let (v, rest) = rest.split_first_chunk::<4>()?;
+                signed(c, i32::from_le_bytes(*v).into());
+                Some(rest)
+            }
+            _ => display::<E>(c, r, all_pieces),
+        }
+    }
+}
+
+/// One renderer per number of values: `typedN` writes piece `i`, then
+/// value `i` as `A`'s signature says, for `i` in `0..N`, then the last
+/// piece and the tail — `render_slots` for `Route::Short`, unrolled.
+macro_rules! typed {
+    ($($name:ident: $n:literal [$($i:literal)*];)*) => {$(
+        /// # Safety
+        /// As for [`RenderFn`].
+        unsafe fn $name<A: EncodeArgs, E: Emit>(
+            out: &mut Vec<u8>,
+            pieces: &Pieces,
+            values: &[u8],
+            tail: Tail,
+        ) -> Option<bool> {
+            let heads = pieces.heads();
+            // The second test folds away (`pick` chose this renderer by it).
+            if heads.len() != $n || !matches!(count(A::SIG), Some($n)) {
+                return None;
+            }
+            // The tail counts as a piece.
+            let all_pieces = pieces.total() + tail.len();
+            #[allow(unused_variables)]
+            let start = out.len();
+            let mut c = Cursor::new(out, room_for(all_pieces, values));
+            #[allow(unused_mut)]
+            let mut rest = values;
+            $(
+                // SAFETY: the room holds `room_for` of the pieces and
+                // values not written yet, and the slack; the route is
+                // `Short` (the caller's promise): every piece is at most
+                // 16 bytes.
+                unsafe { c.put_piece::<true>(&heads[$i]) };
+                // SAFETY: as above.
+                match unsafe { value::<E>(tag_at(A::SIG, $i), &mut c, rest, all_pieces) } {
+                    Some(r) => rest = r,
+                    None => {
+                        c.finish();
+                        out.truncate(start);
+                        return None;
+                    }
+                }
+            )*
+            // SAFETY: as above.
+            unsafe {
+                c.put_piece::<true>(&pieces.last());
+                c.tail(tail);
+            }
+            c.finish();
+            Some(rest.is_empty())
+        }
+    )*};
+}
+
+typed! {
+    typed0: 0 [];
+    typed1: 1 [0];
+    typed2: 2 [0 1];
+    typed3: 3 [0 1 2];
+    typed4: 4 [0 1 2 3];
+    typed5: 5 [0 1 2 3 4];
+    typed6: 6 [0 1 2 3 4 5];
+    typed7: 7 [0 1 2 3 4 5 6];
+    typed8: 8 [0 1 2 3 4 5 6 7];
+    typed9: 9 [0 1 2 3 4 5 6 7 8];
+    typed10: 10 [0 1 2 3 4 5 6 7 8 9];
+    typed11: 11 [0 1 2 3 4 5 6 7 8 9 10];
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,141 @@
+//! Typed renderers against the table-driven one (itself tested against
+//! `format!`): the same bytes and the same verdict for every form, values
+//! encoded by the engine's own `EncodeArgs`; and a record whose values do
+//! not match the noted table falls back with nothing written.
+
+use super::super::plan::{AsIs, Plan, Route};
+use super::super::{render as render_table_or_typed, render_escaped, Raw};
+use super::*;
+use crate::callsite::{CallSite, Slot};
+use crate::deferred::encode::{self, PlainArg, PreBuf};
+use proptest::prelude::*;
+use std::mem::MaybeUninit;
+
+/// The bytes `args` encode to, as a producer writes them.
+fn encoded<A: EncodeArgs>(args: &A) -> Vec<u8> {
+    let mut pre = Vec::new();
+    let n = args.measure(&mut PreBuf {
+        buf: &mut pre,
+        cap: usize::MAX,
+    });
+    let mut buf = vec![MaybeUninit::<u8>::uninit(); n];
+    let mut c = encode::Cursor::new(&mut buf);
+    args.encode(&mut c, &mut &pre[..]);
+    assert_eq!(c.written(), n);
+    // SAFETY: `encode` wrote all `n` bytes (checked above).
+    buf.into_iter().map(|b| unsafe { b.assume_init() }).collect()
+}
+
+/// A call site with `pieces` and one `{}` slot between each two.
+fn site(pieces: &[String]) -> &'static CallSite {
+    let pieces: Vec<&'static str> = pieces.iter().map(|p| &*p.clone().leak()).collect();
+    let slots = vec![Slot::DISPLAY; pieces.len() - 1];
+    Box::leak(Box::new(CallSite::new(
+        None,
+        Some("t"),
+        "f.rs",
+        1,
+        "m",
+        Box::leak(pieces.into_boxed_slice()),
+        Box::leak(slots.into_boxed_slice()),
+    )))
+}
+
+const TAILS: [Tail; 3] = [Tail::new(b"\n"), Tail::new(b"\""), Tail::new(b"\"}\n")];
+
+/// Every form of the message: raw, then escaped with each tail.
+fn all_forms(cs: &CallSite, values: &[u8]) -> (Vec<bool>, Vec<Vec<u8>>) {
+    let mut outs = vec![b"prefix ".to_vec(); 4];
+    let mut scratch = Vec::new();
+    let oks = vec![
+        render_table_or_typed(&mut outs[0], cs, values),
+        render_escaped::<Bare, { TAILS[0].word() }>(&mut outs[1], &mut scratch, cs, values),
+        render_escaped::<Quoted, { TAILS[1].word() }>(&mut outs[2], &mut scratch, cs, values),
+        render_escaped::<Json, { TAILS[2].word() }>(&mut outs[3], &mut scratch, cs, values),
+    ];
+    (oks, outs)
+}
+
+/// Notes `A` on a call site with `pieces` and checks that its records
+/// (`values`) render as on an unnoted twin, and whether the typed
+/// renderer took them (`taken`, where the route allows it).
+fn check<A: EncodeArgs>(pieces: &[String], values: &[u8], taken: bool) {
+    let (typed, table) = (site(pieces), site(pieces));
+    typed.typed.note::<A>();
+    assert!(typed.typed.get().is_some() && table.typed.get().is_none());
+    assert_eq!(all_forms(typed, values), all_forms(table, values));
+    let pieces = Plan::of(typed).pieces::<AsIs>();
+    let mut out = b"x".to_vec();
+    let r = render::<Raw>(&typed.typed, &mut out, pieces, values, Tail::NONE);
+    let short = pieces.route() == Route::Short;
+    assert_eq!(r.is_some(), taken && short, "{values:?}");
+    if r.is_none() {
+        assert_eq!(out, b"x", "a fallback writes nothing");
+    }
+}
+
+fn piece() -> impl Strategy<Value = String> {
+    prop_oneof![
+        6 => "[a-z =:]{0,16}",
+        1 => "[a-z\"\\\\\n\u{1}é]{0,6}",
+        1 => "[a-z]{17,40}",
+    ]
+}
+
+fn text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => "[a-z/]{0,20}",
+        1 => "[a-z\"\\\\\n\u{7f}\u{2028}é😀]{0,20}",
+        1 => "[a-z]{100,300}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn typed_renders_as_the_table_does(
+        pieces in prop::collection::vec(piece(), 9),
+        (id, user, status, delta, small) in (any::<u64>(), text(), any::<u32>(), any::<i64>(), any::<i32>()),
+        (flag, ratio, c, b) in (any::<bool>(), any::<f64>(), any::<char>(), any::<u8>()),
+    ) {
+        let user = user.as_str();
+        let args = (
+            PlainArg::new(&id), PlainArg::new(&user), PlainArg::new(&status),
+            PlainArg::new(&delta), PlainArg::new(&small), PlainArg::new(&flag),
+            PlainArg::new(&ratio), PlainArg::new(&c),
+        );
+        let values = encoded(&args);
+        check_of(&args, &pieces[..9], &values, true);
+        // Fewer values, and none.
+        let one = (PlainArg::new(&b),);
+        check_of(&one, &pieces[..2], &encoded(&one), true);
+        check_of(&(), &pieces[..1], &[], true);
+        // The same call site's records cut short: the table decides.
+        for cut in [0, 1, values.len() / 2, values.len() - 1] {
+            check_of(&args, &pieces[..9], &values[..cut], false);
+        }
+    }
+
+    #[test]
+    fn values_of_other_types_fall_back_to_the_table(
+        pieces in prop::collection::vec(piece(), 3),
+        (id, user) in (any::<u32>(), text()),
+    ) {
+        let user = user.as_str();
+        let wide = id as u64;
+        // Noted for `(u64, &str)`, logged with `(u32, &str)` (one
+        // `static` of a generic function, two instantiations).
+        let values = encoded(&(PlainArg::new(&id), PlainArg::new(&user)));
+        check_of(&(PlainArg::new(&wide), PlainArg::new(&user)), &pieces, &values, false);
+        // A value more than the call site has slots: rendered, `false`.
+        let mut more = values.clone();
+        more.extend(encoded(&(PlainArg::new(&id),)));
+        check_of(&(PlainArg::new(&id), PlainArg::new(&user)), &pieces, &more, true);
+    }
+}
+
+/// [`check`] with `A` inferred from a value.
+fn check_of<A: EncodeArgs>(_: &A, pieces: &[String], values: &[u8], taken: bool) {
+    check::<A>(pieces, values, taken)
+}

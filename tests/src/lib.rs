@@ -208,6 +208,39 @@ pub fn backends(test: &str) -> Vec<uringlog::Backend> {
     v
 }
 
+/// A logger writing to the file at `path` with `backend`, lingering for
+/// `linger_us` (`Builder::linger_us`).
+pub fn lingering_file_logger(
+    path: &std::path::Path,
+    backend: uringlog::Backend,
+    linger_us: u64,
+) -> (uringlog::Logger, uringlog::WriterGuard) {
+    uringlog::Logger::builder()
+        .sink(uringlog_sinks::FileSink::new(path).expect("an openable file"))
+        .backend(backend)
+        .linger_us(linger_us)
+        .build()
+        .expect("a valid logger")
+}
+
+/// Shuts down; checks the books (`n` enqueued and written, none dropped)
+/// and that the file at `path` holds `seq=0..n` in order.
+pub fn finish_in_order(
+    logger: uringlog::Logger,
+    guard: uringlog::WriterGuard,
+    path: &std::path::Path,
+    n: u64,
+    what: &str,
+) {
+    drop(logger);
+    let s = guard.shutdown(SHUTDOWN).expect("shutdown");
+    assert_eq!((s.enqueued, s.written, s.dropped), (n, n, 0), "{what}");
+    let seqs: Vec<u64> = (read_lines(path).iter())
+        .filter_map(|l| field(l, "seq="))
+        .collect();
+    assert_eq!(seqs, (0..n).collect::<Vec<_>>(), "{what}");
+}
+
 /// The lines of the files `names` in `dir`, in that order, each with its
 /// file's name; panics, naming the file, where one does not end in a
 /// newline (a torn last line).

@@ -13,36 +13,9 @@ use std::path::Path;
 use std::time::Duration;
 use uringlog::{Backend, Durability, Logger, Policy, WriterGuard, MAX_LINGER_US};
 use uringlog_sinks::FileSink;
-use uringlog_tests::{field, io_uring_available, read_lines, wait_for, SHUTDOWN};
-
-fn backends(test: &str) -> Vec<Backend> {
-    let mut v = vec![Backend::Pwrite];
-    if io_uring_available(test) {
-        v.push(Backend::IoUring);
-    }
-    v
-}
-
-fn build(path: &Path, backend: Backend, linger_us: u64) -> (Logger, WriterGuard) {
-    Logger::builder()
-        .sink(FileSink::new(path).unwrap())
-        .backend(backend)
-        .linger_us(linger_us)
-        .build()
-        .unwrap()
-}
-
-/// Shuts down; checks the books and that the file holds `seq=0..n` in order.
-fn finish(logger: Logger, guard: WriterGuard, path: &Path, n: u64, what: &str) {
-    drop(logger);
-    let s = guard.shutdown(SHUTDOWN).unwrap();
-    assert_eq!((s.enqueued, s.written, s.dropped), (n, n, 0), "{what}");
-    let seqs: Vec<u64> = read_lines(path)
-        .iter()
-        .filter_map(|l| field(l, "seq="))
-        .collect();
-    assert_eq!(seqs, (0..n).collect::<Vec<_>>(), "{what}");
-}
+use uringlog_tests::{
+    backends, field, finish_in_order, lingering_file_logger, read_lines, wait_for, SHUTDOWN,
+};
 
 /// Each record is logged a different while after the previous one was
 /// written (0 to 1.5 ms, in 37 µs steps): with lingers of 50 µs to 1 ms
@@ -57,7 +30,7 @@ fn records_logged_as_the_linger_ends_are_written_without_a_flush() {
         for us in [0, 50, 120, 200, 400, 1_000] {
             let what = format!("{backend:?}, linger {us} µs");
             let path = dir.path().join(format!("{backend:?}-{us}.log"));
-            let (logger, guard) = build(&path, backend, us);
+            let (logger, guard) = lingering_file_logger(&path, backend, us);
             for i in 0..RECORDS {
                 std::thread::sleep(Duration::from_micros(i * 37 % 1_500));
                 uringlog::info!(logger, "seq={i}");
@@ -65,7 +38,7 @@ fn records_logged_as_the_linger_ends_are_written_without_a_flush() {
                     logger.stats().written > i
                 });
             }
-            finish(logger, guard, &path, RECORDS, &what);
+            finish_in_order(logger, guard, &path, RECORDS, &what);
         }
     }
 }
@@ -82,7 +55,7 @@ fn requests_to_a_lingering_writer_are_answered() {
         for us in [MAX_LINGER_US, 150] {
             let what = format!("{backend:?}, linger {us} µs");
             let path = dir.path().join(format!("req-{backend:?}-{us}.log"));
-            let (logger, guard) = build(&path, backend, us);
+            let (logger, guard) = lingering_file_logger(&path, backend, us);
             let mut n = 0;
             for r in 0..ROUNDS {
                 let lingered = logger.writer_linger_sleeps();
@@ -109,7 +82,7 @@ fn requests_to_a_lingering_writer_are_answered() {
                     "{what}: a writer lingering for a minute never registers"
                 );
             }
-            finish(logger, guard, &path, n, &what);
+            finish_in_order(logger, guard, &path, n, &what);
         }
     }
 }
@@ -189,7 +162,7 @@ fn the_periodic_sync_runs_while_the_writer_lingers() {
             || logger.stats().syncs > 0,
         );
         assert_eq!(logger.writer_wake_counts(), (0, 0), "{backend:?}");
-        finish(logger, guard, &path, 1, &format!("{backend:?}"));
+        finish_in_order(logger, guard, &path, 1, &format!("{backend:?}"));
     }
 }
 
@@ -206,7 +179,7 @@ fn many_lingering_loggers_lose_nothing_and_stop_lingering_when_idle() {
     let loggers: Vec<(Logger, WriterGuard, std::path::PathBuf)> = (0..LOGGERS)
         .map(|i| {
             let path = dir.path().join(format!("many-{i}.log"));
-            let (l, g) = build(&path, Backend::Pwrite, 2_000);
+            let (l, g) = lingering_file_logger(&path, Backend::Pwrite, 2_000);
             (l, g, path)
         })
         .collect();
@@ -298,7 +271,7 @@ fn fork_and_exit_scenario() -> ! {
         _ => Backend::Pwrite,
     };
     let path = std::env::var(LOG).unwrap();
-    let (logger, guard) = build(Path::new(&path), backend, MAX_LINGER_US);
+    let (logger, guard) = lingering_file_logger(Path::new(&path), backend, MAX_LINGER_US);
     uringlog::info!(logger, "parent seq=0");
     wait_for("parent: seq=0 never written", || {
         logger.stats().written == 1

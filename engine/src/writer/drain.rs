@@ -13,6 +13,11 @@
 //! other rings, and flush, reopen and shutdown requests (looked at between
 //! passes), wait at most one ring's worth of records.
 //!
+//! A pass that is not reading everything holds back another thread's
+//! byte ring that holds less than the gathering threshold, so the writer
+//! reads a burst in a few large spans instead of chasing its producer
+//! (see `gathering`, which bounds the wait).
+//!
 //! # The feedback rule
 //!
 //! A sink (or a library it calls through the `log` facade) may log on the
@@ -28,6 +33,7 @@
 //! while the last batches are written are left in the ring and counted
 //! dropped.
 
+use super::rings::held_bytes;
 use super::sinks::{Pushes, SinkSet};
 use super::{Buffers, Writer};
 use crate::clock::Converter;
@@ -36,6 +42,7 @@ use crate::record::{ByteFrames, Frame, FrameError, Frames, Header, RecordKind, S
 use crate::ring::{ReadFrames, RingReader};
 use crate::stats::WriterCounters;
 use std::sync::atomic::AtomicU64;
+use std::time::Instant;
 
 /// Records a drain pass took.
 #[derive(Clone, Copy, Debug, Default)]
@@ -49,12 +56,17 @@ pub(super) struct Taken {
 impl Writer {
     /// Reads every ring once — the writer's own rings under the feedback
     /// rule, or unconditionally when `everything` (flush, sync, close).
+    /// Other threads' byte rings below the gathering threshold are held
+    /// back unless `everything` or the gathering says to take all (see
+    /// `gathering`).
     pub(super) fn drain_pass(&mut self, everything: bool) -> Taken {
         self.clock.refresh();
         self.shared.writer_cpu.note();
-        let others = self.drain_rings(false);
+        let take_all = everything || self.gathering.take_all(Instant::now);
+        let (others, held) = self.drain_rings(false, take_all);
+        self.gathering.after_pass(held, Instant::now);
         let own = if everything || others > 0 || !self.own_held {
-            self.drain_rings(true)
+            self.drain_rings(true, true).0
         } else {
             0
         };
@@ -66,14 +78,24 @@ impl Writer {
         Taken { others, own }
     }
 
-    /// Reads every ring whose `on_writer` is `own`; returns the records taken.
-    fn drain_rings(&mut self, own: bool) -> u64 {
-        let mut total = 0;
+    /// Reads every ring whose `on_writer` is `own`, but for those a pass
+    /// holds back unless `take_all`; returns the records taken and the
+    /// bytes held back.
+    fn drain_rings(&mut self, own: bool, take_all: bool) -> (u64, usize) {
+        let (mut total, mut held) = (0, 0);
         let mut i = 0;
         while i < self.rings.rings.len() {
             if self.rings.rings[i].on_writer != own {
                 i += 1;
                 continue;
+            }
+            if !take_all {
+                let n = held_bytes(&self.rings.rings[i]);
+                if n > 0 {
+                    held += n;
+                    i += 1;
+                    continue;
+                }
             }
             let abandoned = self.rings.rings[i].reader.is_abandoned();
             total += match self.rings.rings[i].reader {
@@ -86,7 +108,7 @@ impl Writer {
             }
             i += 1;
         }
-        total
+        (total, held)
     }
 
     /// Takes the records readable from lossless ring `i` when the call

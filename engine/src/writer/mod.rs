@@ -4,8 +4,9 @@
 //!
 //! | state      | does                                                        | next |
 //! |------------|-------------------------------------------------------------|------|
-//! | `Drain`    | adopt new rings, read every ring, submit full batches       | `Drain` if it read records, else `Dry` |
+//! | `Drain`    | adopt new rings, read every ring but those held back to gather (see `gathering`), submit full batches | `Drain` if it read records, else `Gather` if it held a ring back, else `Dry` |
 //! | `Dry`      | submit the partial batch                                    | `Idle` |
+//! | `Gather`   | look at the held rings every `gathering::LOOK_EVERY`, spinning, keep I/O going | `Drain` when a ring is due or the held ones went quiet or waited long enough |
 //! | `Idle(n)`  | spin, then (when it does not linger) yield, a bounded number of turns | `Drain`, or when out of turns `Linger` (if it lingers) or `Park` |
 //! | `Linger`   | re-check, keep timers and I/O going, sleep one short step without registering (see below) | `Drain` on work, `Park` when the linger is over (crash-safe mode: at once while I/O is in flight) |
 //! | `Park`     | sleep until notified (see `wake`) or a deadline, unless work showed up; with I/O in flight, until a completion, a notify or the deadline | `Drain` |
@@ -47,6 +48,7 @@
 mod append;
 mod crash_safe;
 mod drain;
+mod gathering;
 pub(crate) mod durability;
 mod o_direct;
 mod rings;
@@ -61,6 +63,7 @@ use crate::shared::{lock, Shared};
 use crate::signal::Registration;
 use crate::stats::{bump, thread_cpu_ns};
 use crate::wake::{EventRef, Linger, WaitKey, Woken};
+use gathering::{Gathering, Look, LOOK_EVERY};
 use rings::RingSet;
 use sinks::SinkSet;
 use std::sync::atomic::Ordering;
@@ -178,6 +181,7 @@ pub(crate) struct Buffers {
 enum State {
     Drain,
     Dry,
+    Gather,
     Idle(u32),
     Linger,
     Park,
@@ -218,6 +222,10 @@ struct Writer {
     last_work: Instant,
     /// A drain pass took records or a request was served since `Dry`.
     worked: bool,
+    /// The rings held back to gather (see `gathering`).
+    gathering: Gathering,
+    /// When `Gather` looks at the held rings next.
+    next_look: Instant,
 }
 
 impl Writer {
@@ -245,6 +253,8 @@ impl Writer {
             linger: cfg.linger,
             last_work: Instant::now(),
             worked: false,
+            gathering: Gathering::default(),
+            next_look: Instant::now(),
             shared,
         }
     }
@@ -261,6 +271,10 @@ impl Writer {
                     if taken.others + taken.own > 0 {
                         self.worked = true;
                         State::Drain
+                    } else if self.gathering.is_on() && !self.sinks.any_full() {
+                        // The partial batch waits for what is gathered
+                        // (a bounded wait): no small write meanwhile.
+                        State::Gather
                     } else {
                         State::Dry
                     }
@@ -275,6 +289,7 @@ impl Writer {
                     self.sinks.poll(self.io.as_mut(), &self.shared);
                     State::Idle(0)
                 }
+                State::Gather => self.gather(),
                 State::Idle(n) => self.idle(n),
                 State::Linger => self.linger(),
                 State::Park => {
@@ -322,6 +337,31 @@ impl Writer {
         // Acquire: pairs with `flush_sync`'s fetch_add, as above.
         let req = self.shared.flush.sync_requested.load(Ordering::Acquire);
         (req > self.sync_started).then_some(State::Sync(req))
+    }
+
+    /// One turn of gathering (see `gathering`): spins, and every
+    /// [`LOOK_EVERY`] looks at the rings (their `tail`s only) to decide
+    /// whether a pass would read now. Never sleeps: requests are checked
+    /// at the top of each turn, and the wait ends within the gathering's
+    /// bound.
+    fn gather(&mut self) -> State {
+        if self.io.in_flight() > 0 {
+            self.sinks.poll(self.io.as_mut(), &self.shared);
+        }
+        let now = Instant::now();
+        if now < self.next_look {
+            std::hint::spin_loop();
+            return State::Gather;
+        }
+        self.next_look = now + LOOK_EVERY;
+        let (held, due) = self.rings.look(!self.own_held);
+        let due = due
+            || self.shared.new_rings.load(Ordering::Relaxed)
+            || self.rings.any_abandoned();
+        match self.gathering.look(held, due, now) {
+            Look::Read => State::Drain,
+            Look::Wait => State::Gather,
+        }
     }
 
     fn idle(&mut self, n: u32) -> State {

@@ -1,6 +1,8 @@
 //! The rings the writer drains: adoption of new ones, retirement of
 //! abandoned ones.
 
+use super::gathering::threshold;
+use crate::ring::RingReader;
 use crate::shared::{lock, RingHandoff, Shared};
 use std::sync::atomic::Ordering;
 
@@ -39,4 +41,36 @@ impl RingSet {
     pub(crate) fn any_abandoned(&self) -> bool {
         self.rings.iter().any(|r| r.reader.is_abandoned())
     }
+
+    /// A look at the rings for `Gather`: the bytes the rings a pass would
+    /// hold back hold, and whether any ring would be read by a pass now
+    /// (the writer's own rings only when `own`; see the feedback rule in
+    /// `drain`).
+    pub(crate) fn look(&self, own: bool) -> (usize, bool) {
+        let (mut held, mut due) = (0, false);
+        for r in &self.rings {
+            match held_bytes(r) {
+                0 => due |= (own || !r.on_writer) && r.reader.may_have_data(),
+                n => held += n,
+            }
+        }
+        (held, due)
+    }
+}
+
+/// The bytes a drain pass leaves in ring `r` to gather more (see
+/// `gathering`): all it holds when it is another thread's lossless byte
+/// ring, still written to, below the threshold; else 0 (read it).
+pub(crate) fn held_bytes(r: &RingHandoff) -> usize {
+    let RingReader::Lossless(c) = &r.reader else {
+        return 0;
+    };
+    if r.on_writer {
+        return 0;
+    }
+    let n = c.available();
+    if n >= threshold(c.capacity()) || c.is_abandoned() {
+        return 0;
+    }
+    n
 }

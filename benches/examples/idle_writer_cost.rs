@@ -9,7 +9,8 @@
 //!
 //! Phases, each `SECONDS` long (default 2), one logger (pwrite):
 //! idle (nothing logged, the linger long over), then one record every
-//! 60 ms, 10 ms, 1 ms and 100 µs, and bursts of 1,000 records every 3 ms
+//! 60 ms, 10 ms, 1 ms and 100 µs, one every 20 µs and 5 µs (paced by
+//! spinning), and bursts of 1,000 records every 3 ms
 //! (the report's latency pattern). Counts, not timings, are the point:
 //! they hold on a busy machine.
 
@@ -96,6 +97,19 @@ fn main() {
             log_line(&logger, *id, PATH_LATENCY);
             *id += 1;
             std::thread::sleep(Duration::from_micros(every_us));
+        });
+    }
+    // Steady trickles faster than a sleep can pace: the producer spins
+    // between records (it fills its own CPU; the writer's CPU is the point).
+    for every_us in [20, 5] {
+        let name = format!("one record every {every_us} us (paced by spinning)");
+        phase(&logger, tid, &name, secs, |id| {
+            let next = Instant::now() + Duration::from_micros(every_us);
+            log_line(&logger, *id, PATH_LATENCY);
+            *id += 1;
+            while Instant::now() < next {
+                std::hint::spin_loop();
+            }
         });
     }
     phase(&logger, tid, "bursts of 1,000 every 3 ms", secs, |id| {

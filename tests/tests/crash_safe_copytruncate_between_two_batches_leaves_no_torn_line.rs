@@ -62,8 +62,9 @@ impl Sink for Holder {
 
 fn child(dir: &str, log: &str) -> ! {
     let (path, copy) = (log.to_owned(), format!("{log}.1"));
-    let truncate = Hook::new(move |n| {
-        if n == 5 {
+    // One record per batch (`batch_size(1)`): record 4's.
+    let truncate = Hook::new(move |lines| {
+        if lines.start == 4 {
             std::fs::copy(&path, &copy).unwrap();
             let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
             f.set_len(0).unwrap();
@@ -75,8 +76,8 @@ fn child(dir: &str, log: &str) -> ! {
         .sink(Holder(Vec::new()))
         .sink(truncate)
         .sink(FileSink::new(log).unwrap())
-        .sink(Hook::new(|n| {
-            if n == 6 {
+        .sink(Hook::new(|lines| {
+            if lines.start == 5 {
                 kill_self()
             }
         }))
@@ -97,7 +98,7 @@ fn child(dir: &str, log: &str) -> ! {
         uringlog::info!(logger, "record {} {}", i, PAD);
     }
     let _ = logger.flush();
-    unreachable!("the hook kills at the sixth batch");
+    unreachable!("the hook kills at record 5's batch");
 }
 
 #[test]

@@ -1,18 +1,23 @@
 //! For crash-safe tests that end a child process (this test binary, run
 //! again) at a chosen point of its writer's work: a sink that runs the
-//! test's hook at each batch and reopen, a gate that holds the writer
-//! while the child logs, and running and recovering.
+//! test's hook at each batch and reopen, a hold that keeps the writer in
+//! a hook while the child logs, a sink that keeps the writer from
+//! committing, and running and recovering.
 //!
 //! Hooks are keyed on records (the lines a batch holds), never on batch
 //! numbers: how the writer splits records into batches depends on when it
 //! wakes, which load changes. A test that needs records in one batch logs
-//! them while a [`Gate`] holds the writer.
+//! them while a [`Hold`] holds the writer.
 
 use std::ops::Range;
 use std::path::Path;
 use std::process::{Command, ExitStatus};
 use std::sync::atomic::{AtomicBool, Ordering};
-use uringlog::{Format, Logger, ReopenCause, Sink, Stats, Target, Timestamp};
+use std::time::Duration;
+use uringlog::{
+    Completion, Format, Logger, RecordBatch, ReopenCause, Settled, Sink, SinkContext, Stats,
+    Target, Ticket, Timestamp,
+};
 
 /// A sink that takes each batch inline and calls its hook with the lines
 /// the batch holds, numbered from 0 over every batch it took (each record
@@ -62,48 +67,93 @@ impl Sink for Hook {
     }
 }
 
-/// Holds the writer in a hook ([`Gate::hold`]) while the child logs
-/// ([`Gate::pass`]): what it logs meanwhile is in the rings before the
+/// Holds the writer in a hook ([`Hold::hold`]) while the child logs
+/// ([`Hold::pass`]): what it logs meanwhile is in the rings before the
 /// writer reads them again, so the writer's next batch takes all of it
 /// (with the default batch size), after it committed the held batch.
-pub struct Gate {
-    /// The writer is held in the gate (set by `hold`).
+pub struct Hold {
+    /// The writer is held (set by `hold`).
     held: AtomicBool,
     /// The child logged what it logs in `pass` (set by `pass`).
     open: AtomicBool,
 }
 
-impl Gate {
-    /// A closed gate, for a `static`.
-    pub const fn new() -> Gate {
-        Gate {
+impl Hold {
+    /// A hold not yet reached, for a `static`.
+    pub const fn new() -> Hold {
+        Hold {
             held: AtomicBool::new(false),
             open: AtomicBool::new(false),
         }
     }
 
-    /// In a hook: holds the writer until [`pass`](Gate::pass) ran.
+    /// In a hook: holds the writer until [`pass`](Hold::pass) ran.
     pub fn hold(&self) {
         // SeqCst: the flags order the child's records against the writer's
         // next read of the rings (the engine's own wake makes them visible).
         self.held.store(true, Ordering::SeqCst);
-        crate::wait_for("the gate to open", || self.open.load(Ordering::SeqCst));
+        crate::wait_for("the records logged while held", || {
+            self.open.load(Ordering::SeqCst)
+        });
     }
 
     /// In the child: waits for the writer to be held, runs `log`, lets
     /// the writer go.
     pub fn pass(&self, log: impl FnOnce()) {
-        crate::wait_for("the writer at the gate", || {
-            self.held.load(Ordering::SeqCst)
-        });
+        crate::wait_for("the writer held", || self.held.load(Ordering::SeqCst));
         log();
         self.open.store(true, Ordering::SeqCst);
     }
 }
 
-impl Default for Gate {
-    fn default() -> Gate {
-        Gate::new()
+impl Default for Hold {
+    fn default() -> Hold {
+        Hold::new()
+    }
+}
+
+/// A deferred sink that settles what it took until `hold` is set, then
+/// nothing more: the records it takes from then on stay outstanding, so
+/// the writer commits nothing more, however it splits them into batches.
+/// Put it first: each record's accounting follows its first sink.
+pub struct Holder {
+    taken: Vec<(Ticket, usize)>,
+    hold: &'static AtomicBool,
+}
+
+impl Holder {
+    /// A holder that settles nothing once `hold` is set.
+    pub fn new(hold: &'static AtomicBool) -> Holder {
+        Holder {
+            taken: Vec::new(),
+            hold,
+        }
+    }
+}
+
+impl Sink for Holder {
+    fn describe(&self) -> String {
+        "holder".into()
+    }
+    fn target(&mut self, _: usize) -> std::io::Result<Target> {
+        unreachable!("deferred sinks get accept")
+    }
+    fn completion(&mut self, _: &SinkContext) -> Completion {
+        Completion::Deferred {
+            flush_timeout: Duration::from_secs(60),
+        }
+    }
+    fn accept(&mut self, batch: &RecordBatch<'_>, _: &mut Settled) -> std::io::Result<()> {
+        self.taken
+            .extend(batch.records().map(|r| (r.ticket, r.bytes.len())));
+        Ok(())
+    }
+    fn settle(&mut self, _: Duration, done: &mut Settled) {
+        if !self.hold.load(Ordering::SeqCst) {
+            for (t, len) in self.taken.drain(..) {
+                done.written(t, len);
+            }
+        }
     }
 }
 

@@ -19,7 +19,7 @@
 
 use uringlog::{Backend, Logger};
 use uringlog_sinks::FileSink;
-use uringlog_tests::crash_child::{kill_self, plain, recover_plain, run_self, Gate, Hook};
+use uringlog_tests::crash_child::{kill_self, plain, recover_plain, run_self, Hold, Hook};
 use uringlog_tests::read_lines;
 
 const CHILD: &str = "URINGLOG_ROTATION_KILL_CHILD";
@@ -27,10 +27,10 @@ const CHILD: &str = "URINGLOG_ROTATION_KILL_CHILD";
 /// Holds the writer in the batch that holds record 2 (after the file
 /// sink wrote it) while records 3..6 are logged: the batch is committed,
 /// and the next one holds exactly records 3..6.
-static THREE: Gate = Gate::new();
+static THREE: Hold = Hold::new();
 /// CopyTruncate: holds the writer in the batch that holds record 5 while
 /// records 6..9 are logged, in the same way.
-static SIX: Gate = Gate::new();
+static SIX: Hold = Hold::new();
 
 /// How the file is rotated before `SIGKILL`.
 #[derive(Clone, Copy, PartialEq)]

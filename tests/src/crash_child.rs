@@ -1,13 +1,13 @@
 //! For crash-safe tests that end a child process (this test binary, run
 //! again) at a chosen point of its writer's work: a sink that runs the
-//! test's hook at each batch and reopen, a hold that keeps the writer in
-//! a hook while the child logs, a sink that keeps the writer from
-//! committing, and running and recovering.
+//! test's hook at each batch and reopen, a pause of the writer in a hook
+//! while the child logs, a sink that keeps the writer from committing,
+//! and running and recovering.
 //!
 //! Hooks are keyed on records (the lines a batch holds), never on batch
 //! numbers: how the writer splits records into batches depends on when it
 //! wakes, which load changes. A test that needs records in one batch logs
-//! them while a [`Hold`] holds the writer.
+//! them while a [`Pause`] holds the writer.
 
 use std::ops::Range;
 use std::path::Path;
@@ -67,30 +67,31 @@ impl Sink for Hook {
     }
 }
 
-/// Holds the writer in a hook ([`Hold::hold`]) while the child logs
-/// ([`Hold::pass`]): what it logs meanwhile is in the rings before the
+/// Pauses the writer in a hook ([`Pause::hold`]) while the child logs
+/// ([`Pause::pass`]): what it logs meanwhile is in the rings before the
 /// writer reads them again, so the writer's next batch takes all of it
 /// (with the default batch size), after it committed the held batch.
-pub struct Hold {
+pub struct Pause {
     /// The writer is held (set by `hold`).
     held: AtomicBool,
     /// The child logged what it logs in `pass` (set by `pass`).
     open: AtomicBool,
 }
 
-impl Hold {
+impl Pause {
     /// A hold not yet reached, for a `static`.
-    pub const fn new() -> Hold {
-        Hold {
+    pub const fn new() -> Pause {
+        Pause {
             held: AtomicBool::new(false),
             open: AtomicBool::new(false),
         }
     }
 
-    /// In a hook: holds the writer until [`pass`](Hold::pass) ran.
+    /// In a hook: holds the writer until [`pass`](Pause::pass) ran.
     pub fn hold(&self) {
-        // SeqCst: the flags order the child's records against the writer's
-        // next read of the rings (the engine's own wake makes them visible).
+        // SeqCst, pairs with `pass`'s store: `open` is set after the
+        // records were logged, so the writer's next read of the rings
+        // (acquiring each producer's release of its records) finds them.
         self.held.store(true, Ordering::SeqCst);
         crate::wait_for("the records logged while held", || {
             self.open.load(Ordering::SeqCst)
@@ -106,9 +107,9 @@ impl Hold {
     }
 }
 
-impl Default for Hold {
-    fn default() -> Hold {
-        Hold::new()
+impl Default for Pause {
+    fn default() -> Pause {
+        Pause::new()
     }
 }
 

@@ -14,12 +14,12 @@
 //! between two hook sinks, which rotate the file and raise `SIGKILL` at
 //! chosen points: after the file sink wrote a batch (pwrite) and before
 //! the commit that would follow. It logs records in groups of three, each
-//! while a hook holds the writer, so each group is one batch however the
+//! while a hook pauses the writer, so each group is one batch however the
 //! writer would have split them.
 
 use uringlog::{Backend, Logger};
 use uringlog_sinks::FileSink;
-use uringlog_tests::crash_child::{kill_self, plain, recover_plain, run_self, Hold, Hook};
+use uringlog_tests::crash_child::{kill_self, plain, recover_plain, run_self, Hook, Pause};
 use uringlog_tests::read_lines;
 
 const CHILD: &str = "URINGLOG_ROTATION_KILL_CHILD";
@@ -27,10 +27,10 @@ const CHILD: &str = "URINGLOG_ROTATION_KILL_CHILD";
 /// Holds the writer in the batch that holds record 2 (after the file
 /// sink wrote it) while records 3..6 are logged: the batch is committed,
 /// and the next one holds exactly records 3..6.
-static THREE: Hold = Hold::new();
+static THREE: Pause = Pause::new();
 /// CopyTruncate: holds the writer in the batch that holds record 5 while
 /// records 6..9 are logged, in the same way.
-static SIX: Hold = Hold::new();
+static SIX: Pause = Pause::new();
 
 /// How the file is rotated before `SIGKILL`.
 #[derive(Clone, Copy, PartialEq)]
@@ -144,7 +144,7 @@ fn child(spec: &str) -> ! {
         .build()
         .unwrap();
     log_records(&logger, 0..3);
-    // The writer commits records 0..3 when the gate lets it go, before it
+    // The writer commits records 0..3 when the pause ends, before it
     // reads records 3..6, all in its next batch.
     THREE.pass(|| {
         log_records(&logger, 3..6);

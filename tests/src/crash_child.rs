@@ -1,24 +1,41 @@
 //! For crash-safe tests that end a child process (this test binary, run
 //! again) at a chosen point of its writer's work: a sink that runs the
-//! test's hook at each batch and reopen, and running and recovering.
+//! test's hook at each batch and reopen, a pause of the writer in a hook
+//! while the child logs, a sink that keeps the writer from committing,
+//! and running and recovering.
+//!
+//! Hooks are keyed on records (the lines a batch holds), never on batch
+//! numbers: how the writer splits records into batches depends on when it
+//! wakes, which load changes. A test that needs records in one batch logs
+//! them while a [`Pause`] holds the writer.
 
+use std::ops::Range;
 use std::path::Path;
 use std::process::{Command, ExitStatus};
-use uringlog::{Format, Logger, ReopenCause, Sink, Stats, Target, Timestamp};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use uringlog::{
+    Completion, Format, Logger, RecordBatch, ReopenCause, Settled, Sink, SinkContext, Stats,
+    Target, Ticket, Timestamp,
+};
 
-/// A sink that takes each batch inline and calls its hook with the
-/// batch's number (1, 2, …); and its reopen hook at each reopen.
+/// A sink that takes each batch inline and calls its hook with the lines
+/// the batch holds, numbered from 0 over every batch it took (each record
+/// is one line in these tests: record `i` is line `i`); and its reopen
+/// hook at each reopen.
 pub struct Hook {
-    batches: u32,
-    on_batch: Box<dyn FnMut(u32) + Send>,
+    /// Lines taken so far (the `\n`s of every batch).
+    lines: u32,
+    on_batch: Box<dyn FnMut(Range<u32>) + Send>,
     on_reopen: Box<dyn FnMut() + Send>,
 }
 
 impl Hook {
-    /// A hook sink that calls `on_batch` at each batch.
-    pub fn new(on_batch: impl FnMut(u32) + Send + 'static) -> Hook {
+    /// A hook sink that calls `on_batch` at each batch with the numbers of
+    /// the lines it holds.
+    pub fn new(on_batch: impl FnMut(Range<u32>) + Send + 'static) -> Hook {
         Hook {
-            batches: 0,
+            lines: 0,
             on_batch: Box::new(on_batch),
             on_reopen: Box::new(|| {}),
         }
@@ -38,14 +55,106 @@ impl Sink for Hook {
     fn target(&mut self, _: usize) -> std::io::Result<Target> {
         Ok(Target::Inline)
     }
-    fn write_inline(&mut self, _: &[u8]) -> std::io::Result<()> {
-        self.batches += 1;
-        (self.on_batch)(self.batches);
+    fn write_inline(&mut self, batch: &[u8]) -> std::io::Result<()> {
+        let first = self.lines;
+        self.lines += batch.iter().filter(|&&b| b == b'\n').count() as u32;
+        (self.on_batch)(first..self.lines);
         Ok(())
     }
     fn reopen(&mut self, _: ReopenCause) -> std::io::Result<()> {
         (self.on_reopen)();
         Ok(())
+    }
+}
+
+/// Pauses the writer in a hook ([`Pause::hold`]) while the child logs
+/// ([`Pause::pass`]): what it logs meanwhile is in the rings before the
+/// writer reads them again, so the writer's next batch takes all of it
+/// (with the default batch size), after it committed the held batch.
+pub struct Pause {
+    /// The writer is held (set by `hold`).
+    held: AtomicBool,
+    /// The child logged what it logs in `pass` (set by `pass`).
+    open: AtomicBool,
+}
+
+impl Pause {
+    /// A hold not yet reached, for a `static`.
+    pub const fn new() -> Pause {
+        Pause {
+            held: AtomicBool::new(false),
+            open: AtomicBool::new(false),
+        }
+    }
+
+    /// In a hook: holds the writer until [`pass`](Pause::pass) ran.
+    pub fn hold(&self) {
+        // SeqCst, pairs with `pass`'s store: `open` is set after the
+        // records were logged, so the writer's next read of the rings
+        // (acquiring each producer's release of its records) finds them.
+        self.held.store(true, Ordering::SeqCst);
+        crate::wait_for("the records logged while held", || {
+            self.open.load(Ordering::SeqCst)
+        });
+    }
+
+    /// In the child: waits for the writer to be held, runs `log`, lets
+    /// the writer go.
+    pub fn pass(&self, log: impl FnOnce()) {
+        crate::wait_for("the writer held", || self.held.load(Ordering::SeqCst));
+        log();
+        self.open.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Default for Pause {
+    fn default() -> Pause {
+        Pause::new()
+    }
+}
+
+/// A deferred sink that settles what it took until `hold` is set, then
+/// nothing more: the records it takes from then on stay outstanding, so
+/// the writer commits nothing more, however it splits them into batches.
+/// Put it first: each record's accounting follows its first sink.
+pub struct Holder {
+    taken: Vec<(Ticket, usize)>,
+    hold: &'static AtomicBool,
+}
+
+impl Holder {
+    /// A holder that settles nothing once `hold` is set.
+    pub fn new(hold: &'static AtomicBool) -> Holder {
+        Holder {
+            taken: Vec::new(),
+            hold,
+        }
+    }
+}
+
+impl Sink for Holder {
+    fn describe(&self) -> String {
+        "holder".into()
+    }
+    fn target(&mut self, _: usize) -> std::io::Result<Target> {
+        unreachable!("deferred sinks get accept")
+    }
+    fn completion(&mut self, _: &SinkContext) -> Completion {
+        Completion::Deferred {
+            flush_timeout: Duration::from_secs(60),
+        }
+    }
+    fn accept(&mut self, batch: &RecordBatch<'_>, _: &mut Settled) -> std::io::Result<()> {
+        self.taken
+            .extend(batch.records().map(|r| (r.ticket, r.bytes.len())));
+        Ok(())
+    }
+    fn settle(&mut self, _: Duration, done: &mut Settled) {
+        if !self.hold.load(Ordering::SeqCst) {
+            for (t, len) in self.taken.drain(..) {
+                done.written(t, len);
+            }
+        }
     }
 }
 

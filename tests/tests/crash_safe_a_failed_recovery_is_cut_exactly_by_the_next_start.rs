@@ -24,18 +24,16 @@ use uringlog_tests::{read_lines, wait_for};
 
 const CHILD: &str = "URINGLOG_FAILED_RECOVERY_CHILD";
 
-/// Set by the child once records 0..3 are written and committed.
-static FLUSHED: AtomicBool = AtomicBool::new(false);
 /// Set by the child once every record's call returned.
 static LOGGED: AtomicBool = AtomicBool::new(false);
 
 /// The child: dies with records 3..6 committed to its ring, not written.
 fn die(dir: &str, log: &str) -> ! {
     let (logger, _guard) = Logger::builder()
-        .sink(Hook::new(|_| {
+        .sink(Hook::new(|lines| {
             // The first batch after records 0..3 (however the writer
             // split them into batches).
-            if FLUSHED.load(Ordering::SeqCst) {
+            if lines.start == 3 {
                 wait_for("records 3..6", || LOGGED.load(Ordering::SeqCst));
                 kill_self()
             }
@@ -50,7 +48,6 @@ fn die(dir: &str, log: &str) -> ! {
         uringlog::info!(logger, "record {}", i);
     }
     logger.flush().unwrap();
-    FLUSHED.store(true, Ordering::SeqCst);
     for i in 3..6 {
         uringlog::info!(logger, "record {}", i);
     }

@@ -1,48 +1,39 @@
 //! Crash-safe mode: the writer records each sink file's length in the
 //! directory's state at a commit, after a batch completed. A process that
-//! dies after its first batch reached the log file but before the first
+//! dies after its first batches reached the log file but before the first
 //! commit leaves a state without that file: recovery must still not
 //! write those records a second time.
 //!
-//! The child (this test binary, re-executed) has a file sink and then a
-//! sink that kills the process (`SIGKILL`) the first time it is given a
-//! batch: the same batch has just been written to the file (pwrite, in
-//! sink order), and no commit has happened yet.
+//! The child (this test binary, re-executed) has a sink that settles
+//! nothing (no commit happens, however the writer splits the records into
+//! batches), a file sink and then a sink that kills the process
+//! (`SIGKILL`) at the batch that holds the last record: it has just been
+//! written to the file (pwrite, in sink order).
 
 use std::process::Command;
-use uringlog::{Backend, Format, Logger, Sink, Target, Timestamp};
+use std::sync::atomic::AtomicBool;
+use uringlog::{Backend, Logger};
 use uringlog_sinks::FileSink;
+use uringlog_tests::crash_child::{kill_self, plain, Holder, Hook};
 use uringlog_tests::{read_lines, SHUTDOWN};
 
 const CHILD: &str = "URINGLOG_FIRST_COMMIT_CHILD";
 
-/// A sink that kills its process when given its first batch.
-struct Killer;
-impl Sink for Killer {
-    fn describe(&self) -> String {
-        "killer".into()
-    }
-    fn target(&mut self, _: usize) -> std::io::Result<Target> {
-        Ok(Target::Inline)
-    }
-    fn write_inline(&mut self, _: &[u8]) -> std::io::Result<()> {
-        // SAFETY: raise on our own process.
-        unsafe { libc::raise(libc::SIGKILL) };
-        unreachable!("SIGKILL ends the process");
-    }
-}
-
-fn plain() -> Format {
-    Format::text().timestamp(Timestamp::Off).without_target()
-}
+/// The holder settles nothing: no commit follows the first batch.
+static HOLD: AtomicBool = AtomicBool::new(true);
 
 #[test]
 fn a_kill_before_the_first_commit_writes_each_record_once() {
     if let Ok(spec) = std::env::var(CHILD) {
         let (dir, log) = spec.split_once(',').unwrap();
         let (logger, _guard) = Logger::builder()
+            .sink(Holder::new(&HOLD))
             .sink(FileSink::new(log).unwrap())
-            .sink(Killer)
+            .sink(Hook::new(|lines| {
+                if lines.contains(&4) {
+                    kill_self()
+                }
+            }))
             .format(plain())
             .backend(Backend::Pwrite)
             .crash_safe(dir)

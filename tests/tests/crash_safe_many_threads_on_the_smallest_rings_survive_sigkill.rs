@@ -36,8 +36,9 @@ fn body(t: u32) -> String {
 
 fn child(live: bool, dir: &str, log: &str) -> ! {
     let (logger, guard) = Logger::builder()
-        .sink(Hook::new(move |n| {
-            if n == 2 && !live {
+        .sink(Hook::new(move |lines| {
+            // The first batch after "start".
+            if lines.start == 1 && !live {
                 wait_for("every thread", || LOGGED.load(Ordering::SeqCst) == THREADS);
                 kill_self()
             }
@@ -71,7 +72,7 @@ fn child(live: bool, dir: &str, log: &str) -> ! {
     }
     wait_for("every thread", || LOGGED.load(Ordering::SeqCst) == THREADS);
     let _ = logger.flush();
-    assert!(live, "the hook kills at the second batch");
+    assert!(live, "the hook kills at the batch after \"start\"");
     for h in &stay {
         h.thread().unpark();
     }

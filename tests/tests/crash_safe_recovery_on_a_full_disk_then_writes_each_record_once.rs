@@ -28,12 +28,13 @@ const PAD: &str =
 static LOGGED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// The child: dies with `PENDING` records not yet in the file, at the
-/// second batch, once all of them are logged (the writer may take that
+/// first batch after records 0..3 (however the writer split either group
+/// into batches), once all of them are logged (the writer may take that
 /// batch before the last call returns).
 fn die(dir: &str, log: &str) -> ! {
     let (logger, _guard) = Logger::builder()
-        .sink(Hook::new(|n| {
-            if n == 2 {
+        .sink(Hook::new(|lines| {
+            if lines.start == 3 {
                 while !LOGGED.load(std::sync::atomic::Ordering::SeqCst) {
                     std::thread::sleep(std::time::Duration::from_millis(1));
                 }
@@ -57,7 +58,7 @@ fn die(dir: &str, log: &str) -> ! {
     }
     LOGGED.store(true, std::sync::atomic::Ordering::SeqCst);
     let _ = logger.flush();
-    unreachable!("the hook kills at the second batch");
+    unreachable!("the hook kills at the batch after records 0..3");
 }
 
 /// Fills the file system of `dir` with a file there; returns its path.

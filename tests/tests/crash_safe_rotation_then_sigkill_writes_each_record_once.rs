@@ -13,44 +13,46 @@
 //! The child (this test binary, re-executed) logs through a file sink
 //! between two hook sinks, which rotate the file and raise `SIGKILL` at
 //! chosen points: after the file sink wrote a batch (pwrite) and before
-//! the commit that would follow.
+//! the commit that would follow. It logs records in groups of three, each
+//! while a hook pauses the writer, so each group is one batch however the
+//! writer would have split them.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use uringlog::{Backend, Logger};
 use uringlog_sinks::FileSink;
-use uringlog_tests::crash_child::{kill_self, plain, recover_plain, run_self, Hook};
-use uringlog_tests::{read_lines, wait_for};
+use uringlog_tests::crash_child::{kill_self, plain, recover_plain, run_self, Hook, Pause};
+use uringlog_tests::read_lines;
 
 const CHILD: &str = "URINGLOG_ROTATION_KILL_CHILD";
 
-/// RenameReopen: the first batch is in the hook's hands.
-static STARTED: AtomicBool = AtomicBool::new(false);
-/// RenameReopen: records 3..6 are logged and the file renamed.
-static RENAMED: AtomicBool = AtomicBool::new(false);
-/// Records 0..3 are written and committed (the first flush returned).
-static FLUSHED: AtomicBool = AtomicBool::new(false);
+/// Holds the writer in the batch that holds record 2 (after the file
+/// sink wrote it) while records 3..6 are logged: the batch is committed,
+/// and the next one holds exactly records 3..6.
+static THREE: Pause = Pause::new();
+/// CopyTruncate: holds the writer in the batch that holds record 5 while
+/// records 6..9 are logged, in the same way.
+static SIX: Pause = Pause::new();
 
 /// How the file is rotated before `SIGKILL`.
 #[derive(Clone, Copy, PartialEq)]
 enum Rotation {
-    /// After the second batch reached the file: rename it to `.1`, create
-    /// an empty one at its path, kill.
+    /// After the batch of records 3..6 reached the file: rename it to
+    /// `.1`, create an empty one at its path, kill.
     RenameCreate,
-    /// Holds the first batch until the next three records are logged and
-    /// the file renamed to `.1`, then raises the reopen signal: the
-    /// reopen writes those records to the renamed file, and the hook
-    /// kills at the reopen (the file sink, first, has opened the new file
-    /// by then), before the commit that follows it.
+    /// While records 3..6 are logged, the file is renamed to `.1`; then
+    /// the hook raises the reopen signal: the reopen writes those records
+    /// to the renamed file, and the hook kills at the reopen (the file
+    /// sink, first, has opened the new file by then), before the commit
+    /// that follows it.
     RenameReopen,
-    /// Before the third batch reaches the file: copy it to `.1` and
-    /// truncate it to 0; after: kill.
+    /// Before the batch of records 6..9 reaches the file: copy it to `.1`
+    /// and truncate it to 0; after: kill.
     CopyTruncate,
-    /// After the first batch since records 0..3 were committed reached
-    /// the file: rename it to `other.log` (a name that does not extend the
-    /// log's), create an empty one at its path, kill.
+    /// After the batch of records 3..6 reached the file: rename it to
+    /// `other.log` (a name that does not extend the log's), create an
+    /// empty one at its path, kill.
     RenameAway,
-    /// After the second batch reached the file: rename it to `.1`, put a
-    /// FIFO at its path (nobody reads it), kill.
+    /// After the batch of records 3..6 reached the file: rename it to
+    /// `.1`, put a FIFO at its path (nobody reads it), kill.
     RenameFifo,
 }
 
@@ -64,36 +66,48 @@ impl Rotation {
             _ => Rotation::CopyTruncate,
         }
     }
+
+    /// The first record of the batch at whose writing the file rotates.
+    fn first_rotated(self) -> u32 {
+        match self {
+            Rotation::CopyTruncate => 6,
+            _ => 3,
+        }
+    }
 }
 
 /// The hook before the file sink (`before`) or after it.
 fn hook(log: &str, how: Rotation, before: bool) -> Hook {
     let (log, old) = (log.to_owned(), format!("{log}.1"));
-    Hook::new(move |n| match (how, before, n) {
-        (Rotation::RenameCreate, false, 2) => {
+    let at = how.first_rotated();
+    Hook::new(move |lines| match (how, before) {
+        (_, false) if lines.contains(&2) => {
+            THREE.hold();
+            if how == Rotation::RenameReopen {
+                // SAFETY: raise on our own process; the logger reopens on it.
+                unsafe { libc::raise(libc::SIGUSR1) };
+            }
+        }
+        (Rotation::CopyTruncate, false) if lines.contains(&5) => SIX.hold(),
+        _ if lines.start != at => {}
+        (Rotation::RenameCreate, false) => {
             std::fs::rename(&log, &old).unwrap();
             std::fs::File::create(&log).unwrap();
             kill_self()
         }
-        (Rotation::RenameAway, false, _) if FLUSHED.load(Ordering::SeqCst) => {
+        (Rotation::RenameAway, false) => {
             let other = std::path::Path::new(&log).with_file_name("other.log");
             std::fs::rename(&log, other).unwrap();
             std::fs::File::create(&log).unwrap();
             kill_self()
         }
-        (Rotation::RenameReopen, false, 1) => {
-            STARTED.store(true, Ordering::SeqCst);
-            wait_for("renamed", || RENAMED.load(Ordering::SeqCst));
-            // SAFETY: raise on our own process; the logger reopens on it.
-            unsafe { libc::raise(libc::SIGUSR1) };
-        }
-        (Rotation::CopyTruncate, true, 3) => {
+        (Rotation::CopyTruncate, true) => {
             std::fs::copy(&log, &old).unwrap();
             let f = std::fs::OpenOptions::new().write(true).open(&log).unwrap();
             f.set_len(0).unwrap();
         }
-        (Rotation::CopyTruncate, false, 3) => kill_self(),
-        (Rotation::RenameFifo, false, 2) => {
+        (Rotation::CopyTruncate, false) => kill_self(),
+        (Rotation::RenameFifo, false) => {
             std::fs::rename(&log, &old).unwrap();
             let c = std::ffi::CString::new(log.as_str()).unwrap();
             // SAFETY: a NUL-terminated path.
@@ -107,6 +121,12 @@ fn hook(log: &str, how: Rotation, before: bool) -> Hook {
             kill_self()
         }
     })
+}
+
+fn log_records(logger: &Logger, range: std::ops::Range<u32>) {
+    for i in range {
+        uringlog::info!(logger, "record {}", i);
+    }
 }
 
 fn child(spec: &str) -> ! {
@@ -123,29 +143,17 @@ fn child(spec: &str) -> ! {
         .crash_safe(dir)
         .build()
         .unwrap();
-    for i in 0..3 {
-        uringlog::info!(logger, "record {}", i);
-    }
-    if how == Rotation::RenameReopen {
-        wait_for("the first batch", || STARTED.load(Ordering::SeqCst));
-        for i in 3..6 {
-            uringlog::info!(logger, "record {}", i);
+    log_records(&logger, 0..3);
+    // The writer commits records 0..3 when the pause ends, before it
+    // reads records 3..6, all in its next batch.
+    THREE.pass(|| {
+        log_records(&logger, 3..6);
+        if how == Rotation::RenameReopen {
+            std::fs::rename(log, format!("{log}.1")).unwrap();
         }
-        std::fs::rename(log, format!("{log}.1")).unwrap();
-        RENAMED.store(true, Ordering::SeqCst);
-        let _ = logger.flush();
-        unreachable!("the hook kills at the reopen");
-    }
-    // Written and committed: the writer commits right after it answers
-    // the flush, before it takes the next records (it kills in a batch).
-    logger.flush().unwrap();
-    FLUSHED.store(true, Ordering::SeqCst);
-    for i in 3..6 {
-        uringlog::info!(logger, "record {}", i);
-    }
-    logger.flush().unwrap();
-    for i in 6..9 {
-        uringlog::info!(logger, "record {}", i);
+    });
+    if how == Rotation::CopyTruncate {
+        SIX.pass(|| log_records(&logger, 6..9));
     }
     let _ = logger.flush();
     unreachable!("a hook sink ends the process");
@@ -266,11 +274,8 @@ fn a_file_under_an_unrelated_name_with_the_logs_identity_is_not_cut() {
     let (pid, status) = run_self(NAME, CHILD, &spec);
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
-    // The batch at the kill held one to three of records 3..6.
-    let kept = read_lines(&other).len() as u32;
-    assert!((4..=6).contains(&kept), "{kept}");
     recover_plain(&dir, &log);
-    assert_eq!(read_lines(&other), records(0..kept));
+    assert_eq!(read_lines(&other), records(0..6));
     let mut want = vec![format!(
         "WARN  crash-safe recovery: 3 records recovered from process {pid} (generation 1), 0 torn or corrupt records skipped"
     )];

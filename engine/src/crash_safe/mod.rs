@@ -48,8 +48,10 @@
 //!   the file again) the file is cut at the end of that line, which, a
 //!   record of the batch in flight, is then in it twice. Where no newline
 //!   follows the committed length (a format whose records do not end in
-//!   one, a torn write) or the file cannot be read, the cut is at the
-//!   committed length.
+//!   one, a torn write), where the byte before it is the file's last one
+//!   (records that end in another byte, messages that may hold newlines:
+//!   it ends a record), or where the file cannot be read, the cut is at
+//!   the committed length.
 //! - A file another writer appends to as well (a forked child logging to
 //!   the same file, another process): recovery cuts no more than the dead
 //!   process counted as appended (counted before each write; what a write

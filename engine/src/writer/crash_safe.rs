@@ -324,14 +324,25 @@ fn cut_file(m: &FileMark, f: &File, len: u64, path: Option<PathBuf>) -> Option<(
 /// commit (`copytruncate` between two batches), so `at` is no longer
 /// where the dead process's batches start, and the bytes before it may
 /// be anyone's; that line, if the dead process's, is then there twice.
-/// `at` also when no line ends past it (the tail is one unterminated
-/// piece: a format without newlines, a torn write) or the file cannot be
-/// read (as before lines were looked for). Reads at most the bytes up to
-/// the first newline past `at`, within `len`.
+/// `at` also when the byte before it is the file's last byte (records
+/// that end in another byte than a newline, whose messages may hold
+/// newlines: `at` ends a record, and a newline past it is inside the
+/// batch in flight), when no line ends past it (the tail is one
+/// unterminated piece: a format without newlines, a torn write), or when
+/// the file cannot be read (as before lines were looked for). Reads the
+/// byte before `at`, the last byte, and at most the bytes up to the first
+/// newline past `at`, within `len`.
 fn line_cut(f: &File, at: u64, len: u64) -> u64 {
     use std::os::unix::fs::FileExt;
     let mut buf = [0u8; 4096];
-    if at == 0 || !matches!(f.read_at(&mut buf[..1], at - 1), Ok(1) if buf[0] != b'\n') {
+    let byte = |pos: u64| {
+        let mut b = [0u8; 1];
+        matches!(f.read_at(&mut b, pos), Ok(1)).then_some(b[0])
+    };
+    let Some(before) = at.checked_sub(1).and_then(byte) else {
+        return at;
+    };
+    if before == b'\n' || len.checked_sub(1).and_then(byte) == Some(before) {
         return at;
     }
     let mut pos = at;
@@ -472,6 +483,13 @@ mod tests {
         assert_eq!(cut(b"ab\ncd\nef\n", 7), 9);
         assert_eq!(cut(b"ab\ncd\nef\n", 8), 9);
         assert_eq!(cut(b"abcdef", 2), 2);
+        // Records ending in another byte (0x1e), a message holding a
+        // newline: the byte before the committed length ends the file too,
+        // the cut is at the committed length.
+        assert_eq!(cut(b"ab\x1ecd\nef\x1e", 3), 3);
+        assert_eq!(cut(b"ab\x1ecd\nef\x1e", 4), 6);
+        // A torn last line: the end of the line the length falls inside.
+        assert_eq!(cut(b"ab\ncd\nef", 4), 6);
         let long = [vec![b'x'; 10_000], b"\nend\n".to_vec()].concat();
         assert_eq!(cut(&long, 5), 10_001);
         // Written only: the bytes cannot be read, the cut is at `at`.

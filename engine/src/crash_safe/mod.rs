@@ -39,8 +39,10 @@
 //!   cut. What `copytruncate` copied away after the commit is in the copy
 //!   and written again (recovery does not know the copy). Exceptions: a
 //!   file moved to another directory or renamed to a name that does not
-//!   extend its own, and a file the state cannot name (its path too long
-//!   for a slot), can leave the batch in flight twice; so can a
+//!   extend its own, a file the state cannot name (its path too long
+//!   for a slot), and a file that cannot be opened to be cut (an
+//!   append-only one: said in the recovery record), can leave the batch
+//!   in flight twice; so can a
 //!   truncation between two batches of one commit interval.
 //! - A cut never leaves a partial line, and never goes below the committed
 //!   length: where the committed length falls inside a line (a truncation

@@ -14,6 +14,7 @@ use crate::level::Level;
 use crate::record::RecordKind;
 use crate::stats::WriterCounters;
 use std::fs::{File, OpenOptions};
+use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirEntryExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
@@ -272,8 +273,15 @@ fn cut_files(marks: &[FileMark]) -> (Vec<String>, Vec<(usize, u64)>) {
 }
 
 /// Cuts file `f` of `m`, `len` bytes long, at `path` if renamed, when it
-/// has to (see [`cut_files`]): what was done, and the length after.
-fn cut_file(m: &FileMark, f: &File, len: u64, path: Option<PathBuf>) -> Option<(String, u64)> {
+/// has to (see [`cut_files`]): what was done, and the length after. `f`
+/// is the error when the file was found but could not be opened (said,
+/// when it has to be cut).
+fn cut_file(
+    m: &FileMark,
+    f: &io::Result<File>,
+    len: u64,
+    path: Option<PathBuf>,
+) -> Option<(String, u64)> {
     if len <= m.len || m.written == 0 {
         // Nothing of the dead process's past its committed length: what
         // is there another writer appended.
@@ -291,6 +299,16 @@ fn cut_file(m: &FileMark, f: &File, len: u64, path: Option<PathBuf>) -> Option<(
         );
         return Some((what, len));
     }
+    let f = match f {
+        Ok(f) => f,
+        Err(e) => {
+            let what = format!(
+                "{name} could not be opened to cut from {len} to {} bytes: {e}; records of the batch in flight at the crash may be in it twice",
+                m.len
+            );
+            return Some((what, len));
+        }
+    };
     let to = line_cut(f, m.len, len);
     if to == len {
         let what = format!(
@@ -361,7 +379,8 @@ fn line_cut(f: &File, at: u64, len: u64) -> u64 {
 }
 
 /// The file `m` describes, opened for reading and writing (writing only,
-/// when it may not be read), and its length: at its path, or else
+/// when it may not be read; the error when it cannot be opened for
+/// writing, an append-only file), and its length: at its path, or else
 /// (renamed away, another file or none at the path) the entry of the
 /// path's directory with its identity whose name extends the path's
 /// (`app.log` → `app.log.1`, `app.log-20261203`, `app.log.old`), and that
@@ -373,12 +392,11 @@ fn line_cut(f: &File, at: u64, len: u64) -> u64 {
 /// name is opened only when it is the file already (`stat`), never to
 /// wait (a FIFO, whose open would wait for a reader), and checked again on
 /// the descriptor.
-fn open_marked(m: &FileMark) -> Option<(File, u64, Option<PathBuf>)> {
+fn open_marked(m: &FileMark) -> Option<(io::Result<File>, u64, Option<PathBuf>)> {
     let same = |meta: &std::fs::Metadata| meta.dev() == m.dev && meta.ino() == m.ino;
     let open = |p: &Path| {
-        if !std::fs::metadata(p).is_ok_and(|meta| meta.is_file() && same(&meta)) {
-            return None;
-        }
+        let found = std::fs::metadata(p).ok();
+        let found = found.filter(|meta| meta.is_file() && same(meta))?;
         let opts = |read| {
             OpenOptions::new()
                 .read(read)
@@ -386,9 +404,12 @@ fn open_marked(m: &FileMark) -> Option<(File, u64, Option<PathBuf>)> {
                 .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
                 .open(p)
         };
-        let f = opts(true).or_else(|_| opts(false)).ok()?;
+        let f = match opts(true).or_else(|_| opts(false)) {
+            Ok(f) => f,
+            Err(e) => return Some((Err(e), found.len())),
+        };
         let meta = f.metadata().ok()?;
-        (meta.is_file() && same(&meta)).then_some((f, meta.len()))
+        (meta.is_file() && same(&meta)).then_some((Ok(f), meta.len()))
     };
     if let Some((f, len)) = open(&m.path) {
         return Some((f, len, None));

@@ -58,9 +58,10 @@ fn recover_then_die(spec: &str) -> ! {
     let (dir, log) = (it.next().unwrap(), it.next().unwrap());
     let k: u32 = it.next().unwrap().parse().unwrap();
     let first: bool = it.next().unwrap() == "first";
+    let end = it.next().unwrap().to_owned();
     let hook = Hook::new(move |b| {
         if b == k {
-            kill_self()
+            end_by(&end)
         }
     });
     let b = Logger::builder()
@@ -77,7 +78,26 @@ fn recover_then_die(spec: &str) -> ! {
     std::process::exit(3)
 }
 
+/// Ends this process as `how` says, from the writer thread (in the hook)
+/// or from another thread while the writer goes on.
+fn end_by(how: &str) {
+    match how {
+        "kill" => kill_self(),
+        "exit" => std::process::exit(7),
+        // SAFETY: abort ends the process.
+        "abort" => unsafe { libc::abort() },
+        "exit_elsewhere" => {
+            std::thread::spawn(|| std::process::exit(7));
+        }
+        _ => unreachable!("{how}"),
+    }
+}
+
 fn check(name: &str, order: &str) {
+    check_ending(name, order, "kill");
+}
+
+fn check_ending(name: &str, order: &str, end: &str) {
     if let Ok(spec) = std::env::var(AGAIN) {
         recover_then_die(&spec);
     }
@@ -91,11 +111,13 @@ fn check(name: &str, order: &str) {
     assert_eq!(read_lines(&log), committed);
     let mut killed = 0;
     for k in [1, 2, 1, 3, 2, 5, 1] {
-        let spec = format!("{},{},{k},{order}", dir.display(), log.display());
+        let spec = format!("{},{},{k},{order},{end}", dir.display(), log.display());
         let (_, status) = run_self(name, AGAIN, &spec);
         use std::os::unix::process::ExitStatusExt;
-        match status.signal() {
-            Some(libc::SIGKILL) => killed += 1,
+        match (status.signal(), status.code()) {
+            (Some(libc::SIGKILL), _) if end == "kill" => killed += 1,
+            (Some(libc::SIGABRT), _) if end == "abort" => killed += 1,
+            (_, Some(7)) if end.starts_with("exit") => killed += 1,
             _ => assert_eq!(status.code(), Some(3), "{status:?}"),
         }
     }
@@ -123,6 +145,33 @@ fn a_recovery_killed_after_its_file_writes_is_cut_exactly() {
     check(
         "a_recovery_killed_after_its_file_writes_is_cut_exactly",
         "after",
+    );
+}
+
+#[test]
+fn a_recovery_that_exits_in_its_sink_is_cut_exactly() {
+    check_ending(
+        "a_recovery_that_exits_in_its_sink_is_cut_exactly",
+        "after",
+        "exit",
+    );
+}
+
+#[test]
+fn a_recovery_that_aborts_in_its_sink_is_cut_exactly() {
+    check_ending(
+        "a_recovery_that_aborts_in_its_sink_is_cut_exactly",
+        "after",
+        "abort",
+    );
+}
+
+#[test]
+fn a_recovery_exited_from_another_thread_is_cut_exactly() {
+    check_ending(
+        "a_recovery_exited_from_another_thread_is_cut_exactly",
+        "after",
+        "exit_elsewhere",
     );
 }
 

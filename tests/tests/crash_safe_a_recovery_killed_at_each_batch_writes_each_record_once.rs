@@ -72,10 +72,17 @@ fn recover_then_die(spec: &str) -> ! {
         true => b.sink(hook).sink(FileSink::new(log).unwrap()),
         false => b.sink(FileSink::new(log).unwrap()).sink(hook),
     };
-    let built = b.build();
-    // Recovery took fewer than `k` batches: say so by the exit code.
-    drop(built);
-    std::process::exit(3)
+    match b.build() {
+        // Recovery took fewer than `k` batches: say so by the exit code.
+        Ok(built) => {
+            drop(built);
+            std::process::exit(3)
+        }
+        Err(e) => {
+            eprintln!("recovery failed: {e}");
+            std::process::exit(4)
+        }
+    }
 }
 
 /// Ends this process as `how` says, from the writer thread (in the hook)
@@ -88,6 +95,17 @@ fn end_by(how: &str) {
         "abort" => unsafe { libc::abort() },
         "exit_elsewhere" => {
             std::thread::spawn(|| std::process::exit(7));
+        }
+        // A child forked from the writer thread outlives this process:
+        // the next start must find the directory free all the same.
+        "fork_then_kill" => {
+            // SAFETY: the child only sleeps and leaves by `_exit`.
+            if unsafe { libc::fork() } == 0 {
+                std::thread::sleep(std::time::Duration::from_secs(3));
+                // SAFETY: ends the child without running the parent's hooks.
+                unsafe { libc::_exit(0) };
+            }
+            kill_self()
         }
         _ => unreachable!("{how}"),
     }
@@ -115,7 +133,7 @@ fn check_ending(name: &str, order: &str, end: &str) {
         let (_, status) = run_self(name, AGAIN, &spec);
         use std::os::unix::process::ExitStatusExt;
         match (status.signal(), status.code()) {
-            (Some(libc::SIGKILL), _) if end == "kill" => killed += 1,
+            (Some(libc::SIGKILL), _) if end == "kill" || end == "fork_then_kill" => killed += 1,
             (Some(libc::SIGABRT), _) if end == "abort" => killed += 1,
             (_, Some(7)) if end.starts_with("exit") => killed += 1,
             _ => assert_eq!(status.code(), Some(3), "{status:?}"),
@@ -173,6 +191,12 @@ fn a_recovery_exited_from_another_thread_is_cut_exactly() {
         "after",
         "exit_elsewhere",
     );
+}
+
+#[test]
+fn a_recovery_killed_with_a_forked_child_alive_is_cut_exactly() {
+    let name = "a_recovery_killed_with_a_forked_child_alive_is_cut_exactly";
+    check_ending(name, "after", "fork_then_kill");
 }
 
 #[test]

@@ -28,11 +28,13 @@
 //!   the new one. A file renamed away (logrotate's rename, with or without
 //!   the `reopen` that follows) is found by its identity in its directory
 //!   under a name that extends its own (`app.log.1`, `app.log-20261203`,
-//!   `app.log.old`) and cut back there; a file of the directory under any
-//!   other name is never cut, though it hold that identity (an inode
-//!   number freed — the renamed file deleted by logrotate — and reused).
-//!   A reused inode number at the log's own path, or under a name that
-//!   extends it, is not told apart: that file is taken for the log.
+//!   `app.log.old`) or puts a label before its extension (`app.000001.log`:
+//!   the rolling sink's own rotation) and cut back there; a file of the
+//!   directory under any other name is never cut, though it hold that
+//!   identity (an inode number freed — the renamed file deleted by
+//!   logrotate — and reused).
+//!   A reused inode number at the log's own path, or under such a name,
+//!   is not told apart: that file is taken for the log.
 //!   A file truncated under the logger (`copytruncate`)
 //!   has its committed length lowered at the first batch after the
 //!   truncation, so the batches written into it after the truncation are

@@ -383,8 +383,9 @@ fn line_cut(f: &File, at: u64, len: u64) -> u64 {
 /// writing, an append-only file), and its length: at its path, or else
 /// (renamed away, another file or none at the path) the entry of the
 /// path's directory with its identity whose name extends the path's
-/// (`app.log` → `app.log.1`, `app.log-20261203`, `app.log.old`), and that
-/// entry's path. Only such names: an inode number freed (the renamed file
+/// (`app.log` → `app.log.1`, `app.log-20261203`, `app.log.old`) or puts
+/// a label before its extension, as the rolling sink names the files it
+/// rotates (`app.000001.log`, `app.2026-12-03.log`), and that entry's path. Only such names: an inode number freed (the renamed file
 /// deleted by logrotate since) and reused by an unrelated file of the
 /// directory must not make that file cut.
 ///
@@ -415,9 +416,15 @@ fn open_marked(m: &FileMark) -> Option<(io::Result<File>, u64, Option<PathBuf>)>
         return Some((f, len, None));
     }
     let own = m.path.file_name()?.as_bytes();
+    // The rolling sink's rotated names put a label before the extension
+    // (`app.log` → `app.000001.log`): `stem` keeps its dot, `ext` its own.
+    let dot = own.iter().rposition(|&b| b == b'.').filter(|&i| i > 0);
+    let (stem, ext) = dot.map_or((own, &b""[..]), |i| (&own[..=i], &own[i..]));
     let extends = |e: &std::fs::DirEntry| {
         let name = e.file_name();
-        name.len() > own.len() && name.as_bytes().starts_with(own)
+        let n = name.as_bytes();
+        (n.len() > own.len() && n.starts_with(own))
+            || (!ext.is_empty() && n.len() > own.len() + 1 && n.starts_with(stem) && n.ends_with(ext))
     };
     let entries = std::fs::read_dir(m.path.parent()?).ok()?;
     let found = (entries.flatten())

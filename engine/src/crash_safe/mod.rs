@@ -28,19 +28,23 @@
 //!   the new one. A file renamed away (logrotate's rename, with or without
 //!   the `reopen` that follows) is found by its identity in its directory
 //!   under a name that extends its own (`app.log.1`, `app.log-20261203`,
-//!   `app.log.old`) and cut back there; a file of the directory under any
-//!   other name is never cut, though it hold that identity (an inode
-//!   number freed — the renamed file deleted by logrotate — and reused).
-//!   A reused inode number at the log's own path, or under a name that
-//!   extends it, is not told apart: that file is taken for the log.
+//!   `app.log.old`) or puts a label before its extension (`app.000001.log`:
+//!   the rolling sink's own rotation) and cut back there; a file of the
+//!   directory under any other name is never cut, though it hold that
+//!   identity (an inode number freed — the renamed file deleted by
+//!   logrotate — and reused).
+//!   A reused inode number at the log's own path, or under such a name,
+//!   is not told apart: that file is taken for the log.
 //!   A file truncated under the logger (`copytruncate`)
 //!   has its committed length lowered at the first batch after the
 //!   truncation, so the batches written into it after the truncation are
 //!   cut. What `copytruncate` copied away after the commit is in the copy
 //!   and written again (recovery does not know the copy). Exceptions: a
 //!   file moved to another directory or renamed to a name that does not
-//!   extend its own, and a file the state cannot name (its path too long
-//!   for a slot), can leave the batch in flight twice; so can a
+//!   extend its own, a file the state cannot name (its path too long
+//!   for a slot), and a file that cannot be opened to be cut (an
+//!   append-only one: said in the recovery record), can leave the batch
+//!   in flight twice; so can a
 //!   truncation between two batches of one commit interval.
 //! - A cut never leaves a partial line, and never goes below the committed
 //!   length: where the committed length falls inside a line (a truncation
@@ -48,8 +52,10 @@
 //!   the file again) the file is cut at the end of that line, which, a
 //!   record of the batch in flight, is then in it twice. Where no newline
 //!   follows the committed length (a format whose records do not end in
-//!   one, a torn write) or the file cannot be read, the cut is at the
-//!   committed length.
+//!   one, a torn write), where the byte before it is the file's last one
+//!   (records that end in another byte, messages that may hold newlines:
+//!   it ends a record), or where the file cannot be read, the cut is at
+//!   the committed length.
 //! - A file another writer appends to as well (a forked child logging to
 //!   the same file, another process): recovery cuts no more than the dead
 //!   process counted as appended (counted before each write; what a write

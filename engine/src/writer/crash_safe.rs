@@ -14,6 +14,7 @@ use crate::level::Level;
 use crate::record::RecordKind;
 use crate::stats::WriterCounters;
 use std::fs::{File, OpenOptions};
+use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirEntryExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
@@ -272,8 +273,15 @@ fn cut_files(marks: &[FileMark]) -> (Vec<String>, Vec<(usize, u64)>) {
 }
 
 /// Cuts file `f` of `m`, `len` bytes long, at `path` if renamed, when it
-/// has to (see [`cut_files`]): what was done, and the length after.
-fn cut_file(m: &FileMark, f: &File, len: u64, path: Option<PathBuf>) -> Option<(String, u64)> {
+/// has to (see [`cut_files`]): what was done, and the length after. `f`
+/// is the error when the file was found but could not be opened (said,
+/// when it has to be cut).
+fn cut_file(
+    m: &FileMark,
+    f: &io::Result<File>,
+    len: u64,
+    path: Option<PathBuf>,
+) -> Option<(String, u64)> {
     if len <= m.len || m.written == 0 {
         // Nothing of the dead process's past its committed length: what
         // is there another writer appended.
@@ -291,6 +299,16 @@ fn cut_file(m: &FileMark, f: &File, len: u64, path: Option<PathBuf>) -> Option<(
         );
         return Some((what, len));
     }
+    let f = match f {
+        Ok(f) => f,
+        Err(e) => {
+            let what = format!(
+                "{name} could not be opened to cut from {len} to {} bytes: {e}; records of the batch in flight at the crash may be in it twice",
+                m.len
+            );
+            return Some((what, len));
+        }
+    };
     let to = line_cut(f, m.len, len);
     if to == len {
         let what = format!(
@@ -324,14 +342,25 @@ fn cut_file(m: &FileMark, f: &File, len: u64, path: Option<PathBuf>) -> Option<(
 /// commit (`copytruncate` between two batches), so `at` is no longer
 /// where the dead process's batches start, and the bytes before it may
 /// be anyone's; that line, if the dead process's, is then there twice.
-/// `at` also when no line ends past it (the tail is one unterminated
-/// piece: a format without newlines, a torn write) or the file cannot be
-/// read (as before lines were looked for). Reads at most the bytes up to
-/// the first newline past `at`, within `len`.
+/// `at` also when the byte before it is the file's last byte (records
+/// that end in another byte than a newline, whose messages may hold
+/// newlines: `at` ends a record, and a newline past it is inside the
+/// batch in flight), when no line ends past it (the tail is one
+/// unterminated piece: a format without newlines, a torn write), or when
+/// the file cannot be read (as before lines were looked for). Reads the
+/// byte before `at`, the last byte, and at most the bytes up to the first
+/// newline past `at`, within `len`.
 fn line_cut(f: &File, at: u64, len: u64) -> u64 {
     use std::os::unix::fs::FileExt;
     let mut buf = [0u8; 4096];
-    if at == 0 || !matches!(f.read_at(&mut buf[..1], at - 1), Ok(1) if buf[0] != b'\n') {
+    let byte = |pos: u64| {
+        let mut b = [0u8; 1];
+        matches!(f.read_at(&mut b, pos), Ok(1)).then_some(b[0])
+    };
+    let Some(before) = at.checked_sub(1).and_then(byte) else {
+        return at;
+    };
+    if before == b'\n' || len.checked_sub(1).and_then(byte) == Some(before) {
         return at;
     }
     let mut pos = at;
@@ -350,11 +379,13 @@ fn line_cut(f: &File, at: u64, len: u64) -> u64 {
 }
 
 /// The file `m` describes, opened for reading and writing (writing only,
-/// when it may not be read), and its length: at its path, or else
+/// when it may not be read; the error when it cannot be opened for
+/// writing, an append-only file), and its length: at its path, or else
 /// (renamed away, another file or none at the path) the entry of the
 /// path's directory with its identity whose name extends the path's
-/// (`app.log` → `app.log.1`, `app.log-20261203`, `app.log.old`), and that
-/// entry's path. Only such names: an inode number freed (the renamed file
+/// (`app.log` → `app.log.1`, `app.log-20261203`, `app.log.old`) or puts
+/// a label before its extension, as the rolling sink names the files it
+/// rotates (`app.000001.log`, `app.2026-12-03.log`), and that entry's path. Only such names: an inode number freed (the renamed file
 /// deleted by logrotate since) and reused by an unrelated file of the
 /// directory must not make that file cut.
 ///
@@ -362,12 +393,11 @@ fn line_cut(f: &File, at: u64, len: u64) -> u64 {
 /// name is opened only when it is the file already (`stat`), never to
 /// wait (a FIFO, whose open would wait for a reader), and checked again on
 /// the descriptor.
-fn open_marked(m: &FileMark) -> Option<(File, u64, Option<PathBuf>)> {
+fn open_marked(m: &FileMark) -> Option<(io::Result<File>, u64, Option<PathBuf>)> {
     let same = |meta: &std::fs::Metadata| meta.dev() == m.dev && meta.ino() == m.ino;
     let open = |p: &Path| {
-        if !std::fs::metadata(p).is_ok_and(|meta| meta.is_file() && same(&meta)) {
-            return None;
-        }
+        let found = std::fs::metadata(p).ok();
+        let found = found.filter(|meta| meta.is_file() && same(meta))?;
         let opts = |read| {
             OpenOptions::new()
                 .read(read)
@@ -375,17 +405,26 @@ fn open_marked(m: &FileMark) -> Option<(File, u64, Option<PathBuf>)> {
                 .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
                 .open(p)
         };
-        let f = opts(true).or_else(|_| opts(false)).ok()?;
+        let f = match opts(true).or_else(|_| opts(false)) {
+            Ok(f) => f,
+            Err(e) => return Some((Err(e), found.len())),
+        };
         let meta = f.metadata().ok()?;
-        (meta.is_file() && same(&meta)).then_some((f, meta.len()))
+        (meta.is_file() && same(&meta)).then_some((Ok(f), meta.len()))
     };
     if let Some((f, len)) = open(&m.path) {
         return Some((f, len, None));
     }
     let own = m.path.file_name()?.as_bytes();
+    // The rolling sink's rotated names put a label before the extension
+    // (`app.log` → `app.000001.log`): `stem` keeps its dot, `ext` its own.
+    let dot = own.iter().rposition(|&b| b == b'.').filter(|&i| i > 0);
+    let (stem, ext) = dot.map_or((own, &b""[..]), |i| (&own[..=i], &own[i..]));
     let extends = |e: &std::fs::DirEntry| {
         let name = e.file_name();
-        name.len() > own.len() && name.as_bytes().starts_with(own)
+        let n = name.as_bytes();
+        (n.len() > own.len() && n.starts_with(own))
+            || (!ext.is_empty() && n.len() > own.len() + 1 && n.starts_with(stem) && n.ends_with(ext))
     };
     let entries = std::fs::read_dir(m.path.parent()?).ok()?;
     let found = (entries.flatten())
@@ -472,6 +511,13 @@ mod tests {
         assert_eq!(cut(b"ab\ncd\nef\n", 7), 9);
         assert_eq!(cut(b"ab\ncd\nef\n", 8), 9);
         assert_eq!(cut(b"abcdef", 2), 2);
+        // Records ending in another byte (0x1e), a message holding a
+        // newline: the byte before the committed length ends the file too,
+        // the cut is at the committed length.
+        assert_eq!(cut(b"ab\x1ecd\nef\x1e", 3), 3);
+        assert_eq!(cut(b"ab\x1ecd\nef\x1e", 4), 6);
+        // A torn last line: the end of the line the length falls inside.
+        assert_eq!(cut(b"ab\ncd\nef", 4), 6);
         let long = [vec![b'x'; 10_000], b"\nend\n".to_vec()].concat();
         assert_eq!(cut(&long, 5), 10_001);
         // Written only: the bytes cannot be read, the cut is at `at`.

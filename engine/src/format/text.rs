@@ -10,6 +10,7 @@
 use super::digits::{push_i64, push_u64};
 use super::escape::{self, push_text_token, Bare, Quoted, TargetText};
 use super::put::{byte, byte_in_room, put, put_first_in_room};
+use super::head::HeadCache;
 use super::targets::TargetCache;
 use super::time::{self, TimeCache};
 use super::{DeferredMessage, Format, Record, State, Styling, Timestamp};
@@ -32,12 +33,10 @@ pub(super) fn write(out: &mut Vec<u8>, st: State<'_>, f: &Format, rec: &Record<'
         head(out, time, targets, f, rec);
     } else {
         let t = time.shifted(rec.unix_nanos);
-        // A copy for a miss (see `Record`).
-        let r = *rec;
-        st.head.put(out, t, rec.level, rec.target_identity(), move |out| {
-            head(out, time, targets, f, &r);
-            0
-        });
+        if !st.head.put_cached_head(out, t, rec.level, rec.target_identity()) {
+            // A copy for a miss (see `Record`).
+            head_missed(out, st.head, time, targets, f, *rec, t);
+        }
     }
     if rec.fields.is_empty() {
         return message::<Bare, { NEWLINE.word() }>(out, st.scratch, rec);
@@ -49,6 +48,25 @@ pub(super) fn write(out: &mut Vec<u8>, st: State<'_>, f: &Format, rec: &Record<'
     write_fields(out, rec.fields);
     byte(out, b'\n');
     true
+}
+
+/// The head of a line the head cache does not hold, written and kept
+/// (out of line, with its own copy of the record: see `Record`).
+#[cold]
+#[inline(never)]
+fn head_missed(
+    out: &mut Vec<u8>,
+    cache: &mut HeadCache,
+    time: &mut TimeCache,
+    targets: &mut TargetCache,
+    f: &Format,
+    r: Record<'_>,
+    t: u64,
+) {
+    cache.miss(out, t, r.level, r.target_identity(), |out| {
+        head(out, time, targets, f, &r);
+        0
+    });
 }
 
 /// What follows a message: the line's end, or the closing quote.

@@ -17,7 +17,7 @@
 
 use super::digits::DIGITS3;
 use super::targets::same;
-use super::Timestamp;
+use super::{Record, Timestamp};
 use crate::level::Level;
 
 /// Nanoseconds in a millisecond and in a second.
@@ -173,6 +173,21 @@ impl HeadCache {
         if !self.put_cached_head(out, t, level, target) {
             self.miss(out, t, level, target, write);
         }
+    }
+
+    /// After a miss of [`HeadCache::put_cached_head`]: the head of `rec`
+    /// (the record's copy, made on this path: see `Record`) written by
+    /// `write` (see [`HeadCache::miss`]) and kept.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn put_missed(
+        &mut self,
+        out: &mut Vec<u8>,
+        t: u64,
+        rec: Record<'_>,
+        write: impl FnOnce(&mut Vec<u8>, &Record<'_>) -> usize,
+    ) {
+        self.miss(out, t, rec.level, rec.target_identity(), |out| write(out, &rec));
     }
 
     /// Writes the head the uncached way with `write` (which appends it

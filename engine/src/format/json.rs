@@ -10,7 +10,6 @@ use super::digits::{push_i64, push_u64};
 use super::escape::{self, Json};
 use super::keys::KeySet;
 use super::put::{byte_in_room, put, put_first_in_room};
-use super::head::HeadCache;
 use super::targets::TargetCache;
 use super::text::{message, push_float, QUOTE};
 use crate::deferred::render::Tail;
@@ -69,7 +68,13 @@ pub(super) fn write(
         let t = time.shifted(rec.unix_nanos);
         if !st.head.put_cached_head(out, t, rec.level, rec.target_identity()) {
             // A copy for a miss (see `Record`).
-            head_missed(out, st.head, time, targets, f, *rec, t);
+            st.head.put_missed(out, t, *rec, |out, r| {
+                head(out, time, targets, f, r);
+                match f.timestamp {
+                    Timestamp::Off => 0,
+                    _ => TS_AT,
+                }
+            });
         }
     }
     // The message's closing quote, and the object's end with it when
@@ -89,28 +94,6 @@ pub(super) fn write(
     }
     put(out, b"}\n");
     true
-}
-
-/// The head of a line the head cache does not hold, written and kept
-/// (out of line, with its own copy of the record: see `Record`).
-#[cold]
-#[inline(never)]
-fn head_missed(
-    out: &mut Vec<u8>,
-    cache: &mut HeadCache,
-    time: &mut TimeCache,
-    targets: &mut TargetCache,
-    f: &Format,
-    r: Record<'_>,
-    t: u64,
-) {
-    cache.miss(out, t, r.level, r.target_identity(), |out| {
-        head(out, time, targets, f, &r);
-        match f.timestamp {
-            Timestamp::Off => 0,
-            _ => TS_AT,
-        }
-    });
 }
 
 /// The message's closing quote and the object's end.

@@ -10,7 +10,6 @@
 use super::digits::{push_i64, push_u64};
 use super::escape::{self, push_text_token, Bare, Quoted, TargetText};
 use super::put::{byte, byte_in_room, put, put_first_in_room};
-use super::head::HeadCache;
 use super::targets::TargetCache;
 use super::time::{self, TimeCache};
 use super::{DeferredMessage, Format, Record, State, Styling, Timestamp};
@@ -35,7 +34,10 @@ pub(super) fn write(out: &mut Vec<u8>, st: State<'_>, f: &Format, rec: &Record<'
         let t = time.shifted(rec.unix_nanos);
         if !st.head.put_cached_head(out, t, rec.level, rec.target_identity()) {
             // A copy for a miss (see `Record`).
-            head_missed(out, st.head, time, targets, f, *rec, t);
+            st.head.put_missed(out, t, *rec, |out, r| {
+                head(out, time, targets, f, r);
+                0
+            });
         }
     }
     if rec.fields.is_empty() {
@@ -48,25 +50,6 @@ pub(super) fn write(out: &mut Vec<u8>, st: State<'_>, f: &Format, rec: &Record<'
     write_fields(out, rec.fields);
     byte(out, b'\n');
     true
-}
-
-/// The head of a line the head cache does not hold, written and kept
-/// (out of line, with its own copy of the record: see `Record`).
-#[cold]
-#[inline(never)]
-fn head_missed(
-    out: &mut Vec<u8>,
-    cache: &mut HeadCache,
-    time: &mut TimeCache,
-    targets: &mut TargetCache,
-    f: &Format,
-    r: Record<'_>,
-    t: u64,
-) {
-    cache.miss(out, t, r.level, r.target_identity(), |out| {
-        head(out, time, targets, f, &r);
-        0
-    });
 }
 
 /// What follows a message: the line's end, or the closing quote.

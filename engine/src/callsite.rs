@@ -51,8 +51,9 @@ pub struct CallSite {
     /// The pieces as the writer copies them, built by the first writer
     /// that renders a record of this call site (see `deferred::render`).
     pub(crate) plan: PlanCell,
-    /// The renderers of its arguments' types, noted by the first caller
-    /// whose types are known (see `deferred::render`).
+    /// The renderers of its arguments' types, noted by a caller whose
+    /// types are known, where that costs the call path nothing (see
+    /// `deferred::render::typed`).
     pub(crate) typed: TypedCell,
 }
 

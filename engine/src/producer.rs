@@ -399,8 +399,6 @@ impl Producer {
         if !self.admit() {
             return;
         }
-        // The writer renders its records with the code of these types.
-        cs.typed.note::<A>();
         let clock = self.shared.hot.clock.now_raw();
         let target = truncate_str(target, MAX_TARGET_LEN);
         let len = HEADER_LEN + target.len() + CALLSITE_LEN + values_len;
@@ -416,7 +414,14 @@ impl Producer {
             };
             // The lossless ring first: one compare of the route.
             if let Route::Lossless(ring) = &mut self.route {
-                ring.note_call(clock);
+                if ring.note_call(clock) {
+                    // The writer renders this call site's records with
+                    // the code of these types (`TypedCell`): noted on the
+                    // first call after a pause, which costs the call path
+                    // nothing (a compare per call costs 4 instructions);
+                    // other calls note it on the slow path.
+                    cs.typed.note::<A>();
+                }
                 if let Some(mut r) = ring.reserve_contiguous(len) {
                     if !rec.encode(r.bytes(), &args, formatted) {
                         return self.size_mismatch();
@@ -479,6 +484,9 @@ impl Producer {
         pre: &mut Vec<u8>,
         values_len: usize,
     ) {
+        // Every record that does not go straight into a lossless ring
+        // passes here, a crash-safe call site's first one included.
+        cs.typed.note::<A>();
         let payload_len = CALLSITE_LEN + values_len;
         let len = HEADER_LEN + target.len() + payload_len;
         let in_caller = match self.route {

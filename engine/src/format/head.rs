@@ -17,7 +17,7 @@
 
 use super::digits::DIGITS3;
 use super::targets::same;
-use super::Timestamp;
+use super::{Record, Timestamp};
 use crate::level::Level;
 
 /// Nanoseconds in a millisecond and in a second.
@@ -92,24 +92,25 @@ impl HeadCache {
         }
     }
 
-    /// Appends the head of a record at shifted time `t`, of `level`, whose
-    /// target is `target` (`'static` when `is_static`): from the cache, or
-    /// written by `write` (which appends it and returns where in it the
-    /// timestamp starts).
+    /// Appends the cached head of a record at shifted time `t`, of
+    /// `level`, whose target is `target` (`'static` when `is_static`);
+    /// `false`, with nothing written, when the cache does not hold it:
+    /// the caller then writes it through [`HeadCache::miss`], on a path
+    /// of its own (what a miss needs is then made there, not per record).
     #[inline(always)]
-    pub(crate) fn put(
+    pub(crate) fn put_cached_head(
         &mut self,
         out: &mut Vec<u8>,
         t: u64,
         level: Level,
         target: (&[u8], bool),
-        write: impl FnOnce(&mut Vec<u8>) -> usize,
-    ) {
+    ) -> bool {
         let frac = t.wrapping_sub(self.window_start);
         if frac < self.window && level as u8 == self.level && self.same_target(target) {
-            return self.put_cached(out, frac);
+            self.put_cached(out, frac);
+            return true;
         }
-        self.miss(out, t, level, target, write);
+        false
     }
 
     #[inline(always)]
@@ -159,11 +160,41 @@ impl HeadCache {
         }
     }
 
-    /// Writes the head the uncached way, straight into `out`, and keeps a
-    /// copy when it fits.
+    /// [`HeadCache::put_cached_head`], else [`HeadCache::miss`].
+    #[cfg(test)]
+    pub(crate) fn put(
+        &mut self,
+        out: &mut Vec<u8>,
+        t: u64,
+        level: Level,
+        target: (&[u8], bool),
+        write: impl FnOnce(&mut Vec<u8>) -> usize,
+    ) {
+        if !self.put_cached_head(out, t, level, target) {
+            self.miss(out, t, level, target, write);
+        }
+    }
+
+    /// After a miss of [`HeadCache::put_cached_head`]: the head of `rec`
+    /// (the record's copy, made on this path: see `Record`) written by
+    /// `write` (see [`HeadCache::miss`]) and kept.
     #[cold]
     #[inline(never)]
-    fn miss(
+    pub(crate) fn put_missed(
+        &mut self,
+        out: &mut Vec<u8>,
+        t: u64,
+        rec: Record<'_>,
+        write: impl FnOnce(&mut Vec<u8>, &Record<'_>) -> usize,
+    ) {
+        self.miss(out, t, rec.level, rec.target_identity(), |out| write(out, &rec));
+    }
+
+    /// Writes the head the uncached way with `write` (which appends it
+    /// and returns where in it the timestamp starts), straight into
+    /// `out`, and keeps a copy when it fits.
+    #[inline]
+    pub(crate) fn miss(
         &mut self,
         out: &mut Vec<u8>,
         t: u64,

@@ -66,15 +66,16 @@ pub(super) fn write(
         head(out, time, targets, f, rec);
     } else {
         let t = time.shifted(rec.unix_nanos);
-        // A copy for a miss (see `Record`).
-        let r = *rec;
-        st.head.put(out, t, rec.level, rec.target_identity(), move |out| {
-            head(out, time, targets, f, &r);
-            match f.timestamp {
-                Timestamp::Off => 0,
-                _ => TS_AT,
-            }
-        });
+        if !st.head.put_cached_head(out, t, rec.level, rec.target_identity()) {
+            // A copy for a miss (see `Record`).
+            st.head.put_missed(out, t, *rec, |out, r| {
+                head(out, time, targets, f, r);
+                match f.timestamp {
+                    Timestamp::Off => 0,
+                    _ => TS_AT,
+                }
+            });
+        }
     }
     // The message's closing quote, and the object's end with it when
     // nothing follows.

@@ -32,12 +32,13 @@ pub(super) fn write(out: &mut Vec<u8>, st: State<'_>, f: &Format, rec: &Record<'
         head(out, time, targets, f, rec);
     } else {
         let t = time.shifted(rec.unix_nanos);
-        // A copy for a miss (see `Record`).
-        let r = *rec;
-        st.head.put(out, t, rec.level, rec.target_identity(), move |out| {
-            head(out, time, targets, f, &r);
-            0
-        });
+        if !st.head.put_cached_head(out, t, rec.level, rec.target_identity()) {
+            // A copy for a miss (see `Record`).
+            st.head.put_missed(out, t, *rec, |out, r| {
+                head(out, time, targets, f, r);
+                0
+            });
+        }
     }
     if rec.fields.is_empty() {
         return message::<Bare, { NEWLINE.word() }>(out, st.scratch, rec);

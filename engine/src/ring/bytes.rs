@@ -223,12 +223,16 @@ impl ByteProducer {
     /// reserved: the first call after a pause (a gap above [`PAUSE_RAW`])
     /// rebases the ring if the consumer has emptied it (see
     /// [`ByteProducer::rebase_if_empty`]). One compare otherwise.
+    /// Returns whether the call followed a pause: the caller may do other
+    /// once-in-a-while work on that branch, which costs nothing per call.
     #[inline(always)]
-    pub(crate) fn note_call(&mut self, clock: u64) {
-        if clock.wrapping_sub(self.last_call) > PAUSE_RAW {
+    pub(crate) fn note_call(&mut self, clock: u64) -> bool {
+        let paused = clock.wrapping_sub(self.last_call) > PAUSE_RAW;
+        if paused {
             self.rebase_if_empty();
         }
         self.last_call = clock;
+        paused
     }
 
     /// When the consumer has released every byte, makes the next record

@@ -161,15 +161,16 @@ impl SinkSlot {
         self.data_len_of(&self.batch.buf)
     }
 
-    /// Record bytes in the open batch before `end`.
+    /// Bytes of the open batch before its first record (an O_DIRECT
+    /// sink's carried block and padding; 0 for any other sink).
     #[inline]
-    fn data_len_of_prefix(&self, end: usize) -> usize {
-        end - self.o_direct.as_ref().map_or(0, ODirect::prefix)
+    fn prefix_len(&self) -> usize {
+        self.o_direct.as_ref().map_or(0, ODirect::prefix)
     }
 
     /// Record bytes in `buf`, a batch buffer of this sink.
     fn data_len_of(&self, buf: &[u8]) -> usize {
-        buf.len() - self.o_direct.as_ref().map_or(0, ODirect::prefix)
+        buf.len() - self.prefix_len()
     }
 
     /// Asks the sink where batch `b` goes and, for O_DIRECT, makes its
@@ -481,7 +482,9 @@ impl SinkSet {
         if !self.formatters[slot.fmt].write(&mut slot.batch.buf, rec) {
             return None;
         }
-        if slot.data_len_of_prefix(start) == 0 {
+        // Read once: writing a record leaves it as it was.
+        let mut prefix = slot.prefix_len();
+        if start == prefix {
             slot.batch.first_nanos = rec.unix_nanos;
         }
         #[cfg(test)]
@@ -494,8 +497,10 @@ impl SinkSet {
             slot.seal_before(start, fresh, rec.unix_nanos);
             self.submit_now = true;
             at = 0;
+            prefix = slot.prefix_len();
         }
-        self.submit_now |= slot.data_len() >= self.batch_bytes;
+        // `data_len`.
+        self.submit_now |= slot.batch.buf.len() - prefix >= self.batch_bytes;
         Some(at)
     }
 

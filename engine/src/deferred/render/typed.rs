@@ -12,8 +12,13 @@
 //! bytes — which matters because a call site in a generic function is one
 //! `static` shared by every instantiation, whose argument types may differ.
 //!
-//! The caller of a call site notes its table ([`TypedCell::note`]) before
-//! it publishes a record; the writer finds it there (`render_with`). Only
+//! A caller of a call site notes its table ([`TypedCell::note`]) where
+//! that costs the call path nothing: on its producer's first call after
+//! a pause (`ByteProducer::note_call`), and on the slow path, which every
+//! record not written straight into a lossless ring takes (a crash-safe
+//! call site's first included). A call site first met in the middle of a
+//! burst is rendered the table-driven way until then. The writer finds
+//! the table in the cell (`render_with`). Only
 //! call sites whose slots are all `{}` and whose pieces are short, with
 //! no leading-quote check (`Route::Short`), are rendered here. Call sites
 //! of another process (crash-safe recovery) are rebuilt from the call-site

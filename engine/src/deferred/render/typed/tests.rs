@@ -139,3 +139,27 @@ proptest! {
 fn check_of<A: EncodeArgs>(_: &A, pieces: &[String], values: &[u8], taken: bool) {
     check::<A>(pieces, values, taken)
 }
+
+/// A call site is noted by the first call of a fresh producer (a call
+/// after a pause, for its ring) and by any call on the slow path (here
+/// every one: the caller formats), never left for the writer to miss.
+#[test]
+fn a_first_call_and_a_slow_call_note_the_table() {
+    use crate::{Formatting, Level, Logger, MemorySink};
+    let pieces = ["id=".to_string(), String::new()];
+    let id = 7u64;
+    for formatting in [Formatting::Deferred, Formatting::Caller] {
+        let (sink, out) = MemorySink::new();
+        let (logger, guard) = Logger::builder()
+            .sink(sink)
+            .formatting(formatting)
+            .build()
+            .expect("logger");
+        let cs = site(&pieces);
+        assert!(cs.typed.get().is_none());
+        logger.__log_deferred(cs, Level::Info, "t", (PlainArg::new(&id),));
+        assert!(cs.typed.get().is_some(), "{formatting:?}");
+        guard.shutdown(std::time::Duration::from_secs(5)).expect("shutdown");
+        assert!(out.text().ends_with("INFO  t: id=7\n"), "{}", out.text());
+    }
+}

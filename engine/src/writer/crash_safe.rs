@@ -247,8 +247,9 @@ impl Writer {
 /// another writer's bytes (a forked child's lines) are in it, which a cut
 /// would destroy, and the file is left as it is (said). A file renamed
 /// since (logrotate's rename) is found by its identity in its directory,
-/// under a name that extends its own ([`open_marked`]). A cut lands on a
-/// line boundary ([`line_cut`]).
+/// under a name that extends its own ([`open_marked`]). A file grown by
+/// exactly what the dead process appended is cut at its committed length;
+/// any other cut lands on a line boundary ([`line_cut`]).
 ///
 /// Returns what was cut, for the recovery record, and per file found its
 /// entry in the state file and its length now: all past it is to be cut
@@ -291,7 +292,14 @@ fn cut_file(m: &FileMark, f: &File, len: u64, path: Option<PathBuf>) -> Option<(
         );
         return Some((what, len));
     }
-    let to = line_cut(f, m.len, len);
+    // Grown by exactly what the dead process appended: the file holds
+    // its bytes from the committed length on, even where that is inside
+    // a line (the file ended without a newline before the process wrote).
+    let exact = m.written != WRITTEN_UNKNOWN && grown == m.written as u64;
+    let to = match exact {
+        true => m.len,
+        false => line_cut(f, m.len, len),
+    };
     if to == len {
         let what = format!(
             "{name} not cut: its committed length {} falls inside its last line (truncated since the commit, then written again); records of the batch in flight at the crash may be in it twice",

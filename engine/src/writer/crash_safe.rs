@@ -302,7 +302,7 @@ fn cut_file(m: &FileMark, f: &File, len: u64, path: Option<PathBuf>) -> Option<(
     };
     if to == len {
         let what = format!(
-            "{name} not cut: its committed length {} falls inside its last line (truncated since the commit, then written again); records of the batch in flight at the crash may be in it twice",
+            "{name} not cut: its committed length {} falls inside its last line, and nothing is past the end of that line (cut there by an earlier recovery, or truncated since the commit and written again); records of the batch in flight at the crash may be in it twice",
             m.len
         );
         return Some((what, len));
@@ -460,6 +460,42 @@ mod tests {
         assert_eq!(get_u32(&b, S_VERSION), Some(STATE_VERSION));
         let m = &read_dir(&dir).files;
         assert_eq!((m.len(), m[0].len, m[0].written), (1, 10, 0));
+    }
+
+    /// A recovery that died between its cut (at the end of the line the
+    /// committed length falls inside) and recording it: the next start
+    /// finds nothing past that line, and says so rather than blame a
+    /// truncation alone.
+    #[test]
+    fn a_file_already_cut_to_the_end_of_the_line_is_not_cut_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let log = tmp.path().join("app.log");
+        std::fs::write(&log, b"ab\ncd\nef\n").unwrap();
+        let meta = std::fs::metadata(&log).unwrap();
+        let m = FileMark {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            len: 4,
+            written: 100,
+            path: log.clone(),
+            at: 0,
+        };
+        let cut = || {
+            let f = OpenOptions::new().read(true).write(true).open(&log).unwrap();
+            let len = f.metadata().unwrap().len();
+            cut_file(&m, &f, len, None)
+        };
+        let first = format!(
+            "{} cut from 9 to 6 bytes, the end of the line its committed length 4 falls inside (truncated since the commit, then written again) (a batch in flight at the crash, written again)",
+            log.display()
+        );
+        assert_eq!(cut(), Some((first, 6)));
+        let again = format!(
+            "{} not cut: its committed length 4 falls inside its last line, and nothing is past the end of that line (cut there by an earlier recovery, or truncated since the commit and written again); records of the batch in flight at the crash may be in it twice",
+            log.display()
+        );
+        assert_eq!(cut(), Some((again, 6)));
+        assert_eq!(std::fs::read(&log).unwrap(), b"ab\ncd\n");
     }
 
     /// A cut lands at the committed length on a line boundary, else at the

@@ -334,8 +334,10 @@ fn cut_file(m: &FileMark, f: &File, len: u64, path: Option<PathBuf>) -> Option<(
 /// be anyone's; that line, if the dead process's, is then there twice.
 /// `at` also when no line ends past it (the tail is one unterminated
 /// piece: a format without newlines, a torn write) or the file cannot be
-/// read (as before lines were looked for). Reads at most the bytes up to
-/// the first newline past `at`, within `len`.
+/// read (as before lines were looked for). Reads 4 KiB at a time from
+/// `at` until a newline, never past `len`: [`cut_file`] calls it only for
+/// a file grown past `at` by no more than the dead process appended, or,
+/// that count unknown (a state from before it was kept), by any amount.
 fn line_cut(f: &File, at: u64, len: u64) -> u64 {
     use std::os::unix::fs::FileExt;
     let mut buf = [0u8; 4096];

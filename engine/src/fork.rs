@@ -425,20 +425,23 @@ mod tests {
     }
 
     /// `build` fails when the fork handler cannot be registered, naming
-    /// the call and the errno; a crash-safe directory is not left locked,
-    /// so the next build (which registers) takes it.
+    /// the call and the errno, before it opens a crash-safe directory (not
+    /// even created: so not left locked); the next build (which
+    /// registers) takes it.
     #[test]
     fn a_fork_handler_that_cannot_be_registered_fails_the_build() {
         let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("cs");
         let build = || {
             let b = Logger::builder().sink(crate::MemorySink::new().0);
-            b.crash_safe(tmp.path()).build()
+            b.crash_safe(&dir).build()
         };
         fail_next_install(libc::ENOMEM);
         let failed = build().map(|_| ()).map_err(|e| e.to_string());
         let expected = "cannot register the fork handler: pthread_atfork failed: \
                         Cannot allocate memory (os error 12)";
         assert_eq!(failed, Err(expected.to_owned()));
+        assert!(!dir.exists(), "the directory is not touched");
         let (logger, guard) = build().expect("built once the handler registers");
         crate::info!(logger, "after");
         let s = guard.shutdown(Duration::from_secs(10)).unwrap();

@@ -4,7 +4,12 @@
 
 use std::path::Path;
 use std::process::{Command, ExitStatus};
-use uringlog::{Format, Logger, ReopenCause, Sink, Stats, Target, Timestamp};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use uringlog::{
+    Completion, Format, Logger, RecordBatch, ReopenCause, Settled, Sink, SinkContext, Stats,
+    Target, Ticket, Timestamp,
+};
 
 /// A sink that takes each batch inline and calls its hook with the
 /// batch's number (1, 2, …); and its reopen hook at each reopen.
@@ -46,6 +51,49 @@ impl Sink for Hook {
     fn reopen(&mut self, _: ReopenCause) -> std::io::Result<()> {
         (self.on_reopen)();
         Ok(())
+    }
+}
+
+/// A deferred sink that settles what it took until its flag is set, and
+/// nothing from then on: put first, it keeps the records outstanding, so
+/// no commit follows.
+pub struct Holder {
+    took: Vec<(Ticket, usize)>,
+    hold: &'static AtomicBool,
+}
+
+impl Holder {
+    /// A holder that stops settling once `hold` is set.
+    pub fn new(hold: &'static AtomicBool) -> Holder {
+        Holder {
+            took: Vec::new(),
+            hold,
+        }
+    }
+}
+
+impl Sink for Holder {
+    fn describe(&self) -> String {
+        "holder".into()
+    }
+    fn target(&mut self, _: usize) -> std::io::Result<Target> {
+        unreachable!("deferred sinks get accept")
+    }
+    fn completion(&mut self, _: &SinkContext) -> Completion {
+        Completion::Deferred {
+            flush_timeout: Duration::from_secs(60),
+        }
+    }
+    fn accept(&mut self, batch: &RecordBatch<'_>, _: &mut Settled) -> std::io::Result<()> {
+        (self.took).extend(batch.records().map(|r| (r.ticket, r.bytes.len())));
+        Ok(())
+    }
+    fn settle(&mut self, _: Duration, done: &mut Settled) {
+        if !self.hold.load(Ordering::SeqCst) {
+            for (t, len) in self.took.drain(..) {
+                done.written(t, len);
+            }
+        }
     }
 }
 

@@ -15,12 +15,11 @@
 //! it; after the third, a hook sink raises `SIGKILL`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
-use uringlog::{
-    Backend, Completion, Logger, RecordBatch, Settled, Sink, SinkContext, Target, Ticket,
-};
+use uringlog::{Backend, Logger};
 use uringlog_sinks::FileSink;
-use uringlog_tests::crash_child::{kill_child, kill_self, plain, recover_plain, Dead, Hook};
+use uringlog_tests::crash_child::{
+    kill_child, kill_self, plain, recover_plain, Dead, Holder, Hook,
+};
 use uringlog_tests::read_lines;
 
 const CHILD: &str = "URINGLOG_COPYTRUNCATE_TORN_CHILD";
@@ -30,35 +29,6 @@ const PAD: &str =
 
 /// Once set, the holder settles nothing more: no commit follows.
 static HOLD: AtomicBool = AtomicBool::new(false);
-
-/// A deferred sink that settles what it took, until [`HOLD`].
-struct Holder(Vec<(Ticket, usize)>);
-
-impl Sink for Holder {
-    fn describe(&self) -> String {
-        "holder".into()
-    }
-    fn target(&mut self, _: usize) -> std::io::Result<Target> {
-        unreachable!("deferred sinks get accept")
-    }
-    fn completion(&mut self, _: &SinkContext) -> Completion {
-        Completion::Deferred {
-            flush_timeout: Duration::from_secs(60),
-        }
-    }
-    fn accept(&mut self, batch: &RecordBatch<'_>, _: &mut Settled) -> std::io::Result<()> {
-        self.0
-            .extend(batch.records().map(|r| (r.ticket, r.bytes.len())));
-        Ok(())
-    }
-    fn settle(&mut self, _: Duration, done: &mut Settled) {
-        if !HOLD.load(Ordering::SeqCst) {
-            for (t, len) in self.0.drain(..) {
-                done.written(t, len);
-            }
-        }
-    }
-}
 
 fn child(dir: &str, log: &str) -> ! {
     let (path, copy) = (log.to_owned(), format!("{log}.1"));
@@ -72,7 +42,7 @@ fn child(dir: &str, log: &str) -> ! {
     // The holder first: each record's accounting follows its first sink,
     // so records it holds are outstanding, and no commit happens.
     let (logger, _guard) = Logger::builder()
-        .sink(Holder(Vec::new()))
+        .sink(Holder::new(&HOLD))
         .sink(truncate)
         .sink(FileSink::new(log).unwrap())
         .sink(Hook::new(|n| {

@@ -11,42 +11,26 @@
 //! (a deferred sink never settles); after the third reached the file, a
 //! hook sink raises `SIGKILL`.
 
-use std::time::Duration;
-use uringlog::{Backend, Completion, Logger, RecordBatch, Settled, Sink, SinkContext, Target};
+use std::sync::atomic::AtomicBool;
+use uringlog::{Backend, Logger};
 use uringlog_sinks::FileSink;
-use uringlog_tests::crash_child::{kill_child, kill_self, plain, recover_plain, Dead, Hook};
+use uringlog_tests::crash_child::{
+    kill_child, kill_self, plain, recover_plain, Dead, Holder, Hook,
+};
 use uringlog_tests::read_lines;
 
 const CHILD: &str = "URINGLOG_NO_FINAL_NEWLINE_CHILD";
 const TEST: &str = "a_log_without_a_final_newline_is_cut_at_its_committed_length";
 
-/// A deferred sink that never settles: no commit happens.
-struct Holder;
-
-impl Sink for Holder {
-    fn describe(&self) -> String {
-        "holder".into()
-    }
-    fn target(&mut self, _: usize) -> std::io::Result<Target> {
-        unreachable!("deferred sinks get accept")
-    }
-    fn completion(&mut self, _: &SinkContext) -> Completion {
-        Completion::Deferred {
-            flush_timeout: Duration::from_secs(60),
-        }
-    }
-    fn accept(&mut self, _: &RecordBatch<'_>, _: &mut Settled) -> std::io::Result<()> {
-        Ok(())
-    }
-    fn settle(&mut self, _: Duration, _: &mut Settled) {}
-}
+/// Set from the start: the holder settles nothing, no commit happens.
+static HOLD: AtomicBool = AtomicBool::new(true);
 
 fn child(dir: &str, log: &str) -> ! {
     std::fs::write(log, b"hdr").unwrap();
     // The holder first: each record's accounting follows its first sink,
     // so records it holds are outstanding, and no commit happens.
     let (logger, _guard) = Logger::builder()
-        .sink(Holder)
+        .sink(Holder::new(&HOLD))
         .sink(FileSink::new(log).unwrap())
         .sink(Hook::new(|n| {
             if n == 3 {

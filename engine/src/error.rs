@@ -95,14 +95,10 @@ impl fmt::Display for BuildError {
     }
 }
 
-impl std::error::Error for BuildError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            BuildError::SpawnWriter(e) | BuildError::ForkHandler(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+/// No `source`: each variant's message already names its cause (the
+/// errno of `SpawnWriter` and `ForkHandler` too), so a report that walks
+/// the chain does not print it twice.
+impl std::error::Error for BuildError {}
 
 /// Why [`crate::Logger::flush`] could not confirm the barrier.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -248,5 +244,39 @@ pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
         (Some(s), _) => (*s).to_owned(),
         (_, Some(s)) => s.clone(),
         _ => "a panic without a message".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An OS error is said once: in the message, not again as the source.
+    #[test]
+    fn a_build_error_names_its_errno_once() {
+        let errors = [
+            BuildError::ForkHandler(io::Error::from_raw_os_error(libc::ENOMEM)),
+            BuildError::SpawnWriter(io::Error::from_raw_os_error(libc::EAGAIN)),
+        ];
+        let said: Vec<(String, bool)> = (errors.iter())
+            .map(|e| (e.to_string(), std::error::Error::source(e).is_some()))
+            .collect();
+        assert_eq!(
+            said,
+            [
+                (
+                    "cannot register the fork handler: pthread_atfork failed: \
+                     Cannot allocate memory (os error 12)"
+                        .to_owned(),
+                    false
+                ),
+                (
+                    "cannot start the writer thread: \
+                     Resource temporarily unavailable (os error 11)"
+                        .to_owned(),
+                    false
+                ),
+            ]
+        );
     }
 }

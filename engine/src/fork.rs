@@ -56,13 +56,19 @@ use std::time::Duration;
 /// The generation of this process: 0, plus one per `fork` since.
 static GENERATION: AtomicU64 = AtomicU64::new(0);
 /// Whether the `pthread_atfork` handler is installed: [`UNHOOKED`],
-/// [`HOOKED`], or the pid of a process one of whose threads is
-/// installing it (see [`install_in`]).
+/// [`HOOKED`], or the claim of a thread installing it ([`claim_of`]; see
+/// [`install_in`]).
 static HOOK: AtomicU64 = AtomicU64::new(UNHOOKED);
 /// [`HOOK`] before the handler is installed (or after it failed to be).
 const UNHOOKED: u64 = 0;
-/// [`HOOK`] once the handler is installed: above any pid.
+/// [`HOOK`] once the handler is installed: above any claim.
 const HOOKED: u64 = u64::MAX;
+/// Looks at another thread's claim, yielding between them, before a
+/// waiter sleeps instead: a waiter of a higher real-time priority than the
+/// claimant on its CPU would otherwise never let it run.
+const CLAIM_SPINS: u32 = 64;
+/// How long a waiter sleeps between looks once past [`CLAIM_SPINS`].
+const CLAIM_NAP: Duration = Duration::from_micros(100);
 
 /// This process's generation (one relaxed load; the hot path compares it
 /// with its engine's).
@@ -97,12 +103,17 @@ pub(crate) fn install_hook() -> Result<(), std::io::Error> {
 /// Installs a handler with `register` (which returns 0 or an errno) once
 /// in the process whose state is `state` (see [`HOOK`]). Waits while
 /// another thread of this process is registering it, and returns that
-/// thread's outcome only if it succeeded (else tries itself). A claim left
-/// by a thread of the process this one was forked from is taken over: that
-/// thread does not exist here (had its registration completed before the
-/// fork, the child handler would have marked the state [`HOOKED`]).
+/// thread's outcome only if it succeeded (else tries itself). A claim that
+/// no thread of this process can be making is taken over: one by another
+/// process (a thread of the process this one was forked from: had its
+/// registration completed before the fork, the child handler would have
+/// marked the state [`HOOKED`]), this thread's own, or one by a thread
+/// that does not exist (checked once past [`CLAIM_SPINS`]: a claim
+/// inherited from an ancestor whose pid this process has since been
+/// given, in another pid namespace or by reuse).
 fn install_in(state: &AtomicU64, mut register: impl FnMut() -> i32) -> Result<(), std::io::Error> {
     let mut me = None;
+    let mut looks = 0u32;
     loop {
         // Acquire: pairs with the Release store below, made after the
         // registration (which the caller's forks must follow).
@@ -110,10 +121,13 @@ fn install_in(state: &AtomicU64, mut register: impl FnMut() -> i32) -> Result<()
         if seen == HOOKED {
             return Ok(());
         }
-        let me = *me.get_or_insert_with(|| u64::from(std::process::id()));
-        if seen == me {
-            // Another thread of this process is registering it.
-            std::thread::yield_now();
+        let me = *me.get_or_insert_with(own_claim);
+        if seen != UNHOOKED && seen != me && may_be_registering(seen, me, looks) {
+            match looks < CLAIM_SPINS {
+                true => std::thread::yield_now(),
+                false => std::thread::sleep(CLAIM_NAP),
+            }
+            looks = looks.saturating_add(1);
             continue;
         }
         // Relaxed on failure: the loop loads again.
@@ -129,6 +143,37 @@ fn install_in(state: &AtomicU64, mut register: impl FnMut() -> i32) -> Result<()
         state.store(now, Ordering::Release);
         return outcome;
     }
+}
+
+/// A claim on [`HOOK`]: the claiming thread's pid (high 32 bits) and OS
+/// thread id (low 32 bits). Neither [`UNHOOKED`] (a pid is at least 1)
+/// nor [`HOOKED`] (a pid is below 2^31).
+fn claim_of(pid: u32, tid: u32) -> u64 {
+    (u64::from(pid) << 32) | u64::from(tid)
+}
+
+/// This thread's claim ([`claim_of`]).
+fn own_claim() -> u64 {
+    // SAFETY: gettid has no preconditions and cannot fail.
+    let tid = unsafe { libc::gettid() } as u32;
+    claim_of(std::process::id(), tid)
+}
+
+/// Whether `claim`, not this thread's (`me`), may be held by a thread of
+/// this process registering now, after `looks` looks at it: it names this
+/// process, and (past [`CLAIM_SPINS`]) a thread that exists.
+fn may_be_registering(claim: u64, me: u64, looks: u32) -> bool {
+    if claim >> 32 != me >> 32 {
+        return false;
+    }
+    if looks < CLAIM_SPINS {
+        return true;
+    }
+    let (pid, tid) = ((claim >> 32) as libc::pid_t, claim as u32 as libc::pid_t);
+    // SAFETY: signal 0 only checks that thread `tid` of process `pid`
+    // exists; nothing is sent.
+    let r = unsafe { libc::syscall(libc::SYS_tgkill, pid, tid, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
 /// Runs in the child right after `fork`: async-signal-safe (atomics only).
@@ -380,20 +425,23 @@ mod tests {
     }
 
     /// `build` fails when the fork handler cannot be registered, naming
-    /// the call and the errno; a crash-safe directory is not left locked,
-    /// so the next build (which registers) takes it.
+    /// the call and the errno, before it opens a crash-safe directory (not
+    /// even created: so not left locked); the next build (which
+    /// registers) takes it.
     #[test]
     fn a_fork_handler_that_cannot_be_registered_fails_the_build() {
         let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("cs");
         let build = || {
             let b = Logger::builder().sink(crate::MemorySink::new().0);
-            b.crash_safe(tmp.path()).build()
+            b.crash_safe(&dir).build()
         };
         fail_next_install(libc::ENOMEM);
         let failed = build().map(|_| ()).map_err(|e| e.to_string());
         let expected = "cannot register the fork handler: pthread_atfork failed: \
                         Cannot allocate memory (os error 12)";
         assert_eq!(failed, Err(expected.to_owned()));
+        assert!(!dir.exists(), "the directory is not touched");
         let (logger, guard) = build().expect("built once the handler registers");
         crate::info!(logger, "after");
         let s = guard.shutdown(Duration::from_secs(10)).unwrap();
@@ -415,7 +463,7 @@ mod tests {
     /// at the fork) is taken over: that thread is not in this process.
     #[test]
     fn a_claim_inherited_from_the_parent_is_taken_over() {
-        let parent = u64::from(std::process::id()) + 1;
+        let parent = claim_of(std::process::id() + 1, 7);
         let state = AtomicU64::new(parent);
         let mut calls = 0;
         let registered = install_in(&state, || {
@@ -426,16 +474,46 @@ mod tests {
         assert_eq!((calls, state.load(Ordering::Relaxed)), (1, HOOKED));
     }
 
+    /// A claim naming this process but a thread that does not exist (one
+    /// inherited from an ancestor that had this pid) is taken over once
+    /// past the spins, instead of waited for forever; so is a claim that
+    /// is this thread's own.
+    #[test]
+    fn a_claim_by_a_thread_that_does_not_exist_is_taken_over() {
+        // SAFETY: gettid has no preconditions and cannot fail.
+        let gone = std::thread::spawn(|| unsafe { libc::gettid() } as u32);
+        let gone = gone.join().unwrap();
+        for claim in [claim_of(std::process::id(), gone), own_claim()] {
+            let state = AtomicU64::new(claim);
+            let mut calls = 0;
+            let registered = install_in(&state, || {
+                calls += 1;
+                0
+            });
+            assert!(registered.is_ok());
+            assert_eq!((calls, state.load(Ordering::Relaxed)), (1, HOOKED));
+        }
+    }
+
     /// A thread that finds another thread of this process registering
-    /// waits for it; when that one fails, it registers itself.
+    /// waits for it (past the spins too: that thread exists); when that
+    /// one fails, it registers itself.
     #[test]
     fn a_thread_waiting_on_a_failed_registration_registers_itself() {
-        let state = AtomicU64::new(u64::from(std::process::id()));
+        let state = AtomicU64::new(own_claim());
+        let released = std::sync::atomic::AtomicBool::new(false);
         std::thread::scope(|s| {
-            let waiter = s.spawn(|| install_in(&state, || 0).is_ok());
+            let waiter = s.spawn(|| {
+                install_in(&state, || {
+                    assert!(released.load(Ordering::SeqCst), "waited for the claimant");
+                    0
+                })
+                .is_ok()
+            });
             // Most likely waiting by then; either way it must register.
             std::thread::sleep(std::time::Duration::from_millis(20));
             // The registering thread's failure.
+            released.store(true, Ordering::SeqCst);
             state.store(UNHOOKED, Ordering::Release);
             assert!(waiter.join().unwrap());
         });

@@ -135,8 +135,10 @@ pub(crate) fn lock_dir(dir: &Path) -> Result<DirLock, String> {
         .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     open_dev_null();
     // A fork from now on runs the child handler, which finds the
-    // descriptor in the table before it holds the lock.
-    // (Installed by `build` already; a failure here is its error.)
+    // descriptor in the table before it holds the lock. `build` installed
+    // it before opening the directory (then this is one load and cannot
+    // fail); the call makes the order hold for any caller (unit tests
+    // open directories without `build`).
     crate::fork::install_hook().map_err(|e| crate::error::BuildError::ForkHandler(e).to_string())?;
     let mut lock = DirLock::listed(f);
     take_lock(&lock.file).map_err(|e| match e {

@@ -46,11 +46,15 @@
 //!   append-only one: said in the recovery record), can leave the batch
 //!   in flight twice; so can a
 //!   truncation between two batches of one commit interval.
-//! - A cut never leaves a partial line, and never goes below the committed
-//!   length: where the committed length falls inside a line (a truncation
-//!   between two batches of one commit interval: the later batches start
-//!   the file again) the file is cut at the end of that line, which, a
-//!   record of the batch in flight, is then in it twice. Where no newline
+//! - A file grown by exactly what the dead process appended since the
+//!   commit holds its bytes from the committed length on: it is cut there,
+//!   even inside a line (the file ended without a newline before the
+//!   process wrote to it, or with the piece of a failed append).
+//!   Otherwise a cut never leaves a partial line, and never goes below
+//!   the committed length: where the committed length falls inside a line
+//!   (a truncation between two batches of one commit interval: the later
+//!   batches start the file again) the file is cut at the end of that
+//!   line, which, a record of the batch in flight, is then in it twice. Where no newline
 //!   follows the committed length (a format whose records do not end in
 //!   one, a torn write), where the byte before it is the file's last one
 //!   (records that end in another byte, messages that may hold newlines:

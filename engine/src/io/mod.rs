@@ -186,6 +186,14 @@ impl Completion {
     pub(crate) fn requested(&self) -> usize {
         self.buf.len() - self.start
     }
+
+    /// Whether the backend gave the buffer up to a write still in the
+    /// kernel (`Uring::abandon`): `buf` is then empty, so what was asked
+    /// for and which bytes reached the file are unknown, though `written`
+    /// may count some.
+    pub(crate) fn buffer_abandoned(&self) -> bool {
+        self.buf.is_empty()
+    }
 }
 
 /// A request to make a file's data durable (`fdatasync`).

@@ -910,7 +910,9 @@ impl Uring {
         Completion {
             sink: sub.sink,
             offset: sub.target.offset(),
-            appended_to: None, // nothing was written
+            // An append the writer counted (crash-safe mode) and that
+            // never reached the file: reported as one, so the count drops.
+            appended_to: sub.target.appended_to(),
             buf: sub.buf,
             start: sub.start,
             records: sub.records,
@@ -1401,6 +1403,30 @@ mod tests {
         );
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "a\nb\nc\n");
         assert_eq!(u.in_flight(), 0);
+    }
+
+    /// Cancelled and given up (`cancel_in_flight`), the ring has no
+    /// system-call fallback: a later append fails at once, reported as an
+    /// append with nothing written, so the writer takes its bytes off the
+    /// crash-safe count.
+    #[test]
+    fn an_append_to_a_ring_given_up_without_fallback_reports_its_file() {
+        let Some(mut u) = uring(2) else { return };
+        let dir = tempfile::tempdir().unwrap();
+        let fd: SharedFd = Arc::new(File::create(dir.path().join("f")).unwrap());
+        u.abandon(libc::ECANCELED);
+        let mut out = Vec::new();
+        let mut log = |e: Event| {
+            if let Event::Write(c) = e {
+                let errno = c.error.as_ref().and_then(|e| e.raw_os_error());
+                let to = c.appended_to.as_ref().is_some_and(|f| Arc::ptr_eq(f, &fd));
+                out.push((to, c.written, c.requested(), errno));
+            }
+        };
+        u.make_room(&mut log);
+        u.submit(append(0, &fd, "lost\n"), &mut log);
+        u.wait_all(&mut log);
+        assert_eq!(out, [(true, 0, 5, Some(libc::ECANCELED))]);
     }
 
     #[test]

@@ -248,8 +248,9 @@ impl Writer {
 /// another writer's bytes (a forked child's lines) are in it, which a cut
 /// would destroy, and the file is left as it is (said). A file renamed
 /// since (logrotate's rename) is found by its identity in its directory,
-/// under a name that extends its own ([`open_marked`]). A cut lands on a
-/// line boundary ([`line_cut`]).
+/// under a name that extends its own ([`open_marked`]). A file grown by
+/// exactly what the dead process appended is cut at its committed length;
+/// any other cut lands on a line boundary ([`line_cut`]).
 ///
 /// Returns what was cut, for the recovery record, and per file found its
 /// entry in the state file and its length now: all past it is to be cut
@@ -309,10 +310,17 @@ fn cut_file(
             return Some((what, len));
         }
     };
-    let to = line_cut(f, m.len, len);
+    // Grown by exactly what the dead process appended: the file holds
+    // its bytes from the committed length on, even where that is inside
+    // a line (the file ended without a newline before the process wrote).
+    let exact = m.written != WRITTEN_UNKNOWN && grown == m.written as u64;
+    let to = match exact {
+        true => m.len,
+        false => line_cut(f, m.len, len),
+    };
     if to == len {
         let what = format!(
-            "{name} not cut: its committed length {} falls inside its last line (truncated since the commit, then written again); records of the batch in flight at the crash may be in it twice",
+            "{name} not cut: its committed length {} falls inside its last line, and nothing is past the end of that line (cut there by an earlier recovery, or truncated since the commit and written again); records of the batch in flight at the crash may be in it twice",
             m.len
         );
         return Some((what, len));
@@ -348,8 +356,10 @@ fn cut_file(
 /// batch in flight), when no line ends past it (the tail is one
 /// unterminated piece: a format without newlines, a torn write), or when
 /// the file cannot be read (as before lines were looked for). Reads the
-/// byte before `at`, the last byte, and at most the bytes up to the first
-/// newline past `at`, within `len`.
+/// byte before `at` and the last byte, then 4 KiB at a time from `at`
+/// until a newline, never past `len`: [`cut_file`] calls it only for a
+/// file grown past `at` by no more than the dead process appended, or,
+/// that count unknown (a state from before it was kept), by any amount.
 fn line_cut(f: &File, at: u64, len: u64) -> u64 {
     use std::os::unix::fs::FileExt;
     let mut buf = [0u8; 4096];
@@ -491,6 +501,42 @@ mod tests {
         assert_eq!(get_u32(&b, S_VERSION), Some(STATE_VERSION));
         let m = &read_dir(&dir).files;
         assert_eq!((m.len(), m[0].len, m[0].written), (1, 10, 0));
+    }
+
+    /// A recovery that died between its cut (at the end of the line the
+    /// committed length falls inside) and recording it: the next start
+    /// finds nothing past that line, and says so rather than blame a
+    /// truncation alone.
+    #[test]
+    fn a_file_already_cut_to_the_end_of_the_line_is_not_cut_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let log = tmp.path().join("app.log");
+        std::fs::write(&log, b"ab\ncd\nef\n").unwrap();
+        let meta = std::fs::metadata(&log).unwrap();
+        let m = FileMark {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            len: 4,
+            written: 100,
+            path: log.clone(),
+            at: 0,
+        };
+        let cut = || {
+            let f = OpenOptions::new().read(true).write(true).open(&log).unwrap();
+            let len = f.metadata().unwrap().len();
+            cut_file(&m, &f, len, None)
+        };
+        let first = format!(
+            "{} cut from 9 to 6 bytes, the end of the line its committed length 4 falls inside (truncated since the commit, then written again) (a batch in flight at the crash, written again)",
+            log.display()
+        );
+        assert_eq!(cut(), Some((first, 6)));
+        let again = format!(
+            "{} not cut: its committed length 4 falls inside its last line, and nothing is past the end of that line (cut there by an earlier recovery, or truncated since the commit and written again); records of the batch in flight at the crash may be in it twice",
+            log.display()
+        );
+        assert_eq!(cut(), Some((again, 6)));
+        assert_eq!(std::fs::read(&log).unwrap(), b"ab\ncd\n");
     }
 
     /// A cut lands at the committed length on a line boundary, else at the

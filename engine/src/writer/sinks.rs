@@ -771,11 +771,7 @@ impl SinkSet {
         };
         if let (Some(_), Some(fd), Some(k)) = (&c.error, &c.appended_to, &self.keeper) {
             // Crash-safe mode: what is not in the file comes off its count.
-            let stays = match cut {
-                Some(append::Cut::Done { .. }) | None => 0,
-                Some(_) => c.written,
-            };
-            lock(k).unmark_failed(fd, (requested - stays) as u64);
+            lock(k).unmark_failed(fd, not_landed(&c, requested, cut.as_ref()));
         }
         slot.sink.on_write(&WriteOutcome {
             offset: c.offset,
@@ -883,6 +879,22 @@ fn account(shared: &Shared, c: &Completion) {
 /// A cleared buffer from the spares, or a new one of `capacity`.
 fn take_spare(spare: &mut Vec<Vec<u8>>, capacity: usize) -> Vec<u8> {
     spare.pop().unwrap_or_else(|| Vec::with_capacity(capacity))
+}
+
+/// The bytes of failed append `c` (`requested` asked for, `cut` what
+/// became of those that reached the file) that are not in the file: they
+/// come off the crash-safe count. None when its buffer was abandoned in
+/// the kernel ([`Completion::buffer_abandoned`]): what was asked for is
+/// unknown, and the rest of the write may still land.
+fn not_landed(c: &Completion, requested: usize, cut: Option<&append::Cut>) -> u64 {
+    if c.buffer_abandoned() {
+        return 0;
+    }
+    let stays = match cut {
+        Some(append::Cut::Done { .. }) | None => 0,
+        Some(_) => c.written,
+    };
+    requested.saturating_sub(stays) as u64
 }
 
 fn store_submits(io: &dyn IoBackend, shared: &Shared) {

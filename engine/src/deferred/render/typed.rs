@@ -71,6 +71,18 @@ impl<A: EncodeArgs> TableOf<A> {
     };
 }
 
+/// The order of `forms` in [`TableOf::TABLE`] is the forms' order: entry
+/// `i` renders for the emitter whose form is `i` ([`Table::get`]).
+const _: () = {
+    const fn form<E: Emit>() -> usize {
+        <E::Form as MessageForm>::FORM
+    }
+    assert!(form::<Raw>() == 0);
+    assert!(form::<Escaped<Bare>>() == 1);
+    assert!(form::<Escaped<Quoted>>() == 2);
+    assert!(form::<Escaped<Json>>() == 3);
+};
+
 /// Where a call site keeps the table of its arguments' signature: null
 /// until a caller with a known signature notes one.
 #[derive(Debug)]

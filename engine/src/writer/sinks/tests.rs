@@ -345,3 +345,31 @@ fn a_failure_is_reported_to_the_sink_before_it_reserves_the_next_offset() {
         ]
     );
 }
+
+/// An append `Uring::abandon` gave up after a short write: its buffer is
+/// gone (`start` 0) but `written` keeps the bytes the kernel accepted.
+/// Nothing comes off the crash-safe count — the rest may still land —
+/// instead of `0 - written` (a writer panic in debug builds; in release,
+/// the count zeroed and the batch written twice by recovery).
+#[test]
+fn an_abandoned_partial_append_takes_nothing_off_the_count() {
+    let c = Completion {
+        sink: 0,
+        buf: Vec::new(),
+        start: 0,
+        records: 2,
+        offset: None,
+        appended_to: None,
+        written: 5,
+        error: Some(io::Error::from_raw_os_error(libc::ECANCELED)),
+    };
+    let unknown = append::Cut::Failed(io::Error::other("the written bytes are unknown"));
+    assert_eq!(not_landed(&c, c.requested(), Some(&unknown)), 0);
+    let kept = Completion {
+        buf: b"0123456789".to_vec(),
+        start: 2,
+        ..c
+    };
+    assert_eq!(not_landed(&kept, kept.requested(), Some(&unknown)), 3);
+    assert_eq!(not_landed(&kept, kept.requested(), None), 8);
+}

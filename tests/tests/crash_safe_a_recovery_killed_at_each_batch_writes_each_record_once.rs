@@ -59,8 +59,10 @@ fn recover_then_die(spec: &str) -> ! {
     let k: u32 = it.next().unwrap().parse().unwrap();
     let first: bool = it.next().unwrap() == "first";
     let end = it.next().unwrap().to_owned();
-    let hook = Hook::new(move |b| {
-        if b == k {
+    let mut batches = 0;
+    let hook = Hook::new(move |_| {
+        batches += 1;
+        if batches == k {
             end_by(&end)
         }
     });

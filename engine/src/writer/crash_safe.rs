@@ -522,8 +522,8 @@ mod tests {
             at: 0,
         };
         let cut = || {
-            let f = OpenOptions::new().read(true).write(true).open(&log).unwrap();
-            let len = f.metadata().unwrap().len();
+            let f = OpenOptions::new().read(true).write(true).open(&log);
+            let len = f.as_ref().unwrap().metadata().unwrap().len();
             cut_file(&m, &f, len, None)
         };
         let first = format!(

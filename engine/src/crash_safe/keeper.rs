@@ -54,14 +54,22 @@ pub(crate) struct Keeper {
     marked_fds: Vec<SharedFd>,
     /// Per `marked_fds` entry: its file's identity (when a regular file).
     ids: Vec<Option<(u64, u64)>>,
-    /// The previous commit's `slot`, `marked_fds` and `ids`, read while
-    /// the next slot is written (kept to reuse their memory).
-    prev: (Vec<u8>, Vec<SharedFd>, Vec<Option<(u64, u64)>>),
+    /// The previous commit's slot, read while the next one is written.
+    prev: Previous,
     /// A batch went to a file since the last commit. Such a commit is
     /// due even when no ring file moved: a thread whose ring file could
     /// not be made logs through memory, and recovery would otherwise cut
     /// the file back over records no ring file holds.
     wrote: bool,
+}
+
+/// The previous commit's `slot`, `marked_fds` and `ids` (kept to reuse
+/// their memory).
+#[derive(Default)]
+struct Previous {
+    slot: Vec<u8>,
+    fds: Vec<SharedFd>,
+    ids: Vec<Option<(u64, u64)>>,
 }
 
 impl Keeper {
@@ -95,7 +103,7 @@ impl Keeper {
             marked: Vec::new(),
             marked_fds: Vec::new(),
             ids: Vec::new(),
-            prev: (Vec::with_capacity(SLOT_LEN), Vec::new(), Vec::new()),
+            prev: Previous::default(),
             wrote: false,
         };
         k.write_slot(0, 0, std::iter::empty(), clock);
@@ -163,7 +171,7 @@ impl Keeper {
             marked: image.files.iter().map(|m| (m.dev, m.ino)).collect(),
             marked_fds: Vec::new(),
             ids: Vec::new(),
-            prev: (Vec::new(), Vec::new(), Vec::new()),
+            prev: Previous::default(),
             wrote: false,
         };
         let old = get_u32(&bytes, S_VERSION) != Some(STATE_VERSION);
@@ -265,7 +273,7 @@ impl Keeper {
         files: impl Iterator<Item = &'a SharedFd>,
         clock: &Converter,
     ) {
-        std::mem::swap(&mut self.slot, &mut self.prev.0);
+        std::mem::swap(&mut self.slot, &mut self.prev.slot);
         let s = &mut self.slot;
         s.clear();
         s.resize(SLOT_FIXED, 0);
@@ -276,7 +284,7 @@ impl Keeper {
             put_u64(s, 24, ns);
             put_u64(s, 32, rate.to_bits());
         }
-        let (prev_slot, prev_fds, prev_ids) = &mut self.prev;
+        let Previous { slot: prev_slot, fds: prev_fds, ids: prev_ids } = &mut self.prev;
         std::mem::swap(&mut self.marked_fds, prev_fds);
         std::mem::swap(&mut self.ids, prev_ids);
         self.marked.clear();

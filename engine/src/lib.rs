@@ -137,6 +137,7 @@ mod sink;
 mod stats;
 mod sync;
 mod sync_mode;
+mod tid;
 #[cfg(feature = "tracing")]
 pub mod tracing;
 mod wake;

@@ -532,9 +532,9 @@ impl Shared {
         // Relaxed: set once before `build` returns (the start-up channel
         // orders it); 0 (no writer thread) matches no thread.
         let writer = self.writer_tid.load(Ordering::Relaxed);
-        // SAFETY: gettid has no preconditions and cannot fail. (Not
-        // `thread::current()`: this may run in a thread-local destructor.)
-        writer != 0 && writer == unsafe { libc::gettid() } as u32
+        // Not `thread::current()`: this may run in a thread-local
+        // destructor (`tid::current` may).
+        writer != 0 && writer == crate::tid::current()
     }
 
     /// Wakes the writer if it sleeps, after the caller committed a record

@@ -54,11 +54,22 @@ pub(crate) struct Keeper {
     marked_fds: Vec<SharedFd>,
     /// Per `marked_fds` entry: its file's identity (when a regular file).
     ids: Vec<Option<(u64, u64)>>,
+    /// The previous commit's slot, read while the next one is written.
+    prev: Previous,
     /// A batch went to a file since the last commit. Such a commit is
     /// due even when no ring file moved: a thread whose ring file could
     /// not be made logs through memory, and recovery would otherwise cut
     /// the file back over records no ring file holds.
     wrote: bool,
+}
+
+/// The previous commit's `slot`, `marked_fds` and `ids` (kept to reuse
+/// their memory).
+#[derive(Default)]
+struct Previous {
+    slot: Vec<u8>,
+    fds: Vec<SharedFd>,
+    ids: Vec<Option<(u64, u64)>>,
 }
 
 impl Keeper {
@@ -92,6 +103,7 @@ impl Keeper {
             marked: Vec::new(),
             marked_fds: Vec::new(),
             ids: Vec::new(),
+            prev: Previous::default(),
             wrote: false,
         };
         k.write_slot(0, 0, std::iter::empty(), clock);
@@ -159,6 +171,7 @@ impl Keeper {
             marked: image.files.iter().map(|m| (m.dev, m.ino)).collect(),
             marked_fds: Vec::new(),
             ids: Vec::new(),
+            prev: Previous::default(),
             wrote: false,
         };
         let old = get_u32(&bytes, S_VERSION) != Some(STATE_VERSION);
@@ -203,7 +216,8 @@ impl Keeper {
         let mut rings = lock(&dir.rings);
         let pos = |r: &super::RingFile| r.read_pos.load(Ordering::Relaxed);
         let dirty = (rings.iter()).any(|r| pos(r) != r.free_pos.load(Ordering::Relaxed));
-        if dirty || self.wrote {
+        let dirty_or_wrote = dirty || self.wrote;
+        if dirty_or_wrote {
             self.wrote = false;
             let e = self.epoch + 1;
             let p = (e & 1) as usize;
@@ -220,11 +234,6 @@ impl Keeper {
             // Release: pairs with the Acquire in `CrashDir::new_ring`.
             dir.committed.store(e, Ordering::Release);
             self.epoch = e;
-            // The call-site table deleted since the last commit is written
-            // again (one `lstat` a commit): the records pending after this
-            // commit render through it. A failure is reported by the next
-            // call site's registration.
-            let _ = dir.sites.keep_present();
             for r in rings.iter() {
                 // Release: pairs with the producer's Acquire load of
                 // `free_pos`; our reads of the space happened before.
@@ -243,6 +252,17 @@ impl Keeper {
             }
             !done
         });
+        drop(rings);
+        if dirty_or_wrote {
+            // The call-site table deleted since the last commit is written
+            // again (one `lstat` a commit): the records pending after this
+            // commit render through it. After the space went back and the
+            // producers were woken, so they do not wait for the system
+            // call; a record they log meanwhile is pending all the same
+            // and renders through the table this writes. A failure is
+            // reported by the next call site's registration.
+            let _ = dir.sites.keep_present();
+        }
     }
 
     /// Writes state slot `p` for epoch `e`.
@@ -253,6 +273,7 @@ impl Keeper {
         files: impl Iterator<Item = &'a SharedFd>,
         clock: &Converter,
     ) {
+        std::mem::swap(&mut self.slot, &mut self.prev.slot);
         let s = &mut self.slot;
         s.clear();
         s.resize(SLOT_FIXED, 0);
@@ -263,15 +284,20 @@ impl Keeper {
             put_u64(s, 24, ns);
             put_u64(s, 32, rate.to_bits());
         }
+        let Previous { slot: prev_slot, fds: prev_fds, ids: prev_ids } = &mut self.prev;
+        std::mem::swap(&mut self.marked_fds, prev_fds);
+        std::mem::swap(&mut self.ids, prev_ids);
         self.marked.clear();
         self.marked_fds.clear();
         self.ids.clear();
         for fd in files {
-            let st = stat(fd);
+            let st = known_len(prev_slot, prev_fds, prev_ids, fd).or_else(|| stat(fd));
             push_file(s, &mut self.paths, &mut self.marked, fd, st);
             self.marked_fds.push(fd.clone());
             self.ids.push(st.map(|x| x.0));
         }
+        prev_fds.clear();
+        prev_ids.clear();
         put_u32(s, 12, self.marked.len() as u32);
         let off = SLOT_OFFSET + p * SLOT_LEN;
         // SAFETY: `s.len() <= SLOT_LEN`, so the copy stays inside slot `p`
@@ -493,6 +519,37 @@ fn entry_of(s: &[u8], id: (u64, u64)) -> Option<usize> {
     None
 }
 
+/// `((dev, ino), length)` of `fd`'s file without a system call, when the
+/// previous commit's slot (`slot`, its descriptors `fds` and their
+/// identities `ids`) knows it: its entry's length plus the bytes counted
+/// appended since (`written`, which a failed write's unwritten bytes came
+/// off again). `None` when the descriptor is new, its file not held, or
+/// a positioned write made `written` unknown: then `fstat`.
+///
+/// The length is exact unless another writer appended or the file was
+/// truncated since the entry's length was taken. Either way recovery
+/// reads nothing from it: an entry that counts no byte `written` is never
+/// cut (`cut_file`), and before the first write after the commit
+/// `update_entry` takes the file's length with `fstat` and stores it when
+/// it differs, before `written` counts that write. So the commit needs no
+/// `fstat` of a file it held (the `fstat` at the first write, which finds
+/// a truncation or another writer's bytes, stays).
+fn known_len(
+    slot: &[u8],
+    fds: &[SharedFd],
+    ids: &[Option<(u64, u64)>],
+    fd: &SharedFd,
+) -> Option<((u64, u64), u64)> {
+    let i = fds.iter().position(|m| Arc::ptr_eq(m, fd))?;
+    let id = ids[i]?;
+    let at = entry_of(slot, id)?;
+    let written = get_u32(slot, at + F_WRITTEN)?;
+    if written == WRITTEN_UNKNOWN {
+        return None;
+    }
+    Some((id, get_u64(slot, at + F_LEN)? + written as u64))
+}
+
 /// `((dev, ino), length)` of a regular file.
 fn stat(fd: &SharedFd) -> Option<((u64, u64), u64)> {
     // SAFETY: `st` is written by fstat before it is read; zeroed is a
@@ -559,5 +616,35 @@ mod tests {
         k.mark_file(&fd1, Some(1));
         let m = marks(&cs);
         assert_eq!((m.len(), m[0].len, m[0].written), (1, 10, 13));
+    }
+
+    /// A commit takes a held file's length from its entry and count, not
+    /// from the file (no `fstat`): bytes another writer appended since
+    /// (or a write's bytes that failed) are not this process's. The first
+    /// write after the commit takes the file's length, before counting.
+    #[test]
+    fn a_commit_counts_a_held_files_length_and_the_next_write_measures_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cs = tmp.path().join("cs");
+        let (dir, _) = CrashDir::open(&cs, 4096, false).unwrap();
+        let clock = Converter::from_anchor(None);
+        let mut k = Keeper::begin(dir, &[], &clock).unwrap();
+        let log = tmp.path().join("app.log");
+        let open = || -> File {
+            (OpenOptions::new().create(true).append(true).open(&log)).unwrap()
+        };
+        let fd: SharedFd = Arc::new(open());
+        k.mark_file(&fd, Some(10));
+        open().write_all(b"0123456789").unwrap();
+        k.mark_file(&fd, Some(8));
+        k.unmark_failed(&fd, 8);
+        open().write_all(b"other\n").unwrap();
+        k.commit(std::iter::once(&fd), &clock);
+        let m = marks(&cs);
+        assert_eq!((m.len(), m[0].len, m[0].written), (1, 10, 0));
+
+        k.mark_file(&fd, Some(3));
+        let m = marks(&cs);
+        assert_eq!((m.len(), m[0].len, m[0].written), (1, 16, 3));
     }
 }

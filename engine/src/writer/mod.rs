@@ -110,8 +110,7 @@ pub(crate) fn spawn(
         .name("uringlog-writer".to_owned())
         .spawn(move || {
             let _done = DoneOnExit(sh.clone(), done_tx);
-            // SAFETY: gettid has no preconditions and cannot fail.
-            let tid = unsafe { libc::gettid() } as u32;
+            let tid = crate::tid::current();
             sh.writer_tid.store(tid, Ordering::Relaxed);
             let (mut io, info) = match crate::io::open(&cfg.io, &sh.backend) {
                 Ok(x) => x,

@@ -526,8 +526,9 @@ fn entry_of(s: &[u8], id: (u64, u64)) -> Option<usize> {
 /// off again). `None` when the descriptor is new, its file not held, or
 /// a positioned write made `written` unknown: then `fstat`.
 ///
-/// The length is exact unless another writer appended or the file was
-/// truncated since the entry's length was taken. Either way recovery
+/// The length is exact unless another writer appended, the file was
+/// truncated, or an append io_uring abandoned (its bytes stay counted,
+/// they may never land) since the entry's length was taken. Either way recovery
 /// reads nothing from it: an entry that counts no byte `written` is never
 /// cut (`cut_file`), and before the first write after the commit
 /// `update_entry` takes the file's length with `fstat` and stores it when

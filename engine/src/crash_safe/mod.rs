@@ -28,8 +28,10 @@
 //!   the new one. A file renamed away (logrotate's rename, with or without
 //!   the `reopen` that follows) is found by its identity in its directory
 //!   under a name that extends its own (`app.log.1`, `app.log-20261203`,
-//!   `app.log.old`) or puts a label before its extension (`app.000001.log`:
-//!   the rolling sink's own rotation) and cut back there; a file of the
+//!   `app.log.old`) or puts a label of digits, `-`, `T` and `.` before one
+//!   of its extensions (`app.000001.log`, `app.2026-12-03.log.json`: the
+//!   rolling sink's own rotation; never a sibling log such as
+//!   `app.error.log`) and cut back there; a file of the
 //!   directory under any other name is never cut, though it hold that
 //!   identity (an inode number freed — the renamed file deleted by
 //!   logrotate — and reused).
@@ -50,7 +52,10 @@
 //!   commit holds its bytes from the committed length on: it is cut there,
 //!   even inside a line (the file ended without a newline before the
 //!   process wrote to it, or with the piece of a failed append).
-//!   Otherwise a cut never leaves a partial line, and never goes below
+//!   Otherwise a cut never leaves a partial line (one exception: a file
+//!   whose last line is torn and whose last byte happens to equal the
+//!   byte before the committed length is taken for records ending in that
+//!   byte, and cut at the committed length), and never goes below
 //!   the committed length: where the committed length falls inside a line
 //!   (a truncation between two batches of one commit interval: the later
 //!   batches start the file again) the file is cut at the end of that

@@ -426,16 +426,7 @@ fn open_marked(m: &FileMark) -> Option<(io::Result<File>, u64, Option<PathBuf>)>
         return Some((f, len, None));
     }
     let own = m.path.file_name()?.as_bytes();
-    // The rolling sink's rotated names put a label before the extension
-    // (`app.log` → `app.000001.log`): `stem` keeps its dot, `ext` its own.
-    let dot = own.iter().rposition(|&b| b == b'.').filter(|&i| i > 0);
-    let (stem, ext) = dot.map_or((own, &b""[..]), |i| (&own[..=i], &own[i..]));
-    let extends = |e: &std::fs::DirEntry| {
-        let name = e.file_name();
-        let n = name.as_bytes();
-        (n.len() > own.len() && n.starts_with(own))
-            || (!ext.is_empty() && n.len() > own.len() + 1 && n.starts_with(stem) && n.ends_with(ext))
-    };
+    let extends = |e: &std::fs::DirEntry| rotated_name(own, e.file_name().as_bytes());
     let entries = std::fs::read_dir(m.path.parent()?).ok()?;
     let found = (entries.flatten())
         .find(|e| e.ino() == m.ino && extends(e))?
@@ -444,8 +435,53 @@ fn open_marked(m: &FileMark) -> Option<(io::Result<File>, u64, Option<PathBuf>)>
     Some((f, len, Some(found)))
 }
 
+/// Whether `n` names a rotation of the file named `own`: `own` extended
+/// (`app.log.1`, `app.log-20261203`, `app.log.old`), or the rolling sink's
+/// label put before one of its extensions (`app.log` → `app.000001.log`,
+/// `app.log.json` → `app.2026-12-03T04.log.json`). A label is what the
+/// rolling sink writes: digits, `-`, `T` and `.`; so a sibling log such as
+/// `app.error.log` is never taken for a rotation of `app.log`.
+fn rotated_name(own: &[u8], n: &[u8]) -> bool {
+    if n.len() > own.len() && n.starts_with(own) {
+        return true;
+    }
+    let label = |l: &[u8]| {
+        !l.is_empty() && l.iter().all(|&b| b.is_ascii_digit() || matches!(b, b'-' | b'T' | b'.'))
+    };
+    let dots = own.iter().enumerate().filter(|&(i, &b)| b == b'.' && i > 0);
+    dots.map(|(i, _)| (&own[..=i], &own[i..])).any(|(stem, ext)| {
+        n.len() > own.len() + 1
+            && n.starts_with(stem)
+            && n.ends_with(ext)
+            && label(&n[stem.len()..n.len() - ext.len()])
+    })
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn rotations_are_told_from_sibling_logs() {
+        let rotated = |own: &str, n: &str| rotated_name(own.as_bytes(), n.as_bytes());
+        for n in [
+            "app.log.1",
+            "app.log-20261203",
+            "app.log.old",
+            "app.000001.log",
+            "app.2026-12-03.log",
+            "app.2026-12-03T04-05.000001.log",
+        ] {
+            assert!(rotated("app.log", n), "{n}");
+        }
+        for n in ["app.log", "app.error.log", "app.access.log", "other.log", "app..log"] {
+            assert!(!rotated("app.log", n), "{n}");
+        }
+        assert!(rotated("app.log.json", "app.000002.log.json"));
+        assert!(rotated("app.log.json", "app.log.000002.json"));
+        assert!(!rotated("app.log.json", "app.error.log.json"));
+        assert!(rotated("app", "app.1"));
+        assert!(!rotated("app", "other"));
+    }
+
     use super::*;
     use crate::crash_safe::layout::*;
     use crate::crash_safe::recover::{read_dir, STATE_FILE};

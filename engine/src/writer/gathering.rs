@@ -26,11 +26,16 @@
 //! out meanwhile; full batches went out as they filled): it looks at the held rings' `tail`s every
 //! [`LOOK_EVERY`], without sleeping or registering (a producer's notify
 //! costs it nothing meanwhile), and requests are served between looks as
-//! in every state. A record the writer has seen is therefore read within
-//! [`QUIET`] after its producer's last record, and at most [`GATHER_WAIT`]
-//! (plus one look) after the writer first held it, whatever producers do.
-//! A `Block` producer waiting for room is not kept waiting: its ring holds
-//! more than the threshold, or it went quiet while it waits.
+//! in every state. A record the writer has held is therefore read at most
+//! [`GATHER_WAIT`] (plus one look) after the writer first held it,
+//! whatever producers do; within [`QUIET`] after its producer's last
+//! record when nothing else keeps the writer busy (quiet is judged in
+//! `Gather` only, on the bytes of all held rings together: another held
+//! ring that keeps growing, or other rings that keep the writer draining,
+//! leave a quiet one to the [`GATHER_WAIT`] bound). A `Block` producer
+//! waiting for room is read as soon as its ring holds the threshold, and
+//! else within the same bounds (a record larger than the room left while
+//! the ring holds less than the threshold waits up to [`GATHER_WAIT`]).
 
 use std::time::{Duration, Instant};
 

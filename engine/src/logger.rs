@@ -966,6 +966,18 @@ impl Logger {
         })
     }
 
+    /// Debug accessor: whether the writer is blocked waiting for a free
+    /// I/O slot (io_uring: `io_depth` batches in flight), for a completion
+    /// it waits for itself. In a forked child, of the writer the child
+    /// started (none: false).
+    #[doc(hidden)]
+    pub fn writer_waits_for_slot(&self) -> bool {
+        self.here_if_started().is_some_and(|l| {
+            // Relaxed: a debug view, ordered with nothing.
+            (l.shared.writer_waits_for_slot).load(std::sync::atomic::Ordering::Relaxed)
+        })
+    }
+
     /// Debug accessor: over the live producers' rings, how often a `Block`
     /// producer registered to sleep until its ring had room, and how many
     /// wake-up syscalls woke such sleeps (see `wake`'s "Waking at a

@@ -302,6 +302,9 @@ pub(crate) struct Shared {
     /// Where the writer drains, for `Block` producers waiting for room
     /// (see `room_spin`); on its own line, which spinning producers read.
     pub writer_cpu: Padded<WriterCpu>,
+    /// The writer is blocked waiting for a free I/O slot: every one holds
+    /// a write in flight (see `IoBackend::full`). Written only then.
+    pub writer_waits_for_slot: AtomicBool,
     pub recent_errors: Mutex<RecentErrors>,
     /// When the shutdown in progress gives up; set before `hot.closed`.
     pub shutdown_deadline: Mutex<Option<Instant>>,
@@ -356,6 +359,7 @@ impl Shared {
             writer_done: AtomicBool::new(false),
             writer_tid: AtomicU32::new(0),
             writer_cpu: Padded::default(),
+            writer_waits_for_slot: AtomicBool::new(false),
             recent_errors: Mutex::new(RecentErrors::default()),
             shutdown_deadline: Mutex::new(None),
             cancel: Cancel::default(),

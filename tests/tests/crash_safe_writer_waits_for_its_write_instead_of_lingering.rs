@@ -4,19 +4,22 @@
 //! flight waits for the write's completion itself (registered, as a
 //! sleeping writer), never a lingering step past it — however long it
 //! would linger. The write here stays in flight until the test reads the
-//! pipe it goes to: more than a pipe holds, and nothing read yet.
+//! pipe it goes to: more than a pipe holds, and nothing read yet. A writer
+//! with records left and every I/O slot taken waits for a completion too,
+//! for a free slot.
 
-use std::io::Read;
-use std::os::fd::{FromRawFd, OwnedFd};
-use uringlog::{Backend, Logger, MAX_LINGER_US};
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::Path;
+use uringlog::{Backend, Logger, WriterGuard, MAX_LINGER_US};
 use uringlog_sinks::StreamSink;
 use uringlog_tests::{field, io_uring_available, wait_for, SHUTDOWN};
 
 /// Records logged: their lines (about 110 bytes) are more than a pipe
-/// holds (64 KiB) but fit the two batches the writer may have in flight
-/// (128 KiB each, io_uring depth 2), so it runs out of records with its
-/// writes in flight; their records fit one ring (256 KiB), so the caller
-/// never waits.
+/// holds (64 KiB); their records fit one ring (256 KiB), so the caller
+/// never waits. Read as they come, they make two batches or more; the
+/// writer, its two I/O slots (io_uring depth 2) taken, ends either out of
+/// records with its writes in flight or waiting for a slot.
 const RECORDS: u64 = 1500;
 
 /// A pipe: (read end, write end).
@@ -33,6 +36,29 @@ fn pipe() -> (std::fs::File, OwnedFd) {
     }
 }
 
+/// A crash-safe logger (its directory under `dir`) writing to the pipe
+/// `write` through io_uring with `depth` slots, lingering for as long as
+/// it may.
+fn start(write: OwnedFd, depth: usize, dir: &Path) -> (Logger, WriterGuard) {
+    Logger::builder()
+        .sink(StreamSink::new(write, "pipe"))
+        .backend(Backend::IoUring)
+        .io_depth(depth)
+        .linger_us(MAX_LINGER_US)
+        .crash_safe(dir.join("cs"))
+        .build()
+        .unwrap()
+}
+
+/// Reads `read` to its end on a thread of its own.
+fn read_all(mut read: std::fs::File) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        read.read_to_string(&mut text).unwrap();
+        text
+    })
+}
+
 #[test]
 fn crash_safe_writer_waits_for_its_write_instead_of_lingering() {
     let test = "crash_safe_writer_waits_for_its_write_instead_of_lingering";
@@ -40,30 +66,72 @@ fn crash_safe_writer_waits_for_its_write_instead_of_lingering() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let (mut read, write) = pipe();
-    let (logger, guard) = Logger::builder()
-        .sink(StreamSink::new(write, "pipe"))
-        .backend(Backend::IoUring)
-        .linger_us(MAX_LINGER_US)
-        .crash_safe(dir.path().join("cs"))
-        .build()
-        .unwrap();
+    let (read, write) = pipe();
+    let (logger, guard) = start(write, 2, dir.path());
     for i in 0..RECORDS {
         uringlog::info!(logger, "in flight seq={i}");
     }
     // Failed before: the writer lingered (for a minute) instead.
     wait_for("the writer never waited for its write in flight", || {
-        logger.writer_sleeping()
+        logger.writer_sleeping() || logger.writer_waits_for_slot()
     });
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        read.read_to_string(&mut text).unwrap();
-        text
-    });
+    let reader = read_all(read);
     drop(logger);
     let s = guard.shutdown(SHUTDOWN).unwrap();
     assert_eq!((s.enqueued, s.written, s.dropped), (RECORDS, RECORDS, 0));
     let text = reader.join().unwrap();
     let seqs: Vec<u64> = text.lines().map(|l| field(l, "seq=").unwrap()).collect();
     assert_eq!(seqs, (0..RECORDS).collect::<Vec<_>>());
+}
+
+/// Shrinks `pipe` (its write end) to a page and fills it to the brim with
+/// [`FILLER`] lines, so that the next write to it stays in flight until
+/// something is read; returns the bytes written.
+fn fill(pipe: &OwnedFd) -> usize {
+    // SAFETY: plain fcntl calls on a pipe the caller owns.
+    let size = unsafe {
+        assert!(libc::fcntl(pipe.as_raw_fd(), libc::F_SETPIPE_SZ, 4096) >= 4096);
+        libc::fcntl(pipe.as_raw_fd(), libc::F_GETPIPE_SZ)
+    };
+    let size = usize::try_from(size).unwrap();
+    let mut w = std::fs::File::from(pipe.try_clone().unwrap());
+    // `size` bytes fit without blocking (a page size is a multiple of a
+    // line's 8 bytes).
+    w.write_all(FILLER.repeat(size / FILLER.len()).as_bytes())
+        .unwrap();
+    size
+}
+
+const FILLER: &str = "filler.\n";
+
+#[test]
+fn a_writer_with_every_slot_taken_waits_for_a_completion() {
+    let test = "a_writer_with_every_slot_taken_waits_for_a_completion";
+    if !io_uring_available(test) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (read, write) = pipe();
+    let filled = fill(&write);
+    let (logger, guard) = start(write, 1, dir.path());
+    uringlog::info!(logger, "first seq=0");
+    // Its batch takes the one slot and stays there: the pipe is full.
+    wait_for("the first batch never went out", || {
+        logger.stats().io_submits > 0 && logger.writer_sleeping()
+    });
+    assert!(!logger.writer_waits_for_slot());
+    uringlog::info!(logger, "second seq=1");
+    wait_for("the writer never waited for a free slot", || {
+        logger.writer_waits_for_slot()
+    });
+    let reader = read_all(read);
+    drop(logger);
+    let s = guard.shutdown(SHUTDOWN).unwrap();
+    assert_eq!((s.enqueued, s.written, s.dropped), (2, 2, 0));
+    let text = reader.join().unwrap();
+    assert_eq!(text[..filled], FILLER.repeat(filled / FILLER.len()));
+    let seqs: Vec<u64> = (text[filled..].lines())
+        .map(|l| field(l, "seq=").unwrap())
+        .collect();
+    assert_eq!(seqs, [0, 1]);
 }

@@ -323,6 +323,11 @@ impl IoBackend for Measured {
         self.on(k, |b| b.make_room(done));
     }
 
+    fn full(&self) -> bool {
+        // Only io_uring holds more than one write in flight.
+        self.uring.as_ref().is_some_and(|u| u.full())
+    }
+
     fn submit(&mut self, sub: Submission, done: &mut dyn FnMut(Event)) {
         let k = self.current;
         if self.decided.is_none() {

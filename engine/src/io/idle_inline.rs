@@ -84,6 +84,10 @@ impl IoBackend for IdleInline {
         self.ring.make_room(done);
     }
 
+    fn full(&self) -> bool {
+        self.ring.full()
+    }
+
     fn submit(&mut self, sub: Submission, done: &mut dyn FnMut(Event)) {
         let now = Instant::now();
         let inline = self.inline(&sub, now);

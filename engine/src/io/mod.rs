@@ -228,6 +228,11 @@ pub(crate) trait IoBackend {
     /// Reports whatever has finished and waits until one more write can be
     /// taken; the next `submit` then takes it before reporting anything.
     fn make_room(&mut self, done: &mut dyn FnMut(Event));
+    /// Whether [`IoBackend::make_room`] would block now, waiting for a
+    /// completion: every slot holds a write in flight.
+    fn full(&self) -> bool {
+        false
+    }
     /// Starts writing `sub` (after [`IoBackend::make_room`]); it and any
     /// earlier submissions that finish are reported to `done`, writes in
     /// submission order.

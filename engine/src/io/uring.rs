@@ -957,9 +957,13 @@ impl IoBackend for Uring {
         if self.has_completions() {
             self.progress(done);
         }
-        while self.ops.len() >= self.depth && self.broken.is_none() {
+        while self.full() {
             self.wait_turn(done);
         }
+    }
+
+    fn full(&self) -> bool {
+        self.ops.len() >= self.depth && self.broken.is_none()
     }
 
     fn submit(&mut self, sub: Submission, done: &mut dyn FnMut(Event)) {

@@ -32,6 +32,7 @@ use crate::wake::WaitKey;
 use std::io;
 use std::os::fd::AsFd;
 use crate::crash_safe::keeper::Keeper;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -626,7 +627,18 @@ impl SinkSet {
             // The O_DIRECT ordering rule (see `o_direct`).
             io.wait_all(&mut |e| self.on_event(shared, e));
         }
+        let waits = io.full();
+        if waits {
+            // Blocked producers stop spinning for a writer that waits in
+            // the kernel; `Logger::writer_waits_for_slot` sees it.
+            shared.writer_cpu.asleep();
+            // Relaxed: a debug view, ordered with nothing.
+            shared.writer_waits_for_slot.store(true, Ordering::Relaxed);
+        }
         io.make_room(&mut |e| self.on_event(shared, e));
+        if waits {
+            shared.writer_waits_for_slot.store(false, Ordering::Relaxed);
+        }
         let slot = &mut self.slots[i];
         let len = slot.data_len_of(&b.buf);
         let routed = slot.route(&mut b);
@@ -901,7 +913,7 @@ fn store_submits(io: &dyn IoBackend, shared: &Shared) {
     shared
         .counters
         .io_submits
-        .store(io.submits(), std::sync::atomic::Ordering::Relaxed);
+        .store(io.submits(), Ordering::Relaxed);
 }
 
 fn done_ok(sink: usize, buf: Vec<u8>, records: u64, offset: Option<u64>) -> Completion {

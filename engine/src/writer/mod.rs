@@ -18,7 +18,11 @@
 //! Shutdown, flush, sync and reopen requests are checked at the top of every turn.
 //! While I/O is in flight (io_uring), `Dry` and `Idle` reap completions
 //! without blocking and `Park` waits in `io_uring_enter` for a completion
-//! or a producer's notify alike.
+//! or a producer's notify alike. A submission that finds every I/O slot
+//! taken (`io_depth` batches in flight) waits in `io_uring_enter` for a
+//! completion, in whatever state it was made; meanwhile
+//! `Shared::writer_waits_for_slot` is set and blocked producers park
+//! rather than spin for the writer.
 //!
 //! Out of idle turns, the writer *lingers* first (`wake`'s "Lingering"):
 //! until [`WriterConfig::linger`] has passed since it last took a record

@@ -37,9 +37,12 @@ impl RingSet {
         (self.rings.iter()).any(|r| (own || !r.on_writer) && r.reader.may_have_data())
     }
 
-    /// Whether any ring's producer is gone (the next drain pass retires it).
-    pub(crate) fn any_abandoned(&self) -> bool {
-        self.rings.iter().any(|r| r.reader.is_abandoned())
+    /// Whether any ring's producer is gone (the next drain pass reads and
+    /// retires it); the writer's own rings count only when `own`: while
+    /// they are held (the feedback rule in `drain`), a pass leaves an
+    /// abandoned one alone too, so it is no work.
+    pub(crate) fn any_abandoned(&self, own: bool) -> bool {
+        (self.rings.iter()).any(|r| (own || !r.on_writer) && r.reader.is_abandoned())
     }
 
     /// A look at the rings for `Gather`: the bytes the rings a pass would

@@ -172,3 +172,56 @@ fn auto_switching_away_from_io_uring_says_it_waits_for_its_writes() {
     let seqs: Vec<u64> = text.lines().filter_map(|l| field(l, "seq=")).collect();
     assert_eq!(seqs, (0..n).collect::<Vec<_>>());
 }
+
+/// `Block` producers on small rings wait for room while the writer waits
+/// for its one I/O slot: once the pipe is read, the writer's wait ends,
+/// it frees their rings and wakes them — none misses its wake-up for
+/// having parked while the writer was in the kernel. Every record
+/// arrives, in order per thread.
+#[test]
+fn block_producers_parked_while_the_writer_waits_for_a_slot_are_woken() {
+    if !io_uring_available("block_producers_parked_while_the_writer_waits_for_a_slot_are_woken") {
+        return;
+    }
+    const THREADS: u64 = 2;
+    const PER_THREAD: u64 = 200;
+    let (read, write) = pipe();
+    let filled = fill(&write);
+    let (logger, guard) = Logger::builder()
+        .sink(StreamSink::new(write, "pipe"))
+        .backend(Backend::IoUring)
+        .io_depth(1)
+        .policy(uringlog::Policy::Block)
+        .ring_capacity(1024)
+        .batch_size(4)
+        .build()
+        .unwrap();
+    let reader = std::thread::scope(|s| {
+        for t in 0..THREADS {
+            let logger = logger.clone();
+            s.spawn(move || {
+                for i in 0..PER_THREAD {
+                    uringlog::info!(logger, "t={t} seq={i}");
+                }
+            });
+        }
+        wait_for(
+            "no producer parked while the writer waits for a slot",
+            || logger.writer_waits_for_slot() && logger.producers_waiting_for_room() > 0,
+        );
+        read_all(read)
+    });
+    drop(logger);
+    let s = guard.shutdown(SHUTDOWN).unwrap();
+    let n = THREADS * PER_THREAD;
+    assert_eq!((s.enqueued, s.written, s.dropped), (n, n, 0));
+    let text = reader.join().unwrap();
+    assert_eq!(text[..filled], FILLER.repeat(filled / FILLER.len()));
+    for t in 0..THREADS {
+        let seqs: Vec<u64> = (text[filled..].lines())
+            .filter(|l| field(l, "t=") == Some(t))
+            .map(|l| field(l, "seq=").unwrap())
+            .collect();
+        assert_eq!(seqs, (0..PER_THREAD).collect::<Vec<_>>(), "thread {t}");
+    }
+}

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use uringlog::{
     Backend, BackendKind, Format, Logger, ShutdownError, Sink, Target, Timestamp, WriteOutcome,
+    WriterGuard,
 };
 use uringlog_sinks::StreamSink;
 use uringlog_tests::pipe::{fill, pipe, read_all, shrink, FILLER};
@@ -50,17 +51,12 @@ fn one_batch(logger: &Logger, line: &str, submits: u64) {
     );
 }
 
-#[test]
-fn a_sink_that_panics_when_its_write_completes_leaves_no_wait_behind() {
-    if !io_uring_available("a_sink_that_panics_when_its_write_completes_leaves_no_wait_behind") {
-        return;
-    }
-    let (read, write) = pipe();
-    fill(&write);
+/// A logger writing to `sink` (a full pipe) through io_uring with one
+/// I/O slot, once the writer waits for it: its first batch (`seq=0`) is
+/// in flight, its second (`seq=1`) waits.
+fn waiting_for_its_one_slot(sink: impl Sink + 'static) -> (Logger, WriterGuard) {
     let (logger, guard) = Logger::builder()
-        .sink(PanicsWhenToldOfAWrite {
-            fd: Arc::new(write),
-        })
+        .sink(sink)
         .backend(Backend::IoUring)
         .io_depth(1)
         .linger_us(0)
@@ -71,6 +67,20 @@ fn a_sink_that_panics_when_its_write_completes_leaves_no_wait_behind() {
     wait_for("the writer never waited for its one slot", || {
         logger.writer_waits_for_slot()
     });
+    (logger, guard)
+}
+
+#[test]
+fn a_sink_that_panics_when_its_write_completes_leaves_no_wait_behind() {
+    if !io_uring_available("a_sink_that_panics_when_its_write_completes_leaves_no_wait_behind") {
+        return;
+    }
+    let (read, write) = pipe();
+    fill(&write);
+    let sink = PanicsWhenToldOfAWrite {
+        fd: Arc::new(write),
+    };
+    let (logger, guard) = waiting_for_its_one_slot(sink);
     // The first write completes; the sink panics in the writer's wait.
     let reader = read_all(read);
     let err = guard.shutdown(SHUTDOWN).unwrap_err();
@@ -97,18 +107,7 @@ fn a_shutdown_that_gives_up_on_a_wait_for_a_slot_ends_it() {
     }
     let (_read, write) = pipe();
     fill(&write);
-    let (logger, guard) = Logger::builder()
-        .sink(StreamSink::new(write, "pipe"))
-        .backend(Backend::IoUring)
-        .io_depth(1)
-        .linger_us(0)
-        .build()
-        .unwrap();
-    one_batch(&logger, "first seq=0", 1);
-    uringlog::info!(logger, "second seq=1");
-    wait_for("the writer never waited for its one slot", || {
-        logger.writer_waits_for_slot()
-    });
+    let (logger, guard) = waiting_for_its_one_slot(StreamSink::new(write, "pipe"));
     // Nobody reads the pipe: shutdown gives up and cancels the write.
     let err = guard.shutdown(Duration::from_millis(100)).unwrap_err();
     assert!(matches!(err, ShutdownError::Timeout { .. }), "{err:?}");

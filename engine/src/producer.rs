@@ -137,6 +137,7 @@ impl Producer {
                 reader,
                 shared: ring_shared.clone(),
                 on_writer: shared.on_writer_thread(),
+                shares_thread: false,
             });
             // Release: the writer's acquire load of `new_rings` then sees the
             // pushed ring (the mutex orders it too; this makes the flag exact).

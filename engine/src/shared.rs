@@ -216,6 +216,11 @@ pub(crate) struct RingHandoff {
     /// Registered on the writer thread itself (a sink, or a library it
     /// calls, logging): drained under the feedback rule in `writer::drain`.
     pub on_writer: bool,
+    /// Another ring the writer serves was registered by the same thread
+    /// (its cached producer and an explicit `Logger::producer`, say), so
+    /// the writer never holds this one back to gather (`writer::rings`).
+    /// Kept by the writer; false until it adopts the ring.
+    pub shares_thread: bool,
 }
 
 /// Rings known to the logger; locked on registration, retirement, `stats()`.

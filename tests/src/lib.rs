@@ -2,6 +2,7 @@
 
 pub mod alloc_count;
 pub mod crash_child;
+pub mod pipe;
 pub mod pty;
 pub mod records;
 mod skip;

@@ -8,11 +8,11 @@
 //! with records left and every I/O slot taken waits for a completion too,
 //! for a free slot.
 
-use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::Path;
 use uringlog::{Backend, Logger, WriterGuard, MAX_LINGER_US};
 use uringlog_sinks::StreamSink;
+use uringlog_tests::pipe::{fill, pipe, read_all, FILLER};
 use uringlog_tests::{field, io_uring_available, wait_for, SHUTDOWN};
 
 /// Records logged: their lines (about 110 bytes) are more than a pipe
@@ -21,20 +21,6 @@ use uringlog_tests::{field, io_uring_available, wait_for, SHUTDOWN};
 /// writer, its two I/O slots (io_uring depth 2) taken, ends either out of
 /// records with its writes in flight or waiting for a slot.
 const RECORDS: u64 = 1500;
-
-/// A pipe: (read end, write end).
-fn pipe() -> (std::fs::File, OwnedFd) {
-    let mut fds = [0; 2];
-    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
-    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-    // SAFETY: both descriptors were just opened and are owned here alone.
-    unsafe {
-        (
-            std::fs::File::from_raw_fd(fds[0]),
-            OwnedFd::from_raw_fd(fds[1]),
-        )
-    }
-}
 
 /// A crash-safe logger (its directory under `dir`) writing to the pipe
 /// `write` through io_uring with `depth` slots, lingering for as long as
@@ -48,15 +34,6 @@ fn start(write: OwnedFd, depth: usize, dir: &Path) -> (Logger, WriterGuard) {
         .crash_safe(dir.join("cs"))
         .build()
         .unwrap()
-}
-
-/// Reads `read` to its end on a thread of its own.
-fn read_all(mut read: std::fs::File) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut text = String::new();
-        read.read_to_string(&mut text).unwrap();
-        text
-    })
 }
 
 #[test]
@@ -83,26 +60,6 @@ fn crash_safe_writer_waits_for_its_write_instead_of_lingering() {
     let seqs: Vec<u64> = text.lines().map(|l| field(l, "seq=").unwrap()).collect();
     assert_eq!(seqs, (0..RECORDS).collect::<Vec<_>>());
 }
-
-/// Shrinks `pipe` (its write end) to a page and fills it to the brim with
-/// [`FILLER`] lines, so that the next write to it stays in flight until
-/// something is read; returns the bytes written.
-fn fill(pipe: &OwnedFd) -> usize {
-    // SAFETY: plain fcntl calls on a pipe the caller owns.
-    let size = unsafe {
-        assert!(libc::fcntl(pipe.as_raw_fd(), libc::F_SETPIPE_SZ, 4096) >= 4096);
-        libc::fcntl(pipe.as_raw_fd(), libc::F_GETPIPE_SZ)
-    };
-    let size = usize::try_from(size).unwrap();
-    let mut w = std::fs::File::from(pipe.try_clone().unwrap());
-    // `size` bytes fit without blocking (a page size is a multiple of a
-    // line's 8 bytes).
-    w.write_all(FILLER.repeat(size / FILLER.len()).as_bytes())
-        .unwrap();
-    size
-}
-
-const FILLER: &str = "filler.\n";
 
 #[test]
 fn a_writer_with_every_slot_taken_waits_for_a_completion() {

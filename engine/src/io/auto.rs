@@ -324,8 +324,23 @@ impl IoBackend for Measured {
     }
 
     fn full(&self) -> bool {
-        // Only io_uring holds more than one write in flight.
-        self.uring.as_ref().is_some_and(|u| u.full())
+        // Only io_uring holds writes in flight, and only while it is the
+        // current backend (a switch away from it waited for them).
+        let Some(u) = self.uring.as_ref() else {
+            return false;
+        };
+        if self.current != BackendKind::IoUring {
+            return false;
+        }
+        // `make_room` may switch away from io_uring at the end of its turn
+        // (or once pwrite has won), waiting for every write in flight
+        // first. A trial that keeps io_uring at this turn's end waits only
+        // when it is full: said once too often, a hint.
+        let may_leave = match self.decided {
+            Some(k) => k != BackendKind::IoUring,
+            None => self.in_round >= ROUND_BATCHES,
+        };
+        (may_leave && u.in_flight() > 0) || u.full()
     }
 
     fn submit(&mut self, sub: Submission, done: &mut dyn FnMut(Event)) {

@@ -229,7 +229,8 @@ pub(crate) trait IoBackend {
     /// taken; the next `submit` then takes it before reporting anything.
     fn make_room(&mut self, done: &mut dyn FnMut(Event));
     /// Whether [`IoBackend::make_room`] would block now, waiting for a
-    /// completion: every slot holds a write in flight.
+    /// completion: every slot holds a write in flight (or, `Auto`, it may
+    /// switch away from io_uring, which waits for the writes in flight).
     fn full(&self) -> bool {
         false
     }

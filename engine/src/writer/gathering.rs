@@ -18,8 +18,11 @@
 //!   trickles without ever pausing that long);
 //! - its producer exited.
 //!
-//! The writer's own rings (the feedback rule in `drain`), overwrite rings
-//! and crash-safe ring files are never held.
+//! The writer's own rings (the feedback rule in `drain`), overwrite rings,
+//! crash-safe ring files and the rings of a thread that has several (its
+//! cached producer and an explicit one: their records keep the thread's
+//! order only when a pass reads them together, see `rings::held_bytes`)
+//! are never held.
 //!
 //! After a pass that took nothing but held a ring back, the writer waits
 //! in `Gather` (its partial batch waits with it, so no small write goes

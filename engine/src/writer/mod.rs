@@ -360,7 +360,7 @@ impl Writer {
         let (held, due) = self.rings.look(!self.own_held);
         let due = due
             || self.shared.new_rings.load(Ordering::Relaxed)
-            || self.rings.any_abandoned();
+            || self.rings.any_abandoned(!self.own_held);
         match self.gathering.look(held, due, now) {
             Look::Read => State::Drain,
             Look::Wait => State::Gather,
@@ -478,7 +478,7 @@ impl Writer {
     /// re-check before sleeping.
     fn has_work(&self) -> bool {
         self.readable()
-            || self.rings.any_abandoned()
+            || self.rings.any_abandoned(!self.own_held)
             || self.shared.new_rings.load(Ordering::Relaxed)
             || self.control().is_some()
     }

@@ -627,18 +627,9 @@ impl SinkSet {
             // The O_DIRECT ordering rule (see `o_direct`).
             io.wait_all(&mut |e| self.on_event(shared, e));
         }
-        let waits = io.full();
-        if waits {
-            // Blocked producers stop spinning for a writer that waits in
-            // the kernel; `Logger::writer_waits_for_slot` sees it.
-            shared.writer_cpu.asleep();
-            // Relaxed: a debug view, ordered with nothing.
-            shared.writer_waits_for_slot.store(true, Ordering::Relaxed);
-        }
+        let waiting = io.full().then(|| SlotWait::begin(shared));
         io.make_room(&mut |e| self.on_event(shared, e));
-        if waits {
-            shared.writer_waits_for_slot.store(false, Ordering::Relaxed);
-        }
+        drop(waiting);
         let slot = &mut self.slots[i];
         let len = slot.data_len_of(&b.buf);
         let routed = slot.route(&mut b);
@@ -914,6 +905,28 @@ fn store_submits(io: &dyn IoBackend, shared: &Shared) {
         .counters
         .io_submits
         .store(io.submits(), Ordering::Relaxed);
+}
+
+/// The writer waits for a free I/O slot while this lives: blocked
+/// producers stop spinning for a writer that waits in the kernel, and
+/// `Logger::writer_waits_for_slot` says so. Dropped when the wait ends,
+/// however it ends: a sink told of a completion in the wait may panic.
+struct SlotWait<'s>(&'s Shared);
+
+impl<'s> SlotWait<'s> {
+    fn begin(shared: &'s Shared) -> SlotWait<'s> {
+        shared.writer_cpu.asleep();
+        // Relaxed: a debug view, ordered with nothing.
+        shared.writer_waits_for_slot.store(true, Ordering::Relaxed);
+        SlotWait(shared)
+    }
+}
+
+impl Drop for SlotWait<'_> {
+    fn drop(&mut self) {
+        // Relaxed: as in `begin`.
+        self.0.writer_waits_for_slot.store(false, Ordering::Relaxed);
+    }
 }
 
 fn done_ok(sink: usize, buf: Vec<u8>, records: u64, offset: Option<u64>) -> Completion {

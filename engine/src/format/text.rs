@@ -32,7 +32,7 @@ pub(super) fn write(out: &mut Vec<u8>, st: State<'_>, f: &Format, rec: &Record<'
         head(out, time, targets, f, rec);
     } else {
         let t = time.shifted(rec.unix_nanos);
-        if !st.head.put_cached_head(out, t, rec.level, rec.target_identity()) {
+        if !st.head.put_cached_head(out, t, rec.level, rec.target_identity(), st.precision) {
             // A copy for a miss (see `Record`).
             st.head.put_missed(out, t, *rec, |out, r| {
                 head(out, time, targets, f, r);

@@ -19,6 +19,7 @@
 use super::append;
 use super::durability::{SyncPlan, SyncTracker, PERIODIC};
 use super::o_direct::ODirect;
+use super::shape::{Shape, ShapeKind};
 use crate::format::{Format, Formatter, Record, RecordFormat, Rendering};
 use crate::io::{Completion, Event, IoBackend, IoTarget, Submission, SyncRequest};
 use crate::level::Level;
@@ -293,6 +294,8 @@ pub(crate) struct SinkSet {
     rendering: Rendering,
     /// Some slot has a batch limit, so records are checked against it.
     limited: bool,
+    /// The set's shape, for the drain loop (see `shape`).
+    shape: ShapeKind,
     /// Records formatted (once per format per record).
     #[cfg(test)]
     formatted: u64,
@@ -335,7 +338,9 @@ impl SinkSet {
             true => Rendering::Eager,
             false => Rendering::Lazy,
         };
+        let shape = ShapeKind::of(slots.len(), formatters.iter().map(Formatter::format), rendering);
         SinkSet {
+            shape,
             placed: vec![NOT_PLACED; formatters.len()],
             slots,
             formatters,
@@ -390,6 +395,11 @@ impl SinkSet {
         }
     }
 
+    /// The set's shape, for the drain loop (see `shape`).
+    pub(crate) fn shape(&self) -> ShapeKind {
+        self.shape
+    }
+
     /// How deferred messages must be rendered for these sinks' formats.
     pub(crate) fn rendering(&self) -> Rendering {
         self.rendering
@@ -408,7 +418,7 @@ impl SinkSet {
     #[inline(always)]
     pub(crate) fn push(&mut self, rec: &Record<'_>) -> bool {
         let mut run = self.pushes(u64::MAX);
-        let pushed = run.push(rec);
+        let pushed = run.push::<super::shape::General>(rec);
         let _ = run.finish();
         pushed
     }
@@ -419,9 +429,10 @@ impl SinkSet {
     /// (counted in `unrouted`), `None` when its deferred message does not
     /// decode.
     #[inline(always)]
-    fn place(&mut self, rec: &Record<'_>) -> Option<bool> {
-        if self.slots.len() == 1 {
-            return self.place_one(rec);
+    fn place<S: Shape>(&mut self, rec: &Record<'_>) -> Option<bool> {
+        debug_assert!(!S::ONE_SINK || self.slots.len() == 1);
+        if S::ONE_SINK || self.slots.len() == 1 {
+            return self.place_one::<S>(rec);
         }
         self.placed.fill(NOT_PLACED);
         let mut primary = true;
@@ -431,7 +442,7 @@ impl SinkSet {
             }
             let (j, start) = self.placed[self.slots[i].fmt];
             if j == NOT_PLACED.0 {
-                let Some(at) = self.format_into(i, rec) else {
+                let Some(at) = self.format_into::<S>(i, rec) else {
                     // Formatting is deterministic: only the first format
                     // finds out, before anything of the record is kept.
                     debug_assert!(primary);
@@ -459,12 +470,12 @@ impl SinkSet {
 
     /// [`SinkSet::place`] for a set of one sink: no fan-out bookkeeping.
     #[inline(always)]
-    fn place_one(&mut self, rec: &Record<'_>) -> Option<bool> {
+    fn place_one<S: Shape>(&mut self, rec: &Record<'_>) -> Option<bool> {
         if rec.level < self.slots[0].min_level {
             self.unrouted += 1;
             return Some(false);
         }
-        self.format_into(0, rec)?;
+        self.format_into::<S>(0, rec)?;
         let slot = &mut self.slots[0];
         slot.mark(true);
         slot.batch.primary += 1;
@@ -477,10 +488,13 @@ impl SinkSet {
     /// `None`, with the batch as it was, when its deferred message does not
     /// decode.
     #[inline(always)]
-    fn format_into(&mut self, i: usize, rec: &Record<'_>) -> Option<usize> {
+    fn format_into<S: Shape>(&mut self, i: usize, rec: &Record<'_>) -> Option<usize> {
         let slot = &mut self.slots[i];
         let start = slot.batch.buf.len();
-        if !self.formatters[slot.fmt].write(&mut slot.batch.buf, rec) {
+        // A set of one sink has one formatter.
+        let fmt = if S::ONE_SINK { 0 } else { slot.fmt };
+        debug_assert!(fmt == slot.fmt);
+        if !self.formatters[fmt].write_as(&mut slot.batch.buf, rec, S::FORMAT) {
             return None;
         }
         // Read once: writing a record leaves it as it was.

@@ -3,11 +3,16 @@
 //!
 //! The formats and the placement of a record test the configuration per
 //! record: one sink or many, a sink's own format or a built-in one, text
-//! or JSON, thread id, call site, timestamp precision. A set whose shape is
-//! one sink writing the default text or JSON format (the commonest by far)
-//! reads its rings through a copy of the loop in which that configuration
-//! is a constant, so those tests fold away; every other set takes the
-//! general copy, which reads the configuration as before.
+//! or JSON, thread id, call site, timestamp precision, O_DIRECT, deferred
+//! completion, batch limits. A set whose shape is one plain sink (none of
+//! the last three) writing the default text or JSON format (the commonest
+//! by far) reads its rings through a copy of the loop in which that
+//! configuration is a constant, so those tests fold away; every other set
+//! takes the general copy, which reads the configuration as before.
+//!
+//! A sink's batch limit may change at each submission, so the set's shape
+//! is chosen again there; it holds while a ring is read (no submission
+//! happens in a read).
 //!
 //! The constant format is used only where it equals the sink's format
 //! (checked once, in [`ShapeKind::of`]): the same code with a value-equal
@@ -19,6 +24,9 @@ use crate::format::{Format, Rendering};
 pub(crate) trait Shape {
     /// The set has exactly one sink (its formatter the first).
     const ONE_SINK: bool;
+    /// No sink writes with O_DIRECT, completes deferred, or has a batch
+    /// limit now.
+    const PLAIN: bool;
     /// The built-in format every record is written in, when it is fixed
     /// (then no sink has a format of its own).
     const FORMAT: Option<Format>;
@@ -29,6 +37,7 @@ pub(crate) struct General;
 
 impl Shape for General {
     const ONE_SINK: bool = false;
+    const PLAIN: bool = false;
     const FORMAT: Option<Format> = None;
 }
 
@@ -37,6 +46,7 @@ pub(crate) struct OneText;
 
 impl Shape for OneText {
     const ONE_SINK: bool = true;
+    const PLAIN: bool = true;
     const FORMAT: Option<Format> = Some(Format::text());
 }
 
@@ -45,6 +55,7 @@ pub(crate) struct OneJson;
 
 impl Shape for OneJson {
     const ONE_SINK: bool = true;
+    const PLAIN: bool = true;
     const FORMAT: Option<Format> = Some(Format::json());
 }
 
@@ -57,18 +68,20 @@ pub(crate) enum ShapeKind {
 }
 
 impl ShapeKind {
-    /// The shape of a set of `sinks` sinks whose formatters have the
-    /// built-in `formats` (`None` for a sink's own) and render deferred
-    /// messages as `rendering` says.
+    /// The shape of a set of `sinks` sinks, `plain` (see
+    /// [`Shape::PLAIN`]) or not, whose formatters have the built-in
+    /// `formats` (`None` for a sink's own) and render deferred messages as
+    /// `rendering` says.
     pub(crate) fn of(
         sinks: usize,
+        plain: bool,
         mut formats: impl Iterator<Item = Option<Format>>,
         rendering: Rendering,
     ) -> ShapeKind {
         let (Some(Some(f)), None) = (formats.next(), formats.next()) else {
             return ShapeKind::General;
         };
-        if sinks != 1 || rendering != Rendering::Lazy {
+        if sinks != 1 || !plain || rendering != Rendering::Lazy {
             return ShapeKind::General;
         }
         if Some(f) == OneText::FORMAT {
@@ -88,7 +101,7 @@ mod tests {
 
     #[test]
     fn only_one_sink_in_a_default_format_has_a_shape_of_its_own() {
-        let of = |n, fs: &[Option<Format>], r| ShapeKind::of(n, fs.iter().copied(), r);
+        let of = |n, fs: &[Option<Format>], r| ShapeKind::of(n, true, fs.iter().copied(), r);
         let (text, json) = (Format::text(), Format::json());
         assert_eq!(of(1, &[Some(text)], Rendering::Lazy), ShapeKind::OneText);
         assert_eq!(of(1, &[Some(json)], Rendering::Lazy), ShapeKind::OneJson);
@@ -97,6 +110,8 @@ mod tests {
         assert_eq!(of(2, &[Some(text), Some(json)], Rendering::Lazy), ShapeKind::General);
         assert_eq!(of(1, &[None], Rendering::Eager), ShapeKind::General);
         assert_eq!(of(1, &[Some(text)], Rendering::Eager), ShapeKind::General);
+        let not_plain = ShapeKind::of(1, false, [Some(text)].into_iter(), Rendering::Lazy);
+        assert_eq!(not_plain, ShapeKind::General);
         let other = [
             text.timestamp(Timestamp::Millis),
             text.with_thread_id(),

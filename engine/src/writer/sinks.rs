@@ -338,9 +338,8 @@ impl SinkSet {
             true => Rendering::Eager,
             false => Rendering::Lazy,
         };
-        let shape = ShapeKind::of(slots.len(), formatters.iter().map(Formatter::format), rendering);
-        SinkSet {
-            shape,
+        let mut set = SinkSet {
+            shape: ShapeKind::General,
             placed: vec![NOT_PLACED; formatters.len()],
             slots,
             formatters,
@@ -359,7 +358,17 @@ impl SinkSet {
             barriers: settle::Barriers::new(),
             next_path_check: Instant::now() + PATH_CHECK_INTERVAL,
             keeper: None,
-        }
+        };
+        set.shape = set.shape_now();
+        set
+    }
+
+    /// The set's shape as its sinks are now (see `shape`).
+    fn shape_now(&self) -> ShapeKind {
+        let plain = !self.limited
+            && (self.slots.iter()).all(|s| s.o_direct.is_none() && s.deferred.is_none());
+        let formats = self.formatters.iter().map(Formatter::format);
+        ShapeKind::of(self.slots.len(), plain, formats, self.rendering)
     }
 
     /// Records gathered and not yet submitted.
@@ -477,7 +486,11 @@ impl SinkSet {
         }
         self.format_into::<S>(0, rec)?;
         let slot = &mut self.slots[0];
-        slot.mark(true);
+        // A plain sink completes at once: it keeps no marks.
+        if !S::PLAIN {
+            slot.mark(true);
+        }
+        debug_assert!(!S::PLAIN || slot.deferred.is_none());
         slot.batch.primary += 1;
         Some(true)
     }
@@ -497,8 +510,10 @@ impl SinkSet {
         if !self.formatters[fmt].write_as(&mut slot.batch.buf, rec, S::FORMAT) {
             return None;
         }
-        // Read once: writing a record leaves it as it was.
-        let mut prefix = slot.prefix_len();
+        // Read once: writing a record leaves it as it was (no prefix
+        // without O_DIRECT).
+        let mut prefix = if S::PLAIN { 0 } else { slot.prefix_len() };
+        debug_assert_eq!(prefix, slot.prefix_len());
         if start == prefix {
             slot.batch.first_nanos = rec.unix_nanos;
         }
@@ -507,7 +522,9 @@ impl SinkSet {
             self.formatted += 1;
         }
         let mut at = start;
-        if self.limited && slot.must_cut(start, slot.batch.buf.len(), rec.unix_nanos) {
+        let limited = !S::PLAIN && self.limited;
+        debug_assert!(limited == self.limited);
+        if limited && slot.must_cut(start, slot.batch.buf.len(), rec.unix_nanos) {
             let fresh = take_spare(&mut self.spare, self.buf_capacity);
             slot.seal_before(start, fresh, rec.unix_nanos);
             self.submit_now = true;
@@ -555,6 +572,7 @@ impl SinkSet {
         self.records = 0;
         self.submit_now = false;
         self.limited = self.slots.iter().any(|s| !s.limit.is_none());
+        self.shape = self.shape_now();
         self.sync_if_due(io, shared);
         store_submits(io, shared);
         if self.any_unsettled() {

@@ -501,9 +501,9 @@ pub(super) struct State<'s> {
     head: &'s mut HeadCache,
     targets: &'s mut TargetCache,
     scratch: &'s mut Vec<u8>,
-    /// The timestamp precision when the format is a constant (see
+    /// The format when the caller knows it as a constant (see
     /// `Formatter::write_as`).
-    precision: Option<Timestamp>,
+    fixed: Option<Format>,
 }
 
 impl std::fmt::Debug for Formatter {
@@ -589,7 +589,7 @@ impl Formatter {
             head: &mut self.head,
             targets: &mut self.targets,
             scratch: &mut self.scratch,
-            precision: fixed.map(|f| f.timestamp),
+            fixed,
         };
         let format = fixed.unwrap_or(self.format);
         let start = out.len();

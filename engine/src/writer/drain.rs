@@ -38,7 +38,7 @@ use super::shape::{General, OneJson, OneText, Shape, ShapeKind};
 use super::sinks::{Pushes, SinkSet};
 use super::{Buffers, Writer};
 use crate::clock::Converter;
-use crate::format::Record;
+use crate::format::{Record, Rendering};
 use crate::record::{ByteFrames, Frame, FrameError, Frames, Header, RecordKind, Split};
 use crate::ring::{ReadFrames, RingReader};
 use crate::stats::WriterCounters;
@@ -374,7 +374,12 @@ fn push_kind<S: Shape>(
 ) -> Result<(), FrameError> {
     let nanos = clock.unix_nanos(header.clock);
     let body = body.contiguous(&mut bufs.straddle);
-    let rendering = pushes.rendering();
+    // A fixed built-in format renders lazily (see `ShapeKind::of`).
+    let rendering = match S::FORMAT {
+        Some(_) => Rendering::Lazy,
+        None => pushes.rendering(),
+    };
+    debug_assert!(rendering == pushes.rendering());
     let rec = Record::decode(&header, body, nanos, thread, &mut bufs.message, rendering)
         .ok_or(FrameError::Corrupt)?;
     match pushes.push::<S>(&rec) {

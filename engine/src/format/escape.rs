@@ -33,7 +33,7 @@ mod scan;
 use super::put::put;
 pub(crate) use dialect::{Bare, Dialect, Json, Quoted, TargetText};
 use scan::{
-    any_flagged, any_flagged16, below, equal, find, flagged, high_or_del, load, separator,
+    any_flagged16, any_flagged_in, below, equal, find, flagged, high_or_del, load, separator,
     separator_lead, sequence, Seq,
 };
 use std::marker::PhantomData;
@@ -284,7 +284,7 @@ pub(crate) fn push_utf8<D: Dialect>(out: &mut Vec<u8>, s: &[u8]) {
 #[inline(always)]
 pub(crate) fn push_utf8_part<D: Dialect>(out: &mut Vec<u8>, s: &[u8]) {
     debug_assert!(std::str::from_utf8(s).is_ok(), "not UTF-8: {s:?}");
-    if any_flagged(s, D::word_flags) {
+    if flagged_in::<D>(s) {
         escape_part::<D>(out, s);
     } else {
         put(out, s);
@@ -295,7 +295,14 @@ pub(crate) fn push_utf8_part<D: Dialect>(out: &mut Vec<u8>, s: &[u8]) {
 /// [`push_utf8_part`] copies as it is).
 #[inline(always)]
 pub(crate) fn is_plain_part<D: Dialect>(s: &[u8]) -> bool {
-    !any_flagged(s, D::word_flags)
+    !flagged_in::<D>(s)
+}
+
+/// Whether some byte of `s` is one dialect `D` escapes, or >= 0x80
+/// (`scan::any_flagged`).
+#[inline(always)]
+fn flagged_in<D: Dialect>(s: &[u8]) -> bool {
+    any_flagged_in(s, D::BELOW, D::EXTRA, D::word_flags)
 }
 
 /// [`is_plain_part`] of the first `len` bytes (`1..=16`) of `w` (a short
@@ -327,7 +334,7 @@ fn push_as<D: Dialect>(out: &mut Vec<u8>, mut s: &[u8], utf8: Utf8) {
         out.extend_from_slice(b"\\\"");
         s = &s[1..];
     }
-    if !any_flagged(s, D::word_flags) {
+    if !flagged_in::<D>(s) {
         return put(out, s);
     }
     let done = escape_run::<D>(out, s, utf8);

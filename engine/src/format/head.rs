@@ -35,6 +35,24 @@ const NONE: u8 = u8::MAX;
 /// Where a timestamp's millisecond digits end, from where it starts.
 const AFTER_MS: usize = 23;
 
+/// Nanoseconds of shifted time one head of `precision` covers.
+const fn window_of(precision: Timestamp) -> u64 {
+    match precision {
+        Timestamp::Off => u64::MAX,
+        Timestamp::Seconds => SEC,
+        Timestamp::Millis | Timestamp::Micros | Timestamp::Nanos => MS,
+    }
+}
+
+/// Digits below the millisecond that `precision` shows.
+const fn digits_of(precision: Timestamp) -> usize {
+    match precision {
+        Timestamp::Micros => 3,
+        Timestamp::Nanos => 6,
+        Timestamp::Off | Timestamp::Seconds | Timestamp::Millis => 0,
+    }
+}
+
 /// The last head written, and what it was written for.
 #[derive(Debug)]
 pub(crate) struct HeadCache {
@@ -70,11 +88,7 @@ impl HeadCache {
     pub(crate) fn new(precision: Timestamp) -> HeadCache {
         HeadCache {
             precision,
-            window: match precision {
-                Timestamp::Off => u64::MAX,
-                Timestamp::Seconds => SEC,
-                Timestamp::Millis | Timestamp::Micros | Timestamp::Nanos => MS,
-            },
+            window: window_of(precision),
             window_start: 0,
             level: NONE,
             target_static: (0, 0),
@@ -82,11 +96,7 @@ impl HeadCache {
             key_len: usize::MAX,
             buf: [0; ROOM],
             len: 0,
-            digits: match precision {
-                Timestamp::Micros => 3,
-                Timestamp::Nanos => 6,
-                Timestamp::Off | Timestamp::Seconds | Timestamp::Millis => 0,
-            },
+            digits: digits_of(precision),
             digits_at: 0,
             after_digits: 0,
         }
@@ -97,6 +107,8 @@ impl HeadCache {
     /// `false`, with nothing written, when the cache does not hold it:
     /// the caller then writes it through [`HeadCache::miss`], on a path
     /// of its own (what a miss needs is then made there, not per record).
+    /// `fixed` is the cache's precision when the caller knows it as a
+    /// constant (what depends on it then folds away), `None` otherwise.
     #[inline(always)]
     pub(crate) fn put_cached_head(
         &mut self,
@@ -104,10 +116,13 @@ impl HeadCache {
         t: u64,
         level: Level,
         target: (&[u8], bool),
+        fixed: Option<Timestamp>,
     ) -> bool {
+        debug_assert!(fixed.is_none() || fixed == Some(self.precision));
         let frac = t.wrapping_sub(self.window_start);
-        if frac < self.window && level as u8 == self.level && self.same_target(target) {
-            self.put_cached(out, frac);
+        let window = fixed.map_or(self.window, window_of);
+        if frac < window && level as u8 == self.level && self.same_target(target) {
+            self.put_cached(out, frac, fixed.map_or(self.digits, digits_of));
             return true;
         }
         false
@@ -126,8 +141,10 @@ impl HeadCache {
     /// its window) below the millisecond: one or two wide moves of the
     /// head, then one 4-byte store per three digits, whose fourth byte is
     /// the head's own byte after them.
+    /// `digits` is `self.digits`.
     #[inline(always)]
-    fn put_cached(&self, out: &mut Vec<u8>, frac: u64) {
+    fn put_cached(&self, out: &mut Vec<u8>, frac: u64, digits: usize) {
+        debug_assert_eq!(digits, self.digits);
         out.reserve(ROOM);
         let len = self.len;
         debug_assert!(len <= ROOM && (self.digits == 0 || self.digits_at + 7 <= ROOM));
@@ -143,12 +160,12 @@ impl HeadCache {
                 Some(short) if len <= SHORT => dst.cast::<[u8; SHORT]>().write_unaligned(*short),
                 _ => dst.cast::<[u8; ROOM]>().write_unaligned(self.buf),
             }
-            if self.digits != 0 {
+            if digits != 0 {
                 debug_assert!(frac < MS);
                 let at = dst.add(self.digits_at);
                 let us = (frac / 1_000) as usize;
                 let after = self.after_digits;
-                if self.digits == 3 {
+                if digits == 3 {
                     at.cast::<u32>().write_unaligned(DIGITS3[us] | after);
                 } else {
                     let ns = (frac % 1_000) as usize;
@@ -170,7 +187,7 @@ impl HeadCache {
         target: (&[u8], bool),
         write: impl FnOnce(&mut Vec<u8>) -> usize,
     ) {
-        if !self.put_cached_head(out, t, level, target) {
+        if !self.put_cached_head(out, t, level, target, None) {
             self.miss(out, t, level, target, write);
         }
     }

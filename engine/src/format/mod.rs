@@ -501,6 +501,9 @@ pub(super) struct State<'s> {
     head: &'s mut HeadCache,
     targets: &'s mut TargetCache,
     scratch: &'s mut Vec<u8>,
+    /// The format when the caller knows it as a constant (see
+    /// `Formatter::write_as`).
+    fixed: Option<Format>,
 }
 
 impl std::fmt::Debug for Formatter {
@@ -555,9 +558,23 @@ impl Formatter {
     /// Appends one complete record (a line, newline included, for the
     /// built-in formats) to `out`; `false`, with `out` as it was, when the
     /// record's deferred message does not decode.
-    #[inline(always)]
+    #[cfg(test)]
     pub(crate) fn write(&mut self, out: &mut Vec<u8>, rec: &Record<'_>) -> bool {
-        if let Some(c) = &mut self.custom {
+        self.write_as(out, rec, None)
+    }
+
+    /// [`Formatter::write`]; `fixed` is this formatter's built-in format
+    /// when the caller knows it as a constant (then its tests fold away),
+    /// `None` otherwise.
+    #[inline(always)]
+    pub(crate) fn write_as(
+        &mut self,
+        out: &mut Vec<u8>,
+        rec: &Record<'_>,
+        fixed: Option<Format>,
+    ) -> bool {
+        debug_assert!(fixed.is_none() || fixed == self.format());
+        if let (None, Some(c)) = (fixed, &mut self.custom) {
             debug_assert!(rec.deferred.is_none(), "a sink's format reads the message");
             // A copy: the record's address stays in the drain loop.
             c.write(out, &{ *rec });
@@ -572,13 +589,15 @@ impl Formatter {
             head: &mut self.head,
             targets: &mut self.targets,
             scratch: &mut self.scratch,
+            fixed,
         };
+        let format = fixed.unwrap_or(self.format);
         let start = out.len();
-        let ok = match self.format.layout {
-            Layout::Text => text::write(out, st, &self.format, rec),
+        let ok = match format.layout {
+            Layout::Text => text::write(out, st, &format, rec),
             Layout::Json => {
                 let keys = (&mut self.keys, &mut self.span_keys);
-                json::write(out, st, keys, &self.format, rec)
+                json::write(out, st, keys, &format, rec)
             }
         };
         if !ok {

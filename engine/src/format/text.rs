@@ -31,11 +31,14 @@ pub(super) fn write(out: &mut Vec<u8>, st: State<'_>, f: &Format, rec: &Record<'
     if f.thread || shown_site || !rec.spans.is_empty() {
         head(out, time, targets, f, rec);
     } else {
-        let t = time.shifted(rec.unix_nanos);
-        if !st.head.put_cached_head(out, t, rec.level, rec.target_identity()) {
-            // A copy for a miss (see `Record`).
-            st.head.put_missed(out, t, *rec, |out, r| {
-                head(out, time, targets, f, r);
+        let t = time.shifted_as(rec.unix_nanos, st.fixed.map(|f| f.offset));
+        let precision = st.fixed.map(|f| f.timestamp);
+        if !st.head.put_cached_head(out, t, rec.level, rec.target_identity(), precision) {
+            // Copies for a miss (see `Record`; the format's too, so that
+            // a constant one is not stored per record).
+            let f = *f;
+            st.head.put_missed(out, t, *rec, move |out, r| {
+                head(out, time, targets, &f, r);
                 0
             });
         }

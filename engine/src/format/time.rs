@@ -146,6 +146,20 @@ impl TimeCache {
         }
     }
 
+    /// [`TimeCache::shifted`]; `fixed` is the cache's offset when the
+    /// caller knows it as a constant (UTC then shifts nothing), `None`
+    /// otherwise.
+    #[inline(always)]
+    pub(crate) fn shifted_as(&self, unix_nanos: u64, fixed: Option<TimeOffset>) -> u64 {
+        match fixed {
+            Some(TimeOffset::UTC) => {
+                debug_assert_eq!(self.offset_nanos, 0);
+                unix_nanos
+            }
+            _ => self.shifted(unix_nanos),
+        }
+    }
+
     /// Caches the second of the shifted time `t`.
     #[cold]
     fn refresh(&mut self, t: u64) {

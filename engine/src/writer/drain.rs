@@ -34,10 +34,11 @@
 //! dropped.
 
 use super::rings::held_bytes;
+use super::shape::{General, OneJson, OneText, Shape, ShapeKind};
 use super::sinks::{Pushes, SinkSet};
 use super::{Buffers, Writer};
 use crate::clock::Converter;
-use crate::format::Record;
+use crate::format::{Record, Rendering};
 use crate::record::{ByteFrames, Frame, FrameError, Frames, Header, RecordKind, Split};
 use crate::ring::{ReadFrames, RingReader};
 use crate::stats::WriterCounters;
@@ -194,7 +195,8 @@ impl Writer {
                 Some(Ok(f)) => {
                     let unwinding = DroppedIfUnwound(&self.shared.counters.dropped);
                     let mut pushes = self.sinks.pushes(u64::MAX);
-                    let pushed = push_frame(&mut pushes, &mut self.bufs, &self.clock, thread, &f);
+                    let (bufs, clock) = (&mut self.bufs, &self.clock);
+                    let pushed = push_frame::<General>(&mut pushes, bufs, clock, thread, &f);
                     let _ = pushes.finish();
                     std::mem::forget(unwinding);
                     pushed
@@ -255,16 +257,32 @@ struct Gather<'w> {
 impl ReadFrames for Gather<'_> {
     fn read<const PREFIX: usize, const ALIGN: usize>(
         &mut self,
+        frames: Frames<'_, PREFIX, ALIGN>,
+    ) -> usize {
+        // The loop compiled for the set's shape (see `shape`).
+        match self.sinks.shape() {
+            ShapeKind::OneText => self.read_as::<OneText, PREFIX, ALIGN>(frames),
+            ShapeKind::OneJson => self.read_as::<OneJson, PREFIX, ALIGN>(frames),
+            ShapeKind::General => self.read_as::<General, PREFIX, ALIGN>(frames),
+        }
+    }
+}
+
+impl Gather<'_> {
+    /// [`ReadFrames::read`] into a sink set of shape `S`.
+    #[inline(always)]
+    fn read_as<S: Shape, const PREFIX: usize, const ALIGN: usize>(
+        &mut self,
         mut frames: Frames<'_, PREFIX, ALIGN>,
     ) -> usize {
         let (bufs, clock, thread) = (&mut *self.bufs, self.clock, self.thread);
         let mut pushes = self.sinks.pushes(self.batch_size);
         while !pushes.is_full() {
             let pushed = match frames.next_whole() {
-                Some(f) => push_frame(&mut pushes, bufs, clock, thread, &f),
+                Some(f) => push_frame::<S>(&mut pushes, bufs, clock, thread, &f),
                 None => match frames.next_frame_split() {
                     None => break,
-                    Some(Ok(f)) => push_split_frame(&mut pushes, bufs, clock, thread, &f),
+                    Some(Ok(f)) => push_split_frame::<S>(&mut pushes, bufs, clock, thread, &f),
                     Some(Err(e)) => {
                         self.corrupt = Some((e, REST_SKIPPED));
                         self.taken += pushes.finish();
@@ -306,14 +324,14 @@ const REST_SKIPPED: &str = "its remaining bytes were skipped";
 /// line instead costs the loop ~15 instructions a record: it moves the
 /// loop's register allocation.)
 #[inline(never)]
-fn push_split_frame(
+fn push_split_frame<S: Shape>(
     pushes: &mut Pushes<'_>,
     bufs: &mut Buffers,
     clock: &Converter,
     thread: u32,
     f: &Frame<'_>,
 ) -> Result<(), FrameError> {
-    push_kind(pushes, (bufs, clock, thread), f.header, &f.body)
+    push_kind::<S>(pushes, (bufs, clock, thread), f.header, &f.body)
 }
 
 /// Decodes one record and formats it into the batches (inlined into
@@ -324,7 +342,7 @@ fn push_split_frame(
 /// the formats ask of the record (a message to render, fields, spans)
 /// is then known there and their tests fold away.
 #[inline(always)]
-fn push_frame(
+fn push_frame<S: Shape>(
     pushes: &mut Pushes<'_>,
     bufs: &mut Buffers,
     clock: &Converter,
@@ -335,20 +353,20 @@ fn push_frame(
     match h.kind {
         RecordKind::Deferred => {
             let h = Header { kind: RecordKind::Deferred, ..h };
-            push_kind(pushes, ctx, h, &f.body)
+            push_kind::<S>(pushes, ctx, h, &f.body)
         }
         RecordKind::Text => {
             let h = Header { kind: RecordKind::Text, ..h };
-            push_kind(pushes, ctx, h, &f.body)
+            push_kind::<S>(pushes, ctx, h, &f.body)
         }
-        _ => push_kind(pushes, ctx, h, &f.body),
+        _ => push_kind::<S>(pushes, ctx, h, &f.body),
     }
 }
 
 /// [`push_frame`] of a record with `header` (the frame's, its kind
 /// perhaps a constant) and `body`.
 #[inline(always)]
-fn push_kind(
+fn push_kind<S: Shape>(
     pushes: &mut Pushes<'_>,
     (bufs, clock, thread): (&mut Buffers, &Converter, u32),
     header: Header,
@@ -356,10 +374,15 @@ fn push_kind(
 ) -> Result<(), FrameError> {
     let nanos = clock.unix_nanos(header.clock);
     let body = body.contiguous(&mut bufs.straddle);
-    let rendering = pushes.rendering();
+    // A fixed built-in format renders lazily (see `ShapeKind::of`).
+    let rendering = match S::FORMAT {
+        Some(_) => Rendering::Lazy,
+        None => pushes.rendering(),
+    };
+    debug_assert!(rendering == pushes.rendering());
     let rec = Record::decode(&header, body, nanos, thread, &mut bufs.message, rendering)
         .ok_or(FrameError::Corrupt)?;
-    match pushes.push(&rec) {
+    match pushes.push::<S>(&rec) {
         true => Ok(()),
         false => Err(FrameError::Corrupt),
     }

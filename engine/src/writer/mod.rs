@@ -56,6 +56,7 @@ mod gathering;
 pub(crate) mod durability;
 mod o_direct;
 mod rings;
+pub(crate) mod shape;
 pub(crate) mod sinks;
 
 use crate::clock::Converter;

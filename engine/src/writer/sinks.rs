@@ -19,6 +19,7 @@
 use super::append;
 use super::durability::{SyncPlan, SyncTracker, PERIODIC};
 use super::o_direct::ODirect;
+use super::shape::{Shape, ShapeKind};
 use crate::format::{Format, Formatter, Record, RecordFormat, Rendering};
 use crate::io::{Completion, Event, IoBackend, IoTarget, Submission, SyncRequest};
 use crate::level::Level;
@@ -293,6 +294,8 @@ pub(crate) struct SinkSet {
     rendering: Rendering,
     /// Some slot has a batch limit, so records are checked against it.
     limited: bool,
+    /// The set's shape, for the drain loop (see `shape`).
+    shape: ShapeKind,
     /// Records formatted (once per format per record).
     #[cfg(test)]
     formatted: u64,
@@ -335,7 +338,8 @@ impl SinkSet {
             true => Rendering::Eager,
             false => Rendering::Lazy,
         };
-        SinkSet {
+        let mut set = SinkSet {
+            shape: ShapeKind::General,
             placed: vec![NOT_PLACED; formatters.len()],
             slots,
             formatters,
@@ -354,7 +358,17 @@ impl SinkSet {
             barriers: settle::Barriers::new(),
             next_path_check: Instant::now() + PATH_CHECK_INTERVAL,
             keeper: None,
-        }
+        };
+        set.shape = set.shape_now();
+        set
+    }
+
+    /// The set's shape as its sinks are now (see `shape`).
+    fn shape_now(&self) -> ShapeKind {
+        let plain = !self.limited
+            && (self.slots.iter()).all(|s| s.o_direct.is_none() && s.deferred.is_none());
+        let formats = self.formatters.iter().map(Formatter::format);
+        ShapeKind::of(self.slots.len(), plain, formats, self.rendering)
     }
 
     /// Records gathered and not yet submitted.
@@ -390,6 +404,11 @@ impl SinkSet {
         }
     }
 
+    /// The set's shape, for the drain loop (see `shape`).
+    pub(crate) fn shape(&self) -> ShapeKind {
+        self.shape
+    }
+
     /// How deferred messages must be rendered for these sinks' formats.
     pub(crate) fn rendering(&self) -> Rendering {
         self.rendering
@@ -408,7 +427,7 @@ impl SinkSet {
     #[inline(always)]
     pub(crate) fn push(&mut self, rec: &Record<'_>) -> bool {
         let mut run = self.pushes(u64::MAX);
-        let pushed = run.push(rec);
+        let pushed = run.push::<super::shape::General>(rec);
         let _ = run.finish();
         pushed
     }
@@ -419,9 +438,10 @@ impl SinkSet {
     /// (counted in `unrouted`), `None` when its deferred message does not
     /// decode.
     #[inline(always)]
-    fn place(&mut self, rec: &Record<'_>) -> Option<bool> {
-        if self.slots.len() == 1 {
-            return self.place_one(rec);
+    fn place<S: Shape>(&mut self, rec: &Record<'_>) -> Option<bool> {
+        debug_assert!(!S::ONE_SINK || self.slots.len() == 1);
+        if S::ONE_SINK || self.slots.len() == 1 {
+            return self.place_one::<S>(rec);
         }
         self.placed.fill(NOT_PLACED);
         let mut primary = true;
@@ -431,7 +451,7 @@ impl SinkSet {
             }
             let (j, start) = self.placed[self.slots[i].fmt];
             if j == NOT_PLACED.0 {
-                let Some(at) = self.format_into(i, rec) else {
+                let Some(at) = self.format_into::<S>(i, rec) else {
                     // Formatting is deterministic: only the first format
                     // finds out, before anything of the record is kept.
                     debug_assert!(primary);
@@ -459,14 +479,18 @@ impl SinkSet {
 
     /// [`SinkSet::place`] for a set of one sink: no fan-out bookkeeping.
     #[inline(always)]
-    fn place_one(&mut self, rec: &Record<'_>) -> Option<bool> {
+    fn place_one<S: Shape>(&mut self, rec: &Record<'_>) -> Option<bool> {
         if rec.level < self.slots[0].min_level {
             self.unrouted += 1;
             return Some(false);
         }
-        self.format_into(0, rec)?;
+        self.format_into::<S>(0, rec)?;
         let slot = &mut self.slots[0];
-        slot.mark(true);
+        // A plain sink completes at once: it keeps no marks.
+        if !S::PLAIN {
+            slot.mark(true);
+        }
+        debug_assert!(!S::PLAIN || slot.deferred.is_none());
         slot.batch.primary += 1;
         Some(true)
     }
@@ -477,14 +501,19 @@ impl SinkSet {
     /// `None`, with the batch as it was, when its deferred message does not
     /// decode.
     #[inline(always)]
-    fn format_into(&mut self, i: usize, rec: &Record<'_>) -> Option<usize> {
+    fn format_into<S: Shape>(&mut self, i: usize, rec: &Record<'_>) -> Option<usize> {
         let slot = &mut self.slots[i];
         let start = slot.batch.buf.len();
-        if !self.formatters[slot.fmt].write(&mut slot.batch.buf, rec) {
+        // A set of one sink has one formatter.
+        let fmt = if S::ONE_SINK { 0 } else { slot.fmt };
+        debug_assert!(fmt == slot.fmt);
+        if !self.formatters[fmt].write_as(&mut slot.batch.buf, rec, S::FORMAT) {
             return None;
         }
-        // Read once: writing a record leaves it as it was.
-        let mut prefix = slot.prefix_len();
+        // Read once: writing a record leaves it as it was (no prefix
+        // without O_DIRECT).
+        let mut prefix = if S::PLAIN { 0 } else { slot.prefix_len() };
+        debug_assert_eq!(prefix, slot.prefix_len());
         if start == prefix {
             slot.batch.first_nanos = rec.unix_nanos;
         }
@@ -493,7 +522,9 @@ impl SinkSet {
             self.formatted += 1;
         }
         let mut at = start;
-        if self.limited && slot.must_cut(start, slot.batch.buf.len(), rec.unix_nanos) {
+        let limited = !S::PLAIN && self.limited;
+        debug_assert!(limited == self.limited);
+        if limited && slot.must_cut(start, slot.batch.buf.len(), rec.unix_nanos) {
             let fresh = take_spare(&mut self.spare, self.buf_capacity);
             slot.seal_before(start, fresh, rec.unix_nanos);
             self.submit_now = true;
@@ -541,6 +572,7 @@ impl SinkSet {
         self.records = 0;
         self.submit_now = false;
         self.limited = self.slots.iter().any(|s| !s.limit.is_none());
+        self.shape = self.shape_now();
         self.sync_if_due(io, shared);
         store_submits(io, shared);
         if self.any_unsettled() {

@@ -177,10 +177,17 @@ unsafe fn value<'a, E: Emit>(
     r: &'a [u8],
     all_pieces: usize,
 ) -> Option<&'a [u8]> {
-    let (&t, rest) = r.split_first()?;
-    if t != want {
+    // The tag and the value's fixed part (a length, or the number) in one
+    // test of the length, before the tag's: two compares a value.
+    let fixed = match want {
+        tag::STR | tag::PRE | tag::U32 | tag::I32 => 4,
+        tag::U64 | tag::I64 => 8,
+        _ => 0,
+    };
+    if r.len() <= fixed || r[0] != want {
         return None;
     }
+    let rest = &r[1..];
     // SAFETY: each write is the value's `{}`, within its share of the
     // room (`ROOM_PER_VALUE_BYTE` per encoded byte), as in `display`.
     unsafe {

@@ -126,6 +126,30 @@ pub(super) fn any_flagged(s: &[u8], word_flags: impl Fn(u64) -> u64) -> bool {
     flagged(word_flags(w))
 }
 
+/// [`any_flagged`] with the flags of a dialect given both ways: its word
+/// test (`word_flags`) and, for [`any_flagged16`], `below` and `extra`
+/// (which flag the same bytes). On x86-64 a string of 16 bytes or more
+/// is tested 16 bytes at a time (the last 16 overlapping), half the steps
+/// of the word test; shorter ones, and other targets, take the word test.
+#[inline(always)]
+pub(super) fn any_flagged_in(
+    s: &[u8],
+    below: u8,
+    extra: [u8; 3],
+    word_flags: impl Fn(u64) -> u64,
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(&last) = s.last_chunk::<16>() {
+        let mut acc = flags16(last, below, extra);
+        for c in s.chunks_exact(16) {
+            let w: [u8; 16] = c.try_into().expect("sixteen bytes");
+            acc |= flags16(w, below, extra);
+        }
+        return acc != 0;
+    }
+    any_flagged(s, word_flags)
+}
+
 /// Whether some byte among the first `len` (`1..=16`) of `w` is below
 /// `below`, in `extra` or >= 0x80 (for `below <= 0x80`): a dialect's
 /// flags (`Dialect::BELOW`, `Dialect::EXTRA`) tested on a short part

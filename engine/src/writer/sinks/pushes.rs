@@ -14,6 +14,7 @@
 //! `outstanding` as well, `SinkSet::abandon` would count them again.
 
 use super::SinkSet;
+use crate::writer::shape::Shape;
 use crate::format::{Record, Rendering};
 
 /// Pushes into a [`SinkSet`] whose counts are added by [`Pushes::finish`].
@@ -45,10 +46,11 @@ impl SinkSet {
 }
 
 impl Pushes<'_> {
-    /// [`SinkSet::push`], counted at the end of the run.
+    /// [`SinkSet::push`] into a set of shape `S`, counted at the end of
+    /// the run.
     #[inline(always)]
-    pub(crate) fn push(&mut self, rec: &Record<'_>) -> bool {
-        match self.set.place(rec) {
+    pub(crate) fn push<S: Shape>(&mut self, rec: &Record<'_>) -> bool {
+        match self.set.place::<S>(rec) {
             Some(taken) => {
                 self.taken += taken as u64;
                 true

@@ -132,10 +132,10 @@ impl WriterGuard {
             .begin_shutdown(deadline_after(Instant::now(), timeout));
         let Some((handle, done)) = self.writer.take() else {
             if let Some(w) = &self.sync_writer {
-                if !w.close(&self.shared, timeout) {
+                if let Err(stats) = w.close(&self.shared, timeout) {
                     return Err(ShutdownError::Timeout {
                         timeout_ms: timeout.as_millis() as u64,
-                        stats: self.shared.stats(),
+                        stats,
                     });
                 }
                 if w.panicked() {
@@ -174,10 +174,15 @@ impl WriterGuard {
                 }
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
+                // The counters as they stood at the timeout: giving up lets
+                // the producers blocked for room return (counting the rest
+                // of their records dropped) and the writer cancel its
+                // writes, all of which may be done before a later read.
+                let stats = self.shared.stats();
                 self.shared.give_up();
                 Err(ShutdownError::Timeout {
                     timeout_ms: timeout.as_millis() as u64,
-                    stats: self.shared.stats(),
+                    stats,
                 })
             }
         }

@@ -37,7 +37,7 @@ use crate::record::RecordKind;
 use crate::reopen::ReopenSeen;
 use crate::shared::{lock, Shared};
 use crate::signal::Registration;
-use crate::stats::{bump, ProducerCounters};
+use crate::stats::{bump, ProducerCounters, Stats};
 use crate::sync::Ordering;
 use crate::writer::sinks::SinkSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
@@ -269,14 +269,16 @@ impl SyncWriter {
     /// Closes the sinks; records logged afterwards are dropped and counted.
     /// Waits at most `timeout` for a call still writing (a sink that does
     /// not drain); then gives up — a stream write in progress is cancelled
-    /// — and returns false: that call closes the sinks when it returns.
-    /// From inside one of the writer's sinks, returns false at once (the
-    /// call in progress closes them).
-    pub(crate) fn close(&self, shared: &Shared, timeout: Duration) -> bool {
+    /// — and fails with the counters as they stood at the timeout (read
+    /// before giving up, which lets the stuck calls return and count their
+    /// records): that call closes the sinks when it returns. From inside
+    /// one of the writer's sinks, fails at once with the counters then
+    /// (the call in progress closes them).
+    pub(crate) fn close(&self, shared: &Shared, timeout: Duration) -> Result<(), Stats> {
         self.closing.store(true, Ordering::Relaxed);
         // Relaxed: see `Held::drop`.
         if self.holder.load(Ordering::Relaxed) == thread_mark() {
-            return false;
+            return Err(shared.stats());
         }
         let deadline = crate::shared::deadline_after(Instant::now(), timeout);
         loop {
@@ -284,15 +286,19 @@ impl SyncWriter {
                 Ok(mut d) => {
                     // A sink that panics closing is reported by `panicked`.
                     self.guarded(&mut d, shared, |d| d.close(shared));
-                    return true;
+                    return Ok(());
                 }
-                Err(TryLockError::Poisoned(p)) => return p.into_inner().close(shared),
+                Err(TryLockError::Poisoned(p)) => {
+                    p.into_inner().close(shared);
+                    return Ok(());
+                }
                 Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(1));
                 }
                 Err(TryLockError::WouldBlock) => {
+                    let stats = shared.stats();
                     shared.give_up();
-                    return false;
+                    return Err(stats);
                 }
             }
         }
@@ -470,7 +476,7 @@ mod tests {
         assert_eq!(n.load(Ordering::Relaxed), 1);
         // A `Logger::reopen` that saw the logger open, then waited for the
         // writer while shutdown closed it.
-        assert!(w.close(&sh, Duration::from_secs(5)));
+        assert!(w.close(&sh, Duration::from_secs(5)).is_ok());
         assert_eq!(w.reopen(&sh), Err(ReopenError::ShutDown));
         assert_eq!(n.load(Ordering::Relaxed), 1, "closed sinks stay closed");
     }

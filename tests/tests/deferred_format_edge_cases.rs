@@ -153,7 +153,10 @@ fn the_logger_the_level_and_each_argument_are_evaluated_once() {
         uringlog::debug!(logger(), k = arg(8); "{}", arg(9));
         uringlog::trace!(logger(), concat!("{}", "!"), arg(10));
         assert_eq!((loggers.get(), levels.get(), args.get()), (8, 2, 8));
-        // A producer, borrowed mutably through the same expression.
+        // A producer, borrowed mutably through the same expression. Its
+        // ring is another: order across rings is drain order, so the
+        // thread's records are written first.
+        l.flush().unwrap();
         let mut producer = l.producer();
         uringlog::info!(counted(&loggers, &mut producer), "producer {}", arg(11));
         uringlog::info!(counted(&loggers, &mut producer), k = 1; "producer fields");

@@ -38,11 +38,13 @@ fn the_longest_prefix_decides_for_every_entry_point() {
     uringlog::warn!(logger, "default target warn");
     uringlog::debug!(logger, target: "app::db::pool", id = 7; "fields {}", 1);
     each_level(&logger, "app::db::pool");
+    // Order across rings is drain order: the thread's ring first.
+    logger.flush().unwrap();
     let mut p = logger.producer();
     uringlog::debug!(p, target: "app::db", "producer");
     uringlog::info!(p, target: "app::http", "producer filtered");
     drop(p);
-    logger.flush().unwrap(); // the producer's ring first: order across rings is drain order
+    logger.flush().unwrap(); // then the producer's
     logger.log(Level::Debug, "app::db", format_args!("direct"));
     logger.log(Level::Debug, "app::http", format_args!("direct filtered"));
     logger.log_fields(Level::Error, "hyper", &[("k", &1)], format_args!("x"));

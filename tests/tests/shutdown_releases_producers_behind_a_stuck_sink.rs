@@ -1,34 +1,79 @@
-//! A sink that never drains — a pipe nobody reads (pwrite and io_uring, a
-//! blocking pipe), an inline sink blocked in user code — stalls the writer
+//! A sink that never drains — a full pipe nobody reads (pwrite and io_uring,
+//! a blocking pipe), an inline sink blocked in user code — stalls the writer
 //! and, under `Block`, every producer behind it. `shutdown(timeout)` then
 //! fails with `Timeout` and gives up: every blocked producer returns at once
 //! (its record counted dropped), the writer cancels what it was waiting for
 //! and ends, and the books balance once it has.
 
 use std::fs::File;
-use std::io::{self, Read};
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 use uringlog::{Backend, FlushError, Logger, Mode, Policy, ShutdownError, Sink, Target};
 use uringlog_sinks::StreamSink;
+use uringlog_tests::wait_for;
 
 const PRODUCERS: usize = 3;
 const RECORDS: usize = 20_000;
 const SHORT: Duration = Duration::from_millis(100);
 
-/// A blocking pipe: its read end (never read until the end) and write end.
+/// A blocking pipe, shrunk to a page and filled to the brim with bytes
+/// that are no line (no newline), so that the first write to it waits
+/// until something is read: its read end (never read until the end) and
+/// write end.
 fn pipe() -> (File, OwnedFd) {
     let mut fds = [0; 2];
     // SAFETY: `fds` has room for the two descriptors pipe2 writes.
     assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
     // SAFETY: both descriptors were just created and are owned here.
-    unsafe { (File::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+    let (r, w) = unsafe { (File::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // SAFETY: plain fcntl calls on a pipe owned here.
+    let size = unsafe {
+        assert!(libc::fcntl(w.as_raw_fd(), libc::F_SETPIPE_SZ, 4096) >= 4096);
+        libc::fcntl(w.as_raw_fd(), libc::F_GETPIPE_SZ)
+    };
+    let filler = vec![b'.'; usize::try_from(size).unwrap()];
+    File::from(w.try_clone().unwrap())
+        .write_all(&filler)
+        .unwrap();
+    (r, w)
 }
 
-/// Complete lines left in the pipe (read without blocking).
+/// A [`StreamSink`] that notes when a batch is first routed to it: the
+/// write follows at once (in a full pipe it waits for good).
+struct Watched {
+    stream: StreamSink,
+    writing: Arc<AtomicBool>,
+}
+
+impl Watched {
+    /// A watched stream sink on pipe end `w`, and its note.
+    fn new(w: OwnedFd) -> (Watched, Arc<AtomicBool>) {
+        let writing = Arc::new(AtomicBool::new(false));
+        let stream = StreamSink::new(w, "pipe nobody reads");
+        let sink = Watched {
+            stream,
+            writing: writing.clone(),
+        };
+        (sink, writing)
+    }
+}
+
+impl Sink for Watched {
+    fn describe(&self) -> String {
+        self.stream.describe()
+    }
+    fn target(&mut self, len: usize) -> io::Result<Target> {
+        self.writing.store(true, Ordering::SeqCst);
+        self.stream.target(len)
+    }
+}
+
+/// Complete lines left in the pipe (read without blocking; the filler
+/// holds none).
 fn lines_in(mut r: File) -> u64 {
-    use std::os::fd::AsRawFd;
     // SAFETY: F_SETFL on a descriptor owned by `r`.
     unsafe { libc::fcntl(r.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) };
     let mut all = Vec::new();
@@ -45,8 +90,9 @@ fn lines_in(mut r: File) -> u64 {
 }
 
 /// Starts `PRODUCERS` threads logging `RECORDS` records each, and returns
-/// once none has logged anything for a while (all blocked for room).
-fn flood(logger: &Logger) -> Vec<std::thread::JoinHandle<()>> {
+/// once `stuck` holds (the sink holding up the logger: that cannot change
+/// while the sink does not drain).
+fn flood(logger: &Logger, stuck: impl Fn() -> bool) -> Vec<std::thread::JoinHandle<()>> {
     let threads = (0..PRODUCERS)
         .map(|t| {
             let logger = logger.clone();
@@ -57,15 +103,14 @@ fn flood(logger: &Logger) -> Vec<std::thread::JoinHandle<()>> {
             })
         })
         .collect();
-    let mut last = 0;
-    loop {
-        std::thread::sleep(Duration::from_millis(100));
-        let now = logger.stats().enqueued;
-        if now == last {
-            return threads;
-        }
-        last = now;
-    }
+    wait_for("the sink never held up the logger", stuck);
+    threads
+}
+
+/// `Block` behind a sink that does not drain: every producer sleeps until
+/// its ring has room.
+fn every_producer_blocked(logger: &Logger) -> bool {
+    logger.producers_waiting_for_room() == PRODUCERS as u32
 }
 
 /// Shuts down with a short timeout and checks everything returns and the
@@ -73,9 +118,10 @@ fn flood(logger: &Logger) -> Vec<std::thread::JoinHandle<()>> {
 fn shut_down_stuck(
     logger: &Logger,
     guard: uringlog::WriterGuard,
+    stuck: impl Fn() -> bool,
     unstick: impl FnOnce(),
 ) -> uringlog::Stats {
-    let threads = flood(logger);
+    let threads = flood(logger, stuck);
     let err = guard.shutdown(SHORT).unwrap_err();
     let ShutdownError::Timeout { stats, .. } = &err else {
         panic!("expected a timeout, got {err:?}");
@@ -96,14 +142,18 @@ fn shut_down_stuck(
 
 fn pipe_nobody_reads(backend: Backend) {
     let (r, w) = pipe();
+    let (sink, writing) = Watched::new(w);
     let (logger, guard) = Logger::builder()
-        .sink(StreamSink::new(w, "pipe nobody reads"))
+        .sink(sink)
         .backend(backend)
         .policy(Policy::Block)
         .ring_capacity(4096)
         .build()
         .unwrap();
-    let s = shut_down_stuck(&logger, guard, || {});
+    // The writer is in its first write (io_uring: in flight), for good.
+    let submitted = || backend == Backend::Pwrite || logger.stats().io_submits > 0;
+    let stuck = || writing.load(Ordering::SeqCst) && submitted() && every_producer_blocked(&logger);
+    let s = shut_down_stuck(&logger, guard, stuck, || {});
     let lines = lines_in(r);
     // A batch cut short by the cancellation may leave whole lines in the
     // pipe that are counted dropped with their batch.
@@ -161,7 +211,8 @@ fn a_gated_inline_sink() {
         .ring_capacity(4096)
         .build()
         .unwrap();
-    let s = shut_down_stuck(&logger, guard, || {
+    let stuck = || every_producer_blocked(&logger);
+    let s = shut_down_stuck(&logger, guard, stuck, || {
         *gate.0.lock().unwrap() = true;
         gate.1.notify_all();
     });
@@ -171,12 +222,14 @@ fn a_gated_inline_sink() {
 #[test]
 fn a_pipe_nobody_reads_in_sync_mode() {
     let (r, w) = pipe();
+    let (sink, writing) = Watched::new(w);
     let (logger, guard) = Logger::builder()
-        .sink(StreamSink::new(w, "pipe nobody reads"))
+        .sink(sink)
         .mode(Mode::Sync)
         .build()
         .unwrap();
-    let s = shut_down_stuck(&logger, guard, || {});
+    // A caller holds the writer, in the sink's write for good.
+    let s = shut_down_stuck(&logger, guard, || writing.load(Ordering::SeqCst), || {});
     let lines = lines_in(r);
     assert!(s.written <= lines, "{s:?}, {lines} lines");
 }
@@ -189,6 +242,9 @@ fn a_pipe_nobody_reads_in_sync_mode() {
 fn a_pipe_nobody_reads_in_crash_safe_mode() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("cs");
+    // The writer may be stuck before the shutdown began, or only in its
+    // final writes (those left the directory empty when shutdown gave up
+    // on them).
     let (r, w) = pipe();
     let (logger, guard) = Logger::builder()
         .sink(StreamSink::new(w, "pipe nobody reads"))
@@ -198,7 +254,9 @@ fn a_pipe_nobody_reads_in_crash_safe_mode() {
         .crash_safe(&dir)
         .build()
         .unwrap();
-    let s = shut_down_stuck(&logger, guard, || {});
+    // Room comes back only with a commit, after a write completes: never.
+    let stuck = || every_producer_blocked(&logger);
+    let s = shut_down_stuck(&logger, guard, stuck, || {});
     assert!(s.written <= lines_in(r), "{s:?}");
     let log = tmp.path().join("next.log");
     let (next, guard) = Logger::builder()

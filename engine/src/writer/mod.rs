@@ -564,19 +564,28 @@ impl Writer {
             }
         }
         let asked = self.shared.flush.sync_requested.load(Ordering::Acquire);
-        let gave_up = self.shared.gave_up();
-        if gave_up {
+        let gave_up = if self.shared.gave_up() {
             // Shutdown's timeout expired: what deferred sinks hold and what
             // is gathered or in flight (cancelled) is counted dropped, what
             // is left in the rings by `stats()`.
             self.sinks.drop_unsettled(&self.shared);
             self.sinks.abandon(self.io.as_mut(), &self.shared);
             self.sinks.close(&self.shared);
-            self.crash_leave();
+            true
         } else {
             self.final_writes(asked);
             self.sinks.close(&self.shared);
             self.sinks.drop_unsettled(&self.shared);
+            // Asked again: shutdown may have given up during the final
+            // writes (a sink that does not drain), cancelling them.
+            self.shared.gave_up()
+        };
+        if gave_up {
+            // What was not committed stays for the next logger built on
+            // the directory (removed, it was lost: counted dropped, never
+            // written).
+            self.crash_leave();
+        } else {
             self.crash_finish();
         }
         self.store_cpu();

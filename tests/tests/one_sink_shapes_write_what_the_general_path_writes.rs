@@ -4,7 +4,9 @@
 //! here the same records, on one manual clock, go through one file sink
 //! (the one-sink loop for the default formats), through the same file
 //! sink with a second one beside it and through an hourly rolling file
-//! (both the general loop) and through `Mode::Sync` (no writer at all), for the default formats and for each
+//! (both the general loop), through one file renamed and reopened midway,
+//! through one file under `DropOldest` (the overwriting ring's framing),
+//! and through `Mode::Sync` (no writer at all), for the default formats and for each
 //! with one option changed — and the result must be byte for byte equal.
 //! The records cover every kind (pre-formatted, deferred with 0, 1, 3 and
 //! 12 values of `&str`, `String`, `char` and numbers, structured fields,
@@ -14,7 +16,7 @@
 //! and 16-byte steps of the escaping scan.
 
 use uringlog::__private::Plain;
-use uringlog::{Clock, Format, Level, Logger, Mode, SinkOptions, TimeOffset, Timestamp};
+use uringlog::{Clock, Format, Level, Logger, Mode, Policy, SinkOptions, TimeOffset, Timestamp};
 use uringlog_sinks::{FileSink, Period, RollingFileSink};
 use uringlog_tests::SHUTDOWN;
 
@@ -27,6 +29,12 @@ enum Route {
     Two,
     /// No writer: the caller writes.
     Sync,
+    /// One file under `DropOldest` (its own ring and framing), with room
+    /// for every record.
+    DropOldest,
+    /// One file renamed midway, as logrotate does, then reopened: the
+    /// renamed file and the new one hold the lines of the others.
+    Reopened,
     /// An hourly rolling file (a batch limit: the general loop), whose
     /// files, oldest first, hold the lines of the others.
     Rolling,
@@ -52,8 +60,9 @@ fn generic<T: Plain + std::fmt::Display>(logger: &Logger, v: T) {
     uringlog::warn!(logger, target: "gen", "v={} ({})", v, 7u8);
 }
 
-/// Logs the records every route writes; returns how many.
-fn log_all(logger: &Logger, hand: &uringlog::ManualClock) -> usize {
+/// Logs the records every route writes, calling `mid` once on the way;
+/// returns how many.
+fn log_all(logger: &Logger, hand: &uringlog::ManualClock, mid: &dyn Fn()) -> usize {
     let steps = [0, 137_000, 999_999, 1, 1_000_000_000, 3, 862_999_999];
     let mut i = 0usize;
     let mut tick = || {
@@ -63,6 +72,9 @@ fn log_all(logger: &Logger, hand: &uringlog::ManualClock) -> usize {
     };
     // Every `tick` but the last two is one record.
     for len in [0usize, 1, 7, 8, 15, 16, 17, 31, 32, 33, 40] {
+        if len == 16 {
+            mid();
+        }
         for at in [0, len / 2, len.saturating_sub(1)] {
             for (k, sp) in SPECIALS.iter().enumerate() {
                 let Some(s) = with_special(len, at, sp) else {
@@ -141,8 +153,18 @@ fn run(format: Format, route: Route) -> Vec<u8> {
     if route == Route::Sync {
         b = b.mode(Mode::Sync);
     }
+    if route == Route::DropOldest {
+        b = b.policy(Policy::DropOldest);
+    }
     let (logger, guard) = b.build().unwrap();
-    let n = log_all(&logger, &hand) as u64;
+    let old = dir.path().join("one.log.1");
+    let mid = || {
+        if route == Route::Reopened {
+            std::fs::rename(&path, &old).unwrap();
+            logger.reopen().unwrap();
+        }
+    };
+    let n = log_all(&logger, &hand, &mid) as u64;
     let s = guard.shutdown(SHUTDOWN).unwrap();
     assert_eq!(
         (s.enqueued, s.written, s.dropped),
@@ -155,6 +177,16 @@ fn run(format: Format, route: Route) -> Vec<u8> {
             let mut bytes = read("app.2026-11-28T04.log");
             assert!(!bytes.is_empty(), "{format:?}: no line before the hour");
             bytes.extend(read("app.log"));
+            bytes
+        }
+        Route::Reopened => {
+            let mut bytes = std::fs::read(&old).unwrap();
+            let new = std::fs::read(&path).unwrap();
+            assert!(
+                !bytes.is_empty() && !new.is_empty(),
+                "{format:?}: one file empty"
+            );
+            bytes.extend(new);
             bytes
         }
         _ => std::fs::read(&path).unwrap(),
@@ -191,6 +223,10 @@ fn one_sink_shapes_write_what_the_general_path_writes() {
         let sync = run(f, Route::Sync);
         assert!(one == two, "{f:?}: one sink and two differ");
         assert!(one == sync, "{f:?}: async and sync differ");
+        let drop_oldest = run(f, Route::DropOldest);
+        assert!(one == drop_oldest, "{f:?}: Block and DropOldest differ");
+        let reopened = run(f, Route::Reopened);
+        assert!(one == reopened, "{f:?}: one file and a reopened one differ");
         let rolling = run(f, Route::Rolling);
         assert!(one == rolling, "{f:?}: one file and a rolling one differ");
     }

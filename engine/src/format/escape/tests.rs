@@ -388,3 +388,64 @@ fn is_plain_part_agrees_with_a_byte_walk_for_every_byte_at_every_place() {
         }
     }
 }
+
+/// Two pages, the second unreadable: a string placed to end where the
+/// first does is tested and escaped without a read past its last byte
+/// (a read there would fault), and exactly as a copy of it elsewhere.
+#[test]
+fn a_string_that_ends_at_an_unreadable_page_is_read_within_its_bytes() {
+    // SAFETY: `sysconf` has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+    // SAFETY: an anonymous private mapping of two fresh pages; nothing
+    // else refers to them.
+    let map = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            2 * page,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    assert_ne!(map, libc::MAP_FAILED, "{}", std::io::Error::last_os_error());
+    let base = map.cast::<u8>();
+    // SAFETY: the second page of the mapping made above.
+    let r = unsafe { libc::mprotect(base.add(page).cast(), page, libc::PROT_NONE) };
+    assert_eq!(r, 0, "{}", std::io::Error::last_os_error());
+    fn agree<D: Dialect>(s: &[u8], copy: &[u8]) {
+        assert_eq!(is_plain_part::<D>(s), is_plain_part::<D>(copy), "{copy:?}");
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        push_utf8_part::<D>(&mut a, s);
+        push_utf8_part::<D>(&mut b, copy);
+        assert_eq!(a, b, "{copy:?}");
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        push::<D>(&mut a, s);
+        push::<D>(&mut b, copy);
+        assert_eq!(a, b, "{copy:?}");
+    }
+    let specials: [&[u8]; 6] = [b"\x01", b"\"", b"\\", b"\x7f", "é".as_bytes(), "\u{2028}".as_bytes()];
+    for len in 0..=80usize {
+        for at in 0..=len {
+            for sp in specials {
+                let mut copy = vec![b'a'; len];
+                if at + sp.len() <= len {
+                    copy[at..at + sp.len()].copy_from_slice(sp);
+                }
+                // SAFETY: the last `len` bytes of the first (readable,
+                // writable) page; the copy is a separate allocation.
+                let s = unsafe {
+                    let start = base.add(page - len);
+                    std::ptr::copy_nonoverlapping(copy.as_ptr(), start, len);
+                    std::slice::from_raw_parts(start, len)
+                };
+                agree::<Bare>(s, &copy);
+                agree::<TargetText>(s, &copy);
+                agree::<Quoted>(s, &copy);
+                agree::<Json>(s, &copy);
+            }
+        }
+    }
+    // SAFETY: the mapping made above; `s` is no longer used.
+    assert_eq!(unsafe { libc::munmap(map, 2 * page) }, 0);
+}

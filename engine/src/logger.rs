@@ -679,6 +679,13 @@ impl Logger {
 
     /// An explicit producer with its own ring, for hot loops that want no
     /// thread-local lookup. Records from it keep their order.
+    ///
+    /// Its ring is a second one for the thread that logs through it, and
+    /// order holds per ring: the writer reads one ring, then the next, so
+    /// a record logged through this producer and one logged through the
+    /// logger itself (the thread's cached producer) may be written in
+    /// either order. Call [`Logger::flush`] at the switch when the order
+    /// across the two matters.
     pub fn producer(&self) -> Producer {
         let l = self.here();
         Producer::register(&l.shared, l.sync_writer.as_ref())

@@ -308,7 +308,7 @@ pub(crate) struct Shared {
     /// (see `room_spin`); on its own line, which spinning producers read.
     pub writer_cpu: Padded<WriterCpu>,
     /// The writer is blocked waiting for a free I/O slot: every one holds
-    /// a write in flight (see `IoBackend::full`). Written only then.
+    /// a write in flight (see `IoBackend::full`). Set only while it waits.
     pub writer_waits_for_slot: AtomicBool,
     pub recent_errors: Mutex<RecentErrors>,
     /// When the shutdown in progress gives up; set before `hot.closed`.

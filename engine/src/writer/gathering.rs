@@ -20,9 +20,8 @@
 //!
 //! The writer's own rings (the feedback rule in `drain`), overwrite rings,
 //! crash-safe ring files and the rings of a thread that has several (its
-//! cached producer and an explicit one: their records keep the thread's
-//! order only when a pass reads them together, see `rings::held_bytes`)
-//! are never held.
+//! cached producer and an explicit one: holding one while the other is
+//! read would reorder them, see `rings::held_bytes`) are never held.
 //!
 //! After a pass that took nothing but held a ring back, the writer waits
 //! in `Gather` (its partial batch waits with it, so no small write goes

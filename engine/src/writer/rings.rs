@@ -96,12 +96,13 @@ impl RingSet {
 /// `gathering`): all it holds when it is another thread's lossless byte
 /// ring, still written to, below the threshold; else 0 (read it).
 ///
-/// A thread's rings are read together, in the order it registered them,
-/// as every pass reads the rings: so a thread with two producers has the
-/// records it logged through one before it logged through the other
-/// written first. Holding one of them back while the other is read (past
-/// its threshold, or abandoned) would let its later records overtake the
-/// earlier ones, so a ring that shares its thread is never held.
+/// A thread's rings are read one after another, in the order they were
+/// registered. That keeps no order across them in general (a pass can
+/// read the first just before the thread commits a record there, and the
+/// second after it commits the next one; `Logger::producer` says so, and
+/// that a flush orders them), but holding one back while the other is
+/// read would reorder them every time it happened, so a ring that shares
+/// its thread is never held.
 pub(crate) fn held_bytes(r: &RingHandoff) -> usize {
     let RingReader::Lossless(c) = &r.reader else {
         return 0;

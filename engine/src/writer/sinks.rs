@@ -958,6 +958,9 @@ impl Drop for SlotWait<'_> {
     fn drop(&mut self) {
         // Relaxed: as in `begin`.
         self.0.writer_waits_for_slot.store(false, Ordering::Relaxed);
+        // The writer drains again: blocked producers may spin for it for
+        // the rest of the pass (`begin` told them it slept).
+        self.0.writer_cpu.note();
     }
 }
 

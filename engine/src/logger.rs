@@ -418,11 +418,12 @@ impl Logger {
                 Some(p) => {
                     // SAFETY: lent to this call (see `Lend::producer`).
                     let p = unsafe { &mut *p };
-                    let tried = p.try_direct(&self.shared, cs, level, target, args);
-                    give_back(Arc::as_ptr(&self.shared));
-                    match tried {
-                        Ok(()) => return,
-                        Err(args) => args,
+                    match p.try_direct(&self.shared, cs, level, target, args) {
+                        Ok(()) => return give_back(Arc::as_ptr(&self.shared)),
+                        Err(args) => {
+                            give_back(Arc::as_ptr(&self.shared));
+                            args
+                        }
                     }
                 }
                 None => args,

@@ -115,6 +115,7 @@ impl Clock {
         self.now_raw_other()
     }
 
+    #[cold]
     #[inline(never)]
     fn now_raw_other(&self) -> u64 {
         match self {

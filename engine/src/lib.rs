@@ -201,7 +201,8 @@ pub mod __private {
     pub use crate::callsite::{CallSite, CustomFmt, Slot};
     pub use crate::clock::civil_from_days;
     pub use crate::deferred::encode::{
-        Cursor, CustomSpecs, EncodeArgs, FmtArg, Plain, PlainArg, PreBuf, ViaFmt, ViaPlain, Wrap,
+        Cursor, CustomSpecs, EncodeArgs, FmtArg, Plain, PlainArg, PlainCopy, PlainVal, PreBuf,
+        ViaCopy, ViaFmt, ViaPlain, Wrap,
     };
     pub use uringlog_macros::deferred;
 

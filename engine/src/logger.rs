@@ -117,18 +117,24 @@ impl Lend {
 impl Drop for Lend {
     #[inline(always)]
     fn drop(&mut self) {
-        let key = self.key;
-        RECENT.with(|r| {
-            // Still `LENT`, unless the call forked and this is the child
-            // (`forget_recent` made it `LENT_FORKED`): the producer is the
-            // parent's there, and stays forgotten.
-            match r.key.get() {
-                LENT => r.key.set(key),
-                LENT_FORKED => r.forget(),
-                _ => {}
-            }
-        });
+        give_back(self.key);
     }
+}
+
+/// Gives the producer lent under `key` back to [`RECENT`], as the most
+/// recent.
+#[inline(always)]
+fn give_back(key: *const Shared) {
+    RECENT.with(|r| {
+        // Still `LENT`, unless the call forked and this is the child
+        // (`forget_recent` made it `LENT_FORKED`): the producer is the
+        // parent's there, and stays forgotten.
+        match r.key.get() {
+            LENT => r.key.set(key),
+            LENT_FORKED => r.forget(),
+            _ => {}
+        }
+    });
 }
 
 /// Empties the calling thread's cache of its most recent producer: run by
@@ -403,11 +409,41 @@ impl Logger {
         args: A,
     ) {
         if !A::PREFORMATS {
-            // No user code runs: straight to the producer (its own buffer
-            // serves a slow path), which `lend` finds for `here()`.
-            return self.with_producer(|p| p.log_deferred_here(cs, level, target, args));
+            // No user code runs: straight into the ring of the thread's
+            // most recent producer when it is this logger's and has room.
+            // Lent without a `Lend`, whose drop on unwinding would cost
+            // the call path a landing pad: nothing in `try_direct` panics
+            // (no user code runs there).
+            let args = match self.lend_recent_producer() {
+                Some(p) => {
+                    // SAFETY: lent to this call (see `Lend::producer`).
+                    let p = unsafe { &mut *p };
+                    match p.try_direct(&self.shared, cs, level, target, args) {
+                        Ok(()) => return give_back(Arc::as_ptr(&self.shared)),
+                        Err(args) => {
+                            give_back(Arc::as_ptr(&self.shared));
+                            args
+                        }
+                    }
+                }
+                None => args,
+            };
+            return self.log_deferred_plain(cs, level, target, args);
         }
         self.log_deferred_preformatted(cs, level, target, args);
+    }
+
+    /// [`Logger::__log_deferred`] off its fast path: through the lent
+    /// producer, registered on the thread's first call.
+    #[inline(never)]
+    fn log_deferred_plain<A: EncodeArgs>(
+        &self,
+        cs: &'static CallSite,
+        level: Level,
+        target: &str,
+        args: A,
+    ) {
+        self.with_producer(|p| p.log_deferred_here(cs, level, target, args));
     }
 
     /// [`Logger::__log_deferred`] of arguments some of which are formatted
@@ -583,18 +619,35 @@ impl Logger {
     /// a miss does ([`Logger::lend_missed`]).
     #[inline(always)]
     fn lend(&self) -> Option<Lend> {
+        match self.lend_recent() {
+            Some(lend) => Some(lend),
+            None => self.lend_missed(),
+        }
+    }
+
+    /// [`Logger::lend`]'s fast path: the thread's most recent producer
+    /// when it is this logger's, after one compare; `None` otherwise.
+    /// While it is lent a call nested in this one (a signal handler that
+    /// logs) finds `LENT`, and is counted lost.
+    #[inline(always)]
+    fn lend_recent(&self) -> Option<Lend> {
+        let producer = self.lend_recent_producer()?;
         let key = Arc::as_ptr(&self.shared);
-        let producer = RECENT.with(|recent| {
+        Some(Lend { key, producer })
+    }
+
+    /// [`Logger::lend_recent`] without the guard: the caller gives the
+    /// producer back with [`give_back`] when done.
+    #[inline(always)]
+    fn lend_recent_producer(&self) -> Option<*mut Producer> {
+        let key = Arc::as_ptr(&self.shared);
+        RECENT.with(|recent| {
             if recent.key.get() != key {
                 return None;
             }
             recent.key.set(LENT);
             Some(recent.producer.get())
-        });
-        match producer {
-            Some(producer) => Some(Lend { key, producer }),
-            None => self.lend_missed(),
-        }
+        })
     }
 
     /// [`Logger::lend`] when the cache holds another key: in a forked

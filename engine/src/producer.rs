@@ -37,7 +37,7 @@ use crate::ring::{
     RoomRing,
 };
 use crate::shared::{lock, RingHandoff, RingShared, Shared};
-use crate::stats::{bump, WriterCounters};
+use crate::stats::{bump, ProducerCounters, WriterCounters};
 use crate::sync_mode::{SyncRecord, SyncWriter};
 use std::fmt;
 use std::sync::atomic::Ordering;
@@ -65,6 +65,21 @@ enum Route {
     Sync(Arc<SyncWriter>),
     /// Registered after shutdown: every record is counted dropped.
     Closed,
+}
+
+/// [`Producer::direct`]: whether deferred records may go straight into
+/// the ring, by the kind of route.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direct {
+    /// `Formatting::Caller`: every deferred record takes the slow path.
+    No,
+    /// Into the lossless ring ([`Route::Lossless`]).
+    Lossless,
+    /// Into the ring file ([`Route::Mapped`]).
+    Mapped,
+    /// A route without a direct path (sync mode, `DropOldest`, closed):
+    /// the slow path encodes the record.
+    Elsewhere,
 }
 
 /// The most bytes one deferred value takes in binary beside the text it
@@ -95,9 +110,10 @@ const _: () = assert!(BLOCK_SPINS > 0);
 pub struct Producer {
     /// Where records go.
     route: Route,
-    /// Whether deferred records may go straight into a lossless ring
-    /// (`Formatting::Deferred`); else they take the slow path.
-    direct: bool,
+    /// Whether deferred records may go straight into the ring
+    /// (`Formatting::Deferred`), and into which kind: one compare on the
+    /// fast path says both. Set with `route`.
+    direct: Direct,
     ring_shared: Arc<RingShared>,
     pub(crate) shared: Arc<Shared>,
     /// Reused formatting buffer: a pre-formatted message, a fields
@@ -145,8 +161,14 @@ impl Producer {
             w
         };
         drop(reg);
+        let direct = match &route {
+            _ if shared.calls.formatting != Formatting::Deferred => Direct::No,
+            Route::Lossless(_) => Direct::Lossless,
+            Route::Mapped(_) => Direct::Mapped,
+            _ => Direct::Elsewhere,
+        };
         Producer {
-            direct: shared.calls.formatting == Formatting::Deferred,
+            direct,
             route,
             ring_shared,
             shared: shared.clone(),
@@ -353,6 +375,16 @@ impl Producer {
         args: A,
     ) {
         self.follow_fork();
+        if !A::PREFORMATS {
+            let shared = Arc::as_ptr(&self.shared);
+            // SAFETY: `self.shared` keeps it alive through the call, which
+            // does not change `self.shared`.
+            match self.try_direct(unsafe { &*shared }, cs, level, target, args) {
+                Ok(()) => {}
+                Err(args) => self.log_deferred_here(cs, level, target, args),
+            }
+            return;
+        }
         self.log_deferred_here(cs, level, target, args);
     }
 
@@ -382,6 +414,102 @@ impl Producer {
         self.scratch = pre;
     }
 
+    /// The fast path of a deferred call whose arguments are all copied in
+    /// binary (`!A::PREFORMATS`): the record straight into the ring.
+    /// Gives the arguments back, having counted and published nothing, when the call
+    /// needs [`Producer::log_deferred_here`]: after shutdown, on the first
+    /// call after a pause, when the ring has no room in place for the
+    /// record, for a crash-safe call site not yet in the directory's
+    /// table or with a custom spec, in sync mode, under `DropOldest` and
+    /// with `Formatting::Caller`. No user code runs here.
+    /// `shared` is this producer's (`self.shared`), passed by a caller
+    /// that has it at hand.
+    #[inline(always)]
+    pub(crate) fn try_direct<A: EncodeArgs>(
+        &mut self,
+        shared: &Shared,
+        cs: &'static CallSite,
+        level: Level,
+        target: &str,
+        args: A,
+    ) -> Result<(), A> {
+        debug_assert!(!A::PREFORMATS && std::ptr::eq(shared, &*self.shared));
+        if self.direct != Direct::Lossless {
+            return self.try_direct_mapped(shared, cs, level, target, args);
+        }
+        let Route::Lossless(ring) = &mut self.route else {
+            debug_assert!(false, "direct says lossless");
+            // SAFETY: `direct` is `Lossless` only with a lossless route:
+            // both are set in `register`, and the route is replaced only
+            // when the producer is dropped.
+            unsafe { std::hint::unreachable_unchecked() }
+        };
+        if shared.is_closed() {
+            return Err(args);
+        }
+        let clock = shared.hot.clock.now_raw();
+        // A pause is noted on the full path (see `log_measured`).
+        if !ring.note_call_unpaused(clock) {
+            return Err(args);
+        }
+        let rec = DeferredParts::new(cs, level, clock, target, &args);
+        let Some(mut r) = ring.reserve_contiguous(rec.len()) else {
+            return Err(args);
+        };
+        let encoded = rec.encode(r.bytes(), &args, &[]);
+        let counters = &self.ring_shared.counters;
+        bump(&counters.enqueued);
+        if !encoded {
+            size_mismatch(counters);
+            return Ok(());
+        }
+        // SAFETY: `encode` wrote all `len` reserved bytes.
+        unsafe { r.commit() };
+        shared.wake_writer();
+        Ok(())
+    }
+
+    /// [`Producer::try_direct`] into a crash-safe ring file. As in
+    /// `log_measured`, the call-site table is asked after the encoding; a
+    /// record not published is dropped unseen.
+    #[inline(always)]
+    fn try_direct_mapped<A: EncodeArgs>(
+        &mut self,
+        shared: &Shared,
+        cs: &'static CallSite,
+        level: Level,
+        target: &str,
+        args: A,
+    ) -> Result<(), A> {
+        let (Direct::Mapped, Route::Mapped(ring), false) =
+            (self.direct, &mut self.route, A::CUSTOM_SPECS)
+        else {
+            return Err(args);
+        };
+        if shared.is_closed() {
+            return Err(args);
+        }
+        let clock = shared.hot.clock.now_raw();
+        let rec = DeferredParts::new(cs, level, clock, target, &args);
+        let Some(mut f) = ring.reserve_contiguous(rec.len()) else {
+            return Err(args);
+        };
+        let counters = &self.ring_shared.counters;
+        if !rec.encode(f.record(), &args, &[]) {
+            bump(&counters.enqueued);
+            size_mismatch(counters);
+            return Ok(());
+        }
+        if !f.knows(cs) {
+            return Err(args);
+        }
+        bump(&counters.enqueued);
+        // SAFETY: `encode` wrote all `len` reserved bytes.
+        unsafe { f.commit() };
+        shared.wake_writer();
+        Ok(())
+    }
+
     /// A deferred call whose arguments were measured (and the ones of
     /// other types formatted into `pre`, `None` when there are none) by
     /// [`measure`]: counted, then written straight into the ring when it
@@ -405,7 +533,7 @@ impl Producer {
         let len = HEADER_LEN + target.len() + CALLSITE_LEN + values_len;
         // 2. Straight into the reserved ring bytes, when they are contiguous.
         let formatted: &[u8] = pre.as_deref().map_or(&[], |v| &v[..]);
-        if self.direct {
+        if self.direct != Direct::No {
             let rec = DeferredParts {
                 cs,
                 level,
@@ -497,8 +625,10 @@ impl Producer {
             // the formatted message does not fit.
             Route::Sync(_) => len > self.max_record_len(),
             // Crash-safe: the call site must be in the directory's table first.
-            Route::Mapped(_) => !self.direct || len > self.max_record_len() || !self.site_kept(cs),
-            _ => !self.direct || len > self.max_record_len(),
+            Route::Mapped(_) => {
+                self.direct == Direct::No || len > self.max_record_len() || !self.site_kept(cs)
+            }
+            _ => self.direct == Direct::No || len > self.max_record_len(),
         };
         if self.hopeless(cs, len, values_len, in_caller) {
             let counters = &self.ring_shared.counters;
@@ -549,10 +679,8 @@ impl Producer {
 
     /// A mismatch between the two passes over the arguments (a bug):
     /// nothing is committed, the record is counted dropped.
-    #[cold]
     fn size_mismatch(&self) {
-        debug_assert!(false, "deferred record size mismatch");
-        bump(&self.ring_shared.counters.dropped)
+        size_mismatch(&self.ring_shared.counters);
     }
 
     /// Whether `cs` is in the crash-safe directory's call-site table
@@ -739,6 +867,13 @@ impl Producer {
     }
 }
 
+/// [`Producer::size_mismatch`] on a ring's counters.
+#[cold]
+fn size_mismatch(counters: &ProducerCounters) {
+    debug_assert!(false, "deferred record size mismatch");
+    bump(&counters.dropped);
+}
+
 /// Bytes a deferred call's arguments take in its record; the arguments of
 /// types the engine does not copy (user `Display`/`Debug`) are formatted
 /// into `pre` (cleared first), which is user code: see `payload`.
@@ -782,7 +917,38 @@ struct DeferredParts<'a> {
     values_len: usize,
 }
 
-impl DeferredParts<'_> {
+impl<'a> DeferredParts<'a> {
+    /// The parts of a call whose arguments need no formatting here
+    /// (`!A::PREFORMATS`); `target` is cut to `MAX_TARGET_LEN`.
+    #[inline(always)]
+    fn new<A: EncodeArgs>(
+        cs: &'static CallSite,
+        level: Level,
+        clock: u64,
+        target: &'a str,
+        args: &A,
+    ) -> DeferredParts<'a> {
+        debug_assert!(!A::PREFORMATS);
+        // Nothing is formatted: the buffer stays unused.
+        let values_len = args.measure(&mut PreBuf {
+            buf: &mut Vec::new(),
+            cap: 0,
+        });
+        DeferredParts {
+            cs,
+            level,
+            clock,
+            target: truncate_str(target, MAX_TARGET_LEN),
+            values_len,
+        }
+    }
+
+    /// The record's framed length.
+    #[inline(always)]
+    fn len(&self) -> usize {
+        HEADER_LEN + self.target.len() + CALLSITE_LEN + self.values_len
+    }
+
     /// Writes the record (header, target, call-site address, arguments)
     /// into `buf`, reserved with its exact length; `false` when the
     /// arguments did not write what they measured (a bug).

@@ -316,7 +316,7 @@ fn deferred_call(input: &Input, lit: &LitStr, args: &[Arg], parsed: &spec::Parse
             (__logger, __target) => {
                 if __logger.__enabled_at_site(__level, &__URINGLOG_CALLSITE, __target) {
                     #[allow(unused_imports)]
-                    use #krate::__private::{ViaFmt as _, ViaPlain as _};
+                    use #krate::__private::{ViaCopy as _, ViaFmt as _, ViaPlain as _};
                     match (#(&(#exprs),)*) {
                         (#(#bindings,)*) => {
                             if false {
@@ -425,7 +425,7 @@ fn element(krate: &Tokens, h: &spec::Placeholder, bindings: &[Ident]) -> Tokens 
         // An address is only meaningful in the caller.
         return quote!(#krate::__private::FmtArg::new(#closure));
     }
-    quote_spanned!(Span::call_site()=> (&#krate::__private::Wrap(#v)).__defer(#closure))
+    quote_spanned!(Span::call_site()=> (&&#krate::__private::Wrap(#v)).__defer(#closure))
 }
 
 /// A tuple of tuples, at most `MAX_TUPLE` wide at each level.

@@ -327,6 +327,38 @@ impl<'a> PlainArg<'a, usize> {
     }
 }
 
+/// A plain argument of a `Copy` type ([`PlainCopy`]), copied for the
+/// call: the call's fast path then keeps it in a register, where a
+/// borrowed one would be read back from memory after each write into
+/// the ring (which the compiler cannot tell apart from the argument's).
+pub struct PlainVal<T>(T);
+
+// SAFETY: `Plain`'s contract: `encode` writes `encoded_len` bytes.
+unsafe impl<T: Plain> EncodeArgs for PlainVal<T> {
+    const PREFORMATS: bool = false;
+    const SIG: u64 = signature::one(T::TAG);
+    #[inline(always)]
+    fn measure(&self, _pre: &mut PreBuf<'_>) -> usize {
+        self.0.encoded_len()
+    }
+    #[inline(always)]
+    fn encode(&self, c: &mut Cursor<'_>, _pre: &mut &[u8]) {
+        self.0.encode(c);
+    }
+}
+
+/// The [`Plain`] types a call copies rather than borrows ([`PlainVal`]):
+/// numbers, `bool`, `char` and shared references to plain values (a
+/// `&str` is copied as a pointer and a length; its bytes are copied into
+/// the record as before).
+pub trait PlainCopy: Plain + Copy {}
+
+macro_rules! plain_copy {
+    ($($t:ty),*) => {$(impl PlainCopy for $t {})*};
+}
+plain_copy!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64, bool, char);
+impl<T: Plain + ?Sized> PlainCopy for &T {}
+
 /// An argument formatted in the caller by a closure that holds its spec.
 pub struct FmtArg<F> {
     f: F,
@@ -391,29 +423,45 @@ impl fmt::Write for Capped<'_> {
     }
 }
 
-/// An argument at the call site, before its type picks how it travels.
+/// An argument at the call site, before its type picks how it travels:
+/// `(&&Wrap(&x)).__defer(f)` finds, in this order, [`ViaCopy`],
+/// [`ViaPlain`], then [`ViaFmt`] (each one autoref or deref further).
 pub struct Wrap<'a, T: ?Sized>(pub &'a T);
 
-/// Picked for [`Plain`] types: `(&Wrap(&x)).__defer(f)` copies `x`.
+/// Picked for [`PlainCopy`] types: the element holds a copy of `x`.
+pub trait ViaCopy<T> {
+    /// The copied element (`f` is not used).
+    fn __defer<F>(&self, f: F) -> PlainVal<T>;
+}
+
+impl<T: PlainCopy> ViaCopy<T> for &Wrap<'_, T> {
+    #[inline(always)]
+    fn __defer<F>(&self, _f: F) -> PlainVal<T> {
+        PlainVal(*self.0)
+    }
+}
+
+/// Picked for the other [`Plain`] types (one more autoref): the element
+/// borrows `x`, whose bytes the record copies.
 pub trait ViaPlain<'a, T: ?Sized> {
     /// The plain element (`f` is not used).
     fn __defer<F>(&self, f: F) -> PlainArg<'a, T>;
 }
 
-impl<'a, T: Plain + ?Sized> ViaPlain<'a, T> for Wrap<'a, T> {
+impl<'a, T: Plain + ?Sized> ViaPlain<'a, T> for &&Wrap<'a, T> {
     #[inline(always)]
     fn __defer<F>(&self, _f: F) -> PlainArg<'a, T> {
         PlainArg(self.0)
     }
 }
 
-/// Picked for every other type (one more autoref): `f` formats it in the caller.
+/// Picked for every other type (one deref): `f` formats it in the caller.
 pub trait ViaFmt {
     /// The caller-formatted element.
     fn __defer<F: Fn(&mut dyn fmt::Write) -> fmt::Result>(&self, f: F) -> FmtArg<F>;
 }
 
-impl<T: ?Sized> ViaFmt for &Wrap<'_, T> {
+impl<T: ?Sized> ViaFmt for Wrap<'_, T> {
     #[inline(always)]
     fn __defer<F: Fn(&mut dyn fmt::Write) -> fmt::Result>(&self, f: F) -> FmtArg<F> {
         FmtArg::new(f)
@@ -528,6 +576,50 @@ mod tests {
         let custom: Vec<bool> = seen.iter().map(|&(a, _)| a).collect();
         assert_eq!(custom, [false, false, false, true, true, true, true, true, true]);
         assert!(seen.iter().all(|&(a, cs)| a == cs), "{seen:?}");
+    }
+
+    /// What the macros call, recording each call's argument type.
+    #[derive(Default)]
+    struct Types(RefCell<Vec<&'static str>>);
+
+    impl Types {
+        fn __by_ref(&self) -> &Types {
+            self
+        }
+        fn __enabled_at_site(&self, _: Level, _: &'static CallSite, _: &str) -> bool {
+            true
+        }
+        fn __log_deferred<A: EncodeArgs>(&self, _: &'static CallSite, _: Level, _: &str, _: A) {
+            self.0.borrow_mut().push(std::any::type_name::<A>());
+        }
+    }
+
+    /// Values of `Copy` plain types (numbers, `bool`, `char`, shared
+    /// references to plain values) are copied into the call's arguments;
+    /// the other plain values are borrowed, and values of other types are
+    /// formatted in the caller.
+    #[test]
+    fn the_macros_copy_copy_values_borrow_the_other_plain_ones_and_format_the_rest() {
+        let t = Types::default();
+        let (n, f, b, c, s) = (7u32, 0.5f64, true, 'x', "text");
+        let owned = String::from("owned");
+        let addr = std::net::Ipv4Addr::LOCALHOST;
+        crate::info!(t, "{} {} {} {} {}", n, f, b, c, s);
+        crate::info!(t, "{} {}", owned, &owned);
+        crate::info!(t, "{}", addr);
+        let seen = t.0.take();
+        let kinds: Vec<Vec<&str>> = seen
+            .iter()
+            .map(|ty| {
+                ["PlainVal<", "PlainArg<", "FmtArg<"]
+                    .into_iter()
+                    .flat_map(|k| std::iter::repeat_n(k, ty.matches(k).count()))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(kinds[0], ["PlainVal<"; 5], "{seen:?}");
+        assert_eq!(kinds[1], ["PlainVal<", "PlainArg<"], "{seen:?}");
+        assert_eq!(kinds[2], ["FmtArg<"], "{seen:?}");
     }
 
     #[test]

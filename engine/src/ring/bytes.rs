@@ -235,6 +235,18 @@ impl ByteProducer {
         paused
     }
 
+    /// [`ByteProducer::note_call`] for a call that leaves a pause to it:
+    /// false, nothing noted, when the call follows a pause; else notes the
+    /// call (one compare and one store).
+    #[inline(always)]
+    pub(crate) fn note_call_unpaused(&mut self, clock: u64) -> bool {
+        if clock.wrapping_sub(self.last_call) > PAUSE_RAW {
+            return false;
+        }
+        self.last_call = clock;
+        true
+    }
+
     /// When the consumer has released every byte, makes the next record
     /// go to the start of the buffer (see the module docs); returns whether
     /// it did. Nothing is skipped: the whole ring stays free.

@@ -470,10 +470,15 @@ impl Builder {
     ///   table, byte for byte what its writer would have written.
     /// - `Block` and `DropNewest` only: `DropOldest` and `Mode::Sync` are
     ///   refused ([`BuildError::Unsupported`]).
-    /// - A normal shutdown leaves `dir` without pending data. A shutdown
-    ///   that gave up on a stuck sink (see [`crate::WriterGuard::shutdown`])
-    ///   leaves it as a crash would, unlocked: what it counted dropped is
-    ///   written by the next logger built on `dir`.
+    /// - A shutdown that wrote every record it read leaves `dir` without
+    ///   pending data, even when it timed out after the last write (a
+    ///   slow `Sink::close`). A shutdown that gave up on a stuck sink
+    ///   (see [`crate::WriterGuard::shutdown`]), or whose final writes
+    ///   dropped records (a failed write, records a deferred sink left
+    ///   unsettled), leaves it as a crash would, unlocked: what it counted
+    ///   dropped is written by the next logger built on `dir` (file sinks
+    ///   cut back first; other sinks may get records of the last commit
+    ///   interval twice).
     /// - A forked child never touches the parent's ring files: it logs
     ///   through its own engine, whose rings are in memory (the directory
     ///   is the parent's). A child may build a crash-safe logger on

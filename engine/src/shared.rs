@@ -625,6 +625,23 @@ impl Shared {
         retire_locked(&mut reg, ring);
     }
 
+    /// [`Shared::retire_counters`] for many rings at once (a writer pass
+    /// that retires the rings of threads that exited together): one lock
+    /// and one pass over `live`, not one per ring.
+    pub(crate) fn retire_counters_of<'a>(&self, rings: impl Iterator<Item = &'a Arc<RingShared>>) {
+        let gone: std::collections::HashSet<*const RingShared> = rings.map(Arc::as_ptr).collect();
+        let mut reg = lock(&self.registry);
+        let reg = &mut *reg;
+        let retired = &mut reg.retired;
+        reg.live.retain(|r| {
+            let keep = !gone.contains(&Arc::as_ptr(r));
+            if !keep {
+                r.counters.fill(retired);
+            }
+            keep
+        });
+    }
+
     /// The counters now. After shutdown this first counts whatever producers
     /// pushed into abandoned rings as dropped.
     pub(crate) fn stats(&self) -> Stats {

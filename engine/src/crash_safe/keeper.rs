@@ -438,7 +438,8 @@ impl Keeper {
         word.store(v, Ordering::Release);
     }
 
-    /// At a shutdown that gave up on a stuck sink: the directory stays as
+    /// At a shutdown that may have left records unwritten (it gave up on a
+    /// stuck sink, its final writes dropped some): the directory stays as
     /// a crash leaves it — the last commit, the ring files — so the next
     /// logger built on it writes what this one counted dropped; only the
     /// lock goes.

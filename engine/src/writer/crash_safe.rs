@@ -232,8 +232,10 @@ impl Writer {
         }
     }
 
-    /// At the end of a shutdown that gave up: the directory keeps what was
-    /// not committed, for the next logger built on it (see `Keeper::leave`).
+    /// At the end of a shutdown that may have left records read since the
+    /// last commit unwritten (it gave up before the final writes, or they
+    /// dropped some): the directory keeps what was not committed, for the
+    /// next logger built on it (see `Keeper::leave`).
     pub(super) fn crash_leave(&mut self) {
         if let Some(k) = self.keeper.take() {
             self.sinks.clear_keeper();

@@ -104,11 +104,11 @@ impl Writer {
                 RingReader::Overwrite(_) => self.drain_overwrite(i),
             };
             if abandoned && !self.rings.rings[i].reader.may_have_data() {
-                self.rings.retire(i, &self.shared);
-                continue;
+                self.rings.retire(i);
             }
             i += 1;
         }
+        self.rings.sweep(&self.shared);
         (total, held)
     }
 

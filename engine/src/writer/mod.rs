@@ -533,6 +533,12 @@ impl Writer {
         self.store_cpu();
     }
 
+    /// Records the writer counted dropped so far.
+    fn dropped(&self) -> u64 {
+        // Relaxed: only the writer adds to its counters.
+        self.shared.counters.dropped.load(Ordering::Relaxed)
+    }
+
     fn store_cpu(&self) {
         let k = &self.shared.counters;
         k.writer_cpu_ns.store(thread_cpu_ns(), Ordering::Relaxed);
@@ -564,26 +570,34 @@ impl Writer {
             }
         }
         let asked = self.shared.flush.sync_requested.load(Ordering::Acquire);
-        let gave_up = if self.shared.gave_up() {
+        let (gave_up, keep) = if self.shared.gave_up() {
             // Shutdown's timeout expired: what deferred sinks hold and what
             // is gathered or in flight (cancelled) is counted dropped, what
             // is left in the rings by `stats()`.
             self.sinks.drop_unsettled(&self.shared);
             self.sinks.abandon(self.io.as_mut(), &self.shared);
             self.sinks.close(&self.shared);
-            true
+            (true, true)
         } else {
+            let before = self.dropped();
             self.final_writes(asked);
             self.sinks.close(&self.shared);
             self.sinks.drop_unsettled(&self.shared);
             // Asked again: shutdown may have given up during the final
             // writes (a sink that does not drain), cancelling them.
-            self.shared.gave_up()
+            (self.shared.gave_up(), self.dropped() > before)
         };
-        if gave_up {
-            // What was not committed stays for the next logger built on
-            // the directory (removed, it was lost: counted dropped, never
-            // written).
+        // The directory keeps what was read since the last commit when any
+        // of it may not have reached the sinks: shutdown gave up before the
+        // final writes (rings not drained dry, batches abandoned), or these
+        // dropped records (cancelled by the give-up, failed, left unsettled
+        // by a deferred sink). The next logger built on it writes them (a
+        // file cut back to its committed length first; other sinks may
+        // get some twice). Else every record read reached its sinks —
+        // a give-up that came after (a slow `close`) cancelled nothing —
+        // and the directory is emptied, so no next start writes them again.
+        if keep {
+            // Removed, they were lost: counted dropped, never written.
             self.crash_leave();
         } else {
             self.crash_finish();

@@ -228,3 +228,25 @@ fn drop_newest_on_a_tiny_ring_keeps_the_books() {
         .collect();
     assert!(ns.windows(2).all(|w| w[0] < w[1]), "out of order");
 }
+
+/// The same in crash-safe mode: records of copied arguments larger than
+/// the ring file's ring, and a full ring under `DropNewest`.
+#[test]
+fn crash_safe_oversized_and_full_rings_keep_the_books() {
+    let dir = tempfile::tempdir().unwrap();
+    let (l, g, out) = logger(Mode::Async, Policy::DropNewest, 4096, Some(dir.path()));
+    let big = "x".repeat(5000);
+    for i in 0..10u64 {
+        uringlog::info!(l, "{} {}", i, big.as_str());
+    }
+    for i in 0..20_000u64 {
+        uringlog::info!(l, "n={} {}", i, u128::MAX);
+    }
+    let s = g.shutdown(SHUTDOWN).unwrap();
+    let lines = out.lines();
+    assert_eq!(s.enqueued, 20_010);
+    assert_eq!(s.written + s.dropped, s.enqueued);
+    assert!(s.dropped >= 10);
+    assert_eq!(lines.len() as u64, s.written);
+    assert!(lines.iter().all(|x| x.starts_with("INFO  n=")));
+}

@@ -125,6 +125,9 @@ impl Drop for Lend {
 /// recent.
 #[inline(always)]
 fn give_back(key: *const Shared) {
+    // Compiler-only: the call is done with the producer's ring before a
+    // signal handler on this thread can find the producer again.
+    std::sync::atomic::compiler_fence(Ordering::SeqCst);
     RECENT.with(|r| {
         // Still `LENT`, unless the call forked and this is the child
         // (`forget_recent` made it `LENT_FORKED`): the producer is the
@@ -646,6 +649,9 @@ impl Logger {
                 return None;
             }
             recent.key.set(LENT);
+            // Compiler-only: a signal handler on this thread sees `LENT`
+            // before the call touches the producer's ring.
+            std::sync::atomic::compiler_fence(Ordering::SeqCst);
             Some(recent.producer.get())
         })
     }

@@ -587,6 +587,32 @@ mod tests {
         parse_state(&b).unwrap().files
     }
 
+    /// A temporary directory holding a crash-safe directory (`cs`) and a
+    /// log (`app.log`).
+    struct Held {
+        tmp: tempfile::TempDir,
+        cs: std::path::PathBuf,
+    }
+
+    impl Held {
+        /// A new descriptor of the log, opened to append (created first).
+        fn open(&self) -> File {
+            let log = self.tmp.path().join("app.log");
+            (OpenOptions::new().create(true).append(true).open(log)).unwrap()
+        }
+    }
+
+    /// A keeper begun on a fresh crash-safe directory, its clock, and
+    /// where it and its log live.
+    fn keeper_on_a_log() -> (Keeper, Converter, Held) {
+        let tmp = tempfile::tempdir().unwrap();
+        let cs = tmp.path().join("cs");
+        let (dir, _) = CrashDir::open(&cs, 4096, false).unwrap();
+        let clock = Converter::from_anchor(None);
+        let k = Keeper::begin(dir, &[], &clock).unwrap();
+        (k, clock, Held { tmp, cs })
+    }
+
     /// `reopen` without a rotation (SIGHUP) opens the same file through a
     /// new descriptor: its batches count in the committed entry's
     /// `written` from the first one on, or a death right after that batch
@@ -594,29 +620,22 @@ mod tests {
     /// again.
     #[test]
     fn a_new_descriptor_of_a_held_file_counts_its_first_batch() {
-        let tmp = tempfile::tempdir().unwrap();
-        let cs = tmp.path().join("cs");
-        let (dir, _) = CrashDir::open(&cs, 4096, false).unwrap();
-        let clock = Converter::from_anchor(None);
-        let mut k = Keeper::begin(dir, &[], &clock).unwrap();
-        let log = tmp.path().join("app.log");
-        let open = || -> File {
-            (OpenOptions::new().create(true).append(true).open(&log)).unwrap()
-        };
+        let (mut k, clock, held) = keeper_on_a_log();
+        let (open, cs) = (|| held.open(), &held.cs);
         let fd1: SharedFd = Arc::new(open());
         k.mark_file(&fd1, Some(10));
         open().write_all(b"0123456789").unwrap();
         k.commit(std::iter::once(&fd1), &clock);
-        let m = marks(&cs);
+        let m = marks(cs);
         assert_eq!((m.len(), m[0].len, m[0].written), (1, 10, 0));
 
         let fd2: SharedFd = Arc::new(open());
         k.mark_file(&fd2, Some(7));
-        let m = marks(&cs);
+        let m = marks(cs);
         assert_eq!((m.len(), m[0].len, m[0].written), (1, 10, 7));
         k.mark_file(&fd2, Some(5));
         k.mark_file(&fd1, Some(1));
-        let m = marks(&cs);
+        let m = marks(cs);
         assert_eq!((m.len(), m[0].len, m[0].written), (1, 10, 13));
     }
 
@@ -626,15 +645,8 @@ mod tests {
     /// write after the commit takes the file's length, before counting.
     #[test]
     fn a_commit_counts_a_held_files_length_and_the_next_write_measures_it() {
-        let tmp = tempfile::tempdir().unwrap();
-        let cs = tmp.path().join("cs");
-        let (dir, _) = CrashDir::open(&cs, 4096, false).unwrap();
-        let clock = Converter::from_anchor(None);
-        let mut k = Keeper::begin(dir, &[], &clock).unwrap();
-        let log = tmp.path().join("app.log");
-        let open = || -> File {
-            (OpenOptions::new().create(true).append(true).open(&log)).unwrap()
-        };
+        let (mut k, clock, held) = keeper_on_a_log();
+        let (open, cs) = (|| held.open(), &held.cs);
         let fd: SharedFd = Arc::new(open());
         k.mark_file(&fd, Some(10));
         open().write_all(b"0123456789").unwrap();
@@ -642,11 +654,11 @@ mod tests {
         k.unmark_failed(&fd, 8);
         open().write_all(b"other\n").unwrap();
         k.commit(std::iter::once(&fd), &clock);
-        let m = marks(&cs);
+        let m = marks(cs);
         assert_eq!((m.len(), m[0].len, m[0].written), (1, 10, 0));
 
         k.mark_file(&fd, Some(3));
-        let m = marks(&cs);
+        let m = marks(cs);
         assert_eq!((m.len(), m[0].len, m[0].written), (1, 16, 3));
     }
 }

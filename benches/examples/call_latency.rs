@@ -1,53 +1,112 @@
-//! The report's caller-latency measurement alone, one line of figures, for
-//! A/B runs of two builds alternated on a noisy machine.
+//! The harness's caller-latency phase, taken apart: the normal mode and
+//! crash-safe mode alternately in one process, each call timed as the
+//! harness times it (`Instant::now()` around it), with the distribution
+//! at the clock's resolution and the first call of each burst apart.
 //!
 //! ```sh
 //! cargo build --release -p uringlog-bench --example call_latency
-//! target/release/examples/call_latency [io_uring|pwrite] [BURSTS] [BURST_LEN] [PAUSE_US]
+//! target/release/examples/call_latency DIR [PAUSE_US] [ROUNDS] [empty]
 //! ```
 //!
-//! Runs the harness's latency job (`latency::run`: the workload line timed
-//! with `Instant` around each call, bursts then a pause, a file sink in a
-//! fresh temporary directory) with the report's sizes by default (200
-//! bursts of 1,000 calls, 3 ms pauses) and prints: all calls' p50, p90,
-//! p99, p99.9; the in-burst calls' p50 and p99.9; the after-pause calls'
-//! p50; the empty timed call's median. Call it in a fresh process, as the
-//! report does.
+//! `DIR` holds the log files and crash-safe directories (removed after).
+//! Each round runs both modes: 50,000 warm-up lines, then 200 bursts of
+//! 1,000 timed calls with `PAUSE_US` (default 3,000, the harness's pause)
+//! after each. `empty` times an empty statement in place of the call
+//! (what the clock and a cold return from the pause cost alone).
+//! Prints per mode and round: percentiles, the first call after each
+//! pause (p50, p90), the calls within a burst (p99.9), and the count of
+//! calls per 10 ns below 120 ns.
 
-use uringlog_bench::config::{EngineConfig, Route};
-use uringlog_bench::latency::{run, LatencyJob};
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use uringlog::{Logger, Policy};
+use uringlog_bench::workload::{log_line, PATH_LATENCY};
+use uringlog_sinks::FileSink;
+
+const BURSTS: usize = 200;
+const BURST_LEN: usize = 1_000;
+
+fn pct(v: &[u64], q: f64) -> u64 {
+    v[((v.len() as f64 * q) as usize).min(v.len() - 1)]
+}
+
+fn run(crash_safe: bool, tag: &str, dir: &Path, pause: Duration, empty: bool) {
+    let sink = FileSink::new(dir.join(format!("{tag}.log"))).expect("sink");
+    let mut b = Logger::builder().sink(sink).policy(Policy::Block);
+    if crash_safe {
+        b = b.crash_safe(dir.join(format!("{tag}.crash-safe")));
+    }
+    let (logger, guard) = b.build().expect("logger");
+    for id in 0..50_000 {
+        log_line(&logger, id, PATH_LATENCY);
+    }
+    logger.flush().expect("flush");
+    let mut all = Vec::with_capacity(BURSTS * BURST_LEN);
+    let mut first = Vec::with_capacity(BURSTS);
+    let mut within = Vec::with_capacity(BURSTS * BURST_LEN);
+    let mut id = 0;
+    for _ in 0..BURSTS {
+        for k in 0..BURST_LEN {
+            let t = Instant::now();
+            if empty {
+                black_box(id);
+            } else {
+                log_line(&logger, id, PATH_LATENCY);
+            }
+            let d = t.elapsed().as_nanos() as u64;
+            if k == 0 {
+                first.push(d);
+            } else {
+                within.push(d);
+            }
+            all.push(d);
+            id += 1;
+        }
+        std::thread::sleep(pause);
+    }
+    let s = guard.shutdown(Duration::from_secs(60)).expect("shutdown");
+    assert_eq!(s.written, s.enqueued, "{tag}: records lost");
+    for v in [&mut all, &mut first, &mut within] {
+        v.sort_unstable();
+    }
+    println!(
+        "{tag:10} p10 {} p50 {} p90 {} p99 {} p99.9 {} | first after pause p50 {} p90 {} | within a burst p99.9 {}",
+        pct(&all, 0.1),
+        pct(&all, 0.5),
+        pct(&all, 0.9),
+        pct(&all, 0.99),
+        pct(&all, 0.999),
+        pct(&first, 0.5),
+        pct(&first, 0.9),
+        pct(&within, 0.999),
+    );
+    let mut h = BTreeMap::new();
+    for &x in all.iter().take_while(|&&x| x < 120) {
+        *h.entry(x / 10 * 10).or_insert(0u32) += 1;
+    }
+    println!("{tag:10} per 10 ns: {h:?}");
+}
 
 fn main() {
     let mut a = std::env::args().skip(1);
-    let route = match a.next().as_deref() {
-        Some("pwrite") => Route::AsyncPwrite,
-        _ => Route::AsyncIoUring,
-    };
-    let mut num = |d: u64| a.next().and_then(|s| s.parse().ok()).unwrap_or(d);
-    let bursts = num(200) as usize;
-    let burst_len = num(1_000) as usize;
-    let pause_us = num(3_000);
-    let dir = std::env::temp_dir().join(format!("call_latency-{}", std::process::id()));
-    let job = LatencyJob {
-        cfg: EngineConfig::default_with(route),
-        bursts,
-        burst_len,
-        pause_us,
-        dir: dir.clone(),
-        keep: false,
-    };
-    let r = run(&job).expect("latency run");
-    let _ = std::fs::remove_dir_all(&dir);
-    let s = &r.summary;
-    println!(
-        "p50 {} p90 {} p99 {} p99.9 {} | burst p50 {} p99.9 {} | after-pause p50 {} | empty {}",
-        s.p50_ns,
-        s.p90_ns,
-        s.p99_ns,
-        s.p999_ns,
-        r.in_burst.p50_ns,
-        r.in_burst.p999_ns,
-        r.after_pause.p50_ns,
-        r.overhead_ns
+    let dir = std::path::PathBuf::from(
+        a.next()
+            .expect("usage: call_latency DIR [PAUSE_US] [ROUNDS] [empty]"),
     );
+    let pause = Duration::from_micros(a.next().map_or(3_000, |s| s.parse().expect("PAUSE_US")));
+    let rounds: usize = a.next().map_or(3, |s| s.parse().expect("ROUNDS"));
+    let empty = a.next().as_deref() == Some("empty");
+    std::fs::create_dir_all(&dir).expect("DIR");
+    for i in 0..rounds {
+        run(false, &format!("normal{i}"), &dir, pause, empty);
+        run(true, &format!("crash{i}"), &dir, pause, empty);
+    }
+    for i in 0..rounds {
+        for tag in [format!("normal{i}"), format!("crash{i}")] {
+            let _ = std::fs::remove_file(dir.join(format!("{tag}.log")));
+            let _ = std::fs::remove_dir_all(dir.join(format!("{tag}.crash-safe")));
+        }
+    }
 }

@@ -645,13 +645,21 @@ impl Logger {
     fn lend_recent_producer(&self) -> Option<*mut Producer> {
         let key = Arc::as_ptr(&self.shared);
         RECENT.with(|recent| {
-            if recent.key.get() != key {
+            // Marked `LENT` before the compare, not after it: a signal
+            // handler on this thread logging through another logger
+            // between the two would make its producer the cache's, and
+            // this call would then take that producer for this logger's
+            // (its records written to the other logger, until a miss).
+            let found = recent.key.replace(LENT);
+            // Compiler-only: a signal handler on this thread sees `LENT`
+            // before the call reads the cache and touches the ring.
+            std::sync::atomic::compiler_fence(Ordering::SeqCst);
+            if found != key {
+                // Not this logger's: the cache as it was (a handler that
+                // ran meanwhile found `LENT` and left it alone).
+                give_back(found);
                 return None;
             }
-            recent.key.set(LENT);
-            // Compiler-only: a signal handler on this thread sees `LENT`
-            // before the call touches the producer's ring.
-            std::sync::atomic::compiler_fence(Ordering::SeqCst);
             Some(recent.producer.get())
         })
     }
@@ -679,9 +687,8 @@ impl Logger {
     /// the removal, or a signal handler that logs during a registration)
     /// must not reach the producer the cache pointed at: it finds `LENT`
     /// and is counted lost. Any way out without a producer leaves the
-    /// cache empty. Logging from a signal handler is not supported in
-    /// general: [`Logger::lend`]'s fast path does not fence its `LENT`
-    /// store against the compiler, and a registration allocates and
+    /// cache empty. A signal handler's first call on a thread through a
+    /// logger is not async-signal-safe: a registration allocates and
     /// locks.
     #[cold]
     #[inline(never)]

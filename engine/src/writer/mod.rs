@@ -644,9 +644,15 @@ impl Drop for Writer {
     /// batches in flight are waited for and accounted, records gathered but
     /// not yet written are counted dropped, and the rings
     /// go to the orphans so `stats()` counts what is left in them.
+    /// In crash-safe mode the directory is left as a crash leaves it
+    /// (what was not committed stays) and unlocked, so that a logger
+    /// built on it again in this process recovers that: the handles and
+    /// the threads' producers keep the engine, and with it the lock, as
+    /// long as they live.
     fn drop(&mut self) {
         self.shared.hot.closed.store(true, Ordering::SeqCst);
         self.sinks.abandon(self.io.as_mut(), &self.shared);
+        self.crash_leave();
         self.leave_rings();
     }
 }

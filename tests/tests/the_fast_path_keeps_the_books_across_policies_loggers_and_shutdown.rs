@@ -106,61 +106,77 @@ fn three_loggers_taking_turns_call_by_call_get_their_own_records_in_order() {
     }
 }
 
-/// A record of exactly the ring's capacity in binary is written (the
-/// ring waits until it is empty); one byte more goes as text, which
-/// fits; a text of exactly the capacity is written, one byte more is
-/// oversized: counted dropped and oversized, once. Small records
-/// between them move the ring's ends, so the large ones wrap.
-#[test]
-fn records_of_the_ring_capacity_and_one_byte_over() {
+/// Records at a ring's limit `max` (its capacity; in crash-safe mode
+/// what one frame holds) and one byte over: one of exactly `max` bytes in
+/// binary is written (the ring waits until it is empty); one byte more
+/// goes as text, which fits; a text of exactly `max` bytes is written,
+/// one byte more is oversized: counted dropped and oversized, once.
+/// Small records between them move the ring's ends, so the large ones
+/// wrap.
+fn at_the_limit(policy: Policy, dir: Option<&std::path::Path>, max: usize) {
     const CAP: usize = 4096;
     // header 16, target "t", call-site address 8, a string's tag and length 5.
-    let binary_exact = CAP - 16 - 1 - 8 - 5;
+    let binary_exact = max - 16 - 1 - 8 - 5;
     // As text: the header, the target and the message.
-    let text_exact = CAP - 16 - 1;
+    let text_exact = max - 16 - 1;
     let sizes = [binary_exact, binary_exact + 1, text_exact, text_exact + 1];
-    for policy in [Policy::Block, Policy::DropNewest] {
-        let (l, g, out) = logger(policy, CAP, None);
-        let mut want = Vec::new();
-        let mut calls = 0;
-        for round in 0..4u64 {
-            for (j, &n) in sizes.iter().enumerate() {
-                for k in 0..3u64 {
-                    uringlog::info!(l, target: "t", "small r={} j={} k={}", round, j, k);
-                    want.push(format!("INFO  small r={round} j={j} k={k}"));
-                    calls += 1;
-                }
-                if policy == Policy::DropNewest {
-                    // The ring empty for the large record (else refused).
-                    l.flush().unwrap();
-                }
-                let big = "y".repeat(n);
-                uringlog::info!(l, target: "t", "{}", big.as_str());
+    let what = format!("{policy:?}, crash-safe {}", dir.is_some());
+    let (l, g, out) = logger(policy, CAP, dir);
+    let mut want = Vec::new();
+    let mut calls = 0;
+    for round in 0..4u64 {
+        for (j, &n) in sizes.iter().enumerate() {
+            for k in 0..3u64 {
+                uringlog::info!(l, target: "t", "small r={} j={} k={}", round, j, k);
+                want.push(format!("INFO  small r={round} j={j} k={k}"));
                 calls += 1;
-                if n <= text_exact {
-                    want.push(format!("INFO  {big}"));
-                }
-                if policy == Policy::DropNewest {
-                    // The ring empty again for the small ones.
-                    l.flush().unwrap();
-                }
+            }
+            if policy == Policy::DropNewest {
+                // The ring empty for the large record (else refused).
+                l.flush().unwrap();
+            }
+            let big = "y".repeat(n);
+            uringlog::info!(l, target: "t", "{}", big.as_str());
+            calls += 1;
+            if n <= text_exact {
+                want.push(format!("INFO  {big}"));
+            }
+            if policy == Policy::DropNewest {
+                // The ring empty again for the small ones.
+                l.flush().unwrap();
             }
         }
-        let s = g.shutdown(SHUTDOWN).unwrap();
-        let lines = out.lines();
-        assert_eq!(lines.len(), want.len(), "{policy:?}");
-        for (i, (got, w)) in lines.iter().zip(&want).enumerate() {
-            let cut = |x: &str| format!("{} bytes: {}", x.len(), &x[..x.len().min(60)]);
-            assert!(
-                got == w,
-                "{policy:?}: line {i} is {}, not {}",
-                cut(got),
-                cut(w)
-            );
-        }
-        assert_eq!(books(&s), (calls, calls - 4, 4), "{policy:?}");
-        assert_eq!(s.oversized, 4, "{policy:?}");
     }
+    let s = g.shutdown(SHUTDOWN).unwrap();
+    let lines = out.lines();
+    assert_eq!(lines.len(), want.len(), "{what}");
+    for (i, (got, w)) in lines.iter().zip(&want).enumerate() {
+        let cut = |x: &str| format!("{} bytes: {}", x.len(), &x[..x.len().min(60)]);
+        assert!(got == w, "{what}: line {i} is {}, not {}", cut(got), cut(w));
+    }
+    assert_eq!(books(&s), (calls, calls - 4, 4), "{what}");
+    assert_eq!(s.oversized, 4, "{what}");
+}
+
+#[test]
+fn records_of_the_ring_capacity_and_one_byte_over() {
+    at_the_limit(Policy::Block, None, 4096);
+    at_the_limit(Policy::DropNewest, None, 4096);
+}
+
+/// The same in crash-safe mode, where a frame is a 16-byte prefix, the
+/// record and padding to 8 bytes (the limit leaves room for the most
+/// padding). Under `DropNewest` the large records follow a flush: the
+/// ring file's space must be back when it returns.
+#[test]
+fn crash_safe_records_of_the_frame_limit_and_one_byte_over() {
+    let tmp = tempfile::tempdir().unwrap();
+    at_the_limit(Policy::Block, Some(&tmp.path().join("b")), 4096 - 16 - 7);
+    at_the_limit(
+        Policy::DropNewest,
+        Some(&tmp.path().join("d")),
+        4096 - 16 - 7,
+    );
 }
 
 /// A value whose `Display` logs copied values through the fast path of
@@ -270,4 +286,24 @@ fn a_shutdown_while_threads_are_mid_call_counts_every_call_once() {
     shutdown_mid_call(None);
     let dir = tempfile::tempdir().unwrap();
     shutdown_mid_call(Some(dir.path()));
+}
+
+/// Crash-safe `DropNewest`: records that each fill the ring file, one
+/// flush after each. A flush returns with the space of what it wrote
+/// back (as in memory), so none of them is refused.
+#[test]
+fn crash_safe_a_flush_gives_the_ring_file_back_before_it_returns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (l, g, out) = logger(Policy::DropNewest, 4096, Some(tmp.path()));
+    // The frame limit (4096 - 16 - 7) less header, target, address, tag
+    // and length.
+    let big = "z".repeat(4096 - 16 - 7 - 16 - 1 - 8 - 5);
+    const N: u64 = 200;
+    for _ in 0..N {
+        uringlog::info!(l, target: "t", "{}", big.as_str());
+        l.flush().unwrap();
+    }
+    let s = g.shutdown(SHUTDOWN).unwrap();
+    assert_eq!(books(&s), (N, N, 0));
+    assert_eq!(out.lines().len() as u64, N);
 }

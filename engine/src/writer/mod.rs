@@ -503,6 +503,11 @@ impl Writer {
         if room {
             self.submit_everything();
             self.sinks.wait_all(self.io.as_mut(), &self.shared);
+            // Crash-safe: the ring files' space of what was written comes
+            // back before the flush returns, as a ring in memory's does
+            // (released as it is read): a `DropNewest` call right after
+            // the flush finds its ring empty, not full of written records.
+            self.crash_commit();
         }
         self.flush_done = ticket;
         self.store_cpu();

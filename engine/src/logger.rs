@@ -31,7 +31,7 @@ use crate::stats::Stats;
 use crate::sync_mode::SyncWriter;
 use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicPtr, AtomicU64};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -62,14 +62,49 @@ struct Recent {
     /// The `Shared` of the logger whose producer `producer` points at;
     /// null when none, [`LENT`] while a call of this thread uses one of
     /// its producers or changes the list.
-    key: Cell<*const Shared>,
-    /// Into `Local::producers`, set from the borrowed list. Valid while
-    /// `key` is neither null nor `LENT`: the list changes only in
+    key: SignalPtr<Shared>,
+    /// Into `Local::producers`, set from the borrowed list. Null with a
+    /// null `key`, valid with a logger's: the list changes only in
     /// `Logger::lend_listed` (which says `LENT` from before it borrows
     /// the list, refuses while a producer is lent, and sets `producer`
     /// after any change) or when the list is dropped (which clears both
     /// first).
-    producer: Cell<*mut Producer>,
+    producer: SignalPtr<Producer>,
+}
+
+/// A pointer of [`RECENT`], which a signal handler on the thread may change
+/// between any two instructions of a call: an atomic, read and written
+/// `Relaxed` (plain moves), so that the compiler reads it again after a
+/// `compiler_fence` instead of reusing a value it read or stored before
+/// (which it does with a `Cell`: the thread-local's address never
+/// escapes, so it takes no fence to touch it). `replace` is a load and
+/// then a store, not one instruction (an `xchg` would cost a locked
+/// bus cycle per call).
+struct SignalPtr<T>(AtomicPtr<T>);
+
+impl<T> SignalPtr<T> {
+    const fn null() -> SignalPtr<T> {
+        SignalPtr(AtomicPtr::new(std::ptr::null_mut()))
+    }
+
+    #[inline(always)]
+    fn get(&self) -> *const T {
+        // Relaxed: only this thread (and its signal handlers) uses it.
+        self.0.load(Ordering::Relaxed)
+    }
+
+    #[inline(always)]
+    fn set(&self, p: *const T) {
+        // Relaxed: as in `get`.
+        self.0.store(p.cast_mut(), Ordering::Relaxed);
+    }
+
+    #[inline(always)]
+    fn replace(&self, p: *const T) -> *const T {
+        let old = self.get();
+        self.set(p);
+        old
+    }
 }
 
 impl Recent {
@@ -118,6 +153,32 @@ impl Drop for Lend {
     #[inline(always)]
     fn drop(&mut self) {
         give_back(self.key);
+    }
+}
+
+/// The key of the logger `producer` logs to.
+///
+/// # Safety
+/// `producer` points at a live producer.
+#[inline(always)]
+unsafe fn owner(producer: *const Producer) -> *const Shared {
+    // SAFETY: the caller's promise.
+    Arc::as_ptr(unsafe { &(*producer).shared })
+}
+
+/// The key [`RECENT`] is to have again after a call of
+/// [`Logger::lend_recent_producer`] that found `found` there and did not
+/// take `producer`: a mark as it was; else the key of `producer` (which
+/// is `found`'s, unless a signal handler changed both between the call's
+/// read of the key and its `LENT`).
+#[cold]
+fn key_after_miss(found: *const Shared, producer: *const Producer) -> *const Shared {
+    match found {
+        LENT | LENT_FORKED => found,
+        _ if producer.is_null() => std::ptr::null(),
+        // SAFETY: with a key (or none) in the cache, `producer` is null
+        // or points at a producer of this thread's list.
+        _ => unsafe { owner(producer) },
     }
 }
 
@@ -175,8 +236,8 @@ thread_local! {
     };
     static RECENT: Recent = const {
         Recent {
-            key: Cell::new(std::ptr::null()),
-            producer: Cell::new(std::ptr::null_mut()),
+            key: SignalPtr::null(),
+            producer: SignalPtr::null(),
         }
     };
 }
@@ -641,26 +702,34 @@ impl Logger {
 
     /// [`Logger::lend_recent`] without the guard: the caller gives the
     /// producer back with [`give_back`] when done.
+    ///
+    /// The key is read and `LENT` stored in two instructions: a signal
+    /// handler on this thread that logs through another logger between
+    /// them makes that logger's producer the cache's, under its key,
+    /// which the store then hides. So the producer is taken only when it
+    /// is this logger's (else this call, and the thread's later ones
+    /// until a miss, would write into the other logger's ring).
     #[inline(always)]
     fn lend_recent_producer(&self) -> Option<*mut Producer> {
         let key = Arc::as_ptr(&self.shared);
         RECENT.with(|recent| {
-            // Marked `LENT` before the compare, not after it: a signal
-            // handler on this thread logging through another logger
-            // between the two would make its producer the cache's, and
-            // this call would then take that producer for this logger's
-            // (its records written to the other logger, until a miss).
-            let found = recent.key.replace(LENT);
-            // Compiler-only: a signal handler on this thread sees `LENT`
-            // before the call reads the cache and touches the ring.
+            // Compiler-only (both): the key is read as a handler left it,
+            // not taken from the last call's give-back.
             std::sync::atomic::compiler_fence(Ordering::SeqCst);
-            if found != key {
-                // Not this logger's: the cache as it was (a handler that
-                // ran meanwhile found `LENT` and left it alone).
-                give_back(found);
-                return None;
+            let found = recent.key.replace(LENT);
+            // A signal handler on this thread sees `LENT` before the call
+            // reads the producer and touches its ring.
+            std::sync::atomic::compiler_fence(Ordering::SeqCst);
+            let producer = recent.producer.get();
+            // SAFETY: `found` is a logger's key, so `producer` is null or
+            // points at a producer of this thread's list (see
+            // `Recent::producer`), also when a handler changed both since
+            // `found` was read.
+            if found == key && !producer.is_null() && unsafe { owner(producer) } == key {
+                return Some(producer.cast_mut());
             }
-            Some(recent.producer.get())
+            give_back(key_after_miss(found, producer));
+            None
         })
     }
 

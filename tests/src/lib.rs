@@ -185,6 +185,25 @@ pub fn text_memory_logger() -> (
     (logger, guard, out)
 }
 
+/// `builder` with one memory sink of text lines without timestamps or
+/// targets (`INFO  message`), built, and what the sink holds.
+pub fn bare_memory_logger(
+    builder: uringlog::Builder,
+) -> (
+    uringlog::Logger,
+    uringlog::WriterGuard,
+    uringlog::MemoryHandle,
+) {
+    use uringlog::{Format, MemorySink, Timestamp};
+    let (sink, out) = MemorySink::new();
+    let (logger, guard) = builder
+        .sink(sink)
+        .format(Format::text().timestamp(Timestamp::Off).without_target())
+        .build()
+        .expect("a valid logger");
+    (logger, guard, out)
+}
+
 /// A logger with one sink in `format`, its timestamps from `clock`.
 pub fn logger_with(
     sink: impl uringlog::Sink,

@@ -9,26 +9,21 @@
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use uringlog::{Format, Logger, MemoryHandle, MemorySink, Policy, Stats, Timestamp, WriterGuard};
+use uringlog::{Logger, MemoryHandle, Policy, Stats, WriterGuard};
 use uringlog_tests::SHUTDOWN;
 
-/// Text lines without timestamp or target on a memory sink.
+/// Text lines without timestamp or target on a memory sink, crash-safe
+/// in `dir` when given.
 fn logger(
     policy: Policy,
     ring: usize,
     dir: Option<&std::path::Path>,
 ) -> (Logger, WriterGuard, MemoryHandle) {
-    let (sink, out) = MemorySink::new();
-    let mut b = Logger::builder()
-        .sink(sink)
-        .format(Format::text().timestamp(Timestamp::Off).without_target())
-        .policy(policy)
-        .ring_capacity(ring);
+    let mut b = Logger::builder().policy(policy).ring_capacity(ring);
     if let Some(d) = dir {
         b = b.crash_safe(d);
     }
-    let (l, g) = b.build().unwrap();
-    (l, g, out)
+    uringlog_tests::bare_memory_logger(b)
 }
 
 fn books(s: &Stats) -> (u64, u64, u64) {

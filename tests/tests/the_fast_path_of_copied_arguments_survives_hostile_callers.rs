@@ -7,7 +7,7 @@
 
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use uringlog::{Format, Logger, MemoryHandle, MemorySink, Mode, Policy, Timestamp, WriterGuard};
+use uringlog::{Logger, MemoryHandle, Mode, Policy, WriterGuard};
 use uringlog_tests::SHUTDOWN;
 
 /// A `Copy` newtype whose `Display` is not its number's.
@@ -28,18 +28,14 @@ fn logger(
     ring: usize,
     dir: Option<&std::path::Path>,
 ) -> (Logger, WriterGuard, MemoryHandle) {
-    let (sink, out) = MemorySink::new();
     let mut b = Logger::builder()
-        .sink(sink)
-        .format(Format::text().timestamp(Timestamp::Off).without_target())
         .mode(mode)
         .policy(policy)
         .ring_capacity(ring);
     if let Some(d) = dir {
         b = b.crash_safe(d);
     }
-    let (l, g) = b.build().unwrap();
-    (l, g, out)
+    uringlog_tests::bare_memory_logger(b)
 }
 
 /// Logs `$($t)*` through the macro and records what `format!` makes of it.

@@ -439,7 +439,13 @@ impl SinkSet {
     /// decode.
     #[inline(always)]
     fn place<S: Shape>(&mut self, rec: &Record<'_>) -> Option<bool> {
-        debug_assert!(!S::ONE_SINK || self.slots.len() == 1);
+        debug_assert!(!S::ONE_SINK || (self.slots.len() == 1 && self.formatters.len() == 1));
+        if S::ONE_SINK {
+            // SAFETY: a set has a one-sink shape only while it holds one
+            // sink and one formatter (`ShapeKind::of`, chosen again at
+            // each submission; `take_user_code` makes it `General`).
+            unsafe { std::hint::assert_unchecked(self.slots.len() == 1 && self.formatters.len() == 1) };
+        }
         if S::ONE_SINK || self.slots.len() == 1 {
             return self.place_one::<S>(rec);
         }
@@ -507,15 +513,18 @@ impl SinkSet {
         // A set of one sink has one formatter.
         let fmt = if S::ONE_SINK { 0 } else { slot.fmt };
         debug_assert!(fmt == slot.fmt);
-        if !self.formatters[fmt].write_as(&mut slot.batch.buf, rec, S::FORMAT) {
-            return None;
-        }
         // Read once: writing a record leaves it as it was (no prefix
         // without O_DIRECT).
         let mut prefix = if S::PLAIN { 0 } else { slot.prefix_len() };
         debug_assert_eq!(prefix, slot.prefix_len());
         if start == prefix {
+            // Before the record is written (the time is then not held
+            // across the formatting); meaningless if it is not, as the
+            // batch stays empty.
             slot.batch.first_nanos = rec.unix_nanos;
+        }
+        if !self.formatters[fmt].write_as(&mut slot.batch.buf, rec, S::FORMAT) {
+            return None;
         }
         #[cfg(test)]
         {
@@ -862,6 +871,7 @@ impl SinkSet {
     /// panic, for the caller to drop one by one); the set holds none after.
     pub(crate) fn take_user_code(&mut self) -> (Vec<SinkSlot>, Vec<Formatter>) {
         self.placed.clear();
+        self.shape = ShapeKind::General;
         (std::mem::take(&mut self.slots), std::mem::take(&mut self.formatters))
     }
 

@@ -439,13 +439,7 @@ impl SinkSet {
     /// decode.
     #[inline(always)]
     fn place<S: Shape>(&mut self, rec: &Record<'_>) -> Option<bool> {
-        debug_assert!(!S::ONE_SINK || (self.slots.len() == 1 && self.formatters.len() == 1));
-        if S::ONE_SINK {
-            // SAFETY: a set has a one-sink shape only while it holds one
-            // sink and one formatter (`ShapeKind::of`, chosen again at
-            // each submission; `take_user_code` makes it `General`).
-            unsafe { std::hint::assert_unchecked(self.slots.len() == 1 && self.formatters.len() == 1) };
-        }
+        self.assume_shape::<S>();
         if S::ONE_SINK || self.slots.len() == 1 {
             return self.place_one::<S>(rec);
         }
@@ -483,6 +477,20 @@ impl SinkSet {
         Some(true)
     }
 
+    /// Tells the compiler what a set of shape `S` holds (its indexing of
+    /// the one sink and formatter then needs no bounds checks).
+    #[inline(always)]
+    fn assume_shape<S: Shape>(&self) {
+        let one = self.slots.len() == 1 && self.formatters.len() == 1;
+        debug_assert!(!S::ONE_SINK || one);
+        if S::ONE_SINK {
+            // SAFETY: a set has a one-sink shape only while it holds one
+            // sink and one formatter (`ShapeKind::of`, chosen again at
+            // each submission; `take_user_code` makes it `General`).
+            unsafe { std::hint::assert_unchecked(one) };
+        }
+    }
+
     /// [`SinkSet::place`] for a set of one sink: no fan-out bookkeeping.
     #[inline(always)]
     fn place_one<S: Shape>(&mut self, rec: &Record<'_>) -> Option<bool> {
@@ -491,6 +499,8 @@ impl SinkSet {
             return Some(false);
         }
         self.format_into::<S>(0, rec)?;
+        // Again: the formatting may have changed what the compiler knows.
+        self.assume_shape::<S>();
         let slot = &mut self.slots[0];
         // A plain sink completes at once: it keeps no marks.
         if !S::PLAIN {

@@ -428,7 +428,7 @@ impl SinkSet {
     pub(crate) fn push(&mut self, rec: &Record<'_>) -> bool {
         let mut run = self.pushes(u64::MAX);
         let pushed = run.push::<super::shape::General>(rec);
-        let _ = run.finish();
+        let _ = run.finish::<super::shape::General>();
         pushed
     }
 
@@ -480,7 +480,7 @@ impl SinkSet {
     /// Tells the compiler what a set of shape `S` holds (its indexing of
     /// the one sink and formatter then needs no bounds checks).
     #[inline(always)]
-    fn assume_shape<S: Shape>(&self) {
+    pub(super) fn assume_shape<S: Shape>(&self) {
         let one = self.slots.len() == 1 && self.formatters.len() == 1;
         debug_assert!(!S::ONE_SINK || one);
         if S::ONE_SINK {

@@ -216,7 +216,8 @@ fn render_with<E: Emit>(
     if let Some(ok) = typed::render::<E>(&cs.typed, out, pieces, values, tail) {
         return ok;
     }
-    render_table::<E>(out, scratch, cs, pieces, values, tail)
+    // The pieces looked up again there: not kept across the typed call.
+    render_table::<E>(out, scratch, cs, values, tail)
 }
 
 /// [`render_with`] by the call site's slots and each value's tag, out of
@@ -226,10 +227,10 @@ fn render_table<E: Emit>(
     out: &mut Vec<u8>,
     scratch: &mut Vec<u8>,
     cs: &CallSite,
-    pieces: &Pieces,
     values: &[u8],
     tail: Tail,
 ) -> bool {
+    let pieces = Plan::of(cs).pieces::<E::Form>();
     // The commonest route here, under one compare; the others out of
     // line (a jump table over all of them costs the common one more).
     if pieces.route() == Route::Short {

@@ -156,9 +156,11 @@ impl HeadCache {
         // join `out`.
         unsafe {
             let dst = out.as_mut_ptr().add(out.len());
-            match self.buf.first_chunk::<SHORT>() {
-                Some(short) if len <= SHORT => dst.cast::<[u8; SHORT]>().write_unaligned(*short),
-                _ => dst.cast::<[u8; ROOM]>().write_unaligned(self.buf),
+            let (short, rest) = self.buf.split_first_chunk::<SHORT>().expect("ROOM >= SHORT");
+            dst.cast::<[u8; SHORT]>().write_unaligned(*short);
+            if len > SHORT {
+                let rest: &[u8; ROOM - SHORT] = rest.try_into().expect("ROOM - SHORT bytes");
+                dst.add(SHORT).cast::<[u8; ROOM - SHORT]>().write_unaligned(*rest);
             }
             if digits != 0 {
                 debug_assert!(frac < MS);

@@ -600,10 +600,11 @@ impl Formatter {
                 json::write(out, st, keys, &format, rec)
             }
         };
-        if !ok {
-            out.truncate(start);
+        if ok {
+            return true;
         }
-        ok
+        out.truncate(start);
+        false
     }
 }
 

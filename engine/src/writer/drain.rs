@@ -197,7 +197,7 @@ impl Writer {
                     let mut pushes = self.sinks.pushes(u64::MAX);
                     let (bufs, clock) = (&mut self.bufs, &self.clock);
                     let pushed = push_frame::<General>(&mut pushes, bufs, clock, thread, &f);
-                    let _ = pushes.finish();
+                    let _ = pushes.finish::<General>();
                     std::mem::forget(unwinding);
                     pushed
                 }
@@ -277,7 +277,7 @@ impl Gather<'_> {
     ) -> usize {
         let (bufs, clock, thread) = (&mut *self.bufs, self.clock, self.thread);
         let mut pushes = self.sinks.pushes(self.batch_size);
-        while !pushes.is_full() {
+        while !pushes.is_full::<S>() {
             let pushed = match frames.next_whole() {
                 Some(f) => push_frame::<S>(&mut pushes, bufs, clock, thread, &f),
                 None => match frames.next_frame_split() {
@@ -285,7 +285,7 @@ impl Gather<'_> {
                     Some(Ok(f)) => push_split_frame::<S>(&mut pushes, bufs, clock, thread, &f),
                     Some(Err(e)) => {
                         self.corrupt = Some((e, REST_SKIPPED));
-                        self.taken += pushes.finish();
+                        self.taken += pushes.finish::<S>();
                         return frames.total_len();
                     }
                 },
@@ -296,8 +296,8 @@ impl Gather<'_> {
                 self.bad += 1;
             }
         }
-        self.full = pushes.is_full();
-        self.taken += pushes.finish();
+        self.full = pushes.is_full::<S>();
+        self.taken += pushes.finish::<S>();
         frames.consumed()
     }
 }

@@ -428,7 +428,7 @@ impl SinkSet {
     pub(crate) fn push(&mut self, rec: &Record<'_>) -> bool {
         let mut run = self.pushes(u64::MAX);
         let pushed = run.push::<super::shape::General>(rec);
-        let _ = run.finish();
+        let _ = run.finish::<super::shape::General>();
         pushed
     }
 
@@ -439,7 +439,7 @@ impl SinkSet {
     /// decode.
     #[inline(always)]
     fn place<S: Shape>(&mut self, rec: &Record<'_>) -> Option<bool> {
-        debug_assert!(!S::ONE_SINK || self.slots.len() == 1);
+        self.assume_shape::<S>();
         if S::ONE_SINK || self.slots.len() == 1 {
             return self.place_one::<S>(rec);
         }
@@ -477,6 +477,20 @@ impl SinkSet {
         Some(true)
     }
 
+    /// Tells the compiler what a set of shape `S` holds (its indexing of
+    /// the one sink and formatter then needs no bounds checks).
+    #[inline(always)]
+    pub(super) fn assume_shape<S: Shape>(&self) {
+        let one = self.slots.len() == 1 && self.formatters.len() == 1;
+        debug_assert!(!S::ONE_SINK || one);
+        if S::ONE_SINK && !one {
+            // SAFETY: a set has a one-sink shape only while it holds one
+            // sink and one formatter (`ShapeKind::of`, chosen again at
+            // each submission; `take_user_code` makes it `General`).
+            unsafe { std::hint::unreachable_unchecked() };
+        }
+    }
+
     /// [`SinkSet::place`] for a set of one sink: no fan-out bookkeeping.
     #[inline(always)]
     fn place_one<S: Shape>(&mut self, rec: &Record<'_>) -> Option<bool> {
@@ -485,6 +499,8 @@ impl SinkSet {
             return Some(false);
         }
         self.format_into::<S>(0, rec)?;
+        // Again: the formatting may have changed what the compiler knows.
+        self.assume_shape::<S>();
         let slot = &mut self.slots[0];
         // A plain sink completes at once: it keeps no marks.
         if !S::PLAIN {
@@ -507,15 +523,18 @@ impl SinkSet {
         // A set of one sink has one formatter.
         let fmt = if S::ONE_SINK { 0 } else { slot.fmt };
         debug_assert!(fmt == slot.fmt);
-        if !self.formatters[fmt].write_as(&mut slot.batch.buf, rec, S::FORMAT) {
-            return None;
-        }
         // Read once: writing a record leaves it as it was (no prefix
         // without O_DIRECT).
         let mut prefix = if S::PLAIN { 0 } else { slot.prefix_len() };
         debug_assert_eq!(prefix, slot.prefix_len());
         if start == prefix {
+            // Before the record is written (the time is then not held
+            // across the formatting); meaningless if it is not, as the
+            // batch stays empty.
             slot.batch.first_nanos = rec.unix_nanos;
+        }
+        if !self.formatters[fmt].write_as(&mut slot.batch.buf, rec, S::FORMAT) {
+            return None;
         }
         #[cfg(test)]
         {
@@ -862,6 +881,7 @@ impl SinkSet {
     /// panic, for the caller to drop one by one); the set holds none after.
     pub(crate) fn take_user_code(&mut self) -> (Vec<SinkSlot>, Vec<Formatter>) {
         self.placed.clear();
+        self.shape = ShapeKind::General;
         (std::mem::take(&mut self.slots), std::mem::take(&mut self.formatters))
     }
 

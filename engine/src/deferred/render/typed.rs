@@ -35,25 +35,41 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
 /// A typed renderer: the message of `values` with a call site's `pieces`
-/// and then `tail`, appended to `out`; `Some(rest_is_empty)` when every
-/// value decoded as the signature says, `None` (with `out` as it was)
-/// when one did not.
+/// and then its entry's tail (see [`ENTRIES`]), appended to `out`;
+/// `Some(rest_is_empty)` when every value decoded as the signature says,
+/// `None` (with `out` as it was) when one did not.
 ///
 /// # Safety
 /// The route of `pieces` is `Route::Short` (every piece at most 16 bytes).
-type RenderFn = unsafe fn(&mut Vec<u8>, &Pieces, &[u8], Tail) -> Option<bool>;
+type RenderFn = unsafe fn(&mut Vec<u8>, &Pieces, &[u8]) -> Option<bool>;
 
-/// One signature's renderers, indexed by [`MessageForm::FORM`].
+/// What each entry of a [`Table`] renders: a form ([`MessageForm::FORM`])
+/// and the tail the formats put after it, a constant in the renderer
+/// (a message followed by any other tail is rendered the table-driven
+/// way). The JSON form comes with two: the object's end, or the closing
+/// quote before fields.
+const ENTRIES: [(usize, Tail); 5] = [
+    (0, Tail::NONE),
+    (1, Tail::new(b"\n")),
+    (2, Tail::new(b"\"")),
+    (3, Tail::new(b"\"}\n")),
+    (3, Tail::new(b"\"")),
+];
+
+/// One signature's renderers, one per entry of [`ENTRIES`].
 #[derive(Debug)]
 pub(crate) struct Table {
-    forms: [RenderFn; 4],
+    entries: [RenderFn; ENTRIES.len()],
 }
 
 impl Table {
-    /// The renderer for what `E` writes.
+    /// The renderer for what `E` writes followed by `tail`, if an entry
+    /// has them (a constant test where `tail` is one).
     #[inline(always)]
-    fn get<E: Emit>(&self) -> RenderFn {
-        self.forms[<E::Form as MessageForm>::FORM]
+    fn get<E: Emit>(&self, tail: Tail) -> Option<RenderFn> {
+        let form = <E::Form as MessageForm>::FORM;
+        let i = ENTRIES.iter().position(|&e| e == (form, tail))?;
+        Some(self.entries[i])
     }
 }
 
@@ -62,25 +78,27 @@ struct TableOf<A>(PhantomData<A>);
 
 impl<A: EncodeArgs> TableOf<A> {
     const TABLE: &'static Table = &Table {
-        forms: [
-            pick::<A, Raw>(),
-            pick::<A, Escaped<Bare>>(),
-            pick::<A, Escaped<Quoted>>(),
-            pick::<A, Escaped<Json>>(),
+        entries: [
+            pick::<A, Raw, { ENTRIES[0].1.word() }>(),
+            pick::<A, Escaped<Bare>, { ENTRIES[1].1.word() }>(),
+            pick::<A, Escaped<Quoted>, { ENTRIES[2].1.word() }>(),
+            pick::<A, Escaped<Json>, { ENTRIES[3].1.word() }>(),
+            pick::<A, Escaped<Json>, { ENTRIES[4].1.word() }>(),
         ],
     };
 }
 
-/// The order of `forms` in [`TableOf::TABLE`] is the forms' order: entry
-/// `i` renders for the emitter whose form is `i` ([`Table::get`]).
+/// Entry `i` of [`TableOf::TABLE`] renders the form of [`ENTRIES`]`[i]`
+/// ([`Table::get`]).
 const _: () = {
     const fn form<E: Emit>() -> usize {
         <E::Form as MessageForm>::FORM
     }
-    assert!(form::<Raw>() == 0);
-    assert!(form::<Escaped<Bare>>() == 1);
-    assert!(form::<Escaped<Quoted>>() == 2);
-    assert!(form::<Escaped<Json>>() == 3);
+    assert!(form::<Raw>() == ENTRIES[0].0);
+    assert!(form::<Escaped<Bare>>() == ENTRIES[1].0);
+    assert!(form::<Escaped<Quoted>>() == ENTRIES[2].0);
+    assert!(form::<Escaped<Json>>() == ENTRIES[3].0);
+    assert!(form::<Escaped<Json>>() == ENTRIES[4].0);
 };
 
 /// Where a call site keeps the table of its arguments' signature: null
@@ -135,32 +153,33 @@ pub(super) fn render<E: Emit>(
     if pieces.route() != Route::Short {
         return None;
     }
-    let typed = cell.get()?.get::<E>();
+    let typed = cell.get()?.get::<E>(tail)?;
     // SAFETY: the route is `Short`, tested above.
-    unsafe { typed(out, pieces, values, tail) }
+    unsafe { typed(out, pieces, values) }
 }
 
-/// The renderer of `A`'s signature for `E`.
-const fn pick<A: EncodeArgs, E: Emit>() -> RenderFn {
+/// The renderer of `A`'s signature for `E` and the tail `TAIL` (a
+/// [`Tail::word`]).
+const fn pick<A: EncodeArgs, E: Emit, const TAIL: u32>() -> RenderFn {
     match count(A::SIG) {
-        Some(0) => typed0::<A, E>,
-        Some(1) => typed1::<A, E>,
-        Some(2) => typed2::<A, E>,
-        Some(3) => typed3::<A, E>,
-        Some(4) => typed4::<A, E>,
-        Some(5) => typed5::<A, E>,
-        Some(6) => typed6::<A, E>,
-        Some(7) => typed7::<A, E>,
-        Some(8) => typed8::<A, E>,
-        Some(9) => typed9::<A, E>,
-        Some(10) => typed10::<A, E>,
-        Some(11) => typed11::<A, E>,
+        Some(0) => typed0::<A, E, TAIL>,
+        Some(1) => typed1::<A, E, TAIL>,
+        Some(2) => typed2::<A, E, TAIL>,
+        Some(3) => typed3::<A, E, TAIL>,
+        Some(4) => typed4::<A, E, TAIL>,
+        Some(5) => typed5::<A, E, TAIL>,
+        Some(6) => typed6::<A, E, TAIL>,
+        Some(7) => typed7::<A, E, TAIL>,
+        Some(8) => typed8::<A, E, TAIL>,
+        Some(9) => typed9::<A, E, TAIL>,
+        Some(10) => typed10::<A, E, TAIL>,
+        Some(11) => typed11::<A, E, TAIL>,
         _ => untyped,
     }
 }
 
 /// For a signature no renderer is generated for (never noted).
-unsafe fn untyped(_: &mut Vec<u8>, _: &Pieces, _: &[u8], _: Tail) -> Option<bool> {
+unsafe fn untyped(_: &mut Vec<u8>, _: &Pieces, _: &[u8]) -> Option<bool> {
     None
 }
 
@@ -226,17 +245,18 @@ unsafe fn value<'a, E: Emit>(
 
 /// One renderer per number of values: `typedN` writes piece `i`, then
 /// value `i` as `A`'s signature says, for `i` in `0..N`, then the last
-/// piece and the tail — `render_slots` for `Route::Short`, unrolled.
+/// piece and the tail `TAIL` (a [`Tail::word`]) — `render_slots` for
+/// `Route::Short`, unrolled.
 macro_rules! typed {
     ($($name:ident: $n:literal [$($i:literal)*];)*) => {$(
         /// # Safety
         /// As for [`RenderFn`].
-        unsafe fn $name<A: EncodeArgs, E: Emit>(
+        unsafe fn $name<A: EncodeArgs, E: Emit, const TAIL: u32>(
             out: &mut Vec<u8>,
             pieces: &Pieces,
             values: &[u8],
-            tail: Tail,
         ) -> Option<bool> {
+            let tail = Tail::of(TAIL);
             let heads = pieces.heads();
             // The second test folds away (`pick` chose this renderer by it).
             if heads.len() != $n || !matches!(count(A::SIG), Some($n)) {

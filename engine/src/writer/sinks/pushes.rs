@@ -7,6 +7,11 @@
 //! batch is full is the same test as [`SinkSet::is_full`], against the
 //! room the batch had when the run began.
 //!
+//! A set of a one-sink plain shape counts its records once already, in
+//! its one batch's `primary` (which nothing else changes during a run:
+//! no sealing, no fan-out), so a run over it keeps no count of its own:
+//! the records it placed are what that count grew by.
+//!
 //! A run that ends in a panic (a sink's own format, on the writer
 //! thread) adds nothing, and that is what keeps the books: its records
 //! are still in the ring, whose release comes after the run, and the
@@ -28,6 +33,9 @@ pub(crate) struct Pushes<'s> {
     unrouted: u64,
     /// Records the open batches may take before `batch_size`.
     room: u64,
+    /// The first sink's `batch.primary` when the run began (0 for a
+    /// set without sinks).
+    primary: u64,
 }
 
 impl SinkSet {
@@ -36,11 +44,13 @@ impl SinkSet {
     pub(crate) fn pushes(&mut self, batch_size: u64) -> Pushes<'_> {
         let room = batch_size.saturating_sub(self.records);
         let unrouted = self.unrouted;
+        let primary = self.slots.first().map_or(0, |s| s.batch.primary);
         Pushes {
             set: self,
             taken: 0,
             unrouted,
             room,
+            primary,
         }
     }
 }
@@ -52,17 +62,31 @@ impl Pushes<'_> {
     pub(crate) fn push<S: Shape>(&mut self, rec: &Record<'_>) -> bool {
         match self.set.place::<S>(rec) {
             Some(taken) => {
-                self.taken += taken as u64;
+                if !counted_by_batch::<S>() {
+                    self.taken += taken as u64;
+                }
                 true
             }
             None => false,
         }
     }
 
-    /// [`SinkSet::is_full`] as it will be with this run counted.
+    /// Records a sink took in this run, pushed into a set of shape `S`.
     #[inline(always)]
-    pub(crate) fn is_full(&self) -> bool {
-        self.set.submit_now || self.taken >= self.room
+    fn taken<S: Shape>(&self) -> u64 {
+        if counted_by_batch::<S>() {
+            self.set.assume_shape::<S>();
+            self.set.slots[0].batch.primary - self.primary
+        } else {
+            self.taken
+        }
+    }
+
+    /// [`SinkSet::is_full`] as it will be with this run (into a set of
+    /// shape `S`) counted.
+    #[inline(always)]
+    pub(crate) fn is_full<S: Shape>(&self) -> bool {
+        self.set.submit_now || self.taken::<S>() >= self.room
     }
 
     /// See [`SinkSet::rendering`].
@@ -73,13 +97,21 @@ impl Pushes<'_> {
 }
 
 impl Pushes<'_> {
-    /// Ends the run: its records count as gathered and outstanding.
-    /// Returns the records it pushed: taken by a sink, or by none
-    /// (counted in `unrouted`).
+    /// Ends the run (into a set of shape `S`): its records count as
+    /// gathered and outstanding. Returns the records it pushed: taken by
+    /// a sink, or by none (counted in `unrouted`).
     #[inline(always)]
-    pub(crate) fn finish(self) -> u64 {
-        self.set.records += self.taken;
-        self.set.outstanding += self.taken;
-        self.taken + (self.set.unrouted - self.unrouted)
+    pub(crate) fn finish<S: Shape>(self) -> u64 {
+        let taken = self.taken::<S>();
+        self.set.records += taken;
+        self.set.outstanding += taken;
+        taken + (self.set.unrouted - self.unrouted)
     }
+}
+
+/// Whether a run into a set of shape `S` counts its records by the one
+/// batch's `primary` (see the module docs).
+#[inline(always)]
+const fn counted_by_batch<S: Shape>() -> bool {
+    S::ONE_SINK && S::PLAIN
 }

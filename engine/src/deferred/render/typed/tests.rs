@@ -43,15 +43,18 @@ fn site(pieces: &[String]) -> &'static CallSite {
 
 const TAILS: [Tail; 3] = [Tail::new(b"\n"), Tail::new(b"\""), Tail::new(b"\"}\n")];
 
-/// Every form of the message: raw, then escaped with each tail.
+/// Every form of the message: raw, then escaped with each tail the
+/// formats use (JSON's two), then with a tail no typed renderer has.
 fn all_forms(cs: &CallSite, values: &[u8]) -> (Vec<bool>, Vec<Vec<u8>>) {
-    let mut outs = vec![b"prefix ".to_vec(); 4];
+    let mut outs = vec![b"prefix ".to_vec(); 6];
     let mut scratch = Vec::new();
     let oks = vec![
         render_table_or_typed(&mut outs[0], cs, values),
         render_escaped::<Bare, { TAILS[0].word() }>(&mut outs[1], &mut scratch, cs, values),
         render_escaped::<Quoted, { TAILS[1].word() }>(&mut outs[2], &mut scratch, cs, values),
         render_escaped::<Json, { TAILS[2].word() }>(&mut outs[3], &mut scratch, cs, values),
+        render_escaped::<Json, { TAILS[1].word() }>(&mut outs[4], &mut scratch, cs, values),
+        render_escaped::<Bare, { TAILS[2].word() }>(&mut outs[5], &mut scratch, cs, values),
     ];
     (oks, outs)
 }
@@ -71,6 +74,23 @@ fn check<A: EncodeArgs>(pieces: &[String], values: &[u8], taken: bool) {
     assert_eq!(r.is_some(), taken && short, "{values:?}");
     if r.is_none() {
         assert_eq!(out, b"x", "a fallback writes nothing");
+    }
+    // Followed by a tail no entry of the table has: the table-driven way.
+    let bare = Plan::of(typed).pieces::<Bare>();
+    let mut out = b"x".to_vec();
+    let r = render::<Escaped<Bare>>(&typed.typed, &mut out, bare, values, Tail::new(b"}"));
+    assert!(r.is_none());
+    assert_eq!(out, b"x", "a fallback writes nothing");
+    // Each tail the formats use has its entry.
+    for (form, tail) in ENTRIES {
+        let t = typed.typed.get().expect("noted");
+        let got = match form {
+            0 => t.get::<Raw>(tail),
+            1 => t.get::<Escaped<Bare>>(tail),
+            2 => t.get::<Escaped<Quoted>>(tail),
+            _ => t.get::<Escaped<Json>>(tail),
+        };
+        assert!(got.is_some(), "{form} {tail:?}");
     }
 }
 

@@ -481,10 +481,16 @@ impl Producer {
         target: &str,
         args: A,
     ) -> Result<(), A> {
-        let (Direct::Mapped, Route::Mapped(ring), false) =
-            (self.direct, &mut self.route, A::CUSTOM_SPECS)
-        else {
+        if self.direct != Direct::Mapped || A::CUSTOM_SPECS {
             return Err(args);
+        }
+        // One compare of `direct` says the route too (as in `try_direct`).
+        let Route::Mapped(ring) = &mut self.route else {
+            debug_assert!(false, "direct says mapped");
+            // SAFETY: `direct` is `Mapped` only with a mapped route: both
+            // are set in `register`, and the route is replaced only when
+            // the producer is dropped.
+            unsafe { std::hint::unreachable_unchecked() }
         };
         if shared.is_closed() {
             return Err(args);

@@ -1,0 +1,514 @@
+//! Deferred calls: the arguments go into the record in binary, the writer
+//! formats (see `crate::deferred`). The fast path (`Producer::try_direct`)
+//! writes straight into the thread's ring; the rest take `log_measured`
+//! and, when the ring cannot take the record in place, `deferred_slow`.
+
+use super::{Direct, Payload, Producer, Route, Site, MAX_PLAIN_LEN};
+use crate::callsite::{CallSite, SlotKind};
+use crate::deferred::encode::{Cursor, EncodeArgs, PreBuf};
+use crate::deferred::portable;
+use crate::deferred::CALLSITE_LEN;
+use crate::level::Level;
+use crate::payload::fill_payload;
+use crate::record::{truncate_str, Header, RecordKind, HEADER_LEN, MAX_TARGET_LEN};
+use crate::shared::Shared;
+use crate::stats::{bump, ProducerCounters, WriterCounters};
+use std::sync::Arc;
+
+impl Producer {
+    /// A deferred call (what the macros expand to, after the level check):
+    /// the arguments go into the record in binary, the writer formats.
+    #[doc(hidden)]
+    #[inline]
+    pub fn __log_deferred<A: EncodeArgs>(
+        &mut self,
+        cs: &'static CallSite,
+        level: Level,
+        target: &str,
+        args: A,
+    ) {
+        self.follow_fork();
+        if !A::PREFORMATS {
+            let shared = Arc::as_ptr(&self.shared);
+            // SAFETY: `self.shared` keeps it alive through the call, which
+            // does not change `self.shared`.
+            match self.try_direct(unsafe { &*shared }, cs, level, target, args) {
+                Ok(()) => {}
+                Err(args) => self.log_deferred_here(cs, level, target, args),
+            }
+            return;
+        }
+        self.log_deferred_here(cs, level, target, args);
+    }
+
+    /// [`Producer::__log_deferred`] on a producer known to be this
+    /// process's (its logger's `is_here` was checked by the caller).
+    #[inline]
+    pub(crate) fn log_deferred_here<A: EncodeArgs>(
+        &mut self,
+        cs: &'static CallSite,
+        level: Level,
+        target: &str,
+        args: A,
+    ) {
+        if !A::PREFORMATS {
+            // No user code: nothing is formatted, the buffer stays unused.
+            let values_len = args.measure(&mut PreBuf {
+                buf: &mut Vec::new(),
+                cap: 0,
+            });
+            return self.log_measured(cs, level, target, args, None, values_len);
+        }
+        let mut pre = std::mem::take(&mut self.scratch);
+        let values_len = measure(&self.shared, &args, &mut pre);
+        // The user code may have forked: the record is this process's.
+        self.follow_fork();
+        self.log_measured(cs, level, target, args, Some(&mut pre), values_len);
+        self.scratch = pre;
+    }
+
+    /// The fast path of a deferred call whose arguments are all copied in
+    /// binary (`!A::PREFORMATS`): the record straight into the ring.
+    /// Gives the arguments back, having counted and published nothing, when the call
+    /// needs [`Producer::log_deferred_here`]: after shutdown, on the first
+    /// call after a pause, when the ring has no room in place for the
+    /// record, for a crash-safe call site not yet in the directory's
+    /// table or with a custom spec, in sync mode, under `DropOldest` and
+    /// with `Formatting::Caller`. No user code runs here.
+    /// `shared` is this producer's (`self.shared`), passed by a caller
+    /// that has it at hand.
+    #[inline(always)]
+    pub(crate) fn try_direct<A: EncodeArgs>(
+        &mut self,
+        shared: &Shared,
+        cs: &'static CallSite,
+        level: Level,
+        target: &str,
+        args: A,
+    ) -> Result<(), A> {
+        debug_assert!(!A::PREFORMATS && std::ptr::eq(shared, &*self.shared));
+        if self.direct != Direct::Lossless {
+            return self.try_direct_mapped(shared, cs, level, target, args);
+        }
+        let Route::Lossless(ring) = &mut self.route else {
+            debug_assert!(false, "direct says lossless");
+            // SAFETY: `direct` is `Lossless` only with a lossless route:
+            // both are set in `register`, and the route is replaced only
+            // when the producer is dropped.
+            unsafe { std::hint::unreachable_unchecked() }
+        };
+        if shared.is_closed() {
+            return Err(args);
+        }
+        let clock = shared.hot.clock.now_raw();
+        // A pause is noted on the full path (see `log_measured`).
+        if !ring.note_call_unpaused(clock) {
+            return Err(args);
+        }
+        let rec = DeferredParts::new(cs, level, clock, target, &args);
+        let Some(mut r) = ring.reserve_contiguous(rec.len()) else {
+            return Err(args);
+        };
+        let encoded = rec.encode(r.bytes(), &args, &[]);
+        let counters = &self.ring_shared.counters;
+        bump(&counters.enqueued);
+        if !encoded {
+            size_mismatch(counters);
+            return Ok(());
+        }
+        // SAFETY: `encode` wrote all `len` reserved bytes.
+        unsafe { r.commit() };
+        shared.wake_writer();
+        Ok(())
+    }
+
+    /// [`Producer::try_direct`] into a crash-safe ring file. As in
+    /// `log_measured`, the call-site table is asked after the encoding; a
+    /// record not published is dropped unseen.
+    #[inline(always)]
+    fn try_direct_mapped<A: EncodeArgs>(
+        &mut self,
+        shared: &Shared,
+        cs: &'static CallSite,
+        level: Level,
+        target: &str,
+        args: A,
+    ) -> Result<(), A> {
+        if self.direct != Direct::Mapped || A::CUSTOM_SPECS {
+            return Err(args);
+        }
+        // One compare of `direct` says the route too (as in `try_direct`).
+        let Route::Mapped(ring) = &mut self.route else {
+            debug_assert!(false, "direct says mapped");
+            // SAFETY: `direct` is `Mapped` only with a mapped route: both
+            // are set in `register`, and the route is replaced only when
+            // the producer is dropped.
+            unsafe { std::hint::unreachable_unchecked() }
+        };
+        if shared.is_closed() {
+            return Err(args);
+        }
+        let clock = shared.hot.clock.now_raw();
+        let rec = DeferredParts::new(cs, level, clock, target, &args);
+        let Some(mut f) = ring.reserve_contiguous(rec.len()) else {
+            return Err(args);
+        };
+        let counters = &self.ring_shared.counters;
+        if !rec.encode(f.record(), &args, &[]) {
+            bump(&counters.enqueued);
+            size_mismatch(counters);
+            return Ok(());
+        }
+        if !f.knows(cs) {
+            return Err(args);
+        }
+        bump(&counters.enqueued);
+        // SAFETY: `encode` wrote all `len` reserved bytes.
+        unsafe { f.commit() };
+        shared.wake_writer();
+        Ok(())
+    }
+
+    /// A deferred call whose arguments were measured (and the ones of
+    /// other types formatted into `pre`, `None` when there are none) by
+    /// [`measure`]: counted, then written straight into the ring when it
+    /// can be.
+    #[inline]
+    pub(crate) fn log_measured<A: EncodeArgs>(
+        &mut self,
+        cs: &'static CallSite,
+        level: Level,
+        target: &str,
+        args: A,
+        pre: Option<&mut Vec<u8>>,
+        values_len: usize,
+    ) {
+        // 1. Count the call: its user code has run.
+        if !self.admit() {
+            return;
+        }
+        let clock = self.shared.hot.clock.now_raw();
+        let target = truncate_str(target, MAX_TARGET_LEN);
+        let len = HEADER_LEN + target.len() + CALLSITE_LEN + values_len;
+        // 2. Straight into the reserved ring bytes, when they are contiguous.
+        let formatted: &[u8] = pre.as_deref().map_or(&[], |v| &v[..]);
+        if self.direct != Direct::No {
+            let rec = DeferredParts {
+                cs,
+                level,
+                clock,
+                target,
+                values_len,
+            };
+            // The lossless ring first: one compare of the route.
+            if let Route::Lossless(ring) = &mut self.route {
+                if ring.note_call(clock) {
+                    // The writer renders this call site's records with
+                    // the code of these types (`TypedCell`): noted on the
+                    // first call after a pause, which costs the call path
+                    // nothing (a compare per call costs 4 instructions);
+                    // other calls note it on the slow path.
+                    cs.typed.note::<A>();
+                }
+                if let Some(mut r) = ring.reserve_contiguous(len) {
+                    if !rec.encode(r.bytes(), &args, formatted) {
+                        return self.size_mismatch();
+                    }
+                    // SAFETY: `encode` wrote all `len` reserved bytes.
+                    unsafe { r.commit() };
+                    return self.shared.wake_writer();
+                }
+            } else if let Route::Mapped(ring) = &mut self.route {
+                // Crash-safe: once the call site is in the directory's
+                // table, and when no value needs formatting here (one
+                // compare says both; see `sites::CUSTOM_MARK`). The
+                // table is asked (an Acquire load) after the encoding, not
+                // before: the compiler then keeps what it knows of the
+                // arguments (constant lengths) into the encoding instead
+                // of reloading them. A record of a call site not yet in
+                // the table, or with a custom spec, is dropped
+                // unpublished, for the slow path. The macros' call sites
+                // with a custom spec say so at compile time: they go to
+                // the slow path without the reservation and the encoding.
+                if !A::CUSTOM_SPECS {
+                    if let Some(mut f) = ring.reserve_contiguous(len) {
+                        if !rec.encode(f.record(), &args, formatted) {
+                            return self.size_mismatch();
+                        }
+                        if f.knows(cs) {
+                            // SAFETY: `encode` wrote all `len` reserved bytes.
+                            unsafe { f.commit() };
+                            return self.shared.wake_writer();
+                        }
+                    }
+                }
+            }
+        }
+        match pre {
+            Some(pre) => self.deferred_slow(cs, level, clock, target, args, pre, values_len),
+            None => {
+                let mut pre = std::mem::take(&mut self.scratch);
+                self.deferred_slow(cs, level, clock, target, args, &mut pre, values_len);
+                self.scratch = pre;
+            }
+        }
+    }
+
+    /// A deferred call that cannot go straight into the ring: the ring is
+    /// full or wraps here, the record is larger than the ring, sync mode,
+    /// `DropOldest`, or `Formatting::Caller`. The payload is encoded into a
+    /// buffer first, and rendered to text here when the logger wants it so
+    /// or when only text could fit the ring.
+    #[cold]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn deferred_slow<A: EncodeArgs>(
+        &mut self,
+        cs: &'static CallSite,
+        level: Level,
+        clock: u64,
+        target: &str,
+        args: A,
+        pre: &mut Vec<u8>,
+        values_len: usize,
+    ) {
+        // Every record that does not go straight into a lossless ring
+        // passes here, a crash-safe call site's first one included.
+        cs.typed.note::<A>();
+        let payload_len = CALLSITE_LEN + values_len;
+        let len = HEADER_LEN + target.len() + payload_len;
+        let in_caller = match self.route {
+            Route::Closed => false,
+            // A record too large for the ring in binary may still fit as
+            // text (`{:.3}` of a long string): "oversized" always means
+            // the formatted message does not fit.
+            Route::Sync(_) => len > self.max_record_len(),
+            // Crash-safe: the call site must be in the directory's table first.
+            Route::Mapped(_) => {
+                self.direct == Direct::No || len > self.max_record_len() || !self.site_kept(cs)
+            }
+            _ => self.direct == Direct::No || len > self.max_record_len(),
+        };
+        if self.hopeless(cs, len, values_len, in_caller) {
+            let counters = &self.ring_shared.counters;
+            bump(&counters.dropped);
+            return bump(&counters.oversized);
+        }
+        self.encoded.clear();
+        self.encoded.reserve(payload_len);
+        let mut c = Cursor::new(&mut self.encoded.spare_capacity_mut()[..payload_len]);
+        // SAFETY: `payload_len` bytes: the address and `values_len`, which
+        // `EncodeArgs` promises `encode` writes.
+        unsafe { c.put(&callsite_addr(cs)) };
+        args.encode(&mut c, &mut &pre[..]);
+        if c.written() != payload_len {
+            debug_assert!(false, "deferred record size mismatch");
+            return bump(&self.ring_shared.counters.dropped);
+        }
+        // SAFETY: the cursor initialised all `payload_len` bytes (checked
+        // just above), within the capacity reserved before.
+        unsafe { self.encoded.set_len(payload_len) };
+        if !in_caller && cs.any_custom && matches!(self.route, Route::Mapped(_)) {
+            // Crash-safe: values under other specs than `{}` as text, so
+            // another process renders them (`pre` is consumed by now).
+            pre.clear();
+            pre.extend_from_slice(&self.encoded[..CALLSITE_LEN]);
+            if !portable::make_portable(pre, cs, &self.encoded[CALLSITE_LEN..]) {
+                return bump(&self.ring_shared.counters.dropped);
+            }
+            std::mem::swap(pre, &mut self.encoded);
+        }
+        if in_caller {
+            // Render the message here (into `pre`, consumed by now); the
+            // record carries text only.
+            pre.clear();
+            if !crate::deferred::render::render_payload(pre, &self.encoded) {
+                return bump(&self.ring_shared.counters.dropped);
+            }
+            let site = Site {
+                target: cs.target.unwrap_or(target),
+                at: Some((cs.file, cs.line)),
+            };
+            return self.commit(RecordKind::Text, level, clock, site, Payload::Borrowed(pre));
+        }
+        // The call site in the payload holds file and line.
+        let site = Site { target, at: None };
+        self.commit(RecordKind::Deferred, level, clock, site, Payload::Encoded);
+    }
+
+    /// A mismatch between the two passes over the arguments (a bug):
+    /// nothing is committed, the record is counted dropped.
+    fn size_mismatch(&self) {
+        size_mismatch(&self.ring_shared.counters);
+    }
+
+    /// Whether `cs` is in the crash-safe directory's call-site table
+    /// (appended on its first use; see `crash_safe::sites`).
+    /// A table that cannot be written (disk full) is reported and counted
+    /// as an error; the record is then formatted here, as text.
+    #[inline]
+    fn site_kept(&self, cs: &'static CallSite) -> bool {
+        if site_known(&self.shared, cs) {
+            return true;
+        }
+        let Some(d) = &self.shared.crash_safe else {
+            return false;
+        };
+        match d.sites.register(cs) {
+            // `false`: its address names another call site in the table.
+            Ok(kept) => kept,
+            Err(e) => {
+                WriterCounters::add(&self.shared.counters.errors, 1);
+                self.shared.report_error(format!("crash-safe: {e}; the record is formatted by the caller"));
+                false
+            }
+        }
+    }
+
+    /// Whether a deferred record of `len` framed bytes in binary is
+    /// certain to be oversized, so its arguments need not be copied at all
+    /// (they may be gigabytes): past 4 GiB in binary (no record can say
+    /// its length; documented as oversized whatever the precision), or —
+    /// rendered here — a text that cannot fit: with only `{}` placeholders
+    /// the text holds every string argument whole, so it is at least the
+    /// binary less each value's tag and length (at most [`MAX_PLAIN_LEN`]
+    /// bytes a value).
+    fn hopeless(&self, cs: &CallSite, len: usize, values_len: usize, in_caller: bool) -> bool {
+        if u32::try_from(len).is_err() {
+            return true;
+        }
+        let all_display = cs.slots.iter().all(|s| matches!(s.kind, SlotKind::Display));
+        let text_at_least =
+            cs.pieces_len + values_len.saturating_sub(MAX_PLAIN_LEN * cs.slots.len());
+        in_caller && all_display && HEADER_LEN + text_at_least > self.max_record_len()
+    }
+
+}
+
+/// [`Producer::size_mismatch`] on a ring's counters.
+#[cold]
+fn size_mismatch(counters: &ProducerCounters) {
+    debug_assert!(false, "deferred record size mismatch");
+    bump(&counters.dropped);
+}
+
+/// Bytes a deferred call's arguments take in its record; the arguments of
+/// types the engine does not copy (user `Display`/`Debug`) are formatted
+/// into `pre` (cleared first), which is user code: see `payload`.
+#[inline]
+pub(crate) fn measure<A: EncodeArgs>(shared: &Shared, args: &A, pre: &mut Vec<u8>) -> usize {
+    if A::PREFORMATS {
+        preformat(shared, args, pre)
+    } else {
+        args.measure(&mut PreBuf { buf: pre, cap: 0 })
+    }
+}
+
+/// [`measure`] of arguments some of which are formatted in the caller.
+#[cold]
+#[inline(never)]
+fn preformat<A: EncodeArgs>(shared: &Shared, args: &A, pre: &mut Vec<u8>) -> usize {
+    let mut len = 0;
+    fill_payload(shared, pre, |buf, cap| {
+        buf.clear();
+        len = args.measure(&mut PreBuf { buf, cap });
+    });
+    len
+}
+
+/// What a deferred record holds besides its arguments.
+struct DeferredParts<'a> {
+    cs: &'static CallSite,
+    level: Level,
+    clock: u64,
+    /// Already cut to `MAX_TARGET_LEN`.
+    target: &'a str,
+    values_len: usize,
+}
+
+impl<'a> DeferredParts<'a> {
+    /// The parts of a call whose arguments need no formatting here
+    /// (`!A::PREFORMATS`); `target` is cut to `MAX_TARGET_LEN`.
+    #[inline(always)]
+    fn new<A: EncodeArgs>(
+        cs: &'static CallSite,
+        level: Level,
+        clock: u64,
+        target: &'a str,
+        args: &A,
+    ) -> DeferredParts<'a> {
+        debug_assert!(!A::PREFORMATS);
+        // Nothing is formatted: the buffer stays unused.
+        let values_len = args.measure(&mut PreBuf {
+            buf: &mut Vec::new(),
+            cap: 0,
+        });
+        DeferredParts {
+            cs,
+            level,
+            clock,
+            target: truncate_str(target, MAX_TARGET_LEN),
+            values_len,
+        }
+    }
+
+    /// The record's framed length.
+    #[inline(always)]
+    fn len(&self) -> usize {
+        HEADER_LEN + self.target.len() + CALLSITE_LEN + self.values_len
+    }
+
+    /// Writes the record (header, target, call-site address, arguments)
+    /// into `buf`, reserved with its exact length; `false` when the
+    /// arguments did not write what they measured (a bug).
+    #[inline(always)]
+    fn encode<A: EncodeArgs>(&self, buf: &mut [std::mem::MaybeUninit<u8>], args: &A, pre: &[u8]) -> bool {
+        let len = buf.len();
+        // The ring's capacity is below 4 GiB (see `MAX_RING_CAPACITY`) and
+        // the target is cut to `MAX_TARGET_LEN`: the lengths fit, unchecked.
+        debug_assert!(u32::try_from(len).is_ok() && self.target.len() <= MAX_TARGET_LEN);
+        let header = Header {
+            len: len as u32,
+            kind: RecordKind::Deferred,
+            level: self.level,
+            target_len: self.target.len() as u16,
+            clock: self.clock,
+            located: false,
+        };
+        debug_assert_eq!(
+            Some(header),
+            Header::new(
+                RecordKind::Deferred,
+                self.level,
+                self.clock,
+                self.target.len(),
+                CALLSITE_LEN + self.values_len,
+            )
+        );
+        debug_assert_eq!(header.len as usize, len);
+        let mut c = Cursor::new(buf);
+        // SAFETY: `len` bytes were reserved: the header, the target, the
+        // address and `values_len`, which `EncodeArgs` promises `encode`
+        // writes.
+        unsafe {
+            c.put(&header.encode());
+            c.put(self.target.as_bytes());
+            c.put(&callsite_addr(self.cs));
+        }
+        args.encode(&mut c, &mut &pre[..]);
+        c.written() == len
+    }
+}
+
+/// Whether `cs` is already in the crash-safe directory's call-site table.
+#[inline(always)]
+fn site_known(shared: &Shared, cs: &'static CallSite) -> bool {
+    (shared.crash_safe.as_ref()).is_some_and(|d| d.sites.has(cs))
+}
+
+/// A call site's address as stored in a deferred record.
+#[inline(always)]
+fn callsite_addr(cs: &'static CallSite) -> [u8; CALLSITE_LEN] {
+    (cs as *const CallSite as usize as u64).to_le_bytes()
+}
+

@@ -302,3 +302,21 @@ fn crash_safe_a_flush_gives_the_ring_file_back_before_it_returns() {
     assert_eq!(books(&s), (N, N, 0));
     assert_eq!(out.lines().len() as u64, N);
 }
+
+/// The same with `flush_sync`: it returns with the ring file's space of
+/// what it wrote back too, so none of the records is refused.
+#[test]
+fn crash_safe_a_flush_sync_gives_the_ring_file_back_before_it_returns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (l, g, out) = logger(Policy::DropNewest, 4096, Some(tmp.path()));
+    // As in the test above: a record that fills the ring file.
+    let big = "z".repeat(4096 - 16 - 7 - 16 - 1 - 8 - 5);
+    const N: u64 = 200;
+    for _ in 0..N {
+        uringlog::info!(l, target: "t", "{}", big.as_str());
+        l.flush_sync().unwrap();
+    }
+    let s = g.shutdown(SHUTDOWN).unwrap();
+    assert_eq!(books(&s), (N, N, 0));
+    assert_eq!(out.lines().len() as u64, N);
+}

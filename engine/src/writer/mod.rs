@@ -519,6 +519,18 @@ impl Writer {
     /// The ticket is acknowledged when the syncs finish; the writer goes on.
     fn sync(&mut self, ticket: u64) {
         self.submit_everything();
+        if self.keeper.is_some() {
+            // Crash-safe: committed before the syncs are issued, so before
+            // the ticket is acknowledged, as `flush` does: the ring files'
+            // space of what was written is back when `flush_sync` returns.
+            self.sinks.wait_all(self.io.as_mut(), &self.shared);
+            self.crash_commit();
+        }
+        self.start_sync(ticket);
+    }
+
+    /// Issues the syncs of ticket `ticket` for what was submitted.
+    fn start_sync(&mut self, ticket: u64) {
         self.sinks
             .request_sync(self.io.as_mut(), &self.shared, ticket);
         self.sync_started = ticket;
@@ -622,7 +634,10 @@ impl Writer {
     fn final_writes(&mut self, asked: u64) {
         self.sinks.submit_all(self.io.as_mut(), &self.shared);
         if asked > self.sync_started {
-            self.sync(asked);
+            // Not `sync`: no commit here, close decides what the
+            // directory keeps once the final writes completed.
+            self.submit_everything();
+            self.start_sync(asked);
         } else if self.sinks.durability() == Durability::Data {
             let io = self.io.as_mut();
             self.sinks

@@ -2,11 +2,12 @@
 
 use super::*;
 use crate::clock::Clock;
-use crate::format::Timestamp;
+use crate::format::{Format, Timestamp};
+use crate::level::Level;
 use crate::io::pwrite::Pwrite;
 use crate::policy::{Formatting, Mode, Policy, Prefault};
 use crate::shared::{lock, CallConfig};
-use crate::sink::MemorySink;
+use crate::sink::{BatchInfo, BatchLimit, MemorySink, Target};
 use std::sync::{Arc, Mutex};
 
 fn shared() -> Shared {

@@ -1,0 +1,232 @@
+//! One sink and the batch being gathered for it: where its batches go
+//! (`SinkSlot::route`), the files it wrote since the last sync, and its
+//! batch limit.
+
+use super::settle;
+use crate::format::{Format, RecordFormat};
+use crate::io::IoTarget;
+use crate::level::Level;
+use crate::sink::{
+    BatchInfo, BatchLimit, Completion as SinkCompletion, SharedFd, Sink, SinkContext, Target,
+};
+use crate::writer::o_direct::ODirect;
+use std::io;
+use std::sync::Arc;
+
+/// Formatted records on their way to one sink.
+pub(super) struct Batch {
+    pub(super) buf: Vec<u8>,
+    /// Records in `buf` whose primary sink this is.
+    pub(super) primary: u64,
+    /// Record time of the first record in `buf` (meaningless while empty).
+    pub(super) first_nanos: u64,
+    /// Deferred sinks only: where each record in `buf` ends and whether
+    /// it is counted through this sink.
+    pub(super) marks: Vec<(u32, bool)>,
+}
+
+impl Batch {
+    pub(super) fn new(buf: Vec<u8>) -> Batch {
+        Batch {
+            buf,
+            primary: 0,
+            first_nanos: 0,
+            marks: Vec::new(),
+        }
+    }
+}
+
+/// One sink and the batch being gathered for it.
+pub(crate) struct SinkSlot {
+    pub(super) sink: Box<dyn Sink>,
+    /// Records below this level skip the sink.
+    pub(super) min_level: Level,
+    /// The sink's format, styled as the sink asked (`Sink::styling`).
+    pub(super) format: Format,
+    /// Index of `format` in `SinkSet::formatters`.
+    pub(super) fmt: usize,
+    /// The open batch.
+    pub(super) batch: Batch,
+    /// A batch closed at the sink's limit; submitted before `batch`.
+    pub(super) sealed: Option<Batch>,
+    /// The sink's bounds on `batch`, asked after its last `target_batch`.
+    pub(super) limit: BatchLimit,
+    /// The file of the last `Target::File` or `Target::Append`, for syncs.
+    pub(super) last_fd: Option<SharedFd>,
+    /// Files written since the last sync other than `last_fd` (a rotating
+    /// sink's earlier files); each is synced once by the next sync round.
+    pub(super) unsynced: Vec<SharedFd>,
+    /// Set for sinks whose file is open with `O_DIRECT` (such sinks have
+    /// no batch limit: their open batch starts with the carried block).
+    pub(super) o_direct: Option<ODirect>,
+    /// The sink's own format, moved into `SinkSet::formatters` by `new`.
+    pub(super) custom: Option<Box<dyn RecordFormat>>,
+    /// Set for sinks that settle their records later.
+    pub(super) deferred: Option<settle::Deferred>,
+    /// The last reopen after a path change failed; the next failures are
+    /// not reported again until one succeeds.
+    pub(super) reopen_failing: bool,
+}
+
+impl SinkSlot {
+    /// A slot in a logger whose policy is `Block`.
+    #[cfg(test)]
+    pub(crate) fn new(sink: Box<dyn Sink>, min_level: Level, format: Format) -> SinkSlot {
+        let ctx = SinkContext::new(crate::policy::Policy::Block);
+        SinkSlot::with_context(sink, min_level, format, &ctx)
+    }
+
+    /// Whether this sink's format shows call sites (its own format says).
+    pub(crate) fn wants_call_site(&self) -> bool {
+        match &self.custom {
+            Some(c) => c.wants_call_site(),
+            None => self.format.shows_call_site(),
+        }
+    }
+
+    /// A slot for `sink`, asking it (once) for its own format and completion.
+    pub(crate) fn with_context(
+        mut sink: Box<dyn Sink>,
+        min_level: Level,
+        format: Format,
+        ctx: &SinkContext,
+    ) -> SinkSlot {
+        let limit = sink.batch_limit();
+        let o_direct = sink.direct_io_alignment().map(ODirect::new);
+        // A terminal sink's variant of the format counts as its own format.
+        let format = format.styled(sink.styling());
+        let custom = sink.record_format();
+        let deferred = match sink.completion(ctx) {
+            SinkCompletion::Deferred { flush_timeout } => {
+                Some(settle::Deferred::new(flush_timeout))
+            }
+            _ => None,
+        };
+        SinkSlot {
+            sink,
+            min_level,
+            format,
+            fmt: 0,
+            custom,
+            deferred,
+            batch: Batch::new(Vec::new()),
+            sealed: None,
+            limit: if o_direct.is_some() {
+                BatchLimit::NONE
+            } else {
+                limit
+            },
+            last_fd: None,
+            unsynced: Vec::new(),
+            o_direct,
+            reopen_failing: false,
+        }
+    }
+
+    /// Record bytes gathered in the open batch.
+    pub(super) fn data_len(&self) -> usize {
+        self.data_len_of(&self.batch.buf)
+    }
+
+    /// Bytes of the open batch before its first record (an O_DIRECT
+    /// sink's carried block and padding; 0 for any other sink).
+    #[inline]
+    pub(super) fn prefix_len(&self) -> usize {
+        self.o_direct.as_ref().map_or(0, ODirect::prefix)
+    }
+
+    /// Record bytes in `buf`, a batch buffer of this sink.
+    pub(super) fn data_len_of(&self, buf: &[u8]) -> usize {
+        buf.len() - self.prefix_len()
+    }
+
+    /// Asks the sink where batch `b` goes and, for O_DIRECT, makes its
+    /// buffer an aligned write of whole blocks.
+    pub(super) fn route(&mut self, b: &mut Batch) -> Routed {
+        let len = self.data_len_of(&b.buf);
+        let target = self.sink.target_batch(&BatchInfo::new(len, b.first_nanos));
+        self.limit = match self.o_direct {
+            Some(_) => BatchLimit::NONE,
+            None => self.sink.batch_limit(),
+        };
+        let target = match target {
+            Ok(t) => t,
+            Err(e) => return Routed::Failed(e, None),
+        };
+        match target {
+            Target::File { fd, offset } => {
+                let same_file = self.note_file(&fd);
+                match self
+                    .o_direct
+                    .as_mut()
+                    .map(|d| d.prepare(&mut b.buf, &fd, offset, same_file))
+                {
+                    None => Routed::Io(IoTarget::File { fd, offset }, 0),
+                    Some(Ok((start, base))) => {
+                        Routed::Io(IoTarget::File { fd, offset: base }, start)
+                    }
+                    Some(Err(e)) => Routed::Failed(e, Some(offset)),
+                }
+            }
+            Target::Append { fd } => {
+                self.note_file(&fd);
+                Routed::Io(IoTarget::Append { fd }, 0)
+            }
+            Target::Stream { fd } => Routed::Io(IoTarget::Stream { fd }, 0),
+            Target::Inline => Routed::Inline,
+        }
+    }
+
+    /// Remembers `fd` as the sink's current file for syncs, keeping the
+    /// previous one to sync once if it differs. Returns whether it is the
+    /// same file as the last batch's.
+    pub(super) fn note_file(&mut self, fd: &SharedFd) -> bool {
+        let prev = self.last_fd.replace(fd.clone());
+        let same = prev.as_ref().is_some_and(|p| Arc::ptr_eq(p, fd));
+        if let Some(prev) = prev.filter(|_| !same) {
+            if !self.unsynced.iter().any(|u| Arc::ptr_eq(u, &prev)) {
+                self.unsynced.push(prev);
+            }
+        }
+        same
+    }
+
+    /// Makes the (fresh, empty) open batch ready: O_DIRECT sinks start it
+    /// with the carried partial block.
+    pub(super) fn begin(&mut self) {
+        match &mut self.o_direct {
+            Some(d) => d.begin(&mut self.batch.buf),
+            None => self.batch.buf.clear(),
+        }
+    }
+
+    /// Whether a record at `start .. end` of the open batch, logged at
+    /// `nanos`, must start a new batch.
+    #[inline]
+    pub(super) fn must_cut(&self, start: usize, end: usize, nanos: u64) -> bool {
+        start > 0
+            && self.sealed.is_none()
+            && (end as u64 > self.limit.max_bytes || nanos >= self.limit.before_unix_nanos)
+    }
+
+    /// Seals the open batch before `start`; the bytes from `start` on (one
+    /// record) move to `fresh`, which becomes the open batch.
+    pub(super) fn seal_before(&mut self, start: usize, mut fresh: Vec<u8>, nanos: u64) {
+        fresh.extend_from_slice(&self.batch.buf[start..]);
+        let mut old = std::mem::replace(&mut self.batch, Batch::new(fresh));
+        old.buf.truncate(start);
+        self.batch.first_nanos = nanos;
+        self.sealed = Some(old);
+    }
+}
+
+/// Where a batch goes, once its sink has answered.
+pub(super) enum Routed {
+    /// To the backend; the bytes start at the given index of the buffer.
+    Io(IoTarget, usize),
+    /// To the sink's `write_inline`.
+    Inline,
+    /// Nowhere: the sink (or the O_DIRECT preparation) failed.
+    Failed(io::Error, Option<u64>),
+}
+

@@ -46,6 +46,21 @@
 //!   facade or `tracing`) has its records written or counted, never
 //!   blocks, and never loops; `flush` and `shutdown` called there fail at
 //!   once.
+//! - **Signal handlers** may log. A handler that interrupts a log call on
+//!   its own thread does not wait for it: its record is counted enqueued
+//!   and dropped, and the interrupted call goes on unharmed. Through a
+//!   logger the thread has already logged through, a call whose arguments
+//!   are all copied in binary (integers, floats, `bool`, `char`, strings
+//!   and byte slices, `{}` placeholders) takes no lock and allocates
+//!   nothing; its one possible syscall is the writer's `futex` wake-up,
+//!   which is async-signal-safe. Not async-signal-safe: a thread's first
+//!   call through a logger (it registers a producer: an allocation and a
+//!   lock), a call site's first record in crash-safe mode (it is added to
+//!   the directory's table), and calls that format in the caller (user
+//!   `Display`/`Debug` values, other format specs in crash-safe mode,
+//!   [`Formatting::Caller`], [`Logger::log`], fields, the `log` facade):
+//!   their formatting may allocate, for one when the handler interrupted a
+//!   call that was using the thread's buffer.
 //! - **Shutdown is bounded**: after [`WriterGuard::shutdown`]'s timeout,
 //!   blocked producers return, in-flight I/O is cancelled and the writer
 //!   ends, counting what it did not write as dropped.

@@ -52,7 +52,8 @@
 //!   logger the thread has already logged through, a call whose arguments
 //!   are all copied in binary (integers, floats, `bool`, `char`, strings
 //!   and byte slices, `{}` placeholders) takes no lock and allocates
-//!   nothing; its one possible syscall is the writer's `futex` wake-up,
+//!   nothing (once the thread's buffer has grown, as on the hot path); its
+//!   one possible syscall is the writer's `futex` wake-up,
 //!   which is async-signal-safe. Not async-signal-safe: a thread's first
 //!   call through a logger (it registers a producer: an allocation and a
 //!   lock), a call site's first record in crash-safe mode (it is added to

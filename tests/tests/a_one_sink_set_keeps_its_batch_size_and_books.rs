@@ -73,7 +73,11 @@ fn run(format: Format, batch_size: usize) {
     let batches = batches.lock().unwrap();
     let what = format!("{format:?} batch size {batch_size}");
     for b in batches.iter() {
-        assert!(!b.is_empty() && b.len() <= batch_size, "{what}: {}", b.len());
+        assert!(
+            !b.is_empty() && b.len() <= batch_size,
+            "{what}: {}",
+            b.len()
+        );
     }
     let taken = PER_THREAD / 3 * 2;
     // The sink's level is the logger's floor: records below it are not
@@ -88,9 +92,16 @@ fn run(format: Format, batch_size: usize) {
         let mine = format!("t={t} ");
         let got: Vec<u64> = (lines.iter())
             .filter_map(|l| l.split_once(&mine))
-            .map(|(_, rest)| rest.trim_start_matches("i=").trim_end_matches("\"}").parse().unwrap())
+            .map(|(_, rest)| {
+                rest.trim_start_matches("i=")
+                    .trim_end_matches("\"}")
+                    .parse()
+                    .unwrap()
+            })
             .collect();
-        let want: Vec<u64> = (0..PER_THREAD).filter(|&i| level(i) >= Level::Warn).collect();
+        let want: Vec<u64> = (0..PER_THREAD)
+            .filter(|&i| level(i) >= Level::Warn)
+            .collect();
         assert_eq!(got, want, "{what}: thread {t}");
     }
 }

@@ -30,14 +30,18 @@ fn without_thread(line: &str) -> String {
         true => ("\"thread\":", ","),
         false => ("[", "] "),
     };
-    let at = line.find(open).unwrap_or_else(|| panic!("a thread id in {line:?}"));
+    let at = line
+        .find(open)
+        .unwrap_or_else(|| panic!("a thread id in {line:?}"));
     let end = at + line[at..].find(close).unwrap() + close.len();
     format!("{}{}", &line[..at], &line[end..])
 }
 
 /// A target of `n` bytes whose bytes say its length.
 fn target(n: usize) -> String {
-    (0..n).map(|i| (b'a' + ((i + n) % 26) as u8) as char).collect()
+    (0..n)
+        .map(|i| (b'a' + ((i + n) % 26) as u8) as char)
+        .collect()
 }
 
 const STATIC_TARGETS: [&str; 6] = [
@@ -52,7 +56,13 @@ const STATIC_TARGETS: [&str; 6] = [
 /// Records through targets of every length, levels changing, then
 /// bursts across a second's change.
 fn log_heads(logger: &Logger) {
-    let levels = [Level::Info, Level::Info, Level::Warn, Level::Info, Level::Error];
+    let levels = [
+        Level::Info,
+        Level::Info,
+        Level::Warn,
+        Level::Info,
+        Level::Error,
+    ];
     for n in 1..=140 {
         let t = target(n);
         for (i, &l) in levels.iter().enumerate() {
@@ -67,7 +77,10 @@ fn log_heads(logger: &Logger) {
     }
     // Just before a second changes: many records across it and across
     // the milliseconds, targets and levels alternating.
-    let sub = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_millis();
+    let sub = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_millis();
     std::thread::sleep(Duration::from_millis(u64::from(1000 - sub.min(995)) - 5));
     for i in 0..20_000u32 {
         let t = [62, 64, 65, 66, 127][i as usize % 5];
@@ -114,7 +127,15 @@ fn log_messages(logger: &Logger) {
     for i in 0..3i64 {
         uringlog::info!(logger, "{}", i);
         uringlog::info!(logger, "");
-        uringlog::info!(logger, "plain {} {} {} {} {}", i, -1.5f64, true, 'c', s.as_str());
+        uringlog::info!(
+            logger,
+            "plain {} {} {} {} {}",
+            i,
+            -1.5f64,
+            true,
+            'c',
+            s.as_str()
+        );
         uringlog::warn!(logger, "{}{}{}", u64::MAX, i8::MIN, "");
         uringlog::info!(logger, "x{:>8}y {:?}", i, "dbg");
         uringlog::info!(logger, "{{braces}} {}", s.as_str());

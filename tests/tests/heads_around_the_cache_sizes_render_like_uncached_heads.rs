@@ -13,8 +13,42 @@
 //!   JSON with every builder option: the deferred lines equal the lines
 //!   the caller formats (`Formatting::Caller`), byte for byte.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use uringlog::{Format, Formatting, Level, Logger, MemorySink, SinkOptions, Timestamp};
+use uringlog::{
+    Format, Formatting, Level, Logger, MemorySink, Sink, SinkOptions, Styling, Target, Timestamp,
+};
+
+/// A sink that colours levels (as a terminal's does) and keeps the lines.
+struct Ansi(Arc<Mutex<Vec<u8>>>);
+
+impl Ansi {
+    fn new() -> (Ansi, Arc<Mutex<Vec<u8>>>) {
+        let out = Arc::new(Mutex::new(Vec::new()));
+        (Ansi(out.clone()), out)
+    }
+}
+
+impl Sink for Ansi {
+    fn describe(&self) -> String {
+        "ansi".to_owned()
+    }
+    fn target(&mut self, _: usize) -> std::io::Result<Target> {
+        Ok(Target::Inline)
+    }
+    fn write_inline(&mut self, batch: &[u8]) -> std::io::Result<()> {
+        self.0.lock().unwrap().extend_from_slice(batch);
+        Ok(())
+    }
+    fn styling(&self) -> Styling {
+        Styling::Ansi
+    }
+}
+
+fn lines_of(out: &Mutex<Vec<u8>>) -> Vec<String> {
+    let text = String::from_utf8(out.lock().unwrap().clone()).unwrap();
+    text.lines().map(str::to_owned).collect()
+}
 
 const PRECISIONS: [Timestamp; 5] = [
     Timestamp::Off,
@@ -24,17 +58,21 @@ const PRECISIONS: [Timestamp; 5] = [
     Timestamp::Nanos,
 ];
 
-/// `line` without its thread id (`[n] ` in text, `"thread":n,` in JSON).
+/// `line` without its thread id (`[n] ` in text, `"thread":n,` in JSON):
+/// the first `open`, digits, `close`.
 fn without_thread(line: &str) -> String {
     let (open, close) = match line.starts_with('{') {
         true => ("\"thread\":", ","),
         false => ("[", "] "),
     };
-    let at = line
-        .find(open)
-        .unwrap_or_else(|| panic!("a thread id in {line:?}"));
-    let end = at + line[at..].find(close).unwrap() + close.len();
-    format!("{}{}", &line[..at], &line[end..])
+    for (at, _) in line.match_indices(open) {
+        let digits = line[at + open.len()..].bytes().take_while(u8::is_ascii_digit).count();
+        let end = at + open.len() + digits;
+        if digits > 0 && line[end..].starts_with(close) {
+            return format!("{}{}", &line[..at], &line[end + close.len()..]);
+        }
+    }
+    panic!("a thread id in {line:?}")
 }
 
 /// A target of `n` bytes whose bytes say its length.
@@ -105,6 +143,29 @@ fn heads_match(base: Format) {
         assert_eq!(got.len(), 140 * 5 + 36 + 20_000, "{p:?}");
         assert_eq!(stats.written, got.len() as u64);
         assert_eq!(reference.len(), got.len());
+        for (g, r) in got.iter().zip(&reference) {
+            assert_eq!(*g, without_thread(r), "{p:?}");
+        }
+    }
+}
+
+/// [`heads_match`] into sinks that colour the level.
+#[test]
+fn coloured_text_heads_of_every_length_are_the_uncached_bytes() {
+    for p in PRECISIONS {
+        let cached = Format::text().timestamp(p);
+        let (a, a_out) = Ansi::new();
+        let (b, b_out) = Ansi::new();
+        let (logger, guard) = Logger::builder()
+            .sink_with(a, SinkOptions::new().format(cached))
+            .sink_with(b, SinkOptions::new().format(cached.with_thread_id()))
+            .build()
+            .unwrap();
+        log_heads(&logger);
+        guard.shutdown(Duration::from_secs(30)).unwrap();
+        let (got, reference) = (lines_of(&a_out), lines_of(&b_out));
+        assert_eq!(got.len(), 140 * 5 + 36 + 20_000, "{p:?}");
+        assert!(got[0].contains('\x1b'), "{:?}", got[0]);
         for (g, r) in got.iter().zip(&reference) {
             assert_eq!(*g, without_thread(r), "{p:?}");
         }
@@ -183,6 +244,30 @@ fn messages_match(base: Format) {
                     assert_eq!(d, c, "{f:?}");
                 }
             }
+        }
+    }
+}
+
+/// Deferred and caller-formatted lines into a sink that colours levels.
+#[test]
+fn coloured_text_messages_render_like_the_callers() {
+    for f in options(Format::text()) {
+        let run = |formatting| {
+            let (sink, out) = Ansi::new();
+            let (logger, guard) = Logger::builder()
+                .formatting(formatting)
+                .sink_with(sink, SinkOptions::new().format(f))
+                .build()
+                .unwrap();
+            log_messages(&logger);
+            guard.shutdown(Duration::from_secs(30)).unwrap();
+            lines_of(&out)
+        };
+        let (deferred, caller) = (run(Formatting::Deferred), run(Formatting::Caller));
+        assert_eq!(deferred.len(), 30, "{f:?}");
+        assert!(deferred[0].contains('\x1b'), "{:?}", deferred[0]);
+        for (d, c) in deferred.iter().zip(&caller) {
+            assert_eq!(d, c, "{f:?}");
         }
     }
 }

@@ -119,3 +119,93 @@ fn json_batches_keep_their_size_and_the_books() {
         run(Format::json(), batch_size);
     }
 }
+
+/// Fails every third batch; keeps the lines of the others.
+struct Failing {
+    writes: u64,
+    kept: Arc<Mutex<Vec<String>>>,
+}
+
+impl Sink for Failing {
+    fn describe(&self) -> String {
+        "failing".to_owned()
+    }
+    fn target(&mut self, _: usize) -> std::io::Result<Target> {
+        Ok(Target::Inline)
+    }
+    fn write_inline(&mut self, batch: &[u8]) -> std::io::Result<()> {
+        self.writes += 1;
+        if self.writes % 3 == 0 {
+            return Err(std::io::Error::from_raw_os_error(libc::EIO));
+        }
+        let text = String::from_utf8(batch.to_vec()).unwrap();
+        self.kept
+            .lock()
+            .unwrap()
+            .extend(text.lines().map(str::to_owned));
+        Ok(())
+    }
+    fn reopen(&mut self, _: ReopenCause) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A one-sink set whose batches fail now and then, reopened while three
+/// threads log, shut down while they still do: what the sink kept is
+/// what counts written, the rest dropped (the failed batches' and the
+/// calls after the shutdown), the books balance.
+#[test]
+fn failing_batches_reopens_and_a_shutdown_mid_logging_keep_the_books() {
+    for format in [Format::text(), Format::json()] {
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        let sink = Failing {
+            writes: 0,
+            kept: kept.clone(),
+        };
+        let (logger, guard) = Logger::builder()
+            .sink_with(sink, SinkOptions::new().format(format))
+            .batch_size(5)
+            .build()
+            .unwrap();
+        let threads: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let logger = logger.clone();
+                std::thread::spawn(move || {
+                    for i in 0..PER_THREAD * 10 {
+                        uringlog::warn!(logger, "t={} i={}", t, i);
+                    }
+                })
+            })
+            .collect();
+        // Some records before the reopens and the shutdown: those are
+        // written (or fail) before it returns.
+        uringlog_tests::wait_for("records logged", || logger.stats().enqueued >= 3_000);
+        for _ in 0..5 {
+            logger.reopen().unwrap();
+        }
+        guard.shutdown(Duration::from_secs(30)).unwrap();
+        for t in threads {
+            t.join().unwrap();
+        }
+        // The threads' calls after the shutdown counted too (dropped).
+        let stats = logger.stats();
+        let kept = kept.lock().unwrap();
+        let what = format!("{format:?}");
+        assert_eq!(stats.written, kept.len() as u64, "{what}");
+        assert_eq!(stats.written + stats.dropped, stats.enqueued, "{what}");
+        assert!(stats.errors > 0, "{what}: {stats:?}");
+        for t in 0..THREADS {
+            let mine = format!("t={t} ");
+            let got: Vec<u64> = (kept.iter())
+                .filter_map(|l| l.split_once(&mine))
+                .map(|(_, rest)| {
+                    rest.trim_start_matches("i=")
+                        .trim_end_matches("\"}")
+                        .parse()
+                        .unwrap()
+                })
+                .collect();
+            assert!(got.windows(2).all(|w| w[0] < w[1]), "{what}: thread {t}");
+        }
+    }
+}

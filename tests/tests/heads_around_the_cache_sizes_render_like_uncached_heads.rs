@@ -66,7 +66,10 @@ fn without_thread(line: &str) -> String {
         false => ("[", "] "),
     };
     for (at, _) in line.match_indices(open) {
-        let digits = line[at + open.len()..].bytes().take_while(u8::is_ascii_digit).count();
+        let digits = line[at + open.len()..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
         let end = at + open.len() + digits;
         if digits > 0 && line[end..].starts_with(close) {
             return format!("{}{}", &line[..at], &line[end + close.len()..]);

@@ -43,6 +43,21 @@ fn level(i: u64) -> Level {
     }
 }
 
+/// The numbers (`i=`) of thread `t`'s lines (`t=<t> i=<n>`, text or
+/// JSON), in the order given.
+fn numbers_of<'a>(t: u64, lines: impl Iterator<Item = &'a String>) -> Vec<u64> {
+    let mine = format!("t={t} ");
+    lines
+        .filter_map(|l| l.split_once(&mine))
+        .map(|(_, rest)| {
+            rest.trim_start_matches("i=")
+                .trim_end_matches("\"}")
+                .parse()
+                .unwrap()
+        })
+        .collect()
+}
+
 fn run(format: Format, batch_size: usize) {
     let batches = Arc::new(Mutex::new(Vec::new()));
     let options = SinkOptions::new().format(format).min_level(Level::Warn);
@@ -89,16 +104,7 @@ fn run(format: Format, batch_size: usize) {
     let lines: Vec<&String> = batches.iter().flatten().collect();
     assert_eq!(lines.len() as u64, THREADS * taken, "{what}");
     for t in 0..THREADS {
-        let mine = format!("t={t} ");
-        let got: Vec<u64> = (lines.iter())
-            .filter_map(|l| l.split_once(&mine))
-            .map(|(_, rest)| {
-                rest.trim_start_matches("i=")
-                    .trim_end_matches("\"}")
-                    .parse()
-                    .unwrap()
-            })
-            .collect();
+        let got = numbers_of(t, lines.iter().copied());
         let want: Vec<u64> = (0..PER_THREAD)
             .filter(|&i| level(i) >= Level::Warn)
             .collect();
@@ -195,16 +201,7 @@ fn failing_batches_reopens_and_a_shutdown_mid_logging_keep_the_books() {
         assert_eq!(stats.written + stats.dropped, stats.enqueued, "{what}");
         assert!(stats.errors > 0, "{what}: {stats:?}");
         for t in 0..THREADS {
-            let mine = format!("t={t} ");
-            let got: Vec<u64> = (kept.iter())
-                .filter_map(|l| l.split_once(&mine))
-                .map(|(_, rest)| {
-                    rest.trim_start_matches("i=")
-                        .trim_end_matches("\"}")
-                        .parse()
-                        .unwrap()
-                })
-                .collect();
+            let got = numbers_of(t, kept.iter());
             assert!(got.windows(2).all(|w| w[0] < w[1]), "{what}: thread {t}");
         }
     }

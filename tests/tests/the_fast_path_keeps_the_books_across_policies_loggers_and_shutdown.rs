@@ -283,11 +283,11 @@ fn a_shutdown_while_threads_are_mid_call_counts_every_call_once() {
     shutdown_mid_call(Some(dir.path()));
 }
 
-/// Crash-safe `DropNewest`: records that each fill the ring file, one
-/// flush after each. A flush returns with the space of what it wrote
-/// back (as in memory), so none of them is refused.
-#[test]
-fn crash_safe_a_flush_gives_the_ring_file_back_before_it_returns() {
+/// Crash-safe `DropNewest`: 200 records that each fill the ring file,
+/// `flush` (a `Logger::flush` or `Logger::flush_sync`) after each. It
+/// returns with the space of what it wrote back (as in memory), so none
+/// of them is refused.
+fn each_flush_gives_the_ring_file_back(flush: impl Fn(&Logger)) {
     let tmp = tempfile::tempdir().unwrap();
     let (l, g, out) = logger(Policy::DropNewest, 4096, Some(tmp.path()));
     // The frame limit (4096 - 16 - 7) less header, target, address, tag
@@ -296,27 +296,19 @@ fn crash_safe_a_flush_gives_the_ring_file_back_before_it_returns() {
     const N: u64 = 200;
     for _ in 0..N {
         uringlog::info!(l, target: "t", "{}", big.as_str());
-        l.flush().unwrap();
+        flush(&l);
     }
     let s = g.shutdown(SHUTDOWN).unwrap();
     assert_eq!(books(&s), (N, N, 0));
     assert_eq!(out.lines().len() as u64, N);
 }
 
-/// The same with `flush_sync`: it returns with the ring file's space of
-/// what it wrote back too, so none of the records is refused.
+#[test]
+fn crash_safe_a_flush_gives_the_ring_file_back_before_it_returns() {
+    each_flush_gives_the_ring_file_back(|l| l.flush().unwrap());
+}
+
 #[test]
 fn crash_safe_a_flush_sync_gives_the_ring_file_back_before_it_returns() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (l, g, out) = logger(Policy::DropNewest, 4096, Some(tmp.path()));
-    // As in the test above: a record that fills the ring file.
-    let big = "z".repeat(4096 - 16 - 7 - 16 - 1 - 8 - 5);
-    const N: u64 = 200;
-    for _ in 0..N {
-        uringlog::info!(l, target: "t", "{}", big.as_str());
-        l.flush_sync().unwrap();
-    }
-    let s = g.shutdown(SHUTDOWN).unwrap();
-    assert_eq!(books(&s), (N, N, 0));
-    assert_eq!(out.lines().len() as u64, N);
+    each_flush_gives_the_ring_file_back(|l| l.flush_sync().unwrap());
 }

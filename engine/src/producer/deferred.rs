@@ -11,6 +11,7 @@ use crate::deferred::CALLSITE_LEN;
 use crate::level::Level;
 use crate::payload::fill_payload;
 use crate::record::{truncate_str, Header, RecordKind, HEADER_LEN, MAX_TARGET_LEN};
+use crate::ring::ByteProducer;
 use crate::shared::Shared;
 use crate::stats::{bump, ProducerCounters, WriterCounters};
 use std::sync::Arc;
@@ -70,8 +71,8 @@ impl Producer {
     /// The fast path of a deferred call whose arguments are all copied in
     /// binary (`!A::PREFORMATS`): the record straight into the ring.
     /// Gives the arguments back, having counted and published nothing, when the call
-    /// needs [`Producer::log_deferred_here`]: after shutdown, on the first
-    /// call after a pause, when the ring has no room in place for the
+    /// needs [`Producer::log_deferred_here`]: after shutdown, when the
+    /// ring has no room in place for the
     /// record, for a crash-safe call site not yet in the directory's
     /// table or with a custom spec, in sync mode, under `DropOldest` and
     /// with `Formatting::Caller`. No user code runs here.
@@ -101,9 +102,8 @@ impl Producer {
             return Err(args);
         }
         let clock = shared.hot.clock.now_raw();
-        // A pause is noted on the full path (see `log_measured`).
         if !ring.note_call_unpaused(clock) {
-            return Err(args);
+            after_pause::<A>(ring, cs, clock);
         }
         let rec = DeferredParts::new(cs, level, clock, target, &args);
         let Some(mut r) = ring.reserve_contiguous(rec.len()) else {
@@ -383,6 +383,20 @@ impl Producer {
         in_caller && all_display && HEADER_LEN + text_at_least > self.max_record_len()
     }
 
+}
+
+/// The first deferred call after a pause on a lossless ring, on the fast
+/// path (`Producer::try_direct`): the pause is noted (the emptied ring
+/// rebased) and the call site's types noted for the writer, as
+/// `log_measured` does; the call then goes on as any other. Cold and out
+/// of line: the call path keeps one compare for it, and the first call
+/// after a pause, whose lines are cold anyway, fetches none of the full
+/// path's.
+#[cold]
+#[inline(never)]
+fn after_pause<A: EncodeArgs>(ring: &mut ByteProducer, cs: &'static CallSite, clock: u64) {
+    ring.note_pause(clock);
+    cs.typed.note::<A>();
 }
 
 /// [`Producer::size_mismatch`] on a ring's counters.

@@ -235,8 +235,9 @@ impl ByteProducer {
         paused
     }
 
-    /// [`ByteProducer::note_call`] for a call that leaves a pause to it:
-    /// false, nothing noted, when the call follows a pause; else notes the
+    /// [`ByteProducer::note_call`] for a call that leaves a pause to its
+    /// caller: false, nothing noted, when the call follows a pause (the
+    /// caller then calls [`ByteProducer::note_pause`]); else notes the
     /// call (one compare and one store).
     #[inline(always)]
     pub(crate) fn note_call_unpaused(&mut self, clock: u64) -> bool {
@@ -245,6 +246,15 @@ impl ByteProducer {
         }
         self.last_call = clock;
         true
+    }
+
+    /// Notes the first call after a pause, at raw clock value `clock`,
+    /// for a caller told so by [`ByteProducer::note_call_unpaused`]: what
+    /// [`ByteProducer::note_call`] does on its pause branch.
+    #[inline(always)]
+    pub(crate) fn note_pause(&mut self, clock: u64) {
+        self.rebase_if_empty();
+        self.last_call = clock;
     }
 
     /// When the consumer has released every byte, makes the next record
@@ -784,6 +794,25 @@ mod tests {
         put(&mut p, b"789");
         assert_eq!(drain(&mut c), b"0123456789");
         assert_eq!((c.available(), p.free()), (0, 10));
+    }
+
+    /// A call that leaves the pause to its caller notes nothing after a
+    /// pause; `note_pause` then rebases the emptied ring and notes the
+    /// call, so the next call within the pause gap is a plain one.
+    #[test]
+    fn the_first_call_after_a_pause_is_noted_by_note_pause() {
+        let (mut p, mut c) = byte_ring(10, false);
+        assert!(p.note_call_unpaused(1));
+        put(&mut p, b"abc");
+        assert_eq!(drain(&mut c), b"abc");
+        let later = 2 + PAUSE_RAW;
+        assert!(!p.note_call_unpaused(later), "a pause");
+        assert!(!p.note_call_unpaused(later), "still a pause: nothing noted");
+        assert!(p.reserve_contiguous(10).is_none(), "not rebased yet");
+        p.note_pause(later);
+        assert!(p.note_call_unpaused(later + PAUSE_RAW), "the call was noted");
+        put(&mut p, b"0123456789");
+        assert_eq!(drain(&mut c), b"0123456789");
     }
 
     #[derive(Debug, Clone)]

@@ -183,3 +183,26 @@ fn a_first_call_and_a_slow_call_note_the_table() {
         assert!(out.text().ends_with("INFO  t: id=7\n"), "{}", out.text());
     }
 }
+
+/// A call site first called after a pause, by a producer that exists
+/// already, is noted by that call, which takes the fast path: the first
+/// call after a pause notes its call site's types as it notes the pause.
+/// A manual clock makes the pause.
+#[test]
+fn a_first_call_after_a_pause_notes_the_table_on_the_fast_path() {
+    use crate::{Clock, Level, Logger, MemorySink};
+    let (clock, manual) = Clock::manual(1_000_000_000);
+    let (sink, out) = MemorySink::new();
+    let (logger, guard) = Logger::builder().sink(sink).clock(clock).build().expect("logger");
+    let (early, late) = (site(&["a=".to_string(), String::new()]), site(&["b=".to_string(), String::new()]));
+    logger.__log_deferred(early, Level::Info, "t", (PlainArg::new(&1u64),));
+    manual.advance_nanos(1);
+    logger.__log_deferred(late, Level::Info, "t", (PlainArg::new(&2u64),));
+    assert!(late.typed.get().is_none(), "no pause: the fast path notes nothing");
+    manual.advance_nanos(1 << 19);
+    let later = site(&["c=".to_string(), String::new()]);
+    logger.__log_deferred(later, Level::Info, "t", (PlainArg::new(&3u64),));
+    assert!(later.typed.get().is_some(), "noted by the first call after a pause");
+    guard.shutdown(std::time::Duration::from_secs(5)).expect("shutdown");
+    assert!(out.text().ends_with("INFO  t: c=3\n"), "{}", out.text());
+}

@@ -1,0 +1,91 @@
+//! The first call after a pause (a gap of more than 2^18 clock units)
+//! finds its ring emptied by the writer and rebases it: its record goes to
+//! the start of the buffer, not after the records already written. This
+//! holds on the call path that formats nothing in the caller (a deferred
+//! call of copied arguments), where the first call after a pause stays on
+//! the fast path, as on the path of a call formatted in the caller. The
+//! place of the next record is read from `Logger::call_path_addresses`
+//! (the buffer's start, then the place of the next record). A manual
+//! clock makes the pause.
+
+use uringlog::{Clock, Format, Logger, MemorySink, Timestamp};
+use uringlog_tests::SHUTDOWN;
+
+/// More than the producer's pause (2^18 raw units; ns for a manual clock).
+const PAUSE: u64 = 1 << 19;
+
+/// Where the thread's next record goes, as an offset from its buffer's start.
+fn next_offset(logger: &Logger) -> usize {
+    let bytes: Vec<usize> = (logger.call_path_addresses().into_iter())
+        .filter(|(part, _)| *part == "ring bytes")
+        .map(|(_, address)| address)
+        .collect();
+    // The buffer's first two lines, then the two at the next record.
+    assert_eq!(bytes.len(), 4, "{bytes:?}");
+    bytes[2] - bytes[0]
+}
+
+/// Logs `seq` the way `deferred` says: copied arguments, or a format spec
+/// no argument can be copied under (`{:?}` of a tuple: formatted here).
+fn log(logger: &Logger, deferred: bool, seq: u64) {
+    if deferred {
+        uringlog::info!(logger, "seq={} of the run", seq);
+    } else {
+        uringlog::info!(logger, "seq={:?} of the run", (seq,));
+    }
+}
+
+fn scenario(deferred: bool) {
+    let (clock, manual) = Clock::manual(1_000_000_000);
+    let (sink, out) = MemorySink::new();
+    let (logger, guard) = Logger::builder()
+        .sink(sink)
+        .format(Format::text().timestamp(Timestamp::Off).without_target())
+        .ring_capacity(4096)
+        .clock(clock)
+        .build()
+        .expect("logger");
+    for seq in 0..5 {
+        manual.advance_nanos(1);
+        log(&logger, deferred, seq);
+    }
+    let before = next_offset(&logger);
+    assert!(before > 0, "deferred {deferred}: five records went in");
+    logger.flush().expect("flush");
+    manual.advance_nanos(PAUSE);
+    log(&logger, deferred, 5);
+    let after = next_offset(&logger);
+    // Every record of one call site here has one length: after a rebase
+    // the next record goes right after the one record at the start.
+    assert_eq!(
+        after,
+        before / 5,
+        "deferred {deferred}: rebased to the start"
+    );
+    manual.advance_nanos(1);
+    log(&logger, deferred, 6);
+    assert_eq!(next_offset(&logger), 2 * after, "deferred {deferred}");
+    let stats = guard.shutdown(SHUTDOWN).expect("shutdown");
+    assert_eq!(
+        (stats.written, stats.dropped),
+        (7, 0),
+        "deferred {deferred}"
+    );
+    let expected: String = (0..7)
+        .map(|seq| match deferred {
+            true => format!("INFO  seq={seq} of the run\n"),
+            false => format!("INFO  seq=({seq},) of the run\n"),
+        })
+        .collect();
+    assert_eq!(out.text(), expected);
+}
+
+#[test]
+fn a_deferred_call_after_a_pause_writes_from_the_start() {
+    scenario(true);
+}
+
+#[test]
+fn a_call_formatted_here_after_a_pause_writes_from_the_start() {
+    scenario(false);
+}

@@ -847,8 +847,9 @@ impl Logger {
 
     /// Waits until every record logged before the call, from any thread,
     /// is written *and* made durable: each file sink is `fdatasync`ed after
-    /// its writes completed. Errors as for [`Logger::flush`], including a
-    /// failed sync.
+    /// its writes completed, and deferred sinks settle what they hold as
+    /// for a flush. Errors as for [`Logger::flush`], including a failed
+    /// sync.
     ///
     /// With io_uring the writer keeps draining while the sync runs in the
     /// kernel; with pwrite the writer thread itself waits for the disk. In

@@ -830,7 +830,9 @@ impl Logger {
     /// been handed to the kernel (or counted dropped).
     ///
     /// Returns [`FlushError::Io`] when batches failed since the previous
-    /// flush returned, [`FlushError::ShutDown`] after shutdown, and
+    /// flush returned or while this one waited (each of several flushes
+    /// waiting together hears of a failure), [`FlushError::ShutDown`]
+    /// after shutdown, and
     /// [`FlushError::OnWriterThread`] at once when called from a sink (on
     /// the writer thread, or in sync mode from inside the sink's write):
     /// the writer cannot wait for itself.
@@ -861,6 +863,7 @@ impl Logger {
 
     fn flush_sync_here(&self) -> Result<(), FlushError> {
         let sh = &self.shared;
+        let start = self.errors_now();
         if let Some(w) = &self.sync_writer {
             if sh.is_closed() {
                 return Err(FlushError::ShutDown);
@@ -868,11 +871,11 @@ impl Logger {
             if w.sync(sh).is_err() {
                 return Err(FlushError::OnWriterThread);
             }
-            return self.io_result();
+            return self.io_result(start);
         }
         let f = &sh.flush;
         self.wait_ticket(&f.sync_requested, &f.sync_done, None)?;
-        self.io_result()
+        self.io_result(start)
     }
 
     /// Makes every file sink close its file and open its path again
@@ -938,6 +941,7 @@ impl Logger {
 
     fn flush_inner(&self, timeout: Option<Duration>) -> Result<(), FlushError> {
         let sh = &self.shared;
+        let start = self.errors_now();
         if let Some(w) = &self.sync_writer {
             if sh.is_closed() {
                 return Err(FlushError::ShutDown);
@@ -945,10 +949,10 @@ impl Logger {
             if w.flush(sh).is_err() {
                 return Err(FlushError::OnWriterThread);
             }
-            return self.io_result();
+            return self.io_result(start);
         }
         self.wait_ticket(&sh.flush.requested, &sh.flush.done, timeout)?;
-        self.io_result()
+        self.io_result(start)
     }
 
     /// Takes a ticket from `requested` and waits until `done` reaches it
@@ -983,11 +987,23 @@ impl Logger {
         Ok(())
     }
 
-    /// `Err(Io)` when batches failed since the previous flush returned.
-    fn io_result(&self) -> Result<(), FlushError> {
+    /// `Stats::errors` now, as a flush begins (see `io_result`).
+    fn errors_now(&self) -> u64 {
+        // Relaxed: a count; the waits order what the writer added since.
+        self.shared.counters.errors.load(Ordering::Relaxed)
+    }
+
+    /// `Err(Io)` when batches failed since the previous flush returned, or
+    /// since `start` (`Stats::errors` when this call began): a failure
+    /// counted while the call waited is reported to it even when another
+    /// flush, waiting for the same round, returned first and reported it.
+    fn io_result(&self, start: u64) -> Result<(), FlushError> {
         let sh = &self.shared;
         let now = sh.counters.errors.load(Ordering::Relaxed);
-        let before = sh.flush.errors_seen.swap(now, Ordering::Relaxed);
+        // Max: a flush that read an older count cannot move it back, so
+        // no failure is reported twice by flushes that began after it.
+        let seen = sh.flush.errors_seen.fetch_max(now, Ordering::Relaxed);
+        let before = seen.min(start);
         if now > before {
             let last = lock(&sh.recent_errors).last_error.clone();
             return Err(FlushError::Io {

@@ -858,10 +858,19 @@ impl Logger {
     /// sync mode the calling thread syncs.
     pub fn flush_sync(&self) -> Result<(), FlushError> {
         self.here_if_started()
-            .map_or(Ok(()), Logger::flush_sync_here)
+            .map_or(Ok(()), |l| l.flush_sync_inner(None))
     }
 
-    fn flush_sync_here(&self) -> Result<(), FlushError> {
+    /// [`Logger::flush_sync`] that gives up after `timeout` (a device that
+    /// does not answer holds the writer, and with it every flush, up for
+    /// as long as it does not). In sync mode the caller does the work,
+    /// and the timeout does not apply.
+    pub fn flush_sync_timeout(&self, timeout: Duration) -> Result<(), FlushError> {
+        self.here_if_started()
+            .map_or(Ok(()), |l| l.flush_sync_inner(Some(timeout)))
+    }
+
+    fn flush_sync_inner(&self, timeout: Option<Duration>) -> Result<(), FlushError> {
         let sh = &self.shared;
         let start = self.errors_now();
         if let Some(w) = &self.sync_writer {
@@ -874,7 +883,7 @@ impl Logger {
             return self.io_result(start);
         }
         let f = &sh.flush;
-        self.wait_ticket(&f.sync_requested, &f.sync_done, None)?;
+        self.wait_ticket(&f.sync_requested, &f.sync_done, timeout)?;
         self.io_result(start)
     }
 

@@ -830,7 +830,9 @@ impl Logger {
     /// been handed to the kernel (or counted dropped).
     ///
     /// Returns [`FlushError::Io`] when batches failed since the previous
-    /// flush returned, [`FlushError::ShutDown`] after shutdown, and
+    /// flush returned or while this one waited (each of several flushes
+    /// waiting together hears of a failure), [`FlushError::ShutDown`]
+    /// after shutdown, and
     /// [`FlushError::OnWriterThread`] at once when called from a sink (on
     /// the writer thread, or in sync mode from inside the sink's write):
     /// the writer cannot wait for itself.
@@ -847,19 +849,30 @@ impl Logger {
 
     /// Waits until every record logged before the call, from any thread,
     /// is written *and* made durable: each file sink is `fdatasync`ed after
-    /// its writes completed. Errors as for [`Logger::flush`], including a
-    /// failed sync.
+    /// its writes completed, and deferred sinks settle what they hold as
+    /// for a flush. Errors as for [`Logger::flush`], including a failed
+    /// sync.
     ///
     /// With io_uring the writer keeps draining while the sync runs in the
     /// kernel; with pwrite the writer thread itself waits for the disk. In
     /// sync mode the calling thread syncs.
     pub fn flush_sync(&self) -> Result<(), FlushError> {
         self.here_if_started()
-            .map_or(Ok(()), Logger::flush_sync_here)
+            .map_or(Ok(()), |l| l.flush_sync_inner(None))
     }
 
-    fn flush_sync_here(&self) -> Result<(), FlushError> {
+    /// [`Logger::flush_sync`] that gives up after `timeout` (a device that
+    /// does not answer holds the writer, and with it every flush, up for
+    /// as long as it does not). In sync mode the caller does the work,
+    /// and the timeout does not apply.
+    pub fn flush_sync_timeout(&self, timeout: Duration) -> Result<(), FlushError> {
+        self.here_if_started()
+            .map_or(Ok(()), |l| l.flush_sync_inner(Some(timeout)))
+    }
+
+    fn flush_sync_inner(&self, timeout: Option<Duration>) -> Result<(), FlushError> {
         let sh = &self.shared;
+        let start = self.errors_now();
         if let Some(w) = &self.sync_writer {
             if sh.is_closed() {
                 return Err(FlushError::ShutDown);
@@ -867,11 +880,11 @@ impl Logger {
             if w.sync(sh).is_err() {
                 return Err(FlushError::OnWriterThread);
             }
-            return self.io_result();
+            return self.io_result(start);
         }
         let f = &sh.flush;
-        self.wait_ticket(&f.sync_requested, &f.sync_done, None)?;
-        self.io_result()
+        self.wait_ticket(&f.sync_requested, &f.sync_done, timeout)?;
+        self.io_result(start)
     }
 
     /// Makes every file sink close its file and open its path again
@@ -937,6 +950,7 @@ impl Logger {
 
     fn flush_inner(&self, timeout: Option<Duration>) -> Result<(), FlushError> {
         let sh = &self.shared;
+        let start = self.errors_now();
         if let Some(w) = &self.sync_writer {
             if sh.is_closed() {
                 return Err(FlushError::ShutDown);
@@ -944,10 +958,10 @@ impl Logger {
             if w.flush(sh).is_err() {
                 return Err(FlushError::OnWriterThread);
             }
-            return self.io_result();
+            return self.io_result(start);
         }
         self.wait_ticket(&sh.flush.requested, &sh.flush.done, timeout)?;
-        self.io_result()
+        self.io_result(start)
     }
 
     /// Takes a ticket from `requested` and waits until `done` reaches it
@@ -982,11 +996,23 @@ impl Logger {
         Ok(())
     }
 
-    /// `Err(Io)` when batches failed since the previous flush returned.
-    fn io_result(&self) -> Result<(), FlushError> {
+    /// `Stats::errors` now, as a flush begins (see `io_result`).
+    fn errors_now(&self) -> u64 {
+        // Relaxed: a count; the waits order what the writer added since.
+        self.shared.counters.errors.load(Ordering::Relaxed)
+    }
+
+    /// `Err(Io)` when batches failed since the previous flush returned, or
+    /// since `start` (`Stats::errors` when this call began): a failure
+    /// counted while the call waited is reported to it even when another
+    /// flush, waiting for the same round, returned first and reported it.
+    fn io_result(&self, start: u64) -> Result<(), FlushError> {
         let sh = &self.shared;
         let now = sh.counters.errors.load(Ordering::Relaxed);
-        let before = sh.flush.errors_seen.swap(now, Ordering::Relaxed);
+        // Max: a flush that read an older count cannot move it back, so
+        // no failure is reported twice by flushes that began after it.
+        let seen = sh.flush.errors_seen.fetch_max(now, Ordering::Relaxed);
+        let before = seen.min(start);
         if now > before {
             let last = lock(&sh.recent_errors).last_error.clone();
             return Err(FlushError::Io {

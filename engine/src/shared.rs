@@ -86,7 +86,8 @@ pub(crate) struct FlushState {
     pub sync_requested: AtomicU64,
     /// Highest `flush_sync` ticket whose data is durable (or failed).
     pub sync_done: AtomicU64,
-    /// `Stats::errors` as of the last flush that returned.
+    /// The highest `Stats::errors` a returning flush read (see
+    /// `Logger::io_result`).
     pub errors_seen: AtomicU64,
     /// Highest `Logger::reopen` ticket handed out.
     pub reopen_requested: AtomicU64,

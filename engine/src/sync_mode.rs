@@ -233,13 +233,17 @@ impl SyncWriter {
         Ok(())
     }
 
-    /// `flush_sync` in sync mode: the caller syncs every file written so far.
+    /// `flush_sync` in sync mode: a flush (the deferred sinks settle),
+    /// then the caller syncs every file written so far.
     pub(crate) fn sync(&self, shared: &Shared) -> Result<(), Reentered> {
         let mut d = self.enter()?;
         let ticket = shared.flush.sync_requested.fetch_add(1, Ordering::Relaxed) + 1;
+        if !d.closed {
+            self.guarded(&mut d, shared, |d| d.sinks.flush_deferred(shared));
+        }
         if !self.panicked() {
             self.guarded(&mut d, shared, |d| {
-                d.sinks.request_sync(&mut d.io, shared, ticket)
+                d.sinks.request_sync(&mut d.io, shared, ticket, false)
             });
         }
         Ok(())

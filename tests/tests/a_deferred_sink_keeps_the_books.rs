@@ -395,3 +395,40 @@ fn a_sink_idle_for_an_hour_still_takes_records_and_is_served_at_its_time() {
     let s = guard.shutdown(Duration::from_secs(10)).unwrap();
     assert_eq!((s.enqueued, s.written, s.dropped), (11, 11, 0));
 }
+
+/// `flush_sync` is a flush and more: it waits, as `flush` does, for the
+/// deferred sinks to settle what was logged before it (or fails naming
+/// the sink at its flush timeout), in both modes.
+#[test]
+fn flush_sync_waits_for_settled_records_as_flush_does() {
+    for mode in [Mode::Async, Mode::Sync] {
+        let (sink, h) = scripted(Act::Hold, usize::MAX, 200);
+        let (logger, guard) = Logger::builder()
+            .sink(sink)
+            .mode(mode)
+            .batch_size(8)
+            .build()
+            .unwrap();
+        for n in 0..20 {
+            uringlog::info!(logger, "n={n}");
+        }
+        match logger.flush_sync() {
+            Err(FlushError::Io { last, .. }) => assert_eq!(
+                last,
+                "flush: scripted peer: records logged before it are still unsettled after 200 ms",
+                "{mode:?}"
+            ),
+            other => panic!("{mode:?}: flush_sync returned before the sink settled: {other:?}"),
+        }
+        assert_eq!(logger.stats().written, 0, "{mode:?}");
+        h.get().act = Act::WriteAll;
+        logger.flush_sync().unwrap();
+        assert_eq!(
+            logger.stats().written,
+            20,
+            "{mode:?}: flush_sync returned once settled"
+        );
+        let s = guard.shutdown(Duration::from_secs(10)).unwrap();
+        assert_eq!((s.enqueued, s.written, s.dropped), (20, 20, 0), "{mode:?}");
+    }
+}

@@ -511,14 +511,20 @@ impl Writer {
         }
         self.flush_done = ticket;
         self.store_cpu();
-        self.sinks.barrier(ticket, &self.shared, room);
+        let answer = sinks::Answer::Flush(ticket);
+        self.sinks.barrier(answer, &self.shared, room);
     }
 
     /// Starts `flush_sync` ticket `ticket`: everything committed before it
     /// is submitted, then every file is synced once its writes finished.
-    /// The ticket is acknowledged when the syncs finish; the writer goes on.
+    /// The ticket is acknowledged when the syncs finish and the deferred
+    /// sinks settled what they held, as for a flush (which a deferred sink
+    /// that stays full fails without draining); the writer goes on.
     fn sync(&mut self, ticket: u64) {
-        self.submit_everything();
+        let room = self.sinks.wait_for_room(&self.shared);
+        if room {
+            self.submit_everything();
+        }
         if self.keeper.is_some() {
             // Crash-safe: committed before the syncs are issued, so before
             // the ticket is acknowledged, as `flush` does: the ring files'
@@ -526,13 +532,14 @@ impl Writer {
             self.sinks.wait_all(self.io.as_mut(), &self.shared);
             self.crash_commit();
         }
-        self.start_sync(ticket);
+        self.start_sync(ticket, room);
     }
 
-    /// Issues the syncs of ticket `ticket` for what was submitted.
-    fn start_sync(&mut self, ticket: u64) {
+    /// Issues the syncs of ticket `ticket` for what was submitted; with
+    /// `settle`, the ticket also waits for the deferred sinks.
+    fn start_sync(&mut self, ticket: u64, settle: bool) {
         self.sinks
-            .request_sync(self.io.as_mut(), &self.shared, ticket);
+            .request_sync(self.io.as_mut(), &self.shared, ticket, settle);
         self.sync_started = ticket;
         self.store_cpu();
     }
@@ -637,11 +644,12 @@ impl Writer {
             // Not `sync`: no commit here, close decides what the
             // directory keeps once the final writes completed.
             self.submit_everything();
-            self.start_sync(asked);
+            // The deferred sinks settle below, until the deadline.
+            self.start_sync(asked, false);
         } else if self.sinks.durability() == Durability::Data {
             let io = self.io.as_mut();
             self.sinks
-                .request_sync(io, &self.shared, durability::PERIODIC);
+                .request_sync(io, &self.shared, durability::PERIODIC, false);
         }
         self.sinks.wait_all(self.io.as_mut(), &self.shared);
         let deadline = self.shared.settle_deadline();

@@ -435,7 +435,7 @@ impl SinkSet {
     /// Starts a round of periodic syncs if `Durability::Data` says one is due.
     pub(crate) fn sync_if_due(&mut self, io: &mut dyn IoBackend, shared: &Shared) {
         if self.syncs.periodic_due() {
-            self.request_sync(io, shared, PERIODIC);
+            self.request_sync(io, shared, PERIODIC, false);
         }
     }
 
@@ -534,14 +534,27 @@ impl SinkSet {
     }
 
     /// Syncs every file written so far; `ticket` is a `flush_sync` ticket
-    /// (acknowledged once all finish) or [`PERIODIC`].
-    pub(crate) fn request_sync(&mut self, io: &mut dyn IoBackend, shared: &Shared, ticket: u64) {
+    /// (acknowledged once all finish) or [`PERIODIC`]. With `settle`, a
+    /// `flush_sync` ticket also waits, as a flush does, until the deferred
+    /// sinks settled what they hold now (or their flush timeout passed,
+    /// reported as for a flush).
+    pub(crate) fn request_sync(
+        &mut self,
+        io: &mut dyn IoBackend,
+        shared: &Shared,
+        ticket: u64,
+        settle: bool,
+    ) {
         let mut fds: Vec<(usize, SharedFd)> = Vec::new();
         for (i, s) in self.slots.iter_mut().enumerate() {
             fds.extend(s.unsynced.drain(..).map(|fd| (i, fd)));
             fds.extend(s.last_fd.clone().map(|fd| (i, fd)));
         }
-        self.syncs.begin(ticket, fds.len());
+        let settling = settle && ticket != PERIODIC && self.any_held();
+        self.syncs.begin(ticket, fds.len() + usize::from(settling));
+        if settling {
+            self.barrier(settle::Answer::Sync(ticket), shared, true);
+        }
         for (sink, fd) in fds {
             let req = SyncRequest { sink, fd, ticket };
             io.sync(req, &mut |e| self.on_event(shared, e));
@@ -802,5 +815,6 @@ mod slot;
 mod tests;
 
 pub(crate) use pushes::Pushes;
+pub(crate) use settle::Answer;
 pub(crate) use slot::SinkSlot;
 use slot::{Batch, Routed};

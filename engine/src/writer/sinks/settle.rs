@@ -62,9 +62,19 @@ impl Deferred {
 /// has settled every record before `seq`, or at `deadline` with an error.
 #[derive(Debug)]
 pub(crate) struct Barrier {
-    ticket: u64,
+    ticket: Answer,
     marks: Vec<(usize, u64)>,
     deadline: Instant,
+}
+
+/// What answering a [`Barrier`] finishes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Answer {
+    /// `Logger::flush` ticket: acknowledged.
+    Flush(u64),
+    /// `Logger::flush_sync` ticket: one of the parts it waits for (see
+    /// `SinkSet::request_sync`), the others being its files' syncs.
+    Sync(u64),
 }
 
 /// Flushes waiting for deferred sinks, oldest first (answered in order,
@@ -84,10 +94,15 @@ impl SinkSlot {
 }
 
 impl SinkSet {
-    /// Whether some deferred sink holds records not yet settled.
+    /// Whether some deferred sink holds records not yet settled, or a
+    /// flush waits for them.
     pub(crate) fn any_unsettled(&self) -> bool {
-        !self.barriers.is_empty()
-            || (self.slots.iter()).any(|s| s.deferred.as_ref().is_some_and(|d| d.held > 0))
+        !self.barriers.is_empty() || self.any_held()
+    }
+
+    /// Whether some deferred sink holds records not yet settled.
+    pub(super) fn any_held(&self) -> bool {
+        (self.slots.iter()).any(|s| s.deferred.as_ref().is_some_and(|d| d.held > 0))
     }
 
     /// Until when an idle writer need not poll the deferred sinks: `None`
@@ -185,7 +200,7 @@ impl SinkSet {
     /// once every deferred sink has settled what it holds now. A flush that
     /// already failed (`wait` false) waits for nothing more, only for the
     /// flushes before it.
-    pub(crate) fn barrier(&mut self, ticket: u64, shared: &Shared, wait: bool) {
+    pub(crate) fn barrier(&mut self, ticket: Answer, shared: &Shared, wait: bool) {
         let now = Instant::now();
         let mut deadline = now;
         let mut marks = Vec::new();
@@ -207,6 +222,7 @@ impl SinkSet {
     /// past its deadline is answered with an error naming the sinks.
     fn answer_barriers(&mut self, shared: &Shared) {
         let mut acked = None;
+        let mut synced = false;
         while let Some(b) = self.barriers.front_mut() {
             let slots = &self.slots;
             b.marks.retain(|&(i, seq)| {
@@ -221,10 +237,19 @@ impl SinkSet {
             for &(i, _) in &b.marks {
                 self.fail_flush(i, shared, "records logged before it are still unsettled");
             }
-            acked = Some(b.ticket);
+            match b.ticket {
+                Answer::Flush(t) => acked = Some(t),
+                Answer::Sync(t) => {
+                    self.syncs.finished(t);
+                    synced = true;
+                }
+            }
         }
         if let Some(t) = acked {
             shared.flush.ack(&shared.flush.done, t);
+        }
+        if synced {
+            self.syncs.ack_ready(shared);
         }
     }
 

@@ -853,6 +853,14 @@ impl Logger {
     /// for a flush. Errors as for [`Logger::flush`], including a failed
     /// sync.
     ///
+    /// A failed sync is reported once: the kernel may have dropped the
+    /// pages it could not write, and the next sync of the file succeeds
+    /// without them, so an `Ok` from a later call says nothing of the
+    /// records logged before the call that failed. A file removed (not
+    /// renamed) while the logger writes to it takes what was written to it
+    /// along, synced or not, until the writer opens the path again (see
+    /// [`Logger::reopen`]).
+    ///
     /// With io_uring the writer keeps draining while the sync runs in the
     /// kernel; with pwrite the writer thread itself waits for the disk. In
     /// sync mode the calling thread syncs.

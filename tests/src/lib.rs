@@ -463,6 +463,22 @@ pub fn call_site_sinks(
     (builder, text_out, json_out)
 }
 
+/// More than a producer's pause (2^18 raw clock units; ns for a manual
+/// clock): the first call after it rebases its emptied ring.
+pub const PAUSE: u64 = 1 << 19;
+
+/// Where the calling thread's next record to `logger` goes, as an offset
+/// from its ring buffer's start (read from `Logger::call_path_addresses`:
+/// the buffer's first two lines, then the two at the next record).
+pub fn next_ring_offset(logger: &uringlog::Logger) -> usize {
+    let bytes: Vec<usize> = (logger.call_path_addresses().into_iter())
+        .filter(|(part, _)| *part == "ring bytes")
+        .map(|(_, address)| address)
+        .collect();
+    assert_eq!(bytes.len(), 4, "{bytes:?}");
+    bytes[2] - bytes[0]
+}
+
 #[cfg(test)]
 mod tests {
     use super::{skip, Needs};

@@ -9,21 +9,7 @@
 //! clock makes the pause.
 
 use uringlog::{Clock, Format, Logger, MemorySink, Timestamp};
-use uringlog_tests::SHUTDOWN;
-
-/// More than the producer's pause (2^18 raw units; ns for a manual clock).
-const PAUSE: u64 = 1 << 19;
-
-/// Where the thread's next record goes, as an offset from its buffer's start.
-fn next_offset(logger: &Logger) -> usize {
-    let bytes: Vec<usize> = (logger.call_path_addresses().into_iter())
-        .filter(|(part, _)| *part == "ring bytes")
-        .map(|(_, address)| address)
-        .collect();
-    // The buffer's first two lines, then the two at the next record.
-    assert_eq!(bytes.len(), 4, "{bytes:?}");
-    bytes[2] - bytes[0]
-}
+use uringlog_tests::{next_ring_offset, PAUSE, SHUTDOWN};
 
 /// Logs `seq` the way `deferred` says: copied arguments, or a format spec
 /// no argument can be copied under (`{:?}` of a tuple: formatted here).
@@ -49,12 +35,12 @@ fn scenario(deferred: bool) {
         manual.advance_nanos(1);
         log(&logger, deferred, seq);
     }
-    let before = next_offset(&logger);
+    let before = next_ring_offset(&logger);
     assert!(before > 0, "deferred {deferred}: five records went in");
     logger.flush().expect("flush");
     manual.advance_nanos(PAUSE);
     log(&logger, deferred, 5);
-    let after = next_offset(&logger);
+    let after = next_ring_offset(&logger);
     // Every record of one call site here has one length: after a rebase
     // the next record goes right after the one record at the start.
     assert_eq!(
@@ -64,7 +50,7 @@ fn scenario(deferred: bool) {
     );
     manual.advance_nanos(1);
     log(&logger, deferred, 6);
-    assert_eq!(next_offset(&logger), 2 * after, "deferred {deferred}");
+    assert_eq!(next_ring_offset(&logger), 2 * after, "deferred {deferred}");
     let stats = guard.shutdown(SHUTDOWN).expect("shutdown");
     assert_eq!(
         (stats.written, stats.dropped),

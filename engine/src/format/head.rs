@@ -61,7 +61,8 @@ pub(crate) struct HeadCache {
     /// second for `Seconds`, all of them for `Off`.
     window: u64,
     /// First shifted nanosecond of the window `buf` was made in (a
-    /// multiple of `window`; 0 for `Off`).
+    /// multiple of `window`; 0 for `Off`), a window whole within `u64`
+    /// (see `miss`).
     window_start: u64,
     /// The record level `buf` was made for; `NONE` when there is no head.
     level: u8,
@@ -227,7 +228,15 @@ impl HeadCache {
         let (n, len) = (target.len(), head.len());
         let keyed = is_static || n <= KEY;
         let digits_at = time_at + AFTER_MS;
-        if len <= ROOM && keyed && (self.digits == 0 || digits_at + 7 <= ROOM) {
+        let window_start = match self.precision {
+            Timestamp::Off => 0,
+            _ => t - t % self.window,
+        };
+        // The last window of `u64` is cut short: kept, the first times
+        // after a manual clock wrapped past it would read as in it
+        // (`put_cached_head` compares `t - window_start` wrapping).
+        let whole = window_start <= u64::MAX - (self.window - 1);
+        if len <= ROOM && keyed && whole && (self.digits == 0 || digits_at + 7 <= ROOM) {
             self.buf[..len].copy_from_slice(head);
             self.len = len;
             self.digits_at = digits_at;
@@ -235,10 +244,7 @@ impl HeadCache {
                 self.after_digits = (self.buf[digits_at + self.digits] as u32) << 24;
             }
             self.level = level as u8;
-            self.window_start = match self.precision {
-                Timestamp::Off => 0,
-                _ => t - t % self.window,
-            };
+            self.window_start = window_start;
             self.target_static = match is_static {
                 true => (target.as_ptr() as usize, n),
                 false => (0, 0),
@@ -362,6 +368,13 @@ mod tests {
             u64::MAX,
             u64::MAX - 1,
             u64::MAX,
+            // A manual clock that wraps: the last window of `u64` is cut
+            // short, and the first times after the wrap are not in it.
+            499,
+            u64::MAX,
+            SEC - u64::MAX % SEC - 2,
+            u64::MAX - 5,
+            0,
             YEAR_END,
         ];
         let picks = [(2, 0, false), (2, 0, false), (3, 0, false), (2, 1, false), (2, 2, true)];

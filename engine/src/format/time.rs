@@ -98,11 +98,16 @@ impl TimeCache {
             return;
         }
         let t = self.shifted(unix_nanos);
-        let mut frac = t.wrapping_sub(self.sec_start);
-        if frac >= SEC {
-            self.refresh(t);
-            frac = t - self.sec_start;
-        }
+        // Not `t.wrapping_sub(sec_start) < SEC`: the last second of `u64`
+        // is cut short, and the first times after a manual clock wrapped
+        // past it would read as in it.
+        let frac = match t.checked_sub(self.sec_start) {
+            Some(frac) if frac < SEC => frac,
+            _ => {
+                self.refresh(t);
+                t - self.sec_start
+            }
+        };
         debug_assert!(frac < SEC);
         let frac = frac as u32;
         let ms = frac / 1_000_000;
@@ -348,6 +353,11 @@ mod tests {
             first - 86_400 * SEC, // back a day
             0,                    // the epoch: the cache's initial second
             u64::MAX,             // the largest time a record can carry
+            499,                  // a manual clock wrapped: not that second
+            u64::MAX,
+            SEC - u64::MAX % SEC - 2,
+            u64::MAX - 5,
+            0,
             last,
         ];
         check_sequence(&times).unwrap();

@@ -5,6 +5,7 @@ pub mod crash_child;
 pub mod pipe;
 pub mod pty;
 pub mod records;
+pub mod signals;
 mod skip;
 pub mod text_line;
 mod tmpfs;

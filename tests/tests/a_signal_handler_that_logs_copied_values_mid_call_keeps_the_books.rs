@@ -7,6 +7,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use uringlog::{Format, Logger, MemorySink, Timestamp};
+use uringlog_tests::signals::{install_handler, storm_this_thread};
 use uringlog_tests::SHUTDOWN;
 
 const RECORDS: u64 = 20_000;
@@ -33,27 +34,8 @@ fn a_signal_handler_that_logs_copied_values_mid_call_keeps_the_books() {
         .unwrap();
     LOGGER.set(logger).ok().unwrap();
     let l = LOGGER.get().unwrap();
-    // SAFETY: a zeroed sigaction with a handler and an empty mask is valid.
-    unsafe {
-        let mut sa: libc::sigaction = std::mem::zeroed();
-        sa.sa_sigaction = on_signal as *const () as usize;
-        sa.sa_flags = libc::SA_RESTART;
-        libc::sigemptyset(&mut sa.sa_mask);
-        assert_eq!(libc::sigaction(libc::SIGUSR1, &sa, std::ptr::null_mut()), 0);
-    }
-    // SAFETY: the calling thread's own id.
-    let me = unsafe { libc::pthread_self() } as usize;
-    let stormer = std::thread::spawn(move || {
-        for n in 0..SIGNALS {
-            // SAFETY: signals the logging thread, alive until joined below.
-            let r = unsafe { libc::pthread_kill(me as libc::pthread_t, libc::SIGUSR1) };
-            assert_eq!(r, 0);
-            // One at a time: a pending signal sent again is merged.
-            while HANDLED.load(Ordering::Relaxed) <= n {
-                std::thread::yield_now();
-            }
-        }
-    });
+    install_handler(libc::SIGUSR1, on_signal);
+    let stormer = storm_this_thread(libc::SIGUSR1, SIGNALS, &HANDLED);
     // Logs until every signal has been handled, at least `RECORDS` times.
     let mut i = 0u64;
     while i < RECORDS || HANDLED.load(Ordering::Relaxed) < SIGNALS {

@@ -8,7 +8,9 @@
 //! (the buffer's start, then the place of the next record). A manual
 //! clock makes the pause.
 
-use uringlog::{Clock, Format, Logger, MemorySink, Timestamp};
+use uringlog::{
+    Clock, Format, Logger, ManualClock, MemoryHandle, MemorySink, Policy, Timestamp, WriterGuard,
+};
 use uringlog_tests::{next_ring_offset, PAUSE, SHUTDOWN};
 
 /// Logs `seq` the way `deferred` says: copied arguments, or a format spec
@@ -21,13 +23,20 @@ fn log(logger: &Logger, deferred: bool, seq: u64) {
     }
 }
 
-fn scenario(deferred: bool) {
+/// A logger of `policy` with a 4 KiB ring and a manual clock, after five
+/// records logged the way `deferred` says, one nanosecond apart; where the
+/// next record goes in the ring.
+fn five_records(
+    policy: Policy,
+    deferred: bool,
+) -> (Logger, WriterGuard, MemoryHandle, ManualClock, usize) {
     let (clock, manual) = Clock::manual(1_000_000_000);
     let (sink, out) = MemorySink::new();
     let (logger, guard) = Logger::builder()
         .sink(sink)
         .format(Format::text().timestamp(Timestamp::Off).without_target())
         .ring_capacity(4096)
+        .policy(policy)
         .clock(clock)
         .build()
         .expect("logger");
@@ -36,6 +45,11 @@ fn scenario(deferred: bool) {
         log(&logger, deferred, seq);
     }
     let before = next_ring_offset(&logger);
+    (logger, guard, out, manual, before)
+}
+
+fn scenario(deferred: bool) {
+    let (logger, guard, out, manual, before) = five_records(Policy::Block, deferred);
     assert!(before > 0, "deferred {deferred}: five records went in");
     logger.flush().expect("flush");
     manual.advance_nanos(PAUSE);
@@ -74,4 +88,38 @@ fn a_deferred_call_after_a_pause_writes_from_the_start() {
 #[test]
 fn a_call_formatted_here_after_a_pause_writes_from_the_start() {
     scenario(false);
+}
+
+/// A first call after a pause whose record is larger than the ring (a
+/// string of copied arguments) rebases the emptied ring on the fast path,
+/// then takes the full path, which counts it oversized and dropped; the
+/// next call, no pause, writes from the start.
+#[test]
+fn an_oversized_first_call_after_a_pause_is_counted_and_rebases_the_ring() {
+    let big = "b".repeat(5000);
+    for policy in [Policy::Block, Policy::DropNewest] {
+        let (logger, guard, out, manual, before) = five_records(policy, true);
+        logger.flush().expect("flush");
+        manual.advance_nanos(PAUSE);
+        uringlog::info!(logger, "big={}", big.as_str());
+        assert_eq!(next_ring_offset(&logger), 0, "{policy:?}: rebased");
+        manual.advance_nanos(1);
+        log(&logger, true, 5);
+        assert_eq!(next_ring_offset(&logger), before / 5, "{policy:?}");
+        let stats = guard.shutdown(SHUTDOWN).expect("shutdown");
+        assert_eq!(
+            (
+                stats.enqueued,
+                stats.written,
+                stats.dropped,
+                stats.oversized
+            ),
+            (7, 6, 1, 1),
+            "{policy:?}"
+        );
+        let expected: String = (0..6)
+            .map(|seq| format!("INFO  seq={seq} of the run\n"))
+            .collect();
+        assert_eq!(out.text(), expected, "{policy:?}");
+    }
 }

@@ -19,7 +19,12 @@
 //!   every record logged before it runs is written, or counted dropped if
 //!   the timeout expires (the writer then gives up as shutdown does).
 //!   Records logged after it ran (by other threads still running, later
-//!   `atexit` hooks, thread-local destructors) are counted dropped.
+//!   `atexit` hooks, thread-local destructors) are counted dropped. So are
+//!   those the exiting thread logs from an `atexit` hook registered after
+//!   the logger was built, which runs before this one: glibc's `exit` runs
+//!   the exiting thread's thread-local destructors before any hook, and
+//!   the thread's producer goes with them (a call without one is counted
+//!   dropped).
 //!   Called on a logger's writer thread (a sink calling `exit`), the hook
 //!   stops that logger without waiting for it.
 //! - `_exit(2)`, `abort()`, a fatal signal's default action (`SIGKILL`,

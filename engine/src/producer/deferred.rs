@@ -202,13 +202,8 @@ impl Producer {
             };
             // The lossless ring first: one compare of the route.
             if let Route::Lossless(ring) = &mut self.route {
-                if ring.note_call(clock) {
-                    // The writer renders this call site's records with
-                    // the code of these types (`TypedCell`): noted on the
-                    // first call after a pause, which costs the call path
-                    // nothing (a compare per call costs 4 instructions);
-                    // other calls note it on the slow path.
-                    cs.typed.note::<A>();
+                if !ring.note_call_unpaused(clock) {
+                    after_pause::<A>(ring, cs, clock);
                 }
                 if let Some(mut r) = ring.reserve_contiguous(len) {
                     if !rec.encode(r.bytes(), &args, formatted) {
@@ -385,13 +380,15 @@ impl Producer {
 
 }
 
-/// The first deferred call after a pause on a lossless ring, on the fast
-/// path (`Producer::try_direct`): the pause is noted (the emptied ring
-/// rebased) and the call site's types noted for the writer, as
-/// `log_measured` does; the call then goes on as any other. Cold and out
-/// of line: the call path keeps one compare for it, and the first call
-/// after a pause, whose lines are cold anyway, fetches none of the full
-/// path's.
+/// The first deferred call after a pause on a lossless ring, on either
+/// path (`Producer::try_direct`, `log_measured`): the pause is noted (the
+/// emptied ring rebased), and the call site's types for the writer, which
+/// renders its records with the code of these types (`TypedCell`; other
+/// calls note them on the slow path); the call then goes on as any other.
+/// Cold and out of line: the call path keeps one compare for it (a compare
+/// per call to note the types would cost 4 instructions), and the first
+/// call after a pause on the fast path, whose lines are cold anyway,
+/// fetches none of the full path's.
 #[cold]
 #[inline(never)]
 fn after_pause<A: EncodeArgs>(ring: &mut ByteProducer, cs: &'static CallSite, clock: u64) {

@@ -25,7 +25,7 @@
 //! The consumer reads everything committed as two slices, decodes the
 //! records and releases their space with one release store of `head`.
 //!
-//! After a pause (see [`ByteProducer::note_call`]), a producer whose ring
+//! After a pause (see [`ByteProducer::note_pause`]), a producer whose ring
 //! the consumer has emptied *rebases* it: its next record goes to the
 //! start of the buffer instead of on from where the last one ended, no
 //! bytes skipped (`rebase_at` says from which count on the offsets start
@@ -52,7 +52,7 @@ const PREFETCH_ROOM: usize = 256;
 
 /// A gap between two calls, in raw clock units (TSC ticks, or ns), after
 /// which the producer rebases an empty ring (see
-/// [`ByteProducer::note_call`]): about 100 µs at a few GHz, far above the
+/// [`ByteProducer::note_pause`]): about 100 µs at a few GHz, far above the
 /// gap between the calls of a burst.
 const PAUSE_RAW: u64 = 1 << 18;
 
@@ -152,7 +152,8 @@ pub(crate) struct ByteProducer {
     /// `tail % cap` until the first rebase, `(tail - rebase_at) % cap`
     /// after the last one.
     off: usize,
-    /// The raw clock value of the last call seen by [`ByteProducer::note_call`].
+    /// The raw clock value of the last call noted
+    /// ([`ByteProducer::note_call_unpaused`], [`ByteProducer::note_pause`]).
     last_call: u64,
     /// What a record may take without the slow path: the bytes free and
     /// contiguous at `off` as of `head_seen` ([`ByteProducer::contiguous`])
@@ -220,25 +221,9 @@ impl ByteProducer {
     }
 
     /// Notes a call at raw clock value `clock`, before its record is
-    /// reserved: the first call after a pause (a gap above [`PAUSE_RAW`])
-    /// rebases the ring if the consumer has emptied it (see
-    /// [`ByteProducer::rebase_if_empty`]). One compare otherwise.
-    /// Returns whether the call followed a pause: the caller may do other
-    /// once-in-a-while work on that branch, which costs nothing per call.
-    #[inline(always)]
-    pub(crate) fn note_call(&mut self, clock: u64) -> bool {
-        let paused = clock.wrapping_sub(self.last_call) > PAUSE_RAW;
-        if paused {
-            self.rebase_if_empty();
-        }
-        self.last_call = clock;
-        paused
-    }
-
-    /// [`ByteProducer::note_call`] for a call that leaves a pause to its
-    /// caller: false, nothing noted, when the call follows a pause (the
-    /// caller then calls [`ByteProducer::note_pause`]); else notes the
-    /// call (one compare and one store).
+    /// reserved (one compare and one store): false, nothing noted, when
+    /// the call follows a pause (a gap above [`PAUSE_RAW`]); the caller
+    /// then calls [`ByteProducer::note_pause`], out of its call path.
     #[inline(always)]
     pub(crate) fn note_call_unpaused(&mut self, clock: u64) -> bool {
         if clock.wrapping_sub(self.last_call) > PAUSE_RAW {
@@ -249,8 +234,9 @@ impl ByteProducer {
     }
 
     /// Notes the first call after a pause, at raw clock value `clock`,
-    /// for a caller told so by [`ByteProducer::note_call_unpaused`]: what
-    /// [`ByteProducer::note_call`] does on its pause branch.
+    /// for a caller told so by [`ByteProducer::note_call_unpaused`]:
+    /// rebases the ring if the consumer has emptied it (see
+    /// [`ByteProducer::rebase_if_empty`]).
     #[inline(always)]
     pub(crate) fn note_pause(&mut self, clock: u64) {
         self.rebase_if_empty();
@@ -260,7 +246,7 @@ impl ByteProducer {
     /// When the consumer has released every byte, makes the next record
     /// go to the start of the buffer (see the module docs); returns whether
     /// it did. Nothing is skipped: the whole ring stays free.
-    /// Out of line (the call path stays as it was but for `note_call`'s
+    /// Out of line (the call path stays as it was but for the pause's
     /// compare: 137.25 Ir per deferred call against 130.25, where inlined
     /// it cost 151.25), but not cold: its code stays near the call path's,
     /// whose pages a first call after a pause misses anyway.

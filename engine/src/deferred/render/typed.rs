@@ -14,8 +14,8 @@
 //!
 //! A caller of a call site notes its table ([`TypedCell::note`]) where
 //! that costs the call path nothing: on its producer's first call after
-//! a pause (`ByteProducer::note_call` on the full path, `after_pause` in
-//! `producer::deferred` on the fast one), and on the slow path, which every
+//! a pause (`after_pause` in `producer::deferred`, on either path), and
+//! on the slow path, which every
 //! record not written straight into a lossless ring takes (a crash-safe
 //! call site's first included). A call site first met in the middle of a
 //! burst is rendered the table-driven way until then. The writer finds

@@ -13,10 +13,8 @@
 
 use std::thread;
 use uringlog::{Clock, Format, Logger, MemorySink, Policy, Timestamp};
-use uringlog_tests::{sequences, SHUTDOWN};
+use uringlog_tests::{sequences, PAUSE, SHUTDOWN};
 
-/// More than the producer's pause (2^18 raw units; ns for a manual clock).
-const PAUSE: u64 = 1 << 19;
 const RING: usize = 2048;
 const PAD: &str = match std::str::from_utf8(&[b'x'; 4096]) {
     Ok(s) => s,

@@ -22,7 +22,7 @@ use uringlog::Clock;
 /// | [`utc_offset`](RollingBuilder::utc_offset) | UTC | where periods start, how labels read |
 /// | [`keep_files`](RollingBuilder::keep_files) | all | files kept, the active one included |
 /// | [`keep_total_bytes`](RollingBuilder::keep_total_bytes) | all | bytes the rotated files may take |
-/// | [`clock`](RollingBuilder::clock) | `Realtime` | the period of a new, empty active file |
+/// | [`clock`](RollingBuilder::clock) | `Realtime` | the period of a new, empty active file; tells a clock step back |
 ///
 /// At least one of `max_file_bytes` and `period` is required.
 #[derive(Debug)]
@@ -154,9 +154,11 @@ impl RollingBuilder {
         self
     }
 
-    /// The clock that dates a new, empty active file (give tests the
-    /// logger's manual clock). A file that already has content is dated by
-    /// its modification time.
+    /// The clock that dates a new, empty active file, and that tells a
+    /// wall clock gone back from a late record (see the sink's docs):
+    /// give it the logger's clock (in tests the logger's manual clock; the
+    /// default reads the wall clock, right for the logger's own default).
+    /// A file that already has content is dated by its modification time.
     pub fn clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self
@@ -238,6 +240,7 @@ impl RollingBuilder {
             retention: self.retention,
             active,
             period_start,
+            clock: self.clock,
             size_base: 0,
             next_seq,
             inflight: VecDeque::new(),

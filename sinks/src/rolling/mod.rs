@@ -22,7 +22,7 @@ use std::fs::File;
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
-use uringlog::{BatchInfo, BatchLimit, ReopenCause, Sink, Target, WriteOutcome};
+use uringlog::{BatchInfo, BatchLimit, Clock, ReopenCause, Sink, Target, WriteOutcome};
 
 #[doc = include_str!("rolling.md")]
 ///
@@ -50,6 +50,9 @@ pub struct RollingFileSink {
     active: ActiveFile,
     /// Unix second at which the active file's period starts (time rotation).
     period_start: i64,
+    /// Read when a batch's record time lies before `period_start`: a wall
+    /// clock that reads before it too has gone back (else the record is late).
+    clock: Clock,
     /// Bytes of the active file that do not count toward `max_file_bytes`:
     /// 0, or its length when a rotation failed (so the next try waits for
     /// another `max_file_bytes`).
@@ -88,6 +91,22 @@ impl RollingFileSink {
             .period
             .is_some_and(|p| b.first_unix_nanos >= p.end_nanos(self.period_start));
         by_size || by_time
+    }
+
+    /// When the batch's record time lies before the active period and the
+    /// clock reads before it too, the wall clock went back: the active
+    /// file takes the period of the record time, so it rolls at that
+    /// period's end (see `rolling.md`). A record that is only late (the
+    /// clock still reads within or after the period) changes nothing.
+    fn follow_clock_back(&mut self, first_unix_nanos: u64) {
+        let Some(p) = self.naming.period else {
+            return;
+        };
+        let start = p.start_of(first_unix_nanos);
+        if start < self.period_start && p.start_of(self.clock.now_unix_nanos()) < self.period_start
+        {
+            self.period_start = start;
+        }
     }
 
     /// Closes the active file under its rotated name and opens a new one.
@@ -139,6 +158,16 @@ impl RollingFileSink {
         self.prune();
     }
 
+    /// Rotates first when `batch` is due, then reserves room for it in
+    /// the active file.
+    fn place(&mut self, batch: &BatchInfo) -> Target {
+        if self.due(batch) {
+            self.rotate(batch.first_unix_nanos);
+        }
+        self.inflight.push_back(self.active.file.clone());
+        self.active.reserve(batch.len)
+    }
+
     /// Applies retention, queueing one error for whatever it could not do.
     fn prune(&mut self) {
         let errs = retention::prune(&self.dir, &self.naming, self.retention);
@@ -160,15 +189,12 @@ impl Sink for RollingFileSink {
 
     /// Without a record time only size rotation applies.
     fn target(&mut self, len: usize) -> io::Result<Target> {
-        self.target_batch(&BatchInfo::new(len, 0))
+        Ok(self.place(&BatchInfo::new(len, 0)))
     }
 
     fn target_batch(&mut self, batch: &BatchInfo) -> io::Result<Target> {
-        if self.due(batch) {
-            self.rotate(batch.first_unix_nanos);
-        }
-        self.inflight.push_back(self.active.file.clone());
-        Ok(self.active.reserve(batch.len))
+        self.follow_clock_back(batch.first_unix_nanos);
+        Ok(self.place(batch))
     }
 
     fn batch_limit(&self) -> BatchLimit {

@@ -264,3 +264,31 @@ fn only_a_changed_path_reopens_the_active_file() {
     write(&mut s, 10, 0);
     assert_eq!(std::fs::read(d.path().join("app.log")).unwrap(), [b'x'; 10]);
 }
+
+/// A batch dated before the active period is a late record while the
+/// sink's clock reads within the period, and leaves the period alone; once
+/// the clock reads before the period too (it went back), the period
+/// follows the record time, and the next boundary is that period's end.
+#[test]
+fn the_period_follows_the_clock_back_but_not_a_late_record() {
+    const H: u64 = 3_600_000_000_000;
+    let d = tempfile::tempdir().unwrap();
+    let (clock, hand) = uringlog::Clock::manual(5 * H);
+    let mut s = RollingFileSink::builder(d.path(), "app")
+        .period(Period::Hourly)
+        .clock(clock)
+        .open()
+        .unwrap();
+    write(&mut s, 5, 5 * H + 2);
+    hand.set_unix_nanos(5 * H + 3);
+    write(&mut s, 5, 5 * H - 1); // late: logged before 05:00, written after
+    assert_eq!(s.batch_limit().before_unix_nanos, 6 * H);
+    hand.set_unix_nanos(2 * H + 30);
+    write(&mut s, 5, 2 * H + 20); // the clock went back to 02:00
+    assert_eq!(s.batch_limit().before_unix_nanos, 3 * H);
+    write(&mut s, 5, 3 * H);
+    assert_eq!(names(d.path()), ["app.1970-01-01T02.log", "app.log"]);
+    let len = |n: &str| std::fs::metadata(d.path().join(n)).unwrap().len();
+    assert_eq!(["app.1970-01-01T02.log", "app.log"].map(len), [15, 5]);
+    assert!(s.take_error().is_none());
+}

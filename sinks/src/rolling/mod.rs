@@ -20,7 +20,11 @@ use retention::Retention;
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// Names a rotation tries while they are taken before it gives up (and
+/// writing goes on into the active file).
+const NAMES_TRIED: u32 = 100;
 use std::sync::Arc;
 use uringlog::{BatchInfo, BatchLimit, Clock, ReopenCause, Sink, Target, WriteOutcome};
 
@@ -113,9 +117,7 @@ impl RollingFileSink {
     /// On failure, keeps writing into the current file and queues the error.
     fn rotate(&mut self, first_unix_nanos: u64) {
         let from = self.active.path.clone();
-        let to = self
-            .dir
-            .join(self.naming.rotated(self.period_start, self.next_seq));
+        let label_start = self.period_start;
         if let Some(p) = self.naming.period {
             self.period_start = p.start_of(first_unix_nanos).max(self.period_start);
         }
@@ -123,18 +125,20 @@ impl RollingFileSink {
             self.size_base = 0;
             return;
         }
-        if let Err(e) = rename_noreplace(&from, &to) {
-            self.size_base = self.active.len;
-            let msg = format!(
-                "cannot rotate {} to {}: {e}; still writing to {}",
-                from.display(),
-                to.display(),
-                from.display()
-            );
-            self.push_error(io::Error::new(e.kind(), msg));
-            return;
-        }
-        self.next_seq += 1;
+        let to = match self.rename_to_free_name(&from, label_start) {
+            Ok(to) => to,
+            Err((to, e)) => {
+                self.size_base = self.active.len;
+                let msg = format!(
+                    "cannot rotate {} to {}: {e}; still writing to {}",
+                    from.display(),
+                    to.display(),
+                    from.display()
+                );
+                self.push_error(io::Error::new(e.kind(), msg));
+                return;
+            }
+        };
         match ActiveFile::open(&from, false) {
             Ok(f) => {
                 self.active = f;
@@ -156,6 +160,42 @@ impl RollingFileSink {
             }
         }
         self.prune();
+    }
+
+    /// Renames the active file `from` to its rotated name for the period
+    /// starting at `label_start`, or, while that name is taken, to the
+    /// next sequence number's (at most [`NAMES_TRIED`] names); returns the
+    /// name taken, or the last one tried and why it failed.
+    fn rename_to_free_name(
+        &mut self,
+        from: &Path,
+        label_start: i64,
+    ) -> Result<PathBuf, (PathBuf, io::Error)> {
+        // By time alone the first name has no number and a taken one makes
+        // the next take 1, 2, …; by size the numbers go on from `next_seq`.
+        let mut seq = if self.naming.sized { self.next_seq } else { 0 };
+        let mut tried = 0;
+        loop {
+            let to = self.dir.join(self.naming.rotated(label_start, seq));
+            tried += 1;
+            match rename_noreplace(from, &to) {
+                Ok(()) => {
+                    if self.naming.sized {
+                        self.next_seq = seq + 1;
+                    }
+                    return Ok(to);
+                }
+                Err(e) if e.raw_os_error() == Some(libc::EEXIST) && tried < NAMES_TRIED => {
+                    seq += 1;
+                }
+                Err(e) => {
+                    if self.naming.sized {
+                        self.next_seq = seq;
+                    }
+                    return Err((to, e));
+                }
+            }
+        }
     }
 
     /// Rotates first when `batch` is due, then reserves room for it in

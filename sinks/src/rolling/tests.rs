@@ -292,3 +292,28 @@ fn the_period_follows_the_clock_back_but_not_a_late_record() {
     assert_eq!(["app.1970-01-01T02.log", "app.log"].map(len), [15, 5]);
     assert!(s.take_error().is_none());
 }
+
+/// By size, a number whose name another program took since the sink
+/// opened is skipped: the rotation takes the next free one, the file
+/// there keeps its content, and the numbers go on after it.
+#[test]
+fn a_taken_number_is_skipped() {
+    let d = tempfile::tempdir().unwrap();
+    let mut s = RollingFileSink::builder(d.path(), "app")
+        .max_file_bytes(10)
+        .open()
+        .unwrap();
+    for n in ["app.000001.log", "app.000002.log"] {
+        std::fs::write(d.path().join(n), "theirs\n").unwrap();
+    }
+    for _ in 0..4 {
+        write(&mut s, 10, 0); // from the second on, rotates first: 000003 to 000005
+    }
+    let mut want: Vec<String> = (1..=5).map(|n| format!("app.{n:06}.log")).collect();
+    want.push("app.log".to_owned());
+    assert_eq!(names(d.path()), want);
+    let read = |n: &str| std::fs::read(d.path().join(n)).unwrap();
+    assert_eq!(read("app.000002.log"), b"theirs\n");
+    assert_eq!(read("app.000003.log"), [b'x'; 10]);
+    assert!(s.take_error().is_none());
+}

@@ -210,7 +210,11 @@ impl RollingFileSink {
 
     /// Applies retention, queueing one error for whatever it could not do.
     fn prune(&mut self) {
-        let errs = retention::prune(&self.dir, &self.naming, self.retention);
+        let active = self
+            .naming
+            .period
+            .map_or(String::new(), |p| p.label(self.period_start));
+        let errs = retention::prune(&self.dir, &self.naming, self.retention, &active);
         if let Some(first) = errs.first() {
             let msg = format!("{} retention error(s); first: {first}", errs.len());
             self.push_error(io::Error::new(first.kind(), msg));

@@ -12,6 +12,9 @@ use std::path::PathBuf;
 use std::time::UNIX_EPOCH;
 use uringlog::Clock;
 
+/// The longest file name Linux file systems take (`NAME_MAX`), in bytes.
+const NAME_MAX: usize = 255;
+
 /// Configures a [`RollingFileSink`].
 ///
 /// | setting | default | meaning |
@@ -200,7 +203,26 @@ impl RollingBuilder {
             let why = "must be less than a day (86400 s) either way";
             return Err(self.invalid("utc_offset", format!("{} s", self.offset.secs()), why));
         }
+        // The longest rotated name: a six-digit sequence number (by time
+        // alone one only a taken name gives, and never more than six digits).
+        if self.naming().rotated(0, 999_999).len() > NAME_MAX {
+            let why = "with the extension, rotated file names would be longer than 255 bytes";
+            return Err(self.invalid("stem", format!("{:?}", self.stem), why));
+        }
         Ok(())
+    }
+
+    /// How the sink will name its files.
+    fn naming(&self) -> Naming {
+        Naming {
+            stem: self.stem.clone(),
+            ext: self.ext.clone(),
+            period: self.period.map(|period| Clocked {
+                period,
+                offset: self.offset,
+            }),
+            sized: self.max_file_bytes.is_some(),
+        }
     }
 
     /// Checks the settings, creates the directory if missing, opens (or
@@ -211,15 +233,7 @@ impl RollingBuilder {
             path: self.dir.clone(),
             source,
         })?;
-        let naming = Naming {
-            stem: self.stem,
-            ext: self.ext,
-            period: self.period.map(|period| Clocked {
-                period,
-                offset: self.offset,
-            }),
-            sized: self.max_file_bytes.is_some(),
-        };
+        let naming = self.naming();
         let active =
             ActiveFile::open(&self.dir.join(naming.active()), false).map_err(RollingError::Open)?;
         let rotated =

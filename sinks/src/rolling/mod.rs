@@ -71,6 +71,8 @@ pub struct RollingFileSink {
 
 impl RollingFileSink {
     /// Starts configuring a sink whose active file is `{dir}/{stem}.log`.
+    /// Its rotated names (see *File names*) must fit in 255 bytes;
+    /// [`RollingBuilder::open`] refuses a stem too long for them.
     pub fn builder(dir: impl Into<PathBuf>, stem: impl Into<String>) -> RollingBuilder {
         RollingBuilder::new(dir.into(), stem.into())
     }

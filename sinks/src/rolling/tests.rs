@@ -92,6 +92,23 @@ fn settings_are_checked() {
             .open()),
         "invalid utc_offset 90000 s: must be less than a day (86400 s) either way"
     );
+    // `app.log` fits a file name; the rotated names would not.
+    let long = "a".repeat(240);
+    assert_eq!(
+        err(RollingFileSink::builder(d.path(), long.as_str())
+            .period(Period::Hourly)
+            .max_file_bytes(10)
+            .open()),
+        format!(
+            "invalid stem \"{long}\": with the extension, rotated file names would be longer than 255 bytes"
+        )
+    );
+    let fits = "a".repeat(230);
+    let s = RollingFileSink::builder(d.path(), fits.as_str())
+        .period(Period::Hourly)
+        .max_file_bytes(10)
+        .open();
+    assert!(s.is_ok(), "{s:?}");
 }
 
 #[test]

@@ -22,6 +22,12 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
+/// How far before the active period the clock must read for the sink to
+/// follow it back: less is taken for the error of a record's time (one
+/// converted from the TSC may run a little ahead of the wall clock, so a
+/// rotation can come just before the wall clock reaches the period).
+const STEP_BACK_NANOS: i128 = 1_000_000_000;
+
 /// Names a rotation tries while they are taken before it gives up (and
 /// writing goes on into the active file).
 const NAMES_TRIED: u32 = 100;
@@ -100,17 +106,21 @@ impl RollingFileSink {
     }
 
     /// When the batch's record time lies before the active period and the
-    /// clock reads before it too, the wall clock went back: the active
-    /// file takes the period of the record time, so it rolls at that
-    /// period's end (see `rolling.md`). A record that is only late (the
-    /// clock still reads within or after the period) changes nothing.
+    /// clock reads at least [`STEP_BACK_NANOS`] before it too, the wall
+    /// clock went back: the active file takes the period of the record
+    /// time, so it rolls at that period's end (see `rolling.md`). A record
+    /// that is only late (the clock still reads within or after the
+    /// period) changes nothing.
     fn follow_clock_back(&mut self, first_unix_nanos: u64) {
         let Some(p) = self.naming.period else {
             return;
         };
         let start = p.start_of(first_unix_nanos);
-        if start < self.period_start && p.start_of(self.clock.now_unix_nanos()) < self.period_start
-        {
+        if start >= self.period_start {
+            return;
+        }
+        let now = self.clock.now_unix_nanos() as i128;
+        if now + STEP_BACK_NANOS <= self.period_start as i128 * 1_000_000_000 {
             self.period_start = start;
         }
     }

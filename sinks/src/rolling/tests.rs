@@ -283,9 +283,10 @@ fn only_a_changed_path_reopens_the_active_file() {
 }
 
 /// A batch dated before the active period is a late record while the
-/// sink's clock reads within the period, and leaves the period alone; once
-/// the clock reads before the period too (it went back), the period
-/// follows the record time, and the next boundary is that period's end.
+/// sink's clock reads within the period or less than a second before it,
+/// and leaves the period alone; once the clock reads a second or more
+/// before the period (it went back), the period follows the record time,
+/// and the next boundary is that period's end.
 #[test]
 fn the_period_follows_the_clock_back_but_not_a_late_record() {
     const H: u64 = 3_600_000_000_000;
@@ -300,13 +301,21 @@ fn the_period_follows_the_clock_back_but_not_a_late_record() {
     hand.set_unix_nanos(5 * H + 3);
     write(&mut s, 5, 5 * H - 1); // late: logged before 05:00, written after
     assert_eq!(s.batch_limit().before_unix_nanos, 6 * H);
+    // Less than a second before the period: the error of a converted
+    // record time (which rotated), not a step back.
+    hand.set_unix_nanos(5 * H - 999_999_999);
+    write(&mut s, 5, 5 * H - 1_000_000);
+    assert_eq!(s.batch_limit().before_unix_nanos, 6 * H);
+    hand.set_unix_nanos(5 * H - 1_000_000_000); // a second before: a step back
+    write(&mut s, 5, 5 * H - 1_000_000_000);
+    assert_eq!(s.batch_limit().before_unix_nanos, 5 * H);
     hand.set_unix_nanos(2 * H + 30);
     write(&mut s, 5, 2 * H + 20); // the clock went back to 02:00
     assert_eq!(s.batch_limit().before_unix_nanos, 3 * H);
     write(&mut s, 5, 3 * H);
     assert_eq!(names(d.path()), ["app.1970-01-01T02.log", "app.log"]);
     let len = |n: &str| std::fs::metadata(d.path().join(n)).unwrap().len();
-    assert_eq!(["app.1970-01-01T02.log", "app.log"].map(len), [15, 5]);
+    assert_eq!(["app.1970-01-01T02.log", "app.log"].map(len), [25, 5]);
     assert!(s.take_error().is_none());
 }
 

@@ -3,8 +3,9 @@
 //! 1969-12-31 (`1970-01-01T00:00:00Z` is `1969-12-31T19:00:00-05:00`, as
 //! `date` prints it), east of UTC the last hours of `u64` read as
 //! 2554-07-22 — neither is held at the end of the range. Offsets at both
-//! extremes, odd minutes, text and JSON, async and sync mode, each line
-//! checked against a civil-time conversion written here by counting days.
+//! extremes, odd minutes, three precisions, text and JSON, async and
+//! sync mode, each line checked against a civil-time conversion written
+//! here by counting days.
 
 use uringlog::{
     Clock, Format, Logger, MemoryHandle, MemorySink, Mode, SinkOptions, TimeOffset, Timestamp,
@@ -110,24 +111,36 @@ fn the_reference_agrees_with_date() {
     );
 }
 
+const PRECISIONS: [Timestamp; 3] = [Timestamp::Seconds, Timestamp::Millis, Timestamp::Nanos];
+
+/// A time of [`expected`] as shown at `precision`.
+fn at(nanos: String, precision: Timestamp) -> String {
+    let (time, offset) = nanos.split_at(nanos.len() - 6);
+    match precision {
+        Timestamp::Seconds => format!("{}{offset}", &time[..19]),
+        Timestamp::Millis => format!("{}{offset}", &time[..23]),
+        _ => nanos,
+    }
+}
+
 fn scenario(mode: Mode) {
     let (clock, hand) = Clock::manual(0);
     let mut builder = Logger::builder().mode(mode).clock(clock);
-    let mut outs: Vec<(i16, bool, MemoryHandle)> = Vec::new();
+    let mut outs: Vec<(i16, bool, Timestamp, MemoryHandle)> = Vec::new();
     for m in OFFSETS {
         let offset = TimeOffset::east_minutes(m).unwrap();
-        for json in [false, true] {
+        for (json, p) in [false, true]
+            .into_iter()
+            .flat_map(|j| PRECISIONS.map(|p| (j, p)))
+        {
             let f = match json {
                 false => Format::text(),
                 true => Format::json(),
             };
-            let f = f
-                .timestamp(Timestamp::Nanos)
-                .time_offset(offset)
-                .without_target();
+            let f = f.timestamp(p).time_offset(offset).without_target();
             let (sink, out) = MemorySink::new();
             builder = builder.sink_with(sink, SinkOptions::new().format(f));
-            outs.push((m, json, out));
+            outs.push((m, json, p, out));
         }
     }
     let (logger, guard) = builder.build().unwrap();
@@ -138,15 +151,22 @@ fn scenario(mode: Mode) {
     }
     let stats = guard.shutdown(SHUTDOWN).unwrap();
     assert_eq!((stats.written, stats.dropped), (TIMES.len() as u64, 0));
-    for (m, json, out) in outs {
+    for (m, json, p, out) in outs {
         let want: Vec<String> = TIMES
             .iter()
             .map(|&t| match json {
-                false => format!("{} INFO  m", expected(t, m)),
-                true => format!(r#"{{"ts":"{}","level":"INFO","msg":"m"}}"#, expected(t, m)),
+                false => format!("{} INFO  m", at(expected(t, m), p)),
+                true => format!(
+                    r#"{{"ts":"{}","level":"INFO","msg":"m"}}"#,
+                    at(expected(t, m), p)
+                ),
             })
             .collect();
-        assert_eq!(out.lines(), want, "{mode:?}, offset {m} min, json {json}");
+        assert_eq!(
+            out.lines(),
+            want,
+            "{mode:?}, offset {m} min, json {json}, {p:?}"
+        );
     }
 }
 

@@ -154,6 +154,84 @@ pub fn assert_one_wake_up_per_record(
     );
 }
 
+/// `FS_APPEND_FL` of `linux/fs.h`.
+const APPEND_ONLY: libc::c_long = 0x20;
+
+/// Sets (`on`) or clears the append-only attribute (`chattr +a`) of the
+/// file or directory at `path`: a file then opens only with `O_APPEND`; a
+/// directory takes new entries but none is renamed or removed. Needs root
+/// and a file system that has the attribute; panics naming them otherwise.
+pub fn set_append_only(path: &std::path::Path, on: bool) {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::File::open(path).unwrap();
+    let mut flags: libc::c_long = 0;
+    // SAFETY: FS_IOC_GETFLAGS writes a long through the pointer.
+    let r = unsafe { libc::ioctl(f.as_raw_fd(), libc::FS_IOC_GETFLAGS, &mut flags) };
+    assert_eq!(
+        r,
+        0,
+        "FS_IOC_GETFLAGS on {}: {}",
+        path.display(),
+        std::io::Error::last_os_error()
+    );
+    flags = match on {
+        true => flags | APPEND_ONLY,
+        false => flags & !APPEND_ONLY,
+    };
+    // SAFETY: FS_IOC_SETFLAGS reads a long through the pointer.
+    let r = unsafe { libc::ioctl(f.as_raw_fd(), libc::FS_IOC_SETFLAGS, &flags) };
+    assert_eq!(
+        r,
+        0,
+        "this test needs the append-only attribute (root, a file system that has it) on {}: {}",
+        path.display(),
+        std::io::Error::last_os_error()
+    );
+}
+
+/// Unix nanoseconds of `hh:mm` on 2026-11-28, UTC (the day the tests'
+/// manual clocks mostly show).
+pub fn nov_28(hh: u64, mm: u64) -> u64 {
+    1_795_824_000_000_000_000 + (hh * 60 + mm) * 60_000_000_000
+}
+
+/// Sets the manual clock `hand` to `unix_nanos`, logs `msg` (target `t`)
+/// and flushes: the record forms a batch of its own.
+pub fn log_alone_at(
+    logger: &uringlog::Logger,
+    hand: &uringlog::ManualClock,
+    unix_nanos: u64,
+    msg: &str,
+) {
+    hand.set_unix_nanos(unix_nanos);
+    uringlog::info!(logger, target: "t", "{}", msg);
+    logger.flush().expect("flush");
+}
+
+/// A logger of text lines (`timestamp` their precision) into an hourly
+/// `RollingFileSink` `{dir}/app.log` that `settings` may configure
+/// further, logger and sink on one manual clock starting at `unix_nanos`;
+/// with the clock's hand.
+pub fn hourly_rolling_logger(
+    dir: &std::path::Path,
+    unix_nanos: u64,
+    timestamp: uringlog::Timestamp,
+    settings: impl FnOnce(uringlog_sinks::RollingBuilder) -> uringlog_sinks::RollingBuilder,
+) -> (
+    uringlog::Logger,
+    uringlog::WriterGuard,
+    uringlog::ManualClock,
+) {
+    let (clock, hand) = uringlog::Clock::manual(unix_nanos);
+    let builder = uringlog_sinks::RollingFileSink::builder(dir, "app")
+        .period(uringlog_sinks::Period::Hourly)
+        .clock(clock.clone());
+    let sink = settings(builder).open().expect("a rolling sink");
+    let format = uringlog::Format::text().timestamp(timestamp);
+    let (logger, guard) = logger_with(sink, format, clock);
+    (logger, guard, hand)
+}
+
 /// The names of the entries in `dir`, sorted.
 pub fn file_names(dir: &std::path::Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)

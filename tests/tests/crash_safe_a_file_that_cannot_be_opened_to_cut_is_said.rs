@@ -10,16 +10,13 @@
 //! sink placed after its file sink, at the first batch after the commit:
 //! that batch is in the file, not committed.
 
-use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use uringlog::{Backend, Logger};
 use uringlog_sinks::FileSink;
 use uringlog_tests::crash_child::{kill_child, kill_self, plain, recover_plain, Dead, Hook};
-use uringlog_tests::{read_lines, wait_for};
+use uringlog_tests::{read_lines, set_append_only, wait_for};
 
 const CHILD: &str = "URINGLOG_UNOPENABLE_CUT_CHILD";
-/// `FS_APPEND_FL` of `linux/fs.h`.
-const APPEND_ONLY: libc::c_long = 0x20;
 
 static FLUSHED: AtomicBool = AtomicBool::new(false);
 static LOGGED: AtomicBool = AtomicBool::new(false);
@@ -52,33 +49,6 @@ fn die(dir: &str, log: &str) -> ! {
 }
 
 /// Sets or clears the append-only attribute of `path`.
-fn append_only(path: &std::path::Path, on: bool) {
-    let f = std::fs::File::open(path).unwrap();
-    let mut flags: libc::c_long = 0;
-    // SAFETY: FS_IOC_GETFLAGS writes a long through the pointer.
-    let r = unsafe { libc::ioctl(f.as_raw_fd(), libc::FS_IOC_GETFLAGS, &mut flags) };
-    assert_eq!(
-        r,
-        0,
-        "FS_IOC_GETFLAGS on {}: {}",
-        path.display(),
-        std::io::Error::last_os_error()
-    );
-    flags = match on {
-        true => flags | APPEND_ONLY,
-        false => flags & !APPEND_ONLY,
-    };
-    // SAFETY: FS_IOC_SETFLAGS reads a long through the pointer.
-    let r = unsafe { libc::ioctl(f.as_raw_fd(), libc::FS_IOC_SETFLAGS, &flags) };
-    assert_eq!(
-        r,
-        0,
-        "this test needs the append-only attribute (root, a file system that has it) on {}: {}",
-        path.display(),
-        std::io::Error::last_os_error()
-    );
-}
-
 fn records(r: std::ops::Range<u32>) -> Vec<String> {
     r.map(|i| format!("INFO  record {i}")).collect()
 }
@@ -97,9 +67,9 @@ fn an_append_only_file_is_not_cut_and_the_recovery_record_says_why() {
     let in_flight = want.len() - 3;
     assert!(in_flight > 0, "the batch in flight is in the file");
     let grown = std::fs::metadata(&log).unwrap().len();
-    append_only(&log, true);
+    set_append_only(&log, true);
     let recovered = std::panic::catch_unwind(|| recover_plain(&dir, &log));
-    append_only(&log, false);
+    set_append_only(&log, false);
     recovered.unwrap();
     want.push(format!(
         "WARN  crash-safe recovery: 3 records recovered from process {pid} (generation 1), 0 torn or corrupt records skipped; {} could not be opened to cut from {grown} to 45 bytes: Operation not permitted (os error 1); records of the batch in flight at the crash may be in it twice",

@@ -5,8 +5,9 @@
 //!
 //! A record whose head holds nothing else — no thread id, no span scope
 //! in text, no call site shown — is looked up by the millisecond of its
-//! shifted time (the second for [`Timestamp::Seconds`], any time for
-//! [`Timestamp::Off`]), its level and its target: the target recognised
+//! Unix time (the second for [`Timestamp::Seconds`], any time for
+//! [`Timestamp::Off`]; a time offset is whole minutes, so that millisecond
+//! or second is one of local time too), its level and its target: the target recognised
 //! by its address when it lives for the whole program (a call site's),
 //! else by its bytes (up to [`KEY`] of them). On a hit the cached head is
 //! stored with one or two wide moves and its microsecond (and nanosecond)
@@ -35,7 +36,7 @@ const NONE: u8 = u8::MAX;
 /// Where a timestamp's millisecond digits end, from where it starts.
 const AFTER_MS: usize = 23;
 
-/// Nanoseconds of shifted time one head of `precision` covers.
+/// Nanoseconds of Unix time one head of `precision` covers.
 const fn window_of(precision: Timestamp) -> u64 {
     match precision {
         Timestamp::Off => u64::MAX,
@@ -57,10 +58,10 @@ const fn digits_of(precision: Timestamp) -> usize {
 #[derive(Debug)]
 pub(crate) struct HeadCache {
     precision: Timestamp,
-    /// Nanoseconds of shifted time one head covers: a millisecond, a
+    /// Nanoseconds of Unix time one head covers: a millisecond, a
     /// second for `Seconds`, all of them for `Off`.
     window: u64,
-    /// First shifted nanosecond of the window `buf` was made in (a
+    /// First Unix nanosecond of the window `buf` was made in (a
     /// multiple of `window`; 0 for `Off`), a window whole within `u64`
     /// (see `miss`).
     window_start: u64,
@@ -103,7 +104,7 @@ impl HeadCache {
         }
     }
 
-    /// Appends the cached head of a record at shifted time `t`, of
+    /// Appends the cached head of a record at Unix time `t`, of
     /// `level`, whose target is `target` (`'static` when `is_static`);
     /// `false`, with nothing written, when the cache does not hold it:
     /// the caller then writes it through [`HeadCache::miss`], on a path

@@ -65,7 +65,7 @@ pub(super) fn write(
     if f.thread || (f.call_site && rec.location().is_some()) {
         head(out, time, targets, f, rec);
     } else {
-        let t = time.shifted_as(rec.unix_nanos, st.fixed.map(|f| f.offset));
+        let t = rec.unix_nanos;
         let precision = st.fixed.map(|f| f.timestamp);
         if !st.head.put_cached_head(out, t, rec.level, rec.target_identity(), precision) {
             // Copies for a miss (see `Record`; the format's too, so that

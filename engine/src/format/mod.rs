@@ -64,6 +64,11 @@ pub enum Timestamp {
 /// it: a daylight-saving change shows after the next restart (the offset
 /// written beside each time keeps every line exact meanwhile).
 ///
+/// Every instant a record can carry shows as the civil time at the offset,
+/// as `date` prints it: west of UTC the epoch reads
+/// `1969-12-31T19:00:00-05:00`, east of it the clock's last instant
+/// (`u64::MAX` nanoseconds) reads `2554-07-22T13:34:33.709551615+14:00`.
+///
 /// ```
 /// use uringlog::{Format, TimeOffset};
 /// let local = Format::text().time_offset(TimeOffset::LOCAL);

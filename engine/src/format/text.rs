@@ -31,7 +31,7 @@ pub(super) fn write(out: &mut Vec<u8>, st: State<'_>, f: &Format, rec: &Record<'
     if f.thread || shown_site || !rec.spans.is_empty() {
         head(out, time, targets, f, rec);
     } else {
-        let t = time.shifted_as(rec.unix_nanos, st.fixed.map(|f| f.offset));
+        let t = rec.unix_nanos;
         let precision = st.fixed.map(|f| f.timestamp);
         if !st.head.put_cached_head(out, t, rec.level, rec.target_identity(), precision) {
             // Copies for a miss (see `Record`; the format's too, so that

@@ -17,13 +17,17 @@ const NO_MS: u32 = u32::MAX;
 /// The date-time of the last second formatted.
 #[derive(Debug)]
 pub(crate) struct TimeCache {
-    /// Added to each record time before it is shown; 0 for UTC.
-    offset_nanos: i64,
+    /// Seconds east of UTC, added to a record's Unix second when its date
+    /// and time are written (within ±23:59, so as an `i64` second the
+    /// local time of every `u64` instant is exact: 1969 west of UTC near
+    /// the epoch, 2554-07-22 east of it at `u64::MAX`); 0 for UTC.
+    offset_secs: i64,
     /// `Z`, or `+HH:MM` / `-HH:MM`, in the first `suffix_len` bytes.
     suffix: [u8; 8],
     suffix_len: usize,
-    /// First shifted nanosecond of the second `cached` describes (a
-    /// multiple of `SEC`; the epoch before the first line).
+    /// First Unix nanosecond of the second `cached` describes (a multiple
+    /// of `SEC`; the epoch before the first line). Offsets are whole
+    /// minutes, so a Unix second is a local second too.
     sec_start: u64,
     /// `YYYY-MM-DDTHH:MM:SS.` for `sec_start` in bytes `0..20` and the
     /// millisecond `cached_ms` in `20..23`; the rest of the fraction and
@@ -44,7 +48,7 @@ impl TimeCache {
     /// Times shown in UTC with `Z` (`None`), or shifted by a fixed number of
     /// minutes east of UTC and suffixed `+HH:MM` (`Some`, within ±23:59).
     pub(crate) fn new(offset_minutes: Option<i32>) -> TimeCache {
-        let (offset_nanos, suffix, suffix_len) = match offset_minutes {
+        let (offset_secs, suffix, suffix_len) = match offset_minutes {
             None => (0, *b"Z       ", 1),
             Some(m) => {
                 debug_assert!(m.unsigned_abs() < 24 * 60, "offset {m} out of range");
@@ -54,13 +58,13 @@ impl TimeCache {
                 }
                 two(&mut s[1..3], m.unsigned_abs() / 60);
                 two(&mut s[4..6], m.unsigned_abs() % 60);
-                (m as i64 * 60_000_000_000, s, 6)
+                (m as i64 * 60, s, 6)
             }
         };
         let mut cached = [0; ROOM];
-        cached[..20].copy_from_slice(&format_second(0));
+        cached[..20].copy_from_slice(&format_second(offset_secs));
         TimeCache {
-            offset_nanos,
+            offset_secs,
             suffix,
             suffix_len,
             sec_start: 0,
@@ -97,7 +101,7 @@ impl TimeCache {
         if precision == Timestamp::Off {
             return;
         }
-        let t = self.shifted(unix_nanos);
+        let t = unix_nanos;
         // Not `t.wrapping_sub(sec_start) < SEC`: the last second of `u64`
         // is cut short, and the first times after a manual clock wrapped
         // past it would read as in it.
@@ -142,34 +146,12 @@ impl TimeCache {
         }) };
     }
 
-    /// The time shown for `unix_nanos`: shifted by the offset (saturating).
-    #[inline(always)]
-    pub(crate) fn shifted(&self, unix_nanos: u64) -> u64 {
-        match self.offset_nanos {
-            0 => unix_nanos,
-            offset => unix_nanos.saturating_add_signed(offset),
-        }
-    }
-
-    /// [`TimeCache::shifted`]; `fixed` is the cache's offset when the
-    /// caller knows it as a constant (UTC then shifts nothing), `None`
-    /// otherwise.
-    #[inline(always)]
-    pub(crate) fn shifted_as(&self, unix_nanos: u64, fixed: Option<TimeOffset>) -> u64 {
-        match fixed {
-            Some(TimeOffset::UTC) => {
-                debug_assert_eq!(self.offset_nanos, 0);
-                unix_nanos
-            }
-            _ => self.shifted(unix_nanos),
-        }
-    }
-
-    /// Caches the second of the shifted time `t`.
+    /// Caches the second of the Unix time `t`, in local time.
     #[cold]
     fn refresh(&mut self, t: u64) {
         let sec = t / SEC;
-        self.cached[..20].copy_from_slice(&format_second(sec));
+        // `sec` is below 2^35: the sum is exact.
+        self.cached[..20].copy_from_slice(&format_second(sec as i64 + self.offset_secs));
         self.sec_start = sec * SEC;
     }
 }
@@ -201,10 +183,11 @@ pub(crate) fn system_offset_minutes() -> i32 {
     minutes.clamp(-(24 * 60 - 1), 24 * 60 - 1)
 }
 
-/// `YYYY-MM-DDTHH:MM:SS.` for a Unix second.
-fn format_second(sec: u64) -> [u8; 20] {
-    let days = (sec / 86_400) as i64;
-    let rem = (sec % 86_400) as u32;
+/// `YYYY-MM-DDTHH:MM:SS.` for a second counted from 1970-01-01T00:00:00
+/// (of local time; negative before it).
+fn format_second(sec: i64) -> [u8; 20] {
+    let days = sec.div_euclid(86_400);
+    let rem = sec.rem_euclid(86_400) as u32;
     let (y, m, d) = civil_from_days(days);
     let y = y.clamp(0, 9999) as u32;
     let mut b = *b"0000-00-00T00:00:00.";
@@ -254,10 +237,10 @@ mod tests {
             "2026-11-28T04:56:49.123456+00:00"
         );
         assert_eq!(at_offset(n, Timestamp::Off, east), "");
-        // Before the epoch in local time: clamped to the epoch, never wrapped.
+        // Before the epoch in local time: the civil time there.
         assert_eq!(
             at_offset(0, Timestamp::Seconds, Some(-60)),
-            "1970-01-01T00:00:00-01:00"
+            "1969-12-31T23:00:00-01:00"
         );
     }
 
@@ -279,23 +262,32 @@ mod tests {
         assert_eq!(civil_from_days(-1), (1969, 12, 31));
     }
 
-    /// `nanos` as a reference formats it (UTC), at precision `p`.
-    fn reference(nanos: u64, p: Timestamp) -> String {
-        let (s, frac) = (nanos / SEC, nanos % SEC);
-        let (y, m, d) = civil_from_days((s / 86_400) as i64);
-        let r = s % 86_400;
+    /// `nanos` as a reference formats it at precision `p`, in UTC
+    /// (`None`) or `minutes` east of it.
+    fn reference(nanos: u64, p: Timestamp, minutes: Option<i32>) -> String {
+        let offset = minutes.unwrap_or(0) as i64 * 60;
+        let (s, frac) = ((nanos / SEC) as i64 + offset, nanos % SEC);
+        let (y, m, d) = civil_from_days(s.div_euclid(86_400));
+        let r = s.rem_euclid(86_400);
         let date = format!(
             "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
             r / 3600,
             r / 60 % 60,
             r % 60
         );
+        let zone = match minutes {
+            None => "Z".to_owned(),
+            Some(m) => {
+                let sign = if m < 0 { '-' } else { '+' };
+                format!("{sign}{:02}:{:02}", m.unsigned_abs() / 60, m.unsigned_abs() % 60)
+            }
+        };
         match p {
             Timestamp::Off => String::new(),
-            Timestamp::Seconds => format!("{date}Z"),
-            Timestamp::Millis => format!("{date}.{:03}Z", frac / 1_000_000),
-            Timestamp::Micros => format!("{date}.{:06}Z", frac / 1_000),
-            Timestamp::Nanos => format!("{date}.{frac:09}Z"),
+            Timestamp::Seconds => format!("{date}{zone}"),
+            Timestamp::Millis => format!("{date}.{:03}{zone}", frac / 1_000_000),
+            Timestamp::Micros => format!("{date}.{:06}{zone}", frac / 1_000),
+            Timestamp::Nanos => format!("{date}.{frac:09}{zone}"),
         }
     }
 
@@ -307,20 +299,21 @@ mod tests {
         Timestamp::Nanos,
     ];
 
-    /// One cache per precision fed `times` in order: every line matches
-    /// the reference.
-    fn check_sequence(times: &[u64]) -> Result<(), TestCaseError> {
+    /// One cache per precision fed `times` in order, at `minutes` east of
+    /// UTC (`None`: in UTC): every line matches the reference.
+    fn check_sequence(times: &[u64], minutes: Option<i32>) -> Result<(), TestCaseError> {
         for p in PRECISIONS {
-            let mut f = TimeCache::default();
+            let mut f = TimeCache::new(minutes);
             for &t in times {
                 let mut out = Vec::new();
                 f.write(&mut out, t, p);
                 prop_assert_eq!(
                     String::from_utf8(out).unwrap(),
-                    reference(t, p),
-                    "{} {:?}",
+                    reference(t, p, minutes),
+                    "{} {:?} {:?}",
                     t,
-                    p
+                    p,
+                    minutes
                 );
             }
         }
@@ -334,11 +327,11 @@ mod tests {
         let last = 1_798_761_599_999_999_999;
         let first = last + 1;
         assert_eq!(
-            reference(last, Timestamp::Millis),
+            reference(last, Timestamp::Millis, None),
             "2026-12-31T23:59:59.999Z"
         );
         assert_eq!(
-            reference(first, Timestamp::Millis),
+            reference(first, Timestamp::Millis, None),
             "2027-01-01T00:00:00.000Z"
         );
         let times = [
@@ -360,7 +353,9 @@ mod tests {
             0,
             last,
         ];
-        check_sequence(&times).unwrap();
+        for minutes in [None, Some(0), Some(-1), Some(-(23 * 60 + 59)), Some(14 * 60), Some(345)] {
+            check_sequence(&times, minutes).unwrap();
+        }
         // Local midnight with an offset: the shifted time rolls over.
         let east = Some(60);
         let before = last - 3600 * SEC; // 22:59:59.999999999Z = 23:59:59 local
@@ -379,11 +374,17 @@ mod tests {
 
     proptest! {
         /// The cached formatter agrees with an independent conversion for
-        /// any instant at every precision, including when consecutive
-        /// calls cross seconds or go back in time.
+        /// any instant at every precision and offset, including when
+        /// consecutive calls cross seconds or go back in time, and near
+        /// either end of `u64`.
         #[test]
         fn timestamps_match_a_reference(
-            start in 0u64..18_000_000_000_000_000_000,
+            start in prop_oneof![
+                0u64..18_000_000_000_000_000_000,
+                0u64..200_000 * SEC,
+                u64::MAX - 200_000 * SEC..=u64::MAX,
+            ],
+            minutes in prop_oneof![Just(None), (-(24 * 60 - 1)..24 * 60).prop_map(Some)],
             steps in proptest::collection::vec(
                 prop_oneof![
                     -2_000_000_000i64..2_000_000_000,
@@ -398,7 +399,7 @@ mod tests {
                 let t = times.last().unwrap().saturating_add_signed(s);
                 times.push(t);
             }
-            check_sequence(&times)?;
+            check_sequence(&times, minutes)?;
         }
     }
 }

@@ -12,6 +12,9 @@ use std::path::PathBuf;
 use std::time::UNIX_EPOCH;
 use uringlog::Clock;
 
+/// The longest file name Linux file systems take (`NAME_MAX`), in bytes.
+const NAME_MAX: usize = 255;
+
 /// Configures a [`RollingFileSink`].
 ///
 /// | setting | default | meaning |
@@ -22,7 +25,7 @@ use uringlog::Clock;
 /// | [`utc_offset`](RollingBuilder::utc_offset) | UTC | where periods start, how labels read |
 /// | [`keep_files`](RollingBuilder::keep_files) | all | files kept, the active one included |
 /// | [`keep_total_bytes`](RollingBuilder::keep_total_bytes) | all | bytes the rotated files may take |
-/// | [`clock`](RollingBuilder::clock) | `Realtime` | the period of a new, empty active file |
+/// | [`clock`](RollingBuilder::clock) | `Realtime` | the period of a new, empty active file; tells a clock step back |
 ///
 /// At least one of `max_file_bytes` and `period` is required.
 #[derive(Debug)]
@@ -154,9 +157,11 @@ impl RollingBuilder {
         self
     }
 
-    /// The clock that dates a new, empty active file (give tests the
-    /// logger's manual clock). A file that already has content is dated by
-    /// its modification time.
+    /// The clock that dates a new, empty active file, and that tells a
+    /// wall clock gone back from a late record (see the sink's docs):
+    /// give it the logger's clock (in tests the logger's manual clock; the
+    /// default reads the wall clock, right for the logger's own default).
+    /// A file that already has content is dated by its modification time.
     pub fn clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self
@@ -198,7 +203,26 @@ impl RollingBuilder {
             let why = "must be less than a day (86400 s) either way";
             return Err(self.invalid("utc_offset", format!("{} s", self.offset.secs()), why));
         }
+        // The longest rotated name: a six-digit sequence number (by time
+        // alone one only a taken name gives, and never more than six digits).
+        if self.naming().rotated(0, 999_999).len() > NAME_MAX {
+            let why = "with the extension, rotated file names would be longer than 255 bytes";
+            return Err(self.invalid("stem", format!("{:?}", self.stem), why));
+        }
         Ok(())
+    }
+
+    /// How the sink will name its files.
+    fn naming(&self) -> Naming {
+        Naming {
+            stem: self.stem.clone(),
+            ext: self.ext.clone(),
+            period: self.period.map(|period| Clocked {
+                period,
+                offset: self.offset,
+            }),
+            sized: self.max_file_bytes.is_some(),
+        }
     }
 
     /// Checks the settings, creates the directory if missing, opens (or
@@ -209,15 +233,7 @@ impl RollingBuilder {
             path: self.dir.clone(),
             source,
         })?;
-        let naming = Naming {
-            stem: self.stem,
-            ext: self.ext,
-            period: self.period.map(|period| Clocked {
-                period,
-                offset: self.offset,
-            }),
-            sized: self.max_file_bytes.is_some(),
-        };
+        let naming = self.naming();
         let active =
             ActiveFile::open(&self.dir.join(naming.active()), false).map_err(RollingError::Open)?;
         let rotated =
@@ -238,6 +254,7 @@ impl RollingBuilder {
             retention: self.retention,
             active,
             period_start,
+            clock: self.clock,
             size_base: 0,
             next_seq,
             inflight: VecDeque::new(),

@@ -20,9 +20,19 @@ use retention::Retention;
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// How far before the active period the clock must read for the sink to
+/// follow it back: less is taken for the error of a record's time (one
+/// converted from the TSC may run a little ahead of the wall clock, so a
+/// rotation can come just before the wall clock reaches the period).
+const STEP_BACK_NANOS: i128 = 1_000_000_000;
+
+/// Names a rotation tries while they are taken before it gives up (and
+/// writing goes on into the active file).
+const NAMES_TRIED: u32 = 100;
 use std::sync::Arc;
-use uringlog::{BatchInfo, BatchLimit, ReopenCause, Sink, Target, WriteOutcome};
+use uringlog::{BatchInfo, BatchLimit, Clock, ReopenCause, Sink, Target, WriteOutcome};
 
 #[doc = include_str!("rolling.md")]
 ///
@@ -50,6 +60,9 @@ pub struct RollingFileSink {
     active: ActiveFile,
     /// Unix second at which the active file's period starts (time rotation).
     period_start: i64,
+    /// Read when a batch's record time lies before `period_start`: a wall
+    /// clock that reads before it too has gone back (else the record is late).
+    clock: Clock,
     /// Bytes of the active file that do not count toward `max_file_bytes`:
     /// 0, or its length when a rotation failed (so the next try waits for
     /// another `max_file_bytes`).
@@ -64,6 +77,8 @@ pub struct RollingFileSink {
 
 impl RollingFileSink {
     /// Starts configuring a sink whose active file is `{dir}/{stem}.log`.
+    /// Its rotated names (see *File names*) must fit in 255 bytes;
+    /// [`RollingBuilder::open`] refuses a stem too long for them.
     pub fn builder(dir: impl Into<PathBuf>, stem: impl Into<String>) -> RollingBuilder {
         RollingBuilder::new(dir.into(), stem.into())
     }
@@ -90,13 +105,31 @@ impl RollingFileSink {
         by_size || by_time
     }
 
+    /// When the batch's record time lies before the active period and the
+    /// clock reads at least [`STEP_BACK_NANOS`] before it too, the wall
+    /// clock went back: the active file takes the period of the record
+    /// time, so it rolls at that period's end (see `rolling.md`). A record
+    /// that is only late (the clock still reads within or after the
+    /// period) changes nothing.
+    fn follow_clock_back(&mut self, first_unix_nanos: u64) {
+        let Some(p) = self.naming.period else {
+            return;
+        };
+        let start = p.start_of(first_unix_nanos);
+        if start >= self.period_start {
+            return;
+        }
+        let now = self.clock.now_unix_nanos() as i128;
+        if now + STEP_BACK_NANOS <= self.period_start as i128 * 1_000_000_000 {
+            self.period_start = start;
+        }
+    }
+
     /// Closes the active file under its rotated name and opens a new one.
     /// On failure, keeps writing into the current file and queues the error.
     fn rotate(&mut self, first_unix_nanos: u64) {
         let from = self.active.path.clone();
-        let to = self
-            .dir
-            .join(self.naming.rotated(self.period_start, self.next_seq));
+        let label_start = self.period_start;
         if let Some(p) = self.naming.period {
             self.period_start = p.start_of(first_unix_nanos).max(self.period_start);
         }
@@ -104,18 +137,20 @@ impl RollingFileSink {
             self.size_base = 0;
             return;
         }
-        if let Err(e) = rename_noreplace(&from, &to) {
-            self.size_base = self.active.len;
-            let msg = format!(
-                "cannot rotate {} to {}: {e}; still writing to {}",
-                from.display(),
-                to.display(),
-                from.display()
-            );
-            self.push_error(io::Error::new(e.kind(), msg));
-            return;
-        }
-        self.next_seq += 1;
+        let to = match self.rename_to_free_name(&from, label_start) {
+            Ok(to) => to,
+            Err((to, e)) => {
+                self.size_base = self.active.len;
+                let msg = format!(
+                    "cannot rotate {} to {}: {e}; still writing to {}",
+                    from.display(),
+                    to.display(),
+                    from.display()
+                );
+                self.push_error(io::Error::new(e.kind(), msg));
+                return;
+            }
+        };
         match ActiveFile::open(&from, false) {
             Ok(f) => {
                 self.active = f;
@@ -139,9 +174,59 @@ impl RollingFileSink {
         self.prune();
     }
 
+    /// Renames the active file `from` to its rotated name for the period
+    /// starting at `label_start`, or, while that name is taken, to the
+    /// next sequence number's (at most [`NAMES_TRIED`] names); returns the
+    /// name taken, or the last one tried and why it failed.
+    fn rename_to_free_name(
+        &mut self,
+        from: &Path,
+        label_start: i64,
+    ) -> Result<PathBuf, (PathBuf, io::Error)> {
+        // By time alone the first name has no number and a taken one makes
+        // the next take 1, 2, …; by size the numbers go on from `next_seq`.
+        let mut seq = if self.naming.sized { self.next_seq } else { 0 };
+        let mut tried = 0;
+        loop {
+            let to = self.dir.join(self.naming.rotated(label_start, seq));
+            tried += 1;
+            match rename_noreplace(from, &to) {
+                Ok(()) => {
+                    if self.naming.sized {
+                        self.next_seq = seq + 1;
+                    }
+                    return Ok(to);
+                }
+                Err(e) if e.raw_os_error() == Some(libc::EEXIST) && tried < NAMES_TRIED => {
+                    seq += 1;
+                }
+                Err(e) => {
+                    if self.naming.sized {
+                        self.next_seq = seq;
+                    }
+                    return Err((to, e));
+                }
+            }
+        }
+    }
+
+    /// Rotates first when `batch` is due, then reserves room for it in
+    /// the active file.
+    fn place(&mut self, batch: &BatchInfo) -> Target {
+        if self.due(batch) {
+            self.rotate(batch.first_unix_nanos);
+        }
+        self.inflight.push_back(self.active.file.clone());
+        self.active.reserve(batch.len)
+    }
+
     /// Applies retention, queueing one error for whatever it could not do.
     fn prune(&mut self) {
-        let errs = retention::prune(&self.dir, &self.naming, self.retention);
+        let active = self
+            .naming
+            .period
+            .map_or(String::new(), |p| p.label(self.period_start));
+        let errs = retention::prune(&self.dir, &self.naming, self.retention, &active);
         if let Some(first) = errs.first() {
             let msg = format!("{} retention error(s); first: {first}", errs.len());
             self.push_error(io::Error::new(first.kind(), msg));
@@ -160,15 +245,12 @@ impl Sink for RollingFileSink {
 
     /// Without a record time only size rotation applies.
     fn target(&mut self, len: usize) -> io::Result<Target> {
-        self.target_batch(&BatchInfo::new(len, 0))
+        Ok(self.place(&BatchInfo::new(len, 0)))
     }
 
     fn target_batch(&mut self, batch: &BatchInfo) -> io::Result<Target> {
-        if self.due(batch) {
-            self.rotate(batch.first_unix_nanos);
-        }
-        self.inflight.push_back(self.active.file.clone());
-        Ok(self.active.reserve(batch.len))
+        self.follow_clock_back(batch.first_unix_nanos);
+        Ok(self.place(batch))
     }
 
     fn batch_limit(&self) -> BatchLimit {

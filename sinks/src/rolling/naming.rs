@@ -22,7 +22,8 @@ pub(crate) struct Naming {
 pub(crate) struct Key {
     /// The period label (empty without time rotation).
     pub label: String,
-    /// The sequence number (0 without size rotation).
+    /// The sequence number (by time alone: 0, or the number a taken name
+    /// made it take).
     pub seq: u64,
 }
 
@@ -42,11 +43,11 @@ impl Naming {
 
     /// The name of a rotated file holding the period starting at
     /// `period_start` (ignored without time rotation), number `seq`
-    /// (ignored without size rotation).
+    /// (by time alone: 0 for none, more when the name without one is taken).
     pub(crate) fn rotated(&self, period_start: i64, seq: u64) -> String {
         let label = match (&self.period, self.sized) {
-            (Some(p), false) => p.label(period_start),
-            (Some(p), true) => format!("{}.{seq:0SEQ_DIGITS$}", p.label(period_start)),
+            (Some(p), false) if seq == 0 => p.label(period_start),
+            (Some(p), _) => format!("{}.{seq:0SEQ_DIGITS$}", p.label(period_start)),
             (None, _) => format!("{seq:0SEQ_DIGITS$}"),
         };
         self.with_ext(format!("{}.{label}", self.stem))
@@ -60,13 +61,15 @@ impl Naming {
         } else {
             rest.strip_suffix(self.ext.as_str())?.strip_suffix('.')?
         };
-        let (period, seq) = match (&self.period, self.sized) {
-            (Some(_), false) => (label, None),
-            (Some(p), true) => {
+        let (period, seq) = match &self.period {
+            Some(p) => {
                 let (a, b) = label.split_at_checked(p.label_len())?;
-                (a, Some(b.strip_prefix('.')?))
+                match (b, self.sized) {
+                    ("", false) => (a, None),
+                    _ => (a, Some(b.strip_prefix('.')?)),
+                }
             }
-            (None, _) => ("", Some(label)),
+            None => ("", Some(label)),
         };
         if let Some(p) = &self.period {
             if !matches_shape(period, p.period) {
@@ -145,12 +148,19 @@ mod tests {
             ),
         ];
         for (n, name, label, seq) in cases {
-            assert_eq!(n.rotated(START, 42), name);
+            assert_eq!(n.rotated(START, if n.sized { 42 } else { 0 }), name);
             assert_eq!(n.active(), "app.log");
             let k = n.parse(name).unwrap();
             assert_eq!((k.label.as_str(), k.seq), (label, seq), "{name}");
         }
         assert_eq!(naming(None, true).rotated(0, 1_234_567), "app.1234567.log");
+        // By time alone, a taken name makes the next one take a number.
+        let hourly = naming(Some(Period::Hourly), false);
+        assert_eq!(hourly.rotated(START, 0), "app.2026-11-28T04.log");
+        let taken = hourly.rotated(START, 2);
+        assert_eq!(taken, "app.2026-11-28T04.000002.log");
+        let k = hourly.parse(&taken).unwrap();
+        assert_eq!((k.label.as_str(), k.seq), ("2026-11-28T04", 2));
     }
 
     #[test]
@@ -166,6 +176,15 @@ mod tests {
             "app.2026-11-28T04.000001.txt",
         ] {
             assert_eq!(n.parse(name), None, "{name}");
+        }
+        let hourly = naming(Some(Period::Hourly), false);
+        for name in [
+            "app.2026-11-28T04..log",
+            "app.2026-11-28T04.12a.log",
+            "app.2026-11-28T04.-1.log",
+            "app.2026-11-28T04000001.log",
+        ] {
+            assert_eq!(hourly.parse(name), None, "{name}");
         }
         let plain = Naming {
             ext: String::new(),

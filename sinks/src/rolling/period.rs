@@ -145,6 +145,23 @@ mod tests {
             assert_eq!(c.label(c.start_of(T)).len(), c.label_len());
         }
         assert!(!UtcOffset::east_secs(86_400).is_valid());
+    }
+
+    #[test]
+    fn periods_at_both_ends_of_the_clock() {
+        // West of UTC the epoch falls on 1969-12-31, local time.
+        let w = at(Period::Daily, -5 * 3600);
+        let s = w.start_of(0);
+        assert_eq!((s, w.label(s)), (-68_400, "1969-12-31".to_owned()));
+        assert_eq!(w.end_nanos(s), 18_000 * 1_000_000_000);
+        assert_eq!(w.start_of(w.end_nanos(s)), 18_000);
+        // East of UTC the last instant falls on 2554-07-22; its period
+        // ends past `u64`, at `u64::MAX` (no boundary).
+        let e = at(Period::Hourly, 14 * 3600);
+        let s = e.start_of(u64::MAX);
+        assert_eq!(e.label(s), "2554-07-22T13");
+        assert_eq!(e.end_nanos(s), u64::MAX);
+        assert_eq!(e.label(s).len(), e.label_len());
         assert!(UtcOffset::east_secs(-86_399).is_valid());
     }
 }

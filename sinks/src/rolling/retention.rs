@@ -1,10 +1,15 @@
 //! Retention: which rotated files to delete after a rotation.
 //!
 //! Only files whose names this sink would have made count (see `naming`);
-//! anything else in the directory is left alone. Oldest first (by parsed
-//! period and sequence number), files are deleted until at most
-//! `keep_files` files remain *counting the active file*, and until the
-//! rotated files together take at most `keep_total_bytes`.
+//! anything else in the directory is left alone. Oldest first, files are
+//! deleted until at most `keep_files` files remain *counting the active
+//! file*, and until the rotated files together take at most
+//! `keep_total_bytes`.
+//!
+//! Oldest means by parsed period and sequence number, except that files
+//! of a period later than the active file's come first: they were written
+//! before the wall clock went back (nothing else dates a file after the
+//! active period), so they are older than every file written since.
 
 use super::naming::{Key, Naming};
 use std::io;
@@ -65,12 +70,26 @@ pub(crate) fn doomed(rotated: &[Rotated], retention: Retention) -> usize {
     n
 }
 
-/// Applies `retention` in `dir`; returns the errors met (it goes on past them).
-pub(crate) fn prune(dir: &Path, naming: &Naming, retention: Retention) -> Vec<io::Error> {
+/// Sorts `rotated` (in label order) oldest first when the active file's
+/// period is labelled `active`: files labelled later come first, each
+/// group keeping its order.
+pub(crate) fn oldest_first(rotated: &mut [Rotated], active: &str) {
+    rotated.sort_by_key(|r| r.key.label.as_str() <= active);
+}
+
+/// Applies `retention` in `dir`, the active file's period labelled
+/// `active` (empty without time rotation); returns the errors met (it
+/// goes on past them).
+pub(crate) fn prune(
+    dir: &Path,
+    naming: &Naming,
+    retention: Retention,
+    active: &str,
+) -> Vec<io::Error> {
     if retention == Retention::default() {
         return Vec::new();
     }
-    let rotated = match list(dir, naming) {
+    let mut rotated = match list(dir, naming) {
         Ok(r) => r,
         Err(e) => {
             return vec![io::Error::new(
@@ -79,6 +98,7 @@ pub(crate) fn prune(dir: &Path, naming: &Naming, retention: Retention) -> Vec<io
             )]
         }
     };
+    oldest_first(&mut rotated, active);
     let n = doomed(&rotated, retention);
     rotated[..n]
         .iter()
@@ -122,6 +142,28 @@ mod tests {
         assert_eq!(doomed(&r, keep(5)), 0);
         assert_eq!(doomed(&r, keep(1)), 4);
         assert_eq!(doomed(&r, keep(0)), 4);
+    }
+
+    #[test]
+    fn files_of_a_period_after_the_active_one_are_the_oldest() {
+        let mut r: Vec<Rotated> = ["02", "03", "05", "05", "06"]
+            .iter()
+            .enumerate()
+            .map(|(i, label)| Rotated {
+                key: Key {
+                    label: label.to_string(),
+                    seq: i as u64,
+                },
+                path: PathBuf::new(),
+                len: 1,
+            })
+            .collect();
+        oldest_first(&mut r, "04");
+        let order: Vec<u64> = r.iter().map(|r| r.key.seq).collect();
+        assert_eq!(order, [2, 3, 4, 0, 1]);
+        oldest_first(&mut r, "06");
+        let order: Vec<u64> = r.iter().map(|r| r.key.seq).collect();
+        assert_eq!(order, [2, 3, 4, 0, 1], "none after 06: kept as given");
     }
 
     #[test]

@@ -92,6 +92,23 @@ fn settings_are_checked() {
             .open()),
         "invalid utc_offset 90000 s: must be less than a day (86400 s) either way"
     );
+    // `app.log` fits a file name; the rotated names would not.
+    let long = "a".repeat(240);
+    assert_eq!(
+        err(RollingFileSink::builder(d.path(), long.as_str())
+            .period(Period::Hourly)
+            .max_file_bytes(10)
+            .open()),
+        format!(
+            "invalid stem \"{long}\": with the extension, rotated file names would be longer than 255 bytes"
+        )
+    );
+    let fits = "a".repeat(230);
+    let s = RollingFileSink::builder(d.path(), fits.as_str())
+        .period(Period::Hourly)
+        .max_file_bytes(10)
+        .open();
+    assert!(s.is_ok(), "{s:?}");
 }
 
 #[test]
@@ -263,4 +280,66 @@ fn only_a_changed_path_reopens_the_active_file() {
     assert_eq!(s.batch_limit().max_bytes, 100, "a new, empty file");
     write(&mut s, 10, 0);
     assert_eq!(std::fs::read(d.path().join("app.log")).unwrap(), [b'x'; 10]);
+}
+
+/// A batch dated before the active period is a late record while the
+/// sink's clock reads within the period or less than a second before it,
+/// and leaves the period alone; once the clock reads a second or more
+/// before the period (it went back), the period follows the record time,
+/// and the next boundary is that period's end.
+#[test]
+fn the_period_follows_the_clock_back_but_not_a_late_record() {
+    const H: u64 = 3_600_000_000_000;
+    let d = tempfile::tempdir().unwrap();
+    let (clock, hand) = uringlog::Clock::manual(5 * H);
+    let mut s = RollingFileSink::builder(d.path(), "app")
+        .period(Period::Hourly)
+        .clock(clock)
+        .open()
+        .unwrap();
+    write(&mut s, 5, 5 * H + 2);
+    hand.set_unix_nanos(5 * H + 3);
+    write(&mut s, 5, 5 * H - 1); // late: logged before 05:00, written after
+    assert_eq!(s.batch_limit().before_unix_nanos, 6 * H);
+    // Less than a second before the period: the error of a converted
+    // record time (which rotated), not a step back.
+    hand.set_unix_nanos(5 * H - 999_999_999);
+    write(&mut s, 5, 5 * H - 1_000_000);
+    assert_eq!(s.batch_limit().before_unix_nanos, 6 * H);
+    hand.set_unix_nanos(5 * H - 1_000_000_000); // a second before: a step back
+    write(&mut s, 5, 5 * H - 1_000_000_000);
+    assert_eq!(s.batch_limit().before_unix_nanos, 5 * H);
+    hand.set_unix_nanos(2 * H + 30);
+    write(&mut s, 5, 2 * H + 20); // the clock went back to 02:00
+    assert_eq!(s.batch_limit().before_unix_nanos, 3 * H);
+    write(&mut s, 5, 3 * H);
+    assert_eq!(names(d.path()), ["app.1970-01-01T02.log", "app.log"]);
+    let len = |n: &str| std::fs::metadata(d.path().join(n)).unwrap().len();
+    assert_eq!(["app.1970-01-01T02.log", "app.log"].map(len), [25, 5]);
+    assert!(s.take_error().is_none());
+}
+
+/// By size, a number whose name another program took since the sink
+/// opened is skipped: the rotation takes the next free one, the file
+/// there keeps its content, and the numbers go on after it.
+#[test]
+fn a_taken_number_is_skipped() {
+    let d = tempfile::tempdir().unwrap();
+    let mut s = RollingFileSink::builder(d.path(), "app")
+        .max_file_bytes(10)
+        .open()
+        .unwrap();
+    for n in ["app.000001.log", "app.000002.log"] {
+        std::fs::write(d.path().join(n), "theirs\n").unwrap();
+    }
+    for _ in 0..4 {
+        write(&mut s, 10, 0); // from the second on, rotates first: 000003 to 000005
+    }
+    let mut want: Vec<String> = (1..=5).map(|n| format!("app.{n:06}.log")).collect();
+    want.push("app.log".to_owned());
+    assert_eq!(names(d.path()), want);
+    let read = |n: &str| std::fs::read(d.path().join(n)).unwrap();
+    assert_eq!(read("app.000002.log"), b"theirs\n");
+    assert_eq!(read("app.000003.log"), [b'x'; 10]);
+    assert!(s.take_error().is_none());
 }

@@ -2,10 +2,12 @@
 //! waits for it. When it logs and calls `flush_sync` itself (on the
 //! writer thread, or in sync mode inside the caller's sync), that inner
 //! call returns `OnWriterThread` at once and the outer one returns once
-//! the sink settled; when it panics, the waiting `flush_sync` returns
-//! (never hangs) and the books balance after shutdown. Async and sync
-//! mode.
+//! the sink settled; when it panics, the waiting `flush_sync` (or
+//! `flush`) returns `ShutDown` (never hangs, never `Ok`: nothing was
+//! settled or synced) and the books balance after shutdown. Async and
+//! sync mode.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use uringlog::{FlushError, Format, Logger, Mode, Settled, ShutdownError, Sink, Timestamp};
@@ -100,24 +102,37 @@ fn a_settle_that_logs_and_syncs_is_answered_at_once_and_the_outer_sync_returns()
     }
 }
 
+/// `Logger::flush` or `Logger::flush_sync`.
+type Call = fn(&Logger) -> Result<(), FlushError>;
+
 #[test]
 fn a_settle_that_panics_while_flush_sync_waits_leaves_no_caller_hanging() {
-    for mode in [Mode::Async, Mode::Sync] {
+    let calls: [(&str, Call); 2] = [("flush", Logger::flush), ("flush_sync", Logger::flush_sync)];
+    for (mode, (name, call)) in [Mode::Async, Mode::Sync]
+        .into_iter()
+        .flat_map(|m| calls.map(|c| (m, c)))
+    {
+        let mode_call = format!("{mode:?} {name}");
+        // Holds what it takes until armed, then panics at its next turn:
+        // in sync mode, the one the call gives it.
+        let armed = Arc::new(AtomicBool::new(false));
+        let trigger = armed.clone();
         let (logger, guard, seen) = build(mode, |_, _| {
             Holding::new(
                 "settler",
                 Duration::from_secs(30),
-                |_: &mut Held, _: &mut Settled| panic!("settle exploded"),
+                move |_: &mut Held, _: &mut Settled| {
+                    assert!(!trigger.load(Ordering::SeqCst), "settle exploded");
+                },
             )
         });
         for i in 0..5 {
             uringlog::info!(logger, "n={}", i);
         }
-        let r = logger.flush_sync();
-        assert!(
-            r.is_err(),
-            "{mode:?}: a sink that panicked settled nothing: {r:?}"
-        );
+        armed.store(true, Ordering::SeqCst);
+        // The sink's panic ends the logger, in sync mode as the writer
+        // thread's end does in async mode: nothing was settled or synced.
+        assert_eq!(call(&logger), Err(FlushError::ShutDown), "{mode_call}");
         assert_eq!(logger.flush_sync(), Err(FlushError::ShutDown), "{mode:?}");
         uringlog::info!(logger, "after the panic");
         let s = match guard.shutdown(SHUTDOWN) {

@@ -227,9 +227,7 @@ impl SyncWriter {
     /// deferred sinks to settle theirs (at most their flush timeout).
     /// `ShutDown` when a sink panicked meanwhile (as for `sync`).
     pub(crate) fn flush(&self, shared: &Shared) -> Result<(), FlushError> {
-        let Ok(mut d) = self.enter() else {
-            return Err(FlushError::OnWriterThread);
-        };
+        let mut d = self.enter().map_err(|Reentered| FlushError::OnWriterThread)?;
         if d.closed {
             // Closed by a shutdown while this call waited for the writer:
             // what the deferred sinks held was settled or counted then.
@@ -244,9 +242,7 @@ impl SyncWriter {
     /// the sinks are closed — by a shutdown that came while the call
     /// waited for the writer, or a sink's panic — and nothing was synced.
     pub(crate) fn sync(&self, shared: &Shared) -> Result<(), FlushError> {
-        let Ok(mut d) = self.enter() else {
-            return Err(FlushError::OnWriterThread);
-        };
+        let mut d = self.enter().map_err(|Reentered| FlushError::OnWriterThread)?;
         if d.closed {
             return Err(FlushError::ShutDown);
         }

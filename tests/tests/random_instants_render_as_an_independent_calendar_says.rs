@@ -4,7 +4,11 @@
 //! in text and JSON, async and sync, at every precision and at several
 //! fixed offsets, as an independent calendar computes them (year by year
 //! and month by month from the epoch, no shared code with the engine).
-//! A shifted time outside `u64` shows clamped to its ends, as documented.
+//! A local time before the epoch (the first hours after it, west of UTC)
+//! or past the end of `u64` (its last hours, east of UTC) shows as it is:
+//! it was clamped to that end, so that every record in those hours showed
+//! one time (with a manual clock wrapped past `u64::MAX`, the first hours
+//! after the wrap), and a time that was not the record's.
 
 use uringlog::{Clock, Format, Logger, MemorySink, Mode, SinkOptions, TimeOffset, Timestamp};
 use uringlog_tests::SHUTDOWN;
@@ -42,15 +46,21 @@ fn month_days(y: u64, m: u64) -> u64 {
     }
 }
 
-/// `nanos` (already shifted) as `YYYY-MM-DDTHH:MM:SS` plus the fraction.
-fn civil(nanos: u64, p: Timestamp) -> String {
-    let mut days = nanos / DAY;
-    let rem = nanos % DAY;
+/// `nanos` since the epoch (shifted already; before it or past the end
+/// of `u64` too) as `YYYY-MM-DDTHH:MM:SS` plus the fraction.
+fn civil(nanos: i128, p: Timestamp) -> String {
+    let mut days = nanos.div_euclid(DAY as i128);
+    let rem = nanos.rem_euclid(DAY as i128) as u64;
     let mut y = 1970;
-    while days >= year_days(y) {
-        days -= year_days(y);
+    while days < 0 {
+        y -= 1;
+        days += year_days(y) as i128;
+    }
+    while days >= year_days(y) as i128 {
+        days -= year_days(y) as i128;
         y += 1;
     }
+    let mut days = days as u64;
     let mut m = 1;
     while days >= month_days(y, m) {
         days -= month_days(y, m);
@@ -76,9 +86,9 @@ fn civil(nanos: u64, p: Timestamp) -> String {
 /// How `t` shows at `minutes` east of UTC (`None`: UTC, `Z`).
 fn expected(t: u64, p: Timestamp, minutes: Option<i16>) -> String {
     let Some(m) = minutes else {
-        return format!("{}Z", civil(t, p));
+        return format!("{}Z", civil(t as i128, p));
     };
-    let shifted = (t as i128 + m as i128 * 60 * SEC as i128).clamp(0, u64::MAX as i128) as u64;
+    let shifted = t as i128 + m as i128 * 60 * SEC as i128;
     let sign = if m < 0 { '-' } else { '+' };
     let a = m.unsigned_abs();
     format!("{}{sign}{:02}:{:02}", civil(shifted, p), a / 60, a % 60)

@@ -97,7 +97,10 @@ impl TimeCache {
         if precision == Timestamp::Off {
             return;
         }
-        let t = self.shifted(unix_nanos);
+        let Some(t) = self.shifted_exact(unix_nanos) else {
+            // SAFETY: the caller's promise, passed on.
+            return unsafe { self.write_outside(out, unix_nanos, precision) };
+        };
         // Not `t.wrapping_sub(sec_start) < SEC`: the last second of `u64`
         // is cut short, and the first times after a manual clock wrapped
         // past it would read as in it.
@@ -112,13 +115,30 @@ impl TimeCache {
         let frac = frac as u32;
         let ms = frac / 1_000_000;
         if ms != self.cached_ms {
-            self.cached[20] = b'0' + (ms / 100) as u8;
-            two(&mut self.cached[21..23], ms % 100);
+            put_ms(&mut self.cached, ms);
             self.cached_ms = ms;
         }
+        // SAFETY: the caller's promise, passed on.
+        unsafe { self.put_fraction(out, &self.cached, frac, precision) };
+    }
+
+    /// Appends `cached` (a second and its millisecond, as
+    /// `TimeCache::cached` holds them) with the digits of `frac` that
+    /// `precision` shows below the millisecond, and the suffix.
+    ///
+    /// # Safety
+    /// `out` has room for [`ROOM`] more bytes.
+    #[inline(always)]
+    unsafe fn put_fraction(
+        &self,
+        out: &mut Vec<u8>,
+        cached: &[u8; ROOM],
+        frac: u32,
+        precision: Timestamp,
+    ) {
         let (suffix, suffix_len) = (self.suffix, self.suffix_len);
         // SAFETY: the caller promises room for `ROOM`, the buffer's size.
-        unsafe { put_edited(out, &self.cached, |b| {
+        unsafe { put_edited(out, cached, |b| {
             let end = match precision {
                 Timestamp::Millis => 23,
                 Timestamp::Micros => {
@@ -142,13 +162,41 @@ impl TimeCache {
         }) };
     }
 
-    /// The time shown for `unix_nanos`: shifted by the offset (saturating).
+    /// The time shown for `unix_nanos`: shifted by the offset; `u64::MAX`
+    /// for a local time before the epoch or past the end of `u64`, which
+    /// the head cache never keeps (the last window of `u64` is cut short)
+    /// and [`TimeCache::write`] shows exactly, uncached.
     #[inline(always)]
     pub(crate) fn shifted(&self, unix_nanos: u64) -> u64 {
+        self.shifted_exact(unix_nanos).unwrap_or(u64::MAX)
+    }
+
+    /// The time shown for `unix_nanos` when it is within `u64`.
+    #[inline(always)]
+    fn shifted_exact(&self, unix_nanos: u64) -> Option<u64> {
         match self.offset_nanos {
-            0 => unix_nanos,
-            offset => unix_nanos.saturating_add_signed(offset),
+            0 => Some(unix_nanos),
+            offset => unix_nanos.checked_add_signed(offset),
         }
+    }
+
+    /// [`TimeCache::write_in_room`] for a local time outside `u64` (the
+    /// first hours after the epoch west of UTC, the last ones of `u64`
+    /// east of it), leaving the cached second alone.
+    ///
+    /// # Safety
+    /// `out` has room for [`ROOM`] more bytes.
+    #[cold]
+    #[inline(never)]
+    unsafe fn write_outside(&self, out: &mut Vec<u8>, unix_nanos: u64, precision: Timestamp) {
+        let t = unix_nanos as i128 + self.offset_nanos as i128;
+        let (sec, frac) = (t.div_euclid(SEC as i128), t.rem_euclid(SEC as i128) as u32);
+        let mut cached = [0; ROOM];
+        let (days, rem) = (sec.div_euclid(86_400) as i64, sec.rem_euclid(86_400) as u32);
+        cached[..20].copy_from_slice(&format_day(days, rem));
+        put_ms(&mut cached, frac / 1_000_000);
+        // SAFETY: the caller's promise, passed on.
+        unsafe { self.put_fraction(out, &cached, frac, precision) };
     }
 
     /// [`TimeCache::shifted`]; `fixed` is the cache's offset when the
@@ -201,10 +249,20 @@ pub(crate) fn system_offset_minutes() -> i32 {
     minutes.clamp(-(24 * 60 - 1), 24 * 60 - 1)
 }
 
+/// Writes millisecond `ms` into `cached[20..23]`.
+#[inline(always)]
+fn put_ms(cached: &mut [u8; ROOM], ms: u32) {
+    cached[20] = b'0' + (ms / 100) as u8;
+    two(&mut cached[21..23], ms % 100);
+}
+
 /// `YYYY-MM-DDTHH:MM:SS.` for a Unix second.
 fn format_second(sec: u64) -> [u8; 20] {
-    let days = (sec / 86_400) as i64;
-    let rem = (sec % 86_400) as u32;
+    format_day((sec / 86_400) as i64, (sec % 86_400) as u32)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.` for second `rem` of day `days` since the epoch.
+fn format_day(days: i64, rem: u32) -> [u8; 20] {
     let (y, m, d) = civil_from_days(days);
     let y = y.clamp(0, 9999) as u32;
     let mut b = *b"0000-00-00T00:00:00.";
@@ -254,10 +312,19 @@ mod tests {
             "2026-11-28T04:56:49.123456+00:00"
         );
         assert_eq!(at_offset(n, Timestamp::Off, east), "");
-        // Before the epoch in local time: clamped to the epoch, never wrapped.
+        // Before the epoch and past the end of `u64` in local time: shown
+        // as they are, never clamped (nor wrapped).
         assert_eq!(
             at_offset(0, Timestamp::Seconds, Some(-60)),
-            "1970-01-01T00:00:00-01:00"
+            "1969-12-31T23:00:00-01:00"
+        );
+        assert_eq!(
+            at_offset(1_500_000_001, Timestamp::Nanos, Some(-1439)),
+            "1969-12-31T00:01:01.500000001-23:59"
+        );
+        assert_eq!(
+            at_offset(u64::MAX, Timestamp::Micros, Some(90)),
+            "2554-07-22T01:04:33.709551+01:30"
         );
     }
 

@@ -6,7 +6,8 @@
 //! policy: each record is written once or counted dropped, whole and in
 //! order per thread, and `written + dropped == enqueued`; under `Block`
 //! none is dropped, under the drop policies none logged once the sink
-//! answered.
+//! answered. Into a sink that fails every write, every record is counted
+//! dropped and every flush says why.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -117,4 +118,55 @@ fn drop_newest_pause_storms_into_a_stuck_sink_keep_the_books() {
 #[test]
 fn drop_oldest_pause_storms_into_a_stuck_sink_keep_the_books() {
     scenario(Policy::DropOldest);
+}
+
+/// A sink that fails every write (a device gone for good).
+struct Dead;
+
+impl uringlog::Sink for Dead {
+    fn describe(&self) -> String {
+        "dead device".to_owned()
+    }
+    fn target(&mut self, _len: usize) -> std::io::Result<uringlog::Target> {
+        Ok(uringlog::Target::Inline)
+    }
+    fn write_inline(&mut self, _batch: &[u8]) -> std::io::Result<()> {
+        Err(std::io::Error::from_raw_os_error(libc::EIO))
+    }
+}
+
+/// Pause storms into a sink that fails every write: every record is
+/// counted dropped, every flush says why, naming the sink and the errno.
+#[test]
+fn pause_storms_into_a_dead_sink_count_every_record_dropped() {
+    for policy in [Policy::Block, Policy::DropNewest, Policy::DropOldest] {
+        let (clock, hand) = Clock::manual(1_800_000_000_000_000_000);
+        let (logger, guard) = Logger::builder()
+            .sink(Dead)
+            .policy(policy)
+            .clock(clock)
+            .ring_capacity(4096)
+            .build()
+            .unwrap();
+        let after = |_| match logger.flush() {
+            Err(uringlog::FlushError::Io { last, .. }) => assert!(
+                last.starts_with("write to dead device failed")
+                    && last.ends_with("Input/output error (os error 5)"),
+                "{policy:?}: {last}"
+            ),
+            other => panic!("{policy:?}: {other:?}"),
+        };
+        storm(&logger, &hand, PAUSE, THREADS, ROUNDS, burst, |_| {}, after);
+        let s = guard.shutdown(SHUTDOWN).unwrap();
+        let all = (0..THREADS)
+            .map(|t| seqs_of(t, 0..ROUNDS, MOST).end)
+            .sum::<u64>()
+            + ROUNDS;
+        assert_eq!(
+            (s.enqueued, s.written, s.dropped),
+            (all, 0, all),
+            "{policy:?}"
+        );
+        assert!(s.errors >= ROUNDS, "{policy:?}: {s:?}");
+    }
 }

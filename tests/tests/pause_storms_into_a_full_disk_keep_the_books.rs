@@ -4,7 +4,8 @@
 //! their first call join in every round. Under every policy, both
 //! backends, and in crash-safe mode (`Block`, `DropNewest`): the file holds exactly the lines
 //! counted written, whole, none twice, in order per thread; each failed
-//! batch is reported with `ENOSPC`; `written + dropped == enqueued`.
+//! batch is reported with `ENOSPC` and the path, to `flush` and
+//! `flush_sync` alike; `written + dropped == enqueued`.
 
 use uringlog::{Backend, Clock, FlushError, Logger, Policy};
 use uringlog_sinks::FileSink;
@@ -56,16 +57,20 @@ fn scenario(policy: Policy, backend: Backend, crash_safe: bool, base: &std::path
         }
     };
     let after = |round| {
-        if round % 4 == 3 {
-            match logger.flush() {
-                Ok(()) => {}
-                Err(FlushError::Io { last, .. }) => refused.push(last),
-                Err(e) => panic!("{what}: {e}"),
-            }
+        // Every fourth round a flush, every other one a `flush_sync`.
+        let call = match round % 8 {
+            3 => Logger::flush,
+            7 => Logger::flush_sync,
+            _ => return,
+        };
+        match call(&logger) {
+            Ok(()) => {}
+            Err(FlushError::Io { last, .. }) => refused.push(last),
+            Err(e) => panic!("{what}: {e}"),
         }
     };
     storm(&logger, &hand, PAUSE, THREADS, ROUNDS, burst, before, after);
-    let last = logger.flush();
+    let last = logger.flush_sync();
     let s = guard.shutdown(SHUTDOWN).unwrap();
     assert!(!refused.is_empty(), "{what}: the disk was never full");
     for e in &refused {

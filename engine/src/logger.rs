@@ -885,9 +885,7 @@ impl Logger {
             if sh.is_closed() {
                 return Err(FlushError::ShutDown);
             }
-            if w.sync(sh).is_err() {
-                return Err(FlushError::OnWriterThread);
-            }
+            w.sync(sh)?;
             return self.io_result(start);
         }
         let f = &sh.flush;
@@ -963,9 +961,7 @@ impl Logger {
             if sh.is_closed() {
                 return Err(FlushError::ShutDown);
             }
-            if w.flush(sh).is_err() {
-                return Err(FlushError::OnWriterThread);
-            }
+            w.flush(sh)?;
             return self.io_result(start);
         }
         self.wait_ticket(&sh.flush.requested, &sh.flush.done, timeout)?;

@@ -28,7 +28,7 @@
 //! drops the last handle, where it would abort the process.
 //! `written + dropped == enqueued` holds whatever the sink does.
 
-use crate::error::{panic_text, ReopenError};
+use crate::error::{panic_text, FlushError, ReopenError};
 use crate::format::{Parts, Record};
 use crate::io::pwrite::Pwrite;
 use crate::io::Cancel;
@@ -225,28 +225,35 @@ impl SyncWriter {
 
     /// `flush` in sync mode: every record is written already; waits for
     /// deferred sinks to settle theirs (at most their flush timeout).
-    pub(crate) fn flush(&self, shared: &Shared) -> Result<(), Reentered> {
-        let mut d = self.enter()?;
-        if !d.closed {
-            self.guarded(&mut d, shared, |d| d.sinks.flush_deferred(shared));
+    /// `ShutDown` when a sink panicked meanwhile (as for `sync`).
+    pub(crate) fn flush(&self, shared: &Shared) -> Result<(), FlushError> {
+        let mut d = self.enter().map_err(|Reentered| FlushError::OnWriterThread)?;
+        if d.closed {
+            // Closed by a shutdown while this call waited for the writer:
+            // what the deferred sinks held was settled or counted then.
+            return Ok(());
         }
-        Ok(())
+        let settled = self.guarded(&mut d, shared, |d| d.sinks.flush_deferred(shared));
+        settled.ok_or(FlushError::ShutDown)
     }
 
     /// `flush_sync` in sync mode: a flush (the deferred sinks settle),
-    /// then the caller syncs every file written so far.
-    pub(crate) fn sync(&self, shared: &Shared) -> Result<(), Reentered> {
-        let mut d = self.enter()?;
+    /// then the caller syncs every file written so far. `ShutDown` when
+    /// the sinks are closed — by a shutdown that came while the call
+    /// waited for the writer, or a sink's panic — and nothing was synced.
+    pub(crate) fn sync(&self, shared: &Shared) -> Result<(), FlushError> {
+        let mut d = self.enter().map_err(|Reentered| FlushError::OnWriterThread)?;
+        if d.closed {
+            return Err(FlushError::ShutDown);
+        }
         let ticket = shared.flush.sync_requested.fetch_add(1, Ordering::Relaxed) + 1;
-        if !d.closed {
-            self.guarded(&mut d, shared, |d| d.sinks.flush_deferred(shared));
-        }
-        if !self.panicked() {
-            self.guarded(&mut d, shared, |d| {
-                d.sinks.request_sync(&mut d.io, shared, ticket, false)
-            });
-        }
-        Ok(())
+        let synced = self.guarded(&mut d, shared, |d| {
+            d.sinks.flush_deferred(shared);
+            d.sinks.request_sync(&mut d.io, shared, ticket, false)
+        });
+        // A sink panicked: the logger is closed, as a writer thread that
+        // panics leaves it.
+        synced.ok_or(FlushError::ShutDown)
     }
 
     /// `Logger::reopen` in sync mode: the caller reopens every sink's file

@@ -2,11 +2,13 @@
 
 pub mod alloc_count;
 pub mod crash_child;
+pub mod holding;
 pub mod pipe;
 pub mod pty;
 pub mod records;
 pub mod signals;
 mod skip;
+pub mod storms;
 pub mod text_line;
 mod tmpfs;
 
@@ -452,6 +454,31 @@ impl uringlog::Sink for GateSink {
         }
         self.lines.lock().unwrap().extend_from_slice(batch);
         Ok(())
+    }
+}
+
+/// Appends to `/dev/null`, which takes writes and refuses `fdatasync`
+/// (`EINVAL`): a file whose every sync fails.
+pub struct NullDevice(uringlog::SharedFd);
+
+impl NullDevice {
+    /// `/dev/null`, opened for appending.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> NullDevice {
+        let null = std::fs::OpenOptions::new()
+            .append(true)
+            .open("/dev/null")
+            .expect("/dev/null");
+        NullDevice(Arc::new(null))
+    }
+}
+
+impl uringlog::Sink for NullDevice {
+    fn describe(&self) -> String {
+        "null device".to_owned()
+    }
+    fn target(&mut self, _len: usize) -> std::io::Result<uringlog::Target> {
+        Ok(uringlog::Target::Append { fd: self.0.clone() })
     }
 }
 

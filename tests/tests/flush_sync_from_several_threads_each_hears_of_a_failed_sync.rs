@@ -2,32 +2,17 @@
 //! of syncs answers both; the sync fails (a file that cannot be synced):
 //! each call returns the error, not only the first to return.
 
-use std::fs::OpenOptions;
-use std::sync::{Arc, Barrier};
+use std::sync::Barrier;
 use std::time::Duration;
-use uringlog::{Backend, FlushError, Logger, SharedFd, Sink, Target};
-use uringlog_tests::{wait_until_stuck, GateSink};
-
-/// Appends to `/dev/null`, which takes writes and refuses `fdatasync`
-/// (`EINVAL`).
-struct NullDevice(SharedFd);
-
-impl Sink for NullDevice {
-    fn describe(&self) -> String {
-        "null device".to_owned()
-    }
-    fn target(&mut self, _len: usize) -> std::io::Result<Target> {
-        Ok(Target::Append { fd: self.0.clone() })
-    }
-}
+use uringlog::{Backend, FlushError, Logger};
+use uringlog_tests::{wait_until_stuck, GateSink, NullDevice};
 
 #[test]
 fn flush_sync_from_several_threads_each_hears_of_a_failed_sync() {
-    let null = OpenOptions::new().append(true).open("/dev/null").unwrap();
     let (gate, g) = GateSink::new();
     let (logger, guard) = Logger::builder()
         .sink(gate)
-        .sink(NullDevice(Arc::new(null)))
+        .sink(NullDevice::new())
         .backend(Backend::Pwrite)
         .build()
         .unwrap();

@@ -644,8 +644,11 @@ impl Writer {
             // Not `sync`: no commit here, close decides what the
             // directory keeps once the final writes completed.
             self.submit_everything();
-            // The deferred sinks settle below, until the deadline.
-            self.start_sync(asked, false);
+            // The ticket waits, as any does, for the deferred sinks to
+            // settle what they hold (below, until the deadline), not only
+            // for the files' syncs: else it is answered `Ok` before they
+            // drop what they never settle. Close answers it at the end.
+            self.start_sync(asked, true);
         } else if self.sinks.durability() == Durability::Data {
             let io = self.io.as_mut();
             self.sinks

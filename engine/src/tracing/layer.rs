@@ -38,6 +38,14 @@ impl LogLayer {
             .shared
             .enabled_for(level_of(meta.level()), meta.target())
     }
+
+    /// [`LogLayer::accepts`] for the metadata of a span or event at hand,
+    /// whose target is static: cached per thread by its address.
+    fn accepts_static(&self, meta: &'static Metadata<'static>) -> bool {
+        self.logger
+            .shared
+            .enabled_static(level_of(meta.level()), meta.target())
+    }
 }
 
 impl<S> tracing_subscriber::Layer<S> for LogLayer
@@ -59,7 +67,13 @@ where
         Some(level_filter_of(self.logger.shared.filter.coarse()))
     }
 
+    /// A span the logger's filter refuses keeps no fields, and events
+    /// leave it out of their scope: under a per-layer filter the layer
+    /// hears of spans its own interest would have disabled.
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if !self.accepts_static(attrs.metadata()) {
+            return;
+        }
         let Some(span) = ctx.span(id) else { return };
         let mut fields = Vec::new();
         attrs.record(&mut FieldsVisitor(&mut fields, self.span_cap()));
@@ -68,6 +82,9 @@ where
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
+        if span.extensions().get::<SpanFields>().is_none() {
+            return; // refused by the filter (see `on_new_span`)
+        }
         // The values' `Debug` runs user code: before the span's extensions
         // are locked, so a panic there cannot poison them (every later
         // event in the span would panic) and code that reads the span
@@ -75,18 +92,23 @@ where
         let mut fields = Vec::new();
         values.record(&mut FieldsVisitor(&mut fields, self.span_cap()));
         let mut ext = span.extensions_mut();
-        match ext.get_mut::<SpanFields>() {
-            Some(f) => replace_fields(&mut f.0, &fields),
-            None => ext.insert(SpanFields(fields)),
+        if let Some(f) = ext.get_mut::<SpanFields>() {
+            replace_fields(&mut f.0, &fields);
         }
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let meta = event.metadata();
         let level = level_of(meta.level());
-        // Interest was decided at registration; this one load covers a
-        // `set_level` racing with the rebuild of the interest cache.
-        if !self.logger.enabled(level) {
+        // Without a per-layer filter, interest was decided at
+        // registration and this check costs one load (a per-thread cached
+        // lookup below the default level with target directives); it
+        // covers a `set_level` racing with the rebuild of the interest
+        // cache.
+        // Under one (`.with_filter(..)`), that filter's interest replaces
+        // the layer's and `tracing` calls this for every event it passes:
+        // the target directives decide here.
+        if !self.accepts_static(meta) {
             return;
         }
         let scope = ctx.event_scope(event);
@@ -96,8 +118,9 @@ where
                 encode_event(out, event, cap);
                 for span in scope.into_iter().flat_map(|s| s.from_root()) {
                     let ext = span.extensions();
-                    let fields = ext.get::<SpanFields>().map_or(&[][..], |f| &f.0);
-                    push_span(out, span.name(), fields, cap);
+                    if let Some(fields) = ext.get::<SpanFields>() {
+                        push_span(out, span.name(), &fields.0, cap);
+                    }
                 }
             });
     }

@@ -37,8 +37,10 @@
 //!   interest, nothing is visited or copied. `max_level_hint` reports the
 //!   lowest level any target accepts. [`Logger::set_level`] rebuilds
 //!   `tracing`'s interest cache. The decision holds for the whole
-//!   subscriber (as a filtering layer's does): wrap the layer with
-//!   `.with_filter(..)` to filter only it.
+//!   subscriber (as a filtering layer's does). Wrapped in
+//!   `.with_filter(..)`, the layer sees what that filter passes, and the
+//!   logger's filter still decides what it logs: a refused event is not
+//!   formatted, a refused span not shown in the scope.
 //! - **Fields in binary.** Numbers and booleans are copied as such, strings
 //!   copied, `Debug` and `Error` values formatted by the caller (the record
 //!   never borrows); the writer renders them per format, like the

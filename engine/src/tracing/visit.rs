@@ -88,6 +88,21 @@ impl fmt::Display for SourceList<'_> {
     }
 }
 
+/// Bytes as `tracing`'s `Visit::record_bytes` shows them with `Debug`,
+/// and so the fmt layer: `[68 69 ff]`.
+struct HexBytes<'a>(&'a [u8]);
+
+impl fmt::Debug for HexBytes<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_char('[')?;
+        for (i, b) in self.0.iter().enumerate() {
+            let sep = if i == 0 { "" } else { " " };
+            write!(f, "{sep}{b:02x}")?;
+        }
+        f.write_char(']')
+    }
+}
+
 /// Encodes an event: `msg_len | msg | fields_len | fields`, the `message`
 /// field as the message (wherever it comes among the fields).
 /// Stops past `cap` bytes (see the module docs).
@@ -219,7 +234,11 @@ impl Visit for EventVisitor<'_> {
         }
     }
     fn record_bytes(&mut self, field: &Field, value: &[u8]) {
-        FieldsVisitor(self.out, self.cap).record_bytes(field, value);
+        if self.is_message(field) {
+            self.message_debug(&HexBytes(value));
+        } else {
+            FieldsVisitor(self.out, self.cap).record_bytes(field, value);
+        }
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
         if self.is_message(field) {

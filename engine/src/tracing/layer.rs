@@ -18,12 +18,43 @@ pub struct LogLayer {
     logger: Logger,
 }
 
-/// A span's fields, encoded once (see `field`), kept in its extensions.
-struct SpanFields(Vec<u8>);
+/// A span's fields, encoded once (see `field`) for each logger whose
+/// layer accepted the span, kept in its extensions. The layers of several
+/// loggers may share a subscriber, and so the span's extensions: each
+/// finds its encoding under its logger's key ([`LogLayer::key`]).
+struct SpanFields {
+    /// The first layer's `(key, fields)`.
+    first: (usize, Vec<u8>),
+    /// Other layers', in the order they saw the span (none allocated for
+    /// a single layer).
+    more: Vec<(usize, Vec<u8>)>,
+}
+
+impl SpanFields {
+    fn get(&self, key: usize) -> Option<&Vec<u8>> {
+        std::iter::once(&self.first)
+            .chain(&self.more)
+            .find_map(|(k, f)| (*k == key).then_some(f))
+    }
+
+    fn get_mut(&mut self, key: usize) -> Option<&mut Vec<u8>> {
+        std::iter::once(&mut self.first)
+            .chain(&mut self.more)
+            .find_map(|(k, f)| (*k == key).then_some(f))
+    }
+}
 
 impl LogLayer {
     pub(super) fn new(logger: Logger) -> LogLayer {
         LogLayer { logger }
+    }
+
+    /// The key of this layer's fields in [`SpanFields`]: its logger's
+    /// address, which the layer keeps alive. Two layers of one logger
+    /// share an encoding (a field recorded again replaces its value, so
+    /// both recording it leaves the same bytes).
+    fn key(&self) -> usize {
+        std::sync::Arc::as_ptr(&self.logger.shared) as usize
     }
 
     /// The most bytes a span's fields are kept to: more could not fit in
@@ -77,13 +108,24 @@ where
         let Some(span) = ctx.span(id) else { return };
         let mut fields = Vec::new();
         attrs.record(&mut FieldsVisitor(&mut fields, self.span_cap()));
-        span.extensions_mut().insert(SpanFields(fields));
+        let key = self.key();
+        let mut ext = span.extensions_mut();
+        match ext.get_mut::<SpanFields>() {
+            Some(all) if all.get(key).is_some() => {}
+            Some(all) => all.more.push((key, fields)),
+            None => ext.insert(SpanFields {
+                first: (key, fields),
+                more: Vec::new(),
+            }),
+        }
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
-        if span.extensions().get::<SpanFields>().is_none() {
-            return; // refused by the filter (see `on_new_span`)
+        let key = self.key();
+        let kept = span.extensions().get::<SpanFields>().map(|f| f.get(key).is_some());
+        if kept != Some(true) {
+            return; // refused (see `on_new_span`)
         }
         // The values' `Debug` runs user code: before the span's extensions
         // are locked, so a panic there cannot poison them (every later
@@ -92,8 +134,8 @@ where
         let mut fields = Vec::new();
         values.record(&mut FieldsVisitor(&mut fields, self.span_cap()));
         let mut ext = span.extensions_mut();
-        if let Some(f) = ext.get_mut::<SpanFields>() {
-            replace_fields(&mut f.0, &fields);
+        if let Some(f) = ext.get_mut::<SpanFields>().and_then(|f| f.get_mut(key)) {
+            replace_fields(f, &fields);
         }
     }
 
@@ -112,14 +154,15 @@ where
             return;
         }
         let scope = ctx.event_scope(event);
+        let key = self.key();
         let at = meta.file().zip(meta.line());
         self.logger
             .log_encoded(RecordKind::Scoped, level, meta.target(), at, |out, cap| {
                 encode_event(out, event, cap);
                 for span in scope.into_iter().flat_map(|s| s.from_root()) {
                     let ext = span.extensions();
-                    if let Some(fields) = ext.get::<SpanFields>() {
-                        push_span(out, span.name(), &fields.0, cap);
+                    if let Some(fields) = ext.get::<SpanFields>().and_then(|f| f.get(key)) {
+                        push_span(out, span.name(), fields, cap);
                     }
                 }
             });

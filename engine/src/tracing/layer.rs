@@ -77,6 +77,24 @@ impl LogLayer {
             .shared
             .enabled_static(level_of(meta.level()), meta.target())
     }
+
+    /// The logger's decision for an event at hand. A `log` record that
+    /// `tracing_log::LogTracer` made an event has the target `log`, the
+    /// record's own in a field; `LogTracer` asked `enabled` with the
+    /// record's target before dispatching it, so only the level is
+    /// checked again.
+    fn accepts_event(&self, meta: &'static Metadata<'static>) -> bool {
+        if is_log_record(meta) {
+            return self.logger.enabled(level_of(meta.level()));
+        }
+        self.accepts_static(meta)
+    }
+}
+
+/// Whether `meta` is one of `tracing_log`'s callsites for `log` records
+/// (named `log event`, target `log`, with a `log.target` field).
+fn is_log_record(meta: &Metadata<'_>) -> bool {
+    meta.target() == "log" && meta.name() == "log event" && meta.fields().field("log.target").is_some()
 }
 
 impl<S> tracing_subscriber::Layer<S> for LogLayer
@@ -150,7 +168,7 @@ where
         // Under one (`.with_filter(..)`), that filter's interest replaces
         // the layer's and `tracing` calls this for every event it passes:
         // the target directives decide here.
-        if !self.accepts_static(meta) {
+        if !self.accepts_event(meta) {
             return;
         }
         let scope = ctx.event_scope(event);

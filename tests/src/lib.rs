@@ -195,11 +195,27 @@ pub fn bare_memory_logger(
     uringlog::WriterGuard,
     uringlog::MemoryHandle,
 ) {
-    use uringlog::{Format, MemorySink, Timestamp};
-    let (sink, out) = MemorySink::new();
+    use uringlog::{Format, Timestamp};
+    memory_logger(
+        builder,
+        Format::text().timestamp(Timestamp::Off).without_target(),
+    )
+}
+
+/// `builder` with one memory sink in `format`, built, and what the sink
+/// holds.
+pub fn memory_logger(
+    builder: uringlog::Builder,
+    format: uringlog::Format,
+) -> (
+    uringlog::Logger,
+    uringlog::WriterGuard,
+    uringlog::MemoryHandle,
+) {
+    let (sink, out) = uringlog::MemorySink::new();
     let (logger, guard) = builder
         .sink(sink)
-        .format(Format::text().timestamp(Timestamp::Off).without_target())
+        .format(format)
         .build()
         .expect("a valid logger");
     (logger, guard, out)

@@ -1,7 +1,8 @@
 //! [`LogLayer`]: each enabled `tracing` event becomes one record with its
 //! fields and span scope; the logger's filter answers callsite interest.
 
-use super::visit::{encode_event, FieldsVisitor};
+use super::log_record::{is_log_record, Origin};
+use super::visit::{encode_event, encode_log_record, FieldsVisitor};
 use super::{level_filter_of, level_of};
 use crate::field::{push_span, replace_fields};
 use crate::logger::Logger;
@@ -78,23 +79,32 @@ impl LogLayer {
             .enabled_static(level_of(meta.level()), meta.target())
     }
 
-    /// The logger's decision for an event at hand. A `log` record that
-    /// `tracing_log::LogTracer` made an event has the target `log`, the
-    /// record's own in a field; `LogTracer` asked `enabled` with the
-    /// record's target before dispatching it, so only the level is
-    /// checked again.
-    fn accepts_event(&self, meta: &'static Metadata<'static>) -> bool {
-        if is_log_record(meta) {
-            return self.logger.enabled(level_of(meta.level()));
-        }
-        self.accepts_static(meta)
+    /// Logs `event`, accepted, under `target` and `at`: its payload by
+    /// `encode`, then its span scope.
+    fn log_event<S>(
+        &self,
+        event: &Event<'_>,
+        ctx: &Context<'_, S>,
+        target: &str,
+        at: Option<(&str, u32)>,
+        encode: fn(&mut Vec<u8>, &Event<'_>, usize),
+    ) where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let level = level_of(event.metadata().level());
+        let scope = ctx.event_scope(event);
+        let key = self.key();
+        self.logger
+            .log_encoded(RecordKind::Scoped, level, target, at, |out, cap| {
+                encode(out, event, cap);
+                for span in scope.into_iter().flat_map(|s| s.from_root()) {
+                    let ext = span.extensions();
+                    if let Some(fields) = ext.get::<SpanFields>().and_then(|f| f.get(key)) {
+                        push_span(out, span.name(), fields, cap);
+                    }
+                }
+            });
     }
-}
-
-/// Whether `meta` is one of `tracing_log`'s callsites for `log` records
-/// (named `log event`, target `log`, with a `log.target` field).
-fn is_log_record(meta: &Metadata<'_>) -> bool {
-    meta.target() == "log" && meta.name() == "log event" && meta.fields().field("log.target").is_some()
 }
 
 impl<S> tracing_subscriber::Layer<S> for LogLayer
@@ -160,6 +170,16 @@ where
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let meta = event.metadata();
         let level = level_of(meta.level());
+        if is_log_record(meta) {
+            // `LogTracer` asked `enabled` with the record's target; a
+            // per-layer filter may have answered for the layer.
+            return Origin::with(event, |o| {
+                if self.logger.shared.enabled_for(level, &o.target) {
+                    let at = o.location();
+                    self.log_event(event, &ctx, &o.target, at, encode_log_record);
+                }
+            });
+        }
         // Without a per-layer filter, interest was decided at
         // registration and this check costs one load (a per-thread cached
         // lookup below the default level with target directives); it
@@ -168,21 +188,10 @@ where
         // Under one (`.with_filter(..)`), that filter's interest replaces
         // the layer's and `tracing` calls this for every event it passes:
         // the target directives decide here.
-        if !self.accepts_event(meta) {
+        if !self.accepts_static(meta) {
             return;
         }
-        let scope = ctx.event_scope(event);
-        let key = self.key();
         let at = meta.file().zip(meta.line());
-        self.logger
-            .log_encoded(RecordKind::Scoped, level, meta.target(), at, |out, cap| {
-                encode_event(out, event, cap);
-                for span in scope.into_iter().flat_map(|s| s.from_root()) {
-                    let ext = span.extensions();
-                    if let Some(fields) = ext.get::<SpanFields>().and_then(|f| f.get(key)) {
-                        push_span(out, span.name(), fields, cap);
-                    }
-                }
-            });
+        self.log_event(event, &ctx, meta.target(), at, encode_event);
     }
 }

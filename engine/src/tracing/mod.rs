@@ -52,6 +52,10 @@
 //!   copies the encoded scope, root first, without formatting it again.
 //!   Text shows it like the fmt layer (`conn{user=alice}:request{id=7}:`
 //!   before the target), JSON under a `spans` member.
+//! - **`log` records.** A record `tracing_log::LogTracer` forwards
+//!   (`tracing_subscriber`'s `init()` installs it) is logged under its own
+//!   target, file and line, as the `log` facade logs it, not as an event
+//!   of target `log` with `log.*` fields.
 //!
 //! # The writer: [`make_writer`]
 //!
@@ -93,6 +97,7 @@
 //! [`MakeWriter`]: tracing_subscriber::fmt::MakeWriter
 
 mod layer;
+mod log_record;
 mod visit;
 mod writer;
 

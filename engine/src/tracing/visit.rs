@@ -5,13 +5,14 @@
 //! capacity, see `payload`): a field larger than that cannot be logged, so
 //! it is never copied whole.
 
+use super::log_record::MessageOnly;
 use crate::field::push_key;
 use crate::payload::Capped;
 use std::fmt::{self, Write as _};
 use tracing_core::field::{Field, Visit};
 
 /// The field an event's message is recorded in.
-const MESSAGE: &str = "message";
+pub(super) const MESSAGE: &str = "message";
 
 /// Encodes every field visited as a structured field (spans, and an
 /// event's fields other than its message).
@@ -107,6 +108,17 @@ impl fmt::Debug for HexBytes<'_> {
 /// field as the message (wherever it comes among the fields).
 /// Stops past `cap` bytes (see the module docs).
 pub(super) fn encode_event(out: &mut Vec<u8>, event: &tracing_core::Event<'_>, cap: usize) {
+    encode_with(out, cap, |v| event.record(v));
+}
+
+/// [`encode_event`] of a `log` record's event (see `log_record`): its
+/// message, without the `log.*` fields.
+pub(super) fn encode_log_record(out: &mut Vec<u8>, event: &tracing_core::Event<'_>, cap: usize) {
+    encode_with(out, cap, |v| event.record(&mut MessageOnly(v)));
+}
+
+/// [`encode_event`] of the fields `record` visits.
+fn encode_with(out: &mut Vec<u8>, cap: usize, record: impl FnOnce(&mut dyn Visit)) {
     let start = out.len();
     out.extend_from_slice(&[0; 8]);
     let mut v = EventVisitor {
@@ -116,7 +128,7 @@ pub(super) fn encode_event(out: &mut Vec<u8>, event: &tracing_core::Event<'_>, c
         fields_at: start + 4,
         has_message: false,
     };
-    event.record(&mut v);
+    record(&mut v);
     let fields_at = v.fields_at;
     let len = u32::try_from(out.len() - fields_at - 4).unwrap_or(u32::MAX);
     out[fields_at..fields_at + 4].copy_from_slice(&len.to_le_bytes());

@@ -79,9 +79,12 @@
 //! event's level selects the sinks (per-sink levels apply) and the
 //! logger's filter applies too, but only after the fmt layer formatted the
 //! line: filter the subscriber (e.g. `with_max_level`) to save that work,
-//! or use the layer. Policies, accounting and shutdown are the logger's:
-//! lossless under `Block`, drops counted under the lossy policies, every
-//! accepted line written by shutdown.
+//! or use the layer. The writer sees an event's metadata only: a `log`
+//! record `tracing_log::LogTracer` forwards has the target `log` there
+//! (its own is a field of the event), so target directives judge it as
+//! `log`; the layer reads the record's own. Policies, accounting and
+//! shutdown are the logger's: lossless under `Block`, drops counted under
+//! the lossy policies, every accepted line written by shutdown.
 //!
 //! # Lifetime
 //!

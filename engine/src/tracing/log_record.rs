@@ -29,6 +29,9 @@ pub(super) struct Origin {
     line: Option<u32>,
 }
 
+/// The most bytes of [`Origin`] buffers a thread keeps between records.
+const KEEP_BYTES: usize = 4096;
+
 thread_local! {
     /// This thread's [`Origin`], reused: taken while in use (a call
     /// nested in the message's formatting fills a fresh one).
@@ -53,7 +56,10 @@ impl Origin {
         origin.line = None;
         event.record(&mut origin);
         let r = f(&origin);
-        let _ = ORIGIN.try_with(|o| o.set(origin));
+        // A huge target or file name is not kept for the thread's life.
+        if origin.target.capacity() + origin.file.capacity() <= KEEP_BYTES {
+            let _ = ORIGIN.try_with(|o| o.set(origin));
+        }
         r
     }
 

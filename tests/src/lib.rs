@@ -496,6 +496,36 @@ pub fn next_ring_offset(logger: &uringlog::Logger) -> usize {
     bytes[2] - bytes[0]
 }
 
+/// Races `Logger::set_level` to `Debug` and to `Error` from two threads,
+/// `rounds` times, and runs `after_round` after each round, once both
+/// calls have returned.
+pub fn race_set_level(logger: &uringlog::Logger, rounds: usize, mut after_round: impl FnMut()) {
+    use std::sync::Barrier;
+    use uringlog::Level;
+    let barrier = Arc::new(Barrier::new(3));
+    let racers: Vec<_> = [Level::Debug, Level::Error]
+        .into_iter()
+        .map(|level| {
+            let (logger, barrier) = (logger.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                for _ in 0..rounds {
+                    barrier.wait();
+                    logger.set_level(level);
+                    barrier.wait();
+                }
+            })
+        })
+        .collect();
+    for _ in 0..rounds {
+        barrier.wait();
+        barrier.wait();
+        after_round();
+    }
+    for r in racers {
+        r.join().expect("a racing thread");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{skip, Needs};

@@ -28,7 +28,22 @@ impl FrontEnds {
         }
         #[cfg(feature = "tracing")]
         if self.tracing.load(Ordering::Relaxed) {
-            tracing_core::callsite::rebuild_interest_cache();
+            rebuild_tracing_interest();
         }
     }
+}
+
+/// Rebuilds `tracing`'s callsite interest and maximum level, which read
+/// every logger's filter as it is then. `tracing` does not serialize
+/// rebuilds: two racing `set_level`s could each read the filter before
+/// the other's change and store their views in the other order, leaving
+/// `tracing` stricter than the filter (events the logger accepts skipped,
+/// uncounted) until the next change. Serialized (across loggers, whose
+/// layers may share a subscriber), the rebuild that ends last began after
+/// the last change, since each change is followed by its own.
+#[cfg(feature = "tracing")]
+fn rebuild_tracing_interest() {
+    static REBUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _g = crate::shared::lock(&REBUILD);
+    tracing_core::callsite::rebuild_interest_cache();
 }

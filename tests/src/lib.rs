@@ -275,11 +275,27 @@ pub fn bare_memory_logger(
     uringlog::WriterGuard,
     uringlog::MemoryHandle,
 ) {
-    use uringlog::{Format, MemorySink, Timestamp};
-    let (sink, out) = MemorySink::new();
+    use uringlog::{Format, Timestamp};
+    memory_logger(
+        builder,
+        Format::text().timestamp(Timestamp::Off).without_target(),
+    )
+}
+
+/// `builder` with one memory sink in `format`, built, and what the sink
+/// holds.
+pub fn memory_logger(
+    builder: uringlog::Builder,
+    format: uringlog::Format,
+) -> (
+    uringlog::Logger,
+    uringlog::WriterGuard,
+    uringlog::MemoryHandle,
+) {
+    let (sink, out) = uringlog::MemorySink::new();
     let (logger, guard) = builder
         .sink(sink)
-        .format(Format::text().timestamp(Timestamp::Off).without_target())
+        .format(format)
         .build()
         .expect("a valid logger");
     (logger, guard, out)
@@ -583,6 +599,36 @@ pub fn next_ring_offset(logger: &uringlog::Logger) -> usize {
         .collect();
     assert_eq!(bytes.len(), 4, "{bytes:?}");
     bytes[2] - bytes[0]
+}
+
+/// Races `Logger::set_level` to `Debug` and to `Error` from two threads,
+/// `rounds` times, and runs `after_round` after each round, once both
+/// calls have returned.
+pub fn race_set_level(logger: &uringlog::Logger, rounds: usize, mut after_round: impl FnMut()) {
+    use std::sync::Barrier;
+    use uringlog::Level;
+    let barrier = Arc::new(Barrier::new(3));
+    let racers: Vec<_> = [Level::Debug, Level::Error]
+        .into_iter()
+        .map(|level| {
+            let (logger, barrier) = (logger.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                for _ in 0..rounds {
+                    barrier.wait();
+                    logger.set_level(level);
+                    barrier.wait();
+                }
+            })
+        })
+        .collect();
+    for _ in 0..rounds {
+        barrier.wait();
+        barrier.wait();
+        after_round();
+    }
+    for r in racers {
+        r.join().expect("a racing thread");
+    }
 }
 
 #[cfg(test)]

@@ -2,10 +2,14 @@
 //! target, message, typed fields and span scope (recorded once at
 //! `on_new_span` / `on_record`); the logger's filter decides per callsite
 //! before anything is evaluated, and `set_level` reaches callsites already
-//! registered.
+//! registered. Under a per-layer filter (`.with_filter(..)`), whose
+//! interest replaces the layer's so that `tracing` hands it every event
+//! and span that filter passes, the logger's filter still decides. The
+//! layers of several loggers share a subscriber, each with its own scope.
 
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::prelude::*;
 use uringlog::{Format, Level, Logger, MemoryHandle, MemorySink, Timestamp, WriterGuard};
 use uringlog_tests::SHUTDOWN;
@@ -140,6 +144,87 @@ fn the_filter_decides_before_anything_is_evaluated() {
         ]
     );
     assert_eq!((s.enqueued, s.written), (2, 2));
+}
+
+#[test]
+fn the_logger_filter_decides_under_a_per_layer_filter() {
+    let (logger, guard, out) = logger(Format::text(), "warn,app=debug,noisy=off");
+    let formatted = AtomicUsize::new(0);
+    let c = || Counted(&formatted);
+    let layer = uringlog::tracing::layer(&logger).with_filter(LevelFilter::TRACE);
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::error!(target: "noisy::x", v = ?c(), "off by its target");
+        tracing::info!(target: "other", v = ?c(), "below the default");
+        tracing::debug!(target: "app::db", v = ?c(), "in");
+        let noisy = tracing::error_span!(target: "noisy", "noisy_span", v = ?c());
+        let _n = noisy.enter();
+        noisy.record("v", tracing::field::debug(c()));
+        let quiet = tracing::info_span!(target: "other", "quiet_span", k = 1u8);
+        let _q = quiet.enter();
+        let db = tracing::debug_span!(target: "app", "db_span", k = 2u8);
+        let _d = db.enter();
+        tracing::warn!(target: "other", "in refused spans");
+    });
+    // Before, only the coarse threshold (`debug`, the lowest of any
+    // target) was checked: every value was formatted, the noisy and the
+    // info event logged, the refused spans shown.
+    assert_eq!(
+        formatted.load(Ordering::SeqCst),
+        1,
+        "only the accepted event's value"
+    );
+    let s = guard.shutdown(SHUTDOWN).unwrap();
+    assert_eq!(
+        out.lines(),
+        [
+            "DEBUG app::db: \"in\" v=counted",
+            "WARN  db_span{k=2}: other: in refused spans",
+        ]
+    );
+    assert_eq!((s.enqueued, s.written, s.dropped), (2, 2, 0));
+}
+
+#[test]
+fn layers_of_two_loggers_share_a_subscriber() {
+    let (text, text_guard, text_out) = logger(Format::text(), "info");
+    let (json, json_guard, json_out) = logger(Format::json(), "warn");
+    let subscriber = tracing_subscriber::registry()
+        .with(uringlog::tracing::layer(&text).with_filter(LevelFilter::TRACE))
+        .with(uringlog::tracing::layer(&json).with_filter(LevelFilter::TRACE));
+    // Before, the second layer's `on_new_span` panicked: both kept the
+    // span's fields under one extension type.
+    tracing::subscriber::with_default(subscriber, || {
+        let conn = tracing::info_span!("conn", peer = 1u8);
+        let _c = conn.enter();
+        let req = tracing::warn_span!("req", id = 1u8);
+        let _r = req.enter();
+        req.record("id", 2u8);
+        tracing::info!(target: "app", "i");
+        tracing::warn!(target: "app", "w");
+    });
+    let t = text_guard.shutdown(SHUTDOWN).unwrap();
+    let j = json_guard.shutdown(SHUTDOWN).unwrap();
+    assert_eq!(
+        text_out.lines(),
+        [
+            "INFO  conn{peer=1}:req{id=2}: app: i",
+            "WARN  conn{peer=1}:req{id=2}: app: w",
+        ]
+    );
+    // `conn` is below this logger's level: not in its scope.
+    let lines: Vec<Value> = json_out
+        .lines()
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    assert_eq!(
+        lines,
+        [json!({"level": "WARN", "target": "app", "msg": "w",
+                "spans": [{"name": "req", "id": 2}]})]
+    );
+    assert_eq!((t.enqueued, t.written, t.dropped), (2, 2, 0));
+    assert_eq!((j.enqueued, j.written, j.dropped), (1, 1, 0));
 }
 
 /// One callsite, logged before and after `set_level`.

@@ -81,6 +81,10 @@ fn a_message_of_any_type_is_the_message() {
         tracing::info!(message = err);
         tracing::info!(message = ?Some(1));
         tracing::info!(message = %"shown");
+        // Bytes, as the fmt layer shows them; before, the message was
+        // empty and the bytes a field named `message`.
+        tracing::info!(message = b"hi\xff".as_slice());
+        tracing::info!(k = 1u8, message = b"hi\xff".as_slice());
     });
     guard.shutdown(SHUTDOWN).unwrap();
     assert_eq!(
@@ -96,6 +100,8 @@ fn a_message_of_any_type_is_the_message() {
             "INFO  disk on fire",
             "INFO  Some(1)",
             "INFO  shown",
+            "INFO  [68 69 ff]",
+            "INFO  \"[68 69 ff]\" k=1",
         ]
     );
 }

@@ -37,8 +37,10 @@
 //!   interest, nothing is visited or copied. `max_level_hint` reports the
 //!   lowest level any target accepts. [`Logger::set_level`] rebuilds
 //!   `tracing`'s interest cache. The decision holds for the whole
-//!   subscriber (as a filtering layer's does): wrap the layer with
-//!   `.with_filter(..)` to filter only it.
+//!   subscriber (as a filtering layer's does). Wrapped in
+//!   `.with_filter(..)`, the layer sees what that filter passes, and the
+//!   logger's filter still decides what it logs: a refused event is not
+//!   formatted, a refused span not shown in the scope.
 //! - **Fields in binary.** Numbers and booleans are copied as such, strings
 //!   copied, `Debug` and `Error` values formatted by the caller (the record
 //!   never borrows); the writer renders them per format, like the
@@ -50,6 +52,10 @@
 //!   copies the encoded scope, root first, without formatting it again.
 //!   Text shows it like the fmt layer (`conn{user=alice}:request{id=7}:`
 //!   before the target), JSON under a `spans` member.
+//! - **`log` records.** A record `tracing_log::LogTracer` forwards
+//!   (`tracing_subscriber`'s `init()` installs it) is logged under its own
+//!   target, file and line, as the `log` facade logs it, not as an event
+//!   of target `log` with `log.*` fields.
 //!
 //! # The writer: [`make_writer`]
 //!
@@ -73,9 +79,12 @@
 //! event's level selects the sinks (per-sink levels apply) and the
 //! logger's filter applies too, but only after the fmt layer formatted the
 //! line: filter the subscriber (e.g. `with_max_level`) to save that work,
-//! or use the layer. Policies, accounting and shutdown are the logger's:
-//! lossless under `Block`, drops counted under the lossy policies, every
-//! accepted line written by shutdown.
+//! or use the layer. The writer sees an event's metadata only: a `log`
+//! record `tracing_log::LogTracer` forwards has the target `log` there
+//! (its own is a field of the event), so target directives judge it as
+//! `log`; the layer reads the record's own. Policies, accounting and
+//! shutdown are the logger's: lossless under `Block`, drops counted under
+//! the lossy policies, every accepted line written by shutdown.
 //!
 //! # Lifetime
 //!
@@ -91,6 +100,7 @@
 //! [`MakeWriter`]: tracing_subscriber::fmt::MakeWriter
 
 mod layer;
+mod log_record;
 mod visit;
 mod writer;
 

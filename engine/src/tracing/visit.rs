@@ -5,13 +5,14 @@
 //! capacity, see `payload`): a field larger than that cannot be logged, so
 //! it is never copied whole.
 
+use super::log_record::MessageOnly;
 use crate::field::push_key;
 use crate::payload::Capped;
 use std::fmt::{self, Write as _};
 use tracing_core::field::{Field, Visit};
 
 /// The field an event's message is recorded in.
-const MESSAGE: &str = "message";
+pub(super) const MESSAGE: &str = "message";
 
 /// Encodes every field visited as a structured field (spans, and an
 /// event's fields other than its message).
@@ -88,10 +89,36 @@ impl fmt::Display for SourceList<'_> {
     }
 }
 
+/// Bytes as `tracing`'s `Visit::record_bytes` shows them with `Debug`,
+/// and so the fmt layer: `[68 69 ff]`.
+struct HexBytes<'a>(&'a [u8]);
+
+impl fmt::Debug for HexBytes<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_char('[')?;
+        for (i, b) in self.0.iter().enumerate() {
+            let sep = if i == 0 { "" } else { " " };
+            write!(f, "{sep}{b:02x}")?;
+        }
+        f.write_char(']')
+    }
+}
+
 /// Encodes an event: `msg_len | msg | fields_len | fields`, the `message`
 /// field as the message (wherever it comes among the fields).
 /// Stops past `cap` bytes (see the module docs).
 pub(super) fn encode_event(out: &mut Vec<u8>, event: &tracing_core::Event<'_>, cap: usize) {
+    encode_with(out, cap, |v| event.record(v));
+}
+
+/// [`encode_event`] of a `log` record's event (see `log_record`): its
+/// message, without the `log.*` fields.
+pub(super) fn encode_log_record(out: &mut Vec<u8>, event: &tracing_core::Event<'_>, cap: usize) {
+    encode_with(out, cap, |v| event.record(&mut MessageOnly(v)));
+}
+
+/// [`encode_event`] of the fields `record` visits.
+fn encode_with(out: &mut Vec<u8>, cap: usize, record: impl FnOnce(&mut dyn Visit)) {
     let start = out.len();
     out.extend_from_slice(&[0; 8]);
     let mut v = EventVisitor {
@@ -101,7 +128,7 @@ pub(super) fn encode_event(out: &mut Vec<u8>, event: &tracing_core::Event<'_>, c
         fields_at: start + 4,
         has_message: false,
     };
-    event.record(&mut v);
+    record(&mut v);
     let fields_at = v.fields_at;
     let len = u32::try_from(out.len() - fields_at - 4).unwrap_or(u32::MAX);
     out[fields_at..fields_at + 4].copy_from_slice(&len.to_le_bytes());
@@ -219,7 +246,11 @@ impl Visit for EventVisitor<'_> {
         }
     }
     fn record_bytes(&mut self, field: &Field, value: &[u8]) {
-        FieldsVisitor(self.out, self.cap).record_bytes(field, value);
+        if self.is_message(field) {
+            self.message_debug(&HexBytes(value));
+        } else {
+            FieldsVisitor(self.out, self.cap).record_bytes(field, value);
+        }
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
         if self.is_message(field) {

@@ -33,7 +33,9 @@
 //! first waits for io_uring's writes in flight, so writes stay in order.
 //! io_uring is chosen when its time per byte is below pwrite's by more than
 //! [`URING_MARGIN`] (a tie goes to pwrite: no io-wq worker, less CPU in
-//! all). The decision is made once; `Logger::io_backend` quotes the figures.
+//! all). A ring given up during the trial (`io_uring_enter` failed) hands
+//! the rest to pwrite at once. The decision is made once; `Logger::io_backend`
+//! quotes the figures.
 
 use super::pwrite::Pwrite;
 use super::uring::Uring;
@@ -274,6 +276,7 @@ impl Measured {
     /// (and decides when the trial has enough), then switches; on a switch
     /// away from io_uring, waits for its writes in flight (in order).
     fn choose_next(&mut self, done: &mut dyn FnMut(Event)) {
+        self.give_up_a_broken_ring();
         if self.decided.is_none() && self.in_round >= ROUND_BATCHES {
             self.end_turn(done);
             self.maybe_decide();
@@ -301,6 +304,26 @@ impl Measured {
         self.in_round = 0;
         if self.decided.is_none() {
             self.turn_start = Some(Instant::now());
+        }
+    }
+
+    /// A ring given up during the trial (`io_uring_enter` failed) writes
+    /// by system call: its turns would time pwrite against pwrite, and the
+    /// decision would name io_uring for them. pwrite takes the rest, and
+    /// says why.
+    fn give_up_a_broken_ring(&mut self) {
+        let broken = self.uring.as_ref().and_then(|u| u.broken());
+        if let (None, Some(errno)) = (self.decided, broken) {
+            self.decided = Some(BackendKind::Pwrite);
+            let e = std::io::Error::from_raw_os_error(errno);
+            self.slot.set(IoBackendInfo {
+                kind: BackendKind::Pwrite,
+                reason: format!(
+                    "io_uring failed during the trial (io_uring_enter: {e}) and was given up: \
+                     pwrite writes from here on{}",
+                    self.note
+                ),
+            });
         }
     }
 
@@ -665,6 +688,58 @@ mod tests {
         want.push_str(&String::from_utf8(filler).unwrap());
         want.extend((ROUND_BATCHES..3 * ROUND_BATCHES).map(|k| format!("{k:03}\n")));
         assert_eq!(String::from_utf8(got).unwrap(), want);
+    }
+
+    /// A ring given up during the trial (`io_uring_enter` failed) writes
+    /// by system call: its turns would time pwrite against pwrite, and the
+    /// decision would name io_uring for them. pwrite is taken at once, and
+    /// `io_backend()` says why.
+    #[test]
+    fn a_ring_given_up_during_the_trial_hands_the_rest_to_pwrite_and_says_why() {
+        let Some(mut m) = measured(4) else {
+            return; // io_uring unavailable, said by `skip`
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let fd: super::super::SharedFd = Arc::new(std::fs::File::create(&path).unwrap());
+        let mut failed = 0;
+        let mut done = |e: Event| {
+            if let Event::Write(c) = e {
+                failed += usize::from(c.error.is_some());
+            }
+        };
+        let n = ROUND_BATCHES + 2 + 3 * ROUND_BATCHES;
+        for k in 0..n {
+            if k == ROUND_BATCHES + 2 {
+                m.wait_all(&mut done);
+                m.uring.as_mut().unwrap().fail_enter(libc::EIO);
+            }
+            m.make_room(&mut done);
+            let sub = Submission {
+                sink: 0,
+                target: super::super::IoTarget::File {
+                    fd: fd.clone(),
+                    offset: k * 4,
+                },
+                buf: format!("{k:03}\n").into_bytes(),
+                start: 0,
+                records: 1,
+            };
+            m.submit(sub, &mut done);
+        }
+        m.wait_all(&mut done);
+        assert_eq!(failed, 0);
+        assert_eq!(m.decided, Some(BackendKind::Pwrite));
+        assert!(m.uring.is_none(), "the broken ring is kept");
+        let info = m.slot.get().unwrap();
+        assert_eq!(info.kind, BackendKind::Pwrite);
+        assert_eq!(
+            info.reason,
+            "io_uring failed during the trial (io_uring_enter: Input/output error (os error 5)) \
+             and was given up: pwrite writes from here on"
+        );
+        let want: String = (0..n).map(|k| format!("{k:03}\n")).collect();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), want);
     }
 
     #[test]

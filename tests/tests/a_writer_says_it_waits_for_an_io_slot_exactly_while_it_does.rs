@@ -12,12 +12,15 @@ use std::os::fd::OwnedFd;
 use std::sync::Arc;
 use std::time::Duration;
 use uringlog::{
-    Backend, BackendKind, Format, Logger, ShutdownError, Sink, Target, Timestamp, WriteOutcome,
-    WriterGuard,
+    Backend, BackendKind, FlushError, Format, Logger, ShutdownError, Sink, Target, Timestamp,
+    WriteOutcome, WriterGuard,
 };
 use uringlog_sinks::StreamSink;
 use uringlog_tests::pipe::{fill, pipe, read_all, shrink, FILLER};
 use uringlog_tests::{field, io_uring_available, wait_for, SHUTDOWN};
+
+/// `auto::ROUND_BATCHES`: batches in a turn of `Backend::Auto`'s trial.
+const TURN: u64 = 4;
 
 /// Writes to a pipe and panics when told how a write went.
 struct PanicsWhenToldOfAWrite {
@@ -120,11 +123,11 @@ fn a_shutdown_that_gives_up_on_a_wait_for_a_slot_ends_it() {
     });
 }
 
-#[test]
-fn auto_switching_away_from_io_uring_says_it_waits_for_its_writes() {
-    if !io_uring_available("auto_switching_away_from_io_uring_says_it_waits_for_its_writes") {
-        return;
-    }
+/// `Backend::Auto` writing to a pipe nobody reads, once pwrite's first
+/// turn landed in it and io_uring's first turn (`TURN` batches) is in
+/// flight, the pipe full: the logger, its guard, the pipe's read end, the
+/// next `seq`, the pipe's size and the bytes pwrite's turn wrote.
+fn auto_with_io_urings_turn_in_flight() -> (Logger, WriterGuard, std::fs::File, u64, usize, usize) {
     let (read, write) = pipe();
     let size = shrink(&write);
     let writer_end = write.try_clone().unwrap();
@@ -138,10 +141,9 @@ fn auto_switching_away_from_io_uring_says_it_waits_for_its_writes() {
         .unwrap();
     let info = logger.io_backend();
     assert_eq!(info.kind, BackendKind::Measuring, "{info}");
-    let turn = 4; // `auto::ROUND_BATCHES`
     let mut seq = 0;
     // pwrite's turn: its writes land in the pipe, which nobody reads.
-    for _ in 0..turn {
+    for _ in 0..TURN {
         one_batch(&logger, &format!("pwrite seq={seq}"), seq + 1);
         seq += 1;
     }
@@ -152,10 +154,19 @@ fn auto_switching_away_from_io_uring_says_it_waits_for_its_writes() {
     io::Write::write_all(&mut w, &rest.as_bytes()[..size - landed]).unwrap();
     drop(w);
     // io_uring's turn: four writes in flight, of eight slots.
-    for _ in 0..turn {
+    for _ in 0..TURN {
         one_batch(&logger, &format!("io_uring seq={seq}"), seq + 1);
         seq += 1;
     }
+    (logger, guard, read, seq, size, landed)
+}
+
+#[test]
+fn auto_switching_away_from_io_uring_says_it_waits_for_its_writes() {
+    if !io_uring_available("auto_switching_away_from_io_uring_says_it_waits_for_its_writes") {
+        return;
+    }
+    let (logger, guard, read, seq, _, _) = auto_with_io_urings_turn_in_flight();
     // The next batch is pwrite's turn again: the switch waits for them.
     uringlog::info!(logger, "after the switch seq={seq}");
     // Failed before: the writer waited, saying neither.
@@ -223,4 +234,63 @@ fn block_producers_parked_while_the_writer_waits_for_a_slot_are_woken() {
             .collect();
         assert_eq!(seqs, (0..PER_THREAD).collect::<Vec<_>>(), "thread {t}");
     }
+}
+
+/// An io_uring turn of `Backend::Auto`'s trial ends by waiting for its
+/// writes in flight. When they never land (a pipe nobody reads), the
+/// writer is stuck in that wait: `flush_timeout` and `flush_sync_timeout`
+/// return `Timeout`, `io_backend()` still says it is measuring, and a
+/// shutdown with a timeout gives up, cancels the writes and ends. The
+/// books balance: the records counted written are exactly those in the
+/// pipe, in order; the rest are counted dropped.
+#[test]
+fn auto_stuck_at_the_end_of_an_io_uring_turn_lets_flush_and_shutdown_return() {
+    if !io_uring_available(
+        "auto_stuck_at_the_end_of_an_io_uring_turn_lets_flush_and_shutdown_return",
+    ) {
+        return;
+    }
+    let (logger, guard, read, seq, size, landed) = auto_with_io_urings_turn_in_flight();
+    uringlog::info!(logger, "after the turn seq={seq}");
+    wait_for("the writer never waited for io_uring's writes", || {
+        logger.writer_waits_for_slot()
+    });
+    let n = seq + 1;
+    let timeout = Duration::from_millis(100);
+    let late = Err(FlushError::Timeout { timeout_ms: 100 });
+    assert_eq!(logger.flush_timeout(timeout), late);
+    assert_eq!(logger.flush_sync_timeout(timeout), late);
+    assert_eq!(logger.io_backend().kind, BackendKind::Measuring);
+    let stuck = logger.stats();
+    assert_eq!((stuck.enqueued, stuck.written), (n, TURN), "{stuck:?}");
+
+    let err = guard.shutdown(timeout).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ShutdownError::Timeout {
+                timeout_ms: 100,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    wait_for("the books never balanced", || {
+        let s = logger.stats();
+        s.written + s.dropped == n
+    });
+    assert!(!logger.writer_waits_for_slot());
+    let end = logger.stats();
+    // Cancelled in the full pipe, io_uring's writes never landed.
+    assert_eq!(
+        (end.enqueued, end.written, end.dropped),
+        (n, TURN, TURN + 1),
+        "{end:?}"
+    );
+    assert_eq!(end.bytes_written as usize, landed);
+    drop(logger);
+    let text = read_all(read).join().unwrap();
+    assert_eq!(text.len(), size);
+    let seqs: Vec<u64> = text.lines().filter_map(|l| field(l, "seq=")).collect();
+    assert_eq!(seqs, (0..TURN).collect::<Vec<_>>());
 }

@@ -1,6 +1,7 @@
 //! Crash-safe mode with writes that fail (`RLIMIT_FSIZE` with `SIGXFSZ`
 //! ignored: every write past the limit fails with `EFBIG`, the first one
-//! after a partial write), for pwrite and io_uring, in bursts (batches in
+//! after a partial write), for pwrite, io_uring and `Auto` (its trial
+//! alternating them), in bursts (batches in
 //! flight) and trickled one record at a time (io_uring's idle inline
 //! writes): every record is counted written or dropped, the file holds
 //! exactly the records counted written, and the length the state file
@@ -139,5 +140,7 @@ fn failed_writes_in_crash_safe_mode_keep_the_books_and_the_committed_length() {
     scenario(Backend::Pwrite, tmp.path());
     if uringlog_tests::io_uring_available("crash_safe_write_errors_keep_the_books (io_uring)") {
         scenario(Backend::IoUring, tmp.path());
+        // Its trial alternating the two through the failures.
+        scenario(Backend::Auto, tmp.path());
     }
 }

@@ -20,8 +20,9 @@
 //! where its io-wq worker competes for the CPUs, they are longer. An
 //! io_uring turn ends when its writes have landed: it waits for those still
 //! in flight before it is timed (see [`Measured::end_turn`]). A turn in
-//! which the writer went idle (more than [`IDLE_GAP`] between two batches)
-//! measures the producers, not the backend, and is left out.
+//! which the writer went idle (more than [`IDLE_GAP`] between two batches,
+//! not counting its waits for the backend) measures the producers, not the
+//! backend, and is left out.
 //!
 //! The trial: turns of [`ROUND_BATCHES`] batches, pwrite first, until each
 //! backend has [`TRIAL_BATCHES`] batches and [`TRIAL_BYTES`] bytes in busy
@@ -32,7 +33,9 @@
 //! first waits for io_uring's writes in flight, so writes stay in order.
 //! io_uring is chosen when its time per byte is below pwrite's by more than
 //! [`URING_MARGIN`] (a tie goes to pwrite: no io-wq worker, less CPU in
-//! all). The decision is made once; `Logger::io_backend` quotes the figures.
+//! all). A ring given up during the trial (`io_uring_enter` failed) hands
+//! the rest to pwrite at once. The decision is made once; `Logger::io_backend`
+//! quotes the figures.
 
 use super::pwrite::Pwrite;
 use super::uring::Uring;
@@ -161,7 +164,7 @@ pub(crate) struct Measured {
     turn_start: Option<Instant>,
     turn: Tally,
     turn_idle: bool,
-    /// When the writer last asked for room.
+    /// When the writer last got room (after any wait for the backend).
     last_room: Option<Instant>,
     /// When the first trial batch was submitted.
     started: Option<Instant>,
@@ -273,6 +276,7 @@ impl Measured {
     /// (and decides when the trial has enough), then switches; on a switch
     /// away from io_uring, waits for its writes in flight (in order).
     fn choose_next(&mut self, done: &mut dyn FnMut(Event)) {
+        self.give_up_a_broken_ring();
         if self.decided.is_none() && self.in_round >= ROUND_BATCHES {
             self.end_turn(done);
             self.maybe_decide();
@@ -300,6 +304,26 @@ impl Measured {
         self.in_round = 0;
         if self.decided.is_none() {
             self.turn_start = Some(Instant::now());
+        }
+    }
+
+    /// A ring given up during the trial (`io_uring_enter` failed) writes
+    /// by system call: its turns would time pwrite against pwrite, and the
+    /// decision would name io_uring for them. pwrite takes the rest, and
+    /// says why.
+    fn give_up_a_broken_ring(&mut self) {
+        let broken = self.uring.as_ref().and_then(|u| u.broken());
+        if let (None, Some(errno)) = (self.decided, broken) {
+            self.decided = Some(BackendKind::Pwrite);
+            let e = std::io::Error::from_raw_os_error(errno);
+            self.slot.set(IoBackendInfo {
+                kind: BackendKind::Pwrite,
+                reason: format!(
+                    "io_uring failed during the trial (io_uring_enter: {e}) and was given up: \
+                     pwrite writes from here on{}",
+                    self.note
+                ),
+            });
         }
     }
 
@@ -337,13 +361,18 @@ impl IoBackend for Measured {
             {
                 self.turn_idle = true;
             }
-            self.last_room = Some(now);
             self.turn_start.get_or_insert(now);
         }
         self.choose_next(done);
         self.release_uring();
         let k = self.current;
         self.on(k, |b| b.make_room(done));
+        if self.decided.is_none() {
+            // The gap to the next batch starts here: a wait above (for
+            // io_uring's writes at the end of its turn, or for a slot) is
+            // the backend's cost, in its turn, not the writer gone idle.
+            self.last_room = Some(Instant::now());
+        }
     }
 
     fn full(&self) -> bool {
@@ -503,24 +532,33 @@ mod tests {
         }
     }
 
+    /// A trial on a real io_uring of `depth` slots (`None`, said by
+    /// `skip`, where io_uring is unavailable).
+    fn measured(depth: usize) -> Option<Measured> {
+        let cfg = super::super::uring::UringConfig {
+            depth,
+            ..Default::default()
+        };
+        match Uring::open(&cfg, Cancel::default()) {
+            Ok(u) => {
+                let slot = Arc::new(BackendSlot::default());
+                Some(Measured::new(u, &Cancel::default(), slot, 2, String::new()))
+            }
+            Err(e) => {
+                use crate::test_skip::{skip, Needs};
+                skip(Needs::IoUring, "io::auto unit test", &e);
+                None
+            }
+        }
+    }
+
     /// A trial on a real io_uring writing to a file: `n` batches of one
     /// line each; what each turn had in flight when it was tallied, and
     /// the file.
     fn trial(n: u64) -> (Vec<(BackendKind, usize)>, String) {
-        let cfg = super::super::uring::UringConfig {
-            depth: 4,
-            ..Default::default()
+        let Some(mut m) = measured(4) else {
+            return (Vec::new(), String::new());
         };
-        let uring = match Uring::open(&cfg, Cancel::default()) {
-            Ok(u) => u,
-            Err(e) => {
-                use crate::test_skip::{skip, Needs};
-                skip(Needs::IoUring, "io::auto unit test", &e);
-                return (Vec::new(), String::new());
-            }
-        };
-        let slot = Arc::new(BackendSlot::default());
-        let mut m = Measured::new(uring, &Cancel::default(), slot, 2, String::new());
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
         let fd: super::super::SharedFd = Arc::new(std::fs::File::create(&path).unwrap());
@@ -572,6 +610,136 @@ mod tests {
             .map(|k| format!("{k:03}\n"))
             .collect();
         assert_eq!(text, want);
+    }
+
+    /// The wait at the end of an io_uring turn is io_uring's: the gap to
+    /// the next batch, which tells whether the writer went idle, starts
+    /// once it is over. Counted from before it, a wait longer than
+    /// [`IDLE_GAP`] made the next pwrite turn idle, so it was left out.
+    #[test]
+    fn the_wait_for_io_urings_writes_does_not_make_the_next_turn_idle() {
+        let Some(mut m) = measured(8) else {
+            return; // io_uring unavailable, said by `skip`
+        };
+        let mut fds = [0; 2];
+        // SAFETY: `fds` is a writable array of two descriptors.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        // SAFETY: both descriptors were just opened and are owned here.
+        let (mut read, write) = unsafe {
+            use std::os::fd::FromRawFd;
+            (
+                std::fs::File::from_raw_fd(fds[0]),
+                std::fs::File::from_raw_fd(fds[1]),
+            )
+        };
+        // SAFETY: a valid pipe descriptor; the size is a plain integer.
+        let size = unsafe { libc::fcntl(fds[1], libc::F_SETPIPE_SZ, 4096) };
+        assert!(size > 0, "{}", std::io::Error::last_os_error());
+        let mut filling = write.try_clone().unwrap();
+        let fd: super::super::SharedFd = Arc::new(write);
+        let mut done = |_: Event| {};
+        let batch = |m: &mut Measured, k: u64, done: &mut dyn FnMut(Event)| {
+            m.make_room(done);
+            let line = format!("{k:03}\n");
+            let target = super::super::IoTarget::Stream { fd: fd.clone() };
+            let sub = Submission {
+                sink: 0,
+                target,
+                buf: line.into_bytes(),
+                start: 0,
+                records: 1,
+            };
+            m.submit(sub, done);
+        };
+        for k in 0..ROUND_BATCHES {
+            batch(&mut m, k, &mut done);
+        }
+        // The rest of the pipe, to the brim: io_uring's writes stay in flight.
+        let filler = vec![b'f'; size as usize - 4 * ROUND_BATCHES as usize];
+        std::io::Write::write_all(&mut filling, &filler).unwrap();
+        drop(filling);
+        for k in ROUND_BATCHES..2 * ROUND_BATCHES {
+            batch(&mut m, k, &mut done);
+        }
+        assert_eq!(m.in_flight(), ROUND_BATCHES as usize);
+        let reader = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            let released = Instant::now();
+            let mut got = Vec::new();
+            std::io::Read::read_to_end(&mut read, &mut got).unwrap();
+            (released, got)
+        });
+        // pwrite's turn: its first batch waits for io_uring's writes.
+        batch(&mut m, 2 * ROUND_BATCHES, &mut done);
+        let after_wait = m.last_room.unwrap();
+        for k in 2 * ROUND_BATCHES + 1..3 * ROUND_BATCHES {
+            batch(&mut m, k, &mut done);
+        }
+        drop(fd);
+        let (released, got) = reader.join().unwrap();
+        // Failed before: the gap ran from before the wait.
+        assert!(
+            after_wait >= released,
+            "the gap to the next batch counts the wait for io_uring's writes"
+        );
+        let kinds: Vec<BackendKind> = m.closed_in_flight.iter().map(|c| c.0).collect();
+        assert_eq!(kinds, [BackendKind::Pwrite, BackendKind::IoUring]);
+        let mut want = (0..ROUND_BATCHES).map(|k| format!("{k:03}\n")).collect::<String>();
+        want.push_str(&String::from_utf8(filler).unwrap());
+        want.extend((ROUND_BATCHES..3 * ROUND_BATCHES).map(|k| format!("{k:03}\n")));
+        assert_eq!(String::from_utf8(got).unwrap(), want);
+    }
+
+    /// A ring given up during the trial (`io_uring_enter` failed) writes
+    /// by system call: its turns would time pwrite against pwrite, and the
+    /// decision would name io_uring for them. pwrite is taken at once, and
+    /// `io_backend()` says why.
+    #[test]
+    fn a_ring_given_up_during_the_trial_hands_the_rest_to_pwrite_and_says_why() {
+        let Some(mut m) = measured(4) else {
+            return; // io_uring unavailable, said by `skip`
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let fd: super::super::SharedFd = Arc::new(std::fs::File::create(&path).unwrap());
+        let mut failed = 0;
+        let mut done = |e: Event| {
+            if let Event::Write(c) = e {
+                failed += usize::from(c.error.is_some());
+            }
+        };
+        let n = ROUND_BATCHES + 2 + 3 * ROUND_BATCHES;
+        for k in 0..n {
+            if k == ROUND_BATCHES + 2 {
+                m.wait_all(&mut done);
+                m.uring.as_mut().unwrap().fail_enter(libc::EIO);
+            }
+            m.make_room(&mut done);
+            let sub = Submission {
+                sink: 0,
+                target: super::super::IoTarget::File {
+                    fd: fd.clone(),
+                    offset: k * 4,
+                },
+                buf: format!("{k:03}\n").into_bytes(),
+                start: 0,
+                records: 1,
+            };
+            m.submit(sub, &mut done);
+        }
+        m.wait_all(&mut done);
+        assert_eq!(failed, 0);
+        assert_eq!(m.decided, Some(BackendKind::Pwrite));
+        assert!(m.uring.is_none(), "the broken ring is kept");
+        let info = m.slot.get().unwrap();
+        assert_eq!(info.kind, BackendKind::Pwrite);
+        assert_eq!(
+            info.reason,
+            "io_uring failed during the trial (io_uring_enter: Input/output error (os error 5)) \
+             and was given up: pwrite writes from here on"
+        );
+        let want: String = (0..n).map(|k| format!("{k:03}\n")).collect();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), want);
     }
 
     #[test]

@@ -654,6 +654,18 @@ impl Uring {
         }
     }
 
+    /// The errno `io_uring_enter` failed with, once the ring is given up
+    /// (later writes go by system call).
+    pub(crate) fn broken(&self) -> Option<i32> {
+        self.broken
+    }
+
+    /// `io_uring_enter` failing with `errno`, as the kernel would say it.
+    #[cfg(test)]
+    pub(crate) fn fail_enter(&mut self, errno: i32) {
+        self.enter_failed(&io::Error::from_raw_os_error(errno));
+    }
+
     fn enter_failed(&mut self, e: &io::Error) {
         let errno = os_errno(e);
         // ETIME: the timeout expired; EINTR: a signal; EAGAIN/EBUSY: the

@@ -260,7 +260,7 @@ impl RollingBuilder {
             inflight: VecDeque::new(),
             errors: SurvivedErrors::default(),
         };
-        sink.prune();
+        sink.prune(None);
         Ok(sink)
     }
 }

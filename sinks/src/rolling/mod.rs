@@ -171,7 +171,7 @@ impl RollingFileSink {
                 return;
             }
         }
-        self.prune();
+        self.prune(Some(&to));
     }
 
     /// Renames the active file `from` to its rotated name for the period
@@ -220,13 +220,14 @@ impl RollingFileSink {
         self.active.reserve(batch.len)
     }
 
-    /// Applies retention, queueing one error for whatever it could not do.
-    fn prune(&mut self) {
+    /// Applies retention, `newest` the file just rotated (kept before any
+    /// other), queueing one error for whatever it could not do.
+    fn prune(&mut self, newest: Option<&Path>) {
         let active = self
             .naming
             .period
             .map_or(String::new(), |p| p.label(self.period_start));
-        let errs = retention::prune(&self.dir, &self.naming, self.retention, &active);
+        let errs = retention::prune(&self.dir, &self.naming, self.retention, &active, newest);
         if let Some(first) = errs.first() {
             let msg = format!("{} retention error(s); first: {first}", errs.len());
             self.push_error(io::Error::new(first.kind(), msg));

@@ -71,20 +71,32 @@ pub(crate) fn doomed(rotated: &[Rotated], retention: Retention) -> usize {
 }
 
 /// Sorts `rotated` (in label order) oldest first when the active file's
-/// period is labelled `active`: files labelled later come first, each
-/// group keeping its order.
-pub(crate) fn oldest_first(rotated: &mut [Rotated], active: &str) {
-    rotated.sort_by_key(|r| r.key.label.as_str() <= active);
+/// period is labelled `active` and `newest` is the file just rotated:
+/// files labelled later come first, `newest` last, each group keeping its
+/// order. (After the clock went back, the file just rotated may be
+/// labelled before files written earlier.)
+pub(crate) fn oldest_first(rotated: &mut [Rotated], active: &str, newest: Option<&Path>) {
+    rotated.sort_by_key(|r| {
+        if Some(r.path.as_path()) == newest {
+            2
+        } else if r.key.label.as_str() > active {
+            0
+        } else {
+            1
+        }
+    });
 }
 
 /// Applies `retention` in `dir`, the active file's period labelled
-/// `active` (empty without time rotation); returns the errors met (it
-/// goes on past them).
+/// `active` (empty without time rotation), `newest` the file just rotated
+/// (none when the sink opens); returns the errors met (it goes on past
+/// them).
 pub(crate) fn prune(
     dir: &Path,
     naming: &Naming,
     retention: Retention,
     active: &str,
+    newest: Option<&Path>,
 ) -> Vec<io::Error> {
     if retention == Retention::default() {
         return Vec::new();
@@ -98,7 +110,7 @@ pub(crate) fn prune(
             )]
         }
     };
-    oldest_first(&mut rotated, active);
+    oldest_first(&mut rotated, active, newest);
     let n = doomed(&rotated, retention);
     rotated[..n]
         .iter()
@@ -158,10 +170,10 @@ mod tests {
                 len: 1,
             })
             .collect();
-        oldest_first(&mut r, "04");
+        oldest_first(&mut r, "04", None);
         let order: Vec<u64> = r.iter().map(|r| r.key.seq).collect();
         assert_eq!(order, [2, 3, 4, 0, 1]);
-        oldest_first(&mut r, "06");
+        oldest_first(&mut r, "06", None);
         let order: Vec<u64> = r.iter().map(|r| r.key.seq).collect();
         assert_eq!(order, [2, 3, 4, 0, 1], "none after 06: kept as given");
     }

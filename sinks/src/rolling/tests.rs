@@ -27,6 +27,15 @@ fn write(s: &mut RollingFileSink, len: usize, nanos: u64) {
     });
 }
 
+/// An hourly sink `app` in `dir` whose manual clock reads `now`.
+fn hourly(dir: &Path, now: u64) -> (RollingBuilder, uringlog::ManualClock) {
+    let (clock, hand) = uringlog::Clock::manual(now);
+    let b = RollingFileSink::builder(dir, "app")
+        .period(Period::Hourly)
+        .clock(clock);
+    (b, hand)
+}
+
 #[test]
 fn a_missing_directory_is_created() {
     let d = tempfile::tempdir().unwrap();
@@ -291,12 +300,8 @@ fn only_a_changed_path_reopens_the_active_file() {
 fn the_period_follows_the_clock_back_but_not_a_late_record() {
     const H: u64 = 3_600_000_000_000;
     let d = tempfile::tempdir().unwrap();
-    let (clock, hand) = uringlog::Clock::manual(5 * H);
-    let mut s = RollingFileSink::builder(d.path(), "app")
-        .period(Period::Hourly)
-        .clock(clock)
-        .open()
-        .unwrap();
+    let (b, hand) = hourly(d.path(), 5 * H);
+    let mut s = b.open().unwrap();
     write(&mut s, 5, 5 * H + 2);
     hand.set_unix_nanos(5 * H + 3);
     write(&mut s, 5, 5 * H - 1); // late: logged before 05:00, written after
@@ -341,5 +346,27 @@ fn a_taken_number_is_skipped() {
     let read = |n: &str| std::fs::read(d.path().join(n)).unwrap();
     assert_eq!(read("app.000002.log"), b"theirs\n");
     assert_eq!(read("app.000003.log"), [b'x'; 10]);
+    assert!(s.take_error().is_none());
+}
+
+/// The clock goes back into a period before one that already has its
+/// rotated file: the file rotated next (written since the step) is the
+/// newest, and keep_files deletes the one from before the step instead.
+#[test]
+fn retention_keeps_the_file_just_rotated_after_a_step_back() {
+    const H: u64 = 3_600_000_000_000;
+    let d = tempfile::tempdir().unwrap();
+    let (b, hand) = hourly(d.path(), 2 * H);
+    let mut s = b.keep_files(2).open().unwrap();
+    write(&mut s, 2, 2 * H);
+    hand.set_unix_nanos(3 * H);
+    write(&mut s, 3, 3 * H); // rotates 02:00 away
+    hand.set_unix_nanos(H);
+    write(&mut s, 1, H); // the clock went back to 01:00
+    hand.set_unix_nanos(2 * H);
+    write(&mut s, 4, 2 * H); // rotates the file of 01:00
+    assert_eq!(names(d.path()), ["app.1970-01-01T01.log", "app.log"]);
+    let len = |n: &str| std::fs::metadata(d.path().join(n)).unwrap().len();
+    assert_eq!(["app.1970-01-01T01.log", "app.log"].map(len), [4, 4]);
     assert!(s.take_error().is_none());
 }

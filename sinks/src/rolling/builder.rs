@@ -241,7 +241,11 @@ impl RollingBuilder {
                 path: self.dir.clone(),
                 source,
             })?;
-        let next_seq = rotated.iter().map(|r| r.key.seq).max().map_or(1, |m| m + 1);
+        let next_seq = rotated
+            .iter()
+            .map(|r| r.key.seq)
+            .max()
+            .map_or(1, |m| m.saturating_add(1));
         let dated = match active.len {
             0 => self.clock.now_unix_nanos(),
             _ => modified_nanos(&active.file).unwrap_or_else(|| self.clock.now_unix_nanos()),

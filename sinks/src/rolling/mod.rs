@@ -177,7 +177,8 @@ impl RollingFileSink {
     /// Renames the active file `from` to its rotated name for the period
     /// starting at `label_start`, or, while that name is taken, to the
     /// next sequence number's (at most [`NAMES_TRIED`] names); returns the
-    /// name taken, or the last one tried and why it failed.
+    /// name taken, or the last one tried and why it failed (a taken name
+    /// at the last number, `u64::MAX`, ends the search too).
     fn rename_to_free_name(
         &mut self,
         from: &Path,
@@ -193,11 +194,16 @@ impl RollingFileSink {
             match rename_noreplace(from, &to) {
                 Ok(()) => {
                     if self.naming.sized {
-                        self.next_seq = seq + 1;
+                        // At the last number the next rotation finds it taken.
+                        self.next_seq = seq.saturating_add(1);
                     }
                     return Ok(to);
                 }
-                Err(e) if e.raw_os_error() == Some(libc::EEXIST) && tried < NAMES_TRIED => {
+                Err(e)
+                    if e.raw_os_error() == Some(libc::EEXIST)
+                        && tried < NAMES_TRIED
+                        && seq < u64::MAX =>
+                {
                     seq += 1;
                 }
                 Err(e) => {

@@ -370,3 +370,41 @@ fn retention_keeps_the_file_just_rotated_after_a_step_back() {
     assert_eq!(["app.1970-01-01T01.log", "app.log"].map(len), [4, 4]);
     assert!(s.take_error().is_none());
 }
+
+/// A file numbered at the end of `u64` (another program's) leaves no
+/// number after it: the sink opens, and a rotation that finds no free
+/// number fails as for a taken name, writing on into the active file.
+#[test]
+fn the_last_sequence_number_is_a_taken_name_not_an_overflow() {
+    let d = tempfile::tempdir().unwrap();
+    let last = format!("app.{}.log", u64::MAX - 1);
+    std::fs::write(d.path().join(&last), "theirs\n").unwrap();
+    let mut s = RollingFileSink::builder(d.path(), "app")
+        .max_file_bytes(10)
+        .open()
+        .unwrap();
+    for _ in 0..3 {
+        write(&mut s, 10, 0); // the second rotates to u64::MAX, the third finds none
+    }
+    let max = format!("app.{}.log", u64::MAX);
+    assert_eq!(names(d.path()), [last.as_str(), max.as_str(), "app.log"]);
+    let e = s.take_error().unwrap().to_string();
+    let p = |n: &str| d.path().join(n).display().to_string();
+    assert_eq!(
+        e,
+        format!(
+            "cannot rotate {} to {}: File exists (os error 17); still writing to {}",
+            p("app.log"),
+            p(&max),
+            p("app.log")
+        )
+    );
+    assert_eq!(std::fs::read(d.path().join("app.log")).unwrap(), [b'x'; 20]);
+    assert_eq!(std::fs::read(d.path().join(&max)).unwrap(), [b'x'; 10]);
+    drop(s);
+    let s = RollingFileSink::builder(d.path(), "app")
+        .max_file_bytes(10)
+        .open()
+        .unwrap();
+    assert_eq!(s.next_seq, u64::MAX);
+}

@@ -77,7 +77,8 @@ pub struct RollingFileSink {
 
 impl RollingFileSink {
     /// Starts configuring a sink whose active file is `{dir}/{stem}.log`.
-    /// Its rotated names (see *File names*) must fit in 255 bytes;
+    /// Its rotated names (see *File names*) must fit in 255 bytes, by
+    /// size with any sequence number up to `u64::MAX` (20 digits);
     /// [`RollingBuilder::open`] refuses a stem too long for them.
     pub fn builder(dir: impl Into<PathBuf>, stem: impl Into<String>) -> RollingBuilder {
         RollingBuilder::new(dir.into(), stem.into())

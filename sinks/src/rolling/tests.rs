@@ -112,7 +112,7 @@ fn settings_are_checked() {
             "invalid stem \"{long}\": with the extension, rotated file names would be longer than 255 bytes"
         )
     );
-    let fits = "a".repeat(230);
+    let fits = "a".repeat(216); // .2026-11-28T04 and 20 digits of a `u64`
     let s = RollingFileSink::builder(d.path(), fits.as_str())
         .period(Period::Hourly)
         .max_file_bytes(10)
@@ -407,4 +407,36 @@ fn the_last_sequence_number_is_a_taken_name_not_an_overflow() {
         .open()
         .unwrap();
     assert_eq!(s.next_seq, u64::MAX);
+}
+
+/// By size the numbers grow past six digits; a stem that leaves room for
+/// six only would fail every rotation from number 1,000,000 on (another
+/// program's file can bring it there at once), so it is refused at open.
+#[test]
+fn a_stem_without_room_for_every_sequence_number_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    // app.{stem}.999999.log is 255 bytes: six digits fit, seven do not.
+    let stem = "a".repeat(255 - ".999999.log".len());
+    std::fs::write(d.path().join(format!("{stem}.999999.log")), "theirs\n").unwrap();
+    let r = RollingFileSink::builder(d.path(), stem.as_str())
+        .max_file_bytes(10)
+        .open();
+    assert_eq!(
+        r.unwrap_err().to_string(),
+        format!(
+            "invalid stem \"{stem}\": with the extension, rotated file names would be longer than 255 bytes"
+        )
+    );
+    // Room for all 20 digits of a `u64`.
+    let stem = "a".repeat(255 - ".18446744073709551615.log".len());
+    let mut s = RollingFileSink::builder(d.path(), stem.as_str())
+        .max_file_bytes(10)
+        .open()
+        .unwrap();
+    std::fs::write(d.path().join(format!("{stem}.999999.log")), "theirs\n").unwrap();
+    s.next_seq = 999_999;
+    write(&mut s, 10, 0);
+    write(&mut s, 10, 0);
+    assert!(s.take_error().is_none());
+    assert!(d.path().join(format!("{stem}.1000000.log")).exists());
 }

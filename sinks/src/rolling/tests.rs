@@ -27,6 +27,9 @@ fn write(s: &mut RollingFileSink, len: usize, nanos: u64) {
     });
 }
 
+/// An hour in nanoseconds.
+const H: u64 = 3_600_000_000_000;
+
 /// An hourly sink `app` in `dir` whose manual clock reads `now`.
 fn hourly(dir: &Path, now: u64) -> (RollingBuilder, uringlog::ManualClock) {
     let (clock, hand) = uringlog::Clock::manual(now);
@@ -298,7 +301,6 @@ fn only_a_changed_path_reopens_the_active_file() {
 /// and the next boundary is that period's end.
 #[test]
 fn the_period_follows_the_clock_back_but_not_a_late_record() {
-    const H: u64 = 3_600_000_000_000;
     let d = tempfile::tempdir().unwrap();
     let (b, hand) = hourly(d.path(), 5 * H);
     let mut s = b.open().unwrap();
@@ -354,7 +356,6 @@ fn a_taken_number_is_skipped() {
 /// newest, and keep_files deletes the one from before the step instead.
 #[test]
 fn retention_keeps_the_file_just_rotated_after_a_step_back() {
-    const H: u64 = 3_600_000_000_000;
     let d = tempfile::tempdir().unwrap();
     let (b, hand) = hourly(d.path(), 2 * H);
     let mut s = b.keep_files(2).open().unwrap();
@@ -439,4 +440,44 @@ fn a_stem_without_room_for_every_sequence_number_is_refused() {
     write(&mut s, 10, 0);
     assert!(s.take_error().is_none());
     assert!(d.path().join(format!("{stem}.1000000.log")).exists());
+}
+
+/// By time alone, all 100 names of a period taken (a directory, a
+/// dangling symlink, files without write permission): the rotation
+/// fails naming the last one tried, nothing of theirs is touched, the
+/// records stay in the active file, and the next period rolls it.
+#[test]
+fn a_period_with_every_name_taken_keeps_writing_and_rolls_at_the_next() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().unwrap();
+    let (b, hand) = hourly(d.path(), 2 * H);
+    let mut s = b.keep_files(200).open().unwrap();
+    std::fs::create_dir(d.path().join("app.1970-01-01T02.log")).unwrap();
+    let at = |n: u32| d.path().join(format!("app.1970-01-01T02.{n:06}.log"));
+    std::os::unix::fs::symlink("nowhere", at(1)).unwrap();
+    for n in 2..100 {
+        std::fs::write(at(n), "theirs\n").unwrap();
+        std::fs::set_permissions(at(n), std::fs::Permissions::from_mode(0o444)).unwrap();
+    }
+    write(&mut s, 5, 2 * H);
+    hand.set_unix_nanos(3 * H);
+    write(&mut s, 6, 3 * H);
+    let e = s.take_error().unwrap().to_string();
+    let active = d.path().join("app.log").display().to_string();
+    assert_eq!(
+        e,
+        format!(
+            "cannot rotate {active} to {}: File exists (os error 17); still writing to {active}",
+            at(99).display()
+        )
+    );
+    assert_eq!(std::fs::read(d.path().join("app.log")).unwrap(), [b'x'; 11]);
+    hand.set_unix_nanos(4 * H);
+    write(&mut s, 7, 4 * H);
+    assert!(s.take_error().is_none());
+    let read = |n: &str| std::fs::read(d.path().join(n)).unwrap();
+    assert_eq!(read("app.1970-01-01T03.log"), [b'x'; 11]);
+    assert_eq!(read("app.log"), [b'x'; 7]);
+    assert_eq!(read("app.1970-01-01T02.000099.log"), b"theirs\n");
+    assert_eq!(names(d.path()).len(), 100 + 2);
 }

@@ -7,9 +7,10 @@
 //! `keep_total_bytes`.
 //!
 //! Oldest means by parsed period and sequence number, except that files
-//! of a period later than the active file's come first: they were written
-//! before the wall clock went back (nothing else dates a file after the
-//! active period), so they are older than every file written since.
+//! of a period later than the active file's (by time alone, of its period
+//! too) come first: they were written before the wall clock went back
+//! (nothing else dates a file after the active period), so they are older
+//! than every file written since; and the file just rotated comes last.
 
 use super::naming::{Key, Naming};
 use std::io;
@@ -72,14 +73,22 @@ pub(crate) fn doomed(rotated: &[Rotated], retention: Retention) -> usize {
 
 /// Sorts `rotated` (in label order) oldest first when the active file's
 /// period is labelled `active` and `newest` is the file just rotated:
-/// files labelled later come first, `newest` last, each group keeping its
+/// files labelled later come first — by time alone (`!sized`) those
+/// labelled as the active file too, which only a rotation before the
+/// clock went back can have made —, `newest` last, each group keeping its
 /// order. (After the clock went back, the file just rotated may be
 /// labelled before files written earlier.)
-pub(crate) fn oldest_first(rotated: &mut [Rotated], active: &str, newest: Option<&Path>) {
+pub(crate) fn oldest_first(
+    rotated: &mut [Rotated],
+    active: &str,
+    sized: bool,
+    newest: Option<&Path>,
+) {
     rotated.sort_by_key(|r| {
+        let label = r.key.label.as_str();
         if Some(r.path.as_path()) == newest {
             2
-        } else if r.key.label.as_str() > active {
+        } else if label > active || (!sized && label == active) {
             0
         } else {
             1
@@ -110,7 +119,7 @@ pub(crate) fn prune(
             )]
         }
     };
-    oldest_first(&mut rotated, active, newest);
+    oldest_first(&mut rotated, active, naming.sized, newest);
     let n = doomed(&rotated, retention);
     rotated[..n]
         .iter()
@@ -170,12 +179,19 @@ mod tests {
                 len: 1,
             })
             .collect();
-        oldest_first(&mut r, "04", None);
+        oldest_first(&mut r, "04", true, None);
         let order: Vec<u64> = r.iter().map(|r| r.key.seq).collect();
         assert_eq!(order, [2, 3, 4, 0, 1]);
-        oldest_first(&mut r, "06", None);
+        oldest_first(&mut r, "06", true, None);
         let order: Vec<u64> = r.iter().map(|r| r.key.seq).collect();
         assert_eq!(order, [2, 3, 4, 0, 1], "none after 06: kept as given");
+        // By time alone a file of the active period was rotated before
+        // the clock went back; the file just rotated is the newest.
+        let newest = PathBuf::from("just");
+        r[0].path = newest.clone();
+        oldest_first(&mut r, "05", false, Some(&newest));
+        let order: Vec<u64> = r.iter().map(|r| r.key.seq).collect();
+        assert_eq!(order, [3, 4, 0, 1, 2]);
     }
 
     #[test]

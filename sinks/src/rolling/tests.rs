@@ -39,6 +39,12 @@ fn hourly(dir: &Path, now: u64) -> (RollingBuilder, uringlog::ManualClock) {
     (b, hand)
 }
 
+/// Sets the clock `hand` to `nanos` and writes `len` bytes dated then.
+fn write_at(s: &mut RollingFileSink, hand: &uringlog::ManualClock, len: usize, nanos: u64) {
+    hand.set_unix_nanos(nanos);
+    write(s, len, nanos);
+}
+
 #[test]
 fn a_missing_directory_is_created() {
     let d = tempfile::tempdir().unwrap();
@@ -360,12 +366,9 @@ fn retention_keeps_the_file_just_rotated_after_a_step_back() {
     let (b, hand) = hourly(d.path(), 2 * H);
     let mut s = b.keep_files(2).open().unwrap();
     write(&mut s, 2, 2 * H);
-    hand.set_unix_nanos(3 * H);
-    write(&mut s, 3, 3 * H); // rotates 02:00 away
-    hand.set_unix_nanos(H);
-    write(&mut s, 1, H); // the clock went back to 01:00
-    hand.set_unix_nanos(2 * H);
-    write(&mut s, 4, 2 * H); // rotates the file of 01:00
+    write_at(&mut s, &hand, 3, 3 * H); // rotates 02:00 away
+    write_at(&mut s, &hand, 1, H); // the clock went back to 01:00
+    write_at(&mut s, &hand, 4, 2 * H); // rotates the file of 01:00
     assert_eq!(names(d.path()), ["app.1970-01-01T01.log", "app.log"]);
     let len = |n: &str| std::fs::metadata(d.path().join(n)).unwrap().len();
     assert_eq!(["app.1970-01-01T01.log", "app.log"].map(len), [4, 4]);
@@ -480,4 +483,29 @@ fn a_period_with_every_name_taken_keeps_writing_and_rolls_at_the_next() {
     assert_eq!(read("app.log"), [b'x'; 7]);
     assert_eq!(read("app.1970-01-01T02.000099.log"), b"theirs\n");
     assert_eq!(names(d.path()).len(), 100 + 2);
+}
+
+/// By time alone, once the clock that went back reaches the period of a
+/// file rotated before the step, that file (labelled as the active one)
+/// is still older than every file written since, and goes first.
+#[test]
+fn retention_by_time_deletes_the_file_of_the_active_period_from_before_the_step() {
+    let d = tempfile::tempdir().unwrap();
+    let (b, hand) = hourly(d.path(), 4 * H);
+    let mut s = b.keep_files(3).open().unwrap();
+    write(&mut s, 4, 4 * H);
+    write_at(&mut s, &hand, 5, 5 * H); // rotates 04:00 away
+    write_at(&mut s, &hand, 2, 2 * H); // the clock went back to 02:00
+    write_at(&mut s, &hand, 3, 3 * H); // rotates the file of 02:00 (05:00 and 02:00)
+    write_at(&mut s, &hand, 6, 4 * H); // rotates the file of 03:00; 04:00 is the oldest
+    assert_eq!(
+        names(d.path()),
+        ["app.1970-01-01T02.log", "app.1970-01-01T03.log", "app.log"]
+    );
+    let len = |n: &str| std::fs::metadata(d.path().join(n)).unwrap().len();
+    assert_eq!(
+        ["app.1970-01-01T02.log", "app.1970-01-01T03.log"].map(len),
+        [7, 3]
+    );
+    assert!(s.take_error().is_none());
 }

@@ -99,10 +99,12 @@ impl RollingFileSink {
         let by_size = self
             .max_file_bytes
             .is_some_and(|max| self.used() > 0 && self.used() + b.len as u64 > max);
+        // A later period, not "at or past the end": the last period of the
+        // clock ends past `u64` (`end_nanos` reads `u64::MAX` for it).
         let by_time = self
             .naming
             .period
-            .is_some_and(|p| b.first_unix_nanos >= p.end_nanos(self.period_start));
+            .is_some_and(|p| p.start_of(b.first_unix_nanos) > self.period_start);
         by_size || by_time
     }
 

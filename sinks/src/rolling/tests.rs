@@ -509,3 +509,19 @@ fn retention_by_time_deletes_the_file_of_the_active_period_from_before_the_step(
     );
     assert!(s.take_error().is_none());
 }
+
+/// The last period of the clock has no end: records dated at its very
+/// last nanosecond, `u64::MAX`, stay in the active file.
+#[test]
+fn the_last_instant_of_the_clock_starts_no_new_file() {
+    let d = tempfile::tempdir().unwrap();
+    let (b, hand) = hourly(d.path(), u64::MAX - 1);
+    let mut s = b.open().unwrap();
+    write(&mut s, 1, u64::MAX - 1);
+    for _ in 0..3 {
+        write_at(&mut s, &hand, 1, u64::MAX);
+    }
+    assert_eq!(names(d.path()), ["app.log"]);
+    assert_eq!(std::fs::read(d.path().join("app.log")).unwrap(), [b'x'; 4]);
+    assert!(s.take_error().is_none());
+}

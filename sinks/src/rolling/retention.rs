@@ -6,11 +6,12 @@
 //! file*, and until the rotated files together take at most
 //! `keep_total_bytes`.
 //!
-//! Oldest means by parsed period and sequence number, except that files
-//! of a period later than the active file's (by time alone, of its period
-//! too) come first: they were written before the wall clock went back
-//! (nothing else dates a file after the active period), so they are older
-//! than every file written since; and the file just rotated comes last.
+//! Oldest means, by size (alone or with time), the lowest sequence number
+//! (it goes on across periods); by time alone, by parsed period and
+//! number, except that files of the active file's period or a later one
+//! come first: they were written before the wall clock went back (nothing
+//! else dates a rotated file there), so they are older than every file
+//! written since. The file just rotated comes last in either case.
 
 use super::naming::{Key, Naming};
 use std::io;
@@ -72,23 +73,28 @@ pub(crate) fn doomed(rotated: &[Rotated], retention: Retention) -> usize {
 }
 
 /// Sorts `rotated` (in label order) oldest first when the active file's
-/// period is labelled `active` and `newest` is the file just rotated:
-/// files labelled later come first — by time alone (`!sized`) those
-/// labelled as the active file too, which only a rotation before the
-/// clock went back can have made —, `newest` last, each group keeping its
-/// order. (After the clock went back, the file just rotated may be
-/// labelled before files written earlier.)
+/// period is labelled `active` and `newest` is the file just rotated,
+/// which comes last. By size (`sized`) the sequence number, which goes on
+/// across periods, is the order of rotation. By time alone, files
+/// labelled later than the active file come first, and those labelled as
+/// it too (only a rotation before the clock went back can have made
+/// them), each group keeping its order. (After the clock went back, the
+/// file just rotated may be labelled before files written earlier.)
 pub(crate) fn oldest_first(
     rotated: &mut [Rotated],
     active: &str,
     sized: bool,
     newest: Option<&Path>,
 ) {
+    if sized {
+        rotated.sort_by_key(|r| (Some(r.path.as_path()) == newest, r.key.seq));
+        return;
+    }
     rotated.sort_by_key(|r| {
         let label = r.key.label.as_str();
         if Some(r.path.as_path()) == newest {
             2
-        } else if label > active || (!sized && label == active) {
+        } else if label >= active {
             0
         } else {
             1
@@ -179,12 +185,12 @@ mod tests {
                 len: 1,
             })
             .collect();
-        oldest_first(&mut r, "04", true, None);
+        oldest_first(&mut r, "04", false, None);
         let order: Vec<u64> = r.iter().map(|r| r.key.seq).collect();
         assert_eq!(order, [2, 3, 4, 0, 1]);
-        oldest_first(&mut r, "06", true, None);
+        oldest_first(&mut r, "07", false, None);
         let order: Vec<u64> = r.iter().map(|r| r.key.seq).collect();
-        assert_eq!(order, [2, 3, 4, 0, 1], "none after 06: kept as given");
+        assert_eq!(order, [2, 3, 4, 0, 1], "none after 07: kept as given");
         // By time alone a file of the active period was rotated before
         // the clock went back; the file just rotated is the newest.
         let newest = PathBuf::from("just");
@@ -192,6 +198,10 @@ mod tests {
         oldest_first(&mut r, "05", false, Some(&newest));
         let order: Vec<u64> = r.iter().map(|r| r.key.seq).collect();
         assert_eq!(order, [3, 4, 0, 1, 2]);
+        // By size the number orders them, whatever their labels.
+        oldest_first(&mut r, "03", true, Some(&newest));
+        let order: Vec<u64> = r.iter().map(|r| r.key.seq).collect();
+        assert_eq!(order, [0, 1, 3, 4, 2]);
     }
 
     #[test]

@@ -525,3 +525,28 @@ fn the_last_instant_of_the_clock_starts_no_new_file() {
     assert_eq!(std::fs::read(d.path().join("app.log")).unwrap(), [b'x'; 4]);
     assert!(s.take_error().is_none());
 }
+
+/// By size and time the sequence number goes on across periods, so it
+/// orders the files as they were rotated: once the clock that went back
+/// reaches the period of a file rotated before the step, that file goes
+/// first, not the files written since under earlier labels.
+#[test]
+fn retention_by_size_and_time_deletes_the_lowest_number_first() {
+    let d = tempfile::tempdir().unwrap();
+    let (b, hand) = hourly(d.path(), 4 * H);
+    let mut s = b.max_file_bytes(100).keep_files(3).open().unwrap();
+    write(&mut s, 4, 4 * H);
+    write_at(&mut s, &hand, 5, 5 * H); // 04:00 rotates to number 1
+    write_at(&mut s, &hand, 2, 2 * H); // the clock went back to 02:00
+    write_at(&mut s, &hand, 3, 3 * H); // 02:00 (05:00 and 02:00) to number 2
+    write_at(&mut s, &hand, 6, 4 * H); // 03:00 to number 3; number 1 goes
+    assert_eq!(
+        names(d.path()),
+        [
+            "app.1970-01-01T02.000002.log",
+            "app.1970-01-01T03.000003.log",
+            "app.log"
+        ]
+    );
+    assert!(s.take_error().is_none());
+}

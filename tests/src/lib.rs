@@ -234,6 +234,16 @@ pub fn hourly_rolling_logger(
     (logger, guard, hand)
 }
 
+/// Asserts that the writer wrote all `n` records enqueued, dropping none,
+/// without an error (`what` names the case).
+pub fn assert_all_written(stats: &uringlog::Stats, n: u64, what: &str) {
+    assert_eq!(
+        (stats.enqueued, stats.written, stats.dropped, stats.errors),
+        (n, n, 0, 0),
+        "{what}"
+    );
+}
+
 /// The names of the entries in `dir`, sorted.
 pub fn file_names(dir: &std::path::Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)

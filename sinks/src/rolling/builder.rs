@@ -203,9 +203,15 @@ impl RollingBuilder {
             let why = "must be less than a day (86400 s) either way";
             return Err(self.invalid("utc_offset", format!("{} s", self.offset.secs()), why));
         }
-        // The longest rotated name: a six-digit sequence number (by time
-        // alone one only a taken name gives, and never more than six digits).
-        if self.naming().rotated(0, 999_999).len() > NAME_MAX {
+        // The longest rotated name: by size, the last number of a `u64`
+        // (the numbers grow past six digits, and another program's file
+        // can set them anywhere); by time alone, a six-digit one (only a
+        // taken name gives one, and never more than six digits).
+        let last_seq = match self.max_file_bytes {
+            Some(_) => u64::MAX,
+            None => 999_999,
+        };
+        if self.naming().rotated(0, last_seq).len() > NAME_MAX {
             let why = "with the extension, rotated file names would be longer than 255 bytes";
             return Err(self.invalid("stem", format!("{:?}", self.stem), why));
         }
@@ -241,7 +247,11 @@ impl RollingBuilder {
                 path: self.dir.clone(),
                 source,
             })?;
-        let next_seq = rotated.iter().map(|r| r.key.seq).max().map_or(1, |m| m + 1);
+        let next_seq = rotated
+            .iter()
+            .map(|r| r.key.seq)
+            .max()
+            .map_or(1, |m| m.saturating_add(1));
         let dated = match active.len {
             0 => self.clock.now_unix_nanos(),
             _ => modified_nanos(&active.file).unwrap_or_else(|| self.clock.now_unix_nanos()),
@@ -260,7 +270,7 @@ impl RollingBuilder {
             inflight: VecDeque::new(),
             errors: SurvivedErrors::default(),
         };
-        sink.prune();
+        sink.prune(None);
         Ok(sink)
     }
 }

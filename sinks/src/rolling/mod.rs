@@ -77,7 +77,8 @@ pub struct RollingFileSink {
 
 impl RollingFileSink {
     /// Starts configuring a sink whose active file is `{dir}/{stem}.log`.
-    /// Its rotated names (see *File names*) must fit in 255 bytes;
+    /// Its rotated names (see *File names*) must fit in 255 bytes, by
+    /// size with any sequence number up to `u64::MAX` (20 digits);
     /// [`RollingBuilder::open`] refuses a stem too long for them.
     pub fn builder(dir: impl Into<PathBuf>, stem: impl Into<String>) -> RollingBuilder {
         RollingBuilder::new(dir.into(), stem.into())
@@ -98,10 +99,12 @@ impl RollingFileSink {
         let by_size = self
             .max_file_bytes
             .is_some_and(|max| self.used() > 0 && self.used() + b.len as u64 > max);
+        // A later period, not "at or past the end": the last period of the
+        // clock ends past `u64` (`end_nanos` reads `u64::MAX` for it).
         let by_time = self
             .naming
             .period
-            .is_some_and(|p| b.first_unix_nanos >= p.end_nanos(self.period_start));
+            .is_some_and(|p| p.start_of(b.first_unix_nanos) > self.period_start);
         by_size || by_time
     }
 
@@ -171,13 +174,14 @@ impl RollingFileSink {
                 return;
             }
         }
-        self.prune();
+        self.prune(Some(&to));
     }
 
     /// Renames the active file `from` to its rotated name for the period
     /// starting at `label_start`, or, while that name is taken, to the
     /// next sequence number's (at most [`NAMES_TRIED`] names); returns the
-    /// name taken, or the last one tried and why it failed.
+    /// name taken, or the last one tried and why it failed (a taken name
+    /// at the last number, `u64::MAX`, ends the search too).
     fn rename_to_free_name(
         &mut self,
         from: &Path,
@@ -193,11 +197,16 @@ impl RollingFileSink {
             match rename_noreplace(from, &to) {
                 Ok(()) => {
                     if self.naming.sized {
-                        self.next_seq = seq + 1;
+                        // At the last number the next rotation finds it taken.
+                        self.next_seq = seq.saturating_add(1);
                     }
                     return Ok(to);
                 }
-                Err(e) if e.raw_os_error() == Some(libc::EEXIST) && tried < NAMES_TRIED => {
+                Err(e)
+                    if e.raw_os_error() == Some(libc::EEXIST)
+                        && tried < NAMES_TRIED
+                        && seq < u64::MAX =>
+                {
                     seq += 1;
                 }
                 Err(e) => {
@@ -220,13 +229,14 @@ impl RollingFileSink {
         self.active.reserve(batch.len)
     }
 
-    /// Applies retention, queueing one error for whatever it could not do.
-    fn prune(&mut self) {
+    /// Applies retention, `newest` the file just rotated (kept before any
+    /// other), queueing one error for whatever it could not do.
+    fn prune(&mut self, newest: Option<&Path>) {
         let active = self
             .naming
             .period
             .map_or(String::new(), |p| p.label(self.period_start));
-        let errs = retention::prune(&self.dir, &self.naming, self.retention, &active);
+        let errs = retention::prune(&self.dir, &self.naming, self.retention, &active, newest);
         if let Some(first) = errs.first() {
             let msg = format!("{} retention error(s); first: {first}", errs.len());
             self.push_error(io::Error::new(first.kind(), msg));

@@ -6,10 +6,12 @@
 //! file*, and until the rotated files together take at most
 //! `keep_total_bytes`.
 //!
-//! Oldest means by parsed period and sequence number, except that files
-//! of a period later than the active file's come first: they were written
-//! before the wall clock went back (nothing else dates a file after the
-//! active period), so they are older than every file written since.
+//! Oldest means, by size (alone or with time), the lowest sequence number
+//! (it goes on across periods); by time alone, by parsed period and
+//! number, except that files of the active file's period or a later one
+//! come first: they were written before the wall clock went back (nothing
+//! else dates a rotated file there), so they are older than every file
+//! written since. The file just rotated comes last in either case.
 
 use super::naming::{Key, Naming};
 use std::io;
@@ -71,20 +73,45 @@ pub(crate) fn doomed(rotated: &[Rotated], retention: Retention) -> usize {
 }
 
 /// Sorts `rotated` (in label order) oldest first when the active file's
-/// period is labelled `active`: files labelled later come first, each
-/// group keeping its order.
-pub(crate) fn oldest_first(rotated: &mut [Rotated], active: &str) {
-    rotated.sort_by_key(|r| r.key.label.as_str() <= active);
+/// period is labelled `active` and `newest` is the file just rotated,
+/// which comes last. By size (`sized`) the sequence number, which goes on
+/// across periods, is the order of rotation. By time alone, files
+/// labelled later than the active file come first, and those labelled as
+/// it too (only a rotation before the clock went back can have made
+/// them), each group keeping its order. (After the clock went back, the
+/// file just rotated may be labelled before files written earlier.)
+pub(crate) fn oldest_first(
+    rotated: &mut [Rotated],
+    active: &str,
+    sized: bool,
+    newest: Option<&Path>,
+) {
+    if sized {
+        rotated.sort_by_key(|r| (Some(r.path.as_path()) == newest, r.key.seq));
+        return;
+    }
+    rotated.sort_by_key(|r| {
+        let label = r.key.label.as_str();
+        if Some(r.path.as_path()) == newest {
+            2
+        } else if label >= active {
+            0
+        } else {
+            1
+        }
+    });
 }
 
 /// Applies `retention` in `dir`, the active file's period labelled
-/// `active` (empty without time rotation); returns the errors met (it
-/// goes on past them).
+/// `active` (empty without time rotation), `newest` the file just rotated
+/// (none when the sink opens); returns the errors met (it goes on past
+/// them).
 pub(crate) fn prune(
     dir: &Path,
     naming: &Naming,
     retention: Retention,
     active: &str,
+    newest: Option<&Path>,
 ) -> Vec<io::Error> {
     if retention == Retention::default() {
         return Vec::new();
@@ -98,7 +125,7 @@ pub(crate) fn prune(
             )]
         }
     };
-    oldest_first(&mut rotated, active);
+    oldest_first(&mut rotated, active, naming.sized, newest);
     let n = doomed(&rotated, retention);
     rotated[..n]
         .iter()
@@ -158,12 +185,23 @@ mod tests {
                 len: 1,
             })
             .collect();
-        oldest_first(&mut r, "04");
+        oldest_first(&mut r, "04", false, None);
         let order: Vec<u64> = r.iter().map(|r| r.key.seq).collect();
         assert_eq!(order, [2, 3, 4, 0, 1]);
-        oldest_first(&mut r, "06");
+        oldest_first(&mut r, "07", false, None);
         let order: Vec<u64> = r.iter().map(|r| r.key.seq).collect();
-        assert_eq!(order, [2, 3, 4, 0, 1], "none after 06: kept as given");
+        assert_eq!(order, [2, 3, 4, 0, 1], "none after 07: kept as given");
+        // By time alone a file of the active period was rotated before
+        // the clock went back; the file just rotated is the newest.
+        let newest = PathBuf::from("just");
+        r[0].path = newest.clone();
+        oldest_first(&mut r, "05", false, Some(&newest));
+        let order: Vec<u64> = r.iter().map(|r| r.key.seq).collect();
+        assert_eq!(order, [3, 4, 0, 1, 2]);
+        // By size the number orders them, whatever their labels.
+        oldest_first(&mut r, "03", true, Some(&newest));
+        let order: Vec<u64> = r.iter().map(|r| r.key.seq).collect();
+        assert_eq!(order, [0, 1, 3, 4, 2]);
     }
 
     #[test]

@@ -27,6 +27,24 @@ fn write(s: &mut RollingFileSink, len: usize, nanos: u64) {
     });
 }
 
+/// An hour in nanoseconds.
+const H: u64 = 3_600_000_000_000;
+
+/// An hourly sink `app` in `dir` whose manual clock reads `now`.
+fn hourly(dir: &Path, now: u64) -> (RollingBuilder, uringlog::ManualClock) {
+    let (clock, hand) = uringlog::Clock::manual(now);
+    let b = RollingFileSink::builder(dir, "app")
+        .period(Period::Hourly)
+        .clock(clock);
+    (b, hand)
+}
+
+/// Sets the clock `hand` to `nanos` and writes `len` bytes dated then.
+fn write_at(s: &mut RollingFileSink, hand: &uringlog::ManualClock, len: usize, nanos: u64) {
+    hand.set_unix_nanos(nanos);
+    write(s, len, nanos);
+}
+
 #[test]
 fn a_missing_directory_is_created() {
     let d = tempfile::tempdir().unwrap();
@@ -103,7 +121,7 @@ fn settings_are_checked() {
             "invalid stem \"{long}\": with the extension, rotated file names would be longer than 255 bytes"
         )
     );
-    let fits = "a".repeat(230);
+    let fits = "a".repeat(216); // .2026-11-28T04 and 20 digits of a `u64`
     let s = RollingFileSink::builder(d.path(), fits.as_str())
         .period(Period::Hourly)
         .max_file_bytes(10)
@@ -289,14 +307,9 @@ fn only_a_changed_path_reopens_the_active_file() {
 /// and the next boundary is that period's end.
 #[test]
 fn the_period_follows_the_clock_back_but_not_a_late_record() {
-    const H: u64 = 3_600_000_000_000;
     let d = tempfile::tempdir().unwrap();
-    let (clock, hand) = uringlog::Clock::manual(5 * H);
-    let mut s = RollingFileSink::builder(d.path(), "app")
-        .period(Period::Hourly)
-        .clock(clock)
-        .open()
-        .unwrap();
+    let (b, hand) = hourly(d.path(), 5 * H);
+    let mut s = b.open().unwrap();
     write(&mut s, 5, 5 * H + 2);
     hand.set_unix_nanos(5 * H + 3);
     write(&mut s, 5, 5 * H - 1); // late: logged before 05:00, written after
@@ -341,5 +354,199 @@ fn a_taken_number_is_skipped() {
     let read = |n: &str| std::fs::read(d.path().join(n)).unwrap();
     assert_eq!(read("app.000002.log"), b"theirs\n");
     assert_eq!(read("app.000003.log"), [b'x'; 10]);
+    assert!(s.take_error().is_none());
+}
+
+/// The clock goes back into a period before one that already has its
+/// rotated file: the file rotated next (written since the step) is the
+/// newest, and keep_files deletes the one from before the step instead.
+#[test]
+fn retention_keeps_the_file_just_rotated_after_a_step_back() {
+    let d = tempfile::tempdir().unwrap();
+    let (b, hand) = hourly(d.path(), 2 * H);
+    let mut s = b.keep_files(2).open().unwrap();
+    write(&mut s, 2, 2 * H);
+    write_at(&mut s, &hand, 3, 3 * H); // rotates 02:00 away
+    write_at(&mut s, &hand, 1, H); // the clock went back to 01:00
+    write_at(&mut s, &hand, 4, 2 * H); // rotates the file of 01:00
+    assert_eq!(names(d.path()), ["app.1970-01-01T01.log", "app.log"]);
+    let len = |n: &str| std::fs::metadata(d.path().join(n)).unwrap().len();
+    assert_eq!(["app.1970-01-01T01.log", "app.log"].map(len), [4, 4]);
+    assert!(s.take_error().is_none());
+}
+
+/// A file numbered at the end of `u64` (another program's) leaves no
+/// number after it: the sink opens, and a rotation that finds no free
+/// number fails as for a taken name, writing on into the active file.
+#[test]
+fn the_last_sequence_number_is_a_taken_name_not_an_overflow() {
+    let d = tempfile::tempdir().unwrap();
+    let last = format!("app.{}.log", u64::MAX - 1);
+    std::fs::write(d.path().join(&last), "theirs\n").unwrap();
+    let mut s = RollingFileSink::builder(d.path(), "app")
+        .max_file_bytes(10)
+        .open()
+        .unwrap();
+    for _ in 0..3 {
+        write(&mut s, 10, 0); // the second rotates to u64::MAX, the third finds none
+    }
+    let max = format!("app.{}.log", u64::MAX);
+    assert_eq!(names(d.path()), [last.as_str(), max.as_str(), "app.log"]);
+    let e = s.take_error().unwrap().to_string();
+    let p = |n: &str| d.path().join(n).display().to_string();
+    assert_eq!(
+        e,
+        format!(
+            "cannot rotate {} to {}: File exists (os error 17); still writing to {}",
+            p("app.log"),
+            p(&max),
+            p("app.log")
+        )
+    );
+    assert_eq!(std::fs::read(d.path().join("app.log")).unwrap(), [b'x'; 20]);
+    assert_eq!(std::fs::read(d.path().join(&max)).unwrap(), [b'x'; 10]);
+    drop(s);
+    let s = RollingFileSink::builder(d.path(), "app")
+        .max_file_bytes(10)
+        .open()
+        .unwrap();
+    assert_eq!(s.next_seq, u64::MAX);
+}
+
+/// By size the numbers grow past six digits; a stem that leaves room for
+/// six only would fail every rotation from number 1,000,000 on (another
+/// program's file can bring it there at once), so it is refused at open.
+#[test]
+fn a_stem_without_room_for_every_sequence_number_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    // app.{stem}.999999.log is 255 bytes: six digits fit, seven do not.
+    let stem = "a".repeat(255 - ".999999.log".len());
+    std::fs::write(d.path().join(format!("{stem}.999999.log")), "theirs\n").unwrap();
+    let r = RollingFileSink::builder(d.path(), stem.as_str())
+        .max_file_bytes(10)
+        .open();
+    assert_eq!(
+        r.unwrap_err().to_string(),
+        format!(
+            "invalid stem \"{stem}\": with the extension, rotated file names would be longer than 255 bytes"
+        )
+    );
+    // Room for all 20 digits of a `u64`.
+    let stem = "a".repeat(255 - ".18446744073709551615.log".len());
+    let mut s = RollingFileSink::builder(d.path(), stem.as_str())
+        .max_file_bytes(10)
+        .open()
+        .unwrap();
+    std::fs::write(d.path().join(format!("{stem}.999999.log")), "theirs\n").unwrap();
+    s.next_seq = 999_999;
+    write(&mut s, 10, 0);
+    write(&mut s, 10, 0);
+    assert!(s.take_error().is_none());
+    assert!(d.path().join(format!("{stem}.1000000.log")).exists());
+}
+
+/// By time alone, all 100 names of a period taken (a directory, a
+/// dangling symlink, files without write permission): the rotation
+/// fails naming the last one tried, nothing of theirs is touched, the
+/// records stay in the active file, and the next period rolls it.
+#[test]
+fn a_period_with_every_name_taken_keeps_writing_and_rolls_at_the_next() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().unwrap();
+    let (b, hand) = hourly(d.path(), 2 * H);
+    let mut s = b.keep_files(200).open().unwrap();
+    std::fs::create_dir(d.path().join("app.1970-01-01T02.log")).unwrap();
+    let at = |n: u32| d.path().join(format!("app.1970-01-01T02.{n:06}.log"));
+    std::os::unix::fs::symlink("nowhere", at(1)).unwrap();
+    for n in 2..100 {
+        std::fs::write(at(n), "theirs\n").unwrap();
+        std::fs::set_permissions(at(n), std::fs::Permissions::from_mode(0o444)).unwrap();
+    }
+    write(&mut s, 5, 2 * H);
+    hand.set_unix_nanos(3 * H);
+    write(&mut s, 6, 3 * H);
+    let e = s.take_error().unwrap().to_string();
+    let active = d.path().join("app.log").display().to_string();
+    assert_eq!(
+        e,
+        format!(
+            "cannot rotate {active} to {}: File exists (os error 17); still writing to {active}",
+            at(99).display()
+        )
+    );
+    assert_eq!(std::fs::read(d.path().join("app.log")).unwrap(), [b'x'; 11]);
+    hand.set_unix_nanos(4 * H);
+    write(&mut s, 7, 4 * H);
+    assert!(s.take_error().is_none());
+    let read = |n: &str| std::fs::read(d.path().join(n)).unwrap();
+    assert_eq!(read("app.1970-01-01T03.log"), [b'x'; 11]);
+    assert_eq!(read("app.log"), [b'x'; 7]);
+    assert_eq!(read("app.1970-01-01T02.000099.log"), b"theirs\n");
+    assert_eq!(names(d.path()).len(), 100 + 2);
+}
+
+/// By time alone, once the clock that went back reaches the period of a
+/// file rotated before the step, that file (labelled as the active one)
+/// is still older than every file written since, and goes first.
+#[test]
+fn retention_by_time_deletes_the_file_of_the_active_period_from_before_the_step() {
+    let d = tempfile::tempdir().unwrap();
+    let (b, hand) = hourly(d.path(), 4 * H);
+    let mut s = b.keep_files(3).open().unwrap();
+    write(&mut s, 4, 4 * H);
+    write_at(&mut s, &hand, 5, 5 * H); // rotates 04:00 away
+    write_at(&mut s, &hand, 2, 2 * H); // the clock went back to 02:00
+    write_at(&mut s, &hand, 3, 3 * H); // rotates the file of 02:00 (05:00 and 02:00)
+    write_at(&mut s, &hand, 6, 4 * H); // rotates the file of 03:00; 04:00 is the oldest
+    assert_eq!(
+        names(d.path()),
+        ["app.1970-01-01T02.log", "app.1970-01-01T03.log", "app.log"]
+    );
+    let len = |n: &str| std::fs::metadata(d.path().join(n)).unwrap().len();
+    assert_eq!(
+        ["app.1970-01-01T02.log", "app.1970-01-01T03.log"].map(len),
+        [7, 3]
+    );
+    assert!(s.take_error().is_none());
+}
+
+/// The last period of the clock has no end: records dated at its very
+/// last nanosecond, `u64::MAX`, stay in the active file.
+#[test]
+fn the_last_instant_of_the_clock_starts_no_new_file() {
+    let d = tempfile::tempdir().unwrap();
+    let (b, hand) = hourly(d.path(), u64::MAX - 1);
+    let mut s = b.open().unwrap();
+    write(&mut s, 1, u64::MAX - 1);
+    for _ in 0..3 {
+        write_at(&mut s, &hand, 1, u64::MAX);
+    }
+    assert_eq!(names(d.path()), ["app.log"]);
+    assert_eq!(std::fs::read(d.path().join("app.log")).unwrap(), [b'x'; 4]);
+    assert!(s.take_error().is_none());
+}
+
+/// By size and time the sequence number goes on across periods, so it
+/// orders the files as they were rotated: once the clock that went back
+/// reaches the period of a file rotated before the step, that file goes
+/// first, not the files written since under earlier labels.
+#[test]
+fn retention_by_size_and_time_deletes_the_lowest_number_first() {
+    let d = tempfile::tempdir().unwrap();
+    let (b, hand) = hourly(d.path(), 4 * H);
+    let mut s = b.max_file_bytes(100).keep_files(3).open().unwrap();
+    write(&mut s, 4, 4 * H);
+    write_at(&mut s, &hand, 5, 5 * H); // 04:00 rotates to number 1
+    write_at(&mut s, &hand, 2, 2 * H); // the clock went back to 02:00
+    write_at(&mut s, &hand, 3, 3 * H); // 02:00 (05:00 and 02:00) to number 2
+    write_at(&mut s, &hand, 6, 4 * H); // 03:00 to number 3; number 1 goes
+    assert_eq!(
+        names(d.path()),
+        [
+            "app.1970-01-01T02.000002.log",
+            "app.1970-01-01T03.000003.log",
+            "app.log"
+        ]
+    );
     assert!(s.take_error().is_none());
 }

@@ -626,18 +626,8 @@ impl SinkSet {
             error: c.error.as_ref(),
         });
         if let Some(e) = &c.error {
-            let at = c
-                .offset
-                .map(|o| format!(" at offset {o}"))
-                .unwrap_or_default();
             let cut = cut.map(|k| k.describe(c.written)).unwrap_or_default();
-            shared.report_error(format!(
-                "write to {}{at} failed after {} of {} bytes ({} records dropped): {e}{cut}",
-                slot.sink.describe(),
-                c.written,
-                requested,
-                c.records
-            ));
+            shared.report_error(write_failure(&slot.sink.describe(), &c, requested, e, &cut));
         }
         report_sink_errors(slot, shared);
         if self.spare.len() < MAX_SPARE_BUFFERS {
@@ -726,6 +716,30 @@ fn account(shared: &Shared, c: &Completion) {
 /// A cleared buffer from the spares, or a new one of `capacity`.
 fn take_spare(spare: &mut Vec<Vec<u8>>, capacity: usize) -> Vec<u8> {
     spare.pop().unwrap_or_else(|| Vec::with_capacity(capacity))
+}
+
+/// What the error report says of write `c` to `sink` that failed with
+/// `e` after asking for `requested` bytes (`cut`: what became of those
+/// that reached the file). A write given up with its ring while still in
+/// the kernel ([`Completion::buffer_abandoned`]) asked for bytes no longer
+/// known, and more of them may yet land: the report says so rather than
+/// "after 0 of 0 bytes".
+fn write_failure(sink: &str, c: &Completion, requested: usize, e: &io::Error, cut: &str) -> String {
+    let at = c
+        .offset
+        .map(|o| format!(" at offset {o}"))
+        .unwrap_or_default();
+    let records = c.records;
+    if c.buffer_abandoned() {
+        return format!(
+            "write to {sink}{at} failed while in the kernel and was given up with the ring \
+             ({records} records dropped; how many of its bytes reach the file is unknown): {e}{cut}"
+        );
+    }
+    format!(
+        "write to {sink}{at} failed after {} of {requested} bytes ({records} records dropped): {e}{cut}",
+        c.written
+    )
 }
 
 /// The bytes of failed append `c` (`requested` asked for, `cut` what

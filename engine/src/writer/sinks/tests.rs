@@ -374,3 +374,42 @@ fn an_abandoned_partial_append_takes_nothing_off_the_count() {
     assert_eq!(not_landed(&kept, kept.requested(), Some(&unknown)), 3);
     assert_eq!(not_landed(&kept, kept.requested(), None), 8);
 }
+
+/// A write given up with its ring while in the kernel is reported as
+/// that, not as "failed after 0 of 0 bytes" (its buffer, and with it the
+/// length it asked for, is gone); any other failed write keeps the
+/// report of what it asked for and what the kernel took.
+#[test]
+fn a_write_given_up_in_the_kernel_says_so_in_its_report() {
+    let e = io::Error::from_raw_os_error(libc::EIO);
+    let abandoned = Completion {
+        sink: 0,
+        buf: Vec::new(),
+        start: 0,
+        records: 64,
+        offset: Some(4096),
+        appended_to: None,
+        written: 0,
+        error: None,
+    };
+    assert_eq!(
+        write_failure("file app.log", &abandoned, abandoned.requested(), &e, ""),
+        format!(
+            "write to file app.log at offset 4096 failed while in the kernel and was given up \
+             with the ring (64 records dropped; how many of its bytes reach the file is \
+             unknown): {e}"
+        )
+    );
+    let short = Completion {
+        buf: b"0123456789".to_vec(),
+        start: 2,
+        offset: None,
+        written: 3,
+        records: 2,
+        ..abandoned
+    };
+    assert_eq!(
+        write_failure("file app.log", &short, short.requested(), &e, "; cut"),
+        format!("write to file app.log failed after 3 of 8 bytes (2 records dropped): {e}; cut")
+    );
+}

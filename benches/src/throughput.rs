@@ -2,7 +2,7 @@
 //! call until shutdown has written everything, then the file is read back.
 
 use crate::config::{EngineConfig, Route};
-use crate::measure::{median, peak_rss_kib, warm_page_cache, WARM_BYTES_PER_LINE};
+use crate::measure::{median, peak_rss_kib, reset_peak_rss, warm_page_cache, WARM_BYTES_PER_LINE};
 use crate::verify::{check_file, FileCheck};
 use crate::workload::{args, log_line, LineMatcher, PATH_THROUGHPUT, TARGET};
 use serde::{Deserialize, Serialize};
@@ -123,7 +123,8 @@ pub struct ThroughputResult {
     pub reps: Vec<Rep>,
     /// `Logger::io_backend()` after the first timed repetition.
     pub backend: String,
-    /// Peak RSS of the process, KiB.
+    /// Peak RSS of the process while it logged (the highest of the timed
+    /// repetitions; reading the files back is not counted), KiB.
     pub peak_rss_kib: u64,
 }
 
@@ -191,14 +192,14 @@ pub fn run(job: &ThroughputJob) -> Result<ThroughputResult, String> {
     }
     for i in 0..job.reps.max(1) {
         let file = job.dir.join(format!("rep{i}.log"));
-        let rep = one_rep(job, &file)?;
+        let (rep, peak) = one_rep(job, &file)?;
         if out.reps.is_empty() {
             out.backend = rep.backend.clone();
         }
         out.reps.push(rep);
+        out.peak_rss_kib = out.peak_rss_kib.max(peak);
         remove(&file, job.keep)?;
     }
-    out.peak_rss_kib = peak_rss_kib();
     Ok(out)
 }
 
@@ -211,17 +212,24 @@ pub fn remove(file: &Path, keep: bool) -> Result<(), String> {
     std::fs::remove_file(file).map_err(|e| format!("removing {}: {e}", file.display()))
 }
 
-fn one_rep(job: &ThroughputJob, file: &Path) -> Result<Rep, String> {
+/// One repetition and the process's peak RSS while it logged, KiB: the
+/// peak starts anew before it (what the harness did before, such as
+/// checking the last file, is not counted) and is read before its file is
+/// read back and checked.
+fn one_rep(job: &ThroughputJob, file: &Path) -> Result<(Rep, u64), String> {
+    reset_peak_rss().map_err(|e| e.to_string())?;
     let (timed, counts, backend) = timed_rep(&job.cfg, job.count, job.threads, file)?;
+    let peak = peak_rss_kib();
     let matcher = LineMatcher::new(PATH_THROUGHPUT);
     let n = job.threads.max(1) as u64;
     let checked = check_file(file, &matcher, job.count, n).map_err(|e| e.to_string())?;
-    Ok(Rep {
+    let rep = Rep {
         counts,
         file: checked,
         backend,
         ..timed
-    })
+    };
+    Ok((rep, peak))
 }
 
 /// Builds a logger on `file`, logs `count` calls from `threads` producers

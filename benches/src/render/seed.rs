@@ -304,8 +304,12 @@ pub fn memory(s: &mut String, d: &ReportData) {
     let _ = writeln!(s, "## 3. Memory\n");
     let _ = writeln!(
         s,
-        "Peak RSS (`getrusage`) of the child process that ran {} calls (the highest of its \
-         repetitions). \"Engine buffers\" is what the configuration bounds: one ring of {} \
+        "Peak RSS of the child process that ran {} calls, while it logged: `VmHWM`, started \
+         anew before each timed repetition (freed heap memory handed back first) and read \
+         at its shutdown, before the harness reads the file back to check it; the highest \
+         of its repetitions. The idle process is the same executable doing nothing. \
+         (`getrusage` is not used: its peak includes the memory a process replaced at \
+         `exec`, for a child the parent's.) \"Engine buffers\" is what the configuration bounds: one ring of {} \
          per producer, plus batch buffers of {} each (`batch_bytes` + {}): the one being \
          filled and those in flight — one for pwrite, `io_depth` = {} for io_uring (and for \
          `Auto` while it measures); sync mode has no ring and one batch buffer. On top, each \

@@ -1,8 +1,12 @@
 //! Where the CPU goes when 1 or 2 producers share 1,000,000 calls (the
 //! report's threads table, one repetition per line): per thread, time on
 //! a CPU and time runnable but waiting for one (`/proc/.../schedstat`),
-//! voluntary and involuntary context switches; the writer's lingering
-//! sleeps (each one a turn it ran dry). One process per run so runs of two
+//! voluntary and involuntary context switches, moves between CPUs
+//! (`/proc/.../sched`); the writer's lingering sleeps (each one a turn it
+//! ran dry). With `THREAD_COSTS_NULL=1` the records go to a sink that
+//! discards them: no kernel write, so what is left is the engine and what
+//! its threads cost each other (the backend named does no work then).
+//! One process per run so runs of two
 //! builds can be interleaved.
 //!
 //! ```sh
@@ -28,6 +32,7 @@ struct Sched {
     wait_ms: f64,
     voluntary: u64,
     involuntary: u64,
+    migrations: u64,
 }
 
 /// Reads `dir`'s `schedstat` and `status` (a task of this process).
@@ -44,7 +49,14 @@ fn sched(dir: &str) -> Sched {
             .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
             .unwrap_or(0)
     };
+    let sc = std::fs::read_to_string(format!("{dir}/sched")).unwrap_or_default();
+    let migrations = sc
+        .lines()
+        .find(|l| l.starts_with("se.nr_migrations"))
+        .and_then(|l| l.split(':').nth(1)?.trim().parse().ok())
+        .unwrap_or(0);
     Sched {
+        migrations,
         run_ms: f.first().copied().unwrap_or(0.0) / 1e6,
         wait_ms: f.get(1).copied().unwrap_or(0.0) / 1e6,
         voluntary: field("voluntary_ctxt_switches:"),
@@ -54,8 +66,8 @@ fn sched(dir: &str) -> Sched {
 
 fn show(name: &str, s: &Sched) {
     println!(
-        "  {name:<18} on CPU {:7.1} ms  runnable, waiting {:7.1} ms  switches: voluntary {:5} involuntary {:5}",
-        s.run_ms, s.wait_ms, s.voluntary, s.involuntary
+        "  {name:<18} on CPU {:7.1} ms  runnable, waiting {:7.1} ms  switches: voluntary {:5} involuntary {:5}  migrations {:4}",
+        s.run_ms, s.wait_ms, s.voluntary, s.involuntary, s.migrations
     );
 }
 
@@ -82,7 +94,21 @@ fn main() -> Result<(), String> {
     // Pages a virtual machine gave back to its host cost a fault on first
     // touch: reuse freed ones, so the copy into the page cache is measured.
     warm_page_cache(dir.path(), COUNT * WARM_BYTES_PER_LINE).map_err(|e| e.to_string())?;
-    let (logger, guard) = cfg.build(&dir.path().join("thread_costs.log"))?;
+    // THREAD_COSTS_NULL=1: a sink that discards its batches takes the
+    // kernel's write out of the writer's costs, leaving what the threads
+    // cost each other.
+    let (logger, guard) = if std::env::var_os("THREAD_COSTS_NULL").is_some() {
+        uringlog::Logger::builder()
+            .sink(uringlog_bench::null_sink::NullSink::new().0)
+            .level(uringlog::Level::Info)
+            .ring_capacity(cfg.ring_capacity)
+            .batch_size(cfg.batch_size)
+            .batch_bytes(cfg.batch_bytes)
+            .build()
+            .map_err(|e| e.to_string())?
+    } else {
+        cfg.build(&dir.path().join("thread_costs.log"))?
+    };
     let go = Arc::new(Barrier::new(n + 1));
     let producers: Vec<_> = (0..n)
         .map(|t| {

@@ -44,6 +44,9 @@ pub enum Job {
     Threads(ThreadsJob),
     /// Nothing: the memory of a process that does not log.
     Idle,
+    /// See [`throughput::harness_only`]: a throughput job's harness with
+    /// nothing logged (its output is an [`Output::Idle`]).
+    HarnessOnly(ThroughputJob),
 }
 
 /// What a job measured.
@@ -63,7 +66,7 @@ pub enum Output {
     Network(NetworkResult),
     /// From [`Job::Threads`].
     Threads(ThreadsResult),
-    /// From [`Job::Idle`]: peak RSS, KiB.
+    /// From [`Job::Idle`] and [`Job::HarnessOnly`]: peak RSS, KiB.
     Idle(u64),
 }
 
@@ -82,6 +85,7 @@ pub fn execute(job: &Job) -> Outcome {
         Job::Network(j) => network::run(j).map(Output::Network),
         Job::Threads(j) => threads::run(j).map(Output::Threads),
         Job::Idle => Ok(Output::Idle(peak_rss_kib())),
+        Job::HarnessOnly(j) => throughput::harness_only(j).map(Output::Idle),
     }
 }
 

@@ -7,7 +7,7 @@
 //! process of its own, and writes `PERFORMANCE_REPORT.md`.
 //!
 //! Every figure is computed from the run: counters after shutdown, the log
-//! files read back line by line, `getrusage` of each child. Nothing in a
+//! files read back line by line, the peak resident memory of each child. Nothing in a
 //! report is assumed.
 
 pub mod backpressure;

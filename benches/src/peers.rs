@@ -13,7 +13,8 @@
 //!    lossy logger reports what it dropped and cannot look fast;
 //! 3. latency: [`BURSTS`] bursts of [`BURST_LEN`] calls with a pause between
 //!    bursts, each call timed on the caller's side;
-//! 4. peak RSS of the process (`getrusage`).
+//! 4. peak RSS of the process up to the end of phase 2 (`VmHWM`), before the
+//!    harness reads the file back or keeps its latency samples.
 //!
 //! Beside the rate, the CPU time the process used during the throughput
 //! phase: CPUs used = CPU seconds / elapsed seconds. A logger with a
@@ -143,7 +144,8 @@ pub struct PeerResult {
     pub max_ns: u64,
     /// Median cost of timing an empty call (included above), ns.
     pub timing_overhead_ns: u64,
-    /// Peak RSS of the process, KiB.
+    /// Peak RSS of the process through the warm-up and throughput phases
+    /// (before the file is read back), KiB.
     pub peak_rss_kib: u64,
     /// Write system calls of the process during the throughput phase
     /// (`syscw` of `/proc/self/io`; io_uring writes are no system calls).
@@ -242,6 +244,9 @@ fn drive<P: Peer>(
     let cpu_s = process_cpu_s() - cpu;
     let other = load.finish();
     let write_syscalls = write_syscalls().saturating_sub(syscw);
+    // The logger's peak: before the harness reads the file back, and
+    // before the latency phase keeps its 200,000 samples.
+    let peak_rss_kib = peak_rss_kib();
     let files = files_in(dir).map_err(|e| format!("listing {}: {e}", dir.display()))?;
     let check = check_files(&files, &LineMatcher::new(PATH_THROUGHPUT), count, 1)
         .map_err(|e| e.to_string())?;
@@ -262,7 +267,7 @@ fn drive<P: Peer>(
         p999_ns: percentile(&lat, 0.999),
         max_ns: lat.last().copied().unwrap_or(0),
         timing_overhead_ns: overhead,
-        peak_rss_kib: peak_rss_kib(),
+        peak_rss_kib,
         write_syscalls,
         cpu_s,
         other,

@@ -128,6 +128,8 @@ pub struct Plan {
     pub delivery: Vec<(DeliveryKey, Job)>,
     /// Section 3: a process that does not log.
     pub idle: Job,
+    /// Section 3: the one-producer throughput job's harness, nothing logged.
+    pub harness: Job,
     /// Section 3: memory per thread, by policy.
     pub threads: Vec<(ThreadCase, Job)>,
     /// Section 4.
@@ -187,6 +189,17 @@ impl Plan {
                 }
             }
         }
+        let harness = match throughput(
+            EngineConfig::default_with(Route::AsyncPwrite),
+            sizes.large,
+            1,
+            1,
+            sub("harness"),
+            keep,
+        ) {
+            Job::Throughput(j) => Job::HarnessOnly(j),
+            other => other,
+        };
         let latency = LATENCY_ROUTES
             .iter()
             .map(|&route| (route, latency(sizes, route, sub("latency"), keep)))
@@ -251,6 +264,7 @@ impl Plan {
             latency,
             delivery,
             idle: Job::Idle,
+            harness,
             threads,
             batch,
             backpressure,
@@ -266,7 +280,7 @@ impl Plan {
         p.throughput.len()
             + p.latency.len()
             + p.delivery.len()
-            + 1
+            + 2
             + p.threads.len()
             + p.batch.len()
             + p.backpressure.len()

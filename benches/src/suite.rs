@@ -48,6 +48,10 @@ pub struct ReportData {
     pub delivery: Vec<Measured<DeliveryKey, DeliveryResult>>,
     /// Section 3: peak RSS of a process that does not log, KiB.
     pub idle_rss_kib: Result<u64, String>,
+    /// Section 3: peak RSS of the one-producer throughput job's harness
+    /// with nothing logged, KiB (not run in results from before it existed).
+    #[serde(default = "not_run")]
+    pub harness_rss_kib: Result<u64, String>,
     /// Section 3: memory per thread, by policy.
     #[serde(default)]
     pub threads: Vec<Measured<ThreadCase, ThreadsResult>>,
@@ -63,6 +67,11 @@ pub struct ReportData {
     pub crash_safe_ab: Vec<Measured<crate::crash_safe_ab::AbKey, PeerResult>>,
     /// Section 10.
     pub network: Result<NetworkResult, String>,
+}
+
+/// What a result from before a measurement existed holds in its place.
+fn not_run() -> Result<u64, String> {
+    Err("not run".to_owned())
 }
 
 /// A job output of one kind.
@@ -82,6 +91,7 @@ pub fn run(plan: &Plan, sizes: &Sizes, dir: &Path, command: String) -> ReportDat
     let mut p = Progress::new(plan.len());
     let system = SystemInfo::collect(dir);
     let idle_rss_kib = p.run("idle process (memory baseline)", &plan.idle);
+    let harness_rss_kib = p.run("the harness alone (memory baseline)", &plan.harness);
     let latency = p.all(&plan.latency, |r| format!("latency, {r}"));
     let delivery = p.all(&plan.delivery, |k| {
         format!("delivery, {}, {}", k.subject, k.pattern)
@@ -108,6 +118,7 @@ pub fn run(plan: &Plan, sizes: &Sizes, dir: &Path, command: String) -> ReportDat
         latency,
         delivery,
         idle_rss_kib,
+        harness_rss_kib,
         threads,
         batch,
         backpressure,

@@ -2,7 +2,7 @@
 //! call until shutdown has written everything, then the file is read back.
 
 use crate::config::{EngineConfig, Route};
-use crate::measure::{median, peak_rss_kib, warm_page_cache, WARM_BYTES_PER_LINE};
+use crate::measure::{median, peak_rss_kib, reset_peak_rss, warm_page_cache, WARM_BYTES_PER_LINE};
 use crate::verify::{check_file, FileCheck};
 use crate::workload::{args, log_line, LineMatcher, PATH_THROUGHPUT, TARGET};
 use serde::{Deserialize, Serialize};
@@ -123,7 +123,8 @@ pub struct ThroughputResult {
     pub reps: Vec<Rep>,
     /// `Logger::io_backend()` after the first timed repetition.
     pub backend: String,
-    /// Peak RSS of the process, KiB.
+    /// Peak RSS of the process while it logged (the highest of the timed
+    /// repetitions; reading the files back is not counted), KiB.
     pub peak_rss_kib: u64,
 }
 
@@ -176,30 +177,76 @@ pub fn rate(n: u64, secs: f64) -> f64 {
 
 /// Runs `job` in this process.
 pub fn run(job: &ThroughputJob) -> Result<ThroughputResult, String> {
-    std::fs::create_dir_all(&job.dir).map_err(|e| format!("{}: {e}", job.dir.display()))?;
     let mut out = ThroughputResult {
         count: job.count,
         threads: job.threads.max(1),
         ..ThroughputResult::default()
     };
-    if job.warmup {
-        let bytes = job.count * WARM_BYTES_PER_LINE;
-        warm_page_cache(&job.dir, bytes).map_err(|e| format!("warming the page cache: {e}"))?;
-        let file = job.dir.join("warmup.log");
-        one_rep(job, &file)?;
-        remove(&file, false)?;
-    }
+    prepare(job, one_rep)?;
     for i in 0..job.reps.max(1) {
         let file = job.dir.join(format!("rep{i}.log"));
-        let rep = one_rep(job, &file)?;
+        let (rep, peak) = one_rep(job, &file)?;
         if out.reps.is_empty() {
             out.backend = rep.backend.clone();
         }
         out.reps.push(rep);
+        out.peak_rss_kib = out.peak_rss_kib.max(peak);
         remove(&file, job.keep)?;
     }
-    out.peak_rss_kib = peak_rss_kib();
     Ok(out)
+}
+
+/// What [`run`] costs in memory with nothing logged: the same warming of
+/// the page cache, warm-up and repetitions, producer threads making every
+/// call's arguments (and nothing more), each file created and read back
+/// (empty), the peak taken the same way. Peak RSS, KiB: the harness's own
+/// code and data, which every row of [`run`] holds too.
+pub fn harness_only(job: &ThroughputJob) -> Result<u64, String> {
+    prepare(job, harness_rep)?;
+    let mut peak = 0;
+    for i in 0..job.reps.max(1) {
+        let file = job.dir.join(format!("rep{i}.log"));
+        peak = peak.max(harness_rep(job, &file)?);
+        remove(&file, job.keep)?;
+    }
+    Ok(peak)
+}
+
+/// Makes `job`'s directory and, when it asks for a warm-up, warms the page
+/// cache and runs `rep` once on a file deleted afterwards.
+fn prepare<T>(
+    job: &ThroughputJob,
+    rep: impl FnOnce(&ThroughputJob, &Path) -> Result<T, String>,
+) -> Result<(), String> {
+    std::fs::create_dir_all(&job.dir).map_err(|e| format!("{}: {e}", job.dir.display()))?;
+    if job.warmup {
+        let bytes = job.count * WARM_BYTES_PER_LINE;
+        warm_page_cache(&job.dir, bytes).map_err(|e| format!("warming the page cache: {e}"))?;
+        let file = job.dir.join("warmup.log");
+        rep(job, &file)?;
+        remove(&file, false)?;
+    }
+    Ok(())
+}
+
+/// One repetition of [`harness_only`]: its peak RSS, KiB.
+fn harness_rep(job: &ThroughputJob, file: &Path) -> Result<u64, String> {
+    reset_peak_rss().map_err(|e| e.to_string())?;
+    std::fs::File::create(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let (n, count) = (job.threads.max(1), job.count);
+    run_producers(n, |t| {
+        move || {
+            let mut id = t as u64;
+            while id < count {
+                std::hint::black_box(args(std::hint::black_box(id)));
+                id += n as u64;
+            }
+        }
+    })?;
+    let peak = peak_rss_kib();
+    let matcher = LineMatcher::new(PATH_THROUGHPUT);
+    check_file(file, &matcher, count, n as u64).map_err(|e| e.to_string())?;
+    Ok(peak)
 }
 
 /// Deletes a finished log file (unless kept) so its pages are reused by the
@@ -211,17 +258,24 @@ pub fn remove(file: &Path, keep: bool) -> Result<(), String> {
     std::fs::remove_file(file).map_err(|e| format!("removing {}: {e}", file.display()))
 }
 
-fn one_rep(job: &ThroughputJob, file: &Path) -> Result<Rep, String> {
+/// One repetition and the process's peak RSS while it logged, KiB: the
+/// peak starts anew before it (what the harness did before, such as
+/// checking the last file, is not counted) and is read before its file is
+/// read back and checked.
+fn one_rep(job: &ThroughputJob, file: &Path) -> Result<(Rep, u64), String> {
+    reset_peak_rss().map_err(|e| e.to_string())?;
     let (timed, counts, backend) = timed_rep(&job.cfg, job.count, job.threads, file)?;
+    let peak = peak_rss_kib();
     let matcher = LineMatcher::new(PATH_THROUGHPUT);
     let n = job.threads.max(1) as u64;
     let checked = check_file(file, &matcher, job.count, n).map_err(|e| e.to_string())?;
-    Ok(Rep {
+    let rep = Rep {
         counts,
         file: checked,
         backend,
         ..timed
-    })
+    };
+    Ok((rep, peak))
 }
 
 /// Builds a logger on `file`, logs `count` calls from `threads` producers

@@ -53,7 +53,8 @@ pub fn peers(s: &mut String, d: &ReportData) {
     let _ = writeln!(
         s,
         "The same workload through every logger, each in its own child process (peak RSS is \
-         per logger), one run each: {} warm-up lines, then {} lines from one thread timed \
+         per logger: `VmHWM` through the warm-up and throughput phases, before the file is \
+         read back), one run each: {} warm-up lines, then {} lines from one thread timed \
          until all are in the file, every line counted by reading the file back (lossy \
          loggers cannot look fast), then {BURSTS} bursts of {BURST_LEN} calls {} ms apart, \
          each call timed on the caller's side (`Instant` overhead included; these p50 and \

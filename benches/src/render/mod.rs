@@ -265,6 +265,7 @@ mod tests {
             latency: Vec::new(),
             delivery: Vec::new(),
             idle_rss_kib: Err("not run".into()),
+            harness_rss_kib: Err("not run".into()),
             threads: Vec::new(),
             batch: Vec::new(),
             backpressure: Vec::new(),
@@ -308,6 +309,48 @@ mod tests {
         );
         assert!(text.contains("| uringlog-io_uring | yes: Policy::Block | not run: no / ring |"));
         assert!(check_tables("| a | b |\n|---|---|\n| 1 |\n").is_err());
+    }
+
+    #[test]
+    fn the_memory_table_shows_each_row_above_the_idle_process_and_the_harness() {
+        use crate::config::Route;
+        use crate::plan::ThroughputKey;
+        use crate::throughput::ThroughputResult;
+        let mut d = empty();
+        d.idle_rss_kib = Ok(2048);
+        d.harness_rss_kib = Ok(3072);
+        let (count, max_t) = (d.sizes.large, *d.sizes.threads.iter().max().unwrap());
+        d.throughput = [(1, 5632), (max_t, 6656)]
+            .into_iter()
+            .map(|(threads, peak_rss_kib)| Measured {
+                key: ThroughputKey {
+                    route: Route::AsyncPwrite,
+                    count,
+                    threads,
+                },
+                result: Ok(ThroughputResult {
+                    count,
+                    threads,
+                    peak_rss_kib,
+                    ..ThroughputResult::default()
+                }),
+            })
+            .collect();
+        let text = render(&d, &Charts::default());
+        check_tables(&text).unwrap();
+        for row in [
+            "| idle process (no logger) | — | 2.0 MiB | — | — | — | — |",
+            "| the harness alone (nothing logged) | — | 3.0 MiB | 1.0 MiB | — | — | — |",
+            "| async pwrite | 1 | 5.5 MiB | 3.5 MiB | 2.5 MiB | 514.0 KiB |",
+        ] {
+            assert!(text.contains(row), "no {row:?} in\n{text}");
+        }
+        let four = format!("| async pwrite | {max_t} | 6.5 MiB | 4.5 MiB | — |");
+        assert!(text.contains(&four), "no {four:?} in\n{text}");
+        assert!(
+            text.contains("2.50 MiB above the harness run with nothing logged"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -304,8 +304,12 @@ pub fn memory(s: &mut String, d: &ReportData) {
     let _ = writeln!(s, "## 3. Memory\n");
     let _ = writeln!(
         s,
-        "Peak RSS (`getrusage`) of the child process that ran {} calls (the highest of its \
-         repetitions). \"Engine buffers\" is what the configuration bounds: one ring of {} \
+        "Peak RSS of the child process that ran {} calls, while it logged: `VmHWM`, started \
+         anew before each timed repetition (freed heap memory handed back first) and read \
+         at its shutdown, before the harness reads the file back to check it; the highest \
+         of its repetitions. The idle process is the same executable doing nothing. \
+         (`getrusage` is not used: its peak includes the memory a process replaced at \
+         `exec`, for a child the parent's.) \"Engine buffers\" is what the configuration bounds: one ring of {} \
          per producer, plus batch buffers of {} each (`batch_bytes` + {}): the one being \
          filled and those in flight — one for pwrite, `io_depth` = {} for io_uring (and for \
          `Auto` while it measures); sync mode has no ring and one batch buffer. On top, each \
@@ -318,38 +322,58 @@ pub fn memory(s: &mut String, d: &ReportData) {
         crate::config::DEFAULT_IO_DEPTH,
         bytes(cfg.buffer_bytes(1).scratch_max),
     );
-    let _ = writeln!(s, "| Mode | Threads | Peak RSS (process) | Above an idle process | Engine buffers (configuration) | + scratch, at most |");
-    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        s,
+        "\"The harness alone\" runs the one-producer job of {} calls with nothing logged: the \
+         same warming, threads and files, each call's arguments made and dropped. It is the \
+         memory of the measuring program's own code and data, which every row below holds \
+         too; \"above the harness alone\" is the rest (one-producer rows).\n",
+        thousands(z.large)
+    );
+    let _ = writeln!(s, "| Mode | Threads | Peak RSS (process) | Above an idle process | Above the harness alone | Engine buffers (configuration) | + scratch, at most |");
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|");
     let idle = d.idle_rss_kib.as_ref().ok().copied();
-    match &d.idle_rss_kib {
+    let harness = d.harness_rss_kib.as_ref().ok().copied();
+    // A baseline's row: its peak and, for the harness, how far above idle.
+    let baseline = |name: &str, r: &Result<u64, String>, from: Option<u64>| match r {
         Ok(k) => {
-            let _ = writeln!(
-                s,
-                "| idle process (no logger) | — | {} | — | — | — |",
-                mib(*k)
-            );
+            let above = from.map_or("—".to_owned(), |i| mib(k.saturating_sub(i)));
+            format!("| {name} | — | {} | {above} | — | — | — |", mib(*k))
         }
-        Err(e) => {
-            let _ = writeln!(
-                s,
-                "| idle process (no logger) | — | not run: {} | — | — | — |",
-                cell(e)
-            );
-        }
-    }
+        Err(e) => format!("| {name} | — | not run: {} | — | — | — | — |", cell(e)),
+    };
+    let _ = writeln!(
+        s,
+        "{}",
+        baseline("idle process (no logger)", &d.idle_rss_kib, None)
+    );
+    let harness_row = baseline(
+        "the harness alone (nothing logged)",
+        &d.harness_rss_kib,
+        idle,
+    );
+    let _ = writeln!(s, "{harness_row}");
     let max_t = z.threads.iter().copied().max().unwrap_or(1);
     for route in ROUTES {
         for t in [1, max_t] {
             let Some(r) = find(d, route, z.large, t) else {
-                let _ = writeln!(s, "| {route} | {t} | not run | — | — | — |");
+                let _ = writeln!(s, "| {route} | {t} | not run | — | — | — | — |");
                 continue;
             };
-            let above = idle.map_or("—".to_owned(), |i| mib(r.peak_rss_kib.saturating_sub(i)));
+            let above = |b: Option<u64>| {
+                b.map_or("—".to_owned(), |i| mib(r.peak_rss_kib.saturating_sub(i)))
+            };
+            let above_harness = if t == 1 {
+                above(harness)
+            } else {
+                "—".to_owned()
+            };
             let buf = EngineConfig::default_with(route).buffer_bytes(t);
             let _ = writeln!(
                 s,
-                "| {route} | {t} | {} | {above} | {} | {} |",
+                "| {route} | {t} | {} | {} | {above_harness} | {} | {} |",
                 mib(r.peak_rss_kib),
+                above(idle),
                 bytes(buf.fixed()),
                 bytes(buf.scratch_max)
             );

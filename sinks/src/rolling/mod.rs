@@ -136,6 +136,10 @@ impl RollingFileSink {
         if let Some(p) = self.naming.period {
             self.period_start = p.start_of(first_unix_nanos).max(self.period_start);
         }
+        if self.active.path_changed() {
+            self.take_over_changed_path();
+            return;
+        }
         if self.active.len == 0 {
             self.size_base = 0;
             return;
@@ -175,6 +179,28 @@ impl RollingFileSink {
             }
         }
         self.prune(Some(&to));
+    }
+
+    /// At a rotation, when the active file's path no longer names it
+    /// (another program renamed or deleted it, or put something else
+    /// there): what is at the path is not this sink's to rename. Opens
+    /// the path again, as the check the writer makes about once a second
+    /// would; when that fails (a directory is there, or the directory is
+    /// gone), queues an error naming the path and keeps writing into the
+    /// file open before.
+    fn take_over_changed_path(&mut self) {
+        match self.active.reopen() {
+            Ok(()) => self.size_base = 0,
+            Err(e) => {
+                self.size_base = self.active.len;
+                let msg = format!(
+                    "cannot rotate {}: it no longer names the file being written \
+                     (renamed, deleted or replaced) and cannot be opened again: {e}",
+                    self.active.path.display()
+                );
+                self.push_error(io::Error::new(e.kind(), msg));
+            }
+        }
     }
 
     /// Renames the active file `from` to its rotated name for the period

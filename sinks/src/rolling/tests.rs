@@ -550,3 +550,58 @@ fn retention_by_size_and_time_deletes_the_lowest_number_first() {
     );
     assert!(s.take_error().is_none());
 }
+
+#[test]
+fn a_path_another_program_took_over_is_not_rotated() {
+    let d = tempfile::tempdir().unwrap();
+    let len = |p: &Path| std::fs::metadata(p).unwrap().len();
+    let mut errors = Vec::new();
+    for game in ["renamed", "deleted", "a directory"] {
+        let dir = d.path().join(game);
+        let mut s = RollingFileSink::builder(&dir, "app")
+            .max_file_bytes(100)
+            .open()
+            .unwrap();
+        write(&mut s, 60, 0);
+        let p = dir.join("app.log");
+        match game {
+            "deleted" => std::fs::remove_file(&p).unwrap(),
+            _ => std::fs::rename(&p, dir.join("moved")).unwrap(),
+        }
+        if game == "a directory" {
+            std::fs::create_dir(&p).unwrap();
+            std::fs::write(p.join("theirs"), "x").unwrap();
+        }
+        // Both due by size: the first finds the path taken over.
+        write(&mut s, 60, 0);
+        write(&mut s, 60, 0);
+        while let Some(e) = s.take_error() {
+            errors.push(e.to_string());
+        }
+        match game {
+            "renamed" => {
+                assert_eq!(names(&dir), ["app.000001.log", "app.log", "moved"]);
+                assert_eq!(len(&dir.join("moved")), 60);
+                assert_eq!(len(&dir.join("app.000001.log")), 60);
+                assert_eq!(len(&p), 60);
+            }
+            "deleted" => {
+                assert_eq!(names(&dir), ["app.000001.log", "app.log"]);
+                assert_eq!(len(&p), 60);
+            }
+            _ => {
+                assert_eq!(names(&dir), ["app.log", "moved"]);
+                assert_eq!(names(&p), ["theirs"], "the directory stays where it was");
+                assert_eq!(len(&dir.join("moved")), 180);
+            }
+        }
+    }
+    let p = d.path().join("a directory/app.log");
+    let want = format!(
+        "cannot rotate {}: it no longer names the file being written (renamed, deleted or \
+         replaced) and cannot be opened again: Is a directory (os error 21); still writing \
+         to the file open before",
+        p.display()
+    );
+    assert_eq!(errors, [want.clone(), want]);
+}

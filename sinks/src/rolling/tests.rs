@@ -605,3 +605,33 @@ fn a_path_another_program_took_over_is_not_rotated() {
     );
     assert_eq!(errors, [want.clone(), want]);
 }
+
+/// The log directory removed under the sink (with the active file): the
+/// next rotation, or the writer's check of the path, makes it again, as
+/// opening the sink does, and writing goes on there; before, every later
+/// batch went into the deleted file.
+#[test]
+fn a_removed_directory_is_made_again() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("a/logs");
+    let mut s = RollingFileSink::builder(&dir, "app")
+        .max_file_bytes(100)
+        .open()
+        .unwrap();
+    write(&mut s, 60, 0);
+    std::fs::remove_dir_all(d.path().join("a")).unwrap();
+    write(&mut s, 60, 0); // due: the rotation finds the path gone
+    assert!(s.take_error().is_none());
+    assert_eq!(names(&dir), ["app.log"]);
+    write(&mut s, 30, 0);
+    assert_eq!(std::fs::read(dir.join("app.log")).unwrap(), [b'x'; 90]);
+
+    std::fs::remove_dir(&dir).unwrap_err(); // not empty
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(s.path_changed());
+    s.reopen(ReopenCause::PathChanged).unwrap();
+    write(&mut s, 20, 0);
+    assert_eq!(names(&dir), ["app.log"]);
+    assert_eq!(std::fs::read(dir.join("app.log")).unwrap(), [b'x'; 20]);
+    assert!(s.take_error().is_none());
+}

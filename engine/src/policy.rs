@@ -126,7 +126,11 @@ pub enum Backend {
 #[non_exhaustive]
 pub enum Durability {
     /// Records are written to the kernel (the page cache); the kernel writes
-    /// them back to disk in its own time.
+    /// them back to disk in its own time. One exception: the writer holds
+    /// each file a sink left (rotated away, reopened) open until a sync
+    /// covers it, for `flush_sync`; once a sink has left 16 such files,
+    /// a round of `fdatasync` covers them and the writer lets them go (a
+    /// file deleted meanwhile is let go unsynced at once).
     #[default]
     None,
     /// Also `fdatasync` every file sink periodically — after

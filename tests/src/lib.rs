@@ -44,6 +44,18 @@ pub fn field(line: &str, key: &str) -> Option<u64> {
     rest[..end].parse().ok()
 }
 
+/// Padding of record `seq` of a full-disk test: 40 to 92 bytes, varied
+/// so that batches end mid-page.
+pub fn varied_pad(seq: u64) -> String {
+    "r".repeat(40 + (seq * 29 % 53) as usize)
+}
+
+/// The line `uringlog::info!(logger, "seq={} {}", seq, varied_pad(seq))`
+/// leaves in text without timestamp and target.
+pub fn varied_line(seq: u64) -> String {
+    format!("INFO  seq={seq} {}", varied_pad(seq))
+}
+
 /// Whether `v` is strictly increasing.
 pub fn strictly_increasing(v: &[u64]) -> bool {
     v.windows(2).all(|w| w[0] < w[1])

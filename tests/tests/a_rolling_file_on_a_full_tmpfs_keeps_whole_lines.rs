@@ -11,13 +11,6 @@ use uringlog_tests::{file_names, Tmpfs, SHUTDOWN};
 const BEFORE: u64 = 3_000;
 const AFTER: u64 = 300;
 
-fn line(seq: u64) -> String {
-    format!(
-        "INFO  seq={seq} {}",
-        "r".repeat(40 + (seq * 29 % 53) as usize)
-    )
-}
-
 fn scenario(backend: Backend, base: &std::path::Path) {
     let what = format!("{backend:?}");
     let fs = Tmpfs::mount_256k(base.join(&what));
@@ -37,12 +30,7 @@ fn scenario(backend: Backend, base: &std::path::Path) {
         .build()
         .unwrap();
     for seq in 0..BEFORE {
-        uringlog::info!(
-            logger,
-            "seq={} {}",
-            seq,
-            "r".repeat(40 + (seq * 29 % 53) as usize)
-        );
+        uringlog::info!(logger, "seq={} {}", seq, uringlog_tests::varied_pad(seq));
     }
     let err = logger.flush().expect_err("the disk filled up");
     let full = logger.stats();
@@ -52,12 +40,7 @@ fn scenario(backend: Backend, base: &std::path::Path) {
     );
     std::fs::remove_file(&filler).unwrap();
     for seq in BEFORE..BEFORE + AFTER {
-        uringlog::info!(
-            logger,
-            "seq={} {}",
-            seq,
-            "r".repeat(40 + (seq * 29 % 53) as usize)
-        );
+        uringlog::info!(logger, "seq={} {}", seq, uringlog_tests::varied_pad(seq));
     }
     let end = guard.shutdown(SHUTDOWN).unwrap();
     assert_eq!(end.enqueued, BEFORE + AFTER, "{what}");
@@ -75,7 +58,7 @@ fn scenario(backend: Backend, base: &std::path::Path) {
     let mut seqs = Vec::new();
     for (name, l) in &lines {
         let seq = uringlog_tests::field(l, "seq=").unwrap_or_else(|| panic!("{what}: {l:?}"));
-        assert_eq!(*l, line(seq), "{what}: {name}");
+        assert_eq!(*l, uringlog_tests::varied_line(seq), "{what}: {name}");
         seqs.push(seq);
     }
     assert_eq!(bytes, end.bytes_written, "{what}: {names:?}");

@@ -10,7 +10,7 @@
 //! [`select`] for the `Auto` rule.
 
 mod auto;
-mod file_kind;
+pub(crate) mod file_kind;
 mod idle_inline;
 pub(crate) mod pwrite;
 mod select;

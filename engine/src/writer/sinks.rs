@@ -432,9 +432,11 @@ impl SinkSet {
         false
     }
 
-    /// Starts a round of periodic syncs if `Durability::Data` says one is due.
+    /// Starts a round of periodic syncs if `Durability::Data` says one is
+    /// due, or a sink left too many files unsynced (whatever the
+    /// durability: each is held open until a round covers it).
     pub(crate) fn sync_if_due(&mut self, io: &mut dyn IoBackend, shared: &Shared) {
-        if self.syncs.periodic_due() {
+        if self.syncs.periodic_due() || self.slots.iter().any(SinkSlot::too_many_unsynced) {
             self.request_sync(io, shared, PERIODIC, false);
         }
     }

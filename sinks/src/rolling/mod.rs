@@ -136,6 +136,10 @@ impl RollingFileSink {
         if let Some(p) = self.naming.period {
             self.period_start = p.start_of(first_unix_nanos).max(self.period_start);
         }
+        if self.active.path_changed() {
+            self.take_over_changed_path();
+            return;
+        }
         if self.active.len == 0 {
             self.size_base = 0;
             return;
@@ -175,6 +179,44 @@ impl RollingFileSink {
             }
         }
         self.prune(Some(&to));
+    }
+
+    /// At a rotation, when the active file's path no longer names it
+    /// (another program renamed or deleted it, or put something else
+    /// there): what is at the path is not this sink's to rename. Opens
+    /// the path again, as the check the writer makes about once a second
+    /// would (making the directory again if it is gone); when that fails
+    /// (a directory is there), queues an error naming the path and keeps
+    /// writing into the file open before.
+    fn take_over_changed_path(&mut self) {
+        if let Err(e) = self.reopen_active() {
+            self.size_base = self.active.len;
+            let msg = format!(
+                "cannot rotate {}: it no longer names the file being written \
+                 (renamed, deleted or replaced) and cannot be opened again: {e}",
+                self.active.path.display()
+            );
+            self.push_error(io::Error::new(e.kind(), msg));
+        }
+    }
+
+    /// Opens the active file's path again (creating the file), and first
+    /// its directory when that is gone too, as opening the sink does;
+    /// on failure keeps the file open before.
+    fn reopen_active(&mut self) -> io::Result<()> {
+        let dir = self.active.absolute().parent().map(Path::to_path_buf);
+        if let Some(dir) = dir.filter(|d| d.symlink_metadata().is_err()) {
+            std::fs::create_dir_all(&dir).map_err(|e| {
+                let msg = format!(
+                    "cannot create log directory {}: {e}; still writing to the file open before",
+                    dir.display()
+                );
+                io::Error::new(e.kind(), msg)
+            })?;
+        }
+        self.active.reopen()?;
+        self.size_base = 0;
+        Ok(())
     }
 
     /// Renames the active file `from` to its rotated name for the period
@@ -305,9 +347,7 @@ impl Sink for RollingFileSink {
         if cause != ReopenCause::PathChanged {
             return Ok(());
         }
-        self.active.reopen()?;
-        self.size_base = 0;
-        Ok(())
+        self.reopen_active()
     }
 }
 

@@ -550,3 +550,88 @@ fn retention_by_size_and_time_deletes_the_lowest_number_first() {
     );
     assert!(s.take_error().is_none());
 }
+
+#[test]
+fn a_path_another_program_took_over_is_not_rotated() {
+    let d = tempfile::tempdir().unwrap();
+    let len = |p: &Path| std::fs::metadata(p).unwrap().len();
+    let mut errors = Vec::new();
+    for game in ["renamed", "deleted", "a directory"] {
+        let dir = d.path().join(game);
+        let mut s = RollingFileSink::builder(&dir, "app")
+            .max_file_bytes(100)
+            .open()
+            .unwrap();
+        write(&mut s, 60, 0);
+        let p = dir.join("app.log");
+        match game {
+            "deleted" => std::fs::remove_file(&p).unwrap(),
+            _ => std::fs::rename(&p, dir.join("moved")).unwrap(),
+        }
+        if game == "a directory" {
+            std::fs::create_dir(&p).unwrap();
+            std::fs::write(p.join("theirs"), "x").unwrap();
+        }
+        // Both due by size: the first finds the path taken over.
+        write(&mut s, 60, 0);
+        write(&mut s, 60, 0);
+        while let Some(e) = s.take_error() {
+            errors.push(e.to_string());
+        }
+        match game {
+            "renamed" => {
+                assert_eq!(names(&dir), ["app.000001.log", "app.log", "moved"]);
+                assert_eq!(len(&dir.join("moved")), 60);
+                assert_eq!(len(&dir.join("app.000001.log")), 60);
+                assert_eq!(len(&p), 60);
+            }
+            "deleted" => {
+                assert_eq!(names(&dir), ["app.000001.log", "app.log"]);
+                assert_eq!(len(&p), 60);
+            }
+            _ => {
+                assert_eq!(names(&dir), ["app.log", "moved"]);
+                assert_eq!(names(&p), ["theirs"], "the directory stays where it was");
+                assert_eq!(len(&dir.join("moved")), 180);
+            }
+        }
+    }
+    let p = d.path().join("a directory/app.log");
+    let want = format!(
+        "cannot rotate {}: it no longer names the file being written (renamed, deleted or \
+         replaced) and cannot be opened again: Is a directory (os error 21); still writing \
+         to the file open before",
+        p.display()
+    );
+    assert_eq!(errors, [want.clone(), want]);
+}
+
+/// The log directory removed under the sink (with the active file): the
+/// next rotation, or the writer's check of the path, makes it again, as
+/// opening the sink does, and writing goes on there; before, every later
+/// batch went into the deleted file.
+#[test]
+fn a_removed_directory_is_made_again() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("a/logs");
+    let mut s = RollingFileSink::builder(&dir, "app")
+        .max_file_bytes(100)
+        .open()
+        .unwrap();
+    write(&mut s, 60, 0);
+    std::fs::remove_dir_all(d.path().join("a")).unwrap();
+    write(&mut s, 60, 0); // due: the rotation finds the path gone
+    assert!(s.take_error().is_none());
+    assert_eq!(names(&dir), ["app.log"]);
+    write(&mut s, 30, 0);
+    assert_eq!(std::fs::read(dir.join("app.log")).unwrap(), [b'x'; 90]);
+
+    std::fs::remove_dir(&dir).unwrap_err(); // not empty
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(s.path_changed());
+    s.reopen(ReopenCause::PathChanged).unwrap();
+    write(&mut s, 20, 0);
+    assert_eq!(names(&dir), ["app.log"]);
+    assert_eq!(std::fs::read(dir.join("app.log")).unwrap(), [b'x'; 20]);
+    assert!(s.take_error().is_none());
+}

@@ -4,6 +4,7 @@
 
 use super::settle;
 use crate::format::{Format, RecordFormat};
+use crate::io::file_kind::is_deleted;
 use crate::io::IoTarget;
 use crate::level::Level;
 use crate::sink::{
@@ -11,7 +12,14 @@ use crate::sink::{
 };
 use crate::writer::o_direct::ODirect;
 use std::io;
+use std::os::fd::AsFd;
 use std::sync::Arc;
+
+/// Files a sink may leave unsynced (see [`SinkSlot::unsynced`]) before a
+/// sync round covers them: each is held open until then, and a sink that
+/// rotates without `flush_sync` or periodic syncs would otherwise hold
+/// one more at every rotation, for ever.
+pub(crate) const MAX_UNSYNCED: usize = 16;
 
 /// Formatted records on their way to one sink.
 pub(super) struct Batch {
@@ -55,6 +63,9 @@ pub(crate) struct SinkSlot {
     pub(super) last_fd: Option<SharedFd>,
     /// Files written since the last sync other than `last_fd` (a rotating
     /// sink's earlier files); each is synced once by the next sync round.
+    /// Held open until then, so: at most [`MAX_UNSYNCED`] (more start a
+    /// round), and none deleted since (nothing of it left to sync, and
+    /// holding it would keep its blocks), as of the last switch of file.
     pub(super) unsynced: Vec<SharedFd>,
     /// Set for sinks whose file is open with `O_DIRECT` (such sinks have
     /// no batch limit: their open batch starts with the carried block).
@@ -180,6 +191,10 @@ impl SinkSlot {
     /// Remembers `fd` as the sink's current file for syncs, keeping the
     /// previous one to sync once if it differs. Returns whether it is the
     /// same file as the last batch's.
+    ///
+    /// At a switch, lets go of the files left that were deleted since
+    /// (retention, or another program, deletes them after the switch
+    /// that left them): one `fstat` each, once per switch.
     pub(super) fn note_file(&mut self, fd: &SharedFd) -> bool {
         let prev = self.last_fd.replace(fd.clone());
         let same = prev.as_ref().is_some_and(|p| Arc::ptr_eq(p, fd));
@@ -187,8 +202,15 @@ impl SinkSlot {
             if !self.unsynced.iter().any(|u| Arc::ptr_eq(u, &prev)) {
                 self.unsynced.push(prev);
             }
+            self.unsynced.retain(|u| !is_deleted(u.as_fd()));
         }
         same
+    }
+
+    /// Whether the files left unsynced reached [`MAX_UNSYNCED`]: a sync
+    /// round should cover them now, so they are let go.
+    pub(super) fn too_many_unsynced(&self) -> bool {
+        self.unsynced.len() >= MAX_UNSYNCED
     }
 
     /// Makes the (fresh, empty) open batch ready: O_DIRECT sinks start it

@@ -129,8 +129,9 @@ pub enum Durability {
     /// them back to disk in its own time. One exception: the writer holds
     /// each file a sink left (rotated away, reopened) open until a sync
     /// covers it, for `flush_sync`; once a sink has left 16 such files,
-    /// a round of `fdatasync` covers them and the writer lets them go (a
-    /// file deleted meanwhile is let go unsynced at once).
+    /// a round of `fdatasync` of those files (not of the one being
+    /// written) covers them and the writer lets them go (a file deleted
+    /// meanwhile is let go unsynced at once).
     #[default]
     None,
     /// Also `fdatasync` every file sink periodically — after

@@ -2,9 +2,17 @@
 //!
 //! A `flush_sync` ticket is finished when the sync of every file sink
 //! issued for it has finished; tickets finish in order. Periodic syncs
-//! (`Durability::Data`) carry [`PERIODIC`] and finish no ticket. At most
+//! (`Durability::Data`, and the rounds that cover files the sinks left, see
+//! `SinkSet::sync_if_due`) carry [`PERIODIC`] and finish no ticket. At most
 //! one round of periodic syncs is in flight: a round that is still running
 //! when the next is due delays it, so syncs never pile up.
+//!
+//! A periodic round takes the files the sinks left (rotated away,
+//! reopened) off the list of files to sync: a `flush_sync` that comes
+//! while it runs syncs only the files still on the list. So no ticket is
+//! finished while periodic syncs run: with io_uring they complete in any
+//! order, and a ticket acknowledged before them would say records were
+//! durable that sat in a left file whose sync had not finished.
 
 use crate::policy::Durability;
 use crate::shared::Shared;
@@ -95,15 +103,67 @@ impl SyncTracker {
         }
     }
 
-    /// Acknowledges, in order, every ticket whose syncs have all finished.
+    /// Acknowledges, in order, every ticket whose syncs have all finished
+    /// (none while a periodic round runs, see the module docs).
     pub(crate) fn ack_ready(&mut self, shared: &Shared) {
+        if let Some(t) = self.take_ready() {
+            shared.flush.ack(&shared.flush.sync_done, t);
+        }
+    }
+
+    /// Takes the tickets [`SyncTracker::ack_ready`] acknowledges: the last
+    /// of them, if any.
+    fn take_ready(&mut self) -> Option<u64> {
+        if self.periodic > 0 {
+            return None;
+        }
         let mut last = None;
         while let Some(&(ticket, 0)) = self.waits.front() {
             self.waits.pop_front();
             last = Some(ticket);
         }
-        if let Some(t) = last {
-            shared.flush.ack(&shared.flush.sync_done, t);
-        }
+        last
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tracker() -> SyncTracker {
+        SyncTracker::new(SyncPlan {
+            durability: Durability::None,
+            interval_bytes: 1 << 20,
+            interval: Duration::from_secs(1),
+        })
+    }
+
+    #[test]
+    fn tickets_finish_in_order() {
+        let mut t = tracker();
+        t.begin(1, 2);
+        t.begin(2, 1);
+        t.finished(2);
+        assert_eq!(t.take_ready(), None, "ticket 1 still syncs");
+        t.finished(1);
+        assert_eq!(t.take_ready(), None);
+        t.finished(1);
+        assert_eq!(t.take_ready(), Some(2), "both, acknowledged as the later");
+        assert_eq!(t.take_ready(), None);
+    }
+
+    #[test]
+    fn no_ticket_finishes_while_a_periodic_round_runs() {
+        let mut t = tracker();
+        // A round covering two left files, then a flush_sync of the
+        // current file, whose sync finishes first.
+        t.begin(PERIODIC, 2);
+        t.begin(1, 1);
+        t.finished(1);
+        assert_eq!(t.take_ready(), None, "a left file's sync still runs");
+        t.finished(PERIODIC);
+        assert_eq!(t.take_ready(), None);
+        t.finished(PERIODIC);
+        assert_eq!(t.take_ready(), Some(1));
     }
 }

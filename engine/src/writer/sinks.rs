@@ -433,12 +433,29 @@ impl SinkSet {
     }
 
     /// Starts a round of periodic syncs if `Durability::Data` says one is
-    /// due, or a sink left too many files unsynced (whatever the
-    /// durability: each is held open until a round covers it).
+    /// due, or else, whatever the durability, a round that covers the files
+    /// the sinks left once one of them left too many (each is held open
+    /// until a round covers it).
     pub(crate) fn sync_if_due(&mut self, io: &mut dyn IoBackend, shared: &Shared) {
-        if self.syncs.periodic_due() || self.slots.iter().any(SinkSlot::too_many_unsynced) {
+        if self.syncs.periodic_due() {
             self.request_sync(io, shared, PERIODIC, false);
+        } else if self.slots.iter().any(SinkSlot::too_many_unsynced) {
+            self.sync_left(io, shared);
         }
+    }
+
+    /// A periodic round over the files the sinks left, not the ones they
+    /// write now: files rotated away a while ago, most of whose pages the
+    /// kernel has written back already, so the round costs little even
+    /// with pwrite, where the writer waits for it; the file being written,
+    /// whose fresh pages a sync would wait for, is not in it.
+    fn sync_left(&mut self, io: &mut dyn IoBackend, shared: &Shared) {
+        let mut fds: Vec<(usize, SharedFd)> = Vec::new();
+        for (i, s) in self.slots.iter_mut().enumerate() {
+            fds.extend(s.unsynced.drain(..).map(|fd| (i, fd)));
+        }
+        self.syncs.begin(PERIODIC, fds.len());
+        self.issue_syncs(io, shared, PERIODIC, fds);
     }
 
     /// Asks slot `i`'s sink where `b` goes and hands it to the backend (or
@@ -557,6 +574,17 @@ impl SinkSet {
         if settling {
             self.barrier(settle::Answer::Sync(ticket), shared, true);
         }
+        self.issue_syncs(io, shared, ticket, fds);
+    }
+
+    /// Hands `fds`' syncs for `ticket` (begun) to the backend.
+    fn issue_syncs(
+        &mut self,
+        io: &mut dyn IoBackend,
+        shared: &Shared,
+        ticket: u64,
+        fds: Vec<(usize, SharedFd)>,
+    ) {
         for (sink, fd) in fds {
             let req = SyncRequest { sink, fd, ticket };
             io.sync(req, &mut |e| self.on_event(shared, e));

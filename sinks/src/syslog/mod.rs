@@ -53,6 +53,11 @@
 //!   an error naming the peer; the writer keeps working meanwhile.
 //! - **Order.** Records reach the receiver in the order the writer took
 //!   them (per producer, the order they were logged); RELP resends keep it.
+//! - **Fork.** A child forked from a logging process sends what it logs
+//!   over a connection (or UDP socket) of its own, opened on its first
+//!   record, with its own process id as PROCID unless
+//!   [`procid`](SyslogSink::procid) set one; the parent's connection and
+//!   buffer stay the parent's.
 //!
 //! The writer polls the sink after each batch and about every millisecond
 //! while records are undelivered (it does not wait on the socket itself),

@@ -91,6 +91,9 @@ pub struct SyslogSink {
     backoff: (Duration, Duration),
     connect_timeout: Duration,
     relp_window: usize,
+    /// PROCID is the process id (not set by [`SyslogSink::procid`]): a
+    /// forked child's copy sends its own.
+    procid_is_pid: bool,
     running: Option<Running>,
 }
 
@@ -151,6 +154,7 @@ impl SyslogSink {
             backoff: (Duration::from_millis(100), Duration::from_secs(30)),
             connect_timeout: Duration::from_secs(5),
             relp_window: DEFAULT_RELP_WINDOW,
+            procid_is_pid: true,
             running: None,
         })
     }
@@ -176,6 +180,7 @@ impl SyslogSink {
     /// PROCID: printable US-ASCII, cut to 128 bytes; `""` sends `-`.
     pub fn procid(mut self, id: &str) -> Result<SyslogSink, SyslogError> {
         self.header.procid = header::field(PROCID, id)?;
+        self.procid_is_pid = false;
         Ok(self)
     }
 
@@ -267,6 +272,28 @@ impl SyslogSink {
     /// The peer's address.
     pub fn peer(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The same sink, not started, for this process: a forked child's,
+    /// with the child's process id as PROCID unless one was set.
+    fn unstarted_copy(&self) -> SyslogSink {
+        let mut header = self.header.clone();
+        if self.procid_is_pid {
+            header.procid = std::process::id().to_string();
+        }
+        SyslogSink {
+            kind: self.kind,
+            addr: self.addr,
+            header,
+            buffer_bytes: self.buffer_bytes,
+            max_message_bytes: self.max_message_bytes,
+            flush_timeout: self.flush_timeout,
+            backoff: self.backoff,
+            connect_timeout: self.connect_timeout,
+            relp_window: self.relp_window,
+            procid_is_pid: self.procid_is_pid,
+            running: None,
+        }
     }
 
     fn start(&mut self, ctx: &SinkContext) -> Running {
@@ -413,5 +440,12 @@ impl Sink for SyslogSink {
             r.transport.close();
         }
         Ok(())
+    }
+
+    /// A copy that holds no socket: a child opens its own connection (or
+    /// UDP socket) to the same peer, so its messages never interleave with
+    /// the parent's.
+    fn for_fork_child(&self) -> Option<Box<dyn Sink>> {
+        Some(Box::new(self.unstarted_copy()))
     }
 }

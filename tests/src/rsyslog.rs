@@ -271,3 +271,33 @@ pub fn log_seqs(logger: &uringlog::Logger, count: u64) {
         uringlog::info!(logger, "seq={n}");
     }
 }
+
+/// Splits a TCP stream into the messages of its RFC 6587 octet-counted
+/// frames, as a receiver does; panics on a byte outside a whole frame.
+pub fn octet_counted(bytes: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let digits = bytes[at..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        assert!(
+            (1..=9).contains(&digits) && bytes.get(at + digits) == Some(&b' '),
+            "no MSG-LEN at byte {at}"
+        );
+        let len: usize = std::str::from_utf8(&bytes[at..at + digits])
+            .expect("digits")
+            .parse()
+            .expect("a length");
+        let start = at + digits + 1;
+        assert!(
+            start + len <= bytes.len(),
+            "the frame at byte {at} is cut short"
+        );
+        let msg = String::from_utf8(bytes[start..start + len].to_vec()).expect("UTF-8");
+        out.push(msg);
+        at = start + len;
+    }
+    out
+}

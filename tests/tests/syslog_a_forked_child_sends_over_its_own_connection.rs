@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use uringlog::Policy;
 use uringlog_sinks::SyslogSink;
-use uringlog_tests::rsyslog::logger;
+use uringlog_tests::rsyslog::{logger, octet_counted};
 
 const PORT: &str = "SYSLOG_FORK_PORT";
 const CHILD_RECORDS: u64 = 50;
@@ -57,32 +57,6 @@ fn scenario(port: u16) {
     let s = guard.shutdown(Duration::from_secs(10)).unwrap();
     assert_eq!((s.enqueued, s.written, s.dropped), (2, 2, 0));
     println!("pids {} {child}", std::process::id());
-}
-
-/// Splits a TCP stream into its octet-counted messages; panics on a byte
-/// that is not part of a whole frame.
-fn frames(bytes: &[u8]) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        let digits = bytes[at..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count();
-        assert!(
-            digits > 0 && bytes.get(at + digits) == Some(&b' '),
-            "no MSG-LEN at {at}"
-        );
-        let len: usize = std::str::from_utf8(&bytes[at..at + digits])
-            .unwrap()
-            .parse()
-            .unwrap();
-        let start = at + digits + 1;
-        assert!(start + len <= bytes.len(), "frame at {at} cut short");
-        out.push(String::from_utf8(bytes[start..start + len].to_vec()).unwrap());
-        at = start + len;
-    }
-    out
 }
 
 /// `(PROCID, MSG)` of each RFC 5424 message (header fields checked).
@@ -158,7 +132,7 @@ fn syslog_a_forked_child_sends_over_its_own_connection() {
 
     let mut got: Vec<Vec<(String, String)>> = readers
         .into_iter()
-        .map(|r| procid_and_text(&frames(&r.join().unwrap())))
+        .map(|r| procid_and_text(&octet_counted(&r.join().unwrap())))
         .collect();
     got.sort();
     let own = |pid: &str, texts: Vec<String>| -> Vec<(String, String)> {

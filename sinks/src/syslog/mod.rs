@@ -32,6 +32,11 @@
 //!   connection that lasted a second (a peer that accepts and hangs up at
 //!   once is retried ever more slowly, like one that refuses); each failure, and each reconnection, is counted in
 //!   `Stats::errors` and reported in `Logger::recent_errors` with the peer.
+//!   A peer with several addresses (a host name with several records, or
+//!   a list) is tried at each of them in turn over TCP and RELP: each
+//!   failed attempt, and each connection lost within a second, moves to
+//!   the next address, and the reports name the address that failed. The
+//!   name is resolved once, when the sink is made.
 //! - **Accounting.** Each record settles exactly once as written or
 //!   dropped, so after shutdown `written + dropped == enqueued`, records
 //!   still buffered when the shutdown timeout runs out counted dropped.

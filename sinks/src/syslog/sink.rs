@@ -84,6 +84,8 @@ struct Running {
 pub struct SyslogSink {
     kind: Kind,
     addr: SocketAddr,
+    /// The peer's other addresses, tried in turn after `addr` (TCP, RELP).
+    more_addrs: Vec<SocketAddr>,
     header: Header,
     buffer_bytes: usize,
     max_message_bytes: usize,
@@ -133,6 +135,7 @@ impl SyslogSink {
                 source,
             })?;
         let addr = addrs.next().ok_or(SyslogError::NoAddress { addr: shown })?;
+        let more_addrs = addrs.filter(|&a| a != addr).collect();
         let app = std::env::current_exe().ok().and_then(|p| {
             let name = p.file_name()?.to_str()?.to_owned();
             header::field(APP_NAME, &name).ok()
@@ -140,6 +143,7 @@ impl SyslogSink {
         Ok(SyslogSink {
             kind,
             addr,
+            more_addrs,
             header: Header {
                 facility: Facility::User,
                 hostname: header::local_hostname(),
@@ -269,7 +273,10 @@ impl SyslogSink {
         Ok(self)
     }
 
-    /// The peer's address.
+    /// The peer's address: the first it resolved to, which names the sink
+    /// in reports. Over TCP and RELP the others are tried in turn when a
+    /// connection to one fails (see the module docs); UDP sends to this
+    /// one only.
     pub fn peer(&self) -> SocketAddr {
         self.addr
     }
@@ -284,6 +291,7 @@ impl SyslogSink {
         SyslogSink {
             kind: self.kind,
             addr: self.addr,
+            more_addrs: self.more_addrs.clone(),
             header,
             buffer_bytes: self.buffer_bytes,
             max_message_bytes: self.max_message_bytes,
@@ -298,7 +306,10 @@ impl SyslogSink {
 
     fn start(&mut self, ctx: &SinkContext) -> Running {
         let backoff = Backoff::new(self.backoff.0, self.backoff.1);
-        let link = |b| Link::new(self.addr, b, self.connect_timeout);
+        let addrs: Vec<SocketAddr> = std::iter::once(self.addr)
+            .chain(self.more_addrs.iter().copied())
+            .collect();
+        let link = |b| Link::new(&addrs, b, self.connect_timeout);
         let transport: Box<dyn Transport> = match self.kind {
             Kind::Tcp => Box::new(Tcp::new(link(backoff))),
             Kind::Relp => Box::new(Relp::new(link(backoff), self.relp_window)),

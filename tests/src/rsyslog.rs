@@ -273,31 +273,24 @@ pub fn log_seqs(logger: &uringlog::Logger, count: u64) {
 }
 
 /// Splits a TCP stream into the messages of its RFC 6587 octet-counted
-/// frames, as a receiver does; panics on a byte outside a whole frame.
-pub fn octet_counted(bytes: &[u8]) -> Vec<String> {
+/// frames, as a receiver does (independently of the sink's own code);
+/// panics on a byte outside a whole frame.
+pub fn octet_counted(mut bytes: &[u8]) -> Vec<String> {
     let mut out = Vec::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        let digits = bytes[at..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count();
-        assert!(
-            (1..=9).contains(&digits) && bytes.get(at + digits) == Some(&b' '),
-            "no MSG-LEN at byte {at}"
-        );
-        let len: usize = std::str::from_utf8(&bytes[at..at + digits])
-            .expect("digits")
-            .parse()
-            .expect("a length");
-        let start = at + digits + 1;
-        assert!(
-            start + len <= bytes.len(),
-            "the frame at byte {at} is cut short"
-        );
-        let msg = String::from_utf8(bytes[start..start + len].to_vec()).expect("UTF-8");
-        out.push(msg);
-        at = start + len;
+    while !bytes.is_empty() {
+        let at = bytes.len();
+        let space = bytes.iter().position(|&b| b == b' ');
+        let len = space
+            .filter(|&n| (1..=9).contains(&n))
+            .and_then(|n| std::str::from_utf8(&bytes[..n]).ok())
+            .filter(|digits| digits.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|digits| digits.parse::<usize>().ok());
+        let len = len.unwrap_or_else(|| panic!("no MSG-LEN {at} bytes before the end"));
+        let frame = bytes[space.unwrap_or(0) + 1..].split_at_checked(len);
+        let (msg, rest) =
+            frame.unwrap_or_else(|| panic!("a frame {at} bytes before the end is cut short"));
+        out.push(String::from_utf8(msg.to_vec()).expect("UTF-8"));
+        bytes = rest;
     }
     out
 }

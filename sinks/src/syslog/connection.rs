@@ -79,6 +79,8 @@ pub(crate) struct Link {
     connect_timeout: Duration,
     /// A connection was up before (the next one is a *re*connection).
     was_up: bool,
+    /// The last failure, while no connection has been made since.
+    last_failure: Option<String>,
 }
 
 impl Link {
@@ -95,6 +97,7 @@ impl Link {
             backoff,
             connect_timeout,
             was_up: false,
+            last_failure: None,
         }
     }
 
@@ -151,6 +154,7 @@ impl Link {
             ));
         }
         self.was_up = true;
+        self.last_failure = None;
         self.state = State::Up { stream, since: now };
     }
 
@@ -181,10 +185,18 @@ impl Link {
             self.which("", ", "),
             delay.as_millis()
         ));
+        self.last_failure = Some(format!("{what}{}: {e}", self.which(" (", ")")));
         if !lasted {
             self.at = (self.at + 1) % self.addrs.len();
         }
         false
+    }
+
+    /// Why no connection is up, when one failed since the last was made:
+    /// `not connected (<what failed>: <error>)`.
+    pub(crate) fn stalled_by(&self) -> Option<String> {
+        let why = self.last_failure.as_ref().filter(|_| !self.is_up())?;
+        Some(format!("not connected ({why})"))
     }
 
     /// `before`, the address tried and `after` when the peer has several

@@ -55,7 +55,9 @@
 //! - **Flush.** `Logger::flush` returns once every record logged before it
 //!   is written in the sense above (sent for TCP and UDP, acknowledged for
 //!   RELP), or after [`flush_timeout`](SyslogSink::flush_timeout) (5 s) with
-//!   an error naming the peer; the writer keeps working meanwhile.
+//!   an error naming the peer and, while no connection is up, the last
+//!   failure and its errno (as does the report of records shutdown counts
+//!   dropped); the writer keeps working meanwhile.
 //! - **Order.** Records reach the receiver in the order the writer took
 //!   them (per producer, the order they were logged); RELP resends keep it.
 //! - **Fork.** A child forked from a logging process sends what it logs

@@ -442,6 +442,11 @@ impl Sink for SyslogSink {
         self.running.as_mut()?.reports.take()
     }
 
+    /// While the connection is down: the last failure (TCP, RELP).
+    fn stalled_by(&self) -> Option<String> {
+        self.running.as_ref()?.transport.stalled_by()
+    }
+
     fn take_notice(&mut self) -> Option<String> {
         self.running.as_mut()?.reports.take_notice()
     }

@@ -271,3 +271,26 @@ pub fn log_seqs(logger: &uringlog::Logger, count: u64) {
         uringlog::info!(logger, "seq={n}");
     }
 }
+
+/// Splits a TCP stream into the messages of its RFC 6587 octet-counted
+/// frames, as a receiver does (independently of the sink's own code);
+/// panics on a byte outside a whole frame.
+pub fn octet_counted(mut bytes: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        let at = bytes.len();
+        let space = bytes.iter().position(|&b| b == b' ');
+        let len = space
+            .filter(|&n| (1..=9).contains(&n))
+            .and_then(|n| std::str::from_utf8(&bytes[..n]).ok())
+            .filter(|digits| digits.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|digits| digits.parse::<usize>().ok());
+        let len = len.unwrap_or_else(|| panic!("no MSG-LEN {at} bytes before the end"));
+        let frame = bytes[space.unwrap_or(0) + 1..].split_at_checked(len);
+        let (msg, rest) =
+            frame.unwrap_or_else(|| panic!("a frame {at} bytes before the end is cut short"));
+        out.push(String::from_utf8(msg.to_vec()).expect("UTF-8"));
+        bytes = rest;
+    }
+    out
+}

@@ -300,6 +300,14 @@ pub trait Sink: Send + 'static {
         Backlog::EMPTY
     }
 
+    /// Why what the sink holds is not settling, when it knows (deferred
+    /// sinks: say, its connection is down, and the last error). The writer
+    /// adds it to the flush and shutdown reports that name the sink;
+    /// `None` (the default) adds nothing.
+    fn stalled_by(&self) -> Option<String> {
+        None
+    }
+
     /// A sink for a child process created by `fork(2)` to write to the same
     /// destination, or `None` (the default) when the destination cannot be
     /// shared with another process. Without one, a forked child's logger
@@ -376,6 +384,9 @@ impl Sink for Box<dyn Sink> {
     }
     fn backlog(&self) -> Backlog {
         (**self).backlog()
+    }
+    fn stalled_by(&self) -> Option<String> {
+        (**self).stalled_by()
     }
     fn for_fork_child(&self) -> Option<Box<dyn Sink>> {
         (**self).for_fork_child()

@@ -9,6 +9,11 @@
 //! first delay only after a connection that lasted [`STABLE_AFTER`]: a peer
 //! that accepts and hangs up at once is retried ever more slowly, like one
 //! that refuses.
+//!
+//! A peer may have several addresses (a host name with several records):
+//! each failure of one that was not up for [`STABLE_AFTER`] moves the next
+//! attempt to the next address, round and round, and the reports then say
+//! which address failed. A connection that lasted is tried again first.
 
 use super::backoff::{retry_at, Backoff};
 use std::collections::VecDeque;
@@ -66,25 +71,33 @@ enum State {
 
 /// A TCP connection to one peer, (re)established on demand.
 pub(crate) struct Link {
-    addr: SocketAddr,
+    /// The peer's addresses, at least one, and the one tried or up now.
+    addrs: Vec<SocketAddr>,
+    at: usize,
     state: State,
     backoff: Backoff,
     connect_timeout: Duration,
     /// A connection was up before (the next one is a *re*connection).
     was_up: bool,
+    /// The last failure, while no connection has been made since.
+    last_failure: Option<String>,
 }
 
 impl Link {
-    /// A link that connects on its first `poll`.
-    pub(crate) fn new(addr: SocketAddr, backoff: Backoff, connect_timeout: Duration) -> Link {
+    /// A link to the peer at `addrs` (at least one; the first is tried
+    /// first) that connects on its first `poll`.
+    pub(crate) fn new(addrs: &[SocketAddr], backoff: Backoff, connect_timeout: Duration) -> Link {
+        assert!(!addrs.is_empty(), "a peer has an address");
         Link {
-            addr,
+            addrs: addrs.to_vec(),
+            at: 0,
             state: State::Down {
                 retry_at: Instant::now(),
             },
             backoff,
             connect_timeout,
             was_up: false,
+            last_failure: None,
         }
     }
 
@@ -108,7 +121,7 @@ impl Link {
             match &mut self.state {
                 State::Up { .. } => return true,
                 State::Down { retry_at } if now < *retry_at => return false,
-                State::Down { .. } => match start_connect(&self.addr) {
+                State::Down { .. } => match start_connect(&self.addrs[self.at]) {
                     Ok((stream, true)) => self.up(stream, now, reports),
                     Ok((stream, false)) => self.state = State::Connecting { stream, since: now },
                     Err(e) => return self.fail(now, "connect failed", &e, reports),
@@ -135,9 +148,13 @@ impl Link {
         let _ = stream.set_nodelay(true);
         let failures = self.backoff.failures();
         if self.was_up || failures > 0 {
-            reports.notice(format!("connected again after {failures} failed attempts"));
+            reports.notice(format!(
+                "connected again{} after {failures} failed attempts",
+                self.which(" to ", "")
+            ));
         }
         self.was_up = true;
+        self.last_failure = None;
         self.state = State::Up { stream, since: now };
     }
 
@@ -151,10 +168,12 @@ impl Link {
         e: &io::Error,
         reports: &mut Reports,
     ) -> bool {
-        if let State::Up { since, .. } = self.state {
-            if now.saturating_duration_since(since) >= STABLE_AFTER {
-                self.backoff.reset();
-            }
+        let lasted = match self.state {
+            State::Up { since, .. } => now.saturating_duration_since(since) >= STABLE_AFTER,
+            _ => false,
+        };
+        if lasted {
+            self.backoff.reset();
         }
         let delay = self.backoff.next_delay();
         let attempt = self.backoff.failures();
@@ -162,10 +181,31 @@ impl Link {
             retry_at: retry_at(now, delay),
         };
         reports.notice(format!(
-            "{what} (failure {attempt}): {e}; retrying in {} ms",
+            "{what} ({}failure {attempt}): {e}; retrying in {} ms",
+            self.which("", ", "),
             delay.as_millis()
         ));
+        self.last_failure = Some(format!("{what}{}: {e}", self.which(" (", ")")));
+        if !lasted {
+            self.at = (self.at + 1) % self.addrs.len();
+        }
         false
+    }
+
+    /// Why no connection is up, when one failed since the last was made:
+    /// `not connected (<what failed>: <error>)`.
+    pub(crate) fn stalled_by(&self) -> Option<String> {
+        let why = self.last_failure.as_ref().filter(|_| !self.is_up())?;
+        Some(format!("not connected ({why})"))
+    }
+
+    /// `before`, the address tried and `after` when the peer has several
+    /// addresses; nothing when it has one (the sink's name says it).
+    fn which(&self, before: &str, after: &str) -> String {
+        match self.addrs.len() {
+            1 => String::new(),
+            _ => format!("{before}{}{after}", self.addrs[self.at]),
+        }
     }
 
     /// Whether the connection is up.
@@ -343,7 +383,7 @@ mod tests {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = l.local_addr().unwrap();
         let mut reports = Reports::default();
-        let mut link = Link::new(addr, Backoff::with_seed(ms(1), ms(4), 1), ms(5000));
+        let mut link = Link::new(&[addr], Backoff::with_seed(ms(1), ms(4), 1), ms(5000));
         assert!(connect(&mut link, &mut reports));
         assert!(
             reports.take_notice().is_none(),
@@ -370,7 +410,7 @@ mod tests {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let mut reports = Reports::default();
         let mut link = Link::new(
-            l.local_addr().unwrap(),
+            &[l.local_addr().unwrap()],
             Backoff::with_seed(ms(1), ms(4), 1),
             ms(5000),
         );
@@ -404,13 +444,41 @@ mod tests {
     }
 
     #[test]
+    fn failures_move_to_the_next_address_and_a_lasting_connection_stays() {
+        let dead = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let live = l.local_addr().unwrap();
+        let mut reports = Reports::default();
+        let mut link = Link::new(&[dead, live], Backoff::with_seed(ms(1), ms(1), 1), ms(5000));
+        assert!(connect(&mut link, &mut reports));
+        assert_eq!(link.addrs[link.at], live, "the refused address was left");
+        let e = io::Error::from(io::ErrorKind::ConnectionReset);
+        link.fail(
+            Instant::now() + STABLE_AFTER,
+            "connection lost",
+            &e,
+            &mut reports,
+        );
+        assert_eq!(link.addrs[link.at], live, "it lasted: tried again first");
+        assert!(connect(&mut link, &mut reports));
+        link.fail(Instant::now(), "connection lost", &e, &mut reports);
+        assert_eq!(link.addrs[link.at], dead, "it did not last: the next one");
+        let notices: Vec<String> = std::iter::from_fn(|| reports.take_notice()).collect();
+        let lost = format!("connection lost ({live}, failure 1): connection reset; retrying in ");
+        assert!(notices[2].starts_with(&lost), "{notices:#?}");
+    }
+
+    #[test]
     fn a_refused_connection_backs_off() {
         let addr = {
             let l = TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap()
         };
         let mut reports = Reports::default();
-        let mut link = Link::new(addr, Backoff::with_seed(ms(50), ms(50), 1), ms(5000));
+        let mut link = Link::new(&[addr], Backoff::with_seed(ms(50), ms(50), 1), ms(5000));
         let now = Instant::now();
         let mut polls = 0;
         while reports.notices.is_empty() && polls < 1000 {

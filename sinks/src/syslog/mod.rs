@@ -32,6 +32,11 @@
 //!   connection that lasted a second (a peer that accepts and hangs up at
 //!   once is retried ever more slowly, like one that refuses); each failure, and each reconnection, is counted in
 //!   `Stats::errors` and reported in `Logger::recent_errors` with the peer.
+//!   A peer with several addresses (a host name with several records, or
+//!   a list) is tried at each of them in turn over TCP and RELP: each
+//!   failed attempt, and each connection lost within a second, moves to
+//!   the next address, and the reports name the address that failed. The
+//!   name is resolved once, when the sink is made.
 //! - **Accounting.** Each record settles exactly once as written or
 //!   dropped, so after shutdown `written + dropped == enqueued`, records
 //!   still buffered when the shutdown timeout runs out counted dropped.
@@ -50,9 +55,16 @@
 //! - **Flush.** `Logger::flush` returns once every record logged before it
 //!   is written in the sense above (sent for TCP and UDP, acknowledged for
 //!   RELP), or after [`flush_timeout`](SyslogSink::flush_timeout) (5 s) with
-//!   an error naming the peer; the writer keeps working meanwhile.
+//!   an error naming the peer and, while no connection is up, the last
+//!   failure and its errno (as does the report of records shutdown counts
+//!   dropped); the writer keeps working meanwhile.
 //! - **Order.** Records reach the receiver in the order the writer took
 //!   them (per producer, the order they were logged); RELP resends keep it.
+//! - **Fork.** A child forked from a logging process sends what it logs
+//!   over a connection (or UDP socket) of its own, opened on its first
+//!   record, with its own process id as PROCID unless
+//!   [`procid`](SyslogSink::procid) set one; the parent's connection and
+//!   buffer stay the parent's.
 //!
 //! The writer polls the sink after each batch and about every millisecond
 //! while records are undelivered (it does not wait on the socket itself),

@@ -270,6 +270,10 @@ impl Transport for Relp {
         self.link.retry_at()
     }
 
+    fn stalled_by(&self) -> Option<String> {
+        self.link.stalled_by()
+    }
+
     fn close(&mut self) {
         if self.phase == Phase::Open && self.inflight.is_empty() && self.wire.is_empty() {
             let mut reports = Reports::default();

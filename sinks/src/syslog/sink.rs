@@ -84,6 +84,8 @@ struct Running {
 pub struct SyslogSink {
     kind: Kind,
     addr: SocketAddr,
+    /// The peer's other addresses, tried in turn after `addr` (TCP, RELP).
+    more_addrs: Vec<SocketAddr>,
     header: Header,
     buffer_bytes: usize,
     max_message_bytes: usize,
@@ -91,6 +93,9 @@ pub struct SyslogSink {
     backoff: (Duration, Duration),
     connect_timeout: Duration,
     relp_window: usize,
+    /// PROCID is the process id (not set by [`SyslogSink::procid`]): a
+    /// forked child's copy sends its own.
+    procid_is_pid: bool,
     running: Option<Running>,
 }
 
@@ -130,6 +135,7 @@ impl SyslogSink {
                 source,
             })?;
         let addr = addrs.next().ok_or(SyslogError::NoAddress { addr: shown })?;
+        let more_addrs = addrs.filter(|&a| a != addr).collect();
         let app = std::env::current_exe().ok().and_then(|p| {
             let name = p.file_name()?.to_str()?.to_owned();
             header::field(APP_NAME, &name).ok()
@@ -137,6 +143,7 @@ impl SyslogSink {
         Ok(SyslogSink {
             kind,
             addr,
+            more_addrs,
             header: Header {
                 facility: Facility::User,
                 hostname: header::local_hostname(),
@@ -151,6 +158,7 @@ impl SyslogSink {
             backoff: (Duration::from_millis(100), Duration::from_secs(30)),
             connect_timeout: Duration::from_secs(5),
             relp_window: DEFAULT_RELP_WINDOW,
+            procid_is_pid: true,
             running: None,
         })
     }
@@ -176,6 +184,7 @@ impl SyslogSink {
     /// PROCID: printable US-ASCII, cut to 128 bytes; `""` sends `-`.
     pub fn procid(mut self, id: &str) -> Result<SyslogSink, SyslogError> {
         self.header.procid = header::field(PROCID, id)?;
+        self.procid_is_pid = false;
         Ok(self)
     }
 
@@ -264,14 +273,43 @@ impl SyslogSink {
         Ok(self)
     }
 
-    /// The peer's address.
+    /// The peer's address: the first it resolved to, which names the sink
+    /// in reports. Over TCP and RELP the others are tried in turn when a
+    /// connection to one fails (see the module docs); UDP sends to this
+    /// one only.
     pub fn peer(&self) -> SocketAddr {
         self.addr
     }
 
+    /// The same sink, not started, for this process: a forked child's,
+    /// with the child's process id as PROCID unless one was set.
+    fn unstarted_copy(&self) -> SyslogSink {
+        let mut header = self.header.clone();
+        if self.procid_is_pid {
+            header.procid = std::process::id().to_string();
+        }
+        SyslogSink {
+            kind: self.kind,
+            addr: self.addr,
+            more_addrs: self.more_addrs.clone(),
+            header,
+            buffer_bytes: self.buffer_bytes,
+            max_message_bytes: self.max_message_bytes,
+            flush_timeout: self.flush_timeout,
+            backoff: self.backoff,
+            connect_timeout: self.connect_timeout,
+            relp_window: self.relp_window,
+            procid_is_pid: self.procid_is_pid,
+            running: None,
+        }
+    }
+
     fn start(&mut self, ctx: &SinkContext) -> Running {
         let backoff = Backoff::new(self.backoff.0, self.backoff.1);
-        let link = |b| Link::new(self.addr, b, self.connect_timeout);
+        let addrs: Vec<SocketAddr> = std::iter::once(self.addr)
+            .chain(self.more_addrs.iter().copied())
+            .collect();
+        let link = |b| Link::new(&addrs, b, self.connect_timeout);
         let transport: Box<dyn Transport> = match self.kind {
             Kind::Tcp => Box::new(Tcp::new(link(backoff))),
             Kind::Relp => Box::new(Relp::new(link(backoff), self.relp_window)),
@@ -404,6 +442,11 @@ impl Sink for SyslogSink {
         self.running.as_mut()?.reports.take()
     }
 
+    /// While the connection is down: the last failure (TCP, RELP).
+    fn stalled_by(&self) -> Option<String> {
+        self.running.as_ref()?.transport.stalled_by()
+    }
+
     fn take_notice(&mut self) -> Option<String> {
         self.running.as_mut()?.reports.take_notice()
     }
@@ -413,5 +456,12 @@ impl Sink for SyslogSink {
             r.transport.close();
         }
         Ok(())
+    }
+
+    /// A copy that holds no socket: a child opens its own connection (or
+    /// UDP socket) to the same peer, so its messages never interleave with
+    /// the parent's.
+    fn for_fork_child(&self) -> Option<Box<dyn Sink>> {
+        Some(Box::new(self.unstarted_copy()))
     }
 }

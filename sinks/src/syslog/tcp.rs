@@ -147,6 +147,10 @@ impl Transport for Tcp {
         self.link.retry_at()
     }
 
+    fn stalled_by(&self) -> Option<String> {
+        self.link.stalled_by()
+    }
+
     fn close(&mut self) {
         self.link.close();
     }

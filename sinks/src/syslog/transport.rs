@@ -33,6 +33,11 @@ pub(crate) trait Transport: Send {
     /// attempt), if it is waiting for one.
     fn idle_until(&self) -> Option<Instant>;
 
+    /// Why records are not settling, when it knows (see `Sink::stalled_by`).
+    fn stalled_by(&self) -> Option<String> {
+        None
+    }
+
     /// Ends the session (RELP says `close`) and drops the connection.
     /// Records it held stay unsettled (the writer counts them dropped).
     fn close(&mut self);

@@ -11,7 +11,7 @@
 
 use super::{report_sink_errors, Batch, SinkSet, SinkSlot};
 use crate::shared::{deadline_after, Shared};
-use crate::sink::{Backlog, RecordBatch, Settled};
+use crate::sink::{Backlog, RecordBatch, Settled, Sink};
 use crate::stats::WriterCounters;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -261,7 +261,11 @@ impl SinkSet {
             .as_ref()
             .map_or(0, |d| d.flush_timeout.as_millis());
         WriterCounters::add(&shared.counters.errors, 1);
-        shared.report_error(format!("flush: {}: {why} after {ms} ms", s.sink.describe()));
+        shared.report_error(format!(
+            "flush: {}: {why} after {ms} ms{}",
+            s.sink.describe(),
+            cause(s.sink.as_ref())
+        ));
     }
 
     /// Before a flush drains (or, in sync mode, a record is taken): waits
@@ -386,9 +390,16 @@ impl SinkSet {
             WriterCounters::add(&k.dropped, counted);
             WriterCounters::add(&k.errors, 1);
             shared.report_error(format!(
-                "{}: {held} records unsettled at shutdown ({counted} counted dropped)",
-                s.sink.describe()
+                "{}: {held} records unsettled at shutdown ({counted} counted dropped){}",
+                s.sink.describe(),
+                cause(s.sink.as_ref())
             ));
         }
     }
+}
+
+/// `": <why>"` when the sink says why what it holds is not settling, else
+/// nothing: the end of a flush or shutdown report naming it.
+fn cause(sink: &dyn Sink) -> String {
+    sink.stalled_by().map_or_else(String::new, |why| format!(": {why}"))
 }

@@ -72,6 +72,10 @@ struct Previous {
     ids: Vec<Option<(u64, u64)>>,
 }
 
+/// Where [`Keeper::begin`] makes the new state file before it replaces
+/// the old one.
+pub(crate) const STATE_NEW: &str = "state.new";
+
 impl Keeper {
     /// Starts this process's generation: a fresh state file replaces the
     /// old one (atomically, by rename), then the old ring files go. Slot 0
@@ -82,7 +86,7 @@ impl Keeper {
         old_files: &[PathBuf],
         clock: &Converter,
     ) -> io::Result<Keeper> {
-        let tmp = dir.dir.join("state.new");
+        let tmp = dir.dir.join(STATE_NEW);
         let _ = std::fs::remove_file(&tmp);
         let f = create_sized(&tmp, STATE_LEN)?;
         let state = MmapOptions::new().map_raw(&f)?;

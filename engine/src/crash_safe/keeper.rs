@@ -302,6 +302,9 @@ impl Keeper {
         }
         prev_fds.clear();
         prev_ids.clear();
+        // Only the files listed: a rotating sink's files come and go.
+        let marked = &self.marked;
+        self.paths.retain(|(id, _)| marked.contains(id));
         put_u32(s, 12, self.marked.len() as u32);
         let off = SLOT_OFFSET + p * SLOT_LEN;
         // SAFETY: `s.len() <= SLOT_LEN`, so the copy stays inside slot `p`

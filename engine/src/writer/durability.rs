@@ -14,6 +14,18 @@ use std::time::{Duration, Instant};
 /// The ticket of periodic and shutdown syncs (`flush_sync` tickets start at 1).
 pub(crate) const PERIODIC: u64 = 0;
 
+/// The ticket of the sync of a file a sink no longer writes to, issued
+/// once more than [`MAX_UNSYNCED`] such files wait for a sync round: it
+/// finishes no ticket and is no periodic round.
+pub(crate) const RELEASE: u64 = u64::MAX;
+
+/// Files a sink wrote before its current one (a rotating sink's) kept
+/// open for the next sync round; beyond these the oldest is synced now
+/// and closed, so that a sink rotating with no sync round to come (no
+/// `Durability::Data`, no `flush_sync`) does not hold every file it ever
+/// wrote open.
+pub(crate) const MAX_UNSYNCED: usize = 16;
+
 /// The builder's durability settings.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct SyncPlan {
@@ -88,6 +100,9 @@ impl SyncTracker {
 
     /// One sync of `ticket` finished (failed or not).
     pub(crate) fn finished(&mut self, ticket: u64) {
+        if ticket == RELEASE {
+            return;
+        }
         if ticket == PERIODIC {
             self.periodic = self.periodic.saturating_sub(1);
         } else if let Some(w) = self.waits.iter_mut().find(|w| w.0 == ticket) {

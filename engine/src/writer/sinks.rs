@@ -17,7 +17,7 @@
 //! `Sink::accept` and settle them later; `settle` holds that side.
 
 use super::append;
-use super::durability::{SyncPlan, SyncTracker, PERIODIC};
+use super::durability::{SyncPlan, SyncTracker, MAX_UNSYNCED, PERIODIC, RELEASE};
 use super::o_direct::ODirect;
 use super::shape::{Shape, ShapeKind};
 use crate::format::{Formatter, Record, Rendering};
@@ -173,7 +173,7 @@ impl SinkSet {
 
     /// The file each sink wrote to last, which it may write to next. Not
     /// the files a sink wrote before it (`unsynced`: a rotating sink's
-    /// earlier files, kept until a sync, without bound when none comes):
+    /// earlier files, kept until a sync round, up to `MAX_UNSYNCED`):
     /// a commit listing those filled the state's slot after a few hundred
     /// rotations, and a file written after that could not be added to it
     /// (see `Keeper::mark_file`, which adds any file at its first write).
@@ -472,6 +472,10 @@ impl SinkSet {
             slot.begin();
         }
         report_sink_errors(slot, shared);
+        if slot.unsynced.len() > MAX_UNSYNCED {
+            self.release_unsynced(i, io, shared);
+        }
+        let slot = &mut self.slots[i];
         let (target, start) = match routed {
             Routed::Io(target, start) => (target, start),
             Routed::Inline => {
@@ -565,6 +569,23 @@ impl SinkSet {
             io.sync(req, &mut |e| self.on_event(shared, e));
         }
         self.syncs.ack_ready(shared);
+    }
+
+    /// Syncs the oldest of the files slot `i`'s sink wrote before its
+    /// current one beyond [`MAX_UNSYNCED`] (each after the writes to it,
+    /// as a sync round would), and lets them go: the backend closes each
+    /// once its sync finished.
+    fn release_unsynced(&mut self, i: usize, io: &mut dyn IoBackend, shared: &Shared) {
+        let excess = self.slots[i].unsynced.len().saturating_sub(MAX_UNSYNCED);
+        let old: Vec<SharedFd> = self.slots[i].unsynced.drain(..excess).collect();
+        for fd in old {
+            let req = SyncRequest {
+                sink: i,
+                fd,
+                ticket: RELEASE,
+            };
+            io.sync(req, &mut |e| self.on_event(shared, e));
+        }
     }
 
     /// The durability the logger was built with.

@@ -54,7 +54,8 @@ pub(crate) struct SinkSlot {
     /// The file of the last `Target::File` or `Target::Append`, for syncs.
     pub(super) last_fd: Option<SharedFd>,
     /// Files written since the last sync other than `last_fd` (a rotating
-    /// sink's earlier files); each is synced once by the next sync round.
+    /// sink's earlier files); each is synced once by the next sync round,
+    /// or, beyond `MAX_UNSYNCED` of them, the oldest at once and let go.
     pub(super) unsynced: Vec<SharedFd>,
     /// Set for sinks whose file is open with `O_DIRECT` (such sinks have
     /// no batch limit: their open batch starts with the carried block).

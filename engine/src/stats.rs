@@ -33,7 +33,8 @@ pub struct Stats {
     /// Producer rings registered and not yet released (a ring is released
     /// once its thread has exited and the writer has drained it).
     pub live_producers: u64,
-    /// `fdatasync`s completed (periodic, `flush_sync`, shutdown).
+    /// `fdatasync`s completed (periodic, `flush_sync`, shutdown, and of a
+    /// rotating sink's older files let go between rounds).
     pub syncs: u64,
     /// CPU time of the writer thread (user + system, `RUSAGE_THREAD`), as
     /// measured at its last flush, sync request or shutdown.

@@ -15,8 +15,8 @@ use std::process::{Command, ExitStatus};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use uringlog::{
-    Completion, Format, Logger, RecordBatch, ReopenCause, Settled, Sink, SinkContext, Stats,
-    Target, Ticket, Timestamp,
+    Backend, Builder, Completion, Format, Logger, RecordBatch, ReopenCause, Settled, Sink,
+    SinkContext, Stats, Target, Ticket, Timestamp, WriterGuard,
 };
 
 /// A sink that takes each batch inline and calls its hook with the lines
@@ -163,6 +163,24 @@ pub fn kill_self() -> ! {
     // SAFETY: raise on our own process.
     unsafe { libc::raise(libc::SIGKILL) };
     unreachable!("SIGKILL ends the process");
+}
+
+/// Builds `builder` in crash-safe mode on `dir` ([`plain`] lines, pwrite,
+/// so each batch is in the files before the next sink takes it), with a
+/// last sink that raises `SIGKILL` at the batch holding line `line`:
+/// after the sinks before it wrote that batch, before the writer commits.
+pub fn killed_at_line(builder: Builder, dir: &str, line: u32) -> (Logger, WriterGuard) {
+    builder
+        .sink(Hook::new(move |lines| {
+            if lines.contains(&line) {
+                kill_self()
+            }
+        }))
+        .format(plain())
+        .backend(Backend::Pwrite)
+        .crash_safe(dir)
+        .build()
+        .expect("a crash-safe logger")
 }
 
 /// Text lines with the level and message only.

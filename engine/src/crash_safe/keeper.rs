@@ -72,6 +72,10 @@ struct Previous {
     ids: Vec<Option<(u64, u64)>>,
 }
 
+/// Where [`Keeper::begin`] makes the new state file before it replaces
+/// the old one.
+pub(crate) const STATE_NEW: &str = "state.new";
+
 impl Keeper {
     /// Starts this process's generation: a fresh state file replaces the
     /// old one (atomically, by rename), then the old ring files go. Slot 0
@@ -82,7 +86,7 @@ impl Keeper {
         old_files: &[PathBuf],
         clock: &Converter,
     ) -> io::Result<Keeper> {
-        let tmp = dir.dir.join("state.new");
+        let tmp = dir.dir.join(STATE_NEW);
         let _ = std::fs::remove_file(&tmp);
         let f = create_sized(&tmp, STATE_LEN)?;
         let state = MmapOptions::new().map_raw(&f)?;
@@ -298,6 +302,9 @@ impl Keeper {
         }
         prev_fds.clear();
         prev_ids.clear();
+        // Only the files listed: a rotating sink's files come and go.
+        let marked = &self.marked;
+        self.paths.retain(|(id, _)| marked.contains(id));
         put_u32(s, 12, self.marked.len() as u32);
         let off = SLOT_OFFSET + p * SLOT_LEN;
         // SAFETY: `s.len() <= SLOT_LEN`, so the copy stays inside slot `p`

@@ -197,6 +197,7 @@ impl CrashDir {
         let dir = absolute.as_path();
         std::fs::create_dir_all(dir).map_err(|e| err(format!("cannot create it: {e}")))?;
         let lock = lock::lock_dir(dir).map_err(err)?;
+        state_paths_usable(dir).map_err(err)?;
         let recovered = recover::read_dir(dir);
         let generation = recovered.generation + 1;
         let d = CrashDir {
@@ -244,6 +245,25 @@ impl CrashDir {
     pub(crate) fn unlock(&self) {
         lock_mutex(&self.lock).take();
     }
+}
+
+/// Fails when the state file's path, or the path its replacement is
+/// made at, is a directory: the new state file could not be put in place
+/// (`keeper::Keeper::begin`), so `build` would fail after writing the
+/// recovered records, and write them again at each later start — with no
+/// usable state file, nothing counts them to cut. Checked before anything
+/// is written.
+fn state_paths_usable(dir: &Path) -> Result<(), String> {
+    for name in [recover::STATE_FILE, keeper::STATE_NEW] {
+        let path = dir.join(name);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+            return Err(format!(
+                "{} is a directory, where the state file goes; nothing was recovered: move it away and build again",
+                path.display()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Creates `path` with `len` bytes allocated (no sparse pages, so a full

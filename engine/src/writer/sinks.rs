@@ -171,9 +171,14 @@ impl SinkSet {
         self.keeper = None;
     }
 
-    /// The files the sinks wrote to and may write to next.
+    /// The file each sink wrote to last, which it may write to next. Not
+    /// the files a sink wrote before it (`unsynced`: a rotating sink's
+    /// earlier files, kept until a sync round, up to `slot::MAX_UNSYNCED`):
+    /// a commit listing those filled the state's slot after a few hundred
+    /// rotations, and a file written after that could not be added to it
+    /// (see `Keeper::mark_file`, which adds any file at its first write).
     pub(crate) fn files(&self) -> impl Iterator<Item = &SharedFd> {
-        (self.slots.iter()).flat_map(|s| s.last_fd.iter().chain(s.unsynced.iter()))
+        (self.slots.iter()).flat_map(|s| s.last_fd.iter())
     }
 
     /// Counts the records no sink took as dropped.

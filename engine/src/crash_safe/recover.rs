@@ -218,13 +218,10 @@ pub(crate) fn parse_ring_header(b: &[u8]) -> Result<RingHeader, String> {
         return Err(format!("unknown version {version}"));
     }
     let capacity = v(H_CAPACITY);
-    let data = (b.len() - RING_HEADER_LEN) as u64;
-    // Fewer data bytes than the capacity: a file cut short, whose frames
-    // still there are read (see `read_ring`); more: not a ring of ours.
-    let max = crate::builder::MAX_RING_CAPACITY as u64;
-    if capacity == 0 || capacity % 8 != 0 || capacity < data || capacity > max {
+    if capacity == 0 || capacity % 8 != 0 || capacity != (b.len() - RING_HEADER_LEN) as u64 {
         return Err(format!(
-            "capacity {capacity} does not match the file's {data} data bytes"
+            "capacity {capacity} does not match the file's {} data bytes",
+            b.len() - RING_HEADER_LEN
         ));
     }
     Ok(RingHeader {
@@ -273,7 +270,6 @@ pub(crate) fn read_ring(
     sites: Option<&SiteMap>,
     out: &mut Recovered,
 ) {
-    // Shorter than `cap` when the file was cut short (`parse_ring_header`).
     let data = &b[RING_HEADER_LEN..];
     let cap = h.capacity;
     let to = h.write;
@@ -291,21 +287,7 @@ pub(crate) fn read_ring(
     let mut held: Option<Held> = None;
     while pos < to {
         let rest = to - pos;
-        let cut_short = |out: &mut Recovered| {
-            out.skipped += 1;
-            out.problem(format!(
-                "{name}: cut short at {} of {} bytes: the record at position {pos} is not in it; its last {rest} bytes skipped",
-                b.len(),
-                RING_HEADER_LEN as u64 + cap
-            ));
-        };
-        if !copy_wrapped(data, cap, pos, &mut prefix) {
-            // The frame before, whole, is the newest one left.
-            if let Some(f) = held.take() {
-                f.settle(None, h.thread, sites, name, out);
-            }
-            return cut_short(out);
-        }
+        copy_wrapped(data, pos, &mut prefix);
         // The crc of the frame before (see `layout`): it settles `held`.
         let carried = get_u32(&prefix, 4).unwrap_or(0);
         if let Some(f) = held.take() {
@@ -323,9 +305,7 @@ pub(crate) fn read_ring(
         let seq = get_u64(&prefix, 8).unwrap_or(0);
         // The record and its padding: the crc covers both.
         let mut record = vec![0u8; framed as usize - FRAME_PREFIX];
-        if !copy_wrapped(data, cap, pos + FRAME_PREFIX as u64, &mut record) {
-            return cut_short(out);
-        }
+        copy_wrapped(data, pos + FRAME_PREFIX as u64, &mut record);
         let crc = crc32c::crc32c_append(crc32c::crc32c(&seq.to_le_bytes()), &record);
         record.truncate(len as usize - FRAME_PREFIX);
         let seq_ok = expect.map_or(true, |e| e == seq);
@@ -464,20 +444,14 @@ fn check_text(header: &Header, record: &[u8], thread: u32) -> Option<RecoveredRe
     })
 }
 
-/// Copies `out.len()` bytes from ring position `pos` of a ring of `cap`
-/// data bytes (`out.len() <= cap`), of which `data` holds the first (all
-/// of them, unless the file was cut short); false when they are not all
-/// in `data`.
-fn copy_wrapped(data: &[u8], cap: u64, pos: u64, out: &mut [u8]) -> bool {
-    let off = (pos % cap) as usize;
-    let first = out.len().min(cap as usize - off);
+/// Copies `out.len()` bytes from ring position `pos` (`data` is the whole
+/// data area; `out.len() <= data.len()`).
+fn copy_wrapped(data: &[u8], pos: u64, out: &mut [u8]) {
+    let off = (pos % data.len() as u64) as usize;
+    let first = out.len().min(data.len() - off);
+    out[..first].copy_from_slice(&data[off..off + first]);
     let n = out.len() - first;
-    let (Some(a), Some(b)) = (data.get(off..off + first), data.get(..n)) else {
-        return false;
-    };
-    out[..first].copy_from_slice(a);
-    out[first..].copy_from_slice(b);
-    true
+    out[first..].copy_from_slice(&data[..n]);
 }
 
 /// Parses `ring-<generation>-<index>`.

@@ -546,31 +546,3 @@ fn a_ring_file_that_died_before_its_header_is_no_corrupt_record() {
     assert_eq!(out.problems, [said]);
     assert!(out.old_files.contains(&ring));
 }
-
-#[test]
-fn a_ring_file_cut_short_keeps_the_records_still_whole_in_it() {
-    let msgs: Vec<String> = (0..4).map(|i| format!("m{i}")).collect();
-    let b = image(256, 0, &msgs);
-    let f = framed_len(HEADER_LEN + 1 + 2);
-    let write = 4 * f;
-    // Cut where a frame starts (the one after it gone: the last one left
-    // is the newest, unchecked by crc), then inside a frame's record
-    // (the frame before it checked by the crc its prefix carries).
-    for (keep, whole, lost_at) in [(3 * f, 3, 3 * f), (2 * f + FRAME_PREFIX + 4, 2, 2 * f)] {
-        let r = recover(&b[..RING_HEADER_LEN + keep]);
-        assert_eq!(messages_of(&r), msgs[..whole], "cut at {keep}");
-        assert_eq!(r.skipped, 1);
-        let want = format!(
-            "ring: cut short at {} of {} bytes: the record at position {lost_at} is not in it; its last {} bytes skipped",
-            RING_HEADER_LEN + keep,
-            RING_HEADER_LEN + 256,
-            write - lost_at
-        );
-        assert_eq!(r.problems, [want]);
-    }
-    // Longer than its capacity: not a ring of ours.
-    let mut long = b.clone();
-    long.extend_from_slice(&[0; 8]);
-    let r = recover(&long);
-    assert_eq!(r.problems, ["capacity 256 does not match the file's 264 data bytes"]);
-}

@@ -276,8 +276,10 @@ impl Producer {
             Route::Closed => false,
             // A record too large for the ring in binary may still fit as
             // text (`{:.3}` of a long string): "oversized" always means
-            // the formatted message does not fit.
-            Route::Sync(_) => len > self.max_record_len(),
+            // the formatted message does not fit. With `Formatting::Caller`
+            // the text is what must fit, in sync mode too (its cap is the
+            // ring's, for the same records to be oversized).
+            Route::Sync(_) => self.direct == Direct::No || len > self.max_record_len(),
             // Crash-safe: the call site must be in the directory's table first.
             Route::Mapped(_) => {
                 self.direct == Direct::No || len > self.max_record_len() || !self.site_kept(cs)

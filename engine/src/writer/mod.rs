@@ -597,8 +597,11 @@ impl Writer {
         let (gave_up, keep) = if self.shared.gave_up() {
             // Shutdown's timeout expired: what deferred sinks hold and what
             // is gathered or in flight (cancelled) is counted dropped, what
-            // is left in the rings by `stats()`.
+            // is left in the rings by `stats()`. What is in flight is
+            // accounted as any completion is (failures reported, failed
+            // appends cut back), not silently as after a panic.
             self.sinks.drop_unsettled(&self.shared);
+            self.sinks.wait_all(self.io.as_mut(), &self.shared);
             self.sinks.abandon(self.io.as_mut(), &self.shared);
             self.sinks.close(&self.shared);
             (true, true)

@@ -441,9 +441,14 @@ impl Builder {
     /// in sync mode, before the next record is written. Records logged
     /// before that go to the old file.
     ///
-    /// Several loggers may use the same signal. When the last of them is
-    /// dropped, the previous disposition comes back (unless another handler
-    /// was installed on top of ours meanwhile; ours then stays and chains).
+    /// Several loggers may use the same signal. When the last of them
+    /// ends — its writer stops (at shutdown, or when the guard is dropped
+    /// and no handle is left), in sync mode at shutdown — the previous
+    /// disposition comes back (unless another handler was installed on top
+    /// of ours meanwhile; ours then stays and chains), even while `Logger`
+    /// handles are still alive: a signal after that meets the disposition
+    /// from before the logger, and a `SIGHUP` left at its default then
+    /// terminates the process, as it would have before.
     /// `build` refuses signals that cannot be caught or that report faults
     /// (`SIGKILL`, `SIGSTOP`, `SIGSEGV`, `SIGBUS`, `SIGFPE`, `SIGILL`,
     /// `SIGTRAP`, `SIGSYS`, `SIGABRT`), and more than 32 loggers reopening

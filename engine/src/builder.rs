@@ -441,14 +441,14 @@ impl Builder {
     /// in sync mode, before the next record is written. Records logged
     /// before that go to the old file.
     ///
-    /// Several loggers may use the same signal. When the last of them
-    /// ends — its writer stops (at shutdown, or when the guard is dropped
-    /// and no handle is left), in sync mode at shutdown — the previous
-    /// disposition comes back (unless another handler was installed on top
-    /// of ours meanwhile; ours then stays and chains), even while `Logger`
-    /// handles are still alive: a signal after that meets the disposition
-    /// from before the logger, and a `SIGHUP` left at its default then
-    /// terminates the process, as it would have before.
+    /// Several loggers may use the same signal. The handler stays while
+    /// any of them runs or has a `Logger` handle alive: a signal after
+    /// [`WriterGuard::shutdown`] while the service still holds its logger
+    /// is caught and does nothing (a `SIGHUP` left at its default would
+    /// end the process). When the last of them is gone — writer stopped
+    /// and last handle dropped — the previous disposition comes back
+    /// (unless another handler was installed on top of ours meanwhile;
+    /// ours then stays and chains).
     /// `build` refuses signals that cannot be caught or that report faults
     /// (`SIGKILL`, `SIGSTOP`, `SIGSEGV`, `SIGBUS`, `SIGFPE`, `SIGILL`,
     /// `SIGTRAP`, `SIGSYS`, `SIGABRT`), and more than 32 loggers reopening
@@ -784,7 +784,9 @@ impl Builder {
                 let wake = (self.mode != Mode::Sync)
                     .then(|| EventRef::new(shared.clone(), |s: &Shared| &s.wake));
                 let r = Registration::new(signo, wake);
-                Some(r.map_err(|e| signal_refused(signo, e.to_string()))?)
+                let r = Arc::new(r.map_err(|e| signal_refused(signo, e.to_string()))?);
+                shared.lifecycle.keep_signal(r.clone());
+                Some(r)
             }
             None => None,
         };
@@ -866,7 +868,7 @@ fn signal_refused(signo: i32, reason: String) -> BuildError {
 fn start_sync(
     shared: Arc<Shared>,
     sinks: SinkSet,
-    signal: Option<Registration>,
+    signal: Option<Arc<Registration>>,
 ) -> (Logger, WriterGuard) {
     shared.backend.set(IoBackendInfo {
         kind: BackendKind::Pwrite,

@@ -41,7 +41,7 @@ use crate::stats::{bump, ProducerCounters, Stats};
 use crate::sync::Ordering;
 use crate::writer::sinks::SinkSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
-use std::sync::{Mutex, MutexGuard, TryLockError};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant};
 
 /// The caller-side writer of a sync-mode logger.
@@ -111,8 +111,9 @@ struct Inner {
     closed: bool,
     /// Reopen signals acted on (see `reopen`).
     reopened: ReopenSeen,
-    /// The reopen signal's registration, released at close.
-    signal: Option<Registration>,
+    /// The reopen signal's registration, let go at close (the logger's
+    /// handles hold it too: see `lifecycle`).
+    signal: Option<Arc<Registration>>,
     /// Set while a call's record is neither handed to the sinks nor
     /// counted: a sink that panics then leaves it to the caller to count.
     in_hand: bool,
@@ -132,14 +133,18 @@ pub(crate) struct SyncRecord<'a> {
 
 impl SyncWriter {
     /// A writer whose stream writes give up once `cancel` is set.
-    pub(crate) fn new(sinks: SinkSet, signal: Option<Registration>, cancel: Cancel) -> SyncWriter {
+    pub(crate) fn new(
+        sinks: SinkSet,
+        signal: Option<Arc<Registration>>,
+        cancel: Cancel,
+    ) -> SyncWriter {
         SyncWriter {
             inner: Mutex::new(Inner {
                 sinks,
                 io: Pwrite::new(cancel),
                 message: Vec::new(),
                 closed: false,
-                reopened: ReopenSeen::start(signal.as_ref()),
+                reopened: ReopenSeen::start(signal.as_deref()),
                 signal,
                 in_hand: false,
             }),
@@ -322,7 +327,7 @@ impl Inner {
     fn write(&mut self, shared: &Shared, counters: &ProducerCounters, r: SyncRecord<'_>) {
         self.in_hand = true;
         let nanos = shared.hot.clock.converter().unix_nanos(r.clock);
-        if let Some(now) = self.reopened.newer(shared, self.signal.as_ref()) {
+        if let Some(now) = self.reopened.newer(shared, self.signal.as_deref()) {
             // A reopen signal arrived: the files are reopened before this record.
             self.reopened = now;
             let failed = self.sinks.reopen_all(&mut self.io, shared);

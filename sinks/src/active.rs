@@ -163,12 +163,16 @@ impl ActiveFile {
         &self.absolute
     }
 
-    /// Whether `path` no longer names the open file: it is missing, or it
-    /// is another file. One `stat(2)`; an error other than "missing" says no.
+    /// Whether `path` no longer names the open file: it is missing, it is
+    /// another file, or one of its directories is no longer a directory
+    /// (`ENOTDIR`: something else took its name). One `stat(2)`; another
+    /// error (say, a permission) says no.
     pub(crate) fn path_changed(&self) -> bool {
         match std::fs::metadata(&self.absolute) {
             Ok(m) => (m.dev(), m.ino()) != self.id,
-            Err(e) => e.kind() == io::ErrorKind::NotFound,
+            Err(e) => {
+                e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR)
+            }
         }
     }
 

@@ -635,3 +635,39 @@ fn a_removed_directory_is_made_again() {
     assert_eq!(std::fs::read(dir.join("app.log")).unwrap(), [b'x'; 20]);
     assert!(s.take_error().is_none());
 }
+
+#[test]
+fn a_file_where_the_log_directory_was_is_named_and_writing_goes_on_in_the_old_file() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("logs");
+    let mut s = RollingFileSink::builder(&dir, "app")
+        .max_file_bytes(100)
+        .open()
+        .unwrap();
+    write(&mut s, 60, 0);
+    // Another program moves the directory away and puts a file in its place.
+    let moved = d.path().join("moved");
+    std::fs::rename(&dir, &moved).unwrap();
+    std::fs::write(&dir, "theirs").unwrap();
+    assert!(
+        s.path_changed(),
+        "a file where the directory was: the path changed"
+    );
+    write(&mut s, 60, 0); // due: the rotation finds the path taken over
+    let e = s.take_error().expect("the rotation's error").to_string();
+    let want = format!(
+        "cannot rotate {}: it no longer names the file being written (renamed, deleted or \
+         replaced) and cannot be opened again: ",
+        dir.join("app.log").display()
+    );
+    assert!(e.starts_with(&want), "{e}");
+    assert!(
+        e.ends_with("; still writing to the file open before"),
+        "{e}"
+    );
+    assert!(s.take_error().is_none());
+    // Nothing was renamed; the records went on into the file open before.
+    assert_eq!(names(&moved), ["app.log"]);
+    assert_eq!(std::fs::read(moved.join("app.log")).unwrap(), [b'x'; 120]);
+    assert_eq!(std::fs::read(&dir).unwrap(), b"theirs");
+}

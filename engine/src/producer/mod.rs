@@ -30,8 +30,8 @@ use crate::record::{
     location_block, truncate_str, Header, Location, RecordKind, MAX_TARGET_LEN,
 };
 use crate::ring::{
-    byte_ring, overwrite_reader, overwrite_ring, ByteProducer, OverwriteProducer, RingReader,
-    RoomRing,
+    byte_ring, overwrite_max_record_len, overwrite_reader, overwrite_ring, ByteProducer,
+    OverwriteProducer, RingReader, RoomRing,
 };
 use crate::shared::{lock, RingHandoff, RingShared, Shared};
 use crate::stats::{bump, WriterCounters};
@@ -370,8 +370,12 @@ impl Producer {
             Route::Lossless(r) => r.capacity(),
             Route::Overwrite(r) => r.max_record_len(),
             Route::Mapped(r) => r.max_record_len(),
-            // The same cap as a ring, for the same records to be oversized.
-            Route::Sync(_) => self.shared.ring_capacity,
+            // The same cap as the policy's ring, for the same records to
+            // be oversized (DropOldest's slotted ring holds less).
+            Route::Sync(_) => match self.shared.policy {
+                Policy::DropOldest => overwrite_max_record_len(self.shared.ring_capacity),
+                _ => self.shared.ring_capacity,
+            },
             Route::Closed => usize::MAX,
         }
     }

@@ -13,7 +13,10 @@ mod bytes;
 mod overwrite;
 
 pub(crate) use bytes::{byte_ring, ByteConsumer, ByteProducer};
-pub(crate) use overwrite::{overwrite_ring, OverwriteConsumer, OverwriteProducer};
+pub(crate) use overwrite::{
+    max_record_len_for as overwrite_max_record_len, overwrite_ring, OverwriteConsumer,
+    OverwriteProducer,
+};
 
 use crate::crash_safe::layout::{FRAME_ALIGN, FRAME_PREFIX};
 use crate::crash_safe::ring::{MappedProducer, MappedReader};

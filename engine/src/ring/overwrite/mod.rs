@@ -195,8 +195,19 @@ struct Shared {
 impl Shared {
     /// Largest record length in bytes that fits into the ring.
     fn max_record_len(&self) -> usize {
-        self.slots.len() * SLOT_WORDS * 8 - HEADER_WORDS * 8
+        max_len_of(self.slots.len())
     }
+}
+
+/// Largest record length in bytes a ring of `slots` slots holds.
+const fn max_len_of(slots: usize) -> usize {
+    slots * SLOT_WORDS * 8 - HEADER_WORDS * 8
+}
+
+/// Largest record length in bytes that [`overwrite_ring`]`(capacity_bytes)`
+/// holds (`capacity_bytes` at least one slot).
+pub(crate) const fn max_record_len_for(capacity_bytes: usize) -> usize {
+    max_len_of(capacity_bytes / SLOT_BYTES)
 }
 
 /// Creates a ring of `capacity_bytes / 64` slots.

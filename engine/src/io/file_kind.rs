@@ -41,23 +41,24 @@ impl FileKinds {
     }
 }
 
-/// Whether `fd` is a regular file (`fstat`); false when it cannot be told.
-pub(crate) fn is_regular_file(fd: BorrowedFd<'_>) -> bool {
+/// `fstat` of `fd`; `None` when it fails.
+fn fstat(fd: BorrowedFd<'_>) -> Option<libc::stat> {
     // SAFETY: an all-zero stat is a valid value of this plain C struct.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: `st` is writable and `fd` is open for the duration of the call.
     let ok = unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0;
-    ok && st.st_mode & libc::S_IFMT == libc::S_IFREG
+    ok.then_some(st)
+}
+
+/// Whether `fd` is a regular file (`fstat`); false when it cannot be told.
+pub(crate) fn is_regular_file(fd: BorrowedFd<'_>) -> bool {
+    fstat(fd).is_some_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG)
 }
 
 /// Whether `fd`'s file has no name left (`st_nlink` is 0: deleted);
 /// false when it cannot be told.
 pub(crate) fn is_deleted(fd: BorrowedFd<'_>) -> bool {
-    // SAFETY: an all-zero stat is a valid value of this plain C struct.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: `st` is writable and `fd` is open for the duration of the call.
-    let ok = unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0;
-    ok && st.st_nlink == 0
+    fstat(fd).is_some_and(|st| st.st_nlink == 0)
 }
 
 #[cfg(test)]

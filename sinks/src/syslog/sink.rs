@@ -83,9 +83,9 @@ struct Running {
 /// | [`relp_window`](SyslogSink::relp_window) | 128 frames |
 pub struct SyslogSink {
     kind: Kind,
-    addr: SocketAddr,
-    /// The peer's other addresses, tried in turn after `addr` (TCP, RELP).
-    more_addrs: Vec<SocketAddr>,
+    /// The peer's addresses, at least one: the first names the sink; over
+    /// TCP and RELP the others are tried in turn after it.
+    addrs: Vec<SocketAddr>,
     header: Header,
     buffer_bytes: usize,
     max_message_bytes: usize,
@@ -135,15 +135,16 @@ impl SyslogSink {
                 source,
             })?;
         let addr = addrs.next().ok_or(SyslogError::NoAddress { addr: shown })?;
-        let more_addrs = addrs.filter(|&a| a != addr).collect();
+        let addrs = std::iter::once(addr)
+            .chain(addrs.filter(|&a| a != addr))
+            .collect();
         let app = std::env::current_exe().ok().and_then(|p| {
             let name = p.file_name()?.to_str()?.to_owned();
             header::field(APP_NAME, &name).ok()
         });
         Ok(SyslogSink {
             kind,
-            addr,
-            more_addrs,
+            addrs,
             header: Header {
                 facility: Facility::User,
                 hostname: header::local_hostname(),
@@ -278,7 +279,7 @@ impl SyslogSink {
     /// connection to one fails (see the module docs); UDP sends to this
     /// one only.
     pub fn peer(&self) -> SocketAddr {
-        self.addr
+        self.addrs[0]
     }
 
     /// The same sink, not started, for this process: a forked child's,
@@ -290,8 +291,7 @@ impl SyslogSink {
         }
         SyslogSink {
             kind: self.kind,
-            addr: self.addr,
-            more_addrs: self.more_addrs.clone(),
+            addrs: self.addrs.clone(),
             header,
             buffer_bytes: self.buffer_bytes,
             max_message_bytes: self.max_message_bytes,
@@ -306,14 +306,11 @@ impl SyslogSink {
 
     fn start(&mut self, ctx: &SinkContext) -> Running {
         let backoff = Backoff::new(self.backoff.0, self.backoff.1);
-        let addrs: Vec<SocketAddr> = std::iter::once(self.addr)
-            .chain(self.more_addrs.iter().copied())
-            .collect();
-        let link = |b| Link::new(&addrs, b, self.connect_timeout);
+        let link = |b| Link::new(&self.addrs, b, self.connect_timeout);
         let transport: Box<dyn Transport> = match self.kind {
             Kind::Tcp => Box::new(Tcp::new(link(backoff))),
             Kind::Relp => Box::new(Relp::new(link(backoff), self.relp_window)),
-            Kind::Udp => Box::new(Udp::new(self.addr, backoff)),
+            Kind::Udp => Box::new(Udp::new(self.peer(), backoff)),
         };
         Running {
             buffer: Buffer::new(self.buffer_bytes, ctx.policy),
@@ -370,7 +367,7 @@ impl Running {
 
 impl Sink for SyslogSink {
     fn describe(&self) -> String {
-        format!("syslog {} {}", self.kind.name(), self.addr)
+        format!("syslog {} {}", self.kind.name(), self.peer())
     }
 
     fn target(&mut self, _len: usize) -> io::Result<Target> {
@@ -381,7 +378,7 @@ impl Sink for SyslogSink {
     }
 
     fn record_format(&mut self) -> Option<Box<dyn RecordFormat>> {
-        let (framing, max) = match (self.kind, self.addr) {
+        let (framing, max) = match (self.kind, self.peer()) {
             (Kind::Tcp, _) => (Framing::OctetCounting, self.max_message_bytes),
             (Kind::Relp, _) => (Framing::None, self.max_message_bytes),
             (Kind::Udp, SocketAddr::V4(_)) => {

@@ -397,3 +397,47 @@ fn peer(name: &str, count: u64, dir: PathBuf, keep: bool) -> Job {
         keep,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_repeats_run_mode_by_mode_each_in_a_directory_of_its_own() {
+        let mut sizes = Sizes::new(true, false);
+        sizes.latency_runs = 4;
+        let plan = Plan::new(&sizes, Path::new("/nonexistent"), false);
+        let keys: Vec<String> = plan
+            .latency_repeats
+            .iter()
+            .map(|(k, _)| k.to_string())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "async io_uring, run 2",
+                "async pwrite, run 2",
+                "async io_uring, run 3",
+                "async pwrite, run 3",
+                "async io_uring, run 4",
+                "async pwrite, run 4",
+            ]
+        );
+        let jobs = plan.latency.iter().map(|(_, j)| j);
+        let mut dirs: Vec<PathBuf> = (jobs.chain(plan.latency_repeats.iter().map(|(_, j)| j)))
+            .map(|j| match j {
+                Job::Latency(l) => l.dir.clone(),
+                other => panic!("not a latency job: {other:?}"),
+            })
+            .collect();
+        let n = dirs.len();
+        dirs.sort();
+        dirs.dedup();
+        assert_eq!((n, dirs.len()), (3 + 6, 9));
+        // One run: the table's only, as results from before the repeats.
+        sizes.latency_runs = 1;
+        assert!(Plan::new(&sizes, Path::new("/x"), false)
+            .latency_repeats
+            .is_empty());
+    }
+}

@@ -9,7 +9,7 @@ use crate::latency::LatencyResult;
 use crate::measure::median;
 use crate::network::NetworkResult;
 use crate::peers::PeerResult;
-use crate::plan::{Plan, Sizes, ThroughputKey};
+use crate::plan::{LatencyRun, Plan, Sizes, ThroughputKey};
 use crate::sysinfo::SystemInfo;
 use crate::threads::{ThreadCase, ThreadsResult};
 use crate::throughput::ThroughputResult;
@@ -43,6 +43,10 @@ pub struct ReportData {
     pub throughput: Vec<Measured<ThroughputKey, ThroughputResult>>,
     /// Section 2.
     pub latency: Vec<Measured<Route, LatencyResult>>,
+    /// Section 2, the async modes' repeats in fresh processes (empty in
+    /// results from before them).
+    #[serde(default)]
+    pub latency_repeats: Vec<Measured<LatencyRun, LatencyResult>>,
     /// Section 2, delivery latency (empty in results from before it existed).
     #[serde(default)]
     pub delivery: Vec<Measured<DeliveryKey, DeliveryResult>>,
@@ -93,6 +97,7 @@ pub fn run(plan: &Plan, sizes: &Sizes, dir: &Path, command: String) -> ReportDat
     let idle_rss_kib = p.run("idle process (memory baseline)", &plan.idle);
     let harness_rss_kib = p.run("the harness alone (memory baseline)", &plan.harness);
     let latency = p.all(&plan.latency, |r| format!("latency, {r}"));
+    let latency_repeats = p.all(&plan.latency_repeats, |r| format!("latency, {r}"));
     let delivery = p.all(&plan.delivery, |k| {
         format!("delivery, {}, {}", k.subject, k.pattern)
     });
@@ -116,6 +121,7 @@ pub fn run(plan: &Plan, sizes: &Sizes, dir: &Path, command: String) -> ReportDat
         system,
         throughput,
         latency,
+        latency_repeats,
         delivery,
         idle_rss_kib,
         harness_rss_kib,

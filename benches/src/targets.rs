@@ -86,6 +86,67 @@ pub fn latency(d: &ReportData, route: Route) -> Option<&LatencyResult> {
     m.result.as_ref().ok()
 }
 
+/// Every latency run of `route` that succeeded: the table's first, then
+/// its repeats in fresh processes (section 2).
+pub fn latency_runs(d: &ReportData, route: Route) -> Vec<&LatencyResult> {
+    let repeats = d.latency_repeats.iter().filter(|m| m.key.route == route);
+    let first = latency(d, route).into_iter();
+    first
+        .chain(repeats.filter_map(|m| m.result.as_ref().ok()))
+        .collect()
+}
+
+/// A latency figure over the runs of a mode: `median (min–max)` in ns,
+/// with the runs counted; `None` without a run.
+pub fn over_runs(runs: &[&LatencyResult], f: impl Fn(&LatencyResult) -> u64) -> Option<RunSpread> {
+    let v: Vec<u64> = runs.iter().map(|r| f(r)).collect();
+    let (&min, &max) = (v.iter().min()?, v.iter().max()?);
+    let (median, ..) = crate::measure::spread(&v.iter().map(|&x| x as f64).collect::<Vec<_>>());
+    Some(RunSpread {
+        median,
+        min,
+        max,
+        runs: v.len(),
+    })
+}
+
+/// See [`over_runs`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunSpread {
+    /// Median over the runs (the mean of the middle two for an even count).
+    pub median: f64,
+    /// Smallest.
+    pub min: u64,
+    /// Largest.
+    pub max: u64,
+    /// Runs.
+    pub runs: usize,
+}
+
+impl RunSpread {
+    /// `40 ns` for one run, `40 ns, median of 5 processes (30–50 ns)` for
+    /// more (`40 ns in each of 5 processes` when they agree).
+    pub fn describe(&self) -> String {
+        if self.runs < 2 {
+            return format!("{} ns", thousands(self.median.round() as u64));
+        }
+        if self.min == self.max {
+            return format!(
+                "{} ns in each of {} processes",
+                thousands(self.min),
+                self.runs
+            );
+        }
+        format!(
+            "{} ns, median of {} processes ({}–{} ns)",
+            thousands(self.median.round() as u64),
+            self.runs,
+            thousands(self.min),
+            thousands(self.max)
+        )
+    }
+}
+
 /// The peer row `name`.
 pub fn peer<'a>(d: &'a ReportData, name: &str) -> Option<&'a PeerResult> {
     let m = d.peers.iter().find(|m| m.key == name)?;
@@ -174,7 +235,6 @@ pub fn design_targets(d: &ReportData) -> Vec<Target> {
         ),
         (None, None) => (None, String::new()),
     };
-    let lat = latency(d, route).map(|l| &l.summary);
     let mut v = Vec::new();
     for (name, min) in [
         ("milestone: ≥ 5 M lines/s end to end", 5e6),
@@ -189,22 +249,27 @@ pub fn design_targets(d: &ReportData) -> Vec<Target> {
             None => Target::unmeasured(name, "throughput run failed"),
         });
     }
-    for (name, max) in [("milestone: p50 ≤ 150 ns", 150), ("goal: p50 ≤ 40 ns", 40)] {
-        v.push(match lat {
-            Some(s) => Target::new(
+    let runs = latency_runs(d, route);
+    let p50 = over_runs(&runs, |r| r.summary.p50_ns);
+    for (name, max) in [
+        ("milestone: p50 ≤ 150 ns", 150.0),
+        ("goal: p50 ≤ 40 ns", 40.0),
+    ] {
+        v.push(match p50 {
+            Some(x) => Target::new(
                 name,
-                format!("{} ns (section 2, {route})", s.p50_ns),
-                Some(s.p50_ns <= max),
+                format!("{} (section 2, {route})", x.describe()),
+                Some(x.median <= max),
             ),
             None => Target::unmeasured(name, "latency run failed"),
         });
     }
     v.push(spdlog_target(d));
-    v.push(match lat {
-        Some(s) => Target::new(
+    v.push(match over_runs(&runs, |r| r.summary.p999_ns) {
+        Some(x) => Target::new(
             "goal: p99.9 ≤ 150 ns",
-            format!("{} ns (section 2, {route})", thousands(s.p999_ns)),
-            Some(s.p999_ns <= 150),
+            format!("{} (section 2, {route})", x.describe()),
+            Some(x.median <= 150.0),
         ),
         None => Target::unmeasured("goal: p99.9 ≤ 150 ns", "latency run failed"),
     });

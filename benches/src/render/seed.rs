@@ -4,10 +4,10 @@ use super::{bytes, cell, duration, mib, nanos, spread, Charts};
 use crate::backpressure::RING_RECORDS;
 use crate::config::{EngineConfig, PolicyName, Route};
 use crate::latency::{LatencyResult, TRACED_CALLS};
-use crate::plan::ROUTES;
+use crate::plan::{REPEATED_LATENCY_ROUTES, ROUTES};
 use crate::rounds;
 use crate::suite::ReportData;
-use crate::targets::{thousands, throughput as find};
+use crate::targets::{latency_runs, over_runs, thousands, throughput as find};
 use crate::threads::ThreadCase;
 use crate::throughput::ThroughputResult;
 use crate::workload::record_bytes;
@@ -266,6 +266,7 @@ pub fn latency(s: &mut String, d: &ReportData, charts: &Charts) {
             let _ = writeln!(s, "\n{}: not run: {}", m.key, cell(e));
         }
     }
+    repeats(s, d);
     trace(s, &ran);
     match &charts.latency {
         Some(p) => {
@@ -273,6 +274,62 @@ pub fn latency(s: &mut String, d: &ReportData, charts: &Charts) {
         }
         None => {
             let _ = writeln!(s);
+        }
+    }
+}
+
+/// The async modes over their runs in fresh processes (the table's and
+/// the repeats): median and range of each figure.
+fn repeats(s: &mut String, d: &ReportData) {
+    if d.latency_repeats.is_empty() {
+        return;
+    }
+    let runs: Vec<(Route, Vec<&LatencyResult>)> = REPEATED_LATENCY_ROUTES
+        .iter()
+        .map(|&route| (route, latency_runs(d, route)))
+        .collect();
+    let _ = writeln!(
+        s,
+        "\n### The async modes in {} fresh processes each\n\n\
+         A run's p99.9 rests on its {} first calls after a pause, and how slow those are \
+         depends on the CPU the process runs on and on what the machine does meanwhile, for \
+         the whole process: so each async mode ran {} times, each in a fresh process (the \
+         table above is the first run; the others ran after it, mode by mode in turn). Median \
+         over the runs, smallest and largest in brackets.\n",
+        d.sizes.latency_runs, d.sizes.bursts, d.sizes.latency_runs
+    );
+    let _ = write!(s, "| Metric |");
+    for (route, r) in &runs {
+        let _ = write!(s, " {route} ({} runs) |", r.len());
+    }
+    let _ = writeln!(s, "\n|---|{}", "---:|".repeat(runs.len()));
+    type Row = (&'static str, fn(&LatencyResult) -> u64);
+    let rows: [Row; 6] = [
+        ("p50", |r| r.summary.p50_ns),
+        ("p99", |r| r.summary.p99_ns),
+        ("p99.9", |r| r.summary.p999_ns),
+        ("First call of each burst (after the pause): p50", |r| {
+            r.after_pause.p50_ns
+        }),
+        ("Calls within a burst (all but the first): p99.9", |r| {
+            r.in_burst.p999_ns
+        }),
+        ("Timing overhead (empty call)", |r| r.overhead_ns),
+    ];
+    for (name, f) in rows {
+        let _ = write!(s, "| {name} |");
+        for (_, r) in &runs {
+            let cell = match over_runs(r, f) {
+                Some(x) => spread(x.median, (x.min as f64, x.max as f64), nanos),
+                None => "—".to_owned(),
+            };
+            let _ = write!(s, " {cell} |");
+        }
+        let _ = writeln!(s);
+    }
+    for m in &d.latency_repeats {
+        if let Err(e) = &m.result {
+            let _ = writeln!(s, "\n{}: not run: {}", m.key, cell(e));
         }
     }
 }

@@ -616,7 +616,10 @@ impl SinkSet {
                     Some(e) => {
                         WriterCounters::add(&k.errors, 1);
                         let what = self.slots[sink].sink.describe();
-                        shared.report_error(format!("fdatasync of {what} failed: {e}"));
+                        shared.report_error(match shared.cancelled_by_give_up(&e) {
+                            Some(why) => format!("fdatasync of {what} {why}"),
+                            None => format!("fdatasync of {what} failed: {e}"),
+                        });
                     }
                 }
                 self.syncs.finished(ticket);

@@ -719,19 +719,27 @@ impl SinkSet {
 
 /// Counts and reports the errors a sink survived (`Sink::take_error`),
 /// then reports its notices (`Sink::take_notice`) without counting them.
+/// After either, lets go of the files the sink left that were deleted
+/// since (see [`SinkSlot::let_go_of_deleted`]).
 fn report_sink_errors(slot: &mut SinkSlot, shared: &Shared) {
+    let mut told = false;
     for _ in 0..MAX_SINK_ERRORS_PER_BATCH {
         let Some(e) = slot.sink.take_error() else {
             break;
         };
+        told = true;
         WriterCounters::add(&shared.counters.errors, 1);
         shared.report_error(format!("{}: {e}", slot.sink.describe()));
     }
     for _ in 0..MAX_SINK_ERRORS_PER_BATCH {
         let Some(n) = slot.sink.take_notice() else {
-            return;
+            break;
         };
+        told = true;
         shared.report_notice(format!("{}: {n}", slot.sink.describe()));
+    }
+    if told {
+        slot.let_go_of_deleted();
     }
 }
 

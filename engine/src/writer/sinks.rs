@@ -665,7 +665,9 @@ impl SinkSet {
         });
         if let Some(e) = &c.error {
             let cut = cut.map(|k| k.describe(c.written)).unwrap_or_default();
-            shared.report_error(write_failure(&slot.sink.describe(), &c, requested, e, &cut));
+            let why = shared.cancelled_by_give_up(e).unwrap_or_else(|| e.to_string());
+            let what = slot.sink.describe();
+            shared.report_error(write_failure(&what, &c, requested, &why, &cut));
         }
         report_sink_errors(slot, shared);
         if self.spare.len() < MAX_SPARE_BUFFERS {
@@ -764,13 +766,14 @@ fn take_spare(spare: &mut Vec<Vec<u8>>, capacity: usize) -> Vec<u8> {
     spare.pop().unwrap_or_else(|| Vec::with_capacity(capacity))
 }
 
-/// What the error report says of write `c` to `sink` that failed with
-/// `e` after asking for `requested` bytes (`cut`: what became of those
+/// What the error report says of write `c` to `sink` that failed as
+/// `e` says (its error, or that shutdown gave up on it) after asking for
+/// `requested` bytes (`cut`: what became of those
 /// that reached the file). A write given up with its ring while still in
 /// the kernel ([`Completion::buffer_abandoned`]) asked for bytes no longer
 /// known, and more of them may yet land: the report says so rather than
 /// "after 0 of 0 bytes".
-fn write_failure(sink: &str, c: &Completion, requested: usize, e: &io::Error, cut: &str) -> String {
+fn write_failure(sink: &str, c: &Completion, requested: usize, e: &str, cut: &str) -> String {
     let at = c
         .offset
         .map(|o| format!(" at offset {o}"))

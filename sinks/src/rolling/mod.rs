@@ -152,8 +152,9 @@ impl RollingFileSink {
         }
     }
 
-    /// Closes the active file under its rotated name and opens a new one.
-    /// On failure, keeps writing into the current file and queues the error.
+    /// Closes the active file under its rotated name and opens a new one,
+    /// then applies retention. On failure, keeps writing into the current
+    /// file and queues the error (or a notice, see `open_next`).
     fn rotate(&mut self, first_unix_nanos: u64) {
         self.retry_rotation = false;
         let from = self.active.path.clone();

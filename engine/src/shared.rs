@@ -559,9 +559,10 @@ impl Shared {
     /// Shutdown's timeout expired: the writer stops waiting for I/O (its
     /// backend cancels what is in flight) and stops draining, leaving what
     /// is left to be counted dropped; producers blocked for room return at
-    /// once, their records counted dropped. For good.
-    pub(crate) fn give_up(&self) {
-        self.cancel.cancel();
+    /// once, their records counted dropped. For good. `after` is how long
+    /// shutdown waited: reports of the I/O it cancels say so.
+    pub(crate) fn give_up(&self, after: Duration) {
+        self.cancel.cancel_after(after);
         // Both notifies follow the store that makes their waiters' checks
         // true (`gave_up`), as the wake protocol asks.
         self.wake_writer();
@@ -574,6 +575,15 @@ impl Shared {
     #[inline]
     pub(crate) fn gave_up(&self) -> bool {
         self.cancel.is_cancelled()
+    }
+
+    /// What a report of an I/O that failed with `e` adds when shutdown
+    /// gave up on it: `e` is `ECANCELED` and shutdown has given up (see
+    /// `give_up`). `None` for any other failure.
+    pub(crate) fn cancelled_by_give_up(&self, e: &std::io::Error) -> Option<String> {
+        let ms = self.cancel.gave_up_after_ms()?;
+        (e.raw_os_error() == Some(libc::ECANCELED))
+            .then(|| format!("cancelled: shutdown gave up after {ms} ms"))
     }
 
     /// The writer has finished: wakes every flusher and every producer

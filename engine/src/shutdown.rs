@@ -179,7 +179,7 @@ impl WriterGuard {
                 // of their records dropped) and the writer cancel its
                 // writes, all of which may be done before a later read.
                 let stats = self.shared.stats();
-                self.shared.give_up();
+                self.shared.give_up(timeout);
                 Err(ShutdownError::Timeout {
                     timeout_ms: timeout.as_millis() as u64,
                     stats,

@@ -313,7 +313,7 @@ impl SyncWriter {
                 }
                 Err(TryLockError::WouldBlock) => {
                     let stats = shared.stats();
-                    shared.give_up();
+                    shared.give_up(timeout);
                     return Err(stats);
                 }
             }

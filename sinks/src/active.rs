@@ -158,6 +158,11 @@ impl ActiveFile {
         }
     }
 
+    /// `(st_dev, st_ino)` of the open file.
+    pub(crate) fn id(&self) -> (u64, u64) {
+        self.id
+    }
+
     /// The path made absolute when the file was first opened.
     pub(crate) fn absolute(&self) -> &Path {
         &self.absolute

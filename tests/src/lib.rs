@@ -246,6 +246,43 @@ pub fn hourly_rolling_logger(
     (logger, guard, hand)
 }
 
+/// A logger writing bare text lines (no timestamp, no target) to `sink`
+/// with `backend`.
+pub fn bare_line_logger(
+    sink: impl uringlog::Sink,
+    backend: uringlog::Backend,
+) -> (uringlog::Logger, uringlog::WriterGuard) {
+    uringlog::Logger::builder()
+        .sink(sink)
+        .format(
+            uringlog::Format::text()
+                .timestamp(uringlog::Timestamp::Off)
+                .without_target(),
+        )
+        .backend(backend)
+        .build()
+        .expect("a valid logger")
+}
+
+/// The 100-byte line [`log_each_flushed`] logs as record `seq` (through
+/// a [`bare_line_logger`]), without its newline.
+pub fn seq_line(seq: u64) -> String {
+    format!("INFO  seq={seq:05} {}", "i".repeat(83))
+}
+
+/// Logs [`seq_line`] for each of `seqs`, flushing after each (a batch
+/// each); returns those whose flush failed.
+pub fn log_each_flushed(logger: &uringlog::Logger, seqs: std::ops::Range<u64>) -> Vec<u64> {
+    let mut failed = Vec::new();
+    for seq in seqs {
+        uringlog::info!(logger, "seq={:05} {}", seq, "i".repeat(83));
+        if logger.flush().is_err() {
+            failed.push(seq);
+        }
+    }
+    failed
+}
+
 /// Asserts that the writer wrote all `n` records enqueued, dropping none,
 /// without an error (`what` names the case).
 pub fn assert_all_written(stats: &uringlog::Stats, n: u64, what: &str) {

@@ -516,9 +516,10 @@ fn signal(cfg: &Config, closed: &AtomicBool, gate: &Mutex<()>, doing: &Doing) {
 }
 
 /// Whether error `e` is of I/O that a shutdown gave up (its timeout
-/// expired): syncs and writes in the kernel are cancelled.
+/// expired): syncs and writes in the kernel are cancelled, and their
+/// reports say shutdown gave up on them.
 fn given_up(e: &str) -> bool {
-    e.contains("Operation canceled (os error 125)")
+    e.contains("cancelled: shutdown gave up after")
 }
 
 /// Checks what a control call returned: `Ok`, a timeout where it had

@@ -131,7 +131,7 @@ fn drain_all() {
     }
     for e in engines.iter().filter(|e| !e.on_writer_thread()) {
         if !wait_done(e, deadline) {
-            e.give_up();
+            e.give_up(EXIT_DRAIN_TIMEOUT);
             wait_done(e, Instant::now() + GIVE_UP_GRACE);
         }
     }

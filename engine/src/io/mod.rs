@@ -20,7 +20,7 @@ use crate::sink::SharedFd;
 use crate::wake::EventRef;
 use std::fmt;
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -65,19 +65,38 @@ impl fmt::Display for IoBackendInfo {
 /// shutdown's timeout has expired. Writes still in the kernel are cancelled
 /// (io_uring) or given up between two waits (streams), and fail with
 /// `ECANCELED`; later ones fail at once. A logger and its backend share it.
+///
+/// It holds 0 while not set, else 1 + the milliseconds shutdown waited
+/// before it gave up (saturating), so reports can say so.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Cancel(Arc<AtomicBool>);
+pub(crate) struct Cancel(Arc<AtomicU64>);
 
 impl Cancel {
-    /// Sets the token, for good.
+    /// Sets the token, for good, when shutdown gave up after waiting
+    /// `after`; a later call changes nothing.
+    pub(crate) fn cancel_after(&self, after: Duration) {
+        let v = u64::try_from(after.as_millis()).map_or(u64::MAX, |ms| ms.saturating_add(1));
+        // Relaxed: the value is all the token carries (the milliseconds
+        // travel with the flag in one word); waits look at it every slice.
+        let _ = (self.0).compare_exchange(0, v, Ordering::Relaxed, Ordering::Relaxed);
+    }
+
+    /// Sets the token, for good (how long shutdown waited is not known).
+    #[cfg(test)]
     pub(crate) fn cancel(&self) {
-        // Relaxed: the flag carries no data; waits look at it every slice.
-        self.0.store(true, Ordering::Relaxed);
+        self.cancel_after(Duration::ZERO);
     }
 
     /// Whether the token is set.
     pub(crate) fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        self.0.load(Ordering::Relaxed) != 0
+    }
+
+    /// How long shutdown waited before it gave up, in milliseconds, once
+    /// the token is set.
+    pub(crate) fn gave_up_after_ms(&self) -> Option<u64> {
+        // Relaxed: as in `cancel_after`.
+        self.0.load(Ordering::Relaxed).checked_sub(1)
     }
 }
 

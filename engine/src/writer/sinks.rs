@@ -616,7 +616,10 @@ impl SinkSet {
                     Some(e) => {
                         WriterCounters::add(&k.errors, 1);
                         let what = self.slots[sink].sink.describe();
-                        shared.report_error(format!("fdatasync of {what} failed: {e}"));
+                        shared.report_error(match shared.cancelled_by_give_up(&e) {
+                            Some(why) => format!("fdatasync of {what} {why}"),
+                            None => format!("fdatasync of {what} failed: {e}"),
+                        });
                     }
                 }
                 self.syncs.finished(ticket);
@@ -662,7 +665,9 @@ impl SinkSet {
         });
         if let Some(e) = &c.error {
             let cut = cut.map(|k| k.describe(c.written)).unwrap_or_default();
-            shared.report_error(write_failure(&slot.sink.describe(), &c, requested, e, &cut));
+            let why = shared.cancelled_by_give_up(e).unwrap_or_else(|| e.to_string());
+            let what = slot.sink.describe();
+            shared.report_error(write_failure(&what, &c, requested, &why, &cut));
         }
         report_sink_errors(slot, shared);
         if self.spare.len() < MAX_SPARE_BUFFERS {
@@ -716,19 +721,27 @@ impl SinkSet {
 
 /// Counts and reports the errors a sink survived (`Sink::take_error`),
 /// then reports its notices (`Sink::take_notice`) without counting them.
+/// After either, lets go of the files the sink left that were deleted
+/// since (see [`SinkSlot::let_go_of_deleted`]).
 fn report_sink_errors(slot: &mut SinkSlot, shared: &Shared) {
+    let mut told = false;
     for _ in 0..MAX_SINK_ERRORS_PER_BATCH {
         let Some(e) = slot.sink.take_error() else {
             break;
         };
+        told = true;
         WriterCounters::add(&shared.counters.errors, 1);
         shared.report_error(format!("{}: {e}", slot.sink.describe()));
     }
     for _ in 0..MAX_SINK_ERRORS_PER_BATCH {
         let Some(n) = slot.sink.take_notice() else {
-            return;
+            break;
         };
+        told = true;
         shared.report_notice(format!("{}: {n}", slot.sink.describe()));
+    }
+    if told {
+        slot.let_go_of_deleted();
     }
 }
 
@@ -753,13 +766,14 @@ fn take_spare(spare: &mut Vec<Vec<u8>>, capacity: usize) -> Vec<u8> {
     spare.pop().unwrap_or_else(|| Vec::with_capacity(capacity))
 }
 
-/// What the error report says of write `c` to `sink` that failed with
-/// `e` after asking for `requested` bytes (`cut`: what became of those
+/// What the error report says of write `c` to `sink` that failed as
+/// `e` says (its error, or that shutdown gave up on it) after asking for
+/// `requested` bytes (`cut`: what became of those
 /// that reached the file). A write given up with its ring while still in
 /// the kernel ([`Completion::buffer_abandoned`]) asked for bytes no longer
 /// known, and more of them may yet land: the report says so rather than
 /// "after 0 of 0 bytes".
-fn write_failure(sink: &str, c: &Completion, requested: usize, e: &io::Error, cut: &str) -> String {
+fn write_failure(sink: &str, c: &Completion, requested: usize, e: &str, cut: &str) -> String {
     let at = c
         .offset
         .map(|o| format!(" at offset {o}"))

@@ -243,7 +243,7 @@ impl RollingBuilder {
         let active =
             ActiveFile::open(&self.dir.join(naming.active()), false).map_err(RollingError::Open)?;
         let rotated =
-            retention::list(&self.dir, &naming).map_err(|source| RollingError::ReadDir {
+            retention::list(&self.dir, &naming, &[]).map_err(|source| RollingError::ReadDir {
                 path: self.dir.clone(),
                 source,
             })?;
@@ -268,9 +268,12 @@ impl RollingBuilder {
             size_base: 0,
             next_seq,
             inflight: VecDeque::new(),
+            leaving: Vec::new(),
+            retry_rotation: false,
+            notice: None,
             errors: SurvivedErrors::default(),
         };
-        sink.prune(None);
+        sink.prune(None, false);
         Ok(sink)
     }
 }

@@ -16,7 +16,7 @@ pub use period::{Period, UtcOffset};
 use crate::active::{ActiveFile, SurvivedErrors};
 use naming::Naming;
 use rename::rename_noreplace;
-use retention::Retention;
+use retention::{Expected, Pruning, Retention};
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io;
@@ -71,8 +71,32 @@ pub struct RollingFileSink {
     next_seq: u64,
     /// The file of each batch handed out and not yet completed, in order.
     inflight: VecDeque<Arc<File>>,
+    /// Files rotated away that batches in `inflight` still go to, with
+    /// what each will hold once they land (retention counts that, not
+    /// what has landed so far); each goes with its last batch's outcome.
+    leaving: Vec<Leaving>,
+    /// A rotation found no room for the next file (`ENOSPC`, `EDQUOT`)
+    /// after retention deleted files the writer may still hold open, or
+    /// a write to the active file found no room while retention may free
+    /// some: the next batch rotates (tries again).
+    retry_rotation: bool,
+    /// News for `take_notice` (a rotation that tries again).
+    notice: Option<String>,
     /// Errors survived, for `take_error`.
     errors: SurvivedErrors,
+}
+
+/// A file rotated away with batches still in flight to it.
+#[derive(Debug)]
+struct Leaving {
+    file: Arc<File>,
+    expected: Expected,
+}
+
+/// Whether `e` says the file system (or a quota) has no room left:
+/// retention may make some.
+fn no_room(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT))
 }
 
 impl RollingFileSink {
@@ -105,7 +129,7 @@ impl RollingFileSink {
             .naming
             .period
             .is_some_and(|p| p.start_of(b.first_unix_nanos) > self.period_start);
-        by_size || by_time
+        by_size || by_time || self.retry_rotation
     }
 
     /// When the batch's record time lies before the active period and the
@@ -128,9 +152,11 @@ impl RollingFileSink {
         }
     }
 
-    /// Closes the active file under its rotated name and opens a new one.
-    /// On failure, keeps writing into the current file and queues the error.
+    /// Closes the active file under its rotated name and opens a new one,
+    /// then applies retention. On failure, keeps writing into the current
+    /// file and queues the error (or a notice, see `open_next`).
     fn rotate(&mut self, first_unix_nanos: u64) {
+        self.retry_rotation = false;
         let from = self.active.path.clone();
         let label_start = self.period_start;
         if let Some(p) = self.naming.period {
@@ -158,27 +184,65 @@ impl RollingFileSink {
                 return;
             }
         };
-        match ActiveFile::open(&from, false) {
-            Ok(f) => {
-                self.active = f;
-                self.size_base = 0;
-            }
-            Err(e) => {
-                // Keep writing into the renamed file; give it its name back if we can.
-                let now = match rename_noreplace(&to, &from) {
-                    Ok(()) => &from,
-                    Err(_) => &to,
-                };
-                self.size_base = self.active.len;
-                let msg = format!(
-                    "cannot start a new log file: {e}; still writing to {}",
-                    now.display()
-                );
-                self.push_error(io::Error::new(e.source.kind(), msg));
-                return;
+        let Some(next) = self.open_next(&from, &to) else {
+            return;
+        };
+        let left = std::mem::replace(&mut self.active, next);
+        self.size_base = 0;
+        if self.inflight.iter().any(|f| Arc::ptr_eq(f, &left.file)) {
+            let expected = Expected {
+                id: left.id(),
+                len: left.len,
+            };
+            self.leaving.push(Leaving {
+                file: left.file,
+                expected,
+            });
+        }
+        self.prune(Some(&to), false);
+    }
+
+    /// Opens the next active file at `from`, the active one having been
+    /// renamed to `to`. Short of room for it (`ENOSPC`, `EDQUOT`: no
+    /// inode left, or a quota), retention first deletes what it would
+    /// after the rotation (never `to`, still written to) and the open is
+    /// tried again. On failure, gives `to` its name back if it can, keeps
+    /// writing into it and queues an error; or, when retention deleted
+    /// files (the writer may hold them open until told of it, so their
+    /// room comes back only then), a notice, and the next batch tries again.
+    fn open_next(&mut self, from: &Path, to: &Path) -> Option<ActiveFile> {
+        let mut e = match ActiveFile::open(from, false) {
+            Ok(f) => return Some(f),
+            Err(e) => e,
+        };
+        let mut deleted = 0;
+        if no_room(&e.source) {
+            deleted = self.prune(Some(to), true);
+        }
+        if deleted > 0 {
+            match ActiveFile::open(from, false) {
+                Ok(f) => return Some(f),
+                Err(again) => e = again,
             }
         }
-        self.prune(Some(&to));
+        // Keep writing into the renamed file; give it its name back if we can.
+        let now = match rename_noreplace(to, from) {
+            Ok(()) => from,
+            Err(_) => to,
+        };
+        self.size_base = self.active.len;
+        let still = format!("still writing to {}", now.display());
+        if deleted > 0 {
+            self.retry_rotation = true;
+            self.notice = Some(format!(
+                "cannot start a new log file yet: {e}; retention deleted {deleted} file(s) \
+                 to make room, the next batch tries again; {still}"
+            ));
+        } else {
+            let msg = format!("cannot start a new log file: {e}; {still}");
+            self.push_error(io::Error::new(e.source.kind(), msg));
+        }
+        None
     }
 
     /// At a rotation, when the active file's path no longer names it
@@ -272,16 +336,50 @@ impl RollingFileSink {
     }
 
     /// Applies retention, `newest` the file just rotated (kept before any
-    /// other), queueing one error for whatever it could not do.
-    fn prune(&mut self, newest: Option<&Path>) {
+    /// other, and not deleted at all with `keep_newest`), queueing one
+    /// error for whatever it could not do; returns the files deleted.
+    /// Files with batches in flight count what they will hold.
+    fn prune(&mut self, newest: Option<&Path>, keep_newest: bool) -> usize {
         let active = self
             .naming
             .period
             .map_or(String::new(), |p| p.label(self.period_start));
-        let errs = retention::prune(&self.dir, &self.naming, self.retention, &active, newest);
-        if let Some(first) = errs.first() {
-            let msg = format!("{} retention error(s); first: {first}", errs.len());
+        let mut expected: Vec<Expected> = self.leaving.iter().map(|l| l.expected).collect();
+        // After a rotation that could not open the next file, `newest`
+        // is the file being written.
+        expected.push(Expected {
+            id: self.active.id(),
+            len: self.active.len,
+        });
+        let how = Pruning {
+            active: &active,
+            newest,
+            keep_newest,
+            expected: &expected,
+        };
+        let pruned = retention::prune(&self.dir, &self.naming, self.retention, &how);
+        if let Some(first) = pruned.errors.first() {
+            let msg = format!("{} retention error(s); first: {first}", pruned.errors.len());
             self.push_error(io::Error::new(first.kind(), msg));
+        }
+        pruned.deleted
+    }
+
+    /// A batch to `file` failed with `e`; the engine cut what reached the
+    /// file. The active file takes its bytes off its count (and, out of
+    /// room, rotates at the next batch when retention may make some); a
+    /// file already rotated away, off what it will hold.
+    fn failed(&mut self, file: &Arc<File>, outcome: &WriteOutcome<'_>, e: &io::Error) {
+        if Arc::ptr_eq(file, &self.active.file) {
+            if let Some(e) = self.active.failed(outcome) {
+                self.push_error(e);
+            }
+            if no_room(e) && self.retention != Retention::default() {
+                self.retry_rotation = true;
+            }
+        } else if let Some(l) = self.leaving.iter_mut().find(|l| Arc::ptr_eq(&l.file, file)) {
+            let len = &mut l.expected.len;
+            *len = len.saturating_sub(outcome.requested as u64);
         }
     }
 
@@ -320,20 +418,18 @@ impl Sink for RollingFileSink {
         self.errors.take()
     }
 
+    fn take_notice(&mut self) -> Option<String> {
+        self.notice.take()
+    }
+
     fn on_write(&mut self, outcome: &WriteOutcome<'_>) {
         let file = self.inflight.pop_front();
-        if outcome.error.is_none() {
-            return;
+        if let (Some(file), Some(e)) = (&file, outcome.error) {
+            self.failed(file, outcome, e);
         }
-        let Some(file) = file else {
-            return;
-        };
-        // The engine cut what reached the file; a batch for a file already
-        // rotated away needs nothing more.
-        if Arc::ptr_eq(&file, &self.active.file) {
-            if let Some(e) = self.active.failed(outcome) {
-                self.push_error(e);
-            }
+        if !self.leaving.is_empty() {
+            let inflight = &self.inflight;
+            (self.leaving).retain(|l| inflight.iter().any(|f| Arc::ptr_eq(f, &l.file)));
         }
     }
 

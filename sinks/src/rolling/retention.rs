@@ -12,9 +12,14 @@
 //! come first: they were written before the wall clock went back (nothing
 //! else dates a rotated file there), so they are older than every file
 //! written since. The file just rotated comes last in either case.
+//!
+//! A file's size is its length on disk, or what the sink handed the
+//! writer for it when that is more: a batch still in flight (io_uring)
+//! has not reached the file yet, and will.
 
 use super::naming::{Key, Naming};
 use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// What to keep; `None` keeps everything.
@@ -26,6 +31,30 @@ pub(crate) struct Retention {
     pub keep_total_bytes: Option<u64>,
 }
 
+/// What a file of the sink will hold once the batches in flight to it
+/// have landed: its length at open plus the bytes handed to the writer
+/// for it, less those of batches that failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Expected {
+    /// `(st_dev, st_ino)` of the file.
+    pub id: (u64, u64),
+    pub len: u64,
+}
+
+/// How one pruning goes, besides the retention itself.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Pruning<'a> {
+    /// The label of the active file's period (empty without time rotation).
+    pub active: &'a str,
+    /// The file just rotated (none when the sink opens).
+    pub newest: Option<&'a Path>,
+    /// Never delete `newest`: the sink still writes to it (the rotation
+    /// could not open the next file).
+    pub keep_newest: bool,
+    /// The files whose sizes the sink knows better than the file system.
+    pub expected: &'a [Expected],
+}
+
 /// A rotated file found in the directory.
 #[derive(Debug)]
 pub(crate) struct Rotated {
@@ -34,8 +63,9 @@ pub(crate) struct Rotated {
     pub len: u64,
 }
 
-/// The rotated files in `dir`, oldest first.
-pub(crate) fn list(dir: &Path, naming: &Naming) -> io::Result<Vec<Rotated>> {
+/// The rotated files in `dir`, in label order; `expected` gives the
+/// sizes the sink knows better (see [`Expected`]).
+pub(crate) fn list(dir: &Path, naming: &Naming, expected: &[Expected]) -> io::Result<Vec<Rotated>> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
@@ -44,10 +74,12 @@ pub(crate) fn list(dir: &Path, naming: &Naming) -> io::Result<Vec<Rotated>> {
         };
         let meta = entry.metadata()?;
         if meta.is_file() {
+            let id = (meta.dev(), meta.ino());
+            let known = expected.iter().filter(|e| e.id == id).map(|e| e.len);
             out.push(Rotated {
                 key,
                 path: entry.path(),
-                len: meta.len(),
+                len: known.fold(meta.len(), u64::max),
             });
         }
     }
@@ -102,42 +134,43 @@ pub(crate) fn oldest_first(
     });
 }
 
-/// Applies `retention` in `dir`, the active file's period labelled
-/// `active` (empty without time rotation), `newest` the file just rotated
-/// (none when the sink opens); returns the errors met (it goes on past
-/// them).
-pub(crate) fn prune(
-    dir: &Path,
-    naming: &Naming,
-    retention: Retention,
-    active: &str,
-    newest: Option<&Path>,
-) -> Vec<io::Error> {
+/// What one pruning did: files deleted, and the errors met (it goes on
+/// past them).
+#[derive(Debug, Default)]
+pub(crate) struct Pruned {
+    pub deleted: usize,
+    pub errors: Vec<io::Error>,
+}
+
+/// Applies `retention` in `dir` as `how` says.
+pub(crate) fn prune(dir: &Path, naming: &Naming, retention: Retention, how: &Pruning) -> Pruned {
+    let mut out = Pruned::default();
     if retention == Retention::default() {
-        return Vec::new();
+        return out;
     }
-    let mut rotated = match list(dir, naming) {
+    let mut rotated = match list(dir, naming, how.expected) {
         Ok(r) => r,
         Err(e) => {
-            return vec![io::Error::new(
-                e.kind(),
-                format!("retention cannot list {}: {e}", dir.display()),
-            )]
+            let msg = format!("retention cannot list {}: {e}", dir.display());
+            out.errors.push(io::Error::new(e.kind(), msg));
+            return out;
         }
     };
-    oldest_first(&mut rotated, active, naming.sized, newest);
-    let n = doomed(&rotated, retention);
-    rotated[..n]
-        .iter()
-        .filter_map(|r| {
-            std::fs::remove_file(&r.path).err().map(|e| {
-                io::Error::new(
-                    e.kind(),
-                    format!("retention cannot delete {}: {e}", r.path.display()),
-                )
-            })
-        })
-        .collect()
+    oldest_first(&mut rotated, how.active, naming.sized, how.newest);
+    let mut n = doomed(&rotated, retention);
+    if how.keep_newest && rotated.last().map(|r| r.path.as_path()) == how.newest {
+        n = n.min(rotated.len() - 1);
+    }
+    for r in &rotated[..n] {
+        match std::fs::remove_file(&r.path) {
+            Ok(()) => out.deleted += 1,
+            Err(e) => {
+                let msg = format!("retention cannot delete {}: {e}", r.path.display());
+                out.errors.push(io::Error::new(e.kind(), msg));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

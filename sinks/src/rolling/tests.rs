@@ -14,10 +14,28 @@ fn names(dir: &Path) -> Vec<String> {
 
 /// Writes `len` bytes the way the engine would: target, write, on_write.
 fn write(s: &mut RollingFileSink, len: usize, nanos: u64) {
+    let fd = hand_out(s, len, nanos);
+    land(s, &fd, len);
+}
+
+/// Hands out a batch of `len` bytes dated `nanos` as the engine does and
+/// leaves it in flight (io_uring: submitted, not yet written); returns
+/// its file.
+fn hand_out(s: &mut RollingFileSink, len: usize, nanos: u64) -> uringlog::SharedFd {
     let Target::Append { fd } = s.target_batch(&BatchInfo::new(len, nanos)).unwrap() else {
         panic!("an append target");
     };
-    let mut f = File::from(std::os::fd::AsFd::as_fd(&*fd).try_clone_to_owned().unwrap());
+    fd
+}
+
+/// Lands the oldest batch in flight, of `len` bytes to `fd`: writes it
+/// and tells the sink.
+fn land(s: &mut RollingFileSink, fd: &uringlog::SharedFd, len: usize) {
+    let mut f = File::from(
+        std::os::fd::AsFd::as_fd(&**fd)
+            .try_clone_to_owned()
+            .unwrap(),
+    );
     std::io::Write::write_all(&mut f, &vec![b'x'; len]).unwrap();
     s.on_write(&WriteOutcome {
         offset: None,
@@ -670,4 +688,78 @@ fn a_file_where_the_log_directory_was_is_named_and_writing_goes_on_in_the_old_fi
     assert_eq!(names(&moved), ["app.log"]);
     assert_eq!(std::fs::read(moved.join("app.log")).unwrap(), [b'x'; 120]);
     assert_eq!(std::fs::read(&dir).unwrap(), b"theirs");
+}
+
+/// The entries of `dir` with their lengths, by name.
+fn sizes(dir: &Path) -> Vec<(String, u64)> {
+    let lens = names(dir).into_iter().map(|n| {
+        let len = std::fs::metadata(dir.join(&n)).unwrap().len();
+        (n, len)
+    });
+    lens.collect()
+}
+
+/// A sink `app` in `dir` rotating at `max` bytes, keeping `keep` bytes of rotated files.
+fn by_size_keeping_bytes(dir: &Path, max: u64, keep: u64) -> RollingFileSink {
+    let b = RollingFileSink::builder(dir, "app").max_file_bytes(max);
+    b.keep_total_bytes(keep).open().unwrap()
+}
+
+#[test]
+fn retention_counts_the_batches_in_flight_to_the_file_just_rotated() {
+    let d = tempfile::tempdir().unwrap();
+    let mut s = by_size_keeping_bytes(d.path(), 100, 150);
+    write(&mut s, 100, 0);
+    let second = hand_out(&mut s, 100, 0);
+    assert_eq!(names(d.path()), ["app.000001.log", "app.log"]);
+    // The second batch is still in flight when the third rotates its
+    // file: the rotated files will hold 200 bytes, more than 150.
+    let third = hand_out(&mut s, 100, 0);
+    assert_eq!(
+        sizes(d.path()),
+        [("app.000002.log".to_owned(), 0), ("app.log".to_owned(), 0)]
+    );
+    land(&mut s, &second, 100);
+    land(&mut s, &third, 100);
+    assert_eq!(
+        sizes(d.path()),
+        [
+            ("app.000002.log".to_owned(), 100),
+            ("app.log".to_owned(), 100)
+        ]
+    );
+}
+
+#[test]
+fn retention_does_not_count_a_batch_that_failed_after_its_file_was_rotated() {
+    let d = tempfile::tempdir().unwrap();
+    let mut s = by_size_keeping_bytes(d.path(), 200, 220);
+    write(&mut s, 50, 0);
+    let (failing, later) = (hand_out(&mut s, 50, 0), hand_out(&mut s, 50, 0));
+    // app.log (150 bytes once its batches land) becomes app.000001.log.
+    let b = hand_out(&mut s, 100, 0);
+    // The first batch in flight to it fails (the engine cut its bytes):
+    // it will hold 100.
+    let e = io::Error::from_raw_os_error(libc::EIO);
+    s.on_write(&WriteOutcome {
+        offset: None,
+        requested: 50,
+        written: 0,
+        error: Some(&e),
+    });
+    drop(failing);
+    // A rotation while the other batch is in flight: 100 + 100 rotated
+    // bytes fit in 220 (counting the failed batch, 250 did not).
+    let c = hand_out(&mut s, 200, 0);
+    land(&mut s, &later, 50);
+    land(&mut s, &b, 100);
+    land(&mut s, &c, 200);
+    assert_eq!(
+        sizes(d.path()),
+        [
+            ("app.000001.log".to_owned(), 100),
+            ("app.000002.log".to_owned(), 100),
+            ("app.log".to_owned(), 200)
+        ]
+    );
 }

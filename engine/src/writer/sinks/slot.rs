@@ -202,9 +202,19 @@ impl SinkSlot {
             if !self.unsynced.iter().any(|u| Arc::ptr_eq(u, &prev)) {
                 self.unsynced.push(prev);
             }
-            self.unsynced.retain(|u| !is_deleted(u.as_fd()));
+            self.let_go_of_deleted();
         }
         same
+    }
+
+    /// Lets go of the files left that were deleted since they were left:
+    /// one `fstat` each. At a switch of file, and when the sink reported
+    /// an error or a notice: a rotating sink whose retention deleted files
+    /// but that could not open its next file for want of room (no inode
+    /// left) gets their room back only once they are let go, and it tries
+    /// again at its next batch (no switch comes before).
+    pub(super) fn let_go_of_deleted(&mut self) {
+        self.unsynced.retain(|u| !is_deleted(u.as_fd()));
     }
 
     /// Whether the files left unsynced reached [`MAX_UNSYNCED`]: a sync

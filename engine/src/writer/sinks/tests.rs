@@ -393,7 +393,7 @@ fn a_write_given_up_in_the_kernel_says_so_in_its_report() {
         error: None,
     };
     assert_eq!(
-        write_failure("file app.log", &abandoned, abandoned.requested(), &e, ""),
+        write_failure("file app.log", &abandoned, abandoned.requested(), &e.to_string(), ""),
         format!(
             "write to file app.log at offset 4096 failed while in the kernel and was given up \
              with the ring (64 records dropped; how many of its bytes reach the file is \
@@ -409,7 +409,7 @@ fn a_write_given_up_in_the_kernel_says_so_in_its_report() {
         ..abandoned
     };
     assert_eq!(
-        write_failure("file app.log", &short, short.requested(), &e, "; cut"),
+        write_failure("file app.log", &short, short.requested(), &e.to_string(), "; cut"),
         format!("write to file app.log failed after 3 of 8 bytes (2 records dropped): {e}; cut")
     );
 }

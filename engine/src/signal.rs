@@ -28,13 +28,19 @@
 //!
 //! # Registration
 //!
+//! Two things are held, apart: a slot, which counts signals for one
+//! running logger, and the handler's place in the signal's chain.
 //! [`Registration::new`] claims a free slot (at most [`MAX_REGISTRATIONS`]
-//! loggers at once) and, for the first registration of a signal, installs
-//! the handler with `sigaction`, keeping the previous action. Dropping the
-//! last registration of a signal puts the previous action back — unless
-//! someone installed another handler on top since, in which case ours
-//! stays (counting for nobody, still chaining). Registration and its drop
-//! are serialized by a mutex the handler never touches.
+//! running loggers at once) and a [`Hold`] on the handler; the writer keeps
+//! it while it runs. The logger's handles keep a further [`Hold`] only
+//! ([`Registration::hold`]), so the handler stays while they live without
+//! keeping a slot from the loggers built after a shutdown, nor the logger
+//! alive (the registration refers to its writer's event count). The first
+//! hold of a signal installs the handler with `sigaction`, keeping the
+//! previous action; dropping the last one puts the previous action back —
+//! unless someone installed another handler on top since, in which case
+//! ours stays (counting for nobody, still chaining). Holds, slots and
+//! their drops are serialized by a mutex the handler never touches.
 //!
 //! Our handler is in a signal's chain at most once. While it stays under
 //! another handler (the case above), a later first registration does not
@@ -48,8 +54,12 @@
 //!
 //! A forked child frees every slot at the fork ([`forget_inherited`]): the
 //! registrations are the parent's loggers', whose writers — and whose event
-//! counts, as far as the child is concerned — are not there. Dropping an
-//! inherited [`Registration`] in the child then touches nothing.
+//! counts, as far as the child is concerned — are not there. The holds it
+//! inherited stay, for the child's life: dropping an inherited
+//! [`Registration`] or [`Hold`] in the child touches nothing, so the
+//! handler the child was forked with is never taken from it (a `SIGHUP`
+//! given back to its default would end a child still holding the
+//! inherited logger, once the logger it started itself let go of it).
 
 use crate::wake::{EventCount, EventRef};
 use std::io;
@@ -85,7 +95,8 @@ struct Previous {
     /// The full action, restored when the last registration goes. Only
     /// touched under `INSTALL`.
     action: Mutex<Option<libc::sigaction>>,
-    /// Registrations of this signal. Only touched under `INSTALL`.
+    /// Holds of this signal ([`Hold`]s, a [`Registration`]'s included).
+    /// Only touched under `INSTALL`.
     users: AtomicUsize,
 }
 
@@ -182,7 +193,53 @@ pub(crate) fn refuse(signo: i32) -> Option<&'static str> {
     }
 }
 
-/// A logger's claim on a signal; releases it when dropped.
+/// Our handler's place in a signal's chain: the previous disposition
+/// comes back when the last hold of the signal is dropped (see the module
+/// docs).
+pub(crate) struct Hold {
+    signo: i32,
+    /// The process generation that took it (see `fork`): a forked child
+    /// keeps the holds it inherited.
+    generation: u64,
+}
+
+impl std::fmt::Debug for Hold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hold").field("signo", &self.signo).finish()
+    }
+}
+
+impl Hold {
+    /// Takes a hold on `signo` under `INSTALL` (`_installing`), installing
+    /// the handler if it is the signal's first.
+    fn take(signo: i32, _installing: &std::sync::MutexGuard<'_, ()>) -> io::Result<Hold> {
+        let prev = &PREVIOUS[signo as usize];
+        if prev.users.load(Ordering::Relaxed) == 0 {
+            install(signo, prev)?;
+        }
+        prev.users.fetch_add(1, Ordering::Relaxed);
+        Ok(Hold {
+            signo,
+            generation: crate::fork::generation(),
+        })
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        if self.generation != crate::fork::generation() {
+            return; // inherited through fork: the child keeps the handler
+        }
+        let _g = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
+        let prev = &PREVIOUS[self.signo as usize];
+        if prev.users.fetch_sub(1, Ordering::Relaxed) == 1 {
+            uninstall(self.signo, prev);
+        }
+    }
+}
+
+/// A running logger's claim on a signal: a slot that counts it, and a
+/// hold on the handler; releases both when dropped.
 pub(crate) struct Registration {
     slot: usize,
     signo: i32,
@@ -191,6 +248,8 @@ pub(crate) struct Registration {
     generation: u64,
     /// What the handler notifies (the writer's wake), kept alive here.
     _wake: Option<EventRef>,
+    /// Dropped after the slot is freed (fields drop after `drop`).
+    _hold: Hold,
 }
 
 impl std::fmt::Debug for Registration {
@@ -203,25 +262,21 @@ impl std::fmt::Debug for Registration {
 }
 
 impl Registration {
-    /// Claims a slot for `signo` and installs the handler if it is the
-    /// signal's first registration; each signal then notifies `wake` (a
+    /// Claims a slot for `signo` and a hold on the handler (installed if it
+    /// is the signal's first); each signal then notifies `wake` (a
     /// writer's event count; `None` in sync mode). `signo` must pass
     /// [`refuse`].
     pub(crate) fn new(signo: i32, wake: Option<EventRef>) -> io::Result<Registration> {
         debug_assert!(refuse(signo).is_none());
-        let _g = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
+        let g = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
         let Some(slot) = SLOTS
             .iter()
             .position(|s| s.signo.load(Ordering::Relaxed) == 0)
         else {
-            let msg = format!("{MAX_REGISTRATIONS} loggers already reopen on signals");
+            let msg = format!("{MAX_REGISTRATIONS} running loggers already reopen on signals");
             return Err(io::Error::other(msg));
         };
-        let prev = &PREVIOUS[signo as usize];
-        if prev.users.load(Ordering::Relaxed) == 0 {
-            install(signo, prev)?;
-        }
-        prev.users.fetch_add(1, Ordering::Relaxed);
+        let hold = Hold::take(signo, &g)?;
         let ptr = wake
             .as_ref()
             .map_or(std::ptr::null(), EventRef::as_event_ptr);
@@ -235,7 +290,22 @@ impl Registration {
             signo,
             generation: crate::fork::generation(),
             _wake: wake,
+            _hold: hold,
         })
+    }
+
+    /// A further hold on the handler, for as long as the logger's handles
+    /// live (see `lifecycle`).
+    pub(crate) fn hold(&self) -> Hold {
+        let _g = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
+        // Installed already: this registration's own hold counts.
+        let users = &PREVIOUS[self.signo as usize].users;
+        debug_assert!(users.load(Ordering::Relaxed) > 0);
+        users.fetch_add(1, Ordering::Relaxed);
+        Hold {
+            signo: self.signo,
+            generation: crate::fork::generation(),
+        }
     }
 
     /// Signals counted for this registration so far (compare two reads).
@@ -262,10 +332,7 @@ impl Drop for Registration {
         while slot.busy.load(Ordering::SeqCst) != 0 {
             std::thread::yield_now();
         }
-        let prev = &PREVIOUS[self.signo as usize];
-        if prev.users.fetch_sub(1, Ordering::Relaxed) == 1 {
-            uninstall(self.signo, prev);
-        }
+        // `_hold` goes next, and with the signal's last one the handler.
     }
 }
 
@@ -276,20 +343,16 @@ impl Drop for Registration {
 /// is freed: a signal no longer counts for it nor notifies through it, and
 /// the child's own loggers (a forked child's successors, or loggers it
 /// builds) claim slots afresh. The handler stays installed, with the
-/// previous action kept: a later registration finds it in place, and
-/// until then a signal is counted for no one and chained as before.
+/// previous action kept, and the holds inherited stay counted (they are
+/// never dropped here): a signal is counted for no one and chained as
+/// before, and the child's own loggers find the handler in place.
 pub(crate) fn forget_inherited() {
     for slot in &SLOTS {
-        let signo = slot.signo.swap(0, Ordering::SeqCst);
+        slot.signo.store(0, Ordering::SeqCst);
         slot.wake.store(std::ptr::null_mut(), Ordering::SeqCst);
         // A handler that was running on another thread of the parent does
         // not exist here.
         slot.busy.store(0, Ordering::SeqCst);
-        let prev = usize::try_from(signo).ok().and_then(|i| PREVIOUS.get(i));
-        if let (true, Some(prev)) = (signo > 0, prev) {
-            // Relaxed: this process has one thread here.
-            prev.users.fetch_sub(1, Ordering::Relaxed);
-        }
     }
 }
 

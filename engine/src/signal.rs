@@ -40,7 +40,8 @@
 //! previous action; dropping the last one puts the previous action back —
 //! unless someone installed another handler on top since, in which case
 //! ours stays (counting for nobody, still chaining). Holds, slots and
-//! their drops are serialized by a mutex the handler never touches.
+//! their drops are serialized by a lock the handler never touches, which
+//! a forked child frees (a thread of the parent that held it is gone).
 //!
 //! Our handler is in a signal's chain at most once. While it stays under
 //! another handler (the case above), a later first registration does not
@@ -63,8 +64,9 @@
 
 use crate::wake::{EventCount, EventRef};
 use std::io;
-use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{
+    AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+};
 
 /// Loggers that may reopen on a signal at the same time.
 pub(crate) const MAX_REGISTRATIONS: usize = 32;
@@ -92,9 +94,6 @@ struct Previous {
     handler: AtomicUsize,
     /// `sa_flags`, for `SA_SIGINFO`.
     flags: AtomicI32,
-    /// The full action, restored when the last registration goes. Only
-    /// touched under `INSTALL`.
-    action: Mutex<Option<libc::sigaction>>,
     /// Holds of this signal ([`Hold`]s, a [`Registration`]'s included).
     /// Only touched under `INSTALL`.
     users: AtomicUsize,
@@ -113,13 +112,77 @@ static SLOTS: [Slot; MAX_REGISTRATIONS] = [FREE_SLOT; MAX_REGISTRATIONS];
 const NO_PREVIOUS: Previous = Previous {
     handler: AtomicUsize::new(libc::SIG_DFL),
     flags: AtomicI32::new(0),
-    action: Mutex::new(None),
     users: AtomicUsize::new(0),
 };
 static PREVIOUS: [Previous; NSIG] = [NO_PREVIOUS; NSIG];
 
-/// Serializes registration and release; never taken in the handler.
-static INSTALL: Mutex<()> = Mutex::new(());
+/// Serializes holds, slots and their drops; never taken in the handler.
+static INSTALL: InstallLock = InstallLock {
+    locked: AtomicBool::new(false),
+    kept: std::cell::UnsafeCell::new([const { None }; NSIG]),
+};
+/// Looks at a held [`INSTALL`], yielding between them, before a waiter
+/// sleeps instead (a waiter of a higher real-time priority than the
+/// holder on its CPU would otherwise never let it run).
+const LOCK_SPINS: u32 = 64;
+/// How long a waiter sleeps between looks once past [`LOCK_SPINS`].
+const LOCK_NAP: std::time::Duration = std::time::Duration::from_micros(100);
+
+/// A lock (a flag) and what it guards. Not a `Mutex`: a thread of the
+/// parent that holds it at a fork does not exist in the child, which would
+/// wait for it forever; the child's fork handler frees the flag
+/// ([`forget_inherited`]), which a `Mutex` does not allow. Held for a few
+/// system calls at most, and rarely (build, shutdown, a last handle).
+struct InstallLock {
+    /// Set while a thread holds the lock.
+    locked: AtomicBool,
+    /// Per signal, the full action our handler replaced, restored when the
+    /// last hold goes. Only reached through [`Installing`].
+    kept: std::cell::UnsafeCell<[Option<libc::sigaction>; NSIG]>,
+}
+
+// SAFETY: `kept` is only reached through an `Installing`, and one exists
+// at a time in a process (`locked`).
+unsafe impl Sync for InstallLock {}
+
+/// [`INSTALL`] held; frees it when dropped.
+struct Installing(());
+
+/// Takes [`INSTALL`], waiting while another thread holds it.
+fn installing() -> Installing {
+    let mut looks = 0u32;
+    // Acquire: pairs with the Release store in `Installing::drop`, so the
+    // previous holder's changes (kept actions, counts, slots) are seen.
+    // Relaxed on failure: the loop tries again.
+    while (INSTALL.locked)
+        .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+        .is_err()
+    {
+        match looks < LOCK_SPINS {
+            true => std::thread::yield_now(),
+            false => std::thread::sleep(LOCK_NAP),
+        }
+        looks = looks.saturating_add(1);
+    }
+    Installing(())
+}
+
+impl Installing {
+    /// The action kept for `signo` (see [`InstallLock::kept`]).
+    fn kept(&mut self, signo: i32) -> &mut Option<libc::sigaction> {
+        // SAFETY: this `Installing` is the only one (the lock is held), and
+        // the borrow of it keeps the reference from outliving the lock.
+        let all = unsafe { &mut *INSTALL.kept.get() };
+        &mut all[signo as usize]
+    }
+}
+
+impl Drop for Installing {
+    fn drop(&mut self) {
+        // Release: pairs with the Acquire in `installing`.
+        INSTALL.locked.store(false, Ordering::Release);
+    }
+}
 
 extern "C" fn on_signal(signo: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
     for slot in &SLOTS {
@@ -210,12 +273,12 @@ impl std::fmt::Debug for Hold {
 }
 
 impl Hold {
-    /// Takes a hold on `signo` under `INSTALL` (`_installing`), installing
+    /// Takes a hold on `signo` under `INSTALL` (`lock`), installing
     /// the handler if it is the signal's first.
-    fn take(signo: i32, _installing: &std::sync::MutexGuard<'_, ()>) -> io::Result<Hold> {
+    fn take(signo: i32, lock: &mut Installing) -> io::Result<Hold> {
         let prev = &PREVIOUS[signo as usize];
         if prev.users.load(Ordering::Relaxed) == 0 {
-            install(signo, prev)?;
+            install(signo, prev, lock.kept(signo))?;
         }
         prev.users.fetch_add(1, Ordering::Relaxed);
         Ok(Hold {
@@ -230,10 +293,10 @@ impl Drop for Hold {
         if self.generation != crate::fork::generation() {
             return; // inherited through fork: the child keeps the handler
         }
-        let _g = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
+        let mut lock = installing();
         let prev = &PREVIOUS[self.signo as usize];
         if prev.users.fetch_sub(1, Ordering::Relaxed) == 1 {
-            uninstall(self.signo, prev);
+            uninstall(self.signo, lock.kept(self.signo));
         }
     }
 }
@@ -268,7 +331,7 @@ impl Registration {
     /// [`refuse`].
     pub(crate) fn new(signo: i32, wake: Option<EventRef>) -> io::Result<Registration> {
         debug_assert!(refuse(signo).is_none());
-        let g = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
+        let mut lock = installing();
         let Some(slot) = SLOTS
             .iter()
             .position(|s| s.signo.load(Ordering::Relaxed) == 0)
@@ -276,7 +339,7 @@ impl Registration {
             let msg = format!("{MAX_REGISTRATIONS} running loggers already reopen on signals");
             return Err(io::Error::other(msg));
         };
-        let hold = Hold::take(signo, &g)?;
+        let hold = Hold::take(signo, &mut lock)?;
         let ptr = wake
             .as_ref()
             .map_or(std::ptr::null(), EventRef::as_event_ptr);
@@ -297,7 +360,7 @@ impl Registration {
     /// A further hold on the handler, for as long as the logger's handles
     /// live (see `lifecycle`).
     pub(crate) fn hold(&self) -> Hold {
-        let _g = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
+        let _lock = installing();
         // Installed already: this registration's own hold counts.
         let users = &PREVIOUS[self.signo as usize].users;
         debug_assert!(users.load(Ordering::Relaxed) > 0);
@@ -322,7 +385,7 @@ impl Drop for Registration {
             // this process, and no handler here points at `_wake` any more.
             return;
         }
-        let _g = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
+        let _lock = installing();
         let slot = &SLOTS[self.slot];
         slot.signo.store(0, Ordering::Relaxed);
         // SeqCst: see `Slot::notify`. A handler that loaded the pointer
@@ -347,6 +410,12 @@ impl Drop for Registration {
 /// never dropped here): a signal is counted for no one and chained as
 /// before, and the child's own loggers find the handler in place.
 pub(crate) fn forget_inherited() {
+    // A thread that held the lock at the fork is not here to free it. What
+    // it was changing is left usable: the slots are freed just below, a
+    // hold it took or let go of counts as inherited or not, and `install`
+    // and `uninstall` leave ours on top with nothing kept, at worst (ours
+    // then stays in this process, chaining to the action in `PREVIOUS`).
+    INSTALL.locked.store(false, Ordering::SeqCst);
     for slot in &SLOTS {
         slot.signo.store(0, Ordering::SeqCst);
         slot.wake.store(std::ptr::null_mut(), Ordering::SeqCst);
@@ -357,19 +426,24 @@ pub(crate) fn forget_inherited() {
 }
 
 /// Installs `on_signal` for `signo`, keeping the previous action in `prev`
-/// — unless our handler is still in the signal's chain (see the module
-/// docs), where it is left as it is.
-fn install(signo: i32, prev: &Previous) -> io::Result<()> {
+/// and `kept` — unless our handler is still in the signal's chain (see the
+/// module docs), where it is left as it is.
+fn install(signo: i32, prev: &Previous, kept: &mut Option<libc::sigaction>) -> io::Result<()> {
     // SAFETY: an all-zero sigaction is a valid value to fill in.
     let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
     // SAFETY: querying the current action into a valid sigaction.
     if unsafe { libc::sigaction(signo, std::ptr::null(), &mut old) } != 0 {
         return Err(io::Error::last_os_error());
     }
-    let mut kept = prev.action.lock().unwrap_or_else(|p| p.into_inner());
+    if old.sa_sigaction == handler_address() {
+        // On top already: put back by whoever replaced it, or installed by
+        // a thread of the parent this process was forked from, which did
+        // not get to keep the action it replaced (`prev` has it).
+        return Ok(());
+    }
     let reset = old.sa_sigaction == libc::SIG_DFL || old.sa_sigaction == libc::SIG_IGN;
     if kept.is_some() && !reset {
-        return Ok(()); // still in the chain: on top, or under a handler that chains to it
+        return Ok(()); // under a handler that most likely chains to it
     }
     // Release: pairs with the handler's Acquire loads; stored before the
     // handler can run.
@@ -388,12 +462,16 @@ fn install(signo: i32, prev: &Previous) -> io::Result<()> {
         *kept = None; // not installed: nothing of ours is in the chain
         return Err(e);
     }
+    // Kept once ours is in: a child forked in between (whose copy of
+    // `INSTALL` its fork handler frees) finds ours on top and nothing
+    // kept, never an action kept that ours does not stand over.
     *kept = Some(old);
     Ok(())
 }
 
-/// Puts the previous action back if ours is still the one installed.
-fn uninstall(signo: i32, prev: &Previous) {
+/// Puts the previous action (`kept`) back if ours is still the one
+/// installed.
+fn uninstall(signo: i32, kept: &mut Option<libc::sigaction>) {
     // SAFETY: an all-zero sigaction is a valid value to fill in.
     let mut cur: libc::sigaction = unsafe { std::mem::zeroed() };
     // SAFETY: querying the current action into a valid sigaction.
@@ -403,8 +481,9 @@ fn uninstall(signo: i32, prev: &Previous) {
     if cur.sa_sigaction != handler_address() {
         return; // another handler went on top; ours stays and chains
     }
-    let old = prev.action.lock().unwrap_or_else(|p| p.into_inner()).take();
-    if let Some(old) = old {
+    // Forgotten before it is restored: a child forked in between finds
+    // ours on top and nothing kept (as above).
+    if let Some(old) = kept.take() {
         // SAFETY: `old` is the action `sigaction` returned at install.
         unsafe { libc::sigaction(signo, &old, std::ptr::null_mut()) };
     }

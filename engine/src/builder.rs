@@ -442,14 +442,16 @@ impl Builder {
     /// before that go to the old file.
     ///
     /// Several loggers may use the same signal. The handler stays while
-    /// any of them runs or has a `Logger` handle alive: a signal after
+    /// any of them runs or has a `Logger` handle alive, or a front end
+    /// holds it (the `log` facade for good, a `tracing` layer or writer
+    /// until it is dropped): a signal after
     /// [`WriterGuard::shutdown`] while the service still holds its logger
     /// is caught and does nothing (a `SIGHUP` left at its default would
     /// end the process). When the last of them is gone — writer stopped
-    /// and last handle dropped — the previous disposition comes back
-    /// (unless another handler was installed on top of ours meanwhile;
-    /// ours then stays and chains). A forked child keeps the handler it
-    /// inherited for its whole life.
+    /// and last handle and front end dropped — the previous disposition
+    /// comes back (unless another handler was installed on top of ours
+    /// meanwhile; ours then stays and chains). A forked child keeps the
+    /// handler it inherited for its whole life.
     /// `build` refuses signals that cannot be caught or that report faults
     /// (`SIGKILL`, `SIGSTOP`, `SIGSEGV`, `SIGBUS`, `SIGFPE`, `SIGILL`,
     /// `SIGTRAP`, `SIGSYS`, `SIGABRT`), and more than 32 running loggers

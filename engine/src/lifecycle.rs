@@ -27,7 +27,9 @@
 //! `shutdown` while the service still holds its `Logger` is caught (and
 //! does nothing), not given back to a default disposition that would end
 //! the process. The slot that counts signals for the writer is the
-//! writer's alone, freed when it ends.
+//! writer's alone, freed when it ends. The front ends' handles hold the
+//! handler too, each its own (`signal_hold`): the `log` facade for the
+//! process's life, a `tracing` layer or writer until it is dropped.
 //!
 //! [`Logger`]: crate::Logger
 
@@ -35,7 +37,7 @@ use crate::shared::lock;
 use crate::shutdown::WriterGuard;
 use crate::signal::Hold;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Live handles and the parked guard of one logger.
 #[derive(Debug, Default)]
@@ -73,6 +75,14 @@ impl Lifecycle {
     /// Holds the reopen signal's handler until the last handle goes.
     pub(crate) fn keep_signal(&self, hold: Hold) {
         *lock(&self.signal) = Some(hold);
+    }
+
+    /// A further hold on the reopen signal's handler, for a front end's
+    /// handle (the `log` facade, a `tracing` layer or writer): not
+    /// counted, it keeps the handler as a counted handle does. None when
+    /// the logger has no reopen signal, or its handles let it go.
+    pub(crate) fn signal_hold(&self) -> Option<Arc<Hold>> {
+        lock(&self.signal).as_ref().map(|h| Arc::new(h.another()))
     }
 
     /// The guard is being dropped: when handles live, it is parked (made

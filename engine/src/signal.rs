@@ -286,6 +286,19 @@ impl Hold {
             generation: crate::fork::generation(),
         })
     }
+
+    /// Another hold on the same signal (the handler is installed: this
+    /// one holds it).
+    pub(crate) fn another(&self) -> Hold {
+        let _lock = installing();
+        let users = &PREVIOUS[self.signo as usize].users;
+        debug_assert!(users.load(Ordering::Relaxed) > 0);
+        users.fetch_add(1, Ordering::Relaxed);
+        Hold {
+            signo: self.signo,
+            generation: crate::fork::generation(),
+        }
+    }
 }
 
 impl Drop for Hold {
@@ -312,7 +325,7 @@ pub(crate) struct Registration {
     /// What the handler notifies (the writer's wake), kept alive here.
     _wake: Option<EventRef>,
     /// Dropped after the slot is freed (fields drop after `drop`).
-    _hold: Hold,
+    hold: Hold,
 }
 
 impl std::fmt::Debug for Registration {
@@ -353,22 +366,14 @@ impl Registration {
             signo,
             generation: crate::fork::generation(),
             _wake: wake,
-            _hold: hold,
+            hold,
         })
     }
 
     /// A further hold on the handler, for as long as the logger's handles
     /// live (see `lifecycle`).
     pub(crate) fn hold(&self) -> Hold {
-        let _lock = installing();
-        // Installed already: this registration's own hold counts.
-        let users = &PREVIOUS[self.signo as usize].users;
-        debug_assert!(users.load(Ordering::Relaxed) > 0);
-        users.fetch_add(1, Ordering::Relaxed);
-        Hold {
-            signo: self.signo,
-            generation: crate::fork::generation(),
-        }
+        self.hold.another()
     }
 
     /// Signals counted for this registration so far (compare two reads).
@@ -395,7 +400,7 @@ impl Drop for Registration {
         while slot.busy.load(Ordering::SeqCst) != 0 {
             std::thread::yield_now();
         }
-        // `_hold` goes next, and with the signal's last one the handler.
+        // `hold` goes next, and with the signal's last one the handler.
     }
 }
 

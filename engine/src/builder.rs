@@ -442,17 +442,21 @@ impl Builder {
     /// before that go to the old file.
     ///
     /// Several loggers may use the same signal. The handler stays while
-    /// any of them runs or has a `Logger` handle alive: a signal after
+    /// any of them runs or has a `Logger` handle alive, or a front end
+    /// holds it (the `log` facade for good, a `tracing` layer or writer
+    /// until it is dropped): a signal after
     /// [`WriterGuard::shutdown`] while the service still holds its logger
     /// is caught and does nothing (a `SIGHUP` left at its default would
     /// end the process). When the last of them is gone — writer stopped
-    /// and last handle dropped — the previous disposition comes back
-    /// (unless another handler was installed on top of ours meanwhile;
-    /// ours then stays and chains).
+    /// and last handle and front end dropped — the previous disposition
+    /// comes back (unless another handler was installed on top of ours
+    /// meanwhile; ours then stays and chains). A forked child keeps the
+    /// handler it inherited for its whole life.
     /// `build` refuses signals that cannot be caught or that report faults
     /// (`SIGKILL`, `SIGSTOP`, `SIGSEGV`, `SIGBUS`, `SIGFPE`, `SIGILL`,
-    /// `SIGTRAP`, `SIGSYS`, `SIGABRT`), and more than 32 loggers reopening
-    /// on signals at once.
+    /// `SIGTRAP`, `SIGSYS`, `SIGABRT`), and more than 32 running loggers
+    /// reopening on signals at once (one shut down no longer counts, even
+    /// while its handles live).
     pub fn reopen_on_signal(mut self, signo: i32) -> Self {
         self.reopen_signal = Some(signo);
         self
@@ -784,8 +788,8 @@ impl Builder {
                 let wake = (self.mode != Mode::Sync)
                     .then(|| EventRef::new(shared.clone(), |s: &Shared| &s.wake));
                 let r = Registration::new(signo, wake);
-                let r = Arc::new(r.map_err(|e| signal_refused(signo, e.to_string()))?);
-                shared.lifecycle.keep_signal(r.clone());
+                let r = r.map_err(|e| signal_refused(signo, e.to_string()))?;
+                shared.lifecycle.keep_signal(r.hold());
                 Some(r)
             }
             None => None,
@@ -868,7 +872,7 @@ fn signal_refused(signo: i32, reason: String) -> BuildError {
 fn start_sync(
     shared: Arc<Shared>,
     sinks: SinkSet,
-    signal: Option<Arc<Registration>>,
+    signal: Option<Registration>,
 ) -> (Logger, WriterGuard) {
     shared.backend.set(IoBackendInfo {
         kind: BackendKind::Pwrite,

@@ -57,6 +57,9 @@ fn off_logger() -> Logger {
 /// Adapts a [`Logger`] to `log::Log`.
 struct Facade {
     logger: Logger,
+    /// Keeps the reopen signal's handler for the process's life, as
+    /// `logger` (and `GLOBAL`) lives (see `lifecycle`).
+    _signal: Option<Arc<crate::signal::Hold>>,
 }
 
 impl log::Log for Facade {
@@ -195,6 +198,7 @@ impl Builder {
         let (logger, guard) = self.build()?;
         let facade = Facade {
             logger: logger.uncounted(),
+            _signal: logger.shared.lifecycle.signal_hold(),
         };
         log::set_boxed_logger(Box::new(facade)).map_err(|_| BuildError::GlobalAlreadySet)?;
         let _ = GLOBAL.set(logger.uncounted());

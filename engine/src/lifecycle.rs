@@ -21,17 +21,21 @@
 //! `state`'s lock; the last handle decrements the count, then takes the
 //! lock, so one of the two always sees the other.
 //!
-//! The reopen signal's registration is held here too, as well as by the
-//! writer: the signal's handler stays while the writer runs *or* a counted
-//! handle lives, so a signal that comes after `shutdown` while the service
-//! still holds its `Logger` is caught (and does nothing), not given back
-//! to a default disposition that would end the process.
+//! The reopen signal's handler is held here too (a `signal::Hold`), as
+//! well as by the writer's registration: the handler stays while the
+//! writer runs *or* a counted handle lives, so a signal that comes after
+//! `shutdown` while the service still holds its `Logger` is caught (and
+//! does nothing), not given back to a default disposition that would end
+//! the process. The slot that counts signals for the writer is the
+//! writer's alone, freed when it ends. The front ends' handles hold the
+//! handler too, each its own (`signal_hold`): the `log` facade for the
+//! process's life, a `tracing` layer or writer until it is dropped.
 //!
 //! [`Logger`]: crate::Logger
 
 use crate::shared::lock;
 use crate::shutdown::WriterGuard;
-use crate::signal::Registration;
+use crate::signal::Hold;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -42,11 +46,9 @@ pub(crate) struct Lifecycle {
     handles: AtomicUsize,
     /// The guard, once dropped while handles lived.
     parked: Mutex<Option<WriterGuard>>,
-    /// The reopen signal's registration, for the handles: let go with the
-    /// last one (the writer holds it until it ends; see the module docs).
-    /// It refers to the logger's `Shared`, this struct's owner: the cycle
-    /// ends when the last handle goes.
-    signal: Mutex<Option<Arc<Registration>>>,
+    /// The reopen signal's handler, held for the handles: let go with the
+    /// last one (see the module docs).
+    signal: Mutex<Option<Hold>>,
 }
 
 impl Lifecycle {
@@ -70,9 +72,17 @@ impl Lifecycle {
         drop(lock(&self.signal).take());
     }
 
-    /// Holds the reopen signal's registration until the last handle goes.
-    pub(crate) fn keep_signal(&self, r: Arc<Registration>) {
-        *lock(&self.signal) = Some(r);
+    /// Holds the reopen signal's handler until the last handle goes.
+    pub(crate) fn keep_signal(&self, hold: Hold) {
+        *lock(&self.signal) = Some(hold);
+    }
+
+    /// A further hold on the reopen signal's handler, for a front end's
+    /// handle (the `log` facade, a `tracing` layer or writer): not
+    /// counted, it keeps the handler as a counted handle does. None when
+    /// the logger has no reopen signal, or its handles let it go.
+    pub(crate) fn signal_hold(&self) -> Option<Arc<Hold>> {
+        lock(&self.signal).as_ref().map(|h| Arc::new(h.another()))
     }
 
     /// The guard is being dropped: when handles live, it is parked (made

@@ -5,8 +5,8 @@
 //! (`FlushState::reopen_requested`, like a flush) and waits until the writer
 //! reports it done; a signal chosen with [`crate::Builder::reopen_on_signal`]
 //! bumps the count of the logger's `signal::Registration`, which the writer
-//! owns (it is released, and the signal's previous handler put back, when
-//! the writer ends). At the top of every turn the writer compares both with
+//! owns (its slot is freed when the writer ends; the signal's previous
+//! handler comes back once the last handle is gone too). At the top of every turn the writer compares both with
 //! what it last acted on ([`ReopenSeen`]); when either moved it
 //! 1. takes every record committed so far from the rings and submits it —
 //!    to the files open until now;

@@ -28,13 +28,20 @@
 //!
 //! # Registration
 //!
+//! Two things are held, apart: a slot, which counts signals for one
+//! running logger, and the handler's place in the signal's chain.
 //! [`Registration::new`] claims a free slot (at most [`MAX_REGISTRATIONS`]
-//! loggers at once) and, for the first registration of a signal, installs
-//! the handler with `sigaction`, keeping the previous action. Dropping the
-//! last registration of a signal puts the previous action back — unless
-//! someone installed another handler on top since, in which case ours
-//! stays (counting for nobody, still chaining). Registration and its drop
-//! are serialized by a mutex the handler never touches.
+//! running loggers at once) and a [`Hold`] on the handler; the writer keeps
+//! it while it runs. The logger's handles keep a further [`Hold`] only
+//! ([`Registration::hold`]), so the handler stays while they live without
+//! keeping a slot from the loggers built after a shutdown, nor the logger
+//! alive (the registration refers to its writer's event count). The first
+//! hold of a signal installs the handler with `sigaction`, keeping the
+//! previous action; dropping the last one puts the previous action back —
+//! unless someone installed another handler on top since, in which case
+//! ours stays (counting for nobody, still chaining). Holds, slots and
+//! their drops are serialized by a lock the handler never touches, which
+//! a forked child frees (a thread of the parent that held it is gone).
 //!
 //! Our handler is in a signal's chain at most once. While it stays under
 //! another handler (the case above), a later first registration does not
@@ -48,13 +55,18 @@
 //!
 //! A forked child frees every slot at the fork ([`forget_inherited`]): the
 //! registrations are the parent's loggers', whose writers — and whose event
-//! counts, as far as the child is concerned — are not there. Dropping an
-//! inherited [`Registration`] in the child then touches nothing.
+//! counts, as far as the child is concerned — are not there. The holds it
+//! inherited stay, for the child's life: dropping an inherited
+//! [`Registration`] or [`Hold`] in the child touches nothing, so the
+//! handler the child was forked with is never taken from it (a `SIGHUP`
+//! given back to its default would end a child still holding the
+//! inherited logger, once the logger it started itself let go of it).
 
 use crate::wake::{EventCount, EventRef};
 use std::io;
-use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{
+    AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+};
 
 /// Loggers that may reopen on a signal at the same time.
 pub(crate) const MAX_REGISTRATIONS: usize = 32;
@@ -82,10 +94,8 @@ struct Previous {
     handler: AtomicUsize,
     /// `sa_flags`, for `SA_SIGINFO`.
     flags: AtomicI32,
-    /// The full action, restored when the last registration goes. Only
-    /// touched under `INSTALL`.
-    action: Mutex<Option<libc::sigaction>>,
-    /// Registrations of this signal. Only touched under `INSTALL`.
+    /// Holds of this signal ([`Hold`]s, a [`Registration`]'s included).
+    /// Only touched under `INSTALL`.
     users: AtomicUsize,
 }
 
@@ -102,13 +112,77 @@ static SLOTS: [Slot; MAX_REGISTRATIONS] = [FREE_SLOT; MAX_REGISTRATIONS];
 const NO_PREVIOUS: Previous = Previous {
     handler: AtomicUsize::new(libc::SIG_DFL),
     flags: AtomicI32::new(0),
-    action: Mutex::new(None),
     users: AtomicUsize::new(0),
 };
 static PREVIOUS: [Previous; NSIG] = [NO_PREVIOUS; NSIG];
 
-/// Serializes registration and release; never taken in the handler.
-static INSTALL: Mutex<()> = Mutex::new(());
+/// Serializes holds, slots and their drops; never taken in the handler.
+static INSTALL: InstallLock = InstallLock {
+    locked: AtomicBool::new(false),
+    kept: std::cell::UnsafeCell::new([const { None }; NSIG]),
+};
+/// Looks at a held [`INSTALL`], yielding between them, before a waiter
+/// sleeps instead (a waiter of a higher real-time priority than the
+/// holder on its CPU would otherwise never let it run).
+const LOCK_SPINS: u32 = 64;
+/// How long a waiter sleeps between looks once past [`LOCK_SPINS`].
+const LOCK_NAP: std::time::Duration = std::time::Duration::from_micros(100);
+
+/// A lock (a flag) and what it guards. Not a `Mutex`: a thread of the
+/// parent that holds it at a fork does not exist in the child, which would
+/// wait for it forever; the child's fork handler frees the flag
+/// ([`forget_inherited`]), which a `Mutex` does not allow. Held for a few
+/// system calls at most, and rarely (build, shutdown, a last handle).
+struct InstallLock {
+    /// Set while a thread holds the lock.
+    locked: AtomicBool,
+    /// Per signal, the full action our handler replaced, restored when the
+    /// last hold goes. Only reached through [`Installing`].
+    kept: std::cell::UnsafeCell<[Option<libc::sigaction>; NSIG]>,
+}
+
+// SAFETY: `kept` is only reached through an `Installing`, and one exists
+// at a time in a process (`locked`).
+unsafe impl Sync for InstallLock {}
+
+/// [`INSTALL`] held; frees it when dropped.
+struct Installing(());
+
+/// Takes [`INSTALL`], waiting while another thread holds it.
+fn installing() -> Installing {
+    let mut looks = 0u32;
+    // Acquire: pairs with the Release store in `Installing::drop`, so the
+    // previous holder's changes (kept actions, counts, slots) are seen.
+    // Relaxed on failure: the loop tries again.
+    while (INSTALL.locked)
+        .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+        .is_err()
+    {
+        match looks < LOCK_SPINS {
+            true => std::thread::yield_now(),
+            false => std::thread::sleep(LOCK_NAP),
+        }
+        looks = looks.saturating_add(1);
+    }
+    Installing(())
+}
+
+impl Installing {
+    /// The action kept for `signo` (see [`InstallLock::kept`]).
+    fn kept(&mut self, signo: i32) -> &mut Option<libc::sigaction> {
+        // SAFETY: this `Installing` is the only one (the lock is held), and
+        // the borrow of it keeps the reference from outliving the lock.
+        let all = unsafe { &mut *INSTALL.kept.get() };
+        &mut all[signo as usize]
+    }
+}
+
+impl Drop for Installing {
+    fn drop(&mut self) {
+        // Release: pairs with the Acquire in `installing`.
+        INSTALL.locked.store(false, Ordering::Release);
+    }
+}
 
 extern "C" fn on_signal(signo: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
     for slot in &SLOTS {
@@ -182,7 +256,66 @@ pub(crate) fn refuse(signo: i32) -> Option<&'static str> {
     }
 }
 
-/// A logger's claim on a signal; releases it when dropped.
+/// Our handler's place in a signal's chain: the previous disposition
+/// comes back when the last hold of the signal is dropped (see the module
+/// docs).
+pub(crate) struct Hold {
+    signo: i32,
+    /// The process generation that took it (see `fork`): a forked child
+    /// keeps the holds it inherited.
+    generation: u64,
+}
+
+impl std::fmt::Debug for Hold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hold").field("signo", &self.signo).finish()
+    }
+}
+
+impl Hold {
+    /// Takes a hold on `signo` under `INSTALL` (`lock`), installing
+    /// the handler if it is the signal's first.
+    fn take(signo: i32, lock: &mut Installing) -> io::Result<Hold> {
+        let prev = &PREVIOUS[signo as usize];
+        if prev.users.load(Ordering::Relaxed) == 0 {
+            install(signo, prev, lock.kept(signo))?;
+        }
+        prev.users.fetch_add(1, Ordering::Relaxed);
+        Ok(Hold {
+            signo,
+            generation: crate::fork::generation(),
+        })
+    }
+
+    /// Another hold on the same signal (the handler is installed: this
+    /// one holds it).
+    pub(crate) fn another(&self) -> Hold {
+        let _lock = installing();
+        let users = &PREVIOUS[self.signo as usize].users;
+        debug_assert!(users.load(Ordering::Relaxed) > 0);
+        users.fetch_add(1, Ordering::Relaxed);
+        Hold {
+            signo: self.signo,
+            generation: crate::fork::generation(),
+        }
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        if self.generation != crate::fork::generation() {
+            return; // inherited through fork: the child keeps the handler
+        }
+        let mut lock = installing();
+        let prev = &PREVIOUS[self.signo as usize];
+        if prev.users.fetch_sub(1, Ordering::Relaxed) == 1 {
+            uninstall(self.signo, lock.kept(self.signo));
+        }
+    }
+}
+
+/// A running logger's claim on a signal: a slot that counts it, and a
+/// hold on the handler; releases both when dropped.
 pub(crate) struct Registration {
     slot: usize,
     signo: i32,
@@ -191,6 +324,8 @@ pub(crate) struct Registration {
     generation: u64,
     /// What the handler notifies (the writer's wake), kept alive here.
     _wake: Option<EventRef>,
+    /// Dropped after the slot is freed (fields drop after `drop`).
+    hold: Hold,
 }
 
 impl std::fmt::Debug for Registration {
@@ -203,25 +338,21 @@ impl std::fmt::Debug for Registration {
 }
 
 impl Registration {
-    /// Claims a slot for `signo` and installs the handler if it is the
-    /// signal's first registration; each signal then notifies `wake` (a
+    /// Claims a slot for `signo` and a hold on the handler (installed if it
+    /// is the signal's first); each signal then notifies `wake` (a
     /// writer's event count; `None` in sync mode). `signo` must pass
     /// [`refuse`].
     pub(crate) fn new(signo: i32, wake: Option<EventRef>) -> io::Result<Registration> {
         debug_assert!(refuse(signo).is_none());
-        let _g = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
+        let mut lock = installing();
         let Some(slot) = SLOTS
             .iter()
             .position(|s| s.signo.load(Ordering::Relaxed) == 0)
         else {
-            let msg = format!("{MAX_REGISTRATIONS} loggers already reopen on signals");
+            let msg = format!("{MAX_REGISTRATIONS} running loggers already reopen on signals");
             return Err(io::Error::other(msg));
         };
-        let prev = &PREVIOUS[signo as usize];
-        if prev.users.load(Ordering::Relaxed) == 0 {
-            install(signo, prev)?;
-        }
-        prev.users.fetch_add(1, Ordering::Relaxed);
+        let hold = Hold::take(signo, &mut lock)?;
         let ptr = wake
             .as_ref()
             .map_or(std::ptr::null(), EventRef::as_event_ptr);
@@ -235,7 +366,14 @@ impl Registration {
             signo,
             generation: crate::fork::generation(),
             _wake: wake,
+            hold,
         })
+    }
+
+    /// A further hold on the handler, for as long as the logger's handles
+    /// live (see `lifecycle`).
+    pub(crate) fn hold(&self) -> Hold {
+        self.hold.another()
     }
 
     /// Signals counted for this registration so far (compare two reads).
@@ -252,7 +390,7 @@ impl Drop for Registration {
             // this process, and no handler here points at `_wake` any more.
             return;
         }
-        let _g = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
+        let _lock = installing();
         let slot = &SLOTS[self.slot];
         slot.signo.store(0, Ordering::Relaxed);
         // SeqCst: see `Slot::notify`. A handler that loaded the pointer
@@ -262,10 +400,7 @@ impl Drop for Registration {
         while slot.busy.load(Ordering::SeqCst) != 0 {
             std::thread::yield_now();
         }
-        let prev = &PREVIOUS[self.signo as usize];
-        if prev.users.fetch_sub(1, Ordering::Relaxed) == 1 {
-            uninstall(self.signo, prev);
-        }
+        // `hold` goes next, and with the signal's last one the handler.
     }
 }
 
@@ -276,37 +411,44 @@ impl Drop for Registration {
 /// is freed: a signal no longer counts for it nor notifies through it, and
 /// the child's own loggers (a forked child's successors, or loggers it
 /// builds) claim slots afresh. The handler stays installed, with the
-/// previous action kept: a later registration finds it in place, and
-/// until then a signal is counted for no one and chained as before.
+/// previous action kept, and the holds inherited stay counted (they are
+/// never dropped here): a signal is counted for no one and chained as
+/// before, and the child's own loggers find the handler in place.
 pub(crate) fn forget_inherited() {
+    // A thread that held the lock at the fork is not here to free it. What
+    // it was changing is left usable: the slots are freed just below, a
+    // hold it took or let go of counts as inherited or not, and `install`
+    // and `uninstall` leave ours on top with nothing kept, at worst (ours
+    // then stays in this process, chaining to the action in `PREVIOUS`).
+    INSTALL.locked.store(false, Ordering::SeqCst);
     for slot in &SLOTS {
-        let signo = slot.signo.swap(0, Ordering::SeqCst);
+        slot.signo.store(0, Ordering::SeqCst);
         slot.wake.store(std::ptr::null_mut(), Ordering::SeqCst);
         // A handler that was running on another thread of the parent does
         // not exist here.
         slot.busy.store(0, Ordering::SeqCst);
-        let prev = usize::try_from(signo).ok().and_then(|i| PREVIOUS.get(i));
-        if let (true, Some(prev)) = (signo > 0, prev) {
-            // Relaxed: this process has one thread here.
-            prev.users.fetch_sub(1, Ordering::Relaxed);
-        }
     }
 }
 
 /// Installs `on_signal` for `signo`, keeping the previous action in `prev`
-/// — unless our handler is still in the signal's chain (see the module
-/// docs), where it is left as it is.
-fn install(signo: i32, prev: &Previous) -> io::Result<()> {
+/// and `kept` — unless our handler is still in the signal's chain (see the
+/// module docs), where it is left as it is.
+fn install(signo: i32, prev: &Previous, kept: &mut Option<libc::sigaction>) -> io::Result<()> {
     // SAFETY: an all-zero sigaction is a valid value to fill in.
     let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
     // SAFETY: querying the current action into a valid sigaction.
     if unsafe { libc::sigaction(signo, std::ptr::null(), &mut old) } != 0 {
         return Err(io::Error::last_os_error());
     }
-    let mut kept = prev.action.lock().unwrap_or_else(|p| p.into_inner());
+    if old.sa_sigaction == handler_address() {
+        // On top already: put back by whoever replaced it, or installed by
+        // a thread of the parent this process was forked from, which did
+        // not get to keep the action it replaced (`prev` has it).
+        return Ok(());
+    }
     let reset = old.sa_sigaction == libc::SIG_DFL || old.sa_sigaction == libc::SIG_IGN;
     if kept.is_some() && !reset {
-        return Ok(()); // still in the chain: on top, or under a handler that chains to it
+        return Ok(()); // under a handler that most likely chains to it
     }
     // Release: pairs with the handler's Acquire loads; stored before the
     // handler can run.
@@ -325,12 +467,16 @@ fn install(signo: i32, prev: &Previous) -> io::Result<()> {
         *kept = None; // not installed: nothing of ours is in the chain
         return Err(e);
     }
+    // Kept once ours is in: a child forked in between (whose copy of
+    // `INSTALL` its fork handler frees) finds ours on top and nothing
+    // kept, never an action kept that ours does not stand over.
     *kept = Some(old);
     Ok(())
 }
 
-/// Puts the previous action back if ours is still the one installed.
-fn uninstall(signo: i32, prev: &Previous) {
+/// Puts the previous action (`kept`) back if ours is still the one
+/// installed.
+fn uninstall(signo: i32, kept: &mut Option<libc::sigaction>) {
     // SAFETY: an all-zero sigaction is a valid value to fill in.
     let mut cur: libc::sigaction = unsafe { std::mem::zeroed() };
     // SAFETY: querying the current action into a valid sigaction.
@@ -340,8 +486,9 @@ fn uninstall(signo: i32, prev: &Previous) {
     if cur.sa_sigaction != handler_address() {
         return; // another handler went on top; ours stays and chains
     }
-    let old = prev.action.lock().unwrap_or_else(|p| p.into_inner()).take();
-    if let Some(old) = old {
+    // Forgotten before it is restored: a child forked in between finds
+    // ours on top and nothing kept (as above).
+    if let Some(old) = kept.take() {
         // SAFETY: `old` is the action `sigaction` returned at install.
         unsafe { libc::sigaction(signo, &old, std::ptr::null_mut()) };
     }

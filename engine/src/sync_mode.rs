@@ -41,7 +41,7 @@ use crate::stats::{bump, ProducerCounters, Stats};
 use crate::sync::Ordering;
 use crate::writer::sinks::SinkSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
-use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant};
 
 /// The caller-side writer of a sync-mode logger.
@@ -112,8 +112,8 @@ struct Inner {
     /// Reopen signals acted on (see `reopen`).
     reopened: ReopenSeen,
     /// The reopen signal's registration, let go at close (the logger's
-    /// handles hold it too: see `lifecycle`).
-    signal: Option<Arc<Registration>>,
+    /// handles hold the handler too: see `lifecycle`).
+    signal: Option<Registration>,
     /// Set while a call's record is neither handed to the sinks nor
     /// counted: a sink that panics then leaves it to the caller to count.
     in_hand: bool,
@@ -135,7 +135,7 @@ impl SyncWriter {
     /// A writer whose stream writes give up once `cancel` is set.
     pub(crate) fn new(
         sinks: SinkSet,
-        signal: Option<Arc<Registration>>,
+        signal: Option<Registration>,
         cancel: Cancel,
     ) -> SyncWriter {
         SyncWriter {
@@ -144,7 +144,7 @@ impl SyncWriter {
                 io: Pwrite::new(cancel),
                 message: Vec::new(),
                 closed: false,
-                reopened: ReopenSeen::start(signal.as_deref()),
+                reopened: ReopenSeen::start(signal.as_ref()),
                 signal,
                 in_hand: false,
             }),
@@ -327,7 +327,7 @@ impl Inner {
     fn write(&mut self, shared: &Shared, counters: &ProducerCounters, r: SyncRecord<'_>) {
         self.in_hand = true;
         let nanos = shared.hot.clock.converter().unix_nanos(r.clock);
-        if let Some(now) = self.reopened.newer(shared, self.signal.as_deref()) {
+        if let Some(now) = self.reopened.newer(shared, self.signal.as_ref()) {
             // A reopen signal arrived: the files are reopened before this record.
             self.reopened = now;
             let failed = self.sinks.reopen_all(&mut self.io, shared);

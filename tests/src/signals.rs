@@ -39,3 +39,27 @@ pub fn storm_this_thread(
         }
     })
 }
+
+/// The handler installed for `signal` now (`sa_sigaction`; `SIG_DFL` is 0).
+pub fn handler_of(signal: libc::c_int) -> libc::sighandler_t {
+    // SAFETY: an all-zero sigaction is a valid value to be written over.
+    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: a null new action only reads the current one into `old`.
+    let r = unsafe { libc::sigaction(signal, std::ptr::null(), &mut old) };
+    assert_eq!(r, 0, "sigaction: {}", std::io::Error::last_os_error());
+    old.sa_sigaction
+}
+
+/// A logger writing to a file at `path` in `mode` that reopens it on
+/// `SIGHUP`.
+pub fn reopening_on_sighup(
+    path: &std::path::Path,
+    mode: uringlog::Mode,
+) -> (uringlog::Logger, uringlog::WriterGuard) {
+    uringlog::Logger::builder()
+        .sink(uringlog_sinks::FileSink::new(path).unwrap())
+        .mode(mode)
+        .reopen_on_signal(libc::SIGHUP)
+        .build()
+        .unwrap()
+}

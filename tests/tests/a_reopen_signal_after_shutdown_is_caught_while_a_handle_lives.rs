@@ -5,18 +5,13 @@
 //! ended the process. Once the last handle is dropped the disposition from
 //! before comes back. Async and sync mode.
 
-use uringlog::{Logger, Mode};
-use uringlog_sinks::FileSink;
+use uringlog::Mode;
+use uringlog_tests::signals::{handler_of, reopening_on_sighup};
 use uringlog_tests::SHUTDOWN;
 
 /// `SIGHUP`'s handler as installed now (`SIG_DFL` is 0).
 fn sighup_handler() -> libc::sighandler_t {
-    // SAFETY: an all-zero sigaction is a valid value to be written over.
-    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
-    // SAFETY: a null new action only reads the current one into `old`.
-    let r = unsafe { libc::sigaction(libc::SIGHUP, std::ptr::null(), &mut old) };
-    assert_eq!(r, 0, "sigaction: {}", std::io::Error::last_os_error());
-    old.sa_sigaction
+    handler_of(libc::SIGHUP)
 }
 
 #[test]
@@ -29,12 +24,7 @@ fn a_reopen_signal_after_shutdown_is_caught_while_a_handle_lives() {
     );
     for mode in [Mode::Async, Mode::Sync] {
         let path = dir.path().join(format!("{mode:?}.log"));
-        let (logger, guard) = Logger::builder()
-            .sink(FileSink::new(&path).unwrap())
-            .mode(mode)
-            .reopen_on_signal(libc::SIGHUP)
-            .build()
-            .unwrap();
+        let (logger, guard) = reopening_on_sighup(&path, mode);
         uringlog::info!(logger, "before shutdown");
         let kept = logger.clone();
         drop(logger);

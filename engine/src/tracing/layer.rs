@@ -7,6 +7,8 @@ use super::{level_filter_of, level_of};
 use crate::field::{push_span, replace_fields};
 use crate::logger::Logger;
 use crate::record::RecordKind;
+use crate::signal::Hold;
+use std::sync::Arc;
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::subscriber::Interest;
 use tracing_core::{Event, LevelFilter, Metadata, Subscriber};
@@ -17,6 +19,9 @@ use tracing_subscriber::registry::LookupSpan;
 #[derive(Clone, Debug)]
 pub struct LogLayer {
     logger: Logger,
+    /// Keeps the reopen signal's handler while the layer lives (see
+    /// `lifecycle`).
+    _signal: Option<Arc<Hold>>,
 }
 
 /// A span's fields, encoded once (see `field`) for each logger whose
@@ -46,8 +51,11 @@ impl SpanFields {
 }
 
 impl LogLayer {
-    pub(super) fn new(logger: Logger) -> LogLayer {
-        LogLayer { logger }
+    pub(super) fn new(logger: Logger, signal: Option<Arc<Hold>>) -> LogLayer {
+        LogLayer {
+            logger,
+            _signal: signal,
+        }
     }
 
     /// The key of this layer's fields in [`SpanFields`]: its logger's

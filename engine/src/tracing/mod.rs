@@ -115,7 +115,7 @@ use std::sync::atomic::Ordering;
 /// through `logger`; see the [module docs](self).
 pub fn layer(logger: &Logger) -> LogLayer {
     attach(logger);
-    LogLayer::new(logger.uncounted())
+    LogLayer::new(logger.uncounted(), logger.shared.lifecycle.signal_hold())
 }
 
 /// A [`MakeWriter`](tracing_subscriber::fmt::MakeWriter) for
@@ -123,7 +123,7 @@ pub fn layer(logger: &Logger) -> LogLayer {
 /// the [module docs](self).
 pub fn make_writer(logger: &Logger) -> LogWriter {
     attach(logger);
-    LogWriter::new(logger.uncounted())
+    LogWriter::new(logger.uncounted(), logger.shared.lifecycle.signal_hold())
 }
 
 /// Marks `logger` as used by `tracing`, so filter changes rebuild its

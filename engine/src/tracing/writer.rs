@@ -5,7 +5,9 @@ use super::level_of;
 use crate::level::Level;
 use crate::logger::Logger;
 use crate::record::RecordKind;
+use crate::signal::Hold;
 use std::io;
+use std::sync::Arc;
 use tracing_core::Metadata;
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -13,11 +15,17 @@ use tracing_subscriber::fmt::MakeWriter;
 #[derive(Clone, Debug)]
 pub struct LogWriter {
     logger: Logger,
+    /// Keeps the reopen signal's handler while the writer lives (see
+    /// `lifecycle`).
+    _signal: Option<Arc<Hold>>,
 }
 
 impl LogWriter {
-    pub(super) fn new(logger: Logger) -> LogWriter {
-        LogWriter { logger }
+    pub(super) fn new(logger: Logger, signal: Option<Arc<Hold>>) -> LogWriter {
+        LogWriter {
+            logger,
+            _signal: signal,
+        }
     }
 
     fn writer(&self, level: Level, target: &str) -> EventWriter<'_> {

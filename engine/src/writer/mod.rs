@@ -94,7 +94,7 @@ pub(crate) struct WriterConfig {
     /// Records per batch.
     pub batch_size: u64,
     /// Set when the logger reopens its files on a signal.
-    pub signal: Option<Arc<Registration>>,
+    pub signal: Option<Registration>,
     /// Crash-safe mode: the directory, and what to write before starting.
     pub crash: Option<crate::crash_safe::CrashStart>,
     /// How long the writer lingers after its last work before it parks.
@@ -214,8 +214,8 @@ struct Writer {
     /// Reopen requests acted on.
     reopened: ReopenSeen,
     /// The reopen signal's registration, let go when the writer ends (the
-    /// logger's handles hold it too: see `lifecycle`).
-    signal: Option<Arc<Registration>>,
+    /// logger's handles hold the handler too: see `lifecycle`).
+    signal: Option<Registration>,
     /// The writer's own rings are held back (see the feedback rule in `drain`).
     own_held: bool,
     /// Crash-safe mode's commits (see `crash_safe::keeper`).
@@ -252,7 +252,7 @@ impl Writer {
             sync_started: 0,
             drain_all: false,
             own_held: false,
-            reopened: ReopenSeen::start(cfg.signal.as_deref()),
+            reopened: ReopenSeen::start(cfg.signal.as_ref()),
             signal: cfg.signal,
             keeper: None,
             linger: cfg.linger,
@@ -330,7 +330,7 @@ impl Writer {
         if self.shared.is_closed() {
             return Some(State::Close);
         }
-        if let Some(requests) = self.reopened.newer(&self.shared, self.signal.as_deref()) {
+        if let Some(requests) = self.reopened.newer(&self.shared, self.signal.as_ref()) {
             return Some(State::Reopen(requests));
         }
         // Acquire: pairs with the flusher's fetch_add, so every record

@@ -16,6 +16,7 @@
 //! which address failed. A connection that lasted is tried again first.
 
 use super::backoff::{retry_at, Backoff};
+use super::socket::Listed;
 use std::collections::VecDeque;
 use std::io;
 use std::net::{SocketAddr, TcpStream};
@@ -63,10 +64,13 @@ impl Reports {
     }
 }
 
+/// A connection's socket, closed in a forked child (see `socket`).
+type Stream = Listed<TcpStream>;
+
 enum State {
     Down { retry_at: Instant },
-    Connecting { stream: TcpStream, since: Instant },
-    Up { stream: TcpStream, since: Instant },
+    Connecting { stream: Stream, since: Instant },
+    Up { stream: Stream, since: Instant },
 }
 
 /// A TCP connection to one peer, (re)established on demand.
@@ -107,7 +111,7 @@ impl Link {
         &mut self,
         now: Instant,
         reports: &mut Reports,
-    ) -> Option<(&mut TcpStream, bool)> {
+    ) -> Option<(&mut Stream, bool)> {
         let fresh = !self.is_up() && self.advance(now, reports);
         match &mut self.state {
             State::Up { stream, .. } => Some((stream, fresh)),
@@ -144,7 +148,7 @@ impl Link {
         }
     }
 
-    fn up(&mut self, stream: TcpStream, now: Instant, reports: &mut Reports) {
+    fn up(&mut self, stream: Stream, now: Instant, reports: &mut Reports) {
         let _ = stream.set_nodelay(true);
         let failures = self.backoff.failures();
         if self.was_up || failures > 0 {
@@ -242,19 +246,22 @@ impl Link {
 
 /// A non-blocking TCP socket connecting to `addr`; `true` when the
 /// connection completed at once.
-fn start_connect(addr: &SocketAddr) -> io::Result<(TcpStream, bool)> {
+fn start_connect(addr: &SocketAddr) -> io::Result<(Stream, bool)> {
     let domain = match addr {
         SocketAddr::V4(_) => libc::AF_INET,
         SocketAddr::V6(_) => libc::AF_INET6,
     };
     let ty = libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
-    // SAFETY: socket() has no memory preconditions; the result is checked.
-    let fd = unsafe { libc::socket(domain, ty, 0) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `fd` is a descriptor we just opened and own exclusively.
-    let stream = TcpStream::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    let stream = Listed::open(|| {
+        // SAFETY: socket() has no memory preconditions; the result is checked.
+        let fd = unsafe { libc::socket(domain, ty, 0) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` is a descriptor we just opened and own exclusively.
+        Ok(TcpStream::from(unsafe { OwnedFd::from_raw_fd(fd) }))
+    })?;
+    let fd = stream.as_raw_fd();
     let (storage, len) = sockaddr(addr);
     // SAFETY: `storage` holds a valid sockaddr of `len` bytes for the
     // socket's family, and outlives the call.

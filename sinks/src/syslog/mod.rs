@@ -64,7 +64,11 @@
 //!   over a connection (or UDP socket) of its own, opened on its first
 //!   record, with its own process id as PROCID unless
 //!   [`procid`](SyslogSink::procid) set one; the parent's connection and
-//!   buffer stay the parent's.
+//!   buffer stay the parent's. The child closes its copies of the
+//!   parent's sockets at the fork (`close`, never `shutdown`, so the
+//!   parent's connection goes on), so the receiver sees the parent's
+//!   connection end when the parent closes it, whether or not children
+//!   live on.
 //!
 //! The writer polls the sink after each batch and about every millisecond
 //! while records are undelivered (it does not wait on the socket itself),
@@ -109,6 +113,7 @@ mod relp;
 mod relp_client;
 mod rfc5424;
 mod sink;
+mod socket;
 mod tcp;
 mod transport;
 mod udp;

@@ -457,7 +457,8 @@ impl Sink for SyslogSink {
 
     /// A copy that holds no socket: a child opens its own connection (or
     /// UDP socket) to the same peer, so its messages never interleave with
-    /// the parent's.
+    /// the parent's. (The child's copies of the parent's sockets were
+    /// closed at the fork, see `socket`.)
     fn for_fork_child(&self) -> Option<Box<dyn Sink>> {
         Some(Box::new(self.unstarted_copy()))
     }

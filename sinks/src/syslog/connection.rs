@@ -205,7 +205,7 @@ impl Link {
 
     /// `before`, the address tried and `after` when the peer has several
     /// addresses; nothing when it has one (the sink's name says it).
-    fn which(&self, before: &str, after: &str) -> String {
+    pub(crate) fn which(&self, before: &str, after: &str) -> String {
         match self.addrs.len() {
             1 => String::new(),
             _ => format!("{before}{}{after}", self.addrs[self.at]),

@@ -50,7 +50,14 @@
 //!     on the next one: nothing is lost across a receiver restart. A record
 //!     arrives twice when the receiver took it but the connection broke
 //!     before its acknowledgement reached the sink (at most the window,
-//!     128 frames by default, per broken connection).
+//!     128 frames by default, per broken connection). A record the
+//!     receiver answers with an error (`rsp` with a code other than 200)
+//!     is dropped and reported with the code and text, as librelp does;
+//!     one whose sending breaks the connection 3 times in a row (a
+//!     receiver that crashes or hangs up on it) is dropped and reported
+//!     with its size and the last reason, and the records behind it go on
+//!     (after a break the oldest unacknowledged record is sent alone, so
+//!     the next break is its own doing).
 //!   - UDP: *written* means `send` took the datagram; nothing more is known.
 //! - **Flush.** `Logger::flush` returns once every record logged before it
 //!   is written in the sense above (sent for TCP and UDP, acknowledged for

@@ -35,8 +35,16 @@
 //!   A peer with several addresses (a host name with several records, or
 //!   a list) is tried at each of them in turn over TCP and RELP: each
 //!   failed attempt, and each connection lost within a second, moves to
-//!   the next address, and the reports name the address that failed. The
-//!   name is resolved once, when the sink is made.
+//!   the next address, and the reports name the address that failed. A
+//!   peer given by name (`"logs.example:514"`, `("logs.example", 514)`)
+//!   is resolved again, over TCP and RELP, once each of its addresses has
+//!   failed since the last resolution (with one address, before each
+//!   attempt after a failure, as rsyslog's omfwd does), on a thread of its
+//!   own so the writer never waits for DNS: an aggregator that moved is
+//!   reached without a restart, the reports say what the name resolves to
+//!   now, and a name that no longer resolves keeps the addresses known.
+//!   UDP, and a peer given as addresses, keep the addresses found when the
+//!   sink was made.
 //! - **Accounting.** Each record settles exactly once as written or
 //!   dropped, so after shutdown `written + dropped == enqueued`, records
 //!   still buffered when the shutdown timeout runs out counted dropped.
@@ -118,6 +126,7 @@ mod framing;
 mod header;
 mod relp;
 mod relp_client;
+mod resolve;
 mod rfc5424;
 mod sink;
 mod socket;

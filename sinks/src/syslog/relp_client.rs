@@ -23,7 +23,10 @@
 //! reported with its size and the last reason, and the records behind it
 //! go on. An `rsp` for it, of any code, clears its strikes. A receiver
 //! restart costs a strike; only one that goes down each time the same
-//! record was sent loses it.
+//! record was sent loses it. (A receiver that answers `open` and then
+//! hangs up on every record, whatever it holds, cannot be told from one
+//! that cannot take the record: it loses one record per [`MAX_BREAKS`]
+//! connections, each reported.)
 
 use super::buffer::{Buffer, Queue};
 use super::connection::{Link, Reports};

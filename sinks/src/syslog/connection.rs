@@ -217,7 +217,9 @@ impl Link {
             Err(e) => reports.notice(format!(
                 "cannot resolve {name} again: {e}; trying the {known} known addresses again"
             )),
-            Ok(addrs) if addrs == self.addrs => {}
+            // The same addresses, perhaps in another order (DNS servers
+            // rotate them): no news, and the round goes on in its order.
+            Ok(addrs) if addrs.len() == known && addrs.iter().all(|a| self.addrs.contains(a)) => {}
             Ok(addrs) => {
                 reports.notice(format!(
                     "{name} resolves to {} now (was {})",

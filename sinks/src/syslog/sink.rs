@@ -115,7 +115,10 @@ impl fmt::Debug for SyslogSink {
 
 impl SyslogSink {
     /// RFC 5424 over TCP with octet counting; `written` means the kernel
-    /// accepted the record.
+    /// accepted the record. `addr` is resolved now; given as a host name
+    /// and port (`"logs.example:514"`, `("logs.example", 514)`), it is
+    /// resolved again when its addresses stop answering (as for
+    /// [`relp`](SyslogSink::relp)).
     pub fn tcp(addr: impl ToSocketAddrs + fmt::Debug) -> Result<SyslogSink, SyslogError> {
         SyslogSink::new(Kind::Tcp, addr)
     }
@@ -301,10 +304,12 @@ impl SyslogSink {
         Ok(self)
     }
 
-    /// The peer's address: the first it resolved to, which names the sink
-    /// in reports. Over TCP and RELP the others are tried in turn when a
-    /// connection to one fails (see the module docs); UDP sends to this
-    /// one only.
+    /// The peer's address: the first it resolved to when the sink was
+    /// made, which names the sink in reports. Over TCP and RELP the others
+    /// are tried in turn when a connection to one fails, and a peer given
+    /// by name is resolved again once they all failed (see the module
+    /// docs; reports then name the address tried); UDP sends to this one
+    /// only.
     pub fn peer(&self) -> SocketAddr {
         self.addrs[0]
     }

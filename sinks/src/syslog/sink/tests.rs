@@ -139,6 +139,36 @@ fn every_address_fails_before_the_name_is_resolved_again() {
 }
 
 #[test]
+fn the_same_addresses_in_another_order_are_no_news() {
+    let (dead1, dead2) = (dead(), dead());
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let live = l.local_addr().unwrap();
+    let receiver = receive(l);
+    let answers = vec![
+        Ok(vec![dead1, dead2]),
+        Ok(vec![dead2, dead1]),
+        Ok(vec![live]),
+    ];
+    let (resolve, calls) = scripted(answers);
+    let reports = deliver(tcp_sink(resolve), 5);
+    assert_eq!(texts(&receiver.join().unwrap()), seqs(5));
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    let news: Vec<&String> = (reports.iter())
+        .filter(|r| !r.contains(": connect failed ("))
+        .collect();
+    assert_eq!(
+        news,
+        [
+            &format!(
+                "syslog tcp {dead1}: {NAME} resolves to [{live}] now (was [{dead1}, {dead2}])"
+            ),
+            &format!("syslog tcp {dead1}: connected again to {live} after 4 failed attempts"),
+        ],
+        "{reports:#?}"
+    );
+}
+
+#[test]
 fn a_name_that_no_longer_resolves_keeps_the_addresses_known() {
     let old = dead();
     let l = TcpListener::bind("127.0.0.1:0").unwrap();

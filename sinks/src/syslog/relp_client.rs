@@ -40,7 +40,7 @@ use uringlog::Settled;
 
 /// Broken connections in a row, each while a record was the oldest sent and
 /// unacknowledged, after which that record is dropped.
-pub(crate) const MAX_BREAKS: u32 = 3;
+const MAX_BREAKS: u32 = 3;
 
 /// Where the session is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -263,34 +263,6 @@ impl Relp {
         Ok(())
     }
 
-    /// The connection broke: the oldest unacknowledged record gets a
-    /// strike if it was sent whole (and is dropped at [`MAX_BREAKS`]), and
-    /// the other unacknowledged records go back in front of the buffer, in
-    /// order, for the next session.
-    fn lost(&mut self, buf: &mut Buffer, done: &mut Settled, e: &io::Error, reports: &mut Reports) {
-        let dropped = self.strike(done, e, reports);
-        // One pass from the front (linear in what was in flight).
-        let mut back = Queue::default();
-        while let Some((_, acked)) = self.txnrs.pop_front() {
-            let e = self.entry(0);
-            if !acked && Some(e.ticket.seq()) != dropped {
-                self.scratch.clear();
-                self.inflight.copy_front(0, &mut self.scratch);
-                back.push_back(&self.scratch, e.ticket);
-            }
-            self.inflight.pop_front();
-        }
-        buf.pending.requeue_front(&mut back);
-        self.wire.clear();
-        self.wire_sent = 0;
-        self.wire_ends.clear();
-        self.phase = Phase::Closed;
-        self.link
-            .fail(Instant::now(), "connection lost", e, reports);
-    }
-}
-
-impl Relp {
     /// Gives the oldest unacknowledged record a strike, if the socket took
     /// its frame whole, for the connection broken by `e`; drops it at
     /// [`MAX_BREAKS`], returning its `Ticket::seq`.
@@ -321,6 +293,32 @@ impl Relp {
             ),
         );
         Some(seq)
+    }
+
+    /// The connection broke: the oldest unacknowledged record gets a
+    /// strike if it was sent whole (and is dropped at [`MAX_BREAKS`]), and
+    /// the other unacknowledged records go back in front of the buffer, in
+    /// order, for the next session.
+    fn lost(&mut self, buf: &mut Buffer, done: &mut Settled, e: &io::Error, reports: &mut Reports) {
+        let dropped = self.strike(done, e, reports);
+        // One pass from the front (linear in what was in flight).
+        let mut back = Queue::default();
+        while let Some((_, acked)) = self.txnrs.pop_front() {
+            let e = self.entry(0);
+            if !acked && Some(e.ticket.seq()) != dropped {
+                self.scratch.clear();
+                self.inflight.copy_front(0, &mut self.scratch);
+                back.push_back(&self.scratch, e.ticket);
+            }
+            self.inflight.pop_front();
+        }
+        buf.pending.requeue_front(&mut back);
+        self.wire.clear();
+        self.wire_sent = 0;
+        self.wire_ends.clear();
+        self.phase = Phase::Closed;
+        self.link
+            .fail(Instant::now(), "connection lost", e, reports);
     }
 }
 

@@ -6,6 +6,7 @@ pub mod holding;
 pub mod pipe;
 pub mod pty;
 pub mod records;
+pub mod relp;
 pub mod signals;
 mod skip;
 pub mod storms;

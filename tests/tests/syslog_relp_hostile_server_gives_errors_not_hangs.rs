@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uringlog::{FlushError, Logger, Policy};
 use uringlog_sinks::SyslogSink;
+use uringlog_tests::relp::{read_frame, rsp};
 
 /// What the fake server does on one connection.
 #[derive(Clone, Copy, Debug)]
@@ -35,42 +36,6 @@ enum Behaviour {
     AckTwice,
     /// Opens and acknowledges every record.
     Plain,
-}
-
-/// One frame from the client: TXNR, command, data.
-fn read_frame(s: &mut TcpStream, buf: &mut Vec<u8>) -> Option<(u32, String, Vec<u8>)> {
-    loop {
-        if let Some(f) = parse(buf) {
-            return Some(f);
-        }
-        let mut chunk = [0u8; 4096];
-        match s.read(&mut chunk) {
-            Ok(0) | Err(_) => return None,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
-}
-
-fn parse(buf: &mut Vec<u8>) -> Option<(u32, String, Vec<u8>)> {
-    let text = buf.iter().take(64).map(|&b| b as char).collect::<String>();
-    let mut it = text.splitn(3, ' ');
-    let txnr: u32 = it.next()?.parse().ok()?;
-    let cmd = it.next()?.to_owned();
-    let rest = it.next()?;
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    let len: usize = digits.parse().ok()?;
-    let head = txnr.to_string().len() + 1 + cmd.len() + 1 + digits.len();
-    let data_at = if len == 0 { head } else { head + 1 };
-    if buf.len() < data_at + len + 1 {
-        return None;
-    }
-    let data = buf[data_at..data_at + len].to_vec();
-    buf.drain(..data_at + len + 1);
-    Some((txnr, cmd, data))
-}
-
-fn rsp(s: &mut TcpStream, txnr: u32, body: &str) {
-    let _ = s.write_all(format!("{txnr} rsp {} {body}\n", body.len()).as_bytes());
 }
 
 /// Notes a message the server acknowledged.

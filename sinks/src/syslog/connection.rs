@@ -14,8 +14,15 @@
 //! each failure of one that was not up for [`STABLE_AFTER`] moves the next
 //! attempt to the next address, round and round, and the reports then say
 //! which address failed. A connection that lasted is tried again first.
+//! A peer given by name is resolved again once every address known has
+//! failed since the last resolution (see `resolve`): a fourth state,
+//! `Resolving`, waits for the answer, then the round starts again at the
+//! first address of the new list (or of the old one, when the name no
+//! longer resolves).
 
 use super::backoff::{retry_at, Backoff};
+use super::resolve::{Name, Pending};
+use super::socket::Listed;
 use std::collections::VecDeque;
 use std::io;
 use std::net::{SocketAddr, TcpStream};
@@ -27,6 +34,8 @@ const MAX_REPORTS: usize = 32;
 /// How long a connection must have been up for its loss to reset the
 /// backoff (a shorter one counts as one more failure in a row).
 pub(crate) const STABLE_AFTER: Duration = Duration::from_secs(1);
+/// How often an answer of the resolver is looked for while it is awaited.
+const RESOLVE_POLL: Duration = Duration::from_millis(10);
 
 /// What the sink has to tell the writer: errors, which lost records
 /// (`Sink::take_error`), and notices of the connection's state, which did
@@ -63,10 +72,14 @@ impl Reports {
     }
 }
 
+/// A connection's socket, closed in a forked child (see `socket`).
+type Stream = Listed<TcpStream>;
+
 enum State {
     Down { retry_at: Instant },
-    Connecting { stream: TcpStream, since: Instant },
-    Up { stream: TcpStream, since: Instant },
+    Resolving { pending: Pending },
+    Connecting { stream: Stream, since: Instant },
+    Up { stream: Stream, since: Instant },
 }
 
 /// A TCP connection to one peer, (re)established on demand.
@@ -74,6 +87,14 @@ pub(crate) struct Link {
     /// The peer's addresses, at least one, and the one tried or up now.
     addrs: Vec<SocketAddr>,
     at: usize,
+    /// The address that names the sink (reports name any other one).
+    named: SocketAddr,
+    /// The peer's name, when it was given one: resolved again once
+    /// `failed` reaches the number of addresses.
+    name: Option<Name>,
+    /// Addresses that failed since the last resolution (or the last
+    /// connection that lasted).
+    failed: usize,
     state: State,
     backoff: Backoff,
     connect_timeout: Duration,
@@ -85,12 +106,21 @@ pub(crate) struct Link {
 
 impl Link {
     /// A link to the peer at `addrs` (at least one; the first is tried
-    /// first) that connects on its first `poll`.
-    pub(crate) fn new(addrs: &[SocketAddr], backoff: Backoff, connect_timeout: Duration) -> Link {
+    /// first and names the sink), resolved again by `name` if it has one,
+    /// that connects on its first `poll`.
+    pub(crate) fn new(
+        addrs: &[SocketAddr],
+        name: Option<Name>,
+        backoff: Backoff,
+        connect_timeout: Duration,
+    ) -> Link {
         assert!(!addrs.is_empty(), "a peer has an address");
         Link {
             addrs: addrs.to_vec(),
             at: 0,
+            named: addrs[0],
+            name,
+            failed: 0,
             state: State::Down {
                 retry_at: Instant::now(),
             },
@@ -107,7 +137,7 @@ impl Link {
         &mut self,
         now: Instant,
         reports: &mut Reports,
-    ) -> Option<(&mut TcpStream, bool)> {
+    ) -> Option<(&mut Stream, bool)> {
         let fresh = !self.is_up() && self.advance(now, reports);
         match &mut self.state {
             State::Up { stream, .. } => Some((stream, fresh)),
@@ -118,9 +148,15 @@ impl Link {
     /// Connects as far as possible now; true once up.
     fn advance(&mut self, now: Instant, reports: &mut Reports) -> bool {
         loop {
+            let resolve_due = self.resolve_due();
             match &mut self.state {
                 State::Up { .. } => return true,
                 State::Down { retry_at } if now < *retry_at => return false,
+                State::Down { .. } if resolve_due => self.resolve(now, reports),
+                State::Resolving { pending } => match pending.poll() {
+                    Some(answer) => self.resolved(answer, now, reports),
+                    None => return false,
+                },
                 State::Down { .. } => match start_connect(&self.addrs[self.at]) {
                     Ok((stream, true)) => self.up(stream, now, reports),
                     Ok((stream, false)) => self.state = State::Connecting { stream, since: now },
@@ -144,7 +180,61 @@ impl Link {
         }
     }
 
-    fn up(&mut self, stream: TcpStream, now: Instant, reports: &mut Reports) {
+    /// Whether the name is to be resolved before the next attempt.
+    fn resolve_due(&self) -> bool {
+        self.name.is_some() && self.failed >= self.addrs.len()
+    }
+
+    /// Starts resolving the name again (or, when no thread can be
+    /// started for it, goes on with the addresses known).
+    fn resolve(&mut self, now: Instant, reports: &mut Reports) {
+        let Some(name) = &self.name else {
+            return;
+        };
+        match name.start() {
+            Ok(pending) => self.state = State::Resolving { pending },
+            Err(e) => {
+                let e = io::Error::new(e.kind(), format!("cannot start a resolver: {e}"));
+                self.resolved(Err(e), now, reports);
+            }
+        }
+    }
+
+    /// Takes the resolver's answer: a new list of addresses, tried from
+    /// its first, or (no address, or an error) the old list again.
+    fn resolved(
+        &mut self,
+        answer: io::Result<Vec<SocketAddr>>,
+        now: Instant,
+        reports: &mut Reports,
+    ) {
+        let name = self.name.as_ref().map_or(String::new(), |n| n.to_string());
+        let known = self.addrs.len();
+        match answer {
+            Ok(addrs) if addrs.is_empty() => reports.notice(format!(
+                "{name} resolved to no address; trying the {known} known again"
+            )),
+            Err(e) => reports.notice(format!(
+                "cannot resolve {name} again: {e}; trying the {known} known addresses again"
+            )),
+            // The same addresses, perhaps in another order (DNS servers
+            // rotate them): no news, and the round goes on in its order.
+            Ok(addrs) if addrs.len() == known && addrs.iter().all(|a| self.addrs.contains(a)) => {}
+            Ok(addrs) => {
+                reports.notice(format!(
+                    "{name} resolves to {} now (was {})",
+                    list(&addrs),
+                    list(&self.addrs)
+                ));
+                self.addrs = addrs;
+            }
+        }
+        self.at = 0;
+        self.failed = 0;
+        self.state = State::Down { retry_at: now };
+    }
+
+    fn up(&mut self, stream: Stream, now: Instant, reports: &mut Reports) {
         let _ = stream.set_nodelay(true);
         let failures = self.backoff.failures();
         if self.was_up || failures > 0 {
@@ -174,6 +264,7 @@ impl Link {
         };
         if lasted {
             self.backoff.reset();
+            self.failed = 0;
         }
         let delay = self.backoff.next_delay();
         let attempt = self.backoff.failures();
@@ -188,6 +279,7 @@ impl Link {
         self.last_failure = Some(format!("{what}{}: {e}", self.which(" (", ")")));
         if !lasted {
             self.at = (self.at + 1) % self.addrs.len();
+            self.failed += 1;
         }
         false
     }
@@ -200,10 +292,11 @@ impl Link {
     }
 
     /// `before`, the address tried and `after` when the peer has several
-    /// addresses; nothing when it has one (the sink's name says it).
-    fn which(&self, before: &str, after: &str) -> String {
-        match self.addrs.len() {
-            1 => String::new(),
+    /// addresses or another than the one that names the sink; nothing
+    /// when it has just that one (the sink's name says it).
+    pub(crate) fn which(&self, before: &str, after: &str) -> String {
+        match self.addrs[..] {
+            [one] if one == self.named => String::new(),
             _ => format!("{before}{}{after}", self.addrs[self.at]),
         }
     }
@@ -218,6 +311,7 @@ impl Link {
     pub(crate) fn wait_target(&self) -> (Option<RawFd>, Option<Instant>) {
         match &self.state {
             State::Down { retry_at } => (None, Some(*retry_at)),
+            State::Resolving { .. } => (None, Some(Instant::now() + RESOLVE_POLL)),
             State::Connecting { stream, .. } | State::Up { stream, .. } => {
                 (Some(stream.as_raw_fd()), None)
             }
@@ -228,6 +322,7 @@ impl Link {
     pub(crate) fn retry_at(&self) -> Option<Instant> {
         match self.state {
             State::Down { retry_at } => Some(retry_at),
+            State::Resolving { .. } => Some(Instant::now() + RESOLVE_POLL),
             _ => None,
         }
     }
@@ -240,21 +335,30 @@ impl Link {
     }
 }
 
+/// `[a, b]`: addresses for a report.
+fn list(addrs: &[SocketAddr]) -> String {
+    let all: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
+    format!("[{}]", all.join(", "))
+}
+
 /// A non-blocking TCP socket connecting to `addr`; `true` when the
 /// connection completed at once.
-fn start_connect(addr: &SocketAddr) -> io::Result<(TcpStream, bool)> {
+fn start_connect(addr: &SocketAddr) -> io::Result<(Stream, bool)> {
     let domain = match addr {
         SocketAddr::V4(_) => libc::AF_INET,
         SocketAddr::V6(_) => libc::AF_INET6,
     };
     let ty = libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
-    // SAFETY: socket() has no memory preconditions; the result is checked.
-    let fd = unsafe { libc::socket(domain, ty, 0) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `fd` is a descriptor we just opened and own exclusively.
-    let stream = TcpStream::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    let stream = Listed::open(|| {
+        // SAFETY: socket() has no memory preconditions; the result is checked.
+        let fd = unsafe { libc::socket(domain, ty, 0) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` is a descriptor we just opened and own exclusively.
+        Ok(TcpStream::from(unsafe { OwnedFd::from_raw_fd(fd) }))
+    })?;
+    let fd = stream.as_raw_fd();
     let (storage, len) = sockaddr(addr);
     // SAFETY: `storage` holds a valid sockaddr of `len` bytes for the
     // socket's family, and outlives the call.
@@ -383,7 +487,7 @@ mod tests {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = l.local_addr().unwrap();
         let mut reports = Reports::default();
-        let mut link = Link::new(&[addr], Backoff::with_seed(ms(1), ms(4), 1), ms(5000));
+        let mut link = Link::new(&[addr], None, Backoff::with_seed(ms(1), ms(4), 1), ms(5000));
         assert!(connect(&mut link, &mut reports));
         assert!(
             reports.take_notice().is_none(),
@@ -411,6 +515,7 @@ mod tests {
         let mut reports = Reports::default();
         let mut link = Link::new(
             &[l.local_addr().unwrap()],
+            None,
             Backoff::with_seed(ms(1), ms(4), 1),
             ms(5000),
         );
@@ -452,7 +557,12 @@ mod tests {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let live = l.local_addr().unwrap();
         let mut reports = Reports::default();
-        let mut link = Link::new(&[dead, live], Backoff::with_seed(ms(1), ms(1), 1), ms(5000));
+        let mut link = Link::new(
+            &[dead, live],
+            None,
+            Backoff::with_seed(ms(1), ms(1), 1),
+            ms(5000),
+        );
         assert!(connect(&mut link, &mut reports));
         assert_eq!(link.addrs[link.at], live, "the refused address was left");
         let e = io::Error::from(io::ErrorKind::ConnectionReset);
@@ -478,7 +588,12 @@ mod tests {
             l.local_addr().unwrap()
         };
         let mut reports = Reports::default();
-        let mut link = Link::new(&[addr], Backoff::with_seed(ms(50), ms(50), 1), ms(5000));
+        let mut link = Link::new(
+            &[addr],
+            None,
+            Backoff::with_seed(ms(50), ms(50), 1),
+            ms(5000),
+        );
         let now = Instant::now();
         let mut polls = 0;
         while reports.notices.is_empty() && polls < 1000 {

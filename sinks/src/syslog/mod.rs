@@ -35,8 +35,16 @@
 //!   A peer with several addresses (a host name with several records, or
 //!   a list) is tried at each of them in turn over TCP and RELP: each
 //!   failed attempt, and each connection lost within a second, moves to
-//!   the next address, and the reports name the address that failed. The
-//!   name is resolved once, when the sink is made.
+//!   the next address, and the reports name the address that failed. A
+//!   peer given by name (`"logs.example:514"`, `("logs.example", 514)`)
+//!   is resolved again, over TCP and RELP, once each of its addresses has
+//!   failed since the last resolution (with one address, before each
+//!   attempt after a failure, as rsyslog's omfwd does), on a thread of its
+//!   own so the writer never waits for DNS: an aggregator that moved is
+//!   reached without a restart, the reports say what the name resolves to
+//!   now, and a name that no longer resolves keeps the addresses known.
+//!   UDP, and a peer given as addresses, keep the addresses found when the
+//!   sink was made.
 //! - **Accounting.** Each record settles exactly once as written or
 //!   dropped, so after shutdown `written + dropped == enqueued`, records
 //!   still buffered when the shutdown timeout runs out counted dropped.
@@ -50,7 +58,14 @@
 //!     on the next one: nothing is lost across a receiver restart. A record
 //!     arrives twice when the receiver took it but the connection broke
 //!     before its acknowledgement reached the sink (at most the window,
-//!     128 frames by default, per broken connection).
+//!     128 frames by default, per broken connection). A record the
+//!     receiver answers with an error (`rsp` with a code other than 200)
+//!     is dropped and reported with the code and text, as librelp does;
+//!     one whose sending breaks the connection 3 times in a row (a
+//!     receiver that crashes or hangs up on it) is dropped and reported
+//!     with its size and the last reason, and the records behind it go on
+//!     (after a break the oldest unacknowledged record is sent alone, so
+//!     the next break is its own doing).
 //!   - UDP: *written* means `send` took the datagram; nothing more is known.
 //! - **Flush.** `Logger::flush` returns once every record logged before it
 //!   is written in the sense above (sent for TCP and UDP, acknowledged for
@@ -64,7 +79,11 @@
 //!   over a connection (or UDP socket) of its own, opened on its first
 //!   record, with its own process id as PROCID unless
 //!   [`procid`](SyslogSink::procid) set one; the parent's connection and
-//!   buffer stay the parent's.
+//!   buffer stay the parent's. The child closes its copies of the
+//!   parent's sockets at the fork (`close`, never `shutdown`, so the
+//!   parent's connection goes on), so the receiver sees the parent's
+//!   connection end when the parent closes it, whether or not children
+//!   live on.
 //!
 //! The writer polls the sink after each batch and about every millisecond
 //! while records are undelivered (it does not wait on the socket itself),
@@ -107,8 +126,10 @@ mod framing;
 mod header;
 mod relp;
 mod relp_client;
+mod resolve;
 mod rfc5424;
 mod sink;
+mod socket;
 mod tcp;
 mod transport;
 mod udp;

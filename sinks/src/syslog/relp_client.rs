@@ -13,6 +13,20 @@
 //! session. So nothing is lost across a receiver restart, and a record can
 //! arrive twice: when the receiver took it but the connection broke before
 //! its `rsp` reached us (at most `window` records per broken connection).
+//!
+//! A record the server cannot take may break the connection every time it
+//! is sent (a receiver that crashes or hangs up on it). So the oldest
+//! unacknowledged record, when a connection breaks after it was handed to
+//! the socket whole, gets a strike, and is sent alone on the next session
+//! (nothing behind it until its `rsp` comes), so the next break is its own
+//! doing. After [`MAX_BREAKS`] breaks in a row it is settled as dropped,
+//! reported with its size and the last reason, and the records behind it
+//! go on. An `rsp` for it, of any code, clears its strikes. A receiver
+//! restart costs a strike; only one that goes down each time the same
+//! record was sent loses it. (A receiver that answers `open` and then
+//! hangs up on every record, whatever it holds, cannot be told from one
+//! that cannot take the record: it loses one record per [`MAX_BREAKS`]
+//! connections, each reported.)
 
 use super::buffer::{Buffer, Queue};
 use super::connection::{Link, Reports};
@@ -23,6 +37,10 @@ use std::io::{self, Write};
 use std::os::fd::RawFd;
 use std::time::Instant;
 use uringlog::Settled;
+
+/// Broken connections in a row, each while a record was the oldest sent and
+/// unacknowledged, after which that record is dropped.
+const MAX_BREAKS: u32 = 3;
 
 /// Where the session is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +68,13 @@ pub(crate) struct Relp {
     /// Frames not yet taken by the socket, from `wire_sent` on.
     wire: Vec<u8>,
     wire_sent: usize,
+    /// Where in `wire` each record's frame not yet wholly taken by the
+    /// socket ends: they are the last `wire_ends.len()` of `inflight`.
+    wire_ends: VecDeque<usize>,
+    /// `Ticket::seq` of the record with strikes, and how many: the
+    /// connection broke that many times in a row with it the oldest
+    /// record sent and unacknowledged (below [`MAX_BREAKS`]).
+    strikes: Option<(u64, u32)>,
     /// One record's bytes while it is framed.
     scratch: Vec<u8>,
 }
@@ -66,6 +91,8 @@ impl Relp {
             txnrs: VecDeque::new(),
             wire: Vec::new(),
             wire_sent: 0,
+            wire_ends: VecDeque::new(),
+            strikes: None,
             scratch: Vec::new(),
         }
     }
@@ -75,6 +102,7 @@ impl Relp {
         self.parser.reset();
         self.wire.clear();
         self.wire_sent = 0;
+        self.wire_ends.clear();
         relp::push_command(&mut self.wire, 1, b"open", relp::OPEN_OFFERS);
         self.next_txnr = 2;
         self.phase = Phase::Opening;
@@ -109,13 +137,19 @@ impl Relp {
         };
         self.txnrs[i].1 = true;
         let e = self.entry(i);
+        if self.strikes.is_some_and(|(seq, _)| seq == e.ticket.seq()) {
+            self.strikes = None;
+        }
         if code == 200 {
             done.written(e.ticket, e.len);
         } else {
             done.dropped(e.ticket);
             reports.push(
                 io::ErrorKind::Other,
-                format!("the server refused a record: {code} {text}"),
+                format!(
+                    "the server{} refused a record: {code} {text}",
+                    self.link.which(" at ", "")
+                ),
             );
         }
         while self.txnrs.front().is_some_and(|t| t.1) {
@@ -147,15 +181,25 @@ impl Relp {
             let Some(e) = buf.pending.front() else {
                 return;
             };
+            if self.struck_in_flight() {
+                return;
+            }
             self.scratch.clear();
             buf.pending.copy_front(0, &mut self.scratch);
             buf.pending.pop_front();
             let txnr = self.next_txnr;
             relp::push_command(&mut self.wire, txnr, b"syslog", &self.scratch);
+            self.wire_ends.push_back(self.wire.len());
             self.inflight.push_back(&self.scratch, e.ticket);
             self.txnrs.push_back((txnr, false));
             self.next_txnr = relp::next_txnr(txnr);
         }
+    }
+
+    /// Whether the record with strikes is in flight (it goes alone).
+    fn struck_in_flight(&self) -> bool {
+        let front = self.inflight.front().map(|e| e.ticket.seq());
+        self.strikes.is_some_and(|(seq, _)| front == Some(seq))
     }
 
     /// One round on a live connection: read, answer, send.
@@ -197,7 +241,16 @@ impl Relp {
         };
         while self.wire_sent < self.wire.len() {
             match stream.write(&self.wire[self.wire_sent..]) {
-                Ok(n) => self.wire_sent += n,
+                Ok(n) => {
+                    self.wire_sent += n;
+                    while self
+                        .wire_ends
+                        .front()
+                        .is_some_and(|&end| end <= self.wire_sent)
+                    {
+                        self.wire_ends.pop_front();
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
@@ -210,14 +263,49 @@ impl Relp {
         Ok(())
     }
 
-    /// The connection broke: unacknowledged records go back in front of
-    /// the buffer, in order, for the next session.
-    fn lost(&mut self, buf: &mut Buffer, e: &io::Error, reports: &mut Reports) {
+    /// Gives the oldest unacknowledged record a strike, if the socket took
+    /// its frame whole, for the connection broken by `e`; drops it at
+    /// [`MAX_BREAKS`], returning its `Ticket::seq`.
+    fn strike(&mut self, done: &mut Settled, e: &io::Error, reports: &mut Reports) -> Option<u64> {
+        // The front of `txnrs` is unacknowledged (acknowledged records
+        // leave from the front); it was sent whole unless every record in
+        // flight is still partly in `wire`.
+        let sent_whole = self.txnrs.len() > self.wire_ends.len();
+        let front = self.inflight.front().filter(|_| sent_whole)?;
+        let seq = front.ticket.seq();
+        let breaks = match self.strikes {
+            Some((s, n)) if s == seq => n + 1,
+            _ => 1,
+        };
+        if breaks < MAX_BREAKS {
+            self.strikes = Some((seq, breaks));
+            return None;
+        }
+        self.strikes = None;
+        done.dropped(front.ticket);
+        reports.push(
+            e.kind(),
+            format!(
+                "dropped a {}-byte record: the connection{} broke each of the \
+                 {MAX_BREAKS} times it was sent, the last time: {e}",
+                front.len,
+                self.link.which(" to ", ""),
+            ),
+        );
+        Some(seq)
+    }
+
+    /// The connection broke: the oldest unacknowledged record gets a
+    /// strike if it was sent whole (and is dropped at [`MAX_BREAKS`]), and
+    /// the other unacknowledged records go back in front of the buffer, in
+    /// order, for the next session.
+    fn lost(&mut self, buf: &mut Buffer, done: &mut Settled, e: &io::Error, reports: &mut Reports) {
+        let dropped = self.strike(done, e, reports);
         // One pass from the front (linear in what was in flight).
         let mut back = Queue::default();
         while let Some((_, acked)) = self.txnrs.pop_front() {
             let e = self.entry(0);
-            if !acked {
+            if !acked && Some(e.ticket.seq()) != dropped {
                 self.scratch.clear();
                 self.inflight.copy_front(0, &mut self.scratch);
                 back.push_back(&self.scratch, e.ticket);
@@ -227,6 +315,7 @@ impl Relp {
         buf.pending.requeue_front(&mut back);
         self.wire.clear();
         self.wire_sent = 0;
+        self.wire_ends.clear();
         self.phase = Phase::Closed;
         self.link
             .fail(Instant::now(), "connection lost", e, reports);
@@ -243,7 +332,7 @@ impl Transport for Relp {
             return;
         }
         if let Err(e) = self.round(buf, done, reports) {
-            self.lost(buf, &e, reports);
+            self.lost(buf, done, &e, reports);
         }
     }
 

@@ -8,6 +8,7 @@ use super::error::SyslogError;
 use super::framing::Framing;
 use super::header::{self, APP_NAME, HOSTNAME, MSGID, PROCID};
 use super::relp_client::Relp;
+use super::resolve::{self, Name, ResolveFn};
 use super::rfc5424::{is_sd_name_char, Facility, Header, Rfc5424};
 use super::tcp::Tcp;
 use super::transport::Transport;
@@ -15,6 +16,7 @@ use super::udp::Udp;
 use std::fmt;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use uringlog::{
     Backlog, Completion, RecordBatch, RecordFormat, Settled, Sink, SinkContext, Target,
@@ -37,7 +39,7 @@ const OVERFLOW_REPORT_EVERY: Duration = Duration::from_secs(1);
 
 /// Which protocol carries the messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     Tcp,
     Relp,
     Udp,
@@ -86,6 +88,9 @@ pub struct SyslogSink {
     /// The peer's addresses, at least one: the first names the sink; over
     /// TCP and RELP the others are tried in turn after it.
     addrs: Vec<SocketAddr>,
+    /// The peer's name, when it was given as one (TCP and RELP resolve it
+    /// again when its addresses fail).
+    name: Option<Name>,
     header: Header,
     buffer_bytes: usize,
     max_message_bytes: usize,
@@ -110,7 +115,10 @@ impl fmt::Debug for SyslogSink {
 
 impl SyslogSink {
     /// RFC 5424 over TCP with octet counting; `written` means the kernel
-    /// accepted the record.
+    /// accepted the record. `addr` is resolved now; given as a host name
+    /// and port (`"logs.example:514"`, `("logs.example", 514)`), it is
+    /// resolved again when its addresses stop answering (as for
+    /// [`relp`](SyslogSink::relp)).
     pub fn tcp(addr: impl ToSocketAddrs + fmt::Debug) -> Result<SyslogSink, SyslogError> {
         SyslogSink::new(Kind::Tcp, addr)
     }
@@ -128,16 +136,37 @@ impl SyslogSink {
 
     fn new(kind: Kind, addr: impl ToSocketAddrs + fmt::Debug) -> Result<SyslogSink, SyslogError> {
         let shown = format!("{addr:?}").trim_matches('"').to_owned();
-        let mut addrs = addr
-            .to_socket_addrs()
-            .map_err(|source| SyslogError::Resolve {
-                addr: shown.clone(),
-                source,
-            })?;
-        let addr = addrs.next().ok_or(SyslogError::NoAddress { addr: shown })?;
-        let addrs = std::iter::once(addr)
-            .chain(addrs.filter(|&a| a != addr))
-            .collect();
+        let addrs = addr.to_socket_addrs().map(Iterator::collect);
+        SyslogSink::resolved(kind, shown, addrs, resolve::system())
+    }
+
+    /// A sink to the peer named `name`, resolved (now and again later)
+    /// by `resolve` instead of the system's resolver.
+    #[cfg(test)]
+    pub(crate) fn resolved_by(
+        kind: Kind,
+        name: &str,
+        resolve: Arc<ResolveFn>,
+    ) -> Result<SyslogSink, SyslogError> {
+        SyslogSink::resolved(kind, name.to_owned(), resolve(name), resolve)
+    }
+
+    /// A sink to the peer shown as `shown`, of `addrs` as resolved.
+    fn resolved(
+        kind: Kind,
+        shown: String,
+        addrs: std::io::Result<Vec<SocketAddr>>,
+        resolve: Arc<ResolveFn>,
+    ) -> Result<SyslogSink, SyslogError> {
+        let addrs = addrs.map_err(|source| SyslogError::Resolve {
+            addr: shown.clone(),
+            source,
+        })?;
+        let addrs = resolve::distinct(addrs);
+        if addrs.is_empty() {
+            return Err(SyslogError::NoAddress { addr: shown });
+        }
+        let name = resolve::name_of(&shown).map(|n| Name::new(n, resolve));
         let app = std::env::current_exe().ok().and_then(|p| {
             let name = p.file_name()?.to_str()?.to_owned();
             header::field(APP_NAME, &name).ok()
@@ -145,6 +174,7 @@ impl SyslogSink {
         Ok(SyslogSink {
             kind,
             addrs,
+            name,
             header: Header {
                 facility: Facility::User,
                 hostname: header::local_hostname(),
@@ -274,10 +304,12 @@ impl SyslogSink {
         Ok(self)
     }
 
-    /// The peer's address: the first it resolved to, which names the sink
-    /// in reports. Over TCP and RELP the others are tried in turn when a
-    /// connection to one fails (see the module docs); UDP sends to this
-    /// one only.
+    /// The peer's address: the first it resolved to when the sink was
+    /// made, which names the sink in reports. Over TCP and RELP the others
+    /// are tried in turn when a connection to one fails, and a peer given
+    /// by name is resolved again once they all failed (see the module
+    /// docs; reports then name the address tried); UDP sends to this one
+    /// only.
     pub fn peer(&self) -> SocketAddr {
         self.addrs[0]
     }
@@ -292,6 +324,7 @@ impl SyslogSink {
         SyslogSink {
             kind: self.kind,
             addrs: self.addrs.clone(),
+            name: self.name.clone(),
             header,
             buffer_bytes: self.buffer_bytes,
             max_message_bytes: self.max_message_bytes,
@@ -306,7 +339,8 @@ impl SyslogSink {
 
     fn start(&mut self, ctx: &SinkContext) -> Running {
         let backoff = Backoff::new(self.backoff.0, self.backoff.1);
-        let link = |b| Link::new(&self.addrs, b, self.connect_timeout);
+        let name = self.name.clone();
+        let link = |b| Link::new(&self.addrs, name, b, self.connect_timeout);
         let transport: Box<dyn Transport> = match self.kind {
             Kind::Tcp => Box::new(Tcp::new(link(backoff))),
             Kind::Relp => Box::new(Relp::new(link(backoff), self.relp_window)),
@@ -457,8 +491,12 @@ impl Sink for SyslogSink {
 
     /// A copy that holds no socket: a child opens its own connection (or
     /// UDP socket) to the same peer, so its messages never interleave with
-    /// the parent's.
+    /// the parent's. (The child's copies of the parent's sockets were
+    /// closed at the fork, see `socket`.)
     fn for_fork_child(&self) -> Option<Box<dyn Sink>> {
         Some(Box::new(self.unstarted_copy()))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -10,6 +10,7 @@
 use super::backoff::{retry_at, Backoff};
 use super::buffer::Buffer;
 use super::connection::Reports;
+use super::socket::Listed;
 use super::transport::{Transport, MAX_BYTES_PER_PUMP};
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
@@ -20,7 +21,7 @@ use uringlog::Settled;
 /// The UDP transport.
 pub(crate) struct Udp {
     addr: SocketAddr,
-    socket: Option<UdpSocket>,
+    socket: Option<Listed<UdpSocket>>,
     /// When a failed socket setup may be tried again.
     retry_at: Option<Instant>,
     backoff: Backoff,
@@ -38,12 +39,12 @@ impl Udp {
         }
     }
 
-    fn open(addr: SocketAddr) -> io::Result<UdpSocket> {
+    fn open(addr: SocketAddr) -> io::Result<Listed<UdpSocket>> {
         let local: SocketAddr = match addr {
             SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
             SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
         };
-        let s = UdpSocket::bind(local)?;
+        let s = Listed::open(|| UdpSocket::bind(local))?;
         s.connect(addr)?;
         s.set_nonblocking(true)?;
         Ok(s)
@@ -72,7 +73,7 @@ impl Udp {
                 }
             }
         }
-        self.socket.as_ref()
+        self.socket.as_deref()
     }
 }
 

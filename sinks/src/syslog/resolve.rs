@@ -1,0 +1,174 @@
+//! The peer's name, resolved again when its addresses stop answering.
+//!
+//! A peer given as a host name (`"logs.example:514"`, `("logs.example",
+//! 514)`) keeps its name: when every address it resolved to has failed
+//! since the last resolution, the link resolves the name again before its
+//! next attempt (with one address, before each attempt after a failure, as
+//! rsyslog's omfwd does), so an aggregator that moved (its name now naming
+//! another address) is reached without a restart. A peer given as
+//! addresses (a `SocketAddr`, a list) has no name and keeps its addresses.
+//!
+//! Resolving (`getaddrinfo`) blocks, for seconds when DNS does not answer,
+//! so it runs on a thread of its own; the link polls for the answer and
+//! the writer is never held. A link closed meanwhile (shutdown) drops the
+//! answer unread.
+
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::sync::mpsc;
+use std::sync::Arc;
+
+/// Resolves a `host:port` name to addresses.
+pub(crate) type ResolveFn = dyn Fn(&str) -> io::Result<Vec<SocketAddr>> + Send + Sync;
+
+/// The system's resolver (`getaddrinfo`, through `ToSocketAddrs`).
+pub(crate) fn system() -> Arc<ResolveFn> {
+    Arc::new(|name: &str| name.to_socket_addrs().map(Iterator::collect))
+}
+
+/// `addrs` without repeats, in their order.
+pub(crate) fn distinct(addrs: impl IntoIterator<Item = SocketAddr>) -> Vec<SocketAddr> {
+    let mut out: Vec<SocketAddr> = Vec::new();
+    for a in addrs {
+        if !out.contains(&a) {
+            out.push(a);
+        }
+    }
+    out
+}
+
+/// The `host:port` name of a peer shown (`Debug`) as `shown`, when it was
+/// given as a host name and port: `"host:port"` or `("host", port)`. Not
+/// for addresses (`127.0.0.1:514`, `[::1]:514`, `(::1, 514)`) and lists.
+pub(crate) fn name_of(shown: &str) -> Option<String> {
+    let (host, port) = match shown.strip_prefix('(').and_then(|s| s.strip_suffix(')')) {
+        Some(pair) => {
+            let (host, port) = pair.rsplit_once(", ")?;
+            (host.trim_matches('"'), port)
+        }
+        None => shown.rsplit_once(':')?,
+    };
+    let port: u16 = port.parse().ok()?;
+    let plain = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_';
+    let is_name = !host.is_empty() && host.chars().all(plain) && host.parse::<IpAddr>().is_err();
+    is_name.then(|| format!("{host}:{port}"))
+}
+
+/// A peer's name and how to resolve it.
+#[derive(Clone)]
+pub(crate) struct Name {
+    text: String,
+    resolve: Arc<ResolveFn>,
+}
+
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl Name {
+    pub(crate) fn new(text: String, resolve: Arc<ResolveFn>) -> Name {
+        Name { text, resolve }
+    }
+
+    /// Starts resolving the name on a thread of its own.
+    pub(crate) fn start(&self) -> io::Result<Pending> {
+        let (tx, rx) = mpsc::channel();
+        let (text, resolve) = (self.text.clone(), self.resolve.clone());
+        std::thread::Builder::new()
+            .name("uringlog-resolve".into())
+            .spawn(move || {
+                // The link may be gone (closed): the answer goes unread.
+                let _ = tx.send(resolve(&text));
+            })?;
+        Ok(Pending { rx })
+    }
+}
+
+/// A resolution in progress.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    rx: mpsc::Receiver<io::Result<Vec<SocketAddr>>>,
+}
+
+impl Pending {
+    /// The answer, once there is one: the addresses, without repeats
+    /// (perhaps none), or why there are none.
+    pub(crate) fn poll(&self) -> Option<io::Result<Vec<SocketAddr>>> {
+        match self.rx.try_recv() {
+            Ok(r) => Some(r.map(distinct)),
+            Err(mpsc::TryRecvError::Empty) => None,
+            Err(mpsc::TryRecvError::Disconnected) => Some(Err(io::Error::other(
+                "the resolver ended without an answer",
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_kept_and_addresses_are_not() {
+        let shown = |a: &dyn fmt::Debug| format!("{a:?}").trim_matches('"').to_owned();
+        let name = |a: &dyn fmt::Debug| name_of(&shown(a));
+        assert_eq!(name(&"logs.example:514"), Some("logs.example:514".into()));
+        assert_eq!(
+            name(&("logs.example", 514)),
+            Some("logs.example:514".into())
+        );
+        let owned = (String::from("logs"), 6514u16);
+        assert_eq!(name(&owned), Some("logs:6514".into()));
+        let v4: SocketAddr = "127.0.0.1:514".parse().unwrap();
+        let v6: SocketAddr = "[::1]:514".parse().unwrap();
+        assert_eq!(name(&v4), None);
+        assert_eq!(name(&v6), None);
+        assert_eq!(name(&"127.0.0.1:514"), None);
+        assert_eq!(name(&("127.0.0.1", 514)), None);
+        assert_eq!(name(&(v6.ip(), 514)), None);
+        assert_eq!(name(&&[v4, v6][..]), None);
+        assert_eq!(name(&"logs.example"), None, "no port");
+        assert_eq!(name(&"logs.example:x"), None, "no port");
+        assert_eq!(name(&":514"), None, "no host");
+    }
+
+    #[test]
+    fn an_answer_comes_without_repeats() {
+        let a: SocketAddr = "10.0.0.1:514".parse().unwrap();
+        let b: SocketAddr = "10.0.0.2:514".parse().unwrap();
+        let resolve: Arc<ResolveFn> = Arc::new(move |n: &str| {
+            assert_eq!(n, "logs:514");
+            Ok(vec![a, b, a])
+        });
+        let p = Name::new("logs:514".into(), resolve).start().unwrap();
+        let got = loop {
+            if let Some(r) = p.poll() {
+                break r.unwrap();
+            }
+            std::thread::yield_now();
+        };
+        assert_eq!(got, [a, b]);
+    }
+
+    #[test]
+    fn a_resolver_that_panics_is_an_error() {
+        let resolve: Arc<ResolveFn> = Arc::new(|_: &str| panic!("resolver broke"));
+        let p = Name::new("logs:514".into(), resolve).start().unwrap();
+        let e = loop {
+            if let Some(r) = p.poll() {
+                break r.unwrap_err();
+            }
+            std::thread::yield_now();
+        };
+        assert_eq!(e.to_string(), "the resolver ended without an answer");
+    }
+}

@@ -1,6 +1,9 @@
 //! `uringlog-recover DIR`: the offline recovery writes what a process
 //! killed with `SIGKILL` left in its crash-safe directory, once, and says
-//! who holds a directory that is still in use.
+//! who holds a directory that is still in use. Misuse (an output that
+//! would lose the records: a closed stdout, a file of the directory; a
+//! directory no logger used) fails with exit status 2 and keeps the
+//! records for a later correct run.
 //!
 //! The child (this test binary, re-executed) logs 20 deferred records
 //! (`{}` integers and floats, `{:x}`, `{:?}`: rendered through the dead
@@ -9,7 +12,9 @@
 //! ring file, then kills itself.
 
 use std::io;
-use std::process::Command;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 use uringlog::{Logger, MemorySink, Sink, Target};
 
@@ -33,7 +38,7 @@ impl Sink for Stuck {
     }
 }
 
-fn child(dir: &str) -> ! {
+fn child(dir: std::ffi::OsString) -> ! {
     let (logger, _guard) = Logger::builder()
         .sink(Stuck)
         .crash_safe(dir)
@@ -56,21 +61,13 @@ fn child(dir: &str) -> ! {
 
 #[test]
 fn the_offline_tool_writes_every_pending_record_once() {
-    if let Ok(dir) = std::env::var(CHILD) {
-        child(&dir);
+    if let Some(dir) = std::env::var_os(CHILD) {
+        child(dir);
     }
     let tmp = tempfile::tempdir().unwrap();
     let (dir, out) = (tmp.path().join("cs"), tmp.path().join("out.log"));
-    let test = "the_offline_tool_writes_every_pending_record_once";
     let started = unix_seconds_now();
-    let status = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", test, "--nocapture", "--test-threads=1"])
-        .env(CHILD, &dir)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    use std::os::unix::process::ExitStatusExt;
-    assert_eq!(status.signal(), Some(libc::SIGKILL));
+    leave_pending(&dir);
 
     // An output that refuses every byte (the kernel's ENOSPC): the error
     // names it, and the directory keeps everything for the next run.
@@ -133,8 +130,16 @@ fn the_offline_tool_names_the_process_holding_the_directory() {
         .crash_safe(&dir)
         .build()
         .unwrap();
-    let run = Command::new(BIN).arg(&dir).output().unwrap();
+    // The output file it would have created is not left behind.
+    let new = tmp.path().join("new.log");
+    let run = Command::new(BIN)
+        .arg(&dir)
+        .arg("--out")
+        .arg(&new)
+        .output()
+        .unwrap();
     assert_eq!(run.status.code(), Some(2));
+    assert!(!new.exists());
     assert_eq!(
         String::from_utf8_lossy(&run.stderr),
         format!(
@@ -146,6 +151,156 @@ fn the_offline_tool_names_the_process_holding_the_directory() {
     guard.shutdown(Duration::from_secs(30)).unwrap();
     let run = Command::new(BIN).output().unwrap();
     assert_eq!(run.status.code(), Some(1));
+}
+
+#[test]
+fn a_closed_or_null_stdout_is_refused_and_the_records_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cs");
+    leave_pending(&dir);
+    let want = "uringlog-recover: stdout is /dev/null or closed, where the recovered records \
+                would be lost; give --out FILE (--out /dev/null to discard them)\n";
+    let run = Command::new(BIN).arg(&dir).stdout(Stdio::null()).output();
+    assert_eq!(fails(&run.unwrap()), (Some(2), want.to_owned()));
+    let mut closed = Command::new(BIN);
+    closed.arg(&dir);
+    // SAFETY: close is async-signal-safe; the child closes its own stdout.
+    unsafe {
+        closed.pre_exec(|| {
+            (libc::close(1) == 0)
+                .then_some(())
+                .ok_or_else(io::Error::last_os_error)
+        })
+    };
+    let run = closed.stderr(Stdio::piped()).output().unwrap();
+    assert_eq!(
+        (
+            run.status.code(),
+            String::from_utf8_lossy(&run.stderr).into_owned()
+        ),
+        (Some(2), want.to_owned())
+    );
+    recovers_all(&dir, &tmp.path().join("out.log"));
+}
+
+#[test]
+fn a_directory_named_by_bytes_that_are_not_utf8_is_recovered() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join(std::ffi::OsStr::from_bytes(b"c s\n\xff"));
+    leave_pending(&dir);
+    recovers_all(&dir, &tmp.path().join("out.log"));
+}
+
+#[test]
+fn an_output_inside_the_directory_is_refused_and_the_records_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cs");
+    leave_pending(&dir);
+    for name in ["state", "new.log"] {
+        let out = dir.join(name);
+        let run = Command::new(BIN).arg(&dir).arg("--out").arg(&out).output();
+        let d = dir.display();
+        let want = format!(
+            "uringlog-recover: output file {d}/{name} is {d}/{name} in the crash-safe \
+             directory {d}: recovery rewrites and removes the files there\n"
+        );
+        assert_eq!(fails(&run.unwrap()), (Some(2), want));
+    }
+    assert!(!dir.join("new.log").exists());
+    recovers_all(&dir, &tmp.path().join("out.log"));
+}
+
+#[test]
+fn a_directory_no_logger_used_is_left_as_it_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = Command::new(BIN).arg(tmp.path()).output().unwrap();
+    let want = format!(
+        "uringlog-recover: {} is not a crash-safe directory (it holds no lock file); nothing done\n",
+        tmp.path().display()
+    );
+    assert_eq!(fails(&run), (Some(2), want));
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+    let missing = tmp.path().join("missing");
+    let run = Command::new(BIN).arg(&missing).output().unwrap();
+    let want = format!(
+        "uringlog-recover: cannot use {}: No such file or directory (os error 2)\n",
+        missing.display()
+    );
+    assert_eq!(fails(&run), (Some(2), want));
+}
+
+/// A write that stops part way (the file size limit here, a full disk
+/// alike) is cut back out of the output: the next run appends each record
+/// once, after the bytes that were there.
+#[test]
+fn a_write_cut_short_leaves_the_output_as_it_was() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, out) = (tmp.path().join("cs"), tmp.path().join("out.log"));
+    leave_pending(&dir);
+    std::fs::write(&out, "before\n").unwrap();
+    let mut limited = Command::new(BIN);
+    limited.arg(&dir).arg("--out").arg(&out);
+    // SAFETY: signal and setrlimit are async-signal-safe; they change only
+    // the child, which then writes at most 1,000 bytes into the file.
+    unsafe {
+        limited.pre_exec(|| {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let lim = libc::rlimit {
+                rlim_cur: 1000,
+                rlim_max: libc::RLIM_INFINITY,
+            };
+            match libc::setrlimit(libc::RLIMIT_FSIZE, &lim) {
+                0 => Ok(()),
+                _ => Err(io::Error::last_os_error()),
+            }
+        })
+    };
+    let (code, err) = fails(&limited.output().unwrap());
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("write to output file ") && err.contains(" failed after 0 of "),
+        "{err}"
+    );
+    assert!(err.contains("File too large (os error 27)"), "{err}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "before\n");
+    std::fs::remove_file(&out).unwrap();
+    recovers_all(&dir, &out);
+}
+
+/// Runs the child, which leaves 20 pending records in `dir` and dies.
+fn leave_pending(dir: &Path) {
+    let test = "the_offline_tool_writes_every_pending_record_once";
+    let status = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env(CHILD, dir)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGKILL));
+}
+
+/// Recovers `dir` into `out` and checks that all 21 records arrived once.
+fn recovers_all(dir: &Path, out: &Path) {
+    let run = Command::new(BIN)
+        .arg(dir)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    let text = std::fs::read_to_string(out).unwrap();
+    assert_eq!(text.lines().count(), 21, "{text}");
+    assert_eq!(text.matches("pending seq=").count(), 20, "{text}");
+}
+
+/// What a failed run said, on stderr, and its exit status.
+fn fails(run: &std::process::Output) -> (Option<i32>, String) {
+    assert_eq!(String::from_utf8_lossy(&run.stdout), "");
+    (
+        run.status.code(),
+        String::from_utf8_lossy(&run.stderr).into_owned(),
+    )
 }
 
 fn unix_seconds_now() -> i64 {

@@ -230,6 +230,28 @@ fn a_directory_no_logger_used_is_left_as_it_is() {
     assert_eq!(fails(&run), (Some(2), want));
 }
 
+/// A state file of a newer layout version is named and left as it is,
+/// not taken for corrupt and removed.
+#[test]
+fn a_directory_of_a_newer_version_is_left_as_it_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let mut b = b"ULOGSTA\x01".to_vec();
+    b.extend_from_slice(&99u32.to_le_bytes());
+    b.resize(32832, 0);
+    std::fs::write(&state, &b).unwrap();
+    std::fs::write(tmp.path().join("lock"), "").unwrap();
+    let run = Command::new(BIN).arg(tmp.path()).output().unwrap();
+    let want = format!(
+        "uringlog-recover: crash-safe directory {}: {} was written by a newer uringlog \
+         (layout version 99; this one reads up to 4); left as it is: recover it with that version\n",
+        tmp.path().display(),
+        state.display()
+    );
+    assert_eq!(fails(&run), (Some(2), want));
+    assert_eq!(std::fs::read(&state).unwrap(), b);
+}
+
 /// A write that stops part way (the file size limit here, a full disk
 /// alike) is cut back out of the output: the next run appends each record
 /// once, after the bytes that were there.

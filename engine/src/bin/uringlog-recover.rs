@@ -16,7 +16,8 @@
 //! nothing in a directory a logger never used.
 //!
 //! Exit status: 0 when done, 1 on bad arguments, 2 when the directory
-//! cannot be used (not one, locked by a running process, unreadable) or
+//! cannot be used (not one, locked by a running process, unreadable, of
+//! a newer layout version) or
 //! what it holds cannot be written (the error names the errno; the
 //! directory keeps it for the next attempt).
 

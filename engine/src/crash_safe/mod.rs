@@ -197,6 +197,7 @@ impl CrashDir {
         let dir = absolute.as_path();
         std::fs::create_dir_all(dir).map_err(|e| err(format!("cannot create it: {e}")))?;
         let lock = lock::lock_dir(dir).map_err(err)?;
+        recover::newer_layout(dir).map_err(err)?;
         state_paths_usable(dir).map_err(err)?;
         let recovered = recover::read_dir(dir);
         let generation = recovered.generation + 1;

@@ -547,7 +547,9 @@ impl Builder {
     /// The layout is versioned and checksummed, and recovery treats the
     /// files as untrusted. A file of a newer layout version (a directory
     /// left by a newer uringlog) fails `build` with
-    /// [`BuildError::CrashSafe`] naming it, and stays as it is. The
+    /// [`BuildError::CrashSafe`] naming it, and stays as it is; so does a
+    /// directory this process cannot create files in, before anything is
+    /// recovered. The
     /// `uringlog-recover DIR [--out FILE]` binary does the same recovery
     /// offline.
     pub fn crash_safe(mut self, dir: impl Into<std::path::PathBuf>) -> Self {

@@ -252,6 +252,63 @@ fn a_directory_of_a_newer_version_is_left_as_it_is() {
     assert_eq!(std::fs::read(&state).unwrap(), b);
 }
 
+/// A directory the user cannot create files in (the state file could
+/// not be replaced) fails before anything is written, so the run after
+/// the permission is fixed writes each record once. Root creates files
+/// anywhere: run as root, the test makes `nobody` own the files and runs
+/// the tool as `nobody`.
+#[test]
+fn a_directory_it_cannot_write_in_fails_before_writing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, out) = (tmp.path().join("cs"), tmp.path().join("out.log"));
+    leave_pending(&dir);
+    let mut run = Command::new(BIN);
+    run.arg(&dir).arg("--out").arg(&out);
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        let (uid, gid) = nobody();
+        for p in [tmp.path(), &dir]
+            .into_iter()
+            .map(Path::to_owned)
+            .chain(std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()))
+        {
+            std::os::unix::fs::chown(&p, Some(uid), Some(gid)).unwrap();
+        }
+        // SAFETY: setgroups, setgid and setuid are async-signal-safe and
+        // change only the child.
+        unsafe {
+            run.pre_exec(move || {
+                let ok = libc::setgroups(0, std::ptr::null()) == 0
+                    && libc::setgid(gid) == 0
+                    && libc::setuid(uid) == 0;
+                ok.then_some(()).ok_or_else(io::Error::last_os_error)
+            })
+        };
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |m| std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(m)).unwrap();
+    mode(0o555);
+    let want = format!(
+        "uringlog-recover: crash-safe directory {}: cannot create files in it: \
+         Permission denied (os error 13); nothing was recovered\n",
+        dir.display()
+    );
+    assert_eq!(fails(&run.output().unwrap()), (Some(2), want));
+    assert!(!out.exists());
+    mode(0o755);
+    recovers_all(&dir, &out);
+}
+
+/// The user and group ids of `nobody`.
+fn nobody() -> (u32, u32) {
+    // SAFETY: getpwnam takes a NUL-terminated name; the entry it returns
+    // is read at once, before any other call could reuse it.
+    let pw = unsafe { libc::getpwnam(c"nobody".as_ptr()) };
+    assert!(!pw.is_null(), "no user nobody");
+    // SAFETY: not null: a valid entry (see above).
+    unsafe { ((*pw).pw_uid, (*pw).pw_gid) }
+}
+
 /// A write that stops part way (the file size limit here, a full disk
 /// alike) is cut back out of the output: the next run appends each record
 /// once, after the bytes that were there.

@@ -9,8 +9,11 @@
 //! are cut back to their committed length, as `build` does, so appending
 //! the output to the original log holds each record exactly once.
 //!
-//! A batch that fails to reach a regular output file (a full disk) is cut
-//! back out of it, so a later run appends each record exactly once. The
+//! A regular output file opened to append (`--out FILE`, `>> FILE`) is
+//! tracked as the dead process's log files are: a batch that fails to
+//! reach it (a full disk) is cut back out of it, and what a run that
+//! failed or was killed appended is cut by the next run, so each record
+//! is in it once. The
 //! output cannot be a file of DIR (the state it reads), and DIR must be a
 //! crash-safe directory (one holding a `lock` file): the tool creates
 //! nothing in a directory a logger never used.
@@ -23,12 +26,13 @@
 
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Seek, SeekFrom, Write};
-use std::os::fd::AsFd;
+use std::io::{self, Write};
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 use uringlog::{Format, Logger, Sink, Target};
 
@@ -54,13 +58,16 @@ enum Fail {
     Run(String),
 }
 
-/// Appends each batch to the output; a batch that fails is cut back out
-/// of a regular file, which then holds no piece of it.
+/// Appends each batch to the output. A regular file opened to append
+/// (`--out FILE`, `>> FILE`) is the engine's: a batch that fails part way
+/// is cut back out of it, and what a failed or killed run appended is
+/// counted in the directory's state and cut by the next run, as for a
+/// dead process's own log files.
 struct Out {
-    file: File,
+    file: Arc<File>,
     /// `output file PATH` or `stdout`.
     name: String,
-    regular: bool,
+    append: bool,
 }
 
 impl Sink for Out {
@@ -68,32 +75,16 @@ impl Sink for Out {
         self.name.clone()
     }
     fn target(&mut self, _len: usize) -> io::Result<Target> {
-        Ok(Target::Inline)
+        Ok(match self.append {
+            true => Target::Append {
+                fd: self.file.clone(),
+            },
+            false => Target::Inline,
+        })
     }
     fn write_inline(&mut self, batch: &[u8]) -> io::Result<()> {
-        if !self.regular {
-            return self.file.write_all(batch);
-        }
-        let (len, pos) = (self.file.metadata()?.len(), self.file.stream_position()?);
-        let Err(e) = self.file.write_all(batch) else {
-            return Ok(());
-        };
-        match cut_back(&mut self.file, len, pos) {
-            Ok(()) => Err(e),
-            Err(c) => Err(io::Error::new(
-                e.kind(),
-                format!("{e}; cutting the output back to {len} bytes failed: {c}"),
-            )),
-        }
+        (&*self.file).write_all(batch)
     }
-}
-
-/// Takes what a failed write appended back off `file`.
-fn cut_back(file: &mut File, len: u64, pos: u64) -> io::Result<()> {
-    if file.metadata()?.len() > len {
-        file.set_len(len)?;
-    }
-    file.seek(SeekFrom::Start(pos)).map(drop)
 }
 
 fn main() -> ExitCode {
@@ -182,7 +173,13 @@ fn open_out(args: &Args) -> Result<(Out, Option<PathBuf>), Fail> {
     let (file, name, created) = match &args.out {
         Some(p) => {
             let existed = std::fs::symlink_metadata(p).is_ok();
-            let f = OpenOptions::new().create(true).append(true).open(p);
+            // Readable too, so that a failed append can be checked and cut.
+            let f = OpenOptions::new()
+                .read(true)
+                .create(true)
+                .append(true)
+                .open(p);
+            let f = f.or_else(|_| OpenOptions::new().create(true).append(true).open(p));
             let f = f.map_err(|e| Fail::Run(format!("cannot open {}: {e}", p.display())))?;
             let name = format!("output file {}", p.display());
             (f, name, (!existed).then(|| p.clone()))
@@ -202,10 +199,12 @@ fn open_out(args: &Args) -> Result<(Out, Option<PathBuf>), Fail> {
     let meta = file
         .metadata()
         .map_err(|e| Fail::Run(format!("cannot use {name}: {e}")))?;
+    // SAFETY: F_GETFL on a descriptor we own reads its flags only.
+    let flags = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETFL) };
     let out = Out {
-        file,
+        file: Arc::new(file),
         name,
-        regular: meta.is_file(),
+        append: meta.is_file() && flags >= 0 && flags & libc::O_APPEND != 0,
     };
     if let Err(e) = outside_dir(&args.dir, &meta, args.out.as_deref()) {
         if let Some(p) = &created {

@@ -13,7 +13,7 @@
 
 use std::io;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use uringlog::{Logger, MemorySink, Sink, Target};
@@ -314,12 +314,7 @@ fn nobody() -> (u32, u32) {
 /// once, after the bytes that were there.
 #[test]
 fn a_write_cut_short_leaves_the_output_as_it_was() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (dir, out) = (tmp.path().join("cs"), tmp.path().join("out.log"));
-    leave_pending(&dir);
-    std::fs::write(&out, "before\n").unwrap();
-    let (code, err) = fails(&limited(&dir, &out, 1000).output().unwrap());
-    assert_eq!(code, Some(2));
+    let (_tmp, dir, out, err) = fails_limited_to(1000);
     // The batch's length (of 2,537 or so bytes) depends on the digits of
     // the dead process's id, in the recovery record.
     let (head, tail) = err
@@ -351,12 +346,7 @@ fn a_write_cut_short_leaves_the_output_as_it_was() {
 /// state: the next run cuts that and appends each record once.
 #[test]
 fn what_a_failed_run_appended_is_cut_by_the_next() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (dir, out) = (tmp.path().join("cs"), tmp.path().join("out.log"));
-    leave_pending(&dir);
-    std::fs::write(&out, "before\n").unwrap();
-    let (code, err) = fails(&limited(&dir, &out, 20_000).output().unwrap());
-    assert_eq!(code, Some(2));
+    let (_tmp, dir, out, err) = fails_limited_to(20_000);
     let state_new = dir.join("state.new");
     let want = format!(
         "uringlog-recover: crash-safe directory {}: cannot start its state file: cannot \
@@ -367,6 +357,20 @@ fn what_a_failed_run_appended_is_cut_by_the_next() {
     assert_eq!(err, want);
     assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 22);
     once_after_before(&dir, &out);
+}
+
+/// Pending records in a fresh directory, recovered into an output that
+/// holds "before\n" by the tool with its files limited to `bytes`, which
+/// fails (exit status 2): the temp directory, the crash-safe directory,
+/// the output and what the tool said.
+fn fails_limited_to(bytes: u64) -> (tempfile::TempDir, PathBuf, PathBuf, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, out) = (tmp.path().join("cs"), tmp.path().join("out.log"));
+    leave_pending(&dir);
+    std::fs::write(&out, "before\n").unwrap();
+    let (code, err) = fails(&limited(&dir, &out, bytes).output().unwrap());
+    assert_eq!(code, Some(2), "{err}");
+    (tmp, dir, out, err)
 }
 
 /// The tool on `dir` into `out`, its files limited to `bytes`.
@@ -393,17 +397,9 @@ fn limited(dir: &Path, out: &Path, bytes: u64) -> Command {
 
 /// A run with no limit: `out` holds its first line, then the 21 records.
 fn once_after_before(dir: &Path, out: &Path) {
-    let run = Command::new(BIN)
-        .arg(dir)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .unwrap();
-    assert!(run.status.success(), "{run:?}");
-    let text = std::fs::read_to_string(out).unwrap();
+    let text = recovered_into(dir, out);
     assert!(text.starts_with("before\n20"), "{text}");
     assert_eq!(text.lines().count(), 22, "{text}");
-    assert_eq!(text.matches("pending seq=").count(), 20, "{text}");
 }
 
 /// Runs the child, which leaves 20 pending records in `dir` and dies.
@@ -420,16 +416,18 @@ fn leave_pending(dir: &Path) {
 
 /// Recovers `dir` into `out` and checks that all 21 records arrived once.
 fn recovers_all(dir: &Path, out: &Path) {
-    let run = Command::new(BIN)
-        .arg(dir)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .unwrap();
+    let text = recovered_into(dir, out);
+    assert_eq!(text.lines().count(), 21, "{text}");
+}
+
+/// Recovers `dir` into `out`: what `out` then holds, the 20 records in it.
+fn recovered_into(dir: &Path, out: &Path) -> String {
+    let run = Command::new(BIN).arg(dir).arg("--out").arg(out).output();
+    let run = run.unwrap();
     assert!(run.status.success(), "{run:?}");
     let text = std::fs::read_to_string(out).unwrap();
-    assert_eq!(text.lines().count(), 21, "{text}");
     assert_eq!(text.matches("pending seq=").count(), 20, "{text}");
+    text
 }
 
 /// What a failed run said, on stderr, and its exit status.

@@ -216,7 +216,8 @@ fn a_directory_no_logger_used_is_left_as_it_is() {
     let tmp = tempfile::tempdir().unwrap();
     let run = Command::new(BIN).arg(tmp.path()).output().unwrap();
     let want = format!(
-        "uringlog-recover: {} is not a crash-safe directory (it holds no lock file); nothing done\n",
+        "uringlog-recover: {} is not a crash-safe directory (it holds no lock, state, ring or \
+         call-site file); nothing done\n",
         tmp.path().display()
     );
     assert_eq!(fails(&run), (Some(2), want));
@@ -228,6 +229,17 @@ fn a_directory_no_logger_used_is_left_as_it_is() {
         missing.display()
     );
     assert_eq!(fails(&run), (Some(2), want));
+}
+
+/// The records of a directory whose lock file is gone (copied without
+/// it, deleted) are recovered all the same.
+#[test]
+fn a_directory_without_its_lock_file_is_recovered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cs");
+    leave_pending(&dir);
+    std::fs::remove_file(dir.join("lock")).unwrap();
+    recovers_all(&dir, &tmp.path().join("out.log"));
 }
 
 /// A state file of a newer layout version is named and left as it is,

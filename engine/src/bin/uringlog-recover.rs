@@ -13,10 +13,10 @@
 //! tracked as the dead process's log files are: a batch that fails to
 //! reach it (a full disk) is cut back out of it, and what a run that
 //! failed or was killed appended is cut by the next run, so each record
-//! is in it once. The
-//! output cannot be a file of DIR (the state it reads), and DIR must be a
-//! crash-safe directory (one holding a `lock` file): the tool creates
-//! nothing in a directory a logger never used.
+//! is in it once. The output cannot be a file of DIR (the state it
+//! reads), and DIR must be a crash-safe directory (one holding its lock,
+//! state, ring or call-site files): the tool creates nothing in a
+//! directory a logger never used.
 //!
 //! Exit status: 0 when done, 1 on bad arguments, 2 when the directory
 //! cannot be used (not one, locked by a running process, unreadable, of
@@ -38,8 +38,9 @@ use uringlog::{Format, Logger, Sink, Target};
 
 const USAGE: &str = "usage: uringlog-recover DIR [--out FILE] [--json]";
 
-/// The name every crash-safe directory holds from its first use.
-const LOCK_FILE: &str = "lock";
+/// How the names of a crash-safe directory's files begin (its lock, from
+/// its first use; its state, ring and call-site files).
+const CRASH_SAFE_NAMES: [&str; 4] = ["lock", "state", "ring-", "sites-"];
 
 /// Why stdout is refused when it is `/dev/null`.
 const DEV_NULL_STDOUT: &str = "stdout is /dev/null or closed, where the recovered records would \
@@ -158,12 +159,14 @@ fn check_dir(dir: &Path) -> Result<(), Fail> {
         Ok(m) if !m.is_dir() => return Err(Fail::Run(format!("{d} is not a directory"))),
         Ok(_) => {}
     }
-    match std::fs::symlink_metadata(dir.join(LOCK_FILE)) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(Fail::Run(format!(
-            "{d} is not a crash-safe directory (it holds no {LOCK_FILE} file); nothing done"
+    let entries = std::fs::read_dir(dir).map_err(|e| Fail::Run(format!("cannot read {d}: {e}")))?;
+    let ours = |n: &[u8]| CRASH_SAFE_NAMES.iter().any(|p| n.starts_with(p.as_bytes()));
+    match entries.flatten().any(|e| ours(e.file_name().as_bytes())) {
+        true => Ok(()),
+        false => Err(Fail::Run(format!(
+            "{d} is not a crash-safe directory (it holds no lock, state, ring or call-site \
+             file); nothing done"
         ))),
-        Err(e) => Err(Fail::Run(format!("cannot use {d}: {LOCK_FILE}: {e}"))),
     }
 }
 

@@ -269,10 +269,12 @@ fn route(s: &str) -> Result<Route, String> {
     }
 }
 
+/// A count: a whole number above 0 (`_` may group digits).
 fn number(flag: &str, v: &str) -> Result<u64, String> {
-    v.replace('_', "")
-        .parse()
-        .map_err(|_| format!("{flag} needs a number, got {v:?}"))
+    match v.replace('_', "").parse() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{flag} needs a whole number above 0, got {v:?}")),
+    }
 }
 
 fn command_line() -> String {
@@ -354,6 +356,31 @@ mod tests {
         assert!(parse(&args("sweep --backends nope"))
             .unwrap_err()
             .contains("unknown backend"));
+    }
+
+    #[test]
+    fn counts_are_whole_numbers_above_0() {
+        let err = |a: &str| parse(&args(a)).unwrap_err();
+        assert_eq!(
+            err("sweep --count 0"),
+            "--count needs a whole number above 0, got \"0\""
+        );
+        assert_eq!(
+            err("network --rounds -1"),
+            "--rounds needs a whole number above 0, got \"-1\""
+        );
+        assert_eq!(
+            err("crash-safe-ab --pairs x"),
+            "--pairs needs a whole number above 0, got \"x\""
+        );
+        assert!(matches!(
+            parse(&args("sweep --count 1_000 --reps 2")),
+            Ok(Command::Sweep(SweepOptions {
+                count: 1000,
+                reps: 2,
+                ..
+            }))
+        ));
     }
 
     #[test]

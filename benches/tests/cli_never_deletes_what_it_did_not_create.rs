@@ -73,6 +73,18 @@ fn a_dir_that_is_a_file_or_an_out_that_cannot_be_written_stops_before_any_run() 
     assert_eq!(failed(run.unwrap()), (Some(1), want));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
 
+    // A sweep's CSV that cannot be written: said before its first point.
+    let run = Command::new(BIN)
+        .args(["sweep", "--count", "1", "--rings", "1K", "--batches", "16"])
+        .args(["--backends", "pwrite", "--out"])
+        .arg(tmp.path())
+        .output();
+    let want = format!(
+        "uringlog-bench: writing {}: Is a directory (os error 21)\n",
+        tmp.path().display()
+    );
+    assert_eq!(failed(run.unwrap()), (Some(1), want));
+
     let out = tmp.path().join("missing").join("r.md");
     let run = Command::new(BIN)
         .args(["--quick", "--dir"])

@@ -14,29 +14,54 @@ next), and how long since it woke, beside the same shares among all calls.
 """
 import bisect
 import collections
+import signal
 import sys
+
+USAGE = 'usage: burst_trace.py DUMP EVENTS [SLOW_NS]'
+
+
+class BadInput(Exception):
+    """A file that cannot be used; the message names it and the line."""
+
+
+class BadArguments(Exception):
+    """Arguments that cannot be used: the message and the usage line."""
 
 
 def load_calls(path):
     with open(path) as f:
         head = f.readline().split()
-        producer, writer = int(head[1]), int(head[3])
+        if len(head) != 4 or head[0] != 'producer' or head[2] != 'writer':
+            raise BadInput(f'{path}:1: expected "producer <tid> writer <tid>", got {" ".join(head)!r}')
+        producer, writer = number(f'{path}:1', head[1]), number(f'{path}:1', head[3])
         calls = []
-        for line in f:
-            b, p, t, ns = map(int, line.split())
+        for n, line in enumerate(f, start=2):
+            fields = line.split()
+            if len(fields) != 4:
+                raise BadInput(f'{path}:{n}: expected "burst place time ns", got {line.strip()!r}')
+            b, p, t, ns = (number(f'{path}:{n}', x) for x in fields)
             calls.append((b, p, t, ns))
     return producer, writer, calls
 
 
+def number(where, text):
+    """`text` as an integer, or an error naming `where` it is."""
+    try:
+        return int(text)
+    except ValueError:
+        raise BadInput(f'{where}: {text!r} is not a whole number') from None
+
+
 def load_events(path):
     ev = collections.defaultdict(list)  # tid -> [(ns, name, trace)]
-    for line in open(path):
+    for n, line in enumerate(open(path), start=1):
         parts = line.split(None, 4)
         if len(parts) < 4:
             continue
-        tid = int(parts[0])
-        sec, frac = parts[2].rstrip(':').split('.')
-        t = int(sec) * 1_000_000_000 + int(frac.ljust(9, '0')[:9])
+        at = f'{path}:{n}'
+        tid = number(at, parts[0])
+        sec, _, frac = parts[2].rstrip(':').partition('.')
+        t = number(at, sec) * 1_000_000_000 + number(at, frac.ljust(9, '0')[:9])
         name = parts[3].rstrip(':')
         ev[tid].append((t, name, parts[4].strip() if len(parts) > 4 else ''))
     for v in ev.values():
@@ -59,10 +84,14 @@ def writer_awake_spans(events, writer):
     return spans
 
 
-def main():
-    producer, writer, calls = load_calls(sys.argv[1])
-    events = load_events(sys.argv[2])
-    slow_ns = int(sys.argv[3]) if len(sys.argv) > 3 else 250
+def main(args):
+    if len(args) not in (2, 3):
+        raise BadArguments(f'expected 2 or 3 arguments, got {len(args)}')
+    if len(args) > 2 and not args[2].isdigit():
+        raise BadArguments(f'SLOW_NS must be a whole number of nanoseconds, not {args[2]!r}')
+    slow_ns = int(args[2]) if len(args) > 2 else 250
+    producer, writer, calls = load_calls(args[0])
+    events = load_events(args[1])
     mine = events.get(producer, [])
     times = [e[0] for e in mine]
     spans = writer_awake_spans(events, writer)
@@ -111,6 +140,8 @@ def main():
         print('    place in burst (hundreds):', dict(sorted(places.items())))
 
     in_burst = [c for c in calls if c[0] >= 0 and c[1] > 0]
+    if not in_burst:
+        raise BadInput(f'{args[0]}: no call inside a burst (place above 0) to look at')
     firsts = [c for c in calls if c[0] >= 0 and c[1] == 0]
     slow = [c for c in in_burst if c[3] > slow_ns]
     print(f'producer {producer}, writer {writer}; {len(spans)} writer wake spans, '
@@ -149,4 +180,17 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    # Output into a pipe closed early (`| head`) ends the script quietly.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    if sys.argv[1:2] in (['-h'], ['--help']):
+        print(USAGE)
+        sys.exit(0)
+    try:
+        main(sys.argv[1:])
+    except BadArguments as e:
+        print(f'burst_trace.py: {e}\n{USAGE}', file=sys.stderr)
+        sys.exit(2)
+    except BadInput as e:
+        sys.exit(f'burst_trace.py: {e}')
+    except OSError as e:
+        sys.exit(f'burst_trace.py: cannot read {e.filename}: {e.strerror}')

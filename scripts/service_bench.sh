@@ -21,13 +21,33 @@
 # Usage: scripts/service_bench.sh [seconds per run (10)] [rounds (3)] [connections (32)]
 set -euo pipefail
 
+usage="usage: scripts/service_bench.sh [seconds per run (10)] [rounds (3)] [connections (32)]"
+fail() {
+    printf 'service_bench.sh: %s\n%s\n' "$1" "$usage" >&2
+    exit 2
+}
+case "${1:-}" in
+-h | --help)
+    echo "$usage"
+    exit 0
+    ;;
+esac
+[[ $# -le 3 ]] || fail "at most 3 arguments, got $#"
 secs="${1:-10}"
 rounds="${2:-3}"
 conns="${3:-32}"
+for arg in "seconds per run:$secs" "rounds:$rounds" "connections:$conns"; do
+    [[ "${arg#*:}" =~ ^[1-9][0-9]*$ ]] ||
+        fail "${arg%%:*} must be a whole number above 0, not \"${arg#*:}\""
+done
 modes=(none appender writer layer)
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
 if ! command -v wrk >/dev/null; then
+    [[ $(id -u) -eq 0 ]] || {
+        echo "service_bench.sh: wrk is missing; install it (apt-get install wrk) or run as root" >&2
+        exit 1
+    }
     echo "installing wrk" >&2
     apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null
 fi

@@ -12,6 +12,16 @@
 #   scripts/tune.sh --count 200000 --rings 64K,1M --batches 64,1024 --backends pwrite,io_uring
 set -euo pipefail
 
+case "${1:-}" in
+-h | --help)
+    echo "usage: scripts/tune.sh [sweep options]"
+    echo "sweep options (uringlog-bench sweep): [--count N] [--reps N] [--rings LIST]"
+    echo "    [--batches LIST] [--backends LIST] [--depths LIST] [--dir DIR]"
+    echo "writes bench-results/sweep.csv and bench-results/sweep.png in the current directory"
+    exit 0
+    ;;
+esac
+
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out_dir="bench-results"
 mkdir -p "$out_dir"
@@ -21,7 +31,12 @@ bench() {
 }
 
 bench sweep --out "$out_dir/sweep.csv" "$@"
+ok="$(grep ',ok$' "$out_dir/sweep.csv" || true)"
+if [[ -z "$ok" ]]; then
+    echo "tune.sh: no configuration ran; see the status column of $out_dir/sweep.csv" >&2
+    exit 1
+fi
 bench plot --dir "$out_dir"
 echo "top configurations (lines/s):"
-tail -n +2 "$out_dir/sweep.csv" | grep ',ok$' | sort -t, -k6 -g -r | head -5 |
+sort -t, -k6 -g -r <<<"$ok" | head -5 |
     awk -F, '{ printf "  %-8s ring %8d B  batch %6d  %12.0f lines/s\n", $3, $1, $2, $6 }'

@@ -30,7 +30,9 @@ delivery    only the delivery table of the report (log call to line readable in 
 plot        draws bench-results/*.png from the CSVs in DIR (default bench-results)
 network     section 10 alone: syslog over TCP and RELP to a local rsyslogd (installed from
             rsyslog and rsyslog-relp) against its raw intake and the file sink, and the
-            caller's latency with the receiver down; prints the section's markdown";
+            caller's latency with the receiver down; prints the section's markdown
+--dir DIR   where log files go: a fresh directory inside DIR when DIR exists (removed at
+            the end unless --keep; nothing else in DIR is touched), else DIR, created";
 
 /// What the binary was asked to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -236,7 +238,7 @@ fn sweep(args: &[String]) -> Result<Command, String> {
         batches: parse_list("16,128,1024,8192")?,
         routes: vec![Route::AsyncPwrite, Route::AsyncIoUring],
         depths: Vec::new(),
-        dir: std::env::temp_dir().join(format!("uringlog-sweep-{}", std::process::id())),
+        dir: None,
     };
     let mut it = Flags::new(args);
     while let Some(f) = it.next_flag()? {
@@ -249,7 +251,7 @@ fn sweep(args: &[String]) -> Result<Command, String> {
             "--batches" => o.batches = parse_list(v)?,
             "--backends" => o.routes = v.split(',').map(route).collect::<Result<_, _>>()?,
             "--depths" => o.depths = parse_list(v)?.into_iter().map(|d| d as u32).collect(),
-            "--dir" => o.dir = v.into(),
+            "--dir" => o.dir = Some(v.into()),
             _ => return Err(format!("unknown option {f}")),
         }
     }
@@ -267,14 +269,19 @@ fn route(s: &str) -> Result<Route, String> {
     }
 }
 
+/// A count: a whole number above 0 (`_` may group digits).
 fn number(flag: &str, v: &str) -> Result<u64, String> {
-    v.replace('_', "")
-        .parse()
-        .map_err(|_| format!("{flag} needs a number, got {v:?}"))
+    match v.replace('_', "").parse() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{flag} needs a whole number above 0, got {v:?}")),
+    }
 }
 
 fn command_line() -> String {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let mut s = "cargo run --release -p uringlog-bench".to_owned();
     if !args.is_empty() {
         s.push_str(" -- ");
@@ -349,6 +356,31 @@ mod tests {
         assert!(parse(&args("sweep --backends nope"))
             .unwrap_err()
             .contains("unknown backend"));
+    }
+
+    #[test]
+    fn counts_are_whole_numbers_above_0() {
+        let err = |a: &str| parse(&args(a)).unwrap_err();
+        assert_eq!(
+            err("sweep --count 0"),
+            "--count needs a whole number above 0, got \"0\""
+        );
+        assert_eq!(
+            err("network --rounds -1"),
+            "--rounds needs a whole number above 0, got \"-1\""
+        );
+        assert_eq!(
+            err("crash-safe-ab --pairs x"),
+            "--pairs needs a whole number above 0, got \"x\""
+        );
+        assert!(matches!(
+            parse(&args("sweep --count 1_000 --reps 2")),
+            Ok(Command::Sweep(SweepOptions {
+                count: 1000,
+                reps: 2,
+                ..
+            }))
+        ));
     }
 
     #[test]

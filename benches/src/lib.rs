@@ -36,4 +36,5 @@ pub mod targets;
 pub mod threads;
 pub mod throughput;
 pub mod verify;
+pub mod work_dir;
 pub mod workload;

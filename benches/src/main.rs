@@ -1,15 +1,29 @@
 //! `uringlog-bench`: the benchmark harness and report. See `--help`.
 
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 use uringlog_bench::cli::{parse, Command, USAGE};
 use uringlog_bench::job::{child_main, execute, Job, Output};
 use uringlog_bench::peers::{PeerJob, PEERS};
 use uringlog_bench::report::{self, LATENCY_CSV, SWEEP_CSV};
+use uringlog_bench::work_dir::WorkDir;
 use uringlog_bench::{plot, sweep};
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Result<Vec<String>, _> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.into_string())
+        .collect();
+    let args = match args {
+        Ok(a) => a,
+        Err(a) => {
+            let a = a.to_string_lossy();
+            eprintln!("uringlog-bench: argument {a:?} is not UTF-8\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
     let cmd = match parse(&args) {
         Ok(c) => c,
         Err(e) => {
@@ -19,15 +33,9 @@ fn main() -> ExitCode {
     };
     let result = match cmd {
         Command::Child(json) => return ExitCode::from(child_main(&json).clamp(0, 255) as u8),
-        Command::Help => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        Command::ListPeers => {
-            PEERS.iter().for_each(|p| println!("{p}"));
-            Ok(())
-        }
-        Command::Report(o) => report::run(&o).map(|text| print!("{text}")),
+        Command::Help => say(&format!("{USAGE}\n")),
+        Command::ListPeers => say(&PEERS.iter().map(|p| format!("{p}\n")).collect::<String>()),
+        Command::Report(o) => report::run(&o).and_then(|text| say(&text)),
         Command::Peer {
             name,
             count,
@@ -65,20 +73,20 @@ fn peer(
     dir: Option<std::path::PathBuf>,
     keep: bool,
 ) -> Result<(), String> {
-    let dir = dir.unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("uringlog-peer-{}", std::process::id()))
-    });
+    let work = WorkDir::new(dir.as_deref(), "uringlog-peer-")?;
     let job = Job::Peer(PeerJob {
         name: name.clone(),
         count,
-        dir,
+        dir: work.path().to_owned(),
         keep,
     });
-    let Output::Peer(r) = execute(&job)? else {
+    let out = execute(&job);
+    work.finish(keep);
+    let Output::Peer(r) = out? else {
         return Err("unexpected output".to_owned());
     };
-    println!(
-        "{name}: {:.3} M lines/s ({:.2} CPUs), p50 {} ns, p99.9 {} ns, peak RSS {:.1} MiB, {} of {} lines lost",
+    say(&format!(
+        "{name}: {:.3} M lines/s ({:.2} CPUs), p50 {} ns, p99.9 {} ns, peak RSS {:.1} MiB, {} of {} lines lost\n",
         r.lines_per_sec / 1e6,
         r.cpus_used(),
         r.p50_ns,
@@ -86,14 +94,12 @@ fn peer(
         r.peak_rss_kib as f64 / 1024.0,
         r.lines_lost(),
         r.lines_expected
-    );
-    Ok(())
+    ))
 }
 
 fn delivery(quick: bool, dir: Option<std::path::PathBuf>, keep: bool) -> Result<(), String> {
-    let dir = dir.unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("uringlog-delivery-{}", std::process::id()))
-    });
+    let work = WorkDir::new(dir.as_deref(), "uringlog-delivery-")?;
+    let dir = work.path().to_owned();
     let patterns = uringlog_bench::delivery::patterns(quick);
     let mut n = 0;
     let mut sub = |what: &str| {
@@ -102,22 +108,19 @@ fn delivery(quick: bool, dir: Option<std::path::PathBuf>, keep: bool) -> Result<
     };
     let jobs = uringlog_bench::plan::delivery_jobs(&patterns, &mut sub, keep);
     let rows = uringlog_bench::suite::run_jobs(&jobs, |k| format!("{}, {}", k.subject, k.pattern));
-    if !keep {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
+    work.finish(keep);
     let mut table = String::new();
     uringlog_bench::render::delivery::delivery(&mut table, &patterns, &rows);
-    print!("{table}");
     let mut shown = Vec::new();
     for m in &rows {
         if let Ok(r) = &m.result {
             if !r.backend.is_empty() && !shown.contains(&m.key.subject) {
                 shown.push(m.key.subject);
-                println!("- {}: {}", m.key.subject, r.backend);
+                let _ = writeln!(table, "- {}: {}", m.key.subject, r.backend);
             }
         }
     }
-    Ok(())
+    say(&table)
 }
 
 fn crash_safe_ab(
@@ -127,9 +130,8 @@ fn crash_safe_ab(
     keep: bool,
     control: bool,
 ) -> Result<(), String> {
-    let dir = dir.unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("uringlog-crash-safe-ab-{}", std::process::id()))
-    });
+    let work = WorkDir::new(dir.as_deref(), "uringlog-crash-safe-ab-")?;
+    let dir = work.path().to_owned();
     let mut n = 0;
     let mut sub = |what: &str| {
         n += 1;
@@ -137,35 +139,30 @@ fn crash_safe_ab(
     };
     let jobs = uringlog_bench::crash_safe_ab::jobs(pairs, count, &mut sub, keep, control);
     let rows = uringlog_bench::suite::run_jobs_quiet(&jobs, uringlog_bench::suite::ab_label);
-    if !keep {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
+    work.finish(keep);
     let mut s = String::new();
     uringlog_bench::crash_safe_ab::render(&mut s, &rows);
-    print!("{s}");
-    Ok(())
+    say(&s)
 }
 
 fn network(records: u64, rounds: usize, dir: Option<std::path::PathBuf>) -> Result<(), String> {
     let sizes = uringlog_bench::plan::Sizes::new(false, false);
-    let dir = dir.unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("uringlog-network-{}", std::process::id()))
-    });
+    let work = WorkDir::new(dir.as_deref(), "uringlog-network-")?;
     let job = Job::Network(uringlog_bench::network::NetworkJob {
         records,
         rounds,
         bursts: sizes.bursts,
         burst_len: sizes.burst_len,
         pause_us: sizes.pause_us,
-        dir: dir.clone(),
+        dir: work.path().to_owned(),
     });
     let r = match execute(&job) {
         Ok(Output::Network(r)) => Ok(r),
         Ok(_) => Err("unexpected output".to_owned()),
         Err(e) => Err(e),
     };
-    let _ = std::fs::remove_dir_all(&dir);
-    print!("{}", uringlog_bench::render::network_section(&r));
+    work.finish(false);
+    say(&uringlog_bench::render::network_section(&r))?;
     r.map(|_| ())
 }
 
@@ -174,14 +171,24 @@ fn run_sweep(o: &sweep::SweepOptions) -> Result<(), String> {
         std::fs::create_dir_all(parent)
             .map_err(|e| format!("creating {}: {e}", parent.display()))?;
     }
-    let rows = sweep::run(o)?;
-    let _ = std::fs::remove_dir_all(&o.dir);
+    let work = WorkDir::new(o.dir.as_deref(), "uringlog-sweep-")?;
+    let rows = sweep::run(o, work.path());
+    work.finish(false);
+    let rows = rows?;
     eprintln!("wrote {}", o.out.display());
     match sweep::best(&rows) {
-        Some(b) => println!("best on this machine: {}", sweep::describe(b)),
-        None => println!("no configuration ran"),
+        Some(b) => say(&format!("best on this machine: {}\n", sweep::describe(b))),
+        None => say("no configuration ran\n"),
     }
-    Ok(())
+}
+
+/// Writes `text` to stdout; a closed pipe (`| head`) is an error, not a
+/// panic.
+fn say(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("cannot write to stdout: {e}"))
 }
 
 fn plot_dir(dir: &Path) -> Result<(), String> {

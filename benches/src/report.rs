@@ -5,6 +5,7 @@ use crate::measure::Bucket;
 use crate::plan::{Plan, Sizes};
 use crate::render::{render, Charts};
 use crate::suite::{self, ReportData};
+use crate::work_dir::WorkDir;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -29,7 +30,8 @@ pub struct ReportOptions {
     pub out: PathBuf,
     /// Keep the log files (and the temp directory).
     pub keep: bool,
-    /// Where the log files go (default: a fresh temp directory).
+    /// Where the log files go (see `work_dir`; default: a fresh temp
+    /// directory).
     pub dir: Option<PathBuf>,
     /// The command line, for the report's header.
     pub command: String,
@@ -37,21 +39,9 @@ pub struct ReportOptions {
 
 /// Runs the report; returns its text after writing it to `o.out`.
 pub fn run(o: &ReportOptions) -> Result<String, String> {
-    let temp = match &o.dir {
-        Some(_) => None,
-        None => Some(
-            tempfile::Builder::new()
-                .prefix("uringlog-bench-")
-                .tempdir()
-                .map_err(|e| format!("creating a temp directory: {e}"))?,
-        ),
-    };
-    let dir = o.dir.clone().unwrap_or_else(|| {
-        temp.as_ref()
-            .map(|t| t.path().to_path_buf())
-            .unwrap_or_default()
-    });
-    fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    writable(&o.out)?;
+    let work = WorkDir::new(o.dir.as_deref(), "uringlog-bench-")?;
+    let dir = work.path().to_owned();
     let sizes = Sizes::new(o.quick, o.peers.unwrap_or(!o.quick));
     let plan = Plan::new(&sizes, &dir, o.keep);
     eprintln!(
@@ -60,18 +50,24 @@ pub fn run(o: &ReportOptions) -> Result<String, String> {
         dir.display()
     );
     let data = suite::run(&plan, &sizes, &dir, o.command.clone());
+    work.finish(o.keep);
     let charts = write_data(&data, &o.out)?;
     let text = render(&data, &charts);
     fs::write(&o.out, &text).map_err(|e| format!("writing {}: {e}", o.out.display()))?;
-    match (temp, o.keep) {
-        (Some(t), true) => eprintln!("kept the log files in {}", t.keep().display()),
-        (Some(t), false) => t
-            .close()
-            .map_err(|e| format!("removing {}: {e}", dir.display()))?,
-        (None, _) => {}
-    }
     eprintln!("wrote {} ({:.0} s)", o.out.display(), data.total_s);
     Ok(text)
+}
+
+/// Fails now, not after the run, when `out` cannot be written; leaves no
+/// file behind.
+fn writable(out: &Path) -> Result<(), String> {
+    let existed = fs::symlink_metadata(out).is_ok();
+    let f = fs::OpenOptions::new().append(true).create(true).open(out);
+    f.map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    if !existed {
+        let _ = fs::remove_file(out);
+    }
+    Ok(())
 }
 
 /// Writes the raw results and the latency histogram beside the report and

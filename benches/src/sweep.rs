@@ -29,8 +29,9 @@ pub struct SweepOptions {
     pub routes: Vec<Route>,
     /// io_uring in-flight depths (empty: the engine's default).
     pub depths: Vec<u32>,
-    /// Directory for the log files.
-    pub dir: PathBuf,
+    /// `--dir`: where the log files go (see `work_dir`; default: a fresh
+    /// temp directory).
+    pub dir: Option<PathBuf>,
 }
 
 /// One point of the sweep.
@@ -66,8 +67,11 @@ pub fn route_name(r: Route) -> &'static str {
     }
 }
 
-/// Runs the sweep, writing the CSV after every point; returns the rows.
-pub fn run(o: &SweepOptions) -> Result<Vec<SweepRow>, String> {
+/// Runs the sweep with its log files in `dir`, writing the CSV (first
+/// its header alone, so an unwritable `out` fails before any point) after
+/// every point; returns the rows.
+pub fn run(o: &SweepOptions, dir: &Path) -> Result<Vec<SweepRow>, String> {
+    write_csv(&o.out, &[])?;
     let depths_of = |route: Route| -> Vec<Option<u32>> {
         match route {
             Route::AsyncIoUring if !o.depths.is_empty() => {
@@ -92,9 +96,7 @@ pub fn run(o: &SweepOptions) -> Result<Vec<SweepRow>, String> {
                     cfg.batch_size = batch;
                     cfg.io_depth = depth.map(|d| d as usize);
                     let d = depth.map_or(String::new(), |d| format!("-d{d}"));
-                    let dir = o
-                        .dir
-                        .join(format!("{}{d}-{ring}-{batch}", route_name(route)));
+                    let dir = dir.join(format!("{}{d}-{ring}-{batch}", route_name(route)));
                     let row = point(cfg, o.count, o.reps, dir, route_name(route));
                     eprintln!("[{:>3}/{total}] {}", rows.len() + 1, describe(&row));
                     rows.push(row);

@@ -549,8 +549,13 @@ impl Builder {
     ///   the process runs are counted dropped, not kept in `dir`.
     ///
     /// The layout is versioned and checksummed, and recovery treats the
-    /// files as untrusted. The `uringlog-recover DIR [--out FILE]` binary
-    /// does the same recovery offline.
+    /// files as untrusted. A file of a newer layout version (a directory
+    /// left by a newer uringlog) fails `build` with
+    /// [`BuildError::CrashSafe`] naming it, and stays as it is; so does a
+    /// directory this process cannot create files in, before anything is
+    /// recovered. The
+    /// `uringlog-recover DIR [--out FILE]` binary does the same recovery
+    /// offline.
     pub fn crash_safe(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
         self.crash_safe = Some(dir.into());
         self

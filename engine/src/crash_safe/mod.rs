@@ -197,7 +197,9 @@ impl CrashDir {
         let dir = absolute.as_path();
         std::fs::create_dir_all(dir).map_err(|e| err(format!("cannot create it: {e}")))?;
         let lock = lock::lock_dir(dir).map_err(err)?;
+        recover::newer_layout(dir).map_err(err)?;
         state_paths_usable(dir).map_err(err)?;
+        takes_new_files(dir).map_err(err)?;
         let recovered = recover::read_dir(dir);
         let generation = recovered.generation + 1;
         let d = CrashDir {
@@ -264,6 +266,30 @@ fn state_paths_usable(dir: &Path) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Whether this process may create files in `dir` (the state file is
+/// replaced, ring files created): checked before recovery writes, so a
+/// directory it cannot write in fails with nothing recovered, not after
+/// the recovered records went out and stay in the directory for the next
+/// start to write again.
+fn takes_new_files(dir: &Path) -> Result<(), String> {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return Ok(()); // A NUL in the path failed earlier, creating it.
+    };
+    // SAFETY: `c` is a NUL-terminated path that outlives the call, which
+    // only reads it.
+    let r = unsafe {
+        libc::faccessat(libc::AT_FDCWD, c.as_ptr(), libc::W_OK | libc::X_OK, libc::AT_EACCESS)
+    };
+    match r {
+        0 => Ok(()),
+        _ => Err(format!(
+            "cannot create files in it: {}; nothing was recovered",
+            io::Error::last_os_error()
+        )),
+    }
 }
 
 /// Creates `path` with `len` bytes allocated (no sparse pages, so a full

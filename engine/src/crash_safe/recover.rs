@@ -510,6 +510,44 @@ pub(crate) fn read_dir(dir: &Path) -> Recovered {
     out
 }
 
+/// Fails when a file of `dir` was written by a newer layout than this
+/// build reads (its magic ours, its version above ours): recovery would
+/// take it for corrupt and remove it with the records a newer build can
+/// read. Files that cannot be read are left to [`read_dir`] to report.
+pub(crate) fn newer_layout(dir: &Path) -> Result<(), String> {
+    use std::io::Read;
+    let known = [
+        (STATE_MAGIC, STATE_VERSION),
+        (RING_MAGIC, VERSION),
+        (super::sites::SITES_MAGIC, super::sites::SITES_VERSION),
+    ];
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let ours = [STATE_FILE, RING_PREFIX, SITES_PREFIX];
+        let ours = ours.iter().any(|p| name.as_bytes().starts_with(p.as_bytes()));
+        if !ours || !e.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
+        }
+        let mut head = [0u8; 12];
+        let read = std::fs::File::open(e.path()).and_then(|mut f| f.read_exact(&mut head));
+        let version = get_u32(&head, 8).unwrap_or(0);
+        match known.iter().find(|(m, _)| head[..8] == *m) {
+            Some(&(_, reads)) if read.is_ok() && version > reads => {
+                return Err(format!(
+                    "{} was written by a newer uringlog (layout version {version}; this one \
+                     reads up to {reads}); left as it is: recover it with that version",
+                    e.path().display()
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Reads one call-site table into `tables` (by generation).
 fn read_sites_file(path: &Path, name: &str, tables: &mut HashMap<u64, SiteMap>, out: &mut Recovered) {
     let b = match read_regular(path, MAX_SITES_FILE) {

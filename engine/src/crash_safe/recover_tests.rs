@@ -546,3 +546,40 @@ fn a_ring_file_that_died_before_its_header_is_no_corrupt_record() {
     assert_eq!(out.problems, [said]);
     assert!(out.old_files.contains(&ring));
 }
+
+/// A state, ring or call-site file of a newer layout version (its magic
+/// ours) stops recovery, named, instead of being taken for corrupt and
+/// removed; this version's files and foreign ones do not.
+#[test]
+fn a_file_of_a_newer_layout_is_named_not_removed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = |name: &str, magic: [u8; 8], version: u32| {
+        let mut b = magic.to_vec();
+        b.extend_from_slice(&version.to_le_bytes());
+        b.resize(64, 0);
+        std::fs::write(tmp.path().join(name), b).unwrap();
+    };
+    file("state", STATE_MAGIC, STATE_VERSION);
+    file("ring-1-0", RING_MAGIC, VERSION);
+    file("sites-1", SITES_MAGIC, SITES_VERSION);
+    file("ring-1-1", *b"NOTOURS\x01", 99);
+    assert_eq!(newer_layout(tmp.path()), Ok(()));
+    for (name, magic, version) in [
+        ("state", STATE_MAGIC, STATE_VERSION),
+        ("ring-1-0", RING_MAGIC, VERSION),
+        ("sites-1", SITES_MAGIC, SITES_VERSION),
+    ] {
+        file(name, magic, version + 1);
+        let path = tmp.path().join(name);
+        assert_eq!(
+            newer_layout(tmp.path()),
+            Err(format!(
+                "{} was written by a newer uringlog (layout version {}; this one reads up to \
+                 {version}); left as it is: recover it with that version",
+                path.display(),
+                version + 1
+            ))
+        );
+        file(name, magic, version);
+    }
+}

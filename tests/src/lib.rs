@@ -545,6 +545,21 @@ pub fn stuck_crash_safe_logger(
     (logger, guard, gate)
 }
 
+/// Leaves `stuck`, `record 0` … `record 2` pending in `dir`, as a crash
+/// would: a [`stuck_crash_safe_logger`] that gives up.
+pub fn leave_pending(dir: &std::path::Path) {
+    let (logger, guard, gate) = stuck_crash_safe_logger(dir);
+    for i in 0..3 {
+        uringlog::info!(logger, "record {}", i);
+    }
+    guard
+        .shutdown(std::time::Duration::from_millis(300))
+        .unwrap_err();
+    gate.release.send(()).unwrap();
+    // Waits for the writer to end (it gave up; the directory keeps the records).
+    let _ = logger.flush();
+}
+
 /// Gives up on a logger from [`stuck_crash_safe_logger`] (its shutdown
 /// times out, so its records stay in `dir` as a crash would leave them),
 /// then recovers them into memory: the lines written, without timestamps

@@ -199,6 +199,7 @@ impl CrashDir {
         let lock = lock::lock_dir(dir).map_err(err)?;
         state_paths_usable(dir).map_err(err)?;
         let recovered = recover::read_dir(dir);
+        no_directory_named_like_ours(&recovered.directories).map_err(err)?;
         let generation = recovered.generation + 1;
         let d = CrashDir {
             sites: sites::SiteWriter::new(dir, generation),
@@ -264,6 +265,25 @@ fn state_paths_usable(dir: &Path) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Fails when entries named like ring files or call-site tables
+/// (`directories`, from `recover::read_dir`) are directories: none of
+/// ours, which this process cannot remove — so each start would say them
+/// again — and which may hold a name its own files take. Said before
+/// anything is written.
+fn no_directory_named_like_ours(directories: &[PathBuf]) -> Result<(), String> {
+    let mut paths: Vec<String> = directories.iter().map(|p| p.display().to_string()).collect();
+    paths.sort();
+    let (are, them) = match paths.len() {
+        0 => return Ok(()),
+        1 => ("is a directory", "it"),
+        _ => ("are directories", "them"),
+    };
+    Err(format!(
+        "{} {are}, where ring files and call-site tables go; nothing was recovered: move {them} away and build again",
+        paths.join(", ")
+    ))
 }
 
 /// Creates `path` with `len` bytes allocated (no sparse pages, so a full

@@ -14,25 +14,11 @@
 
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::time::Duration;
-use uringlog::Logger;
-use uringlog_sinks::FileSink;
-use uringlog_tests::crash_child::{plain, recover_plain};
-use uringlog_tests::{file_names, leave_pending, read_lines};
+use uringlog_tests::crash_child::recover_plain;
+use uringlog_tests::{crash_safe_start, file_names, leave_pending, read_lines};
 
-/// Builds a crash-safe logger on `dir` writing `log`, shuts it down, and
-/// gives its `recent_errors`; or the build's error.
 fn start(dir: &Path, log: &Path) -> Result<Vec<String>, String> {
-    let (logger, guard) = Logger::builder()
-        .sink(FileSink::new(log).unwrap())
-        .format(plain())
-        .crash_safe(dir)
-        .build()
-        .map_err(|e| e.to_string())?;
-    let notes = logger.recent_errors();
-    let stats = guard.shutdown(Duration::from_secs(30)).unwrap();
-    assert_eq!(stats.written + stats.dropped, stats.enqueued);
-    Ok(notes)
+    crash_safe_start(dir, log, &[])
 }
 
 fn the_recovered_lines(recovered_from: &str) -> Vec<String> {

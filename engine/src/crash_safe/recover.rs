@@ -326,11 +326,14 @@ pub(crate) fn read_ring(
             return;
         }
         let seq = get_u64(&prefix, 8).unwrap_or(0);
-        // The record and its padding: the crc covers both.
-        let mut record = vec![0u8; framed as usize - FRAME_PREFIX];
-        if !copy_wrapped(data, cap, pos + FRAME_PREFIX as u64, &mut record) {
+        // The record and its padding: the crc covers both. Taken only
+        // when all there: a frame length, up to the capacity, in a file
+        // cut short allocates nothing.
+        let at = pos + FRAME_PREFIX as u64;
+        let Some((a, b)) = wrapped(data, cap, at, framed as usize - FRAME_PREFIX) else {
             return lost_from(out, pos, rest);
-        }
+        };
+        let mut record = [a, b].concat();
         let crc = crc32c::crc32c_append(crc32c::crc32c(&seq.to_le_bytes()), &record);
         record.truncate(len as usize - FRAME_PREFIX);
         let seq_ok = expect.map_or(true, |e| e == seq);
@@ -482,19 +485,26 @@ fn check_text(header: &Header, record: &[u8], thread: u32) -> Option<RecoveredRe
 }
 
 /// Copies `out.len()` bytes from ring position `pos` of a ring of `cap`
-/// data bytes (`out.len() <= cap`), of which `data` holds the first (all
-/// of them, unless the file was cut short); false, copying nothing, when
-/// they are not all in `data`.
+/// data bytes (`out.len() <= cap`); false, copying nothing, when they are
+/// not all in `data` (see [`wrapped`]).
 fn copy_wrapped(data: &[u8], cap: u64, pos: u64, out: &mut [u8]) -> bool {
-    let off = (pos % cap) as usize;
-    let first = out.len().min(cap as usize - off);
-    let n = out.len() - first;
-    let (Some(a), Some(b)) = (data.get(off..off + first), data.get(..n)) else {
+    let Some((a, b)) = wrapped(data, cap, pos, out.len()) else {
         return false;
     };
-    out[..first].copy_from_slice(a);
-    out[first..].copy_from_slice(b);
+    out[..a.len()].copy_from_slice(a);
+    out[a.len()..].copy_from_slice(b);
     true
+}
+
+/// The `len` bytes from ring position `pos` of a ring of `cap` data
+/// bytes (`len <= cap`): those up to the end of the data area, then those
+/// from its start. `data` holds the first bytes of the data area (all of
+/// them, unless the file was cut short); `None` when they are not all in
+/// it.
+fn wrapped(data: &[u8], cap: u64, pos: u64, len: usize) -> Option<(&[u8], &[u8])> {
+    let off = (pos % cap) as usize;
+    let first = len.min(cap as usize - off);
+    Some((data.get(off..off + first)?, data.get(..len - first)?))
 }
 
 /// Parses `ring-<generation>-<index>`.

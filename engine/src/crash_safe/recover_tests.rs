@@ -701,3 +701,59 @@ fn a_ring_file_cut_at_any_byte_keeps_exactly_its_checked_frames() {
         }
     }
 }
+
+/// A ring whose data is zeros from any offset on (the file's length
+/// kept: blocks a power loss left unwritten), the frames in one run and
+/// wrapping around the end: the frames whose bytes all survive, whose
+/// crc is checked (the next frame's crc field survives) and that the
+/// walk reaches while every length before reads as written, are
+/// recovered, in order; after a length that reads otherwise, only frames
+/// written, in order, once. The newest frame, unchecked by crc (see
+/// `layout`), may be taken as it reads — its header, target and message
+/// zeroed from the offset on, when what is left still parses (a record
+/// of zeros, even) —; nothing else is ever recovered.
+#[test]
+fn a_ring_zeroed_from_any_offset_on_keeps_its_checked_frames_and_no_other() {
+    let (cap, msgs) = (512u64, cut_messages());
+    let written: Vec<Vec<u8>> = msgs.iter().map(|m| format!("t{m}").into_bytes()).collect();
+    for start in [0, 8 * 31, cap - 16, cap * 3 + 200] {
+        let frames = frames_of(start, &msgs);
+        let b = image(cap as usize, start, &msgs);
+        for z in 0..=cap {
+            let mut f = b.clone();
+            f[RING_HEADER_LEN + z as usize..].fill(0);
+            let at = |p: u64| f[RING_HEADER_LEN + (p % cap) as usize];
+            // Zeroing a zero changes nothing: intact is as it was written.
+            let was = |p: u64| b[RING_HEADER_LEN + (p % cap) as usize];
+            let intact = |pos: u64, len: u64| (pos..pos + len).all(|p| at(p) == was(p));
+            let (mut want, mut torn) = (vec![], None);
+            for (k, &(pos, framed)) in frames.iter().enumerate() {
+                let newest = k + 1 == frames.len();
+                if intact(pos, framed) && (newest || intact(pos + framed + 4, 4)) {
+                    want.push(k);
+                } else if newest {
+                    // Its target and message as they read.
+                    let body = pos + (FRAME_PREFIX + HEADER_LEN) as u64;
+                    torn = Some((body..body + written[k].len() as u64).map(at).collect::<Vec<u8>>());
+                }
+                let len = u32::from_le_bytes([at(pos), at(pos + 1), at(pos + 2), at(pos + 3)]);
+                if len as usize != FRAME_PREFIX + HEADER_LEN + written[k].len() {
+                    break; // The walk goes elsewhere from here.
+                }
+            }
+            let r = recover(&f);
+            let what = format!("start {start}, zeros from {z}");
+            let (mut next, n) = (0, r.records.len());
+            for (i, x) in r.records.iter().enumerate() {
+                if i + 1 == n && Some(&x.body) == torn.as_ref() {
+                    break;
+                }
+                let k = (next..msgs.len()).find(|&k| written[k] == x.body);
+                assert!(k.is_some(), "{what}: record {i} was never written, or not then");
+                assert!(i >= want.len() || k == Some(want[i]), "{what}: record {i} is not frame {}", want[i]);
+                next = k.unwrap() + 1;
+            }
+            assert!(n >= want.len(), "{what}: {n} records, want {want:?}");
+        }
+    }
+}

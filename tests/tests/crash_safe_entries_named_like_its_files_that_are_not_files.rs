@@ -109,7 +109,7 @@ fn fifos_sockets_and_links_to_devices_are_said_once_and_never_read() {
     let notes = start(&dir, &log).unwrap();
     assert_eq!(
         notes,
-        [said(&fifo), said(&socket), said(&table), said(&link)]
+        [said(&fifo), said(&socket), said(&link), said(&table)]
     );
     let from = format!("process {} (generation 1)", std::process::id());
     assert_eq!(read_lines(&log), the_recovered_lines(&from));
@@ -117,4 +117,40 @@ fn fifos_sockets_and_links_to_devices_are_said_once_and_never_read() {
     // The next start has nothing to say.
     assert_eq!(start(&dir, &log), Ok(vec![]));
     assert_eq!(read_lines(&log), the_recovered_lines(&from));
+}
+
+/// A symbolic link named like a ring file, to another crash-safe
+/// directory's ring file (a valid one, records pending): not followed —
+/// those records are that directory's, written by its own next start —
+/// but said once and removed, the file it points to untouched. Followed,
+/// its records were written here too.
+#[test]
+fn a_link_to_another_directorys_ring_file_is_not_followed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, other, log) = (
+        tmp.path().join("cs"),
+        tmp.path().join("other"),
+        tmp.path().join("app.log"),
+    );
+    leave_pending(&other);
+    std::fs::create_dir(&dir).unwrap();
+    let (link, theirs) = (dir.join("ring-1-0"), other.join("ring-1-0"));
+    std::os::unix::fs::symlink(&theirs, &link).unwrap();
+    let before = std::fs::read(&theirs).unwrap();
+    let said = format!(
+        "crash-safe recovery: {}: not a regular file; removed",
+        link.display()
+    );
+    assert_eq!(start(&dir, &log), Ok(vec![said]));
+    assert_eq!(
+        read_lines(&log),
+        ["WARN  crash-safe recovery: 0 records recovered from a process whose state file was unusable, 0 torn or corrupt records skipped"]
+    );
+    assert_eq!(file_names(&dir), ["lock"]);
+    assert_eq!(std::fs::read(&theirs).unwrap(), before);
+    // The other directory's own start writes them, once.
+    let mine = tmp.path().join("other.log");
+    assert_eq!(start(&other, &mine), Ok(vec![]));
+    let from = format!("process {} (generation 1)", std::process::id());
+    assert_eq!(read_lines(&mine), the_recovered_lines(&from));
 }

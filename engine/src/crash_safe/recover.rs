@@ -593,8 +593,8 @@ fn read_sites_file(path: &Path, name: &str, tables: &mut HashMap<u64, SiteMap>, 
 enum Unread {
     /// There is no such file.
     Missing,
-    /// Not a regular file (a FIFO, a device, a directory — through a
-    /// symbolic link): none of ours, so it held no record.
+    /// Not a regular file (a FIFO, a socket, a device, a symbolic link):
+    /// none of ours, so it held no record of this directory.
     NotRegular,
     /// Longer than the limit: how long, in words.
     TooLarge(String),
@@ -631,20 +631,23 @@ impl std::fmt::Display for Unread {
 
 /// The bytes of `path`, a file of the directory: untrusted, the name may
 /// be anything — a FIFO, whose open and read wait for a writer, a device
-/// whose read never ends (`/dev/zero` through a symlink) — so it is opened
-/// without waiting and read only when the opened file is a regular one of
-/// at most `max` bytes. Read from the descriptor checked, so a file swapped
-/// meanwhile is not read.
+/// whose read never ends, a symbolic link (to `/dev/zero`, or to another
+/// directory's ring file, whose records are not this directory's) — so
+/// it is opened without waiting or following a link, and read only when
+/// the opened file is a regular one of at most `max` bytes. Read from the
+/// descriptor checked, so a file swapped meanwhile is not read.
 fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, Unread> {
     use std::io::{ErrorKind, Read};
     use std::os::unix::fs::OpenOptionsExt;
     let failed = |e: std::io::Error| Unread::Failed(e.to_string());
     let f = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_NOFOLLOW)
         .open(path)
         .map_err(|e| match e.kind() {
             ErrorKind::NotFound => Unread::Missing,
+            // A symbolic link, refused by `O_NOFOLLOW`.
+            _ if e.raw_os_error() == Some(libc::ELOOP) => Unread::NotRegular,
             _ => failed(e),
         })?;
     let meta = f.metadata().map_err(failed)?;
@@ -668,9 +671,10 @@ type Named = Vec<(PathBuf, String)>;
 
 /// The ring files in `dir`, oldest first, and the call-site tables;
 /// unparsable names are reported. An entry named like either that is a
-/// FIFO, a socket or a device is never opened (opening a FIFO for
-/// reading may wait for a writer): said once, and removed with the
-/// others; one that is a directory goes to `out.directories`.
+/// FIFO, a socket, a device or a symbolic link is never opened (opening a
+/// FIFO for reading may wait for a writer; see [`read_regular`]): said
+/// once, and removed with the others; one that is a directory goes to
+/// `out.directories`.
 fn dir_files(dir: &Path, out: &mut Recovered) -> (Vec<PathBuf>, Named) {
     let (mut rings, mut sites) = (Vec::new(), Vec::new());
     let entries = match std::fs::read_dir(dir) {
@@ -690,13 +694,13 @@ fn dir_files(dir: &Path, out: &mut Recovered) -> (Vec<PathBuf>, Named) {
             continue;
         }
         let path = e.path();
-        // Not followed: a symbolic link is opened as `read_regular` says.
+        // Of the entry itself, a symbolic link not followed.
         match e.file_type() {
             Ok(t) if t.is_dir() => {
                 out.directories.push(path);
                 continue;
             }
-            Ok(t) if !t.is_file() && !t.is_symlink() => {
+            Ok(t) if !t.is_file() => {
                 out.problem(format!("{}: {}", path.display(), Unread::NotRegular.what()));
                 out.old_files.push(path);
                 continue;

@@ -500,8 +500,8 @@ fn files_that_are_not_regular_files_are_not_read() {
         [
             format!("cannot read {}: not a regular file", path(STATE_FILE)),
             format!("{}: not a regular file; removed", path("ring-1-0")),
-            format!("{}: not a regular file; removed", path("sites-1")),
             format!("{}: not a regular file; removed", path("ring-1-1")),
+            format!("{}: not a regular file; removed", path("sites-1")),
         ]
     );
     assert_eq!((out.records.len(), out.skipped), (0, 0));

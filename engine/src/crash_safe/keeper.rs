@@ -91,7 +91,13 @@ impl Keeper {
         clock: &Converter,
     ) -> io::Result<Keeper> {
         let tmp = dir.dir.join(STATE_NEW);
-        let _ = std::fs::remove_file(&tmp);
+        // One left by a start that failed here: in the way of the new one.
+        match std::fs::remove_file(&tmp) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                return Err(named(e, format!("cannot remove {}", tmp.display())));
+            }
+            _ => {}
+        }
         let f = create_sized(&tmp, STATE_LEN)?;
         let state = MmapOptions::new().map_raw(&f)?;
         let mut h = [0u8; SLOT_OFFSET];
@@ -116,7 +122,9 @@ impl Keeper {
             unremoved: Vec::new(),
         };
         k.write_slot(0, 0, std::iter::empty(), clock);
-        std::fs::rename(&tmp, &path)?;
+        std::fs::rename(&tmp, &path).map_err(|e| {
+            named(e, format!("cannot rename {} to {}", tmp.display(), path.display()))
+        })?;
         for p in old_files.iter().filter(|p| **p != path) {
             match std::fs::remove_file(p) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => {
@@ -507,6 +515,11 @@ impl Keeper {
         }
         self.dir.unlock();
     }
+}
+
+/// `e` said with what failed (`what`, naming the path), its kind kept.
+fn named(e: io::Error, what: String) -> io::Error {
+    io::Error::new(e.kind(), format!("{what}: {e}"))
 }
 
 /// Appends to slot image `s` the entry of `fd`'s file (its identity,

@@ -294,7 +294,8 @@ pub(crate) fn create_sized(path: &Path, len: usize) -> io::Result<File> {
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(path)?;
+        .open(path)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display())))?;
     // SAFETY: fallocate on a descriptor we own; no memory is involved.
     let r = unsafe { libc::fallocate(file.as_raw_fd(), 0, 0, len as libc::off_t) };
     let res = if r == 0 {

@@ -543,6 +543,15 @@ impl Builder {
     ///   short while the process runs is a shared mapping losing its
     ///   pages: the next access to them kills the process with `SIGBUS`,
     ///   as for any `MAP_SHARED` file; leave `dir` to the logger.
+    /// - A ring file found cut short (a disk that lost its tail) gives the
+    ///   records before the cut whose crc32c is checked (the rule is in
+    ///   the crate's `crash_safe::layout` docs); the rest is counted
+    ///   skipped. Entries of `dir` named like its files (`ring-*`,
+    ///   `sites-*`) that are FIFOs, sockets, devices or symbolic links are
+    ///   never opened: said once, by path, and removed; a directory so
+    ///   named fails `build` naming it, before anything is written. A
+    ///   recovered file that cannot be removed (append-only, immutable) is
+    ///   said at each start and its records are not written again.
     /// - Recovered records that cannot be written (`EIO`, a full disk) make
     ///   `build` fail with [`BuildError::CrashSafe`] naming the error; `dir`
     ///   keeps them for the next attempt. Records that fail to write while

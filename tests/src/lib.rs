@@ -583,6 +583,45 @@ pub fn stuck_crash_safe_logger(
     (logger, guard, gate)
 }
 
+/// Leaves `stuck`, `record 0` … `record 2` pending in `dir`, as a crash
+/// would: a [`stuck_crash_safe_logger`] that gives up.
+pub fn leave_pending(dir: &std::path::Path) {
+    let (logger, guard, gate) = stuck_crash_safe_logger(dir);
+    for i in 0..3 {
+        uringlog::info!(logger, "record {}", i);
+    }
+    guard
+        .shutdown(std::time::Duration::from_millis(300))
+        .unwrap_err();
+    gate.release.send(()).unwrap();
+    // Waits for the writer to end (it gave up; the directory keeps the records).
+    let _ = logger.flush();
+}
+
+/// Starts a crash-safe logger on `dir` writing `log` in the plain format
+/// (recovering what `dir` holds), logs each of `lines` at info, shuts it
+/// down with the books balanced, and gives its `recent_errors`; or the
+/// build's error.
+pub fn crash_safe_start(
+    dir: &std::path::Path,
+    log: &std::path::Path,
+    lines: &[&str],
+) -> Result<Vec<String>, String> {
+    let (logger, guard) = uringlog::Logger::builder()
+        .sink(uringlog_sinks::FileSink::new(log).unwrap())
+        .format(crash_child::plain())
+        .crash_safe(dir)
+        .build()
+        .map_err(|e| e.to_string())?;
+    for l in lines {
+        uringlog::info!(logger, "{}", l);
+    }
+    let notes = logger.recent_errors();
+    let stats = guard.shutdown(SHUTDOWN).unwrap();
+    assert_eq!(stats.written + stats.dropped, stats.enqueued);
+    Ok(notes)
+}
+
 /// Gives up on a logger from [`stuck_crash_safe_logger`] (its shutdown
 /// times out, so its records stay in `dir` as a crash would leave them),
 /// then recovers them into memory: the lines written, without timestamps

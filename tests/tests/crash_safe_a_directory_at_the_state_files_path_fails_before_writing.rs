@@ -7,23 +7,10 @@
 //! exactly once.
 
 use std::path::Path;
-use std::time::Duration;
 use uringlog::Logger;
 use uringlog_sinks::FileSink;
 use uringlog_tests::crash_child::{plain, recover_plain};
-use uringlog_tests::{read_lines, stuck_crash_safe_logger};
-
-/// Leaves `stuck`, `record 0` … `record 2` pending in `dir`.
-fn leave_pending(dir: &Path) {
-    let (logger, guard, gate) = stuck_crash_safe_logger(dir);
-    for i in 0..3 {
-        uringlog::info!(logger, "record {}", i);
-    }
-    guard.shutdown(Duration::from_millis(300)).unwrap_err();
-    gate.release.send(()).unwrap();
-    // Waits for the writer to end (it gave up; the directory keeps the records).
-    let _ = logger.flush();
-}
+use uringlog_tests::{leave_pending, read_lines};
 
 fn build_error(dir: &Path, log: &Path) -> String {
     Logger::builder()

@@ -1,7 +1,9 @@
 //! Crash-safe recovery treats the directory as untrusted: a ring file with
-//! a flipped byte loses exactly that record, a truncated one and one with
-//! a wrong magic are skipped whole; each is counted in the recovery record
-//! and described in `recent_errors`, and logging goes on.
+//! a flipped byte loses exactly that record, a truncated one the records
+//! no longer in it (those still whole in it, their crcs checked, are
+//! recovered), and one with a wrong magic is skipped whole; each is
+//! counted in the recovery record and described, with the file's path,
+//! in `recent_errors`, and logging goes on.
 //!
 //! The child (this test binary, re-executed) logs 50 records from each of
 //! three threads, one after the other, into a sink that never completes a
@@ -92,10 +94,17 @@ fn corrupt_rings_are_reported_and_skipped_and_logging_goes_on() {
     // Ring 0 (thread a): one byte of record 10's message flipped.
     let mut b = std::fs::read(ring(&dir, 0)).unwrap();
     let at = frame_at(&b, 10);
+    let tenth = at - RING_HEADER;
     let len = u32::from_le_bytes(b[at..at + 4].try_into().unwrap()) as usize;
     b[at + len - 1] ^= 0x20;
     std::fs::write(ring(&dir, 0), &b).unwrap();
-    // Ring 1 (thread b): cut short.
+    // Ring 1 (thread b): cut short, inside its second record, which
+    // starts at ring position `second` (its crc field, which checks the
+    // first record, is before the cut); the ring holds `held` bytes.
+    let b = std::fs::read(ring(&dir, 1)).unwrap();
+    let second = frame_at(&b, 1) - RING_HEADER;
+    assert!(second + 8 < 100 && frame_at(&b, 2) - RING_HEADER > 100);
+    let held = u64::from_le_bytes(b[128..136].try_into().unwrap()) as usize;
     let f = std::fs::OpenOptions::new()
         .write(true)
         .open(ring(&dir, 1))
@@ -116,14 +125,14 @@ fn corrupt_rings_are_reported_and_skipped_and_logging_goes_on() {
     }
     let notes = logger.recent_errors();
     let stats = guard.shutdown(Duration::from_secs(30)).unwrap();
-    assert_eq!(stats.written, 1 + 49 + 3);
+    assert_eq!(stats.written, 1 + 49 + 1 + 3);
     assert_eq!(stats.written + stats.dropped, stats.enqueued);
 
     let lines = read_lines(&log);
     eprintln!("{}", lines[0]);
-    assert_eq!(lines.len(), 1 + 49 + 3);
+    assert_eq!(lines.len(), 1 + 49 + 1 + 3);
     assert!(
-        lines[0].contains("crash-safe recovery: 49 records recovered from process ")
+        lines[0].contains("crash-safe recovery: 50 records recovered from process ")
             && lines[0].ends_with(", 3 torn or corrupt records skipped"),
         "{}",
         lines[0]
@@ -131,24 +140,23 @@ fn corrupt_rings_are_reported_and_skipped_and_logging_goes_on() {
     let want: Vec<String> = (0..PER_THREAD)
         .filter(|&i| i != 10)
         .map(|i| format!("a seq={i}"))
+        .chain(["b seq=0".to_owned()])
         .chain((0..3).map(|i| format!("after seq={i}")))
         .collect();
     for (l, w) in lines[1..].iter().zip(&want) {
         assert!(l.ends_with(w.as_str()), "{l:?} should end with {w:?}");
     }
+    let path = |i| ring(&dir, i).display().to_string();
     let expect = [
-        "crash-safe recovery: ring-1-0: record 10 at position ",
-        "crash-safe recovery: ring-1-1: capacity 262144 does not match the file's 100 data bytes; skipped",
-        "crash-safe recovery: ring-1-2: wrong magic; skipped",
+        format!("crash-safe recovery: {}: record 10 at position {tenth}: checksum mismatch; skipped", path(0)),
+        format!(
+            "crash-safe recovery: {}: cut short at {} of {} bytes: the record at position {second} is not in it; its last {} bytes skipped",
+            path(1),
+            RING_HEADER + 100,
+            RING_HEADER + 262144,
+            held - second
+        ),
+        format!("crash-safe recovery: {}: wrong magic; skipped", path(2)),
     ];
-    for e in expect {
-        assert!(
-            notes.iter().any(|n| n.starts_with(e)),
-            "{e:?} not in {notes:#?}"
-        );
-    }
-    assert!(
-        notes[0].ends_with(": checksum mismatch; skipped"),
-        "{notes:?}"
-    );
+    assert_eq!(notes, expect);
 }

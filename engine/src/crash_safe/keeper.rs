@@ -61,6 +61,10 @@ pub(crate) struct Keeper {
     /// not be made logs through memory, and recovery would otherwise cut
     /// the file back over records no ring file holds.
     wrote: bool,
+    /// The dead process's files that [`Keeper::begin`] could not remove,
+    /// each with why: while any is left, [`Keeper::finish`] keeps the
+    /// state file (see there).
+    unremoved: Vec<String>,
 }
 
 /// The previous commit's `slot`, `marked_fds` and `ids` (kept to reuse
@@ -87,7 +91,13 @@ impl Keeper {
         clock: &Converter,
     ) -> io::Result<Keeper> {
         let tmp = dir.dir.join(STATE_NEW);
-        let _ = std::fs::remove_file(&tmp);
+        // One left by a start that failed here: in the way of the new one.
+        match std::fs::remove_file(&tmp) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                return Err(named(e, format!("cannot remove {}", tmp.display())));
+            }
+            _ => {}
+        }
         let f = create_sized(&tmp, STATE_LEN)?;
         let state = MmapOptions::new().map_raw(&f)?;
         let mut h = [0u8; SLOT_OFFSET];
@@ -109,13 +119,26 @@ impl Keeper {
             ids: Vec::new(),
             prev: Previous::default(),
             wrote: false,
+            unremoved: Vec::new(),
         };
         k.write_slot(0, 0, std::iter::empty(), clock);
-        std::fs::rename(&tmp, &path)?;
+        std::fs::rename(&tmp, &path).map_err(|e| {
+            named(e, format!("cannot rename {} to {}", tmp.display(), path.display()))
+        })?;
         for p in old_files.iter().filter(|p| **p != path) {
-            let _ = std::fs::remove_file(p);
+            match std::fs::remove_file(p) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                    k.unremoved.push(format!("cannot remove {}: {e}", p.display()));
+                }
+                _ => {}
+            }
         }
         Ok(k)
+    }
+
+    /// What [`Keeper::begin`] could not remove, in words, one per file.
+    pub(crate) fn unremoved(&self) -> &[String] {
+        &self.unremoved
     }
 
     /// Recovery's handle on the dead process's state file, in place (no
@@ -177,6 +200,7 @@ impl Keeper {
             ids: Vec::new(),
             prev: Previous::default(),
             wrote: false,
+            unremoved: Vec::new(),
         };
         let old = get_u32(&bytes, S_VERSION) != Some(STATE_VERSION);
         for m in &image.files {
@@ -456,14 +480,46 @@ impl Keeper {
 
     /// At shutdown, once everything is written: removes every ring file,
     /// the call-site table and the state file, and unlocks the directory.
-    pub(crate) fn finish(&mut self) {
+    ///
+    /// When a file of the dead process that this one recovered could not
+    /// be removed (see [`Keeper::unremoved`]), the state file stays,
+    /// committing an epoch with nothing pending in any ring and no file to
+    /// cut: it names this generation, so the next start takes that file
+    /// for one already recovered instead of writing its records again
+    /// (without a state file every ring file is read as pending), and
+    /// numbers its own files past it.
+    pub(crate) fn finish(&mut self, clock: &Converter) {
+        let kept = !self.unremoved.is_empty();
+        let e = self.epoch + 1;
+        let p = (e & 1) as usize;
         for r in lock(&self.dir.rings).drain(..) {
+            if kept {
+                // Everything is written: its read position is its end.
+                let end = r.read_pos.load(Ordering::Relaxed);
+                r.header_u64(H_RELEASED + 16 * p).store(end, Ordering::Relaxed);
+                r.header_u64(H_RELEASED_EPOCH + 16 * p).store(e, Ordering::Relaxed);
+            }
             let _ = std::fs::remove_file(&r.path);
         }
         self.dir.sites.remove();
-        let _ = std::fs::remove_file(self.dir.dir.join(STATE_FILE));
+        match kept {
+            true => {
+                self.write_slot(p, e, std::iter::empty(), clock);
+                // Release: as in `commit`, after the positions and slot.
+                self.committed_word().store(e, Ordering::Release);
+                self.epoch = e;
+            }
+            false => {
+                let _ = std::fs::remove_file(self.dir.dir.join(STATE_FILE));
+            }
+        }
         self.dir.unlock();
     }
+}
+
+/// `e` said with what failed (`what`, naming the path), its kind kept.
+fn named(e: io::Error, what: String) -> io::Error {
+    io::Error::new(e.kind(), format!("{what}: {e}"))
 }
 
 /// Appends to slot image `s` the entry of `fd`'s file (its identity,

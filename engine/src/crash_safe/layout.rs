@@ -52,6 +52,30 @@
 //! frame but the newest of each ring is checked; the newest may be taken
 //! torn, if its header and values still parse.
 //!
+//! A ring file cut short (a disk that lost its tail: at least the header
+//! left, fewer data bytes than `capacity`) holds the data offsets below
+//! the cut. Recovery walks its frames from the released position as
+//! ever and keeps exactly these:
+//!
+//! - a frame all of whose bytes (prefix, record, padding) are below the
+//!   cut, every frame before it in the walk too, and
+//! - whose crc is checked: the next frame's bytes 4..8, which carry it,
+//!   are below the cut too and match — or it is the newest frame (it
+//!   ends at the write position), taken unchecked as in a whole file.
+//!
+//! So the frame right before the cut is kept only when the cut leaves
+//! the next frame's crc field; when the cut takes that field, the frame
+//! is dropped, counted and described ("its checksum, which the next
+//! frame carries, is past the cut"), never taken unchecked. The frame
+//! the cut reaches into, and every pending byte after it, count as one
+//! record skipped ("cut short at N of M bytes: the record at position P
+//! is not in it; its last K bytes skipped"): the walk cannot know where
+//! frames start past a missing byte, so frames that wrapped around to
+//! offsets below the cut are not searched for. A cut past every pending
+//! frame loses nothing and is said once ("after its pending records;
+//! none lost"). A file shorter than its header says nothing about its
+//! frames and is skipped whole.
+//!
 //! The state file (`state`)
 //! holds the committed epoch and two slots; slot `epoch & 1` describes the
 //! sink files as of that epoch (slot 0 of epoch 0, written when the

@@ -201,6 +201,7 @@ impl CrashDir {
         state_paths_usable(dir).map_err(err)?;
         takes_new_files(dir).map_err(err)?;
         let recovered = recover::read_dir(dir);
+        no_directory_named_like_ours(&recovered.directories).map_err(err)?;
         let generation = recovered.generation + 1;
         let d = CrashDir {
             sites: sites::SiteWriter::new(dir, generation),
@@ -292,6 +293,25 @@ fn takes_new_files(dir: &Path) -> Result<(), String> {
     }
 }
 
+/// Fails when entries named like ring files or call-site tables
+/// (`directories`, from `recover::read_dir`) are directories: none of
+/// ours, which this process cannot remove — so each start would say them
+/// again — and which may hold a name its own files take. Said before
+/// anything is written.
+fn no_directory_named_like_ours(directories: &[PathBuf]) -> Result<(), String> {
+    let mut paths: Vec<String> = directories.iter().map(|p| p.display().to_string()).collect();
+    paths.sort();
+    let (are, them) = match paths.len() {
+        0 => return Ok(()),
+        1 => ("is a directory", "it"),
+        _ => ("are directories", "them"),
+    };
+    Err(format!(
+        "{} {are}, where ring files and call-site tables go; nothing was recovered: move {them} away and build again",
+        paths.join(", ")
+    ))
+}
+
 /// Creates `path` with `len` bytes allocated (no sparse pages, so a full
 /// disk fails here rather than as `SIGBUS` on a later write).
 pub(crate) fn create_sized(path: &Path, len: usize) -> io::Result<File> {
@@ -300,7 +320,8 @@ pub(crate) fn create_sized(path: &Path, len: usize) -> io::Result<File> {
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(path)?;
+        .open(path)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display())))?;
     // SAFETY: fallocate on a descriptor we own; no memory is involved.
     let r = unsafe { libc::fallocate(file.as_raw_fd(), 0, 0, len as libc::off_t) };
     let res = if r == 0 {

@@ -99,6 +99,10 @@ pub(crate) struct Recovered {
     pub clock: Option<ClockAnchor>,
     /// The directory's ring files and state file, replaced once written.
     pub old_files: Vec<PathBuf>,
+    /// Directories named like ring files or call-site tables: in the
+    /// way of this process's files, so `build` fails naming them (see
+    /// `CrashDir::open`).
+    pub directories: Vec<PathBuf>,
 }
 
 impl Recovered {
@@ -218,11 +222,12 @@ pub(crate) fn parse_ring_header(b: &[u8]) -> Result<RingHeader, String> {
         return Err(format!("unknown version {version}"));
     }
     let capacity = v(H_CAPACITY);
-    if capacity == 0 || capacity % 8 != 0 || capacity != (b.len() - RING_HEADER_LEN) as u64 {
-        return Err(format!(
-            "capacity {capacity} does not match the file's {} data bytes",
-            b.len() - RING_HEADER_LEN
-        ));
+    let data = (b.len() - RING_HEADER_LEN) as u64;
+    // Fewer data bytes than the capacity: a file cut short, whose frames
+    // still there are read (see `read_ring`); more: not a ring of ours.
+    let max = crate::builder::MAX_RING_CAPACITY as u64;
+    if capacity == 0 || capacity % 8 != 0 || capacity < data || capacity > max {
+        return Err(format!("capacity {capacity} does not match the file's {data} data bytes"));
     }
     Ok(RingHeader {
         capacity,
@@ -261,25 +266,36 @@ pub(crate) fn start_pos(h: &RingHeader, committed: Option<u64>) -> Result<u64, S
 /// Appends the records of ring file `b` that lie between `from` and the
 /// write position to `out`, deferred ones rendered through `sites` (the
 /// call-site table of the ring's generation); counts and describes what
-/// it skips.
+/// it skips, naming the file `file`. A file cut short (fewer data bytes
+/// than its capacity) gives the frames before the cut, by the rule in
+/// `layout`.
 pub(crate) fn read_ring(
     b: &[u8],
     h: &RingHeader,
     from: u64,
-    name: &str,
+    file: &str,
     sites: Option<&SiteMap>,
     out: &mut Recovered,
 ) {
+    // Shorter than `cap` when the file was cut short (`parse_ring_header`).
     let data = &b[RING_HEADER_LEN..];
     let cap = h.capacity;
     let to = h.write;
     if from > to || to - from > cap || from % 8 != 0 || to % 8 != 0 {
         out.skipped += 1;
         out.problem(format!(
-            "{name}: positions {from}..{to} do not fit a ring of {cap} bytes; ring skipped"
+            "{file}: positions {from}..{to} do not fit a ring of {cap} bytes; ring skipped"
         ));
         return;
     }
+    // How the file ends, when it was cut short.
+    let cut = format!("{file}: cut short at {} of {} bytes", b.len(), RING_HEADER_LEN as u64 + cap);
+    let lost_from = |out: &mut Recovered, pos: u64, rest: u64| {
+        out.skipped += 1;
+        out.problem(format!(
+            "{cut}: the record at position {pos} is not in it; its last {rest} bytes skipped"
+        ));
+    };
     let mut pos = from;
     let mut expect: Option<u64> = None;
     let mut prefix = [0u8; FRAME_PREFIX];
@@ -287,25 +303,37 @@ pub(crate) fn read_ring(
     let mut held: Option<Held> = None;
     while pos < to {
         let rest = to - pos;
-        copy_wrapped(data, pos, &mut prefix);
-        // The crc of the frame before (see `layout`): it settles `held`.
-        let carried = get_u32(&prefix, 4).unwrap_or(0);
+        // The crc of the frame before (see `layout`): it settles `held`,
+        // or drops it when the cut took it.
+        let mut carried = [0u8; 4];
+        let check = match copy_wrapped(data, cap, pos + 4, &mut carried) {
+            true => Check::Carried(u32::from_le_bytes(carried)),
+            false => Check::CutOff,
+        };
         if let Some(f) = held.take() {
-            f.settle(Some(carried), h.thread, sites, name, out);
+            f.settle(check, h.thread, sites, file, out);
+        }
+        if !copy_wrapped(data, cap, pos, &mut prefix) {
+            return lost_from(out, pos, rest);
         }
         let len = get_u32(&prefix, 0).unwrap_or(0) as u64;
         let framed = align(len as usize) as u64;
         if len < (FRAME_PREFIX + HEADER_LEN) as u64 || framed > rest {
             out.skipped += 1;
             out.problem(format!(
-                "{name}: bad frame length {len} at position {pos}; its last {rest} bytes skipped"
+                "{file}: bad frame length {len} at position {pos}; its last {rest} bytes skipped"
             ));
             return;
         }
         let seq = get_u64(&prefix, 8).unwrap_or(0);
-        // The record and its padding: the crc covers both.
-        let mut record = vec![0u8; framed as usize - FRAME_PREFIX];
-        copy_wrapped(data, pos + FRAME_PREFIX as u64, &mut record);
+        // The record and its padding: the crc covers both. Taken only
+        // when all there: a frame length, up to the capacity, in a file
+        // cut short allocates nothing.
+        let at = pos + FRAME_PREFIX as u64;
+        let Some((a, b)) = wrapped(data, cap, at, framed as usize - FRAME_PREFIX) else {
+            return lost_from(out, pos, rest);
+        };
+        let mut record = [a, b].concat();
         let crc = crc32c::crc32c_append(crc32c::crc32c(&seq.to_le_bytes()), &record);
         record.truncate(len as usize - FRAME_PREFIX);
         let seq_ok = expect.map_or(true, |e| e == seq);
@@ -323,8 +351,22 @@ pub(crate) fn read_ring(
     // The newest frame, ending at the write position: its crc would have
     // come with the next frame (see `layout`).
     if let Some(f) = held {
-        f.settle(None, h.thread, sites, name, out);
+        f.settle(Check::Newest, h.thread, sites, file, out);
     }
+    if (data.len() as u64) < cap {
+        // Every pending frame was before the cut: said, nothing lost.
+        out.problem(format!("{cut}, after its pending records; none lost"));
+    }
+}
+
+/// What a held frame's crc is checked against.
+enum Check {
+    /// The crc the next frame carries.
+    Carried(u32),
+    /// None: the newest frame, covered by the write position (see `layout`).
+    Newest,
+    /// None: the next frame's bytes that carry it are past a cut.
+    CutOff,
 }
 
 /// A frame read by [`read_ring`] whose crc the next frame carries.
@@ -341,21 +383,19 @@ struct Held {
 }
 
 impl Held {
-    /// Checks the frame against `carried`, the crc the next frame
-    /// carries (`None`: the newest frame, covered by the write position
-    /// and not checked by crc), and appends its record to `out` or counts
-    /// and describes the skip.
-    fn settle(self, carried: Option<u32>, thread: u32, sites: Option<&SiteMap>, name: &str, out: &mut Recovered) {
-        let crc_ok = carried.map_or(true, |c| c == self.crc);
+    /// Checks the frame as `check` says and appends its record to `out`,
+    /// or counts and describes the skip.
+    fn settle(self, check: Check, thread: u32, sites: Option<&SiteMap>, file: &str, out: &mut Recovered) {
         let seq = self.seq;
-        if !crc_ok || !self.seq_ok {
+        let why = match check {
+            _ if !self.seq_ok => Some("sequence out of order"),
+            Check::Carried(c) if c != self.crc => Some("checksum mismatch"),
+            Check::CutOff => Some("its checksum, which the next frame carries, is past the cut"),
+            Check::Carried(_) | Check::Newest => None,
+        };
+        if let Some(why) = why {
             out.skipped += 1;
-            let why = if self.seq_ok {
-                "checksum mismatch"
-            } else {
-                "sequence out of order"
-            };
-            out.problem(format!("{name}: record {seq} at position {}: {why}; skipped", self.pos));
+            out.problem(format!("{file}: record {seq} at position {}: {why}; skipped", self.pos));
             return;
         }
         match decode_record(&self.record, thread, sites) {
@@ -367,12 +407,12 @@ impl Held {
                 }
                 None => {
                     out.skipped += 1;
-                    out.problem(format!("{name}: record {seq}: values malformed; skipped"));
+                    out.problem(format!("{file}: record {seq}: values malformed; skipped"));
                 }
             },
             Err(e) => {
                 out.skipped += 1;
-                out.problem(format!("{name}: record {seq}: {}; skipped", e.why));
+                out.problem(format!("{file}: record {seq}: {}; skipped", e.why));
             }
         }
     }
@@ -444,14 +484,27 @@ fn check_text(header: &Header, record: &[u8], thread: u32) -> Option<RecoveredRe
     })
 }
 
-/// Copies `out.len()` bytes from ring position `pos` (`data` is the whole
-/// data area; `out.len() <= data.len()`).
-fn copy_wrapped(data: &[u8], pos: u64, out: &mut [u8]) {
-    let off = (pos % data.len() as u64) as usize;
-    let first = out.len().min(data.len() - off);
-    out[..first].copy_from_slice(&data[off..off + first]);
-    let n = out.len() - first;
-    out[first..].copy_from_slice(&data[..n]);
+/// Copies `out.len()` bytes from ring position `pos` of a ring of `cap`
+/// data bytes (`out.len() <= cap`); false, copying nothing, when they are
+/// not all in `data` (see [`wrapped`]).
+fn copy_wrapped(data: &[u8], cap: u64, pos: u64, out: &mut [u8]) -> bool {
+    let Some((a, b)) = wrapped(data, cap, pos, out.len()) else {
+        return false;
+    };
+    out[..a.len()].copy_from_slice(a);
+    out[a.len()..].copy_from_slice(b);
+    true
+}
+
+/// The `len` bytes from ring position `pos` of a ring of `cap` data
+/// bytes (`len <= cap`): those up to the end of the data area, then those
+/// from its start. `data` holds the first bytes of the data area (all of
+/// them, unless the file was cut short); `None` when they are not all in
+/// it.
+fn wrapped(data: &[u8], cap: u64, pos: u64, len: usize) -> Option<(&[u8], &[u8])> {
+    let off = (pos % cap) as usize;
+    let first = len.min(cap as usize - off);
+    Some((data.get(off..off + first)?, data.get(..len - first)?))
 }
 
 /// Parses `ring-<generation>-<index>`.
@@ -487,7 +540,7 @@ pub(crate) fn read_dir(dir: &Path) -> Recovered {
             ));
             None
         }
-        Err(Unread::Failed(e)) => {
+        Err(e @ (Unread::Failed(_) | Unread::NotRegular)) => {
             out.problem(format!("cannot read {}: {e}", state_path.display()));
             None
         }
@@ -504,8 +557,8 @@ pub(crate) fn read_dir(dir: &Path) -> Recovered {
     for (path, name) in site_files {
         read_sites_file(&path, &name, &mut tables, &mut out);
     }
-    for (path, name) in rings {
-        read_ring_file(&path, &name, state.as_ref(), &tables, &mut out);
+    for path in rings {
+        read_ring_file(&path, state.as_ref(), &tables, &mut out);
     }
     out
 }
@@ -548,27 +601,29 @@ pub(crate) fn newer_layout(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Reads one call-site table into `tables` (by generation).
+/// Reads one call-site table, file `name` at `path`, into `tables` (by
+/// generation).
 fn read_sites_file(path: &Path, name: &str, tables: &mut HashMap<u64, SiteMap>, out: &mut Recovered) {
+    let file = path.display();
     let b = match read_regular(path, MAX_SITES_FILE) {
         Ok(b) => b,
         Err(Unread::TooLarge(e)) => {
-            return out.problem(format!("{name}: {e}, larger than any call-site table; ignored"));
+            return out.problem(format!("{file}: {e}, larger than any call-site table; ignored"));
         }
-        Err(e) => return out.problem(format!("{name}: cannot read: {e}")),
+        Err(e) => return out.problem(format!("{file}: {}", e.what())),
     };
     match parse_sites(&b) {
         Ok((generation, map, problem)) => {
             if let Some(p) = problem {
-                out.problem(format!("{name}: {p}"));
+                out.problem(format!("{file}: {p}"));
             }
             if sites_name(name) != Some(generation) {
-                out.problem(format!("{name}: holds generation {generation}; ignored"));
+                out.problem(format!("{file}: holds generation {generation}; ignored"));
                 return;
             }
             tables.insert(generation, map);
         }
-        Err(e) => out.problem(format!("{name}: {e}; ignored")),
+        Err(e) => out.problem(format!("{file}: {e}; ignored")),
     }
 }
 
@@ -576,16 +631,37 @@ fn read_sites_file(path: &Path, name: &str, tables: &mut HashMap<u64, SiteMap>, 
 enum Unread {
     /// There is no such file.
     Missing,
+    /// Not a regular file (a FIFO, a socket, a device, a symbolic link):
+    /// none of ours, so it held no record of this directory.
+    NotRegular,
     /// Longer than the limit: how long, in words.
     TooLarge(String),
     /// Anything else, in words.
     Failed(String),
 }
 
+impl Unread {
+    /// What is said of a ring file or call-site table not read.
+    fn what(&self) -> String {
+        match self {
+            // Removed with the directory's other files: said once.
+            Unread::NotRegular => "not a regular file; removed".to_owned(),
+            _ => format!("cannot read: {self}"),
+        }
+    }
+
+    /// Whether records may have been lost with it: a regular file that
+    /// could not be read.
+    fn loses_records(&self) -> bool {
+        matches!(self, Unread::TooLarge(_) | Unread::Failed(_))
+    }
+}
+
 impl std::fmt::Display for Unread {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Unread::Missing => f.write_str("no such file"),
+            Unread::NotRegular => f.write_str("not a regular file"),
             Unread::TooLarge(why) | Unread::Failed(why) => f.write_str(why),
         }
     }
@@ -593,25 +669,28 @@ impl std::fmt::Display for Unread {
 
 /// The bytes of `path`, a file of the directory: untrusted, the name may
 /// be anything — a FIFO, whose open and read wait for a writer, a device
-/// whose read never ends (`/dev/zero` through a symlink) — so it is opened
-/// without waiting and read only when the opened file is a regular one of
-/// at most `max` bytes. Read from the descriptor checked, so a file swapped
-/// meanwhile is not read.
+/// whose read never ends, a symbolic link (to `/dev/zero`, or to another
+/// directory's ring file, whose records are not this directory's) — so
+/// it is opened without waiting or following a link, and read only when
+/// the opened file is a regular one of at most `max` bytes. Read from the
+/// descriptor checked, so a file swapped meanwhile is not read.
 fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, Unread> {
     use std::io::{ErrorKind, Read};
     use std::os::unix::fs::OpenOptionsExt;
     let failed = |e: std::io::Error| Unread::Failed(e.to_string());
     let f = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_NOFOLLOW)
         .open(path)
         .map_err(|e| match e.kind() {
             ErrorKind::NotFound => Unread::Missing,
+            // A symbolic link, refused by `O_NOFOLLOW`.
+            _ if e.raw_os_error() == Some(libc::ELOOP) => Unread::NotRegular,
             _ => failed(e),
         })?;
     let meta = f.metadata().map_err(failed)?;
     if !meta.is_file() {
-        return Err(Unread::Failed("not a regular file".to_owned()));
+        return Err(Unread::NotRegular);
     }
     if meta.len() > max {
         return Err(Unread::TooLarge(format!("{} bytes", meta.len())));
@@ -629,8 +708,12 @@ fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, Unread> {
 type Named = Vec<(PathBuf, String)>;
 
 /// The ring files in `dir`, oldest first, and the call-site tables;
-/// unparsable names are reported.
-fn dir_files(dir: &Path, out: &mut Recovered) -> (Named, Named) {
+/// unparsable names are reported. An entry named like either that is a
+/// FIFO, a socket, a device or a symbolic link is never opened (opening a
+/// FIFO for reading may wait for a writer; see [`read_regular`]): said
+/// once, and removed with the others; one that is a directory goes to
+/// `out.directories`.
+fn dir_files(dir: &Path, out: &mut Recovered) -> (Vec<PathBuf>, Named) {
     let (mut rings, mut sites) = (Vec::new(), Vec::new());
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
@@ -639,48 +722,60 @@ fn dir_files(dir: &Path, out: &mut Recovered) -> (Named, Named) {
             return (Vec::new(), Vec::new());
         }
     };
-    for e in entries.flatten() {
+    // By name: what is said comes in the same order at every start.
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
         let name = e.file_name().to_string_lossy().into_owned();
-        if name.starts_with(SITES_PREFIX) {
-            out.old_files.push(e.path());
-            match sites_name(&name) {
-                Some(_) => sites.push((e.path(), name)),
-                None => out.problem(format!("{name}: not a call-site table name; ignored")),
+        let is_sites = name.starts_with(SITES_PREFIX);
+        if !is_sites && !name.starts_with(RING_PREFIX) {
+            continue;
+        }
+        let path = e.path();
+        // Of the entry itself, a symbolic link not followed.
+        match e.file_type() {
+            Ok(t) if t.is_dir() => {
+                out.directories.push(path);
+                continue;
             }
-            continue;
+            Ok(t) if !t.is_file() => {
+                out.problem(format!("{}: {}", path.display(), Unread::NotRegular.what()));
+                out.old_files.push(path);
+                continue;
+            }
+            _ => {}
         }
-        if !name.starts_with(RING_PREFIX) {
-            continue;
-        }
-        out.old_files.push(e.path());
-        match ring_name(&name) {
-            Some(key) => rings.push((key, e.path(), name)),
-            None => out.problem(format!("{name}: not a ring file name; ignored")),
+        out.old_files.push(path.clone());
+        let unparsed = |kind| format!("{}: not a {kind} name; ignored", path.display());
+        if is_sites {
+            match sites_name(&name) {
+                Some(_) => sites.push((path, name)),
+                None => out.problem(unparsed("call-site table")),
+            }
+        } else {
+            match ring_name(&name) {
+                Some(key) => rings.push((key, path)),
+                None => out.problem(unparsed("ring file")),
+            }
         }
     }
     rings.sort_by_key(|r| r.0);
-    let rings = rings.into_iter().map(|(_, p, n)| (p, n)).collect();
-    (rings, sites)
+    (rings.into_iter().map(|(_, p)| p).collect(), sites)
 }
 
 /// Reads one ring file into `out`.
-fn read_ring_file(
-    path: &Path,
-    name: &str,
-    state: Option<&StateImage>,
-    tables: &HashMap<u64, SiteMap>,
-    out: &mut Recovered,
-) {
+fn read_ring_file(path: &Path, state: Option<&StateImage>, tables: &HashMap<u64, SiteMap>, out: &mut Recovered) {
+    let file = path.display().to_string();
     let b = match read_regular(path, MAX_RING_FILE) {
         Ok(b) => b,
         Err(Unread::TooLarge(e)) => {
             out.skipped += 1;
-            out.problem(format!("{name}: {e}, larger than any ring; skipped"));
+            out.problem(format!("{file}: {e}, larger than any ring; skipped"));
             return;
         }
         Err(e) => {
-            out.skipped += 1;
-            out.problem(format!("{name}: cannot read: {e}"));
+            out.skipped += e.loses_records() as u64;
+            out.problem(format!("{file}: {}", e.what()));
             return;
         }
     };
@@ -688,14 +783,14 @@ fn read_ring_file(
         // Created (at its full length, zeros) by a process that died
         // before writing its header: a producer registering, before its
         // first record. No record is lost; said, not counted as one.
-        out.problem(format!("{name}: all zeros, no header (its process died creating it); removed"));
+        out.problem(format!("{file}: all zeros, no header (its process died creating it); removed"));
         return;
     }
     let h = match parse_ring_header(&b) {
         Ok(h) => h,
         Err(e) => {
             out.skipped += 1;
-            out.problem(format!("{name}: {e}; skipped"));
+            out.problem(format!("{file}: {e}; skipped"));
             return;
         }
     };
@@ -705,10 +800,10 @@ fn read_ring_file(
         return;
     }
     match start_pos(&h, state.map(|s| s.committed)) {
-        Ok(from) => read_ring(&b, &h, from, name, tables.get(&h.generation), out),
+        Ok(from) => read_ring(&b, &h, from, &file, tables.get(&h.generation), out),
         Err(e) => {
             out.skipped += 1;
-            out.problem(format!("{name}: {e}; skipped"));
+            out.problem(format!("{file}: {e}; skipped"));
         }
     }
 }

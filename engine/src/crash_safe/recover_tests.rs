@@ -262,10 +262,12 @@ proptest! {
     }
 
     /// Flipped bytes, overwritten words and truncation: never a panic;
-    /// every record recovered is one that was written, in order — except
-    /// that the newest frame, which carries no crc of its own (see
+    /// every record recovered is one that was written, in order, once —
+    /// except that the newest frame, which carries no crc of its own (see
     /// `layout`), is taken as it reads when a mutation hit it: then the
-    /// last record recovered may differ from what was written.
+    /// last record recovered may differ from what was written. A cut
+    /// never makes a frame the newest: the frame before it is kept only
+    /// when the crc the next frame carries survives and matches.
     #[test]
     fn mutated_rings_never_panic_and_recover_only_real_records(
         msgs in messages(),
@@ -304,6 +306,31 @@ proptest! {
             prop_assert!(pos.is_some() || newest_may_differ, "recovered a record never written");
             at += pos.unwrap_or(0) + 1;
         }
+    }
+
+    /// A ring cut anywhere, wrapping or not, one frame's message flipped
+    /// or none: exactly the frames `layout`'s rule keeps are recovered
+    /// (see [`expected_after_cut`]), each skip counted and described.
+    #[test]
+    fn cut_rings_keep_exactly_their_checked_frames(
+        msgs in messages(),
+        start8 in 0u64..10_000,
+        cut in any::<prop::sample::Index>(),
+        flip in any::<prop::sample::Index>(),
+        flipped in any::<bool>(),
+    ) {
+        let cap = 2048;
+        let total: usize = msgs.iter().map(|m| framed_len(16 + 1 + m.len())).sum();
+        prop_assume!(total <= cap);
+        let mut b = image(cap, start8 * 8, &msgs);
+        // Only non-empty messages have a byte to flip.
+        let flipped = (flipped && !msgs.is_empty()).then(|| flip.index(msgs.len()));
+        let flipped = flipped.filter(|&k| !msgs[k].is_empty());
+        if let Some(k) = flipped {
+            flip_in(&mut b, cap, start8 * 8, &msgs, k);
+        }
+        let cut = RING_HEADER_LEN + cut.index(cap + 1);
+        check_cut(&b[..cut], cap, start8 * 8, &msgs, flipped, "");
     }
 
     /// Records with any header and payload in a ring's newest frame (no
@@ -441,8 +468,10 @@ fn a_state_file_round_trips_its_committed_slot() {
 }
 
 /// Files of the directory that are not regular files — FIFOs, whose open
-/// or read would wait for a writer, and a device (`/dev/zero` through a
-/// symlink) whose read never ends — are reported and left unread.
+/// or read would wait for a writer, and a device through a symlink (one
+/// like `/dev/zero` has a read that never ends) — are reported by path
+/// and left unread; none was ours, so none counts as a record skipped,
+/// and each goes with the ring files (said once).
 #[test]
 fn files_that_are_not_regular_files_are_not_read() {
     use std::os::unix::ffi::OsStrExt;
@@ -465,17 +494,20 @@ fn files_that_are_not_regular_files_are_not_read() {
     fifo("ring-1-0");
     std::os::unix::fs::symlink("/dev/null", tmp.path().join("ring-1-1")).unwrap();
     let out = read_dir(tmp.path());
-    let state = tmp.path().join(STATE_FILE);
+    let path = |name: &str| tmp.path().join(name).display().to_string();
     assert_eq!(
         out.problems,
         [
-            format!("cannot read {}: not a regular file", state.display()),
-            "sites-1: cannot read: not a regular file".to_owned(),
-            "ring-1-0: cannot read: not a regular file".to_owned(),
-            "ring-1-1: cannot read: not a regular file".to_owned(),
+            format!("cannot read {}: not a regular file", path(STATE_FILE)),
+            format!("{}: not a regular file; removed", path("ring-1-0")),
+            format!("{}: not a regular file; removed", path("ring-1-1")),
+            format!("{}: not a regular file; removed", path("sites-1")),
         ]
     );
-    assert_eq!((out.records.len(), out.skipped), (0, 2));
+    assert_eq!((out.records.len(), out.skipped), (0, 0));
+    let mut old: Vec<_> = out.old_files.iter().map(|p| p.display().to_string()).collect();
+    old.sort();
+    assert_eq!(old, [path("ring-1-0"), path("ring-1-1"), path("sites-1")]);
 }
 
 #[test]
@@ -542,7 +574,7 @@ fn a_ring_file_that_died_before_its_header_is_no_corrupt_record() {
     std::fs::write(&ring, vec![0u8; RING_HEADER_LEN + 4096]).unwrap();
     let out = read_dir(tmp.path());
     assert_eq!((out.records.len(), out.skipped), (0, 0));
-    let said = "ring-1-0: all zeros, no header (its process died creating it); removed";
+    let said = format!("{}: all zeros, no header (its process died creating it); removed", ring.display());
     assert_eq!(out.problems, [said]);
     assert!(out.old_files.contains(&ring));
 }
@@ -581,5 +613,184 @@ fn a_file_of_a_newer_layout_is_named_not_removed() {
             ))
         );
         file(name, magic, version);
+    }
+}
+
+/// Where [`image`] puts the frames of `msgs` from `start`: each one's
+/// position and framed length.
+fn frames_of(start: u64, msgs: &[String]) -> Vec<(u64, u64)> {
+    let mut pos = start;
+    (msgs.iter())
+        .map(|m| {
+            let framed = framed_len(HEADER_LEN + 1 + m.len()) as u64;
+            pos += framed;
+            (pos - framed, framed)
+        })
+        .collect()
+}
+
+/// What recovery of [`image`]`(cap, start, msgs)` cut to `file_len`
+/// bytes must give, by the rule in `layout`, worked out from the frames'
+/// places alone: the indices of the frames kept, the records skipped,
+/// and the problems described. `flipped`: a frame whose message has a
+/// byte changed (caught by the crc the next frame carries, when that
+/// survives; the newest frame is taken as it reads).
+fn expected_after_cut(
+    cap: usize,
+    start: u64,
+    msgs: &[String],
+    file_len: usize,
+    flipped: Option<usize>,
+) -> (Vec<usize>, u64, Vec<String>) {
+    let whole = RING_HEADER_LEN + cap;
+    if file_len < RING_HEADER_LEN {
+        return (vec![], 0, vec![format!("{file_len} bytes, shorter than its header")]);
+    }
+    let n = (file_len - RING_HEADER_LEN) as u64;
+    let cap = cap as u64;
+    // Whether ring positions `pos..pos + len` are all below the cut.
+    let there = |pos: u64, len: u64| (pos..pos + len).all(|p| p % cap < n);
+    let frames = frames_of(start, msgs);
+    let (mut kept, mut skipped, mut problems) = (vec![], 0, vec![]);
+    for (k, &(pos, framed)) in frames.iter().enumerate() {
+        if !there(pos, framed) {
+            let rest = frames.last().map_or(0, |f| f.0 + f.1) - pos;
+            let why = format!(
+                "ring: cut short at {file_len} of {whole} bytes: the record at position {pos} is not in it; its last {rest} bytes skipped"
+            );
+            return (kept, skipped + 1, [problems, vec![why]].concat());
+        }
+        let newest = k + 1 == frames.len();
+        let crc_there = newest || there(pos + framed + 4, 4);
+        if !crc_there {
+            skipped += 1;
+            problems.push(format!(
+                "ring: record {k} at position {pos}: its checksum, which the next frame carries, is past the cut; skipped"
+            ));
+        } else if flipped == Some(k) && !newest {
+            skipped += 1;
+            problems.push(format!("ring: record {k} at position {pos}: checksum mismatch; skipped"));
+        } else {
+            kept.push(k);
+        }
+    }
+    if n < cap {
+        problems.push(format!("ring: cut short at {file_len} of {whole} bytes, after its pending records; none lost"));
+    }
+    (kept, skipped, problems)
+}
+
+/// Recovers `b` and checks it against [`expected_after_cut`]; the
+/// newest frame, when flipped and kept, reads as flipped.
+fn check_cut(b: &[u8], cap: usize, start: u64, msgs: &[String], flipped: Option<usize>, what: &str) {
+    let (kept, skipped, problems) = expected_after_cut(cap, start, msgs, b.len(), flipped);
+    let r = recover(b);
+    let got: Vec<String> = (r.records.iter()).map(|x| String::from_utf8(x.body[1..].to_vec()).unwrap()).collect();
+    let want: Vec<String> = (kept.iter())
+        .map(|&k| match flipped == Some(k) {
+            true => flip_message(&msgs[k]),
+            false => msgs[k].clone(),
+        })
+        .collect();
+    assert_eq!(got, want, "{what}");
+    assert_eq!((r.skipped, &r.problems), (skipped, &problems), "{what}");
+}
+
+/// `m` with its first byte's case changed, as [`flip_in`] leaves it.
+fn flip_message(m: &str) -> String {
+    let mut b = m.as_bytes().to_vec();
+    b[0] ^= 0x20;
+    String::from_utf8(b).unwrap()
+}
+
+/// Changes the case of the first message byte of frame `k` of [`image`].
+fn flip_in(b: &mut [u8], cap: usize, start: u64, msgs: &[String], k: usize) {
+    let pos = frames_of(start, msgs)[k].0 as usize + FRAME_PREFIX + HEADER_LEN + 1;
+    b[RING_HEADER_LEN + pos % cap] ^= 0x20;
+}
+
+/// Messages of several lengths, a few frames each side of a ring's end.
+fn cut_messages() -> Vec<String> {
+    (0..7).map(|i| format!("message {i}{}", "x".repeat(i * 5))).collect()
+}
+
+/// A ring file cut at every byte, the frames in one run and wrapping
+/// around the end, each frame's message flipped in turn: exactly the
+/// frames wholly before the cut whose crc was checked (the next frame's
+/// crc field before the cut too) are recovered, in order, once each; the
+/// frame whose crc the cut took is dropped and said so, never taken
+/// unchecked; the newest is taken as a whole file's is.
+#[test]
+fn a_ring_file_cut_at_any_byte_keeps_exactly_its_checked_frames() {
+    let (cap, msgs) = (512, cut_messages());
+    let total: u64 = frames_of(0, &msgs).iter().map(|f| f.1).sum();
+    assert!(total < cap as u64);
+    for start in [0, 8 * 31, cap as u64 - 16, cap as u64 * 3 + 200] {
+        let b = image(cap, start, &msgs);
+        for cut in 0..=b.len() {
+            check_cut(&b[..cut], cap, start, &msgs, None, &format!("start {start}, cut at {cut}"));
+            for k in 0..msgs.len() {
+                let mut f = b.clone();
+                flip_in(&mut f, cap, start, &msgs, k);
+                let what = format!("start {start}, cut at {cut}, frame {k} flipped");
+                check_cut(&f[..cut], cap, start, &msgs, Some(k), &what);
+            }
+        }
+    }
+}
+
+/// A ring whose data is zeros from any offset on (the file's length
+/// kept: blocks a power loss left unwritten), the frames in one run and
+/// wrapping around the end: the frames whose bytes all survive, whose
+/// crc is checked (the next frame's crc field survives) and that the
+/// walk reaches while every length before reads as written, are
+/// recovered, in order; after a length that reads otherwise, only frames
+/// written, in order, once. The newest frame, unchecked by crc (see
+/// `layout`), may be taken as it reads — its header, target and message
+/// zeroed from the offset on, when what is left still parses (a record
+/// of zeros, even) —; nothing else is ever recovered.
+#[test]
+fn a_ring_zeroed_from_any_offset_on_keeps_its_checked_frames_and_no_other() {
+    let (cap, msgs) = (512u64, cut_messages());
+    let written: Vec<Vec<u8>> = msgs.iter().map(|m| format!("t{m}").into_bytes()).collect();
+    for start in [0, 8 * 31, cap - 16, cap * 3 + 200] {
+        let frames = frames_of(start, &msgs);
+        let b = image(cap as usize, start, &msgs);
+        for z in 0..=cap {
+            let mut f = b.clone();
+            f[RING_HEADER_LEN + z as usize..].fill(0);
+            let at = |p: u64| f[RING_HEADER_LEN + (p % cap) as usize];
+            // Zeroing a zero changes nothing: intact is as it was written.
+            let was = |p: u64| b[RING_HEADER_LEN + (p % cap) as usize];
+            let intact = |pos: u64, len: u64| (pos..pos + len).all(|p| at(p) == was(p));
+            let (mut want, mut torn) = (vec![], None);
+            for (k, &(pos, framed)) in frames.iter().enumerate() {
+                let newest = k + 1 == frames.len();
+                if intact(pos, framed) && (newest || intact(pos + framed + 4, 4)) {
+                    want.push(k);
+                } else if newest {
+                    // Its target and message as they read.
+                    let body = pos + (FRAME_PREFIX + HEADER_LEN) as u64;
+                    torn = Some((body..body + written[k].len() as u64).map(at).collect::<Vec<u8>>());
+                }
+                let len = u32::from_le_bytes([at(pos), at(pos + 1), at(pos + 2), at(pos + 3)]);
+                if len as usize != FRAME_PREFIX + HEADER_LEN + written[k].len() {
+                    break; // The walk goes elsewhere from here.
+                }
+            }
+            let r = recover(&f);
+            let what = format!("start {start}, zeros from {z}");
+            let (mut next, n) = (0, r.records.len());
+            for (i, x) in r.records.iter().enumerate() {
+                if i + 1 == n && Some(&x.body) == torn.as_ref() {
+                    break;
+                }
+                let k = (next..msgs.len()).find(|&k| written[k] == x.body);
+                assert!(k.is_some(), "{what}: record {i} was never written, or not then");
+                assert!(i >= want.len() || k == Some(want[i]), "{what}: record {i} is not frame {}", want[i]);
+                next = k.unwrap() + 1;
+            }
+            assert!(n >= want.len(), "{what}: {n} records, want {want:?}");
+        }
     }
 }

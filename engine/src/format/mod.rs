@@ -563,7 +563,7 @@ impl Formatter {
     /// Appends one complete record (a line, newline included, for the
     /// built-in formats) to `out`; `false`, with `out` as it was, when the
     /// record's deferred message does not decode.
-    #[cfg(test)]
+    #[cfg(any(test, fuzzing))]
     pub(crate) fn write(&mut self, out: &mut Vec<u8>, rec: &Record<'_>) -> bool {
         self.write_as(out, rec, None)
     }

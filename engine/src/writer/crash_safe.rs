@@ -61,6 +61,12 @@ impl Writer {
                 reason: format!("cannot start its state file: {e}"),
             }
         })?;
+        for e in keeper.unremoved() {
+            // Said at every start until it goes (see `Keeper::finish`).
+            self.shared.report_notice(format!(
+                "crash-safe recovery: {e}; its records are written and are not written again while the state file stays"
+            ));
+        }
         let keeper = Arc::new(Mutex::new(keeper));
         self.sinks.set_keeper(keeper.clone());
         self.keeper = Some(keeper);
@@ -228,7 +234,7 @@ impl Writer {
     pub(super) fn crash_finish(&mut self) {
         if let Some(k) = self.keeper.take() {
             self.sinks.clear_keeper();
-            lock(&k).finish();
+            lock(&k).finish(&self.clock);
         }
     }
 

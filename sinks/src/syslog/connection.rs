@@ -15,10 +15,13 @@
 //! attempt to the next address, round and round, and the reports then say
 //! which address failed. A connection that lasted is tried again first.
 //! A peer given by name is resolved again once every address known has
-//! failed since the last resolution (see `resolve`): a fourth state,
-//! `Resolving`, waits for the answer, then the round starts again at the
-//! first address of the new list (or of the old one, when the name no
-//! longer resolves).
+//! failed since the last resolution (see `resolve`), by one resolver at a
+//! time running beside the states: the link waits for its answer as long
+//! as a connect attempt may take, then tries the known addresses
+//! meanwhile (a DNS server that does not answer keeps no peer that is back
+//! at its address from being reached). With the answer the round starts
+//! again at the first address of the new list (or of the old one, when
+//! the name no longer resolves).
 
 use super::backoff::{retry_at, Backoff};
 use super::resolve::{Name, Pending};
@@ -77,7 +80,6 @@ type Stream = Listed<TcpStream>;
 
 enum State {
     Down { retry_at: Instant },
-    Resolving { pending: Pending },
     Connecting { stream: Stream, since: Instant },
     Up { stream: Stream, since: Instant },
 }
@@ -95,6 +97,8 @@ pub(crate) struct Link {
     /// Addresses that failed since the last resolution (or the last
     /// connection that lasted).
     failed: usize,
+    /// The resolver of `name` while one runs (never more than one).
+    resolving: Option<Pending>,
     state: State,
     backoff: Backoff,
     connect_timeout: Duration,
@@ -121,6 +125,7 @@ impl Link {
             named: addrs[0],
             name,
             failed: 0,
+            resolving: None,
             state: State::Down {
                 retry_at: Instant::now(),
             },
@@ -148,20 +153,24 @@ impl Link {
     /// Connects as far as possible now; true once up.
     fn advance(&mut self, now: Instant, reports: &mut Reports) -> bool {
         loop {
-            let resolve_due = self.resolve_due();
             match &mut self.state {
                 State::Up { .. } => return true,
-                State::Down { retry_at } if now < *retry_at => return false,
-                State::Down { .. } if resolve_due => self.resolve(now, reports),
-                State::Resolving { pending } => match pending.poll() {
-                    Some(answer) => self.resolved(answer, now, reports),
-                    None => return false,
-                },
-                State::Down { .. } => match start_connect(&self.addrs[self.at]) {
-                    Ok((stream, true)) => self.up(stream, now, reports),
-                    Ok((stream, false)) => self.state = State::Connecting { stream, since: now },
-                    Err(e) => return self.fail(now, "connect failed", &e, reports),
-                },
+                State::Down { retry_at } => {
+                    let due = now >= *retry_at;
+                    if self.take_answer(now, reports) {
+                        continue;
+                    }
+                    if !due || !self.may_try_known(now, reports) {
+                        return false;
+                    }
+                    match start_connect(&self.addrs[self.at]) {
+                        Ok((stream, true)) => self.up(stream, now, reports),
+                        Ok((stream, false)) => {
+                            self.state = State::Connecting { stream, since: now }
+                        }
+                        Err(e) => return self.fail(now, "connect failed", &e, reports),
+                    }
+                }
                 State::Connecting { stream, since } => match connect_result(stream) {
                     Ok(true) => {
                         let old = std::mem::replace(&mut self.state, State::Down { retry_at: now });
@@ -185,14 +194,45 @@ impl Link {
         self.name.is_some() && self.failed >= self.addrs.len()
     }
 
+    /// Whether a known address may be tried now: yes unless the name is
+    /// to be resolved again first. Then it starts the resolver (when none
+    /// runs) and waits for it up to the connect timeout; after that it
+    /// says so, once, and tries the known addresses while it still runs.
+    fn may_try_known(&mut self, now: Instant, reports: &mut Reports) -> bool {
+        if !self.resolve_due() {
+            return true;
+        }
+        if self.resolving.is_none() {
+            self.resolve(now, reports);
+        }
+        let (Some(name), Some(pending)) = (&self.name, &mut self.resolving) else {
+            return true; // no resolver could be started: a new round began
+        };
+        pending.needed = true;
+        if pending.overdue {
+            return true;
+        }
+        if now.saturating_duration_since(pending.since) < self.connect_timeout {
+            return false;
+        }
+        pending.overdue = true;
+        reports.notice(format!(
+            "{name} is not resolved yet after {} ms; \
+             trying the {} known address(es) meanwhile",
+            self.connect_timeout.as_millis(),
+            self.addrs.len()
+        ));
+        true
+    }
+
     /// Starts resolving the name again (or, when no thread can be
     /// started for it, goes on with the addresses known).
     fn resolve(&mut self, now: Instant, reports: &mut Reports) {
         let Some(name) = &self.name else {
             return;
         };
-        match name.start() {
-            Ok(pending) => self.state = State::Resolving { pending },
+        match name.start(now) {
+            Ok(pending) => self.resolving = Some(pending),
             Err(e) => {
                 let e = io::Error::new(e.kind(), format!("cannot start a resolver: {e}"));
                 self.resolved(Err(e), now, reports);
@@ -200,8 +240,23 @@ impl Link {
         }
     }
 
-    /// Takes the resolver's answer: a new list of addresses, tried from
-    /// its first, or (no address, or an error) the old list again.
+    /// Takes the resolver's answer, if it came: true when the link took
+    /// it (an answer the link no longer needs, connected meanwhile, is
+    /// dropped, and the resolver is done either way).
+    fn take_answer(&mut self, now: Instant, reports: &mut Reports) -> bool {
+        let Some(answer) = self.resolving.as_ref().and_then(Pending::poll) else {
+            return false;
+        };
+        let needed = self.resolving.take().is_some_and(|p| p.needed);
+        if needed {
+            self.resolved(answer, now, reports);
+        }
+        needed
+    }
+
+    /// Takes the resolver's answer while down: a new list of addresses,
+    /// tried from its first at once, or (no address, or an error) the old
+    /// list again, from its first when the next attempt is due.
     fn resolved(
         &mut self,
         answer: io::Result<Vec<SocketAddr>>,
@@ -227,11 +282,11 @@ impl Link {
                     list(&self.addrs)
                 ));
                 self.addrs = addrs;
+                self.state = State::Down { retry_at: now };
             }
         }
         self.at = 0;
         self.failed = 0;
-        self.state = State::Down { retry_at: now };
     }
 
     fn up(&mut self, stream: Stream, now: Instant, reports: &mut Reports) {
@@ -245,6 +300,9 @@ impl Link {
         }
         self.was_up = true;
         self.last_failure = None;
+        if let Some(pending) = &mut self.resolving {
+            pending.needed = false;
+        }
         self.state = State::Up { stream, since: now };
     }
 
@@ -310,21 +368,25 @@ impl Link {
     /// while connecting or up, else the time of the next attempt.
     pub(crate) fn wait_target(&self) -> (Option<RawFd>, Option<Instant>) {
         match &self.state {
-            State::Down { retry_at } => (None, Some(*retry_at)),
-            State::Resolving { .. } => (None, Some(Instant::now() + RESOLVE_POLL)),
+            State::Down { .. } => (None, self.retry_at()),
             State::Connecting { stream, .. } | State::Up { stream, .. } => {
                 (Some(stream.as_raw_fd()), None)
             }
         }
     }
 
-    /// When the next connection attempt is due, while waiting for it.
+    /// When the next connection attempt is due, while waiting for it,
+    /// or sooner the next look for an answer the link waits for.
     pub(crate) fn retry_at(&self) -> Option<Instant> {
-        match self.state {
-            State::Down { retry_at } => Some(retry_at),
-            State::Resolving { .. } => Some(Instant::now() + RESOLVE_POLL),
-            _ => None,
-        }
+        let State::Down { retry_at } = self.state else {
+            return None;
+        };
+        let now = Instant::now();
+        Some(match &self.resolving {
+            Some(p) if p.needed && retry_at <= now => now + RESOLVE_POLL,
+            Some(p) if p.needed => retry_at.min(now + RESOLVE_POLL),
+            _ => retry_at,
+        })
     }
 
     /// Closes the connection (it reconnects on the next `poll`).

@@ -528,6 +528,8 @@ pub(crate) fn wait(fd: Option<RawFd>, events: i16, until: Option<Instant>, timeo
 mod tests {
     use super::*;
     use std::net::TcpListener;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::{mpsc, Arc, Mutex};
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
@@ -641,6 +643,85 @@ mod tests {
         let notices: Vec<String> = std::iter::from_fn(|| reports.take_notice()).collect();
         let lost = format!("connection lost ({live}, failure 1): connection reset; retrying in ");
         assert!(notices[2].starts_with(&lost), "{notices:#?}");
+    }
+
+    /// Polls until a notice starting with `what` comes; the notices read.
+    fn poll_until(link: &mut Link, reports: &mut Reports, what: &str) -> Vec<String> {
+        let mut seen = Vec::new();
+        for _ in 0..30_000 {
+            link.poll(Instant::now(), reports);
+            seen.extend(std::iter::from_fn(|| reports.take_notice()));
+            if seen.iter().any(|n| n.starts_with(what)) {
+                return seen;
+            }
+            std::thread::sleep(ms(1));
+        }
+        panic!("{what:?} not in {seen:#?}");
+    }
+
+    /// A connection that comes and goes while the name's resolver hangs
+    /// starts no second resolver, and the answer that comes while the link
+    /// is up is dropped: the link connected at a known address meanwhile.
+    #[test]
+    fn one_resolver_at_a_time_and_an_answer_while_up_is_dropped() {
+        let addr = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let other: SocketAddr = "127.0.0.2:9".parse().unwrap();
+        let (answer, answers) = mpsc::channel::<Vec<SocketAddr>>();
+        let answers = Mutex::new(answers);
+        let (calls, finished) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (c, f) = (calls.clone(), finished.clone());
+        let resolve = move |_: &str| {
+            c.fetch_add(1, SeqCst);
+            let answers = answers.lock().unwrap();
+            let got = answers
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_default();
+            f.fetch_add(1, SeqCst);
+            Ok(got)
+        };
+        let name = Name::new("logs:514".into(), Arc::new(resolve));
+        let backoff = Backoff::with_seed(ms(1), ms(1), 1);
+        let mut link = Link::new(&[addr], Some(name), backoff, ms(20));
+        let mut reports = Reports::default();
+        let mut seen = poll_until(&mut link, &mut reports, "connect failed (failure 2)");
+        let waited = "logs:514 is not resolved yet after 20 ms; \
+                      trying the 1 known address(es) meanwhile";
+        assert_eq!(seen[1], waited);
+        let e = io::Error::from(io::ErrorKind::ConnectionReset);
+        // Up, and lost at once: the resolver still runs, no second starts.
+        let l = TcpListener::bind(addr).unwrap();
+        assert!(connect(&mut link, &mut reports));
+        drop(l);
+        link.fail(Instant::now(), "connection lost", &e, &mut reports);
+        seen.extend(poll_until(&mut link, &mut reports, "connect failed ("));
+        assert_eq!(calls.load(SeqCst), 1, "one resolver at a time: {seen:#?}");
+        // Up again, and the resolver answers meanwhile: the answer is
+        // dropped and, the resolver done, the next round starts another.
+        let l = TcpListener::bind(addr).unwrap();
+        assert!(connect(&mut link, &mut reports));
+        answer.send(vec![other]).unwrap();
+        while finished.load(SeqCst) == 0 {
+            std::thread::sleep(ms(1));
+        }
+        drop(l);
+        link.fail(Instant::now(), "connection lost", &e, &mut reports);
+        while calls.load(SeqCst) < 2 {
+            link.poll(Instant::now(), &mut reports);
+            std::thread::sleep(ms(1));
+        }
+        seen.extend(std::iter::from_fn(|| reports.take_notice()));
+        assert_eq!(link.addrs, [addr], "the answer was dropped: {seen:#?}");
+        let news: Vec<&String> = (seen.iter())
+            .filter(|n| !n.contains("failed (") && !n.starts_with("connection lost"))
+            .collect();
+        assert_eq!(news.len(), 3, "{seen:#?}");
+        assert_eq!(news[0], waited);
+        assert!(news[1].starts_with("connected again after "), "{seen:#?}");
+        assert!(news[2].starts_with("connected again after "), "{seen:#?}");
+        answer.send(vec![]).unwrap();
     }
 
     #[test]

@@ -60,9 +60,10 @@ static GENERATION: AtomicU64 = AtomicU64::new(0);
 /// [`install_in`]).
 static HOOK: AtomicU64 = AtomicU64::new(UNHOOKED);
 /// [`HOOK`] before the handler is installed (or after it failed to be).
-const UNHOOKED: u64 = 0;
-/// [`HOOK`] once the handler is installed: above any claim.
-const HOOKED: u64 = u64::MAX;
+pub const UNHOOKED: u64 = 0;
+/// [`HOOK`] once the handler is installed: above any claim. A child
+/// handler registered through [`install_in`] stores it in its state.
+pub const HOOKED: u64 = u64::MAX;
 /// Looks at another thread's claim, yielding between them, before a
 /// waiter sleeps instead: a waiter of a higher real-time priority than the
 /// claimant on its CPU would otherwise never let it run.
@@ -111,7 +112,10 @@ pub(crate) fn install_hook() -> Result<(), std::io::Error> {
 /// that does not exist (checked once past [`CLAIM_SPINS`]: a claim
 /// inherited from an ancestor whose pid this process has since been
 /// given, in another pid namespace or by reuse).
-fn install_in(state: &AtomicU64, mut register: impl FnMut() -> i32) -> Result<(), std::io::Error> {
+pub fn install_in(
+    state: &AtomicU64,
+    mut register: impl FnMut() -> i32,
+) -> Result<(), std::io::Error> {
     let mut me = None;
     let mut looks = 0u32;
     loop {

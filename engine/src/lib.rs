@@ -221,6 +221,13 @@ pub mod __private {
         ViaCopy, ViaFmt, ViaPlain, Wrap,
     };
     pub use uringlog_macros::deferred;
+    /// Registers a `pthread_atfork` handler once per process, safely
+    /// across forks (see `fork::install_in`): its child handler stores
+    /// [`FORK_HANDLER_HOOKED`] in the state.
+    pub use crate::fork::{
+        install_in as register_fork_handler, HOOKED as FORK_HANDLER_HOOKED,
+        UNHOOKED as FORK_HANDLER_UNHOOKED,
+    };
 
     /// Crash-safe recovery over arbitrary bytes (the fuzz target's entry).
     #[cfg(fuzzing)]

@@ -15,10 +15,13 @@
 //! attempt to the next address, round and round, and the reports then say
 //! which address failed. A connection that lasted is tried again first.
 //! A peer given by name is resolved again once every address known has
-//! failed since the last resolution (see `resolve`): a fourth state,
-//! `Resolving`, waits for the answer, then the round starts again at the
-//! first address of the new list (or of the old one, when the name no
-//! longer resolves).
+//! failed since the last resolution (see `resolve`), by one resolver at a
+//! time running beside the states: the link waits for its answer as long
+//! as a connect attempt may take, then tries the known addresses
+//! meanwhile (a DNS server that does not answer keeps no peer that is back
+//! at its address from being reached). With the answer the round starts
+//! again at the first address of the new list (or of the old one, when
+//! the name no longer resolves).
 
 use super::backoff::{retry_at, Backoff};
 use super::resolve::{Name, Pending};
@@ -77,7 +80,6 @@ type Stream = Listed<TcpStream>;
 
 enum State {
     Down { retry_at: Instant },
-    Resolving { pending: Pending },
     Connecting { stream: Stream, since: Instant },
     Up { stream: Stream, since: Instant },
 }
@@ -95,6 +97,8 @@ pub(crate) struct Link {
     /// Addresses that failed since the last resolution (or the last
     /// connection that lasted).
     failed: usize,
+    /// The resolver of `name` while one runs (never more than one).
+    resolving: Option<Pending>,
     state: State,
     backoff: Backoff,
     connect_timeout: Duration,
@@ -121,6 +125,7 @@ impl Link {
             named: addrs[0],
             name,
             failed: 0,
+            resolving: None,
             state: State::Down {
                 retry_at: Instant::now(),
             },
@@ -148,20 +153,24 @@ impl Link {
     /// Connects as far as possible now; true once up.
     fn advance(&mut self, now: Instant, reports: &mut Reports) -> bool {
         loop {
-            let resolve_due = self.resolve_due();
             match &mut self.state {
                 State::Up { .. } => return true,
-                State::Down { retry_at } if now < *retry_at => return false,
-                State::Down { .. } if resolve_due => self.resolve(now, reports),
-                State::Resolving { pending } => match pending.poll() {
-                    Some(answer) => self.resolved(answer, now, reports),
-                    None => return false,
-                },
-                State::Down { .. } => match start_connect(&self.addrs[self.at]) {
-                    Ok((stream, true)) => self.up(stream, now, reports),
-                    Ok((stream, false)) => self.state = State::Connecting { stream, since: now },
-                    Err(e) => return self.fail(now, "connect failed", &e, reports),
-                },
+                State::Down { retry_at } => {
+                    let due = now >= *retry_at;
+                    if self.take_answer(now, reports) {
+                        continue;
+                    }
+                    if !due || !self.may_try_known(now, reports) {
+                        return false;
+                    }
+                    match start_connect(&self.addrs[self.at]) {
+                        Ok((stream, true)) => self.up(stream, now, reports),
+                        Ok((stream, false)) => {
+                            self.state = State::Connecting { stream, since: now }
+                        }
+                        Err(e) => return self.fail(now, "connect failed", &e, reports),
+                    }
+                }
                 State::Connecting { stream, since } => match connect_result(stream) {
                     Ok(true) => {
                         let old = std::mem::replace(&mut self.state, State::Down { retry_at: now });
@@ -185,14 +194,45 @@ impl Link {
         self.name.is_some() && self.failed >= self.addrs.len()
     }
 
+    /// Whether a known address may be tried now: yes unless the name is
+    /// to be resolved again first. Then it starts the resolver (when none
+    /// runs) and waits for it up to the connect timeout; after that it
+    /// says so, once, and tries the known addresses while it still runs.
+    fn may_try_known(&mut self, now: Instant, reports: &mut Reports) -> bool {
+        if !self.resolve_due() {
+            return true;
+        }
+        if self.resolving.is_none() {
+            self.resolve(now, reports);
+        }
+        let (Some(name), Some(pending)) = (&self.name, &mut self.resolving) else {
+            return true; // no resolver could be started: a new round began
+        };
+        pending.needed = true;
+        if pending.overdue {
+            return true;
+        }
+        if now.saturating_duration_since(pending.since) < self.connect_timeout {
+            return false;
+        }
+        pending.overdue = true;
+        reports.notice(format!(
+            "{name} is not resolved yet after {} ms; \
+             trying the {} known address(es) meanwhile",
+            self.connect_timeout.as_millis(),
+            self.addrs.len()
+        ));
+        true
+    }
+
     /// Starts resolving the name again (or, when no thread can be
     /// started for it, goes on with the addresses known).
     fn resolve(&mut self, now: Instant, reports: &mut Reports) {
         let Some(name) = &self.name else {
             return;
         };
-        match name.start() {
-            Ok(pending) => self.state = State::Resolving { pending },
+        match name.start(now) {
+            Ok(pending) => self.resolving = Some(pending),
             Err(e) => {
                 let e = io::Error::new(e.kind(), format!("cannot start a resolver: {e}"));
                 self.resolved(Err(e), now, reports);
@@ -200,8 +240,23 @@ impl Link {
         }
     }
 
-    /// Takes the resolver's answer: a new list of addresses, tried from
-    /// its first, or (no address, or an error) the old list again.
+    /// Takes the resolver's answer, if it came: true when the link took
+    /// it (an answer the link no longer needs, connected meanwhile, is
+    /// dropped, and the resolver is done either way).
+    fn take_answer(&mut self, now: Instant, reports: &mut Reports) -> bool {
+        let Some(answer) = self.resolving.as_ref().and_then(Pending::poll) else {
+            return false;
+        };
+        let needed = self.resolving.take().is_some_and(|p| p.needed);
+        if needed {
+            self.resolved(answer, now, reports);
+        }
+        needed
+    }
+
+    /// Takes the resolver's answer while down: a new list of addresses,
+    /// tried from its first at once, or (no address, or an error) the old
+    /// list again, from its first when the next attempt is due.
     fn resolved(
         &mut self,
         answer: io::Result<Vec<SocketAddr>>,
@@ -227,11 +282,11 @@ impl Link {
                     list(&self.addrs)
                 ));
                 self.addrs = addrs;
+                self.state = State::Down { retry_at: now };
             }
         }
         self.at = 0;
         self.failed = 0;
-        self.state = State::Down { retry_at: now };
     }
 
     fn up(&mut self, stream: Stream, now: Instant, reports: &mut Reports) {
@@ -245,6 +300,9 @@ impl Link {
         }
         self.was_up = true;
         self.last_failure = None;
+        if let Some(pending) = &mut self.resolving {
+            pending.needed = false;
+        }
         self.state = State::Up { stream, since: now };
     }
 
@@ -310,21 +368,25 @@ impl Link {
     /// while connecting or up, else the time of the next attempt.
     pub(crate) fn wait_target(&self) -> (Option<RawFd>, Option<Instant>) {
         match &self.state {
-            State::Down { retry_at } => (None, Some(*retry_at)),
-            State::Resolving { .. } => (None, Some(Instant::now() + RESOLVE_POLL)),
+            State::Down { .. } => (None, self.retry_at()),
             State::Connecting { stream, .. } | State::Up { stream, .. } => {
                 (Some(stream.as_raw_fd()), None)
             }
         }
     }
 
-    /// When the next connection attempt is due, while waiting for it.
+    /// When the next connection attempt is due, while waiting for it,
+    /// or sooner the next look for an answer the link waits for.
     pub(crate) fn retry_at(&self) -> Option<Instant> {
-        match self.state {
-            State::Down { retry_at } => Some(retry_at),
-            State::Resolving { .. } => Some(Instant::now() + RESOLVE_POLL),
-            _ => None,
-        }
+        let State::Down { retry_at } = self.state else {
+            return None;
+        };
+        let now = Instant::now();
+        Some(match &self.resolving {
+            Some(p) if p.needed && retry_at <= now => now + RESOLVE_POLL,
+            Some(p) if p.needed => retry_at.min(now + RESOLVE_POLL),
+            _ => retry_at,
+        })
     }
 
     /// Closes the connection (it reconnects on the next `poll`).
@@ -466,6 +528,8 @@ pub(crate) fn wait(fd: Option<RawFd>, events: i16, until: Option<Instant>, timeo
 mod tests {
     use super::*;
     use std::net::TcpListener;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::{mpsc, Arc, Mutex};
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
@@ -579,6 +643,85 @@ mod tests {
         let notices: Vec<String> = std::iter::from_fn(|| reports.take_notice()).collect();
         let lost = format!("connection lost ({live}, failure 1): connection reset; retrying in ");
         assert!(notices[2].starts_with(&lost), "{notices:#?}");
+    }
+
+    /// Polls until a notice starting with `what` comes; the notices read.
+    fn poll_until(link: &mut Link, reports: &mut Reports, what: &str) -> Vec<String> {
+        let mut seen = Vec::new();
+        for _ in 0..30_000 {
+            link.poll(Instant::now(), reports);
+            seen.extend(std::iter::from_fn(|| reports.take_notice()));
+            if seen.iter().any(|n| n.starts_with(what)) {
+                return seen;
+            }
+            std::thread::sleep(ms(1));
+        }
+        panic!("{what:?} not in {seen:#?}");
+    }
+
+    /// A connection that comes and goes while the name's resolver hangs
+    /// starts no second resolver, and the answer that comes while the link
+    /// is up is dropped: the link connected at a known address meanwhile.
+    #[test]
+    fn one_resolver_at_a_time_and_an_answer_while_up_is_dropped() {
+        let addr = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let other: SocketAddr = "127.0.0.2:9".parse().unwrap();
+        let (answer, answers) = mpsc::channel::<Vec<SocketAddr>>();
+        let answers = Mutex::new(answers);
+        let (calls, finished) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (c, f) = (calls.clone(), finished.clone());
+        let resolve = move |_: &str| {
+            c.fetch_add(1, SeqCst);
+            let answers = answers.lock().unwrap();
+            let got = answers
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_default();
+            f.fetch_add(1, SeqCst);
+            Ok(got)
+        };
+        let name = Name::new("logs:514".into(), Arc::new(resolve));
+        let backoff = Backoff::with_seed(ms(1), ms(1), 1);
+        let mut link = Link::new(&[addr], Some(name), backoff, ms(20));
+        let mut reports = Reports::default();
+        let mut seen = poll_until(&mut link, &mut reports, "connect failed (failure 2)");
+        let waited = "logs:514 is not resolved yet after 20 ms; \
+                      trying the 1 known address(es) meanwhile";
+        assert_eq!(seen[1], waited);
+        let e = io::Error::from(io::ErrorKind::ConnectionReset);
+        // Up, and lost at once: the resolver still runs, no second starts.
+        let l = TcpListener::bind(addr).unwrap();
+        assert!(connect(&mut link, &mut reports));
+        drop(l);
+        link.fail(Instant::now(), "connection lost", &e, &mut reports);
+        seen.extend(poll_until(&mut link, &mut reports, "connect failed ("));
+        assert_eq!(calls.load(SeqCst), 1, "one resolver at a time: {seen:#?}");
+        // Up again, and the resolver answers meanwhile: the answer is
+        // dropped and, the resolver done, the next round starts another.
+        let l = TcpListener::bind(addr).unwrap();
+        assert!(connect(&mut link, &mut reports));
+        answer.send(vec![other]).unwrap();
+        while finished.load(SeqCst) == 0 {
+            std::thread::sleep(ms(1));
+        }
+        drop(l);
+        link.fail(Instant::now(), "connection lost", &e, &mut reports);
+        while calls.load(SeqCst) < 2 {
+            link.poll(Instant::now(), &mut reports);
+            std::thread::sleep(ms(1));
+        }
+        seen.extend(std::iter::from_fn(|| reports.take_notice()));
+        assert_eq!(link.addrs, [addr], "the answer was dropped: {seen:#?}");
+        let news: Vec<&String> = (seen.iter())
+            .filter(|n| !n.contains("failed (") && !n.starts_with("connection lost"))
+            .collect();
+        assert_eq!(news.len(), 3, "{seen:#?}");
+        assert_eq!(news[0], waited);
+        assert!(news[1].starts_with("connected again after "), "{seen:#?}");
+        assert!(news[2].starts_with("connected again after "), "{seen:#?}");
+        answer.send(vec![]).unwrap();
     }
 
     #[test]

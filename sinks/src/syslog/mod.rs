@@ -43,6 +43,11 @@
 //!   own so the writer never waits for DNS: an aggregator that moved is
 //!   reached without a restart, the reports say what the name resolves to
 //!   now, and a name that no longer resolves keeps the addresses known.
+//!   A resolution that takes longer than the connect timeout (a DNS
+//!   server that does not answer) is reported once and the known
+//!   addresses are tried meanwhile, so a peer back at its address is
+//!   reached; one resolver runs at a time, and its answer is taken when
+//!   it comes.
 //!   UDP, and a peer given as addresses, keep the addresses found when the
 //!   sink was made.
 //! - **Accounting.** Each record settles exactly once as written or

@@ -8,16 +8,22 @@
 //! another address) is reached without a restart. A peer given as
 //! addresses (a `SocketAddr`, a list) has no name and keeps its addresses.
 //!
-//! Resolving (`getaddrinfo`) blocks, for seconds when DNS does not answer,
-//! so it runs on a thread of its own; the link polls for the answer and
-//! the writer is never held. A link closed meanwhile (shutdown) drops the
-//! answer unread.
+//! Resolving (`getaddrinfo`) blocks, for seconds when DNS does not answer
+//! (or for ever), so it runs on a thread of its own; the link polls for
+//! the answer and the writer is never held. The link waits for it as long
+//! as one connect attempt may take (the connect timeout), then tries its
+//! known addresses meanwhile, with its usual backoff, and takes the answer
+//! when it comes. One resolver runs at a time: the name is not resolved
+//! again while a resolver of it still runs. An answer that comes after
+//! the link connected meanwhile is dropped (a known address works), and a
+//! link closed meanwhile (shutdown) drops the answer unread.
 
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::mpsc;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Resolves a `host:port` name to addresses.
 pub(crate) type ResolveFn = dyn Fn(&str) -> io::Result<Vec<SocketAddr>> + Send + Sync;
@@ -79,8 +85,8 @@ impl Name {
         Name { text, resolve }
     }
 
-    /// Starts resolving the name on a thread of its own.
-    pub(crate) fn start(&self) -> io::Result<Pending> {
+    /// Starts resolving the name on a thread of its own, `now`.
+    pub(crate) fn start(&self, now: Instant) -> io::Result<Pending> {
         let (tx, rx) = mpsc::channel();
         let (text, resolve) = (self.text.clone(), self.resolve.clone());
         std::thread::Builder::new()
@@ -89,7 +95,12 @@ impl Name {
                 // The link may be gone (closed): the answer goes unread.
                 let _ = tx.send(resolve(&text));
             })?;
-        Ok(Pending { rx })
+        Ok(Pending {
+            rx,
+            since: now,
+            overdue: false,
+            needed: true,
+        })
     }
 }
 
@@ -97,6 +108,14 @@ impl Name {
 #[derive(Debug)]
 pub(crate) struct Pending {
     rx: mpsc::Receiver<io::Result<Vec<SocketAddr>>>,
+    /// When the resolver started.
+    pub(crate) since: Instant,
+    /// The link stopped waiting for the answer and tries its known
+    /// addresses meanwhile (it said so once).
+    pub(crate) overdue: bool,
+    /// The link wants the answer: false once it connected meanwhile,
+    /// true again when it needs the name resolved again.
+    pub(crate) needed: bool,
 }
 
 impl Pending {
@@ -149,7 +168,9 @@ mod tests {
             assert_eq!(n, "logs:514");
             Ok(vec![a, b, a])
         });
-        let p = Name::new("logs:514".into(), resolve).start().unwrap();
+        let p = Name::new("logs:514".into(), resolve)
+            .start(Instant::now())
+            .unwrap();
         let got = loop {
             if let Some(r) = p.poll() {
                 break r.unwrap();
@@ -162,7 +183,9 @@ mod tests {
     #[test]
     fn a_resolver_that_panics_is_an_error() {
         let resolve: Arc<ResolveFn> = Arc::new(|_: &str| panic!("resolver broke"));
-        let p = Name::new("logs:514".into(), resolve).start().unwrap();
+        let p = Name::new("logs:514".into(), resolve)
+            .start(Instant::now())
+            .unwrap();
         let e = loop {
             if let Some(r) = p.poll() {
                 break r.unwrap_err();

@@ -292,7 +292,9 @@ impl SyslogSink {
         Ok(self)
     }
 
-    /// How long a connection attempt may take (TCP and RELP).
+    /// How long a connection attempt may take (TCP and RELP), and how long
+    /// the link waits for a peer's name to resolve again before it tries
+    /// the addresses it knows meanwhile.
     pub fn connect_timeout(mut self, timeout: Duration) -> SyslogSink {
         self.connect_timeout = timeout;
         self

@@ -20,7 +20,7 @@ use std::cell::UnsafeCell;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::OnceLock;
+use uringlog::__private::{register_fork_handler, FORK_HANDLER_HOOKED, FORK_HANDLER_UNHOOKED};
 
 /// The sockets open in this process: an id per socket and its descriptor.
 struct Registry {
@@ -38,8 +38,11 @@ static REGISTRY: Registry = Registry {
 };
 /// Ids of listed sockets (a child goes on from its parent's count).
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
-/// Whether the fork handlers are installed: the errno of a failure.
-static HOOKED: OnceLock<Result<(), i32>> = OnceLock::new();
+/// Whether the fork handlers are installed (see [`hook_in`]). Not a
+/// `OnceLock`: a child forked while a thread of the parent was installing
+/// them would find it taken for good, and its first socket would wait for
+/// ever.
+static HOOKED: HookState = AtomicU64::new(FORK_HANDLER_UNHOOKED);
 
 impl Registry {
     fn lock(&self) {
@@ -80,6 +83,9 @@ extern "C" fn after_fork_in_parent() {
 /// `before_fork`): closes the inherited sockets. Async-signal-safe:
 /// `close(2)` and a `Vec::clear`, which frees nothing.
 extern "C" fn after_fork_in_child() {
+    // Registered, since this runs (see `hook_in`). Relaxed: the only
+    // thread of the child is this one.
+    HOOKED.store(FORK_HANDLER_HOOKED, Ordering::Relaxed);
     // SAFETY: `before_fork` took the lock in the thread that forked, which
     // is this process's only thread; nothing else touches the list.
     let open = unsafe { &mut *REGISTRY.open.get() };
@@ -94,24 +100,28 @@ extern "C" fn after_fork_in_child() {
 
 /// Installs the fork handlers, once per process.
 fn hook() -> io::Result<()> {
-    let r = HOOKED.get_or_init(|| {
+    hook_in(&HOOKED, || {
         // SAFETY: the handlers are `extern "C"` functions that live for
         // the whole process.
-        let rc = unsafe {
+        unsafe {
             libc::pthread_atfork(
                 Some(before_fork),
                 Some(after_fork_in_parent),
                 Some(after_fork_in_child),
             )
-        };
-        if rc == 0 {
-            Ok(())
-        } else {
-            Err(rc)
         }
-    });
-    r.map_err(|errno| {
-        let e = io::Error::from_raw_os_error(errno);
+    })
+}
+
+/// Whether the fork handlers are installed (see `register_fork_handler`).
+type HookState = AtomicU64;
+
+/// Registers with `register` (0 or an errno) once per `state`, waiting
+/// while a thread of this process registers; a registration that a
+/// thread of the parent was making at the fork is no one's in a child,
+/// which registers itself. A failure is returned, and tried again next.
+fn hook_in(state: &HookState, register: impl FnMut() -> i32) -> io::Result<()> {
+    register_fork_handler(state, register).map_err(|e| {
         io::Error::new(
             e.kind(),
             format!("cannot register the fork handler: pthread_atfork failed: {e}"),
@@ -180,6 +190,52 @@ impl<S: AsRawFd> Drop for Listed<S> {
 mod tests {
     use super::*;
     use std::net::{TcpListener, TcpStream};
+
+    /// A child forked while another thread of the parent registers the
+    /// fork handlers (here: the registering thread itself forks, in the
+    /// middle of it) registers its own and opens sockets: its first
+    /// socket does not wait for a registration no thread of it is making.
+    #[test]
+    fn a_child_forked_while_the_handlers_are_registered_can_register() {
+        let state = HookState::new(FORK_HANDLER_UNHOOKED);
+        let registered = hook_in(&state, || {
+            // SAFETY: the child only registers (atomics, a few system
+            // calls) and calls _exit.
+            let child = unsafe { libc::fork() };
+            assert!(child >= 0, "fork: {}", io::Error::last_os_error());
+            if child == 0 {
+                let again = std::panic::catch_unwind(|| hook_in(&state, || 0).is_ok());
+                let code = if matches!(again, Ok(true)) { 0 } else { 2 };
+                // SAFETY: ends the child without running the parent's
+                // destructors.
+                unsafe { libc::_exit(code) };
+            }
+            assert_eq!(exit_code(child), Some(0), "the child registered");
+            0
+        });
+        assert!(registered.is_ok());
+    }
+
+    /// The exit code of `child`, or None when it did not exit within a
+    /// bound for a broken run (it is killed then).
+    fn exit_code(child: libc::pid_t) -> Option<i32> {
+        let mut status = 0;
+        for _ in 0..2_000 {
+            // SAFETY: `status` is a valid out-pointer; `child` is ours.
+            match unsafe { libc::waitpid(child, &mut status, libc::WNOHANG) } {
+                0 => std::thread::sleep(std::time::Duration::from_millis(10)),
+                pid if pid == child && libc::WIFEXITED(status) => {
+                    return Some(libc::WEXITSTATUS(status))
+                }
+                _ => return None,
+            }
+        }
+        // SAFETY: `child` is our child, still running; reaped below.
+        unsafe { libc::kill(child, libc::SIGKILL) };
+        // SAFETY: as above.
+        unsafe { libc::waitpid(child, &mut status, 0) };
+        None
+    }
 
     fn listed(id: u64) -> bool {
         REGISTRY.with(|list| list.iter().any(|&(i, _)| i == id))

@@ -47,7 +47,7 @@
 //!   server that does not answer) is reported once and the known
 //!   addresses are tried meanwhile, so a peer back at its address is
 //!   reached; one resolver runs at a time, and its answer is taken when
-//!   it comes.
+//!   it comes. Of a name's addresses the first 64 distinct ones are kept.
 //!   UDP, and a peer given as addresses, keep the addresses found when the
 //!   sink was made.
 //! - **Accounting.** Each record settles exactly once as written or

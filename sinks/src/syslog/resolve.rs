@@ -16,8 +16,11 @@
 //! when it comes. One resolver runs at a time: the name is not resolved
 //! again while a resolver of it still runs. An answer that comes after
 //! the link connected meanwhile is dropped (a known address works), and a
-//! link closed meanwhile (shutdown) drops the answer unread.
+//! link closed meanwhile (shutdown) drops the answer unread. An answer is
+//! cut to its first [`MAX_ADDRS`] distinct addresses, on the resolver's
+//! thread.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
@@ -33,15 +36,19 @@ pub(crate) fn system() -> Arc<ResolveFn> {
     Arc::new(|name: &str| name.to_socket_addrs().map(Iterator::collect))
 }
 
-/// `addrs` without repeats, in their order.
+/// Most addresses of a peer kept: the first of a longer answer (a
+/// hostile or broken DNS server, a hosts file of thousands of lines), so
+/// a round of attempts before the next resolution stays bounded.
+pub(crate) const MAX_ADDRS: usize = 64;
+
+/// The first [`MAX_ADDRS`] of `addrs` without repeats, in their order
+/// (linear in the addresses looked at).
 pub(crate) fn distinct(addrs: impl IntoIterator<Item = SocketAddr>) -> Vec<SocketAddr> {
-    let mut out: Vec<SocketAddr> = Vec::new();
-    for a in addrs {
-        if !out.contains(&a) {
-            out.push(a);
-        }
-    }
-    out
+    let mut seen = HashSet::new();
+    (addrs.into_iter())
+        .filter(|a| seen.insert(*a))
+        .take(MAX_ADDRS)
+        .collect()
 }
 
 /// The `host:port` name of a peer shown (`Debug`) as `shown`, when it was
@@ -92,8 +99,9 @@ impl Name {
         std::thread::Builder::new()
             .name("uringlog-resolve".into())
             .spawn(move || {
+                // Cut here, not on the writer's thread that polls for it.
                 // The link may be gone (closed): the answer goes unread.
-                let _ = tx.send(resolve(&text));
+                let _ = tx.send(resolve(&text).map(distinct));
             })?;
         Ok(Pending {
             rx,
@@ -119,11 +127,11 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
-    /// The answer, once there is one: the addresses, without repeats
-    /// (perhaps none), or why there are none.
+    /// The answer, once there is one: the addresses, without repeats and
+    /// cut to [`MAX_ADDRS`] (perhaps none), or why there are none.
     pub(crate) fn poll(&self) -> Option<io::Result<Vec<SocketAddr>>> {
         match self.rx.try_recv() {
-            Ok(r) => Some(r.map(distinct)),
+            Ok(r) => Some(r),
             Err(mpsc::TryRecvError::Empty) => None,
             Err(mpsc::TryRecvError::Disconnected) => Some(Err(io::Error::other(
                 "the resolver ended without an answer",
@@ -160,6 +168,19 @@ mod tests {
         assert_eq!(name(&":514"), None, "no host");
     }
 
+    /// The answer of a resolver `resolve` of `logs:514` started now.
+    fn answer(resolve: Arc<ResolveFn>) -> io::Result<Vec<SocketAddr>> {
+        let p = Name::new("logs:514".into(), resolve)
+            .start(Instant::now())
+            .unwrap();
+        loop {
+            if let Some(r) = p.poll() {
+                return r;
+            }
+            std::thread::yield_now();
+        }
+    }
+
     #[test]
     fn an_answer_comes_without_repeats() {
         let a: SocketAddr = "10.0.0.1:514".parse().unwrap();
@@ -168,30 +189,27 @@ mod tests {
             assert_eq!(n, "logs:514");
             Ok(vec![a, b, a])
         });
-        let p = Name::new("logs:514".into(), resolve)
-            .start(Instant::now())
-            .unwrap();
-        let got = loop {
-            if let Some(r) = p.poll() {
-                break r.unwrap();
-            }
-            std::thread::yield_now();
-        };
-        assert_eq!(got, [a, b]);
+        assert_eq!(answer(resolve).unwrap(), [a, b]);
+    }
+
+    /// An answer of thousands of addresses (a hostile DNS server, a hosts
+    /// file of thousands of lines) is cut to the first [`MAX_ADDRS`]
+    /// distinct ones on the resolver's thread: the link (on the writer's
+    /// thread) gets a short list, and a round of attempts stays bounded.
+    #[test]
+    fn a_huge_answer_is_cut_to_the_first_distinct_addresses() {
+        let many: Vec<SocketAddr> = (0..3 * 2_000u32)
+            .map(|i| SocketAddr::from(((i % 2_000 + (10 << 24)).to_be_bytes(), 514)))
+            .collect();
+        let want: Vec<SocketAddr> = many[..MAX_ADDRS].to_vec();
+        let got = answer(Arc::new(move |_: &str| Ok(many.clone()))).unwrap();
+        assert_eq!(got.len(), MAX_ADDRS, "cut to the first distinct ones");
+        assert_eq!(got, want);
     }
 
     #[test]
     fn a_resolver_that_panics_is_an_error() {
-        let resolve: Arc<ResolveFn> = Arc::new(|_: &str| panic!("resolver broke"));
-        let p = Name::new("logs:514".into(), resolve)
-            .start(Instant::now())
-            .unwrap();
-        let e = loop {
-            if let Some(r) = p.poll() {
-                break r.unwrap_err();
-            }
-            std::thread::yield_now();
-        };
+        let e = answer(Arc::new(|_: &str| panic!("resolver broke"))).unwrap_err();
         assert_eq!(e.to_string(), "the resolver ended without an answer");
     }
 }

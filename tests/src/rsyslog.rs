@@ -265,6 +265,14 @@ pub fn logger(
         .expect("a valid logger")
 }
 
+/// Asserts that `logger.flush()` gives up with `last` as its last error.
+pub fn assert_flush_fails_with(logger: &uringlog::Logger, last: &str) {
+    match logger.flush() {
+        Err(uringlog::FlushError::Io { last: got, .. }) => assert_eq!(got, last),
+        other => panic!("{other:?}"),
+    }
+}
+
 /// Logs `seq=<n>` for `n` in `0..count` from the calling thread.
 pub fn log_seqs(logger: &uringlog::Logger, count: u64) {
     for n in 0..count {

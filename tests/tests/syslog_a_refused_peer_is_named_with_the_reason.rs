@@ -4,9 +4,9 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
-use uringlog::{FlushError, Policy};
+use uringlog::Policy;
 use uringlog_sinks::SyslogSink;
-use uringlog_tests::rsyslog::{log_seqs, logger};
+use uringlog_tests::rsyslog::{assert_flush_fails_with, log_seqs, logger};
 
 const RECORDS: u64 = 3;
 
@@ -26,13 +26,10 @@ fn says_why(kind: &str, sink: fn(SocketAddr) -> SyslogSink) {
         "not connected (connect failed: Connection refused (os error {}))",
         libc::ECONNREFUSED
     );
-    match logger.flush() {
-        Err(FlushError::Io { last, .. }) => assert_eq!(
-            last,
-            format!("flush: syslog {kind} {dead}: records logged before it are still unsettled after 500 ms: {why}")
-        ),
-        other => panic!("{other:?}"),
-    }
+    assert_flush_fails_with(
+        &logger,
+        &format!("flush: syslog {kind} {dead}: records logged before it are still unsettled after 500 ms: {why}"),
+    );
     let s = guard.shutdown(Duration::from_millis(100)).unwrap();
     assert_eq!((s.enqueued, s.written, s.dropped), (RECORDS, 0, RECORDS));
     let dropped = format!(

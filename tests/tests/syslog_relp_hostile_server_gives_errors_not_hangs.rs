@@ -232,7 +232,7 @@ fn a_server_that_never_answers_fails_the_flush_and_shutdown_counts_the_loss() {
     match logger.flush() {
         Err(FlushError::Io { last, .. }) => assert_eq!(
             last,
-            format!("flush: syslog relp 127.0.0.1:{port}: records logged before it are still unsettled after 200 ms")
+            format!("flush: syslog relp 127.0.0.1:{port}: records logged before it are still unsettled after 200 ms: connected, but the server has not answered open")
         ),
         other => panic!("{other:?}"),
     }

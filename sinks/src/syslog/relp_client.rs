@@ -359,8 +359,17 @@ impl Transport for Relp {
         self.link.retry_at()
     }
 
+    /// A connection down says its last failure; one up (or closed last,
+    /// at shutdown) the session's state.
     fn stalled_by(&self) -> Option<String> {
-        self.link.stalled_by()
+        self.link.stalled_by().or_else(|| match self.phase {
+            Phase::Opening => Some("connected, but the server has not answered open".to_owned()),
+            Phase::Open if !self.txnrs.is_empty() => Some(format!(
+                "connected, but the server has not acknowledged the {} records in flight",
+                self.txnrs.len()
+            )),
+            _ => None,
+        })
     }
 
     fn close(&mut self) {

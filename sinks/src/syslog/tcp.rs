@@ -29,6 +29,9 @@ struct Partial {
 pub(crate) struct Tcp {
     link: Link,
     partial: Option<Partial>,
+    /// The socket of the connection up (or closed last) took not all it
+    /// was given at the last try: the peer reads too slowly or not at all.
+    full: bool,
 }
 
 impl Tcp {
@@ -36,16 +39,18 @@ impl Tcp {
         Tcp {
             link,
             partial: None,
+            full: false,
         }
     }
 
-    /// Writes as much as the socket takes, up to the per-pump limit.
+    /// Writes as much as the socket takes, up to the per-pump limit; true
+    /// when the socket filled before all was written.
     fn send(
         stream: &mut TcpStream,
         partial: &mut Option<Partial>,
         buf: &mut Buffer,
         done: &mut Settled,
-    ) -> io::Result<()> {
+    ) -> io::Result<bool> {
         let mut budget = MAX_BYTES_PER_PUMP;
         while budget > 0 {
             if let Some(p) = partial {
@@ -53,7 +58,7 @@ impl Tcp {
                 p.sent += n;
                 budget = budget.saturating_sub(n);
                 if p.sent < p.bytes.len() {
-                    return Ok(());
+                    return Ok(n == 0);
                 }
                 done.written(p.ticket, p.bytes.len());
                 *partial = None;
@@ -61,11 +66,11 @@ impl Tcp {
             }
             let chunk = buf.pending.contiguous();
             if chunk.is_empty() {
-                return Ok(());
+                return Ok(false);
             }
             let mut n = write_some(stream, &chunk[..chunk.len().min(budget)])?;
             if n == 0 {
-                return Ok(());
+                return Ok(true);
             }
             budget -= n;
             while let Some(e) = buf.pending.front().filter(|e| e.len <= n) {
@@ -85,17 +90,21 @@ impl Tcp {
                 });
             }
         }
-        Ok(())
+        Ok(false)
     }
 
     fn lost(&mut self, buf: &mut Buffer, e: &io::Error, reports: &mut Reports) {
         if let Some(p) = self.partial.take() {
             requeue_one(buf, &p.bytes, p.ticket);
         }
+        self.full = false;
         self.link
             .fail(Instant::now(), "connection lost", e, reports);
     }
 }
+
+/// Why records do not settle on a live connection whose socket is full.
+const FULL: &str = "connected, but the socket is full (the peer reads too slowly or not at all)";
 
 /// Bytes the socket took (0 when it is full).
 fn write_some(stream: &mut TcpStream, bytes: &[u8]) -> io::Result<usize> {
@@ -118,7 +127,9 @@ impl Transport for Tcp {
             return;
         };
         let result = match read_available(stream, |_| {}) {
-            Ok(true) => Tcp::send(stream, &mut self.partial, buf, done),
+            Ok(true) => Tcp::send(stream, &mut self.partial, buf, done).map(|full| {
+                self.full = full;
+            }),
             Ok(false) => Err(io::Error::new(
                 io::ErrorKind::ConnectionAborted,
                 "closed by the peer",
@@ -148,7 +159,8 @@ impl Transport for Tcp {
     }
 
     fn stalled_by(&self) -> Option<String> {
-        self.link.stalled_by()
+        // Kept past `close`: the shutdown report says why after it.
+        (self.link.stalled_by()).or_else(|| self.full.then(|| FULL.to_owned()))
     }
 
     fn close(&mut self) {

@@ -376,15 +376,16 @@ impl Link {
     }
 
     /// When the next connection attempt is due, while waiting for it,
-    /// or sooner the next look for an answer the link waits for.
+    /// or sooner the next look for an answer the link waits for (not one
+    /// it gave up waiting for: that is taken at the next attempt).
     pub(crate) fn retry_at(&self) -> Option<Instant> {
         let State::Down { retry_at } = self.state else {
             return None;
         };
         let now = Instant::now();
         Some(match &self.resolving {
-            Some(p) if p.needed && retry_at <= now => now + RESOLVE_POLL,
-            Some(p) if p.needed => retry_at.min(now + RESOLVE_POLL),
+            Some(p) if p.needed && !p.overdue && retry_at <= now => now + RESOLVE_POLL,
+            Some(p) if p.needed && !p.overdue => retry_at.min(now + RESOLVE_POLL),
             _ => retry_at,
         })
     }
@@ -722,6 +723,52 @@ mod tests {
         assert!(news[1].starts_with("connected again after "), "{seen:#?}");
         assert!(news[2].starts_with("connected again after "), "{seen:#?}");
         answer.send(vec![]).unwrap();
+    }
+
+    /// Once the link stopped waiting for a resolver that hangs, it wakes
+    /// for its next attempt only (taking the answer then, if one came),
+    /// not every [`RESOLVE_POLL`] for as long as the resolver hangs.
+    #[test]
+    fn a_resolver_given_up_on_is_not_polled_for() {
+        let addr = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let (release, released) = mpsc::channel::<()>();
+        let released = Mutex::new(released);
+        let resolve = move |_: &str| {
+            let _ = released
+                .lock()
+                .unwrap()
+                .recv_timeout(Duration::from_secs(30));
+            Ok(vec![addr])
+        };
+        let name = Name::new("logs:514".into(), Arc::new(resolve));
+        let backoff = Backoff::with_seed(ms(60_000), ms(60_000), 1);
+        let mut link = Link::new(&[addr], Some(name), backoff, ms(0));
+        let mut reports = Reports::default();
+        poll_until(&mut link, &mut reports, "connect failed (failure 1)");
+        let State::Down { retry_at } = link.state else {
+            panic!("down after a refused attempt");
+        };
+        assert_eq!(link.retry_at(), Some(retry_at), "no resolver yet");
+        // Due: the resolver starts, hangs, and is given up on at once
+        // (a connect timeout of 0); the known address is refused again.
+        link.poll(retry_at, &mut reports);
+        let State::Down { retry_at } = link.state else {
+            panic!("down after a refused attempt");
+        };
+        let notices: Vec<String> = std::iter::from_fn(|| reports.take_notice()).collect();
+        assert_eq!(
+            notices[0],
+            "logs:514 is not resolved yet after 0 ms; trying the 1 known address(es) meanwhile"
+        );
+        assert!(
+            notices[1].starts_with("connect failed (failure 2)"),
+            "{notices:#?}"
+        );
+        assert_eq!(link.retry_at(), Some(retry_at), "{notices:#?}");
+        release.send(()).unwrap();
     }
 
     #[test]

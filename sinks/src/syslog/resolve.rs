@@ -13,8 +13,9 @@
 //! the answer and the writer is never held. The link waits for it as long
 //! as one connect attempt may take (the connect timeout), then tries its
 //! known addresses meanwhile, with its usual backoff, and takes the answer
-//! when it comes (at the link's next turn: it no longer wakes to look). One resolver runs at a time: the name is not resolved
-//! again while a resolver of it still runs. An answer that comes after
+//! when it comes (at its next turn: it no longer wakes to look for it).
+//! One resolver runs at a time: the name is not resolved again while a
+//! resolver of it still runs. An answer that comes after
 //! the link connected meanwhile is dropped (a known address works), and a
 //! link closed meanwhile (shutdown) drops the answer unread. An answer is
 //! cut to its first [`MAX_ADDRS`] distinct addresses, on the resolver's

@@ -65,7 +65,7 @@ fn over_relp_with_records_never_acknowledged() {
         let n = s.read(&mut open).unwrap();
         assert!(open[..n].starts_with(b"1 open "), "{:?}", &open[..n]);
         let body = "200 OK\nrelp_version=0\ncommands=syslog";
-        write!(s, "1 rsp {} {body}\n", body.len()).unwrap();
+        writeln!(s, "1 rsp {} {body}", body.len()).unwrap();
         // Kept open, unread, until the test is done.
         let _ = held.recv_timeout(uringlog_tests::WATCHDOG);
     });

@@ -215,12 +215,7 @@ fn an_output_inside_the_directory_is_refused_and_the_records_kept() {
 fn a_directory_no_logger_used_is_left_as_it_is() {
     let tmp = tempfile::tempdir().unwrap();
     let run = Command::new(BIN).arg(tmp.path()).output().unwrap();
-    let want = format!(
-        "uringlog-recover: {} is not a crash-safe directory (it holds no lock, state, ring or \
-         call-site file); nothing done\n",
-        tmp.path().display()
-    );
-    assert_eq!(fails(&run), (Some(2), want));
+    assert_eq!(fails(&run), (Some(2), not_crash_safe(tmp.path())));
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
     let missing = tmp.path().join("missing");
     let run = Command::new(BIN).arg(&missing).output().unwrap();
@@ -229,6 +224,44 @@ fn a_directory_no_logger_used_is_left_as_it_is() {
         missing.display()
     );
     assert_eq!(fails(&run), (Some(2), want));
+}
+
+/// What the tool says of `dir`, which is no crash-safe directory.
+fn not_crash_safe(dir: &Path) -> String {
+    format!(
+        "uringlog-recover: {} is not a crash-safe directory (it holds no lock, state, ring or \
+         call-site file); nothing done\n",
+        dir.display()
+    )
+}
+
+/// A directory whose files only begin like a crash-safe directory's
+/// (a source tree's `lock.rs`, a `statement.txt`, a `ring-buffer.md`, a
+/// `sites-list`, a `state.json`) is no crash-safe directory: refused, and
+/// nothing is created in it (a lock file, a state file).
+#[test]
+fn a_directory_of_files_named_like_ours_only_in_part_is_left_as_it_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    let names = [
+        "lock.rs",
+        "statement.txt",
+        "ring-buffer.md",
+        "sites-list",
+        "state.json",
+        "ring-1-x",
+    ];
+    for name in names {
+        std::fs::write(tmp.path().join(name), b"not ours").unwrap();
+    }
+    let run = Command::new(BIN).arg(tmp.path()).output().unwrap();
+    assert_eq!(fails(&run), (Some(2), not_crash_safe(tmp.path())));
+    let mut left: Vec<String> = (std::fs::read_dir(tmp.path()).unwrap())
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    let mut want = names.map(str::to_owned).to_vec();
+    want.sort();
+    assert_eq!(left, want);
 }
 
 /// The records of a directory whose lock file is gone (copied without

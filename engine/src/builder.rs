@@ -551,7 +551,12 @@ impl Builder {
     ///   never opened: said once, by path, and removed; a directory so
     ///   named fails `build` naming it, before anything is written. A
     ///   recovered file that cannot be removed (append-only, immutable) is
-    ///   said at each start and its records are not written again.
+    ///   said at each start and its records are not written again. A
+    ///   ring file or call-site table that another process than the one
+    ///   the state file names wrote (copied in from another directory)
+    ///   is said, naming it: its records are not taken for this
+    ///   directory's (counted skipped), nor are this directory's records
+    ///   rendered through its call sites.
     /// - Recovered records that cannot be written (`EIO`, a full disk) make
     ///   `build` fail with [`BuildError::CrashSafe`] naming the error; `dir`
     ///   keeps them for the next attempt. Records that fail to write while

@@ -200,6 +200,8 @@ pub(crate) fn parse_state(b: &[u8]) -> Result<StateImage, String> {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RingHeader {
     pub capacity: u64,
+    /// The process that created it.
+    pub pid: u32,
     pub thread: u32,
     pub generation: u64,
     pub created_epoch: u64,
@@ -231,6 +233,7 @@ pub(crate) fn parse_ring_header(b: &[u8]) -> Result<RingHeader, String> {
     }
     Ok(RingHeader {
         capacity,
+        pid: get_u32(b, H_PID).unwrap_or(0),
         thread: get_u32(b, H_THREAD).unwrap_or(0),
         generation: v(H_GENERATION),
         created_epoch: v(H_CREATED_EPOCH),
@@ -555,7 +558,7 @@ pub(crate) fn read_dir(dir: &Path) -> Recovered {
     let (rings, site_files) = dir_files(dir, &mut out);
     let mut tables = HashMap::new();
     for (path, name) in site_files {
-        read_sites_file(&path, &name, &mut tables, &mut out);
+        read_sites_file(&path, &name, state.as_ref(), &mut tables, &mut out);
     }
     for path in rings {
         read_ring_file(&path, state.as_ref(), &tables, &mut out);
@@ -601,9 +604,24 @@ pub(crate) fn newer_layout(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Call-site tables by generation, each with the pid of the process that
+/// wrote it.
+type Tables = HashMap<u64, (u32, SiteMap)>;
+
+/// Said of a ring file or call-site table of process `pid` in a directory
+/// whose state file process `state_pid` wrote: a file of another
+/// directory (copied in), whose records are none of this one's, and
+/// whose call sites are another process's.
+fn of_another_process(file: &str, pid: u32, state_pid: u32, done: &str) -> String {
+    format!(
+        "{file}: written by process {pid}, not by process {state_pid} whose state file this is (a file of another directory); {done}"
+    )
+}
+
 /// Reads one call-site table, file `name` at `path`, into `tables` (by
-/// generation).
-fn read_sites_file(path: &Path, name: &str, tables: &mut HashMap<u64, SiteMap>, out: &mut Recovered) {
+/// generation); one another process wrote than the one `state` names is
+/// said and left out.
+fn read_sites_file(path: &Path, name: &str, state: Option<&StateImage>, tables: &mut Tables, out: &mut Recovered) {
     let file = path.display();
     let b = match read_regular(path, MAX_SITES_FILE) {
         Ok(b) => b,
@@ -621,7 +639,11 @@ fn read_sites_file(path: &Path, name: &str, tables: &mut HashMap<u64, SiteMap>, 
                 out.problem(format!("{file}: holds generation {generation}; ignored"));
                 return;
             }
-            tables.insert(generation, map);
+            let pid = get_u32(&b, 12).unwrap_or(0);
+            if let Some(s) = state.filter(|s| s.pid != pid && s.generation == generation) {
+                return out.problem(of_another_process(&file.to_string(), pid, s.pid, "ignored"));
+            }
+            tables.insert(generation, (pid, map));
         }
         Err(e) => out.problem(format!("{file}: {e}; ignored")),
     }
@@ -764,7 +786,7 @@ fn dir_files(dir: &Path, out: &mut Recovered) -> (Vec<PathBuf>, Named) {
 }
 
 /// Reads one ring file into `out`.
-fn read_ring_file(path: &Path, state: Option<&StateImage>, tables: &HashMap<u64, SiteMap>, out: &mut Recovered) {
+fn read_ring_file(path: &Path, state: Option<&StateImage>, tables: &Tables, out: &mut Recovered) {
     let file = path.display().to_string();
     let b = match read_regular(path, MAX_RING_FILE) {
         Ok(b) => b,
@@ -799,8 +821,15 @@ fn read_ring_file(path: &Path, state: Option<&StateImage>, tables: &HashMap<u64,
         // before removing it): nothing in it is pending.
         return;
     }
+    if let Some(s) = state.filter(|s| s.pid != h.pid) {
+        out.skipped += 1;
+        return out.problem(of_another_process(&file, h.pid, s.pid, "skipped"));
+    }
+    // Only the table of the ring's own process: an address means nothing
+    // in another's.
+    let table = tables.get(&h.generation).filter(|t| t.0 == h.pid);
     match start_pos(&h, state.map(|s| s.committed)) {
-        Ok(from) => read_ring(&b, &h, from, &file, tables.get(&h.generation), out),
+        Ok(from) => read_ring(&b, &h, from, &file, table.map(|t| &t.1), out),
         Err(e) => {
             out.skipped += 1;
             out.problem(format!("{file}: {e}; skipped"));

@@ -794,3 +794,67 @@ fn a_ring_zeroed_from_any_offset_on_keeps_its_checked_frames_and_no_other() {
         }
     }
 }
+
+/// A state file of generation 1 written by process `pid`, nothing
+/// committed yet.
+fn state_of(pid: u32) -> Vec<u8> {
+    let mut s = vec![0u8; STATE_LEN];
+    s[..8].copy_from_slice(&STATE_MAGIC);
+    put_u32(&mut s, S_VERSION, STATE_VERSION);
+    put_u32(&mut s, S_PID, pid);
+    put_u64(&mut s, S_GENERATION, 1);
+    s
+}
+
+/// A ring file or call-site table copied in from another directory (its
+/// generation the same, its process another) holds none of this
+/// directory's records: its records are not recovered as this
+/// directory's, nor are this directory's deferred records rendered
+/// through the other process's call sites (an address there names
+/// another call site); each is said, naming the file, and the other
+/// process's records are counted skipped.
+#[test]
+fn files_of_another_process_copied_in_are_not_taken_for_this_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let at = |name: &str| tmp.path().join(name);
+    std::fs::write(at(STATE_FILE), state_of(100)).unwrap();
+    let with_pid = |mut b: Vec<u8>, pid: u32| {
+        put_u32(&mut b, H_PID, pid);
+        b
+    };
+    let mut mine = image(4096, 0, &["mine".to_owned()]);
+    put_u64(&mut mine, H_RELEASED_EPOCH + 16, 0);
+    std::fs::write(at("ring-1-0"), with_pid(mine, 100)).unwrap();
+    let mut theirs = image(4096, 0, &["theirs".to_owned()]);
+    put_u64(&mut theirs, H_RELEASED_EPOCH + 16, 0);
+    std::fs::write(at("ring-1-1"), with_pid(theirs, 200)).unwrap();
+    let out = read_dir(tmp.path());
+    let got: Vec<&[u8]> = out.records.iter().map(|x| &x.body[1..]).collect();
+    assert_eq!(got, [b"mine"]);
+    let said = format!(
+        "{}: written by process 200, not by process 100 whose state file this is (a file of another directory); skipped",
+        at("ring-1-1").display()
+    );
+    assert_eq!((out.skipped, out.problems), (1, vec![said]));
+    // Deferred records of process 100, the table of process 200.
+    std::fs::remove_file(at("ring-1-1")).unwrap();
+    let recs: Vec<_> = (deferred_inputs().iter().enumerate())
+        .map(|(i, (n, s))| deferred_record(i as u64, *n, s))
+        .collect();
+    let mut ring = ring_of(&recs);
+    put_u64(&mut ring, H_RELEASED_EPOCH + 16, 0);
+    std::fs::write(at("ring-1-0"), with_pid(ring, 100)).unwrap();
+    let mut t = table();
+    put_u32(&mut t, 12, 200);
+    std::fs::write(at("sites-1"), t).unwrap();
+    let out = read_dir(tmp.path());
+    assert_eq!((out.records.len(), out.no_site, out.skipped), (12, 12, 0));
+    for m in messages_of(&out) {
+        assert!(m.starts_with("[call site "), "{m}");
+    }
+    let said = format!(
+        "{}: written by process 200, not by process 100 whose state file this is (a file of another directory); ignored",
+        at("sites-1").display()
+    );
+    assert_eq!(out.problems, [said]);
+}

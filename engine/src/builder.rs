@@ -567,7 +567,9 @@ impl Builder {
     /// left by a newer uringlog) fails `build` with
     /// [`BuildError::CrashSafe`] naming it, and stays as it is; so does a
     /// directory this process cannot create files in, before anything is
-    /// recovered. The
+    /// recovered, and one holding a state file, ring file or call-site
+    /// table that cannot be read (`EIO`, no permission): it is named and
+    /// kept for a later start, not removed with its records. The
     /// `uringlog-recover DIR [--out FILE]` binary does the same recovery
     /// offline.
     pub fn crash_safe(mut self, dir: impl Into<std::path::PathBuf>) -> Self {

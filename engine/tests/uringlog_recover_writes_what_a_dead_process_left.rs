@@ -307,15 +307,34 @@ fn a_directory_it_cannot_write_in_fails_before_writing() {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, out) = (tmp.path().join("cs"), tmp.path().join("out.log"));
     leave_pending(&dir);
+    let mut run = unprivileged(tmp.path(), &dir, &out);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |m| std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(m)).unwrap();
+    mode(0o555);
+    let want = format!(
+        "uringlog-recover: crash-safe directory {}: cannot create files in it: \
+         Permission denied (os error 13); nothing was recovered\n",
+        dir.display()
+    );
+    assert_eq!(fails(&run.output().unwrap()), (Some(2), want));
+    assert!(!out.exists());
+    mode(0o755);
+    recovers_all(&dir, &out);
+}
+
+/// The tool on `dir` into `out`, run as a user that root's permissions
+/// do not pass: as root, `nobody`, made the owner of `tmp`, `dir` and
+/// the files in `dir`; else the user running the test.
+fn unprivileged(tmp: &Path, dir: &Path, out: &Path) -> Command {
     let mut run = Command::new(BIN);
-    run.arg(&dir).arg("--out").arg(&out);
+    run.arg(dir).arg("--out").arg(out);
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } == 0 {
         let (uid, gid) = nobody();
-        for p in [tmp.path(), &dir]
+        for p in [tmp, dir]
             .into_iter()
             .map(Path::to_owned)
-            .chain(std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()))
+            .chain(std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()))
         {
             std::os::unix::fs::chown(&p, Some(uid), Some(gid)).unwrap();
         }
@@ -330,17 +349,35 @@ fn a_directory_it_cannot_write_in_fails_before_writing() {
             })
         };
     }
+    run
+}
+
+/// A ring file that cannot be read (no permission here; an `EIO`, too
+/// many open files alike) holds records intact that a later run may
+/// read: the run fails naming it before anything is written, and leaves
+/// it as it is, instead of counting it skipped and removing it with
+/// its records. Once it reads, each record is recovered once.
+#[test]
+fn a_ring_file_that_cannot_be_read_fails_and_is_kept() {
     use std::os::unix::fs::PermissionsExt;
-    let mode = |m| std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(m)).unwrap();
-    mode(0o555);
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, out) = (tmp.path().join("cs"), tmp.path().join("out.log"));
+    leave_pending(&dir);
+    let ring = dir.join("ring-1-0");
+    let bytes = std::fs::read(&ring).unwrap();
+    let mut run = unprivileged(tmp.path(), &dir, &out);
+    let mode = |m| std::fs::set_permissions(&ring, std::fs::Permissions::from_mode(m)).unwrap();
+    mode(0o000);
     let want = format!(
-        "uringlog-recover: crash-safe directory {}: cannot create files in it: \
-         Permission denied (os error 13); nothing was recovered\n",
-        dir.display()
+        "uringlog-recover: crash-safe directory {}: cannot read {}: Permission denied (os error \
+         13); nothing was recovered: make it readable, or move it away, and build again\n",
+        dir.display(),
+        ring.display()
     );
     assert_eq!(fails(&run.output().unwrap()), (Some(2), want));
     assert!(!out.exists());
-    mode(0o755);
+    mode(0o600);
+    assert_eq!(std::fs::read(&ring).unwrap(), bytes);
     recovers_all(&dir, &out);
 }
 

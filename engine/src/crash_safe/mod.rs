@@ -202,6 +202,7 @@ impl CrashDir {
         takes_new_files(dir).map_err(err)?;
         let recovered = recover::read_dir(dir);
         no_directory_named_like_ours(&recovered.directories).map_err(err)?;
+        all_read(&recovered.unreadable).map_err(err)?;
         let generation = recovered.generation + 1;
         let d = CrashDir {
             sites: sites::SiteWriter::new(dir, generation),
@@ -309,6 +310,22 @@ fn no_directory_named_like_ours(directories: &[PathBuf]) -> Result<(), String> {
     Err(format!(
         "{} {are}, where ring files and call-site tables go; nothing was recovered: move {them} away and build again",
         paths.join(", ")
+    ))
+}
+
+/// Fails when files of the directory could not be read (`unreadable`,
+/// from `recover::read_dir`, each in words naming it): their records may
+/// be intact, and recovery would remove the files with them. Said before
+/// anything is written or removed, so a later start reads them.
+fn all_read(unreadable: &[String]) -> Result<(), String> {
+    let them = match unreadable.len() {
+        0 => return Ok(()),
+        1 => "it",
+        _ => "them",
+    };
+    Err(format!(
+        "{}; nothing was recovered: make {them} readable, or move {them} away, and build again",
+        unreadable.join("; ")
     ))
 }
 

@@ -103,6 +103,12 @@ pub(crate) struct Recovered {
     /// way of this process's files, so `build` fails naming them (see
     /// `CrashDir::open`).
     pub directories: Vec<PathBuf>,
+    /// Regular files of the directory (its state file, ring files,
+    /// call-site tables) that could not be read (`EIO`, no permission,
+    /// too many open files), each in words naming it: their records may
+    /// be intact for a later start, so `build` fails naming them before
+    /// anything is written or removed (see `CrashDir::open`).
+    pub unreadable: Vec<String>,
 }
 
 impl Recovered {
@@ -543,7 +549,11 @@ pub(crate) fn read_dir(dir: &Path) -> Recovered {
             ));
             None
         }
-        Err(e @ (Unread::Failed(_) | Unread::NotRegular)) => {
+        Err(Unread::Failed(e)) => {
+            out.unreadable.push(format!("cannot read {}: {e}", state_path.display()));
+            None
+        }
+        Err(e @ Unread::NotRegular) => {
             out.problem(format!("cannot read {}: {e}", state_path.display()));
             None
         }
@@ -628,6 +638,7 @@ fn read_sites_file(path: &Path, name: &str, state: Option<&StateImage>, tables: 
         Err(Unread::TooLarge(e)) => {
             return out.problem(format!("{file}: {e}, larger than any call-site table; ignored"));
         }
+        Err(Unread::Failed(e)) => return out.unreadable.push(format!("cannot read {file}: {e}")),
         Err(e) => return out.problem(format!("{file}: {}", e.what())),
     };
     match parse_sites(&b) {
@@ -670,12 +681,6 @@ impl Unread {
             Unread::NotRegular => "not a regular file; removed".to_owned(),
             _ => format!("cannot read: {self}"),
         }
-    }
-
-    /// Whether records may have been lost with it: a regular file that
-    /// could not be read.
-    fn loses_records(&self) -> bool {
-        matches!(self, Unread::TooLarge(_) | Unread::Failed(_))
     }
 }
 
@@ -795,11 +800,8 @@ fn read_ring_file(path: &Path, state: Option<&StateImage>, tables: &Tables, out:
             out.problem(format!("{file}: {e}, larger than any ring; skipped"));
             return;
         }
-        Err(e) => {
-            out.skipped += e.loses_records() as u64;
-            out.problem(format!("{file}: {}", e.what()));
-            return;
-        }
+        Err(Unread::Failed(e)) => return out.unreadable.push(format!("cannot read {file}: {e}")),
+        Err(e) => return out.problem(format!("{file}: {}", e.what())),
     };
     if b.iter().all(|&x| x == 0) {
         // Created (at its full length, zeros) by a process that died

@@ -551,12 +551,7 @@ impl Builder {
     ///   never opened: said once, by path, and removed; a directory so
     ///   named fails `build` naming it, before anything is written. A
     ///   recovered file that cannot be removed (append-only, immutable) is
-    ///   said at each start and its records are not written again. A
-    ///   ring file or call-site table that another process than the one
-    ///   the state file names wrote (copied in from another directory)
-    ///   is said, naming it: its records are not taken for this
-    ///   directory's (counted skipped), nor are this directory's records
-    ///   rendered through its call sites.
+    ///   said at each start and its records are not written again.
     /// - Recovered records that cannot be written (`EIO`, a full disk) make
     ///   `build` fail with [`BuildError::CrashSafe`] naming the error; `dir`
     ///   keeps them for the next attempt. Records that fail to write while
@@ -568,8 +563,11 @@ impl Builder {
     /// [`BuildError::CrashSafe`] naming it, and stays as it is; so does a
     /// directory this process cannot create files in, before anything is
     /// recovered, and one holding a state file, ring file or call-site
-    /// table that cannot be read (`EIO`, no permission): it is named and
-    /// kept for a later start, not removed with its records. The
+    /// table that cannot be read (`EIO`, no permission), or a ring file
+    /// or call-site table written by another process than the one the
+    /// state file names (one of them copied in from another directory):
+    /// each is named, and the directory kept as it is for a later start —
+    /// no record taken for another directory's, none removed. The
     /// `uringlog-recover DIR [--out FILE]` binary does the same recovery
     /// offline.
     pub fn crash_safe(mut self, dir: impl Into<std::path::PathBuf>) -> Self {

@@ -370,7 +370,7 @@ fn a_ring_file_that_cannot_be_read_fails_and_is_kept() {
     mode(0o000);
     let want = format!(
         "uringlog-recover: crash-safe directory {}: cannot read {}: Permission denied (os error \
-         13); nothing was recovered: make it readable, or move it away, and build again\n",
+         13); nothing was recovered or removed: build again once it is readable, or moved away\n",
         dir.display(),
         ring.display()
     );
@@ -378,6 +378,52 @@ fn a_ring_file_that_cannot_be_read_fails_and_is_kept() {
     assert!(!out.exists());
     mode(0o600);
     assert_eq!(std::fs::read(&ring).unwrap(), bytes);
+    recovers_all(&dir, &out);
+}
+
+/// A state file copied in from another directory (another process's,
+/// of the same generation) next to this directory's ring file: which of
+/// them is this directory's is not known, so the run fails naming the
+/// ring file, removes nothing and writes nothing — neither taking the
+/// ring's records for the other directory's nor removing them as
+/// another process's. Once the stray state file is moved away, each
+/// record is recovered once.
+#[test]
+fn a_state_file_of_another_directory_keeps_the_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, other, out) = (
+        tmp.path().join("cs"),
+        tmp.path().join("other"),
+        tmp.path().join("out.log"),
+    );
+    leave_pending(&dir);
+    leave_pending(&other);
+    std::fs::copy(other.join("state"), dir.join("state")).unwrap();
+    let ring = dir.join("ring-1-0");
+    let bytes = std::fs::read(&ring).unwrap();
+    let pid = |p: &Path, at: usize| {
+        let b = std::fs::read(p).unwrap();
+        u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
+    };
+    let (state_pid, ring_pid) = (pid(&other.join("state"), 12), pid(&ring, 24));
+    let of_another = |p: &Path| {
+        format!(
+            "{} was written by process {ring_pid}, its state file by process {state_pid}: one \
+             of them is another directory's",
+            p.display()
+        )
+    };
+    let want = format!(
+        "uringlog-recover: crash-safe directory {}: {}; {}; nothing was recovered or removed: \
+         build again once they are readable, or moved away\n",
+        dir.display(),
+        of_another(&dir.join("sites-1")),
+        of_another(&ring)
+    );
+    assert_eq!(fails(&run_on(&dir, &out)), (Some(2), want));
+    assert!(!out.exists());
+    assert_eq!(std::fs::read(&ring).unwrap(), bytes);
+    std::fs::remove_file(dir.join("state")).unwrap();
     recovers_all(&dir, &out);
 }
 
@@ -504,12 +550,21 @@ fn recovers_all(dir: &Path, out: &Path) {
 
 /// Recovers `dir` into `out`: what `out` then holds, the 20 records in it.
 fn recovered_into(dir: &Path, out: &Path) -> String {
-    let run = Command::new(BIN).arg(dir).arg("--out").arg(out).output();
-    let run = run.unwrap();
+    let run = run_on(dir, out);
     assert!(run.status.success(), "{run:?}");
     let text = std::fs::read_to_string(out).unwrap();
     assert_eq!(text.matches("pending seq=").count(), 20, "{text}");
     text
+}
+
+/// The tool run on `dir` into `out`.
+fn run_on(dir: &Path, out: &Path) -> std::process::Output {
+    Command::new(BIN)
+        .arg(dir)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
 }
 
 /// What a failed run said, on stderr, and its exit status.

@@ -202,7 +202,7 @@ impl CrashDir {
         takes_new_files(dir).map_err(err)?;
         let recovered = recover::read_dir(dir);
         no_directory_named_like_ours(&recovered.directories).map_err(err)?;
-        all_read(&recovered.unreadable).map_err(err)?;
+        none_refused(&recovered.refused).map_err(err)?;
         let generation = recovered.generation + 1;
         let d = CrashDir {
             sites: sites::SiteWriter::new(dir, generation),
@@ -313,19 +313,20 @@ fn no_directory_named_like_ours(directories: &[PathBuf]) -> Result<(), String> {
     ))
 }
 
-/// Fails when files of the directory could not be read (`unreadable`,
-/// from `recover::read_dir`, each in words naming it): their records may
-/// be intact, and recovery would remove the files with them. Said before
-/// anything is written or removed, so a later start reads them.
-fn all_read(unreadable: &[String]) -> Result<(), String> {
-    let them = match unreadable.len() {
+/// Fails when recovery can neither take nor remove files of the
+/// directory (`refused`, from `recover::read_dir`, each in words naming
+/// it: files it could not read, files of another process than the state
+/// file's). Said before anything is written or removed, so a later start
+/// finds them as they are.
+fn none_refused(refused: &[String]) -> Result<(), String> {
+    let them = match refused.len() {
         0 => return Ok(()),
-        1 => "it",
-        _ => "them",
+        1 => "it is",
+        _ => "they are",
     };
     Err(format!(
-        "{}; nothing was recovered: make {them} readable, or move {them} away, and build again",
-        unreadable.join("; ")
+        "{}; nothing was recovered or removed: build again once {them} readable, or moved away",
+        refused.join("; ")
     ))
 }
 

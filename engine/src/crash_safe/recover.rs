@@ -103,12 +103,16 @@ pub(crate) struct Recovered {
     /// way of this process's files, so `build` fails naming them (see
     /// `CrashDir::open`).
     pub directories: Vec<PathBuf>,
-    /// Regular files of the directory (its state file, ring files,
-    /// call-site tables) that could not be read (`EIO`, no permission,
-    /// too many open files), each in words naming it: their records may
-    /// be intact for a later start, so `build` fails naming them before
-    /// anything is written or removed (see `CrashDir::open`).
-    pub unreadable: Vec<String>,
+    /// Files of the directory that recovery can neither take nor remove,
+    /// each in words naming it: regular files (its state file, ring
+    /// files, call-site tables) that could not be read (`EIO`, no
+    /// permission, too many open files), whose records may be intact for
+    /// a later start; and ring files or call-site tables of another
+    /// process than the one the state file names (the state file or they
+    /// copied in from another directory: which, is not known). `build`
+    /// fails naming them before anything is written or removed (see
+    /// `CrashDir::open`).
+    pub refused: Vec<String>,
 }
 
 impl Recovered {
@@ -550,7 +554,7 @@ pub(crate) fn read_dir(dir: &Path) -> Recovered {
             None
         }
         Err(Unread::Failed(e)) => {
-            out.unreadable.push(format!("cannot read {}: {e}", state_path.display()));
+            out.refused.push(format!("cannot read {}: {e}", state_path.display()));
             None
         }
         Err(e @ Unread::NotRegular) => {
@@ -619,12 +623,13 @@ pub(crate) fn newer_layout(dir: &Path) -> Result<(), String> {
 type Tables = HashMap<u64, (u32, SiteMap)>;
 
 /// Said of a ring file or call-site table of process `pid` in a directory
-/// whose state file process `state_pid` wrote: a file of another
-/// directory (copied in), whose records are none of this one's, and
-/// whose call sites are another process's.
-fn of_another_process(file: &str, pid: u32, state_pid: u32, done: &str) -> String {
+/// whose state file process `state_pid` wrote: one of them is another
+/// directory's (copied in), and which is not known — a ring's records
+/// would be taken for the wrong directory's, or records rendered through
+/// another process's call sites — so neither is used nor removed.
+fn of_another_process(file: &str, pid: u32, state_pid: u32) -> String {
     format!(
-        "{file}: written by process {pid}, not by process {state_pid} whose state file this is (a file of another directory); {done}"
+        "{file} was written by process {pid}, its state file by process {state_pid}: one of them is another directory's"
     )
 }
 
@@ -638,7 +643,7 @@ fn read_sites_file(path: &Path, name: &str, state: Option<&StateImage>, tables: 
         Err(Unread::TooLarge(e)) => {
             return out.problem(format!("{file}: {e}, larger than any call-site table; ignored"));
         }
-        Err(Unread::Failed(e)) => return out.unreadable.push(format!("cannot read {file}: {e}")),
+        Err(Unread::Failed(e)) => return out.refused.push(format!("cannot read {file}: {e}")),
         Err(e) => return out.problem(format!("{file}: {}", e.what())),
     };
     match parse_sites(&b) {
@@ -652,7 +657,7 @@ fn read_sites_file(path: &Path, name: &str, state: Option<&StateImage>, tables: 
             }
             let pid = get_u32(&b, 12).unwrap_or(0);
             if let Some(s) = state.filter(|s| s.pid != pid && s.generation == generation) {
-                return out.problem(of_another_process(&file.to_string(), pid, s.pid, "ignored"));
+                return out.refused.push(of_another_process(&file.to_string(), pid, s.pid));
             }
             tables.insert(generation, (pid, map));
         }
@@ -800,7 +805,7 @@ fn read_ring_file(path: &Path, state: Option<&StateImage>, tables: &Tables, out:
             out.problem(format!("{file}: {e}, larger than any ring; skipped"));
             return;
         }
-        Err(Unread::Failed(e)) => return out.unreadable.push(format!("cannot read {file}: {e}")),
+        Err(Unread::Failed(e)) => return out.refused.push(format!("cannot read {file}: {e}")),
         Err(e) => return out.problem(format!("{file}: {}", e.what())),
     };
     if b.iter().all(|&x| x == 0) {
@@ -824,8 +829,7 @@ fn read_ring_file(path: &Path, state: Option<&StateImage>, tables: &Tables, out:
         return;
     }
     if let Some(s) = state.filter(|s| s.pid != h.pid) {
-        out.skipped += 1;
-        return out.problem(of_another_process(&file, h.pid, s.pid, "skipped"));
+        return out.refused.push(of_another_process(&file, h.pid, s.pid));
     }
     // Only the table of the ring's own process: an address means nothing
     // in another's.

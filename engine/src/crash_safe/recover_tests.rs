@@ -806,15 +806,14 @@ fn state_of(pid: u32) -> Vec<u8> {
     s
 }
 
-/// A ring file or call-site table copied in from another directory (its
-/// generation the same, its process another) holds none of this
-/// directory's records: its records are not recovered as this
-/// directory's, nor are this directory's deferred records rendered
-/// through the other process's call sites (an address there names
-/// another call site); each is said, naming the file, and the other
-/// process's records are counted skipped.
+/// A ring file or call-site table of another process than the one the
+/// state file names (it or the state file copied in from another
+/// directory, of the same generation) is neither taken — its records for
+/// this directory's, this directory's deferred records rendered through
+/// its call sites — nor removed: it is refused, named, so that `build`
+/// fails with the directory as it is.
 #[test]
-fn files_of_another_process_copied_in_are_not_taken_for_this_ones() {
+fn files_of_another_process_than_the_states_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let at = |name: &str| tmp.path().join(name);
     std::fs::write(at(STATE_FILE), state_of(100)).unwrap();
@@ -822,39 +821,27 @@ fn files_of_another_process_copied_in_are_not_taken_for_this_ones() {
         put_u32(&mut b, H_PID, pid);
         b
     };
-    let mut mine = image(4096, 0, &["mine".to_owned()]);
-    put_u64(&mut mine, H_RELEASED_EPOCH + 16, 0);
-    std::fs::write(at("ring-1-0"), with_pid(mine, 100)).unwrap();
-    let mut theirs = image(4096, 0, &["theirs".to_owned()]);
-    put_u64(&mut theirs, H_RELEASED_EPOCH + 16, 0);
-    std::fs::write(at("ring-1-1"), with_pid(theirs, 200)).unwrap();
-    let out = read_dir(tmp.path());
-    let got: Vec<&[u8]> = out.records.iter().map(|x| &x.body[1..]).collect();
-    assert_eq!(got, [b"mine"]);
-    let said = format!(
-        "{}: written by process 200, not by process 100 whose state file this is (a file of another directory); skipped",
-        at("ring-1-1").display()
-    );
-    assert_eq!((out.skipped, out.problems), (1, vec![said]));
-    // Deferred records of process 100, the table of process 200.
-    std::fs::remove_file(at("ring-1-1")).unwrap();
-    let recs: Vec<_> = (deferred_inputs().iter().enumerate())
-        .map(|(i, (n, s))| deferred_record(i as u64, *n, s))
-        .collect();
-    let mut ring = ring_of(&recs);
-    put_u64(&mut ring, H_RELEASED_EPOCH + 16, 0);
-    std::fs::write(at("ring-1-0"), with_pid(ring, 100)).unwrap();
+    let ring = |msg: &str, pid: u32| {
+        let mut b = image(4096, 0, &[msg.to_owned()]);
+        put_u64(&mut b, H_RELEASED_EPOCH + 16, 0);
+        with_pid(b, pid)
+    };
+    std::fs::write(at("ring-1-0"), ring("mine", 100)).unwrap();
+    std::fs::write(at("ring-1-1"), ring("theirs", 200)).unwrap();
     let mut t = table();
     put_u32(&mut t, 12, 200);
     std::fs::write(at("sites-1"), t).unwrap();
     let out = read_dir(tmp.path());
-    assert_eq!((out.records.len(), out.no_site, out.skipped), (12, 12, 0));
-    for m in messages_of(&out) {
-        assert!(m.starts_with("[call site "), "{m}");
-    }
-    let said = format!(
-        "{}: written by process 200, not by process 100 whose state file this is (a file of another directory); ignored",
-        at("sites-1").display()
-    );
-    assert_eq!(out.problems, [said]);
+    let said = |name: &str| {
+        let file = at(name).display().to_string();
+        format!("{file} was written by process 200, its state file by process 100: one of them is another directory's")
+    };
+    assert_eq!(out.refused, [said("sites-1"), said("ring-1-1")]);
+    assert_eq!((out.skipped, out.problems.len()), (0, 0));
+    // The ring of the state's process alone: taken.
+    std::fs::remove_file(at("ring-1-1")).unwrap();
+    std::fs::remove_file(at("sites-1")).unwrap();
+    let out = read_dir(tmp.path());
+    let got: Vec<&[u8]> = out.records.iter().map(|x| &x.body[1..]).collect();
+    assert_eq!((got, out.refused.len()), (vec![&b"mine"[..]], 0));
 }

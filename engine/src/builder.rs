@@ -549,7 +549,9 @@ impl Builder {
     ///   skipped. Entries of `dir` named like its files (`ring-*`,
     ///   `sites-*`) that are FIFOs, sockets, devices or symbolic links are
     ///   never opened: said once, by path, and removed; a directory so
-    ///   named fails `build` naming it, before anything is written. A
+    ///   named fails `build` naming it, before anything is written, and
+    ///   so does a `lock` that is not a regular file (never written
+    ///   through: a symbolic link's target is not cut). A
     ///   recovered file that cannot be removed (append-only, immutable) is
     ///   said at each start and its records are not written again.
     /// - Recovered records that cannot be written (`EIO`, a full disk) make

@@ -44,9 +44,11 @@
 //!   and written again (recovery does not know the copy). Exceptions: a
 //!   file moved to another directory or renamed to a name that does not
 //!   extend its own, a file the state cannot name (its path too long
-//!   for a slot), and a file that cannot be opened to be cut (an
-//!   append-only one: said in the recovery record), can leave the batch
-//!   in flight twice; so can a
+//!   for a slot), a file that cannot be opened to be cut (an
+//!   append-only one: said in the recovery record), and a file the
+//!   state file's owner does not own, unless root owns the state file (a
+//!   state file another user can write names no file of the recovering
+//!   user's to cut: said), can leave the batch in flight twice; so can a
 //!   truncation between two batches of one commit interval.
 //! - A file grown by exactly what the dead process appended since the
 //!   commit holds its bytes from the committed length on: it is cut there,

@@ -113,6 +113,10 @@ pub(crate) struct Recovered {
     /// fails naming them before anything is written or removed (see
     /// `CrashDir::open`).
     pub refused: Vec<String>,
+    /// The uid owning the state file, when it was read: the files it
+    /// names are cut only when this user owns them, or when it is root
+    /// (see `writer::crash_safe::cut_files`).
+    pub state_owner: Option<u32>,
 }
 
 impl Recovered {
@@ -533,6 +537,9 @@ pub(crate) fn read_dir(dir: &Path) -> Recovered {
     let state = match read_regular(&state_path, STATE_LEN as u64) {
         Ok(b) => {
             out.old_files.push(state_path.clone());
+            // The directory is locked: the file read is still there.
+            let meta = std::fs::symlink_metadata(&state_path);
+            out.state_owner = meta.ok().map(|m| std::os::unix::fs::MetadataExt::uid(&m));
             match parse_state(&b) {
                 Ok(s) => Some(s),
                 Err(e) => {

@@ -549,7 +549,9 @@ impl Builder {
     ///   skipped. Entries of `dir` named like its files (`ring-*`,
     ///   `sites-*`) that are FIFOs, sockets, devices or symbolic links are
     ///   never opened: said once, by path, and removed; a directory so
-    ///   named fails `build` naming it, before anything is written. A
+    ///   named fails `build` naming it, before anything is written, and
+    ///   so does a `lock` that is not a regular file (never written
+    ///   through: a symbolic link's target is not cut). A
     ///   recovered file that cannot be removed (append-only, immutable) is
     ///   said at each start and its records are not written again.
     /// - Recovered records that cannot be written (`EIO`, a full disk) make
@@ -562,7 +564,12 @@ impl Builder {
     /// left by a newer uringlog) fails `build` with
     /// [`BuildError::CrashSafe`] naming it, and stays as it is; so does a
     /// directory this process cannot create files in, before anything is
-    /// recovered. The
+    /// recovered, and one holding a state file, ring file or call-site
+    /// table that cannot be read (`EIO`, no permission), or a ring file
+    /// or call-site table written by another process than the one the
+    /// state file names (one of them copied in from another directory):
+    /// each is named, and the directory kept as it is for a later start —
+    /// no record taken for another directory's, none removed. The
     /// `uringlog-recover DIR [--out FILE]` binary does the same recovery
     /// offline.
     pub fn crash_safe(mut self, dir: impl Into<std::path::PathBuf>) -> Self {

@@ -215,12 +215,7 @@ fn an_output_inside_the_directory_is_refused_and_the_records_kept() {
 fn a_directory_no_logger_used_is_left_as_it_is() {
     let tmp = tempfile::tempdir().unwrap();
     let run = Command::new(BIN).arg(tmp.path()).output().unwrap();
-    let want = format!(
-        "uringlog-recover: {} is not a crash-safe directory (it holds no lock, state, ring or \
-         call-site file); nothing done\n",
-        tmp.path().display()
-    );
-    assert_eq!(fails(&run), (Some(2), want));
+    assert_eq!(fails(&run), (Some(2), not_crash_safe(tmp.path())));
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
     let missing = tmp.path().join("missing");
     let run = Command::new(BIN).arg(&missing).output().unwrap();
@@ -229,6 +224,44 @@ fn a_directory_no_logger_used_is_left_as_it_is() {
         missing.display()
     );
     assert_eq!(fails(&run), (Some(2), want));
+}
+
+/// What the tool says of `dir`, which is no crash-safe directory.
+fn not_crash_safe(dir: &Path) -> String {
+    format!(
+        "uringlog-recover: {} is not a crash-safe directory (it holds no lock, state, ring or \
+         call-site file); nothing done\n",
+        dir.display()
+    )
+}
+
+/// A directory whose files only begin like a crash-safe directory's
+/// (a source tree's `lock.rs`, a `statement.txt`, a `ring-buffer.md`, a
+/// `sites-list`, a `state.json`) is no crash-safe directory: refused, and
+/// nothing is created in it (a lock file, a state file).
+#[test]
+fn a_directory_of_files_named_like_ours_only_in_part_is_left_as_it_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    let names = [
+        "lock.rs",
+        "statement.txt",
+        "ring-buffer.md",
+        "sites-list",
+        "state.json",
+        "ring-1-x",
+    ];
+    for name in names {
+        std::fs::write(tmp.path().join(name), b"not ours").unwrap();
+    }
+    let run = Command::new(BIN).arg(tmp.path()).output().unwrap();
+    assert_eq!(fails(&run), (Some(2), not_crash_safe(tmp.path())));
+    let mut left: Vec<String> = (std::fs::read_dir(tmp.path()).unwrap())
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    let mut want = names.map(str::to_owned).to_vec();
+    want.sort();
+    assert_eq!(left, want);
 }
 
 /// The records of a directory whose lock file is gone (copied without
@@ -274,15 +307,34 @@ fn a_directory_it_cannot_write_in_fails_before_writing() {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, out) = (tmp.path().join("cs"), tmp.path().join("out.log"));
     leave_pending(&dir);
+    let mut run = unprivileged(tmp.path(), &dir, &out);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |m| std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(m)).unwrap();
+    mode(0o555);
+    let want = format!(
+        "uringlog-recover: crash-safe directory {}: cannot create files in it: \
+         Permission denied (os error 13); nothing was recovered\n",
+        dir.display()
+    );
+    assert_eq!(fails(&run.output().unwrap()), (Some(2), want));
+    assert!(!out.exists());
+    mode(0o755);
+    recovers_all(&dir, &out);
+}
+
+/// The tool on `dir` into `out`, run as a user that root's permissions
+/// do not pass: as root, `nobody`, made the owner of `tmp`, `dir` and
+/// the files in `dir`; else the user running the test.
+fn unprivileged(tmp: &Path, dir: &Path, out: &Path) -> Command {
     let mut run = Command::new(BIN);
-    run.arg(&dir).arg("--out").arg(&out);
+    run.arg(dir).arg("--out").arg(out);
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } == 0 {
         let (uid, gid) = nobody();
-        for p in [tmp.path(), &dir]
+        for p in [tmp, dir]
             .into_iter()
             .map(Path::to_owned)
-            .chain(std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()))
+            .chain(std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()))
         {
             std::os::unix::fs::chown(&p, Some(uid), Some(gid)).unwrap();
         }
@@ -297,17 +349,81 @@ fn a_directory_it_cannot_write_in_fails_before_writing() {
             })
         };
     }
+    run
+}
+
+/// A ring file that cannot be read (no permission here; an `EIO`, too
+/// many open files alike) holds records intact that a later run may
+/// read: the run fails naming it before anything is written, and leaves
+/// it as it is, instead of counting it skipped and removing it with
+/// its records. Once it reads, each record is recovered once.
+#[test]
+fn a_ring_file_that_cannot_be_read_fails_and_is_kept() {
     use std::os::unix::fs::PermissionsExt;
-    let mode = |m| std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(m)).unwrap();
-    mode(0o555);
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, out) = (tmp.path().join("cs"), tmp.path().join("out.log"));
+    leave_pending(&dir);
+    let ring = dir.join("ring-1-0");
+    let bytes = std::fs::read(&ring).unwrap();
+    let mut run = unprivileged(tmp.path(), &dir, &out);
+    let mode = |m| std::fs::set_permissions(&ring, std::fs::Permissions::from_mode(m)).unwrap();
+    mode(0o000);
     let want = format!(
-        "uringlog-recover: crash-safe directory {}: cannot create files in it: \
-         Permission denied (os error 13); nothing was recovered\n",
-        dir.display()
+        "uringlog-recover: crash-safe directory {}: cannot read {}: Permission denied (os error \
+         13); nothing was recovered or removed: build again once it is readable, or moved away\n",
+        dir.display(),
+        ring.display()
     );
     assert_eq!(fails(&run.output().unwrap()), (Some(2), want));
     assert!(!out.exists());
-    mode(0o755);
+    mode(0o600);
+    assert_eq!(std::fs::read(&ring).unwrap(), bytes);
+    recovers_all(&dir, &out);
+}
+
+/// A state file copied in from another directory (another process's,
+/// of the same generation) next to this directory's ring file: which of
+/// them is this directory's is not known, so the run fails naming the
+/// ring file, removes nothing and writes nothing — neither taking the
+/// ring's records for the other directory's nor removing them as
+/// another process's. Once the stray state file is moved away, each
+/// record is recovered once.
+#[test]
+fn a_state_file_of_another_directory_keeps_the_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, other, out) = (
+        tmp.path().join("cs"),
+        tmp.path().join("other"),
+        tmp.path().join("out.log"),
+    );
+    leave_pending(&dir);
+    leave_pending(&other);
+    std::fs::copy(other.join("state"), dir.join("state")).unwrap();
+    let ring = dir.join("ring-1-0");
+    let bytes = std::fs::read(&ring).unwrap();
+    let pid = |p: &Path, at: usize| {
+        let b = std::fs::read(p).unwrap();
+        u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
+    };
+    let (state_pid, ring_pid) = (pid(&other.join("state"), 12), pid(&ring, 24));
+    let of_another = |p: &Path| {
+        format!(
+            "{} was written by process {ring_pid}, its state file by process {state_pid}: one \
+             of them is another directory's",
+            p.display()
+        )
+    };
+    let want = format!(
+        "uringlog-recover: crash-safe directory {}: {}; {}; nothing was recovered or removed: \
+         build again once they are readable, or moved away\n",
+        dir.display(),
+        of_another(&dir.join("sites-1")),
+        of_another(&ring)
+    );
+    assert_eq!(fails(&run_on(&dir, &out)), (Some(2), want));
+    assert!(!out.exists());
+    assert_eq!(std::fs::read(&ring).unwrap(), bytes);
+    std::fs::remove_file(dir.join("state")).unwrap();
     recovers_all(&dir, &out);
 }
 
@@ -434,12 +550,21 @@ fn recovers_all(dir: &Path, out: &Path) {
 
 /// Recovers `dir` into `out`: what `out` then holds, the 20 records in it.
 fn recovered_into(dir: &Path, out: &Path) -> String {
-    let run = Command::new(BIN).arg(dir).arg("--out").arg(out).output();
-    let run = run.unwrap();
+    let run = run_on(dir, out);
     assert!(run.status.success(), "{run:?}");
     let text = std::fs::read_to_string(out).unwrap();
     assert_eq!(text.matches("pending seq=").count(), 20, "{text}");
     text
+}
+
+/// The tool run on `dir` into `out`.
+fn run_on(dir: &Path, out: &Path) -> std::process::Output {
+    Command::new(BIN)
+        .arg(dir)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
 }
 
 /// What a failed run said, on stderr, and its exit status.

@@ -38,9 +38,21 @@ use uringlog::{Format, Logger, Sink, Target};
 
 const USAGE: &str = "usage: uringlog-recover DIR [--out FILE] [--json]";
 
-/// How the names of a crash-safe directory's files begin (its lock, from
-/// its first use; its state, ring and call-site files).
-const CRASH_SAFE_NAMES: [&str; 4] = ["lock", "state", "ring-", "sites-"];
+/// Whether `name` is the name of a crash-safe directory's file: its lock
+/// (from its first use), its state, a ring file (`ring-<generation>-<index>`)
+/// or a call-site table (`sites-<generation>`). Names that only begin
+/// alike (`lock.rs`, `state.json`, `ring-buffer.md`) are not.
+fn crash_safe_name(name: &[u8]) -> bool {
+    let number = |s: &[u8]| std::str::from_utf8(s).is_ok_and(|s| s.parse::<u64>().is_ok());
+    if let Some(rest) = name.strip_prefix(b"ring-") {
+        let mut parts = rest.splitn(2, |&c| c == b'-');
+        return parts.next().is_some_and(number) && parts.next().is_some_and(number);
+    }
+    match name.strip_prefix(b"sites-") {
+        Some(generation) => number(generation),
+        None => name == b"lock" || name == b"state",
+    }
+}
 
 /// Why stdout is refused when it is `/dev/null`.
 const DEV_NULL_STDOUT: &str = "stdout is /dev/null or closed, where the recovered records would \
@@ -160,8 +172,10 @@ fn check_dir(dir: &Path) -> Result<(), Fail> {
         Ok(_) => {}
     }
     let entries = std::fs::read_dir(dir).map_err(|e| Fail::Run(format!("cannot read {d}: {e}")))?;
-    let ours = |n: &[u8]| CRASH_SAFE_NAMES.iter().any(|p| n.starts_with(p.as_bytes()));
-    match entries.flatten().any(|e| ours(e.file_name().as_bytes())) {
+    match entries
+        .flatten()
+        .any(|e| crash_safe_name(e.file_name().as_bytes()))
+    {
         true => Ok(()),
         false => Err(Fail::Run(format!(
             "{d} is not a crash-safe directory (it holds no lock, state, ring or call-site \

@@ -44,9 +44,11 @@
 //!   and written again (recovery does not know the copy). Exceptions: a
 //!   file moved to another directory or renamed to a name that does not
 //!   extend its own, a file the state cannot name (its path too long
-//!   for a slot), and a file that cannot be opened to be cut (an
-//!   append-only one: said in the recovery record), can leave the batch
-//!   in flight twice; so can a
+//!   for a slot), a file that cannot be opened to be cut (an
+//!   append-only one: said in the recovery record), and a file the
+//!   state file's owner does not own, unless root owns the state file (a
+//!   state file another user can write names no file of the recovering
+//!   user's to cut: said), can leave the batch in flight twice; so can a
 //!   truncation between two batches of one commit interval.
 //! - A file grown by exactly what the dead process appended since the
 //!   commit holds its bytes from the committed length on: it is cut there,
@@ -202,6 +204,7 @@ impl CrashDir {
         takes_new_files(dir).map_err(err)?;
         let recovered = recover::read_dir(dir);
         no_directory_named_like_ours(&recovered.directories).map_err(err)?;
+        none_refused(&recovered.refused).map_err(err)?;
         let generation = recovered.generation + 1;
         let d = CrashDir {
             sites: sites::SiteWriter::new(dir, generation),
@@ -309,6 +312,23 @@ fn no_directory_named_like_ours(directories: &[PathBuf]) -> Result<(), String> {
     Err(format!(
         "{} {are}, where ring files and call-site tables go; nothing was recovered: move {them} away and build again",
         paths.join(", ")
+    ))
+}
+
+/// Fails when recovery can neither take nor remove files of the
+/// directory (`refused`, from `recover::read_dir`, each in words naming
+/// it: files it could not read, files of another process than the state
+/// file's). Said before anything is written or removed, so a later start
+/// finds them as they are.
+fn none_refused(refused: &[String]) -> Result<(), String> {
+    let them = match refused.len() {
+        0 => return Ok(()),
+        1 => "it is",
+        _ => "they are",
+    };
+    Err(format!(
+        "{}; nothing was recovered or removed: build again once {them} readable, or moved away",
+        refused.join("; ")
     ))
 }
 

@@ -103,6 +103,20 @@ pub(crate) struct Recovered {
     /// way of this process's files, so `build` fails naming them (see
     /// `CrashDir::open`).
     pub directories: Vec<PathBuf>,
+    /// Files of the directory that recovery can neither take nor remove,
+    /// each in words naming it: regular files (its state file, ring
+    /// files, call-site tables) that could not be read (`EIO`, no
+    /// permission, too many open files), whose records may be intact for
+    /// a later start; and ring files or call-site tables of another
+    /// process than the one the state file names (the state file or they
+    /// copied in from another directory: which, is not known). `build`
+    /// fails naming them before anything is written or removed (see
+    /// `CrashDir::open`).
+    pub refused: Vec<String>,
+    /// The uid owning the state file, when it was read: the files it
+    /// names are cut only when this user owns them, or when it is root
+    /// (see `writer::crash_safe::cut_files`).
+    pub state_owner: Option<u32>,
 }
 
 impl Recovered {
@@ -200,6 +214,8 @@ pub(crate) fn parse_state(b: &[u8]) -> Result<StateImage, String> {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RingHeader {
     pub capacity: u64,
+    /// The process that created it.
+    pub pid: u32,
     pub thread: u32,
     pub generation: u64,
     pub created_epoch: u64,
@@ -231,6 +247,7 @@ pub(crate) fn parse_ring_header(b: &[u8]) -> Result<RingHeader, String> {
     }
     Ok(RingHeader {
         capacity,
+        pid: get_u32(b, H_PID).unwrap_or(0),
         thread: get_u32(b, H_THREAD).unwrap_or(0),
         generation: v(H_GENERATION),
         created_epoch: v(H_CREATED_EPOCH),
@@ -520,6 +537,9 @@ pub(crate) fn read_dir(dir: &Path) -> Recovered {
     let state = match read_regular(&state_path, STATE_LEN as u64) {
         Ok(b) => {
             out.old_files.push(state_path.clone());
+            // The directory is locked: the file read is still there.
+            let meta = std::fs::symlink_metadata(&state_path);
+            out.state_owner = meta.ok().map(|m| std::os::unix::fs::MetadataExt::uid(&m));
             match parse_state(&b) {
                 Ok(s) => Some(s),
                 Err(e) => {
@@ -540,7 +560,11 @@ pub(crate) fn read_dir(dir: &Path) -> Recovered {
             ));
             None
         }
-        Err(e @ (Unread::Failed(_) | Unread::NotRegular)) => {
+        Err(Unread::Failed(e)) => {
+            out.refused.push(format!("cannot read {}: {e}", state_path.display()));
+            None
+        }
+        Err(e @ Unread::NotRegular) => {
             out.problem(format!("cannot read {}: {e}", state_path.display()));
             None
         }
@@ -555,7 +579,7 @@ pub(crate) fn read_dir(dir: &Path) -> Recovered {
     let (rings, site_files) = dir_files(dir, &mut out);
     let mut tables = HashMap::new();
     for (path, name) in site_files {
-        read_sites_file(&path, &name, &mut tables, &mut out);
+        read_sites_file(&path, &name, state.as_ref(), &mut tables, &mut out);
     }
     for path in rings {
         read_ring_file(&path, state.as_ref(), &tables, &mut out);
@@ -601,15 +625,32 @@ pub(crate) fn newer_layout(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Call-site tables by generation, each with the pid of the process that
+/// wrote it.
+type Tables = HashMap<u64, (u32, SiteMap)>;
+
+/// Said of a ring file or call-site table of process `pid` in a directory
+/// whose state file process `state_pid` wrote: one of them is another
+/// directory's (copied in), and which is not known — a ring's records
+/// would be taken for the wrong directory's, or records rendered through
+/// another process's call sites — so neither is used nor removed.
+fn of_another_process(file: &str, pid: u32, state_pid: u32) -> String {
+    format!(
+        "{file} was written by process {pid}, its state file by process {state_pid}: one of them is another directory's"
+    )
+}
+
 /// Reads one call-site table, file `name` at `path`, into `tables` (by
-/// generation).
-fn read_sites_file(path: &Path, name: &str, tables: &mut HashMap<u64, SiteMap>, out: &mut Recovered) {
+/// generation); one another process wrote than the one `state` names is
+/// said and left out.
+fn read_sites_file(path: &Path, name: &str, state: Option<&StateImage>, tables: &mut Tables, out: &mut Recovered) {
     let file = path.display();
     let b = match read_regular(path, MAX_SITES_FILE) {
         Ok(b) => b,
         Err(Unread::TooLarge(e)) => {
             return out.problem(format!("{file}: {e}, larger than any call-site table; ignored"));
         }
+        Err(Unread::Failed(e)) => return out.refused.push(format!("cannot read {file}: {e}")),
         Err(e) => return out.problem(format!("{file}: {}", e.what())),
     };
     match parse_sites(&b) {
@@ -621,7 +662,11 @@ fn read_sites_file(path: &Path, name: &str, tables: &mut HashMap<u64, SiteMap>, 
                 out.problem(format!("{file}: holds generation {generation}; ignored"));
                 return;
             }
-            tables.insert(generation, map);
+            let pid = get_u32(&b, 12).unwrap_or(0);
+            if let Some(s) = state.filter(|s| s.pid != pid && s.generation == generation) {
+                return out.refused.push(of_another_process(&file.to_string(), pid, s.pid));
+            }
+            tables.insert(generation, (pid, map));
         }
         Err(e) => out.problem(format!("{file}: {e}; ignored")),
     }
@@ -648,12 +693,6 @@ impl Unread {
             Unread::NotRegular => "not a regular file; removed".to_owned(),
             _ => format!("cannot read: {self}"),
         }
-    }
-
-    /// Whether records may have been lost with it: a regular file that
-    /// could not be read.
-    fn loses_records(&self) -> bool {
-        matches!(self, Unread::TooLarge(_) | Unread::Failed(_))
     }
 }
 
@@ -764,7 +803,7 @@ fn dir_files(dir: &Path, out: &mut Recovered) -> (Vec<PathBuf>, Named) {
 }
 
 /// Reads one ring file into `out`.
-fn read_ring_file(path: &Path, state: Option<&StateImage>, tables: &HashMap<u64, SiteMap>, out: &mut Recovered) {
+fn read_ring_file(path: &Path, state: Option<&StateImage>, tables: &Tables, out: &mut Recovered) {
     let file = path.display().to_string();
     let b = match read_regular(path, MAX_RING_FILE) {
         Ok(b) => b,
@@ -773,11 +812,8 @@ fn read_ring_file(path: &Path, state: Option<&StateImage>, tables: &HashMap<u64,
             out.problem(format!("{file}: {e}, larger than any ring; skipped"));
             return;
         }
-        Err(e) => {
-            out.skipped += e.loses_records() as u64;
-            out.problem(format!("{file}: {}", e.what()));
-            return;
-        }
+        Err(Unread::Failed(e)) => return out.refused.push(format!("cannot read {file}: {e}")),
+        Err(e) => return out.problem(format!("{file}: {}", e.what())),
     };
     if b.iter().all(|&x| x == 0) {
         // Created (at its full length, zeros) by a process that died
@@ -799,8 +835,14 @@ fn read_ring_file(path: &Path, state: Option<&StateImage>, tables: &HashMap<u64,
         // before removing it): nothing in it is pending.
         return;
     }
+    if let Some(s) = state.filter(|s| s.pid != h.pid) {
+        return out.refused.push(of_another_process(&file, h.pid, s.pid));
+    }
+    // Only the table of the ring's own process: an address means nothing
+    // in another's.
+    let table = tables.get(&h.generation).filter(|t| t.0 == h.pid);
     match start_pos(&h, state.map(|s| s.committed)) {
-        Ok(from) => read_ring(&b, &h, from, &file, tables.get(&h.generation), out),
+        Ok(from) => read_ring(&b, &h, from, &file, table.map(|t| &t.1), out),
         Err(e) => {
             out.skipped += 1;
             out.problem(format!("{file}: {e}; skipped"));

@@ -794,3 +794,54 @@ fn a_ring_zeroed_from_any_offset_on_keeps_its_checked_frames_and_no_other() {
         }
     }
 }
+
+/// A state file of generation 1 written by process `pid`, nothing
+/// committed yet.
+fn state_of(pid: u32) -> Vec<u8> {
+    let mut s = vec![0u8; STATE_LEN];
+    s[..8].copy_from_slice(&STATE_MAGIC);
+    put_u32(&mut s, S_VERSION, STATE_VERSION);
+    put_u32(&mut s, S_PID, pid);
+    put_u64(&mut s, S_GENERATION, 1);
+    s
+}
+
+/// A ring file or call-site table of another process than the one the
+/// state file names (it or the state file copied in from another
+/// directory, of the same generation) is neither taken — its records for
+/// this directory's, this directory's deferred records rendered through
+/// its call sites — nor removed: it is refused, named, so that `build`
+/// fails with the directory as it is.
+#[test]
+fn files_of_another_process_than_the_states_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let at = |name: &str| tmp.path().join(name);
+    std::fs::write(at(STATE_FILE), state_of(100)).unwrap();
+    let with_pid = |mut b: Vec<u8>, pid: u32| {
+        put_u32(&mut b, H_PID, pid);
+        b
+    };
+    let ring = |msg: &str, pid: u32| {
+        let mut b = image(4096, 0, &[msg.to_owned()]);
+        put_u64(&mut b, H_RELEASED_EPOCH + 16, 0);
+        with_pid(b, pid)
+    };
+    std::fs::write(at("ring-1-0"), ring("mine", 100)).unwrap();
+    std::fs::write(at("ring-1-1"), ring("theirs", 200)).unwrap();
+    let mut t = table();
+    put_u32(&mut t, 12, 200);
+    std::fs::write(at("sites-1"), t).unwrap();
+    let out = read_dir(tmp.path());
+    let said = |name: &str| {
+        let file = at(name).display().to_string();
+        format!("{file} was written by process 200, its state file by process 100: one of them is another directory's")
+    };
+    assert_eq!(out.refused, [said("sites-1"), said("ring-1-1")]);
+    assert_eq!((out.skipped, out.problems.len()), (0, 0));
+    // The ring of the state's process alone: taken.
+    std::fs::remove_file(at("ring-1-1")).unwrap();
+    std::fs::remove_file(at("sites-1")).unwrap();
+    let out = read_dir(tmp.path());
+    let got: Vec<&[u8]> = out.records.iter().map(|x| &x.body[1..]).collect();
+    assert_eq!((got, out.refused.len()), (vec![&b"mine"[..]], 0));
+}

@@ -665,6 +665,7 @@ mod tests {
     fn recover_from(ring: &RingFile, from: u64) -> (Vec<Vec<u8>>, Vec<String>) {
         let h = super::super::recover::RingHeader {
             capacity: ring.capacity as u64,
+            pid: 0,
             thread: 7,
             generation: 1,
             created_epoch: 0,

@@ -36,7 +36,7 @@ impl Writer {
     /// start, which cuts what this attempt wrote and writes it all once.
     pub(super) fn start_crash_safe(&mut self, start: CrashStart) -> Result<(), BuildError> {
         let CrashStart { dir, recovered } = start;
-        let (cuts, points) = cut_files(&recovered.files);
+        let (cuts, points) = cut_files(&recovered.files, recovered.state_owner);
         let undelivered = self.sinks.undelivered();
         if !recovered.is_empty() || !cuts.is_empty() {
             self.count_recovery_in(&dir, &recovered, &points);
@@ -263,13 +263,13 @@ impl Writer {
 /// Returns what was cut, for the recovery record, and per file found its
 /// entry in the state file and its length now: all past it is to be cut
 /// if this recovery fails (see `Keeper::resume`).
-fn cut_files(marks: &[FileMark]) -> (Vec<String>, Vec<(usize, u64)>) {
+fn cut_files(marks: &[FileMark], owner: Option<u32>) -> (Vec<String>, Vec<(usize, u64)>) {
     let (mut cuts, mut points) = (Vec::new(), Vec::new());
     for m in marks {
         let Some((f, len, path)) = open_marked(m) else {
             continue;
         };
-        let now = match cut_file(m, &f, len, path) {
+        let now = match cut_file(m, &f, len, path, owner) {
             Some((what, now)) => {
                 cuts.push(what);
                 now
@@ -290,6 +290,7 @@ fn cut_file(
     f: &io::Result<File>,
     len: u64,
     path: Option<PathBuf>,
+    owner: Option<u32>,
 ) -> Option<(String, u64)> {
     if len <= m.len || m.written == 0 {
         // Nothing of the dead process's past its committed length: what
@@ -318,6 +319,9 @@ fn cut_file(
             return Some((what, len));
         }
     };
+    if let Some(what) = not_the_owners(f, owner) {
+        return Some((format!("{name} not cut: {what}; records of the batch in flight at the crash may be in it twice"), len));
+    }
     // Grown by exactly what the dead process appended: the file holds
     // its bytes from the committed length on, even where that is inside
     // a line (the file ended without a newline before the process wrote).
@@ -443,6 +447,23 @@ fn open_marked(m: &FileMark) -> Option<(io::Result<File>, u64, Option<PathBuf>)>
     Some((f, len, Some(found)))
 }
 
+/// Why file `f` is not cut for a state file owned by uid `owner`: a state
+/// file names the files to cut, and one that another user can write (a
+/// service's directory, recovered by root) could name any file of the
+/// recovering user's. So a file is cut only when the state file's owner
+/// owns it, or root owns the state file (`None`: it is cut).
+fn not_the_owners(f: &File, owner: Option<u32>) -> Option<String> {
+    let owner = owner.filter(|&o| o != 0)?;
+    let uid = f.metadata().map(|m| m.uid());
+    match uid {
+        Ok(uid) if uid == owner => None,
+        Ok(uid) => Some(format!(
+            "owned by uid {uid}, the state file by uid {owner}, which names only its owner's files to cut"
+        )),
+        Err(e) => Some(format!("cannot tell its owner: {e}")),
+    }
+}
+
 /// Whether `n` names a rotation of the file named `own`: `own` extended
 /// (`app.log.1`, `app.log-20261203`, `app.log.old`), or the rolling sink's
 /// label put before one of its extensions (`app.log` → `app.000001.log`,
@@ -529,7 +550,7 @@ mod tests {
         assert_eq!(r.problems, Vec::<String>::new());
         let written: Vec<u32> = r.files.iter().map(|m| m.written).collect();
         assert_eq!(written, [WRITTEN_UNKNOWN]);
-        let (cuts, points) = cut_files(&r.files);
+        let (cuts, points) = cut_files(&r.files, r.state_owner);
         assert_eq!(std::fs::read(&log).unwrap(), b"committed\n");
         let said = format!(
             "{} cut from 20 to 10 bytes (a batch in flight at the crash, written again)",
@@ -545,6 +566,46 @@ mod tests {
         assert_eq!(get_u32(&b, S_VERSION), Some(STATE_VERSION));
         let m = &read_dir(&dir).files;
         assert_eq!((m.len(), m[0].len, m[0].written), (1, 10, 0));
+    }
+
+    /// A state file names the files to cut; one that another user can
+    /// write (a service's directory, recovered by root with
+    /// `uringlog-recover`) could name any file of the recovering user's,
+    /// its identity matched by `stat`, to have it cut. A file is cut
+    /// only when the state file's owner owns it (or root owns the state
+    /// file); else it is said, and left whole.
+    #[test]
+    fn a_state_file_cuts_only_files_of_its_owner() {
+        let tmp = tempfile::tempdir().unwrap();
+        let log = tmp.path().join("precious");
+        std::fs::write(&log, b"committed\nnot the dead process's\n").unwrap();
+        let meta = std::fs::metadata(&log).unwrap();
+        let m = FileMark {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            len: 10,
+            written: 23,
+            path: log.clone(),
+            at: 0,
+        };
+        // Any user other than the file's owner, and not root.
+        let other = meta.uid().max(1) + 1;
+        let (cuts, points) = cut_files(std::slice::from_ref(&m), Some(other));
+        let said = format!(
+            "{} not cut: owned by uid {}, the state file by uid {other}, which names only its owner's files to cut; records of the batch in flight at the crash may be in it twice",
+            log.display(),
+            meta.uid()
+        );
+        assert_eq!((cuts, points), (vec![said], vec![(0, 33)]));
+        assert_eq!(std::fs::read(&log).unwrap(), b"committed\nnot the dead process's\n");
+        // Its owner's state file, or root's: cut.
+        for owner in [meta.uid(), 0] {
+            std::fs::write(&log, b"committed\nin flight\n").unwrap();
+            let m = FileMark { written: 10, ..m.clone() };
+            let (cuts, _) = cut_files(std::slice::from_ref(&m), Some(owner));
+            assert_eq!(cuts.len(), 1, "{cuts:?}");
+            assert_eq!(std::fs::read(&log).unwrap(), b"committed\n");
+        }
     }
 
     /// A recovery that died between its cut (at the end of the line the
@@ -568,7 +629,7 @@ mod tests {
         let cut = || {
             let f = OpenOptions::new().read(true).write(true).open(&log);
             let len = f.as_ref().unwrap().metadata().unwrap().len();
-            cut_file(&m, &f, len, None)
+            cut_file(&m, &f, len, None, None)
         };
         let first = format!(
             "{} cut from 9 to 6 bytes, the end of the line its committed length 4 falls inside (truncated since the commit, then written again) (a batch in flight at the crash, written again)",

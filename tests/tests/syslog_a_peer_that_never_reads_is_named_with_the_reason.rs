@@ -6,12 +6,18 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
-use uringlog::Policy;
+use uringlog::{FlushError, Policy};
 use uringlog_sinks::SyslogSink;
-use uringlog_tests::rsyslog::{assert_flush_fails_with, logger};
+use uringlog_tests::rsyslog::logger;
 
-/// Records of 8 KiB, more than the sink's buffer and both sockets take.
-const RECORDS: u64 = 6_000;
+/// Records of 8 KiB are logged in rounds of this many, each followed by a
+/// flush, until a flush cannot settle: the sink's buffer and both sockets
+/// full, whatever their sizes and however many records the ring dropped
+/// (a burst, under `DropNewest`, may leave too few to fill them).
+const PER_ROUND: u64 = 1_000;
+
+/// Far more rounds than filling the sockets of any machine takes.
+const MAX_ROUNDS: u64 = 200;
 
 /// Logs to a peer listening at `l`, which the test makes stop reading.
 fn says_why(l: TcpListener, kind: &str, sink: fn(SocketAddr) -> SyslogSink, why: &str) {
@@ -19,23 +25,36 @@ fn says_why(l: TcpListener, kind: &str, sink: fn(SocketAddr) -> SyslogSink, why:
     let sink = sink(peer).flush_timeout(Duration::from_millis(200));
     let (logger, guard) = logger(sink, Policy::DropNewest);
     let text = "x".repeat(8 << 10);
-    for n in 0..RECORDS {
-        uringlog::info!(logger, "{text} seq={n}");
-    }
-    assert_flush_fails_with(
-        &logger,
-        &format!("flush: syslog {kind} {peer}: records logged before it are still unsettled after 200 ms: {why}"),
+    let mut logged = 0;
+    let last = loop {
+        assert!(logged < MAX_ROUNDS * PER_ROUND, "{logged} records settled");
+        for n in logged..logged + PER_ROUND {
+            uringlog::info!(logger, "{text} seq={n}");
+        }
+        logged += PER_ROUND;
+        match logger.flush() {
+            Ok(()) => continue,
+            Err(FlushError::Io { last, .. }) => break last,
+            Err(e) => panic!("{e:?}"),
+        }
+    };
+    assert_eq!(
+        last,
+        format!("flush: syslog {kind} {peer}: records logged before it are still unsettled after 200 ms: {why}")
     );
-    let s = guard.shutdown(Duration::from_millis(100)).unwrap();
-    assert_eq!(s.enqueued, RECORDS);
+    let s = guard.shutdown(Duration::from_secs(2)).unwrap();
+    assert_eq!(s.enqueued, logged);
     assert_eq!(s.written + s.dropped, s.enqueued, "{s:?}");
     let errors = logger.recent_errors();
     let unsettled = format!("syslog {kind} {peer}: ");
     let at_shutdown = (errors.iter()).find(|e| e.contains("unsettled at shutdown"));
     let at_shutdown = at_shutdown.unwrap_or_else(|| panic!("{errors:#?}"));
     assert!(at_shutdown.starts_with(&unsettled), "{errors:#?}");
+    // Up at shutdown too, though not always in the state of the flush:
+    // a RELP link that gave up on its window may be connected again, its
+    // `open` unanswered.
     assert!(
-        at_shutdown.ends_with(&format!(" counted dropped): {why}")),
+        at_shutdown.contains(" counted dropped): connected, but "),
         "{errors:#?}"
     );
 }

@@ -512,7 +512,11 @@ impl Builder {
     ///   directory, a file the state cannot name (its path longer than the
     ///   state's slot allows), and a truncation between two batches of one
     ///   commit interval can leave the batch in flight twice; after such a
-    ///   truncation the cut can also fall inside a line.
+    ///   truncation the cut can also fall inside a line. So can a file the
+    ///   state file's owner does not own, unless root owns the state file
+    ///   (a log owned by another user, say `root:adm` mode 664): a state
+    ///   file another user could write names no file of the recovering
+    ///   user's to cut, and the recovery record says it left one whole.
     /// - A file another writer appends to as well (a forked child logging
     ///   to the same file): recovery cuts no more than the dead process
     ///   counted as appended since its last commit, so the other writer's

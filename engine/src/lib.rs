@@ -133,6 +133,7 @@ mod facade;
 pub mod field;
 mod filter;
 mod fork;
+mod fork_lock;
 mod format;
 mod front_ends;
 mod io;
@@ -228,6 +229,9 @@ pub mod __private {
         install_in as register_fork_handler, HOOKED as FORK_HANDLER_HOOKED,
         UNHOOKED as FORK_HANDLER_UNHOOKED,
     };
+    /// A lock that a forked child can free or a fork handler hold across
+    /// the fork (see `fork_lock`).
+    pub use crate::fork_lock::{ForkLock, ForkLockGuard};
 
     /// Crash-safe recovery over arbitrary bytes (the fuzz target's entry).
     #[cfg(fuzzing)]

@@ -62,11 +62,10 @@
 //! given back to its default would end a child still holding the
 //! inherited logger, once the logger it started itself let go of it).
 
+use crate::fork_lock::{ForkLock, ForkLockGuard};
 use crate::wake::{EventCount, EventRef};
 use std::io;
-use std::sync::atomic::{
-    AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
-};
+use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 /// Loggers that may reopen on a signal at the same time.
 pub(crate) const MAX_REGISTRATIONS: usize = 32;
@@ -117,71 +116,23 @@ const NO_PREVIOUS: Previous = Previous {
 static PREVIOUS: [Previous; NSIG] = [NO_PREVIOUS; NSIG];
 
 /// Serializes holds, slots and their drops; never taken in the handler.
-static INSTALL: InstallLock = InstallLock {
-    locked: AtomicBool::new(false),
-    kept: std::cell::UnsafeCell::new([const { None }; NSIG]),
-};
-/// Looks at a held [`INSTALL`], yielding between them, before a waiter
-/// sleeps instead (a waiter of a higher real-time priority than the
-/// holder on its CPU would otherwise never let it run).
-const LOCK_SPINS: u32 = 64;
-/// How long a waiter sleeps between looks once past [`LOCK_SPINS`].
-const LOCK_NAP: std::time::Duration = std::time::Duration::from_micros(100);
+/// Guards, per signal, the full action our handler replaced, restored
+/// when the last hold goes. Not a `Mutex`: a thread of the parent that
+/// holds it at a fork does not exist in the child, which would wait for
+/// it forever; the child's fork handler frees it ([`forget_inherited`]).
+/// Held for a few system calls at most, and rarely (build, shutdown, a
+/// last handle).
+static INSTALL: ForkLock<Kept> = ForkLock::new([const { None }; NSIG]);
 
-/// A lock (a flag) and what it guards. Not a `Mutex`: a thread of the
-/// parent that holds it at a fork does not exist in the child, which would
-/// wait for it forever; the child's fork handler frees the flag
-/// ([`forget_inherited`]), which a `Mutex` does not allow. Held for a few
-/// system calls at most, and rarely (build, shutdown, a last handle).
-struct InstallLock {
-    /// Set while a thread holds the lock.
-    locked: AtomicBool,
-    /// Per signal, the full action our handler replaced, restored when the
-    /// last hold goes. Only reached through [`Installing`].
-    kept: std::cell::UnsafeCell<[Option<libc::sigaction>; NSIG]>,
-}
-
-// SAFETY: `kept` is only reached through an `Installing`, and one exists
-// at a time in a process (`locked`).
-unsafe impl Sync for InstallLock {}
+/// Per signal, the action our handler replaced (see [`INSTALL`]).
+type Kept = [Option<libc::sigaction>; NSIG];
 
 /// [`INSTALL`] held; frees it when dropped.
-struct Installing(());
+type Installing = ForkLockGuard<'static, Kept>;
 
 /// Takes [`INSTALL`], waiting while another thread holds it.
 fn installing() -> Installing {
-    let mut looks = 0u32;
-    // Acquire: pairs with the Release store in `Installing::drop`, so the
-    // previous holder's changes (kept actions, counts, slots) are seen.
-    // Relaxed on failure: the loop tries again.
-    while (INSTALL.locked)
-        .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-        .is_err()
-    {
-        match looks < LOCK_SPINS {
-            true => std::thread::yield_now(),
-            false => std::thread::sleep(LOCK_NAP),
-        }
-        looks = looks.saturating_add(1);
-    }
-    Installing(())
-}
-
-impl Installing {
-    /// The action kept for `signo` (see [`InstallLock::kept`]).
-    fn kept(&mut self, signo: i32) -> &mut Option<libc::sigaction> {
-        // SAFETY: this `Installing` is the only one (the lock is held), and
-        // the borrow of it keeps the reference from outliving the lock.
-        let all = unsafe { &mut *INSTALL.kept.get() };
-        &mut all[signo as usize]
-    }
-}
-
-impl Drop for Installing {
-    fn drop(&mut self) {
-        // Release: pairs with the Acquire in `installing`.
-        INSTALL.locked.store(false, Ordering::Release);
-    }
+    INSTALL.lock()
 }
 
 extern "C" fn on_signal(signo: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
@@ -278,7 +229,7 @@ impl Hold {
     fn take(signo: i32, lock: &mut Installing) -> io::Result<Hold> {
         let prev = &PREVIOUS[signo as usize];
         if prev.users.load(Ordering::Relaxed) == 0 {
-            install(signo, prev, lock.kept(signo))?;
+            install(signo, prev, &mut lock[signo as usize])?;
         }
         prev.users.fetch_add(1, Ordering::Relaxed);
         Ok(Hold {
@@ -309,7 +260,7 @@ impl Drop for Hold {
         let mut lock = installing();
         let prev = &PREVIOUS[self.signo as usize];
         if prev.users.fetch_sub(1, Ordering::Relaxed) == 1 {
-            uninstall(self.signo, lock.kept(self.signo));
+            uninstall(self.signo, &mut lock[self.signo as usize]);
         }
     }
 }
@@ -420,7 +371,11 @@ pub(crate) fn forget_inherited() {
     // hold it took or let go of counts as inherited or not, and `install`
     // and `uninstall` leave ours on top with nothing kept, at worst (ours
     // then stays in this process, chaining to the action in `PREVIOUS`).
-    INSTALL.locked.store(false, Ordering::SeqCst);
+    // SAFETY: this is a forked child's handler; the thread that forked
+    // holds no `Installing` (nothing done under it forks), or, forking
+    // from a signal handler that interrupted it there, drops it before
+    // this process takes it again (no signal handler of ours takes it).
+    unsafe { INSTALL.free_in_child() };
     for slot in &SLOTS {
         slot.signo.store(0, Ordering::SeqCst);
         slot.wake.store(std::ptr::null_mut(), Ordering::SeqCst);

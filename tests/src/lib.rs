@@ -598,6 +598,18 @@ pub fn leave_pending(dir: &std::path::Path) {
     let _ = logger.flush();
 }
 
+/// The lines recovering what [`leave_pending`] left writes in the plain
+/// format: the recovery record, saying the records came from
+/// `recovered_from` (its words), then each record once.
+pub fn pending_lines(recovered_from: &str) -> Vec<String> {
+    let mut want = vec![format!(
+        "WARN  crash-safe recovery: 4 records recovered from {recovered_from}, 0 torn or corrupt records skipped"
+    )];
+    want.push("INFO  stuck".to_owned());
+    want.extend((0..3).map(|i| format!("INFO  record {i}")));
+    want
+}
+
 /// Starts a crash-safe logger on `dir` writing `log` in the plain format
 /// (recovering what `dir` holds), logs each of `lines` at info, shuts it
 /// down with the books balanced, and gives its `recent_errors`; or the

@@ -141,7 +141,7 @@ use crate::error::BuildError;
 use crate::shared::{lock as lock_mutex, RingShared};
 use layout::*;
 use memmap2::{MmapOptions, MmapRaw};
-use recover::Recovered;
+use recover::{Recovered, Refused};
 use ring::RingFile;
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -199,12 +199,13 @@ impl CrashDir {
         let dir = absolute.as_path();
         std::fs::create_dir_all(dir).map_err(|e| err(format!("cannot create it: {e}")))?;
         let lock = lock::lock_dir(dir).map_err(err)?;
-        recover::newer_layout(dir).map_err(err)?;
+        // Reads only. Refusals first: a file of a newer layout says the
+        // directory is a newer build's before anything else is judged.
+        let recovered = recover::read_dir(dir);
+        none_refused(&recovered.refused).map_err(err)?;
         state_paths_usable(dir).map_err(err)?;
         takes_new_files(dir).map_err(err)?;
-        let recovered = recover::read_dir(dir);
         no_directory_named_like_ours(&recovered.directories).map_err(err)?;
-        none_refused(&recovered.refused).map_err(err)?;
         let generation = recovered.generation + 1;
         let d = CrashDir {
             sites: sites::SiteWriter::new(dir, generation),
@@ -317,19 +318,29 @@ fn no_directory_named_like_ours(directories: &[PathBuf]) -> Result<(), String> {
 
 /// Fails when recovery can neither take nor remove files of the
 /// directory (`refused`, from `recover::read_dir`, each in words naming
-/// it: files it could not read, files of another process than the state
-/// file's). Said before anything is written or removed, so a later start
-/// finds them as they are.
-fn none_refused(refused: &[String]) -> Result<(), String> {
-    let them = match refused.len() {
-        0 => return Ok(()),
-        1 => "it is",
-        _ => "they are",
-    };
-    Err(format!(
-        "{}; nothing was recovered or removed: build again once {them} readable, or moved away",
-        refused.join("; ")
-    ))
+/// it: files of a newer layout, first, each saying what to do; then files
+/// it could not read, files of another process than the state file's).
+/// Said before anything is written or removed, so a later start finds
+/// them as they are.
+fn none_refused(refused: &[Refused]) -> Result<(), String> {
+    let (mut said, mut kept) = (Vec::new(), Vec::new());
+    for r in refused {
+        match r {
+            Refused::Newer(words) => said.push(words.clone()),
+            Refused::Kept(words) => kept.push(words.as_str()),
+        }
+    }
+    if !kept.is_empty() {
+        let them = if kept.len() == 1 { "it is" } else { "they are" };
+        said.push(format!(
+            "{}; nothing was recovered or removed: build again once {them} readable, or moved away",
+            kept.join("; ")
+        ));
+    }
+    match said.is_empty() {
+        true => Ok(()),
+        false => Err(said.join("; ")),
+    }
 }
 
 /// Creates `path` with `len` bytes allocated (no sparse pages, so a full

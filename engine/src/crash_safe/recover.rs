@@ -9,6 +9,12 @@
 //! end (each step moves forward by at least one frame prefix, within one
 //! ring's capacity). Files are read into memory, not mapped, so a file
 //! truncated meanwhile cannot fault.
+//!
+//! The directory is listed once and each file opened once: whether a
+//! file is of a newer layout than this build reads (refused, so `build`
+//! fails naming it before anything is written or removed) is judged on
+//! the same descriptor its bytes are read from, so a file swapped between
+//! two looks cannot be judged one way and read another.
 
 use super::layout::*;
 use super::sites::{parse_sites, sites_name, SiteMap, MAX_SITES_FILE, SITES_PREFIX};
@@ -103,23 +109,55 @@ pub(crate) struct Recovered {
     /// way of this process's files, so `build` fails naming them (see
     /// `CrashDir::open`).
     pub directories: Vec<PathBuf>,
-    /// Files of the directory that recovery can neither take nor remove,
-    /// each in words naming it: regular files (its state file, ring
-    /// files, call-site tables) that could not be read (`EIO`, no
-    /// permission, too many open files), whose records may be intact for
-    /// a later start; and ring files or call-site tables of another
-    /// process than the one the state file names (the state file or they
-    /// copied in from another directory: which, is not known). `build`
-    /// fails naming them before anything is written or removed (see
-    /// `CrashDir::open`).
-    pub refused: Vec<String>,
+    /// Files of the directory that recovery can neither take nor remove
+    /// (see [`Refused`]). `build` fails naming them before anything is
+    /// written or removed (see `CrashDir::open`).
+    pub refused: Vec<Refused>,
     /// The uid owning the state file, when it was read: the files it
     /// names are cut only when this user owns them, or when it is root
     /// (see `writer::crash_safe::cut_files`).
     pub state_owner: Option<u32>,
 }
 
+/// A file of the directory that recovery can neither take nor remove,
+/// in words naming it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// A regular file (its state file, a ring file, a call-site table)
+    /// that could not be read (`EIO`, no permission, too many open files),
+    /// whose records may be intact for a later start; or a ring file or
+    /// call-site table of another process than the one the state file
+    /// names (the state file or it copied in from another directory:
+    /// which, is not known).
+    Kept(String),
+    /// A file named like ours, its magic ours, of a newer layout version
+    /// than this build reads: recovery would take it for corrupt and
+    /// remove it with the records a newer build can read. The words name
+    /// both versions and say what to do.
+    Newer(String),
+}
+
 impl Recovered {
+    /// Refuses the file at `path` that [`read_regular`] did not read as
+    /// `e` says, when `e` is a refusal ([`Unread::Failed`],
+    /// [`Unread::Newer`]); false otherwise.
+    fn refuse(&mut self, e: &Unread, path: &Path) -> bool {
+        let r = match e {
+            Unread::Failed(e) => Refused::Kept(format!("cannot read {}: {e}", path.display())),
+            Unread::Newer(words) => Refused::Newer(words.clone()),
+            _ => return false,
+        };
+        self.refuse_as(r, path);
+        true
+    }
+
+    /// Refuses the file at `path` (see [`Refused`]): it is not one of
+    /// the files to remove.
+    fn refuse_as(&mut self, r: Refused, path: &Path) {
+        self.refused.push(r);
+        self.old_files.retain(|p| p != path);
+    }
+
     /// Notes a problem (the first `MAX_PROBLEMS` are kept, then a count).
     pub(crate) fn problem(&mut self, msg: String) {
         if self.problems.len() < MAX_PROBLEMS {
@@ -560,12 +598,10 @@ pub(crate) fn read_dir(dir: &Path) -> Recovered {
             ));
             None
         }
-        Err(Unread::Failed(e)) => {
-            out.refused.push(format!("cannot read {}: {e}", state_path.display()));
-            None
-        }
-        Err(e @ Unread::NotRegular) => {
-            out.problem(format!("cannot read {}: {e}", state_path.display()));
+        Err(e) => {
+            if !out.refuse(&e, &state_path) {
+                out.problem(format!("cannot read {}: {e}", state_path.display()));
+            }
             None
         }
     };
@@ -585,44 +621,6 @@ pub(crate) fn read_dir(dir: &Path) -> Recovered {
         read_ring_file(&path, state.as_ref(), &tables, &mut out);
     }
     out
-}
-
-/// Fails when a file of `dir` was written by a newer layout than this
-/// build reads (its magic ours, its version above ours): recovery would
-/// take it for corrupt and remove it with the records a newer build can
-/// read. Files that cannot be read are left to [`read_dir`] to report.
-pub(crate) fn newer_layout(dir: &Path) -> Result<(), String> {
-    use std::io::Read;
-    let known = [
-        (STATE_MAGIC, STATE_VERSION),
-        (RING_MAGIC, VERSION),
-        (super::sites::SITES_MAGIC, super::sites::SITES_VERSION),
-    ];
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(());
-    };
-    for e in entries.flatten() {
-        let name = e.file_name();
-        let ours = [STATE_FILE, RING_PREFIX, SITES_PREFIX];
-        let ours = ours.iter().any(|p| name.as_bytes().starts_with(p.as_bytes()));
-        if !ours || !e.file_type().is_ok_and(|t| t.is_file()) {
-            continue;
-        }
-        let mut head = [0u8; 12];
-        let read = std::fs::File::open(e.path()).and_then(|mut f| f.read_exact(&mut head));
-        let version = get_u32(&head, 8).unwrap_or(0);
-        match known.iter().find(|(m, _)| head[..8] == *m) {
-            Some(&(_, reads)) if read.is_ok() && version > reads => {
-                return Err(format!(
-                    "{} was written by a newer uringlog (layout version {version}; this one \
-                     reads up to {reads}); left as it is: recover it with that version",
-                    e.path().display()
-                ))
-            }
-            _ => {}
-        }
-    }
-    Ok(())
 }
 
 /// Call-site tables by generation, each with the pid of the process that
@@ -650,7 +648,7 @@ fn read_sites_file(path: &Path, name: &str, state: Option<&StateImage>, tables: 
         Err(Unread::TooLarge(e)) => {
             return out.problem(format!("{file}: {e}, larger than any call-site table; ignored"));
         }
-        Err(Unread::Failed(e)) => return out.refused.push(format!("cannot read {file}: {e}")),
+        Err(e) if out.refuse(&e, path) => return,
         Err(e) => return out.problem(format!("{file}: {}", e.what())),
     };
     match parse_sites(&b) {
@@ -664,7 +662,8 @@ fn read_sites_file(path: &Path, name: &str, state: Option<&StateImage>, tables: 
             }
             let pid = get_u32(&b, 12).unwrap_or(0);
             if let Some(s) = state.filter(|s| s.pid != pid && s.generation == generation) {
-                return out.refused.push(of_another_process(&file.to_string(), pid, s.pid));
+                let said = of_another_process(&file.to_string(), pid, s.pid);
+                return out.refuse_as(Refused::Kept(said), path);
             }
             tables.insert(generation, (pid, map));
         }
@@ -683,6 +682,9 @@ enum Unread {
     TooLarge(String),
     /// Anything else, in words.
     Failed(String),
+    /// Of a newer layout version than this build reads (see
+    /// [`Refused::Newer`]): in words naming it.
+    Newer(String),
 }
 
 impl Unread {
@@ -701,21 +703,43 @@ impl std::fmt::Display for Unread {
         match self {
             Unread::Missing => f.write_str("no such file"),
             Unread::NotRegular => f.write_str("not a regular file"),
-            Unread::TooLarge(why) | Unread::Failed(why) => f.write_str(why),
+            Unread::TooLarge(why) | Unread::Failed(why) | Unread::Newer(why) => f.write_str(why),
         }
     }
 }
 
-/// The bytes of `path`, a file of the directory: untrusted, the name may
-/// be anything — a FIFO, whose open and read wait for a writer, a device
+/// The bytes of `path`, a file of the directory, read only when it is a
+/// regular one of at most `max` bytes and not of a newer layout (see
+/// [`open_regular`]).
+fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, Unread> {
+    use std::io::Read;
+    let (f, meta) = open_regular(path)?;
+    let failed = |e: std::io::Error| Unread::Failed(e.to_string());
+    if meta.len() > max {
+        return Err(Unread::TooLarge(format!("{} bytes", meta.len())));
+    }
+    let mut b = Vec::with_capacity(meta.len() as usize);
+    // At most one byte past `max`: a file growing meanwhile stays bounded.
+    f.take(max + 1).read_to_end(&mut b).map_err(failed)?;
+    if b.len() as u64 > max {
+        return Err(Unread::TooLarge(format!("more than {max} bytes")));
+    }
+    Ok(b)
+}
+
+/// `path`, a file of the directory, opened for reading when it is a
+/// regular file whose layout this build reads. Untrusted: the name may be
+/// anything — a FIFO, whose open and read wait for a writer, a device
 /// whose read never ends, a symbolic link (to `/dev/zero`, or to another
 /// directory's ring file, whose records are not this directory's) — so
-/// it is opened without waiting or following a link, and read only when
-/// the opened file is a regular one of at most `max` bytes. Read from the
-/// descriptor checked, so a file swapped meanwhile is not read.
-fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, Unread> {
-    use std::io::{ErrorKind, Read};
-    use std::os::unix::fs::OpenOptionsExt;
+/// it is opened without waiting or following a link, and checked through
+/// the descriptor opened: a file swapped meanwhile is judged and read as
+/// one file, once. A regular file whose head is ours (magic, then
+/// version; whatever its length) but of a newer version is
+/// [`Unread::Newer`], naming it and both versions.
+fn open_regular(path: &Path) -> Result<(std::fs::File, std::fs::Metadata), Unread> {
+    use std::io::ErrorKind;
+    use std::os::unix::fs::{FileExt, OpenOptionsExt};
     let failed = |e: std::io::Error| Unread::Failed(e.to_string());
     let f = std::fs::OpenOptions::new()
         .read(true)
@@ -731,16 +755,31 @@ fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, Unread> {
     if !meta.is_file() {
         return Err(Unread::NotRegular);
     }
-    if meta.len() > max {
-        return Err(Unread::TooLarge(format!("{} bytes", meta.len())));
+    let mut head = [0u8; 12];
+    // A file shorter than a head is none of a newer layout's.
+    if f.read_exact_at(&mut head, 0).is_ok() {
+        if let Some((version, reads)) = newer_layout(&head) {
+            return Err(Unread::Newer(format!(
+                "{} was written by a newer uringlog (layout version {version}; this one \
+                 reads up to {reads}); left as it is: recover it with that version",
+                path.display()
+            )));
+        }
     }
-    let mut b = Vec::with_capacity(meta.len() as usize);
-    // At most one byte past `max`: a file growing meanwhile stays bounded.
-    f.take(max + 1).read_to_end(&mut b).map_err(failed)?;
-    if b.len() as u64 > max {
-        return Err(Unread::TooLarge(format!("more than {max} bytes")));
-    }
-    Ok(b)
+    Ok((f, meta))
+}
+
+/// The version a file's `head` (its first 12 bytes) says, and the newest
+/// this build reads, when its magic is one of ours and its version newer.
+fn newer_layout(head: &[u8; 12]) -> Option<(u32, u32)> {
+    let known = [
+        (STATE_MAGIC, STATE_VERSION),
+        (RING_MAGIC, VERSION),
+        (super::sites::SITES_MAGIC, super::sites::SITES_VERSION),
+    ];
+    let version = get_u32(head, 8).unwrap_or(0);
+    let (_, reads) = known.into_iter().find(|(m, _)| head[..8] == *m)?;
+    (version > reads).then_some((version, reads))
 }
 
 /// Paths and names of files in a directory.
@@ -749,9 +788,13 @@ type Named = Vec<(PathBuf, String)>;
 /// The ring files in `dir`, oldest first, and the call-site tables;
 /// unparsable names are reported. An entry named like either that is a
 /// FIFO, a socket, a device or a symbolic link is never opened (opening a
-/// FIFO for reading may wait for a writer; see [`read_regular`]): said
-/// once, and removed with the others; one that is a directory goes to
-/// `out.directories`.
+/// FIFO for reading may wait for a writer, a device's open may act; see
+/// [`open_regular`]): said once, and removed with the others; one that is
+/// a directory goes to `out.directories`. Files named like ours that
+/// recovery does not read
+/// (`state.new`, names that do not parse) are only checked for a newer
+/// layout (see [`Refused::Newer`]): a newer build may name its files
+/// otherwise.
 fn dir_files(dir: &Path, out: &mut Recovered) -> (Vec<PathBuf>, Named) {
     let (mut rings, mut sites) = (Vec::new(), Vec::new());
     let entries = match std::fs::read_dir(dir) {
@@ -768,6 +811,12 @@ fn dir_files(dir: &Path, out: &mut Recovered) -> (Vec<PathBuf>, Named) {
         let name = e.file_name().to_string_lossy().into_owned();
         let is_sites = name.starts_with(SITES_PREFIX);
         if !is_sites && !name.starts_with(RING_PREFIX) {
+            // The state file itself was read before (see `read_dir`); of
+            // the others only a regular file is opened, as for ring files.
+            let file = e.file_type().is_ok_and(|t| t.is_file());
+            if file && name.starts_with(STATE_FILE) && name != STATE_FILE {
+                refuse_if_newer(&e.path(), out);
+            }
             continue;
         }
         let path = e.path();
@@ -784,22 +833,29 @@ fn dir_files(dir: &Path, out: &mut Recovered) -> (Vec<PathBuf>, Named) {
             }
             _ => {}
         }
-        out.old_files.push(path.clone());
-        let unparsed = |kind| format!("{}: not a {kind} name; ignored", path.display());
-        if is_sites {
-            match sites_name(&name) {
-                Some(_) => sites.push((path, name)),
-                None => out.problem(unparsed("call-site table")),
-            }
-        } else {
-            match ring_name(&name) {
-                Some(key) => rings.push((key, path)),
-                None => out.problem(unparsed("ring file")),
-            }
+        let (parsed, kind) = match is_sites {
+            true => (sites_name(&name).map(|_| None), "call-site table"),
+            false => (ring_name(&name).map(Some), "ring file"),
+        };
+        match parsed {
+            Some(Some(key)) => rings.push((key, path.clone())),
+            Some(None) => sites.push((path.clone(), name)),
+            None if refuse_if_newer(&path, out) => continue,
+            None => out.problem(format!("{}: not a {kind} name; ignored", path.display())),
         }
+        out.old_files.push(path);
     }
     rings.sort_by_key(|r| r.0);
     (rings.into_iter().map(|(_, p)| p).collect(), sites)
+}
+
+/// Refuses `path`, a file named like ours that recovery does not read,
+/// when it is of a newer layout (see [`open_regular`]); true then.
+fn refuse_if_newer(path: &Path, out: &mut Recovered) -> bool {
+    match open_regular(path) {
+        Err(e @ Unread::Newer(_)) => out.refuse(&e, path),
+        _ => false,
+    }
 }
 
 /// Reads one ring file into `out`.
@@ -812,7 +868,7 @@ fn read_ring_file(path: &Path, state: Option<&StateImage>, tables: &Tables, out:
             out.problem(format!("{file}: {e}, larger than any ring; skipped"));
             return;
         }
-        Err(Unread::Failed(e)) => return out.refused.push(format!("cannot read {file}: {e}")),
+        Err(e) if out.refuse(&e, path) => return,
         Err(e) => return out.problem(format!("{file}: {}", e.what())),
     };
     if b.iter().all(|&x| x == 0) {
@@ -836,7 +892,8 @@ fn read_ring_file(path: &Path, state: Option<&StateImage>, tables: &Tables, out:
         return;
     }
     if let Some(s) = state.filter(|s| s.pid != h.pid) {
-        return out.refused.push(of_another_process(&file, h.pid, s.pid));
+        let said = of_another_process(&file, h.pid, s.pid);
+        return out.refuse_as(Refused::Kept(said), path);
     }
     // Only the table of the ring's own process: an address means nothing
     // in another's.

@@ -580,39 +580,50 @@ fn a_ring_file_that_died_before_its_header_is_no_corrupt_record() {
 }
 
 /// A state, ring or call-site file of a newer layout version (its magic
-/// ours) stops recovery, named, instead of being taken for corrupt and
-/// removed; this version's files and foreign ones do not.
+/// ours) is refused, named with both versions, instead of being taken for
+/// corrupt and removed — whatever its length (a state file longer than
+/// any of ours), and under a name recovery does not read (`state.new`, a
+/// ring name that does not parse: a newer build may name its files
+/// otherwise); this version's files and foreign ones are not.
 #[test]
 fn a_file_of_a_newer_layout_is_named_not_removed() {
     let tmp = tempfile::tempdir().unwrap();
-    let file = |name: &str, magic: [u8; 8], version: u32| {
+    let file = |name: &str, magic: [u8; 8], version: u32, len: usize| {
         let mut b = magic.to_vec();
         b.extend_from_slice(&version.to_le_bytes());
-        b.resize(64, 0);
+        b.resize(len, 0);
         std::fs::write(tmp.path().join(name), b).unwrap();
     };
-    file("state", STATE_MAGIC, STATE_VERSION);
-    file("ring-1-0", RING_MAGIC, VERSION);
-    file("sites-1", SITES_MAGIC, SITES_VERSION);
-    file("ring-1-1", *b"NOTOURS\x01", 99);
-    assert_eq!(newer_layout(tmp.path()), Ok(()));
-    for (name, magic, version) in [
-        ("state", STATE_MAGIC, STATE_VERSION),
-        ("ring-1-0", RING_MAGIC, VERSION),
-        ("sites-1", SITES_MAGIC, SITES_VERSION),
+    let long = STATE_LEN + 4096;
+    file("state", STATE_MAGIC, STATE_VERSION, long);
+    file("ring-1-0", RING_MAGIC, VERSION, 64);
+    file("sites-1", SITES_MAGIC, SITES_VERSION, 64);
+    file("ring-1-1", *b"NOTOURS\x01", 99, 64);
+    let out = read_dir(tmp.path());
+    assert_eq!(out.refused, []);
+    assert_eq!(out.old_files.len(), 4, "{:?}", out.old_files);
+    for (name, magic, version, len) in [
+        ("state", STATE_MAGIC, STATE_VERSION, long),
+        ("ring-1-0", RING_MAGIC, VERSION, 64),
+        ("sites-1", SITES_MAGIC, SITES_VERSION, 64),
+        ("state.new", STATE_MAGIC, STATE_VERSION, 64),
+        ("ring-x", RING_MAGIC, VERSION, 64),
     ] {
-        file(name, magic, version + 1);
+        file(name, magic, version + 1, len);
         let path = tmp.path().join(name);
-        assert_eq!(
-            newer_layout(tmp.path()),
-            Err(format!(
-                "{} was written by a newer uringlog (layout version {}; this one reads up to \
-                 {version}); left as it is: recover it with that version",
-                path.display(),
-                version + 1
-            ))
+        let out = read_dir(tmp.path());
+        let said = format!(
+            "{} was written by a newer uringlog (layout version {}; this one reads up to \
+             {version}); left as it is: recover it with that version",
+            path.display(),
+            version + 1
         );
-        file(name, magic, version);
+        assert_eq!(out.refused, [Refused::Newer(said)], "{name}");
+        assert!(!out.old_files.contains(&path), "{name}");
+        match name {
+            "state.new" | "ring-x" => std::fs::remove_file(&path).unwrap(),
+            _ => file(name, magic, version, len),
+        }
     }
 }
 
@@ -834,7 +845,9 @@ fn files_of_another_process_than_the_states_are_refused() {
     let out = read_dir(tmp.path());
     let said = |name: &str| {
         let file = at(name).display().to_string();
-        format!("{file} was written by process 200, its state file by process 100: one of them is another directory's")
+        Refused::Kept(format!(
+            "{file} was written by process 200, its state file by process 100: one of them is another directory's"
+        ))
     };
     assert_eq!(out.refused, [said("sites-1"), said("ring-1-1")]);
     assert_eq!((out.skipped, out.problems.len()), (0, 0));

@@ -8,34 +8,25 @@
 //! end the connection for the parent as well. A child's own sink opens its
 //! own sockets (see `SyslogSink::for_fork_child`).
 //!
-//! The list is guarded by a spin lock that the prepare handler takes before
-//! the fork and the parent and child handlers release after it, and that
-//! is held across opening a socket and listing it, and across unlisting a
-//! socket and closing it: at the fork every socket of the sink is listed,
-//! and every listed descriptor is one of its sockets. A [`Listed`] socket
-//! that a child inherited is never closed through it there (it was closed
-//! at the fork, and its number may be another file's since).
+//! The list is guarded by a lock (the engine's `ForkLock`) that the prepare
+//! handler takes before the fork and the parent and child handlers release
+//! after it, and that is held across opening a socket and listing it, and
+//! across unlisting a socket and closing it: at the fork every socket of
+//! the sink is listed, and every listed descriptor is one of its sockets.
+//! A [`Listed`] socket that a child inherited is never closed through it
+//! there (it was closed at the fork, and its number may be another file's
+//! since).
 
-use std::cell::UnsafeCell;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use uringlog::__private::{register_fork_handler, FORK_HANDLER_HOOKED, FORK_HANDLER_UNHOOKED};
+use std::sync::atomic::{AtomicU64, Ordering};
+use uringlog::__private::{
+    register_fork_handler, ForkLock, FORK_HANDLER_HOOKED, FORK_HANDLER_UNHOOKED,
+};
 
 /// The sockets open in this process: an id per socket and its descriptor.
-struct Registry {
-    locked: AtomicBool,
-    /// Written only while `locked` is held.
-    open: UnsafeCell<Vec<(u64, RawFd)>>,
-}
-
-// SAFETY: `open` is touched only by the holder of `locked`.
-unsafe impl Sync for Registry {}
-
-static REGISTRY: Registry = Registry {
-    locked: AtomicBool::new(false),
-    open: UnsafeCell::new(Vec::new()),
-};
+/// Held across the fork by the fork handlers (see the module docs).
+static REGISTRY: ForkLock<Vec<(u64, RawFd)>> = ForkLock::new(Vec::new());
 /// Ids of listed sockets (a child goes on from its parent's count).
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 /// Whether the fork handlers are installed (see [`hook_in`]). Not a
@@ -44,39 +35,13 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 /// ever.
 static HOOKED: HookState = AtomicU64::new(FORK_HANDLER_UNHOOKED);
 
-impl Registry {
-    fn lock(&self) {
-        // Acquire: pairs with the Release in `unlock`, so the list as the
-        // last holder left it is seen.
-        while (self.locked)
-            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            std::thread::yield_now();
-        }
-    }
-
-    fn unlock(&self) {
-        // Release: pairs with the Acquire in `lock`.
-        self.locked.store(false, Ordering::Release);
-    }
-
-    /// Runs `f` on the list, under the lock.
-    fn with<R>(&self, f: impl FnOnce(&mut Vec<(u64, RawFd)>) -> R) -> R {
-        self.lock();
-        // SAFETY: the lock is held, so no one else touches the list.
-        let r = f(unsafe { &mut *self.open.get() });
-        self.unlock();
-        r
-    }
-}
-
 extern "C" fn before_fork() {
-    REGISTRY.lock();
+    REGISTRY.hold_across_fork();
 }
 
 extern "C" fn after_fork_in_parent() {
-    REGISTRY.unlock();
+    // SAFETY: `before_fork` took it in this thread, the one that forked.
+    drop(unsafe { REGISTRY.adopt() });
 }
 
 /// In the child, its one thread holding the lock (taken by
@@ -86,16 +51,15 @@ extern "C" fn after_fork_in_child() {
     // Registered, since this runs (see `hook_in`). Relaxed: the only
     // thread of the child is this one.
     HOOKED.store(FORK_HANDLER_HOOKED, Ordering::Relaxed);
-    // SAFETY: `before_fork` took the lock in the thread that forked, which
-    // is this process's only thread; nothing else touches the list.
-    let open = unsafe { &mut *REGISTRY.open.get() };
+    // SAFETY: `before_fork` took it in the thread that forked, which is
+    // this process's only thread; nothing else touches the list.
+    let mut open = unsafe { REGISTRY.adopt() };
     for &(_, fd) in open.iter() {
         // SAFETY: `fd` is a listed socket, open in the parent at the fork,
         // so this process's copy is open and no one else's.
         unsafe { libc::close(fd) };
     }
     open.clear();
-    REGISTRY.unlock();
 }
 
 /// Installs the fork handlers, once per process.

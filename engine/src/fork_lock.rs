@@ -1,0 +1,268 @@
+//! A lock that a forked child can free: [`ForkLock`].
+//!
+//! After `fork(2)` the child has one thread, the one that forked. A lock
+//! another thread of the parent held at that moment is held in the child
+//! by a thread that does not exist there, and a `Mutex` would make the
+//! child's first taker wait for ever. A `ForkLock` is a flag that a
+//! `pthread_atfork` child handler clears ([`ForkLock::free_in_child`]:
+//! one atomic store, async-signal-safe), or that a prepare handler takes
+//! and the parent and child handlers give back
+//! ([`ForkLock::hold_across_fork`], [`ForkLock::adopt`]), so that what it
+//! guards is in a known state at the fork.
+//!
+//! It is for rare, short sections (a few system calls: registering a
+//! signal handler, listing a socket), never for a hot path. A waiter
+//! yields between looks at a held lock [`LOCK_SPINS`] times, then naps
+//! [`LOCK_NAP`] between looks: a waiter of a higher real-time priority
+//! than the holder on its CPU would otherwise never let the holder run.
+//! It allocates nothing and is not fair.
+
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// Looks at a held lock, yielding between them, before a waiter naps
+/// instead.
+pub const LOCK_SPINS: u32 = 64;
+/// How long a waiter naps between looks once past [`LOCK_SPINS`].
+pub const LOCK_NAP: Duration = Duration::from_micros(100);
+
+/// A lock (a flag) and the value it guards, which a forked child frees
+/// (see the module docs).
+pub struct ForkLock<T> {
+    /// Set while a guard exists (or between [`ForkLock::hold_across_fork`]
+    /// and [`ForkLock::adopt`]); cleared by the guard's drop and by
+    /// [`ForkLock::free_in_child`].
+    locked: AtomicBool,
+    /// Only reached through a [`ForkLockGuard`].
+    value: UnsafeCell<T>,
+}
+
+// SAFETY: `value` is only reached through a guard, and one guard exists
+// at a time in a process (`locked`); moving a `T` between threads is
+// what handing the lock over does, hence `T: Send`.
+unsafe impl<T: Send> Sync for ForkLock<T> {}
+
+/// [`ForkLock`] held: derefs to the value; frees the lock when dropped.
+#[must_use = "the lock is freed when the guard is dropped"]
+pub struct ForkLockGuard<'a, T> {
+    lock: &'a ForkLock<T>,
+}
+
+impl<T> ForkLock<T> {
+    /// A free lock guarding `value` (`const`: for a `static`).
+    pub const fn new(value: T) -> ForkLock<T> {
+        ForkLock {
+            locked: AtomicBool::new(false),
+            value: UnsafeCell::new(value),
+        }
+    }
+
+    /// Takes the lock, waiting (yields, then naps) while another thread
+    /// holds it.
+    pub fn lock(&self) -> ForkLockGuard<'_, T> {
+        let mut looks = 0u32;
+        // Acquire: pairs with the Release store in `ForkLockGuard::drop`,
+        // so what the last holder did to the value is seen. Relaxed on
+        // failure: the loop tries again.
+        while (self.locked)
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            match looks < LOCK_SPINS {
+                true => std::thread::yield_now(),
+                false => std::thread::sleep(LOCK_NAP),
+            }
+            looks = looks.saturating_add(1);
+        }
+        ForkLockGuard { lock: self }
+    }
+
+    /// Runs `f` on the value, under the lock.
+    pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        f(&mut self.lock())
+    }
+
+    /// Takes the lock and keeps it held past this call, with no guard: for
+    /// a `pthread_atfork` prepare handler, whose parent and child handlers
+    /// take it over with [`ForkLock::adopt`]. The fork then finds no other
+    /// thread inside the section.
+    pub fn hold_across_fork(&self) {
+        std::mem::forget(self.lock());
+    }
+
+    /// The guard of the lock this thread holds through
+    /// [`ForkLock::hold_across_fork`], for the fork handler that runs
+    /// after the fork (in the parent or in the child); dropping it frees
+    /// the lock. Async-signal-safe (no system call, no allocation).
+    ///
+    /// # Safety
+    ///
+    /// This thread took the lock with [`ForkLock::hold_across_fork`] and
+    /// has not adopted it since (the child is a copy: its own adoption
+    /// counts apart from the parent's).
+    pub unsafe fn adopt(&self) -> ForkLockGuard<'_, T> {
+        debug_assert!(self.locked.load(Ordering::Relaxed));
+        ForkLockGuard { lock: self }
+    }
+
+    /// In a forked child, right after the fork: frees the lock, which a
+    /// thread of the parent may have held — one that does not exist here.
+    /// Whatever that thread was doing to the value is left half done: the
+    /// caller must leave the value usable that way. Async-signal-safe (one
+    /// atomic store).
+    ///
+    /// # Safety
+    ///
+    /// Called only in the child of a fork (from a `pthread_atfork` child
+    /// handler, so its one thread is the one that forked); that thread
+    /// holds no guard of this lock, or drops it before this process takes
+    /// the lock again.
+    pub unsafe fn free_in_child(&self) {
+        // SeqCst: the child's one thread, before any other code of it
+        // runs; nothing pairs with it but this thread's later takes.
+        self.locked.store(false, Ordering::SeqCst);
+    }
+}
+
+impl<T> std::ops::Deref for ForkLockGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: the lock is held (this guard), so no one else reaches
+        // the value; the borrow of the guard bounds the reference.
+        unsafe { &*self.lock.value.get() }
+    }
+}
+
+impl<T> std::ops::DerefMut for ForkLockGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`, and the guard is borrowed mutably.
+        unsafe { &mut *self.lock.value.get() }
+    }
+}
+
+impl<T> Drop for ForkLockGuard<'_, T> {
+    fn drop(&mut self) {
+        // Release: pairs with the Acquire in `ForkLock::lock`.
+        self.lock.locked.store(false, Ordering::Release);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU32;
+
+    /// Threads adding one each under the lock, in two steps a race would
+    /// lose increments between (a read, a yield, a write): the count is
+    /// exact, and no two threads were ever inside at once.
+    #[test]
+    fn threads_take_turns_and_no_increment_is_lost() {
+        const THREADS: u64 = 4;
+        const ROUNDS: u64 = 2_000;
+        let lock = ForkLock::new(0u64);
+        let inside = AtomicU32::new(0);
+        let overlaps = AtomicU32::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..THREADS {
+                s.spawn(|| {
+                    for _ in 0..ROUNDS {
+                        let mut n = lock.lock();
+                        if inside.fetch_add(1, Ordering::SeqCst) != 0 {
+                            overlaps.fetch_add(1, Ordering::SeqCst);
+                        }
+                        let read = *n;
+                        std::thread::yield_now();
+                        *n = read + 1;
+                        inside.fetch_sub(1, Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        assert_eq!(overlaps.load(Ordering::SeqCst), 0);
+        assert_eq!(lock.with(|n| *n), THREADS * ROUNDS);
+    }
+
+    /// A child forked while another thread holds the lock takes it once
+    /// its fork handler freed it (here called as the handler would be),
+    /// and sees the value as it was at the fork; the parent's holder goes
+    /// on and frees it in the parent.
+    #[test]
+    fn a_child_forked_while_another_thread_holds_the_lock_can_take_it() {
+        static LOCK: ForkLock<u32> = ForkLock::new(0);
+        let (held_tx, held_rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let holder = std::thread::spawn(move || {
+            let mut v = LOCK.lock();
+            *v = 7;
+            held_tx.send(()).unwrap();
+            done_rx.recv().unwrap();
+            *v = 8;
+        });
+        held_rx.recv().unwrap();
+        // SAFETY: the child only takes the lock (atomics, no allocation)
+        // and calls _exit.
+        let child = unsafe { libc::fork() };
+        assert!(child >= 0, "fork: {}", std::io::Error::last_os_error());
+        if child == 0 {
+            // SAFETY: `alarm` has no precondition (it ends the child if it
+            // hangs: a bound for a broken run); this is the child, and its
+            // one thread holds no guard.
+            unsafe {
+                libc::alarm(30);
+                LOCK.free_in_child();
+            }
+            let seen = LOCK.with(|v| {
+                let seen = *v;
+                *v = 9;
+                seen
+            });
+            let again = LOCK.with(|v| *v);
+            // SAFETY: ends the child without running the parent's
+            // destructors.
+            unsafe { libc::_exit(if (seen, again) == (7, 9) { 0 } else { 3 }) };
+        }
+        assert_eq!(exit_code(child), Some(0), "the child took the lock");
+        done_tx.send(()).unwrap();
+        holder.join().unwrap();
+        assert_eq!(LOCK.with(|v| *v), 8, "the parent's holder went on");
+    }
+
+    /// A lock held across a fork by the prepare step is given back in
+    /// both processes by adopting it.
+    #[test]
+    fn a_lock_held_across_a_fork_is_adopted_on_both_sides() {
+        static LOCK: ForkLock<u32> = ForkLock::new(0);
+        LOCK.hold_across_fork();
+        // SAFETY: the child only adopts and takes the lock, and calls _exit.
+        let child = unsafe { libc::fork() };
+        assert!(child >= 0, "fork: {}", std::io::Error::last_os_error());
+        if child == 0 {
+            // SAFETY: ends the child if it hangs (a bound for a broken run).
+            unsafe { libc::alarm(30) };
+        }
+        // SAFETY: this thread took it with `hold_across_fork` just above,
+        // in this process and (a copy) in the child.
+        let mut v = unsafe { LOCK.adopt() };
+        *v += if child == 0 { 10 } else { 1 };
+        drop(v);
+        let now = LOCK.with(|v| *v);
+        if child == 0 {
+            // SAFETY: ends the child without running the parent's
+            // destructors.
+            unsafe { libc::_exit(if now == 10 { 0 } else { 3 }) };
+        }
+        assert_eq!(exit_code(child), Some(0), "the child adopted it");
+        assert_eq!(now, 1);
+    }
+
+    /// Waits for `child`: its exit code, or None when it did not exit
+    /// (killed by its alarm: it hung).
+    fn exit_code(child: libc::pid_t) -> Option<i32> {
+        let mut status = 0;
+        // SAFETY: `status` is a valid out-pointer; `child` is ours.
+        let reaped = unsafe { libc::waitpid(child, &mut status, 0) };
+        (reaped == child && libc::WIFEXITED(status)).then(|| libc::WEXITSTATUS(status))
+    }
+}

@@ -285,9 +285,17 @@ pub(crate) struct Frame<'a> {
 /// frame prefix and alignment in a ring file (see `crash_safe::layout`).
 /// Constants rather than fields, so a byte ring's drain loop carries no
 /// arithmetic for a framing it does not have.
+///
+/// Once the records of the first slice are used up, the rest of the
+/// second slice becomes the first (`base` counts what was left behind):
+/// the records after a ring's wrap point are then framed by
+/// [`Frames::next_whole`] like the others, not one by one out of line.
 pub(crate) struct Frames<'a, const PREFIX: usize, const ALIGN: usize> {
+    /// The bytes not left behind yet; `pos` is an offset into them.
     bytes: Split<'a>,
     pos: usize,
+    /// Bytes of the slices given that lie before `bytes`.
+    base: usize,
 }
 
 /// The records of a byte ring (and of an overwrite ring's slot): no
@@ -299,17 +307,21 @@ impl<'a, const PREFIX: usize, const ALIGN: usize> Frames<'a, PREFIX, ALIGN> {
 
     pub(crate) fn new(bytes: Split<'a>) -> Frames<'a, PREFIX, ALIGN> {
         let () = Self::ALIGN_IS_A_POWER_OF_TWO;
-        Frames { bytes, pos: 0 }
+        Frames {
+            bytes,
+            pos: 0,
+            base: 0,
+        }
     }
 
     /// Every byte given, used or not.
     pub(crate) fn total_len(&self) -> usize {
-        self.bytes.len()
+        self.base + self.bytes.len()
     }
 
     /// Bytes consumed by the records returned so far.
     pub(crate) fn consumed(&self) -> usize {
-        self.pos
+        self.base + self.pos
     }
 
     /// The next record, `None` at the end; an error when the bytes left do
@@ -363,6 +375,7 @@ impl<'a, const PREFIX: usize, const ALIGN: usize> Frames<'a, PREFIX, ALIGN> {
     #[cold]
     #[inline(never)]
     pub(crate) fn next_frame_split(&mut self) -> Option<Result<Frame<'a>, FrameError>> {
+        self.leave_first_slice();
         let rest = self.bytes.len() - self.pos;
         if rest == 0 {
             return None;
@@ -384,6 +397,25 @@ impl<'a, const PREFIX: usize, const ALIGN: usize> Frames<'a, PREFIX, ALIGN> {
         let body = (self.bytes).slice(at + HEADER_LEN, header.len as usize - HEADER_LEN);
         self.pos += framed;
         Some(Ok(Frame { header, body }))
+    }
+
+    /// Once `pos` is at or past the end of the first slice, makes what is
+    /// left of the second slice the first, so that
+    /// [`Frames::next_whole`] frames its records.
+    #[inline(always)]
+    fn leave_first_slice(&mut self) {
+        let first = self.bytes.first.len();
+        if self.pos < first || self.bytes.second.is_empty() {
+            return;
+        }
+        // `pos <= bytes.len()`: a record is framed only when it fits.
+        let into_second = self.pos - first;
+        self.base += self.pos;
+        self.bytes = Split {
+            first: &self.bytes.second[into_second..],
+            second: &[],
+        };
+        self.pos = 0;
     }
 }
 
@@ -426,6 +458,42 @@ mod tests {
         prop_assert!(frames.next_frame().is_none());
         prop_assert_eq!(frames.consumed(), len);
         Ok(())
+    }
+
+    #[test]
+    fn records_after_the_wrap_point_are_framed_whole() {
+        let recs: Vec<Vec<u8>> = (0..4)
+            .map(|i| encode(Level::Info, i, "t", &"m".repeat(10 + i as usize)))
+            .collect();
+        let bytes = recs.concat();
+        let ends: Vec<usize> = (recs.iter())
+            .scan(0, |end, r| {
+                *end += r.len();
+                Some(*end)
+            })
+            .collect();
+        // Wrapped at a record's end (a byte ring), then inside the second
+        // record (one that straddles): the records after it are whole.
+        for (cut, last_split) in [(ends[0], 1), (ends[0] + 5, 2)] {
+            let mut frames = ByteFrames::new(split_at(&bytes, cut));
+            assert_eq!(frames.next_whole().map(|f| f.header.clock), Some(0));
+            assert!(frames.next_whole().is_none(), "cut at {cut}");
+            for (clock, &end) in ends.iter().enumerate().take(last_split + 1).skip(1) {
+                let f = frames.next_frame_split().unwrap().unwrap();
+                assert_eq!(f.header.clock, clock as u64);
+                assert_eq!(frames.consumed(), end);
+            }
+            for (clock, &end) in ends.iter().enumerate().skip(last_split + 1) {
+                let f = frames.next_whole().expect("a whole record after the wrap");
+                assert_eq!(f.header.clock, clock as u64);
+                let body = f.body.contiguous(&mut Vec::new()).to_vec();
+                assert_eq!(body, [b"t".as_slice(), &b"m".repeat(10 + clock)].concat());
+                assert_eq!(frames.consumed(), end);
+            }
+            assert!(frames.next_whole().is_none());
+            assert!(frames.next_frame_split().is_none());
+            assert_eq!((frames.consumed(), frames.total_len()), (bytes.len(), bytes.len()));
+        }
     }
 
     #[test]

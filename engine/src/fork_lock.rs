@@ -49,6 +49,14 @@ pub struct ForkLockGuard<'a, T> {
     lock: &'a ForkLock<T>,
 }
 
+// SAFETY: a shared guard gives out `&T` only (`Deref`), to every thread
+// it is shared with: sound when `T: Sync`, as for a `MutexGuard`. Without
+// this the guard would be `Sync` whenever `T: Send` (through
+// `&ForkLock<T>`), and a guard of a `Cell` shared between two threads
+// would let both write it at once. (`Send` stays derived: handing the
+// guard to another thread hands it the lock and `&mut T`, for `T: Send`.)
+unsafe impl<T: Sync> Sync for ForkLockGuard<'_, T> {}
+
 impl<T> ForkLock<T> {
     /// A free lock guarding `value` (`const`: for a `static`).
     pub const fn new(value: T) -> ForkLock<T> {
@@ -255,6 +263,36 @@ mod tests {
         }
         assert_eq!(exit_code(child), Some(0), "the child adopted it");
         assert_eq!(now, 1);
+    }
+
+    /// Whether `T` is `Sync`, decided where the type is named (an inherent
+    /// method with a `Sync` bound wins over the trait's when it applies).
+    struct Probe<T>(std::marker::PhantomData<T>);
+    trait NotSync {
+        fn is_sync(&self) -> bool {
+            false
+        }
+    }
+    impl<T> NotSync for Probe<T> {}
+    impl<T: Sync> Probe<T> {
+        fn is_sync(&self) -> bool {
+            true
+        }
+    }
+    fn probe<T>() -> Probe<T> {
+        Probe(std::marker::PhantomData)
+    }
+
+    /// A shared guard hands out `&T` to every thread it is shared with,
+    /// so it is `Sync` only when `T` is (as a `MutexGuard`): a guard of a
+    /// `Cell` shared between two threads would let both set it at once.
+    /// The lock itself is `Sync` for any `T: Send`, as a `Mutex`.
+    #[test]
+    fn a_guard_is_shared_between_threads_only_when_its_value_is_sync() {
+        use std::cell::Cell;
+        assert!(!probe::<ForkLockGuard<'static, Cell<u32>>>().is_sync());
+        assert!(probe::<ForkLockGuard<'static, u32>>().is_sync());
+        assert!(probe::<ForkLock<Cell<u32>>>().is_sync());
     }
 
     /// Waits for `child`: its exit code, or None when it did not exit

@@ -598,6 +598,18 @@ pub fn leave_pending(dir: &std::path::Path) {
     let _ = logger.flush();
 }
 
+/// Every file of the crash-safe directory `dir` and its bytes, but the
+/// lock (which each build takes, writing its pid in it): to check that a
+/// build left the directory as it was.
+pub fn files_but_the_lock(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    (std::fs::read_dir(dir).unwrap())
+        .map(|e| e.unwrap())
+        .map(|e| (e.file_name().into_string().unwrap(), e.path()))
+        .filter(|(name, _)| name != "lock")
+        .map(|(name, path)| (name, std::fs::read(path).unwrap()))
+        .collect()
+}
+
 /// The lines recovering what [`leave_pending`] left writes in the plain
 /// format: the recovery record, saying the records came from
 /// `recovered_from` (its words), then each record once.

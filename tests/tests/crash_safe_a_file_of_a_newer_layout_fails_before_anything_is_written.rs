@@ -7,23 +7,11 @@
 //! at each attempt. Once the file is gone (recovered by the newer build),
 //! each pending record is written exactly once.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use uringlog::Logger;
 use uringlog_sinks::FileSink;
 use uringlog_tests::crash_child::{plain, recover_plain};
-use uringlog_tests::{leave_pending, pending_lines, read_lines};
-
-/// Every file of `dir` and its bytes, but the lock (which each build
-/// takes, writing its pid in it).
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    (std::fs::read_dir(dir).unwrap())
-        .map(|e| e.unwrap())
-        .map(|e| (e.file_name().into_string().unwrap(), e.path()))
-        .filter(|(name, _)| name != "lock")
-        .map(|(name, path)| (name, std::fs::read(path).unwrap()))
-        .collect()
-}
+use uringlog_tests::{files_but_the_lock, leave_pending, pending_lines, read_lines};
 
 /// The layout version in a file's head (after its 8-byte magic).
 fn version(b: &[u8]) -> u32 {
@@ -53,7 +41,7 @@ fn check(from: &str, name: &str) {
     leave_pending(&dir);
     let original = std::fs::read(dir.join(from)).unwrap();
     let want = make_newer(&dir, from, name);
-    let before = files(&dir);
+    let before = files_but_the_lock(&dir);
     for attempt in 0..2 {
         let built = Logger::builder()
             .sink(FileSink::new(&log).unwrap())
@@ -67,7 +55,7 @@ fn check(from: &str, name: &str) {
             "{name}, attempt {attempt}: recovered records written"
         );
         assert!(
-            files(&dir) == before,
+            files_but_the_lock(&dir) == before,
             "{name}, attempt {attempt}: the directory changed"
         );
         assert_eq!(failed, Err(want.clone()), "{name}, attempt {attempt}");

@@ -16,6 +16,7 @@
 //! the same descriptor its bytes are read from, so a file swapped between
 //! two looks cannot be judged one way and read another.
 
+use super::keeper::STATE_NEW;
 use super::layout::*;
 use super::sites::{parse_sites, sites_name, SiteMap, MAX_SITES_FILE, SITES_PREFIX};
 use crate::record::{Header, RecordKind, HEADER_LEN};
@@ -756,14 +757,19 @@ fn open_regular(path: &Path) -> Result<(std::fs::File, std::fs::Metadata), Unrea
         return Err(Unread::NotRegular);
     }
     let mut head = [0u8; 12];
-    // A file shorter than a head is none of a newer layout's.
-    if f.read_exact_at(&mut head, 0).is_ok() {
-        if let Some((version, reads)) = newer_layout(&head) {
-            return Err(Unread::Newer(format!(
-                "{} was written by a newer uringlog (layout version {version}; this one \
-                 reads up to {reads}); left as it is: recover it with that version",
-                path.display()
-            )));
+    match f.read_exact_at(&mut head, 0) {
+        // A file shorter than a head is none of a newer layout's.
+        Err(e) if e.kind() == ErrorKind::UnexpectedEof => {}
+        // Whether it is a newer build's is not known: never read as ours.
+        Err(e) => return Err(failed(e)),
+        Ok(()) => {
+            if let Some((version, reads)) = newer_layout(&head) {
+                return Err(Unread::Newer(format!(
+                    "{} was written by a newer uringlog (layout version {version}; this one \
+                     reads up to {reads}); left as it is: recover it with that version",
+                    path.display()
+                )));
+            }
         }
     }
     Ok((f, meta))
@@ -791,10 +797,10 @@ type Named = Vec<(PathBuf, String)>;
 /// FIFO for reading may wait for a writer, a device's open may act; see
 /// [`open_regular`]): said once, and removed with the others; one that is
 /// a directory goes to `out.directories`. Files named like ours that
-/// recovery does not read
-/// (`state.new`, names that do not parse) are only checked for a newer
-/// layout (see [`Refused::Newer`]): a newer build may name its files
-/// otherwise.
+/// recovery does not read (`state.new`, names that do not parse) are only
+/// checked for a newer layout (see [`Refused::Newer`]): a newer build may
+/// name its files otherwise; one of those that a start removes and whose
+/// head cannot be read is refused (see [`refuse_unread`]).
 fn dir_files(dir: &Path, out: &mut Recovered) -> (Vec<PathBuf>, Named) {
     let (mut rings, mut sites) = (Vec::new(), Vec::new());
     let entries = match std::fs::read_dir(dir) {
@@ -815,7 +821,7 @@ fn dir_files(dir: &Path, out: &mut Recovered) -> (Vec<PathBuf>, Named) {
             // the others only a regular file is opened, as for ring files.
             let file = e.file_type().is_ok_and(|t| t.is_file());
             if file && name.starts_with(STATE_FILE) && name != STATE_FILE {
-                refuse_if_newer(&e.path(), out);
+                refuse_unread(&e.path(), name == STATE_NEW, out);
             }
             continue;
         }
@@ -840,7 +846,7 @@ fn dir_files(dir: &Path, out: &mut Recovered) -> (Vec<PathBuf>, Named) {
         match parsed {
             Some(Some(key)) => rings.push((key, path.clone())),
             Some(None) => sites.push((path.clone(), name)),
-            None if refuse_if_newer(&path, out) => continue,
+            None if refuse_unread(&path, true, out) => continue,
             None => out.problem(format!("{}: not a {kind} name; ignored", path.display())),
         }
         out.old_files.push(path);
@@ -850,10 +856,14 @@ fn dir_files(dir: &Path, out: &mut Recovered) -> (Vec<PathBuf>, Named) {
 }
 
 /// Refuses `path`, a file named like ours that recovery does not read,
-/// when it is of a newer layout (see [`open_regular`]); true then.
-fn refuse_if_newer(path: &Path, out: &mut Recovered) -> bool {
+/// when it is of a newer layout (see [`open_regular`]), or when it could
+/// not be read (`EIO`, no permission) and `removed` (a later step removes
+/// it otherwise): a file that may be a newer build's is not removed
+/// unread. True then.
+fn refuse_unread(path: &Path, removed: bool, out: &mut Recovered) -> bool {
     match open_regular(path) {
         Err(e @ Unread::Newer(_)) => out.refuse(&e, path),
+        Err(e @ Unread::Failed(_)) if removed => out.refuse(&e, path),
         _ => false,
     }
 }

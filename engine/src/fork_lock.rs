@@ -18,6 +18,17 @@
 //! Other short waits for another thread's section share this pattern
 //! ([`wait_while`]: a signal registration's drop waiting for a running
 //! handler). It allocates nothing and is not fair.
+//!
+//! # Panics
+//!
+//! The lock does not poison. A panic while a guard is held frees the
+//! lock as the guard is dropped during unwinding, and the next taker gets
+//! the value as the panicking section left it, with no sign that it
+//! panicked: part of an update may be done and part not (as after a fork,
+//! see [`ForkLock::free_in_child`]). So a section must leave the value
+//! usable at every point where it may panic — or not panic there; where
+//! a half-done update must be detected, keep a flag in the value that the
+//! section sets first and clears last.
 
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -213,6 +224,25 @@ mod tests {
             want.resize(looks as usize, Pause::Nap);
             assert_eq!(pauses, want, "{looks} busy looks");
         }
+    }
+
+    /// A section that panics halfway through its update frees the lock
+    /// (no poisoning): the next taker gets the value as the section left
+    /// it, half updated.
+    #[test]
+    fn a_panic_in_a_section_frees_the_lock_and_leaves_the_value_half_updated() {
+        let lock = ForkLock::new((0u32, 0u32));
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            lock.with(|v| {
+                v.0 = 1;
+                if v.0 == 1 {
+                    panic!("halfway");
+                }
+                v.1 = 1;
+            })
+        }));
+        assert!(r.is_err());
+        assert_eq!(*lock.lock(), (1, 0));
     }
 
     #[test]

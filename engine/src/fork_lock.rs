@@ -15,7 +15,20 @@
 //! yields between looks at a held lock [`LOCK_SPINS`] times, then naps
 //! [`LOCK_NAP`] between looks: a waiter of a higher real-time priority
 //! than the holder on its CPU would otherwise never let the holder run.
-//! It allocates nothing and is not fair.
+//! Other short waits for another thread's section share this pattern
+//! ([`wait_while`]: a signal registration's drop waiting for a running
+//! handler). It allocates nothing and is not fair.
+//!
+//! # Panics
+//!
+//! The lock does not poison. A panic while a guard is held frees the
+//! lock as the guard is dropped during unwinding, and the next taker gets
+//! the value as the panicking section left it, with no sign that it
+//! panicked: part of an update may be done and part not (as after a fork,
+//! see [`ForkLock::free_in_child`]). So a section must leave the value
+//! usable at every point where it may panic — or not panic there; where
+//! a half-done update must be detected, keep a flag in the value that the
+//! section sets first and clears last.
 
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,6 +39,38 @@ use std::time::Duration;
 pub const LOCK_SPINS: u32 = 64;
 /// How long a waiter naps between looks once past [`LOCK_SPINS`].
 pub const LOCK_NAP: Duration = Duration::from_micros(100);
+
+/// What a waiter does between two looks at what it waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pause {
+    /// `sched_yield`: the first [`LOCK_SPINS`] times.
+    Yield,
+    /// A sleep of [`LOCK_NAP`]: every time after.
+    Nap,
+}
+
+/// Waits while `busy()` says another thread's short section runs (the
+/// lock held, a signal handler using a slot): yields between looks
+/// [`LOCK_SPINS`] times, then naps [`LOCK_NAP`] between looks (see the
+/// module docs). `busy` is called until it returns false.
+pub(crate) fn wait_while(busy: impl FnMut() -> bool) {
+    wait_pausing(busy, |p| match p {
+        Pause::Yield => std::thread::yield_now(),
+        Pause::Nap => std::thread::sleep(LOCK_NAP),
+    });
+}
+
+/// [`wait_while`], with `pause` doing each pause.
+fn wait_pausing(mut busy: impl FnMut() -> bool, mut pause: impl FnMut(Pause)) {
+    let mut looks = 0u32;
+    while busy() {
+        pause(match looks < LOCK_SPINS {
+            true => Pause::Yield,
+            false => Pause::Nap,
+        });
+        looks = looks.saturating_add(1);
+    }
+}
 
 /// A lock (a flag) and the value it guards, which a forked child frees
 /// (see the module docs).
@@ -69,20 +114,14 @@ impl<T> ForkLock<T> {
     /// Takes the lock, waiting (yields, then naps) while another thread
     /// holds it.
     pub fn lock(&self) -> ForkLockGuard<'_, T> {
-        let mut looks = 0u32;
         // Acquire: pairs with the Release store in `ForkLockGuard::drop`,
         // so what the last holder did to the value is seen. Relaxed on
         // failure: the loop tries again.
-        while (self.locked)
-            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            match looks < LOCK_SPINS {
-                true => std::thread::yield_now(),
-                false => std::thread::sleep(LOCK_NAP),
-            }
-            looks = looks.saturating_add(1);
-        }
+        wait_while(|| {
+            (self.locked)
+                .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_err()
+        });
         ForkLockGuard { lock: self }
     }
 
@@ -165,6 +204,47 @@ mod tests {
     /// Threads adding one each under the lock, in two steps a race would
     /// lose increments between (a read, a yield, a write): the count is
     /// exact, and no two threads were ever inside at once.
+    /// A wait for a section that ends after `looks` busy looks pauses
+    /// once per busy look: yields the first `LOCK_SPINS` times, then
+    /// naps — every time, however long it waits.
+    #[test]
+    fn a_waiter_yields_lock_spins_times_then_naps() {
+        for looks in [0, 1, LOCK_SPINS, LOCK_SPINS + 3] {
+            let (mut left, mut pauses) = (looks, Vec::new());
+            let busy = || match left {
+                0 => false,
+                _ => {
+                    left -= 1;
+                    true
+                }
+            };
+            wait_pausing(busy, |p| pauses.push(p));
+            let yields = looks.min(LOCK_SPINS) as usize;
+            let mut want = vec![Pause::Yield; yields];
+            want.resize(looks as usize, Pause::Nap);
+            assert_eq!(pauses, want, "{looks} busy looks");
+        }
+    }
+
+    /// A section that panics halfway through its update frees the lock
+    /// (no poisoning): the next taker gets the value as the section left
+    /// it, half updated.
+    #[test]
+    fn a_panic_in_a_section_frees_the_lock_and_leaves_the_value_half_updated() {
+        let lock = ForkLock::new((0u32, 0u32));
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            lock.with(|v| {
+                v.0 = 1;
+                if v.0 == 1 {
+                    panic!("halfway");
+                }
+                v.1 = 1;
+            })
+        }));
+        assert!(r.is_err());
+        assert_eq!(*lock.lock(), (1, 0));
+    }
+
     #[test]
     fn threads_take_turns_and_no_increment_is_lost() {
         const THREADS: u64 = 4;

@@ -348,9 +348,10 @@ impl Drop for Registration {
         // before it was cleared is busy until it is done with it; only
         // then may `_wake` (dropped after this) free the event count.
         slot.wake.store(std::ptr::null_mut(), Ordering::SeqCst);
-        while slot.busy.load(Ordering::SeqCst) != 0 {
-            std::thread::yield_now();
-        }
+        // Yields, then naps (see `fork_lock`): a handler on a thread of
+        // lower priority than this one, on this CPU, gets to run and
+        // finish even when this thread has a real-time priority.
+        crate::fork_lock::wait_while(|| slot.busy.load(Ordering::SeqCst) != 0);
         // `hold` goes next, and with the signal's last one the handler.
     }
 }
@@ -491,5 +492,33 @@ mod tests {
         assert_eq!(refuse(libc::SIGKILL), Some("cannot be caught"));
         assert_eq!(refuse(0), Some("not a signal number"));
         assert_eq!(refuse(libc::SIGHUP), None);
+    }
+
+    /// A registration dropped while a handler is busy with its slot
+    /// (held here where `Slot::notify` is between raising `busy` and
+    /// lowering it) frees the slot, then waits: the drop returns only
+    /// after the handler is done with the slot.
+    #[test]
+    fn a_drop_waits_for_a_handler_busy_with_its_slot() {
+        use std::sync::atomic::AtomicBool;
+        let reg = Registration::new(libc::SIGWINCH, None).unwrap();
+        let slot = &SLOTS[reg.slot];
+        // As `Slot::notify` does first: a handler using the slot.
+        slot.busy.fetch_add(1, Ordering::SeqCst);
+        let dropped = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            let dropper = s.spawn(|| {
+                drop(reg);
+                dropped.store(true, Ordering::SeqCst);
+            });
+            // The drop freed the slot; it waits for the handler (no one
+            // claims the slot meanwhile: the drop holds `INSTALL`).
+            crate::fork_lock::wait_while(|| slot.signo.load(Ordering::Relaxed) != 0);
+            assert!(!dropped.load(Ordering::SeqCst), "returned while a handler was busy");
+            // As `Slot::notify` does last: the handler is done.
+            slot.busy.fetch_sub(1, Ordering::SeqCst);
+            dropper.join().unwrap();
+        });
+        assert!(dropped.load(Ordering::SeqCst));
     }
 }

@@ -33,7 +33,6 @@ use memmap2::{MmapOptions, MmapRaw};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -162,14 +161,16 @@ impl Keeper {
         cut: &[(usize, u64)],
     ) -> io::Result<Keeper> {
         let path = dir.dir.join(STATE_FILE);
-        let f = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_NOFOLLOW)
-            .open(&path)?;
-        let meta = f.metadata()?;
         let changed = |why: String| io::Error::other(format!("{}: {why}", path.display()));
-        if !meta.is_file() || meta.len() != STATE_LEN as u64 {
+        let f = super::entry::open(&path, std::fs::OpenOptions::new().read(true).write(true))
+            .map_err(|e| match e {
+                super::entry::NotOpened::NotRegular(what) => {
+                    io::Error::other(format!("{} is {what}", path.display()))
+                }
+                super::entry::NotOpened::Io(e) => e,
+            })?;
+        let meta = f.metadata()?;
+        if meta.len() != STATE_LEN as u64 {
             return Err(changed(format!("{} bytes, not a state file", meta.len())));
         }
         let state = MmapOptions::new().len(STATE_LEN).map_raw(&f)?;

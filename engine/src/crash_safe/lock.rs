@@ -151,35 +151,21 @@ pub(crate) fn lock_dir(dir: &Path) -> Result<DirLock, String> {
 }
 
 /// Opens (creating it) the lock file at `path`, which is truncated and
-/// written: never through a symbolic link (to a file of someone else's,
-/// which would be cut and overwritten with the pid), nor a FIFO or a
-/// device named `lock` — none of ours: the error names it.
+/// written: only a regular file (see [`super::entry::open`]) — never
+/// through a symbolic link (to a file of someone else's, which would be
+/// cut and overwritten with the pid), nor a FIFO, a socket or a device
+/// named `lock`, none of ours: the error names it and what it is.
 fn open_lock_file(path: &Path) -> Result<File, String> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let not_ours = || {
-        format!(
-            "{} is not a regular file (a symbolic link, a FIFO, a device: not a lock file of \
-             ours); nothing was recovered: remove it and build again",
+    use super::entry::NotOpened;
+    let mut opts = OpenOptions::new();
+    opts.read(true).write(true).create(true).truncate(false);
+    super::entry::open(path, &mut opts).map_err(|e| match e {
+        NotOpened::NotRegular(what) => format!(
+            "{} is {what}: not a lock file of ours; nothing was recovered: remove it and build again",
             path.display()
-        )
-    };
-    let f = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
-        .map_err(|e| match e.raw_os_error() {
-            // A symbolic link, refused by `O_NOFOLLOW`.
-            Some(libc::ELOOP) => not_ours(),
-            _ => format!("cannot open {}: {e}", path.display()),
-        })?;
-    match f.metadata() {
-        Ok(m) if m.is_file() => Ok(f),
-        Ok(_) => Err(not_ours()),
-        Err(e) => Err(format!("cannot open {}: {e}", path.display())),
-    }
+        ),
+        NotOpened::Io(e) => format!("cannot open {}: {e}", path.display()),
+    })
 }
 
 /// Times the lock is tried, a millisecond apart, while it is held but
@@ -365,10 +351,11 @@ mod tests {
         assert_eq!(again, Ok(()));
     }
 
-    /// A `lock` that is a symbolic link (to a file of someone else's)
-    /// or a FIFO is not the lock file: never written through (the file
-    /// it points to is not cut, nor given the pid); locking fails naming
-    /// it.
+    /// A `lock` that is a symbolic link (to a file of someone else's),
+    /// a FIFO or a socket is not the lock file: never written through
+    /// (the file it points to is not cut, nor given the pid); locking
+    /// fails naming it and what it is. (A socket failed "cannot open …:
+    /// No such device or address", saying neither.)
     #[test]
     fn a_lock_that_is_not_a_regular_file_is_not_written_through() {
         use std::os::unix::ffi::OsStrExt;
@@ -378,19 +365,24 @@ mod tests {
         let dir = tmp.path().join("cs");
         std::fs::create_dir(&dir).unwrap();
         let path = dir.join(LOCK_FILE);
-        let want = format!(
-            "{} is not a regular file (a symbolic link, a FIFO, a device: not a lock file of \
-             ours); nothing was recovered: remove it and build again",
-            path.display()
-        );
+        let want = |what: &str| {
+            Err(format!(
+                "{} is {what}, not a regular file: not a lock file of ours; nothing was \
+                 recovered: remove it and build again",
+                path.display()
+            ))
+        };
         std::os::unix::fs::symlink(&victim, &path).unwrap();
-        assert_eq!(lock_dir(&dir).map(|_| ()), Err(want.clone()));
+        assert_eq!(lock_dir(&dir).map(|_| ()), want("a symbolic link"));
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
         std::fs::remove_file(&path).unwrap();
         let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
         // SAFETY: a valid NUL-terminated path.
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-        assert_eq!(lock_dir(&dir).map(|_| ()), Err(want));
+        assert_eq!(lock_dir(&dir).map(|_| ()), want("a FIFO"));
+        std::fs::remove_file(&path).unwrap();
+        let _socket = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        assert_eq!(lock_dir(&dir).map(|_| ()), want("a socket"));
     }
 
     /// The same for a fork in the drop between the table entry's clearing

@@ -127,6 +127,7 @@
 //! skipped and counted.
 
 pub(crate) mod crc;
+pub(crate) mod entry;
 pub(crate) mod keeper;
 pub(crate) mod layout;
 pub(crate) mod lock;
@@ -255,17 +256,22 @@ impl CrashDir {
 }
 
 /// Fails when the state file's path, or the path its replacement is
-/// made at, is a directory: the new state file could not be put in place
-/// (`keeper::Keeper::begin`), so `build` would fail after writing the
-/// recovered records, and write them again at each later start — with no
-/// usable state file, nothing counts them to cut. Checked before anything
-/// is written.
+/// made at, is taken by anything but a regular file, naming it and what
+/// it is (see [`entry::not_regular`]). A directory: the new state file
+/// could not be put in place (`keeper::Keeper::begin`), so `build` would
+/// fail after writing the recovered records, and write them again at
+/// each later start — with no usable state file, nothing counts them to
+/// cut. A FIFO, a socket, a device or a symbolic link: none of ours,
+/// never opened (see [`entry::open`]); recovering without the state it
+/// stands for would write again what the dead process's sink files
+/// already hold, and the start would replace or remove it. Checked
+/// before anything is written or removed.
 fn state_paths_usable(dir: &Path) -> Result<(), String> {
     for name in [recover::STATE_FILE, keeper::STATE_NEW] {
         let path = dir.join(name);
-        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+        if let Some(what) = entry::in_the_way(&path) {
             return Err(format!(
-                "{} is a directory, where the state file goes; nothing was recovered: move it away and build again",
+                "{} is {what}, where the state file goes; nothing was recovered: move it away and build again",
                 path.display()
             ));
         }

@@ -733,29 +733,23 @@ fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, Unread> {
 /// anything — a FIFO, whose open and read wait for a writer, a device
 /// whose read never ends, a symbolic link (to `/dev/zero`, or to another
 /// directory's ring file, whose records are not this directory's) — so
-/// it is opened without waiting or following a link, and checked through
-/// the descriptor opened: a file swapped meanwhile is judged and read as
-/// one file, once. A regular file whose head is ours (magic, then
+/// it is opened only as [`super::entry::open`] opens: a regular file
+/// alone, without waiting or following a link, checked through the
+/// descriptor opened (a file swapped meanwhile is judged and read as one
+/// file, once). A regular file whose head is ours (magic, then
 /// version; whatever its length) but of a newer version is
 /// [`Unread::Newer`], naming it and both versions.
 fn open_regular(path: &Path) -> Result<(std::fs::File, std::fs::Metadata), Unread> {
+    use super::entry::NotOpened;
     use std::io::ErrorKind;
-    use std::os::unix::fs::{FileExt, OpenOptionsExt};
+    use std::os::unix::fs::FileExt;
     let failed = |e: std::io::Error| Unread::Failed(e.to_string());
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_NOFOLLOW)
-        .open(path)
-        .map_err(|e| match e.kind() {
-            ErrorKind::NotFound => Unread::Missing,
-            // A symbolic link, refused by `O_NOFOLLOW`.
-            _ if e.raw_os_error() == Some(libc::ELOOP) => Unread::NotRegular,
-            _ => failed(e),
-        })?;
+    let f = super::entry::open(path, std::fs::OpenOptions::new().read(true)).map_err(|e| match e {
+        NotOpened::NotRegular(_) => Unread::NotRegular,
+        NotOpened::Io(e) if e.kind() == ErrorKind::NotFound => Unread::Missing,
+        NotOpened::Io(e) => failed(e),
+    })?;
     let meta = f.metadata().map_err(failed)?;
-    if !meta.is_file() {
-        return Err(Unread::NotRegular);
-    }
     let mut head = [0u8; 12];
     match f.read_exact_at(&mut head, 0) {
         // A file shorter than a head is none of a newer layout's.

@@ -165,6 +165,10 @@ pub(crate) struct TscConverter {
     /// their ticks times `rate` fits an `i64` and their time needs no
     /// clamping (see [`fast_window`]).
     fast_ticks: u64,
+    /// `2 * fast_ticks` (no overflow: `fast_ticks <= i64::MAX`), so that
+    /// `|ticks| <= fast_ticks` is one unsigned compare of
+    /// `ticks + fast_ticks`.
+    fast_span: u64,
 }
 
 /// Fraction bits of [`TscConverter::rate`]: over a second of ticks the
@@ -202,8 +206,19 @@ impl TscConverter {
             anchor_ns: ns,
             ns_per_tick,
             rate,
-            fast_ticks: fast_window(ns, rate),
+            fast_ticks: 0,
+            fast_span: 0,
         }
+        .with_window()
+    }
+
+    /// Sets the fast window for the anchor and rate (see [`fast_window`]).
+    #[must_use]
+    fn with_window(mut self) -> TscConverter {
+        self.fast_ticks = fast_window(self.anchor_ns, self.rate);
+        debug_assert!(self.fast_ticks <= i64::MAX as u64);
+        self.fast_span = 2 * self.fast_ticks;
+        self
     }
 
     /// Unix nanoseconds for `raw` ticks: `anchor_ns` plus the ticks since
@@ -212,7 +227,9 @@ impl TscConverter {
     #[inline(always)]
     fn convert(&self, raw: u64) -> u64 {
         let ticks = raw.wrapping_sub(self.anchor_tick) as i64;
-        if ticks.unsigned_abs() <= self.fast_ticks {
+        // `|ticks| <= fast_ticks`: `ticks + fast_ticks` is in
+        // `0 ..= fast_span` exactly then (below `2^64` either way).
+        if (ticks as u64).wrapping_add(self.fast_ticks) <= self.fast_span {
             // No overflow, no clamp (see `fast_window`); `>>` of an `i64`
             // rounds down as it does in `convert_wide`.
             let delta = (ticks * self.rate as i64) >> RATE_SHIFT;
@@ -243,7 +260,7 @@ impl Converter {
                 c.ns_per_tick = (mono - c.start_mono) as f64 / (t - c.start_tick) as f64;
                 c.rate = fixed_rate(c.ns_per_tick);
             }
-            c.fast_ticks = fast_window(ns, c.rate);
+            *c = c.with_window();
         }
     }
 

@@ -36,6 +36,10 @@ pub(crate) struct Pushes<'s> {
     /// The first sink's `batch.primary` when the run began (0 for a
     /// set without sinks).
     primary: u64,
+    /// `primary + room` (saturated): the first sink's `batch.primary`
+    /// at which a run counted by the batch is full (one compare a record,
+    /// no subtraction).
+    full_at: u64,
 }
 
 impl SinkSet {
@@ -51,6 +55,7 @@ impl SinkSet {
             unrouted,
             room,
             primary,
+            full_at: primary.saturating_add(room),
         }
     }
 }
@@ -86,6 +91,15 @@ impl Pushes<'_> {
     /// shape `S`) counted.
     #[inline(always)]
     pub(crate) fn is_full<S: Shape>(&self) -> bool {
+        if counted_by_batch::<S>() {
+            self.set.assume_shape::<S>();
+            // `primary - self.primary >= room`: `primary` never falls
+            // below `self.primary` during a run, and when `full_at`
+            // saturated, `primary - self.primary` stays below `room`.
+            let full = self.set.slots[0].batch.primary >= self.full_at;
+            debug_assert_eq!(full, self.taken::<S>() >= self.room);
+            return self.set.submit_now || full;
+        }
         self.set.submit_now || self.taken::<S>() >= self.room
     }
 

@@ -574,11 +574,9 @@ pub(crate) fn read_dir(dir: &Path) -> Recovered {
     let mut out = Recovered::default();
     let state_path = dir.join(STATE_FILE);
     let state = match read_regular(&state_path, STATE_LEN as u64) {
-        Ok(b) => {
+        Ok((b, meta)) => {
             out.old_files.push(state_path.clone());
-            // The directory is locked: the file read is still there.
-            let meta = std::fs::symlink_metadata(&state_path);
-            out.state_owner = meta.ok().map(|m| std::os::unix::fs::MetadataExt::uid(&m));
+            out.state_owner = Some(std::os::unix::fs::MetadataExt::uid(&meta));
             match parse_state(&b) {
                 Ok(s) => Some(s),
                 Err(e) => {
@@ -645,7 +643,7 @@ fn of_another_process(file: &str, pid: u32, state_pid: u32) -> String {
 fn read_sites_file(path: &Path, name: &str, state: Option<&StateImage>, tables: &mut Tables, out: &mut Recovered) {
     let file = path.display();
     let b = match read_regular(path, MAX_SITES_FILE) {
-        Ok(b) => b,
+        Ok((b, _)) => b,
         Err(Unread::TooLarge(e)) => {
             return out.problem(format!("{file}: {e}, larger than any call-site table; ignored"));
         }
@@ -711,8 +709,8 @@ impl std::fmt::Display for Unread {
 
 /// The bytes of `path`, a file of the directory, read only when it is a
 /// regular one of at most `max` bytes and not of a newer layout (see
-/// [`open_regular`]).
-fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, Unread> {
+/// [`open_regular`]), and the metadata of the file they were read from.
+fn read_regular(path: &Path, max: u64) -> Result<(Vec<u8>, std::fs::Metadata), Unread> {
     use std::io::Read;
     let (f, meta) = open_regular(path)?;
     let failed = |e: std::io::Error| Unread::Failed(e.to_string());
@@ -725,7 +723,7 @@ fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, Unread> {
     if b.len() as u64 > max {
         return Err(Unread::TooLarge(format!("more than {max} bytes")));
     }
-    Ok(b)
+    Ok((b, meta))
 }
 
 /// `path`, a file of the directory, opened for reading when it is a
@@ -866,7 +864,7 @@ fn refuse_unread(path: &Path, removed: bool, out: &mut Recovered) -> bool {
 fn read_ring_file(path: &Path, state: Option<&StateImage>, tables: &Tables, out: &mut Recovered) {
     let file = path.display().to_string();
     let b = match read_regular(path, MAX_RING_FILE) {
-        Ok(b) => b,
+        Ok((b, _)) => b,
         Err(Unread::TooLarge(e)) => {
             out.skipped += 1;
             out.problem(format!("{file}: {e}, larger than any ring; skipped"));

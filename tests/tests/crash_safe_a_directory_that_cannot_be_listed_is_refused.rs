@@ -1,41 +1,18 @@
 //! Crash-safe mode on a directory holding records of a dead process,
-//! built in a child (this test binary, re-executed) under `strace` whose
-//! `-P DIR -e inject=...` fails the listing of the directory — its open
-//! (`openat(2)`, `EMFILE`) or its first `getdents64(2)` (`EIO`) — while
-//! its state file and ring files read. Recovery that does not know which ring files
-//! the directory holds must not start: it would write none of their
-//! records, replace the state file with one of the next generation — so
-//! the next start takes those ring files for a generation already
-//! recovered — and their records would be lost, uncounted. `build` fails
-//! naming the directory and the errno, nothing is written, the directory
-//! is left as it was, and the next start writes every record once.
-//!
-//! These tests need `strace` (`.ci/run` installs it): without it they fail.
+//! built in a child under `strace` (see `failing_start`) that fails the
+//! listing of the directory — its open (`openat(2)`, `EMFILE`) or its
+//! first `getdents64(2)` (`EIO`) — while its state file and ring files
+//! read. Recovery that does not know which ring files the directory holds
+//! must not start: it would write none of their records, replace the
+//! state file with one of the next generation — so the next start takes
+//! those ring files for a generation already recovered — and their
+//! records would be lost, uncounted. `build` fails naming the directory
+//! and the errno, nothing is written, the directory is left as it was,
+//! and the next start writes every record once.
 
-use std::path::Path;
-use std::process::Command;
 use uringlog_tests::crash_child::recover_plain;
-use uringlog_tests::{
-    crash_safe_start, files_but_the_lock, leave_pending, pending_lines, read_lines,
-};
-
-const CHILD: &str = "URINGLOG_LIST_EIO_CHILD";
-
-/// In a child: builds on `dir` (writing `log`) and says how it went in
-/// `<log>.result`.
-fn child_if_asked() {
-    let Ok(spec) = std::env::var(CHILD) else {
-        return;
-    };
-    let (dir, log) = spec.split_once(',').unwrap();
-    let log = Path::new(log);
-    let said = match crash_safe_start(Path::new(dir), log, &[]) {
-        Ok(notes) => format!("BUILT {notes:?}"),
-        Err(e) => format!("ERROR {e}"),
-    };
-    std::fs::write(log.with_extension("result"), said).unwrap();
-    std::process::exit(0);
-}
+use uringlog_tests::failing_start::{child_if_asked, start_failing_once};
+use uringlog_tests::{files_but_the_lock, leave_pending, pending_lines, read_lines};
 
 /// Leaves records pending in a directory and builds on it in a child
 /// whose first `syscall` on the directory fails with `errno`, said as
@@ -45,25 +22,8 @@ fn check(test: &str, syscall: &str, errno: &str, said: &str) {
     let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
     leave_pending(&dir);
     let before = files_but_the_lock(&dir);
-    let status = Command::new("strace")
-        .args(["-f", "-qq", "-o", "/dev/null", "-P"])
-        .arg(&dir)
-        .args([
-            "-e",
-            &format!("trace={syscall}"),
-            "-e",
-            &format!("inject={syscall}:error={errno}:when=1"),
-            "--",
-        ])
-        .arg(std::env::current_exe().unwrap())
-        .args(["--exact", test, "--nocapture", "--test-threads=1"])
-        .env(CHILD, format!("{},{}", dir.display(), log.display()))
-        .status()
-        .expect("strace (installed by .ci/run)");
-    assert!(status.success(), "{status:?}");
-    let result = std::fs::read_to_string(log.with_extension("result")).unwrap();
     assert_eq!(
-        result,
+        start_failing_once(test, &dir, &log, &dir, syscall, errno),
         format!(
             "ERROR crash-safe directory {0}: cannot list {0}: {said}; \
              nothing was recovered or removed: build again once it is readable, or moved away",

@@ -3,6 +3,7 @@
 pub mod alloc_count;
 pub mod crash_child;
 pub mod failing_start;
+pub mod forking_builds;
 pub mod holding;
 pub mod pipe;
 pub mod pty;

@@ -41,6 +41,20 @@ pub fn start_failing_once(
     syscall: &str,
     errno: &str,
 ) -> String {
+    start_failing_at(test, dir, log, (path, syscall, errno), 1)
+}
+
+/// [`start_failing_once`], but the call of `syscall` on `path` that
+/// fails is the `when`th of the thread making it (strace counts calls
+/// per thread: recovery's are the writer thread's).
+pub fn start_failing_at(
+    test: &str,
+    dir: &Path,
+    log: &Path,
+    fault: (&Path, &str, &str),
+    when: u32,
+) -> String {
+    let (path, syscall, errno) = fault;
     let status = Command::new("strace")
         .args(["-f", "-qq", "-o", "/dev/null", "-P"])
         .arg(path)
@@ -48,7 +62,7 @@ pub fn start_failing_once(
             "-e",
             &format!("trace={syscall}"),
             "-e",
-            &format!("inject={syscall}:error={errno}:when=1"),
+            &format!("inject={syscall}:error={errno}:when={when}"),
             "--",
         ])
         .arg(std::env::current_exe().unwrap())

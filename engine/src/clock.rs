@@ -7,8 +7,9 @@
 //!   constant, synchronised TSC): the raw value is `rdtsc`, ~10 ns against
 //!   ~22 ns for `clock_gettime`. The writer takes a fresh (TSC, wall clock)
 //!   pair at the start of every drain pass and converts each record relative
-//!   to it, with the tick rate measured over the whole run against
-//!   `CLOCK_MONOTONIC_RAW` (so wall-clock steps do not skew the rate). The
+//!   to it, with the tick rate measured over the whole run (since the
+//!   counter last went back, if it did) against `CLOCK_MONOTONIC_RAW` (so
+//!   wall-clock steps do not skew the rate). The
 //!   error is the pair's read error (tens of ns) plus the record's age times
 //!   the rate error; wall-clock steps show up at the next pass.
 //! - [`Clock::Realtime`]: `CLOCK_REALTIME` nanoseconds (vDSO, no syscall).
@@ -238,6 +239,28 @@ impl TscConverter {
         self.convert_wide(ticks)
     }
 
+    /// Takes the pair `t` ticks, `ns` Unix and `mono` monotonic-raw
+    /// nanoseconds as the anchor, and measures the rate again over the
+    /// run. A counter behind the last anchor's (the writer now on a CPU
+    /// whose counter lags, a VM moved to another host) starts the
+    /// measurement again from this pair, keeping the rate until it spans
+    /// a millisecond: the ticks it went back are no time that passed, and
+    /// counted from the first reading they would make every tick seem
+    /// longer for the rest of the run.
+    fn refresh_at(&mut self, t: u64, ns: u64, mono: u64) {
+        if t < self.anchor_tick {
+            self.start_tick = t;
+            self.start_mono = mono;
+        }
+        self.anchor_tick = t;
+        self.anchor_ns = ns;
+        if mono.saturating_sub(self.start_mono) >= 1_000_000 && t > self.start_tick {
+            self.ns_per_tick = (mono - self.start_mono) as f64 / (t - self.start_tick) as f64;
+            self.rate = fixed_rate(self.ns_per_tick);
+        }
+        *self = self.with_window();
+    }
+
     /// [`TscConverter::convert`] for records far from the anchor, in
     /// 128-bit arithmetic.
     #[cold]
@@ -254,13 +277,7 @@ impl Converter {
     pub(crate) fn refresh(&mut self) {
         if let Converter::Tsc(c) = self {
             let (t, ns, mono) = tsc::pair();
-            c.anchor_tick = t;
-            c.anchor_ns = ns;
-            if mono.saturating_sub(c.start_mono) >= 1_000_000 && t > c.start_tick {
-                c.ns_per_tick = (mono - c.start_mono) as f64 / (t - c.start_tick) as f64;
-                c.rate = fixed_rate(c.ns_per_tick);
-            }
-            *c = c.with_window();
+            c.refresh_at(t, ns, mono);
         }
     }
 
@@ -456,6 +473,27 @@ mod tests {
                         "rate {rate} ticks {ticks}: {got} vs {exact}");
                 }
             }
+        }
+    }
+
+    /// A counter that goes back between two passes (another CPU's, a
+    /// migrated VM's) does not make the ticks it went back count as time:
+    /// the rate stays 1 ns a tick, so a record 1,000 ticks before the
+    /// anchor is 1,000 ns before it, at that pass and at later ones.
+    #[test]
+    fn a_counter_going_back_leaves_the_rate_as_it_was() {
+        const HOUR: u64 = 3_600_000_000_000;
+        let (tick, ns) = (1_000_000_000_000u64, 1_795_841_809_000_000_000u64);
+        let mut c = TscConverter::new(tick, ns, 0, 1.0);
+        c.refresh_at(tick + HOUR, ns + HOUR, HOUR);
+        assert_eq!(c.ns_per_tick, 1.0);
+        // A second later the counter is ten minutes behind, then runs on.
+        let back = 600_000_000_000;
+        for later in [1_000_000_000, 3_000_000_000] {
+            let t = tick + HOUR + later - back;
+            c.refresh_at(t, ns + HOUR + later, HOUR + later);
+            assert_eq!(c.ns_per_tick, 1.0, "{later} ns after the hour");
+            assert_eq!(c.convert(t - 1_000), ns + HOUR + later - 1_000);
         }
     }
 

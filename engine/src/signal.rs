@@ -37,7 +37,9 @@
 //! keeping a slot from the loggers built after a shutdown, nor the logger
 //! alive (the registration refers to its writer's event count). The first
 //! hold of a signal installs the handler with `sigaction`, keeping the
-//! previous action; dropping the last one puts the previous action back —
+//! previous action (and so does a later registration that finds the
+//! signal's default or `SIG_IGN` in place: see [`Hold`]'s `take`);
+//! dropping the last one puts the previous action back —
 //! unless someone installed another handler on top since, in which case
 //! ours stays (counting for nobody, still chaining). Holds, slots and
 //! their drops are serialized by a lock the handler never touches, which
@@ -225,12 +227,17 @@ impl std::fmt::Debug for Hold {
 
 impl Hold {
     /// Takes a hold on `signo` under `INSTALL` (`lock`), installing
-    /// the handler if it is the signal's first.
+    /// the handler unless it is in the signal's chain (see [`install`]).
+    /// Whatever the count of holds says: a signal held may have been given
+    /// back its default or `SIG_IGN` since (by a `signal` call; or in a
+    /// child forked while another thread of the parent put the previous
+    /// action back and installed ours again — `fork` copies the
+    /// dispositions before the memory, so the child may hold the count
+    /// of after and the disposition of before), and then nothing reaches
+    /// the new slot.
     fn take(signo: i32, lock: &mut Installing) -> io::Result<Hold> {
         let prev = &PREVIOUS[signo as usize];
-        if prev.users.load(Ordering::Relaxed) == 0 {
-            install(signo, prev, &mut lock[signo as usize])?;
-        }
+        install(signo, prev, &mut lock[signo as usize])?;
         prev.users.fetch_add(1, Ordering::Relaxed);
         Ok(Hold {
             signo,
@@ -492,6 +499,32 @@ mod tests {
         assert_eq!(refuse(libc::SIGKILL), Some("cannot be caught"));
         assert_eq!(refuse(0), Some("not a signal number"));
         assert_eq!(refuse(libc::SIGHUP), None);
+    }
+
+    /// A registration made while the signal is held but its disposition
+    /// is the default (reset by a `signal(SIG_DFL)`; or in a child forked
+    /// while another thread put the default back and then installed the
+    /// handler again: `fork` copies the dispositions before the memory,
+    /// so the child holds the count of holds of after and the disposition
+    /// of before) installs the handler: nothing else would reach its slot,
+    /// and the signal would end the process. The last drop puts the
+    /// default back.
+    #[test]
+    fn a_registration_installs_the_handler_over_a_default_put_back_meanwhile() {
+        let sig = libc::SIGPWR;
+        let a = Registration::new(sig, None).unwrap();
+        assert_eq!(current(sig), handler_address());
+        // SAFETY: the default disposition; the signal is not raised meanwhile.
+        unsafe { libc::signal(sig, libc::SIG_DFL) };
+        let b = Registration::new(sig, None).unwrap();
+        assert_eq!(current(sig), handler_address(), "b's signal reaches its slot");
+        let b0 = b.count();
+        // SAFETY: raising a signal whose handler is installed.
+        unsafe { libc::raise(sig) };
+        assert_eq!(b.count() - b0, 1);
+        drop(a);
+        drop(b);
+        assert_eq!(current(sig), libc::SIG_DFL, "the default is back");
     }
 
     /// A registration dropped while a handler is busy with its slot

@@ -2,6 +2,8 @@
 
 pub mod alloc_count;
 pub mod crash_child;
+pub mod failing_start;
+pub mod forking_builds;
 pub mod holding;
 pub mod pipe;
 pub mod pty;
@@ -620,6 +622,22 @@ pub fn pending_lines(recovered_from: &str) -> Vec<String> {
     want.push("INFO  stuck".to_owned());
     want.extend((0..3).map(|i| format!("INFO  record {i}")));
     want
+}
+
+/// Asserts that `log` holds what recovering [`leave_pending`]'s records
+/// writes in the plain format — the recovery record (saying 4 records,
+/// whatever it says of cuts), then each record once — and then `then`,
+/// the lines logged after.
+pub fn assert_pending_once(log: &std::path::Path, then: &[&str]) {
+    let lines = read_lines(log);
+    let want = pending_lines("");
+    assert_eq!(lines.len(), want.len() + then.len(), "{lines:#?}");
+    assert!(
+        lines[0].starts_with("WARN  crash-safe recovery: 4 records recovered from process "),
+        "{lines:#?}"
+    );
+    assert_eq!(lines[1..want.len()], want[1..], "{lines:#?}");
+    assert_eq!(lines[want.len()..], *then, "{lines:#?}");
 }
 
 /// Starts a crash-safe logger on `dir` writing `log` in the plain format

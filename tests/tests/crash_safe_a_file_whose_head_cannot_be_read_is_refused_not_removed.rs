@@ -1,7 +1,7 @@
 //! Crash-safe mode on a directory holding records of a dead process and
 //! one file of a newer layout version whose head (its first 12 bytes,
 //! read with `pread(2)`) fails with `EIO` while the rest of it reads: a
-//! child process (this test binary, re-executed) builds under `strace`
+//! child process builds under `strace` (see `failing_start`)
 //! with `-P FILE -e inject=pread64:error=EIO:when=1`, so only the first
 //! `pread(2)` of that file fails. Recovery cannot tell whether the file is
 //! a newer build's, so it must not read it as one of its own (taking it
@@ -13,38 +13,8 @@
 //!
 //! These tests need `strace` (`.ci/run` installs it): without it they fail.
 
-use std::path::Path;
-use std::process::Command;
-use uringlog::Logger;
-use uringlog_sinks::FileSink;
-use uringlog_tests::crash_child::plain;
+use uringlog_tests::failing_start::{child_if_asked, start_failing_once};
 use uringlog_tests::{files_but_the_lock, leave_pending};
-
-const CHILD: &str = "URINGLOG_HEAD_EIO_CHILD";
-
-/// In a child: builds on `dir` (writing `log`), shuts down when built,
-/// and says how it went in `<log>.result`.
-fn child_if_asked() {
-    let Ok(spec) = std::env::var(CHILD) else {
-        return;
-    };
-    let (dir, log) = spec.split_once(',').unwrap();
-    let log = Path::new(log);
-    let built = Logger::builder()
-        .sink(FileSink::new(log).unwrap())
-        .format(plain())
-        .crash_safe(dir)
-        .build();
-    let said = match built {
-        Ok((_logger, guard)) => {
-            let s = guard.shutdown(uringlog_tests::SHUTDOWN).unwrap();
-            format!("BUILT {} written", s.written)
-        }
-        Err(e) => format!("ERROR {e}"),
-    };
-    std::fs::write(log.with_extension("result"), said).unwrap();
-    std::process::exit(0);
-}
 
 /// Leaves records pending in a directory, adds `name`: the dead process's
 /// ring file with its layout version raised by one, and builds on the
@@ -59,23 +29,7 @@ fn check(test: &str, name: &str) {
     let newer = dir.join(name);
     std::fs::write(&newer, b).unwrap();
     let before = files_but_the_lock(&dir);
-    let status = Command::new("strace")
-        .args(["-f", "-qq", "-o", "/dev/null", "-P"])
-        .arg(&newer)
-        .args([
-            "-e",
-            "trace=pread64",
-            "-e",
-            "inject=pread64:error=EIO:when=1",
-            "--",
-        ])
-        .arg(std::env::current_exe().unwrap())
-        .args(["--exact", test, "--nocapture", "--test-threads=1"])
-        .env(CHILD, format!("{},{}", dir.display(), log.display()))
-        .status()
-        .expect("strace (installed by .ci/run)");
-    assert!(status.success(), "{status:?}");
-    let said = std::fs::read_to_string(log.with_extension("result")).unwrap();
+    let said = start_failing_once(test, &dir, &log, &newer, "pread64", "EIO");
     assert_eq!(
         said,
         format!(

@@ -98,7 +98,8 @@ impl Keeper {
             _ => {}
         }
         let f = create_sized(&tmp, STATE_LEN)?;
-        let state = MmapOptions::new().map_raw(&f)?;
+        let state = (MmapOptions::new().map_raw(&f))
+            .map_err(|e| named(e, format!("cannot map {}", tmp.display())))?;
         let mut h = [0u8; SLOT_OFFSET];
         h[..8].copy_from_slice(&STATE_MAGIC);
         put_u32(&mut h, S_VERSION, STATE_VERSION);
@@ -167,13 +168,14 @@ impl Keeper {
                 super::entry::NotOpened::NotRegular(what) => {
                     io::Error::other(format!("{} is {what}", path.display()))
                 }
-                super::entry::NotOpened::Io(e) => e,
+                super::entry::NotOpened::Io(e) => named(e, format!("cannot open {}", path.display())),
             })?;
-        let meta = f.metadata()?;
+        let meta = f.metadata().map_err(|e| named(e, format!("cannot stat {}", path.display())))?;
         if meta.len() != STATE_LEN as u64 {
             return Err(changed(format!("{} bytes, not a state file", meta.len())));
         }
-        let state = MmapOptions::new().len(STATE_LEN).map_raw(&f)?;
+        let state = (MmapOptions::new().len(STATE_LEN).map_raw(&f))
+            .map_err(|e| named(e, format!("cannot map {}", path.display())))?;
         // SAFETY: the mapping is STATE_LEN bytes; the directory is locked,
         // so no other logger writes the file meanwhile.
         let bytes = unsafe { std::slice::from_raw_parts(state.as_ptr(), STATE_LEN) }.to_vec();

@@ -129,7 +129,8 @@ pub(crate) enum Refused {
     /// whose records may be intact for a later start; or a ring file or
     /// call-site table of another process than the one the state file
     /// names (the state file or it copied in from another directory:
-    /// which, is not known).
+    /// which, is not known); or the directory itself, when it could not
+    /// be listed (which ring files it holds is not known).
     Kept(String),
     /// A file named like ours, its magic ours, of a newer layout version
     /// than this build reads: recovery would take it for corrupt and
@@ -795,15 +796,19 @@ type Named = Vec<(PathBuf, String)>;
 /// head cannot be read is refused (see [`refuse_unread`]).
 fn dir_files(dir: &Path, out: &mut Recovered) -> (Vec<PathBuf>, Named) {
     let (mut rings, mut sites) = (Vec::new(), Vec::new());
-    let entries = match std::fs::read_dir(dir) {
+    // Every entry or none: a listing cut short (`EIO`, `EMFILE`, no read
+    // permission) leaves ring files unknown, and a start without them
+    // would replace the state file with the next generation's — the next
+    // start would take them for recovered, their records lost uncounted.
+    let listed = std::fs::read_dir(dir).and_then(|d| d.collect::<std::io::Result<Vec<_>>>());
+    let mut entries = match listed {
         Ok(e) => e,
         Err(e) => {
-            out.problem(format!("cannot list {}: {e}", dir.display()));
+            out.refuse_as(Refused::Kept(format!("cannot list {}: {e}", dir.display())), dir);
             return (Vec::new(), Vec::new());
         }
     };
     // By name: what is said comes in the same order at every start.
-    let mut entries: Vec<_> = entries.flatten().collect();
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
         let name = e.file_name().to_string_lossy().into_owned();

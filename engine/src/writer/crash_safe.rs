@@ -402,7 +402,8 @@ fn line_cut(f: &File, at: u64, len: u64) -> u64 {
 
 /// The file `m` describes, opened for reading and writing (writing only,
 /// when it may not be read; the error when it cannot be opened for
-/// writing, an append-only file), and its length: at its path, or else
+/// writing, an append-only file, or the descriptor opened cannot be
+/// looked at to tell it is the file), and its length: at its path, or else
 /// (renamed away, another file or none at the path) the entry of the
 /// path's directory with its identity whose name extends the path's
 /// (`app.log` → `app.log.1`, `app.log-20261203`, `app.log.old`) or puts
@@ -431,7 +432,15 @@ fn open_marked(m: &FileMark) -> Option<(io::Result<File>, u64, Option<PathBuf>)>
             Ok(f) => f,
             Err(e) => return Some((Err(e), found.len())),
         };
-        let meta = f.metadata().ok()?;
+        let meta = match f.metadata() {
+            Ok(meta) => meta,
+            // The file at the path was this one a moment ago: said (the
+            // batch in flight may stay in it twice), not passed over.
+            Err(e) => {
+                let e = io::Error::new(e.kind(), format!("cannot tell the file opened is it: {e}"));
+                return Some((Err(e), found.len()));
+            }
+        };
         (meta.is_file() && same(&meta)).then_some((Ok(f), meta.len()))
     };
     if let Some((f, len)) = open(&m.path) {

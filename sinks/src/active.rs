@@ -30,6 +30,7 @@
 //!   after them they stay, and the error report says so. For that check
 //!   the file is opened for reading too where its permissions allow.
 
+use crate::prealloc::Preallocation;
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -38,6 +39,10 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use uringlog::{Target, WriteOutcome};
+
+/// The step [`crate::FileSink`] and the rolling sink preallocate by
+/// default: blocks reserved this far past the end of the next batch.
+pub const DEFAULT_PREALLOCATE_BYTES: u64 = 16 << 20;
 
 /// A file could not be opened for logging.
 #[derive(Debug)]
@@ -89,6 +94,12 @@ pub(crate) struct ActiveFile {
     /// `(st_dev, st_ino)` of the open file, to tell whether the path still
     /// names it.
     id: (u64, u64),
+    /// Append: bytes handed out (`reserve`) not yet told landed or failed
+    /// (`done`); at most one batch's, the engine keeping one write per
+    /// appended file in the kernel. Positioned: 0.
+    in_flight: u64,
+    /// Blocks reserved ahead of the end (append only).
+    prealloc: Preallocation,
 }
 
 impl ActiveFile {
@@ -97,19 +108,33 @@ impl ActiveFile {
     ///
     /// Never blocks: a FIFO (with or without a reader), socket or device is
     /// refused with "not a regular file".
+    /// Preallocates [`DEFAULT_PREALLOCATE_BYTES`] ahead when appending
+    /// (see [`ActiveFile::preallocating`]).
     pub(crate) fn open(path: &Path, o_direct: bool) -> Result<ActiveFile, OpenError> {
         let placement = match o_direct {
             true => Placement::Positioned,
             false => Placement::Append,
         };
         let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-        ActiveFile::open_at(path, absolute, placement)
+        ActiveFile::open_at(path, absolute, placement, DEFAULT_PREALLOCATE_BYTES)
+    }
+
+    /// The file, preallocating `step` bytes ahead of its end (0: never;
+    /// `O_DIRECT` files never are). See `prealloc`.
+    pub(crate) fn preallocating(mut self, step: u64) -> ActiveFile {
+        let step = match self.placement {
+            Placement::Append => step,
+            Placement::Positioned => 0,
+        };
+        self.prealloc = Preallocation::new(step, self.len, self.len);
+        self
     }
 
     fn open_at(
         path: &Path,
         absolute: PathBuf,
         placement: Placement,
+        step: u64,
     ) -> Result<ActiveFile, OpenError> {
         match open_regular(&absolute, placement) {
             Ok((file, meta)) => Ok(ActiveFile {
@@ -119,7 +144,10 @@ impl ActiveFile {
                 len: meta.len(),
                 placement,
                 id: (meta.dev(), meta.ino()),
-            }),
+                in_flight: 0,
+                prealloc: Preallocation::new(0, 0, 0),
+            }
+            .preallocating(step)),
             Err(source) => Err(OpenError {
                 path: path.to_path_buf(),
                 source,
@@ -130,17 +158,52 @@ impl ActiveFile {
     /// Where the next batch of `len` bytes goes; reserves it.
     pub(crate) fn reserve(&mut self, len: usize) -> Target {
         let at = self.len;
-        self.len += len as u64;
+        let len = len as u64;
         let fd = self.file.clone();
         match self.placement {
-            Placement::Append => Target::Append { fd },
-            Placement::Positioned => Target::File { fd, offset: at },
+            Placement::Append => {
+                (self.prealloc).ahead(&self.file, at, self.in_flight, len);
+                self.len += len;
+                self.in_flight += len;
+                Target::Append { fd }
+            }
+            Placement::Positioned => {
+                self.len += len;
+                Target::File { fd, offset: at }
+            }
         }
+    }
+
+    /// Told the outcome of a batch to this file (every one, in order):
+    /// it is no longer in flight. A failed one goes on to [`ActiveFile::failed`].
+    pub(crate) fn done(&mut self, o: &WriteOutcome<'_>) -> Option<io::Error> {
+        if self.placement == Placement::Append {
+            self.in_flight = self.in_flight.saturating_sub(o.requested as u64);
+        }
+        match o.error {
+            Some(_) => self.failed(o),
+            None => None,
+        }
+    }
+
+    /// Frees the blocks preallocated past the file's end. Nothing while a
+    /// batch is in flight to the file: truncating could cut it. Returns an
+    /// error to report when it could not.
+    pub(crate) fn give_back(&mut self) -> Option<io::Error> {
+        if self.in_flight > 0 {
+            return None;
+        }
+        let e = self.prealloc.give_back(&self.file, self.len).err()?;
+        let msg = format!(
+            "cannot free the blocks preallocated past the end of {}: {e}",
+            self.path.display()
+        );
+        Some(io::Error::new(e.kind(), msg))
     }
 
     /// After a batch to this file failed: takes its bytes out again (see
     /// the module docs). Returns an error to report when it could not.
-    pub(crate) fn failed(&mut self, o: &WriteOutcome<'_>) -> Option<io::Error> {
+    fn failed(&mut self, o: &WriteOutcome<'_>) -> Option<io::Error> {
         match (self.placement, o.offset) {
             (Placement::Positioned, Some(at)) if at < self.len => {
                 self.len = at;
@@ -156,6 +219,11 @@ impl ActiveFile {
                 None
             }
         }
+    }
+
+    /// The preallocation step (0: off).
+    pub(crate) fn preallocate_bytes(&self) -> u64 {
+        self.prealloc.step()
     }
 
     /// `(st_dev, st_ino)` of the open file.
@@ -183,16 +251,23 @@ impl ActiveFile {
 
     /// Opens the path again (creating it) and switches to it; on failure
     /// keeps the current file. A positioned file is first cut to its real
-    /// length (its last block's zero padding).
-    pub(crate) fn reopen(&mut self) -> io::Result<()> {
+    /// length (its last block's zero padding). The blocks preallocated
+    /// past the end of the file left are freed first; an error doing so is
+    /// returned in the `Ok` (the reopen went on).
+    pub(crate) fn reopen(&mut self) -> io::Result<Option<io::Error>> {
         self.trim()?;
-        match ActiveFile::open_at(&self.path, self.absolute.clone(), self.placement) {
+        let freed = self.give_back();
+        let step = self.prealloc.step();
+        match ActiveFile::open_at(&self.path, self.absolute.clone(), self.placement, step) {
             Ok(f) => {
                 *self = f;
-                Ok(())
+                Ok(freed)
             }
             Err(e) => {
-                let msg = format!("{}; still writing to the file open before", e.source);
+                let mut msg = format!("{}; still writing to the file open before", e.source);
+                if let Some(freed) = freed {
+                    msg = format!("{msg} (and {freed})");
+                }
                 Err(io::Error::new(e.source.kind(), msg))
             }
         }

@@ -31,11 +31,13 @@
 
 mod active;
 mod file;
+mod prealloc;
 mod rolling;
 mod stream;
 pub mod syslog;
 
-pub use file::{FileSink, OpenError, DIRECT_IO_ALIGN};
+pub use file::{FileSink, OpenError, DEFAULT_PREALLOCATE_BYTES, DIRECT_IO_ALIGN};
+pub use prealloc::MAX_PREALLOCATE_BYTES;
 pub use rolling::{Period, RollingBuilder, RollingError, RollingFileSink, UtcOffset};
 pub use stream::{ColorChoice, StderrSink, StdoutSink, StreamSink};
 pub use syslog::{Facility, SyslogError, SyslogSink};

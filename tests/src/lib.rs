@@ -206,6 +206,18 @@ pub fn set_append_only(path: &std::path::Path, on: bool) {
     );
 }
 
+/// What logrotate's `copytruncate` does to `path`: copies it to `copy`,
+/// then truncates it to 0 in place (under any writer).
+pub fn copytruncate(path: &std::path::Path, copy: &std::path::Path) {
+    std::fs::copy(path, copy).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+}
+
 /// Unix nanoseconds of `hh:mm` on 2026-11-28, UTC (the day the tests'
 /// manual clocks mostly show).
 pub fn nov_28(hh: u64, mm: u64) -> u64 {

@@ -19,13 +19,7 @@ fn scenario(backend: Backend) {
     logger.flush().unwrap();
     // What copytruncate does: copy the file away, then truncate it in place.
     let copy = path.with_extension("log.1");
-    std::fs::copy(&path, &copy).unwrap();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&path)
-        .unwrap()
-        .set_len(0)
-        .unwrap();
+    uringlog_tests::copytruncate(&path, &copy);
     for i in 0..1000 {
         uringlog::info!(logger, "after seq={i}");
     }

@@ -26,6 +26,7 @@ const NAME_MAX: usize = 255;
 /// | [`keep_files`](RollingBuilder::keep_files) | all | files kept, the active one included |
 /// | [`keep_total_bytes`](RollingBuilder::keep_total_bytes) | all | bytes the rotated files may take |
 /// | [`clock`](RollingBuilder::clock) | `Realtime` | the period of a new, empty active file; tells a clock step back |
+/// | [`preallocate_bytes`](RollingBuilder::preallocate_bytes) | [`DEFAULT_PREALLOCATE_BYTES`](crate::DEFAULT_PREALLOCATE_BYTES) | disk reserved ahead of the active file's end at a time (0: off) |
 ///
 /// At least one of `max_file_bytes` and `period` is required.
 #[derive(Debug)]
@@ -39,6 +40,7 @@ pub struct RollingBuilder {
     offset: UtcOffset,
     retention: Retention,
     clock: Clock,
+    preallocate_bytes: u64,
 }
 
 /// Why a [`RollingFileSink`] could not be opened.
@@ -118,6 +120,7 @@ impl RollingBuilder {
             offset: UtcOffset::UTC,
             retention: Retention::default(),
             clock: Clock::Realtime,
+            preallocate_bytes: crate::DEFAULT_PREALLOCATE_BYTES,
         }
     }
 
@@ -164,6 +167,15 @@ impl RollingBuilder {
     /// A file that already has content is dated by its modification time.
     pub fn clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Reserves `bytes` of disk ahead of the active file's end at a time,
+    /// as [`FileSink::preallocate_bytes`](crate::FileSink::preallocate_bytes)
+    /// does; a file rotated away gives back what it did not use once its
+    /// last batch landed. 0 turns preallocation off.
+    pub fn preallocate_bytes(mut self, bytes: u64) -> Self {
+        self.preallocate_bytes = bytes;
         self
     }
 
@@ -240,8 +252,9 @@ impl RollingBuilder {
             source,
         })?;
         let naming = self.naming();
-        let active =
-            ActiveFile::open(&self.dir.join(naming.active()), false).map_err(RollingError::Open)?;
+        let active = ActiveFile::open(&self.dir.join(naming.active()), false)
+            .map_err(RollingError::Open)?
+            .preallocating(self.preallocate_bytes);
         let rotated =
             retention::list(&self.dir, &naming, &[]).map_err(|source| RollingError::ReadDir {
                 path: self.dir.clone(),

@@ -86,10 +86,11 @@ pub struct RollingFileSink {
     errors: SurvivedErrors,
 }
 
-/// A file rotated away with batches still in flight to it.
+/// A file rotated away with batches still in flight to it; its
+/// preallocated blocks are freed once the last one landed.
 #[derive(Debug)]
 struct Leaving {
-    file: Arc<File>,
+    file: ActiveFile,
     expected: Expected,
 }
 
@@ -187,7 +188,7 @@ impl RollingFileSink {
         let Some(next) = self.open_next(&from, &to) else {
             return;
         };
-        let left = std::mem::replace(&mut self.active, next);
+        let mut left = std::mem::replace(&mut self.active, next);
         self.size_base = 0;
         if self.inflight.iter().any(|f| Arc::ptr_eq(f, &left.file)) {
             let expected = Expected {
@@ -195,9 +196,11 @@ impl RollingFileSink {
                 len: left.len,
             };
             self.leaving.push(Leaving {
-                file: left.file,
+                file: left,
                 expected,
             });
+        } else if let Some(e) = left.give_back() {
+            self.push_error(e);
         }
         self.prune(Some(&to), false);
     }
@@ -211,7 +214,9 @@ impl RollingFileSink {
     /// files (the writer may hold them open until told of it, so their
     /// room comes back only then), a notice, and the next batch tries again.
     fn open_next(&mut self, from: &Path, to: &Path) -> Option<ActiveFile> {
-        let mut e = match ActiveFile::open(from, false) {
+        let step = self.active.preallocate_bytes();
+        let open = |path| ActiveFile::open(path, false).map(|f| f.preallocating(step));
+        let mut e = match open(from) {
             Ok(f) => return Some(f),
             Err(e) => e,
         };
@@ -220,7 +225,7 @@ impl RollingFileSink {
             deleted = self.prune(Some(to), true);
         }
         if deleted > 0 {
-            match ActiveFile::open(from, false) {
+            match open(from) {
                 Ok(f) => return Some(f),
                 Err(again) => e = again,
             }
@@ -278,7 +283,9 @@ impl RollingFileSink {
                 io::Error::new(e.kind(), msg)
             })?;
         }
-        self.active.reopen()?;
+        if let Some(e) = self.active.reopen()? {
+            self.push_error(e);
+        }
         self.size_base = 0;
         Ok(())
     }
@@ -365,21 +372,45 @@ impl RollingFileSink {
         pruned.deleted
     }
 
-    /// A batch to `file` failed with `e`; the engine cut what reached the
-    /// file. The active file takes its bytes off its count (and, out of
-    /// room, rotates at the next batch when retention may make some); a
-    /// file already rotated away, off what it will hold.
-    fn failed(&mut self, file: &Arc<File>, outcome: &WriteOutcome<'_>, e: &io::Error) {
+    /// A batch to `file` ended. When it failed (with `e`) the engine cut
+    /// what reached the file: the active file takes its bytes off its
+    /// count (and, out of room, rotates at the next batch when retention
+    /// may make some); a file already rotated away, off what it will hold.
+    fn landed(&mut self, file: &Arc<File>, outcome: &WriteOutcome<'_>) {
         if Arc::ptr_eq(file, &self.active.file) {
-            if let Some(e) = self.active.failed(outcome) {
+            if let Some(e) = self.active.done(outcome) {
                 self.push_error(e);
             }
-            if no_room(e) && self.retention != Retention::default() {
+            let room = outcome.error.is_some_and(no_room);
+            if room && self.retention != Retention::default() {
                 self.retry_rotation = true;
             }
-        } else if let Some(l) = self.leaving.iter_mut().find(|l| Arc::ptr_eq(&l.file, file)) {
-            let len = &mut l.expected.len;
-            *len = len.saturating_sub(outcome.requested as u64);
+        } else if let Some(l) = (self.leaving.iter_mut()).find(|l| Arc::ptr_eq(&l.file.file, file))
+        {
+            if let Some(e) = l.file.done(outcome) {
+                self.errors.push(e);
+            }
+            if outcome.error.is_some() {
+                let len = &mut l.expected.len;
+                *len = len.saturating_sub(outcome.requested as u64);
+            }
+        }
+    }
+
+    /// Lets go of the files rotated away whose last batch landed, freeing
+    /// their preallocated blocks.
+    fn let_go_of_landed(&mut self) {
+        let mut i = 0;
+        while i < self.leaving.len() {
+            let file = &self.leaving[i].file.file;
+            if self.inflight.iter().any(|f| Arc::ptr_eq(f, file)) {
+                i += 1;
+                continue;
+            }
+            let mut gone = self.leaving.swap_remove(i);
+            if let Some(e) = gone.file.give_back() {
+                self.push_error(e);
+            }
         }
     }
 
@@ -423,14 +454,19 @@ impl Sink for RollingFileSink {
     }
 
     fn on_write(&mut self, outcome: &WriteOutcome<'_>) {
-        let file = self.inflight.pop_front();
-        if let (Some(file), Some(e)) = (&file, outcome.error) {
-            self.failed(file, outcome, e);
+        if let Some(file) = self.inflight.pop_front() {
+            self.landed(&file, outcome);
         }
         if !self.leaving.is_empty() {
-            let inflight = &self.inflight;
-            (self.leaving).retain(|l| inflight.iter().any(|f| Arc::ptr_eq(f, &l.file)));
+            self.let_go_of_landed();
         }
+    }
+
+    /// Frees the active file's preallocated blocks (the files rotated away
+    /// had theirs freed when their last batch landed).
+    fn close(&mut self) -> io::Result<()> {
+        self.let_go_of_landed();
+        self.active.give_back().map_or(Ok(()), Err)
     }
 
     fn path_changed(&mut self) -> bool {

@@ -43,6 +43,33 @@ impl<'v> Cursor<'v> {
         Cursor { out, at }
     }
 
+    /// A cursor at the end of `out`, in room reserved by the caller.
+    ///
+    /// # Safety
+    /// None for the cursor itself; its unchecked writes need the room
+    /// their callers promise (the room `out` has, not reserved here).
+    #[inline(always)]
+    pub(crate) unsafe fn in_room(out: &'v mut Vec<u8>) -> Cursor<'v> {
+        // SAFETY: as in `new`.
+        let at = unsafe { out.as_mut_ptr().add(out.len()) };
+        Cursor { out, at }
+    }
+
+    /// `out`'s length: where the cursor began while nothing it wrote is
+    /// committed (no [`Cursor::checked`] part yet).
+    #[inline(always)]
+    pub(crate) fn committed(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Ends the writing with `out` cut back to `len` bytes (at most its
+    /// committed length): what the cursor wrote is dropped.
+    #[inline(always)]
+    pub(crate) fn discard(self, len: usize) {
+        debug_assert!(len <= self.out.len());
+        self.out.truncate(len);
+    }
+
     /// Bytes written so far (`out`'s length once finished).
     #[inline(always)]
     pub(crate) fn len(&self) -> usize {

@@ -12,6 +12,15 @@
 //! bytes — which matters because a call site in a generic function is one
 //! `static` shared by every instantiation, whose argument types may differ.
 //!
+//! A typed renderer calls nothing on its common path, so that it saves
+//! and restores as few registers as it can on each call (a call per record
+//! through a pointer): its caller reserves the room it writes into, with
+//! a bound on the pieces that is a constant per number of slots; a value
+//! written out of line (a string that is long or has something to escape,
+//! a rare tag) hands the rest of the message to `rest_by_tags`, called
+//! last, which writes it by the values' tags as the table-driven renderer
+//! does.
+//!
 //! A caller of a call site notes its table ([`TypedCell::note`]) where
 //! that costs the call path nothing: on its producer's first call after
 //! a pause (`after_pause` in `producer::deferred`, on either path), and
@@ -25,9 +34,9 @@
 //! of another process (crash-safe recovery) are rebuilt from the call-site
 //! table with an empty cell, so recovery renders the table-driven way.
 
-use super::cursor::Cursor;
+use super::cursor::{Cursor, SLACK};
 use super::plan::{MessageForm, Pieces, Route};
-use super::{display, room_for, signed, string, Emit, Escaped, Raw, Tail};
+use super::{display, room_for, signed, Emit, Escaped, Raw, Tail};
 use crate::deferred::encode::EncodeArgs;
 use crate::deferred::signature::{count, tag_at};
 use crate::deferred::tag;
@@ -41,8 +50,26 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 /// `None` (with `out` as it was) when one did not.
 ///
 /// # Safety
-/// The route of `pieces` is `Route::Short` (every piece at most 16 bytes).
+/// The route of `pieces` is `Route::Short` (every piece at most 16 bytes),
+/// and `out` has [`typed_room`] of its pieces, its entry's tail and
+/// `values` free after its length.
 type RenderFn = unsafe fn(&mut Vec<u8>, &Pieces, &[u8]) -> Option<bool>;
+
+/// The room a typed renderer writes into without a check of its own (its
+/// caller reserves it: a renderer that reserved would call out of line
+/// and save registers on every call): [`room_for`] of the bound on the
+/// pieces' bytes ([`short_pieces_bound`]) and `tail`, and the cursor's
+/// slack.
+#[inline(always)]
+fn typed_room(slots: usize, tail: Tail, values: &[u8]) -> usize {
+    room_for(short_pieces_bound(slots) + tail.len(), values) + SLACK
+}
+
+/// The most bytes the pieces of a call site with `slots` slots take on
+/// `Route::Short`: every piece (one more than slots) at most 16 bytes.
+const fn short_pieces_bound(slots: usize) -> usize {
+    16 * (slots + 1)
+}
 
 /// What each entry of a [`Table`] renders: a form ([`MessageForm::FORM`])
 /// and the tail the formats put after it, a constant in the renderer
@@ -155,7 +182,10 @@ pub(super) fn render<E: Emit>(
         return None;
     }
     let typed = cell.get()?.get::<E>(tail)?;
-    // SAFETY: the route is `Short`, tested above.
+    out.reserve(typed_room(pieces.heads().len(), tail, values));
+    // SAFETY: the route is `Short`, tested above; the room was just
+    // reserved (for the renderer of as many slots as the pieces have:
+    // any other renders nothing).
     unsafe { typed(out, pieces, values) }
 }
 
@@ -184,19 +214,28 @@ unsafe fn untyped(_: &mut Vec<u8>, _: &Pieces, _: &[u8]) -> Option<bool> {
     None
 }
 
+/// What [`value`] did with a value.
+enum Step<'a> {
+    /// Wrote it; what follows it.
+    Done(&'a [u8]),
+    /// Its tag is `want` but it takes a part written out of line (a
+    /// string that is long, empty, at the end of the record or has
+    /// something to escape; a tag read by `display` alone): nothing
+    /// written, [`rest_by_tags`] writes it.
+    Slow,
+    /// Its tag is not `want`, or it does not decode: nothing written.
+    Mismatch,
+}
+
 /// `{}` of the value at the front of `r`, whose tag must be `want` (a
-/// constant where it is inlined: the match folds to one arm); `None` when
-/// it is not, or the value does not decode.
+/// constant where it is inlined: the match folds to one arm), when it is
+/// written inline (see [`Step`]). Nothing here calls out of line, so a
+/// renderer made of these needs no register saved across a call.
 ///
 /// # Safety
 /// As for `display`: the room holds `room_for(pieces_left, r)`.
 #[inline(always)]
-unsafe fn value<'a, E: Emit>(
-    want: u8,
-    c: &mut Cursor<'_>,
-    r: &'a [u8],
-    all_pieces: usize,
-) -> Option<&'a [u8]> {
+unsafe fn value<'a, E: Emit>(want: u8, c: &mut Cursor<'_>, r: &'a [u8]) -> Step<'a> {
     // The tag and the value's fixed part (a length, or the number) in one
     // test of the length, before the tag's: two compares a value.
     let fixed = match want {
@@ -205,7 +244,7 @@ unsafe fn value<'a, E: Emit>(
         _ => 0,
     };
     if r.len() <= fixed || r[0] != want {
-        return None;
+        return Step::Mismatch;
     }
     let rest = &r[1..];
     // SAFETY: each write is the value's `{}`, within its share of the
@@ -213,35 +252,100 @@ unsafe fn value<'a, E: Emit>(
     unsafe {
         match want {
             tag::STR | tag::PRE => {
-                let (len, from) = rest.split_first_chunk::<4>()?;
+                let Some((len, from)) = rest.split_first_chunk::<4>() else {
+                    return Step::Mismatch;
+                };
                 let len = u32::from_le_bytes(*len) as usize;
-                let after = from.get(len..)?;
-                string::<E>(c, from, len, all_pieces);
-                Some(after)
+                let Some(after) = from.get(len..) else {
+                    return Step::Mismatch;
+                };
+                // `string`'s short case.
+                if let (true, Some(&w)) = (len.wrapping_sub(1) < 16, from.first_chunk::<16>()) {
+                    if E::plain16(w, len) {
+                        c.put16(w, len);
+                        return Step::Done(after);
+                    }
+                }
+                Step::Slow
             }
-            tag::U64 => {
-                let (v, rest) = rest.split_first_chunk::<8>()?;
-                c.decimal(u64::from_le_bytes(*v));
-                Some(rest)
-            }
-            tag::U32 => {
-                let (v, rest) = rest.split_first_chunk::<4>()?;
-                c.decimal(u32::from_le_bytes(*v).into());
-                Some(rest)
-            }
-            tag::I64 => {
-                let (v, rest) = rest.split_first_chunk::<8>()?;
-                signed(c, i64::from_le_bytes(*v));
-                Some(rest)
-            }
-            tag::I32 => {
-                let (v, rest) = rest.split_first_chunk::<4>()?;
-                signed(c, i32::from_le_bytes(*v).into());
-                Some(rest)
-            }
-            _ => display::<E>(c, r, all_pieces),
+            tag::U64 => match rest.split_first_chunk::<8>() {
+                Some((v, rest)) => {
+                    c.decimal(u64::from_le_bytes(*v));
+                    Step::Done(rest)
+                }
+                None => Step::Mismatch,
+            },
+            tag::U32 => match rest.split_first_chunk::<4>() {
+                Some((v, rest)) => {
+                    c.decimal(u32::from_le_bytes(*v).into());
+                    Step::Done(rest)
+                }
+                None => Step::Mismatch,
+            },
+            tag::I64 => match rest.split_first_chunk::<8>() {
+                Some((v, rest)) => {
+                    signed(c, i64::from_le_bytes(*v));
+                    Step::Done(rest)
+                }
+                None => Step::Mismatch,
+            },
+            tag::I32 => match rest.split_first_chunk::<4>() {
+                Some((v, rest)) => {
+                    signed(c, i32::from_le_bytes(*v).into());
+                    Step::Done(rest)
+                }
+                None => Step::Mismatch,
+            },
+            _ => Step::Slow,
         }
     }
+}
+
+/// The rest of a typed renderer's message from value `i` on (piece `i`
+/// written, nothing committed yet), each value by its own tag as
+/// `render_slots` writes it, then the last piece and the tail `TAIL`:
+/// out of line, called last (so the renderer saves nothing for it).
+/// `None`, with `out` as it was, when a value does not decode.
+///
+/// # Safety
+/// The route of `pieces` is `Route::Short`; `c` is a cursor whose room
+/// holds `room_for(pieces_left, rest) + SLACK` for the pieces not written
+/// yet, and nothing written through it is committed.
+#[inline(never)]
+unsafe fn rest_by_tags<E: Emit, const TAIL: u32>(
+    mut c: Cursor<'_>,
+    pieces: &Pieces,
+    i: usize,
+    mut rest: &[u8],
+) -> Option<bool> {
+    let tail = Tail::of(TAIL);
+    let start = c.committed();
+    let all_pieces = pieces.total() + tail.len();
+    let heads = pieces.heads();
+    let mut k = i;
+    loop {
+        // SAFETY: the room holds `room_for(pieces_left, rest)` (the
+        // caller's promise, restored by `display` after a checked part).
+        match unsafe { display::<E>(&mut c, rest, all_pieces) } {
+            Some(r) => rest = r,
+            None => {
+                c.discard(start);
+                return None;
+            }
+        }
+        k += 1;
+        let Some(p) = heads.get(k) else { break };
+        // SAFETY: as above; the route is `Short`: the piece is at most
+        // 16 bytes.
+        unsafe { c.put_piece::<true>(p) };
+    }
+    // SAFETY: as above.
+    unsafe {
+        c.put_piece::<true>(&pieces.last());
+        c.tail(tail);
+    }
+    c.finish();
+    Some(rest.is_empty())
 }
 
 /// One renderer per number of values: `typedN` writes piece `i`, then
@@ -263,27 +367,25 @@ macro_rules! typed {
             if heads.len() != $n || !matches!(count(A::SIG), Some($n)) {
                 return None;
             }
-            // The tail counts as a piece.
-            let all_pieces = pieces.total() + tail.len();
-            #[allow(unused_variables)]
-            let start = out.len();
-            let mut c = Cursor::new(out, room_for(all_pieces, values));
+            // SAFETY: the caller reserved `typed_room` of `$n` slots.
+            let mut c = unsafe { Cursor::in_room(out) };
+            debug_assert!(c.spare() >= typed_room($n, tail, values));
+            debug_assert!(pieces.total() <= short_pieces_bound($n));
             #[allow(unused_mut)]
             let mut rest = values;
             $(
-                // SAFETY: the room holds `room_for` of the pieces and
-                // values not written yet, and the slack; the route is
-                // `Short` (the caller's promise): every piece is at most
-                // 16 bytes.
+                // SAFETY: the room holds `room_for` of the pieces (at most
+                // `short_pieces_bound` bytes) and values not written yet,
+                // and the slack; the route is `Short` (the caller's
+                // promise): every piece is at most 16 bytes.
                 unsafe { c.put_piece::<true>(&heads[$i]) };
                 // SAFETY: as above.
-                match unsafe { value::<E>(tag_at(A::SIG, $i), &mut c, rest, all_pieces) } {
-                    Some(r) => rest = r,
-                    None => {
-                        c.finish();
-                        out.truncate(start);
-                        return None;
-                    }
+                match unsafe { value::<E>(tag_at(A::SIG, $i), &mut c, rest) } {
+                    Step::Done(r) => rest = r,
+                    // Nothing committed: `out` is as it was.
+                    Step::Mismatch => return None,
+                    // SAFETY: as above; nothing committed yet.
+                    Step::Slow => return unsafe { rest_by_tags::<E, TAIL>(c, pieces, $i, rest) },
                 }
             )*
             // SAFETY: as above.

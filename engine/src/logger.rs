@@ -190,15 +190,27 @@ fn give_back(key: *const Shared) {
     // signal handler on this thread can find the producer again.
     std::sync::atomic::compiler_fence(Ordering::SeqCst);
     RECENT.with(|r| {
-        // Still `LENT`, unless the call forked and this is the child
-        // (`forget_recent` made it `LENT_FORKED`): the producer is the
-        // parent's there, and stays forgotten.
-        match r.key.get() {
-            LENT => r.key.set(key),
-            LENT_FORKED => r.forget(),
-            _ => {}
+        // Still `LENT` (one compare on the call path), unless the call
+        // forked and this is the child (`forget_recent` made it
+        // `LENT_FORKED`): the producer is the parent's there, and stays
+        // forgotten.
+        if r.key.get() == LENT {
+            r.key.set(key);
+        } else {
+            given_back_forked(r);
         }
     });
+}
+
+/// [`give_back`] when the cache no longer says `LENT`: it says
+/// `LENT_FORKED` in a child forked during the call (a nested call finds
+/// `LENT` and leaves it so).
+#[cold]
+#[inline(never)]
+fn given_back_forked(r: &Recent) {
+    if r.key.get() == LENT_FORKED {
+        r.forget();
+    }
 }
 
 /// Empties the calling thread's cache of its most recent producer: run by

@@ -17,8 +17,8 @@
 //! - `data`: the log call, after one byte of each line of its data (the
 //!   parts `Logger::call_path_addresses` names) has been read (untimed);
 //!   `data+code` after that and `readcode`'s reading; `tls`, `producer`,
-//!   `counters`, `ring shared`, `ring bytes`, `engine`, `generation`: after
-//!   one of those parts only;
+//!   `counters`, `ring shared`, `ring bytes`, `engine`: after one of those
+//!   parts only;
 //! - `pagesN`: a store to one line on each of N pages 2 MiB + 4 KiB apart
 //!   (each needs a TLB entry and page-table lines of its own); every
 //!   stand-in line is stored to at the end of every burst, so it was last
@@ -50,7 +50,7 @@ use uringlog_bench::peer_loggers::{BaselinePeer, Peer};
 use uringlog_bench::workload::{args, log_line, PATH_LATENCY};
 
 /// The probes, in the order bursts take them.
-const PROBES: [&str; 18] = [
+const PROBES: [&str; 17] = [
     "empty",
     "log",
     "baseline",
@@ -68,7 +68,6 @@ const PROBES: [&str; 18] = [
     "ring shared",
     "ring bytes",
     "engine",
-    "generation",
 ];
 
 /// What the probe named `probe` reads before the timed log call, from
@@ -83,7 +82,6 @@ fn data_parts(probe: &str) -> Option<&'static [&'static str]> {
         "ring shared" => &["ring tail", "ring head", "ring rebase"],
         "ring bytes" => &["ring bytes"],
         "engine" => &["engine hot line", "engine wake word"],
-        "generation" => &["fork generation"],
         _ => return None,
     })
 }

@@ -116,6 +116,12 @@ impl Clock {
         self.now_raw_other()
     }
 
+    /// Whether this clock is the TSC, which [`tsc_now`] reads without
+    /// asking the clock (a producer that knows it skips the compare).
+    pub(crate) fn is_tsc(&self) -> bool {
+        matches!(self, Clock::Tsc(_))
+    }
+
     #[cold]
     #[inline(never)]
     fn now_raw_other(&self) -> u64 {
@@ -136,6 +142,13 @@ impl Clock {
             _ => Converter::Identity,
         }
     }
+}
+
+/// [`Clock::now_raw`] of a clock known to be [`Clock::Tsc`]
+/// ([`Clock::is_tsc`]).
+#[inline(always)]
+pub(crate) fn tsc_now() -> u64 {
+    tsc::now()
 }
 
 /// Turns raw header clock values into Unix nanoseconds on the writer.

@@ -80,12 +80,6 @@ pub(crate) fn generation() -> u64 {
     GENERATION.load(Ordering::Relaxed)
 }
 
-/// Where the generation lives (a debug view: see
-/// `Logger::call_path_addresses`).
-pub(crate) fn generation_address() -> usize {
-    &GENERATION as *const AtomicU64 as usize
-}
-
 /// Installs the `pthread_atfork` child handler, once per process. Without
 /// it a forked child would go on with the parent's engines (its cached
 /// producer, its rings, its directory locks), so a failure (`ENOMEM`) is

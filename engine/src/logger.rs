@@ -190,15 +190,27 @@ fn give_back(key: *const Shared) {
     // signal handler on this thread can find the producer again.
     std::sync::atomic::compiler_fence(Ordering::SeqCst);
     RECENT.with(|r| {
-        // Still `LENT`, unless the call forked and this is the child
-        // (`forget_recent` made it `LENT_FORKED`): the producer is the
-        // parent's there, and stays forgotten.
-        match r.key.get() {
-            LENT => r.key.set(key),
-            LENT_FORKED => r.forget(),
-            _ => {}
+        // Still `LENT` (one compare on the call path), unless the call
+        // forked and this is the child (`forget_recent` made it
+        // `LENT_FORKED`): the producer is the parent's there, and stays
+        // forgotten.
+        if r.key.get() == LENT {
+            r.key.set(key);
+        } else {
+            given_back_forked(r);
         }
     });
+}
+
+/// [`give_back`] when the cache no longer says `LENT`: it says
+/// `LENT_FORKED` in a child forked during the call (a nested call finds
+/// `LENT` and leaves it so).
+#[cold]
+#[inline(never)]
+fn given_back_forked(r: &Recent) {
+    if r.key.get() == LENT_FORKED {
+        r.forget();
+    }
 }
 
 /// Empties the calling thread's cache of its most recent producer: run by
@@ -1095,10 +1107,11 @@ impl Logger {
     /// Debug accessor: where the memory a log call through this logger on
     /// the calling thread reads and writes lies, by what it is (the
     /// thread-local cache, the producer, its ring's shared counts and next
-    /// bytes, the engine's hot line and wake word, the process's fork
-    /// generation): the pause attribution touches each part before a call
-    /// to weigh it. Empty before the thread logged through this logger
-    /// (the most recent one it logged through).
+    /// bytes, the engine's hot line and wake word; not the process's fork
+    /// generation, which a call that finds its producer in the cache does
+    /// not read, see `Logger::lend`): the pause attribution touches each
+    /// part before a call to weigh it. Empty before the thread logged
+    /// through this logger (the most recent one it logged through).
     #[doc(hidden)]
     pub fn call_path_addresses(&self) -> Vec<(&'static str, usize)> {
         let key = Arc::as_ptr(&self.shared);
@@ -1109,7 +1122,6 @@ impl Logger {
         // SAFETY: `key` is this logger's, so `p` points at its producer in
         // this thread's list, which no call uses now (`key` is not `LENT`).
         v.extend(unsafe { &*p }.call_path_addresses());
-        v.push(("fork generation", crate::fork::generation_address()));
         v
     }
 

@@ -528,11 +528,34 @@ impl EventCount {
     #[inline]
     pub(crate) fn notify(&self) {
         self.barrier.light();
+        self.notify_after_light();
+    }
+
+    /// [`notify`](Self::notify) by a caller that knows this event count's
+    /// barrier is [`Barrier::Membarrier`] (it asked [`EventCount::barrier`]
+    /// once): its light fence, a compiler fence, without the compare
+    /// that picks it.
+    #[inline(always)]
+    pub(crate) fn notify_membarrier(&self) {
+        debug_assert_eq!(self.barrier, Barrier::Membarrier);
+        Barrier::Membarrier.light();
+        self.notify_after_light();
+    }
+
+    /// The rest of a notify once the light fence is issued: claims and
+    /// wakes the waiters if any are registered.
+    #[inline(always)]
+    fn notify_after_light(&self) {
         // Relaxed: ordered after the caller's publication by the light
         // fence, which pairs with the waiter's heavy fence.
         if self.word.load(Ordering::Relaxed) & WAITERS != 0 {
             self.notify_slow();
         }
+    }
+
+    /// The barrier this event count's notifiers and waiters pair with.
+    pub(crate) fn barrier(&self) -> Barrier {
+        self.barrier
     }
 
     /// As [`notify`](Self::notify), but claims the waiters only when

@@ -36,6 +36,7 @@ use crate::ring::{
 use crate::shared::{lock, RingHandoff, RingShared, Shared};
 use crate::stats::{bump, WriterCounters};
 use crate::sync_mode::{SyncRecord, SyncWriter};
+use crate::wake::Barrier;
 use std::fmt;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -74,13 +75,26 @@ enum Route {
 enum Direct {
     /// `Formatting::Caller`: every deferred record takes the slow path.
     No,
-    /// Into the lossless ring ([`Route::Lossless`]).
+    /// Into the lossless ring ([`Route::Lossless`]), on an engine whose
+    /// clock is the TSC and whose wake-ups pair with `membarrier`: the
+    /// fast path reads the counter and issues the notifier's compiler
+    /// fence without asking the engine which clock and which fence.
+    LosslessQuick,
+    /// Into the lossless ring ([`Route::Lossless`]), with another clock or
+    /// plain fences: the fast path asks the engine (out of line).
     Lossless,
     /// Into the ring file ([`Route::Mapped`]).
     Mapped,
     /// A route without a direct path (sync mode, `DropOldest`, closed):
     /// the slow path encodes the record.
     Elsewhere,
+}
+
+/// Whether `shared`'s clock is the TSC and its writer's wake-ups pair
+/// with `membarrier` (see [`Direct::LosslessQuick`]); both are set at
+/// build and never change.
+fn quick_engine(shared: &Shared) -> bool {
+    shared.hot.clock.is_tsc() && shared.wake.barrier() == Barrier::Membarrier
 }
 
 /// The most bytes one deferred value takes in binary beside the text it
@@ -164,6 +178,7 @@ impl Producer {
         drop(reg);
         let direct = match &route {
             _ if shared.calls.formatting != Formatting::Deferred => Direct::No,
+            Route::Lossless(_) if quick_engine(shared) => Direct::LosslessQuick,
             Route::Lossless(_) => Direct::Lossless,
             Route::Mapped(_) => Direct::Mapped,
             _ => Direct::Elsewhere,
@@ -665,4 +680,47 @@ fn push_blocking<R: RoomRing>(
             return false;
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Direct;
+    use crate::{Clock, Format, Logger, MemorySink, SinkOptions, Timestamp};
+    use std::time::Duration;
+
+    /// 2026-11-28T04:56:49.123Z.
+    const AT: u64 = 1_795_841_809_123_000_000;
+
+    /// Only an engine whose clock is the TSC (and whose wake-ups pair with
+    /// `membarrier`) lets the fast path read the counter without asking:
+    /// with a manual clock the producer asks, and every record, the fast
+    /// path's included, carries the clock's time.
+    #[test]
+    fn a_manual_clocks_time_is_what_every_fast_record_carries() {
+        let (clock, hand) = Clock::manual(AT);
+        let (sink, out) = MemorySink::new();
+        let (logger, guard) = Logger::builder()
+            .sink_with(
+                sink,
+                SinkOptions::new().format(Format::text().timestamp(Timestamp::Millis)),
+            )
+            .clock(clock)
+            .build()
+            .unwrap();
+        let mut p = logger.producer();
+        assert!(p.direct == Direct::Lossless);
+        for i in 0..3u32 {
+            crate::info!(p, target: "t", "n={}", i);
+            hand.advance_nanos(1_000_000);
+        }
+        drop(p);
+        guard.shutdown(Duration::from_secs(10)).unwrap();
+        assert_eq!(
+            out.text(),
+            "2026-11-28T04:56:49.123Z INFO  t: n=0\n\
+             2026-11-28T04:56:49.124Z INFO  t: n=1\n\
+             2026-11-28T04:56:49.125Z INFO  t: n=2\n"
+        );
+    }
+
 }

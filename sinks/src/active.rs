@@ -257,20 +257,27 @@ impl ActiveFile {
     pub(crate) fn reopen(&mut self) -> io::Result<Option<io::Error>> {
         self.trim()?;
         let freed = self.give_back();
-        let step = self.prealloc.step();
-        match ActiveFile::open_at(&self.path, self.absolute.clone(), self.placement, step) {
+        match self.open_again() {
             Ok(f) => {
                 *self = f;
                 Ok(freed)
             }
-            Err(e) => {
-                let mut msg = format!("{}; still writing to the file open before", e.source);
-                if let Some(freed) = freed {
-                    msg = format!("{msg} (and {freed})");
-                }
-                Err(io::Error::new(e.source.kind(), msg))
-            }
+            Err(e) => match freed {
+                Some(freed) => Err(io::Error::new(e.kind(), format!("{e} (and {freed})"))),
+                None => Err(e),
+            },
         }
+    }
+
+    /// The file at the path now (created if missing), opened as this one
+    /// was and preallocating by the same step; this one stays as it is.
+    /// The error says writing goes on in this one.
+    pub(crate) fn open_again(&self) -> io::Result<ActiveFile> {
+        let step = self.prealloc.step();
+        ActiveFile::open_at(&self.path, self.absolute.clone(), self.placement, step).map_err(|e| {
+            let msg = format!("{}; still writing to the file open before", e.source);
+            io::Error::new(e.source.kind(), msg)
+        })
     }
 
     /// Positioned: cuts the file to its real length (the zero padding of

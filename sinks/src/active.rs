@@ -250,23 +250,17 @@ impl ActiveFile {
     }
 
     /// Opens the path again (creating it) and switches to it; on failure
-    /// keeps the current file. A positioned file is first cut to its real
-    /// length (its last block's zero padding). The blocks preallocated
-    /// past the end of the file left are freed first; an error doing so is
-    /// returned in the `Ok` (the reopen went on).
+    /// keeps the current file, and the blocks preallocated ahead in it. A
+    /// positioned file is first cut to its real length (its last block's
+    /// zero padding). The blocks preallocated past the end of the file
+    /// left are freed; an error doing so is returned in the `Ok` (the
+    /// reopen went on).
     pub(crate) fn reopen(&mut self) -> io::Result<Option<io::Error>> {
         self.trim()?;
+        let next = self.open_again()?;
         let freed = self.give_back();
-        match self.open_again() {
-            Ok(f) => {
-                *self = f;
-                Ok(freed)
-            }
-            Err(e) => match freed {
-                Some(freed) => Err(io::Error::new(e.kind(), format!("{e} (and {freed})"))),
-                None => Err(e),
-            },
-        }
+        *self = next;
+        Ok(freed)
     }
 
     /// The file at the path now (created if missing), opened as this one

@@ -250,27 +250,28 @@ impl ActiveFile {
     }
 
     /// Opens the path again (creating it) and switches to it; on failure
-    /// keeps the current file. A positioned file is first cut to its real
-    /// length (its last block's zero padding). The blocks preallocated
-    /// past the end of the file left are freed first; an error doing so is
-    /// returned in the `Ok` (the reopen went on).
+    /// keeps the current file, and the blocks preallocated ahead in it. A
+    /// positioned file is first cut to its real length (its last block's
+    /// zero padding). The blocks preallocated past the end of the file
+    /// left are freed; an error doing so is returned in the `Ok` (the
+    /// reopen went on).
     pub(crate) fn reopen(&mut self) -> io::Result<Option<io::Error>> {
         self.trim()?;
+        let next = self.open_again()?;
         let freed = self.give_back();
+        *self = next;
+        Ok(freed)
+    }
+
+    /// The file at the path now (created if missing), opened as this one
+    /// was and preallocating by the same step; this one stays as it is.
+    /// The error says writing goes on in this one.
+    pub(crate) fn open_again(&self) -> io::Result<ActiveFile> {
         let step = self.prealloc.step();
-        match ActiveFile::open_at(&self.path, self.absolute.clone(), self.placement, step) {
-            Ok(f) => {
-                *self = f;
-                Ok(freed)
-            }
-            Err(e) => {
-                let mut msg = format!("{}; still writing to the file open before", e.source);
-                if let Some(freed) = freed {
-                    msg = format!("{msg} (and {freed})");
-                }
-                Err(io::Error::new(e.source.kind(), msg))
-            }
-        }
+        ActiveFile::open_at(&self.path, self.absolute.clone(), self.placement, step).map_err(|e| {
+            let msg = format!("{}; still writing to the file open before", e.source);
+            io::Error::new(e.source.kind(), msg)
+        })
     }
 
     /// Positioned: cuts the file to its real length (the zero padding of

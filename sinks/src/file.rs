@@ -54,7 +54,8 @@ use uringlog::{ReopenCause, Sink, Target, WriteOutcome};
 ///
 /// A child created by `fork(2)` that logs opens the path again for
 /// appending (see [`Sink::for_fork_child`]): parent and child then append
-/// whole batches to the same file, neither overwriting the other. An
+/// whole batches to the same file, neither overwriting the other; the
+/// child's sink does not preallocate (see *Preallocation*). An
 /// `O_DIRECT` sink is not shared with a child (its offsets are the
 /// parent's): there its records are counted dropped, and reported.
 ///
@@ -70,7 +71,10 @@ use uringlog::{ReopenCause, Sink, Target, WriteOutcome};
 /// path, or (rolling sink) rotates. A file system that refuses
 /// (`EOPNOTSUPP`), a full disk, a file another process appends to: the
 /// sink writes as it would without. [`FileSink::preallocate_bytes`] sets
-/// the step, or turns it off. `O_DIRECT` files are not preallocated.
+/// the step, or turns it off. `O_DIRECT` files are not preallocated, nor
+/// is the file of a forked child's sink: its parent appends to it too, and
+/// the child could give blocks back only by truncating it, which would
+/// cut a batch of the parent's landing at that moment.
 ///
 /// # `O_DIRECT`
 ///
@@ -216,7 +220,6 @@ impl Sink for FileSink {
             let twin = FileTwin {
                 path: self.file.path.clone(),
                 absolute: self.file.absolute().to_path_buf(),
-                preallocate_bytes: self.file.preallocate_bytes(),
             };
             Box::new(twin) as Box<dyn Sink>
         })
@@ -230,8 +233,6 @@ struct FileTwin {
     path: PathBuf,
     /// As first opened (a later `chdir` does not move it).
     absolute: PathBuf,
-    /// The parent's preallocation step.
-    preallocate_bytes: u64,
 }
 
 impl Sink for FileTwin {
@@ -249,10 +250,11 @@ impl Sink for FileTwin {
         ))
     }
 
+    /// Without preallocation: the parent appends to the file too, and
+    /// giving blocks back truncates it to a size read just before, which
+    /// would cut a batch of the parent's landing in between.
     fn for_fork_child(&self) -> Option<Box<dyn Sink>> {
-        let mut sink = FileSink::new(&self.absolute)
-            .ok()?
-            .preallocate_bytes(self.preallocate_bytes);
+        let mut sink = FileSink::new(&self.absolute).ok()?.preallocate_bytes(0);
         sink.file.path.clone_from(&self.path);
         Some(Box::new(sink))
     }

@@ -35,7 +35,8 @@
 //! reserved past its end. A file whose size is what the sink wrote has no
 //! other appender the sink knows of; one that starts appending in the
 //! microseconds between the `fstat` and the `ftruncate` at the close would
-//! lose that write.
+//! lose that write. A forked child's sink knows of one (its parent), so
+//! it does not preallocate at all.
 //!
 //! # Failures
 //!

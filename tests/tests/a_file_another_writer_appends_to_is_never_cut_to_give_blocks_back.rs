@@ -3,7 +3,8 @@
 //! two calls would lose its bytes. So a file that grew by bytes the sink
 //! did not write is shared: the sink stops preallocating and never
 //! truncates it, and every byte of every writer stays. A file whose only
-//! writer is the sink gets its blocks back.
+//! writer is the sink gets its blocks back. A forked child's sink, whose
+//! parent appends to its file, never truncates it.
 
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
@@ -59,4 +60,51 @@ fn a_file_only_the_sink_writes_gets_its_blocks_back() {
     let left = run(&path, || {});
     assert_eq!(std::fs::read_to_string(&path).unwrap(), lines(0..20));
     assert_eq!(left, 0);
+}
+
+/// A forked child logs a line through the logger it inherited (its own
+/// sink, on the same file) and shuts down while the parent still writes
+/// the file: the child gives nothing back, since giving back truncates
+/// the file to a size read just before, and a batch of the parent's
+/// landing in between would be cut. Before, the child's close truncated
+/// the file, freeing the blocks the parent had reserved.
+#[test]
+fn a_forked_childs_logger_never_truncates_the_file_its_parent_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("app.log");
+    let sink = FileSink::new(&path).unwrap().preallocate_bytes(STEP);
+    let (logger, guard) = bare_line_logger(sink, Backend::Pwrite);
+    assert!(log_each_flushed(&logger, 0..10).is_empty());
+    let reserved = (100 + STEP).next_multiple_of(4096) as i64 - 4096;
+    assert_eq!(blocks_past_the_end(&path), reserved);
+    // SAFETY: the child only logs through the engine (no lock is held
+    // across the fork by this thread) and leaves with _exit.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        uringlog::info!(logger, "child");
+        let s = guard.shutdown(SHUTDOWN);
+        let ok = s.is_ok_and(|s| (s.written, s.dropped, s.errors) == (1, 0, 0));
+        // SAFETY: ends the child without running the parent's destructors.
+        unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+    }
+    assert_eq!(uringlog_tests::wait_child(pid, "the child hung"), 0);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        lines(0..10) + "INFO  child\n"
+    );
+    assert_eq!(
+        blocks_past_the_end(&path),
+        reserved,
+        "the child cut nothing"
+    );
+    assert!(log_each_flushed(&logger, 10..20).is_empty());
+    assert_all_written(&guard.shutdown(SHUTDOWN).unwrap(), 20, "parent");
+    let want = lines(0..10) + "INFO  child\n" + &lines(10..20);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), want);
+    assert_eq!(
+        blocks_past_the_end(&path),
+        reserved,
+        "shared: not truncated"
+    );
 }

@@ -4,7 +4,8 @@
 //! path (asked to, or finding the file replaced) and (rolling) rotates,
 //! also while the batch before is still in flight: the file then takes
 //! exactly the blocks a file of its bytes written without preallocation
-//! takes. On ext4 (the temporary directory) and on tmpfs.
+//! takes. A reopen that fails keeps them in the file still written. On
+//! ext4 (the temporary directory) and on tmpfs.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -227,4 +228,28 @@ fn a_file_replaced_under_the_sink_is_given_back() {
     );
     assert_eq!(blocks(&path), pages_of(LINE + STEP), "the new one, ahead");
     assert_all_written(&guard.shutdown(SHUTDOWN).unwrap(), seq, "replaced");
+}
+
+/// A reopen that fails (a directory now at the path) keeps writing to the
+/// file open before, and keeps the blocks reserved ahead in it. (It gave
+/// them back, for the next batch to reserve them again: a truncation and
+/// a step's `fallocate` at every try, and the writer tries every second
+/// while the path stays taken.)
+#[test]
+fn a_failed_reopen_keeps_the_blocks_ahead_of_the_file_still_written() {
+    let (tmp, path, logger, guard) = ten_lines_then_renamed(Backend::Pwrite);
+    let old = tmp.path().join("app.log.1");
+    std::fs::create_dir(&path).unwrap();
+    assert!(logger.reopen().is_err());
+    assert_eq!(blocks(&old), pages_of(LINE + STEP), "still reserved");
+    // A flush may fail: the writer's own check of the path fails to
+    // reopen it too, and says so.
+    log_each_flushed(&logger, 10..20);
+    let s = guard.shutdown(SHUTDOWN).unwrap();
+    assert_eq!((s.enqueued, s.written, s.dropped), (20, 20, 0));
+    let want: String = (0..20)
+        .map(|s| uringlog_tests::seq_line(s) + "\n")
+        .collect();
+    assert_eq!(std::fs::read_to_string(&old).unwrap(), want);
+    assert_eq!(blocks(&old), pages_of(20 * LINE), "given back at close");
 }

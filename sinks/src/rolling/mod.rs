@@ -71,7 +71,8 @@ pub struct RollingFileSink {
     next_seq: u64,
     /// The file of each batch handed out and not yet completed, in order.
     inflight: VecDeque<Arc<File>>,
-    /// Files rotated away that batches in `inflight` still go to, with
+    /// Files left (rotated away, or no longer at the path) that batches
+    /// in `inflight` still go to, with
     /// what each will hold once they land (retention counts that, not
     /// what has landed so far); each goes with its last batch's outcome.
     leaving: Vec<Leaving>,
@@ -86,7 +87,7 @@ pub struct RollingFileSink {
     errors: SurvivedErrors,
 }
 
-/// A file rotated away with batches still in flight to it; its
+/// A file left with batches still in flight to it; its
 /// preallocated blocks are freed once the last one landed.
 #[derive(Debug)]
 struct Leaving {
@@ -188,6 +189,14 @@ impl RollingFileSink {
         let Some(next) = self.open_next(&from, &to) else {
             return;
         };
+        self.switch_to(next);
+        self.prune(Some(&to), false);
+    }
+
+    /// Makes `next` the active file. The one left has its preallocated
+    /// blocks freed now, or, while batches are in flight to it, once the
+    /// last one landed (see `let_go_of_landed`).
+    fn switch_to(&mut self, next: ActiveFile) {
         let mut left = std::mem::replace(&mut self.active, next);
         self.size_base = 0;
         if self.inflight.iter().any(|f| Arc::ptr_eq(f, &left.file)) {
@@ -202,7 +211,6 @@ impl RollingFileSink {
         } else if let Some(e) = left.give_back() {
             self.push_error(e);
         }
-        self.prune(Some(&to), false);
     }
 
     /// Opens the next active file at `from`, the active one having been
@@ -271,7 +279,8 @@ impl RollingFileSink {
 
     /// Opens the active file's path again (creating the file), and first
     /// its directory when that is gone too, as opening the sink does;
-    /// on failure keeps the file open before.
+    /// on failure keeps the file open before. The file left is let go of
+    /// as at a rotation (see `switch_to`).
     fn reopen_active(&mut self) -> io::Result<()> {
         let dir = self.active.absolute().parent().map(Path::to_path_buf);
         if let Some(dir) = dir.filter(|d| d.symlink_metadata().is_err()) {
@@ -283,10 +292,8 @@ impl RollingFileSink {
                 io::Error::new(e.kind(), msg)
             })?;
         }
-        if let Some(e) = self.active.reopen()? {
-            self.push_error(e);
-        }
-        self.size_base = 0;
+        let next = self.active.open_again()?;
+        self.switch_to(next);
         Ok(())
     }
 

@@ -763,3 +763,40 @@ fn retention_does_not_count_a_batch_that_failed_after_its_file_was_rotated() {
         ]
     );
 }
+
+/// The active file renamed away by another program while a batch is in
+/// flight to it, then a rotation due: the sink opens the path again and
+/// frees the blocks it preallocated in the file left once that batch
+/// landed (it used to drop the file with them still reserved).
+#[test]
+fn a_file_taken_over_with_a_batch_in_flight_gets_its_blocks_back_once_it_landed() {
+    use std::os::unix::fs::MetadataExt;
+    let d = tempfile::tempdir().unwrap();
+    let blocks = |n: &str| std::fs::metadata(d.path().join(n)).unwrap().blocks();
+    let mut s = RollingFileSink::builder(d.path(), "app")
+        .max_file_bytes(150)
+        .preallocate_bytes(1 << 20)
+        .open()
+        .unwrap();
+    write(&mut s, 100, 0);
+    let second = hand_out(&mut s, 40, 0);
+    std::fs::rename(d.path().join("app.log"), d.path().join("moved")).unwrap();
+    // Due by size: finds the path taken over.
+    let third = hand_out(&mut s, 40, 0);
+    let reserved = (100 + (1 << 20) as u64).next_multiple_of(4096) / 512;
+    assert_eq!(
+        blocks("moved"),
+        reserved,
+        "the batch in flight may use them"
+    );
+    land(&mut s, &second, 40);
+    assert_eq!(blocks("moved"), 8, "given back once it landed");
+    land(&mut s, &third, 40);
+    s.close().unwrap();
+    assert_eq!(
+        sizes(d.path()),
+        [("app.log".to_owned(), 40), ("moved".to_owned(), 140)]
+    );
+    assert_eq!((blocks("app.log"), blocks("moved")), (8, 8));
+    assert!(s.take_error().is_none());
+}

@@ -74,7 +74,13 @@ use uringlog::{ReopenCause, Sink, Target, WriteOutcome};
 /// the step, or turns it off. `O_DIRECT` files are not preallocated, nor
 /// is the file of a forked child's sink: its parent appends to it too, and
 /// the child could give blocks back only by truncating it, which would
-/// cut a batch of the parent's landing at that moment.
+/// cut a batch of the parent's landing at that moment. For the same
+/// reason a sink whose process forked since the sink began gives nothing
+/// back (up to one step stays reserved past the end), nor does one whose
+/// file another writer appended to. Giving back truncates the file to
+/// the size read just before: set the step to 0 for a file another
+/// program may start writing or truncating (`copytruncate`) just as the
+/// sink leaves it.
 ///
 /// # `O_DIRECT`
 ///

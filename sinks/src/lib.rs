@@ -31,6 +31,7 @@
 
 mod active;
 mod file;
+mod forks;
 mod prealloc;
 mod rolling;
 mod stream;

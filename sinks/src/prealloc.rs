@@ -32,11 +32,17 @@
 //! truncation, so a file this sink has seen grow by bytes it did not write
 //! (another logger, a forked child, a shell) is *shared*: the sink stops
 //! reserving for it and never truncates it; up to one step of blocks stays
-//! reserved past its end. A file whose size is what the sink wrote has no
-//! other appender the sink knows of; one that starts appending in the
-//! microseconds between the `fstat` and the `ftruncate` at the close would
-//! lose that write. A forked child's sink knows of one (its parent), so
-//! it does not preallocate at all.
+//! reserved past its end. So is a file of a process that forked since the
+//! sink began (its child may append to it, see `forks`: no fork happens
+//! during a truncation, and one before it stops it). A forked child's
+//! sink knows of an appender (its parent), so it does not preallocate at
+//! all. A file whose size is what the sink wrote and whose process has not
+//! forked has no other appender the sink knows of; one that starts
+//! appending in the microseconds between the `fstat` and the `ftruncate`
+//! would lose that write, and a truncation by another program (say
+//! `logrotate`'s `copytruncate`) in between would leave the file that
+//! many zero bytes long. Set the step to 0 for a file other programs may
+//! start writing or truncating while the sink leaves it.
 //!
 //! # Failures
 //!
@@ -58,6 +64,8 @@ use std::fs::File;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
+
+use crate::forks;
 
 /// A step is reserved only while the file system has this many steps free.
 pub(crate) const ROOM_STEPS: u64 = 16;
@@ -105,6 +113,9 @@ pub(crate) struct Preallocation {
     /// Whether the file's attributes were checked (once, before the first
     /// reservation).
     attributes_checked: bool,
+    /// The process's count of forks when the sink began (see `forks`):
+    /// after a fork the file is shared with the child.
+    forks_at: u64,
 }
 
 impl Preallocation {
@@ -112,7 +123,15 @@ impl Preallocation {
     /// reserving `step` bytes ahead (0: never).
     pub(crate) fn new(step: u64, size: u64, counted: u64) -> Preallocation {
         let step = step.min(MAX_PREALLOCATE_BYTES);
-        let off = (step == 0).then_some(Off::Disabled);
+        let forks = match step {
+            0 => Ok(0),
+            _ => forks::count(),
+        };
+        let off = match forks {
+            _ if step == 0 => Some(Off::Disabled),
+            Err(_) => Some(Off::Refused),
+            Ok(_) => None,
+        };
         Preallocation {
             step,
             next_look: if off.is_some() { u64::MAX } else { 0 },
@@ -121,6 +140,7 @@ impl Preallocation {
             counted_at_seen: counted,
             off,
             attributes_checked: false,
+            forks_at: forks.unwrap_or(0),
         }
     }
 
@@ -220,19 +240,26 @@ impl Preallocation {
         if self.reserved_to == 0 || self.off == Some(Off::Shared) {
             return Ok(());
         }
-        let meta = file.metadata()?;
-        let size = meta.len();
-        if size > self.end_after(counted, 0) {
+        let cut = forks::unless_forked_since(self.forks_at, || -> io::Result<Option<u64>> {
+            let meta = file.metadata()?;
+            let size = meta.len();
+            if size > self.end_after(counted, 0) {
+                return Ok(None);
+            }
+            // Blocks past the end (the file may have grown past
+            // `reserved_to` and still hold some: a truncation in between):
+            // ftruncate to the size just read frees them, changing no byte.
+            let in_use = size.next_multiple_of(meta.blksize().max(512));
+            if meta.blocks().saturating_mul(512) > in_use {
+                file.set_len(size)?;
+            }
+            Ok(Some(size))
+        });
+        // Forked since the sink began, or grown by bytes it did not write.
+        let Some(size) = cut.transpose()?.flatten() else {
             self.stop(Off::Shared);
             return Ok(());
-        }
-        // Blocks past the end (the file may have grown past `reserved_to`
-        // and still hold some: a truncation in between): ftruncate to the
-        // size just read frees them, changing no byte.
-        let in_use = size.next_multiple_of(meta.blksize().max(512));
-        if meta.blocks().saturating_mul(512) > in_use {
-            file.set_len(size)?;
-        }
+        };
         self.reserved_to = 0;
         self.seen = size;
         self.counted_at_seen = counted;

@@ -15,6 +15,14 @@ use uringlog_tests::{assert_all_written, bare_line_logger, log_each_flushed, seq
 
 const STEP: u64 = 1 << 20;
 
+/// Taken by every test: a sink whose process forked since it began never
+/// gives blocks back, so the forking tests must not run beside the others.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn blocks_past_the_end(path: &Path) -> i64 {
     let m = std::fs::metadata(path).unwrap();
     (m.blocks() * 512) as i64 - m.len().next_multiple_of(4096) as i64
@@ -38,6 +46,7 @@ fn run(path: &Path, between: impl FnOnce()) -> i64 {
 
 #[test]
 fn bytes_appended_by_another_writer_stop_the_give_back() {
+    let _serial = one_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("app.log");
     let left = run(&path, || {
@@ -55,11 +64,23 @@ fn bytes_appended_by_another_writer_stop_the_give_back() {
 
 #[test]
 fn a_file_only_the_sink_writes_gets_its_blocks_back() {
+    let _serial = one_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("app.log");
     let left = run(&path, || {});
     assert_eq!(std::fs::read_to_string(&path).unwrap(), lines(0..20));
     assert_eq!(left, 0);
+}
+
+/// A logger on `path` that wrote lines 0..10, and the blocks it reserved
+/// past the end (checked).
+fn ten_lines_reserving(path: &Path) -> (uringlog::Logger, uringlog::WriterGuard, i64) {
+    let sink = FileSink::new(path).unwrap().preallocate_bytes(STEP);
+    let (logger, guard) = bare_line_logger(sink, Backend::Pwrite);
+    assert!(log_each_flushed(&logger, 0..10).is_empty());
+    let reserved = (100 + STEP).next_multiple_of(4096) as i64 - 4096;
+    assert_eq!(blocks_past_the_end(path), reserved);
+    (logger, guard, reserved)
 }
 
 /// A forked child logs a line through the logger it inherited (its own
@@ -70,13 +91,10 @@ fn a_file_only_the_sink_writes_gets_its_blocks_back() {
 /// the file, freeing the blocks the parent had reserved.
 #[test]
 fn a_forked_childs_logger_never_truncates_the_file_its_parent_writes() {
+    let _serial = one_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("app.log");
-    let sink = FileSink::new(&path).unwrap().preallocate_bytes(STEP);
-    let (logger, guard) = bare_line_logger(sink, Backend::Pwrite);
-    assert!(log_each_flushed(&logger, 0..10).is_empty());
-    let reserved = (100 + STEP).next_multiple_of(4096) as i64 - 4096;
-    assert_eq!(blocks_past_the_end(&path), reserved);
+    let (logger, guard, reserved) = ten_lines_reserving(&path);
     // SAFETY: the child only logs through the engine (no lock is held
     // across the fork by this thread) and leaves with _exit.
     let pid = unsafe { libc::fork() };
@@ -106,5 +124,53 @@ fn a_forked_childs_logger_never_truncates_the_file_its_parent_writes() {
         blocks_past_the_end(&path),
         reserved,
         "shared: not truncated"
+    );
+}
+
+/// A parent that forked gives nothing back at its close even though the
+/// child has not written yet: the child may append at any moment (here,
+/// right after), and a batch of its landing between the parent's `fstat`
+/// and `ftruncate` would be cut. Before, the parent truncated the file.
+#[test]
+fn a_parent_that_forked_never_truncates_the_file_its_child_may_write() {
+    let _serial = one_at_a_time();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("app.log");
+    let (logger, guard, reserved) = ten_lines_reserving(&path);
+    let mut go = [0; 2];
+    // SAFETY: a pipe into an array of two descriptors.
+    assert_eq!(unsafe { libc::pipe(go.as_mut_ptr()) }, 0);
+    // SAFETY: the child waits on the pipe, logs through the engine and
+    // leaves with _exit.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        let mut byte = 0u8;
+        // SAFETY: closes the child's copy of the write end (so a parent
+        // that ends without its word gives end of file), then reads one
+        // byte into `byte`: the parent's word to go on.
+        let got = unsafe {
+            libc::close(go[1]);
+            libc::read(go[0], (&mut byte as *mut u8).cast(), 1)
+        };
+        uringlog::info!(logger, "child");
+        let s = guard.shutdown(SHUTDOWN);
+        let ok = got == 1 && s.is_ok_and(|s| (s.written, s.errors) == (1, 0));
+        // SAFETY: ends the child without running the parent's destructors.
+        unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+    }
+    assert!(log_each_flushed(&logger, 10..20).is_empty());
+    assert_all_written(&guard.shutdown(SHUTDOWN).unwrap(), 20, "parent");
+    assert_eq!(
+        blocks_past_the_end(&path),
+        reserved,
+        "the parent that forked cut nothing"
+    );
+    // SAFETY: writes one byte from a live local to the pipe.
+    assert_eq!(unsafe { libc::write(go[1], [1u8].as_ptr().cast(), 1) }, 1);
+    assert_eq!(uringlog_tests::wait_child(pid, "the child hung"), 0);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        lines(0..20) + "INFO  child\n"
     );
 }

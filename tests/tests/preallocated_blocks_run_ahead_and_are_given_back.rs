@@ -1,10 +1,11 @@
-//! A file sink reserves blocks ahead of its file's end (`st_blocks` runs
+//! A file sink asked to reserves blocks ahead of its file's end (`st_blocks` runs
 //! ahead of the size while it writes) and gives back what it did not use
 //! when it closes (a shutdown, sync mode, `process::exit`), reopens its
 //! path (asked to, or finding the file replaced) and (rolling) rotates,
 //! also while the batch before is still in flight: the file then takes
 //! exactly the blocks a file of its bytes written without preallocation
-//! takes. A reopen that fails keeps them in the file still written. On
+//! takes. A reopen that fails keeps them in the file still written. Off
+//! unless asked for. On
 //! ext4 (the temporary directory) and on tmpfs.
 
 use std::os::unix::fs::MetadataExt;
@@ -130,14 +131,41 @@ fn rotation_gives_back_each_file_rotated_away() {
     assert_eq!(blocks(&active), pages_of(50 * LINE), "given back at close");
 }
 
+/// Logs 100 lines through `sink` (on `path`): no block runs ahead.
+fn reserves_nothing(path: &Path, sink: FileSink) {
+    let (logger, guard) = bare_line_logger(sink, Backend::Pwrite);
+    assert!(log_each_flushed(&logger, 0..100).is_empty());
+    assert_eq!(blocks(path), pages_of(100 * LINE));
+    assert_all_written(&guard.shutdown(SHUTDOWN).unwrap(), 100, "off");
+}
+
 #[test]
 fn a_step_of_zero_reserves_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("app.log");
-    let sink = FileSink::new(&path).unwrap().preallocate_bytes(0);
+    reserves_nothing(&path, FileSink::new(&path).unwrap().preallocate_bytes(0));
+}
+
+/// Preallocation is off unless asked for (see `DEFAULT_PREALLOCATE_BYTES`).
+#[test]
+fn a_file_sink_reserves_nothing_by_default() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("app.log");
+    reserves_nothing(&path, FileSink::new(&path).unwrap());
+}
+
+/// The rolling sink too.
+#[test]
+fn a_rolling_sink_reserves_nothing_by_default() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sink = RollingFileSink::builder(tmp.path(), "app")
+        .max_file_bytes(1 << 30)
+        .open()
+        .unwrap();
     let (logger, guard) = bare_line_logger(sink, Backend::Pwrite);
     assert!(log_each_flushed(&logger, 0..100).is_empty());
-    assert_eq!(blocks(&path), pages_of(100 * LINE));
+    let active = tmp.path().join("app.log");
+    assert_eq!(blocks(&active), pages_of(100 * LINE));
     assert_all_written(&guard.shutdown(SHUTDOWN).unwrap(), 100, "off");
 }
 

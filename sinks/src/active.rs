@@ -44,10 +44,11 @@ use uringlog::{Target, WriteOutcome};
 /// default: 0, off. Measured on ext4 with 2 CPUs (16 interleaved runs of
 /// 5 M lines, off against 16 MiB steps), preallocation cut the writer
 /// thread's system time by about a quarter but raised its user time, and
-/// the lines per second fell (median ratio 0.94, 13 runs of 16 below):
-/// the file system's work moves to its own threads (converting the
-/// reserved blocks as they are written back), which take CPU from the
-/// producer and the writer. Turn it on where that measures better.
+/// the lines per second fell (median ratio 0.94, 13 runs of 16 below).
+/// Where the time went was not measured; a likely part is the file
+/// system's own threads converting the reserved blocks as they are
+/// written back, on the CPUs the producer and the writer need. Turn it on
+/// where that measures better.
 pub const DEFAULT_PREALLOCATE_BYTES: u64 = 0;
 
 /// A file could not be opened for logging.

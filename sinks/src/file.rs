@@ -66,7 +66,7 @@ use uringlog::{ReopenCause, Sink, Target, WriteOutcome};
 /// ahead of the file's end, a step at a time, with
 /// `fallocate(FALLOC_FL_KEEP_SIZE)`: the file system then does less work
 /// per page written in the writer thread (on ext4, about a quarter less
-/// kernel time for the writer, moved to the file system's own threads).
+/// kernel time for the writer, though not a faster logger).
 /// The file's size never changes by it — readers, `tail -f` and a process
 /// killed mid-run see exactly the bytes written — only `st_blocks` runs
 /// ahead. The blocks not used are freed when the sink closes, reopens the

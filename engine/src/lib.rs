@@ -127,6 +127,7 @@ mod callsite;
 mod clock;
 mod crash_safe;
 mod deferred;
+mod dirs;
 mod error;
 mod exit;
 mod facade;
@@ -217,6 +218,9 @@ pub fn debug<T: std::fmt::Debug>(value: T) -> DebugValue<T> {
 pub mod __private {
     pub use crate::callsite::{CallSite, CustomFmt, Slot};
     pub use crate::clock::civil_from_days;
+    /// `create_dir_all` that says why a path that exists is not taken
+    /// (see `dirs`).
+    pub use crate::dirs::create_dir_all;
     pub use crate::deferred::encode::{
         Cursor, CustomSpecs, EncodeArgs, FmtArg, Plain, PlainArg, PlainCopy, PlainVal, PreBuf,
         ViaCopy, ViaFmt, ViaPlain, Wrap,

@@ -41,18 +41,19 @@ pub fn start_failing_once(
     syscall: &str,
     errno: &str,
 ) -> String {
-    start_failing_at(test, dir, log, (path, syscall, errno), 1)
+    start_failing_at(test, dir, log, (path, syscall, errno), "1")
 }
 
-/// [`start_failing_once`], but the call of `syscall` on `path` that
-/// fails is the `when`th of the thread making it (strace counts calls
-/// per thread: recovery's are the writer thread's).
+/// [`start_failing_once`], but the calls of `syscall` on `path` that
+/// fail are the `when`th of the thread making them, in strace's terms
+/// (`2`: the second; `1+`: every one; strace counts calls per thread:
+/// recovery's are the writer thread's).
 pub fn start_failing_at(
     test: &str,
     dir: &Path,
     log: &Path,
     fault: (&Path, &str, &str),
-    when: u32,
+    when: &str,
 ) -> String {
     let (path, syscall, errno) = fault;
     let status = Command::new("strace")
@@ -72,4 +73,24 @@ pub fn start_failing_at(
         .expect("strace (installed by .ci/run)");
     assert!(status.success(), "{status:?}");
     std::fs::read_to_string(log.with_extension("result")).unwrap()
+}
+
+/// After a start on `dir` (holding what `leave_pending` left, its files
+/// `before` the start) was refused: asserts the start wrote nothing to
+/// `log` and left the directory as it was, and that the next start
+/// writes each pending record once.
+pub fn assert_refused_then_recovered(
+    dir: &Path,
+    log: &Path,
+    before: &std::collections::BTreeMap<String, Vec<u8>>,
+) {
+    assert_eq!(std::fs::read(log).unwrap(), b"", "records written");
+    assert!(
+        crate::files_but_the_lock(dir) == *before,
+        "the directory changed"
+    );
+    let stats = crate::crash_child::recover_plain(dir, log);
+    assert_eq!((stats.enqueued, stats.written, stats.dropped), (5, 5, 0));
+    let from = format!("process {} (generation 1)", std::process::id());
+    assert_eq!(crate::read_lines(log), crate::pending_lines(&from));
 }

@@ -10,9 +10,10 @@
 //! and the errno, nothing is written, the directory is left as it was,
 //! and the next start writes every record once.
 
-use uringlog_tests::crash_child::recover_plain;
-use uringlog_tests::failing_start::{child_if_asked, start_failing_once};
-use uringlog_tests::{files_but_the_lock, leave_pending, pending_lines, read_lines};
+use uringlog_tests::failing_start::{
+    assert_refused_then_recovered, child_if_asked, start_failing_once,
+};
+use uringlog_tests::{files_but_the_lock, leave_pending};
 
 /// Leaves records pending in a directory and builds on it in a child
 /// whose first `syscall` on the directory fails with `errno`, said as
@@ -30,12 +31,7 @@ fn check(test: &str, syscall: &str, errno: &str, said: &str) {
             dir.display()
         )
     );
-    assert_eq!(std::fs::read(&log).unwrap(), b"", "records written");
-    assert!(files_but_the_lock(&dir) == before, "the directory changed");
-    let stats = recover_plain(&dir, &log);
-    assert_eq!((stats.enqueued, stats.written, stats.dropped), (5, 5, 0));
-    let from = format!("process {} (generation 1)", std::process::id());
-    assert_eq!(read_lines(&log), pending_lines(&from));
+    assert_refused_then_recovered(&dir, &log, &before);
 }
 
 #[test]

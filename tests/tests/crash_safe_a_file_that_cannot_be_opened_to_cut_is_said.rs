@@ -98,7 +98,7 @@ fn a_file_that_cannot_be_told_to_be_the_one_named_is_not_cut_and_the_recovery_re
     // The writer's first `statx` of the log looks at its path, the second
     // at the descriptor opened there.
     let recover = |d: &Dead| {
-        let said = start_failing_at(NAME, &d.dir, &d.log, (&d.log, "statx", "EIO"), 2);
+        let said = start_failing_at(NAME, &d.dir, &d.log, (&d.log, "statx", "EIO"), "2");
         assert_eq!(said, "BUILT []");
     };
     let why = "cannot tell the file opened is it: Input/output error (os error 5)";

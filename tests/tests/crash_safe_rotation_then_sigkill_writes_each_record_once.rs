@@ -282,3 +282,42 @@ fn a_file_under_an_unrelated_name_with_the_logs_identity_is_not_cut() {
     want.extend(records(3..6));
     assert_eq!(read_lines(&log), want);
 }
+
+/// The log was renamed (`.1`) and a new file created at its path, and
+/// the recovery cannot list the log's directory (its first
+/// `getdents64(2)` fails: recovery under `strace`, see `failing_start`):
+/// it cannot find the renamed file to cut it, so the batch in flight at
+/// the crash stays there and is written again — which the recovery
+/// record must say, not pass over as if the file were deleted.
+#[test]
+fn a_directory_that_cannot_be_listed_for_the_renamed_file_is_said() {
+    const NAME: &str = "a_directory_that_cannot_be_listed_for_the_renamed_file_is_said";
+    uringlog_tests::failing_start::child_if_asked();
+    if let Ok(spec) = std::env::var(CHILD) {
+        child(&spec);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
+    let rotated = tmp.path().join("app.log.1");
+    let spec = format!("rename,{},{}", dir.display(), log.display());
+    let (pid, status) = run_self(NAME, CHILD, &spec);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    let said = uringlog_tests::failing_start::start_failing_once(
+        NAME,
+        &dir,
+        &log,
+        tmp.path(),
+        "getdents64",
+        "EIO",
+    );
+    assert!(said.starts_with("BUILT ["), "{said}");
+    assert_eq!(read_lines(&rotated), records(0..6));
+    let mut want = vec![format!(
+        "WARN  crash-safe recovery: 3 records recovered from process {pid} (generation 1), 0 torn or corrupt records skipped; {} not found at its path, and {} could not be listed to find it renamed: Input/output error (os error 5); if it was, records of the batch in flight at the crash may be in it twice",
+        log.display(),
+        tmp.path().display()
+    )];
+    want.extend(records(3..6));
+    assert_eq!(read_lines(&log), want);
+}

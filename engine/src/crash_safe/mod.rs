@@ -198,7 +198,7 @@ impl CrashDir {
         // the process may have changed its working directory.
         let absolute = std::path::absolute(dir).map_err(|e| err(format!("cannot resolve it: {e}")))?;
         let dir = absolute.as_path();
-        std::fs::create_dir_all(dir).map_err(|e| err(format!("cannot create it: {e}")))?;
+        crate::dirs::create_dir_all(dir).map_err(|e| err(format!("cannot create it: {e}")))?;
         let lock = lock::lock_dir(dir).map_err(err)?;
         // Reads only. Refusals first: a file of a newer layout says the
         // directory is a newer build's before anything else is judged.

@@ -266,8 +266,17 @@ impl Writer {
 fn cut_files(marks: &[FileMark], owner: Option<u32>) -> (Vec<String>, Vec<(usize, u64)>) {
     let (mut cuts, mut points) = (Vec::new(), Vec::new());
     for m in marks {
-        let Some((f, len, path)) = open_marked(m) else {
-            continue;
+        let (f, len, path) = match open_marked(m) {
+            Ok(Some(found)) => found,
+            Ok(None) => continue,
+            // Not found, and perhaps renamed where it could not be looked
+            // for: said when the dead process appended to it since.
+            Err(what) => {
+                if m.written != 0 {
+                    cuts.push(what);
+                }
+                continue;
+            }
         };
         let now = match cut_file(m, &f, len, path, owner) {
             Some((what, now)) => {
@@ -416,7 +425,11 @@ fn line_cut(f: &File, at: u64, len: u64) -> u64 {
 /// name is opened only when it is the file already (`stat`), never to
 /// wait (a FIFO, whose open would wait for a reader), and checked again on
 /// the descriptor.
-fn open_marked(m: &FileMark) -> Option<(io::Result<File>, u64, Option<PathBuf>)> {
+///
+/// `Ok(None)` when it is nowhere (deleted since); `Err` saying so when it
+/// is not at its path and its directory could not be listed to look for
+/// it under another name.
+fn open_marked(m: &FileMark) -> Result<Option<Marked>, String> {
     let same = |meta: &std::fs::Metadata| meta.dev() == m.dev && meta.ino() == m.ino;
     let open = |p: &Path| {
         let found = std::fs::metadata(p).ok();
@@ -444,17 +457,30 @@ fn open_marked(m: &FileMark) -> Option<(io::Result<File>, u64, Option<PathBuf>)>
         (meta.is_file() && same(&meta)).then_some((Ok(f), meta.len()))
     };
     if let Some((f, len)) = open(&m.path) {
-        return Some((f, len, None));
+        return Ok(Some((f, len, None)));
     }
-    let own = m.path.file_name()?.as_bytes();
-    let extends = |e: &std::fs::DirEntry| rotated_name(own, e.file_name().as_bytes());
-    let entries = std::fs::read_dir(m.path.parent()?).ok()?;
-    let found = (entries.flatten())
-        .find(|e| e.ino() == m.ino && extends(e))?
-        .path();
-    let (f, len) = open(&found)?;
-    Some((f, len, Some(found)))
+    let (Some(own), Some(parent)) = (m.path.file_name(), m.path.parent()) else {
+        return Ok(None);
+    };
+    let extends = |e: &std::fs::DirEntry| rotated_name(own.as_bytes(), e.file_name().as_bytes());
+    let listed = std::fs::read_dir(parent).and_then(|d| d.collect::<io::Result<Vec<_>>>());
+    let entries = listed.map_err(|e| {
+        format!(
+            "{} not found at its path, and {} could not be listed to find it renamed: {e}; if it was, records of the batch in flight at the crash may be in it twice",
+            m.path.display(),
+            parent.display()
+        )
+    })?;
+    let Some(found) = entries.iter().find(|e| e.ino() == m.ino && extends(e)) else {
+        return Ok(None);
+    };
+    let found = found.path();
+    Ok(open(&found).map(|(f, len)| (f, len, Some(found))))
 }
+
+/// A file [`open_marked`] found: opened (or why not), its length, and its
+/// path when it was found renamed.
+type Marked = (io::Result<File>, u64, Option<PathBuf>);
 
 /// Why file `f` is not cut for a state file owned by uid `owner`: a state
 /// file names the files to cut, and one that another user can write (a

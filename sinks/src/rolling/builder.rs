@@ -247,9 +247,11 @@ impl RollingBuilder {
     /// creates) the active file and applies retention to the files already there.
     pub fn open(self) -> Result<RollingFileSink, RollingError> {
         self.validate()?;
-        std::fs::create_dir_all(&self.dir).map_err(|source| RollingError::CreateDir {
-            path: self.dir.clone(),
-            source,
+        uringlog::__private::create_dir_all(&self.dir).map_err(|source| {
+            RollingError::CreateDir {
+                path: self.dir.clone(),
+                source,
+            }
         })?;
         let naming = self.naming();
         let active = ActiveFile::open(&self.dir.join(naming.active()), false)

@@ -284,7 +284,7 @@ impl RollingFileSink {
     fn reopen_active(&mut self) -> io::Result<()> {
         let dir = self.active.absolute().parent().map(Path::to_path_buf);
         if let Some(dir) = dir.filter(|d| d.symlink_metadata().is_err()) {
-            std::fs::create_dir_all(&dir).map_err(|e| {
+            uringlog::__private::create_dir_all(&dir).map_err(|e| {
                 let msg = format!(
                     "cannot create log directory {}: {e}; still writing to the file open before",
                     dir.display()

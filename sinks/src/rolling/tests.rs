@@ -93,6 +93,10 @@ fn bad_directories_and_files_name_the_path() {
         format!("cannot create log directory {f}/logs: Not a directory (os error 20)")
     );
     assert_eq!(
+        open_err(&file),
+        format!("cannot create log directory {f}: it exists and is not a directory")
+    );
+    assert_eq!(
         open_err(tmp.path()),
         format!("cannot open log file {d}/app.log: Is a directory (os error 21)")
     );

@@ -8,7 +8,7 @@
 //! producer would hang once its inherited ring filled.
 //!
 //! So a process has a *generation*: a counter that a `pthread_atfork` child
-//! handler bumps — one atomic add, no lock, no allocation, as a handler run
+//! handler bumps — one atomic add, no waiting, no allocation, as a handler run
 //! in the child of a multi-threaded process must be. Every engine (`Shared`)
 //! records the generation it was started in. A logger handle, producer or
 //! guard whose engine is from an earlier generation is *inherited*, and
@@ -32,7 +32,14 @@
 //! - At `exit`, the exit hook drains the successor (see `exit`).
 //! - A grandchild starts its own successor from the same lineage.
 //!
-//! The handler is registered by the first `build` of the process; when
+//! The same handlers count the process's forks for sinks that must know
+//! whether another process may be writing their file: [`forks`] reads the
+//! count, and [`unless_forked_since`] runs a section only if it has not
+//! moved, with no fork while it runs (a prepare handler holds the count's
+//! lock across each fork; the parent and child handlers add one and let
+//! it go).
+//!
+//! The handlers are registered by the first `build` of the process; when
 //! `pthread_atfork` fails (`ENOMEM`), that `build` fails
 //! (`BuildError::ForkHandler`) rather than leave forked children using
 //! the parent's engines.
@@ -43,6 +50,7 @@
 
 use crate::builder::Builder;
 use crate::error::ShutdownError;
+use crate::fork_lock::ForkLock;
 use crate::level::Level;
 use crate::logger::Logger;
 use crate::shared::Shared;
@@ -55,6 +63,9 @@ use std::time::Duration;
 
 /// The generation of this process: 0, plus one per `fork` since.
 static GENERATION: AtomicU64 = AtomicU64::new(0);
+/// Forks made by this process and its ancestors since the handlers were
+/// installed: held across each fork by the handlers (see [`forks`]).
+static FORKS: ForkLock<u64> = ForkLock::new(0);
 /// Whether the `pthread_atfork` handler is installed: [`UNHOOKED`],
 /// [`HOOKED`], or the claim of a thread installing it ([`claim_of`]; see
 /// [`install_in`]).
@@ -80,8 +91,8 @@ pub(crate) fn generation() -> u64 {
     GENERATION.load(Ordering::Relaxed)
 }
 
-/// Installs the `pthread_atfork` child handler, once per process. Without
-/// it a forked child would go on with the parent's engines (its cached
+/// Installs the `pthread_atfork` handlers, once per process. Without
+/// them a forked child would go on with the parent's engines (its cached
 /// producer, its rings, its directory locks), so a failure (`ENOMEM`) is
 /// returned, for `build` to fail with; the next call tries again.
 pub(crate) fn install_hook() -> Result<(), std::io::Error> {
@@ -89,10 +100,39 @@ pub(crate) fn install_hook() -> Result<(), std::io::Error> {
         return Err(std::io::Error::from_raw_os_error(errno));
     }
     install_in(&HOOK, || {
-        // SAFETY: `in_child` is an `extern "C" fn()` that never unwinds;
-        // the other two handlers are absent.
-        unsafe { libc::pthread_atfork(None, None, Some(in_child)) }
+        // SAFETY: the handlers are `extern "C" fn()`s that never unwind.
+        unsafe { libc::pthread_atfork(Some(before_fork), Some(in_parent), Some(in_child)) }
     })
+}
+
+/// The count of this process's forks (and its ancestors') since the
+/// handlers were installed, installing them first: for a sink to pass to
+/// [`unless_forked_since`] later. A failure to install them (`ENOMEM`,
+/// the errno) is returned: without them no fork would be counted.
+pub fn forks() -> Result<u64, std::io::Error> {
+    install_hook()?;
+    Ok(*FORKS.lock())
+}
+
+/// Runs `f` if the count of forks is still `since` (from [`forks`]: the
+/// process has not forked since), with no fork while it runs; `None` if
+/// the process forked.
+pub fn unless_forked_since<R>(since: u64, f: impl FnOnce() -> R) -> Option<R> {
+    let forks = FORKS.lock();
+    (*forks == since).then(f)
+}
+
+/// Runs in the thread about to fork: holds [`FORKS`] across the fork, so
+/// that no section of [`unless_forked_since`] is under way during it.
+extern "C" fn before_fork() {
+    FORKS.hold_across_fork();
+}
+
+/// Runs in the parent right after `fork`: counts it.
+extern "C" fn in_parent() {
+    // SAFETY: `before_fork` took it in this thread, the one that forked.
+    let mut forks = unsafe { FORKS.adopt() };
+    *forks += 1;
 }
 
 /// Installs a handler with `register` (which returns 0 or an errno) once
@@ -181,6 +221,11 @@ extern "C" fn in_child() {
     // Relaxed: the only thread of the child is this one.
     HOOK.store(HOOKED, Ordering::Relaxed);
     GENERATION.fetch_add(1, Ordering::Relaxed);
+    // SAFETY: `before_fork` took it in the thread that forked, this
+    // process's only thread.
+    let mut forks = unsafe { FORKS.adopt() };
+    *forks += 1;
+    drop(forks);
     // The forking thread's cached producer is inherited (a plain
     // thread-local store): see `Logger::lend`.
     crate::logger::forget_recent();
@@ -455,6 +500,29 @@ mod tests {
         let expected = "cannot register the fork handler: pthread_atfork failed: \
                         Resource temporarily unavailable (os error 11)";
         assert_eq!(failed, Err(expected.to_owned()));
+    }
+
+    /// A fork moves the count of forks in the parent and in the child: a
+    /// section that asks for the count from before runs in neither.
+    #[test]
+    fn a_fork_moves_the_count_in_the_parent_and_the_child() {
+        let before = forks().expect("the handlers install");
+        // SAFETY: the child only takes a lock its fork handler freed (the
+        // parent's threads do not exist there) and calls _exit.
+        let child = unsafe { libc::fork() };
+        assert!(child >= 0, "fork: {}", std::io::Error::last_os_error());
+        if child == 0 {
+            let ran = unless_forked_since(before, || ()).is_some();
+            // SAFETY: ends the child without running the parent's
+            // destructors.
+            unsafe { libc::_exit(i32::from(ran)) };
+        }
+        let mut status = 0;
+        // SAFETY: `status` is a valid out-pointer; `child` is our child.
+        assert_eq!(unsafe { libc::waitpid(child, &mut status, 0) }, child);
+        assert!(libc::WIFEXITED(status), "status {status:#x}");
+        assert_eq!(libc::WEXITSTATUS(status), 0, "the child's section ran");
+        assert_eq!(unless_forked_since(before, || ()), None, "the parent's ran");
     }
 
     /// A claim by another process (a thread of the parent, registering

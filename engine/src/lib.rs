@@ -233,6 +233,10 @@ pub mod __private {
         install_in as register_fork_handler, HOOKED as FORK_HANDLER_HOOKED,
         UNHOOKED as FORK_HANDLER_UNHOOKED,
     };
+    /// The count of the process's forks, and a section run only if it has
+    /// not moved, with no fork during it (for a file sink about to
+    /// truncate its file; see `fork::forks`).
+    pub use crate::fork::{forks, unless_forked_since};
     /// A lock that a forked child can free or a fork handler hold across
     /// the fork (see `fork_lock`).
     pub use crate::fork_lock::{ForkLock, ForkLockGuard};

@@ -109,6 +109,16 @@ pub(crate) struct ActiveFile {
     prealloc: Preallocation,
 }
 
+/// What is reserved ahead of a file of `len` bytes placed by `placement`:
+/// `step` bytes when appending (0: never), nothing for `O_DIRECT` files.
+fn preallocation(placement: Placement, step: u64, len: u64) -> Preallocation {
+    let step = match placement {
+        Placement::Append => step,
+        Placement::Positioned => 0,
+    };
+    Preallocation::new(step, len, len)
+}
+
 impl ActiveFile {
     /// Opens (or creates, mode 0644) `path` for appending, or with
     /// `O_DIRECT` for positioned writes.
@@ -129,11 +139,7 @@ impl ActiveFile {
     /// The file, preallocating `step` bytes ahead of its end (0: never;
     /// `O_DIRECT` files never are). See `prealloc`.
     pub(crate) fn preallocating(mut self, step: u64) -> ActiveFile {
-        let step = match self.placement {
-            Placement::Append => step,
-            Placement::Positioned => 0,
-        };
-        self.prealloc = Preallocation::new(step, self.len, self.len);
+        self.prealloc = preallocation(self.placement, step, self.len);
         self
     }
 
@@ -152,9 +158,8 @@ impl ActiveFile {
                 placement,
                 id: (meta.dev(), meta.ino()),
                 in_flight: 0,
-                prealloc: Preallocation::new(0, 0, 0),
-            }
-            .preallocating(step)),
+                prealloc: preallocation(placement, step, meta.len()),
+            }),
             Err(source) => Err(OpenError {
                 path: path.to_path_buf(),
                 source,

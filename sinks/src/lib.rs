@@ -31,7 +31,6 @@
 
 mod active;
 mod file;
-mod forks;
 mod prealloc;
 mod rolling;
 mod stream;

@@ -35,10 +35,11 @@
 //! (another logger, a forked child, a shell) is *shared*: the sink stops
 //! reserving for it and never truncates it; up to one step of blocks stays
 //! reserved past its end. So is a file of a process that forked since the
-//! sink began (its child may append to it, see `forks`: no fork happens
-//! during a truncation, and one before it stops it). A forked child's
-//! sink knows of an appender (its parent), so it does not preallocate at
-//! all. A file whose size is what the sink wrote and whose process has not
+//! sink began: its child may append to it before it writes anything that
+//! would tell the sink. (The engine counts the process's forks: no fork
+//! happens during a truncation, and one before it stops it.) A forked
+//! child's sink knows of an appender (its parent), so it does not
+//! preallocate at all. A file whose size is what the sink wrote and whose process has not
 //! forked has no other appender the sink knows of; one that starts
 //! appending in the microseconds between the `fstat` and the `ftruncate`
 //! would lose that write, and a truncation by another program (say
@@ -67,7 +68,7 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 
-use crate::forks;
+use uringlog::__private::{forks, unless_forked_since};
 
 /// A step is reserved only while the file system has this many steps free.
 pub(crate) const ROOM_STEPS: u64 = 16;
@@ -115,7 +116,8 @@ pub(crate) struct Preallocation {
     /// Whether the file's attributes were checked (once, before the first
     /// reservation).
     attributes_checked: bool,
-    /// The process's count of forks when the sink began (see `forks`):
+    /// The process's count of forks when the sink began (the engine's
+    /// `forks`):
     /// after a fork the file is shared with the child.
     forks_at: u64,
 }
@@ -127,7 +129,7 @@ impl Preallocation {
         let step = step.min(MAX_PREALLOCATE_BYTES);
         let forks = match step {
             0 => Ok(0),
-            _ => forks::count(),
+            _ => forks(),
         };
         let off = match forks {
             _ if step == 0 => Some(Off::Disabled),
@@ -242,7 +244,7 @@ impl Preallocation {
         if self.reserved_to == 0 || self.off == Some(Off::Shared) {
             return Ok(());
         }
-        let cut = forks::unless_forked_since(self.forks_at, || -> io::Result<Option<u64>> {
+        let cut = unless_forked_since(self.forks_at, || -> io::Result<Option<u64>> {
             let meta = file.metadata()?;
             let size = meta.len();
             if size > self.end_after(counted, 0) {

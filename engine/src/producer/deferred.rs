@@ -88,18 +88,16 @@ impl Producer {
         args: A,
     ) -> Result<(), A> {
         debug_assert!(!A::PREFORMATS && std::ptr::eq(shared, &*self.shared));
-        // Made in each branch: the out-of-line one takes it in memory.
-        let call = || DirectCall::new(shared, cs, level, target);
         if self.direct == Direct::LosslessQuick {
-            return self.try_lossless::<A, true>(call(), args);
+            return self.try_lossless::<A, true>(shared, cs, level, target, args);
         }
         // A crash-safe call compares as many times as before the quick
         // kind: the asking one, out of line anyway, last.
         if self.direct == Direct::Mapped {
-            return self.try_direct_mapped(call(), args);
+            return self.try_direct_mapped(shared, cs, level, target, args);
         }
         if self.direct == Direct::Lossless {
-            return self.try_lossless_asking(call(), args);
+            return self.try_lossless_asking(shared, cs, level, target, args);
         }
         Err(args)
     }
@@ -110,16 +108,29 @@ impl Producer {
     /// stays as short.
     #[cold]
     #[inline(never)]
-    fn try_lossless_asking<A: EncodeArgs>(&mut self, call: DirectCall<'_>, args: A) -> Result<(), A> {
-        self.try_lossless::<A, false>(call, args)
+    fn try_lossless_asking<A: EncodeArgs>(
+        &mut self,
+        shared: &Shared,
+        cs: &'static CallSite,
+        level: Level,
+        target: &str,
+        args: A,
+    ) -> Result<(), A> {
+        self.try_lossless::<A, false>(shared, cs, level, target, args)
     }
 
     /// [`Producer::try_direct`] into the lossless ring; `QUICK` when
     /// `direct` is [`Direct::LosslessQuick`] (the clock is the TSC and the
     /// writer's wake-ups pair with `membarrier`), so neither is asked for.
     #[inline(always)]
-    fn try_lossless<A: EncodeArgs, const QUICK: bool>(&mut self, call: DirectCall<'_>, args: A) -> Result<(), A> {
-        let (shared, cs, level, target) = call.parts();
+    fn try_lossless<A: EncodeArgs, const QUICK: bool>(
+        &mut self,
+        shared: &Shared,
+        cs: &'static CallSite,
+        level: Level,
+        target: &str,
+        args: A,
+    ) -> Result<(), A> {
         debug_assert!(matches!(self.direct, Direct::LosslessQuick | Direct::Lossless));
         debug_assert_eq!(QUICK, self.direct == Direct::LosslessQuick);
         let Route::Lossless(ring) = &mut self.route else {
@@ -166,8 +177,14 @@ impl Producer {
     /// `log_measured`, the call-site table is asked after the encoding; a
     /// record not published is dropped unseen.
     #[inline(always)]
-    fn try_direct_mapped<A: EncodeArgs>(&mut self, call: DirectCall<'_>, args: A) -> Result<(), A> {
-        let (shared, cs, level, target) = call.parts();
+    fn try_direct_mapped<A: EncodeArgs>(
+        &mut self,
+        shared: &Shared,
+        cs: &'static CallSite,
+        level: Level,
+        target: &str,
+        args: A,
+    ) -> Result<(), A> {
         debug_assert!(self.direct == Direct::Mapped);
         if A::CUSTOM_SPECS {
             return Err(args);
@@ -462,34 +479,6 @@ fn preformat<A: EncodeArgs>(shared: &Shared, args: &A, pre: &mut Vec<u8>) -> usi
         len = args.measure(&mut PreBuf { buf, cap });
     });
     len
-}
-
-/// A direct call's parts besides its arguments: this producer's engine
-/// (`Producer::shared`), the call site, the level and the target.
-#[derive(Clone, Copy)]
-struct DirectCall<'a> {
-    shared: &'a Shared,
-    cs: &'static CallSite,
-    level: Level,
-    target: &'a str,
-}
-
-impl<'a> DirectCall<'a> {
-    #[inline(always)]
-    fn new(shared: &'a Shared, cs: &'static CallSite, level: Level, target: &'a str) -> Self {
-        DirectCall {
-            shared,
-            cs,
-            level,
-            target,
-        }
-    }
-
-    /// The parts, in declaration order.
-    #[inline(always)]
-    fn parts(self) -> (&'a Shared, &'static CallSite, Level, &'a str) {
-        (self.shared, self.cs, self.level, self.target)
-    }
 }
 
 /// What a deferred record holds besides its arguments.

@@ -407,18 +407,16 @@ impl RollingFileSink {
     /// Lets go of the files rotated away whose last batch landed, freeing
     /// their preallocated blocks.
     fn let_go_of_landed(&mut self) {
-        let mut i = 0;
-        while i < self.leaving.len() {
-            let file = &self.leaving[i].file.file;
-            if self.inflight.iter().any(|f| Arc::ptr_eq(f, file)) {
-                i += 1;
-                continue;
+        let (inflight, errors) = (&self.inflight, &mut self.errors);
+        self.leaving.retain_mut(|l| {
+            if inflight.iter().any(|f| Arc::ptr_eq(f, &l.file.file)) {
+                return true;
             }
-            let mut gone = self.leaving.swap_remove(i);
-            if let Some(e) = gone.file.give_back() {
-                self.push_error(e);
+            if let Some(e) = l.file.give_back() {
+                errors.push(e);
             }
-        }
+            false
+        });
     }
 
     fn push_error(&mut self, e: io::Error) {

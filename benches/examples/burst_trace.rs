@@ -42,20 +42,8 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 use uringlog_bench::config::{EngineConfig, Route};
+use uringlog_bench::timer::monotonic_ns as mono_ns;
 use uringlog_bench::workload::{log_line, PATH_LATENCY};
-
-/// CLOCK_MONOTONIC in ns: the clock `Instant::now()` reads, and perf's with
-/// `-k CLOCK_MONOTONIC`.
-#[inline(always)]
-fn mono_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-}
 
 /// The OS id of this process's thread named `name`.
 fn tid_named(name: &str) -> Option<u64> {

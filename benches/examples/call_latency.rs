@@ -1,18 +1,20 @@
 //! The harness's caller-latency phase, taken apart: the normal mode and
 //! crash-safe mode alternately in one process, each call timed as the
-//! harness times it (`Instant::now()` around it), with the distribution
-//! at the clock's resolution and the first call of each burst apart.
+//! harness times it (its `CallTimer`: the TSC where the engine keeps time
+//! with it, else `Instant`), with the distribution at the clock's
+//! resolution and the first call of each burst apart.
 //!
 //! ```sh
 //! cargo build --release -p uringlog-bench --example call_latency
-//! target/release/examples/call_latency DIR [PAUSE_US] [ROUNDS] [empty]
+//! target/release/examples/call_latency DIR [PAUSE_US] [ROUNDS] [empty] [instant]
 //! ```
 //!
 //! `DIR` holds the log files and crash-safe directories (removed after).
 //! Each round runs both modes: 50,000 warm-up lines, then 200 bursts of
 //! 1,000 timed calls with `PAUSE_US` (default 3,000, the harness's pause)
 //! after each. `empty` times an empty statement in place of the call
-//! (what the clock and a cold return from the pause cost alone).
+//! (what the clock and a cold return from the pause cost alone); `instant`
+//! times with `Instant` whatever the CPU (the harness's timer before).
 //! Prints per mode and round: percentiles, the first call after each
 //! pause (p50, p90), the calls within a burst (p99.9), and the count of
 //! calls per 10 ns below 120 ns.
@@ -20,8 +22,9 @@
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use uringlog::{Logger, Policy};
+use uringlog_bench::timer::{CallTimer, TimerChoice};
 use uringlog_bench::workload::{log_line, PATH_LATENCY};
 use uringlog_sinks::FileSink;
 
@@ -32,7 +35,7 @@ fn pct(v: &[u64], q: f64) -> u64 {
     v[((v.len() as f64 * q) as usize).min(v.len() - 1)]
 }
 
-fn run(crash_safe: bool, tag: &str, dir: &Path, pause: Duration, empty: bool) {
+fn run(crash_safe: bool, tag: &str, dir: &Path, pause: Duration, empty: bool, timer: &CallTimer) {
     let sink = FileSink::new(dir.join(format!("{tag}.log"))).expect("sink");
     let mut b = Logger::builder().sink(sink).policy(Policy::Block);
     if crash_safe {
@@ -49,13 +52,13 @@ fn run(crash_safe: bool, tag: &str, dir: &Path, pause: Duration, empty: bool) {
     let mut id = 0;
     for _ in 0..BURSTS {
         for k in 0..BURST_LEN {
-            let t = Instant::now();
-            if empty {
-                black_box(id);
-            } else {
-                log_line(&logger, id, PATH_LATENCY);
-            }
-            let d = t.elapsed().as_nanos() as u64;
+            let d = timer.time(|| {
+                if empty {
+                    black_box(id);
+                } else {
+                    log_line(&logger, id, PATH_LATENCY);
+                }
+            });
             if k == 0 {
                 first.push(d);
             } else {
@@ -93,15 +96,26 @@ fn main() {
     let mut a = std::env::args().skip(1);
     let dir = std::path::PathBuf::from(
         a.next()
-            .expect("usage: call_latency DIR [PAUSE_US] [ROUNDS] [empty]"),
+            .expect("usage: call_latency DIR [PAUSE_US] [ROUNDS] [empty] [instant]"),
     );
     let pause = Duration::from_micros(a.next().map_or(3_000, |s| s.parse().expect("PAUSE_US")));
     let rounds: usize = a.next().map_or(3, |s| s.parse().expect("ROUNDS"));
-    let empty = a.next().as_deref() == Some("empty");
+    let words: Vec<String> = a.collect();
+    let empty = words.iter().any(|w| w == "empty");
+    let timer = CallTimer::new(match words.iter().any(|w| w == "instant") {
+        true => TimerChoice::Instant,
+        false => TimerChoice::Auto,
+    });
+    println!(
+        "timer: {} (rate known to {:.2} ppm); empty timed call p50 {} ns",
+        timer.kind(),
+        timer.rate_error_ppm(),
+        timer.overhead_ns()
+    );
     std::fs::create_dir_all(&dir).expect("DIR");
     for i in 0..rounds {
-        run(false, &format!("normal{i}"), &dir, pause, empty);
-        run(true, &format!("crash{i}"), &dir, pause, empty);
+        run(false, &format!("normal{i}"), &dir, pause, empty, &timer);
+        run(true, &format!("crash{i}"), &dir, pause, empty, &timer);
     }
     for i in 0..rounds {
         for tag in [format!("normal{i}"), format!("crash{i}")] {

@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use uringlog_bench::config::{EngineConfig, Route};
 use uringlog_bench::peers::{self, PeerJob};
 use uringlog_bench::throughput::{rate, timed_rep};
+use uringlog_bench::timer::TimerChoice;
 
 const COUNT: u64 = 1_000_000;
 
@@ -28,6 +29,7 @@ fn main() -> Result<(), String> {
                 count: COUNT,
                 dir: PathBuf::from(dir),
                 keep: false,
+                timer: TimerChoice::Auto,
             })?;
             println!(
                 "peer lines/s {:.3} M  CPUs {:.2}  p50 {} ns  p99.9 {} ns  empty {} ns  lost {}",

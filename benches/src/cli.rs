@@ -3,12 +3,13 @@
 use crate::config::Route;
 use crate::report::{ReportOptions, DATA_DIR, SWEEP_CSV};
 use crate::sweep::{parse_list, SweepOptions};
+use crate::timer::TimerChoice;
 use std::path::PathBuf;
 
 /// Usage text.
 pub const USAGE: &str = "\
 usage: uringlog-bench [report] [--quick] [--peers | --no-peers] [--out FILE] [--keep] [--dir DIR]
-       uringlog-bench peer NAME [--count N] [--dir DIR] [--keep]
+       uringlog-bench peer NAME [--count N] [--dir DIR] [--keep] [--timer auto|instant]
        uringlog-bench sweep [--out FILE] [--count N] [--reps N] [--rings LIST] [--batches LIST]
                             [--backends LIST] [--depths LIST] [--dir DIR]
        uringlog-bench delivery [--quick] [--dir DIR] [--keep]
@@ -20,7 +21,8 @@ usage: uringlog-bench [report] [--quick] [--peers | --no-peers] [--out FILE] [--
 report      every table of the seed report plus the peers; writes PERFORMANCE_REPORT.md
             (--out to change), charts and raw results in bench-results/ beside it.
             --quick: small runs, no peers (a smoke test). --keep: keep the log files.
-peer        one logger of the peer comparison, in this process (see list-peers)
+peer        one logger of the peer comparison, in this process (see list-peers); --timer
+            instant times its calls with `Instant` even where the TSC is used
 sweep       ring capacity x batch size x backend, as CSV (default bench-results/sweep.csv);
             LIST is comma-separated, K and M suffixes allowed; backends: pwrite,io_uring,auto
 crash-safe-ab  only section 9's crash-safe pairs: uringlog and uringlog-crash-safe
@@ -49,6 +51,8 @@ pub enum Command {
         dir: Option<PathBuf>,
         /// Keep its files.
         keep: bool,
+        /// The latency phase's timer.
+        timer: TimerChoice,
     },
     /// The tuning sweep.
     Sweep(SweepOptions),
@@ -175,12 +179,20 @@ fn peer(args: &[String]) -> Result<Command, String> {
         return Err("peer needs a NAME (see list-peers)".to_owned());
     };
     let (mut count, mut dir, mut keep) = (1_000_000, None, false);
+    let mut timer = TimerChoice::Auto;
     let mut it = Flags::new(rest);
     while let Some(f) = it.next_flag()? {
         match f {
             "--count" => count = number(f, it.value(f)?)?,
             "--dir" => dir = Some(it.value(f)?.into()),
             "--keep" => keep = true,
+            "--timer" => {
+                timer = match it.value(f)? {
+                    "auto" => TimerChoice::Auto,
+                    "instant" => TimerChoice::Instant,
+                    other => return Err(format!("--timer takes auto or instant, got {other:?}")),
+                }
+            }
             _ => return Err(format!("unknown option {f}")),
         }
     }
@@ -189,6 +201,7 @@ fn peer(args: &[String]) -> Result<Command, String> {
         count,
         dir,
         keep,
+        timer,
     })
 }
 

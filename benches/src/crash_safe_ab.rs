@@ -17,6 +17,7 @@ use crate::job::Job;
 use crate::measure::{median, spread};
 use crate::peers::{PeerJob, PeerResult, URINGLOG};
 use crate::suite::Measured;
+use crate::timer::TimerChoice;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -91,6 +92,7 @@ pub fn jobs(
                         if control { "control-" } else { "" }
                     )),
                     keep,
+                    timer: TimerChoice::Auto,
                 });
                 jobs.push((key, job));
             }

@@ -2,9 +2,10 @@
 //! bursts, then a pause long enough for the writer to drain, so the ring
 //! never fills — after a trace of the first calls of a fresh logger.
 //!
-//! Each call is timed with `Instant::now()` before and `elapsed()` after,
-//! so every figure includes one clock pair ([`LatencyResult::overhead_ns`]
-//! is its median, timed back to back). With bursts of 1,000 calls, one
+//! Each call is timed with the harness's [`CallTimer`] (the TSC where the
+//! engine would keep time with it, else `Instant`), so every figure
+//! includes one timer pair ([`LatencyResult::overhead_ns`] is its median
+//! around an empty call). With bursts of 1,000 calls, one
 //! call in 1,000 is the first after a pause: caches, TLB and branch
 //! predictors cold, the CPU perhaps just back from idle or from another
 //! thread. Those calls alone are as many as the 0.1% that p99.9 is made
@@ -13,15 +14,15 @@
 
 use crate::config::EngineConfig;
 use crate::measure::{
-    histogram, peak_rss_kib, timing_overhead_ns, warm_page_cache, Bucket, LatencySummary,
-    WARM_BYTES_PER_LINE,
+    histogram, peak_rss_kib, warm_page_cache, Bucket, LatencySummary, WARM_BYTES_PER_LINE,
 };
 use crate::throughput::{remove, Counts, SHUTDOWN_TIMEOUT};
+use crate::timer::{CallTimer, TimerChoice, TimerKind};
 use crate::verify::{check_file, FileCheck};
 use crate::workload::{log_line, LineMatcher, PATH_LATENCY};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Calls traced one by one at the start (the seed's first-10 trace).
 pub const TRACED_CALLS: usize = 10;
@@ -41,6 +42,9 @@ pub struct LatencyJob {
     pub dir: PathBuf,
     /// Keep the log file.
     pub keep: bool,
+    /// The timer the calls are timed with.
+    #[serde(default)]
+    pub timer: TimerChoice,
 }
 
 /// What was measured.
@@ -62,6 +66,9 @@ pub struct LatencyResult {
     pub in_burst: Box<LatencySummary>,
     /// Median cost of timing an empty call (included in every figure).
     pub overhead_ns: u64,
+    /// The timer every figure was taken with.
+    #[serde(default)]
+    pub timer: TimerKind,
     /// Log-scale histogram of the burst calls.
     pub histogram: Vec<Bucket>,
     /// Counters after shutdown.
@@ -80,15 +87,14 @@ pub fn run(job: &LatencyJob) -> Result<LatencyResult, String> {
     std::fs::create_dir_all(&job.dir).map_err(|e| format!("{}: {e}", job.dir.display()))?;
     let file = job.dir.join("latency.log");
     let lines = (job.bursts * job.burst_len) as u64;
+    let timer = CallTimer::new(job.timer);
     warm_page_cache(&job.dir, lines * WARM_BYTES_PER_LINE)
         .map_err(|e| format!("warming the page cache: {e}"))?;
     let (logger, guard) = job.cfg.build(&file)?;
     let backend = logger.io_backend().to_string();
     let mut id = 0u64;
     let timed = |id: &mut u64| {
-        let t = Instant::now();
-        log_line(&logger, *id, PATH_LATENCY);
-        let ns = t.elapsed().as_nanos() as u64;
+        let ns = timer.time(|| log_line(&logger, *id, PATH_LATENCY));
         *id += 1;
         ns
     };
@@ -126,7 +132,8 @@ pub fn run(job: &LatencyJob) -> Result<LatencyResult, String> {
         steady_mean_ns,
         after_pause: Box::new(LatencySummary::from_samples(&mut after_pause)),
         in_burst: Box::new(LatencySummary::from_samples(&mut in_burst)),
-        overhead_ns: timing_overhead_ns(),
+        overhead_ns: timer.overhead_ns(),
+        timer: timer.kind(),
         histogram: hist,
         counts: stats.into(),
         file: check.map_err(|e| e.to_string())?,

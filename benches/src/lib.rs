@@ -35,6 +35,7 @@ pub mod sysinfo;
 pub mod targets;
 pub mod threads;
 pub mod throughput;
+pub mod timer;
 pub mod verify;
 pub mod work_dir;
 pub mod workload;

@@ -8,6 +8,7 @@ use uringlog_bench::cli::{parse, Command, USAGE};
 use uringlog_bench::job::{child_main, execute, Job, Output};
 use uringlog_bench::peers::{PeerJob, PEERS};
 use uringlog_bench::report::{self, LATENCY_CSV, SWEEP_CSV};
+use uringlog_bench::timer::TimerChoice;
 use uringlog_bench::work_dir::WorkDir;
 use uringlog_bench::{plot, sweep};
 
@@ -41,7 +42,8 @@ fn main() -> ExitCode {
             count,
             dir,
             keep,
-        } => peer(name, count, dir, keep),
+            timer,
+        } => peer(name, count, dir, keep, timer),
         Command::Sweep(o) => run_sweep(&o),
         Command::Delivery { quick, dir, keep } => delivery(quick, dir, keep),
         Command::CrashSafeAb {
@@ -72,6 +74,7 @@ fn peer(
     count: u64,
     dir: Option<std::path::PathBuf>,
     keep: bool,
+    timer: TimerChoice,
 ) -> Result<(), String> {
     let work = WorkDir::new(dir.as_deref(), "uringlog-peer-")?;
     let job = Job::Peer(PeerJob {
@@ -79,6 +82,7 @@ fn peer(
         count,
         dir: work.path().to_owned(),
         keep,
+        timer,
     });
     let out = execute(&job);
     work.finish(keep);
@@ -86,11 +90,13 @@ fn peer(
         return Err("unexpected output".to_owned());
     };
     say(&format!(
-        "{name}: {:.3} M lines/s ({:.2} CPUs), p50 {} ns, p99.9 {} ns, peak RSS {:.1} MiB, {} of {} lines lost\n",
+        "{name}: {:.3} M lines/s ({:.2} CPUs), p50 {} ns, p99.9 {} ns, empty timed call {} ns ({:?}), peak RSS {:.1} MiB, {} of {} lines lost\n",
         r.lines_per_sec / 1e6,
         r.cpus_used(),
         r.p50_ns,
         r.p999_ns,
+        r.timing_overhead_ns,
+        r.timer,
         r.peak_rss_kib as f64 / 1024.0,
         r.lines_lost(),
         r.lines_expected

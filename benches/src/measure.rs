@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
-use std::time::Instant;
 
 /// Nearest-rank percentile of sorted `v` (`q` in `0.0..=1.0`); 0 when empty.
 pub fn percentile(v: &[u64], q: f64) -> u64 {
@@ -35,20 +34,6 @@ pub fn spread(v: &[f64]) -> (f64, f64, f64) {
         true => (0.0, 0.0, 0.0),
         false => (median(v), lo, hi),
     }
-}
-
-/// Median cost, in ns, of `Instant::now()` + `elapsed()` around an empty
-/// call: what every per-call latency below also includes.
-pub fn timing_overhead_ns() -> u64 {
-    let mut v: Vec<u64> = (0..100_000)
-        .map(|_| {
-            let t = Instant::now();
-            std::hint::black_box(());
-            t.elapsed().as_nanos() as u64
-        })
-        .collect();
-    v.sort_unstable();
-    percentile(&v, 0.5)
 }
 
 /// Peak resident set size of this process's own memory, KiB: `VmHWM` of

@@ -14,6 +14,7 @@
 
 use crate::measure::{median, LatencySummary};
 use crate::throughput::{Counts, SHUTDOWN_TIMEOUT};
+use crate::timer::{CallTimer, TimerChoice, TimerKind};
 use crate::workload::{args, log_line, PATH_LATENCY, PATH_THROUGHPUT};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
@@ -68,6 +69,12 @@ pub struct NetworkResult {
     /// Caller-side latency: file sink, syslog TCP with the receiver up,
     /// syslog TCP with nobody listening (all `DropNewest`).
     pub latency: Vec<(String, LatencySummary)>,
+    /// The timer the latency was taken with.
+    #[serde(default)]
+    pub timer: TimerKind,
+    /// Median cost of that timer around an empty call (included above), ns.
+    #[serde(default)]
+    pub timing_overhead_ns: u64,
     /// Counters of the last TCP and RELP runs and of the receiver-down run.
     pub counts: Vec<(String, Counts)>,
     /// `rsyslogd -v`, first line.
@@ -107,14 +114,18 @@ pub fn run(job: &NetworkJob) -> Result<NetworkResult, String> {
             r.counts = vec![("tcp".to_owned(), counts), ("relp".to_owned(), counts_relp)];
         }
     }
+    let timer = CallTimer::new(TimerChoice::Auto);
+    (r.timer, r.timing_overhead_ns) = (timer.kind(), timer.overhead_ns());
     let file = FileSink::new(job.dir.join("latency.log")).map_err(|e| e.to_string())?;
     r.latency
-        .push(("file sink".to_owned(), latency(job, file)?.0));
+        .push(("file sink".to_owned(), latency(job, &timer, file)?.0));
     let up = SyslogSink::tcp(("127.0.0.1", rs.tcp_port)).map_err(|e| e.to_string())?;
-    r.latency
-        .push(("syslog tcp, receiver up".to_owned(), latency(job, up)?.0));
+    r.latency.push((
+        "syslog tcp, receiver up".to_owned(),
+        latency(job, &timer, up)?.0,
+    ));
     let nobody = SyslogSink::tcp(("127.0.0.1", free_port())).map_err(|e| e.to_string())?;
-    let (down, counts) = latency(job, nobody)?;
+    let (down, counts) = latency(job, &timer, nobody)?;
     r.latency
         .push(("syslog tcp, receiver down".to_owned(), down));
     r.counts.push(("tcp, receiver down".to_owned(), counts));
@@ -227,15 +238,17 @@ fn build(sink: impl Sink, policy: Policy) -> Result<(Logger, WriterGuard), Strin
 }
 
 /// Caller-side latency of bursts through `sink` under `DropNewest`.
-fn latency(job: &NetworkJob, sink: impl Sink) -> Result<(LatencySummary, Counts), String> {
+fn latency(
+    job: &NetworkJob,
+    timer: &CallTimer,
+    sink: impl Sink,
+) -> Result<(LatencySummary, Counts), String> {
     let (logger, guard) = build(sink, Policy::DropNewest)?;
     let mut lat = Vec::with_capacity(job.bursts * job.burst_len);
     let mut id = 0;
     for _ in 0..job.bursts {
         for _ in 0..job.burst_len {
-            let t = Instant::now();
-            log_line(&logger, id, PATH_LATENCY);
-            lat.push(t.elapsed().as_nanos() as u64);
+            lat.push(timer.time(|| log_line(&logger, id, PATH_LATENCY)));
             id += 1;
         }
         std::thread::sleep(Duration::from_micros(job.pause_us));

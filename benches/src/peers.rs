@@ -12,7 +12,8 @@
 //!    the file is then read back and every line identified by its id, so a
 //!    lossy logger reports what it dropped and cannot look fast;
 //! 3. latency: [`BURSTS`] bursts of [`BURST_LEN`] calls with a pause between
-//!    bursts, each call timed on the caller's side;
+//!    bursts, each call timed on the caller's side with the harness's
+//!    [`CallTimer`], the same for every logger;
 //! 4. peak RSS of the process up to the end of phase 2 (`VmHWM`), before the
 //!    harness reads the file back or keeps its latency samples.
 //!
@@ -27,14 +28,14 @@
 use crate::config::Route;
 use crate::machine_load::{OtherLoad, PhaseLoad};
 use crate::measure::{
-    peak_rss_kib, percentile, process_cpu_s, timing_overhead_ns, warm_page_cache,
-    WARM_BYTES_PER_LINE,
+    peak_rss_kib, percentile, process_cpu_s, warm_page_cache, WARM_BYTES_PER_LINE,
 };
 use crate::peer_loggers::{
     BaselinePeer, FacadePeer, Peer, SlogPeer, SpdlogPeer, TracingPeer, TracingUringlogPeer,
     UringlogCrashSafePeer, UringlogPeer, UringlogPreformattedPeer,
 };
 use crate::throughput::rate;
+use crate::timer::{CallTimer, TimerChoice, TimerKind};
 use crate::verify::{check_files, files_in};
 use crate::workload::{args, LineMatcher, PATH_LATENCY, PATH_THROUGHPUT, PATH_WARMUP};
 use serde::{Deserialize, Serialize};
@@ -119,6 +120,9 @@ pub struct PeerJob {
     pub dir: PathBuf,
     /// Keep the log files.
     pub keep: bool,
+    /// The timer the latency phase uses.
+    #[serde(default)]
+    pub timer: TimerChoice,
 }
 
 /// What one logger achieved.
@@ -144,6 +148,9 @@ pub struct PeerResult {
     pub max_ns: u64,
     /// Median cost of timing an empty call (included above), ns.
     pub timing_overhead_ns: u64,
+    /// The timer the latency figures were taken with.
+    #[serde(default)]
+    pub timer: TimerKind,
     /// Peak RSS of the process through the warm-up and throughput phases
     /// (before the file is read back), KiB.
     pub peak_rss_kib: u64,
@@ -187,25 +194,25 @@ impl PeerResult {
 pub fn run(job: &PeerJob) -> Result<PeerResult, String> {
     let dir = &job.dir;
     fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-    let (name, count) = (job.name.as_str(), job.count);
+    let name = job.name.as_str();
     let result = match name {
-        URINGLOG => drive(dir, count, |f| UringlogPeer::open(f, Route::AsyncAuto)),
-        "uringlog-preformatted" => drive(dir, count, |f| {
-            UringlogPreformattedPeer::open(f, Route::AsyncAuto)
-        }),
-        "uringlog-io_uring" => drive(dir, count, |f| UringlogPeer::open(f, Route::AsyncIoUring)),
-        "uringlog-crash-safe" => drive(dir, count, UringlogCrashSafePeer::open),
-        "uringlog-sync" => drive(dir, count, |f| UringlogPeer::open(f, Route::Sync)),
-        "tracing-appender-lossy" => drive(dir, count, TracingPeer::<true>::open),
-        "tracing-appender-lossless" => drive(dir, count, TracingPeer::<false>::open),
-        "tracing+uringlog-writer" => drive(dir, count, TracingUringlogPeer::<false>::open),
-        "tracing+uringlog-layer" => drive(dir, count, TracingUringlogPeer::<true>::open),
-        "slog-async" => drive(dir, count, SlogPeer::open),
-        "spdlog-rs" => drive(dir, count, SpdlogPeer::open),
-        "ftlog" => drive(dir, count, FacadePeer::open_ftlog::<false>),
-        "ftlog-block" => drive(dir, count, FacadePeer::open_ftlog::<true>),
-        "fast_log" => drive(dir, count, FacadePeer::open_fast_log),
-        "mutex-bufwriter" => drive(dir, count, BaselinePeer::open),
+        URINGLOG => drive(job, |f| UringlogPeer::open(f, Route::AsyncAuto)),
+        "uringlog-preformatted" => {
+            drive(job, |f| UringlogPreformattedPeer::open(f, Route::AsyncAuto))
+        }
+        "uringlog-io_uring" => drive(job, |f| UringlogPeer::open(f, Route::AsyncIoUring)),
+        "uringlog-crash-safe" => drive(job, UringlogCrashSafePeer::open),
+        "uringlog-sync" => drive(job, |f| UringlogPeer::open(f, Route::Sync)),
+        "tracing-appender-lossy" => drive(job, TracingPeer::<true>::open),
+        "tracing-appender-lossless" => drive(job, TracingPeer::<false>::open),
+        "tracing+uringlog-writer" => drive(job, TracingUringlogPeer::<false>::open),
+        "tracing+uringlog-layer" => drive(job, TracingUringlogPeer::<true>::open),
+        "slog-async" => drive(job, SlogPeer::open),
+        "spdlog-rs" => drive(job, SpdlogPeer::open),
+        "ftlog" => drive(job, FacadePeer::open_ftlog::<false>),
+        "ftlog-block" => drive(job, FacadePeer::open_ftlog::<true>),
+        "fast_log" => drive(job, FacadePeer::open_fast_log),
+        "mutex-bufwriter" => drive(job, BaselinePeer::open),
         other => Err(format!(
             "unknown peer {other:?}; known: {}",
             PEERS.join(", ")
@@ -218,10 +225,10 @@ pub fn run(job: &PeerJob) -> Result<PeerResult, String> {
 }
 
 fn drive<P: Peer>(
-    dir: &Path,
-    count: u64,
+    job: &PeerJob,
     open: impl Fn(&Path) -> Result<P, String>,
 ) -> Result<PeerResult, String> {
+    let (dir, count) = (job.dir.as_path(), job.count);
     let file_for = |phase: &str| match P::PER_INSTANCE {
         true => dir.join(format!("{phase}.log")),
         false => dir.join("all.log"),
@@ -252,9 +259,10 @@ fn drive<P: Peer>(
         .map_err(|e| e.to_string())?;
     let found = check.found;
     // 3. Latency at a controlled rate.
-    let overhead = timing_overhead_ns();
+    let timer = CallTimer::new(job.timer);
+    let overhead = timer.overhead_ns();
     warm_for(dir, (BURSTS * BURST_LEN) as u64)?;
-    let mut lat = latency_phase(open(&file_for("latency"))?)?;
+    let mut lat = latency_phase(open(&file_for("latency"))?, &timer)?;
     lat.sort_unstable();
     Ok(PeerResult {
         lines_per_sec: rate(found, elapsed_s),
@@ -267,6 +275,7 @@ fn drive<P: Peer>(
         p999_ns: percentile(&lat, 0.999),
         max_ns: lat.last().copied().unwrap_or(0),
         timing_overhead_ns: overhead,
+        timer: timer.kind(),
         peak_rss_kib,
         write_syscalls,
         cpu_s,
@@ -287,15 +296,13 @@ fn log_phase<P: Peer>(p: P, ids: std::ops::Range<u64>, path: &str) -> Result<(),
     p.finish()
 }
 
-fn latency_phase<P: Peer>(p: P) -> Result<Vec<u64>, String> {
+fn latency_phase<P: Peer>(p: P, timer: &CallTimer) -> Result<Vec<u64>, String> {
     let mut lat = Vec::with_capacity(BURSTS * BURST_LEN);
     let mut id = 0u64;
     for _ in 0..BURSTS {
         for _ in 0..BURST_LEN {
             let (user, status) = args(id);
-            let t = Instant::now();
-            p.log(id, user, PATH_LATENCY, status);
-            lat.push(t.elapsed().as_nanos() as u64);
+            lat.push(timer.time(|| p.log(id, user, PATH_LATENCY, status)));
             id += 1;
         }
         thread::sleep(BURST_PAUSE);

@@ -11,6 +11,7 @@ use crate::peers::{PeerJob, PEERS};
 use crate::rounds;
 use crate::threads::{ThreadCase, ThreadsJob, CASES};
 use crate::throughput::ThroughputJob;
+use crate::timer::TimerChoice;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -386,6 +387,7 @@ fn latency_job(sizes: &Sizes, route: Route, dir: PathBuf, keep: bool) -> Job {
         pause_us: sizes.pause_us,
         dir,
         keep,
+        timer: TimerChoice::Auto,
     })
 }
 
@@ -395,6 +397,7 @@ fn peer(name: &str, count: u64, dir: PathBuf, keep: bool) -> Job {
         count,
         dir,
         keep,
+        timer: TimerChoice::Auto,
     })
 }
 

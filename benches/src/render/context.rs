@@ -1,7 +1,8 @@
 //! Sections 8, 9 and 11: the machine, the peers side by side, and a real
 //! service when its benchmark was run.
 
-use super::{cell, Charts};
+use super::{cell, nanos, timed_with, Charts};
+use crate::measure::median;
 use crate::peers::{lossless_by_config, BURSTS, BURST_LEN, BURST_PAUSE, URINGLOG, WARMUP_LINES};
 use crate::suite::ReportData;
 use crate::targets::{auto_route, thousands};
@@ -50,6 +51,11 @@ pub fn peers(s: &mut String, d: &ReportData) {
         );
         return;
     }
+    let ran: Vec<&crate::peers::PeerResult> = d
+        .peers
+        .iter()
+        .filter_map(|m| m.result.as_ref().ok())
+        .collect();
     let _ = writeln!(
         s,
         "The same workload through every logger, each in its own child process (peak RSS is \
@@ -57,8 +63,10 @@ pub fn peers(s: &mut String, d: &ReportData) {
          read back), one run each: {} warm-up lines, then {} lines from one thread timed \
          until all are in the file, every line counted by reading the file back (lossy \
          loggers cannot look fast), then {BURSTS} bursts of {BURST_LEN} calls {} ms apart, \
-         each call timed on the caller's side (`Instant` overhead included; these p50 and \
-         p99.9 are this section's own, beside section 2's). Every logger gets the same \
+         each call timed on the caller's side with {}, the same for every logger (every \
+         figure includes one timer pair: {} around an empty call, median over the loggers' \
+         processes; these p50 and p99.9 are this section's own, beside section 2's). Every \
+         logger gets the same \
          message and, where its API has one, the same target. \"Lossless by config\" is \
          decided by how the logger is set up (a queue that blocks when full, or none), not by \
          whether it happened to drop here; the summary compares only with those. MB/s counts \
@@ -72,7 +80,13 @@ pub fn peers(s: &mut String, d: &ReportData) {
          lines/s over the peer's.\n",
         thousands(WARMUP_LINES),
         thousands(d.sizes.large),
-        BURST_PAUSE.as_millis()
+        BURST_PAUSE.as_millis(),
+        timed_with(ran.iter().map(|r| r.timer)),
+        nanos(median(
+            &ran.iter()
+                .map(|r| r.timing_overhead_ns as f64)
+                .collect::<Vec<_>>()
+        ))
     );
     let base = crate::targets::peer(d, URINGLOG).map(|p| p.lines_per_sec);
     let _ = writeln!(

@@ -205,6 +205,25 @@ pub fn nanos(ns: f64) -> String {
     }
 }
 
+/// How the calls of `timers` (one per run) were timed: the one timer,
+/// or each that some run used.
+pub fn timed_with(timers: impl IntoIterator<Item = crate::timer::TimerKind>) -> String {
+    let mut seen = Vec::new();
+    for t in timers {
+        if !seen.contains(&t) {
+            seen.push(t);
+        }
+    }
+    match seen.as_slice() {
+        [] => "no timer (nothing ran)".to_owned(),
+        [one] => one.to_string(),
+        many => {
+            let each: Vec<String> = many.iter().map(|t| t.to_string()).collect();
+            format!("{} (each in some of the runs)", each.join(" or "))
+        }
+    }
+}
+
 /// KiB as MiB.
 pub fn mib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
@@ -423,6 +442,54 @@ mod tests {
             text.contains("30 ns, median of 3 processes (20–40 ns) (section 2, async pwrite)"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn latency_and_peer_sections_name_the_timer_of_their_runs() {
+        use crate::config::Route;
+        use crate::latency::LatencyResult;
+        use crate::timer::TimerKind;
+        let mut d = empty();
+        let lat = |timer| LatencyResult {
+            timer,
+            ..LatencyResult::default()
+        };
+        d.latency = vec![
+            Measured {
+                key: Route::AsyncIoUring,
+                result: Ok(lat(TimerKind::Tsc)),
+            },
+            Measured {
+                key: Route::AsyncPwrite,
+                result: Ok(lat(TimerKind::Tsc)),
+            },
+        ];
+        let peer = |name: &str, timer, timing_overhead_ns| Measured {
+            key: name.to_owned(),
+            result: Ok(PeerResult {
+                timer,
+                timing_overhead_ns,
+                ..PeerResult::default()
+            }),
+        };
+        d.peers = vec![
+            peer("uringlog", TimerKind::Tsc, 30),
+            peer("spdlog-rs", TimerKind::Instant, 40),
+            peer("mutex-bufwriter", TimerKind::Tsc, 31),
+        ];
+        let text = render(&d, &Charts::default());
+        let tsc = "the TSC (`rdtsc; lfence` before, `rdtscp` after), its rate measured \
+                   against `CLOCK_MONOTONIC`";
+        let latency = format!("Each call timed on the caller's side with {tsc}: ");
+        assert!(text.contains(&latency), "no {latency:?} in\n{text}");
+        assert!(!text.contains("`Instant::now()`:"), "{text}");
+        let peers = format!(
+            "each call timed on the caller's side with {tsc} or `Instant::now()` before, \
+             `elapsed()` after (each in some of the runs), the same for every logger (every \
+             figure includes one timer pair: 31 ns around an empty call, median over the \
+             loggers' processes;"
+        );
+        assert!(text.contains(&peers), "no {peers:?} in\n{text}");
     }
 
     #[test]

@@ -69,7 +69,10 @@ fn latency(s: &mut String, r: &NetworkResult) {
         s,
         "\nCaller-side latency per call (bursts, `DropNewest`): with nobody listening the \
          sink buffers, backs off and drops what does not fit; the caller never waits on the \
-         network.\n"
+         network. Each call timed with {}; every figure includes one timer pair, {} around \
+         an empty call.\n",
+        r.timer,
+        nanos(r.timing_overhead_ns as f64)
     );
     let _ = writeln!(s, "| sink | p50 | p99 | p99.9 | max |");
     let _ = writeln!(s, "|---|---|---|---|---|");

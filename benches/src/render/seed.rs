@@ -1,6 +1,6 @@
 //! Sections 1–5: the seed report's measurements.
 
-use super::{bytes, cell, duration, mib, nanos, spread, Charts};
+use super::{bytes, cell, duration, mib, nanos, spread, timed_with, Charts};
 use crate::backpressure::RING_RECORDS;
 use crate::config::{EngineConfig, PolicyName, Route};
 use crate::latency::{LatencyResult, TRACED_CALLS};
@@ -203,13 +203,19 @@ pub fn latency(s: &mut String, d: &ReportData, charts: &Charts) {
         s,
         "What a caller waits for, not when its line reaches the file (delivery, log call to \
          line in the file, is measured separately and, where this run measured it, shown \
-         after this part). Each call timed on the caller's side with `Instant::now()`: {} \
+         after this part). Each call timed on the caller's side with {}: {} \
          bursts of {} calls, {} ms pause after each so the writer drains and the ring never \
          fills. One run per mode, a fresh process each: percentiles are over its calls, not \
-         over repetitions. Figures include the timing overhead shown. The first call of \
+         over repetitions. Every figure includes one timer pair, whose cost is the row \
+         \"Timing overhead (empty call)\" (the same pair around nothing). The first call of \
          each burst (after the pause, its caches cold) is {:.2} % of the calls, so the \
          percentiles from there up are mostly that call: it and the rest of a burst are \
          also shown apart.\n",
+        timed_with(
+            d.latency
+                .iter()
+                .filter_map(|m| m.result.as_ref().ok().map(|r| r.timer))
+        ),
         z.bursts,
         thousands(z.burst_len as u64),
         z.pause_us as f64 / 1e3,

@@ -146,6 +146,13 @@ impl Preallocation {
         }
     }
 
+    /// Takes the count of forks of `earlier`, the file the sink wrote
+    /// before this one: its process forked since the sink began if it
+    /// did since `earlier` began (see `forks`).
+    pub(crate) fn began_with(&mut self, earlier: &Preallocation) {
+        self.forks_at = earlier.forks_at;
+    }
+
     /// The step (0: off).
     pub(crate) fn step(&self) -> u64 {
         self.step

@@ -174,3 +174,46 @@ fn a_parent_that_forked_never_truncates_the_file_its_child_may_write() {
         lines(0..20) + "INFO  child\n"
     );
 }
+
+/// A parent that forked, then reopened its file (after a rename, as
+/// logrotate does), gives nothing back from the new file either: the
+/// child's sink reopens the same path and may append to it at any
+/// moment. Before, the new file took the count of forks afresh, as if
+/// the sink had begun then, and the parent truncated it at its close.
+#[test]
+fn a_parent_that_forked_and_reopened_never_truncates_the_new_file() {
+    let _serial = one_at_a_time();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("app.log");
+    let (logger, guard, reserved) = ten_lines_reserving(&path);
+    let mut go = [0; 2];
+    // SAFETY: a pipe into an array of two descriptors.
+    assert_eq!(unsafe { libc::pipe(go.as_mut_ptr()) }, 0);
+    // SAFETY: the child waits on the pipe and leaves with _exit.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        let mut byte = 0u8;
+        // SAFETY: closes the child's copy of the write end, then reads
+        // one byte into `byte`: the parent's word to go on.
+        let got = unsafe {
+            libc::close(go[1]);
+            libc::read(go[0], (&mut byte as *mut u8).cast(), 1)
+        };
+        // SAFETY: ends the child without running the parent's destructors.
+        unsafe { libc::_exit(if got == 1 { 0 } else { 1 }) };
+    }
+    std::fs::rename(&path, tmp.path().join("app.log.1")).unwrap();
+    logger.reopen().unwrap();
+    assert!(log_each_flushed(&logger, 10..20).is_empty());
+    assert_all_written(&guard.shutdown(SHUTDOWN).unwrap(), 20, "parent");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), lines(10..20));
+    assert_eq!(
+        blocks_past_the_end(&path),
+        reserved,
+        "the parent that forked cut nothing of the new file"
+    );
+    // SAFETY: writes one byte from a live local to the pipe.
+    assert_eq!(unsafe { libc::write(go[1], [1u8].as_ptr().cast(), 1) }, 1);
+    assert_eq!(uringlog_tests::wait_child(pid, "the child hung"), 0);
+}

@@ -209,3 +209,41 @@ fn each_engine_gets_its_own_records_with_its_own_clocks_time() {
         check(o, from);
     }
 }
+
+/// A value whose `Display` logs to a logger this thread never logged to
+/// (its producer registered inside the call).
+struct First<'a>(&'a Logger);
+
+impl fmt::Display for First<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        uringlog::info!(self.0, "first {}", 1u8);
+        f.write_str("outer")
+    }
+}
+
+/// Each kind's first call on this thread is made from inside a call to
+/// another kind's logger: the producer registered there serves every
+/// later call, and both loggers keep exactly their records.
+#[test]
+fn a_first_call_from_inside_another_engines_call_registers_its_producer() {
+    let from = now_secs();
+    for (k, &outer_kind) in KINDS.iter().enumerate() {
+        for (j, &inner_kind) in KINDS.iter().enumerate() {
+            let mut outer = build(outer_kind, k);
+            let mut inner = build(inner_kind, j);
+            let at = |o: &One| o.hand.as_ref().map(|h| h.unix_nanos());
+            uringlog::info!(outer.logger, "n={} {}", 0u8, First(&inner.logger));
+            let (a, b) = (at(&outer), at(&inner));
+            inner.want.push(("first 1".to_owned(), b));
+            outer.want.push(("n=0 outer".to_owned(), a));
+            for n in 1..50u64 {
+                uringlog::info!(inner.logger, "inner n={}", n);
+                inner.want.push((format!("inner n={n}"), b));
+                uringlog::info!(outer.logger, "outer n={}", n);
+                outer.want.push((format!("outer n={n}"), a));
+            }
+            check(outer, from);
+            check(inner, from);
+        }
+    }
+}

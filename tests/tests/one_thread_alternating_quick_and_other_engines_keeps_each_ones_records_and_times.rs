@@ -14,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use uringlog::{
     Clock, Format, Formatting, Logger, ManualClock, MemoryHandle, Mode, Policy, Timestamp,
 };
-use uringlog_tests::{nov_28, SHUTDOWN};
+use uringlog_tests::{assert_all_written, logger_with, nov_28, SHUTDOWN};
 
 /// The kinds of engine taking turns.
 #[derive(Clone, Copy, Debug)]
@@ -82,18 +82,16 @@ fn build(kind: Kind, k: usize) -> One {
     }
 }
 
-/// Unix seconds of a line's `YYYY-MM-DDTHH:MM:SS` start (days from the
-/// civil date as in Howard Hinnant's `days_from_civil`).
-fn unix_secs(line: &str) -> i64 {
-    let n = |a: usize, b: usize| line[a..b].parse::<i64>().unwrap();
-    let (y, m, d) = (n(0, 4), n(5, 7), n(8, 10));
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    days * 86_400 + n(11, 13) * 3600 + n(14, 16) * 60 + n(17, 19)
+/// How `unix_nanos` shows on a line (the engine's own rendering, on a
+/// manual clock): times of one format compare as their strings do.
+fn shown_at(unix_nanos: u64) -> String {
+    let (sink, out) = uringlog::MemorySink::new();
+    let format = Format::text().timestamp(Timestamp::Nanos).without_target();
+    let (l, g) = logger_with(sink, format, Clock::manual(unix_nanos).0);
+    uringlog::info!(l, "x");
+    drop(l);
+    assert_all_written(&g.shutdown(SHUTDOWN).unwrap(), 1, "reference");
+    out.lines()[0].split_once(' ').unwrap().0.to_owned()
 }
 
 /// The time shown for `nanos` on a manual clock.
@@ -123,22 +121,21 @@ impl fmt::Display for Nested<'_> {
     }
 }
 
-fn now_secs() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
+/// The time now, `by` seconds later, as a line shows it.
+fn now_shown(by: i64) -> String {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    shown_at((now.as_nanos() as i64 + by * 1_000_000_000) as u64)
 }
 
 /// Shuts `o` down and checks its lines and books.
-fn check(o: One, from: i64) {
+fn check(o: One, from: &str) {
     let kind = o.kind;
     let s = o.guard.shutdown(SHUTDOWN).unwrap();
     // A call after the shutdown, through the producer this thread has,
     // is counted dropped.
     uringlog::info!(o.logger, "late {}", 1u8);
     let late = o.logger.stats();
-    let to = now_secs();
+    let to = now_shown(2);
     let lines = o.out.lines();
     let n = o.want.len() as u64;
     assert_eq!((s.enqueued, s.written, s.dropped), (n, n, 0), "{kind:?}");
@@ -153,20 +150,17 @@ fn check(o: One, from: i64) {
         assert_eq!(rest, format!("INFO  {msg}"), "{kind:?}");
         match at {
             Some(at) => assert_eq!(ts, shown(*at), "{kind:?}: {line}"),
-            None => {
-                let t = unix_secs(ts);
-                assert!(
-                    from - 2 <= t && t <= to + 2,
-                    "{kind:?}: {line} not in {from}..={to}"
-                );
-            }
+            None => assert!(
+                from <= ts && ts <= to.as_str(),
+                "{kind:?}: {line} not in {from}..={to}"
+            ),
         }
     }
 }
 
 #[test]
 fn each_engine_gets_its_own_records_with_its_own_clocks_time() {
-    let from = now_secs();
+    let from = now_shown(-2);
     let mut all: Vec<One> = KINDS
         .iter()
         .enumerate()
@@ -201,12 +195,12 @@ fn each_engine_gets_its_own_records_with_its_own_clocks_time() {
                 // Shut down and built again: the thread's producer of the
                 // old one is left behind.
                 let fresh = build(all[k].kind, k);
-                check(std::mem::replace(&mut all[k], fresh), from);
+                check(std::mem::replace(&mut all[k], fresh), &from);
             }
         }
     }
     for o in all {
-        check(o, from);
+        check(o, &from);
     }
 }
 
@@ -226,7 +220,7 @@ impl fmt::Display for First<'_> {
 /// later call, and both loggers keep exactly their records.
 #[test]
 fn a_first_call_from_inside_another_engines_call_registers_its_producer() {
-    let from = now_secs();
+    let from = now_shown(-2);
     for (k, &outer_kind) in KINDS.iter().enumerate() {
         for (j, &inner_kind) in KINDS.iter().enumerate() {
             let mut outer = build(outer_kind, k);
@@ -242,8 +236,8 @@ fn a_first_call_from_inside_another_engines_call_registers_its_producer() {
                 uringlog::info!(outer.logger, "outer n={}", n);
                 outer.want.push((format!("outer n={n}"), a));
             }
-            check(outer, from);
-            check(inner, from);
+            check(outer, &from);
+            check(inner, &from);
         }
     }
 }

@@ -106,7 +106,7 @@ fn log_all(l: &Logger, w: &mut Vec<String>) {
         let s = s.as_str();
         let t = ss[(i * 5 + 1) % ss.len()].as_str();
         uringlog::info!(l, k = i; "{}", s);
-        w.push(format!("{}", s));
+        w.push(s.to_owned());
         uringlog::info!(l, k = s, n = 5u8; "0123456789abcdef{}\"\"{}", s, t);
         w.push(format!("0123456789abcdef{}\"\"{}", s, t));
         uringlog::info!(l, k = t; "{}={}={}", i, s, Shown(t));
@@ -137,6 +137,9 @@ fn build(
     (l, g, to, jo)
 }
 
+/// What a case changes in the builder.
+type Tweak<'a> = Box<dyn FnOnce(Builder) -> Builder + 'a>;
+
 /// Every line of one logger's run of [`log_all`]: text, JSON, and what
 /// `format!` made of each message.
 fn run(
@@ -164,7 +167,7 @@ fn typed_renderers_write_the_bytes_caller_formatting_writes() {
     }
     let dir = tempfile::tempdir().unwrap();
     let mut cases = vec![("sync", sync_text, sync_json)];
-    let others: [(&str, Box<dyn FnOnce(Builder) -> Builder>); 4] = [
+    let others: [(&str, Tweak); 4] = [
         ("async", Box::new(|b| b)),
         ("drop oldest", Box::new(|b| b.policy(Policy::DropOldest))),
         ("crash-safe", Box::new(|b| b.crash_safe(dir.path()))),

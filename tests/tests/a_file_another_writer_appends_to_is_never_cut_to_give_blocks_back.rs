@@ -214,10 +214,8 @@ fn a_parent_that_forked_and_reopened_never_truncates_the_new_file() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("app.log");
     let (logger, guard, reserved) = ten_lines_reserving(&path);
-    let child = match fork_waiting() {
-        Ok(child) => child,
-        Err(got) => exit_child(got),
-    };
+    // The child only waits for the word.
+    let child = fork_waiting().unwrap_or_else(|got| exit_child(got));
     std::fs::rename(&path, tmp.path().join("app.log.1")).unwrap();
     logger.reopen().unwrap();
     assert!(log_each_flushed(&logger, 10..20).is_empty());

@@ -35,8 +35,9 @@
 //! (another logger, a forked child, a shell) is *shared*: the sink stops
 //! reserving for it and never truncates it; up to one step of blocks stays
 //! reserved past its end. So is a file of a process that forked since the
-//! sink began (its child may append to it, see `forks`: no fork happens
-//! during a truncation, and one before it stops it). A forked child's
+//! sink began, the files it reopens at the path after that fork included
+//! (its child may append to them, see `forks`: no fork happens during a
+//! truncation, and one before it stops it). A forked child's
 //! sink knows of an appender (its parent), so it does not preallocate at
 //! all. A file whose size is what the sink wrote and whose process has not
 //! forked has no other appender the sink knows of; one that starts

@@ -276,14 +276,22 @@ impl ActiveFile {
     }
 
     /// The file at the path now (created if missing), opened as this one
-    /// was and preallocating by the same step; this one stays as it is.
-    /// The error says writing goes on in this one.
+    /// was and preallocating by the same step, for the same sink: a fork
+    /// since this one began is one since that one did (a child's sink
+    /// reopens the path too); this one stays as it is. The error says
+    /// writing goes on in this one.
     pub(crate) fn open_again(&self) -> io::Result<ActiveFile> {
         let step = self.prealloc.step();
-        ActiveFile::open_at(&self.path, self.absolute.clone(), self.placement, step).map_err(|e| {
-            let msg = format!("{}; still writing to the file open before", e.source);
-            io::Error::new(e.source.kind(), msg)
-        })
+        match ActiveFile::open_at(&self.path, self.absolute.clone(), self.placement, step) {
+            Ok(mut next) => {
+                next.prealloc.began_with(&self.prealloc);
+                Ok(next)
+            }
+            Err(e) => {
+                let msg = format!("{}; still writing to the file open before", e.source);
+                Err(io::Error::new(e.source.kind(), msg))
+            }
+        }
     }
 
     /// Positioned: cuts the file to its real length (the zero padding of

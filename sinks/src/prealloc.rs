@@ -35,11 +35,12 @@
 //! (another logger, a forked child, a shell) is *shared*: the sink stops
 //! reserving for it and never truncates it; up to one step of blocks stays
 //! reserved past its end. So is a file of a process that forked since the
-//! sink began: its child may append to it before it writes anything that
-//! would tell the sink. (The engine counts the process's forks: no fork
-//! happens during a truncation, and one before it stops it.) A forked
-//! child's sink knows of an appender (its parent), so it does not
-//! preallocate at all. A file whose size is what the sink wrote and whose process has not
+//! sink began, the files it reopens at the path after that fork included:
+//! its child may append to them before it writes anything that would tell
+//! the sink. (The engine counts the process's forks: no fork happens
+//! during a truncation, and one before it stops it.) A forked child's sink
+//! knows of an appender (its parent), so it does not preallocate at all.
+//! A file whose size is what the sink wrote and whose process has not
 //! forked has no other appender the sink knows of; one that starts
 //! appending in the microseconds between the `fstat` and the `ftruncate`
 //! would lose that write, and a truncation by another program (say
@@ -146,6 +147,13 @@ impl Preallocation {
             attributes_checked: false,
             forks_at: forks.unwrap_or(0),
         }
+    }
+
+    /// Takes the count of forks of `earlier`, the file the sink wrote
+    /// before this one: its process forked since the sink began if it
+    /// did since `earlier` began (see `forks`).
+    pub(crate) fn began_with(&mut self, earlier: &Preallocation) {
+        self.forks_at = earlier.forks_at;
     }
 
     /// The step (0: off).

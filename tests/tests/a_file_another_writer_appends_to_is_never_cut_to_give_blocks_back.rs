@@ -127,6 +127,50 @@ fn a_forked_childs_logger_never_truncates_the_file_its_parent_writes() {
     );
 }
 
+/// A forked child, its pid and the write end of the pipe it waits on.
+struct Child {
+    pid: libc::pid_t,
+    go: libc::c_int,
+}
+
+/// Forks a child that first waits for its parent's word on a pipe:
+/// `Ok` in the parent, `Err` in the child (whether the word came: a
+/// parent that ends without it gives end of file).
+fn fork_waiting() -> Result<Child, bool> {
+    let mut go = [0; 2];
+    // SAFETY: a pipe into an array of two descriptors.
+    assert_eq!(unsafe { libc::pipe(go.as_mut_ptr()) }, 0);
+    // SAFETY: the child reads the pipe, then runs the caller's code,
+    // which only logs through the engine and leaves with `exit_child`.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid > 0 {
+        return Ok(Child { pid, go: go[1] });
+    }
+    let mut byte = 0u8;
+    // SAFETY: closes the child's copy of the write end, then reads one
+    // byte into `byte`: the parent's word to go on.
+    let got = unsafe {
+        libc::close(go[1]);
+        libc::read(go[0], (&mut byte as *mut u8).cast(), 1)
+    };
+    Err(got == 1)
+}
+
+/// Ends a child of [`fork_waiting`], with status 0 when `ok`.
+fn exit_child(ok: bool) -> ! {
+    // SAFETY: ends the child without running the parent's destructors.
+    unsafe { libc::_exit(if ok { 0 } else { 1 }) }
+}
+
+/// Gives `child` its word and waits for it to end with status 0.
+fn go_and_wait(child: Child) {
+    // SAFETY: writes one byte from a live local to the pipe.
+    let wrote = unsafe { libc::write(child.go, [1u8].as_ptr().cast(), 1) };
+    assert_eq!(wrote, 1);
+    assert_eq!(uringlog_tests::wait_child(child.pid, "the child hung"), 0);
+}
+
 /// A parent that forked gives nothing back at its close even though the
 /// child has not written yet: the child may append at any moment (here,
 /// right after), and a batch of its landing between the parent's `fstat`
@@ -137,28 +181,14 @@ fn a_parent_that_forked_never_truncates_the_file_its_child_may_write() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("app.log");
     let (logger, guard, reserved) = ten_lines_reserving(&path);
-    let mut go = [0; 2];
-    // SAFETY: a pipe into an array of two descriptors.
-    assert_eq!(unsafe { libc::pipe(go.as_mut_ptr()) }, 0);
-    // SAFETY: the child waits on the pipe, logs through the engine and
-    // leaves with _exit.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0);
-    if pid == 0 {
-        let mut byte = 0u8;
-        // SAFETY: closes the child's copy of the write end (so a parent
-        // that ends without its word gives end of file), then reads one
-        // byte into `byte`: the parent's word to go on.
-        let got = unsafe {
-            libc::close(go[1]);
-            libc::read(go[0], (&mut byte as *mut u8).cast(), 1)
-        };
-        uringlog::info!(logger, "child");
-        let s = guard.shutdown(SHUTDOWN);
-        let ok = got == 1 && s.is_ok_and(|s| (s.written, s.errors) == (1, 0));
-        // SAFETY: ends the child without running the parent's destructors.
-        unsafe { libc::_exit(if ok { 0 } else { 1 }) };
-    }
+    let child = match fork_waiting() {
+        Ok(child) => child,
+        Err(got) => {
+            uringlog::info!(logger, "child");
+            let s = guard.shutdown(SHUTDOWN);
+            exit_child(got && s.is_ok_and(|s| (s.written, s.errors) == (1, 0)))
+        }
+    };
     assert!(log_each_flushed(&logger, 10..20).is_empty());
     assert_all_written(&guard.shutdown(SHUTDOWN).unwrap(), 20, "parent");
     assert_eq!(
@@ -166,11 +196,35 @@ fn a_parent_that_forked_never_truncates_the_file_its_child_may_write() {
         reserved,
         "the parent that forked cut nothing"
     );
-    // SAFETY: writes one byte from a live local to the pipe.
-    assert_eq!(unsafe { libc::write(go[1], [1u8].as_ptr().cast(), 1) }, 1);
-    assert_eq!(uringlog_tests::wait_child(pid, "the child hung"), 0);
+    go_and_wait(child);
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
         lines(0..20) + "INFO  child\n"
     );
+}
+
+/// A parent that forked, then reopened its file (after a rename, as
+/// logrotate does), gives nothing back from the new file either: the
+/// child's sink reopens the same path and may append to it at any
+/// moment. Before, the new file took the count of forks afresh, as if
+/// the sink had begun then, and the parent truncated it at its close.
+#[test]
+fn a_parent_that_forked_and_reopened_never_truncates_the_new_file() {
+    let _serial = one_at_a_time();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("app.log");
+    let (logger, guard, reserved) = ten_lines_reserving(&path);
+    // The child only waits for the word.
+    let child = fork_waiting().unwrap_or_else(|got| exit_child(got));
+    std::fs::rename(&path, tmp.path().join("app.log.1")).unwrap();
+    logger.reopen().unwrap();
+    assert!(log_each_flushed(&logger, 10..20).is_empty());
+    assert_all_written(&guard.shutdown(SHUTDOWN).unwrap(), 20, "parent");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), lines(10..20));
+    assert_eq!(
+        blocks_past_the_end(&path),
+        reserved,
+        "the parent that forked cut nothing of the new file"
+    );
+    go_and_wait(child);
 }

@@ -146,6 +146,15 @@ fn a_step_of_zero_reserves_nothing() {
     reserves_nothing(&path, FileSink::new(&path).unwrap().preallocate_bytes(0));
 }
 
+/// A step set and then set to 0 before the first write is off.
+#[test]
+fn a_step_turned_on_then_off_reserves_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("app.log");
+    let sink = FileSink::new(&path).unwrap().preallocate_bytes(STEP);
+    reserves_nothing(&path, sink.preallocate_bytes(0));
+}
+
 /// Preallocation is off unless asked for (see `DEFAULT_PREALLOCATE_BYTES`).
 #[test]
 fn a_file_sink_reserves_nothing_by_default() {

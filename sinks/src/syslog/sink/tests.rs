@@ -13,10 +13,34 @@ const NAME: &str = "aggregator.test:514";
 /// A bound for a broken run, never a measurement.
 const HANG_GUARD: Duration = Duration::from_secs(30);
 
-/// An address nobody listens on: connecting to it is refused.
+/// An address nobody listens on: connecting to it is refused. Its port
+/// stays this process's (a socket bound to it, never listening, never
+/// closed), so no two calls give the same address and no other test's
+/// listener takes it (a port let go could be given to the next `bind` of
+/// port 0: an address "dead" twice, or alive). `SO_REUSEADDR` lets a test
+/// listen on it later (a peer back at its known address).
 fn dead() -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap()
+    // SAFETY: plain socket calls on a descriptor this function owns, with
+    // a `sockaddr_in` and its size; the descriptor is kept on purpose.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        assert!(fd >= 0, "socket: {}", io::Error::last_os_error());
+        let on: libc::c_int = 1;
+        let on_ptr = std::ptr::addr_of!(on).cast();
+        let on_len = std::mem::size_of_val(&on) as libc::socklen_t;
+        let set = libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, on_ptr, on_len);
+        assert_eq!(set, 0, "SO_REUSEADDR: {}", io::Error::last_os_error());
+        let mut a: libc::sockaddr_in = std::mem::zeroed();
+        a.sin_family = libc::AF_INET as libc::sa_family_t;
+        a.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
+        let mut len = std::mem::size_of_val(&a) as libc::socklen_t;
+        let ptr = std::ptr::addr_of_mut!(a).cast::<libc::sockaddr>();
+        let bound = libc::bind(fd, ptr, len);
+        assert_eq!(bound, 0, "bind: {}", io::Error::last_os_error());
+        let got = libc::getsockname(fd, ptr, &mut len);
+        assert_eq!(got, 0, "getsockname: {}", io::Error::last_os_error());
+        SocketAddr::from(([127, 0, 0, 1], u16::from_be(a.sin_port)))
+    }
 }
 
 /// A resolver that answers its n-th call with `answers[n]` (the last

@@ -334,8 +334,11 @@ impl SinkSet {
             at = 0;
             prefix = slot.prefix_len();
         }
-        // `data_len`.
-        self.submit_now |= slot.batch.buf.len() - prefix >= self.batch_bytes;
+        // `data_len`; a run into a one-sink plain set tests it itself
+        // (see `pushes`).
+        if !pushes::counted_by_batch::<S>() {
+            self.submit_now |= slot.batch.buf.len() - prefix >= self.batch_bytes;
+        }
         Some(at)
     }
 

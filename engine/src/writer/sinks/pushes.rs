@@ -12,6 +12,11 @@
 //! no sealing, no fan-out), so a run over it keeps no count of its own:
 //! the records it placed are what that count grew by.
 //!
+//! Over such a set a run also tests the batch's bytes itself, at the top
+//! of each record (one compare of the batch's length with where it is
+//! full), instead of each record noting them in `submit_now` and the run
+//! reading that back; it notes them there when it is finished.
+//!
 //! A run that ends in a panic (a sink's own format, on the writer
 //! thread) adds nothing, and that is what keeps the books: its records
 //! are still in the ring, whose release comes after the run, and the
@@ -38,8 +43,11 @@ pub(crate) struct Pushes<'s> {
     primary: u64,
     /// `primary + room` (saturated): the first sink's `batch.primary`
     /// at which a run counted by the batch is full (one compare a record,
-    /// no subtraction).
+    /// no subtraction); 0 when `submit_now` was set as the run began.
     full_at: u64,
+    /// The first sink's batch length at which it holds `batch_bytes` (a
+    /// run counted by the batch tests it, see the module docs).
+    bytes_full_at: usize,
 }
 
 impl SinkSet {
@@ -49,13 +57,22 @@ impl SinkSet {
         let room = batch_size.saturating_sub(self.records);
         let unrouted = self.unrouted;
         let primary = self.slots.first().map_or(0, |s| s.batch.primary);
+        let bytes_full_at = self
+            .slots
+            .first()
+            .map_or(usize::MAX, |s| s.prefix_len().saturating_add(self.batch_bytes));
+        let full_at = match self.submit_now {
+            true => 0,
+            false => primary.saturating_add(room),
+        };
         Pushes {
             set: self,
             taken: 0,
             unrouted,
             room,
             primary,
-            full_at: primary.saturating_add(room),
+            full_at,
+            bytes_full_at,
         }
     }
 }
@@ -96,11 +113,26 @@ impl Pushes<'_> {
             // `primary - self.primary >= room`: `primary` never falls
             // below `self.primary` during a run, and when `full_at`
             // saturated, `primary - self.primary` stays below `room`.
-            let full = self.set.slots[0].batch.primary >= self.full_at;
-            debug_assert_eq!(full, self.taken::<S>() >= self.room);
-            return self.set.submit_now || full;
+            // `submit_now` is read once, into `full_at`: nothing sets it
+            // during a run into this shape (no limit, no fan-out, and the
+            // bytes are tested here).
+            let slot = &self.set.slots[0];
+            let full = slot.batch.primary >= self.full_at || slot.batch.buf.len() >= self.bytes_full_at;
+            debug_assert_eq!(
+                full,
+                self.set.submit_now
+                    || self.taken::<S>() >= self.room
+                    || slot.data_len() >= self.set.batch_bytes
+            );
+            return full;
         }
         self.set.submit_now || self.taken::<S>() >= self.room
+    }
+
+    /// The first sink's batch length, for tests.
+    #[cfg(test)]
+    pub(crate) fn len_of_first(&self) -> usize {
+        self.set.slots[0].batch.buf.len()
     }
 
     /// See [`SinkSet::rendering`].
@@ -117,6 +149,11 @@ impl Pushes<'_> {
     #[inline(always)]
     pub(crate) fn finish<S: Shape>(self) -> u64 {
         let taken = self.taken::<S>();
+        if counted_by_batch::<S>() {
+            // The bytes tested by the run (see `is_full`).
+            let slot = &self.set.slots[0];
+            self.set.submit_now |= slot.batch.buf.len() >= self.bytes_full_at;
+        }
         self.set.records += taken;
         self.set.outstanding += taken;
         taken + (self.set.unrouted - self.unrouted)
@@ -126,6 +163,6 @@ impl Pushes<'_> {
 /// Whether a run into a set of shape `S` counts its records by the one
 /// batch's `primary` (see the module docs).
 #[inline(always)]
-const fn counted_by_batch<S: Shape>() -> bool {
+pub(super) const fn counted_by_batch<S: Shape>() -> bool {
     S::ONE_SINK && S::PLAIN
 }

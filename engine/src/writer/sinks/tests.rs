@@ -413,3 +413,37 @@ fn a_write_given_up_in_the_kernel_says_so_in_its_report() {
         format!("write to file app.log failed after 3 of 8 bytes (2 records dropped): {e}; cut")
     );
 }
+
+#[test]
+fn a_run_into_one_plain_sink_stops_after_the_record_that_fills_the_batch_bytes() {
+    use crate::writer::shape::OneText;
+    let (m, _out) = MemorySink::new();
+    let slots = vec![SinkSlot::new(Box::new(m), Level::Trace, Format::text())];
+    let mut set = SinkSet::new(slots, 100, no_syncs());
+    // Each line is 48 bytes: the third one crosses 100.
+    let r = rec(0, Level::Info, "0123456789");
+    let mut run = set.pushes(u64::MAX);
+    let mut lens = Vec::new();
+    while !run.is_full::<OneText>() {
+        assert!(run.push::<OneText>(&r));
+        lens.push(run.len_of_first());
+    }
+    assert_eq!(lens, [48, 96, 144]);
+    assert_eq!(run.finish::<OneText>(), 3);
+    assert!(set.is_full(u64::MAX), "the finished run notes the bytes");
+    let run = set.pushes(u64::MAX);
+    assert!(run.is_full::<OneText>(), "a run begun after it is full at once");
+    assert_eq!(run.finish::<OneText>(), 0);
+    // Below the bytes, the records a run may take decide.
+    let (m, _out) = MemorySink::new();
+    let slots = vec![SinkSlot::new(Box::new(m), Level::Trace, Format::text())];
+    let mut set = SinkSet::new(slots, 1000, no_syncs());
+    let mut run = set.pushes(2);
+    let mut n = 0;
+    while !run.is_full::<OneText>() {
+        assert!(run.push::<OneText>(&r));
+        n += 1;
+    }
+    assert_eq!((n, run.finish::<OneText>()), (2, 2));
+    assert!(set.is_full(2) && !set.is_full(3));
+}

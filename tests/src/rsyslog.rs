@@ -32,6 +32,36 @@ pub struct Rsyslog {
     pub relp_port: u16,
 }
 
+/// A loopback address that refuses connections for as long as this
+/// process lives: a socket bound to it, never listening and never closed,
+/// keeps its port from any other `bind` of port 0 (a port let go could be
+/// handed to the next one: a "dead" address alive under another test's
+/// listener, or two dead addresses one). `SO_REUSEADDR` lets a test
+/// listen on it later.
+pub fn refusing_addr() -> std::net::SocketAddr {
+    // SAFETY: plain socket calls on a descriptor this function owns, with
+    // a `sockaddr_in` and its size; the descriptor is kept on purpose.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+        let on: libc::c_int = 1;
+        let on_ptr = std::ptr::addr_of!(on).cast();
+        let on_len = std::mem::size_of_val(&on) as libc::socklen_t;
+        let set = libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, on_ptr, on_len);
+        assert_eq!(set, 0, "SO_REUSEADDR: {}", std::io::Error::last_os_error());
+        let mut a: libc::sockaddr_in = std::mem::zeroed();
+        a.sin_family = libc::AF_INET as libc::sa_family_t;
+        a.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
+        let mut len = std::mem::size_of_val(&a) as libc::socklen_t;
+        let ptr = std::ptr::addr_of_mut!(a).cast::<libc::sockaddr>();
+        let bound = libc::bind(fd, ptr, len);
+        assert_eq!(bound, 0, "bind: {}", std::io::Error::last_os_error());
+        let got = libc::getsockname(fd, ptr, &mut len);
+        assert_eq!(got, 0, "getsockname: {}", std::io::Error::last_os_error());
+        std::net::SocketAddr::from(([127, 0, 0, 1], u16::from_be(a.sin_port)))
+    }
+}
+
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("a loopback port");

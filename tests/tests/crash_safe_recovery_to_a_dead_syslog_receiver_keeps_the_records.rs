@@ -18,12 +18,6 @@ use uringlog_tests::read_lines;
 const CHILD: &str = "URINGLOG_RECOVERY_DEAD_SYSLOG_CHILD";
 const TEST: &str = "a_recovery_into_a_dead_receivers_buffer_keeps_the_records_for_the_next_start";
 
-/// A loopback port nobody listens on.
-fn dead_port() -> u16 {
-    let l = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
-    l.local_addr().unwrap().port()
-}
-
 fn sink(port: u16) -> SyslogSink {
     SyslogSink::tcp(("127.0.0.1", port))
         .unwrap()
@@ -54,7 +48,7 @@ fn a_recovery_into_a_dead_receivers_buffer_keeps_the_records_for_the_next_start(
     let tmp = tempfile::tempdir().unwrap();
     let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
     let report = tmp.path().join("error");
-    let port = dead_port();
+    let port = uringlog_tests::rsyslog::refusing_addr().port();
     let spec = format!("first,{},{port}", dir.display());
     let (pid, status) = run_self(TEST, CHILD, &spec);
     use std::os::unix::process::ExitStatusExt;

@@ -20,12 +20,6 @@ use uringlog_tests::read_lines;
 const CHILD: &str = "URINGLOG_RECOVERY_REFUSING_SYSLOG_CHILD";
 const TEST: &str = "a_recovery_a_receiver_refuses_keeps_the_records_for_the_next_start";
 
-/// A loopback port nobody listens on.
-fn dead_port() -> u16 {
-    let l = TcpListener::bind(("127.0.0.1", 0)).unwrap();
-    l.local_addr().unwrap().port()
-}
-
 /// The first process: ten records taken by the writer into the buffer of
 /// a TCP sink whose receiver is down; then `SIGKILL`.
 fn first(dir: &str, port: u16) -> ! {
@@ -107,7 +101,11 @@ fn a_recovery_a_receiver_refuses_keeps_the_records_for_the_next_start() {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
     let report = tmp.path().join("error");
-    let spec = format!("first,{},{}", dir.display(), dead_port());
+    let spec = format!(
+        "first,{},{}",
+        dir.display(),
+        uringlog_tests::rsyslog::refusing_addr().port()
+    );
     let (pid, status) = run_self(TEST, CHILD, &spec);
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");

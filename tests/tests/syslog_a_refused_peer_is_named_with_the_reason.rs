@@ -2,20 +2,16 @@
 //! shutdown that counts the records dropped, each say which peer and why
 //! (the last failure and its errno), not only that records are unsettled.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::time::Duration;
 use uringlog::Policy;
 use uringlog_sinks::SyslogSink;
-use uringlog_tests::rsyslog::{assert_flush_fails_with, log_seqs, logger};
+use uringlog_tests::rsyslog::{assert_flush_fails_with, log_seqs, logger, refusing_addr};
 
 const RECORDS: u64 = 3;
 
 fn says_why(kind: &str, sink: fn(SocketAddr) -> SyslogSink) {
-    // A port nobody listens on: connecting is refused.
-    let dead = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let dead = refusing_addr();
     let sink = sink(dead)
         .reconnect_backoff(Duration::from_millis(1), Duration::from_millis(5))
         .unwrap()
@@ -30,7 +26,10 @@ fn says_why(kind: &str, sink: fn(SocketAddr) -> SyslogSink) {
         &logger,
         &format!("flush: syslog {kind} {dead}: records logged before it are still unsettled after 500 ms: {why}"),
     );
-    let s = guard.shutdown(Duration::from_millis(100)).unwrap();
+    // A sink that cannot deliver settles until a quarter of the timeout
+    // (at most 500 ms) is left for closing and answering: 2 s leaves
+    // 500 ms, which a loaded machine needs (100 ms left 25).
+    let s = guard.shutdown(Duration::from_secs(2)).unwrap();
     assert_eq!((s.enqueued, s.written, s.dropped), (RECORDS, 0, RECORDS));
     let dropped = format!(
         "syslog {kind} {dead}: {RECORDS} records unsettled at shutdown ({RECORDS} counted dropped): {why}"

@@ -14,11 +14,7 @@ const RECORDS: u64 = 20;
 
 #[test]
 fn syslog_tcp_tries_each_address_of_the_peer() {
-    // A port nobody listens on: connecting is refused.
-    let dead: SocketAddr = {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap()
-    };
+    let dead: SocketAddr = uringlog_tests::rsyslog::refusing_addr();
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let live = l.local_addr().unwrap();
     let receiver = std::thread::spawn(move || {

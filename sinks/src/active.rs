@@ -269,7 +269,8 @@ impl ActiveFile {
     /// reopen went on).
     pub(crate) fn reopen(&mut self) -> io::Result<Option<io::Error>> {
         self.trim()?;
-        let next = self.open_again()?;
+        let mut next = self.open_again()?;
+        next.prealloc.count_forks_as(&self.prealloc);
         let freed = self.give_back();
         *self = next;
         Ok(freed)

@@ -148,6 +148,14 @@ impl Preallocation {
         }
     }
 
+    /// Makes this, for the file a sink opened again in place of the one
+    /// `before` was for: the forks count from when the sink began, as
+    /// `before`'s do. A child forked since then reopens the path as well
+    /// and may append to the new file.
+    pub(crate) fn count_forks_as(&mut self, before: &Preallocation) {
+        self.forks_at = before.forks_at;
+    }
+
     /// The step (0: off).
     pub(crate) fn step(&self) -> u64 {
         self.step

@@ -174,3 +174,33 @@ fn a_parent_that_forked_never_truncates_the_file_its_child_may_write() {
         lines(0..20) + "INFO  child\n"
     );
 }
+
+/// A parent that forked, then reopened its file (renamed away, as
+/// `logrotate` does): the child's sink reopens the path as well and may
+/// append to the new file, so the parent gives nothing back from it
+/// either. Before, the reopened file counted the forks from the reopen,
+/// and the parent truncated it at its close.
+#[test]
+fn a_parent_that_forked_never_truncates_the_file_it_reopened() {
+    let _serial = one_at_a_time();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("app.log");
+    let (logger, guard, reserved) = ten_lines_reserving(&path);
+    // SAFETY: the child leaves at once with _exit.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        // SAFETY: ends the child without running the parent's destructors.
+        unsafe { libc::_exit(0) };
+    }
+    assert_eq!(uringlog_tests::wait_child(pid, "the child hung"), 0);
+    let old = path.with_extension("log.1");
+    std::fs::rename(&path, &old).unwrap();
+    logger.reopen().unwrap();
+    assert!(log_each_flushed(&logger, 10..20).is_empty());
+    assert_all_written(&guard.shutdown(SHUTDOWN).unwrap(), 20, "parent");
+    assert_eq!(std::fs::read_to_string(&old).unwrap(), lines(0..10));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), lines(10..20));
+    assert_eq!(blocks_past_the_end(&old), reserved, "the file left");
+    assert_eq!(blocks_past_the_end(&path), reserved, "the file reopened");
+}

@@ -321,3 +321,32 @@ fn a_directory_that_cannot_be_listed_for_the_renamed_file_is_said() {
     want.extend(records(3..6));
     assert_eq!(read_lines(&log), want);
 }
+
+/// The log was renamed (`other.log`, a name that does not extend the
+/// log's) and then its whole directory removed after the crash: there is
+/// no directory to find a renamed log in, so the log is gone as a deleted
+/// one is, and recovery says nothing of it. Before, it said the directory
+/// "could not be listed to find it renamed: No such file or directory"
+/// and that the batch in flight may be in it twice.
+#[test]
+fn a_log_whose_directory_was_removed_is_passed_over_as_deleted() {
+    const NAME: &str = "a_log_whose_directory_was_removed_is_passed_over_as_deleted";
+    if let Ok(spec) = std::env::var(CHILD) {
+        child(&spec);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, logs) = (tmp.path().join("cs"), tmp.path().join("logs"));
+    let (log, new) = (logs.join("app.log"), tmp.path().join("new.log"));
+    std::fs::create_dir(&logs).unwrap();
+    let spec = format!("away,{},{}", dir.display(), log.display());
+    let (pid, status) = run_self(NAME, CHILD, &spec);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    std::fs::remove_dir_all(&logs).unwrap();
+    recover_plain(&dir, &new);
+    let mut want = vec![format!(
+        "WARN  crash-safe recovery: 3 records recovered from process {pid} (generation 1), 0 torn or corrupt records skipped"
+    )];
+    want.extend(records(3..6));
+    assert_eq!(read_lines(&new), want);
+}

@@ -426,9 +426,9 @@ fn line_cut(f: &File, at: u64, len: u64) -> u64 {
 /// wait (a FIFO, whose open would wait for a reader), and checked again on
 /// the descriptor.
 ///
-/// `Ok(None)` when it is nowhere (deleted since); `Err` saying so when it
-/// is not at its path and its directory could not be listed to look for
-/// it under another name.
+/// `Ok(None)` when it is nowhere (deleted since, or its directory with
+/// it); `Err` saying so when it is not at its path and its directory
+/// could not be listed to look for it under another name.
 fn open_marked(m: &FileMark) -> Result<Option<Marked>, String> {
     let same = |meta: &std::fs::Metadata| meta.dev() == m.dev && meta.ino() == m.ino;
     let open = |p: &Path| {
@@ -463,7 +463,12 @@ fn open_marked(m: &FileMark) -> Result<Option<Marked>, String> {
         return Ok(None);
     };
     let extends = |e: &std::fs::DirEntry| rotated_name(own.as_bytes(), e.file_name().as_bytes());
-    let listed = std::fs::read_dir(parent).and_then(|d| d.collect::<io::Result<Vec<_>>>());
+    let listed = match std::fs::read_dir(parent) {
+        // No directory to be renamed in: gone with it, as if deleted.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => return Ok(None),
+        dir => dir.and_then(|d| d.collect::<io::Result<Vec<_>>>()),
+    };
     let entries = listed.map_err(|e| {
         format!(
             "{} not found at its path, and {} could not be listed to find it renamed: {e}; if it was, records of the batch in flight at the crash may be in it twice",

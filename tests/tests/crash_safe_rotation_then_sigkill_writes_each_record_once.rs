@@ -350,3 +350,35 @@ fn a_log_whose_directory_was_removed_is_passed_over_as_deleted() {
     want.extend(records(3..6));
     assert_eq!(read_lines(&new), want);
 }
+
+/// The log was copied and truncated, the batch in flight went to it, and
+/// the recovery cannot examine it at its path (every `statx(2)` of it
+/// fails: recovery under `strace`, see `failing_start`): it cannot tell
+/// the file there is the log to cut it, so the batch stays in it and is
+/// written again — which the recovery record must say, not pass over as
+/// if the file were deleted.
+#[test]
+fn a_log_that_cannot_be_examined_at_its_path_is_said() {
+    const NAME: &str = "a_log_that_cannot_be_examined_at_its_path_is_said";
+    uringlog_tests::failing_start::child_if_asked();
+    if let Ok(spec) = std::env::var(CHILD) {
+        child(&spec);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
+    let new = tmp.path().join("new.log");
+    let spec = format!("copytruncate,{},{}", dir.display(), log.display());
+    let (pid, status) = run_self(NAME, CHILD, &spec);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    let fault = (log.as_path(), "statx", "EIO");
+    let said = uringlog_tests::failing_start::start_failing_at(NAME, &dir, &new, fault, "1+");
+    assert!(said.starts_with("BUILT ["), "{said}");
+    assert_eq!(read_lines(&log), records(6..9));
+    let mut want = vec![format!(
+        "WARN  crash-safe recovery: 3 records recovered from process {pid} (generation 1), 0 torn or corrupt records skipped; {} cannot be examined: Input/output error (os error 5); if it is there, records of the batch in flight at the crash may be in it twice",
+        log.display()
+    )];
+    want.extend(records(6..9));
+    assert_eq!(read_lines(&new), want);
+}

@@ -159,6 +159,27 @@ fn child(spec: &str) -> ! {
     unreachable!("a hook sink ends the process");
 }
 
+/// Runs test `test`'s child rotating `how` with its crash-safe directory
+/// `dir` and log `log`, and checks it was killed: its pid.
+fn killed(test: &str, how: &str, dir: &std::path::Path, log: &std::path::Path) -> u32 {
+    let spec = format!("{how},{},{}", dir.display(), log.display());
+    let (pid, status) = run_self(test, CHILD, &spec);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    pid
+}
+
+/// What recovery writes for the three records of process `pid`'s batch
+/// in flight from record `first`: its record, `said` after the counts,
+/// then those records.
+fn recovered(pid: u32, said: String, first: u32) -> Vec<String> {
+    let mut want = vec![format!(
+        "WARN  crash-safe recovery: 3 records recovered from process {pid} (generation 1), 0 torn or corrupt records skipped{said}"
+    )];
+    want.extend(records(first..first + 3));
+    want
+}
+
 fn records(range: std::ops::Range<u32>) -> Vec<String> {
     range.map(|i| format!("INFO  record {i}")).collect()
 }
@@ -173,20 +194,14 @@ fn scenario(test: &str, how: &str, old: std::ops::Range<u32>, cut: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
     let rotated = tmp.path().join("app.log.1");
-    let spec = format!("{how},{},{}", dir.display(), log.display());
-    let (pid, status) = run_self(test, CHILD, &spec);
-    use std::os::unix::process::ExitStatusExt;
-    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    let pid = killed(test, how, &dir, &log);
     recover_plain(&dir, &log);
     let cut = cut
         .replace("LOG", &log.display().to_string())
         .replace("OLD", &rotated.display().to_string());
-    let mut want = vec![format!(
-        "WARN  crash-safe recovery: 3 records recovered from process {pid} (generation 1), 0 torn or corrupt records skipped; {cut} (a batch in flight at the crash, written again)"
-    )];
-    want.extend(records(old.end..old.end + 3));
+    let said = format!("; {cut} (a batch in flight at the crash, written again)");
+    assert_eq!(read_lines(&log), recovered(pid, said, old.end));
     assert_eq!(read_lines(&rotated), records(old));
-    assert_eq!(read_lines(&log), want);
 }
 
 #[test]
@@ -235,23 +250,19 @@ fn a_fifo_at_the_states_path_does_not_hang_recovery() {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
     let (rotated, new) = (tmp.path().join("app.log.1"), tmp.path().join("new.log"));
-    let spec = format!("fifo,{},{}", dir.display(), log.display());
-    let (pid, status) = run_self(NAME, CHILD, &spec);
-    use std::os::unix::process::ExitStatusExt;
-    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    let pid = killed(NAME, "fifo", &dir, &log);
     let (tx, rx) = std::sync::mpsc::channel();
     let (d, n) = (dir.clone(), new.clone());
     std::thread::spawn(move || tx.send(recover_plain(&d, &n)).unwrap());
     rx.recv_timeout(uringlog_tests::WATCHDOG)
         .expect("recovery waits for a reader of the FIFO");
     assert_eq!(read_lines(&rotated), records(0..3));
-    let mut want = vec![format!(
-        "WARN  crash-safe recovery: 3 records recovered from process {pid} (generation 1), 0 torn or corrupt records skipped; {} (now {}) cut from 90 to 45 bytes (a batch in flight at the crash, written again)",
+    let said = format!(
+        "; {} (now {}) cut from 90 to 45 bytes (a batch in flight at the crash, written again)",
         log.display(),
         rotated.display()
-    )];
-    want.extend(records(3..6));
-    assert_eq!(read_lines(&new), want);
+    );
+    assert_eq!(read_lines(&new), recovered(pid, said, 3));
 }
 
 /// A file of the log's directory whose name does not extend the log's
@@ -270,17 +281,10 @@ fn a_file_under_an_unrelated_name_with_the_logs_identity_is_not_cut() {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
     let other = tmp.path().join("other.log");
-    let spec = format!("away,{},{}", dir.display(), log.display());
-    let (pid, status) = run_self(NAME, CHILD, &spec);
-    use std::os::unix::process::ExitStatusExt;
-    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    let pid = killed(NAME, "away", &dir, &log);
     recover_plain(&dir, &log);
     assert_eq!(read_lines(&other), records(0..6));
-    let mut want = vec![format!(
-        "WARN  crash-safe recovery: 3 records recovered from process {pid} (generation 1), 0 torn or corrupt records skipped"
-    )];
-    want.extend(records(3..6));
-    assert_eq!(read_lines(&log), want);
+    assert_eq!(read_lines(&log), recovered(pid, String::new(), 3));
 }
 
 /// The log was renamed (`.1`) and a new file created at its path, and
@@ -299,10 +303,7 @@ fn a_directory_that_cannot_be_listed_for_the_renamed_file_is_said() {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
     let rotated = tmp.path().join("app.log.1");
-    let spec = format!("rename,{},{}", dir.display(), log.display());
-    let (pid, status) = run_self(NAME, CHILD, &spec);
-    use std::os::unix::process::ExitStatusExt;
-    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    let pid = killed(NAME, "rename", &dir, &log);
     let said = uringlog_tests::failing_start::start_failing_once(
         NAME,
         &dir,
@@ -313,13 +314,12 @@ fn a_directory_that_cannot_be_listed_for_the_renamed_file_is_said() {
     );
     assert!(said.starts_with("BUILT ["), "{said}");
     assert_eq!(read_lines(&rotated), records(0..6));
-    let mut want = vec![format!(
-        "WARN  crash-safe recovery: 3 records recovered from process {pid} (generation 1), 0 torn or corrupt records skipped; {} not found at its path, and {} could not be listed to find it renamed: Input/output error (os error 5); if it was, records of the batch in flight at the crash may be in it twice",
+    let said = format!(
+        "; {} not found at its path, and {} could not be listed to find it renamed: Input/output error (os error 5); if it was, records of the batch in flight at the crash may be in it twice",
         log.display(),
         tmp.path().display()
-    )];
-    want.extend(records(3..6));
-    assert_eq!(read_lines(&log), want);
+    );
+    assert_eq!(read_lines(&log), recovered(pid, said, 3));
 }
 
 /// The log was renamed (`other.log`, a name that does not extend the
@@ -338,17 +338,10 @@ fn a_log_whose_directory_was_removed_is_passed_over_as_deleted() {
     let (dir, logs) = (tmp.path().join("cs"), tmp.path().join("logs"));
     let (log, new) = (logs.join("app.log"), tmp.path().join("new.log"));
     std::fs::create_dir(&logs).unwrap();
-    let spec = format!("away,{},{}", dir.display(), log.display());
-    let (pid, status) = run_self(NAME, CHILD, &spec);
-    use std::os::unix::process::ExitStatusExt;
-    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    let pid = killed(NAME, "away", &dir, &log);
     std::fs::remove_dir_all(&logs).unwrap();
     recover_plain(&dir, &new);
-    let mut want = vec![format!(
-        "WARN  crash-safe recovery: 3 records recovered from process {pid} (generation 1), 0 torn or corrupt records skipped"
-    )];
-    want.extend(records(3..6));
-    assert_eq!(read_lines(&new), want);
+    assert_eq!(read_lines(&new), recovered(pid, String::new(), 3));
 }
 
 /// The log was copied and truncated, the batch in flight went to it, and
@@ -367,18 +360,14 @@ fn a_log_that_cannot_be_examined_at_its_path_is_said() {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
     let new = tmp.path().join("new.log");
-    let spec = format!("copytruncate,{},{}", dir.display(), log.display());
-    let (pid, status) = run_self(NAME, CHILD, &spec);
-    use std::os::unix::process::ExitStatusExt;
-    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    let pid = killed(NAME, "copytruncate", &dir, &log);
     let fault = (log.as_path(), "statx", "EIO");
     let said = uringlog_tests::failing_start::start_failing_at(NAME, &dir, &new, fault, "1+");
     assert!(said.starts_with("BUILT ["), "{said}");
     assert_eq!(read_lines(&log), records(6..9));
-    let mut want = vec![format!(
-        "WARN  crash-safe recovery: 3 records recovered from process {pid} (generation 1), 0 torn or corrupt records skipped; {} cannot be examined: Input/output error (os error 5); if it is there, records of the batch in flight at the crash may be in it twice",
+    let said = format!(
+        "; {} cannot be examined: Input/output error (os error 5); if it is there, records of the batch in flight at the crash may be in it twice",
         log.display()
-    )];
-    want.extend(records(6..9));
-    assert_eq!(read_lines(&new), want);
+    );
+    assert_eq!(read_lines(&new), recovered(pid, said, 6));
 }

@@ -371,3 +371,29 @@ fn a_log_that_cannot_be_examined_at_its_path_is_said() {
     );
     assert_eq!(read_lines(&new), recovered(pid, said, 6));
 }
+
+/// The log was renamed (`.1`) and a new file created at its path, and
+/// the recovery finds the renamed file by its identity but cannot
+/// examine it (every `statx(2)` of it fails): it cannot tell it is the
+/// log to cut it, which the recovery record must say.
+#[test]
+fn a_renamed_log_that_cannot_be_examined_is_said() {
+    const NAME: &str = "a_renamed_log_that_cannot_be_examined_is_said";
+    uringlog_tests::failing_start::child_if_asked();
+    if let Ok(spec) = std::env::var(CHILD) {
+        child(&spec);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
+    let rotated = tmp.path().join("app.log.1");
+    let pid = killed(NAME, "rename", &dir, &log);
+    let fault = (rotated.as_path(), "statx", "EIO");
+    let said = uringlog_tests::failing_start::start_failing_at(NAME, &dir, &log, fault, "1+");
+    assert!(said.starts_with("BUILT ["), "{said}");
+    assert_eq!(read_lines(&rotated), records(0..6));
+    let said = format!(
+        "; {} cannot be examined: Input/output error (os error 5); if it is there, records of the batch in flight at the crash may be in it twice",
+        rotated.display()
+    );
+    assert_eq!(read_lines(&log), recovered(pid, said, 3));
+}

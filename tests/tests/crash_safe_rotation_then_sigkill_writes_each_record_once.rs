@@ -289,30 +289,16 @@ fn a_file_under_an_unrelated_name_with_the_logs_identity_is_not_cut() {
 
 /// The log was renamed (`.1`) and a new file created at its path, and
 /// the recovery cannot list the log's directory (its first
-/// `getdents64(2)` fails: recovery under `strace`, see `failing_start`):
-/// it cannot find the renamed file to cut it, so the batch in flight at
-/// the crash stays there and is written again — which the recovery
-/// record must say, not pass over as if the file were deleted.
+/// `getdents64(2)` fails): it cannot find the renamed file to cut it, so
+/// the batch in flight at the crash stays there and is written again —
+/// which the recovery record must say, not pass over as if the file were
+/// deleted.
 #[test]
 fn a_directory_that_cannot_be_listed_for_the_renamed_file_is_said() {
     const NAME: &str = "a_directory_that_cannot_be_listed_for_the_renamed_file_is_said";
-    uringlog_tests::failing_start::child_if_asked();
-    if let Ok(spec) = std::env::var(CHILD) {
-        child(&spec);
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
-    let rotated = tmp.path().join("app.log.1");
-    let pid = killed(NAME, "rename", &dir, &log);
-    let said = uringlog_tests::failing_start::start_failing_once(
-        NAME,
-        &dir,
-        &log,
-        tmp.path(),
-        "getdents64",
-        "EIO",
-    );
-    assert!(said.starts_with("BUILT ["), "{said}");
+    let fault = ("", "getdents64", "1");
+    let (tmp, pid) = killed_then_recovered_failing(NAME, "rename", "app.log", fault);
+    let (log, rotated) = (tmp.path().join("app.log"), tmp.path().join("app.log.1"));
     assert_eq!(read_lines(&rotated), records(0..6));
     let said = format!(
         "; {} not found at its path, and {} could not be listed to find it renamed: Input/output error (os error 5); if it was, records of the batch in flight at the crash may be in it twice",
@@ -346,30 +332,25 @@ fn a_log_whose_directory_was_removed_is_passed_over_as_deleted() {
 
 /// The log was copied and truncated, the batch in flight went to it, and
 /// the recovery cannot examine it at its path (every `statx(2)` of it
-/// fails: recovery under `strace`, see `failing_start`): it cannot tell
-/// the file there is the log to cut it, so the batch stays in it and is
-/// written again — which the recovery record must say, not pass over as
-/// if the file were deleted.
+/// fails): it cannot tell the file there is the log to cut it, so the
+/// batch stays in it and is written again (to another file here) — which
+/// the recovery record must say, not pass over as if the file were
+/// deleted.
 #[test]
 fn a_log_that_cannot_be_examined_at_its_path_is_said() {
     const NAME: &str = "a_log_that_cannot_be_examined_at_its_path_is_said";
-    uringlog_tests::failing_start::child_if_asked();
-    if let Ok(spec) = std::env::var(CHILD) {
-        child(&spec);
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
-    let new = tmp.path().join("new.log");
-    let pid = killed(NAME, "copytruncate", &dir, &log);
-    let fault = (log.as_path(), "statx", "EIO");
-    let said = uringlog_tests::failing_start::start_failing_at(NAME, &dir, &new, fault, "1+");
-    assert!(said.starts_with("BUILT ["), "{said}");
+    let fault = ("app.log", "statx", "1+");
+    let (tmp, pid) = killed_then_recovered_failing(NAME, "copytruncate", "new.log", fault);
+    let log = tmp.path().join("app.log");
     assert_eq!(read_lines(&log), records(6..9));
     let said = format!(
         "; {} cannot be examined: Input/output error (os error 5); if it is there, records of the batch in flight at the crash may be in it twice",
         log.display()
     );
-    assert_eq!(read_lines(&new), recovered(pid, said, 6));
+    assert_eq!(
+        read_lines(&tmp.path().join("new.log")),
+        recovered(pid, said, 6)
+    );
 }
 
 /// The log was renamed (`.1`) and a new file created at its path, and
@@ -379,21 +360,46 @@ fn a_log_that_cannot_be_examined_at_its_path_is_said() {
 #[test]
 fn a_renamed_log_that_cannot_be_examined_is_said() {
     const NAME: &str = "a_renamed_log_that_cannot_be_examined_is_said";
+    let fault = ("app.log.1", "statx", "1+");
+    let (tmp, pid) = killed_then_recovered_failing(NAME, "rename", "app.log", fault);
+    let rotated = tmp.path().join("app.log.1");
+    assert_eq!(read_lines(&rotated), records(0..6));
+    let said = format!(
+        "; {} cannot be examined: Input/output error (os error 5); if it is there, records of the batch in flight at the crash may be in it twice",
+        rotated.display()
+    );
+    assert_eq!(
+        read_lines(&tmp.path().join("app.log")),
+        recovered(pid, said, 3)
+    );
+}
+
+/// In test `test`: its child, rotating `how` (see [`killed`]) in a
+/// temporary directory, killed; then a recovery into the file `into` of
+/// that directory under `strace` (see `failing_start`), the calls of
+/// `syscall` on `at` (a name in the directory, or the directory itself
+/// for "") failing with `EIO` as `when` says, which must build. The
+/// directory, and the dead child's pid.
+fn killed_then_recovered_failing(
+    test: &str,
+    how: &str,
+    into: &str,
+    (at, syscall, when): (&str, &str, &str),
+) -> (tempfile::TempDir, u32) {
     uringlog_tests::failing_start::child_if_asked();
     if let Ok(spec) = std::env::var(CHILD) {
         child(&spec);
     }
     let tmp = tempfile::tempdir().unwrap();
     let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
-    let rotated = tmp.path().join("app.log.1");
-    let pid = killed(NAME, "rename", &dir, &log);
-    let fault = (rotated.as_path(), "statx", "EIO");
-    let said = uringlog_tests::failing_start::start_failing_at(NAME, &dir, &log, fault, "1+");
+    let pid = killed(test, how, &dir, &log);
+    let at = match at {
+        "" => tmp.path().to_path_buf(),
+        name => tmp.path().join(name),
+    };
+    let fault = (at.as_path(), syscall, "EIO");
+    let into = tmp.path().join(into);
+    let said = uringlog_tests::failing_start::start_failing_at(test, &dir, &into, fault, when);
     assert!(said.starts_with("BUILT ["), "{said}");
-    assert_eq!(read_lines(&rotated), records(0..6));
-    let said = format!(
-        "; {} cannot be examined: Input/output error (os error 5); if it is there, records of the batch in flight at the crash may be in it twice",
-        rotated.display()
-    );
-    assert_eq!(read_lines(&log), recovered(pid, said, 3));
+    (tmp, pid)
 }

@@ -24,6 +24,23 @@ fn a_directory_examined_in_vain_once_is_taken_and_its_records_written() {
     assert_eq!(read_lines(&log), pending_lines(&from));
 }
 
+/// The directory is missing at both looks after `mkdir` found it, as
+/// one removed and made again between the calls would be (`statx` says
+/// `ENOENT` twice): it is made again and taken, not said to exist but be
+/// unexaminable for want of a file.
+#[test]
+fn a_directory_missing_at_the_looks_after_mkdir_is_made_again_and_taken() {
+    let test = "a_directory_missing_at_the_looks_after_mkdir_is_made_again_and_taken";
+    child_if_asked();
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
+    leave_pending(&dir);
+    let said = start_failing_at(test, &dir, &log, (&dir, "statx", "ENOENT"), "1..2");
+    assert!(said.starts_with("BUILT ["), "{said}");
+    let from = format!("process {} (generation 1)", std::process::id());
+    assert_eq!(read_lines(&log), pending_lines(&from));
+}
+
 #[test]
 fn a_directory_that_cannot_be_examined_is_named_with_the_reason() {
     let test = "a_directory_that_cannot_be_examined_is_named_with_the_reason";

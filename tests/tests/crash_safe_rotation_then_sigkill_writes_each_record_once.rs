@@ -159,6 +159,27 @@ fn child(spec: &str) -> ! {
     unreachable!("a hook sink ends the process");
 }
 
+/// Runs test `test`'s child rotating `how` with its crash-safe directory
+/// `dir` and log `log`, and checks it was killed: its pid.
+fn killed(test: &str, how: &str, dir: &std::path::Path, log: &std::path::Path) -> u32 {
+    let spec = format!("{how},{},{}", dir.display(), log.display());
+    let (pid, status) = run_self(test, CHILD, &spec);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    pid
+}
+
+/// What recovery writes for the three records of process `pid`'s batch
+/// in flight from record `first`: its record, `said` after the counts,
+/// then those records.
+fn recovered(pid: u32, said: String, first: u32) -> Vec<String> {
+    let mut want = vec![format!(
+        "WARN  crash-safe recovery: 3 records recovered from process {pid} (generation 1), 0 torn or corrupt records skipped{said}"
+    )];
+    want.extend(records(first..first + 3));
+    want
+}
+
 fn records(range: std::ops::Range<u32>) -> Vec<String> {
     range.map(|i| format!("INFO  record {i}")).collect()
 }
@@ -173,20 +194,14 @@ fn scenario(test: &str, how: &str, old: std::ops::Range<u32>, cut: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
     let rotated = tmp.path().join("app.log.1");
-    let spec = format!("{how},{},{}", dir.display(), log.display());
-    let (pid, status) = run_self(test, CHILD, &spec);
-    use std::os::unix::process::ExitStatusExt;
-    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    let pid = killed(test, how, &dir, &log);
     recover_plain(&dir, &log);
     let cut = cut
         .replace("LOG", &log.display().to_string())
         .replace("OLD", &rotated.display().to_string());
-    let mut want = vec![format!(
-        "WARN  crash-safe recovery: 3 records recovered from process {pid} (generation 1), 0 torn or corrupt records skipped; {cut} (a batch in flight at the crash, written again)"
-    )];
-    want.extend(records(old.end..old.end + 3));
+    let said = format!("; {cut} (a batch in flight at the crash, written again)");
+    assert_eq!(read_lines(&log), recovered(pid, said, old.end));
     assert_eq!(read_lines(&rotated), records(old));
-    assert_eq!(read_lines(&log), want);
 }
 
 #[test]
@@ -235,23 +250,19 @@ fn a_fifo_at_the_states_path_does_not_hang_recovery() {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
     let (rotated, new) = (tmp.path().join("app.log.1"), tmp.path().join("new.log"));
-    let spec = format!("fifo,{},{}", dir.display(), log.display());
-    let (pid, status) = run_self(NAME, CHILD, &spec);
-    use std::os::unix::process::ExitStatusExt;
-    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    let pid = killed(NAME, "fifo", &dir, &log);
     let (tx, rx) = std::sync::mpsc::channel();
     let (d, n) = (dir.clone(), new.clone());
     std::thread::spawn(move || tx.send(recover_plain(&d, &n)).unwrap());
     rx.recv_timeout(uringlog_tests::WATCHDOG)
         .expect("recovery waits for a reader of the FIFO");
     assert_eq!(read_lines(&rotated), records(0..3));
-    let mut want = vec![format!(
-        "WARN  crash-safe recovery: 3 records recovered from process {pid} (generation 1), 0 torn or corrupt records skipped; {} (now {}) cut from 90 to 45 bytes (a batch in flight at the crash, written again)",
+    let said = format!(
+        "; {} (now {}) cut from 90 to 45 bytes (a batch in flight at the crash, written again)",
         log.display(),
         rotated.display()
-    )];
-    want.extend(records(3..6));
-    assert_eq!(read_lines(&new), want);
+    );
+    assert_eq!(read_lines(&new), recovered(pid, said, 3));
 }
 
 /// A file of the log's directory whose name does not extend the log's
@@ -270,54 +281,125 @@ fn a_file_under_an_unrelated_name_with_the_logs_identity_is_not_cut() {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
     let other = tmp.path().join("other.log");
-    let spec = format!("away,{},{}", dir.display(), log.display());
-    let (pid, status) = run_self(NAME, CHILD, &spec);
-    use std::os::unix::process::ExitStatusExt;
-    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    let pid = killed(NAME, "away", &dir, &log);
     recover_plain(&dir, &log);
     assert_eq!(read_lines(&other), records(0..6));
-    let mut want = vec![format!(
-        "WARN  crash-safe recovery: 3 records recovered from process {pid} (generation 1), 0 torn or corrupt records skipped"
-    )];
-    want.extend(records(3..6));
-    assert_eq!(read_lines(&log), want);
+    assert_eq!(read_lines(&log), recovered(pid, String::new(), 3));
 }
 
 /// The log was renamed (`.1`) and a new file created at its path, and
 /// the recovery cannot list the log's directory (its first
-/// `getdents64(2)` fails: recovery under `strace`, see `failing_start`):
-/// it cannot find the renamed file to cut it, so the batch in flight at
-/// the crash stays there and is written again — which the recovery
-/// record must say, not pass over as if the file were deleted.
+/// `getdents64(2)` fails): it cannot find the renamed file to cut it, so
+/// the batch in flight at the crash stays there and is written again —
+/// which the recovery record must say, not pass over as if the file were
+/// deleted.
 #[test]
 fn a_directory_that_cannot_be_listed_for_the_renamed_file_is_said() {
     const NAME: &str = "a_directory_that_cannot_be_listed_for_the_renamed_file_is_said";
+    let fault = ("", "getdents64", "1");
+    let (tmp, pid) = killed_then_recovered_failing(NAME, "rename", "app.log", fault);
+    let (log, rotated) = (tmp.path().join("app.log"), tmp.path().join("app.log.1"));
+    assert_eq!(read_lines(&rotated), records(0..6));
+    let said = format!(
+        "; {} not found at its path, and {} could not be listed to find it renamed: Input/output error (os error 5); if it was, records of the batch in flight at the crash may be in it twice",
+        log.display(),
+        tmp.path().display()
+    );
+    assert_eq!(read_lines(&log), recovered(pid, said, 3));
+}
+
+/// The log was renamed (`other.log`, a name that does not extend the
+/// log's) and then its whole directory removed after the crash: there is
+/// no directory to find a renamed log in, so the log is gone as a deleted
+/// one is, and recovery says nothing of it. Before, it said the directory
+/// "could not be listed to find it renamed: No such file or directory"
+/// and that the batch in flight may be in it twice.
+#[test]
+fn a_log_whose_directory_was_removed_is_passed_over_as_deleted() {
+    const NAME: &str = "a_log_whose_directory_was_removed_is_passed_over_as_deleted";
+    if let Ok(spec) = std::env::var(CHILD) {
+        child(&spec);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, logs) = (tmp.path().join("cs"), tmp.path().join("logs"));
+    let (log, new) = (logs.join("app.log"), tmp.path().join("new.log"));
+    std::fs::create_dir(&logs).unwrap();
+    let pid = killed(NAME, "away", &dir, &log);
+    std::fs::remove_dir_all(&logs).unwrap();
+    recover_plain(&dir, &new);
+    assert_eq!(read_lines(&new), recovered(pid, String::new(), 3));
+}
+
+/// The log was copied and truncated, the batch in flight went to it, and
+/// the recovery cannot examine it at its path (every `statx(2)` of it
+/// fails): it cannot tell the file there is the log to cut it, so the
+/// batch stays in it and is written again (to another file here) — which
+/// the recovery record must say, not pass over as if the file were
+/// deleted.
+#[test]
+fn a_log_that_cannot_be_examined_at_its_path_is_said() {
+    const NAME: &str = "a_log_that_cannot_be_examined_at_its_path_is_said";
+    let fault = ("app.log", "statx", "1+");
+    let (tmp, pid) = killed_then_recovered_failing(NAME, "copytruncate", "new.log", fault);
+    let log = tmp.path().join("app.log");
+    assert_eq!(read_lines(&log), records(6..9));
+    let said = format!(
+        "; {} cannot be examined: Input/output error (os error 5); if it is there, records of the batch in flight at the crash may be in it twice",
+        log.display()
+    );
+    assert_eq!(
+        read_lines(&tmp.path().join("new.log")),
+        recovered(pid, said, 6)
+    );
+}
+
+/// The log was renamed (`.1`) and a new file created at its path, and
+/// the recovery finds the renamed file by its identity but cannot
+/// examine it (every `statx(2)` of it fails): it cannot tell it is the
+/// log to cut it, which the recovery record must say.
+#[test]
+fn a_renamed_log_that_cannot_be_examined_is_said() {
+    const NAME: &str = "a_renamed_log_that_cannot_be_examined_is_said";
+    let fault = ("app.log.1", "statx", "1+");
+    let (tmp, pid) = killed_then_recovered_failing(NAME, "rename", "app.log", fault);
+    let rotated = tmp.path().join("app.log.1");
+    assert_eq!(read_lines(&rotated), records(0..6));
+    let said = format!(
+        "; {} cannot be examined: Input/output error (os error 5); if it is there, records of the batch in flight at the crash may be in it twice",
+        rotated.display()
+    );
+    assert_eq!(
+        read_lines(&tmp.path().join("app.log")),
+        recovered(pid, said, 3)
+    );
+}
+
+/// In test `test`: its child, rotating `how` (see [`killed`]) in a
+/// temporary directory, killed; then a recovery into the file `into` of
+/// that directory under `strace` (see `failing_start`), the calls of
+/// `syscall` on `at` (a name in the directory, or the directory itself
+/// for "") failing with `EIO` as `when` says, which must build. The
+/// directory, and the dead child's pid.
+fn killed_then_recovered_failing(
+    test: &str,
+    how: &str,
+    into: &str,
+    (at, syscall, when): (&str, &str, &str),
+) -> (tempfile::TempDir, u32) {
     uringlog_tests::failing_start::child_if_asked();
     if let Ok(spec) = std::env::var(CHILD) {
         child(&spec);
     }
     let tmp = tempfile::tempdir().unwrap();
     let (dir, log) = (tmp.path().join("cs"), tmp.path().join("app.log"));
-    let rotated = tmp.path().join("app.log.1");
-    let spec = format!("rename,{},{}", dir.display(), log.display());
-    let (pid, status) = run_self(NAME, CHILD, &spec);
-    use std::os::unix::process::ExitStatusExt;
-    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
-    let said = uringlog_tests::failing_start::start_failing_once(
-        NAME,
-        &dir,
-        &log,
-        tmp.path(),
-        "getdents64",
-        "EIO",
-    );
+    let pid = killed(test, how, &dir, &log);
+    let at = match at {
+        "" => tmp.path().to_path_buf(),
+        name => tmp.path().join(name),
+    };
+    let fault = (at.as_path(), syscall, "EIO");
+    let into = tmp.path().join(into);
+    let said = uringlog_tests::failing_start::start_failing_at(test, &dir, &into, fault, when);
     assert!(said.starts_with("BUILT ["), "{said}");
-    assert_eq!(read_lines(&rotated), records(0..6));
-    let mut want = vec![format!(
-        "WARN  crash-safe recovery: 3 records recovered from process {pid} (generation 1), 0 torn or corrupt records skipped; {} not found at its path, and {} could not be listed to find it renamed: Input/output error (os error 5); if it was, records of the batch in flight at the crash may be in it twice",
-        log.display(),
-        tmp.path().display()
-    )];
-    want.extend(records(3..6));
-    assert_eq!(read_lines(&log), want);
+    (tmp, pid)
 }

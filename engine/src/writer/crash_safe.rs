@@ -426,14 +426,24 @@ fn line_cut(f: &File, at: u64, len: u64) -> u64 {
 /// wait (a FIFO, whose open would wait for a reader), and checked again on
 /// the descriptor.
 ///
-/// `Ok(None)` when it is nowhere (deleted since); `Err` saying so when it
-/// is not at its path and its directory could not be listed to look for
-/// it under another name.
+/// `Ok(None)` when it is nowhere (deleted since, or its directory with
+/// it); `Err` saying so when it is not at its path and its directory
+/// could not be listed to look for it under another name, or when the
+/// file at its path (not found renamed) or the one found renamed could
+/// not be examined to tell whether it is the file.
 fn open_marked(m: &FileMark) -> Result<Option<Marked>, String> {
     let same = |meta: &std::fs::Metadata| meta.dev() == m.dev && meta.ino() == m.ino;
-    let open = |p: &Path| {
-        let found = std::fs::metadata(p).ok();
-        let found = found.filter(|meta| meta.is_file() && same(meta))?;
+    // `Err` when the look at `p` failed (not for want of a file there).
+    let open = |p: &Path| -> io::Result<Option<(io::Result<File>, u64)>> {
+        let found = match std::fs::metadata(p) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if !(found.is_file() && same(&found)) {
+            return Ok(None);
+        }
         let opts = |read| {
             OpenOptions::new()
                 .read(read)
@@ -443,7 +453,7 @@ fn open_marked(m: &FileMark) -> Result<Option<Marked>, String> {
         };
         let f = match opts(true).or_else(|_| opts(false)) {
             Ok(f) => f,
-            Err(e) => return Some((Err(e), found.len())),
+            Err(e) => return Ok(Some((Err(e), found.len()))),
         };
         let meta = match f.metadata() {
             Ok(meta) => meta,
@@ -451,19 +461,32 @@ fn open_marked(m: &FileMark) -> Result<Option<Marked>, String> {
             // batch in flight may stay in it twice), not passed over.
             Err(e) => {
                 let e = io::Error::new(e.kind(), format!("cannot tell the file opened is it: {e}"));
-                return Some((Err(e), found.len()));
+                return Ok(Some((Err(e), found.len())));
             }
         };
-        (meta.is_file() && same(&meta)).then_some((Ok(f), meta.len()))
+        Ok((meta.is_file() && same(&meta)).then_some((Ok(f), meta.len())))
     };
-    if let Some((f, len)) = open(&m.path) {
-        return Ok(Some((f, len, None)));
-    }
+    let unexamined = |p: &Path, e: io::Error| {
+        format!(
+            "{} cannot be examined: {e}; if it is there, records of the batch in flight at the crash may be in it twice",
+            p.display()
+        )
+    };
+    let looked = match open(&m.path) {
+        Ok(Some((f, len))) => return Ok(Some((f, len, None))),
+        Ok(None) => Ok(None),
+        Err(e) => Err(unexamined(&m.path, e)),
+    };
     let (Some(own), Some(parent)) = (m.path.file_name(), m.path.parent()) else {
         return Ok(None);
     };
     let extends = |e: &std::fs::DirEntry| rotated_name(own.as_bytes(), e.file_name().as_bytes());
-    let listed = std::fs::read_dir(parent).and_then(|d| d.collect::<io::Result<Vec<_>>>());
+    let listed = match std::fs::read_dir(parent) {
+        // No directory to be renamed in: gone with it, as if deleted.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => return Ok(None),
+        dir => dir.and_then(|d| d.collect::<io::Result<Vec<_>>>()),
+    };
     let entries = listed.map_err(|e| {
         format!(
             "{} not found at its path, and {} could not be listed to find it renamed: {e}; if it was, records of the batch in flight at the crash may be in it twice",
@@ -472,10 +495,11 @@ fn open_marked(m: &FileMark) -> Result<Option<Marked>, String> {
         )
     })?;
     let Some(found) = entries.iter().find(|e| e.ino() == m.ino && extends(e)) else {
-        return Ok(None);
+        return looked;
     };
     let found = found.path();
-    Ok(open(&found).map(|(f, len)| (f, len, Some(found))))
+    let opened = open(&found).map_err(|e| unexamined(&found, e))?;
+    Ok(opened.map(|(f, len)| (f, len, Some(found))))
 }
 
 /// A file [`open_marked`] found: opened (or why not), its length, and its

@@ -94,26 +94,30 @@ const STATIC_TARGETS: [&str; 6] = [
     "t:012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456",
 ];
 
-/// Records through targets of every length, levels changing, then
-/// bursts across a second's change.
-fn log_heads(logger: &Logger) {
-    let levels = [
-        Level::Info,
-        Level::Info,
-        Level::Warn,
-        Level::Info,
-        Level::Error,
-    ];
-    for n in 1..=140 {
-        let t = target(n);
-        for (i, &l) in levels.iter().enumerate() {
-            logger.log(l, &t, format_args!("n={} i={}", n, i));
+const LEVELS: [Level; 5] = [
+    Level::Info,
+    Level::Info,
+    Level::Warn,
+    Level::Info,
+    Level::Error,
+];
+
+/// Records through targets of every length, levels changing, into each
+/// logger; then bursts across a second's change, the loggers' records
+/// interleaved, so that one wait for the second serves them all.
+fn log_heads(loggers: &[Logger]) {
+    for logger in loggers {
+        for n in 1..=140 {
+            let t = target(n);
+            for (i, &l) in LEVELS.iter().enumerate() {
+                logger.log(l, &t, format_args!("n={} i={}", n, i));
+            }
         }
-    }
-    for (k, &t) in STATIC_TARGETS.iter().enumerate() {
-        for i in 0..3 {
-            uringlog::info!(logger, target: t, "static {} {}", k, i);
-            uringlog::warn!(logger, target: t, "static {} {}", k, i);
+        for (k, &t) in STATIC_TARGETS.iter().enumerate() {
+            for i in 0..3 {
+                uringlog::info!(logger, target: t, "static {} {}", k, i);
+                uringlog::warn!(logger, target: t, "static {} {}", k, i);
+            }
         }
     }
     // Just before a second changes: many records across it and across
@@ -125,22 +129,43 @@ fn log_heads(logger: &Logger) {
     std::thread::sleep(Duration::from_millis(u64::from(1000 - sub.min(995)) - 5));
     for i in 0..20_000u32 {
         let t = [62, 64, 65, 66, 127][i as usize % 5];
-        let l = levels[(i / 3) as usize % levels.len()];
-        logger.log(l, &target(t), format_args!("burst {}", i));
+        let l = LEVELS[(i / 3) as usize % LEVELS.len()];
+        for logger in loggers {
+            logger.log(l, &target(t), format_args!("burst {}", i));
+        }
     }
 }
 
-fn heads_match(base: Format) {
+/// A logger's precision, guard, and the outputs of its sink without and
+/// with the thread id.
+type Run<O> = (Timestamp, uringlog::WriterGuard, O, O);
+
+/// A logger at each precision into two sinks made by `sink`, the second
+/// also showing the thread id: the loggers, and each one's [`Run`].
+fn loggers_at_every_precision<S: Sink + 'static, O>(
+    base: Format,
+    sink: impl Fn() -> (S, O),
+) -> (Vec<Logger>, Vec<Run<O>>) {
+    let mut loggers = Vec::new();
+    let mut rest = Vec::new();
     for p in PRECISIONS {
         let cached = base.timestamp(p);
-        let (a, a_out) = MemorySink::new();
-        let (b, b_out) = MemorySink::new();
+        let ((a, a_out), (b, b_out)) = (sink(), sink());
         let (logger, guard) = Logger::builder()
             .sink_with(a, SinkOptions::new().format(cached))
             .sink_with(b, SinkOptions::new().format(cached.with_thread_id()))
             .build()
             .unwrap();
-        log_heads(&logger);
+        loggers.push(logger);
+        rest.push((p, guard, a_out, b_out));
+    }
+    (loggers, rest)
+}
+
+fn heads_match(base: Format) {
+    let (loggers, rest) = loggers_at_every_precision(base, MemorySink::new);
+    log_heads(&loggers);
+    for (p, guard, a_out, b_out) in rest {
         let stats = guard.shutdown(Duration::from_secs(30)).unwrap();
         let (got, reference) = (a_out.lines(), b_out.lines());
         assert_eq!(got.len(), 140 * 5 + 36 + 20_000, "{p:?}");
@@ -155,16 +180,9 @@ fn heads_match(base: Format) {
 /// [`heads_match`] into sinks that colour the level.
 #[test]
 fn coloured_text_heads_of_every_length_are_the_uncached_bytes() {
-    for p in PRECISIONS {
-        let cached = Format::text().timestamp(p);
-        let (a, a_out) = Ansi::new();
-        let (b, b_out) = Ansi::new();
-        let (logger, guard) = Logger::builder()
-            .sink_with(a, SinkOptions::new().format(cached))
-            .sink_with(b, SinkOptions::new().format(cached.with_thread_id()))
-            .build()
-            .unwrap();
-        log_heads(&logger);
+    let (loggers, rest) = loggers_at_every_precision(Format::text(), Ansi::new);
+    log_heads(&loggers);
+    for (p, guard, a_out, b_out) in rest {
         guard.shutdown(Duration::from_secs(30)).unwrap();
         let (got, reference) = (lines_of(&a_out), lines_of(&b_out));
         assert_eq!(got.len(), 140 * 5 + 36 + 20_000, "{p:?}");

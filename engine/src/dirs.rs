@@ -32,8 +32,7 @@ pub fn create_dir_all(dir: &Path) -> io::Result<()> {
     let dir: PathBuf = dir.components().collect();
     for at in dir.ancestors() {
         match at.symlink_metadata() {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => continue,
+            Err(e) if missing(&e) => continue,
             Err(look) => return in_the_way(&dir, at, look.kind(), cannot_examine(&look)),
             Ok(_) => return examine(&dir, at),
         }
@@ -64,6 +63,13 @@ fn examine(dir: &Path, at: &Path) -> io::Result<()> {
         },
         Err(look) => in_the_way(dir, at, look.kind(), cannot_examine(&look)),
     }
+}
+
+/// Whether a look at a path failed for want of an entry there: none
+/// (`ENOENT`), or a non-directory where a directory above it should be
+/// (`ENOTDIR`).
+pub(crate) fn missing(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR)
 }
 
 fn cannot_examine(look: &io::Error) -> String {

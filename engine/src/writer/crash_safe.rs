@@ -437,8 +437,7 @@ fn open_marked(m: &FileMark) -> Result<Option<Marked>, String> {
     let open = |p: &Path| -> io::Result<Option<(io::Result<File>, u64)>> {
         let found = match std::fs::metadata(p) {
             Ok(meta) => meta,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => return Ok(None),
+            Err(e) if crate::dirs::missing(&e) => return Ok(None),
             Err(e) => return Err(e),
         };
         if !(found.is_file() && same(&found)) {
@@ -483,8 +482,7 @@ fn open_marked(m: &FileMark) -> Result<Option<Marked>, String> {
     let extends = |e: &std::fs::DirEntry| rotated_name(own.as_bytes(), e.file_name().as_bytes());
     let listed = match std::fs::read_dir(parent) {
         // No directory to be renamed in: gone with it, as if deleted.
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => return Ok(None),
+        Err(e) if crate::dirs::missing(&e) => return Ok(None),
         dir => dir.and_then(|d| d.collect::<io::Result<Vec<_>>>()),
     };
     let entries = listed.map_err(|e| {

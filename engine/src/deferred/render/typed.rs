@@ -236,6 +236,12 @@ enum Step<'a> {
 /// As for `display`: the room holds `room_for(pieces_left, r)`.
 #[inline(always)]
 unsafe fn value<'a, E: Emit>(want: u8, c: &mut Cursor<'_>, r: &'a [u8]) -> Step<'a> {
+    if matches!(want, tag::STR | tag::PRE) {
+        // SAFETY: as for `value`.
+        if let Some(done) = unsafe { short_string::<E>(want, c, r) } {
+            return Step::Done(done);
+        }
+    }
     // The tag and the value's fixed part (a length, or the number) in one
     // test of the length, before the tag's: two compares a value.
     let fixed = match want {
@@ -256,17 +262,12 @@ unsafe fn value<'a, E: Emit>(want: u8, c: &mut Cursor<'_>, r: &'a [u8]) -> Step<
                     return Step::Mismatch;
                 };
                 let len = u32::from_le_bytes(*len) as usize;
-                let Some(after) = from.get(len..) else {
-                    return Step::Mismatch;
-                };
-                // `string`'s short case.
-                if let (true, Some(&w)) = (len.wrapping_sub(1) < 16, from.first_chunk::<16>()) {
-                    if E::plain16(w, len) {
-                        c.put16(w, len);
-                        return Step::Done(after);
-                    }
+                // Not the short case (`short_string`): out of line if it
+                // is all in the record.
+                match from.len() < len {
+                    true => Step::Mismatch,
+                    false => Step::Slow,
                 }
-                Step::Slow
             }
             tag::U64 => match rest.split_first_chunk::<8>() {
                 Some((v, rest)) => {
@@ -298,6 +299,38 @@ unsafe fn value<'a, E: Emit>(want: u8, c: &mut Cursor<'_>, r: &'a [u8]) -> Step<
             },
             _ => Step::Slow,
         }
+    }
+}
+
+/// `string`'s short case of a string value (tag `want`) at the front of
+/// `r`: a string of 1 to 16 bytes with nothing to escape, written with one
+/// 16-byte move; what follows it, or `None` (nothing written) when it is
+/// not that case. One test of `r`'s length covers the tag, the length and
+/// the 16 bytes read, and bounds the string (`5 + len <= 21 <= r.len()`):
+/// four compares before the escape check.
+///
+/// # Safety
+/// As for [`value`].
+#[inline(always)]
+unsafe fn short_string<'a, E: Emit>(want: u8, c: &mut Cursor<'_>, r: &'a [u8]) -> Option<&'a [u8]> {
+    let (head, _) = r.split_first_chunk::<21>()?;
+    if head[0] != want {
+        return None;
+    }
+    let len = u32::from_le_bytes([head[1], head[2], head[3], head[4]]) as usize;
+    if len.wrapping_sub(1) >= 16 {
+        return None;
+    }
+    let mut w = [0; 16];
+    w.copy_from_slice(&head[5..]);
+    if !E::plain16(w, len) {
+        return None;
+    }
+    // SAFETY: the room holds the string's share (`ROOM_PER_VALUE_BYTE`
+    // per encoded byte, as in `display`); `5 + len <= 21 <= r.len()`.
+    unsafe {
+        c.put16(w, len);
+        Some(r.get_unchecked(5 + len..))
     }
 }
 

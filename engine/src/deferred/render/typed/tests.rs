@@ -155,9 +155,40 @@ proptest! {
     }
 }
 
+/// Notes `A`, inferred from a value, on `cs`.
+fn note_of<A: EncodeArgs>(_: &A, cs: &CallSite) {
+    cs.typed.note::<A>();
+}
+
 /// [`check`] with `A` inferred from a value.
 fn check_of<A: EncodeArgs>(_: &A, pieces: &[String], values: &[u8], taken: bool) {
     check::<A>(pieces, values, taken)
+}
+
+/// A string of 1 to 16 bytes cut by the end of its record, whose bytes
+/// go on in memory past the cut, is refused with nothing written, at
+/// every cut (the short case's own tests bound it); whole, it is written.
+#[test]
+fn a_short_string_is_never_read_past_its_record() {
+    let pieces = ["s=".to_string(), ".".to_string()];
+    for len in 1..=16 {
+        let s = &"abcdefghijklmnop"[..len];
+        let args = (PlainArg::new(&s),);
+        let mut values = encoded(&args);
+        let whole = values.len();
+        values.extend_from_slice(&[b'z'; 32]);
+        for cut in 0..whole {
+            check_of(&args, &pieces, &values[..cut], false);
+        }
+        check_of(&args, &pieces, &values[..whole], true);
+        let cs = site(&pieces);
+        note_of(&args, cs);
+        let mut out = b"x".to_vec();
+        let bare = Plan::of(cs).pieces::<Bare>();
+        let r = render::<Escaped<Bare>>(&cs.typed, &mut out, bare, &values[..whole], TAILS[0]);
+        assert_eq!(r, Some(true), "{len}");
+        assert_eq!(out, format!("xs={s}.\n").as_bytes(), "{len}");
+    }
 }
 
 /// A call site is noted by the first call of a fresh producer (a call

@@ -39,6 +39,20 @@
 //! lock across each fork; the parent and child handlers add one and let
 //! it go).
 //!
+//! A fork from a signal handler never waits for ever on that lock. The
+//! sections of [`unless_forked_since`] (and the look of [`forks`]) run
+//! with their thread's asynchronous signals blocked, and so does the
+//! prepare handler's hold until the parent's or child's handler lets it
+//! go (see `fork_lock`): a handler that forks runs only once the section
+//! it interrupted is over, and a section never runs in two processes
+//! after passing its check in one. A signal that arrives during a fork is
+//! handled in the parent once the fork is done (a child starts with none
+//! pending). The fault signals (`SIGSEGV`, `SIGBUS`, `SIGFPE`, `SIGILL`,
+//! `SIGTRAP`, `SIGSYS`) are not blocked: a handler of theirs that forks
+//! must not run inside a section, where only a bug could raise them.
+//! `_Fork` and `vfork`-like calls (`posix_spawn`) run no handlers, and
+//! are not counted.
+//!
 //! The handlers are registered by the first `build` of the process; when
 //! `pthread_atfork` fails (`ENOMEM`), that `build` fails
 //! (`BuildError::ForkHandler`) rather than leave forked children using
@@ -126,6 +140,7 @@ pub fn unless_forked_since<R>(since: u64, f: impl FnOnce() -> R) -> Option<R> {
 /// that no section of [`unless_forked_since`] is under way during it.
 extern "C" fn before_fork() {
     FORKS.hold_across_fork();
+    raise_when_held();
 }
 
 /// Runs in the parent right after `fork`: counts it.
@@ -437,12 +452,33 @@ fn test_failure() -> Option<i32> {
     FAIL_INSTALL.with(|f| f.take())
 }
 
+/// A test hook: a signal [`before_fork`] raises once (then 0), with the
+/// count of forks held across the fork.
+#[cfg(test)]
+static RAISE_WHEN_HELD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// Raises the signal of [`RAISE_WHEN_HELD`], if one is set.
+#[cfg(test)]
+fn raise_when_held() {
+    let signo = RAISE_WHEN_HELD.swap(0, Ordering::Relaxed);
+    if signo != 0 {
+        // SAFETY: `raise` is async-signal-safe; the test installed a
+        // handler for `signo`.
+        unsafe { libc::raise(signo) };
+    }
+}
+
 /// Test hooks only.
 #[cfg(not(test))]
 #[inline(always)]
 fn test_failure() -> Option<i32> {
     None
 }
+
+/// Test hooks only.
+#[cfg(not(test))]
+#[inline(always)]
+fn raise_when_held() {}
 
 #[cfg(test)]
 mod tests {
@@ -523,6 +559,124 @@ mod tests {
         assert!(libc::WIFEXITED(status), "status {status:#x}");
         assert_eq!(libc::WEXITSTATUS(status), 0, "the child's section ran");
         assert_eq!(unless_forked_since(before, || ()), None, "the parent's ran");
+    }
+
+    /// What [`fork_and_reap`] did, in the process it ran in: 0 before it
+    /// runs, then 1 once its fork's child exited with 0 (-1 otherwise).
+    static HANDLER_FORKED: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+    /// A signal handler that forks, and waits for its child (which exits).
+    extern "C" fn fork_and_reap(_: libc::c_int) {
+        // SAFETY: fork, _exit and waitpid are async-signal-safe; the child
+        // only exits; `status` is a valid out-pointer.
+        let done = unsafe {
+            let pid = libc::fork();
+            if pid == 0 {
+                libc::_exit(0);
+            }
+            let mut status = 0;
+            let reaped = libc::waitpid(pid, &mut status, 0);
+            reaped == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
+        };
+        HANDLER_FORKED.store(if done { 1 } else { -1 }, Ordering::SeqCst);
+    }
+
+    /// Installs [`fork_and_reap`] for `signo`.
+    fn fork_on(signo: libc::c_int) {
+        // SAFETY: a zeroed sigaction is valid (empty mask, no flags); the
+        // handler is an `extern "C" fn(c_int)` that never unwinds.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = fork_and_reap as extern "C" fn(libc::c_int) as usize;
+            assert_eq!(libc::sigaction(signo, &action, std::ptr::null_mut()), 0);
+        }
+    }
+
+    /// Whether `signo` is blocked on this thread.
+    fn blocked(signo: libc::c_int) -> bool {
+        let mut now = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+        // SAFETY: asks for the mask only; it initializes `now`.
+        unsafe {
+            libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), now.as_mut_ptr());
+            libc::sigismember(now.as_ptr(), signo) == 1
+        }
+    }
+
+    /// Runs `scenario` in a forked child, which exits with what it returns
+    /// (0 for done); returns that code (None: it hung or was killed).
+    fn in_child(scenario: fn() -> i32) -> Option<i32> {
+        forks().expect("the handlers install");
+        // SAFETY: the child uses atomics, async-signal-safe calls and
+        // locks its fork handler freed, and calls _exit.
+        let child = unsafe { libc::fork() };
+        assert!(child >= 0, "fork: {}", std::io::Error::last_os_error());
+        if child == 0 {
+            let code = scenario();
+            // SAFETY: ends the child without running the parent's
+            // destructors.
+            unsafe { libc::_exit(code) };
+        }
+        crate::fork_lock::exit_code(child)
+    }
+
+    /// A signal handler that forks, run by a signal raised inside a
+    /// section of `unless_forked_since` on the section's own thread, runs
+    /// once the section is over (it would wait for ever inside it, in
+    /// the prepare handler, for the lock its own thread holds): the fork
+    /// is done and counted, and the section ran before it, in one process.
+    #[test]
+    fn a_signal_handler_that_forks_inside_a_section_runs_after_it() {
+        fn scenario() -> i32 {
+            fork_on(libc::SIGUSR1);
+            let before = forks().unwrap();
+            let inside = unless_forked_since(before, || {
+                // SAFETY: `raise` has no precondition; the handler is set.
+                unsafe { libc::raise(libc::SIGUSR1) };
+                HANDLER_FORKED.load(Ordering::SeqCst)
+            });
+            let after = (HANDLER_FORKED.load(Ordering::SeqCst), forks().unwrap());
+            match (inside, after) {
+                (Some(0), (1, n)) if n == before + 1 => 0,
+                (Some(0), _) => 2,
+                _ => 3,
+            }
+        }
+        let code = in_child(scenario);
+        assert_eq!(code, Some(0), "2: no fork after the section; None: hung");
+    }
+
+    /// A signal whose handler forks, arriving while the prepare handler
+    /// holds the count of forks across a fork, is handled in the parent
+    /// once the fork is done (inside it, the nested fork's prepare handler
+    /// would wait for ever for the lock its own thread holds), and not in
+    /// the child; each side has its signal mask back.
+    #[test]
+    fn a_signal_handler_that_forks_during_a_fork_runs_after_it() {
+        fn scenario() -> i32 {
+            fork_on(libc::SIGUSR2);
+            let before = forks().unwrap();
+            RAISE_WHEN_HELD.store(libc::SIGUSR2, Ordering::Relaxed);
+            // SAFETY: the child only reads atomics and its mask and exits.
+            let pid = unsafe { libc::fork() };
+            if pid == 0 {
+                let quiet = HANDLER_FORKED.load(Ordering::SeqCst) == 0;
+                // SAFETY: ends the child at once.
+                unsafe { libc::_exit(if quiet && !blocked(libc::SIGUSR2) { 0 } else { 4 }) };
+            }
+            let handled = HANDLER_FORKED.load(Ordering::SeqCst);
+            let mut status = 0;
+            // SAFETY: `status` is a valid out-pointer; `pid` is ours.
+            let reaped = unsafe { libc::waitpid(pid, &mut status, 0) };
+            let child_ok = reaped == pid && libc::WIFEXITED(status) && status == 0;
+            match (handled, forks().unwrap() - before, child_ok) {
+                _ if blocked(libc::SIGUSR2) => 5,
+                (1, 2, true) => 0,
+                (1, 2, false) => 4,
+                _ => 2,
+            }
+        }
+        let code = in_child(scenario);
+        assert_eq!(code, Some(0), "2: no fork after the fork; 4: the child's; None: hung");
     }
 
     /// A claim by another process (a thread of the parent, registering

@@ -31,6 +31,12 @@
 //!   successor (the parent's writer is not joined: it does not exist here).
 //! - At `exit`, the exit hook drains the successor (see `exit`).
 //! - A grandchild starts its own successor from the same lineage.
+//! - A call made on the thread starting the successor, while it starts it
+//!   (by a sink's [`Sink::for_fork_child`] or a sink it builds, or by a
+//!   signal handler that interrupted it), does not wait for the start,
+//!   which waits for it: it goes to a closed *stand-in*, made before the
+//!   start, and is counted enqueued and dropped in the successor's stats
+//!   once it is started, with the reason in its `recent_errors`.
 //!
 //! The same handlers count the process's forks for sinks that must know
 //! whether another process may be writing their file: [`forks`] reads the
@@ -261,6 +267,14 @@ pub(crate) struct Lineage {
     current: AtomicPtr<Successor>,
     /// The highest generation whose successor a thread has begun to start.
     starting: AtomicU64,
+    /// The thread starting this process's successor ([`own_claim`]), 0
+    /// while none is: its calls meanwhile go to [`Lineage::standin`].
+    /// Written by that thread only.
+    starter: AtomicU64,
+    /// Stands in for the successor for the calls of the thread starting
+    /// it (see the module docs): a closed logger, leaked; null before the
+    /// first start.
+    standin: AtomicPtr<Successor>,
 }
 
 /// The settings and sinks a child's successor is built from.
@@ -288,6 +302,8 @@ impl Lineage {
             recipe: Mutex::new(recipe),
             current: AtomicPtr::new(std::ptr::null_mut()),
             starting: AtomicU64::new(0),
+            starter: AtomicU64::new(0),
+            standin: AtomicPtr::new(std::ptr::null_mut()),
         }
     }
 
@@ -321,19 +337,73 @@ impl Lineage {
             if let Some(s) = self.started() {
                 return s;
             }
+            if let Some(s) = self.standing_in() {
+                return s;
+            }
             let seen = self.starting.load(Ordering::Relaxed);
             let claim =
                 (self.starting).compare_exchange(seen, now, Ordering::AcqRel, Ordering::Relaxed);
             if seen < now && claim.is_ok() {
-                let s = self.start(now, level, closed);
-                let s: &'static Successor = Box::leak(Box::new(s));
-                // Release: pairs with the Acquire load in `started`.
-                self.current
-                    .store(std::ptr::from_ref(s).cast_mut(), Ordering::Release);
-                return s;
+                return self.start_here(now, level, closed);
             }
             // Another thread of this process is starting it.
             std::thread::yield_now();
+        }
+    }
+
+    /// The stand-in, when this thread is starting the successor: a call
+    /// nested in the start (see the module docs).
+    fn standing_in(&self) -> Option<&'static Successor> {
+        // Relaxed: only this thread stores its own claim here.
+        if self.starter.load(Ordering::Relaxed) != own_claim() {
+            return None;
+        }
+        // SAFETY: non-null pointers here are leaked boxes, never freed.
+        unsafe { self.standin.load(Ordering::Relaxed).as_ref() }
+    }
+
+    /// Starts this process's successor (generation `now`) on this thread,
+    /// its calls meanwhile going to a stand-in, whose counts then move to
+    /// the successor.
+    #[cold]
+    fn start_here(self: &Arc<Self>, now: u64, level: Level, closed: bool) -> &'static Successor {
+        let standin: &'static Successor = Box::leak(Box::new(self.standin(level)));
+        // Relaxed: read by this thread only (see `standing_in`).
+        (self.standin).store(std::ptr::from_ref(standin).cast_mut(), Ordering::Relaxed);
+        self.starter.store(own_claim(), Ordering::Relaxed);
+        let s = self.start(now, level, closed);
+        let s: &'static Successor = Box::leak(Box::new(s));
+        // Release: pairs with the Acquire load in `started`.
+        self.current
+            .store(std::ptr::from_ref(s).cast_mut(), Ordering::Release);
+        self.starter.store(0, Ordering::Relaxed);
+        // No call of this thread's is under way through the stand-in (one
+        // in a signal handler ended before this thread went on), and no
+        // other thread's reaches it.
+        let lost = standin.logger.shared.stats().enqueued;
+        if lost > 0 {
+            for _ in 0..lost {
+                s.logger.shared.count_lost_call();
+            }
+            s.logger.shared.report_error(format!(
+                "after fork: {lost} record(s) logged on the thread starting this \
+                 process's logger while it started it (by a sink, or a signal \
+                 handler) were counted dropped"
+            ));
+        }
+        s
+    }
+
+    /// A stand-in for the successor: closed (every call counted enqueued
+    /// and dropped) and of no generation, so that a producer bound to it
+    /// moves on to the successor once it is started.
+    fn standin(self: &Arc<Self>, level: Level) -> Successor {
+        let mut shared = Shared::without_writer(level, self.clone());
+        shared.hot.0.generation = u64::MAX;
+        Successor {
+            generation: generation(),
+            logger: Logger::from_shared(Arc::new(shared), None).uncounted(),
+            guard: Mutex::new(None),
         }
     }
 
@@ -677,6 +747,67 @@ mod tests {
         }
         let code = in_child(scenario);
         assert_eq!(code, Some(0), "2: no fork after the fork; 4: the child's; None: hung");
+    }
+
+    /// The logger [`LogsWhenCopied`] logs through.
+    static COPIED_BY: std::sync::OnceLock<Logger> = std::sync::OnceLock::new();
+    /// Lines the copies of [`LogsWhenCopied`] were handed, in this process.
+    static LINES: AtomicU64 = AtomicU64::new(0);
+
+    /// A sink whose copy for a forked child is made by logging through
+    /// [`COPIED_BY`] first (its own logger); it counts the lines it takes.
+    struct LogsWhenCopied;
+
+    impl Sink for LogsWhenCopied {
+        fn describe(&self) -> String {
+            "logs when copied".to_owned()
+        }
+        fn target(&mut self, _len: usize) -> std::io::Result<crate::Target> {
+            Ok(crate::Target::Inline)
+        }
+        fn write_inline(&mut self, batch: &[u8]) -> std::io::Result<()> {
+            let lines = batch.iter().filter(|&&b| b == b'\n').count() as u64;
+            LINES.fetch_add(lines, Ordering::SeqCst);
+            Ok(())
+        }
+        fn for_fork_child(&self) -> Option<Box<dyn Sink>> {
+            if let Some(l) = COPIED_BY.get() {
+                l.log(Level::Info, "t", format_args!("copying the sink"));
+            }
+            Some(Box::new(LogsWhenCopied))
+        }
+    }
+
+    /// In a forked child, a sink copied for the successor that logs
+    /// through its own (inherited) logger while the successor starts does
+    /// not wait for the start (which it is part of: it waited for ever):
+    /// its record is counted enqueued and dropped in the successor, which
+    /// says why; the call that started it is written.
+    #[test]
+    fn a_sink_that_logs_while_copied_for_a_child_is_counted_not_waited_for() {
+        let (logger, guard) = Logger::builder().sink(LogsWhenCopied).build().unwrap();
+        let _ = COPIED_BY.set(logger.clone());
+        fn scenario() -> i32 {
+            let logger = COPIED_BY.get().unwrap();
+            logger.log(Level::Info, "t", format_args!("in the child"));
+            if logger.flush().is_err() {
+                return 2;
+            }
+            let s = logger.stats();
+            let said = logger.recent_errors().iter().any(|e| {
+                e.contains("1 record(s) logged on the thread starting this process's logger")
+            });
+            let books = (s.enqueued, s.written, s.dropped, LINES.load(Ordering::SeqCst));
+            match (books, said) {
+                ((2, 1, 1, 1), true) => 0,
+                (_, false) => 3,
+                _ => 4,
+            }
+        }
+        let code = in_child(scenario);
+        drop(logger);
+        guard.shutdown(Duration::from_secs(10)).unwrap();
+        assert_eq!(code, Some(0), "3: no reason given; 4: other books; None: hung");
     }
 
     /// A claim by another process (a thread of the parent, registering

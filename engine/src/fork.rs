@@ -454,9 +454,9 @@ impl Recipe {
         let mut b = self.settings.settings().level(level);
         let mut missing = self.missing.clone();
         for (twin, options) in &self.twins {
-            match twin.for_fork_child() {
-                Some(s) => b = b.sink_with(s, *options),
-                None => missing.push(twin.describe()),
+            match copy_for_child(&**twin) {
+                Ok(s) => b = b.sink_with(s, *options),
+                Err(described) => missing.push(described),
             }
         }
         let missing = (!missing.is_empty()).then(|| {
@@ -487,6 +487,22 @@ impl Recipe {
                 dead
             }
         }
+    }
+}
+
+/// `sink`'s copy for a forked child ([`Sink::for_fork_child`]), or how to
+/// name it among the sinks a child goes without: it cannot be shared, or
+/// making the copy panicked (user code: said so, and the call that made
+/// it goes on).
+pub(crate) fn copy_for_child(sink: &dyn Sink) -> Result<Box<dyn Sink>, String> {
+    let copy = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink.for_fork_child()));
+    match copy {
+        Ok(Some(copy)) => Ok(copy),
+        Ok(None) => Err(sink.describe()),
+        Err(_) => Err(format!(
+            "{} (its copy for a child process panicked)",
+            sink.describe()
+        )),
     }
 }
 
@@ -681,12 +697,29 @@ mod tests {
         let child = unsafe { libc::fork() };
         assert!(child >= 0, "fork: {}", std::io::Error::last_os_error());
         if child == 0 {
+            IN_CHILD.store(true, Ordering::SeqCst);
             let code = scenario();
             // SAFETY: ends the child without running the parent's
             // destructors.
             unsafe { libc::_exit(code) };
         }
         crate::fork_lock::exit_code(child)
+    }
+
+    /// [`in_child`] beside a logger, shut down after.
+    fn beside(logger: Logger, guard: WriterGuard, scenario: fn() -> i32) -> Option<i32> {
+        let code = in_child(scenario);
+        drop(logger);
+        guard.shutdown(Duration::from_secs(10)).unwrap();
+        code
+    }
+
+    /// `logger`'s books (enqueued, written, dropped) and whether its
+    /// recent errors say `reason`.
+    fn books_saying(logger: &Logger, reason: &str) -> ((u64, u64, u64), bool) {
+        let s = logger.stats();
+        let said = logger.recent_errors().iter().any(|e| e.contains(reason));
+        ((s.enqueued, s.written, s.dropped), said)
     }
 
     /// A signal handler that forks, run by a signal raised inside a
@@ -749,18 +782,31 @@ mod tests {
         assert_eq!(code, Some(0), "2: no fork after the fork; 4: the child's; None: hung");
     }
 
-    /// The logger [`LogsWhenCopied`] logs through.
+    /// Set in the children [`in_child`] forks.
+    static IN_CHILD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    /// The logger a [`Copied`] that logs first logs through.
     static COPIED_BY: std::sync::OnceLock<Logger> = std::sync::OnceLock::new();
-    /// Lines the copies of [`LogsWhenCopied`] were handed, in this process.
+    /// Lines the [`Copied`] sinks were handed, in this process.
     static LINES: AtomicU64 = AtomicU64::new(0);
 
-    /// A sink whose copy for a forked child is made by logging through
-    /// [`COPIED_BY`] first (its own logger); it counts the lines it takes.
-    struct LogsWhenCopied;
+    /// What a [`Copied`] sink does when a copy of it is made.
+    #[derive(Clone, Copy)]
+    enum OnCopy {
+        /// Logs through [`COPIED_BY`] first.
+        LogFirst,
+        /// Panics.
+        Panic,
+        /// Panics in a forked child ([`IN_CHILD`]).
+        PanicInChild,
+    }
 
-    impl Sink for LogsWhenCopied {
+    /// A sink that counts the lines it takes and does what it holds when
+    /// copied for a forked child.
+    struct Copied(OnCopy);
+
+    impl Sink for Copied {
         fn describe(&self) -> String {
-            "logs when copied".to_owned()
+            "copied".to_owned()
         }
         fn target(&mut self, _len: usize) -> std::io::Result<crate::Target> {
             Ok(crate::Target::Inline)
@@ -771,10 +817,16 @@ mod tests {
             Ok(())
         }
         fn for_fork_child(&self) -> Option<Box<dyn Sink>> {
-            if let Some(l) = COPIED_BY.get() {
-                l.log(Level::Info, "t", format_args!("copying the sink"));
+            match (self.0, IN_CHILD.load(Ordering::SeqCst)) {
+                (OnCopy::LogFirst, _) => {
+                    if let Some(l) = COPIED_BY.get() {
+                        l.log(Level::Info, "t", format_args!("copying the sink"));
+                    }
+                }
+                (OnCopy::Panic, _) | (OnCopy::PanicInChild, true) => panic!("no copy today"),
+                (OnCopy::PanicInChild, false) => {}
             }
-            Some(Box::new(LogsWhenCopied))
+            Some(Box::new(Copied(self.0)))
         }
     }
 
@@ -785,29 +837,64 @@ mod tests {
     /// says why; the call that started it is written.
     #[test]
     fn a_sink_that_logs_while_copied_for_a_child_is_counted_not_waited_for() {
-        let (logger, guard) = Logger::builder().sink(LogsWhenCopied).build().unwrap();
+        let (logger, guard) = Logger::builder().sink(Copied(OnCopy::LogFirst)).build().unwrap();
         let _ = COPIED_BY.set(logger.clone());
         fn scenario() -> i32 {
+            LINES.store(0, Ordering::SeqCst);
             let logger = COPIED_BY.get().unwrap();
             logger.log(Level::Info, "t", format_args!("in the child"));
             if logger.flush().is_err() {
                 return 2;
             }
-            let s = logger.stats();
-            let said = logger.recent_errors().iter().any(|e| {
-                e.contains("1 record(s) logged on the thread starting this process's logger")
-            });
-            let books = (s.enqueued, s.written, s.dropped, LINES.load(Ordering::SeqCst));
+            let said = "1 record(s) logged on the thread starting this process's logger";
+            let ((enqueued, written, dropped), said) = books_saying(logger, said);
+            let books = (enqueued, written, dropped, LINES.load(Ordering::SeqCst));
             match (books, said) {
                 ((2, 1, 1, 1), true) => 0,
                 (_, false) => 3,
                 _ => 4,
             }
         }
-        let code = in_child(scenario);
-        drop(logger);
-        guard.shutdown(Duration::from_secs(10)).unwrap();
+        let code = beside(logger, guard, scenario);
         assert_eq!(code, Some(0), "3: no reason given; 4: other books; None: hung");
+    }
+
+    /// The logger whose sink's copies panic in a forked child.
+    static PANICKY: std::sync::OnceLock<Logger> = std::sync::OnceLock::new();
+
+    /// A sink whose copy for a forked child panics is left out of what a
+    /// child starts again from, as one that cannot be shared, and said
+    /// so: `build` (which makes the copy) returns the logger, which
+    /// writes (it panicked); in a forked child (which copies the copy), the
+    /// call that starts the successor returns, and the next calls, from
+    /// any thread, are counted dropped (they waited for ever for a start
+    /// that never ended).
+    #[test]
+    fn a_sink_whose_copy_for_a_child_panics_is_left_out() {
+        let (logger, guard) = Logger::builder().sink(Copied(OnCopy::Panic)).build().unwrap();
+        logger.log(Level::Info, "t", format_args!("in the parent"));
+        let s = guard.shutdown(Duration::from_secs(10)).unwrap();
+        assert_eq!((s.enqueued, s.written, s.dropped), (1, 1, 0));
+        let sink = Copied(OnCopy::PanicInChild);
+        let (logger, guard) = Logger::builder().sink(sink).build().unwrap();
+        let _ = PANICKY.set(logger.clone());
+        fn scenario() -> i32 {
+            let logger = PANICKY.get().unwrap();
+            let log = || logger.log(Level::Info, "t", format_args!("in the child"));
+            if std::panic::catch_unwind(log).is_err() {
+                return 2;
+            }
+            if std::thread::spawn(log).join().is_err() {
+                return 3;
+            }
+            match books_saying(logger, "copied (its copy for a child process panicked)") {
+                ((2, 0, 2), true) => 0,
+                (_, false) => 4,
+                _ => 5,
+            }
+        }
+        let code = beside(logger, guard, scenario);
+        assert_eq!(code, Some(0), "2: the call panicked; 4: no reason; 5: books; None: hung");
     }
 
     /// A claim by another process (a thread of the parent, registering

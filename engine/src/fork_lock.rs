@@ -20,8 +20,9 @@
 //! is its own thread. Such a signal stays pending and its handler runs as
 //! the lock is freed. This holds across a fork too: the prepare handler's
 //! hold blocks them, and the guard each side adopts puts the mask back.
-//! A section must therefore not wait for a signal, and a guard is freed on
-//! the thread that took it (it is not `Send`).
+//! A section must therefore not wait for a signal, nor fork (the prepare
+//! handler would wait for its own thread), and a guard is freed on the
+//! thread that took it (it is not `Send`).
 //!
 //! It is for rare, short sections (a few system calls: registering a
 //! signal handler, listing a socket), never for a hot path: taking and

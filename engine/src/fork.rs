@@ -427,12 +427,18 @@ impl Lineage {
             let why = format!("after fork: {why}; every record is counted dropped");
             dead_logger(self.clone(), why)
         };
+        // User code runs in the build (the sinks' copies, asked for their
+        // settings): a panic there must not leave the start unfinished.
+        let built = |r: &Recipe| {
+            let b = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| r.build(self, level)));
+            b.unwrap_or_else(|_| dead("starting the logger in this process panicked (in a sink)"))
+        };
         let (logger, guard) = if closed {
             dead("the logger was shut down before the fork")
         } else {
             match self.recipe.try_lock() {
-                Ok(r) => r.build(self, level),
-                Err(TryLockError::Poisoned(p)) => p.into_inner().build(self, level),
+                Ok(r) => built(&r),
+                Err(TryLockError::Poisoned(p)) => built(&p.into_inner()),
                 Err(TryLockError::WouldBlock) => dead(
                     "the logger's settings were in use by a thread that does \
                      not exist in this process",
@@ -798,6 +804,9 @@ mod tests {
         Panic,
         /// Panics in a forked child ([`IN_CHILD`]).
         PanicInChild,
+        /// Copies; in a forked child the copy panics when asked for its
+        /// styling (at the start of the child's logger).
+        StylingPanicsInChild,
     }
 
     /// A sink that counts the lines it takes and does what it holds when
@@ -810,6 +819,13 @@ mod tests {
         }
         fn target(&mut self, _len: usize) -> std::io::Result<crate::Target> {
             Ok(crate::Target::Inline)
+        }
+        fn styling(&self) -> crate::Styling {
+            let asked = matches!(self.0, OnCopy::StylingPanicsInChild);
+            if asked && IN_CHILD.load(Ordering::SeqCst) {
+                panic!("no styling today");
+            }
+            crate::Styling::default()
         }
         fn write_inline(&mut self, batch: &[u8]) -> std::io::Result<()> {
             let lines = batch.iter().filter(|&&b| b == b'\n').count() as u64;
@@ -824,7 +840,7 @@ mod tests {
                     }
                 }
                 (OnCopy::Panic, _) | (OnCopy::PanicInChild, true) => panic!("no copy today"),
-                (OnCopy::PanicInChild, false) => {}
+                (OnCopy::PanicInChild, false) | (OnCopy::StylingPanicsInChild, _) => {}
             }
             Some(Box::new(Copied(self.0)))
         }
@@ -861,6 +877,47 @@ mod tests {
 
     /// The logger whose sink's copies panic in a forked child.
     static PANICKY: std::sync::OnceLock<Logger> = std::sync::OnceLock::new();
+    /// The logger whose sink's copy panics in a forked child's start.
+    static PANICKY_START: std::sync::OnceLock<Logger> = std::sync::OnceLock::new();
+
+    /// Logs twice through `logger`, the second time from another thread:
+    /// 0 when neither call panicked (else 2, 3).
+    fn log_twice(logger: &'static Logger) -> i32 {
+        let log = || logger.log(Level::Info, "t", format_args!("in the child"));
+        if std::panic::catch_unwind(log).is_err() {
+            return 2;
+        }
+        if std::thread::spawn(log).join().is_err() {
+            return 3;
+        }
+        0
+    }
+
+    /// In a forked child, a sink whose copy panics while the child's
+    /// logger starts (asked for its settings) leaves a logger that counts
+    /// every record dropped, and says why: the call that started it
+    /// returns, and the next calls, from any thread, are counted dropped
+    /// (they waited for ever for a start that never ended).
+    #[test]
+    fn a_panic_while_a_childs_logger_starts_leaves_it_counting_drops() {
+        let sink = Copied(OnCopy::StylingPanicsInChild);
+        let (logger, guard) = Logger::builder().sink(sink).build().unwrap();
+        let _ = PANICKY_START.set(logger.clone());
+        fn scenario() -> i32 {
+            let logger = PANICKY_START.get().unwrap();
+            match log_twice(logger) {
+                0 => {}
+                code => return code,
+            }
+            match books_saying(logger, "starting the logger in this process panicked") {
+                ((2, 0, 2), true) => 0,
+                (_, false) => 4,
+                _ => 5,
+            }
+        }
+        let code = beside(logger, guard, scenario);
+        assert_eq!(code, Some(0), "2, 3: a call panicked; 4: no reason; 5: books; None: hung");
+    }
 
     /// A sink whose copy for a forked child panics is left out of what a
     /// child starts again from, as one that cannot be shared, and said
@@ -880,12 +937,9 @@ mod tests {
         let _ = PANICKY.set(logger.clone());
         fn scenario() -> i32 {
             let logger = PANICKY.get().unwrap();
-            let log = || logger.log(Level::Info, "t", format_args!("in the child"));
-            if std::panic::catch_unwind(log).is_err() {
-                return 2;
-            }
-            if std::thread::spawn(log).join().is_err() {
-                return 3;
+            match log_twice(logger) {
+                0 => {}
+                code => return code,
             }
             match books_saying(logger, "copied (its copy for a child process panicked)") {
                 ((2, 0, 2), true) => 0,

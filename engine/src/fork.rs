@@ -880,9 +880,10 @@ mod tests {
     /// The logger whose sink's copy panics in a forked child's start.
     static PANICKY_START: std::sync::OnceLock<Logger> = std::sync::OnceLock::new();
 
-    /// Logs twice through `logger`, the second time from another thread:
-    /// 0 when neither call panicked (else 2, 3).
-    fn log_twice(logger: &'static Logger) -> i32 {
+    /// In a forked child: logs twice through `logger`, the second time
+    /// from another thread; 0 when neither call panicked (else 2, 3) and
+    /// both were counted dropped (else 5), `reason` said (else 4).
+    fn both_dropped(logger: &'static Logger, reason: &str) -> i32 {
         let log = || logger.log(Level::Info, "t", format_args!("in the child"));
         if std::panic::catch_unwind(log).is_err() {
             return 2;
@@ -890,8 +891,15 @@ mod tests {
         if std::thread::spawn(log).join().is_err() {
             return 3;
         }
-        0
+        match books_saying(logger, reason) {
+            ((2, 0, 2), true) => 0,
+            (_, false) => 4,
+            _ => 5,
+        }
     }
+
+    /// What [`both_dropped`]'s codes mean.
+    const BOTH_DROPPED: &str = "2, 3: a call panicked; 4: no reason; 5: books; None: hung";
 
     /// In a forked child, a sink whose copy panics while the child's
     /// logger starts (asked for its settings) leaves a logger that counts
@@ -904,19 +912,10 @@ mod tests {
         let (logger, guard) = Logger::builder().sink(sink).build().unwrap();
         let _ = PANICKY_START.set(logger.clone());
         fn scenario() -> i32 {
-            let logger = PANICKY_START.get().unwrap();
-            match log_twice(logger) {
-                0 => {}
-                code => return code,
-            }
-            match books_saying(logger, "starting the logger in this process panicked") {
-                ((2, 0, 2), true) => 0,
-                (_, false) => 4,
-                _ => 5,
-            }
+            let said = "starting the logger in this process panicked";
+            both_dropped(PANICKY_START.get().unwrap(), said)
         }
-        let code = beside(logger, guard, scenario);
-        assert_eq!(code, Some(0), "2, 3: a call panicked; 4: no reason; 5: books; None: hung");
+        assert_eq!(beside(logger, guard, scenario), Some(0), "{BOTH_DROPPED}");
     }
 
     /// A sink whose copy for a forked child panics is left out of what a
@@ -936,19 +935,10 @@ mod tests {
         let (logger, guard) = Logger::builder().sink(sink).build().unwrap();
         let _ = PANICKY.set(logger.clone());
         fn scenario() -> i32 {
-            let logger = PANICKY.get().unwrap();
-            match log_twice(logger) {
-                0 => {}
-                code => return code,
-            }
-            match books_saying(logger, "copied (its copy for a child process panicked)") {
-                ((2, 0, 2), true) => 0,
-                (_, false) => 4,
-                _ => 5,
-            }
+            let said = "copied (its copy for a child process panicked)";
+            both_dropped(PANICKY.get().unwrap(), said)
         }
-        let code = beside(logger, guard, scenario);
-        assert_eq!(code, Some(0), "2: the call panicked; 4: no reason; 5: books; None: hung");
+        assert_eq!(beside(logger, guard, scenario), Some(0), "{BOTH_DROPPED}");
     }
 
     /// A claim by another process (a thread of the parent, registering

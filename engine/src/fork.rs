@@ -712,6 +712,31 @@ mod tests {
         crate::fork_lock::exit_code(child)
     }
 
+    /// A logger whose sink is a [`Copied`] doing `on_copy`, kept in `slot`
+    /// (for a child's scenario to find).
+    fn built_with(on_copy: OnCopy, slot: &std::sync::OnceLock<Logger>) -> (Logger, WriterGuard) {
+        let (logger, guard) = Logger::builder().sink(Copied(on_copy)).build().unwrap();
+        let _ = slot.set(logger.clone());
+        (logger, guard)
+    }
+
+    /// In a forked child, after its logger started with one call nested in
+    /// the start: 0 when the logger flushes (else 2), says so (else 3) and
+    /// its books (enqueued, written, dropped, [`LINES`]) are `books` (else
+    /// 4).
+    fn one_nested_drop(logger: &Logger, books: (u64, u64, u64, u64)) -> i32 {
+        if logger.flush().is_err() {
+            return 2;
+        }
+        let said = "1 record(s) logged on the thread starting this process's logger";
+        let ((enqueued, written, dropped), said) = books_saying(logger, said);
+        match ((enqueued, written, dropped, LINES.load(Ordering::SeqCst)), said) {
+            (seen, true) if seen == books => 0,
+            (_, false) => 3,
+            _ => 4,
+        }
+    }
+
     /// [`in_child`] beside a logger, shut down after.
     fn beside(logger: Logger, guard: WriterGuard, scenario: fn() -> i32) -> Option<i32> {
         let code = in_child(scenario);
@@ -795,11 +820,16 @@ mod tests {
     /// Lines the [`Copied`] sinks were handed, in this process.
     static LINES: AtomicU64 = AtomicU64::new(0);
 
+    /// The producer a [`Copied`] that logs through a producer first uses.
+    static PRODUCER: Mutex<Option<crate::Producer>> = Mutex::new(None);
+
     /// What a [`Copied`] sink does when a copy of it is made.
     #[derive(Clone, Copy)]
     enum OnCopy {
         /// Logs through [`COPIED_BY`] first.
         LogFirst,
+        /// Logs through [`PRODUCER`] first.
+        ProducerLogsFirst,
         /// Panics.
         Panic,
         /// Panics in a forked child ([`IN_CHILD`]).
@@ -839,8 +869,14 @@ mod tests {
                         l.log(Level::Info, "t", format_args!("copying the sink"));
                     }
                 }
+                (OnCopy::ProducerLogsFirst, true) => {
+                    if let Some(p) = PRODUCER.try_lock().ok().as_mut().and_then(|p| p.as_mut()) {
+                        p.log(Level::Info, "t", format_args!("copying the sink"));
+                    }
+                }
                 (OnCopy::Panic, _) | (OnCopy::PanicInChild, true) => panic!("no copy today"),
-                (OnCopy::PanicInChild, false) | (OnCopy::StylingPanicsInChild, _) => {}
+                (OnCopy::PanicInChild | OnCopy::ProducerLogsFirst, false)
+                | (OnCopy::StylingPanicsInChild, _) => {}
             }
             Some(Box::new(Copied(self.0)))
         }
@@ -853,25 +889,37 @@ mod tests {
     /// says why; the call that started it is written.
     #[test]
     fn a_sink_that_logs_while_copied_for_a_child_is_counted_not_waited_for() {
-        let (logger, guard) = Logger::builder().sink(Copied(OnCopy::LogFirst)).build().unwrap();
-        let _ = COPIED_BY.set(logger.clone());
+        let (logger, guard) = built_with(OnCopy::LogFirst, &COPIED_BY);
         fn scenario() -> i32 {
             LINES.store(0, Ordering::SeqCst);
             let logger = COPIED_BY.get().unwrap();
             logger.log(Level::Info, "t", format_args!("in the child"));
-            if logger.flush().is_err() {
-                return 2;
-            }
-            let said = "1 record(s) logged on the thread starting this process's logger";
-            let ((enqueued, written, dropped), said) = books_saying(logger, said);
-            let books = (enqueued, written, dropped, LINES.load(Ordering::SeqCst));
-            match (books, said) {
-                ((2, 1, 1, 1), true) => 0,
-                (_, false) => 3,
-                _ => 4,
-            }
+            one_nested_drop(logger, (2, 1, 1, 1))
         }
         let code = beside(logger, guard, scenario);
+        assert_eq!(code, Some(0), "3: no reason given; 4: other books; None: hung");
+    }
+
+    /// The logger whose sink's copy logs through its [`PRODUCER`].
+    static PRODUCED: std::sync::OnceLock<Logger> = std::sync::OnceLock::new();
+
+    /// A producer used while a forked child's logger starts, by a sink's
+    /// copy, has that record counted dropped (as a logger handle's) and
+    /// then moves on to the started logger: its next record is written.
+    #[test]
+    fn a_producer_used_while_a_childs_logger_starts_moves_on_after() {
+        let (logger, guard) = built_with(OnCopy::ProducerLogsFirst, &PRODUCED);
+        *PRODUCER.lock().unwrap() = Some(logger.producer());
+        fn scenario() -> i32 {
+            LINES.store(0, Ordering::SeqCst);
+            let logger = PRODUCED.get().unwrap();
+            logger.log(Level::Info, "t", format_args!("starts it"));
+            let mut p = PRODUCER.lock().unwrap().take().unwrap();
+            p.log(Level::Info, "t", format_args!("after"));
+            one_nested_drop(logger, (3, 2, 1, 2))
+        }
+        let code = beside(logger, guard, scenario);
+        PRODUCER.lock().unwrap().take();
         assert_eq!(code, Some(0), "3: no reason given; 4: other books; None: hung");
     }
 
@@ -908,9 +956,7 @@ mod tests {
     /// (they waited for ever for a start that never ended).
     #[test]
     fn a_panic_while_a_childs_logger_starts_leaves_it_counting_drops() {
-        let sink = Copied(OnCopy::StylingPanicsInChild);
-        let (logger, guard) = Logger::builder().sink(sink).build().unwrap();
-        let _ = PANICKY_START.set(logger.clone());
+        let (logger, guard) = built_with(OnCopy::StylingPanicsInChild, &PANICKY_START);
         fn scenario() -> i32 {
             let said = "starting the logger in this process panicked";
             both_dropped(PANICKY_START.get().unwrap(), said)
@@ -931,9 +977,7 @@ mod tests {
         logger.log(Level::Info, "t", format_args!("in the parent"));
         let s = guard.shutdown(Duration::from_secs(10)).unwrap();
         assert_eq!((s.enqueued, s.written, s.dropped), (1, 1, 0));
-        let sink = Copied(OnCopy::PanicInChild);
-        let (logger, guard) = Logger::builder().sink(sink).build().unwrap();
-        let _ = PANICKY.set(logger.clone());
+        let (logger, guard) = built_with(OnCopy::PanicInChild, &PANICKY);
         fn scenario() -> i32 {
             let said = "copied (its copy for a child process panicked)";
             both_dropped(PANICKY.get().unwrap(), said)

@@ -693,9 +693,9 @@ impl Builder {
         let mut twins = Vec::new();
         let mut missing = Vec::new();
         for (s, o) in &self.sinks {
-            match s.for_fork_child() {
-                Some(twin) => twins.push((twin, *o)),
-                None => missing.push(s.describe()),
+            match crate::fork::copy_for_child(&**s) {
+                Ok(twin) => twins.push((twin, *o)),
+                Err(described) => missing.push(described),
             }
         }
         Recipe {

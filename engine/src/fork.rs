@@ -31,6 +31,12 @@
 //!   successor (the parent's writer is not joined: it does not exist here).
 //! - At `exit`, the exit hook drains the successor (see `exit`).
 //! - A grandchild starts its own successor from the same lineage.
+//! - A call made on the thread starting the successor, while it starts it
+//!   (by a sink's [`Sink::for_fork_child`] or a sink it builds, or by a
+//!   signal handler that interrupted it), does not wait for the start,
+//!   which waits for it: it goes to a closed *stand-in*, made before the
+//!   start, and is counted enqueued and dropped in the successor's stats
+//!   once it is started, with the reason in its `recent_errors`.
 //!
 //! The same handlers count the process's forks for sinks that must know
 //! whether another process may be writing their file: [`forks`] reads the
@@ -38,6 +44,20 @@
 //! moved, with no fork while it runs (a prepare handler holds the count's
 //! lock across each fork; the parent and child handlers add one and let
 //! it go).
+//!
+//! A fork from a signal handler never waits for ever on that lock. The
+//! sections of [`unless_forked_since`] (and the look of [`forks`]) run
+//! with their thread's asynchronous signals blocked, and so does the
+//! prepare handler's hold until the parent's or child's handler lets it
+//! go (see `fork_lock`): a handler that forks runs only once the section
+//! it interrupted is over, and a section never runs in two processes
+//! after passing its check in one. A signal that arrives during a fork is
+//! handled in the parent once the fork is done (a child starts with none
+//! pending). The fault signals (`SIGSEGV`, `SIGBUS`, `SIGFPE`, `SIGILL`,
+//! `SIGTRAP`, `SIGSYS`) are not blocked: a handler of theirs that forks
+//! must not run inside a section, where only a bug could raise them.
+//! `_Fork` and `vfork`-like calls (`posix_spawn`) run no handlers, and
+//! are not counted.
 //!
 //! The handlers are registered by the first `build` of the process; when
 //! `pthread_atfork` fails (`ENOMEM`), that `build` fails
@@ -126,6 +146,7 @@ pub fn unless_forked_since<R>(since: u64, f: impl FnOnce() -> R) -> Option<R> {
 /// that no section of [`unless_forked_since`] is under way during it.
 extern "C" fn before_fork() {
     FORKS.hold_across_fork();
+    raise_when_held();
 }
 
 /// Runs in the parent right after `fork`: counts it.
@@ -246,6 +267,14 @@ pub(crate) struct Lineage {
     current: AtomicPtr<Successor>,
     /// The highest generation whose successor a thread has begun to start.
     starting: AtomicU64,
+    /// The thread starting this process's successor ([`own_claim`]), 0
+    /// while none is: its calls meanwhile go to [`Lineage::standin`].
+    /// Written by that thread only.
+    starter: AtomicU64,
+    /// Stands in for the successor for the calls of the thread starting
+    /// it (see the module docs): a closed logger, leaked; null before the
+    /// first start.
+    standin: AtomicPtr<Successor>,
 }
 
 /// The settings and sinks a child's successor is built from.
@@ -273,6 +302,8 @@ impl Lineage {
             recipe: Mutex::new(recipe),
             current: AtomicPtr::new(std::ptr::null_mut()),
             starting: AtomicU64::new(0),
+            starter: AtomicU64::new(0),
+            standin: AtomicPtr::new(std::ptr::null_mut()),
         }
     }
 
@@ -306,19 +337,73 @@ impl Lineage {
             if let Some(s) = self.started() {
                 return s;
             }
+            if let Some(s) = self.standing_in() {
+                return s;
+            }
             let seen = self.starting.load(Ordering::Relaxed);
             let claim =
                 (self.starting).compare_exchange(seen, now, Ordering::AcqRel, Ordering::Relaxed);
             if seen < now && claim.is_ok() {
-                let s = self.start(now, level, closed);
-                let s: &'static Successor = Box::leak(Box::new(s));
-                // Release: pairs with the Acquire load in `started`.
-                self.current
-                    .store(std::ptr::from_ref(s).cast_mut(), Ordering::Release);
-                return s;
+                return self.start_here(now, level, closed);
             }
             // Another thread of this process is starting it.
             std::thread::yield_now();
+        }
+    }
+
+    /// The stand-in, when this thread is starting the successor: a call
+    /// nested in the start (see the module docs).
+    fn standing_in(&self) -> Option<&'static Successor> {
+        // Relaxed: only this thread stores its own claim here.
+        if self.starter.load(Ordering::Relaxed) != own_claim() {
+            return None;
+        }
+        // SAFETY: non-null pointers here are leaked boxes, never freed.
+        unsafe { self.standin.load(Ordering::Relaxed).as_ref() }
+    }
+
+    /// Starts this process's successor (generation `now`) on this thread,
+    /// its calls meanwhile going to a stand-in, whose counts then move to
+    /// the successor.
+    #[cold]
+    fn start_here(self: &Arc<Self>, now: u64, level: Level, closed: bool) -> &'static Successor {
+        let standin: &'static Successor = Box::leak(Box::new(self.standin(level)));
+        // Relaxed: read by this thread only (see `standing_in`).
+        (self.standin).store(std::ptr::from_ref(standin).cast_mut(), Ordering::Relaxed);
+        self.starter.store(own_claim(), Ordering::Relaxed);
+        let s = self.start(now, level, closed);
+        let s: &'static Successor = Box::leak(Box::new(s));
+        // Release: pairs with the Acquire load in `started`.
+        self.current
+            .store(std::ptr::from_ref(s).cast_mut(), Ordering::Release);
+        self.starter.store(0, Ordering::Relaxed);
+        // No call of this thread's is under way through the stand-in (one
+        // in a signal handler ended before this thread went on), and no
+        // other thread's reaches it.
+        let lost = standin.logger.shared.stats().enqueued;
+        if lost > 0 {
+            for _ in 0..lost {
+                s.logger.shared.count_lost_call();
+            }
+            s.logger.shared.report_error(format!(
+                "after fork: {lost} record(s) logged on the thread starting this \
+                 process's logger while it started it (by a sink, or a signal \
+                 handler) were counted dropped"
+            ));
+        }
+        s
+    }
+
+    /// A stand-in for the successor: closed (every call counted enqueued
+    /// and dropped) and of no generation, so that a producer bound to it
+    /// moves on to the successor once it is started.
+    fn standin(self: &Arc<Self>, level: Level) -> Successor {
+        let mut shared = Shared::without_writer(level, self.clone());
+        shared.hot.0.generation = u64::MAX;
+        Successor {
+            generation: generation(),
+            logger: Logger::from_shared(Arc::new(shared), None).uncounted(),
+            guard: Mutex::new(None),
         }
     }
 
@@ -342,12 +427,18 @@ impl Lineage {
             let why = format!("after fork: {why}; every record is counted dropped");
             dead_logger(self.clone(), why)
         };
+        // User code runs in the build (the sinks' copies, asked for their
+        // settings): a panic there must not leave the start unfinished.
+        let built = |r: &Recipe| {
+            let b = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| r.build(self, level)));
+            b.unwrap_or_else(|_| dead("starting the logger in this process panicked (in a sink)"))
+        };
         let (logger, guard) = if closed {
             dead("the logger was shut down before the fork")
         } else {
             match self.recipe.try_lock() {
-                Ok(r) => r.build(self, level),
-                Err(TryLockError::Poisoned(p)) => p.into_inner().build(self, level),
+                Ok(r) => built(&r),
+                Err(TryLockError::Poisoned(p)) => built(&p.into_inner()),
                 Err(TryLockError::WouldBlock) => dead(
                     "the logger's settings were in use by a thread that does \
                      not exist in this process",
@@ -369,9 +460,9 @@ impl Recipe {
         let mut b = self.settings.settings().level(level);
         let mut missing = self.missing.clone();
         for (twin, options) in &self.twins {
-            match twin.for_fork_child() {
-                Some(s) => b = b.sink_with(s, *options),
-                None => missing.push(twin.describe()),
+            match copy_for_child(&**twin) {
+                Ok(s) => b = b.sink_with(s, *options),
+                Err(described) => missing.push(described),
             }
         }
         let missing = (!missing.is_empty()).then(|| {
@@ -402,6 +493,22 @@ impl Recipe {
                 dead
             }
         }
+    }
+}
+
+/// `sink`'s copy for a forked child ([`Sink::for_fork_child`]), or how to
+/// name it among the sinks a child goes without: it cannot be shared, or
+/// making the copy panicked (user code: said so, and the call that made
+/// it goes on).
+pub(crate) fn copy_for_child(sink: &dyn Sink) -> Result<Box<dyn Sink>, String> {
+    let copy = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink.for_fork_child()));
+    match copy {
+        Ok(Some(copy)) => Ok(copy),
+        Ok(None) => Err(sink.describe()),
+        Err(_) => Err(format!(
+            "{} (its copy for a child process panicked)",
+            sink.describe()
+        )),
     }
 }
 
@@ -437,12 +544,33 @@ fn test_failure() -> Option<i32> {
     FAIL_INSTALL.with(|f| f.take())
 }
 
+/// A test hook: a signal [`before_fork`] raises once (then 0), with the
+/// count of forks held across the fork.
+#[cfg(test)]
+static RAISE_WHEN_HELD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// Raises the signal of [`RAISE_WHEN_HELD`], if one is set.
+#[cfg(test)]
+fn raise_when_held() {
+    let signo = RAISE_WHEN_HELD.swap(0, Ordering::Relaxed);
+    if signo != 0 {
+        // SAFETY: `raise` is async-signal-safe; the test installed a
+        // handler for `signo`.
+        unsafe { libc::raise(signo) };
+    }
+}
+
 /// Test hooks only.
 #[cfg(not(test))]
 #[inline(always)]
 fn test_failure() -> Option<i32> {
     None
 }
+
+/// Test hooks only.
+#[cfg(not(test))]
+#[inline(always)]
+fn raise_when_held() {}
 
 #[cfg(test)]
 mod tests {
@@ -523,6 +651,345 @@ mod tests {
         assert!(libc::WIFEXITED(status), "status {status:#x}");
         assert_eq!(libc::WEXITSTATUS(status), 0, "the child's section ran");
         assert_eq!(unless_forked_since(before, || ()), None, "the parent's ran");
+    }
+
+    /// What [`fork_and_reap`] did, in the process it ran in: 0 before it
+    /// runs, then 1 once its fork's child exited with 0 (-1 otherwise).
+    static HANDLER_FORKED: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+    /// A signal handler that forks, and waits for its child (which exits).
+    extern "C" fn fork_and_reap(_: libc::c_int) {
+        // SAFETY: fork, _exit and waitpid are async-signal-safe; the child
+        // only exits; `status` is a valid out-pointer.
+        let done = unsafe {
+            let pid = libc::fork();
+            if pid == 0 {
+                libc::_exit(0);
+            }
+            let mut status = 0;
+            let reaped = libc::waitpid(pid, &mut status, 0);
+            reaped == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
+        };
+        HANDLER_FORKED.store(if done { 1 } else { -1 }, Ordering::SeqCst);
+    }
+
+    /// Installs [`fork_and_reap`] for `signo`.
+    fn fork_on(signo: libc::c_int) {
+        // SAFETY: a zeroed sigaction is valid (empty mask, no flags); the
+        // handler is an `extern "C" fn(c_int)` that never unwinds.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = fork_and_reap as extern "C" fn(libc::c_int) as usize;
+            assert_eq!(libc::sigaction(signo, &action, std::ptr::null_mut()), 0);
+        }
+    }
+
+    /// Whether `signo` is blocked on this thread.
+    fn blocked(signo: libc::c_int) -> bool {
+        let mut now = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+        // SAFETY: asks for the mask only; it initializes `now`.
+        unsafe {
+            libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), now.as_mut_ptr());
+            libc::sigismember(now.as_ptr(), signo) == 1
+        }
+    }
+
+    /// Runs `scenario` in a forked child, which exits with what it returns
+    /// (0 for done); returns that code (None: it hung or was killed).
+    fn in_child(scenario: fn() -> i32) -> Option<i32> {
+        forks().expect("the handlers install");
+        // SAFETY: the child uses atomics, async-signal-safe calls and
+        // locks its fork handler freed, and calls _exit.
+        let child = unsafe { libc::fork() };
+        assert!(child >= 0, "fork: {}", std::io::Error::last_os_error());
+        if child == 0 {
+            IN_CHILD.store(true, Ordering::SeqCst);
+            let code = scenario();
+            // SAFETY: ends the child without running the parent's
+            // destructors.
+            unsafe { libc::_exit(code) };
+        }
+        crate::fork_lock::exit_code(child)
+    }
+
+    /// A logger whose sink is a [`Copied`] doing `on_copy`, kept in `slot`
+    /// (for a child's scenario to find).
+    fn built_with(on_copy: OnCopy, slot: &std::sync::OnceLock<Logger>) -> (Logger, WriterGuard) {
+        let (logger, guard) = Logger::builder().sink(Copied(on_copy)).build().unwrap();
+        let _ = slot.set(logger.clone());
+        (logger, guard)
+    }
+
+    /// In a forked child, after its logger started with one call nested in
+    /// the start: 0 when the logger flushes (else 2), says so (else 3) and
+    /// its books (enqueued, written, dropped, [`LINES`]) are `books` (else
+    /// 4).
+    fn one_nested_drop(logger: &Logger, books: (u64, u64, u64, u64)) -> i32 {
+        if logger.flush().is_err() {
+            return 2;
+        }
+        let said = "1 record(s) logged on the thread starting this process's logger";
+        let ((enqueued, written, dropped), said) = books_saying(logger, said);
+        match ((enqueued, written, dropped, LINES.load(Ordering::SeqCst)), said) {
+            (seen, true) if seen == books => 0,
+            (_, false) => 3,
+            _ => 4,
+        }
+    }
+
+    /// [`in_child`] beside a logger, shut down after.
+    fn beside(logger: Logger, guard: WriterGuard, scenario: fn() -> i32) -> Option<i32> {
+        let code = in_child(scenario);
+        drop(logger);
+        guard.shutdown(Duration::from_secs(10)).unwrap();
+        code
+    }
+
+    /// `logger`'s books (enqueued, written, dropped) and whether its
+    /// recent errors say `reason`.
+    fn books_saying(logger: &Logger, reason: &str) -> ((u64, u64, u64), bool) {
+        let s = logger.stats();
+        let said = logger.recent_errors().iter().any(|e| e.contains(reason));
+        ((s.enqueued, s.written, s.dropped), said)
+    }
+
+    /// A signal handler that forks, run by a signal raised inside a
+    /// section of `unless_forked_since` on the section's own thread, runs
+    /// once the section is over (it would wait for ever inside it, in
+    /// the prepare handler, for the lock its own thread holds): the fork
+    /// is done and counted, and the section ran before it, in one process.
+    #[test]
+    fn a_signal_handler_that_forks_inside_a_section_runs_after_it() {
+        fn scenario() -> i32 {
+            fork_on(libc::SIGUSR1);
+            let before = forks().unwrap();
+            let inside = unless_forked_since(before, || {
+                // SAFETY: `raise` has no precondition; the handler is set.
+                unsafe { libc::raise(libc::SIGUSR1) };
+                HANDLER_FORKED.load(Ordering::SeqCst)
+            });
+            let after = (HANDLER_FORKED.load(Ordering::SeqCst), forks().unwrap());
+            match (inside, after) {
+                (Some(0), (1, n)) if n == before + 1 => 0,
+                (Some(0), _) => 2,
+                _ => 3,
+            }
+        }
+        let code = in_child(scenario);
+        assert_eq!(code, Some(0), "2: no fork after the section; None: hung");
+    }
+
+    /// A signal whose handler forks, arriving while the prepare handler
+    /// holds the count of forks across a fork, is handled in the parent
+    /// once the fork is done (inside it, the nested fork's prepare handler
+    /// would wait for ever for the lock its own thread holds), and not in
+    /// the child; each side has its signal mask back.
+    #[test]
+    fn a_signal_handler_that_forks_during_a_fork_runs_after_it() {
+        fn scenario() -> i32 {
+            fork_on(libc::SIGUSR2);
+            let before = forks().unwrap();
+            RAISE_WHEN_HELD.store(libc::SIGUSR2, Ordering::Relaxed);
+            // SAFETY: the child only reads atomics and its mask and exits.
+            let pid = unsafe { libc::fork() };
+            if pid == 0 {
+                let quiet = HANDLER_FORKED.load(Ordering::SeqCst) == 0;
+                // SAFETY: ends the child at once.
+                unsafe { libc::_exit(if quiet && !blocked(libc::SIGUSR2) { 0 } else { 4 }) };
+            }
+            let handled = HANDLER_FORKED.load(Ordering::SeqCst);
+            let mut status = 0;
+            // SAFETY: `status` is a valid out-pointer; `pid` is ours.
+            let reaped = unsafe { libc::waitpid(pid, &mut status, 0) };
+            let child_ok = reaped == pid && libc::WIFEXITED(status) && status == 0;
+            match (handled, forks().unwrap() - before, child_ok) {
+                _ if blocked(libc::SIGUSR2) => 5,
+                (1, 2, true) => 0,
+                (1, 2, false) => 4,
+                _ => 2,
+            }
+        }
+        let code = in_child(scenario);
+        assert_eq!(code, Some(0), "2: no fork after the fork; 4: the child's; None: hung");
+    }
+
+    /// Set in the children [`in_child`] forks.
+    static IN_CHILD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    /// The logger a [`Copied`] that logs first logs through.
+    static COPIED_BY: std::sync::OnceLock<Logger> = std::sync::OnceLock::new();
+    /// Lines the [`Copied`] sinks were handed, in this process.
+    static LINES: AtomicU64 = AtomicU64::new(0);
+
+    /// The producer a [`Copied`] that logs through a producer first uses.
+    static PRODUCER: Mutex<Option<crate::Producer>> = Mutex::new(None);
+
+    /// What a [`Copied`] sink does when a copy of it is made.
+    #[derive(Clone, Copy)]
+    enum OnCopy {
+        /// Logs through [`COPIED_BY`] first.
+        LogFirst,
+        /// Logs through [`PRODUCER`] first.
+        ProducerLogsFirst,
+        /// Panics.
+        Panic,
+        /// Panics in a forked child ([`IN_CHILD`]).
+        PanicInChild,
+        /// Copies; in a forked child the copy panics when asked for its
+        /// styling (at the start of the child's logger).
+        StylingPanicsInChild,
+    }
+
+    /// Panics without the panic hook: a forked child of this (threaded)
+    /// test process may hold the hook's locks (another test printing a
+    /// panic's backtrace at the fork), and would wait for them for ever.
+    fn no_hook_panic(what: &'static str) -> ! {
+        std::panic::resume_unwind(Box::new(what))
+    }
+
+    /// A sink that counts the lines it takes and does what it holds when
+    /// copied for a forked child.
+    struct Copied(OnCopy);
+
+    impl Sink for Copied {
+        fn describe(&self) -> String {
+            "copied".to_owned()
+        }
+        fn target(&mut self, _len: usize) -> std::io::Result<crate::Target> {
+            Ok(crate::Target::Inline)
+        }
+        fn styling(&self) -> crate::Styling {
+            let asked = matches!(self.0, OnCopy::StylingPanicsInChild);
+            if asked && IN_CHILD.load(Ordering::SeqCst) {
+                no_hook_panic("no styling today");
+            }
+            crate::Styling::default()
+        }
+        fn write_inline(&mut self, batch: &[u8]) -> std::io::Result<()> {
+            let lines = batch.iter().filter(|&&b| b == b'\n').count() as u64;
+            LINES.fetch_add(lines, Ordering::SeqCst);
+            Ok(())
+        }
+        fn for_fork_child(&self) -> Option<Box<dyn Sink>> {
+            match (self.0, IN_CHILD.load(Ordering::SeqCst)) {
+                (OnCopy::LogFirst, _) => {
+                    if let Some(l) = COPIED_BY.get() {
+                        l.log(Level::Info, "t", format_args!("copying the sink"));
+                    }
+                }
+                (OnCopy::ProducerLogsFirst, true) => {
+                    if let Some(p) = PRODUCER.try_lock().ok().as_mut().and_then(|p| p.as_mut()) {
+                        p.log(Level::Info, "t", format_args!("copying the sink"));
+                    }
+                }
+                (OnCopy::Panic, _) | (OnCopy::PanicInChild, true) => no_hook_panic("no copy today"),
+                (OnCopy::PanicInChild | OnCopy::ProducerLogsFirst, false)
+                | (OnCopy::StylingPanicsInChild, _) => {}
+            }
+            Some(Box::new(Copied(self.0)))
+        }
+    }
+
+    /// In a forked child, a sink copied for the successor that logs
+    /// through its own (inherited) logger while the successor starts does
+    /// not wait for the start (which it is part of: it waited for ever):
+    /// its record is counted enqueued and dropped in the successor, which
+    /// says why; the call that started it is written.
+    #[test]
+    fn a_sink_that_logs_while_copied_for_a_child_is_counted_not_waited_for() {
+        let (logger, guard) = built_with(OnCopy::LogFirst, &COPIED_BY);
+        fn scenario() -> i32 {
+            LINES.store(0, Ordering::SeqCst);
+            let logger = COPIED_BY.get().unwrap();
+            logger.log(Level::Info, "t", format_args!("in the child"));
+            one_nested_drop(logger, (2, 1, 1, 1))
+        }
+        let code = beside(logger, guard, scenario);
+        assert_eq!(code, Some(0), "3: no reason given; 4: other books; None: hung");
+    }
+
+    /// The logger whose sink's copy logs through its [`PRODUCER`].
+    static PRODUCED: std::sync::OnceLock<Logger> = std::sync::OnceLock::new();
+
+    /// A producer used while a forked child's logger starts, by a sink's
+    /// copy, has that record counted dropped (as a logger handle's) and
+    /// then moves on to the started logger: its next record is written.
+    #[test]
+    fn a_producer_used_while_a_childs_logger_starts_moves_on_after() {
+        let (logger, guard) = built_with(OnCopy::ProducerLogsFirst, &PRODUCED);
+        *PRODUCER.lock().unwrap() = Some(logger.producer());
+        fn scenario() -> i32 {
+            LINES.store(0, Ordering::SeqCst);
+            let logger = PRODUCED.get().unwrap();
+            logger.log(Level::Info, "t", format_args!("starts it"));
+            let mut p = PRODUCER.lock().unwrap().take().unwrap();
+            p.log(Level::Info, "t", format_args!("after"));
+            one_nested_drop(logger, (3, 2, 1, 2))
+        }
+        let code = beside(logger, guard, scenario);
+        PRODUCER.lock().unwrap().take();
+        assert_eq!(code, Some(0), "3: no reason given; 4: other books; None: hung");
+    }
+
+    /// The logger whose sink's copies panic in a forked child.
+    static PANICKY: std::sync::OnceLock<Logger> = std::sync::OnceLock::new();
+    /// The logger whose sink's copy panics in a forked child's start.
+    static PANICKY_START: std::sync::OnceLock<Logger> = std::sync::OnceLock::new();
+
+    /// In a forked child: logs twice through `logger`, the second time
+    /// from another thread; 0 when neither call panicked (else 2, 3) and
+    /// both were counted dropped (else 5), `reason` said (else 4).
+    fn both_dropped(logger: &'static Logger, reason: &str) -> i32 {
+        let log = || logger.log(Level::Info, "t", format_args!("in the child"));
+        if std::panic::catch_unwind(log).is_err() {
+            return 2;
+        }
+        if std::thread::spawn(log).join().is_err() {
+            return 3;
+        }
+        match books_saying(logger, reason) {
+            ((2, 0, 2), true) => 0,
+            (_, false) => 4,
+            _ => 5,
+        }
+    }
+
+    /// What [`both_dropped`]'s codes mean.
+    const BOTH_DROPPED: &str = "2, 3: a call panicked; 4: no reason; 5: books; None: hung";
+
+    /// In a forked child, a sink whose copy panics while the child's
+    /// logger starts (asked for its settings) leaves a logger that counts
+    /// every record dropped, and says why: the call that started it
+    /// returns, and the next calls, from any thread, are counted dropped
+    /// (they waited for ever for a start that never ended).
+    #[test]
+    fn a_panic_while_a_childs_logger_starts_leaves_it_counting_drops() {
+        let (logger, guard) = built_with(OnCopy::StylingPanicsInChild, &PANICKY_START);
+        fn scenario() -> i32 {
+            let said = "starting the logger in this process panicked";
+            both_dropped(PANICKY_START.get().unwrap(), said)
+        }
+        assert_eq!(beside(logger, guard, scenario), Some(0), "{BOTH_DROPPED}");
+    }
+
+    /// A sink whose copy for a forked child panics is left out of what a
+    /// child starts again from, as one that cannot be shared, and said
+    /// so: `build` (which makes the copy) returns the logger, which
+    /// writes (it panicked); in a forked child (which copies the copy), the
+    /// call that starts the successor returns, and the next calls, from
+    /// any thread, are counted dropped (they waited for ever for a start
+    /// that never ended).
+    #[test]
+    fn a_sink_whose_copy_for_a_child_panics_is_left_out() {
+        let (logger, guard) = Logger::builder().sink(Copied(OnCopy::Panic)).build().unwrap();
+        logger.log(Level::Info, "t", format_args!("in the parent"));
+        let s = guard.shutdown(Duration::from_secs(10)).unwrap();
+        assert_eq!((s.enqueued, s.written, s.dropped), (1, 1, 0));
+        let (logger, guard) = built_with(OnCopy::PanicInChild, &PANICKY);
+        fn scenario() -> i32 {
+            let said = "copied (its copy for a child process panicked)";
+            both_dropped(PANICKY.get().unwrap(), said)
+        }
+        assert_eq!(beside(logger, guard, scenario), Some(0), "{BOTH_DROPPED}");
     }
 
     /// A claim by another process (a thread of the parent, registering

@@ -10,8 +10,23 @@
 //! ([`ForkLock::hold_across_fork`], [`ForkLock::adopt`]), so that what it
 //! guards is in a known state at the fork.
 //!
+//! # Signals
+//!
+//! A holder has the asynchronous signals blocked on its thread, from
+//! before it takes the lock until after it frees it
+//! ([`crate::signal_mask`]): a signal handler that forks, or takes the
+//! lock, never runs inside the section it interrupted — where the prepare
+//! handler (or the handler itself) would wait for ever for a holder that
+//! is its own thread. Such a signal stays pending and its handler runs as
+//! the lock is freed. This holds across a fork too: the prepare handler's
+//! hold blocks them, and the guard each side adopts puts the mask back.
+//! A section must therefore not wait for a signal, nor fork (the prepare
+//! handler would wait for its own thread), and a guard is freed on the
+//! thread that took it (it is not `Send`).
+//!
 //! It is for rare, short sections (a few system calls: registering a
-//! signal handler, listing a socket), never for a hot path. A waiter
+//! signal handler, listing a socket), never for a hot path: taking and
+//! freeing the lock costs two `pthread_sigmask` calls. A waiter
 //! yields between looks at a held lock [`LOCK_SPINS`] times, then naps
 //! [`LOCK_NAP`] between looks: a waiter of a higher real-time priority
 //! than the holder on its CPU would otherwise never let the holder run.
@@ -31,6 +46,8 @@
 //! section sets first and clears last.
 
 use std::cell::UnsafeCell;
+use std::marker::PhantomData;
+use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -79,27 +96,33 @@ pub struct ForkLock<T> {
     /// and [`ForkLock::adopt`]); cleared by the guard's drop and by
     /// [`ForkLock::free_in_child`].
     locked: AtomicBool,
+    /// The holder's signal mask from before it took the lock, put back as
+    /// it frees it (see the module docs): written by each taker once it
+    /// holds the lock, read by the holder only.
+    mask: UnsafeCell<MaybeUninit<libc::sigset_t>>,
     /// Only reached through a [`ForkLockGuard`].
     value: UnsafeCell<T>,
 }
 
-// SAFETY: `value` is only reached through a guard, and one guard exists
-// at a time in a process (`locked`); moving a `T` between threads is
-// what handing the lock over does, hence `T: Send`.
+// SAFETY: `value` and `mask` are only reached by the holder, and one
+// guard exists at a time in a process (`locked`); moving a `T` between
+// threads is what handing the lock over does, hence `T: Send`.
 unsafe impl<T: Send> Sync for ForkLock<T> {}
 
 /// [`ForkLock`] held: derefs to the value; frees the lock when dropped.
 #[must_use = "the lock is freed when the guard is dropped"]
 pub struct ForkLockGuard<'a, T> {
     lock: &'a ForkLock<T>,
+    /// Not `Send`: its drop puts back the signal mask of the thread that
+    /// took the lock, so it must run there.
+    here: PhantomData<*const ()>,
 }
 
 // SAFETY: a shared guard gives out `&T` only (`Deref`), to every thread
 // it is shared with: sound when `T: Sync`, as for a `MutexGuard`. Without
 // this the guard would be `Sync` whenever `T: Send` (through
 // `&ForkLock<T>`), and a guard of a `Cell` shared between two threads
-// would let both write it at once. (`Send` stays derived: handing the
-// guard to another thread hands it the lock and `&mut T`, for `T: Send`.)
+// would let both write it at once. (Not `Send`: see `here`.)
 unsafe impl<T: Sync> Sync for ForkLockGuard<'_, T> {}
 
 impl<T> ForkLock<T> {
@@ -107,13 +130,18 @@ impl<T> ForkLock<T> {
     pub const fn new(value: T) -> ForkLock<T> {
         ForkLock {
             locked: AtomicBool::new(false),
+            mask: UnsafeCell::new(MaybeUninit::uninit()),
             value: UnsafeCell::new(value),
         }
     }
 
     /// Takes the lock, waiting (yields, then naps) while another thread
-    /// holds it.
+    /// holds it, with this thread's asynchronous signals blocked until it
+    /// is freed (see the module docs).
     pub fn lock(&self) -> ForkLockGuard<'_, T> {
+        // Blocked before the lock is taken: a handler run between the two
+        // would find it held by its own thread.
+        let before = crate::signal_mask::hold_off();
         // Acquire: pairs with the Release store in `ForkLockGuard::drop`,
         // so what the last holder did to the value is seen. Relaxed on
         // failure: the loop tries again.
@@ -122,7 +150,12 @@ impl<T> ForkLock<T> {
                 .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
                 .is_err()
         });
-        ForkLockGuard { lock: self }
+        // SAFETY: this thread holds the lock: no one else reaches `mask`.
+        unsafe { (*self.mask.get()).write(before) };
+        ForkLockGuard {
+            lock: self,
+            here: PhantomData,
+        }
     }
 
     /// Runs `f` on the value, under the lock.
@@ -141,7 +174,8 @@ impl<T> ForkLock<T> {
     /// The guard of the lock this thread holds through
     /// [`ForkLock::hold_across_fork`], for the fork handler that runs
     /// after the fork (in the parent or in the child); dropping it frees
-    /// the lock. Async-signal-safe (no system call, no allocation).
+    /// the lock and puts back the signal mask from before the hold.
+    /// Async-signal-safe (no allocation; `pthread_sigmask` on drop).
     ///
     /// # Safety
     ///
@@ -150,7 +184,10 @@ impl<T> ForkLock<T> {
     /// counts apart from the parent's).
     pub unsafe fn adopt(&self) -> ForkLockGuard<'_, T> {
         debug_assert!(self.locked.load(Ordering::Relaxed));
-        ForkLockGuard { lock: self }
+        ForkLockGuard {
+            lock: self,
+            here: PhantomData,
+        }
     }
 
     /// In a forked child, right after the fork: frees the lock, which a
@@ -191,8 +228,43 @@ impl<T> std::ops::DerefMut for ForkLockGuard<'_, T> {
 
 impl<T> Drop for ForkLockGuard<'_, T> {
     fn drop(&mut self) {
+        // SAFETY: the lock is held (this guard), and its taker wrote
+        // `mask` (in `lock`; copied by a fork for an adopted guard).
+        let before = unsafe { (*self.lock.mask.get()).assume_init_read() };
         // Release: pairs with the Acquire in `ForkLock::lock`.
         self.lock.locked.store(false, Ordering::Release);
+        // Put back once freed: a pending handler that forks finds it free.
+        crate::signal_mask::restore(&before);
+    }
+}
+
+/// How long [`exit_code`] waits for a test's child before it kills it.
+#[cfg(test)]
+const CHILD_WATCHDOG: Duration = Duration::from_secs(30);
+
+/// Waits for a test's forked `child`: its exit code, or `None` when it
+/// did not exit — a signal ended it, or it hung and was killed after
+/// [`CHILD_WATCHDOG`] (a bound for a broken run, which may hang with
+/// every signal blocked).
+#[cfg(test)]
+pub(crate) fn exit_code(child: libc::pid_t) -> Option<i32> {
+    let started = std::time::Instant::now();
+    loop {
+        let mut status = 0;
+        // SAFETY: `status` is a valid out-pointer; `child` is ours.
+        let reaped = unsafe { libc::waitpid(child, &mut status, libc::WNOHANG) };
+        if reaped == child {
+            return libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+        }
+        if reaped != 0 || started.elapsed() > CHILD_WATCHDOG {
+            // SAFETY: ends and reaps our own child.
+            unsafe {
+                libc::kill(child, libc::SIGKILL);
+                libc::waitpid(child, &mut status, 0);
+            }
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
 
@@ -375,12 +447,4 @@ mod tests {
         assert!(probe::<ForkLock<Cell<u32>>>().is_sync());
     }
 
-    /// Waits for `child`: its exit code, or None when it did not exit
-    /// (killed by its alarm: it hung).
-    fn exit_code(child: libc::pid_t) -> Option<i32> {
-        let mut status = 0;
-        // SAFETY: `status` is a valid out-pointer; `child` is ours.
-        let reaped = unsafe { libc::waitpid(child, &mut status, 0) };
-        (reaped == child && libc::WIFEXITED(status)).then(|| libc::WEXITSTATUS(status))
-    }
 }

@@ -151,6 +151,7 @@ mod room_spin;
 mod shared;
 mod shutdown;
 mod signal;
+mod signal_mask;
 mod sink;
 mod stats;
 mod sync;

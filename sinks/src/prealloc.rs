@@ -38,7 +38,12 @@
 //! sink began, the files it reopens at the path after that fork included:
 //! its child may append to them before it writes anything that would tell
 //! the sink. (The engine counts the process's forks: no fork happens
-//! during a truncation, and one before it stops it.) A forked child's sink
+//! during a truncation, and one before it stops it.) A child that only
+//! runs another program counts too when it was forked (`Command` with
+//! `pre_exec` forks; without it `Command` uses `posix_spawn`, which runs
+//! no fork handler and is not counted): its copy of the file's descriptor
+//! closes at the `exec`, but the parent cannot tell that from a child that
+//! appends first, short of tracking each child. A forked child's sink
 //! knows of an appender (its parent), so it does not preallocate at all.
 //! A file whose size is what the sink wrote and whose process has not
 //! forked has no other appender the sink knows of; one that starts

@@ -64,7 +64,8 @@ struct Recent {
     /// its producers or changes the list.
     key: SignalPtr<Shared>,
     /// Into `Local::producers`, set from the borrowed list. Null with a
-    /// null `key`, valid with a logger's: the list changes only in
+    /// null `key`; null or valid with a logger's (null after a fork in
+    /// the middle of a call, see [`forget_recent`]): the list changes only in
     /// `Logger::lend_listed` (which says `LENT` from before it borrows
     /// the list, refuses while a producer is lent, and sets `producer`
     /// after any change) or when the list is dropped (which clears both
@@ -120,15 +121,6 @@ impl Recent {
 /// address (it is below the first page).
 const LENT: *const Shared = std::ptr::NonNull::<Shared>::dangling().as_ptr();
 
-/// [`Recent::key`] in a forked child whose fork happened inside a call
-/// (a sync-mode sink forking in its write): the call still uses the
-/// parent's producer there, so a call nested in it is refused as under
-/// [`LENT`], and the call's end leaves the cache empty, not pointing at
-/// the parent's producer. No `Shared` lives at this address either (below
-/// the first page, and not `Shared`-aligned).
-const LENT_FORKED: *const Shared = 1 as *const Shared;
-const _: () = assert!(std::mem::align_of::<Shared>() > 1);
-
 /// A producer of this thread lent to one call: gives it back to
 /// [`RECENT`] (as the most recent) when the call ends or unwinds.
 struct Lend {
@@ -174,7 +166,7 @@ unsafe fn owner(producer: *const Producer) -> *const Shared {
 #[cold]
 fn key_after_miss(found: *const Shared, producer: *const Producer) -> *const Shared {
     match found {
-        LENT | LENT_FORKED => found,
+        LENT => found,
         _ if producer.is_null() => std::ptr::null(),
         // SAFETY: with a key (or none) in the cache, `producer` is null
         // or points at a producer of this thread's list.
@@ -183,34 +175,16 @@ fn key_after_miss(found: *const Shared, producer: *const Producer) -> *const Sha
 }
 
 /// Gives the producer lent under `key` back to [`RECENT`], as the most
-/// recent.
+/// recent: one store, no compare. The cache says `LENT` until then (a
+/// call nested in this one leaves it so); in a child forked during the
+/// call, `forget_recent` emptied its producer, so the key stored here
+/// finds none and the next call takes the list.
 #[inline(always)]
 fn give_back(key: *const Shared) {
     // Compiler-only: the call is done with the producer's ring before a
     // signal handler on this thread can find the producer again.
     std::sync::atomic::compiler_fence(Ordering::SeqCst);
-    RECENT.with(|r| {
-        // Still `LENT` (one compare on the call path), unless the call
-        // forked and this is the child (`forget_recent` made it
-        // `LENT_FORKED`): the producer is the parent's there, and stays
-        // forgotten.
-        if r.key.get() == LENT {
-            r.key.set(key);
-        } else {
-            given_back_forked(r);
-        }
-    });
-}
-
-/// [`give_back`] when the cache no longer says `LENT`: it says
-/// `LENT_FORKED` in a child forked during the call (a nested call finds
-/// `LENT` and leaves it so).
-#[cold]
-#[inline(never)]
-fn given_back_forked(r: &Recent) {
-    if r.key.get() == LENT_FORKED {
-        r.forget();
-    }
+    RECENT.with(|r| r.key.set(key));
 }
 
 /// Empties the calling thread's cache of its most recent producer: run by
@@ -221,8 +195,10 @@ fn given_back_forked(r: &Recent) {
 pub(crate) fn forget_recent() {
     let _ = RECENT.try_with(|r| match r.key.get() {
         // A call of this thread forked: it goes on with the parent's
-        // producer until it ends (`Lend::drop` empties the cache then).
-        LENT => r.key.set(LENT_FORKED),
+        // producer until it ends, a call nested in it still refused
+        // (`LENT`); its give-back then stores a key without a producer,
+        // which no call takes.
+        LENT => r.producer.set(std::ptr::null()),
         _ => r.forget(),
     });
 }
@@ -775,13 +751,8 @@ impl Logger {
     #[inline(never)]
     fn lend_listed(&self) -> Option<Lend> {
         let key = Arc::as_ptr(&self.shared);
-        match RECENT.with(|recent| recent.key.replace(LENT)) {
-            LENT => return None,
-            LENT_FORKED => {
-                RECENT.with(|recent| recent.key.set(LENT_FORKED));
-                return None;
-            }
-            _ => {}
+        if RECENT.with(|recent| recent.key.replace(LENT)) == LENT {
+            return None;
         }
         // Compiler-only: a signal handler on this thread sees `LENT`
         // before any change to the list.
@@ -1091,7 +1062,7 @@ impl Logger {
     #[doc(hidden)]
     pub fn ring_released_bytes(&self) -> Option<u64> {
         let l = self.here_if_started()?;
-        if RECENT.with(|r| matches!(r.key.get(), LENT | LENT_FORKED)) {
+        if RECENT.with(|r| r.key.get() == LENT) {
             return None;
         }
         LOCAL
@@ -1115,7 +1086,8 @@ impl Logger {
     #[doc(hidden)]
     pub fn call_path_addresses(&self) -> Vec<(&'static str, usize)> {
         let key = Arc::as_ptr(&self.shared);
-        let Some(p) = RECENT.with(|r| (r.key.get() == key).then(|| r.producer.get())) else {
+        let p = RECENT.with(|r| (r.key.get() == key).then(|| r.producer.get()));
+        let Some(p) = p.filter(|p| !p.is_null()) else {
             return Vec::new();
         };
         let mut v = vec![("thread-local cache", RECENT.with(|r| r as *const Recent as usize))];

@@ -71,11 +71,12 @@ impl Producer {
     /// The fast path of a deferred call whose arguments are all copied in
     /// binary (`!A::PREFORMATS`): the record straight into the ring.
     /// Gives the arguments back, having counted and published nothing, when the call
-    /// needs [`Producer::log_deferred_here`]: after shutdown, when the
-    /// ring has no room in place for the
-    /// record, for a crash-safe call site not yet in the directory's
-    /// table or with a custom spec, in sync mode, under `DropOldest` and
-    /// with `Formatting::Caller`. No user code runs here.
+    /// needs [`Producer::log_deferred_here`]: when the ring has no room in
+    /// place for the record (which is how a lossless ring learns of a
+    /// shutdown, see [`Producer::try_lossless`]), for a crash-safe call
+    /// site not yet in the directory's table or with a custom spec or
+    /// after shutdown, in sync mode, under `DropOldest` and with
+    /// `Formatting::Caller`. No user code runs here.
     /// `shared` is this producer's (`self.shared`), passed by a caller
     /// that has it at hand.
     #[inline(always)]
@@ -140,9 +141,13 @@ impl Producer {
             // replaced only when the producer is dropped.
             unsafe { std::hint::unreachable_unchecked() }
         };
-        if shared.is_closed() {
-            return Err(args);
-        }
+        // No look at `closed` here: a call after shutdown began may put its
+        // record into the room the ring already had; the writer drains it
+        // while it closes, or `Shared::stats` counts it dropped once the
+        // writer is done (the ring is an orphan then). Once that room is
+        // used the reservation fails, and `log_measured` (`admit`) counts
+        // every later call dropped: at most one ring's worth of records
+        // goes in late, and the books stay exact either way.
         let clock = if QUICK {
             debug_assert!(shared.hot.clock.is_tsc());
             crate::clock::tsc_now()

@@ -423,13 +423,20 @@ impl Producer {
         v
     }
 
-    /// Counts the call; false (and counted dropped) after shutdown.
+    /// Counts the call; false (and counted dropped) after shutdown. The
+    /// first call dropped so shuts the lossless ring to the fast path
+    /// (`try_direct`, which does not look at `closed`): once one record
+    /// of the thread is dropped, every later one is, so the records
+    /// written stay a prefix of the thread's.
     #[inline]
     fn admit(&mut self) -> bool {
         let counters = &self.ring_shared.counters;
         bump(&counters.enqueued);
         if self.shared.is_closed() {
             bump(&counters.dropped);
+            if let Route::Lossless(ring) = &mut self.route {
+                ring.shut();
+            }
             return false;
         }
         true

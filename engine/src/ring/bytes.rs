@@ -103,6 +103,8 @@ impl Drop for Ring {
 /// Creates a ring of `capacity` bytes; with `prefault`, its memory is
 /// mapped now rather than page by page under the first lap of records.
 pub(crate) fn byte_ring(capacity: usize, prefault: bool) -> (ByteProducer, ByteConsumer) {
+    // Relied on by `Reservation::bytes`; the builder refuses larger.
+    assert!(capacity <= crate::builder::MAX_RING_CAPACITY, "ring capacity {capacity}");
     let mut v: Vec<MaybeUninit<u8>> = Vec::with_capacity(capacity);
     // SAFETY: `MaybeUninit` bytes need no initialisation; the capacity is there.
     unsafe { v.set_len(capacity) };
@@ -124,6 +126,7 @@ pub(crate) fn byte_ring(capacity: usize, prefault: bool) -> (ByteProducer, ByteC
         off: 0,
         last_call: 0,
         room: capacity.saturating_sub(PREFETCH_ROOM),
+        shut: false,
     };
     if prefault {
         p.prefault();
@@ -148,9 +151,12 @@ pub(crate) struct ByteProducer {
     tail: u64,
     /// A value `ring.head` had; `head_seen <= head`.
     head_seen: u64,
-    /// Where in the buffer the byte at count `tail` goes, in `0 .. cap`:
+    /// Where in the buffer the byte at count `tail` goes, in `0 ..= cap`:
     /// `tail % cap` until the first rebase, `(tail - rebase_at) % cap`
-    /// after the last one.
+    /// after the last one, except that a record committed in place that
+    /// ends at the end of the buffer leaves `cap` (the same place as 0:
+    /// the call path then spares the compare that wraps it; every path
+    /// off it wraps it first, in [`ByteProducer::wrap_off`]).
     off: usize,
     /// The raw clock value of the last call noted
     /// ([`ByteProducer::note_call_unpaused`], [`ByteProducer::note_pause`]).
@@ -160,6 +166,8 @@ pub(crate) struct ByteProducer {
     /// less [`PREFETCH_ROOM`], or exactly a record's length granted by
     /// `reserve_near_end`; never more than `contiguous()`.
     room: usize,
+    /// Set once by [`ByteProducer::shut`]: no reservation succeeds after.
+    shut: bool,
 }
 
 // SAFETY: the producer end is used by one thread at a time (`&mut self`);
@@ -258,8 +266,9 @@ impl ByteProducer {
     pub(crate) fn rebase_if_empty(&mut self) -> bool {
         // A skip not yet published leaves `off` at zero (`skip_to_start`;
         // any commit moves `off` and publishes `tail`, `undo_skip` moves
-        // it off zero): away from the start, nothing is pending.
-        if self.off == 0 {
+        // it off zero): away from the start, nothing is pending. An `off`
+        // of `cap` is the start too (see `ByteProducer::off`).
+        if self.off == 0 || self.off == self.cap {
             return false; // at the start already, or a skip is pending
         }
         // Relaxed: only this end stores `tail`.
@@ -301,6 +310,7 @@ impl ByteProducer {
     #[cold]
     #[inline(never)]
     fn refresh(&mut self) {
+        self.wrap_off();
         // Relaxed: only this end stores `tail`.
         let published = self.ring.tail.load(Ordering::Relaxed);
         if published != self.tail {
@@ -313,14 +323,37 @@ impl ByteProducer {
     }
 
     fn set_room(&mut self) {
-        self.room = self.contiguous().saturating_sub(PREFETCH_ROOM);
+        self.room = if self.shut {
+            0
+        } else {
+            self.contiguous().saturating_sub(PREFETCH_ROOM)
+        };
     }
 
-    /// Bytes free and contiguous at `off` as of `head_seen`.
+    /// Refuses every reservation from now on (the logger shut down, and
+    /// the producer dropped a record for it): the room goes, and the
+    /// way to more room (`reserve_near_end`) is closed.
+    pub(crate) fn shut(&mut self) {
+        self.shut = true;
+        self.room = 0;
+    }
+
+    /// Bytes free and contiguous at `off` as of `head_seen` (none while
+    /// `off` is `cap`, until it is wrapped).
     fn contiguous(&self) -> usize {
         let used = (self.tail - self.head_seen) as usize;
-        debug_assert!(used <= self.cap && self.off < self.cap.max(1));
+        debug_assert!(used <= self.cap && self.off <= self.cap);
         (self.cap - self.off).min(self.cap - used)
+    }
+
+    /// Makes an `off` of `cap` (left by [`Reservation::commit`]) 0, the
+    /// same place: done first by every path that computes a place from
+    /// `off` other than the reservation in place, which finds no room
+    /// there (`contiguous`).
+    fn wrap_off(&mut self) {
+        if self.off == self.cap {
+            self.off = 0;
+        }
     }
 
     /// Publishes `len` more bytes at `off` (written by the caller).
@@ -340,6 +373,7 @@ impl ByteProducer {
     /// ring lacks room for all of it. Splits the record at the end of the
     /// buffer when it straddles it.
     pub(crate) fn try_push<const N: usize>(&mut self, parts: &[&[u8]; N]) -> bool {
+        self.wrap_off();
         let total: usize = parts.iter().map(|p| p.len()).sum();
         if total > self.cap - (self.tail - self.head_seen) as usize {
             self.refresh();
@@ -414,6 +448,10 @@ impl ByteProducer {
     #[cold]
     #[inline(never)]
     fn reserve_near_end(&mut self, len: usize) -> bool {
+        if self.shut {
+            return false;
+        }
+        self.wrap_off();
         if len > self.contiguous() {
             self.refresh();
             if len > self.contiguous() && !self.skip_to_start(len) {
@@ -529,19 +567,34 @@ impl Reservation<'_> {
     pub(crate) fn bytes(&mut self) -> &mut [MaybeUninit<u8>] {
         let r = &mut *self.ring;
         debug_assert!(self.len <= r.room);
+        if self.len > crate::builder::MAX_RING_CAPACITY {
+            // SAFETY: `len <= room <= cap`, and every ring's capacity is
+            // at most `MAX_RING_CAPACITY` (checked in `byte_ring`). Known
+            // to the compiler, the bound spares a record's header the
+            // truncation of its length to `u32`.
+            unsafe { std::hint::unreachable_unchecked() }
+        }
         // SAFETY: `[off, off + len)` lies in the buffer (`len <= room <=
         // cap - off`) and in the free part only this end touches.
         unsafe { std::slice::from_raw_parts_mut(r.buf.add(r.off), self.len) }
     }
 
-    /// Publishes the record to the consumer (one release store).
+    /// Publishes the record to the consumer (one release store). The
+    /// record lies before the end of the buffer (`len <= room`), so `off`
+    /// moves without a compare: to `cap` at most, wrapped later (see
+    /// `ByteProducer::off`).
     ///
     /// # Safety
     /// Every reserved byte has been initialised.
     #[inline(always)]
     pub(crate) unsafe fn commit(self) {
-        self.ring.room -= self.len;
-        self.ring.advance(self.len);
+        let r = &mut *self.ring;
+        debug_assert!(self.len <= r.room && r.off + self.len <= r.cap);
+        r.room -= self.len;
+        r.tail += self.len as u64;
+        r.off += self.len;
+        // Release: as in `advance`.
+        r.ring.tail.store(r.tail, Ordering::Release);
     }
 }
 
@@ -779,6 +832,25 @@ mod tests {
         put(&mut p, b"0123456");
         put(&mut p, b"789");
         assert_eq!(drain(&mut c), b"0123456789");
+        assert_eq!((c.available(), p.free()), (0, 10));
+    }
+
+    /// A record that ends at the end of the buffer leaves the next one
+    /// at its start, also through a rebase; a shut ring refuses every
+    /// reservation from then on, whatever room a rebase or a refresh
+    /// finds, while its consumer still reads what came before.
+    #[test]
+    fn a_shut_ring_refuses_every_reservation_after_a_record_at_the_end() {
+        let (mut p, mut c) = byte_ring(10, false);
+        put(&mut p, b"0123456789");
+        assert_eq!(drain(&mut c), b"0123456789");
+        assert!(!p.rebase_if_empty(), "at the start already");
+        put(&mut p, b"abc");
+        p.shut();
+        assert!(p.reserve_contiguous(1).is_none());
+        assert_eq!(drain(&mut c), b"abc");
+        assert!(p.rebase_if_empty());
+        assert!(p.reserve_contiguous(1).is_none(), "no room after a rebase");
         assert_eq!((c.available(), p.free()), (0, 10));
     }
 

@@ -234,7 +234,10 @@ enum Step<'a> {
 ///
 /// # Safety
 /// As for `display`: the room holds `room_for(pieces_left, r)`.
-#[inline(always)]
+// Inlined always where optimized only: unoptimized, nothing folds the
+// match, and each renderer held a whole copy of it per value (a test
+// logging eleven values of a type spent 30 s compiling 280 KB renderers).
+#[cfg_attr(not(debug_assertions), inline(always))]
 unsafe fn value<'a, E: Emit>(want: u8, c: &mut Cursor<'_>, r: &'a [u8]) -> Step<'a> {
     if matches!(want, tag::STR | tag::PRE) {
         // SAFETY: as for `value`.

@@ -39,6 +39,9 @@ fn sync_mode_writes_the_same_bytes_as_async() {
     assert_eq!(text.lines().count(), 1000);
     assert_eq!(
         text.lines().next().unwrap(),
-        "2026-11-28T04:56:49.001234Z TRACE sync_mode_writes_the_same_bytes: i=0 line\\nbreak \\x1b 0"
+        format!(
+            "2026-11-28T04:56:49.001234Z TRACE {}: i=0 line\\nbreak \\x1b 0",
+            module_path!()
+        )
     );
 }

@@ -1,0 +1,104 @@
+//! Scenarios that need no process of their own, built as one test binary.
+//!
+//! Each module is one scenario, as each file beside this directory is: it
+//! forks nothing, exits or aborts nothing, installs no signal handler, no
+//! global logger or subscriber and no global allocator, changes no process
+//! limit, environment variable or working directory, mounts nothing, starts
+//! no syslog daemon and counts nothing process-wide (threads, descriptors, CPU
+//! time). Such scenarios share a process without seeing each other, so one
+//! link serves them all. A scenario that needs any of these stays a file of
+//! its own beside this directory, in its own process.
+
+mod a_batch_limit_that_comes_and_goes_keeps_the_bytes;
+mod a_blocked_producer_resumes_at_half_its_ring;
+mod a_call_after_a_pause_writes_its_emptied_ring_from_the_start;
+mod a_clock_that_wraps_past_u64_max_shows_each_time_and_keeps_its_pauses;
+mod a_dropped_guard_keeps_the_writer_running;
+mod a_failed_reopen_keeps_writing_to_the_old_file;
+mod a_fifo_without_a_reader_is_refused_at_once;
+mod a_lingering_writer_takes_records_without_a_wake_up;
+mod a_long_static_target_is_cut_alike_in_every_mode;
+mod a_panicking_sink_keeps_the_books;
+mod a_panicking_sync_mode_sink_keeps_the_books;
+mod a_partly_filled_ring_is_gathered_then_written;
+mod a_producer_that_never_pauses_cannot_hold_up_a_flush;
+mod a_removed_rolling_directory_is_made_again;
+mod a_sink_that_logs_lets_the_writer_sleep;
+mod a_sync_a_shutdown_gives_up_on_says_so;
+mod a_sync_mode_flush_sync_that_shutdown_overtakes_says_so;
+mod a_sync_mode_sink_that_reopens_flushes_or_logs_is_answered_at_once;
+mod a_thread_local_destructor_that_logs_keeps_the_books;
+mod a_threads_records_keep_their_order_across_its_producers;
+mod a_write_a_shutdown_gives_up_on_is_reported;
+mod a_writer_says_it_waits_for_an_io_slot_exactly_while_it_does;
+mod auto_backend_decides_from_measurement;
+mod block_keeps_every_record_in_order;
+mod caller_formatting_caps_the_text_alike_in_sync_mode;
+mod copytruncate_leaves_no_hole;
+mod crash_safe_a_directory_that_takes_no_rename_fails_naming_the_step;
+mod crash_safe_a_give_up_after_every_write_empties_the_directory;
+mod crash_safe_a_recovered_file_that_cannot_be_removed_is_not_written_again;
+mod crash_safe_block_producers_and_the_writer_wake_each_other;
+mod crash_safe_records_after_the_writer_rewrites_the_table;
+mod crash_safe_recovery_renders_like_format;
+mod crash_safe_recovery_writes_the_bytes_of_a_clean_run;
+mod crash_safe_table_cut_or_replaced;
+mod crash_safe_table_deleted_while_logging;
+mod crash_safe_two_loggers_alternate_on_one_thread;
+mod crash_safe_writer_waits_for_its_write_instead_of_lingering;
+mod deferred_format_edge_cases;
+mod deferred_messages_escape_like_preformatted_ones;
+mod deferred_messages_render_like_format;
+mod drop_newest_counts_every_drop;
+mod drop_oldest_caps_records_alike_in_sync_mode;
+mod drop_oldest_keeps_the_newest;
+mod durability_data_syncs_periodically;
+mod exited_threads_release_their_producers;
+mod explicit_producer_keeps_order;
+mod fan_out_filters_by_level_and_format;
+mod first_calls_after_a_pause_from_many_threads_wake_a_sleeping_writer;
+mod flush_is_a_barrier;
+mod flush_sync_covers_rotated_files;
+mod flush_sync_data_is_in_the_file;
+mod flush_sync_during_rename_and_reopen_storms_loses_nothing;
+mod flush_sync_from_several_threads_each_hears_of_a_failed_sync;
+mod flush_sync_on_a_stuck_sink_gives_up_after_its_timeout;
+mod io_errors_are_counted_and_the_writer_recovers;
+mod io_uring_output_matches_pwrite;
+mod io_uring_short_writes_are_resubmitted;
+mod io_uring_sqpoll_writes_every_record;
+mod io_uring_without_futex_wait_delivers_every_record;
+mod json_lines_have_unique_member_names;
+mod json_lines_round_trip_fields;
+mod logging_after_shutdown_is_counted_dropped;
+mod lossless_ring_keeps_records_whole_at_every_wrap;
+mod many_blocked_producers_and_a_slow_or_dying_writer;
+mod numeric_filter_levels_follow_env_filter;
+mod one_thread_alternating_many_loggers_keeps_each_ones_records;
+mod one_thread_alternating_quick_and_other_engines_keeps_each_ones_records_and_times;
+mod oversized_record_is_counted_not_lost;
+mod panicking_or_logging_formatters_keep_the_books;
+mod random_instants_render_as_an_independent_calendar_says;
+mod rename_then_reopen_moves_later_lines_to_the_new_file;
+mod reopen_from_inside_a_sink_fails_at_once;
+mod retention_by_bytes_counts_batches_still_in_flight;
+mod rolling_by_size_keeps_every_line;
+mod rolling_by_time_after_the_clock_goes_back_rolls_at_the_next_boundary;
+mod rolling_by_time_splits_at_the_hour;
+mod rolling_onto_a_taken_name_keeps_both_files;
+mod rolling_rename_failure_keeps_writing;
+mod rolling_retention_after_the_clock_goes_back_deletes_the_oldest_written;
+mod rolling_retention_keeps_exactly_n_files;
+mod set_level_never_admits_records_no_sink_takes;
+mod several_loggers_are_independent;
+mod shutdown_drains_under_concurrent_load;
+mod stream_sink_waits_out_a_full_pipe;
+mod sync_mode_formats_like_async;
+mod sync_mode_writes_the_same_bytes;
+mod syslog_udp_sends_one_message_per_datagram;
+mod the_fast_path_of_copied_arguments_survives_hostile_callers;
+mod thread_churn_loses_nothing;
+mod timestamps_roll_over_at_midnight_and_follow_the_clock_back;
+mod tracing_make_writer_is_a_drop_in_for_non_blocking;
+mod two_loggers_on_one_file_keep_every_line_whole;
+mod typed_renderers_write_what_caller_formatting_writes;

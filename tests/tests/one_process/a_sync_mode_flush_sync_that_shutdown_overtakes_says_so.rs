@@ -7,7 +7,7 @@
 use std::time::Duration;
 use uringlog::{FlushError, Logger, Mode};
 use uringlog_sinks::FileSink;
-use uringlog_tests::{read_lines, temp_log, wait_until_stuck, GateSink, SHUTDOWN};
+use uringlog_tests::{read_lines, temp_log, wait_for, wait_until_stuck, GateSink, SHUTDOWN};
 
 #[test]
 fn a_sync_mode_flush_sync_that_shutdown_overtakes_says_so() {
@@ -29,7 +29,10 @@ fn a_sync_mode_flush_sync_that_shutdown_overtakes_says_so() {
         // `ShutDown` too).
         std::thread::sleep(Duration::from_millis(50));
         let shutdown = s.spawn(|| guard.shutdown(SHUTDOWN));
-        std::thread::sleep(Duration::from_millis(50));
+        // Released only once shutdown has begun: released before, the
+        // stuck call returns with the sinks open and `flush_sync` (or a
+        // call begun later) syncs them.
+        wait_for("shutdown begun", || logger.is_shut_down());
         g.release.send(()).unwrap();
         stuck.join().unwrap();
         let stats = shutdown.join().unwrap().unwrap();

@@ -203,6 +203,20 @@ pub(crate) fn forget_recent() {
     });
 }
 
+/// In a child forked while [`Logger::lend_listed`] changed the list (a
+/// sink's copy for a child, dropped with the last producer of its logger,
+/// forking; a signal handler forking): the call goes on with the
+/// parent's producer, as in any call that forked, but the cache must not
+/// keep it, or the child's later calls would write into the parent's ring
+/// there. `forget_recent` ran before the producer was stored: its
+/// give-back stores the key over a null producer, as after a fork later
+/// in the call.
+#[cold]
+#[inline(never)]
+fn forked_while_listed() {
+    RECENT.with(|r| r.producer.set(std::ptr::null()));
+}
+
 /// Empties [`RECENT`] when dropped, which [`Logger::lend_listed`] lets
 /// happen on its ways out without a producer (the thread exiting, the
 /// list borrowed, unwinding): the list may have changed, so the cache
@@ -775,6 +789,12 @@ impl Logger {
                 // In bounds: `i` indexes the list.
                 let producer = list[i..].as_mut_ptr();
                 RECENT.with(|recent| recent.producer.set(producer));
+                // Compiler-only: a fork from a signal handler after the
+                // store empties the cache's producer (`forget_recent`).
+                std::sync::atomic::compiler_fence(Ordering::SeqCst);
+                if !self.shared.is_here() {
+                    forked_while_listed();
+                }
                 Some(Lend { key, producer })
             })
             .ok()

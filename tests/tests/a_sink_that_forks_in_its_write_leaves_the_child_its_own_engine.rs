@@ -142,3 +142,89 @@ fn a_call_nested_in_the_forking_call_is_counted_lost_in_the_child() {
     let s = guard.shutdown(SHUTDOWN).unwrap();
     assert_eq!((s.enqueued, s.written, s.dropped), (3, 3, 0));
 }
+
+/// 0 in the child of the fork a [`ForksWhenDropped`] copy made, the
+/// child's pid in the parent; -1 before.
+static DROP_FORKED: AtomicI32 = AtomicI32::new(-1);
+
+/// Discards what it is handed; its copy for a forked child forks when
+/// dropped (once), saying the pid in [`DROP_FORKED`].
+struct ForksWhenDropped {
+    copy: bool,
+}
+
+impl Sink for ForksWhenDropped {
+    fn describe(&self) -> String {
+        "forks when its copy is dropped".to_owned()
+    }
+    fn target(&mut self, _len: usize) -> io::Result<Target> {
+        Ok(Target::Inline)
+    }
+    fn write_inline(&mut self, _batch: &[u8]) -> io::Result<()> {
+        Ok(())
+    }
+    fn for_fork_child(&self) -> Option<Box<dyn Sink>> {
+        Some(Box::new(ForksWhenDropped { copy: true }))
+    }
+}
+
+impl Drop for ForksWhenDropped {
+    fn drop(&mut self) {
+        if self.copy && DROP_FORKED.load(Ordering::SeqCst) == -1 {
+            // SAFETY: the child only logs, shuts its logger down and `_exit`s.
+            let pid = unsafe { libc::fork() };
+            assert!(pid >= 0, "fork failed");
+            DROP_FORKED.store(pid, Ordering::SeqCst);
+        }
+    }
+}
+
+/// A sink's copy for a forked child that forks when dropped is dropped
+/// while the thread registers its producer for another logger (the
+/// copy's logger shut down, the thread's producer for it its last
+/// reference, which the registration removes). In the child the call
+/// goes on with the producer registered in the parent's engine, but the
+/// child's later calls through the same handle reach the child's own
+/// engine and are counted there; the parent's books are its own.
+#[test]
+fn a_fork_while_the_thread_registers_its_producer_leaves_the_child_its_own_engine() {
+    let (forker, forker_guard) = Logger::builder()
+        .sink(ForksWhenDropped { copy: false })
+        .build()
+        .unwrap();
+    let (logger, guard, out) = uringlog_tests::text_memory_logger();
+    uringlog::info!(
+        forker,
+        "the thread's producer for the forking sink's logger"
+    );
+    forker_guard.shutdown(SHUTDOWN).unwrap();
+    drop(forker);
+    // The thread's first call through `logger` registers its producer,
+    // which drops the last one of `forker`: the sink's copy forks.
+    uringlog::info!(logger, "n={}", 0u64);
+    let pid = DROP_FORKED.load(Ordering::SeqCst);
+    assert!(
+        pid >= 0,
+        "the sink's copy was not dropped in the registration"
+    );
+    if pid == 0 {
+        for i in 1..=3u64 {
+            uringlog::info!(logger, "n={}", i);
+        }
+        // The child's engine: its three later calls.
+        let code = match guard.shutdown(SHUTDOWN) {
+            Ok(s) if (s.enqueued, s.written + s.dropped) == (3, 3) => 0,
+            other => {
+                eprintln!("the child's books: {other:?}");
+                1
+            }
+        };
+        // SAFETY: leaves the child at once, running nothing of the parent's.
+        unsafe { libc::_exit(code) };
+    }
+    assert_eq!(wait_child(pid, "the child hung"), 0, "the child's books");
+    uringlog::info!(logger, "n={}", 1u64);
+    let s = guard.shutdown(SHUTDOWN).unwrap();
+    assert_eq!((s.enqueued, s.written, s.dropped), (2, 2, 0));
+    assert_eq!(out.lines().len(), 2);
+}

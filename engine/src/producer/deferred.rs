@@ -72,8 +72,9 @@ impl Producer {
     /// binary (`!A::PREFORMATS`): the record straight into the ring.
     /// Gives the arguments back, having counted and published nothing, when the call
     /// needs [`Producer::log_deferred_here`]: when the ring has no room in
-    /// place for the record (which is how a lossless ring learns of a
-    /// shutdown, see [`Producer::try_lossless`]), for a crash-safe call
+    /// place for the record, after a pause once shutdown began (the two
+    /// places a lossless ring learns of a shutdown, see
+    /// [`Producer::try_lossless`]), for a crash-safe call
     /// site not yet in the directory's table or with a custom spec or
     /// after shutdown, in sync mode, under `DropOldest` and with
     /// `Formatting::Caller`. No user code runs here.
@@ -141,24 +142,28 @@ impl Producer {
             // replaced only when the producer is dropped.
             unsafe { std::hint::unreachable_unchecked() }
         };
-        // No look at `closed` here: a call after shutdown began may put its
-        // record into the room the ring already had; the writer drains it
-        // while it closes, or `Shared::stats` counts it dropped once the
-        // writer is done (the ring is an orphan then). Once that room is
-        // used the reservation fails, and `log_measured` (`admit`) counts
-        // every later call dropped: at most one ring's worth of records
-        // goes in late, and the books stay exact either way.
+        // No look at `closed` on the call path: a call after shutdown began
+        // may put its record into the room the ring already had; the
+        // writer drains it while it closes, or `Shared::stats` counts it
+        // dropped once the writer is done (the ring is an orphan then).
+        // `closed` is looked at only where the ring would find more room
+        // (a rebase after a pause, a refresh once the room is used up):
+        // after shutdown began the call goes to `log_measured` there,
+        // whose `admit` counts it and every later call dropped. So at most
+        // the room the ring had goes in late — a thread that keeps logging
+        // while the writer drains at close cannot keep the close going —
+        // and the books stay exact either way.
         let clock = if QUICK {
             debug_assert!(shared.hot.clock.is_tsc());
             crate::clock::tsc_now()
         } else {
             shared.hot.clock.now_raw()
         };
-        if !ring.note_call_unpaused(clock) {
-            after_pause::<A>(ring, cs, clock);
+        if !ring.note_call_unpaused(clock) && !fast_after_pause::<A>(ring, shared, cs, clock) {
+            return Err(args);
         }
         let rec = DeferredParts::new(cs, level, clock, target, &args);
-        let Some(mut r) = ring.reserve_contiguous(rec.len()) else {
+        let Some(mut r) = ring.reserve_contiguous_unless(rec.len(), || shared.is_closed()) else {
             return Err(args);
         };
         let encoded = rec.encode(r.bytes(), &args, &[]);
@@ -453,6 +458,25 @@ impl Producer {
 fn after_pause<A: EncodeArgs>(ring: &mut ByteProducer, cs: &'static CallSite, clock: u64) {
     ring.note_pause(clock);
     cs.typed.note::<A>();
+}
+
+/// [`after_pause`] on the fast path, which does not look at `closed`
+/// otherwise: false, nothing noted, once shutdown began (the rebase would
+/// give the ring new room; the call goes to the slow path, which counts
+/// it dropped).
+#[cold]
+#[inline(never)]
+fn fast_after_pause<A: EncodeArgs>(
+    ring: &mut ByteProducer,
+    shared: &Shared,
+    cs: &'static CallSite,
+    clock: u64,
+) -> bool {
+    if shared.is_closed() {
+        return false;
+    }
+    after_pause::<A>(ring, cs, clock);
+    true
 }
 
 /// [`Producer::size_mismatch`] on a ring's counters.

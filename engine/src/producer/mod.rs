@@ -425,7 +425,8 @@ impl Producer {
 
     /// Counts the call; false (and counted dropped) after shutdown. The
     /// first call dropped so shuts the lossless ring to the fast path
-    /// (`try_direct`, which does not look at `closed`): once one record
+    /// (`try_direct`, which looks at `closed` only where its ring would
+    /// find more room): once one record
     /// of the thread is dropped, every later one is, so the records
     /// written stay a prefix of the thread's.
     #[inline]

@@ -441,6 +441,23 @@ impl ByteProducer {
         Some(Reservation { ring: self, len })
     }
 
+    /// [`ByteProducer::reserve_contiguous`] for a caller that must be
+    /// asked before the ring looks for more room than it knows of: when
+    /// `len` exceeds the room, `refuse` is called (off the call path) and
+    /// `None` is returned if it says so. The room known stays usable
+    /// without asking.
+    #[inline(always)]
+    pub(crate) fn reserve_contiguous_unless(
+        &mut self,
+        len: usize,
+        refuse: impl FnOnce() -> bool,
+    ) -> Option<Reservation<'_>> {
+        if len > self.room && (refuse() || !self.reserve_near_end(len)) {
+            return None;
+        }
+        Some(Reservation { ring: self, len })
+    }
+
     /// [`ByteProducer::reserve_contiguous`] when `len` leaves less than
     /// [`PREFETCH_ROOM`] of the room known: true when it fits, in place
     /// (prefetching for the next call), after a refresh, or at the start

@@ -382,9 +382,7 @@ impl Lineage {
         // other thread's reaches it.
         let lost = standin.logger.shared.stats().enqueued;
         if lost > 0 {
-            for _ in 0..lost {
-                s.logger.shared.count_lost_call();
-            }
+            s.logger.shared.count_lost_calls(lost);
             s.logger.shared.report_error(format!(
                 "after fork: {lost} record(s) logged on the thread starting this \
                  process's logger while it started it (by a sink, or a signal \

@@ -612,8 +612,13 @@ impl Shared {
     /// dropped.
     #[cold]
     pub(crate) fn count_lost_call(&self) {
-        self.misc.enqueued.fetch_add(1, Ordering::Relaxed);
-        self.misc.dropped.fetch_add(1, Ordering::Relaxed);
+        self.count_lost_calls(1);
+    }
+
+    /// [`Shared::count_lost_call`] for `n` calls at once.
+    pub(crate) fn count_lost_calls(&self, n: u64) {
+        self.misc.enqueued.fetch_add(n, Ordering::Relaxed);
+        self.misc.dropped.fetch_add(n, Ordering::Relaxed);
     }
 
     /// Records the description of an error (counted in `Stats::errors`

@@ -435,10 +435,7 @@ impl ByteProducer {
     /// will touch.
     #[inline(always)]
     pub(crate) fn reserve_contiguous(&mut self, len: usize) -> Option<Reservation<'_>> {
-        if len > self.room && !self.reserve_near_end(len) {
-            return None;
-        }
-        Some(Reservation { ring: self, len })
+        self.reserve_contiguous_unless(len, || false)
     }
 
     /// [`ByteProducer::reserve_contiguous`] for a caller that must be

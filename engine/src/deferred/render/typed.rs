@@ -28,7 +28,9 @@
 //! record not written straight into a lossless ring takes (a crash-safe
 //! call site's first included). A call site first met in the middle of a
 //! burst is rendered the table-driven way until then. The writer finds
-//! the table in the cell (`render_with`). Only
+//! the table in the cell (`render_with`), and each formatter keeps the
+//! renderer it found last ([`TypedMemo`]): a run of records of one call
+//! site finds it with one compare of the site's plan address. Only
 //! call sites whose slots are all `{}` and whose pieces are short, with
 //! no leading-quote check (`Route::Short`), are rendered here. Call sites
 //! of another process (crash-safe recovery) are rebuilt from the call-site
@@ -181,8 +183,9 @@ pub(super) fn render<E: Emit>(
     let i = entry::<E>(tail)?;
     let m = memo.0[i];
     let (plan, typed, room) = match Plan::published(cs) == m.plan {
-        // SAFETY: `m.plan` is never null, so it is `cs`'s published
-        // plan (see `Plan::of`).
+        // SAFETY: `m.plan` is never null nor an address a plan has
+        // when it is the empty memo's, so it is `cs`'s published plan
+        // (see `Plan::of`).
         true => (unsafe { &*m.plan }, m.render, m.room),
         false => {
             let plan = Plan::of(cs);

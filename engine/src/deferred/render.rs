@@ -30,7 +30,7 @@ use crate::format::escape::{escape_leading_quote, escape_part, is_plain_part, is
 use crate::format::put::put;
 use cursor::{Cursor, End};
 pub(crate) use plan::{MessageDialect, PlanCell};
-pub(crate) use typed::TypedCell;
+pub(crate) use typed::{TypedCell, TypedMemo};
 use plan::{AsIs, MessageForm, Pieces, Plan, Route};
 use std::fmt;
 use std::marker::PhantomData;
@@ -162,22 +162,23 @@ impl Tail {
 /// into `Record::from_parts` it made the drain loop call that instead.
 #[inline(never)]
 pub(crate) fn render(out: &mut Vec<u8>, cs: &CallSite, values: &[u8]) -> bool {
-    render_with::<Raw>(out, &mut Vec::new(), cs, values, Tail::NONE)
+    render_with::<Raw>(out, &mut Vec::new(), &mut TypedMemo::new(), cs, values, Tail::NONE)
 }
 
 /// [`render`] escaped for dialect `D`, then the tail `TAIL` (a
 /// [`Tail::word`]); `scratch` holds `core::fmt` output before it is
-/// escaped. On `false` what was written ends at the first value that did
+/// escaped, `memo` the typed renderer used last. On `false` what was written ends at the first value that did
 /// not decode (no tail). Inlined into the formats: the call of a typed
 /// renderer is then the only call on the common path.
 #[inline(always)]
 pub(crate) fn render_escaped<D: MessageDialect, const TAIL: u32>(
     out: &mut Vec<u8>,
     scratch: &mut Vec<u8>,
+    memo: &mut TypedMemo,
     cs: &CallSite,
     values: &[u8],
 ) -> bool {
-    render_with::<Escaped<D>>(out, scratch, cs, values, Tail::of(TAIL))
+    render_with::<Escaped<D>>(out, scratch, memo, cs, values, Tail::of(TAIL))
 }
 
 /// Output bytes per encoded value byte that [`display`] writes without a
@@ -207,13 +208,13 @@ fn room_for(pieces_left: usize, values_left: &[u8]) -> usize {
 fn render_with<E: Emit>(
     out: &mut Vec<u8>,
     scratch: &mut Vec<u8>,
+    memo: &mut TypedMemo,
     cs: &CallSite,
     values: &[u8],
     tail: Tail,
 ) -> bool {
-    let pieces = Plan::of(cs).pieces::<E::Form>();
     // The renderer of the arguments' types, when the call site has one.
-    if let Some(ok) = typed::render::<E>(&cs.typed, out, pieces, values, tail) {
+    if let Some(ok) = typed::render::<E>(memo, cs, out, values, tail) {
         return ok;
     }
     // The pieces looked up again there: not kept across the typed call.

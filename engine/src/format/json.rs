@@ -83,9 +83,9 @@ pub(super) fn write(
     // The message's closing quote, and the object's end with it when
     // nothing follows.
     if rec.fields.is_empty() && rec.spans.is_empty() {
-        return message::<Json, { CLOSE.word() }>(out, st.scratch, rec);
+        return message::<Json, { CLOSE.word() }>(out, st.scratch, st.memo, rec);
     }
-    if !message::<Json, { QUOTE.word() }>(out, st.scratch, rec) {
+    if !message::<Json, { QUOTE.word() }>(out, st.scratch, st.memo, rec) {
         return false;
     }
     if !rec.fields.is_empty() {

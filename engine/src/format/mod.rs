@@ -27,6 +27,7 @@ mod time;
 
 use crate::callsite::CallSite;
 use crate::deferred;
+use crate::deferred::render::TypedMemo;
 use crate::field;
 use crate::field::Fields;
 use crate::level::Level;
@@ -493,6 +494,8 @@ pub(crate) struct Formatter {
     targets: TargetCache,
     /// `core::fmt` output of a deferred message, before it is escaped.
     scratch: Vec<u8>,
+    /// The typed renderer of the last deferred message rendered.
+    memo: TypedMemo,
     /// A sink's own format, used instead of `format`.
     custom: Option<Box<dyn RecordFormat>>,
     /// Member names of one span object in JSON's `spans` (`name` fixed).
@@ -506,6 +509,7 @@ pub(super) struct State<'s> {
     head: &'s mut HeadCache,
     targets: &'s mut TargetCache,
     scratch: &'s mut Vec<u8>,
+    memo: &'s mut TypedMemo,
     /// The format when the caller knows it as a constant (see
     /// `Formatter::write_as`).
     fixed: Option<Format>,
@@ -534,6 +538,7 @@ impl Formatter {
             }),
             targets: TargetCache::new(),
             scratch: Vec::new(),
+            memo: TypedMemo::new(),
             custom: None,
             span_keys: KeySet::new(match format.layout {
                 Layout::Text => Vec::new(),
@@ -594,6 +599,7 @@ impl Formatter {
             head: &mut self.head,
             targets: &mut self.targets,
             scratch: &mut self.scratch,
+            memo: &mut self.memo,
             fixed,
         };
         let format = fixed.unwrap_or(self.format);

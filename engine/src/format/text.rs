@@ -13,7 +13,7 @@ use super::put::{byte, byte_in_room, put, put_first_in_room};
 use super::targets::TargetCache;
 use super::time::{self, TimeCache};
 use super::{DeferredMessage, Format, Record, State, Styling, Timestamp};
-use crate::deferred::render::{render_escaped, MessageDialect, Tail};
+use crate::deferred::render::{render_escaped, MessageDialect, Tail, TypedMemo};
 use crate::field::VecWriter;
 use crate::field::{Fields, Value};
 use crate::level::Level;
@@ -44,10 +44,10 @@ pub(super) fn write(out: &mut Vec<u8>, st: State<'_>, f: &Format, rec: &Record<'
         }
     }
     if rec.fields.is_empty() {
-        return message::<Bare, { NEWLINE.word() }>(out, st.scratch, rec);
+        return message::<Bare, { NEWLINE.word() }>(out, st.scratch, st.memo, rec);
     }
     byte(out, b'"');
-    if !message::<Quoted, { QUOTE.word() }>(out, st.scratch, rec) {
+    if !message::<Quoted, { QUOTE.word() }>(out, st.scratch, st.memo, rec) {
         return false;
     }
     write_fields(out, rec.fields);
@@ -115,6 +115,7 @@ fn head(out: &mut Vec<u8>, time: &mut TimeCache, targets: &mut TargetCache, f: &
 pub(super) fn message<D: MessageDialect, const TAIL: u32>(
     out: &mut Vec<u8>,
     scratch: &mut Vec<u8>,
+    memo: &mut TypedMemo,
     rec: &Record<'_>,
 ) -> bool {
     match rec.deferred {
@@ -123,7 +124,7 @@ pub(super) fn message<D: MessageDialect, const TAIL: u32>(
             Tail::of(TAIL).put(out);
             true
         }
-        Some(DeferredMessage { site, values }) => render_escaped::<D, TAIL>(out, scratch, site, values),
+        Some(DeferredMessage { site, values }) => render_escaped::<D, TAIL>(out, scratch, memo, site, values),
     }
 }
 

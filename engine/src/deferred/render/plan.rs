@@ -186,6 +186,14 @@ impl Plan {
         }
     }
 
+    /// The plan of `cs` if one is published, else null; a pointer to
+    /// compare (see `typed::TypedMemo`), read as in [`Plan::of`].
+    #[inline(always)]
+    pub(crate) fn published(cs: &CallSite) -> *const Plan {
+        // Acquire: as in `of`.
+        cs.plan.0.load(Ordering::Acquire)
+    }
+
     /// The plan of `cs`, built on first use.
     #[inline(always)]
     pub(crate) fn of(cs: &CallSite) -> &Plan {

@@ -295,9 +295,9 @@ fn render_all(cs: &CallSite, values: &[u8]) -> (bool, String, [Vec<u8>; 3]) {
     let mut scratch = Vec::new();
     let mut escaped = [tight(), tight(), tight()];
     let oks = [
-        render_escaped::<Bare, { TAILS[0].word() }>(&mut escaped[0], &mut scratch, cs, values),
-        render_escaped::<Quoted, { TAILS[1].word() }>(&mut escaped[1], &mut scratch, cs, values),
-        render_escaped::<Json, { TAILS[2].word() }>(&mut escaped[2], &mut scratch, cs, values),
+        render_escaped::<Bare, { TAILS[0].word() }>(&mut escaped[0], &mut scratch, &mut TypedMemo::new(), cs, values),
+        render_escaped::<Quoted, { TAILS[1].word() }>(&mut escaped[1], &mut scratch, &mut TypedMemo::new(), cs, values),
+        render_escaped::<Json, { TAILS[2].word() }>(&mut escaped[2], &mut scratch, &mut TypedMemo::new(), cs, values),
     ];
     assert_eq!(oks, [ok; 3], "raw and escaped renders agree on the payload");
     for (e, t) in escaped.iter_mut().zip(TAILS) {
@@ -389,9 +389,9 @@ proptest! {
         prop_assert!(out.starts_with(b"prefix "));
         let mut scratch = Vec::new();
         let mut outs = [tight(), tight(), tight()];
-        let _ = render_escaped::<Bare, { TAILS[0].word() }>(&mut outs[0], &mut scratch, c.cs, &bytes);
-        let _ = render_escaped::<Quoted, { TAILS[1].word() }>(&mut outs[1], &mut scratch, c.cs, &bytes);
-        let _ = render_escaped::<Json, { TAILS[2].word() }>(&mut outs[2], &mut scratch, c.cs, &bytes);
+        let _ = render_escaped::<Bare, { TAILS[0].word() }>(&mut outs[0], &mut scratch, &mut TypedMemo::new(), c.cs, &bytes);
+        let _ = render_escaped::<Quoted, { TAILS[1].word() }>(&mut outs[1], &mut scratch, &mut TypedMemo::new(), c.cs, &bytes);
+        let _ = render_escaped::<Json, { TAILS[2].word() }>(&mut outs[2], &mut scratch, &mut TypedMemo::new(), c.cs, &bytes);
         for out in outs {
             prop_assert!(out.starts_with(b"prefix "));
         }

@@ -28,15 +28,18 @@
 //! record not written straight into a lossless ring takes (a crash-safe
 //! call site's first included). A call site first met in the middle of a
 //! burst is rendered the table-driven way until then. The writer finds
-//! the table in the cell (`render_with`). Only
+//! the table in the cell (`render_with`), and each formatter keeps the
+//! renderer it found last ([`TypedMemo`]): a run of records of one call
+//! site finds it with one compare of the site's plan address. Only
 //! call sites whose slots are all `{}` and whose pieces are short, with
 //! no leading-quote check (`Route::Short`), are rendered here. Call sites
 //! of another process (crash-safe recovery) are rebuilt from the call-site
 //! table with an empty cell, so recovery renders the table-driven way.
 
 use super::cursor::{Cursor, SLACK};
-use super::plan::{MessageForm, Pieces, Route};
-use super::{display, room_for, signed, Emit, Escaped, Raw, Tail};
+use super::plan::{MessageForm, Pieces, Plan, Route};
+use super::{display, room_for, signed, Emit, Escaped, Raw, Tail, ROOM_PER_VALUE_BYTE};
+use crate::callsite::CallSite;
 use crate::deferred::encode::EncodeArgs;
 use crate::deferred::signature::{count, tag_at};
 use crate::deferred::tag;
@@ -95,9 +98,7 @@ impl Table {
     /// has them (a constant test where `tail` is one).
     #[inline(always)]
     fn get<E: Emit>(&self, tail: Tail) -> Option<RenderFn> {
-        let form = <E::Form as MessageForm>::FORM;
-        let i = ENTRIES.iter().position(|&e| e == (form, tail))?;
-        Some(self.entries[i])
+        Some(self.entries[entry::<E>(tail)?])
     }
 }
 
@@ -167,26 +168,99 @@ impl TypedCell {
     }
 }
 
-/// Renders with the table noted in `cell` when there is one, `pieces`
-/// take the route typed renderers are made for, and the record's values
-/// match the table; `None` otherwise (nothing written).
+/// Renders a record of `cs` with the table noted in its cell when there
+/// is one, its pieces take the route typed renderers are made for, and
+/// the record's values match the table; `None` otherwise (nothing
+/// written). The renderer found is kept in `memo` for the next record.
 #[inline(always)]
 pub(super) fn render<E: Emit>(
-    cell: &TypedCell,
+    memo: &mut TypedMemo,
+    cs: &CallSite,
     out: &mut Vec<u8>,
-    pieces: &Pieces,
     values: &[u8],
     tail: Tail,
 ) -> Option<bool> {
+    let i = entry::<E>(tail)?;
+    let m = memo.0[i];
+    let (plan, typed, room) = match Plan::published(cs) == m.plan {
+        // SAFETY: `m.plan` is never null nor an address a plan has
+        // when it is the empty memo's, so it is `cs`'s published plan
+        // (see `Plan::of`).
+        true => (unsafe { &*m.plan }, m.render, m.room),
+        false => {
+            let plan = Plan::of(cs);
+            let slots = plan.pieces::<E::Form>().heads().len();
+            let typed = cs.typed.get()?.get::<E>(tail)?;
+            let room = typed_room(slots, tail, &[]);
+            memo.0[i] = Memo { plan, render: typed, room };
+            (plan, typed, room)
+        }
+    };
+    let pieces = plan.pieces::<E::Form>();
+    // Tested on every record: a memo is a plan's address, which a plan
+    // built later for another call site may have (one freed meanwhile).
     if pieces.route() != Route::Short {
         return None;
     }
-    let typed = cell.get()?.get::<E>(tail)?;
-    out.reserve(typed_room(pieces.heads().len(), tail, values));
+    out.reserve(room + ROOM_PER_VALUE_BYTE * values.len());
     // SAFETY: the route is `Short`, tested above; the room was just
-    // reserved (for the renderer of as many slots as the pieces have:
-    // any other renders nothing).
+    // reserved: `typed_room` of `values` for the renderer's own number
+    // of slots (the pieces' when it was kept; pieces with any other
+    // number are rendered by no renderer: it returns `None` at once).
     unsafe { typed(out, pieces, values) }
+}
+
+/// The typed renderer a formatter used last, for each entry of
+/// [`ENTRIES`]: the next record of the same call site (most records
+/// follow one of their own site) finds it, and the room it writes into,
+/// with one compare instead of through the call site's cells.
+#[derive(Debug)]
+pub(crate) struct TypedMemo([Memo; ENTRIES.len()]);
+
+/// A renderer found for a plan.
+#[derive(Clone, Copy, Debug)]
+struct Memo {
+    /// The plan of the call site it was found for; never null (an
+    /// address no plan has when there is none), so a call site with no
+    /// plan published matches no memo.
+    plan: *const Plan,
+    /// The renderer of the table that call site had noted.
+    render: RenderFn,
+    /// [`typed_room`] of no values, for the number of slots `render`
+    /// renders: the room it needs but for the values' share.
+    room: usize,
+}
+
+// SAFETY: a memo holds the address of a plan, which no one writes after
+// it is published (it is dereferenced only once `Plan::published` gave
+// the same address again), and a function pointer; sending them is
+// sending `&Plan` and `fn`.
+unsafe impl Send for TypedMemo {}
+
+impl TypedMemo {
+    /// A memo that holds no renderer.
+    pub(crate) fn new() -> TypedMemo {
+        let none = Memo {
+            plan: std::ptr::NonNull::<Plan>::dangling().as_ptr(),
+            render: untyped,
+            room: 0,
+        };
+        TypedMemo([none; ENTRIES.len()])
+    }
+}
+
+impl Default for TypedMemo {
+    fn default() -> TypedMemo {
+        TypedMemo::new()
+    }
+}
+
+/// The entry of [`ENTRIES`] for what `E` writes followed by `tail` (a
+/// constant where `tail` is one).
+#[inline(always)]
+fn entry<E: Emit>(tail: Tail) -> Option<usize> {
+    let form = <E::Form as MessageForm>::FORM;
+    ENTRIES.iter().position(|&e| e == (form, tail))
 }
 
 /// The renderer of `A`'s signature for `E` and the tail `TAIL` (a

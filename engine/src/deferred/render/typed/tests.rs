@@ -50,11 +50,11 @@ fn all_forms(cs: &CallSite, values: &[u8]) -> (Vec<bool>, Vec<Vec<u8>>) {
     let mut scratch = Vec::new();
     let oks = vec![
         render_table_or_typed(&mut outs[0], cs, values),
-        render_escaped::<Bare, { TAILS[0].word() }>(&mut outs[1], &mut scratch, cs, values),
-        render_escaped::<Quoted, { TAILS[1].word() }>(&mut outs[2], &mut scratch, cs, values),
-        render_escaped::<Json, { TAILS[2].word() }>(&mut outs[3], &mut scratch, cs, values),
-        render_escaped::<Json, { TAILS[1].word() }>(&mut outs[4], &mut scratch, cs, values),
-        render_escaped::<Bare, { TAILS[2].word() }>(&mut outs[5], &mut scratch, cs, values),
+        render_escaped::<Bare, { TAILS[0].word() }>(&mut outs[1], &mut scratch, &mut TypedMemo::new(), cs, values),
+        render_escaped::<Quoted, { TAILS[1].word() }>(&mut outs[2], &mut scratch, &mut TypedMemo::new(), cs, values),
+        render_escaped::<Json, { TAILS[2].word() }>(&mut outs[3], &mut scratch, &mut TypedMemo::new(), cs, values),
+        render_escaped::<Json, { TAILS[1].word() }>(&mut outs[4], &mut scratch, &mut TypedMemo::new(), cs, values),
+        render_escaped::<Bare, { TAILS[2].word() }>(&mut outs[5], &mut scratch, &mut TypedMemo::new(), cs, values),
     ];
     (oks, outs)
 }
@@ -69,16 +69,15 @@ fn check<A: EncodeArgs>(pieces: &[String], values: &[u8], taken: bool) {
     assert_eq!(all_forms(typed, values), all_forms(table, values));
     let pieces = Plan::of(typed).pieces::<AsIs>();
     let mut out = b"x".to_vec();
-    let r = render::<Raw>(&typed.typed, &mut out, pieces, values, Tail::NONE);
+    let r = render::<Raw>(&mut TypedMemo::new(), typed, &mut out, values, Tail::NONE);
     let short = pieces.route() == Route::Short;
     assert_eq!(r.is_some(), taken && short, "{values:?}");
     if r.is_none() {
         assert_eq!(out, b"x", "a fallback writes nothing");
     }
     // Followed by a tail no entry of the table has: the table-driven way.
-    let bare = Plan::of(typed).pieces::<Bare>();
     let mut out = b"x".to_vec();
-    let r = render::<Escaped<Bare>>(&typed.typed, &mut out, bare, values, Tail::new(b"}"));
+    let r = render::<Escaped<Bare>>(&mut TypedMemo::new(), typed, &mut out, values, Tail::new(b"}"));
     assert!(r.is_none());
     assert_eq!(out, b"x", "a fallback writes nothing");
     // Each tail the formats use has its entry.
@@ -184,11 +183,58 @@ fn a_short_string_is_never_read_past_its_record() {
         let cs = site(&pieces);
         note_of(&args, cs);
         let mut out = b"x".to_vec();
-        let bare = Plan::of(cs).pieces::<Bare>();
-        let r = render::<Escaped<Bare>>(&cs.typed, &mut out, bare, &values[..whole], TAILS[0]);
+        let r = render::<Escaped<Bare>>(&mut TypedMemo::new(), cs, &mut out, &values[..whole], TAILS[0]);
         assert_eq!(r, Some(true), "{len}");
         assert_eq!(out, format!("xs={s}.\n").as_bytes(), "{len}");
     }
+}
+
+/// One memo renders a run of records of call sites that take turns:
+/// two typed sites of one signature and other pieces, a site whose table
+/// another signature's records do not match, a site with no table, and
+/// records that do not decode. Each line is the table-driven one, so a
+/// memo that served a record of one site with another's renderer or
+/// pieces, or kept a renderer for a site that has none, shows.
+#[test]
+fn one_memo_renders_sites_that_take_turns_as_the_table_does() {
+    let strings = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let four = |a: &str, b: &str, c: &str, d: &str, e: &str| site(&strings(&[a, b, c, d, e]));
+    let (a, b) = (four("id=", " u=", " p=", " s=", ""), four("[", "|", "|", "|", "]"));
+    let (other, untyped) = (four("o ", " ", " ", " ", "."), four("n=", ",", ",", ",", ""));
+    let values = |id: u64, s: u32| {
+        encoded(&(PlainArg::new(&id), PlainArg::new(&"al"), PlainArg::new(&"/x"), PlainArg::new(&s)))
+    };
+    let sig = (PlainArg::new(&0u64), PlainArg::new(&""), PlainArg::new(&""), PlainArg::new(&0u32));
+    note_of(&sig, a);
+    note_of(&sig, b);
+    let bytes = (PlainArg::new(&0i8), PlainArg::new(&0i8), PlainArg::new(&0i8), PlainArg::new(&0i8));
+    note_of(&bytes, other);
+    assert!(untyped.typed.get().is_none());
+    let mut memo = TypedMemo::new();
+    let mut scratch = Vec::new();
+    let mut want = Vec::new();
+    let mut out = Vec::new();
+    let runs = [a, a, a, b, b, a, other, a, untyped, untyped, a, b, a];
+    for (i, &cs) in runs.iter().enumerate() {
+        let mut values = values(i as u64 * 1001, i as u32);
+        if i % 5 == 4 {
+            values.truncate(values.len() - 2);
+        }
+        let mut line = Vec::new();
+        let ok = render_table_or_typed(&mut line, cs, &values);
+        assert_eq!(ok, i % 5 != 4, "record {i}");
+        if ok {
+            want.extend_from_slice(&line);
+            want.push(b'\n');
+        }
+        let start = out.len();
+        let got = render_escaped::<Bare, { TAILS[0].word() }>(&mut out, &mut scratch, &mut memo, cs, &values);
+        assert_eq!(got, ok, "record {i}");
+        if !got {
+            out.truncate(start);
+        }
+    }
+    assert_eq!(String::from_utf8(out).unwrap(), String::from_utf8(want).unwrap());
 }
 
 /// A call site is noted by the first call of a fresh producer (a call

@@ -90,7 +90,7 @@ fn recover_with(b: &[u8], sites: Option<&SiteMap>) -> Recovered {
     let mut out = Recovered::default();
     match parse_ring_header(b) {
         Ok(h) => match start_pos(&h, Some(1)) {
-            Ok(from) => read_ring(b, &h, from, "ring", sites, &mut out),
+            Ok(from) => read_ring(b, &h, from, "ring", sites, &mut out, &mut Keep::All),
             Err(e) => out.problem(e),
         },
         Err(e) => out.problem(e),
@@ -504,7 +504,7 @@ fn files_that_are_not_regular_files_are_not_read() {
             format!("{}: not a regular file; removed", path("sites-1")),
         ]
     );
-    assert_eq!((out.records.len(), out.skipped), (0, 0));
+    assert_eq!((out.found, out.rings.len(), out.skipped), (0, 0, 0));
     let mut old: Vec<_> = out.old_files.iter().map(|p| p.display().to_string()).collect();
     old.sort();
     assert_eq!(old, [path("ring-1-0"), path("ring-1-1"), path("sites-1")]);
@@ -573,7 +573,7 @@ fn a_ring_file_that_died_before_its_header_is_no_corrupt_record() {
     let ring = tmp.path().join("ring-1-0");
     std::fs::write(&ring, vec![0u8; RING_HEADER_LEN + 4096]).unwrap();
     let out = read_dir(tmp.path());
-    assert_eq!((out.records.len(), out.skipped), (0, 0));
+    assert_eq!((out.found, out.rings.len(), out.skipped), (0, 0, 0));
     let said = format!("{}: all zeros, no header (its process died creating it); removed", ring.display());
     assert_eq!(out.problems, [said]);
     assert!(out.old_files.contains(&ring));
@@ -855,6 +855,50 @@ fn files_of_another_process_than_the_states_are_refused() {
     std::fs::remove_file(at("ring-1-1")).unwrap();
     std::fs::remove_file(at("sites-1")).unwrap();
     let out = read_dir(tmp.path());
-    let got: Vec<&[u8]> = out.records.iter().map(|x| &x.body[1..]).collect();
+    let records = records_of(&out);
+    let got: Vec<&[u8]> = records.iter().map(|x| &x.body[1..]).collect();
     assert_eq!((got, out.refused.len()), (vec![&b"mine"[..]], 0));
+}
+
+/// The records [`read_dir`] found, read again ring by ring as the writer
+/// reads them.
+fn records_of(out: &Recovered) -> Vec<RecoveredRecord> {
+    let mut records = Vec::new();
+    for (path, n) in &out.rings {
+        assert_eq!(out.reread(path, &mut |x| records.push(x)), *n);
+    }
+    assert!(out.records.is_empty());
+    assert_eq!(records.len() as u64, out.found);
+    records
+}
+
+/// [`read_dir`] counts the records of each ring file and keeps none;
+/// reading the rings again gives them, in creation order, each ring's
+/// in its producer's order; an empty ring is not read again.
+#[test]
+fn read_dir_counts_the_records_that_reading_each_ring_again_gives() {
+    let tmp = tempfile::tempdir().unwrap();
+    let at = |name: &str| tmp.path().join(name);
+    std::fs::write(at(STATE_FILE), state_of(100)).unwrap();
+    let ring = |msgs: &[&str]| {
+        let msgs: Vec<String> = msgs.iter().map(|m| m.to_string()).collect();
+        let mut b = image(4096, 0, &msgs);
+        put_u64(&mut b, H_RELEASED_EPOCH + 16, 0);
+        put_u32(&mut b, H_PID, 100);
+        b
+    };
+    std::fs::write(at("ring-1-0"), ring(&["a0", "a1"])).unwrap();
+    std::fs::write(at("ring-1-1"), ring(&[])).unwrap();
+    std::fs::write(at("ring-1-2"), ring(&["c0", "c1", "c2"])).unwrap();
+    let out = read_dir(tmp.path());
+    assert_eq!((out.found, out.records.len(), out.skipped), (5, 0, 0), "{:?}", out.problems);
+    assert_eq!(out.rings, [(at("ring-1-0"), 2), (at("ring-1-2"), 3)]);
+    let got: Vec<String> = (records_of(&out).iter()).map(|x| String::from_utf8(x.body[1..].to_vec()).unwrap()).collect();
+    assert_eq!(got, ["a0", "a1", "c0", "c1", "c2"]);
+    // A ring file changed between the two reads gives what it holds at
+    // the second, and says how many (the writer says the difference).
+    std::fs::write(at("ring-1-2"), ring(&["z0"])).unwrap();
+    let mut again = Vec::new();
+    let n = out.reread(&at("ring-1-2"), &mut |x| again.push(x.body[1..].to_vec()));
+    assert_eq!((n, again), (1, vec![b"z0".to_vec()]));
 }

@@ -10,10 +10,12 @@
 //! ring's capacity). Files are read into memory, not mapped, so a file
 //! truncated meanwhile cannot fault.
 //!
-//! Memory stays bounded by one ring file, however many the directory
-//! holds and however many records they hold: [`read_dir`] reads each ring
-//! file to check and count its records, keeping none of them, and the
-//! writer reads the ring files that hold records again one at a time
+//! Memory stays bounded by one ring file and [`KEEP_BYTES`] of records,
+//! however many ring files the directory holds and however many records
+//! they hold: [`read_dir`] reads each ring file to check and count its
+//! records, keeping them while they fit in `KEEP_BYTES` (a crash
+//! usually leaves a few). When they do not, it keeps none, and the writer
+//! reads the ring files that hold records again one at a time
 //! ([`Recovered::reread`]), taking each record as it is found. The
 //! directory is locked meanwhile; a ring file that another hand changed
 //! between the two reads yields what it holds the second time, and is
@@ -40,6 +42,11 @@ pub(crate) const STATE_FILE: &str = "state";
 pub(crate) const RING_PREFIX: &str = "ring-";
 /// Largest ring file read (a header and the largest ring).
 const MAX_RING_FILE: u64 = (RING_HEADER_LEN + crate::builder::MAX_RING_CAPACITY) as u64;
+
+/// Bytes of records (with their bookkeeping) that [`read_dir`] keeps; a
+/// directory holding more is read again when written (see the module's
+/// docs).
+pub(crate) const KEEP_BYTES: usize = 1 << 20;
 
 /// Problems described one by one; more are only counted.
 pub(crate) const MAX_PROBLEMS: usize = 16;
@@ -94,12 +101,13 @@ pub(crate) struct StateImage {
 /// What is done with each record found (see [`Keep::take`]).
 pub(crate) enum Keep<'a> {
     /// Kept in [`Recovered::records`] (for the tests: recovery itself
-    /// keeps no record, see the module's docs).
+    /// keeps at most [`KEEP_BYTES`]).
     #[cfg(any(test, fuzzing))]
     All,
-    /// Only counted ([`read_dir`]: the records are read again ring by
-    /// ring when written, see [`Recovered::reread`]).
-    CountOnly,
+    /// Kept in [`Recovered::records`] while they take at most this many
+    /// bytes more; past that, none kept ([`Recovered::kept_all`] false),
+    /// only counted ([`read_dir`]).
+    Within(usize),
     /// Handed to the function, one by one.
     Each(&'a mut dyn FnMut(RecoveredRecord)),
 }
@@ -120,7 +128,19 @@ impl Keep<'_> {
         match self {
             #[cfg(any(test, fuzzing))]
             Keep::All => out.records.push(r),
-            Keep::CountOnly => {}
+            Keep::Within(left) => {
+                let size = r.body.len() + std::mem::size_of::<RecoveredRecord>();
+                match left.checked_sub(size) {
+                    Some(l) if out.kept_all => {
+                        *left = l;
+                        out.records.push(r);
+                    }
+                    _ => {
+                        out.kept_all = false;
+                        out.records = Vec::new();
+                    }
+                }
+            }
             Keep::Each(f) => f(r),
         }
     }
@@ -134,10 +154,12 @@ pub(crate) struct Recovered {
     pub generation: u64,
     /// The state file's committed epoch, when it is usable.
     pub committed: Option<u64>,
-    /// Per ring in creation order, each in its producer's order; kept
-    /// only under [`Keep::All`].
-    #[cfg(any(test, fuzzing))]
+    /// Per ring in creation order, each in its producer's order: every
+    /// record found when [`Recovered::kept_all`], else none.
     pub records: Vec<RecoveredRecord>,
+    /// Whether `records` holds every record found; when not, the writer
+    /// reads [`Recovered::rings`] again (see [`Recovered::reread`]).
+    pub kept_all: bool,
     /// Records found, each checked whole, down to rendering.
     pub found: u64,
     /// The ring files that held records, in creation order, each with how
@@ -654,9 +676,13 @@ pub(crate) fn ring_name(name: &str) -> Option<(u64, u64)> {
 }
 
 /// Reads what `dir` holds (nothing when it holds no state or ring file):
-/// its records counted, not kept (see [`Recovered::reread`]).
+/// its records counted, and kept while they fit in [`KEEP_BYTES`] (see
+/// [`Recovered::reread`]).
 pub(crate) fn read_dir(dir: &Path) -> Recovered {
-    let mut out = Recovered::default();
+    let mut out = Recovered {
+        kept_all: true,
+        ..Recovered::default()
+    };
     let state_path = dir.join(STATE_FILE);
     let state = match read_regular(&state_path, STATE_LEN as u64) {
         Ok((b, meta)) => {
@@ -701,9 +727,10 @@ pub(crate) fn read_dir(dir: &Path) -> Recovered {
     for (path, name) in site_files {
         read_sites_file(&path, &name, state.as_ref(), &mut tables, &mut out);
     }
+    let mut keep = Keep::Within(KEEP_BYTES);
     for path in rings {
         let before = out.found;
-        read_ring_file(&path, state.as_ref(), &tables, &mut out, &mut Keep::CountOnly);
+        read_ring_file(&path, state.as_ref(), &tables, &mut out, &mut keep);
         if out.found > before {
             out.rings.push((path, out.found - before));
         }

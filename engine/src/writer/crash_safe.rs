@@ -130,9 +130,10 @@ impl Writer {
     /// waited for. Both count in `enqueued` and `written`. Returns how many
     /// of them could not be written (counted dropped).
     ///
-    /// The ring files are read again one at a time, each record pushed as
-    /// it is found (see `recover`): memory holds one ring file, however
-    /// many there are and however many records they hold.
+    /// Records `recover` did not keep (more than `KEEP_BYTES`) are read
+    /// again from the ring files one at a time, each pushed as it is found:
+    /// memory holds one ring file, however many there are and however many
+    /// records they hold.
     fn write_recovered(&mut self, r: &Recovered, cuts: &[String]) -> u64 {
         let dropped = &self.shared.counters.dropped;
         let dropped_before = dropped.load(std::sync::atomic::Ordering::Relaxed);
@@ -185,7 +186,10 @@ impl Writer {
             self.sinks.push(&rec);
         }
         let mut pushed = 0;
-        for (path, found) in &r.rings {
+        for x in &r.records {
+            pushed += self.push_recovered(x, &clock);
+        }
+        for (path, found) in r.rings.iter().filter(|_| !r.kept_all) {
             let now = r.reread(path, &mut |x| pushed += self.push_recovered(&x, &clock));
             if now != *found {
                 self.shared.report_notice(format!(

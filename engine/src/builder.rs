@@ -563,6 +563,10 @@ impl Builder {
     ///   keeps them for the next attempt. Records that fail to write while
     ///   the process runs are counted dropped, not kept in `dir`.
     ///
+    /// Recovery holds one ring file's bytes and at most 1 MiB of records
+    /// in memory, however many ring files `dir` holds: past that it reads
+    /// each ring file a second time, when it writes its records.
+    ///
     /// The layout is versioned and checksummed, and recovery treats the
     /// files as untrusted. A file of a newer layout version (a directory
     /// left by a newer uringlog) fails `build` with

@@ -10,6 +10,17 @@
 //! ring's capacity). Files are read into memory, not mapped, so a file
 //! truncated meanwhile cannot fault.
 //!
+//! Memory stays bounded by one ring file and [`KEEP_BYTES`] of records,
+//! however many ring files the directory holds and however many records
+//! they hold: [`read_dir`] reads each ring file to check and count its
+//! records, keeping them while they fit in `KEEP_BYTES` (a crash
+//! usually leaves a few). When they do not, it keeps none, and the writer
+//! reads the ring files that hold records again one at a time
+//! ([`Recovered::reread`]), taking each record as it is found. The
+//! directory is locked meanwhile; a ring file that another hand changed
+//! between the two reads yields what it holds the second time, and is
+//! said (see `writer::crash_safe`).
+//!
 //! The directory is listed once and each file opened once: whether a
 //! file is of a newer layout than this build reads (refused, so `build`
 //! fails naming it before anything is written or removed) is judged on
@@ -19,6 +30,7 @@
 use super::keeper::STATE_NEW;
 use super::layout::*;
 use super::sites::{parse_sites, sites_name, SiteMap, MAX_SITES_FILE, SITES_PREFIX};
+use crate::format::{Record, Rendering};
 use crate::record::{Header, RecordKind, HEADER_LEN};
 use std::collections::HashMap;
 use std::os::unix::ffi::OsStrExt;
@@ -30,6 +42,11 @@ pub(crate) const STATE_FILE: &str = "state";
 pub(crate) const RING_PREFIX: &str = "ring-";
 /// Largest ring file read (a header and the largest ring).
 const MAX_RING_FILE: u64 = (RING_HEADER_LEN + crate::builder::MAX_RING_CAPACITY) as u64;
+
+/// Bytes of records (with their bookkeeping) that [`read_dir`] keeps; a
+/// directory holding more is read again when written (see the module's
+/// docs).
+pub(crate) const KEEP_BYTES: usize = 1 << 20;
 
 /// Problems described one by one; more are only counted.
 pub(crate) const MAX_PROBLEMS: usize = 16;
@@ -81,6 +98,54 @@ pub(crate) struct StateImage {
     pub clock: ClockAnchor,
 }
 
+/// What is done with each record found (see [`Keep::take`]).
+pub(crate) enum Keep<'a> {
+    /// Kept in [`Recovered::records`] (for the tests: recovery itself
+    /// keeps at most [`KEEP_BYTES`]).
+    #[cfg(any(test, fuzzing))]
+    All,
+    /// Kept in [`Recovered::records`] while they take at most this many
+    /// bytes more; past that, none kept ([`Recovered::kept_all`] false),
+    /// only counted ([`read_dir`]).
+    Within(usize),
+    /// Handed to the function, one by one.
+    Each(&'a mut dyn FnMut(RecoveredRecord)),
+}
+
+impl Keep<'_> {
+    /// Takes record `r`, found whole, into `out`: counted, and kept or
+    /// handed on as `self` says. One that does not render (its payload
+    /// malformed) is counted skipped instead.
+    fn take(&mut self, out: &mut Recovered, r: RecoveredRecord) {
+        let mut msg = std::mem::take(&mut out.scratch);
+        let renders = Record::decode(&r.header, &r.body, 0, 0, &mut msg, Rendering::Eager).is_some();
+        out.scratch = msg;
+        if !renders {
+            out.skipped += 1;
+            return;
+        }
+        out.found += 1;
+        match self {
+            #[cfg(any(test, fuzzing))]
+            Keep::All => out.records.push(r),
+            Keep::Within(left) => {
+                let size = r.body.len() + std::mem::size_of::<RecoveredRecord>();
+                match left.checked_sub(size) {
+                    Some(l) if out.kept_all => {
+                        *left = l;
+                        out.records.push(r);
+                    }
+                    _ => {
+                        out.kept_all = false;
+                        out.records = Vec::new();
+                    }
+                }
+            }
+            Keep::Each(f) => f(r),
+        }
+    }
+}
+
 /// What a directory held.
 #[derive(Debug, Default)]
 pub(crate) struct Recovered {
@@ -89,11 +154,23 @@ pub(crate) struct Recovered {
     pub generation: u64,
     /// The state file's committed epoch, when it is usable.
     pub committed: Option<u64>,
-    /// Per ring in creation order, each in its producer's order.
+    /// Per ring in creation order, each in its producer's order: every
+    /// record found when [`Recovered::kept_all`], else none.
     pub records: Vec<RecoveredRecord>,
+    /// Whether `records` holds every record found; when not, the writer
+    /// reads [`Recovered::rings`] again (see [`Recovered::reread`]).
+    pub kept_all: bool,
+    /// Records found, each checked whole, down to rendering.
+    pub found: u64,
+    /// The ring files that held records, in creation order, each with how
+    /// many it held (see [`Recovered::reread`]).
+    pub rings: Vec<(PathBuf, u64)>,
+    /// The state file's contents and the call-site tables, for reading the
+    /// ring files again.
+    pub reread_with: Option<ReadAgain>,
     /// Torn or corrupt records (or unreadable regions) skipped.
     pub skipped: u64,
-    /// Deferred records (in `records`) whose call site is not in their
+    /// Deferred records (counted in `found`) whose call site is not in their
     /// generation's call-site table (deleted, cut short, never written),
     /// rendered with their values only.
     pub no_site: u64,
@@ -118,6 +195,8 @@ pub(crate) struct Recovered {
     /// names are cut only when this user owns them, or when it is root
     /// (see `writer::crash_safe::cut_files`).
     pub state_owner: Option<u32>,
+    /// Where [`Keep::take`] renders a message to check it.
+    scratch: Vec<u8>,
 }
 
 /// A file of the directory that recovery can neither take nor remove,
@@ -171,8 +250,28 @@ impl Recovered {
 
     /// Whether anything needs writing or reporting.
     pub(crate) fn is_empty(&self) -> bool {
-        self.records.is_empty() && self.skipped == 0 && self.problems.is_empty()
+        self.found == 0 && self.skipped == 0 && self.problems.is_empty()
     }
+
+    /// Reads ring file `path` (one of [`Recovered::rings`]) again as
+    /// [`read_dir`] read it, handing each record it finds to `each` as it
+    /// finds it; returns how many. What is said of the file was said by
+    /// `read_dir` already.
+    pub(crate) fn reread(&self, path: &Path, each: &mut dyn FnMut(RecoveredRecord)) -> u64 {
+        let mut one = Recovered::default();
+        if let Some(with) = &self.reread_with {
+            let mut keep = Keep::Each(each);
+            read_ring_file(path, with.state.as_ref(), &with.tables, &mut one, &mut keep);
+        }
+        one.found
+    }
+}
+
+/// What reading a ring file again takes (see [`Recovered::reread`]).
+#[derive(Debug, Default)]
+pub(crate) struct ReadAgain {
+    state: Option<StateImage>,
+    tables: Tables,
 }
 
 /// Parses a state file's bytes.
@@ -325,7 +424,7 @@ pub(crate) fn start_pos(h: &RingHeader, committed: Option<u64>) -> Result<u64, S
 /// call-site table of the ring's generation); counts and describes what
 /// it skips, naming the file `file`. A file cut short (fewer data bytes
 /// than its capacity) gives the frames before the cut, by the rule in
-/// `layout`.
+/// `layout`. Each record found is taken as `keep` says.
 pub(crate) fn read_ring(
     b: &[u8],
     h: &RingHeader,
@@ -333,6 +432,7 @@ pub(crate) fn read_ring(
     file: &str,
     sites: Option<&SiteMap>,
     out: &mut Recovered,
+    keep: &mut Keep<'_>,
 ) {
     // Shorter than `cap` when the file was cut short (`parse_ring_header`).
     let data = &b[RING_HEADER_LEN..];
@@ -368,7 +468,7 @@ pub(crate) fn read_ring(
             false => Check::CutOff,
         };
         if let Some(f) = held.take() {
-            f.settle(check, h.thread, sites, file, out);
+            f.settle(check, h.thread, sites, file, (out, keep));
         }
         if !copy_wrapped(data, cap, pos, &mut prefix) {
             return lost_from(out, pos, rest);
@@ -408,13 +508,17 @@ pub(crate) fn read_ring(
     // The newest frame, ending at the write position: its crc would have
     // come with the next frame (see `layout`).
     if let Some(f) = held {
-        f.settle(Check::Newest, h.thread, sites, file, out);
+        f.settle(Check::Newest, h.thread, sites, file, (out, keep));
     }
     if (data.len() as u64) < cap {
         // Every pending frame was before the cut: said, nothing lost.
         out.problem(format!("{cut}, after its pending records; none lost"));
     }
 }
+
+/// Where a record found goes: the directory's account, and what is done
+/// with the record.
+type Taken<'o, 'k> = (&'o mut Recovered, &'o mut Keep<'k>);
 
 /// What a held frame's crc is checked against.
 enum Check {
@@ -440,9 +544,10 @@ struct Held {
 }
 
 impl Held {
-    /// Checks the frame as `check` says and appends its record to `out`,
-    /// or counts and describes the skip.
-    fn settle(self, check: Check, thread: u32, sites: Option<&SiteMap>, file: &str, out: &mut Recovered) {
+    /// Checks the frame as `check` says and takes its record into `out`
+    /// as `keep` says, or counts and describes the skip.
+    fn settle(self, check: Check, thread: u32, sites: Option<&SiteMap>, file: &str, to: Taken<'_, '_>) {
+        let (out, keep) = to;
         let seq = self.seq;
         let why = match check {
             _ if !self.seq_ok => Some("sequence out of order"),
@@ -456,11 +561,11 @@ impl Held {
             return;
         }
         match decode_record(&self.record, thread, sites) {
-            Ok(r) => out.records.push(r),
+            Ok(r) => keep.take(out, r),
             Err(e) if e.no_site => match values_only(&self.record, thread) {
                 Some(r) => {
                     out.no_site += 1;
-                    out.records.push(r);
+                    keep.take(out, r);
                 }
                 None => {
                     out.skipped += 1;
@@ -570,9 +675,14 @@ pub(crate) fn ring_name(name: &str) -> Option<(u64, u64)> {
     Some((g.parse().ok()?, i.parse().ok()?))
 }
 
-/// Reads what `dir` holds (nothing when it holds no state or ring file).
+/// Reads what `dir` holds (nothing when it holds no state or ring file):
+/// its records counted, and kept while they fit in [`KEEP_BYTES`] (see
+/// [`Recovered::reread`]).
 pub(crate) fn read_dir(dir: &Path) -> Recovered {
-    let mut out = Recovered::default();
+    let mut out = Recovered {
+        kept_all: true,
+        ..Recovered::default()
+    };
     let state_path = dir.join(STATE_FILE);
     let state = match read_regular(&state_path, STATE_LEN as u64) {
         Ok((b, meta)) => {
@@ -617,9 +727,15 @@ pub(crate) fn read_dir(dir: &Path) -> Recovered {
     for (path, name) in site_files {
         read_sites_file(&path, &name, state.as_ref(), &mut tables, &mut out);
     }
+    let mut keep = Keep::Within(KEEP_BYTES);
     for path in rings {
-        read_ring_file(&path, state.as_ref(), &tables, &mut out);
+        let before = out.found;
+        read_ring_file(&path, state.as_ref(), &tables, &mut out, &mut keep);
+        if out.found > before {
+            out.rings.push((path, out.found - before));
+        }
     }
+    out.reread_with = Some(ReadAgain { state, tables });
     out
 }
 
@@ -865,8 +981,8 @@ fn refuse_unread(path: &Path, removed: bool, out: &mut Recovered) -> bool {
     }
 }
 
-/// Reads one ring file into `out`.
-fn read_ring_file(path: &Path, state: Option<&StateImage>, tables: &Tables, out: &mut Recovered) {
+/// Reads one ring file into `out`, each record taken as `keep` says.
+fn read_ring_file(path: &Path, state: Option<&StateImage>, tables: &Tables, out: &mut Recovered, keep: &mut Keep<'_>) {
     let file = path.display().to_string();
     let b = match read_regular(path, MAX_RING_FILE) {
         Ok((b, _)) => b,
@@ -906,7 +1022,7 @@ fn read_ring_file(path: &Path, state: Option<&StateImage>, tables: &Tables, out:
     // in another's.
     let table = tables.get(&h.generation).filter(|t| t.0 == h.pid);
     match start_pos(&h, state.map(|s| s.committed)) {
-        Ok(from) => read_ring(&b, &h, from, &file, table.map(|t| &t.1), out),
+        Ok(from) => read_ring(&b, &h, from, &file, table.map(|t| &t.1), out, keep),
         Err(e) => {
             out.skipped += 1;
             out.problem(format!("{file}: {e}; skipped"));
@@ -957,7 +1073,7 @@ pub(crate) fn fuzz(input: &[u8]) {
     let mut out = Recovered::default();
     if let Ok(h) = parse_ring_header(&b) {
         if let Ok(from) = start_pos(&h, Some(1)) {
-            read_ring(&b, &h, from, "ring", sites.as_ref(), &mut out);
+            read_ring(&b, &h, from, "ring", sites.as_ref(), &mut out, &mut Keep::All);
         }
     }
     let (mut text, mut json) = (Formatter::new(Format::text()), Formatter::new(Format::json()));

@@ -90,7 +90,7 @@ fn recover_with(b: &[u8], sites: Option<&SiteMap>) -> Recovered {
     let mut out = Recovered::default();
     match parse_ring_header(b) {
         Ok(h) => match start_pos(&h, Some(1)) {
-            Ok(from) => read_ring(b, &h, from, "ring", sites, &mut out),
+            Ok(from) => read_ring(b, &h, from, "ring", sites, &mut out, &mut Keep::All),
             Err(e) => out.problem(e),
         },
         Err(e) => out.problem(e),
@@ -504,7 +504,7 @@ fn files_that_are_not_regular_files_are_not_read() {
             format!("{}: not a regular file; removed", path("sites-1")),
         ]
     );
-    assert_eq!((out.records.len(), out.skipped), (0, 0));
+    assert_eq!((out.found, out.rings.len(), out.skipped), (0, 0, 0));
     let mut old: Vec<_> = out.old_files.iter().map(|p| p.display().to_string()).collect();
     old.sort();
     assert_eq!(old, [path("ring-1-0"), path("ring-1-1"), path("sites-1")]);
@@ -573,7 +573,7 @@ fn a_ring_file_that_died_before_its_header_is_no_corrupt_record() {
     let ring = tmp.path().join("ring-1-0");
     std::fs::write(&ring, vec![0u8; RING_HEADER_LEN + 4096]).unwrap();
     let out = read_dir(tmp.path());
-    assert_eq!((out.records.len(), out.skipped), (0, 0));
+    assert_eq!((out.found, out.rings.len(), out.skipped), (0, 0, 0));
     let said = format!("{}: all zeros, no header (its process died creating it); removed", ring.display());
     assert_eq!(out.problems, [said]);
     assert!(out.old_files.contains(&ring));
@@ -855,6 +855,82 @@ fn files_of_another_process_than_the_states_are_refused() {
     std::fs::remove_file(at("ring-1-1")).unwrap();
     std::fs::remove_file(at("sites-1")).unwrap();
     let out = read_dir(tmp.path());
-    let got: Vec<&[u8]> = out.records.iter().map(|x| &x.body[1..]).collect();
+    let records = records_of(&out);
+    let got: Vec<&[u8]> = records.iter().map(|x| &x.body[1..]).collect();
     assert_eq!((got, out.refused.len()), (vec![&b"mine"[..]], 0));
+}
+
+/// The records [`read_dir`] found, read again ring by ring as the writer
+/// reads them when `read_dir` did not keep them all; when it did, the
+/// same as it kept.
+fn records_of(out: &Recovered) -> Vec<RecoveredRecord> {
+    let mut again = Vec::new();
+    for (path, n) in &out.rings {
+        assert_eq!(out.reread(path, &mut |x| again.push(x)), *n);
+    }
+    assert_eq!(again.len() as u64, out.found);
+    let bodies = |r: &[RecoveredRecord]| r.iter().map(|x| x.body.clone()).collect::<Vec<_>>();
+    match out.kept_all {
+        true => assert_eq!(bodies(&out.records), bodies(&again)),
+        false => assert!(out.records.is_empty()),
+    }
+    again
+}
+
+/// A ring file of generation 1 of process 100 holding `msgs` in a ring of
+/// `cap` bytes, pending since the state's epoch 1.
+fn pending_ring(cap: usize, msgs: &[String]) -> Vec<u8> {
+    let mut b = image(cap, 0, msgs);
+    put_u64(&mut b, H_RELEASED_EPOCH + 16, 0);
+    put_u32(&mut b, H_PID, 100);
+    b
+}
+
+/// [`read_dir`] counts the records of each ring file and keeps them
+/// while they fit in [`KEEP_BYTES`]; reading the rings again gives the
+/// same, in creation order, each ring's in its producer's order; an
+/// empty ring is not read again.
+#[test]
+fn read_dir_counts_the_records_that_reading_each_ring_again_gives() {
+    let tmp = tempfile::tempdir().unwrap();
+    let at = |name: &str| tmp.path().join(name);
+    std::fs::write(at(STATE_FILE), state_of(100)).unwrap();
+    let ring = |msgs: &[&str]| pending_ring(4096, &msgs.iter().map(|m| m.to_string()).collect::<Vec<_>>());
+    std::fs::write(at("ring-1-0"), ring(&["a0", "a1"])).unwrap();
+    std::fs::write(at("ring-1-1"), ring(&[])).unwrap();
+    std::fs::write(at("ring-1-2"), ring(&["c0", "c1", "c2"])).unwrap();
+    let out = read_dir(tmp.path());
+    assert_eq!((out.found, out.records.len(), out.kept_all, out.skipped), (5, 5, true, 0), "{:?}", out.problems);
+    assert_eq!(out.rings, [(at("ring-1-0"), 2), (at("ring-1-2"), 3)]);
+    let got: Vec<String> = (records_of(&out).iter()).map(|x| String::from_utf8(x.body[1..].to_vec()).unwrap()).collect();
+    assert_eq!(got, ["a0", "a1", "c0", "c1", "c2"]);
+    // A ring file changed between the two reads gives what it holds at
+    // the second, and says how many (the writer says the difference).
+    std::fs::write(at("ring-1-2"), ring(&["z0"])).unwrap();
+    let mut again = Vec::new();
+    let n = out.reread(&at("ring-1-2"), &mut |x| again.push(x.body[1..].to_vec()));
+    assert_eq!((n, again), (1, vec![b"z0".to_vec()]));
+}
+
+/// Records beyond [`KEEP_BYTES`] are counted, none kept (those kept
+/// before are let go); reading the rings again gives every one.
+#[test]
+fn read_dir_keeps_no_record_of_a_directory_holding_more_than_it_keeps() {
+    let tmp = tempfile::tempdir().unwrap();
+    let at = |name: &str| tmp.path().join(name);
+    std::fs::write(at(STATE_FILE), state_of(100)).unwrap();
+    let msgs = |r: usize| (0..8_000).map(|i| format!("ring {r} record {i:05}")).collect::<Vec<_>>();
+    // Each ring's records alone fit in KEEP_BYTES; both do not.
+    for r in 0..2 {
+        std::fs::write(at(&format!("ring-1-{r}")), pending_ring(1 << 20, &msgs(r))).unwrap();
+    }
+    let out = read_dir(tmp.path());
+    assert_eq!((out.found, out.records.len(), out.kept_all, out.skipped), (16_000, 0, false, 0));
+    assert_eq!(out.records.capacity(), 0);
+    let got: Vec<Vec<u8>> = records_of(&out).into_iter().map(|x| x.body[1..].to_vec()).collect();
+    let want: Vec<Vec<u8>> = (0..2).flat_map(msgs).map(String::into_bytes).collect();
+    assert!(got == want, "records missing, repeated or out of order");
+    std::fs::remove_file(at("ring-1-1")).unwrap();
+    let one = read_dir(tmp.path());
+    assert_eq!((one.found, one.records.len(), one.kept_all), (8_000, 8_000, true));
 }

@@ -673,7 +673,8 @@ mod tests {
             released: [(from, 1), (from, 1)],
         };
         let mut out = super::super::recover::Recovered::default();
-        super::super::recover::read_ring(&file_image(ring), &h, from, "ring", None, &mut out);
+        let all = &mut super::super::recover::Keep::All;
+        super::super::recover::read_ring(&file_image(ring), &h, from, "ring", None, &mut out, all);
         assert_eq!(out.skipped as usize, out.problems.len());
         (out.records.iter().map(|r| r.body[1..].to_vec()).collect(), out.problems)
     }

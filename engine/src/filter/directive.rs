@@ -19,6 +19,7 @@
 //! `env_logger`'s message regex (`/pattern`) are refused, naming the item.
 
 use crate::level::Level;
+use std::collections::hash_map::{Entry, HashMap};
 
 /// Directives parsed from one string.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -53,9 +54,13 @@ fn parse_level(s: &str) -> Result<Level, String> {
 }
 
 impl Directives {
-    /// Parses `spec`; the error names the first item refused.
+    /// Parses `spec`; the error names the first item refused. Linear in
+    /// the number of items: a target given before is found by hash, not by
+    /// a scan of those given so far (a filter read from a file may hold
+    /// hundreds of thousands).
     pub(crate) fn parse(spec: &str) -> Result<Directives, DirectiveError> {
         let mut d = Directives::default();
+        let mut seen = HashMap::new();
         for item in spec.split(',').map(str::trim).filter(|i| !i.is_empty()) {
             let err = |reason: &str| DirectiveError {
                 directive: item.to_owned(),
@@ -70,11 +75,11 @@ impl Directives {
             match item.split_once('=') {
                 None => match parse_level(item) {
                     Ok(level) => d.default = Some(level),
-                    Err(_) => d.set(item, Level::Trace).map_err(err)?,
+                    Err(_) => d.set(item, Level::Trace, &mut seen).map_err(err)?,
                 },
                 Some((target, level)) => {
                     let level = parse_level(level.trim()).map_err(|e| err(&e))?;
-                    d.set(target.trim(), level).map_err(err)?;
+                    d.set(target.trim(), level, &mut seen).map_err(err)?;
                 }
             }
         }
@@ -83,17 +88,22 @@ impl Directives {
         Ok(d)
     }
 
-    /// Sets `target`'s level, replacing an earlier item for the same target.
-    fn set(&mut self, target: &str, level: Level) -> Result<(), &'static str> {
+    /// Sets `target`'s level, replacing an earlier item for the same
+    /// target; `seen` maps each target set so far to its index in
+    /// `targets`.
+    fn set<'s>(&mut self, target: &'s str, level: Level, seen: &mut HashMap<&'s str, usize>) -> Result<(), &'static str> {
         if target.is_empty() {
             return Err("empty target");
         }
         if target.contains(char::is_whitespace) {
             return Err("a target has no whitespace");
         }
-        match self.targets.iter_mut().find(|(t, _)| &**t == target) {
-            Some(slot) => slot.1 = level,
-            None => self.targets.push((target.into(), level)),
+        match seen.entry(target) {
+            Entry::Occupied(at) => self.targets[*at.get()].1 = level,
+            Entry::Vacant(at) => {
+                at.insert(self.targets.len());
+                self.targets.push((target.into(), level));
+            }
         }
         Ok(())
     }

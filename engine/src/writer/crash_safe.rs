@@ -6,7 +6,7 @@ use super::Writer;
 use crate::clock::Converter;
 use crate::crash_safe::keeper::Keeper;
 use crate::crash_safe::layout::WRITTEN_UNKNOWN;
-use crate::crash_safe::recover::{ClockAnchor, FileMark, Recovered};
+use crate::crash_safe::recover::{ClockAnchor, FileMark, Recovered, RecoveredRecord};
 use crate::crash_safe::{CrashDir, CrashStart};
 use crate::error::BuildError;
 use crate::format::{Parts, Record, Rendering};
@@ -52,7 +52,7 @@ impl Writer {
                 });
             }
         }
-        if !recovered.records.is_empty() {
+        if recovered.found > 0 {
             self.settle_recovered(&dir.dir, &undelivered)?;
         }
         let keeper = Keeper::begin(dir.clone(), &recovered.old_files, &self.clock).map_err(|e| {
@@ -129,6 +129,11 @@ impl Writer {
     /// The recovery record, then every recovered record, written and
     /// waited for. Both count in `enqueued` and `written`. Returns how many
     /// of them could not be written (counted dropped).
+    ///
+    /// Records `recover` did not keep (more than `KEEP_BYTES`) are read
+    /// again from the ring files one at a time, each pushed as it is found:
+    /// memory holds one ring file, however many there are and however many
+    /// records they hold.
     fn write_recovered(&mut self, r: &Recovered, cuts: &[String]) -> u64 {
         let dropped = &self.shared.counters.dropped;
         let dropped_before = dropped.load(std::sync::atomic::Ordering::Relaxed);
@@ -141,11 +146,7 @@ impl Writer {
             _ => None,
         };
         let clock = Converter::from_anchor(anchor);
-        let msg = &mut self.bufs.message;
-        let good = (r.records.iter())
-            .filter(|x| Record::decode(&x.header, &x.body, 0, 0, msg, Rendering::Eager).is_some())
-            .count();
-        let skipped = r.skipped + (r.records.len() - good) as u64;
+        let (good, skipped) = (r.found, r.skipped);
         let from = match r.pid {
             Some(pid) => format!("process {pid} (generation {})", r.generation),
             None => "a process whose state file was unusable".to_owned(),
@@ -184,20 +185,21 @@ impl Writer {
         {
             self.sinks.push(&rec);
         }
-        // Records counted good above render, so each is pushed whole.
-        let rendering = self.sinks.rendering();
+        let mut pushed = 0;
         for x in &r.records {
-            let nanos = clock.unix_nanos(x.header.clock);
-            let buf = &mut self.bufs.message;
-            if let Some(rec) = Record::decode(&x.header, &x.body, nanos, x.thread, buf, rendering) {
-                self.sinks.push(&rec);
-                if self.sinks.is_full(self.batch_size) {
-                    self.sinks.submit_all(self.io.as_mut(), &self.shared);
-                }
+            pushed += self.push_recovered(x, &clock);
+        }
+        for (path, found) in r.rings.iter().filter(|_| !r.kept_all) {
+            let now = r.reread(path, &mut |x| pushed += self.push_recovered(&x, &clock));
+            if now != *found {
+                self.shared.report_notice(format!(
+                    "crash-safe recovery: {} changed while it was recovered: {now} records in it, {found} before",
+                    path.display()
+                ));
             }
         }
         let k = &self.shared.misc.enqueued;
-        WriterCounters::add(k, 1 + good as u64);
+        WriterCounters::add(k, 1 + pushed);
         self.sinks.count_unrouted(&self.shared);
         self.sinks.submit_all(self.io.as_mut(), &self.shared);
         self.sinks.wait_all(self.io.as_mut(), &self.shared);
@@ -212,6 +214,22 @@ impl Writer {
         }
         let dropped = &self.shared.counters.dropped;
         dropped.load(std::sync::atomic::Ordering::Relaxed) - dropped_before
+    }
+
+    /// Pushes `x` (found whole by `recover`, so it renders and is pushed
+    /// whole), submitting the batch when it fills; returns 1 when pushed.
+    fn push_recovered(&mut self, x: &RecoveredRecord, clock: &Converter) -> u64 {
+        let rendering = self.sinks.rendering();
+        let nanos = clock.unix_nanos(x.header.clock);
+        let buf = &mut self.bufs.message;
+        let Some(rec) = Record::decode(&x.header, &x.body, nanos, x.thread, buf, rendering) else {
+            return 0;
+        };
+        self.sinks.push(&rec);
+        if self.sinks.is_full(self.batch_size) {
+            self.sinks.submit_all(self.io.as_mut(), &self.shared);
+        }
+        1
     }
 
     /// Commits when every record read completed (nothing gathered,

@@ -91,8 +91,49 @@ impl Producer {
     ) -> Result<(), A> {
         debug_assert!(!A::PREFORMATS && std::ptr::eq(shared, &*self.shared));
         if self.direct == Direct::LosslessQuick {
-            return self.try_lossless::<A, true>(shared, cs, level, target, args);
+            return self.try_quick(shared, cs, level, target, args);
         }
+        self.try_direct_slower(shared, cs, level, target, args)
+    }
+
+    /// Whether the producer at `producer` logs to the logger whose key
+    /// (`Shared` address) is `key` through [`Direct::LosslessQuick`]: one
+    /// compare says both (see `Producer::quick_key`).
+    ///
+    /// # Safety
+    /// `producer` points at a live producer.
+    #[inline(always)]
+    pub(crate) unsafe fn is_quick_for(producer: *const Producer, key: *const Shared) -> bool {
+        // SAFETY: the caller's promise.
+        unsafe { (*producer).quick_key == key as usize }
+    }
+
+    /// [`Producer::try_direct`] on a producer whose `direct` is
+    /// [`Direct::LosslessQuick`] (see [`Producer::is_quick_for`]).
+    #[inline(always)]
+    pub(crate) fn try_quick<A: EncodeArgs>(
+        &mut self,
+        shared: &Shared,
+        cs: &'static CallSite,
+        level: Level,
+        target: &str,
+        args: A,
+    ) -> Result<(), A> {
+        debug_assert!(self.direct == Direct::LosslessQuick);
+        self.try_lossless::<A, true>(shared, cs, level, target, args)
+    }
+
+    /// [`Producer::try_direct`] on a producer whose `direct` is not
+    /// [`Direct::LosslessQuick`].
+    #[inline(always)]
+    pub(crate) fn try_direct_slower<A: EncodeArgs>(
+        &mut self,
+        shared: &Shared,
+        cs: &'static CallSite,
+        level: Level,
+        target: &str,
+        args: A,
+    ) -> Result<(), A> {
         // A crash-safe call compares as many times as before the quick
         // kind: the asking one, out of line anyway, last.
         if self.direct == Direct::Mapped {

@@ -129,6 +129,11 @@ pub struct Producer {
     /// (`Formatting::Deferred`), and into which kind: one compare on the
     /// fast path says both. Set with `route`.
     direct: Direct,
+    /// The address of the logger's `Shared` (its key in the logger's
+    /// thread-local cache) when `direct` is [`Direct::LosslessQuick`], 0
+    /// otherwise: the cache's one compare of a producer's owner says its
+    /// route too (see `Logger::lend_recent_producer`). Set with `direct`.
+    quick_key: usize,
     ring_shared: Arc<RingShared>,
     pub(crate) shared: Arc<Shared>,
     /// Reused formatting buffer: a pre-formatted message, a fields
@@ -183,8 +188,13 @@ impl Producer {
             Route::Mapped(_) => Direct::Mapped,
             _ => Direct::Elsewhere,
         };
+        let quick_key = match direct {
+            Direct::LosslessQuick => Arc::as_ptr(shared) as usize,
+            _ => 0,
+        };
         Producer {
             direct,
+            quick_key,
             route,
             ring_shared,
             shared: shared.clone(),

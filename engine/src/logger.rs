@@ -488,15 +488,16 @@ impl Logger {
             // most recent producer when it is this logger's and has room.
             // Lent without a `Lend`, whose drop on unwinding would cost
             // the call path a landing pad: nothing in `try_direct` panics
-            // (no user code runs there).
-            // The quick route is told by the cache's compare of the
-            // producer's owner, without a look at its `direct`.
+            // (no user code runs there). The quick route is told by the
+            // cache's compare of the producer's owner, without a look at
+            // its `direct`. Each way gives its own result back (one
+            // `Result` of two tries would carry the arguments in memory).
             let key = Arc::as_ptr(&self.shared);
             let args = match self.lend_recent_producer(true) {
                 Lent::Quick(p) => {
                     // SAFETY: lent to this call (see `Lend::producer`).
                     let p = unsafe { &mut *p };
-                    match p.try_quick(&self.shared, cs, level, target, args) {
+                    match p.try_lossless::<A, true>(&self.shared, cs, level, target, args) {
                         Ok(()) => return give_back(key),
                         Err(args) => {
                             give_back(key);
@@ -507,7 +508,7 @@ impl Logger {
                 Lent::Slower(p) => {
                     // SAFETY: as above.
                     let p = unsafe { &mut *p };
-                    match p.try_direct_slower(&self.shared, cs, level, target, args) {
+                    match p.try_direct(&self.shared, cs, level, target, args) {
                         Ok(()) => return give_back(key),
                         Err(args) => {
                             give_back(key);

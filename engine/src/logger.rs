@@ -121,6 +121,15 @@ impl Recent {
 /// address (it is below the first page).
 const LENT: *const Shared = std::ptr::NonNull::<Shared>::dangling().as_ptr();
 
+/// What [`Logger::lend_recent_producer`] found in the cache: this
+/// logger's producer, lent to the call (to be given back with
+/// [`give_back`]), on the quick route or another; or none.
+enum Lent {
+    Quick(*mut Producer),
+    Slower(*mut Producer),
+    No,
+}
+
 /// A producer of this thread lent to one call: gives it back to
 /// [`RECENT`] (as the most recent) when the call ends or unwinds.
 struct Lend {
@@ -479,20 +488,35 @@ impl Logger {
             // most recent producer when it is this logger's and has room.
             // Lent without a `Lend`, whose drop on unwinding would cost
             // the call path a landing pad: nothing in `try_direct` panics
-            // (no user code runs there).
-            let args = match self.lend_recent_producer() {
-                Some(p) => {
+            // (no user code runs there). The quick route is told by the
+            // cache's compare of the producer's owner, without a look at
+            // its `direct`. Each way gives its own result back (one
+            // `Result` of two tries would carry the arguments in memory).
+            let key = Arc::as_ptr(&self.shared);
+            let args = match self.lend_recent_producer(true) {
+                Lent::Quick(p) => {
                     // SAFETY: lent to this call (see `Lend::producer`).
                     let p = unsafe { &mut *p };
-                    match p.try_direct(&self.shared, cs, level, target, args) {
-                        Ok(()) => return give_back(Arc::as_ptr(&self.shared)),
+                    match p.try_lossless::<A, true>(&self.shared, cs, level, target, args) {
+                        Ok(()) => return give_back(key),
                         Err(args) => {
-                            give_back(Arc::as_ptr(&self.shared));
+                            give_back(key);
                             args
                         }
                     }
                 }
-                None => args,
+                Lent::Slower(p) => {
+                    // SAFETY: as above.
+                    let p = unsafe { &mut *p };
+                    match p.try_direct(&self.shared, cs, level, target, args) {
+                        Ok(()) => return give_back(key),
+                        Err(args) => {
+                            give_back(key);
+                            args
+                        }
+                    }
+                }
+                Lent::No => args,
             };
             return self.log_deferred_plain(cs, level, target, args);
         }
@@ -697,7 +721,10 @@ impl Logger {
     /// logs) finds `LENT`, and is counted lost.
     #[inline(always)]
     fn lend_recent(&self) -> Option<Lend> {
-        let producer = self.lend_recent_producer()?;
+        let producer = match self.lend_recent_producer(false) {
+            Lent::Quick(p) | Lent::Slower(p) => p,
+            Lent::No => return None,
+        };
         let key = Arc::as_ptr(&self.shared);
         Some(Lend { key, producer })
     }
@@ -711,8 +738,12 @@ impl Logger {
     /// which the store then hides. So the producer is taken only when it
     /// is this logger's (else this call, and the thread's later ones
     /// until a miss, would write into the other logger's ring).
+    ///
+    /// With `ask_quick`, [`Lent::Quick`] when the producer's deferred
+    /// calls take `Direct::LosslessQuick`: its `quick_key` is its owner's
+    /// key then, so that compare says the route too. Without, never.
     #[inline(always)]
-    fn lend_recent_producer(&self) -> Option<*mut Producer> {
+    fn lend_recent_producer(&self, ask_quick: bool) -> Lent {
         let key = Arc::as_ptr(&self.shared);
         RECENT.with(|recent| {
             // Compiler-only (both): the key is read as a handler left it,
@@ -723,15 +754,21 @@ impl Logger {
             // reads the producer and touches its ring.
             std::sync::atomic::compiler_fence(Ordering::SeqCst);
             let producer = recent.producer.get();
-            // SAFETY: `found` is a logger's key, so `producer` is null or
-            // points at a producer of this thread's list (see
-            // `Recent::producer`), also when a handler changed both since
-            // `found` was read.
-            if found == key && !producer.is_null() && unsafe { owner(producer) } == key {
-                return Some(producer.cast_mut());
+            if found == key && !producer.is_null() {
+                // SAFETY: `found` is a logger's key, so `producer` is null
+                // or points at a producer of this thread's list (see
+                // `Recent::producer`), also when a handler changed both
+                // since `found` was read.
+                if ask_quick && unsafe { Producer::is_quick_for(producer, key) } {
+                    return Lent::Quick(producer.cast_mut());
+                }
+                // SAFETY: as above.
+                if unsafe { owner(producer) } == key {
+                    return Lent::Slower(producer.cast_mut());
+                }
             }
             give_back(key_after_miss(found, producer));
-            None
+            Lent::No
         })
     }
 

@@ -33,7 +33,13 @@ impl Producer {
             let shared = Arc::as_ptr(&self.shared);
             // SAFETY: `self.shared` keeps it alive through the call, which
             // does not change `self.shared`.
-            match self.try_direct(unsafe { &*shared }, cs, level, target, args) {
+            let shared = unsafe { &*shared };
+            let tried = if self.direct == Direct::LosslessQuick {
+                self.try_lossless::<A, true>(shared, cs, level, target, args)
+            } else {
+                self.try_direct(shared, cs, level, target, args)
+            };
+            match tried {
                 Ok(()) => {}
                 Err(args) => self.log_deferred_here(cs, level, target, args),
             }
@@ -80,6 +86,11 @@ impl Producer {
     /// `Formatting::Caller`. No user code runs here.
     /// `shared` is this producer's (`self.shared`), passed by a caller
     /// that has it at hand.
+    ///
+    /// For a producer whose `direct` is not [`Direct::LosslessQuick`]: the
+    /// caller tells that route by the compare it makes anyway (of
+    /// `direct`, or of the cache's key with [`Producer::is_quick_for`])
+    /// and calls [`Producer::try_lossless`] with `QUICK` for it.
     #[inline(always)]
     pub(crate) fn try_direct<A: EncodeArgs>(
         &mut self,
@@ -90,9 +101,7 @@ impl Producer {
         args: A,
     ) -> Result<(), A> {
         debug_assert!(!A::PREFORMATS && std::ptr::eq(shared, &*self.shared));
-        if self.direct == Direct::LosslessQuick {
-            return self.try_lossless::<A, true>(shared, cs, level, target, args);
-        }
+        debug_assert!(self.direct != Direct::LosslessQuick);
         // A crash-safe call compares as many times as before the quick
         // kind: the asking one, out of line anyway, last.
         if self.direct == Direct::Mapped {
@@ -102,6 +111,18 @@ impl Producer {
             return self.try_lossless_asking(shared, cs, level, target, args);
         }
         Err(args)
+    }
+
+    /// Whether the producer at `producer` logs to the logger whose key
+    /// (`Shared` address) is `key` through [`Direct::LosslessQuick`]: one
+    /// compare says both (see `Producer::quick_key`).
+    ///
+    /// # Safety
+    /// `producer` points at a live producer.
+    #[inline(always)]
+    pub(crate) unsafe fn is_quick_for(producer: *const Producer, key: *const Shared) -> bool {
+        // SAFETY: the caller's promise.
+        unsafe { (*producer).quick_key == key as usize }
     }
 
     /// [`Producer::try_direct`] into the lossless ring of an engine whose
@@ -123,9 +144,11 @@ impl Producer {
 
     /// [`Producer::try_direct`] into the lossless ring; `QUICK` when
     /// `direct` is [`Direct::LosslessQuick`] (the clock is the TSC and the
-    /// writer's wake-ups pair with `membarrier`), so neither is asked for.
+    /// writer's wake-ups pair with `membarrier`), so neither is asked for
+    /// (a caller that found so with [`Producer::is_quick_for`] calls it
+    /// with `QUICK` directly).
     #[inline(always)]
-    fn try_lossless<A: EncodeArgs, const QUICK: bool>(
+    pub(crate) fn try_lossless<A: EncodeArgs, const QUICK: bool>(
         &mut self,
         shared: &Shared,
         cs: &'static CallSite,

@@ -119,8 +119,8 @@ const _: () = assert!(BLOCK_SPINS > 0);
 /// `Producer` owns a ring; records from one `Producer` reach the sinks in the
 /// order they were logged. It may move between threads but is not shared.
 // In declaration order from a line's start: what a call reads (the route,
-// its ring's end, `direct`, the two `Arc`s) takes the first two lines,
-// the buffers of the slow paths come after.
+// its ring's end, `direct`, `quick_key`, the two `Arc`s) takes the first
+// two lines, the buffers of the slow paths come after.
 #[repr(C, align(64))]
 pub struct Producer {
     /// Where records go.
@@ -129,6 +129,11 @@ pub struct Producer {
     /// (`Formatting::Deferred`), and into which kind: one compare on the
     /// fast path says both. Set with `route`.
     direct: Direct,
+    /// The address of the logger's `Shared` (its key in the logger's
+    /// thread-local cache) when `direct` is [`Direct::LosslessQuick`], 0
+    /// otherwise: the cache's one compare of a producer's owner says its
+    /// route too (see `Logger::lend_recent_producer`). Set with `direct`.
+    quick_key: usize,
     ring_shared: Arc<RingShared>,
     pub(crate) shared: Arc<Shared>,
     /// Reused formatting buffer: a pre-formatted message, a fields
@@ -183,8 +188,13 @@ impl Producer {
             Route::Mapped(_) => Direct::Mapped,
             _ => Direct::Elsewhere,
         };
+        let quick_key = match direct {
+            Direct::LosslessQuick => Arc::as_ptr(shared) as usize,
+            _ => 0,
+        };
         Producer {
             direct,
+            quick_key,
             route,
             ring_shared,
             shared: shared.clone(),
@@ -699,12 +709,10 @@ mod tests {
     /// 2026-11-28T04:56:49.123Z.
     const AT: u64 = 1_795_841_809_123_000_000;
 
-    /// Only an engine whose clock is the TSC (and whose wake-ups pair with
-    /// `membarrier`) lets the fast path read the counter without asking:
-    /// with a manual clock the producer asks, and every record, the fast
-    /// path's included, carries the clock's time.
-    #[test]
-    fn a_manual_clocks_time_is_what_every_fast_record_carries() {
+    /// Logs three records a millisecond apart on a manual clock, through
+    /// an explicit producer or (`cached`) the logger's thread-local one;
+    /// returns the text written.
+    fn three_on_a_manual_clock(cached: bool) -> String {
         let (clock, hand) = Clock::manual(AT);
         let (sink, out) = MemorySink::new();
         let (logger, guard) = Logger::builder()
@@ -717,18 +725,39 @@ mod tests {
             .unwrap();
         let mut p = logger.producer();
         assert!(p.direct == Direct::Lossless);
+        assert_eq!(p.quick_key, 0);
         for i in 0..3u32 {
-            crate::info!(p, target: "t", "n={}", i);
+            if cached {
+                crate::info!(logger, target: "t", "n={}", i);
+            } else {
+                crate::info!(p, target: "t", "n={}", i);
+            }
             hand.advance_nanos(1_000_000);
         }
         drop(p);
         guard.shutdown(Duration::from_secs(10)).unwrap();
-        assert_eq!(
-            out.text(),
-            "2026-11-28T04:56:49.123Z INFO  t: n=0\n\
-             2026-11-28T04:56:49.124Z INFO  t: n=1\n\
-             2026-11-28T04:56:49.125Z INFO  t: n=2\n"
-        );
+        out.text()
+    }
+
+    const THREE: &str = "2026-11-28T04:56:49.123Z INFO  t: n=0\n\
+                         2026-11-28T04:56:49.124Z INFO  t: n=1\n\
+                         2026-11-28T04:56:49.125Z INFO  t: n=2\n";
+
+    /// Only an engine whose clock is the TSC (and whose wake-ups pair with
+    /// `membarrier`) lets the fast path read the counter without asking:
+    /// with a manual clock the producer asks, and every record, the fast
+    /// path's included, carries the clock's time.
+    #[test]
+    fn a_manual_clocks_time_is_what_every_fast_record_carries() {
+        assert_eq!(three_on_a_manual_clock(false), THREE);
+    }
+
+    /// The same through the logger's thread-local producer, which the
+    /// cache's compare of its `quick_key` sends the quick way only on a
+    /// TSC engine: on this one, its records carry the manual clock's time.
+    #[test]
+    fn a_manual_clocks_time_is_what_every_cached_call_carries() {
+        assert_eq!(three_on_a_manual_clock(true), THREE);
     }
 
 }

@@ -128,7 +128,7 @@ fn a_computed_target_travels_with_the_record() {
             "WARN  alpha: to alpha",
             "WARN  beta::gamma: to beta::gamma",
             "WARN  : to ",
-            "WARN  deferred_strings_edge_cases: default target",
+            &format!("WARN  {}: default target", module_path!()),
         ]
     );
 }

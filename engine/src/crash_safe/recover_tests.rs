@@ -942,3 +942,31 @@ fn read_dir_keeps_no_record_of_a_directory_holding_more_than_it_keeps() {
     let one = read_dir(tmp.path());
     assert_eq!((one.found, one.records.len(), one.kept_all), (8_000, 8_000, true));
 }
+
+/// Records that take exactly [`KEEP_BYTES`] (each its body and its
+/// bookkeeping) are all kept; one byte more and none is, and reading
+/// the ring again gives every one.
+#[test]
+fn read_dir_keeps_records_of_exactly_keep_bytes_and_none_of_one_byte_more() {
+    let per_record = |body: usize| body + std::mem::size_of::<RecoveredRecord>();
+    // Bodies are the target `t` and the message.
+    let len = 100;
+    let n = KEEP_BYTES / per_record(1 + len);
+    let rest = KEEP_BYTES - n * per_record(1 + len);
+    for extra in [0, 1] {
+        let tmp = tempfile::tempdir().unwrap();
+        let at = |name: &str| tmp.path().join(name);
+        std::fs::write(at(STATE_FILE), state_of(100)).unwrap();
+        let mut msgs: Vec<String> = (0..n).map(|i| format!("{i:0len$}")).collect();
+        msgs[n - 1].push_str(&"x".repeat(rest + extra));
+        std::fs::write(at("ring-1-0"), pending_ring(1 << 21, &msgs)).unwrap();
+        let out = read_dir(tmp.path());
+        let kept: usize = out.records.iter().map(|x| per_record(x.body.len())).sum();
+        match extra {
+            0 => assert_eq!((out.found, out.kept_all, kept), (n as u64, true, KEEP_BYTES)),
+            _ => assert_eq!((out.found, out.kept_all, kept), (n as u64, false, 0)),
+        }
+        let got: Vec<Vec<u8>> = records_of(&out).into_iter().map(|x| x.body[1..].to_vec()).collect();
+        assert!(got == msgs.iter().map(|m| m.as_bytes().to_vec()).collect::<Vec<_>>());
+    }
+}

@@ -19,7 +19,9 @@
 //! ([`Recovered::reread`]), taking each record as it is found. The
 //! directory is locked meanwhile; a ring file that another hand changed
 //! between the two reads yields what it holds the second time, and is
-//! said (see `writer::crash_safe`).
+//! said; one refused at the second read (unreadable, of a newer layout
+//! or of another process) fails the recovery, the directory kept for the
+//! next start (see `writer::crash_safe`).
 //!
 //! The directory is listed once and each file opened once: whether a
 //! file is of a newer layout than this build reads (refused, so `build`
@@ -218,6 +220,15 @@ pub(crate) enum Refused {
     Newer(String),
 }
 
+impl Refused {
+    /// What is said of the file, naming it.
+    pub(crate) fn words(&self) -> &str {
+        match self {
+            Refused::Kept(w) | Refused::Newer(w) => w,
+        }
+    }
+}
+
 impl Recovered {
     /// Refuses the file at `path` that [`read_regular`] did not read as
     /// `e` says, when `e` is a refusal ([`Unread::Failed`],
@@ -255,15 +266,18 @@ impl Recovered {
 
     /// Reads ring file `path` (one of [`Recovered::rings`]) again as
     /// [`read_dir`] read it, handing each record it finds to `each` as it
-    /// finds it; returns how many. What is said of the file was said by
-    /// `read_dir` already.
-    pub(crate) fn reread(&self, path: &Path, each: &mut dyn FnMut(RecoveredRecord)) -> u64 {
+    /// finds it; returns how many, or the file's refusal when it is
+    /// refused now (changed meanwhile: it cannot be read, or is of a newer
+    /// layout or of another process), with the records handed before it
+    /// was refused. What else is said of the file was said by `read_dir`
+    /// already.
+    pub(crate) fn reread(&self, path: &Path, each: &mut dyn FnMut(RecoveredRecord)) -> (u64, Option<Refused>) {
         let mut one = Recovered::default();
         if let Some(with) = &self.reread_with {
             let mut keep = Keep::Each(each);
             read_ring_file(path, with.state.as_ref(), &with.tables, &mut one, &mut keep);
         }
-        one.found
+        (one.found, one.refused.pop())
     }
 }
 

@@ -866,7 +866,7 @@ fn files_of_another_process_than_the_states_are_refused() {
 fn records_of(out: &Recovered) -> Vec<RecoveredRecord> {
     let mut again = Vec::new();
     for (path, n) in &out.rings {
-        assert_eq!(out.reread(path, &mut |x| again.push(x)), *n);
+        assert_eq!(out.reread(path, &mut |x| again.push(x)), (*n, None));
     }
     assert_eq!(again.len() as u64, out.found);
     let bodies = |r: &[RecoveredRecord]| r.iter().map(|x| x.body.clone()).collect::<Vec<_>>();
@@ -909,7 +909,15 @@ fn read_dir_counts_the_records_that_reading_each_ring_again_gives() {
     std::fs::write(at("ring-1-2"), ring(&["z0"])).unwrap();
     let mut again = Vec::new();
     let n = out.reread(&at("ring-1-2"), &mut |x| again.push(x.body[1..].to_vec()));
-    assert_eq!((n, again), (1, vec![b"z0".to_vec()]));
+    assert_eq!((n, again), ((1, None), vec![b"z0".to_vec()]));
+    // One replaced by a newer build's file meanwhile is refused, naming it.
+    let mut newer = RING_MAGIC.to_vec();
+    newer.extend_from_slice(&(VERSION + 1).to_le_bytes());
+    std::fs::write(at("ring-1-0"), newer).unwrap();
+    let (n, refused) = out.reread(&at("ring-1-0"), &mut |_| unreachable!("no record of a refused file"));
+    assert_eq!(n, 0);
+    let said = format!("{} was written by a newer uringlog", at("ring-1-0").display());
+    assert!(matches!(&refused, Some(Refused::Newer(w)) if w.starts_with(&said)), "{refused:?}");
 }
 
 /// Records beyond [`KEEP_BYTES`] are counted, none kept (those kept
@@ -933,4 +941,32 @@ fn read_dir_keeps_no_record_of_a_directory_holding_more_than_it_keeps() {
     std::fs::remove_file(at("ring-1-1")).unwrap();
     let one = read_dir(tmp.path());
     assert_eq!((one.found, one.records.len(), one.kept_all), (8_000, 8_000, true));
+}
+
+/// Records that take exactly [`KEEP_BYTES`] (each its body and its
+/// bookkeeping) are all kept; one byte more and none is, and reading
+/// the ring again gives every one.
+#[test]
+fn read_dir_keeps_records_of_exactly_keep_bytes_and_none_of_one_byte_more() {
+    let per_record = |body: usize| body + std::mem::size_of::<RecoveredRecord>();
+    // Bodies are the target `t` and the message.
+    let len = 100;
+    let n = KEEP_BYTES / per_record(1 + len);
+    let rest = KEEP_BYTES - n * per_record(1 + len);
+    for extra in [0, 1] {
+        let tmp = tempfile::tempdir().unwrap();
+        let at = |name: &str| tmp.path().join(name);
+        std::fs::write(at(STATE_FILE), state_of(100)).unwrap();
+        let mut msgs: Vec<String> = (0..n).map(|i| format!("{i:0len$}")).collect();
+        msgs[n - 1].push_str(&"x".repeat(rest + extra));
+        std::fs::write(at("ring-1-0"), pending_ring(1 << 21, &msgs)).unwrap();
+        let out = read_dir(tmp.path());
+        let kept: usize = out.records.iter().map(|x| per_record(x.body.len())).sum();
+        match extra {
+            0 => assert_eq!((out.found, out.kept_all, kept), (n as u64, true, KEEP_BYTES)),
+            _ => assert_eq!((out.found, out.kept_all, kept), (n as u64, false, 0)),
+        }
+        let got: Vec<Vec<u8>> = records_of(&out).into_iter().map(|x| x.body[1..].to_vec()).collect();
+        assert!(got == msgs.iter().map(|m| m.as_bytes().to_vec()).collect::<Vec<_>>());
+    }
 }

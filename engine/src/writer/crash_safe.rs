@@ -40,8 +40,16 @@ impl Writer {
         let undelivered = self.sinks.undelivered();
         if !recovered.is_empty() || !cuts.is_empty() {
             self.count_recovery_in(&dir, &recovered, &points);
-            let lost = self.write_recovered(&recovered, &cuts);
+            let (lost, refused) = self.write_recovered(&recovered, &cuts);
             self.sinks.clear_keeper();
+            if let Some(words) = refused {
+                return Err(BuildError::CrashSafe {
+                    dir: dir.dir.clone(),
+                    reason: format!(
+                        "{words}, read again while its records were recovered; the directory keeps them for the next start"
+                    ),
+                });
+            }
             if lost > 0 {
                 let last = crate::shared::lock(&self.shared.recent_errors).last_error.clone();
                 return Err(BuildError::CrashSafe {
@@ -128,13 +136,16 @@ impl Writer {
 
     /// The recovery record, then every recovered record, written and
     /// waited for. Both count in `enqueued` and `written`. Returns how many
-    /// of them could not be written (counted dropped).
+    /// of them could not be written (counted dropped), and the words of a
+    /// ring file refused when read again (see [`Recovered::reread`]): its
+    /// records not written, the recovery fails as when records could not be
+    /// written, and the directory keeps them (the file is not removed).
     ///
     /// Records `recover` did not keep (more than `KEEP_BYTES`) are read
     /// again from the ring files one at a time, each pushed as it is found:
     /// memory holds one ring file, however many there are and however many
     /// records they hold.
-    fn write_recovered(&mut self, r: &Recovered, cuts: &[String]) -> u64 {
+    fn write_recovered(&mut self, r: &Recovered, cuts: &[String]) -> (u64, Option<String>) {
         let dropped = &self.shared.counters.dropped;
         let dropped_before = dropped.load(std::sync::atomic::Ordering::Relaxed);
         let anchor = match r.clock {
@@ -189,15 +200,11 @@ impl Writer {
         for x in &r.records {
             pushed += self.push_recovered(x, &clock);
         }
-        for (path, found) in r.rings.iter().filter(|_| !r.kept_all) {
-            let now = r.reread(path, &mut |x| pushed += self.push_recovered(&x, &clock));
-            if now != *found {
-                self.shared.report_notice(format!(
-                    "crash-safe recovery: {} changed while it was recovered: {now} records in it, {found} before",
-                    path.display()
-                ));
-            }
-        }
+        let (again, refused) = match r.kept_all {
+            true => (0, None),
+            false => self.push_rings_again(r, &clock),
+        };
+        pushed += again;
         let k = &self.shared.misc.enqueued;
         WriterCounters::add(k, 1 + pushed);
         self.sinks.count_unrouted(&self.shared);
@@ -213,7 +220,28 @@ impl Writer {
                 .report_notice(format!("crash-safe recovery: {n} more problems"));
         }
         let dropped = &self.shared.counters.dropped;
-        dropped.load(std::sync::atomic::Ordering::Relaxed) - dropped_before
+        (dropped.load(std::sync::atomic::Ordering::Relaxed) - dropped_before, refused)
+    }
+
+    /// Reads the ring files that held records again, one at a time,
+    /// pushing each record as it is found; returns how many were pushed,
+    /// and the words of a ring file refused at this second read (then the
+    /// rest is not read: the next start writes it all).
+    fn push_rings_again(&mut self, r: &Recovered, clock: &Converter) -> (u64, Option<String>) {
+        let mut pushed = 0;
+        for (path, found) in &r.rings {
+            let (now, refusal) = r.reread(path, &mut |x| pushed += self.push_recovered(&x, clock));
+            if let Some(x) = refusal {
+                return (pushed, Some(x.words().to_owned()));
+            }
+            if now != *found {
+                self.shared.report_notice(format!(
+                    "crash-safe recovery: {} changed while it was recovered: {now} records in it, {found} before",
+                    path.display()
+                ));
+            }
+        }
+        (pushed, None)
     }
 
     /// Pushes `x` (found whole by `recover`, so it renders and is pushed

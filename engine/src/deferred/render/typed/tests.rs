@@ -237,6 +237,57 @@ fn one_memo_renders_sites_that_take_turns_as_the_table_does() {
     assert_eq!(String::from_utf8(out).unwrap(), String::from_utf8(want).unwrap());
 }
 
+/// A memo whose plan address another call site's plan now has (a call
+/// site dropped, its plan freed, another's built at the same address:
+/// never for the macros' statics, whose plans live for ever) holds the
+/// first site's renderer and room. Planted here for sites of another
+/// signature, of the same signature with no table of their own, and of
+/// fewer and more slots: each record renders as the table does, since a
+/// renderer checks the pieces' number of slots and each value's tag.
+#[test]
+fn a_memo_of_a_plan_address_reused_by_another_site_renders_as_the_table_does() {
+    let strings = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let a = site(&strings(&["id=", " u=", " p=", " s=", ""]));
+    let sig = (PlainArg::new(&0u64), PlainArg::new(&""), PlainArg::new(&""), PlainArg::new(&0u32));
+    note_of(&sig, a);
+    let four = encoded(&(PlainArg::new(&7u64), PlainArg::new(&"al"), PlainArg::new(&"/x"), PlainArg::new(&9u32)));
+    let bytes = encoded(&(PlainArg::new(&-1i8), PlainArg::new(&2i8), PlainArg::new(&-3i8), PlainArg::new(&4i8)));
+    let two = encoded(&(PlainArg::new(&7u64), PlainArg::new(&"al")));
+    let six = encoded(&(
+        PlainArg::new(&7u64),
+        PlainArg::new(&"al"),
+        PlainArg::new(&"/x"),
+        PlainArg::new(&9u32),
+        PlainArg::new(&1u64),
+        PlainArg::new(&2u64),
+    ));
+    let other = site(&strings(&["o ", " ", " ", " ", "."]));
+    note_of(&(PlainArg::new(&0i8), PlainArg::new(&0i8), PlainArg::new(&0i8), PlainArg::new(&0i8)), other);
+    let cases = [
+        (other, bytes),
+        (site(&strings(&["[", "|", "|", "|", "]"])), four),
+        (site(&strings(&["n=", ",", ""])), two),
+        (site(&strings(&["a", "b", "c", "d", "e", "f", "g"])), six),
+    ];
+    let i = entry::<Escaped<Bare>>(TAILS[0]).unwrap();
+    let render_a = a.typed.get().unwrap().get::<Escaped<Bare>>(TAILS[0]).unwrap();
+    for (k, (b, values)) in cases.iter().enumerate() {
+        let mut memo = TypedMemo::new();
+        memo.0[i] = Memo {
+            plan: Plan::of(b),
+            render: render_a,
+            room: typed_room(4, TAILS[0], &[]),
+        };
+        let mut want = Vec::new();
+        assert!(render_table_or_typed(&mut want, b, values), "case {k}");
+        want.push(b'\n');
+        let mut out = Vec::new();
+        let ok = render_escaped::<Bare, { TAILS[0].word() }>(&mut out, &mut Vec::new(), &mut memo, b, values);
+        assert!(ok, "case {k}");
+        assert_eq!(String::from_utf8(out).unwrap(), String::from_utf8(want).unwrap(), "case {k}");
+    }
+}
+
 /// A call site is noted by the first call of a fresh producer (a call
 /// after a pause, for its ring) and by any call on the slow path (here
 /// every one: the caller formats), never left for the writer to miss.

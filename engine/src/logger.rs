@@ -943,7 +943,9 @@ impl Logger {
     /// A sink that rotates on its own (`RollingFileSink`) is left alone.
     /// A sink that cannot open its path keeps writing to its old file;
     /// the call then returns [`ReopenError::Failed`] naming the path and
-    /// the reason (each failure also counts in `Stats::errors`).
+    /// the reason (each failure also counts in `Stats::errors`). Each call
+    /// reports its own reopen only: calls from several threads take turns,
+    /// and a reopen for the signal alone is no call's.
     /// [`crate::Builder::reopen_on_signal`] does the same on a signal.
     ///
     /// ```
@@ -968,11 +970,15 @@ impl Logger {
         if sh.on_writer_thread() {
             return Err(ReopenError::OnWriterThread);
         }
-        let before = f.reopen_failed.load(Ordering::Acquire);
-        match &self.sync_writer {
+        let failed = match &self.sync_writer {
             Some(_) if sh.is_closed() => return Err(ReopenError::ShutDown),
             Some(w) => w.reopen(sh)?,
             None => {
+                // One call at a time: the reopens that end while this one
+                // waits are then its own (the writer counts only those
+                // that carried out a ticket), not those of a call before.
+                let _alone = lock(&f.reopen_callers);
+                let before = f.reopen_failed.load(Ordering::Acquire);
                 // Timeouts are impossible without one; any error is ShutDown.
                 if self
                     .wait_ticket(&f.reopen_requested, &f.reopen_done, None)
@@ -980,10 +986,10 @@ impl Logger {
                 {
                     return Err(ReopenError::ShutDown);
                 }
+                // Acquire: pairs with the writer's Release in `ack`.
+                f.reopen_failed.load(Ordering::Acquire) - before
             }
-        }
-        // Acquire: pairs with the writer's Release in `ack`.
-        let failed = f.reopen_failed.load(Ordering::Acquire) - before;
+        };
         if failed == 0 {
             return Ok(());
         }

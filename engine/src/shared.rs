@@ -93,8 +93,14 @@ pub(crate) struct FlushState {
     pub reopen_requested: AtomicU64,
     /// Highest `Logger::reopen` ticket the writer has carried out.
     pub reopen_done: AtomicU64,
-    /// Sinks that failed to reopen, ever (a reopen call compares two reads).
+    /// Sinks that failed to reopen in the writer's reopens that carried out
+    /// a `Logger::reopen` ticket, ever (a reopen call compares two reads;
+    /// reopens for a signal alone are not counted here).
     pub reopen_failed: AtomicU64,
+    /// Held by a `Logger::reopen` call from before its first read of
+    /// `reopen_failed` until its ticket is done: the reopens that end in
+    /// between are then its own, not another call's.
+    pub reopen_callers: Mutex<()>,
     /// Flushers, syncers and reopeners wait on it for their ticket.
     pub event: EventCount,
 }
@@ -110,6 +116,7 @@ impl FlushState {
             reopen_requested: AtomicU64::new(0),
             reopen_done: AtomicU64::new(0),
             reopen_failed: AtomicU64::new(0),
+            reopen_callers: Mutex::new(()),
             event: EventCount::new(barrier),
         }
     }

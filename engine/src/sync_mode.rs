@@ -262,8 +262,9 @@ impl SyncWriter {
     }
 
     /// `Logger::reopen` in sync mode: the caller reopens every sink's file
-    /// (none once the writer is closed).
-    pub(crate) fn reopen(&self, shared: &Shared) -> Result<(), ReopenError> {
+    /// (none once the writer is closed); returns how many sinks failed,
+    /// in this reopen (another thread's, before or after, is its own).
+    pub(crate) fn reopen(&self, shared: &Shared) -> Result<u64, ReopenError> {
         let Ok(mut d) = self.enter() else {
             return Err(ReopenError::OnWriterThread);
         };
@@ -271,15 +272,7 @@ impl SyncWriter {
             return Err(ReopenError::ShutDown);
         }
         let failed = self.guarded(&mut d, shared, |d| d.sinks.reopen_all(&mut d.io, shared));
-        let Some(failed) = failed else {
-            return Err(ReopenError::ShutDown);
-        };
-        // Relaxed: the caller reads it after this lock is released.
-        shared
-            .flush
-            .reopen_failed
-            .fetch_add(failed, Ordering::Relaxed);
-        Ok(())
+        failed.ok_or(ReopenError::ShutDown)
     }
 
     /// Closes the sinks; records logged afterwards are dropped and counted.
@@ -329,12 +322,10 @@ impl Inner {
         let nanos = shared.hot.clock.converter().unix_nanos(r.clock);
         if let Some(now) = self.reopened.newer(shared, self.signal.as_ref()) {
             // A reopen signal arrived: the files are reopened before this record.
+            // Its failures are counted in `errors` and reported; no
+            // `Logger::reopen` call waits for them.
             self.reopened = now;
-            let failed = self.sinks.reopen_all(&mut self.io, shared);
-            shared
-                .flush
-                .reopen_failed
-                .fetch_add(failed, Ordering::Relaxed);
+            self.sinks.reopen_all(&mut self.io, shared);
         }
         let parts = Parts {
             kind: r.kind,

@@ -551,8 +551,13 @@ impl Writer {
         self.submit_everything();
         let failed = self.sinks.reopen_all(self.io.as_mut(), &self.shared);
         let f = &self.shared.flush;
-        // Relaxed: published by the Release in `acknowledge`.
-        f.reopen_failed.fetch_add(failed, Ordering::Relaxed);
+        // Only a reopen that carries out a ticket is a caller's to report
+        // (see `Logger::reopen`); one for a signal alone is counted in
+        // `errors` and reported, as every failure is.
+        if requests.ticket != self.reopened.ticket {
+            // Relaxed: published by the Release in `acknowledge`.
+            f.reopen_failed.fetch_add(failed, Ordering::Relaxed);
+        }
         self.reopened = requests;
         requests.acknowledge(&self.shared);
         self.store_cpu();

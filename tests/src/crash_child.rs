@@ -205,6 +205,35 @@ pub fn log_then_die(sink: impl Sink + 'static, dir: &str, n: u32) -> ! {
     kill_self()
 }
 
+/// A child process: `threads` threads each log `t={t} seq={i}` for `i` in
+/// `0..records` in crash-safe mode on `dir` (plain format, rings of
+/// `ring` bytes) through a [`Holder`] on `hold` (set: the writer commits
+/// nothing, so every record stays pending), then dies by `SIGKILL`.
+pub fn log_held_then_die(
+    dir: &str,
+    hold: &'static AtomicBool,
+    ring: usize,
+    threads: u64,
+    records: u64,
+) -> ! {
+    let (logger, _guard) = Logger::builder()
+        .sink(Holder::new(hold))
+        .format(plain())
+        .ring_capacity(ring)
+        .crash_safe(dir)
+        .build()
+        .unwrap();
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let logger = &logger;
+            s.spawn(move || {
+                (0..records).for_each(|i| uringlog::info!(logger, "t={} seq={}", t, i))
+            });
+        }
+    });
+    kill_self()
+}
+
 /// A child process whose crash-safe build on `dir` with `sink` must fail:
 /// writes the error to `report` and exits 0.
 pub fn report_failed_build(sink: impl Sink + 'static, dir: &str, report: &str) -> ! {

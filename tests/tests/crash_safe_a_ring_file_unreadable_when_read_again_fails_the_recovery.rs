@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use uringlog::{Backend, Logger};
 use uringlog_sinks::FileSink;
-use uringlog_tests::crash_child::{kill_child, kill_self, plain, recover_plain, Holder, Hook};
+use uringlog_tests::crash_child::{kill_child, log_held_then_die, plain, recover_plain, Hook};
 use uringlog_tests::read_lines;
 use uringlog_tests::rsyslog::assert_each_once_in_order;
 
@@ -23,22 +23,7 @@ const RECORDS: u64 = 20_000;
 static HOLD: AtomicBool = AtomicBool::new(true);
 
 fn child(dir: &str, _log: &str) -> ! {
-    let (logger, _guard) = Logger::builder()
-        .sink(Holder::new(&HOLD))
-        .format(plain())
-        .ring_capacity(1 << 22)
-        .crash_safe(dir)
-        .build()
-        .unwrap();
-    std::thread::scope(|s| {
-        for t in 0..THREADS {
-            let logger = &logger;
-            s.spawn(move || {
-                (0..RECORDS).for_each(|i| uringlog::info!(logger, "t={} seq={}", t, i))
-            });
-        }
-    });
-    kill_self()
+    log_held_then_die(dir, &HOLD, 1 << 22, THREADS, RECORDS)
 }
 
 fn ring_files(dir: &Path) -> Vec<PathBuf> {

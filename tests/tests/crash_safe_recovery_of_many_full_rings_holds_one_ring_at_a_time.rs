@@ -16,7 +16,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use uringlog::{Backend, Logger};
 use uringlog_sinks::FileSink;
-use uringlog_tests::crash_child::{kill_child, kill_self, plain, Holder};
+use uringlog_tests::crash_child::{kill_child, log_held_then_die, plain};
 use uringlog_tests::rsyslog::assert_each_once_in_order;
 use uringlog_tests::{read_lines, SHUTDOWN};
 
@@ -66,22 +66,7 @@ const RECORDS: u64 = 14_000;
 static HOLD: AtomicBool = AtomicBool::new(true);
 
 fn child(dir: &str, _log: &str) -> ! {
-    let (logger, _guard) = Logger::builder()
-        .sink(Holder::new(&HOLD))
-        .format(plain())
-        .ring_capacity(RING)
-        .crash_safe(dir)
-        .build()
-        .unwrap();
-    std::thread::scope(|s| {
-        for t in 0..THREADS {
-            let logger = &logger;
-            s.spawn(move || {
-                (0..RECORDS).for_each(|i| uringlog::info!(logger, "t={} seq={}", t, i))
-            });
-        }
-    });
-    kill_self()
+    log_held_then_die(dir, &HOLD, RING, THREADS, RECORDS)
 }
 
 #[test]

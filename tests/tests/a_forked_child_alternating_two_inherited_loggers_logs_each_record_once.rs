@@ -5,6 +5,9 @@
 //! its logger's successor in the child (never into an inherited ring),
 //! each parent record once to the parent's: both files hold each
 //! process's records once, in order, and each process counts its own.
+//! The child then builds a logger of its own (on the quick route, as `a`)
+//! and logs in runs through it and the inherited two: the cache keyed by
+//! its logger serves its runs, and each logger still gets its records.
 
 use uringlog::Logger;
 use uringlog_sinks::FileSink;
@@ -29,6 +32,43 @@ fn seqs(lines: &[String], who: &str) -> Vec<u64> {
         .collect()
 }
 
+/// Calls of the child's runs through each inherited logger.
+const RUNS: u64 = 300;
+
+/// In the child: a logger of its own at `c_log`, then runs of three calls
+/// through it, one through `a`, two through it, one through `b`; whether
+/// it got exactly its records, in order.
+fn runs_with_a_logger_of_its_own(a: &Logger, b: &Logger, c_log: &std::path::Path) -> bool {
+    let (c, gc) = Logger::builder()
+        .sink(FileSink::new(c_log).unwrap())
+        .build()
+        .unwrap();
+    let mut n = 0u64;
+    for i in 0..RUNS {
+        for _ in 0..3 {
+            uringlog::info!(c, "c seq={} {}", n, u64::MAX);
+            n += 1;
+        }
+        uringlog::info!(a, "runs a seq={} {}", i, u64::MAX);
+        for _ in 0..2 {
+            uringlog::info!(c, "c seq={} {}", n, u64::MAX);
+            n += 1;
+        }
+        uringlog::info!(b, "runs b seq={} {}", i, -1i8);
+    }
+    drop(c);
+    let Ok(s) = gc.shutdown(SHUTDOWN) else {
+        return false;
+    };
+    let lines = read_lines(c_log);
+    let seqs: Vec<u64> = (lines.iter())
+        .filter_map(|l| uringlog_tests::field(l, "c seq="))
+        .collect();
+    (s.enqueued, s.written, s.dropped) == (n, n, 0)
+        && lines.len() as u64 == n
+        && seqs == (0..n).collect::<Vec<_>>()
+}
+
 #[test]
 fn a_forked_child_alternating_two_inherited_loggers_logs_each_record_once() {
     let tmp = tempfile::tempdir().unwrap();
@@ -49,10 +89,16 @@ fn a_forked_child_alternating_two_inherited_loggers_logs_each_record_once() {
     assert!(pid >= 0);
     if pid == 0 {
         turns(&a, &b, "child", 0..CHILD);
+        let own_c = runs_with_a_logger_of_its_own(&a, &b, &tmp.path().join("c.log"));
         let flushed = a.flush().is_ok() && b.flush().is_ok();
         let (sa, sb) = (a.stats(), b.stats());
-        let own = |s: uringlog::Stats| (s.enqueued, s.written, s.dropped) == (CHILD, CHILD, 0);
-        let code = if flushed && own(sa) && own(sb) { 0 } else { 1 };
+        let n = CHILD + RUNS;
+        let own = |s: uringlog::Stats| (s.enqueued, s.written, s.dropped) == (n, n, 0);
+        let code = if flushed && own(sa) && own(sb) && own_c {
+            0
+        } else {
+            1
+        };
         // SAFETY: ends the child without running the parent's destructors.
         unsafe { libc::_exit(code) };
     }
@@ -68,9 +114,15 @@ fn a_forked_child_alternating_two_inherited_loggers_logs_each_record_once() {
         let s = g.shutdown(SHUTDOWN).unwrap();
         assert_eq!((s.enqueued, s.written, s.dropped), (PARENT, PARENT, 0));
         let lines = read_lines(log);
-        assert_eq!(lines.len() as u64, PARENT + CHILD, "{}", log.display());
+        assert_eq!(
+            lines.len() as u64,
+            PARENT + CHILD + RUNS,
+            "{}",
+            log.display()
+        );
         assert_eq!(seqs(&lines, "parent"), (0..PARENT).collect::<Vec<_>>());
         assert_eq!(seqs(&lines, "child"), (0..CHILD).collect::<Vec<_>>());
+        assert_eq!(seqs(&lines, "runs"), (0..RUNS).collect::<Vec<_>>());
     }
     let a_lines = read_lines(&a_log);
     assert!(a_lines.iter().all(|l| l.contains(" a seq=")));

@@ -119,8 +119,10 @@ const _: () = assert!(BLOCK_SPINS > 0);
 /// `Producer` owns a ring; records from one `Producer` reach the sinks in the
 /// order they were logged. It may move between threads but is not shared.
 // In declaration order from a line's start: what a call reads (the route,
-// its ring's end, `direct`, `quick_key`, the two `Arc`s) takes the first
-// two lines, the buffers of the slow paths come after.
+// its ring's end, `direct`, `quick_key`, the two `Arc`s) comes first, the
+// buffers of the slow paths after. The route takes the first two lines
+// but for `direct`; `quick_key` and the two `Arc`s open the third (as
+// `Producer::call_path_addresses` says).
 #[repr(C, align(64))]
 pub struct Producer {
     /// Where records go.
@@ -142,6 +144,11 @@ pub struct Producer {
     /// Reused buffer for a deferred payload built off the fast path.
     encoded: Vec<u8>,
 }
+
+// What a call reads ends within the producer's first three lines.
+const _: () = assert!(
+    std::mem::offset_of!(Producer, shared) + std::mem::size_of::<Arc<Shared>>() <= 3 * 64
+);
 
 impl fmt::Debug for Producer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -99,8 +99,9 @@ impl uringlog::Sink for Lockstep {
 /// ring never fills up), puts at most the room its ring had into it:
 /// then its calls are counted dropped, and the close ends although the
 /// thread never stops. What is written is the first records, in order.
-#[test]
-fn a_thread_logging_on_while_shutdown_drains_puts_at_most_its_ring_into_it() {
+/// Through an explicit producer or (`cached`) the logger's thread-local
+/// one, whose fast path learns its route from the cache's key.
+fn logging_on_while_shutdown_drains(cached: bool) {
     const RING: usize = 4096;
     const LATE: u64 = 2_000;
     let (began, writes) = mpsc::channel();
@@ -118,8 +119,15 @@ fn a_thread_logging_on_while_shutdown_drains_puts_at_most_its_ring_into_it() {
         .build()
         .unwrap();
     let mut p = logger.producer();
+    let mut log = |i: u64| {
+        if cached {
+            uringlog::info!(logger, "n={}", i);
+        } else {
+            uringlog::info!(p, "n={}", i);
+        }
+    };
     let write_begins = |what: &str| writes.recv_timeout(WATCHDOG).expect(what);
-    uringlog::info!(p, "n={}", 0u64);
+    log(0);
     assert_eq!(write_begins("the first record's write"), 1);
     // The writer waits in that write; shutdown begins behind it.
     let shutdown = std::thread::spawn(move || guard.shutdown(SHUTDOWN));
@@ -127,7 +135,7 @@ fn a_thread_logging_on_while_shutdown_drains_puts_at_most_its_ring_into_it() {
     let mut first_dropped = None;
     for i in 1..=LATE {
         let dropped = logger.stats().dropped;
-        uringlog::info!(p, "n={}", i);
+        log(i);
         let kept = logger.stats().dropped == dropped;
         match (first_dropped, kept) {
             (None, true) => {
@@ -165,4 +173,14 @@ fn a_thread_logging_on_while_shutdown_drains_puts_at_most_its_ring_into_it() {
         (s.enqueued, s.written, s.dropped),
         (LATE + 1, written, LATE + 1 - written)
     );
+}
+
+#[test]
+fn a_thread_logging_on_while_shutdown_drains_puts_at_most_its_ring_into_it() {
+    logging_on_while_shutdown_drains(false);
+}
+
+#[test]
+fn a_thread_logging_on_through_its_cache_while_shutdown_drains_puts_at_most_its_ring_into_it() {
+    logging_on_while_shutdown_drains(true);
 }

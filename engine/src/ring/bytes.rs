@@ -123,9 +123,10 @@ pub(crate) fn byte_ring(capacity: usize, prefault: bool) -> (ByteProducer, ByteC
         cap: capacity,
         tail: 0,
         head_seen: 0,
-        off: 0,
+        at: buf,
         last_call: 0,
-        room: capacity.saturating_sub(PREFETCH_ROOM),
+        // SAFETY: `capacity - PREFETCH_ROOM` (or 0) lies in the buffer.
+        room_end: unsafe { buf.add(capacity.saturating_sub(PREFETCH_ROOM)) },
         shut: false,
     };
     if prefault {
@@ -151,21 +152,26 @@ pub(crate) struct ByteProducer {
     tail: u64,
     /// A value `ring.head` had; `head_seen <= head`.
     head_seen: u64,
-    /// Where in the buffer the byte at count `tail` goes, in `0 ..= cap`:
-    /// `tail % cap` until the first rebase, `(tail - rebase_at) % cap`
-    /// after the last one, except that a record committed in place that
-    /// ends at the end of the buffer leaves `cap` (the same place as 0:
-    /// the call path then spares the compare that wraps it; every path
-    /// off it wraps it first, in [`ByteProducer::wrap_off`]).
-    off: usize,
+    /// Where the byte at count `tail` goes: `buf + off`, where `off`
+    /// ([`ByteProducer::off`]) is in `0 ..= cap`: `tail % cap` until the
+    /// first rebase, `(tail - rebase_at) % cap` after the last one, except
+    /// that a record committed in place that ends at the end of the buffer
+    /// leaves `cap` (the same place as 0: the call path then spares the
+    /// compare that wraps it; every path off it wraps it first, in
+    /// [`ByteProducer::wrap_off`]). A pointer, not an offset, so the call
+    /// path neither adds `buf` to it nor keeps a second count.
+    at: *mut MaybeUninit<u8>,
     /// The raw clock value of the last call noted
     /// ([`ByteProducer::note_call_unpaused`], [`ByteProducer::note_pause`]).
     last_call: u64,
-    /// What a record may take without the slow path: the bytes free and
-    /// contiguous at `off` as of `head_seen` ([`ByteProducer::contiguous`])
-    /// less [`PREFETCH_ROOM`], or exactly a record's length granted by
-    /// `reserve_near_end`; never more than `contiguous()`.
-    room: usize,
+    /// Where the room ends: a record in `[at, room_end)` takes no slow
+    /// path. The room ([`ByteProducer::room`], `room_end - at`) is the
+    /// bytes free and contiguous at `off` as of `head_seen`
+    /// ([`ByteProducer::contiguous`]) less [`PREFETCH_ROOM`], or exactly a
+    /// record's length granted by `reserve_near_end`; never more than
+    /// `contiguous()`, so `at <= room_end <= buf + cap`. An end rather
+    /// than a length, so a commit moves `at` alone.
+    room_end: *mut MaybeUninit<u8>,
     /// Set once by [`ByteProducer::shut`]: no reservation succeeds after.
     shut: bool,
 }
@@ -204,6 +210,33 @@ impl ByteProducer {
     /// Total bytes the ring holds.
     pub(crate) fn capacity(&self) -> usize {
         self.cap
+    }
+
+    /// Where in the buffer the byte at count `tail` goes (see `at`).
+    fn off(&self) -> usize {
+        self.at as usize - self.buf as usize
+    }
+
+    /// Moves `at` to `off` (in `0 ..= cap`) and leaves no room: each
+    /// caller sets the room after, or had none.
+    fn set_off(&mut self, off: usize) {
+        debug_assert!(off <= self.cap);
+        // SAFETY: `off <= cap`: in the buffer or one past its end.
+        self.at = unsafe { self.buf.add(off) };
+        self.room_end = self.at;
+    }
+
+    /// What a record may take without the slow path (see `room_end`).
+    fn room(&self) -> usize {
+        self.room_end as usize - self.at as usize
+    }
+
+    /// Makes the room `room` bytes, at most `contiguous()`.
+    fn set_room_to(&mut self, room: usize) {
+        debug_assert!(room <= self.contiguous());
+        // SAFETY: `room <= contiguous() <= cap - off`: in the buffer or
+        // one past its end.
+        self.room_end = unsafe { self.at.add(room) };
     }
 
     /// Bytes free right now (reloads the consumer's count); a skip not
@@ -268,7 +301,7 @@ impl ByteProducer {
         // any commit moves `off` and publishes `tail`, `undo_skip` moves
         // it off zero): away from the start, nothing is pending. An `off`
         // of `cap` is the start too (see `ByteProducer::off`).
-        if self.off == 0 || self.off == self.cap {
+        if self.off() == 0 || self.off() == self.cap {
             return false; // at the start already, or a skip is pending
         }
         // Relaxed: only this end stores `tail`.
@@ -284,7 +317,7 @@ impl ByteProducer {
         // (the next record's), which the consumer's Acquire load of `tail`
         // pairs with; the consumer is at this count (the ring is empty).
         self.ring.rebase_at.store(self.tail, Ordering::Relaxed);
-        self.off = 0;
+        self.set_off(0);
         self.set_room();
         true
     }
@@ -294,7 +327,7 @@ impl ByteProducer {
     /// `rebase_at`, the buffer's first two lines (where a rebase puts the
     /// next record) and the two at `off`.
     pub(crate) fn call_path_addresses(&self) -> Vec<(&'static str, usize)> {
-        let (buf, off) = (self.buf as usize, self.off);
+        let (buf, off) = (self.buf as usize, self.off());
         vec![
             ("ring tail", &*self.ring.tail as *const AtomicU64 as usize),
             ("ring head", &*self.ring.head as *const AtomicU64 as usize),
@@ -323,11 +356,12 @@ impl ByteProducer {
     }
 
     fn set_room(&mut self) {
-        self.room = if self.shut {
+        let room = if self.shut {
             0
         } else {
             self.contiguous().saturating_sub(PREFETCH_ROOM)
         };
+        self.set_room_to(room);
     }
 
     /// Refuses every reservation from now on (the logger shut down, and
@@ -335,15 +369,15 @@ impl ByteProducer {
     /// way to more room (`reserve_near_end`) is closed.
     pub(crate) fn shut(&mut self) {
         self.shut = true;
-        self.room = 0;
+        self.set_room_to(0);
     }
 
     /// Bytes free and contiguous at `off` as of `head_seen` (none while
     /// `off` is `cap`, until it is wrapped).
     fn contiguous(&self) -> usize {
         let used = (self.tail - self.head_seen) as usize;
-        debug_assert!(used <= self.cap && self.off <= self.cap);
-        (self.cap - self.off).min(self.cap - used)
+        debug_assert!(used <= self.cap && self.off() <= self.cap);
+        (self.cap - self.off()).min(self.cap - used)
     }
 
     /// Makes an `off` of `cap` (left by [`Reservation::commit`]) 0, the
@@ -351,8 +385,9 @@ impl ByteProducer {
     /// `off` other than the reservation in place, which finds no room
     /// there (`contiguous`).
     fn wrap_off(&mut self) {
-        if self.off == self.cap {
-            self.off = 0;
+        if self.off() == self.cap {
+            debug_assert_eq!(self.room(), 0, "no room at the end");
+            self.set_off(0);
         }
     }
 
@@ -360,10 +395,11 @@ impl ByteProducer {
     #[inline(always)]
     fn advance(&mut self, len: usize) {
         self.tail += len as u64;
-        self.off += len;
-        if self.off >= self.cap {
-            self.off -= self.cap;
+        let mut off = self.off() + len;
+        if off >= self.cap {
+            off -= self.cap;
         }
+        self.set_off(off);
         // Release: pairs with the consumer's Acquire load of `tail`: the
         // record's bytes, written before, are visible once it sees it.
         self.ring.tail.store(self.tail, Ordering::Release);
@@ -381,9 +417,8 @@ impl ByteProducer {
                 return false;
             }
         }
-        if total <= self.cap - self.off {
-            // SAFETY: `off < cap`: inside the buffer.
-            let mut dst = unsafe { self.buf.add(self.off).cast::<u8>() };
+        if total <= self.cap - self.off() {
+            let mut dst = self.at.cast::<u8>();
             for p in parts {
                 // SAFETY: `[off, off + total)` lies in the buffer (checked
                 // just above) and in `[tail, head_seen + cap)`, which only
@@ -405,7 +440,7 @@ impl ByteProducer {
     /// total fits the free part (checked by the caller).
     #[cold]
     fn copy_wrapping<const N: usize>(&mut self, parts: &[&[u8]; N]) {
-        let mut at = self.off;
+        let mut at = self.off();
         for p in parts {
             let first = p.len().min(self.cap - at);
             // SAFETY: both ranges lie in the buffer (`at < cap`, lengths cut
@@ -449,7 +484,7 @@ impl ByteProducer {
         len: usize,
         refuse: impl FnOnce() -> bool,
     ) -> Option<Reservation<'_>> {
-        if len > self.room && (refuse() || !self.reserve_near_end(len)) {
+        if len > self.room() && (refuse() || !self.reserve_near_end(len)) {
             return None;
         }
         Some(Reservation { ring: self, len })
@@ -472,10 +507,10 @@ impl ByteProducer {
                 return false;
             }
         }
-        if len > self.room {
+        if len > self.room() {
             // Granted exactly: the call after this record takes this path
             // again, and finds what the prefetch asked for.
-            self.room = len;
+            self.set_room_to(len);
             self.prefetch_for_refresh();
         }
         true
@@ -487,7 +522,7 @@ impl ByteProducer {
     #[cold]
     #[inline(never)]
     fn skip_to_start(&mut self, len: usize) -> bool {
-        let to_end = self.cap - self.off;
+        let to_end = self.cap - self.off();
         let free = self.cap - (self.tail - self.head_seen) as usize;
         if len <= to_end || to_end + len > free {
             return false;
@@ -496,7 +531,7 @@ impl ByteProducer {
         // which the consumer's Acquire load of `tail` pairs with.
         self.ring.pad_from.store(self.tail, Ordering::Relaxed);
         self.tail += to_end as u64;
-        self.off = 0;
+        self.set_off(0);
         self.set_room();
         debug_assert!(len <= self.contiguous());
         true
@@ -520,7 +555,7 @@ impl ByteProducer {
             // is in the ring this end keeps alive.
             unsafe { _mm_prefetch::<_MM_HINT_T0>(head.cast::<i8>()) };
             let free = self.cap - (self.tail - self.head_seen) as usize;
-            if self.cap - self.off <= free && self.cap >= 128 {
+            if self.cap - self.off() <= free && self.cap >= 128 {
                 // SAFETY: as above; `buf .. buf + 128` lies in the buffer
                 // (`cap >= 128`). ET0: for writing (`prefetchw`).
                 unsafe {
@@ -557,9 +592,9 @@ impl ByteProducer {
     #[cold]
     fn undo_skip(&mut self, published: u64) {
         let skipped = (self.tail - published) as usize;
-        debug_assert!(self.off == 0 && skipped < self.cap);
+        debug_assert!(self.off() == 0 && skipped < self.cap);
         self.tail = published;
-        self.off = self.cap - skipped;
+        self.set_off(self.cap - skipped);
         // Relaxed: as in `skip_to_start`. The skip before this one ended a
         // lap the consumer has released (it made room for this skip), so
         // no skip is left to describe; a record split at the end must not
@@ -571,7 +606,7 @@ impl ByteProducer {
 /// One record's reserved bytes, committed whole or not at all.
 pub(crate) struct Reservation<'a> {
     ring: &'a mut ByteProducer,
-    /// At most `ring.room`.
+    /// At most `ring.room()`.
     len: usize,
 }
 
@@ -580,7 +615,7 @@ impl Reservation<'_> {
     #[inline(always)]
     pub(crate) fn bytes(&mut self) -> &mut [MaybeUninit<u8>] {
         let r = &mut *self.ring;
-        debug_assert!(self.len <= r.room);
+        debug_assert!(self.len <= r.room());
         if self.len > crate::builder::MAX_RING_CAPACITY {
             // SAFETY: `len <= room <= cap`, and every ring's capacity is
             // at most `MAX_RING_CAPACITY` (checked in `byte_ring`). Known
@@ -588,25 +623,26 @@ impl Reservation<'_> {
             // truncation of its length to `u32`.
             unsafe { std::hint::unreachable_unchecked() }
         }
-        // SAFETY: `[off, off + len)` lies in the buffer (`len <= room <=
+        // SAFETY: `[at, at + len)` lies in the buffer (`len <= room <=
         // cap - off`) and in the free part only this end touches.
-        unsafe { std::slice::from_raw_parts_mut(r.buf.add(r.off), self.len) }
+        unsafe { std::slice::from_raw_parts_mut(r.at, self.len) }
     }
 
     /// Publishes the record to the consumer (one release store). The
-    /// record lies before the end of the buffer (`len <= room`), so `off`
-    /// moves without a compare: to `cap` at most, wrapped later (see
-    /// `ByteProducer::off`).
+    /// record lies before the end of the buffer (`len <= room`), so `at`
+    /// moves without a compare: to `buf + cap` at most, wrapped later (see
+    /// `ByteProducer::at`); the room's end stays where it is.
     ///
     /// # Safety
     /// Every reserved byte has been initialised.
     #[inline(always)]
     pub(crate) unsafe fn commit(self) {
         let r = &mut *self.ring;
-        debug_assert!(self.len <= r.room && r.off + self.len <= r.cap);
-        r.room -= self.len;
+        debug_assert!(self.len <= r.room() && r.off() + self.len <= r.cap);
         r.tail += self.len as u64;
-        r.off += self.len;
+        // SAFETY: `len <= room`: to `room_end` at most, in the buffer or
+        // one past its end.
+        r.at = unsafe { r.at.add(self.len) };
         // Release: as in `advance`.
         r.ring.tail.store(r.tail, Ordering::Release);
     }
@@ -866,6 +902,38 @@ mod tests {
         assert!(p.rebase_if_empty());
         assert!(p.reserve_contiguous(1).is_none(), "no room after a rebase");
         assert_eq!((c.available(), p.free()), (0, 10));
+    }
+
+    /// The room known never reaches unread records: a record that ends
+    /// at the very end of the buffer (after a reload of `head`) leaves no
+    /// room there, nor at the start it wraps to, so the records after it
+    /// are granted the free bytes one by one and the one that would
+    /// overwrite it is refused; everything comes out whole and in order.
+    #[test]
+    fn the_room_known_ends_where_the_unread_records_begin() {
+        let (mut p, mut c) = byte_ring(1024, false);
+        let rec = |i: u8| [i; 128];
+        let recs = |r: std::ops::Range<u8>| r.flat_map(rec).collect::<Vec<u8>>();
+        for i in 0..8 {
+            put(&mut p, &rec(i));
+        }
+        let mut got = Vec::new();
+        c.read_with(|s| {
+            s.extend_into(&mut got);
+            896
+        });
+        assert_eq!(got[..896], recs(0..7)[..]);
+        for i in 8..15 {
+            put(&mut p, &rec(i));
+        }
+        assert_eq!(drain(&mut c), recs(7..15));
+        put(&mut p, &rec(15)); // at the very end, after a reload of `head`
+        for i in 16..23 {
+            put(&mut p, &rec(i));
+        }
+        assert!(p.reserve_contiguous(1).is_none(), "the rest is unread");
+        assert_eq!(drain(&mut c), recs(15..23));
+        assert_eq!((c.available(), p.free()), (0, 1024));
     }
 
     /// A call that leaves the pause to its caller notes nothing after a

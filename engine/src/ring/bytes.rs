@@ -965,6 +965,8 @@ mod tests {
         Read(usize),
         /// A pause: the producer rebases the ring if it is empty.
         Rebase,
+        /// The logger shut down: every reservation after is refused.
+        Shut,
     }
 
     /// Operations on records of up to `20 * scale` bytes.
@@ -980,6 +982,8 @@ mod tests {
             (1usize..n).prop_map(Op::Abandon),
             (0usize..2 * n).prop_map(Op::Read),
             Just(Op::Rebase),
+            // Rarer than the others: a shut ring takes no more records in place.
+            (0..8).prop_map(|i| if i == 0 { Op::Shut } else { Op::Rebase }),
         ]
     }
 
@@ -1006,6 +1010,49 @@ mod tests {
         }
     }
 
+    /// Every pair of record lengths on the smallest rings the builder
+    /// allows and around the prefetch room: records that end exactly at
+    /// the end of the buffer, one byte short of it or past it (skipped to
+    /// the start with the reader at 0 or just past it), a skip dropped and
+    /// undone, a rebase of the emptied ring and a shutdown, each against
+    /// the model; on a ring of twice the prefetch room, with room known
+    /// left before the end.
+    #[test]
+    fn records_of_every_length_around_the_ends_match_the_model() {
+        let rec = |len: usize| vec![len as u8; len];
+        for cap in [64, 128, crate::builder::MIN_RING_CAPACITY, PREFETCH_ROOM + 1, 2 * PREFETCH_ROOM] {
+            // Debug builds (far slower) take every third length.
+            let step = if cfg!(debug_assertions) { 3 } else { 1 };
+            for a in (1..=cap).step_by(step) {
+                for b in (1..=cap + 1).step_by(step) {
+                    let ops = vec![
+                        Op::Reserve(rec(a)),
+                        Op::Reserve(rec(a)),
+                        Op::Read(a - 1),
+                        Op::Reserve(rec(b)),
+                        Op::Abandon(b),
+                        Op::Read(1),
+                        Op::Reserve(rec(b)),
+                        Op::Abandon(cap - b.min(cap)),
+                        Op::Push(rec(a), Vec::new()),
+                        Op::Read(cap),
+                        Op::Rebase,
+                        Op::Reserve(rec(b)),
+                        Op::Shut,
+                        Op::Reserve(rec(1)),
+                        Op::Push(rec(b / 2), Vec::new()),
+                        Op::Read(cap),
+                        Op::Rebase,
+                        Op::Abandon(1),
+                    ];
+                    if let Err(e) = matches_the_model(cap, ops) {
+                        panic!("cap {cap}, lengths {a} and {b}: {e}");
+                    }
+                }
+            }
+        }
+    }
+
     /// Runs `ops` on a ring of `cap` bytes and on the model (see
     /// `byte_ring_matches_a_bounded_vecdeque`).
     fn matches_the_model(cap: usize, ops: Vec<Op>) -> Result<(), TestCaseError> {
@@ -1017,6 +1064,7 @@ mod tests {
             // A skip made for a reservation dropped uncommitted: its bytes,
             // and the room the producer then knew of past it.
             let mut pending: Option<(usize, usize)> = None;
+            let mut shut = false;
             for op in ops {
                 // The next record published with that skip when it fits the
                 // room the producer knew of, else it is undone first.
@@ -1024,8 +1072,10 @@ mod tests {
                     Op::Push(a, b) => Some(a.len() + b.len() + 1),
                     Op::Reserve(a) => Some(a.len()),
                     Op::Abandon(len) => Some(*len),
-                    Op::Read(_) | Op::Rebase => None,
+                    Op::Read(_) | Op::Rebase | Op::Shut => None,
                 };
+                // A shut ring reserves nothing: its skip stays pending.
+                let need = need.filter(|_| !shut || matches!(op, Op::Push(..)));
                 if let (Some(need), Some((skip, known_free))) = (need, pending) {
                     if need > known_free {
                         pending = None;
@@ -1046,8 +1096,8 @@ mod tests {
                     }
                     Op::Reserve(a) => {
                         let (free, to_end) = (cap - model.len(), cap - pushed % cap);
-                        let here = a.len() <= free.min(to_end);
-                        let at_start = a.len() > to_end && to_end + a.len() <= free;
+                        let here = !shut && a.len() <= free.min(to_end);
+                        let at_start = !shut && a.len() > to_end && to_end + a.len() <= free;
                         match p.reserve_contiguous(a.len()) {
                             Some(mut r) => {
                                 prop_assert!(here || at_start);
@@ -1069,10 +1119,14 @@ mod tests {
                     // Publishes nothing; a skip it made stays pending.
                     Op::Abandon(len) => {
                         let (free, to_end) = (cap - model.len(), cap - pushed % cap);
-                        if pending.is_none() && len > to_end && to_end + len <= free {
+                        if !shut && pending.is_none() && len > to_end && to_end + len <= free {
                             pending = Some((to_end, free - to_end));
                         }
                         let _ = p.reserve_contiguous(len);
+                    }
+                    Op::Shut => {
+                        p.shut();
+                        shut = true;
                     }
                     // Only an empty ring (nothing pending) away from the start.
                     Op::Rebase => {
@@ -1201,6 +1255,16 @@ mod loom_tests {
     #[test]
     fn loom_a_skip_for_a_dropped_reservation_is_published_or_undone() {
         run(8, &[3, 4, 5, 6], true);
+    }
+
+    /// A ring with room known past the prefetch room: records committed
+    /// on the fast path (the room's end kept, the write pointer moved),
+    /// then one granted exactly near the end, then ones that do not fit
+    /// before the end: at the start past a skip, or split by `try_push`,
+    /// as the consumer releases the first.
+    #[test]
+    fn loom_records_on_the_fast_path_then_near_the_end_arrive_whole() {
+        run(PREFETCH_ROOM + 8, &[3, 4, 200, 60, 10], false);
     }
 
     #[test]

@@ -26,6 +26,7 @@ use crate::level::Level;
 use crate::payload::{fill_payload, format_text};
 use crate::producer::{measure, release_if_huge, Producer};
 use crate::record::{Location, RecordKind};
+use crate::reopen::ReopenFailures;
 use crate::shared::{deadline_after, lock, Shared};
 use crate::stats::Stats;
 use crate::sync_mode::SyncWriter;
@@ -987,16 +988,23 @@ impl Logger {
                     return Err(ReopenError::ShutDown);
                 }
                 // Acquire: pairs with the writer's Release in `ack`.
-                f.reopen_failed.load(Ordering::Acquire) - before
+                let sinks = f.reopen_failed.load(Ordering::Acquire) - before;
+                // This call's reopen's: the writer sets it only for a
+                // reopen that carried out a ticket, and only this call's
+                // ticket was waited for since.
+                let last = match sinks {
+                    0 => String::new(),
+                    _ => lock(&f.reopen_reason).clone(),
+                };
+                ReopenFailures { sinks, last }
             }
         };
-        if failed == 0 {
+        if failed.sinks == 0 {
             return Ok(());
         }
-        let last = lock(&sh.recent_errors).last_error.clone();
         Err(ReopenError::Failed {
-            sinks: failed,
-            last,
+            sinks: failed.sinks,
+            last: failed.last,
         })
     }
 

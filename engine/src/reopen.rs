@@ -65,3 +65,15 @@ impl ReopenSeen {
         f.ack(&f.reopen_done, self.ticket);
     }
 }
+
+/// What one reopen of every sink came to: the sinks that failed, and the
+/// report of the last of them (empty when none failed). A
+/// `Logger::reopen` call returns these, its own reopen's, not whatever
+/// error happened to be reported last.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct ReopenFailures {
+    /// Sinks that kept their old file.
+    pub sinks: u64,
+    /// The last one's report, as in `Logger::recent_errors`.
+    pub last: String,
+}

@@ -101,6 +101,9 @@ pub(crate) struct FlushState {
     /// `reopen_failed` until its ticket is done: the reopens that end in
     /// between are then its own, not another call's.
     pub reopen_callers: Mutex<()>,
+    /// The report of the last sink that failed in the last reopen counted
+    /// in `reopen_failed`: the reason a `Logger::reopen` call returns.
+    pub reopen_reason: Mutex<String>,
     /// Flushers, syncers and reopeners wait on it for their ticket.
     pub event: EventCount,
 }
@@ -117,6 +120,7 @@ impl FlushState {
             reopen_done: AtomicU64::new(0),
             reopen_failed: AtomicU64::new(0),
             reopen_callers: Mutex::new(()),
+            reopen_reason: Mutex::new(String::new()),
             event: EventCount::new(barrier),
         }
     }

@@ -34,7 +34,7 @@ use crate::io::pwrite::Pwrite;
 use crate::io::Cancel;
 use crate::level::Level;
 use crate::record::RecordKind;
-use crate::reopen::ReopenSeen;
+use crate::reopen::{ReopenFailures, ReopenSeen};
 use crate::shared::{lock, Shared};
 use crate::signal::Registration;
 use crate::stats::{bump, ProducerCounters, Stats};
@@ -262,9 +262,10 @@ impl SyncWriter {
     }
 
     /// `Logger::reopen` in sync mode: the caller reopens every sink's file
-    /// (none once the writer is closed); returns how many sinks failed,
-    /// in this reopen (another thread's, before or after, is its own).
-    pub(crate) fn reopen(&self, shared: &Shared) -> Result<u64, ReopenError> {
+    /// (none once the writer is closed); returns the sinks that failed in
+    /// this reopen and the last one's report (another thread's reopen,
+    /// before or after, is its own).
+    pub(crate) fn reopen(&self, shared: &Shared) -> Result<ReopenFailures, ReopenError> {
         let Ok(mut d) = self.enter() else {
             return Err(ReopenError::OnWriterThread);
         };

@@ -554,9 +554,12 @@ impl Writer {
         // Only a reopen that carries out a ticket is a caller's to report
         // (see `Logger::reopen`); one for a signal alone is counted in
         // `errors` and reported, as every failure is.
-        if requests.ticket != self.reopened.ticket {
+        if requests.ticket != self.reopened.ticket && failed.sinks > 0 {
+            // The reason the waiting call returns (it reads it once the
+            // ticket is acknowledged).
+            *lock(&f.reopen_reason) = failed.last;
             // Relaxed: published by the Release in `acknowledge`.
-            f.reopen_failed.fetch_add(failed, Ordering::Relaxed);
+            f.reopen_failed.fetch_add(failed.sinks, Ordering::Relaxed);
         }
         self.reopened = requests;
         requests.acknowledge(&self.shared);

@@ -22,6 +22,7 @@ use super::o_direct::ODirect;
 use super::shape::{Shape, ShapeKind};
 use crate::format::{Formatter, Record, Rendering};
 use crate::io::{Completion, Event, IoBackend, IoTarget, Submission, SyncRequest};
+use crate::reopen::ReopenFailures;
 use crate::shared::{lock, Shared};
 use crate::sink::{ReopenCause, SharedFd, Sink, WriteOutcome};
 use crate::stats::WriterCounters;
@@ -401,43 +402,59 @@ impl SinkSet {
         if !changed.is_empty() {
             self.wait_all(io, shared);
             for i in changed {
-                self.reopen_slot(i, shared, ReopenCause::PathChanged);
+                // Counted and reported there; no caller waits for it.
+                let _ = self.reopen_slot(i, shared, ReopenCause::PathChanged);
             }
         }
     }
 
     /// Waits for every batch in flight, then asks every sink to reopen its
-    /// file. Returns the number of sinks that failed (each counted in
-    /// `errors` and reported; they keep their old files).
-    pub(crate) fn reopen_all(&mut self, io: &mut dyn IoBackend, shared: &Shared) -> u64 {
+    /// file. Returns the sinks that failed (each counted in `errors` and
+    /// reported; they keep their old files) and the last one's report.
+    pub(crate) fn reopen_all(
+        &mut self,
+        io: &mut dyn IoBackend,
+        shared: &Shared,
+    ) -> ReopenFailures {
         self.wait_all(io, shared);
-        let n = self.slots.len();
-        let cause = ReopenCause::Requested;
-        let ok = (0..n)
-            .filter(|&i| self.reopen_slot(i, shared, cause))
-            .count();
-        (n - ok) as u64
+        let mut failures = ReopenFailures::default();
+        for i in 0..self.slots.len() {
+            if let Err(told) = self.reopen_slot(i, shared, ReopenCause::Requested) {
+                failures.sinks += 1;
+                // Always told: a requested reopen reports every failure.
+                failures.last = told.unwrap_or_default();
+            }
+        }
+        failures
     }
 
-    /// Reopens slot `i`'s file (nothing of it in flight); false on failure.
-    fn reopen_slot(&mut self, i: usize, shared: &Shared, cause: ReopenCause) -> bool {
+    /// Reopens slot `i`'s file (nothing of it in flight). On failure,
+    /// the report made of it, if one was made (a path that stays changed
+    /// is reported once).
+    fn reopen_slot(
+        &mut self,
+        i: usize,
+        shared: &Shared,
+        cause: ReopenCause,
+    ) -> Result<(), Option<String>> {
         let slot = &mut self.slots[i];
         let res = slot.sink.reopen(cause);
         report_sink_errors(slot, shared);
         let e = match res {
             Ok(()) => {
                 slot.reopen_failing = false;
-                return true;
+                return Ok(());
             }
             Err(e) => e,
         };
-        if cause == ReopenCause::Requested || !slot.reopen_failing {
+        let told = (cause == ReopenCause::Requested || !slot.reopen_failing).then(|| {
             WriterCounters::add(&shared.counters.errors, 1);
-            let what = slot.sink.describe();
-            shared.report_error(format!("cannot reopen {what}: {e}"));
-        }
+            let report = format!("cannot reopen {}: {e}", slot.sink.describe());
+            shared.report_error(report.clone());
+            report
+        });
         slot.reopen_failing = cause == ReopenCause::PathChanged;
-        false
+        Err(told)
     }
 
     /// Starts a round of periodic syncs if `Durability::Data` says one is

@@ -946,8 +946,11 @@ impl Logger {
     /// the call then returns [`ReopenError::Failed`] naming the path and
     /// the reason (each failure also counts in `Stats::errors`). Each call
     /// reports its own reopen only: calls from several threads take turns,
-    /// and a reopen for the signal alone is no call's.
-    /// [`crate::Builder::reopen_on_signal`] does the same on a signal.
+    /// and a reopen for the signal alone is no call's. It waits for the
+    /// writer, so it is not for a signal handler: a handler that calls it
+    /// while its thread is inside `reopen` waits for itself. To reopen on a
+    /// signal, use [`crate::Builder::reopen_on_signal`], which does the
+    /// same from the writer.
     ///
     /// ```
     /// # use uringlog::{Logger, MemorySink};

@@ -26,7 +26,6 @@ use crate::level::Level;
 use crate::payload::{fill_payload, format_text};
 use crate::producer::{measure, release_if_huge, Producer};
 use crate::record::{Location, RecordKind};
-use crate::reopen::ReopenFailures;
 use crate::shared::{deadline_after, lock, Shared};
 use crate::stats::Stats;
 use crate::sync_mode::SyncWriter;
@@ -978,11 +977,9 @@ impl Logger {
             Some(_) if sh.is_closed() => return Err(ReopenError::ShutDown),
             Some(w) => w.reopen(sh)?,
             None => {
-                // One call at a time: the reopens that end while this one
-                // waits are then its own (the writer counts only those
-                // that carried out a ticket), not those of a call before.
+                // One call at a time: the result the writer leaves for a
+                // ticket (not for a signal alone) is then this call's.
                 let _alone = lock(&f.reopen_callers);
-                let before = f.reopen_failed.load(Ordering::Acquire);
                 // Timeouts are impossible without one; any error is ShutDown.
                 if self
                     .wait_ticket(&f.reopen_requested, &f.reopen_done, None)
@@ -990,16 +987,7 @@ impl Logger {
                 {
                     return Err(ReopenError::ShutDown);
                 }
-                // Acquire: pairs with the writer's Release in `ack`.
-                let sinks = f.reopen_failed.load(Ordering::Acquire) - before;
-                // This call's reopen's: the writer sets it only for a
-                // reopen that carried out a ticket, and only this call's
-                // ticket was waited for since.
-                let last = match sinks {
-                    0 => String::new(),
-                    _ => lock(&f.reopen_reason).clone(),
-                };
-                ReopenFailures { sinks, last }
+                std::mem::take(&mut *lock(&f.reopen_result))
             }
         };
         if failed.sinks == 0 {

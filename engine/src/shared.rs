@@ -7,6 +7,7 @@ use crate::fork::Lineage;
 use crate::io::{BackendSlot, Cancel};
 use crate::level::Level;
 use crate::policy::{Formatting, Mode, Policy, Prefault};
+use crate::reopen::ReopenFailures;
 use crate::ring::{resume_room, ByteConsumer, RingReader};
 use crate::room_spin::{Backoff, WriterCpu};
 use crate::shutdown::DROP_SHUTDOWN_TIMEOUT;
@@ -93,17 +94,14 @@ pub(crate) struct FlushState {
     pub reopen_requested: AtomicU64,
     /// Highest `Logger::reopen` ticket the writer has carried out.
     pub reopen_done: AtomicU64,
-    /// Sinks that failed to reopen in the writer's reopens that carried out
-    /// a `Logger::reopen` ticket, ever (a reopen call compares two reads;
-    /// reopens for a signal alone are not counted here).
-    pub reopen_failed: AtomicU64,
-    /// Held by a `Logger::reopen` call from before its first read of
-    /// `reopen_failed` until its ticket is done: the reopens that end in
-    /// between are then its own, not another call's.
+    /// Held by a `Logger::reopen` call from before it asks for its ticket
+    /// until it has taken its result: one call at a time, so the one
+    /// result the writer leaves is the waiting call's.
     pub reopen_callers: Mutex<()>,
-    /// The report of the last sink that failed in the last reopen counted
-    /// in `reopen_failed`: the reason a `Logger::reopen` call returns.
-    pub reopen_reason: Mutex<String>,
+    /// What the writer's last reopen that carried out a `Logger::reopen`
+    /// ticket came to (a reopen for a signal alone leaves it alone),
+    /// taken by the call that waited for that ticket.
+    pub reopen_result: Mutex<ReopenFailures>,
     /// Flushers, syncers and reopeners wait on it for their ticket.
     pub event: EventCount,
 }
@@ -118,9 +116,8 @@ impl FlushState {
             errors_seen: AtomicU64::new(0),
             reopen_requested: AtomicU64::new(0),
             reopen_done: AtomicU64::new(0),
-            reopen_failed: AtomicU64::new(0),
             reopen_callers: Mutex::new(()),
-            reopen_reason: Mutex::new(String::new()),
+            reopen_result: Mutex::new(ReopenFailures::default()),
             event: EventCount::new(barrier),
         }
     }

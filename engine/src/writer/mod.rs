@@ -554,12 +554,10 @@ impl Writer {
         // Only a reopen that carries out a ticket is a caller's to report
         // (see `Logger::reopen`); one for a signal alone is counted in
         // `errors` and reported, as every failure is.
-        if requests.ticket != self.reopened.ticket && failed.sinks > 0 {
-            // The reason the waiting call returns (it reads it once the
-            // ticket is acknowledged).
-            *lock(&f.reopen_reason) = failed.last;
-            // Relaxed: published by the Release in `acknowledge`.
-            f.reopen_failed.fetch_add(failed.sinks, Ordering::Relaxed);
+        if requests.ticket != self.reopened.ticket {
+            // What the waiting call returns (it takes it once the ticket
+            // is acknowledged).
+            *lock(&f.reopen_result) = failed;
         }
         self.reopened = requests;
         requests.acknowledge(&self.shared);

@@ -167,9 +167,10 @@ pub(crate) fn render(out: &mut Vec<u8>, cs: &CallSite, values: &[u8]) -> bool {
 
 /// [`render`] escaped for dialect `D`, then the tail `TAIL` (a
 /// [`Tail::word`]); `scratch` holds `core::fmt` output before it is
-/// escaped, `memo` the typed renderer used last. On `false` what was written ends at the first value that did
-/// not decode (no tail). Inlined into the formats: the call of a typed
-/// renderer is then the only call on the common path.
+/// escaped, `memo` the typed renderer used last. On `false` what was
+/// written ends at the first value that did not decode (no tail).
+/// Inlined into the formats: the call of a typed renderer is then the
+/// only call on the common path.
 #[inline(always)]
 pub(crate) fn render_escaped<D: MessageDialect, const TAIL: u32>(
     out: &mut Vec<u8>,

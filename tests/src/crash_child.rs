@@ -234,6 +234,22 @@ pub fn log_held_then_die(
     kill_self()
 }
 
+/// After a recovery of what [`log_held_then_die`] left (`threads` ×
+/// `records`, every one pending): the books count the recovery record and
+/// each record once, none dropped; `log`'s first line says how many were
+/// recovered, and the rest holds each record once, in order per thread.
+pub fn assert_every_held_record_recovered(stats: &Stats, log: &Path, threads: u64, records: u64) {
+    let n = 1 + threads * records;
+    assert_eq!((stats.enqueued, stats.written, stats.dropped), (n, n, 0));
+    let lines = crate::read_lines(log);
+    assert!(
+        lines[0].contains(&format!("{} records recovered", threads * records)),
+        "{}",
+        lines[0]
+    );
+    crate::rsyslog::assert_each_once_in_order(&lines[1..], threads, records);
+}
+
 /// A child process whose crash-safe build on `dir` with `sink` must fail:
 /// writes the error to `report` and exits 0.
 pub fn report_failed_build(sink: impl Sink + 'static, dir: &str, report: &str) -> ! {

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use uringlog::{Backend, Logger};
 use uringlog_sinks::FileSink;
-use uringlog_tests::crash_child::{kill_child, log_held_then_die, plain, recover_plain, Hook};
-use uringlog_tests::read_lines;
-use uringlog_tests::rsyslog::assert_each_once_in_order;
+use uringlog_tests::crash_child::{
+    assert_every_held_record_recovered, kill_child, log_held_then_die, plain, recover_plain, Hook,
+};
 
 const CHILD: &str = "URINGLOG_RING_REFUSED_WHEN_READ_AGAIN_CHILD";
 const THREADS: u64 = 2;
@@ -102,13 +102,5 @@ fn crash_safe_a_ring_file_unreadable_when_read_again_fails_the_recovery() {
         std::fs::rename(saved.join(r.file_name().unwrap()), r).unwrap();
     }
     let stats = recover_plain(&dead.dir, &dead.log);
-    let n = 1 + THREADS * RECORDS;
-    assert_eq!((stats.enqueued, stats.written, stats.dropped), (n, n, 0));
-    let lines = read_lines(&dead.log);
-    assert!(
-        lines[0].contains(&format!("{} records recovered", THREADS * RECORDS)),
-        "{}",
-        lines[0]
-    );
-    assert_each_once_in_order(&lines[1..], THREADS, RECORDS);
+    assert_every_held_record_recovered(&stats, &dead.log, THREADS, RECORDS);
 }

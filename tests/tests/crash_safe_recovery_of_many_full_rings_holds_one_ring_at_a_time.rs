@@ -16,9 +16,10 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use uringlog::{Backend, Logger};
 use uringlog_sinks::FileSink;
-use uringlog_tests::crash_child::{kill_child, log_held_then_die, plain};
-use uringlog_tests::rsyslog::assert_each_once_in_order;
-use uringlog_tests::{read_lines, SHUTDOWN};
+use uringlog_tests::crash_child::{
+    assert_every_held_record_recovered, kill_child, log_held_then_die, plain,
+};
+use uringlog_tests::SHUTDOWN;
 
 /// Forwards to the system allocator, keeping the bytes live and the most
 /// that were live at once since [`Peak::reset`].
@@ -87,16 +88,7 @@ fn crash_safe_recovery_of_many_full_rings_holds_one_ring_at_a_time() {
     drop(logger);
     let stats = guard.shutdown(SHUTDOWN).unwrap();
     let most = MOST.load(Ordering::SeqCst) - before;
-    // The recovery record and every record of the child.
-    let n = 1 + THREADS * RECORDS;
-    assert_eq!((stats.enqueued, stats.written, stats.dropped), (n, n, 0));
-    let lines = read_lines(&dead.log);
-    assert!(
-        lines[0].contains(&format!("{} records recovered", THREADS * RECORDS)),
-        "{}",
-        lines[0]
-    );
-    assert_each_once_in_order(&lines[1..], THREADS, RECORDS);
+    assert_every_held_record_recovered(&stats, &dead.log, THREADS, RECORDS);
     let rings = THREADS as usize * RING;
     // 2.4 MB measured, for 2 rings as for 32; 102 MB for 32 when every
     // ring's records were held at once.

@@ -33,7 +33,10 @@
 //! many calls against every so many ns); `TAIL_DUMP=<file>` writes one line
 //! per call (id, place in its burst, ns, ns since the first call, the
 //! arithmetic run's ns). `TAIL_PRODUCER=1` logs through an explicit
-//! `Producer` (no thread-local lookup).
+//! `Producer` (no thread-local lookup). `TAIL_BARE_FIRST=1`, in `bare`
+//! mode, times a burst's first call bare too: no event read (a
+//! `getrusage` syscall) between it and the second call, as in the
+//! report's workload.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -267,6 +270,10 @@ fn main() {
         .map_or(0, |ns| (ns * per_ns) as u64);
     let mut after_last = 0u64;
     let lead = std::env::var_os("TAIL_LEAD").is_some();
+    // `TAIL_BARE_FIRST=1`: the first call of a burst is timed bare too (its
+    // events unknown), so no event read's syscall comes between it and the
+    // second call, as in the report's workload.
+    let bare_first = bare && std::env::var_os("TAIL_BARE_FIRST").is_some();
     // `TAIL_PRODUCER=1`: log through an explicit `Producer` (no
     // thread-local lookup); the writer's releases are then not seen.
     let mut own = std::env::var_os("TAIL_PRODUCER").map(|_| logger.producer());
@@ -290,7 +297,7 @@ fn main() {
                 leads.push(arithmetic(id, per_ns));
             }
             let before = released();
-            let (ns, events) = if bare && i > 0 {
+            let (ns, events) = if bare && (i > 0 || bare_first) {
                 let t = ticks();
                 log(id);
                 (((ticks() - t) as f64 / per_ns) as u64, Events::default())

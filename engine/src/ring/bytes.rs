@@ -287,15 +287,15 @@ impl ByteProducer {
     /// When the consumer has released every byte, makes the next record
     /// go to the start of the buffer (see the module docs); returns whether
     /// it did. Nothing is skipped: the whole ring stays free.
-    /// Out of line (the call path stays as it was but for the pause's
-    /// compare: 137.25 Ir per deferred call against 130.25, where inlined
-    /// it cost 151.25), but not cold: its code stays near the call path's,
-    /// whose pages a first call after a pause misses anyway.
+    /// Inlined, behind the caller's unlikely branch for a pause (see
+    /// `producer::deferred::after_pause`): its code then lies on the
+    /// calling function's pages, which a first call after a pause fetches
+    /// anyway, and the call path's instructions stay as many.
     /// It runs on the first call after a pause, when the lines it needs are
     /// cold: it asks for the buffer's first lines (where the record goes
     /// after a rebase) before it loads `head`, a line the consumer wrote,
     /// so the two misses overlap instead of following each other.
-    #[inline(never)]
+    #[inline(always)]
     pub(crate) fn rebase_if_empty(&mut self) -> bool {
         // A skip not yet published leaves `off` at zero (`skip_to_start`;
         // any commit moves `off` and publishes `tail`, `undo_skip` moves

@@ -361,7 +361,7 @@ mod tests {
         for row in [
             "| idle process (no logger) | — | 2.0 MiB | — | — | — | — |",
             "| the harness alone (nothing logged) | — | 3.0 MiB | 1.0 MiB | — | — | — |",
-            "| async pwrite | 1 | 5.5 MiB | 3.5 MiB | 2.5 MiB | 770.0 KiB |",
+            "| async pwrite | 1 | 5.5 MiB | 3.5 MiB | 2.5 MiB | 514.0 KiB |",
         ] {
             assert!(text.contains(row), "no {row:?} in\n{text}");
         }

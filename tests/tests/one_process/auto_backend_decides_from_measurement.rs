@@ -95,7 +95,7 @@ fn auto_backend_decides_from_measurement() {
     let info = logger.io_backend();
     assert_eq!(info.kind, BackendKind::Measuring, "{info}");
     assert!(
-        info.reason.contains("; O_DIRECT sink, 256 KiB batches"),
+        info.reason.contains("; O_DIRECT sink, 128 KiB batches"),
         "{info}"
     );
 }

@@ -34,16 +34,25 @@ pub const DEFAULT_BATCH_SIZE: usize = 4096;
 /// Each batch costs one write system call or, with io_uring, one io-wq
 /// worker wake-up (ext4 and tmpfs have no non-blocking buffered write, so
 /// every write is punted to a worker), and these fixed costs fall with
-/// the batch. Measured on 2 CPUs (ext4, Linux 6.18; the bench example
-/// `write_sizes`), the kernel's CPU per 100 bytes appended was 57 ns in
-/// 25 KB writes (the former default of 256 records), 32 ns in 64 KiB to
-/// 256 KiB ones; rewriting cached pages, 44, 27, 22 and 20 ns in 25 KB,
-/// 64, 128 and 256 KiB writes. 1,000,000 lines through io_uring woke
+/// the batch. So does one in the page cache: a batch ends on a whole
+/// record, inside a page, and the folios the kernel allocates where one
+/// write ends and the next begins are small (each is sized by the bytes
+/// left in its write and by the alignment of its index): a 128 KiB batch
+/// of 100-byte lines takes six folios where an aligned 128 KiB write
+/// takes one. Measured on 2 CPUs (ext4, Linux 6.18; the bench example
+/// `write_sizes`, its `batch` rows), the kernel's CPU per 100 bytes
+/// appended was 55 ns in 25 KB writes (256 records, an earlier default)
+/// and 39, 32, 28, 26 and 24 ns in writes of 64, 128, 256, 512 and
+/// 1,024 KiB and a partial record. 1,000,000 lines through io_uring woke
 /// threads 5,051 times with 256-record batches and 1,115 times with
-/// 128 KiB ones (example `thread_costs`). A batch buffer is resident at
-/// this size (two in use with pwrite, up to `io_depth` + 2 with io_uring),
-/// so larger batches buy little for their memory. A lone record is not
-/// held back: a batch also goes as soon as the rings run dry.
+/// 128 KiB ones (example `thread_costs`). A batch buffer stays resident at
+/// this size once a batch has filled it (two in use with pwrite, up to
+/// `io_depth` + 2 with io_uring): 256 KiB takes 13% off the kernel's cost
+/// per byte of 128 KiB, but the bench's one-producer run peaked 0.4 to
+/// 0.5 MiB higher (6.0 against 6.4 to 6.5 MiB), so the default stays at
+/// 128 KiB; a service that logs at full rate and has the memory may set
+/// more. A lone record is not held back: a batch also goes as soon as the
+/// rings run dry.
 pub const DEFAULT_BATCH_BYTES: usize = 128 * 1024;
 
 /// Smallest ring accepted: room for a header, a target and a short message.

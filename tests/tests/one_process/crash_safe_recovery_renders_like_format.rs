@@ -3,13 +3,14 @@
 //! under other specs (`{:>8}`, `{:x}`, `{:?}`, `{:+.3e}`, width and
 //! precision arguments), recovered through the call-site table alone.
 //!
-//! A logger whose sink never completes a batch keeps every record pending;
-//! its shutdown gives up and leaves the directory as a crash would. The
-//! next logger built on the directory writes them, in text and JSON lines.
+//! A logger whose writer is stuck in its sink's first write (a record
+//! `stuck`) keeps every record logged after it pending; its shutdown gives
+//! up and leaves the directory as a crash would. The next logger built on
+//! the directory writes them, in text and JSON lines.
 
 use std::time::Duration;
 use uringlog::{Format, Logger, MemorySink, SinkOptions, Timestamp};
-use uringlog_tests::GateSink;
+use uringlog_tests::stuck_crash_safe_logger;
 
 /// A small deterministic generator of values.
 struct Gen(u64);
@@ -66,13 +67,9 @@ fn log_all(l: &Logger, want: &mut Vec<String>) {
 fn recovered_deferred_records_render_like_format() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("cs");
-    let (sink, gate) = GateSink::new();
-    let (logger, guard) = Logger::builder()
-        .sink(sink)
-        .ring_capacity(4 << 20)
-        .crash_safe(&dir)
-        .build()
-        .unwrap();
+    // Stuck before the records are logged: a shutdown that gave up while
+    // the writer had not yet taken one would leave them to it.
+    let (logger, guard, gate) = stuck_crash_safe_logger(&dir);
     let mut want = Vec::new();
     log_all(&logger, &mut want);
     guard.shutdown(Duration::from_millis(300)).unwrap_err();
@@ -93,7 +90,8 @@ fn recovered_deferred_records_render_like_format() {
         .build()
         .unwrap();
     let s = guard.shutdown(Duration::from_secs(30)).unwrap();
-    let n = want.len();
+    // The records logged, `stuck` before them, and the recovery's line.
+    let n = want.len() + 1;
     assert_eq!(
         (s.enqueued, s.written, s.dropped),
         (n as u64 + 1, n as u64 + 1, 0)
@@ -107,12 +105,13 @@ fn recovered_deferred_records_render_like_format() {
         )
     );
     assert_eq!((text.len(), json.len()), (n + 1, n + 1));
+    assert_eq!(text[1], "INFO  stuck");
     for (i, w) in want.iter().enumerate() {
-        let v: serde_json::Value = serde_json::from_str(&json[i + 1]).unwrap();
-        assert_eq!(v["msg"].as_str(), Some(w.as_str()), "{}", json[i + 1]);
+        let v: serde_json::Value = serde_json::from_str(&json[i + 2]).unwrap();
+        assert_eq!(v["msg"].as_str(), Some(w.as_str()), "{}", json[i + 2]);
         let plain = !w.starts_with('"') && !w.chars().any(|c| c.is_control() || c == '\\');
         if plain {
-            assert_eq!(text[i + 1], format!("INFO  {w}"));
+            assert_eq!(text[i + 2], format!("INFO  {w}"));
         }
     }
 }

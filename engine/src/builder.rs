@@ -790,7 +790,12 @@ impl Builder {
             interval_bytes: self.sync_interval_bytes,
             interval: Duration::from_millis(self.sync_interval_ms),
         };
-        let sinks = SinkSet::new(slots, self.batch_bytes, plan);
+        let mut sinks = SinkSet::new(slots, self.batch_bytes, plan);
+        if self.mode == Mode::Sync {
+            // The caller writes each batch before it takes the next (the
+            // writer thread reserves its own once its backend is known).
+            sinks.reserve_buffers(0)?;
+        }
         // Sync mode has no writer to wake: no need to register for membarrier.
         let wake = match self.mode {
             Mode::Sync => BarrierChoice::no_writer("sync mode"),

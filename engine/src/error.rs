@@ -32,6 +32,12 @@ pub enum BuildError {
     },
     /// The writer thread could not be started.
     SpawnWriter(io::Error),
+    /// The batch buffers the writer needs could not be reserved (the
+    /// address space is short): nothing was logged.
+    BatchBuffers {
+        /// Bytes asked for: every batch buffer the writer may hold at once.
+        bytes: usize,
+    },
     /// A global logger is already installed behind the `log` facade.
     GlobalAlreadySet,
     /// The crash-safe directory cannot be used (see
@@ -74,6 +80,10 @@ impl fmt::Display for BuildError {
                 write!(f, "io_uring backend requested but unavailable: {reason}")
             }
             BuildError::SpawnWriter(e) => write!(f, "cannot start the writer thread: {e}"),
+            BuildError::BatchBuffers { bytes } => write!(
+                f,
+                "cannot allocate the writer's batch buffers ({bytes} bytes): out of memory"
+            ),
             BuildError::GlobalAlreadySet => {
                 write!(f, "a logger is already installed behind the log facade")
             }

@@ -61,7 +61,7 @@ pub(crate) mod sinks;
 
 use crate::clock::Converter;
 use crate::error::BuildError;
-use crate::io::{IoBackend, IoBackendInfo, IoConfig};
+use crate::io::{BackendKind, IoBackend, IoBackendInfo, IoConfig};
 use crate::policy::Durability;
 use crate::reopen::ReopenSeen;
 use crate::shared::{lock, Shared};
@@ -130,6 +130,16 @@ pub(crate) fn spawn(
             // Published before the writer runs: `Backend::Auto` may replace
             // it once it has measured.
             sh.backend.set(info.clone());
+            // Only io_uring holds batches in flight (`Auto` may choose it).
+            let in_flight = match info.kind {
+                BackendKind::Pwrite => 0,
+                BackendKind::IoUring | BackendKind::Measuring => cfg.io.uring.depth,
+            };
+            let mut sinks = sinks;
+            if let Err(e) = sinks.reserve_buffers(in_flight) {
+                let _ = ready_tx.send(Err(e));
+                return;
+            }
             let mut writer = Writer::new(sh, sinks, io, cfg);
             if let Some(start) = crash {
                 if let Err(e) = writer.start_crash_safe(start) {

@@ -30,6 +30,7 @@ use crate::wake::WaitKey;
 use std::io;
 use std::os::fd::AsFd;
 use crate::crash_safe::keeper::Keeper;
+use crate::error::BuildError;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -37,7 +38,8 @@ use std::time::{Duration, Instant};
 /// Longest time between two checks that file sinks' paths still name their
 /// files (`Sink::path_changed`); a check happens before a submission.
 pub(crate) const PATH_CHECK_INTERVAL: Duration = Duration::from_secs(1);
-/// Spare batch buffers kept for reuse.
+/// Spare batch buffers kept for reuse until [`SinkSet::reserve_buffers`]
+/// sizes the pool.
 const MAX_SPARE_BUFFERS: usize = 8;
 /// Errors, and notices, a sink may hand back per batch (`Sink::take_error`,
 /// `Sink::take_notice`).
@@ -53,7 +55,12 @@ pub(crate) struct SinkSet {
     /// Per formatter, for the record being pushed: `(slot, start)` of its
     /// formatted bytes, or `NOT_PLACED`.
     placed: Vec<(usize, usize)>,
+    /// Batch buffers free for reuse, each of `buf_capacity` at least;
+    /// never more than `pool`.
     spare: Vec<Vec<u8>>,
+    /// Spare buffers kept: what the writer may need beyond each sink's
+    /// open batch (see [`SinkSet::reserve_buffers`]).
+    pool: usize,
     /// Submit once any buffer holds this many bytes.
     batch_bytes: usize,
     /// Capacity of a new batch buffer: `batch_bytes`, room for the record
@@ -110,7 +117,6 @@ impl SinkSet {
                     formatters.len() - 1
                 }
             };
-            s.batch.buf.reserve(buf_capacity);
             s.begin();
         }
         let limited = slots.iter().any(|s| !s.limit.is_none());
@@ -124,6 +130,7 @@ impl SinkSet {
             slots,
             formatters,
             spare: Vec::new(),
+            pool: MAX_SPARE_BUFFERS,
             batch_bytes,
             buf_capacity,
             syncs: SyncTracker::new(plan),
@@ -141,6 +148,48 @@ impl SinkSet {
         };
         set.shape = set.shape_now();
         set
+    }
+
+    /// Reserves, without touching their pages, every batch buffer the
+    /// set may hold at once with `in_flight` batches in the backend: each
+    /// sink's open batch, one more per sink (a batch sealed at its limit,
+    /// or the fresh buffer a submission takes) and one per batch in
+    /// flight. Called before any record is taken, so a short address
+    /// space fails the build instead of the writer; after it, batch
+    /// buffers are only reused (a buffer lost to a write abandoned in the
+    /// kernel is replaced, fallibly: see `take_spare`).
+    pub(crate) fn reserve_buffers(&mut self, in_flight: usize) -> Result<(), BuildError> {
+        let spares = self.slots.len().saturating_add(in_flight);
+        let cap = self.buf_capacity;
+        let bytes = (self.slots.len().saturating_add(spares)).saturating_mul(cap);
+        let short = |_| BuildError::BatchBuffers { bytes };
+        let more = spares.saturating_sub(self.spare.len());
+        self.spare.try_reserve_exact(more).map_err(short)?;
+        for s in &mut self.slots {
+            if s.batch.buf.capacity() < cap {
+                debug_assert!(s.data_len() == 0, "reserved before any record");
+                s.batch.buf = Vec::new();
+                s.batch.buf.try_reserve_exact(cap).map_err(short)?;
+                // Again: an O_DIRECT prefix depends on the buffer's address.
+                s.begin();
+            }
+        }
+        while self.spare.len() < spares {
+            let mut b = Vec::new();
+            b.try_reserve_exact(cap).map_err(short)?;
+            self.spare.push(b);
+        }
+        self.pool = spares;
+        Ok(())
+    }
+
+    /// Keeps finished batch buffer `buf` for reuse if the pool lacks it.
+    fn give_back(&mut self, mut buf: Vec<u8>) {
+        // A buffer abandoned in the kernel comes back empty, not reusable.
+        if self.spare.len() < self.pool && buf.capacity() >= self.buf_capacity {
+            buf.clear();
+            self.spare.push(buf);
+        }
     }
 
     /// The set's shape as its sinks are now (see `shape`).
@@ -690,11 +739,7 @@ impl SinkSet {
             shared.report_error(write_failure(&what, &c, requested, &why, &cut));
         }
         report_sink_errors(slot, shared);
-        if self.spare.len() < MAX_SPARE_BUFFERS {
-            let mut b = c.buf;
-            b.clear();
-            self.spare.push(b);
-        }
+        self.give_back(c.buf);
     }
 
     /// After the writer failed (a panic): waits for the batches in flight and
@@ -781,9 +826,16 @@ fn account(shared: &Shared, c: &Completion) {
     }
 }
 
-/// A cleared buffer from the spares, or a new one of `capacity`.
+/// A cleared buffer from the spares. The pool holds every buffer the
+/// writer may need (see [`SinkSet::reserve_buffers`]); one lost to a write
+/// abandoned in the kernel is replaced by a new one of `capacity` if the
+/// memory is there, else by an empty one that grows as records come.
 fn take_spare(spare: &mut Vec<Vec<u8>>, capacity: usize) -> Vec<u8> {
-    spare.pop().unwrap_or_else(|| Vec::with_capacity(capacity))
+    spare.pop().unwrap_or_else(|| {
+        let mut b = Vec::new();
+        let _ = b.try_reserve_exact(capacity);
+        b
+    })
 }
 
 /// What the error report says of write `c` to `sink` that failed as

@@ -155,11 +155,8 @@ impl SinkSet {
         }
         self.apply(i, done, shared);
         report_sink_errors(&mut self.slots[i], shared);
-        b.buf.clear();
         b.marks.clear();
-        if self.spare.len() < super::MAX_SPARE_BUFFERS {
-            self.spare.push(b.buf);
-        }
+        self.give_back(b.buf);
     }
 
     /// Books what slot `i`'s sink settled and asks for its backlog.

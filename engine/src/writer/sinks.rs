@@ -168,16 +168,13 @@ impl SinkSet {
         for s in &mut self.slots {
             if s.batch.buf.capacity() < cap {
                 debug_assert!(s.data_len() == 0, "reserved before any record");
-                s.batch.buf = Vec::new();
-                s.batch.buf.try_reserve_exact(cap).map_err(short)?;
+                s.batch.buf = new_buffer(cap).map_err(short)?;
                 // Again: an O_DIRECT prefix depends on the buffer's address.
                 s.begin();
             }
         }
         while self.spare.len() < spares {
-            let mut b = Vec::new();
-            b.try_reserve_exact(cap).map_err(short)?;
-            self.spare.push(b);
+            self.spare.push(new_buffer(cap).map_err(short)?);
         }
         self.pool = spares;
         Ok(())
@@ -831,11 +828,17 @@ fn account(shared: &Shared, c: &Completion) {
 /// abandoned in the kernel is replaced by a new one of `capacity` if the
 /// memory is there, else by an empty one that grows as records come.
 fn take_spare(spare: &mut Vec<Vec<u8>>, capacity: usize) -> Vec<u8> {
-    spare.pop().unwrap_or_else(|| {
-        let mut b = Vec::new();
-        let _ = b.try_reserve_exact(capacity);
-        b
-    })
+    spare
+        .pop()
+        .unwrap_or_else(|| new_buffer(capacity).unwrap_or_default())
+}
+
+/// A batch buffer with room for `capacity` bytes, its pages not touched;
+/// an error, not an abort, when the memory is not there.
+fn new_buffer(capacity: usize) -> Result<Vec<u8>, std::collections::TryReserveError> {
+    let mut b = Vec::new();
+    b.try_reserve_exact(capacity)?;
+    Ok(b)
 }
 
 /// What the error report says of write `c` to `sink` that failed as

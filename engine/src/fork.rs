@@ -86,6 +86,8 @@ static GENERATION: AtomicU64 = AtomicU64::new(0);
 /// Forks made by this process and its ancestors since the handlers were
 /// installed: held across each fork by the handlers (see [`forks`]).
 static FORKS: ForkLock<u64> = ForkLock::new(0);
+/// The forks this process made (parent side), without a lock: see [`forks_hint`].
+static FORKS_HINT: AtomicU64 = AtomicU64::new(0);
 /// Whether the `pthread_atfork` handler is installed: [`UNHOOKED`],
 /// [`HOOKED`], or the claim of a thread installing it ([`claim_of`]; see
 /// [`install_in`]).
@@ -145,6 +147,9 @@ pub fn unless_forked_since<R>(since: u64, f: impl FnOnce() -> R) -> Option<R> {
 /// Runs in the thread about to fork: holds [`FORKS`] across the fork, so
 /// that no section of [`unless_forked_since`] is under way during it.
 extern "C" fn before_fork() {
+    // First: it may wait for the writers (bounded), and a section of
+    // `unless_forked_since` must not wait for it meanwhile.
+    crate::writer::sinks::aligned::before_fork();
     FORKS.hold_across_fork();
     raise_when_held();
 }
@@ -154,6 +159,21 @@ extern "C" fn in_parent() {
     // SAFETY: `before_fork` took it in this thread, the one that forked.
     let mut forks = unsafe { FORKS.adopt() };
     *forks += 1;
+    // Relaxed: a hint (see `forks_hint`).
+    FORKS_HINT.fetch_add(1, Ordering::Relaxed);
+    drop(forks);
+    crate::writer::sinks::aligned::after_fork_in_parent();
+}
+
+/// The forks this process made, counted by the parent's handler without
+/// a lock: a hint for code that must stop doing something once the
+/// process has forked and may not take [`FORKS`]'s lock each time it
+/// looks (the writer, once a batch; see `writer::sinks::aligned`). Zero
+/// until the handlers are installed (the first `build`).
+pub(crate) fn forks_hint() -> u64 {
+    // Relaxed: a later look sees the count, and what it guards is
+    // checked after the fork by other means.
+    FORKS_HINT.load(Ordering::Relaxed)
 }
 
 /// Installs a handler with `register` (which returns 0 or an errno) once
@@ -254,6 +274,7 @@ extern "C" fn in_child() {
     crate::signal::forget_inherited();
     // The crash-safe directories' locks stay the parent's alone.
     crate::crash_safe::lock::forget_inherited();
+    crate::writer::sinks::aligned::after_fork_in_child();
 }
 
 /// How a logger's engine is started again in a forked child.

@@ -226,8 +226,14 @@ impl ActiveFile {
             }
             (Placement::Positioned, _) => None,
             (Placement::Append, _) => {
-                // The engine cut what reached the file.
-                self.len = self.len.saturating_sub(o.requested as u64);
+                // The engine cut what reached the file — with, when the
+                // batch began inside a record, that record's start, which
+                // an earlier batch wrote: the file's own length says
+                // where it ends, plus what is still handed out.
+                self.len = match self.file.metadata() {
+                    Ok(m) => m.len() + self.in_flight,
+                    Err(_) => self.len.saturating_sub(o.requested as u64),
+                };
                 None
             }
         }

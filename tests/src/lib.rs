@@ -784,6 +784,49 @@ pub fn race_set_level(logger: &uringlog::Logger, rounds: usize, mut after_round:
     }
 }
 
+/// A logger appending to a `FileSink` at `path` through `backend`, in
+/// batches of 16 KiB: under load, its writes end at multiples of 8 KiB,
+/// inside records (see `FileSink`'s *Aligned writes*).
+pub fn aligned_file_logger(
+    path: &std::path::Path,
+    backend: uringlog::Backend,
+) -> (uringlog::Logger, uringlog::WriterGuard) {
+    uringlog::Logger::builder()
+        .sink(uringlog_sinks::FileSink::new(path).expect("an openable path"))
+        .backend(backend)
+        .batch_bytes(16 * 1024)
+        .build()
+        .expect("a valid logger")
+}
+
+/// A sink's own format that writes each message as a line and panics on
+/// its `explode_at`-th record (1 for the first).
+pub struct BombFormat {
+    seen: u64,
+    explode_at: u64,
+}
+
+impl BombFormat {
+    /// One that panics on record `explode_at`.
+    pub fn new(explode_at: u64) -> BombFormat {
+        BombFormat {
+            seen: 0,
+            explode_at,
+        }
+    }
+}
+
+impl uringlog::RecordFormat for BombFormat {
+    fn write(&mut self, out: &mut Vec<u8>, rec: &uringlog::Record<'_>) {
+        self.seen += 1;
+        if self.seen == self.explode_at {
+            panic!("format exploded on purpose");
+        }
+        out.extend_from_slice(rec.message());
+        out.push(b'\n');
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{skip, Needs};

@@ -446,6 +446,10 @@ impl IoBackend for Measured {
         self.uring.as_ref().map_or(0, |u| u.in_flight())
     }
 
+    fn reports_in_submit(&self) -> bool {
+        self.current == BackendKind::Pwrite && self.in_flight() == 0
+    }
+
     fn submits(&self) -> u64 {
         self.pwrite.submits() + self.uring.as_ref().map_or(0, |u| u.submits())
     }

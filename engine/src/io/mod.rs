@@ -282,6 +282,11 @@ pub(crate) trait IoBackend {
     fn wait_all(&mut self, done: &mut dyn FnMut(Event));
     /// Writes and syncs submitted and not yet reported.
     fn in_flight(&self) -> usize;
+    /// Whether the next [`IoBackend::submit`] reports its write before it
+    /// returns.
+    fn reports_in_submit(&self) -> bool {
+        false
+    }
     /// Write submissions made to the kernel so far (syscalls or ring enters).
     fn submits(&self) -> u64;
 }

@@ -99,6 +99,10 @@ impl IoBackend for Pwrite {
         0
     }
 
+    fn reports_in_submit(&self) -> bool {
+        true
+    }
+
     fn submits(&self) -> u64 {
         self.submits
     }

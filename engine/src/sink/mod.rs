@@ -248,6 +248,27 @@ pub trait Sink: Send + 'static {
         None
     }
 
+    /// Whether the writer may end a write to this sink inside a record,
+    /// the rest of that record then starting the sink's next batch. Asked
+    /// once, when the logger is built; the default is `false`: every write
+    /// holds whole records.
+    ///
+    /// A sink that answers `true` lets the writer end its appends at
+    /// aligned file offsets, so the page cache holds the file in large
+    /// folios (less kernel time a byte; see `writer::aligned`). It does so
+    /// only for a sink that is a logger's one sink, appends
+    /// ([`Target::Append`]) to one file, has no [`BatchLimit`] and no
+    /// `O_DIRECT`, with the pwrite backend, while no other writer appends
+    /// to the file and the process has not forked. The sink promises that
+    /// it sends consecutive batches to the same file, changing files only
+    /// through [`Sink::reopen`] (the writer writes a record's rest before
+    /// it asks) — and that no other process appends to the file: between
+    /// two of the writer's writes the file may end inside a record, and a
+    /// record another writer appended then would land in the middle of it.
+    fn may_split_records(&self) -> bool {
+        false
+    }
+
     /// Called once when the writer stops, after the last batch completed.
     fn close(&mut self) -> io::Result<()> {
         Ok(())
@@ -363,6 +384,9 @@ impl Sink for Box<dyn Sink> {
     }
     fn direct_io_alignment(&self) -> Option<usize> {
         (**self).direct_io_alignment()
+    }
+    fn may_split_records(&self) -> bool {
+        (**self).may_split_records()
     }
     fn close(&mut self) -> io::Result<()> {
         (**self).close()

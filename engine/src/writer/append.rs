@@ -42,19 +42,24 @@ pub(crate) enum Cut {
 }
 
 impl Cut {
-    /// The end of a failed-write report, after "... failed after W of R bytes".
-    pub(crate) fn describe(&self, written: usize) -> String {
-        match self {
-            Cut::Done { at } => {
-                format!("; those {written} bytes were cut off (the file ends at {at})")
-            }
-            Cut::NotAtEnd => format!(
-                "; those {written} bytes are no longer the file's end (another writer appended \
-                 after them, or it was truncated): where they remain, they end in a torn line"
+    /// The end of a failed-write report, after "... failed after W of R
+    /// bytes" (`written`), for a batch whose first `head` bytes, its first
+    /// record's start, were written by the batch before (see
+    /// `writer::sinks::aligned`; cut with it).
+    pub(crate) fn describe(&self, written: usize, head: usize) -> String {
+        let those = match head {
+            0 => format!("those {written} bytes"),
+            _ => format!(
+                "those {written} bytes and the {head} before them (the start of its first record)"
             ),
-            Cut::Failed(e) => {
-                format!("; those {written} bytes stay in the file (cannot cut them: {e})")
-            }
+        };
+        match self {
+            Cut::Done { at } => format!("; {those} were cut off (the file ends at {at})"),
+            Cut::NotAtEnd => format!(
+                "; {those} are no longer the file's end (another writer appended after them, or \
+                 it was truncated): where they remain, they end in a torn line"
+            ),
+            Cut::Failed(e) => format!("; {those} stay in the file (cannot cut them: {e})"),
         }
     }
 }
@@ -206,7 +211,7 @@ mod tests {
         let f = OpenOptions::new().append(true).open(&p).unwrap();
         let cut = cut_failed_append(f.as_fd(), Some(b"x\n"));
         assert_eq!(
-            cut.describe(2),
+            cut.describe(2, 0),
             "; those 2 bytes stay in the file (cannot cut them: Bad file descriptor (os error 9))"
         );
         assert_eq!(std::fs::read(&p).unwrap(), b"x\n");

@@ -221,7 +221,7 @@ impl Writer {
 
     fn submit_if_full(&mut self) {
         if self.sinks.is_full(self.batch_size) {
-            self.sinks.submit_all(self.io.as_mut(), &self.shared);
+            self.sinks.submit_full(self.io.as_mut(), &self.shared);
             // Crash-safe mode: ring space comes back batch by batch.
             self.crash_commit();
         }

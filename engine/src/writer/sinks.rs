@@ -95,6 +95,12 @@ pub(crate) struct SinkSet {
     /// Crash-safe mode: told of each file before a batch is written to it
     /// (see `Keeper::mark_file`).
     keeper: Option<Arc<Mutex<Keeper>>>,
+    /// Where the one sink's writes end, for a set whose sink may split
+    /// records (see `aligned`).
+    aligner: Option<aligned::Aligner>,
+    /// The writer goes on taking records after this submission: a batch
+    /// may end at its aligned end (`submit_full`).
+    under_load: bool,
 }
 
 impl SinkSet {
@@ -145,7 +151,14 @@ impl SinkSet {
             barriers: settle::Barriers::new(),
             next_path_check: Instant::now() + PATH_CHECK_INTERVAL,
             keeper: None,
+            aligner: None,
+            under_load: false,
         };
+        if let [s] = set.slots.as_slice() {
+            if s.may_split && s.deferred.is_none() {
+                set.aligner = aligned::Aligner::new(batch_bytes);
+            }
+        }
         set.shape = set.shape_now();
         set
     }
@@ -381,10 +394,14 @@ impl SinkSet {
             at = 0;
             prefix = slot.prefix_len();
         }
+        slot.batch.last_start = at;
         // `data_len`; a run into a one-sink plain set tests it itself
         // (see `pushes`).
         if !pushes::counted_by_batch::<S>() {
-            self.submit_now |= slot.batch.buf.len() - prefix >= self.batch_bytes;
+            self.submit_now |= match slot.batch.full_at {
+                usize::MAX => slot.batch.buf.len() - prefix >= self.batch_bytes,
+                at => slot.batch.buf.len() >= at,
+            };
         }
         Some(at)
     }
@@ -404,6 +421,7 @@ impl SinkSet {
             self.slots[i].batch.first_nanos = nanos;
         }
         let (a, b) = self.slots.split_at_mut(i);
+        b[0].batch.last_start = b[0].batch.buf.len();
         b[0].batch.buf.extend_from_slice(&a[j].batch.buf[start..]);
         self.submit_now |= b[0].data_len() >= self.batch_bytes;
     }
@@ -422,7 +440,15 @@ impl SinkSet {
             let b = std::mem::replace(&mut self.slots[i].batch, Batch::new(fresh));
             self.submit(i, b, io, shared);
         }
-        self.records = 0;
+        if self.under_load {
+            // A submission as the writer runs dry leaves the next batch
+            // full at `batch_bytes`: no `fstat` for a logger that is idle
+            // more than it is busy.
+            self.plan_aligned_end();
+        }
+        self.settle_split();
+        // A record carried to the open batch (see `aligned`) is gathered.
+        self.records = self.slots.iter().map(|s| s.batch.primary).sum();
         self.submit_now = false;
         self.limited = self.slots.iter().any(|s| !s.limit.is_none());
         self.shape = self.shape_now();
@@ -430,6 +456,58 @@ impl SinkSet {
         store_submits(io, shared);
         if self.any_unsettled() {
             self.settle(shared, Duration::ZERO);
+        }
+    }
+
+    /// [`SinkSet::submit_all`] of full batches while the writer goes on
+    /// taking records: a batch that crossed its aligned end is written up
+    /// to there, the record across it carried to the next (see `aligned`).
+    pub(crate) fn submit_full(&mut self, io: &mut dyn IoBackend, shared: &Shared) {
+        self.under_load = true;
+        self.submit_all(io, shared);
+        self.under_load = false;
+    }
+
+    /// Sets where the one sink's open batch is full for its write to end
+    /// at an aligned offset, when the set aligns its writes now (see
+    /// `aligned`): no batch limit, not crash-safe, the file known.
+    fn plan_aligned_end(&mut self) {
+        let Some(aligner) = self.aligner.as_mut() else {
+            return;
+        };
+        let slot = &mut self.slots[0];
+        slot.batch.full_at = usize::MAX;
+        if self.limited || self.keeper.is_some() || !slot.limit.is_none() {
+            return;
+        }
+        if let Some(fd) = &slot.last_fd {
+            slot.batch.full_at = aligner.full_at(fd.as_fd(), slot.batch.head, self.batch_bytes);
+        }
+    }
+
+    /// Writes slot `i`'s open batch whole, and waits for it, if it holds
+    /// the rest of a record whose start is in the sink's file: before the
+    /// sink switches files.
+    fn finish_split_record(&mut self, i: usize, io: &mut dyn IoBackend, shared: &Shared) {
+        if self.slots[i].batch.head == 0 {
+            return;
+        }
+        let fresh = take_spare(&mut self.spare, self.buf_capacity);
+        let b = std::mem::replace(&mut self.slots[i].batch, Batch::new(fresh));
+        self.records = self.records.saturating_sub(b.primary);
+        // Whole: it ends on a record, whatever submission this is part of.
+        let under_load = std::mem::replace(&mut self.under_load, false);
+        self.submit(i, b, io, shared);
+        self.under_load = under_load;
+        self.wait_all(io, shared);
+        self.settle_split();
+    }
+
+    /// Tells the aligner whether the open batch holds a record begun in
+    /// the file (see `aligned`'s fork protocol).
+    fn settle_split(&mut self) {
+        if let Some(a) = self.aligner.as_mut() {
+            a.settle(self.slots[0].batch.head > 0);
         }
     }
 
@@ -448,6 +526,7 @@ impl SinkSet {
         if !changed.is_empty() {
             self.wait_all(io, shared);
             for i in changed {
+                self.finish_split_record(i, io, shared);
                 // Counted and reported there; no caller waits for it.
                 let _ = self.reopen_slot(i, shared, ReopenCause::PathChanged);
             }
@@ -465,6 +544,7 @@ impl SinkSet {
         self.wait_all(io, shared);
         let mut failures = ReopenFailures::default();
         for i in 0..self.slots.len() {
+            self.finish_split_record(i, io, shared);
             if let Err(told) = self.reopen_slot(i, shared, ReopenCause::Requested) {
                 failures.sinks += 1;
                 // Always told: a requested reopen reports every failure.
@@ -485,6 +565,9 @@ impl SinkSet {
     ) -> Result<(), Option<String>> {
         let slot = &mut self.slots[i];
         let res = slot.sink.reopen(cause);
+        if let Some(a) = self.aligner.as_mut() {
+            a.reopened();
+        }
         report_sink_errors(slot, shared);
         let e = match res {
             Ok(()) => {
@@ -551,7 +634,16 @@ impl SinkSet {
         io.make_room(&mut |e| self.on_event(shared, e));
         drop(waiting);
         let slot = &mut self.slots[i];
-        let len = slot.data_len_of(&b.buf);
+        // Split only where this write is reported before `submit` returns:
+        // the open batch then learns of its failure before it is routed.
+        if self.under_load && io.reports_in_submit() {
+            if let Some(a) = self.aligner.as_mut().filter(|_| b.full_at < b.buf.len()) {
+                if a.may_split() {
+                    aligned::carry(&mut slot.batch, &mut b);
+                }
+            }
+        }
+        let len = slot.data_len_of(&b.buf) - b.head;
         let routed = slot.route(&mut b);
         if slot.batch.buf.is_empty() {
             slot.begin();
@@ -560,14 +652,17 @@ impl SinkSet {
         let (target, start) = match routed {
             Routed::Io(target, start) => (target, start),
             Routed::Inline => {
-                let c = match slot.sink.write_inline(&b.buf) {
-                    Ok(()) => done_ok(i, b.buf, b.primary, None),
+                let c = match slot.sink.write_inline(&b.buf[b.head..]) {
+                    Ok(()) => done_ok(i, b.buf, b.head, b.primary),
                     Err(e) => failed(i, b.buf, b.primary, None, e),
                 };
+                let c = head_cut_on_failure(c, b.head, slot.last_fd.as_ref());
                 return self.complete(shared, c);
             }
             Routed::Failed(e, offset) => {
-                return self.complete(shared, failed(i, b.buf, b.primary, offset, e));
+                let c = failed(i, b.buf, b.primary, offset, e);
+                let c = head_cut_on_failure(c, b.head, slot.last_fd.as_ref());
+                return self.complete(shared, c);
             }
         };
         if let IoTarget::File { fd, .. } | IoTarget::Append { fd } = &target {
@@ -713,12 +808,24 @@ impl SinkSet {
         account(shared, &c);
         // A failed append's bytes go before the sink (or anything after it) runs.
         let cut = match (&c.error, &c.appended_to) {
-            (Some(_), Some(fd)) if c.written > 0 => {
-                let bytes = c.buf.get(c.start..c.start + c.written);
+            (Some(_), Some(fd)) if c.start + c.written > 0 => {
+                let bytes = c.buf.get(..c.start + c.written);
                 Some(append::cut_failed_append(fd.as_fd(), bytes))
             }
             _ => None,
         };
+        if let (Some(a), Some(_)) = (self.aligner.as_mut(), &c.appended_to) {
+            match c.error {
+                None => a.wrote(c.written),
+                Some(_) => {
+                    a.failed();
+                    // Its bytes, and a record's start among them, were
+                    // cut: the record carried goes out whole.
+                    slot.batch.head = 0;
+                    a.settle(false);
+                }
+            }
+        }
         if let (Some(_), Some(fd), Some(k)) = (&c.error, &c.appended_to, &self.keeper) {
             // Crash-safe mode: what is not in the file comes off its count.
             lock(k).unmark_failed(fd, not_landed(&c, requested, cut.as_ref()));
@@ -730,7 +837,7 @@ impl SinkSet {
             error: c.error.as_ref(),
         });
         if let Some(e) = &c.error {
-            let cut = cut.map(|k| k.describe(c.written)).unwrap_or_default();
+            let cut = cut.map(|k| k.describe(c.written, c.start)).unwrap_or_default();
             let why = shared.cancelled_by_give_up(e).unwrap_or_else(|| e.to_string());
             let what = slot.sink.describe();
             shared.report_error(write_failure(&what, &c, requested, &why, &cut));
@@ -754,6 +861,16 @@ impl SinkSet {
         }));
         // A backend that panicked again leaves its batches to the count below.
         let _ = drained;
+        for s in &self.slots {
+            // A record begun in the file (see `aligned`), counted dropped
+            // below: its start comes out again, as a failed write's would.
+            if let (Some(fd), head @ 1..) = (&s.last_fd, s.batch.head) {
+                let _ = append::cut_failed_append(fd.as_fd(), s.batch.buf.get(..head));
+            }
+        }
+        if let Some(a) = self.aligner.as_mut() {
+            a.settle(false);
+        }
         WriterCounters::add(
             &shared.counters.dropped,
             std::mem::take(&mut self.outstanding),
@@ -914,17 +1031,30 @@ impl Drop for SlotWait<'_> {
     }
 }
 
-fn done_ok(sink: usize, buf: Vec<u8>, records: u64, offset: Option<u64>) -> Completion {
+/// A batch a sink took inline (`write_inline`) from `buf[start..]`.
+fn done_ok(sink: usize, buf: Vec<u8>, start: usize, records: u64) -> Completion {
     Completion {
         sink,
-        written: buf.len(),
+        written: buf.len() - start,
         buf,
-        start: 0,
+        start,
         records,
-        offset,
+        offset: None,
         appended_to: None,
         error: None,
     }
+}
+
+/// Failed batch `c`, not written to a file, whose first `head` bytes —
+/// a record's start — were appended to `file` by the batch before (see
+/// `aligned`): they are cut off as a failed append's are. Others as they are.
+fn head_cut_on_failure(mut c: Completion, head: usize, file: Option<&SharedFd>) -> Completion {
+    if head > 0 && c.error.is_some() {
+        c.start = head;
+        c.written = 0;
+        c.appended_to = file.cloned();
+    }
+    c
 }
 
 fn failed(
@@ -946,6 +1076,9 @@ fn failed(
     }
 }
 
+pub(crate) mod aligned;
+#[cfg(test)]
+mod aligned_tests;
 mod pushes;
 mod settle;
 mod slot;

@@ -16,27 +16,10 @@ use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use uringlog::{
-    Format, Level, Logger, Policy, Record, RecordFormat, ShutdownError, Sink, SinkOptions, Target,
+    Format, Level, Logger, Policy, RecordFormat, ShutdownError, Sink, SinkOptions, Target,
     Timestamp,
 };
-use uringlog_tests::SHUTDOWN;
-
-/// Panics on its `explode_at`-th record.
-struct BombFormat {
-    seen: u64,
-    explode_at: u64,
-}
-
-impl RecordFormat for BombFormat {
-    fn write(&mut self, out: &mut Vec<u8>, rec: &Record<'_>) {
-        self.seen += 1;
-        if self.seen == self.explode_at {
-            panic!("format exploded on purpose");
-        }
-        out.extend_from_slice(rec.message());
-        out.push(b'\n');
-    }
-}
+use uringlog_tests::{BombFormat, SHUTDOWN};
 
 /// Keeps the bytes it is handed; formats with a `BombFormat`.
 struct Lines {
@@ -67,10 +50,7 @@ impl Sink for Lines {
         Ok(())
     }
     fn record_format(&mut self) -> Option<Box<dyn RecordFormat>> {
-        Some(Box::new(BombFormat {
-            seen: 0,
-            explode_at: self.explode_at,
-        }))
+        Some(Box::new(BombFormat::new(self.explode_at)))
     }
 }
 

@@ -60,7 +60,7 @@ impl SinkSet {
         let bytes_full_at = self
             .slots
             .first()
-            .map_or(usize::MAX, |s| s.prefix_len().saturating_add(self.batch_bytes));
+            .map_or(usize::MAX, |s| s.batch_full_at(self.batch_bytes));
         let full_at = match self.submit_now {
             true => 0,
             false => primary.saturating_add(room),
@@ -122,7 +122,7 @@ impl Pushes<'_> {
                 full,
                 self.set.submit_now
                     || self.taken::<S>() >= self.room
-                    || slot.data_len() >= self.set.batch_bytes
+                    || slot.batch.buf.len() >= slot.batch_full_at(self.set.batch_bytes)
             );
             return full;
         }

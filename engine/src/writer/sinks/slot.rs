@@ -31,6 +31,16 @@ pub(super) struct Batch {
     /// Deferred sinks only: where each record in `buf` ends and whether
     /// it is counted through this sink.
     pub(super) marks: Vec<(u32, bool)>,
+    /// Bytes at the front of `buf` already in the file: the start of its
+    /// first record, written by the batch before (see `aligned`); the
+    /// batch writes `buf[head..]`.
+    pub(super) head: usize,
+    /// Where the last record in `buf` starts.
+    pub(super) last_start: usize,
+    /// The length of `buf` at which the batch is full for its write to
+    /// end at an aligned offset (see `aligned`); `usize::MAX`: at
+    /// `batch_bytes`.
+    pub(super) full_at: usize,
 }
 
 impl Batch {
@@ -40,6 +50,9 @@ impl Batch {
             primary: 0,
             first_nanos: 0,
             marks: Vec::new(),
+            head: 0,
+            last_start: 0,
+            full_at: usize::MAX,
         }
     }
 }
@@ -77,6 +90,9 @@ pub(crate) struct SinkSlot {
     /// The last reopen after a path change failed; the next failures are
     /// not reported again until one succeeds.
     pub(super) reopen_failing: bool,
+    /// The sink allows a write to end inside a record
+    /// (`Sink::may_split_records`, asked once).
+    pub(super) may_split: bool,
 }
 
 impl SinkSlot {
@@ -104,6 +120,7 @@ impl SinkSlot {
     ) -> SinkSlot {
         let limit = sink.batch_limit();
         let o_direct = sink.direct_io_alignment().map(ODirect::new);
+        let may_split = sink.may_split_records() && o_direct.is_none();
         // A terminal sink's variant of the format counts as its own format.
         let format = format.styled(sink.styling());
         let custom = sink.record_format();
@@ -131,6 +148,7 @@ impl SinkSlot {
             unsynced: Vec::new(),
             o_direct,
             reopen_failing: false,
+            may_split,
         }
     }
 
@@ -146,6 +164,16 @@ impl SinkSlot {
         self.o_direct.as_ref().map_or(0, ODirect::prefix)
     }
 
+    /// The open batch's length at which it holds a batch of
+    /// `batch_bytes`, or ends where its write is to end (see `aligned`).
+    #[inline]
+    pub(super) fn batch_full_at(&self, batch_bytes: usize) -> usize {
+        match self.batch.full_at {
+            usize::MAX => self.prefix_len().saturating_add(batch_bytes),
+            at => at,
+        }
+    }
+
     /// Record bytes in `buf`, a batch buffer of this sink.
     pub(super) fn data_len_of(&self, buf: &[u8]) -> usize {
         buf.len() - self.prefix_len()
@@ -154,7 +182,7 @@ impl SinkSlot {
     /// Asks the sink where batch `b` goes and, for O_DIRECT, makes its
     /// buffer an aligned write of whole blocks.
     pub(super) fn route(&mut self, b: &mut Batch) -> Routed {
-        let len = self.data_len_of(&b.buf);
+        let len = self.data_len_of(&b.buf) - b.head;
         let target = self.sink.target_batch(&BatchInfo::new(len, b.first_nanos));
         self.limit = match self.o_direct {
             Some(_) => BatchLimit::NONE,
@@ -172,7 +200,7 @@ impl SinkSlot {
                     .as_mut()
                     .map(|d| d.prepare(&mut b.buf, &fd, offset, same_file))
                 {
-                    None => Routed::Io(IoTarget::File { fd, offset }, 0),
+                    None => Routed::Io(IoTarget::File { fd, offset }, b.head),
                     Some(Ok((start, base))) => {
                         Routed::Io(IoTarget::File { fd, offset: base }, start)
                     }
@@ -181,9 +209,9 @@ impl SinkSlot {
             }
             Target::Append { fd } => {
                 self.note_file(&fd);
-                Routed::Io(IoTarget::Append { fd }, 0)
+                Routed::Io(IoTarget::Append { fd }, b.head)
             }
-            Target::Stream { fd } => Routed::Io(IoTarget::Stream { fd }, 0),
+            Target::Stream { fd } => Routed::Io(IoTarget::Stream { fd }, b.head),
             Target::Inline => Routed::Inline,
         }
     }

@@ -10,7 +10,7 @@ use crate::shared::{lock, CallConfig};
 use crate::sink::{BatchInfo, BatchLimit, MemorySink, Target};
 use std::sync::{Arc, Mutex};
 
-fn shared() -> Shared {
+pub(super) fn shared() -> Shared {
     Shared::new(
         Level::Trace,
         Level::Trace,
@@ -26,7 +26,7 @@ fn shared() -> Shared {
     )
 }
 
-fn rec(nanos: u64, level: Level, msg: &str) -> Record<'_> {
+pub(super) fn rec(nanos: u64, level: Level, msg: &str) -> Record<'_> {
     Record {
         unix_nanos: nanos,
         level,
@@ -225,7 +225,7 @@ fn errors_a_sink_survives_are_counted_without_dropping() {
     );
 }
 
-fn no_syncs() -> crate::writer::durability::SyncPlan {
+pub(super) fn no_syncs() -> crate::writer::durability::SyncPlan {
     crate::writer::durability::SyncPlan {
         durability: crate::policy::Durability::None,
         interval_bytes: u64::MAX,

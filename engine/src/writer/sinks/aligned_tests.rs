@@ -1,0 +1,366 @@
+//! SinkSet: aligned appends (see `aligned`) — where writes end, what the
+//! file holds, and when the set stops aligning.
+
+use super::tests::{no_syncs, rec, shared};
+use super::*;
+use crate::format::{Format, Timestamp};
+use crate::io::pwrite::Pwrite;
+use crate::level::Level;
+use crate::sink::{BatchLimit, Target};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+const BARE: Format = Format::text().timestamp(Timestamp::Off);
+/// Batches of 16 KiB: writes end at multiples of 8 KiB.
+const BATCH: usize = 16 * 1024;
+const UNIT: u64 = 8 * 1024;
+
+/// What the sink saw of each write: the file's size after it, and
+/// whether it failed.
+type Writes = Arc<Mutex<Vec<(u64, bool)>>>;
+
+/// A file appended to, as `FileSink` does, that lets records be split
+/// (or not), can refuse a batch, and can report its path changed.
+struct AppendFile {
+    path: PathBuf,
+    file: Arc<File>,
+    split: bool,
+    writes: Writes,
+    /// Batches routed so far; the one numbered `refuse` gets an error.
+    routed: usize,
+    refuse: Option<usize>,
+    /// `path_changed` answers this once.
+    moved: Arc<Mutex<bool>>,
+    limit: BatchLimit,
+}
+
+impl AppendFile {
+    fn new(path: &Path, split: bool) -> (AppendFile, Writes, Arc<Mutex<bool>>) {
+        let writes = Writes::default();
+        let moved = Arc::new(Mutex::new(false));
+        let sink = AppendFile {
+            path: path.to_path_buf(),
+            file: Arc::new(open_append(path)),
+            split,
+            writes: writes.clone(),
+            routed: 0,
+            refuse: None,
+            moved: moved.clone(),
+            limit: BatchLimit::NONE,
+        };
+        (sink, writes, moved)
+    }
+}
+
+fn open_append(path: &Path) -> File {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .read(true)
+        .open(path)
+        .unwrap()
+}
+
+impl Sink for AppendFile {
+    fn describe(&self) -> String {
+        "append-file".to_owned()
+    }
+    fn target(&mut self, _len: usize) -> io::Result<Target> {
+        self.routed += 1;
+        if self.refuse == Some(self.routed) {
+            return Err(io::Error::other("refused"));
+        }
+        let fd: SharedFd = self.file.clone();
+        Ok(Target::Append { fd })
+    }
+    fn on_write(&mut self, o: &WriteOutcome<'_>) {
+        let size = self.file.metadata().unwrap().len();
+        self.writes.lock().unwrap().push((size, o.error.is_some()));
+    }
+    fn path_changed(&mut self) -> bool {
+        std::mem::take(&mut *self.moved.lock().unwrap())
+    }
+    fn reopen(&mut self, _cause: ReopenCause) -> io::Result<()> {
+        self.file = Arc::new(open_append(&self.path));
+        Ok(())
+    }
+    fn may_split_records(&self) -> bool {
+        self.split
+    }
+    fn batch_limit(&self) -> BatchLimit {
+        self.limit
+    }
+}
+
+/// Record `i`'s message: 10 to 209 bytes, never a multiple of anything.
+fn msg(i: usize) -> String {
+    format!("m{i} {}", "x".repeat((i * 37) % 200))
+}
+
+/// The line `msg(i)` is written as.
+fn line(i: usize) -> String {
+    format!("INFO  t: {}\n", msg(i))
+}
+
+/// Pushes records `from..to` as the writer takes records under load:
+/// a full set is submitted with `submit_full`.
+fn push_under_load(set: &mut SinkSet, io: &mut dyn IoBackend, sh: &Shared, from: usize, to: usize) {
+    for i in from..to {
+        if set.is_full(u64::MAX) {
+            set.submit_full(io, sh);
+        }
+        assert!(set.push(&rec(0, Level::Info, &msg(i))));
+    }
+}
+
+/// A set of one `AppendFile` sink on a fresh file, and what it needs.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    set: SinkSet,
+    sh: Shared,
+    io: Pwrite,
+    writes: Writes,
+    moved: Arc<Mutex<bool>>,
+}
+
+impl Fixture {
+    /// With `sink` changed as `adjust` says.
+    fn new(split: bool, adjust: impl FnOnce(&mut AppendFile)) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let (mut sink, writes, moved) = AppendFile::new(&path, split);
+        adjust(&mut sink);
+        Fixture {
+            _dir: dir,
+            path,
+            set: set_of(sink),
+            sh: shared(),
+            io: Pwrite::default(),
+            writes,
+            moved,
+        }
+    }
+
+    /// Records `from..to` under load.
+    fn push(&mut self, from: usize, to: usize) {
+        push_under_load(&mut self.set, &mut self.io, &self.sh, from, to);
+    }
+
+    /// Records from 0 on until the sink has seen `n` writes; the next
+    /// record's number.
+    fn push_until_writes(&mut self, n: usize) -> usize {
+        let mut i = 0;
+        while self.writes.lock().unwrap().len() < n {
+            self.push(i, i + 1);
+            i += 1;
+        }
+        i
+    }
+
+    /// What the writer holds, written as it runs dry.
+    fn dry(&mut self) {
+        self.set.submit_all(&mut self.io, &self.sh);
+    }
+
+    fn writes(&self) -> Vec<(u64, bool)> {
+        self.writes.lock().unwrap().clone()
+    }
+}
+
+fn set_of(sink: AppendFile) -> SinkSet {
+    let slots = vec![SinkSlot::new(Box::new(sink), Level::Trace, BARE)];
+    SinkSet::new(slots, BATCH, no_syncs())
+}
+
+fn expected(n: usize) -> String {
+    (0..n).map(line).collect()
+}
+
+#[test]
+fn under_load_writes_end_at_aligned_offsets_and_every_record_is_in_the_file_whole() {
+    let mut f = Fixture::new(true, |_| {});
+    f.push(0, 3000);
+    // The writer ran dry: what it holds, the record carried included.
+    f.dry();
+    assert_eq!(std::fs::read_to_string(&f.path).unwrap(), expected(3000));
+    let w = f.writes();
+    let sizes: Vec<u64> = w.iter().map(|&(s, _)| s).collect();
+    // The first write ends on a record (the file's end was not known
+    // yet), every later one under load at a multiple of 8 KiB, at most
+    // 16 KiB after the one before; the last one (dry) on a record.
+    // From the first aligned end on, each batch is 16 KiB exactly.
+    assert_eq!(sizes[0], 16402, "{sizes:?}");
+    let aligned: Vec<u64> = (0..20).map(|k| 4 * UNIT + k * BATCH as u64).collect();
+    assert_eq!(sizes[1..sizes.len() - 1], aligned, "{sizes:?}");
+    assert_eq!(sizes.last(), Some(&(expected(3000).len() as u64)));
+    assert!(w.iter().all(|&(_, failed)| !failed));
+    let s = f.sh.stats();
+    assert_eq!((s.written, s.dropped, s.errors), (3000, 0, 0));
+    assert_eq!(s.bytes_written, expected(3000).len() as u64);
+    assert_eq!(f.set.outstanding(), 0);
+}
+
+#[test]
+fn a_sink_that_keeps_records_whole_or_a_backend_that_reports_later_gets_whole_records() {
+    /// Pwrite, saying it reports later (as io_uring does).
+    struct Later(Pwrite);
+    impl IoBackend for Later {
+        fn make_room(&mut self, done: &mut dyn FnMut(Event)) {
+            self.0.make_room(done)
+        }
+        fn submit(&mut self, sub: Submission, done: &mut dyn FnMut(Event)) {
+            self.0.submit(sub, done)
+        }
+        fn sync(&mut self, req: SyncRequest, done: &mut dyn FnMut(Event)) {
+            self.0.sync(req, done)
+        }
+        fn poll(&mut self, done: &mut dyn FnMut(Event)) {
+            self.0.poll(done)
+        }
+        fn wait_some(&mut self, v: u32, t: Option<Duration>, d: &mut dyn FnMut(Event)) -> bool {
+            self.0.wait_some(v, t, d)
+        }
+        fn wait_all(&mut self, done: &mut dyn FnMut(Event)) {
+            self.0.wait_all(done)
+        }
+        fn in_flight(&self) -> usize {
+            self.0.in_flight()
+        }
+        fn submits(&self) -> u64 {
+            self.0.submits()
+        }
+    }
+    for (split, later) in [(false, false), (true, true)] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let (sink, writes, _) = AppendFile::new(&path, split);
+        let mut set = set_of(sink);
+        let sh = shared();
+        let mut io: Box<dyn IoBackend> = match later {
+            true => Box::new(Later(Pwrite::default())),
+            false => Box::new(Pwrite::default()),
+        };
+        push_under_load(&mut set, io.as_mut(), &sh, 0, 2000);
+        set.submit_all(io.as_mut(), &sh);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, expected(2000));
+        // Every write ended on a record: right after a line's newline.
+        let bytes = text.as_bytes();
+        let w = writes.lock().unwrap().clone();
+        assert!(w.len() >= 10, "{w:?}");
+        assert!(
+            w.iter().all(|&(s, _)| bytes[s as usize - 1] == b'\n'),
+            "split {split}, later {later}: {w:?}"
+        );
+    }
+}
+
+#[test]
+fn a_refused_batch_takes_the_carried_records_start_out_of_the_file() {
+    // Batch 1 ends on a record, batch 2 at an aligned offset inside one,
+    // batch 3 (starting with that record's rest) is refused.
+    let mut f = Fixture::new(true, |s| s.refuse = Some(3));
+    let i = f.push_until_writes(3);
+    let w = f.writes();
+    assert_eq!(w[1].0 % UNIT, 0, "the second write ends aligned: {w:?}");
+    assert!(w[2].1, "the third failed: {w:?}");
+    // The file holds whole records only: the second write's last record
+    // began before its end, and its start is cut off again.
+    let text = std::fs::read_to_string(&f.path).unwrap();
+    assert!(text.ends_with('\n') && (text.len() as u64) < w[1].0, "{}", text.len());
+    let kept = text.lines().count();
+    assert_eq!(text, expected(kept));
+    let s = f.sh.stats();
+    assert_eq!(s.written, kept as u64);
+    assert_eq!(s.errors, 1);
+    let last = lock(&f.sh.recent_errors).last_error.clone();
+    assert!(
+        last.contains("the start of its first record) were cut off (the file ends at "),
+        "{last}"
+    );
+    // The writer goes on: later records follow whole.
+    f.push(i, i + 500);
+    f.dry();
+    let s = f.sh.stats();
+    assert_eq!(s.written + s.dropped, (i + 500) as u64);
+    let text = std::fs::read_to_string(&f.path).unwrap();
+    let got: Vec<String> = text.lines().map(|l| format!("{l}\n")).collect();
+    assert_eq!(got.len() as u64, s.written);
+    let mut next = 0;
+    for l in &got {
+        // Each line is one of the records, in order, none torn.
+        while line(next) != *l {
+            next += 1;
+            assert!(next < i + 500, "not a record: {l:?}");
+        }
+        next += 1;
+    }
+}
+
+#[test]
+fn a_path_change_gets_the_carried_records_rest_written_to_the_old_file() {
+    let mut f = Fixture::new(true, |_| {});
+    let moved_to = f.path.with_extension("1");
+    let i = f.push_until_writes(3);
+    assert_eq!(f.writes()[2].0 % UNIT, 0);
+    // Rotated away (renamed) now: the next submission reopens the path.
+    std::fs::rename(&f.path, &moved_to).unwrap();
+    *f.moved.lock().unwrap() = true;
+    f.set.next_path_check = Instant::now();
+    f.push(i, i + 1000);
+    f.dry();
+    let old = std::fs::read_to_string(&moved_to).unwrap();
+    let new = std::fs::read_to_string(&f.path).unwrap();
+    assert!(old.ends_with('\n'), "the old file ends on a record");
+    assert_eq!(format!("{old}{new}"), expected(i + 1000));
+    assert_eq!(f.sh.stats().written, (i + 1000) as u64);
+}
+
+/// Appends `bytes` to the file at `path` from another descriptor.
+fn append_from_elsewhere(path: &Path, bytes: &[u8]) {
+    OpenOptions::new()
+        .append(true)
+        .open(path)
+        .unwrap()
+        .write_all(bytes)
+        .unwrap();
+}
+
+#[test]
+fn another_writer_or_a_fork_ends_the_alignment() {
+    for cause in ["another writer", "a fork"] {
+        let mut f = Fixture::new(true, |_| {});
+        let i = f.push_until_writes(3);
+        assert_eq!(f.writes()[2].0 % UNIT, 0, "{cause}");
+        match cause {
+            "another writer" => append_from_elsewhere(&f.path, b"theirs\n"),
+            _ => f.set.aligner.as_mut().unwrap().pretend_forked(),
+        }
+        f.push(i, i + 2000);
+        f.dry();
+        let text = std::fs::read(&f.path).unwrap();
+        let w = f.writes();
+        // The write right after the change may still hold the rest of
+        // the record carried then; every later one ends on a record.
+        assert!(w.len() > 10, "{cause}: {w:?}");
+        assert!(
+            w[4..].iter().all(|&(s, _)| text[s as usize - 1] == b'\n'),
+            "{cause}: {w:?}"
+        );
+        assert_eq!(f.sh.stats().written, (i + 2000) as u64);
+    }
+}
+
+#[test]
+fn a_sink_with_a_batch_limit_gets_whole_records() {
+    let mut f = Fixture::new(true, |s| s.limit = BatchLimit::new(1 << 30, u64::MAX));
+    f.push(0, 1000);
+    f.dry();
+    let text = std::fs::read(&f.path).unwrap();
+    let w = f.writes();
+    assert!(w.len() > 5);
+    assert!(w.iter().all(|&(s, _)| text[s as usize - 1] == b'\n'), "{w:?}");
+    assert_eq!(text, expected(1000).as_bytes());
+}

@@ -471,6 +471,7 @@ impl SinkSet {
     /// Sets where the one sink's open batch is full for its write to end
     /// at an aligned offset, when the set aligns its writes now (see
     /// `aligned`): no batch limit, not crash-safe, the file known.
+    #[inline]
     fn plan_aligned_end(&mut self) {
         let Some(aligner) = self.aligner.as_mut() else {
             return;
@@ -505,6 +506,7 @@ impl SinkSet {
 
     /// Tells the aligner whether the open batch holds a record begun in
     /// the file (see `aligned`'s fork protocol).
+    #[inline]
     fn settle_split(&mut self) {
         if let Some(a) = self.aligner.as_mut() {
             a.settle(self.slots[0].batch.head > 0);

@@ -149,6 +149,7 @@ impl Aligner {
     /// an aligned offset; `usize::MAX` (full at `batch_bytes` alone) when
     /// this writer is not the file's only writer, or its end is unknown.
     /// One `fstat`.
+    #[inline]
     pub(super) fn full_at(&mut self, fd: BorrowedFd<'_>, head: usize, batch_bytes: usize) -> usize {
         if !self.aligning() || FORKING.load(SeqCst) > 0 {
             return usize::MAX;
@@ -172,6 +173,7 @@ impl Aligner {
     }
 
     /// Whether this writer is the file's only one, as far as it knows.
+    #[inline]
     fn aligning(&self) -> bool {
         !self.shared && crate::fork::forks_hint() == self.forks_at
     }
@@ -179,6 +181,7 @@ impl Aligner {
     /// Whether the batch being submitted may end inside a record: no fork
     /// under way. Counts the set in [`SPLITS_PENDING`] first (see the
     /// module docs); [`Aligner::settle`] takes it out again.
+    #[inline]
     pub(super) fn may_split(&mut self) -> bool {
         if !self.aligning() {
             return false;
@@ -196,6 +199,7 @@ impl Aligner {
 
     /// After a submission: whether the open batch holds a record begun in
     /// the file. Without one, the set no longer counts in [`SPLITS_PENDING`].
+    #[inline]
     pub(super) fn settle(&mut self, head_pending: bool) {
         if self.counted && !head_pending {
             SPLITS_PENDING.fetch_sub(1, SeqCst);
@@ -204,11 +208,13 @@ impl Aligner {
     }
 
     /// An append of `n` bytes landed whole.
+    #[inline]
     pub(super) fn wrote(&mut self, n: usize) {
         self.end = self.end.map(|e| e + n as u64);
     }
 
     /// An append failed: where the file ends is looked up again.
+    #[inline]
     pub(super) fn failed(&mut self) {
         self.end = None;
     }
@@ -237,6 +243,7 @@ impl Drop for Aligner {
 /// Returns whether it did: not when the batch did not cross it, or its
 /// last record is too long ([`MAX_CARRY`]) or is `b`'s own head. A record
 /// that starts right at `b.full_at` moves with no head.
+#[inline]
 pub(super) fn carry(open: &mut Batch, b: &mut Batch) -> bool {
     let (cut, len, last) = (b.full_at, b.buf.len(), b.last_start);
     if cut >= len || last > cut || last < b.head || len - last > MAX_CARRY || b.primary == 0 {
@@ -256,6 +263,7 @@ pub(super) fn carry(open: &mut Batch, b: &mut Batch) -> bool {
 }
 
 /// The size of the file open as `fd`; `None` when `fstat` fails.
+#[inline]
 fn file_size(fd: BorrowedFd<'_>) -> Option<u64> {
     // SAFETY: an all-zero `stat` is a valid value for fstat to overwrite.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };

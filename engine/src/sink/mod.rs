@@ -36,7 +36,9 @@ pub enum Target {
     /// each one contiguous (the kernel appends one `write` under the inode
     /// lock). After a failed write the next one to the sink starts only
     /// once [`Sink::on_write`] has been told, so the sink can cut a torn
-    /// tail before anything follows it. Outcomes carry no offset.
+    /// tail before anything follows it. Outcomes carry no offset. Each
+    /// batch holds whole records unless the sink allows otherwise
+    /// ([`Sink::may_split_records`]).
     Append {
         /// The open file (`O_APPEND`).
         fd: SharedFd,
@@ -130,7 +132,8 @@ pub enum ReopenCause {
 /// that would take it past `max_bytes` (a record alone larger than that
 /// still forms a batch by itself), and before a record whose time is at or
 /// after `before_unix_nanos` when the batch already holds earlier records.
-/// Records are never split.
+/// Records are never split at a limit (and a sink with a limit never gets
+/// a record split across batches: see [`Sink::may_split_records`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct BatchLimit {

@@ -11,7 +11,9 @@
 //! ([`BatchLimit`]: bytes left in its file, a record time that starts a new
 //! file). A record that would cross the bound *seals* the batch before it;
 //! the set then reports itself full, so the writer submits the sealed batch
-//! and the new one before taking another record. Records are never split.
+//! and the new one before taking another record. Records are never split
+//! at a limit; a set of one sink that allows it may end a write inside a
+//! record under load (see `aligned`).
 //!
 //! Deferred sinks (see the `sink` module docs) get whole records through
 //! `Sink::accept` and settle them later; `settle` holds that side.

@@ -634,6 +634,13 @@ impl SinkSet {
         io.make_room(&mut |e| self.on_event(shared, e));
         drop(waiting);
         let slot = &mut self.slots[i];
+        if let (Some(a), Some(fd), 1..) = (self.aligner.as_mut(), &slot.last_fd, b.head) {
+            if !a.head_in_place(fd.as_fd()) {
+                // The file was cut (or grew) since the record's start went
+                // out: written whole, it at least starts a line.
+                b.head = 0;
+            }
+        }
         // Split only where this write is reported before `submit` returns:
         // the open batch then learns of its failure before it is routed.
         if self.under_load && io.reports_in_submit() {
@@ -814,13 +821,15 @@ impl SinkSet {
             }
             _ => None,
         };
-        if let (Some(a), Some(_)) = (self.aligner.as_mut(), &c.appended_to) {
-            match c.error {
-                None => a.wrote(c.written),
-                Some(_) => {
+        if let Some(a) = self.aligner.as_mut() {
+            match (&c.error, &c.appended_to) {
+                (None, Some(_)) => a.wrote(c.written),
+                (None, None) => {}
+                // Appended or not (a refused batch wrote nothing): the
+                // start of the record carried from it is not in the file
+                // (cut, or never written), so it goes out whole.
+                (Some(_), _) => {
                     a.failed();
-                    // Its bytes, and a record's start among them, were
-                    // cut: the record carried goes out whole.
                     slot.batch.head = 0;
                     a.settle(false);
                 }

@@ -56,10 +56,13 @@
 //! of the file with its own bytes (`writer::append`: the bytes checked
 //! and cut are `head` plus those written); its records, that one
 //! included, are counted dropped as any failed batch's. A write that
-//! fails after a split leaves the next batch without a head: the record
-//! carried is written whole (the failed write's bytes, its head among
-//! them, were cut off). Before a sink reopens its file, a batch holding a
-//! head is written to the old file, whole.
+//! fails (or a batch its sink refused) after a split leaves the next
+//! batch without a head: the record carried is written whole (the failed
+//! write's bytes, its head among them, were cut off, or never written).
+//! So is it when the file no longer ends where the writer left it, right
+//! after the record's start (`Aligner::head_in_place`: cut by
+//! `copytruncate`, or appended to). Before a sink reopens its file, a
+//! batch holding a head is written to the old file, whole.
 
 use super::slot::Batch;
 use std::os::fd::{AsRawFd, BorrowedFd};
@@ -169,6 +172,22 @@ impl Aligner {
             return usize::MAX;
         }
         head + (target - size) as usize
+    }
+
+    /// Before a batch holding a record's start (its head) is written:
+    /// whether the file (`fd`) still ends where this writer's last write
+    /// left it, right after that start. Not when it was cut
+    /// (`copytruncate`) or another writer appended: then no alignment
+    /// until the sink reopens. One `fstat`; a change in the moment
+    /// between it and the write goes unseen.
+    pub(super) fn head_in_place(&mut self, fd: BorrowedFd<'_>) -> bool {
+        let size = file_size(fd);
+        if size.is_some() && size == self.end {
+            return true;
+        }
+        self.shared = true;
+        self.end = None;
+        false
     }
 
     /// Whether this writer is the file's only one, as far as it knows.

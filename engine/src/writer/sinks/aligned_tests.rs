@@ -364,3 +364,58 @@ fn a_sink_with_a_batch_limit_gets_whole_records() {
     assert!(w.iter().all(|&(s, _)| text[s as usize - 1] == b'\n'), "{w:?}");
     assert_eq!(text, expected(1000).as_bytes());
 }
+
+/// Every line of the file at `path` is one of records `0..n`, in order,
+/// and there are `written` of them.
+fn assert_whole_records_in_order(path: &Path, n: usize, written: u64) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.is_empty() || text.ends_with('\n'), "ends inside a line");
+    let mut next = 0;
+    let mut lines = 0;
+    for l in text.split_inclusive('\n') {
+        while line(next) != l {
+            next += 1;
+            assert!(next < n, "line {lines} is not a record: {l:?}");
+        }
+        next += 1;
+        lines += 1;
+    }
+    assert_eq!(lines, written);
+}
+
+#[test]
+fn a_refused_batch_that_carried_a_record_leaves_it_whole_for_the_next() {
+    // Batch 1 ends on a record; batch 2 crosses its aligned end and
+    // carries its last record, whose start it was to write, but its sink
+    // refuses it: nothing of it reaches the file.
+    let mut f = Fixture::new(true, |s| s.refuse = Some(2));
+    let i = f.push_until_writes(2);
+    assert_eq!(f.writes()[1], (16402, true));
+    f.push(i, i + 1000);
+    f.dry();
+    let s = f.sh.stats();
+    assert_eq!(s.written + s.dropped, (i + 1000) as u64);
+    assert_whole_records_in_order(&f.path, i + 1000, s.written);
+}
+
+#[test]
+fn a_file_cut_to_nothing_under_the_writer_gets_the_carried_record_whole() {
+    // `copytruncate`: the file is copied and cut to 0 while the writer
+    // holds the rest of a record whose start it wrote.
+    let mut f = Fixture::new(true, |_| {});
+    let i = f.push_until_writes(2);
+    let w = f.writes();
+    assert_eq!(w[1].0 % UNIT, 0, "the second write ends aligned: {w:?}");
+    let copy = std::fs::read(&f.path).unwrap();
+    OpenOptions::new().write(true).open(&f.path).unwrap().set_len(0).unwrap();
+    f.push(i, i + 1000);
+    f.dry();
+    let s = f.sh.stats();
+    assert_eq!(s.written, (i + 1000) as u64);
+    let text = std::fs::read_to_string(&f.path).unwrap();
+    // The copy ends inside record `k`; the file starts with it whole.
+    let k = copy.iter().filter(|&&c| c == b'\n').count();
+    assert!(!copy.ends_with(b"\n"));
+    assert!(text.starts_with(&line(k)), "{:?}", &text[..40]);
+    assert_whole_records_in_order(&f.path, i + 1000, s.written - k as u64);
+}

@@ -824,7 +824,7 @@ impl SinkSet {
         if let Some(a) = self.aligner.as_mut() {
             match (&c.error, &c.appended_to) {
                 (None, Some(_)) => a.wrote(c.written),
-                (None, None) => {}
+                (None, None) => a.wrote_elsewhere(c.offset.map(|o| o + c.written as u64)),
                 // Appended or not (a refused batch wrote nothing): the
                 // start of the record carried from it is not in the file
                 // (cut, or never written), so it goes out whole.

@@ -227,6 +227,15 @@ impl Aligner {
         self.end = self.end.map(|e| e + n as u64);
     }
 
+    /// A write that was no append landed whole: a positioned one ending
+    /// at `end`, or one the sink made itself (`None`: where, unknown).
+    /// Only appends align: no alignment until the sink reopens, but the
+    /// record's start such a write held stays known to be in place.
+    pub(super) fn wrote_elsewhere(&mut self, end: Option<u64>) {
+        self.end = end;
+        self.shared = true;
+    }
+
     /// An append failed: where the file ends is looked up again.
     pub(super) fn failed(&mut self) {
         self.end = None;

@@ -33,6 +33,10 @@ struct AppendFile {
     /// `path_changed` answers this once.
     moved: Arc<Mutex<bool>>,
     limit: BatchLimit,
+    /// Writes at offsets of its own (the file's end), not appends.
+    positioned: bool,
+    /// Positioned: where the next batch goes.
+    next_offset: u64,
 }
 
 impl AppendFile {
@@ -48,6 +52,8 @@ impl AppendFile {
             refuse: None,
             moved: moved.clone(),
             limit: BatchLimit::NONE,
+            positioned: false,
+            next_offset: 0,
         };
         (sink, writes, moved)
     }
@@ -66,12 +72,17 @@ impl Sink for AppendFile {
     fn describe(&self) -> String {
         "append-file".to_owned()
     }
-    fn target(&mut self, _len: usize) -> io::Result<Target> {
+    fn target(&mut self, len: usize) -> io::Result<Target> {
         self.routed += 1;
         if self.refuse == Some(self.routed) {
             return Err(io::Error::other("refused"));
         }
         let fd: SharedFd = self.file.clone();
+        if self.positioned {
+            let offset = self.next_offset;
+            self.next_offset += len as u64;
+            return Ok(Target::File { fd, offset });
+        }
         Ok(Target::Append { fd })
     }
     fn on_write(&mut self, o: &WriteOutcome<'_>) {
@@ -418,4 +429,13 @@ fn a_file_cut_to_nothing_under_the_writer_gets_the_carried_record_whole() {
     assert!(!copy.ends_with(b"\n"));
     assert!(text.starts_with(&line(k)), "{:?}", &text[..40]);
     assert_whole_records_in_order(&f.path, i + 1000, s.written - k as u64);
+}
+
+#[test]
+fn a_sink_writing_at_offsets_of_its_own_gets_every_record_whole() {
+    let mut f = Fixture::new(true, |s| s.positioned = true);
+    f.push(0, 3000);
+    f.dry();
+    assert_eq!(std::fs::read_to_string(&f.path).unwrap(), expected(3000));
+    assert_eq!(f.sh.stats().written, 3000);
 }

@@ -822,6 +822,9 @@ impl SinkSet {
             _ => None,
         };
         if let Some(a) = self.aligner.as_mut() {
+            if c.error.is_none() {
+                a.ended_inside(&slot.batch.buf[..slot.batch.head]);
+            }
             match (&c.error, &c.appended_to) {
                 (None, Some(_)) => a.wrote(c.written),
                 (None, None) => a.wrote_elsewhere(c.offset.map(|o| o + c.written as u64)),
@@ -870,14 +873,14 @@ impl SinkSet {
         }));
         // A backend that panicked again leaves its batches to the count below.
         let _ = drained;
-        for s in &self.slots {
+        if let Some(a) = self.aligner.as_mut() {
             // A record begun in the file (see `aligned`), counted dropped
             // below: its start comes out again, as a failed write's would.
-            if let (Some(fd), head @ 1..) = (&s.last_fd, s.batch.head) {
-                let _ = append::cut_failed_append(fd.as_fd(), s.batch.buf.get(..head));
+            // Not the open batch's head: a batch being routed when the
+            // writer died may hold the rest (and have carried another).
+            if let (Some(fd), 1..) = (&self.slots[0].last_fd, a.begun().len()) {
+                let _ = append::cut_failed_append(fd.as_fd(), Some(a.begun()));
             }
-        }
-        if let Some(a) = self.aligner.as_mut() {
             a.settle(false);
         }
         WriterCounters::add(

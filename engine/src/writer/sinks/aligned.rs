@@ -132,6 +132,11 @@ pub(super) struct Aligner {
     shared: bool,
     /// Counted in [`SPLITS_PENDING`].
     counted: bool,
+    /// The start of the record this writer's last write ended inside (the
+    /// file's last bytes, as far as it knows): what comes out again if
+    /// the writer dies before it writes the rest (`SinkSet::abandon`).
+    /// Reserved at [`MAX_CARRY`] bytes, never grown.
+    begun: Vec<u8>,
 }
 
 impl Aligner {
@@ -144,6 +149,7 @@ impl Aligner {
             end: None,
             shared: false,
             counted: false,
+            begun: Vec::with_capacity(MAX_CARRY),
         })
     }
 
@@ -187,6 +193,7 @@ impl Aligner {
         }
         self.shared = true;
         self.end = None;
+        self.begun.clear();
         false
     }
 
@@ -222,6 +229,20 @@ impl Aligner {
         }
     }
 
+    /// A write landed whole, its last bytes `start`: the start of the
+    /// record carried to the next batch (empty when it ended on a record).
+    pub(super) fn ended_inside(&mut self, start: &[u8]) {
+        debug_assert!(start.len() <= MAX_CARRY);
+        self.begun.clear();
+        self.begun.extend_from_slice(start);
+    }
+
+    /// The start of a record at the file's end, whose rest this writer
+    /// holds; empty when there is none.
+    pub(super) fn begun(&self) -> &[u8] {
+        &self.begun
+    }
+
     /// An append of `n` bytes landed whole.
     pub(super) fn wrote(&mut self, n: usize) {
         self.end = self.end.map(|e| e + n as u64);
@@ -239,6 +260,7 @@ impl Aligner {
     /// An append failed: where the file ends is looked up again.
     pub(super) fn failed(&mut self) {
         self.end = None;
+        self.begun.clear();
     }
 
     /// The sink reopened its file: a new file, perhaps no longer shared.

@@ -37,6 +37,8 @@ struct AppendFile {
     positioned: bool,
     /// Positioned: where the next batch goes.
     next_offset: u64,
+    /// The batch numbered so panics as it is routed.
+    panic_at: Option<usize>,
 }
 
 impl AppendFile {
@@ -54,6 +56,7 @@ impl AppendFile {
             limit: BatchLimit::NONE,
             positioned: false,
             next_offset: 0,
+            panic_at: None,
         };
         (sink, writes, moved)
     }
@@ -77,6 +80,7 @@ impl Sink for AppendFile {
         if self.refuse == Some(self.routed) {
             return Err(io::Error::other("refused"));
         }
+        assert_ne!(self.panic_at, Some(self.routed), "a sink panicking on purpose");
         let fd: SharedFd = self.file.clone();
         if self.positioned {
             let offset = self.next_offset;
@@ -438,4 +442,31 @@ fn a_sink_writing_at_offsets_of_its_own_gets_every_record_whole() {
     f.dry();
     assert_eq!(std::fs::read_to_string(&f.path).unwrap(), expected(3000));
     assert_eq!(f.sh.stats().written, 3000);
+}
+
+#[test]
+fn a_sink_panicking_as_it_is_asked_where_a_records_rest_goes_leaves_the_file_on_a_whole_line() {
+    // Batch 2 ends inside a record; its sink panics when asked where
+    // batch 3, that record's rest first, goes: submitted under load (it
+    // carries a record of its own first) or as the writer runs dry.
+    for under_load in [true, false] {
+        let mut f = Fixture::new(true, |s| s.panic_at = Some(3));
+        let mut next = f.push_until_writes(2);
+        assert_eq!(f.writes()[1].0 % UNIT, 0, "the second write ends aligned");
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if !under_load {
+                f.dry();
+            }
+            loop {
+                f.push(next, next + 1);
+                next += 1;
+            }
+        }));
+        assert!(panicked.is_err());
+        // What the writer does after a panic.
+        f.set.abandon(&mut f.io, &f.sh);
+        let s = f.sh.stats();
+        assert_eq!(s.written + s.dropped, next as u64, "under load {under_load}");
+        assert_whole_records_in_order(&f.path, next, s.written);
+    }
 }

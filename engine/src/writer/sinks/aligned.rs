@@ -213,7 +213,13 @@ impl Aligner {
             SPLITS_PENDING.fetch_add(1, SeqCst);
             self.counted = true;
         }
-        if FORKING.load(SeqCst) > 0 {
+        // The fork count is looked at again, after `FORKING`: a whole fork
+        // may have run between the look above and the count (its prepare
+        // handler saw no writer to wait for). Then `FORKING` reads its
+        // parent handler's decrement, which follows the count's increment
+        // there and synchronizes with this load (SeqCst), so the count
+        // read below is the new one.
+        if FORKING.load(SeqCst) > 0 || !self.aligning() {
             self.settle(false);
             return false;
         }

@@ -82,6 +82,14 @@ use uringlog::{ReopenCause, Sink, Target, WriteOutcome};
 /// fact: a file that other processes append to, at any time, should be
 /// opened with [`FileSink::shared`]`(true)`, which keeps every write whole.
 ///
+/// So should a file that is copied and cut to nothing under the logger
+/// (logrotate's `copytruncate`): a copy taken while the file ends inside
+/// a record ends with that record's start. The writer sees the cut before
+/// its next write and writes the record whole at the start of the cut
+/// file (and aligns no more until the sink reopens), so the live file
+/// holds whole lines; the copy's last line is torn. Rotating by renaming
+/// the file and asking for a reopen keeps both files whole.
+///
 /// # Preallocation
 ///
 /// Asked to ([`FileSink::preallocate_bytes`]; off by default, see

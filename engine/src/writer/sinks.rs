@@ -863,9 +863,11 @@ impl SinkSet {
     /// still gathered as dropped. The books balance however the writer died.
     pub(crate) fn abandon(&mut self, io: &mut dyn IoBackend, shared: &Shared) {
         let outstanding = &mut self.outstanding;
+        let mut landed_since = false;
         let drained = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             io.wait_all(&mut |e| {
                 if let Event::Write(c) = e {
+                    landed_since = true;
                     *outstanding = outstanding.saturating_sub(c.records);
                     account(shared, &c);
                 }
@@ -878,7 +880,10 @@ impl SinkSet {
             // below: its start comes out again, as a failed write's would.
             // Not the open batch's head: a batch being routed when the
             // writer died may hold the rest (and have carried another).
-            if let (Some(fd), 1..) = (&self.slots[0].last_fd, a.begun().len()) {
+            // Unless a write in flight (the rest, through io_uring after
+            // pwrite wrote the start: `Backend::Auto`) landed after it.
+            let begun = a.begun().len();
+            if let (Some(fd), 1.., false) = (&self.slots[0].last_fd, begun, landed_since) {
                 let _ = append::cut_failed_append(fd.as_fd(), Some(a.begun()));
             }
             a.settle(false);

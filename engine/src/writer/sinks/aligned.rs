@@ -28,7 +28,7 @@
 //! than the writer takes records without a pause.
 //!
 //! When: only for a set of one sink that allows it
-//! ([`crate::sink::Sink::may_split_records`]), appending to one file, with
+//! ([`crate::sink::Sink::may_split_records`]), appending to one regular file, with
 //! no batch limit, no `O_DIRECT`, not crash-safe, with a backend that
 //! reports each write before `submit` returns (pwrite: the next batch is
 //! made only once the write before it is known to have landed or failed);
@@ -162,9 +162,19 @@ impl Aligner {
         if !self.aligning() || FORKING.load(SeqCst) > 0 {
             return usize::MAX;
         }
-        let Some(size) = file_size(fd) else {
-            self.end = None;
-            return usize::MAX;
+        let size = match file_size(fd) {
+            Size::Regular(size) => size,
+            Size::Unknown => {
+                self.end = None;
+                return usize::MAX;
+            }
+            Size::NotRegular => {
+                // A pipe, a terminal, a device: no page cache to align
+                // for, and no size that tells where our bytes end.
+                self.shared = true;
+                self.end = None;
+                return usize::MAX;
+            }
         };
         if self.end.is_some_and(|e| e != size) {
             // Another writer appended (or cut the file): a record of
@@ -187,7 +197,10 @@ impl Aligner {
     /// until the sink reopens. One `fstat`; a change in the moment
     /// between it and the write goes unseen.
     pub(super) fn head_in_place(&mut self, fd: BorrowedFd<'_>) -> bool {
-        let size = file_size(fd);
+        let size = match file_size(fd) {
+            Size::Regular(size) => Some(size),
+            Size::NotRegular | Size::Unknown => None,
+        };
         if size.is_some() && size == self.end {
             return true;
         }
@@ -311,15 +324,28 @@ pub(super) fn carry(open: &mut Batch, b: &mut Batch) -> bool {
     true
 }
 
-/// The size of the file open as `fd`; `None` when `fstat` fails.
-fn file_size(fd: BorrowedFd<'_>) -> Option<u64> {
+/// What `fstat` says of the file a sink appends to.
+enum Size {
+    /// A regular file of this many bytes.
+    Regular(u64),
+    /// Not a regular file: its size says nothing of what was written.
+    NotRegular,
+    /// `fstat` failed.
+    Unknown,
+}
+
+/// The size of the file open as `fd`.
+fn file_size(fd: BorrowedFd<'_>) -> Size {
     // SAFETY: an all-zero `stat` is a valid value for fstat to overwrite.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: `fd` is open and `st` is a valid, writable stat buffer.
     if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 {
-        return None;
+        return Size::Unknown;
     }
-    Some(st.st_size as u64)
+    match st.st_mode & libc::S_IFMT {
+        libc::S_IFREG => Size::Regular(st.st_size as u64),
+        _ => Size::NotRegular,
+    }
 }
 
 #[cfg(test)]

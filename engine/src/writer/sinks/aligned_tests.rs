@@ -470,3 +470,26 @@ fn a_sink_panicking_as_it_is_asked_where_a_records_rest_goes_leaves_the_file_on_
         assert_whole_records_in_order(&f.path, next, s.written);
     }
 }
+
+#[test]
+fn a_sink_appending_to_a_pipe_gets_every_record_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: `c` is a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let (sink, writes, _) = AppendFile::new(&fifo, true);
+    let mut set = set_of(sink);
+    let (sh, mut io) = (shared(), Pwrite::default());
+    push_under_load(&mut set, &mut io, &sh, 0, 3000);
+    set.submit_all(&mut io, &sh);
+    assert!(writes.lock().unwrap().len() > 10);
+    assert_eq!(sh.stats().written, 3000);
+    // Closes the pipe's one writer: the reader reaches its end.
+    drop(set);
+    assert_eq!(String::from_utf8(reader.join().unwrap()).unwrap(), expected(3000));
+}

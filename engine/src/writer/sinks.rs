@@ -821,6 +821,11 @@ impl SinkSet {
             }
             _ => None,
         };
+        if let (Some(append::Cut::Done { .. }), 1..) = (&cut, c.start) {
+            // The start of its first record (see `aligned`), counted
+            // written with the batch before, is out of the file again.
+            WriterCounters::take_back(&shared.counters.bytes_written, c.start as u64);
+        }
         if let Some(a) = self.aligner.as_mut() {
             if c.error.is_none() {
                 a.ended_inside(&slot.batch.buf[..slot.batch.head]);
@@ -884,7 +889,10 @@ impl SinkSet {
             // pwrite wrote the start: `Backend::Auto`) landed after it.
             let begun = a.begun().len();
             if let (Some(fd), 1.., false) = (&self.slots[0].last_fd, begun, landed_since) {
-                let _ = append::cut_failed_append(fd.as_fd(), Some(a.begun()));
+                let cut = append::cut_failed_append(fd.as_fd(), Some(a.begun()));
+                if let append::Cut::Done { .. } = cut {
+                    WriterCounters::take_back(&shared.counters.bytes_written, begun as u64);
+                }
             }
             a.settle(false);
         }

@@ -289,6 +289,7 @@ fn a_refused_batch_takes_the_carried_records_start_out_of_the_file() {
     assert_eq!(text, expected(kept));
     let s = f.sh.stats();
     assert_eq!(s.written, kept as u64);
+    assert_eq!(s.bytes_written, text.len() as u64, "the bytes that stayed");
     assert_eq!(s.errors, 1);
     let last = lock(&f.sh.recent_errors).last_error.clone();
     assert!(
@@ -411,6 +412,7 @@ fn a_refused_batch_that_carried_a_record_leaves_it_whole_for_the_next() {
     let s = f.sh.stats();
     assert_eq!(s.written + s.dropped, (i + 1000) as u64);
     assert_whole_records_in_order(&f.path, i + 1000, s.written);
+    assert_eq!(s.bytes_written, std::fs::metadata(&f.path).unwrap().len());
 }
 
 #[test]
@@ -468,6 +470,8 @@ fn a_sink_panicking_as_it_is_asked_where_a_records_rest_goes_leaves_the_file_on_
         let s = f.sh.stats();
         assert_eq!(s.written + s.dropped, next as u64, "under load {under_load}");
         assert_whole_records_in_order(&f.path, next, s.written);
+        let len = std::fs::metadata(&f.path).unwrap().len();
+        assert_eq!(s.bytes_written, len, "under load {under_load}");
     }
 }
 

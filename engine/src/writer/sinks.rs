@@ -645,7 +645,7 @@ impl SinkSet {
         // the open batch then learns of its failure before it is routed.
         if self.under_load && io.reports_in_submit() {
             if let Some(a) = self.aligner.as_mut().filter(|_| b.full_at < b.buf.len()) {
-                if a.may_split() {
+                if a.may_split(b.head > 0) {
                     aligned::carry(&mut slot.batch, &mut b);
                 }
             }

@@ -137,6 +137,12 @@ pub(super) struct Aligner {
     /// the writer dies before it writes the rest (`SinkSet::abandon`).
     /// Reserved at [`MAX_CARRY`] bytes, never grown.
     begun: Vec<u8>,
+    /// Tests: a fork under way, for this aligner alone.
+    #[cfg(test)]
+    pub(super) forking: bool,
+    /// Tests: `counted`, for a sink to look at as it is routed.
+    #[cfg(test)]
+    pub(super) counted_seen: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Aligner {
@@ -150,6 +156,10 @@ impl Aligner {
             shared: false,
             counted: false,
             begun: Vec::with_capacity(MAX_CARRY),
+            #[cfg(test)]
+            forking: false,
+            #[cfg(test)]
+            counted_seen: Default::default(),
         })
     }
 
@@ -217,14 +227,16 @@ impl Aligner {
 
     /// Whether the batch being submitted may end inside a record: no fork
     /// under way. Counts the set in [`SPLITS_PENDING`] first (see the
-    /// module docs); [`Aligner::settle`] takes it out again.
-    pub(super) fn may_split(&mut self) -> bool {
+    /// module docs); [`Aligner::settle`] takes it out again — not here
+    /// when the batch `holds_head` (a record's start is in the file, its
+    /// rest in this batch, not yet written: a fork waits for it).
+    pub(super) fn may_split(&mut self, holds_head: bool) -> bool {
         if !self.aligning() {
             return false;
         }
         if !self.counted {
             SPLITS_PENDING.fetch_add(1, SeqCst);
-            self.counted = true;
+            self.set_counted(true);
         }
         // The fork count is looked at again, after `FORKING`: a whole fork
         // may have run between the look above and the count (its prepare
@@ -232,11 +244,27 @@ impl Aligner {
         // parent handler's decrement, which follows the count's increment
         // there and synchronizes with this load (SeqCst), so the count
         // read below is the new one.
-        if FORKING.load(SeqCst) > 0 || !self.aligning() {
-            self.settle(false);
+        if FORKING.load(SeqCst) > 0 || self.forking_for_tests() || !self.aligning() {
+            self.settle(holds_head);
             return false;
         }
         true
+    }
+
+    fn set_counted(&mut self, counted: bool) {
+        self.counted = counted;
+        #[cfg(test)]
+        self.counted_seen.store(counted, SeqCst);
+    }
+
+    #[cfg(test)]
+    fn forking_for_tests(&self) -> bool {
+        self.forking
+    }
+
+    #[cfg(not(test))]
+    fn forking_for_tests(&self) -> bool {
+        false
     }
 
     /// After a submission: whether the open batch holds a record begun in
@@ -244,7 +272,7 @@ impl Aligner {
     pub(super) fn settle(&mut self, head_pending: bool) {
         if self.counted && !head_pending {
             SPLITS_PENDING.fetch_sub(1, SeqCst);
-            self.counted = false;
+            self.set_counted(false);
         }
     }
 

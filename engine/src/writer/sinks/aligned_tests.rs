@@ -10,6 +10,7 @@ use crate::sink::{BatchLimit, Target};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 
 const BARE: Format = Format::text().timestamp(Timestamp::Off);
 /// Batches of 16 KiB: writes end at multiples of 8 KiB.
@@ -39,6 +40,10 @@ struct AppendFile {
     next_offset: u64,
     /// The batch numbered so panics as it is routed.
     panic_at: Option<usize>,
+    /// Whether the set counted as holding a record begun in the file
+    /// (`Aligner::counted_seen`) as each batch was routed.
+    counted: Arc<AtomicBool>,
+    counted_at_route: Arc<Mutex<Vec<bool>>>,
 }
 
 impl AppendFile {
@@ -57,6 +62,8 @@ impl AppendFile {
             positioned: false,
             next_offset: 0,
             panic_at: None,
+            counted: Arc::default(),
+            counted_at_route: Arc::default(),
         };
         (sink, writes, moved)
     }
@@ -81,6 +88,8 @@ impl Sink for AppendFile {
             return Err(io::Error::other("refused"));
         }
         assert_ne!(self.panic_at, Some(self.routed), "a sink panicking on purpose");
+        let counted = self.counted.load(std::sync::atomic::Ordering::SeqCst);
+        self.counted_at_route.lock().unwrap().push(counted);
         let fd: SharedFd = self.file.clone();
         if self.positioned {
             let offset = self.next_offset;
@@ -496,4 +505,35 @@ fn a_sink_appending_to_a_pipe_gets_every_record_whole() {
     // Closes the pipe's one writer: the reader reaches its end.
     drop(set);
     assert_eq!(String::from_utf8(reader.join().unwrap()).unwrap(), expected(3000));
+}
+
+#[test]
+fn a_fork_beginning_as_the_rest_of_a_record_goes_out_waits_until_it_is_written() {
+    let counted = Arc::new(AtomicBool::new(false));
+    let at_route = Arc::new(Mutex::new(Vec::new()));
+    let mut f = Fixture::new(true, |s| {
+        s.counted = counted.clone();
+        s.counted_at_route = at_route.clone();
+    });
+    f.set.aligner.as_mut().unwrap().counted_seen = counted.clone();
+    // Batch 2 ends inside a record: the set counts as holding its start.
+    let i = f.push_until_writes(2);
+    assert_eq!(f.writes()[1].0 % UNIT, 0, "the second write ends aligned");
+    assert!(counted.load(std::sync::atomic::Ordering::SeqCst));
+    // A fork begins; batch 3, that record's rest first, goes out under
+    // load: a fork waits for it, so the set counts until it is written.
+    f.set.aligner.as_mut().unwrap().forking = true;
+    let mut next = i;
+    while f.writes().len() < 3 {
+        f.push(next, next + 1);
+        next += 1;
+    }
+    assert_eq!(at_route.lock().unwrap()[2], true, "counted as batch 3 was routed");
+    // Written: no longer counted, and no record split since.
+    assert!(!counted.load(std::sync::atomic::Ordering::SeqCst));
+    f.push(next, next + 1000);
+    f.dry();
+    let text = std::fs::read(&f.path).unwrap();
+    assert!(f.writes()[2..].iter().all(|&(s, _)| text[s as usize - 1] == b'\n'));
+    assert_eq!(text, expected(next + 1000).as_bytes());
 }

@@ -159,7 +159,9 @@ extern "C" fn in_parent() {
     // SAFETY: `before_fork` took it in this thread, the one that forked.
     let mut forks = unsafe { FORKS.adopt() };
     *forks += 1;
-    // Relaxed: a hint (see `forks_hint`).
+    // Relaxed: a hint (see `forks_hint`). Before the fork's end below: a
+    // writer that reads that end (SeqCst) sees this count after it (see
+    // `Aligner::may_split`).
     FORKS_HINT.fetch_add(1, Ordering::Relaxed);
     drop(forks);
     crate::writer::sinks::aligned::after_fork_in_parent();

@@ -87,6 +87,11 @@ impl WriterCounters {
         c.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// Takes back `n` counted by an earlier [`WriterCounters::add`].
+    pub(crate) fn take_back(c: &AtomicU64, n: u64) {
+        c.fetch_sub(n, Ordering::Relaxed);
+    }
+
     pub(crate) fn fill(&self, s: &mut Stats) {
         s.written += self.written.load(Ordering::Relaxed);
         s.bytes_written += self.bytes_written.load(Ordering::Relaxed);

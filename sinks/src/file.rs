@@ -76,11 +76,22 @@ use uringlog::{ReopenCause, Sink, Target, WriteOutcome};
 /// record (as a kill in the middle of any write may).
 ///
 /// A record another writer appends in between would land inside one of
-/// ours, so the writer stops aligning once the process forks (a child's
-/// sink appends to the file too) or once the file grows by bytes it did
-/// not write (until the sink reopens) — which it sees only after the
-/// fact: a file that other processes append to, at any time, should be
-/// opened with [`FileSink::shared`]`(true)`, which keeps every write whole.
+/// ours. A `fork` waits (usually well under a millisecond, at most half a
+/// second) until the writer has written the rest of the record it began,
+/// and the parent's writer aligns no more after it (a child's sink
+/// appends to the file too). The writer also stops aligning once the file
+/// grows by bytes it did not write (until the sink reopens) — which it
+/// sees only after the fact: a file that other processes append to, at
+/// any time, should be opened with [`FileSink::shared`]`(true)`, which
+/// keeps every write whole.
+///
+/// So should a file that is copied and cut to nothing under the logger
+/// (logrotate's `copytruncate`): a copy taken while the file ends inside
+/// a record ends with that record's start. The writer sees the cut before
+/// its next write and writes the record whole at the start of the cut
+/// file (and aligns no more until the sink reopens), so the live file
+/// holds whole lines; the copy's last line is torn. Rotating by renaming
+/// the file and asking for a reopen keeps both files whole.
 ///
 /// # Preallocation
 ///

@@ -260,7 +260,7 @@ pub trait Sink: Send + 'static {
     /// aligned file offsets, so the page cache holds the file in large
     /// folios (less kernel time a byte; see `writer::aligned`). It does so
     /// only for a sink that is a logger's one sink, appends
-    /// ([`Target::Append`]) to one file, has no [`BatchLimit`] and no
+    /// ([`Target::Append`]) to one regular file, has no [`BatchLimit`] and no
     /// `O_DIRECT`, with the pwrite backend, while no other writer appends
     /// to the file and the process has not forked. The sink promises that
     /// it sends consecutive batches to the same file, changing files only

@@ -638,11 +638,18 @@ impl SinkSet {
         io.make_room(&mut |e| self.on_event(shared, e));
         drop(waiting);
         let slot = &mut self.slots[i];
+        if let (Some(a), Some(fd), 1..) = (self.aligner.as_mut(), &slot.last_fd, b.head) {
+            if !a.head_in_place(fd.as_fd()) {
+                // The file was cut (or grew) since the record's start went
+                // out: written whole, it at least starts a line.
+                b.head = 0;
+            }
+        }
         // Split only where this write is reported before `submit` returns:
         // the open batch then learns of its failure before it is routed.
         if self.under_load && io.reports_in_submit() {
             if let Some(a) = self.aligner.as_mut().filter(|_| b.full_at < b.buf.len()) {
-                if a.may_split() {
+                if a.may_split(b.head > 0) {
                     aligned::carry(&mut slot.batch, &mut b);
                 }
             }
@@ -818,13 +825,23 @@ impl SinkSet {
             }
             _ => None,
         };
-        if let (Some(a), Some(_)) = (self.aligner.as_mut(), &c.appended_to) {
-            match c.error {
-                None => a.wrote(c.written),
-                Some(_) => {
+        if let (Some(append::Cut::Done { .. }), 1..) = (&cut, c.start) {
+            // The start of its first record (see `aligned`), counted
+            // written with the batch before, is out of the file again.
+            WriterCounters::take_back(&shared.counters.bytes_written, c.start as u64);
+        }
+        if let Some(a) = self.aligner.as_mut() {
+            if c.error.is_none() {
+                a.ended_inside(&slot.batch.buf[..slot.batch.head]);
+            }
+            match (&c.error, &c.appended_to) {
+                (None, Some(_)) => a.wrote(c.written),
+                (None, None) => a.wrote_elsewhere(c.offset.map(|o| o + c.written as u64)),
+                // Appended or not (a refused batch wrote nothing): the
+                // start of the record carried from it is not in the file
+                // (cut, or never written), so it goes out whole.
+                (Some(_), _) => {
                     a.failed();
-                    // Its bytes, and a record's start among them, were
-                    // cut: the record carried goes out whole.
                     slot.batch.head = 0;
                     a.settle(false);
                 }
@@ -855,9 +872,11 @@ impl SinkSet {
     /// still gathered as dropped. The books balance however the writer died.
     pub(crate) fn abandon(&mut self, io: &mut dyn IoBackend, shared: &Shared) {
         let outstanding = &mut self.outstanding;
+        let mut landed_since = false;
         let drained = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             io.wait_all(&mut |e| {
                 if let Event::Write(c) = e {
+                    landed_since = true;
                     *outstanding = outstanding.saturating_sub(c.records);
                     account(shared, &c);
                 }
@@ -865,14 +884,20 @@ impl SinkSet {
         }));
         // A backend that panicked again leaves its batches to the count below.
         let _ = drained;
-        for s in &self.slots {
+        if let Some(a) = self.aligner.as_mut() {
             // A record begun in the file (see `aligned`), counted dropped
             // below: its start comes out again, as a failed write's would.
-            if let (Some(fd), head @ 1..) = (&s.last_fd, s.batch.head) {
-                let _ = append::cut_failed_append(fd.as_fd(), s.batch.buf.get(..head));
+            // Not the open batch's head: a batch being routed when the
+            // writer died may hold the rest (and have carried another).
+            // Unless a write in flight (the rest, through io_uring after
+            // pwrite wrote the start: `Backend::Auto`) landed after it.
+            let begun = a.begun().len();
+            if let (Some(fd), 1.., false) = (&self.slots[0].last_fd, begun, landed_since) {
+                let cut = append::cut_failed_append(fd.as_fd(), Some(a.begun()));
+                if let append::Cut::Done { .. } = cut {
+                    WriterCounters::take_back(&shared.counters.bytes_written, begun as u64);
+                }
             }
-        }
-        if let Some(a) = self.aligner.as_mut() {
             a.settle(false);
         }
         WriterCounters::add(

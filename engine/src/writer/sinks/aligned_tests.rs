@@ -10,6 +10,7 @@ use crate::sink::{BatchLimit, Target};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 
 const BARE: Format = Format::text().timestamp(Timestamp::Off);
 /// Batches of 16 KiB: writes end at multiples of 8 KiB.
@@ -33,6 +34,16 @@ struct AppendFile {
     /// `path_changed` answers this once.
     moved: Arc<Mutex<bool>>,
     limit: BatchLimit,
+    /// Writes at offsets of its own (the file's end), not appends.
+    positioned: bool,
+    /// Positioned: where the next batch goes.
+    next_offset: u64,
+    /// The batch numbered so panics as it is routed.
+    panic_at: Option<usize>,
+    /// Whether the set counted as holding a record begun in the file
+    /// (`Aligner::counted_seen`) as each batch was routed.
+    counted: Arc<AtomicBool>,
+    counted_at_route: Arc<Mutex<Vec<bool>>>,
 }
 
 impl AppendFile {
@@ -48,6 +59,11 @@ impl AppendFile {
             refuse: None,
             moved: moved.clone(),
             limit: BatchLimit::NONE,
+            positioned: false,
+            next_offset: 0,
+            panic_at: None,
+            counted: Arc::default(),
+            counted_at_route: Arc::default(),
         };
         (sink, writes, moved)
     }
@@ -66,12 +82,20 @@ impl Sink for AppendFile {
     fn describe(&self) -> String {
         "append-file".to_owned()
     }
-    fn target(&mut self, _len: usize) -> io::Result<Target> {
+    fn target(&mut self, len: usize) -> io::Result<Target> {
         self.routed += 1;
         if self.refuse == Some(self.routed) {
             return Err(io::Error::other("refused"));
         }
+        assert_ne!(self.panic_at, Some(self.routed), "a sink panicking on purpose");
+        let counted = self.counted.load(std::sync::atomic::Ordering::SeqCst);
+        self.counted_at_route.lock().unwrap().push(counted);
         let fd: SharedFd = self.file.clone();
+        if self.positioned {
+            let offset = self.next_offset;
+            self.next_offset += len as u64;
+            return Ok(Target::File { fd, offset });
+        }
         Ok(Target::Append { fd })
     }
     fn on_write(&mut self, o: &WriteOutcome<'_>) {
@@ -274,6 +298,7 @@ fn a_refused_batch_takes_the_carried_records_start_out_of_the_file() {
     assert_eq!(text, expected(kept));
     let s = f.sh.stats();
     assert_eq!(s.written, kept as u64);
+    assert_eq!(s.bytes_written, text.len() as u64, "the bytes that stayed");
     assert_eq!(s.errors, 1);
     let last = lock(&f.sh.recent_errors).last_error.clone();
     assert!(
@@ -363,4 +388,154 @@ fn a_sink_with_a_batch_limit_gets_whole_records() {
     assert!(w.len() > 5);
     assert!(w.iter().all(|&(s, _)| text[s as usize - 1] == b'\n'), "{w:?}");
     assert_eq!(text, expected(1000).as_bytes());
+}
+
+/// Every line of the file at `path` is one of records `0..n`, in order,
+/// and there are `written` of them.
+fn assert_whole_records_in_order(path: &Path, n: usize, written: u64) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.is_empty() || text.ends_with('\n'), "ends inside a line");
+    let mut next = 0;
+    let mut lines = 0;
+    for l in text.split_inclusive('\n') {
+        while line(next) != l {
+            next += 1;
+            assert!(next < n, "line {lines} is not a record: {l:?}");
+        }
+        next += 1;
+        lines += 1;
+    }
+    assert_eq!(lines, written);
+}
+
+#[test]
+fn a_refused_batch_that_carried_a_record_leaves_it_whole_for_the_next() {
+    // Batch 1 ends on a record; batch 2 crosses its aligned end and
+    // carries its last record, whose start it was to write, but its sink
+    // refuses it: nothing of it reaches the file.
+    let mut f = Fixture::new(true, |s| s.refuse = Some(2));
+    let i = f.push_until_writes(2);
+    assert_eq!(f.writes()[1], (16402, true));
+    f.push(i, i + 1000);
+    f.dry();
+    let s = f.sh.stats();
+    assert_eq!(s.written + s.dropped, (i + 1000) as u64);
+    assert_whole_records_in_order(&f.path, i + 1000, s.written);
+    assert_eq!(s.bytes_written, std::fs::metadata(&f.path).unwrap().len());
+}
+
+#[test]
+fn a_file_cut_to_nothing_under_the_writer_gets_the_carried_record_whole() {
+    // `copytruncate`: the file is copied and cut to 0 while the writer
+    // holds the rest of a record whose start it wrote.
+    let mut f = Fixture::new(true, |_| {});
+    let i = f.push_until_writes(2);
+    let w = f.writes();
+    assert_eq!(w[1].0 % UNIT, 0, "the second write ends aligned: {w:?}");
+    let copy = std::fs::read(&f.path).unwrap();
+    OpenOptions::new().write(true).open(&f.path).unwrap().set_len(0).unwrap();
+    f.push(i, i + 1000);
+    f.dry();
+    let s = f.sh.stats();
+    assert_eq!(s.written, (i + 1000) as u64);
+    let text = std::fs::read_to_string(&f.path).unwrap();
+    // The copy ends inside record `k`; the file starts with it whole.
+    let k = copy.iter().filter(|&&c| c == b'\n').count();
+    assert!(!copy.ends_with(b"\n"));
+    assert!(text.starts_with(&line(k)), "{:?}", &text[..40]);
+    assert_whole_records_in_order(&f.path, i + 1000, s.written - k as u64);
+}
+
+#[test]
+fn a_sink_writing_at_offsets_of_its_own_gets_every_record_whole() {
+    let mut f = Fixture::new(true, |s| s.positioned = true);
+    f.push(0, 3000);
+    f.dry();
+    assert_eq!(std::fs::read_to_string(&f.path).unwrap(), expected(3000));
+    assert_eq!(f.sh.stats().written, 3000);
+}
+
+#[test]
+fn a_sink_panicking_as_it_is_asked_where_a_records_rest_goes_leaves_the_file_on_a_whole_line() {
+    // Batch 2 ends inside a record; its sink panics when asked where
+    // batch 3, that record's rest first, goes: submitted under load (it
+    // carries a record of its own first) or as the writer runs dry.
+    for under_load in [true, false] {
+        let mut f = Fixture::new(true, |s| s.panic_at = Some(3));
+        let mut next = f.push_until_writes(2);
+        assert_eq!(f.writes()[1].0 % UNIT, 0, "the second write ends aligned");
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if !under_load {
+                f.dry();
+            }
+            loop {
+                f.push(next, next + 1);
+                next += 1;
+            }
+        }));
+        assert!(panicked.is_err());
+        // What the writer does after a panic.
+        f.set.abandon(&mut f.io, &f.sh);
+        let s = f.sh.stats();
+        assert_eq!(s.written + s.dropped, next as u64, "under load {under_load}");
+        assert_whole_records_in_order(&f.path, next, s.written);
+        let len = std::fs::metadata(&f.path).unwrap().len();
+        assert_eq!(s.bytes_written, len, "under load {under_load}");
+    }
+}
+
+#[test]
+fn a_sink_appending_to_a_pipe_gets_every_record_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: `c` is a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let (sink, writes, _) = AppendFile::new(&fifo, true);
+    let mut set = set_of(sink);
+    let (sh, mut io) = (shared(), Pwrite::default());
+    push_under_load(&mut set, &mut io, &sh, 0, 3000);
+    set.submit_all(&mut io, &sh);
+    assert!(writes.lock().unwrap().len() > 10);
+    assert_eq!(sh.stats().written, 3000);
+    // Closes the pipe's one writer: the reader reaches its end.
+    drop(set);
+    assert_eq!(String::from_utf8(reader.join().unwrap()).unwrap(), expected(3000));
+}
+
+#[test]
+fn a_fork_beginning_as_the_rest_of_a_record_goes_out_waits_until_it_is_written() {
+    let counted = Arc::new(AtomicBool::new(false));
+    let at_route = Arc::new(Mutex::new(Vec::new()));
+    let mut f = Fixture::new(true, |s| {
+        s.counted = counted.clone();
+        s.counted_at_route = at_route.clone();
+    });
+    f.set.aligner.as_mut().unwrap().counted_seen = counted.clone();
+    // Batch 2 ends inside a record: the set counts as holding its start.
+    let i = f.push_until_writes(2);
+    assert_eq!(f.writes()[1].0 % UNIT, 0, "the second write ends aligned");
+    assert!(counted.load(std::sync::atomic::Ordering::SeqCst));
+    // A fork begins; batch 3, that record's rest first, goes out under
+    // load: a fork waits for it, so the set counts until it is written.
+    f.set.aligner.as_mut().unwrap().forking = true;
+    let mut next = i;
+    while f.writes().len() < 3 {
+        f.push(next, next + 1);
+        next += 1;
+    }
+    // Batch 1 split nothing; batch 2 split a record; batch 3 holds its rest.
+    let at_route = at_route.lock().unwrap().clone();
+    assert_eq!(at_route[..3], [false, true, true], "counted as each was routed");
+    // Written: no longer counted, and no record split since.
+    assert!(!counted.load(std::sync::atomic::Ordering::SeqCst));
+    f.push(next, next + 1000);
+    f.dry();
+    let text = std::fs::read(&f.path).unwrap();
+    assert!(f.writes()[2..].iter().all(|&(s, _)| text[s as usize - 1] == b'\n'));
+    assert_eq!(text, expected(next + 1000).as_bytes());
 }

@@ -672,6 +672,7 @@ fn push_blocking<R: RoomRing>(
     if shared.on_writer_thread() {
         return false;
     }
+    let _blocked = shared.writer_cpu.blocked();
     let mut round = 0u32;
     loop {
         // Keep trying while the writer drains at shutdown: its close makes
@@ -695,7 +696,7 @@ fn push_blocking<R: RoomRing>(
             // resume room is free; a ring file's keeper at each commit),
             // its exit (`writer_done`), shutdown giving up on a stuck sink
             // (`Shared::give_up`), the ring abandoned (the writer's exit).
-            rs.wait_for_room(|| ready(ring));
+            shared.writer_cpu.park(|| rs.wait_for_room(|| ready(ring)));
         }
         round = round.saturating_add(1);
         if ring.try_push(parts) {

@@ -472,7 +472,8 @@ impl SinkSet {
 
     /// Sets where the one sink's open batch is full for its write to end
     /// at an aligned offset, when the set aligns its writes now (see
-    /// `aligned`): no batch limit, not crash-safe, the file known.
+    /// `aligned`): no batch limit, not crash-safe, the file known (from
+    /// the writer's last append).
     #[inline]
     fn plan_aligned_end(&mut self) {
         let Some(aligner) = self.aligner.as_mut() else {
@@ -483,9 +484,7 @@ impl SinkSet {
         if self.limited || self.keeper.is_some() || !slot.limit.is_none() {
             return;
         }
-        if let Some(fd) = &slot.last_fd {
-            slot.batch.full_at = aligner.full_at(fd.as_fd(), slot.batch.head, self.batch_bytes);
-        }
+        slot.batch.full_at = aligner.full_at(slot.batch.head, self.batch_bytes);
     }
 
     /// Writes slot `i`'s open batch whole, and waits for it, if it holds
@@ -639,7 +638,7 @@ impl SinkSet {
         drop(waiting);
         let slot = &mut self.slots[i];
         if let (Some(a), Some(fd), 1..) = (self.aligner.as_mut(), &slot.last_fd, b.head) {
-            if !a.head_in_place(fd.as_fd()) {
+            if !a.head_in_place(fd) {
                 // The file was cut (or grew) since the record's start went
                 // out: written whole, it at least starts a line.
                 b.head = 0;
@@ -835,7 +834,7 @@ impl SinkSet {
                 a.ended_inside(&slot.batch.buf[..slot.batch.head]);
             }
             match (&c.error, &c.appended_to) {
-                (None, Some(_)) => a.wrote(c.written),
+                (None, Some(fd)) => a.wrote(c.written, fd),
                 (None, None) => a.wrote_elsewhere(c.offset.map(|o| o + c.written as u64)),
                 // Appended or not (a refused batch wrote nothing): the
                 // start of the record carried from it is not in the file

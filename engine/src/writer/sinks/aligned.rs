@@ -70,8 +70,10 @@
 //! batch holding a head is written to the old file, whole.
 
 use super::slot::Batch;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use crate::sink::SharedFd;
 use std::cell::Cell;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
@@ -133,7 +135,6 @@ pub(super) fn unit(batch_bytes: usize) -> u64 {
 }
 
 /// Where a set's one sink's writes end.
-#[derive(Debug)]
 pub(super) struct Aligner {
     /// Writes end at multiples of this.
     unit: u64,
@@ -142,6 +143,10 @@ pub(super) struct Aligner {
     /// Where the sink's next append lands, as this writer's own writes
     /// left the file; `None` until looked up.
     end: Option<u64>,
+    /// The file this writer's last append went to, which `end` is of;
+    /// `None` before the first and after a reopen (no alignment until an
+    /// append shows which file the sink writes).
+    file: Option<SharedFd>,
     /// The file grew by bytes this writer did not write: no alignment
     /// until the sink reopens.
     shared: bool,
@@ -168,6 +173,7 @@ impl Aligner {
             unit,
             forks_at: crate::fork::forks_hint(),
             end: None,
+            file: None,
             shared: false,
             counted: false,
             begun: Vec::with_capacity(MAX_CARRY),
@@ -182,13 +188,22 @@ impl Aligner {
     /// already (`fd`'s end) at which it is full, for its write to end at
     /// an aligned offset; `usize::MAX` (full at `batch_bytes` alone) when
     /// this writer is not the file's only writer, or its end is unknown.
-    /// One `fstat`.
+    /// One `fstat` while the end is not known from this writer's own
+    /// writes; after that, [`Aligner::head_in_place`] looks before each
+    /// write of a record's rest, which is when another writer's bytes
+    /// would matter.
     #[inline]
-    pub(super) fn full_at(&mut self, fd: BorrowedFd<'_>, head: usize, batch_bytes: usize) -> usize {
+    pub(super) fn full_at(&mut self, head: usize, batch_bytes: usize) -> usize {
         if !self.aligning() || FORKING.load(SeqCst) > 0 {
             return usize::MAX;
         }
-        let size = match file_size(fd) {
+        let Some(file) = &self.file else {
+            return usize::MAX;
+        };
+        if let Some(end) = self.end {
+            return self.end_at(end, head, batch_bytes);
+        }
+        let size = match file_size(file.as_fd()) {
             Size::Regular(size) => size,
             Size::Unknown => {
                 self.end = None;
@@ -202,13 +217,13 @@ impl Aligner {
                 return usize::MAX;
             }
         };
-        if self.end.is_some_and(|e| e != size) {
-            // Another writer appended (or cut the file): a record of
-            // theirs may already sit inside one of ours.
-            self.shared = true;
-            return usize::MAX;
-        }
         self.end = Some(size);
+        self.end_at(size, head, batch_bytes)
+    }
+
+    /// [`Aligner::full_at`] for a file that ends at `size`.
+    #[inline]
+    fn end_at(&self, size: u64, head: usize, batch_bytes: usize) -> usize {
         let target = (size + batch_bytes as u64) / self.unit * self.unit;
         if target <= size {
             return usize::MAX;
@@ -222,10 +237,11 @@ impl Aligner {
     /// (`copytruncate`) or another writer appended: then no alignment
     /// until the sink reopens. One `fstat`; a change in the moment
     /// between it and the write goes unseen.
-    pub(super) fn head_in_place(&mut self, fd: BorrowedFd<'_>) -> bool {
-        let size = match file_size(fd) {
-            Size::Regular(size) => Some(size),
-            Size::NotRegular | Size::Unknown => None,
+    pub(super) fn head_in_place(&mut self, fd: &SharedFd) -> bool {
+        let ours = self.file.as_ref().is_some_and(|f| Arc::ptr_eq(f, fd));
+        let size = match file_size(fd.as_fd()) {
+            Size::Regular(size) if ours => Some(size),
+            _ => None,
         };
         if size.is_some() && size == self.end {
             return true;
@@ -319,10 +335,17 @@ impl Aligner {
         &self.begun
     }
 
-    /// An append of `n` bytes landed whole.
+    /// An append of `n` bytes to `file` landed whole: the file's end
+    /// moved by `n`, or, in a file other than the last one, is not known.
     #[inline]
-    pub(super) fn wrote(&mut self, n: usize) {
-        self.end = self.end.map(|e| e + n as u64);
+    pub(super) fn wrote(&mut self, n: usize, file: &SharedFd) {
+        match &self.file {
+            Some(f) if Arc::ptr_eq(f, file) => self.end = self.end.map(|e| e + n as u64),
+            _ => {
+                self.file = Some(file.clone());
+                self.end = None;
+            }
+        }
     }
 
     /// A write that was no append landed whole: a positioned one ending
@@ -341,9 +364,11 @@ impl Aligner {
         self.begun.clear();
     }
 
-    /// The sink reopened its file: a new file, perhaps no longer shared.
+    /// The sink reopened its file: a new file, perhaps no longer shared,
+    /// known once an append goes to it.
     pub(super) fn reopened(&mut self) {
         self.end = None;
+        self.file = None;
         self.shared = false;
     }
 

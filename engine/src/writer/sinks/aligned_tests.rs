@@ -341,6 +341,13 @@ fn a_path_change_gets_the_carried_records_rest_written_to_the_old_file() {
     assert!(old.ends_with('\n'), "the old file ends on a record");
     assert_eq!(format!("{old}{new}"), expected(i + 1000));
     assert_eq!(f.sh.stats().written, (i + 1000) as u64);
+    // In the new file, once a write showed where it ends, writes end
+    // aligned again.
+    let w = f.writes();
+    let first_new = (1..w.len()).find(|&k| w[k].0 < w[k - 1].0).unwrap();
+    let new_sizes: Vec<u64> = w[first_new..w.len() - 1].iter().map(|&(s, _)| s).collect();
+    assert!(new_sizes.len() >= 5, "{w:?}");
+    assert!(new_sizes[1..].iter().all(|s| s % UNIT == 0), "{new_sizes:?}");
 }
 
 /// Appends `bytes` to the file at `path` from another descriptor.

@@ -23,6 +23,7 @@ pub mod measure;
 pub mod network;
 pub mod null_sink;
 pub mod peer_loggers;
+pub mod peer_runs;
 pub mod peers;
 pub mod plan;
 pub mod plot;

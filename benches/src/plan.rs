@@ -52,6 +52,11 @@ pub struct Sizes {
     pub backpressure_calls: u64,
     /// Whether the peers run.
     pub peers: bool,
+    /// Runs of every logger of section 9, as interleaved rounds (see
+    /// [`Plan::peers`]); the table shows the median over them. 0 in results
+    /// from before the rounds: one run each then.
+    #[serde(default)]
+    pub peer_rounds: usize,
     /// Threads alive at once in the memory-per-thread runs (and churned).
     #[serde(default)]
     pub memory_threads: usize,
@@ -81,6 +86,7 @@ impl Sizes {
             batch_sizes: batch_sizes(),
             backpressure_calls: 1_000,
             peers,
+            peer_rounds: if quick { 1 } else { 3 },
             memory_threads: if quick { 50 } else { 1_000 },
             network_records: if quick { 5_000 } else { 200_000 },
             network_rounds: if quick { 1 } else { 5 },
@@ -123,6 +129,21 @@ pub struct LatencyRun {
 impl std::fmt::Display for LatencyRun {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}, run {}", self.route, self.run)
+    }
+}
+
+/// One run of a logger of section 9.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerRun {
+    /// One of [`PEERS`].
+    pub name: &'static str,
+    /// Which round, from 0.
+    pub round: usize,
+}
+
+impl std::fmt::Display for PeerRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}, round {}", self.name, self.round + 1)
     }
 }
 
@@ -169,8 +190,11 @@ pub struct Plan {
     pub batch: Vec<(usize, Job)>,
     /// Section 5.
     pub backpressure: Vec<(PolicyName, Job)>,
-    /// Section 9.
-    pub peers: Vec<(String, Job)>,
+    /// Section 9: every logger once per round, each run a fresh process,
+    /// the order rotating from round to round (every logger in
+    /// [`PEERS`]' order; then starting at the second; …), so that a machine
+    /// whose speed drifts during the section weighs on every logger alike.
+    pub peers: Vec<(PeerRun, Job)>,
     /// Section 9: crash-safe beside normal, interleaved pairs.
     pub crash_safe_ab: Vec<(crate::crash_safe_ab::AbKey, Job)>,
     /// Section 10.
@@ -274,13 +298,18 @@ impl Plan {
                 (p, Job::Backpressure(j))
             })
             .collect();
-        let peers = match sizes.peers {
-            false => Vec::new(),
-            true => PEERS
-                .iter()
-                .map(|&name| (name.to_owned(), peer(name, sizes.large, sub(name), keep)))
-                .collect(),
+        let mut peers = Vec::new();
+        let peer_rounds = if sizes.peers {
+            sizes.peer_rounds.max(1)
+        } else {
+            0
         };
+        for round in 0..peer_rounds {
+            for name in rounds::order(PEERS, round) {
+                let job = peer(name, sizes.large, sub(name), keep);
+                peers.push((PeerRun { name, round }, job));
+            }
+        }
         let crash_safe_ab = match sizes.peers {
             false => Vec::new(),
             true => crate::crash_safe_ab::jobs(
@@ -441,6 +470,43 @@ mod tests {
         sizes.latency_runs = 1;
         assert!(Plan::new(&sizes, Path::new("/x"), false)
             .latency_repeats
+            .is_empty());
+    }
+
+    #[test]
+    fn peers_run_in_rotating_rounds_each_in_a_directory_of_its_own() {
+        let mut sizes = Sizes::new(false, true);
+        assert_eq!(sizes.peer_rounds, 3);
+        assert_eq!(Sizes::new(true, true).peer_rounds, 1);
+        sizes.peer_rounds = 2;
+        let plan = Plan::new(&sizes, Path::new("/nonexistent"), false);
+        let n = PEERS.len();
+        assert_eq!(plan.peers.len(), 2 * n);
+        let names = |round: usize| -> Vec<&str> {
+            let runs = &plan.peers[round * n..(round + 1) * n];
+            assert!(runs.iter().all(|(k, _)| k.round == round));
+            runs.iter().map(|(k, _)| k.name).collect()
+        };
+        assert_eq!(names(0), PEERS);
+        let mut second = PEERS[1..].to_vec();
+        second.push(PEERS[0]);
+        assert_eq!(names(1), second);
+        assert_eq!(
+            plan.peers[n].0.to_string(),
+            format!("{}, round 2", PEERS[1])
+        );
+        let mut dirs: Vec<PathBuf> = (plan.peers.iter())
+            .map(|(_, j)| match j {
+                Job::Peer(p) => p.dir.clone(),
+                other => panic!("not a peer job: {other:?}"),
+            })
+            .collect();
+        dirs.sort();
+        dirs.dedup();
+        assert_eq!(dirs.len(), 2 * n);
+        // Without peers, no rounds.
+        assert!(Plan::new(&Sizes::new(true, false), Path::new("/x"), false)
+            .peers
             .is_empty());
     }
 }

@@ -15,12 +15,13 @@ use crate::plan::ThroughputKey;
 use crate::suite::Measured;
 use crate::throughput::{rate, ThroughputResult};
 
-/// The thread counts of round `round`, rotated: `threads` (one thread
-/// first) starting at position `round % len`.
-pub fn order(threads: &[usize], round: usize) -> Vec<usize> {
-    let n = threads.len().max(1);
-    (0..threads.len())
-        .map(|i| threads[(round + i) % n])
+/// The thread counts (or, for section 9, the loggers) of round `round`,
+/// rotated: `items` (one thread first) starting at position
+/// `round % len`.
+pub fn order<T: Clone>(items: &[T], round: usize) -> Vec<T> {
+    let n = items.len().max(1);
+    (0..items.len())
+        .map(|i| items[(round + i) % n].clone())
         .collect()
 }
 
@@ -123,7 +124,7 @@ mod tests {
         assert_eq!(order(&[1, 2, 4], 1), vec![2, 4, 1]);
         assert_eq!(order(&[1, 2, 4], 2), vec![4, 1, 2]);
         assert_eq!(order(&[1, 2, 4], 3), vec![1, 2, 4]);
-        assert_eq!(order(&[], 5), Vec::<usize>::new());
+        assert_eq!(order::<usize>(&[], 5), Vec::<usize>::new());
     }
 
     #[test]

@@ -63,7 +63,9 @@ pub struct ReportData {
     pub batch: Vec<Measured<usize, ThroughputResult>>,
     /// Section 5.
     pub backpressure: Vec<Measured<PolicyName, BackpressureResult>>,
-    /// Section 9 (empty when skipped).
+    /// Section 9 (empty when skipped): every run in the order it ran, a
+    /// logger's runs sharing its name (see [`crate::peer_runs`]); one run
+    /// each in results from before the rounds.
     pub peers: Vec<Measured<String, PeerResult>>,
     /// Section 9: crash-safe beside normal, interleaved pairs (empty in
     /// results from before it existed).
@@ -110,7 +112,14 @@ pub fn run(plan: &Plan, sizes: &Sizes, dir: &Path, command: String) -> ReportDat
     let threads = p.all(&plan.threads, |c| format!("memory per thread, {c}"));
     let batch = p.all(&plan.batch, |b| format!("batch size {b}"));
     let backpressure = p.all(&plan.backpressure, |pol| format!("backpressure {pol}"));
-    let peers = p.all(&plan.peers, |n| format!("peer {n}"));
+    let peers = p
+        .all(&plan.peers, |r| format!("peer {r}"))
+        .into_iter()
+        .map(|m| Measured {
+            key: m.key.name.to_owned(),
+            result: m.result,
+        })
+        .collect();
     let crash_safe_ab = p.all_quiet(&plan.crash_safe_ab, ab_label);
     let network = p.run("network sinks (syslog to rsyslogd)", &plan.network);
     ReportData {

@@ -1,8 +1,9 @@
-//! Sections 8, 9 and 11: the machine, the peers side by side, and a real
-//! service when its benchmark was run.
+//! Sections 8, 9 and 11: the machine, the peers side by side (each row over
+//! its logger's runs), and a real service when its benchmark was run.
 
-use super::{cell, nanos, timed_with, Charts};
+use super::{cell, mib, nanos, timed_with, Charts};
 use crate::measure::median;
+use crate::peer_runs::{group, PeerRuns};
 use crate::peers::{lossless_by_config, BURSTS, BURST_LEN, BURST_PAUSE, URINGLOG, WARMUP_LINES};
 use crate::suite::ReportData;
 use crate::targets::{auto_route, thousands};
@@ -51,16 +52,35 @@ pub fn peers(s: &mut String, d: &ReportData) {
         );
         return;
     }
+    let groups = group(&d.peers);
+    let rounds = groups.iter().map(PeerRuns::runs).max().unwrap_or(1);
     let ran: Vec<&crate::peers::PeerResult> = d
         .peers
         .iter()
         .filter_map(|m| m.result.as_ref().ok())
         .collect();
+    let (runs, cells) = match rounds {
+        1 => ("one run each".to_owned(), String::new()),
+        n => (
+            format!(
+                "each run {n} times as interleaved rounds (every logger once a round in the \
+                 table's order, each round starting one logger further on), every run a fresh \
+                 process"
+            ),
+            format!(
+                " Each cell is over a logger's runs: M lines/s is the median of its {n} runs \
+                 with the slowest and the fastest in brackets; MB/s, CPUs, write syscalls, \
+                 p50, p99.9 and bytes/line are the medians only; lines lost is the most any \
+                 run lost; peak RSS the largest of the runs; \"{URINGLOG} ÷ peer\" is the \
+                 ratio of the median rates."
+            ),
+        ),
+    };
     let _ = writeln!(
         s,
         "The same workload through every logger, each in its own child process (peak RSS is \
          per logger: `VmHWM` through the warm-up and throughput phases, before the file is \
-         read back), one run each: {} warm-up lines, then {} lines from one thread timed \
+         read back), {runs}: {} warm-up lines, then {} lines from one thread timed \
          until all are in the file, every line counted by reading the file back (lossy \
          loggers cannot look fast), then {BURSTS} bursts of {BURST_LEN} calls {} ms apart, \
          each call timed on the caller's side with {}, the same for every logger (every \
@@ -77,7 +97,7 @@ pub fn peers(s: &mut String, d: &ReportData) {
          turns on one CPU (or the machine gave the process less than one), and its rate is \
          then bounded by the two costs added, not by the slower one. \
          uringlog runs with the engine's defaults. \"{URINGLOG} ÷ peer\" is uringlog's \
-         lines/s over the peer's.\n",
+         lines/s over the peer's.{cells}\n",
         thousands(WARMUP_LINES),
         thousands(d.sizes.large),
         BURST_PAUSE.as_millis(),
@@ -88,7 +108,17 @@ pub fn peers(s: &mut String, d: &ReportData) {
                 .collect::<Vec<_>>()
         ))
     );
-    let base = crate::targets::peer(d, URINGLOG).map(|p| p.lines_per_sec);
+    peer_table(s, &groups);
+    crate::crash_safe_ab::render(s, &d.crash_safe_ab);
+}
+
+/// Section 9's table, a row per logger, then the runs that failed of the
+/// loggers that have figures.
+fn peer_table(s: &mut String, groups: &[PeerRuns]) {
+    let base = groups
+        .iter()
+        .find(|g| g.name == URINGLOG && !g.ok.is_empty())
+        .map(PeerRuns::lines_per_sec);
     let _ = writeln!(
         s,
         "| Logger | Lossless by config | M lines/s | MB/s | CPUs | Write syscalls | p50 ns | p99.9 ns | Peak RSS | Lines lost | Bytes/line | {URINGLOG} ÷ peer |"
@@ -97,42 +127,68 @@ pub fn peers(s: &mut String, d: &ReportData) {
         s,
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
-    for m in &d.peers {
-        let (lossless, why) = lossless_by_config(&m.key);
-        let lossless = format!("{}: {why}", if lossless { "yes" } else { "no" });
-        let r = match &m.result {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = writeln!(
-                    s,
-                    "| {} | {lossless} | not run: {} | — | — | — | — | — | — | — | — | — |",
-                    m.key,
-                    cell(e)
-                );
-                continue;
-            }
-        };
-        let ratio = match base {
-            Some(b) if r.lines_per_sec > 0.0 => format!("{:.2}x", b / r.lines_per_sec),
-            _ => "—".to_owned(),
-        };
-        let _ = writeln!(
-            s,
-            "| {} | {lossless} | {:.2} | {:.0} | {:.2} | {} | {} | {} | {:.1} MiB | {} | {:.0} | {ratio} |",
-            m.key,
-            r.lines_per_sec / 1e6,
-            r.mb_per_sec(),
-            r.cpus_used(),
-            thousands(r.write_syscalls),
-            r.p50_ns,
-            thousands(r.p999_ns),
-            r.peak_rss_kib as f64 / 1024.0,
-            thousands(r.lines_lost()),
-            r.bytes_per_line
-        );
+    for g in groups {
+        let _ = writeln!(s, "{}", peer_row(g, base));
     }
     let _ = writeln!(s);
-    crate::crash_safe_ab::render(s, &d.crash_safe_ab);
+    let failed: Vec<String> = (groups.iter().filter(|g| !g.ok.is_empty()))
+        .flat_map(|g| {
+            (g.failed.iter()).map(|(run, e)| format!("{}, run {run}: not run: {}", g.name, cell(e)))
+        })
+        .collect();
+    if !failed.is_empty() {
+        let _ = writeln!(
+            s,
+            "Runs that failed (the row's figures are over the others): {}.\n",
+            failed.join("; ")
+        );
+    }
+}
+
+/// One row of section 9's table: the medians over `g`'s runs (see
+/// [`crate::peer_runs`]), the ratio to uringlog's median rate `base`.
+fn peer_row(g: &PeerRuns, base: Option<f64>) -> String {
+    let (lossless, why) = lossless_by_config(g.name);
+    let lossless = format!("{}: {why}", if lossless { "yes" } else { "no" });
+    if g.ok.is_empty() {
+        let e = g.failed.first().map_or("no run", |(_, e)| e);
+        return format!(
+            "| {} | {lossless} | not run: {} | — | — | — | — | — | — | — | — | — |",
+            g.name,
+            cell(e)
+        );
+    }
+    let (rate, lo, hi) = g.spread(|r| r.lines_per_sec / 1e6);
+    let rate = match lo == hi {
+        true => format!("{rate:.2}"),
+        false => format!("{rate:.2} ({}–{})", run_rate(lo), run_rate(hi)),
+    };
+    let whole = |f: fn(&crate::peers::PeerResult) -> u64| g.median(|r| f(r) as f64).round() as u64;
+    let ratio = match base {
+        Some(b) if g.lines_per_sec() > 0.0 => format!("{:.2}x", b / g.lines_per_sec()),
+        _ => "—".to_owned(),
+    };
+    format!(
+        "| {} | {lossless} | {rate} | {:.0} | {:.2} | {} | {} | {} | {} | {} | {:.0} | {ratio} |",
+        g.name,
+        g.median(|r| r.mb_per_sec()),
+        g.median(|r| r.cpus_used()),
+        thousands(whole(|r| r.write_syscalls)),
+        whole(|r| r.p50_ns),
+        thousands(whole(|r| r.p999_ns)),
+        mib(g.peak_rss_kib()),
+        thousands(g.most_lost()),
+        g.median(|r| r.bytes_per_line)
+    )
+}
+
+/// The slowest or fastest run's M lines/s beside the median: one decimal
+/// from 10 up, two below (where one would hide most of the spread).
+fn run_rate(m: f64) -> String {
+    match m >= 10.0 {
+        true => format!("{m:.1}"),
+        false => format!("{m:.2}"),
+    }
 }
 
 /// Section 11, only when `scripts/service_bench.sh` left its table.

@@ -28,7 +28,8 @@ pub fn targets(s: &mut String, d: &ReportData) {
     let _ = writeln!(s, "### The seed report's targets\n");
     table(s, &seed_targets(d));
     let _ = writeln!(s, "### The project's performance goals\n");
-    let bpl = crate::targets::peer(d, crate::peers::URINGLOG).map(|p| p.bytes_per_line);
+    let bpl =
+        crate::targets::peer(d, crate::peers::URINGLOG).map(|p| p.median(|r| r.bytes_per_line));
     let size = bpl.map_or(String::new(), |b| format!(" {b:.0}-byte"));
     let _ = writeln!(
         s,

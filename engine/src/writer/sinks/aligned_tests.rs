@@ -326,28 +326,36 @@ fn a_refused_batch_takes_the_carried_records_start_out_of_the_file() {
 
 #[test]
 fn a_path_change_gets_the_carried_records_rest_written_to_the_old_file() {
-    let mut f = Fixture::new(true, |_| {});
-    let moved_to = f.path.with_extension("1");
-    let i = f.push_until_writes(3);
-    assert_eq!(f.writes()[2].0 % UNIT, 0);
-    // Rotated away (renamed) now: the next submission reopens the path.
-    std::fs::rename(&f.path, &moved_to).unwrap();
-    *f.moved.lock().unwrap() = true;
-    f.set.next_path_check = Instant::now();
-    f.push(i, i + 1000);
-    f.dry();
-    let old = std::fs::read_to_string(&moved_to).unwrap();
-    let new = std::fs::read_to_string(&f.path).unwrap();
-    assert!(old.ends_with('\n'), "the old file ends on a record");
-    assert_eq!(format!("{old}{new}"), expected(i + 1000));
-    assert_eq!(f.sh.stats().written, (i + 1000) as u64);
-    // In the new file, once a write showed where it ends, writes end
-    // aligned again.
-    let w = f.writes();
-    let first_new = (1..w.len()).find(|&k| w[k].0 < w[k - 1].0).unwrap();
-    let new_sizes: Vec<u64> = w[first_new..w.len() - 1].iter().map(|&(s, _)| s).collect();
-    assert!(new_sizes.len() >= 5, "{w:?}");
-    assert!(new_sizes[1..].iter().all(|s| s % UNIT == 0), "{new_sizes:?}");
+    // Noticed as a full batch goes out, after each of the first writes:
+    // the writer reopens the path and goes on taking records.
+    for writes in 3..13 {
+        let mut f = Fixture::new(true, |_| {});
+        let moved_to = f.path.with_extension("1");
+        let i = f.push_until_writes(writes);
+        // Rotated away (renamed) now: the next submission reopens the path.
+        std::fs::rename(&f.path, &moved_to).unwrap();
+        *f.moved.lock().unwrap() = true;
+        f.set.next_path_check = Instant::now();
+        f.push(i, i + 1000);
+        f.dry();
+        let old = std::fs::read_to_string(&moved_to).unwrap();
+        let new = std::fs::read_to_string(&f.path).unwrap();
+        assert!(old.ends_with('\n'), "the old file ends on a record");
+        assert!(
+            format!("{old}{new}") == expected(i + 1000),
+            "moved after {writes} writes: the new file holds torn records"
+        );
+        let s = f.sh.stats();
+        assert_eq!((s.written, s.dropped, s.errors), ((i + 1000) as u64, 0, 0));
+        assert_eq!(s.bytes_written, (old.len() + new.len()) as u64);
+        // In the new file, once a write showed where it ends, writes end
+        // aligned again.
+        let w = f.writes();
+        let first_new = (1..w.len()).find(|&k| w[k].0 < w[k - 1].0).unwrap();
+        let new_sizes: Vec<u64> = w[first_new..w.len() - 1].iter().map(|&(s, _)| s).collect();
+        assert!(new_sizes.len() >= 5, "moved after {writes}: {w:?}");
+        assert!(new_sizes[1..].iter().all(|s| s % UNIT == 0), "moved after {writes}: {new_sizes:?}");
+    }
 }
 
 /// Appends `bytes` to the file at `path` from another descriptor.

@@ -60,4 +60,5 @@ fn aligned_appends_keep_every_line_whole_when_writes_fail() {
         lines, end.written,
         "every record counted written is in the file, once"
     );
+    assert_eq!(end.bytes_written, text.len() as u64, "{end:?}");
 }

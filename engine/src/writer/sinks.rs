@@ -446,7 +446,7 @@ impl SinkSet {
             // A submission as the writer runs dry leaves the next batch
             // full at `batch_bytes`: no `fstat` for a logger that is idle
             // more than it is busy.
-            self.plan_aligned_end();
+            self.plan_aligned_end(io.in_flight() > 0);
         }
         self.settle_split();
         // A record carried to the open batch (see `aligned`) is gathered.
@@ -473,9 +473,10 @@ impl SinkSet {
     /// Sets where the one sink's open batch is full for its write to end
     /// at an aligned offset, when the set aligns its writes now (see
     /// `aligned`): no batch limit, not crash-safe, the file known (from
-    /// the writer's last append).
+    /// the writer's last append); `in_flight`: the backend has a write not
+    /// reported yet.
     #[inline]
-    fn plan_aligned_end(&mut self) {
+    fn plan_aligned_end(&mut self, in_flight: bool) {
         let Some(aligner) = self.aligner.as_mut() else {
             return;
         };
@@ -484,7 +485,7 @@ impl SinkSet {
         if self.limited || self.keeper.is_some() || !slot.limit.is_none() {
             return;
         }
-        slot.batch.full_at = aligner.full_at(slot.batch.head, self.batch_bytes);
+        slot.batch.full_at = aligner.full_at(slot.batch.head, self.batch_bytes, in_flight);
     }
 
     /// Writes slot `i`'s open batch whole, and waits for it, if it holds

@@ -191,9 +191,11 @@ impl Aligner {
     /// One `fstat` while the end is not known from this writer's own
     /// writes; after that, [`Aligner::head_in_place`] looks before each
     /// write of a record's rest, which is when another writer's bytes
-    /// would matter.
+    /// would matter. The end is looked up only with no write `in_flight`:
+    /// one that landed but is not reported yet (io_uring) would be in the
+    /// size, and counted again in the end when it is reported.
     #[inline]
-    pub(super) fn full_at(&mut self, head: usize, batch_bytes: usize) -> usize {
+    pub(super) fn full_at(&mut self, head: usize, batch_bytes: usize, in_flight: bool) -> usize {
         if !self.aligning() || FORKING.load(SeqCst) > 0 {
             return usize::MAX;
         }
@@ -202,6 +204,9 @@ impl Aligner {
         };
         if let Some(end) = self.end {
             return self.end_at(end, head, batch_bytes);
+        }
+        if in_flight {
+            return usize::MAX;
         }
         let size = match file_size(file.as_fd()) {
             Size::Regular(size) => size,

@@ -42,7 +42,7 @@ impl FileKinds {
 }
 
 /// `fstat` of `fd`; `None` when it fails.
-fn fstat(fd: BorrowedFd<'_>) -> Option<libc::stat> {
+pub(crate) fn fstat(fd: BorrowedFd<'_>) -> Option<libc::stat> {
     // SAFETY: an all-zero stat is a valid value of this plain C struct.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: `st` is writable and `fd` is open for the duration of the call.

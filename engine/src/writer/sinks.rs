@@ -371,7 +371,7 @@ impl SinkSet {
         debug_assert!(fmt == slot.fmt);
         // Read once: writing a record leaves it as it was (no prefix
         // without O_DIRECT).
-        let mut prefix = if S::PLAIN { 0 } else { slot.prefix_len() };
+        let prefix = if S::PLAIN { 0 } else { slot.prefix_len() };
         debug_assert_eq!(prefix, slot.prefix_len());
         if start == prefix {
             // Before the record is written (the time is then not held
@@ -394,16 +394,12 @@ impl SinkSet {
             slot.seal_before(start, fresh, rec.unix_nanos);
             self.submit_now = true;
             at = 0;
-            prefix = slot.prefix_len();
         }
         slot.batch.last_start = at;
         // `data_len`; a run into a one-sink plain set tests it itself
         // (see `pushes`).
         if !pushes::counted_by_batch::<S>() {
-            self.submit_now |= match slot.batch.full_at {
-                usize::MAX => slot.batch.buf.len() - prefix >= self.batch_bytes,
-                at => slot.batch.buf.len() >= at,
-            };
+            self.submit_now |= slot.batch.buf.len() >= slot.batch_full_at(self.batch_bytes);
         }
         Some(at)
     }
@@ -472,7 +468,8 @@ impl SinkSet {
 
     /// Sets where the one sink's open batch is full for its write to end
     /// at an aligned offset, when the set aligns its writes now (see
-    /// `aligned`): no batch limit, not crash-safe, the file known (from
+    /// `aligned`): no batch limit (the one sink's, as it answered at its
+    /// last batch), not crash-safe, the file known (from
     /// the writer's last append); `in_flight`: the backend has a write not
     /// reported yet.
     #[inline]
@@ -482,7 +479,7 @@ impl SinkSet {
         };
         let slot = &mut self.slots[0];
         slot.batch.full_at = usize::MAX;
-        if self.limited || self.keeper.is_some() || !slot.limit.is_none() {
+        if self.keeper.is_some() || !slot.limit.is_none() {
             return;
         }
         slot.batch.full_at = aligner.full_at(slot.batch.head, self.batch_bytes, in_flight);
@@ -654,7 +651,7 @@ impl SinkSet {
                 }
             }
         }
-        let len = slot.data_len_of(&b.buf) - b.head;
+        let len = slot.write_len(&b);
         let routed = slot.route(&mut b);
         if slot.batch.buf.is_empty() {
             slot.begin();

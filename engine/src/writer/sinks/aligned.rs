@@ -72,7 +72,7 @@
 use super::slot::Batch;
 use crate::sink::SharedFd;
 use std::cell::Cell;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use std::time::{Duration, Instant};
@@ -210,15 +210,11 @@ impl Aligner {
         }
         let size = match file_size(file.as_fd()) {
             Size::Regular(size) => size,
-            Size::Unknown => {
-                self.end = None;
-                return usize::MAX;
-            }
+            Size::Unknown => return usize::MAX,
             Size::NotRegular => {
                 // A pipe, a terminal, a device: no page cache to align
                 // for, and no size that tells where our bytes end.
                 self.shared = true;
-                self.end = None;
                 return usize::MAX;
             }
         };
@@ -427,15 +423,10 @@ enum Size {
 /// The size of the file open as `fd`.
 #[inline]
 fn file_size(fd: BorrowedFd<'_>) -> Size {
-    // SAFETY: an all-zero `stat` is a valid value for fstat to overwrite.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: `fd` is open and `st` is a valid, writable stat buffer.
-    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 {
-        return Size::Unknown;
-    }
-    match st.st_mode & libc::S_IFMT {
-        libc::S_IFREG => Size::Regular(st.st_size as u64),
-        _ => Size::NotRegular,
+    match crate::io::file_kind::fstat(fd) {
+        None => Size::Unknown,
+        Some(st) if st.st_mode & libc::S_IFMT == libc::S_IFREG => Size::Regular(st.st_size as u64),
+        Some(_) => Size::NotRegular,
     }
 }
 

@@ -174,6 +174,12 @@ impl SinkSlot {
         }
     }
 
+    /// The bytes batch `b` of this sink writes: its records', less the
+    /// start of its first record that the batch before wrote (`head`).
+    pub(super) fn write_len(&self, b: &Batch) -> usize {
+        self.data_len_of(&b.buf) - b.head
+    }
+
     /// Record bytes in `buf`, a batch buffer of this sink.
     pub(super) fn data_len_of(&self, buf: &[u8]) -> usize {
         buf.len() - self.prefix_len()
@@ -182,7 +188,7 @@ impl SinkSlot {
     /// Asks the sink where batch `b` goes and, for O_DIRECT, makes its
     /// buffer an aligned write of whole blocks.
     pub(super) fn route(&mut self, b: &mut Batch) -> Routed {
-        let len = self.data_len_of(&b.buf) - b.head;
+        let len = self.write_len(b);
         let target = self.sink.target_batch(&BatchInfo::new(len, b.first_nanos));
         self.limit = match self.o_direct {
             Some(_) => BatchLimit::NONE,

@@ -47,6 +47,21 @@ pub fn field(line: &str, key: &str) -> Option<u64> {
     rest[..end].parse().ok()
 }
 
+/// The message of `line` when it is one whole record of the default text
+/// format (a timestamp, the level, the target, the message; checked by
+/// [`text_line::parse`]); `None` for anything else, such as a record's
+/// start followed by a whole record, which a check of the line's end
+/// alone would take for that record.
+pub fn whole_record_message(line: &str) -> Option<String> {
+    let shape = text_line::Shape {
+        timestamp: true,
+        thread: false,
+        target: true,
+    };
+    let parsed = text_line::parse(line, shape).ok()?;
+    String::from_utf8(parsed.message).ok()
+}
+
 /// Padding of record `seq` of a full-disk test: 40 to 92 bytes, varied
 /// so that batches end mid-page.
 pub fn varied_pad(seq: u64) -> String {

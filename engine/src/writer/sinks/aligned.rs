@@ -237,11 +237,16 @@ impl Aligner {
     /// left it, right after that start. Not when it was cut
     /// (`copytruncate`) or another writer appended: then no alignment
     /// until the sink reopens. One `fstat`; a change in the moment
-    /// between it and the write goes unseen.
+    /// between it and the write goes unseen. When `fstat` fails (a
+    /// network or FUSE file system that cannot answer now, `ENOMEM`),
+    /// nothing says the file changed: the start is taken to be in place,
+    /// as this writer's write left it (written whole, the record would
+    /// follow its own start: a torn line for sure).
     pub(super) fn head_in_place(&mut self, fd: &SharedFd) -> bool {
         let ours = self.file.as_ref().is_some_and(|f| Arc::ptr_eq(f, fd));
         let size = match file_size(fd.as_fd()) {
             Size::Regular(size) if ours => Some(size),
+            Size::Unknown if ours && self.end.is_some() => return true,
             _ => None,
         };
         if size.is_some() && size == self.end {
@@ -420,9 +425,19 @@ enum Size {
     Unknown,
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Tests: every `fstat` of [`file_size`] on this thread fails.
+    pub(super) static FSTAT_FAILS: Cell<bool> = const { Cell::new(false) };
+}
+
 /// The size of the file open as `fd`.
 #[inline]
 fn file_size(fd: BorrowedFd<'_>) -> Size {
+    #[cfg(test)]
+    if FSTAT_FAILS.with(Cell::get) {
+        return Size::Unknown;
+    }
     match crate::io::file_kind::fstat(fd) {
         None => Size::Unknown,
         Some(st) if st.st_mode & libc::S_IFMT == libc::S_IFREG => Size::Regular(st.st_size as u64),

@@ -462,6 +462,27 @@ fn a_file_cut_to_nothing_under_the_writer_gets_the_carried_record_whole() {
 }
 
 #[test]
+fn a_file_whose_size_cannot_be_read_gets_the_carried_records_rest() {
+    // The second write ends inside a record; from then on `fstat` fails
+    // (a network or FUSE file system that cannot answer, ENOMEM): nothing
+    // says the file changed, so the record's rest follows its start.
+    let mut f = Fixture::new(true, |_| {});
+    let i = f.push_until_writes(2);
+    let w = f.writes();
+    assert_eq!(w[1].0 % UNIT, 0, "the second write ends aligned: {w:?}");
+    assert!(f.set.slots[0].batch.head > 0);
+    aligned::FSTAT_FAILS.with(|c| c.set(true));
+    f.push(i, i + 1000);
+    f.dry();
+    aligned::FSTAT_FAILS.with(|c| c.set(false));
+    let text = std::fs::read_to_string(&f.path).unwrap();
+    assert_eq!(text, expected(i + 1000));
+    let s = f.sh.stats();
+    assert_eq!((s.written, s.dropped, s.errors), ((i + 1000) as u64, 0, 0));
+    assert_eq!(s.bytes_written, text.len() as u64);
+}
+
+#[test]
 fn a_sink_writing_at_offsets_of_its_own_gets_every_record_whole() {
     let mut f = Fixture::new(true, |s| s.positioned = true);
     f.push(0, 3000);

@@ -8,6 +8,7 @@
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use uringlog::{Backend, Logger, SharedFd, Sink, Target, WriteOutcome};
 
@@ -15,9 +16,10 @@ use uringlog::{Backend, Logger, SharedFd, Sink, Target, WriteOutcome};
 const EXIT_IN_SINK: i32 = 7;
 
 /// Appends to a file, letting the writer split records; calls `exit` once
-/// a write left the file ending inside a record.
+/// a write left the file ending inside a record, if `armed`.
 struct Appending {
     file: Arc<File>,
+    armed: Arc<AtomicBool>,
 }
 
 impl Sink for Appending {
@@ -34,7 +36,7 @@ impl Sink for Appending {
         if len > 0 {
             self.file.read_exact_at(&mut last, len - 1).unwrap();
         }
-        if len % 8192 == 0 && last != *b"\n" {
+        if len % 8192 == 0 && last != *b"\n" && self.armed.load(Ordering::SeqCst) {
             std::process::exit(EXIT_IN_SINK);
         }
     }
@@ -47,8 +49,10 @@ fn pad(seq: u64) -> String {
     "z".repeat((seq * 31 % 200) as usize)
 }
 
-#[test]
-fn a_sink_calling_exit_under_load_leaves_the_file_on_a_whole_line() {
+/// A child logs under load through an `Appending` sink armed at once, or
+/// only as its guard begins to shut the logger down; the file it leaves
+/// holds whole records, in order from the first.
+fn scenario(armed_at_shutdown: bool) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.log");
     let file = OpenOptions::new()
@@ -61,8 +65,10 @@ fn a_sink_calling_exit_under_load_leaves_the_file_on_a_whole_line() {
     let pid = unsafe { libc::fork() };
     assert!(pid >= 0, "fork failed");
     if pid == 0 {
+        let armed = Arc::new(AtomicBool::new(!armed_at_shutdown));
         let sink = Appending {
             file: Arc::new(file),
+            armed: armed.clone(),
         };
         let (logger, guard) = Logger::builder()
             .sink(sink)
@@ -73,23 +79,35 @@ fn a_sink_calling_exit_under_load_leaves_the_file_on_a_whole_line() {
         for seq in 0..50_000u64 {
             uringlog::info!(logger, "seq={seq} {}", pad(seq));
         }
+        armed.store(true, Ordering::SeqCst);
         // No write ended inside a record.
         let _ = guard.shutdown(uringlog_tests::SHUTDOWN);
         // SAFETY: ends the child without running the test's exit code.
         unsafe { libc::_exit(0) };
     }
+    let what = format!("armed at shutdown: {armed_at_shutdown}");
     assert_eq!(
         uringlog_tests::wait_child(pid, "a child whose sink exits"),
         EXIT_IN_SINK,
-        "the sink saw no write end inside a record"
+        "{what}: the sink saw no write end inside a record"
     );
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.ends_with('\n'), "ends inside a line");
+    assert!(text.ends_with('\n'), "{what}: ends inside a line");
     let mut n = 0u64;
     for line in text.lines() {
         let message = uringlog_tests::whole_record_message(line);
-        assert_eq!(message, Some(format!("seq={n} {}", pad(n))), "{line:?}");
+        assert_eq!(
+            message,
+            Some(format!("seq={n} {}", pad(n))),
+            "{what}: {line:?}"
+        );
         n += 1;
     }
-    assert!(n > 0);
+    assert!(n > 0, "{what}");
+}
+
+#[test]
+fn a_sink_calling_exit_under_load_leaves_the_file_on_a_whole_line() {
+    scenario(false);
+    scenario(true);
 }

@@ -806,12 +806,34 @@ pub fn aligned_file_logger(
     path: &std::path::Path,
     backend: uringlog::Backend,
 ) -> (uringlog::Logger, uringlog::WriterGuard) {
+    let sink = uringlog_sinks::FileSink::new(path).expect("an openable path");
+    aligned_logger(sink, backend)
+}
+
+/// A logger of `sink` alone through `backend`, in batches of 16 KiB: under
+/// load, when the sink lets records be split (`Sink::may_split_records`),
+/// its writes end at multiples of 8 KiB, inside records.
+pub fn aligned_logger(
+    sink: impl uringlog::Sink,
+    backend: uringlog::Backend,
+) -> (uringlog::Logger, uringlog::WriterGuard) {
     uringlog::Logger::builder()
-        .sink(uringlog_sinks::FileSink::new(path).expect("an openable path"))
+        .sink(sink)
         .backend(backend)
         .batch_bytes(16 * 1024)
         .build()
         .expect("a valid logger")
+}
+
+/// `path` opened for appending and reading, created if missing, as a file
+/// sink opens its file: for a test's own appending sink.
+pub fn append_and_read(path: &std::path::Path) -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .read(true)
+        .open(path)
+        .expect("an openable path")
 }
 
 /// A sink's own format that writes each message as a line and panics on

@@ -5,12 +5,12 @@
 //! writer's panic. The file ends on a line, every line a whole record, in
 //! order from the first.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use uringlog::{Backend, Logger, SharedFd, Sink, Target, WriteOutcome};
+use uringlog::{Backend, SharedFd, Sink, Target, WriteOutcome};
 
 /// What the child exits with from the sink.
 const EXIT_IN_SINK: i32 = 7;
@@ -55,12 +55,7 @@ fn pad(seq: u64) -> String {
 fn scenario(armed_at_shutdown: bool) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.log");
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .read(true)
-        .open(&path)
-        .unwrap();
+    let file = uringlog_tests::append_and_read(&path);
     // SAFETY: fork has no preconditions; the child logs and exits.
     let pid = unsafe { libc::fork() };
     assert!(pid >= 0, "fork failed");
@@ -70,12 +65,7 @@ fn scenario(armed_at_shutdown: bool) {
             file: Arc::new(file),
             armed: armed.clone(),
         };
-        let (logger, guard) = Logger::builder()
-            .sink(sink)
-            .backend(Backend::Pwrite)
-            .batch_bytes(16 * 1024)
-            .build()
-            .unwrap();
+        let (logger, guard) = uringlog_tests::aligned_logger(sink, Backend::Pwrite);
         for seq in 0..50_000u64 {
             uringlog::info!(logger, "seq={seq} {}", pad(seq));
         }

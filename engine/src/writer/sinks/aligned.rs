@@ -127,11 +127,13 @@ pub(crate) fn cut_begun_here() -> Option<u64> {
         if fd < 0 || len == 0 {
             return None;
         }
-        // SAFETY: set by `Aligner::publish` on this thread from an aligner
-        // that still lives (its `Drop` clears them): its `begun` bytes,
-        // not moved, and the descriptor of the file it holds open. The
-        // hook runs on this thread, the writer's, while the writer is
-        // suspended in a sink's code, so nothing changes them meanwhile.
+        // SAFETY: set by `Aligner::publish` on this thread, from the
+        // aligner of this thread's writer, which lives and is dropped on
+        // this thread (its `Drop` clears them): its `begun` bytes, not
+        // moved, and the descriptor of the file it holds open. The hook
+        // runs on this thread while the writer is suspended in a sink's
+        // code, so nothing changes them meanwhile. (An aligner used on
+        // other threads, in sync mode, never splits: `len` stays 0.)
         let (start, fd) = unsafe {
             let start = std::slice::from_raw_parts(b.start.get(), len);
             (start, BorrowedFd::borrow_raw(fd))

@@ -578,17 +578,35 @@ fn a_fork_beginning_as_the_rest_of_a_record_goes_out_waits_until_it_is_written()
 
 /// Pwrite whose write number `hold` lands at once but is reported only
 /// at the next poll, as io_uring's (`Backend::Auto` switches between
-/// them); like `Auto`, it says it reports in `submit` only when no write
-/// is held and the next one will not be.
+/// them) — or, `queue`d, is not even written until then, as one still
+/// in the kernel; like `Auto`, it says it reports in `submit` only when
+/// no write is held and the next one will not be.
 struct Held {
     io: Pwrite,
     submits: usize,
     hold: usize,
+    queue: bool,
     held: Vec<Event>,
+    queued: Vec<Submission>,
 }
 
 impl Held {
+    /// One that holds write number `hold`, queued or landed.
+    fn new(hold: usize, queue: bool) -> Held {
+        Held {
+            io: Pwrite::default(),
+            submits: 0,
+            hold,
+            queue,
+            held: Vec::new(),
+            queued: Vec::new(),
+        }
+    }
+
     fn flush(&mut self, done: &mut dyn FnMut(Event)) {
+        for sub in std::mem::take(&mut self.queued) {
+            self.io.submit(sub, done);
+        }
         for e in self.held.drain(..) {
             done(e);
         }
@@ -601,12 +619,13 @@ impl IoBackend for Held {
     }
     fn submit(&mut self, sub: Submission, done: &mut dyn FnMut(Event)) {
         self.submits += 1;
-        match self.submits == self.hold {
-            true => {
+        match (self.submits == self.hold, self.queue) {
+            (true, true) => self.queued.push(sub),
+            (true, false) => {
                 let held = &mut self.held;
                 self.io.submit(sub, &mut |e| held.push(e));
             }
-            false => self.io.submit(sub, done),
+            (false, _) => self.io.submit(sub, done),
         }
     }
     fn sync(&mut self, req: SyncRequest, done: &mut dyn FnMut(Event)) {
@@ -626,10 +645,10 @@ impl IoBackend for Held {
         self.io.wait_all(done)
     }
     fn in_flight(&self) -> usize {
-        self.held.len()
+        self.held.len() + self.queued.len()
     }
     fn reports_in_submit(&self) -> bool {
-        self.held.is_empty() && self.submits + 1 != self.hold
+        self.in_flight() == 0 && self.submits + 1 != self.hold
     }
     fn submits(&self) -> u64 {
         self.io.submits()
@@ -642,12 +661,7 @@ fn a_write_landed_but_not_yet_reported_is_not_counted_twice_in_the_files_end() {
     // so the set looks the file's end up again while batch 4 is in the
     // file but not yet counted in it: the end must not count it twice.
     let mut f = Fixture::new(true, |s| s.refuse = Some(5));
-    let mut io = Held {
-        io: Pwrite::default(),
-        submits: 0,
-        hold: 4,
-        held: Vec::new(),
-    };
+    let mut io = Held::new(4, false);
     let mut next = 0;
     while !f.writes().last().is_some_and(|&(_, failed)| failed) {
         push_under_load(&mut f.set, &mut io, &f.sh, next, next + 1);
@@ -667,63 +681,12 @@ fn a_write_landed_but_not_yet_reported_is_not_counted_twice_in_the_files_end() {
     assert!(w[w.len() - 4..w.len() - 1].iter().all(|&(s, _)| s % UNIT == 0), "{w:?}");
 }
 
-/// Pwrite whose write number `hold` is neither written nor reported
-/// until the next poll, as an io_uring write still in the kernel.
-struct Queued {
-    io: Pwrite,
-    submits: usize,
-    hold: usize,
-    queued: Vec<Submission>,
-}
-
-impl IoBackend for Queued {
-    fn make_room(&mut self, done: &mut dyn FnMut(Event)) {
-        self.io.make_room(done)
-    }
-    fn submit(&mut self, sub: Submission, done: &mut dyn FnMut(Event)) {
-        self.submits += 1;
-        match self.submits == self.hold {
-            true => self.queued.push(sub),
-            false => self.io.submit(sub, done),
-        }
-    }
-    fn sync(&mut self, req: SyncRequest, done: &mut dyn FnMut(Event)) {
-        self.io.sync(req, done)
-    }
-    fn poll(&mut self, done: &mut dyn FnMut(Event)) {
-        for sub in std::mem::take(&mut self.queued) {
-            self.io.submit(sub, done);
-        }
-    }
-    fn wait_some(&mut self, v: u32, t: Option<Duration>, d: &mut dyn FnMut(Event)) -> bool {
-        self.poll(d);
-        self.io.wait_some(v, t, d)
-    }
-    fn wait_all(&mut self, done: &mut dyn FnMut(Event)) {
-        self.poll(done)
-    }
-    fn in_flight(&self) -> usize {
-        self.queued.len()
-    }
-    fn reports_in_submit(&self) -> bool {
-        self.queued.is_empty() && self.submits + 1 != self.hold
-    }
-    fn submits(&self) -> u64 {
-        self.io.submits()
-    }
-}
-
 #[test]
 fn exit_on_the_writer_thread_cuts_a_records_start_unless_its_rest_is_on_its_way() {
     // Batch 2 ends inside a record: `exit` on this thread (a sink's code)
     // would take its start out again, the file then ending on a line.
     let mut f = Fixture::new(true, |_| {});
-    let mut io = Queued {
-        io: Pwrite::default(),
-        submits: 0,
-        hold: 3,
-        queued: Vec::new(),
-    };
+    let mut io = Held::new(3, true);
     let mut next = 0;
     while f.writes().len() < 2 {
         push_under_load(&mut f.set, &mut io, &f.sh, next, next + 1);

@@ -73,7 +73,10 @@ use uringlog::{ReopenCause, Sink, Target, WriteOutcome};
 /// always end on a record. Nothing is lost or counted differently: a
 /// failed write takes the record's start out of the file with its own
 /// bytes. A process killed meanwhile leaves the file ending inside a
-/// record (as a kill in the middle of any write may).
+/// record (as a kill in the middle of any write may); one that calls
+/// `exit` does not: the writer writes the rest as it drains, or, when a
+/// sink's own code calls `exit` on the writer thread, the record's start
+/// is taken out again.
 ///
 /// A record another writer appends in between would land inside one of
 /// ours. A `fork` waits (usually well under a millisecond, at most half a

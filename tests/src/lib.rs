@@ -47,6 +47,21 @@ pub fn field(line: &str, key: &str) -> Option<u64> {
     rest[..end].parse().ok()
 }
 
+/// The message of `line` when it is one whole record of the default text
+/// format (a timestamp, the level, the target, the message; checked by
+/// [`text_line::parse`]); `None` for anything else, such as a record's
+/// start followed by a whole record, which a check of the line's end
+/// alone would take for that record.
+pub fn whole_record_message(line: &str) -> Option<String> {
+    let shape = text_line::Shape {
+        timestamp: true,
+        thread: false,
+        target: true,
+    };
+    let parsed = text_line::parse(line, shape).ok()?;
+    String::from_utf8(parsed.message).ok()
+}
+
 /// Padding of record `seq` of a full-disk test: 40 to 92 bytes, varied
 /// so that batches end mid-page.
 pub fn varied_pad(seq: u64) -> String {
@@ -791,12 +806,34 @@ pub fn aligned_file_logger(
     path: &std::path::Path,
     backend: uringlog::Backend,
 ) -> (uringlog::Logger, uringlog::WriterGuard) {
+    let sink = uringlog_sinks::FileSink::new(path).expect("an openable path");
+    aligned_logger(sink, backend)
+}
+
+/// A logger of `sink` alone through `backend`, in batches of 16 KiB: under
+/// load, when the sink lets records be split (`Sink::may_split_records`),
+/// its writes end at multiples of 8 KiB, inside records.
+pub fn aligned_logger(
+    sink: impl uringlog::Sink,
+    backend: uringlog::Backend,
+) -> (uringlog::Logger, uringlog::WriterGuard) {
     uringlog::Logger::builder()
-        .sink(uringlog_sinks::FileSink::new(path).expect("an openable path"))
+        .sink(sink)
         .backend(backend)
         .batch_bytes(16 * 1024)
         .build()
         .expect("a valid logger")
+}
+
+/// `path` opened for appending and reading, created if missing, as a file
+/// sink opens its file: for a test's own appending sink.
+pub fn append_and_read(path: &std::path::Path) -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .read(true)
+        .open(path)
+        .expect("an openable path")
 }
 
 /// A sink's own format that writes each message as a line and panics on

@@ -196,6 +196,33 @@ fn typed(token: Vec<u8>) -> Result<TextValue, String> {
     })
 }
 
+/// Whether `t` is an RFC 3339 time as the format writes it:
+/// `YYYY-MM-DDTHH:MM:SS`, an optional fraction, then `Z` or `+HH:MM` /
+/// `-HH:MM`, and nothing else (a line holding the start of another, torn
+/// before its own, is refused).
+fn rfc3339(t: &str) -> bool {
+    let b = t.as_bytes();
+    let shape = |s: &[u8], pattern: &[u8]| {
+        s.len() == pattern.len()
+            && (s.iter().zip(pattern)).all(|(c, p)| match p {
+                b'd' => c.is_ascii_digit(),
+                _ => c == p,
+            })
+    };
+    if b.len() < 20 || !shape(&b[..19], b"dddd-dd-ddTdd:dd:dd") {
+        return false;
+    }
+    let mut rest = &b[19..];
+    if let [b'.', tail @ ..] = rest {
+        let digits = tail.iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 {
+            return false;
+        }
+        rest = &tail[digits..];
+    }
+    rest == b"Z" || rest.len() == 6 && matches!(rest[0], b'+' | b'-') && shape(&rest[1..], b"dd:dd")
+}
+
 /// Parses one line (with or without its newline) of the given shape.
 pub fn parse(line: &str, shape: Shape) -> Result<TextLine, String> {
     let line = line.strip_suffix('\n').unwrap_or(line);
@@ -203,9 +230,7 @@ pub fn parse(line: &str, shape: Shape) -> Result<TextLine, String> {
     let timestamp = if shape.timestamp {
         let t = c.until(' ')?.to_owned();
         c.expect(" ")?;
-        let zone_ok =
-            t.ends_with('Z') || t.len() > 6 && matches!(&t.as_bytes()[t.len() - 6], b'+' | b'-');
-        if !(t.len() >= 20 && &t[10..11] == "T" && zone_ok) {
+        if !rfc3339(&t) {
             return Err(format!("bad timestamp {t:?}"));
         }
         Some(t)

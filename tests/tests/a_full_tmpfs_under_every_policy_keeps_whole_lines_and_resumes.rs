@@ -105,7 +105,11 @@ fn scenario(policy: Policy, backend: Backend, depth: usize, base: &Path) {
             ("after", &mut after)
         };
         let seq = uringlog_tests::field(l, "seq=").unwrap_or_else(|| panic!("{what}: {l:?}"));
-        assert!(l.ends_with(&line(name, seq)), "{what}: torn line {l:?}");
+        assert_eq!(
+            uringlog_tests::whole_record_message(l),
+            Some(line(name, seq)),
+            "{what}: torn line {l:?}"
+        );
         phase.push(seq);
     }
     assert_eq!(before.len() as u64, full.written, "{what}: lines before");

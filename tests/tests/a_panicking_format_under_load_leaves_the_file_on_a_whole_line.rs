@@ -4,11 +4,11 @@
 //! again with the writer, so the file holds exactly the records counted
 //! written, each whole, and ends on a line.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
-use uringlog::{Backend, Logger, RecordFormat, SharedFd, ShutdownError, Sink, Target};
+use uringlog::{Backend, RecordFormat, SharedFd, ShutdownError, Sink, Target};
 use uringlog_tests::BombFormat;
 
 /// Appends to a file, letting the writer split records; formats with a
@@ -39,22 +39,12 @@ fn a_panicking_format_under_load_leaves_the_file_on_a_whole_line() {
     for explode_at in [20_000, 33_333] {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("app.log");
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .read(true)
-            .open(&path)
-            .unwrap();
+        let file = uringlog_tests::append_and_read(&path);
         let sink = Appending {
             file: Arc::new(file),
             explode_at,
         };
-        let (logger, guard) = Logger::builder()
-            .sink(sink)
-            .backend(Backend::Pwrite)
-            .batch_bytes(16 * 1024)
-            .build()
-            .unwrap();
+        let (logger, guard) = uringlog_tests::aligned_logger(sink, Backend::Pwrite);
         for i in 0..50_000u64 {
             uringlog::info!(logger, "seq={i} {}", "z".repeat((i % 200) as usize));
         }

@@ -56,7 +56,8 @@ fn scenario(backend: Backend) {
                 .unwrap_or_else(|| panic!("not a record: {line:?} in {}", f.display()));
             assert_eq!(seq, next, "in {}", f.display());
             assert!(
-                line.ends_with(&format!("seq={seq} {}", pad(seq))),
+                uringlog_tests::whole_record_message(line)
+                    == Some(format!("seq={seq} {}", pad(seq))),
                 "torn: {line:?}"
             );
             next += 1;

@@ -47,7 +47,7 @@ fn aligned_appends_keep_every_line_whole_when_writes_fail() {
         let seq =
             uringlog_tests::field(line, "seq=").unwrap_or_else(|| panic!("not a record: {line:?}"));
         assert!(
-            line.ends_with(&format!("seq={seq} {}", pad(seq))),
+            uringlog_tests::whole_record_message(line) == Some(format!("seq={seq} {}", pad(seq))),
             "torn: {line:?}"
         );
         if let Some(l) = last {

@@ -83,14 +83,16 @@ fn round(r: u64) {
     for line in text.lines() {
         let seq = uringlog_tests::field(line, "seq=")
             .unwrap_or_else(|| panic!("round {r}: not a record: {line:?}"));
-        assert!(
-            line.ends_with(&format!("seq={seq} {}", pad(seq))),
+        let message = uringlog_tests::whole_record_message(line);
+        let (next, who) = match line.contains(" parent seq=") {
+            true => (&mut parent, "parent"),
+            false => (&mut child, "child"),
+        };
+        assert_eq!(
+            message,
+            Some(format!("{who} seq={seq} {}", pad(seq))),
             "round {r}: torn: {line:?}"
         );
-        let next = match line.contains(" parent seq=") {
-            true => &mut parent,
-            false => &mut child,
-        };
         assert_eq!(seq, *next, "round {r}: {line:?}");
         *next += 1;
     }

@@ -26,7 +26,9 @@
 //!   the thread's producer goes with them (a call without one is counted
 //!   dropped).
 //!   Called on a logger's writer thread (a sink calling `exit`), the hook
-//!   stops that logger without waiting for it.
+//!   stops that logger without waiting for it, and takes the start of a
+//!   record the writer began in its file (see `writer::sinks::aligned`)
+//!   out again: the file ends on a whole record.
 //! - `_exit(2)`, `abort()`, a fatal signal's default action (`SIGKILL`,
 //!   `SIGTERM` unhandled, `SIGSEGV`), `execve(2)`: no hook runs. Records
 //!   still in the rings or in batches not yet submitted are lost, uncounted
@@ -49,6 +51,7 @@
 mod list;
 
 use crate::shared::Shared;
+use crate::stats::WriterCounters;
 use list::{Entry, List};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
@@ -128,6 +131,13 @@ fn drain_all() {
     let engines: Vec<&Arc<Shared>> = taken.iter().filter(|s| s.is_here()).collect();
     for e in &engines {
         e.begin_shutdown(deadline);
+    }
+    if let Some(e) = engines.iter().find(|e| e.on_writer_thread()) {
+        // Its writer, suspended in a sink's code, never writes the rest
+        // of a record it began in a file: the start comes out again.
+        if let Some(n) = crate::writer::sinks::aligned::cut_begun_here() {
+            WriterCounters::take_back(&e.counters.bytes_written, n);
+        }
     }
     for e in engines.iter().filter(|e| !e.on_writer_thread()) {
         if !wait_done(e, deadline) {

@@ -681,6 +681,10 @@ impl SinkSet {
                 lock(k).mark_file(fd, appended);
             }
         }
+        if let (Some(a), 1..) = (self.aligner.as_mut(), b.head) {
+            // The record's rest is on its way (see `aligned::cut_begun_here`).
+            a.rest_on_its_way();
+        }
         let sub = Submission {
             sink: i,
             target,

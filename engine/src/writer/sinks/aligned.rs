@@ -68,11 +68,18 @@
 //! after the record's start (`Aligner::head_in_place`: cut by
 //! `copytruncate`, or appended to). Before a sink reopens its file, a
 //! batch holding a head is written to the old file, whole.
+//!
+//! Exit: `exit` on another thread drains the writer, which writes the
+//! rest. A sink's own code calling `exit` on the writer thread suspends
+//! the writer for good: the exit hook takes the record's start out of
+//! the file again ([`cut_begun_here`]), as a writer that panicked does,
+//! unless the batch holding the rest was handed to the backend already.
 
 use super::slot::Batch;
 use crate::sink::SharedFd;
+use crate::writer::append;
 use std::cell::Cell;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use std::time::{Duration, Instant};
@@ -86,6 +93,54 @@ static FORKING: AtomicU32 = AtomicU32::new(0);
 thread_local! {
     /// This thread's part of [`SPLITS_PENDING`] (a writer thread's).
     static COUNTED_HERE: Cell<u32> = const { Cell::new(0) };
+    /// The record this thread's writer began in a file, for the exit
+    /// hook (see [`cut_begun_here`]). No destructor: `exit` runs the
+    /// exiting thread's thread-local destructors before the hooks.
+    static BEGUN_HERE: BegunHere = const {
+        BegunHere {
+            fd: Cell::new(-1),
+            start: Cell::new(std::ptr::null()),
+            len: Cell::new(0),
+        }
+    };
+}
+
+/// Where an [`Aligner`]'s record begun in a file is (see [`BEGUN_HERE`]).
+struct BegunHere {
+    /// The file's descriptor, held open by the aligner; -1 for none.
+    fd: Cell<RawFd>,
+    /// The aligner's `begun` bytes: never moved (reserved at
+    /// [`MAX_CARRY`], never grown) while the aligner lives.
+    start: Cell<*const u8>,
+    /// How many; 0 for none.
+    len: Cell<usize>,
+}
+
+/// At `exit` on a writer's thread (a sink's own code calling it): takes
+/// the start of the record this thread's writer began in a file out of it
+/// again, as [`super::SinkSet::abandon`] does for a writer that died: the
+/// writer holds the rest and will never write it. The bytes cut, if it
+/// cut them.
+pub(crate) fn cut_begun_here() -> Option<u64> {
+    BEGUN_HERE.with(|b| {
+        let (fd, len) = (b.fd.get(), b.len.get());
+        if fd < 0 || len == 0 {
+            return None;
+        }
+        // SAFETY: set by `Aligner::publish` on this thread, from the
+        // aligner of this thread's writer, which lives and is dropped on
+        // this thread (its `Drop` clears them): its `begun` bytes, not
+        // moved, and the descriptor of the file it holds open. The hook
+        // runs on this thread while the writer is suspended in a sink's
+        // code, so nothing changes them meanwhile. (An aligner used on
+        // other threads, in sync mode, never splits: `len` stays 0.)
+        let (start, fd) = unsafe {
+            let start = std::slice::from_raw_parts(b.start.get(), len);
+            (start, BorrowedFd::borrow_raw(fd))
+        };
+        let cut = append::cut_failed_append(fd, Some(start));
+        matches!(cut, append::Cut::Done { .. }).then_some(len as u64)
+    })
 }
 /// The longest a fork waits for the writers to finish their split records.
 pub(crate) const FORK_WAIT: Duration = Duration::from_millis(500);
@@ -116,6 +171,7 @@ pub(crate) fn after_fork_in_child() {
     FORKING.store(0, SeqCst);
     SPLITS_PENDING.store(0, SeqCst);
     COUNTED_HERE.with(|c| c.set(0));
+    BEGUN_HERE.with(|b| b.len.set(0));
 }
 
 /// A record longer than this that crosses the aligned end is not split:
@@ -237,11 +293,16 @@ impl Aligner {
     /// left it, right after that start. Not when it was cut
     /// (`copytruncate`) or another writer appended: then no alignment
     /// until the sink reopens. One `fstat`; a change in the moment
-    /// between it and the write goes unseen.
+    /// between it and the write goes unseen. When `fstat` fails (a
+    /// network or FUSE file system that cannot answer now, `ENOMEM`),
+    /// nothing says the file changed: the start is taken to be in place,
+    /// as this writer's write left it (written whole, the record would
+    /// follow its own start: a torn line for sure).
     pub(super) fn head_in_place(&mut self, fd: &SharedFd) -> bool {
         let ours = self.file.as_ref().is_some_and(|f| Arc::ptr_eq(f, fd));
         let size = match file_size(fd.as_fd()) {
             Size::Regular(size) if ours => Some(size),
+            Size::Unknown if ours && self.end.is_some() => return true,
             _ => None,
         };
         if size.is_some() && size == self.end {
@@ -250,6 +311,7 @@ impl Aligner {
         self.shared = true;
         self.end = None;
         self.begun.clear();
+        self.publish();
         false
     }
 
@@ -328,6 +390,32 @@ impl Aligner {
         debug_assert!(start.len() <= MAX_CARRY);
         self.begun.clear();
         self.begun.extend_from_slice(start);
+        self.publish();
+    }
+
+    /// The batch holding the rest of the record begun in the file is
+    /// handed to the backend: the exit hook leaves its start alone (the
+    /// rest may land after it, through io_uring), until the write is
+    /// reported.
+    #[inline]
+    pub(super) fn rest_on_its_way(&self) {
+        BEGUN_HERE.with(|b| b.len.set(0));
+    }
+
+    /// Tells this thread's exit hook where the record begun in the file
+    /// is (see [`cut_begun_here`]): after each change of `begun` or `file`.
+    #[inline]
+    fn publish(&self) {
+        debug_assert!(self.begun.capacity() >= MAX_CARRY, "never moved");
+        let fd = match &self.file {
+            Some(f) if !self.begun.is_empty() => f.as_fd().as_raw_fd(),
+            _ => -1,
+        };
+        BEGUN_HERE.with(|b| {
+            b.fd.set(fd);
+            b.start.set(self.begun.as_ptr());
+            b.len.set(self.begun.len());
+        });
     }
 
     /// The start of a record at the file's end, whose rest this writer
@@ -345,6 +433,7 @@ impl Aligner {
             _ => {
                 self.file = Some(file.clone());
                 self.end = None;
+                self.publish();
             }
         }
     }
@@ -363,6 +452,7 @@ impl Aligner {
     pub(super) fn failed(&mut self) {
         self.end = None;
         self.begun.clear();
+        self.publish();
     }
 
     /// The sink reopened its file: a new file, perhaps no longer shared,
@@ -371,6 +461,7 @@ impl Aligner {
         self.end = None;
         self.file = None;
         self.shared = false;
+        self.publish();
     }
 
     /// As after a fork of the process, for tests.
@@ -383,6 +474,8 @@ impl Aligner {
 impl Drop for Aligner {
     fn drop(&mut self) {
         self.settle(false);
+        self.begun.clear();
+        self.publish();
     }
 }
 
@@ -420,9 +513,19 @@ enum Size {
     Unknown,
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Tests: every `fstat` of [`file_size`] on this thread fails.
+    pub(super) static FSTAT_FAILS: Cell<bool> = const { Cell::new(false) };
+}
+
 /// The size of the file open as `fd`.
 #[inline]
 fn file_size(fd: BorrowedFd<'_>) -> Size {
+    #[cfg(test)]
+    if FSTAT_FAILS.with(Cell::get) {
+        return Size::Unknown;
+    }
     match crate::io::file_kind::fstat(fd) {
         None => Size::Unknown,
         Some(st) if st.st_mode & libc::S_IFMT == libc::S_IFREG => Size::Regular(st.st_size as u64),

@@ -462,6 +462,27 @@ fn a_file_cut_to_nothing_under_the_writer_gets_the_carried_record_whole() {
 }
 
 #[test]
+fn a_file_whose_size_cannot_be_read_gets_the_carried_records_rest() {
+    // The second write ends inside a record; from then on `fstat` fails
+    // (a network or FUSE file system that cannot answer, ENOMEM): nothing
+    // says the file changed, so the record's rest follows its start.
+    let mut f = Fixture::new(true, |_| {});
+    let i = f.push_until_writes(2);
+    let w = f.writes();
+    assert_eq!(w[1].0 % UNIT, 0, "the second write ends aligned: {w:?}");
+    assert!(f.set.slots[0].batch.head > 0);
+    aligned::FSTAT_FAILS.with(|c| c.set(true));
+    f.push(i, i + 1000);
+    f.dry();
+    aligned::FSTAT_FAILS.with(|c| c.set(false));
+    let text = std::fs::read_to_string(&f.path).unwrap();
+    assert_eq!(text, expected(i + 1000));
+    let s = f.sh.stats();
+    assert_eq!((s.written, s.dropped, s.errors), ((i + 1000) as u64, 0, 0));
+    assert_eq!(s.bytes_written, text.len() as u64);
+}
+
+#[test]
 fn a_sink_writing_at_offsets_of_its_own_gets_every_record_whole() {
     let mut f = Fixture::new(true, |s| s.positioned = true);
     f.push(0, 3000);
@@ -557,17 +578,35 @@ fn a_fork_beginning_as_the_rest_of_a_record_goes_out_waits_until_it_is_written()
 
 /// Pwrite whose write number `hold` lands at once but is reported only
 /// at the next poll, as io_uring's (`Backend::Auto` switches between
-/// them); like `Auto`, it says it reports in `submit` only when no write
-/// is held and the next one will not be.
+/// them) — or, `queue`d, is not even written until then, as one still
+/// in the kernel; like `Auto`, it says it reports in `submit` only when
+/// no write is held and the next one will not be.
 struct Held {
     io: Pwrite,
     submits: usize,
     hold: usize,
+    queue: bool,
     held: Vec<Event>,
+    queued: Vec<Submission>,
 }
 
 impl Held {
+    /// One that holds write number `hold`, queued or landed.
+    fn new(hold: usize, queue: bool) -> Held {
+        Held {
+            io: Pwrite::default(),
+            submits: 0,
+            hold,
+            queue,
+            held: Vec::new(),
+            queued: Vec::new(),
+        }
+    }
+
     fn flush(&mut self, done: &mut dyn FnMut(Event)) {
+        for sub in std::mem::take(&mut self.queued) {
+            self.io.submit(sub, done);
+        }
         for e in self.held.drain(..) {
             done(e);
         }
@@ -580,12 +619,13 @@ impl IoBackend for Held {
     }
     fn submit(&mut self, sub: Submission, done: &mut dyn FnMut(Event)) {
         self.submits += 1;
-        match self.submits == self.hold {
-            true => {
+        match (self.submits == self.hold, self.queue) {
+            (true, true) => self.queued.push(sub),
+            (true, false) => {
                 let held = &mut self.held;
                 self.io.submit(sub, &mut |e| held.push(e));
             }
-            false => self.io.submit(sub, done),
+            (false, _) => self.io.submit(sub, done),
         }
     }
     fn sync(&mut self, req: SyncRequest, done: &mut dyn FnMut(Event)) {
@@ -605,10 +645,10 @@ impl IoBackend for Held {
         self.io.wait_all(done)
     }
     fn in_flight(&self) -> usize {
-        self.held.len()
+        self.held.len() + self.queued.len()
     }
     fn reports_in_submit(&self) -> bool {
-        self.held.is_empty() && self.submits + 1 != self.hold
+        self.in_flight() == 0 && self.submits + 1 != self.hold
     }
     fn submits(&self) -> u64 {
         self.io.submits()
@@ -621,12 +661,7 @@ fn a_write_landed_but_not_yet_reported_is_not_counted_twice_in_the_files_end() {
     // so the set looks the file's end up again while batch 4 is in the
     // file but not yet counted in it: the end must not count it twice.
     let mut f = Fixture::new(true, |s| s.refuse = Some(5));
-    let mut io = Held {
-        io: Pwrite::default(),
-        submits: 0,
-        hold: 4,
-        held: Vec::new(),
-    };
+    let mut io = Held::new(4, false);
     let mut next = 0;
     while !f.writes().last().is_some_and(|&(_, failed)| failed) {
         push_under_load(&mut f.set, &mut io, &f.sh, next, next + 1);
@@ -644,4 +679,37 @@ fn a_write_landed_but_not_yet_reported_is_not_counted_twice_in_the_files_end() {
     // Writes end aligned again once the end is known.
     let w = f.writes();
     assert!(w[w.len() - 4..w.len() - 1].iter().all(|&(s, _)| s % UNIT == 0), "{w:?}");
+}
+
+#[test]
+fn exit_on_the_writer_thread_cuts_a_records_start_unless_its_rest_is_on_its_way() {
+    // Batch 2 ends inside a record: `exit` on this thread (a sink's code)
+    // would take its start out again, the file then ending on a line.
+    let mut f = Fixture::new(true, |_| {});
+    let mut io = Held::new(3, true);
+    let mut next = 0;
+    while f.writes().len() < 2 {
+        push_under_load(&mut f.set, &mut io, &f.sh, next, next + 1);
+        next += 1;
+    }
+    let size = f.writes()[1].0;
+    assert_eq!(size % UNIT, 0, "the second write ends aligned");
+    let head = f.set.slots[0].batch.head as u64;
+    assert!(head > 0);
+    let mut text = std::fs::read(&f.path).unwrap();
+    assert_eq!(aligned::cut_begun_here(), Some(head));
+    assert_eq!(std::fs::metadata(&f.path).unwrap().len(), size - head);
+    // Put back; batch 3, the record's rest first, is handed to the
+    // backend, not yet written: its start stays, the rest to follow it.
+    std::fs::write(&f.path, &text).unwrap();
+    while io.queued.is_empty() {
+        push_under_load(&mut f.set, &mut io, &f.sh, next, next + 1);
+        next += 1;
+    }
+    assert_eq!(aligned::cut_begun_here(), None);
+    assert_eq!(std::fs::metadata(&f.path).unwrap().len(), size);
+    f.set.wait_all(&mut io, &f.sh);
+    f.set.submit_all(&mut io, &f.sh);
+    text = std::fs::read(&f.path).unwrap();
+    assert_eq!(text, expected(next).as_bytes());
 }

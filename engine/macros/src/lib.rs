@@ -30,6 +30,7 @@ mod spec;
 use proc_macro::TokenStream;
 use proc_macro2::{Delimiter, Group, Span, TokenStream as Tokens, TokenTree};
 use quote::{quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -216,9 +217,11 @@ fn expand(input: Input) -> Tokens {
     if args[positional..].iter().any(|a| a.name.is_none()) {
         return fallback(&input);
     }
+    // A raw identifier names the argument the string names without `r#`
+    // (`{type}` for `r#type = 1`), as `format_args!` reads it.
     let named: Vec<String> = args[positional..]
         .iter()
-        .filter_map(|a| a.name.as_ref().map(|n| n.to_string()))
+        .filter_map(|a| a.name.as_ref().map(|n| n.unraw().to_string()))
         .collect();
     let Some(parsed) = spec::parse(&lit.value(), positional, &named) else {
         return fallback(&input);
@@ -277,7 +280,7 @@ fn deferred_call(input: &Input, lit: &LitStr, args: &[Arg], parsed: &spec::Parse
         })
         .collect();
     for c in &parsed.captures {
-        let id = Ident::new(c, lit.span());
+        let id = captured(c, lit.span());
         exprs.push(quote!(#id));
     }
     let (bindings, check_args) = bindings(lit, args, parsed);
@@ -329,6 +332,19 @@ fn deferred_call(input: &Input, lit: &LitStr, args: &[Arg], parsed: &spec::Parse
             }
         }
     }}
+}
+
+/// The variable a name in the string captures (`{x}`, `{:w$}`): a
+/// keyword is a raw identifier's name (`{type}` reads `r#type`), as
+/// `format_args!` reads it; the keywords no raw identifier can spell
+/// (`self`, …) stay as written.
+fn captured(name: &str, span: Span) -> Ident {
+    let unrawable = matches!(name, "self" | "Self" | "super" | "crate");
+    if unrawable || syn::parse_str::<Ident>(name).is_ok() {
+        Ident::new(name, span)
+    } else {
+        Ident::new_raw(name, span)
+    }
 }
 
 /// One name per argument (positional, named, then captured), and the

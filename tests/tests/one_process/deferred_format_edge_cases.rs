@@ -433,6 +433,62 @@ fn the_macros_work_from_any_code_a_user_writes() {
     }
 }
 
+/// A value whose `Display` pads: logged as `{self}` from its own method.
+struct Named(&'static str);
+
+impl std::fmt::Display for Named {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.0)
+    }
+}
+
+impl Named {
+    fn log(&self, l: &Logger, want: &mut Vec<String>) {
+        lines!(l, want; ("{self} {self:>6}|"));
+    }
+}
+
+/// A keyword in the string names a raw identifier, as `format_args!`
+/// reads it: a captured `r#type` (`{type}`, a width `{:>loop$}`), a
+/// named argument `r#type = …`, also in a count; a keyword named without
+/// `r#` (`fn = 3`) as well, and `{self}`. The first forms did not compile
+/// (the expansion wrote the keyword itself as an expression).
+#[test]
+fn keywords_in_the_string_name_raw_identifiers_as_format_does() {
+    for (mode, formatting) in CONFIGS {
+        let (l, guard, out) = json_logger(mode, formatting, Policy::Block, 1 << 16);
+        let mut want = Vec::new();
+        let r#type = "t";
+        let r#loop = 5usize;
+        let r#match = 2.5;
+        let r#async = 'a';
+        lines!(l, want;
+            ("{type} {type:?}"),
+            ("{:>loop$}|{:.loop$}|{match:+e}", 1, r#match),
+            ("{async:?} {dyn}", r#dyn = r#async),
+            ("{type}={}", 1, r#type = 7),
+            ("{x:>type$}|", x = 1, r#type = 4),
+            ("{fn}", fn = 3),
+        );
+        Named("n").log(&l, &mut want);
+        let s = guard.shutdown(SHUTDOWN).unwrap();
+        assert_eq!((s.written, s.dropped), (want.len() as u64, 0));
+        assert_eq!(
+            want,
+            [
+                "t \"t\"",
+                "    1|2.50000|+2.5e0",
+                "'a' a",
+                "7=1",
+                "   1|",
+                "3",
+                "n      n|"
+            ]
+        );
+        assert_eq!(msgs(&out), want, "{mode:?} {formatting:?}");
+    }
+}
+
 /// The longest string `{}` (or `{:?}`) takes in a record: every longer
 /// one, up to the ring's size, was counted oversized.
 fn longest_string(policy: Policy, formatting: Formatting, debug: bool) -> usize {

@@ -14,7 +14,8 @@
 //!   as a plain value (integers, floats, `bool`, `char`, strings, byte
 //!   slices: copied in binary by the engine) or, for any other type, as a
 //!   closure that formats it in the caller with its spec; width and
-//!   precision arguments are checked as `core::fmt` checks them;
+//!   precision arguments are checked as `core::fmt` checks them, and a
+//!   float's `{:e}` at precision 65535 fails as `core::fmt` fails there;
 //! - beside the call, a never-executed `format_args!` of the original
 //!   string over the borrowed arguments, so rustc checks it exactly as
 //!   `format!` would (a misspelled placeholder, a missing argument or a
@@ -441,7 +442,25 @@ fn element(krate: &Tokens, h: &spec::Placeholder, bindings: &[Ident]) -> Tokens 
         // An address is only meaningful in the caller.
         return quote!(#krate::__private::FmtArg::new(#closure));
     }
-    quote_spanned!(Span::call_site()=> (&&#krate::__private::Wrap(#v)).__defer(#closure))
+    let value =
+        quote_spanned!(Span::call_site()=> (&&#krate::__private::Wrap(#v)).__defer(#closure));
+    // `core::fmt` panics on a float's exponent form at precision
+    // `u16::MAX`: the call fails in the caller then (see
+    // `ExpPrecision`), for a literal precision only at that one.
+    let precision = match (&h.spec.precision, h.precision_arg) {
+        (Some(spec::Count::Lit(n)), _) if *n == usize::from(u16::MAX) => Some(quote!(#n)),
+        (_, Some(i)) => {
+            let b = &bindings[i];
+            Some(quote!(*#b))
+        }
+        _ => None,
+    };
+    match precision {
+        Some(p) if matches!(h.spec.ty.as_str(), "e" | "E") => {
+            quote!(#krate::__private::ExpPrecision::__exp_precision(#value, #p))
+        }
+        _ => value,
+    }
 }
 
 /// A tuple of tuples, at most `MAX_TUPLE` wide at each level.

@@ -288,7 +288,7 @@ macro_rules! plain_ref {
 plain_ref!(&T, &mut T);
 
 /// A plain argument, borrowed for the call.
-pub struct PlainArg<'a, T: ?Sized>(&'a T);
+pub struct PlainArg<'a, T: ?Sized>(pub(crate) &'a T);
 
 impl<'a, T: Plain + ?Sized> PlainArg<'a, T> {
     /// Wraps a borrowed value.
@@ -309,21 +309,6 @@ unsafe impl<T: Plain + ?Sized> EncodeArgs for PlainArg<'_, T> {
     #[inline(always)]
     fn encode(&self, c: &mut Cursor<'_>, _pre: &mut &[u8]) {
         self.0.encode(c);
-    }
-}
-
-impl<'a> PlainArg<'a, usize> {
-    /// A width or precision argument (`{:1$}`, `{:.*}`, `{:w$}`).
-    ///
-    /// `core::fmt` panics on a count it cannot represent (since Rust 1.87,
-    /// one above `u16::MAX`) while it builds the arguments. Building the
-    /// same arguments here makes the call fail in the caller exactly when
-    /// and as `format!` would, before the call is counted, never on the
-    /// writer that formats the record later.
-    #[inline(always)]
-    pub fn count(v: &'a usize) -> Self {
-        let _ = format_args!("{:.1$}", "", *v);
-        PlainArg(v)
     }
 }
 

@@ -39,6 +39,7 @@
 
 pub(crate) mod decode;
 pub mod encode;
+pub mod fails_as_format;
 pub(crate) mod float;
 pub(crate) mod portable;
 pub(crate) mod render;

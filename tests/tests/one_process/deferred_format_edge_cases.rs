@@ -251,6 +251,98 @@ fn a_count_out_of_range_fails_in_the_caller_as_format_does() {
     }
 }
 
+/// A logger as [`json_logger`] makes (async, deferred, `Block`), in
+/// crash-safe mode on `dir`.
+fn crash_safe_json_logger(dir: &std::path::Path) -> (Logger, WriterGuard, MemoryHandle) {
+    let (sink, out) = uringlog::MemorySink::new();
+    let format = Format::json().timestamp(Timestamp::Off).without_target();
+    let (logger, guard) = Logger::builder()
+        .sink_with(sink, SinkOptions::new().format(format))
+        .crash_safe(dir)
+        .ring_capacity(1 << 20)
+        .build()
+        .unwrap();
+    (logger, guard, out)
+}
+
+/// `core::fmt` panics on `{:e}` / `{:E}` of any float at precision
+/// 65535 (its digit count, one more, wraps in a `u16`), literal or from
+/// an argument. The call must fail in the caller as `format!` does,
+/// before it is counted: formatted on the writer it stopped the writer
+/// (every record lost, `WriterPanicked`), and rendered in the caller
+/// after being counted (caller formatting, crash-safe mode) it left the
+/// call enqueued but neither written nor dropped. Integers take that
+/// precision, floats one less.
+#[test]
+fn a_float_in_exponent_form_at_precision_65535_fails_in_the_caller_as_format_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut loggers: Vec<_> = CONFIGS
+        .iter()
+        .map(|&(mode, formatting)| {
+            let (l, guard, out) = json_logger(mode, formatting, Policy::Block, 1 << 20);
+            (format!("{mode:?} {formatting:?}"), l, guard, out)
+        })
+        .collect();
+    let (l, guard, out) = crash_safe_json_logger(dir.path());
+    loggers.push(("crash-safe".into(), l, guard, out));
+    for (name, l, guard, out) in loggers {
+        let (x, y, p, q) = (1.5f64, -0.0f32, 65_535usize, 65_534usize);
+        let rx = &x;
+        let cases: [FormatAndLog<'_>; 9] = [
+            (&|| format!("{:.65535e}", x), &|| {
+                uringlog::info!(l, "{:.65535e}", x)
+            }),
+            (&|| format!("{:+12.65535E}|", y), &|| {
+                uringlog::info!(l, "{:+12.65535E}|", y)
+            }),
+            (&|| format!("{:.*e}", p, rx), &|| {
+                uringlog::info!(l, "{:.*e}", p, rx)
+            }),
+            (&|| format!("{x:.p$E} {}", 1), &|| {
+                uringlog::info!(l, "{x:.p$E} {}", 1)
+            }),
+            (&|| format!("{:.1$e}", f64::NAN, p), &|| {
+                uringlog::info!(l, "{:.1$e}", f64::NAN, p)
+            }),
+            // Those that format.
+            (&|| format!("{:.65535e}", -7i32), &|| {
+                uringlog::info!(l, "{:.65535e}", -7i32)
+            }),
+            (&|| format!("{:.*E}", p, u128::MAX), &|| {
+                uringlog::info!(l, "{:.*E}", p, u128::MAX)
+            }),
+            (&|| format!("{:.65534e}", x), &|| {
+                uringlog::info!(l, "{:.65534e}", x)
+            }),
+            (&|| format!("{:.q$E} {:.65535}", y, x), &|| {
+                uringlog::info!(l, "{:.q$E} {:.65535}", y, x)
+            }),
+        ];
+        let mut want = Vec::new();
+        for (i, (format, log)) in cases.into_iter().enumerate() {
+            let expected = outcome(format);
+            let logged = outcome(|| {
+                log();
+                String::new()
+            });
+            match &expected {
+                Ok(text) => {
+                    assert_eq!(logged, Ok(String::new()), "{name} case {i}");
+                    want.push(text.clone());
+                }
+                Err(e) => assert_eq!(logged.as_ref(), Err(e), "{name} case {i}"),
+            }
+        }
+        assert_eq!(want.len(), 4, "{name}");
+        uringlog::info!(l, "after {:e}", 1.5);
+        want.push("after 1.5e0".into());
+        let s = guard.shutdown(SHUTDOWN).unwrap();
+        let n = want.len() as u64;
+        assert_eq!((s.enqueued, s.written, s.dropped), (n, n, 0), "{name}");
+        assert_eq!(msgs(&out), want, "{name}");
+    }
+}
+
 /// Logs each `(format, args…)` through the macros and records what
 /// `format!` makes of it.
 macro_rules! lines {

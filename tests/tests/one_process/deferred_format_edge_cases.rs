@@ -119,6 +119,100 @@ fn arguments_that_move_a_value_compile_and_log_like_format() {
     }
 }
 
+/// `f`, once the compiler has found it `Send`.
+fn send<F: Future + Send>(f: F) -> F {
+    f
+}
+
+/// A future that awaits inside a log call's arguments, the message's or
+/// the fields', is `Send` (as a service's tasks must be) when what it
+/// holds is: with fields too, whose `&dyn FieldValue` (not `Sync`) was
+/// built before the message's arguments and held across their `.await`.
+/// The values are evaluated once each, in the order written.
+#[test]
+fn a_future_that_awaits_in_a_log_calls_arguments_is_send() {
+    for (mode, formatting) in CONFIGS {
+        let (l, guard, out) = json_logger(mode, formatting, Policy::Block, 1 << 16);
+        let order = std::sync::Mutex::new(Vec::new());
+        let step = |name: &'static str, v: u32| {
+            order.lock().unwrap().push(name);
+            v
+        };
+        let user = String::from("alice");
+        ready(send(async {
+            uringlog::info!(l, "plain {} {}", user, async { 1 }.await);
+            uringlog::info!(
+                l,
+                id = step("id", 7),
+                n = async { step("n", 2) }.await,
+                who = user.as_str();
+                "fields {} {:>3}",
+                async { step("a", 3) }.await,
+                step("b", 4)
+            );
+            async {}.await;
+            uringlog::warn!(l, target: "t", k = async { 5 }.await; "{:?}", async { "q" }.await);
+        }));
+        assert_eq!(*order.lock().unwrap(), ["id", "n", "a", "b"]);
+        let s = guard.shutdown(SHUTDOWN).unwrap();
+        assert_eq!((s.enqueued, s.written, s.dropped), (3, 3, 0));
+        assert_eq!(
+            out.lines(),
+            [
+                r#"{"level":"INFO","msg":"plain alice 1"}"#,
+                r#"{"level":"INFO","msg":"fields 3   4","id":7,"n":2,"who":"alice"}"#,
+                r#"{"level":"WARN","msg":"\"q\"","k":5}"#,
+            ],
+            "{mode:?} {formatting:?}"
+        );
+    }
+}
+
+/// Fields are borrowed eight at a time, then one by one: any number of
+/// them keeps its order and each is evaluated once, in the order written,
+/// only when the level is on (19: two groups of eight and three more).
+#[test]
+fn any_number_of_fields_keeps_its_order() {
+    let (l, guard, out) = json_logger(Mode::Async, Formatting::Deferred, Policy::Block, 1 << 16);
+    let calls = Cell::new(0u32);
+    // The number of calls so far: each value says when it was evaluated.
+    let next = || counted(&calls, calls.get());
+    for level in [Level::Debug, Level::Info] {
+        uringlog::log!(
+            l,
+            level,
+            f0 = next(),
+            f1 = next(),
+            f2 = next(),
+            f3 = next(),
+            f4 = next(),
+            f5 = next(),
+            f6 = next(),
+            f7 = next(),
+            f8 = next(),
+            f9 = next(),
+            f10 = next(),
+            f11 = next(),
+            f12 = next(),
+            f13 = next(),
+            f14 = next(),
+            f15 = next(),
+            f16 = next(),
+            f17 = next(),
+            f18 = next();
+            "m {}",
+            next()
+        );
+    }
+    assert_eq!(calls.get(), 20);
+    let s = guard.shutdown(SHUTDOWN).unwrap();
+    assert_eq!((s.enqueued, s.written), (1, 1));
+    assert_eq!(
+        out.lines(),
+        ["{\"level\":\"INFO\",\"msg\":\"m 19\",\"f0\":0,\"f1\":1,\"f2\":2,\"f3\":3,\"f4\":4,\"f5\":5,\"f6\":6,\"f7\":7,\"f8\":8,\"f9\":9,\"f10\":10,\"f11\":11,\"f12\":12,\"f13\":13,\"f14\":14,\"f15\":15,\"f16\":16,\"f17\":17,\"f18\":18}"]
+    );
+}
+
 /// Counts its calls and hands back `v`.
 fn counted<T>(calls: &Cell<u32>, v: T) -> T {
     calls.set(calls.get() + 1);

@@ -28,7 +28,9 @@ pub const fn __field_key(ident: &'static str) -> &'static str {
 /// in the statement's `static` call site, so a call copies no target
 /// bytes; any other expression (a lower-case variable, a call) is copied
 /// into each record. A local variable named in upper case does not compile
-/// there: name it in lower case.
+/// there: name it in lower case. A target expression is evaluated once,
+/// before the level check: also when the level is off (unlike
+/// `log::log!`), since the target filters need it.
 ///
 /// The format string is parsed at compile time (crate `uringlog-macros`)
 /// and checked exactly as `format!` checks it. Each statement gets a

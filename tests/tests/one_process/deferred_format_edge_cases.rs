@@ -300,6 +300,26 @@ fn outcome(f: impl FnOnce() -> String) -> Result<String, String> {
 /// `format!` of a string and the same statement through the macros.
 type FormatAndLog<'a> = (&'a dyn Fn() -> String, &'a dyn Fn());
 
+/// Runs each case's `format!` and its statement (`what` names the cases
+/// in messages): where `format!` panics the statement panics with the
+/// same message, else it returns and `format!`'s text joins `want`.
+fn fail_alike(cases: &[FormatAndLog<'_>], want: &mut Vec<String>, what: &str) {
+    for (i, (format, log)) in cases.iter().enumerate() {
+        let expected = outcome(format);
+        let logged = outcome(|| {
+            log();
+            String::new()
+        });
+        match &expected {
+            Ok(text) => {
+                assert_eq!(logged, Ok(String::new()), "{what} case {i}");
+                want.push(text.clone());
+            }
+            Err(e) => assert_eq!(logged.as_ref(), Err(e), "{what} case {i}"),
+        }
+    }
+}
+
 #[test]
 fn a_count_out_of_range_fails_in_the_caller_as_format_does() {
     for (mode, formatting) in CONFIGS {
@@ -323,20 +343,7 @@ fn a_count_out_of_range_fails_in_the_caller_as_format_does() {
                     uringlog::info!(l, "{:>1$?}|", Some(1), w)
                 }),
             ];
-            for (i, (format, log)) in cases.into_iter().enumerate() {
-                let expected = outcome(format);
-                let logged = outcome(|| {
-                    log();
-                    String::new()
-                });
-                match &expected {
-                    Ok(text) => {
-                        assert!(logged.is_ok(), "{w} case {i}: {logged:?}");
-                        want.push(text.clone());
-                    }
-                    Err(e) => assert_eq!(logged.as_ref(), Err(e), "{w} case {i}"),
-                }
-            }
+            fail_alike(&cases, &mut want, &w.to_string());
         }
         uringlog::info!(l, "after {}", 1);
         want.push("after 1".into());
@@ -420,20 +427,7 @@ fn a_float_in_exponent_form_at_precision_65535_fails_in_the_caller_as_format_doe
             }),
         ];
         let mut want = Vec::new();
-        for (i, (format, log)) in cases.into_iter().enumerate() {
-            let expected = outcome(format);
-            let logged = outcome(|| {
-                log();
-                String::new()
-            });
-            match &expected {
-                Ok(text) => {
-                    assert_eq!(logged, Ok(String::new()), "{name} case {i}");
-                    want.push(text.clone());
-                }
-                Err(e) => assert_eq!(logged.as_ref(), Err(e), "{name} case {i}"),
-            }
-        }
+        fail_alike(&cases, &mut want, &name);
         assert_eq!(want.len(), 4, "{name}");
         uringlog::info!(l, "after {:e}", 1.5);
         want.push("after 1.5e0".into());

@@ -39,6 +39,9 @@ pub const fn __field_key(ident: &'static str) -> &'static str {
 /// message — byte for byte what `format!` gives, whatever the spec. Values
 /// of other types are formatted by the caller with their spec. See
 /// [`Formatting`](crate::Formatting) to make the caller format everything.
+/// One whose `Display` or `Debug` returns an error ends the message with
+/// what it wrote, and the values after it are not formatted, as a message
+/// formatted by `format_args!` ends there (where `format!` panics).
 ///
 /// A message that cannot fit the ring is counted oversized without its
 /// arguments being copied when that is certain beforehand (only `{}`

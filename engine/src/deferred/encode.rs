@@ -136,6 +136,20 @@ pub(crate) unsafe fn copy_short(src: *const u8, dst: *mut u8, n: usize) {
 pub struct PreBuf<'a> {
     pub(crate) buf: &'a mut Vec<u8>,
     pub(crate) cap: usize,
+    /// Set by the first element whose formatting failed: the elements
+    /// after it are not formatted (see [`EncodeArgs::cut`]).
+    pub(crate) stopped: bool,
+}
+
+impl<'a> PreBuf<'a> {
+    /// `buf`, capped at `cap` bytes, before any element is formatted.
+    pub(crate) fn new(buf: &'a mut Vec<u8>, cap: usize) -> PreBuf<'a> {
+        PreBuf {
+            buf,
+            cap,
+            stopped: false,
+        }
+    }
 }
 
 /// A call's arguments: one element per placeholder value, or a tuple of them.
@@ -160,6 +174,17 @@ pub unsafe trait EncodeArgs {
     /// Writes the elements; `pre` holds what `measure` formatted, consumed
     /// front to back.
     fn encode(&self, c: &mut Cursor<'_>, pre: &mut &[u8]);
+    /// Whether `measure` cut the message: an element formatted in the
+    /// caller failed (its `Display` returned an error, or its text
+    /// crossed the cap), so the message ends with what it wrote, as a
+    /// message formatted by `format_args!` ends at the error, and the
+    /// elements after it were not formatted. `encode` then writes that
+    /// element with [`tag::PRE_CUT`], where rendering stops; only the
+    /// caller renders such a record (see `Producer::deferred_slow`).
+    #[inline(always)]
+    fn cut(&self) -> bool {
+        false
+    }
 }
 
 /// A type the engine copies in binary and the writer formats exactly as
@@ -349,6 +374,8 @@ pub struct FmtArg<F> {
     f: F,
     /// Bytes `measure` formatted.
     len: Cell<usize>,
+    /// The formatting failed: the message ends with this text.
+    failed: Cell<bool>,
 }
 
 impl<F: Fn(&mut dyn fmt::Write) -> fmt::Result> FmtArg<F> {
@@ -358,6 +385,7 @@ impl<F: Fn(&mut dyn fmt::Write) -> fmt::Result> FmtArg<F> {
         FmtArg {
             f,
             len: Cell::new(0),
+            failed: Cell::new(false),
         }
     }
 }
@@ -368,13 +396,23 @@ unsafe impl<F: Fn(&mut dyn fmt::Write) -> fmt::Result> EncodeArgs for FmtArg<F> 
     const PREFORMATS: bool = true;
     const SIG: u64 = signature::one(tag::PRE);
     fn measure(&self, pre: &mut PreBuf<'_>) -> usize {
+        if pre.stopped {
+            // An element before this one failed: `format_args!` would not
+            // have formatted this one.
+            self.len.set(0);
+            return 5;
+        }
         let start = pre.buf.len();
-        // A `Display` that fails keeps what it wrote, as a pre-formatted
-        // message does; a capped one is cut (the record is then oversized).
-        let _ = (self.f)(&mut Capped {
+        // A `Display` that fails keeps what it wrote and ends the
+        // message there, as a pre-formatted message does; a capped one is
+        // cut (the record is then oversized).
+        let failed = (self.f)(&mut Capped {
             out: pre.buf,
             cap: pre.cap,
-        });
+        })
+        .is_err();
+        self.failed.set(failed);
+        pre.stopped = failed;
         let len = pre.buf.len() - start;
         self.len.set(len);
         5 + len
@@ -383,9 +421,13 @@ unsafe impl<F: Fn(&mut dyn fmt::Write) -> fmt::Result> EncodeArgs for FmtArg<F> 
         let len = self.len.get();
         assert!(len <= pre.len(), "caller-formatted text lost");
         let (text, rest) = pre.split_at(len);
+        let t = if self.failed.get() { tag::PRE_CUT } else { tag::PRE };
         // SAFETY: `measure` returned `5 + len` for this element.
-        unsafe { c.tagged_bytes(tag::PRE, text) };
+        unsafe { c.tagged_bytes(t, text) };
         *pre = rest;
+    }
+    fn cut(&self) -> bool {
+        self.failed.get()
     }
 }
 
@@ -470,6 +512,10 @@ unsafe impl<A: EncodeArgs> EncodeArgs for CustomSpecs<A> {
     fn encode(&self, c: &mut Cursor<'_>, pre: &mut &[u8]) {
         self.0.encode(c, pre)
     }
+    #[inline(always)]
+    fn cut(&self) -> bool {
+        self.0.cut()
+    }
 }
 
 // SAFETY: nothing measured, nothing written.
@@ -501,6 +547,12 @@ macro_rules! tuple_args {
             fn encode(&self, c: &mut Cursor<'_>, pre: &mut &[u8]) {
                 let ($($name,)+) = self;
                 $($name.encode(c, pre);)+
+            }
+            #[inline(always)]
+            #[allow(non_snake_case)]
+            fn cut(&self) -> bool {
+                let ($($name,)+) = self;
+                false $(|| $name.cut())+
             }
         }
     };

@@ -229,6 +229,7 @@ pub mod __private {
         Cursor, CustomSpecs, EncodeArgs, FmtArg, Plain, PlainArg, PlainCopy, PlainVal, PreBuf,
         ViaCopy, ViaFmt, ViaPlain, Wrap,
     };
+    pub use crate::deferred::fails_as_format::ExpPrecision;
     pub use uringlog_macros::deferred;
     /// Registers a `pthread_atfork` handler once per process, safely
     /// across forks (see `fork::install_in`): its child handler stores

@@ -28,7 +28,9 @@ pub const fn __field_key(ident: &'static str) -> &'static str {
 /// in the statement's `static` call site, so a call copies no target
 /// bytes; any other expression (a lower-case variable, a call) is copied
 /// into each record. A local variable named in upper case does not compile
-/// there: name it in lower case.
+/// there: name it in lower case. A target expression is evaluated once,
+/// before the level check: also when the level is off (unlike
+/// `log::log!`), since the target filters need it.
 ///
 /// The format string is parsed at compile time (crate `uringlog-macros`)
 /// and checked exactly as `format!` checks it. Each statement gets a
@@ -37,6 +39,9 @@ pub const fn __field_key(ident: &'static str) -> &'static str {
 /// message — byte for byte what `format!` gives, whatever the spec. Values
 /// of other types are formatted by the caller with their spec. See
 /// [`Formatting`](crate::Formatting) to make the caller format everything.
+/// One whose `Display` or `Debug` returns an error ends the message with
+/// what it wrote, and the values after it are not formatted, as a message
+/// formatted by `format_args!` ends there (where `format!` panics).
 ///
 /// A message that cannot fit the ring is counted oversized without its
 /// arguments being copied when that is certain beforehand (only `{}`
@@ -115,16 +120,7 @@ macro_rules! log {
         match (($logger).__by_ref(), $target) {
             (logger, target) => {
                 if logger.enabled_for(level, target) {
-                    logger.__log_fields(
-                        level,
-                        target,
-                        (::core::file!(), ::core::line!()),
-                        &[$((
-                            const { $crate::__field_key(::core::stringify!($key)) },
-                            &$value as &dyn $crate::FieldValue,
-                        )),+],
-                        ::core::format_args!($($arg)+),
-                    );
+                    $crate::__log_fields!((logger, level, target) [] $($key = $value),+ ; $($arg)+);
                 }
             }
         }
@@ -137,6 +133,52 @@ macro_rules! log {
     };
     ($logger:expr, $level:expr, $($arg:tt)+) => {
         $crate::__private::deferred!(($crate) ($logger) ($level) () $($arg)+)
+    };
+}
+
+/// The call of a statement with fields, for [`log!`](crate::log!) only:
+/// each field's value is borrowed, in order, then the message's arguments
+/// are evaluated, and only then do the fields become `&dyn FieldValue`.
+/// No trait object is held across an argument's `.await` (`dyn
+/// FieldValue` is not `Sync`): a future that logs with fields is `Send`
+/// when its values are `Sync`, as one that logs without them.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __log_fields {
+    (($logger:ident, $level:ident, $target:ident) [$(($key:ident, $v:ident))*] ; $($arg:tt)+) => {
+        match ::core::format_args!($($arg)+) {
+            args => $logger.__log_fields(
+                $level,
+                $target,
+                (::core::file!(), ::core::line!()),
+                &[$((
+                    const { $crate::__field_key(::core::stringify!($key)) },
+                    $v as &dyn $crate::FieldValue,
+                )),*],
+                args,
+            ),
+        }
+    };
+    // Eight at a time while there are as many: a statement of many fields
+    // stays far below the recursion limit.
+    (
+        $at:tt [$($done:tt)*]
+        $k0:ident = $v0:expr, $k1:ident = $v1:expr, $k2:ident = $v2:expr, $k3:ident = $v3:expr,
+        $k4:ident = $v4:expr, $k5:ident = $v5:expr, $k6:ident = $v6:expr, $k7:ident = $v7:expr
+        $(, $k:ident = $val:expr)* ; $($arg:tt)+
+    ) => {
+        // Each expansion's names are its own (hygiene).
+        match (&$v0, &$v1, &$v2, &$v3, &$v4, &$v5, &$v6, &$v7) {
+            (a0, a1, a2, a3, a4, a5, a6, a7) => $crate::__log_fields!(
+                $at [$($done)* ($k0, a0) ($k1, a1) ($k2, a2) ($k3, a3) ($k4, a4) ($k5, a5) ($k6, a6) ($k7, a7)]
+                $($k = $val),* ; $($arg)+
+            ),
+        }
+    };
+    ($at:tt [$($done:tt)*] $key:ident = $value:expr $(, $k:ident = $val:expr)* ; $($arg:tt)+) => {
+        match &$value {
+            value => $crate::__log_fields!($at [$($done)* ($key, value)] $($k = $val),* ; $($arg)+),
+        }
     };
 }
 

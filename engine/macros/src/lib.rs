@@ -14,7 +14,8 @@
 //!   as a plain value (integers, floats, `bool`, `char`, strings, byte
 //!   slices: copied in binary by the engine) or, for any other type, as a
 //!   closure that formats it in the caller with its spec; width and
-//!   precision arguments are checked as `core::fmt` checks them;
+//!   precision arguments are checked as `core::fmt` checks them, and a
+//!   float's `{:e}` at precision 65535 fails as `core::fmt` fails there;
 //! - beside the call, a never-executed `format_args!` of the original
 //!   string over the borrowed arguments, so rustc checks it exactly as
 //!   `format!` would (a misspelled placeholder, a missing argument or a
@@ -30,6 +31,7 @@ mod spec;
 use proc_macro::TokenStream;
 use proc_macro2::{Delimiter, Group, Span, TokenStream as Tokens, TokenTree};
 use quote::{quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -216,9 +218,11 @@ fn expand(input: Input) -> Tokens {
     if args[positional..].iter().any(|a| a.name.is_none()) {
         return fallback(&input);
     }
+    // A raw identifier names the argument the string names without `r#`
+    // (`{type}` for `r#type = 1`), as `format_args!` reads it.
     let named: Vec<String> = args[positional..]
         .iter()
-        .filter_map(|a| a.name.as_ref().map(|n| n.to_string()))
+        .filter_map(|a| a.name.as_ref().map(|n| n.unraw().to_string()))
         .collect();
     let Some(parsed) = spec::parse(&lit.value(), positional, &named) else {
         return fallback(&input);
@@ -277,7 +281,7 @@ fn deferred_call(input: &Input, lit: &LitStr, args: &[Arg], parsed: &spec::Parse
         })
         .collect();
     for c in &parsed.captures {
-        let id = Ident::new(c, lit.span());
+        let id = captured(c, lit.span());
         exprs.push(quote!(#id));
     }
     let (bindings, check_args) = bindings(lit, args, parsed);
@@ -329,6 +333,19 @@ fn deferred_call(input: &Input, lit: &LitStr, args: &[Arg], parsed: &spec::Parse
             }
         }
     }}
+}
+
+/// The variable a name in the string captures (`{x}`, `{:w$}`): a
+/// keyword is a raw identifier's name (`{type}` reads `r#type`), as
+/// `format_args!` reads it; the keywords no raw identifier can spell
+/// (`self`, …) stay as written.
+fn captured(name: &str, span: Span) -> Ident {
+    let unrawable = matches!(name, "self" | "Self" | "super" | "crate");
+    if unrawable || syn::parse_str::<Ident>(name).is_ok() {
+        Ident::new(name, span)
+    } else {
+        Ident::new_raw(name, span)
+    }
 }
 
 /// One name per argument (positional, named, then captured), and the
@@ -425,7 +442,25 @@ fn element(krate: &Tokens, h: &spec::Placeholder, bindings: &[Ident]) -> Tokens 
         // An address is only meaningful in the caller.
         return quote!(#krate::__private::FmtArg::new(#closure));
     }
-    quote_spanned!(Span::call_site()=> (&&#krate::__private::Wrap(#v)).__defer(#closure))
+    let value =
+        quote_spanned!(Span::call_site()=> (&&#krate::__private::Wrap(#v)).__defer(#closure));
+    // `core::fmt` panics on a float's exponent form at precision
+    // `u16::MAX`: the call fails in the caller then (see
+    // `ExpPrecision`), for a literal precision only at that one.
+    let precision = match (&h.spec.precision, h.precision_arg) {
+        (Some(spec::Count::Lit(n)), _) if *n == usize::from(u16::MAX) => Some(quote!(#n)),
+        (_, Some(i)) => {
+            let b = &bindings[i];
+            Some(quote!(*#b))
+        }
+        _ => None,
+    };
+    match precision {
+        Some(p) if matches!(h.spec.ty.as_str(), "e" | "E") => {
+            quote!(#krate::__private::ExpPrecision::__exp_precision(#value, #p))
+        }
+        _ => value,
+    }
 }
 
 /// A tuple of tuples, at most `MAX_TUPLE` wide at each level.

@@ -107,6 +107,20 @@ impl<'a> Decoder<'a> {
     }
 }
 
+/// The text of the first value in `values` whose caller-side formatting
+/// failed (`tag::PRE_CUT`, see `EncodeArgs::cut`): where its message ends.
+/// `None` when there is none, or a value before it does not decode.
+pub(crate) fn cut_text(values: &[u8]) -> Option<&[u8]> {
+    let mut d = Decoder::new(values);
+    loop {
+        if let Some((&tag::PRE_CUT, rest)) = d.rest.split_first() {
+            d.rest = rest;
+            return d.take_slice();
+        }
+        d.value()?;
+    }
+}
+
 /// Splits a deferred payload into its call site and its encoded values;
 /// `None` when it is too short or the address is not a plausible one.
 #[inline]

@@ -136,6 +136,20 @@ pub(crate) unsafe fn copy_short(src: *const u8, dst: *mut u8, n: usize) {
 pub struct PreBuf<'a> {
     pub(crate) buf: &'a mut Vec<u8>,
     pub(crate) cap: usize,
+    /// Set by the first element whose formatting failed: the elements
+    /// after it are not formatted (see [`EncodeArgs::cut`]).
+    pub(crate) stopped: bool,
+}
+
+impl<'a> PreBuf<'a> {
+    /// `buf`, capped at `cap` bytes, before any element is formatted.
+    pub(crate) fn new(buf: &'a mut Vec<u8>, cap: usize) -> PreBuf<'a> {
+        PreBuf {
+            buf,
+            cap,
+            stopped: false,
+        }
+    }
 }
 
 /// A call's arguments: one element per placeholder value, or a tuple of them.
@@ -160,6 +174,17 @@ pub unsafe trait EncodeArgs {
     /// Writes the elements; `pre` holds what `measure` formatted, consumed
     /// front to back.
     fn encode(&self, c: &mut Cursor<'_>, pre: &mut &[u8]);
+    /// Whether `measure` cut the message: an element formatted in the
+    /// caller failed (its `Display` returned an error, or its text
+    /// crossed the cap), so the message ends with what it wrote, as a
+    /// message formatted by `format_args!` ends at the error, and the
+    /// elements after it were not formatted. `encode` then writes that
+    /// element with [`tag::PRE_CUT`], where rendering stops; only the
+    /// caller renders such a record (see `Producer::deferred_slow`).
+    #[inline(always)]
+    fn cut(&self) -> bool {
+        false
+    }
 }
 
 /// A type the engine copies in binary and the writer formats exactly as
@@ -288,7 +313,7 @@ macro_rules! plain_ref {
 plain_ref!(&T, &mut T);
 
 /// A plain argument, borrowed for the call.
-pub struct PlainArg<'a, T: ?Sized>(&'a T);
+pub struct PlainArg<'a, T: ?Sized>(pub(crate) &'a T);
 
 impl<'a, T: Plain + ?Sized> PlainArg<'a, T> {
     /// Wraps a borrowed value.
@@ -309,21 +334,6 @@ unsafe impl<T: Plain + ?Sized> EncodeArgs for PlainArg<'_, T> {
     #[inline(always)]
     fn encode(&self, c: &mut Cursor<'_>, _pre: &mut &[u8]) {
         self.0.encode(c);
-    }
-}
-
-impl<'a> PlainArg<'a, usize> {
-    /// A width or precision argument (`{:1$}`, `{:.*}`, `{:w$}`).
-    ///
-    /// `core::fmt` panics on a count it cannot represent (since Rust 1.87,
-    /// one above `u16::MAX`) while it builds the arguments. Building the
-    /// same arguments here makes the call fail in the caller exactly when
-    /// and as `format!` would, before the call is counted, never on the
-    /// writer that formats the record later.
-    #[inline(always)]
-    pub fn count(v: &'a usize) -> Self {
-        let _ = format_args!("{:.1$}", "", *v);
-        PlainArg(v)
     }
 }
 
@@ -364,6 +374,8 @@ pub struct FmtArg<F> {
     f: F,
     /// Bytes `measure` formatted.
     len: Cell<usize>,
+    /// The formatting failed: the message ends with this text.
+    failed: Cell<bool>,
 }
 
 impl<F: Fn(&mut dyn fmt::Write) -> fmt::Result> FmtArg<F> {
@@ -373,6 +385,7 @@ impl<F: Fn(&mut dyn fmt::Write) -> fmt::Result> FmtArg<F> {
         FmtArg {
             f,
             len: Cell::new(0),
+            failed: Cell::new(false),
         }
     }
 }
@@ -383,13 +396,23 @@ unsafe impl<F: Fn(&mut dyn fmt::Write) -> fmt::Result> EncodeArgs for FmtArg<F> 
     const PREFORMATS: bool = true;
     const SIG: u64 = signature::one(tag::PRE);
     fn measure(&self, pre: &mut PreBuf<'_>) -> usize {
+        if pre.stopped {
+            // An element before this one failed: `format_args!` would not
+            // have formatted this one.
+            self.len.set(0);
+            return 5;
+        }
         let start = pre.buf.len();
-        // A `Display` that fails keeps what it wrote, as a pre-formatted
-        // message does; a capped one is cut (the record is then oversized).
-        let _ = (self.f)(&mut Capped {
+        // A `Display` that fails keeps what it wrote and ends the
+        // message there, as a pre-formatted message does; a capped one is
+        // cut (the record is then oversized).
+        let failed = (self.f)(&mut Capped {
             out: pre.buf,
             cap: pre.cap,
-        });
+        })
+        .is_err();
+        self.failed.set(failed);
+        pre.stopped = failed;
         let len = pre.buf.len() - start;
         self.len.set(len);
         5 + len
@@ -398,9 +421,13 @@ unsafe impl<F: Fn(&mut dyn fmt::Write) -> fmt::Result> EncodeArgs for FmtArg<F> 
         let len = self.len.get();
         assert!(len <= pre.len(), "caller-formatted text lost");
         let (text, rest) = pre.split_at(len);
+        let t = if self.failed.get() { tag::PRE_CUT } else { tag::PRE };
         // SAFETY: `measure` returned `5 + len` for this element.
-        unsafe { c.tagged_bytes(tag::PRE, text) };
+        unsafe { c.tagged_bytes(t, text) };
         *pre = rest;
+    }
+    fn cut(&self) -> bool {
+        self.failed.get()
     }
 }
 
@@ -485,6 +512,10 @@ unsafe impl<A: EncodeArgs> EncodeArgs for CustomSpecs<A> {
     fn encode(&self, c: &mut Cursor<'_>, pre: &mut &[u8]) {
         self.0.encode(c, pre)
     }
+    #[inline(always)]
+    fn cut(&self) -> bool {
+        self.0.cut()
+    }
 }
 
 // SAFETY: nothing measured, nothing written.
@@ -516,6 +547,12 @@ macro_rules! tuple_args {
             fn encode(&self, c: &mut Cursor<'_>, pre: &mut &[u8]) {
                 let ($($name,)+) = self;
                 $($name.encode(c, pre);)+
+            }
+            #[inline(always)]
+            #[allow(non_snake_case)]
+            fn cut(&self) -> bool {
+                let ($($name,)+) = self;
+                false $(|| $name.cut())+
             }
         }
     };

@@ -39,6 +39,7 @@
 
 pub(crate) mod decode;
 pub mod encode;
+pub mod fails_as_format;
 pub(crate) mod float;
 pub(crate) mod portable;
 pub(crate) mod render;
@@ -63,6 +64,10 @@ pub(crate) mod tag {
     pub const STR: u8 = 15;
     pub const BYTES: u8 = 16;
     pub const PRE: u8 = 17;
+    /// `Pre` text whose formatting failed: the message ends with it. Only
+    /// in a payload the caller renders itself, never in a record (no
+    /// decoder takes it: rendering stops before it).
+    pub const PRE_CUT: u8 = 18;
 }
 
 /// Bytes of the call-site address at the start of a deferred payload.

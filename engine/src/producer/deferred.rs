@@ -5,6 +5,7 @@
 
 use super::{Direct, Payload, Producer, Route, Site, MAX_PLAIN_LEN};
 use crate::callsite::{CallSite, SlotKind};
+use crate::deferred::decode;
 use crate::deferred::encode::{Cursor, EncodeArgs, PreBuf};
 use crate::deferred::portable;
 use crate::deferred::CALLSITE_LEN;
@@ -60,10 +61,7 @@ impl Producer {
     ) {
         if !A::PREFORMATS {
             // No user code: nothing is formatted, the buffer stays unused.
-            let values_len = args.measure(&mut PreBuf {
-                buf: &mut Vec::new(),
-                cap: 0,
-            });
+            let values_len = args.measure(&mut PreBuf::new(&mut Vec::new(), 0));
             return self.log_measured(cs, level, target, args, None, values_len);
         }
         let mut pre = std::mem::take(&mut self.scratch);
@@ -278,9 +276,10 @@ impl Producer {
         let clock = self.shared.hot.clock.now_raw();
         let target = truncate_str(target, MAX_TARGET_LEN);
         let len = HEADER_LEN + target.len() + CALLSITE_LEN + values_len;
-        // 2. Straight into the reserved ring bytes, when they are contiguous.
+        // 2. Straight into the reserved ring bytes, when they are contiguous
+        // (never a message cut by a failed `Display`: the caller renders it).
         let formatted: &[u8] = pre.as_deref().map_or(&[], |v| &v[..]);
-        if self.direct != Direct::No {
+        if self.direct != Direct::No && !(A::PREFORMATS && args.cut()) {
             let rec = DeferredParts {
                 cs,
                 level,
@@ -361,7 +360,10 @@ impl Producer {
         cs.typed.note::<A>();
         let payload_len = CALLSITE_LEN + values_len;
         let len = HEADER_LEN + target.len() + payload_len;
-        let in_caller = match self.route {
+        // A message cut where a caller-formatted value failed is rendered
+        // here, up to that value's text (see `EncodeArgs::cut`).
+        let cut = A::PREFORMATS && args.cut();
+        let in_caller = cut || match self.route {
             Route::Closed => false,
             // A record too large for the ring in binary may still fit as
             // text (`{:.3}` of a long string): "oversized" always means
@@ -375,7 +377,8 @@ impl Producer {
             }
             _ => self.direct == Direct::No || len > self.max_record_len(),
         };
-        if self.hopeless(cs, len, values_len, in_caller) {
+        // A cut message may be shorter than its pieces: no bound holds.
+        if self.hopeless(cs, len, values_len, in_caller && !cut) {
             let counters = &self.ring_shared.counters;
             bump(&counters.dropped);
             return bump(&counters.oversized);
@@ -408,7 +411,19 @@ impl Producer {
             // Render the message here (into `pre`, consumed by now); the
             // record carries text only.
             pre.clear();
-            if !crate::deferred::render::render_payload(pre, &self.encoded) {
+            let rendered = crate::deferred::render::render_payload(pre, &self.encoded);
+            // Cut: rendered up to the failed value, which ends the message.
+            let whole = match cut {
+                false => rendered,
+                true => match decode::cut_text(&self.encoded[CALLSITE_LEN..]) {
+                    Some(text) => {
+                        pre.extend_from_slice(text);
+                        true
+                    }
+                    None => false,
+                },
+            };
+            if !whole {
                 return bump(&self.ring_shared.counters.dropped);
             }
             let site = Site {
@@ -532,7 +547,7 @@ pub(crate) fn measure<A: EncodeArgs>(shared: &Shared, args: &A, pre: &mut Vec<u8
     if A::PREFORMATS {
         preformat(shared, args, pre)
     } else {
-        args.measure(&mut PreBuf { buf: pre, cap: 0 })
+        args.measure(&mut PreBuf::new(pre, 0))
     }
 }
 
@@ -543,7 +558,7 @@ fn preformat<A: EncodeArgs>(shared: &Shared, args: &A, pre: &mut Vec<u8>) -> usi
     let mut len = 0;
     fill_payload(shared, pre, |buf, cap| {
         buf.clear();
-        len = args.measure(&mut PreBuf { buf, cap });
+        len = args.measure(&mut PreBuf::new(buf, cap));
     });
     len
 }
@@ -571,10 +586,7 @@ impl<'a> DeferredParts<'a> {
     ) -> DeferredParts<'a> {
         debug_assert!(!A::PREFORMATS);
         // Nothing is formatted: the buffer stays unused.
-        let values_len = args.measure(&mut PreBuf {
-            buf: &mut Vec::new(),
-            cap: 0,
-        });
+        let values_len = args.measure(&mut PreBuf::new(&mut Vec::new(), 0));
         DeferredParts {
             cs,
             level,

@@ -119,6 +119,100 @@ fn arguments_that_move_a_value_compile_and_log_like_format() {
     }
 }
 
+/// `f`, once the compiler has found it `Send`.
+fn send<F: Future + Send>(f: F) -> F {
+    f
+}
+
+/// A future that awaits inside a log call's arguments, the message's or
+/// the fields', is `Send` (as a service's tasks must be) when what it
+/// holds is: with fields too, whose `&dyn FieldValue` (not `Sync`) was
+/// built before the message's arguments and held across their `.await`.
+/// The values are evaluated once each, in the order written.
+#[test]
+fn a_future_that_awaits_in_a_log_calls_arguments_is_send() {
+    for (mode, formatting) in CONFIGS {
+        let (l, guard, out) = json_logger(mode, formatting, Policy::Block, 1 << 16);
+        let order = std::sync::Mutex::new(Vec::new());
+        let step = |name: &'static str, v: u32| {
+            order.lock().unwrap().push(name);
+            v
+        };
+        let user = String::from("alice");
+        ready(send(async {
+            uringlog::info!(l, "plain {} {}", user, async { 1 }.await);
+            uringlog::info!(
+                l,
+                id = step("id", 7),
+                n = async { step("n", 2) }.await,
+                who = user.as_str();
+                "fields {} {:>3}",
+                async { step("a", 3) }.await,
+                step("b", 4)
+            );
+            async {}.await;
+            uringlog::warn!(l, target: "t", k = async { 5 }.await; "{:?}", async { "q" }.await);
+        }));
+        assert_eq!(*order.lock().unwrap(), ["id", "n", "a", "b"]);
+        let s = guard.shutdown(SHUTDOWN).unwrap();
+        assert_eq!((s.enqueued, s.written, s.dropped), (3, 3, 0));
+        assert_eq!(
+            out.lines(),
+            [
+                r#"{"level":"INFO","msg":"plain alice 1"}"#,
+                r#"{"level":"INFO","msg":"fields 3   4","id":7,"n":2,"who":"alice"}"#,
+                r#"{"level":"WARN","msg":"\"q\"","k":5}"#,
+            ],
+            "{mode:?} {formatting:?}"
+        );
+    }
+}
+
+/// Fields are borrowed eight at a time, then one by one: any number of
+/// them keeps its order and each is evaluated once, in the order written,
+/// only when the level is on (19: two groups of eight and three more).
+#[test]
+fn any_number_of_fields_keeps_its_order() {
+    let (l, guard, out) = json_logger(Mode::Async, Formatting::Deferred, Policy::Block, 1 << 16);
+    let calls = Cell::new(0u32);
+    // The number of calls so far: each value says when it was evaluated.
+    let next = || counted(&calls, calls.get());
+    for level in [Level::Debug, Level::Info] {
+        uringlog::log!(
+            l,
+            level,
+            f0 = next(),
+            f1 = next(),
+            f2 = next(),
+            f3 = next(),
+            f4 = next(),
+            f5 = next(),
+            f6 = next(),
+            f7 = next(),
+            f8 = next(),
+            f9 = next(),
+            f10 = next(),
+            f11 = next(),
+            f12 = next(),
+            f13 = next(),
+            f14 = next(),
+            f15 = next(),
+            f16 = next(),
+            f17 = next(),
+            f18 = next();
+            "m {}",
+            next()
+        );
+    }
+    assert_eq!(calls.get(), 20);
+    let s = guard.shutdown(SHUTDOWN).unwrap();
+    assert_eq!((s.enqueued, s.written), (1, 1));
+    assert_eq!(
+        out.lines(),
+        ["{\"level\":\"INFO\",\"msg\":\"m 19\",\"f0\":0,\"f1\":1,\"f2\":2,\"f3\":3,\"f4\":4,\"f5\":5,\"f6\":6,\"f7\":7,\"f8\":8,\"f9\":9,\"f10\":10,\"f11\":11,\"f12\":12,\"f13\":13,\"f14\":14,\"f15\":15,\"f16\":16,\"f17\":17,\"f18\":18}"]
+    );
+}
+
 /// Counts its calls and hands back `v`.
 fn counted<T>(calls: &Cell<u32>, v: T) -> T {
     calls.set(calls.get() + 1);
@@ -148,11 +242,18 @@ fn the_logger_the_level_and_each_argument_are_evaluated_once() {
         uringlog::info!(logger(), k = arg(4); "fields {}", arg(5));
         uringlog::info!(logger(), target: &format!("t{}", arg(6)), "computed target");
         assert_eq!((loggers.get(), levels.get(), args.get()), (5, 1, 8));
-        // Disabled: the logger is asked once, no argument runs.
+        // Disabled: the logger is asked once, no argument runs; a target
+        // expression runs once (the filters need it).
         uringlog::log!(logger(), level(Level::Debug), "{}", arg(7));
         uringlog::debug!(logger(), k = arg(8); "{}", arg(9));
         uringlog::trace!(logger(), concat!("{}", "!"), arg(10));
-        assert_eq!((loggers.get(), levels.get(), args.get()), (8, 2, 8));
+        let targets = Cell::new(0);
+        let target = || counted(&targets, "t");
+        uringlog::debug!(logger(), target: target(), "{}", arg(7));
+        uringlog::debug!(logger(), target: target(), k = arg(8); "{}", arg(9));
+        uringlog::trace!(logger(), target: target(), concat!("{}", "!"), arg(10));
+        assert_eq!((loggers.get(), levels.get(), args.get()), (11, 2, 8));
+        assert_eq!(targets.get(), 3);
         // A producer, borrowed mutably through the same expression. Its
         // ring is another: order across rings is drain order, so the
         // thread's records are written first.
@@ -166,7 +267,7 @@ fn the_logger_the_level_and_each_argument_are_evaluated_once() {
             arg(12)
         );
         drop(producer);
-        assert_eq!((loggers.get(), args.get()), (11, 10));
+        assert_eq!((loggers.get(), args.get()), (14, 10));
         guard.shutdown(SHUTDOWN).unwrap();
         assert_eq!(
             msgs(&out),
@@ -199,6 +300,26 @@ fn outcome(f: impl FnOnce() -> String) -> Result<String, String> {
 /// `format!` of a string and the same statement through the macros.
 type FormatAndLog<'a> = (&'a dyn Fn() -> String, &'a dyn Fn());
 
+/// Runs each case's `format!` and its statement (`what` names the cases
+/// in messages): where `format!` panics the statement panics with the
+/// same message, else it returns and `format!`'s text joins `want`.
+fn fail_alike(cases: &[FormatAndLog<'_>], want: &mut Vec<String>, what: &str) {
+    for (i, (format, log)) in cases.iter().enumerate() {
+        let expected = outcome(format);
+        let logged = outcome(|| {
+            log();
+            String::new()
+        });
+        match &expected {
+            Ok(text) => {
+                assert_eq!(logged, Ok(String::new()), "{what} case {i}");
+                want.push(text.clone());
+            }
+            Err(e) => assert_eq!(logged.as_ref(), Err(e), "{what} case {i}"),
+        }
+    }
+}
+
 #[test]
 fn a_count_out_of_range_fails_in_the_caller_as_format_does() {
     for (mode, formatting) in CONFIGS {
@@ -222,20 +343,7 @@ fn a_count_out_of_range_fails_in_the_caller_as_format_does() {
                     uringlog::info!(l, "{:>1$?}|", Some(1), w)
                 }),
             ];
-            for (i, (format, log)) in cases.into_iter().enumerate() {
-                let expected = outcome(format);
-                let logged = outcome(|| {
-                    log();
-                    String::new()
-                });
-                match &expected {
-                    Ok(text) => {
-                        assert!(logged.is_ok(), "{w} case {i}: {logged:?}");
-                        want.push(text.clone());
-                    }
-                    Err(e) => assert_eq!(logged.as_ref(), Err(e), "{w} case {i}"),
-                }
-            }
+            fail_alike(&cases, &mut want, &w.to_string());
         }
         uringlog::info!(l, "after {}", 1);
         want.push("after 1".into());
@@ -248,6 +356,85 @@ fn a_count_out_of_range_fails_in_the_caller_as_format_does() {
             "{mode:?} {formatting:?}"
         );
         assert_eq!(msgs(&out), want, "{mode:?} {formatting:?}");
+    }
+}
+
+/// A logger as [`json_logger`] makes (async, deferred, `Block`), in
+/// crash-safe mode on `dir`.
+fn crash_safe_json_logger(dir: &std::path::Path) -> (Logger, WriterGuard, MemoryHandle) {
+    let (sink, out) = uringlog::MemorySink::new();
+    let format = Format::json().timestamp(Timestamp::Off).without_target();
+    let (logger, guard) = Logger::builder()
+        .sink_with(sink, SinkOptions::new().format(format))
+        .crash_safe(dir)
+        .ring_capacity(1 << 20)
+        .build()
+        .unwrap();
+    (logger, guard, out)
+}
+
+/// `core::fmt` panics on `{:e}` / `{:E}` of any float at precision
+/// 65535 (its digit count, one more, wraps in a `u16`), literal or from
+/// an argument. The call must fail in the caller as `format!` does,
+/// before it is counted: formatted on the writer it stopped the writer
+/// (every record lost, `WriterPanicked`), and rendered in the caller
+/// after being counted (caller formatting, crash-safe mode) it left the
+/// call enqueued but neither written nor dropped. Integers take that
+/// precision, floats one less.
+#[test]
+fn a_float_in_exponent_form_at_precision_65535_fails_in_the_caller_as_format_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut loggers: Vec<_> = CONFIGS
+        .iter()
+        .map(|&(mode, formatting)| {
+            let (l, guard, out) = json_logger(mode, formatting, Policy::Block, 1 << 20);
+            (format!("{mode:?} {formatting:?}"), l, guard, out)
+        })
+        .collect();
+    let (l, guard, out) = crash_safe_json_logger(dir.path());
+    loggers.push(("crash-safe".into(), l, guard, out));
+    for (name, l, guard, out) in loggers {
+        let (x, y, p, q) = (1.5f64, -0.0f32, 65_535usize, 65_534usize);
+        let rx = &x;
+        let cases: [FormatAndLog<'_>; 9] = [
+            (&|| format!("{:.65535e}", x), &|| {
+                uringlog::info!(l, "{:.65535e}", x)
+            }),
+            (&|| format!("{:+12.65535E}|", y), &|| {
+                uringlog::info!(l, "{:+12.65535E}|", y)
+            }),
+            (&|| format!("{:.*e}", p, rx), &|| {
+                uringlog::info!(l, "{:.*e}", p, rx)
+            }),
+            (&|| format!("{x:.p$E} {}", 1), &|| {
+                uringlog::info!(l, "{x:.p$E} {}", 1)
+            }),
+            (&|| format!("{:.1$e}", f64::NAN, p), &|| {
+                uringlog::info!(l, "{:.1$e}", f64::NAN, p)
+            }),
+            // Those that format.
+            (&|| format!("{:.65535e}", -7i32), &|| {
+                uringlog::info!(l, "{:.65535e}", -7i32)
+            }),
+            (&|| format!("{:.*E}", p, u128::MAX), &|| {
+                uringlog::info!(l, "{:.*E}", p, u128::MAX)
+            }),
+            (&|| format!("{:.65534e}", x), &|| {
+                uringlog::info!(l, "{:.65534e}", x)
+            }),
+            (&|| format!("{:.q$E} {:.65535}", y, x), &|| {
+                uringlog::info!(l, "{:.q$E} {:.65535}", y, x)
+            }),
+        ];
+        let mut want = Vec::new();
+        fail_alike(&cases, &mut want, &name);
+        assert_eq!(want.len(), 4, "{name}");
+        uringlog::info!(l, "after {:e}", 1.5);
+        want.push("after 1.5e0".into());
+        let s = guard.shutdown(SHUTDOWN).unwrap();
+        let n = want.len() as u64;
+        assert_eq!((s.enqueued, s.written, s.dropped), (n, n, 0), "{name}");
+        assert_eq!(msgs(&out), want, "{name}");
     }
 }
 
@@ -430,6 +617,62 @@ fn the_macros_work_from_any_code_a_user_writes() {
             ],
             "{mode:?} {formatting:?}"
         );
+    }
+}
+
+/// A value whose `Display` pads: logged as `{self}` from its own method.
+struct Named(&'static str);
+
+impl std::fmt::Display for Named {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.0)
+    }
+}
+
+impl Named {
+    fn log(&self, l: &Logger, want: &mut Vec<String>) {
+        lines!(l, want; ("{self} {self:>6}|"));
+    }
+}
+
+/// A keyword in the string names a raw identifier, as `format_args!`
+/// reads it: a captured `r#type` (`{type}`, a width `{:>loop$}`), a
+/// named argument `r#type = …`, also in a count; a keyword named without
+/// `r#` (`fn = 3`) as well, and `{self}`. The first forms did not compile
+/// (the expansion wrote the keyword itself as an expression).
+#[test]
+fn keywords_in_the_string_name_raw_identifiers_as_format_does() {
+    for (mode, formatting) in CONFIGS {
+        let (l, guard, out) = json_logger(mode, formatting, Policy::Block, 1 << 16);
+        let mut want = Vec::new();
+        let r#type = "t";
+        let r#loop = 5usize;
+        let r#match = 2.5;
+        let r#async = 'a';
+        lines!(l, want;
+            ("{type} {type:?}"),
+            ("{:>loop$}|{:.loop$}|{match:+e}", 1, r#match),
+            ("{async:?} {dyn}", r#dyn = r#async),
+            ("{type}={}", 1, r#type = 7),
+            ("{x:>type$}|", x = 1, r#type = 4),
+            ("{fn}", fn = 3),
+        );
+        Named("n").log(&l, &mut want);
+        let s = guard.shutdown(SHUTDOWN).unwrap();
+        assert_eq!((s.written, s.dropped), (want.len() as u64, 0));
+        assert_eq!(
+            want,
+            [
+                "t \"t\"",
+                "    1|2.50000|+2.5e0",
+                "'a' a",
+                "7=1",
+                "   1|",
+                "3",
+                "n      n|"
+            ]
+        );
+        assert_eq!(msgs(&out), want, "{mode:?} {formatting:?}");
     }
 }
 

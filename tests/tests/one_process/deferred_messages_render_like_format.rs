@@ -4,7 +4,8 @@
 //! arguments, every formatting trait, positional, named and inline
 //! arguments), in text and JSON lines, async and sync, and with
 //! `Formatting::Caller`, and in crash-safe mode. Each line is logged twice — through the macros
-//! and pre-formatted through `Logger::log` — and both must match.
+//! and pre-formatted through `Logger::log` — and both must match; so must
+//! a message cut short by a value whose `Display` fails.
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -321,4 +322,114 @@ fn other_types_are_formatted_in_the_caller_with_their_spec() {
         })
         .unwrap();
     shutdown(cs.into_inner());
+}
+
+/// A `Display` (or `Debug`) that writes `self.0`, then fails.
+struct Fails(&'static str);
+
+impl fmt::Display for Fails {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)?;
+        Err(fmt::Error)
+    }
+}
+
+impl fmt::Debug for Fails {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// A `Display` that counts its calls.
+struct Counted<'a>(&'a std::cell::Cell<u32>);
+
+impl fmt::Display for Counted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.set(self.0.get() + 1);
+        f.write_str("counted")
+    }
+}
+
+/// A value formatted in the caller whose `Display` fails ends the message
+/// with what it wrote, as a message formatted by `format_args!` (through
+/// `Logger::log`, a fields statement or the `log` facade) ends at the
+/// error; the values after it are not formatted. Deferred, the message
+/// went on past it (`a part b 1` where `Logger::log` wrote `a part`): a
+/// statement's message changed with a field added, or with its string
+/// through `concat!`.
+#[test]
+fn a_display_that_fails_ends_the_message_as_a_preformatted_one_does() {
+    let calls = std::cell::Cell::new(0);
+    let later = Counted(&calls);
+    for mut c in cases() {
+        macro_rules! both {
+            ($($t:tt)*) => {
+                uringlog::info!(c.logger, $($t)*);
+                c.logger.log(Level::Info, "t", format_args!($($t)*));
+            };
+        }
+        both!("a {} b {}", Fails("part"), 1);
+        both!("{:>8?}|{}|{}", Fails("dbg"), "s", later);
+        both!("{} {} {} {}", 7u64, "x", Fails(""), later);
+        both!("{:?} {:.1}", Some(Fails("in")), 2.5);
+        both!("{}{}", Fails("first"), Fails("second"));
+        both!("{} {:>4} {}", Fails("q\"uote\n"), later, 3);
+        let s = c.guard.take().unwrap().shutdown(SHUTDOWN).unwrap();
+        assert_eq!(
+            (s.enqueued, s.written, s.dropped),
+            (12, 12, 0),
+            "{}",
+            c.name
+        );
+        let text = c.text.lines();
+        let want = ["a part", "dbg", "7 x ", "Some(in", "first", "q\"uote\\n"];
+        let deferred: Vec<&str> = text.iter().step_by(2).map(|l| &l[6..]).collect();
+        assert_eq!(deferred, want, "{}", c.name);
+        for (i, pair) in text.chunks(2).enumerate() {
+            assert_eq!(pair[0], pair[1], "{} line {i}", c.name);
+        }
+        let json = c.json.lines();
+        for (i, pair) in json.chunks(2).enumerate() {
+            assert_eq!(pair[0], pair[1], "{} line {i}", c.name);
+        }
+    }
+    assert_eq!(calls.get(), 0);
+}
+
+/// A message cut by a failing `Display` may be shorter than its literal
+/// pieces: one whose pieces alone exceed the ring is written as
+/// `Logger::log` writes it, not counted oversized on their length.
+#[test]
+fn a_message_cut_short_fits_though_its_pieces_would_not() {
+    let (sink, out) = uringlog::MemorySink::new();
+    let (logger, guard) = Logger::builder()
+        .sink_with(
+            sink,
+            SinkOptions::new().format(Format::text().timestamp(Timestamp::Off).without_target()),
+        )
+        .ring_capacity(1024)
+        .build()
+        .unwrap();
+    macro_rules! both {
+        ($($t:tt)*) => {
+            uringlog::info!(logger, $($t)*);
+            logger.log(Level::Info, "t", format_args!($($t)*));
+        };
+    }
+    both!("cut {} \
+         yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\
+         yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\
+         yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\
+         yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\
+         yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\
+         yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\
+         yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\
+         yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\
+         yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\
+         yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\
+         yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\
+         yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy", Fails("here"));
+    let s = guard.shutdown(SHUTDOWN).unwrap();
+    assert_eq!((s.enqueued, s.written, s.oversized), (2, 2, 0));
+    assert_eq!(out.text(), "INFO  cut here\n".repeat(2));
 }

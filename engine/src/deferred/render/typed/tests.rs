@@ -14,10 +14,7 @@ use std::mem::MaybeUninit;
 /// The bytes `args` encode to, as a producer writes them.
 fn encoded<A: EncodeArgs>(args: &A) -> Vec<u8> {
     let mut pre = Vec::new();
-    let n = args.measure(&mut PreBuf {
-        buf: &mut pre,
-        cap: usize::MAX,
-    });
+    let n = args.measure(&mut PreBuf::new(&mut pre, usize::MAX));
     let mut buf = vec![MaybeUninit::<u8>::uninit(); n];
     let mut c = encode::Cursor::new(&mut buf);
     args.encode(&mut c, &mut &pre[..]);

@@ -61,10 +61,7 @@
 //!   `Display`/`Debug` values, other format specs in crash-safe mode,
 //!   [`Formatting::Caller`], [`Logger::log`], fields, the `log` facade):
 //!   their formatting may allocate, for one when the handler interrupted a
-//!   call that was using the thread's buffer. No handler runs on a writer
-//!   thread: it blocks the asynchronous signals (the faults excepted), so
-//!   a process's signals are handled on its other threads, and a signal
-//!   sent to the writer thread alone stays pending.
+//!   call that was using the thread's buffer.
 //! - **Shutdown is bounded**: after [`WriterGuard::shutdown`]'s timeout,
 //!   blocked producers return, in-flight I/O is cancelled and the writer
 //!   ends, counting what it did not write as dropped.

@@ -114,15 +114,6 @@ pub(crate) fn spawn(
     let handle = std::thread::Builder::new()
         .name("uringlog-writer".to_owned())
         .spawn(move || {
-            // No signal handler runs on the writer thread: a process's
-            // signals go to its other threads (a signal sent to this
-            // thread alone stays pending). A handler that forks here would
-            // fork with a record begun in a file whose rest only this
-            // thread can write (`sinks::aligned`), one that logs would
-            // log from inside a drain, and a `SIGPIPE` left at its default
-            // would end the process on a sink's write to a closed pipe
-            // instead of failing that write. The fault signals stay open.
-            let _ = crate::signal_mask::hold_off();
             let _done = DoneOnExit(sh.clone(), done_tx);
             let tid = crate::tid::current();
             sh.writer_tid.store(tid, Ordering::Relaxed);
@@ -714,64 +705,5 @@ impl Drop for Writer {
         self.sinks.abandon(self.io.as_mut(), &self.shared);
         self.crash_leave();
         self.leave_rings();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::{Logger, MemorySink};
-    use std::sync::atomic::Ordering;
-    use std::time::Duration;
-
-    /// The signals thread `tid` of this process blocks, as
-    /// `/proc/self/task/TID/status` gives them.
-    fn blocked(tid: u32) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/self/task/{tid}/status")).unwrap();
-        let line = status.lines().find(|l| l.starts_with("SigBlk:")).unwrap();
-        u64::from_str_radix(line["SigBlk:".len()..].trim(), 16).unwrap()
-    }
-
-    fn bit(signo: libc::c_int) -> u64 {
-        1 << (signo - 1)
-    }
-
-    /// The writer thread blocks the asynchronous signals (a process's
-    /// signals are handled on its other threads) and leaves the faults
-    /// open; the thread that built the logger keeps its own mask.
-    #[test]
-    fn no_signal_handler_runs_on_the_writer_thread() {
-        let before = blocked(crate::tid::current());
-        let (logger, guard) = Logger::builder().sink(MemorySink::new().0).build().unwrap();
-        crate::info!(logger, "started");
-        logger.flush().unwrap();
-        let writer = logger.shared.writer_tid.load(Ordering::Relaxed);
-        assert_ne!(writer, 0);
-        let mask = blocked(writer);
-        for signo in [
-            libc::SIGHUP,
-            libc::SIGINT,
-            libc::SIGTERM,
-            libc::SIGUSR1,
-            libc::SIGUSR2,
-            libc::SIGALRM,
-            libc::SIGPROF,
-            libc::SIGCHLD,
-            libc::SIGPIPE,
-            libc::SIGRTMIN(),
-        ] {
-            assert_eq!(mask & bit(signo), bit(signo), "signal {signo} blocked: {mask:x}");
-        }
-        for signo in [
-            libc::SIGSEGV,
-            libc::SIGBUS,
-            libc::SIGFPE,
-            libc::SIGILL,
-            libc::SIGTRAP,
-            libc::SIGSYS,
-        ] {
-            assert_eq!(mask & bit(signo), 0, "fault {signo} left open: {mask:x}");
-        }
-        assert_eq!(blocked(crate::tid::current()), before);
-        guard.shutdown(Duration::from_secs(5)).unwrap();
     }
 }

@@ -54,10 +54,8 @@
 //! largest of 80 forks 46.9 ms). A writer stuck in a write for longer
 //! than `FORK_WAIT` (a stalled disk) may still write the rest of its
 //! record after the child's first lines, and so may a writer that forks
-//! itself (a sink's own code forking on the writer thread): a fork does
-//! not wait for its own thread's records. No signal handler runs on a
-//! writer thread (`writer::spawn` blocks the asynchronous signals there),
-//! so none forks there.
+//! itself (a sink's own code forking on the writer thread, or a signal
+//! handler there): a fork does not wait for its own thread's records.
 //!
 //! Failures: a failed write whose batch holds a head takes the head out
 //! of the file with its own bytes (`writer::append`: the bytes checked

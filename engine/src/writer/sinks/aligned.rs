@@ -133,7 +133,8 @@ pub(crate) fn cut_begun_here() -> Option<u64> {
         // moved, and the descriptor of the file it holds open. The hook
         // runs on this thread while the writer is suspended in a sink's
         // code, so nothing changes them meanwhile. (An aligner used on
-        // other threads, in sync mode, never splits: `len` stays 0.)
+        // other threads, in sync mode, never splits, and leaves them
+        // alone while they hold a record: see `Aligner::publish`.)
         let (start, fd) = unsafe {
             let start = std::slice::from_raw_parts(b.start.get(), len);
             (start, BorrowedFd::borrow_raw(fd))
@@ -399,11 +400,20 @@ impl Aligner {
     /// reported.
     #[inline]
     pub(super) fn rest_on_its_way(&self) {
-        BEGUN_HERE.with(|b| b.len.set(0));
+        BEGUN_HERE.with(|b| {
+            if b.start.get() == self.begun.as_ptr() {
+                b.len.set(0);
+            }
+        });
     }
 
     /// Tells this thread's exit hook where the record begun in the file
     /// is (see [`cut_begun_here`]): after each change of `begun` or `file`.
+    /// An aligner with no record begun leaves another's alone: a
+    /// sync-mode logger's, used on any thread, also on a writer's (its
+    /// sink's code logging into it) between that writer's record start
+    /// and a call of `exit`. The `begun` bytes' address tells the
+    /// aligners apart (never moved while each lives).
     #[inline]
     fn publish(&self) {
         debug_assert!(self.begun.capacity() >= MAX_CARRY, "never moved");
@@ -412,6 +422,10 @@ impl Aligner {
             _ => -1,
         };
         BEGUN_HERE.with(|b| {
+            let others = b.len.get() > 0 && b.start.get() != self.begun.as_ptr();
+            if others && self.begun.is_empty() {
+                return;
+            }
             b.fd.set(fd);
             b.start.set(self.begun.as_ptr());
             b.len.set(self.begun.len());
